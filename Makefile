@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+# drivermgr — `make run` and `make check` are all a new machine needs.
+
+SWIFT      ?= swift
+BUILD_DIR  ?= .build
+RUN_DIR    ?= $(CURDIR)/run-sim
+APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev
+
+.PHONY: all deps build run check test bench clean
+
+all: build
+
+# Installs the Debian packages that are missing (as root, or through sudo).
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+# The simulated nucleus plus drivermgrd in the foreground, sample config from etc/.
+run: build
+	RUN_DIR=$(RUN_DIR) BIN=$$($(SWIFT) build --show-bin-path) ./scripts/run-sim.sh
+
+check: build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test: check
+
+# Benchmarks: XPC round trips beside a raw socketpair baseline, daemon RSS.
+bench: deps
+	$(SWIFT) build -c release
+	./scripts/bench.sh $$($(SWIFT) build -c release --show-bin-path)
+
+clean:
+	rm -rf $(BUILD_DIR) $(RUN_DIR)

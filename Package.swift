@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// SPDX-License-Identifier: GPL-2.0
+import PackageDescription
+
+let package = Package(
+    name: "drivermgr",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "drivermgrd", targets: ["drivermgrd"]),
+        .executable(name: "drvctl", targets: ["drvctl"]),
+        .executable(name: "nucleus-sim", targets: ["nucleus-sim"]),
+        .executable(name: "ens137x", targets: ["ENS137x"]),
+        .executable(name: "rtl8139", targets: ["RTL8139"]),
+        .library(name: "UDriverKit", targets: ["UDriverKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+    ],
+    targets: [
+        // The wire format: module/include/uapi/drvxpc.h, imported as is.
+        .target(name: "CDrvXPC", path: "Sources/CDrvXPC"),
+        // clone3 + pidfd spawn shim: only async-signal-safe work in the child.
+        .target(name: "CSpawn", path: "Sources/CSpawn"),
+        .target(
+            name: "XPC",
+            dependencies: ["CDrvXPC", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "Nucleus", dependencies: ["XPC"]),
+        .target(name: "Supervisor", dependencies: ["CSpawn", "XPC"]),
+        .target(name: "ControlInterface", dependencies: []),
+        .target(name: "UDriverKit", dependencies: ["XPC"]),
+        .target(name: "NucleusSim", dependencies: ["XPC"]),
+        .executableTarget(
+            name: "nucleus-sim",
+            dependencies: ["NucleusSim", "XPC",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "drivermgrd",
+            dependencies: ["XPC", "Nucleus", "Supervisor", "ControlInterface",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "drvctl",
+            dependencies: ["ControlInterface",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "ENS137x", dependencies: ["UDriverKit"], path: "Sources/Drivers/ENS137x"),
+        .executableTarget(name: "RTL8139", dependencies: ["UDriverKit"], path: "Sources/Drivers/RTL8139"),
+        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor"]),
+        .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
+        .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),
+        .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "UDriverKit", "NucleusSim", "XPC"]),
+        .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
+        .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["XPC", "ControlInterface"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

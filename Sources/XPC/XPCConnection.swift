@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+import CDrvXPC
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One end of an XPC channel: sends calls with a sequence number and a
+/// deadline, matches replies, and hands incoming requests to a handler.
+///
+/// A dedicated reader thread polls the socket and an eventfd, so deadlines
+/// fire on time without a timer per call. Completions and the handlers run
+/// on that thread: they must not block on another reply from this channel.
+public final class XPCConnection: Sendable {
+    /// What the reader hands out.
+    public enum Event: Sendable {
+        /// A request or notification from the peer.
+        case message(XPCMessage)
+        /// Bytes that did not decode, with the error (the reader replies
+        /// EPROTO itself when it can read the header).
+        case malformed(XPCError, [UInt8])
+        /// A reply whose sequence number matches no pending call.
+        case unexpectedReply(XPCMessage)
+    }
+
+    public typealias Completion = @Sendable (Result<XPCMessage, XPCError>) -> Void
+
+    private struct State: Sendable {
+        var pending = PendingCalls<Completion>()
+        var closed = false
+        var started = false
+    }
+
+    /// A short name for logs ("nucleus", "ens1371").
+    public let name: String
+    /// The socket.
+    public let socket: XPCSocket
+    private let state = Mutex(State())
+    private let wakeFD: Int32
+    private let onEvent: @Sendable (XPCConnection, Event) -> Void
+    private let onClose: @Sendable (XPCConnection) -> Void
+
+    /// Wraps `socket`. Nothing is read until ``start()``.
+    /// - Parameters:
+    ///   - onEvent: called on the reader thread for every incoming request,
+    ///     notification, malformed packet or unmatched reply.
+    ///   - onClose: called once, on the reader thread, after the peer closed
+    ///     or ``close()`` was called and every pending call has failed.
+    public init(name: String, socket: XPCSocket,
+                onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
+                onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
+        self.name = name
+        self.socket = socket
+        self.wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
+        self.onEvent = onEvent
+        self.onClose = onClose
+    }
+
+    deinit { Glibc.close(wakeFD) }
+
+    /// Starts the reader thread (once).
+    public func start() {
+        let first = state.withLock { s -> Bool in
+            if s.started { return false }
+            s.started = true
+            return true
+        }
+        guard first else { return }
+        let t = Thread { [self] in self.readLoop() }
+        t.name = "xpc-\(name)"
+        t.start()
+    }
+
+    /// Whether the channel is closed.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// How many calls await a reply.
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
+
+    /// Sends `message` as a request with a fresh sequence number and
+    /// `timeout`; `completion` runs once, with the reply or an error
+    /// (``XPCError/Code/timeout``, ``XPCError/Code/closed``). A reply with a
+    /// negative status is delivered as a success: callers decide.
+    public func call(_ message: XPCMessage, timeout: Duration, completion: @escaping Completion) {
+        let ns = UInt64(max(0, timeout.components.seconds)) * 1_000_000_000
+            + UInt64(max(0, timeout.components.attoseconds / 1_000_000_000))
+        let deadline = monotonicNanos() &+ ns
+        let micros = UInt32(clamping: ns / 1000)
+        let r = state.withLock { s -> UInt32? in
+            if s.closed { return nil }
+            let earliest = s.pending.nextDeadline
+            let seq = s.pending.add(op: message.op, deadline: deadline, completion: completion)
+            if earliest == nil || deadline < earliest! { wake() }
+            return seq
+        }
+        guard let seq = r else { completion(.failure(XPCError(.closed, "\(name)"))); return }
+        let m = message.withSeq(seq).with(timeoutMicros: micros)
+        do {
+            try socket.send(m.bytes)
+        } catch let e as XPCError {
+            if let c = state.withLock({ $0.pending.complete(seq: seq) }) { c.completion(.failure(e)) }
+        } catch {
+            if let c = state.withLock({ $0.pending.complete(seq: seq) }) {
+                c.completion(.failure(XPCError(.system, "\(error)")))
+            }
+        }
+    }
+
+    /// `call` for async callers; throws ``XPCError`` on timeout or close.
+    public func call(_ message: XPCMessage, timeout: Duration) async throws -> XPCMessage {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<XPCMessage, Error>) in
+            call(message, timeout: timeout) { k.resume(with: $0.mapError { $0 as Error }) }
+        }
+    }
+
+    /// Sends a reply or notification as is.
+    public func send(_ message: XPCMessage) throws {
+        if isClosed { throw XPCError(.closed, "\(name)") }
+        try socket.send(message.bytes)
+    }
+
+    /// Closes the channel: the reader stops, pending calls fail with
+    /// ``XPCError/Code/closed``, and `onClose` runs.
+    public func close() {
+        socket.shutdown()
+        wake()
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
+    }
+
+    private func readLoop() {
+        var fds = [pollfd(fd: socket.fd, events: drv_pollin, revents: 0),
+                   pollfd(fd: wakeFD, events: drv_pollin, revents: 0)]
+        loop: while true {
+            let next = state.withLock { $0.pending.nextDeadline }
+            var timeoutMs: Int32 = -1
+            if let next {
+                let now = monotonicNanos()
+                timeoutMs = next <= now ? 0 : Int32(clamping: (next - now + 999_999) / 1_000_000)
+            }
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let n = poll(&fds, 2, timeoutMs)
+            if n < 0 && errno != EINTR { break loop }
+            if fds[1].revents & drv_pollin != 0 {
+                var v: UInt64 = 0
+                _ = withUnsafeMutableBytes(of: &v) { read(wakeFD, $0.baseAddress, 8) }
+            }
+            if fds[0].revents & (drv_pollin | drv_pollhup | drv_pollerr) != 0 {
+                let bytes: [UInt8]?
+                do {
+                    bytes = try socket.receive()
+                } catch let e as XPCError {
+                    onEvent(self, .malformed(e, []))
+                    continue
+                } catch {
+                    break loop
+                }
+                guard let bytes else { break loop }
+                dispatch(bytes)
+            }
+            let due = state.withLock { $0.pending.expire(now: monotonicNanos()) }
+            for d in due {
+                d.completion(.failure(XPCError(.timeout, "\(d.op.name) seq \(d.seq) on \(name)")))
+            }
+        }
+        let rest = state.withLock { s -> [(seq: UInt32, op: XPCOp, completion: Completion)] in
+            s.closed = true
+            return s.pending.drain()
+        }
+        for d in rest { d.completion(.failure(XPCError(.closed, "\(d.op.name) on \(name)"))) }
+        onClose(self)
+    }
+
+    private func dispatch(_ bytes: [UInt8]) {
+        let m: XPCMessage
+        do {
+            m = try XPCMessage.decode(bytes)
+        } catch {
+            let e = error as? XPCError ?? XPCError(.system, "\(error)")
+            replyProtocolError(bytes, e)
+            onEvent(self, .malformed(e, bytes))
+            return
+        }
+        if m.isReply {
+            if let c = state.withLock({ $0.pending.complete(seq: m.seq) }) {
+                c.completion(.success(m))
+            } else {
+                onEvent(self, .unexpectedReply(m))
+            }
+            return
+        }
+        onEvent(self, .message(m))
+    }
+
+    /// Answers a malformed request with EPROTO when its header is readable,
+    /// so the caller fails at once instead of waiting for its deadline.
+    private func replyProtocolError(_ bytes: [UInt8], _ e: XPCError) {
+        guard bytes.count >= XPCLimits.headerSize else { return }
+        let flags = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
+        guard flags & XPCFlags.request.rawValue != 0, flags & XPCFlags.reply.rawValue == 0 else { return }
+        let op = XPCOp(rawValue: UInt16(bytes[4]) | UInt16(bytes[5]) << 8)
+        let seq = UInt32(XPCAttribute.read(Array(bytes[8..<12]), 4))
+        let inst = UInt32(XPCAttribute.read(Array(bytes[12..<16]), 4))
+        var attrs: [XPCAttribute] = []
+        if let a = e.attribute { attrs.append(.u16(.errAttr, a.rawValue)) }
+        attrs.append(.string(.errMsg, String(e.description.utf8.prefix(120)) ?? "malformed"))
+        // An unknown op cannot be echoed back as is; answer as PING.
+        let replyOp = op.isKnown ? op : .ping
+        let r = XPCMessage(op: replyOp, flags: .reply, seq: seq, instance: inst, status: -EPROTO, attributes: attrs)
+        try? socket.send(r.bytes)
+    }
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+import CDrvXPC
+
+/// An XPC operation number (`enum drvxpc_op` in drvxpc.h).
+///
+/// The number's range tells its direction: control (daemon ⇄ u-driver),
+/// management (daemon ⇄ nucleus), upcall (nucleus → u-driver) or downcall
+/// (u-driver → nucleus).
+public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ op: drvxpc_op) { self.rawValue = UInt16(op.rawValue) }
+
+    public static let hello = XPCOp(DRVXPC_OP_HELLO)
+    public static let ping = XPCOp(DRVXPC_OP_PING)
+    public static let shutdown = XPCOp(DRVXPC_OP_SHUTDOWN)
+    public static let register = XPCOp(DRVXPC_OP_REGISTER)
+    public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
+    public static let deviceInfo = XPCOp(DRVXPC_OP_DEVICE_INFO)
+    public static let simControl = XPCOp(DRVXPC_OP_SIM_CONTROL)
+    public static let probe = XPCOp(DRVXPC_OP_PROBE)
+    public static let remove = XPCOp(DRVXPC_OP_REMOVE)
+    public static let sndOpen = XPCOp(DRVXPC_OP_SND_OPEN)
+    public static let sndClose = XPCOp(DRVXPC_OP_SND_CLOSE)
+    public static let sndHwParams = XPCOp(DRVXPC_OP_SND_HW_PARAMS)
+    public static let sndPrepare = XPCOp(DRVXPC_OP_SND_PREPARE)
+    public static let sndMixerGet = XPCOp(DRVXPC_OP_SND_MIXER_GET)
+    public static let sndMixerPut = XPCOp(DRVXPC_OP_SND_MIXER_PUT)
+    public static let netOpen = XPCOp(DRVXPC_OP_NET_OPEN)
+    public static let netStop = XPCOp(DRVXPC_OP_NET_STOP)
+    public static let netSetRxMode = XPCOp(DRVXPC_OP_NET_SET_RX_MODE)
+    public static let netSetMac = XPCOp(DRVXPC_OP_NET_SET_MAC)
+    public static let netGetLink = XPCOp(DRVXPC_OP_NET_GET_LINK)
+    public static let netGetStats = XPCOp(DRVXPC_OP_NET_GET_STATS)
+    public static let netWatchdog = XPCOp(DRVXPC_OP_NET_WATCHDOG)
+    public static let regRead = XPCOp(DRVXPC_OP_REG_READ)
+    public static let regWrite = XPCOp(DRVXPC_OP_REG_WRITE)
+    public static let regSeq = XPCOp(DRVXPC_OP_REG_SEQ)
+    public static let dmaAlloc = XPCOp(DRVXPC_OP_DMA_ALLOC)
+    public static let dmaFree = XPCOp(DRVXPC_OP_DMA_FREE)
+    public static let regWriteDMA = XPCOp(DRVXPC_OP_REG_WRITE_DMA)
+    public static let datapathEnable = XPCOp(DRVXPC_OP_DATAPATH_ENABLE)
+    public static let datapathDisable = XPCOp(DRVXPC_OP_DATAPATH_DISABLE)
+    public static let sndRegister = XPCOp(DRVXPC_OP_SND_REGISTER)
+    public static let netRegister = XPCOp(DRVXPC_OP_NET_REGISTER)
+    public static let netCarrier = XPCOp(DRVXPC_OP_NET_CARRIER)
+
+    /// Whether drvxpc.h defines this operation.
+    public var isKnown: Bool { drvxpc_op_name(UInt32(rawValue)) != nil }
+    /// Control operation (daemon ⇄ u-driver).
+    public var isControl: Bool { (1...31).contains(rawValue) }
+    /// Management operation (daemon ⇄ nucleus).
+    public var isManagement: Bool { (32...63).contains(rawValue) }
+    /// Upcall (nucleus → daemon → u-driver).
+    public var isUpcall: Bool { (64...127).contains(rawValue) }
+    /// Downcall (u-driver → daemon → nucleus).
+    public var isDowncall: Bool { (128...191).contains(rawValue) }
+
+    /// The name as in drvxpc.h, e.g. `SND_HW_PARAMS`; `OP_<n>` if unknown.
+    public var name: String {
+        guard let c = drvxpc_op_name(UInt32(rawValue)) else { return "OP_\(rawValue)" }
+        return String(cString: c)
+    }
+    public var description: String { name }
+}
+
+/// An attribute id (`enum drvxpc_attr_id` in drvxpc.h).
+public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ id: drvxpc_attr_id) { self.rawValue = UInt16(id.rawValue) }
+
+    public static let version = XPCAttributeID(DRVXPC_A_VERSION)
+    public static let driverName = XPCAttributeID(DRVXPC_A_DRIVER_NAME)
+    public static let deviceClass = XPCAttributeID(DRVXPC_A_CLASS)
+    public static let pciVendor = XPCAttributeID(DRVXPC_A_PCI_VENDOR)
+    public static let pciDevice = XPCAttributeID(DRVXPC_A_PCI_DEVICE)
+    public static let pciRevision = XPCAttributeID(DRVXPC_A_PCI_REVISION)
+    public static let pciSlot = XPCAttributeID(DRVXPC_A_PCI_SLOT)
+    public static let barSize = XPCAttributeID(DRVXPC_A_BAR_SIZE)
+    public static let irq = XPCAttributeID(DRVXPC_A_IRQ)
+    public static let chipName = XPCAttributeID(DRVXPC_A_CHIP_NAME)
+    public static let regOffset = XPCAttributeID(DRVXPC_A_REG_OFFSET)
+    public static let regWidth = XPCAttributeID(DRVXPC_A_REG_WIDTH)
+    public static let regValue = XPCAttributeID(DRVXPC_A_REG_VALUE)
+    public static let regMask = XPCAttributeID(DRVXPC_A_REG_MASK)
+    public static let regOp = XPCAttributeID(DRVXPC_A_REG_OP)
+    public static let regOpKind = XPCAttributeID(DRVXPC_A_REG_OP_KIND)
+    public static let regSeq = XPCAttributeID(DRVXPC_A_REG_SEQ)
+    public static let regResults = XPCAttributeID(DRVXPC_A_REG_RESULTS)
+    public static let delayMicros = XPCAttributeID(DRVXPC_A_DELAY_US)
+    public static let dmaHandle = XPCAttributeID(DRVXPC_A_DMA_HANDLE)
+    public static let dmaSize = XPCAttributeID(DRVXPC_A_DMA_SIZE)
+    public static let dmaOffset = XPCAttributeID(DRVXPC_A_DMA_OFFSET)
+    public static let object = XPCAttributeID(DRVXPC_A_OBJECT)
+    public static let objectID = XPCAttributeID(DRVXPC_A_OBJECT_ID)
+    public static let objectKind = XPCAttributeID(DRVXPC_A_OBJECT_KIND)
+    public static let objectRole = XPCAttributeID(DRVXPC_A_OBJECT_ROLE)
+    public static let pcmRate = XPCAttributeID(DRVXPC_A_PCM_RATE)
+    public static let pcmChannels = XPCAttributeID(DRVXPC_A_PCM_CHANNELS)
+    public static let pcmFormat = XPCAttributeID(DRVXPC_A_PCM_FORMAT)
+    public static let pcmPeriodFrames = XPCAttributeID(DRVXPC_A_PCM_PERIOD_FRAMES)
+    public static let pcmBufferFrames = XPCAttributeID(DRVXPC_A_PCM_BUFFER_FRAMES)
+    public static let mixerControl = XPCAttributeID(DRVXPC_A_MIXER_CONTROL)
+    public static let mixerValue = XPCAttributeID(DRVXPC_A_MIXER_VALUE)
+    public static let cardName = XPCAttributeID(DRVXPC_A_CARD_NAME)
+    public static let mac = XPCAttributeID(DRVXPC_A_MAC)
+    public static let rxFlags = XPCAttributeID(DRVXPC_A_RX_FLAGS)
+    public static let mcList = XPCAttributeID(DRVXPC_A_MC_LIST)
+    public static let linkUp = XPCAttributeID(DRVXPC_A_LINK_UP)
+    public static let linkSpeed = XPCAttributeID(DRVXPC_A_LINK_SPEED)
+    public static let linkDuplex = XPCAttributeID(DRVXPC_A_LINK_DUPLEX)
+    public static let ifname = XPCAttributeID(DRVXPC_A_IFNAME)
+    public static let statRxPackets = XPCAttributeID(DRVXPC_A_STAT_RX_PACKETS)
+    public static let statTxPackets = XPCAttributeID(DRVXPC_A_STAT_TX_PACKETS)
+    public static let statRxBytes = XPCAttributeID(DRVXPC_A_STAT_RX_BYTES)
+    public static let statTxBytes = XPCAttributeID(DRVXPC_A_STAT_TX_BYTES)
+    public static let statRxErrors = XPCAttributeID(DRVXPC_A_STAT_RX_ERRORS)
+    public static let statTxErrors = XPCAttributeID(DRVXPC_A_STAT_TX_ERRORS)
+    public static let statRxDropped = XPCAttributeID(DRVXPC_A_STAT_RX_DROPPED)
+    public static let statMulticast = XPCAttributeID(DRVXPC_A_STAT_MULTICAST)
+    public static let framesPlayed = XPCAttributeID(DRVXPC_A_FRAMES_PLAYED)
+    public static let periods = XPCAttributeID(DRVXPC_A_PERIODS)
+    public static let underruns = XPCAttributeID(DRVXPC_A_UNDERRUNS)
+    public static let datapathOn = XPCAttributeID(DRVXPC_A_DATAPATH_ON)
+    public static let regDump = XPCAttributeID(DRVXPC_A_REG_DUMP)
+    public static let errAttr = XPCAttributeID(DRVXPC_A_ERR_ATTR)
+    public static let errMsg = XPCAttributeID(DRVXPC_A_ERR_MSG)
+    public static let simAction = XPCAttributeID(DRVXPC_A_SIM_ACTION)
+    public static let clientErrors = XPCAttributeID(DRVXPC_A_CLIENT_ERRORS)
+
+    /// The payload kind drvxpc.h declares, or nil if the id is unknown.
+    public var kind: XPCAttributeKind? {
+        let k = drvxpc_attr_kind(UInt32(rawValue))
+        return k < 0 ? nil : XPCAttributeKind(rawValue: k)
+    }
+    /// The largest payload drvxpc.h allows.
+    public var maxLength: Int { Int(drvxpc_attr_max(UInt32(rawValue))) }
+    /// The declared integer range, if bounded.
+    public var range: ClosedRange<UInt64>? {
+        var lo: UInt64 = 0, hi: UInt64 = 0
+        return drvxpc_attr_range(UInt32(rawValue), &lo, &hi) != 0 ? lo...hi : nil
+    }
+    /// The name as in drvxpc.h, e.g. `PCM_RATE`; `ATTR_<n>` if unknown.
+    public var name: String {
+        guard let c = drvxpc_attr_name(UInt32(rawValue)) else { return "ATTR_\(rawValue)" }
+        return String(cString: c)
+    }
+    public var description: String { name }
+}
+
+/// Payload kinds (`enum drvxpc_kind`).
+public enum XPCAttributeKind: Int32, Sendable {
+    case flag = 0, u8, u16, u32, u64, s32, string, binary, nested, mac
+}
+
+/// Device classes (`enum drvxpc_class`).
+public enum XPCDeviceClass: UInt8, Sendable, CaseIterable {
+    case sound = 1
+    case net = 2
+
+    /// The config-file spelling: `sound`, `net`.
+    public var name: String { self == .sound ? "sound" : "net" }
+    /// Parses the config-file spelling.
+    public init?(name: String) {
+        switch name {
+        case "sound": self = .sound
+        case "net", "network": self = .net
+        default: return nil
+        }
+    }
+}
+
+/// Message flags (`DRVXPC_F_*`).
+public struct XPCFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public static let request = XPCFlags(rawValue: UInt16(DRVXPC_F_REQUEST))
+    public static let reply = XPCFlags(rawValue: UInt16(DRVXPC_F_REPLY))
+    public static let notify = XPCFlags(rawValue: UInt16(DRVXPC_F_NOTIFY))
+    public static let reattach = XPCFlags(rawValue: UInt16(DRVXPC_F_REATTACH))
+    static let all = XPCFlags(rawValue: UInt16(DRVXPC_F_ALL))
+}
+
+/// Protocol-wide limits from drvxpc.h.
+public enum XPCLimits {
+    /// Largest message, header included.
+    public static let messageMax = Int(DRVXPC_MSG_MAX)
+    /// Header size.
+    public static let headerSize = MemoryLayout<drvxpc_hdr>.size
+    /// Deepest nesting.
+    public static let nestMax = Int(DRVXPC_NEST_MAX)
+    /// Protocol version spoken in HELLO.
+    public static let version = UInt32(DRVXPC_VERSION)
+    /// Longest step list in one REG_SEQ.
+    public static let sequenceMaxOps = Int(DRVXPC_SEQ_MAX_OPS)
+    /// Longest delay step.
+    public static let delayMaxMicros = UInt32(DRVXPC_DELAY_MAX_US)
+}

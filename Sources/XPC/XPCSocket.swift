@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+import CDrvXPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connected unix `SOCK_SEQPACKET` socket carrying one XPC message per packet.
+///
+/// Sending is safe from any thread (each packet is atomic). Receiving is
+/// done by one reader, normally an ``XPCConnection``.
+public final class XPCSocket: Sendable {
+    /// The descriptor; owned by this object and closed on deinit.
+    public let fd: Int32
+
+    /// Adopts `fd`; it is closed when this object goes away.
+    public init(adopting fd: Int32) { self.fd = fd }
+
+    deinit { Glibc.close(fd) }
+
+    /// A connected pair (close-on-exec), e.g. daemon end + u-driver end.
+    public static func pair() throws -> (XPCSocket, XPCSocket) {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, drv_sock_seqpacket | drv_sock_cloexec, 0, &fds) == 0 else {
+            throw XPCError(.system, errno: errno, "socketpair")
+        }
+        return (XPCSocket(adopting: fds[0]), XPCSocket(adopting: fds[1]))
+    }
+
+    /// Connects to a listening seqpacket socket at `path`.
+    public static func connect(path: String) throws -> XPCSocket {
+        let fd = socket(AF_UNIX, drv_sock_seqpacket | drv_sock_cloexec, 0)
+        guard fd >= 0 else { throw XPCError(.system, errno: errno, "socket") }
+        let s = XPCSocket(adopting: fd)
+        var addr = try UnixAddress(path)
+        let r = addr.withSockaddr { Glibc.connect(fd, $0, $1) }
+        guard r == 0 else { throw XPCError(.system, errno: errno, "connect \(path)") }
+        return s
+    }
+
+    /// Sends one message. Throws ``XPCError/Code/closed`` if the peer is gone.
+    public func send(_ bytes: [UInt8]) throws {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, drv_msg_nosignal) }
+        if n < 0 {
+            let e = errno
+            if e == EPIPE || e == ECONNRESET || e == ENOTCONN { throw XPCError(.closed, errno: e) }
+            throw XPCError(.system, errno: e, "send")
+        }
+    }
+
+    /// Receives one packet; nil at end of stream. A packet larger than the
+    /// protocol's limit is reported as ``XPCError/Code/oversized``, not cut.
+    public func receive() throws -> [UInt8]? {
+        var buf = [UInt8](repeating: 0, count: XPCLimits.messageMax + 1)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, drv_msg_trunc) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == ECONNRESET { return nil }
+                throw XPCError(.system, errno: errno, "recv")
+            }
+            if n == 0 { return nil }
+            if n > XPCLimits.messageMax { throw XPCError(.oversized, "\(n) byte packet") }
+            return Array(buf[0..<n])
+        }
+    }
+
+    /// Stops both directions; a blocked reader returns end of stream.
+    public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+}
+
+/// A listening unix seqpacket socket (nucleus-sim's side).
+public final class XPCListener: Sendable {
+    /// The listening descriptor.
+    public let fd: Int32
+    /// The filesystem path bound.
+    public let path: String
+
+    /// Binds `path` (removing a stale socket first) and listens.
+    public init(path: String, mode: mode_t = 0o600) throws {
+        unlink(path)
+        let fd = socket(AF_UNIX, drv_sock_seqpacket | drv_sock_cloexec, 0)
+        guard fd >= 0 else { throw XPCError(.system, errno: errno, "socket") }
+        var addr = try UnixAddress(path)
+        let r = addr.withSockaddr { bind(fd, $0, $1) }
+        guard r == 0 else {
+            let e = errno
+            Glibc.close(fd)
+            throw XPCError(.system, errno: e, "bind \(path)")
+        }
+        chmod(path, mode)
+        guard listen(fd, 16) == 0 else {
+            let e = errno
+            Glibc.close(fd)
+            throw XPCError(.system, errno: e, "listen \(path)")
+        }
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// Blocks until a peer connects; nil once the listener is shut down.
+    public func accept() -> XPCSocket? {
+        while true {
+            let c = drv_accept_cloexec(fd)
+            if c >= 0 { return XPCSocket(adopting: c) }
+            if errno == EINTR || errno == ECONNABORTED { continue }
+            return nil
+        }
+    }
+
+    /// Wakes a blocked ``accept()``.
+    public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+}
+
+/// A `sockaddr_un` for a path, checked for length.
+public struct UnixAddress {
+    var storage = sockaddr_un()
+
+    /// Fails with ``XPCError/Code/oversized`` if the path does not fit.
+    public init(_ path: String) throws {
+        storage.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let cap = MemoryLayout.size(ofValue: storage.sun_path)
+        guard bytes.count < cap else { throw XPCError(.oversized, "socket path longer than \(cap - 1) bytes: \(path)") }
+        withUnsafeMutableBytes(of: &storage.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+    }
+
+    /// Calls `body` with the address and its length.
+    public mutating func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+        let len = socklen_t(MemoryLayout<sockaddr_un>.size)
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, len) }
+        }
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds: the clock every deadline uses (the kernel
+/// nucleus uses the same clock).
+public func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+import Testing
+import Synchronization
+@testable import XPC
+
+@Suite struct PendingCallsTests {
+    /// Deadlines are driven by a manual clock: exactly the calls that fell
+    /// due expire, oldest first.
+    @Test func expiresExactlyWhatIsDue() {
+        var p = PendingCalls<Int>()
+        let a = p.add(op: .ping, deadline: 100, completion: 1)
+        let b = p.add(op: .probe, deadline: 50, completion: 2)
+        let c = p.add(op: .hello, deadline: .max, completion: 3)
+        #expect(Set([a, b, c]).count == 3 && !Set([a, b, c]).contains(0))
+        #expect(p.nextDeadline == 50)
+        #expect(p.expire(now: 49).isEmpty)
+        #expect(p.expire(now: 100).map(\.completion) == [2, 1])
+        #expect(p.nextDeadline == nil)
+        #expect(p.complete(seq: a) == nil, "an expired call cannot be answered")
+        #expect(p.complete(seq: c)?.completion == 3)
+        #expect(p.count == 0)
+    }
+
+    @Test func drainReturnsEverything() {
+        var p = PendingCalls<Int>()
+        _ = p.add(op: .ping, deadline: 10, completion: 1)
+        _ = p.add(op: .ping, deadline: 20, completion: 2)
+        #expect(p.drain().map(\.completion) == [1, 2])
+        #expect(p.count == 0)
+    }
+}
+
+@Suite struct ConnectionTests {
+    final class Box<T: Sendable>: Sendable {
+        let v: Mutex<T>
+        init(_ v: T) { self.v = Mutex(v) }
+    }
+
+    /// An echo peer: answers every request with its own attributes.
+    func echoPair(delayFor op: XPCOp? = nil) throws -> (XPCConnection, XPCConnection) {
+        let (a, b) = try XPCSocket.pair()
+        let server = XPCConnection(name: "server", socket: b) { conn, ev in
+            guard case .message(let m) = ev, m.isRequest else { return }
+            if m.op == op { return } // never answers this op
+            try? conn.send(XPCMessage.reply(to: m, attributes: m.attributes))
+        }
+        let client = XPCConnection(name: "client", socket: a, onEvent: { _, _ in })
+        server.start()
+        client.start()
+        return (client, server)
+    }
+
+    @Test func callGetsItsReply() async throws {
+        let (client, server) = try echoPair()
+        for i in 0..<100 {
+            let r = try await client.call(XPCMessage(op: .ping, flags: .request, attributes: [.u32(.version, UInt32(i))]),
+                                          timeout: .seconds(5))
+            #expect(try r.u32(.version) == UInt32(i))
+        }
+        #expect(client.pendingCount == 0)
+        client.close(); server.close()
+    }
+
+    @Test func unansweredCallTimesOut() async throws {
+        let (client, server) = try echoPair(delayFor: .probe)
+        await #expect(throws: XPCError(.timeout)) {
+            _ = try await client.call(XPCMessage(op: .probe, flags: .request), timeout: .milliseconds(20))
+        }
+        #expect(client.pendingCount == 0)
+        // the channel still works afterwards
+        _ = try await client.call(XPCMessage(op: .ping, flags: .request), timeout: .seconds(5))
+        client.close(); server.close()
+    }
+
+    @Test func peerCloseFailsPendingCalls() async throws {
+        let (client, server) = try echoPair(delayFor: .probe)
+        let closed = Box(false)
+        let c2 = XPCConnection(name: "c2", socket: client.socket, onEvent: { _, _ in }) { _ in closed.v.withLock { $0 = true } }
+        _ = c2
+        Task { try? await Task.sleep(for: .milliseconds(20)); server.close() }
+        await #expect(throws: XPCError(.closed)) {
+            _ = try await client.call(XPCMessage(op: .probe, flags: .request), timeout: .seconds(30))
+        }
+        #expect(client.isClosed)
+    }
+
+    @Test func malformedRequestIsAnsweredWithEPROTO() async throws {
+        let (a, b) = try XPCSocket.pair()
+        let seen = Box<[String]>([])
+        let server = XPCConnection(name: "server", socket: b) { _, ev in
+            if case .malformed(let e, _) = ev { seen.v.withLock { $0.append(e.code.name) } }
+        }
+        server.start()
+        // a PING request whose only attribute is a 3-byte PCM_RATE
+        var bad = XPCMessage(op: .ping, flags: .request, seq: 5).bytes + [7, 0, 27, 0, 1, 2, 3, 0]
+        bad.replaceSubrange(0..<4, with: XPCAttribute.le(UInt32(bad.count)))
+        try a.send(bad)
+        let reply = try #require(try a.receive())
+        let r = try XPCMessage.decode(reply)
+        #expect(r.isReply && r.seq == 5 && r.status == -71)
+        #expect(r.remoteError?.attribute == .pcmRate)
+        for _ in 0..<200 where seen.v.withLock({ $0 }).isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(seen.v.withLock { $0 } == ["wrong-length"])
+        server.close()
+    }
+
+    @Test func replyToNothingIsReported() async throws {
+        let (a, b) = try XPCSocket.pair()
+        let seen = Box(0)
+        let conn = XPCConnection(name: "x", socket: b) { _, ev in
+            if case .unexpectedReply = ev { seen.v.withLock { $0 += 1 } }
+        }
+        conn.start()
+        try a.send(XPCMessage(op: .ping, flags: .reply, seq: 4242).bytes)
+        // a round trip after it proves the first packet was processed
+        try a.send(XPCMessage(op: .ping, flags: .reply, seq: 4243).bytes)
+        for _ in 0..<200 where seen.v.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(seen.v.withLock { $0 } == 2)
+        conn.close()
+    }
+}

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * drvxpc.h - the drivermgr extension-procedure-call (XPC) wire format.
+ *
+ * One definition for every hop: drvnucleus.ko (generic netlink family
+ * "drvnucleus"), nucleus-sim (unix SOCK_SEQPACKET), drivermgrd and the
+ * u-drivers (socketpair).  A message is a fixed header followed by
+ * netlink-style attributes (struct nlattr layout, 4-byte aligned):
+ *
+ *   +-----------------+--------+---------+--------+---------+ ...
+ *   | struct drvxpc_hdr (24 B) | nla_len | nla_type | payload | pad
+ *   +-----------------+--------+---------+--------+---------+ ...
+ *
+ * Over generic netlink the same bytes follow the genlmsghdr: the family
+ * declares hdrsize = sizeof(struct drvxpc_hdr), so the daemon forwards a
+ * message between the kernel and a u-driver without re-encoding it.
+ *
+ * Attribute ids carry no type information on the wire; the kind and the
+ * size limit of every attribute are listed once, in DRVXPC_ATTRS below,
+ * and both sides derive their validation from that list.
+ */
+#ifndef _UAPI_DRVXPC_H
+#define _UAPI_DRVXPC_H
+
+#include <linux/types.h>
+
+#define DRVXPC_GENL_NAME	"drvnucleus"
+#define DRVXPC_GENL_VERSION	1
+#define DRVXPC_VERSION		1
+
+/* Largest message on any channel, header included. */
+#define DRVXPC_MSG_MAX		65536
+/* Deepest nesting a decoder accepts. */
+#define DRVXPC_NEST_MAX		4
+
+struct drvxpc_hdr {
+	__u32	len;		/* header + attributes, in bytes */
+	__u16	op;		/* enum drvxpc_op */
+	__u16	flags;		/* DRVXPC_F_* */
+	__u32	seq;		/* chosen by the sender of a request */
+	__u32	instance;	/* device instance; 0 = none */
+	__s32	status;		/* replies: 0 or a negative errno */
+	__u32	timeout_us;	/* requests: relative deadline; 0 = none */
+};
+
+/* drvxpc_hdr.flags */
+#define DRVXPC_F_REQUEST	0x0001	/* a reply is expected */
+#define DRVXPC_F_REPLY		0x0002	/* answers the request with this seq */
+#define DRVXPC_F_NOTIFY		0x0004	/* one-way; never answered */
+#define DRVXPC_F_REATTACH	0x0008	/* replayed: adopt the running device */
+#define DRVXPC_F_ALL		0x000f
+
+/* Attribute header: identical to struct nlattr. */
+struct drvxpc_attr {
+	__u16	len;		/* header + payload, without padding */
+	__u16	type;		/* enum drvxpc_attr_id, | DRVXPC_A_F_NESTED */
+};
+
+#define DRVXPC_A_F_NESTED	0x8000	/* same bit as NLA_F_NESTED */
+#define DRVXPC_A_TYPE_MASK	0x3fff
+#define DRVXPC_ALIGNTO		4
+#define DRVXPC_ALIGN(len)	(((len) + DRVXPC_ALIGNTO - 1) & ~(DRVXPC_ALIGNTO - 1))
+#define DRVXPC_ATTR_HDRLEN	((int)DRVXPC_ALIGN(sizeof(struct drvxpc_attr)))
+
+/* Payload kinds; each fixes how a payload's length is checked. */
+enum drvxpc_kind {
+	DRVXPC_K_FLAG = 0,	/* no payload */
+	DRVXPC_K_U8,
+	DRVXPC_K_U16,
+	DRVXPC_K_U32,
+	DRVXPC_K_U64,
+	DRVXPC_K_S32,
+	DRVXPC_K_STRING,	/* NUL-terminated, NUL within max */
+	DRVXPC_K_BINARY,	/* 1..max bytes */
+	DRVXPC_K_NESTED,	/* attributes; DRVXPC_A_F_NESTED set */
+	DRVXPC_K_MAC,		/* exactly 6 bytes */
+};
+
+/* Device classes (DRVXPC_A_CLASS). */
+enum drvxpc_class {
+	DRVXPC_CLASS_NONE = 0,
+	DRVXPC_CLASS_SOUND = 1,
+	DRVXPC_CLASS_NET = 2,
+};
+
+/*
+ * Every attribute: X(NAME, kind, max payload bytes, lo, hi).  For integer
+ * kinds a value outside lo..hi is out of range (hi == 0: no bound).  Ids
+ * are dense and stable: append only.
+ */
+#define DRVXPC_ATTRS(X)							\
+	/* identity and hand-shake */					\
+	X(VERSION,		U32,	4, 0, 0)				\
+	X(DRIVER_NAME,		STRING,	32, 0, 0)				\
+	X(CLASS,		U8,	1, 1, 2)	/* enum drvxpc_class */	\
+	X(PCI_VENDOR,		U16,	2, 0, 0)				\
+	X(PCI_DEVICE,		U16,	2, 0, 0)				\
+	X(PCI_REVISION,		U8,	1, 0, 0)				\
+	X(PCI_SLOT,		STRING,	32, 0, 0)	/* "0000:00:04.0" */	\
+	X(BAR_SIZE,		U32,	4, 0, 0)	/* bytes of BAR 0 */	\
+	X(IRQ,			U32,	4, 0, 0)				\
+	X(CHIP_NAME,		STRING,	32, 0, 0)				\
+	/* register access */						\
+	X(REG_OFFSET,		U32,	4, 0, 0)				\
+	X(REG_WIDTH,		U8,	1, 1, 4)	/* 1, 2 or 4 */		\
+	X(REG_VALUE,		U32,	4, 0, 0)				\
+	X(REG_MASK,		U32,	4, 0, 0)				\
+	X(REG_OP,		NESTED,	64, 0, 0)	/* one step of a sequence */ \
+	X(REG_OP_KIND,		U8,	1, 1, 4)	/* enum drvxpc_regop */	\
+	X(REG_SEQ,		NESTED,	16384, 0, 0)	/* REG_OP list */	\
+	X(REG_RESULTS,		BINARY,	4096, 0, 0)	/* __u32 per read/poll */ \
+	X(DELAY_US,		U32,	4, 0, 100000)				\
+	/* DMA memory and tracked objects */				\
+	X(DMA_HANDLE,		U32,	4, 0, 0)				\
+	X(DMA_SIZE,		U32,	4, 1, 1048576)				\
+	X(DMA_OFFSET,		U32,	4, 0, 0)				\
+	X(OBJECT,		NESTED,	64, 0, 0)	/* hand-over record */	\
+	X(OBJECT_ID,		U32,	4, 0, 0)				\
+	X(OBJECT_KIND,		U8,	1, 1, 3)	/* enum drvxpc_object */ \
+	X(OBJECT_ROLE,		U8,	1, 0, 3)	/* enum drvxpc_role */	\
+	/* sound */							\
+	X(PCM_RATE,		U32,	4, 4000, 192000)	/* frames per second */	\
+	X(PCM_CHANNELS,		U8,	1, 1, 2)				\
+	X(PCM_FORMAT,		U8,	1, 0, 0)	/* SNDRV_PCM_FORMAT_* */ \
+	X(PCM_PERIOD_FRAMES,	U32,	4, 16, 65536)				\
+	X(PCM_BUFFER_FRAMES,	U32,	4, 32, 262144)				\
+	X(MIXER_CONTROL,	U16,	2, 1, 3)	/* enum drvxpc_mixer */	\
+	X(MIXER_VALUE,		U32,	4, 0, 100)	/* 0..100 percent */	\
+	X(CARD_NAME,		STRING,	32, 0, 0)				\
+	/* network */							\
+	X(MAC,			MAC,	6, 0, 0)				\
+	X(RX_FLAGS,		U32,	4, 0, 3)	/* DRVXPC_RX_* */	\
+	X(MC_LIST,		NESTED,	4096, 0, 0)	/* MAC list */		\
+	X(LINK_UP,		U8,	1, 0, 1)				\
+	X(LINK_SPEED,		U32,	4, 0, 0)	/* Mbit/s */		\
+	X(LINK_DUPLEX,		U8,	1, 0, 1)	/* 1 = full */		\
+	X(IFNAME,		STRING,	16, 0, 0)				\
+	X(STAT_RX_PACKETS,	U64,	8, 0, 0)				\
+	X(STAT_TX_PACKETS,	U64,	8, 0, 0)				\
+	X(STAT_RX_BYTES,	U64,	8, 0, 0)				\
+	X(STAT_TX_BYTES,	U64,	8, 0, 0)				\
+	X(STAT_RX_ERRORS,	U64,	8, 0, 0)				\
+	X(STAT_TX_ERRORS,	U64,	8, 0, 0)				\
+	X(STAT_RX_DROPPED,	U64,	8, 0, 0)				\
+	X(STAT_MULTICAST,	U64,	8, 0, 0)				\
+	/* data-path counters kept by the nucleus */			\
+	X(FRAMES_PLAYED,	U64,	8, 0, 0)				\
+	X(PERIODS,		U64,	8, 0, 0)				\
+	X(UNDERRUNS,		U64,	8, 0, 0)				\
+	X(DATAPATH_ON,		U8,	1, 0, 1)				\
+	X(REG_DUMP,		BINARY,	4096, 0, 0)	/* BAR snapshot */	\
+	/* errors (extack-like) */					\
+	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
+	X(ERR_MSG,		STRING,	128, 0, 0)				\
+	/* sim workload control */					\
+	X(SIM_ACTION,		U8,	1, 1, 3)	/* enum drvxpc_sim_action */ \
+	X(CLIENT_ERRORS,	U64,	8, 0, 0)
+
+#define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
+enum drvxpc_attr_id {
+	DRVXPC_A_UNSPEC = 0,
+	DRVXPC_ATTRS(__DRVXPC_ENUM_ATTR)
+	__DRVXPC_A_COUNT
+};
+#define DRVXPC_A_MAX	(__DRVXPC_A_COUNT - 1)
+
+/* DRVXPC_A_REG_OP_KIND */
+enum drvxpc_regop {
+	DRVXPC_REGOP_READ = 1,	/* result: value */
+	DRVXPC_REGOP_WRITE = 2,
+	DRVXPC_REGOP_POLL = 3,	/* until (v & MASK) == VALUE or DELAY_US; result: v */
+	DRVXPC_REGOP_DELAY = 4,	/* DELAY_US, at most DRVXPC_DELAY_MAX_US */
+};
+#define DRVXPC_DELAY_MAX_US	100000
+#define DRVXPC_SEQ_MAX_OPS	512
+
+/* DRVXPC_A_OBJECT_KIND */
+enum drvxpc_object {
+	DRVXPC_OBJ_DMA = 1,
+	DRVXPC_OBJ_CARD = 2,
+	DRVXPC_OBJ_NETDEV = 3,
+};
+
+/* DRVXPC_A_OBJECT_ROLE: what a DMA buffer is for, so the nucleus uses it. */
+enum drvxpc_role {
+	DRVXPC_ROLE_NONE = 0,
+	DRVXPC_ROLE_PCM_PLAYBACK = 1,
+	DRVXPC_ROLE_RX_RING = 2,
+	DRVXPC_ROLE_TX_BUFFERS = 3,
+};
+
+/* DRVXPC_A_MIXER_CONTROL */
+enum drvxpc_mixer {
+	DRVXPC_MIXER_MASTER = 1,
+	DRVXPC_MIXER_PCM = 2,
+	DRVXPC_MIXER_MASTER_MUTE = 3,
+};
+
+/* DRVXPC_A_RX_FLAGS, same meaning as IFF_PROMISC / IFF_ALLMULTI */
+#define DRVXPC_RX_PROMISC	0x1
+#define DRVXPC_RX_ALLMULTI	0x2
+#define DRVXPC_RX_ALL		0x3
+
+/* DRVXPC_A_SIM_ACTION: what a sim workload client should do */
+enum drvxpc_sim_action {
+	DRVXPC_SIM_SET_RATE = 1,	/* PCM_RATE */
+	DRVXPC_SIM_SET_RX_MODE = 2,	/* RX_FLAGS, MC_LIST */
+	DRVXPC_SIM_SET_MAC = 3,		/* MAC */
+};
+
+/*
+ * Operations: X(NAME, value).  Ranges tell the direction:
+ *   1..31     control      daemon <-> u-driver
+ *   32..63    management   daemon <-> nucleus
+ *   64..127   upcalls      nucleus -> daemon -> u-driver
+ *   128..191  downcalls    u-driver -> daemon -> nucleus
+ */
+#define DRVXPC_OPS(X)				\
+	X(HELLO,		1)		\
+	X(PING,			2)		\
+	X(SHUTDOWN,		3)		\
+	X(REGISTER,		32)		\
+	X(DEVICE_ADD,		33)		\
+	X(DEVICE_INFO,		34)		\
+	X(SIM_CONTROL,		35)		\
+	X(PROBE,		64)		\
+	X(REMOVE,		65)		\
+	X(SND_OPEN,		80)		\
+	X(SND_CLOSE,		81)		\
+	X(SND_HW_PARAMS,	82)		\
+	X(SND_PREPARE,		83)		\
+	X(SND_MIXER_GET,	84)		\
+	X(SND_MIXER_PUT,	85)		\
+	X(NET_OPEN,		96)		\
+	X(NET_STOP,		97)		\
+	X(NET_SET_RX_MODE,	98)		\
+	X(NET_SET_MAC,		99)		\
+	X(NET_GET_LINK,		100)		\
+	X(NET_GET_STATS,	101)		\
+	X(NET_WATCHDOG,		102)		\
+	X(REG_READ,		128)		\
+	X(REG_WRITE,		129)		\
+	X(REG_SEQ,		130)		\
+	X(DMA_ALLOC,		131)		\
+	X(DMA_FREE,		132)		\
+	X(REG_WRITE_DMA,	133)		\
+	X(DATAPATH_ENABLE,	134)		\
+	X(DATAPATH_DISABLE,	135)		\
+	X(SND_REGISTER,		136)		\
+	X(NET_REGISTER,		137)		\
+	X(NET_CARRIER,		138)
+
+#define __DRVXPC_ENUM_OP(name, value)	DRVXPC_OP_##name = value,
+enum drvxpc_op {
+	DRVXPC_OP_UNSPEC = 0,
+	DRVXPC_OPS(__DRVXPC_ENUM_OP)
+};
+
+#define DRVXPC_OP_IS_CONTROL(op)	((op) >= 1 && (op) <= 31)
+#define DRVXPC_OP_IS_MGMT(op)		((op) >= 32 && (op) <= 63)
+#define DRVXPC_OP_IS_UPCALL(op)		((op) >= 64 && (op) <= 127)
+#define DRVXPC_OP_IS_DOWNCALL(op)	((op) >= 128 && (op) <= 191)
+
+/* Kind of attribute @id, or -1 if @id is unknown. */
+static inline int drvxpc_attr_kind(unsigned int id)
+{
+	switch (id) {
+#define __DRVXPC_KIND_CASE(name, kind, max, lo, hi) \
+	case DRVXPC_A_##name: return DRVXPC_K_##kind;
+	DRVXPC_ATTRS(__DRVXPC_KIND_CASE)
+#undef __DRVXPC_KIND_CASE
+	default: return -1;
+	}
+}
+
+/* Largest payload of attribute @id, or 0 if @id is unknown. */
+static inline unsigned int drvxpc_attr_max(unsigned int id)
+{
+	switch (id) {
+#define __DRVXPC_MAX_CASE(name, kind, max, lo, hi) \
+	case DRVXPC_A_##name: return max;
+	DRVXPC_ATTRS(__DRVXPC_MAX_CASE)
+#undef __DRVXPC_MAX_CASE
+	default: return 0;
+	}
+}
+
+/*
+ * Bounds of integer attribute @id: returns 1 and fills @lo/@hi when the
+ * value is bounded, 0 when it is not (or @id is unknown).
+ */
+static inline int drvxpc_attr_range(unsigned int id, __u64 *lo, __u64 *hi)
+{
+	switch (id) {
+#define __DRVXPC_RANGE_CASE(name, kind, max, l, h) \
+	case DRVXPC_A_##name: *lo = (l); *hi = (h); return (h) != 0;
+	DRVXPC_ATTRS(__DRVXPC_RANGE_CASE)
+#undef __DRVXPC_RANGE_CASE
+	default: return 0;
+	}
+}
+
+/* Name of attribute @id ("PCM_RATE"), or NULL if unknown. */
+static inline const char *drvxpc_attr_name(unsigned int id)
+{
+	switch (id) {
+#define __DRVXPC_ANAME_CASE(name, kind, max, lo, hi) \
+	case DRVXPC_A_##name: return #name;
+	DRVXPC_ATTRS(__DRVXPC_ANAME_CASE)
+#undef __DRVXPC_ANAME_CASE
+	default: return (const char *)0;
+	}
+}
+
+/* Name of operation @op ("SND_HW_PARAMS"), or NULL if unknown. */
+static inline const char *drvxpc_op_name(unsigned int op)
+{
+	switch (op) {
+#define __DRVXPC_ONAME_CASE(name, value) \
+	case DRVXPC_OP_##name: return #name;
+	DRVXPC_OPS(__DRVXPC_ONAME_CASE)
+#undef __DRVXPC_ONAME_CASE
+	default: return (const char *)0;
+	}
+}
+
+#endif /* _UAPI_DRVXPC_H */
