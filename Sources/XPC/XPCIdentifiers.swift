@@ -128,6 +128,12 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let errMsg = XPCAttributeID(DRVXPC_A_ERR_MSG)
     public static let simAction = XPCAttributeID(DRVXPC_A_SIM_ACTION)
     public static let clientErrors = XPCAttributeID(DRVXPC_A_CLIENT_ERRORS)
+    public static let codecMaster = XPCAttributeID(DRVXPC_A_CODEC_MASTER)
+    public static let rxConfig = XPCAttributeID(DRVXPC_A_RX_CONFIG)
+    public static let mcFilter = XPCAttributeID(DRVXPC_A_MC_FILTER)
+    public static let glitches = XPCAttributeID(DRVXPC_A_GLITCHES)
+    public static let statFiltered = XPCAttributeID(DRVXPC_A_STAT_FILTERED)
+    public static let statEchoed = XPCAttributeID(DRVXPC_A_STAT_ECHOED)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

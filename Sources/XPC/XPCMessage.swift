@@ -36,7 +36,8 @@ public struct XPCAttribute: Sendable, Equatable {
         return .init(id, payload: out)
     }
 
-    static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
+    /// Little-endian bytes of `v`.
+    public static func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
         withUnsafeBytes(of: v.littleEndian) { Array($0) }
     }
 
@@ -339,4 +340,22 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
     public var isMulticast: Bool { bytes[0] & 1 == 1 }
     public static let broadcast = MACAddress(uncheckedBytes: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
     private init(uncheckedBytes: [UInt8]) { self.bytes = uncheckedBytes }
+}
+
+extension MACAddress {
+    /// Linux's `ether_crc()`: the bit-reversed little-endian CRC-32 without
+    /// final inversion. Its top six bits index the 64-bit multicast hash
+    /// filter that RTL8139 (and many NICs) use.
+    public var etherCRC: UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = (crc >> 1) ^ ((crc & 1) != 0 ? 0xedb8_8320 : 0) }
+        }
+        var r: UInt32 = 0
+        for i in 0..<32 where crc & (1 << UInt32(i)) != 0 { r |= 1 << UInt32(31 - i) }
+        return r
+    }
+    /// Bit index (0..63) in a 64-bit multicast hash filter.
+    public var multicastHashBit: Int { Int(etherCRC >> 26) }
 }

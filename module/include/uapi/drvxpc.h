@@ -154,7 +154,14 @@ enum drvxpc_class {
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
 	X(SIM_ACTION,		U8,	1, 1, 3)	/* enum drvxpc_sim_action */ \
-	X(CLIENT_ERRORS,	U64,	8, 0, 0)
+	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
+	/* raw register views for status */				\
+	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
+	X(RX_CONFIG,		U32,	4, 0, 0)	/* RTL8139 RxConfig */	\
+	X(MC_FILTER,		U64,	8, 0, 0)	/* 64-bit hash filter */ \
+	X(GLITCHES,		U64,	8, 0, 0)	/* audio discontinuities */ \
+	X(STAT_FILTERED,	U64,	8, 0, 0)	/* frames the filter dropped */ \
+	X(STAT_ECHOED,		U64,	8, 0, 0)	/* sim client: replies seen */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+import UDriverKit
+import XPC
+
+/// The ens137x u-driver: everything of Linux's snd-ens1370/snd-ens1371 but
+/// the interrupt handler, pointer and trigger, which stay in the nucleus.
+/// Methods follow snd_pcm_ops' order, then the mixer.
+public actor ENS137x: SoundDriver {
+    let device: Device
+    let info: DeviceInfo
+    private(set) var chip: Chip = .es1371
+    private var chipName = "unknown"
+    /// Shadow of the SRC control bits (DISABLE, DIS_P1/P2/R1); only this
+    /// driver writes them, so no read-modify-write over XPC is needed.
+    private var srcControl: UInt32 = 0
+    private var params: PCMParams?
+    private var isOpen = false
+
+    public init(device: Device, info: DeviceInfo) {
+        self.device = device
+        self.info = info
+    }
+
+    // MARK: probe
+
+    public func probe(reattach: Bool) async throws -> String {
+        guard let rev = identifyChip(vendor: info.vendor, device: info.device, revision: info.revision) else {
+            throw UDriverError.noDevice(String(format: "unsupported device %04x:%04x", info.vendor, info.device))
+        }
+        chip = rev.chip
+        chipName = rev.name
+        // All-ones from STATUS means nobody answers at this BAR.
+        guard try await device.read32(Reg.status) != 0xffff_ffff else {
+            throw UDriverError(errno: 5, "chip not responding (STATUS reads all-ones)")
+        }
+        if !reattach {
+            try await chipInit()
+            try await codecInit()
+        }
+        try await device.registerCard(name: chip.cardName, chip: chipName)
+        return chipName
+    }
+
+    /// snd_ensoniq_chip_init: split from probe so a reattach skips it.
+    func chipInit() async throws {
+        switch chip {
+        case .es1370:
+            let ctrl = Control.codecEnable1370 | 1 /* SERR disable */ | Control.pclkDiv(Clock1370.divider(forRate: 8000))
+            _ = try await device.sequence([
+                .write(Reg.control, ctrl, width: 4),
+                .write(Reg.serial, 0, width: 4),
+                .write(Reg.uartControl, 0, width: 1),
+                .write(Reg.uartRes, 0, width: 1),
+            ])
+        case .es1371:
+            // Control/serial cleared, legacy off, AC'97 warm reset to start the bit clock.
+            var steps: [RegisterStep] = [
+                .write(Reg.control, 0, width: 4),
+                .write(Reg.serial, 0, width: 4),
+                .write(Reg.legacy1371, 0, width: 4),
+                .write(Reg.control, Control.syncReset1371, width: 4),
+                .read(Reg.control, width: 4),
+                .delay(micros: 20),
+                .write(Reg.control, 0, width: 4),
+            ]
+            // Init the sample rate converter: all RAM zero, then the DAC
+            // truncation/integer registers and unity volumes (ens1370.c).
+            srcControl = SRC.disable
+            steps += [.poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
+                      .write(Reg.smpRate1371, SRC.disable, width: 4)]
+            for a in 0..<UInt32(0x80) { steps += srcWrite(a, 0) }
+            steps += srcWrite(SRC.dac1 + SRC.truncN, 16 << 4)
+            steps += srcWrite(SRC.dac1 + SRC.intRegs, 16 << 10)
+            steps += srcWrite(SRC.dac2 + SRC.truncN, 16 << 4)
+            steps += srcWrite(SRC.dac2 + SRC.intRegs, 16 << 10)
+            for v in [SRC.volADC, SRC.volADC + 1, SRC.volDAC1, SRC.volDAC1 + 1, SRC.volDAC2, SRC.volDAC2 + 1] {
+                steps += srcWrite(v, 1 << 12)
+            }
+            _ = try await device.sequence(steps)
+            try await setDAC2Rate(22050)
+            // WARNING (ens1370.c, Thomas Sailer): enabling the SRC before its
+            // parameters are programmed locks the chip until power-off.
+            srcControl = 0
+            _ = try await device.sequence([
+                .poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
+                .write(Reg.smpRate1371, 0, width: 4),
+                .write(Reg.codec1371, Codec1371.write(AC97.reset, 0), width: 4),
+                .write(Reg.uartControl, 0, width: 1),
+                .write(Reg.uartRes, 0, width: 1),
+            ])
+        }
+    }
+
+    /// Codec bring-up: AC'97 identity check (ES1371) or AK4531 reset (ES1370),
+    /// then unmute at a sane level.
+    func codecInit() async throws {
+        switch chip {
+        case .es1370:
+            _ = try await device.sequence(akWrite(AK4531.reset, 0x02) + [.delay(micros: 100)]
+                                          + akWrite(AK4531.reset, 0x03) + [.delay(micros: 100)])
+        case .es1371:
+            let id1 = try await codecRead(AC97.vendorID1), id2 = try await codecRead(AC97.vendorID2)
+            guard id1 != 0xffff || id2 != 0xffff else {
+                throw UDriverError(errno: 5, "AC'97 codec not responding (vendor id reads all-ones)")
+            }
+        }
+        // Both come out of reset muted; start audible, at 0 dB PCM and 75 % master.
+        try await writeVolume(.pcm, attenuation: Self.attenuation(fromPercent: 100), mute: false)
+        try await writeVolume(.master, attenuation: Self.attenuation(fromPercent: 75), mute: false)
+    }
+
+    // MARK: snd_pcm_ops
+
+    public func open() async throws { isOpen = true }
+
+    public func close() async throws {
+        isOpen = false
+        params = nil
+    }
+
+    public func hwParams(_ p: PCMParams) async throws {
+        guard chip.rates.contains(p.rate) else {
+            throw UDriverError.invalid(.pcmRate, "\(p.rate) Hz outside \(chip.rates.lowerBound)...\(chip.rates.upperBound)")
+        }
+        guard (1...2).contains(p.channels) else { throw UDriverError.invalid(.pcmChannels, "\(p.channels) channels") }
+        guard p.format == 1 || p.format == 2 else { throw UDriverError.invalid(.pcmFormat, "format \(p.format): U8 or S16_LE only") }
+        guard p.periodFrames > 0, p.periodFrames <= p.bufferFrames, p.bufferFrames * p.frameBytes <= 0x40000 else {
+            throw UDriverError.invalid(.pcmPeriodFrames, "period \(p.periodFrames) / buffer \(p.bufferFrames) frames")
+        }
+        params = p
+    }
+
+    /// snd_ensoniq_playback2_prepare.
+    public func prepare() async throws {
+        guard let p = params else { throw UDriverError(errno: 77, "prepare before hw_params") }
+        let mode: UInt32 = (p.format == 2 ? 2 : 0) | (p.channels > 1 ? 1 : 0)
+        let sampleShift: UInt32 = [0, 1, 1, 2][Int(mode)]
+        let bufferBytes = p.bufferFrames * p.frameBytes, periodBytes = p.periodFrames * p.frameBytes
+        var ctrl = try await device.read32(Reg.control) & ~Control.dac2Enable
+        var sctrl = try await device.read32(Reg.serial)
+        sctrl &= ~(Serial.p2LoopSel | Serial.p2Pause | Serial.p2DacSen | Serial.p2EndIncMask
+                   | Serial.p2StIncMask | Serial.p2ModeMask)
+        sctrl |= Serial.p2IntEnable | Serial.p2Mode(mode) | Serial.p2EndInc(mode & 2 != 0 ? 2 : 1) | Serial.p2StInc(0)
+        if chip == .es1370 {
+            ctrl = (ctrl & ~Control.pclkDivMask) | Control.pclkDiv(Clock1370.divider(forRate: p.rate))
+        }
+        _ = try await device.sequence([
+            .write(Reg.control, ctrl, width: 4),
+            .write(Reg.memPage, 0x0c, width: 4),
+        ])
+        try await device.writeDMAAddress(Reg.dac2Frame, buffer: p.buffer)
+        _ = try await device.sequence([
+            .write(Reg.dac2Size, (bufferBytes >> 2) - 1, width: 4),
+            .write(Reg.serial, sctrl, width: 4),
+            .write(Reg.dac2Count, (periodBytes >> sampleShift) - 1, width: 4),
+            .write(Reg.control, ctrl, width: 4),
+        ])
+        if chip == .es1371 { try await setDAC2Rate(p.rate) }
+    }
+
+    // MARK: mixer
+
+    public func mixerGet(_ control: MixerControl) async throws -> UInt32 {
+        let raw = try await volumeRegister(control)
+        switch control {
+        case .masterMute: return raw.mute ? 1 : 0
+        case .master, .pcm: return Self.percent(fromAttenuation: raw.attenuation)
+        }
+    }
+
+    public func mixerPut(_ control: MixerControl, _ value: UInt32) async throws {
+        let limit: UInt32 = control == .masterMute ? 1 : 100
+        guard value <= limit else { throw UDriverError.invalid(.mixerValue, "\(value) outside 0...\(limit)") }
+        var (att, mute) = try await volumeRegister(control == .masterMute ? .master : control)
+        if control == .masterMute { mute = value == 1 } else { att = Self.attenuation(fromPercent: value) }
+        try await writeVolume(control == .masterMute ? .master : control, attenuation: att, mute: mute)
+    }
+
+    private func writeVolume(_ control: MixerControl, attenuation att: UInt8, mute: Bool) async throws {
+        switch chip {
+        case .es1371:
+            let reg = control == .pcm ? AC97.pcmOutVolume : AC97.masterVolume
+            try await codecWrite(reg, (mute ? AC97.mute : 0) | UInt16(att) << 8 | UInt16(att))
+        case .es1370:
+            let (l, r) = control == .pcm ? (AK4531.voiceLeft, AK4531.voiceRight) : (AK4531.masterLeft, AK4531.masterRight)
+            let v = (mute ? AK4531.mute : 0) | att
+            _ = try await device.sequence(akWrite(l, v) + akWrite(r, v))
+            akShadow[l] = v
+            akShadow[r] = v
+        }
+    }
+
+    /// The AK4531 is write-only: the driver keeps what it wrote, as
+    /// ak4531_codec.c does in ak4531->regs.
+    private var akShadow: [UInt32: UInt8] = [:]
+
+    private func volumeRegister(_ c: MixerControl) async throws -> (attenuation: UInt8, mute: Bool) {
+        switch chip {
+        case .es1371:
+            let v = try await codecRead(c == .pcm ? AC97.pcmOutVolume : AC97.masterVolume)
+            return (UInt8((v >> 8) & 0x1f), v & AC97.mute != 0)
+        case .es1370:
+            let v = akShadow[c == .pcm ? AK4531.voiceLeft : AK4531.masterLeft] ?? AK4531.mute
+            return (v & 0x1f, v & AK4531.mute != 0)
+        }
+    }
+
+    /// 0...100 % onto 31...0 attenuation steps, as amixer rounds.
+    static func attenuation(fromPercent p: UInt32) -> UInt8 { UInt8(31 - (p * 31 + 50) / 100) }
+    static func percent(fromAttenuation a: UInt8) -> UInt32 { (UInt32(31 - min(a, 31)) * 100 + 15) / 31 }
+
+    // MARK: ES1371 codec and SRC access
+
+    /// snd_es1371_src_write as register steps.
+    private func srcWrite(_ reg: UInt32, _ data: UInt16) -> [RegisterStep] {
+        [.poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
+         .write(Reg.smpRate1371, srcControl | SRC.ramAddress(reg) | UInt32(data) | SRC.ramWriteEnable, width: 4)]
+    }
+
+    /// snd_es1371_src_read: request, wait for "state 1", read, hide state.
+    private func srcRead(_ reg: UInt32) async throws -> UInt16 {
+        let r = try await device.sequence([
+            .poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
+            .write(Reg.smpRate1371, srcControl | SRC.ramAddress(reg) | SRC.stateReadable, width: 4),
+            .poll(Reg.smpRate1371, mask: SRC.stateMask, equals: SRC.stateReadable, width: 4),
+            .write(Reg.smpRate1371, srcControl | SRC.ramAddress(reg), width: 4),
+        ])
+        return UInt16(truncatingIfNeeded: r.last ?? 0)
+    }
+
+    /// snd_es1371_dac2_rate: freq = rate << 15 / 3000, into INT_REGS[15:10]
+    /// and VFREQ_FRAC, with DAC2 accumulator updates held off meanwhile.
+    func setDAC2Rate(_ rate: UInt32) async throws {
+        let freq = ((rate << 15) + 1500) / 3000
+        let held = srcControl | SRC.disableP2
+        _ = try await device.sequence([
+            .poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
+            .write(Reg.smpRate1371, held, width: 4),
+        ])
+        let saved = srcControl
+        srcControl = held
+        let intRegs = try await srcRead(SRC.dac2 + SRC.intRegs)
+        var steps = srcWrite(SRC.dac2 + SRC.intRegs, (intRegs & 0x00ff) | UInt16((freq >> 5) & 0xfc00))
+        steps += srcWrite(SRC.dac2 + SRC.vfreqFrac, UInt16(freq & 0x7fff))
+        srcControl = saved
+        steps += [.poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
+                  .write(Reg.smpRate1371, srcControl, width: 4)]
+        _ = try await device.sequence(steps)
+    }
+
+    /// snd_es1371_codec_write: wait for WIP clear, then write.
+    private func codecWrite(_ reg: UInt32, _ v: UInt16) async throws {
+        _ = try await device.sequence([
+            .poll(Reg.codec1371, mask: Codec1371.writeInProgress, equals: 0, width: 4),
+            .write(Reg.codec1371, Codec1371.write(reg, v), width: 4),
+        ])
+    }
+
+    /// snd_es1371_codec_read: request with PIRD, wait for RDY, read data.
+    private func codecRead(_ reg: UInt32) async throws -> UInt16 {
+        let r = try await device.sequence([
+            .poll(Reg.codec1371, mask: Codec1371.writeInProgress, equals: 0, width: 4),
+            .write(Reg.codec1371, Codec1371.read(reg), width: 4),
+            .poll(Reg.codec1371, mask: Codec1371.ready, equals: Codec1371.ready, width: 4),
+        ])
+        return UInt16(truncatingIfNeeded: r.last ?? 0)
+    }
+
+    /// snd_es1370_codec_write: wait for CSTAT clear, then write.
+    private func akWrite(_ reg: UInt32, _ v: UInt8) -> [RegisterStep] {
+        [.poll(Reg.status, mask: 1 << 10, equals: 0, width: 4),
+         .write(Reg.codec1370, AK4531.write(reg, v), width: 2)]
+    }
+}

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+
+/// What a simulated PCI function shows the bus: ids, BAR and IRQ.
+public struct PCIIdentity: Sendable {
+    public let vendor: UInt16
+    public let device: UInt16
+    public let revision: UInt8
+    public let slot: String
+    public let barSize: UInt32
+    public let irq: UInt32
+}
+
+/// A register-level model of one device. Accessed only under the nucleus
+/// lock; `tick` advances device time (DMA engines, link, timers).
+/// Models are `@unchecked Sendable`: the nucleus lock, not the type, keeps
+/// them consistent; every access happens under it.
+public protocol DeviceModel: AnyObject, Sendable {
+    /// Bus identity.
+    var pci: PCIIdentity { get }
+    /// Register read of `width` bytes (1, 2, 4) at `offset` inside BAR 0.
+    func read(offset: UInt32, width: Int) -> UInt32
+    /// Register write.
+    func write(offset: UInt32, width: Int, value: UInt32)
+    /// Advances device time by `nanos`.
+    func tick(nanos: UInt64, memory: SimMemory)
+    /// Whether the interrupt line is asserted.
+    var irqAsserted: Bool { get }
+    /// The BAR's registers as bytes, for `drvctl status`.
+    func snapshot() -> [UInt8]
+}
+
+/// A little-endian register file with byte/word/dword access, the storage
+/// most models build on.
+struct RegisterFile {
+    var bytes: [UInt8]
+    init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
+
+    func get(_ off: Int, _ width: Int) -> UInt32 {
+        var v: UInt32 = 0
+        for i in 0..<width where off + i < bytes.count { v |= UInt32(bytes[off + i]) << (8 * UInt32(i)) }
+        return v
+    }
+    mutating func set(_ off: Int, _ width: Int, _ v: UInt32) {
+        for i in 0..<width where off + i < bytes.count { bytes[off + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
+    }
+    func u8(_ off: Int) -> UInt8 { UInt8(get(off, 1)) }
+    func u16(_ off: Int) -> UInt16 { UInt16(get(off, 2)) }
+    func u32(_ off: Int) -> UInt32 { get(off, 4) }
+}

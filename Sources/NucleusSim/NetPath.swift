@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+import XPC
+
+/// The RTL8139 nucleus: start_xmit, the interrupt handler, NAPI rx poll and
+/// tx completion, after 8139too.c — plus the sim's "network stack" client
+/// that sends frames to a peer and counts the echoes. Everything else
+/// (probe, open, rx mode, MAC, link) is an upcall.
+///
+/// Runs under the nucleus lock; never waits for the u-driver.
+final class NetPath {
+    static let numTx = 4, txBufSize = 1536, rxRingLen = 8192
+    static let ethZLen = 60
+    static let rxAckBits: UInt16 = 0x01 | 0x10 | 0x40 // RxOK | RxOverflow | RxFIFOOver
+
+    let model: RTL8139Model
+    let instance: UInt32
+    /// The address the netdev carries (dev->dev_addr).
+    var devAddr: MACAddress
+    var ifname: String?
+    var rxRing: SimMemory.Buffer?
+    var txBufs: SimMemory.Buffer?
+    var enabled = false
+    var carrier = true
+    private var curTx = 0, dirtyTx = 0, curRx = 0
+    // netdev counters (dev->stats)
+    private(set) var txPackets: UInt64 = 0, txBytes: UInt64 = 0
+    private(set) var rxPackets: UInt64 = 0, rxBytes: UInt64 = 0, multicast: UInt64 = 0
+    private(set) var txBusy: UInt64 = 0
+
+    // the sim's traffic client
+    var clientUp = false
+    var sendEveryTicks = 5
+    private var tickCount = 0
+    private var seq: UInt64 = 0
+    private(set) var echoed: UInt64 = 0
+    private(set) var clientSent: UInt64 = 0
+    private(set) var clientErrors: UInt64 = 0
+    static let peer = MACAddress(bytes: [0x52, 0x54, 0x00, 0x00, 0x00, 0x01]) ?? .broadcast
+
+    init(model: RTL8139Model, instance: UInt32, mac: MACAddress) {
+        self.model = model
+        self.instance = instance
+        self.devAddr = mac
+    }
+
+    private func r8(_ o: Int) -> UInt8 { UInt8(model.read(offset: UInt32(o), width: 1)) }
+    private func r16(_ o: Int) -> UInt16 { UInt16(model.read(offset: UInt32(o), width: 2)) }
+    private func r32(_ o: Int) -> UInt32 { model.read(offset: UInt32(o), width: 4) }
+    private func w16(_ o: Int, _ v: UInt16) { model.write(offset: UInt32(o), width: 2, value: UInt32(v)) }
+    private func w32(_ o: Int, _ v: UInt32) { model.write(offset: UInt32(o), width: 4, value: v) }
+
+    /// Resets ring positions when the u-driver (re)enables the data path.
+    func enable(rx: SimMemory.Buffer, tx: SimMemory.Buffer, resetPositions: Bool) {
+        rxRing = rx
+        txBufs = tx
+        if resetPositions { curTx = 0; dirtyTx = 0; curRx = 0 }
+        enabled = true
+    }
+
+    /// rtl8139_start_xmit: copy into the slot's buffer, write TxStatus.
+    /// Returns false when all four slots are busy (queue stopped).
+    func startXmit(_ frame: [UInt8]) -> Bool {
+        guard enabled, let txBufs, curTx - dirtyTx < Self.numTx, frame.count <= Self.txBufSize else {
+            txBusy += 1
+            return false
+        }
+        let entry = curTx % Self.numTx
+        var f = frame
+        if f.count < Self.ethZLen { f += [UInt8](repeating: 0, count: Self.ethZLen - f.count) }
+        txBufs.bytes.replaceSubrange(entry * Self.txBufSize..<(entry * Self.txBufSize + f.count), with: f)
+        // tx_flag: early-tx threshold (TX_FIFO_THRESH 256 -> (256/32) << 11) | size
+        w32(0x10 + entry * 4, ((256 / 32) << 11) & 0x003f_0000 | UInt32(f.count))
+        curTx += 1
+        return true
+    }
+
+    /// rtl8139_interrupt: read and ack status; rx work goes to the poll,
+    /// tx completions are reaped here.
+    func irq(deliver: ([UInt8]) -> Void) {
+        let status = r16(0x3e)
+        guard status & r16(0x3c) != 0, status != 0xffff else { return }
+        w16(0x3e, status & ~Self.rxAckBits)
+        if status & Self.rxAckBits != 0 { poll(budget: 64, deliver: deliver) }
+        if status & (0x04 | 0x08) != 0 { txInterrupt() }
+    }
+
+    private func txInterrupt() {
+        while dirtyTx != curTx {
+            let entry = dirtyTx % Self.numTx
+            let txs = r32(0x10 + entry * 4)
+            guard txs & (0x8000 | 0x4000 | 0x4000_0000) != 0 else { break }
+            txPackets += 1
+            txBytes += UInt64(txs & 0x1fff)
+            dirtyTx += 1
+        }
+    }
+
+    /// rtl8139_rx: walk the ring from cur_rx until RxBufEmpty.
+    private func poll(budget: Int, deliver: ([UInt8]) -> Void) {
+        guard enabled, let ring = rxRing else { return }
+        var n = 0
+        while n < budget && r8(0x37) & 0x01 == 0 {
+            let off = curRx % Self.rxRingLen
+            guard off + 4 <= ring.bytes.count else { break }
+            let status = UInt16(ring.bytes[off]) | UInt16(ring.bytes[off + 1]) << 8
+            let size = Int(ring.bytes[off + 2]) | Int(ring.bytes[off + 3]) << 8
+            let len = size - 4
+            if status & 0x0001 == 0 || len < 14 || off + 4 + len > ring.bytes.count { clientErrors += 1; break }
+            let frame = Array(ring.bytes[(off + 4)..<(off + 4 + len)])
+            rxPackets += 1
+            rxBytes += UInt64(len)
+            if status & 0x8000 != 0 { multicast += 1 }
+            deliver(frame)
+            curRx = (curRx + size + 4 + 3) & ~3
+            w16(0x38, UInt16(truncatingIfNeeded: curRx - 16))
+            n += 1
+        }
+        w16(0x3e, Self.rxAckBits)
+    }
+
+    /// Client side: a frame reached "the stack".
+    func stackReceive(_ frame: [UInt8]) {
+        if frame.count >= 22, Array(frame[0..<6]) == devAddr.bytes, frame[12] == 0x88, frame[13] == 0xb5 {
+            echoed += 1
+        }
+    }
+
+    /// Client side: send a frame every few ticks once the interface is up.
+    func clientTick() {
+        guard clientUp && enabled else { return }
+        tickCount += 1
+        guard tickCount % sendEveryTicks == 0 else { return }
+        var f: [UInt8] = Self.peer.bytes
+        f += devAddr.bytes
+        f += [0x88, 0xb5]
+        let seqBytes: [UInt8] = withUnsafeBytes(of: seq.bigEndian) { Array($0) }
+        f += seqBytes
+        if startXmit(f) { seq += 1; clientSent += 1 }
+    }
+
+    /// Status attributes for DEVICE_INFO.
+    func info() -> [XPCAttribute] {
+        let macRegs = (0..<6).map { UInt8(model.read(offset: UInt32($0), width: 1)) }
+        let mar = UInt64(r32(8)) | UInt64(r32(12)) << 32
+        var a: [XPCAttribute] = [
+            .mac(.mac, MACAddress(bytes: macRegs) ?? devAddr),
+            .u32(.rxConfig, r32(0x44)),
+            .u64(.mcFilter, mar),
+            .u8(.linkUp, model.linkUp ? 1 : 0),
+            .u64(.statRxPackets, rxPackets), .u64(.statTxPackets, txPackets),
+            .u64(.statRxBytes, rxBytes), .u64(.statTxBytes, txBytes),
+            .u64(.statMulticast, multicast), .u64(.statRxDropped, model.missed),
+            .u64(.statFiltered, model.filtered), .u64(.statEchoed, echoed),
+            .u64(.clientErrors, clientErrors),
+            .u8(.datapathOn, enabled ? 1 : 0)]
+        if let ifname { a.append(.string(.ifname, ifname)) }
+        return a
+    }
+}
+
+/// The far end of the simulated cable: echoes frames sent to it and
+/// announces on two multicast groups, one of which the client joins.
+final class WirePeer {
+    static let joinedGroup = MACAddress(bytes: [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb]) ?? .broadcast
+    static let otherGroup = MACAddress(bytes: [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfc]) ?? .broadcast
+    private var elapsed: UInt64 = 0
+    private(set) var outbox: [[UInt8]] = []
+
+    /// Frames the NIC put on the wire.
+    func fromNIC(_ frames: [[UInt8]]) {
+        for f in frames where f.count >= 14 && Array(f[0..<6]) == NetPath.peer.bytes {
+            var echo: [UInt8] = Array(f[6..<12])
+            echo += NetPath.peer.bytes
+            echo += f[12...]
+            outbox.append(echo)
+        }
+    }
+
+    func tick(nanos: UInt64) {
+        elapsed += nanos
+        if elapsed >= 100_000_000 {
+            elapsed = 0
+            for g in [Self.joinedGroup, Self.otherGroup] {
+                var ann: [UInt8] = g.bytes
+                ann += NetPath.peer.bytes
+                ann += [0x88, 0xb6]
+                ann += [UInt8](repeating: 0, count: 46)
+                outbox.append(ann)
+            }
+        }
+    }
+
+    func take() -> [[UInt8]] {
+        defer { outbox = [] }
+        return outbox
+    }
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+import XPC
+
+/// Register-level model of a Realtek RTL8139C+ in its classic (non-C+) mode,
+/// as QEMU's hw/net/rtl8139.c presents it: rx ring buffer, four tx slots,
+/// 93C46 EEPROM behind Cfg9346, multicast hash filter, MII status.
+///
+/// Offsets and bit names are Linux's drivers/net/ethernet/realtek/8139too.c.
+/// Frames leave through ``transmitted`` and arrive through ``receive(_:)``.
+public final class RTL8139Model: DeviceModel, @unchecked Sendable {
+    // Registers (8139too.c enum RTL8139_registers).
+    static let mac0 = 0x00, mar0 = 0x08, txStatus0 = 0x10, txAddr0 = 0x20, rxBuf = 0x30
+    static let chipCmd = 0x37, rxBufPtr = 0x38, rxBufAddr = 0x3a, intrMask = 0x3c, intrStatus = 0x3e
+    static let txConfig = 0x40, rxConfig = 0x44, rxMissed = 0x4c, cfg9346 = 0x50
+    static let mediaStatus = 0x58, basicModeCtrl = 0x62, basicModeStatus = 0x64, cscr = 0x74
+    // ChipCmd bits.
+    static let cmdReset: UInt8 = 0x10, cmdRxEnb: UInt8 = 0x08, cmdTxEnb: UInt8 = 0x04, rxBufEmpty: UInt8 = 0x01
+    // IntrStatus bits.
+    static let rxOK: UInt16 = 0x01, txOK: UInt16 = 0x04, rxOverflow: UInt16 = 0x10
+    // TxStatus bits.
+    static let txHostOwns: UInt32 = 0x2000, txStatOK: UInt32 = 0x8000
+    // RxConfig accept bits.
+    static let acceptBroadcast: UInt32 = 0x08, acceptMulticast: UInt32 = 0x04
+    static let acceptMyPhys: UInt32 = 0x02, acceptAllPhys: UInt32 = 0x01, rxNoWrap: UInt32 = 1 << 7
+
+    public let pci: PCIIdentity
+    private var regs = RegisterFile(size: 0x100)
+    /// 93C46: 64 16-bit words; word 0 = 0x8129 id, words 7..9 = MAC.
+    public private(set) var eeprom = [UInt16](repeating: 0xffff, count: 64)
+    private var ee = EEPROMState()
+    private var curRxWrite = 0 // ring offset the chip writes next (CBR)
+    private var pendingTx: [Int] = []
+    /// Frames the chip put on the wire, oldest first; the nucleus drains it.
+    public var transmitted: [[UInt8]] = []
+    /// Link state as the PHY reports it.
+    public var linkUp = true
+    /// Frames dropped by the address filter.
+    public private(set) var filtered: UInt64 = 0
+    /// Frames lost because the rx ring was full (RxMissed counts them too).
+    public private(set) var missed: UInt64 = 0
+
+    public init(mac: MACAddress, slot: String = "0000:00:04.0", irq: UInt32 = 10) {
+        // 10ec:8139 revision 0x20 = RTL8139C+, as QEMU emulates.
+        pci = PCIIdentity(vendor: 0x10ec, device: 0x8139, revision: 0x20, slot: slot, barSize: 0x100, irq: irq)
+        eeprom[0] = 0x8129
+        for i in 0..<3 { eeprom[7 + i] = UInt16(mac.bytes[2 * i]) | UInt16(mac.bytes[2 * i + 1]) << 8 }
+        reset()
+        // The MAC registers load from EEPROM at power-on.
+        for i in 0..<6 { regs.bytes[Self.mac0 + i] = mac.bytes[i] }
+    }
+
+    private func reset() {
+        // TxConfig hardware revision: HW_REVID(1,1,1,0,1,1,0) = RTL8139C+.
+        regs.set(Self.txConfig, 4, 0x7480_0000)
+        regs.set(Self.rxConfig, 4, 0)
+        regs.set(Self.intrMask, 2, 0)
+        regs.set(Self.intrStatus, 2, 0)
+        regs.bytes[Self.chipCmd] = Self.rxBufEmpty
+        regs.set(Self.rxBufPtr, 2, 0xfff0)
+        regs.set(Self.rxBufAddr, 2, 0)
+        for i in 0..<4 { regs.set(Self.txStatus0 + 4 * i, 4, Self.txHostOwns) }
+        curRxWrite = 0
+        pendingTx = []
+        regs.set(Self.basicModeCtrl, 2, 0x3100) // 100 Mbit/s, autoneg enabled
+    }
+
+    // MARK: register access
+
+    public func read(offset o: UInt32, width: Int) -> UInt32 {
+        let off = Int(o)
+        switch off {
+        case Self.chipCmd:
+            var v = regs.bytes[Self.chipCmd] & ~Self.rxBufEmpty
+            if rxEmpty { v |= Self.rxBufEmpty }
+            return UInt32(v)
+        case Self.cfg9346:
+            var v = regs.bytes[Self.cfg9346] & ~1
+            if ee.dataOut { v |= 1 }
+            return UInt32(v)
+        case Self.rxBufAddr:
+            return UInt32(curRxWrite & 0xffff)
+        case Self.mediaStatus:
+            // MSR: bit 2 LINKB is "link fail"; bit 3 SPEED_10 clear = 100 Mbit/s.
+            return linkUp ? 0x00 : 0x04
+        case Self.basicModeStatus:
+            // BMSR: 100BASE-TX FD/HD, 10 FD/HD, autoneg able (+complete), link.
+            return 0x7809 | (linkUp ? 0x0024 : 0)
+        case Self.cscr:
+            return linkUp ? 0x0400 : 0
+        default:
+            return regs.get(off, width)
+        }
+    }
+
+    public func write(offset o: UInt32, width: Int, value: UInt32) {
+        let off = Int(o)
+        switch off {
+        case Self.chipCmd:
+            if UInt8(value) & Self.cmdReset != 0 {
+                reset() // self-clearing: reads back without CmdReset
+            } else {
+                regs.bytes[Self.chipCmd] = UInt8(value) & (Self.cmdRxEnb | Self.cmdTxEnb)
+            }
+        case Self.intrStatus:
+            // Write 1 to clear.
+            regs.set(off, 2, UInt32(regs.u16(off)) & ~value)
+        case Self.txStatus0..<(Self.txStatus0 + 16):
+            let slot = (off - Self.txStatus0) / 4
+            regs.set(Self.txStatus0 + 4 * slot, 4, value & ~(Self.txHostOwns | Self.txStatOK))
+            if value & Self.txHostOwns == 0 { pendingTx.append(slot) }
+        case Self.rxMissed:
+            regs.set(off, 4, 0)
+        case Self.cfg9346:
+            regs.bytes[off] = UInt8(value)
+            ee.clock(UInt8(value), eeprom)
+        case Self.rxBufPtr:
+            regs.set(off, 2, value)
+        default:
+            regs.set(off, width, value)
+        }
+    }
+
+    // MARK: data path
+
+    private var ringSize: Int { 8192 << Int((regs.u32(Self.rxConfig) >> 11) & 3) }
+    /// The driver's read position: CAPR + 16 (8139too writes cur_rx - 16).
+    private var readPos: Int { (Int(regs.u16(Self.rxBufPtr)) + 16) & 0xffff % max(ringSize, 1) }
+    private var rxEmpty: Bool { readPos % ringSize == curRxWrite % ringSize }
+
+    public var irqAsserted: Bool { regs.u16(Self.intrStatus) & regs.u16(Self.intrMask) != 0 }
+
+    private func raise(_ bits: UInt16) { regs.set(Self.intrStatus, 2, UInt32(regs.u16(Self.intrStatus) | bits)) }
+
+    /// Whether the filter takes a frame for `dst`.
+    func accepts(_ dst: MACAddress) -> Bool {
+        let rcr = regs.u32(Self.rxConfig)
+        if dst == .broadcast { return rcr & Self.acceptBroadcast != 0 }
+        if dst.isMulticast {
+            guard rcr & Self.acceptMulticast != 0 else { return false }
+            let bit = dst.multicastHashBit
+            return regs.bytes[Self.mar0 + bit / 8] & (1 << UInt8(bit % 8)) != 0
+        }
+        if rcr & Self.acceptAllPhys != 0 { return true }
+        return rcr & Self.acceptMyPhys != 0 && Array(regs.bytes[0..<6]) == dst.bytes
+    }
+
+    /// A frame arrives from the wire. Returns whether it reached the ring.
+    @discardableResult
+    public func receive(_ frame: [UInt8], memory: SimMemory) -> Bool {
+        guard regs.bytes[Self.chipCmd] & Self.cmdRxEnb != 0, frame.count >= 14,
+              let dst = MACAddress(bytes: Array(frame[0..<6])) else { return false }
+        guard accepts(dst) else { filtered += 1; return false }
+        let size = ringSize
+        let len = frame.count + 4 // + CRC
+        let need = (len + 4 + 3) & ~3
+        let used = (curRxWrite - readPos + size) % size
+        guard used + need < size - 16 else {
+            missed += 1
+            regs.set(Self.rxMissed, 4, regs.u32(Self.rxMissed) &+ 1)
+            raise(Self.rxOverflow)
+            return false
+        }
+        var status: UInt16 = 0x0001 // RxStatusOK
+        if dst == .broadcast { status |= 0x2000 } else if dst.isMulticast { status |= 0x8000 } else { status |= 0x4000 }
+        let packet = [UInt8(status & 0xff), UInt8(status >> 8), UInt8(len & 0xff), UInt8(len >> 8)]
+            + frame + [0, 0, 0, 0]
+        let base = regs.u32(Self.rxBuf)
+        if regs.u32(Self.rxConfig) & Self.rxNoWrap != 0 {
+            // The ring has slack past its end; the packet is written linearly.
+            memory.write(bus: base &+ UInt32(curRxWrite), packet)
+        } else {
+            for (i, b) in packet.enumerated() { memory.write(bus: base &+ UInt32((curRxWrite + i) % size), [b]) }
+        }
+        curRxWrite = (curRxWrite + need) % size
+        raise(Self.rxOK)
+        return true
+    }
+
+    public func tick(nanos: UInt64, memory: SimMemory) {
+        guard regs.bytes[Self.chipCmd] & Self.cmdTxEnb != 0 else { return }
+        while !pendingTx.isEmpty {
+            let slot = pendingTx.removeFirst()
+            let tsd = regs.u32(Self.txStatus0 + 4 * slot)
+            let size = Int(tsd & 0x1fff)
+            let addr = regs.u32(Self.txAddr0 + 4 * slot)
+            if size >= 14 { transmitted.append(memory.read(bus: addr, count: size)) }
+            regs.set(Self.txStatus0 + 4 * slot, 4, tsd | Self.txHostOwns | Self.txStatOK)
+            raise(Self.txOK)
+        }
+    }
+
+    public func snapshot() -> [UInt8] {
+        var r = regs
+        r.bytes[Self.chipCmd] = UInt8(read(offset: UInt32(Self.chipCmd), width: 1))
+        r.set(Self.rxBufAddr, 2, UInt32(curRxWrite))
+        r.bytes[Self.mediaStatus] = UInt8(read(offset: UInt32(Self.mediaStatus), width: 1))
+        r.set(Self.basicModeStatus, 2, read(offset: UInt32(Self.basicModeStatus), width: 2))
+        return r.bytes
+    }
+}
+
+/// The 93C46 serial EEPROM as wired to Cfg9346: EEM1 (bit 7) selects
+/// programming mode, EECS bit 3, EESK bit 2 (clock), EEDI bit 1, EEDO bit 0.
+/// Implements the READ command (110 + 6-bit address, then 16 data bits).
+struct EEPROMState {
+    var lastClock = false
+    var selected = false
+    var shiftIn: UInt32 = 0
+    var bitsIn = 0
+    var shiftOut: UInt16 = 0
+    var bitsOut = 0
+    var dataOut = false
+
+    mutating func clock(_ v: UInt8, _ rom: [UInt16]) {
+        let program = v & 0xc0 == 0x80
+        let cs = v & 0x08 != 0, sk = v & 0x04 != 0, di = v & 0x02 != 0
+        guard program, cs else {
+            selected = false; bitsIn = 0; shiftIn = 0; bitsOut = 0; lastClock = sk; dataOut = false
+            return
+        }
+        if !selected { selected = true; bitsIn = 0; shiftIn = 0; bitsOut = 0 }
+        defer { lastClock = sk }
+        guard sk && !lastClock else { return } // rising edge
+        if bitsOut > 0 {
+            // Shift the next data bit out, MSB first.
+            bitsOut -= 1
+            dataOut = shiftOut & (1 << UInt16(bitsOut)) != 0
+            return
+        }
+        shiftIn = shiftIn << 1 | (di ? 1 : 0)
+        bitsIn += 1
+        // Leading zeros before the start bit are ignored (8139too sends
+        // 5 + addr_len bits: 0 0 1 1 0 a5..a0 with a 6-bit address).
+        if bitsIn == 1 && shiftIn == 0 { bitsIn = 0; return }
+        if bitsIn == 9 {
+            if (shiftIn >> 6) & 0x7 == 0b110 {
+                shiftOut = rom[Int(shiftIn & 0x3f)]
+                bitsOut = 16
+                dataOut = false // the dummy zero bit
+            }
+            bitsIn = 0
+            shiftIn = 0
+        }
+    }
+}

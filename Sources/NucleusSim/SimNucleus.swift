@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Synchronization
+import XPC
+
+/// One device the sim nucleus has bound, with its data path.
+final class SimDevice {
+    let instance: UInt32
+    let model: DeviceModel
+    let deviceClass: XPCDeviceClass
+    let sound: SoundPath?
+    let net: NetPath?
+    /// Set by SND_REGISTER / NET_REGISTER downcalls.
+    var registeredName: String?
+    var chipName: String?
+
+    init(instance: UInt32, model: DeviceModel) {
+        self.instance = instance
+        self.model = model
+        if let m = model as? ES137xModel {
+            deviceClass = .sound
+            sound = SoundPath(model: m, instance: instance)
+            net = nil
+        } else if let m = model as? RTL8139Model {
+            deviceClass = .net
+            sound = nil
+            let mac = MACAddress(bytes: (0..<6).map { UInt8(m.read(offset: UInt32($0), width: 1)) }) ?? .broadcast
+            net = NetPath(model: m, instance: instance, mac: mac)
+        } else {
+            deviceClass = .net
+            sound = nil
+            net = nil
+        }
+    }
+}
+
+/// Everything the nucleus lock protects.
+final class SimCore {
+    let memory = SimMemory()
+    var devices: [UInt32: SimDevice] = [:]
+    var order: [UInt32] = []
+    let peer = WirePeer()
+}
+
+/// nucleus-sim's runtime: the simulated kernel half of every driver.
+///
+/// It owns the device models and their data paths (ticked by one thread
+/// every millisecond), serves the XPC protocol on a unix seqpacket socket
+/// exactly as drvnucleus.ko serves generic netlink — a daemon REGISTERs as
+/// the broker, receives DEVICE_ADD, forwards downcalls, answers upcalls — and
+/// keeps the data path running whether or not a daemon or u-driver is there.
+public final class SimNucleus: Sendable {
+    private let core: Mutex<SimCore>
+    private let broker = Mutex<XPCConnection?>(nil)
+    private let stopped = Mutex(false)
+    /// How long the nucleus waits for an upcall's answer.
+    public let upcallTimeout: Duration
+
+    /// A nucleus with `models`, numbered as instances 1, 2, … in order.
+    public init(models: [DeviceModel], upcallTimeout: Duration = .seconds(5)) {
+        self.upcallTimeout = upcallTimeout
+        let c = SimCore()
+        for (i, m) in models.enumerated() {
+            let id = UInt32(i + 1)
+            c.devices[id] = SimDevice(instance: id, model: m)
+            c.order.append(id)
+        }
+        self.core = Mutex(c)
+    }
+
+    // MARK: threads
+
+    /// Accepts connections on `listener` until ``stop()``; returns at once.
+    public func serve(_ listener: XPCListener) {
+        let t = Thread { [self] in
+            while let sock = listener.accept() {
+                let conn = XPCConnection(name: "peer", socket: sock, onEvent: { [self] c, ev in
+                    self.handle(c, ev)
+                }, onClose: { [self] c in
+                    self.broker.withLock { if $0 === c { $0 = nil } }
+                })
+                conn.start()
+            }
+        }
+        t.name = "nucleus-accept"
+        t.start()
+    }
+
+    /// Starts the data-path thread: every `period` it advances the models,
+    /// runs interrupt handlers and moves frames. Returns at once.
+    public func startDataPath(period: Duration = .milliseconds(1)) {
+        let nanos = UInt64(period.components.attoseconds / 1_000_000_000) + UInt64(period.components.seconds) * 1_000_000_000
+        let t = Thread { [self] in
+            var last = monotonicNanos()
+            while !stopped.withLock({ $0 }) {
+                var ts = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
+                nanosleep(&ts, nil)
+                let now = monotonicNanos()
+                step(nanos: now - last)
+                last = now
+            }
+        }
+        t.name = "nucleus-datapath"
+        t.start()
+    }
+
+    /// Stops the data-path thread.
+    public func stop() { stopped.withLock { $0 = true } }
+
+    /// Advances simulated time by `nanos`: one data-path pass. Public so
+    /// tests can drive time by hand.
+    public func step(nanos: UInt64) {
+        core.withLock { c in
+            let mem = c.memory
+            c.peer.tick(nanos: nanos)
+            for id in c.order {
+                guard let d = c.devices[id] else { continue }
+                if let n = d.net { n.clientTick() }
+                d.model.tick(nanos: nanos, memory: mem)
+                if let n = d.net, let m = d.model as? RTL8139Model {
+                    c.peer.fromNIC(m.transmitted)
+                    m.transmitted = []
+                    for f in c.peer.take() { m.receive(f, memory: mem) }
+                    if m.irqAsserted { n.irq(deliver: n.stackReceive) }
+                }
+                if let s = d.sound, d.model.irqAsserted { s.irq() }
+            }
+        }
+    }
+
+    // MARK: upcalls
+
+    /// Sends upcall `op` for `instance` to the registered daemon and waits
+    /// for the answer; throws at once with EAGAIN when no daemon is there.
+    /// Never called with the nucleus lock held.
+    public func upcall(_ instance: UInt32, _ op: XPCOp, _ attrs: [XPCAttribute] = [],
+                       timeout: Duration? = nil) async throws -> XPCMessage {
+        guard let b = broker.withLock({ $0 }) else {
+            throw XPCError(.remote, errno: 11, "no daemon registered")
+        }
+        let r = try await b.call(XPCMessage(op: op, flags: .request, instance: instance, attributes: attrs),
+                                 timeout: timeout ?? upcallTimeout)
+        if let e = r.remoteError { throw e }
+        return r
+    }
+
+    /// Whether the device's card or netdev has been registered by its u-driver.
+    public func isRegistered(_ instance: UInt32) -> Bool {
+        core.withLock { $0.devices[instance]?.registeredName != nil }
+    }
+
+    /// Performs a downcall or DEVICE_INFO in process, as if it had arrived
+    /// from the daemon (tests drive u-drivers against the models this way).
+    public func handleDowncall(_ m: XPCMessage) -> XPCMessage {
+        core.withLock { c in downcall(c, m) }
+    }
+
+    /// Runs `body` on instance's model under the nucleus lock (tests and
+    /// status views read registers this way); nil if there is no such device.
+    public func inspect<R: Sendable>(_ instance: UInt32, _ body: @Sendable (DeviceModel) throws -> R) rethrows -> R? {
+        try core.withLock { c in try c.devices[instance].map { try body($0.model) } }
+    }
+
+    /// Whether a daemon is registered.
+    public var hasBroker: Bool { broker.withLock { $0 != nil } }
+
+    // MARK: incoming
+
+    private func handle(_ conn: XPCConnection, _ ev: XPCConnection.Event) {
+        guard case .message(let m) = ev, m.isRequest else { return }
+        if m.op == .register {
+            broker.withLock { $0 = conn }
+            try? conn.send(XPCMessage.reply(to: m, attributes: [.u32(.version, XPCLimits.version)]))
+            announceDevices(to: conn)
+            return
+        }
+        if m.op == .simControl {
+            Task { [self] in
+                let r = await simControl(m)
+                try? conn.send(r)
+            }
+            return
+        }
+        let reply = core.withLock { c in downcall(c, m) }
+        try? conn.send(reply)
+    }
+
+    private func announceDevices(to conn: XPCConnection) {
+        let adds = core.withLock { c in
+            c.order.compactMap { c.devices[$0] }.map { d in
+                XPCMessage(op: .deviceAdd, flags: .notify, instance: d.instance, attributes: [
+                    .u16(.pciVendor, d.model.pci.vendor), .u16(.pciDevice, d.model.pci.device),
+                    .u8(.pciRevision, d.model.pci.revision), .string(.pciSlot, d.model.pci.slot),
+                    .u32(.barSize, d.model.pci.barSize), .u32(.irq, d.model.pci.irq),
+                    .u8(.deviceClass, d.deviceClass.rawValue)])
+            }
+        }
+        for a in adds { try? conn.send(a) }
+    }
+
+    /// Validates and performs one management call or downcall under the lock.
+    func downcall(_ c: SimCore, _ m: XPCMessage) -> XPCMessage {
+        func fail(_ e: Int32, _ a: XPCAttributeID?, _ msg: String) -> XPCMessage {
+            XPCMessage.errorReply(to: m, errno: e, attribute: a, message: msg)
+        }
+        guard let d = c.devices[m.instance] else { return fail(19, nil, "no device instance \(m.instance)") }
+        do {
+            switch m.op {
+            case .deviceInfo:
+                return XPCMessage.reply(to: m, attributes: info(c, d))
+            case .regRead:
+                let (off, w) = try checkedRegister(m.attributes, d)
+                return XPCMessage.reply(to: m, attributes: [.u32(.regValue, d.model.read(offset: off, width: w))])
+            case .regWrite:
+                let (off, w) = try checkedRegister(m.attributes, d)
+                d.model.write(offset: off, width: w, value: try m.u32(.regValue))
+                return XPCMessage.reply(to: m)
+            case .regSeq:
+                return try runSequence(m, d)
+            case .dmaAlloc:
+                let size = Int(try m.u32(.dmaSize))
+                let role = m.attribute(.objectRole)?.u8 ?? 0
+                guard let b = c.memory.allocate(instance: d.instance, size: size, role: role) else {
+                    return fail(12, .dmaSize, "cannot allocate \(size) bytes for instance \(d.instance)")
+                }
+                return XPCMessage.reply(to: m, attributes: [.u32(.dmaHandle, b.id)])
+            case .dmaFree:
+                let h = try m.u32(.dmaHandle)
+                guard c.memory.free(h, ownedBy: d.instance) else { return fail(2, .dmaHandle, "no DMA handle \(h) for this device") }
+                return XPCMessage.reply(to: m)
+            case .regWriteDMA:
+                let (off, w) = try checkedRegister(m.attributes, d)
+                guard w == 4 else { return fail(22, .regWidth, "DMA addresses are 32-bit registers") }
+                let h = try m.u32(.dmaHandle)
+                guard let b = c.memory.buffer(h, ownedBy: d.instance) else {
+                    return fail(2, .dmaHandle, "no DMA handle \(h) for this device")
+                }
+                let o = m.attribute(.dmaOffset)?.u32 ?? 0
+                guard Int(o) < b.bytes.count else { return fail(34, .dmaOffset, "offset \(o) past the \(b.bytes.count)-byte buffer") }
+                d.model.write(offset: off, width: 4, value: b.busAddress + o)
+                return XPCMessage.reply(to: m)
+            case .datapathEnable:
+                if let n = d.net {
+                    guard let rx = c.memory.buffer(of: d.instance, role: 2), rx.bytes.count >= NetPath.rxRingLen + 16 else {
+                        return fail(2, .objectRole, "no RX_RING buffer of \(NetPath.rxRingLen + 16) bytes or more")
+                    }
+                    guard let tx = c.memory.buffer(of: d.instance, role: 3),
+                          tx.bytes.count >= NetPath.numTx * NetPath.txBufSize else {
+                        return fail(2, .objectRole, "no TX_BUFFERS buffer of \(NetPath.numTx * NetPath.txBufSize) bytes")
+                    }
+                    n.enable(rx: rx, tx: tx, resetPositions: !m.flags.contains(.reattach))
+                }
+                return XPCMessage.reply(to: m)
+            case .datapathDisable:
+                d.net?.enabled = false
+                d.net?.clientUp = false
+                if let s = d.sound, s.running { s.trigger(start: false) }
+                return XPCMessage.reply(to: m)
+            case .sndRegister:
+                guard d.deviceClass == .sound else { return fail(95, nil, "not a sound device") }
+                d.registeredName = try m.string(.cardName)
+                d.chipName = m.attribute(.chipName)?.string
+                return XPCMessage.reply(to: m)
+            case .netRegister:
+                guard let n = d.net else { return fail(95, nil, "not a network device") }
+                n.devAddr = try m.mac(.mac)
+                let name = n.ifname ?? "sim\(d.instance - 1)"
+                n.ifname = name
+                d.registeredName = name
+                d.chipName = m.attribute(.chipName)?.string
+                return XPCMessage.reply(to: m, attributes: [.string(.ifname, name)])
+            case .netCarrier:
+                d.net?.carrier = try m.u8(.linkUp) != 0
+                return XPCMessage.reply(to: m)
+            default:
+                return fail(95, nil, "\(m.op.name) is not a downcall")
+            }
+        } catch let e as XPCError {
+            return fail(22, e.attribute, e.description)
+        } catch {
+            return fail(22, nil, "\(error)")
+        }
+    }
+
+    /// Offset and width from REG_OFFSET/REG_WIDTH, inside the BAR and aligned.
+    private func checkedRegister(_ attrs: [XPCAttribute], _ d: SimDevice) throws -> (UInt32, Int) {
+        guard let o = attrs.first(where: { $0.id == .regOffset }) else { throw XPCError(.missingAttribute, attribute: .regOffset) }
+        let w = Int(attrs.first { $0.id == .regWidth }?.u8 ?? 4)
+        let off = o.u32
+        guard w == 1 || w == 2 || w == 4 else { throw XPCError(.outOfRange, attribute: .regWidth, "width \(w)") }
+        guard UInt64(off) + UInt64(w) <= UInt64(d.model.pci.barSize) else {
+            throw XPCError(.outOfRange, attribute: .regOffset,
+                           "offset 0x\(String(off, radix: 16)) outside the \(d.model.pci.barSize)-byte BAR")
+        }
+        guard off % UInt32(w) == 0 else { throw XPCError(.outOfRange, attribute: .regOffset, "unaligned \(w)-byte access") }
+        return (off, w)
+    }
+
+    private func runSequence(_ m: XPCMessage, _ d: SimDevice) throws -> XPCMessage {
+        let ops = try m.require(.regSeq).children.filter { $0.id == .regOp }
+        guard ops.count <= XPCLimits.sequenceMaxOps else { throw XPCError(.oversized, attribute: .regSeq, "\(ops.count) steps") }
+        var results: [UInt8] = []
+        for op in ops {
+            let a = op.children
+            let kind = a.first { $0.id == .regOpKind }?.u8 ?? 0
+            switch kind {
+            case 1:
+                let (off, w) = try checkedRegister(a, d)
+                results += XPCAttribute.le(d.model.read(offset: off, width: w))
+            case 2:
+                let (off, w) = try checkedRegister(a, d)
+                guard let v = a.first(where: { $0.id == .regValue }) else { throw XPCError(.missingAttribute, attribute: .regValue) }
+                d.model.write(offset: off, width: w, value: v.u32)
+            case 3:
+                let (off, w) = try checkedRegister(a, d)
+                let mask = a.first { $0.id == .regMask }?.u32 ?? 0xffff_ffff
+                let want = a.first { $0.id == .regValue }?.u32 ?? 0
+                // The models answer at once: a condition not met now never will be.
+                let v = d.model.read(offset: off, width: w)
+                guard v & mask == want else {
+                    return XPCMessage.errorReply(to: m, errno: 110, attribute: .regOp,
+                                                 message: "poll of 0x\(String(off, radix: 16)) timed out (0x\(String(v, radix: 16)))")
+                }
+                results += XPCAttribute.le(v)
+            case 4:
+                break // device time is not wall time in the sim
+            default:
+                throw XPCError(.outOfRange, attribute: .regOpKind, "step kind \(kind)")
+            }
+        }
+        return XPCMessage.reply(to: m, attributes: [.binary(.regResults, results)])
+    }
+
+    private func info(_ c: SimCore, _ d: SimDevice) -> [XPCAttribute] {
+        var a: [XPCAttribute] = [.u16(.pciVendor, d.model.pci.vendor), .u16(.pciDevice, d.model.pci.device),
+                                 .string(.pciSlot, d.model.pci.slot), .binary(.regDump, d.model.snapshot())]
+        if let n = d.registeredName { a.append(d.deviceClass == .sound ? .string(.cardName, n) : .string(.ifname, n)) }
+        if let ch = d.chipName { a.append(.string(.chipName, ch)) }
+        a += d.sound?.info() ?? []
+        a += d.net?.info() ?? []
+        for b in c.memory.buffers(of: d.instance) {
+            a.append(.nested(.object, [.u32(.objectID, b.id), .u8(.objectKind, 1), .u8(.objectRole, b.role),
+                                       .u32(.dmaSize, UInt32(b.bytes.count))]))
+        }
+        return a
+    }
+
+    // MARK: workload clients
+
+    /// What a workload client asked of the driver, answered once done.
+    private func simControl(_ m: XPCMessage) async -> XPCMessage {
+        do {
+            switch try m.u8(.simAction) {
+            case 1: try await setRate(m.instance, try m.u32(.pcmRate))
+            case 2:
+                let macs = m.attribute(.mcList)?.children.compactMap { MACAddress(bytes: $0.payload) } ?? []
+                try await setRxMode(m.instance, flags: m.attribute(.rxFlags)?.u32 ?? 0, multicast: macs)
+            case 3: try await setMAC(m.instance, try m.mac(.mac))
+            default: return XPCMessage.errorReply(to: m, errno: 22, attribute: .simAction, message: "unknown action")
+            }
+            return XPCMessage.reply(to: m)
+        } catch let e as XPCError {
+            return XPCMessage.errorReply(to: m, errno: e.errno != 0 ? e.errno : 5, attribute: e.attribute, message: e.description)
+        } catch {
+            return XPCMessage.errorReply(to: m, errno: 5, message: "\(error)")
+        }
+    }
+
+    /// The audio client's "aplay": open, hw_params (the nucleus allocates the
+    /// PCM buffer, as ALSA's core does), prepare, then trigger in the nucleus.
+    public func startPlayback(_ instance: UInt32, rate: UInt32, periodFrames: Int = 1024, bufferFrames: Int = 4096) async throws {
+        _ = try await upcall(instance, .sndOpen)
+        try await configurePlayback(instance, rate: rate, periodFrames: periodFrames, bufferFrames: bufferFrames)
+    }
+
+    private func configurePlayback(_ instance: UInt32, rate: UInt32, periodFrames: Int, bufferFrames: Int) async throws {
+        let handle: UInt32 = try core.withLock { c in
+            guard let s = c.devices[instance]?.sound else { throw XPCError(.remote, errno: 19, "not a sound device") }
+            if s.running { s.trigger(start: false) }
+            s.periodFrames = periodFrames
+            s.bufferFrames = bufferFrames
+            if let b = s.buffer, b.bytes.count == bufferFrames * 4 { return b.id }
+            if let b = s.buffer { c.memory.free(b.id, ownedBy: instance) }
+            guard let b = c.memory.allocate(instance: instance, size: bufferFrames * 4, role: 1) else {
+                throw XPCError(.remote, errno: 12, "PCM buffer")
+            }
+            s.buffer = b
+            return b.id
+        }
+        _ = try await upcall(instance, .sndHwParams, [
+            .u32(.pcmRate, rate), .u8(.pcmChannels, 2), .u8(.pcmFormat, 2),
+            .u32(.pcmPeriodFrames, UInt32(periodFrames)), .u32(.pcmBufferFrames, UInt32(bufferFrames)),
+            .u32(.dmaHandle, handle)])
+        _ = try await upcall(instance, .sndPrepare)
+        core.withLock { c in c.devices[instance]?.sound?.trigger(start: true) }
+    }
+
+    /// The client changes rate: stop, hw_params + prepare, start.
+    public func setRate(_ instance: UInt32, _ rate: UInt32) async throws {
+        let (p, b) = core.withLock { c in (c.devices[instance]?.sound?.periodFrames ?? 1024, c.devices[instance]?.sound?.bufferFrames ?? 4096) }
+        try await configurePlayback(instance, rate: rate, periodFrames: p, bufferFrames: b)
+    }
+
+    /// The network client's `ip link set up`, then start sending.
+    public func bringUp(_ instance: UInt32) async throws {
+        _ = try await upcall(instance, .netOpen)
+        core.withLock { c in c.devices[instance]?.net?.clientUp = true }
+    }
+
+    /// `ip link set promisc/allmulti` and `ip maddr add`: the rx mode upcall.
+    public func setRxMode(_ instance: UInt32, flags: UInt32, multicast: [MACAddress]) async throws {
+        _ = try await upcall(instance, .netSetRxMode, [
+            .u32(.rxFlags, flags), .nested(.mcList, multicast.map { .mac(.mac, $0) })])
+    }
+
+    /// `ip link set address`: the set_mac upcall, then the netdev takes it.
+    public func setMAC(_ instance: UInt32, _ mac: MACAddress) async throws {
+        _ = try await upcall(instance, .netSetMac, [.mac(.mac, mac)])
+        core.withLock { c in c.devices[instance]?.net?.devAddr = mac }
+    }
+
+    /// Runs the standard workload: once each device is registered by its
+    /// u-driver, audio plays at `rate` and the NIC comes up, joins the
+    /// peer's multicast group and exchanges frames. Returns when both started.
+    public func runWorkload(rate: UInt32 = 48000) async {
+        let ids = core.withLock { c in c.order.compactMap { c.devices[$0] }.map { ($0.instance, $0.deviceClass) } }
+        await withTaskGroup(of: Void.self) { g in
+            for (id, cls) in ids {
+                g.addTask { [self] in
+                    while true {
+                        while !isRegistered(id) { try? await Task.sleep(for: .milliseconds(50)) }
+                        do {
+                            if cls == .sound {
+                                try await startPlayback(id, rate: rate)
+                            } else {
+                                try await bringUp(id)
+                                try await setRxMode(id, flags: 0, multicast: [WirePeer.joinedGroup])
+                            }
+                            return
+                        } catch {
+                            try? await Task.sleep(for: .milliseconds(200))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+import XPC
+
+/// The ES137x nucleus: what stays "in the kernel" for the sound card —
+/// interrupt handler, pointer and trigger, the three hooks ens1370.c's
+/// snd_pcm_ops needs in atomic context — plus the PCM stream the sim's audio
+/// client feeds (ALSA's appl_ptr side). Everything else is an upcall.
+///
+/// Runs under the nucleus lock, on the data-path thread; never waits for
+/// the u-driver.
+final class SoundPath {
+    let model: ES137xModel
+    let instance: UInt32
+    /// The PCM buffer the nucleus allocated at hw_params (ALSA's dma_area).
+    var buffer: SimMemory.Buffer?
+    var periodFrames = 1024
+    var bufferFrames = 4096
+    var running = false
+    /// Frames the client has written (absolute), and the hardware position
+    /// the nucleus has accounted (absolute).
+    private(set) var applPtr: UInt64 = 0
+    private(set) var hwPtr: UInt64 = 0
+    private var lastPointer = 0
+    /// Periods the interrupt handler saw.
+    private(set) var periodsElapsed: UInt64 = 0
+    /// Times the hardware caught up with the client (ALSA would report XRUN).
+    private(set) var underruns: UInt64 = 0
+
+    init(model: ES137xModel, instance: UInt32) {
+        self.model = model
+        self.instance = instance
+    }
+
+    private func r32(_ o: UInt32) -> UInt32 { model.read(offset: o, width: 4) }
+    private func w32(_ o: UInt32, _ v: UInt32) { model.write(offset: o, width: 4, value: v) }
+
+    /// snd_audiopci_interrupt: "not mine" early; ack DAC2 by toggling
+    /// P2_INT_EN in SERIAL; then the period-elapsed work.
+    func irq() {
+        let status = r32(ES137xModel.status)
+        guard status & ES137xModel.intr != 0 else { return }
+        let sctrl = r32(ES137xModel.serial)
+        if status & ES137xModel.dac2Pending != 0 {
+            w32(ES137xModel.serial, sctrl & ~ES137xModel.p2IntEnable)
+            w32(ES137xModel.serial, sctrl)
+            periodElapsed()
+        }
+    }
+
+    /// snd_ensoniq_playback2_pointer: DAC2 frame position from DAC2_SIZE's
+    /// current-count field (dwords; 16-bit stereo = one frame per dword).
+    func pointer() -> Int {
+        guard r32(ES137xModel.control) & ES137xModel.dac2Enable != 0 else { return 0 }
+        w32(ES137xModel.memPage, 0xc)
+        return Int((r32(0x3c) >> 16) & 0xffff) % max(bufferFrames, 1)
+    }
+
+    /// snd_ensoniq_trigger START/STOP: DAC2_EN in CONTROL.
+    func trigger(start: Bool) {
+        let ctl = r32(ES137xModel.control)
+        if start {
+            prefill()
+            w32(ES137xModel.control, ctl | ES137xModel.dac2Enable)
+            running = true
+        } else {
+            w32(ES137xModel.control, ctl & ~ES137xModel.dac2Enable)
+            running = false
+        }
+    }
+
+    private func prefill() {
+        applPtr = 0
+        hwPtr = 0
+        lastPointer = 0
+        write(upTo: UInt64(bufferFrames))
+    }
+
+    /// snd_pcm_period_elapsed + the client's refill: account the hardware
+    /// position, count an underrun if the DAC overtook the client, and keep
+    /// the buffer full of the ramp test signal.
+    private func periodElapsed() {
+        periodsElapsed += 1
+        let p = pointer()
+        hwPtr += UInt64((p - lastPointer + bufferFrames) % bufferFrames)
+        lastPointer = p
+        if hwPtr > applPtr {
+            underruns += 1
+            applPtr = hwPtr
+        }
+        write(upTo: hwPtr + UInt64(bufferFrames))
+    }
+
+    private func write(upTo target: UInt64) {
+        guard let buffer else { return }
+        while applPtr < target {
+            let off = Int(applPtr % UInt64(bufferFrames)) * 4
+            let s = UInt16(truncatingIfNeeded: applPtr)
+            let lo = UInt8(s & 0xff), hi = UInt8(s >> 8)
+            if off + 4 <= buffer.bytes.count {
+                buffer.bytes[off] = lo; buffer.bytes[off + 1] = hi
+                buffer.bytes[off + 2] = lo; buffer.bytes[off + 3] = hi
+            }
+            applPtr += 1
+        }
+    }
+
+    /// Status attributes for DEVICE_INFO.
+    func info() -> [XPCAttribute] {
+        [.u32(.pcmRate, max(4000, min(192_000, model.dac2Rate))),
+         .u16(.codecMaster, model.masterVolumeRegister),
+         .u64(.framesPlayed, model.framesPlayed),
+         .u64(.periods, periodsElapsed),
+         .u64(.underruns, underruns),
+         .u64(.glitches, model.glitches),
+         .u8(.datapathOn, running ? 1 : 0)]
+    }
+}

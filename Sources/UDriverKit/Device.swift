@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+import XPC
+
+/// An error a u-driver reports back through its reply: an errno, the
+/// attribute it concerns (if any) and words for the report.
+public struct UDriverError: Error, Sendable, CustomStringConvertible {
+    /// Positive errno (EINVAL = 22, ENODEV = 19, EIO = 5, ...).
+    public let errno: Int32
+    /// The offending attribute, named in the error reply.
+    public let attribute: XPCAttributeID?
+    /// What went wrong, for a person.
+    public let message: String
+
+    public init(errno: Int32, attribute: XPCAttributeID? = nil, _ message: String) {
+        self.errno = errno
+        self.attribute = attribute
+        self.message = message
+    }
+    public static func invalid(_ a: XPCAttributeID, _ m: String) -> UDriverError { .init(errno: 22, attribute: a, m) }
+    public static func noDevice(_ m: String) -> UDriverError { .init(errno: 19, m) }
+    public var description: String { message }
+}
+
+/// One step of a batched register sequence, run by the nucleus in order
+/// and atomically with respect to its data path.
+public enum RegisterStep: Sendable {
+    case read(UInt32, width: Int)
+    case write(UInt32, UInt32, width: Int)
+    /// Read until `(value & mask) == equals`; fails with ETIMEDOUT.
+    case poll(UInt32, mask: UInt32, equals: UInt32, width: Int)
+    case delay(micros: UInt32)
+
+    var attribute: XPCAttribute {
+        switch self {
+        case .read(let o, let w):
+            return .nested(.regOp, [.u8(.regOpKind, 1), .u32(.regOffset, o), .u8(.regWidth, UInt8(w))])
+        case .write(let o, let v, let w):
+            return .nested(.regOp, [.u8(.regOpKind, 2), .u32(.regOffset, o), .u8(.regWidth, UInt8(w)), .u32(.regValue, v)])
+        case .poll(let o, let m, let e, let w):
+            return .nested(.regOp, [.u8(.regOpKind, 3), .u32(.regOffset, o), .u8(.regWidth, UInt8(w)),
+                                    .u32(.regMask, m), .u32(.regValue, e)])
+        case .delay(let us):
+            return .nested(.regOp, [.u8(.regOpKind, 4), .u32(.delayMicros, us)])
+        }
+    }
+}
+
+/// A DMA buffer the nucleus allocated for this device instance. The
+/// u-driver never sees its bus address: it asks the nucleus to write it.
+public struct DMABuffer: Sendable, Hashable {
+    /// Object id, stable across a u-driver restart.
+    public let handle: UInt32
+    /// Size in bytes.
+    public let size: UInt32
+    /// What it is for (`enum drvxpc_role`).
+    public let role: UInt8
+    public init(handle: UInt32, size: UInt32, role: UInt8) {
+        self.handle = handle
+        self.size = size
+        self.role = role
+    }
+}
+
+/// DMA roles (`enum drvxpc_role`), so the nucleus knows what a buffer is for.
+public enum DMARole: UInt8, Sendable {
+    case none = 0, pcmPlayback = 1, rxRing = 2, txBuffers = 3
+}
+
+/// The handle a u-driver reaches its device through: every method is one
+/// downcall (u-driver → drivermgrd → nucleus), checked by the daemon and
+/// again by the nucleus. Calls may block for a round trip; they never run
+/// on the data path.
+public struct Device: Sendable {
+    /// Sends a downcall and returns the reply (already checked for a
+    /// negative status).
+    public typealias Transport = @Sendable (XPCMessage) async throws -> XPCMessage
+
+    /// Device instance the calls are addressed to.
+    public let instance: UInt32
+    private let transport: Transport
+
+    /// A device reached through `transport`.
+    public init(instance: UInt32, transport: @escaping Transport) {
+        self.instance = instance
+        self.transport = transport
+    }
+
+    private func call(_ op: XPCOp, _ attrs: [XPCAttribute], flags: XPCFlags = .request) async throws -> XPCMessage {
+        let r = try await transport(XPCMessage(op: op, flags: flags, instance: instance, attributes: attrs))
+        if let e = r.remoteError { throw e }
+        return r
+    }
+
+    public func read8(_ off: UInt32) async throws -> UInt8 { UInt8(truncatingIfNeeded: try await read(off, width: 1)) }
+    public func read16(_ off: UInt32) async throws -> UInt16 { UInt16(truncatingIfNeeded: try await read(off, width: 2)) }
+    public func read32(_ off: UInt32) async throws -> UInt32 { try await read(off, width: 4) }
+    public func write8(_ off: UInt32, _ v: UInt8) async throws { try await write(off, UInt32(v), width: 1) }
+    public func write16(_ off: UInt32, _ v: UInt16) async throws { try await write(off, UInt32(v), width: 2) }
+    public func write32(_ off: UInt32, _ v: UInt32) async throws { try await write(off, v, width: 4) }
+
+    /// Register read (REG_READ).
+    public func read(_ off: UInt32, width: Int) async throws -> UInt32 {
+        try await call(.regRead, [.u32(.regOffset, off), .u8(.regWidth, UInt8(width))]).u32(.regValue)
+    }
+    /// Register write (REG_WRITE).
+    public func write(_ off: UInt32, _ v: UInt32, width: Int) async throws {
+        _ = try await call(.regWrite, [.u32(.regOffset, off), .u8(.regWidth, UInt8(width)), .u32(.regValue, v)])
+    }
+
+    /// Runs `steps` in one downcall (REG_SEQ); returns one value per read or
+    /// poll step, in order.
+    public func sequence(_ steps: [RegisterStep]) async throws -> [UInt32] {
+        var out: [UInt32] = []
+        var i = 0
+        while i < steps.count { // split long sequences at the protocol's limit
+            let chunk = Array(steps[i..<min(i + XPCLimits.sequenceMaxOps, steps.count)])
+            let r = try await call(.regSeq, [.nested(.regSeq, chunk.map(\.attribute))])
+            let b = r.attribute(.regResults)?.payload ?? []
+            for j in stride(from: 0, to: b.count - 3, by: 4) {
+                out.append(UInt32(b[j]) | UInt32(b[j + 1]) << 8 | UInt32(b[j + 2]) << 16 | UInt32(b[j + 3]) << 24)
+            }
+            i += chunk.count
+        }
+        return out
+    }
+
+    /// Allocates DMA memory (DMA_ALLOC); the nucleus owns it and keeps it
+    /// across a u-driver restart.
+    public func allocateDMA(size: UInt32, role: DMARole) async throws -> DMABuffer {
+        let r = try await call(.dmaAlloc, [.u32(.dmaSize, size), .u8(.objectRole, role.rawValue)])
+        return DMABuffer(handle: try r.u32(.dmaHandle), size: size, role: role.rawValue)
+    }
+    /// Frees DMA memory (DMA_FREE).
+    public func freeDMA(_ b: DMABuffer) async throws { _ = try await call(.dmaFree, [.u32(.dmaHandle, b.handle)]) }
+
+    /// Writes the bus address of `buffer` + `offset` into 32-bit register
+    /// `register` (REG_WRITE_DMA): the u-driver never learns the address.
+    public func writeDMAAddress(_ register: UInt32, buffer: DMABuffer, offset: UInt32 = 0) async throws {
+        _ = try await call(.regWriteDMA, [.u32(.regOffset, register), .u8(.regWidth, 4),
+                                          .u32(.dmaHandle, buffer.handle), .u32(.dmaOffset, offset)])
+    }
+
+    /// Lets the nucleus run the data path (DATAPATH_ENABLE). With `reattach`
+    /// the nucleus keeps its ring positions: the device never stopped.
+    public func enableDataPath(reattach: Bool = false) async throws {
+        _ = try await call(.datapathEnable, [], flags: reattach ? [.request, .reattach] : .request)
+    }
+    /// Stops the nucleus's data path for this device (DATAPATH_DISABLE).
+    public func disableDataPath() async throws { _ = try await call(.datapathDisable, []) }
+
+    /// Registers the sound card (SND_REGISTER).
+    public func registerCard(name: String, chip: String) async throws {
+        _ = try await call(.sndRegister, [.string(.cardName, name), .string(.chipName, chip)])
+    }
+    /// Registers the network interface (NET_REGISTER); returns its name.
+    public func registerNetdev(mac: MACAddress, chip: String) async throws -> String {
+        try await call(.netRegister, [.mac(.mac, mac), .string(.chipName, chip)]).string(.ifname)
+    }
+    /// Reports carrier (NET_CARRIER), as netif_carrier_on/off.
+    public func setCarrier(_ up: Bool) async throws { _ = try await call(.netCarrier, [.u8(.linkUp, up ? 1 : 0)]) }
+}

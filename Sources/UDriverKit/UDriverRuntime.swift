@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import XPC
+
+/// The u-driver main loop: takes the one inherited fd (3), answers HELLO,
+/// then serves upcalls one at a time, in order, replying to each.
+///
+/// A u-driver's `main` is one line:
+/// `await UDriverRuntime.run(sound: ENS137x.self)`.
+public enum UDriverRuntime {
+    /// The fd drivermgrd passes: the XPC socket.
+    public static let xpcFD: Int32 = 3
+    /// How long a downcall may take before the u-driver gives up.
+    public static let downcallTimeout: Duration = .seconds(2)
+
+    /// Runs a sound u-driver until the daemon closes the channel.
+    public static func run<D: SoundDriver>(sound: D.Type) async {
+        await serve(expecting: .sound) { device, info in
+            let d = D(device: device, info: info)
+            return { m in try await dispatchSound(d, m) }
+        }
+    }
+
+    /// Runs a network u-driver until the daemon closes the channel.
+    public static func run<D: NetDriver>(net: D.Type) async {
+        await serve(expecting: .net) { device, info in
+            let d = D(device: device, info: info)
+            return { m in try await dispatchNet(d, m) }
+        }
+    }
+
+    typealias Handler = @Sendable (XPCMessage) async throws -> [XPCAttribute]
+
+    private static func serve(expecting cls: XPCDeviceClass,
+                              make: @Sendable (Device, DeviceInfo) -> Handler) async {
+        let (stream, cont) = AsyncStream<XPCMessage>.makeStream()
+        let conn = XPCConnection(name: "daemon", socket: XPCSocket(adopting: xpcFD), onEvent: { _, ev in
+            if case .message(let m) = ev { cont.yield(m) }
+        }, onClose: { _ in cont.finish() })
+        conn.start()
+        var handler: Handler?
+        for await m in stream {
+            if m.op == .hello {
+                do {
+                    let info = try DeviceInfo(hello: m)
+                    guard info.deviceClass == cls else {
+                        try? conn.send(.errorReply(to: m, errno: 22, attribute: .deviceClass,
+                                                   message: "this u-driver serves \(cls.name), not \(info.deviceClass.name)"))
+                        continue
+                    }
+                    let device = Device(instance: info.instance) { req in
+                        try await conn.call(req, timeout: downcallTimeout)
+                    }
+                    handler = make(device, info)
+                    try? conn.send(.reply(to: m, attributes: [.u32(.version, XPCLimits.version),
+                                                              .u8(.deviceClass, cls.rawValue)]))
+                } catch {
+                    try? conn.send(.errorReply(to: m, errno: 22, attribute: (error as? XPCError)?.attribute,
+                                               message: "\(error)"))
+                }
+                continue
+            }
+            if m.op == .ping {
+                try? conn.send(.reply(to: m))
+                continue
+            }
+            if m.op == .shutdown {
+                try? conn.send(.reply(to: m))
+                break
+            }
+            guard m.isRequest else { continue }
+            guard let handler else {
+                try? conn.send(.errorReply(to: m, errno: 71, message: "\(m.op.name) before HELLO"))
+                continue
+            }
+            do {
+                let attrs = try await handler(m)
+                try? conn.send(.reply(to: m, attributes: attrs))
+            } catch let e as UDriverError {
+                try? conn.send(.errorReply(to: m, errno: e.errno, attribute: e.attribute, message: e.message))
+            } catch let e as XPCError {
+                try? conn.send(.errorReply(to: m, errno: e.errno != 0 ? e.errno : 5, attribute: e.attribute,
+                                           message: "\(m.op.name): \(e.description)"))
+            } catch {
+                try? conn.send(.errorReply(to: m, errno: 5, message: "\(error)"))
+            }
+        }
+        conn.close()
+    }
+
+    static func dispatchSound<D: SoundDriver>(_ d: D, _ m: XPCMessage) async throws -> [XPCAttribute] {
+        switch m.op {
+        case .probe:
+            return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))]
+        case .sndOpen: try await d.open()
+        case .sndClose: try await d.close()
+        case .sndHwParams:
+            let buf = DMABuffer(handle: try m.u32(.dmaHandle), size: 0, role: DMARole.pcmPlayback.rawValue)
+            try await d.hwParams(PCMParams(rate: try m.u32(.pcmRate), channels: try m.u8(.pcmChannels),
+                                           format: try m.u8(.pcmFormat), periodFrames: try m.u32(.pcmPeriodFrames),
+                                           bufferFrames: try m.u32(.pcmBufferFrames), buffer: buf))
+        case .sndPrepare: try await d.prepare()
+        case .sndMixerGet:
+            let c = try mixerControl(m)
+            return [.u16(.mixerControl, c.rawValue), .u32(.mixerValue, try await d.mixerGet(c))]
+        case .sndMixerPut:
+            try await d.mixerPut(try mixerControl(m), try m.u32(.mixerValue))
+        default:
+            throw UDriverError(errno: 95, "\(m.op.name) is not a sound upcall")
+        }
+        return []
+    }
+
+    private static func mixerControl(_ m: XPCMessage) throws -> MixerControl {
+        let raw = try m.u16(.mixerControl)
+        guard let c = MixerControl(rawValue: raw) else { throw UDriverError.invalid(.mixerControl, "no control \(raw)") }
+        return c
+    }
+
+    static func dispatchNet<D: NetDriver>(_ d: D, _ m: XPCMessage) async throws -> [XPCAttribute] {
+        switch m.op {
+        case .probe:
+            return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))]
+        case .netOpen: try await d.open()
+        case .netStop: try await d.stop()
+        case .netSetRxMode:
+            let flags = m.attribute(.rxFlags)?.u32 ?? 0
+            let macs = m.attribute(.mcList)?.children.compactMap { MACAddress(bytes: $0.payload) } ?? []
+            try await d.setRxMode(RxMode(promiscuous: flags & 1 != 0, allMulticast: flags & 2 != 0, multicast: macs))
+        case .netSetMac: try await d.setMAC(try m.mac(.mac))
+        case .netGetLink:
+            let l = try await d.getLink()
+            return [.u8(.linkUp, l.up ? 1 : 0), .u32(.linkSpeed, l.speed), .u8(.linkDuplex, l.fullDuplex ? 1 : 0)]
+        case .netGetStats:
+            return [.u64(.statRxDropped, try await d.getStats().rxMissed)]
+        case .netWatchdog: try await d.watchdog()
+        default:
+            throw UDriverError(errno: 95, "\(m.op.name) is not a network upcall")
+        }
+        return []
+    }
+}
