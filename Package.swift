@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The wire format: module/include/uapi/drvxpc.h, imported as is.
@@ -37,9 +38,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "drivermgrd",
-            dependencies: ["XPC", "Nucleus", "Supervisor", "ControlInterface",
+            dependencies: ["XPC", "CDrvXPC", "Nucleus", "Supervisor", "ControlInterface",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log")]),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drvctl",
             dependencies: ["ControlInterface",

@@ -122,6 +122,9 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
                 if addr == 0 { ac97Reset() } else { codec[addr] = UInt16(value & 0xffff) }
             }
         case Self.serial:
+            // Clearing P2_INT_EN acknowledges a pending DAC2 interrupt
+            // (the handler toggles it off and on, ens1370.c).
+            if value & Self.p2IntEnable == 0 { dac2Pending = false }
             regs.set(Int(offset), width, value)
         case Self.dac2Count:
             regs.set(Int(offset), width, value)
@@ -168,8 +171,6 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
     }
 
     public func tick(nanos: UInt64, memory: SimMemory) {
-        // Clear the pending bit once the handler toggled P2_INT_EN off.
-        if regs.u32(Int(Self.serial)) & Self.p2IntEnable == 0 { dac2Pending = false }
         let ctl = regs.u32(0), serial = regs.u32(Int(Self.serial))
         guard ctl & Self.dac2Enable != 0, serial & Self.p2Pause == 0 else { return }
         let rate = UInt64(dac2Rate)

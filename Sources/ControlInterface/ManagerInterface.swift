@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+// The control interface io.drivermgr.Manager, declared once: drivermgrd
+// serves it, drvctl calls it. Varlink framing: one JSON object per message,
+// each terminated by a NUL byte, over a unix stream socket.
+
+import Foundation
+
+/// Names of the interface, its socket and its methods and errors.
+public enum ManagerInterface {
+    /// Interface name; method and error names start with it.
+    public static let name = "io.drivermgr.Manager"
+    /// Socket file name inside the runtime directory.
+    public static let socketName = "io.drivermgr.Manager"
+    /// Default runtime directory.
+    public static let defaultRuntimeDirectory = "/run/drivermgrd"
+
+    /// Methods, in the order drvctl's verbs mirror them.
+    public enum Method: String, CaseIterable, Sendable {
+        case list = "List", status = "Status", start = "Start", stop = "Stop", restart = "Restart"
+        case call = "Call", history = "History", monitor = "Monitor"
+        /// Full name, e.g. `io.drivermgr.Manager.List`.
+        public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
+    }
+
+    /// Errors a method can answer with.
+    public enum ErrorName: String, Sendable {
+        /// No configured driver has that name. Parameters: `name`.
+        case driverNotFound = "DriverNotFound"
+        /// A parameter is missing, unexpected or malformed. Parameters: `parameter`.
+        case invalidParameter = "InvalidParameter"
+        /// The driver is not in a state that allows this. Parameters: `name`, `state`.
+        case badState = "BadState"
+        /// The u-driver or nucleus refused the call. Parameters: `errno`, `message`, `attribute`.
+        case callFailed = "CallFailed"
+        /// The method does not exist.
+        case methodNotFound = "MethodNotFound"
+        public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
+    }
+}
+
+/// Life-cycle state of a driver instance.
+public enum DriverState: String, Codable, Sendable, CaseIterable {
+    /// Spawned, handshake or probe under way.
+    case starting
+    /// Probed and serving.
+    case active
+    /// Stopped by request or not started.
+    case stopped
+    /// Failed; the reason is in `lastFailure`.
+    case failed
+}
+
+/// One line of `drvctl list`.
+public struct DriverSummary: Codable, Sendable, Equatable {
+    /// Driver instance name from its configuration (`ens1371`).
+    public var name: String
+    /// `sound` or `net`.
+    public var driverClass: String
+    /// PCI slot of the device it drives, if one matched.
+    public var device: String?
+    public var state: DriverState
+    /// The u-driver's pid while it runs.
+    public var pid: Int32?
+    /// Microseconds since the u-driver was spawned.
+    public var uptimeUSec: UInt64?
+    /// How many times it was started after its first start.
+    public var restarts: Int
+
+    public init(name: String, driverClass: String, device: String?, state: DriverState, pid: Int32?,
+                uptimeUSec: UInt64?, restarts: Int) {
+        self.name = name
+        self.driverClass = driverClass
+        self.device = device
+        self.state = state
+        self.pid = pid
+        self.uptimeUSec = uptimeUSec
+        self.restarts = restarts
+    }
+}
+
+/// The device state the u-driver configured, read back from the nucleus.
+public struct DeviceState: Codable, Sendable, Equatable {
+    /// PCI vendor:device, e.g. `1274:1371`.
+    public var pciID: String?
+    /// Chip the u-driver identified.
+    public var chip: String?
+    /// Card name (sound) or interface name (net) the nucleus registered.
+    public var registeredAs: String?
+    /// Whether the nucleus data path is running.
+    public var dataPath: Bool?
+    // sound
+    /// DAC2 sample rate the registers select, Hz.
+    public var sampleRate: UInt32?
+    /// Raw master volume register of the codec.
+    public var masterVolumeRegister: UInt16?
+    public var framesPlayed: UInt64?
+    public var periods: UInt64?
+    public var underruns: UInt64?
+    /// Discontinuities in the played test signal.
+    public var glitches: UInt64?
+    // net
+    /// MAC in the chip's IDR registers.
+    public var mac: String?
+    /// Raw RxConfig register.
+    public var rxConfig: UInt32?
+    /// `promiscuous`, `allmulti`, `multicast` or `normal`, decoded from RxConfig.
+    public var rxMode: String?
+    /// 64-bit multicast hash filter, as hex ("0x0000000000008000"): JSON
+    /// numbers past 2^53 do not survive every client.
+    public var multicastFilter: String?
+    public var linkUp: Bool?
+    public var rxPackets: UInt64?
+    public var txPackets: UInt64?
+    public var rxBytes: UInt64?
+    public var txBytes: UInt64?
+    public var multicastPackets: UInt64?
+    public var rxDropped: UInt64?
+    /// Frames the address filter dropped.
+    public var filtered: UInt64?
+    /// Echo replies the sim's client received.
+    public var echoed: UInt64?
+
+    public init() {}
+}
+
+/// `drvctl status NAME`.
+public struct DriverStatus: Codable, Sendable, Equatable {
+    public var summary: DriverSummary
+    /// Executable the daemon spawns.
+    public var executable: String
+    /// Configuration file (drop-ins listed after).
+    public var configFiles: [String]
+    /// `pci:VVVV:DDDD` as configured.
+    public var match: String
+    /// Deadline of an upcall, microseconds.
+    public var xpcTimeoutUSec: UInt64
+    /// The last failure, in words.
+    public var lastFailure: String?
+    /// Read back from the nucleus; nil while no device is bound.
+    public var device: DeviceState?
+
+    public init(summary: DriverSummary, executable: String, configFiles: [String], match: String,
+                xpcTimeoutUSec: UInt64, lastFailure: String?, device: DeviceState?) {
+        self.summary = summary
+        self.executable = executable
+        self.configFiles = configFiles
+        self.match = match
+        self.xpcTimeoutUSec = xpcTimeoutUSec
+        self.lastFailure = lastFailure
+        self.device = device
+    }
+}
+
+/// One entry of `drvctl history NAME`, and one event of `drvctl monitor`.
+public struct DriverEvent: Codable, Sendable, Equatable {
+    /// Wall-clock time, microseconds since the epoch.
+    public var timeUSec: UInt64
+    public var driver: String
+    /// `spawned`, `active`, `exited`, `stopped`, `probe-failed`, `call`, `refused`.
+    public var event: String
+    /// Words: exit status, signal, op, refused field.
+    public var detail: String
+    public var state: DriverState
+
+    public init(timeUSec: UInt64, driver: String, event: String, detail: String, state: DriverState) {
+        self.timeUSec = timeUSec
+        self.driver = driver
+        self.event = event
+        self.detail = detail
+        self.state = state
+    }
+}
+
+// MARK: method parameters and replies
+
+/// Parameters naming one driver (Start, Stop, Restart, History).
+public struct NameParameters: Codable, Sendable { public var name: String; public init(name: String) { self.name = name } }
+/// Status: one or more names; empty = all.
+public struct StatusParameters: Codable, Sendable { public var names: [String]; public init(names: [String]) { self.names = names } }
+/// Call: an operation of the driver's class and its arguments.
+public struct CallParameters: Codable, Sendable {
+    public var name: String
+    /// `mixer-get`, `mixer-set`, `set-mac`, `rx-mode`, `get-link`, `get-stats`.
+    public var operation: String
+    public var arguments: [String]
+    public init(name: String, operation: String, arguments: [String]) {
+        self.name = name
+        self.operation = operation
+        self.arguments = arguments
+    }
+}
+
+public struct ListReply: Codable, Sendable { public var drivers: [DriverSummary]; public init(drivers: [DriverSummary]) { self.drivers = drivers } }
+public struct StatusReply: Codable, Sendable { public var drivers: [DriverStatus]; public init(drivers: [DriverStatus]) { self.drivers = drivers } }
+public struct StateReply: Codable, Sendable { public var state: DriverState; public init(state: DriverState) { self.state = state } }
+/// Call's answer: named values the u-driver returned.
+public struct CallReply: Codable, Sendable { public var result: [String: String]; public init(result: [String: String]) { self.result = result } }
+public struct HistoryReply: Codable, Sendable { public var events: [DriverEvent]; public init(events: [DriverEvent]) { self.events = events } }
+public struct MonitorReply: Codable, Sendable { public var event: DriverEvent; public init(event: DriverEvent) { self.event = event } }
+
+/// Operations `Call` accepts per class, with their argument shapes (for
+/// validation and help text).
+public enum CallOperation: String, CaseIterable, Sendable {
+    case mixerGet = "mixer-get", mixerSet = "mixer-set"
+    case setMAC = "set-mac", rxMode = "rx-mode", getLink = "get-link", getStats = "get-stats"
+
+    /// `sound` or `net`.
+    public var driverClass: String {
+        switch self {
+        case .mixerGet, .mixerSet: return "sound"
+        default: return "net"
+        }
+    }
+    /// Argument synopsis.
+    public var synopsis: String {
+        switch self {
+        case .mixerGet: return "master|pcm|master-mute"
+        case .mixerSet: return "master|pcm|master-mute VALUE"
+        case .setMAC: return "MAC"
+        case .rxMode: return "normal|promisc|allmulti [MULTICAST-MAC...]"
+        case .getLink, .getStats: return ""
+        }
+    }
+}

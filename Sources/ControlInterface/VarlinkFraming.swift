@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+
+/// A varlink call: `{"method": …, "parameters": {…}, "more": true?}`.
+public struct VarlinkCall: Codable, Sendable {
+    public var method: String
+    public var parameters: [String: JSONValue]?
+    public var more: Bool?
+    public init(method: String, parameters: [String: JSONValue]? = nil, more: Bool? = nil) {
+        self.method = method
+        self.parameters = parameters
+        self.more = more
+    }
+}
+
+/// A varlink reply: parameters, or an error name with parameters;
+/// `continues` while a `more` call streams.
+public struct VarlinkReply: Codable, Sendable {
+    public var parameters: [String: JSONValue]?
+    public var error: String?
+    public var continues: Bool?
+    public init(parameters: [String: JSONValue]? = nil, error: String? = nil, continues: Bool? = nil) {
+        self.parameters = parameters
+        self.error = error
+        self.continues = continues
+    }
+}
+
+/// Any JSON value, so parameters can be checked field by field before they
+/// are decoded into a method's type.
+public enum JSONValue: Codable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+}
+
+/// Converts between Codable values and JSONValue dictionaries.
+public enum VarlinkCodec {
+    /// `value` as a parameters object.
+    public static func parameters<T: Encodable>(_ value: T) throws -> [String: JSONValue] {
+        let data = try JSONEncoder().encode(value)
+        return try JSONDecoder().decode([String: JSONValue].self, from: data)
+    }
+    /// Decodes parameters into `T`.
+    public static func decode<T: Decodable>(_ type: T.Type, from params: [String: JSONValue]) throws -> T {
+        try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(params))
+    }
+    /// One framed message: JSON then NUL.
+    public static func frame<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return Array(try e.encode(value)) + [0]
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Synchronization
+import XPC
+
+/// A device the nucleus bound and announced (DEVICE_ADD).
+public struct NucleusDevice: Sendable, Equatable {
+    public let instance: UInt32
+    public let vendor: UInt16
+    public let device: UInt16
+    public let revision: UInt8
+    public let slot: String
+    public let barSize: UInt32
+    public let irq: UInt32
+    public let deviceClass: XPCDeviceClass
+
+    public init(instance: UInt32, vendor: UInt16, device: UInt16, revision: UInt8, slot: String,
+                barSize: UInt32, irq: UInt32, deviceClass: XPCDeviceClass) {
+        self.instance = instance
+        self.vendor = vendor
+        self.device = device
+        self.revision = revision
+        self.slot = slot
+        self.barSize = barSize
+        self.irq = irq
+        self.deviceClass = deviceClass
+    }
+
+    /// Decodes a DEVICE_ADD notification.
+    public init(deviceAdd m: XPCMessage) throws {
+        guard let cls = XPCDeviceClass(rawValue: try m.u8(.deviceClass)) else {
+            throw XPCError(.outOfRange, attribute: .deviceClass)
+        }
+        self.init(instance: m.instance, vendor: try m.u16(.pciVendor), device: try m.u16(.pciDevice),
+                  revision: m.attribute(.pciRevision)?.u8 ?? 0, slot: try m.string(.pciSlot),
+                  barSize: try m.u32(.barSize), irq: m.attribute(.irq)?.u32 ?? 0, deviceClass: cls)
+    }
+
+    /// `1274:1371`.
+    public var pciID: String { String(format: "%04x:%04x", vendor, device) }
+}
+
+/// What the nucleus tells the daemon.
+public enum NucleusEvent: Sendable {
+    /// A device is bound and waits for its u-driver.
+    case deviceAdded(NucleusDevice)
+    /// An upcall for a u-driver: answer it with ``NucleusLink/send(_:)``
+    /// using the request's sequence number.
+    case upcall(XPCMessage)
+    /// Something arrived that did not decode, or a reply to nothing.
+    case protocolError(String)
+    /// The link went down; the data path goes on without the daemon.
+    case disconnected
+}
+
+/// The daemon's view of a nucleus: one protocol, a sim backend (unix
+/// seqpacket to nucleus-sim) now and a kernel backend (generic netlink to
+/// drvnucleus.ko) later, carrying the same drvxpc messages.
+public protocol NucleusLink: Sendable {
+    /// Human name for logs: "nucleus-sim at /run/…".
+    var description: String { get }
+    /// Connects, registers as the broker and starts delivering events.
+    func connect(events: @escaping @Sendable (NucleusEvent) -> Void) throws
+    /// Sends a downcall or management request and delivers its reply.
+    func call(_ message: XPCMessage, timeout: Duration, completion: @escaping XPCConnection.Completion)
+    /// Sends a reply to an upcall.
+    func send(_ message: XPCMessage) throws
+    /// Closes the link.
+    func close()
+}
+
+extension NucleusLink {
+    /// `call` for async callers; a negative status comes back as a reply.
+    public func call(_ message: XPCMessage, timeout: Duration) async throws -> XPCMessage {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<XPCMessage, Error>) in
+            call(message, timeout: timeout) { k.resume(with: $0.mapError { $0 as Error }) }
+        }
+    }
+}
+
+/// The sim backend: nucleus-sim's unix seqpacket socket.
+public final class SimNucleusLink: NucleusLink {
+    public let path: String
+    private let conn = Mutex<XPCConnection?>(nil)
+
+    public init(path: String) { self.path = path }
+
+    public var description: String { "nucleus-sim at \(path)" }
+
+    public func connect(events: @escaping @Sendable (NucleusEvent) -> Void) throws {
+        let sock = try XPCSocket.connect(path: path)
+        let c = XPCConnection(name: "nucleus", socket: sock, onEvent: { _, ev in
+            switch ev {
+            case .message(let m) where m.op == .deviceAdd:
+                do { events(.deviceAdded(try NucleusDevice(deviceAdd: m))) } catch {
+                    events(.protocolError("DEVICE_ADD: \(error)"))
+                }
+            case .message(let m) where m.op.isUpcall && m.isRequest:
+                events(.upcall(m))
+            case .message(let m):
+                events(.protocolError("unexpected \(m.op.name) from the nucleus"))
+            case .malformed(let e, _):
+                events(.protocolError("malformed message from the nucleus: \(e)"))
+            case .unexpectedReply(let m):
+                events(.protocolError("reply to no call: \(m.op.name) seq \(m.seq)"))
+            }
+        }, onClose: { _ in events(.disconnected) })
+        conn.withLock { $0 = c }
+        c.start()
+        c.call(XPCMessage(op: .register, flags: .request, attributes: [.u32(.version, XPCLimits.version)]),
+               timeout: .seconds(5)) { r in
+            if case .failure(let e) = r { events(.protocolError("REGISTER failed: \(e)")) }
+        }
+    }
+
+    public func call(_ message: XPCMessage, timeout: Duration, completion: @escaping XPCConnection.Completion) {
+        guard let c = conn.withLock({ $0 }) else {
+            completion(.failure(XPCError(.closed, "not connected to \(path)")))
+            return
+        }
+        c.call(message, timeout: timeout, completion: completion)
+    }
+
+    public func send(_ message: XPCMessage) throws {
+        guard let c = conn.withLock({ $0 }) else { throw XPCError(.closed, "not connected to \(path)") }
+        try c.send(message)
+    }
+
+    public func close() { conn.withLock { $0?.close(); $0 = nil } }
+}

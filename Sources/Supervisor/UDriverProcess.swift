@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+import CSpawn
+import Foundation
+import Synchronization
+import XPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a u-driver process ended.
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    case exited(code: Int32)
+    case killed(signal: Int32, coreDumped: Bool)
+
+    public var description: String {
+        switch self {
+        case .exited(let c): return "exited with status \(c)"
+        case .killed(let s, let core): return "killed by signal \(s) (\(ExitStatus.signalName(s)))\(core ? ", core dumped" : "")"
+        }
+    }
+
+    /// SIGKILL → "SIGKILL".
+    public static func signalName(_ s: Int32) -> String {
+        let names: [Int32: String] = [1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS",
+                                      8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM", 31: "SIGSYS"]
+        return names[s] ?? "signal \(s)"
+    }
+}
+
+/// A running u-driver: its pid, its pidfd, and a watcher that reports its
+/// end exactly once.
+public final class UDriverProcess: Sendable {
+    public let pid: Int32
+    private let pidfd: Int32
+    private let ended = Mutex<ExitStatus?>(nil)
+
+    private init(pid: Int32, pidfd: Int32) {
+        self.pid = pid
+        self.pidfd = pidfd
+    }
+
+    deinit { Glibc.close(pidfd) }
+
+    /// Starts `executable` with `socket` as its fd 3 and nothing else open,
+    /// an empty environment unless given, and `arguments` (argv[0] included).
+    /// Runs on the spawner thread, so PR_SET_PDEATHSIG follows the daemon's
+    /// life rather than a worker thread's.
+    public static func spawn(executable: String, arguments: [String], environment: [String] = [],
+                             socket: XPCSocket) async throws -> UDriverProcess {
+        try await SpawnThread.shared.run {
+            try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd)
+        }
+    }
+
+    private static func spawnNow(executable: String, arguments: [String], environment: [String], fd: Int32) throws -> UDriverProcess {
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        var pidfd: Int32 = -1
+        let r = drv_spawn(executable, &argv, &envp, fd, &pid, &pidfd)
+        guard r == 0 else {
+            throw SupervisorError(.spawnFailed, errno: -r, "\(executable): \(String(cString: strerror(-r)))")
+        }
+        return UDriverProcess(pid: pid, pidfd: pidfd)
+    }
+
+    /// Calls `onExit` once, on a watcher thread, when the process ends.
+    public func watch(_ onExit: @escaping @Sendable (ExitStatus) -> Void) {
+        let t = Thread { [self] in
+            var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            while true {
+                let n = poll(&p, 1, -1)
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            if let s = reap() { onExit(s) }
+        }
+        t.name = "pidfd-\(pid)"
+        t.start()
+    }
+
+    /// Reaps the process if it has ended; the status is kept.
+    @discardableResult
+    public func reap() -> ExitStatus? {
+        ended.withLock { e in
+            if let e { return e }
+            var code: Int32 = 0, status: Int32 = 0
+            guard drv_reap(pidfd, &code, &status) == 1 else { return nil }
+            let s: ExitStatus = code == drv_cld_exited ? .exited(code: status)
+                : .killed(signal: status, coreDumped: code == drv_cld_dumped)
+            e = s
+            return s
+        }
+    }
+
+    /// Sends `signal` through the pidfd (no pid-reuse race).
+    public func kill(_ signal: Int32 = SIGKILL) { _ = drv_pidfd_signal(pidfd, signal) }
+}
+
+/// One long-lived thread that performs every spawn. PR_SET_PDEATHSIG fires
+/// when the thread that forked the child exits; Swift's cooperative pool
+/// retires idle threads, so spawning from it would kill u-drivers at random.
+final class SpawnThread: Sendable {
+    static let shared = SpawnThread()
+    private typealias Job = @Sendable () -> Void
+    private let queue = Mutex<[Job]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    private init() {
+        let t = Thread { [self] in
+            while true {
+                wake.wait()
+                let job = queue.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                job?()
+            }
+        }
+        t.name = "spawner"
+        t.start()
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, Error>) in
+            queue.withLock { $0.append { k.resume(with: Result { try body() }) } }
+            wake.signal()
+        }
+    }
+}

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import XPC
+
+/// A problem in a configuration file, with its place: `file:line: what`.
+struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    let file: String
+    let line: Int
+    let message: String
+    var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
+}
+
+/// A systemd time span: "250ms", "1s", "2min 30s", "0"; a bare number is seconds.
+enum TimeSpan {
+    static func parse(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("usec", 1e-6), ("us", 1e-6), ("msec", 1e-3), ("ms", 1e-3),
+                                         ("seconds", 1), ("second", 1), ("sec", 1), ("s", 1),
+                                         ("minutes", 60), ("minute", 60), ("min", 60), ("m", 60),
+                                         ("hours", 3600), ("hour", 3600), ("hr", 3600), ("h", 3600)]
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard !parts.isEmpty else { return nil }
+        var total = 0.0
+        for p in parts {
+            let s = String(p)
+            let digits = s.prefix { $0.isNumber || $0 == "." }
+            guard !digits.isEmpty, let v = Double(digits) else { return nil }
+            let unit = String(s.dropFirst(digits.count))
+            if unit.isEmpty { total += v; continue }
+            guard let f = units.first(where: { $0.0 == unit })?.1 else { return nil }
+            total += v * f
+        }
+        guard total.isFinite, total >= 0, total < 86400 * 365 else { return nil }
+        return .microseconds(Int64((total * 1e6).rounded()))
+    }
+
+    static func micros(_ d: Duration) -> UInt64 {
+        UInt64(max(0, d.components.seconds)) * 1_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000_000)
+    }
+}
+
+/// One `[Section]` `Key=Value` file, systemd style, keeping line numbers.
+struct INIFile {
+    struct Entry { let section: String; let key: String; let value: String; let line: Int }
+    let path: String
+    let entries: [Entry]
+
+    /// Parses `text`; syntax errors are fatal for the file.
+    init(path: String, text: String) throws {
+        self.path = path
+        var section: String?
+        var out: [Entry] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            let n = i + 1
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("[") {
+                guard line.hasSuffix("]"), line.count > 2 else {
+                    throw ConfigError(file: path, line: n, message: "Invalid section header '\(line)'")
+                }
+                section = String(line.dropFirst().dropLast())
+                continue
+            }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ConfigError(file: path, line: n, message: "Missing '=', ignoring line '\(line)'")
+            }
+            guard let section else {
+                throw ConfigError(file: path, line: n, message: "Assignment outside of section")
+            }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty else { throw ConfigError(file: path, line: n, message: "Missing key name before '='") }
+            out.append(Entry(section: section, key: key, value: value, line: n))
+        }
+        entries = out
+    }
+}
+
+/// A driver's configuration from drivers.d/NAME.conf and its drop-ins.
+struct DriverConfig: Sendable, Equatable {
+    var name: String
+    var deviceClass: XPCDeviceClass
+    var vendor: UInt16
+    var device: UInt16
+    var executable: String
+    /// Deadline of an upcall (XPCTimeoutSec=, default 250 ms).
+    var xpcTimeout: Duration = .milliseconds(250)
+    /// Deadline of HELLO and PROBE, which touch the whole chip.
+    var probeTimeout: Duration = .seconds(5)
+    /// The file, then its drop-ins, in the order applied.
+    var files: [String]
+
+    var match: String { String(format: "pci:%04x:%04x", vendor, device) }
+}
+
+/// Reads drivers.d: every `*.conf` file plus `NAME.conf.d/*.conf` drop-ins
+/// (applied in name order, later keys win). A bad file yields its errors and
+/// no driver; the other files are unaffected.
+struct ConfigLoader {
+    /// Recognised keys per section; anything else gets a warning, as systemd does.
+    static let known: [String: Set<String>] = [
+        "Driver": ["Name", "Class", "Match", "Executable"],
+        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec"],
+    ]
+
+    struct Result {
+        var drivers: [DriverConfig] = []
+        var errors: [ConfigError] = []
+        var warnings: [ConfigError] = []
+    }
+
+    /// Loads every driver in `directory/drivers.d`. Relative `Executable=`
+    /// names resolve against `driverDirectory`.
+    static func load(directory: String, driverDirectory: String) -> Result {
+        var result = Result()
+        let dir = (directory as NSString).appendingPathComponent("drivers.d")
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+            result.errors.append(ConfigError(file: dir, line: 0, message: "Failed to read directory"))
+            return result
+        }
+        var seen: [String: String] = [:]
+        for file in names.filter({ $0.hasSuffix(".conf") }).sorted() {
+            let path = (dir as NSString).appendingPathComponent(file)
+            var files = [path]
+            let dropDir = path + ".d"
+            if let drops = try? fm.contentsOfDirectory(atPath: dropDir) {
+                files += drops.filter { $0.hasSuffix(".conf") }.sorted().map { (dropDir as NSString).appendingPathComponent($0) }
+            }
+            switch parse(files: files, defaultName: String(file.dropLast(5)), driverDirectory: driverDirectory) {
+            case .success(let (cfg, warnings)):
+                result.warnings += warnings
+                if let other = seen[cfg.name] {
+                    result.errors.append(ConfigError(file: path, line: 0, message: "Name=\(cfg.name) already defined in \(other), skipping"))
+                    continue
+                }
+                seen[cfg.name] = path
+                result.drivers.append(cfg)
+            case .failure(let e):
+                result.errors.append(e)
+            }
+        }
+        return result
+    }
+
+    /// Parses one driver from its file and drop-ins.
+    static func parse(files: [String], defaultName: String, driverDirectory: String)
+        -> Swift.Result<(DriverConfig, [ConfigError]), ConfigError>
+    {
+        var warnings: [ConfigError] = []
+        var values: [String: (String, String, Int)] = [:] // "Section.Key" -> (value, file, line)
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: f), let text = String(data: data, encoding: .utf8) else {
+                return .failure(ConfigError(file: f, line: 0, message: "Failed to read file"))
+            }
+            let ini: INIFile
+            do { ini = try INIFile(path: f, text: text) } catch let e as ConfigError { return .failure(e) } catch {
+                return .failure(ConfigError(file: f, line: 0, message: "\(error)"))
+            }
+            for e in ini.entries {
+                guard let keys = known[e.section] else {
+                    warnings.append(ConfigError(file: f, line: e.line, message: "Unknown section '\(e.section)', ignoring"))
+                    continue
+                }
+                guard keys.contains(e.key) else {
+                    warnings.append(ConfigError(file: f, line: e.line, message: "Unknown key name '\(e.key)' in section '\(e.section)', ignoring"))
+                    continue
+                }
+                values["\(e.section).\(e.key)"] = (e.value, f, e.line)
+            }
+        }
+        func require(_ k: String) -> Swift.Result<(String, String, Int), ConfigError> {
+            guard let v = values[k] else {
+                let parts = k.split(separator: ".")
+                return .failure(ConfigError(file: files[0], line: 0, message: "Missing \(parts[1])= in [\(parts[0])]"))
+            }
+            return .success(v)
+        }
+        let name = values["Driver.Name"]?.0 ?? defaultName
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), name.count <= 31 else {
+            let (_, f, l) = values["Driver.Name"] ?? ("", files[0], 0)
+            return .failure(ConfigError(file: f, line: l, message: "Invalid Name=\(name): letters, digits, '-' and '_' only, at most 31"))
+        }
+        let cls: XPCDeviceClass
+        switch require("Driver.Class") {
+        case .failure(let e): return .failure(e)
+        case .success(let (v, f, l)):
+            guard let c = XPCDeviceClass(name: v) else {
+                return .failure(ConfigError(file: f, line: l, message: "Invalid Class=\(v): expected sound or net"))
+            }
+            cls = c
+        }
+        var vendor: UInt16 = 0, device: UInt16 = 0
+        switch require("Driver.Match") {
+        case .failure(let e): return .failure(e)
+        case .success(let (v, f, l)):
+            let p = v.split(separator: ":")
+            guard p.count == 3, p[0] == "pci", p[1].count == 4, p[2].count == 4,
+                  let ven = UInt16(p[1], radix: 16), let dev = UInt16(p[2], radix: 16) else {
+                return .failure(ConfigError(file: f, line: l, message: "Invalid Match=\(v): expected pci:VVVV:DDDD (hex)"))
+            }
+            vendor = ven
+            device = dev
+        }
+        var exe: String
+        switch require("Driver.Executable") {
+        case .failure(let e): return .failure(e)
+        case .success(let (v, f, l)):
+            guard !v.isEmpty else { return .failure(ConfigError(file: f, line: l, message: "Executable= is empty")) }
+            exe = v
+        }
+        if !exe.hasPrefix("/") { exe = (driverDirectory as NSString).appendingPathComponent(exe) }
+        var cfg = DriverConfig(name: name, deviceClass: cls, vendor: vendor, device: device, executable: exe, files: files)
+        for (key, keyPath) in [("Recovery.XPCTimeoutSec", \DriverConfig.xpcTimeout), ("Recovery.ProbeTimeoutSec", \DriverConfig.probeTimeout)] {
+            guard let (v, f, l) = values[key] else { continue }
+            guard let d = TimeSpan.parse(v), d > .zero else {
+                let k = key.split(separator: ".")[1]
+                return .failure(ConfigError(file: f, line: l, message: "Invalid \(k)=\(v): expected a time span such as 250ms or 2s"))
+            }
+            cfg[keyPath: keyPath] = d
+        }
+        return .success((cfg, warnings))
+    }
+}

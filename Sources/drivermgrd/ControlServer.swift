@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+import CDrvXPC
+import ControlInterface
+import Foundation
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves io.drivermgr.Manager on a unix stream socket: NUL-terminated JSON
+/// varlink calls, one handler per method, parameters checked by name.
+final class ControlServer: Sendable {
+    let path: String
+    private let manager: Manager
+    private let logger: Logger
+    private let listenFD: Int32
+
+    /// Binds `path` (mode 0660) and listens; replaces a stale socket.
+    init(path: String, manager: Manager, logger: Logger) throws {
+        self.path = path
+        self.manager = manager
+        self.logger = logger
+        unlink(path)
+        let fd = socket(AF_UNIX, drv_sock_stream | drv_sock_cloexec, 0)
+        guard fd >= 0 else { throw ManagerError.startFailed("control", "socket: \(String(cString: strerror(errno)))") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            Glibc.close(fd)
+            throw ManagerError.startFailed("control", "socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard r == 0, listen(fd, 32) == 0 else {
+            let e = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw ManagerError.startFailed("control", "bind \(path): \(e)")
+        }
+        chmod(path, 0o660)
+        listenFD = fd
+    }
+
+    /// Accepts clients on a thread of its own; one thread per client.
+    func start() {
+        let t = Thread { [self] in
+            while true {
+                let c = drv_accept_cloexec(listenFD)
+                if c < 0 {
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    return
+                }
+                let ct = Thread { [self] in self.serve(c) }
+                ct.name = "varlink-client"
+                ct.start()
+            }
+        }
+        t.name = "varlink-accept"
+        t.start()
+    }
+
+    /// Removes the socket file.
+    func remove() { unlink(path) }
+
+    private func serve(_ fd: Int32) {
+        let writeLock = Mutex(())
+        let send: @Sendable ([UInt8]) -> Bool = { bytes in
+            writeLock.withLock { _ in
+                var off = 0
+                while off < bytes.count {
+                    let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, drv_msg_nosignal) }
+                    if n <= 0 { return false }
+                    off += n
+                }
+                return true
+            }
+        }
+        var subscription: UInt64?
+        defer {
+            if let subscription { manager.unsubscribe(subscription) }
+            Glibc.close(fd)
+        }
+        var buf: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return }
+            buf += chunk[0..<n]
+            guard buf.count < 1 << 20 else { return } // no client needs a megabyte
+            while let nul = buf.firstIndex(of: 0) {
+                let msg = Array(buf[..<nul])
+                buf.removeFirst(nul + 1)
+                guard let call = try? JSONDecoder().decode(VarlinkCall.self, from: Data(msg)) else {
+                    _ = send(Self.frame(error: .invalidParameter, ["parameter": .string("method"), "message": .string("not a varlink call")]))
+                    return
+                }
+                if call.method == ManagerInterface.Method.monitor.fullName {
+                    if let bad = call.parameters?.keys.first {
+                        _ = send(Self.frame(error: .invalidParameter, ["parameter": .string(bad), "message": .string("unexpected parameter")]))
+                        continue
+                    }
+                    guard call.more == true else {
+                        _ = send(Self.frame(error: .invalidParameter, ["parameter": .string("more"), "message": .string("Monitor streams: call with \"more\": true")]))
+                        continue
+                    }
+                    subscription = manager.subscribe { e in
+                        if let p = try? VarlinkCodec.parameters(MonitorReply(event: e)),
+                           let f = try? VarlinkCodec.frame(VarlinkReply(parameters: p, continues: true)) {
+                            _ = send(f)
+                        }
+                    }
+                    continue
+                }
+                let reply = blockingHandle(call)
+                if !send(reply) { return }
+            }
+        }
+    }
+
+    static func frame(error: ManagerInterface.ErrorName, _ params: [String: JSONValue]) -> [UInt8] {
+        (try? VarlinkCodec.frame(VarlinkReply(parameters: params, error: error.fullName))) ?? [0]
+    }
+
+    /// Runs the async handler from this client's thread and waits for it.
+    private func blockingHandle(_ call: VarlinkCall) -> [UInt8] {
+        let box = Mutex<[UInt8]>([])
+        let done = DispatchSemaphore(value: 0)
+        Task { [self] in
+            let r = await handle(call)
+            box.withLock { $0 = r }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0 }
+    }
+
+    func handle(_ call: VarlinkCall) async -> [UInt8] {
+        do {
+            let params = call.parameters ?? [:]
+            let out: [String: JSONValue]
+            guard let method = ManagerInterface.Method.allCases.first(where: { $0.fullName == call.method }) else {
+                return Self.frame(error: .methodNotFound, ["method": .string(call.method)])
+            }
+            switch method {
+            case .list:
+                try Self.allow(params, [])
+                out = try VarlinkCodec.parameters(ListReply(drivers: manager.drivers.map { $0.summary() }))
+            case .status:
+                try Self.allow(params, ["names"])
+                let names = try Self.strings(params, "names") ?? []
+                let ds = try names.isEmpty ? manager.drivers : names.map { try manager.driver($0) }
+                var st: [DriverStatus] = []
+                for d in ds { st.append(await d.status()) }
+                out = try VarlinkCodec.parameters(StatusReply(drivers: st))
+            case .start, .stop, .restart:
+                try Self.allow(params, ["name"])
+                let d = try manager.driver(try Self.string(params, "name"))
+                if method != .start { await d.stop() }
+                if method != .stop { try await d.start() }
+                out = try VarlinkCodec.parameters(StateReply(state: d.state))
+            case .call:
+                try Self.allow(params, ["name", "operation", "arguments"])
+                let p = CallParameters(name: try Self.string(params, "name"), operation: try Self.string(params, "operation"),
+                                       arguments: try Self.strings(params, "arguments") ?? [])
+                out = try VarlinkCodec.parameters(CallReply(result: try await manager.call(p)))
+            case .history:
+                try Self.allow(params, ["name"])
+                let d = try manager.driver(try Self.string(params, "name"))
+                out = try VarlinkCodec.parameters(HistoryReply(events: manager.events(for: d.name)))
+            case .monitor:
+                return Self.frame(error: .invalidParameter, ["parameter": .string("more")])
+            }
+            return (try? VarlinkCodec.frame(VarlinkReply(parameters: out))) ?? [0]
+        } catch let e as ManagerError {
+            return Self.frame(error: e.varlinkName, e.parameters)
+        } catch {
+            return Self.frame(error: .invalidParameter, ["parameter": .string("parameters"), "message": .string("\(error)")])
+        }
+    }
+
+    static func allow(_ p: [String: JSONValue], _ keys: Set<String>) throws {
+        if let bad = p.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw ManagerError.invalidParameter(bad, "unexpected parameter")
+        }
+    }
+
+    static func string(_ p: [String: JSONValue], _ k: String) throws -> String {
+        guard let v = p[k] else { throw ManagerError.invalidParameter(k, "missing") }
+        guard case .string(let s) = v else { throw ManagerError.invalidParameter(k, "expected a string") }
+        return s
+    }
+
+    static func strings(_ p: [String: JSONValue], _ k: String) throws -> [String]? {
+        guard let v = p[k] else { return nil }
+        guard case .array(let a) = v else { throw ManagerError.invalidParameter(k, "expected an array of strings") }
+        return try a.map {
+            guard case .string(let s) = $0 else { throw ManagerError.invalidParameter(k, "expected an array of strings") }
+            return s
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+import XPC
+
+/// The daemon's check of a u-driver's downcall before it reaches the
+/// nucleus: the op must be a downcall, addressed to the driver's own
+/// instance, every register access inside the BAR and aligned, every DMA
+/// handle one this instance owns. The nucleus checks again.
+struct DowncallPolicy: Sendable {
+    let instance: UInt32
+    let barSize: UInt32
+
+    /// Why the message is refused: the attribute at fault and words; nil = allowed.
+    struct Refusal: Error, Sendable, Equatable {
+        let errno: Int32
+        let attribute: XPCAttributeID?
+        let message: String
+    }
+
+    func check(_ m: XPCMessage, ownedDMA: Set<UInt32>) -> Refusal? {
+        guard m.op.isDowncall else {
+            return Refusal(errno: 1, attribute: nil, message: "\(m.op.name) is not a downcall")
+        }
+        guard m.instance == instance else {
+            return Refusal(errno: 1, attribute: nil, message: "instance \(m.instance) is not this driver's (\(instance))")
+        }
+        switch m.op {
+        case .regRead, .regWrite:
+            return register(m.attributes)
+        case .regWriteDMA:
+            if let r = register(m.attributes) { return r }
+            return dma(m.attribute(.dmaHandle), ownedDMA)
+        case .dmaFree:
+            return dma(m.attribute(.dmaHandle), ownedDMA)
+        case .regSeq:
+            guard let seq = m.attribute(.regSeq) else {
+                return Refusal(errno: 22, attribute: .regSeq, message: "REG_SEQ without steps")
+            }
+            let steps = seq.children
+            guard steps.count <= XPCLimits.sequenceMaxOps else {
+                return Refusal(errno: 7, attribute: .regSeq, message: "\(steps.count) steps, at most \(XPCLimits.sequenceMaxOps)")
+            }
+            for s in steps {
+                guard s.id == .regOp else { return Refusal(errno: 22, attribute: s.id, message: "REG_SEQ holds only REG_OP") }
+                let a = s.children
+                let kind = a.first { $0.id == .regOpKind }?.u8 ?? 0
+                if kind == 4 { continue }
+                if let r = register(a) { return r }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private func register(_ a: [XPCAttribute]) -> Refusal? {
+        guard let off = a.first(where: { $0.id == .regOffset })?.u32 else {
+            return Refusal(errno: 22, attribute: .regOffset, message: "missing REG_OFFSET")
+        }
+        let w = UInt32(a.first { $0.id == .regWidth }?.u8 ?? 4)
+        guard w == 1 || w == 2 || w == 4 else {
+            return Refusal(errno: 22, attribute: .regWidth, message: "width \(w): 1, 2 or 4")
+        }
+        guard UInt64(off) + UInt64(w) <= UInt64(barSize) else {
+            return Refusal(errno: 13, attribute: .regOffset,
+                           message: "register 0x\(String(off, radix: 16)) (+\(w)) outside the \(barSize)-byte BAR")
+        }
+        guard off % w == 0 else {
+            return Refusal(errno: 22, attribute: .regOffset, message: "unaligned \(w)-byte access at 0x\(String(off, radix: 16))")
+        }
+        return nil
+    }
+
+    private func dma(_ a: XPCAttribute?, _ owned: Set<UInt32>) -> Refusal? {
+        guard let h = a?.u32 else { return Refusal(errno: 22, attribute: .dmaHandle, message: "missing DMA_HANDLE") }
+        guard owned.contains(h) else {
+            return Refusal(errno: 13, attribute: .dmaHandle, message: "DMA handle \(h) is not owned by this driver")
+        }
+        return nil
+    }
+}

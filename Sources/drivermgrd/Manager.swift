@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Logging
+import Nucleus
+import Synchronization
+import XPC
+
+/// The daemon's core: the configured drivers, the nucleus link, the event
+/// history and the monitor subscribers. The control server calls in here.
+final class Manager: Sendable {
+    let drivers: [DriverInstance]
+    let nucleus: NucleusLink
+    private let logger: Logger
+    private let history = Mutex<[DriverEvent]>([])
+    private let subscribers = Mutex<[UInt64: @Sendable (DriverEvent) -> Void]>([:])
+    private let nextSubscriber = Mutex<UInt64>(1)
+    static let historyLimit = 1000
+
+    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger) {
+        self.nucleus = nucleus
+        self.logger = logger
+        let sink = Mutex<(@Sendable (DriverEvent) -> Void)?>(nil)
+        drivers = configs.map { c in
+            DriverInstance(config: c, nucleus: nucleus, logger: logger) { e in sink.withLock { $0 }?(e) }
+        }
+        sink.withLock { $0 = { [weak self] e in self?.publish(e) } }
+    }
+
+    func driver(_ name: String) throws -> DriverInstance {
+        guard let d = drivers.first(where: { $0.name == name }) else { throw ManagerError.driverNotFound(name) }
+        return d
+    }
+
+    // MARK: events
+
+    private func publish(_ e: DriverEvent) {
+        history.withLock { h in
+            h.append(e)
+            if h.count > Self.historyLimit { h.removeFirst(h.count - Self.historyLimit) }
+        }
+        for s in subscribers.withLock({ Array($0.values) }) { s(e) }
+    }
+
+    func events(for name: String) -> [DriverEvent] { history.withLock { $0.filter { $0.driver == name } } }
+
+    func subscribe(_ f: @escaping @Sendable (DriverEvent) -> Void) -> UInt64 {
+        let id = nextSubscriber.withLock { v -> UInt64 in defer { v += 1 }; return v }
+        subscribers.withLock { $0[id] = f }
+        return id
+    }
+
+    func unsubscribe(_ id: UInt64) { _ = subscribers.withLock { $0.removeValue(forKey: id) } }
+
+    // MARK: nucleus
+
+    /// Connects to the nucleus, retrying until it answers.
+    func connectNucleus() async {
+        var warned = false
+        while true {
+            do {
+                try nucleus.connect { [weak self] ev in self?.nucleusEvent(ev) }
+                logger.info("connected to \(nucleus.description)")
+                return
+            } catch {
+                if !warned { logger.warning("waiting for \(nucleus.description): \(error)") }
+                warned = true
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    private func nucleusEvent(_ ev: NucleusEvent) {
+        switch ev {
+        case .deviceAdded(let d):
+            guard let drv = drivers.first(where: { $0.config.vendor == d.vendor && $0.config.device == d.device && $0.device == nil })
+                    ?? drivers.first(where: { $0.device == d }) else {
+                logger.info("no driver configured for \(d.pciID) at \(d.slot)")
+                return
+            }
+            guard drv.bind(d) else { return }
+            guard drv.state == .stopped else { return }
+            logger.info("\(d.pciID) at \(d.slot) → \(drv.name)")
+            Task { try? await drv.start() }
+        case .upcall(let m):
+            guard let drv = drivers.first(where: { $0.device?.instance == m.instance }) else {
+                try? nucleus.send(.errorReply(to: m, errno: 19, message: "no driver for instance \(m.instance)"))
+                return
+            }
+            drv.forwardUpcall(m)
+        case .protocolError(let s):
+            logger.warning("nucleus: \(s)")
+        case .disconnected:
+            logger.error("lost \(nucleus.description); the data path runs on without the daemon")
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(200))
+                await self?.connectNucleus()
+            }
+        }
+    }
+
+    /// Stops every driver (daemon shutdown).
+    func stopAll() async {
+        await withTaskGroup(of: Void.self) { g in
+            for d in drivers { g.addTask { await d.stop() } }
+        }
+    }
+
+    // MARK: Call
+
+    /// Translates a `drvctl call` into the class's upcall and its answer.
+    func call(_ p: CallParameters) async throws -> [String: String] {
+        let d = try driver(p.name)
+        guard let op = CallOperation(rawValue: p.operation) else {
+            throw ManagerError.invalidParameter("operation", "unknown operation \(p.operation); expected one of "
+                                                + CallOperation.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        guard op.driverClass == d.config.deviceClass.name else {
+            throw ManagerError.invalidParameter("operation", "\(op.rawValue) is a \(op.driverClass) operation; \(d.name) is \(d.config.deviceClass.name)")
+        }
+        let a = p.arguments
+        func arg(_ i: Int, _ what: String) throws -> String {
+            guard i < a.count else { throw ManagerError.invalidParameter("arguments", "\(op.rawValue) needs \(what)") }
+            return a[i]
+        }
+        func control(_ s: String) throws -> UInt16 {
+            switch s {
+            case "master": return 1
+            case "pcm": return 2
+            case "master-mute": return 3
+            default: throw ManagerError.invalidParameter("arguments", "no mixer control \(s); expected master, pcm or master-mute")
+            }
+        }
+        let reply: XPCMessage
+        switch op {
+        case .mixerGet:
+            reply = try await upcall(d, .sndMixerGet, [.u16(.mixerControl, try control(try arg(0, "a control")))])
+            return ["value": "\(reply.attribute(.mixerValue)?.u32 ?? 0)"]
+        case .mixerSet:
+            let c = try control(try arg(0, "a control"))
+            guard let v = UInt32(try arg(1, "a value")), v <= 100 else {
+                throw ManagerError.invalidParameter("arguments", "value must be 0...100")
+            }
+            _ = try await upcall(d, .sndMixerPut, [.u16(.mixerControl, c), .u32(.mixerValue, v)])
+            return [:]
+        case .setMAC:
+            guard let mac = MACAddress(try arg(0, "a MAC address")) else {
+                throw ManagerError.invalidParameter("arguments", "not a MAC address: \(a[0])")
+            }
+            _ = try await upcall(d, .netSetMac, [.mac(.mac, mac)])
+            return [:]
+        case .rxMode:
+            let flags: UInt32
+            switch try arg(0, "normal, promisc or allmulti") {
+            case "normal": flags = 0
+            case "promisc": flags = 1
+            case "allmulti": flags = 2
+            default: throw ManagerError.invalidParameter("arguments", "rx mode must be normal, promisc or allmulti")
+            }
+            var macs: [XPCAttribute] = []
+            for s in a.dropFirst() {
+                guard let m = MACAddress(s), m.isMulticast else {
+                    throw ManagerError.invalidParameter("arguments", "not a multicast address: \(s)")
+                }
+                macs.append(.mac(.mac, m))
+            }
+            _ = try await upcall(d, .netSetRxMode, [.u32(.rxFlags, flags), .nested(.mcList, macs)])
+            return [:]
+        case .getLink:
+            reply = try await upcall(d, .netGetLink, [])
+            return ["link": reply.attribute(.linkUp)?.u8 == 1 ? "up" : "down",
+                    "speed": "\(reply.attribute(.linkSpeed)?.u32 ?? 0)",
+                    "duplex": reply.attribute(.linkDuplex)?.u8 == 1 ? "full" : "half"]
+        case .getStats:
+            reply = try await upcall(d, .netGetStats, [])
+            return ["rx_missed": "\(reply.attribute(.statRxDropped)?.u64 ?? 0)"]
+        }
+    }
+
+    private func upcall(_ d: DriverInstance, _ op: XPCOp, _ attrs: [XPCAttribute]) async throws -> XPCMessage {
+        let r: XPCMessage
+        do {
+            r = try await d.call(op, attrs)
+        } catch let e as XPCError {
+            throw ManagerError.callFailed(errno: e.code == .timeout ? 110 : 5, attribute: nil, message: "\(d.name): \(op.name): \(e)")
+        }
+        if let e = r.remoteError {
+            throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name,
+                                          message: "\(d.name): \(e.message ?? XPCError.errnoName(e.errno))")
+        }
+        return r
+    }
+}

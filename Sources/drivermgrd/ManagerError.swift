@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+
+/// An error a control method answers with; each maps to one varlink error.
+enum ManagerError: Error, Sendable, CustomStringConvertible {
+    case driverNotFound(String)
+    case invalidParameter(String, String)
+    case badState(String, String)
+    case startFailed(String, String)
+    case callFailed(errno: Int32, attribute: String?, message: String)
+
+    var varlinkName: ManagerInterface.ErrorName {
+        switch self {
+        case .driverNotFound: return .driverNotFound
+        case .invalidParameter: return .invalidParameter
+        case .badState: return .badState
+        case .startFailed, .callFailed: return .callFailed
+        }
+    }
+
+    var parameters: [String: JSONValue] {
+        switch self {
+        case .driverNotFound(let n): return ["name": .string(n)]
+        case .invalidParameter(let p, let why): return ["parameter": .string(p), "message": .string(why)]
+        case .badState(let n, let s): return ["name": .string(n), "message": .string(s)]
+        case .startFailed(let n, let why): return ["name": .string(n), "message": .string(why)]
+        case .callFailed(let e, let a, let m):
+            var p: [String: JSONValue] = ["errno": .number(Double(e)), "message": .string(m)]
+            if let a { p["attribute"] = .string(a) }
+            return p
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .driverNotFound(let n): return "no such driver: \(n)"
+        case .invalidParameter(let p, let why): return "invalid parameter \(p): \(why)"
+        case .badState(let n, let s): return "\(n): \(s)"
+        case .startFailed(let n, let why): return "\(n): \(why)"
+        case .callFailed(_, _, let m): return m
+        }
+    }
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+import ArgumentParser
+import ControlInterface
+import Foundation
+
+/// JSON output choice, as systemd's `--json=`.
+enum JSONMode: String, ExpressibleByArgument, CaseIterable {
+    case pretty, short, off
+}
+
+/// Options every verb shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Print JSON: pretty, short or off. A bare --json means pretty.")
+    var json: JSONMode = .off
+
+    @Flag(name: .customLong("no-legend"), help: "Do not print the column headers and the footer.")
+    var noLegend = false
+
+    @Option(name: .customLong("runtime-dir"), help: "drivermgrd's runtime directory.")
+    var runtimeDirectory = ProcessInfo.processInfo.environment["DRIVERMGRD_RUNTIME_DIR"] ?? ManagerInterface.defaultRuntimeDirectory
+
+    var socketPath: String { (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName) }
+
+    func client() throws -> ManagerClient { try ManagerClient(path: socketPath) }
+
+    func emit<T: Encodable>(_ value: T) throws {
+        let e = JSONEncoder()
+        e.outputFormatting = json == .pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        print(String(decoding: try e.encode(value), as: UTF8.self))
+    }
+}
+
+/// Runs `body`, turning a failure into its message on stderr and its exit code.
+func runVerb(_ body: () throws -> Void) throws {
+    do { try body() } catch let f as DrvctlFailure {
+        FileHandle.standardError.write(Data((f.message + "\n").utf8))
+        throw ExitCode(f.exitCode)
+    }
+}
+
+@main
+struct Drvctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drvctl",
+        abstract: "Control drivermgrd and its user-space drivers.",
+        discussion: "Exit status: 0 ok, 1 failed, 2 invalid argument, 4 no such driver.",
+        subcommands: [List.self, Status.self, Start.self, Stop.self, Restart.self, Call.self, History.self, Monitor.self],
+        defaultSubcommand: List.self)
+
+    /// A bare `--json` means `--json=pretty`, as in systemd's tools.
+    static func main() {
+        let args = CommandLine.arguments.dropFirst().map { $0 == "--json" ? "--json=pretty" : $0 }
+        do {
+            var cmd = try parseAsRoot(Array(args))
+            try cmd.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List drivers: name, class, device, state, pid, uptime, restarts.")
+        @OptionGroup var common: CommonOptions
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.list, as: ListReply.self, what: "list drivers")
+                if common.json != .off { try common.emit(r) } else { print(Render.list(r.drivers, legend: !common.noLegend), terminator: "") }
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show drivers' details and the device state their u-driver configured.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver names; all if none.") var names: [String] = []
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.status, ["names": .array(names.map { .string($0) })], as: StatusReply.self,
+                                   what: "get status of \(names.isEmpty ? "drivers" : names.joined(separator: " "))")
+                if common.json != .off { try common.emit(r) } else { print(r.drivers.map(Render.status).joined(separator: "\n"), terminator: "") }
+            }
+        }
+    }
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a stopped or failed driver.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        func run() throws { try stateVerb(.start, "start", name, common) }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a driver's u-driver.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        func run() throws { try stateVerb(.stop, "stop", name, common) }
+    }
+
+    struct Restart: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop and start drivers.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver names.") var names: [String]
+        func run() throws { for n in names { try stateVerb(.restart, "restart", n, common) } }
+    }
+
+    struct Call: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an upcall to a u-driver.",
+            discussion: "Operations:\n" + CallOperation.allCases.map { "  \($0.rawValue) \($0.synopsis)  (\($0.driverClass))" }.joined(separator: "\n"))
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        @Argument(help: "Operation.") var operation: String
+        @Argument(help: "Arguments.") var arguments: [String] = []
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.call, ["name": .string(name), "operation": .string(operation),
+                                           "arguments": .array(arguments.map { .string($0) })],
+                                   as: CallReply.self, what: "call \(operation) on \(name)")
+                if common.json != .off { try common.emit(r) } else {
+                    for k in r.result.keys.sorted() { print("\(k)=\(r.result[k] ?? "")") }
+                }
+            }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a driver's events: starts, exits, refusals.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.history, ["name": .string(name)], as: HistoryReply.self, what: "get history of \(name)")
+                if common.json != .off { try common.emit(r) } else { print(Render.history(r.events, legend: !common.noLegend), terminator: "") }
+            }
+        }
+    }
+
+    struct Monitor: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print driver events as they happen, until interrupted.")
+        @OptionGroup var common: CommonOptions
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                try c.stream(.monitor)
+                while true {
+                    let r = try c.receive()
+                    if let e = r.error { throw ManagerClient.failure(e, r.parameters ?? [:], what: "monitor") }
+                    let m = try VarlinkCodec.decode(MonitorReply.self, from: r.parameters ?? [:])
+                    // Written unbuffered, so a pipe sees each event at once.
+                    let line: String
+                    if common.json != .off {
+                        let e = JSONEncoder()
+                        e.outputFormatting = [.sortedKeys]
+                        line = String(decoding: try e.encode(m.event), as: UTF8.self) + "\n"
+                    } else {
+                        line = Render.history([m.event], legend: false)
+                    }
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
+            }
+        }
+    }
+}
+
+private func stateVerb(_ m: ManagerInterface.Method, _ verb: String, _ name: String, _ common: CommonOptions) throws {
+    try runVerb {
+        var c = try common.client()
+        defer { c.close() }
+        let r = try c.call(m, ["name": .string(name)], as: StateReply.self, what: "\(verb) \(name)")
+        if common.json != .off { try common.emit(r) }
+    }
+}

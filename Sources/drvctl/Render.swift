@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+
+/// Human output: tables and status blocks, pure functions of the data.
+enum Render {
+    /// "2min 3s", "45s", "1h 2min", systemd style.
+    static func timeSpan(usec: UInt64) -> String {
+        var s = usec / 1_000_000
+        if s < 60 { return "\(s)s" }
+        let h = s / 3600, m = (s % 3600) / 60
+        s %= 60
+        if h > 0 { return "\(h)h \(m)min" }
+        return s > 0 ? "\(m)min \(s)s" : "\(m)min"
+    }
+
+    /// Left-aligned columns separated by one space, header upper-case.
+    static func table(_ header: [String], _ rows: [[String]], legend: Bool) -> String {
+        let all = (legend ? [header] : []) + rows
+        guard !all.isEmpty else { return "" }
+        var widths = [Int](repeating: 0, count: header.count)
+        for r in all { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        return all.map { r in
+            r.enumerated().map { i, c in i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: " ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func list(_ drivers: [DriverSummary], legend: Bool) -> String {
+        let rows = drivers.map { d in
+            [d.name, d.driverClass, d.device ?? "-", d.state.rawValue, d.pid.map(String.init) ?? "-",
+             d.uptimeUSec.map { timeSpan(usec: $0) } ?? "-", "\(d.restarts)"]
+        }
+        var out = table(["NAME", "CLASS", "DEVICE", "STATE", "PID", "UPTIME", "RESTARTS"], rows, legend: legend)
+        if legend { out += "\n\(drivers.count) driver\(drivers.count == 1 ? "" : "s") listed.\n" }
+        return out
+    }
+
+    /// Percent of a master volume register: attenuation in 12:8, mute in 15
+    /// (AC'97 0x02; the ES1370 view packs AK4531 left/right the same way).
+    static func volume(_ reg: UInt16) -> String {
+        let att = Int((reg >> 8) & 0x1f)
+        let pct = ((31 - att) * 100 + 15) / 31
+        return String(format: "%d%%%@ (register 0x%04x)", pct, reg & 0x8000 != 0 ? ", muted" : "", reg)
+    }
+
+    static func bytes(_ b: UInt64) -> String {
+        b < 1024 ? "\(b) B" : b < 1 << 20 ? String(format: "%.1fK", Double(b) / 1024) : String(format: "%.1fM", Double(b) / 1048576)
+    }
+
+    static func status(_ s: DriverStatus) -> String {
+        let d = s.summary
+        var lines: [(String, String)] = []
+        var state = d.state.rawValue
+        if let pid = d.pid { state += " (pid \(pid)" + (d.uptimeUSec.map { ", up \(timeSpan(usec: $0))" } ?? "") + ")" }
+        state += ", \(d.restarts) restart\(d.restarts == 1 ? "" : "s")"
+        lines.append(("State", state))
+        if let f = s.lastFailure { lines.append(("Failure", f)) }
+        if let dev = s.device {
+            var what = "\(d.device ?? "-") (\(dev.pciID ?? "?"))"
+            if let c = dev.chip { what += " \(c)" }
+            if let r = dev.registeredAs { what += d.driverClass == "sound" ? ", card \"\(r)\"" : ", interface \(r)" }
+            lines.append(("Device", what))
+        } else {
+            lines.append(("Device", d.device ?? "none matched \(s.match)"))
+        }
+        lines.append(("Executable", s.executable))
+        lines.append(("Config", s.configFiles.joined(separator: ", ")))
+        lines.append(("XPC timeout", "\(s.xpcTimeoutUSec / 1000)ms"))
+        if let dev = s.device {
+            if let on = dev.dataPath { lines.append(("Data path", on ? "running" : "stopped")) }
+            if let r = dev.sampleRate { lines.append(("Rate", "\(r) Hz")) }
+            if let v = dev.masterVolumeRegister { lines.append(("Master", volume(v))) }
+            if let f = dev.framesPlayed {
+                lines.append(("Frames", "\(f) played, \(dev.periods ?? 0) periods, \(dev.underruns ?? 0) underruns, \(dev.glitches ?? 0) glitches"))
+            }
+            if let m = dev.mac { lines.append(("MAC", m)) }
+            if let mode = dev.rxMode {
+                lines.append(("Rx mode", String(format: "%@ (RxConfig 0x%08x, filter %@)", mode, dev.rxConfig ?? 0, dev.multicastFilter ?? "-")))
+            }
+            if let l = dev.linkUp { lines.append(("Link", l ? "up" : "down")) }
+            if let rx = dev.rxPackets, let tx = dev.txPackets {
+                lines.append(("Packets", "rx \(rx) (\(bytes(dev.rxBytes ?? 0))), tx \(tx) (\(bytes(dev.txBytes ?? 0))), multicast \(dev.multicastPackets ?? 0), dropped \(dev.rxDropped ?? 0), filtered \(dev.filtered ?? 0)"))
+            }
+        }
+        let w = lines.map(\.0.count).max() ?? 0
+        let marker = d.state == .active ? "●" : d.state == .failed ? "×" : "○"
+        return "\(marker) \(d.name) - \(d.driverClass) driver for \(s.match)\n"
+            + lines.map { String(repeating: " ", count: w - $0.0.count + 4) + "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
+    }
+
+    static func history(_ events: [DriverEvent], legend: Bool) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return table(["TIME", "EVENT", "STATE", "DETAIL"], events.map {
+            [f.string(from: Date(timeIntervalSince1970: Double($0.timeUSec) / 1e6)), $0.event, $0.state.rawValue, $0.detail]
+        }, legend: legend)
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make run: nucleus-sim in the background, drivermgrd in the foreground,
+# the sample configuration from etc/. Ctrl-C stops both.
+set -euo pipefail
+BIN=${BIN:?path to the built binaries}
+RUN_DIR=${RUN_DIR:-$PWD/run-sim}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$RUN_DIR"
+"$BIN/nucleus-sim" --socket "$RUN_DIR/nucleus-sim.sock" > "$RUN_DIR/nucleus-sim.log" 2>&1 &
+SIM=$!
+trap 'kill $SIM 2>/dev/null; wait $SIM 2>/dev/null || true' EXIT
+cat <<MSG
+nucleus-sim running (pid $SIM, log $RUN_DIR/nucleus-sim.log).
+In another terminal:
+  export DRIVERMGRD_RUNTIME_DIR=$RUN_DIR
+  $BIN/drvctl list
+  $BIN/drvctl status ens1371
+  $BIN/drvctl call ens1371 mixer-set master 60
+MSG
+"$BIN/drivermgrd" --config "$ROOT/etc" --runtime-dir "$RUN_DIR" --driver-dir "$BIN"
