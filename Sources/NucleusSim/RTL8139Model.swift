@@ -115,6 +115,10 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
             ee.clock(UInt8(value), eeprom)
         case Self.rxBufPtr:
             regs.set(off, 2, value)
+        case Self.txConfig:
+            // The hardware revision bits (30:26, 23:22) are read-only.
+            let rev = regs.u32(off) & 0x7cc0_0000
+            regs.set(off, 4, (value & ~0x7cc0_0000) | rev)
         default:
             regs.set(off, width, value)
         }

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Testing
+import XPC
+
+/// The whole foundation with real processes: nucleus-sim, drivermgrd, the
+/// ens137x and rtl8139 u-drivers, drvctl.
+@Suite(.serialized) struct SimEndToEndTests {
+    @Test func bothDriversComeUpAndTheDataPathsMove() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+
+        let (rc, out, _) = try h.drvctl("list")
+        #expect(rc == 0)
+        #expect(out.contains("ens1371 sound 0000:00:04.0 active"))
+        #expect(out.contains("rtl8139 net   0000:00:05.0 active"))
+        #expect(out.hasSuffix("2 drivers listed.\n"))
+
+        // Audio plays at the client's rate, without underruns or glitches.
+        try h.wait("audio playing") { try h.status("ens1371").device?.framesPlayed ?? 0 > 48000 / 2 }
+        let snd = try #require(try h.status("ens1371").device)
+        #expect(snd.sampleRate == 48000)
+        #expect(snd.chip == "ES1373 rev 8" && snd.registeredAs == "Ensoniq AudioPCI ENS1371")
+        #expect(snd.underruns == 0 && snd.glitches == 0)
+        #expect(snd.masterVolumeRegister == 0x0808, "codec init: 75 %, unmuted")
+
+        // Packets go out and every one comes back from the peer.
+        try h.wait("packets moving") { try h.status("rtl8139").device?.echoed ?? 0 > 50 }
+        let net = try #require(try h.status("rtl8139").device)
+        #expect(net.mac == "52:54:00:12:34:56" && net.linkUp == true && net.registeredAs == "sim1")
+        let tx = try #require(net.txPackets), echoed = try #require(net.echoed)
+        #expect(tx >= echoed && tx - echoed <= 4, "tx \(tx), echoes \(echoed): only in-flight frames may differ")
+        #expect(net.rxMode == "multicast", "the client joined the peer's group")
+        #expect(net.multicastPackets ?? 0 > 0 && net.filtered ?? 0 > 0, "joined group accepted, the other filtered")
+    }
+
+    @Test func configurationTravelsTheControlPath() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playback started") { try h.status("ens1371").device?.dataPath == true }
+
+        // drvctl → daemon → u-driver → downcalls → AC'97 master register.
+        #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "60").0 == 0)
+        #expect(try h.status("ens1371").device?.masterVolumeRegister == 0x0c0c)
+        let (rc, out, _) = try h.drvctl("call", "ens1371", "mixer-get", "master")
+        #expect(rc == 0 && out == "value=61\n")
+
+        // The client changes rate: upcall nucleus → daemon → u-driver → SRC registers.
+        try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
+        #expect(try h.status("ens1371").device?.sampleRate == 44100)
+        let before = try #require(try h.status("ens1371").device?.framesPlayed)
+        try h.wait("still playing at 44.1 kHz") { try h.status("ens1371").device?.framesPlayed ?? 0 > before + 22050 }
+        #expect(try h.status("ens1371").device?.glitches == 0)
+
+        // The client joins another group: the hash filter gains its bit.
+        let group = try #require(MACAddress("01:00:5e:7f:00:01"))
+        try h.wait("netdev up") { try h.status("rtl8139").device?.dataPath == true }
+        try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 0),
+                                             .nested(.mcList, [.mac(.mac, group), .mac(.mac, try #require(MACAddress("01:00:5e:00:00:fb")))])])
+        let filter = try #require(try h.status("rtl8139").device?.multicastFilter)
+        let bits = try #require(UInt64(filter.dropFirst(2), radix: 16))
+        #expect(bits & (1 << UInt64(group.multicastHashBit)) != 0)
+
+        // drvctl rx-mode promisc and set-mac reach RxConfig and IDR0-5.
+        #expect(try h.drvctl("call", "rtl8139", "rx-mode", "promisc").0 == 0)
+        #expect(try h.status("rtl8139").device?.rxMode == "promiscuous")
+        #expect(try h.drvctl("call", "rtl8139", "set-mac", "02:00:00:00:00:42").0 == 0)
+        #expect(try h.status("rtl8139").device?.mac == "02:00:00:00:00:42")
+    }
+
+    @Test func badInputGetsClearErrorsAndExitCodes() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        // No daemon yet.
+        var (rc, _, err) = try h.drvctl("list")
+        #expect(rc == 1 && err.contains("Failed to connect to drivermgrd") && err.contains("Is drivermgrd running?"))
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        (rc, _, err) = try h.drvctl("restart", "ens9999")
+        #expect(rc == 4 && err == "Failed to restart ens9999: no such driver\n")
+        (rc, _, err) = try h.drvctl("call", "ens1371", "mixer-set", "master", "101")
+        #expect(rc == 2 && err.contains("value must be 0...100"))
+        (rc, _, err) = try h.drvctl("call", "ens1371", "set-mac", "02:00:00:00:00:01")
+        #expect(rc == 2 && err.contains("set-mac is a net operation"))
+        (rc, _, err) = try h.drvctl("call", "rtl8139", "set-mac", "01:00:5e:00:00:01")
+        #expect(rc == 1 && err.contains("not a unicast address"), "the u-driver refuses a group address: \(err)")
+    }
+
+    @Test func aBadConfigFileSkipsOnlyThatDriver() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: SimHarness.etcDir + "/drivers.d/ens1371.conf", toPath: cfg + "/drivers.d/ens1371.conf")
+        try "[Driver]\nName=rtl8139\nClass=net\nMatch=pci:10ec:8139\nExecutable=rtl8139\n[Recovery]\nXPCTimeoutSec=fast\n"
+            .write(toFile: cfg + "/drivers.d/rtl8139.conf", atomically: true, encoding: .utf8)
+        try h.startSim()
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["ens1371"])
+        #expect(try h.list().map(\.name) == ["ens1371"])
+        let log = try String(contentsOfFile: h.logPath, encoding: .utf8)
+        #expect(log.contains("drivers.d/rtl8139.conf:7: Invalid XPCTimeoutSec=fast"))
+    }
+
+    @Test func aKilledUDriverIsReportedWhileTheDataPathRunsOn() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("packets moving") { try h.status("rtl8139").device?.echoed ?? 0 > 20 }
+        let pid = try #require(try h.list().first { $0.name == "rtl8139" }?.pid)
+        kill(pid, SIGKILL)
+        try h.wait("rtl8139 failed") { try h.list().first { $0.name == "rtl8139" }?.state == .failed }
+        let s = try h.status("rtl8139")
+        #expect(s.lastFailure == "u-driver killed by signal 9 (SIGKILL)")
+        // The nucleus keeps moving packets without its u-driver.
+        let tx = try #require(s.device?.txPackets)
+        try h.wait("packets still moving") { try h.status("rtl8139").device?.txPackets ?? 0 > tx + 20 }
+        let (rc, out, _) = try h.drvctl("history", "rtl8139")
+        #expect(rc == 0 && out.contains("killed by signal 9 (SIGKILL)"))
+        // And it comes back on request.
+        #expect(try h.drvctl("start", "rtl8139").0 == 0)
+        try h.waitActive(["rtl8139"])
+        #expect(try h.list().first { $0.name == "rtl8139" }?.restarts == 1)
+    }
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Synchronization
+import XPC
+
+/// Starts the real programs — nucleus-sim, drivermgrd (which spawns the real
+/// u-drivers) — in a private runtime directory, and runs drvctl against them.
+final class SimHarness: @unchecked Sendable {
+    let dir: String
+    let bin: String
+    private var processes: [Process] = []
+
+    /// The directory holding the built executables, next to the test bundle.
+    static let binDir: String = {
+        let fromArg = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        if FileManager.default.fileExists(atPath: fromArg + "/nucleus-sim") { return fromArg }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug").path
+    }()
+
+    static let etcDir: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("etc").path
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "drvsim-\(UUID().uuidString.prefix(8))"
+        bin = Self.binDir
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    deinit { stopAll() }
+
+    func stopAll() {
+        for p in processes where p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        processes = []
+    }
+
+    var socketPath: String { dir + "/nucleus-sim.sock" }
+    var logPath: String { dir + "/drivermgrd.log" }
+
+    @discardableResult
+    func launch(_ name: String, _ args: [String], log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin + "/" + name)
+        p.arguments = args
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        processes.append(p)
+        return p
+    }
+
+    func startSim(_ extra: [String] = []) throws {
+        try launch("nucleus-sim", ["--socket", socketPath] + extra, log: dir + "/nucleus-sim.log")
+        try wait("nucleus-sim socket") { FileManager.default.fileExists(atPath: self.socketPath) }
+    }
+
+    @discardableResult
+    func startDaemon(config: String = SimHarness.etcDir) throws -> Process {
+        try launch("drivermgrd", ["--config", config, "--runtime-dir", dir, "--driver-dir", bin], log: logPath)
+    }
+
+    /// Runs drvctl; returns exit status, stdout and stderr.
+    func drvctl(_ args: String...) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin + "/drvctl")
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["DRIVERMGRD_RUNTIME_DIR"] = dir
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func status(_ name: String) throws -> DriverStatus {
+        let (rc, out, err) = try drvctl("status", name, "--json=short")
+        guard rc == 0 else { throw HarnessError("drvctl status \(name): \(rc) \(err)") }
+        let r = try JSONDecoder().decode(StatusReply.self, from: Data(out.utf8))
+        guard let s = r.drivers.first else { throw HarnessError("no status for \(name)") }
+        return s
+    }
+
+    func list() throws -> [DriverSummary] {
+        let (rc, out, err) = try drvctl("list", "--json=short")
+        guard rc == 0 else { throw HarnessError("drvctl list: \(rc) \(err)") }
+        return try JSONDecoder().decode(ListReply.self, from: Data(out.utf8)).drivers
+    }
+
+    /// Polls `cond` every 20 ms for up to `seconds`.
+    func wait(_ what: String, seconds: Double = 20, _ cond: () throws -> Bool) throws {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if (try? cond()) == true { return }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        if try cond() { return }
+        throw HarnessError("timed out waiting for \(what); daemon log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+    }
+
+    func waitActive(_ names: [String]) throws {
+        try wait("\(names) active") {
+            let l = try list()
+            return names.allSatisfy { n in l.contains { $0.name == n && $0.state == .active } }
+        }
+    }
+
+    /// What a workload client does in the sim (the sim's `aplay -r`,
+    /// `ip maddr add`): sent to nucleus-sim, answered once done.
+    func simControl(instance: UInt32, _ attrs: [XPCAttribute]) async throws {
+        let c = XPCConnection(name: "test", socket: try XPCSocket.connect(path: socketPath), onEvent: { _, _ in })
+        c.start()
+        defer { c.close() }
+        let r = try await c.call(XPCMessage(op: .simControl, flags: .request, instance: instance, attributes: attrs),
+                                 timeout: .seconds(10))
+        if let e = r.remoteError { throw e }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

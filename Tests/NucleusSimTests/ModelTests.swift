@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+import Testing
+import XPC
+@testable import NucleusSim
+
+@Suite struct RTL8139ModelTests {
+    let mac = MACAddress("52:54:00:12:34:56") ?? .broadcast
+
+    @Test func revisionBitsAreReadOnly() {
+        let m = RTL8139Model(mac: mac)
+        #expect(m.read(offset: 0x40, width: 4) & 0x7cc0_0000 == 0x7480_0000)
+        m.write(offset: 0x40, width: 4, value: 0x0300_0600)
+        #expect(m.read(offset: 0x40, width: 4) == 0x7780_0600)
+    }
+
+    @Test func resetSelfClearsAndEmptiesTheRing() {
+        let m = RTL8139Model(mac: mac)
+        m.write(offset: 0x37, width: 1, value: 0x10)
+        #expect(m.read(offset: 0x37, width: 1) & 0x10 == 0)
+        #expect(m.read(offset: 0x37, width: 1) & 0x01 == 1, "RxBufEmpty")
+    }
+
+    /// Bit-bangs a 93C46 READ exactly as 8139too's read_eeprom does.
+    func readEEPROM(_ m: RTL8139Model, _ loc: Int, addrLen: Int) -> UInt16 {
+        let enb: UInt32 = 0x88
+        let cmd = UInt32(loc) | 6 << UInt32(addrLen)
+        m.write(offset: 0x50, width: 1, value: enb & ~0x08)
+        m.write(offset: 0x50, width: 1, value: enb)
+        for i in stride(from: 4 + addrLen, through: 0, by: -1) {
+            let d: UInt32 = cmd & (1 << UInt32(i)) != 0 ? 2 : 0
+            m.write(offset: 0x50, width: 1, value: enb | d)
+            m.write(offset: 0x50, width: 1, value: enb | d | 4)
+        }
+        m.write(offset: 0x50, width: 1, value: enb)
+        var v: UInt16 = 0
+        for _ in 0..<16 {
+            m.write(offset: 0x50, width: 1, value: enb | 4)
+            v = v << 1 | UInt16(m.read(offset: 0x50, width: 1) & 1)
+            m.write(offset: 0x50, width: 1, value: enb)
+        }
+        m.write(offset: 0x50, width: 1, value: 0)
+        return v
+    }
+
+    @Test func eepromHoldsIdAndMAC() {
+        let m = RTL8139Model(mac: mac)
+        #expect(readEEPROM(m, 0, addrLen: 6) == 0x8129)
+        #expect(readEEPROM(m, 0, addrLen: 8) != 0x8129, "a 93C46 has a 6-bit address")
+        #expect(readEEPROM(m, 7, addrLen: 6) == 0x5452)
+        #expect(readEEPROM(m, 9, addrLen: 6) == 0x5634)
+    }
+
+    @Test func filterFollowsRxConfigAndHash() {
+        let m = RTL8139Model(mac: mac)
+        let group = MACAddress("01:00:5e:00:00:fb") ?? .broadcast
+        #expect(!m.accepts(.broadcast) && !m.accepts(mac))
+        m.write(offset: 0x44, width: 4, value: 0x0a) // broadcast + my phys
+        #expect(m.accepts(.broadcast) && m.accepts(mac) && !m.accepts(group))
+        #expect(!m.accepts(MACAddress("52:54:00:12:34:57") ?? .broadcast))
+        m.write(offset: 0x44, width: 4, value: 0x0e)
+        #expect(!m.accepts(group), "multicast accepted only through the hash filter")
+        let bit = group.multicastHashBit
+        m.write(offset: UInt32(0x08 + bit / 32 * 4), width: 4, value: 1 << UInt32(bit % 32))
+        #expect(m.accepts(group))
+        m.write(offset: 0x44, width: 4, value: 0x0f)
+        #expect(m.accepts(MACAddress("52:54:00:12:34:57") ?? .broadcast), "promiscuous")
+    }
+
+    /// 8139too indexes the filter with ether_crc(ETH_ALEN, addr) >> 26.
+    /// Reference values: bitrev32(crc32_le(~0, addr)) computed independently
+    /// with Python's zlib CRC (crc32 ^ 0xffffffff, bits reversed).
+    @Test func linuxEtherCRCHashBits() {
+        #expect(MACAddress("01:00:5e:00:00:01")?.etherCRC == 0x7fa3_2d9b)
+        #expect(MACAddress("01:00:5e:00:00:fb")?.etherCRC == 0x3f7b_3b21)
+        #expect(MACAddress("33:33:00:00:00:01")?.multicastHashBit == 62)
+    }
+}
+
+@Suite struct ES137xModelTests {
+    @Test func srcRateRoundTrips() {
+        let m = ES137xModel(chip: .es1371)
+        for rate: UInt32 in [8000, 22050, 44100, 48000] {
+            let freq = ((rate << 15) + 1500) / 3000
+            m.write(offset: 0x10, width: 4, value: (0x75 << 25) | (1 << 24) | ((freq >> 5) & 0xfc00))
+            m.write(offset: 0x10, width: 4, value: (0x77 << 25) | (1 << 24) | (freq & 0x7fff))
+            #expect(m.dac2Rate == rate)
+        }
+    }
+
+    /// The DAC consumes frames at the programmed rate and interrupts once per
+    /// period; the handler's P2_INT_EN toggle acknowledges it.
+    @Test func dac2InterruptsOncePerPeriod() {
+        let m = ES137xModel(chip: .es1370)
+        let mem = SimMemory()
+        let buf = mem.allocate(instance: 1, size: 4096 * 4, role: 1)
+        m.write(offset: 0x0c, width: 4, value: 0x0c)
+        m.write(offset: 0x38, width: 4, value: buf?.busAddress ?? 0)
+        m.write(offset: 0x3c, width: 4, value: 4095)
+        m.write(offset: 0x28, width: 4, value: 1023)
+        m.write(offset: 0x20, width: 4, value: (1 << 9) | (3 << 2))
+        let div = 1_411_200 / 44100 - 2
+        m.write(offset: 0x00, width: 4, value: UInt32(div) << 16 | (1 << 5))
+        var irqs = 0
+        for _ in 0..<1000 { // one second in 1 ms steps
+            m.tick(nanos: 1_000_000, memory: mem)
+            if m.irqAsserted {
+                irqs += 1
+                m.write(offset: 0x20, width: 4, value: (3 << 2))
+                m.write(offset: 0x20, width: 4, value: (1 << 9) | (3 << 2))
+            }
+        }
+        #expect(m.framesPlayed == 44100)
+        #expect(irqs == 44100 / 1024)
+        #expect(m.glitches > 0, "a buffer of zeros is not the ramp")
+    }
+}
+
+@Suite struct SimNucleusTests {
+    @Test func deviceInfoAnswersKnownInstancesOnly() throws {
+        let n = SimNucleus(models: [ES137xModel(chip: .es1371)])
+        let info = n.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+        #expect(try info.u8(.datapathOn) == 0)
+        let bad = n.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 9))
+        #expect(bad.remoteError?.errno == 19)
+    }
+}

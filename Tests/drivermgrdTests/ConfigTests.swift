@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Testing
+@testable import drivermgrd
+
+@Suite struct ConfigTests {
+    /// A fresh config directory with drivers.d/ holding `files`.
+    func configDir(_ files: [String: String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "drvcfg-\(UUID().uuidString)"
+        for (name, text) in files {
+            let path = dir + "/drivers.d/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(atPath: dir + "/drivers.d", withIntermediateDirectories: true)
+        return dir
+    }
+
+    let good = """
+        [Driver]
+        Name=ens1371
+        Class=sound
+        Match=pci:1274:1371
+        Executable=ens137x
+
+        [Recovery]
+        XPCTimeoutSec=250ms
+        """
+
+    @Test func parsesTheSampleShape() throws {
+        let dir = try configDir(["ens1371.conf": good])
+        let r = ConfigLoader.load(directory: dir, driverDirectory: "/usr/libexec/drivermgrd")
+        #expect(r.errors.isEmpty)
+        let d = try #require(r.drivers.first)
+        #expect(d.name == "ens1371" && d.deviceClass == .sound && d.vendor == 0x1274 && d.device == 0x1371)
+        #expect(d.executable == "/usr/libexec/drivermgrd/ens137x")
+        #expect(d.xpcTimeout == .milliseconds(250))
+        #expect(d.match == "pci:1274:1371")
+    }
+
+    @Test func theShippedSamplesLoad() throws {
+        let etc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("etc").path
+        let r = ConfigLoader.load(directory: etc, driverDirectory: "/x")
+        #expect(r.errors.isEmpty && r.warnings.isEmpty)
+        #expect(r.drivers.map(\.name) == ["ens1371", "rtl8139"])
+    }
+
+    @Test func badFileIsNamedByLineAndOnlyItIsSkipped() throws {
+        let bad = good.replacingOccurrences(of: "Match=pci:1274:1371", with: "Match=pci:12745:1371")
+        let dir = try configDir(["a.conf": bad, "rtl8139.conf": good.replacingOccurrences(of: "ens1371", with: "rtl8139")])
+        let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
+        #expect(r.drivers.map(\.name) == ["rtl8139"])
+        #expect(r.errors.count == 1)
+        let e = try #require(r.errors.first)
+        #expect(e.file.hasSuffix("drivers.d/a.conf") && e.line == 4)
+        #expect(e.description.hasSuffix("a.conf:4: Invalid Match=pci:12745:1371: expected pci:VVVV:DDDD (hex)"))
+    }
+
+    @Test func syntaxAndValueErrors() throws {
+        let cases: [(String, Int, String)] = [
+            ("Name=x\n", 1, "Assignment outside of section"),
+            ("[Driver]\nName\n", 2, "Missing '='"),
+            ("[Driver\n", 1, "Invalid section header"),
+            ("[Driver]\nClass=video\nMatch=pci:1274:1371\nExecutable=x\n", 2, "Invalid Class=video"),
+            ("[Driver]\nClass=sound\nMatch=pci:1274:1371\nExecutable=x\n[Recovery]\nXPCTimeoutSec=soon\n", 6, "Invalid XPCTimeoutSec=soon"),
+            ("[Driver]\nClass=sound\nMatch=pci:1274:1371\nExecutable=x\n[Recovery]\nXPCTimeoutSec=0\n", 6, "Invalid XPCTimeoutSec=0"),
+            ("[Driver]\nName=bad name\nClass=sound\nMatch=pci:1274:1371\nExecutable=x\n", 2, "Invalid Name=bad name"),
+            ("[Driver]\nClass=sound\nExecutable=x\n", 0, "Missing Match= in [Driver]"),
+        ]
+        for (text, line, msg) in cases {
+            let dir = try configDir(["d.conf": text])
+            let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
+            #expect(r.drivers.isEmpty, "\(text)")
+            let e = try #require(r.errors.first, "\(text)")
+            #expect(e.line == line, "\(text): \(e)")
+            #expect(e.message.hasPrefix(msg), "\(text): \(e)")
+        }
+    }
+
+    @Test func unknownKeysWarnAndDropInsOverride() throws {
+        let dir = try configDir([
+            "ens1371.conf": good + "\nFrobnicate=yes\n",
+            "ens1371.conf.d/10-slow.conf": "[Recovery]\nXPCTimeoutSec=2s\n",
+            "ens1371.conf.d/20-slower.conf": "[Recovery]\nXPCTimeoutSec=3s 500ms\n",
+            "ens1371.conf.d/README": "not a drop-in",
+        ])
+        let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
+        let d = try #require(r.drivers.first)
+        #expect(d.xpcTimeout == .milliseconds(3500))
+        #expect(d.files.count == 3)
+        #expect(r.warnings.map(\.message) == ["Unknown key name 'Frobnicate' in section 'Recovery', ignoring"])
+    }
+
+    @Test func duplicateNamesAreRefused() throws {
+        let dir = try configDir(["a.conf": good, "b.conf": good])
+        let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
+        #expect(r.drivers.count == 1)
+        #expect(r.errors.first?.message.contains("already defined") == true)
+    }
+
+    @Test func timeSpans() {
+        #expect(TimeSpan.parse("250ms") == .milliseconds(250))
+        #expect(TimeSpan.parse("1s") == .seconds(1))
+        #expect(TimeSpan.parse("2") == .seconds(2))
+        #expect(TimeSpan.parse("1min 30s") == .seconds(90))
+        #expect(TimeSpan.parse("500us") == .microseconds(500))
+        #expect(TimeSpan.parse("") == nil)
+        #expect(TimeSpan.parse("5 parsecs") == nil)
+        #expect(TimeSpan.parse("-1s") == nil)
+        #expect(TimeSpan.micros(.milliseconds(250)) == 250_000)
+    }
+}

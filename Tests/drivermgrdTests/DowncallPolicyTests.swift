@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+import Testing
+import XPC
+@testable import drivermgrd
+
+@Suite struct DowncallPolicyTests {
+    let policy = DowncallPolicy(instance: 2, barSize: 0x100)
+
+    func msg(_ op: XPCOp, instance: UInt32 = 2, _ a: [XPCAttribute]) -> XPCMessage {
+        XPCMessage(op: op, flags: .request, instance: instance, attributes: a)
+    }
+
+    @Test func registerAccessInsideTheBARPasses() {
+        #expect(policy.check(msg(.regRead, [.u32(.regOffset, 0xfc), .u8(.regWidth, 4)]), ownedDMA: []) == nil)
+        #expect(policy.check(msg(.regWrite, [.u32(.regOffset, 0xff), .u8(.regWidth, 1), .u32(.regValue, 1)]), ownedDMA: []) == nil)
+    }
+
+    @Test func outsideTheBARIsRefusedNamingTheOffset() {
+        let r = policy.check(msg(.regRead, [.u32(.regOffset, 0xfe), .u8(.regWidth, 4)]), ownedDMA: [])
+        #expect(r?.errno == 13 && r?.attribute == .regOffset)
+        #expect(r?.message == "register 0xfe (+4) outside the 256-byte BAR")
+        #expect(policy.check(msg(.regRead, [.u32(.regOffset, 0xffff_fffe), .u8(.regWidth, 4)]), ownedDMA: [])?.errno == 13,
+                "no wrap-around")
+        #expect(policy.check(msg(.regRead, [.u32(.regOffset, 0x41), .u8(.regWidth, 2)]), ownedDMA: [])?.attribute == .regOffset)
+        #expect(policy.check(msg(.regRead, [.u8(.regWidth, 2)]), ownedDMA: [])?.attribute == .regOffset)
+    }
+
+    @Test func aSequenceIsCheckedStepByStep() {
+        let ok: XPCAttribute = .nested(.regOp, [.u8(.regOpKind, 1), .u32(.regOffset, 0x10), .u8(.regWidth, 4)])
+        let delay: XPCAttribute = .nested(.regOp, [.u8(.regOpKind, 4), .u32(.delayMicros, 10)])
+        let bad: XPCAttribute = .nested(.regOp, [.u8(.regOpKind, 2), .u32(.regOffset, 0x200), .u8(.regWidth, 4), .u32(.regValue, 0)])
+        #expect(policy.check(msg(.regSeq, [.nested(.regSeq, [ok, delay, ok])]), ownedDMA: []) == nil)
+        #expect(policy.check(msg(.regSeq, [.nested(.regSeq, [ok, bad])]), ownedDMA: [])?.attribute == .regOffset)
+    }
+
+    @Test func foreignDMAHandlesAreRefused() {
+        let w = msg(.regWriteDMA, [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 7)])
+        #expect(policy.check(w, ownedDMA: [7]) == nil)
+        let r = policy.check(w, ownedDMA: [6])
+        #expect(r?.attribute == .dmaHandle && r?.errno == 13)
+        #expect(policy.check(msg(.dmaFree, [.u32(.dmaHandle, 9)]), ownedDMA: [7])?.attribute == .dmaHandle)
+    }
+
+    @Test func onlyDowncallsForTheOwnInstance() {
+        #expect(policy.check(msg(.regRead, instance: 1, [.u32(.regOffset, 0)]), ownedDMA: [])?.errno == 1)
+        #expect(policy.check(msg(.sndMixerPut, [.u16(.mixerControl, 1)]), ownedDMA: [])?.errno == 1)
+        #expect(policy.check(msg(.register, []), ownedDMA: [])?.errno == 1)
+    }
+}
