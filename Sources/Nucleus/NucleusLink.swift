@@ -44,8 +44,8 @@ public struct NucleusDevice: Sendable, Equatable {
 public enum NucleusEvent: Sendable {
     /// A device is bound and waits for its u-driver.
     case deviceAdded(NucleusDevice)
-    /// An upcall for a u-driver: answer it with ``NucleusLink/send(_:)``
-    /// using the request's sequence number.
+    /// An upcall for a u-driver (or a PING, the null upcall): answer it with
+    /// ``NucleusLink/send(_:)`` using the request's sequence number.
     case upcall(XPCMessage)
     /// Something arrived that did not decode, or a reply to nothing.
     case protocolError(String)
@@ -95,7 +95,7 @@ public final class SimNucleusLink: NucleusLink {
                 do { events(.deviceAdded(try NucleusDevice(deviceAdd: m))) } catch {
                     events(.protocolError("DEVICE_ADD: \(error)"))
                 }
-            case .message(let m) where m.op.isUpcall && m.isRequest:
+            case .message(let m) where (m.op.isUpcall || m.op == .ping) && m.isRequest:
                 events(.upcall(m))
             case .message(let m):
                 events(.protocolError("unexpected \(m.op.name) from the nucleus"))

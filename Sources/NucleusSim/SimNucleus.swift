@@ -356,6 +356,9 @@ public final class SimNucleus: Sendable {
                 let macs = m.attribute(.mcList)?.children.compactMap { MACAddress(bytes: $0.payload) } ?? []
                 try await setRxMode(m.instance, flags: m.attribute(.rxFlags)?.u32 ?? 0, multicast: macs)
             case 3: try await setMAC(m.instance, try m.mac(.mac))
+            case 4:
+                let samples = try await pingRoundTrips(m.instance, count: Int(try m.u32(.count)))
+                return XPCMessage.reply(to: m, attributes: [.binary(.samplesNanos, samples.flatMap { XPCAttribute.le(UInt32(clamping: $0)) })])
             default: return XPCMessage.errorReply(to: m, errno: 22, attribute: .simAction, message: "unknown action")
             }
             return XPCMessage.reply(to: m)
@@ -364,6 +367,19 @@ public final class SimNucleus: Sendable {
         } catch {
             return XPCMessage.errorReply(to: m, errno: 5, message: "\(error)")
         }
+    }
+
+    /// `count` null upcalls (PING) to `instance`'s u-driver, one after the
+    /// other; each round trip nucleus → daemon → u-driver → nucleus, in ns.
+    public func pingRoundTrips(_ instance: UInt32, count: Int) async throws -> [UInt64] {
+        var out: [UInt64] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            let t0 = monotonicNanos()
+            _ = try await upcall(instance, .ping, timeout: .seconds(2))
+            out.append(monotonicNanos() - t0)
+        }
+        return out
     }
 
     /// The audio client's "aplay": open, hw_params (the nucleus allocates the

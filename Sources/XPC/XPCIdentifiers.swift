@@ -134,6 +134,8 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let glitches = XPCAttributeID(DRVXPC_A_GLITCHES)
     public static let statFiltered = XPCAttributeID(DRVXPC_A_STAT_FILTERED)
     public static let statEchoed = XPCAttributeID(DRVXPC_A_STAT_ECHOED)
+    public static let count = XPCAttributeID(DRVXPC_A_COUNT)
+    public static let samplesNanos = XPCAttributeID(DRVXPC_A_SAMPLES_NS)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

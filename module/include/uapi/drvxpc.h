@@ -153,7 +153,7 @@ enum drvxpc_class {
 	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
-	X(SIM_ACTION,		U8,	1, 1, 3)	/* enum drvxpc_sim_action */ \
+	X(SIM_ACTION,		U8,	1, 1, 4)	/* enum drvxpc_sim_action */ \
 	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
 	/* raw register views for status */				\
 	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
@@ -161,7 +161,10 @@ enum drvxpc_class {
 	X(MC_FILTER,		U64,	8, 0, 0)	/* 64-bit hash filter */ \
 	X(GLITCHES,		U64,	8, 0, 0)	/* audio discontinuities */ \
 	X(STAT_FILTERED,	U64,	8, 0, 0)	/* frames the filter dropped */ \
-	X(STAT_ECHOED,		U64,	8, 0, 0)	/* sim client: replies seen */
+	X(STAT_ECHOED,		U64,	8, 0, 0)	/* sim client: replies seen */ \
+	/* measurements */						\
+	X(COUNT,		U32,	4, 1, 2048)			\
+	X(SAMPLES_NS,		BINARY,	8192, 0, 0)	/* __u32 per sample */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -213,11 +216,13 @@ enum drvxpc_sim_action {
 	DRVXPC_SIM_SET_RATE = 1,	/* PCM_RATE */
 	DRVXPC_SIM_SET_RX_MODE = 2,	/* RX_FLAGS, MC_LIST */
 	DRVXPC_SIM_SET_MAC = 3,		/* MAC */
+	DRVXPC_SIM_PING = 4,		/* COUNT null upcalls; SAMPLES_NS back */
 };
 
 /*
  * Operations: X(NAME, value).  Ranges tell the direction:
- *   1..31     control      daemon <-> u-driver
+ *   1..31     control      daemon <-> u-driver (PING also nucleus ->
+ *                          u-driver, as a null upcall)
  *   32..63    management   daemon <-> nucleus
  *   64..127   upcalls      nucleus -> daemon -> u-driver
  *   128..191  downcalls    u-driver -> daemon -> nucleus

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+import CDrvXPC
+import Foundation
+import Supervisor
+import XPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `make bench`: XPC round trips beside a raw socketpair baseline measured in
+/// the same run, and drivermgrd's resident memory with two drivers.
+///
+///     xpc-bench BIN_DIR [COUNT]      the benchmark
+///     xpc-bench --echo               the baseline's echo peer (fd 3)
+@main
+enum XPCBench {
+    static func main() async {
+        let args = CommandLine.arguments
+        if args.count > 1 && args[1] == "--echo" { echo() }
+        guard args.count > 1 else {
+            FileHandle.standardError.write(Data("usage: xpc-bench BIN_DIR [COUNT]\n".utf8))
+            exit(2)
+        }
+        let bin = args[1]
+        let count = args.count > 2 ? Int(args[2]) ?? 2000 : 2000
+        do {
+            try await run(bin: bin, count: count)
+        } catch {
+            FileHandle.standardError.write(Data("xpc-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// The baseline peer: echo every packet on fd 3, nothing else.
+    static func echo() -> Never {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(3, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { exit(0) }
+            _ = buf.withUnsafeBytes { send(3, $0.baseAddress, n, drv_msg_nosignal) }
+        }
+    }
+
+    struct Stats {
+        let p50: Double, p99: Double, mean: Double
+        init(_ ns: [UInt64]) {
+            let s = ns.sorted()
+            p50 = Double(s[s.count / 2]) / 1000
+            p99 = Double(s[min(s.count - 1, s.count * 99 / 100)]) / 1000
+            mean = Double(s.reduce(0, +)) / Double(s.count) / 1000
+        }
+        var line: String { String(format: "p50 %7.1f us   p99 %7.1f us   mean %7.1f us", p50, p99, mean) }
+    }
+
+    static func run(bin: String, count: Int) async throws {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        print("xpc-bench: \(count) round trips each, \(ProcessInfo.processInfo.activeProcessorCount) CPUs\n")
+
+        // 1. Raw baseline: 24-byte packets over a socketpair to a child that echoes.
+        let (a, b) = try XPCSocket.pair()
+        let echoProc = try await UDriverProcess.spawn(executable: me, arguments: [me, "--echo"], socket: b)
+        let ping = XPCMessage(op: .ping, flags: .request, seq: 1).bytes
+        var raw: [UInt64] = []
+        for i in 0..<(count + 200) {
+            let t0 = monotonicNanos()
+            try a.send(ping)
+            _ = try a.receive()
+            if i >= 200 { raw.append(monotonicNanos() - t0) }
+        }
+        echoProc.kill()
+        let rawStats = Stats(raw)
+        print("raw socketpair ping-pong (baseline)        \(rawStats.line)")
+
+        // 2. daemon <-> u-driver: the daemon's XPCConnection to a real u-driver,
+        //    PING answered by its runtime loop (the path every upcall takes).
+        let (d, u) = try XPCSocket.pair()
+        let drv = try await UDriverProcess.spawn(executable: bin + "/rtl8139", arguments: ["rtl8139"], socket: u)
+        let conn = XPCConnection(name: "bench", socket: d, onEvent: { _, _ in })
+        conn.start()
+        let hello = try await conn.call(XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
+            .u32(.version, XPCLimits.version), .string(.driverName, "rtl8139"), .u8(.deviceClass, 2),
+            .u16(.pciVendor, 0x10ec), .u16(.pciDevice, 0x8139), .u32(.barSize, 256)]), timeout: .seconds(5))
+        guard hello.status == 0 else { throw XPCError(.remote, errno: -hello.status, "HELLO") }
+        var dx: [UInt64] = []
+        for i in 0..<(count + 200) {
+            let t0 = monotonicNanos()
+            _ = try await conn.call(XPCMessage(op: .ping, flags: .request, instance: 1), timeout: .seconds(2))
+            if i >= 200 { dx.append(monotonicNanos() - t0) }
+        }
+        conn.close()
+        drv.kill()
+        let dxStats = Stats(dx)
+        print("daemon <-> u-driver XPC null call          \(dxStats.line)   \(String(format: "%.2fx", dxStats.p50 / rawStats.p50)) baseline (p50)")
+
+        // 3. nucleus -> daemon -> u-driver -> nucleus with the real processes.
+        let dir = NSTemporaryDirectory() + "xpc-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir + "/etc/drivers.d", withIntermediateDirectories: true)
+        let etc = URL(fileURLWithPath: bin).appendingPathComponent("../../../etc/drivers.d").standardized.path
+        for f in ["ens1371.conf", "rtl8139.conf"] {
+            try? FileManager.default.copyItem(atPath: etc + "/" + f, toPath: dir + "/etc/drivers.d/" + f)
+        }
+        let sim = Process(), daemon = Process()
+        sim.executableURL = URL(fileURLWithPath: bin + "/nucleus-sim")
+        sim.arguments = ["--socket", dir + "/nucleus-sim.sock"]
+        daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
+        daemon.arguments = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", "warning"]
+        sim.standardOutput = FileHandle.nullDevice
+        try sim.run()
+        defer {
+            daemon.terminate(); daemon.waitUntilExit()
+            sim.terminate(); sim.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        while !FileManager.default.fileExists(atPath: dir + "/nucleus-sim.sock") { try await Task.sleep(for: .milliseconds(10)) }
+        try daemon.run()
+        let ctl = XPCConnection(name: "bench-sim", socket: try XPCSocket.connect(path: dir + "/nucleus-sim.sock"), onEvent: { _, _ in })
+        ctl.start()
+        func simPing(_ n: Int) async throws -> [UInt64] {
+            let r = try await ctl.call(XPCMessage(op: .simControl, flags: .request, instance: 2, attributes: [
+                .u8(.simAction, 4), .u32(.count, UInt32(n))]), timeout: .seconds(30))
+            if let e = r.remoteError { throw e }
+            let p = r.attribute(.samplesNanos)?.payload ?? []
+            return stride(from: 0, to: p.count - 3, by: 4).map {
+                UInt64(p[$0]) | UInt64(p[$0 + 1]) << 8 | UInt64(p[$0 + 2]) << 16 | UInt64(p[$0 + 3]) << 24
+            }
+        }
+        var up = false
+        for _ in 0..<500 where !up {
+            if (try? await simPing(1)) != nil { up = true } else { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        guard up else { throw XPCError(.timeout, "drivers did not come up") }
+        _ = try await simPing(200)
+        var chain: [UInt64] = []
+        while chain.count < count { chain += try await simPing(min(2048, count - chain.count)) }
+        let chainStats = Stats(chain)
+        print("nucleus -> daemon -> u-driver -> nucleus   \(chainStats.line)   \(String(format: "%.2fx", chainStats.p50 / rawStats.p50)) baseline (p50)")
+        ctl.close()
+
+        // 4. drivermgrd's resident memory, supervising both drivers.
+        let status = (try? String(contentsOfFile: "/proc/\(daemon.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) } ?? "?"
+        print("\ndrivermgrd RSS with 2 drivers: \(rss)")
+        print(String(format: "target: daemon <-> u-driver p50 within 2x the raw baseline: %@",
+                     dxStats.p50 <= 2 * rawStats.p50 ? "met" : "NOT met"))
+    }
+}
