@@ -46,7 +46,7 @@ final class SimHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin + "/" + name)
         p.arguments = args
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardOutput = h
         p.standardError = h
