@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "nucleus-sim", targets: ["nucleus-sim"]),
         .executable(name: "ens137x", targets: ["ENS137x"]),
         .executable(name: "rtl8139", targets: ["RTL8139"]),
+        .executable(name: "misbehave", targets: ["Misbehave"]),
         .library(name: "UDriverKit", targets: ["UDriverKit"]),
     ],
     dependencies: [
@@ -48,6 +49,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ENS137x", dependencies: ["UDriverKit"], path: "Sources/Drivers/ENS137x"),
         .executableTarget(name: "RTL8139", dependencies: ["UDriverKit"], path: "Sources/Drivers/RTL8139"),
+        // A u-driver that misbehaves on purpose, for the integration tests.
+        .executableTarget(name: "Misbehave", dependencies: ["UDriverKit"], path: "Sources/Drivers/Misbehave"),
         .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),

@@ -16,5 +16,6 @@ In another terminal:
   $BIN/drvctl list
   $BIN/drvctl status ens1371
   $BIN/drvctl call ens1371 mixer-set master 60
+  $BIN/nucleus-sim client --socket $RUN_DIR/nucleus-sim.sock set-rate 1 44100
 MSG
 "$BIN/drivermgrd" --config "$ROOT/etc" --runtime-dir "$RUN_DIR" --driver-dir "$BIN"

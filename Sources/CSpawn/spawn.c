@@ -60,6 +60,11 @@ static void child_exec(const char *path, char *const argv[],
 	if (r < 0)
 		child_fail(e, errno);
 
+	/* Own session: a terminal's ^C or a process-group kill aimed at the
+	 * daemon does not reach the u-drivers; the daemon stops them itself. */
+	if (syscall(SYS_setsid) < 0)
+		child_fail(e, errno);
+
 	/* Die with the parent thread; and if it is already gone, now. */
 	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(e, errno);

@@ -98,6 +98,11 @@ public struct Device: Sendable {
     public func write16(_ off: UInt32, _ v: UInt16) async throws { try await write(off, UInt32(v), width: 2) }
     public func write32(_ off: UInt32, _ v: UInt32) async throws { try await write(off, v, width: 4) }
 
+    /// Sends `message` as given and returns the reply, negative status
+    /// included. For bring-up tools and tests; the daemon and the nucleus
+    /// check it like any downcall.
+    public func send(raw message: XPCMessage) async throws -> XPCMessage { try await transport(message) }
+
     /// Register read (REG_READ).
     public func read(_ off: UInt32, width: Int) async throws -> UInt32 {
         try await call(.regRead, [.u32(.regOffset, off), .u8(.regWidth, UInt8(width))]).u32(.regValue)

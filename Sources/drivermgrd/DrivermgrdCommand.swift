@@ -68,8 +68,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
             logger.info("received \(s), stopping drivers")
             break
         }
-        await manager.stopAll()
-        link.close()
+        await manager.shutdown()
         server.remove()
     }
 }

@@ -15,6 +15,7 @@ final class Manager: Sendable {
     private let history = Mutex<[DriverEvent]>([])
     private let subscribers = Mutex<[UInt64: @Sendable (DriverEvent) -> Void]>([:])
     private let nextSubscriber = Mutex<UInt64>(1)
+    private let stopping = Mutex(false)
     static let historyLimit = 1000
 
     init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger) {
@@ -91,6 +92,7 @@ final class Manager: Sendable {
         case .protocolError(let s):
             logger.warning("nucleus: \(s)")
         case .disconnected:
+            if stopping.withLock({ $0 }) { return }
             logger.error("lost \(nucleus.description); the data path runs on without the daemon")
             Task { [weak self] in
                 try? await Task.sleep(for: .milliseconds(200))
@@ -99,11 +101,13 @@ final class Manager: Sendable {
         }
     }
 
-    /// Stops every driver (daemon shutdown).
-    func stopAll() async {
+    /// Stops every driver and closes the nucleus link (daemon shutdown).
+    func shutdown() async {
+        stopping.withLock { $0 = true }
         await withTaskGroup(of: Void.self) { g in
             for d in drivers { g.addTask { await d.stop() } }
         }
+        nucleus.close()
     }
 
     // MARK: Call

@@ -11,6 +11,13 @@ struct NucleusSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nucleus-sim",
         abstract: "Simulated drvnucleus: register-level ES1370/ES1371/RTL8139 models with their data paths.",
+        subcommands: [Serve.self, Client.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the simulated nucleus (the default).",
         discussion: """
             Serves the drvxpc protocol on SOCKET (unix SOCK_SEQPACKET). drivermgrd connects, \
             registers as the broker and receives one DEVICE_ADD per device. The data path keeps \
@@ -67,5 +74,72 @@ struct NucleusSimCommand: AsyncParsableCommand {
         print("nucleus-sim: \(devices.map(\.rawValue).joined(separator: ", ")) on \(socket)")
         if workload { await nucleus.runWorkload(rate: rate) }
         while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}
+
+/// What the sim's workload clients do on request: the sim's `aplay -r`,
+/// `ip link set promisc`, `ip maddr add`, `ip link set address`.
+struct Client: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a workload client act: change the sample rate, the rx mode or the MAC.",
+        discussion: "Each action becomes upcalls nucleus -> drivermgrd -> u-driver; it returns once they are done.")
+
+    enum Action: String, ExpressibleByArgument, CaseIterable {
+        case setRate = "set-rate", rxMode = "rx-mode", setMAC = "set-mac"
+    }
+
+    @Option(help: "nucleus-sim's socket.")
+    var socket: String = "/run/drivermgrd/nucleus-sim.sock"
+
+    @Argument(help: "set-rate RATE | rx-mode normal|promisc|allmulti [GROUP...] | set-mac MAC")
+    var action: Action
+
+    @Argument(help: "Device instance (1 = first --devices entry).")
+    var instance: UInt32
+
+    @Argument(help: "The action's arguments.")
+    var arguments: [String] = []
+
+    func run() async throws {
+        var attrs: [XPCAttribute]
+        switch action {
+        case .setRate:
+            guard let r = arguments.first.flatMap(UInt32.init), (4000...192_000).contains(r) else {
+                throw ValidationError("set-rate needs a rate in 4000...192000")
+            }
+            attrs = [.u8(.simAction, 1), .u32(.pcmRate, r)]
+        case .rxMode:
+            let flags: UInt32
+            switch arguments.first {
+            case "normal": flags = 0
+            case "promisc": flags = 1
+            case "allmulti": flags = 2
+            default: throw ValidationError("rx-mode needs normal, promisc or allmulti")
+            }
+            var groups: [XPCAttribute] = []
+            for g in arguments.dropFirst() {
+                guard let m = MACAddress(g), m.isMulticast else { throw ValidationError("not a multicast address: \(g)") }
+                groups.append(.mac(.mac, m))
+            }
+            attrs = [.u8(.simAction, 2), .u32(.rxFlags, flags), .nested(.mcList, groups)]
+        case .setMAC:
+            guard let m = arguments.first.flatMap(MACAddress.init), !m.isMulticast else {
+                throw ValidationError("set-mac needs a unicast MAC address")
+            }
+            attrs = [.u8(.simAction, 3), .mac(.mac, m)]
+        }
+        let sock: XPCSocket
+        do { sock = try XPCSocket.connect(path: socket) } catch {
+            throw ValidationError("Failed to connect to nucleus-sim at \(socket): \(error)")
+        }
+        let conn = XPCConnection(name: "client", socket: sock, onEvent: { _, _ in })
+        conn.start()
+        defer { conn.close() }
+        let r = try await conn.call(XPCMessage(op: .simControl, flags: .request, instance: instance, attributes: attrs),
+                                    timeout: .seconds(10))
+        if let e = r.remoteError {
+            FileHandle.standardError.write(Data("Failed to \(action.rawValue) on instance \(instance): \(e.message ?? e.description)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -133,3 +133,137 @@ import XPC
         #expect(try h.list().first { $0.name == "rtl8139" }?.restarts == 1)
     }
 }
+
+@Suite(.serialized) struct SimProcessTests {
+    /// Runs a program from the build directory; returns status and stderr.
+    func run(_ h: SimHarness, _ name: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: h.bin + "/" + name)
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func aUDriverHoldsOnlyItsXPCSocket() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        for d in try h.list() {
+            let pid = try #require(d.pid)
+            let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").compactMap(Int.init).sorted()
+            // 0-2 stay for crash messages; 3 is the XPC socket; nothing else
+            // but what the Swift runtime opens itself (eventfd/epoll for its
+            // concurrency pool, the XPC reader's eventfd).
+            #expect(fds.contains(3))
+            let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/3")
+            #expect(link.hasPrefix("socket:"))
+            for fd in fds where fd > 3 {
+                let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)")
+                #expect(target.hasPrefix("anon_inode:"), "\(d.name) holds fd \(fd) -> \(target)")
+            }
+            let cmdline = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+            #expect(cmdline.split(separator: "\0").count == 1, "configuration comes over fd 3, not argv")
+        }
+    }
+
+    @Test func monitorStreamsEvents() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: h.bin + "/drvctl")
+        p.arguments = ["monitor", "--json=short"]
+        var env = ProcessInfo.processInfo.environment
+        env["DRIVERMGRD_RUNTIME_DIR"] = h.dir
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { p.terminate() }
+        Thread.sleep(forTimeInterval: 0.3) // let the subscription land before the event
+        #expect(try h.drvctl("restart", "ens1371").0 == 0)
+        var text = ""
+        let fh = out.fileHandleForReading
+        let end = Date().addingTimeInterval(10)
+        while !text.contains("\"event\":\"active\"") && Date() < end {
+            let d = fh.availableData
+            if d.isEmpty { break }
+            text += String(decoding: d, as: UTF8.self)
+        }
+        let events = text.split(separator: "\n").compactMap { try? JSONDecoder().decode(DriverEvent.self, from: Data($0.utf8)) }
+        #expect(events.map(\.event) == ["exited", "stopped", "spawned", "active"], "\(text)")
+        #expect(events.allSatisfy { $0.driver == "ens1371" })
+    }
+
+    @Test func es1370DrivenByTheSameUDriver() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=ens1370\nClass=sound\nMatch=pci:1274:5000\nExecutable=ens137x\n"
+            .write(toFile: cfg + "/drivers.d/ens1370.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "es1370", "--rate", "44100"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["ens1370"])
+        try h.wait("playing") { try h.status("ens1370").device?.framesPlayed ?? 0 > 22050 }
+        let d = try #require(try h.status("ens1370").device)
+        #expect(d.chip == "ES1370" && d.registeredAs == "Ensoniq AudioPCI ENS1370")
+        #expect(d.sampleRate == 44100, "PCLKDIV 30: 1411200 / (30 + 2)")
+        #expect(d.underruns == 0 && d.glitches == 0)
+        #expect(d.masterVolumeRegister == 0x0808, "AK4531 master L/R at 75 %: attenuation 8 (-16 dB)")
+    }
+
+    @Test func theSimClientCommandTravelsTheUpcallPath() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("netdev up") { try h.status("rtl8139").device?.dataPath == true }
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        var (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "set-rate", "1", "32000"])
+        #expect(rc == 0, "\(err)")
+        #expect(try h.status("ens1371").device?.sampleRate == 32000)
+        (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "rx-mode", "2", "allmulti"])
+        #expect(rc == 0, "\(err)")
+        #expect(try h.status("rtl8139").device?.rxMode == "allmulti")
+        // A rate the ES1371 cannot do is refused by the u-driver, and said so.
+        (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "set-rate", "1", "96000"])
+        #expect(rc == 1 && err.contains("96000 Hz outside 4000...48000"), "\(err)")
+        #expect(try h.status("ens1371").device?.sampleRate == 32000, "a refused hw_params changes nothing")
+    }
+}
+
+@Suite(.serialized) struct BrokerCheckTests {
+    /// A u-driver's bad downcalls are refused by the daemon with an error
+    /// reply naming the field; the nucleus never sees them.
+    @Test func badDowncallsAreRefusedByTheBroker() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=misbehave-all\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n"
+            .write(toFile: cfg + "/drivers.d/misbehave.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["misbehave-all"])
+        #expect(try h.status("misbehave-all").device?.chip == "misbehaving")
+        let (rc, out, _) = try h.drvctl("history", "misbehave-all")
+        #expect(rc == 0)
+        #expect(out.contains("REG_READ: register 0x1100 (+4) outside the 256-byte BAR"))
+        #expect(out.contains("REG_WRITE_DMA: DMA handle 999999 is not owned by this driver"))
+        #expect(out.contains("SND_MIXER_PUT is not a downcall"))
+        #expect(out.contains("REG_READ: instance 101 is not this driver's (1)"))
+        let log = try String(contentsOfFile: h.logPath, encoding: .utf8)
+        #expect(log.contains("PARAMETER=REG_OFFSET") && log.contains("PARAMETER=DMA_HANDLE"))
+    }
+}

@@ -4,8 +4,9 @@
  *
  * drv_spawn() uses clone3(CLONE_PIDFD | CLONE_CLEAR_SIGHAND) with every
  * signal blocked around it; the child does only async-signal-safe system
- * calls: it moves the XPC socket to fd 3, closes every other fd, asks for
- * SIGKILL when its parent thread dies, unblocks signals and execs.  An
+ * calls: it moves the XPC socket to fd 3, closes every other fd, starts its
+ * own session, asks for SIGKILL when its parent thread dies, unblocks
+ * signals and execs.  An
  * exec failure comes back over a close-on-exec pipe (EOF = exec worked).
  */
 #ifndef CSPAWN_H

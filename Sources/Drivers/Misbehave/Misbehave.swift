@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+import UDriverKit
+import XPC
+
+/// A network u-driver for tests that, at probe, tries downcalls the broker
+/// must refuse, then registers normally. Which misdeeds it tries comes from
+/// its configured name (HELLO's DRIVER_NAME): `misbehave-bar`,
+/// `misbehave-dma`, `misbehave-op`, `misbehave-instance`, or `misbehave-all`.
+/// Probe fails (EIO) if any misdeed was *not* refused.
+actor Misbehave: NetDriver {
+    let device: Device
+    let info: DeviceInfo
+
+    init(device: Device, info: DeviceInfo) {
+        self.device = device
+        self.info = info
+    }
+
+    func probe(reattach: Bool) async throws -> String {
+        let which = info.driverName.split(separator: "-").last.map(String.init) ?? "all"
+        var tried: [(String, XPCMessage)] = []
+        let me = info.instance
+        if which == "bar" || which == "all" {
+            tried.append(("bar", XPCMessage(op: .regRead, flags: .request, instance: me,
+                                            attributes: [.u32(.regOffset, info.barSize + 0x1000), .u8(.regWidth, 4)])))
+        }
+        if which == "dma" || which == "all" {
+            tried.append(("dma", XPCMessage(op: .regWriteDMA, flags: .request, instance: me,
+                                            attributes: [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 999_999)])))
+        }
+        if which == "op" || which == "all" {
+            tried.append(("op", XPCMessage(op: .sndMixerPut, flags: .request, instance: me,
+                                           attributes: [.u16(.mixerControl, 1), .u32(.mixerValue, 1)])))
+        }
+        if which == "instance" || which == "all" {
+            tried.append(("instance", XPCMessage(op: .regRead, flags: .request, instance: me + 100,
+                                                 attributes: [.u32(.regOffset, 0), .u8(.regWidth, 4)])))
+        }
+        var refused: [String] = []
+        for (name, m) in tried {
+            let r = try await device.send(raw: m)
+            guard r.status < 0 else { throw UDriverError(errno: 5, "\(name): not refused") }
+            refused.append(name)
+        }
+        _ = try await device.registerNetdev(mac: MACAddress("02:00:00:00:00:99") ?? .broadcast, chip: "misbehaving")
+        return "refused " + refused.joined(separator: ",")
+    }
+
+    func open() async throws {}
+    func stop() async throws {}
+    func setRxMode(_ mode: RxMode) async throws {}
+    func setMAC(_ mac: MACAddress) async throws {}
+    func getLink() async throws -> LinkState { LinkState(up: true, speed: 100, fullDuplex: true) }
+    func getStats() async throws -> NetHardwareStats { NetHardwareStats(rxMissed: 0) }
+    func watchdog() async throws {}
+}
+
+@main
+enum MisbehaveMain {
+    static func main() async { await UDriverRuntime.run(net: Misbehave.self) }
+}
