@@ -30,7 +30,7 @@ run: build
 
 check: build
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-xctest
 
 test: check
 

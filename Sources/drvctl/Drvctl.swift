@@ -47,11 +47,18 @@ struct Drvctl: ParsableCommand {
         subcommands: [List.self, Status.self, Start.self, Stop.self, Restart.self, Call.self, History.self, Monitor.self],
         defaultSubcommand: List.self)
 
-    /// A bare `--json` means `--json=pretty`, as in systemd's tools.
+    /// Accepts what systemctl users type: a bare `--json` means
+    /// `--json=pretty`, and options may come before the verb.
     static func main() {
-        let args = CommandLine.arguments.dropFirst().map { $0 == "--json" ? "--json=pretty" : $0 }
+        var args = CommandLine.arguments.dropFirst().map { $0 == "--json" ? "--json=pretty" : $0 }
+        let verbs = Set(configuration.subcommands.compactMap { $0.configuration.commandName ?? String(describing: $0).lowercased() })
+        if let v = args.firstIndex(where: { verbs.contains($0) }), v > 0,
+           !args[..<v].contains(where: { $0 == "-h" || $0 == "--help" }) {
+            let verb = args.remove(at: v)
+            args.insert(verb, at: 0)
+        }
         do {
-            var cmd = try parseAsRoot(Array(args))
+            var cmd = try parseAsRoot(args)
             try cmd.run()
         } catch {
             exit(withError: error)
