@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Nucleus", dependencies: ["XPC"]),
         .target(name: "Supervisor", dependencies: ["CSpawn", "XPC"]),
         .target(name: "ControlInterface", dependencies: []),
+        .target(name: "ShadowDriver", dependencies: ["XPC"]),
         .target(name: "UDriverKit", dependencies: ["XPC"]),
         .target(name: "NucleusSim", dependencies: ["XPC"]),
         .executableTarget(
@@ -39,7 +40,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "drivermgrd",
-            dependencies: ["XPC", "CDrvXPC", "Nucleus", "Supervisor", "ControlInterface",
+            dependencies: ["XPC", "CDrvXPC", "Nucleus", "Supervisor", "ControlInterface", "ShadowDriver",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
@@ -53,6 +54,7 @@ let package = Package(
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit"], path: "Sources/Drivers/Misbehave"),
         .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
+        .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),
         .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "UDriverKit", "NucleusSim", "XPC"]),
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),

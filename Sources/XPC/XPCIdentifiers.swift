@@ -14,6 +14,8 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let hello = XPCOp(DRVXPC_OP_HELLO)
     public static let ping = XPCOp(DRVXPC_OP_PING)
     public static let shutdown = XPCOp(DRVXPC_OP_SHUTDOWN)
+    public static let inject = XPCOp(DRVXPC_OP_INJECT)
+    public static let quiesce = XPCOp(DRVXPC_OP_QUIESCE)
     public static let register = XPCOp(DRVXPC_OP_REGISTER)
     public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
     public static let deviceInfo = XPCOp(DRVXPC_OP_DEVICE_INFO)
@@ -136,6 +138,7 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let statEchoed = XPCAttributeID(DRVXPC_A_STAT_ECHOED)
     public static let count = XPCAttributeID(DRVXPC_A_COUNT)
     public static let samplesNanos = XPCAttributeID(DRVXPC_A_SAMPLES_NS)
+    public static let faultKind = XPCAttributeID(DRVXPC_A_FAULT_KIND)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {
@@ -204,4 +207,25 @@ public enum XPCLimits {
     public static let sequenceMaxOps = Int(DRVXPC_SEQ_MAX_OPS)
     /// Longest delay step.
     public static let delayMaxMicros = UInt32(DRVXPC_DELAY_MAX_US)
+}
+
+/// Faults a u-driver runtime injects on request (`enum drvxpc_fault`).
+public enum XPCFault: UInt8, Sendable, CaseIterable {
+    case crash = 1, abort, hang, slow, badParam, garbage
+
+    /// The spelling `drvctl inject` takes.
+    public var name: String {
+        switch self {
+        case .crash: return "crash"
+        case .abort: return "abort"
+        case .hang: return "hang"
+        case .slow: return "slow"
+        case .badParam: return "bad-param"
+        case .garbage: return "garbage"
+        }
+    }
+    public init?(name: String) {
+        guard let f = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = f
+    }
 }

@@ -164,7 +164,9 @@ enum drvxpc_class {
 	X(STAT_ECHOED,		U64,	8, 0, 0)	/* sim client: replies seen */ \
 	/* measurements */						\
 	X(COUNT,		U32,	4, 1, 2048)			\
-	X(SAMPLES_NS,		BINARY,	8192, 0, 0)	/* __u32 per sample */
+	X(SAMPLES_NS,		BINARY,	8192, 0, 0)	/* __u32 per sample */ \
+	/* fault injection */						\
+	X(FAULT_KIND,		U8,	1, 1, 6)	/* enum drvxpc_fault */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -211,6 +213,16 @@ enum drvxpc_mixer {
 #define DRVXPC_RX_ALLMULTI	0x2
 #define DRVXPC_RX_ALL		0x3
 
+/* DRVXPC_A_FAULT_KIND: what an INJECT asks the u-driver runtime to do */
+enum drvxpc_fault {
+	DRVXPC_FAULT_CRASH = 1,		/* SIGSEGV */
+	DRVXPC_FAULT_ABORT = 2,		/* abort(): SIGABRT */
+	DRVXPC_FAULT_HANG = 3,		/* stop serving, no CPU */
+	DRVXPC_FAULT_SLOW = 4,		/* next upcall answers late */
+	DRVXPC_FAULT_BAD_PARAM = 5,	/* next downcall outside the BAR */
+	DRVXPC_FAULT_GARBAGE = 6,	/* a malformed message */
+};
+
 /* DRVXPC_A_SIM_ACTION: what a sim workload client should do */
 enum drvxpc_sim_action {
 	DRVXPC_SIM_SET_RATE = 1,	/* PCM_RATE */
@@ -231,10 +243,12 @@ enum drvxpc_sim_action {
 	X(HELLO,		1)		\
 	X(PING,			2)		\
 	X(SHUTDOWN,		3)		\
+	X(INJECT,		4)		\
 	X(REGISTER,		32)		\
 	X(DEVICE_ADD,		33)		\
 	X(DEVICE_INFO,		34)		\
 	X(SIM_CONTROL,		35)		\
+	X(QUIESCE,		36)		\
 	X(PROBE,		64)		\
 	X(REMOVE,		65)		\
 	X(SND_OPEN,		80)		\

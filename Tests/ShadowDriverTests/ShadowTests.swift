@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+import Testing
+import XPC
+@testable import ShadowDriver
+
+@Suite struct ShadowTests {
+    func req(_ op: XPCOp, _ a: [XPCAttribute] = []) -> XPCMessage { XPCMessage(op: op, flags: .request, instance: 1, attributes: a) }
+    func ok(_ m: XPCMessage, _ a: [XPCAttribute] = []) -> XPCMessage { XPCMessage.reply(to: m, attributes: a) }
+    func put(_ c: UInt16, _ v: UInt32) -> XPCMessage { req(.sndMixerPut, [.u16(.mixerControl, c), .u32(.mixerValue, v)]) }
+
+    @Test func soundLogIsCompactedAndOrdered() throws {
+        var s = Shadow(for: .sound)
+        for m in [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)]), req(.sndPrepare),
+                  put(1, 60), put(2, 100), put(1, 40), req(.sndHwParams, [.u32(.pcmRate, 44100)]), req(.sndPrepare)] {
+            s.record(m, reply: ok(m))
+        }
+        let log = s.replayLog(instance: 3)
+        #expect(log.map(\.op) == [.sndOpen, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerPut])
+        #expect(log.allSatisfy { $0.flags.contains(.reattach) && $0.instance == 3 })
+        #expect(try log[1].u32(.pcmRate) == 44100, "only the last hw_params")
+        #expect(log[3...].map { ($0.attribute(.mixerControl)?.u16, $0.attribute(.mixerValue)?.u32) }.map { "\($0.0 ?? 0)=\($0.1 ?? 0)" }
+                == ["2=100", "1=40"], "last value per control, in the order last set")
+    }
+
+    @Test func failedCallsAndCloseAreNotReplayed() {
+        var s = Shadow(for: .sound)
+        let hp = req(.sndHwParams, [.u32(.pcmRate, 96000)])
+        s.record(hp, reply: XPCMessage.reply(to: hp, status: -22))
+        #expect(s.replayLog(instance: 1).isEmpty)
+        for m in [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 8000)]), req(.sndPrepare), req(.sndClose)] { s.record(m, reply: ok(m)) }
+        #expect(s.replayLog(instance: 1).isEmpty)
+        let p = req(.sndHwParams, [.u32(.pcmRate, 8000)])
+        s.record(p, reply: ok(p))
+        #expect(s.replayLog(instance: 1).map(\.op) == [.sndHwParams], "hw_params after prepare un-prepares")
+    }
+
+    @Test func activeSoundShadowAnswersGettersAndQueuesSetters() {
+        var s = Shadow(for: .sound)
+        let g = req(.sndMixerGet, [.u16(.mixerControl, 2)])
+        #expect(s.answer(g) == .queue, "never seen: the driver must answer")
+        s.record(g, reply: ok(g, [.u16(.mixerControl, 2), .u32(.mixerValue, 74)]))
+        #expect(s.answer(g) == .reply([.u16(.mixerControl, 2), .u32(.mixerValue, 74)]))
+        s.record(put(2, 30), reply: ok(put(2, 30)))
+        #expect(s.answer(g) == .reply([.u16(.mixerControl, 2), .u32(.mixerValue, 30)]))
+        #expect(s.answer(put(2, 10)) == .queue)
+        #expect(s.answer(req(.sndHwParams)) == .queue)
+    }
+
+    @Test func netLogAndAnswers() throws {
+        var s = Shadow(for: .net)
+        let mac = req(.netSetMac, [.mac(.mac, MACAddress("02:00:00:00:00:01") ?? .broadcast)])
+        let rx1 = req(.netSetRxMode, [.u32(.rxFlags, 0)]), rx2 = req(.netSetRxMode, [.u32(.rxFlags, 1)])
+        for m in [req(.netOpen), rx1, mac, rx2] { s.record(m, reply: ok(m)) }
+        let log = s.replayLog(instance: 2)
+        #expect(log.map(\.op) == [.netSetMac, .netOpen, .netSetRxMode])
+        #expect(try log[2].u32(.rxFlags) == 1)
+        let link = req(.netGetLink)
+        #expect(s.answer(link) == .reply([.u8(.linkUp, 1), .u32(.linkSpeed, 100), .u8(.linkDuplex, 1)]))
+        s.record(link, reply: ok(link, [.u8(.linkUp, 1), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)]))
+        #expect(s.answer(link) == .reply([.u8(.linkUp, 1), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)]))
+        #expect(s.answer(req(.netWatchdog)) == .reply([]))
+        #expect(s.answer(rx1) == .queue)
+        s.record(req(.netStop), reply: ok(req(.netStop)))
+        #expect(!s.replayLog(instance: 2).map(\.op).contains(.netOpen))
+    }
+}
+
+@Suite struct RestartPolicyTests {
+    let s: UInt64 = 1_000_000_000
+
+    @Test func firstRestartAtOnceThenDoubling() {
+        let p = RestartPolicy(mode: .onFailure, restartDelay: .zero, burst: 5, interval: .seconds(60))
+        #expect(p.decide(failures: [10 * s], now: 10 * s) == .restart(after: .zero))
+        #expect(p.decide(failures: [10 * s, 11 * s], now: 11 * s) == .restart(after: .milliseconds(10)))
+        #expect(p.decide(failures: [10 * s, 11 * s, 12 * s], now: 12 * s) == .restart(after: .milliseconds(20)))
+        #expect(p.decide(failures: [10 * s, 11 * s, 12 * s, 13 * s], now: 13 * s) == .restart(after: .milliseconds(40)))
+    }
+
+    @Test func theLimitCountsOnlyTheInterval() {
+        let p = RestartPolicy(mode: .onFailure, restartDelay: .zero, burst: 2, interval: .seconds(10))
+        let three = [1 * s, 2 * s, 3 * s]
+        if case .giveUp(let why) = p.decide(failures: three, now: 3 * s) {
+            #expect(why.hasPrefix("start limit hit: 3 failures"))
+        } else {
+            Issue.record("three failures in 10 s with StartLimitBurst=2 must give up")
+        }
+        // Twenty seconds later the old failures no longer count.
+        #expect(p.decide(failures: three + [23 * s], now: 23 * s) == .restart(after: .zero))
+    }
+
+    @Test func backoffIsCapped() {
+        var p = RestartPolicy(mode: .always, restartDelay: .milliseconds(100), burst: 100, interval: .seconds(600))
+        p.backoffCap = .seconds(1)
+        let many = (1...40).map { UInt64($0) * s }
+        #expect(p.decide(failures: many, now: 40 * s) == .restart(after: .milliseconds(1100)))
+    }
+
+    @Test func modes() {
+        #expect(RestartPolicy(mode: .no).decide(failures: [s], now: s) == .giveUp("Restart=no"))
+        #expect(RestartPolicy(mode: .onFailure).decide(failures: [s], now: s, cleanExit: true)
+                == .giveUp("exited cleanly and Restart=on-failure"))
+        #expect(RestartPolicy(mode: .always).decide(failures: [s], now: s, cleanExit: true) == .restart(after: .zero))
+    }
+}
