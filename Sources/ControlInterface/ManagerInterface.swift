@@ -18,6 +18,7 @@ public enum ManagerInterface {
     public enum Method: String, CaseIterable, Sendable {
         case list = "List", status = "Status", start = "Start", stop = "Stop", restart = "Restart"
         case call = "Call", history = "History", monitor = "Monitor"
+        case inject = "Inject", resetFailed = "ResetFailed"
         /// Full name, e.g. `io.drivermgr.Manager.List`.
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
@@ -34,6 +35,8 @@ public enum ManagerInterface {
         case callFailed = "CallFailed"
         /// The method does not exist.
         case methodNotFound = "MethodNotFound"
+        /// Fault injection is not allowed by the driver's configuration. Parameters: `name`.
+        case injectionRefused = "InjectionRefused"
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
 }
@@ -44,10 +47,30 @@ public enum DriverState: String, Codable, Sendable, CaseIterable {
     case starting
     /// Probed and serving.
     case active
+    /// Failed; the shadow answers for it while a fresh u-driver replays its state.
+    case recovering
     /// Stopped by request or not started.
     case stopped
-    /// Failed; the reason is in `lastFailure`.
+    /// Failed for good (restart policy exhausted or Restart=no); the nucleus
+    /// quiesced the device. `drvctl reset-failed` or `drvctl start` bring it back.
     case failed
+}
+
+/// What kind of failure was detected; one spelling for logs, journald's
+/// FAILURE_KIND= and the control interface.
+public enum FailureKind: String, Codable, Sendable, CaseIterable {
+    /// The u-driver died: a signal or an exit status.
+    case crash
+    /// An XPC call to the u-driver passed its deadline.
+    case timeout
+    /// No answer to an idle ping within HeartbeatSec.
+    case heartbeat
+    /// A reply or downcall outside its contract.
+    case badParameter = "bad-parameter"
+    /// A malformed message.
+    case `protocol`
+    /// `drvctl restart`: not a failure, the same path.
+    case restart
 }
 
 /// One line of `drvctl list`.
@@ -63,7 +86,8 @@ public struct DriverSummary: Codable, Sendable, Equatable {
     public var pid: Int32?
     /// Microseconds since the u-driver was spawned.
     public var uptimeUSec: UInt64?
-    /// How many times it was started after its first start.
+    /// How many times a u-driver was started after the first (recoveries,
+    /// restarts, starts after a failure).
     public var restarts: Int
 
     public init(name: String, driverClass: String, device: String?, state: DriverState, pid: Int32?,
@@ -134,18 +158,25 @@ public struct DriverStatus: Codable, Sendable, Equatable {
     public var match: String
     /// Deadline of an upcall, microseconds.
     public var xpcTimeoutUSec: UInt64
+    /// Idle ping period, microseconds.
+    public var heartbeatUSec: UInt64
+    /// `Restart=` setting.
+    public var restart: String
     /// The last failure, in words.
     public var lastFailure: String?
     /// Read back from the nucleus; nil while no device is bound.
     public var device: DeviceState?
 
     public init(summary: DriverSummary, executable: String, configFiles: [String], match: String,
-                xpcTimeoutUSec: UInt64, lastFailure: String?, device: DeviceState?) {
+                xpcTimeoutUSec: UInt64, heartbeatUSec: UInt64 = 0, restart: String = "on-failure",
+                lastFailure: String?, device: DeviceState?) {
         self.summary = summary
         self.executable = executable
         self.configFiles = configFiles
         self.match = match
         self.xpcTimeoutUSec = xpcTimeoutUSec
+        self.heartbeatUSec = heartbeatUSec
+        self.restart = restart
         self.lastFailure = lastFailure
         self.device = device
     }
@@ -161,19 +192,43 @@ public struct DriverEvent: Codable, Sendable, Equatable {
     /// Words: exit status, signal, op, refused field.
     public var detail: String
     public var state: DriverState
+    /// For `failure` events.
+    public var failureKind: FailureKind?
+    /// For `recovered` events: microseconds from detection to serving again.
+    public var recoveryUSec: UInt64?
+    /// For `recovered` events: calls replayed from the shadow log.
+    public var replayedCalls: Int?
+    /// For `recovered` events: requests queued while recovering, then drained.
+    public var queuedRequests: Int?
 
-    public init(timeUSec: UInt64, driver: String, event: String, detail: String, state: DriverState) {
+    public init(timeUSec: UInt64, driver: String, event: String, detail: String, state: DriverState,
+                failureKind: FailureKind? = nil, recoveryUSec: UInt64? = nil, replayedCalls: Int? = nil,
+                queuedRequests: Int? = nil) {
         self.timeUSec = timeUSec
         self.driver = driver
         self.event = event
         self.detail = detail
         self.state = state
+        self.failureKind = failureKind
+        self.recoveryUSec = recoveryUSec
+        self.replayedCalls = replayedCalls
+        self.queuedRequests = queuedRequests
     }
 }
 
 // MARK: method parameters and replies
 
-/// Parameters naming one driver (Start, Stop, Restart, History).
+/// Inject: a fault kind (`crash`, `abort`, `hang`, `slow`, `bad-param`, `garbage`).
+public struct InjectParameters: Codable, Sendable {
+    public var name: String
+    public var kind: String
+    public init(name: String, kind: String) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// Parameters naming one driver (Start, Stop, Restart, History, ResetFailed).
 public struct NameParameters: Codable, Sendable { public var name: String; public init(name: String) { self.name = name } }
 /// Status: one or more names; empty = all.
 public struct StatusParameters: Codable, Sendable { public var names: [String]; public init(names: [String]) { self.names = names } }

@@ -208,6 +208,20 @@ public final class SimNucleus: Sendable {
             switch m.op {
             case .deviceInfo:
                 return XPCMessage.reply(to: m, attributes: info(c, d))
+            case .quiesce:
+                // The u-driver is gone for good: stop DMA, mask interrupts.
+                if let s = d.sound {
+                    if s.running { s.trigger(start: false) }
+                    let sctrl = d.model.read(offset: 0x20, width: 4)
+                    d.model.write(offset: 0x20, width: 4, value: sctrl & ~(1 << 9))
+                }
+                if let n = d.net {
+                    n.enabled = false
+                    n.clientUp = false
+                    d.model.write(offset: 0x3c, width: 2, value: 0)
+                    d.model.write(offset: 0x37, width: 1, value: 0)
+                }
+                return XPCMessage.reply(to: m)
             case .regRead:
                 let (off, w) = try checkedRegister(m.attributes, d)
                 return XPCMessage.reply(to: m, attributes: [.u32(.regValue, d.model.read(offset: off, width: w))])

@@ -33,6 +33,11 @@ public final class UDriverProcess: Sendable {
     public let pid: Int32
     private let pidfd: Int32
     private let ended = Mutex<ExitStatus?>(nil)
+    private let waiters = Mutex<[CheckedContinuation<ExitStatus, Never>]>([])
+
+    /// The environment every u-driver gets: Swift's crash backtracer off, so
+    /// a crash ends the process at once instead of after a symbolicated dump.
+    public static let environment = ["SWIFT_BACKTRACE=enable=no"]
 
     private init(pid: Int32, pidfd: Int32) {
         self.pid = pid
@@ -45,7 +50,7 @@ public final class UDriverProcess: Sendable {
     /// an empty environment unless given, and `arguments` (argv[0] included).
     /// Runs on the spawner thread, so PR_SET_PDEATHSIG follows the daemon's
     /// life rather than a worker thread's.
-    public static func spawn(executable: String, arguments: [String], environment: [String] = [],
+    public static func spawn(executable: String, arguments: [String], environment: [String] = UDriverProcess.environment,
                              socket: XPCSocket) async throws -> UDriverProcess {
         try await SpawnThread.shared.run {
             try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd)
@@ -77,10 +82,25 @@ public final class UDriverProcess: Sendable {
                 if n < 0 && errno == EINTR { continue }
                 break
             }
-            if let s = reap() { onExit(s) }
+            if let s = reap() {
+                for w in waiters.withLock({ w in defer { w = [] }; return w }) { w.resume(returning: s) }
+                onExit(s)
+            }
         }
         t.name = "pidfd-\(pid)"
         t.start()
+    }
+
+    /// Waits until the watcher saw the process end (``watch(_:)`` must run).
+    public func exited() async -> ExitStatus {
+        await withCheckedContinuation { (k: CheckedContinuation<ExitStatus, Never>) in
+            let done: ExitStatus? = waiters.withLock { w in
+                if let s = ended.withLock({ $0 }) { return s }
+                w.append(k)
+                return nil
+            }
+            if let done { k.resume(returning: done) }
+        }
     }
 
     /// Reaps the process if it has ended; the status is kept.

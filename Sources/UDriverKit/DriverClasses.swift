@@ -126,7 +126,9 @@ public protocol SoundDriver: Actor {
     func open() async throws
     func close() async throws
     func hwParams(_ params: PCMParams) async throws
-    func prepare() async throws
+    /// With `reattach` the stream is running: rebuild software state from
+    /// the parameters, do not touch the registers.
+    func prepare(reattach: Bool) async throws
     /// Value 0...100 (percent) or 0/1 for switches.
     func mixerGet(_ control: MixerControl) async throws -> UInt32
     func mixerPut(_ control: MixerControl, _ value: UInt32) async throws
@@ -139,7 +141,9 @@ public protocol NetDriver: Actor {
     /// Identify the chip, read the MAC, register the netdev. With `reattach`
     /// adopt the running device. Returns the chip's name.
     func probe(reattach: Bool) async throws -> String
-    func open() async throws
+    /// With `reattach` the interface is up and the data path running: adopt
+    /// the rings the nucleus kept, do not reset the chip.
+    func open(reattach: Bool) async throws
     func stop() async throws
     func setRxMode(_ mode: RxMode) async throws
     func setMAC(_ mac: MACAddress) async throws

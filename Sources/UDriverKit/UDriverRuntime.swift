@@ -31,6 +31,9 @@ public enum UDriverRuntime {
 
     typealias Handler = @Sendable (XPCMessage) async throws -> [XPCAttribute]
 
+    /// A fault the daemon asked for (`drvctl inject`), acted on by the loop.
+    enum PendingFault { case none, slow }
+
     private static func serve(expecting cls: XPCDeviceClass,
                               make: @Sendable (Device, DeviceInfo) -> Handler) async {
         let (stream, cont) = AsyncStream<XPCMessage>.makeStream()
@@ -39,6 +42,9 @@ public enum UDriverRuntime {
         }, onClose: { _ in cont.finish() })
         conn.start()
         var handler: Handler?
+        var device: Device?
+        var barSize: UInt32 = 0
+        var fault = PendingFault.none
         for await m in stream {
             if m.op == .hello {
                 do {
@@ -48,10 +54,12 @@ public enum UDriverRuntime {
                                                    message: "this u-driver serves \(cls.name), not \(info.deviceClass.name)"))
                         continue
                     }
-                    let device = Device(instance: info.instance) { req in
+                    let dev = Device(instance: info.instance) { req in
                         try await conn.call(req, timeout: downcallTimeout)
                     }
-                    handler = make(device, info)
+                    device = dev
+                    barSize = info.barSize
+                    handler = make(dev, info)
                     try? conn.send(.reply(to: m, attributes: [.u32(.version, XPCLimits.version),
                                                               .u8(.deviceClass, cls.rawValue)]))
                 } catch {
@@ -68,10 +76,31 @@ public enum UDriverRuntime {
                 try? conn.send(.reply(to: m))
                 break
             }
+            if m.op == .inject {
+                guard let k = m.attribute(.faultKind).flatMap({ XPCFault(rawValue: $0.u8) }) else {
+                    try? conn.send(.errorReply(to: m, errno: 22, attribute: .faultKind, message: "no such fault"))
+                    continue
+                }
+                try? conn.send(.reply(to: m))
+                switch k {
+                case .crash: raise(SIGSEGV)
+                case .abort: abort()
+                case .hang: DispatchSemaphore(value: 0).wait() // stuck: serves nothing more
+                case .slow: fault = .slow
+                case .badParam: _ = try? await device?.read32(barSize)
+                case .garbage: try? conn.socket.send([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0])
+                }
+                continue
+            }
             guard m.isRequest else { continue }
             guard let handler else {
                 try? conn.send(.errorReply(to: m, errno: 71, message: "\(m.op.name) before HELLO"))
                 continue
+            }
+            if case .slow = fault {
+                // Answer well past the caller's deadline.
+                fault = .none
+                try? await Task.sleep(for: .microseconds(Int64(max(m.header.timeoutMicros, 100_000)) * 3))
             }
             do {
                 let attrs = try await handler(m)
@@ -99,7 +128,7 @@ public enum UDriverRuntime {
             try await d.hwParams(PCMParams(rate: try m.u32(.pcmRate), channels: try m.u8(.pcmChannels),
                                            format: try m.u8(.pcmFormat), periodFrames: try m.u32(.pcmPeriodFrames),
                                            bufferFrames: try m.u32(.pcmBufferFrames), buffer: buf))
-        case .sndPrepare: try await d.prepare()
+        case .sndPrepare: try await d.prepare(reattach: m.flags.contains(.reattach))
         case .sndMixerGet:
             let c = try mixerControl(m)
             return [.u16(.mixerControl, c.rawValue), .u32(.mixerValue, try await d.mixerGet(c))]
@@ -121,7 +150,7 @@ public enum UDriverRuntime {
         switch m.op {
         case .probe:
             return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))]
-        case .netOpen: try await d.open()
+        case .netOpen: try await d.open(reattach: m.flags.contains(.reattach))
         case .netStop: try await d.stop()
         case .netSetRxMode:
             let flags = m.attribute(.rxFlags)?.u32 ?? 0

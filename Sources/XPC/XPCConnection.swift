@@ -30,6 +30,9 @@ public final class XPCConnection: Sendable {
         var pending = PendingCalls<Completion>()
         var closed = false
         var started = false
+        /// Set once every pending call has failed and `onClose` has run.
+        var finished = false
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// A short name for logs ("nucleus", "ens1371").
@@ -174,6 +177,27 @@ public final class XPCConnection: Sendable {
         }
         for d in rest { d.completion(.failure(XPCError(.closed, "\(d.op.name) on \(name)"))) }
         onClose(self)
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.finished = true
+            defer { s.finishWaiters = [] }
+            return s.finishWaiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Closes the channel and returns once the reader has stopped, every
+    /// pending call has failed and `onClose` has run. A channel never
+    /// started counts as finished at once.
+    public func closeAndWait() async {
+        close()
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.finished || !s.started { return true }
+                s.finishWaiters.append(k)
+                return false
+            }
+            if now { k.resume() }
+        }
     }
 
     private func dispatch(_ bytes: [UInt8]) {

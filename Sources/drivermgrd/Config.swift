@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
+import ShadowDriver
 import XPC
 
 /// A problem in a configuration file, with its place: `file:line: what`.
@@ -86,6 +87,13 @@ struct DriverConfig: Sendable, Equatable {
     var xpcTimeout: Duration = .milliseconds(250)
     /// Deadline of HELLO and PROBE, which touch the whole chip.
     var probeTimeout: Duration = .seconds(5)
+    /// Idle ping period (HeartbeatSec=, default 250 ms; 0 = off). A ping is
+    /// answered within XPCTimeoutSec or the driver has failed.
+    var heartbeat: Duration = .milliseconds(250)
+    /// Restart=, RestartSec=, StartLimitBurst=, StartLimitIntervalSec=.
+    var restart = RestartPolicy()
+    /// FaultInjection=: whether `drvctl inject` is allowed.
+    var faultInjection = false
     /// The file, then its drop-ins, in the order applied.
     var files: [String]
 
@@ -99,7 +107,8 @@ struct ConfigLoader {
     /// Recognised keys per section; anything else gets a warning, as systemd does.
     static let known: [String: Set<String>] = [
         "Driver": ["Name", "Class", "Match", "Executable"],
-        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec"],
+        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec",
+                     "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection"],
     ]
 
     struct Result {
@@ -217,6 +226,30 @@ struct ConfigLoader {
                 return .failure(ConfigError(file: f, line: l, message: "Invalid \(k)=\(v): expected a time span such as 250ms or 2s"))
             }
             cfg[keyPath: keyPath] = d
+        }
+        // Each key: parse its value or name the file and line it came from.
+        for key in ["HeartbeatSec", "Restart", "RestartSec", "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection"] {
+            guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
+            var problem: String?
+            switch key {
+            case "HeartbeatSec":
+                if let d = TimeSpan.parse(v) { cfg.heartbeat = d } else { problem = "expected a time span, 0 to disable" }
+            case "Restart":
+                if let m = RestartPolicy.Mode(rawValue: v) { cfg.restart.mode = m } else { problem = "expected no, on-failure or always" }
+            case "RestartSec":
+                if let d = TimeSpan.parse(v) { cfg.restart.restartDelay = d } else { problem = "expected a time span such as 0 or 100ms" }
+            case "StartLimitBurst":
+                if let n = Int(v), n >= 1, n <= 100_000 { cfg.restart.burst = n } else { problem = "expected a count of 1 or more" }
+            case "StartLimitIntervalSec":
+                if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
+            default: // FaultInjection
+                switch v.lowercased() {
+                case "yes", "true", "on", "1": cfg.faultInjection = true
+                case "no", "false", "off", "0": cfg.faultInjection = false
+                default: problem = "expected yes or no"
+                }
+            }
+            if let problem { return .failure(ConfigError(file: f, line: l, message: "Invalid \(key)=\(v): \(problem)")) }
         }
         return .success((cfg, warnings))
     }

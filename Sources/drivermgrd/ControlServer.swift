@@ -4,6 +4,7 @@ import ControlInterface
 import Foundation
 import Logging
 import Synchronization
+import XPC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -158,11 +159,24 @@ final class ControlServer: Sendable {
                 var st: [DriverStatus] = []
                 for d in ds { st.append(await d.status()) }
                 out = try VarlinkCodec.parameters(StatusReply(drivers: st))
-            case .start, .stop, .restart:
+            case .start, .stop, .restart, .resetFailed:
                 try Self.allow(params, ["name"])
                 let d = try manager.driver(try Self.string(params, "name"))
-                if method != .start { await d.stop() }
-                if method != .stop { try await d.start() }
+                switch method {
+                case .start: try await d.start()
+                case .stop: await d.stop()
+                case .restart: _ = try await d.restart()
+                default: try d.resetFailed()
+                }
+                out = try VarlinkCodec.parameters(StateReply(state: d.state))
+            case .inject:
+                try Self.allow(params, ["name", "kind"])
+                let d = try manager.driver(try Self.string(params, "name"))
+                let kind = try Self.string(params, "kind")
+                guard let f = XPCFault(name: kind) else {
+                    throw ManagerError.invalidParameter("kind", "no fault \(kind); expected " + XPCFault.allCases.map(\.name).joined(separator: ", "))
+                }
+                try await d.inject(f)
                 out = try VarlinkCodec.parameters(StateReply(state: d.state))
             case .call:
                 try Self.allow(params, ["name", "operation", "arguments"])

@@ -31,6 +31,14 @@ struct DowncallPolicy: Sendable {
             return dma(m.attribute(.dmaHandle), ownedDMA)
         case .dmaFree:
             return dma(m.attribute(.dmaHandle), ownedDMA)
+        case .netRegister:
+            guard let mac = m.attribute(.mac).flatMap({ MACAddress(bytes: $0.payload) }) else {
+                return Refusal(errno: 22, attribute: .mac, message: "NET_REGISTER without a MAC")
+            }
+            if mac.isMulticast || mac.bytes == [0, 0, 0, 0, 0, 0] {
+                return Refusal(errno: 22, attribute: .mac, message: "MAC \(mac) is not a unicast address")
+            }
+            return nil
         case .regSeq:
             guard let seq = m.attribute(.regSeq) else {
                 return Refusal(errno: 22, attribute: .regSeq, message: "REG_SEQ without steps")

@@ -3,33 +3,54 @@ import ControlInterface
 import Foundation
 import Logging
 import Nucleus
+import ShadowDriver
 import Supervisor
 import Synchronization
 import XPC
 
 /// One configured driver and, once a device matched, its u-driver process.
 ///
-/// This is the broker's per-driver half: every upcall from the nucleus and
-/// every downcall from the u-driver passes through here, so later layers
-/// (shadow log, parameter checks, recovery) hang on these two paths.
+/// The broker's per-driver half: every upcall (from the nucleus or from
+/// drvctl) enters through ``submit(_:done:)`` and every downcall through
+/// `forwardDowncall`. The shadow watches both, failures of every kind end in
+/// ``failure(_:_:generation:op:parameter:)``, and recovery replays the shadow's
+/// log into a fresh u-driver while requests wait in order.
 final class DriverInstance: Sendable {
     let config: DriverConfig
     private let nucleus: NucleusLink
     private let logger: Logger
     private let emit: @Sendable (DriverEvent) -> Void
-    private let runtime = Mutex(Runtime())
+    private let runtime: Mutex<Runtime>
+
+    /// A request waiting for a u-driver, with who gets the answer.
+    struct Queued: Sendable {
+        let message: XPCMessage
+        let done: @Sendable (XPCMessage) -> Void
+    }
 
     struct Runtime: Sendable {
         var device: NucleusDevice?
         var state: DriverState = .stopped
         var process: UDriverProcess?
         var conn: XPCConnection?
+        /// Bumped for every u-driver process; callbacks from an older one are stale.
+        var generation: UInt64 = 0
         var startedAt: UInt64 = 0
         var starts = 0
         var stopping = false
         var lastFailure: String?
+        var lastExitClean = false
         var chip: String?
         var ownedDMA: Set<UInt32> = []
+        var shadow: Shadow
+        /// Requests in flight when the driver failed: first to be re-sent.
+        var retry: [Queued] = []
+        /// Requests that arrived while recovering.
+        var queue: [Queued] = []
+        /// Monotonic times of failures, for the start limit.
+        var failureTimes: [UInt64] = []
+        /// `drvctl restart` callers waiting for the outcome.
+        var settleWaiters: [CheckedContinuation<DriverState, Never>] = []
     }
 
     /// How long a forwarded downcall may take at the nucleus.
@@ -42,6 +63,7 @@ final class DriverInstance: Sendable {
         l[metadataKey: "DRIVER"] = .string(config.name)
         self.logger = l
         self.emit = emit
+        self.runtime = Mutex(Runtime(shadow: Shadow(for: config.deviceClass)))
     }
 
     var name: String { config.name }
@@ -57,15 +79,17 @@ final class DriverInstance: Sendable {
         }
     }
 
-    private func record(_ event: String, _ detail: String) {
-        let st = state
-        emit(DriverEvent(timeUSec: UInt64(Date().timeIntervalSince1970 * 1e6), driver: name, event: event, detail: detail, state: st))
+    private func record(_ event: String, _ detail: String, kind: FailureKind? = nil, recoveryUSec: UInt64? = nil,
+                        replayed: Int? = nil, queued: Int? = nil) {
+        emit(DriverEvent(timeUSec: UInt64(Date().timeIntervalSince1970 * 1e6), driver: name, event: event, detail: detail,
+                         state: state, failureKind: kind, recoveryUSec: recoveryUSec, replayedCalls: replayed,
+                         queuedRequests: queued))
     }
 
     // MARK: life cycle
 
-    /// Spawns the u-driver, HELLO, PROBE. Throws ``ManagerError`` with the
-    /// reason; the driver is then `failed`.
+    /// A fresh start: spawn, HELLO, full PROBE (the chip is reset). From
+    /// `stopped` or `failed`; clears the failure count.
     func start() async throws {
         let dev: NucleusDevice = try runtime.withLock { r in
             guard let d = r.device else { throw ManagerError.badState(name, "no device matches \(config.match)") }
@@ -73,29 +97,49 @@ final class DriverInstance: Sendable {
             r.state = .starting
             r.stopping = false
             r.ownedDMA = []
+            r.shadow = Shadow(for: config.deviceClass)
+            r.failureTimes = []
             return d
         }
-        let (daemonEnd, driverEnd) = try XPCSocket.pair()
-        let process: UDriverProcess
         do {
-            process = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable],
-                                                     socket: driverEnd)
+            let (p, _, _) = try await launch(dev, reattach: false)
+            runtime.withLock { r in
+                r.state = .active
+                r.lastFailure = nil
+            }
+            logger.info("probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)", metadata: ["PID": "\(p.pid)"])
+            record("active", "probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)")
         } catch {
-            fail("spawn failed: \(error)")
+            runtime.withLock { r in
+                r.state = .failed
+                r.lastFailure = "start failed: \(error)"
+            }
+            logger.error("start failed: \(error)")
+            record("probe-failed", "\(error)")
             throw ManagerError.startFailed(name, "\(error)")
         }
+    }
+
+    /// Spawns a u-driver, HELLO (with the objects the nucleus holds), PROBE.
+    /// On failure the process is gone when this throws.
+    private func launch(_ dev: NucleusDevice, reattach: Bool) async throws -> (UDriverProcess, XPCConnection, UInt64) {
+        let (daemonEnd, driverEnd) = try XPCSocket.pair()
+        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable], socket: driverEnd)
+        let gen = runtime.withLock { r -> UInt64 in
+            r.generation += 1
+            return r.generation
+        }
         let conn = XPCConnection(name: name, socket: daemonEnd, onEvent: { [self] c, ev in
-            self.driverEvent(c, ev)
+            self.driverEvent(c, ev, gen)
         })
         runtime.withLock { r in
-            r.process = process
+            r.process = p
             r.conn = conn
             r.startedAt = monotonicNanos()
             r.starts += 1
         }
-        logger.info("spawned \(config.executable)", metadata: ["PID": "\(process.pid)"])
-        record("spawned", "pid \(process.pid)")
-        process.watch { [self] status in self.exited(process, status) }
+        record("spawned", "pid \(p.pid)")
+        p.watch { [self] status in self.exited(status, gen) }
         conn.start()
         do {
             let objects = try await heldObjects(dev)
@@ -105,22 +149,16 @@ final class DriverInstance: Sendable {
                 .string(.pciSlot, dev.slot), .u32(.barSize, dev.barSize), .u32(.irq, dev.irq)] + objects),
                 timeout: config.probeTimeout)
             if let e = hello.remoteError { throw e }
-            let probe = try await conn.call(XPCMessage(op: .probe, flags: .request, instance: dev.instance),
-                                            timeout: config.probeTimeout)
+            let probe = try await conn.call(XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request,
+                                                       instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
-            let chip = probe.attribute(.chipName)?.string
-            runtime.withLock { r in
-                r.state = .active
-                r.chip = chip
-                r.lastFailure = nil
-            }
-            logger.info("probed \(chip ?? "device") at \(dev.slot)")
-            record("active", "probed \(chip ?? "device") at \(dev.slot)")
+            runtime.withLock { $0.chip = probe.attribute(.chipName)?.string }
+            return (p, conn, gen)
         } catch {
-            process.kill()
-            fail("probe failed: \(error)")
-            record("probe-failed", "\(error)")
-            throw ManagerError.startFailed(name, "\(error)")
+            p.kill()
+            _ = await p.exited()
+            await conn.closeAndWait()
+            throw error
         }
     }
 
@@ -135,122 +173,360 @@ final class DriverInstance: Sendable {
         return objs
     }
 
-    private func fail(_ why: String) {
-        runtime.withLock { r in
-            r.state = .failed
-            r.lastFailure = why
-            r.conn?.close()
-            r.conn = nil
-        }
-        logger.error("\(why)")
-    }
-
     /// Asks the u-driver to exit (SHUTDOWN), then makes sure it is gone.
     func stop() async {
-        let (conn, process) = runtime.withLock { r -> (XPCConnection?, UDriverProcess?) in
+        let (conn, process, waiting) = runtime.withLock { r -> (XPCConnection?, UDriverProcess?, [Queued]) in
             r.stopping = true
-            return (r.conn, r.process)
+            let w = r.retry + r.queue
+            r.retry = []
+            r.queue = []
+            return (r.conn, r.process, w)
         }
-        guard let process else {
-            runtime.withLock { $0.state = .stopped }
-            return
+        for q in waiting { q.done(.errorReply(to: q.message, errno: 11, message: "\(name) is stopping")) }
+        if let process {
+            if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
+            for _ in 0..<50 where process.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
+            if process.reap() == nil { process.kill() }
+            _ = await process.exited()
+            await conn?.closeAndWait()
         }
-        if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
-        for _ in 0..<50 where process.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
-        if process.reap() == nil { process.kill() }
-        runtime.withLock { r in
+        let was = runtime.withLock { r -> DriverState in
+            let was = r.state
             r.state = .stopped
-            r.conn?.close()
             r.conn = nil
+            r.process = nil
+            return was
         }
-        record("stopped", "by request")
+        if was != .stopped { record("stopped", "by request") }
     }
 
-    private func exited(_ p: UDriverProcess, _ status: ExitStatus) {
-        let (expected, current) = runtime.withLock { r -> (Bool, Bool) in
-            let current = r.process === p
-            if current {
+    /// `drvctl restart`: through the recovery path (the running device is
+    /// adopted, not reset), or a fresh start if the driver is not running.
+    /// Returns the state it settled in.
+    func restart() async throws -> DriverState {
+        let gen: UInt64? = runtime.withLock { r in r.state == .active ? r.generation : nil }
+        guard let gen else {
+            if state == .recovering { return await settled() }
+            try await start()
+            return state
+        }
+        async let outcome = settled()
+        failure(.restart, "requested by drvctl restart", generation: gen)
+        return await outcome
+    }
+
+    /// Waits until the driver is `active` or `failed` again.
+    private func settled() async -> DriverState {
+        await withCheckedContinuation { (k: CheckedContinuation<DriverState, Never>) in
+            let now: DriverState? = runtime.withLock { r in
+                if r.state == .active || r.state == .failed || r.state == .stopped {
+                    if r.state != .active || r.retry.isEmpty { return r.state }
+                }
+                r.settleWaiters.append(k)
+                return nil
+            }
+            if let now { k.resume(returning: now) }
+        }
+    }
+
+    /// `drvctl reset-failed`: forget the failures; the driver is `stopped`.
+    func resetFailed() throws {
+        try runtime.withLock { r in
+            guard r.state == .failed else { throw ManagerError.badState(name, "not failed (\(r.state.rawValue))") }
+            r.state = .stopped
+            r.failureTimes = []
+            r.lastFailure = nil
+        }
+        record("reset-failed", "failure count cleared")
+    }
+
+    /// `drvctl inject`: asks the u-driver runtime to fail on purpose.
+    func inject(_ fault: XPCFault) async throws {
+        guard config.faultInjection else { throw ManagerError.injectionRefused(name) }
+        let conn: XPCConnection? = runtime.withLock { r in r.state == .active ? r.conn : nil }
+        guard let conn else { throw ManagerError.badState(name, "not active") }
+        let r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
+                                    timeout: config.xpcTimeout)
+        if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "\(e)") }
+        record("inject", fault.name)
+    }
+
+    // MARK: detection
+
+    private func exited(_ status: ExitStatus, _ gen: UInt64) {
+        enum Act { case ignore, fail, stopped }
+        let act = runtime.withLock { r -> Act in
+            guard gen == r.generation else { return .ignore }
+            if r.stopping { return .stopped }
+            r.lastExitClean = status == .exited(code: 0)
+            return r.state == .active ? .fail : .ignore
+        }
+        switch act {
+        case .ignore: break
+        case .stopped: logger.info("u-driver \(status)")
+        case .fail:
+            var signal: String?
+            if case .killed(let s, _) = status { signal = ExitStatus.signalName(s) }
+            failure(.crash, "u-driver \(status)", generation: gen, signal: signal)
+        }
+    }
+
+    /// A failure of the current u-driver: mark `recovering`, let the shadow
+    /// answer, and recover in the background. Stale or repeated reports for
+    /// the same process are ignored.
+    func failure(_ kind: FailureKind, _ detail: String, generation gen: UInt64, op: XPCOp? = nil,
+                 parameter: XPCAttributeID? = nil, signal: String? = nil) {
+        let now = monotonicNanos()
+        let old = runtime.withLock { r -> (UDriverProcess?, XPCConnection?)? in
+            guard gen == r.generation, r.state == .active else { return nil }
+            r.state = .recovering
+            if kind != .restart {
+                r.lastFailure = "\(kind.rawValue): \(detail)"
+                r.failureTimes.append(now)
+            }
+            defer {
                 r.process = nil
-                r.conn?.close()
                 r.conn = nil
-                if !r.stopping && r.state != .failed {
-                    r.state = .failed
-                    r.lastFailure = "u-driver \(status)"
-                } else if r.stopping {
-                    r.state = .stopped
+            }
+            return (r.process, r.conn)
+        }
+        guard let old else { return }
+        var meta: Logger.Metadata = ["FAILURE_KIND": "\(kind.rawValue)"]
+        if let op { meta["XPC_OP"] = "\(op.name)" }
+        if let parameter { meta["PARAMETER"] = "\(parameter.name)" }
+        if let signal { meta["SIGNAL"] = "\(signal)" }
+        if kind == .restart {
+            logger.info("restarting: \(detail)", metadata: meta)
+        } else {
+            logger.error("failure: \(detail)", metadata: meta)
+        }
+        record(kind == .restart ? "restart" : "failure", detail, kind: kind)
+        Task { await recover(from: old.0, old.1, detectedAt: now, kind: kind) }
+    }
+
+    private func driverEvent(_ conn: XPCConnection, _ ev: XPCConnection.Event, _ gen: UInt64) {
+        switch ev {
+        case .message(let m) where m.isRequest:
+            forwardDowncall(conn, m, gen)
+        case .message(let m):
+            failure(.protocol, "unexpected \(m.op.name) notification", generation: gen, op: m.op)
+        case .malformed(let e, _):
+            failure(.protocol, "malformed message: \(e)", generation: gen, parameter: e.attribute)
+        case .unexpectedReply(let m):
+            failure(.badParameter, "reply to a call never made: \(m.op.name) seq \(m.seq)", generation: gen, op: m.op)
+        }
+    }
+
+    /// Pings an idle u-driver every HeartbeatSec; no answer within
+    /// XPCTimeoutSec is a `heartbeat` failure. Runs for the daemon's life.
+    func startHeartbeat() {
+        guard config.heartbeat > .zero else { return }
+        Task { [weak self] in
+            while let self {
+                try? await Task.sleep(for: self.config.heartbeat)
+                let (conn, gen) = self.runtime.withLock { r in (r.state == .active ? r.conn : nil, r.generation) }
+                guard let conn, conn.pendingCount == 0 else { continue }
+                do {
+                    _ = try await conn.call(XPCMessage(op: .ping, flags: .request), timeout: self.config.xpcTimeout)
+                } catch {
+                    self.failure(.heartbeat, "no answer to a ping within \(self.config.xpcTimeout)", generation: gen, op: .ping)
                 }
             }
-            return (r.stopping, current)
         }
-        guard current else { return }
-        if expected {
-            logger.info("u-driver \(status)")
-        } else {
-            logger.error("u-driver \(status)", metadata: ["EXIT": "\(status)"])
+    }
+
+    // MARK: recovery
+
+    private func recover(from oldProcess: UDriverProcess?, _ oldConn: XPCConnection?, detectedAt t0: UInt64, kind: FailureKind) async {
+        // 1. The old process is certainly gone, and every call it had in
+        //    flight has come back (into `retry`).
+        oldProcess?.kill()
+        if let oldProcess { _ = await oldProcess.exited() }
+        await oldConn?.closeAndWait()
+
+        while true {
+            // 2. Restart policy.
+            let (decision, dev) = runtime.withLock { r in
+                (kind == .restart && r.failureTimes.isEmpty ? .restart(after: .zero)
+                    : config.restart.decide(failures: r.failureTimes, now: monotonicNanos(), cleanExit: r.lastExitClean), r.device)
+            }
+            guard case .restart(let delay) = decision, let dev else {
+                if case .giveUp(let why) = decision { await giveUp(why) } else { await giveUp("no device") }
+                return
+            }
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            if runtime.withLock({ $0.stopping }) { return }
+
+            // 3. A fresh u-driver adopts the running device, 4. replays the log,
+            // 5. drains what waited, in order.
+            var proc: UDriverProcess?
+            var channel: XPCConnection?
+            do {
+                let (p, conn, _) = try await launch(dev, reattach: true)
+                proc = p
+                channel = conn
+                let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
+                for m in log {
+                    let r = try await conn.call(m, timeout: config.xpcTimeout)
+                    if let v = ReplyContract.violation(request: m, reply: r) { throw ManagerError.callFailed(errno: 22, attribute: v.1?.name, message: v.0) }
+                    if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
+                }
+                var drained = 0
+                while true {
+                    let batch: [Queued]? = runtime.withLock { r in
+                        if r.retry.isEmpty && r.queue.isEmpty { return nil }
+                        defer { r.retry = []; r.queue = [] }
+                        return r.retry + r.queue
+                    }
+                    guard let batch else { break }
+                    for (i, q) in batch.enumerated() {
+                        let reply: XPCMessage
+                        do {
+                            reply = try await conn.call(q.message, timeout: config.xpcTimeout)
+                        } catch {
+                            runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                            throw error
+                        }
+                        if let v = ReplyContract.violation(request: q.message, reply: reply) {
+                            runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                            throw ManagerError.callFailed(errno: 22, attribute: v.1?.name, message: v.0)
+                        }
+                        runtime.withLock { $0.shadow.record(q.message, reply: reply) }
+                        q.done(reply)
+                        drained += 1
+                    }
+                }
+                // Serving again, unless the new process died meanwhile.
+                let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
+                    guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
+                    r.state = .active
+                    defer { r.settleWaiters = [] }
+                    return r.settleWaiters
+                }
+                guard let waiters else { throw ManagerError.startFailed(name, "the new u-driver ended during recovery") }
+                let usec = (monotonicNanos() - t0) / 1000
+                logger.info("recovered in \(usec) us: replayed \(log.count) calls, drained \(drained) requests",
+                            metadata: ["RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(log.count)", "QUEUED_REQUESTS": "\(drained)",
+                                       "PID": "\(p.pid)"])
+                record("recovered", "pid \(p.pid)", kind: kind,
+                       recoveryUSec: usec, replayed: log.count, queued: drained)
+                for w in waiters { w.resume(returning: .active) }
+                return
+            } catch {
+                // A failure during recovery: start over; it counts against the limit.
+                proc?.kill()
+                if let proc { _ = await proc.exited() }
+                await channel?.closeAndWait()
+                runtime.withLock { r in
+                    r.failureTimes.append(monotonicNanos())
+                    r.lastFailure = "recovery failed: \(error)"
+                }
+                logger.error("recovery failed: \(error)", metadata: ["FAILURE_KIND": "\(kind.rawValue)"])
+                record("recovery-failed", "\(error)", kind: kind)
+            }
         }
-        record("exited", "\(status)")
+    }
+
+    /// Past the start limit (or Restart=no): the nucleus quiesces the
+    /// device, waiting requests fail, the driver is `failed`.
+    private func giveUp(_ why: String) async {
+        let (waiting, waiters, dev) = runtime.withLock { r in
+            r.state = .failed
+            r.lastFailure = "\(why)" + (r.lastFailure.map { "; last: \($0)" } ?? "")
+            defer { r.retry = []; r.queue = []; r.settleWaiters = [] }
+            return (r.retry + r.queue, r.settleWaiters, r.device)
+        }
+        for q in waiting { q.done(.errorReply(to: q.message, errno: 5, message: "\(name) failed: \(why)")) }
+        if let dev {
+            _ = try? await nucleus.call(XPCMessage(op: .quiesce, flags: .request, instance: dev.instance), timeout: Self.downcallTimeout)
+        }
+        logger.error("giving up: \(why); device quiesced")
+        record("failed", "\(why); device quiesced")
+        for w in waiters { w.resume(returning: .failed) }
     }
 
     // MARK: the broker paths
 
-    /// An upcall from the nucleus: forward to the u-driver with the
-    /// driver's deadline; answer the nucleus itself (EAGAIN / ETIMEDOUT)
-    /// when the u-driver is not there or too slow.
-    func forwardUpcall(_ m: XPCMessage) {
-        let conn = runtime.withLock { r -> XPCConnection? in
+    /// An upcall from the nucleus or drvctl. Active: forwarded with the
+    /// driver's deadline. Recovering: answered by the shadow or queued.
+    /// Otherwise: EAGAIN. `done` gets the reply, under the driver channel's
+    /// sequence number; the caller restores its own.
+    func submit(_ m: XPCMessage, done: @escaping @Sendable (XPCMessage) -> Void) {
+        enum Route { case send(XPCConnection, UInt64), answer(XPCMessage), held }
+        let route = runtime.withLock { r -> Route in
             if m.op == .sndHwParams, let h = m.attribute(.dmaHandle) { r.ownedDMA.insert(h.u32) }
-            return r.state == .active ? r.conn : nil
+            switch r.state {
+            case .active:
+                if let c = r.conn { return .send(c, r.generation) }
+                return .answer(.errorReply(to: m, errno: 11, message: "\(name) has no channel"))
+            case .recovering:
+                switch r.shadow.answer(m) {
+                case .reply(let a): return .answer(.reply(to: m, attributes: a))
+                case .queue:
+                    r.queue.append(Queued(message: m, done: done))
+                    return .held
+                }
+            default:
+                return .answer(.errorReply(to: m, errno: 11, message: "\(name) is \(r.state.rawValue)"))
+            }
         }
-        guard let conn else {
-            try? nucleus.send(.errorReply(to: m, errno: 11, message: "\(name) is not running"))
-            return
+        switch route {
+        case .answer(let a): done(a)
+        case .held: break
+        case .send(let conn, let gen): send(m, conn, gen, done)
         }
-        conn.call(m, timeout: config.xpcTimeout) { [self] r in
-            switch r {
+    }
+
+    private func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, _ done: @escaping @Sendable (XPCMessage) -> Void) {
+        conn.call(m, timeout: config.xpcTimeout) { [self] result in
+            switch result {
             case .success(let reply):
-                try? nucleus.send(reply.withSeq(m.seq))
+                if let v = ReplyContract.violation(request: m, reply: reply) {
+                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    failure(.badParameter, "\(m.op.name): \(v.0)", generation: gen, op: m.op, parameter: v.1)
+                    return
+                }
+                runtime.withLock { $0.shadow.record(m, reply: reply) }
+                done(reply)
             case .failure(let e):
-                let errno: Int32 = e.code == .timeout ? 110 : 11
-                try? nucleus.send(.errorReply(to: m, errno: errno, message: "\(name): \(e)"))
-                logger.warning("upcall \(m.op.name) failed: \(e)", metadata: ["XPC_OP": "\(m.op.name)"])
-                record("upcall-failed", "\(m.op.name): \(e)")
+                // In flight when the driver failed: it goes first to the recovered driver.
+                let keep = runtime.withLock { r -> Bool in
+                    guard !r.stopping, r.state == .active || r.state == .recovering else { return false }
+                    r.retry.append(Queued(message: m, done: done))
+                    return true
+                }
+                if !keep { done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return }
+                if e.code == .timeout {
+                    failure(.timeout, "\(m.op.name) unanswered after \(config.xpcTimeout)", generation: gen, op: m.op)
+                }
             }
         }
     }
 
-    /// A daemon-originated upcall (drvctl call) through the same path.
-    func call(_ op: XPCOp, _ attrs: [XPCAttribute]) async throws -> XPCMessage {
-        let (conn, inst) = runtime.withLock { r in (r.state == .active ? r.conn : nil, r.device?.instance ?? 0) }
-        guard let conn else { throw ManagerError.badState(name, state.rawValue) }
-        return try await conn.call(XPCMessage(op: op, flags: .request, instance: inst, attributes: attrs),
-                                   timeout: config.xpcTimeout)
+    /// An upcall from the nucleus: `submit`, answered under its own seq.
+    func forwardUpcall(_ m: XPCMessage) {
+        submit(m) { [nucleus] reply in try? nucleus.send(reply.withSeq(m.seq)) }
     }
 
-    private func driverEvent(_ conn: XPCConnection, _ ev: XPCConnection.Event) {
-        switch ev {
-        case .message(let m) where m.isRequest:
-            forwardDowncall(conn, m)
-        case .message(let m):
-            record("protocol", "unexpected \(m.op.name) notification")
-        case .malformed(let e, _):
-            logger.warning("malformed message from the u-driver: \(e)")
-            record("protocol", "malformed message: \(e)")
-        case .unexpectedReply(let m):
-            record("protocol", "reply to a call never made: \(m.op.name) seq \(m.seq)")
+    /// A daemon-originated upcall (drvctl call) through the same path.
+    func call(_ op: XPCOp, _ attrs: [XPCAttribute]) async -> XPCMessage {
+        let inst = runtime.withLock { $0.device?.instance ?? 0 }
+        return await withCheckedContinuation { (k: CheckedContinuation<XPCMessage, Never>) in
+            submit(XPCMessage(op: op, flags: .request, instance: inst, attributes: attrs)) { k.resume(returning: $0) }
         }
     }
 
     /// A downcall from the u-driver: check, forward to the nucleus, pass the
-    /// reply back under the u-driver's own sequence number.
-    private func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage) {
+    /// reply back under the u-driver's own sequence number. A refused
+    /// downcall is a `bad-parameter` failure.
+    private func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let (dev, owned) = runtime.withLock { r in (r.device, r.ownedDMA) }
         guard let dev else { return }
         let policy = DowncallPolicy(instance: dev.instance, barSize: dev.barSize)
         if let no = policy.check(m, ownedDMA: owned) {
             try? conn.send(.errorReply(to: m, errno: no.errno, attribute: no.attribute, message: no.message))
-            logger.warning("refused \(m.op.name): \(no.message)",
-                           metadata: ["XPC_OP": "\(m.op.name)", "PARAMETER": "\(no.attribute?.name ?? "-")"])
             record("refused", "\(m.op.name): \(no.message)")
+            failure(.badParameter, "\(m.op.name): \(no.message)", generation: gen, op: m.op, parameter: no.attribute)
             return
         }
         nucleus.call(m, timeout: Self.downcallTimeout) { [self] r in
@@ -290,6 +566,7 @@ final class DriverInstance: Sendable {
         }
         return DriverStatus(summary: summary(), executable: config.executable, configFiles: config.files,
                             match: config.match, xpcTimeoutUSec: TimeSpan.micros(config.xpcTimeout),
+                            heartbeatUSec: TimeSpan.micros(config.heartbeat), restart: config.restart.mode.rawValue,
                             lastFailure: lastFailure, device: state)
     }
 }

@@ -26,6 +26,7 @@ final class Manager: Sendable {
             DriverInstance(config: c, nucleus: nucleus, logger: logger) { e in sink.withLock { $0 }?(e) }
         }
         sink.withLock { $0 = { [weak self] e in self?.publish(e) } }
+        for d in drivers { d.startHeartbeat() }
     }
 
     func driver(_ name: String) throws -> DriverInstance {
@@ -182,12 +183,7 @@ final class Manager: Sendable {
     }
 
     private func upcall(_ d: DriverInstance, _ op: XPCOp, _ attrs: [XPCAttribute]) async throws -> XPCMessage {
-        let r: XPCMessage
-        do {
-            r = try await d.call(op, attrs)
-        } catch let e as XPCError {
-            throw ManagerError.callFailed(errno: e.code == .timeout ? 110 : 5, attribute: nil, message: "\(d.name): \(op.name): \(e)")
-        }
+        let r = await d.call(op, attrs)
         if let e = r.remoteError {
             throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name,
                                           message: "\(d.name): \(e.message ?? XPCError.errnoName(e.errno))")

@@ -8,6 +8,7 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
     case badState(String, String)
     case startFailed(String, String)
     case callFailed(errno: Int32, attribute: String?, message: String)
+    case injectionRefused(String)
 
     var varlinkName: ManagerInterface.ErrorName {
         switch self {
@@ -15,6 +16,7 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
         case .invalidParameter: return .invalidParameter
         case .badState: return .badState
         case .startFailed, .callFailed: return .callFailed
+        case .injectionRefused: return .injectionRefused
         }
     }
 
@@ -24,6 +26,8 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
         case .invalidParameter(let p, let why): return ["parameter": .string(p), "message": .string(why)]
         case .badState(let n, let s): return ["name": .string(n), "message": .string(s)]
         case .startFailed(let n, let why): return ["name": .string(n), "message": .string(why)]
+        case .injectionRefused(let n):
+            return ["name": .string(n), "message": .string("fault injection is off; set FaultInjection=yes in [Recovery]")]
         case .callFailed(let e, let a, let m):
             var p: [String: JSONValue] = ["errno": .number(Double(e)), "message": .string(m)]
             if let a { p["attribute"] = .string(a) }
@@ -38,6 +42,7 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
         case .badState(let n, let s): return "\(n): \(s)"
         case .startFailed(let n, let why): return "\(n): \(why)"
         case .callFailed(_, _, let m): return m
+        case .injectionRefused(let n): return "\(n): fault injection is off; set FaultInjection=yes in [Recovery]"
         }
     }
 }

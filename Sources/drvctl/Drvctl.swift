@@ -44,7 +44,8 @@ struct Drvctl: ParsableCommand {
         commandName: "drvctl",
         abstract: "Control drivermgrd and its user-space drivers.",
         discussion: "Exit status: 0 ok, 1 failed, 2 invalid argument, 4 no such driver.",
-        subcommands: [List.self, Status.self, Start.self, Stop.self, Restart.self, Call.self, History.self, Monitor.self],
+        subcommands: [List.self, Status.self, Start.self, Stop.self, Restart.self, Call.self, History.self, Monitor.self,
+                      Inject.self, ResetFailed.self],
         defaultSubcommand: List.self)
 
     /// Accepts what systemctl users type: a bare `--json` means
@@ -108,7 +109,9 @@ struct Drvctl: ParsableCommand {
     }
 
     struct Restart: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop and start drivers.")
+        static let configuration = CommandConfiguration(
+            abstract: "Restart drivers' u-drivers transparently (replay, no device reset).",
+            discussion: "A running driver goes through the recovery path: a fresh u-driver adopts the running device and replays its state. A stopped or failed one is started.")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver names.") var names: [String]
         func run() throws { for n in names { try stateVerb(.restart, "restart", n, common) } }
@@ -176,6 +179,40 @@ struct Drvctl: ParsableCommand {
             }
         }
     }
+}
+
+extension Drvctl {
+    struct Inject: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a u-driver fail on purpose (needs FaultInjection=yes).",
+            discussion: "Kinds: " + XPCFaultNames.all.joined(separator: ", ") + ".")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        @Argument(help: "crash, abort, hang, slow, bad-param or garbage.") var kind: String
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.inject, ["name": .string(name), "kind": .string(kind)], as: StateReply.self,
+                                   what: "inject \(kind) into \(name)")
+                if common.json != .off { try common.emit(r) }
+            }
+        }
+    }
+
+    struct ResetFailed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-failed",
+            abstract: "Forget a failed driver's failures; it becomes stopped and can be started.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        func run() throws { try stateVerb(.resetFailed, "reset-failed", name, common) }
+    }
+}
+
+/// The fault names drvctl accepts (the daemon validates them too).
+enum XPCFaultNames {
+    static let all = ["crash", "abort", "hang", "slow", "bad-param", "garbage"]
 }
 
 private func stateVerb(_ m: ManagerInterface.Method, _ verb: String, _ name: String, _ common: CommonOptions) throws {

@@ -66,7 +66,7 @@ enum Render {
         }
         lines.append(("Executable", s.executable))
         lines.append(("Config", s.configFiles.joined(separator: ", ")))
-        lines.append(("XPC timeout", "\(s.xpcTimeoutUSec / 1000)ms"))
+        lines.append(("XPC timeout", "\(s.xpcTimeoutUSec / 1000)ms, heartbeat \(s.heartbeatUSec / 1000)ms, Restart=\(s.restart)"))
         if let dev = s.device {
             if let on = dev.dataPath { lines.append(("Data path", on ? "running" : "stopped")) }
             if let r = dev.sampleRate { lines.append(("Rate", "\(r) Hz")) }
@@ -84,7 +84,7 @@ enum Render {
             }
         }
         let w = lines.map(\.0.count).max() ?? 0
-        let marker = d.state == .active ? "●" : d.state == .failed ? "×" : "○"
+        let marker = d.state == .active ? "●" : d.state == .failed ? "×" : d.state == .recovering ? "↻" : "○"
         return "\(marker) \(d.name) - \(d.driverClass) driver for \(s.match)\n"
             + lines.map { String(repeating: " ", count: w - $0.0.count + 4) + "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
     }
@@ -93,8 +93,13 @@ enum Render {
         let f = DateFormatter()
         f.dateFormat = "yyyy-MM-dd HH:mm:ss"
         f.timeZone = TimeZone(identifier: "UTC")
-        return table(["TIME", "EVENT", "STATE", "DETAIL"], events.map {
-            [f.string(from: Date(timeIntervalSince1970: Double($0.timeUSec) / 1e6)), $0.event, $0.state.rawValue, $0.detail]
+        return table(["TIME", "EVENT", "KIND", "STATE", "DETAIL"], events.map { e in
+            var detail = e.detail
+            if let us = e.recoveryUSec {
+                detail = String(format: "in %.1f ms, replayed %d, queued %d; ", Double(us) / 1000, e.replayedCalls ?? 0, e.queuedRequests ?? 0) + detail
+            }
+            return [f.string(from: Date(timeIntervalSince1970: Double(e.timeUSec) / 1e6)), e.event,
+                    e.failureKind?.rawValue ?? "-", e.state.rawValue, detail]
         }, legend: legend)
     }
 }

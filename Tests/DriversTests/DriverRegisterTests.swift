@@ -58,7 +58,7 @@ import XPC
         let buf = try await Self.device(n, 1).allocateDMA(size: 4096 * 4, role: .pcmPlayback)
         for rate: UInt32 in [48000, 44100, 8000] {
             try await drv.hwParams(PCMParams(rate: rate, channels: 2, format: 2, periodFrames: 1024, bufferFrames: 4096, buffer: buf))
-            try await drv.prepare()
+            try await drv.prepare(reattach: false)
             #expect(Self.es(n) { $0.dac2Rate } == rate)
         }
         let regs = try #require(try Self.deviceInfo(n, 1).attribute(.regDump)?.payload)
@@ -79,7 +79,7 @@ import XPC
         #expect(try await drv.probe(reattach: false) == "ES1370")
         let buf = try await Self.device(n, 1).allocateDMA(size: 4096 * 4, role: .pcmPlayback)
         try await drv.hwParams(PCMParams(rate: 44100, channels: 2, format: 2, periodFrames: 1024, bufferFrames: 4096, buffer: buf))
-        try await drv.prepare()
+        try await drv.prepare(reattach: false)
         #expect(Self.es(n) { $0.dac2Rate } == 44100)
         try await drv.mixerPut(.master, 50)
         #expect(Self.es(n) { $0.masterVolumeRegister } == 0x0f0f)
@@ -100,7 +100,7 @@ import XPC
         let n = SimNucleus(models: [RTL8139Model(mac: try #require(MACAddress("52:54:00:12:34:56")))])
         let drv = RTL8139(device: Self.device(n, 1), info: Self.info(n, 1, cls: .net))
         _ = try await drv.probe(reattach: false)
-        try await drv.open()
+        try await drv.open(reattach: false)
         var info = try Self.deviceInfo(n, 1)
         #expect(try info.u32(.rxConfig) & 0x0f == 0x0a, "broadcast + my phys")
         #expect(try info.u8(.datapathOn) == 1)

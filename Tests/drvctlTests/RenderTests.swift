@@ -59,7 +59,7 @@ import Testing
                      Device: 0000:00:04.0 (1274:1371) ES1373 rev 8, card "Ensoniq AudioPCI ENS1371"
                  Executable: /usr/libexec/drivermgrd/ens137x
                      Config: /etc/drivermgrd/drivers.d/ens1371.conf
-                XPC timeout: 250ms
+                XPC timeout: 250ms, heartbeat 0ms, Restart=on-failure
                   Data path: running
                        Rate: 44100 Hz
                      Master: 61% (register 0x0c0c)
@@ -70,7 +70,7 @@ import Testing
 
     @Test func helpListsEveryVerbInInterfaceOrder() {
         let help = Drvctl.helpMessage()
-        let verbs = ["list", "status", "start", "stop", "restart", "call", "history", "monitor"]
+        let verbs = ["list", "status", "start", "stop", "restart", "call", "history", "monitor", "inject", "reset-failed"]
         let positions = verbs.compactMap { v in help.range(of: "\n  \(v) ")?.lowerBound }
         #expect(positions.count == verbs.count, "\(help)")
         #expect(positions == positions.sorted())

@@ -36,6 +36,11 @@ public actor ENS137x: SoundDriver {
         if !reattach {
             try await chipInit()
             try await codecInit()
+        } else if chip == .es1370 {
+            // The AK4531 is write-only: assume what codecInit wrote; the
+            // replayed mixer calls then bring any later value back.
+            for r in [AK4531.masterLeft, AK4531.masterRight] { akShadow[r] = Self.attenuation(fromPercent: 75) }
+            for r in [AK4531.voiceLeft, AK4531.voiceRight] { akShadow[r] = Self.attenuation(fromPercent: 100) }
         }
         try await device.registerCard(name: chip.cardName, chip: chipName)
         return chipName
@@ -130,9 +135,11 @@ public actor ENS137x: SoundDriver {
         params = p
     }
 
-    /// snd_ensoniq_playback2_prepare.
-    public func prepare() async throws {
+    /// snd_ensoniq_playback2_prepare. On reattach the DAC is playing with
+    /// these very settings: nothing to write.
+    public func prepare(reattach: Bool) async throws {
         guard let p = params else { throw UDriverError(errno: 77, "prepare before hw_params") }
+        if reattach { return }
         let mode: UInt32 = (p.format == 2 ? 2 : 0) | (p.channels > 1 ? 1 : 0)
         let sampleShift: UInt32 = [0, 1, 1, 2][Int(mode)]
         let bufferBytes = p.bufferFrames * p.frameBytes, periodBytes = p.periodFrames * p.frameBytes

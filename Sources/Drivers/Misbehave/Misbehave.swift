@@ -46,7 +46,7 @@ actor Misbehave: NetDriver {
         return "refused " + refused.joined(separator: ",")
     }
 
-    func open() async throws {}
+    func open(reattach: Bool) async throws {}
     func stop() async throws {}
     func setRxMode(_ mode: RxMode) async throws {}
     func setMAC(_ mac: MACAddress) async throws {}

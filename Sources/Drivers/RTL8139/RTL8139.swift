@@ -105,8 +105,18 @@ public actor RTL8139: NetDriver {
     // MARK: net_device_ops
 
     /// rtl8139_open: rings (kept by the nucleus across restarts), hw_start,
-    /// then the data path.
-    public func open() async throws {
+    /// then the data path. On reattach the chip is running on the rings the
+    /// nucleus handed over: adopt them and the registers' state, reset nothing.
+    public func open(reattach: Bool) async throws {
+        if reattach {
+            guard rxRing != nil, txBufs != nil else {
+                throw UDriverError(errno: 2, "reattach without the rings the nucleus held")
+            }
+            rxConfig = try await device.read32(Reg.rxConfig)
+            linkUp = try await getLink().up
+            try await device.enableDataPath(reattach: true)
+            return
+        }
         if rxRing == nil { rxRing = try await device.allocateDMA(size: Self.rxRingBytes, role: .rxRing) }
         if txBufs == nil { txBufs = try await device.allocateDMA(size: Self.numTx * Self.txBufSize, role: .txBuffers) }
         try await hwStart()
