@@ -35,6 +35,9 @@ final class DriverInstance: Sendable {
         var conn: XPCConnection?
         /// Bumped for every u-driver process; callbacks from an older one are stale.
         var generation: UInt64 = 0
+        /// The generation whose failure started the current recovery: more
+        /// reports about it (a second timeout, its exit) add nothing.
+        var failedGeneration: UInt64 = 0
         var startedAt: UInt64 = 0
         var starts = 0
         var stopping = false
@@ -96,6 +99,7 @@ final class DriverInstance: Sendable {
             guard r.state == .stopped || r.state == .failed else { throw ManagerError.badState(name, "already \(r.state.rawValue)") }
             r.state = .starting
             r.stopping = false
+            r.lastFailure = nil
             r.ownedDMA = []
             r.shadow = Shadow(for: config.deviceClass)
             r.failureTimes = []
@@ -112,7 +116,7 @@ final class DriverInstance: Sendable {
         } catch {
             runtime.withLock { r in
                 r.state = .failed
-                r.lastFailure = "start failed: \(error)"
+                r.lastFailure = "start failed: " + (r.lastFailure ?? "\(error)")
             }
             logger.error("start failed: \(error)")
             record("probe-failed", "\(error)")
@@ -123,8 +127,7 @@ final class DriverInstance: Sendable {
     /// Spawns a u-driver, HELLO (with the objects the nucleus holds), PROBE.
     /// On failure the process is gone when this throws.
     private func launch(_ dev: NucleusDevice, reattach: Bool) async throws -> (UDriverProcess, XPCConnection, UInt64) {
-        let (daemonEnd, driverEnd) = try XPCSocket.pair()
-        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable], socket: driverEnd)
+        let (daemonEnd, p) = try await spawn()
         let gen = runtime.withLock { r -> UInt64 in
             r.generation += 1
             return r.generation
@@ -160,6 +163,16 @@ final class DriverInstance: Sendable {
             await conn.closeAndWait()
             throw error
         }
+    }
+
+    /// Spawns the u-driver on one end of a fresh socketpair and returns the
+    /// other. The child's end is closed here as soon as the child has it:
+    /// were the daemon to keep it, a u-driver dying mid-handshake would leave
+    /// no EOF and every call would wait out its deadline.
+    private func spawn() async throws -> (XPCSocket, UDriverProcess) {
+        let (daemonEnd, driverEnd) = try XPCSocket.pair()
+        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable], socket: driverEnd)
+        return (daemonEnd, p)
     }
 
     /// The DMA buffers the nucleus holds for this device, as HELLO's OBJECT
@@ -277,24 +290,46 @@ final class DriverInstance: Sendable {
     func failure(_ kind: FailureKind, _ detail: String, generation gen: UInt64, op: XPCOp? = nil,
                  parameter: XPCAttributeID? = nil, signal: String? = nil) {
         let now = monotonicNanos()
-        let old = runtime.withLock { r -> (UDriverProcess?, XPCConnection?)? in
-            guard gen == r.generation, r.state == .active else { return nil }
-            r.state = .recovering
-            if kind != .restart {
+        enum Act { case ignore, recover(UDriverProcess?, XPCConnection?), killLaunching(UDriverProcess?) }
+        let act = runtime.withLock { r -> Act in
+            guard gen == r.generation else { return .ignore }
+            switch r.state {
+            case .active:
+                r.state = .recovering
+                r.failedGeneration = gen
+                if kind != .restart {
+                    r.lastFailure = "\(kind.rawValue): \(detail)"
+                    r.failureTimes.append(now)
+                }
+                defer {
+                    r.process = nil
+                    r.conn = nil
+                }
+                return .recover(r.process, r.conn)
+            case .starting, .recovering:
+                // The u-driver being started or replayed misbehaves: end it;
+                // start() fails, or the recovery loop starts over and counts.
+                guard gen != r.failedGeneration else { return .ignore }
                 r.lastFailure = "\(kind.rawValue): \(detail)"
-                r.failureTimes.append(now)
+                return .killLaunching(r.process)
+            default:
+                return .ignore
             }
-            defer {
-                r.process = nil
-                r.conn = nil
-            }
-            return (r.process, r.conn)
         }
-        guard let old else { return }
         var meta: Logger.Metadata = ["FAILURE_KIND": "\(kind.rawValue)"]
         if let op { meta["XPC_OP"] = "\(op.name)" }
         if let parameter { meta["PARAMETER"] = "\(parameter.name)" }
         if let signal { meta["SIGNAL"] = "\(signal)" }
+        let old: (UDriverProcess?, XPCConnection?)
+        switch act {
+        case .ignore: return
+        case .killLaunching(let p):
+            logger.error("failure while starting: \(detail)", metadata: meta)
+            record("failure", detail, kind: kind)
+            p?.kill()
+            return
+        case .recover(let p, let c): old = (p, c)
+        }
         if kind == .restart {
             logger.info("restarting: \(detail)", metadata: meta)
         } else {
@@ -328,8 +363,14 @@ final class DriverInstance: Sendable {
                 guard let conn, conn.pendingCount == 0 else { continue }
                 do {
                     _ = try await conn.call(XPCMessage(op: .ping, flags: .request), timeout: self.config.xpcTimeout)
-                } catch {
+                } catch let e as XPCError where e.code == .timeout {
                     self.failure(.heartbeat, "no answer to a ping within \(self.config.xpcTimeout)", generation: gen, op: .ping)
+                } catch {
+                    // Closed: the process is ending and its pidfd will say how.
+                    // One that closed its channel and lives on serves nobody.
+                    try? await Task.sleep(for: .milliseconds(200))
+                    let alive = self.runtime.withLock { r in r.generation == gen && r.state == .active && r.process?.reap() == nil }
+                    if alive { self.failure(.protocol, "closed its XPC channel but still runs", generation: gen) }
                 }
             }
         }

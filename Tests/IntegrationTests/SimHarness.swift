@@ -83,6 +83,20 @@ final class SimHarness: @unchecked Sendable {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
+    /// Starts drvctl without waiting for it.
+    func background(_ args: String...) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin + "/drvctl")
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["DRIVERMGRD_RUNTIME_DIR"] = dir
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     func status(_ name: String) throws -> DriverStatus {
         let (rc, out, err) = try drvctl("status", name, "--json=short")
         guard rc == 0 else { throw HarnessError("drvctl status \(name): \(rc) \(err)") }

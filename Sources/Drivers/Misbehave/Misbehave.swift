@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import Foundation
 import UDriverKit
 import XPC
 
@@ -18,6 +19,11 @@ actor Misbehave: NetDriver {
 
     func probe(reattach: Bool) async throws -> String {
         let which = info.driverName.split(separator: "-").last.map(String.init) ?? "all"
+        if which == "reattach" {
+            if reattach { raise(SIGSEGV) }
+            _ = try await device.registerNetdev(mac: MACAddress("02:00:00:00:00:98") ?? .broadcast, chip: "flaky")
+            return "flaky"
+        }
         var tried: [(String, XPCMessage)] = []
         let me = info.instance
         if which == "bar" || which == "all" {

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Testing
+import XPC
+
+/// Failure detection and transparent recovery, with real processes and the
+/// workload running across every failure.
+@Suite(.serialized) struct RecoveryTests {
+    /// The sample config plus drop-ins: fault injection on, a generous start limit.
+    func config(_ h: SimHarness, burst: Int = 100) throws -> String {
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        for d in ["ens1371", "rtl8139"] {
+            try FileManager.default.copyItem(atPath: SimHarness.etcDir + "/drivers.d/\(d).conf", toPath: cfg + "/drivers.d/\(d).conf")
+            try FileManager.default.createDirectory(atPath: cfg + "/drivers.d/\(d).conf.d", withIntermediateDirectories: true)
+            try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=\(burst)\n"
+                .write(toFile: cfg + "/drivers.d/\(d).conf.d/50-test.conf", atomically: true, encoding: .utf8)
+        }
+        return cfg
+    }
+
+    static let faults = ["crash", "abort", "hang", "slow", "bad-param", "garbage", "sigkill"]
+
+    func fail(_ h: SimHarness, _ name: String, _ kind: String) throws {
+        if kind == "sigkill" {
+            let pid = try #require(try h.list().first { $0.name == name }?.pid)
+            kill(pid, SIGKILL)
+        } else {
+            let (rc, _, err) = try h.drvctl("inject", name, kind)
+            #expect(rc == 0, "inject \(kind): \(err)")
+        }
+    }
+
+    func restarts(_ h: SimHarness, _ name: String) throws -> Int {
+        try #require(try h.list().first { $0.name == name }?.restarts)
+    }
+
+    @Test func soundSurvivesEveryFailureKind() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon(config: try config(h))
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        // State worth keeping: a rate the client chose, a volume the admin set.
+        try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
+        #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
+        let before = try #require(try h.status("ens1371").device)
+        #expect(before.sampleRate == 44100 && before.masterVolumeRegister == 0x1313)
+
+        for (i, kind) in Self.faults.enumerated() {
+            let n = try restarts(h, "ens1371")
+            try fail(h, "ens1371", kind)
+            if kind == "slow" {
+                // The next upcall answers late: it times out, and the client gets
+                // its answer from the recovered driver, not an error.
+                let (rc, out, err) = try h.drvctl("call", "ens1371", "mixer-get", "pcm")
+                #expect(rc == 0 && out == "value=100\n", "\(err)")
+            }
+            if kind == "hang" {
+                // Setters sent to a hung driver: both time out, both are kept,
+                // and they reach the new driver in the order they were sent.
+                let a = try h.background("call", "ens1371", "mixer-set", "master", "30")
+                try await Task.sleep(for: .milliseconds(50))
+                let b = try h.background("call", "ens1371", "mixer-set", "master", "40")
+                a.waitUntilExit(); b.waitUntilExit()
+                #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+            }
+            try h.wait("\(kind): recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == n + 1 } == true }
+            let after = try #require(try h.status("ens1371").device)
+            #expect(after.sampleRate == before.sampleRate, "\(kind)")
+            #expect(after.masterVolumeRegister == before.masterVolumeRegister, "\(kind)")
+            #expect(after.underruns == 0 && after.glitches == 0, "\(kind): the DAC never starved")
+            #expect(after.framesPlayed ?? 0 > before.framesPlayed ?? 0)
+            let history = try h.drvctl("history", "ens1371", "--json=short").1
+            let events = try JSONDecoder().decode(HistoryReply.self, from: Data(history.utf8)).events
+            let recovered = events.filter { $0.event == "recovered" }
+            #expect(recovered.count == i + 1, "\(kind)")
+            if let last = recovered.last {
+                #expect(last.replayedCalls ?? 0 >= 4, "open, hw_params, prepare, mixer")
+                #expect(last.recoveryUSec ?? 0 > 0)
+            }
+        }
+        let kinds = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8))
+            .events.filter { $0.event == "failure" }.compactMap(\.failureKind)
+        // The hang is caught by the setters' deadline or by the idle
+        // heartbeat, whichever fires first; both are within 2 x XPCTimeoutSec.
+        #expect(kinds.count == 7 && [.heartbeat, .timeout].contains(kinds[2]))
+        #expect(kinds.enumerated().filter { $0.offset != 2 }.map(\.element) == [.crash, .crash, .timeout, .badParameter, .protocol, .crash])
+    }
+
+    @Test func networkSurvivesEveryFailureKind() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon(config: try config(h))
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("packets moving") { try h.status("rtl8139").device?.echoed ?? 0 > 20 }
+        let group = try #require(MACAddress("01:00:5e:7f:00:01"))
+        try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 0), .nested(.mcList, [.mac(.mac, group), .mac(.mac, WireGroups.joined)])])
+        try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
+        let before = try #require(try h.status("rtl8139").device)
+        #expect(before.mac == "02:00:00:00:00:42")
+
+        for kind in Self.faults {
+            let n = try restarts(h, "rtl8139")
+            let echoedBefore = try #require(try h.status("rtl8139").device?.echoed)
+            try fail(h, "rtl8139", kind)
+            if kind == "slow" {
+                let (rc, out, err) = try h.drvctl("call", "rtl8139", "get-link")
+                #expect(rc == 0 && out.contains("link=up"), "\(err)")
+            }
+            try h.wait("\(kind): recovered") { try h.list().first { $0.name == "rtl8139" }.map { $0.state == .active && $0.restarts == n + 1 } == true }
+            try h.wait("\(kind): packets still echoed") { try h.status("rtl8139").device?.echoed ?? 0 > echoedBefore + 10 }
+            let after = try #require(try h.status("rtl8139").device)
+            #expect(after.mac == before.mac && after.rxConfig == before.rxConfig && after.multicastFilter == before.multicastFilter, "\(kind)")
+            let tx = try #require(after.txPackets), echoed = try #require(after.echoed)
+            #expect(tx >= echoed && tx - echoed <= 4, "\(kind): tx \(tx), echoed \(echoed): nothing lost but frames in flight")
+            #expect(after.rxDropped == 0)
+        }
+        let kinds = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8))
+            .events.filter { $0.event == "failure" }.compactMap(\.failureKind)
+        #expect(kinds == [.crash, .crash, .heartbeat, .timeout, .badParameter, .protocol, .crash])
+    }
+
+    @Test func restartIsTransparent() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon(config: try config(h))
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "20").0 == 0)
+        let before = try #require(try h.status("ens1371").device)
+        let (rc, _, err) = try h.drvctl("restart", "ens1371")
+        #expect(rc == 0, "\(err)")
+        let s = try h.status("ens1371")
+        #expect(s.summary.state == .active && s.summary.restarts == 1)
+        #expect(s.device?.sampleRate == before.sampleRate, "no chip reset: the rate is not back to 22050")
+        #expect(s.device?.masterVolumeRegister == before.masterVolumeRegister)
+        #expect(s.device?.glitches == 0 && s.device?.underruns == 0)
+        #expect(s.lastFailure == nil, "a restart is not a failure")
+    }
+
+    @Test func aRestartStormEndsFailedWithTheDeviceQuiesced() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon(config: try config(h, burst: 2))
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        for _ in 0..<2 {
+            let n = try restarts(h, "ens1371")
+            try fail(h, "ens1371", "crash")
+            try h.wait("recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == n + 1 } == true }
+        }
+        try fail(h, "ens1371", "crash")
+        try h.wait("failed") { try h.list().first { $0.name == "ens1371" }?.state == .failed }
+        let s = try h.status("ens1371")
+        #expect(s.lastFailure?.hasPrefix("start limit hit: 3 failures") == true, "\(s.lastFailure ?? "")")
+        #expect(s.device?.dataPath == false, "the nucleus stopped the DAC")
+        let frames = try #require(s.device?.framesPlayed)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(try h.status("ens1371").device?.framesPlayed == frames, "no DMA after quiesce")
+        // The other driver is untouched; a call to the failed one is refused.
+        #expect(try h.list().first { $0.name == "rtl8139" }?.state == .active)
+        #expect(try h.drvctl("call", "ens1371", "mixer-get", "master").0 == 1)
+        // reset-failed, then start: a fresh probe.
+        #expect(try h.drvctl("reset-failed", "ens1371").0 == 0)
+        #expect(try h.list().first { $0.name == "ens1371" }?.state == .stopped)
+        #expect(try h.drvctl("start", "ens1371").0 == 0)
+        try h.waitActive(["ens1371"])
+    }
+
+    @Test func aFailureDuringRecoveryStartsOverAndCounts() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=misbehave-reattach\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=3\n"
+            .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["misbehave-reattach"])
+        #expect(try h.drvctl("inject", "misbehave-reattach", "crash").0 == 0)
+        try h.wait("failed") { try h.list().first?.state == .failed }
+        let events = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "misbehave-reattach", "--json=short").1.utf8)).events
+        #expect(events.filter { $0.event == "recovery-failed" }.count == 3, "three attempts, each crashing at reattach")
+        #expect(events.last?.event == "failed")
+        #expect(try h.drvctl("list").0 == 0, "the daemon is not wedged")
+    }
+
+    @Test func injectionIsRefusedUnlessConfigured() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        let (rc, _, err) = try h.drvctl("inject", "ens1371", "crash")
+        #expect(rc == 1 && err.contains("fault injection is off; set FaultInjection=yes in [Recovery]"), "\(err)")
+        #expect(try h.list().first { $0.name == "ens1371" }?.restarts == 0)
+        #expect(try h.drvctl("inject", "ens1371", "explode").0 == 2)
+    }
+}
+
+enum WireGroups {
+    /// The group the sim's peer announces on and the client joins.
+    static let joined = MACAddress("01:00:5e:00:00:fb") ?? .broadcast
+}
