@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "RTL8139", dependencies: ["UDriverKit"], path: "Sources/Drivers/RTL8139"),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit"], path: "Sources/Drivers/Misbehave"),
-        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor"]),
+        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),

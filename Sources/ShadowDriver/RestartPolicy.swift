@@ -20,8 +20,10 @@ public struct RestartPolicy: Sendable, Equatable {
     /// Failures tolerated within `interval`.
     public var burst: Int
     public var interval: Duration
-    /// First back-off step after the first restart, and its ceiling.
+    /// First back-off step after the first restart.
     public var backoffBase: Duration = .milliseconds(10)
+    /// `RestartMaxDelaySec=`: the longest delay back-off reaches; at or
+    /// below `restartDelay` there is no back-off.
     public var backoffCap: Duration = .seconds(30)
 
     public init(mode: Mode = .onFailure, restartDelay: Duration = .zero, burst: Int = 5, interval: Duration = .seconds(60)) {
@@ -51,9 +53,9 @@ public struct RestartPolicy: Sendable, Equatable {
         if recent > burst {
             return .giveUp("start limit hit: \(recent) failures within \(interval)")
         }
-        guard recent > 1 else { return .restart(after: restartDelay) }
+        guard recent > 1, backoffCap > restartDelay else { return .restart(after: restartDelay) }
         var step = backoffBase
         for _ in 0..<(recent - 2) where step < backoffCap { step = step * 2 }
-        return .restart(after: restartDelay + min(step, backoffCap))
+        return .restart(after: min(restartDelay + step, backoffCap))
     }
 }

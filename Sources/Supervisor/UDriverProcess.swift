@@ -117,6 +117,13 @@ public final class UDriverProcess: Sendable {
         }
     }
 
+    /// SIGKILL, and reap it in the background so no zombie is left, for a
+    /// process nobody waits on (a discarded standby).
+    public func discard() {
+        kill(SIGKILL)
+        watch { _ in }
+    }
+
     /// Sends `signal` through the pidfd (no pid-reuse race).
     public func kill(_ signal: Int32 = SIGKILL) { _ = drv_pidfd_signal(pidfd, signal) }
 }

@@ -94,6 +94,9 @@ struct DriverConfig: Sendable, Equatable {
     var restart = RestartPolicy()
     /// FaultInjection=: whether `drvctl inject` is allowed.
     var faultInjection = false
+    /// Standby=: keep one idle u-driver spawned, so recovery skips process
+    /// start-up (default yes).
+    var standby = true
     /// The file, then its drop-ins, in the order applied.
     var files: [String]
 
@@ -107,8 +110,8 @@ struct ConfigLoader {
     /// Recognised keys per section; anything else gets a warning, as systemd does.
     static let known: [String: Set<String>] = [
         "Driver": ["Name", "Class", "Match", "Executable"],
-        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec",
-                     "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection"],
+        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
+                     "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby"],
     ]
 
     struct Result {
@@ -228,7 +231,8 @@ struct ConfigLoader {
             cfg[keyPath: keyPath] = d
         }
         // Each key: parse its value or name the file and line it came from.
-        for key in ["HeartbeatSec", "Restart", "RestartSec", "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection"] {
+        for key in ["HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
+                    "FaultInjection", "Standby"] {
             guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
             var problem: String?
             switch key {
@@ -238,16 +242,22 @@ struct ConfigLoader {
                 if let m = RestartPolicy.Mode(rawValue: v) { cfg.restart.mode = m } else { problem = "expected no, on-failure or always" }
             case "RestartSec":
                 if let d = TimeSpan.parse(v) { cfg.restart.restartDelay = d } else { problem = "expected a time span such as 0 or 100ms" }
+            case "RestartMaxDelaySec":
+                if let d = TimeSpan.parse(v) { cfg.restart.backoffCap = d } else { problem = "expected a time span; 0 disables back-off" }
             case "StartLimitBurst":
                 if let n = Int(v), n >= 1, n <= 100_000 { cfg.restart.burst = n } else { problem = "expected a count of 1 or more" }
             case "StartLimitIntervalSec":
                 if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
-            default: // FaultInjection
+            default: // FaultInjection, Standby
+                let on: Bool
                 switch v.lowercased() {
-                case "yes", "true", "on", "1": cfg.faultInjection = true
-                case "no", "false", "off", "0": cfg.faultInjection = false
-                default: problem = "expected yes or no"
+                case "yes", "true", "on", "1": on = true
+                case "no", "false", "off", "0": on = false
+                default:
+                    problem = "expected yes or no"
+                    on = false
                 }
+                if key == "Standby" { cfg.standby = on } else { cfg.faultInjection = on }
             }
             if let problem { return .failure(ConfigError(file: f, line: l, message: "Invalid \(key)=\(v): \(problem)")) }
         }

@@ -54,6 +54,10 @@ final class DriverInstance: Sendable {
         var failureTimes: [UInt64] = []
         /// `drvctl restart` callers waiting for the outcome.
         var settleWaiters: [CheckedContinuation<DriverState, Never>] = []
+        /// An idle u-driver waiting for HELLO (Standby=yes), and whether one
+        /// is being spawned.
+        var standby: (XPCSocket, UDriverProcess)?
+        var spawningStandby = false
     }
 
     /// How long a forwarded downcall may take at the nucleus.
@@ -111,6 +115,7 @@ final class DriverInstance: Sendable {
                 r.state = .active
                 r.lastFailure = nil
             }
+            refillStandby()
             logger.info("probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)", metadata: ["PID": "\(p.pid)"])
             record("active", "probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)")
         } catch {
@@ -127,7 +132,17 @@ final class DriverInstance: Sendable {
     /// Spawns a u-driver, HELLO (with the objects the nucleus holds), PROBE.
     /// On failure the process is gone when this throws.
     private func launch(_ dev: NucleusDevice, reattach: Bool) async throws -> (UDriverProcess, XPCConnection, UInt64) {
-        let (daemonEnd, p) = try await spawn()
+        let spare = runtime.withLock { r -> (XPCSocket, UDriverProcess)? in
+            defer { r.standby = nil }
+            return r.standby
+        }
+        let (daemonEnd, p): (XPCSocket, UDriverProcess)
+        if let spare, spare.1.reap() == nil {
+            (daemonEnd, p) = spare
+        } else {
+            spare?.1.discard()
+            (daemonEnd, p) = try await spawn()
+        }
         let gen = runtime.withLock { r -> UInt64 in
             r.generation += 1
             return r.generation
@@ -175,6 +190,28 @@ final class DriverInstance: Sendable {
         return (daemonEnd, p)
     }
 
+    /// Spawns the idle u-driver the next recovery adopts (Standby=yes). It
+    /// waits for HELLO on its socket; nothing is sent to it until then.
+    private func refillStandby() {
+        guard config.standby else { return }
+        let go = runtime.withLock { r -> Bool in
+            guard r.standby == nil, !r.spawningStandby, r.state == .active else { return false }
+            r.spawningStandby = true
+            return true
+        }
+        guard go else { return }
+        Task {
+            let spare = try? await spawn()
+            let extra = runtime.withLock { r -> UDriverProcess? in
+                r.spawningStandby = false
+                guard let spare, r.standby == nil, r.state == .active || r.state == .recovering, !r.stopping else { return spare?.1 }
+                r.standby = spare
+                return nil
+            }
+            extra?.discard()
+        }
+    }
+
     /// The DMA buffers the nucleus holds for this device, as HELLO's OBJECT
     /// attributes, so a fresh u-driver adopts them instead of allocating.
     private func heldObjects(_ dev: NucleusDevice) async throws -> [XPCAttribute] {
@@ -188,13 +225,16 @@ final class DriverInstance: Sendable {
 
     /// Asks the u-driver to exit (SHUTDOWN), then makes sure it is gone.
     func stop() async {
-        let (conn, process, waiting) = runtime.withLock { r -> (XPCConnection?, UDriverProcess?, [Queued]) in
+        let (conn, process, waiting, spare) = runtime.withLock { r -> (XPCConnection?, UDriverProcess?, [Queued], UDriverProcess?) in
             r.stopping = true
             let w = r.retry + r.queue
             r.retry = []
             r.queue = []
-            return (r.conn, r.process, w)
+            defer { r.standby = nil }
+            return (r.conn, r.process, w, r.standby?.1)
         }
+        // An idle standby exits on EOF; SIGKILL makes sure.
+        spare?.discard()
         for q in waiting { q.done(.errorReply(to: q.message, errno: 11, message: "\(name) is stopping")) }
         if let process {
             if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
@@ -452,6 +492,7 @@ final class DriverInstance: Sendable {
                 record("recovered", "pid \(p.pid)", kind: kind,
                        recoveryUSec: usec, replayed: log.count, queued: drained)
                 for w in waiters { w.resume(returning: .active) }
+                refillStandby()
                 return
             } catch {
                 // A failure during recovery: start over; it counts against the limit.

@@ -32,7 +32,7 @@ struct CommonOptions: ParsableArguments {
 
 /// Runs `body`, turning a failure into its message on stderr and its exit code.
 func runVerb(_ body: () throws -> Void) throws {
-    do { try body() } catch let f as DrvctlFailure {
+    do { try body() } catch let f as ManagerClientError {
         FileHandle.standardError.write(Data((f.message + "\n").utf8))
         throw ExitCode(f.exitCode)
     }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import CDrvXPC
+import ControlInterface
 import Foundation
 import Supervisor
 import XPC
@@ -23,8 +24,10 @@ enum XPCBench {
         }
         let bin = args[1]
         let count = args.count > 2 ? Int(args[2]) ?? 2000 : 2000
+        let crashes = args.count > 3 ? Int(args[3]) ?? 200 : 200
         do {
             try await run(bin: bin, count: count)
+            try await recovery(bin: bin, crashes: crashes)
         } catch {
             FileHandle.standardError.write(Data("xpc-bench: \(error)\n".utf8))
             exit(1)
@@ -142,5 +145,142 @@ enum XPCBench {
         print("\ndrivermgrd RSS with 2 drivers: \(rss)")
         print(String(format: "target: daemon <-> u-driver p50 within 2x the raw baseline: %@",
                      dxStats.p50 <= 2 * rawStats.p50 ? "met" : "NOT met"))
+    }
+
+    /// A sim nucleus and drivermgrd in a scratch directory, with fault
+    /// injection on and a start limit no benchmark reaches.
+    final class Stack: @unchecked Sendable {
+        let dir: String
+        let sim = Process(), daemon = Process()
+        init(bin: String, standby: Bool) throws {
+            dir = NSTemporaryDirectory() + "xpc-bench-rec-\(getpid())-\(standby)"
+            let etc = URL(fileURLWithPath: bin).appendingPathComponent("../../../etc/drivers.d").standardized.path
+            for d in ["ens1371", "rtl8139"] {
+                try FileManager.default.createDirectory(atPath: dir + "/etc/drivers.d/\(d).conf.d", withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: etc + "/\(d).conf", toPath: dir + "/etc/drivers.d/\(d).conf")
+                try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=100000\nRestartMaxDelaySec=0\nStandby=\(standby ? "yes" : "no")\n"
+                    .write(toFile: dir + "/etc/drivers.d/\(d).conf.d/bench.conf", atomically: true, encoding: .utf8)
+            }
+            sim.executableURL = URL(fileURLWithPath: bin + "/nucleus-sim")
+            sim.arguments = ["--socket", dir + "/nucleus-sim.sock"]
+            sim.standardOutput = FileHandle.nullDevice
+            daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
+            daemon.arguments = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", "critical"]
+            try sim.run()
+            while !FileManager.default.fileExists(atPath: dir + "/nucleus-sim.sock") { usleep(10_000) }
+            try daemon.run()
+        }
+        func stop() {
+            daemon.terminate(); daemon.waitUntilExit()
+            sim.terminate(); sim.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        func client() throws -> ManagerClient { try ManagerClient(path: dir + "/" + ManagerInterface.socketName) }
+        func list() throws -> [DriverSummary] {
+            var c = try client(); defer { c.close() }
+            return try c.call(.list, as: ListReply.self, what: "list").drivers
+        }
+        func status(_ n: String) throws -> DeviceState? {
+            var c = try client(); defer { c.close() }
+            return try c.call(.status, ["names": .array([.string(n)])], as: StatusReply.self, what: "status").drivers.first?.device
+        }
+        func history(_ n: String) throws -> [DriverEvent] {
+            var c = try client(); defer { c.close() }
+            return try c.call(.history, ["name": .string(n)], as: HistoryReply.self, what: "history").events
+        }
+        func inject(_ n: String, _ kind: String) throws {
+            var c = try client(); defer { c.close() }
+            _ = try c.call(.inject, ["name": .string(n), "kind": .string(kind)], as: StateReply.self, what: "inject")
+        }
+        func waitUntil(_ what: String, _ cond: () throws -> Bool) throws {
+            for _ in 0..<2000 { if (try? cond()) == true { return }; usleep(5000) }
+            throw XPCError(.timeout, what)
+        }
+    }
+
+    /// Recovery: bare spawn of the u-driver binary vs recovery time over
+    /// `crashes` SIGKILLs each, data-path loss meanwhile, and hang detection
+    /// latency against the configured deadlines.
+    static func recovery(bin: String, crashes: Int) async throws {
+        print("\nrecovery: \(crashes) SIGKILLs of each u-driver, workload running")
+        // Bare spawn: spawn + exec + Swift start-up + HELLO answered.
+        for (exe, cls, dev) in [("rtl8139", UInt8(2), UInt16(0x8139)), ("ens137x", UInt8(1), UInt16(0x1371))] {
+            var bare: [UInt64] = []
+            for _ in 0..<min(crashes, 200) {
+                let t0 = monotonicNanos()
+                let (d, u) = try XPCSocket.pair()
+                let p = try await UDriverProcess.spawn(executable: bin + "/" + exe, arguments: [exe], socket: u)
+                p.watch { _ in }
+                let c = XPCConnection(name: "bare", socket: d, onEvent: { _, _ in })
+                c.start()
+                _ = try await c.call(XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
+                    .u32(.version, XPCLimits.version), .string(.driverName, exe), .u8(.deviceClass, cls),
+                    .u16(.pciVendor, cls == 2 ? 0x10ec : 0x1274), .u16(.pciDevice, dev), .u32(.barSize, 256)]), timeout: .seconds(5))
+                bare.append(monotonicNanos() - t0)
+                p.kill()
+                _ = await p.exited()
+                await c.closeAndWait()
+            }
+            print("bare spawn of \(exe) (spawn to HELLO answered)   \(Stats(bare).line)")
+        }
+
+        for standby in [false, true] {
+            try recoveries(bin: bin, crashes: crashes, standby: standby)
+        }
+    }
+
+    static func recoveries(bin: String, crashes: Int, standby: Bool) throws {
+        print("Standby=\(standby ? "yes" : "no"):")
+        let stack = try Stack(bin: bin, standby: standby)
+        defer { stack.stop() }
+        try stack.waitUntil("drivers active") {
+            let l = try stack.list()
+            return l.count == 2 && l.allSatisfy { $0.state == .active }
+        }
+        try stack.waitUntil("workload running") {
+            let playing = try stack.status("ens1371")?.dataPath ?? false
+            let echoed = try stack.status("rtl8139")?.echoed ?? 0
+            return playing && echoed > 10
+        }
+        for name in ["rtl8139", "ens1371"] {
+            let before = try stack.status(name)
+            for i in 0..<crashes {
+                guard let pid = try stack.list().first(where: { $0.name == name })?.pid else { throw XPCError(.closed, "no pid") }
+                kill(pid, SIGKILL)
+                try stack.waitUntil("recovery \(i)") {
+                    try stack.list().first { $0.name == name }.map { $0.state == .active && $0.restarts == i + 1 } == true
+                }
+            }
+            let rec = try stack.history(name).filter { $0.event == "recovered" }.compactMap(\.recoveryUSec).map { $0 * 1000 }
+            print(String(format: "  recovery of %-8@ (detection to serving) ", name as NSString) + Stats(rec).line
+                  + "   over \(rec.count)")
+            let after = try stack.status(name)
+            if name == "ens1371" {
+                print("    data path: \((after?.framesPlayed ?? 0) - (before?.framesPlayed ?? 0)) frames played meanwhile, "
+                      + "\(after?.underruns ?? 0) underruns, \(after?.glitches ?? 0) glitches")
+            } else {
+                let tx = after?.txPackets ?? 0, echoed = after?.echoed ?? 0
+                print("    data path: \(tx - (before?.txPackets ?? 0)) packets sent meanwhile, \(echoed - (before?.echoed ?? 0)) echoed back, "
+                      + "\(tx - echoed) in flight at the end, \(after?.rxDropped ?? 0) dropped")
+            }
+        }
+        // Hang detection: inject a hang, time from the inject to the failure event.
+        guard standby else { return }
+        var lat: [UInt64] = []
+        for i in 0..<20 {
+            let name = i % 2 == 0 ? "rtl8139" : "ens1371"
+            let n = try stack.list().first { $0.name == name }?.restarts ?? 0
+            try stack.inject(name, "hang")
+            try stack.waitUntil("hang recovered") {
+                try stack.list().first { $0.name == name }.map { $0.state == .active && $0.restarts == n + 1 } == true
+            }
+            let ev = try stack.history(name)
+            if let inj = ev.last(where: { $0.event == "inject" }), let f = ev.last(where: { $0.event == "failure" }) {
+                lat.append((f.timeUSec - inj.timeUSec) * 1000)
+            }
+        }
+        let hs = Stats(lat)
+        print(String(format: "hang detection (inject to failure)         p50 %7.1f ms   max %7.1f ms   vs XPCTimeoutSec 250 ms + HeartbeatSec 250 ms",
+                     hs.p50 / 1000, Double(lat.max() ?? 0) / 1e6))
     }
 }

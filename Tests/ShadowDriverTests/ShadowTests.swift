@@ -92,7 +92,9 @@ import XPC
         var p = RestartPolicy(mode: .always, restartDelay: .milliseconds(100), burst: 100, interval: .seconds(600))
         p.backoffCap = .seconds(1)
         let many = (1...40).map { UInt64($0) * s }
-        #expect(p.decide(failures: many, now: 40 * s) == .restart(after: .milliseconds(1100)))
+        #expect(p.decide(failures: many, now: 40 * s) == .restart(after: .seconds(1)))
+        p.backoffCap = .zero
+        #expect(p.decide(failures: many, now: 40 * s) == .restart(after: .milliseconds(100)), "RestartMaxDelaySec=0: no back-off")
     }
 
     @Test func modes() {

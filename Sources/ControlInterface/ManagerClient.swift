@@ -5,30 +5,36 @@ import Foundation
 import Glibc
 #endif
 
-/// A failed drvctl operation, with the systemctl-style exit code it maps to.
-struct DrvctlFailure: Error, CustomStringConvertible {
+/// A failed call to drivermgrd, worded for a person, with the
+/// systemctl-style exit code it maps to.
+public struct ManagerClientError: Error, CustomStringConvertible {
     /// 1 = failed, 2 = invalid argument, 4 = no such driver (as systemctl).
-    let exitCode: Int32
-    let message: String
-    var description: String { message }
+    public let exitCode: Int32
+    public let message: String
+    public init(exitCode: Int32, message: String) {
+        self.exitCode = exitCode
+        self.message = message
+    }
+    public var description: String { message }
 }
 
-/// A varlink client of io.drivermgr.Manager over a unix stream socket.
-struct ManagerClient {
-    let path: String
+/// A varlink client of io.drivermgr.Manager over a unix stream socket
+/// (drvctl, xpc-bench). Not thread-safe: one caller at a time.
+public struct ManagerClient {
+    public let path: String
     private let fd: Int32
 
     /// Connects; fails with a clear message when drivermgrd is not running.
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DrvctlFailure(exitCode: 1, message: "Failed to create socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ManagerClientError(exitCode: 1, message: "Failed to create socket: \(String(cString: strerror(errno)))") }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
             Glibc.close(fd)
-            throw DrvctlFailure(exitCode: 1, message: "Socket path too long: \(path)")
+            throw ManagerClientError(exitCode: 1, message: "Socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }
@@ -40,19 +46,19 @@ struct ManagerClient {
         guard r == 0 else {
             let e = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw DrvctlFailure(exitCode: 1, message: "Failed to connect to drivermgrd at \(path): \(e). Is drivermgrd running?")
+            throw ManagerClientError(exitCode: 1, message: "Failed to connect to drivermgrd at \(path): \(e). Is drivermgrd running?")
         }
         self.fd = fd
     }
 
-    func close() { Glibc.close(fd) }
+    public func close() { Glibc.close(fd) }
 
     private func send(_ call: VarlinkCall) throws {
         let bytes = try VarlinkCodec.frame(call)
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw DrvctlFailure(exitCode: 1, message: "Failed to talk to drivermgrd: connection lost") }
+            guard n > 0 else { throw ManagerClientError(exitCode: 1, message: "Failed to talk to drivermgrd: connection lost") }
             off += n
         }
     }
@@ -60,48 +66,48 @@ struct ManagerClient {
     private var pending: [UInt8] = []
 
     /// Reads one reply.
-    mutating func receive() throws -> VarlinkReply {
+    public mutating func receive() throws -> VarlinkReply {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             if let nul = pending.firstIndex(of: 0) {
                 let msg = Array(pending[..<nul])
                 pending.removeFirst(nul + 1)
                 do { return try JSONDecoder().decode(VarlinkReply.self, from: Data(msg)) } catch {
-                    throw DrvctlFailure(exitCode: 1, message: "Failed to parse drivermgrd's reply: \(error)")
+                    throw ManagerClientError(exitCode: 1, message: "Failed to parse drivermgrd's reply: \(error)")
                 }
             }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard n > 0 else { throw DrvctlFailure(exitCode: 1, message: "drivermgrd closed the connection") }
+            guard n > 0 else { throw ManagerClientError(exitCode: 1, message: "drivermgrd closed the connection") }
             pending += chunk[0..<n]
         }
     }
 
     /// Calls `method` and decodes its reply into `R`; a varlink error
-    /// becomes a ``DrvctlFailure`` worded for `what` ("restart ens1371").
-    mutating func call<R: Decodable>(_ method: ManagerInterface.Method, _ params: [String: JSONValue] = [:],
+    /// becomes a ``ManagerClientError`` worded for `what` ("restart ens1371").
+    public mutating func call<R: Decodable>(_ method: ManagerInterface.Method, _ params: [String: JSONValue] = [:],
                                      as: R.Type, what: String) throws -> R {
         try send(VarlinkCall(method: method.fullName, parameters: params))
         let r = try receive()
         if let e = r.error { throw Self.failure(e, r.parameters ?? [:], what: what) }
         do { return try VarlinkCodec.decode(R.self, from: r.parameters ?? [:]) } catch {
-            throw DrvctlFailure(exitCode: 1, message: "Failed to \(what): unexpected reply: \(error)")
+            throw ManagerClientError(exitCode: 1, message: "Failed to \(what): unexpected reply: \(error)")
         }
     }
 
     /// Starts a streaming call (Monitor).
-    func stream(_ method: ManagerInterface.Method) throws {
+    public func stream(_ method: ManagerInterface.Method) throws {
         try send(VarlinkCall(method: method.fullName, parameters: nil, more: true))
     }
 
-    static func failure(_ error: String, _ p: [String: JSONValue], what: String) -> DrvctlFailure {
+    public static func failure(_ error: String, _ p: [String: JSONValue], what: String) -> ManagerClientError {
         func s(_ k: String) -> String? { if case .string(let v)? = p[k] { return v }; return nil }
         switch error {
         case ManagerInterface.ErrorName.driverNotFound.fullName:
-            return DrvctlFailure(exitCode: 4, message: "Failed to \(what): no such driver")
-        case ManagerInterface.ErrorName.invalidParameter.fullName:
-            return DrvctlFailure(exitCode: 2, message: "Failed to \(what): invalid \(s("parameter") ?? "parameter"): \(s("message") ?? "")")
+            return ManagerClientError(exitCode: 4, message: "Failed to \(what): no such driver")
+        case ManagerInterface.ErrorName.invalidParameter.fullName, ManagerInterface.ErrorName.methodNotFound.fullName:
+            return ManagerClientError(exitCode: 2, message: "Failed to \(what): invalid \(s("parameter") ?? "parameter"): \(s("message") ?? "")")
         default:
-            return DrvctlFailure(exitCode: 1, message: "Failed to \(what): \(s("message") ?? error)")
+            return ManagerClientError(exitCode: 1, message: "Failed to \(what): \(s("message") ?? error)")
         }
     }
 }
