@@ -58,6 +58,11 @@ import XPC
                 let (rc, out, err) = try h.drvctl("call", "ens1371", "mixer-get", "pcm")
                 #expect(rc == 0 && out == "value=100\n", "\(err)")
             }
+            if kind == "garbage" {
+                // The nucleus's own client (the sim's aplay) re-configures while
+                // the driver is being recovered: hw_params + prepare succeed.
+                try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
+            }
             if kind == "hang" {
                 // Setters sent to a hung driver: both time out, both are kept,
                 // and they reach the new driver in the order they were sent.
