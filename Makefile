@@ -4,22 +4,27 @@
 SWIFT      ?= swift
 BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
-APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev
+APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev passwd
+# The account u-drivers run as (drivers.d [Sandbox] User=).
+UDRIVER_USER ?= drivermgr
 
 .PHONY: all deps build run check test bench clean
 
 all: build
 
-# Installs the Debian packages that are missing (as root, or through sudo).
+# Installs the Debian packages that are missing and creates the u-driver
+# user (as root, or through sudo).
 deps:
 	@missing=""; for p in $(APT_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	fi; \
+	id -u $(UDRIVER_USER) >/dev/null 2>&1 || { echo "Creating system user $(UDRIVER_USER) for the u-drivers"; \
+	  $$SUDO useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $(UDRIVER_USER); }
 
 build: deps
 	$(SWIFT) build

@@ -25,14 +25,16 @@ let package = Package(
         .target(name: "CDrvXPC", path: "Sources/CDrvXPC"),
         // clone3 + pidfd spawn shim: only async-signal-safe work in the child.
         .target(name: "CSpawn", path: "Sources/CSpawn"),
+        // seccomp stages, notification handling, fd passing (libseccomp).
+        .target(name: "CSandbox", path: "Sources/CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(
             name: "XPC",
             dependencies: ["CDrvXPC", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Nucleus", dependencies: ["XPC"]),
-        .target(name: "Supervisor", dependencies: ["CSpawn", "XPC"]),
+        .target(name: "Supervisor", dependencies: ["CSpawn", "CSandbox", "XPC"]),
         .target(name: "ControlInterface", dependencies: []),
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
-        .target(name: "UDriverKit", dependencies: ["XPC"]),
+        .target(name: "UDriverKit", dependencies: ["XPC", "CSandbox"]),
         .target(name: "NucleusSim", dependencies: ["XPC"]),
         .executableTarget(
             name: "nucleus-sim",

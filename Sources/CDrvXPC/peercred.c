@@ -3,6 +3,7 @@
 #include "CDrvXPC.h"
 #include <errno.h>
 #include <stddef.h>
+#include <pthread.h>
 
 int drv_peer_creds(int fd, int *pid, unsigned int *uid, unsigned int *gid)
 {
@@ -20,4 +21,9 @@ int drv_peer_creds(int fd, int *pid, unsigned int *uid, unsigned int *gid)
 int drv_accept_cloexec(int fd)
 {
 	return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+int drv_set_thread_name(const char *name)
+{
+	return pthread_setname_np(pthread_self(), name);
 }

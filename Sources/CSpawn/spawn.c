@@ -10,7 +10,10 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,13 +39,21 @@ static void child_fail(int errfd, int err)
 }
 
 /* Runs in the child: raw system calls only, no allocation, no locks. */
+static void set_limit(int e, int resource, uint64_t v)
+{
+	struct rlimit rl = { .rlim_cur = v, .rlim_max = v };
+
+	if (syscall(SYS_prlimit64, 0, resource, &rl, NULL) < 0)
+		child_fail(e, errno);
+}
+
 static void child_exec(const char *path, char *const argv[],
 		       char *const envp[], int xpc_fd, int errfd,
-		       pid_t parent)
+		       pid_t parent, const struct drv_sandbox *sb)
 {
 	sigset_t none;
 	long r;
-	int x, e;
+	int x, e, nul = -1;
 
 	/* Lift both fds above 3/4 first, so the moves below cannot clobber. */
 	e = (int)syscall(SYS_fcntl, errfd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
@@ -51,6 +62,14 @@ static void child_exec(const char *path, char *const argv[],
 	x = (int)syscall(SYS_fcntl, xpc_fd, F_DUPFD, CHILD_HIGH_FD);
 	if (x < 0)
 		child_fail(e, errno);
+	if (sb && sb->null_fd >= 0) {
+		nul = (int)syscall(SYS_fcntl, sb->null_fd, F_DUPFD, CHILD_HIGH_FD);
+		if (nul < 0)
+			child_fail(e, errno);
+		for (int i = 0; i < 2; i++)
+			if (syscall(SYS_dup3, nul, i, 0) < 0)
+				child_fail(e, errno);
+	}
 	if (syscall(SYS_dup3, x, CHILD_XPC_FD, 0) < 0)
 		child_fail(e, errno);
 	if (syscall(SYS_dup3, e, CHILD_ERR_FD, O_CLOEXEC) < 0)
@@ -65,11 +84,42 @@ static void child_exec(const char *path, char *const argv[],
 	if (syscall(SYS_setsid) < 0)
 		child_fail(e, errno);
 
-	/* Die with the parent thread; and if it is already gone, now. */
+	if (sb) {
+		if (sb->as_limit)
+			set_limit(e, RLIMIT_AS, sb->as_limit);
+		if (sb->nofile)
+			set_limit(e, RLIMIT_NOFILE, sb->nofile);
+		set_limit(e, RLIMIT_CORE, 0);
+		set_limit(e, RLIMIT_FSIZE, 0);
+		if (sb->drop_user) {
+			/* All capabilities go with uid 0 (no SECBIT_KEEP_CAPS). */
+			if (syscall(SYS_setgroups, 0, NULL) < 0 ||
+			    syscall(SYS_setresgid, sb->gid, sb->gid, sb->gid) < 0 ||
+			    syscall(SYS_setresuid, sb->uid, sb->uid, sb->uid) < 0)
+				child_fail(e, errno);
+		}
+	}
+
+	/* Die with the parent thread; and if it is already gone, now.  After
+	 * the credential change, which clears the setting.  In a new PID
+	 * namespace the parent is outside it and getppid() reads 0. */
 	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(e, errno);
-	if (syscall(SYS_getppid) != parent)
+	r = syscall(SYS_getppid);
+	if (r != parent && !(sb && (sb->ns_flags & CLONE_NEWPID) && r == 0))
 		syscall(SYS_exit_group, 127);
+
+	if (sb && sb->bpf) {
+		struct sock_fprog prog = {
+			.len = (unsigned short)(sb->bpf_len / sizeof(struct sock_filter)),
+			.filter = (struct sock_filter *)sb->bpf,
+		};
+
+		if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			child_fail(e, errno);
+		if (syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+			child_fail(e, errno);
+	}
 
 	sigemptyset(&none);
 	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,
@@ -81,7 +131,7 @@ static void child_exec(const char *path, char *const argv[],
 }
 
 int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, pid_t *pid, int *pidfd)
+	      int xpc_fd, const struct drv_sandbox *sb, pid_t *pid, int *pidfd)
 {
 	struct clone_args args;
 	sigset_t all, old;
@@ -96,7 +146,7 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 		return -errno;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
+	args.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (sb ? sb->ns_flags : 0);
 	args.pidfd = (uint64_t)(uintptr_t)&child_pidfd;
 	args.exit_signal = SIGCHLD;
 
@@ -104,7 +154,7 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0)
-		child_exec(path, argv, envp, xpc_fd, pipefd[1], parent);
+		child_exec(path, argv, envp, xpc_fd, pipefd[1], parent, sb);
 	if (child < 0)
 		err = -errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

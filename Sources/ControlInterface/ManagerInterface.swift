@@ -69,6 +69,8 @@ public enum FailureKind: String, Codable, Sendable, CaseIterable {
     case badParameter = "bad-parameter"
     /// A malformed message.
     case `protocol`
+    /// A system call the sandbox forbids (named in the detail).
+    case sandbox
     /// `drvctl restart`: not a failure, the same path.
     case restart
 }

@@ -36,8 +36,14 @@ public final class UDriverProcess: Sendable {
     private let waiters = Mutex<[CheckedContinuation<ExitStatus, Never>]>([])
 
     /// The environment every u-driver gets: Swift's crash backtracer off, so
-    /// a crash ends the process at once instead of after a symbolicated dump.
-    public static let environment = ["SWIFT_BACKTRACE=enable=no"]
+    /// a crash ends the process at once instead of after a symbolicated dump;
+    /// two malloc arenas, because glibc reserves 64 MiB of address space per
+    /// arena and MemoryMax= is an address-space limit (RLIMIT_AS): with an
+    /// arena per thread, libdispatch's thread pool would run out of address
+    /// space under load, fail to create threads, and try to syslog about it.
+    /// libdispatch logs to stderr (the daemon's log), not syslog: syslog()
+    /// would open /etc/localtime and a socket, which stage 2 forbids.
+    public static let environment = ["SWIFT_BACKTRACE=enable=no", "MALLOC_ARENA_MAX=2", "LIBDISPATCH_LOG=stderr"]
 
     private init(pid: Int32, pidfd: Int32) {
         self.pid = pid
@@ -51,13 +57,14 @@ public final class UDriverProcess: Sendable {
     /// Runs on the spawner thread, so PR_SET_PDEATHSIG follows the daemon's
     /// life rather than a worker thread's.
     public static func spawn(executable: String, arguments: [String], environment: [String] = UDriverProcess.environment,
-                             socket: XPCSocket) async throws -> UDriverProcess {
+                             socket: XPCSocket, sandbox: SandboxPolicy? = nil) async throws -> UDriverProcess {
         try await SpawnThread.shared.run {
-            try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd)
+            try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd, sandbox: sandbox)
         }
     }
 
-    private static func spawnNow(executable: String, arguments: [String], environment: [String], fd: Int32) throws -> UDriverProcess {
+    private static func spawnNow(executable: String, arguments: [String], environment: [String], fd: Int32,
+                                 sandbox: SandboxPolicy?) throws -> UDriverProcess {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
@@ -66,7 +73,21 @@ public final class UDriverProcess: Sendable {
         }
         var pid: pid_t = 0
         var pidfd: Int32 = -1
-        let r = drv_spawn(executable, &argv, &envp, fd, &pid, &pidfd)
+        let r: Int32
+        if let sandbox {
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            defer { if null >= 0 { Glibc.close(null) } }
+            r = sandbox.stage1.withUnsafeBufferPointer { bpf in
+                var sb = drv_sandbox(bpf: bpf.isEmpty ? nil : bpf.baseAddress, bpf_len: bpf.count,
+                                     drop_user: sandbox.user == nil ? 0 : 1,
+                                     uid: sandbox.user?.uid ?? 0, gid: sandbox.user?.gid ?? 0,
+                                     ns_flags: sandbox.privateNamespaces ? SandboxPolicy.namespaceFlags : 0,
+                                     as_limit: sandbox.memoryMax, nofile: sandbox.maxFiles, null_fd: null)
+                return drv_spawn(executable, &argv, &envp, fd, &sb, &pid, &pidfd)
+            }
+        } else {
+            r = drv_spawn(executable, &argv, &envp, fd, nil, &pid, &pidfd)
+        }
         guard r == 0 else {
             throw SupervisorError(.spawnFailed, errno: -r, "\(executable): \(String(cString: strerror(-r)))")
         }

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-import Foundation
+import CSandbox
+import Dispatch
 import XPC
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The u-driver main loop: takes the one inherited fd (3), answers HELLO,
 /// then serves upcalls one at a time, in order, replying to each.
@@ -34,10 +38,39 @@ public enum UDriverRuntime {
     /// A fault the daemon asked for (`drvctl inject`), acted on by the loop.
     enum PendingFault { case none, slow }
 
+    /// Stage 2 of the sandbox, first thing: when the daemon's first message
+    /// is SANDBOX, stack a filter allowing only the calls it names (anything
+    /// else is reported to the daemon, which ends the process), and hand the
+    /// daemon its listener. Before any driver code runs or any request is
+    /// read. Returns a first message that was something else, to be served.
+    static func enterSandbox(_ socket: XPCSocket) -> XPCMessage? {
+        guard let bytes = try? socket.receive(), let first = try? XPCMessage.decode(bytes) else { exit(1) }
+        guard first.op == .sandbox else { return first }
+        let names = first.all(.syscallName).map(\.string)
+        let cstrs = names.map { strdup($0) }
+        var ptrs: [UnsafePointer<CChar>?] = cstrs.map { UnsafePointer($0) }
+        var bad: Int32 = -1
+        let fd = drv_seccomp_stage2(&ptrs, Int32(ptrs.count), getpid(), &bad)
+        cstrs.forEach { free($0) }
+        guard fd >= 0 else {
+            let why = bad >= 0 && Int(bad) < names.count ? "unknown system call \(names[Int(bad)])" : "seccomp: \(-fd)"
+            try? socket.send(XPCMessage.errorReply(to: first, errno: -fd, attribute: .syscallName, message: why).bytes)
+            exit(1)
+        }
+        let reply = XPCMessage.reply(to: first).bytes
+        let r = reply.withUnsafeBytes { drv_send_with_fd(socket.fd, $0.baseAddress, $0.count, fd) }
+        close(fd)
+        if r < 0 { exit(1) }
+        return nil
+    }
+
     private static func serve(expecting cls: XPCDeviceClass,
                               make: @Sendable (Device, DeviceInfo) -> Handler) async {
+        let socket = XPCSocket(adopting: xpcFD)
+        let early = enterSandbox(socket)
         let (stream, cont) = AsyncStream<XPCMessage>.makeStream()
-        let conn = XPCConnection(name: "daemon", socket: XPCSocket(adopting: xpcFD), onEvent: { _, ev in
+        if let early { cont.yield(early) }
+        let conn = XPCConnection(name: "daemon", socket: socket, onEvent: { _, ev in
             if case .message(let m) = ev { cont.yield(m) }
         }, onClose: { _ in cont.finish() })
         conn.start()

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 import CDrvXPC
-import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -70,9 +69,7 @@ public final class XPCConnection: Sendable {
             return true
         }
         guard first else { return }
-        let t = Thread { [self] in self.readLoop() }
-        t.name = "xpc-\(name)"
-        t.start()
+        startThread(name: "xpc-\(name)") { [self] in self.readLoop() }
     }
 
     /// Whether the channel is closed.
@@ -238,4 +235,28 @@ public final class XPCConnection: Sendable {
         let r = XPCMessage(op: replyOp, flags: .reply, seq: seq, instance: inst, status: -EPROTO, attributes: attrs)
         try? socket.send(r.bytes)
     }
+}
+
+/// Starts a detached OS thread running `body`. pthreads directly, not
+/// Foundation's Thread: Foundation initialises lazily (reading
+/// /etc/localtime among others), which a sandboxed u-driver may not do once
+/// its second seccomp stage is in place.
+public func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let label = String(name.utf8.prefix(15)) ?? "xpc"
+    let arg = Unmanaged.passRetained(Box({ _ = drv_set_thread_name(label); body() })).toOpaque()
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+    var tid = pthread_t()
+    let r = pthread_create(&tid, &attr, { raw in
+        guard let raw else { return nil }
+        Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body()
+        return nil
+    }, arg)
+    pthread_attr_destroy(&attr)
+    if r != 0 { Unmanaged<Box>.fromOpaque(arg).release() }
 }

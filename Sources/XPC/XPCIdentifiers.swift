@@ -15,6 +15,7 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let ping = XPCOp(DRVXPC_OP_PING)
     public static let shutdown = XPCOp(DRVXPC_OP_SHUTDOWN)
     public static let inject = XPCOp(DRVXPC_OP_INJECT)
+    public static let sandbox = XPCOp(DRVXPC_OP_SANDBOX)
     public static let quiesce = XPCOp(DRVXPC_OP_QUIESCE)
     public static let register = XPCOp(DRVXPC_OP_REGISTER)
     public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
@@ -139,6 +140,7 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let count = XPCAttributeID(DRVXPC_A_COUNT)
     public static let samplesNanos = XPCAttributeID(DRVXPC_A_SAMPLES_NS)
     public static let faultKind = XPCAttributeID(DRVXPC_A_FAULT_KIND)
+    public static let syscallName = XPCAttributeID(DRVXPC_A_SYSCALL_NAME)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
 import ShadowDriver
+import Supervisor
 import XPC
 
 /// A problem in a configuration file, with its place: `file:line: what`.
@@ -97,6 +98,20 @@ struct DriverConfig: Sendable, Equatable {
     /// Standby=: keep one idle u-driver spawned, so recovery skips process
     /// start-up (default yes).
     var standby = true
+    /// [Sandbox] Sandbox=: confine the u-driver (default yes).
+    var sandboxed = true
+    /// User=: the account u-drivers run as (default `drivermgr`).
+    var user = "drivermgr"
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+    /// SystemCallFilter=: stage 2's allowlist (`@udriver` plus extra names).
+    var syscalls: [String] = SyscallSets.steadyState
+    /// Stage 1 BPF, compiled once at load.
+    var stage1: [UInt8] = []
+    /// MemoryMax=: RLIMIT_AS in bytes.
+    var memoryMax: UInt64 = 4 << 30
+    /// PrivateNamespaces=: new mount, IPC, network, UTS and PID namespaces.
+    var privateNamespaces = true
     /// The file, then its drop-ins, in the order applied.
     var files: [String]
 
@@ -110,6 +125,7 @@ struct ConfigLoader {
     /// Recognised keys per section; anything else gets a warning, as systemd does.
     static let known: [String: Set<String>] = [
         "Driver": ["Name", "Class", "Match", "Executable"],
+        "Sandbox": ["Sandbox", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby"],
     ]
@@ -261,6 +277,68 @@ struct ConfigLoader {
             }
             if let problem { return .failure(ConfigError(file: f, line: l, message: "Invalid \(key)=\(v): \(problem)")) }
         }
+        if let problem = sandbox(&cfg, values, files[0]) { return .failure(problem) }
         return .success((cfg, warnings))
+    }
+
+    static func yesNo(_ v: String) -> Bool? {
+        switch v.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: return nil
+        }
+    }
+
+    /// [Sandbox]: user, syscall allowlist, memory, namespaces; stage 1 compiled here.
+    static func sandbox(_ cfg: inout DriverConfig, _ values: [String: (String, String, Int)], _ file: String) -> ConfigError? {
+        func bad(_ key: String, _ why: String) -> ConfigError {
+            let (v, f, l) = values["Sandbox.\(key)"] ?? ("", file, 0)
+            return ConfigError(file: f, line: l, message: "Invalid \(key)=\(v): \(why)")
+        }
+        if let (v, _, _) = values["Sandbox.Sandbox"] {
+            guard let on = yesNo(v) else { return bad("Sandbox", "expected yes or no") }
+            cfg.sandboxed = on
+        }
+        if let (v, _, _) = values["Sandbox.PrivateNamespaces"] {
+            guard let on = yesNo(v) else { return bad("PrivateNamespaces", "expected yes or no") }
+            cfg.privateNamespaces = on
+        }
+        if let (v, _, _) = values["Sandbox.MemoryMax"] {
+            guard let n = ByteSize.parse(v), n >= 64 << 20 else { return bad("MemoryMax", "expected a size of 64M or more, e.g. 512M") }
+            cfg.memoryMax = n
+        }
+        if let (v, _, _) = values["Sandbox.SystemCallFilter"] {
+            var names: [String] = []
+            for word in v.split(separator: " ").map(String.init) {
+                if let set = SyscallSets.named[word] { names += set; continue }
+                guard SyscallSets.isKnown(word) else { return bad("SystemCallFilter", "unknown system call or set \(word)") }
+                names.append(word)
+            }
+            cfg.syscalls = names
+        }
+        if let (v, _, _) = values["Sandbox.User"] { cfg.user = v }
+        guard cfg.sandboxed else { return nil }
+        guard let u = lookupUser(cfg.user) else {
+            let (_, f, l) = values["Sandbox.User"] ?? ("", file, 0)
+            return ConfigError(file: f, line: l, message: "User=\(cfg.user): no such user (make run creates drivermgr; or useradd --system \(cfg.user))")
+        }
+        guard u.uid != 0 else { return bad("User", "u-drivers never run as root") }
+        (cfg.uid, cfg.gid) = u
+        do {
+            cfg.stage1 = try compileStage1(Array(Set(cfg.syscalls + SyscallSets.startup)).sorted())
+        } catch {
+            return bad("SystemCallFilter", "\(error)")
+        }
+        return nil
+    }
+}
+
+/// "512M", "1G", "65536": systemd-style sizes (1024-based).
+enum ByteSize {
+    static func parse(_ s: String) -> UInt64? {
+        let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        guard let last = s.last else { return nil }
+        if let u = units[last] { return UInt64(s.dropLast()).flatMap { $0.multipliedReportingOverflow(by: u).overflow ? nil : $0 * u } }
+        return UInt64(s)
     }
 }

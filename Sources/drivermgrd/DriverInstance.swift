@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CSandbox
 import ControlInterface
 import Foundation
 import Logging
@@ -158,6 +159,14 @@ final class DriverInstance: Sendable {
         }
         record("spawned", "pid \(p.pid)")
         p.watch { [self] status in self.exited(status, gen) }
+        do {
+            if config.sandboxed { try await confirmSandbox(daemonEnd, p, gen) }
+        } catch {
+            p.kill()
+            _ = await p.exited()
+            failure(.sandbox, "\(error)", generation: gen)
+            throw error
+        }
         conn.start()
         do {
             let objects = try await heldObjects(dev)
@@ -186,8 +195,113 @@ final class DriverInstance: Sendable {
     /// no EOF and every call would wait out its deadline.
     private func spawn() async throws -> (XPCSocket, UDriverProcess) {
         let (daemonEnd, driverEnd) = try XPCSocket.pair()
-        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable], socket: driverEnd)
+        var policy: SandboxPolicy?
+        if config.sandboxed {
+            policy = SandboxPolicy(stage1: config.stage1, user: (config.uid, config.gid),
+                                   privateNamespaces: config.privateNamespaces, memoryMax: config.memoryMax)
+        }
+        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable],
+                                               socket: driverEnd, sandbox: policy)
+        if config.sandboxed {
+            // The first thing the runtime reads: stack stage 2 with these calls.
+            try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: config.syscalls.map { .string(.syscallName, $0) }).bytes)
+        }
         return (daemonEnd, p)
+    }
+
+    /// Waits for the runtime's SANDBOX reply and its listener fd, checks in
+    /// /proc that no_new_privs is set and two filters are stacked, and starts
+    /// the violation watcher. A u-driver that skips stage 2 is refused.
+    private func confirmSandbox(_ sock: XPCSocket, _ p: UDriverProcess, _ gen: UInt64) async throws {
+        let timeoutMs = Int32(clamping: TimeSpan.micros(config.probeTimeout) / 1000)
+        let (reply, listener): ([UInt8], Int32) = try await onThread {
+            var pfd = pollfd(fd: sock.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, timeoutMs) == 1 else { throw ManagerError.startFailed(self.name, "no SANDBOX reply within \(self.config.probeTimeout)") }
+            var buf = [UInt8](repeating: 0, count: 4096)
+            var fd: Int32 = -1
+            let n = buf.withUnsafeMutableBytes { drv_recv_with_fd(sock.fd, $0.baseAddress, $0.count, &fd) }
+            guard n > 0 else { throw ManagerError.startFailed(self.name, "u-driver closed its channel before the sandbox was up") }
+            return (Array(buf[0..<n]), fd)
+        }
+        let m = try? XPCMessage.decode(reply)
+        guard let m, m.op == .sandbox, m.isReply else {
+            if listener >= 0 { Glibc.close(listener) }
+            throw ManagerError.startFailed(name, "first message was not the SANDBOX reply")
+        }
+        if let e = m.remoteError {
+            if listener >= 0 { Glibc.close(listener) }
+            throw ManagerError.startFailed(name, "stage 2 refused: \(e)")
+        }
+        guard listener >= 0 else { throw ManagerError.startFailed(name, "SANDBOX reply without the listener fd") }
+        let status = (try? String(contentsOfFile: "/proc/\(p.pid)/status", encoding: .utf8)) ?? ""
+        func field(_ k: String) -> Int? {
+            status.split(separator: "\n").first { $0.hasPrefix(k + ":") }.flatMap { Int($0.dropFirst(k.count + 1).trimmingCharacters(in: .whitespaces)) }
+        }
+        guard field("NoNewPrivs") == 1, field("Seccomp") == 2, (field("Seccomp_filters") ?? 0) >= 2 else {
+            Glibc.close(listener)
+            throw ManagerError.startFailed(name, "sandbox not in place (NoNewPrivs \(field("NoNewPrivs") ?? -1), Seccomp_filters \(field("Seccomp_filters") ?? -1))")
+        }
+        watchViolations(listener, p, gen)
+    }
+
+    /// One thread per u-driver reads its seccomp notifications: each is a
+    /// forbidden call, named (openat's path read from the caller's memory),
+    /// the process killed before the call can run, and reported as `sandbox`.
+    private func watchViolations(_ listener: Int32, _ p: UDriverProcess, _ gen: UInt64) {
+        let t = Thread { [self] in
+            defer { Glibc.close(listener) }
+            var id: UInt64 = 0, tid: pid_t = 0, nr: Int32 = 0
+            var args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+            while withUnsafeMutableBytes(of: &args, { raw in
+                drv_notify_next(listener, &id, &tid, &nr, raw.baseAddress?.assumingMemoryBound(to: UInt64.self))
+            }) == 0 {
+                let call = SyscallSets.name(of: nr)
+                var detail = call
+                // libdispatch's worker monitor reading its own thread's stat: serve it.
+                if call == "openat", args.2 & 3 == 0 {
+                    var buf = [UInt8](repeating: 0, count: 64)
+                    let n = buf.withUnsafeMutableBytes { drv_read_remote(p.pid, args.1, $0.baseAddress, $0.count) }
+                    if n > 0, drv_notify_valid(listener, id) == 0,
+                       let own = procStatPath(String(decoding: buf[0..<Int(n)].prefix { $0 != 0 }, as: UTF8.self), of: p.pid) {
+                        let fd = open(own, O_RDONLY | O_CLOEXEC)
+                        if fd >= 0 {
+                            _ = drv_notify_addfd(listener, id, fd)
+                            Glibc.close(fd)
+                        } else {
+                            _ = drv_notify_deny(listener, id, errno)
+                        }
+                        continue
+                    }
+                }
+                let pathArg: UInt64? = call == "openat" || call == "openat2" ? args.1 : (call == "open" || call == "execve" ? args.0 : nil)
+                if let addr = pathArg {
+                    var buf = [UInt8](repeating: 0, count: 256)
+                    let n = buf.withUnsafeMutableBytes { drv_read_remote(p.pid, addr, $0.baseAddress, $0.count) }
+                    // Only trust what was read while the call is still pending.
+                    if n > 0, drv_notify_valid(listener, id) == 0 {
+                        detail += "(\"\(String(decoding: buf[0..<Int(n)].prefix { $0 != 0 }, as: UTF8.self))\")"
+                    }
+                } else if call == "kill" || call == "tgkill" || call == "ptrace" {
+                    detail += call == "ptrace" ? "(request \(args.0), pid \(args.1))" : "(pid \(Int32(truncatingIfNeeded: args.0)), signal \(args.1))"
+                } else if call == "socket" {
+                    detail += "(domain \(args.0), type \(args.1))"
+                }
+                // Report first, so the exit that follows is not taken for a crash.
+                failure(.sandbox, "\(detail): forbidden system call", generation: gen, syscall: call)
+                p.kill()
+                _ = drv_notify_deny(listener, id, 1)
+            }
+        }
+        t.name = "seccomp-\(p.pid)"
+        t.start()
+    }
+
+    /// Runs blocking work on a thread of its own, off the cooperative pool.
+    private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, Error>) in
+            let t = Thread { k.resume(with: Result { try body() }) }
+            t.start()
+        }
     }
 
     /// Spawns the idle u-driver the next recovery adopts (Standby=yes). It
@@ -328,7 +442,7 @@ final class DriverInstance: Sendable {
     /// answer, and recover in the background. Stale or repeated reports for
     /// the same process are ignored.
     func failure(_ kind: FailureKind, _ detail: String, generation gen: UInt64, op: XPCOp? = nil,
-                 parameter: XPCAttributeID? = nil, signal: String? = nil) {
+                 parameter: XPCAttributeID? = nil, signal: String? = nil, syscall: String? = nil) {
         let now = monotonicNanos()
         enum Act { case ignore, recover(UDriverProcess?, XPCConnection?), killLaunching(UDriverProcess?) }
         let act = runtime.withLock { r -> Act in
@@ -360,6 +474,7 @@ final class DriverInstance: Sendable {
         if let op { meta["XPC_OP"] = "\(op.name)" }
         if let parameter { meta["PARAMETER"] = "\(parameter.name)" }
         if let signal { meta["SIGNAL"] = "\(signal)" }
+        if let syscall { meta["SYSCALL"] = "\(syscall)" }
         let old: (UDriverProcess?, XPCConnection?)
         switch act {
         case .ignore: return

@@ -29,4 +29,7 @@ int drv_peer_creds(int fd, int *pid, unsigned int *uid, unsigned int *gid);
 /* accept4(fd, NULL, NULL, SOCK_CLOEXEC): glibc hides accept4 without _GNU_SOURCE. */
 int drv_accept_cloexec(int fd);
 
+/* pthread_setname_np on the calling thread (hidden without _GNU_SOURCE). */
+int drv_set_thread_name(const char *name);
+
 #endif

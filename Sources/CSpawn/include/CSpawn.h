@@ -4,9 +4,10 @@
  *
  * drv_spawn() uses clone3(CLONE_PIDFD | CLONE_CLEAR_SIGHAND) with every
  * signal blocked around it; the child does only async-signal-safe system
- * calls: it moves the XPC socket to fd 3, closes every other fd, starts its
- * own session, asks for SIGKILL when its parent thread dies, unblocks
- * signals and execs.  An
+ * calls: it moves the XPC socket to fd 3 (and /dev/null to 0-2), closes every
+ * other fd, starts its own session, sets rlimits, drops to the u-driver's
+ * user, asks for SIGKILL when its parent thread dies, sets no_new_privs,
+ * loads the stage 1 seccomp filter, unblocks signals and execs.  An
  * exec failure comes back over a close-on-exec pipe (EOF = exec worked).
  */
 #ifndef CSPAWN_H
@@ -15,13 +16,30 @@
 #include <sys/types.h>
 #include <signal.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the child is confined to before exec; every field optional. */
+struct drv_sandbox {
+	const unsigned char *bpf;	/* stage 1 seccomp filter, NULL = none */
+	size_t bpf_len;			/* bytes, a multiple of 8 */
+	int drop_user;			/* become @uid/@gid, no supplementary groups */
+	uid_t uid;
+	gid_t gid;
+	uint64_t ns_flags;		/* CLONE_NEW* for clone3 */
+	uint64_t as_limit;		/* RLIMIT_AS in bytes, 0 = unchanged */
+	uint64_t nofile;		/* RLIMIT_NOFILE, 0 = unchanged */
+	int null_fd;			/* put on fds 0 and 1 (2 stays: the daemon's log); -1 = keep */
+};
+
 /*
  * Start @path with @argv and @envp (NULL-terminated), the socket @xpc_fd as
- * its fd 3 and nothing else open.  On success returns 0 and fills @pid and
- * @pidfd (close-on-exec); on failure returns -errno (exec errors included).
+ * its fd 3, confined by @sb (NULL = not at all).  On success returns 0 and
+ * fills @pid and @pidfd (close-on-exec); on failure returns -errno (exec
+ * and sandbox errors included).
  */
 int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, pid_t *pid, int *pidfd);
+	      int xpc_fd, const struct drv_sandbox *sb, pid_t *pid, int *pidfd);
 
 /*
  * Reap the child behind @pidfd without blocking.  Returns 1 and fills

@@ -25,7 +25,7 @@ public actor ENS137x: SoundDriver {
 
     public func probe(reattach: Bool) async throws -> String {
         guard let rev = identifyChip(vendor: info.vendor, device: info.device, revision: info.revision) else {
-            throw UDriverError.noDevice(String(format: "unsupported device %04x:%04x", info.vendor, info.device))
+            throw UDriverError.noDevice("unsupported device \(String(info.vendor, radix: 16)):\(String(info.device, radix: 16))")
         }
         chip = rev.chip
         chipName = rev.name

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-import Foundation
+import Glibc
 import UDriverKit
 import XPC
 

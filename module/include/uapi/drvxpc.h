@@ -166,7 +166,9 @@ enum drvxpc_class {
 	X(COUNT,		U32,	4, 1, 2048)			\
 	X(SAMPLES_NS,		BINARY,	8192, 0, 0)	/* __u32 per sample */ \
 	/* fault injection */						\
-	X(FAULT_KIND,		U8,	1, 1, 6)	/* enum drvxpc_fault */
+	X(FAULT_KIND,		U8,	1, 1, 6)	/* enum drvxpc_fault */ \
+	/* sandbox */							\
+	X(SYSCALL_NAME,		STRING,	32, 0, 0)	/* one per allowed call */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -244,6 +246,7 @@ enum drvxpc_sim_action {
 	X(PING,			2)		\
 	X(SHUTDOWN,		3)		\
 	X(INJECT,		4)		\
+	X(SANDBOX,		5)		\
 	X(REGISTER,		32)		\
 	X(DEVICE_ADD,		33)		\
 	X(DEVICE_INFO,		34)		\
