@@ -53,7 +53,8 @@ let package = Package(
         .executableTarget(name: "ENS137x", dependencies: ["UDriverKit"], path: "Sources/Drivers/ENS137x"),
         .executableTarget(name: "RTL8139", dependencies: ["UDriverKit"], path: "Sources/Drivers/RTL8139"),
         // A u-driver that misbehaves on purpose, for the integration tests.
-        .executableTarget(name: "Misbehave", dependencies: ["UDriverKit"], path: "Sources/Drivers/Misbehave"),
+        .target(name: "CHostile", path: "Sources/CHostile"),
+        .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile"], path: "Sources/Drivers/Misbehave"),
         .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),

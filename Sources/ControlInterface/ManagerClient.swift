@@ -46,7 +46,8 @@ public struct ManagerClient {
         guard r == 0 else {
             let e = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw ManagerClientError(exitCode: 1, message: "Failed to connect to drivermgrd at \(path): \(e). Is drivermgrd running?")
+            let hint = errno == EACCES ? "You need to be root or in drivermgrd's control group." : "Is drivermgrd running?"
+            throw ManagerClientError(exitCode: errno == EACCES ? 4 : 1, message: "Failed to connect to drivermgrd at \(path): \(e). \(hint)")
         }
         self.fd = fd
     }
@@ -102,6 +103,8 @@ public struct ManagerClient {
     public static func failure(_ error: String, _ p: [String: JSONValue], what: String) -> ManagerClientError {
         func s(_ k: String) -> String? { if case .string(let v)? = p[k] { return v }; return nil }
         switch error {
+        case ManagerInterface.ErrorName.permissionDenied.fullName:
+            return ManagerClientError(exitCode: 4, message: "Failed to \(what): permission denied")
         case ManagerInterface.ErrorName.driverNotFound.fullName:
             return ManagerClientError(exitCode: 4, message: "Failed to \(what): no such driver")
         case ManagerInterface.ErrorName.invalidParameter.fullName, ManagerInterface.ErrorName.methodNotFound.fullName:

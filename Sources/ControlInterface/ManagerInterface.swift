@@ -37,6 +37,8 @@ public enum ManagerInterface {
         case methodNotFound = "MethodNotFound"
         /// Fault injection is not allowed by the driver's configuration. Parameters: `name`.
         case injectionRefused = "InjectionRefused"
+        /// The caller may read but not change (root or the admin group only). Parameters: `method`.
+        case permissionDenied = "PermissionDenied"
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
 }

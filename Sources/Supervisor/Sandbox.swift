@@ -24,7 +24,7 @@ public enum SyscallSets {
         "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "eventfd2",
         "timerfd_create", "timerfd_settime", "timerfd_gettime",
         "rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "rt_sigsuspend", "sigaltstack",
-        "gettid", "getpid", "set_robust_list", "rseq", "prctl", "setpriority", "getrandom",
+        "gettid", "getpid", "getppid", "set_robust_list", "rseq", "prctl", "setpriority", "getrandom",
         "sched_getaffinity", "sched_yield", "nanosleep", "clock_nanosleep", "clock_gettime",
         "restart_syscall", "exit", "exit_group",
         // stdio's first write to stderr (libdispatch's log) stats the fd.

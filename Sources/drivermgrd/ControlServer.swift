@@ -16,12 +16,21 @@ final class ControlServer: Sendable {
     private let manager: Manager
     private let logger: Logger
     private let listenFD: Int32
+    /// Group allowed to call the mutating methods, besides root.
+    private let adminGroup: UInt32?
 
-    /// Binds `path` (mode 0660) and listens; replaces a stale socket.
-    init(path: String, manager: Manager, logger: Logger) throws {
+    /// Methods that change something: root or `adminGroup` only.
+    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .restart, .call, .inject, .resetFailed]
+
+    /// Binds `path` (mode 0660, group `controlGroup` if given) and listens;
+    /// replaces a stale socket. Connecting needs read-write access to the
+    /// socket: root and `controlGroup` can list, show status, history and
+    /// monitor; changing anything takes root or `adminGroup`.
+    init(path: String, manager: Manager, logger: Logger, controlGroup: UInt32? = nil, adminGroup: UInt32? = nil) throws {
         self.path = path
         self.manager = manager
         self.logger = logger
+        self.adminGroup = adminGroup
         unlink(path)
         let fd = socket(AF_UNIX, drv_sock_stream | drv_sock_cloexec, 0)
         guard fd >= 0 else { throw ManagerError.startFailed("control", "socket: \(String(cString: strerror(errno)))") }
@@ -44,6 +53,7 @@ final class ControlServer: Sendable {
             Glibc.close(fd)
             throw ManagerError.startFailed("control", "bind \(path): \(e)")
         }
+        if let controlGroup { _ = chown(path, 0, controlGroup) }
         chmod(path, 0o660)
         listenFD = fd
     }
@@ -69,7 +79,21 @@ final class ControlServer: Sendable {
     /// Removes the socket file.
     func remove() { unlink(path) }
 
+    /// Whether the peer on `fd` may call mutating methods (SO_PEERCRED).
+    private func privileged(_ fd: Int32) -> Bool {
+        var pid: Int32 = 0, uid: UInt32 = 0, gid: UInt32 = 0
+        guard drv_peer_creds(fd, &pid, &uid, &gid) == 0 else { return false }
+        if uid == 0 { return true }
+        guard let adminGroup else { return false }
+        if gid == adminGroup { return true }
+        // Supplementary groups, from the peer's /proc entry.
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let groups = status.split(separator: "\n").first { $0.hasPrefix("Groups:") }?.split(separator: "\t").last ?? ""
+        return groups.split(separator: " ").contains { UInt32($0) == adminGroup }
+    }
+
     private func serve(_ fd: Int32) {
+        let mayChange = privileged(fd)
         let writeLock = Mutex(())
         let send: @Sendable ([UInt8]) -> Bool = { bytes in
             writeLock.withLock { _ in
@@ -116,6 +140,11 @@ final class ControlServer: Sendable {
                             _ = send(f)
                         }
                     }
+                    continue
+                }
+                if let m = ManagerInterface.Method.allCases.first(where: { $0.fullName == call.method }),
+                   Self.mutating.contains(m), !mayChange {
+                    _ = send(Self.frame(error: .permissionDenied, ["method": .string(m.rawValue)]))
                     continue
                 }
                 let reply = blockingHandle(call)

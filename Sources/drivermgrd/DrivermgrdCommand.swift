@@ -34,10 +34,20 @@ struct DrivermgrdCommand: AsyncParsableCommand {
     @Option(name: .customLong("driver-dir"), help: "Where relative Executable= names are found.")
     var driverDirectory = "/usr/libexec/drivermgrd"
 
+    @Option(name: .customLong("control-group"), help: "Group that may connect to the control socket (read-only verbs).")
+    var controlGroup: String?
+
+    @Option(name: .customLong("admin-group"), help: "Group that may also start, stop, restart, call and inject (root always may).")
+    var adminGroup: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    static func groupID(_ name: String) -> UInt32? { getgrnam(name).map { $0.pointee.gr_gid } }
+
     func validate() throws {
+        if let g = controlGroup, Self.groupID(g) == nil { throw ValidationError("--control-group: no such group \(g)") }
+        if let g = adminGroup, Self.groupID(g) == nil { throw ValidationError("--admin-group: no such group \(g)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
@@ -59,7 +69,8 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         let link = SimNucleusLink(path: nucleusSocket ?? (runtimeDirectory as NSString).appendingPathComponent("nucleus-sim.sock"))
         let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger)
         let server = try ControlServer(path: (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName),
-                                       manager: manager, logger: logger)
+                                       manager: manager, logger: logger,
+                                       controlGroup: controlGroup.flatMap(Self.groupID), adminGroup: adminGroup.flatMap(Self.groupID))
         server.start()
         await manager.connectNucleus()
         logger.info("supervising \(cfg.drivers.count) driver(s); control socket \(server.path)")

@@ -36,6 +36,7 @@ final class SimHarness: @unchecked Sendable {
             p.waitUntilExit()
         }
         processes = []
+        try? FileManager.default.removeItem(atPath: dir)
     }
 
     var socketPath: String { dir + "/nucleus-sim.sock" }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CHostile
 import Glibc
 import UDriverKit
 import XPC
@@ -19,6 +20,28 @@ actor Misbehave: NetDriver {
 
     func probe(reattach: Bool) async throws -> String {
         let which = info.driverName.split(separator: "-").last.map(String.init) ?? "all"
+        let daemon = getppid()
+        switch which {
+        case "shadow": _ = hostile_open("/etc/shadow", 0)
+        case "statefile": _ = hostile_open("/var/lib/drivermgrd/state", 0)
+        case "devmem": _ = hostile_open("/dev/mem", 1)
+        case "socket": _ = hostile_socket()
+        case "ptrace": _ = hostile_ptrace_attach(daemon)
+        case "kill": _ = hostile_kill(daemon)
+        case "fork": _ = hostile_fork()
+        case "exec": _ = hostile_exec("/bin/sh")
+        case "flood":
+            let junk: [UInt8] = [0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]
+            for _ in 0..<10_000 { _ = junk.withUnsafeBytes { send(3, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        case "alloc":
+            var hoard: [UnsafeMutableRawPointer] = []
+            while let p = malloc(16 << 20) {
+                memset(p, 1, 16 << 20)
+                hoard.append(p)
+            }
+            throw UDriverError(errno: 12, "allocation failed after \(hoard.count * 16) MiB")
+        default: break
+        }
         if which == "reattach" {
             if reattach { raise(SIGSEGV) }
             _ = try await device.registerNetdev(mac: MACAddress("02:00:00:00:00:98") ?? .broadcast, chip: "flaky")

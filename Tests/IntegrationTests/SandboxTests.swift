@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Testing
+
+/// The sandbox with a hostile u-driver: every attempt fails, is reported
+/// with its kind and detail, and touches nothing else.
+@Suite(.serialized) struct SandboxTests {
+    /// Misdeed → what the failure report must say.
+    static let attempts: [(String, String)] = [
+        ("shadow", "sandbox: openat(\"/etc/shadow\")"),
+        ("statefile", "sandbox: openat(\"/var/lib/drivermgrd/state\")"),
+        ("devmem", "sandbox: openat(\"/dev/mem\")"),
+        ("socket", "sandbox: socket(domain 2"),
+        ("ptrace", "sandbox: ptrace(request 16"),
+        ("kill", "sandbox: kill(pid "),
+        ("fork", "sandbox: clone"),
+        ("exec", "sandbox: execve(\"/bin/sh\")"),
+        ("flood", "protocol: malformed message"),
+        ("alloc", "allocation failed after"),
+    ]
+
+    @Test func hostileAttemptsAreNamedAndContained() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        for (m, _) in Self.attempts {
+            try "[Driver]\nName=misbehave-\(m)\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nRestart=no\n[Sandbox]\nMemoryMax=256M\n"
+                .write(toFile: cfg + "/drivers.d/a-\(m).conf", atomically: true, encoding: .utf8)
+        }
+        try "[Driver]\nName=good\nClass=net\nMatch=pci:10ec:8139\nExecutable=rtl8139\n"
+            .write(toFile: cfg + "/drivers.d/z-good.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices"] + Array(repeating: "rtl8139", count: Self.attempts.count + 1) + ["--no-workload"])
+        let daemon = try h.startDaemon(config: cfg)
+        try h.wait("every hostile driver stopped", seconds: 60) {
+            let l = try h.list()
+            return l.count == Self.attempts.count + 1 && l.filter { $0.name != "good" }.allSatisfy { $0.state == .failed }
+        }
+        #expect(daemon.isRunning, "drivermgrd survived ptrace and kill attempts")
+        let good = try #require(try h.list().first { $0.name == "good" })
+        #expect(good.state == .active && good.restarts == 0, "the other driver is unaffected")
+        for (m, expected) in Self.attempts {
+            let s = try h.status("misbehave-\(m)")
+            #expect(s.lastFailure?.contains(expected) == true, "\(m): \(s.lastFailure ?? "nil")")
+        }
+        let log = try String(contentsOfFile: h.logPath, encoding: .utf8)
+        #expect(log.contains("FAILURE_KIND=sandbox SYSCALL=openat"))
+        #expect(log.contains("SYSCALL=ptrace") && log.contains("SYSCALL=kill") && log.contains("SYSCALL=execve"))
+    }
+
+    @Test func theUDriverRunsConfined() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon()
+        try h.waitActive(["ens1371", "rtl8139"])
+        let uid = try #require(getpwnam("drivermgr")?.pointee.pw_uid)
+        for d in try h.list() {
+            let pid = try #require(d.pid)
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            func field(_ k: String) -> String { status.split(separator: "\n").first { $0.hasPrefix(k + ":") }.map { String($0.dropFirst(k.count + 1)).trimmingCharacters(in: .whitespaces) } ?? "" }
+            #expect(field("Uid").split(separator: "\t").allSatisfy { UInt32($0) == uid }, "\(d.name) runs as drivermgr")
+            #expect(field("CapEff") == "0000000000000000" && field("CapPrm") == "0000000000000000")
+            #expect(field("NoNewPrivs") == "1" && field("Seccomp") == "2" && field("Seccomp_filters") == "2")
+            let myNet = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net") != myNet, "own network namespace")
+        }
+    }
+
+    /// Runs drvctl as another user (setpriv), in or out of the control group.
+    func drvctlAs(_ h: SimHarness, gid: UInt32, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=\(gid)", "--clear-groups", h.bin + "/drvctl"] + args
+        var env = ProcessInfo.processInfo.environment
+        env["DRIVERMGRD_RUNTIME_DIR"] = h.dir
+        p.environment = env
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func anUnprivilegedUserCanReadButNotChange() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.launch("drivermgrd", ["--config", SimHarness.etcDir, "--runtime-dir", h.dir, "--driver-dir", h.bin,
+                                    "--control-group", "drivermgr"], log: h.logPath)
+        try h.waitActive(["ens1371", "rtl8139"])
+        let group = try #require(getgrnam("drivermgr")?.pointee.gr_gid)
+        var (rc, err) = try drvctlAs(h, gid: group, ["list"])
+        #expect(rc == 0, "\(err)")
+        (rc, err) = try drvctlAs(h, gid: group, ["status", "ens1371"])
+        #expect(rc == 0, "\(err)")
+        (rc, err) = try drvctlAs(h, gid: group, ["restart", "ens1371"])
+        #expect(rc == 4 && err == "Failed to restart ens1371: permission denied\n", "\(err)")
+        (rc, err) = try drvctlAs(h, gid: group, ["call", "ens1371", "mixer-set", "master", "10"])
+        #expect(rc == 4 && err.contains("permission denied"))
+        #expect(try h.list().first { $0.name == "ens1371" }?.restarts == 0, "nothing changed")
+        (rc, err) = try drvctlAs(h, gid: 65534, ["list"])
+        #expect(rc == 4 && err.contains("Permission denied") && err.contains("control group"), "\(err)")
+    }
+}
