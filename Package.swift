@@ -54,8 +54,8 @@ let package = Package(
         .executableTarget(name: "RTL8139", dependencies: ["UDriverKit"], path: "Sources/Drivers/RTL8139"),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),
-        .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile"], path: "Sources/Drivers/Misbehave"),
-        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface"]),
+        .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile", "CSandbox", "XPC"], path: "Sources/Drivers/Misbehave"),
+        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface", "CSandbox"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),

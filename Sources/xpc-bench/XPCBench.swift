@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import CDrvXPC
+import CSandbox
 import ControlInterface
 import Foundation
 import Supervisor
@@ -147,6 +148,53 @@ enum XPCBench {
                      dxStats.p50 <= 2 * rawStats.p50 ? "met" : "NOT met"))
     }
 
+    /// Spawn to HELLO answered for rtl8139: no sandbox, stage 1 filter only,
+    /// and the whole sandbox (user, namespaces, rlimits, both stages with the
+    /// SANDBOX handshake and the /proc check), interleaved in one run.
+    static func sandboxCost(bin: String, count: Int) async throws {
+        let stage2 = SyscallSets.steadyState
+        let stage1 = try compileStage1(Array(Set(stage2 + SyscallSets.startup)).sorted())
+        print("sandbox allowlist: stage 1 \(Set(stage2 + SyscallSets.startup).count) calls (\(stage1.count / 8) BPF instructions), "
+              + "stage 2 \(stage2.count) calls + clone(CLONE_THREAD), kill/tgkill(self)")
+        let user = lookupUser("drivermgr")
+        var plain: [UInt64] = [], filtered: [UInt64] = [], full: [UInt64] = []
+        for _ in 0..<count {
+            for mode in 0..<3 {
+                let t0 = monotonicNanos()
+                let (d, u) = try XPCSocket.pair()
+                var policy: SandboxPolicy?
+                if mode == 1 { policy = SandboxPolicy(stage1: stage1, user: nil, privateNamespaces: false, memoryMax: 0) }
+                if mode == 2 { policy = SandboxPolicy(stage1: stage1, user: user, privateNamespaces: true, memoryMax: 4 << 30) }
+                let p = try await UDriverProcess.spawn(executable: bin + "/rtl8139", arguments: ["rtl8139"], socket: u, sandbox: policy)
+                p.watch { _ in }
+                if mode == 2 {
+                    try d.send(XPCMessage(op: .sandbox, flags: .request, attributes: stage2.map { .string(.syscallName, $0) }).bytes)
+                    var buf = [UInt8](repeating: 0, count: 4096)
+                    var fd: Int32 = -1
+                    let n = buf.withUnsafeMutableBytes { drv_recv_with_fd(d.fd, $0.baseAddress, $0.count, &fd) }
+                    guard n > 0, fd >= 0 else { throw XPCError(.closed, "no SANDBOX reply") }
+                    close(fd)
+                    let st = (try? String(contentsOfFile: "/proc/\(p.pid)/status", encoding: .utf8)) ?? ""
+                    guard st.contains("Seccomp_filters:\t2") else { throw XPCError(.remote, "stage 2 missing") }
+                }
+                let c = XPCConnection(name: "bare", socket: d, onEvent: { _, _ in })
+                c.start()
+                _ = try await c.call(XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
+                    .u32(.version, XPCLimits.version), .string(.driverName, "rtl8139"), .u8(.deviceClass, 2),
+                    .u16(.pciVendor, 0x10ec), .u16(.pciDevice, 0x8139), .u32(.barSize, 256)]), timeout: .seconds(5))
+                let dt = monotonicNanos() - t0
+                [0: { plain.append(dt) }, 1: { filtered.append(dt) }, 2: { full.append(dt) }][mode]?()
+                p.kill()
+                _ = await p.exited()
+                await c.closeAndWait()
+            }
+        }
+        let a = Stats(plain), b = Stats(filtered), f = Stats(full)
+        print("spawn to HELLO, no sandbox                  \(a.line)")
+        print("spawn to HELLO, stage 1 filter only         \(b.line)   \(String(format: "%+.2f ms", (b.p50 - a.p50) / 1000)) (p50)")
+        print("spawn to HELLO, whole sandbox + stage 2     \(f.line)   \(String(format: "%+.2f ms", (f.p50 - a.p50) / 1000)) (p50)")
+    }
+
     /// A sim nucleus and drivermgrd in a scratch directory, with fault
     /// injection on and a start limit no benchmark reaches.
     final class Stack: @unchecked Sendable {
@@ -223,6 +271,7 @@ enum XPCBench {
             }
             print("bare spawn of \(exe) (spawn to HELLO answered)   \(Stats(bare).line)")
         }
+        try await sandboxCost(bin: bin, count: min(crashes, 200))
 
         for standby in [false, true] {
             try recoveries(bin: bin, crashes: crashes, standby: standby)

@@ -49,6 +49,23 @@ import Testing
         #expect(log.contains("SYSCALL=ptrace") && log.contains("SYSCALL=kill") && log.contains("SYSCALL=execve"))
     }
 
+    @Test func aUDriverThatSkipsStageTwoIsRefused() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let exe = h.dir + "/misbehave-nostage2"
+        try FileManager.default.createSymbolicLink(atPath: exe, withDestinationPath: h.bin + "/misbehave")
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=nostage2\nClass=net\nMatch=pci:10ec:8139\nExecutable=\(exe)\n"
+            .write(toFile: cfg + "/drivers.d/n.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.wait("refused") { try h.list().first?.state == .failed }
+        let s = try h.status("nostage2")
+        #expect(s.lastFailure?.contains("sandbox not in place") == true && s.lastFailure?.contains("Seccomp_filters 1") == true,
+                "\(s.lastFailure ?? "nil")")
+    }
+
     @Test func theUDriverRunsConfined() throws {
         let h = try SimHarness()
         defer { h.stopAll() }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import CHostile
+import CSandbox
 import Glibc
 import UDriverKit
 import XPC
@@ -86,5 +87,18 @@ actor Misbehave: NetDriver {
 
 @main
 enum MisbehaveMain {
-    static func main() async { await UDriverRuntime.run(net: Misbehave.self) }
+    static func main() async {
+        // Run as "misbehave-nostage2": answer SANDBOX as if stage 2 were
+        // stacked (a dummy fd for the listener) without stacking it.
+        if CommandLine.arguments.first?.hasSuffix("misbehave-nostage2") == true {
+            let sock = XPCSocket(adopting: UDriverRuntime.xpcFD)
+            if let b = try? sock.receive(), let m = try? XPCMessage.decode(b), m.op == .sandbox {
+                let reply = XPCMessage.reply(to: m).bytes
+                _ = reply.withUnsafeBytes { drv_send_with_fd(sock.fd, $0.baseAddress, $0.count, 0) }
+            }
+            while (try? sock.receive()) != nil {}
+            return
+        }
+        await UDriverRuntime.run(net: Misbehave.self)
+    }
 }
