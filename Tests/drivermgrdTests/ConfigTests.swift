@@ -100,6 +100,27 @@ import Testing
         #expect(r.errors.first?.message.contains("already defined") == true)
     }
 
+    @Test func sandboxKeys() throws {
+        let base = "[Driver]\nClass=sound\nMatch=pci:1274:1371\nExecutable=x\n[Sandbox]\n"
+        let cases: [(String, Int, String)] = [
+            ("SystemCallFilter=@udriver frobnicate\n", 6, "Invalid SystemCallFilter=@udriver frobnicate: unknown system call or set frobnicate"),
+            ("User=no-such-user-here\n", 6, "User=no-such-user-here: no such user"),
+            ("User=root\n", 6, "Invalid User=root: u-drivers never run as root"),
+            ("MemoryMax=12\n", 6, "Invalid MemoryMax=12"),
+            ("PrivateNamespaces=maybe\n", 6, "Invalid PrivateNamespaces=maybe"),
+        ]
+        for (text, line, msg) in cases {
+            let dir = try configDir(["d.conf": base + text])
+            let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
+            let e = try #require(r.errors.first, "\(text)")
+            #expect(e.line == line && e.message.hasPrefix(msg), "\(e)")
+        }
+        let dir = try configDir(["d.conf": base + "SystemCallFilter=@udriver ioperm\nMemoryMax=512M\nPrivateNamespaces=no\n"])
+        let d = try #require(ConfigLoader.load(directory: dir, driverDirectory: "/x").drivers.first)
+        #expect(d.syscalls.last == "ioperm" && d.memoryMax == 512 << 20 && !d.privateNamespaces && d.user == "drivermgr")
+        #expect(!d.stage1.isEmpty && d.stage1.count % 8 == 0, "stage 1 compiled to BPF")
+    }
+
     @Test func timeSpans() {
         #expect(TimeSpan.parse("250ms") == .milliseconds(250))
         #expect(TimeSpan.parse("1s") == .seconds(1))
