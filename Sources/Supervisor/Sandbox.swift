@@ -47,7 +47,7 @@ public enum SyscallSets {
     public static func name(of nr: Int32) -> String {
         var buf = [CChar](repeating: 0, count: 64)
         guard drv_syscall_name(nr, &buf, buf.count) == 0 else { return "syscall \(nr)" }
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

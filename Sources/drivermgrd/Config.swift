@@ -88,9 +88,9 @@ struct DriverConfig: Sendable, Equatable {
     var xpcTimeout: Duration = .milliseconds(250)
     /// Deadline of HELLO and PROBE, which touch the whole chip.
     var probeTimeout: Duration = .seconds(5)
-    /// Idle ping period (HeartbeatSec=, default 250 ms; 0 = off). A ping is
+    /// Idle ping period (HeartbeatSec=, default 200 ms; 0 = off). A ping is
     /// answered within XPCTimeoutSec or the driver has failed.
-    var heartbeat: Duration = .milliseconds(250)
+    var heartbeat: Duration = .milliseconds(200)
     /// Restart=, RestartSec=, StartLimitBurst=, StartLimitIntervalSec=.
     var restart = RestartPolicy()
     /// FaultInjection=: whether `drvctl inject` is allowed.
