@@ -287,7 +287,7 @@ final class DriverInstance: Sendable {
                     detail += "(domain \(args.0), type \(args.1))"
                 }
                 // Report first, so the exit that follows is not taken for a crash.
-                failure(.sandbox, "\(detail): forbidden system call", generation: gen, syscall: call)
+                failure(.sandbox, "\(detail) [syscall \(nr)]: forbidden system call", generation: gen, syscall: call)
                 p.kill()
                 _ = drv_notify_deny(listener, id, 1)
             }

@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct SandboxTests {
     /// Misdeed → what the failure report must say.
     static let attempts: [(String, String)] = [
-        ("shadow", "sandbox: openat(\"/etc/shadow\")"),
+        ("shadow", "sandbox: openat(\"/etc/shadow\") [syscall 257]"),
         ("statefile", "sandbox: openat(\"/var/lib/drivermgrd/state\")"),
         ("devmem", "sandbox: openat(\"/dev/mem\")"),
         ("socket", "sandbox: socket(domain 2"),
