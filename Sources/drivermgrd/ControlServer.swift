@@ -34,20 +34,12 @@ final class ControlServer: Sendable {
         unlink(path)
         let fd = socket(AF_UNIX, drv_sock_stream | drv_sock_cloexec, 0)
         guard fd >= 0 else { throw ManagerError.startFailed("control", "socket: \(String(cString: strerror(errno)))") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+        var addr: UnixAddress
+        do { addr = try UnixAddress(path) } catch {
             Glibc.close(fd)
-            throw ManagerError.startFailed("control", "socket path too long: \(path)")
+            throw ManagerError.startFailed("control", "\(error)")
         }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-            raw[bytes.count] = 0
-        }
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let r = addr.withSockaddr { bind(fd, $0, $1) }
         guard r == 0, listen(fd, 32) == 0 else {
             let e = String(cString: strerror(errno))
             Glibc.close(fd)

@@ -45,6 +45,13 @@ enum XPCBench {
         }
     }
 
+    /// HELLO for a u-driver of `cls` on a fake PCI function.
+    static func hello(_ name: String, cls: UInt8, device: UInt16) -> XPCMessage {
+        XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
+            .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, cls),
+            .u16(.pciVendor, cls == 2 ? 0x10ec : 0x1274), .u16(.pciDevice, device), .u32(.barSize, 256)])
+    }
+
     struct Stats {
         let p50: Double, p99: Double, mean: Double
         init(_ ns: [UInt64]) {
@@ -81,9 +88,7 @@ enum XPCBench {
         let drv = try await UDriverProcess.spawn(executable: bin + "/rtl8139", arguments: ["rtl8139"], socket: u)
         let conn = XPCConnection(name: "bench", socket: d, onEvent: { _, _ in })
         conn.start()
-        let hello = try await conn.call(XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
-            .u32(.version, XPCLimits.version), .string(.driverName, "rtl8139"), .u8(.deviceClass, 2),
-            .u16(.pciVendor, 0x10ec), .u16(.pciDevice, 0x8139), .u32(.barSize, 256)]), timeout: .seconds(5))
+        let hello = try await conn.call(Self.hello("rtl8139", cls: 2, device: 0x8139), timeout: .seconds(5))
         guard hello.status == 0 else { throw XPCError(.remote, errno: -hello.status, "HELLO") }
         var dx: [UInt64] = []
         for i in 0..<(count + 200) {
@@ -179,9 +184,7 @@ enum XPCBench {
                 }
                 let c = XPCConnection(name: "bare", socket: d, onEvent: { _, _ in })
                 c.start()
-                _ = try await c.call(XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
-                    .u32(.version, XPCLimits.version), .string(.driverName, "rtl8139"), .u8(.deviceClass, 2),
-                    .u16(.pciVendor, 0x10ec), .u16(.pciDevice, 0x8139), .u32(.barSize, 256)]), timeout: .seconds(5))
+                _ = try await c.call(Self.hello("rtl8139", cls: 2, device: 0x8139), timeout: .seconds(5))
                 let dt = monotonicNanos() - t0
                 [0: { plain.append(dt) }, 1: { filtered.append(dt) }, 2: { full.append(dt) }][mode]?()
                 p.kill()
@@ -261,9 +264,7 @@ enum XPCBench {
                 p.watch { _ in }
                 let c = XPCConnection(name: "bare", socket: d, onEvent: { _, _ in })
                 c.start()
-                _ = try await c.call(XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
-                    .u32(.version, XPCLimits.version), .string(.driverName, exe), .u8(.deviceClass, cls),
-                    .u16(.pciVendor, cls == 2 ? 0x10ec : 0x1274), .u16(.pciDevice, dev), .u32(.barSize, 256)]), timeout: .seconds(5))
+                _ = try await c.call(Self.hello(exe, cls: cls, device: dev), timeout: .seconds(5))
                 bare.append(monotonicNanos() - t0)
                 p.kill()
                 _ = await p.exited()
