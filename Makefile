@@ -5,10 +5,12 @@ SWIFT      ?= swift
 BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
 APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev passwd
+# The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
+VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps build run check test bench clean
+.PHONY: all deps vm-deps build run check check-vm test bench clean
 
 all: build
 
@@ -26,6 +28,10 @@ deps:
 	id -u $(UDRIVER_USER) >/dev/null 2>&1 || { echo "Creating system user $(UDRIVER_USER) for the u-drivers"; \
 	  $$SUDO useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $(UDRIVER_USER); }
 
+# The QEMU guest's packages, for check.
+vm-deps:
+	@$(MAKE) --no-print-directory deps APT_PKGS="$(VM_PKGS)"
+
 build: deps
 	$(SWIFT) build
 
@@ -33,9 +39,14 @@ build: deps
 run: build
 	RUN_DIR=$(RUN_DIR) BIN=$$($(SWIFT) build --show-bin-path) ./scripts/run-sim.sh
 
-check: build
+check: build vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	$(MAKE) --no-print-directory check-vm
+
+# drvnucleus.ko in a QEMU guest (Debian's kernel, TCG) with QEMU's rtl8139 and ES1370.
+check-vm:
+	./Tests/vm/kernel-nucleus.sh
 
 test: check
 
@@ -46,3 +57,4 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD_DIR) $(RUN_DIR)
+	-$(MAKE) -C /lib/modules/$$(ls /lib/modules | sort -V | tail -1)/build M=$(CURDIR)/module clean
