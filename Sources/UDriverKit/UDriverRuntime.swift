@@ -121,7 +121,7 @@ public enum UDriverRuntime {
                 case .hang: DispatchSemaphore(value: 0).wait() // stuck: serves nothing more
                 case .slow: fault = .slow
                 case .badParam: _ = try? await device?.read32(barSize)
-                case .garbage: try? conn.socket.send([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0])
+                case .garbage: try? socket.send([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0])
                 }
                 continue
             }

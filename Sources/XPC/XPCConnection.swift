@@ -8,7 +8,7 @@ import Glibc
 /// One end of an XPC channel: sends calls with a sequence number and a
 /// deadline, matches replies, and hands incoming requests to a handler.
 ///
-/// A dedicated reader thread polls the socket and an eventfd, so deadlines
+/// A dedicated reader thread polls the transport and an eventfd, so deadlines
 /// fire on time without a timer per call. Completions and the handlers run
 /// on that thread: they must not block on another reply from this channel.
 public final class XPCConnection: Sendable {
@@ -36,27 +36,34 @@ public final class XPCConnection: Sendable {
 
     /// A short name for logs ("nucleus", "ens1371").
     public let name: String
-    /// The socket.
-    public let socket: XPCSocket
+    /// What carries the messages.
+    public let transport: any XPCTransport
     private let state = Mutex(State())
     private let wakeFD: Int32
     private let onEvent: @Sendable (XPCConnection, Event) -> Void
     private let onClose: @Sendable (XPCConnection) -> Void
 
-    /// Wraps `socket`. Nothing is read until ``start()``.
+    /// Wraps `transport`. Nothing is read until ``start()``.
     /// - Parameters:
     ///   - onEvent: called on the reader thread for every incoming request,
     ///     notification, malformed packet or unmatched reply.
     ///   - onClose: called once, on the reader thread, after the peer closed
     ///     or ``close()`` was called and every pending call has failed.
-    public init(name: String, socket: XPCSocket,
+    public init(name: String, transport: any XPCTransport,
                 onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                 onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.name = name
-        self.socket = socket
+        self.transport = transport
         self.wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
         self.onEvent = onEvent
         self.onClose = onClose
+    }
+
+    /// A connection over a seqpacket socket.
+    public convenience init(name: String, socket: XPCSocket,
+                            onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
+                            onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
+        self.init(name: name, transport: socket, onEvent: onEvent, onClose: onClose)
     }
 
     deinit { Glibc.close(wakeFD) }
@@ -97,7 +104,7 @@ public final class XPCConnection: Sendable {
         guard let seq = r else { completion(.failure(XPCError(.closed, "\(name)"))); return }
         let m = message.withSeq(seq).with(timeoutMicros: micros)
         do {
-            try socket.send(m.bytes)
+            try transport.send(m.bytes)
         } catch let e as XPCError {
             if let c = state.withLock({ $0.pending.complete(seq: seq) }) { c.completion(.failure(e)) }
         } catch {
@@ -117,13 +124,13 @@ public final class XPCConnection: Sendable {
     /// Sends a reply or notification as is.
     public func send(_ message: XPCMessage) throws {
         if isClosed { throw XPCError(.closed, "\(name)") }
-        try socket.send(message.bytes)
+        try transport.send(message.bytes)
     }
 
     /// Closes the channel: the reader stops, pending calls fail with
     /// ``XPCError/Code/closed``, and `onClose` runs.
     public func close() {
-        socket.shutdown()
+        transport.shutdown()
         wake()
     }
 
@@ -133,7 +140,7 @@ public final class XPCConnection: Sendable {
     }
 
     private func readLoop() {
-        var fds = [pollfd(fd: socket.fd, events: drv_pollin, revents: 0),
+        var fds = [pollfd(fd: transport.fd, events: drv_pollin, revents: 0),
                    pollfd(fd: wakeFD, events: drv_pollin, revents: 0)]
         loop: while true {
             let next = state.withLock { $0.pending.nextDeadline }
@@ -153,7 +160,7 @@ public final class XPCConnection: Sendable {
             if fds[0].revents & (drv_pollin | drv_pollhup | drv_pollerr) != 0 {
                 let bytes: [UInt8]?
                 do {
-                    bytes = try socket.receive()
+                    bytes = try transport.receive()
                 } catch let e as XPCError {
                     onEvent(self, .malformed(e, []))
                     continue
@@ -233,7 +240,7 @@ public final class XPCConnection: Sendable {
         // An unknown op cannot be echoed back as is; answer as PING.
         let replyOp = op.isKnown ? op : .ping
         let r = XPCMessage(op: replyOp, flags: .reply, seq: seq, instance: inst, status: -EPROTO, attributes: attrs)
-        try? socket.send(r.bytes)
+        try? transport.send(r.bytes)
     }
 }
 

@@ -4,11 +4,25 @@ import CDrvXPC
 import Glibc
 #endif
 
+/// What carries XPC messages for an ``XPCConnection``: one message per
+/// send/receive, whatever the framing underneath (a seqpacket socket, a
+/// generic netlink socket).
+public protocol XPCTransport: Sendable {
+    /// A descriptor that polls readable when ``receive()`` has something.
+    var fd: Int32 { get }
+    /// Sends one message. Throws ``XPCError/Code/closed`` if the peer is gone.
+    func send(_ bytes: [UInt8]) throws
+    /// Receives one message; nil at end of stream.
+    func receive() throws -> [UInt8]?
+    /// Stops both directions; a blocked reader returns end of stream.
+    func shutdown()
+}
+
 /// A connected unix `SOCK_SEQPACKET` socket carrying one XPC message per packet.
 ///
 /// Sending is safe from any thread (each packet is atomic). Receiving is
 /// done by one reader, normally an ``XPCConnection``.
-public final class XPCSocket: Sendable {
+public final class XPCSocket: XPCTransport {
     /// The descriptor; owned by this object and closed on deinit.
     public let fd: Int32
 

@@ -75,7 +75,7 @@ import Synchronization
     @Test func peerCloseFailsPendingCalls() async throws {
         let (client, server) = try echoPair(delayFor: .probe)
         let closed = Box(false)
-        let c2 = XPCConnection(name: "c2", socket: client.socket, onEvent: { _, _ in }) { _ in closed.v.withLock { $0 = true } }
+        let c2 = XPCConnection(name: "c2", transport: client.transport, onEvent: { _, _ in }) { _ in closed.v.withLock { $0 = true } }
         _ = c2
         Task { try? await Task.sleep(for: .milliseconds(20)); server.close() }
         await #expect(throws: XPCError(.closed)) {
