@@ -30,7 +30,10 @@ let package = Package(
         .target(
             name: "XPC",
             dependencies: ["CDrvXPC", .product(name: "SystemPackage", package: "swift-system")]),
-        .target(name: "Nucleus", dependencies: ["XPC"]),
+        // libnl-genl-3: drivermgrd's generic netlink backend to drvnucleus.ko.
+        .systemLibrary(name: "CNLGenl", path: "Sources/CNLGenl", pkgConfig: "libnl-genl-3.0",
+                       providers: [.apt(["libnl-genl-3-dev", "libnl-3-dev"])]),
+        .target(name: "Nucleus", dependencies: ["XPC", "CNLGenl", "CDrvXPC"]),
         .target(name: "Supervisor", dependencies: ["CSpawn", "CSandbox", "XPC"]),
         .target(name: "ControlInterface", dependencies: []),
         .target(name: "ShadowDriver", dependencies: ["XPC"]),

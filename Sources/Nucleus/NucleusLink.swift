@@ -78,18 +78,33 @@ extension NucleusLink {
     }
 }
 
-/// The sim backend: nucleus-sim's unix seqpacket socket.
-public final class SimNucleusLink: NucleusLink {
-    public let path: String
+/// A nucleus reached over an XPC transport: nucleus-sim's unix seqpacket
+/// socket, or drvnucleus.ko's generic netlink family. The messages, and
+/// so everything above this type, are the same.
+public final class XPCNucleusLink: NucleusLink {
+    public let description: String
+    private let open: @Sendable () throws -> any XPCTransport
     private let conn = Mutex<XPCConnection?>(nil)
 
-    public init(path: String) { self.path = path }
+    /// A link that connects with `open`.
+    public init(description: String, open: @escaping @Sendable () throws -> any XPCTransport) {
+        self.description = description
+        self.open = open
+    }
 
-    public var description: String { "nucleus-sim at \(path)" }
+    /// nucleus-sim at `path`.
+    public static func sim(path: String) -> XPCNucleusLink {
+        XPCNucleusLink(description: "nucleus-sim at \(path)") { try XPCSocket.connect(path: path) }
+    }
+
+    /// drvnucleus.ko, through generic netlink.
+    public static func kernel() -> XPCNucleusLink {
+        XPCNucleusLink(description: "drvnucleus.ko (generic netlink)") { try GenlTransport() }
+    }
 
     public func connect(events: @escaping @Sendable (NucleusEvent) -> Void) throws {
-        let sock = try XPCSocket.connect(path: path)
-        let c = XPCConnection(name: "nucleus", socket: sock, onEvent: { _, ev in
+        let transport = try open()
+        let c = XPCConnection(name: "nucleus", transport: transport, onEvent: { _, ev in
             switch ev {
             case .message(let m) where m.op == .deviceAdd:
                 do { events(.deviceAdded(try NucleusDevice(deviceAdd: m))) } catch {
@@ -115,14 +130,14 @@ public final class SimNucleusLink: NucleusLink {
 
     public func call(_ message: XPCMessage, timeout: Duration, completion: @escaping XPCConnection.Completion) {
         guard let c = conn.withLock({ $0 }) else {
-            completion(.failure(XPCError(.closed, "not connected to \(path)")))
+            completion(.failure(XPCError(.closed, "not connected to \(description)")))
             return
         }
         c.call(message, timeout: timeout, completion: completion)
     }
 
     public func send(_ message: XPCMessage) throws {
-        guard let c = conn.withLock({ $0 }) else { throw XPCError(.closed, "not connected to \(path)") }
+        guard let c = conn.withLock({ $0 }) else { throw XPCError(.closed, "not connected to \(description)") }
         try c.send(message)
     }
 

@@ -87,7 +87,10 @@ public struct Device: Sendable {
 
     private func call(_ op: XPCOp, _ attrs: [XPCAttribute], flags: XPCFlags = .request) async throws -> XPCMessage {
         let r = try await transport(XPCMessage(op: op, flags: flags, instance: instance, attributes: attrs))
-        if let e = r.remoteError { throw e }
+        if let e = r.remoteError {
+            // Name the downcall, so the probe's error says which one was refused.
+            throw XPCError(.remote, attribute: e.attribute, errno: e.errno, "\(op.name): \(e.message ?? XPCError.errnoName(e.errno))")
+        }
         return r
     }
 

@@ -28,6 +28,9 @@ public final class XPCConnection: Sendable {
     private struct State: Sendable {
         var pending = PendingCalls<Completion>()
         var closed = false
+        /// ``close()`` was called: the reader stops at its next wake-up,
+        /// whether or not the transport can shut down.
+        var closing = false
         var started = false
         /// Set once every pending call has failed and `onClose` has run.
         var finished = false
@@ -130,6 +133,7 @@ public final class XPCConnection: Sendable {
     /// Closes the channel: the reader stops, pending calls fail with
     /// ``XPCError/Code/closed``, and `onClose` runs.
     public func close() {
+        state.withLock { $0.closing = true }
         transport.shutdown()
         wake()
     }
@@ -153,6 +157,7 @@ public final class XPCConnection: Sendable {
             fds[1].revents = 0
             let n = poll(&fds, 2, timeoutMs)
             if n < 0 && errno != EINTR { break loop }
+            if state.withLock({ $0.closing }) { break loop }
             if fds[1].revents & drv_pollin != 0 {
                 var v: UInt64 = 0
                 _ = withUnsafeMutableBytes(of: &v) { read(wakeFD, $0.baseAddress, 8) }

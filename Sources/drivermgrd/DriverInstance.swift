@@ -123,6 +123,8 @@ final class DriverInstance: Sendable {
             runtime.withLock { r in
                 r.state = .failed
                 r.lastFailure = "start failed: " + (r.lastFailure ?? "\(error)")
+                r.process = nil
+                r.conn = nil
             }
             logger.error("start failed: \(error)")
             record("probe-failed", "\(error)")

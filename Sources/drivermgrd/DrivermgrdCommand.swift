@@ -19,7 +19,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         discussion: """
             Reads CONFIG/drivers.d/*.conf (drop-ins in NAME.conf.d/), connects to the nucleus, spawns one \
             u-driver per matched device and serves io.drivermgr.Manager on RUNTIME/io.drivermgr.Manager \
-            for drvctl. This build talks to the simulated nucleus (nucleus-sim).
+            for drvctl. The nucleus is drvnucleus.ko (generic netlink) when it is loaded, else nucleus-sim.
             """)
 
     @Option(name: .customLong("config"), help: "Configuration directory.")
@@ -27,6 +27,14 @@ struct DrivermgrdCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("runtime-dir"), help: "Runtime directory for the control socket.")
     var runtimeDirectory = ManagerInterface.defaultRuntimeDirectory
+
+    /// Which nucleus to broker for.
+    enum NucleusChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, kernel, sim
+    }
+
+    @Option(help: "kernel (drvnucleus.ko over generic netlink), sim (nucleus-sim), or auto: kernel when the module is loaded.")
+    var nucleus: NucleusChoice = .auto
 
     @Option(name: .customLong("nucleus-socket"), help: "nucleus-sim's socket (default: RUNTIME/nucleus-sim.sock).")
     var nucleusSocket: String?
@@ -66,7 +74,9 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         logger.info("loaded \(cfg.drivers.count) driver(s) from \(configDirectory)")
 
         try? FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)
-        let link = SimNucleusLink(path: nucleusSocket ?? (runtimeDirectory as NSString).appendingPathComponent("nucleus-sim.sock"))
+        let simPath = nucleusSocket ?? (runtimeDirectory as NSString).appendingPathComponent("nucleus-sim.sock")
+        let useKernel = nucleus == .kernel || (nucleus == .auto && GenlTransport.available)
+        let link = useKernel ? XPCNucleusLink.kernel() : XPCNucleusLink.sim(path: simPath)
         let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger)
         let server = try ControlServer(path: (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName),
                                        manager: manager, logger: logger,
