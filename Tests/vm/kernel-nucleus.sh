@@ -65,6 +65,7 @@ done
 /nucleus-client
 /daemon-test.sh
 if rmmod drvnucleus; then echo "== rmmod ok"; fi
+dmesg | grep "drvnucleus: unloaded" | sed 's/^.*drvnucleus/== drvnucleus/' 
 if dmesg | grep -E "BUG|Oops|WARNING|Call Trace"; then echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
 poweroff -f
 INIT
@@ -76,19 +77,21 @@ timeout 240 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -append "console=ttyS0 quiet panic=-1" \
   -device rtl8139 -device ES1370 > "$WORK/console.log" 2>&1 || true
 
-grep -E "^(== |  |PASS|FAIL|TxConfig|[0-9]+ passed|rtl8139 |\{)" "$WORK/console.log" | tr -d '\r' || true
+grep -E "^(== |  |PASS|FAIL|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
 grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
 grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== rmmod ok" "$WORK/console.log" || ok=0
 grep -q "== dmesg clean" "$WORK/console.log" || ok=0
+grep -q "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log" || ok=0
 # drivermgrd over generic netlink: registered, got DEVICE_ADD, spawned the
-# u-driver, whose REG_READ of TxConfig came back through the kernel (the chip
-# is identified) and whose probe then stops at REG_SEQ, not in this layer.
+# u-driver, whose probe identifies the chip (REG_READ), resets it and reads
+# the MAC from the EEPROM (REG_SEQ) through the kernel, and stops at
+# NET_REGISTER, which this layer does not have yet.
 grep -q "connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok=0
 grep -q "10ec:8139 at 0000:00:04.0 → rtl8139" "$WORK/console.log" || ok=0
 grep -qE "^rtl8139 +net +0000:00:04.0 +failed +- " <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "REG_SEQ: not implemented by this nucleus yet" "$WORK/console.log" || ok=0
+grep -q "NET_REGISTER: not implemented by this nucleus yet" "$WORK/console.log" || ok=0
 if [ "$ok" = 1 ]; then echo "kernel nucleus VM test: ok"; else
   echo "kernel nucleus VM test: FAILED; console:"; tr -d '\r' < "$WORK/console.log" | tail -40; exit 1; fi
