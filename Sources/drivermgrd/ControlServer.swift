@@ -214,6 +214,11 @@ final class ControlServer: Sendable {
             return (try? VarlinkCodec.frame(VarlinkReply(parameters: out))) ?? [0]
         } catch let e as ManagerError {
             return Self.frame(error: e.varlinkName, e.parameters)
+        } catch let e as XPCError {
+            // A call into the u-driver or the nucleus failed: not the caller's parameters.
+            let m = ManagerError.callFailed(errno: e.errno != 0 ? e.errno : (e.code == .timeout ? 110 : 5), attribute: e.attribute?.name,
+                                            message: "\(e)")
+            return Self.frame(error: m.varlinkName, m.parameters)
         } catch {
             return Self.frame(error: .invalidParameter, ["parameter": .string("parameters"), "message": .string("\(error)")])
         }

@@ -27,7 +27,13 @@ import XPC
             let pid = try #require(try h.list().first { $0.name == name }?.pid)
             kill(pid, SIGKILL)
         } else {
-            let (rc, _, err) = try h.drvctl("inject", name, kind)
+            var (rc, _, err) = try h.drvctl("inject", name, kind)
+            if rc == 1 {
+                // The driver was between states (e.g. a heartbeat under load):
+                // wait until it serves again and ask once more.
+                try h.waitActive([name])
+                (rc, _, err) = try h.drvctl("inject", name, kind)
+            }
             #expect(rc == 0, "inject \(kind): \(err)")
         }
     }
