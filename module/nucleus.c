@@ -14,6 +14,10 @@
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
+#include <linux/interrupt.h>
+#include <linux/netdevice.h>
+#include <linux/workqueue.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -35,6 +39,30 @@ struct drvnucleus_obj {
 	dma_addr_t dma;
 };
 
+struct drvnucleus_dev;
+
+/*
+ * The RTL8139 nucleus: what stays in the kernel of 8139too — start_xmit,
+ * the interrupt handler, the NAPI rx poll and tx completion — over rings the
+ * u-driver allocated by DMA_ALLOC and handed over with DATAPATH_ENABLE.
+ * open, stop and the rx mode are upcalls, sent and never waited for.
+ */
+#define RTL_NUM_TX	4
+#define RTL_TX_BUF	1536
+#define RTL_RX_RING	8192
+#define RTL_RX_ACK	(0x01 | 0x10 | 0x40)	/* RxOK | RxOverflow | RxFIFOOver */
+
+struct drvnucleus_net {
+	struct net_device *ndev;
+	struct drvnucleus_dev *d;
+	struct napi_struct napi;
+	struct work_struct rxmode_work;
+	spinlock_t lock;		/* tx ring and the data path's registers */
+	struct drvnucleus_obj *rx, *tx;
+	unsigned int cur_tx, dirty_tx, cur_rx;
+	bool datapath, irq, napi_on;
+};
+
 struct drvnucleus_dev {
 	struct pci_dev *pdev;
 	void __iomem *bar;
@@ -42,7 +70,10 @@ struct drvnucleus_dev {
 	u32 instance;
 	u8 class;
 	struct list_head objects;
+	struct drvnucleus_net *net;
 };
+
+static u32 upcall_seq = 1;
 
 static u32 next_object_id = 1;
 static atomic_t live_objects = ATOMIC_INIT(0);
@@ -216,6 +247,363 @@ static void announce(struct drvnucleus_dev *d)
 	}
 	msg_end(skb, hdr);
 	genlmsg_unicast(daemon_net, skb, daemon_portid);
+}
+
+
+/* --- upcalls ------------------------------------------------------------- */
+
+/*
+ * Sends upcall @op for @d to the registered daemon without waiting: the
+ * callers hold rtnl (ndo_open/stop) or run from a work item; the reply is
+ * only logged.  No daemon: nothing happens, the nucleus keeps its state.
+ */
+static void upcall(struct drvnucleus_dev *d, u16 op, struct net_device *ndev)
+{
+	u32 portid = READ_ONCE(daemon_portid);
+	struct drvxpc_hdr *hdr;
+	struct sk_buff *skb;
+
+	if (!portid)
+		return;
+	skb = msg_new(portid, 0, op, DRVXPC_F_REQUEST, upcall_seq++, d->instance, 0, &hdr);
+	if (!skb)
+		return;
+	if (op == DRVXPC_OP_NET_SET_RX_MODE && ndev) {
+		struct netdev_hw_addr *ha;
+		struct nlattr *list;
+		u32 flags = (ndev->flags & IFF_PROMISC ? DRVXPC_RX_PROMISC : 0) |
+			    (ndev->flags & IFF_ALLMULTI ? DRVXPC_RX_ALLMULTI : 0);
+
+		if (nla_put_u32(skb, DRVXPC_A_RX_FLAGS, flags))
+			goto err;
+		list = nla_nest_start(skb, DRVXPC_A_MC_LIST);
+		if (!list)
+			goto err;
+		netif_addr_lock_bh(ndev);
+		netdev_for_each_mc_addr(ha, ndev) {
+			if (nla_put(skb, DRVXPC_A_MAC, ETH_ALEN, ha->addr))
+				break;
+		}
+		netif_addr_unlock_bh(ndev);
+		nla_nest_end(skb, list);
+	}
+	msg_end(skb, hdr);
+	genlmsg_unicast(daemon_net, skb, portid);
+	return;
+err:
+	nlmsg_free(skb);
+}
+
+/* --- the RTL8139 nucleus -------------------------------------------------- */
+
+static void rtl_rxmode_work(struct work_struct *w)
+{
+	struct drvnucleus_net *n = container_of(w, struct drvnucleus_net, rxmode_work);
+
+	upcall(n->d, DRVXPC_OP_NET_SET_RX_MODE, n->ndev);
+}
+
+static int rtl_open(struct net_device *ndev)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+
+	/* The u-driver opens the chip; carrier comes with DATAPATH_ENABLE. */
+	netif_carrier_off(ndev);
+	upcall(n->d, DRVXPC_OP_NET_OPEN, NULL);
+	return 0;
+}
+
+static int rtl_stop(struct net_device *ndev)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+	unsigned long f;
+
+	spin_lock_irqsave(&n->lock, f);
+	n->datapath = false;
+	spin_unlock_irqrestore(&n->lock, f);
+	netif_stop_queue(ndev);
+	if (n->napi_on) {
+		napi_disable(&n->napi);
+		n->napi_on = false;
+	}
+	upcall(n->d, DRVXPC_OP_NET_STOP, NULL);
+	return 0;
+}
+
+/* ndo_set_rx_mode runs in atomic context: the upcall goes from a work item. */
+static void rtl_set_rx_mode(struct net_device *ndev)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+
+	schedule_work(&n->rxmode_work);
+}
+
+/* rtl8139_start_xmit: copy into the slot's buffer, write TxStatus. */
+static netdev_tx_t rtl_start_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+	void __iomem *io = n->d->bar;
+	unsigned int entry, len = skb->len;
+	unsigned long f;
+	u8 *buf;
+
+	if (len > RTL_TX_BUF) {
+		ndev->stats.tx_dropped++;
+		dev_kfree_skb_any(skb);
+		return NETDEV_TX_OK;
+	}
+	spin_lock_irqsave(&n->lock, f);
+	if (!n->datapath || n->cur_tx - n->dirty_tx >= RTL_NUM_TX) {
+		netif_stop_queue(ndev);
+		spin_unlock_irqrestore(&n->lock, f);
+		return NETDEV_TX_BUSY;
+	}
+	entry = n->cur_tx % RTL_NUM_TX;
+	buf = (u8 *)n->tx->cpu + entry * RTL_TX_BUF;
+	skb_copy_and_csum_dev(skb, buf);
+	if (len < ETH_ZLEN) {
+		memset(buf + len, 0, ETH_ZLEN - len);
+		len = ETH_ZLEN;
+	}
+	/* early-tx threshold 256 bytes, as 8139too's tx_flag */
+	iowrite32(((256 / 32) << 11 & 0x003f0000) | len, io + 0x10 + entry * 4);
+	n->cur_tx++;
+	if (n->cur_tx - n->dirty_tx >= RTL_NUM_TX)
+		netif_stop_queue(ndev);
+	spin_unlock_irqrestore(&n->lock, f);
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+static void rtl_tx_done(struct drvnucleus_net *n)
+{
+	void __iomem *io = n->d->bar;
+
+	while (n->dirty_tx != n->cur_tx) {
+		unsigned int entry = n->dirty_tx % RTL_NUM_TX;
+		u32 txs = ioread32(io + 0x10 + entry * 4);
+
+		if (!(txs & (0x8000 | 0x4000 | 0x40000000)))
+			break;
+		if (txs & 0x8000) {
+			n->ndev->stats.tx_packets++;
+			n->ndev->stats.tx_bytes += txs & 0x1fff;
+		} else {
+			n->ndev->stats.tx_errors++;
+		}
+		n->dirty_tx++;
+	}
+	if (netif_queue_stopped(n->ndev) && n->cur_tx - n->dirty_tx < RTL_NUM_TX)
+		netif_wake_queue(n->ndev);
+}
+
+/* rtl8139_interrupt: not mine → IRQ_NONE; rx to NAPI, tx reaped here. */
+static irqreturn_t rtl_interrupt(int irq, void *data)
+{
+	struct drvnucleus_net *n = data;
+	void __iomem *io = n->d->bar;
+	u16 status, mask;
+
+	spin_lock(&n->lock);
+	status = ioread16(io + 0x3e);
+	mask = ioread16(io + 0x3c);
+	if (!(status & mask) || status == 0xffff || !n->datapath) {
+		spin_unlock(&n->lock);
+		return IRQ_NONE;
+	}
+	iowrite16(status & ~RTL_RX_ACK, io + 0x3e);
+	if (status & RTL_RX_ACK) {
+		iowrite16(mask & ~RTL_RX_ACK, io + 0x3c);
+		napi_schedule(&n->napi);
+	}
+	if (status & (0x04 | 0x08))
+		rtl_tx_done(n);
+	spin_unlock(&n->lock);
+	return IRQ_HANDLED;
+}
+
+/* rtl8139_rx: walk the ring from cur_rx until RxBufEmpty. */
+static int rtl_poll(struct napi_struct *napi, int budget)
+{
+	struct drvnucleus_net *n = container_of(napi, struct drvnucleus_net, napi);
+	void __iomem *io = n->d->bar;
+	u8 *ring = n->rx->cpu;
+	int work = 0;
+
+	while (work < budget && !(ioread8(io + 0x37) & 0x01)) {
+		unsigned int off = n->cur_rx % RTL_RX_RING;
+		u16 status = le16_to_cpu(*(__le16 *)(ring + off));
+		u16 size = le16_to_cpu(*(__le16 *)(ring + off + 2));
+		int len = size - 4;
+		struct sk_buff *skb;
+
+		if (!(status & 0x01) || len < ETH_ZLEN - 4 || len > 1518 ||
+		    off + 4 + len > n->rx->size) {
+			n->ndev->stats.rx_errors++;
+			break;
+		}
+		skb = napi_alloc_skb(napi, len);
+		if (skb) {
+			skb_put_data(skb, ring + off + 4, len);
+			skb->protocol = eth_type_trans(skb, n->ndev);
+			n->ndev->stats.rx_packets++;
+			n->ndev->stats.rx_bytes += len;
+			netif_receive_skb(skb);
+		} else {
+			n->ndev->stats.rx_dropped++;
+		}
+		n->cur_rx = (n->cur_rx + size + 4 + 3) & ~3;
+		iowrite16((u16)(n->cur_rx - 16), io + 0x38);
+		work++;
+	}
+	iowrite16(RTL_RX_ACK, io + 0x3e);
+	if (work < budget && napi_complete_done(napi, work))
+		iowrite16(ioread16(io + 0x3c) | RTL_RX_ACK, io + 0x3c);
+	return work;
+}
+
+static const struct net_device_ops rtl_netdev_ops = {
+	.ndo_open		= rtl_open,		/* upcall */
+	.ndo_stop		= rtl_stop,		/* upcall */
+	.ndo_start_xmit		= rtl_start_xmit,	/* nucleus */
+	.ndo_set_rx_mode	= rtl_set_rx_mode,	/* upcall, from a work item */
+	.ndo_validate_addr	= eth_validate_addr,
+};
+
+static struct drvnucleus_obj *obj_by_role(struct drvnucleus_dev *d, u8 role, u32 min)
+{
+	struct drvnucleus_obj *o, *found = NULL;
+
+	list_for_each_entry(o, &d->objects, node)
+		if (o->role == role && o->size >= min)
+			found = o;
+	return found;
+}
+
+/* NET_REGISTER (the netdev, once), DATAPATH_ENABLE/DISABLE, NET_CARRIER. */
+static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
+{
+	struct drvnucleus_net *n = d->net;
+	struct drvxpc_hdr *rh;
+	struct sk_buff *skb;
+	unsigned long f;
+	int err;
+
+	if (d->class != DRVXPC_CLASS_NET)
+		return reply(info, h, -EOPNOTSUPP, 0, "not a network device", 0, false);
+	switch (h->op) {
+	case DRVXPC_OP_NET_REGISTER: {
+		const struct nlattr *mac = find_attr(h, DRVXPC_A_MAC);
+
+		if (!mac || !is_valid_ether_addr(nla_data(mac)))
+			return reply(info, h, -EINVAL, DRVXPC_A_MAC, "NET_REGISTER needs a unicast MAC", 0, false);
+		if (!n) {
+			struct net_device *ndev = alloc_etherdev(sizeof(*n));
+
+			if (!ndev)
+				return -ENOMEM;
+			n = netdev_priv(ndev);
+			n->ndev = ndev;
+			n->d = d;
+			spin_lock_init(&n->lock);
+			INIT_WORK(&n->rxmode_work, rtl_rxmode_work);
+			SET_NETDEV_DEV(ndev, &d->pdev->dev);
+			ndev->netdev_ops = &rtl_netdev_ops;
+			eth_hw_addr_set(ndev, nla_data(mac));
+			netif_napi_add(ndev, &n->napi, rtl_poll);
+			netif_carrier_off(ndev);
+			err = register_netdev(ndev);
+			if (err) {
+				netif_napi_del(&n->napi);
+				free_netdev(ndev);
+				return reply(info, h, err, 0, "register_netdev failed", 0, false);
+			}
+			d->net = n;
+			dev_info(&d->pdev->dev, "%s registered for the u-driver\n", ndev->name);
+		}
+		skb = msg_new(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY, h->seq,
+			      h->instance, 0, &rh);
+		if (!skb || nla_put_string(skb, DRVXPC_A_IFNAME, n->ndev->name)) {
+			if (skb)
+				nlmsg_free(skb);
+			return -EMSGSIZE;
+		}
+		msg_end(skb, rh);
+		return genlmsg_reply(skb, info);
+	}
+	case DRVXPC_OP_DATAPATH_ENABLE: {
+		struct drvnucleus_obj *rx = obj_by_role(d, DRVXPC_ROLE_RX_RING, RTL_RX_RING + 16);
+		struct drvnucleus_obj *tx = obj_by_role(d, DRVXPC_ROLE_TX_BUFFERS, RTL_NUM_TX * RTL_TX_BUF);
+
+		if (!n)
+			return reply(info, h, -ENODEV, 0, "no netdev registered", 0, false);
+		if (!rx || !tx)
+			return reply(info, h, -ENOENT, DRVXPC_A_OBJECT_ROLE, "no RX_RING / TX_BUFFERS of the right size", 0, false);
+		/* Rings first: an interrupt already pending on the shared line
+		 * must find a data path to serve, not be refused as not mine. */
+		spin_lock_irqsave(&n->lock, f);
+		n->rx = rx;
+		n->tx = tx;
+		if (!(h->flags & DRVXPC_F_REATTACH)) {
+			n->cur_tx = 0;
+			n->dirty_tx = 0;
+			n->cur_rx = 0;
+		}
+		n->datapath = true;
+		spin_unlock_irqrestore(&n->lock, f);
+		if (!n->irq) {
+			err = request_irq(d->pdev->irq, rtl_interrupt, IRQF_SHARED, n->ndev->name, n);
+			if (err) {
+				spin_lock_irqsave(&n->lock, f);
+				n->datapath = false;
+				spin_unlock_irqrestore(&n->lock, f);
+				return reply(info, h, err, 0, "request_irq failed", 0, false);
+			}
+			n->irq = true;
+		}
+		if (!n->napi_on) {
+			napi_enable(&n->napi);
+			n->napi_on = true;
+		}
+		netif_wake_queue(n->ndev);
+		return reply(info, h, 0, 0, NULL, 0, false);
+	}
+	case DRVXPC_OP_DATAPATH_DISABLE:
+		if (n) {
+			spin_lock_irqsave(&n->lock, f);
+			n->datapath = false;
+			spin_unlock_irqrestore(&n->lock, f);
+			netif_stop_queue(n->ndev);
+		}
+		return reply(info, h, 0, 0, NULL, 0, false);
+	case DRVXPC_OP_NET_CARRIER: {
+		const struct nlattr *up = find_attr(h, DRVXPC_A_LINK_UP);
+
+		if (!n || !up)
+			return reply(info, h, -EINVAL, DRVXPC_A_LINK_UP, "no netdev or no LINK_UP", 0, false);
+		if (nla_get_u8(up))
+			netif_carrier_on(n->ndev);
+		else
+			netif_carrier_off(n->ndev);
+		return reply(info, h, 0, 0, NULL, 0, false);
+	}
+	}
+	return reply(info, h, -EOPNOTSUPP, 0, "not implemented by this nucleus yet", 0, false);
+}
+
+static void net_remove(struct drvnucleus_dev *d)
+{
+	struct drvnucleus_net *n = d->net;
+
+	if (!n)
+		return;
+	unregister_netdev(n->ndev);
+	cancel_work_sync(&n->rxmode_work);
+	if (n->irq)
+		free_irq(d->pdev->irq, n);
+	netif_napi_del(&n->napi);
+	d->net = NULL;
+	free_netdev(n->ndev);
 }
 
 /* --- the one command: a drvxpc message ---------------------------------- */
@@ -553,7 +941,11 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	case DRVXPC_OP_DMA_ALLOC:
 	case DRVXPC_OP_DMA_FREE:
 	case DRVXPC_OP_REG_WRITE_DMA:
-	case DRVXPC_OP_DEVICE_INFO: {
+	case DRVXPC_OP_DEVICE_INFO:
+	case DRVXPC_OP_NET_REGISTER:
+	case DRVXPC_OP_DATAPATH_ENABLE:
+	case DRVXPC_OP_DATAPATH_DISABLE:
+	case DRVXPC_OP_NET_CARRIER: {
 		struct drvnucleus_dev *d = find_dev(h->instance);
 
 		if (info->snd_portid != daemon_portid) {
@@ -570,8 +962,11 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 			r = device_info(info, h, d);
 		else if (h->op == DRVXPC_OP_REG_READ || h->op == DRVXPC_OP_REG_WRITE)
 			r = reg_access(info, h);
-		else
+		else if (h->op == DRVXPC_OP_DMA_ALLOC || h->op == DRVXPC_OP_DMA_FREE ||
+			 h->op == DRVXPC_OP_REG_WRITE_DMA)
 			r = dma_op(info, h, d);
+		else
+			r = net_op(info, h, d);
 		break;
 	}
 	default:
@@ -676,6 +1071,7 @@ static void drvnucleus_remove(struct pci_dev *pdev)
 	struct drvnucleus_dev *d = pci_get_drvdata(pdev);
 	struct drvnucleus_obj *o, *tmp;
 
+	net_remove(d);
 	mutex_lock(&drvnucleus_lock);
 	devices[d->instance - 1] = NULL;
 	list_for_each_entry_safe(o, tmp, &d->objects, node)

@@ -45,9 +45,16 @@ cat > "$WORK/root/daemon-test.sh" <<SH
 export DRIVERMGRD_RUNTIME_DIR=/tmp/run
 $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
 sleep 8
-echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
 echo "== drvctl list:"; $BIN/drvctl list --no-legend
+# ip link set up: ndo_open upcalls the u-driver, which opens the chip and
+# enables the nucleus's data path; then traffic to QEMU's user-net gateway.
+ip link set eth0 up
+sleep 4
+ip addr add 10.0.2.15/24 dev eth0
+ip link show eth0 | sed 's/^/  /'
+ping -c 5 -W 3 10.0.2.2 | sed 's/^/== ping: /'
 echo "== drvctl status:"; $BIN/drvctl status rtl8139 --json=short
+echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
 kill %1; wait
 SH
 chmod +x "$WORK/root/daemon-test.sh"
@@ -75,9 +82,9 @@ chmod +x "$WORK/root/init"
 timeout 240 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
-  -device rtl8139 -device ES1370 > "$WORK/console.log" 2>&1 || true
+  -netdev user,id=n0 -device rtl8139,netdev=n0 -device ES1370 > "$WORK/console.log" 2>&1 || true
 
-grep -E "^(== |  |PASS|FAIL|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{)" "$WORK/console.log" | tr -d '\r' || true
+grep -E "^(== |  |PASS|FAIL|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
 grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
@@ -86,12 +93,12 @@ grep -q "== rmmod ok" "$WORK/console.log" || ok=0
 grep -q "== dmesg clean" "$WORK/console.log" || ok=0
 grep -q "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log" || ok=0
 # drivermgrd over generic netlink: registered, got DEVICE_ADD, spawned the
-# u-driver, whose probe identifies the chip (REG_READ), resets it and reads
-# the MAC from the EEPROM (REG_SEQ) through the kernel, and stops at
-# NET_REGISTER, which this layer does not have yet.
+# u-driver, whose probe identified the chip, read the MAC from the EEPROM and
+# registered eth0 by downcall; `ip link set up` reached it as an upcall, it
+# opened the chip and the nucleus's data path carried the pings.
 grep -q "connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok=0
-grep -q "10ec:8139 at 0000:00:04.0 → rtl8139" "$WORK/console.log" || ok=0
-grep -qE "^rtl8139 +net +0000:00:04.0 +failed +- " <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "NET_REGISTER: not implemented by this nucleus yet" "$WORK/console.log" || ok=0
+grep -qE "10ec:8139 at 0000:00:0[0-9a-f].0 → rtl8139" "$WORK/console.log" || ok=0
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active " <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log" || ok=0
 if [ "$ok" = 1 ]; then echo "kernel nucleus VM test: ok"; else
   echo "kernel nucleus VM test: FAILED; console:"; tr -d '\r' < "$WORK/console.log" | tail -40; exit 1; fi
