@@ -53,6 +53,16 @@ sleep 4
 ip addr add 10.0.2.15/24 dev eth0
 ip link show eth0 | sed 's/^/  /'
 ping -c 5 -W 3 10.0.2.2 | sed 's/^/== ping: /'
+# Kill the u-driver in the middle of a ping stream: the nucleus keeps moving
+# packets while drivermgrd recovers a fresh u-driver that reattaches.
+ping -c 40 -i 0.1 -W 3 10.0.2.2 > /tmp/ping2 2>&1 &
+sleep 1
+kill -9 \$(pidof rtl8139)
+wait \$!
+tail -2 /tmp/ping2 | sed 's/^/== ping during recovery: /'
+echo "== drvctl list after the kill:"; $BIN/drvctl list --no-legend
+$BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /'
+ip link show eth0 | sed 's/^/  /'
 echo "== drvctl status:"; $BIN/drvctl status rtl8139 --json=short
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
 kill %1; wait
@@ -100,5 +110,10 @@ grep -q "connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok
 grep -qE "10ec:8139 at 0000:00:0[0-9a-f].0 → rtl8139" "$WORK/console.log" || ok=0
 grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active " <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log" || ok=0
+# Recovery on the kernel path: every packet of the stream answered, the
+# u-driver recovered once, by reattaching.
+grep -q "== ping during recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +1$" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -q "== history: .*recovered crash" "$WORK/console.log" || ok=0
 if [ "$ok" = 1 ]; then echo "kernel nucleus VM test: ok"; else
   echo "kernel nucleus VM test: FAILED; console:"; tr -d '\r' < "$WORK/console.log" | tail -40; exit 1; fi
