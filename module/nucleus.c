@@ -591,18 +591,15 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	return reply(info, h, -EOPNOTSUPP, 0, "not implemented by this nucleus yet", 0, false);
 }
 
-static void net_remove(struct drvnucleus_dev *d)
+/* Tears down a netdev already detached from its device (no downcall can
+ * reach it any more). */
+static void net_remove(struct drvnucleus_dev *d, struct drvnucleus_net *n)
 {
-	struct drvnucleus_net *n = d->net;
-
-	if (!n)
-		return;
 	unregister_netdev(n->ndev);
 	cancel_work_sync(&n->rxmode_work);
 	if (n->irq)
 		free_irq(d->pdev->irq, n);
 	netif_napi_del(&n->napi);
-	d->net = NULL;
 	free_netdev(n->ndev);
 }
 
@@ -1070,13 +1067,20 @@ static void drvnucleus_remove(struct pci_dev *pdev)
 {
 	struct drvnucleus_dev *d = pci_get_drvdata(pdev);
 	struct drvnucleus_obj *o, *tmp;
+	struct drvnucleus_net *n;
 
-	net_remove(d);
+	/* Detach first: downcalls find the instance under the lock, so none
+	 * reaches the device once it is out of the table. */
 	mutex_lock(&drvnucleus_lock);
 	devices[d->instance - 1] = NULL;
+	n = d->net;
+	d->net = NULL;
+	mutex_unlock(&drvnucleus_lock);
+	/* The netdev (and its interrupt) goes before the rings it uses. */
+	if (n)
+		net_remove(d, n);
 	list_for_each_entry_safe(o, tmp, &d->objects, node)
 		free_obj(d, o);
-	mutex_unlock(&drvnucleus_lock);
 	pci_iounmap(pdev, d->bar);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);

@@ -65,9 +65,15 @@ $BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history:
 ip link show eth0 | sed 's/^/  /'
 echo "== drvctl status:"; $BIN/drvctl status rtl8139 --json=short
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
-kill %1; wait
+# The daemon and the u-driver stay up: init unloads the module under them.
 SH
-chmod +x "$WORK/root/daemon-test.sh"
+cat > "$WORK/root/daemon-stop.sh" <<SH
+#!/bin/sh
+killall drivermgrd 2>/dev/null
+sleep 1
+echo "== daemon stopped"
+SH
+chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh"
 cat > "$WORK/root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -81,8 +87,12 @@ for d in /sys/bus/pci/devices/*; do
 done
 /nucleus-client
 /daemon-test.sh
-if rmmod drvnucleus; then echo "== rmmod ok"; fi
-dmesg | grep "drvnucleus: unloaded" | sed 's/^.*drvnucleus/== drvnucleus/' 
+if rmmod drvnucleus; then echo "== rmmod with the daemon running ok"; fi
+dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/' 
+/daemon-stop.sh
+if insmod /drvnucleus.ko && rmmod drvnucleus; then echo "== rmmod ok"; fi
+dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/' 
+
 if dmesg | grep -E "BUG|Oops|WARNING|Call Trace"; then echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
 poweroff -f
 INIT
@@ -99,9 +109,10 @@ ok=1
 grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
 grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -q "== rmmod with the daemon running ok" "$WORK/console.log" || ok=0
 grep -q "== rmmod ok" "$WORK/console.log" || ok=0
 grep -q "== dmesg clean" "$WORK/console.log" || ok=0
-grep -q "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log" || ok=0
+[ "$(grep -c "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log")" = 2 ] || ok=0
 # drivermgrd over generic netlink: registered, got DEVICE_ADD, spawned the
 # u-driver, whose probe identified the chip, read the MAC from the EEPROM and
 # registered eth0 by downcall; `ip link set up` reached it as an upcall, it
