@@ -838,6 +838,32 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 	    nla_put_u16(skb, DRVXPC_A_PCI_DEVICE, d->pdev->device) ||
 	    nla_put_string(skb, DRVXPC_A_PCI_SLOT, pci_name(d->pdev)))
 		goto err_size;
+	if (d->class == DRVXPC_CLASS_NET && d->bar_len >= 0x48) {
+		/* What the u-driver programmed, read back from the chip:
+		 * IDR0-5, RxConfig, MAR0-7; and the netdev's own state. */
+		u8 mac[ETH_ALEN];
+		u64 mar = (u64)ioread32(d->bar + 0x0c) << 32 | ioread32(d->bar + 0x08);
+		int i;
+
+		for (i = 0; i < ETH_ALEN; i++)
+			mac[i] = ioread8(d->bar + i);
+		if (nla_put(skb, DRVXPC_A_MAC, ETH_ALEN, mac) ||
+		    nla_put_u32(skb, DRVXPC_A_RX_CONFIG, ioread32(d->bar + 0x44)) ||
+		    nla_put_u64_64bit(skb, DRVXPC_A_MC_FILTER, mar, 0))
+			goto err_size;
+		if (d->net) {
+			struct net_device *nd = d->net->ndev;
+
+			if (nla_put_string(skb, DRVXPC_A_IFNAME, nd->name) ||
+			    nla_put_u8(skb, DRVXPC_A_LINK_UP, netif_carrier_ok(nd)) ||
+			    nla_put_u8(skb, DRVXPC_A_DATAPATH_ON, READ_ONCE(d->net->datapath)) ||
+			    nla_put_u64_64bit(skb, DRVXPC_A_STAT_RX_PACKETS, nd->stats.rx_packets, 0) ||
+			    nla_put_u64_64bit(skb, DRVXPC_A_STAT_TX_PACKETS, nd->stats.tx_packets, 0) ||
+			    nla_put_u64_64bit(skb, DRVXPC_A_STAT_RX_BYTES, nd->stats.rx_bytes, 0) ||
+			    nla_put_u64_64bit(skb, DRVXPC_A_STAT_TX_BYTES, nd->stats.tx_bytes, 0))
+				goto err_size;
+		}
+	}
 	list_for_each_entry(o, &d->objects, node) {
 		struct nlattr *n = nla_nest_start(skb, DRVXPC_A_OBJECT);
 

@@ -63,7 +63,21 @@ tail -2 /tmp/ping2 | sed 's/^/== ping during recovery: /'
 echo "== drvctl list after the kill:"; $BIN/drvctl list --no-legend
 $BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /'
 ip link show eth0 | sed 's/^/  /'
-echo "== drvctl status:"; $BIN/drvctl status rtl8139 --json=short
+# promisc and allmulti: ndo_set_rx_mode → upcall → u-driver → RxConfig/MAR.
+ip link set eth0 promisc on
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -o '"rxMode":"[a-z]*"' | sed 's/^/== after promisc on: /'
+ip link set eth0 promisc off
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -o '"rxMode":"[a-z]*"' | sed 's/^/== after promisc off: /'
+# A multicast join: 239.1.2.3 = 01:00:5e:01:02:03, hash bit 57 of MAR0-7.
+/nucleus-client join 239.1.2.3 eth0 4 &
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -o '"multicastFilter":"0x[0-9a-f]*"' | sed 's/^/== after the join: /'
+wait \$!
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -o '"multicastFilter":"0x[0-9a-f]*"' | sed 's/^/== after leaving: /'
+echo "== drvctl status:"; $BIN/drvctl status rtl8139
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
 # The daemon and the u-driver stay up: init unloads the module under them.
 SH
@@ -126,5 +140,14 @@ grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log"
 grep -q "== ping during recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
 grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +1$" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== history: .*recovered crash" "$WORK/console.log" || ok=0
+# The rx mode travels the upcall path to the chip's filter registers.
+grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
+grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || ok=0
+# Hash bit 57 (ether_crc(01:00:5e:01:02:03) >> 26, checked against zlib's
+# CRC) is set in MAR0-7 while the group is joined, and clear after.
+joined=$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)
+left=$(grep -o '== after leaving: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)
+(( (joined >> 57) & 1 )) || ok=0
+(( ((left >> 57) & 1) == 0 )) || ok=0
 if [ "$ok" = 1 ]; then echo "kernel nucleus VM test: ok"; else
   echo "kernel nucleus VM test: FAILED; console:"; tr -d '\r' < "$WORK/console.log" | tail -40; exit 1; fi

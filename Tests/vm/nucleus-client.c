@@ -8,8 +8,11 @@
  * "N passed, M failed" at the end.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +170,23 @@ static struct drvxpc_hdr *call(__u16 op, __u32 seq, __u32 instance, const char *
 	}
 }
 
-int main(void)
+/* `nucleus-client join GROUP IFACE SECONDS`: hold an IPv4 multicast
+ * membership, so the kernel asks the driver for a new rx mode. */
+static int join(const char *group, const char *ifname, int seconds)
+{
+	struct ip_mreqn m = { .imr_ifindex = if_nametoindex(ifname) };
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, group, &m.imr_multiaddr);
+	if (setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)) < 0) {
+		perror("IP_ADD_MEMBERSHIP");
+		return 1;
+	}
+	sleep(seconds);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = 5 };
@@ -178,6 +197,8 @@ int main(void)
 	__u8 w;
 	int nlerr, id, i;
 
+	if (argc == 5 && !strcmp(argv[1], "join"))
+		return join(argv[2], argv[3], atoi(argv[4]));
 	sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
 	bind(sock, (struct sockaddr *)&me, sizeof(me));
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
