@@ -588,7 +588,7 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 		return reply(info, h, 0, 0, NULL, 0, false);
 	}
 	}
-	return reply(info, h, -EOPNOTSUPP, 0, "not implemented by this nucleus yet", 0, false);
+	return reply(info, h, -EOPNOTSUPP, 0, "operation not supported by drvnucleus", 0, false);
 }
 
 /* Tears down a netdev already detached from its device (no downcall can
@@ -993,7 +993,7 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		break;
 	}
 	default:
-		r = reply(info, h, -EOPNOTSUPP, 0, "not implemented by this nucleus yet", 0, false);
+		r = reply(info, h, -EOPNOTSUPP, 0, "operation not supported by drvnucleus", 0, false);
 		break;
 	}
 	mutex_unlock(&drvnucleus_lock);
