@@ -36,6 +36,8 @@ Name=rtl8139
 Class=net
 Match=pci:10ec:8139
 Executable=rtl8139
+[Recovery]
+FaultInjection=yes
 [Sandbox]
 # The guest has no drivermgr user; the sandbox is tested on the host.
 Sandbox=no
@@ -61,6 +63,14 @@ kill -9 \$(pidof rtl8139)
 wait \$!
 tail -2 /tmp/ping2 | sed 's/^/== ping during recovery: /'
 echo "== drvctl list after the kill:"; $BIN/drvctl list --no-legend
+# A hung u-driver (no CPU, no answers): found by the heartbeat, replaced.
+ping -c 40 -i 0.1 -W 3 10.0.2.2 > /tmp/ping3 2>&1 &
+sleep 1
+$BIN/drvctl inject rtl8139 hang
+wait \$!
+tail -2 /tmp/ping3 | sed 's/^/== ping during hang recovery: /'
+echo "== drvctl list after the hang:"; $BIN/drvctl list --no-legend
+$BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /' 
 $BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /'
 ip link show eth0 | sed 's/^/  /'
 # promisc and allmulti: ndo_set_rx_mode → upcall → u-driver → RxConfig/MAR.
@@ -140,6 +150,9 @@ grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log"
 grep -q "== ping during recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
 grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +1$" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== history: .*recovered crash" "$WORK/console.log" || ok=0
+grep -q "== ping during hang recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -qE "== history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
 # The rx mode travels the upcall path to the chip's filter registers.
 grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
 grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || ok=0
