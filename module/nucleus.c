@@ -882,50 +882,23 @@ err_size:
 	return -EMSGSIZE;
 }
 
-static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h)
+/* REG_READ / REG_WRITE: the same target checks as each REG_SEQ step. */
+static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
 {
-	const struct nlattr *off_a = find_attr(h, DRVXPC_A_REG_OFFSET);
-	const struct nlattr *w_a = find_attr(h, DRVXPC_A_REG_WIDTH);
-	const struct nlattr *v_a = find_attr(h, DRVXPC_A_REG_VALUE);
-	struct drvnucleus_dev *d = NULL;
-	u32 off, width = 4, val = 0;
-	int i;
+	const struct nlattr *v = find_attr(h, DRVXPC_A_REG_VALUE);
+	u32 off, width;
+	u16 bad;
+	int err;
 
-	for (i = 0; i < DRVNUCLEUS_MAX_DEVICES; i++)
-		if (devices[i] && devices[i]->instance == h->instance)
-			d = devices[i];
-	if (!d)
-		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
-	if (!off_a)
-		return reply(info, h, -EINVAL, DRVXPC_A_REG_OFFSET, "missing REG_OFFSET", 0, false);
-	off = nla_get_u32(off_a);
-	if (w_a)
-		width = nla_get_u8(w_a);
-	if (width != 1 && width != 2 && width != 4)
-		return reply(info, h, -EINVAL, DRVXPC_A_REG_WIDTH, "width must be 1, 2 or 4", 0, false);
-	if ((u64)off + width > d->bar_len)
-		return reply(info, h, -EACCES, DRVXPC_A_REG_OFFSET, "register outside the BAR", 0, false);
-	if (off % width)
-		return reply(info, h, -EINVAL, DRVXPC_A_REG_OFFSET, "unaligned access", 0, false);
-	if (h->op == DRVXPC_OP_REG_WRITE) {
-		if (!v_a)
-			return reply(info, h, -EINVAL, DRVXPC_A_REG_VALUE, "missing REG_VALUE", 0, false);
-		val = nla_get_u32(v_a);
-		if (width == 1)
-			iowrite8(val, d->bar + off);
-		else if (width == 2)
-			iowrite16(val, d->bar + off);
-		else
-			iowrite32(val, d->bar + off);
-		return reply(info, h, 0, 0, NULL, 0, false);
-	}
-	if (width == 1)
-		val = ioread8(d->bar + off);
-	else if (width == 2)
-		val = ioread16(d->bar + off);
-	else
-		val = ioread32(d->bar + off);
-	return reply(info, h, 0, 0, NULL, val, true);
+	err = reg_target(d, (const void *)(h + 1), h->len - sizeof(*h), &off, &width, &bad);
+	if (err)
+		return reply(info, h, err, bad, "register refused", 0, false);
+	if (h->op == DRVXPC_OP_REG_READ)
+		return reply(info, h, 0, 0, NULL, rd(d, off, width), true);
+	if (!v)
+		return reply(info, h, -EINVAL, DRVXPC_A_REG_VALUE, "missing REG_VALUE", 0, false);
+	wr(d, off, width, nla_get_u32(v));
+	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
 static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
@@ -984,7 +957,7 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		else if (h->op == DRVXPC_OP_DEVICE_INFO)
 			r = device_info(info, h, d);
 		else if (h->op == DRVXPC_OP_REG_READ || h->op == DRVXPC_OP_REG_WRITE)
-			r = reg_access(info, h);
+			r = reg_access(info, h, d);
 		else if (h->op == DRVXPC_OP_DMA_ALLOC || h->op == DRVXPC_OP_DMA_FREE ||
 			 h->op == DRVXPC_OP_REG_WRITE_DMA)
 			r = dma_op(info, h, d);
