@@ -24,6 +24,8 @@ public final class GenlTransport: XPCTransport, @unchecked Sendable {
     /// Messages received but not yet handed out; only the reader touches it.
     private let pending = Mutex<[[UInt8]]>([])
     private let sendLock = Mutex(())
+    /// Reused for every datagram (one reader at a time).
+    private let buffer = Mutex([UInt8](repeating: 0, count: 1 << 17))
     /// genetlink command that carries a drvxpc message (module/nucleus.c).
     static let command: UInt8 = 1
 
@@ -65,12 +67,14 @@ public final class GenlTransport: XPCTransport, @unchecked Sendable {
     public func receive() throws -> [UInt8]? {
         while true {
             if let m = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return m }
-            var buf = [UInt8](repeating: 0, count: 1 << 17)
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let (n, err, buf): (Int, Int32, [UInt8]) = buffer.withLock { b in
+                let n = b.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                return (n, errno, n > 0 ? Array(b[0..<n]) : [])
+            }
             if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EBADF || errno == ENOTSOCK { return nil }
-                throw XPCError(.system, errno: errno, "recv on the netlink socket")
+                if err == EINTR { continue }
+                if err == EBADF || err == ENOTSOCK { return nil }
+                throw XPCError(.system, errno: err, "recv on the netlink socket")
             }
             if n == 0 { return nil }
             var off = 0

@@ -237,8 +237,8 @@ public final class XPCConnection: Sendable {
         let flags = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
         guard flags & XPCFlags.request.rawValue != 0, flags & XPCFlags.reply.rawValue == 0 else { return }
         let op = XPCOp(rawValue: UInt16(bytes[4]) | UInt16(bytes[5]) << 8)
-        let seq = UInt32(XPCAttribute.read(Array(bytes[8..<12]), 4))
-        let inst = UInt32(XPCAttribute.read(Array(bytes[12..<16]), 4))
+        let seq = UInt32(XPCAttribute.read(bytes, at: 8, 4))
+        let inst = UInt32(XPCAttribute.read(bytes, at: 12, 4))
         var attrs: [XPCAttribute] = []
         if let a = e.attribute { attrs.append(.u16(.errAttr, a.rawValue)) }
         attrs.append(.string(.errMsg, String(e.description.utf8.prefix(120)) ?? "malformed"))

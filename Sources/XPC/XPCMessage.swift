@@ -55,9 +55,12 @@ public struct XPCAttribute: Sendable, Equatable {
         (try? XPCMessage.decodeAttributes(payload[...], depth: 1)) ?? []
     }
 
-    static func read(_ p: [UInt8], _ n: Int) -> UInt64 {
+    static func read(_ p: [UInt8], _ n: Int) -> UInt64 { read(p, at: 0, n) }
+
+    /// Little-endian integer of `n` bytes at `at` (no copy).
+    static func read(_ p: [UInt8], at: Int, _ n: Int) -> UInt64 {
         var v: UInt64 = 0
-        for i in 0..<min(n, p.count) { v |= UInt64(p[i]) << (8 * UInt64(i)) }
+        for i in 0..<min(n, max(0, p.count - at)) { v |= UInt64(p[at + i]) << (8 * UInt64(i)) }
         return v
     }
 
@@ -213,13 +216,13 @@ public struct XPCMessage: Sendable {
         guard bytes.count <= XPCLimits.messageMax else {
             throw XPCError(.oversized, "\(bytes.count) bytes, limit \(XPCLimits.messageMax)")
         }
-        let len = UInt32(XPCAttribute.read(Array(bytes[0..<4]), 4))
+        let len = UInt32(XPCAttribute.read(bytes, at: 0, 4))
         guard Int(len) == bytes.count else {
             throw XPCError(.badLength, "header says \(len), received \(bytes.count)")
         }
-        let op = XPCOp(rawValue: UInt16(XPCAttribute.read(Array(bytes[4..<6]), 2)))
+        let op = XPCOp(rawValue: UInt16(XPCAttribute.read(bytes, at: 4, 2)))
         guard op.isKnown else { throw XPCError(.unknownOp, "\(op.rawValue)") }
-        let flags = XPCFlags(rawValue: UInt16(XPCAttribute.read(Array(bytes[6..<8]), 2)))
+        let flags = XPCFlags(rawValue: UInt16(XPCAttribute.read(bytes, at: 6, 2)))
         guard XPCFlags.all.isSuperset(of: flags) else {
             throw XPCError(.badFlags, "0x\(String(flags.rawValue, radix: 16))")
         }
@@ -229,10 +232,10 @@ public struct XPCMessage: Sendable {
         }
         let header = XPCHeader(
             length: len, op: op, flags: flags,
-            seq: UInt32(XPCAttribute.read(Array(bytes[8..<12]), 4)),
-            instance: UInt32(XPCAttribute.read(Array(bytes[12..<16]), 4)),
-            status: Int32(bitPattern: UInt32(XPCAttribute.read(Array(bytes[16..<20]), 4))),
-            timeoutMicros: UInt32(XPCAttribute.read(Array(bytes[20..<24]), 4)))
+            seq: UInt32(XPCAttribute.read(bytes, at: 8, 4)),
+            instance: UInt32(XPCAttribute.read(bytes, at: 12, 4)),
+            status: Int32(bitPattern: UInt32(XPCAttribute.read(bytes, at: 16, 4))),
+            timeoutMicros: UInt32(XPCAttribute.read(bytes, at: 20, 4)))
         let attrs = try decodeAttributes(bytes[h...], depth: 0)
         return XPCMessage(header: header, attributes: attrs, bytes: bytes)
     }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import CDrvXPC
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,9 @@ public protocol XPCTransport: Sendable {
 public final class XPCSocket: XPCTransport {
     /// The descriptor; owned by this object and closed on deinit.
     public let fd: Int32
+    /// Reused for every receive (one reader at a time), so a message costs
+    /// no 64 KiB allocation.
+    private let buffer = Mutex([UInt8](repeating: 0, count: XPCLimits.messageMax + 1))
 
     /// Adopts `fd`; it is closed when this object goes away.
     public init(adopting fd: Int32) { self.fd = fd }
@@ -64,7 +68,10 @@ public final class XPCSocket: XPCTransport {
     /// Receives one packet; nil at end of stream. A packet larger than the
     /// protocol's limit is reported as ``XPCError/Code/oversized``, not cut.
     public func receive() throws -> [UInt8]? {
-        var buf = [UInt8](repeating: 0, count: XPCLimits.messageMax + 1)
+        try buffer.withLock { buf in try receive(into: &buf) }
+    }
+
+    private func receive(into buf: inout [UInt8]) throws -> [UInt8]? {
         while true {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, drv_msg_trunc) }
             if n < 0 {
