@@ -265,15 +265,11 @@ struct ConfigLoader {
             case "StartLimitIntervalSec":
                 if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
             default: // FaultInjection, Standby
-                let on: Bool
-                switch v.lowercased() {
-                case "yes", "true", "on", "1": on = true
-                case "no", "false", "off", "0": on = false
-                default:
+                if let on = yesNo(v) {
+                    if key == "Standby" { cfg.standby = on } else { cfg.faultInjection = on }
+                } else {
                     problem = "expected yes or no"
-                    on = false
                 }
-                if key == "Standby" { cfg.standby = on } else { cfg.faultInjection = on }
             }
             if let problem { return .failure(ConfigError(file: f, line: l, message: "Invalid \(key)=\(v): \(problem)")) }
         }
