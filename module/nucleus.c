@@ -9,8 +9,9 @@
  * nucleus binds, announced to that daemon with DEVICE_ADD.  Downcalls so
  * far: REG_READ, REG_WRITE and REG_SEQ, checked against the BAR; DMA_ALLOC,
  * DMA_FREE and REG_WRITE_DMA through an object tracker whose ids outlive a
- * u-driver; DEVICE_INFO lists an instance's objects.  The data paths
- * (rtl8139 xmit/irq/NAPI, ES1370 irq/pointer/trigger) come next.
+ * u-driver; DEVICE_INFO lists an instance's objects.  Upcalls go to the
+ * daemon with a sequence number and a deadline; the class nuclei are the
+ * RTL8139's (below) and the ES1370's (es1370.c).
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -22,24 +23,13 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
 #include <net/genetlink.h>
 
-#include <uapi/drvxpc.h>
+#include "drvnucleus.h"
 
 #define DRVXPC_GENL_CMD_MSG	1
 #define DRVNUCLEUS_MAX_DEVICES	8
-
-/* A DMA buffer a u-driver asked for; the nucleus owns it. */
-struct drvnucleus_obj {
-	struct list_head node;
-	u32 id;
-	u8 role;
-	u32 size;
-	void *cpu;
-	dma_addr_t dma;
-};
-
-struct drvnucleus_dev;
 
 /*
  * The RTL8139 nucleus: what stays in the kernel of 8139too — start_xmit,
@@ -63,22 +53,12 @@ struct drvnucleus_net {
 	bool datapath, irq, napi_on;
 };
 
-struct drvnucleus_dev {
-	struct pci_dev *pdev;
-	void __iomem *bar;
-	u32 bar_len;
-	u32 instance;
-	u8 class;
-	struct list_head objects;
-	struct drvnucleus_net *net;
-};
-
-static u32 upcall_seq = 1;
+static atomic_t upcall_seq = ATOMIC_INIT(0);
 
 static u32 next_object_id = 1;
 static atomic_t live_objects = ATOMIC_INIT(0);
 
-static DEFINE_MUTEX(drvnucleus_lock);
+DEFINE_MUTEX(drvnucleus_lock);
 static struct drvnucleus_dev *devices[DRVNUCLEUS_MAX_DEVICES];
 static u32 daemon_portid;	/* 0: no daemon registered */
 static struct net *daemon_net;
@@ -265,7 +245,8 @@ static void upcall(struct drvnucleus_dev *d, u16 op, struct net_device *ndev)
 
 	if (!portid)
 		return;
-	skb = msg_new(portid, 0, op, DRVXPC_F_REQUEST, upcall_seq++, d->instance, 0, &hdr);
+	skb = msg_new(portid, 0, op, DRVXPC_F_REQUEST, atomic_inc_return(&upcall_seq),
+		      d->instance, 0, &hdr);
 	if (!skb)
 		return;
 	if (op == DRVXPC_OP_NET_SET_RX_MODE && ndev) {
@@ -293,6 +274,132 @@ static void upcall(struct drvnucleus_dev *d, u16 op, struct net_device *ndev)
 err:
 	nlmsg_free(skb);
 }
+
+/*
+ * Synchronous upcalls (drvnucleus.h).  A waiter is on pending_upcalls from
+ * the send to the reply, the deadline or the daemon's going away, whichever
+ * comes first; replies are matched by seq and only from the daemon.
+ */
+static unsigned int upcall_timeout_ms = 3000;
+module_param(upcall_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(upcall_timeout_ms,
+		 "deadline of an upcall the kernel waits for (ms; then -EAGAIN)");
+
+struct drvnucleus_pending {
+	struct list_head node;
+	u32 seq;
+	s32 status;
+	u32 value;
+	struct completion done;
+};
+
+static LIST_HEAD(pending_upcalls);
+static DEFINE_SPINLOCK(pending_lock);
+
+struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
+				      struct drvxpc_hdr **hdr)
+{
+	u32 portid = READ_ONCE(daemon_portid);
+
+	if (!portid)
+		return NULL;
+	return msg_new(portid, 0, op, DRVXPC_F_REQUEST, 0, d->instance, 0, hdr);
+}
+
+int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+			   u32 *value)
+{
+	struct drvnucleus_pending p = { .status = -EAGAIN };
+	u32 portid = READ_ONCE(daemon_portid);
+	long left;
+	int err;
+
+	if (!portid) {
+		nlmsg_free(skb);
+		return -EAGAIN;
+	}
+
+	init_completion(&p.done);
+	p.seq = atomic_inc_return(&upcall_seq);
+	hdr->seq = p.seq;
+	hdr->timeout_us = min_t(u64, (u64)upcall_timeout_ms * 1000, U32_MAX);
+	msg_end(skb, hdr);
+	spin_lock_bh(&pending_lock);
+	list_add_tail(&p.node, &pending_upcalls);
+	spin_unlock_bh(&pending_lock);
+	/* genlmsg_unicast() consumes the skb whatever happens. */
+	err = genlmsg_unicast(daemon_net, skb, portid);
+	if (!err) {
+		left = wait_for_completion_killable_timeout(&p.done,
+				msecs_to_jiffies(upcall_timeout_ms));
+		if (left == 0)
+			pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
+					    drvxpc_op_name(hdr->op) ?: "?", p.seq,
+					    upcall_timeout_ms);
+		else if (left < 0)
+			err = left;
+	}
+	spin_lock_bh(&pending_lock);
+	if (!list_empty(&p.node))
+		list_del_init(&p.node);
+	spin_unlock_bh(&pending_lock);
+	if (err)
+		return err == -ERESTARTSYS ? -EINTR : -EAGAIN;
+	if (value)
+		*value = p.value;
+	return p.status;
+}
+
+/* A reply to an upcall: wake its waiter, if it still waits. */
+static void upcall_answered(struct genl_info *info, const struct drvxpc_hdr *h)
+{
+	const struct nlattr *v = find_attr(h, DRVXPC_A_MIXER_VALUE);
+	struct drvnucleus_pending *p;
+
+	if (info->snd_portid != READ_ONCE(daemon_portid))
+		return;
+	if (h->status)
+		pr_debug("drvnucleus: upcall %s (seq %u) failed: %d\n",
+			 drvxpc_op_name(h->op) ?: "?", h->seq, h->status);
+	spin_lock_bh(&pending_lock);
+	list_for_each_entry(p, &pending_upcalls, node) {
+		if (p->seq != h->seq)
+			continue;
+		/* A u-driver's status is a negative errno; keep it one. */
+		p->status = h->status <= 0 && h->status >= -MAX_ERRNO ? h->status : -EIO;
+		p->value = v ? nla_get_u32(v) : 0;
+		list_del_init(&p->node);
+		complete(&p->done);
+		break;
+	}
+	spin_unlock_bh(&pending_lock);
+}
+
+/* The daemon's socket closed: nobody will answer; fail the waiters now. */
+static int drvnucleus_netlink_event(struct notifier_block *nb,
+				    unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct drvnucleus_pending *p, *tmp;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !n->portid || n->portid != READ_ONCE(daemon_portid))
+		return NOTIFY_DONE;
+	WRITE_ONCE(daemon_portid, 0);
+	spin_lock_bh(&pending_lock);
+	list_for_each_entry_safe(p, tmp, &pending_upcalls, node) {
+		list_del_init(&p->node);
+		complete(&p->done);
+	}
+	spin_unlock_bh(&pending_lock);
+	pr_info("drvnucleus: daemon (port %u) went away; upcalls answer -EAGAIN\n",
+		n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block drvnucleus_netlink_notifier = {
+	.notifier_call = drvnucleus_netlink_event,
+};
 
 /* --- the RTL8139 nucleus -------------------------------------------------- */
 
@@ -544,6 +651,8 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 		spin_lock_irqsave(&n->lock, f);
 		n->rx = rx;
 		n->tx = tx;
+		rx->pinned = true;
+		tx->pinned = true;
 		if (!(h->flags & DRVXPC_F_REATTACH)) {
 			n->cur_tx = 0;
 			n->dirty_tx = 0;
@@ -625,12 +734,43 @@ static struct drvnucleus_obj *find_obj(struct drvnucleus_dev *d, u32 id)
 	return NULL;
 }
 
-static void free_obj(struct drvnucleus_dev *d, struct drvnucleus_obj *o)
+struct drvnucleus_obj *drvnucleus_obj_alloc(struct drvnucleus_dev *d, u32 size,
+					    u8 role)
+{
+	struct drvnucleus_obj *o = kzalloc(sizeof(*o), GFP_KERNEL);
+
+	if (!o)
+		return NULL;
+	o->size = size;
+	o->role = role;
+	o->cpu = dma_alloc_coherent(&d->pdev->dev, size, &o->dma, GFP_KERNEL);
+	if (!o->cpu) {
+		kfree(o);
+		return NULL;
+	}
+	o->id = next_object_id++;
+	list_add_tail(&o->node, &d->objects);
+	atomic_inc(&live_objects);
+	return o;
+}
+
+void drvnucleus_obj_free(struct drvnucleus_dev *d, struct drvnucleus_obj *o)
 {
 	list_del(&o->node);
 	dma_free_coherent(&d->pdev->dev, o->size, o->cpu, o->dma);
 	kfree(o);
 	atomic_dec(&live_objects);
+}
+
+int drvnucleus_reply(struct genl_info *info, const struct drvxpc_hdr *req,
+		     s32 status, u16 bad_attr, const char *why)
+{
+	return reply(info, req, status, bad_attr, why, 0, false);
+}
+
+const struct nlattr *drvnucleus_attr(const struct drvxpc_hdr *h, u16 type)
+{
+	return find_attr(h, type);
 }
 
 /* Offset and width from a REG_OP's (or a message's) attributes: 0 or a
@@ -779,19 +919,10 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	if (h->op == DRVXPC_OP_DMA_ALLOC) {
 		if (!size_a)
 			return reply(info, h, -EINVAL, DRVXPC_A_DMA_SIZE, "missing DMA_SIZE", 0, false);
-		o = kzalloc(sizeof(*o), GFP_KERNEL);
+		o = drvnucleus_obj_alloc(d, nla_get_u32(size_a),
+					 role_a ? nla_get_u8(role_a) : 0);
 		if (!o)
-			return -ENOMEM;
-		o->size = nla_get_u32(size_a);
-		o->role = role_a ? nla_get_u8(role_a) : 0;
-		o->cpu = dma_alloc_coherent(&d->pdev->dev, o->size, &o->dma, GFP_KERNEL);
-		if (!o->cpu) {
-			kfree(o);
 			return reply(info, h, -ENOMEM, DRVXPC_A_DMA_SIZE, "cannot allocate DMA memory", 0, false);
-		}
-		o->id = next_object_id++;
-		list_add_tail(&o->node, &d->objects);
-		atomic_inc(&live_objects);
 		skb = msg_new(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY, h->seq,
 			      h->instance, 0, &rh);
 		if (!skb || nla_put_u32(skb, DRVXPC_A_DMA_HANDLE, o->id)) {
@@ -806,7 +937,9 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	if (!o)
 		return reply(info, h, -ENOENT, DRVXPC_A_DMA_HANDLE, "no such DMA handle for this device", 0, false);
 	if (h->op == DRVXPC_OP_DMA_FREE) {
-		free_obj(d, o);
+		if (o->pinned)
+			return reply(info, h, -EBUSY, DRVXPC_A_DMA_HANDLE, "buffer in use by the nucleus's data path", 0, false);
+		drvnucleus_obj_free(d, o);
 		return reply(info, h, 0, 0, NULL, 0, false);
 	}
 	/* REG_WRITE_DMA: the bus address never leaves the kernel. */
@@ -864,6 +997,8 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 				goto err_size;
 		}
 	}
+	if (d->class == DRVXPC_CLASS_SOUND && es1370_info(skb, d))
+		goto err_size;
 	list_for_each_entry(o, &d->objects, node) {
 		struct nlattr *n = nla_nest_start(skb, DRVXPC_A_OBJECT);
 
@@ -918,6 +1053,10 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	r = validate_attrs((const void *)(h + 1), len - sizeof(*h), 0, &bad);
 	if (r)
 		return reply(info, h, r, bad, "malformed attribute", 0, false);
+	if (h->flags & DRVXPC_F_REPLY) {
+		upcall_answered(info, h);
+		return 0;
+	}
 	if (!(h->flags & DRVXPC_F_REQUEST))
 		return 0;
 
@@ -941,7 +1080,8 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	case DRVXPC_OP_NET_REGISTER:
 	case DRVXPC_OP_DATAPATH_ENABLE:
 	case DRVXPC_OP_DATAPATH_DISABLE:
-	case DRVXPC_OP_NET_CARRIER: {
+	case DRVXPC_OP_NET_CARRIER:
+	case DRVXPC_OP_SND_REGISTER: {
 		struct drvnucleus_dev *d = find_dev(h->instance);
 
 		if (info->snd_portid != daemon_portid) {
@@ -961,6 +1101,8 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		else if (h->op == DRVXPC_OP_DMA_ALLOC || h->op == DRVXPC_OP_DMA_FREE ||
 			 h->op == DRVXPC_OP_REG_WRITE_DMA)
 			r = dma_op(info, h, d);
+		else if (h->op == DRVXPC_OP_SND_REGISTER)
+			r = es1370_op(info, h, d);
 		else
 			r = net_op(info, h, d);
 		break;
@@ -1078,8 +1220,9 @@ static void drvnucleus_remove(struct pci_dev *pdev)
 	/* The netdev (and its interrupt) goes before the rings it uses. */
 	if (n)
 		net_remove(d, n);
+	es1370_remove(d);
 	list_for_each_entry_safe(o, tmp, &d->objects, node)
-		free_obj(d, o);
+		drvnucleus_obj_free(d, o);
 	pci_iounmap(pdev, d->bar);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);
@@ -1097,9 +1240,12 @@ static int __init drvnucleus_init(void)
 {
 	int err;
 
-	err = genl_register_family(&drvnucleus_family);
+	err = netlink_register_notifier(&drvnucleus_netlink_notifier);
 	if (err)
 		return err;
+	err = genl_register_family(&drvnucleus_family);
+	if (err)
+		goto err_notifier;
 	err = pci_register_driver(&drvnucleus_pci);
 	if (err)
 		goto err_family;
@@ -1107,6 +1253,8 @@ static int __init drvnucleus_init(void)
 
 err_family:
 	genl_unregister_family(&drvnucleus_family);
+err_notifier:
+	netlink_unregister_notifier(&drvnucleus_netlink_notifier);
 	return err;
 }
 
@@ -1114,6 +1262,7 @@ static void __exit drvnucleus_exit(void)
 {
 	pci_unregister_driver(&drvnucleus_pci);
 	genl_unregister_family(&drvnucleus_family);
+	netlink_unregister_notifier(&drvnucleus_netlink_notifier);
 	/* No kmemleak in Debian's kernel: count what the tracker still holds. */
 	pr_info("drvnucleus: unloaded, %d DMA objects live\n", atomic_read(&live_objects));
 }

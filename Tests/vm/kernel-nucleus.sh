@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The kernel path, for real: build drvnucleus.ko against Debian's headers,
 # boot Debian's kernel in QEMU (TCG) with QEMU's rtl8139 and ES1370, load
-# the module, run the genetlink client, unload, and fail on any kernel
-# complaint. Nothing autoloads the stock 8139cp/snd-ens1370 here (no udev in
+# the module, run the genetlink client, then drivermgrd with the rtl8139
+# and ens137x u-drivers: ping and aplay through the nucleus while the
+# u-drivers are killed and hung (QEMU records the ES1370's output in a wav
+# that wavtool checks), unload, and fail on any kernel complaint. Nothing autoloads the stock 8139cp/snd-ens1370 here (no udev in
 # the busybox initramfs), so drvnucleus is what binds the devices.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,18 +15,28 @@ trap 'rm -rf "$WORK"' EXIT
 
 make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
+gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/root/"
+cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/wavtool" "$WORK/root/"
+# drvnucleus.ko needs ALSA's core (snd, snd-pcm): Debian builds it as modules.
+mkdir -p "$WORK/root/snd"
+for m in soundcore core/snd core/snd-timer core/snd-pcm; do
+  cp "/lib/modules/$KVER/kernel/sound/$m.ko" "$WORK/root/snd/"
+done
+# aplay and amixer with alsa-lib's configuration.
+mkdir -p "$WORK/root/usr/share"
+cp -r /usr/share/alsa "$WORK/root/usr/share/"
 
 # drivermgrd, drvctl and the rtl8139 u-driver at their host paths, with the
 # shared libraries they load (the Swift runtime, Foundation, libnl, glibc).
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
-for b in drivermgrd drvctl rtl8139; do
-  mkdir -p "$WORK/root$BIN"
-  cp "$BIN/$b" "$WORK/root$BIN/"
-  ldd "$BIN/$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
+mkdir -p "$WORK/root$BIN" "$WORK/root/usr/bin"
+cp /usr/bin/aplay /usr/bin/amixer "$WORK/root/usr/bin/"
+for b in "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/rtl8139" "$BIN/ens137x" /usr/bin/aplay /usr/bin/amixer; do
+  [ "${b#"$BIN"}" != "$b" ] && cp "$b" "$WORK/root$BIN/"
+  ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
 done | sort -u | while read -r lib; do
   mkdir -p "$WORK/root$(dirname "$lib")"
   cp -L "$lib" "$WORK/root$lib"
@@ -40,6 +52,19 @@ Executable=rtl8139
 FaultInjection=yes
 [Sandbox]
 # The guest has no drivermgr user; the sandbox is tested on the host.
+Sandbox=no
+CONF
+cat > "$WORK/root/etc/drivermgrd/drivers.d/ens1370.conf" <<CONF
+[Driver]
+Name=ens1370
+Class=sound
+Match=pci:1274:5000
+Executable=ens137x
+[Recovery]
+# TCG is slow: a chip-wide hw_params takes longer than on hardware.
+XPCTimeoutSec=1s
+FaultInjection=yes
+[Sandbox]
 Sandbox=no
 CONF
 cat > "$WORK/root/daemon-test.sh" <<SH
@@ -88,6 +113,29 @@ wait \$!
 sleep 2
 $BIN/drvctl status rtl8139 --json=short | grep -o '"multicastFilter":"0x[0-9a-f]*"' | sed 's/^/== after leaving: /'
 echo "== drvctl status:"; $BIN/drvctl status rtl8139
+# Sound: the ES1370's card, registered by the ens137x u-driver's downcall.
+aplay -l | grep -E "^card" | sed 's/^/== aplay -l: /'
+amixer -c 0 cset name='Master Playback Volume' 60 | grep -E ": values=" | sed 's/^/== master set: /'
+/wavtool gen /tmp/t1.wav 501 3 44100; /wavtool gen /tmp/t2.wav 749 3 44100; /wavtool gen /tmp/t3.wav 997 3 44100
+# Baseline: a tone with nothing else going on.
+aplay -q -D hw:0,0 /tmp/t1.wav && echo "== aplay baseline ok"
+# SIGKILL of the u-driver one second into the tone; a mixer change while
+# it recovers is queued by the shadow and applied by the new u-driver.
+aplay -q -D hw:0,0 /tmp/t2.wav &
+sleep 1
+kill -9 \$(pidof ens137x)
+amixer -c 0 cset name='PCM Playback Volume' 80 > /dev/null && echo "== pcm volume set during recovery"
+wait \$! && echo "== aplay through the kill ok"
+# A hung u-driver during playback: found by the heartbeat, replaced.
+aplay -q -D hw:0,0 /tmp/t3.wav &
+sleep 1
+$BIN/drvctl inject ens1370 hang
+wait \$! && echo "== aplay through the hang ok"
+amixer -c 0 cget name='Master Playback Volume' | grep -E ": values=" | sed 's/^/== master after recovery: /'
+amixer -c 0 cget name='PCM Playback Volume' | grep -E ": values=" | sed 's/^/== pcm after recovery: /'
+$BIN/drvctl list --no-legend | grep ens1370 | sed 's/^/== sound: /'
+$BIN/drvctl history ens1370 | grep -E "failure|recovered" | sed 's/^/== sound history: /'
+$BIN/drvctl status ens1370 --json=short | grep -o '"sampleRate":[0-9]*' | sed 's/^/== sound status: /'
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
 # The daemon and the u-driver stay up: init unloads the module under them.
 SH
@@ -96,8 +144,20 @@ cat > "$WORK/root/daemon-stop.sh" <<SH
 killall drivermgrd 2>/dev/null
 sleep 1
 echo "== daemon stopped"
+# No daemon: the nucleus answers upcalls itself, with EAGAIN, at once.
+amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -q "Resource temporarily unavailable" && echo "== mixer without a daemon: EAGAIN"
 SH
-chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh"
+cat > "$WORK/root/daemon-start.sh" <<SH
+#!/bin/sh
+export DRIVERMGRD_RUNTIME_DIR=/tmp/run
+$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d2.log 2>&1 &
+for i in \$(seq 40); do
+  [ "\$($BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ] && break
+  sleep 0.5
+done
+$BIN/drvctl list --no-legend | sed 's/^/== restarted: /'
+SH
+chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh"
 cat > "$WORK/root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -105,17 +165,22 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "== guest kernel $(uname -r)"
+for m in soundcore snd snd-timer snd-pcm; do insmod /snd/$m.ko; done
 if insmod /drvnucleus.ko; then echo "== insmod ok"; fi
 for d in /sys/bus/pci/devices/*; do
   [ -e "$d/driver" ] && echo "== $(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") bound to $(basename "$(readlink "$d/driver")")"
 done
 /nucleus-client
 /daemon-test.sh
-if rmmod drvnucleus; then echo "== rmmod with the daemon running ok"; fi
-dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/' 
+# The card and eth0 stay registered when the daemon stops; then unload.
 /daemon-stop.sh
-if insmod /drvnucleus.ko && rmmod drvnucleus; then echo "== rmmod ok"; fi
-dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/' 
+if rmmod drvnucleus; then echo "== rmmod with the daemon stopped ok"; fi
+dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
+# Again with drivermgrd and both u-drivers running: unload under them.
+insmod /drvnucleus.ko
+/daemon-start.sh
+if rmmod drvnucleus; then echo "== rmmod with the daemon running ok"; fi
+dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
 
 if dmesg | grep -E "BUG|Oops|WARNING|Call Trace"; then echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
 poweroff -f
@@ -126,7 +191,8 @@ chmod +x "$WORK/root/init"
 timeout 240 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
-  -netdev user,id=n0 -device rtl8139,netdev=n0 -device ES1370 > "$WORK/console.log" 2>&1 || true
+  -netdev user,id=n0 -device rtl8139,netdev=n0 \
+  -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 > "$WORK/console.log" 2>&1 || true
 
 grep -E "^(== |  |PASS|FAIL|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
@@ -134,7 +200,8 @@ grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
 grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== rmmod with the daemon running ok" "$WORK/console.log" || ok=0
-grep -q "== rmmod ok" "$WORK/console.log" || ok=0
+grep -q "== rmmod with the daemon stopped ok" "$WORK/console.log" || ok=0
+[ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || ok=0
 grep -q "== dmesg clean" "$WORK/console.log" || ok=0
 [ "$(grep -c "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log")" = 2 ] || ok=0
 # drivermgrd over generic netlink: registered, got DEVICE_ADD, spawned the
@@ -162,5 +229,32 @@ joined=$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/cons
 left=$(grep -o '== after leaving: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)
 (( (joined >> 57) & 1 )) || ok=0
 (( ((left >> 57) & 1) == 0 )) || ok=0
+# Sound through the kernel path: the card, the three tones in the wav QEMU
+# recorded, the mixer values kept across two recoveries, the rate read back
+# from PCLKDIV, and EAGAIN from the nucleus when no daemon is there.
+grep -q "== aplay -l: card 0: .*Ensoniq AudioPCI ENS1370" "$WORK/console.log" || ok=0
+grep -q "== aplay baseline ok" "$WORK/console.log" || ok=0
+grep -q "== aplay through the kill ok" "$WORK/console.log" || ok=0
+grep -q "== aplay through the hang ok" "$WORK/console.log" || ok=0
+# 60 % and 80 % land on the codec's 31 attenuation steps: 61 % and 81 %.
+grep -q "== master set: .*values=61" "$WORK/console.log" || ok=0
+grep -q "== master after recovery: .*values=61" "$WORK/console.log" || ok=0
+grep -q "== pcm after recovery: .*values=81" "$WORK/console.log" || ok=0
+grep -qE "^== sound: ens1370 +sound +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -q "== sound history: .*recovered crash" "$WORK/console.log" || ok=0
+grep -qE "== sound history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
+grep -q '== sound status: "sampleRate":44100' "$WORK/console.log" || ok=0
+grep -q "== mixer without a daemon: EAGAIN" "$WORK/console.log" || ok=0
+if [ -s "$WORK/out.wav" ]; then
+  "$WORK/wavtool" check "$WORK/out.wav" 501 749 997 | tee "$WORK/wav.txt"
+  # Each tone played (>= 2.9 of its 3 s) and the two with a recovery in
+  # the middle have no more glitches than the baseline.
+  base=$(awk '/^tone 501 /{print $6}' "$WORK/wav.txt")
+  for hz in 501 749 997; do
+    awk -v hz="$hz" -v base="${base:-0}" '$1 == "tone" && $2 == hz { exit !($4 >= 2.9 && $6 <= base) }' "$WORK/wav.txt" || ok=0
+  done
+else
+  echo "no wav recorded"; ok=0
+fi
 if [ "$ok" = 1 ]; then echo "kernel nucleus VM test: ok"; else
   echo "kernel nucleus VM test: FAILED; console:"; tr -d '\r' < "$WORK/console.log" | tail -40; exit 1; fi

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ES1370 nucleus: what stays in the kernel of sound/pci/ens1370.c for
+ * playback on DAC2 - the interrupt handler, the pointer and the trigger,
+ * the three snd_pcm_ops ALSA calls in atomic context.  The card, its PCM
+ * device and its mixer controls are registered by downcall (SND_REGISTER)
+ * once the ens137x u-driver has identified the chip; open, hw_params,
+ * prepare, close and every mixer access are upcalls to it, with a
+ * deadline.  The PCM buffer is a tracked object, so a restarted u-driver
+ * is handed the very buffer the DAC is playing from.
+ *
+ * Register facts: ens1370.c (ES_REG_*, ES_*), checked against QEMU's
+ * hw/audio/es1370.c, which the tests run on.
+ */
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <sound/core.h>
+#include <sound/initval.h>
+#include <sound/control.h>
+#include <sound/pcm.h>
+#include <sound/pcm_params.h>
+
+#include "drvnucleus.h"
+
+#define ES_REG_CONTROL		0x00
+#define ES_REG_STATUS		0x04
+#define ES_REG_MEM_PAGE		0x0c
+#define ES_REG_SERIAL		0x20
+#define ES_REG_DAC2_SIZE	0x3c	/* in page ES_PAGE_DAC */
+
+#define ES_DAC2_EN		(1 << 5)	/* CONTROL */
+#define ES_INTR			(1U << 31)	/* STATUS */
+#define ES_DAC1			(1 << 2)
+#define ES_DAC2			(1 << 1)
+#define ES_ADC			(1 << 0)
+#define ES_P1_INT_EN		(1 << 8)	/* SERIAL */
+#define ES_P2_INT_EN		(1 << 9)
+#define ES_R1_INT_EN		(1 << 10)
+#define ES_PAGE_DAC		0x0c
+#define ES_PCLKDIV(ctrl)	(((ctrl) >> 16) & 0x1fff)
+#define ES_1370_SRCLOCK		1411200
+
+struct drvnucleus_snd {
+	struct drvnucleus_dev *d;
+	struct snd_card *card;
+	struct snd_pcm_substream *substream;	/* open playback stream */
+	spinlock_t lock;	/* CONTROL, SERIAL and MEM_PAGE on the data path */
+	struct drvnucleus_obj *buf;	/* the PCM buffer, under drvnucleus_lock */
+	struct snd_dma_buffer dmab;
+	u64 periods;
+	bool irq;
+};
+
+/* Ends a substream's upcall with @op and the instance; -EAGAIN if there is
+ * no daemon to send it to. */
+static int snd_upcall(struct drvnucleus_snd *s, u16 op, u32 *value,
+		      int (*fill)(struct sk_buff *, const void *), const void *arg)
+{
+	struct drvxpc_hdr *hdr;
+	struct sk_buff *skb = drvnucleus_upcall_new(s->d, op, &hdr);
+
+	if (!skb)
+		return -EAGAIN;
+	if (fill && fill(skb, arg)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	return drvnucleus_upcall_wait(skb, hdr, value);
+}
+
+/* --- data path: interrupt, pointer, trigger ------------------------------ */
+
+/* snd_audiopci_interrupt: not ours -> IRQ_NONE; ack every pending channel
+ * by toggling its interrupt enable in SERIAL; DAC2 -> period elapsed. */
+static irqreturn_t es_interrupt(int irq, void *data)
+{
+	struct drvnucleus_snd *s = data;
+	void __iomem *io = s->d->bar;
+	struct snd_pcm_substream *ss;
+	u32 status, sctrl, ack = 0;
+
+	status = ioread32(io + ES_REG_STATUS);
+	if (!(status & ES_INTR) || status == 0xffffffff)
+		return IRQ_NONE;
+	if (status & ES_DAC1)
+		ack |= ES_P1_INT_EN;
+	if (status & ES_DAC2)
+		ack |= ES_P2_INT_EN;
+	if (status & ES_ADC)
+		ack |= ES_R1_INT_EN;
+	spin_lock(&s->lock);
+	sctrl = ioread32(io + ES_REG_SERIAL);
+	iowrite32(sctrl & ~ack, io + ES_REG_SERIAL);
+	iowrite32(sctrl, io + ES_REG_SERIAL);
+	ss = (status & ES_DAC2) ? s->substream : NULL;
+	if (ss)
+		s->periods++;
+	spin_unlock(&s->lock);
+	if (ss)
+		snd_pcm_period_elapsed(ss);
+	return IRQ_HANDLED;
+}
+
+/* snd_ensoniq_playback2_pointer: the DAC's current count (dwords) in the
+ * upper half of DAC2_SIZE, page ES_PAGE_DAC. */
+static snd_pcm_uframes_t es_pointer(struct snd_pcm_substream *ss)
+{
+	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	void __iomem *io = s->d->bar;
+	size_t bytes = 0;
+
+	spin_lock(&s->lock);
+	if (ioread32(io + ES_REG_CONTROL) & ES_DAC2_EN) {
+		iowrite32(ES_PAGE_DAC, io + ES_REG_MEM_PAGE);
+		bytes = (ioread32(io + ES_REG_DAC2_SIZE) >> 14) & 0x3fffc;
+	}
+	spin_unlock(&s->lock);
+	return bytes_to_frames(ss->runtime, bytes) % ss->runtime->buffer_size;
+}
+
+static int es_trigger(struct snd_pcm_substream *ss, int cmd)
+{
+	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	void __iomem *io = s->d->bar;
+	u32 ctrl;
+
+	spin_lock(&s->lock);
+	ctrl = ioread32(io + ES_REG_CONTROL);
+	switch (cmd) {
+	case SNDRV_PCM_TRIGGER_START:
+		ctrl |= ES_DAC2_EN;
+		break;
+	case SNDRV_PCM_TRIGGER_STOP:
+		ctrl &= ~ES_DAC2_EN;
+		break;
+	default:
+		spin_unlock(&s->lock);
+		return -EINVAL;
+	}
+	iowrite32(ctrl, io + ES_REG_CONTROL);
+	spin_unlock(&s->lock);
+	return 0;
+}
+
+/* --- upcalls: open, hw_params, prepare, close ---------------------------- */
+
+/* ens1370.c's snd_ensoniq_playback2 limits; the rate comes from PCLKDIV. */
+static const struct snd_pcm_hardware es_playback = {
+	.info			= SNDRV_PCM_INFO_MMAP | SNDRV_PCM_INFO_INTERLEAVED |
+				  SNDRV_PCM_INFO_BLOCK_TRANSFER |
+				  SNDRV_PCM_INFO_MMAP_VALID,
+	.formats		= SNDRV_PCM_FMTBIT_U8 | SNDRV_PCM_FMTBIT_S16_LE,
+	.rates			= SNDRV_PCM_RATE_CONTINUOUS | SNDRV_PCM_RATE_8000_48000,
+	.rate_min		= 4000,
+	.rate_max		= 48000,
+	.channels_min		= 1,
+	.channels_max		= 2,
+	.buffer_bytes_max	= 128 * 1024,
+	.period_bytes_min	= 64,
+	.period_bytes_max	= 128 * 1024,
+	.periods_min		= 1,
+	.periods_max		= 1024,
+};
+
+static int es_open(struct snd_pcm_substream *ss)
+{
+	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	int err;
+
+	ss->runtime->hw = es_playback;
+	err = snd_upcall(s, DRVXPC_OP_SND_OPEN, NULL, NULL, NULL);
+	if (err)
+		return err;
+	spin_lock_irq(&s->lock);
+	s->substream = ss;
+	spin_unlock_irq(&s->lock);
+	return 0;
+}
+
+static int es_close(struct snd_pcm_substream *ss)
+{
+	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+
+	spin_lock_irq(&s->lock);
+	s->substream = NULL;
+	spin_unlock_irq(&s->lock);
+	/* Nothing to keep: a failed close upcall leaves the stream closed. */
+	snd_upcall(s, DRVXPC_OP_SND_CLOSE, NULL, NULL, NULL);
+	return 0;
+}
+
+struct es_params {
+	const struct snd_pcm_hw_params *hw;
+	u32 handle;
+};
+
+static int fill_hw_params(struct sk_buff *skb, const void *arg)
+{
+	const struct es_params *p = arg;
+	u8 format = params_format(p->hw) == SNDRV_PCM_FORMAT_U8 ? 1 : 2;
+
+	return nla_put_u32(skb, DRVXPC_A_PCM_RATE, params_rate(p->hw)) ||
+	       nla_put_u8(skb, DRVXPC_A_PCM_CHANNELS, params_channels(p->hw)) ||
+	       nla_put_u8(skb, DRVXPC_A_PCM_FORMAT, format) ||
+	       nla_put_u32(skb, DRVXPC_A_PCM_PERIOD_FRAMES, params_period_size(p->hw)) ||
+	       nla_put_u32(skb, DRVXPC_A_PCM_BUFFER_FRAMES, params_buffer_size(p->hw)) ||
+	       nla_put_u32(skb, DRVXPC_A_DMA_HANDLE, p->handle);
+}
+
+/*
+ * The nucleus allocates the PCM buffer, as ALSA's core would, but as a
+ * tracked object: the u-driver programs its bus address by handle
+ * (REG_WRITE_DMA) and a restarted u-driver gets the same handle back.
+ */
+static int es_hw_params(struct snd_pcm_substream *ss, struct snd_pcm_hw_params *hw)
+{
+	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	struct drvnucleus_dev *d = s->d;
+	u32 bytes = params_buffer_bytes(hw);
+	struct drvnucleus_obj *o;
+	struct es_params p = { .hw = hw };
+
+	mutex_lock(&drvnucleus_lock);
+	o = s->buf;
+	if (!o || o->size < bytes) {
+		o = drvnucleus_obj_alloc(d, es_playback.buffer_bytes_max,
+					 DRVXPC_ROLE_PCM_PLAYBACK);
+		if (!o) {
+			mutex_unlock(&drvnucleus_lock);
+			return -ENOMEM;
+		}
+		o->pinned = true;
+		if (s->buf)
+			drvnucleus_obj_free(d, s->buf);
+		s->buf = o;
+	}
+	p.handle = o->id;
+	s->dmab.dev.type = SNDRV_DMA_TYPE_DEV;
+	s->dmab.dev.dev = &d->pdev->dev;
+	s->dmab.area = o->cpu;
+	s->dmab.addr = o->dma;
+	s->dmab.bytes = bytes;
+	mutex_unlock(&drvnucleus_lock);
+	snd_pcm_set_runtime_buffer(ss, &s->dmab);
+	return snd_upcall(s, DRVXPC_OP_SND_HW_PARAMS, NULL, fill_hw_params, &p);
+}
+
+static int es_hw_free(struct snd_pcm_substream *ss)
+{
+	snd_pcm_set_runtime_buffer(ss, NULL);
+	return 0;
+}
+
+static int es_prepare(struct snd_pcm_substream *ss)
+{
+	return snd_upcall(snd_pcm_substream_chip(ss), DRVXPC_OP_SND_PREPARE,
+			  NULL, NULL, NULL);
+}
+
+static const struct snd_pcm_ops es_pcm_ops = {
+	.open		= es_open,	/* upcall */
+	.close		= es_close,	/* upcall */
+	.hw_params	= es_hw_params,	/* upcall */
+	.hw_free	= es_hw_free,
+	.prepare	= es_prepare,	/* upcall */
+	.trigger	= es_trigger,	/* nucleus */
+	.pointer	= es_pointer,	/* nucleus */
+};
+
+/* --- mixer: every get and put is an upcall -------------------------------- */
+
+static int fill_mixer(struct sk_buff *skb, const void *arg)
+{
+	const u32 *cv = arg;	/* { control, value, with value } */
+
+	return nla_put_u16(skb, DRVXPC_A_MIXER_CONTROL, cv[0]) ||
+	       (cv[2] && nla_put_u32(skb, DRVXPC_A_MIXER_VALUE, cv[1]));
+}
+
+static int es_mixer_info(struct snd_kcontrol *kc, struct snd_ctl_elem_info *ui)
+{
+	bool sw = kc->private_value == DRVXPC_MIXER_MASTER_MUTE;
+
+	ui->type = sw ? SNDRV_CTL_ELEM_TYPE_BOOLEAN : SNDRV_CTL_ELEM_TYPE_INTEGER;
+	ui->count = 1;
+	ui->value.integer.min = 0;
+	ui->value.integer.max = sw ? 1 : 100;
+	return 0;
+}
+
+/* "Master Playback Switch" on = not muted; the wire's MASTER_MUTE is 1 when
+ * muted. */
+static int es_mixer_get(struct snd_kcontrol *kc, struct snd_ctl_elem_value *uc)
+{
+	struct drvnucleus_snd *s = snd_kcontrol_chip(kc);
+	u32 cv[3] = { kc->private_value, 0, 0 }, v = 0;
+	int err;
+
+	err = snd_upcall(s, DRVXPC_OP_SND_MIXER_GET, &v, fill_mixer, cv);
+	if (err)
+		return err;
+	if (kc->private_value == DRVXPC_MIXER_MASTER_MUTE)
+		uc->value.integer.value[0] = !v;
+	else
+		uc->value.integer.value[0] = min_t(u32, v, 100);
+	return 0;
+}
+
+static int es_mixer_put(struct snd_kcontrol *kc, struct snd_ctl_elem_value *uc)
+{
+	struct drvnucleus_snd *s = snd_kcontrol_chip(kc);
+	long v = uc->value.integer.value[0];
+	bool sw = kc->private_value == DRVXPC_MIXER_MASTER_MUTE;
+	u32 cv[3] = { kc->private_value, 0, 1 };
+	int err;
+
+	if (v < 0 || v > (sw ? 1 : 100))
+		return -EINVAL;
+	cv[1] = sw ? !v : v;
+	err = snd_upcall(s, DRVXPC_OP_SND_MIXER_PUT, NULL, fill_mixer, cv);
+	return err ? err : 1;
+}
+
+static const struct snd_kcontrol_new es_controls[] = {
+	{
+		.iface = SNDRV_CTL_ELEM_IFACE_MIXER,
+		.name = "Master Playback Volume",
+		.info = es_mixer_info, .get = es_mixer_get, .put = es_mixer_put,
+		.private_value = DRVXPC_MIXER_MASTER,
+	}, {
+		.iface = SNDRV_CTL_ELEM_IFACE_MIXER,
+		.name = "Master Playback Switch",
+		.info = es_mixer_info, .get = es_mixer_get, .put = es_mixer_put,
+		.private_value = DRVXPC_MIXER_MASTER_MUTE,
+	}, {
+		.iface = SNDRV_CTL_ELEM_IFACE_MIXER,
+		.name = "PCM Playback Volume",
+		.info = es_mixer_info, .get = es_mixer_get, .put = es_mixer_put,
+		.private_value = DRVXPC_MIXER_PCM,
+	},
+};
+
+/* --- SND_REGISTER, DEVICE_INFO, removal ----------------------------------- */
+
+static void es_card_free(struct snd_card *card)
+{
+	struct drvnucleus_snd *s = card->private_data;
+
+	if (s->irq)
+		free_irq(s->d->pdev->irq, s);
+}
+
+/* SND_REGISTER (called with drvnucleus_lock held): the card, once; a
+ * restarted u-driver's SND_REGISTER finds it registered and is answered
+ * with success. */
+static int es_register(struct genl_info *info, const struct drvxpc_hdr *h,
+		       struct drvnucleus_dev *d)
+{
+	const struct nlattr *name = drvnucleus_attr(h, DRVXPC_A_CARD_NAME);
+	const struct nlattr *chip = drvnucleus_attr(h, DRVXPC_A_CHIP_NAME);
+	struct drvnucleus_snd *s;
+	struct snd_card *card;
+	struct snd_pcm *pcm;
+	int err, i;
+
+	if (d->snd)
+		return drvnucleus_reply(info, h, 0, 0, NULL);
+	if (!name)
+		return drvnucleus_reply(info, h, -EINVAL, DRVXPC_A_CARD_NAME,
+					"SND_REGISTER needs CARD_NAME");
+	err = snd_card_new(&d->pdev->dev, SNDRV_DEFAULT_IDX1, SNDRV_DEFAULT_STR1,
+			   THIS_MODULE, sizeof(*s), &card);
+	if (err)
+		return drvnucleus_reply(info, h, err, 0, "snd_card_new failed");
+	s = card->private_data;
+	s->d = d;
+	s->card = card;
+	spin_lock_init(&s->lock);
+	card->private_free = es_card_free;
+	strscpy(card->driver, "ENS1370", sizeof(card->driver));
+	strscpy(card->shortname, nla_data(name), sizeof(card->shortname));
+	snprintf(card->longname, sizeof(card->longname), "%s (%s) at %s, irq %u, drvnucleus",
+		 card->shortname, chip ? (const char *)nla_data(chip) : "?",
+		 pci_name(d->pdev), d->pdev->irq);
+
+	err = snd_pcm_new(card, "ES1370/2", 0, 1, 0, &pcm);
+	if (err)
+		goto err_card;
+	pcm->private_data = s;
+	strscpy(pcm->name, "ES1370 DAC2", sizeof(pcm->name));
+	snd_pcm_set_ops(pcm, SNDRV_PCM_STREAM_PLAYBACK, &es_pcm_ops);
+	for (i = 0; i < ARRAY_SIZE(es_controls); i++) {
+		err = snd_ctl_add(card, snd_ctl_new1(&es_controls[i], s));
+		if (err)
+			goto err_card;
+	}
+	err = request_irq(d->pdev->irq, es_interrupt, IRQF_SHARED, "drvnucleus-snd", s);
+	if (err)
+		goto err_card;
+	s->irq = true;
+	err = snd_card_register(card);
+	if (err)
+		goto err_card;
+	d->snd = s;
+	dev_info(&d->pdev->dev, "card %d \"%s\" registered for the u-driver\n",
+		 card->number, card->shortname);
+	return drvnucleus_reply(info, h, 0, 0, NULL);
+
+err_card:
+	snd_card_free(card);
+	return drvnucleus_reply(info, h, err, 0, "card registration failed");
+}
+
+int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
+	      struct drvnucleus_dev *d)
+{
+	if (d->class != DRVXPC_CLASS_SOUND)
+		return drvnucleus_reply(info, h, -EOPNOTSUPP, 0, "not a sound device");
+	if (h->op == DRVXPC_OP_SND_REGISTER)
+		return es_register(info, h, d);
+	return drvnucleus_reply(info, h, -EOPNOTSUPP, 0,
+				"operation not supported by drvnucleus");
+}
+
+/* DEVICE_INFO: the DAC2 rate read back from PCLKDIV, periods served and
+ * whether the DAC runs.  Called with drvnucleus_lock held. */
+int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d)
+{
+	struct drvnucleus_snd *s = d->snd;
+	u32 ctrl = ioread32(d->bar + ES_REG_CONTROL);
+	u32 rate = ES_1370_SRCLOCK / (ES_PCLKDIV(ctrl) + 2);
+
+	if (d->pdev->device != 0x5000)	/* the ES1371 rate is in its SRC */
+		return 0;
+	if (nla_put_u32(skb, DRVXPC_A_PCM_RATE, clamp_t(u32, rate, 4000, 192000)) ||
+	    nla_put_u8(skb, DRVXPC_A_DATAPATH_ON, !!(ctrl & ES_DAC2_EN)))
+		return -EMSGSIZE;
+	if (s && (nla_put_string(skb, DRVXPC_A_CARD_NAME, s->card->shortname) ||
+		  nla_put_u64_64bit(skb, DRVXPC_A_PERIODS, READ_ONCE(s->periods), 0)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The device is already out of the table: no downcall reaches it.  The
+ * card goes (waiting for open files to close) before the buffer it uses. */
+void es1370_remove(struct drvnucleus_dev *d)
+{
+	struct drvnucleus_snd *s = d->snd;
+
+	if (!s)
+		return;
+	d->snd = NULL;
+	snd_card_free(s->card);
+}
