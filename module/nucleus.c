@@ -65,6 +65,23 @@ static struct net *daemon_net;
 
 static struct genl_family drvnucleus_family;
 
+/*
+ * Bytes and messages that crossed the kernel <-> daemon hop, per instance
+ * (DEVICE_INFO's XPC_BYTES): what marshaling costs a driver.  Status reads
+ * (DEVICE_INFO) and measurements (SIM_CONTROL) are not counted.
+ */
+static atomic64_t xpc_bytes[DRVNUCLEUS_MAX_DEVICES + 1];
+static atomic64_t xpc_msgs[DRVNUCLEUS_MAX_DEVICES + 1];
+
+static void count_xpc(const struct drvxpc_hdr *h)
+{
+	if (!h->instance || h->instance > DRVNUCLEUS_MAX_DEVICES ||
+	    h->op == DRVXPC_OP_DEVICE_INFO || h->op == DRVXPC_OP_SIM_CONTROL)
+		return;
+	atomic64_add(h->len, &xpc_bytes[h->instance]);
+	atomic64_inc(&xpc_msgs[h->instance]);
+}
+
 /* --- validation of what user space sends ------------------------------- */
 
 static int validate_attrs(const struct nlattr *head, int len, int depth,
@@ -177,6 +194,7 @@ static void msg_end(struct sk_buff *skb, struct drvxpc_hdr *hdr)
 {
 	hdr->len = skb_tail_pointer(skb) - (unsigned char *)hdr;
 	genlmsg_end(skb, hdr);
+	count_xpc(hdr);
 }
 
 static int reply(struct genl_info *info, const struct drvxpc_hdr *req,
@@ -999,6 +1017,9 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 	}
 	if (d->class == DRVXPC_CLASS_SOUND && es1370_info(skb, d))
 		goto err_size;
+	if (nla_put_u64_64bit(skb, DRVXPC_A_XPC_BYTES, atomic64_read(&xpc_bytes[d->instance]), 0) ||
+	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_MESSAGES, atomic64_read(&xpc_msgs[d->instance]), 0))
+		goto err_size;
 	list_for_each_entry(o, &d->objects, node) {
 		struct nlattr *n = nla_nest_start(skb, DRVXPC_A_OBJECT);
 
@@ -1036,6 +1057,59 @@ static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
+/*
+ * SIM_CONTROL with SIM_ACTION PING: COUNT null upcalls (PING) to the
+ * instance's u-driver, one after the other, each timed from send to reply
+ * (kernel -> daemon -> u-driver -> daemon -> kernel); SAMPLES_NS back.
+ */
+static int ping_round_trips(struct genl_info *info, const struct drvxpc_hdr *h)
+{
+	const struct nlattr *act = find_attr(h, DRVXPC_A_SIM_ACTION);
+	const struct nlattr *cnt = find_attr(h, DRVXPC_A_COUNT);
+	struct drvnucleus_dev *d;
+	struct drvxpc_hdr *rh;
+	struct sk_buff *skb;
+	u32 *ns, i, count;
+	int err = 0;
+
+	if (!act || nla_get_u8(act) != DRVXPC_SIM_PING)
+		return reply(info, h, -EOPNOTSUPP, DRVXPC_A_SIM_ACTION, "drvnucleus serves SIM_ACTION PING only", 0, false);
+	if (!cnt)
+		return reply(info, h, -EINVAL, DRVXPC_A_COUNT, "PING needs COUNT", 0, false);
+	count = nla_get_u32(cnt);
+	mutex_lock(&drvnucleus_lock);
+	d = find_dev(h->instance);
+	mutex_unlock(&drvnucleus_lock);
+	if (!d)
+		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
+	ns = kcalloc(count, sizeof(*ns), GFP_KERNEL);
+	if (!ns)
+		return -ENOMEM;
+	for (i = 0; i < count && !err; i++) {
+		struct drvxpc_hdr *uh;
+		struct sk_buff *u = drvnucleus_upcall_new(d, DRVXPC_OP_PING, &uh);
+		u64 t0 = ktime_get_ns();
+
+		err = u ? drvnucleus_upcall_wait(u, uh, NULL) : -EAGAIN;
+		ns[i] = min_t(u64, ktime_get_ns() - t0, U32_MAX);
+	}
+	if (err) {
+		kfree(ns);
+		return reply(info, h, err, 0, "a PING upcall failed", 0, false);
+	}
+	skb = msg_new(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY, h->seq,
+		      h->instance, 0, &rh);
+	if (!skb || nla_put(skb, DRVXPC_A_SAMPLES_NS, count * sizeof(*ns), ns)) {
+		kfree(ns);
+		if (skb)
+			nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	kfree(ns);
+	msg_end(skb, rh);
+	return genlmsg_reply(skb, info);
+}
+
 static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct drvxpc_hdr *h = genlmsg_data(info->genlhdr);
@@ -1053,6 +1127,7 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	r = validate_attrs((const void *)(h + 1), len - sizeof(*h), 0, &bad);
 	if (r)
 		return reply(info, h, r, bad, "malformed attribute", 0, false);
+	count_xpc(h);
 	if (h->flags & DRVXPC_F_REPLY) {
 		upcall_answered(info, h);
 		return 0;
@@ -1070,6 +1145,10 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 			if (devices[i])
 				announce(devices[i]);
 		break;
+	case DRVXPC_OP_SIM_CONTROL:
+		/* Sleeps on upcalls: never with the lock held. */
+		mutex_unlock(&drvnucleus_lock);
+		return ping_round_trips(info, h);
 	case DRVXPC_OP_REG_READ:
 	case DRVXPC_OP_REG_WRITE:
 	case DRVXPC_OP_REG_SEQ:
@@ -1084,7 +1163,9 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	case DRVXPC_OP_SND_REGISTER: {
 		struct drvnucleus_dev *d = find_dev(h->instance);
 
-		if (info->snd_portid != daemon_portid) {
+		/* Reading status is for any admin; changing the device is
+		 * the registered daemon's alone. */
+		if (info->snd_portid != daemon_portid && h->op != DRVXPC_OP_DEVICE_INFO) {
 			r = reply(info, h, -EPERM, 0, "only the registered daemon", 0, false);
 			break;
 		}
@@ -1129,6 +1210,9 @@ static struct genl_family drvnucleus_family __ro_after_init = {
 	.hdrsize	= sizeof(struct drvxpc_hdr),
 	.maxattr	= 0,	/* the drvxpc validator above checks attributes */
 	.module		= THIS_MODULE,
+	/* Upcall waiters sleep while the reply comes in through doit on the
+	 * daemon's socket: no family-wide mutex, drvnucleus_lock instead. */
+	.parallel_ops	= true,
 	.small_ops	= drvnucleus_ops,
 	.n_small_ops	= ARRAY_SIZE(drvnucleus_ops),
 	.resv_start_op	= DRVXPC_GENL_CMD_MSG + 1,
@@ -1186,6 +1270,8 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	}
 	d->instance = slot + 1;
 	devices[slot] = d;
+	atomic64_set(&xpc_bytes[d->instance], 0);
+	atomic64_set(&xpc_msgs[d->instance], 0);
 	announce(d);
 	mutex_unlock(&drvnucleus_lock);
 	pci_set_drvdata(pdev, d);

@@ -141,6 +141,8 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let samplesNanos = XPCAttributeID(DRVXPC_A_SAMPLES_NS)
     public static let faultKind = XPCAttributeID(DRVXPC_A_FAULT_KIND)
     public static let syscallName = XPCAttributeID(DRVXPC_A_SYSCALL_NAME)
+    public static let xpcBytes = XPCAttributeID(DRVXPC_A_XPC_BYTES)
+    public static let xpcMessages = XPCAttributeID(DRVXPC_A_XPC_MESSAGES)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

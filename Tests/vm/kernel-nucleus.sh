@@ -25,6 +25,10 @@ mkdir -p "$WORK/root/snd"
 for m in soundcore core/snd core/snd-timer core/snd-pcm; do
   cp "/lib/modules/$KVER/kernel/sound/$m.ko" "$WORK/root/snd/"
 done
+# The stock driver for the baseline: QEMU's rtl8139 is a C+ chip (rev 0x20),
+# which 8139too refuses ("use 8139cp"), so the stock driver is 8139cp.
+cp "/lib/modules/$KVER/kernel/drivers/net/mii.ko" \
+   "/lib/modules/$KVER/kernel/drivers/net/ethernet/realtek/8139cp.ko" "$WORK/root/snd/"
 # aplay and amixer with alsa-lib's configuration.
 mkdir -p "$WORK/root/usr/share"
 cp -r /usr/share/alsa "$WORK/root/usr/share/"
@@ -77,9 +81,15 @@ echo "== drvctl list:"; $BIN/drvctl list --no-legend
 # enables the nucleus's data path; then traffic to QEMU's user-net gateway.
 ip link set eth0 up
 sleep 4
+# What crossed the kernel <-> daemon hop for the rtl8139 from its probe
+# to the end of open (chip id, EEPROM MAC, netdev, rings, rx mode).
+/nucleus-client bytes 10ec | sed 's/^/== rtl8139 probe+open /'
 ip addr add 10.0.2.15/24 dev eth0
 ip link show eth0 | sed 's/^/  /'
 ping -c 5 -W 3 10.0.2.2 | sed 's/^/== ping: /'
+/nucleus-client udp 10.0.2.2 eth0 5 | sed 's/^/== microdriver /'
+/nucleus-client rtt 10ec 200 | sed 's/^/== rtl8139 /'
+/nucleus-client rtt 1274 200 | sed 's/^/== ens1370 /'
 # Kill the u-driver in the middle of a ping stream: the nucleus keeps moving
 # packets while drivermgrd recovers a fresh u-driver that reattaches.
 ping -c 40 -i 0.1 -W 3 10.0.2.2 > /tmp/ping2 2>&1 &
@@ -181,6 +191,12 @@ insmod /drvnucleus.ko
 /daemon-start.sh
 if rmmod drvnucleus; then echo "== rmmod with the daemon running ok"; fi
 dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
+# The baseline in the same guest: the stock driver, the same stream.
+killall drivermgrd; sleep 1
+insmod /snd/mii.ko; insmod /snd/8139cp.ko
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 3
+ping -c 2 -W 3 10.0.2.2 > /dev/null
+/nucleus-client udp 10.0.2.2 eth0 5 | sed 's/^/== stock 8139cp /'
 
 if dmesg | grep -E "BUG|Oops|WARNING|Call Trace"; then echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
 poweroff -f
@@ -245,6 +261,15 @@ grep -q "== sound history: .*recovered crash" "$WORK/console.log" || ok=0
 grep -qE "== sound history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
 grep -q '== sound status: "sampleRate":44100' "$WORK/console.log" || ok=0
 grep -q "== mixer without a daemon: EAGAIN" "$WORK/console.log" || ok=0
+# Measured, not asserted: the UDP stream through the microdriver vs the
+# stock driver, the null-upcall round trip, the bytes of probe+open.
+micro=$(grep -o "== microdriver udp: .*" "$WORK/console.log" | tr -d '\r' || true)
+stock=$(grep -o "== stock 8139cp udp: .*" "$WORK/console.log" | tr -d '\r' || true)
+if [ -n "$micro" ] && [ -n "$stock" ]; then
+  awk -v m="$micro" -v s="$stock" 'BEGIN { split(m, a, " "); split(s, b, " ");
+    printf "udp throughput microdriver/stock 8139cp: %.3f (%s vs %s Mbit/s), cpu %s vs %s %%\n",
+      a[6] / b[7], a[6], b[7], a[9], b[10] }'
+fi
 if [ -s "$WORK/out.wav" ]; then
   "$WORK/wavtool" check "$WORK/out.wav" 501 749 997 | tee "$WORK/wav.txt"
   # Each tone played (>= 2.9 of its 3 s) and the two with a recovery in

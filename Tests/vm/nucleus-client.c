@@ -186,6 +186,166 @@ static int join(const char *group, const char *ifname, int seconds)
 	return 0;
 }
 
+static int open_family(void)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 5 };
+	int id;
+
+	sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	bind(sock, (struct sockaddr *)&me, sizeof(me));
+	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	id = resolve_family();
+	if (id > 0)
+		family = id;
+	return id;
+}
+
+static __u64 attr_u64(struct drvxpc_hdr *r, __u16 type)
+{
+	struct nlattr *a = find(r, type);
+	__u64 v = 0;
+
+	if (a)
+		memcpy(&v, (char *)a + NLA_HDRLEN, sizeof(v));
+	return v;
+}
+
+/* The instance whose PCI vendor is @vendor (DEVICE_INFO is open to any
+ * admin), or 0. */
+static __u32 instance_of(__u16 vendor, char *buf, int cap)
+{
+	__u32 i;
+	int nlerr;
+
+	for (i = 1; i <= 8; i++) {
+		struct drvxpc_hdr *r = call(DRVXPC_OP_DEVICE_INFO, 100 + i, i, NULL, 0, buf, cap, &nlerr);
+		struct nlattr *a = r && !r->status ? find(r, DRVXPC_A_PCI_VENDOR) : NULL;
+
+		if (a && *(__u16 *)((char *)a + NLA_HDRLEN) == vendor)
+			return i;
+	}
+	return 0;
+}
+
+/* `nucleus-client bytes VENDOR`: drvxpc bytes and messages that crossed the
+ * kernel <-> daemon hop for the device since it was probed. */
+static int xpc_bytes(__u16 vendor)
+{
+	char buf[8192];
+	__u32 inst;
+	int nlerr;
+	struct drvxpc_hdr *r;
+
+	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))))
+		return 1;
+	r = call(DRVXPC_OP_DEVICE_INFO, 200, inst, NULL, 0, buf, sizeof(buf), &nlerr);
+	if (!r || r->status)
+		return 1;
+	printf("xpc: %llu bytes in %llu messages\n",
+	       (unsigned long long)attr_u64(r, DRVXPC_A_XPC_BYTES),
+	       (unsigned long long)attr_u64(r, DRVXPC_A_XPC_MESSAGES));
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* `nucleus-client rtt VENDOR COUNT`: COUNT null upcalls timed by the
+ * nucleus, kernel -> daemon -> u-driver -> daemon -> kernel. */
+static int rtt(__u16 vendor, __u32 count)
+{
+	char buf[16384], attrs[64], *p;
+	__u32 inst, ns[2048], n;
+	__u8 act = DRVXPC_SIM_PING;
+	struct drvxpc_hdr *r;
+	struct nlattr *a;
+	int nlerr;
+
+	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))) || count > 2048)
+		return 1;
+	p = put_attr(attrs, DRVXPC_A_SIM_ACTION, &act, 1);
+	p = put_attr(p, DRVXPC_A_COUNT, &count, 4);
+	r = call(DRVXPC_OP_SIM_CONTROL, 300, inst, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+	a = r && !r->status ? find(r, DRVXPC_A_SAMPLES_NS) : NULL;
+	if (!a) {
+		printf("rtt: failed (%d)\n", r ? r->status : nlerr);
+		return 1;
+	}
+	n = (a->nla_len - NLA_HDRLEN) / 4;
+	memcpy(ns, (char *)a + NLA_HDRLEN, n * 4);
+	qsort(ns, n, 4, cmp_u32);
+	printf("rtt: %u round trips, p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us\n", n,
+	       ns[n / 2] / 1e3, ns[n * 9 / 10] / 1e3, ns[n * 99 / 100] / 1e3, ns[n - 1] / 1e3);
+	return 0;
+}
+
+/* Busy and total jiffies of all CPUs from /proc/stat. */
+static void cpu_times(unsigned long long *busy, unsigned long long *total)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+			 &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[3] = 1;
+	if (f)
+		fclose(f);
+	*total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+	*busy = *total - v[3] - v[4];
+}
+
+static unsigned long long if_counter(const char *ifname, const char *what)
+{
+	char path[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, what);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+/* `nucleus-client udp DEST IFACE SECONDS`: a UDP stream of 1472-byte
+ * datagrams as fast as the socket takes them; what the interface sent
+ * (its tx counters) and the CPU it cost. */
+static int udp(const char *dest, const char *ifname, int seconds)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	unsigned long long b0, t0, b1, t1, p0, p1, y0, y1;
+	static char payload[1472];
+	struct timeval start, now;
+	double secs;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, dest, &to.sin_addr);
+	p0 = if_counter(ifname, "tx_packets");
+	y0 = if_counter(ifname, "tx_bytes");
+	cpu_times(&b0, &t0);
+	gettimeofday(&start, NULL);
+	do {
+		sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to));
+		gettimeofday(&now, NULL);
+		secs = now.tv_sec - start.tv_sec + (now.tv_usec - start.tv_usec) / 1e6;
+	} while (secs < seconds);
+	cpu_times(&b1, &t1);
+	sleep(1);	/* let the queue drain into the counters */
+	p1 = if_counter(ifname, "tx_packets");
+	y1 = if_counter(ifname, "tx_bytes");
+	printf("udp: %llu packets, %.2f Mbit/s, cpu %.1f %%\n", p1 - p0,
+	       (y1 - y0) * 8 / secs / 1e6, 100.0 * (b1 - b0) / (t1 - t0 ? t1 - t0 : 1));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
@@ -199,6 +359,12 @@ int main(int argc, char **argv)
 
 	if (argc == 5 && !strcmp(argv[1], "join"))
 		return join(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "bytes"))
+		return xpc_bytes(strtoul(argv[2], NULL, 16));
+	if (argc == 4 && !strcmp(argv[1], "rtt"))
+		return rtt(strtoul(argv[2], NULL, 16), atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "udp"))
+		return udp(argv[2], argv[3], atoi(argv[4]));
 	sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
 	bind(sock, (struct sockaddr *)&me, sizeof(me));
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

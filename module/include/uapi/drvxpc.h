@@ -168,7 +168,10 @@ enum drvxpc_class {
 	/* fault injection */						\
 	X(FAULT_KIND,		U8,	1, 1, 6)	/* enum drvxpc_fault */ \
 	/* sandbox */							\
-	X(SYSCALL_NAME,		STRING,	32, 0, 0)	/* one per allowed call */
+	X(SYSCALL_NAME,		STRING,	32, 0, 0)	/* one per allowed call */ \
+	/* what crossed the kernel <-> daemon hop for an instance */	\
+	X(XPC_BYTES,		U64,	8, 0, 0)	/* drvxpc bytes, both ways */ \
+	X(XPC_MESSAGES,		U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -230,7 +233,8 @@ enum drvxpc_sim_action {
 	DRVXPC_SIM_SET_RATE = 1,	/* PCM_RATE */
 	DRVXPC_SIM_SET_RX_MODE = 2,	/* RX_FLAGS, MC_LIST */
 	DRVXPC_SIM_SET_MAC = 3,		/* MAC */
-	DRVXPC_SIM_PING = 4,		/* COUNT null upcalls; SAMPLES_NS back */
+	DRVXPC_SIM_PING = 4,		/* COUNT null upcalls; SAMPLES_NS back
+					 * (drvnucleus.ko serves this one too) */
 };
 
 /*
