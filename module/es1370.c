@@ -422,6 +422,29 @@ int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
 				"operation not supported by drvnucleus");
 }
 
+/* QUIESCE (drvnucleus_lock held): the u-driver is given up on.  Stop the
+ * DAC and the stream playing on it; the card stays registered, and every
+ * later upcall is answered with an error by the daemon. */
+void es1370_quiesce(struct drvnucleus_dev *d)
+{
+	struct drvnucleus_snd *s = d->snd;
+	struct snd_pcm_substream *ss;
+	void __iomem *io = d->bar;
+
+	if (!s)
+		return;
+	spin_lock_irq(&s->lock);
+	iowrite32(ioread32(io + ES_REG_CONTROL) & ~ES_DAC2_EN, io + ES_REG_CONTROL);
+	ss = s->substream;
+	spin_unlock_irq(&s->lock);
+	if (ss) {
+		snd_pcm_stream_lock_irq(ss);
+		if (snd_pcm_running(ss))
+			snd_pcm_stop(ss, SNDRV_PCM_STATE_SETUP);
+		snd_pcm_stream_unlock_irq(ss);
+	}
+}
+
 /* DEVICE_INFO: the DAC2 rate read back from PCLKDIV, periods served and
  * whether the DAC runs.  Called with drvnucleus_lock held. */
 int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d)

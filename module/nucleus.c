@@ -718,6 +718,29 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	return reply(info, h, -EOPNOTSUPP, 0, "operation not supported by drvnucleus", 0, false);
 }
 
+/*
+ * QUIESCE: the daemon gave up on the u-driver.  The data path stops (no
+ * carrier, no queue; the DAC and its stream stopped) and the interfaces
+ * stay registered; a started u-driver (drvctl reset-failed/start) brings
+ * them back with NET_CARRIER/DATAPATH_ENABLE, prepare and trigger.
+ */
+static int quiesce(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
+{
+	struct drvnucleus_net *n = d->net;
+	unsigned long f;
+
+	if (n) {
+		spin_lock_irqsave(&n->lock, f);
+		n->datapath = false;
+		spin_unlock_irqrestore(&n->lock, f);
+		netif_stop_queue(n->ndev);
+		netif_carrier_off(n->ndev);
+	}
+	es1370_quiesce(d);
+	dev_info(&d->pdev->dev, "quiesced: the u-driver was given up on\n");
+	return reply(info, h, 0, 0, NULL, 0, false);
+}
+
 /* Tears down a netdev already detached from its device (no downcall can
  * reach it any more). */
 static void net_remove(struct drvnucleus_dev *d, struct drvnucleus_net *n)
@@ -1160,7 +1183,8 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	case DRVXPC_OP_DATAPATH_ENABLE:
 	case DRVXPC_OP_DATAPATH_DISABLE:
 	case DRVXPC_OP_NET_CARRIER:
-	case DRVXPC_OP_SND_REGISTER: {
+	case DRVXPC_OP_SND_REGISTER:
+	case DRVXPC_OP_QUIESCE: {
 		struct drvnucleus_dev *d = find_dev(h->instance);
 
 		/* Reading status is for any admin; changing the device is
@@ -1184,6 +1208,8 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 			r = dma_op(info, h, d);
 		else if (h->op == DRVXPC_OP_SND_REGISTER)
 			r = es1370_op(info, h, d);
+		else if (h->op == DRVXPC_OP_QUIESCE)
+			r = quiesce(info, h, d);
 		else
 			r = net_op(info, h, d);
 		break;

@@ -105,7 +105,14 @@ $BIN/drvctl inject rtl8139 hang
 wait \$!
 tail -2 /tmp/ping3 | sed 's/^/== ping during hang recovery: /'
 echo "== drvctl list after the hang:"; $BIN/drvctl list --no-legend
-$BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /' 
+# A downcall outside the BAR: refused by the broker (bad-parameter), the
+# u-driver replaced, the pings answered throughout.
+ping -c 30 -i 0.1 -W 3 10.0.2.2 > /tmp/ping4 2>&1 &
+sleep 1
+$BIN/drvctl inject rtl8139 bad-param
+wait \$!
+tail -2 /tmp/ping4 | sed 's/^/== ping during bad-param recovery: /'
+echo "== drvctl list after bad-param:"; $BIN/drvctl list --no-legend
 $BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /'
 ip link show eth0 | sed 's/^/  /'
 # promisc and allmulti: ndo_set_rx_mode → upcall → u-driver → RxConfig/MAR.
@@ -143,9 +150,24 @@ $BIN/drvctl inject ens1370 hang
 wait \$! && echo "== aplay through the hang ok"
 amixer -c 0 cget name='Master Playback Volume' | grep -E ": values=" | sed 's/^/== master after recovery: /'
 amixer -c 0 cget name='PCM Playback Volume' | grep -E ": values=" | sed 's/^/== pcm after recovery: /'
+# A malformed message from the u-driver: a protocol failure.
+$BIN/drvctl inject ens1370 garbage
+sleep 2
 $BIN/drvctl list --no-legend | grep ens1370 | sed 's/^/== sound: /'
 $BIN/drvctl history ens1370 | grep -E "failure|recovered" | sed 's/^/== sound history: /'
 $BIN/drvctl status ens1370 --json=short | grep -o '"sampleRate":[0-9]*' | sed 's/^/== sound status: /'
+# A crash storm past StartLimitBurst during playback: drivermgrd gives up,
+# the nucleus quiesces the device (DAC and stream stopped, aplay told).
+/wavtool gen /tmp/t4.wav 1301 20 44100
+aplay -q -D hw:0,0 /tmp/t4.wav 2> /tmp/aplay4 &
+sleep 1
+for i in 1 2 3 4 5 6 7 8; do
+  $BIN/drvctl list --no-legend | grep -q "ens1370 .* failed" && break
+  $BIN/drvctl inject ens1370 crash > /dev/null 2>&1; sleep 0.6
+done
+wait \$! || echo "== aplay stopped by the quiesce: \$(head -1 /tmp/aplay4)"
+$BIN/drvctl list --no-legend | grep ens1370 | sed 's/^/== after the storm: /'
+dmesg | grep -o "quiesced: .*" | sed 's/^/== nucleus /'
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log
 # The daemon and the u-driver stay up: init unloads the module under them.
 SH
@@ -210,7 +232,7 @@ timeout 240 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -netdev user,id=n0 -device rtl8139,netdev=n0 \
   -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 > "$WORK/console.log" 2>&1 || true
 
-grep -E "^(== |  |PASS|FAIL|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
+grep -E "^(== |  |PASS|FAIL|fuzz|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
 grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
@@ -236,6 +258,8 @@ grep -q "== history: .*recovered crash" "$WORK/console.log" || ok=0
 grep -q "== ping during hang recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
 grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -qE "== history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
+grep -q "== ping during bad-param recovery: 30 packets transmitted, 30 packets received" "$WORK/console.log" || ok=0
+grep -q "== history: .*recovered bad-parameter" "$WORK/console.log" || ok=0
 # The rx mode travels the upcall path to the chip's filter registers.
 grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
 grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || ok=0
@@ -256,11 +280,15 @@ grep -q "== aplay through the hang ok" "$WORK/console.log" || ok=0
 grep -q "== master set: .*values=61" "$WORK/console.log" || ok=0
 grep -q "== master after recovery: .*values=61" "$WORK/console.log" || ok=0
 grep -q "== pcm after recovery: .*values=81" "$WORK/console.log" || ok=0
-grep -qE "^== sound: ens1370 +sound +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -qE "^== sound: ens1370 +sound +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +3$" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== sound history: .*recovered crash" "$WORK/console.log" || ok=0
 grep -qE "== sound history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
+grep -q "== sound history: .*recovered protocol" "$WORK/console.log" || ok=0
 grep -q '== sound status: "sampleRate":44100' "$WORK/console.log" || ok=0
 grep -q "== mixer without a daemon: EAGAIN" "$WORK/console.log" || ok=0
+grep -q "== aplay stopped by the quiesce" "$WORK/console.log" || ok=0
+grep -qE "== after the storm: ens1370 .* failed" "$WORK/console.log" || ok=0
+grep -q "== nucleus quiesced: the u-driver was given up on" "$WORK/console.log" || ok=0
 # Measured, not asserted: the UDP stream through the microdriver vs the
 # stock driver, the null-upcall round trip, the bytes of probe+open.
 micro=$(grep -o "== microdriver udp: .*" "$WORK/console.log" | tr -d '\r' || true)

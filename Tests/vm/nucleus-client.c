@@ -25,6 +25,7 @@
 static int passed, failed;
 static int sock;
 static __u16 family;
+static __u16 send_flags;	/* NLM_F_ACK while fuzzing */
 
 static void check(int ok, const char *what)
 {
@@ -83,7 +84,7 @@ static int send_genl(__u16 type, __u8 cmd, const void *payload, int len)
 	memset(buf, 0, sizeof(buf));
 	n->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + len);
 	n->nlmsg_type = type;
-	n->nlmsg_flags = NLM_F_REQUEST;
+	n->nlmsg_flags = NLM_F_REQUEST | send_flags;
 	n->nlmsg_seq = 1;
 	g->cmd = cmd;
 	g->version = 1;
@@ -346,6 +347,112 @@ static int udp(const char *dest, const char *ifname, int seconds)
 	return 0;
 }
 
+/* xorshift32: a fixed sequence, so a failure reproduces. */
+static __u32 rnd_state = 0x2545f491;
+
+static __u32 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/*
+ * 20,000 malformed messages: random bytes, and a valid REG_SEQ with bytes
+ * flipped, lengths cut or grown, header fields changed.  Each is acked
+ * (NLM_F_ACK), so each gets an answer: a drvxpc error reply and/or a
+ * netlink error; none may go unanswered, and the nucleus must still serve
+ * a REG_READ afterwards.  Mutants go to an instance that does not exist
+ * unless they only read.
+ */
+static void fuzz(__u32 instance)
+{
+	char base[512], msg[1024], buf[8192], *p, *n;
+	struct drvxpc_hdr *x = (struct drvxpc_hdr *)base;
+	int i, unanswered = 0, accepted = 0, nlerr, len, blen;
+	__u32 off = 0x40, seqv;
+	__u8 kind = DRVXPC_REGOP_READ, w = 4;
+	struct drvxpc_hdr *r;
+
+	memset(base, 0, sizeof(base));
+	x->op = DRVXPC_OP_REG_SEQ;
+	x->flags = DRVXPC_F_REQUEST;
+	x->instance = 99;
+	p = (char *)(x + 1);
+	n = p;
+	p = nest_start(p, DRVXPC_A_REG_SEQ);
+	for (i = 0; i < 3; i++) {
+		char *o = p;
+
+		p = nest_start(p, DRVXPC_A_REG_OP);
+		p = put_attr(p, DRVXPC_A_REG_OP_KIND, &kind, 1);
+		p = put_attr(p, DRVXPC_A_REG_OFFSET, &off, 4);
+		p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+		p = nest_end(o, p);
+	}
+	nest_end(n, p);
+	blen = x->len = p - base;
+
+	send_flags = NLM_F_ACK;
+	for (i = 0; i < 20000; i++) {
+		int j, flips;
+
+		if (i % 4 == 0) {
+			len = rnd() % 256;
+			for (j = 0; j < len; j++)
+				msg[j] = rnd();
+		} else {
+			memcpy(msg, base, blen);
+			len = blen;
+			flips = 1 + rnd() % 6;
+			for (j = 0; j < flips; j++)
+				msg[rnd() % blen] ^= 1 << (rnd() % 8);
+			if (i % 7 == 0)
+				len = rnd() % blen;		/* cut */
+			if (i % 11 == 0) {
+				int more = rnd() % 64;		/* trailing junk */
+
+				for (j = 0; j < more; j++)
+					msg[len + j] = rnd();
+				len += more;
+			}
+			if (i % 2 && len >= (int)sizeof(*x))
+				((struct drvxpc_hdr *)msg)->len = len;	/* consistent */
+		}
+		/* Nothing but reads may reach the real device. */
+		if (len >= (int)sizeof(*x) && ((struct drvxpc_hdr *)msg)->instance != 99 &&
+		    ((struct drvxpc_hdr *)msg)->op != DRVXPC_OP_REG_READ &&
+		    ((struct drvxpc_hdr *)msg)->op != DRVXPC_OP_DEVICE_INFO)
+			((struct drvxpc_hdr *)msg)->instance = 99;
+		send_genl(family, 1, msg, len);
+		for (;;) {
+			int got = recv(sock, buf, sizeof(buf), 0);
+			struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+			if (got <= 0) {
+				unanswered++;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				if (((struct nlmsgerr *)NLMSG_DATA(h))->error == 0)
+					accepted++;
+				break;
+			}
+		}
+	}
+	send_flags = 0;
+	printf("fuzz: 20000 messages, %d unanswered, %d acked without a netlink error\n",
+	       unanswered, accepted);
+	check(unanswered == 0, "20,000 malformed messages: every one answered");
+	memset(msg, 0, sizeof(msg));
+	p = put_attr(msg, DRVXPC_A_REG_OFFSET, &off, 4);
+	p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+	seqv = 77;
+	r = call(DRVXPC_OP_REG_READ, seqv, instance, msg, p - msg, buf, sizeof(buf), &nlerr);
+	check(r && r->status == 0, "the nucleus still serves REG_READ after the fuzz");
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
@@ -571,6 +678,7 @@ int main(int argc, char **argv)
 		check(r && r->status == 0 && find(r, DRVXPC_A_OBJECT), "DEVICE_INFO lists the object (for the hand-over to a new u-driver)");
 		/* The buffer stays allocated: rmmod must free it (checked in dmesg). */
 	}
+	fuzz(instance);
 out:
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
