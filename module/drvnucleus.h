@@ -15,6 +15,8 @@
 
 #include <uapi/drvxpc.h>
 
+#include "combolock.h"
+
 /*
  * A DMA buffer a u-driver (or the nucleus, for ALSA's PCM buffer) asked
  * for; the nucleus owns it and it outlives the u-driver, so a restarted
@@ -41,6 +43,7 @@ struct drvnucleus_dev {
 	u32 instance;
 	u8 class;
 	struct list_head objects;	/* under drvnucleus_lock */
+	struct combolock cl;		/* registers the data path shares */
 	struct drvnucleus_net *net;
 	struct drvnucleus_snd *snd;
 };

@@ -44,7 +44,7 @@ struct drvnucleus_snd {
 	struct drvnucleus_dev *d;
 	struct snd_card *card;
 	struct snd_pcm_substream *substream;	/* open playback stream */
-	spinlock_t lock;	/* CONTROL, SERIAL and MEM_PAGE on the data path */
+	snd_pcm_uframes_t last_ptr;	/* under d->cl */
 	struct drvnucleus_obj *buf;	/* the PCM buffer, under drvnucleus_lock */
 	struct snd_dma_buffer dmab;
 	u64 periods;
@@ -68,16 +68,20 @@ static int snd_upcall(struct drvnucleus_snd *s, u16 op, u32 *value,
 	return drvnucleus_upcall_wait(skb, hdr, value);
 }
 
-/* --- data path: interrupt, pointer, trigger ------------------------------ */
+/* --- data path: interrupt, pointer, trigger ------------------------------ *
+ * Under the device's ComboLock (the registers the u-driver's prepare also
+ * writes); never waiting for a downcall that holds it. */
 
 /* snd_audiopci_interrupt: not ours -> IRQ_NONE; ack every pending channel
  * by toggling its interrupt enable in SERIAL; DAC2 -> period elapsed. */
 static irqreturn_t es_interrupt(int irq, void *data)
 {
 	struct drvnucleus_snd *s = data;
+	struct combolock *cl = &s->d->cl;
 	void __iomem *io = s->d->bar;
 	struct snd_pcm_substream *ss;
 	u32 status, sctrl, ack = 0;
+	unsigned long f;
 
 	status = ioread32(io + ES_REG_STATUS);
 	if (!(status & ES_INTR) || status == 0xffffffff)
@@ -88,14 +92,20 @@ static irqreturn_t es_interrupt(int irq, void *data)
 		ack |= ES_P2_INT_EN;
 	if (status & ES_ADC)
 		ack |= ES_R1_INT_EN;
-	spin_lock(&s->lock);
+	if (combolock_lock_atomic(cl, &f)) {
+		/* SERIAL is a downcall's: ack at the release. */
+		combolock_defer(cl, COMBO_DEFER_IRQ);
+		disable_irq_nosync(irq);
+		combolock_unlock(cl, f);
+		return IRQ_HANDLED;
+	}
 	sctrl = ioread32(io + ES_REG_SERIAL);
 	iowrite32(sctrl & ~ack, io + ES_REG_SERIAL);
 	iowrite32(sctrl, io + ES_REG_SERIAL);
 	ss = (status & ES_DAC2) ? s->substream : NULL;
 	if (ss)
 		s->periods++;
-	spin_unlock(&s->lock);
+	combolock_unlock(cl, f);
 	if (ss)
 		snd_pcm_period_elapsed(ss);
 	return IRQ_HANDLED;
@@ -106,39 +116,58 @@ static irqreturn_t es_interrupt(int irq, void *data)
 static snd_pcm_uframes_t es_pointer(struct snd_pcm_substream *ss)
 {
 	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	struct combolock *cl = &s->d->cl;
 	void __iomem *io = s->d->bar;
+	snd_pcm_uframes_t ptr;
 	size_t bytes = 0;
+	unsigned long f;
 
-	spin_lock(&s->lock);
+	if (combolock_lock_atomic(cl, &f)) {
+		/* MEM_PAGE is a downcall's: the last position stands. */
+		ptr = s->last_ptr;
+		combolock_unlock(cl, f);
+		return ptr;
+	}
 	if (ioread32(io + ES_REG_CONTROL) & ES_DAC2_EN) {
 		iowrite32(ES_PAGE_DAC, io + ES_REG_MEM_PAGE);
 		bytes = (ioread32(io + ES_REG_DAC2_SIZE) >> 14) & 0x3fffc;
 	}
-	spin_unlock(&s->lock);
-	return bytes_to_frames(ss->runtime, bytes) % ss->runtime->buffer_size;
+	ptr = bytes_to_frames(ss->runtime, bytes) % ss->runtime->buffer_size;
+	s->last_ptr = ptr;
+	combolock_unlock(cl, f);
+	return ptr;
 }
 
 static int es_trigger(struct snd_pcm_substream *ss, int cmd)
 {
 	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	struct combolock *cl = &s->d->cl;
 	void __iomem *io = s->d->bar;
+	unsigned long f;
 	u32 ctrl;
 
-	spin_lock(&s->lock);
+	/* ALSA triggers after prepare returned, and the u-driver touches
+	 * CONTROL only in prepare: a downcall holding it now is a u-driver
+	 * out of order, and the trigger fails rather than wait. */
+	if (combolock_lock_atomic(cl, &f)) {
+		combolock_unlock(cl, f);
+		return -EBUSY;
+	}
 	ctrl = ioread32(io + ES_REG_CONTROL);
 	switch (cmd) {
 	case SNDRV_PCM_TRIGGER_START:
 		ctrl |= ES_DAC2_EN;
+		s->last_ptr = 0;
 		break;
 	case SNDRV_PCM_TRIGGER_STOP:
 		ctrl &= ~ES_DAC2_EN;
 		break;
 	default:
-		spin_unlock(&s->lock);
+		combolock_unlock(cl, f);
 		return -EINVAL;
 	}
 	iowrite32(ctrl, io + ES_REG_CONTROL);
-	spin_unlock(&s->lock);
+	combolock_unlock(cl, f);
 	return 0;
 }
 
@@ -165,25 +194,27 @@ static const struct snd_pcm_hardware es_playback = {
 static int es_open(struct snd_pcm_substream *ss)
 {
 	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	unsigned long f;
 	int err;
 
 	ss->runtime->hw = es_playback;
 	err = snd_upcall(s, DRVXPC_OP_SND_OPEN, NULL, NULL, NULL);
 	if (err)
 		return err;
-	spin_lock_irq(&s->lock);
+	combolock_lock(&s->d->cl, &f);
 	s->substream = ss;
-	spin_unlock_irq(&s->lock);
+	combolock_unlock(&s->d->cl, f);
 	return 0;
 }
 
 static int es_close(struct snd_pcm_substream *ss)
 {
 	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
+	unsigned long f;
 
-	spin_lock_irq(&s->lock);
+	combolock_lock(&s->d->cl, &f);
 	s->substream = NULL;
-	spin_unlock_irq(&s->lock);
+	combolock_unlock(&s->d->cl, f);
 	/* Nothing to keep: a failed close upcall leaves the stream closed. */
 	snd_upcall(s, DRVXPC_OP_SND_CLOSE, NULL, NULL, NULL);
 	return 0;
@@ -375,7 +406,6 @@ static int es_register(struct genl_info *info, const struct drvxpc_hdr *h,
 	s = card->private_data;
 	s->d = d;
 	s->card = card;
-	spin_lock_init(&s->lock);
 	card->private_free = es_card_free;
 	strscpy(card->driver, "ENS1370", sizeof(card->driver));
 	strscpy(card->shortname, nla_data(name), sizeof(card->shortname));
@@ -430,13 +460,14 @@ void es1370_quiesce(struct drvnucleus_dev *d)
 	struct drvnucleus_snd *s = d->snd;
 	struct snd_pcm_substream *ss;
 	void __iomem *io = d->bar;
+	unsigned long f;
 
 	if (!s)
 		return;
-	spin_lock_irq(&s->lock);
+	combolock_lock(&d->cl, &f);
 	iowrite32(ioread32(io + ES_REG_CONTROL) & ~ES_DAC2_EN, io + ES_REG_CONTROL);
 	ss = s->substream;
-	spin_unlock_irq(&s->lock);
+	combolock_unlock(&d->cl, f);
 	if (ss) {
 		snd_pcm_stream_lock_irq(ss);
 		if (snd_pcm_running(ss))

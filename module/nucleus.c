@@ -47,10 +47,11 @@ struct drvnucleus_net {
 	struct drvnucleus_dev *d;
 	struct napi_struct napi;
 	struct work_struct rxmode_work;
-	spinlock_t lock;		/* tx ring and the data path's registers */
 	struct drvnucleus_obj *rx, *tx;
 	unsigned int cur_tx, dirty_tx, cur_rx;
 	bool datapath, irq, napi_on;
+	bool capr_stale;	/* cur_rx moved, CAPR not yet written */
+	unsigned int rx_gen;	/* bumped when a downcall moved the ring */
 };
 
 static atomic_t upcall_seq = ATOMIC_INIT(0);
@@ -443,9 +444,9 @@ static int rtl_stop(struct net_device *ndev)
 	struct drvnucleus_net *n = netdev_priv(ndev);
 	unsigned long f;
 
-	spin_lock_irqsave(&n->lock, f);
+	combolock_lock(&n->d->cl, &f);
 	n->datapath = false;
-	spin_unlock_irqrestore(&n->lock, f);
+	combolock_unlock(&n->d->cl, f);
 	netif_stop_queue(ndev);
 	if (n->napi_on) {
 		napi_disable(&n->napi);
@@ -467,6 +468,7 @@ static void rtl_set_rx_mode(struct net_device *ndev)
 static netdev_tx_t rtl_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct drvnucleus_net *n = netdev_priv(ndev);
+	struct combolock *cl = &n->d->cl;
 	void __iomem *io = n->d->bar;
 	unsigned int entry, len = skb->len;
 	unsigned long f;
@@ -477,10 +479,16 @@ static netdev_tx_t rtl_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	spin_lock_irqsave(&n->lock, f);
+	if (combolock_lock_atomic(cl, &f)) {
+		/* A downcall owns the tx registers: the release wakes us. */
+		combolock_defer(cl, COMBO_DEFER_XMIT);
+		netif_stop_queue(ndev);
+		combolock_unlock(cl, f);
+		return NETDEV_TX_BUSY;
+	}
 	if (!n->datapath || n->cur_tx - n->dirty_tx >= RTL_NUM_TX) {
 		netif_stop_queue(ndev);
-		spin_unlock_irqrestore(&n->lock, f);
+		combolock_unlock(cl, f);
 		return NETDEV_TX_BUSY;
 	}
 	entry = n->cur_tx % RTL_NUM_TX;
@@ -495,7 +503,7 @@ static netdev_tx_t rtl_start_xmit(struct sk_buff *skb, struct net_device *ndev)
 	n->cur_tx++;
 	if (n->cur_tx - n->dirty_tx >= RTL_NUM_TX)
 		netif_stop_queue(ndev);
-	spin_unlock_irqrestore(&n->lock, f);
+	combolock_unlock(cl, f);
 	dev_kfree_skb_any(skb);
 	return NETDEV_TX_OK;
 }
@@ -526,14 +534,23 @@ static void rtl_tx_done(struct drvnucleus_net *n)
 static irqreturn_t rtl_interrupt(int irq, void *data)
 {
 	struct drvnucleus_net *n = data;
+	struct combolock *cl = &n->d->cl;
 	void __iomem *io = n->d->bar;
+	unsigned long f;
 	u16 status, mask;
 
-	spin_lock(&n->lock);
+	if (combolock_lock_atomic(cl, &f)) {
+		/* The status registers are a downcall's until it ends: hold
+		 * the line off (it stays asserted) and take it at release. */
+		combolock_defer(cl, COMBO_DEFER_IRQ);
+		disable_irq_nosync(irq);
+		combolock_unlock(cl, f);
+		return IRQ_HANDLED;
+	}
 	status = ioread16(io + 0x3e);
 	mask = ioread16(io + 0x3c);
 	if (!(status & mask) || status == 0xffff || !n->datapath) {
-		spin_unlock(&n->lock);
+		combolock_unlock(cl, f);
 		return IRQ_NONE;
 	}
 	iowrite16(status & ~RTL_RX_ACK, io + 0x3e);
@@ -543,7 +560,7 @@ static irqreturn_t rtl_interrupt(int irq, void *data)
 	}
 	if (status & (0x04 | 0x08))
 		rtl_tx_done(n);
-	spin_unlock(&n->lock);
+	combolock_unlock(cl, f);
 	return IRQ_HANDLED;
 }
 
@@ -551,17 +568,48 @@ static irqreturn_t rtl_interrupt(int irq, void *data)
 static int rtl_poll(struct napi_struct *napi, int budget)
 {
 	struct drvnucleus_net *n = container_of(napi, struct drvnucleus_net, napi);
+	struct combolock *cl = &n->d->cl;
 	void __iomem *io = n->d->bar;
 	u8 *ring = n->rx->cpu;
+	unsigned int cur = 0, next = 0, gen = 0;
+	bool taken = false;
+	unsigned long f;
 	int work = 0;
 
-	while (work < budget && !(ioread8(io + 0x37) & 0x01)) {
-		unsigned int off = n->cur_rx % RTL_RX_RING;
-		u16 status = le16_to_cpu(*(__le16 *)(ring + off));
-		u16 size = le16_to_cpu(*(__le16 *)(ring + off + 2));
-		int len = size - 4;
+	/*
+	 * The lock covers the registers and the ring position, never the
+	 * stack above: packets go up with interrupts on.  A packet taken
+	 * without the lock is committed (cur_rx, CAPR) at the next locked
+	 * section, unless a downcall moved the ring meanwhile (rx_gen).
+	 */
+	while (work < budget) {
+		u16 status, size;
 		struct sk_buff *skb;
+		unsigned int off;
+		bool empty;
+		int len;
 
+		if (combolock_lock_atomic(cl, &f))
+			goto deferred;
+		if (taken && gen == n->rx_gen) {
+			n->cur_rx = next;
+			n->capr_stale = true;
+		}
+		taken = false;
+		if (n->capr_stale) {
+			iowrite16((u16)(n->cur_rx - 16), io + 0x38);
+			n->capr_stale = false;
+		}
+		gen = n->rx_gen;
+		cur = n->cur_rx;
+		empty = ioread8(io + 0x37) & 0x01;
+		combolock_unlock(cl, f);
+		if (empty)
+			break;
+		off = cur % RTL_RX_RING;
+		status = le16_to_cpu(*(__le16 *)(ring + off));
+		size = le16_to_cpu(*(__le16 *)(ring + off + 2));
+		len = size - 4;
 		if (!(status & 0x01) || len < ETH_ZLEN - 4 || len > 1518 ||
 		    off + 4 + len > n->rx->size) {
 			n->ndev->stats.rx_errors++;
@@ -577,13 +625,38 @@ static int rtl_poll(struct napi_struct *napi, int budget)
 		} else {
 			n->ndev->stats.rx_dropped++;
 		}
-		n->cur_rx = (n->cur_rx + size + 4 + 3) & ~3;
-		iowrite16((u16)(n->cur_rx - 16), io + 0x38);
+		next = (cur + size + 4 + 3) & ~3;
+		taken = true;
 		work++;
+	}
+	if (combolock_lock_atomic(cl, &f))
+		goto deferred;
+	if (taken && gen == n->rx_gen) {
+		n->cur_rx = next;
+		n->capr_stale = true;
+	}
+	if (n->capr_stale) {
+		iowrite16((u16)(n->cur_rx - 16), io + 0x38);
+		n->capr_stale = false;
 	}
 	iowrite16(RTL_RX_ACK, io + 0x3e);
 	if (work < budget && napi_complete_done(napi, work))
 		iowrite16(ioread16(io + 0x3c) | RTL_RX_ACK, io + 0x3c);
+	combolock_unlock(cl, f);
+	return work;
+
+deferred:
+	/* Stop polling until the downcall is over; its release reschedules
+	 * us, and CAPR is written then for the packet already taken.  A full
+	 * budget may not complete: the core polls again. */
+	if (taken && gen == n->rx_gen) {
+		n->cur_rx = next;
+		n->capr_stale = true;
+	}
+	combolock_defer(cl, COMBO_DEFER_NAPI);
+	combolock_unlock(cl, f);
+	if (work < budget)
+		napi_complete_done(napi, work);
 	return work;
 }
 
@@ -630,7 +703,6 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 			n = netdev_priv(ndev);
 			n->ndev = ndev;
 			n->d = d;
-			spin_lock_init(&n->lock);
 			INIT_WORK(&n->rxmode_work, rtl_rxmode_work);
 			SET_NETDEV_DEV(ndev, &d->pdev->dev);
 			ndev->netdev_ops = &rtl_netdev_ops;
@@ -666,7 +738,7 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 			return reply(info, h, -ENOENT, DRVXPC_A_OBJECT_ROLE, "no RX_RING / TX_BUFFERS of the right size", 0, false);
 		/* Rings first: an interrupt already pending on the shared line
 		 * must find a data path to serve, not be refused as not mine. */
-		spin_lock_irqsave(&n->lock, f);
+		combolock_lock(&d->cl, &f);
 		n->rx = rx;
 		n->tx = tx;
 		rx->pinned = true;
@@ -675,15 +747,16 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 			n->cur_tx = 0;
 			n->dirty_tx = 0;
 			n->cur_rx = 0;
+			n->capr_stale = false;
 		}
 		n->datapath = true;
-		spin_unlock_irqrestore(&n->lock, f);
+		combolock_unlock(&d->cl, f);
 		if (!n->irq) {
 			err = request_irq(d->pdev->irq, rtl_interrupt, IRQF_SHARED, n->ndev->name, n);
 			if (err) {
-				spin_lock_irqsave(&n->lock, f);
+				combolock_lock(&d->cl, &f);
 				n->datapath = false;
-				spin_unlock_irqrestore(&n->lock, f);
+				combolock_unlock(&d->cl, f);
 				return reply(info, h, err, 0, "request_irq failed", 0, false);
 			}
 			n->irq = true;
@@ -697,9 +770,9 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	}
 	case DRVXPC_OP_DATAPATH_DISABLE:
 		if (n) {
-			spin_lock_irqsave(&n->lock, f);
+			combolock_lock(&d->cl, &f);
 			n->datapath = false;
-			spin_unlock_irqrestore(&n->lock, f);
+			combolock_unlock(&d->cl, f);
 			netif_stop_queue(n->ndev);
 		}
 		return reply(info, h, 0, 0, NULL, 0, false);
@@ -730,9 +803,9 @@ static int quiesce(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	unsigned long f;
 
 	if (n) {
-		spin_lock_irqsave(&n->lock, f);
+		combolock_lock(&d->cl, &f);
 		n->datapath = false;
-		spin_unlock_irqrestore(&n->lock, f);
+		combolock_unlock(&d->cl, f);
 		netif_stop_queue(n->ndev);
 		netif_carrier_off(n->ndev);
 	}
@@ -814,6 +887,78 @@ const struct nlattr *drvnucleus_attr(const struct drvxpc_hdr *h, u16 type)
 	return find_attr(h, type);
 }
 
+/*
+ * The ComboLock's release (process context, after a downcall that held it):
+ * redo what the data path left.  The netdev cannot go meanwhile: removal
+ * detaches the device under drvnucleus_lock, which the downcall holds.
+ */
+static void datapath_release(void *arg, unsigned long deferred)
+{
+	struct drvnucleus_dev *d = arg;
+	struct drvnucleus_net *n = d->net;
+
+	if (deferred & COMBO_DEFER_IRQ)
+		enable_irq(d->pdev->irq);
+	if (n && (deferred & COMBO_DEFER_XMIT))
+		netif_wake_queue(n->ndev);
+	if (n && (deferred & COMBO_DEFER_NAPI)) {
+		local_bh_disable();
+		napi_schedule(&n->napi);
+		local_bh_enable();
+	}
+}
+
+/* Registers the class's data path writes: a downcall that touches one
+ * holds the device's ComboLock while it runs. */
+static bool datapath_reg(struct drvnucleus_dev *d, u32 off, u32 width)
+{
+	u32 end = off + width;
+
+	if (d->class == DRVXPC_CLASS_NET)	/* TxStatus0-3, ChipCmd, CAPR, IMR, ISR, RxConfig */
+		return (off < 0x20 && end > 0x10) || (off < 0x3a && end > 0x37) ||
+		       (off < 0x40 && end > 0x3c) || (off < 0x48 && end > 0x44);
+	/* ES137x: CONTROL, MEM_PAGE, SERIAL, the paged frame registers */
+	return off < 0x04 || (off < 0x10 && end > 0x0c) ||
+	       (off < 0x24 && end > 0x20) || end > 0x30;
+}
+
+/*
+ * After a downcall that held the lock (still held in user mode): a write
+ * to RxConfig rewinds QEMU's receive ring (rtl8139_RxConfig_write resets
+ * the buffer pointers; real chips keep them), so the nucleus takes the
+ * ring position from the chip: CAPR + 16 is where the next packet starts
+ * either way.
+ */
+static void datapath_resync(struct drvnucleus_dev *d, bool wrote_rxconfig)
+{
+	struct drvnucleus_net *n = d->net;
+	unsigned long f;
+
+	if (!n || !wrote_rxconfig)
+		return;
+	spin_lock_irqsave(&d->cl.spin, f);
+	n->cur_rx = (u16)(ioread16(d->bar + 0x38) + 16);
+	n->capr_stale = false;
+	n->rx_gen++;
+	spin_unlock_irqrestore(&d->cl.spin, f);
+}
+
+/* Does any step of REG_SEQ @seq touch a data-path register? */
+static bool seq_shares(struct drvnucleus_dev *d, const struct nlattr *seq)
+{
+	const struct nlattr *op;
+	int rem;
+
+	nla_for_each_nested(op, seq, rem) {
+		const struct nlattr *o = nla_find(nla_data(op), nla_len(op), DRVXPC_A_REG_OFFSET);
+		const struct nlattr *w = nla_find(nla_data(op), nla_len(op), DRVXPC_A_REG_WIDTH);
+
+		if (o && datapath_reg(d, nla_get_u32(o), w ? nla_get_u8(w) : 4))
+			return true;
+	}
+	return false;
+}
+
 /* Offset and width from a REG_OP's (or a message's) attributes: 0 or a
  * negative errno with *bad naming the attribute. */
 static int reg_target(struct drvnucleus_dev *d, const struct nlattr *head, int len,
@@ -868,6 +1013,7 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	struct sk_buff *skb;
 	u32 *res;
 	int n = 0, steps = 0, rem, err = 0;
+	bool shared, wrote_rxconfig = false;
 	u16 bad = 0;
 
 	if (!seq)
@@ -875,6 +1021,9 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	res = kcalloc(DRVXPC_SEQ_MAX_OPS, sizeof(u32), GFP_KERNEL);
 	if (!res)
 		return -ENOMEM;
+	shared = seq_shares(d, seq);
+	if (shared)
+		combolock_lock_user(&d->cl);
 	nla_for_each_nested(op, seq, rem) {
 		const struct nlattr *a = nla_data(op);
 		int alen = nla_len(op);
@@ -906,6 +1055,8 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 				break;
 			}
 			wr(d, off, width, nla_get_u32(v));
+			wrote_rxconfig |= d->class == DRVXPC_CLASS_NET &&
+					  off < 0x48 && off + width > 0x44;
 		} else if (kind == DRVXPC_REGOP_POLL) {
 			u32 mask = m ? nla_get_u32(m) : ~0U, want = v ? nla_get_u32(v) : 0;
 			u32 waited = 0, x;
@@ -926,6 +1077,10 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 			bad = DRVXPC_A_REG_OP_KIND;
 			break;
 		}
+	}
+	if (shared) {
+		datapath_resync(d, wrote_rxconfig);
+		combolock_unlock_user(&d->cl);
 	}
 	if (err) {
 		kfree(res);
@@ -994,7 +1149,13 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 		return reply(info, h, -ERANGE, DRVXPC_A_DMA_OFFSET, "offset past the buffer", 0, false);
 	if (upper_32_bits(o->dma + doff))
 		return reply(info, h, -ERANGE, DRVXPC_A_DMA_HANDLE, "buffer above 4 GiB", 0, false);
-	iowrite32(lower_32_bits(o->dma + doff), d->bar + off);
+	if (datapath_reg(d, off, width)) {
+		combolock_lock_user(&d->cl);
+		iowrite32(lower_32_bits(o->dma + doff), d->bar + off);
+		combolock_unlock_user(&d->cl);
+	} else {
+		iowrite32(lower_32_bits(o->dma + doff), d->bar + off);
+	}
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
@@ -1040,7 +1201,9 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 	}
 	if (d->class == DRVXPC_CLASS_SOUND && es1370_info(skb, d))
 		goto err_size;
-	if (nla_put_u64_64bit(skb, DRVXPC_A_XPC_BYTES, atomic64_read(&xpc_bytes[d->instance]), 0) ||
+	if (nla_put_u64_64bit(skb, DRVXPC_A_COMBO_USER_HOLDS, READ_ONCE(d->cl.user_holds), 0) ||
+	    nla_put_u64_64bit(skb, DRVXPC_A_COMBO_DEFERRALS, READ_ONCE(d->cl.deferrals), 0) ||
+	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_BYTES, atomic64_read(&xpc_bytes[d->instance]), 0) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_MESSAGES, atomic64_read(&xpc_msgs[d->instance]), 0))
 		goto err_size;
 	list_for_each_entry(o, &d->objects, node) {
@@ -1065,19 +1228,29 @@ err_size:
 static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
 {
 	const struct nlattr *v = find_attr(h, DRVXPC_A_REG_VALUE);
-	u32 off, width;
+	u32 off, width, val = 0;
+	bool shared;
 	u16 bad;
 	int err;
 
 	err = reg_target(d, (const void *)(h + 1), h->len - sizeof(*h), &off, &width, &bad);
 	if (err)
 		return reply(info, h, err, bad, "register refused", 0, false);
-	if (h->op == DRVXPC_OP_REG_READ)
-		return reply(info, h, 0, 0, NULL, rd(d, off, width), true);
-	if (!v)
+	if (h->op == DRVXPC_OP_REG_WRITE && !v)
 		return reply(info, h, -EINVAL, DRVXPC_A_REG_VALUE, "missing REG_VALUE", 0, false);
-	wr(d, off, width, nla_get_u32(v));
-	return reply(info, h, 0, 0, NULL, 0, false);
+	shared = datapath_reg(d, off, width);
+	if (shared)
+		combolock_lock_user(&d->cl);
+	if (h->op == DRVXPC_OP_REG_READ)
+		val = rd(d, off, width);
+	else
+		wr(d, off, width, nla_get_u32(v));
+	if (shared) {
+		datapath_resync(d, h->op == DRVXPC_OP_REG_WRITE && d->class == DRVXPC_CLASS_NET &&
+				off < 0x48 && off + width > 0x44);
+		combolock_unlock_user(&d->cl);
+	}
+	return reply(info, h, 0, 0, NULL, val, h->op == DRVXPC_OP_REG_READ);
 }
 
 /*
@@ -1280,6 +1453,7 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	d->pdev = pdev;
 	d->class = id->driver_data;
 	INIT_LIST_HEAD(&d->objects);
+	combolock_init(&d->cl, datapath_release, d);
 	/* Both chips take 32-bit bus addresses (RxBuf, TxAddr, DAC2 frame). */
 	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
 	if (err)

@@ -143,6 +143,8 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let syscallName = XPCAttributeID(DRVXPC_A_SYSCALL_NAME)
     public static let xpcBytes = XPCAttributeID(DRVXPC_A_XPC_BYTES)
     public static let xpcMessages = XPCAttributeID(DRVXPC_A_XPC_MESSAGES)
+    public static let comboUserHolds = XPCAttributeID(DRVXPC_A_COMBO_USER_HOLDS)
+    public static let comboDeferrals = XPCAttributeID(DRVXPC_A_COMBO_DEFERRALS)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

@@ -285,6 +285,62 @@ static int rtt(__u16 vendor, __u32 count)
 	return 0;
 }
 
+/*
+ * `nucleus-client combo VENDOR N DELAY_US`: register as the daemon and send
+ * N REG_SEQs that read the interrupt mask, wait DELAY_US and read it again:
+ * each holds the device's ComboLock in user mode for the delay, as a slow
+ * u-driver would, while the data path runs.  Prints the lock's counters.
+ */
+static int combo(__u16 vendor, int count, __u32 delay)
+{
+	char buf[8192], attrs[512], *p, *seq;
+	__u32 inst, off = 0x3c, v = DRVXPC_VERSION;
+	__u8 rd = DRVXPC_REGOP_READ, dl = DRVXPC_REGOP_DELAY, w = 2;
+	struct drvxpc_hdr *r;
+	int nlerr, i, failures = 0;
+
+	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))))
+		return 1;
+	p = put_attr(attrs, DRVXPC_A_VERSION, &v, 4);
+	r = call(DRVXPC_OP_REGISTER, 400, 0, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+	if (!r || r->status)
+		return 1;
+	for (i = 0; i < count; i++) {
+		char *o;
+
+		p = seq = nest_start(attrs, DRVXPC_A_REG_SEQ);
+		(void)seq;
+		o = p;
+		p = nest_start(p, DRVXPC_A_REG_OP);
+		p = put_attr(p, DRVXPC_A_REG_OP_KIND, &rd, 1);
+		p = put_attr(p, DRVXPC_A_REG_OFFSET, &off, 4);
+		p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+		p = nest_end(o, p);
+		o = p;
+		p = nest_start(p, DRVXPC_A_REG_OP);
+		p = put_attr(p, DRVXPC_A_REG_OP_KIND, &dl, 1);
+		p = put_attr(p, DRVXPC_A_DELAY_US, &delay, 4);
+		p = nest_end(o, p);
+		o = p;
+		p = nest_start(p, DRVXPC_A_REG_OP);
+		p = put_attr(p, DRVXPC_A_REG_OP_KIND, &rd, 1);
+		p = put_attr(p, DRVXPC_A_REG_OFFSET, &off, 4);
+		p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+		p = nest_end(o, p);
+		nest_end(attrs, p);
+		r = call(DRVXPC_OP_REG_SEQ, 500 + i, inst, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+		if (!r || r->status)
+			failures++;
+	}
+	r = call(DRVXPC_OP_DEVICE_INFO, 450, inst, NULL, 0, buf, sizeof(buf), &nlerr);
+	if (!r || r->status)
+		return 1;
+	printf("combo: %d sequences (%d failed), %llu user holds, %llu data-path deferrals\n", count, failures,
+	       (unsigned long long)attr_u64(r, DRVXPC_A_COMBO_USER_HOLDS),
+	       (unsigned long long)attr_u64(r, DRVXPC_A_COMBO_DEFERRALS));
+	return failures != 0;
+}
+
 /* Busy and total jiffies of all CPUs from /proc/stat. */
 static void cpu_times(unsigned long long *busy, unsigned long long *total)
 {
@@ -470,6 +526,8 @@ int main(int argc, char **argv)
 		return xpc_bytes(strtoul(argv[2], NULL, 16));
 	if (argc == 4 && !strcmp(argv[1], "rtt"))
 		return rtt(strtoul(argv[2], NULL, 16), atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "combo"))
+		return combo(strtoul(argv[2], NULL, 16), atoi(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "udp"))
 		return udp(argv[2], argv[3], atoi(argv[4]));
 	sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);

@@ -171,7 +171,10 @@ enum drvxpc_class {
 	X(SYSCALL_NAME,		STRING,	32, 0, 0)	/* one per allowed call */ \
 	/* what crossed the kernel <-> daemon hop for an instance */	\
 	X(XPC_BYTES,		U64,	8, 0, 0)	/* drvxpc bytes, both ways */ \
-	X(XPC_MESSAGES,		U64,	8, 0, 0)
+	X(XPC_MESSAGES,		U64,	8, 0, 0)				\
+	/* the ComboLock: downcalls that held it, data-path deferrals */ \
+	X(COMBO_USER_HOLDS,	U64,	8, 0, 0)				\
+	X(COMBO_DEFERRALS,	U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
