@@ -73,6 +73,7 @@ static struct genl_family drvnucleus_family;
  */
 static atomic64_t xpc_bytes[DRVNUCLEUS_MAX_DEVICES + 1];
 static atomic64_t xpc_msgs[DRVNUCLEUS_MAX_DEVICES + 1];
+static atomic64_t xpc_regio_bytes[DRVNUCLEUS_MAX_DEVICES + 1];	/* of which register I/O */
 
 static void count_xpc(const struct drvxpc_hdr *h)
 {
@@ -81,6 +82,9 @@ static void count_xpc(const struct drvxpc_hdr *h)
 		return;
 	atomic64_add(h->len, &xpc_bytes[h->instance]);
 	atomic64_inc(&xpc_msgs[h->instance]);
+	if (h->op == DRVXPC_OP_REG_READ || h->op == DRVXPC_OP_REG_WRITE ||
+	    h->op == DRVXPC_OP_REG_SEQ || h->op == DRVXPC_OP_REG_WRITE_DMA)
+		atomic64_add(h->len, &xpc_regio_bytes[h->instance]);
 }
 
 /* --- validation of what user space sends ------------------------------- */
@@ -1204,7 +1208,8 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 	if (nla_put_u64_64bit(skb, DRVXPC_A_COMBO_USER_HOLDS, READ_ONCE(d->cl.user_holds), 0) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_COMBO_DEFERRALS, READ_ONCE(d->cl.deferrals), 0) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_BYTES, atomic64_read(&xpc_bytes[d->instance]), 0) ||
-	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_MESSAGES, atomic64_read(&xpc_msgs[d->instance]), 0))
+	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_MESSAGES, atomic64_read(&xpc_msgs[d->instance]), 0) ||
+	    nla_put_u64_64bit(skb, DRVXPC_A_XPC_REGIO_BYTES, atomic64_read(&xpc_regio_bytes[d->instance]), 0))
 		goto err_size;
 	list_for_each_entry(o, &d->objects, node) {
 		struct nlattr *n = nla_nest_start(skb, DRVXPC_A_OBJECT);
@@ -1472,6 +1477,7 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	devices[slot] = d;
 	atomic64_set(&xpc_bytes[d->instance], 0);
 	atomic64_set(&xpc_msgs[d->instance], 0);
+	atomic64_set(&xpc_regio_bytes[d->instance], 0);
 	announce(d);
 	mutex_unlock(&drvnucleus_lock);
 	pci_set_drvdata(pdev, d);

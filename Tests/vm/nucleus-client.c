@@ -243,9 +243,11 @@ static int xpc_bytes(__u16 vendor)
 	r = call(DRVXPC_OP_DEVICE_INFO, 200, inst, NULL, 0, buf, sizeof(buf), &nlerr);
 	if (!r || r->status)
 		return 1;
-	printf("xpc: %llu bytes in %llu messages\n",
+	printf("xpc: %llu bytes in %llu messages; register I/O %llu bytes, the rest %llu bytes\n",
 	       (unsigned long long)attr_u64(r, DRVXPC_A_XPC_BYTES),
-	       (unsigned long long)attr_u64(r, DRVXPC_A_XPC_MESSAGES));
+	       (unsigned long long)attr_u64(r, DRVXPC_A_XPC_MESSAGES),
+	       (unsigned long long)attr_u64(r, DRVXPC_A_XPC_REGIO_BYTES),
+	       (unsigned long long)(attr_u64(r, DRVXPC_A_XPC_BYTES) - attr_u64(r, DRVXPC_A_XPC_REGIO_BYTES)));
 	return 0;
 }
 

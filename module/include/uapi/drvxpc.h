@@ -174,7 +174,8 @@ enum drvxpc_class {
 	X(XPC_MESSAGES,		U64,	8, 0, 0)				\
 	/* the ComboLock: downcalls that held it, data-path deferrals */ \
 	X(COMBO_USER_HOLDS,	U64,	8, 0, 0)				\
-	X(COMBO_DEFERRALS,	U64,	8, 0, 0)
+	X(COMBO_DEFERRALS,	U64,	8, 0, 0)				\
+	X(XPC_REGIO_BYTES,	U64,	8, 0, 0)	/* of XPC_BYTES: register I/O */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
