@@ -947,22 +947,6 @@ static void datapath_resync(struct drvnucleus_dev *d, bool wrote_rxconfig)
 	spin_unlock_irqrestore(&d->cl.spin, f);
 }
 
-/* Does any step of REG_SEQ @seq touch a data-path register? */
-static bool seq_shares(struct drvnucleus_dev *d, const struct nlattr *seq)
-{
-	const struct nlattr *op;
-	int rem;
-
-	nla_for_each_nested(op, seq, rem) {
-		const struct nlattr *o = nla_find(nla_data(op), nla_len(op), DRVXPC_A_REG_OFFSET);
-		const struct nlattr *w = nla_find(nla_data(op), nla_len(op), DRVXPC_A_REG_WIDTH);
-
-		if (o && datapath_reg(d, nla_get_u32(o), w ? nla_get_u8(w) : 4))
-			return true;
-	}
-	return false;
-}
-
 /* Offset and width from a REG_OP's (or a message's) attributes: 0 or a
  * negative errno with *bad naming the attribute. */
 static int reg_target(struct drvnucleus_dev *d, const struct nlattr *head, int len,
@@ -1007,27 +991,29 @@ static void wr(struct drvnucleus_dev *d, u32 off, u32 width, u32 v)
 		iowrite32(v, d->bar + off);
 }
 
-/* REG_SEQ: the steps in order, under the nucleus lock; one result per read
- * or poll.  POLL waits at most DELAY_US (default 1 ms), DELAY at most
- * DRVXPC_DELAY_MAX_US: the caller is a process, never the data path. */
-static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
-{
-	const struct nlattr *seq = find_attr(h, DRVXPC_A_REG_SEQ), *op;
-	struct drvxpc_hdr *rh;
-	struct sk_buff *skb;
-	u32 *res;
-	int n = 0, steps = 0, rem, err = 0;
-	bool shared, wrote_rxconfig = false;
-	u16 bad = 0;
+/* One REG_SEQ step, from either form (nested REG_OP or packed slot). */
+struct regstep {
+	u8 kind;
+	u32 off, width, value, mask, wait;
+};
 
-	if (!seq)
-		return reply(info, h, -EINVAL, DRVXPC_A_REG_SEQ, "REG_SEQ without steps", 0, false);
-	res = kcalloc(DRVXPC_SEQ_MAX_OPS, sizeof(u32), GFP_KERNEL);
-	if (!res)
-		return -ENOMEM;
-	shared = seq_shares(d, seq);
-	if (shared)
-		combolock_lock_user(&d->cl);
+/* Bounds and alignment of a register access; 0 or a negative errno. */
+static int check_target(struct drvnucleus_dev *d, u32 off, u32 width)
+{
+	if (width != 1 && width != 2 && width != 4)
+		return -EINVAL;
+	if ((u64)off + width > d->bar_len)
+		return -EACCES;
+	return off % width ? -EINVAL : 0;
+}
+
+/* The nested form: REG_SEQ holding REG_OP attributes. */
+static int parse_nested(struct drvnucleus_dev *d, const struct nlattr *seq,
+			struct regstep *st, int *count, u16 *bad)
+{
+	const struct nlattr *op;
+	int rem, n = 0, err;
+
 	nla_for_each_nested(op, seq, rem) {
 		const struct nlattr *a = nla_data(op);
 		int alen = nla_len(op);
@@ -1035,61 +1021,154 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 		const struct nlattr *v = nla_find(a, alen, DRVXPC_A_REG_VALUE);
 		const struct nlattr *m = nla_find(a, alen, DRVXPC_A_REG_MASK);
 		const struct nlattr *us = nla_find(a, alen, DRVXPC_A_DELAY_US);
-		u32 off = 0, width = 4, kind = k ? nla_get_u8(k) : 0;
-		u32 wait = us ? nla_get_u32(us) : 1000;
+		struct regstep *s = &st[n];
 
-		if (nla_type(op) != DRVXPC_A_REG_OP || ++steps > DRVXPC_SEQ_MAX_OPS) {
-			err = -E2BIG;
-			bad = DRVXPC_A_REG_SEQ;
-			break;
+		if (nla_type(op) != DRVXPC_A_REG_OP || n == DRVXPC_SEQ_MAX_OPS) {
+			*bad = DRVXPC_A_REG_SEQ;
+			return -E2BIG;
 		}
-		if (kind == DRVXPC_REGOP_DELAY) {
-			fsleep(min_t(u32, wait, DRVXPC_DELAY_MAX_US));
+		s->kind = k ? nla_get_u8(k) : 0;
+		s->value = v ? nla_get_u32(v) : 0;
+		s->mask = m ? nla_get_u32(m) : ~0U;
+		s->wait = min_t(u32, us ? nla_get_u32(us) : 1000, DRVXPC_DELAY_MAX_US);
+		n++;
+		if (s->kind == DRVXPC_REGOP_DELAY)
+			continue;
+		if (s->kind < DRVXPC_REGOP_READ || s->kind > DRVXPC_REGOP_POLL) {
+			*bad = DRVXPC_A_REG_OP_KIND;
+			return -EINVAL;
+		}
+		if (s->kind == DRVXPC_REGOP_WRITE && !v) {
+			*bad = DRVXPC_A_REG_VALUE;
+			return -EINVAL;
+		}
+		err = reg_target(d, a, alen, &s->off, &s->width, bad);
+		if (err)
+			return err;
+	}
+	*count = n;
+	return 0;
+}
+
+/* The packed form: REG_STEPS, 8-byte slots (struct drvxpc_regstep); a
+ * POLL's mask is the value of the slot after it. */
+static int parse_packed(struct drvnucleus_dev *d, const struct nlattr *steps,
+			struct regstep *st, int *count, u16 *bad)
+{
+	const struct drvxpc_regstep *slot = nla_data(steps);
+	int slots = nla_len(steps) / sizeof(*slot), i, n = 0, err;
+
+	*bad = DRVXPC_A_REG_STEPS;
+	if (nla_len(steps) % sizeof(*slot))
+		return -EINVAL;
+	for (i = 0; i < slots; i++, n++) {
+		struct regstep *s = &st[n];
+
+		if (n == DRVXPC_SEQ_MAX_OPS)
+			return -E2BIG;
+		s->kind = slot[i].kind;
+		s->off = slot[i].offset;
+		s->width = slot[i].width;
+		s->value = slot[i].value;
+		s->mask = ~0U;
+		s->wait = 1000;
+		if (s->kind == DRVXPC_REGOP_DELAY) {
+			s->wait = min_t(u32, s->value, DRVXPC_DELAY_MAX_US);
 			continue;
 		}
-		err = reg_target(d, a, alen, &off, &width, &bad);
+		if (s->kind < DRVXPC_REGOP_READ || s->kind > DRVXPC_REGOP_POLL)
+			return -EINVAL;
+		if (s->kind == DRVXPC_REGOP_POLL) {
+			if (++i == slots || slot[i].kind)
+				return -EINVAL;
+			s->mask = slot[i].value;
+		}
+		err = check_target(d, s->off, s->width);
 		if (err)
-			break;
-		if (kind == DRVXPC_REGOP_READ) {
-			res[n++] = rd(d, off, width);
-		} else if (kind == DRVXPC_REGOP_WRITE) {
-			if (!v) {
-				err = -EINVAL;
-				bad = DRVXPC_A_REG_VALUE;
-				break;
-			}
-			wr(d, off, width, nla_get_u32(v));
-			wrote_rxconfig |= d->class == DRVXPC_CLASS_NET &&
-					  off < 0x48 && off + width > 0x44;
-		} else if (kind == DRVXPC_REGOP_POLL) {
-			u32 mask = m ? nla_get_u32(m) : ~0U, want = v ? nla_get_u32(v) : 0;
-			u32 waited = 0, x;
+			return err;
+	}
+	*count = n;
+	*bad = 0;
+	return 0;
+}
 
-			wait = min_t(u32, wait, DRVXPC_DELAY_MAX_US);
-			while (((x = rd(d, off, width)) & mask) != want && waited < wait) {
+/*
+ * REG_SEQ: every step checked first, then run in order; one result per
+ * read or poll.  POLL waits at most its wait (default 1 ms), DELAY at most
+ * DRVXPC_DELAY_MAX_US: the caller is a process, never the data path.  A
+ * sequence touching a register the data path shares holds the ComboLock
+ * in user mode from the first step to the last.
+ */
+static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
+{
+	const struct nlattr *seq = find_attr(h, DRVXPC_A_REG_SEQ);
+	const struct nlattr *packed = find_attr(h, DRVXPC_A_REG_STEPS);
+	bool shared = false, wrote_rxconfig = false;
+	int i, n = 0, count = 0, err;
+	struct regstep *st;
+	struct drvxpc_hdr *rh;
+	struct sk_buff *skb;
+	u16 bad = 0;
+	u32 *res;
+
+	if (!seq == !packed)
+		return reply(info, h, -EINVAL, DRVXPC_A_REG_SEQ, "REG_SEQ needs REG_SEQ or REG_STEPS (one of them)", 0, false);
+	st = kcalloc(DRVXPC_SEQ_MAX_OPS, sizeof(*st), GFP_KERNEL);
+	res = kcalloc(DRVXPC_SEQ_MAX_OPS, sizeof(u32), GFP_KERNEL);
+	if (!st || !res) {
+		kfree(st);
+		kfree(res);
+		return -ENOMEM;
+	}
+	err = seq ? parse_nested(d, seq, st, &count, &bad)
+		  : parse_packed(d, packed, st, &count, &bad);
+	if (err)
+		goto out_refused;
+	for (i = 0; i < count; i++)
+		if (st[i].kind != DRVXPC_REGOP_DELAY && datapath_reg(d, st[i].off, st[i].width))
+			shared = true;
+	if (shared)
+		combolock_lock_user(&d->cl);
+	for (i = 0; i < count; i++) {
+		struct regstep *s = &st[i];
+		u32 waited = 0, x;
+
+		switch (s->kind) {
+		case DRVXPC_REGOP_DELAY:
+			fsleep(s->wait);
+			break;
+		case DRVXPC_REGOP_READ:
+			res[n++] = rd(d, s->off, s->width);
+			break;
+		case DRVXPC_REGOP_WRITE:
+			wr(d, s->off, s->width, s->value);
+			wrote_rxconfig |= d->class == DRVXPC_CLASS_NET &&
+					  s->off < 0x48 && s->off + s->width > 0x44;
+			break;
+		case DRVXPC_REGOP_POLL:
+			while (((x = rd(d, s->off, s->width)) & s->mask) != s->value &&
+			       waited < s->wait) {
 				udelay(10);
 				waited += 10;
 			}
-			if ((x & mask) != want) {
+			if ((x & s->mask) != s->value) {
 				err = -ETIMEDOUT;
-				bad = DRVXPC_A_REG_OP;
-				break;
+				bad = seq ? DRVXPC_A_REG_OP : DRVXPC_A_REG_STEPS;
+			} else {
+				res[n++] = x;
 			}
-			res[n++] = x;
-		} else {
-			err = -EINVAL;
-			bad = DRVXPC_A_REG_OP_KIND;
 			break;
 		}
+		if (err)
+			break;
 	}
 	if (shared) {
 		datapath_resync(d, wrote_rxconfig);
 		combolock_unlock_user(&d->cl);
 	}
-	if (err) {
-		kfree(res);
-		return reply(info, h, err, bad, "REG_SEQ step refused", 0, false);
-	}
+	if (err)
+		goto out_refused;
+	kfree(st);
 	skb = msg_new(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY, h->seq,
 		      h->instance, 0, &rh);
 	if (!skb || (n && nla_put(skb, DRVXPC_A_REG_RESULTS, n * sizeof(u32), res))) {
@@ -1101,6 +1180,11 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	kfree(res);
 	msg_end(skb, rh);
 	return genlmsg_reply(skb, info);
+
+out_refused:
+	kfree(st);
+	kfree(res);
+	return reply(info, h, err, bad, "REG_SEQ step refused", 0, false);
 }
 
 static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)

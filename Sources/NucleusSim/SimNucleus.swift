@@ -299,47 +299,48 @@ public final class SimNucleus: Sendable {
     /// Offset and width from REG_OFFSET/REG_WIDTH, inside the BAR and aligned.
     private func checkedRegister(_ attrs: [XPCAttribute], _ d: SimDevice) throws -> (UInt32, Int) {
         guard let o = attrs.first(where: { $0.id == .regOffset }) else { throw XPCError(.missingAttribute, attribute: .regOffset) }
-        let w = Int(attrs.first { $0.id == .regWidth }?.u8 ?? 4)
-        let off = o.u32
-        guard w == 1 || w == 2 || w == 4 else { throw XPCError(.outOfRange, attribute: .regWidth, "width \(w)") }
+        return try checkedRegister(o.u32, Int(attrs.first { $0.id == .regWidth }?.u8 ?? 4), d, attribute: nil)
+    }
+
+    /// Width, BAR bounds, alignment; errors name `attribute` (REG_STEPS for
+    /// a packed step) or REG_WIDTH/REG_OFFSET.
+    private func checkedRegister(_ off: UInt32, _ w: Int, _ d: SimDevice, attribute: XPCAttributeID?) throws -> (UInt32, Int) {
+        guard w == 1 || w == 2 || w == 4 else { throw XPCError(.outOfRange, attribute: attribute ?? .regWidth, "width \(w)") }
         guard UInt64(off) + UInt64(w) <= UInt64(d.model.pci.barSize) else {
-            throw XPCError(.outOfRange, attribute: .regOffset,
+            throw XPCError(.outOfRange, attribute: attribute ?? .regOffset,
                            "offset 0x\(String(off, radix: 16)) outside the \(d.model.pci.barSize)-byte BAR")
         }
-        guard off % UInt32(w) == 0 else { throw XPCError(.outOfRange, attribute: .regOffset, "unaligned \(w)-byte access") }
+        guard off % UInt32(w) == 0 else {
+            throw XPCError(.outOfRange, attribute: attribute ?? .regOffset, "unaligned \(w)-byte access")
+        }
         return (off, w)
     }
 
     private func runSequence(_ m: XPCMessage, _ d: SimDevice) throws -> XPCMessage {
-        let ops = try m.require(.regSeq).children.filter { $0.id == .regOp }
-        guard ops.count <= XPCLimits.sequenceMaxOps else { throw XPCError(.oversized, attribute: .regSeq, "\(ops.count) steps") }
+        let ops = try RegisterSequence.decode(m)
+        let packed = m.attribute(.regSteps) != nil
+        // Every step is checked before the first one runs, as in drvnucleus.
+        for op in ops where op.kind != RegisterOp.delay {
+            _ = try checkedRegister(op.offset, Int(op.width), d, attribute: packed ? .regSteps : nil)
+        }
         var results: [UInt8] = []
         for op in ops {
-            let a = op.children
-            let kind = a.first { $0.id == .regOpKind }?.u8 ?? 0
-            switch kind {
-            case 1:
-                let (off, w) = try checkedRegister(a, d)
+            let (off, w) = (op.offset, Int(op.width))
+            switch op.kind {
+            case RegisterOp.read:
                 results += XPCAttribute.le(d.model.read(offset: off, width: w))
-            case 2:
-                let (off, w) = try checkedRegister(a, d)
-                guard let v = a.first(where: { $0.id == .regValue }) else { throw XPCError(.missingAttribute, attribute: .regValue) }
-                d.model.write(offset: off, width: w, value: v.u32)
-            case 3:
-                let (off, w) = try checkedRegister(a, d)
-                let mask = a.first { $0.id == .regMask }?.u32 ?? 0xffff_ffff
-                let want = a.first { $0.id == .regValue }?.u32 ?? 0
+            case RegisterOp.write:
+                d.model.write(offset: off, width: w, value: op.value)
+            case RegisterOp.poll:
                 // The models answer at once: a condition not met now never will be.
                 let v = d.model.read(offset: off, width: w)
-                guard v & mask == want else {
-                    return XPCMessage.errorReply(to: m, errno: 110, attribute: .regOp,
+                guard v & op.mask == op.value else {
+                    return XPCMessage.errorReply(to: m, errno: 110, attribute: packed ? .regSteps : .regOp,
                                                  message: "poll of 0x\(String(off, radix: 16)) timed out (0x\(String(v, radix: 16)))")
                 }
                 results += XPCAttribute.le(v)
-            case 4:
-                break // device time is not wall time in the sim
             default:
-                throw XPCError(.outOfRange, attribute: .regOpKind, "step kind \(kind)")
+                break // a delay: device time is not wall time in the sim
             }
         }
         return XPCMessage.reply(to: m, attributes: [.binary(.regResults, results)])

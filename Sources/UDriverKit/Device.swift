@@ -30,17 +30,14 @@ public enum RegisterStep: Sendable {
     case poll(UInt32, mask: UInt32, equals: UInt32, width: Int)
     case delay(micros: UInt32)
 
-    var attribute: XPCAttribute {
+    /// The step as the wire carries it.
+    var op: RegisterOp {
         switch self {
-        case .read(let o, let w):
-            return .nested(.regOp, [.u8(.regOpKind, 1), .u32(.regOffset, o), .u8(.regWidth, UInt8(w))])
-        case .write(let o, let v, let w):
-            return .nested(.regOp, [.u8(.regOpKind, 2), .u32(.regOffset, o), .u8(.regWidth, UInt8(w)), .u32(.regValue, v)])
+        case .read(let o, let w): return RegisterOp(kind: RegisterOp.read, offset: o, width: UInt8(w))
+        case .write(let o, let v, let w): return RegisterOp(kind: RegisterOp.write, offset: o, width: UInt8(w), value: v)
         case .poll(let o, let m, let e, let w):
-            return .nested(.regOp, [.u8(.regOpKind, 3), .u32(.regOffset, o), .u8(.regWidth, UInt8(w)),
-                                    .u32(.regMask, m), .u32(.regValue, e)])
-        case .delay(let us):
-            return .nested(.regOp, [.u8(.regOpKind, 4), .u32(.delayMicros, us)])
+            return RegisterOp(kind: RegisterOp.poll, offset: o, width: UInt8(w), value: e, mask: m)
+        case .delay(let us): return RegisterOp(kind: RegisterOp.delay, value: us)
         }
     }
 }
@@ -119,10 +116,19 @@ public struct Device: Sendable {
     /// poll step, in order.
     public func sequence(_ steps: [RegisterStep]) async throws -> [UInt32] {
         var out: [UInt32] = []
+        let ops = steps.map(\.op)
         var i = 0
-        while i < steps.count { // split long sequences at the protocol's limit
-            let chunk = Array(steps[i..<min(i + XPCLimits.sequenceMaxOps, steps.count)])
-            let r = try await call(.regSeq, [.nested(.regSeq, chunk.map(\.attribute))])
+        while i < ops.count { // split long sequences at the protocol's limits
+            var end = i, slots = 0
+            while end < ops.count, end - i < XPCLimits.sequenceMaxOps, slots + ops[end].slots <= RegisterSequence.maxSlots {
+                slots += ops[end].slots
+                end += 1
+            }
+            let chunk = Array(ops[i..<end])
+            // The packed form (8 bytes a step) unless an offset needs 32 bits.
+            let seq: XPCAttribute = RegisterSequence.packable(chunk)
+                ? .binary(.regSteps, RegisterSequence.packed(chunk)) : RegisterSequence.nested(chunk)
+            let r = try await call(.regSeq, [seq])
             let b = r.attribute(.regResults)?.payload ?? []
             for j in stride(from: 0, to: b.count - 3, by: 4) {
                 out.append(UInt32(b[j]) | UInt32(b[j + 1]) << 8 | UInt32(b[j + 2]) << 16 | UInt32(b[j + 3]) << 24)

@@ -146,6 +146,7 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let comboUserHolds = XPCAttributeID(DRVXPC_A_COMBO_USER_HOLDS)
     public static let comboDeferrals = XPCAttributeID(DRVXPC_A_COMBO_DEFERRALS)
     public static let xpcRegIOBytes = XPCAttributeID(DRVXPC_A_XPC_REGIO_BYTES)
+    public static let regSteps = XPCAttributeID(DRVXPC_A_REG_STEPS)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

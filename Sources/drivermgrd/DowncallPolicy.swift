@@ -40,19 +40,13 @@ struct DowncallPolicy: Sendable {
             }
             return nil
         case .regSeq:
-            guard let seq = m.attribute(.regSeq) else {
-                return Refusal(errno: 22, attribute: .regSeq, message: "REG_SEQ without steps")
-            }
-            let steps = seq.children
-            guard steps.count <= XPCLimits.sequenceMaxOps else {
-                return Refusal(errno: 7, attribute: .regSeq, message: "\(steps.count) steps, at most \(XPCLimits.sequenceMaxOps)")
-            }
-            for s in steps {
-                guard s.id == .regOp else { return Refusal(errno: 22, attribute: s.id, message: "REG_SEQ holds only REG_OP") }
-                let a = s.children
-                let kind = a.first { $0.id == .regOpKind }?.u8 ?? 0
-                if kind == 4 { continue }
-                if let r = register(a) { return r }
+            let ops: [RegisterOp]
+            do { ops = try RegisterSequence.decode(m) } catch let e as XPCError {
+                return Refusal(errno: e.code == .oversized ? 7 : 22, attribute: e.attribute ?? .regSeq, message: e.description)
+            } catch { return Refusal(errno: 22, attribute: .regSeq, message: "\(error)") }
+            let packed = m.attribute(.regSteps) != nil
+            for op in ops where op.kind != RegisterOp.delay {
+                if let r = register(offset: op.offset, width: UInt32(op.width), packed ? .regSteps : nil) { return r }
             }
             return nil
         default:
@@ -64,16 +58,21 @@ struct DowncallPolicy: Sendable {
         guard let off = a.first(where: { $0.id == .regOffset })?.u32 else {
             return Refusal(errno: 22, attribute: .regOffset, message: "missing REG_OFFSET")
         }
-        let w = UInt32(a.first { $0.id == .regWidth }?.u8 ?? 4)
+        return register(offset: off, width: UInt32(a.first { $0.id == .regWidth }?.u8 ?? 4), nil)
+    }
+
+    /// Width, BAR bounds and alignment of one access; errors name
+    /// `attribute` (REG_STEPS for a packed step) or REG_OFFSET/REG_WIDTH.
+    private func register(offset off: UInt32, width w: UInt32, _ attribute: XPCAttributeID?) -> Refusal? {
         guard w == 1 || w == 2 || w == 4 else {
-            return Refusal(errno: 22, attribute: .regWidth, message: "width \(w): 1, 2 or 4")
+            return Refusal(errno: 22, attribute: attribute ?? .regWidth, message: "width \(w): 1, 2 or 4")
         }
         guard UInt64(off) + UInt64(w) <= UInt64(barSize) else {
-            return Refusal(errno: 13, attribute: .regOffset,
+            return Refusal(errno: 13, attribute: attribute ?? .regOffset,
                            message: "register 0x\(String(off, radix: 16)) (+\(w)) outside the \(barSize)-byte BAR")
         }
         guard off % w == 0 else {
-            return Refusal(errno: 22, attribute: .regOffset, message: "unaligned \(w)-byte access at 0x\(String(off, radix: 16))")
+            return Refusal(errno: 22, attribute: attribute ?? .regOffset, message: "unaligned \(w)-byte access at 0x\(String(off, radix: 16))")
         }
         return nil
     }

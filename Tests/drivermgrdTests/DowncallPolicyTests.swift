@@ -33,6 +33,23 @@ import XPC
         #expect(policy.check(msg(.regSeq, [.nested(.regSeq, [ok, bad])]), ownedDMA: [])?.attribute == .regOffset)
     }
 
+    /// The packed form the u-drivers send is checked step by step too, and
+    /// a refusal names REG_STEPS.
+    @Test func aPackedSequenceIsCheckedStepByStep() {
+        let ok = RegisterOp(kind: RegisterOp.read, offset: 0x10, width: 4)
+        let poll = RegisterOp(kind: RegisterOp.poll, offset: 0xfc, width: 4, value: 0, mask: 1)
+        let delay = RegisterOp(kind: RegisterOp.delay, value: 10)
+        #expect(policy.check(msg(.regSeq, [.binary(.regSteps, RegisterSequence.packed([ok, poll, delay, ok]))]),
+                             ownedDMA: []) == nil)
+        let outside = RegisterOp(kind: RegisterOp.write, offset: 0x100, width: 1, value: 0)
+        let r = policy.check(msg(.regSeq, [.binary(.regSteps, RegisterSequence.packed([ok, outside]))]), ownedDMA: [])
+        #expect(r?.errno == 13 && r?.attribute == .regSteps)
+        let unaligned = RegisterOp(kind: RegisterOp.read, offset: 0x11, width: 4)
+        #expect(policy.check(msg(.regSeq, [.binary(.regSteps, RegisterSequence.packed([unaligned]))]), ownedDMA: [])?.errno == 22)
+        #expect(policy.check(msg(.regSeq, [.binary(.regSteps, [3, 4, 0, 0, 0, 0, 0, 0])]), ownedDMA: [])?.attribute == .regSteps,
+                "a POLL without its mask slot")
+    }
+
     @Test func foreignDMAHandlesAreRefused() {
         let w = msg(.regWriteDMA, [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 7)])
         #expect(policy.check(w, ownedDMA: [7]) == nil)

@@ -704,6 +704,37 @@ int main(int argc, char **argv)
 		      "a POLL step that never matches ends with ETIMEDOUT naming REG_OP");
 	}
 	{
+		/* The packed form (REG_STEPS, 8-byte slots) the u-drivers send:
+		 * TxConfig read, a POLL on it with its mask slot; then a step
+		 * outside the BAR and a torn slot, both refused naming REG_STEPS. */
+		struct drvxpc_regstep st[3] = {
+			{ .kind = DRVXPC_REGOP_READ, .width = 4, .offset = 0x40 },
+			{ .kind = DRVXPC_REGOP_POLL, .width = 4, .offset = 0x40, .value = 0x74800000 },
+			{ .value = 0x7cc00000 },	/* the POLL's mask */
+		};
+		struct nlattr *res;
+		__u32 got[2] = { 0, 0 };
+
+		p = put_attr(attrs, DRVXPC_A_REG_STEPS, st, sizeof(st));
+		r = call(DRVXPC_OP_REG_SEQ, 20, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+		res = r ? find(r, DRVXPC_A_REG_RESULTS) : NULL;
+		if (res && res->nla_len == NLA_HDRLEN + 8)
+			memcpy(got, (char *)res + NLA_HDRLEN, 8);
+		check(r && r->status == 0 && (got[0] & 0x7cc00000) == 0x74800000 && got[1] == got[0],
+		      "REG_STEPS (packed) reads TxConfig and polls it under a mask");
+		st[0].offset = 0x100;
+		p = put_attr(attrs, DRVXPC_A_REG_STEPS, st, sizeof(st));
+		r = call(DRVXPC_OP_REG_SEQ, 21, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+		a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
+		check(r && r->status == -EACCES && a && *(__u16 *)((char *)a + NLA_HDRLEN) == DRVXPC_A_REG_STEPS,
+		      "a packed step outside the BAR is refused with EACCES naming REG_STEPS");
+		p = put_attr(attrs, DRVXPC_A_REG_STEPS, st, 12);
+		r = call(DRVXPC_OP_REG_SEQ, 22, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+		a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
+		check(r && r->status == -EINVAL && a && *(__u16 *)((char *)a + NLA_HDRLEN) == DRVXPC_A_REG_STEPS,
+		      "REG_STEPS that is not whole slots is refused naming REG_STEPS");
+	}
+	{
 		__u32 size = 8192 + 16 + 1536, handle, rx = 0, bogus = 4242, off = 0x30;
 		__u8 role = DRVXPC_ROLE_RX_RING, w4 = 4;
 

@@ -175,7 +175,8 @@ enum drvxpc_class {
 	/* the ComboLock: downcalls that held it, data-path deferrals */ \
 	X(COMBO_USER_HOLDS,	U64,	8, 0, 0)				\
 	X(COMBO_DEFERRALS,	U64,	8, 0, 0)				\
-	X(XPC_REGIO_BYTES,	U64,	8, 0, 0)	/* of XPC_BYTES: register I/O */
+	X(XPC_REGIO_BYTES,	U64,	8, 0, 0)	/* of XPC_BYTES: register I/O */ \
+	X(REG_STEPS,		BINARY,	4096, 0, 0)	/* packed REG_SEQ */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -194,6 +195,19 @@ enum drvxpc_regop {
 };
 #define DRVXPC_DELAY_MAX_US	100000
 #define DRVXPC_SEQ_MAX_OPS	512
+
+/*
+ * DRVXPC_A_REG_STEPS: the compact form of a REG_SEQ, one 8-byte slot per
+ * step (a nested REG_OP costs 28-36 bytes).  A POLL takes two slots: the
+ * second one's value is the mask.  A DELAY's value is its microseconds.
+ * BARs past 64 KiB need the nested form.
+ */
+struct drvxpc_regstep {
+	__u8	kind;		/* enum drvxpc_regop */
+	__u8	width;		/* 1, 2 or 4; 0 for DELAY */
+	__u16	offset;		/* in the BAR */
+	__u32	value;		/* WRITE: value; POLL: wanted value; DELAY: us */
+};
 
 /* DRVXPC_A_OBJECT_KIND */
 enum drvxpc_object {
