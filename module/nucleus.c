@@ -16,6 +16,7 @@
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/interrupt.h>
 #include <linux/netdevice.h>
 #include <linux/workqueue.h>
@@ -41,12 +42,19 @@
 #define RTL_TX_BUF	1536
 #define RTL_RX_RING	8192
 #define RTL_RX_ACK	(0x01 | 0x10 | 0x40)	/* RxOK | RxOverflow | RxFIFOOver */
+#define RTL_LINK_CHG	0x20			/* RxUnderrun: link change on 8139C+ */
+#define RTL_LINK_PERIOD	(5 * HZ)		/* the media check without interrupts */
+#define RTL_TX_TIMEOUT	(6 * HZ)		/* 8139too's TX_TIMEOUT */
 
 struct drvnucleus_net {
 	struct net_device *ndev;
 	struct drvnucleus_dev *d;
 	struct napi_struct napi;
 	struct work_struct rxmode_work;
+	struct delayed_work link_work;	/* rtl8139_thread's media check */
+	struct work_struct txto_work;	/* rtl8139_tx_timeout_task */
+	u32 speed;			/* from NET_CARRIER, for ethtool */
+	u8 duplex;
 	struct drvnucleus_obj *rx, *tx;
 	unsigned int cur_tx, dirty_tx, cur_rx;
 	bool datapath, irq, napi_on;
@@ -272,6 +280,9 @@ static void upcall(struct drvnucleus_dev *d, u16 op, struct net_device *ndev)
 		      d->instance, 0, &hdr);
 	if (!skb)
 		return;
+	if (op == DRVXPC_OP_NET_SET_MAC && ndev &&
+	    nla_put(skb, DRVXPC_A_MAC, ETH_ALEN, ndev->dev_addr))
+		goto err;
 	if (op == DRVXPC_OP_NET_SET_RX_MODE && ndev) {
 		struct netdev_hw_addr *ha;
 		struct nlattr *list;
@@ -433,6 +444,88 @@ static void rtl_rxmode_work(struct work_struct *w)
 	upcall(n->d, DRVXPC_OP_NET_SET_RX_MODE, n->ndev);
 }
 
+/* The media check: NET_WATCHDOG every RTL_LINK_PERIOD while the data path
+ * runs, and at once on a link-change interrupt; the u-driver reads the MII
+ * and answers with NET_CARRIER if the link changed. */
+static void rtl_link_work(struct work_struct *w)
+{
+	struct drvnucleus_net *n = container_of(to_delayed_work(w), struct drvnucleus_net, link_work);
+
+	upcall(n->d, DRVXPC_OP_NET_WATCHDOG, NULL);
+	if (READ_ONCE(n->datapath))
+		schedule_delayed_work(&n->link_work, RTL_LINK_PERIOD);
+}
+
+/*
+ * The stack's watchdog found the queue stopped for RTL_TX_TIMEOUT.  As
+ * rtl8139_tx_timeout_task: stop the data path and drop what was in flight
+ * (rtl8139_tx_clear); the chip restart (rtl8139_hw_start) is the u-driver's,
+ * which hands the data path back with DATAPATH_ENABLE.
+ */
+static void rtl_txto_work(struct work_struct *w)
+{
+	struct drvnucleus_net *n = container_of(w, struct drvnucleus_net, txto_work);
+	unsigned long f;
+
+	combolock_lock(&n->d->cl, &f);
+	n->datapath = false;
+	n->ndev->stats.tx_dropped += n->cur_tx - n->dirty_tx;
+	n->cur_tx = 0;
+	n->dirty_tx = 0;
+	combolock_unlock(&n->d->cl, f);
+	netdev_info(n->ndev, "transmit timed out; the u-driver restarts the transmitter\n");
+	upcall(n->d, DRVXPC_OP_NET_TX_TIMEOUT, NULL);
+}
+
+static void rtl_tx_timeout(struct net_device *ndev, unsigned int txqueue)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+
+	schedule_work(&n->txto_work);
+}
+
+/* The address takes effect in the stack now; the u-driver writes IDR0-5
+ * (asynchronously: this runs under rtnl). */
+static int rtl_set_mac(struct net_device *ndev, void *p)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+	struct sockaddr *sa = p;
+
+	if (!is_valid_ether_addr(sa->sa_data))
+		return -EADDRNOTAVAIL;
+	eth_hw_addr_set(ndev, sa->sa_data);
+	upcall(n->d, DRVXPC_OP_NET_SET_MAC, ndev);
+	return 0;
+}
+
+static void rtl_get_drvinfo(struct net_device *ndev, struct ethtool_drvinfo *info)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+
+	strscpy(info->driver, "drvnucleus", sizeof(info->driver));
+	strscpy(info->bus_info, pci_name(n->d->pdev), sizeof(info->bus_info));
+}
+
+/* What the u-driver last reported with NET_CARRIER: ethtool runs under
+ * rtnl, so it is answered from the nucleus, never by an upcall. */
+static int rtl_get_link_ksettings(struct net_device *ndev, struct ethtool_link_ksettings *cmd)
+{
+	struct drvnucleus_net *n = netdev_priv(ndev);
+	bool up = netif_carrier_ok(ndev) && READ_ONCE(n->speed);
+
+	cmd->base.speed = up ? READ_ONCE(n->speed) : SPEED_UNKNOWN;
+	cmd->base.duplex = up ? (READ_ONCE(n->duplex) ? DUPLEX_FULL : DUPLEX_HALF) : DUPLEX_UNKNOWN;
+	cmd->base.port = PORT_MII;
+	cmd->base.autoneg = AUTONEG_ENABLE;
+	return 0;
+}
+
+static const struct ethtool_ops rtl_ethtool_ops = {
+	.get_drvinfo		= rtl_get_drvinfo,
+	.get_link		= ethtool_op_get_link,
+	.get_link_ksettings	= rtl_get_link_ksettings,
+};
+
 static int rtl_open(struct net_device *ndev)
 {
 	struct drvnucleus_net *n = netdev_priv(ndev);
@@ -452,6 +545,7 @@ static int rtl_stop(struct net_device *ndev)
 	n->datapath = false;
 	combolock_unlock(&n->d->cl, f);
 	netif_stop_queue(ndev);
+	cancel_delayed_work_sync(&n->link_work);
 	if (n->napi_on) {
 		napi_disable(&n->napi);
 		n->napi_on = false;
@@ -564,6 +658,8 @@ static irqreturn_t rtl_interrupt(int irq, void *data)
 	}
 	if (status & (0x04 | 0x08))
 		rtl_tx_done(n);
+	if (status & RTL_LINK_CHG)
+		mod_delayed_work(system_wq, &n->link_work, 0);
 	combolock_unlock(cl, f);
 	return IRQ_HANDLED;
 }
@@ -669,6 +765,8 @@ static const struct net_device_ops rtl_netdev_ops = {
 	.ndo_stop		= rtl_stop,		/* upcall */
 	.ndo_start_xmit		= rtl_start_xmit,	/* nucleus */
 	.ndo_set_rx_mode	= rtl_set_rx_mode,	/* upcall, from a work item */
+	.ndo_set_mac_address	= rtl_set_mac,		/* upcall, not waited for */
+	.ndo_tx_timeout		= rtl_tx_timeout,	/* upcall, from a work item */
 	.ndo_validate_addr	= eth_validate_addr,
 };
 
@@ -708,8 +806,12 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 			n->ndev = ndev;
 			n->d = d;
 			INIT_WORK(&n->rxmode_work, rtl_rxmode_work);
+			INIT_DELAYED_WORK(&n->link_work, rtl_link_work);
+			INIT_WORK(&n->txto_work, rtl_txto_work);
 			SET_NETDEV_DEV(ndev, &d->pdev->dev);
 			ndev->netdev_ops = &rtl_netdev_ops;
+			ndev->ethtool_ops = &rtl_ethtool_ops;
+			ndev->watchdog_timeo = RTL_TX_TIMEOUT;
 			eth_hw_addr_set(ndev, nla_data(mac));
 			netif_napi_add(ndev, &n->napi, rtl_poll);
 			netif_carrier_off(ndev);
@@ -770,6 +872,7 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 			n->napi_on = true;
 		}
 		netif_wake_queue(n->ndev);
+		mod_delayed_work(system_wq, &n->link_work, RTL_LINK_PERIOD);
 		return reply(info, h, 0, 0, NULL, 0, false);
 	}
 	case DRVXPC_OP_DATAPATH_DISABLE:
@@ -782,9 +885,17 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 		return reply(info, h, 0, 0, NULL, 0, false);
 	case DRVXPC_OP_NET_CARRIER: {
 		const struct nlattr *up = find_attr(h, DRVXPC_A_LINK_UP);
+		const struct nlattr *speed = find_attr(h, DRVXPC_A_LINK_SPEED);
+		const struct nlattr *duplex = find_attr(h, DRVXPC_A_LINK_DUPLEX);
 
 		if (!n || !up)
 			return reply(info, h, -EINVAL, DRVXPC_A_LINK_UP, "no netdev or no LINK_UP", 0, false);
+		if (speed && nla_get_u32(speed) != 10 && nla_get_u32(speed) != 100)
+			return reply(info, h, -ERANGE, DRVXPC_A_LINK_SPEED, "an RTL8139 runs at 10 or 100 Mbit/s", 0, false);
+		if (speed)
+			WRITE_ONCE(n->speed, nla_get_u32(speed));
+		if (duplex)
+			WRITE_ONCE(n->duplex, nla_get_u8(duplex));
 		if (nla_get_u8(up))
 			netif_carrier_on(n->ndev);
 		else
@@ -824,6 +935,8 @@ static void net_remove(struct drvnucleus_dev *d, struct drvnucleus_net *n)
 {
 	unregister_netdev(n->ndev);
 	cancel_work_sync(&n->rxmode_work);
+	cancel_work_sync(&n->txto_work);
+	cancel_delayed_work_sync(&n->link_work);
 	if (n->irq)
 		free_irq(d->pdev->irq, n);
 	netif_napi_del(&n->napi);

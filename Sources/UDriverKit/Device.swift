@@ -171,5 +171,9 @@ public struct Device: Sendable {
         try await call(.netRegister, [.mac(.mac, mac), .string(.chipName, chip)]).string(.ifname)
     }
     /// Reports carrier (NET_CARRIER), as netif_carrier_on/off.
-    public func setCarrier(_ up: Bool) async throws { _ = try await call(.netCarrier, [.u8(.linkUp, up ? 1 : 0)]) }
+    public func setCarrier(_ up: Bool, link: LinkState? = nil) async throws {
+        var a: [XPCAttribute] = [.u8(.linkUp, up ? 1 : 0)]
+        if let link { a += [.u32(.linkSpeed, link.speed), .u8(.linkDuplex, link.fullDuplex ? 1 : 0)] }
+        _ = try await call(.netCarrier, a)
+    }
 }

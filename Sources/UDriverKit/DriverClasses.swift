@@ -149,6 +149,11 @@ public protocol NetDriver: Actor {
     func setMAC(_ mac: MACAddress) async throws
     func getLink() async throws -> LinkState
     func getStats() async throws -> NetHardwareStats
-    /// The periodic link timer (8139too's rtl8139_thread).
+    /// The periodic link timer (8139too's rtl8139_thread), and the
+    /// nucleus's link-change interrupt.
     func watchdog() async throws
+    /// The transmitter stalled (ndo_tx_timeout): the nucleus has stopped
+    /// its data path and dropped what was in flight; restart the chip's
+    /// transmitter and hand the data path back.
+    func txTimeout() async throws
 }

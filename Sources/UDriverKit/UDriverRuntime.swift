@@ -196,6 +196,7 @@ public enum UDriverRuntime {
         case .netGetStats:
             return [.u64(.statRxDropped, try await d.getStats().rxMissed)]
         case .netWatchdog: try await d.watchdog()
+        case .netTxTimeout: try await d.txTimeout()
         default:
             throw UDriverError(errno: 95, "\(m.op.name) is not a network upcall")
         }

@@ -36,6 +36,7 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let netGetLink = XPCOp(DRVXPC_OP_NET_GET_LINK)
     public static let netGetStats = XPCOp(DRVXPC_OP_NET_GET_STATS)
     public static let netWatchdog = XPCOp(DRVXPC_OP_NET_WATCHDOG)
+    public static let netTxTimeout = XPCOp(DRVXPC_OP_NET_TX_TIMEOUT)
     public static let regRead = XPCOp(DRVXPC_OP_REG_READ)
     public static let regWrite = XPCOp(DRVXPC_OP_REG_WRITE)
     public static let regSeq = XPCOp(DRVXPC_OP_REG_SEQ)

@@ -96,6 +96,25 @@ import XPC
         #expect(try Self.deviceInfo(n, 1).string(.ifname) == "sim0")
     }
 
+    /// ndo_tx_timeout: the transmitter stalled (here: switched off behind
+    /// the driver's back); the u-driver restarts it on the same rings and
+    /// the data path comes back.
+    @Test func rtl8139TxTimeoutRestartsTheTransmitter() async throws {
+        let n = SimNucleus(models: [RTL8139Model(mac: try #require(MACAddress("52:54:00:12:34:56")))])
+        let drv = RTL8139(device: Self.device(n, 1), info: Self.info(n, 1, cls: .net))
+        _ = try await drv.probe(reattach: false)
+        try await drv.open(reattach: false)
+        let rings = try Self.deviceInfo(n, 1).all(.object).count
+        _ = Self.rtl(n) { $0.write(offset: 0x37, width: 1, value: 0x08) } // RxEnb only
+        #expect(Self.rtl(n) { $0.read(offset: 0x37, width: 1) & 0x04 } == 0)
+        _ = n.handleDowncall(XPCMessage(op: .datapathDisable, flags: .request, instance: 1))
+        try await drv.txTimeout()
+        #expect(Self.rtl(n) { $0.read(offset: 0x37, width: 1) & 0x0c } == 0x0c, "Rx and Tx enabled again")
+        let info = try Self.deviceInfo(n, 1)
+        #expect(try info.u8(.datapathOn) == 1)
+        #expect(info.all(.object).count == rings, "the same rings, none allocated")
+    }
+
     @Test func rtl8139RxModeProgramsHashFilter() async throws {
         let n = SimNucleus(models: [RTL8139Model(mac: try #require(MACAddress("52:54:00:12:34:56")))])
         let drv = RTL8139(device: Self.device(n, 1), info: Self.info(n, 1, cls: .net))

@@ -94,7 +94,7 @@ for i in 1 2 3; do /nucleus-client udp 10.0.2.2 eth0 4 | sed 's/^/== microdriver
 # packets while drivermgrd recovers a fresh u-driver that reattaches.
 ping -c 40 -i 0.1 -W 3 10.0.2.2 > /tmp/ping2 2>&1 &
 sleep 1
-kill -9 \$(pidof rtl8139)
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "rtl8139" { print \$5 }')
 wait \$!
 tail -2 /tmp/ping2 | sed 's/^/== ping during recovery: /'
 echo "== drvctl list after the kill:"; $BIN/drvctl list --no-legend
@@ -133,6 +133,23 @@ wait \$!
 sleep 2
 $BIN/drvctl status rtl8139 --json=short | grep -o '"multicastFilter":"0x[0-9a-f]*"' | sed 's/^/== after leaving: /'
 ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the rx mode changes: /'
+# set_mac: the stack takes the address, the u-driver writes IDR0-5.
+ip link set eth0 address 52:54:00:12:34:99
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -o '"mac":"[0-9a-f:]*"' | sed 's/^/== after set address: /'
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping with the new address: /'
+ip link set eth0 address 52:54:00:12:34:56
+sleep 1
+# The link: QEMU's monitor takes the cable out and puts it back (the host
+# side of this script watches for these lines); the chip's link-change
+# interrupt sends the u-driver to the MII, which reports the carrier.
+echo "== unplug the cable"
+for i in \$(seq 24); do [ "\$(cat /sys/class/net/eth0/carrier)" = 0 ] && break; sleep 0.5; done
+echo "== carrier with the cable out: \$(cat /sys/class/net/eth0/carrier)"
+echo "== plug the cable in"
+for i in \$(seq 24); do [ "\$(cat /sys/class/net/eth0/carrier)" = 1 ] && break; sleep 0.5; done
+echo "== carrier with the cable in: \$(cat /sys/class/net/eth0/carrier)"
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the cable: /'
 echo "== drvctl status:"; $BIN/drvctl status rtl8139
 # Sound: the ES1370's card, registered by the ens137x u-driver's downcall.
 aplay -l | grep -E "^card" | sed 's/^/== aplay -l: /'
@@ -144,7 +161,7 @@ aplay -q -D hw:0,0 /tmp/t1.wav && echo "== aplay baseline ok"
 # it recovers is queued by the shadow and applied by the new u-driver.
 aplay -q -D hw:0,0 /tmp/t2.wav &
 sleep 1
-kill -9 \$(pidof ens137x)
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')
 amixer -c 0 cset name='PCM Playback Volume' 80 > /dev/null && echo "== pcm volume set during recovery"
 wait \$! && echo "== aplay through the kill ok"
 # A hung u-driver during playback: found by the heartbeat, replaced.
@@ -238,11 +255,21 @@ INIT
 chmod +x "$WORK/root/init"
 (cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
 
+# The QEMU monitor, for the link test: the guest asks on its console.
+MONPORT=$((20000 + RANDOM % 20000))
+(
+  for cmd in "unplug the cable:set_link n0 off" "plug the cable in:set_link n0 on"; do
+    for _ in $(seq 600); do grep -q "== ${cmd%%:*}" "$WORK/console.log" 2>/dev/null && break; sleep 0.5; done
+    exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" && { echo "${cmd#*:}" >&3; sleep 0.5; exec 3>&-; }
+  done
+) &
 timeout 240 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
   -netdev user,id=n0 -device rtl8139,netdev=n0 \
-  -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 > "$WORK/console.log" 2>&1 || true
+  -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 \
+  -monitor "tcp:127.0.0.1:$MONPORT,server,nowait" > "$WORK/console.log" 2>&1 || true
+wait
 
 grep -E "^(== |  |PASS|FAIL|fuzz|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
@@ -277,6 +304,11 @@ grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || ok=
 grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || ok=0
 grep -q "== ping in promisc mode: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 grep -q "== ping after the rx mode changes: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -q '== after set address: "mac":"52:54:00:12:34:99"' "$WORK/console.log" || ok=0
+grep -q "== ping with the new address: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -q "== carrier with the cable out: 0" "$WORK/console.log" || ok=0
+grep -q "== carrier with the cable in: 1" "$WORK/console.log" || ok=0
+grep -q "== ping after the cable: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 # Hash bit 57 (ether_crc(01:00:5e:01:02:03) >> 26, checked against zlib's
 # CRC) is set in MAR0-7 while the group is joined, and clear after.
 joined=$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)

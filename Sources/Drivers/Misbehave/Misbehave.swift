@@ -83,6 +83,7 @@ actor Misbehave: NetDriver {
     func getLink() async throws -> LinkState { LinkState(up: true, speed: 100, fullDuplex: true) }
     func getStats() async throws -> NetHardwareStats { NetHardwareStats(rxMissed: 0) }
     func watchdog() async throws {}
+    func txTimeout() async throws {}
 }
 
 @main

@@ -242,10 +242,17 @@ public actor RTL8139: NetDriver {
 
     /// rtl_check_media: report carrier changes.
     private func checkMedia() async throws {
-        let up = try await getLink().up
-        if up != linkUp {
-            linkUp = up
-            try await device.setCarrier(up)
+        let link = try await getLink()
+        if link.up != linkUp {
+            linkUp = link.up
+            try await device.setCarrier(link.up, link: link)
         }
+    }
+
+    /// rtl8139_tx_timeout_task: the nucleus dropped the tx ring; restart the
+    /// chip on the same rings (rtl8139_hw_start) and give the data path back.
+    public func txTimeout() async throws {
+        try await hwStart()
+        try await device.enableDataPath()
     }
 }

@@ -289,6 +289,7 @@ enum drvxpc_sim_action {
 	X(NET_GET_LINK,		100)		\
 	X(NET_GET_STATS,	101)		\
 	X(NET_WATCHDOG,		102)		\
+	X(NET_TX_TIMEOUT,	103)		\
 	X(REG_READ,		128)		\
 	X(REG_WRITE,		129)		\
 	X(REG_SEQ,		130)		\
