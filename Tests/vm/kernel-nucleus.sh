@@ -138,6 +138,22 @@ ip link set eth0 address 52:54:00:12:34:99
 sleep 2
 $BIN/drvctl status rtl8139 --json=short | grep -o '"mac":"[0-9a-f:]*"' | sed 's/^/== after set address: /'
 ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping with the new address: /'
+# The configuration survives recovery: with the new address and a group
+# joined, then in promisc mode, the u-driver is killed; the chip's IDR,
+# RxConfig and MAR0-7 read the same after the new one has taken over.
+/nucleus-client join 239.1.2.3 eth0 6 &
+sleep 2
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "rtl8139" { print \$5 }')
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -oE '"(mac|rxMode|multicastFilter)":"[^"]*"' | tr '\n' ' ' | sed 's/^/== config after a kill: /'; echo
+wait \$!
+ip link set eth0 promisc on
+sleep 1
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "rtl8139" { print \$5 }')
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -oE '"rxMode":"[^"]*"' | sed 's/^/== promisc after a kill: /'
+ip link set eth0 promisc off
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after two more kills: /'
 ip link set eth0 address 52:54:00:12:34:56
 sleep 1
 # The link: QEMU's monitor takes the cable out and puts it back (the host
@@ -306,6 +322,12 @@ grep -q "== ping in promisc mode: 3 packets transmitted, 3 packets received" "$W
 grep -q "== ping after the rx mode changes: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 grep -q '== after set address: "mac":"52:54:00:12:34:99"' "$WORK/console.log" || ok=0
 grep -q "== ping with the new address: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -q '== config after a kill: "mac":"52:54:00:12:34:99" "multicastFilter":"0x[0-9a-f]*" "rxMode":"multicast"' "$WORK/console.log" || ok=0
+# The filter after the kill is the one the join programmed, bit 57 and all.
+[ "$(grep -o '== config after a kill: .*"multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" = \
+  "$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" ] || ok=0
+grep -q '== promisc after a kill: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
+grep -q "== ping after two more kills: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 grep -q "== carrier with the cable out: 0" "$WORK/console.log" || ok=0
 grep -q "== carrier with the cable in: 1" "$WORK/console.log" || ok=0
 grep -q "== ping after the cable: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
