@@ -343,6 +343,112 @@ static int combo(__u16 vendor, int count, __u32 delay)
 	return failures != 0;
 }
 
+/* One register access as the daemon; returns the value read, or ~0. */
+static __u32 reg(__u32 inst, __u16 op, __u32 off, __u8 w, __u32 v, char *buf, int cap)
+{
+	char attrs[64], *p;
+	struct drvxpc_hdr *r;
+	struct nlattr *a;
+	static __u32 seq = 600;
+	int nlerr;
+
+	p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &off, 4);
+	p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+	if (op == DRVXPC_OP_REG_WRITE)
+		p = put_attr(p, DRVXPC_A_REG_VALUE, &v, 4);
+	r = call(op, seq++, inst, attrs, p - attrs, buf, cap, &nlerr);
+	a = r && !r->status ? find(r, DRVXPC_A_REG_VALUE) : NULL;
+	return a ? *(__u32 *)((char *)a + NLA_HDRLEN) : (r && !r->status ? 0 : ~0U);
+}
+
+static void reg_dma(__u32 inst, __u32 off, __u32 handle, __u32 doff, char *buf, int cap)
+{
+	char attrs[64], *p;
+	static __u32 seq = 700;
+	__u8 w = 4;
+	int nlerr;
+
+	p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &off, 4);
+	p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+	p = put_attr(p, DRVXPC_A_DMA_HANDLE, &handle, 4);
+	p = put_attr(p, DRVXPC_A_DMA_OFFSET, &doff, 4);
+	call(DRVXPC_OP_REG_WRITE_DMA, seq++, inst, attrs, p - attrs, buf, cap, &nlerr);
+}
+
+/*
+ * `nucleus-client txtimeout VENDOR`: take the daemon's place, switch the
+ * RTL8139's transmitter off behind the nucleus's back, and wait for the
+ * NET_TX_TIMEOUT upcall the stack's watchdog causes; then do what the
+ * rtl8139 u-driver's txTimeout() does (rtl8139_hw_start on the rings the
+ * nucleus holds) and hand the data path back.
+ */
+static int txtimeout(__u16 vendor)
+{
+	char buf[8192], attrs[64], *p, *q;
+	__u32 inst, v = DRVXPC_VERSION, rxh = 0, txh = 0, rxcfg, txcfg, imr, i;
+	struct drvxpc_hdr *r;
+	int nlerr, got = 0;
+
+	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))))
+		return 1;
+	p = put_attr(attrs, DRVXPC_A_VERSION, &v, 4);
+	r = call(DRVXPC_OP_REGISTER, 800, 0, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+	if (!r || r->status)
+		return 1;
+	r = call(DRVXPC_OP_DEVICE_INFO, 801, inst, NULL, 0, buf, sizeof(buf), &nlerr);
+	for (q = (char *)(r + 1); r && q + NLA_HDRLEN <= (char *)r + r->len;) {
+		struct nlattr *a = (struct nlattr *)q;
+
+		if ((a->nla_type & NLA_TYPE_MASK) == DRVXPC_A_OBJECT) {
+			struct drvxpc_hdr fake = { .len = a->nla_len - NLA_HDRLEN + sizeof(fake) };
+			char tmp[128];
+			struct nlattr *id, *role;
+
+			memcpy(tmp, &fake, sizeof(fake));
+			memcpy(tmp + sizeof(fake), (char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
+			id = find((struct drvxpc_hdr *)tmp, DRVXPC_A_OBJECT_ID);
+			role = find((struct drvxpc_hdr *)tmp, DRVXPC_A_OBJECT_ROLE);
+			if (id && role && *((__u8 *)role + NLA_HDRLEN) == DRVXPC_ROLE_RX_RING)
+				rxh = *(__u32 *)((char *)id + NLA_HDRLEN);
+			if (id && role && *((__u8 *)role + NLA_HDRLEN) == DRVXPC_ROLE_TX_BUFFERS)
+				txh = *(__u32 *)((char *)id + NLA_HDRLEN);
+		}
+		q += NLA_ALIGN(a->nla_len);
+	}
+	if (!rxh || !txh)
+		return 1;
+	rxcfg = reg(inst, DRVXPC_OP_REG_READ, 0x44, 4, 0, buf, sizeof(buf));
+	txcfg = reg(inst, DRVXPC_OP_REG_READ, 0x40, 4, 0, buf, sizeof(buf));
+	imr = reg(inst, DRVXPC_OP_REG_READ, 0x3c, 2, 0, buf, sizeof(buf));
+	reg(inst, DRVXPC_OP_REG_WRITE, 0x37, 1, 0x08, buf, sizeof(buf));	/* RxEnb only */
+	printf("txtimeout: transmitter off; waiting for the upcall\n");
+	fflush(stdout);
+	for (i = 0; i < 6 && !got; i++) {	/* 6 x the 5 s receive timeout */
+		struct drvxpc_hdr *u = recv_xpc(buf, sizeof(buf), &nlerr);
+
+		if (u && u->op == DRVXPC_OP_NET_TX_TIMEOUT && (u->flags & DRVXPC_F_REQUEST))
+			got = 1;
+	}
+	if (!got) {
+		printf("txtimeout: no NET_TX_TIMEOUT upcall\n");
+		return 1;
+	}
+	printf("txtimeout: NET_TX_TIMEOUT upcall received\n");
+	/* rtl8139_hw_start: reset, rings, Rx/Tx on, configuration back. */
+	reg(inst, DRVXPC_OP_REG_WRITE, 0x37, 1, 0x10, buf, sizeof(buf));
+	usleep(10000);
+	reg_dma(inst, 0x30, rxh, 0, buf, sizeof(buf));
+	reg(inst, DRVXPC_OP_REG_WRITE, 0x37, 1, 0x0c, buf, sizeof(buf));
+	reg(inst, DRVXPC_OP_REG_WRITE, 0x44, 4, rxcfg, buf, sizeof(buf));
+	reg(inst, DRVXPC_OP_REG_WRITE, 0x40, 4, txcfg, buf, sizeof(buf));
+	for (i = 0; i < 4; i++)
+		reg_dma(inst, 0x20 + 4 * i, txh, i * 1536, buf, sizeof(buf));
+	reg(inst, DRVXPC_OP_REG_WRITE, 0x3c, 2, imr, buf, sizeof(buf));
+	r = call(DRVXPC_OP_DATAPATH_ENABLE, 802, inst, NULL, 0, buf, sizeof(buf), &nlerr);
+	printf("txtimeout: transmitter restarted, data path %s\n", r && !r->status ? "enabled" : "refused");
+	return !(r && !r->status);
+}
+
 /* Busy and total jiffies of all CPUs from /proc/stat. */
 static void cpu_times(unsigned long long *busy, unsigned long long *total)
 {
@@ -528,6 +634,8 @@ int main(int argc, char **argv)
 		return xpc_bytes(strtoul(argv[2], NULL, 16));
 	if (argc == 4 && !strcmp(argv[1], "rtt"))
 		return rtt(strtoul(argv[2], NULL, 16), atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "txtimeout"))
+		return txtimeout(strtoul(argv[2], NULL, 16));
 	if (argc == 5 && !strcmp(argv[1], "combo"))
 		return combo(strtoul(argv[2], NULL, 16), atoi(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "udp"))
