@@ -292,7 +292,7 @@ MONPORT=$((20000 + RANDOM % 20000))
     exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" && { echo "${cmd#*:}" >&3; sleep 0.5; exec 3>&-; }
   done
 ) &
-timeout 240 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
+timeout 480 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
   -netdev user,id=n0 -device rtl8139,netdev=n0 \
