@@ -215,6 +215,14 @@ sleep 1
 echo "== daemon stopped"
 # No daemon: the nucleus answers upcalls itself, with EAGAIN, at once.
 amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -q "Resource temporarily unavailable" && echo "== mixer without a daemon: EAGAIN"
+# A daemon that never answers: the upcall's deadline (upcall_timeout_ms,
+# 3 s) passes and the nucleus answers EAGAIN itself.
+/nucleus-client mute 8 | sed 's/^/== /' &
+sleep 1
+t0=\$(cut -d. -f1 /proc/uptime)
+amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -q "Resource temporarily unavailable" && \
+  echo "== mixer with a mute daemon: EAGAIN after \$(( \$(cut -d. -f1 /proc/uptime) - t0 )) s"
+wait
 # The nucleus keeps eth0 running without a daemon.  A test program takes
 # the daemon's place and holds the RTL8139's ComboLock in user mode, 20 ms
 # at a time, while pings cross: the data path defers (interrupt line held
@@ -372,6 +380,7 @@ grep -qE "== sound history: .*recovered (heartbeat|timeout)" "$WORK/console.log"
 grep -q "== sound history: .*recovered protocol" "$WORK/console.log" || ok=0
 grep -q '== sound status: "sampleRate":44100' "$WORK/console.log" || ok=0
 grep -q "== mixer without a daemon: EAGAIN" "$WORK/console.log" || ok=0
+grep -qE "== mixer with a mute daemon: EAGAIN after [2-5] s" "$WORK/console.log" || ok=0
 grep -q "== aplay stopped by the quiesce" "$WORK/console.log" || ok=0
 grep -q "== ping while downcalls hold the ComboLock: 50 packets transmitted, 50 packets received" "$WORK/console.log" || ok=0
 grep -qE "== combo: 60 sequences \(0 failed\), [0-9]+ user holds, [1-9][0-9]* data-path deferrals" "$WORK/console.log" || ok=0

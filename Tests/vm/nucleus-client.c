@@ -343,6 +343,27 @@ static int combo(__u16 vendor, int count, __u32 delay)
 	return failures != 0;
 }
 
+/* `nucleus-client mute SECONDS`: register as the daemon and answer nothing
+ * for SECONDS, so upcalls meet their deadline. */
+static int mute(int seconds)
+{
+	char buf[8192], attrs[16], *p;
+	__u32 v = DRVXPC_VERSION;
+	struct drvxpc_hdr *r;
+	int nlerr;
+
+	if (open_family() <= 0)
+		return 1;
+	p = put_attr(attrs, DRVXPC_A_VERSION, &v, 4);
+	r = call(DRVXPC_OP_REGISTER, 900, 0, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+	if (!r || r->status)
+		return 1;
+	printf("mute: registered, answering nothing\n");
+	fflush(stdout);
+	sleep(seconds);
+	return 0;
+}
+
 /* One register access as the daemon; returns the value read, or ~0. */
 static __u32 reg(__u32 inst, __u16 op, __u32 off, __u8 w, __u32 v, char *buf, int cap)
 {
@@ -634,6 +655,8 @@ int main(int argc, char **argv)
 		return xpc_bytes(strtoul(argv[2], NULL, 16));
 	if (argc == 4 && !strcmp(argv[1], "rtt"))
 		return rtt(strtoul(argv[2], NULL, 16), atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "mute"))
+		return mute(atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "txtimeout"))
 		return txtimeout(strtoul(argv[2], NULL, 16));
 	if (argc == 5 && !strcmp(argv[1], "combo"))
