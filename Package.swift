@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(name: "CNLGenl", path: "Sources/CNLGenl", pkgConfig: "libnl-genl-3.0",
                        providers: [.apt(["libnl-genl-3-dev", "libnl-3-dev"])]),
         .target(name: "Nucleus", dependencies: ["XPC", "CNLGenl", "CDrvXPC"]),
+        // libsystemd: sd_notify (READY, STATUS, WATCHDOG, RELOADING) and sd_journal_sendv.
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Supervisor", dependencies: ["CSpawn", "CSandbox", "XPC"]),
         .target(name: "ControlInterface", dependencies: []),
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
@@ -45,7 +48,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "drivermgrd",
-            dependencies: ["XPC", "CDrvXPC", "Nucleus", "Supervisor", "ControlInterface", "ShadowDriver",
+            dependencies: ["XPC", "CDrvXPC", "Nucleus", "Supervisor", "ControlInterface", "ShadowDriver", "CSystemd",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]),

@@ -75,6 +75,15 @@ final class DriverInstance: Sendable {
     }
 
     var name: String { config.name }
+
+    /// Fields every journal entry about this driver carries: DRIVER= comes
+    /// from the logger; DRIVER_CLASS=, DEVICE= (PCI slot), RESTART_COUNT=.
+    private func journalFields() -> Logger.Metadata {
+        let (dev, starts) = runtime.withLock { ($0.device, $0.starts) }
+        var m: Logger.Metadata = ["DRIVER_CLASS": "\(config.deviceClass.name)", "RESTART_COUNT": "\(max(0, starts - 1))"]
+        if let dev { m["DEVICE"] = "\(dev.slot)" }
+        return m
+    }
     var state: DriverState { runtime.withLock { $0.state } }
     var device: NucleusDevice? { runtime.withLock { $0.device } }
 
@@ -434,9 +443,10 @@ final class DriverInstance: Sendable {
         case .ignore: break
         case .stopped: logger.info("u-driver \(status)")
         case .fail:
-            var signal: String?
+            var signal: String?, exitStatus: Int32?
             if case .killed(let s, _) = status { signal = ExitStatus.signalName(s) }
-            failure(.crash, "u-driver \(status)", generation: gen, signal: signal)
+            if case .exited(let code) = status { exitStatus = code }
+            failure(.crash, "u-driver \(status)", generation: gen, signal: signal, exitStatus: exitStatus)
         }
     }
 
@@ -444,7 +454,8 @@ final class DriverInstance: Sendable {
     /// answer, and recover in the background. Stale or repeated reports for
     /// the same process are ignored.
     func failure(_ kind: FailureKind, _ detail: String, generation gen: UInt64, op: XPCOp? = nil,
-                 parameter: XPCAttributeID? = nil, signal: String? = nil, syscall: String? = nil) {
+                 parameter: XPCAttributeID? = nil, signal: String? = nil, syscall: String? = nil,
+                 exitStatus: Int32? = nil) {
         let now = monotonicNanos()
         enum Act { case ignore, recover(UDriverProcess?, XPCConnection?), killLaunching(UDriverProcess?) }
         let act = runtime.withLock { r -> Act in
@@ -472,7 +483,10 @@ final class DriverInstance: Sendable {
                 return .ignore
             }
         }
-        var meta: Logger.Metadata = ["FAILURE_KIND": "\(kind.rawValue)"]
+        var meta = journalFields()
+        meta["MESSAGE_ID"] = "\(JournalMessageID.failure)"
+        meta["FAILURE_KIND"] = "\(kind.rawValue)"
+        if let exitStatus { meta["EXIT_STATUS"] = "\(exitStatus)" }
         if let op { meta["XPC_OP"] = "\(op.name)" }
         if let parameter { meta["PARAMETER"] = "\(parameter.name)" }
         if let signal { meta["SIGNAL"] = "\(signal)" }
@@ -604,8 +618,10 @@ final class DriverInstance: Sendable {
                 guard let waiters else { throw ManagerError.startFailed(name, "the new u-driver ended during recovery") }
                 let usec = (monotonicNanos() - t0) / 1000
                 logger.info("recovered in \(usec) us: replayed \(log.count) calls, drained \(drained) requests",
-                            metadata: ["RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(log.count)", "QUEUED_REQUESTS": "\(drained)",
-                                       "PID": "\(p.pid)"])
+                            metadata: journalFields().merging([
+                                "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
+                                "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(log.count)",
+                                "QUEUED_REQUESTS": "\(drained)", "PID": "\(p.pid)"]) { $1 })
                 record("recovered", "pid \(p.pid)", kind: kind,
                        recoveryUSec: usec, replayed: log.count, queued: drained)
                 for w in waiters { w.resume(returning: .active) }
@@ -639,7 +655,8 @@ final class DriverInstance: Sendable {
         if let dev {
             _ = try? await nucleus.call(XPCMessage(op: .quiesce, flags: .request, instance: dev.instance), timeout: Self.downcallTimeout)
         }
-        logger.error("giving up: \(why); device quiesced")
+        logger.error("giving up: \(why); device quiesced",
+                     metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.gaveUp)"]) { $1 })
         record("failed", "\(why); device quiesced")
         for w in waiters { w.resume(returning: .failed) }
     }

@@ -51,6 +51,15 @@ struct DrivermgrdCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    /// Where the daemon's own log goes.
+    enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+        case auto, journal, console
+    }
+
+    @Option(name: .customLong("log-target"),
+            help: "journal (structured entries, fields per metadata key), console (stderr text), or auto: journal when stderr is the journal's stream.")
+    var logTarget: LogTarget = .auto
+
     static func groupID(_ name: String) -> UInt32? { getgrnam(name).map { $0.pointee.gr_gid } }
 
     func validate() throws {
@@ -59,10 +68,47 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
+    /// The service manager's side of the main loop, every 250 ms: READY=1
+    /// once start-up has settled (drivers without a device get 3 s), STATUS=
+    /// whenever the summary changes, and WATCHDOG=1 at half of WatchdogSec,
+    /// each time only after the summary was computed: a daemon wedged on a
+    /// driver's state stops the pings and systemd restarts it.
+    static func serviceLoop(_ manager: Manager, _ logger: Logger) async {
+        let notifier = ServiceNotifier()
+        let start = ContinuousClock.now
+        let watchdog = notifier.watchdogInterval.map { $0 / 2 }
+        var lastPing = ContinuousClock.now, ready = false, status = ""
+        while !Task.isCancelled {
+            let now = ContinuousClock.now
+            let line = manager.summary()
+            if !ready, manager.settled(deviceGraceOver: now - start > .seconds(3)) || now - start > .seconds(60) {
+                ready = true
+                status = line
+                notifier.send("READY=1\nSTATUS=\(line)")
+                logger.info("ready: \(line)")
+            } else if ready, line != status {
+                status = line
+                notifier.send("STATUS=\(line)")
+            }
+            if let watchdog, now - lastPing >= watchdog {
+                notifier.send("WATCHDOG=1")
+                lastPing = now
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
     func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let journal = logTarget == .journal || (logTarget == .auto && JournaldLogHandler.stderrIsJournal)
         LoggingSystem.bootstrap { label in
+            if journal {
+                var h = JournaldLogHandler(identifier: "drivermgrd")
+                h.logLevel = level
+                return h
+            }
             var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            h.logLevel = level
             return h
         }
         let logger = Logger(label: "drivermgrd")
@@ -85,10 +131,13 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         await manager.connectNucleus()
         logger.info("supervising \(cfg.drivers.count) driver(s); control socket \(server.path)")
 
+        let service = Task { await Self.serviceLoop(manager, logger) }
         for await s in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
             logger.info("received \(s), stopping drivers")
             break
         }
+        service.cancel()
+        ServiceNotifier().send("STOPPING=1\nSTATUS=stopping drivers")
         await manager.shutdown()
         server.remove()
     }

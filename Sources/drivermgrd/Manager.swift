@@ -29,6 +29,35 @@ final class Manager: Sendable {
         for d in drivers { d.startHeartbeat() }
     }
 
+    /// The one-line summary systemd shows as the service's status:
+    /// "2 drivers: 2 running, 0 recovering, 0 failed" (plus starting,
+    /// stopped and waiting-for-device counts when there are any).
+    func summary() -> String {
+        let states = drivers.map { ($0.state, $0.device != nil) }
+        func count(_ s: DriverState) -> Int { states.filter { $0.0 == s }.count }
+        var line = "\(drivers.count) driver\(drivers.count == 1 ? "" : "s"): \(count(.active)) running, "
+            + "\(count(.recovering)) recovering, \(count(.failed)) failed"
+        if count(.starting) > 0 { line += ", \(count(.starting)) starting" }
+        let waiting = states.filter { $0.0 == .stopped && !$0.1 }.count
+        let stopped = count(.stopped) - waiting
+        if stopped > 0 { line += ", \(stopped) stopped" }
+        if waiting > 0 { line += ", \(waiting) without a device" }
+        return line
+    }
+
+    /// Whether start-up is over: every driver is running or has failed for
+    /// a reason, and a driver still without a device has had `grace` to get
+    /// one (READY=1 waits for this).
+    func settled(deviceGraceOver: Bool) -> Bool {
+        drivers.allSatisfy { d in
+            switch d.state {
+            case .active, .failed: return true
+            case .stopped: return d.device == nil && deviceGraceOver
+            case .starting, .recovering: return false
+            }
+        }
+    }
+
     func driver(_ name: String) throws -> DriverInstance {
         guard let d = drivers.first(where: { $0.name == name }) else { throw ManagerError.driverNotFound(name) }
         return d

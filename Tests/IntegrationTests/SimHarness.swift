@@ -43,10 +43,13 @@ final class SimHarness: @unchecked Sendable {
     var logPath: String { dir + "/drivermgrd.log" }
 
     @discardableResult
-    func launch(_ name: String, _ args: [String], log: String) throws -> Process {
+    func launch(_ name: String, _ args: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin + "/" + name)
         p.arguments = args
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         p.standardOutput = h
@@ -62,8 +65,9 @@ final class SimHarness: @unchecked Sendable {
     }
 
     @discardableResult
-    func startDaemon(config: String = SimHarness.etcDir) throws -> Process {
-        try launch("drivermgrd", ["--config", config, "--runtime-dir", dir, "--driver-dir", bin], log: logPath)
+    func startDaemon(config: String = SimHarness.etcDir, environment: [String: String] = [:]) throws -> Process {
+        try launch("drivermgrd", ["--config", config, "--runtime-dir", dir, "--driver-dir", bin], log: logPath,
+                   environment: environment)
     }
 
     /// Runs drvctl; returns exit status, stdout and stderr.

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+import CSystemd
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The journal entries drivermgrd documents in catalog/drivermgrd.catalog
+/// (`journalctl -x` shows the text). One id per kind of entry, never reused.
+enum JournalMessageID {
+    /// A u-driver failed (FAILURE_KIND=, SIGNAL=, EXIT_STATUS=, SYSCALL=, XPC_OP=, PARAMETER=).
+    static let failure = "9dbd74484c514218a1b66bb15387f923"
+    /// A u-driver was recovered (RECOVERY_USEC=, REPLAYED_CALLS=, QUEUED_REQUESTS=).
+    static let recovery = "7ccb056015b74975800fb2395dc3eb16"
+    /// drivermgrd gave up on a driver and the nucleus quiesced its device.
+    static let gaveUp = "09b6ef1e6b884d448815bd465e96a24e"
+}
+
+/// A swift-log handler that writes structured entries to the journal with
+/// `sd_journal_sendv` (the variadic `sd_journal_send` cannot be called from
+/// Swift): MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, CODE_FILE/LINE/FUNC, and
+/// every metadata key as a field of its own (DRIVER=, FAILURE_KIND=, …).
+struct JournaldLogHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    let identifier: String
+
+    init(identifier: String) { self.identifier = identifier }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    /// syslog priorities, as systemd maps swift-log's levels' names.
+    static func priority(_ l: Logger.Level) -> Int {
+        switch l {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
+    }
+
+    /// A journal field name: upper case letters, digits and underscores, not
+    /// starting with one (those are the journal's own), at most 64 bytes.
+    static func fieldName(_ key: String) -> String? {
+        let up = key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        let name = String(up.drop { $0 == "_" || $0.isNumber }.prefix(64))
+        return name.isEmpty ? nil : name
+    }
+
+    /// The entry's fields, "NAME=value" each.
+    func fields(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+                file: String, function: String, line: UInt) -> [String] {
+        var f = ["MESSAGE=\(message)", "PRIORITY=\(Self.priority(level))", "SYSLOG_IDENTIFIER=\(identifier)",
+                 "CODE_FILE=\(file)", "CODE_LINE=\(line)", "CODE_FUNC=\(function)"]
+        for (k, v) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) {
+            if let n = Self.fieldName(k) { f.append("\(n)=\(v)") }
+        }
+        return f
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+             source: String, file: String, function: String, line: UInt) {
+        let f = fields(level: level, message: message, metadata: explicit, file: file, function: function, line: line)
+        let bytes = f.map { Array($0.utf8) }
+        var iov = [iovec](repeating: iovec(), count: bytes.count)
+        // The buffers must outlive the call: pin them all, then send.
+        func send(_ i: Int) {
+            if i == bytes.count {
+                _ = sd_journal_sendv(&iov, Int32(iov.count))
+                return
+            }
+            bytes[i].withUnsafeBytes { b in
+                iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)
+                send(i + 1)
+            }
+        }
+        send(0)
+    }
+
+    /// Whether stderr is the journal's stream (JOURNAL_STREAM names its
+    /// device and inode, as systemd sets it for a service's stderr).
+    static var stderrIsJournal: Bool {
+        guard let v = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] else { return false }
+        let parts = v.split(separator: ":")
+        var st = stat()
+        guard parts.count == 2, fstat(2, &st) == 0,
+              let dev = UInt64(parts[0]), let ino = UInt64(parts[1]) else { return false }
+        return UInt64(st.st_dev) == dev && UInt64(st.st_ino) == ino
+    }
+}
+
+/// sd_notify(3) for the service manager: READY, STATUS, WATCHDOG,
+/// RELOADING, STOPPING. Started by hand (no NOTIFY_SOCKET) every call does
+/// nothing.
+struct ServiceNotifier: Sendable {
+    func send(_ state: String) { _ = sd_notify(0, state) }
+
+    /// How often systemd expects WATCHDOG=1 (WatchdogSec=), if at all.
+    var watchdogInterval: Duration? {
+        var usec: UInt64 = 0
+        return sd_watchdog_enabled(0, &usec) > 0 && usec > 0 ? .microseconds(Int64(usec)) : nil
+    }
+}
