@@ -6,11 +6,11 @@ BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
 APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev passwd
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
-VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils
+VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-vm test bench clean
+.PHONY: all deps vm-deps build run check check-vm check-systemd test bench clean install install-files
 
 all: build
 
@@ -43,14 +43,52 @@ check: build vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	$(MAKE) --no-print-directory check-vm
+	$(MAKE) --no-print-directory check-systemd
 
 # drvnucleus.ko in a QEMU guest (Debian's kernel, TCG) with QEMU's rtl8139 and ES1370.
 check-vm:
 	./Tests/vm/kernel-nucleus.sh
 
+# drivermgrd as a systemd service in a QEMU guest on this machine's root over
+# 9p, with systemd as PID 1 and real journald.
+check-systemd:
+	./Tests/vm/systemd-guest.sh
+
 test: check
 
 # Benchmarks: XPC round trips beside a raw socketpair baseline, daemon RSS.
+# Installed layout. `make install` builds release binaries with the Swift
+# runtime linked in (glibc, libsystemd, libnl and libseccomp stay shared);
+# install-files copies what BIN holds (the systemd guest test uses it).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+UNITDIR    ?= /etc/systemd/system
+CATALOGDIR ?= /usr/lib/systemd/catalog
+install: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+	$(MAKE) --no-print-directory install-files BIN=$$($(SWIFT) build -c release --show-bin-path)
+
+install-files:
+	@test -n "$(BIN)" || { echo "install-files: BIN= (the directory with the built binaries) is required"; exit 2; }
+	install -D -m 0755 $(BIN)/drivermgrd $(DESTDIR)$(PREFIX)/sbin/drivermgrd
+	install -D -m 0755 $(BIN)/drvctl $(DESTDIR)$(PREFIX)/bin/drvctl
+	install -D -m 0755 $(BIN)/nucleus-sim $(DESTDIR)$(PREFIX)/bin/nucleus-sim
+	install -D -m 0755 $(BIN)/ens137x $(DESTDIR)$(PREFIX)/libexec/drivermgrd/ens137x
+	install -D -m 0755 $(BIN)/rtl8139 $(DESTDIR)$(PREFIX)/libexec/drivermgrd/rtl8139
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/|$(PREFIX)/|g' units/drivermgrd.service > $(DESTDIR)$(UNITDIR)/drivermgrd.service
+	install -D -m 0644 catalog/drivermgrd.catalog $(DESTDIR)$(CATALOGDIR)/drivermgrd.catalog
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/drivermgr/README.md
+	install -d $(DESTDIR)/etc/drivermgrd/drivers.d
+	@for f in etc/drivers.d/*.conf; do \
+	  t=$(DESTDIR)/etc/drivermgrd/drivers.d/$$(basename $$f); \
+	  if [ -e $$t ]; then echo "keeping $$t"; else install -m 0644 $$f $$t; fi; \
+	done
+	@if [ -z "$(DESTDIR)" ]; then \
+	  journalctl --update-catalog 2>/dev/null || true; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
 bench: deps
 	$(SWIFT) build -c release
 	./scripts/bench.sh $$($(SWIFT) build -c release --show-bin-path)

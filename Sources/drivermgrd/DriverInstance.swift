@@ -244,13 +244,19 @@ final class DriverInstance: Sendable {
             throw ManagerError.startFailed(name, "stage 2 refused: \(e)")
         }
         guard listener >= 0 else { throw ManagerError.startFailed(name, "SANDBOX reply without the listener fd") }
-        let status = (try? String(contentsOfFile: "/proc/\(p.pid)/status", encoding: .utf8)) ?? ""
-        func field(_ k: String) -> Int? {
-            status.split(separator: "\n").first { $0.hasPrefix(k + ":") }.flatMap { Int($0.dropFirst(k.count + 1).trimmingCharacters(in: .whitespaces)) }
+        func field(_ k: String, of pid: String) -> Int? {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            return status.split(separator: "\n").first { $0.hasPrefix(k + ":") }
+                .flatMap { Int($0.dropFirst(k.count + 1).trimmingCharacters(in: .whitespaces)) }
         }
-        guard field("NoNewPrivs") == 1, field("Seccomp") == 2, (field("Seccomp_filters") ?? 0) >= 2 else {
+        func field(_ k: String) -> Int? { field(k, of: "\(p.pid)") }
+        // Both stages on top of whatever filters the daemon itself runs under
+        // (a systemd unit's hardening adds its own): own count + 2.
+        let inherited = field("Seccomp_filters", of: "self") ?? 0
+        guard field("NoNewPrivs") == 1, field("Seccomp") == 2, (field("Seccomp_filters") ?? 0) >= inherited + 2 else {
             Glibc.close(listener)
-            throw ManagerError.startFailed(name, "sandbox not in place (NoNewPrivs \(field("NoNewPrivs") ?? -1), Seccomp_filters \(field("Seccomp_filters") ?? -1))")
+            throw ManagerError.startFailed(name, "sandbox not in place (NoNewPrivs \(field("NoNewPrivs") ?? -1), "
+                                           + "Seccomp_filters \(field("Seccomp_filters") ?? -1), \(inherited) inherited)")
         }
         watchViolations(listener, p, gen)
     }

@@ -132,7 +132,13 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         logger.info("supervising \(cfg.drivers.count) driver(s); control socket \(server.path)")
 
         let service = Task { await Self.serviceLoop(manager, logger) }
-        for await s in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+        for await s in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) {
+            if s == .sighup {
+                // Reloading the configuration is not written yet; a HUP
+                // must not end the daemon (its default action would).
+                logger.warning("received SIGHUP: configuration reload is not supported yet; restart drivermgrd to apply changes")
+                continue
+            }
             logger.info("received \(s), stopping drivers")
             break
         }

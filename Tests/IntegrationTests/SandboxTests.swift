@@ -45,7 +45,7 @@ import Testing
             #expect(s.lastFailure?.contains(expected) == true, "\(m): \(s.lastFailure ?? "nil")")
         }
         let log = try String(contentsOfFile: h.logPath, encoding: .utf8)
-        #expect(log.contains("FAILURE_KIND=sandbox SYSCALL=openat"))
+        #expect(log.contains("FAILURE_KIND=sandbox") && log.contains("SYSCALL=openat"))
         #expect(log.contains("SYSCALL=ptrace") && log.contains("SYSCALL=kill") && log.contains("SYSCALL=execve"))
     }
 

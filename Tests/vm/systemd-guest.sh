@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# drivermgrd under real systemd and journald: boot Debian's kernel in QEMU
+# (TCG) with this machine's root over 9p (read-only, with a tmpfs overlay
+# for the guest's writes) and systemd as PID 1. A oneshot unit runs
+# Tests/vm/systemd-test.sh: `make install-files` of the built binaries into
+# the overlay, nucleus-sim as a service, `systemctl start drivermgrd`, then
+# the checks. Results come back over a second, writable 9p share.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=$(ls /lib/modules | sort -V | tail -1)
+WORK=$(mktemp -d "$ROOT/.build/systemd-guest.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+BIN=$(cd "$ROOT" && swift build --show-bin-path)
+mkdir -p "$WORK/root/bin" "$WORK/root/mods" "$WORK/results"
+cp /bin/busybox "$WORK/root/bin/busybox"
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache \
+         9pnet 9pnet_virtio 9p overlay; do
+  cp "$(modinfo -k "$KVER" -n "$m")" "$WORK/root/mods/$m.ko"
+done
+cat > "$WORK/root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache \\
+         9pnet 9pnet_virtio 9p overlay; do insmod /mods/\$m.ko; done
+mkdir -p /lower /rw /newroot
+mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /lower
+mount -t tmpfs -o size=768m tmpfs /rw
+mkdir -p /rw/upper /rw/work
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot
+mkdir -p /newroot/mnt/results
+mount -t 9p -o trans=virtio,version=9p2000.L results /newroot/mnt/results
+mount -t tmpfs tmpfs /newroot/run
+# The test unit, started once the system is up; it powers the guest off.
+cat > /newroot/etc/systemd/system/drivermgr-test.service <<UNIT
+[Unit]
+Description=drivermgr systemd guest test
+After=multi-user.target
+[Service]
+Type=oneshot
+Environment=BIN=$BIN ROOT=$ROOT
+ExecStart=/bin/sh $ROOT/Tests/vm/systemd-test.sh
+ExecStopPost=/bin/systemctl poweroff --no-block
+UNIT
+mkdir -p /newroot/etc/systemd/system/multi-user.target.wants
+ln -sf /etc/systemd/system/drivermgr-test.service /newroot/etc/systemd/system/multi-user.target.wants/
+# Nothing of the host's own services that would wait for a network.
+for u in systemd-networkd-wait-online.service NetworkManager-wait-online.service; do
+  ln -sf /dev/null /newroot/etc/systemd/system/\$u
+done
+mount --move /dev /newroot/dev
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+exec switch_root /newroot /lib/systemd/systemd
+INIT
+chmod +x "$WORK/root/init"
+(cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
+
+timeout 600 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
+  -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
+  -append "console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0" \
+  -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
+  -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+  -fsdev local,id=res,path="$WORK/results",security_model=none \
+  -device virtio-9p-pci,fsdev=res,mount_tag=results > "$WORK/console.log" 2>&1 || true
+
+if [ ! -s "$WORK/results/log" ]; then
+  echo "systemd guest test: FAILED (no results); console:"; tail -40 "$WORK/console.log"; exit 1
+fi
+cat "$WORK/results/log"
+grep -q "^systemd guest test: ok" "$WORK/results/log"

@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the systemd guest (Tests/vm/systemd-guest.sh) as a oneshot
+# unit, as root, with BIN (the built binaries) and ROOT (the checkout) set.
+# Every line for the host starts with "== "; the last line says ok or not.
+R=/mnt/results
+exec > "$R/log" 2>&1
+ok=1
+fail() { echo "FAIL: $*"; ok=0; }
+FAILURE_ID=9dbd74484c514218a1b66bb15387f923
+RECOVERY_ID=7ccb056015b74975800fb2395dc3eb16
+
+echo "== guest: $(uname -r), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
+make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
+
+# The test's own configuration: nucleus-sim as a service for drivermgrd to
+# broker for, a short watchdog, fault injection for ens1371.
+cat > /etc/systemd/system/nucleus-sim.service <<EOF
+[Unit]
+Description=drivermgr simulated nucleus (test)
+[Service]
+ExecStart=/usr/local/bin/nucleus-sim --socket /run/nucleus-sim/nucleus-sim.sock
+RuntimeDirectory=nucleus-sim
+EOF
+mkdir -p /etc/systemd/system/drivermgrd.service.d /etc/drivermgrd/drivers.d/ens1371.conf.d
+cat > /etc/systemd/system/drivermgrd.service.d/test.conf <<EOF
+[Unit]
+Requires=nucleus-sim.service
+After=nucleus-sim.service
+[Service]
+ExecStart=
+ExecStart=/usr/local/sbin/drivermgrd --config /etc/drivermgrd --runtime-dir /run/drivermgrd --driver-dir /usr/local/libexec/drivermgrd --nucleus sim --nucleus-socket /run/nucleus-sim/nucleus-sim.sock
+WatchdogSec=4s
+TimeoutAbortSec=2s
+EOF
+# TCG is slow: the sample configs' 250 ms call deadline is too tight here.
+printf '[Recovery]\nFaultInjection=yes\nXPCTimeoutSec=1s\n' > /etc/drivermgrd/drivers.d/ens1371.conf.d/test.conf
+mkdir -p /etc/drivermgrd/drivers.d/rtl8139.conf.d
+printf '[Recovery]\nXPCTimeoutSec=1s\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/test.conf
+systemctl daemon-reload
+journalctl --update-catalog
+
+# Type=notify: `systemctl start` returns once READY=1 came.
+if systemctl start drivermgrd; then echo "== systemctl start: ok"; else fail "systemctl start"; fi
+echo "== state: $(systemctl show -p ActiveState --value drivermgrd)"
+echo "== status text: $(systemctl show -p StatusText --value drivermgrd)"
+systemctl status drivermgrd --no-pager 2>&1 | grep -E "^ +Status:" | sed 's/^ */== systemctl status: /'
+drvctl list --no-legend | sed 's/^/== list: /'
+# The sandbox holds under the unit's hardening: the u-drivers run as
+# drivermgr with their two filters stacked on the service's own.
+filters() { grep -E '^Seccomp_filters' "/proc/$1/status" | tr -cd '0-9'; }
+daemon_filters=$(filters "$(systemctl show -p MainPID --value drivermgrd)")
+echo "== drivermgrd: $daemon_filters seccomp filters from the unit's hardening"
+for p in $(drvctl list --no-legend | awk '{ print $5 }'); do
+  echo "== u-driver $p user $(stat -c %U /proc/$p) filters +$(( $(filters "$p") - daemon_filters ))"
+done
+
+# A failure and its recovery, as journald entries with their fields.
+drvctl inject ens1371 crash > /dev/null || fail "drvctl inject"
+for i in $(seq 20); do
+  journalctl --no-pager -q MESSAGE_ID=$RECOVERY_ID | grep -q ens1371 && break
+  sleep 0.5
+done
+journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=ens1371 |
+  grep -E "^ +(MESSAGE|PRIORITY|SYSLOG_IDENTIFIER|DRIVER|DRIVER_CLASS|DEVICE|FAILURE_KIND|SIGNAL|RESTART_COUNT)=" |
+  sed 's/^ */== failure entry: /'
+journalctl --no-pager -q -o verbose MESSAGE_ID=$RECOVERY_ID DRIVER=ens1371 |
+  grep -E "^ +(MESSAGE|DRIVER|FAILURE_KIND|RECOVERY_USEC|REPLAYED_CALLS|QUEUED_REQUESTS|RESTART_COUNT)=" |
+  sed 's/^ */== recovery entry: /'
+# journalctl -x explains the entry with the catalog's text.
+journalctl --no-pager -q -x MESSAGE_ID=$FAILURE_ID DRIVER=ens1371 | grep -E "^░░ (Subject|The kernel nucleus keeps)" | head -2 |
+  sed 's/^░░ /== catalog: /'
+echo "== status text after the recovery: $(systemctl show -p StatusText --value drivermgrd)"
+
+# The watchdog: a stopped daemon sends no WATCHDOG=1; systemd kills it and
+# starts it again.
+pid=$(systemctl show -p MainPID --value drivermgrd)
+kill -STOP "$pid"
+for i in $(seq 80); do
+  n=$(systemctl show -p MainPID --value drivermgrd)
+  [ "$n" != "$pid" ] && [ "$n" != 0 ] && systemctl is-active -q drivermgrd && break
+  sleep 0.5
+done
+echo "== after SIGSTOP: main pid $pid -> $(systemctl show -p MainPID --value drivermgrd), restarts $(systemctl show -p NRestarts --value drivermgrd)"
+journalctl --no-pager -q -u drivermgrd | grep -o "Watchdog timeout (limit [0-9a-z]*)" | head -1 | sed 's/^/== systemd: /'
+for i in $(seq 40); do [ "$(drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ] && break; sleep 0.5; done
+drvctl list --no-legend | sed 's/^/== list after the watchdog restart: /'
+
+# Checks.
+grep -q "^== systemctl start: ok" "$R/log" || fail "start"
+grep -q "^== status text: 2 drivers: 2 running, 0 recovering, 0 failed" "$R/log" || fail "STATUS at READY"
+grep -q "^== systemctl status: .*Status: \"2 drivers: 2 running" "$R/log" || fail "systemctl status line"
+[ "$(grep -cE '^== list: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drvctl list"
+[ "$(grep -cE '^== u-driver [0-9]+ user drivermgr filters \+2$' "$R/log")" = 2 ] || fail "sandboxed u-drivers"
+grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"
+grep -q "^== failure entry: SIGNAL=SIGSEGV" "$R/log" || fail "SIGNAL"
+grep -q "^== failure entry: DRIVER_CLASS=sound" "$R/log" || fail "DRIVER_CLASS"
+grep -q "^== failure entry: DEVICE=0000:" "$R/log" || fail "DEVICE"
+grep -q "^== failure entry: PRIORITY=3" "$R/log" || fail "PRIORITY"
+grep -qE "^== recovery entry: RECOVERY_USEC=[0-9]+" "$R/log" || fail "RECOVERY_USEC"
+grep -qE "^== recovery entry: REPLAYED_CALLS=[0-9]+" "$R/log" || fail "REPLAYED_CALLS"
+grep -q "^== catalog: Subject: u-driver ens1371 failed (crash)" "$R/log" || fail "catalog subject"
+grep -q "^== catalog: The kernel nucleus keeps" "$R/log" || fail "catalog text"
+grep -qE "^== after SIGSTOP: main pid ([0-9]+) -> [0-9]+, restarts [1-9]" "$R/log" || fail "watchdog restart"
+grep -q "^== systemd: Watchdog timeout" "$R/log" || fail "watchdog timeout in the journal"
+[ "$(grep -cE '^== list after the watchdog restart: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drivers after the restart"
+
+if [ "$ok" = 1 ]; then echo "systemd guest test: ok"; else
+  echo "== drivermgrd's journal:"; journalctl --no-pager -q -u drivermgrd | tail -30
+  echo "systemd guest test: FAILED"; fi
+sync
