@@ -17,7 +17,9 @@ import XPC
 /// ``failure(_:_:generation:op:parameter:)``, and recovery replays the shadow's
 /// log into a fresh u-driver while requests wait in order.
 final class DriverInstance: Sendable {
-    let config: DriverConfig
+    /// The driver's configuration; a reload may replace it (`update(config:)`).
+    var config: DriverConfig { configuration.withLock { $0 } }
+    private let configuration: Mutex<DriverConfig>
     private let nucleus: NucleusLink
     private let logger: Logger
     private let emit: @Sendable (DriverEvent) -> Void
@@ -65,7 +67,7 @@ final class DriverInstance: Sendable {
     static let downcallTimeout: Duration = .seconds(2)
 
     init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, emit: @escaping @Sendable (DriverEvent) -> Void) {
-        self.config = config
+        self.configuration = Mutex(config)
         self.nucleus = nucleus
         var l = logger
         l[metadataKey: "DRIVER"] = .string(config.name)
@@ -387,7 +389,7 @@ final class DriverInstance: Sendable {
     /// `drvctl restart`: through the recovery path (the running device is
     /// adopted, not reset), or a fresh start if the driver is not running.
     /// Returns the state it settled in.
-    func restart() async throws -> DriverState {
+    func restart(reason: String = "requested by drvctl restart") async throws -> DriverState {
         let gen: UInt64? = runtime.withLock { r in r.state == .active ? r.generation : nil }
         guard let gen else {
             if state == .recovering { return await settled() }
@@ -395,8 +397,25 @@ final class DriverInstance: Sendable {
             return state
         }
         async let outcome = settled()
-        failure(.restart, "requested by drvctl restart", generation: gen)
+        failure(.restart, reason, generation: gen)
         return await outcome
+    }
+
+    /// A reload changed this driver's configuration: take the new one and,
+    /// if the driver runs, restart it through the recovery path (the device
+    /// is adopted and the shadow replays, as for `drvctl restart`). A standby
+    /// spawned from the old configuration is discarded first.
+    func update(config new: DriverConfig) async throws -> DriverState {
+        configuration.withLock { $0 = new }
+        let spare = runtime.withLock { r -> UDriverProcess? in
+            defer { r.standby = nil }
+            return r.standby?.1
+        }
+        spare?.discard()
+        switch state {
+        case .active, .recovering: return try await restart(reason: "configuration reloaded")
+        default: return state
+        }
     }
 
     /// Waits until the driver is `active` or `failed` again.

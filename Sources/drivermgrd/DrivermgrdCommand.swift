@@ -98,6 +98,23 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         }
     }
 
+    /// SIGHUP: re-read the configuration directory and apply it (RELOADING=1
+    /// ... READY=1 around it, as systemd expects). A directory with errors
+    /// applies what parsed; the errors are logged with file:line.
+    func reload(_ manager: Manager, _ logger: Logger) async {
+        let notifier = ServiceNotifier()
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        notifier.send("RELOADING=1\nMONOTONIC_USEC=\(Int(ts.tv_sec) * 1_000_000 + ts.tv_nsec / 1000)\nSTATUS=reloading")
+        let cfg = ConfigLoader.load(directory: configDirectory, driverDirectory: driverDirectory)
+        for w in cfg.warnings { logger.warning("\(w)") }
+        for e in cfg.errors { logger.error("\(e)") }
+        let out = await manager.reload(configs: cfg.drivers)
+        func names(_ n: [String]) -> String { n.isEmpty ? "none" : n.joined(separator: ", ") }
+        logger.notice("reloaded \(configDirectory): added \(names(out.added)); removed \(names(out.removed)); restarted \(names(out.changed))")
+        notifier.send("READY=1\nSTATUS=\(manager.summary())")
+    }
+
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let journal = logTarget == .journal || (logTarget == .auto && JournaldLogHandler.stderrIsJournal)
@@ -134,9 +151,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         let service = Task { await Self.serviceLoop(manager, logger) }
         for await s in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) {
             if s == .sighup {
-                // Reloading the configuration is not written yet; a HUP
-                // must not end the daemon (its default action would).
-                logger.warning("received SIGHUP: configuration reload is not supported yet; restart drivermgrd to apply changes")
+                await reload(manager, logger)
                 continue
             }
             logger.info("received \(s), stopping drivers")

@@ -9,7 +9,12 @@ import XPC
 /// The daemon's core: the configured drivers, the nucleus link, the event
 /// history and the monitor subscribers. The control server calls in here.
 final class Manager: Sendable {
-    let drivers: [DriverInstance]
+    /// The configured drivers, in configuration order; a reload changes the list.
+    var drivers: [DriverInstance] { driverList.withLock { $0 } }
+    private let driverList: Mutex<[DriverInstance]>
+    /// Devices the nucleus announced that no driver took (a reload may add one).
+    private let unbound = Mutex<[NucleusDevice]>([])
+    private let eventSink: @Sendable (DriverEvent) -> Void
     let nucleus: NucleusLink
     private let logger: Logger
     private let history = Mutex<[DriverEvent]>([])
@@ -22,9 +27,10 @@ final class Manager: Sendable {
         self.nucleus = nucleus
         self.logger = logger
         let sink = Mutex<(@Sendable (DriverEvent) -> Void)?>(nil)
-        drivers = configs.map { c in
-            DriverInstance(config: c, nucleus: nucleus, logger: logger) { e in sink.withLock { $0 }?(e) }
-        }
+        eventSink = { e in sink.withLock { $0 }?(e) }
+        driverList = Mutex(configs.map { [eventSink] c in
+            DriverInstance(config: c, nucleus: nucleus, logger: logger, emit: eventSink)
+        })
         sink.withLock { $0 = { [weak self] e in self?.publish(e) } }
         for d in drivers { d.startHeartbeat() }
     }
@@ -61,6 +67,53 @@ final class Manager: Sendable {
     func driver(_ name: String) throws -> DriverInstance {
         guard let d = drivers.first(where: { $0.name == name }) else { throw ManagerError.driverNotFound(name) }
         return d
+    }
+
+    // MARK: reload
+
+    /// What a reload did, by driver name.
+    struct ReloadOutcome: Sendable, Equatable {
+        var added: [String] = []
+        var removed: [String] = []
+        var changed: [String] = []
+    }
+
+    /// Applies a re-read configuration: drivers no longer configured stop
+    /// and go (their devices wait for a driver again), new ones start on a
+    /// matching device the nucleus announced, changed ones restart
+    /// transparently through the recovery path. Unchanged ones are not
+    /// touched.
+    func reload(configs: [DriverConfig]) async -> ReloadOutcome {
+        var out = ReloadOutcome()
+        let current = drivers
+        for d in current where !configs.contains(where: { $0.name == d.name }) {
+            await d.stop()
+            let dev = d.device
+            driverList.withLock { $0.removeAll { $0 === d } }
+            if let dev { unbound.withLock { $0.append(dev) } }
+            out.removed.append(d.name)
+        }
+        for c in configs {
+            if let d = current.first(where: { $0.name == c.name }) {
+                guard d.config != c else { continue }
+                out.changed.append(c.name)
+                _ = try? await d.update(config: c)
+                continue
+            }
+            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, emit: eventSink)
+            driverList.withLock { $0.append(d) }
+            d.startHeartbeat()
+            out.added.append(c.name)
+            let dev = unbound.withLock { u -> NucleusDevice? in
+                guard let i = u.firstIndex(where: { $0.vendor == c.vendor && $0.device == c.device }) else { return nil }
+                return u.remove(at: i)
+            }
+            if let dev, d.bind(dev) {
+                logger.info("\(dev.pciID) at \(dev.slot) → \(d.name)")
+                _ = try? await d.start()
+            }
+        }
+        return out
     }
 
     // MARK: events
@@ -107,6 +160,7 @@ final class Manager: Sendable {
             guard let drv = drivers.first(where: { $0.config.vendor == d.vendor && $0.config.device == d.device && $0.device == nil })
                     ?? drivers.first(where: { $0.device == d }) else {
                 logger.info("no driver configured for \(d.pciID) at \(d.slot)")
+                unbound.withLock { u in if !u.contains(d) { u.append(d) } }
                 return
             }
             guard drv.bind(d) else { return }

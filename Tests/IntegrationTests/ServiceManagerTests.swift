@@ -71,6 +71,50 @@ import Glibc
         d.waitUntilExit()
     }
 
+    /// SIGHUP re-reads the configuration: a new driver starts on the device
+    /// the nucleus announced earlier, a changed one restarts transparently
+    /// (the stream plays on, no underrun), a removed one stops and goes.
+    @Test func reloadAddsChangesAndRemoves() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        let dir = cfg + "/drivers.d"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: SimHarness.etcDir + "/drivers.d/ens1371.conf", toPath: dir + "/ens1371.conf")
+        let sock = try NotifySocket(path: h.dir + "/notify")
+        try h.startSim()
+        let d = try h.startDaemon(config: cfg, environment: ["NOTIFY_SOCKET": sock.path])
+        try h.waitActive(["ens1371"])
+        #expect(try h.list().map(\.name) == ["ens1371"], "the RTL8139 waits for a driver")
+        let before = try h.status("ens1371")
+        _ = sock.collect(seconds: 3) { $0.contains("READY=1") }
+
+        // Add rtl8139, change ens1371 (a drop-in), SIGHUP.
+        try FileManager.default.copyItem(atPath: SimHarness.etcDir + "/drivers.d/rtl8139.conf", toPath: dir + "/rtl8139.conf")
+        try FileManager.default.createDirectory(atPath: dir + "/ens1371.conf.d", withIntermediateDirectories: true)
+        try "[Recovery]\nXPCTimeoutSec=400ms\n".write(toFile: dir + "/ens1371.conf.d/50-reload.conf", atomically: true, encoding: .utf8)
+        kill(d.processIdentifier, SIGHUP)
+        let notes = sock.collect(seconds: 20) { $0.contains("READY=1") }
+        #expect(notes.contains { $0.contains("RELOADING=1") && $0.contains("MONOTONIC_USEC=") }, "\(notes)")
+        #expect(notes.last?.contains("STATUS=2 drivers: 2 running") == true, "\(notes)")
+        try h.waitActive(["ens1371", "rtl8139"])
+        let after = try h.status("ens1371")
+        #expect(after.summary.pid != before.summary.pid && after.summary.restarts == before.summary.restarts + 1,
+                "ens1371 restarted")
+        #expect(after.xpcTimeoutUSec == 400_000, "with the new XPCTimeoutSec")
+        #expect(after.device?.underruns == 0 && after.device?.glitches == 0, "transparently: the stream played on")
+        #expect((after.device?.framesPlayed ?? 0) > (before.device?.framesPlayed ?? 0))
+        #expect(d.isRunning)
+
+        // Remove rtl8139, SIGHUP: it stops and leaves the list.
+        try FileManager.default.removeItem(atPath: dir + "/rtl8139.conf")
+        kill(d.processIdentifier, SIGHUP)
+        try h.wait("rtl8139 gone") { try h.list().map(\.name) == ["ens1371"] }
+        let log = try String(contentsOfFile: h.logPath, encoding: .utf8)
+        #expect(log.contains("added rtl8139; removed none; restarted ens1371"))
+        #expect(log.contains("added none; removed rtl8139; restarted none"))
+    }
+
     @Test func notStartedBySystemdNothingIsSent() throws {
         // Without NOTIFY_SOCKET sd_notify does nothing: the daemon runs as before.
         let h = try SimHarness()

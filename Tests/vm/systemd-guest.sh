@@ -47,6 +47,10 @@ ExecStopPost=/bin/systemctl poweroff --no-block
 UNIT
 mkdir -p /newroot/etc/systemd/system/multi-user.target.wants
 ln -sf /etc/systemd/system/drivermgr-test.service /newroot/etc/systemd/system/multi-user.target.wants/
+# systemd-tmpfiles empties /tmp at boot (tmpfiles.d/tmp.conf: "D /tmp"):
+# keep it, the checkout may live there.
+mkdir -p /newroot/etc/tmpfiles.d
+echo "d /tmp 1777 root root -" > /newroot/etc/tmpfiles.d/tmp.conf
 # Nothing of the host's own services that would wait for a network.
 for u in systemd-networkd-wait-online.service NetworkManager-wait-online.service; do
   ln -sf /dev/null /newroot/etc/systemd/system/\$u

@@ -72,6 +72,19 @@ journalctl --no-pager -q -x MESSAGE_ID=$FAILURE_ID DRIVER=ens1371 | grep -E "^�
   sed 's/^░░ /== catalog: /'
 echo "== status text after the recovery: $(systemctl show -p StatusText --value drivermgrd)"
 
+# Reload: a drop-in changes rtl8139; `systemctl reload` (SIGHUP) restarts
+# it transparently with the new setting, the other driver is not touched.
+ens_pid=$(drvctl list --no-legend | awk '$1 == "ens1371" { print $5 }')
+printf '[Recovery]\nXPCTimeoutSec=2s\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/reload.conf
+systemctl reload drivermgrd || fail "systemctl reload"
+for i in $(seq 40); do
+  drvctl status rtl8139 --json=short | grep -q '"xpcTimeoutUSec":2000000' && break
+  sleep 0.5
+done
+drvctl status rtl8139 --json=short | grep -o '"xpcTimeoutUSec":[0-9]*' | sed 's/^/== rtl8139 after reload: /'
+echo "== ens1371 pid across the reload: $ens_pid -> $(drvctl list --no-legend | awk '$1 == "ens1371" { print $5 }')"
+journalctl --no-pager -q -u drivermgrd | grep -o "reloaded /etc/drivermgrd: .*" | tail -1 | sed 's/^/== /'
+
 # The watchdog: a stopped daemon sends no WATCHDOG=1; systemd kills it and
 # starts it again.
 pid=$(systemctl show -p MainPID --value drivermgrd)
@@ -101,6 +114,9 @@ grep -qE "^== recovery entry: RECOVERY_USEC=[0-9]+" "$R/log" || fail "RECOVERY_U
 grep -qE "^== recovery entry: REPLAYED_CALLS=[0-9]+" "$R/log" || fail "REPLAYED_CALLS"
 grep -q "^== catalog: Subject: u-driver ens1371 failed (crash)" "$R/log" || fail "catalog subject"
 grep -q "^== catalog: The kernel nucleus keeps" "$R/log" || fail "catalog text"
+grep -q '^== rtl8139 after reload: "xpcTimeoutUSec":2000000' "$R/log" || fail "reload applied"
+grep -qE "^== ens1371 pid across the reload: ([0-9]+) -> \1$" "$R/log" || fail "ens1371 untouched by the reload"
+grep -q "^== reloaded /etc/drivermgrd: added none; removed none; restarted rtl8139" "$R/log" || fail "reload logged"
 grep -qE "^== after SIGSTOP: main pid ([0-9]+) -> [0-9]+, restarts [1-9]" "$R/log" || fail "watchdog restart"
 grep -q "^== systemd: Watchdog timeout" "$R/log" || fail "watchdog timeout in the journal"
 [ "$(grep -cE '^== list after the watchdog restart: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drivers after the restart"
