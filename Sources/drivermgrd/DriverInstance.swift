@@ -396,9 +396,10 @@ final class DriverInstance: Sendable {
             try await start()
             return state
         }
-        async let outcome = settled()
+        // failure() marks the driver recovering before it returns, so the
+        // wait below cannot see the state from before the restart.
         failure(.restart, reason, generation: gen)
-        return await outcome
+        return await settled()
     }
 
     /// A reload changed this driver's configuration: take the new one and,
