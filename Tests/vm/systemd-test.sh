@@ -74,8 +74,9 @@ echo "== status text after the recovery: $(systemctl show -p StatusText --value 
 
 # Reload: a drop-in changes rtl8139; `systemctl reload` (SIGHUP) restarts
 # it transparently with the new setting, the other driver is not touched.
+# (zz-: drop-ins apply in name order, after the test.conf above.)
 ens_pid=$(drvctl list --no-legend | awk '$1 == "ens1371" { print $5 }')
-printf '[Recovery]\nXPCTimeoutSec=2s\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/reload.conf
+printf '[Recovery]\nXPCTimeoutSec=2s\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/zz-reload.conf
 systemctl reload drivermgrd || fail "systemctl reload"
 for i in $(seq 40); do
   drvctl status rtl8139 --json=short | grep -q '"xpcTimeoutUSec":2000000' && break
