@@ -81,7 +81,6 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
 	      struct drvnucleus_dev *d);
 int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d);
-
 void es1370_quiesce(struct drvnucleus_dev *d);
 void es1370_remove(struct drvnucleus_dev *d);
 

@@ -1060,6 +1060,16 @@ static void datapath_resync(struct drvnucleus_dev *d, bool wrote_rxconfig)
 	spin_unlock_irqrestore(&d->cl.spin, f);
 }
 
+/* Bounds and alignment of a register access; 0 or a negative errno. */
+static int check_target(struct drvnucleus_dev *d, u32 off, u32 width)
+{
+	if (width != 1 && width != 2 && width != 4)
+		return -EINVAL;
+	if ((u64)off + width > d->bar_len)
+		return -EACCES;
+	return off % width ? -EINVAL : 0;
+}
+
 /* Offset and width from a REG_OP's (or a message's) attributes: 0 or a
  * negative errno with *bad naming the attribute. */
 static int reg_target(struct drvnucleus_dev *d, const struct nlattr *head, int len,
@@ -1068,21 +1078,19 @@ static int reg_target(struct drvnucleus_dev *d, const struct nlattr *head, int l
 	const struct nlattr *o = nla_find(head, len, DRVXPC_A_REG_OFFSET);
 	const struct nlattr *w = nla_find(head, len, DRVXPC_A_REG_WIDTH);
 
+	int err;
+
 	*width = w ? nla_get_u8(w) : 4;
 	*bad = DRVXPC_A_REG_OFFSET;
 	if (!o)
 		return -EINVAL;
 	*off = nla_get_u32(o);
-	if (*width != 1 && *width != 2 && *width != 4) {
+	err = check_target(d, *off, *width);
+	if (err && *width != 1 && *width != 2 && *width != 4)
 		*bad = DRVXPC_A_REG_WIDTH;
-		return -EINVAL;
-	}
-	if ((u64)*off + *width > d->bar_len)
-		return -EACCES;
-	if (*off % *width)
-		return -EINVAL;
-	*bad = 0;
-	return 0;
+	else if (!err)
+		*bad = 0;
+	return err;
 }
 
 static u32 rd(struct drvnucleus_dev *d, u32 off, u32 width)
@@ -1109,16 +1117,6 @@ struct regstep {
 	u8 kind;
 	u32 off, width, value, mask, wait;
 };
-
-/* Bounds and alignment of a register access; 0 or a negative errno. */
-static int check_target(struct drvnucleus_dev *d, u32 off, u32 width)
-{
-	if (width != 1 && width != 2 && width != 4)
-		return -EINVAL;
-	if ((u64)off + width > d->bar_len)
-		return -EACCES;
-	return off % width ? -EINVAL : 0;
-}
 
 /* The nested form: REG_SEQ holding REG_OP attributes. */
 static int parse_nested(struct drvnucleus_dev *d, const struct nlattr *seq,
