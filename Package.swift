@@ -68,7 +68,9 @@ let package = Package(
         .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "UDriverKit", "NucleusSim", "XPC"]),
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
         .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["XPC", "ControlInterface"]),
+        // Stands in for systemd's fd store in the integration tests.
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .testTarget(name: "IntegrationTests", dependencies: ["XPC", "ControlInterface", "CTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -49,7 +50,8 @@ static void set_limit(int e, int resource, uint64_t v)
 
 static void child_exec(const char *path, char *const argv[],
 		       char *const envp[], int xpc_fd, int errfd,
-		       pid_t parent, const struct drv_sandbox *sb)
+		       pid_t parent, int die_with_parent,
+		       const struct drv_sandbox *sb)
 {
 	sigset_t none;
 	long r;
@@ -102,12 +104,18 @@ static void child_exec(const char *path, char *const argv[],
 
 	/* Die with the parent thread; and if it is already gone, now.  After
 	 * the credential change, which clears the setting.  In a new PID
-	 * namespace the parent is outside it and getppid() reads 0. */
-	if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		child_fail(e, errno);
-	r = syscall(SYS_getppid);
-	if (r != parent && !(sb && (sb->ns_flags & CLONE_NEWPID) && r == 0))
-		syscall(SYS_exit_group, 127);
+	 * namespace the parent is outside it and getppid() reads 0.  A child
+	 * meant to outlive the daemon (its channel kept in systemd's fd store)
+	 * skips this: it ends on EOF when the last holder of the channel
+	 * closes it instead. */
+	if (die_with_parent) {
+		if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			child_fail(e, errno);
+		r = syscall(SYS_getppid);
+		if (r != parent &&
+		    !(sb && (sb->ns_flags & CLONE_NEWPID) && r == 0))
+			syscall(SYS_exit_group, 127);
+	}
 
 	if (sb && sb->bpf) {
 		struct sock_fprog prog = {
@@ -131,7 +139,8 @@ static void child_exec(const char *path, char *const argv[],
 }
 
 int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, const struct drv_sandbox *sb, pid_t *pid, int *pidfd)
+	      int xpc_fd, const struct drv_sandbox *sb, int die_with_parent,
+	      pid_t *pid, int *pidfd)
 {
 	struct clone_args args;
 	sigset_t all, old;
@@ -154,7 +163,8 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0)
-		child_exec(path, argv, envp, xpc_fd, pipefd[1], parent, sb);
+		child_exec(path, argv, envp, xpc_fd, pipefd[1], parent,
+			   die_with_parent, sb);
 	if (child < 0)
 		err = -errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -200,4 +210,25 @@ int drv_pidfd_signal(int pidfd, int sig)
 	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+int drv_pidfd_open(pid_t pid)
+{
+	/* pidfds are always close-on-exec. */
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int drv_pidfd_ended(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int n;
+
+	do {
+		n = poll(&p, 1, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n > 0 && (p.revents & (POLLIN | POLLHUP)) ? 1 : 0;
 }

@@ -154,3 +154,51 @@ public struct NetShadow: Sendable {
         return out
     }
 }
+
+// MARK: persistence
+
+extension Shadow {
+    /// The shadow as the completed calls that rebuild it: fed in order to
+    /// ``record(_:reply:)`` of an empty shadow of the same class, they give
+    /// back this one (setters, and the getters' last answers). This is what
+    /// drivermgrd persists, so a restarted daemon can still replay a driver
+    /// it adopted from its predecessor.
+    public func records(instance: UInt32) -> [(request: XPCMessage, reply: XPCMessage)] {
+        let calls: [(XPCOp, [XPCAttribute], [XPCAttribute])]
+        switch self {
+        case .sound(let s): calls = s.records
+        case .net(let n): calls = n.records
+        }
+        return calls.map { op, req, rep in
+            let m = XPCMessage(op: op, flags: .request, instance: instance, attributes: req)
+            return (m, XPCMessage.reply(to: m, attributes: rep))
+        }
+    }
+
+    /// A shadow of class `cls` rebuilt from ``records(instance:)``. Calls
+    /// that are not the class's state are ignored, as ``record(_:reply:)``
+    /// ignores them.
+    public init(for cls: XPCDeviceClass, rebuiltFrom records: [(request: XPCMessage, reply: XPCMessage)]) {
+        self.init(for: cls)
+        for r in records { record(r.request, reply: r.reply) }
+    }
+}
+
+extension SoundShadow {
+    var records: [(XPCOp, [XPCAttribute], [XPCAttribute])] {
+        var out = log.map { ($0.0, $0.1, [XPCAttribute]()) }
+        for (c, v) in seen.sorted(by: { $0.key < $1.key }) where !mixer.contains(where: { $0.control == c }) {
+            out.append((.sndMixerGet, [.u16(.mixerControl, c)], [.u16(.mixerControl, c), .u32(.mixerValue, v)]))
+        }
+        return out
+    }
+}
+
+extension NetShadow {
+    var records: [(XPCOp, [XPCAttribute], [XPCAttribute])] {
+        var out = log.map { ($0.0, $0.1, [XPCAttribute]()) }
+        if let link { out.append((.netGetLink, [], link)) }
+        if let stats { out.append((.netGetStats, [], stats)) }
+        return out
+    }
+}

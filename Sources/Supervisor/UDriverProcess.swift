@@ -11,10 +11,14 @@ import Glibc
 public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     case exited(code: Int32)
     case killed(signal: Int32, coreDumped: Bool)
+    /// Ended, how is unknown: a u-driver adopted from a previous daemon is
+    /// not this process's child, and its exit status went to its new parent.
+    case unknown
 
     public var description: String {
         switch self {
         case .exited(let c): return "exited with status \(c)"
+        case .unknown: return "ended (adopted from a previous drivermgrd: its exit status went to its new parent)"
         case .killed(let s, let core): return "killed by signal \(s) (\(ExitStatus.signalName(s)))\(core ? ", core dumped" : "")"
         }
     }
@@ -31,7 +35,10 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
 /// end exactly once.
 public final class UDriverProcess: Sendable {
     public let pid: Int32
-    private let pidfd: Int32
+    /// The pidfd (owned; closed on deinit), e.g. for systemd's fd store.
+    public let pidfd: Int32
+    /// Whether a previous daemon started it (not this process's child).
+    public let adopted: Bool
     private let ended = Mutex<ExitStatus?>(nil)
     private let waiters = Mutex<[CheckedContinuation<ExitStatus, Never>]>([])
 
@@ -45,9 +52,27 @@ public final class UDriverProcess: Sendable {
     /// would open /etc/localtime and a socket, which stage 2 forbids.
     public static let environment = ["SWIFT_BACKTRACE=enable=no", "MALLOC_ARENA_MAX=2", "LIBDISPATCH_LOG=stderr"]
 
-    private init(pid: Int32, pidfd: Int32) {
+    private init(pid: Int32, pidfd: Int32, adopted: Bool = false) {
         self.pid = pid
         self.pidfd = pidfd
+        self.adopted = adopted
+    }
+
+    /// Takes over a u-driver a previous daemon started, through the pidfd it
+    /// left in systemd's fd store (owned from here on). The pidfd must name
+    /// `pid` (its fdinfo says which process it is) and the process must
+    /// still run.
+    public static func adopt(pid: Int32, pidfd: Int32) throws -> UDriverProcess {
+        let info = (try? String(contentsOfFile: "/proc/self/fdinfo/\(pidfd)", encoding: .utf8)) ?? ""
+        let named = info.split(separator: "\n").first { $0.hasPrefix("Pid:") }
+            .flatMap { Int32($0.dropFirst(4).trimmingCharacters(in: .whitespaces)) }
+        guard named == pid else {
+            throw SupervisorError(.spawnFailed, "fd \(pidfd) is not a pidfd for \(pid) (fdinfo Pid: \(named.map(String.init) ?? "none"))")
+        }
+        guard drv_pidfd_ended(pidfd) == 0 else {
+            throw SupervisorError(.spawnFailed, "u-driver \(pid) ended while drivermgrd was down")
+        }
+        return UDriverProcess(pid: pid, pidfd: pidfd, adopted: true)
     }
 
     deinit { Glibc.close(pidfd) }
@@ -55,16 +80,20 @@ public final class UDriverProcess: Sendable {
     /// Starts `executable` with `socket` as its fd 3 and nothing else open,
     /// an empty environment unless given, and `arguments` (argv[0] included).
     /// Runs on the spawner thread, so PR_SET_PDEATHSIG follows the daemon's
-    /// life rather than a worker thread's.
+    /// life rather than a worker thread's. With `dieWithDaemon` false the
+    /// u-driver outlives the daemon (its channel is kept elsewhere, e.g. in
+    /// systemd's fd store) and ends on EOF instead.
     public static func spawn(executable: String, arguments: [String], environment: [String] = UDriverProcess.environment,
-                             socket: XPCSocket, sandbox: SandboxPolicy? = nil) async throws -> UDriverProcess {
+                             socket: XPCSocket, sandbox: SandboxPolicy? = nil,
+                             dieWithDaemon: Bool = true) async throws -> UDriverProcess {
         try await SpawnThread.shared.run {
-            try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd, sandbox: sandbox)
+            try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd,
+                         sandbox: sandbox, die: dieWithDaemon ? 1 : 0)
         }
     }
 
     private static func spawnNow(executable: String, arguments: [String], environment: [String], fd: Int32,
-                                 sandbox: SandboxPolicy?) throws -> UDriverProcess {
+                                 sandbox: SandboxPolicy?, die: Int32) throws -> UDriverProcess {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
@@ -83,10 +112,10 @@ public final class UDriverProcess: Sendable {
                                      uid: sandbox.user?.uid ?? 0, gid: sandbox.user?.gid ?? 0,
                                      ns_flags: sandbox.privateNamespaces ? SandboxPolicy.namespaceFlags : 0,
                                      as_limit: sandbox.memoryMax, nofile: sandbox.maxFiles, null_fd: null)
-                return drv_spawn(executable, &argv, &envp, fd, &sb, &pid, &pidfd)
+                return drv_spawn(executable, &argv, &envp, fd, &sb, die, &pid, &pidfd)
             }
         } else {
-            r = drv_spawn(executable, &argv, &envp, fd, nil, &pid, &pidfd)
+            r = drv_spawn(executable, &argv, &envp, fd, nil, die, &pid, &pidfd)
         }
         guard r == 0 else {
             throw SupervisorError(.spawnFailed, errno: -r, "\(executable): \(String(cString: strerror(-r)))")
@@ -130,7 +159,14 @@ public final class UDriverProcess: Sendable {
         ended.withLock { e in
             if let e { return e }
             var code: Int32 = 0, status: Int32 = 0
-            guard drv_reap(pidfd, &code, &status) == 1 else { return nil }
+            let r = drv_reap(pidfd, &code, &status)
+            if r == -ECHILD {
+                // Not our child (adopted): ended shows on the pidfd, the status does not.
+                guard drv_pidfd_ended(pidfd) == 1 else { return nil }
+                e = .unknown
+                return .unknown
+            }
+            guard r == 1 else { return nil }
             let s: ExitStatus = code == drv_cld_exited ? .exited(code: status)
                 : .killed(signal: status, coreDumped: code == drv_cld_dumped)
             e = s
@@ -143,6 +179,13 @@ public final class UDriverProcess: Sendable {
     public func discard() {
         kill(SIGKILL)
         watch { _ in }
+    }
+
+    /// SIGKILL to the process behind a pidfd no ``UDriverProcess`` owns
+    /// (one handed back by systemd that could not be adopted); closes it.
+    public static func end(pidfd: Int32) {
+        _ = drv_pidfd_signal(pidfd, SIGKILL)
+        Glibc.close(pidfd)
     }
 
     /// Sends `signal` through the pidfd (no pid-reuse race).

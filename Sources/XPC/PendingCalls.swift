@@ -12,9 +12,12 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
         let completion: Completion
     }
     private var entries: [UInt32: Entry] = [:]
-    private var nextSeq: UInt32 = 1
+    private var nextSeq: UInt32
 
-    public init() {}
+    /// Starts numbering at `firstSeq` (0 is skipped). A channel taken over
+    /// from a previous daemon starts far from where that one was, so a late
+    /// reply to one of its calls cannot match a new call.
+    public init(firstSeq: UInt32 = 1) { nextSeq = firstSeq }
 
     /// Registers a call and returns its sequence number (never 0).
     public mutating func add(op: XPCOp, deadline: UInt64, completion: Completion) -> UInt32 {

@@ -41,7 +41,7 @@ public final class XPCConnection: Sendable {
     public let name: String
     /// What carries the messages.
     public let transport: any XPCTransport
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let wakeFD: Int32
     private let onEvent: @Sendable (XPCConnection, Event) -> Void
     private let onClose: @Sendable (XPCConnection) -> Void
@@ -52,21 +52,23 @@ public final class XPCConnection: Sendable {
     ///     notification, malformed packet or unmatched reply.
     ///   - onClose: called once, on the reader thread, after the peer closed
     ///     or ``close()`` was called and every pending call has failed.
-    public init(name: String, transport: any XPCTransport,
+    ///   - firstSeq: the first sequence number this end uses for its calls.
+    public init(name: String, transport: any XPCTransport, firstSeq: UInt32 = 1,
                 onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                 onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.name = name
         self.transport = transport
+        self.state = Mutex(State(pending: PendingCalls(firstSeq: firstSeq)))
         self.wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
         self.onEvent = onEvent
         self.onClose = onClose
     }
 
     /// A connection over a seqpacket socket.
-    public convenience init(name: String, socket: XPCSocket,
+    public convenience init(name: String, socket: XPCSocket, firstSeq: UInt32 = 1,
                             onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                             onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
-        self.init(name: name, transport: socket, onEvent: onEvent, onClose: onClose)
+        self.init(name: name, transport: socket, firstSeq: firstSeq, onEvent: onEvent, onClose: onClose)
     }
 
     deinit { Glibc.close(wakeFD) }

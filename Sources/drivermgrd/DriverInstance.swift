@@ -24,6 +24,9 @@ final class DriverInstance: Sendable {
     private let logger: Logger
     private let emit: @Sendable (DriverEvent) -> Void
     private let runtime: Mutex<Runtime>
+    /// Where the u-driver's descriptors and state go so a restarted daemon
+    /// can adopt it (`--fd-store`); nil: the u-driver dies with the daemon.
+    private let handover: HandoverStore?
 
     /// A request waiting for a u-driver, with who gets the answer.
     struct Queued: Sendable {
@@ -61,14 +64,35 @@ final class DriverInstance: Sendable {
         /// is being spawned.
         var standby: (XPCSocket, UDriverProcess)?
         var spawningStandby = false
+        /// Bumped for every change worth persisting (``persist()``).
+        var version: UInt64 = 0
+        /// Until then (CLOCK_MONOTONIC ns), replies to calls this daemon
+        /// never made are late answers to its predecessor, not a failure.
+        var adoptedUntil: UInt64 = 0
+    }
+
+    /// What ``adopt(_:from:)`` made of a u-driver a previous daemon left.
+    enum Adoption: Sendable, Equatable {
+        /// Running and served again: same process, nothing replayed.
+        case adopted
+        /// Running, but this daemon's configuration shapes the process
+        /// differently: restart it (through recovery) once the nucleus is up.
+        case reconfigured
+        /// It ended while no daemon watched: recover it from the saved
+        /// shadow once the nucleus is up (generation to report against).
+        case lost(UInt64)
+        /// Nothing usable was saved: the driver starts afresh.
+        case none
     }
 
     /// How long a forwarded downcall may take at the nucleus.
     static let downcallTimeout: Duration = .seconds(2)
 
-    init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, emit: @escaping @Sendable (DriverEvent) -> Void) {
+    init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
+         emit: @escaping @Sendable (DriverEvent) -> Void) {
         self.configuration = Mutex(config)
         self.nucleus = nucleus
+        self.handover = handover
         var l = logger
         l[metadataKey: "DRIVER"] = .string(config.name)
         self.logger = l
@@ -128,6 +152,7 @@ final class DriverInstance: Sendable {
                 r.lastFailure = nil
             }
             refillStandby()
+            persist()
             logger.info("probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)", metadata: ["PID": "\(p.pid)"])
             record("active", "probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)")
         } catch {
@@ -172,8 +197,10 @@ final class DriverInstance: Sendable {
         }
         record("spawned", "pid \(p.pid)")
         p.watch { [self] status in self.exited(status, gen) }
+        var listenerCopy: Int32?
+        defer { if let l = listenerCopy { Glibc.close(l) } }
         do {
-            if config.sandboxed { try await confirmSandbox(daemonEnd, p, gen) }
+            if config.sandboxed { listenerCopy = try await confirmSandbox(daemonEnd, p, gen) }
         } catch {
             p.kill()
             _ = await p.exited()
@@ -193,6 +220,7 @@ final class DriverInstance: Sendable {
                                                        instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
             runtime.withLock { $0.chip = probe.attribute(.chipName)?.string }
+            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: listenerCopy)
             return (p, conn, gen)
         } catch {
             p.kill()
@@ -214,7 +242,7 @@ final class DriverInstance: Sendable {
                                    privateNamespaces: config.privateNamespaces, memoryMax: config.memoryMax)
         }
         let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable],
-                                               socket: driverEnd, sandbox: policy)
+                                               socket: driverEnd, sandbox: policy, dieWithDaemon: handover == nil)
         if config.sandboxed {
             // The first thing the runtime reads: stack stage 2 with these calls.
             try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: config.syscalls.map { .string(.syscallName, $0) }).bytes)
@@ -225,7 +253,9 @@ final class DriverInstance: Sendable {
     /// Waits for the runtime's SANDBOX reply and its listener fd, checks in
     /// /proc that no_new_privs is set and two filters are stacked, and starts
     /// the violation watcher. A u-driver that skips stage 2 is refused.
-    private func confirmSandbox(_ sock: XPCSocket, _ p: UDriverProcess, _ gen: UInt64) async throws {
+    /// Returns a copy of the listener for systemd's fd store (the watcher
+    /// closes its own when the process ends), if there is a store.
+    private func confirmSandbox(_ sock: XPCSocket, _ p: UDriverProcess, _ gen: UInt64) async throws -> Int32? {
         let timeoutMs = Int32(clamping: TimeSpan.micros(config.probeTimeout) / 1000)
         let (reply, listener): ([UInt8], Int32) = try await onThread {
             var pfd = pollfd(fd: sock.fd, events: Int16(POLLIN), revents: 0)
@@ -260,7 +290,9 @@ final class DriverInstance: Sendable {
             throw ManagerError.startFailed(name, "sandbox not in place (NoNewPrivs \(field("NoNewPrivs") ?? -1), "
                                            + "Seccomp_filters \(field("Seccomp_filters") ?? -1), \(inherited) inherited)")
         }
+        let copy = handover != nil ? fcntl(listener, F_DUPFD_CLOEXEC, 0) : -1
         watchViolations(listener, p, gen)
+        return copy >= 0 ? copy : nil
     }
 
     /// One thread per u-driver reads its seccomp notifications: each is a
@@ -376,13 +408,15 @@ final class DriverInstance: Sendable {
             _ = await process.exited()
             await conn?.closeAndWait()
         }
-        let was = runtime.withLock { r -> DriverState in
+        let (was, version) = runtime.withLock { r -> (DriverState, UInt64) in
             let was = r.state
             r.state = .stopped
             r.conn = nil
             r.process = nil
-            return was
+            r.version += 1
+            return (was, r.version)
         }
+        handover?.forget(name, version: version)
         if was != .stopped { record("stopped", "by request") }
     }
 
@@ -417,6 +451,97 @@ final class DriverInstance: Sendable {
         case .active, .recovering: return try await restart(reason: "configuration reloaded")
         default: return state
         }
+    }
+
+    // MARK: surviving the daemon's own crash
+
+    /// Writes what a restarted daemon needs to adopt this u-driver (device,
+    /// shadow, counters) through the handover store; only while it runs.
+    private func persist() {
+        guard let handover else { return }
+        let cfg = config
+        let snap = runtime.withLock { r -> (SavedDriver, UInt64)? in
+            guard r.state == .active, let d = r.device, let p = r.process else { return nil }
+            r.version += 1
+            return (SavedDriver(name: cfg.name, pid: p.pid, device: d, generation: r.generation, starts: r.starts,
+                                startedAt: r.startedAt, chip: r.chip, ownedDMA: r.ownedDMA, failureTimes: r.failureTimes,
+                                lastFailure: r.lastFailure, processConfig: SavedDriver.processConfig(cfg), shadow: r.shadow),
+                    r.version)
+        }
+        if let snap { handover.save(snap.0, version: snap.1) }
+    }
+
+    /// Takes over the u-driver a previous daemon left running, from its
+    /// saved state and the descriptors systemd kept: the same process goes
+    /// on serving, nothing is probed or replayed, the device was never
+    /// touched. Runs before the nucleus is connected (its DEVICE_ADD then
+    /// finds the driver bound and running).
+    func adopt(_ saved: SavedDriver, from store: HandoverStore) -> Adoption {
+        let xpc = store.take("\(name).xpc"), pidfd = store.take("\(name).pid"), seccomp = store.take("\(name).seccomp")
+        func closeAll() { for fd in [xpc, pidfd, seccomp] { if let fd { Glibc.close(fd) } } }
+        let dev: NucleusDevice, shadow: Shadow
+        do {
+            dev = try saved.nucleusDevice()
+            shadow = try saved.rebuiltShadow(config.deviceClass)
+            guard dev.deviceClass == config.deviceClass, dev.vendor == config.vendor, dev.device == config.device else {
+                throw ManagerError.invalidParameter("device", "\(dev.pciID) does not match \(config.match)")
+            }
+        } catch {
+            logger.warning("cannot take over from the previous drivermgrd: \(error); starting afresh")
+            closeAll()
+            store.forget(name)
+            return .none
+        }
+        let gen = runtime.withLock { r -> UInt64 in
+            r.device = dev
+            r.generation = max(r.generation, saved.generation) + 1
+            r.starts = saved.starts
+            r.startedAt = saved.startedAt
+            r.chip = saved.chip
+            r.ownedDMA = Set(saved.ownedDMA)
+            r.shadow = shadow
+            r.failureTimes = saved.failureTimes
+            r.lastFailure = saved.lastFailure
+            r.state = .active
+            r.stopping = false
+            return r.generation
+        }
+        let process: UDriverProcess, channel: Int32
+        do {
+            guard let xpc, let pidfd else { throw ManagerError.startFailed(name, "systemd passed no channel or pidfd back") }
+            process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd)
+            channel = xpc
+        } catch {
+            if let xpc { Glibc.close(xpc) }
+            if let seccomp { Glibc.close(seccomp) }
+            if let pidfd {
+                // adopt() did not take it. Whatever still runs behind it serves
+                // nobody (no channel): end it before a new u-driver takes the device.
+                UDriverProcess.end(pidfd: pidfd)
+            }
+            logger.warning("u-driver \(saved.pid) cannot be taken over: \(error)")
+            return .lost(gen)
+        }
+        // Late answers to the old daemon's calls may still come: its calls
+        // had XPCTimeoutSec, the u-driver's own downcalls 2 s.
+        let grace = TimeSpan.micros(config.xpcTimeout) * 1000 + 3_000_000_000
+        let conn = XPCConnection(name: name, socket: XPCSocket(adopting: channel), firstSeq: UInt32.random(in: 0x1000_0000...0x7000_0000),
+                                 onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
+        runtime.withLock { r in
+            r.process = process
+            r.conn = conn
+            r.adoptedUntil = monotonicNanos() + grace
+        }
+        process.watch { [self] status in self.exited(status, gen) }
+        if let seccomp { watchViolations(seccomp, process, gen) }
+        conn.start()
+        persist()
+        logger.notice("took over u-driver \(process.pid) from the previous drivermgrd: \(shadow.records(instance: dev.instance).count) shadow calls, nothing replayed",
+                      metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.adopted)", "PID": "\(process.pid)"]) { $1 })
+        record("adopted", "pid \(process.pid) from the previous drivermgrd")
+        if saved.processConfig != SavedDriver.processConfig(config) { return .reconfigured }
+        refillStandby()
+        return .adopted
     }
 
     /// Waits until the driver is `active` or `failed` again.
@@ -545,6 +670,10 @@ final class DriverInstance: Sendable {
         case .malformed(let e, _):
             failure(.protocol, "malformed message: \(e)", generation: gen, parameter: e.attribute)
         case .unexpectedReply(let m):
+            if monotonicNanos() < runtime.withLock({ $0.adoptedUntil }) {
+                logger.debug("late reply to the previous drivermgrd: \(m.op.name) seq \(m.seq)")
+                return
+            }
             failure(.badParameter, "reply to a call never made: \(m.op.name) seq \(m.seq)", generation: gen, op: m.op)
         }
     }
@@ -652,6 +781,7 @@ final class DriverInstance: Sendable {
                        recoveryUSec: usec, replayed: log.count, queued: drained)
                 for w in waiters { w.resume(returning: .active) }
                 refillStandby()
+                persist()
                 return
             } catch {
                 // A failure during recovery: start over; it counts against the limit.
@@ -729,6 +859,7 @@ final class DriverInstance: Sendable {
                     return
                 }
                 runtime.withLock { $0.shadow.record(m, reply: reply) }
+                persist()
                 done(reply)
             case .failure(let e):
                 // In flight when the driver failed: it goes first to the recovered driver.
@@ -777,8 +908,10 @@ final class DriverInstance: Sendable {
                 if reply.status == 0 {
                     if m.op == .dmaAlloc, let h = reply.attribute(.dmaHandle) {
                         runtime.withLock { _ = $0.ownedDMA.insert(h.u32) }
+                        persist()
                     } else if m.op == .dmaFree, let h = m.attribute(.dmaHandle) {
                         runtime.withLock { _ = $0.ownedDMA.remove(h.u32) }
+                        persist()
                     }
                 }
                 try? conn.send(reply.withSeq(m.seq))

@@ -60,6 +60,10 @@ struct DrivermgrdCommand: AsyncParsableCommand {
             help: "journal (structured entries, fields per metadata key), console (stderr text), or auto: journal when stderr is the journal's stream.")
     var logTarget: LogTarget = .auto
 
+    @Flag(name: .customLong("fd-store"),
+          help: "Survive the daemon's own crash under systemd: keep each u-driver's channel, pidfd and seccomp listener in the service's file-descriptor store (FDSTORE=1) and its state in RUNTIME/drivers, and take running u-drivers over at start. Needs FileDescriptorStoreMax= (3 per driver), KillMode=process and RuntimeDirectoryPreserve=restart in the unit.")
+    var fdStore = false
+
     static func groupID(_ name: String) -> UInt32? { getgrnam(name).map { $0.pointee.gr_gid } }
 
     func validate() throws {
@@ -140,12 +144,15 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         let simPath = nucleusSocket ?? (runtimeDirectory as NSString).appendingPathComponent("nucleus-sim.sock")
         let useKernel = nucleus == .kernel || (nucleus == .auto && GenlTransport.available)
         let link = useKernel ? XPCNucleusLink.kernel() : XPCNucleusLink.sim(path: simPath)
-        let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger)
+        let handover = fdStore ? HandoverStore(runtimeDirectory: runtimeDirectory, logger: logger) : nil
+        let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover)
+        let adopted = manager.adoptFromPreviousDaemon()
         let server = try ControlServer(path: (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName),
                                        manager: manager, logger: logger,
                                        controlGroup: controlGroup.flatMap(Self.groupID), adminGroup: adminGroup.flatMap(Self.groupID))
         server.start()
         await manager.connectNucleus()
+        await manager.finishHandover(adopted)
         logger.info("supervising \(cfg.drivers.count) driver(s); control socket \(server.path)")
 
         let service = Task { await Self.serviceLoop(manager, logger) }

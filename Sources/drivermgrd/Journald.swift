@@ -15,6 +15,8 @@ enum JournalMessageID {
     static let recovery = "7ccb056015b74975800fb2395dc3eb16"
     /// drivermgrd gave up on a driver and the nucleus quiesced its device.
     static let gaveUp = "09b6ef1e6b884d448815bd465e96a24e"
+    /// A restarted drivermgrd took over a u-driver its predecessor left running (PID=).
+    static let adopted = "f931c37cde9e48e79c9517bc3f96a51a"
 }
 
 /// A swift-log handler that writes structured entries to the journal with

@@ -21,15 +21,18 @@ final class Manager: Sendable {
     private let subscribers = Mutex<[UInt64: @Sendable (DriverEvent) -> Void]>([:])
     private let nextSubscriber = Mutex<UInt64>(1)
     private let stopping = Mutex(false)
+    /// `--fd-store`: u-drivers outlive the daemon and the next one adopts them.
+    let handover: HandoverStore?
     static let historyLimit = 1000
 
-    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger) {
+    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil) {
         self.nucleus = nucleus
         self.logger = logger
+        self.handover = handover
         let sink = Mutex<(@Sendable (DriverEvent) -> Void)?>(nil)
         eventSink = { e in sink.withLock { $0 }?(e) }
         driverList = Mutex(configs.map { [eventSink] c in
-            DriverInstance(config: c, nucleus: nucleus, logger: logger, emit: eventSink)
+            DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, emit: eventSink)
         })
         sink.withLock { $0 = { [weak self] e in self?.publish(e) } }
         for d in drivers { d.startHeartbeat() }
@@ -100,7 +103,7 @@ final class Manager: Sendable {
                 _ = try? await d.update(config: c)
                 continue
             }
-            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, emit: eventSink)
+            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, emit: eventSink)
             driverList.withLock { $0.append(d) }
             d.startHeartbeat()
             out.added.append(c.name)
@@ -114,6 +117,40 @@ final class Manager: Sendable {
             }
         }
         return out
+    }
+
+    // MARK: the daemon's own restart
+
+    /// Takes over every u-driver the previous daemon left running (saved
+    /// state + descriptors from systemd's store). Call before
+    /// ``connectNucleus()``; then ``finishHandover(_:)`` with the result.
+    func adoptFromPreviousDaemon() -> [(DriverInstance, DriverInstance.Adoption)] {
+        guard let handover else { return [] }
+        var out: [(DriverInstance, DriverInstance.Adoption)] = []
+        for d in drivers {
+            guard let saved = handover.saved(d.name) else { continue }
+            out.append((d, d.adopt(saved, from: handover)))
+        }
+        handover.dropUnclaimed()
+        let n = out.filter { $0.1 == .adopted || $0.1 == .reconfigured }.count
+        if !out.isEmpty { logger.notice("took over \(n) of \(out.count) u-driver(s) the previous drivermgrd left") }
+        return out
+    }
+
+    /// With the nucleus connected: u-drivers that died while no daemon
+    /// watched are recovered from their saved shadow (a crash failure), and
+    /// ones whose configuration changed meanwhile restart through recovery.
+    func finishHandover(_ adopted: [(DriverInstance, DriverInstance.Adoption)]) async {
+        for (d, a) in adopted {
+            switch a {
+            case .lost(let gen):
+                d.failure(.crash, "u-driver ended while drivermgrd was down", generation: gen)
+            case .reconfigured:
+                _ = try? await d.restart(reason: "configuration changed while drivermgrd was down")
+            case .adopted, .none:
+                break
+            }
+        }
     }
 
     // MARK: events

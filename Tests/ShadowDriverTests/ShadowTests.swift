@@ -63,6 +63,41 @@ import XPC
         s.record(req(.netStop), reply: ok(req(.netStop)))
         #expect(!s.replayLog(instance: 2).map(\.op).contains(.netOpen))
     }
+    /// What drivermgrd persists for a restarted daemon: rebuilt through the
+    /// wire encoding, the shadow replays and answers as the original did.
+    @Test func recordsRebuildTheShadowThroughTheWire() throws {
+        func roundTrip(_ s: Shadow, _ cls: XPCDeviceClass) throws -> Shadow {
+            let recs = try s.records(instance: 4).map {
+                (request: try XPCMessage.decode($0.request.bytes), reply: try XPCMessage.decode($0.reply.bytes))
+            }
+            return Shadow(for: cls, rebuiltFrom: recs)
+        }
+        var snd = Shadow(for: .sound)
+        let g = req(.sndMixerGet, [.u16(.mixerControl, 3)])
+        for (m, r) in [(req(.sndOpen), [XPCAttribute]()), (req(.sndHwParams, [.u32(.pcmRate, 44100), .u32(.dmaHandle, 7)]), []),
+                       (req(.sndPrepare), []), (put(2, 70), []), (put(1, 35), []),
+                       (g, [.u16(.mixerControl, 3), .u32(.mixerValue, 1)])] {
+            snd.record(m, reply: ok(m, r))
+        }
+        let snd2 = try roundTrip(snd, .sound)
+        #expect(snd2.replayLog(instance: 4).map(\.bytes) == snd.replayLog(instance: 4).map(\.bytes))
+        #expect(snd2.answer(g) == .reply([.u16(.mixerControl, 3), .u32(.mixerValue, 1)]), "a getter's last answer survives")
+        #expect(snd2.replayLog(instance: 4).map(\.op) == [.sndOpen, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerPut])
+
+        var net = Shadow(for: .net)
+        let link = req(.netGetLink)
+        for (m, r) in [(req(.netSetMac, [.mac(.mac, MACAddress("02:00:00:00:00:09") ?? .broadcast)]), [XPCAttribute]()),
+                       (req(.netOpen), []), (req(.netSetRxMode, [.u32(.rxFlags, 2)]), []),
+                       (link, [.u8(.linkUp, 0), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)])] {
+            net.record(m, reply: ok(m, r))
+        }
+        let net2 = try roundTrip(net, .net)
+        #expect(net2.replayLog(instance: 4).map(\.bytes) == net.replayLog(instance: 4).map(\.bytes))
+        #expect(net2.answer(link) == .reply([.u8(.linkUp, 0), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)]))
+        #expect(Shadow(for: .net, rebuiltFrom: []).replayLog(instance: 4).isEmpty)
+        // A sound record given to a net shadow builds nothing.
+        #expect(Shadow(for: .net, rebuiltFrom: snd.records(instance: 4)).replayLog(instance: 4).isEmpty)
+    }
 }
 
 @Suite struct RestartPolicyTests {

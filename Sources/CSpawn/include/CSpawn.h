@@ -34,12 +34,15 @@ struct drv_sandbox {
 
 /*
  * Start @path with @argv and @envp (NULL-terminated), the socket @xpc_fd as
- * its fd 3, confined by @sb (NULL = not at all).  On success returns 0 and
+ * its fd 3, confined by @sb (NULL = not at all).  With @die_with_parent the
+ * child gets SIGKILL when the calling thread ends (PR_SET_PDEATHSIG); without
+ * it, it outlives the daemon.  On success returns 0 and
  * fills @pid and @pidfd (close-on-exec); on failure returns -errno (exec
  * and sandbox errors included).
  */
 int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, const struct drv_sandbox *sb, pid_t *pid, int *pidfd);
+	      int xpc_fd, const struct drv_sandbox *sb, int die_with_parent,
+	      pid_t *pid, int *pidfd);
 
 /*
  * Reap the child behind @pidfd without blocking.  Returns 1 and fills
@@ -50,6 +53,16 @@ int drv_reap(int pidfd, int *code, int *status);
 
 /* Send @sig through @pidfd: 0 or -errno. */
 int drv_pidfd_signal(int pidfd, int sig);
+
+/*
+ * A pidfd for @pid, a process that is not our child (one a previous daemon
+ * started): -errno if it is gone.  Its end shows as POLLIN on the pidfd;
+ * its exit status went to its new parent and cannot be had.
+ */
+int drv_pidfd_open(pid_t pid);
+
+/* Whether the process behind @pidfd has ended: 1, 0, or -errno. */
+int drv_pidfd_ended(int pidfd);
 
 static const int drv_cld_exited = CLD_EXITED;
 static const int drv_cld_killed = CLD_KILLED;

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+import CTestSupport
+import ControlInterface
+import Foundation
+import Synchronization
+import Testing
+import XPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// drivermgrd's own crash (`--fd-store`): SIGKILL the daemon while both
+/// u-drivers serve and the sim's workload runs; a new daemon, given back the
+/// descriptors the old one stored, adopts the same u-driver processes. This
+/// test plays systemd's part (the fd store and LISTEN_FDS); the QEMU guest
+/// (Tests/vm/systemd-test.sh) does the same under real systemd.
+@Suite(.serialized) struct DaemonRestartTests {
+    /// NOTIFY_SOCKET with the fd store's bookkeeping: FDSTORE=1 adds the
+    /// passed descriptor under FDNAME=, FDSTOREREMOVE=1 drops that name.
+    final class FakeFDStore: @unchecked Sendable {
+        let path: String
+        let fd: Int32
+        private let state = Mutex<(fds: [(String, Int32)], messages: [String])>(([], []))
+        private let stopped = Mutex(false)
+
+        init(path: String) throws {
+            self.path = path
+            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &addr.sun_path) { b in
+                for (i, c) in path.utf8.enumerated() where i < b.count - 1 { b[i] = c }
+            }
+            let r = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard fd >= 0, r == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
+            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            let t = Thread { [self] in
+                var buf = [UInt8](repeating: 0, count: 4096)
+                var fds = [Int32](repeating: -1, count: 16)
+                while !stopped.withLock({ $0 }) {
+                    var n: Int32 = 0
+                    let len = buf.withUnsafeMutableBytes { b in
+                        fds.withUnsafeMutableBufferPointer { drv_test_recv_fds(fd, b.baseAddress, Int32(b.count), $0.baseAddress, 16, &n) }
+                    }
+                    guard len > 0 else { continue }
+                    let m = String(decoding: buf[0..<Int(len)], as: UTF8.self)
+                    let fields = Dictionary(m.split(separator: "\n").map { l -> (String, String) in
+                        let kv = l.split(separator: "=", maxSplits: 1)
+                        return (String(kv[0]), kv.count > 1 ? String(kv[1]) : "")
+                    }, uniquingKeysWith: { $1 })
+                    state.withLock { s in
+                        s.messages.append(m)
+                        if fields["FDSTOREREMOVE"] == "1", let name = fields["FDNAME"] {
+                            for (n, f) in s.fds where n == name { close(f) }
+                            s.fds.removeAll { $0.0 == name }
+                        }
+                        if fields["FDSTORE"] == "1" {
+                            for f in fds.prefix(Int(n)) { s.fds.append((fields["FDNAME"] ?? "stored", f)) }
+                        } else {
+                            for f in fds.prefix(Int(n)) { close(f) }
+                        }
+                    }
+                }
+            }
+            t.start()
+        }
+
+        func stop() {
+            stopped.withLock { $0 = true }
+            usleep(200_000)
+            close(fd)
+            unlink(path)
+            for (_, f) in state.withLock({ $0.fds }) { close(f) }
+        }
+
+        var names: [String] { state.withLock { $0.fds.map(\.0) } }
+        var messages: [String] { state.withLock { $0.messages } }
+        var stored: [(String, Int32)] { state.withLock { $0.fds } }
+    }
+
+    /// Starts drivermgrd as systemd would after a restart: the stored
+    /// descriptors at 3.., LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID.
+    func startWithStore(_ h: SimHarness, _ store: FakeFDStore, config: String, log: String) throws -> pid_t {
+        let stored = store.stored
+        let args = [h.bin + "/drivermgrd", "--config", config, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = store.path
+        env["LISTEN_FDS"] = "\(stored.count)"
+        env["LISTEN_FDNAMES"] = stored.map(\.0).joined(separator: ":")
+        env["LISTEN_PID"] = nil
+        let argv = args.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        let logFD = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        defer { close(logFD) }
+        let fds = stored.map(\.1)
+        let pid = fds.withUnsafeBufferPointer { f in
+            drv_test_spawn_listen(args[0], argv, envp, f.baseAddress, Int32(f.count), logFD)
+        }
+        guard pid > 0 else { throw HarnessError("spawn drivermgrd: \(-pid)") }
+        return pid
+    }
+
+    func alive(_ pid: Int32) -> Bool {
+        // A zombie (reparented here or not yet reaped) counts as gone.
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    @Test func sigkilledDaemonHandsItsRunningUDriversToTheNextOne() async throws {
+        let h = try SimHarness()
+        let store = try FakeFDStore(path: h.dir + "/notify")
+        var second: pid_t = 0
+        defer {
+            if second > 0 {
+                kill(second, SIGTERM)
+                var st: Int32 = 0
+                waitpid(second, &st, 0)
+            }
+            store.stop()
+            h.stopAll()
+        }
+        let cfg = try RecoveryTests().config(h)
+        try h.startSim()
+        let first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
+                                 log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playing and echoing") {
+            try h.status("ens1371").device?.dataPath == true && (try h.status("rtl8139").device?.echoed ?? 0) > 0
+        }
+        // State worth keeping: a volume the admin set, a rate the client chose.
+        try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
+        #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
+        let list = try h.list()
+        let pids = Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0.pid ?? 0) })
+        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "ens1371.seccomp", "rtl8139.xpc", "rtl8139.pid"]) }
+        let stateFile = h.dir + "/drivers/ens1371.state"
+        let saved = try #require(FileManager.default.contents(atPath: stateFile))
+        #expect(String(decoding: saved, as: UTF8.self).contains("\"pid\" : \(pids["ens1371"] ?? -1)"))
+        let before = try #require(try h.status("ens1371").device)
+        let netBefore = try #require(try h.status("rtl8139").device)
+        let masterBefore = try h.drvctl("call", "ens1371", "mixer-get", "master").1
+        #expect(masterBefore.hasPrefix("value="))
+
+        // The daemon dies; the u-drivers do not (no PR_SET_PDEATHSIG, and
+        // their channel is held by the store, so they see no EOF).
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(500))
+        for (n, p) in pids { #expect(alive(p), "\(n) (pid \(p)) outlived the daemon") }
+
+        second = try startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
+        let after = try h.list()
+        for s in after {
+            #expect(s.pid == pids[s.name], "\(s.name): same process")
+            #expect(s.restarts == 0, "\(s.name): not restarted")
+        }
+        let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("took over 2 of 2 u-driver(s)"), "\(log.suffix(2000))")
+        #expect(!log.contains("probed"), "nothing was probed again")
+        // The sim's data path went on: no underrun, frames and echoes advance.
+        try await Task.sleep(for: .milliseconds(500))
+        let snd = try #require(try h.status("ens1371").device)
+        #expect(snd.underruns == 0 && snd.glitches == 0)
+        #expect((snd.framesPlayed ?? 0) > (before.framesPlayed ?? 0))
+        #expect(snd.masterVolumeRegister == before.masterVolumeRegister && snd.sampleRate == 44100)
+        let net = try #require(try h.status("rtl8139").device)
+        #expect((net.echoed ?? 0) > (netBefore.echoed ?? 0))
+        #expect(net.mac == netBefore.mac && net.rxConfig == netBefore.rxConfig)
+        // The adopted u-driver answers calls through the new daemon.
+        #expect(try h.drvctl("call", "ens1371", "mixer-get", "master").1 == masterBefore)
+
+        // The shadow survived too: a crash of the adopted u-driver is
+        // recovered by replaying what the first daemon recorded.
+        #expect(try h.drvctl("inject", "ens1371", "crash").0 == 0)
+        try h.wait("recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == 1 } == true }
+        let history = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
+        let rec = try #require(history.last { $0.event == "recovered" })
+        #expect(rec.replayedCalls ?? 0 >= 4, "open, hw_params, prepare, mixer from the first daemon's shadow")
+        let snd2 = try #require(try h.status("ens1371").device)
+        #expect(snd2.masterVolumeRegister == before.masterVolumeRegister && snd2.sampleRate == 44100)
+        #expect(snd2.underruns == 0 && snd2.glitches == 0)
+        // The adopted u-driver ended, not as the new daemon's child: the
+        // crash is reported without a signal it cannot know.
+        let fail = try #require(history.last { $0.event == "failure" })
+        #expect(fail.detail.contains("adopted from a previous drivermgrd"), "\(fail.detail)")
+    }
+
+    /// A u-driver that died while no daemon ran is recovered from the saved
+    /// shadow by the next one; a state file that does not decode is ignored.
+    @Test func uDriverThatDiedMeanwhileIsRecoveredFromTheSavedShadow() async throws {
+        let h = try SimHarness()
+        let store = try FakeFDStore(path: h.dir + "/notify")
+        var second: pid_t = 0
+        defer {
+            if second > 0 {
+                kill(second, SIGTERM)
+                var st: Int32 = 0
+                waitpid(second, &st, 0)
+            }
+            store.stop()
+            h.stopAll()
+        }
+        let cfg = try RecoveryTests().config(h)
+        try h.startSim()
+        let first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
+                                 log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
+        let before = try #require(try h.status("ens1371").device)
+        let pids = Dictionary(uniqueKeysWithValues: try h.list().map { ($0.name, $0.pid ?? 0) })
+        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "rtl8139.xpc"]) }
+
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        kill(pids["ens1371"] ?? 0, SIGKILL)
+        try "{ not json".write(toFile: h.dir + "/drivers/rtl8139.state", atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(300))
+
+        second = try startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        try h.wait("both serve again") { (try? h.list().allSatisfy { $0.state == .active }) == true }
+        let after = Dictionary(uniqueKeysWithValues: try h.list().map { ($0.name, $0) })
+        #expect(after["ens1371"]?.pid != pids["ens1371"], "a new u-driver")
+        let snd = try #require(try h.status("ens1371").device)
+        #expect(snd.masterVolumeRegister == before.masterVolumeRegister, "replayed from the saved shadow")
+        #expect(snd.underruns == 0 && snd.glitches == 0)
+        let history = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
+        #expect(history.contains { $0.event == "recovered" && ($0.replayedCalls ?? 0) >= 4 })
+        let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("ignoring \(h.dir)/drivers/rtl8139.state"), "\(log.suffix(1500))")
+        // With its state unreadable, rtl8139's old u-driver is told to shut
+        // down and a fresh one probes the device.
+        #expect(after["rtl8139"]?.pid != pids["rtl8139"])
+        try h.wait("the old rtl8139 u-driver exits") { !alive(pids["rtl8139"] ?? 0) }
+    }
+}
