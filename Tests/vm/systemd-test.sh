@@ -19,8 +19,12 @@ cat > /etc/systemd/system/nucleus-sim.service <<EOF
 [Unit]
 Description=drivermgr simulated nucleus (test)
 [Service]
-ExecStart=/usr/local/bin/nucleus-sim --socket /run/nucleus-sim/nucleus-sim.sock
+# It stands in for kernel code, but runs as a process under TCG, where a
+# thread can stall for tens of ms: at 8 kHz its 4096-frame ring lasts
+# 512 ms, so a stall shows as a glitch only if it is really long.
+ExecStart=/usr/local/bin/nucleus-sim --socket /run/nucleus-sim/nucleus-sim.sock --rate 8000
 RuntimeDirectory=nucleus-sim
+Nice=-10
 EOF
 mkdir -p /etc/systemd/system/drivermgrd.service.d /etc/drivermgrd/drivers.d/ens1371.conf.d
 cat > /etc/systemd/system/drivermgrd.service.d/test.conf <<EOF
@@ -29,7 +33,7 @@ Requires=nucleus-sim.service
 After=nucleus-sim.service
 [Service]
 ExecStart=
-ExecStart=/usr/local/sbin/drivermgrd --config /etc/drivermgrd --runtime-dir /run/drivermgrd --driver-dir /usr/local/libexec/drivermgrd --nucleus sim --nucleus-socket /run/nucleus-sim/nucleus-sim.sock
+ExecStart=/usr/local/sbin/drivermgrd --config /etc/drivermgrd --runtime-dir /run/drivermgrd --driver-dir /usr/local/libexec/drivermgrd --nucleus sim --nucleus-socket /run/nucleus-sim/nucleus-sim.sock --fd-store
 WatchdogSec=4s
 TimeoutAbortSec=2s
 EOF
@@ -86,8 +90,53 @@ drvctl status rtl8139 --json=short | grep -o '"xpcTimeoutUSec":[0-9]*' | sed 's/
 echo "== ens1371 pid across the reload: $ens_pid -> $(drvctl list --no-legend | awk '$1 == "ens1371" { print $5 }')"
 journalctl --no-pager -q -u drivermgrd | grep -o "reloaded /etc/drivermgrd: .*" | tail -1 | sed 's/^/== /'
 
+# The daemon's own crash: SIGKILL. systemd restarts it (Restart=always);
+# KillMode=process leaves the u-drivers running, the fd store holds their
+# channels, and the new daemon adopts them: same pids, nothing replayed,
+# and the sim's data path (audio, echoed frames) never stopped.
+ADOPTED_ID=f931c37cde9e48e79c9517bc3f96a51a
+field() { drvctl status "$1" --json=short | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2; }
+drvctl call ens1371 mixer-set master 40 > /dev/null || fail "mixer-set"
+master_before=$(drvctl call ens1371 mixer-get master)
+pids_before=$(drvctl list --no-legend | awk '{ printf "%s=%s ", $1, $5 }')
+frames_before=$(field ens1371 framesPlayed)
+glitches_before=$(field ens1371 glitches)
+echoed_before=$(field rtl8139 echoed)
+echo "== fd store before the crash: $(systemctl show -p NFileDescriptorStore --value drivermgrd) descriptors"
+ls /run/drivermgrd/drivers | sed 's/^/== state file: /'
+pid=$(systemctl show -p MainPID --value drivermgrd)
+kill -9 "$pid"
+for i in $(seq 80); do
+  n=$(systemctl show -p MainPID --value drivermgrd)
+  [ "$n" != "$pid" ] && [ "$n" != 0 ] && systemctl is-active -q drivermgrd &&
+    [ "$(drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ] && break
+  sleep 0.5
+done
+sleep 1
+pids_after=$(drvctl list --no-legend | awk '{ printf "%s=%s ", $1, $5 }')
+echo "== after SIGKILL: main pid $pid -> $(systemctl show -p MainPID --value drivermgrd)"
+echo "== u-driver pids across the daemon's SIGKILL: $pids_before-> $pids_after"
+drvctl list --no-legend | sed 's/^/== list after the daemon crash: /'
+echo "== adopted entries: $(journalctl --no-pager -q MESSAGE_ID=$ADOPTED_ID | grep -c 'took over u-driver')"
+journalctl --no-pager -q -x MESSAGE_ID=$ADOPTED_ID | grep -E "^░░ Subject" | head -1 | sed 's/^░░ /== catalog: /'
+echo "== ens1371 frames $frames_before -> $(field ens1371 framesPlayed), underruns $(field ens1371 underruns), glitches $glitches_before -> $(field ens1371 glitches)"
+echo "== rtl8139 echoed $echoed_before -> $(field rtl8139 echoed)"
+echo "== master across the daemon's crash: $master_before -> $(drvctl call ens1371 mixer-get master)"
+# The first daemon's shadow survived as well: a crash of the adopted
+# u-driver replays it (open, hw_params, prepare, the mixer).
+n_rec=$(journalctl --no-pager -q MESSAGE_ID=$RECOVERY_ID DRIVER=ens1371 | wc -l)
+drvctl inject ens1371 crash > /dev/null || fail "inject after the daemon crash"
+for i in $(seq 40); do
+  [ "$(journalctl --no-pager -q MESSAGE_ID=$RECOVERY_ID DRIVER=ens1371 | wc -l)" -gt "$n_rec" ] && break
+  sleep 0.5
+done
+journalctl --no-pager -q -o verbose MESSAGE_ID=$RECOVERY_ID DRIVER=ens1371 | grep -E "^ +REPLAYED_CALLS=" | tail -1 |
+  sed 's/^ */== recovery of the adopted u-driver: /'
+echo "== master after that recovery: $(drvctl call ens1371 mixer-get master), underruns $(field ens1371 underruns)"
+
 # The watchdog: a stopped daemon sends no WATCHDOG=1; systemd kills it and
 # starts it again.
+pids_before=$(drvctl list --no-legend | awk '{ printf "%s=%s ", $1, $5 }')
 pid=$(systemctl show -p MainPID --value drivermgrd)
 kill -STOP "$pid"
 for i in $(seq 80); do
@@ -99,8 +148,23 @@ echo "== after SIGSTOP: main pid $pid -> $(systemctl show -p MainPID --value dri
 journalctl --no-pager -q -u drivermgrd | grep -o "Watchdog timeout (limit [0-9a-z]*)" | head -1 | sed 's/^/== systemd: /'
 for i in $(seq 40); do [ "$(drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ] && break; sleep 0.5; done
 drvctl list --no-legend | sed 's/^/== list after the watchdog restart: /'
+echo "== u-driver pids across the watchdog restart: $pids_before-> $(drvctl list --no-legend | awk '{ printf "%s=%s ", $1, $5 }')"
 
 # Checks.
+grep -qE "^== fd store before the crash: ([5-9]|[1-9][0-9]) descriptors" "$R/log" || fail "descriptors in the fd store"
+[ "$(grep -cE '^== state file: (ens1371|rtl8139).state$' "$R/log")" = 2 ] || fail "state files"
+grep -qE "^== after SIGKILL: main pid ([0-9]+) -> [0-9]+$" "$R/log" && ! grep -qE "^== after SIGKILL: main pid ([0-9]+) -> \1$" "$R/log" || fail "restart after SIGKILL"
+grep -qE "^== u-driver pids across the daemon's SIGKILL: (ens1371=[0-9]+ rtl8139=[0-9]+ )-> \1$" "$R/log" || fail "u-drivers kept their pids"
+[ "$(grep -cE '^== list after the daemon crash: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drivers after the daemon crash"
+grep -qE "^== adopted entries: [2-9]" "$R/log" || fail "adopted journal entries"
+grep -q "^== catalog: Subject: drivermgrd took over the running u-driver" "$R/log" || fail "adopted catalog entry"
+grep -qE "^== ens1371 frames ([0-9]+) -> ([0-9]+), underruns 0, glitches ([0-9]+) -> \3$" "$R/log" || fail "audio across the daemon crash"
+awk '/^== ens1371 frames/ { exit !(($6 + 0) > ($4 + 0)) }' "$R/log" || fail "frames advanced"
+awk '/^== rtl8139 echoed/ { exit !(($6 + 0) > ($4 + 0)) }' "$R/log" || fail "echoes advanced"
+grep -qE "^== master across the daemon's crash: (value=[0-9]+) -> \1$" "$R/log" || fail "mixer across the daemon crash"
+grep -qE "^== recovery of the adopted u-driver: REPLAYED_CALLS=([4-9]|[1-9][0-9])" "$R/log" || fail "shadow survived the daemon"
+grep -qE "^== master after that recovery: value=[0-9]+, underruns 0" "$R/log" || fail "after the adopted recovery"
+
 grep -q "^== systemctl start: ok" "$R/log" || fail "start"
 grep -q "^== status text: 2 drivers: 2 running, 0 recovering, 0 failed" "$R/log" || fail "STATUS at READY"
 grep -q "^== systemctl status: .*Status: \"2 drivers: 2 running" "$R/log" || fail "systemctl status line"
@@ -121,6 +185,7 @@ grep -q "^== reloaded /etc/drivermgrd: added none; removed none; restarted rtl81
 grep -qE "^== after SIGSTOP: main pid ([0-9]+) -> [0-9]+, restarts [1-9]" "$R/log" || fail "watchdog restart"
 grep -q "^== systemd: Watchdog timeout" "$R/log" || fail "watchdog timeout in the journal"
 [ "$(grep -cE '^== list after the watchdog restart: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drivers after the restart"
+grep -qE "^== u-driver pids across the watchdog restart: (ens1371=[0-9]+ rtl8139=[0-9]+ )-> \1$" "$R/log" || fail "u-drivers kept across the watchdog restart"
 
 if [ "$ok" = 1 ]; then echo "systemd guest test: ok"; else
   echo "== drivermgrd's journal:"; journalctl --no-pager -q -u drivermgrd | tail -30
