@@ -16,10 +16,11 @@ trap 'rm -rf "$WORK"' EXIT
 make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
+gcc -static -O2 -Wall -o "$WORK/fdstore" "$ROOT/Tests/vm/fdstore.c"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/wavtool" "$WORK/root/"
+cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/wavtool" "$WORK/fdstore" "$WORK/root/"
 # drvnucleus.ko needs ALSA's core (snd, snd-pcm): Debian builds it as modules.
 mkdir -p "$WORK/root/snd"
 for m in soundcore core/snd core/snd-timer core/snd-pcm; do
@@ -246,12 +247,35 @@ SH
 cat > "$WORK/root/daemon-start.sh" <<SH
 #!/bin/sh
 export DRIVERMGRD_RUNTIME_DIR=/tmp/run
-$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d2.log 2>&1 &
-for i in \$(seq 40); do
-  [ "\$($BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ] && break
-  sleep 0.5
-done
+# This time as systemd runs it: --fd-store, under /fdstore (systemd's
+# Restart=always and file-descriptor store, which this guest lacks).
+/fdstore /tmp/notify /tmp/drivermgrd.pid $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd \\
+  --runtime-dir /tmp/run --driver-dir $BIN --fd-store > /tmp/d2.log 2>&1 &
+active() { [ "\$($BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ]; }
+for i in \$(seq 40); do active && break; sleep 0.5; done
 $BIN/drvctl list --no-legend | sed 's/^/== restarted: /'
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0 2>/dev/null
+ping -c 3 -W 3 10.0.2.2 > /dev/null
+# drivermgrd's own crash, on the kernel path: SIGKILL during a ping stream
+# and a tone. The u-drivers run on (same pids, not restarted), the nucleus
+# carries packets and audio, the next daemon adopts them.
+pids_before=\$($BIN/drvctl list --no-legend | awk '{ printf "%s=%s/%s ", \$1, \$5, \$NF }')
+/wavtool gen /tmp/t5.wav 1103 3 44100
+ping -c 30 -i 0.1 -W 3 10.0.2.2 > /tmp/ping7 2>&1 &
+pinger=\$!
+aplay -q -D hw:0,0 /tmp/t5.wav &
+sleep 1
+daemon=\$(cat /tmp/drivermgrd.pid)
+kill -9 \$daemon
+wait \$! && echo "== aplay through the daemon's SIGKILL ok"
+wait \$pinger
+for i in \$(seq 40); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$daemon" ] && active && break; sleep 0.5; done
+tail -2 /tmp/ping7 | head -1 | sed "s/^/== ping through the daemon's SIGKILL: /"
+echo "== u-drivers across the daemon's SIGKILL: \$pids_before-> \$($BIN/drvctl list --no-legend | awk '{ printf "%s=%s/%s ", \$1, \$5, \$NF }')"
+grep -o "took over [0-9] of [0-9] u-driver(s)" /tmp/d2.log | sed 's/^/== /'
+grep -c "probed" /tmp/d2.log | sed 's/^/== probes logged (both daemons): /'
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the adoption: /'
+amixer -c 0 cset name='Master Playback Volume' 50 > /dev/null && echo "== mixer through the adopted u-driver ok"
 SH
 chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh"
 cat > "$WORK/root/init" <<'INIT'
@@ -278,7 +302,7 @@ insmod /drvnucleus.ko
 if rmmod drvnucleus; then echo "== rmmod with the daemon running ok"; fi
 dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
 # The baseline in the same guest: the stock driver, the same stream.
-killall drivermgrd; sleep 1
+killall fdstore; sleep 2
 insmod /snd/mii.ko; insmod /snd/8139cp.ko
 ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 3
 ping -c 2 -W 3 10.0.2.2 > /dev/null
@@ -314,6 +338,15 @@ grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
 grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== rmmod with the daemon running ok" "$WORK/console.log" || ok=0
+# drivermgrd's own crash (--fd-store under /fdstore): same u-driver pids,
+# no restart, every ping answered, the tone whole (checked with the wav).
+grep -q "== aplay through the daemon's SIGKILL ok" "$WORK/console.log" || ok=0
+grep -qE "== ping through the daemon's SIGKILL: 30 packets transmitted, 30 (packets )?received" "$WORK/console.log" || ok=0
+grep -qE "== u-drivers across the daemon's SIGKILL: (ens1370=[0-9]+/0 rtl8139=[0-9]+/0 )-> \1" "$WORK/console.log" || ok=0
+grep -q "== took over 2 of 2 u-driver(s)" "$WORK/console.log" || ok=0
+grep -q "== probes logged (both daemons): 2" "$WORK/console.log" || ok=0
+grep -qE "== ping after the adoption: 3 packets transmitted, 3 (packets )?received" "$WORK/console.log" || ok=0
+grep -q "== mixer through the adopted u-driver ok" "$WORK/console.log" || ok=0
 grep -q "== rmmod with the daemon stopped ok" "$WORK/console.log" || ok=0
 [ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || ok=0
 grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || ok=0
@@ -401,11 +434,11 @@ if [ -n "$micro" ] && [ -n "$stock" ]; then
       m / s, m, s, mc, sc }'
 fi
 if [ -s "$WORK/out.wav" ]; then
-  "$WORK/wavtool" check "$WORK/out.wav" 501 749 997 | tee "$WORK/wav.txt"
+  "$WORK/wavtool" check "$WORK/out.wav" 501 749 997 1103 | tee "$WORK/wav.txt"
   # Each tone played (>= 2.9 of its 3 s) and the two with a recovery in
   # the middle have no more glitches than the baseline.
   base=$(awk '/^tone 501 /{print $6}' "$WORK/wav.txt")
-  for hz in 501 749 997; do
+  for hz in 501 749 997 1103; do
     awk -v hz="$hz" -v base="${base:-0}" '$1 == "tone" && $2 == hz { exit !($4 >= 2.9 && $6 <= base) }' "$WORK/wav.txt" || ok=0
   done
 else

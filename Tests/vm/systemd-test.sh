@@ -118,6 +118,11 @@ echo "== after SIGKILL: main pid $pid -> $(systemctl show -p MainPID --value dri
 echo "== u-driver pids across the daemon's SIGKILL: $pids_before-> $pids_after"
 drvctl list --no-legend | sed 's/^/== list after the daemon crash: /'
 echo "== adopted entries: $(journalctl --no-pager -q MESSAGE_ID=$ADOPTED_ID | grep -c 'took over u-driver')"
+# From systemd seeing the main process die to the new daemon's takeover.
+journalctl --no-pager -q -o short-monotonic -u drivermgrd |
+  awk '{ match($0, /[0-9]+\.[0-9]+/); ts = substr($0, RSTART, RLENGTH) + 0 }
+       /Main process exited, code=killed, status=9/ { t0 = ts }
+       /took over 2 of 2/ && t0 { printf "== daemon down for %.0f ms (SIGKILL seen to u-drivers taken over)\n", (ts - t0) * 1000; exit }'
 journalctl --no-pager -q -x MESSAGE_ID=$ADOPTED_ID | grep -E "^░░ Subject" | head -1 | sed 's/^░░ /== catalog: /'
 echo "== ens1371 frames $frames_before -> $(field ens1371 framesPlayed), underruns $(field ens1371 underruns), glitches $glitches_before -> $(field ens1371 glitches)"
 echo "== rtl8139 echoed $echoed_before -> $(field rtl8139 echoed)"
