@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "ens137x", targets: ["ENS137x"]),
         .executable(name: "rtl8139", targets: ["RTL8139"]),
         .executable(name: "misbehave", targets: ["Misbehave"]),
+        .executable(name: "driverslicer", targets: ["driverslicer"]),
         .library(name: "UDriverKit", targets: ["UDriverKit"]),
     ],
     dependencies: [
@@ -61,12 +62,21 @@ let package = Package(
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile", "CSandbox", "XPC"], path: "Sources/Drivers/Misbehave"),
+        // libclang (Debian's libclang-dev, LLVM 14) for DriverSlicer.
+        .systemLibrary(name: "CClang", path: "Sources/CClang", providers: [.apt(["libclang-dev"])]),
+        .target(name: "SliceAnalysis", dependencies: ["CClang"],
+                swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
+        .executableTarget(
+            name: "driverslicer",
+            dependencies: ["SliceAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface", "CSandbox"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),
         .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "UDriverKit", "NucleusSim", "XPC"]),
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
+        .testTarget(name: "SliceAnalysisTests", dependencies: ["SliceAnalysis"],
+                    swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
         .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface"]),
         // Stands in for systemd's fd store in the integration tests.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),

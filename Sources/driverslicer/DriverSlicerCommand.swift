@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+import ArgumentParser
+import Foundation
+import SliceAnalysis
+
+/// driverslicer: splits a Linux C driver at its critical roots.
+@main
+struct DriverSlicerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "driverslicer",
+        abstract: "Split a Linux C driver into a kernel nucleus (critical roots and what they call) and a user-space u-driver.",
+        discussion: """
+            Parses the driver's .c files with libclang using the flags Kbuild compiled them with (--kbuild-cmd, \
+            the .NAME.o.cmd file Kbuild leaves beside the object) or --cflags. Critical roots come from \
+            the interface files (*.iface): functions the kernel calls through ops tables and registrations in \
+            atomic or data-path context. Everything they call stays in the kernel; the rest moves to user space. \
+            Prints the split, the upcalls (user functions the kernel calls) and the downcalls (user functions \
+            calling nucleus functions, and the kernel API the user side uses).
+            """)
+
+    @Argument(help: "The driver's .c files.")
+    var files: [String]
+
+    @Option(name: .customLong("kbuild-cmd"), help: "Kbuild's .NAME.o.cmd for the (first) file: its flags are used.")
+    var kbuildCmd: String?
+
+    @Option(name: .customLong("kbuild-dir"), help: "The kernel build directory Kbuild ran in, for its relative -I paths (default: /lib/modules/RELEASE/build).")
+    var kbuildDir: String?
+
+    @Option(name: .customLong("interfaces"), help: "Directory of interface files (*.iface).")
+    var interfaces: String = DriverSlicerCommand.defaultInterfaces
+
+    @Option(name: .customLong("interface"), parsing: .singleValue, help: "Use only this interface (repeatable; default: all).")
+    var only: [String] = []
+
+    @Flag(help: "Print the split as JSON.")
+    var json = false
+
+    @Option(name: .customLong("cflags"), help: "Compiler flags, separated by spaces (with or instead of --kbuild-cmd).")
+    var cflags: String = ""
+
+    /// slicer/interfaces beside the executable's checkout, or the installed copy.
+    static var defaultInterfaces: String {
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<5 {
+            let cand = dir.appendingPathComponent("slicer/interfaces").path
+            if FileManager.default.fileExists(atPath: cand) { return cand }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "/usr/local/share/drivermgr/slicer/interfaces"
+    }
+
+    func run() throws {
+        do {
+            let start = Date()
+            let flags = cflags.split(separator: " ").map(String.init)
+            var args = flags
+            if let kbuildCmd {
+                args = try KbuildCommand.flags(cmdFile: kbuildCmd, buildDirectory: kbuildBuildDirectory()) + flags
+            }
+            let table = try InterfaceTable(directory: interfaces, only: only.isEmpty ? nil : only)
+            let graph = try CallGraph.build(files: files, arguments: args)
+            let split = Split(graph: graph, interfaces: table)
+            let ms = Date().timeIntervalSince(start) * 1000
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try enc.encode(split), as: UTF8.self))
+            } else {
+                print(SplitReport(split: split, graph: graph, files: files, interfaces: table.names, milliseconds: ms).text)
+            }
+        } catch let e as SliceError {
+            FileHandle.standardError.write(Data("driverslicer: \(e.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// --kbuild-dir, else /lib/modules/`uname -r`/build.
+    func kbuildBuildDirectory() -> String {
+        if let kbuildDir { return kbuildDir }
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "/lib/modules/\(release)/build"
+    }
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Testing
+@testable import SliceAnalysis
+
+/// DriverSlicer's analysis on small C drivers with known answers.
+@Suite struct SliceAnalysisTests {
+    /// A network driver in miniature: an ops table, request_irq, NAPI, a
+    /// work item set by assignment, helpers shared by both sides, and a
+    /// function stored in a variable (no interface says what that is).
+    static let netDriver = """
+        struct sk_buff; struct net_device;
+        struct net_device_ops {
+            int (*ndo_open)(struct net_device *);
+            int (*ndo_start_xmit)(struct sk_buff *, struct net_device *);
+            void (*ndo_set_rx_mode)(struct net_device *);
+        };
+        struct napi_struct { int weight; };
+        struct work_struct { void (*func)(struct work_struct *); };
+        struct drv { struct work_struct reset; struct napi_struct napi; };
+        int request_irq(unsigned irq, int (*handler)(int, void *), unsigned long flags, const char *name, void *dev);
+        void netif_napi_add(struct net_device *dev, struct napi_struct *napi, int (*poll)(struct napi_struct *, int));
+        void iowrite8(unsigned char v, void *addr);
+        unsigned char ioread8(void *addr);
+        static void *regs;
+        static struct drv priv;
+        static void ring_refill(void) { iowrite8(1, regs); }
+        static int rx(int budget) { ring_refill(); return budget; }
+        static int poll(struct napi_struct *n, int budget) { return rx(budget); }
+        static int isr(int irq, void *dev) { (void)ioread8(regs); return 1; }
+        static int xmit(struct sk_buff *skb, struct net_device *dev)
+        {
+            iowrite8(2, regs);
+            return 0;
+        }
+        static void set_rx_mode(struct net_device *dev) { iowrite8(3, regs); }
+        static unsigned short read_eeprom(int loc) { return ioread8(regs) + loc; }
+        static void reset_task(struct work_struct *w) { ring_refill(); }
+        static int open(struct net_device *dev)
+        {
+            read_eeprom(0);
+            priv.reset.func = reset_task;
+            netif_napi_add(dev, &priv.napi, poll);
+            set_rx_mode(dev);
+            return request_irq(5, isr, 0, "x", dev);
+        }
+        static void helper(void) {}
+        static void (*saved)(void);
+        static void stash(void) { saved = helper; }
+        static const struct net_device_ops ops = {
+            .ndo_open = open,
+            .ndo_start_xmit = xmit,
+            .ndo_set_rx_mode = set_rx_mode,
+        };
+        """
+
+    static let interfaces = """
+        # test interfaces
+        field net_device_ops.ndo_start_xmit bandwidth
+        field net_device_ops.ndo_set_rx_mode priority
+        field net_device_ops.* user
+        call request_irq 1 latency
+        call netif_napi_add 2 latency
+        field work_struct.func user
+        """
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "slicer-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func table() throws -> InterfaceTable {
+        var t = InterfaceTable()
+        try t.add(Self.interfaces, file: "test.iface")
+        return t
+    }
+
+    @Test func callGraphThroughOpsTablesRegistrationsAndAssignments() throws {
+        let g = try CallGraph.build(files: [try write(Self.netDriver, "netdrv.c")], arguments: ["-std=gnu11"])
+        #expect(Set(g.functions.keys) == ["ring_refill", "rx", "poll", "isr", "xmit", "set_rx_mode", "read_eeprom",
+                                          "reset_task", "open", "helper", "stash"])
+        #expect(g.calls["open"] == ["read_eeprom", "set_rx_mode"])
+        #expect(g.kernelCalls["open"] == ["request_irq", "netif_napi_add"])
+        #expect(g.calls["poll"] == ["rx"] && g.calls["rx"] == ["ring_refill"])
+        #expect(g.functions["xmit"]?.lines == 5)
+        func ctx(_ f: String) -> [ReferenceContext] { g.references.filter { $0.function == f }.map(\.context) }
+        #expect(ctx("isr") == [.argument(function: "request_irq", index: 1)])
+        #expect(ctx("poll") == [.argument(function: "netif_napi_add", index: 2)])
+        #expect(ctx("reset_task") == [.field(structName: "work_struct", field: "func")])
+        #expect(ctx("open") == [.field(structName: "net_device_ops", field: "ndo_open")])
+        #expect(ctx("xmit") == [.field(structName: "net_device_ops", field: "ndo_start_xmit")])
+        #expect(ctx("helper") == [.other("address taken in stash()")])
+    }
+
+    @Test func rootsExpandThroughTheirCallees() throws {
+        let g = try CallGraph.build(files: [try write(Self.netDriver, "netdrv.c")], arguments: [])
+        let s = Split(graph: g, interfaces: try table())
+        #expect(Set(s.kernel.map(\.name)) == ["isr", "poll", "rx", "ring_refill", "xmit", "set_rx_mode"])
+        #expect(Set(s.user.map(\.name)) == ["read_eeprom", "reset_task", "open", "helper", "stash"])
+        #expect(Set(s.roots.map { "\($0.function) \($0.role.rawValue)" }) == ["isr latency", "poll latency", "xmit bandwidth", "set_rx_mode priority"])
+        #expect(s.downcalls == [Split.Downcall(caller: "reset_task", callee: "ring_refill"), Split.Downcall(caller: "open", callee: "set_rx_mode")])
+        #expect(s.upcalls.contains(Split.Upcall(function: "open", via: "net_device_ops.ndo_open", classified: true)))
+        #expect(s.upcalls.contains(Split.Upcall(function: "reset_task", via: "work_struct.func", classified: true)))
+        let unclassified = s.upcalls.filter { !$0.classified }
+        #expect(unclassified.map(\.function) == ["helper"] && unclassified[0].via.contains("netdrv.c:"))
+        #expect(s.kernelAPIFromUser["ioread8"] == 1 && s.kernelAPIFromUser["iowrite8"] == nil)
+        #expect(s.userPercent > 30 && s.userPercent < 70)
+        #expect(s.kernelLines + s.userLines == g.functions.values.reduce(0) { $0 + $1.lines })
+    }
+
+    @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
+        let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
+        #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in
+            "\(e)".contains("bad.c:2:") && "\(e)".contains("error")
+        }
+        let missing = try write("#include \"no-such-header.h\"\nint f(void) { return 0; }\n", "missing.c")
+        #expect { try CallGraph.build(files: [missing], arguments: []) } throws: { e in
+            "\(e)".contains("missing.c:1:") && "\(e)".contains("no-such-header.h")
+        }
+        #expect { try CallGraph.build(files: ["/nonexistent/drv.c"], arguments: []) } throws: { e in
+            "\(e)" == "/nonexistent/drv.c: no such file"
+        }
+    }
+
+    @Test func interfaceFilesAreCheckedLineByLine() throws {
+        var t = InterfaceTable()
+        #expect { try t.add("field a.b user\nfield x.y fast\n", file: "bad.iface") } throws: { "\($0)".hasPrefix("bad.iface:2: unknown role fast") }
+        #expect { try t.add("call request_irq one latency\n", file: "c.iface") } throws: { "\($0)".hasPrefix("c.iface:1: expected `call") }
+        #expect { try t.add("struct foo\n", file: "d.iface") } throws: { "\($0)".hasPrefix("d.iface:1: unknown directive struct") }
+        let dir = #filePath.components(separatedBy: "/Tests/")[0] + "/slicer/interfaces"
+        #expect { try InterfaceTable(directory: dir, only: ["netdevice", "no-such-interface"]) } throws: {
+            "\($0)".hasPrefix("unknown interface no-such-interface")
+        }
+        // The shipped interface files all parse, and say what the paper's roots are.
+        let all = try InterfaceTable(directory: dir)
+        #expect(all.rule(for: .field(structName: "net_device_ops", field: "ndo_start_xmit"))?.role == .bandwidth)
+        #expect(all.rule(for: .field(structName: "net_device_ops", field: "ndo_open"))?.role == .user)
+        #expect(all.rule(for: .argument(function: "request_irq", index: 1))?.role == .latency)
+        #expect(all.rule(for: .field(structName: "snd_pcm_ops", field: "pointer"))?.role == .bandwidth)
+        #expect(all.rule(for: .field(structName: "ethtool_ops", field: "get_drvinfo"))?.role == .user)
+        #expect(all.rule(for: .other("x")) == nil)
+    }
+
+    @Test func kbuildCommandLinesGiveTheParserFlags() throws {
+        let cmd = try write("""
+            cmd_/m/8139too.o :=  gcc-12 -Wp,-MMD,/m/.8139too.o.d -nostdinc -I/common/arch/x86/include -I./arch/x86/include/generated \
+            -include /common/include/linux/kconfig.h -D__KERNEL__ -fno-PIE -mcmodel=kernel -std=gnu11 \
+            -DKBUILD_MODNAME='"8139too"' -DKBUILD_BASENAME='"8139too"' -c -o /m/8139too.o /m/8139too.c   ; ./tools/objtool/objtool --x
+
+            source_/m/8139too.o := /m/8139too.c
+            """, ".8139too.o.cmd")
+        let f = try KbuildCommand.flags(cmdFile: cmd, buildDirectory: "/usr/src/kbuild")
+        #expect(f == ["-nostdinc", "-I/common/arch/x86/include", "-I/usr/src/kbuild/./arch/x86/include/generated",
+                      "-include", "/common/include/linux/kconfig.h", "-D__KERNEL__", "-std=gnu11",
+                      "-DKBUILD_MODNAME=\"8139too\"", "-DKBUILD_BASENAME=\"8139too\""])
+        let bad = try write("cmd_x := gcc -c 'unterminated\n", ".x.o.cmd")
+        #expect { try KbuildCommand.flags(cmdFile: bad, buildDirectory: "/") } throws: { "\($0)".contains(".x.o.cmd:1: unterminated quote") }
+    }
+}
