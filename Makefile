@@ -6,11 +6,12 @@ BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
 APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev passwd
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
-VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd
+VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd \
+              linux-source-6.1 xz-utils make
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-vm check-systemd test bench clean install install-files
+.PHONY: all deps vm-deps build run check check-vm check-slicer check-systemd test bench clean install install-files
 
 all: build
 
@@ -42,12 +43,18 @@ run: build
 check: build vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	$(MAKE) --no-print-directory check-slicer
 	$(MAKE) --no-print-directory check-vm
 	$(MAKE) --no-print-directory check-systemd
 
 # drvnucleus.ko in a QEMU guest (Debian's kernel, TCG) with QEMU's rtl8139 and ES1370.
 check-vm:
 	./Tests/vm/kernel-nucleus.sh
+
+# DriverSlicer on 8139too, 8139cp and ens1370/ens1371 from linux-source-6.1,
+# with the flags Kbuild compiles them with.
+check-slicer:
+	./Tests/slicer/check-slicer.sh
 
 # drivermgrd as a systemd service in a QEMU guest on this machine's root over
 # 9p, with systemd as PID 1 and real journald.

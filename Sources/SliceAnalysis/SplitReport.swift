@@ -30,7 +30,10 @@ public struct SplitReport {
         o.append("")
         o.append("kernel (nucleus): \(split.kernel.count) functions, \(split.kernelLines) lines")
         for f in split.kernel {
-            let why = roots[f.name].map { $0.map { "\($0.role.rawValue) root via \($0.via)" }.joined(separator: "; ") } ?? "called from the nucleus"
+            let why = roots[f.name].map { rs in
+                var seen = Set<String>()
+                return rs.map { "\($0.role.rawValue) root via \($0.via)" }.filter { seen.insert($0).inserted }.joined(separator: "; ")
+            } ?? "called from the nucleus"
             o.append("  \(f.name)  \((f.file as NSString).lastPathComponent):\(f.line)  \(f.lines) lines  \(why)")
         }
         o.append("")
