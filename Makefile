@@ -82,6 +82,9 @@ install-files:
 	install -D -m 0755 $(BIN)/nucleus-sim $(DESTDIR)$(PREFIX)/bin/nucleus-sim
 	install -D -m 0755 $(BIN)/ens137x $(DESTDIR)$(PREFIX)/libexec/drivermgrd/ens137x
 	install -D -m 0755 $(BIN)/rtl8139 $(DESTDIR)$(PREFIX)/libexec/drivermgrd/rtl8139
+	install -D -m 0755 $(BIN)/driverslicer $(DESTDIR)$(PREFIX)/bin/driverslicer
+	install -d $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces
+	install -m 0644 slicer/interfaces/*.iface $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces/
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/|$(PREFIX)/|g' units/drivermgrd.service > $(DESTDIR)$(UNITDIR)/drivermgrd.service
 	install -D -m 0644 catalog/drivermgrd.catalog $(DESTDIR)$(CATALOGDIR)/drivermgrd.catalog

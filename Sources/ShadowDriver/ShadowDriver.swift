@@ -27,6 +27,13 @@ public enum Shadow: Sendable {
         self = cls == .sound ? .sound(SoundShadow()) : .net(NetShadow())
     }
 
+    /// Whether calls of `op` are part of the shadow's state (what
+    /// ``record(_:reply:)`` keeps); others leave it as it was.
+    public static func keeps(_ op: XPCOp) -> Bool {
+        [.sndOpen, .sndClose, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerGet,
+         .netOpen, .netStop, .netSetMac, .netSetRxMode, .netGetLink, .netGetStats].contains(op)
+    }
+
     /// Passive mode: `request` completed with `reply` (status 0).
     public mutating func record(_ request: XPCMessage, reply: XPCMessage) {
         guard reply.status == 0 else { return }

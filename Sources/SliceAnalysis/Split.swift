@@ -79,6 +79,4 @@ public struct Split: Sendable, Codable {
         indirectCalls = g.indirectCalls
     }
 
-    /// Whether `name` stays in the kernel.
-    public func isKernel(_ name: String) -> Bool { kernel.contains { $0.name == name } }
 }

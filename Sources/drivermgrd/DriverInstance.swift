@@ -859,7 +859,7 @@ final class DriverInstance: Sendable {
                     return
                 }
                 runtime.withLock { $0.shadow.record(m, reply: reply) }
-                persist()
+                if Shadow.keeps(m.op) && reply.status == 0 { persist() }
                 done(reply)
             case .failure(let e):
                 // In flight when the driver failed: it goes first to the recovered driver.

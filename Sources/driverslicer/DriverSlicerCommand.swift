@@ -39,13 +39,17 @@ struct DriverSlicerCommand: ParsableCommand {
     @Option(name: .customLong("cflags"), help: "Compiler flags, separated by spaces (with or instead of --kbuild-cmd).")
     var cflags: String = ""
 
-    /// slicer/interfaces beside the executable's checkout, or the installed copy.
+    /// The interface files: PREFIX/share/drivermgr/slicer/interfaces for an
+    /// installed driverslicer (PREFIX/bin), slicer/interfaces of the
+    /// checkout for one run from .build.
     static var defaultInterfaces: String {
         let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         for _ in 0..<5 {
-            let cand = dir.appendingPathComponent("slicer/interfaces").path
-            if FileManager.default.fileExists(atPath: cand) { return cand }
+            for rel in ["share/drivermgr/slicer/interfaces", "slicer/interfaces"] {
+                let cand = dir.appendingPathComponent(rel).path
+                if FileManager.default.fileExists(atPath: cand) { return cand }
+            }
             dir = dir.deletingLastPathComponent()
         }
         return "/usr/local/share/drivermgr/slicer/interfaces"

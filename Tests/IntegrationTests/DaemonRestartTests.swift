@@ -18,25 +18,15 @@ import Glibc
     /// NOTIFY_SOCKET with the fd store's bookkeeping: FDSTORE=1 adds the
     /// passed descriptor under FDNAME=, FDSTOREREMOVE=1 drops that name.
     final class FakeFDStore: @unchecked Sendable {
-        let path: String
-        let fd: Int32
+        /// The bound NOTIFY_SOCKET, as for the notify tests.
+        private let socket: ServiceManagerTests.NotifySocket
+        var path: String { socket.path }
+        var fd: Int32 { socket.fd }
         private let state = Mutex<(fds: [(String, Int32)], messages: [String])>(([], []))
         private let stopped = Mutex(false)
 
         init(path: String) throws {
-            self.path = path
-            fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &addr.sun_path) { b in
-                for (i, c) in path.utf8.enumerated() where i < b.count - 1 { b[i] = c }
-            }
-            let r = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            guard fd >= 0, r == 0 else { throw HarnessError("bind \(path): errno \(errno)") }
-            var tv = timeval(tv_sec: 0, tv_usec: 100_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            socket = try ServiceManagerTests.NotifySocket(path: path)
             let t = Thread { [self] in
                 var buf = [UInt8](repeating: 0, count: 4096)
                 var fds = [Int32](repeating: -1, count: 16)
@@ -68,11 +58,10 @@ import Glibc
             t.start()
         }
 
+        /// Ends the reader and closes what the store held (the socket goes with `socket`).
         func stop() {
             stopped.withLock { $0 = true }
             usleep(200_000)
-            close(fd)
-            unlink(path)
             for (_, f) in state.withLock({ $0.fds }) { close(f) }
         }
 

@@ -63,6 +63,26 @@ import XPC
         s.record(req(.netStop), reply: ok(req(.netStop)))
         #expect(!s.replayLog(instance: 2).map(\.op).contains(.netOpen))
     }
+    /// drivermgrd persists the shadow only after calls `Shadow.keeps`: any
+    /// other op must leave the shadow as it was, or a change would be lost
+    /// with the daemon.
+    @Test func opsTheShadowDoesNotKeepChangeNothing() {
+        for cls in [XPCDeviceClass.sound, .net] {
+            var base = Shadow(for: cls)
+            for m in [req(.sndOpen), put(1, 50), req(.netOpen), req(.netSetRxMode, [.u32(.rxFlags, 1)])] {
+                base.record(m, reply: ok(m))
+            }
+            let before = base.records(instance: 1).map { $0.request.bytes + $0.reply.bytes }
+            for raw in UInt16(0)..<256 where !Shadow.keeps(XPCOp(rawValue: raw)) {
+                var s = base
+                let m = req(XPCOp(rawValue: raw), [.u16(.mixerControl, 1), .u32(.mixerValue, 7), .u32(.rxFlags, 0),
+                                                   .u8(.linkUp, 0), .mac(.mac, .broadcast)])
+                s.record(m, reply: ok(m, [.u16(.mixerControl, 1), .u32(.mixerValue, 9), .u8(.linkUp, 0)]))
+                #expect(s.records(instance: 1).map { $0.request.bytes + $0.reply.bytes } == before, "op \(raw)")
+            }
+        }
+    }
+
     /// What drivermgrd persists for a restarted daemon: rebuilt through the
     /// wire encoding, the shadow replays and answers as the original did.
     @Test func recordsRebuildTheShadowThroughTheWire() throws {
