@@ -49,8 +49,12 @@ public struct CallGraph: Sendable {
     public var calls: [String: Set<String>] = [:]
     /// Driver function → kernel functions (not defined in the driver) it calls.
     public var kernelCalls: [String: Set<String>] = [:]
-    /// Driver function → calls through a function pointer it makes.
+    /// Driver function → calls through a function pointer it makes that
+    /// could not be resolved.
     public var indirectCalls: [String: Int] = [:]
+    /// Driver function → the struct fields it calls through (`adapter->clean_rx(…)`).
+    /// Each is resolved to the driver functions stored in that field.
+    public var fieldCalls: [String: Set<String>] = [:]
     public var references: [FunctionReference] = []
     /// Errors clang reported inside included headers (analysis went on).
     public var headerErrors: [SourceDiagnostic] = []
@@ -77,6 +81,22 @@ public struct CallGraph: Sendable {
             g.calls[caller, default: []].formUnion(local)
         }
         g.references.removeAll { g.functions[$0.function] == nil }
+        // Calls through a struct field the driver itself fills (e1000's
+        // adapter->clean_rx, pcnet32's lp->a->read_csr): an edge to every
+        // driver function stored in that field.
+        var stored: [String: Set<String>] = [:]
+        for r in g.references {
+            if case .field(let s, let f) = r.context { stored["\(s).\(f)", default: []].insert(r.function) }
+        }
+        for (caller, fields) in g.fieldCalls {
+            for f in fields {
+                if let targets = stored[f], !targets.isEmpty {
+                    g.calls[caller, default: []].formUnion(targets)
+                } else {
+                    g.indirectCalls[caller, default: 0] += 1
+                }
+            }
+        }
         return g
     }
 }
@@ -101,11 +121,28 @@ private struct Builder {
         self.graph = graph
     }
 
+    /// The driver's own code: in the file parsed or in a .c file it
+    /// includes (uhci-hcd.c includes uhci-q.c, uhci-hub.c, ...), not in
+    /// the headers.
+    func isDriverCode(_ c: CXCursor) -> Bool {
+        let loc = clang_getCursorLocation(c)
+        return clang_Location_isFromMainFile(loc) != 0 || ClangUnit.place(loc).0.hasSuffix(".c")
+    }
+
+    /// A function a macro generated where it was used (module_param's
+    /// __check_*, module_init's __inittest): its name is not among the
+    /// tokens written there. (LLVM 14's clang_getSpellingLocation gives
+    /// the expansion location, so the spelling cannot tell.)
+    func isMacroGenerated(_ c: CXCursor, _ name: String) -> Bool {
+        !unit.tokens(c).contains(name)
+    }
+
     mutating func run() {
-        for c in ClangUnit.children(unit.root) where clang_Location_isFromMainFile(clang_getCursorLocation(c)) != 0 {
+        for c in ClangUnit.children(unit.root) where isDriverCode(c) {
             switch clang_getCursorKind(c) {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(c) != 0:
                 let name = ClangUnit.spelling(c)
+                if isMacroGenerated(c, name) { continue }
                 let ext = clang_getCursorExtent(c)
                 let (file, start, _) = ClangUnit.place(clang_getRangeStart(ext))
                 let (_, end, _) = ClangUnit.place(clang_getRangeEnd(ext))
@@ -164,7 +201,12 @@ private struct Builder {
                 }
             }
         } else if let fn {
-            graph.indirectCalls[fn, default: 0] += 1
+            // Through a pointer: a struct field can be resolved later.
+            if let first = ClangUnit.children(c).first, let (s, f) = member(first) {
+                graph.fieldCalls[fn, default: []].insert("\(s).\(f)")
+            } else {
+                graph.indirectCalls[fn, default: 0] += 1
+            }
         }
         let n = Int(clang_Cursor_getNumArguments(c))
         var argCursors: [CXCursor] = []
@@ -197,7 +239,9 @@ private struct Builder {
         case .field(let s, let f): context = .field(structName: s, field: f)
         case .argument(let callee, let i): context = .argument(function: callee, index: i)
         case .initializer(let s, let d):
-            context = d[name].map { .field(structName: s, field: $0) } ?? .other("initializer of struct \(s) without a designator")
+            // A table written by a macro (SIMPLE_DEV_PM_OPS) shows no
+            // designators: the field is unknown, the struct is not.
+            context = .field(structName: s, field: d[name] ?? "(positional)")
         case .none: context = .other(fn.map { "address taken in \($0)()" } ?? "address taken at file scope")
         }
         graph.references.append(FunctionReference(function: name, context: context, file: file, line: line))

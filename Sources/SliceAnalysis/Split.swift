@@ -47,7 +47,12 @@ public struct Split: Sendable, Codable {
     public init(graph g: CallGraph, interfaces: InterfaceTable) {
         var roots: [Root] = []
         var entry: [(String, String, Bool)] = []
+        // Fields the driver calls through itself: storing a function there
+        // is an internal call (resolved in the call graph), not an entry.
+        let calledThrough = Set(g.fieldCalls.values.flatMap { $0 })
         for r in g.references {
+            if case .field(let s, let f) = r.context, calledThrough.contains("\(s).\(f)"),
+               interfaces.rule(for: r.context) == nil { continue }
             if let rule = interfaces.rule(for: r.context) {
                 if rule.role == .user {
                     entry.append((r.function, r.context.description, true))

@@ -111,6 +111,34 @@ import Testing
         #expect(s.kernelLines + s.userLines == g.functions.values.reduce(0) { $0 + $1.lines })
     }
 
+    /// e1000's NAPI poll calls `adapter->clean_rx(...)`: the driver fills
+    /// that field itself, so the call reaches the functions stored there
+    /// and they are part of the nucleus, not upcalls.
+    @Test func callsThroughTheDriversOwnFieldsAreResolved() throws {
+        let src = """
+            struct napi_struct { int w; };
+            struct adapter { int (*clean_rx)(struct adapter *, int); void (*unused)(void); };
+            void netif_napi_add(void *dev, struct napi_struct *napi, int (*poll)(struct napi_struct *, int));
+            static struct adapter a;
+            static struct napi_struct n;
+            static int clean_rx_small(struct adapter *ad, int budget) { return budget; }
+            static int clean_rx_jumbo(struct adapter *ad, int budget) { return budget - 1; }
+            static int poll(struct napi_struct *napi, int budget) { return a.clean_rx(&a, budget); }
+            static void dispatch(int (*f)(void)) { f(); }
+            static void configure(int mtu)
+            {
+                if (mtu > 1500) a.clean_rx = clean_rx_jumbo; else a.clean_rx = clean_rx_small;
+                netif_napi_add(0, &n, poll);
+            }
+            """
+        let g = try CallGraph.build(files: [try write(src, "fieldcall.c")], arguments: [])
+        #expect(g.calls["poll"] == ["clean_rx_small", "clean_rx_jumbo"])
+        #expect(g.indirectCalls["dispatch"] == 1, "a plain function pointer stays unresolved")
+        let s = Split(graph: g, interfaces: try table())
+        #expect(Set(s.kernel.map(\.name)) == ["poll", "clean_rx_small", "clean_rx_jumbo"])
+        #expect(!s.upcalls.contains { $0.function.hasPrefix("clean_rx") }, "stored for the driver's own call, not an entry point")
+    }
+
     @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
         let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in
