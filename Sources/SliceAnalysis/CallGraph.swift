@@ -56,6 +56,23 @@ public struct CallGraph: Sendable {
     /// Each is resolved to the driver functions stored in that field.
     public var fieldCalls: [String: Set<String>] = [:]
     public var references: [FunctionReference] = []
+    /// Driver function → struct fields (`STRUCT.field`) it reads, and writes.
+    /// A field whose address is taken or that is incremented counts as both.
+    public var fieldReads: [String: Set<String>] = [:]
+    public var fieldWrites: [String: Set<String>] = [:]
+    /// Driver function → fields whose address it only passes on
+    /// (`dev_err(&pdev->dev, …)`, `napi_enable(&cp->napi)`): the callee
+    /// side needs a handle to the object, not its bytes.
+    public var fieldHandles: [String: Set<String>] = [:]
+    /// `STRUCT.field` → its size in bytes (arrays whole).
+    public var fieldSizes: [String: Int] = [:]
+    /// Struct → its size, the structs its pointer fields lead to, and the
+    /// structs it embeds: the graph a naive marshaler would copy.
+    public var structSizes: [String: Int] = [:]
+    public var structPointees: [String: Set<String>] = [:]
+    public var structEmbeds: [String: Set<String>] = [:]
+    /// Driver function → the structs its parameters point to.
+    public var parameterStructs: [String: [String]] = [:]
     /// Errors clang reported inside included headers (analysis went on).
     public var headerErrors: [SourceDiagnostic] = []
 
@@ -106,6 +123,21 @@ private struct Builder {
     let unit: ClangUnit
     var graph: CallGraph
 
+    /// How an expression below is used.
+    /// `path`: a member only passed through to reach one inside it
+    /// (`dev->dev.parent`: `dev` is a path, `parent` is accessed).
+    enum Access { case read, write, readWrite, handle, path }
+
+    /// Past parentheses and implicit casts.
+    func unwrap(_ c: CXCursor) -> CXCursor? {
+        var cur = c
+        while clang_getCursorKind(cur) == CXCursor_UnexposedExpr || clang_getCursorKind(cur) == CXCursor_ParenExpr {
+            guard let k = ClangUnit.children(cur).first else { return nil }
+            cur = k
+        }
+        return cur
+    }
+
     /// What an expression found below is part of.
     enum Context {
         case none
@@ -147,6 +179,12 @@ private struct Builder {
                 let (file, start, _) = ClangUnit.place(clang_getRangeStart(ext))
                 let (_, end, _) = ClangUnit.place(clang_getRangeEnd(ext))
                 graph.functions[name] = DriverFunction(name: name, file: file, line: start, endLine: max(start, end))
+                var params: [String] = []
+                let ft = clang_getCursorType(c)
+                for i in 0..<max(0, Int(clang_getNumArgTypes(ft))) {
+                    if let s = pointee(clang_getArgType(ft, UInt32(i))) { params.append(s) }
+                }
+                graph.parameterStructs[name] = params
                 walk(c, in: name, .none)
             case CXCursor_VarDecl:
                 walk(c, in: nil, .none)
@@ -156,8 +194,43 @@ private struct Builder {
         }
     }
 
-    mutating func walk(_ c: CXCursor, in fn: String?, _ ctx: Context) {
+    mutating func walk(_ c: CXCursor, in fn: String?, _ ctx: Context, access: Access = .read) {
         switch clang_getCursorKind(c) {
+        case CXCursor_MemberRefExpr:
+            if let fn, access != .path { field(c, in: fn, access) }
+            for k in ClangUnit.children(c) {
+                // The base: an embedded struct member on the way is a path.
+                if let m = unwrap(k), clang_getCursorKind(m) == CXCursor_MemberRefExpr,
+                   clang_getCanonicalType(clang_getCursorType(m)).kind == CXType_Record {
+                    walk(m, in: fn, ctx, access: .path)
+                } else {
+                    walk(k, in: fn, ctx)
+                }
+            }
+            return
+        case CXCursor_CompoundAssignOperator:
+            let kids = ClangUnit.children(c)
+            if kids.count == 2 {
+                walk(kids[0], in: fn, .none, access: .readWrite)
+                walk(kids[1], in: fn, .none)
+                return
+            }
+        case CXCursor_UnaryOperator:
+            let t = unit.tokens(c)
+            if t.first == "&", let m = ClangUnit.children(c).first.flatMap(unwrap),
+               clang_getCursorKind(m) == CXCursor_MemberRefExpr {
+                // &x->field: a handle to the field's object is passed on.
+                walk(m, in: fn, ctx, access: .handle)
+                return
+            }
+            if t.first == "++" || t.first == "--" || t.first == "&" || t.last == "++" || t.last == "--" {
+                for k in ClangUnit.children(c) { walk(k, in: fn, ctx, access: .readWrite) }
+                return
+            }
+        case CXCursor_ParenExpr, CXCursor_UnexposedExpr:
+            // Keeps the access of what it wraps: (x->f) = 1.
+            for k in ClangUnit.children(c) { walk(k, in: fn, ctx, access: access) }
+            return
         case CXCursor_CallExpr:
             call(c, in: fn)
             return
@@ -168,9 +241,17 @@ private struct Builder {
             return
         case CXCursor_BinaryOperator:
             let kids = ClangUnit.children(c)
-            if kids.count == 2, let (s, f) = member(kids[0]) {
-                walk(kids[0], in: fn, .none)
-                walk(kids[1], in: fn, .field(s, f))
+            if kids.count == 2 {
+                // `=`: the operator token follows the left side's tokens.
+                let lhsCount = unit.tokens(kids[0]).count
+                let all = unit.tokens(c)
+                let assigns = lhsCount < all.count && all[lhsCount] == "="
+                walk(kids[0], in: fn, .none, access: assigns ? .write : .read)
+                if let (s, f) = member(kids[0]) {
+                    walk(kids[1], in: fn, .field(s, f))
+                } else {
+                    walk(kids[1], in: fn, ctx)
+                }
                 return
             }
         case CXCursor_DeclRefExpr:
@@ -216,6 +297,68 @@ private struct Builder {
         }
         // The callee expression of an indirect call may itself hold calls.
         if name == nil, let first = ClangUnit.children(c).first { walk(first, in: fn, .none) }
+    }
+
+    /// Records a struct field access of `fn`, with the field's size.
+    mutating func field(_ c: CXCursor, in fn: String, _ access: Access) {
+        let decl = clang_getCursorReferenced(c)
+        guard !ClangUnit.isNull(decl), clang_getCursorKind(decl) == CXCursor_FieldDecl else { return }
+        let s = ClangUnit.structName(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+        let key = "\(s).\(ClangUnit.spelling(decl))"
+        switch access {
+        case .read: graph.fieldReads[fn, default: []].insert(key)
+        case .write: graph.fieldWrites[fn, default: []].insert(key)
+        case .readWrite:
+            graph.fieldReads[fn, default: []].insert(key)
+            graph.fieldWrites[fn, default: []].insert(key)
+        case .handle: graph.fieldHandles[fn, default: []].insert(key)
+        case .path: break
+        }
+        if graph.fieldSizes[key] == nil {
+            graph.fieldSizes[key] = max(0, Int(clang_Type_getSizeOf(clang_getCursorType(decl))))
+        }
+        _ = structInfo(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+    }
+
+    /// The struct a pointer type points to (`struct net_device *` → net_device).
+    mutating func pointee(_ t: CXType) -> String? {
+        let c = clang_getCanonicalType(t)
+        guard c.kind == CXType_Pointer else { return nil }
+        let p = clang_getCanonicalType(clang_getPointeeType(c))
+        guard p.kind == CXType_Record else { return nil }
+        return structInfo(p)
+    }
+
+    /// Records `t`'s size and the structs its pointer fields lead to, once
+    /// per struct (and, through them, everything reachable); its name.
+    @discardableResult
+    mutating func structInfo(_ t: CXType) -> String? {
+        let c = clang_getCanonicalType(t)
+        guard c.kind == CXType_Record else { return nil }
+        let name = ClangUnit.structName(c)
+        if graph.structSizes[name] != nil { return name }
+        graph.structSizes[name] = max(0, Int(clang_Type_getSizeOf(c)))
+        var fieldTypes: [CXType] = []
+        withUnsafeMutablePointer(to: &fieldTypes) { p in
+            _ = clang_Type_visitFields(c, { f, data in
+                data?.assumingMemoryBound(to: [CXType].self).pointee.append(clang_getCursorType(f))
+                return CXVisit_Continue
+            }, p)
+        }
+        var pointees: Set<String> = [], embeds: Set<String> = []
+        for ft in fieldTypes {
+            var x = clang_getCanonicalType(ft)
+            while x.kind == CXType_ConstantArray { x = clang_getCanonicalType(clang_getArrayElementType(x)) }
+            if x.kind == CXType_Pointer {
+                let p = clang_getCanonicalType(clang_getPointeeType(x))
+                if p.kind == CXType_Record, let n = structInfo(p) { pointees.insert(n) }
+            } else if x.kind == CXType_Record, let n = structInfo(x) {
+                embeds.insert(n) // its bytes are in the parent's size
+            }
+        }
+        graph.structPointees[name] = pointees
+        graph.structEmbeds[name] = embeds
+        return name
     }
 
     /// `x->field` / `x.field` on the left of an assignment: (struct, field).

@@ -113,10 +113,21 @@ final class ClangUnit {
 
     static func isNull(_ c: CXCursor) -> Bool { clang_Cursor_isNull(c) != 0 }
 
-    /// `const struct net_device_ops` → `net_device_ops`.
+    /// `const struct net_device_ops` → `net_device_ops`. An anonymous
+    /// struct or union is named by where it is written, without dots
+    /// (`_ddebug::(unnamed at …/dynamic_debug.h:52:2)` → `_ddebug::anon@dynamic_debug_h:52`),
+    /// so `STRUCT.field` keys stay unambiguous.
     static func structName(_ t: CXType) -> String {
         var s = string(clang_getTypeSpelling(clang_getCanonicalType(t)))
         for q in ["const ", "volatile ", "struct ", "union "] { s = s.replacingOccurrences(of: q, with: "") }
+        while let open = s.range(of: "(unnamed at ") ?? s.range(of: "(anonymous at "),
+              let close = s[open.upperBound...].firstIndex(of: ")") {
+            let place = s[open.upperBound..<close]
+            let parts = place.split(separator: ":")
+            let file = (parts.first.map(String.init) ?? "").split(separator: "/").last.map(String.init) ?? ""
+            let line = parts.count > 1 ? parts[1] : ""
+            s.replaceSubrange(open.lowerBound...close, with: "anon@\(file.replacingOccurrences(of: ".", with: "_")):\(line)")
+        }
         return s.trimmingCharacters(in: .whitespaces)
     }
 

@@ -25,7 +25,9 @@ public enum RootRole: String, Sendable, Codable, CaseIterable {
 ///
 /// `field STRUCT.FIELD ROLE` for a function stored in a struct field (an
 /// ops table or an assignment), `STRUCT.*` for the struct's other fields;
-/// `call FUNCTION ARG ROLE` for a function passed as argument ARG (from 0).
+/// `call FUNCTION ARG ROLE` for a function passed as argument ARG (from 0);
+/// `opaque STRUCT` for a kernel-private struct whose fields never cross
+/// (the marshaling spec leaves them out).
 public struct InterfaceTable: Sendable {
     public struct Rule: Sendable, Equatable {
         public let role: RootRole
@@ -34,6 +36,9 @@ public struct InterfaceTable: Sendable {
     }
     public private(set) var fields: [String: Rule] = [:]
     public private(set) var arguments: [String: Rule] = [:]
+    /// Structs that never cross the split (`opaque STRUCT`): kernel-private
+    /// objects a u-driver at most holds a handle to.
+    public private(set) var opaque: Set<String> = []
     /// The interface files read, by name (`netdevice`).
     public private(set) var names: [String] = []
 
@@ -83,8 +88,11 @@ public struct InterfaceTable: Sendable {
                     throw SliceError("\(origin): expected `call FUNCTION ARGUMENT ROLE` (ARGUMENT from 0)")
                 }
                 arguments["\(w[1])#\(arg)"] = Rule(role: try role(w[3]), origin: origin)
+            case "opaque":
+                guard w.count == 2 else { throw SliceError("\(origin): expected `opaque STRUCT`") }
+                opaque.insert(w[1])
             default:
-                throw SliceError("\(origin): unknown directive \(w[0]); expected field or call")
+                throw SliceError("\(origin): unknown directive \(w[0]); expected field, call or opaque")
             }
         }
     }

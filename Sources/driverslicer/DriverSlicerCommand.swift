@@ -33,8 +33,14 @@ struct DriverSlicerCommand: ParsableCommand {
     @Option(name: .customLong("interface"), parsing: .singleValue, help: "Use only this interface (repeatable; default: all).")
     var only: [String] = []
 
-    @Flag(help: "Print the split as JSON.")
+    @Flag(help: "Print the split and the marshaling spec as JSON.")
     var json = false
+
+    @Flag(help: "Print the marshaling spec: per upcall and downcall, the struct fields the callee side reads and writes, with field-minimal and naive byte counts.")
+    var spec = false
+
+    @Option(name: .customLong("init"), help: "Entry points the kernel calls at initialisation, comma-separated (e.g. cp_init_one,cp_open): their field-minimal and naive bytes are summed in the report.")
+    var initEntries: String?
 
     @Option(name: .customLong("cflags"), help: "Compiler flags, separated by spaces (with or instead of --kbuild-cmd).")
     var cflags: String = ""
@@ -66,13 +72,30 @@ struct DriverSlicerCommand: ParsableCommand {
             let table = try InterfaceTable(directory: interfaces, only: only.isEmpty ? nil : only)
             let graph = try CallGraph.build(files: files, arguments: args)
             let split = Split(graph: graph, interfaces: table)
+            let marshaling = MarshalingSpec(graph: graph, split: split, opaque: table.opaque)
             let ms = Date().timeIntervalSince(start) * 1000
+            var initBytes: (names: [String], fieldMinimal: Int, naive: Int)?
+            if let initEntries {
+                let names = initEntries.split(separator: ",").map(String.init)
+                for n in names where !marshaling.entries.contains(where: { $0.function == n }) {
+                    throw SliceError("--init: \(n) is not an entry point of this split (see --spec)")
+                }
+                if let b = marshaling.bytes(for: names) { initBytes = (names, b.fieldMinimal, b.naive) }
+            }
             if json {
+                struct Output: Encodable { let split: Split; let marshaling: MarshalingSpec }
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try enc.encode(split), as: UTF8.self))
+                print(String(decoding: try enc.encode(Output(split: split, marshaling: marshaling)), as: UTF8.self))
+            } else if spec {
+                print(marshaling.text)
             } else {
                 print(SplitReport(split: split, graph: graph, files: files, interfaces: table.names, milliseconds: ms).text)
+                if let b = initBytes {
+                    print("")
+                    print("initialisation (\(b.names.joined(separator: " + "))): field-minimal \(b.fieldMinimal) B, "
+                          + "naive \(b.naive) B (whole structures reachable from the parameters)")
+                }
             }
         } catch let e as SliceError {
             FileHandle.standardError.write(Data("driverslicer: \(e.description)\n".utf8))

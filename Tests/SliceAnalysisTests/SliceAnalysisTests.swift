@@ -139,6 +139,57 @@ import Testing
         #expect(!s.upcalls.contains { $0.function.hasPrefix("clean_rx") }, "stored for the driver's own call, not an entry point")
     }
 
+    /// The marshaling spec copies only the fields each entry point's side
+    /// touches: reads in, writes out, `&x->f` passed on as a handle, an
+    /// embedded struct on the way to a field as a path (not copied), the
+    /// callees on the same side included, the other side's not.
+    @Test func fieldSetsPerEntryPoint() throws {
+        let src = """
+            struct device { void *parent; char name[32]; };
+            struct ring { int head, tail; int slots[64]; };
+            struct priv { struct ring rx; int irq; unsigned flags; int lock; struct device *dev; long stats[8]; };
+            struct net_device { struct device dev; struct priv *priv; int mtu; };
+            struct net_device_ops { int (*ndo_open)(struct net_device *); int (*ndo_start_xmit)(struct net_device *); };
+            struct _ddebug { int key; };
+            void spin_lock(int *l);
+            static struct _ddebug dbg;
+            static void refill(struct priv *p) { p->rx.head = p->rx.tail; }
+            static int xmit(struct net_device *d) { struct priv *p = d->priv; p->stats[0]++; refill(p); return 0; }
+            static void setup(struct priv *p, struct net_device *d) { d->dev.parent = p->dev; }
+            static int open(struct net_device *d)
+            {
+                struct priv *p = d->priv;
+                spin_lock(&p->lock);
+                p->flags |= 1;
+                setup(p, d);
+                refill(p);
+                if (dbg.key) p->irq = d->mtu;
+                return 0;
+            }
+            static const struct net_device_ops ops = { .ndo_open = open, .ndo_start_xmit = xmit };
+            """
+        var t = try table()
+        try t.add("opaque _ddebug\n", file: "k.iface")
+        let g = try CallGraph.build(files: [try write(src, "fields.c")], arguments: [])
+        let split = Split(graph: g, interfaces: t)
+        let spec = MarshalingSpec(graph: g, split: split, opaque: t.opaque)
+        let open = try #require(spec.entries.first { $0.function == "open" })
+        #expect(open.direction == .upcall && open.via == "net_device_ops.ndo_open")
+        #expect(open.reads == ["net_device": ["mtu", "priv"], "priv": ["dev", "flags"]], "\(open.reads)")
+        #expect(open.writes == ["device": ["parent"], "priv": ["flags", "irq"]], "\(open.writes)")
+        #expect(open.handles == ["priv": ["lock"]])
+        #expect(open.readBytes == 8 + 4 + 8 + 4 && open.writeBytes == 8 + 4 + 4 && open.handleBytes == 8)
+        // refill is on the kernel side (xmit's callee): open reaches it as a downcall.
+        let refill = try #require(spec.entries.first { $0.function == "refill" && $0.direction == .downcall })
+        #expect(refill.reads == ["ring": ["tail"]] && refill.writes == ["ring": ["head"]])
+        #expect(refill.via == "called by open")
+        // Naive: everything reachable from the parameter, whole.
+        #expect(open.naiveBytes == g.structSizes["net_device"]! + g.structSizes["priv"]! + g.structSizes["device"]!)
+        #expect(open.naiveStructs == 3 && open.fieldMinimalBytes < open.naiveBytes)
+        #expect(spec.bytes(for: ["open"])?.fieldMinimal == open.fieldMinimalBytes && spec.bytes(for: ["nope"]) == nil)
+        #expect(spec.text.contains("upcall open  via net_device_ops.ndo_open"))
+    }
+
     @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
         let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in

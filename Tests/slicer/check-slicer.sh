@@ -71,6 +71,15 @@ done
 for f in snd_ensoniq_playback2_open snd_ensoniq_playback2_prepare snd_audiopci_probe; do
   side ens1370 user | grep -x "$f" > /dev/null || { echo "FAIL: ens1370: $f is not in the u-driver"; ok=0; }
 done
+# The seeds' marshaling measure: 8139cp's initialisation (probe + open as
+# the kernel calls them), field-minimal against whole reachable structures.
+m="$WORK/m-8139cp"
+"$BIN/driverslicer" "$m/8139cp.c" --kbuild-cmd "$m/.8139cp.o.cmd" --kbuild-dir "$KDIR" --init cp_init_one,cp_open \
+  | tail -1 | sed 's/^/== 8139cp /' | tee "$WORK/init.txt"
+awk '{ for (i = 1; i <= NF; i++) { if ($i == "field-minimal") fm = $(i + 1); if ($i == "naive") nv = $(i + 1) } }
+     END { exit !(fm > 0 && fm * 10 < nv) }' "$WORK/init.txt" || { echo "FAIL: field-minimal is not well under naive"; ok=0; }
+"$BIN/driverslicer" "$m/8139cp.c" --kbuild-cmd "$m/.8139cp.o.cmd" --kbuild-dir "$KDIR" --spec > "$m/spec.txt"
+grep -A3 "^upcall cp_open " "$m/spec.txt" | grep -q "cp_private:.*rx_ring" || { echo "FAIL: cp_open's spec lacks cp_private.rx_ring"; ok=0; }
 # A call through the driver's own struct field (adapter->clean_rx) is
 # resolved: the rx routine it reaches from NAPI poll is in the nucleus.
 for f in e1000_intr e1000_clean e1000_clean_rx_irq e1000_xmit_frame; do
