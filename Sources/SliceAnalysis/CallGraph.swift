@@ -32,6 +32,20 @@ public enum ReferenceContext: Sendable, Hashable, Codable, CustomStringConvertib
     }
 }
 
+/// What a struct field holds, as far as marshaling cares.
+public enum FieldKind: Sendable, Codable, Equatable {
+    /// A spinlock or mutex (taken by handle).
+    case lock
+    /// `char *`: a string or a buffer.
+    case charPointer
+    /// `void *`: anything.
+    case voidPointer
+    /// A pointer to another type; the pointee's size.
+    case pointer(pointeeSize: Int)
+    /// Everything else: copied by value.
+    case value
+}
+
 /// One place a driver function's address is taken.
 public struct FunctionReference: Sendable, Equatable, Codable {
     public let function: String
@@ -66,6 +80,12 @@ public struct CallGraph: Sendable {
     public var fieldHandles: [String: Set<String>] = [:]
     /// `STRUCT.field` → its size in bytes (arrays whole).
     public var fieldSizes: [String: Int] = [:]
+    /// `STRUCT.field` → what kind of value it holds, for the annotations.
+    public var fieldKinds: [String: FieldKind] = [:]
+    /// Pointer fields the code indexes (`cp->rx_ring[i]`): arrays of unknown length.
+    public var indexedFields: Set<String> = []
+    /// `__attribute__((annotate("drvslice:…")))` found on fields in the driver's files.
+    public var sourceAnnotations: [Annotation] = []
     /// Struct → its size, the structs its pointer fields lead to, and the
     /// structs it embeds: the graph a naive marshaler would copy.
     public var structSizes: [String: Int] = [:]
@@ -86,7 +106,7 @@ public struct CallGraph: Sendable {
         for f in files {
             let unit = try ClangUnit(path: f, arguments: arguments)
             var b = Builder(unit: unit, graph: g)
-            b.run()
+            try b.run()
             g = b.graph
             g.headerErrors += unit.headerErrors
         }
@@ -169,7 +189,7 @@ private struct Builder {
         !unit.tokens(c).contains(name)
     }
 
-    mutating func run() {
+    mutating func run() throws {
         for c in ClangUnit.children(unit.root) where isDriverCode(c) {
             switch clang_getCursorKind(c) {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(c) != 0:
@@ -188,6 +208,8 @@ private struct Builder {
                 walk(c, in: name, .none)
             case CXCursor_VarDecl:
                 walk(c, in: nil, .none)
+            case CXCursor_StructDecl, CXCursor_UnionDecl:
+                try collectAnnotations(c)
             default:
                 break
             }
@@ -226,6 +248,16 @@ private struct Builder {
             if t.first == "++" || t.first == "--" || t.first == "&" || t.last == "++" || t.last == "--" {
                 for k in ClangUnit.children(c) { walk(k, in: fn, ctx, access: .readWrite) }
                 return
+            }
+        case CXCursor_ArraySubscriptExpr:
+            // p->ring[i] with ring a pointer: an array of unknown length.
+            if let base = ClangUnit.children(c).first.flatMap(unwrap), clang_getCursorKind(base) == CXCursor_MemberRefExpr,
+               clang_getCanonicalType(clang_getCursorType(base)).kind == CXType_Pointer {
+                let decl = clang_getCursorReferenced(base)
+                if !ClangUnit.isNull(decl), clang_getCursorKind(decl) == CXCursor_FieldDecl {
+                    let s = ClangUnit.structName(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+                    graph.indexedFields.insert("\(s).\(ClangUnit.spelling(decl))")
+                }
             }
         case CXCursor_ParenExpr, CXCursor_UnexposedExpr:
             // Keeps the access of what it wraps: (x->f) = 1.
@@ -315,9 +347,45 @@ private struct Builder {
         case .path: break
         }
         if graph.fieldSizes[key] == nil {
-            graph.fieldSizes[key] = max(0, Int(clang_Type_getSizeOf(clang_getCursorType(decl))))
+            let t = clang_getCanonicalType(clang_getCursorType(decl))
+            graph.fieldSizes[key] = max(0, Int(clang_Type_getSizeOf(t)))
+            graph.fieldKinds[key] = Self.kind(of: t)
         }
         _ = structInfo(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+    }
+
+    static func kind(of t: CXType) -> FieldKind {
+        if t.kind == CXType_Record {
+            let n = ClangUnit.structName(t)
+            if ["spinlock", "raw_spinlock", "mutex", "rw_semaphore"].contains(n) { return .lock }
+            return .value
+        }
+        guard t.kind == CXType_Pointer else { return .value }
+        let p = clang_getCanonicalType(clang_getPointeeType(t))
+        switch p.kind {
+        case CXType_Void: return .voidPointer
+        case CXType_Char_S, CXType_Char_U, CXType_SChar, CXType_UChar: return .charPointer
+        default: return .pointer(pointeeSize: max(0, Int(clang_Type_getSizeOf(p))))
+        }
+    }
+
+    /// Struct fields declared in the driver's own files with our
+    /// annotate attribute.
+    mutating func collectAnnotations(_ record: CXCursor) throws {
+        let sname = ClangUnit.structName(clang_getCursorType(record))
+        for f in ClangUnit.children(record) where clang_getCursorKind(f) == CXCursor_FieldDecl {
+            for a in ClangUnit.children(f) where clang_getCursorKind(a) == CXCursor_AnnotateAttr {
+                let (file, line, _) = ClangUnit.place(clang_getCursorLocation(a))
+                do {
+                    if let (k, arg) = try Annotation.parseAttribute(ClangUnit.spelling(a)) {
+                        graph.sourceAnnotations.append(Annotation(kind: k, field: "\(sname).\(ClangUnit.spelling(f))",
+                                                                  argument: arg, origin: "\(file):\(line)"))
+                    }
+                } catch let e as SliceError {
+                    throw SliceError("\(file):\(line): \(e.description)")
+                }
+            }
+        }
     }
 
     /// The struct a pointer type points to (`struct net_device *` → net_device).

@@ -28,6 +28,9 @@ public struct EntrySpec: Sendable, Codable, Equatable {
     /// Every structure reachable from the parameters, whole, and how many.
     public let naiveBytes: Int
     public let naiveStructs: Int
+    /// What the annotations did here (`array cp_private.rx_ring(64): 1024 B`, a
+    /// ComboLock instead of a copy, a length known only at run time).
+    public let notes: [String]
 
     public var fieldMinimalBytes: Int { readBytes + writeBytes + handleBytes }
 
@@ -39,11 +42,15 @@ public struct EntrySpec: Sendable, Codable, Equatable {
 /// downcall, in a text form a reviewer can read (``text``).
 public struct MarshalingSpec: Sendable, Codable {
     public let entries: [EntrySpec]
+    /// Annotations the code needs and does not have, each once.
+    public let needs: [AnnotationNeed]
 
     /// Field sets per entry point: the entry function and everything it
     /// calls on its own side (an upcall's closure stops at nucleus
     /// functions, which are downcalls with specs of their own).
-    public init(graph g: CallGraph, split: Split, opaque: Set<String> = []) {
+    public init(graph g: CallGraph, split: Split, opaque: Set<String> = [], annotations given: AnnotationSet = AnnotationSet()) {
+        var ann = given
+        for a in g.sourceAnnotations { ann.append(a) }
         func crosses(_ key: String) -> Bool {
             let s = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
             return !opaque.contains(s) && !opaque.contains(s.components(separatedBy: "::").first ?? s)
@@ -58,10 +65,44 @@ public struct MarshalingSpec: Sendable, Codable {
         }
         func spec(_ f: String, _ dir: EntrySpec.Direction, _ via: String) -> EntrySpec {
             let fns = closure(f, kernelSide: dir == .downcall)
-            let r = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldReads[$1] ?? []) }.filter(crosses)
-            let w = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldWrites[$1] ?? []) }.filter(crosses)
-            let h = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldHandles[$1] ?? []) }.filter(crosses)
-                .subtracting(r).subtracting(w)
+            var r = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldReads[$1] ?? []) }.filter(crosses)
+            var w = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldWrites[$1] ?? []) }.filter(crosses)
+            var h = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldHandles[$1] ?? []) }.filter(crosses)
+            var notes: [String] = []
+            var extra = 0
+            for key in r.union(w).union(h).sorted() {
+                for a in ann.on(key) {
+                    switch a.kind {
+                    case .combolock:
+                        r.remove(key); w.remove(key); h.remove(key)
+                        notes.append("combolock \(key): taken through the nucleus's ComboLock, not copied")
+                    case .opaque:
+                        if r.remove(key) != nil || w.remove(key) != nil { h.insert(key) }
+                        notes.append("opaque \(key): crosses as a handle")
+                    case .array:
+                        let each: Int? = switch g.fieldKinds[key] ?? .value {
+                        case .pointer(let size): size
+                        case .charPointer: 1
+                        default: nil
+                        }
+                        if let each, let n = a.argument.flatMap(Int.init) {
+                            extra += n * each * ((r.contains(key) ? 1 : 0) + (w.contains(key) ? 1 : 0))
+                            notes.append("array \(key)(\(n)): \(n * each) B each way it crosses")
+                        } else {
+                            notes.append("array \(key)(\(a.argument ?? "?")): length known at run time")
+                        }
+                    case .nullterm, .sentinel:
+                        notes.append("\(a.kind.rawValue) \(key): length known at run time")
+                    case .storefield:
+                        w.remove(key)
+                        notes.append("storefield \(key): kept where it was stored, not copied back")
+                    case .container:
+                        notes.append("container \(key): reached through \(a.argument ?? "?")")
+                    }
+                }
+            }
+            h.subtract(r)
+            h.subtract(w)
             func group(_ keys: Set<String>) -> [String: [String]] {
                 var out: [String: [String]] = [:]
                 for k in keys {
@@ -72,10 +113,10 @@ public struct MarshalingSpec: Sendable, Codable {
             }
             let (naive, count) = Self.reachable(g, from: g.parameterStructs[f] ?? [])
             return EntrySpec(function: f, direction: dir, via: via, reads: group(r), writes: group(w), handles: group(h),
-                             readBytes: r.reduce(0) { $0 + (g.fieldSizes[$1] ?? 0) },
+                             readBytes: r.reduce(0) { $0 + (g.fieldSizes[$1] ?? 0) } + extra,
                              writeBytes: w.reduce(0) { $0 + (g.fieldSizes[$1] ?? 0) },
                              handleBytes: h.count * EntrySpec.handleSize,
-                             naiveBytes: naive, naiveStructs: count)
+                             naiveBytes: naive, naiveStructs: count, notes: notes)
         }
         var out: [EntrySpec] = []
         var seen = Set<String>()
@@ -86,6 +127,32 @@ public struct MarshalingSpec: Sendable, Codable {
             out.append(spec(callee, .downcall, "called by " + from.sorted().joined(separator: ", ")))
         }
         entries = out
+
+        // What the code needs annotated: pointers of unknown length and
+        // kinds that cross, and locks taken on both sides.
+        var needs: [AnnotationNeed] = []
+        let crossing = Set(out.flatMap { e in (e.reads.merging(e.writes) { $0 + $1 }).flatMap { s, fs in fs.map { "\(s).\($0)" } } })
+        for key in crossing.sorted() {
+            switch g.fieldKinds[key] ?? .value {
+            case .charPointer where !ann.has([.nullterm, .array, .opaque, .sentinel], on: key):
+                needs.append(AnnotationNeed(kinds: [.nullterm, .array, .opaque], field: key, reason: "a char * crosses: a string, a buffer, or not to be followed?"))
+            case .voidPointer where !ann.has([.opaque, .container], on: key):
+                needs.append(AnnotationNeed(kinds: [.opaque, .container], field: key, reason: "a void * crosses: what does it point to?"))
+            case .pointer where g.indexedFields.contains(key) && !ann.has([.array, .sentinel, .opaque], on: key):
+                needs.append(AnnotationNeed(kinds: [.array, .sentinel], field: key, reason: "indexed through a pointer: how long is it?"))
+            default: break
+            }
+        }
+        var lockUsers: [String: Set<String>] = [:]
+        for (fn, keys) in [g.fieldReads, g.fieldWrites, g.fieldHandles].flatMap({ $0.map { $0 } }) {
+            for k in keys where g.fieldKinds[k] == .lock && crosses(k) { lockUsers[k, default: []].insert(fn) }
+        }
+        for (k, users) in lockUsers.sorted(by: { $0.key < $1.key }) where !ann.has([.combolock], on: k) {
+            let ks = users.filter { kernel.contains($0) }.sorted(), us = users.filter { !kernel.contains($0) }.sorted()
+            guard let kf = ks.first, let uf = us.first else { continue }
+            needs.append(AnnotationNeed(kinds: [.combolock], field: k, reason: "taken by \(kf) in the nucleus and \(uf) in the u-driver"))
+        }
+        self.needs = needs
     }
 
     /// Bytes of every structure reachable from `roots` through pointers
@@ -126,9 +193,12 @@ public struct MarshalingSpec: Sendable, Codable {
                 o.append("  \(label)  (\(n) B)")
                 for (s, fs) in set.sorted(by: { $0.key < $1.key }) { o.append("    \(s): \(fs.joined(separator: ", "))") }
             }
+            for n in e.notes { o.append("  note: \(n)") }
             o.append("  field-minimal \(e.fieldMinimalBytes) B; naive \(e.naiveBytes) B in \(e.naiveStructs) structures")
             o.append("")
         }
+        o.append("annotations needed: \(needs.count)")
+        for n in needs { o.append("  \(n)") }
         return o.joined(separator: "\n")
     }
 }

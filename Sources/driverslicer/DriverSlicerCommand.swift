@@ -39,6 +39,9 @@ struct DriverSlicerCommand: ParsableCommand {
     @Flag(help: "Print the marshaling spec: per upcall and downcall, the struct fields the callee side reads and writes, with field-minimal and naive byte counts.")
     var spec = false
 
+    @Option(name: .customLong("annotations"), help: "Annotation side file (KIND STRUCT.FIELD [ARG] per line; default: the first file's name with .slice, if there is one).")
+    var annotationFile: String?
+
     @Option(name: .customLong("init"), help: "Entry points the kernel calls at initialisation, comma-separated (e.g. cp_init_one,cp_open): their field-minimal and naive bytes are summed in the report.")
     var initEntries: String?
 
@@ -72,7 +75,12 @@ struct DriverSlicerCommand: ParsableCommand {
             let table = try InterfaceTable(directory: interfaces, only: only.isEmpty ? nil : only)
             let graph = try CallGraph.build(files: files, arguments: args)
             let split = Split(graph: graph, interfaces: table)
-            let marshaling = MarshalingSpec(graph: graph, split: split, opaque: table.opaque)
+            var annotations = AnnotationSet()
+            let side = annotationFile ?? files.first.map { ($0 as NSString).deletingPathExtension + ".slice" }
+            if let side, annotationFile != nil || FileManager.default.fileExists(atPath: side) {
+                annotations = try AnnotationSet(sideFile: side)
+            }
+            let marshaling = MarshalingSpec(graph: graph, split: split, opaque: table.opaque, annotations: annotations)
             let ms = Date().timeIntervalSince(start) * 1000
             var initBytes: (names: [String], fieldMinimal: Int, naive: Int)?
             if let initEntries {
@@ -91,6 +99,9 @@ struct DriverSlicerCommand: ParsableCommand {
                 print(marshaling.text)
             } else {
                 print(SplitReport(split: split, graph: graph, files: files, interfaces: table.names, milliseconds: ms).text)
+                print("")
+                print("annotations: \(annotations.all.count + graph.sourceAnnotations.count) given, \(marshaling.needs.count) needed")
+                for n in marshaling.needs { print("  \(n)") }
                 if let b = initBytes {
                     print("")
                     print("initialisation (\(b.names.joined(separator: " + "))): field-minimal \(b.fieldMinimal) B, "

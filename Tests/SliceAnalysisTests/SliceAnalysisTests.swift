@@ -190,6 +190,68 @@ import Testing
         #expect(spec.text.contains("upcall open  via net_device_ops.ndo_open"))
     }
 
+    /// A driver whose crossing fields need annotations: the tool names
+    /// each with the annotation to add; a side file or a source attribute
+    /// answers it and changes what crosses.
+    @Test func annotationsNeededGivenAndApplied() throws {
+        let src = """
+            struct spinlock { int raw; };
+            struct desc { unsigned addr, len; };
+            struct priv {
+                struct spinlock lock;
+                void *regs;
+                char *fw_name;
+                struct desc *ring;
+                unsigned char *mac __attribute__((annotate("drvslice:array(6)")));
+                int cur;
+            };
+            struct net_device_ops { int (*ndo_open)(struct priv *); int (*ndo_start_xmit)(struct priv *); };
+            void spin_lock(struct spinlock *l);
+            int load(const char *name);
+            static int xmit(struct priv *p) { spin_lock(&p->lock); p->ring[p->cur].len = 1; return 0; }
+            static int open(struct priv *p)
+            {
+                spin_lock(&p->lock);
+                p->ring[0].addr = 0;
+                p->mac[0] = 2;
+                return load(p->fw_name) + (p->regs != 0);
+            }
+            static const struct net_device_ops ops = { .ndo_open = open, .ndo_start_xmit = xmit };
+            """
+        let g = try CallGraph.build(files: [try write(src, "ann.c")], arguments: [])
+        #expect(g.sourceAnnotations.map { "\($0.kind.rawValue) \($0.field) \($0.argument ?? "")" } == ["array priv.mac 6"])
+        #expect(g.sourceAnnotations.first?.origin.contains("ann.c:8") == true)
+        #expect(g.indexedFields == ["priv.ring", "priv.mac"] && g.fieldKinds["priv.lock"] == .lock)
+        let split = Split(graph: g, interfaces: try table())
+        let bare = MarshalingSpec(graph: g, split: split)
+        #expect(Set(bare.needs.map { "\($0.kinds.map(\.rawValue).joined(separator: "|")) \($0.field)" }) == [
+            "combolock priv.lock", "opaque|container priv.regs", "nullterm|array|opaque priv.fw_name", "array|sentinel priv.ring"])
+        #expect(bare.needs.first { $0.field == "priv.lock" }?.reason == "taken by xmit in the nucleus and open in the u-driver")
+        let open0 = try #require(bare.entries.first { $0.function == "open" })
+        #expect(open0.notes == ["array priv.mac(6): 6 B each way it crosses"])
+
+        var side = AnnotationSet()
+        try side.add("""
+            # answers
+            combolock priv.lock
+            opaque priv.regs
+            nullterm priv.fw_name
+            array priv.ring 16
+            """, file: "ann.slice")
+        let spec = MarshalingSpec(graph: g, split: split, annotations: side)
+        #expect(spec.needs.isEmpty)
+        let open = try #require(spec.entries.first { $0.function == "open" })
+        #expect(open.handles["priv"] == ["regs"], "opaque: a handle")
+        #expect(!(open.handles["priv"] ?? []).contains("lock") && !(open.reads["priv"] ?? []).contains("lock"), "combolock: not copied")
+        #expect(open.readBytes == open0.readBytes - 8 + 16 * 8, "regs leaves the copy; the ring's 16 descriptors join it")
+
+        #expect { var a = AnnotationSet(); try a.add("array priv.ring\n", file: "x.slice") } throws: { "\($0)" == "x.slice:1: array needs an argument (the length)" }
+        #expect { var a = AnnotationSet(); try a.add("fuzzy priv.ring\n", file: "y.slice") } throws: { "\($0)".hasPrefix("y.slice:1: unknown annotation fuzzy") }
+        #expect { var a = AnnotationSet(); try a.add("opaque ring\n", file: "z.slice") } throws: { "\($0)".hasPrefix("z.slice:1: expected `opaque STRUCT.FIELD") }
+        let bad = try write("struct s { int *p __attribute__((annotate(\"drvslice:fuzzy\"))); };\n", "badann.c")
+        #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { "\($0)".contains("badann.c:1: unknown annotation fuzzy") }
+    }
+
     @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
         let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+
+/// The Microdrivers paper's annotations, for what the code alone does not
+/// say about a field that crosses the split.
+public enum AnnotationKind: String, Sendable, Codable, CaseIterable {
+    /// A `char *` that points to a NUL-terminated string.
+    case nullterm
+    /// A pointer to an array; the argument is its length (a number or a
+    /// field of the same struct).
+    case array
+    /// A lock taken on both sides of the split: the nucleus's ComboLock.
+    case combolock
+    /// A pointer the other side must not follow: it crosses as a handle.
+    case opaque
+    /// A pointer to an array that ends with the argument's value.
+    case sentinel
+    /// A field kept on the side that stored it (not marshaled back).
+    case storefield
+    /// A struct reached from another one through a generic pointer
+    /// (`netdev_priv(dev)`); the argument names the outer struct.
+    case container
+}
+
+/// One annotation: `KIND STRUCT.FIELD [ARG]`, from a side file or from
+/// `__attribute__((annotate("drvslice:KIND(ARG)")))` on the field.
+public struct Annotation: Sendable, Codable, Equatable {
+    public let kind: AnnotationKind
+    /// `STRUCT.field`
+    public let field: String
+    public let argument: String?
+    /// `file:line` where it was written.
+    public let origin: String
+
+    public init(kind: AnnotationKind, field: String, argument: String?, origin: String) {
+        self.kind = kind
+        self.field = field
+        self.argument = argument
+        self.origin = origin
+    }
+
+    /// `drvslice:array(64)` → (.array, "64"); nil if it is not ours.
+    static func parseAttribute(_ text: String) throws -> (AnnotationKind, String?)? {
+        guard text.hasPrefix("drvslice:") else { return nil }
+        var body = String(text.dropFirst("drvslice:".count))
+        var arg: String?
+        if let open = body.firstIndex(of: "("), body.hasSuffix(")") {
+            arg = String(body[body.index(after: open)..<body.index(before: body.endIndex)])
+            body = String(body[..<open])
+        }
+        guard let k = AnnotationKind(rawValue: body) else {
+            throw SliceError("unknown annotation \(body); expected \(AnnotationKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return (k, arg)
+    }
+}
+
+/// The annotations in force for one driver, from its side file
+/// (`DRIVER.slice` beside the source, so a kernel tree need not be edited)
+/// and from its source.
+public struct AnnotationSet: Sendable {
+    public private(set) var all: [Annotation] = []
+
+    public init() {}
+
+    /// Reads a side file: one `KIND STRUCT.FIELD [ARG]` per line, `#`
+    /// comments. A bad line is an error naming the file and line.
+    public init(sideFile path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw SliceError("\(path): cannot read") }
+        try add(text, file: path)
+    }
+
+    public mutating func add(_ text: String, file: String) throws {
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard !w.isEmpty else { continue }
+            let origin = "\(file):\(i + 1)"
+            guard let kind = AnnotationKind(rawValue: w[0]) else {
+                throw SliceError("\(origin): unknown annotation \(w[0]); expected \(AnnotationKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let parts = w.count >= 2 ? w[1].split(separator: ".", maxSplits: 1) : []
+            guard (2...3).contains(w.count), parts.count == 2 else {
+                throw SliceError("\(origin): expected `\(kind.rawValue) STRUCT.FIELD [ARGUMENT]`")
+            }
+            if [.array, .sentinel, .container].contains(kind), w.count != 3 {
+                throw SliceError("\(origin): \(kind.rawValue) needs an argument (\(kind == .container ? "the outer struct" : kind == .array ? "the length" : "the end value"))")
+            }
+            append(Annotation(kind: kind, field: w[1], argument: w.count == 3 ? w[2] : nil, origin: origin))
+        }
+    }
+
+    public mutating func append(_ a: Annotation) {
+        if !all.contains(where: { $0.kind == a.kind && $0.field == a.field }) { all.append(a) }
+    }
+
+    public func on(_ field: String) -> [Annotation] { all.filter { $0.field == field } }
+    public func has(_ kinds: Set<AnnotationKind>, on field: String) -> Bool { on(field).contains { kinds.contains($0.kind) } }
+}
+
+/// An annotation the code needs and does not have.
+public struct AnnotationNeed: Sendable, Codable, Equatable, CustomStringConvertible {
+    /// Any of these would do.
+    public let kinds: [AnnotationKind]
+    public let field: String
+    public let reason: String
+
+    public var description: String { "\(kinds.map(\.rawValue).joined(separator: " or ")) \(field)  (\(reason))" }
+}
