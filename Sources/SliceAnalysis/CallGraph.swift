@@ -46,6 +46,20 @@ public enum FieldKind: Sendable, Codable, Equatable {
     case value
 }
 
+/// A struct field's declaration as the generated Swift types need it.
+public struct FieldDecl: Sendable, Codable, Equatable {
+    /// `unsigned int`, `struct net_device *`, `u8[6]` (as clang spells it).
+    public let cType: String
+    /// The Swift type that holds its value: an integer of the same size
+    /// and signedness, Bool, UInt64 for a pointer (a handle, never
+    /// followed), [UInt8] for arrays and embedded structs.
+    public let swiftType: String
+    /// For [UInt8]: how many bytes.
+    public let byteCount: Int
+    /// `file:line` of the declaration.
+    public let origin: String
+}
+
 /// One place a driver function's address is taken.
 public struct FunctionReference: Sendable, Equatable, Codable {
     public let function: String
@@ -82,6 +96,8 @@ public struct CallGraph: Sendable {
     public var fieldSizes: [String: Int] = [:]
     /// `STRUCT.field` → what kind of value it holds, for the annotations.
     public var fieldKinds: [String: FieldKind] = [:]
+    /// `STRUCT.field` → its declaration: C type, Swift type, where it is written.
+    public var fieldDecls: [String: FieldDecl] = [:]
     /// Pointer fields the code indexes (`cp->rx_ring[i]`): arrays of unknown length.
     public var indexedFields: Set<String> = []
     /// `__attribute__((annotate("drvslice:…")))` found on fields in the driver's files.
@@ -350,8 +366,26 @@ private struct Builder {
             let t = clang_getCanonicalType(clang_getCursorType(decl))
             graph.fieldSizes[key] = max(0, Int(clang_Type_getSizeOf(t)))
             graph.fieldKinds[key] = Self.kind(of: t)
+            let (file, line, _) = ClangUnit.place(clang_getCursorLocation(decl))
+            let size = max(0, Int(clang_Type_getSizeOf(t)))
+            graph.fieldDecls[key] = FieldDecl(cType: ClangUnit.string(clang_getTypeSpelling(clang_getCursorType(decl))),
+                                              swiftType: Self.swiftType(t, size: size), byteCount: size,
+                                              origin: "\((file as NSString).lastPathComponent):\(line)")
         }
         _ = structInfo(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+    }
+
+    /// The Swift type for a C field of canonical type `t`.
+    static func swiftType(_ t: CXType, size: Int) -> String {
+        let signed: Set<UInt32> = [CXType_Char_S.rawValue, CXType_SChar.rawValue, CXType_Short.rawValue, CXType_Int.rawValue,
+                                   CXType_Long.rawValue, CXType_LongLong.rawValue]
+        let unsigned: Set<UInt32> = [CXType_UChar.rawValue, CXType_UShort.rawValue, CXType_UInt.rawValue, CXType_ULong.rawValue,
+                                     CXType_ULongLong.rawValue, CXType_Enum.rawValue]
+        if t.kind == CXType_Bool { return "Bool" }
+        if t.kind == CXType_Pointer { return "UInt64" }
+        if [1, 2, 4, 8].contains(size), signed.contains(t.kind.rawValue) { return "Int\(size * 8)" }
+        if [1, 2, 4, 8].contains(size), unsigned.contains(t.kind.rawValue) { return "UInt\(size * 8)" }
+        return "[UInt8]"
     }
 
     static func kind(of t: CXType) -> FieldKind {

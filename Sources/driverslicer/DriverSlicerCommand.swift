@@ -39,6 +39,9 @@ struct DriverSlicerCommand: ParsableCommand {
     @Flag(help: "Print the marshaling spec: per upcall and downcall, the struct fields the callee side reads and writes, with field-minimal and naive byte counts.")
     var spec = false
 
+    @Flag(name: .customLong("swift-types"), help: "Print Swift types for the structs that cross the split, with only the fields the entry points use.")
+    var swiftTypes = false
+
     @Option(name: .customLong("annotations"), help: "Annotation side file (KIND STRUCT.FIELD [ARG] per line; default: the first file's name with .slice, if there is one).")
     var annotationFile: String?
 
@@ -97,6 +100,9 @@ struct DriverSlicerCommand: ParsableCommand {
                 print(String(decoding: try enc.encode(Output(split: split, marshaling: marshaling)), as: UTF8.self))
             } else if spec {
                 print(marshaling.text)
+            } else if swiftTypes {
+                let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+                print(SwiftTypes(graph: graph, spec: marshaling, source: names, annotations: annotations).text, terminator: "")
             } else {
                 print(SplitReport(split: split, graph: graph, files: files, interfaces: table.names, milliseconds: ms).text)
                 print("")

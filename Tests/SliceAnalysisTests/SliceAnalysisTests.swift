@@ -252,6 +252,44 @@ import Testing
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { "\($0)".contains("badann.c:1: unknown annotation fuzzy") }
     }
 
+    /// "The driver is the specification": the Swift types hold the fields
+    /// the entry points use; a field the C driver starts using appears in
+    /// them when the tool runs again, and the generated file compiles.
+    @Test func swiftTypesFollowTheDriver() throws {
+        func driver(_ extra: String) -> String {
+            """
+            struct priv { unsigned int cur_rx; short tx_free; unsigned char mac[6]; void *regs; char *fw; long unused; int in_use; };
+            struct net_device_ops { int (*ndo_open)(struct priv *); };
+            static int open(struct priv *p) { p->cur_rx = 0; p->tx_free = 4; p->mac[0] = 2; \(extra) return p->fw != 0; }
+            static const struct net_device_ops ops = { .ndo_open = open };
+            """
+        }
+        func types(_ src: String, _ name: String) throws -> SwiftTypes {
+            let g = try CallGraph.build(files: [try write(src, name)], arguments: [])
+            var ann = AnnotationSet()
+            try ann.add("nullterm priv.fw\n", file: "drv.slice")
+            let spec = MarshalingSpec(graph: g, split: Split(graph: g, interfaces: try table()), annotations: ann)
+            return SwiftTypes(graph: g, spec: spec, source: name, annotations: ann)
+        }
+        let v1 = try types(driver(""), "v1.c")
+        let priv1 = try #require(v1.types.first { $0.cName == "priv" })
+        #expect(priv1.swiftName == "Priv")
+        #expect(priv1.fields.map { "\($0.swift): \($0.decl.swiftType)" } == ["curRx: UInt32", "fw: String", "mac: [UInt8]", "txFree: Int16"])
+        let v2 = try types(driver("p->in_use = 1;"), "v2.c")
+        #expect(try #require(v2.types.first { $0.cName == "priv" }).fields.map(\.swift) == ["curRx", "fw", "inUse", "mac", "txFree"])
+        #expect(!v2.text.contains("unused"), "a field nobody uses is not generated")
+        #expect(v2.text.contains("public var inUse: Int32 = 0"))
+        // It compiles.
+        let file = try write(v2.text, "Priv.swift")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["swiftc", "-typecheck", file]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(SwiftTypes.property("default") == "`default`" && SwiftTypes.typeName("anon@8139too_c:232") == "Anon8139tooC232")
+    }
+
     @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
         let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in

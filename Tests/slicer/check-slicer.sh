@@ -84,6 +84,12 @@ awk '{ for (i = 1; i <= NF; i++) { if ($i == "field-minimal") fm = $(i + 1); if 
      END { exit !(fm > 0 && fm * 10 < nv) }' "$WORK/init.txt" || { echo "FAIL: field-minimal is not well under naive"; ok=0; }
 "$BIN/driverslicer" "$m/8139cp.c" --kbuild-cmd "$m/.8139cp.o.cmd" --kbuild-dir "$KDIR" --spec > "$m/spec.txt"
 grep -A3 "^upcall cp_open " "$m/spec.txt" | grep -q "cp_private:.*rx_ring" || { echo "FAIL: cp_open's spec lacks cp_private.rx_ring"; ok=0; }
+# The Swift types 8139too's split implies compile.
+m="$WORK/m-8139too"
+"$BIN/driverslicer" "$m/8139too.c" --kbuild-cmd "$m/.8139too.o.cmd" --kbuild-dir "$KDIR" --swift-types > "$m/RTL8139Types.swift"
+if swiftc -typecheck "$m/RTL8139Types.swift"; then
+  echo "== 8139too: $(grep -c '^public struct' "$m/RTL8139Types.swift") Swift types, $(grep -c '    public var' "$m/RTL8139Types.swift") fields, type-check ok"
+else echo "FAIL: 8139too's generated Swift types do not compile"; ok=0; fi
 # A call through the driver's own struct field (adapter->clean_rx) is
 # resolved: the rx routine it reaches from NAPI poll is in the nucleus.
 for f in e1000_intr e1000_clean e1000_clean_rx_irq e1000_xmit_frame; do
