@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile", "CSandbox", "XPC"], path: "Sources/Drivers/Misbehave"),
         // libclang (Debian's libclang-dev, LLVM 14) for DriverSlicer.
         .systemLibrary(name: "CClang", path: "Sources/CClang", providers: [.apt(["libclang-dev"])]),
-        .target(name: "SliceAnalysis", dependencies: ["CClang"],
+        .target(name: "SliceAnalysis", dependencies: ["CClang", "CDrvXPC"],
                 swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
         .executableTarget(
             name: "driverslicer",

@@ -58,6 +58,10 @@ public struct FieldDecl: Sendable, Codable, Equatable {
     public let byteCount: Int
     /// `file:line` of the declaration.
     public let origin: String
+    /// A bitfield: read and set by value, never by address.
+    public var isBitField = false
+    /// Declared const: never set by a decoder.
+    public var isConst = false
 }
 
 /// One place a driver function's address is taken.
@@ -266,13 +270,22 @@ private struct Builder {
                 return
             }
         case CXCursor_ArraySubscriptExpr:
-            // p->ring[i] with ring a pointer: an array of unknown length.
-            if let base = ClangUnit.children(c).first.flatMap(unwrap), clang_getCursorKind(base) == CXCursor_MemberRefExpr,
-               clang_getCanonicalType(clang_getCursorType(base)).kind == CXType_Pointer {
-                let decl = clang_getCursorReferenced(base)
-                if !ClangUnit.isNull(decl), clang_getCursorKind(decl) == CXCursor_FieldDecl {
-                    let s = ClangUnit.structName(clang_getCursorType(clang_getCursorSemanticParent(decl)))
-                    graph.indexedFields.insert("\(s).\(ClangUnit.spelling(decl))")
+            let kids = ClangUnit.children(c)
+            if let first = kids.first, let base = unwrap(first), clang_getCursorKind(base) == CXCursor_MemberRefExpr {
+                let kind = clang_getCanonicalType(clang_getCursorType(base)).kind
+                if kind == CXType_Pointer {
+                    // p->ring[i] with ring a pointer: an array of unknown length.
+                    let decl = clang_getCursorReferenced(base)
+                    if !ClangUnit.isNull(decl), clang_getCursorKind(decl) == CXCursor_FieldDecl {
+                        let s = ClangUnit.structName(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+                        graph.indexedFields.insert("\(s).\(ClangUnit.spelling(decl))")
+                    }
+                } else if access != .read {
+                    // p->mac[0] = 2: an element of an array field is written,
+                    // so the field is (read whole and) written back whole.
+                    walk(base, in: fn, ctx, access: .readWrite)
+                    for k in kids.dropFirst() { walk(k, in: fn, ctx) }
+                    return
                 }
             }
         case CXCursor_ParenExpr, CXCursor_UnexposedExpr:
@@ -368,9 +381,12 @@ private struct Builder {
             graph.fieldKinds[key] = Self.kind(of: t)
             let (file, line, _) = ClangUnit.place(clang_getCursorLocation(decl))
             let size = max(0, Int(clang_Type_getSizeOf(t)))
-            graph.fieldDecls[key] = FieldDecl(cType: ClangUnit.string(clang_getTypeSpelling(clang_getCursorType(decl))),
-                                              swiftType: Self.swiftType(t, size: size), byteCount: size,
-                                              origin: "\((file as NSString).lastPathComponent):\(line)")
+            var fd = FieldDecl(cType: ClangUnit.string(clang_getTypeSpelling(clang_getCursorType(decl))),
+                               swiftType: Self.swiftType(t, size: size), byteCount: size,
+                               origin: "\((file as NSString).lastPathComponent):\(line)")
+            fd.isBitField = clang_Cursor_isBitField(decl) != 0
+            fd.isConst = clang_isConstQualifiedType(clang_getCursorType(decl)) != 0
+            graph.fieldDecls[key] = fd
         }
         _ = structInfo(clang_getCursorType(clang_getCursorSemanticParent(decl)))
     }

@@ -11,11 +11,12 @@ public struct SwiftTypes {
         public let cName: String
         /// `CpPrivate`
         public let swiftName: String
-        /// (Swift property, C field, declaration, entry points that use it)
-        public let fields: [(swift: String, c: String, decl: FieldDecl, users: [String])]
+        /// (Swift property, C field, declaration, entry points that use it,
+        /// whether the field's address crosses rather than its value)
+        public let fields: [(swift: String, c: String, decl: FieldDecl, users: [String], address: Bool)]
 
         public static func == (a: Generated, b: Generated) -> Bool {
-            a.cName == b.cName && a.fields.map(\.c) == b.fields.map(\.c)
+            a.cName == b.cName && a.fields.map(\.swift) == b.fields.map(\.swift)
         }
     }
 
@@ -30,34 +31,44 @@ public struct SwiftTypes {
         self.source = source
         var ann = annotations
         for a in g.sourceAnnotations { ann.append(a) }
+        // Values read or written, and addresses passed on (`&s->f`), as
+        // separate members: `lock` and `&lock` may both cross.
         var byStruct: [String: [String: Set<String>]] = [:]
         for e in spec.entries {
-            for set in [e.reads, e.writes, e.handles] {
+            for set in [e.reads, e.writes] {
                 for (s, fs) in set { for f in fs { byStruct[s, default: [:]][f, default: []].insert(e.function) } }
             }
+            for (s, fs) in e.handles { for f in fs { byStruct[s, default: [:]]["&" + f, default: []].insert(e.function) } }
         }
         var used = Set<String>()
         types = byStruct.keys.sorted().compactMap { s in
-            let fields = (byStruct[s] ?? [:]).keys.sorted().compactMap { f -> (String, String, FieldDecl, [String])? in
+            let fields = (byStruct[s] ?? [:]).keys.sorted().compactMap { member -> (String, String, FieldDecl, [String], Bool)? in
+                let address = member.hasPrefix("&")
+                let f = address ? String(member.dropFirst()) : member
                 guard var d = g.fieldDecls["\(s).\(f)"] else { return nil }
                 let key = "\(s).\(f)"
-                if ann.has([.nullterm], on: key) {
-                    d = FieldDecl(cType: d.cType, swiftType: "String", byteCount: 0, origin: d.origin)
-                } else if g.fieldKinds[key] == .charPointer, let n = ann.on(key).first(where: { $0.kind == .array })?.argument.flatMap(Int.init) {
-                    d = FieldDecl(cType: d.cType, swiftType: "[UInt8]", byteCount: n, origin: d.origin)
+                if address {
+                    d = FieldDecl(cType: d.cType, swiftType: "UInt64", byteCount: 8, origin: d.origin, isBitField: false, isConst: true)
+                    return (Self.property(f + "_address"), f, d, (byStruct[s]?[member] ?? []).sorted(), true)
                 }
-                return (Self.property(f), f, d, (byStruct[s]?[f] ?? []).sorted())
+                if ann.has([.nullterm], on: key) {
+                    d = FieldDecl(cType: d.cType, swiftType: "String", byteCount: 0, origin: d.origin, isBitField: false, isConst: d.isConst)
+                } else if g.fieldKinds[key] == .charPointer, let n = ann.on(key).first(where: { $0.kind == .array })?.argument.flatMap(Int.init) {
+                    d = FieldDecl(cType: d.cType, swiftType: "[UInt8]", byteCount: n, origin: d.origin, isBitField: false, isConst: d.isConst)
+                }
+                return (Self.property(f), f, d, (byStruct[s]?[member] ?? []).sorted(), false)
             }
             guard !fields.isEmpty else { return nil }
             var name = Self.typeName(s)
             while !used.insert(name).inserted { name += "_" }
-            return Generated(cName: s, swiftName: name, fields: fields.map { (swift: $0.0, c: $0.1, decl: $0.2, users: $0.3) })
+            return Generated(cName: s, swiftName: name,
+                             fields: fields.map { (swift: $0.0, c: $0.1, decl: $0.2, users: $0.3, address: $0.4) })
         }
     }
 
     /// `cp_private` → `CpPrivate`; `anon@8139too_c:232` → `Anon8139tooC232`;
     /// `_ddebug::anon@…` keeps both parts.
-    static func typeName(_ c: String) -> String {
+    public static func typeName(_ c: String) -> String {
         let words = c.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
         var n = words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
         if n.isEmpty || n.first?.isNumber == true { n = "Struct" + n }
@@ -91,10 +102,11 @@ public struct SwiftTypes {
             o.append("public struct \(t.swiftName): Sendable, Equatable {")
             for f in t.fields {
                 let users = f.users.prefix(4).joined(separator: ", ") + (f.users.count > 4 ? ", …" : "")
-                let what = f.decl.swiftType == "[UInt8]" ? " (\(f.decl.byteCount) bytes)"
+                let what = f.address ? " (its address: a handle, never followed)"
+                    : f.decl.swiftType == "[UInt8]" ? " (\(f.decl.byteCount) bytes)"
                     : f.decl.swiftType == "String" ? " (NUL-terminated)"
                     : f.decl.cType.hasSuffix("*") ? " (a handle, never followed)" : ""
-                o.append("    /// `\(f.decl.cType) \(f.c)` (\(f.decl.origin))\(what); used by \(users).")
+                o.append("    /// `\(f.address ? "&" : "")\(f.decl.cType) \(f.c)` (\(f.decl.origin))\(what); used by \(users).")
                 let initial: String
                 switch f.decl.swiftType {
                 case "Bool": initial = "false"

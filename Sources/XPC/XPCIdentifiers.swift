@@ -148,6 +148,11 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let comboDeferrals = XPCAttributeID(DRVXPC_A_COMBO_DEFERRALS)
     public static let xpcRegIOBytes = XPCAttributeID(DRVXPC_A_XPC_REGIO_BYTES)
     public static let regSteps = XPCAttributeID(DRVXPC_A_REG_STEPS)
+    public static let sliceStruct = XPCAttributeID(DRVXPC_A_SLICE_STRUCT)
+    public static let sliceStructID = XPCAttributeID(DRVXPC_A_SLICE_STRUCT_ID)
+    public static let sliceField = XPCAttributeID(DRVXPC_A_SLICE_FIELD)
+    public static let sliceFieldID = XPCAttributeID(DRVXPC_A_SLICE_FIELD_ID)
+    public static let sliceFieldValue = XPCAttributeID(DRVXPC_A_SLICE_FIELD_VALUE)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

@@ -42,6 +42,9 @@ struct DriverSlicerCommand: ParsableCommand {
     @Flag(name: .customLong("swift-types"), help: "Print Swift types for the structs that cross the split, with only the fields the entry points use.")
     var swiftTypes = false
 
+    @Option(name: .customLong("generate"), help: "Write the marshaling code into this directory: slice_DRIVER.c (kernel side; includes the driver's .c, needs drvxpc.h on the include path) and DRIVERSlice.swift (u-driver side: the Swift types and their codecs).")
+    var generateDirectory: String?
+
     @Option(name: .customLong("annotations"), help: "Annotation side file (KIND STRUCT.FIELD [ARG] per line; default: the first file's name with .slice, if there is one).")
     var annotationFile: String?
 
@@ -92,6 +95,25 @@ struct DriverSlicerCommand: ParsableCommand {
                     throw SliceError("--init: \(n) is not an entry point of this split (see --spec)")
                 }
                 if let b = marshaling.bytes(for: names) { initBytes = (names, b.fieldMinimal, b.naive) }
+            }
+            if let dir = generateDirectory, let first = files.first {
+                let stem = ((first as NSString).lastPathComponent as NSString).deletingPathExtension
+                let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+                let types = SwiftTypes(graph: graph, spec: marshaling, source: names, annotations: annotations)
+                let absolute = first.hasPrefix("/") ? first : FileManager.default.currentDirectoryPath + "/" + first
+                let code = MarshalingCode(graph: graph, spec: marshaling, types: types, annotations: annotations,
+                                          driverPath: absolute, source: names)
+                do {
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    let cPath = (dir as NSString).appendingPathComponent("slice_\(MarshalingCode.cIdent(stem)).c")
+                    let swiftPath = (dir as NSString).appendingPathComponent("\(SwiftTypes.typeName(stem))Slice.swift")
+                    try code.c.write(toFile: cPath, atomically: true, encoding: .utf8)
+                    try code.swift.write(toFile: swiftPath, atomically: true, encoding: .utf8)
+                    print("wrote \(cPath) and \(swiftPath)")
+                } catch {
+                    throw SliceError("\(dir): \(error.localizedDescription)")
+                }
+                return
             }
             if json {
                 struct Output: Encodable { let split: Split; let marshaling: MarshalingSpec }

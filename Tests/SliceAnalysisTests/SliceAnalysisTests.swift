@@ -290,6 +290,147 @@ import Testing
         #expect(SwiftTypes.property("default") == "`default`" && SwiftTypes.typeName("anon@8139too_c:232") == "Anon8139tooC232")
     }
 
+    /// The generated marshaling, end to end: the C encoder (kernel side,
+    /// compiled with gcc against the driver) sends open's call, the Swift
+    /// decoder (u-driver side, compiled with swiftc) reads it, changes what
+    /// open writes and sends the return, the C decoder stores it. Malformed
+    /// input is refused by both, naming the field, without a trap.
+    @Test func generatedMarshalingRoundTripsBetweenCAndSwift() throws {
+        let driver = """
+            struct spinlock { int raw; };
+            struct priv { unsigned int cur_rx; short tx_free; unsigned char mac[6]; void *regs; char *fw; long unused; int in_use;
+                          struct spinlock lock; unsigned flag:3; };
+            struct net_device { struct priv *priv; int mtu; char name[16]; };
+            struct net_device_ops { int (*ndo_open)(struct net_device *); int (*ndo_start_xmit)(struct net_device *); };
+            void spin_lock(struct spinlock *l);
+            static void refill(struct priv *p) { p->cur_rx += 4; }
+            static int xmit(struct net_device *d) { refill(d->priv); return 0; }
+            static int open(struct net_device *d)
+            {
+                struct priv *p = d->priv;
+                spin_lock(&p->lock);
+                p->cur_rx = 0; p->tx_free = p->tx_free - 1; p->mac[0] = 2; p->in_use = d->mtu; p->flag = 5;
+                refill(p);
+                return p->fw != 0 && d->name[0];
+            }
+            static const struct net_device_ops ops = { .ndo_open = open, .ndo_start_xmit = xmit };
+            """
+        let path = try write(driver, "drv.c")
+        let dir = (path as NSString).deletingLastPathComponent
+        let g = try CallGraph.build(files: [path], arguments: [])
+        var ann = AnnotationSet()
+        try ann.add("nullterm priv.fw\n", file: "drv.slice")
+        let spec = MarshalingSpec(graph: g, split: Split(graph: g, interfaces: try table()), annotations: ann)
+        let types = SwiftTypes(graph: g, spec: spec, source: "drv.c", annotations: ann)
+        let code = MarshalingCode(graph: g, spec: spec, types: types, annotations: ann, driverPath: path, source: "drv.c")
+        try code.c.write(toFile: dir + "/slice_drv.c", atomically: true, encoding: .utf8)
+        try code.swift.write(toFile: dir + "/DrvSlice.swift", atomically: true, encoding: .utf8)
+
+        try """
+            #include "slice_drv.c"
+            #include <stdio.h>
+            #include <stdlib.h>
+            void spin_lock(struct spinlock *l) { (void)l; }
+            int main(int argc, char **argv)
+            {
+            	static unsigned char buf[8192];
+            	struct slice_buf b = { buf, 0, sizeof(buf) };
+            	struct priv p = { .cur_rx = 7, .tx_free = -3, .mac = {1, 2, 3, 4, 5, 6}, .fw = "rtl-fw", .in_use = 9, .flag = 5 };
+            	struct net_device d = { .priv = &p, .mtu = 1500, .name = "eth7" };
+            	FILE *f;
+            	size_t n;
+            	int r;
+
+            	if (argc == 3 && argv[1][0] == 'e') {
+            		if (slice_open_put_call(&b, &d, &p))
+            			return 1;
+            		f = fopen(argv[2], "wb");
+            		fwrite(buf, 1, b.len, f);
+            		fclose(f);
+            		return 0;
+            	}
+            	f = fopen(argv[2], "rb");
+            	n = fread(buf, 1, sizeof(buf), f);
+            	fclose(f);
+            	if (argv[1][0] == 't')	/* truncated: refused, nothing stored */
+            		n -= 3;
+            	r = slice_open_get_return(buf, (unsigned int)n, &d, &p);
+            	printf("r=%d cur_rx=%u tx_free=%d mac5=%u in_use=%d flag=%u fw=%s\\n", r, p.cur_rx, p.tx_free, p.mac[5], p.in_use,
+            	       p.flag, p.fw);
+            	return 0;
+            }
+            """.write(toFile: dir + "/cmain.c", atomically: true, encoding: .utf8)
+        try """
+            import Foundation
+            let a = CommandLine.arguments
+            var bytes = [UInt8](FileManager.default.contents(atPath: a[2]) ?? Data())
+            var d: NetDevice? = NetDevice(), p: Priv? = Priv()
+            if a[1] == "reply" {
+                try OpenSlice.decodeCall(bytes, netDevice: &d, priv: &p)
+                guard var q = p, let e = d else { exit(2) }
+                print("mtu=\\(e.mtu) name=\\(String(decoding: e.name.prefix { $0 != 0 }, as: UTF8.self)) cur_rx=\\(q.curRx) tx_free=\\(q.txFree) mac=\\(q.mac) in_use=\\(q.inUse) flag=\\(q.flag) fw=\\(q.fw) lock=\\(q.lockAddress != 0)")
+                q.curRx = 11; q.txFree = -4; q.mac[5] = 0xee; q.inUse = e.mtu; q.flag = 2; q.fw = "changed"
+                try Data(OpenSlice.encodeReturn(netDevice: nil, priv: q)).write(to: URL(fileURLWithPath: a[3]))
+            } else {
+                // Malformed: a value one byte short, a member the call does not carry, garbage.
+                for damage in ["short", "member", "garbage"] {
+                    var b = bytes
+                    switch damage {
+                    case "short": if let i = b.lastIndex(of: 0x0c) { b.remove(at: i) } // (not found: stays valid, reported)
+                    case "member": b = OpenSlice.encodeReturn(netDevice: d, priv: Priv())
+                    default: b = Array(b.prefix(7)) + [0xff, 0xff]
+                    }
+                    do { try OpenSlice.decodeCall(b, netDevice: &d, priv: &p); print("\\(damage): accepted") }
+                    catch { print("\\(damage): \\(error)") }
+                }
+                // A one-byte value for each of priv's members in turn: the first
+                // fixed-size one is refused by name.
+                for id in (OpenSlice.callMembers[Priv.sliceStructID] ?? []).sorted() {
+                    var s: [UInt8] = [], f: [UInt8] = [], m: [UInt8] = []
+                    SliceWire.put(&s, SliceWire.structID, SliceWire.le(UInt64(Priv.sliceStructID), 2))
+                    SliceWire.put(&f, SliceWire.fieldID, SliceWire.le(UInt64(id), 2))
+                    SliceWire.put(&f, SliceWire.fieldValue, [7])
+                    SliceWire.nest(&s, SliceWire.field, f)
+                    SliceWire.nest(&m, SliceWire.structAttr, s)
+                    do { try OpenSlice.decodeCall(m, netDevice: &d, priv: &p) } catch { print("size: \\(error)"); break }
+                }
+            }
+            """.write(toFile: dir + "/main.swift", atomically: true, encoding: .utf8)
+        func run(_ args: [String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = args
+            p.currentDirectoryURL = URL(fileURLWithPath: dir)
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let uapi = #filePath.components(separatedBy: "/Tests/")[0] + "/module/include/uapi"
+        let gcc = try run(["gcc", "-Wall", "-Wextra", "-Werror", "-I", uapi, "-o", "cside", "cmain.c"])
+        #expect(gcc.0 == 0, "\(gcc.1)")
+        let swiftc = try run(["swiftc", "-o", "swiftside", "DrvSlice.swift", "main.swift"])
+        #expect(swiftc.0 == 0, "\(swiftc.1)")
+        guard gcc.0 == 0, swiftc.0 == 0 else { return }
+
+        #expect(try run(["./cside", "encode", "call.bin"]).0 == 0)
+        let reply = try run(["./swiftside", "reply", "call.bin", "return.bin"])
+        // Field-minimal: open only writes cur_rx, in_use and flag, so they are not in its call.
+        #expect(reply.1 == "mtu=1500 name=eth7 cur_rx=0 tx_free=-3 mac=[1, 2, 3, 4, 5, 6] in_use=0 flag=0 fw=rtl-fw lock=true\n",
+                "\(reply.1)")
+        // Only what open writes comes back: fw is read-only (a string), so the C side keeps its own.
+        #expect(try run(["./cside", "decode", "return.bin"]).1 == "r=0 cur_rx=11 tx_free=-4 mac5=238 in_use=1500 flag=2 fw=rtl-fw\n")
+        #expect(try run(["./cside", "truncated", "return.bin"]).1 == "r=-22 cur_rx=7 tx_free=-3 mac5=6 in_use=9 flag=5 fw=rtl-fw\n",
+                "a message that fails stores nothing")
+        let bad = try run(["./swiftside", "malformed", "call.bin"])
+        #expect(bad.0 == 0, "no trap: \(bad.1)")
+        #expect(bad.1.contains("member: malformed: member") && bad.1.contains("garbage: malformed:"), "\(bad.1)")
+        #expect(bad.1.contains("size: priv.") && bad.1.contains(": 1 bytes, expected"), "\(bad.1)")
+    }
+
     @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
         let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in

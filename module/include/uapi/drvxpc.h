@@ -176,7 +176,15 @@ enum drvxpc_class {
 	X(COMBO_USER_HOLDS,	U64,	8, 0, 0)				\
 	X(COMBO_DEFERRALS,	U64,	8, 0, 0)				\
 	X(XPC_REGIO_BYTES,	U64,	8, 0, 0)	/* of XPC_BYTES: register I/O */ \
-	X(REG_STEPS,		BINARY,	4096, 0, 0)	/* packed REG_SEQ */
+	X(REG_STEPS,		BINARY,	4096, 0, 0)	/* packed REG_SEQ */ \
+	/* DriverSlicer's generated marshaling (driverslicer --generate): the \
+	 * crossing fields of one struct, each by its id in the generated	\
+	 * table, its value in the struct's own layout (little-endian). */	\
+	X(SLICE_STRUCT,		NESTED,	16384, 0, 0)	/* STRUCT_ID + FIELDs */ \
+	X(SLICE_STRUCT_ID,	U16,	2, 0, 0)				\
+	X(SLICE_FIELD,		NESTED,	4112, 0, 0)	/* FIELD_ID + VALUE */	\
+	X(SLICE_FIELD_ID,	U16,	2, 0, 0)				\
+	X(SLICE_FIELD_VALUE,	BINARY,	4096, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
