@@ -606,6 +606,15 @@ public struct MarshalingCode {
                 o.append("    /// (struct id, member ids) that may cross in the \(dname.lowercased()).")
                 o.append("    public static let \(dname.lowercased())Members: [UInt16: Set<UInt16>] = [\(sets.filter { !$0.1.isEmpty }.map { "\($0.0.id): [\($0.1.map { "\($0.id)" }.joined(separator: ", "))]" }.joined(separator: ", "))\(sets.allSatisfy { $0.1.isEmpty } ? ":" : "")]")
                 o.append("")
+                if sets.allSatisfy({ $0.1.isEmpty }) {
+                    o.append("    /// Nothing crosses in the \(dname.lowercased()).")
+                    o.append("    public static func encode\(dname)(\(params.joined(separator: ", "))) -> [UInt8] { [] }")
+                    o.append("")
+                    o.append("    public static func decode\(dname)(_ bytes: [UInt8], \(params.map { $0.replacingOccurrences(of: ": ", with: ": inout ") }.joined(separator: ", "))) throws {")
+                    o.append("        guard try SliceWire.records(bytes).isEmpty else { throw SliceWireError.malformed(\"nothing crosses in \(e.function)'s \(dname.lowercased())\") }")
+                    o.append("    }")
+                    continue
+                }
                 o.append("    public static func encode\(dname)(\(params.joined(separator: ", "))) -> [UInt8] {")
                 o.append("        var out: [UInt8] = []")
                 for (t, ms) in sets where !ms.isEmpty {

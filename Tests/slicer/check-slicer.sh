@@ -90,6 +90,21 @@ m="$WORK/m-8139too"
 if swiftc -typecheck "$m/RTL8139Types.swift"; then
   echo "== 8139too: $(grep -c '^public struct' "$m/RTL8139Types.swift") Swift types, $(grep -c '    public var' "$m/RTL8139Types.swift") fields, type-check ok"
 else echo "FAIL: 8139too's generated Swift types do not compile"; ok=0; fi
+# The generated marshaling code: the C side builds with Kbuild (-Werror) as a
+# module object around the driver itself, the Swift side type-checks with
+# warnings as errors.
+for d in 8139too ens1370; do
+  m="$WORK/m-$d" g="$WORK/gen-$d"
+  rm -rf "$g"
+  "$BIN/driverslicer" "$m/$d.c" --kbuild-cmd "$m/.$d.o.cmd" --kbuild-dir "$KDIR" --generate "$g" > /dev/null || { ok=0; continue; }
+  printf 'obj-m := slice%s.o\nslice%s-y := slice_%s.o\nccflags-y := -I%s/module/include/uapi -Werror\n' "$d" "$d" "$d" "$ROOT" > "$g/Kbuild"
+  if make -s -C "$KDIR" M="$g" KBUILD_MODPOST_WARN=1 modules > "$g/kbuild.log" 2>&1 && [ -f "$g/slice_$d.o" ]; then
+    echo "== $d: generated C builds ($(grep -c '^static const struct slice_dir' "$g/slice_$d.c") entry directions, $(wc -l < "$g/slice_$d.c") lines)"
+  else echo "FAIL: $d: the generated C does not build:"; grep -E "error|warning" "$g/kbuild.log" | head -5; ok=0; fi
+  if swiftc -typecheck -warnings-as-errors "$g"/*Slice.swift; then
+    echo "== $d: generated Swift type-checks ($(grep -c '^public enum .*Slice {' "$g"/*Slice.swift) entry points)"
+  else echo "FAIL: $d: the generated Swift does not type-check"; ok=0; fi
+done
 # A call through the driver's own struct field (adapter->clean_rx) is
 # resolved: the rx routine it reaches from NAPI poll is in the nucleus.
 for f in e1000_intr e1000_clean e1000_clean_rx_irq e1000_xmit_frame; do
