@@ -431,6 +431,39 @@ import Testing
         #expect(bad.1.contains("size: priv.") && bad.1.contains(": 1 bytes, expected"), "\(bad.1)")
     }
 
+    /// The other three annotations: sentinel (a length known at run time),
+    /// storefield (kept where it was stored: not copied back), container
+    /// (the struct is reached through another): each changes the spec or
+    /// is noted there, and each answers the need it is for.
+    @Test func sentinelStorefieldAndContainer() throws {
+        let src = """
+            struct id { unsigned vendor; };
+            struct priv { struct id *ids; void *owner; unsigned cookie; int state; };
+            struct net_device_ops { int (*ndo_open)(struct priv *); };
+            static int open(struct priv *p)
+            {
+                p->cookie = 7; p->state = p->ids[0].vendor;
+                return p->owner != 0;
+            }
+            static const struct net_device_ops ops = { .ndo_open = open };
+            """
+        let g = try CallGraph.build(files: [try write(src, "more.c")], arguments: [])
+        let split = Split(graph: g, interfaces: try table())
+        let bare = MarshalingSpec(graph: g, split: split)
+        #expect(Set(bare.needs.map(\.field)) == ["priv.ids", "priv.owner"])
+        var ann = AnnotationSet()
+        try ann.add("sentinel priv.ids 0\nstorefield priv.cookie\ncontainer priv.owner net_device\n", file: "more.slice")
+        let spec = MarshalingSpec(graph: g, split: split, annotations: ann)
+        #expect(spec.needs.isEmpty)
+        let open = try #require(spec.entries.first { $0.function == "open" })
+        let open0 = try #require(bare.entries.first { $0.function == "open" })
+        #expect(open0.writes["priv"] == ["cookie", "state"] && open.writes["priv"] == ["state"], "storefield: not copied back")
+        #expect(open.writeBytes == open0.writeBytes - 4)
+        #expect(Set(open.notes) == ["sentinel priv.ids: length known at run time",
+                                    "storefield priv.cookie: kept where it was stored, not copied back",
+                                    "container priv.owner: reached through net_device"], "\(open.notes)")
+    }
+
     @Test func aFileThatDoesNotParseIsNamedWithItsLine() throws {
         let bad = try write("int ok(void) { return 0; }\nint broken(void) { return 1 +; }\n", "bad.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { e in
