@@ -15,7 +15,9 @@ struct DriverSlicerCommand: ParsableCommand {
             the interface files (*.iface): functions the kernel calls through ops tables and registrations in \
             atomic or data-path context. Everything they call stays in the kernel; the rest moves to user space. \
             Prints the split, the upcalls (user functions the kernel calls) and the downcalls (user functions \
-            calling nucleus functions, and the kernel API the user side uses).
+            calling nucleus functions, and the kernel API the user side uses), and the annotations the fields \
+            that cross still need. --spec, --swift-types and --generate turn the split into a marshaling spec, \
+            Swift types and marshaling code.
             """)
 
     @Argument(help: "The driver's .c files.")
