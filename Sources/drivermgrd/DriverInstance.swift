@@ -859,8 +859,9 @@ final class DriverInstance: Sendable {
                     return
                 }
                 runtime.withLock { $0.shadow.record(m, reply: reply) }
-                if Shadow.keeps(m.op) && reply.status == 0 { persist() }
                 done(reply)
+                // After the answer: the caller does not wait for the file.
+                if Shadow.keeps(m.op) && reply.status == 0 { persist() }
             case .failure(let e):
                 // In flight when the driver failed: it goes first to the recovered driver.
                 let keep = runtime.withLock { r -> Bool in
