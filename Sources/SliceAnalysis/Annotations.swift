@@ -90,6 +90,13 @@ public struct AnnotationSet: Sendable {
         }
     }
 
+    /// `given` plus the annotate attributes found in `graph`'s sources:
+    /// what is in force for that driver (each annotation once).
+    public init(_ given: AnnotationSet, in graph: CallGraph) {
+        self = given
+        for a in graph.sourceAnnotations { append(a) }
+    }
+
     public mutating func append(_ a: Annotation) {
         if !all.contains(where: { $0.kind == a.kind && $0.field == a.field }) { all.append(a) }
     }

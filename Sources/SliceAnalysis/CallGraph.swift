@@ -304,9 +304,16 @@ private struct Builder {
             let kids = ClangUnit.children(c)
             if kids.count == 2 {
                 // `=`: the operator token follows the left side's tokens.
-                let lhsCount = unit.tokens(kids[0]).count
-                let all = unit.tokens(c)
-                let assigns = lhsCount < all.count && all[lhsCount] == "="
+                // Only a struct field on the left makes it matter; other
+                // expressions are not tokenized (nested ones would be, over
+                // and over).
+                let lhsKind = unwrap(kids[0]).map(clang_getCursorKind)
+                var assigns = false
+                if lhsKind == CXCursor_MemberRefExpr || lhsKind == CXCursor_ArraySubscriptExpr {
+                    let lhsCount = unit.tokens(kids[0]).count
+                    let all = unit.tokens(c)
+                    assigns = lhsCount < all.count && all[lhsCount] == "="
+                }
                 walk(kids[0], in: fn, .none, access: assigns ? .write : .read)
                 if let (s, f) = member(kids[0]) {
                     walk(kids[1], in: fn, .field(s, f))
@@ -481,12 +488,7 @@ private struct Builder {
 
     /// `x->field` / `x.field` on the left of an assignment: (struct, field).
     func member(_ c: CXCursor) -> (String, String)? {
-        var cur = c
-        while clang_getCursorKind(cur) == CXCursor_UnexposedExpr || clang_getCursorKind(cur) == CXCursor_ParenExpr {
-            guard let k = ClangUnit.children(cur).first else { return nil }
-            cur = k
-        }
-        guard clang_getCursorKind(cur) == CXCursor_MemberRefExpr else { return nil }
+        guard let cur = unwrap(c), clang_getCursorKind(cur) == CXCursor_MemberRefExpr else { return nil }
         let field = clang_getCursorReferenced(cur)
         guard !ClangUnit.isNull(field), clang_getCursorKind(field) == CXCursor_FieldDecl else { return nil }
         let parent = clang_getCursorSemanticParent(field)

@@ -49,8 +49,7 @@ public struct MarshalingSpec: Sendable, Codable {
     /// calls on its own side (an upcall's closure stops at nucleus
     /// functions, which are downcalls with specs of their own).
     public init(graph g: CallGraph, split: Split, opaque: Set<String> = [], annotations given: AnnotationSet = AnnotationSet()) {
-        var ann = given
-        for a in g.sourceAnnotations { ann.append(a) }
+        let ann = AnnotationSet(given, in: g)
         func crosses(_ key: String) -> Bool {
             let s = key.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
             return !opaque.contains(s) && !opaque.contains(s.components(separatedBy: "::").first ?? s)

@@ -53,10 +53,7 @@ public struct MarshalingCode {
     /// - Parameters:
     ///   - driverPath: the driver's .c file, which the C code includes (it
     ///     needs the driver's own struct definitions).
-    public init(graph g: CallGraph, spec: MarshalingSpec, types: SwiftTypes, annotations: AnnotationSet,
-                driverPath: String, source: String) {
-        var ann = annotations
-        for a in g.sourceAnnotations { ann.append(a) }
+    public init(graph g: CallGraph, spec: MarshalingSpec, types: SwiftTypes, driverPath: String, source: String) {
         var tables: [Table] = []
         var skipped: [String] = []
         for t in types.types {

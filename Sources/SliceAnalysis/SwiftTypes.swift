@@ -29,8 +29,7 @@ public struct SwiftTypes {
     /// a `char *` → n bytes.
     public init(graph g: CallGraph, spec: MarshalingSpec, source: String, annotations: AnnotationSet = AnnotationSet()) {
         self.source = source
-        var ann = annotations
-        for a in g.sourceAnnotations { ann.append(a) }
+        let ann = AnnotationSet(annotations, in: g)
         // Values read or written, and addresses passed on (`&s->f`), as
         // separate members: `lock` and `&lock` may both cross.
         var byStruct: [String: [String: Set<String>]] = [:]

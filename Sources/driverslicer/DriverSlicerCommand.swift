@@ -103,8 +103,7 @@ struct DriverSlicerCommand: ParsableCommand {
                 let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
                 let types = SwiftTypes(graph: graph, spec: marshaling, source: names, annotations: annotations)
                 let absolute = first.hasPrefix("/") ? first : FileManager.default.currentDirectoryPath + "/" + first
-                let code = MarshalingCode(graph: graph, spec: marshaling, types: types, annotations: annotations,
-                                          driverPath: absolute, source: names)
+                let code = MarshalingCode(graph: graph, spec: marshaling, types: types, driverPath: absolute, source: names)
                 do {
                     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                     let cPath = (dir as NSString).appendingPathComponent("slice_\(MarshalingCode.cIdent(stem)).c")
@@ -130,7 +129,7 @@ struct DriverSlicerCommand: ParsableCommand {
             } else {
                 print(SplitReport(split: split, graph: graph, files: files, interfaces: table.names, milliseconds: ms).text)
                 print("")
-                print("annotations: \(annotations.all.count + graph.sourceAnnotations.count) given, \(marshaling.needs.count) needed")
+                print("annotations: \(AnnotationSet(annotations, in: graph).all.count) given, \(marshaling.needs.count) needed")
                 for n in marshaling.needs { print("  \(n)") }
                 if let b = initBytes {
                     print("")

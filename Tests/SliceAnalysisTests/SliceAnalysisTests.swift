@@ -322,7 +322,7 @@ import Testing
         try ann.add("nullterm priv.fw\n", file: "drv.slice")
         let spec = MarshalingSpec(graph: g, split: Split(graph: g, interfaces: try table()), annotations: ann)
         let types = SwiftTypes(graph: g, spec: spec, source: "drv.c", annotations: ann)
-        let code = MarshalingCode(graph: g, spec: spec, types: types, annotations: ann, driverPath: path, source: "drv.c")
+        let code = MarshalingCode(graph: g, spec: spec, types: types, driverPath: path, source: "drv.c")
         try code.c.write(toFile: dir + "/slice_drv.c", atomically: true, encoding: .utf8)
         try code.swift.write(toFile: dir + "/DrvSlice.swift", atomically: true, encoding: .utf8)
 
