@@ -24,6 +24,8 @@ let package = Package(
     targets: [
         // The wire format: module/include/uapi/drvxpc.h, imported as is.
         .target(name: "CDrvXPC", path: "Sources/CDrvXPC"),
+        // The chips' register maps (module/include/chips/), shared with the nucleus.
+        .target(name: "CChips", path: "Sources/CChips"),
         // clone3 + pidfd spawn shim: only async-signal-safe work in the child.
         .target(name: "CSpawn", path: "Sources/CSpawn"),
         // seccomp stages, notification handling, fd passing (libseccomp).
@@ -58,7 +60,7 @@ let package = Package(
             dependencies: ["ControlInterface",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ENS137x", dependencies: ["UDriverKit"], path: "Sources/Drivers/ENS137x"),
-        .executableTarget(name: "RTL8139", dependencies: ["UDriverKit"], path: "Sources/Drivers/RTL8139"),
+        .executableTarget(name: "RTL8139", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/RTL8139"),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile", "CSandbox", "XPC"], path: "Sources/Drivers/Misbehave"),

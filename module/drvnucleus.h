@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * drvnucleus.h - what the parts of drvnucleus.ko share: the device and the
- * tracked objects (nucleus.c), the runtime's upcall and reply helpers, and
- * the class nuclei's entry points (es1370.c; the RTL8139 nucleus lives in
- * nucleus.c).
+ * drvnucleus.h - how drvnucleus.ko is put together.
+ *
+ * runtime.c is the generic part: the genetlink family, upcalls with
+ * deadlines, the object tracker, register I/O checked against the BAR, the
+ * PCI core and the ComboLock glue.  It never names a chip or a class.
+ *
+ * A device class (net.c for network, es1370.c for sound) is a struct
+ * drvnucleus_class: the downcalls of its class (NET_REGISTER, SND_REGISTER,
+ * DATAPATH_*), what DEVICE_INFO adds, QUIESCE, the ComboLock release and
+ * removal.  A chip (rtl8139.c, e1000.c, ...) is a struct drvnucleus_chip:
+ * its BAR, the registers its data path owns, its register read-back for
+ * DEVICE_INFO, and the class-specific data-path hooks (for a NIC, a struct
+ * drvnucleus_net_ops in net.h).  chips.c holds the PCI id table, one line
+ * per id, each pointing at its chip.
+ *
+ * Adding a chip to an existing class: module/CHIP.c ending in its
+ * struct drvnucleus_chip, a line in Kbuild and the id lines in chips.c.
  */
 #ifndef _DRVNUCLEUS_H
 #define _DRVNUCLEUS_H
@@ -33,20 +46,81 @@ struct drvnucleus_obj {
 	dma_addr_t dma;
 };
 
-struct drvnucleus_net;
-struct drvnucleus_snd;
+struct drvnucleus_dev;
+struct drvnucleus_net_ops;
+
+/*
+ * A device class: what the runtime calls for the ops it does not serve
+ * itself.  Every hook is called with drvnucleus_lock held unless noted.
+ */
+struct drvnucleus_class {
+	/* "net", "sound": for messages. */
+	const char *name;
+	/* DRVXPC_CLASS_*: announced with DEVICE_ADD. */
+	u8 id;
+	/*
+	 * A downcall the runtime does not serve (NET_REGISTER, DATAPATH_*,
+	 * SND_REGISTER, ...): must answer it, with drvnucleus_reply() or
+	 * drvnucleus_reply_new()/_send().
+	 */
+	int (*op)(struct genl_info *info, const struct drvxpc_hdr *h,
+		  struct drvnucleus_dev *d);
+	/* DEVICE_INFO: the class's own state (interface, counters). */
+	int (*info)(struct sk_buff *skb, struct drvnucleus_dev *d);
+	/* QUIESCE: stop the data path; the interfaces stay registered. */
+	void (*quiesce)(struct drvnucleus_dev *d);
+	/* The ComboLock's release (process context, no drvnucleus_lock):
+	 * redo what the data path deferred (COMBO_DEFER_*). */
+	void (*release)(struct drvnucleus_dev *d, unsigned long deferred);
+	/* The device is out of the table: no downcall reaches it any more.
+	 * Tear down what the class registered, before the objects go. */
+	void (*remove)(struct drvnucleus_dev *d);
+};
+
+/*
+ * A chip: one per file, named by chips.c's id table, never by the runtime.
+ */
+struct drvnucleus_chip {
+	/* "RTL8139": for messages. */
+	const char *name;
+	const struct drvnucleus_class *cls;
+	/* The BAR the u-driver's registers are in; BAR 0 if it is absent. */
+	u8 bar;
+	/* Bits of bus address the chip's DMA engines take (0: 32). */
+	u8 dma_bits;
+	/*
+	 * Whether [off, off + width) touches a register the data path
+	 * writes: a downcall that does holds the ComboLock in user mode.
+	 * NULL: none does.
+	 */
+	bool (*datapath_reg)(const struct drvnucleus_dev *d, u32 off, u32 width);
+	/*
+	 * After a downcall wrote [off, off + width) of a data-path register,
+	 * the ComboLock still held in user mode: bring the data path's view
+	 * of the chip up to date (QEMU's RTL8139 rewinds its rx ring on an
+	 * RxConfig write).  May be NULL.
+	 */
+	void (*reg_written)(struct drvnucleus_dev *d, u32 off, u32 width);
+	/* DEVICE_INFO: what the u-driver programmed, read back from the
+	 * chip's registers (MAC, receive filter, rate...).  May be NULL. */
+	int (*info)(struct sk_buff *skb, struct drvnucleus_dev *d);
+	/* The class-specific data path: set for chips of the net class. */
+	const struct drvnucleus_net_ops *net;
+};
 
 struct drvnucleus_dev {
 	struct pci_dev *pdev;
+	const struct drvnucleus_chip *chip;
 	void __iomem *bar;
 	u32 bar_len;
 	u32 instance;
-	u8 class;
 	struct list_head objects;	/* under drvnucleus_lock */
 	struct combolock cl;		/* registers the data path shares */
-	struct drvnucleus_net *net;
-	struct drvnucleus_snd *snd;
+	void *cls_priv;			/* the class's state, its own to set */
 };
+
+/* The id table (chips.c); driver_data points at the chip. */
+extern const struct pci_device_id drvnucleus_ids[];
 
 /* Devices, objects and the registered daemon. */
 extern struct mutex drvnucleus_lock;
@@ -55,11 +129,21 @@ extern struct mutex drvnucleus_lock;
 struct drvnucleus_obj *drvnucleus_obj_alloc(struct drvnucleus_dev *d, u32 size,
 					    u8 role);
 void drvnucleus_obj_free(struct drvnucleus_dev *d, struct drvnucleus_obj *o);
+/* The newest object of @role at least @min bytes long, or NULL. */
+struct drvnucleus_obj *drvnucleus_obj_by_role(struct drvnucleus_dev *d, u8 role,
+					      u32 min);
 
 /* A plain reply to a downcall: status, optional offending attribute and
  * message. */
 int drvnucleus_reply(struct genl_info *info, const struct drvxpc_hdr *req,
 		     s32 status, u16 bad_attr, const char *why);
+/* A successful reply with attributes: _new() starts it (NULL: no memory),
+ * the caller adds attributes, _send() sends it. */
+struct sk_buff *drvnucleus_reply_new(struct genl_info *info,
+				     const struct drvxpc_hdr *req,
+				     struct drvxpc_hdr **hdr);
+int drvnucleus_reply_send(struct genl_info *info, struct sk_buff *skb,
+			  struct drvxpc_hdr *hdr);
 const struct nlattr *drvnucleus_attr(const struct drvxpc_hdr *h, u16 type);
 
 /*
@@ -76,12 +160,13 @@ struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 				      struct drvxpc_hdr **hdr);
 int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value);
-
-/* The ES1370 nucleus (es1370.c). */
-int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
-	      struct drvnucleus_dev *d);
-int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d);
-void es1370_quiesce(struct drvnucleus_dev *d);
-void es1370_remove(struct drvnucleus_dev *d);
+/*
+ * An upcall sent and not waited for (callers under rtnl, or work items):
+ * @fill (may be NULL) adds the attributes; its reply is only logged.  No
+ * daemon: nothing happens, the nucleus keeps its state.
+ */
+void drvnucleus_upcall_async(struct drvnucleus_dev *d, u16 op,
+			     int (*fill)(struct sk_buff *skb, void *arg),
+			     void *arg);
 
 #endif /* _DRVNUCLEUS_H */

@@ -153,6 +153,8 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let sliceField = XPCAttributeID(DRVXPC_A_SLICE_FIELD)
     public static let sliceFieldID = XPCAttributeID(DRVXPC_A_SLICE_FIELD_ID)
     public static let sliceFieldValue = XPCAttributeID(DRVXPC_A_SLICE_FIELD_VALUE)
+    /// A NIC's multicast hash table read back from the chip: bit n = hash value n.
+    public static let mcHash = XPCAttributeID(DRVXPC_A_MC_HASH)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

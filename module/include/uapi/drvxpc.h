@@ -117,7 +117,7 @@ enum drvxpc_class {
 	X(OBJECT,		NESTED,	64, 0, 0)	/* hand-over record */	\
 	X(OBJECT_ID,		U32,	4, 0, 0)				\
 	X(OBJECT_KIND,		U8,	1, 1, 3)	/* enum drvxpc_object */ \
-	X(OBJECT_ROLE,		U8,	1, 0, 3)	/* enum drvxpc_role */	\
+	X(OBJECT_ROLE,		U8,	1, 0, 6)	/* enum drvxpc_role */	\
 	/* sound */							\
 	X(PCM_RATE,		U32,	4, 4000, 192000)	/* frames per second */	\
 	X(PCM_CHANNELS,		U8,	1, 1, 2)				\
@@ -184,7 +184,10 @@ enum drvxpc_class {
 	X(SLICE_STRUCT_ID,	U16,	2, 0, 0)				\
 	X(SLICE_FIELD,		NESTED,	4112, 0, 0)	/* FIELD_ID + VALUE */	\
 	X(SLICE_FIELD_ID,	U16,	2, 0, 0)				\
-	X(SLICE_FIELD_VALUE,	BINARY,	4096, 0, 0)
+	X(SLICE_FIELD_VALUE,	BINARY,	4096, 0, 0)			\
+	/* a NIC's multicast hash table read back from the chip, as a	\
+	 * little-endian bitmap: bit n set = hash value n accepted */	\
+	X(MC_HASH,		BINARY,	512, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -230,6 +233,9 @@ enum drvxpc_role {
 	DRVXPC_ROLE_PCM_PLAYBACK = 1,
 	DRVXPC_ROLE_RX_RING = 2,
 	DRVXPC_ROLE_TX_BUFFERS = 3,
+	DRVXPC_ROLE_TX_RING = 4,	/* transmit descriptors */
+	DRVXPC_ROLE_RX_BUFFERS = 5,	/* receive buffers behind RX_RING */
+	DRVXPC_ROLE_INIT_BLOCK = 6,	/* a chip's initialisation block */
 };
 
 /* DRVXPC_A_MIXER_CONTROL */

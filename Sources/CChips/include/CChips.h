@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The register maps the nucleus, the u-drivers and the simulator share,
+ * imported into Swift as they are (module/include/chips/).  One line per
+ * chip.
+ */
+#ifndef CCHIPS_H
+#define CCHIPS_H
+
+#include "../../../module/include/chips/rtl8139_regs.h"
+
+#endif /* CCHIPS_H */

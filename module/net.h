@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * net.h - the network class (net.c) and what a NIC chip plugs into it.
+ *
+ * net.c owns the net_device: NET_REGISTER, ndo_open/stop/set_rx_mode/
+ * set_mac_address/tx_timeout as upcalls, the periodic link check
+ * (NET_WATCHDOG), NET_CARRIER and ethtool's link settings, NAPI and the
+ * interrupt line, DATAPATH_ENABLE/DISABLE, QUIESCE and removal.  A NIC
+ * chip supplies only its data path: struct drvnucleus_net_ops, the part of
+ * its Linux driver that stays in the kernel (start_xmit, the interrupt
+ * handler, the rx poll, tx completion, the ring handling).
+ */
+#ifndef _DRVNUCLEUS_NET_H
+#define _DRVNUCLEUS_NET_H
+
+#include <linux/interrupt.h>
+#include <linux/netdevice.h>
+#include <linux/workqueue.h>
+
+#include "drvnucleus.h"
+
+/* Link speeds a chip may report with NET_CARRIER (drvnucleus_net_ops.speeds). */
+#define DRVNUCLEUS_SPEED_10	0x1
+#define DRVNUCLEUS_SPEED_100	0x2
+#define DRVNUCLEUS_SPEED_1000	0x4
+
+/* One network device: the netdev's private area. */
+struct drvnucleus_net {
+	struct net_device *ndev;
+	struct drvnucleus_dev *d;
+	const struct drvnucleus_net_ops *ops;
+	struct napi_struct napi;
+	struct work_struct rxmode_work;
+	struct delayed_work link_work;
+	struct work_struct txto_work;
+	u32 speed;			/* from NET_CARRIER, for ethtool */
+	u8 duplex;
+	/*
+	 * Under d->cl: the u-driver handed the data path over
+	 * (DATAPATH_ENABLE) and has not taken it back.  The chip's hooks do
+	 * nothing to the chip while it is false.
+	 */
+	bool datapath;
+	bool irq, napi_on;
+	/* The chip's data-path state, ops->priv_size bytes, zeroed at
+	 * NET_REGISTER and kept across u-driver restarts. */
+	void *priv;
+};
+
+/*
+ * A NIC's data path.  Unless noted, hooks run in the contexts Linux runs
+ * the same functions of a native driver in, and take d->cl themselves
+ * with combolock_lock_atomic(), deferring (COMBO_DEFER_*) instead of
+ * waiting when a downcall holds it.
+ */
+struct drvnucleus_net_ops {
+	/* Bytes of chip state at drvnucleus_net.priv. */
+	size_t priv_size;
+	/* DRVNUCLEUS_SPEED_* the chip can run at: NET_CARRIER is checked. */
+	u32 speeds;
+	/* The stack's transmit watchdog (jiffies). */
+	unsigned long tx_timeout;
+	/*
+	 * DATAPATH_ENABLE, process context, drvnucleus_lock held, d->cl not
+	 * held, n->datapath false: find the rings the u-driver allocated
+	 * (drvnucleus_obj_by_role), check their sizes, pin them; unless
+	 * @reattach, start the ring positions from zero (the u-driver has just
+	 * programmed the chip); with @reattach the chip never stopped: keep
+	 * them.  May sleep (rx buffers).  0, or a negative errno with *@why
+	 * and *@bad (an attribute id, or 0) saying what is missing.
+	 */
+	int (*enable)(struct drvnucleus_net *n, bool reattach,
+		      const char **why, u16 *bad);
+	/* ndo_start_xmit. */
+	netdev_tx_t (*start_xmit)(struct sk_buff *skb, struct drvnucleus_net *n);
+	/* The interrupt handler (the line is requested by net.c, shared). */
+	irqreturn_t (*interrupt)(struct drvnucleus_net *n);
+	/* NAPI poll: receive up to @budget frames, re-enable the chip's rx
+	 * interrupts when done (napi_complete_done). */
+	int (*poll)(struct drvnucleus_net *n, int budget);
+	/*
+	 * Transmit timeout, process context, d->cl held, n->datapath just
+	 * cleared: forget what was in flight (the u-driver restarts the
+	 * transmitter).  Returns the frames dropped.
+	 */
+	unsigned int (*tx_drop)(struct drvnucleus_net *n);
+	/* Removal, after the netdev, its interrupt and NAPI are gone and
+	 * before the objects are freed: free what enable allocated.  May be
+	 * NULL. */
+	void (*teardown)(struct drvnucleus_net *n);
+};
+
+/* The network class (net.c). */
+extern const struct drvnucleus_class drvnucleus_net_class;
+
+/* From a chip's interrupt handler: a link change; the u-driver checks the
+ * PHY (NET_WATCHDOG now instead of at the next period). */
+void drvnucleus_net_link_event(struct drvnucleus_net *n);
+
+#endif /* _DRVNUCLEUS_NET_H */
