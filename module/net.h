@@ -60,6 +60,11 @@ struct drvnucleus_net_ops {
 	u32 speeds;
 	/* The stack's transmit watchdog (jiffies). */
 	unsigned long tx_timeout;
+	/* Period of the u-driver's link check, NET_WATCHDOG (jiffies): the
+	 * driver's watchdog timer (8139too: 5 s as rtl8139_thread; e1000:
+	 * 2 s).  The chip's link-change interrupt calls it early through
+	 * drvnucleus_net_link_event(). */
+	unsigned long link_period;
 	/*
 	 * DATAPATH_ENABLE, process context, drvnucleus_lock held, d->cl not
 	 * held, n->datapath false: find the rings the u-driver allocated
