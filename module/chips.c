@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The chips drvnucleus binds: the PCI id table, one line per id, each
+ * pointing at its chip (struct drvnucleus_chip at the end of CHIP.c).
+ * Which driver a device gets is the admin's: the stock module may claim
+ * it first (blacklist it or use driver_override).
+ */
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include "drvnucleus.h"
+
+extern const struct drvnucleus_chip rtl8139_chip;
+extern const struct drvnucleus_chip es1370_chip;
+
+#define DRVNUCLEUS_CHIP(vendor, device, chip) \
+	{ PCI_DEVICE(vendor, device), .driver_data = (kernel_ulong_t)&(chip) }
+
+const struct pci_device_id drvnucleus_ids[] = {
+	DRVNUCLEUS_CHIP(0x10ec, 0x8139, rtl8139_chip),	/* RTL8139, QEMU's C+ */
+	DRVNUCLEUS_CHIP(0x1274, 0x5000, es1370_chip),	/* ES1370 */
+	DRVNUCLEUS_CHIP(0x1274, 0x1371, es1370_chip),	/* ES1371: untested, QEMU has none */
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, drvnucleus_ids);
