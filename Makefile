@@ -82,6 +82,7 @@ install-files:
 	install -D -m 0755 $(BIN)/nucleus-sim $(DESTDIR)$(PREFIX)/bin/nucleus-sim
 	install -D -m 0755 $(BIN)/ens137x $(DESTDIR)$(PREFIX)/libexec/drivermgrd/ens137x
 	install -D -m 0755 $(BIN)/rtl8139 $(DESTDIR)$(PREFIX)/libexec/drivermgrd/rtl8139
+	install -D -m 0755 $(BIN)/ne2k $(DESTDIR)$(PREFIX)/libexec/drivermgrd/ne2k
 	install -D -m 0755 $(BIN)/driverslicer $(DESTDIR)$(PREFIX)/bin/driverslicer
 	install -d $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces
 	install -m 0644 slicer/interfaces/*.iface $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces/
