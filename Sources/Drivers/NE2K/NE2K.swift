@@ -54,7 +54,7 @@ public actor NE2K: NetDriver {
         if reattach {
             // The chip is running: adopt it and the address it has (PAR),
             // which may differ from the PROM's after setMAC.
-            running = UInt32(cr) & Command.runMask == Command.start
+            running = Self.isRunning(cr)
             addr = try await readStationAddress()
         } else {
             try await check8390(cr)
@@ -152,7 +152,7 @@ public actor NE2K: NetDriver {
     public func open(reattach: Bool) async throws {
         if reattach {
             let cr = try await device.read8(Reg.cr)
-            running = UInt32(cr) & Command.runMask == Command.start
+            running = Self.isRunning(cr)
             linkUp = try await getLink().up
             try await device.enableDataPath(reattach: true)
             return
@@ -334,6 +334,11 @@ public actor NE2K: NetDriver {
     private func pageSelect(_ page: UInt32) -> RegisterStep {
         .write(Reg.cr, Command.noDMA | page | runBits, width: 1)
     }
+
+    /// Whether a chip found running runs: STP clear. STA without STP is
+    /// what this driver and the nucleus write; QEMU also runs with both
+    /// clear, and writing STP back into such a chip would stop it.
+    static func isRunning(_ cr: UInt8) -> Bool { UInt32(cr) & Command.stop == 0 }
 
     static func isUnicast(_ a: MACAddress) -> Bool { !a.isMulticast && a.bytes != [0, 0, 0, 0, 0, 0] }
 }
