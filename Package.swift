@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "nucleus-sim", targets: ["nucleus-sim"]),
         .executable(name: "ens137x", targets: ["ENS137x"]),
         .executable(name: "rtl8139", targets: ["RTL8139"]),
+        .executable(name: "ne2k", targets: ["NE2K"]),
         .executable(name: "misbehave", targets: ["Misbehave"]),
         .executable(name: "driverslicer", targets: ["driverslicer"]),
         .library(name: "UDriverKit", targets: ["UDriverKit"]),
@@ -44,7 +45,7 @@ let package = Package(
         .target(name: "ControlInterface", dependencies: []),
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
         .target(name: "UDriverKit", dependencies: ["XPC", "CSandbox"]),
-        .target(name: "NucleusSim", dependencies: ["XPC"]),
+        .target(name: "NucleusSim", dependencies: ["XPC", "CChips"]),
         .executableTarget(
             name: "nucleus-sim",
             dependencies: ["NucleusSim", "XPC",
@@ -61,6 +62,7 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ENS137x", dependencies: ["UDriverKit"], path: "Sources/Drivers/ENS137x"),
         .executableTarget(name: "RTL8139", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/RTL8139"),
+        .executableTarget(name: "NE2K", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/NE2K"),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile", "CSandbox", "XPC"], path: "Sources/Drivers/Misbehave"),
@@ -75,7 +77,7 @@ let package = Package(
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),
-        .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "UDriverKit", "NucleusSim", "XPC"]),
+        .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "NE2K", "UDriverKit", "NucleusSim", "XPC"]),
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
         .testTarget(name: "SliceAnalysisTests", dependencies: ["SliceAnalysis"],
                     swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
