@@ -51,7 +51,7 @@ public actor PCNet32: NetDriver {
     private(set) var mode: UInt32 = 0
     private(set) var filter: UInt64 = 0
     private var rxMode = RxMode()
-    private var rings: Rings?
+    private(set) var rings: Rings?
     /// Open: the chip runs (a filter or MAC change suspends it).
     private var running = false
     private var linkUp = false
