@@ -250,6 +250,7 @@ import XPC
         try await second.open(reattach: true)
         #expect(await second.mac == newMAC, "the address the chip filters on")
         try await second.setRxMode(RxMode(multicast: [group])) // the shadow's replay
+        try await second.setMAC(newMAC)
         #expect(b.model { $0.resets } == before.0)
         #expect(b.model { $0.initialisations } == before.1)
         #expect(b.model { $0.suspends } == before.2, "nothing to change, nothing written")

@@ -109,8 +109,20 @@ public actor PCNet32: NetDriver {
             // Enable LED writes, as pcnet32 does after register_netdev.
             let b2 = try await device.sequence(PCNetIO.readBCR(PCNET32_BCR2))
             _ = try await device.sequence(PCNetIO.writeBCR(PCNET32_BCR2, (b2.first ?? 0) | PCNET32_BCR2_LEDPE))
+            try await allocateRings()
         }
         return c.name
+    }
+
+    /// pcnet32_alloc_ring (at probe, as pcnet32): the objects the nucleus
+    /// does not hold yet. They outlive this process.
+    private func allocateRings() async throws {
+        guard rings == nil else { return }
+        var held = info.heldBuffers
+        for (role, size) in Rings.layout where !held.contains(where: { $0.role == role.rawValue && $0.size >= size }) {
+            held.append(try await device.allocateDMA(size: size, role: role))
+        }
+        rings = Rings(held)
     }
 
     static func chip(csr88: UInt32, csr89: UInt32) throws -> PCNetChip {
@@ -193,13 +205,7 @@ public actor PCNet32: NetDriver {
             try await device.enableDataPath(reattach: true)
             return
         }
-        if rings == nil {
-            var held = info.heldBuffers
-            for (role, size) in Rings.layout where !held.contains(where: { $0.role == role.rawValue && $0.size >= size }) {
-                held.append(try await device.allocateDMA(size: size, role: role))
-            }
-            rings = Rings(held)
-        }
+        try await allocateRings()
         try await hwStart()
         running = true
         try await checkMedia(verbose: true)
@@ -299,10 +305,15 @@ public actor PCNet32: NetDriver {
     /// (eth_mac_addr); here the running chip is suspended and takes it now.
     public func setMAC(_ newMAC: MACAddress) async throws {
         guard Self.isUnicast(newMAC) else { throw UDriverError.invalid(.mac, "\(newMAC) is not a unicast address") }
+        // Unchanged (a replay after a restart, which read PADR back): no suspend.
+        let unchanged = newMAC == mac
         mac = newMAC
-        guard running else { return } // open writes it
+        guard running, !unchanged else { return } // open writes it
         try await whileSuspended(PCNetIO.writePhysicalAddress(newMAC))
     }
+
+    /// CSR5 as this driver programs it: no extended interrupts (reset value).
+    static let csr5Enables: UInt32 = 0
 
     /// Runs `steps` on a suspended chip (pcnet32_suspend, pcnet32_clr_suspend);
     /// chips older than the 79C970A are stopped and restarted instead.
@@ -312,8 +323,10 @@ public actor PCNet32: NetDriver {
             try await restart(dropTransmits: true)
             return
         }
-        let r = try await device.sequence(PCNetIO.readCSR(PCNET32_CSR5))
-        let csr5 = (r.first ?? 0) & ~(PCNET32_CSR5_W1C | PCNET32_CSR5_SPND)
+        // pcnet32 reads CSR5 and sets SPND in what it read; this driver
+        // leaves CSR5's enables at their reset value (0), so it writes
+        // SPND alone and saves a round trip.
+        let csr5 = Self.csr5Enables
         do {
             _ = try await device.sequence(PCNetIO.writeCSR(PCNET32_CSR5, csr5 | PCNET32_CSR5_SPND)
                                           + [.poll(PCNET32_WIO_RDP, mask: PCNET32_CSR5_SPND, equals: PCNET32_CSR5_SPND, width: 2)]
