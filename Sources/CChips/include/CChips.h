@@ -9,5 +9,6 @@
 
 #include "../../../module/include/chips/rtl8139_regs.h"
 #include "../../../module/include/chips/ne2k_regs.h"
+#include "../../../module/include/chips/pcnet32_regs.h"
 
 #endif /* CCHIPS_H */
