@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-vm check-net check-slicer check-systemd test bench clean install install-files
+.PHONY: all deps vm-deps build run check check-vm check-net bench-vm check-slicer check-systemd test bench clean install install-files
 
 all: build
 
@@ -56,6 +56,10 @@ check-vm:
 # scenario for each, and the stock drivers for the baseline.
 check-net:
 	./Tests/vm/net-guest.sh
+
+# The NIC guest with 7 interleaved microdriver/stock throughput rounds.
+bench-vm:
+	ROUNDS=7 ./Tests/vm/net-guest.sh
 
 # DriverSlicer on 8139too, 8139cp and ens1370/ens1371 from linux-source-6.1,
 # with the flags Kbuild compiles them with.
