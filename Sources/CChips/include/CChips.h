@@ -8,5 +8,6 @@
 #define CCHIPS_H
 
 #include "../../../module/include/chips/rtl8139_regs.h"
+#include "../../../module/include/chips/e1000_regs.h"
 
 #endif /* CCHIPS_H */
