@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "ControlInterface", dependencies: []),
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
         .target(name: "UDriverKit", dependencies: ["XPC", "CSandbox"]),
-        .target(name: "NucleusSim", dependencies: ["XPC"]),
+        .target(name: "NucleusSim", dependencies: ["XPC", "CChips"]),
         .executableTarget(
             name: "nucleus-sim",
             dependencies: ["NucleusSim", "XPC",
