@@ -244,14 +244,15 @@ public final class SimNucleus: Sendable {
                 return XPCMessage.reply(to: m)
             case .regWriteDMA:
                 let (off, w) = try checkedRegister(m.attributes, d)
-                guard w == 4 else { return fail(22, .regWidth, "DMA addresses are 32-bit registers") }
+                guard w == 4 || w == 2 else { return fail(22, .regWidth, "a DMA address goes to a 16- or 32-bit register") }
+                let shift = UInt32(m.attribute(.dmaShift)?.u8 ?? 0)
                 let h = try m.u32(.dmaHandle)
                 guard let b = c.memory.buffer(h, ownedBy: d.instance) else {
                     return fail(2, .dmaHandle, "no DMA handle \(h) for this device")
                 }
                 let o = m.attribute(.dmaOffset)?.u32 ?? 0
                 guard Int(o) < b.bytes.count else { return fail(34, .dmaOffset, "offset \(o) past the \(b.bytes.count)-byte buffer") }
-                d.model.write(offset: off, width: 4, value: b.busAddress + o)
+                d.model.write(offset: off, width: w, value: ((b.busAddress + o) >> shift) & (w == 2 ? 0xffff : .max))
                 return XPCMessage.reply(to: m)
             case .datapathEnable:
                 if let n = d.net {

@@ -147,11 +147,17 @@ public struct Device: Sendable {
     /// Frees DMA memory (DMA_FREE).
     public func freeDMA(_ b: DMABuffer) async throws { _ = try await call(.dmaFree, [.u32(.dmaHandle, b.handle)]) }
 
-    /// Writes the bus address of `buffer` + `offset` into 32-bit register
+    /// Writes the bus address of `buffer` + `offset` into register
     /// `register` (REG_WRITE_DMA): the u-driver never learns the address.
-    public func writeDMAAddress(_ register: UInt32, buffer: DMABuffer, offset: UInt32 = 0) async throws {
-        _ = try await call(.regWriteDMA, [.u32(.regOffset, register), .u8(.regWidth, 4),
-                                          .u32(.dmaHandle, buffer.handle), .u32(.dmaOffset, offset)])
+    /// A 32-bit register takes the low 32 bits; a 16-bit one (`width` 2)
+    /// takes the 16 bits from bit `shift` on (0 or 16: a chip whose ring
+    /// base is split over two 16-bit registers).
+    public func writeDMAAddress(_ register: UInt32, buffer: DMABuffer, offset: UInt32 = 0,
+                                width: Int = 4, shift: UInt8 = 0) async throws {
+        var a: [XPCAttribute] = [.u32(.regOffset, register), .u8(.regWidth, UInt8(width)),
+                                 .u32(.dmaHandle, buffer.handle), .u32(.dmaOffset, offset)]
+        if shift != 0 { a.append(.u8(.dmaShift, shift)) }
+        _ = try await call(.regWriteDMA, a)
     }
 
     /// Lets the nucleus run the data path (DATAPATH_ENABLE). With `reattach`

@@ -155,6 +155,8 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let sliceFieldValue = XPCAttributeID(DRVXPC_A_SLICE_FIELD_VALUE)
     /// A NIC's multicast hash table read back from the chip: bit n = hash value n.
     public static let mcHash = XPCAttributeID(DRVXPC_A_MC_HASH)
+    /// REG_WRITE_DMA: the bus address is shifted right by this many bits first.
+    public static let dmaShift = XPCAttributeID(DRVXPC_A_DMA_SHIFT)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

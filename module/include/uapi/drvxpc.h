@@ -187,7 +187,10 @@ enum drvxpc_class {
 	X(SLICE_FIELD_VALUE,	BINARY,	4096, 0, 0)			\
 	/* a NIC's multicast hash table read back from the chip, as a	\
 	 * little-endian bitmap: bit n set = hash value n accepted */	\
-	X(MC_HASH,		BINARY,	512, 0, 0)
+	X(MC_HASH,		BINARY,	512, 0, 0)				\
+	/* REG_WRITE_DMA: write the bus address shifted right by this many \
+	 * bits (a 16-bit register taking the upper half: 16) */	\
+	X(DMA_SHIFT,		U8,	1, 0, 31)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
