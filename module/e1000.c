@@ -404,10 +404,11 @@ static void e1000_rx_one(struct drvnucleus_net *n, struct e1000_nuc *p,
 
 /*
  * e1000_clean: tx completion and RDT under the lock; the descriptors are
- * read and the frames go up without it (the descriptors between rx_next
- * and RDH are the nucleus's alone).  A pass that finds a downcall holding
- * the lock records what it took and stops; the release polls again.  What
- * it took is committed only if no enable restarted the rings meanwhile.
+ * read, the frames go up and NAPI completes without it (the descriptors
+ * between rx_next and RDH are the nucleus's alone).  A pass that finds a
+ * downcall holding the lock records what it took and stops; the release
+ * polls again.  What it took is committed only if no enable restarted the
+ * rings meanwhile.
  */
 static int e1000_poll(struct drvnucleus_net *n, int budget)
 {
@@ -460,8 +461,21 @@ static int e1000_poll(struct drvnucleus_net *n, int budget)
 		p->rdt_stale = true;
 	}
 	e1000_rdt_flush(d, p);
-	if (work < budget && napi_complete_done(&n->napi, work) &&
-	    n->datapath)
+	combolock_unlock(cl, f);
+	/*
+	 * Complete without the lock: napi_complete_done hands what GRO held
+	 * to the stack, which may answer at once through start_xmit.  Then
+	 * unmask; a downcall holding the lock now gets the unmask done by
+	 * the poll its release schedules.
+	 */
+	if (work == budget || !napi_complete_done(&n->napi, work))
+		return work;
+	if (combolock_lock_atomic(cl, &f)) {
+		combolock_defer(cl, COMBO_DEFER_NAPI);
+		combolock_unlock(cl, f);
+		return work;
+	}
+	if (n->datapath)
 		e1000_wr(d, E1000_IMS, p->ims);
 	combolock_unlock(cl, f);
 	return work;
