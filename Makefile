@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-vm check-slicer check-systemd test bench clean install install-files
+.PHONY: all deps vm-deps build run check check-vm check-net check-slicer check-systemd test bench clean install install-files
 
 all: build
 
@@ -45,11 +45,17 @@ check: build vm-deps
 	$(SWIFT) test --skip-build --disable-xctest
 	$(MAKE) --no-print-directory check-slicer
 	$(MAKE) --no-print-directory check-vm
+	$(MAKE) --no-print-directory check-net
 	$(MAKE) --no-print-directory check-systemd
 
 # drvnucleus.ko in a QEMU guest (Debian's kernel, TCG) with QEMU's rtl8139 and ES1370.
 check-vm:
 	./Tests/vm/kernel-nucleus.sh
+
+# Every NIC microdriver (Tests/vm/nics/*.row) in one guest boot, the same
+# scenario for each, and the stock drivers for the baseline.
+check-net:
+	./Tests/vm/net-guest.sh
 
 # DriverSlicer on 8139too, 8139cp and ens1370/ens1371 from linux-source-6.1,
 # with the flags Kbuild compiles them with.
@@ -71,6 +77,9 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 UNITDIR    ?= /etc/systemd/system
 CATALOGDIR ?= /usr/lib/systemd/catalog
+# The driver configurations to install: etc/ has one per supported chip;
+# the simulator's tests install Tests/etc (nucleus-sim's devices).
+CONF_SRC   ?= etc
 install: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 	$(MAKE) --no-print-directory install-files BIN=$$($(SWIFT) build -c release --show-bin-path)
@@ -80,8 +89,11 @@ install-files:
 	install -D -m 0755 $(BIN)/drivermgrd $(DESTDIR)$(PREFIX)/sbin/drivermgrd
 	install -D -m 0755 $(BIN)/drvctl $(DESTDIR)$(PREFIX)/bin/drvctl
 	install -D -m 0755 $(BIN)/nucleus-sim $(DESTDIR)$(PREFIX)/bin/nucleus-sim
-	install -D -m 0755 $(BIN)/ens137x $(DESTDIR)$(PREFIX)/libexec/drivermgrd/ens137x
-	install -D -m 0755 $(BIN)/rtl8139 $(DESTDIR)$(PREFIX)/libexec/drivermgrd/rtl8139
+	@# Every u-driver a shipped configuration names (Executable=).
+	@for exe in $$(sed -n 's/^Executable=//p' $(CONF_SRC)/drivers.d/*.conf | sort -u); do \
+	  echo "install $(BIN)/$$exe"; \
+	  install -D -m 0755 $(BIN)/$$exe $(DESTDIR)$(PREFIX)/libexec/drivermgrd/$$exe || exit 1; \
+	done
 	install -D -m 0755 $(BIN)/driverslicer $(DESTDIR)$(PREFIX)/bin/driverslicer
 	install -d $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces
 	install -m 0644 slicer/interfaces/*.iface $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces/
@@ -90,7 +102,7 @@ install-files:
 	install -D -m 0644 catalog/drivermgrd.catalog $(DESTDIR)$(CATALOGDIR)/drivermgrd.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/drivermgr/README.md
 	install -d $(DESTDIR)/etc/drivermgrd/drivers.d
-	@for f in etc/drivers.d/*.conf; do \
+	@for f in $(CONF_SRC)/drivers.d/*.conf; do \
 	  t=$(DESTDIR)/etc/drivermgrd/drivers.d/$$(basename $$f); \
 	  if [ -e $$t ]; then echo "keeping $$t"; else install -m 0644 $$f $$t; fi; \
 	done

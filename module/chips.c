@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * chips.c - the PCI ids drvnucleus binds, one line per id, each pointing
- * at its chip (struct drvnucleus_chip).  Adding a chip: its file, a line
- * in Kbuild, its extern below and its id lines in the table.
- *
- * (Created on the e1000 branch before the runtime split reached it: only
- * e1000's lines; the lead's chips.c holds the rest.)
+ * The chips drvnucleus binds: the PCI id table, one line per id, each
+ * pointing at its chip (struct drvnucleus_chip at the end of CHIP.c).
+ * Which driver a device gets is the admin's: the stock module may claim
+ * it first (blacklist it or use driver_override).
  */
 #include <linux/module.h>
 #include <linux/pci.h>
 
 #include "drvnucleus.h"
 
+extern const struct drvnucleus_chip rtl8139_chip;
+extern const struct drvnucleus_chip es1370_chip;
 extern const struct drvnucleus_chip e1000_chip;
 
+#define DRVNUCLEUS_CHIP(vendor, device, chip) \
+	{ PCI_DEVICE(vendor, device), .driver_data = (kernel_ulong_t)&(chip) }
+
 const struct pci_device_id drvnucleus_ids[] = {
-	{ PCI_DEVICE(0x8086, 0x100e), .driver_data = (kernel_ulong_t)&e1000_chip },
+	DRVNUCLEUS_CHIP(0x10ec, 0x8139, rtl8139_chip),	/* RTL8139, QEMU's C+ */
+	DRVNUCLEUS_CHIP(0x1274, 0x5000, es1370_chip),	/* ES1370 */
+	DRVNUCLEUS_CHIP(0x1274, 0x1371, es1370_chip),	/* ES1371: untested, QEMU has none */
+	DRVNUCLEUS_CHIP(0x8086, 0x100e, e1000_chip),	/* 82540EM, QEMU's e1000 */
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, drvnucleus_ids);

@@ -95,12 +95,14 @@ struct drvnucleus_chip {
 	 */
 	bool (*datapath_reg)(const struct drvnucleus_dev *d, u32 off, u32 width);
 	/*
-	 * After a downcall wrote [off, off + width) of a data-path register,
-	 * the ComboLock still held in user mode: bring the data path's view
-	 * of the chip up to date (QEMU's RTL8139 rewinds its rx ring on an
-	 * RxConfig write).  May be NULL.
+	 * After a downcall wrote @value to [off, off + width) of a data-path
+	 * register, the ComboLock still held in user mode: bring the data
+	 * path's view of the chip up to date (QEMU's RTL8139 rewinds its rx
+	 * ring on an RxConfig write), or keep a copy of a write-only register
+	 * for DEVICE_INFO.  May be NULL.
 	 */
-	void (*reg_written)(struct drvnucleus_dev *d, u32 off, u32 width);
+	void (*reg_written)(struct drvnucleus_dev *d, u32 off, u32 width,
+			    u32 value);
 	/* DEVICE_INFO: what the u-driver programmed, read back from the
 	 * chip's registers (MAC, receive filter, rate...).  May be NULL. */
 	int (*info)(struct sk_buff *skb, struct drvnucleus_dev *d);

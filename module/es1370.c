@@ -394,7 +394,7 @@ static int es_register(struct genl_info *info, const struct drvxpc_hdr *h,
 	struct snd_pcm *pcm;
 	int err, i;
 
-	if (d->snd)
+	if (d->cls_priv)
 		return drvnucleus_reply(info, h, 0, 0, NULL);
 	if (!name)
 		return drvnucleus_reply(info, h, -EINVAL, DRVXPC_A_CARD_NAME,
@@ -431,7 +431,7 @@ static int es_register(struct genl_info *info, const struct drvxpc_hdr *h,
 	err = snd_card_register(card);
 	if (err)
 		goto err_card;
-	d->snd = s;
+	d->cls_priv = s;
 	dev_info(&d->pdev->dev, "card %d \"%s\" registered for the u-driver\n",
 		 card->number, card->shortname);
 	return drvnucleus_reply(info, h, 0, 0, NULL);
@@ -441,23 +441,21 @@ err_card:
 	return drvnucleus_reply(info, h, err, 0, "card registration failed");
 }
 
-int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
-	      struct drvnucleus_dev *d)
+static int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
+		     struct drvnucleus_dev *d)
 {
-	if (d->class != DRVXPC_CLASS_SOUND)
-		return drvnucleus_reply(info, h, -EOPNOTSUPP, 0, "not a sound device");
 	if (h->op == DRVXPC_OP_SND_REGISTER)
 		return es_register(info, h, d);
 	return drvnucleus_reply(info, h, -EOPNOTSUPP, 0,
-				"operation not supported by drvnucleus");
+				"not a sound device's operation");
 }
 
 /* QUIESCE (drvnucleus_lock held): the u-driver is given up on.  Stop the
  * DAC and the stream playing on it; the card stays registered, and every
  * later upcall is answered with an error by the daemon. */
-void es1370_quiesce(struct drvnucleus_dev *d)
+static void es1370_quiesce(struct drvnucleus_dev *d)
 {
-	struct drvnucleus_snd *s = d->snd;
+	struct drvnucleus_snd *s = d->cls_priv;
 	struct snd_pcm_substream *ss;
 	void __iomem *io = d->bar;
 	unsigned long f;
@@ -478,9 +476,9 @@ void es1370_quiesce(struct drvnucleus_dev *d)
 
 /* DEVICE_INFO: the DAC2 rate read back from PCLKDIV, periods served and
  * whether the DAC runs.  Called with drvnucleus_lock held. */
-int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d)
+static int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 {
-	struct drvnucleus_snd *s = d->snd;
+	struct drvnucleus_snd *s = d->cls_priv;
 	u32 ctrl = ioread32(d->bar + ES_REG_CONTROL);
 	u32 rate = ES_1370_SRCLOCK / (ES_PCLKDIV(ctrl) + 2);
 
@@ -497,12 +495,55 @@ int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 
 /* The device is already out of the table: no downcall reaches it.  The
  * card goes (waiting for open files to close) before the buffer it uses. */
-void es1370_remove(struct drvnucleus_dev *d)
+static void es1370_remove(struct drvnucleus_dev *d)
 {
-	struct drvnucleus_snd *s = d->snd;
+	struct drvnucleus_snd *s = d->cls_priv;
 
 	if (!s)
 		return;
-	d->snd = NULL;
+	d->cls_priv = NULL;
 	snd_card_free(s->card);
 }
+
+/* The ComboLock's release: the interrupt line the handler held off. */
+static void es1370_release(struct drvnucleus_dev *d, unsigned long deferred)
+{
+	if (deferred & COMBO_DEFER_IRQ)
+		enable_irq(d->pdev->irq);
+}
+
+/* CONTROL, MEM_PAGE, SERIAL and the paged frame registers: what the
+ * interrupt handler, the pointer and the trigger touch. */
+static bool es1370_datapath_reg(const struct drvnucleus_dev *d, u32 off, u32 width)
+{
+	u32 end = off + width;
+
+	return off < ES_REG_CONTROL + 4 ||
+	       (off < ES_REG_MEM_PAGE + 4 && end > ES_REG_MEM_PAGE) ||
+	       (off < ES_REG_SERIAL + 4 && end > ES_REG_SERIAL) || end > 0x30;
+}
+
+/*
+ * The sound class, as this nucleus has it: ALSA's card registered by the
+ * u-driver's SND_REGISTER.  It lives with its one chip; a second sound chip
+ * would move the card, the upcalls and the mixer into a sound.c of their
+ * own, as the network class is in net.c.
+ */
+static const struct drvnucleus_class es1370_sound_class = {
+	.name		= "sound",
+	.id		= DRVXPC_CLASS_SOUND,
+	.op		= es1370_op,
+	.quiesce	= es1370_quiesce,
+	.release	= es1370_release,
+	.remove		= es1370_remove,
+};
+
+/* ES1370 and ES1371 (bound like the ES1370; QEMU has no ES1371). */
+const struct drvnucleus_chip es1370_chip = {
+	.name		= "ES137x",
+	.cls		= &es1370_sound_class,
+	.bar		= 0,	/* I/O */
+	.dma_bits	= 32,	/* DAC2 frame address */
+	.datapath_reg	= es1370_datapath_reg,
+	.info		= es1370_info,
+};

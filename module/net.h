@@ -67,12 +67,15 @@ struct drvnucleus_net_ops {
 	unsigned long link_period;
 	/*
 	 * DATAPATH_ENABLE, process context, drvnucleus_lock held, d->cl not
-	 * held, n->datapath false: find the rings the u-driver allocated
-	 * (drvnucleus_obj_by_role), check their sizes, pin them; unless
-	 * @reattach, start the ring positions from zero (the u-driver has just
-	 * programmed the chip); with @reattach the chip never stopped: keep
-	 * them.  May sleep (rx buffers).  0, or a negative errno with *@why
-	 * and *@bad (an attribute id, or 0) saying what is missing.
+	 * held: find the rings the u-driver allocated
+	 * (drvnucleus_obj_by_role), check their sizes, pin them.  Without
+	 * @reattach, n->datapath is false and the u-driver has just
+	 * programmed the chip: start the ring positions from zero.  With
+	 * @reattach the chip never stopped and the data path may be running
+	 * (a restarted u-driver adopting it): keep the positions, take d->cl
+	 * (combolock_lock) around anything the data path reads.  May sleep.
+	 * 0, or a negative errno with *@why and *@bad (an attribute id, or 0)
+	 * saying what is wrong.
 	 */
 	int (*enable)(struct drvnucleus_net *n, bool reattach,
 		      const char **why, u16 *bad);
@@ -89,6 +92,12 @@ struct drvnucleus_net_ops {
 	 * transmitter).  Returns the frames dropped.
 	 */
 	unsigned int (*tx_drop)(struct drvnucleus_net *n);
+	/*
+	 * QUIESCE, process context, d->cl held, n->datapath just cleared:
+	 * mask the chip's interrupts (the u-driver was given up on; nothing
+	 * serves them).  May be NULL.
+	 */
+	void (*quiesce)(struct drvnucleus_net *n);
 	/* Removal, after the netdev, its interrupt and NAPI are gone and
 	 * before the objects are freed: free what enable allocated.  May be
 	 * NULL. */

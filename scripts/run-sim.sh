@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make run: nucleus-sim in the background, drivermgrd in the foreground,
-# the sample configuration from etc/. Ctrl-C stops both.
+# the simulator's configuration from Tests/etc/. Ctrl-C stops both.
 set -euo pipefail
 BIN=${BIN:?path to the built binaries}
 RUN_DIR=${RUN_DIR:-$PWD/run-sim}
@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$RUN_DIR"
 # The sample configuration, plus a drop-in that allows drvctl inject for the demo.
 rm -rf "$RUN_DIR/etc"
-cp -r "$ROOT/etc" "$RUN_DIR/etc"
+cp -r "$ROOT/Tests/etc" "$RUN_DIR/etc"
 for d in ens1371 rtl8139; do
   mkdir -p "$RUN_DIR/etc/drivers.d/$d.conf.d"
   printf '[Recovery]\nFaultInjection=yes\n' > "$RUN_DIR/etc/drivers.d/$d.conf.d/90-demo.conf"

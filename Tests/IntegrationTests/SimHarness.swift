@@ -20,7 +20,7 @@ final class SimHarness: @unchecked Sendable {
     }()
 
     static let etcDir: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("etc").path
+        .appendingPathComponent("etc").path
 
     init() throws {
         dir = NSTemporaryDirectory() + "drvsim-\(UUID().uuidString.prefix(8))"

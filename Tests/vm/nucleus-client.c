@@ -212,33 +212,39 @@ static __u64 attr_u64(struct drvxpc_hdr *r, __u16 type)
 	return v;
 }
 
-/* The instance whose PCI vendor is @vendor (DEVICE_INFO is open to any
- * admin), or 0. */
-static __u32 instance_of(__u16 vendor, char *buf, int cap)
+/* The instance whose PCI id matches @id, "VVVV" or "VVVV:DDDD" in hex
+ * (DEVICE_INFO is open to any admin), or 0. */
+static __u32 instance_of(const char *id, char *buf, int cap)
 {
+	char *end;
+	unsigned long vendor = strtoul(id, &end, 16), device = 0;
+	int nlerr, any_device = *end != ':';
 	__u32 i;
-	int nlerr;
 
+	if (!any_device)
+		device = strtoul(end + 1, NULL, 16);
 	for (i = 1; i <= 8; i++) {
 		struct drvxpc_hdr *r = call(DRVXPC_OP_DEVICE_INFO, 100 + i, i, NULL, 0, buf, cap, &nlerr);
-		struct nlattr *a = r && !r->status ? find(r, DRVXPC_A_PCI_VENDOR) : NULL;
+		struct nlattr *v = r && !r->status ? find(r, DRVXPC_A_PCI_VENDOR) : NULL;
+		struct nlattr *d = r && !r->status ? find(r, DRVXPC_A_PCI_DEVICE) : NULL;
 
-		if (a && *(__u16 *)((char *)a + NLA_HDRLEN) == vendor)
+		if (v && *(__u16 *)((char *)v + NLA_HDRLEN) == vendor &&
+		    (any_device || (d && *(__u16 *)((char *)d + NLA_HDRLEN) == device)))
 			return i;
 	}
 	return 0;
 }
 
-/* `nucleus-client bytes VENDOR`: drvxpc bytes and messages that crossed the
+/* `nucleus-client bytes VVVV[:DDDD]`: drvxpc bytes and messages that crossed the
  * kernel <-> daemon hop for the device since it was probed. */
-static int xpc_bytes(__u16 vendor)
+static int xpc_bytes(const char *id)
 {
 	char buf[8192];
 	__u32 inst;
 	int nlerr;
 	struct drvxpc_hdr *r;
 
-	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))))
+	if (open_family() <= 0 || !(inst = instance_of(id, buf, sizeof(buf))))
 		return 1;
 	r = call(DRVXPC_OP_DEVICE_INFO, 200, inst, NULL, 0, buf, sizeof(buf), &nlerr);
 	if (!r || r->status)
@@ -260,7 +266,7 @@ static int cmp_u32(const void *a, const void *b)
 
 /* `nucleus-client rtt VENDOR COUNT`: COUNT null upcalls timed by the
  * nucleus, kernel -> daemon -> u-driver -> daemon -> kernel. */
-static int rtt(__u16 vendor, __u32 count)
+static int rtt(const char *id, __u32 count)
 {
 	char buf[16384], attrs[64], *p;
 	__u32 inst, ns[2048], n;
@@ -269,7 +275,7 @@ static int rtt(__u16 vendor, __u32 count)
 	struct nlattr *a;
 	int nlerr;
 
-	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))) || count > 2048)
+	if (open_family() <= 0 || !(inst = instance_of(id, buf, sizeof(buf))) || count > 2048)
 		return 1;
 	p = put_attr(attrs, DRVXPC_A_SIM_ACTION, &act, 1);
 	p = put_attr(p, DRVXPC_A_COUNT, &count, 4);
@@ -293,7 +299,7 @@ static int rtt(__u16 vendor, __u32 count)
  * each holds the device's ComboLock in user mode for the delay, as a slow
  * u-driver would, while the data path runs.  Prints the lock's counters.
  */
-static int combo(__u16 vendor, int count, __u32 delay)
+static int combo(const char *id, int count, __u32 delay)
 {
 	char buf[8192], attrs[512], *p, *seq;
 	__u32 inst, off = 0x3c, v = DRVXPC_VERSION;
@@ -301,7 +307,7 @@ static int combo(__u16 vendor, int count, __u32 delay)
 	struct drvxpc_hdr *r;
 	int nlerr, i, failures = 0;
 
-	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))))
+	if (open_family() <= 0 || !(inst = instance_of(id, buf, sizeof(buf))))
 		return 1;
 	p = put_attr(attrs, DRVXPC_A_VERSION, &v, 4);
 	r = call(DRVXPC_OP_REGISTER, 400, 0, attrs, p - attrs, buf, sizeof(buf), &nlerr);
@@ -403,14 +409,14 @@ static void reg_dma(__u32 inst, __u32 off, __u32 handle, __u32 doff, char *buf, 
  * rtl8139 u-driver's txTimeout() does (rtl8139_hw_start on the rings the
  * nucleus holds) and hand the data path back.
  */
-static int txtimeout(__u16 vendor)
+static int txtimeout(const char *id)
 {
 	char buf[8192], attrs[64], *p, *q;
 	__u32 inst, v = DRVXPC_VERSION, rxh = 0, txh = 0, rxcfg, txcfg, imr, i;
 	struct drvxpc_hdr *r;
 	int nlerr, got = 0;
 
-	if (open_family() <= 0 || !(inst = instance_of(vendor, buf, sizeof(buf))))
+	if (open_family() <= 0 || !(inst = instance_of(id, buf, sizeof(buf))))
 		return 1;
 	p = put_attr(attrs, DRVXPC_A_VERSION, &v, 4);
 	r = call(DRVXPC_OP_REGISTER, 800, 0, attrs, p - attrs, buf, sizeof(buf), &nlerr);
@@ -652,15 +658,15 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "join"))
 		return join(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "bytes"))
-		return xpc_bytes(strtoul(argv[2], NULL, 16));
+		return xpc_bytes(argv[2]);
 	if (argc == 4 && !strcmp(argv[1], "rtt"))
-		return rtt(strtoul(argv[2], NULL, 16), atoi(argv[3]));
+		return rtt(argv[2], atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "mute"))
 		return mute(atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "txtimeout"))
-		return txtimeout(strtoul(argv[2], NULL, 16));
+		return txtimeout(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "combo"))
-		return combo(strtoul(argv[2], NULL, 16), atoi(argv[3]), strtoul(argv[4], NULL, 10));
+		return combo(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "udp"))
 		return udp(argv[2], argv[3], atoi(argv[4]));
 	sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);

@@ -11,7 +11,7 @@ FAILURE_ID=9dbd74484c514218a1b66bb15387f923
 RECOVERY_ID=7ccb056015b74975800fb2395dc3eb16
 
 echo "== guest: $(uname -r), systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
-make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
+make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local CONF_SRC=Tests/etc > /dev/null || fail "make install-files"
 
 # The test's own configuration: nucleus-sim as a service for drivermgrd to
 # broker for, a short watchdog, fault injection for ens1371.

@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The scenario every NIC microdriver passes on the kernel path (run in the
+# busybox guest by net-guest.sh, with drivermgrd running): one line per
+# finding, "== NAME: ...", which the host side checks.
+#
+# usage: net-scenario.sh NAME VVVV:DDDD K SPEED   (network 10.0.(K+2).0/24)
+name=$1 pciid=$2 k=$3
+net=10.0.$((k + 2))
+gw=$net.2
+ctl=$BIN/drvctl
+
+say() { echo "== $name: $*"; }
+state() { $ctl list --no-legend | awk -v n="$name" '$1 == n { print $4 }'; }
+upid() { $ctl list --no-legend | awk -v n="$name" '$1 == n { print $5 }'; }
+status_field() { $ctl status "$name" --json=short | grep -o "\"$1\":[^,}]*" | head -1 | sed 's/^[^:]*://; s/"//g'; }
+hash_bits() { $ctl status "$name" --json=short | grep -o '"multicastHashBits":\[[0-9,]*\]' | sed 's/.*\[//; s/\]//'; }
+wait_active() { for _ in $(seq 60); do [ "$(state)" = active ] && return 0; sleep 0.5; done; return 1; }
+wait_carrier() { for _ in $(seq 30); do [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = "$1" ] && return 0; sleep 0.5; done; return 1; }
+# A ping stream with a failure of the u-driver one second in.
+stream() {
+	ping -c 200 -i 0.01 -W 3 "$gw" > /tmp/stream.$name 2>&1 &
+	p=$!
+	sleep 1
+	"$@"
+	wait $p
+	wait_active || say "not active again after $*"
+}
+
+wait_active || { say "never active: $($ctl list --no-legend | grep "$name")"; exit 0; }
+ifc=
+for i in /sys/class/net/*; do
+	[ "$(cat "$i/device/vendor" 2>/dev/null):$(cat "$i/device/device" 2>/dev/null)" = "0x${pciid%:*}:0x${pciid#*:}" ] && ifc=$(basename "$i")
+done
+[ -n "$ifc" ] || { say "no interface for $pciid"; exit 0; }
+say "probed as $ifc (pci $pciid), chip $(status_field chip)"
+ip link set "$ifc" up
+ip addr add "$net.15/24" dev "$ifc"
+wait_carrier 1
+ping -c 5 -W 3 "$gw" | grep transmitted | sed "s/^/== $name: ping: /"
+
+# Failures in the middle of a ping stream: nothing lost, no carrier flap.
+cc0=$(cat "/sys/class/net/$ifc/carrier_changes")
+stream kill -9 "$(upid)"
+grep transmitted "/tmp/stream.$name" | sed "s/^/== $name: ping during kill: /"
+stream "$ctl" inject "$name" hang
+grep transmitted "/tmp/stream.$name" | sed "s/^/== $name: ping during hang: /"
+stream "$ctl" inject "$name" bad-param
+grep transmitted "/tmp/stream.$name" | sed "s/^/== $name: ping during bad-param: /"
+say "carrier changes during the failures: $(( $(cat "/sys/class/net/$ifc/carrier_changes") - cc0 ))"
+say "recovered $($ctl history "$name" | grep -o "recovered [a-z-]*" | sed 's/recovered //' | tr '\n' ',' | sed 's/,$//; s/,/, /g')"
+
+# The configuration reaches the chip's registers (read back by the nucleus)
+# and survives a kill of the u-driver.
+ip link set "$ifc" address "52:54:00:12:34:9$k"
+sleep 2
+say "mac after set address: $(status_field mac)"
+ip link set "$ifc" promisc on
+sleep 2
+say "rx mode after promisc on: $(status_field rxMode)"
+ip link set "$ifc" promisc off
+sleep 2
+say "rx mode after promisc off: $(status_field rxMode)"
+/nucleus-client join "239.1.2.$k" "$ifc" 10 &
+j=$!
+sleep 2
+before=$(hash_bits)
+say "hash bits after the join: $before"
+kill -9 "$(upid)"
+sleep 1
+wait_active
+after=$(hash_bits)
+if [ "$after" = "$before" ]; then say "hash bits after a kill: same"; else say "hash bits after a kill: $after"; fi
+wait $j
+ip link set "$ifc" promisc on
+sleep 2
+kill -9 "$(upid)"
+sleep 1
+wait_active
+say "config after a kill: mac $(status_field mac) $(status_field rxMode)"
+ip link set "$ifc" promisc off
+ping -c 3 -W 3 "$gw" | grep transmitted | sed "s/^/== $name: ping after the kills: /"
+
+# The cable: QEMU's monitor takes the link down and up (the host forwards
+# "monitor:" lines); the chip's link interrupt or the periodic check sends
+# the u-driver to the PHY, and the carrier follows.
+echo "== monitor: set_link n$k off"
+wait_carrier 0
+say "carrier with the cable out: $(cat "/sys/class/net/$ifc/carrier")"
+echo "== monitor: set_link n$k on"
+wait_carrier 1
+say "carrier with the cable in: $(cat "/sys/class/net/$ifc/carrier")"
+sleep 1
+ping -c 3 -W 3 "$gw" | grep transmitted | sed "s/^/== $name: ping after the cable: /"
+say "link speed $(cat "/sys/class/net/$ifc/speed") Mbit/s, duplex $(cat "/sys/class/net/$ifc/duplex")"
+
+# Steady state: what crosses the kernel hop during a 10 s UDP stream
+# (the link check only, if the data path is all in the nucleus).
+m0=$(/nucleus-client bytes "$pciid" | awk '{ print $5 }')
+/nucleus-client udp "$gw" "$ifc" 10 > /dev/null
+m1=$(/nucleus-client bytes "$pciid" | awk '{ print $5 }')
+say "xpc messages during a 10 s udp stream: $((m1 - m0))"
+for i in 1 2 3; do /nucleus-client udp "$gw" "$ifc" 4 | sed "s/^/== $name microdriver /"; done
+
+# A crash storm past StartLimitBurst: drivermgrd gives up, the nucleus
+# quiesces the device (queue stopped, carrier off).
+for i in $(seq 12); do
+	[ "$(state)" = failed ] && break
+	"$ctl" inject "$name" crash > /dev/null 2>&1
+	sleep 0.6
+done
+sleep 1
+say "after the storm: $(state), carrier $(cat "/sys/class/net/$ifc/carrier")"
+slot=$($ctl list --no-legend | awk -v n="$name" '$1 == n { print $3 }')
+dmesg | grep -q "$slot: quiesced" && say "nucleus quiesced"
+ip link set "$ifc" down
+exit 0
