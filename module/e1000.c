@@ -106,7 +106,8 @@ static bool e1000_datapath_reg(const struct drvnucleus_dev *d, u32 off,
 
 /* After a downcall wrote RCTL (ComboLock held in user mode): keep the
  * buffer size the rings were set up for. */
-static void e1000_reg_written(struct drvnucleus_dev *d, u32 off, u32 width)
+static void e1000_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
+			      u32 value)
 {
 	u32 rctl;
 
@@ -164,7 +165,8 @@ static inline u32 e1000_tx_free(const struct e1000_nuc *p)
  * what the chip holds (RDLEN/TDLEN give the descriptor counts, RDBA/TDBA
  * must be the ring objects' bus addresses, RCTL must cut 2048-byte
  * buffers), then, unless the chip kept running, every descriptor pointed
- * at its buffer and the heads and tails set.
+ * at its buffer and the heads and tails set.  With @reattach the data path
+ * may be running: everything it reads changes under d->cl.
  */
 static int e1000_enable(struct drvnucleus_net *n, bool reattach,
 			const char **why, u16 *bad)
@@ -491,6 +493,13 @@ deferred:
 	return work;
 }
 
+/* QUIESCE (d->cl held, data path off): no more interrupts from a chip
+ * nobody drives; a started u-driver programs it again. */
+static void e1000_quiesce(struct drvnucleus_net *n)
+{
+	e1000_wr(n->d, E1000_IMC, E1000_IMC_ALL);
+}
+
 /* Transmit timeout (d->cl held, data path off): forget the frames in
  * flight; the u-driver resets the chip and enables afresh. */
 static unsigned int e1000_tx_drop(struct drvnucleus_net *n)
@@ -517,6 +526,7 @@ static const struct drvnucleus_net_ops e1000_net_ops = {
 	.interrupt	= e1000_interrupt,
 	.poll		= e1000_poll,
 	.tx_drop	= e1000_tx_drop,
+	.quiesce	= e1000_quiesce,
 };
 
 const struct drvnucleus_chip e1000_chip = {
