@@ -14,6 +14,7 @@ extern const struct drvnucleus_chip rtl8139_chip;
 extern const struct drvnucleus_chip es1370_chip;
 extern const struct drvnucleus_chip ne2k_chip;
 extern const struct drvnucleus_chip pcnet32_chip;
+extern const struct drvnucleus_chip e1000_chip;
 
 #define DRVNUCLEUS_CHIP(vendor, device, chip) \
 	{ PCI_DEVICE(vendor, device), .driver_data = (kernel_ulong_t)&(chip) }
@@ -24,6 +25,7 @@ const struct pci_device_id drvnucleus_ids[] = {
 	DRVNUCLEUS_CHIP(0x1274, 0x1371, es1370_chip),	/* ES1371: untested, QEMU has none */
 	DRVNUCLEUS_CHIP(0x10ec, 0x8029, ne2k_chip),	/* RTL8029 NE2000 clone */
 	DRVNUCLEUS_CHIP(0x1022, 0x2000, pcnet32_chip),	/* Am79C970A PCnet-PCI II */
+	DRVNUCLEUS_CHIP(0x8086, 0x100e, e1000_chip),	/* 82540EM, QEMU's e1000 */
 	{ }
 };
 MODULE_DEVICE_TABLE(pci, drvnucleus_ids);

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+import UDriverKit
+
+/// Entry point: the runtime does the rest (fd 3, HELLO, upcalls).
+@main
+enum E1000Main {
+    static func main() async {
+        await UDriverRuntime.run(net: E1000.self)
+    }
+}
