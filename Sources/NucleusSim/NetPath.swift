@@ -142,8 +142,11 @@ final class NetPath {
     func info() -> [XPCAttribute] {
         let macRegs = (0..<6).map { UInt8(model.read(offset: UInt32($0), width: 1)) }
         let mar = UInt64(r32(8)) | UInt64(r32(12)) << 32
+        let (rxFlags, hash) = model.receiveFilter
         var a: [XPCAttribute] = [
             .mac(.mac, MACAddress(bytes: macRegs) ?? devAddr),
+            .u32(.rxFlags, rxFlags),
+            .binary(.mcHash, hash),
             .u32(.rxConfig, r32(0x44)),
             .u64(.mcFilter, mar),
             .u8(.linkUp, model.linkUp ? 1 : 0),

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CDrvXPC
 import XPC
 
 /// Register-level model of a Realtek RTL8139C+ in its classic (non-C+) mode,
@@ -146,6 +147,19 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
         }
         if rcr & Self.acceptAllPhys != 0 { return true }
         return rcr & Self.acceptMyPhys != 0 && Array(regs.bytes[0..<6]) == dst.bytes
+    }
+
+    /// The receive filter in the class's terms (DEVICE_INFO's RX_FLAGS and
+    /// MC_HASH), decoded from RxConfig and MAR0-7 as 8139too set them:
+    /// AcceptAllPhys is promiscuous; AcceptMulticast with every hash bit set
+    /// is all-multicast; the hash table counts only while AcceptMulticast is on.
+    var receiveFilter: (flags: UInt32, hash: [UInt8]) {
+        let rcr = regs.u32(Self.rxConfig)
+        let mar = Array(regs.bytes[Self.mar0..<(Self.mar0 + 8)])
+        let hash = rcr & Self.acceptMulticast != 0 ? mar : [UInt8](repeating: 0, count: 8)
+        if rcr & Self.acceptAllPhys != 0 { return (UInt32(DRVXPC_RX_PROMISC), hash) }
+        if hash.allSatisfy({ $0 == 0xff }) { return (UInt32(DRVXPC_RX_ALLMULTI), hash) }
+        return (0, hash)
     }
 
     /// A frame arrives from the wire. Returns whether it reached the ring.

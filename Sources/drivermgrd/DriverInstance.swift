@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 import CSandbox
 import ControlInterface
+import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
@@ -97,7 +98,7 @@ final class DriverInstance: Sendable {
         l[metadataKey: "DRIVER"] = .string(config.name)
         self.logger = l
         self.emit = emit
-        self.runtime = Mutex(Runtime(shadow: Shadow(for: config.deviceClass)))
+        self.runtime = Mutex(Runtime(shadow: config.deviceClass.makeShadow()))
     }
 
     var name: String { config.name }
@@ -141,7 +142,7 @@ final class DriverInstance: Sendable {
             r.stopping = false
             r.lastFailure = nil
             r.ownedDMA = []
-            r.shadow = Shadow(for: config.deviceClass)
+            r.shadow = config.deviceClass.makeShadow()
             r.failureTimes = []
             return d
         }
@@ -483,7 +484,7 @@ final class DriverInstance: Sendable {
         do {
             dev = try saved.nucleusDevice()
             shadow = try saved.rebuiltShadow(config.deviceClass)
-            guard dev.deviceClass == config.deviceClass, dev.vendor == config.vendor, dev.device == config.device else {
+            guard dev.deviceClass == config.deviceClass.wireClass, dev.vendor == config.vendor, dev.device == config.device else {
                 throw ManagerError.invalidParameter("device", "\(dev.pciID) does not match \(config.match)")
             }
         } catch {
@@ -735,7 +736,9 @@ final class DriverInstance: Sendable {
                 let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
                 for m in log {
                     let r = try await conn.call(m, timeout: config.xpcTimeout)
-                    if let v = ReplyContract.violation(request: m, reply: r) { throw ManagerError.callFailed(errno: 22, attribute: v.1?.name, message: v.0) }
+                    if let v = ReplyContract.violation(request: m, reply: r, of: config.deviceClass) {
+                        throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
+                    }
                     if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
                 }
                 var drained = 0
@@ -754,9 +757,9 @@ final class DriverInstance: Sendable {
                             runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
                             throw error
                         }
-                        if let v = ReplyContract.violation(request: q.message, reply: reply) {
+                        if let v = ReplyContract.violation(request: q.message, reply: reply, of: config.deviceClass) {
                             runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
-                            throw ManagerError.callFailed(errno: 22, attribute: v.1?.name, message: v.0)
+                            throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
                         }
                         runtime.withLock { $0.shadow.record(q.message, reply: reply) }
                         q.done(reply)
@@ -853,15 +856,18 @@ final class DriverInstance: Sendable {
         conn.call(m, timeout: config.xpcTimeout) { [self] result in
             switch result {
             case .success(let reply):
-                if let v = ReplyContract.violation(request: m, reply: reply) {
+                if let v = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass) {
                     runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
-                    failure(.badParameter, "\(m.op.name): \(v.0)", generation: gen, op: m.op, parameter: v.1)
+                    failure(.badParameter, "\(m.op.name): \(v.message)", generation: gen, op: m.op, parameter: v.attribute)
                     return
                 }
-                runtime.withLock { $0.shadow.record(m, reply: reply) }
+                let kept = runtime.withLock { r in
+                    r.shadow.record(m, reply: reply)
+                    return r.shadow.keeps(m.op)
+                }
                 done(reply)
                 // After the answer: the caller does not wait for the file.
-                if Shadow.keeps(m.op) && reply.status == 0 { persist() }
+                if kept && reply.status == 0 { persist() }
             case .failure(let e):
                 // In flight when the driver failed: it goes first to the recovered driver.
                 let keep = runtime.withLock { r -> Bool in
@@ -938,7 +944,7 @@ final class DriverInstance: Sendable {
         var state: DeviceState?
         if let dev, let info = try? await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
                                                        timeout: Self.downcallTimeout), info.status == 0 {
-            state = DeviceStateDecoder.decode(info, pciID: dev.pciID, chip: chip)
+            state = DeviceStateDecoder.decode(info, pciID: dev.pciID, chip: chip, as: config.deviceClass)
         }
         return DriverStatus(summary: summary(), executable: config.executable, configFiles: config.files,
                             match: config.match, xpcTimeoutUSec: TimeSpan.micros(config.xpcTimeout),
@@ -947,36 +953,14 @@ final class DriverInstance: Sendable {
     }
 }
 
-/// DEVICE_INFO attributes → the status view.
+/// DEVICE_INFO attributes → the status view: the fields every class has,
+/// then the class's own, decoded by its descriptor.
 enum DeviceStateDecoder {
-    static func decode(_ m: XPCMessage, pciID: String, chip: String?) -> DeviceState {
-        var s = DeviceState()
-        s.pciID = pciID
-        s.chip = m.attribute(.chipName)?.string ?? chip
-        s.registeredAs = (m.attribute(.cardName) ?? m.attribute(.ifname))?.string
-        s.dataPath = m.attribute(.datapathOn).map { $0.u8 != 0 }
-        s.sampleRate = m.attribute(.pcmRate)?.u32
-        s.masterVolumeRegister = m.attribute(.codecMaster)?.u16
-        s.framesPlayed = m.attribute(.framesPlayed)?.u64
-        s.periods = m.attribute(.periods)?.u64
-        s.underruns = m.attribute(.underruns)?.u64
-        s.glitches = m.attribute(.glitches)?.u64
-        s.mac = (try? m.mac(.mac))?.description
-        if let rc = m.attribute(.rxConfig)?.u32 {
-            s.rxConfig = rc
-            let mf = m.attribute(.mcFilter)?.u64 ?? 0
-            s.rxMode = rc & 1 != 0 ? "promiscuous" : (rc & 4 == 0 ? "normal" : (mf == .max ? "allmulti" : "multicast"))
-        }
-        s.multicastFilter = m.attribute(.mcFilter).map { String(format: "0x%016llx", $0.u64) }
-        s.linkUp = m.attribute(.linkUp).map { $0.u8 != 0 }
-        s.rxPackets = m.attribute(.statRxPackets)?.u64
-        s.txPackets = m.attribute(.statTxPackets)?.u64
-        s.rxBytes = m.attribute(.statRxBytes)?.u64
-        s.txBytes = m.attribute(.statTxBytes)?.u64
-        s.multicastPackets = m.attribute(.statMulticast)?.u64
-        s.rxDropped = m.attribute(.statRxDropped)?.u64
-        s.filtered = m.attribute(.statFiltered)?.u64
-        s.echoed = m.attribute(.statEchoed)?.u64
-        return s
+    static func decode(_ m: XPCMessage, pciID: String, chip: String?, as cls: DeviceClassDescriptor) -> DeviceState {
+        let registered = (m.attribute(.cardName) ?? m.attribute(.ifname))?.string
+        let own = cls.decodeStatus(m)
+        return DeviceState(pciID: pciID, chip: m.attribute(.chipName)?.string ?? chip, registeredAs: registered,
+                           registration: registered.map(cls.registration), dataPath: m.attribute(.datapathOn).map { $0.u8 != 0 },
+                           fields: own.fields, values: own.values)
     }
 }
