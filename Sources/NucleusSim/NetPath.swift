@@ -37,10 +37,11 @@ final class NetPath {
     private(set) var clientErrors: UInt64 = 0
     static let peer = MACAddress(bytes: [0x52, 0x54, 0x00, 0x00, 0x00, 0x01]) ?? .broadcast
 
-    init(model: RTL8139Model, instance: UInt32, mac: MACAddress) {
+    /// The netdev starts with the address in the chip's IDR registers.
+    init(model: RTL8139Model, instance: UInt32) {
         self.model = model
         self.instance = instance
-        self.devAddr = mac
+        self.devAddr = MACAddress(bytes: (0..<6).map { UInt8(model.read(offset: UInt32($0), width: 1)) }) ?? .broadcast
     }
 
     private func r8(_ o: Int) -> UInt8 { UInt8(model.read(offset: UInt32(o), width: 1)) }
@@ -158,6 +159,63 @@ final class NetPath {
             .u8(.datapathOn, enabled ? 1 : 0)]
         if let ifname { a.append(.string(.ifname, ifname)) }
         return a
+    }
+}
+
+extension NetPath: SimChipNucleus {
+    var deviceClass: XPCDeviceClass { .net }
+
+    func step(memory: SimMemory, peer: WirePeer) {
+        peer.fromNIC(model.transmitted)
+        model.transmitted = []
+        for f in peer.take() { model.receive(f, memory: memory) }
+        if model.irqAsserted { irq(deliver: stackReceive) }
+    }
+
+    func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
+        switch m.op {
+        case .netRegister:
+            devAddr = try m.mac(.mac)
+            let name = ifname ?? "sim\(d.instance - 1)"
+            ifname = name
+            d.registeredName = name
+            d.chipName = m.attribute(.chipName)?.string
+            return XPCMessage.reply(to: m, attributes: [.string(.ifname, name)])
+        case .netCarrier:
+            carrier = try m.u8(.linkUp) != 0
+            return XPCMessage.reply(to: m)
+        case .datapathEnable:
+            guard let rx = memory.buffer(of: instance, role: 2), rx.bytes.count >= Self.rxRingLen + 16 else {
+                return .errorReply(to: m, errno: 2, attribute: .objectRole, message: "no RX_RING buffer of \(Self.rxRingLen + 16) bytes or more")
+            }
+            guard let tx = memory.buffer(of: instance, role: 3), tx.bytes.count >= Self.numTx * Self.txBufSize else {
+                return .errorReply(to: m, errno: 2, attribute: .objectRole, message: "no TX_BUFFERS buffer of \(Self.numTx * Self.txBufSize) bytes")
+            }
+            enable(rx: rx, tx: tx, resetPositions: !m.flags.contains(.reattach))
+            return XPCMessage.reply(to: m)
+        case .datapathDisable:
+            enabled = false
+            clientUp = false
+            return XPCMessage.reply(to: m)
+        default:
+            return nil
+        }
+    }
+
+    /// Stops the data path, masks interrupts (IntrMask) and disables rx/tx
+    /// (ChipCmd).
+    func quiesce() {
+        enabled = false
+        clientUp = false
+        w16(0x3c, 0)
+        model.write(offset: 0x37, width: 1, value: 0)
+    }
+
+    var workload: SimWorkload {
+        { sim, instance in
+            try await sim.bringUp(instance)
+            try await sim.setRxMode(instance, flags: 0, multicast: [WirePeer.joinedGroup])
+        }
     }
 }
 

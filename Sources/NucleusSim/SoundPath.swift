@@ -16,6 +16,8 @@ final class SoundPath {
     var periodFrames = 1024
     var bufferFrames = 4096
     var running = false
+    /// The card the u-driver registered (SND_REGISTER).
+    var cardName: String?
     /// Frames the client has written (absolute), and the hardware position
     /// the nucleus has accounted (absolute).
     private(set) var applPtr: UInt64 = 0
@@ -106,12 +108,47 @@ final class SoundPath {
 
     /// Status attributes for DEVICE_INFO.
     func info() -> [XPCAttribute] {
-        [.u32(.pcmRate, max(4000, min(192_000, model.dac2Rate))),
+        (cardName.map { [XPCAttribute.string(.cardName, $0)] } ?? []) + [.u32(.pcmRate, max(4000, min(192_000, model.dac2Rate))),
          .u16(.codecMaster, model.masterVolumeRegister),
          .u64(.framesPlayed, model.framesPlayed),
          .u64(.periods, periodsElapsed),
          .u64(.underruns, underruns),
          .u64(.glitches, model.glitches),
          .u8(.datapathOn, running ? 1 : 0)]
+    }
+}
+
+extension SoundPath: SimChipNucleus {
+    var deviceClass: XPCDeviceClass { .sound }
+
+    func step(memory: SimMemory, peer: WirePeer) {
+        if model.irqAsserted { irq() }
+    }
+
+    func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
+        switch m.op {
+        case .sndRegister:
+            cardName = try m.string(.cardName)
+            d.registeredName = cardName
+            d.chipName = m.attribute(.chipName)?.string
+            return XPCMessage.reply(to: m)
+        case .datapathEnable:
+            return XPCMessage.reply(to: m)
+        case .datapathDisable:
+            if running { trigger(start: false) }
+            return XPCMessage.reply(to: m)
+        default:
+            return nil
+        }
+    }
+
+    /// Stops DAC2 and masks its interrupt (P2_INT_EN).
+    func quiesce() {
+        if running { trigger(start: false) }
+        w32(ES137xModel.serial, r32(ES137xModel.serial) & ~ES137xModel.p2IntEnable)
+    }
+
+    var workload: SimWorkload {
+        { sim, instance in try await sim.startPlayback(instance, rate: sim.workloadRate.withLock { $0 }) }
     }
 }
