@@ -61,7 +61,7 @@ let package = Package(
             name: "drvctl",
             dependencies: ["ControlInterface",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "ENS137x", dependencies: ["UDriverKit"], path: "Sources/Drivers/ENS137x"),
+        .executableTarget(name: "ENS137x", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/ENS137x"),
         .executableTarget(name: "RTL8139", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/RTL8139"),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),

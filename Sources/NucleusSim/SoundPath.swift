@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CChips
 import XPC
 
 /// The ES137x nucleus: what stays "in the kernel" for the sound card —
@@ -53,8 +54,8 @@ final class SoundPath {
     /// current-count field (dwords; 16-bit stereo = one frame per dword).
     func pointer() -> Int {
         guard r32(ES137xModel.control) & ES137xModel.dac2Enable != 0 else { return 0 }
-        w32(ES137xModel.memPage, 0xc)
-        return Int((r32(0x3c) >> 16) & 0xffff) % max(bufferFrames, 1)
+        w32(ES_REG_MEM_PAGE, ES_PAGE_DAC)
+        return Int(r32(ES_REG_DAC2_SIZE) >> ES_CURR_SIZE_SHIFT) % max(bufferFrames, 1)
     }
 
     /// snd_ensoniq_trigger START/STOP: DAC2_EN in CONTROL.
