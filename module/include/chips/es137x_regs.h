@@ -21,7 +21,8 @@
 #define  ES_DAC2_EN		0x00000020U	/* DAC2 playback on */
 #define  ES_1370_PCLKDIV_SHIFT	16U		/* 1370: DAC2 clock divider, 28:16 */
 #define  ES_1370_PCLKDIV_MASK	0x1fff0000U
-#define  ES_PCLKDIV(ctrl)	(((ctrl) & ES_1370_PCLKDIV_MASK) >> ES_1370_PCLKDIV_SHIFT)
+#define  ES_PCLKDIV(ctrl)	\
+	(((ctrl) & ES_1370_PCLKDIV_MASK) >> ES_1370_PCLKDIV_SHIFT)
 #define  ES_1370_CDC_EN		0x00000002U	/* 1370: codec interface enable */
 #define  ES_1370_SERR_DISABLE	0x00000001U	/* 1370: no PCI SERR# */
 /* 1370: DAC2 rate = ES_1370_SRCLOCK / (PCLKDIV + 2) (ES_1370_SRTODIV) */
@@ -116,7 +117,8 @@
 #define  ES_AK4531_ATT_MASK	0x1fU	/* volumes: attenuation, 2 dB steps */
 #define ES_AK4531_RESET		0x16U
 
-/* AC'97 codec registers (1371; Intel AC'97 2.3, 5.7), through ES_REG_1371_CODEC. */
+/* AC'97 codec registers (1371; Intel AC'97 2.3, 5.7), through
+ * ES_REG_1371_CODEC. */
 #define ES_AC97_RESET		0x00U
 #define ES_AC97_MASTER		0x02U	/* 15 mute, 13:8 left, 5:0 right attenuation */
 #define  ES_AC97_MUTE		0x8000U
