@@ -13,7 +13,8 @@ public struct NetShadow: ClassShadow {
 
     public init() {}
 
-    public var keptOps: Set<XPCOp> { [.netOpen, .netStop, .netSetMac, .netSetRxMode, .netGetLink, .netGetStats] }
+    static let kept: Set<XPCOp> = [.netOpen, .netStop, .netSetMac, .netSetRxMode, .netGetLink, .netGetStats]
+    public var keptOps: Set<XPCOp> { Self.kept }
 
     public mutating func record(_ m: XPCMessage, reply: XPCMessage) {
         switch m.op {

@@ -14,7 +14,8 @@ public struct SoundShadow: ClassShadow {
 
     public init() {}
 
-    public var keptOps: Set<XPCOp> { [.sndOpen, .sndClose, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerGet] }
+    static let kept: Set<XPCOp> = [.sndOpen, .sndClose, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerGet]
+    public var keptOps: Set<XPCOp> { Self.kept }
 
     public mutating func record(_ m: XPCMessage, reply: XPCMessage) {
         switch m.op {
