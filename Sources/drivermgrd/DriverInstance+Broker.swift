@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-import CSandbox
-import ControlInterface
 import DeviceClasses
-import Foundation
-import Logging
 import Nucleus
-import ShadowDriver
-import Supervisor
-import Synchronization
 import XPC
 
 // The broker paths: upcalls forwarded or answered by the shadow, downcalls

@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-import CSandbox
 import ControlInterface
-import DeviceClasses
-import Foundation
 import Logging
-import Nucleus
-import ShadowDriver
 import Supervisor
-import Synchronization
 import XPC
 
 // Failure detection: exits, deadlines, protocol errors, heartbeats; the

@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-import CSandbox
-import ControlInterface
-import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
 import ShadowDriver
 import Supervisor
-import Synchronization
 import XPC
 
 // Surviving the daemon's own restart: persisting the state, adopting the

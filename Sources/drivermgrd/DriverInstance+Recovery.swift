@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-import CSandbox
 import ControlInterface
-import DeviceClasses
-import Foundation
 import Logging
 import Nucleus
-import ShadowDriver
 import Supervisor
-import Synchronization
 import XPC
 
 // Recovery: restart policy, replay of the shadow's log, the queue drained

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-import CSandbox
 import ControlInterface
-import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
@@ -124,7 +122,7 @@ final class DriverInstance: Sendable {
     }
 
     func record(_ event: String, _ detail: String, kind: FailureKind? = nil, recoveryUSec: UInt64? = nil,
-                        replayed: Int? = nil, queued: Int? = nil) {
+                replayed: Int? = nil, queued: Int? = nil) {
         emit(DriverEvent(timeUSec: UInt64(Date().timeIntervalSince1970 * 1e6), driver: name, event: event, detail: detail,
                          state: state, failureKind: kind, recoveryUSec: recoveryUSec, replayedCalls: replayed,
                          queuedRequests: queued))
