@@ -32,7 +32,7 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
     public let chip: Chip
     public let pci: PCIIdentity
     private var regs = RegisterFile(size: Int(ES_REG_SIZE))
-    private var pages = [[UInt32]](repeating: [0, 0, 0, 0], count: 16) // 4 dwords a page
+    private var pages = [[UInt32]](repeating: [0, 0, 0, 0], count: Int(ES_MEM_PAGE_MASK) + 1) // 4 dwords a page
     /// AC'97 registers by address (ES1371), AK4531 registers (ES1370).
     public private(set) var codec = [UInt16](repeating: 0, count: 128)
     private var codecLatch: UInt32 = 0
@@ -93,7 +93,7 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
         case Self.dac2Count:
             return (dac2Remaining << ES_CURR_COUNT_SHIFT) | (regs.u32(Int(Self.dac2Count)) & ES_COUNT_MASK)
         case Self.window..<Self.windowEnd:
-            let page = Int(regs.u32(Int(Self.memPage)) & 0xf)
+            let page = Int(regs.u32(Int(Self.memPage)) & ES_MEM_PAGE_MASK)
             let idx = Int((offset - Self.window) / 4)
             var v = pages[page][idx]
             if page == Self.pageDAC && idx == Self.dac2SizeIndex {
@@ -140,7 +140,7 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
             regs.set(Int(offset), width, value)
             dac2Remaining = value & ES_COUNT_MASK
         case Self.window..<Self.windowEnd:
-            let page = Int(regs.u32(Int(Self.memPage)) & 0xf)
+            let page = Int(regs.u32(Int(Self.memPage)) & ES_MEM_PAGE_MASK)
             pages[page][Int((offset - Self.window) / 4)] = value
             if page == Self.pageDAC && offset == ES_REG_DAC2_FRAME { bytePos = 0 }
         default:

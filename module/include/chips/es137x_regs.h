@@ -39,6 +39,7 @@
 #define ES_REG_UART_RES		0x0aU	/* R/W: UART reserved (byte) */
 
 #define ES_REG_MEM_PAGE		0x0cU	/* R/W: page shown at ES_REG_MEM_WINDOW */
+#define  ES_MEM_PAGE_MASK	0x0000000fU
 #define  ES_PAGE_DAC		0x0cU	/* DAC1 and DAC2 frame registers */
 
 #define ES_REG_1370_CODEC	0x10U	/* 1370, W/O: AK4531 write (word) */
