@@ -81,7 +81,7 @@ public enum FailureKind: String, Codable, Sendable, CaseIterable {
 public struct DriverSummary: Codable, Sendable, Equatable {
     /// Driver instance name from its configuration (`ens1371`).
     public var name: String
-    /// `sound` or `net`.
+    /// The device class (`sound`, `net`, …).
     public var driverClass: String
     /// PCI slot of the device it drives, if one matched.
     public var device: String?
@@ -106,49 +106,99 @@ public struct DriverSummary: Codable, Sendable, Equatable {
     }
 }
 
+/// One labelled line of a device's status, as `drvctl status` shows it.
+public struct StatusField: Codable, Sendable, Equatable {
+    /// `Rate`, `MAC`, `Rx mode`…
+    public var label: String
+    public var text: String
+    public init(label: String, text: String) {
+        self.label = label
+        self.text = text
+    }
+}
+
 /// The device state the u-driver configured, read back from the nucleus.
+///
+/// A few fields every class has, then the class's own: labelled lines for
+/// people (``fields``) and values by key (``values``). In JSON the values
+/// sit beside the common keys (`{"chip":…,"sampleRate":44100,…}`), so a
+/// client needs no knowledge of any class to show or parse them.
 public struct DeviceState: Codable, Sendable, Equatable {
     /// PCI vendor:device, e.g. `1274:1371`.
     public var pciID: String?
     /// Chip the u-driver identified.
     public var chip: String?
-    /// Card name (sound) or interface name (net) the nucleus registered.
+    /// Card name (sound), interface name (net)… the nucleus registered.
     public var registeredAs: String?
+    /// ``registeredAs`` in words, by the class (`card "…"`, `interface eth0`).
+    public var registration: String?
     /// Whether the nucleus data path is running.
     public var dataPath: Bool?
-    // sound
-    /// DAC2 sample rate the registers select, Hz.
-    public var sampleRate: UInt32?
-    /// Raw master volume register of the codec.
-    public var masterVolumeRegister: UInt16?
-    public var framesPlayed: UInt64?
-    public var periods: UInt64?
-    public var underruns: UInt64?
-    /// Discontinuities in the played test signal.
-    public var glitches: UInt64?
-    // net
-    /// MAC in the chip's IDR registers.
-    public var mac: String?
-    /// Raw RxConfig register.
-    public var rxConfig: UInt32?
-    /// `promiscuous`, `allmulti`, `multicast` or `normal`, decoded from RxConfig.
-    public var rxMode: String?
-    /// 64-bit multicast hash filter, as hex ("0x0000000000008000"): JSON
-    /// numbers past 2^53 do not survive every client.
-    public var multicastFilter: String?
-    public var linkUp: Bool?
-    public var rxPackets: UInt64?
-    public var txPackets: UInt64?
-    public var rxBytes: UInt64?
-    public var txBytes: UInt64?
-    public var multicastPackets: UInt64?
-    public var rxDropped: UInt64?
-    /// Frames the address filter dropped.
-    public var filtered: UInt64?
-    /// Echo replies the sim's client received.
-    public var echoed: UInt64?
+    /// The class's lines, in display order.
+    public var fields: [StatusField]
+    /// The class's values by key (`sampleRate`, `rxMode`, `mac`…).
+    public var values: [String: JSONValue]
 
-    public init() {}
+    public init(pciID: String? = nil, chip: String? = nil, registeredAs: String? = nil, registration: String? = nil,
+                dataPath: Bool? = nil, fields: [StatusField] = [], values: [String: JSONValue] = [:]) {
+        self.pciID = pciID
+        self.chip = chip
+        self.registeredAs = registeredAs
+        self.registration = registration
+        self.dataPath = dataPath
+        self.fields = fields
+        self.values = values
+    }
+
+    /// Value `key` as an unsigned integer (counters, rates, registers).
+    public func number(_ key: String) -> UInt64? {
+        guard case .number(let n)? = values[key], n >= 0, n < 18_446_744_073_709_551_616 else { return nil }
+        return UInt64(n)
+    }
+    /// Value `key` as a flag.
+    public func flag(_ key: String) -> Bool? {
+        guard case .bool(let b)? = values[key] else { return nil }
+        return b
+    }
+    /// Value `key` as text.
+    public func text(_ key: String) -> String? {
+        guard case .string(let s)? = values[key] else { return nil }
+        return s
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    private static let common: Set<String> = ["pciID", "chip", "registeredAs", "registration", "dataPath", "fields"]
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        pciID = try c.decodeIfPresent(String.self, forKey: Key("pciID"))
+        chip = try c.decodeIfPresent(String.self, forKey: Key("chip"))
+        registeredAs = try c.decodeIfPresent(String.self, forKey: Key("registeredAs"))
+        registration = try c.decodeIfPresent(String.self, forKey: Key("registration"))
+        dataPath = try c.decodeIfPresent(Bool.self, forKey: Key("dataPath"))
+        fields = try c.decodeIfPresent([StatusField].self, forKey: Key("fields")) ?? []
+        values = [:]
+        for k in c.allKeys where !Self.common.contains(k.stringValue) {
+            values[k.stringValue] = try c.decode(JSONValue.self, forKey: k)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encodeIfPresent(pciID, forKey: Key("pciID"))
+        try c.encodeIfPresent(chip, forKey: Key("chip"))
+        try c.encodeIfPresent(registeredAs, forKey: Key("registeredAs"))
+        try c.encodeIfPresent(registration, forKey: Key("registration"))
+        try c.encodeIfPresent(dataPath, forKey: Key("dataPath"))
+        try c.encode(fields, forKey: Key("fields"))
+        for (k, v) in values where !Self.common.contains(k) { try c.encode(v, forKey: Key(k)) }
+    }
 }
 
 /// `drvctl status NAME`.
@@ -239,7 +289,8 @@ public struct StatusParameters: Codable, Sendable { public var names: [String]; 
 /// Call: an operation of the driver's class and its arguments.
 public struct CallParameters: Codable, Sendable {
     public var name: String
-    /// `mixer-get`, `mixer-set`, `set-mac`, `rx-mode`, `get-link`, `get-stats`.
+    /// An operation of the driver's class (`mixer-get`, `rx-mode`…), or
+    /// ``CallParameters/listOperations`` for the class's list.
     public var operation: String
     public var arguments: [String]
     public init(name: String, operation: String, arguments: [String]) {
@@ -247,6 +298,9 @@ public struct CallParameters: Codable, Sendable {
         self.operation = operation
         self.arguments = arguments
     }
+    /// The operation every class answers: its operations, each with its
+    /// argument synopsis.
+    public static let listOperations = "help"
 }
 
 public struct ListReply: Codable, Sendable { public var drivers: [DriverSummary]; public init(drivers: [DriverSummary]) { self.drivers = drivers } }
@@ -256,28 +310,3 @@ public struct StateReply: Codable, Sendable { public var state: DriverState; pub
 public struct CallReply: Codable, Sendable { public var result: [String: String]; public init(result: [String: String]) { self.result = result } }
 public struct HistoryReply: Codable, Sendable { public var events: [DriverEvent]; public init(events: [DriverEvent]) { self.events = events } }
 public struct MonitorReply: Codable, Sendable { public var event: DriverEvent; public init(event: DriverEvent) { self.event = event } }
-
-/// Operations `Call` accepts per class, with their argument shapes (for
-/// validation and help text).
-public enum CallOperation: String, CaseIterable, Sendable {
-    case mixerGet = "mixer-get", mixerSet = "mixer-set"
-    case setMAC = "set-mac", rxMode = "rx-mode", getLink = "get-link", getStats = "get-stats"
-
-    /// `sound` or `net`.
-    public var driverClass: String {
-        switch self {
-        case .mixerGet, .mixerSet: return "sound"
-        default: return "net"
-        }
-    }
-    /// Argument synopsis.
-    public var synopsis: String {
-        switch self {
-        case .mixerGet: return "master|pcm|master-mute"
-        case .mixerSet: return "master|pcm|master-mute VALUE"
-        case .setMAC: return "MAC"
-        case .rxMode: return "normal|promisc|allmulti [MULTICAST-MAC...]"
-        case .getLink, .getStats: return ""
-        }
-    }
-}

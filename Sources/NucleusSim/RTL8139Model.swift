@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+import CChips
+import CDrvXPC
 import XPC
 
 /// Register-level model of a Realtek RTL8139C+ in its classic (non-C+) mode,
@@ -8,20 +10,24 @@ import XPC
 /// Offsets and bit names are Linux's drivers/net/ethernet/realtek/8139too.c.
 /// Frames leave through ``transmitted`` and arrive through ``receive(_:)``.
 public final class RTL8139Model: DeviceModel, @unchecked Sendable {
-    // Registers (8139too.c enum RTL8139_registers).
-    static let mac0 = 0x00, mar0 = 0x08, txStatus0 = 0x10, txAddr0 = 0x20, rxBuf = 0x30
-    static let chipCmd = 0x37, rxBufPtr = 0x38, rxBufAddr = 0x3a, intrMask = 0x3c, intrStatus = 0x3e
-    static let txConfig = 0x40, rxConfig = 0x44, rxMissed = 0x4c, cfg9346 = 0x50
-    static let mediaStatus = 0x58, basicModeCtrl = 0x62, basicModeStatus = 0x64, cscr = 0x74
+    // Registers and bits: module/include/chips/rtl8139_regs.h, as Ints to
+    // index the register file.
+    static let mac0 = Int(RTL_IDR0), mar0 = Int(RTL_MAR0), txStatus0 = Int(RTL_TX_STATUS0), txAddr0 = Int(RTL_TX_ADDR0)
+    static let rxBuf = Int(RTL_RX_BUF), chipCmd = Int(RTL_CHIP_CMD), rxBufPtr = Int(RTL_RX_BUF_PTR)
+    static let rxBufAddr = Int(RTL_RX_BUF_ADDR), intrMask = Int(RTL_INTR_MASK), intrStatus = Int(RTL_INTR_STATUS)
+    static let txConfig = Int(RTL_TX_CONFIG), rxConfig = Int(RTL_RX_CONFIG), rxMissed = Int(RTL_RX_MISSED)
+    static let cfg9346 = Int(RTL_CFG9346), mediaStatus = Int(RTL_MEDIA_STATUS)
+    static let basicModeCtrl = Int(RTL_BASIC_MODE_CTRL), basicModeStatus = Int(RTL_BASIC_MODE_STATUS), cscr = Int(RTL_CSCR)
     // ChipCmd bits.
-    static let cmdReset: UInt8 = 0x10, cmdRxEnb: UInt8 = 0x08, cmdTxEnb: UInt8 = 0x04, rxBufEmpty: UInt8 = 0x01
+    static let cmdReset = UInt8(RTL_CMD_RESET), cmdRxEnb = UInt8(RTL_CMD_RX_ENB), cmdTxEnb = UInt8(RTL_CMD_TX_ENB)
+    static let rxBufEmpty = UInt8(RTL_RX_BUF_EMPTY)
     // IntrStatus bits.
-    static let rxOK: UInt16 = 0x01, txOK: UInt16 = 0x04, rxOverflow: UInt16 = 0x10
+    static let rxOK = UInt16(RTL_INT_RX_OK), txOK = UInt16(RTL_INT_TX_OK), rxOverflow = UInt16(RTL_INT_RX_OVERFLOW)
     // TxStatus bits.
-    static let txHostOwns: UInt32 = 0x2000, txStatOK: UInt32 = 0x8000
+    static let txHostOwns = RTL_TX_HOST_OWNS, txStatOK = RTL_TX_STAT_OK
     // RxConfig accept bits.
-    static let acceptBroadcast: UInt32 = 0x08, acceptMulticast: UInt32 = 0x04
-    static let acceptMyPhys: UInt32 = 0x02, acceptAllPhys: UInt32 = 0x01, rxNoWrap: UInt32 = 1 << 7
+    static let acceptBroadcast = RTL_ACCEPT_BROADCAST, acceptMulticast = RTL_ACCEPT_MULTICAST
+    static let acceptMyPhys = RTL_ACCEPT_MY_PHYS, acceptAllPhys = RTL_ACCEPT_ALL_PHYS, rxNoWrap = RTL_RX_NO_WRAP
 
     public let pci: PCIIdentity
     private var regs = RegisterFile(size: 0x100)
@@ -51,17 +57,17 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
 
     private func reset() {
         // TxConfig hardware revision: HW_REVID(1,1,1,0,1,1,0) = RTL8139C+.
-        regs.set(Self.txConfig, 4, 0x7480_0000)
+        regs.set(Self.txConfig, 4, RTL_TX_HWREV_8139CP)
         regs.set(Self.rxConfig, 4, 0)
         regs.set(Self.intrMask, 2, 0)
         regs.set(Self.intrStatus, 2, 0)
         regs.bytes[Self.chipCmd] = Self.rxBufEmpty
         regs.set(Self.rxBufPtr, 2, 0xfff0)
         regs.set(Self.rxBufAddr, 2, 0)
-        for i in 0..<4 { regs.set(Self.txStatus0 + 4 * i, 4, Self.txHostOwns) }
+        for i in 0..<Int(RTL_NUM_TX) { regs.set(Self.txStatus0 + 4 * i, 4, Self.txHostOwns) }
         curRxWrite = 0
         pendingTx = []
-        regs.set(Self.basicModeCtrl, 2, 0x3100) // 100 Mbit/s, autoneg enabled
+        regs.set(Self.basicModeCtrl, 2, RTL_BMCR_SPEED100 | RTL_BMCR_ANENABLE | RTL_BMCR_FULL_DUPLEX)
     }
 
     // MARK: register access
@@ -74,19 +80,19 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
             if rxEmpty { v |= Self.rxBufEmpty }
             return UInt32(v)
         case Self.cfg9346:
-            var v = regs.bytes[Self.cfg9346] & ~1
-            if ee.dataOut { v |= 1 }
+            var v = regs.bytes[Self.cfg9346] & ~UInt8(RTL_EE_DATA_READ)
+            if ee.dataOut { v |= UInt8(RTL_EE_DATA_READ) }
             return UInt32(v)
         case Self.rxBufAddr:
             return UInt32(curRxWrite & 0xffff)
         case Self.mediaStatus:
-            // MSR: bit 2 LINKB is "link fail"; bit 3 SPEED_10 clear = 100 Mbit/s.
-            return linkUp ? 0x00 : 0x04
+            // MSR: LINKB is "link fail"; SPEED_10 clear = 100 Mbit/s.
+            return linkUp ? 0 : RTL_MSR_LINK_FAIL
         case Self.basicModeStatus:
             // BMSR: 100BASE-TX FD/HD, 10 FD/HD, autoneg able (+complete), link.
-            return 0x7809 | (linkUp ? 0x0024 : 0)
+            return RTL_BMSR_CAPS | (linkUp ? RTL_BMSR_LINK | RTL_BMSR_ANEGCOMPLETE : 0)
         case Self.cscr:
-            return linkUp ? 0x0400 : 0
+            return linkUp ? RTL_CSCR_LINK_OK : 0
         default:
             return regs.get(off, width)
         }
@@ -104,7 +110,7 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
         case Self.intrStatus:
             // Write 1 to clear.
             regs.set(off, 2, UInt32(regs.u16(off)) & ~value)
-        case Self.txStatus0..<(Self.txStatus0 + 16):
+        case Self.txStatus0..<(Self.txStatus0 + 4 * Int(RTL_NUM_TX)):
             let slot = (off - Self.txStatus0) / 4
             regs.set(Self.txStatus0 + 4 * slot, 4, value & ~(Self.txHostOwns | Self.txStatOK))
             if value & Self.txHostOwns == 0 { pendingTx.append(slot) }
@@ -117,8 +123,8 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
             regs.set(off, 2, value)
         case Self.txConfig:
             // The hardware revision bits (30:26, 23:22) are read-only.
-            let rev = regs.u32(off) & 0x7cc0_0000
-            regs.set(off, 4, (value & ~0x7cc0_0000) | rev)
+            let rev = regs.u32(off) & RTL_TX_REVISION_MASK
+            regs.set(off, 4, (value & ~RTL_TX_REVISION_MASK) | rev)
         default:
             regs.set(off, width, value)
         }
@@ -126,7 +132,7 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
 
     // MARK: data path
 
-    private var ringSize: Int { 8192 << Int((regs.u32(Self.rxConfig) >> 11) & 3) }
+    private var ringSize: Int { Int(RTL_RX_RING_LEN) << Int((regs.u32(Self.rxConfig) >> RTL_RX_RING_SHIFT) & 3) }
     /// The driver's read position: CAPR + 16 (8139too writes cur_rx - 16).
     private var readPos: Int { (Int(regs.u16(Self.rxBufPtr)) + 16) & 0xffff % max(ringSize, 1) }
     private var rxEmpty: Bool { readPos % ringSize == curRxWrite % ringSize }
@@ -148,6 +154,19 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
         return rcr & Self.acceptMyPhys != 0 && Array(regs.bytes[0..<6]) == dst.bytes
     }
 
+    /// The receive filter in the class's terms (DEVICE_INFO's RX_FLAGS and
+    /// MC_HASH), decoded from RxConfig and MAR0-7 as 8139too set them:
+    /// AcceptAllPhys is promiscuous; AcceptMulticast with every hash bit set
+    /// is all-multicast; the hash table counts only while AcceptMulticast is on.
+    var receiveFilter: (flags: UInt32, hash: [UInt8]) {
+        let rcr = regs.u32(Self.rxConfig)
+        let mar = Array(regs.bytes[Self.mar0..<(Self.mar0 + 8)])
+        let hash = rcr & Self.acceptMulticast != 0 ? mar : [UInt8](repeating: 0, count: 8)
+        if rcr & Self.acceptAllPhys != 0 { return (UInt32(DRVXPC_RX_PROMISC), hash) }
+        if hash.allSatisfy({ $0 == 0xff }) { return (UInt32(DRVXPC_RX_ALLMULTI), hash) }
+        return (0, hash)
+    }
+
     /// A frame arrives from the wire. Returns whether it reached the ring.
     @discardableResult
     public func receive(_ frame: [UInt8], memory: SimMemory) -> Bool {
@@ -164,8 +183,12 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
             raise(Self.rxOverflow)
             return false
         }
-        var status: UInt16 = 0x0001 // RxStatusOK
-        if dst == .broadcast { status |= 0x2000 } else if dst.isMulticast { status |= 0x8000 } else { status |= 0x4000 }
+        var status = UInt16(RTL_RX_HDR_OK)
+        if dst == .broadcast {
+            status |= UInt16(RTL_RX_HDR_BROADCAST)
+        } else {
+            status |= UInt16(dst.isMulticast ? RTL_RX_HDR_MULTICAST : RTL_RX_HDR_PHYS)
+        }
         let packet = [UInt8(status & 0xff), UInt8(status >> 8), UInt8(len & 0xff), UInt8(len >> 8)]
             + frame + [0, 0, 0, 0]
         let base = regs.u32(Self.rxBuf)
@@ -185,7 +208,7 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
         while !pendingTx.isEmpty {
             let slot = pendingTx.removeFirst()
             let tsd = regs.u32(Self.txStatus0 + 4 * slot)
-            let size = Int(tsd & 0x1fff)
+            let size = Int(tsd & RTL_TX_SIZE_MASK)
             let addr = regs.u32(Self.txAddr0 + 4 * slot)
             if size >= 14 { transmitted.append(memory.read(bus: addr, count: size)) }
             regs.set(Self.txStatus0 + 4 * slot, 4, tsd | Self.txHostOwns | Self.txStatOK)
@@ -216,8 +239,8 @@ struct EEPROMState {
     var dataOut = false
 
     mutating func clock(_ v: UInt8, _ rom: [UInt16]) {
-        let program = v & 0xc0 == 0x80
-        let cs = v & 0x08 != 0, sk = v & 0x04 != 0, di = v & 0x02 != 0
+        let program = UInt32(v) & RTL_CFG9346_EEM_MASK == RTL_CFG9346_EEM_PROGRAM
+        let cs = UInt32(v) & RTL_EE_CS != 0, sk = UInt32(v) & RTL_EE_SHIFT_CLK != 0, di = UInt32(v) & RTL_EE_DATA_WRITE != 0
         guard program, cs else {
             selected = false; bitsIn = 0; shiftIn = 0; bitsOut = 0; lastClock = sk; dataOut = false
             return
@@ -237,7 +260,7 @@ struct EEPROMState {
         // 5 + addr_len bits: 0 0 1 1 0 a5..a0 with a 6-bit address).
         if bitsIn == 1 && shiftIn == 0 { bitsIn = 0; return }
         if bitsIn == 9 {
-            if (shiftIn >> 6) & 0x7 == 0b110 {
+            if (shiftIn >> 6) & 0x7 == RTL_EE_READ_CMD {
                 shiftOut = rom[Int(shiftIn & 0x3f)]
                 bitsOut = 16
                 dataOut = false // the dummy zero bit

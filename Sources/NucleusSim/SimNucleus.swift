@@ -3,13 +3,12 @@ import Foundation
 import Synchronization
 import XPC
 
-/// One device the sim nucleus has bound, with its data path.
+/// One device the sim nucleus has bound, with its chip's nucleus.
 final class SimDevice {
     let instance: UInt32
     let model: DeviceModel
-    let deviceClass: XPCDeviceClass
-    let sound: SoundPath?
-    let net: NetPath?
+    /// Its chip's nucleus and data path (``SimChips``); nil: none.
+    let nucleus: (any SimChipNucleus)?
     /// Set by SND_REGISTER / NET_REGISTER downcalls.
     var registeredName: String?
     var chipName: String?
@@ -17,21 +16,12 @@ final class SimDevice {
     init(instance: UInt32, model: DeviceModel) {
         self.instance = instance
         self.model = model
-        if let m = model as? ES137xModel {
-            deviceClass = .sound
-            sound = SoundPath(model: m, instance: instance)
-            net = nil
-        } else if let m = model as? RTL8139Model {
-            deviceClass = .net
-            sound = nil
-            let mac = MACAddress(bytes: (0..<6).map { UInt8(m.read(offset: UInt32($0), width: 1)) }) ?? .broadcast
-            net = NetPath(model: m, instance: instance, mac: mac)
-        } else {
-            deviceClass = .net
-            sound = nil
-            net = nil
-        }
+        self.nucleus = SimChips.nucleus(for: model, instance: instance)
     }
+
+    /// The class announced in DEVICE_ADD; a model without a nucleus is
+    /// announced as a network device no u-driver can bring up.
+    var deviceClass: XPCDeviceClass { nucleus?.deviceClass ?? .net }
 }
 
 /// Everything the nucleus lock protects.
@@ -53,6 +43,8 @@ public final class SimNucleus: Sendable {
     private let core: Mutex<SimCore>
     private let broker = Mutex<XPCConnection?>(nil)
     private let stopped = Mutex(false)
+    /// The audio rate ``runWorkload(rate:)`` plays at.
+    let workloadRate = Mutex<UInt32>(48000)
     /// How long the nucleus waits for an upcall's answer.
     public let upcallTimeout: Duration
 
@@ -115,15 +107,9 @@ public final class SimNucleus: Sendable {
             c.peer.tick(nanos: nanos)
             for id in c.order {
                 guard let d = c.devices[id] else { continue }
-                if let n = d.net { n.clientTick() }
+                d.nucleus?.clientTick()
                 d.model.tick(nanos: nanos, memory: mem)
-                if let n = d.net, let m = d.model as? RTL8139Model {
-                    c.peer.fromNIC(m.transmitted)
-                    m.transmitted = []
-                    for f in c.peer.take() { m.receive(f, memory: mem) }
-                    if m.irqAsserted { n.irq(deliver: n.stackReceive) }
-                }
-                if let s = d.sound, d.model.irqAsserted { s.irq() }
+                d.nucleus?.step(memory: mem, peer: c.peer)
             }
         }
     }
@@ -209,18 +195,7 @@ public final class SimNucleus: Sendable {
             case .deviceInfo:
                 return XPCMessage.reply(to: m, attributes: info(c, d))
             case .quiesce:
-                // The u-driver is gone for good: stop DMA, mask interrupts.
-                if let s = d.sound {
-                    if s.running { s.trigger(start: false) }
-                    let sctrl = d.model.read(offset: 0x20, width: 4)
-                    d.model.write(offset: 0x20, width: 4, value: sctrl & ~(1 << 9))
-                }
-                if let n = d.net {
-                    n.enabled = false
-                    n.clientUp = false
-                    d.model.write(offset: 0x3c, width: 2, value: 0)
-                    d.model.write(offset: 0x37, width: 1, value: 0)
-                }
+                d.nucleus?.quiesce()
                 return XPCMessage.reply(to: m)
             case .regRead:
                 let (off, w) = try checkedRegister(m.attributes, d)
@@ -254,41 +229,9 @@ public final class SimNucleus: Sendable {
                 guard Int(o) < b.bytes.count else { return fail(34, .dmaOffset, "offset \(o) past the \(b.bytes.count)-byte buffer") }
                 d.model.write(offset: off, width: w, value: ((b.busAddress + o) >> shift) & (w == 2 ? 0xffff : .max))
                 return XPCMessage.reply(to: m)
-            case .datapathEnable:
-                if let n = d.net {
-                    guard let rx = c.memory.buffer(of: d.instance, role: 2), rx.bytes.count >= NetPath.rxRingLen + 16 else {
-                        return fail(2, .objectRole, "no RX_RING buffer of \(NetPath.rxRingLen + 16) bytes or more")
-                    }
-                    guard let tx = c.memory.buffer(of: d.instance, role: 3),
-                          tx.bytes.count >= NetPath.numTx * NetPath.txBufSize else {
-                        return fail(2, .objectRole, "no TX_BUFFERS buffer of \(NetPath.numTx * NetPath.txBufSize) bytes")
-                    }
-                    n.enable(rx: rx, tx: tx, resetPositions: !m.flags.contains(.reattach))
-                }
-                return XPCMessage.reply(to: m)
-            case .datapathDisable:
-                d.net?.enabled = false
-                d.net?.clientUp = false
-                if let s = d.sound, s.running { s.trigger(start: false) }
-                return XPCMessage.reply(to: m)
-            case .sndRegister:
-                guard d.deviceClass == .sound else { return fail(95, nil, "not a sound device") }
-                d.registeredName = try m.string(.cardName)
-                d.chipName = m.attribute(.chipName)?.string
-                return XPCMessage.reply(to: m)
-            case .netRegister:
-                guard let n = d.net else { return fail(95, nil, "not a network device") }
-                n.devAddr = try m.mac(.mac)
-                let name = n.ifname ?? "sim\(d.instance - 1)"
-                n.ifname = name
-                d.registeredName = name
-                d.chipName = m.attribute(.chipName)?.string
-                return XPCMessage.reply(to: m, attributes: [.string(.ifname, name)])
-            case .netCarrier:
-                d.net?.carrier = try m.u8(.linkUp) != 0
-                return XPCMessage.reply(to: m)
             default:
-                return fail(95, nil, "\(m.op.name) is not a downcall")
+                if let r = try d.nucleus?.downcall(m, d, memory: c.memory) { return r }
+                return fail(95, nil, "\(m.op.name) is not a downcall of this device")
             }
         } catch let e as XPCError {
             return fail(22, e.attribute, e.description)
@@ -350,10 +293,8 @@ public final class SimNucleus: Sendable {
     private func info(_ c: SimCore, _ d: SimDevice) -> [XPCAttribute] {
         var a: [XPCAttribute] = [.u16(.pciVendor, d.model.pci.vendor), .u16(.pciDevice, d.model.pci.device),
                                  .string(.pciSlot, d.model.pci.slot), .binary(.regDump, d.model.snapshot())]
-        if let n = d.registeredName { a.append(d.deviceClass == .sound ? .string(.cardName, n) : .string(.ifname, n)) }
         if let ch = d.chipName { a.append(.string(.chipName, ch)) }
-        a += d.sound?.info() ?? []
-        a += d.net?.info() ?? []
+        a += d.nucleus?.info() ?? []
         for b in c.memory.buffers(of: d.instance) {
             a.append(.nested(.object, [.u32(.objectID, b.id), .u8(.objectKind, 1), .u8(.objectRole, b.role),
                                        .u32(.dmaSize, UInt32(b.bytes.count))]))
@@ -407,7 +348,7 @@ public final class SimNucleus: Sendable {
 
     private func configurePlayback(_ instance: UInt32, rate: UInt32, periodFrames: Int, bufferFrames: Int) async throws {
         let handle: UInt32 = try core.withLock { c in
-            guard let s = c.devices[instance]?.sound else { throw XPCError(.remote, errno: 19, "not a sound device") }
+            guard let s = c.devices[instance]?.nucleus as? SoundPath else { throw XPCError(.remote, errno: 19, "not a sound device") }
             if s.running { s.trigger(start: false) }
             s.periodFrames = periodFrames
             s.bufferFrames = bufferFrames
@@ -424,19 +365,19 @@ public final class SimNucleus: Sendable {
             .u32(.pcmPeriodFrames, UInt32(periodFrames)), .u32(.pcmBufferFrames, UInt32(bufferFrames)),
             .u32(.dmaHandle, handle)])
         _ = try await upcall(instance, .sndPrepare)
-        core.withLock { c in c.devices[instance]?.sound?.trigger(start: true) }
+        core.withLock { c in (c.devices[instance]?.nucleus as? SoundPath)?.trigger(start: true) }
     }
 
     /// The client changes rate: stop, hw_params + prepare, start.
     public func setRate(_ instance: UInt32, _ rate: UInt32) async throws {
-        let (p, b) = core.withLock { c in (c.devices[instance]?.sound?.periodFrames ?? 1024, c.devices[instance]?.sound?.bufferFrames ?? 4096) }
+        let (p, b) = core.withLock { c in ((c.devices[instance]?.nucleus as? SoundPath)?.periodFrames ?? 1024, (c.devices[instance]?.nucleus as? SoundPath)?.bufferFrames ?? 4096) }
         try await configurePlayback(instance, rate: rate, periodFrames: p, bufferFrames: b)
     }
 
     /// The network client's `ip link set up`, then start sending.
     public func bringUp(_ instance: UInt32) async throws {
         _ = try await upcall(instance, .netOpen)
-        core.withLock { c in c.devices[instance]?.net?.clientUp = true }
+        core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.clientUp = true }
     }
 
     /// `ip link set promisc/allmulti` and `ip maddr add`: the rx mode upcall.
@@ -448,26 +389,22 @@ public final class SimNucleus: Sendable {
     /// `ip link set address`: the set_mac upcall, then the netdev takes it.
     public func setMAC(_ instance: UInt32, _ mac: MACAddress) async throws {
         _ = try await upcall(instance, .netSetMac, [.mac(.mac, mac)])
-        core.withLock { c in c.devices[instance]?.net?.devAddr = mac }
+        core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.devAddr = mac }
     }
 
     /// Runs the standard workload: once each device is registered by its
     /// u-driver, audio plays at `rate` and the NIC comes up, joins the
     /// peer's multicast group and exchanges frames. Returns when both started.
     public func runWorkload(rate: UInt32 = 48000) async {
-        let ids = core.withLock { c in c.order.compactMap { c.devices[$0] }.map { ($0.instance, $0.deviceClass) } }
+        let ids = core.withLock { c in c.order.compactMap { c.devices[$0] }.compactMap { d in d.nucleus.map { (d.instance, $0.workload) } } }
+        workloadRate.withLock { $0 = rate }
         await withTaskGroup(of: Void.self) { g in
-            for (id, cls) in ids {
+            for (id, start) in ids {
                 g.addTask { [self] in
                     while true {
                         while !isRegistered(id) { try? await Task.sleep(for: .milliseconds(50)) }
                         do {
-                            if cls == .sound {
-                                try await startPlayback(id, rate: rate)
-                            } else {
-                                try await bringUp(id)
-                                try await setRxMode(id, flags: 0, multicast: [WirePeer.joinedGroup])
-                            }
+                            try await start(self, id)
                             return
                         } catch {
                             try? await Task.sleep(for: .milliseconds(200))

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CChips
 import XPC
 
 /// The ES137x nucleus: what stays "in the kernel" for the sound card —
@@ -16,6 +17,8 @@ final class SoundPath {
     var periodFrames = 1024
     var bufferFrames = 4096
     var running = false
+    /// The card the u-driver registered (SND_REGISTER).
+    var cardName: String?
     /// Frames the client has written (absolute), and the hardware position
     /// the nucleus has accounted (absolute).
     private(set) var applPtr: UInt64 = 0
@@ -51,8 +54,8 @@ final class SoundPath {
     /// current-count field (dwords; 16-bit stereo = one frame per dword).
     func pointer() -> Int {
         guard r32(ES137xModel.control) & ES137xModel.dac2Enable != 0 else { return 0 }
-        w32(ES137xModel.memPage, 0xc)
-        return Int((r32(0x3c) >> 16) & 0xffff) % max(bufferFrames, 1)
+        w32(ES_REG_MEM_PAGE, ES_PAGE_DAC)
+        return Int(r32(ES_REG_DAC2_SIZE) >> ES_CURR_SIZE_SHIFT) % max(bufferFrames, 1)
     }
 
     /// snd_ensoniq_trigger START/STOP: DAC2_EN in CONTROL.
@@ -106,12 +109,47 @@ final class SoundPath {
 
     /// Status attributes for DEVICE_INFO.
     func info() -> [XPCAttribute] {
-        [.u32(.pcmRate, max(4000, min(192_000, model.dac2Rate))),
+        (cardName.map { [XPCAttribute.string(.cardName, $0)] } ?? []) + [.u32(.pcmRate, max(4000, min(192_000, model.dac2Rate))),
          .u16(.codecMaster, model.masterVolumeRegister),
          .u64(.framesPlayed, model.framesPlayed),
          .u64(.periods, periodsElapsed),
          .u64(.underruns, underruns),
          .u64(.glitches, model.glitches),
          .u8(.datapathOn, running ? 1 : 0)]
+    }
+}
+
+extension SoundPath: SimChipNucleus {
+    var deviceClass: XPCDeviceClass { .sound }
+
+    func step(memory: SimMemory, peer: WirePeer) {
+        if model.irqAsserted { irq() }
+    }
+
+    func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
+        switch m.op {
+        case .sndRegister:
+            cardName = try m.string(.cardName)
+            d.registeredName = cardName
+            d.chipName = m.attribute(.chipName)?.string
+            return XPCMessage.reply(to: m)
+        case .datapathEnable:
+            return XPCMessage.reply(to: m)
+        case .datapathDisable:
+            if running { trigger(start: false) }
+            return XPCMessage.reply(to: m)
+        default:
+            return nil
+        }
+    }
+
+    /// Stops DAC2 and masks its interrupt (P2_INT_EN).
+    func quiesce() {
+        if running { trigger(start: false) }
+        w32(ES137xModel.serial, r32(ES137xModel.serial) & ~ES137xModel.p2IntEnable)
+    }
+
+    var workload: SimWorkload {
+        { sim, instance in try await sim.startPlayback(instance, rate: sim.workloadRate.withLock { $0 }) }
     }
 }

@@ -10,26 +10,21 @@ import Glibc
 /// then serves upcalls one at a time, in order, replying to each.
 ///
 /// A u-driver's `main` is one line:
-/// `await UDriverRuntime.run(sound: ENS137x.self)`.
+/// `await UDriverRuntime.run(ENS137x.self)`.
 public enum UDriverRuntime {
     /// The fd drivermgrd passes: the XPC socket.
     public static let xpcFD: Int32 = 3
     /// How long a downcall may take before the u-driver gives up.
     public static let downcallTimeout: Duration = .seconds(2)
 
-    /// Runs a sound u-driver until the daemon closes the channel.
-    public static func run<D: SoundDriver>(sound: D.Type) async {
-        await serve(expecting: .sound) { device, info in
+    /// Runs a u-driver of any class until the daemon closes the channel.
+    public static func run<D: UDriver>(_ driver: D.Type) async {
+        await serve(expecting: D.deviceClass) { device, info in
             let d = D(device: device, info: info)
-            return { m in try await dispatchSound(d, m) }
-        }
-    }
-
-    /// Runs a network u-driver until the daemon closes the channel.
-    public static func run<D: NetDriver>(net: D.Type) async {
-        await serve(expecting: .net) { device, info in
-            let d = D(device: device, info: info)
-            return { m in try await dispatchNet(d, m) }
+            return { m in
+                if m.op == .probe { return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))] }
+                return try await d.dispatch(m)
+            }
         }
     }
 
@@ -148,58 +143,5 @@ public enum UDriverRuntime {
             }
         }
         conn.close()
-    }
-
-    static func dispatchSound<D: SoundDriver>(_ d: D, _ m: XPCMessage) async throws -> [XPCAttribute] {
-        switch m.op {
-        case .probe:
-            return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))]
-        case .sndOpen: try await d.open()
-        case .sndClose: try await d.close()
-        case .sndHwParams:
-            let buf = DMABuffer(handle: try m.u32(.dmaHandle), size: 0, role: DMARole.pcmPlayback.rawValue)
-            try await d.hwParams(PCMParams(rate: try m.u32(.pcmRate), channels: try m.u8(.pcmChannels),
-                                           format: try m.u8(.pcmFormat), periodFrames: try m.u32(.pcmPeriodFrames),
-                                           bufferFrames: try m.u32(.pcmBufferFrames), buffer: buf))
-        case .sndPrepare: try await d.prepare(reattach: m.flags.contains(.reattach))
-        case .sndMixerGet:
-            let c = try mixerControl(m)
-            return [.u16(.mixerControl, c.rawValue), .u32(.mixerValue, try await d.mixerGet(c))]
-        case .sndMixerPut:
-            try await d.mixerPut(try mixerControl(m), try m.u32(.mixerValue))
-        default:
-            throw UDriverError(errno: 95, "\(m.op.name) is not a sound upcall")
-        }
-        return []
-    }
-
-    private static func mixerControl(_ m: XPCMessage) throws -> MixerControl {
-        let raw = try m.u16(.mixerControl)
-        guard let c = MixerControl(rawValue: raw) else { throw UDriverError.invalid(.mixerControl, "no control \(raw)") }
-        return c
-    }
-
-    static func dispatchNet<D: NetDriver>(_ d: D, _ m: XPCMessage) async throws -> [XPCAttribute] {
-        switch m.op {
-        case .probe:
-            return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))]
-        case .netOpen: try await d.open(reattach: m.flags.contains(.reattach))
-        case .netStop: try await d.stop()
-        case .netSetRxMode:
-            let flags = m.attribute(.rxFlags)?.u32 ?? 0
-            let macs = m.attribute(.mcList)?.children.compactMap { MACAddress(bytes: $0.payload) } ?? []
-            try await d.setRxMode(RxMode(promiscuous: flags & 1 != 0, allMulticast: flags & 2 != 0, multicast: macs))
-        case .netSetMac: try await d.setMAC(try m.mac(.mac))
-        case .netGetLink:
-            let l = try await d.getLink()
-            return [.u8(.linkUp, l.up ? 1 : 0), .u32(.linkSpeed, l.speed), .u8(.linkDuplex, l.fullDuplex ? 1 : 0)]
-        case .netGetStats:
-            return [.u64(.statRxDropped, try await d.getStats().rxMissed)]
-        case .netWatchdog: try await d.watchdog()
-        case .netTxTimeout: try await d.txTimeout()
-        default:
-            throw UDriverError(errno: 95, "\(m.op.name) is not a network upcall")
-        }
-        return []
     }
 }

@@ -188,15 +188,17 @@ public enum XPCDeviceClass: UInt8, Sendable, CaseIterable {
     case sound = 1
     case net = 2
 
-    /// The config-file spelling: `sound`, `net`.
-    public var name: String { self == .sound ? "sound" : "net" }
+    /// The config-file spelling: the case's name, words joined by '-'
+    /// (`sound`, `net`; a `usbHost` case would be `usb-host`).
+    public var name: String {
+        String(describing: self).reduce(into: "") { out, ch in
+            if ch.isUppercase { out += "-" + ch.lowercased() } else { out.append(ch) }
+        }
+    }
     /// Parses the config-file spelling.
     public init?(name: String) {
-        switch name {
-        case "sound": self = .sound
-        case "net", "network": self = .net
-        default: return nil
-        }
+        guard let c = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = c
     }
 }
 

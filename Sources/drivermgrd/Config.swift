@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
-import ShadowDriver
+import DeviceClasses
 import Supervisor
 import XPC
 
@@ -80,7 +80,8 @@ struct INIFile {
 /// A driver's configuration from drivers.d/NAME.conf and its drop-ins.
 struct DriverConfig: Sendable, Equatable {
     var name: String
-    var deviceClass: XPCDeviceClass
+    /// The device class (`Class=`), from the registry.
+    var deviceClass: DeviceClassDescriptor
     var vendor: UInt16
     var device: UInt16
     var executable: String
@@ -208,12 +209,12 @@ struct ConfigLoader {
             let (_, f, l) = values["Driver.Name"] ?? ("", files[0], 0)
             return .failure(ConfigError(file: f, line: l, message: "Invalid Name=\(name): letters, digits, '-' and '_' only, at most 31"))
         }
-        let cls: XPCDeviceClass
+        let cls: DeviceClassDescriptor
         switch require("Driver.Class") {
         case .failure(let e): return .failure(e)
         case .success(let (v, f, l)):
-            guard let c = XPCDeviceClass(name: v) else {
-                return .failure(ConfigError(file: f, line: l, message: "Invalid Class=\(v): expected sound or net"))
+            guard let c = DeviceClasses.named(v) else {
+                return .failure(ConfigError(file: f, line: l, message: "Invalid Class=\(v): expected one of \(DeviceClasses.names)"))
             }
             cls = c
         }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import CSystemd
+import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
@@ -82,7 +83,7 @@ struct SavedDriver: Codable, Sendable, Equatable {
     }
 
     /// The shadow, rebuilt; a call that does not decode is an error naming it.
-    func rebuiltShadow(_ cls: XPCDeviceClass) throws -> Shadow {
+    func rebuiltShadow(_ cls: DeviceClassDescriptor) throws -> Shadow {
         var calls: [(request: XPCMessage, reply: XPCMessage)] = []
         for (i, c) in shadow.enumerated() {
             guard let rq = Hex.decode(c.request), let rp = Hex.decode(c.reply) else {
@@ -94,7 +95,7 @@ struct SavedDriver: Codable, Sendable, Equatable {
                 throw ManagerError.invalidParameter("shadow[\(i)]", "\(error)")
             }
         }
-        return Shadow(for: cls, rebuiltFrom: calls)
+        return Shadow(cls.makeClassShadow(), rebuiltFrom: calls)
     }
 
     /// What of `config` shapes the process, as one comparable line.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import ControlInterface
+import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
@@ -233,73 +234,28 @@ final class Manager: Sendable {
 
     // MARK: Call
 
-    /// Translates a `drvctl call` into the class's upcall and its answer.
+    /// Translates a `drvctl call` into the class's upcall and its answer;
+    /// ``CallParameters/listOperations`` answers the class's operations.
     func call(_ p: CallParameters) async throws -> [String: String] {
         let d = try driver(p.name)
-        guard let op = CallOperation(rawValue: p.operation) else {
-            throw ManagerError.invalidParameter("operation", "unknown operation \(p.operation); expected one of "
-                                                + CallOperation.allCases.map(\.rawValue).joined(separator: ", "))
+        let cls = d.config.deviceClass
+        if p.operation == CallParameters.listOperations {
+            return Dictionary(uniqueKeysWithValues: cls.operations.map { ($0.name, $0.synopsis) })
         }
-        guard op.driverClass == d.config.deviceClass.name else {
-            throw ManagerError.invalidParameter("operation", "\(op.rawValue) is a \(op.driverClass) operation; \(d.name) is \(d.config.deviceClass.name)")
+        guard let op = cls.operation(p.operation) else {
+            if let other = DeviceClasses.all.first(where: { $0.operation(p.operation) != nil }) {
+                throw ManagerError.invalidParameter("operation", "\(p.operation) is a \(other.name) operation; \(d.name) is \(cls.name)")
+            }
+            throw ManagerError.invalidParameter("operation", "\(d.name) is a \(cls.name) driver: no operation \(p.operation); expected one of "
+                                                + cls.operations.map(\.name).joined(separator: ", "))
         }
-        let a = p.arguments
-        func arg(_ i: Int, _ what: String) throws -> String {
-            guard i < a.count else { throw ManagerError.invalidParameter("arguments", "\(op.rawValue) needs \(what)") }
-            return a[i]
+        let (xpcOp, attributes): (XPCOp, [XPCAttribute])
+        do {
+            (xpcOp, attributes) = try op.parse(p.arguments)
+        } catch {
+            throw ManagerError.invalidParameter("arguments", "\(error)")
         }
-        func control(_ s: String) throws -> UInt16 {
-            switch s {
-            case "master": return 1
-            case "pcm": return 2
-            case "master-mute": return 3
-            default: throw ManagerError.invalidParameter("arguments", "no mixer control \(s); expected master, pcm or master-mute")
-            }
-        }
-        let reply: XPCMessage
-        switch op {
-        case .mixerGet:
-            reply = try await upcall(d, .sndMixerGet, [.u16(.mixerControl, try control(try arg(0, "a control")))])
-            return ["value": "\(reply.attribute(.mixerValue)?.u32 ?? 0)"]
-        case .mixerSet:
-            let c = try control(try arg(0, "a control"))
-            guard let v = UInt32(try arg(1, "a value")), v <= 100 else {
-                throw ManagerError.invalidParameter("arguments", "value must be 0...100")
-            }
-            _ = try await upcall(d, .sndMixerPut, [.u16(.mixerControl, c), .u32(.mixerValue, v)])
-            return [:]
-        case .setMAC:
-            guard let mac = MACAddress(try arg(0, "a MAC address")) else {
-                throw ManagerError.invalidParameter("arguments", "not a MAC address: \(a[0])")
-            }
-            _ = try await upcall(d, .netSetMac, [.mac(.mac, mac)])
-            return [:]
-        case .rxMode:
-            let flags: UInt32
-            switch try arg(0, "normal, promisc or allmulti") {
-            case "normal": flags = 0
-            case "promisc": flags = 1
-            case "allmulti": flags = 2
-            default: throw ManagerError.invalidParameter("arguments", "rx mode must be normal, promisc or allmulti")
-            }
-            var macs: [XPCAttribute] = []
-            for s in a.dropFirst() {
-                guard let m = MACAddress(s), m.isMulticast else {
-                    throw ManagerError.invalidParameter("arguments", "not a multicast address: \(s)")
-                }
-                macs.append(.mac(.mac, m))
-            }
-            _ = try await upcall(d, .netSetRxMode, [.u32(.rxFlags, flags), .nested(.mcList, macs)])
-            return [:]
-        case .getLink:
-            reply = try await upcall(d, .netGetLink, [])
-            return ["link": reply.attribute(.linkUp)?.u8 == 1 ? "up" : "down",
-                    "speed": "\(reply.attribute(.linkSpeed)?.u32 ?? 0)",
-                    "duplex": reply.attribute(.linkDuplex)?.u8 == 1 ? "full" : "half"]
-        case .getStats:
-            reply = try await upcall(d, .netGetStats, [])
-            return ["rx_missed": "\(reply.attribute(.statRxDropped)?.u64 ?? 0)"]
-        }
+        return op.result(try await upcall(d, xpcOp, attributes))
     }
 
     private func upcall(_ d: DriverInstance, _ op: XPCOp, _ attrs: [XPCAttribute]) async throws -> XPCMessage {

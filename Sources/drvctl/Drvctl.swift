@@ -120,7 +120,9 @@ struct Drvctl: ParsableCommand {
     struct Call: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make an upcall to a u-driver.",
-            discussion: "Operations:\n" + CallOperation.allCases.map { "  \($0.rawValue) \($0.synopsis)  (\($0.driverClass))" }.joined(separator: "\n"))
+            discussion: "The operations are the driver's class's (a sound driver's mixer-get and mixer-set, a network "
+                + "driver's set-mac, rx-mode, get-link and get-stats…). `drvctl call NAME \(CallParameters.listOperations)` "
+                + "lists them with their arguments.")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver name.") var name: String
         @Argument(help: "Operation.") var operation: String

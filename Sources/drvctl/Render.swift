@@ -36,18 +36,6 @@ enum Render {
         return out
     }
 
-    /// Percent of a master volume register: attenuation in 12:8, mute in 15
-    /// (AC'97 0x02; the ES1370 view packs AK4531 left/right the same way).
-    static func volume(_ reg: UInt16) -> String {
-        let att = Int((reg >> 8) & 0x1f)
-        let pct = ((31 - att) * 100 + 15) / 31
-        return String(format: "%d%%%@ (register 0x%04x)", pct, reg & 0x8000 != 0 ? ", muted" : "", reg)
-    }
-
-    static func bytes(_ b: UInt64) -> String {
-        b < 1024 ? "\(b) B" : b < 1 << 20 ? String(format: "%.1fK", Double(b) / 1024) : String(format: "%.1fM", Double(b) / 1048576)
-    }
-
     static func status(_ s: DriverStatus) -> String {
         let d = s.summary
         var lines: [(String, String)] = []
@@ -59,7 +47,7 @@ enum Render {
         if let dev = s.device {
             var what = "\(d.device ?? "-") (\(dev.pciID ?? "?"))"
             if let c = dev.chip { what += " \(c)" }
-            if let r = dev.registeredAs { what += d.driverClass == "sound" ? ", card \"\(r)\"" : ", interface \(r)" }
+            if let r = dev.registration ?? dev.registeredAs { what += ", \(r)" }
             lines.append(("Device", what))
         } else {
             lines.append(("Device", d.device ?? "none matched \(s.match)"))
@@ -69,19 +57,8 @@ enum Render {
         lines.append(("XPC timeout", "\(s.xpcTimeoutUSec / 1000)ms, heartbeat \(s.heartbeatUSec / 1000)ms, Restart=\(s.restart)"))
         if let dev = s.device {
             if let on = dev.dataPath { lines.append(("Data path", on ? "running" : "stopped")) }
-            if let r = dev.sampleRate { lines.append(("Rate", "\(r) Hz")) }
-            if let v = dev.masterVolumeRegister { lines.append(("Master", volume(v))) }
-            if let f = dev.framesPlayed {
-                lines.append(("Frames", "\(f) played, \(dev.periods ?? 0) periods, \(dev.underruns ?? 0) underruns, \(dev.glitches ?? 0) glitches"))
-            }
-            if let m = dev.mac { lines.append(("MAC", m)) }
-            if let mode = dev.rxMode {
-                lines.append(("Rx mode", String(format: "%@ (RxConfig 0x%08x, filter %@)", mode, dev.rxConfig ?? 0, dev.multicastFilter ?? "-")))
-            }
-            if let l = dev.linkUp { lines.append(("Link", l ? "up" : "down")) }
-            if let rx = dev.rxPackets, let tx = dev.txPackets {
-                lines.append(("Packets", "rx \(rx) (\(bytes(dev.rxBytes ?? 0))), tx \(tx) (\(bytes(dev.txBytes ?? 0))), multicast \(dev.multicastPackets ?? 0), dropped \(dev.rxDropped ?? 0), filtered \(dev.filtered ?? 0)"))
-            }
+            // The class's own lines, as the daemon worded them.
+            lines += dev.fields.map { ($0.label, $0.text) }
         }
         let w = lines.map(\.0.count).max() ?? 0
         let marker = d.state == .active ? "●" : d.state == .failed ? "×" : d.state == .recovering ? "↻" : "○"

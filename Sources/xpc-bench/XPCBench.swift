@@ -289,7 +289,7 @@ enum XPCBench {
         }
         try stack.waitUntil("workload running") {
             let playing = try stack.status("ens1371")?.dataPath ?? false
-            let echoed = try stack.status("rtl8139")?.echoed ?? 0
+            let echoed = try stack.status("rtl8139")?.number("echoed") ?? 0
             return playing && echoed > 10
         }
         for name in ["rtl8139", "ens1371"] {
@@ -306,12 +306,12 @@ enum XPCBench {
                   + "   over \(rec.count)")
             let after = try stack.status(name)
             if name == "ens1371" {
-                print("    data path: \((after?.framesPlayed ?? 0) - (before?.framesPlayed ?? 0)) frames played meanwhile, "
-                      + "\(after?.underruns ?? 0) underruns, \(after?.glitches ?? 0) glitches")
+                print("    data path: \((after?.number("framesPlayed") ?? 0) - (before?.number("framesPlayed") ?? 0)) frames played meanwhile, "
+                      + "\(after?.number("underruns") ?? 0) underruns, \(after?.number("glitches") ?? 0) glitches")
             } else {
-                let tx = after?.txPackets ?? 0, echoed = after?.echoed ?? 0
-                print("    data path: \(tx - (before?.txPackets ?? 0)) packets sent meanwhile, \(echoed - (before?.echoed ?? 0)) echoed back, "
-                      + "\(tx - echoed) in flight at the end, \(after?.rxDropped ?? 0) dropped")
+                let tx = after?.number("txPackets") ?? 0, echoed = after?.number("echoed") ?? 0
+                print("    data path: \(tx - (before?.number("txPackets") ?? 0)) packets sent meanwhile, \(echoed - (before?.number("echoed") ?? 0)) echoed back, "
+                      + "\(tx - echoed) in flight at the end, \(after?.number("rxDropped") ?? 0) dropped")
             }
         }
         // Hang detection: inject a hang, time from the inject to the failure event.

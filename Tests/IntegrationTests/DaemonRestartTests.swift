@@ -119,7 +119,7 @@ import Glibc
                                  log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
         try h.waitActive(["ens1371", "rtl8139"])
         try h.wait("playing and echoing") {
-            try h.status("ens1371").device?.dataPath == true && (try h.status("rtl8139").device?.echoed ?? 0) > 0
+            try h.status("ens1371").device?.dataPath == true && (try h.status("rtl8139").device?.number("echoed") ?? 0) > 0
         }
         // State worth keeping: a volume the admin set, a rate the client chose.
         try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
@@ -155,12 +155,12 @@ import Glibc
         // The sim's data path went on: no underrun, frames and echoes advance.
         try await Task.sleep(for: .milliseconds(500))
         let snd = try #require(try h.status("ens1371").device)
-        #expect(snd.underruns == 0 && snd.glitches == 0)
-        #expect((snd.framesPlayed ?? 0) > (before.framesPlayed ?? 0))
-        #expect(snd.masterVolumeRegister == before.masterVolumeRegister && snd.sampleRate == 44100)
+        #expect(snd.number("underruns") == 0 && snd.number("glitches") == 0)
+        #expect((snd.number("framesPlayed") ?? 0) > (before.number("framesPlayed") ?? 0))
+        #expect(snd.number("masterVolumeRegister") == before.number("masterVolumeRegister") && snd.number("sampleRate") == 44100)
         let net = try #require(try h.status("rtl8139").device)
-        #expect((net.echoed ?? 0) > (netBefore.echoed ?? 0))
-        #expect(net.mac == netBefore.mac && net.rxConfig == netBefore.rxConfig)
+        #expect((net.number("echoed") ?? 0) > (netBefore.number("echoed") ?? 0))
+        #expect(net.text("mac") == netBefore.text("mac") && net.number("rxConfig") == netBefore.number("rxConfig"))
         // The adopted u-driver answers calls through the new daemon.
         #expect(try h.drvctl("call", "ens1371", "mixer-get", "master").1 == masterBefore)
 
@@ -172,8 +172,8 @@ import Glibc
         let rec = try #require(history.last { $0.event == "recovered" })
         #expect(rec.replayedCalls ?? 0 >= 4, "open, hw_params, prepare, mixer from the first daemon's shadow")
         let snd2 = try #require(try h.status("ens1371").device)
-        #expect(snd2.masterVolumeRegister == before.masterVolumeRegister && snd2.sampleRate == 44100)
-        #expect(snd2.underruns == 0 && snd2.glitches == 0)
+        #expect(snd2.number("masterVolumeRegister") == before.number("masterVolumeRegister") && snd2.number("sampleRate") == 44100)
+        #expect(snd2.number("underruns") == 0 && snd2.number("glitches") == 0)
         // The adopted u-driver ended, not as the new daemon's child: the
         // crash is reported without a signal it cannot know.
         let fail = try #require(history.last { $0.event == "failure" })
@@ -217,8 +217,8 @@ import Glibc
         let after = Dictionary(uniqueKeysWithValues: try h.list().map { ($0.name, $0) })
         #expect(after["ens1371"]?.pid != pids["ens1371"], "a new u-driver")
         let snd = try #require(try h.status("ens1371").device)
-        #expect(snd.masterVolumeRegister == before.masterVolumeRegister, "replayed from the saved shadow")
-        #expect(snd.underruns == 0 && snd.glitches == 0)
+        #expect(snd.number("masterVolumeRegister") == before.number("masterVolumeRegister"), "replayed from the saved shadow")
+        #expect(snd.number("underruns") == 0 && snd.number("glitches") == 0)
         let history = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
         #expect(history.contains { $0.event == "recovered" && ($0.replayedCalls ?? 0) >= 4 })
         let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""

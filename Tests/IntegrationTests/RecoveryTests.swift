@@ -53,7 +53,7 @@ import XPC
         try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
         let before = try #require(try h.status("ens1371").device)
-        #expect(before.sampleRate == 44100 && before.masterVolumeRegister == 0x1313)
+        #expect(before.number("sampleRate") == 44100 && before.number("masterVolumeRegister") == 0x1313)
 
         for (i, kind) in Self.faults.enumerated() {
             let n = try restarts(h, "ens1371")
@@ -80,10 +80,10 @@ import XPC
             }
             try h.wait("\(kind): recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == n + 1 } == true }
             let after = try #require(try h.status("ens1371").device)
-            #expect(after.sampleRate == before.sampleRate, "\(kind)")
-            #expect(after.masterVolumeRegister == before.masterVolumeRegister, "\(kind)")
-            #expect(after.underruns == 0 && after.glitches == 0, "\(kind): the DAC never starved")
-            #expect(after.framesPlayed ?? 0 > before.framesPlayed ?? 0)
+            #expect(after.number("sampleRate") == before.number("sampleRate"), "\(kind)")
+            #expect(after.number("masterVolumeRegister") == before.number("masterVolumeRegister"), "\(kind)")
+            #expect(after.number("underruns") == 0 && after.number("glitches") == 0, "\(kind): the DAC never starved")
+            #expect(after.number("framesPlayed") ?? 0 > before.number("framesPlayed") ?? 0)
             let history = try h.drvctl("history", "ens1371", "--json=short").1
             let events = try JSONDecoder().decode(HistoryReply.self, from: Data(history.utf8)).events
             let recovered = events.filter { $0.event == "recovered" }
@@ -107,28 +107,28 @@ import XPC
         try h.startSim()
         try h.startDaemon(config: try config(h))
         try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.echoed ?? 0 > 20 }
+        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
         let group = try #require(MACAddress("01:00:5e:7f:00:01"))
         try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 0), .nested(.mcList, [.mac(.mac, group), .mac(.mac, WireGroups.joined)])])
         try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
         let before = try #require(try h.status("rtl8139").device)
-        #expect(before.mac == "02:00:00:00:00:42")
+        #expect(before.text("mac") == "02:00:00:00:00:42")
 
         for kind in Self.faults {
             let n = try restarts(h, "rtl8139")
-            let echoedBefore = try #require(try h.status("rtl8139").device?.echoed)
+            let echoedBefore = try #require(try h.status("rtl8139").device?.number("echoed"))
             try fail(h, "rtl8139", kind)
             if kind == "slow" {
                 let (rc, out, err) = try h.drvctl("call", "rtl8139", "get-link")
                 #expect(rc == 0 && out.contains("link=up"), "\(err)")
             }
             try h.wait("\(kind): recovered") { try h.list().first { $0.name == "rtl8139" }.map { $0.state == .active && $0.restarts == n + 1 } == true }
-            try h.wait("\(kind): packets still echoed") { try h.status("rtl8139").device?.echoed ?? 0 > echoedBefore + 10 }
+            try h.wait("\(kind): packets still echoed") { try h.status("rtl8139").device?.number("echoed") ?? 0 > echoedBefore + 10 }
             let after = try #require(try h.status("rtl8139").device)
-            #expect(after.mac == before.mac && after.rxConfig == before.rxConfig && after.multicastFilter == before.multicastFilter, "\(kind)")
-            let tx = try #require(after.txPackets), echoed = try #require(after.echoed)
+            #expect(after.text("mac") == before.text("mac") && after.number("rxConfig") == before.number("rxConfig") && after.text("multicastFilter") == before.text("multicastFilter"), "\(kind)")
+            let tx = try #require(after.number("txPackets")), echoed = try #require(after.number("echoed"))
             #expect(tx >= echoed && tx - echoed <= 4, "\(kind): tx \(tx), echoed \(echoed): nothing lost but frames in flight")
-            #expect(after.rxDropped == 0)
+            #expect(after.number("rxDropped") == 0)
         }
         let kinds = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8))
             .events.filter { $0.event == "failure" }.compactMap(\.failureKind)
@@ -148,9 +148,9 @@ import XPC
         #expect(rc == 0, "\(err)")
         let s = try h.status("ens1371")
         #expect(s.summary.state == .active && s.summary.restarts == 1)
-        #expect(s.device?.sampleRate == before.sampleRate, "no chip reset: the rate is not back to 22050")
-        #expect(s.device?.masterVolumeRegister == before.masterVolumeRegister)
-        #expect(s.device?.glitches == 0 && s.device?.underruns == 0)
+        #expect(s.device?.number("sampleRate") == before.number("sampleRate"), "no chip reset: the rate is not back to 22050")
+        #expect(s.device?.number("masterVolumeRegister") == before.number("masterVolumeRegister"))
+        #expect(s.device?.number("glitches") == 0 && s.device?.number("underruns") == 0)
         #expect(s.lastFailure == nil, "a restart is not a failure")
     }
 
@@ -171,9 +171,9 @@ import XPC
         let s = try h.status("ens1371")
         #expect(s.lastFailure?.hasPrefix("start limit hit: 3 failures") == true, "\(s.lastFailure ?? "")")
         #expect(s.device?.dataPath == false, "the nucleus stopped the DAC")
-        let frames = try #require(s.device?.framesPlayed)
+        let frames = try #require(s.device?.number("framesPlayed"))
         Thread.sleep(forTimeInterval: 0.2)
-        #expect(try h.status("ens1371").device?.framesPlayed == frames, "no DMA after quiesce")
+        #expect(try h.status("ens1371").device?.number("framesPlayed") == frames, "no DMA after quiesce")
         // The other driver is untouched; a call to the failed one is refused.
         #expect(try h.list().first { $0.name == "rtl8139" }?.state == .active)
         #expect(try h.drvctl("call", "ens1371", "mixer-get", "master").0 == 1)

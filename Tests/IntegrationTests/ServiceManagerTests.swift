@@ -102,8 +102,8 @@ import Glibc
         #expect(after.summary.pid != before.summary.pid && after.summary.restarts == before.summary.restarts + 1,
                 "ens1371 restarted")
         #expect(after.xpcTimeoutUSec == 400_000, "with the new XPCTimeoutSec")
-        #expect(after.device?.underruns == 0 && after.device?.glitches == 0, "transparently: the stream played on")
-        #expect((after.device?.framesPlayed ?? 0) > (before.device?.framesPlayed ?? 0))
+        #expect(after.device?.number("underruns") == 0 && after.device?.number("glitches") == 0, "transparently: the stream played on")
+        #expect((after.device?.number("framesPlayed") ?? 0) > (before.device?.number("framesPlayed") ?? 0))
         #expect(d.isRunning)
 
         // Remove rtl8139, SIGHUP: it stops and leaves the list.

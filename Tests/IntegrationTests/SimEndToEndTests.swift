@@ -21,21 +21,21 @@ import XPC
         #expect(out.hasSuffix("2 drivers listed.\n"))
 
         // Audio plays at the client's rate, without underruns or glitches.
-        try h.wait("audio playing") { try h.status("ens1371").device?.framesPlayed ?? 0 > 48000 / 2 }
+        try h.wait("audio playing") { try h.status("ens1371").device?.number("framesPlayed") ?? 0 > 48000 / 2 }
         let snd = try #require(try h.status("ens1371").device)
-        #expect(snd.sampleRate == 48000)
+        #expect(snd.number("sampleRate") == 48000)
         #expect(snd.chip == "ES1373 rev 8" && snd.registeredAs == "Ensoniq AudioPCI ENS1371")
-        #expect(snd.underruns == 0 && snd.glitches == 0)
-        #expect(snd.masterVolumeRegister == 0x0808, "codec init: 75 %, unmuted")
+        #expect(snd.number("underruns") == 0 && snd.number("glitches") == 0)
+        #expect(snd.number("masterVolumeRegister") == 0x0808, "codec init: 75 %, unmuted")
 
         // Packets go out and every one comes back from the peer.
-        try h.wait("packets moving") { try h.status("rtl8139").device?.echoed ?? 0 > 50 }
+        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 50 }
         let net = try #require(try h.status("rtl8139").device)
-        #expect(net.mac == "52:54:00:12:34:56" && net.linkUp == true && net.registeredAs == "sim1")
-        let tx = try #require(net.txPackets), echoed = try #require(net.echoed)
+        #expect(net.text("mac") == "52:54:00:12:34:56" && net.flag("linkUp") == true && net.registeredAs == "sim1")
+        let tx = try #require(net.number("txPackets")), echoed = try #require(net.number("echoed"))
         #expect(tx >= echoed && tx - echoed <= 4, "tx \(tx), echoes \(echoed): only in-flight frames may differ")
-        #expect(net.rxMode == "multicast", "the client joined the peer's group")
-        #expect(net.multicastPackets ?? 0 > 0 && net.filtered ?? 0 > 0, "joined group accepted, the other filtered")
+        #expect(net.text("rxMode") == "multicast", "the client joined the peer's group")
+        #expect(net.number("multicastPackets") ?? 0 > 0 && net.number("filtered") ?? 0 > 0, "joined group accepted, the other filtered")
     }
 
     @Test func configurationTravelsTheControlPath() async throws {
@@ -48,31 +48,34 @@ import XPC
 
         // drvctl → daemon → u-driver → downcalls → AC'97 master register.
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "60").0 == 0)
-        #expect(try h.status("ens1371").device?.masterVolumeRegister == 0x0c0c)
+        #expect(try h.status("ens1371").device?.number("masterVolumeRegister") == 0x0c0c)
         let (rc, out, _) = try h.drvctl("call", "ens1371", "mixer-get", "master")
         #expect(rc == 0 && out == "value=61\n")
 
         // The client changes rate: upcall nucleus → daemon → u-driver → SRC registers.
         try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
-        #expect(try h.status("ens1371").device?.sampleRate == 44100)
-        let before = try #require(try h.status("ens1371").device?.framesPlayed)
-        try h.wait("still playing at 44.1 kHz") { try h.status("ens1371").device?.framesPlayed ?? 0 > before + 22050 }
-        #expect(try h.status("ens1371").device?.glitches == 0)
+        #expect(try h.status("ens1371").device?.number("sampleRate") == 44100)
+        let before = try #require(try h.status("ens1371").device?.number("framesPlayed"))
+        try h.wait("still playing at 44.1 kHz") { try h.status("ens1371").device?.number("framesPlayed") ?? 0 > before + 22050 }
+        #expect(try h.status("ens1371").device?.number("glitches") == 0)
 
         // The client joins another group: the hash filter gains its bit.
         let group = try #require(MACAddress("01:00:5e:7f:00:01"))
         try h.wait("netdev up") { try h.status("rtl8139").device?.dataPath == true }
         try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 0),
                                              .nested(.mcList, [.mac(.mac, group), .mac(.mac, try #require(MACAddress("01:00:5e:00:00:fb")))])])
-        let filter = try #require(try h.status("rtl8139").device?.multicastFilter)
+        let filter = try #require(try h.status("rtl8139").device?.text("multicastFilter"))
         let bits = try #require(UInt64(filter.dropFirst(2), radix: 16))
         #expect(bits & (1 << UInt64(group.multicastHashBit)) != 0)
+        let hashBits = try #require(try h.status("rtl8139").device?.values["multicastHashBits"])
+        #expect(hashBits == .array([group.multicastHashBit, MACAddress("01:00:5e:00:00:fb")?.multicastHashBit ?? -1].sorted().map { .number(Double($0)) }),
+                "MC_HASH: the same bits, chip-independent")
 
         // drvctl rx-mode promisc and set-mac reach RxConfig and IDR0-5.
         #expect(try h.drvctl("call", "rtl8139", "rx-mode", "promisc").0 == 0)
-        #expect(try h.status("rtl8139").device?.rxMode == "promiscuous")
+        #expect(try h.status("rtl8139").device?.text("rxMode") == "promiscuous")
         #expect(try h.drvctl("call", "rtl8139", "set-mac", "02:00:00:00:00:42").0 == 0)
-        #expect(try h.status("rtl8139").device?.mac == "02:00:00:00:00:42")
+        #expect(try h.status("rtl8139").device?.text("mac") == "02:00:00:00:00:42")
     }
 
     @Test func badInputGetsClearErrorsAndExitCodes() throws {
@@ -116,15 +119,15 @@ import XPC
         try h.startSim()
         try h.startDaemon()
         try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.echoed ?? 0 > 20 }
+        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
         let pid = try #require(try h.list().first { $0.name == "rtl8139" }?.pid)
-        let tx = try #require(try h.status("rtl8139").device?.txPackets)
+        let tx = try #require(try h.status("rtl8139").device?.number("txPackets"))
         kill(pid, SIGKILL)
         try h.wait("rtl8139 recovered") { try h.list().first { $0.name == "rtl8139" }.map { $0.state == .active && $0.restarts == 1 } == true }
         #expect(try h.list().first { $0.name == "rtl8139" }?.pid != pid)
         let s = try h.status("rtl8139")
         #expect(s.lastFailure == "crash: u-driver killed by signal 9 (SIGKILL)")
-        try h.wait("packets still moving") { try h.status("rtl8139").device?.txPackets ?? 0 > tx + 20 }
+        try h.wait("packets still moving") { try h.status("rtl8139").device?.number("txPackets") ?? 0 > tx + 20 }
         let (rc, out, _) = try h.drvctl("history", "rtl8139")
         #expect(rc == 0 && out.contains("killed by signal 9 (SIGKILL)") && out.contains("recovered"))
     }
@@ -213,12 +216,12 @@ import XPC
         try h.startSim(["--devices", "es1370", "--rate", "44100"])
         try h.startDaemon(config: cfg)
         try h.waitActive(["ens1370"])
-        try h.wait("playing") { try h.status("ens1370").device?.framesPlayed ?? 0 > 22050 }
+        try h.wait("playing") { try h.status("ens1370").device?.number("framesPlayed") ?? 0 > 22050 }
         let d = try #require(try h.status("ens1370").device)
         #expect(d.chip == "ES1370" && d.registeredAs == "Ensoniq AudioPCI ENS1370")
-        #expect(d.sampleRate == 44100, "PCLKDIV 30: 1411200 / (30 + 2)")
-        #expect(d.underruns == 0 && d.glitches == 0)
-        #expect(d.masterVolumeRegister == 0x0808, "AK4531 master L/R at 75 %: attenuation 8 (-16 dB)")
+        #expect(d.number("sampleRate") == 44100, "PCLKDIV 30: 1411200 / (30 + 2)")
+        #expect(d.number("underruns") == 0 && d.number("glitches") == 0)
+        #expect(d.number("masterVolumeRegister") == 0x0808, "AK4531 master L/R at 75 %: attenuation 8 (-16 dB)")
     }
 
     @Test func theSimClientCommandTravelsTheUpcallPath() throws {
@@ -231,14 +234,14 @@ import XPC
         try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
         var (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "set-rate", "1", "32000"])
         #expect(rc == 0, "\(err)")
-        #expect(try h.status("ens1371").device?.sampleRate == 32000)
+        #expect(try h.status("ens1371").device?.number("sampleRate") == 32000)
         (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "rx-mode", "2", "allmulti"])
         #expect(rc == 0, "\(err)")
-        #expect(try h.status("rtl8139").device?.rxMode == "allmulti")
+        #expect(try h.status("rtl8139").device?.text("rxMode") == "allmulti")
         // A rate the ES1371 cannot do is refused by the u-driver, and said so.
         (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "set-rate", "1", "96000"])
         #expect(rc == 1 && err.contains("96000 Hz outside 4000...48000"), "\(err)")
-        #expect(try h.status("ens1371").device?.sampleRate == 32000, "a refused hw_params changes nothing")
+        #expect(try h.status("ens1371").device?.number("sampleRate") == 32000, "a refused hw_params changes nothing")
     }
 }
 

@@ -124,3 +124,55 @@ import XPC
         #expect(bad.remoteError?.errno == 19)
     }
 }
+
+/// DEVICE_INFO's chip-independent receive filter: RX_FLAGS and MC_HASH,
+/// decoded by the RTL8139's nucleus from RxConfig and MAR0-7.
+@Suite struct ReceiveFilterInfoTests {
+    let n = SimNucleus(models: [RTL8139Model(mac: MACAddress("52:54:00:12:34:56") ?? .broadcast)])
+
+    func info(rxConfig: UInt32, mar: (UInt32, UInt32)) throws -> (UInt32, [UInt8]) {
+        for (off, v) in [(UInt32(0x44), rxConfig), (0x08, mar.0), (0x0c, mar.1)] {
+            let w = n.handleDowncall(XPCMessage(op: .regWrite, flags: .request, instance: 1,
+                                                attributes: [.u32(.regOffset, off), .u8(.regWidth, 4), .u32(.regValue, v)]))
+            #expect(w.status == 0)
+        }
+        let m = n.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+        return (try m.u32(.rxFlags), try #require(m.attribute(.mcHash)).payload)
+    }
+
+    @Test func acceptAllPhysIsPromiscuous() throws {
+        // 8139too's promiscuous mode: AcceptBroadcast | AcceptMulticast | AcceptMyPhys | AcceptAllPhys, MAR all ones.
+        let (flags, hash) = try info(rxConfig: 0x0f, mar: (0xffff_ffff, 0xffff_ffff))
+        #expect(flags == 1 && hash == [UInt8](repeating: 0xff, count: 8))
+    }
+
+    @Test func everyHashBitIsAllMulticast() throws {
+        let (flags, _) = try info(rxConfig: 0x0e, mar: (0xffff_ffff, 0xffff_ffff))
+        #expect(flags == 2)
+    }
+
+    @Test func theHashTableIsALittleEndianBitmap() throws {
+        // Hash values 3 and 40: MAR0 bit 3, MAR5 bit 0.
+        let (flags, hash) = try info(rxConfig: 0x0e, mar: (0x0000_0008, 0x0000_0100))
+        #expect(flags == 0 && hash == [0x08, 0, 0, 0, 0, 0x01, 0, 0])
+    }
+
+    @Test func withoutAcceptMulticastTheTableDoesNotCount() throws {
+        let (flags, hash) = try info(rxConfig: 0x0a, mar: (0x0000_0008, 0))
+        #expect(flags == 0 && hash.allSatisfy { $0 == 0 })
+    }
+
+    @Test func classDowncallsReachOnlyTheirClass() {
+        let snd = n.handleDowncall(XPCMessage(op: .sndRegister, flags: .request, instance: 1,
+                                              attributes: [.string(.cardName, "x")]))
+        #expect(snd.remoteError?.errno == 95)
+        let both = SimNucleus(models: [ES137xModel(chip: .es1370)])
+        let carrier = both.handleDowncall(XPCMessage(op: .netCarrier, flags: .request, instance: 1, attributes: [.u8(.linkUp, 1)]))
+        #expect(carrier.remoteError?.errno == 95)
+        let card = both.handleDowncall(XPCMessage(op: .sndRegister, flags: .request, instance: 1,
+                                                  attributes: [.string(.cardName, "Ensoniq AudioPCI")]))
+        #expect(card.status == 0 && both.isRegistered(1))
+        let info = both.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+        #expect(info.attribute(.cardName)?.string == "Ensoniq AudioPCI")
+    }
+}

@@ -1,161 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 import Testing
 import XPC
-@testable import ShadowDriver
+import ShadowDriver
 
-@Suite struct ShadowTests {
-    func req(_ op: XPCOp, _ a: [XPCAttribute] = []) -> XPCMessage { XPCMessage(op: op, flags: .request, instance: 1, attributes: a) }
-    func ok(_ m: XPCMessage, _ a: [XPCAttribute] = []) -> XPCMessage { XPCMessage.reply(to: m, attributes: a) }
-    func put(_ c: UInt16, _ v: UInt32) -> XPCMessage { req(.sndMixerPut, [.u16(.mixerControl, c), .u32(.mixerValue, v)]) }
-
-    @Test func soundLogIsCompactedAndOrdered() throws {
-        var s = Shadow(for: .sound)
-        for m in [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)]), req(.sndPrepare),
-                  put(1, 60), put(2, 100), put(1, 40), req(.sndHwParams, [.u32(.pcmRate, 44100)]), req(.sndPrepare)] {
-            s.record(m, reply: ok(m))
-        }
-        let log = s.replayLog(instance: 3)
-        #expect(log.map(\.op) == [.sndOpen, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerPut])
-        #expect(log.allSatisfy { $0.flags.contains(.reattach) && $0.instance == 3 })
-        #expect(try log[1].u32(.pcmRate) == 44100, "only the last hw_params")
-        #expect(log[3...].map { ($0.attribute(.mixerControl)?.u16, $0.attribute(.mixerValue)?.u32) }.map { "\($0.0 ?? 0)=\($0.1 ?? 0)" }
-                == ["2=100", "1=40"], "last value per control, in the order last set")
-    }
-
-    @Test func failedCallsAndCloseAreNotReplayed() {
-        var s = Shadow(for: .sound)
-        let hp = req(.sndHwParams, [.u32(.pcmRate, 96000)])
-        s.record(hp, reply: XPCMessage.reply(to: hp, status: -22))
-        #expect(s.replayLog(instance: 1).isEmpty)
-        for m in [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 8000)]), req(.sndPrepare), req(.sndClose)] { s.record(m, reply: ok(m)) }
-        #expect(s.replayLog(instance: 1).isEmpty)
-        let p = req(.sndHwParams, [.u32(.pcmRate, 8000)])
-        s.record(p, reply: ok(p))
-        #expect(s.replayLog(instance: 1).map(\.op) == [.sndHwParams], "hw_params after prepare un-prepares")
-    }
-
-    @Test func activeSoundShadowAnswersGettersAndQueuesSetters() {
-        var s = Shadow(for: .sound)
-        let g = req(.sndMixerGet, [.u16(.mixerControl, 2)])
-        #expect(s.answer(g) == .queue, "never seen: the driver must answer")
-        s.record(g, reply: ok(g, [.u16(.mixerControl, 2), .u32(.mixerValue, 74)]))
-        #expect(s.answer(g) == .reply([.u16(.mixerControl, 2), .u32(.mixerValue, 74)]))
-        s.record(put(2, 30), reply: ok(put(2, 30)))
-        #expect(s.answer(g) == .reply([.u16(.mixerControl, 2), .u32(.mixerValue, 30)]))
-        #expect(s.answer(put(2, 10)) == .queue)
-        #expect(s.answer(req(.sndHwParams)) == .queue)
-    }
-
-    @Test func netLogAndAnswers() throws {
-        var s = Shadow(for: .net)
-        let mac = req(.netSetMac, [.mac(.mac, MACAddress("02:00:00:00:00:01") ?? .broadcast)])
-        let rx1 = req(.netSetRxMode, [.u32(.rxFlags, 0)]), rx2 = req(.netSetRxMode, [.u32(.rxFlags, 1)])
-        for m in [req(.netOpen), rx1, mac, rx2] { s.record(m, reply: ok(m)) }
-        let log = s.replayLog(instance: 2)
-        #expect(log.map(\.op) == [.netSetMac, .netOpen, .netSetRxMode])
-        #expect(try log[2].u32(.rxFlags) == 1)
-        let link = req(.netGetLink)
-        #expect(s.answer(link) == .reply([.u8(.linkUp, 1), .u32(.linkSpeed, 100), .u8(.linkDuplex, 1)]))
-        s.record(link, reply: ok(link, [.u8(.linkUp, 1), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)]))
-        #expect(s.answer(link) == .reply([.u8(.linkUp, 1), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)]))
-        #expect(s.answer(req(.netWatchdog)) == .reply([]))
-        #expect(s.answer(rx1) == .queue)
-        s.record(req(.netStop), reply: ok(req(.netStop)))
-        #expect(!s.replayLog(instance: 2).map(\.op).contains(.netOpen))
-    }
-    /// drivermgrd persists the shadow only after calls `Shadow.keeps`: any
-    /// other op must leave the shadow as it was, or a change would be lost
-    /// with the daemon.
-    @Test func opsTheShadowDoesNotKeepChangeNothing() {
-        for cls in [XPCDeviceClass.sound, .net] {
-            var base = Shadow(for: cls)
-            for m in [req(.sndOpen), put(1, 50), req(.netOpen), req(.netSetRxMode, [.u32(.rxFlags, 1)])] {
-                base.record(m, reply: ok(m))
-            }
-            let before = base.records(instance: 1).map { $0.request.bytes + $0.reply.bytes }
-            for raw in UInt16(0)..<256 where !Shadow.keeps(XPCOp(rawValue: raw)) {
-                var s = base
-                let m = req(XPCOp(rawValue: raw), [.u16(.mixerControl, 1), .u32(.mixerValue, 7), .u32(.rxFlags, 0),
-                                                   .u8(.linkUp, 0), .mac(.mac, .broadcast)])
-                s.record(m, reply: ok(m, [.u16(.mixerControl, 1), .u32(.mixerValue, 9), .u8(.linkUp, 0)]))
-                #expect(s.records(instance: 1).map { $0.request.bytes + $0.reply.bytes } == before, "op \(raw)")
-            }
-        }
-    }
-
-    /// What drivermgrd persists for a restarted daemon: rebuilt through the
-    /// wire encoding, the shadow replays and answers as the original did.
-    @Test func recordsRebuildTheShadowThroughTheWire() throws {
-        func roundTrip(_ s: Shadow, _ cls: XPCDeviceClass) throws -> Shadow {
-            let recs = try s.records(instance: 4).map {
-                (request: try XPCMessage.decode($0.request.bytes), reply: try XPCMessage.decode($0.reply.bytes))
-            }
-            return Shadow(for: cls, rebuiltFrom: recs)
-        }
-        var snd = Shadow(for: .sound)
-        let g = req(.sndMixerGet, [.u16(.mixerControl, 3)])
-        for (m, r) in [(req(.sndOpen), [XPCAttribute]()), (req(.sndHwParams, [.u32(.pcmRate, 44100), .u32(.dmaHandle, 7)]), []),
-                       (req(.sndPrepare), []), (put(2, 70), []), (put(1, 35), []),
-                       (g, [.u16(.mixerControl, 3), .u32(.mixerValue, 1)])] {
-            snd.record(m, reply: ok(m, r))
-        }
-        let snd2 = try roundTrip(snd, .sound)
-        #expect(snd2.replayLog(instance: 4).map(\.bytes) == snd.replayLog(instance: 4).map(\.bytes))
-        #expect(snd2.answer(g) == .reply([.u16(.mixerControl, 3), .u32(.mixerValue, 1)]), "a getter's last answer survives")
-        #expect(snd2.replayLog(instance: 4).map(\.op) == [.sndOpen, .sndHwParams, .sndPrepare, .sndMixerPut, .sndMixerPut])
-
-        var net = Shadow(for: .net)
-        let link = req(.netGetLink)
-        for (m, r) in [(req(.netSetMac, [.mac(.mac, MACAddress("02:00:00:00:00:09") ?? .broadcast)]), [XPCAttribute]()),
-                       (req(.netOpen), []), (req(.netSetRxMode, [.u32(.rxFlags, 2)]), []),
-                       (link, [.u8(.linkUp, 0), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)])] {
-            net.record(m, reply: ok(m, r))
-        }
-        let net2 = try roundTrip(net, .net)
-        #expect(net2.replayLog(instance: 4).map(\.bytes) == net.replayLog(instance: 4).map(\.bytes))
-        #expect(net2.answer(link) == .reply([.u8(.linkUp, 0), .u32(.linkSpeed, 10), .u8(.linkDuplex, 0)]))
-        #expect(Shadow(for: .net, rebuiltFrom: []).replayLog(instance: 4).isEmpty)
-        // A sound record given to a net shadow builds nothing.
-        #expect(Shadow(for: .net, rebuiltFrom: snd.records(instance: 4)).replayLog(instance: 4).isEmpty)
-    }
+/// A class shadow that remembers which requests reached it, to see what
+/// ``Shadow`` passes through.
+private struct RecordingShadow: ClassShadow {
+    var seen: [XPCOp] = []
+    var keptOps: Set<XPCOp> { [.netOpen, .netStop] }
+    mutating func record(_ request: XPCMessage, reply: XPCMessage) { seen.append(request.op) }
+    func answer(_ request: XPCMessage) -> ShadowAnswer { request.op == .netGetLink ? .reply([.u8(.linkUp, 1)]) : .queue }
+    var log: [ShadowCall] { seen.map { ShadowCall($0, [.u32(.rxFlags, 1)]) } }
+    var records: [ShadowRecord] { seen.map { ShadowRecord($0, request: [.u32(.rxFlags, 1)], reply: [.u8(.linkUp, 0)]) } }
 }
 
-@Suite struct RestartPolicyTests {
-    let s: UInt64 = 1_000_000_000
+@Suite struct ShadowTests {
+    func req(_ op: XPCOp) -> XPCMessage { XPCMessage(op: op, flags: .request, instance: 1) }
 
-    @Test func firstRestartAtOnceThenDoubling() {
-        let p = RestartPolicy(mode: .onFailure, restartDelay: .zero, burst: 5, interval: .seconds(60))
-        #expect(p.decide(failures: [10 * s], now: 10 * s) == .restart(after: .zero))
-        #expect(p.decide(failures: [10 * s, 11 * s], now: 11 * s) == .restart(after: .milliseconds(10)))
-        #expect(p.decide(failures: [10 * s, 11 * s, 12 * s], now: 12 * s) == .restart(after: .milliseconds(20)))
-        #expect(p.decide(failures: [10 * s, 11 * s, 12 * s, 13 * s], now: 13 * s) == .restart(after: .milliseconds(40)))
-    }
-
-    @Test func theLimitCountsOnlyTheInterval() {
-        let p = RestartPolicy(mode: .onFailure, restartDelay: .zero, burst: 2, interval: .seconds(10))
-        let three = [1 * s, 2 * s, 3 * s]
-        if case .giveUp(let why) = p.decide(failures: three, now: 3 * s) {
-            #expect(why.hasPrefix("start limit hit: 3 failures"))
-        } else {
-            Issue.record("three failures in 10 s with StartLimitBurst=2 must give up")
+    @Test func onlyKeptOpsThatSucceededReachTheClassShadow() {
+        var s = Shadow(RecordingShadow())
+        for (op, status) in [(XPCOp.netOpen, Int32(0)), (.netSetMac, 0), (.netStop, -5), (.netStop, 0), (.ping, 0)] {
+            s.record(req(op), reply: XPCMessage.reply(to: req(op), status: status))
         }
-        // Twenty seconds later the old failures no longer count.
-        #expect(p.decide(failures: three + [23 * s], now: 23 * s) == .restart(after: .zero))
+        #expect((s.state as? RecordingShadow)?.seen == [.netOpen, .netStop])
+        #expect(s.keeps(.netOpen) && !s.keeps(.netSetMac))
     }
 
-    @Test func backoffIsCapped() {
-        var p = RestartPolicy(mode: .always, restartDelay: .milliseconds(100), burst: 100, interval: .seconds(600))
-        p.backoffCap = .seconds(1)
-        let many = (1...40).map { UInt64($0) * s }
-        #expect(p.decide(failures: many, now: 40 * s) == .restart(after: .seconds(1)))
-        p.backoffCap = .zero
-        #expect(p.decide(failures: many, now: 40 * s) == .restart(after: .milliseconds(100)), "RestartMaxDelaySec=0: no back-off")
+    @Test func answersComeFromTheClassShadow() {
+        let s = Shadow(RecordingShadow())
+        #expect(s.answer(req(.netGetLink)) == .reply([.u8(.linkUp, 1)]))
+        #expect(s.answer(req(.netOpen)) == .queue)
     }
 
-    @Test func modes() {
-        #expect(RestartPolicy(mode: .no).decide(failures: [s], now: s) == .giveUp("Restart=no"))
-        #expect(RestartPolicy(mode: .onFailure).decide(failures: [s], now: s, cleanExit: true)
-                == .giveUp("exited cleanly and Restart=on-failure"))
-        #expect(RestartPolicy(mode: .always).decide(failures: [s], now: s, cleanExit: true) == .restart(after: .zero))
+    @Test func replayIsFlaggedReattachForTheInstance() {
+        var s = Shadow(RecordingShadow())
+        s.record(req(.netOpen), reply: XPCMessage.reply(to: req(.netOpen)))
+        let log = s.replayLog(instance: 7)
+        #expect(log.count == 1 && log[0].op == .netOpen && log[0].instance == 7)
+        #expect(log[0].flags.contains(.reattach) && log[0].flags.contains(.request))
+        #expect(log[0].attribute(.rxFlags)?.u32 == 1)
+        let recs = s.records(instance: 7)
+        #expect(recs.count == 1 && recs[0].reply.isReply && recs[0].reply.seq == recs[0].request.seq)
+        #expect(recs[0].reply.attribute(.linkUp)?.u8 == 0)
+        let rebuilt = Shadow(RecordingShadow(), rebuiltFrom: recs)
+        #expect((rebuilt.state as? RecordingShadow)?.seen == [.netOpen])
     }
 }

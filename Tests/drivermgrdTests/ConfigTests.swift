@@ -33,7 +33,7 @@ import Testing
         let r = ConfigLoader.load(directory: dir, driverDirectory: "/usr/libexec/drivermgrd")
         #expect(r.errors.isEmpty)
         let d = try #require(r.drivers.first)
-        #expect(d.name == "ens1371" && d.deviceClass == .sound && d.vendor == 0x1274 && d.device == 0x1371)
+        #expect(d.name == "ens1371" && d.deviceClass.wireClass == .sound && d.vendor == 0x1274 && d.device == 0x1371)
         #expect(d.executable == "/usr/libexec/drivermgrd/ens137x")
         #expect(d.xpcTimeout == .milliseconds(250))
         #expect(d.match == "pci:1274:1371")

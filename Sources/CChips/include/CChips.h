@@ -7,6 +7,7 @@
 #ifndef CCHIPS_H
 #define CCHIPS_H
 
+#include "../../../module/include/chips/es137x_regs.h"
 #include "../../../module/include/chips/rtl8139_regs.h"
 #include "../../../module/include/chips/ne2k_regs.h"
 #include "../../../module/include/chips/pcnet32_regs.h"

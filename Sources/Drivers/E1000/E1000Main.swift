@@ -5,6 +5,6 @@ import UDriverKit
 @main
 enum E1000Main {
     static func main() async {
-        await UDriverRuntime.run(net: E1000.self)
+        await UDriverRuntime.run(E1000.self)
     }
 }

@@ -50,7 +50,7 @@ public actor ENS137x: SoundDriver {
     func chipInit() async throws {
         switch chip {
         case .es1370:
-            let ctrl = Control.codecEnable1370 | 1 /* SERR disable */ | Control.pclkDiv(Clock1370.divider(forRate: 8000))
+            let ctrl = Control.codecEnable1370 | Control.serrDisable1370 | Control.pclkDiv(Clock1370.divider(forRate: 8000))
             _ = try await device.sequence([
                 .write(Reg.control, ctrl, width: 4),
                 .write(Reg.serial, 0, width: 4),
@@ -73,7 +73,7 @@ public actor ENS137x: SoundDriver {
             srcControl = SRC.disable
             steps += [.poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
                       .write(Reg.smpRate1371, SRC.disable, width: 4)]
-            for a in 0..<UInt32(0x80) { steps += srcWrite(a, 0) }
+            for a in 0..<SRC.ramSize { steps += srcWrite(a, 0) }
             steps += srcWrite(SRC.dac1 + SRC.truncN, 16 << 4)
             steps += srcWrite(SRC.dac1 + SRC.intRegs, 16 << 10)
             steps += srcWrite(SRC.dac2 + SRC.truncN, 16 << 4)
@@ -140,20 +140,20 @@ public actor ENS137x: SoundDriver {
     public func prepare(reattach: Bool) async throws {
         guard let p = params else { throw UDriverError(errno: 77, "prepare before hw_params") }
         if reattach { return }
-        let mode: UInt32 = (p.format == 2 ? 2 : 0) | (p.channels > 1 ? 1 : 0)
+        let mode: UInt32 = (p.format == 2 ? Serial.mode16Bit : 0) | (p.channels > 1 ? Serial.modeStereo : 0)
         let sampleShift: UInt32 = [0, 1, 1, 2][Int(mode)]
         let bufferBytes = p.bufferFrames * p.frameBytes, periodBytes = p.periodFrames * p.frameBytes
         var ctrl = try await device.read32(Reg.control) & ~Control.dac2Enable
         var sctrl = try await device.read32(Reg.serial)
         sctrl &= ~(Serial.p2LoopSel | Serial.p2Pause | Serial.p2DacSen | Serial.p2EndIncMask
                    | Serial.p2StIncMask | Serial.p2ModeMask)
-        sctrl |= Serial.p2IntEnable | Serial.p2Mode(mode) | Serial.p2EndInc(mode & 2 != 0 ? 2 : 1) | Serial.p2StInc(0)
+        sctrl |= Serial.p2IntEnable | Serial.p2Mode(mode) | Serial.p2EndInc(mode & Serial.mode16Bit != 0 ? 2 : 1) | Serial.p2StInc(0)
         if chip == .es1370 {
             ctrl = (ctrl & ~Control.pclkDivMask) | Control.pclkDiv(Clock1370.divider(forRate: p.rate))
         }
         _ = try await device.sequence([
             .write(Reg.control, ctrl, width: 4),
-            .write(Reg.memPage, 0x0c, width: 4),
+            .write(Reg.memPage, Reg.memPageDAC, width: 4),
         ])
         try await device.writeDMAAddress(Reg.dac2Frame, buffer: p.buffer)
         _ = try await device.sequence([
@@ -187,7 +187,7 @@ public actor ENS137x: SoundDriver {
         switch chip {
         case .es1371:
             let reg = control == .pcm ? AC97.pcmOutVolume : AC97.masterVolume
-            try await codecWrite(reg, (mute ? AC97.mute : 0) | UInt16(att) << 8 | UInt16(att))
+            try await codecWrite(reg, (mute ? AC97.mute : 0) | UInt16(att) << AC97.leftShift | UInt16(att))
         case .es1370:
             let (l, r) = control == .pcm ? (AK4531.voiceLeft, AK4531.voiceRight) : (AK4531.masterLeft, AK4531.masterRight)
             let v = (mute ? AK4531.mute : 0) | att
@@ -205,10 +205,10 @@ public actor ENS137x: SoundDriver {
         switch chip {
         case .es1371:
             let v = try await codecRead(c == .pcm ? AC97.pcmOutVolume : AC97.masterVolume)
-            return (UInt8((v >> 8) & 0x1f), v & AC97.mute != 0)
+            return (UInt8((v >> AC97.leftShift) & AC97.attenuationMask), v & AC97.mute != 0)
         case .es1370:
             let v = akShadow[c == .pcm ? AK4531.voiceLeft : AK4531.masterLeft] ?? AK4531.mute
-            return (v & 0x1f, v & AK4531.mute != 0)
+            return (v & AK4531.attenuationMask, v & AK4531.mute != 0)
         }
     }
 
@@ -247,8 +247,8 @@ public actor ENS137x: SoundDriver {
         let saved = srcControl
         srcControl = held
         let intRegs = try await srcRead(SRC.dac2 + SRC.intRegs)
-        var steps = srcWrite(SRC.dac2 + SRC.intRegs, (intRegs & 0x00ff) | UInt16((freq >> 5) & 0xfc00))
-        steps += srcWrite(SRC.dac2 + SRC.vfreqFrac, UInt16(freq & 0x7fff))
+        var steps = srcWrite(SRC.dac2 + SRC.intRegs, (intRegs & 0x00ff) | UInt16(truncatingIfNeeded: freq >> 5) & SRC.intMask)
+        steps += srcWrite(SRC.dac2 + SRC.vfreqFrac, UInt16(truncatingIfNeeded: freq) & SRC.fracMask)
         srcControl = saved
         steps += [.poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
                   .write(Reg.smpRate1371, srcControl, width: 4)]
@@ -275,7 +275,7 @@ public actor ENS137x: SoundDriver {
 
     /// snd_es1370_codec_write: wait for CSTAT clear, then write.
     private func akWrite(_ reg: UInt32, _ v: UInt8) -> [RegisterStep] {
-        [.poll(Reg.status, mask: 1 << 10, equals: 0, width: 4),
+        [.poll(Reg.status, mask: Status.codecBusy1370, equals: 0, width: 4),
          .write(Reg.codec1370, AK4531.write(reg, v), width: 2)]
     }
 }

@@ -5,6 +5,6 @@ import UDriverKit
 @main
 enum ENS137xMain {
     static func main() async {
-        await UDriverRuntime.run(sound: ENS137x.self)
+        await UDriverRuntime.run(ENS137x.self)
     }
 }

@@ -1,123 +1,114 @@
 // SPDX-License-Identifier: GPL-2.0
-// Ensoniq AudioPCI ES1370/ES1371 registers, in address order, each with its
-// access note and its bits beneath it. Facts from Linux's sound/pci/ens1370.c.
+// Ensoniq AudioPCI ES1370/ES1371 registers and bits, and their codecs':
+// Swift names for the map written once in
+// module/include/chips/es137x_regs.h (CChips). No offset or bit is
+// written here; the field helpers shift by the header's constants.
+import CChips
 
 /// BAR 0 register offsets.
 enum Reg {
-    /// R/W: interrupt / chip select control.
-    static let control: UInt32 = 0x00
-    /// R/O: interrupt / chip select status.
-    static let status: UInt32 = 0x04
-    /// W/O: UART control (byte).
-    static let uartControl: UInt32 = 0x09
-    /// R/W: UART reserved (byte).
-    static let uartRes: UInt32 = 0x0a
-    /// R/W: memory page select for 0x30..0x3f.
-    static let memPage: UInt32 = 0x0c
-    /// W/O (ES1370): AK4531 codec write.
-    static let codec1370: UInt32 = 0x10
-    /// R/W (ES1371): sample rate converter interface.
-    static let smpRate1371: UInt32 = 0x10
-    /// R/W (ES1371): AC'97 codec read/write.
-    static let codec1371: UInt32 = 0x14
-    /// R/W (ES1371): legacy control/status.
-    static let legacy1371: UInt32 = 0x18
-    /// R/W: serial interface control.
-    static let serial: UInt32 = 0x20
-    /// R/W: DAC2 sample count (period - 1 in 15:0; current count in 31:16).
-    static let dac2Count: UInt32 = 0x28
-    /// R/W, page 0x0c: DAC2 frame (buffer) bus address.
-    static let dac2Frame: UInt32 = 0x38
-    /// R/W, page 0x0c: DAC2 frame size (dwords - 1 in 15:0).
-    static let dac2Size: UInt32 = 0x3c
+    static let control = ES_REG_CONTROL, status = ES_REG_STATUS
+    static let uartControl = ES_REG_UART_CONTROL, uartRes = ES_REG_UART_RES, memPage = ES_REG_MEM_PAGE
+    /// ES1370: AK4531 codec write.
+    static let codec1370 = ES_REG_1370_CODEC
+    /// ES1371: sample rate converter, AC'97 codec, legacy control.
+    static let smpRate1371 = ES_REG_1371_SMPRATE, codec1371 = ES_REG_1371_CODEC, legacy1371 = ES_REG_1371_LEGACY
+    static let serial = ES_REG_SERIAL, dac2Count = ES_REG_DAC2_COUNT
+    /// Page ``memPageDAC``: DAC2 buffer bus address and size (dwords - 1).
+    static let dac2Frame = ES_REG_DAC2_FRAME, dac2Size = ES_REG_DAC2_SIZE
+    static let memPageDAC = ES_PAGE_DAC
 }
 
 /// CONTROL bits.
 enum Control {
-    static let dac2Enable: UInt32 = 1 << 5
+    static let dac2Enable = ES_DAC2_EN
     /// ES1371: warm AC'97 reset.
-    static let syncReset1371: UInt32 = 1 << 14
-    /// ES1370: DAC2 clock divider field (PCLKDIV, bits 28:16).
-    static func pclkDiv(_ d: UInt32) -> UInt32 { (d & 0x1fff) << 16 }
-    static let pclkDivMask: UInt32 = 0x1fff << 16
-    /// ES1370: codec interface enable.
-    static let codecEnable1370: UInt32 = 1 << 1
+    static let syncReset1371 = ES_1371_SYNC_RES
+    /// ES1370: DAC2 clock divider field (PCLKDIV).
+    static func pclkDiv(_ d: UInt32) -> UInt32 { (d << ES_1370_PCLKDIV_SHIFT) & ES_1370_PCLKDIV_MASK }
+    static let pclkDivMask = ES_1370_PCLKDIV_MASK
+    /// ES1370: codec interface enable; no PCI SERR#.
+    static let codecEnable1370 = ES_1370_CDC_EN, serrDisable1370 = ES_1370_SERR_DISABLE
+}
+
+/// STATUS bits.
+enum Status {
+    /// ES1370: codec busy.
+    static let codecBusy1370 = ES_1370_CSTAT
 }
 
 /// SERIAL bits (DAC2 only; the u-driver drives playback channel 2).
 enum Serial {
-    static let p2LoopSel: UInt32 = 1 << 14
-    static let p2Pause: UInt32 = 1 << 12
-    static let p2IntEnable: UInt32 = 1 << 9
-    static let p2DacSen: UInt32 = 1 << 6
-    static func p2EndInc(_ v: UInt32) -> UInt32 { (v & 7) << 19 }
-    static let p2EndIncMask: UInt32 = 7 << 19
-    static func p2StInc(_ v: UInt32) -> UInt32 { (v & 7) << 16 }
-    static let p2StIncMask: UInt32 = 7 << 16
-    /// DAC2 mode: bit 1 = 16-bit, bit 0 = stereo.
-    static func p2Mode(_ v: UInt32) -> UInt32 { (v & 3) << 2 }
-    static let p2ModeMask: UInt32 = 3 << 2
+    static let p2LoopSel = ES_P2_LOOP_SEL, p2Pause = ES_P2_PAUSE, p2IntEnable = ES_P2_INT_EN, p2DacSen = ES_P2_DAC_SEN
+    static func p2EndInc(_ v: UInt32) -> UInt32 { (v << ES_P2_END_INC_SHIFT) & ES_P2_END_INC_MASK }
+    static let p2EndIncMask = ES_P2_END_INC_MASK
+    static func p2StInc(_ v: UInt32) -> UInt32 { (v << ES_P2_ST_INC_SHIFT) & ES_P2_ST_INC_MASK }
+    static let p2StIncMask = ES_P2_ST_INC_MASK
+    /// DAC2 mode: ``mode16Bit`` | ``modeStereo``.
+    static func p2Mode(_ v: UInt32) -> UInt32 { (v << ES_P2_MODE_SHIFT) & ES_P2_MODE_MASK }
+    static let p2ModeMask = ES_P2_MODE_MASK
+    static let mode16Bit = ES_MODE_16BIT, modeStereo = ES_MODE_STEREO
 }
 
-/// ES1371 sample rate converter interface bits.
+/// ES1371 sample rate converter interface bits and RAM addresses.
 enum SRC {
-    static func ramAddress(_ a: UInt32) -> UInt32 { (a & 0x7f) << 25 }
-    static let ramWriteEnable: UInt32 = 1 << 24
+    static func ramAddress(_ a: UInt32) -> UInt32 { (a << ES_1371_SRC_RAM_ADDR_SHIFT) & ES_1371_SRC_RAM_ADDR_MASK }
+    static let ramWriteEnable = ES_1371_SRC_RAM_WE
     /// R/O: SRC RAM busy.
-    static let ramBusy: UInt32 = 1 << 23
-    static let disable: UInt32 = 1 << 22
-    static let disableP1: UInt32 = 1 << 21
-    static let disableP2: UInt32 = 1 << 20
-    static let disableR1: UInt32 = 1 << 19
-    /// The state bits a read waits on (ens1370.c: 0x00870000), and "state 1".
-    static let stateMask: UInt32 = 0x0087_0000
-    static let stateReadable: UInt32 = 0x0001_0000
+    static let ramBusy = ES_1371_SRC_RAM_BUSY
+    static let disable = ES_1371_SRC_DISABLE
+    static let disableP1 = ES_1371_DIS_P1, disableP2 = ES_1371_DIS_P2, disableR1 = ES_1371_DIS_R1
+    /// The state bits a read waits on, and "state 1".
+    static let stateMask = ES_1371_SRC_STATE_MASK, stateReadable = ES_1371_SRC_STATE_READ
+    static let ramSize = ES_1371_SRC_RAM_SIZE
 
     // SRC RAM addresses.
-    static let dac1: UInt32 = 0x70, dac2: UInt32 = 0x74, adc: UInt32 = 0x78
-    static let volADC: UInt32 = 0x6c, volDAC1: UInt32 = 0x7c, volDAC2: UInt32 = 0x7e
-    static let truncN: UInt32 = 0x00, intRegs: UInt32 = 0x01, vfreqFrac: UInt32 = 0x03
+    static let dac1 = ES_SMPREG_DAC1, dac2 = ES_SMPREG_DAC2, adc = ES_SMPREG_ADC
+    static let volADC = ES_SMPREG_VOL_ADC, volDAC1 = ES_SMPREG_VOL_DAC1, volDAC2 = ES_SMPREG_VOL_DAC2
+    static let truncN = ES_SMPREG_TRUNC_N, intRegs = ES_SMPREG_INT_REGS, vfreqFrac = ES_SMPREG_VFREQ_FRAC
+    /// INT_REGS' integer part; VFREQ_FRAC's fraction.
+    static let intMask = UInt16(ES_SMPREG_INT_MASK), fracMask = UInt16(ES_SMPREG_FRAC_MASK)
 }
 
 /// ES1371 AC'97 codec interface bits.
 enum Codec1371 {
     /// R/O: codec ready (read data valid).
-    static let ready: UInt32 = 1 << 31
+    static let ready = ES_1371_CODEC_RDY
     /// R/O: codec access in progress.
-    static let writeInProgress: UInt32 = 1 << 30
+    static let writeInProgress = ES_1371_CODEC_WIP
     /// Read select.
-    static let readSelect: UInt32 = 1 << 23
-    static func write(_ reg: UInt32, _ data: UInt16) -> UInt32 { (reg & 0x7f) << 16 | UInt32(data) }
-    static func read(_ reg: UInt32) -> UInt32 { (reg & 0x7f) << 16 | readSelect }
+    static let readSelect = ES_1371_CODEC_PIRD
+    static func write(_ reg: UInt32, _ data: UInt16) -> UInt32 {
+        (reg << ES_1371_CODEC_ADDR_SHIFT) & ES_1371_CODEC_ADDR_MASK | UInt32(data)
+    }
+    static func read(_ reg: UInt32) -> UInt32 { (reg << ES_1371_CODEC_ADDR_SHIFT) & ES_1371_CODEC_ADDR_MASK | readSelect }
 }
 
-/// AC'97 codec registers (Intel AC'97 2.3, section 5.7) the driver uses.
+/// AC'97 codec registers the driver uses.
 enum AC97 {
-    static let reset: UInt32 = 0x00
-    /// Master volume: bit 15 mute, 13:8 left and 5:0 right attenuation, 1.5 dB steps.
-    static let masterVolume: UInt32 = 0x02
-    /// PCM out volume: bit 15 mute, 12:8 / 4:0 gain, 0x08 = 0 dB.
-    static let pcmOutVolume: UInt32 = 0x18
-    static let powerdownStatus: UInt32 = 0x26
-    static let vendorID1: UInt32 = 0x7c
-    static let vendorID2: UInt32 = 0x7e
-    static let mute: UInt16 = 0x8000
+    static let reset = ES_AC97_RESET
+    /// Master volume: mute, left and right attenuation in 1.5 dB steps.
+    static let masterVolume = ES_AC97_MASTER
+    /// PCM out volume: mute, left and right gain.
+    static let pcmOutVolume = ES_AC97_PCM
+    static let powerdownStatus = ES_AC97_POWERDOWN
+    static let vendorID1 = ES_AC97_VENDOR_ID1, vendorID2 = ES_AC97_VENDOR_ID2
+    static let mute = UInt16(ES_AC97_MUTE)
+    static let attenuationMask = UInt16(ES_AC97_ATT_MASK), leftShift = UInt16(ES_AC97_LEFT_SHIFT)
 }
 
-/// AK4531 codec registers (ES1370), written through CODEC (0x10).
+/// AK4531 codec registers (ES1370), written through CODEC.
 enum AK4531 {
-    static let masterLeft: UInt32 = 0x00
-    static let masterRight: UInt32 = 0x01
-    static let voiceLeft: UInt32 = 0x02
-    static let voiceRight: UInt32 = 0x03
-    static let reset: UInt32 = 0x16
-    /// Bit 7 mutes; 4:0 attenuation in 2 dB steps.
-    static let mute: UInt8 = 0x80
-    static func write(_ reg: UInt32, _ v: UInt8) -> UInt32 { (reg & 0xff) << 8 | UInt32(v) }
+    static let masterLeft = ES_AK4531_LMASTER, masterRight = ES_AK4531_RMASTER
+    static let voiceLeft = ES_AK4531_LVOICE, voiceRight = ES_AK4531_RVOICE
+    static let reset = ES_AK4531_RESET
+    /// Volumes: mute; attenuation in 2 dB steps.
+    static let mute = UInt8(ES_AK4531_MUTE), attenuationMask = UInt8(ES_AK4531_ATT_MASK)
+    static func write(_ reg: UInt32, _ v: UInt8) -> UInt32 { reg << ES_1370_CODEC_ADDR_SHIFT | UInt32(v) }
 }
 
-/// ES1370 DAC2 clock: 1411200 Hz / (PCLKDIV + 2) (ES_1370_SRTODIV).
+/// ES1370 DAC2 clock: ES_1370_SRCLOCK / (PCLKDIV + 2) (ES_1370_SRTODIV).
 enum Clock1370 {
-    static let sourceHz: UInt32 = 1_411_200
+    static let sourceHz = ES_1370_SRCLOCK
     static func divider(forRate r: UInt32) -> UInt32 { sourceHz / r - 2 }
 }

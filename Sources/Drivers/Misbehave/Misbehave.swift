@@ -100,6 +100,6 @@ enum MisbehaveMain {
             while (try? sock.receive()) != nil {}
             return
         }
-        await UDriverRuntime.run(net: Misbehave.self)
+        await UDriverRuntime.run(Misbehave.self)
     }
 }

@@ -5,6 +5,6 @@ import UDriverKit
 @main
 enum NE2KMain {
     static func main() async {
-        await UDriverRuntime.run(net: NE2K.self)
+        await UDriverRuntime.run(NE2K.self)
     }
 }

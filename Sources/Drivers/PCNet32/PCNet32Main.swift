@@ -5,6 +5,6 @@ import UDriverKit
 @main
 enum PCNet32Main {
     static func main() async {
-        await UDriverRuntime.run(net: PCNet32.self)
+        await UDriverRuntime.run(PCNet32.self)
     }
 }

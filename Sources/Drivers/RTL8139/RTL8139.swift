@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CChips
 import UDriverKit
 import XPC
 
@@ -6,10 +7,10 @@ import XPC
 /// handling. start_xmit, the interrupt handler and the rx poll stay in the
 /// nucleus. Methods follow rtl8139_netdev_ops' order.
 public actor RTL8139: NetDriver {
-    static let numTx: UInt32 = 4
-    static let txBufSize: UInt32 = 1536
+    static let numTx = RTL_NUM_TX
+    static let txBufSize = RTL_TX_BUF_SIZE
     /// 8K ring + 16 bytes of header slack + one full frame past the end (NoWrap).
-    static let rxRingBytes: UInt32 = 8192 + 16 + 1536
+    static let rxRingBytes: UInt32 = RTL_RX_RING_LEN + 16 + RTL_TX_BUF_SIZE
     /// Above this many groups the filter accepts all multicast.
     static let multicastFilterLimit = 32
 
@@ -152,7 +153,7 @@ public actor RTL8139: NetDriver {
         try await applyRxMode()
         let mi = try await device.read16(Reg.multiIntr)
         _ = try await device.sequence([
-            .write(Reg.multiIntr, UInt32(mi & 0xf000), width: 2), // no early-rx interrupts
+            .write(Reg.multiIntr, UInt32(mi) & RTL_MULTI_INTR_CLEAR, width: 2), // no early-rx interrupts
             .write(Reg.intrMask, UInt32(Intr.all), width: 2),
         ])
     }
@@ -234,7 +235,7 @@ public actor RTL8139: NetDriver {
 
     /// The hardware's missed-packet counter (24 bits).
     public func getStats() async throws -> NetHardwareStats {
-        NetHardwareStats(rxMissed: UInt64(try await device.read32(Reg.rxMissed) & 0xff_ffff))
+        NetHardwareStats(rxMissed: UInt64(try await device.read32(Reg.rxMissed) & RTL_RX_MISSED_MASK))
     }
 
     /// rtl8139_thread: the periodic media check.

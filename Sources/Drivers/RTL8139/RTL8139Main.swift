@@ -5,6 +5,6 @@ import UDriverKit
 @main
 enum RTL8139Main {
     static func main() async {
-        await UDriverRuntime.run(net: RTL8139.self)
+        await UDriverRuntime.run(RTL8139.self)
     }
 }

@@ -56,6 +56,7 @@
 #define  RTL_TX_DMA_SHIFT	8U
 #define  RTL_TX_RETRY_SHIFT	4U
 #define  RTL_TX_REVISION_MASK	0x7cc00000U	/* HW_REVID(1,1,1,1,1,1,1) */
+#define  RTL_TX_HWREV_8139CP	0x74800000U	/* HW_REVID(1,1,1,0,1,1,0): RTL8139C+ */
 #define RTL_RX_CONFIG		0x44U	/* R/W: receive configuration */
 #define  RTL_ACCEPT_ERR		0x20U
 #define  RTL_ACCEPT_RUNT	0x10U
@@ -68,7 +69,10 @@
 #define  RTL_RX_RING_SHIFT	11U	/* ring length, 0 = 8K + 16 */
 #define  RTL_RX_FIFO_SHIFT	13U
 #define RTL_RX_MISSED		0x4cU	/* R/W: missed packet counter, 24 bits; a write clears it */
+#define  RTL_RX_MISSED_MASK	0x00ffffffU
 #define RTL_CFG9346		0x50U	/* R/W: 93C46 command register */
+#define  RTL_CFG9346_EEM_MASK	0xc0U	/* operating mode: EEM1 | EEM0 */
+#define  RTL_CFG9346_EEM_PROGRAM	0x80U	/* EEM1: auto-load off, EEPROM lines on */
 #define  RTL_CFG9346_LOCK	0x00U
 #define  RTL_CFG9346_UNLOCK	0xc0U
 #define  RTL_EE_SHIFT_CLK	0x04U	/* EEPROM lines in programming mode */
@@ -85,15 +89,25 @@
 #define  RTL_CFG3_MAGIC		0x20U
 #define RTL_HLT_CLK		0x5bU	/* R/W: halt clock (old chips: write 'R' to run) */
 #define RTL_MULTI_INTR		0x5cU	/* R/W: multiple interrupt select (word) */
+#define  RTL_MULTI_INTR_CLEAR	0xf000U	/* bits kept; the rest selects early-rx interrupts */
 #define RTL_BASIC_MODE_CTRL	0x62U	/* R/W: MII basic mode control (word) */
+#define  RTL_BMCR_SPEED100	0x2000U
+#define  RTL_BMCR_ANENABLE	0x1000U
 #define  RTL_BMCR_FULL_DUPLEX	0x0100U
 #define RTL_BASIC_MODE_STATUS	0x64U	/* R/O: MII basic mode status (word) */
 #define  RTL_BMSR_LINK		0x0004U
+#define  RTL_BMSR_ANEGCOMPLETE	0x0020U
+/* 100FULL | 100HALF | 10FULL | 10HALF | ANEGCAPABLE | ERCAP */
+#define  RTL_BMSR_CAPS		0x7809U
 #define RTL_CSCR		0x74U	/* R/W: chip status and configuration (word) */
+#define  RTL_CSCR_LINK_OK	0x0400U
 
 /* The receive ring: each frame behind a 4-byte header (status, size). */
 #define RTL_RX_RING_LEN		8192U	/* RX_BUF_IDX 0: 8K + 16 */
 #define RTL_RX_HDR_OK		0x0001U	/* header status: RxStatusOK */
+#define RTL_RX_HDR_BROADCAST	0x2000U	/* header status: RxBroadcast */
+#define RTL_RX_HDR_PHYS		0x4000U	/* header status: RxPhysical */
+#define RTL_RX_HDR_MULTICAST	0x8000U	/* header status: RxMulticast */
 #define RTL_NUM_TX		4U	/* transmit slots */
 #define RTL_TX_BUF_SIZE		1536U	/* bytes per slot buffer */
 

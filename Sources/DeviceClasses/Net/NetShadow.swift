@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+import ShadowDriver
+import XPC
+
+/// The network class's shadow: up/down, MAC, rx mode; link and stats for
+/// getters.
+public struct NetShadow: ClassShadow {
+    var up = false
+    var mac: [XPCAttribute]?
+    var rxMode: [XPCAttribute]?
+    var link: [XPCAttribute]?
+    var stats: [XPCAttribute]?
+
+    public init() {}
+
+    static let kept: Set<XPCOp> = [.netOpen, .netStop, .netSetMac, .netSetRxMode, .netGetLink, .netGetStats]
+    public var keptOps: Set<XPCOp> { Self.kept }
+
+    public mutating func record(_ m: XPCMessage, reply: XPCMessage) {
+        switch m.op {
+        case .netOpen: up = true
+        case .netStop: up = false
+        case .netSetMac: mac = m.attributes
+        case .netSetRxMode: rxMode = m.attributes
+        case .netGetLink: link = reply.attributes
+        case .netGetStats: stats = reply.attributes
+        default: break
+        }
+    }
+
+    public func answer(_ m: XPCMessage) -> ShadowAnswer {
+        switch m.op {
+        case .netGetLink:
+            // The nucleus kept the carrier; the link did not change for a user-space restart.
+            return .reply(link ?? [.u8(.linkUp, 1), .u32(.linkSpeed, 100), .u8(.linkDuplex, 1)])
+        case .netGetStats:
+            return .reply(stats ?? [.u64(.statRxDropped, 0)])
+        case .netWatchdog:
+            // The periodic link check skips a beat while the driver is down.
+            return .reply([])
+        default:
+            return .queue
+        }
+    }
+
+    public var log: [ShadowCall] {
+        var out: [ShadowCall] = []
+        if let mac { out.append(ShadowCall(.netSetMac, mac)) }
+        if up { out.append(ShadowCall(.netOpen)) }
+        if let rxMode { out.append(ShadowCall(.netSetRxMode, rxMode)) }
+        return out
+    }
+
+    public var records: [ShadowRecord] {
+        var out = log.map { ShadowRecord($0.op, request: $0.attributes) }
+        if let link { out.append(ShadowRecord(.netGetLink, reply: link)) }
+        if let stats { out.append(ShadowRecord(.netGetStats, reply: stats)) }
+        return out
+    }
+}

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+import XPC
+
+/// The nucleus half of one chip, with its class's data path: what
+/// drvnucleus's `struct drvnucleus_chip` and `struct drvnucleus_class` are
+/// in the kernel. ``SimNucleus`` drives every device through this and
+/// never names a class or a chip. Runs under the nucleus lock and never
+/// waits for the u-driver.
+protocol SimChipNucleus: AnyObject {
+    /// The class announced in DEVICE_ADD.
+    var deviceClass: XPCDeviceClass { get }
+    /// One data-path pass after the model's tick: interrupts, frames.
+    func step(memory: SimMemory, peer: WirePeer)
+    /// Before the model's tick: the workload client's own pass.
+    func clientTick()
+    /// The class's downcalls (SND_REGISTER, NET_REGISTER, NET_CARRIER,
+    /// DATAPATH_ENABLE/DISABLE…): the reply, or nil when `m.op` is not one.
+    func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage?
+    /// QUIESCE: the u-driver is gone for good; stop DMA, mask interrupts.
+    func quiesce()
+    /// The class's and chip's DEVICE_INFO attributes.
+    func info() -> [XPCAttribute]
+    /// The standard workload's client for this device, run once its
+    /// u-driver registered it: upcalls through the sim, outside the lock.
+    var workload: SimWorkload { get }
+}
+
+/// Starts a device's workload (play audio, bring a link up…).
+typealias SimWorkload = @Sendable (_ sim: SimNucleus, _ instance: UInt32) async throws -> Void
+
+extension SimChipNucleus {
+    func clientTick() {}
+}
+
+/// The chips the sim nucleus drives, one line each: a model it recognises
+/// → that chip's nucleus. A model no line takes is announced but has no
+/// data path.
+enum SimChips {
+    static let all: [@Sendable (DeviceModel, UInt32) -> (any SimChipNucleus)?] = [
+        { model, instance in (model as? ES137xModel).map { SoundPath(model: $0, instance: instance) } },
+        { model, instance in (model as? RTL8139Model).map { NetPath(model: $0, instance: instance) } },
+    ]
+
+    /// The nucleus of `model`'s chip, if a line takes it.
+    static func nucleus(for model: DeviceModel, instance: UInt32) -> (any SimChipNucleus)? {
+        for make in all { if let n = make(model, instance) { return n } }
+        return nil
+    }
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+import DeviceClasses
+import Nucleus
+import XPC
+
+// The broker paths: upcalls forwarded or answered by the shadow, downcalls
+// checked and forwarded to the nucleus.
+extension DriverInstance {
+    // MARK: the broker paths
+
+    /// An upcall from the nucleus or drvctl. Active: forwarded with the
+    /// driver's deadline. Recovering: answered by the shadow or queued.
+    /// Otherwise: EAGAIN. `done` gets the reply, under the driver channel's
+    /// sequence number; the caller restores its own.
+    func submit(_ m: XPCMessage, done: @escaping @Sendable (XPCMessage) -> Void) {
+        enum Route { case send(XPCConnection, UInt64), answer(XPCMessage), held }
+        let route = runtime.withLock { r -> Route in
+            if m.op == .sndHwParams, let h = m.attribute(.dmaHandle) { r.ownedDMA.insert(h.u32) }
+            switch r.state {
+            case .active:
+                if let c = r.conn { return .send(c, r.generation) }
+                return .answer(.errorReply(to: m, errno: 11, message: "\(name) has no channel"))
+            case .recovering:
+                switch r.shadow.answer(m) {
+                case .reply(let a): return .answer(.reply(to: m, attributes: a))
+                case .queue:
+                    r.queue.append(Queued(message: m, done: done))
+                    return .held
+                }
+            default:
+                return .answer(.errorReply(to: m, errno: 11, message: "\(name) is \(r.state.rawValue)"))
+            }
+        }
+        switch route {
+        case .answer(let a): done(a)
+        case .held: break
+        case .send(let conn, let gen): send(m, conn, gen, done)
+        }
+    }
+
+    func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, _ done: @escaping @Sendable (XPCMessage) -> Void) {
+        conn.call(m, timeout: config.xpcTimeout) { [self] result in
+            switch result {
+            case .success(let reply):
+                if let v = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass) {
+                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    failure(.badParameter, "\(m.op.name): \(v.message)", generation: gen, op: m.op, parameter: v.attribute)
+                    return
+                }
+                let kept = runtime.withLock { r in
+                    r.shadow.record(m, reply: reply)
+                    return r.shadow.keeps(m.op)
+                }
+                done(reply)
+                // After the answer: the caller does not wait for the file.
+                if kept && reply.status == 0 { persist() }
+            case .failure(let e):
+                // In flight when the driver failed: it goes first to the recovered driver.
+                let keep = runtime.withLock { r -> Bool in
+                    guard !r.stopping, r.state == .active || r.state == .recovering else { return false }
+                    r.retry.append(Queued(message: m, done: done))
+                    return true
+                }
+                if !keep { done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return }
+                if e.code == .timeout {
+                    failure(.timeout, "\(m.op.name) unanswered after \(config.xpcTimeout)", generation: gen, op: m.op)
+                }
+            }
+        }
+    }
+
+    /// An upcall from the nucleus: `submit`, answered under its own seq.
+    func forwardUpcall(_ m: XPCMessage) {
+        submit(m) { [nucleus] reply in try? nucleus.send(reply.withSeq(m.seq)) }
+    }
+
+    /// A daemon-originated upcall (drvctl call) through the same path.
+    func call(_ op: XPCOp, _ attrs: [XPCAttribute]) async -> XPCMessage {
+        let inst = runtime.withLock { $0.device?.instance ?? 0 }
+        return await withCheckedContinuation { (k: CheckedContinuation<XPCMessage, Never>) in
+            submit(XPCMessage(op: op, flags: .request, instance: inst, attributes: attrs)) { k.resume(returning: $0) }
+        }
+    }
+
+    /// A downcall from the u-driver: check, forward to the nucleus, pass the
+    /// reply back under the u-driver's own sequence number. A refused
+    /// downcall is a `bad-parameter` failure.
+    func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
+        let (dev, owned) = runtime.withLock { r in (r.device, r.ownedDMA) }
+        guard let dev else { return }
+        let policy = DowncallPolicy(instance: dev.instance, barSize: dev.barSize)
+        if let no = policy.check(m, ownedDMA: owned) {
+            try? conn.send(.errorReply(to: m, errno: no.errno, attribute: no.attribute, message: no.message))
+            record("refused", "\(m.op.name): \(no.message)")
+            failure(.badParameter, "\(m.op.name): \(no.message)", generation: gen, op: m.op, parameter: no.attribute)
+            return
+        }
+        nucleus.call(m, timeout: Self.downcallTimeout) { [self] r in
+            switch r {
+            case .success(let reply):
+                if reply.status == 0 {
+                    if m.op == .dmaAlloc, let h = reply.attribute(.dmaHandle) {
+                        runtime.withLock { _ = $0.ownedDMA.insert(h.u32) }
+                        persist()
+                    } else if m.op == .dmaFree, let h = m.attribute(.dmaHandle) {
+                        runtime.withLock { _ = $0.ownedDMA.remove(h.u32) }
+                        persist()
+                    }
+                }
+                try? conn.send(reply.withSeq(m.seq))
+            case .failure(let e):
+                try? conn.send(.errorReply(to: m, errno: e.code == .timeout ? 110 : 5, message: "nucleus: \(e)"))
+            }
+        }
+    }
+}

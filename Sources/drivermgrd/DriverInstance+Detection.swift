@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Logging
+import Supervisor
+import XPC
+
+// Failure detection: exits, deadlines, protocol errors, heartbeats; the
+// sandbox watcher (Supervisor) reports through failure() too.
+extension DriverInstance {
+    // MARK: detection
+
+    func exited(_ status: ExitStatus, _ gen: UInt64) {
+        enum Act { case ignore, fail, stopped }
+        let act = runtime.withLock { r -> Act in
+            guard gen == r.generation else { return .ignore }
+            if r.stopping { return .stopped }
+            r.lastExitClean = status == .exited(code: 0)
+            return r.state == .active ? .fail : .ignore
+        }
+        switch act {
+        case .ignore: break
+        case .stopped: logger.info("u-driver \(status)")
+        case .fail:
+            var signal: String?, exitStatus: Int32?
+            if case .killed(let s, _) = status { signal = ExitStatus.signalName(s) }
+            if case .exited(let code) = status { exitStatus = code }
+            failure(.crash, "u-driver \(status)", generation: gen, signal: signal, exitStatus: exitStatus)
+        }
+    }
+
+    /// A failure of the current u-driver: mark `recovering`, let the shadow
+    /// answer, and recover in the background. Stale or repeated reports for
+    /// the same process are ignored.
+    func failure(_ kind: FailureKind, _ detail: String, generation gen: UInt64, op: XPCOp? = nil,
+                 parameter: XPCAttributeID? = nil, signal: String? = nil, syscall: String? = nil,
+                 exitStatus: Int32? = nil) {
+        let now = monotonicNanos()
+        enum Act { case ignore, recover(UDriverProcess?, XPCConnection?), killLaunching(UDriverProcess?) }
+        let act = runtime.withLock { r -> Act in
+            guard gen == r.generation else { return .ignore }
+            switch r.state {
+            case .active:
+                r.state = .recovering
+                r.failedGeneration = gen
+                if kind != .restart {
+                    r.lastFailure = "\(kind.rawValue): \(detail)"
+                    r.failureTimes.append(now)
+                }
+                defer {
+                    r.process = nil
+                    r.conn = nil
+                }
+                return .recover(r.process, r.conn)
+            case .starting, .recovering:
+                // The u-driver being started or replayed misbehaves: end it;
+                // start() fails, or the recovery loop starts over and counts.
+                guard gen != r.failedGeneration else { return .ignore }
+                r.lastFailure = "\(kind.rawValue): \(detail)"
+                return .killLaunching(r.process)
+            default:
+                return .ignore
+            }
+        }
+        var meta = journalFields()
+        meta["MESSAGE_ID"] = "\(JournalMessageID.failure)"
+        meta["FAILURE_KIND"] = "\(kind.rawValue)"
+        if let exitStatus { meta["EXIT_STATUS"] = "\(exitStatus)" }
+        if let op { meta["XPC_OP"] = "\(op.name)" }
+        if let parameter { meta["PARAMETER"] = "\(parameter.name)" }
+        if let signal { meta["SIGNAL"] = "\(signal)" }
+        if let syscall { meta["SYSCALL"] = "\(syscall)" }
+        let old: (UDriverProcess?, XPCConnection?)
+        switch act {
+        case .ignore: return
+        case .killLaunching(let p):
+            logger.error("failure while starting: \(detail)", metadata: meta)
+            record("failure", detail, kind: kind)
+            p?.kill()
+            return
+        case .recover(let p, let c): old = (p, c)
+        }
+        if kind == .restart {
+            logger.info("restarting: \(detail)", metadata: meta)
+        } else {
+            logger.error("failure: \(detail)", metadata: meta)
+        }
+        record(kind == .restart ? "restart" : "failure", detail, kind: kind)
+        Task { await recover(from: old.0, old.1, detectedAt: now, kind: kind) }
+    }
+
+    func driverEvent(_ conn: XPCConnection, _ ev: XPCConnection.Event, _ gen: UInt64) {
+        switch ev {
+        case .message(let m) where m.isRequest:
+            forwardDowncall(conn, m, gen)
+        case .message(let m):
+            failure(.protocol, "unexpected \(m.op.name) notification", generation: gen, op: m.op)
+        case .malformed(let e, _):
+            failure(.protocol, "malformed message: \(e)", generation: gen, parameter: e.attribute)
+        case .unexpectedReply(let m):
+            if monotonicNanos() < runtime.withLock({ $0.adoptedUntil }) {
+                logger.debug("late reply to the previous drivermgrd: \(m.op.name) seq \(m.seq)")
+                return
+            }
+            failure(.badParameter, "reply to a call never made: \(m.op.name) seq \(m.seq)", generation: gen, op: m.op)
+        }
+    }
+
+    /// Pings an idle u-driver every HeartbeatSec; no answer within
+    /// XPCTimeoutSec is a `heartbeat` failure. Runs for the daemon's life.
+    func startHeartbeat() {
+        guard config.heartbeat > .zero else { return }
+        Task { [weak self] in
+            while let self {
+                try? await Task.sleep(for: self.config.heartbeat)
+                let (conn, gen) = self.runtime.withLock { r in (r.state == .active ? r.conn : nil, r.generation) }
+                guard let conn, conn.pendingCount == 0 else { continue }
+                do {
+                    _ = try await conn.call(XPCMessage(op: .ping, flags: .request), timeout: self.config.xpcTimeout)
+                } catch let e as XPCError where e.code == .timeout {
+                    self.failure(.heartbeat, "no answer to a ping within \(self.config.xpcTimeout)", generation: gen, op: .ping)
+                } catch {
+                    // Closed: the process is ending and its pidfd will say how.
+                    // One that closed its channel and lives on serves nobody.
+                    try? await Task.sleep(for: .milliseconds(200))
+                    let alive = self.runtime.withLock { r in r.generation == gen && r.state == .active && r.process?.reap() == nil }
+                    if alive { self.failure(.protocol, "closed its XPC channel but still runs", generation: gen) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Logging
+import Nucleus
+import ShadowDriver
+import Supervisor
+import XPC
+
+// Surviving the daemon's own restart: persisting the state, adopting the
+// u-driver a previous daemon left.
+extension DriverInstance {
+    // MARK: surviving the daemon's own crash
+
+    /// Writes what a restarted daemon needs to adopt this u-driver (device,
+    /// shadow, counters) through the handover store; only while it runs.
+    func persist() {
+        guard let handover else { return }
+        let cfg = config
+        let snap = runtime.withLock { r -> (SavedDriver, UInt64)? in
+            guard r.state == .active, let d = r.device, let p = r.process else { return nil }
+            r.version += 1
+            return (SavedDriver(name: cfg.name, pid: p.pid, device: d, generation: r.generation, starts: r.starts,
+                                startedAt: r.startedAt, chip: r.chip, ownedDMA: r.ownedDMA, failureTimes: r.failureTimes,
+                                lastFailure: r.lastFailure, processConfig: SavedDriver.processConfig(cfg), shadow: r.shadow),
+                    r.version)
+        }
+        if let snap { handover.save(snap.0, version: snap.1) }
+    }
+
+    /// Takes over the u-driver a previous daemon left running, from its
+    /// saved state and the descriptors systemd kept: the same process goes
+    /// on serving, nothing is probed or replayed, the device was never
+    /// touched. Runs before the nucleus is connected (its DEVICE_ADD then
+    /// finds the driver bound and running).
+    func adopt(_ saved: SavedDriver, from store: HandoverStore) -> Adoption {
+        let xpc = store.take("\(name).xpc"), pidfd = store.take("\(name).pid"), seccomp = store.take("\(name).seccomp")
+        func closeAll() { for fd in [xpc, pidfd, seccomp] { if let fd { Glibc.close(fd) } } }
+        let dev: NucleusDevice, shadow: Shadow
+        do {
+            dev = try saved.nucleusDevice()
+            shadow = try saved.rebuiltShadow(config.deviceClass)
+            guard dev.deviceClass == config.deviceClass.wireClass, dev.vendor == config.vendor, dev.device == config.device else {
+                throw ManagerError.invalidParameter("device", "\(dev.pciID) does not match \(config.match)")
+            }
+        } catch {
+            logger.warning("cannot take over from the previous drivermgrd: \(error); starting afresh")
+            closeAll()
+            store.forget(name)
+            return .none
+        }
+        let gen = runtime.withLock { r -> UInt64 in
+            r.device = dev
+            r.generation = max(r.generation, saved.generation) + 1
+            r.starts = saved.starts
+            r.startedAt = saved.startedAt
+            r.chip = saved.chip
+            r.ownedDMA = Set(saved.ownedDMA)
+            r.shadow = shadow
+            r.failureTimes = saved.failureTimes
+            r.lastFailure = saved.lastFailure
+            r.state = .active
+            r.stopping = false
+            return r.generation
+        }
+        let process: UDriverProcess, channel: Int32
+        do {
+            guard let xpc, let pidfd else { throw ManagerError.startFailed(name, "systemd passed no channel or pidfd back") }
+            process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd)
+            channel = xpc
+        } catch {
+            if let xpc { Glibc.close(xpc) }
+            if let seccomp { Glibc.close(seccomp) }
+            if let pidfd {
+                // adopt() did not take it. Whatever still runs behind it serves
+                // nobody (no channel): end it before a new u-driver takes the device.
+                UDriverProcess.end(pidfd: pidfd)
+            }
+            logger.warning("u-driver \(saved.pid) cannot be taken over: \(error)")
+            return .lost(gen)
+        }
+        // Late answers to the old daemon's calls may still come: its calls
+        // had XPCTimeoutSec, the u-driver's own downcalls 2 s.
+        let grace = TimeSpan.micros(config.xpcTimeout) * 1000 + 3_000_000_000
+        let conn = XPCConnection(name: name, socket: XPCSocket(adopting: channel), firstSeq: UInt32.random(in: 0x1000_0000...0x7000_0000),
+                                 onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
+        runtime.withLock { r in
+            r.process = process
+            r.conn = conn
+            r.adoptedUntil = monotonicNanos() + grace
+        }
+        process.watch { [self] status in self.exited(status, gen) }
+        if let seccomp { watchViolations(seccomp, process, gen) }
+        conn.start()
+        persist()
+        logger.notice("took over u-driver \(process.pid) from the previous drivermgrd: \(shadow.records(instance: dev.instance).count) shadow calls, nothing replayed",
+                      metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.adopted)", "PID": "\(process.pid)"]) { $1 })
+        record("adopted", "pid \(process.pid) from the previous drivermgrd")
+        if saved.processConfig != SavedDriver.processConfig(config) { return .reconfigured }
+        refillStandby()
+        return .adopted
+    }
+}

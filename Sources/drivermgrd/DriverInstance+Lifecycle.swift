@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+import CSandbox
+import ControlInterface
+import Foundation
+import Logging
+import Nucleus
+import Supervisor
+import XPC
+
+// Start, launch (spawn, sandbox check, HELLO, PROBE), standby, stop,
+// restart, reload, reset-failed and fault injection.
+extension DriverInstance {
+    // MARK: life cycle
+
+    /// A fresh start: spawn, HELLO, full PROBE (the chip is reset). From
+    /// `stopped` or `failed`; clears the failure count.
+    func start() async throws {
+        let dev: NucleusDevice = try runtime.withLock { r in
+            guard let d = r.device else { throw ManagerError.badState(name, "no device matches \(config.match)") }
+            guard r.state == .stopped || r.state == .failed else { throw ManagerError.badState(name, "already \(r.state.rawValue)") }
+            r.state = .starting
+            r.stopping = false
+            r.lastFailure = nil
+            r.ownedDMA = []
+            r.shadow = config.deviceClass.makeShadow()
+            r.failureTimes = []
+            return d
+        }
+        do {
+            let (p, _, _) = try await launch(dev, reattach: false)
+            runtime.withLock { r in
+                r.state = .active
+                r.lastFailure = nil
+            }
+            refillStandby()
+            persist()
+            logger.info("probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)", metadata: ["PID": "\(p.pid)"])
+            record("active", "probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)")
+        } catch {
+            runtime.withLock { r in
+                r.state = .failed
+                r.lastFailure = "start failed: " + (r.lastFailure ?? "\(error)")
+                r.process = nil
+                r.conn = nil
+            }
+            logger.error("start failed: \(error)")
+            record("probe-failed", "\(error)")
+            throw ManagerError.startFailed(name, "\(error)")
+        }
+    }
+
+    /// Spawns a u-driver, HELLO (with the objects the nucleus holds), PROBE.
+    /// On failure the process is gone when this throws.
+    func launch(_ dev: NucleusDevice, reattach: Bool) async throws -> (UDriverProcess, XPCConnection, UInt64) {
+        let spare = runtime.withLock { r -> (XPCSocket, UDriverProcess)? in
+            defer { r.standby = nil }
+            return r.standby
+        }
+        let (daemonEnd, p): (XPCSocket, UDriverProcess)
+        if let spare, spare.1.reap() == nil {
+            (daemonEnd, p) = spare
+        } else {
+            spare?.1.discard()
+            (daemonEnd, p) = try await spawn()
+        }
+        let gen = runtime.withLock { r -> UInt64 in
+            r.generation += 1
+            return r.generation
+        }
+        let conn = XPCConnection(name: name, socket: daemonEnd, onEvent: { [self] c, ev in
+            self.driverEvent(c, ev, gen)
+        })
+        runtime.withLock { r in
+            r.process = p
+            r.conn = conn
+            r.startedAt = monotonicNanos()
+            r.starts += 1
+        }
+        record("spawned", "pid \(p.pid)")
+        p.watch { [self] status in self.exited(status, gen) }
+        var listenerCopy: Int32?
+        defer { if let l = listenerCopy { Glibc.close(l) } }
+        do {
+            if config.sandboxed { listenerCopy = try await confirmSandbox(daemonEnd, p, gen) }
+        } catch {
+            p.kill()
+            _ = await p.exited()
+            failure(.sandbox, "\(error)", generation: gen)
+            throw error
+        }
+        conn.start()
+        do {
+            let objects = try await heldObjects(dev)
+            let hello = try await conn.call(XPCMessage(op: .hello, flags: .request, instance: dev.instance, attributes: [
+                .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, dev.deviceClass.rawValue),
+                .u16(.pciVendor, dev.vendor), .u16(.pciDevice, dev.device), .u8(.pciRevision, dev.revision),
+                .string(.pciSlot, dev.slot), .u32(.barSize, dev.barSize), .u32(.irq, dev.irq)] + objects),
+                timeout: config.probeTimeout)
+            if let e = hello.remoteError { throw e }
+            let probe = try await conn.call(XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request,
+                                                       instance: dev.instance), timeout: config.probeTimeout)
+            if let e = probe.remoteError { throw e }
+            runtime.withLock { $0.chip = probe.attribute(.chipName)?.string }
+            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: listenerCopy)
+            return (p, conn, gen)
+        } catch {
+            p.kill()
+            _ = await p.exited()
+            await conn.closeAndWait()
+            throw error
+        }
+    }
+
+    /// Spawns the u-driver on one end of a fresh socketpair and returns the
+    /// other. The child's end is closed here as soon as the child has it:
+    /// were the daemon to keep it, a u-driver dying mid-handshake would leave
+    /// no EOF and every call would wait out its deadline.
+    func spawn() async throws -> (XPCSocket, UDriverProcess) {
+        let (daemonEnd, driverEnd) = try XPCSocket.pair()
+        var policy: SandboxPolicy?
+        if config.sandboxed {
+            policy = SandboxPolicy(stage1: config.stage1, user: (config.uid, config.gid),
+                                   privateNamespaces: config.privateNamespaces, memoryMax: config.memoryMax)
+        }
+        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable],
+                                               socket: driverEnd, sandbox: policy, dieWithDaemon: handover == nil)
+        if config.sandboxed {
+            // The first thing the runtime reads: stack stage 2 with these calls.
+            try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: config.syscalls.map { .string(.syscallName, $0) }).bytes)
+        }
+        return (daemonEnd, p)
+    }
+
+    /// Waits for the runtime's SANDBOX reply and its listener fd, checks in
+    /// /proc that no_new_privs is set and two filters are stacked, and starts
+    /// the violation watcher. A u-driver that skips stage 2 is refused.
+    /// Returns a copy of the listener for systemd's fd store (the watcher
+    /// closes its own when the process ends), if there is a store.
+    func confirmSandbox(_ sock: XPCSocket, _ p: UDriverProcess, _ gen: UInt64) async throws -> Int32? {
+        let timeoutMs = Int32(clamping: TimeSpan.micros(config.probeTimeout) / 1000)
+        let (reply, listener): ([UInt8], Int32) = try await onThread {
+            var pfd = pollfd(fd: sock.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, timeoutMs) == 1 else { throw ManagerError.startFailed(self.name, "no SANDBOX reply within \(self.config.probeTimeout)") }
+            var buf = [UInt8](repeating: 0, count: 4096)
+            var fd: Int32 = -1
+            let n = buf.withUnsafeMutableBytes { drv_recv_with_fd(sock.fd, $0.baseAddress, $0.count, &fd) }
+            guard n > 0 else { throw ManagerError.startFailed(self.name, "u-driver closed its channel before the sandbox was up") }
+            return (Array(buf[0..<n]), fd)
+        }
+        let m = try? XPCMessage.decode(reply)
+        guard let m, m.op == .sandbox, m.isReply else {
+            if listener >= 0 { Glibc.close(listener) }
+            throw ManagerError.startFailed(name, "first message was not the SANDBOX reply")
+        }
+        if let e = m.remoteError {
+            if listener >= 0 { Glibc.close(listener) }
+            throw ManagerError.startFailed(name, "stage 2 refused: \(e)")
+        }
+        guard listener >= 0 else { throw ManagerError.startFailed(name, "SANDBOX reply without the listener fd") }
+        if let problem = SandboxWatcher.stage2Problem(pid: p.pid) {
+            Glibc.close(listener)
+            throw ManagerError.startFailed(name, problem)
+        }
+        let copy = handover != nil ? fcntl(listener, F_DUPFD_CLOEXEC, 0) : -1
+        watchViolations(listener, p, gen)
+        return copy >= 0 ? copy : nil
+    }
+
+    /// Starts the violation watcher of Supervisor on the u-driver's listener:
+    /// a forbidden call is reported as a `sandbox` failure before the
+    /// process is killed.
+    func watchViolations(_ listener: Int32, _ p: UDriverProcess, _ gen: UInt64) {
+        SandboxWatcher.watch(listener: listener, process: p) { [self] v in
+            failure(.sandbox, "\(v.detail) [syscall \(v.number)]: forbidden system call", generation: gen, syscall: v.call)
+        }
+    }
+
+    /// Runs blocking work on a thread of its own, off the cooperative pool.
+    func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, Error>) in
+            let t = Thread { k.resume(with: Result { try body() }) }
+            t.start()
+        }
+    }
+
+    /// Spawns the idle u-driver the next recovery adopts (Standby=yes). It
+    /// waits for HELLO on its socket; nothing is sent to it until then.
+    func refillStandby() {
+        guard config.standby else { return }
+        let go = runtime.withLock { r -> Bool in
+            guard r.standby == nil, !r.spawningStandby, r.state == .active else { return false }
+            r.spawningStandby = true
+            return true
+        }
+        guard go else { return }
+        Task {
+            let spare = try? await spawn()
+            let extra = runtime.withLock { r -> UDriverProcess? in
+                r.spawningStandby = false
+                guard let spare, r.standby == nil, r.state == .active || r.state == .recovering, !r.stopping else { return spare?.1 }
+                r.standby = spare
+                return nil
+            }
+            extra?.discard()
+        }
+    }
+
+    /// The DMA buffers the nucleus holds for this device, as HELLO's OBJECT
+    /// attributes, so a fresh u-driver adopts them instead of allocating.
+    func heldObjects(_ dev: NucleusDevice) async throws -> [XPCAttribute] {
+        let info = try await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
+                                          timeout: Self.downcallTimeout)
+        let objs = info.all(.object)
+        let ids = objs.compactMap { $0.children.first { $0.id == .objectID }?.u32 }
+        runtime.withLock { $0.ownedDMA.formUnion(ids) }
+        return objs
+    }
+
+    /// Asks the u-driver to exit (SHUTDOWN), then makes sure it is gone.
+    func stop() async {
+        let (conn, process, waiting, spare) = runtime.withLock { r -> (XPCConnection?, UDriverProcess?, [Queued], UDriverProcess?) in
+            r.stopping = true
+            let w = r.retry + r.queue
+            r.retry = []
+            r.queue = []
+            defer { r.standby = nil }
+            return (r.conn, r.process, w, r.standby?.1)
+        }
+        // An idle standby exits on EOF; SIGKILL makes sure.
+        spare?.discard()
+        for q in waiting { q.done(.errorReply(to: q.message, errno: 11, message: "\(name) is stopping")) }
+        if let process {
+            if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
+            for _ in 0..<50 where process.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
+            if process.reap() == nil { process.kill() }
+            _ = await process.exited()
+            await conn?.closeAndWait()
+        }
+        let (was, version) = runtime.withLock { r -> (DriverState, UInt64) in
+            let was = r.state
+            r.state = .stopped
+            r.conn = nil
+            r.process = nil
+            r.version += 1
+            return (was, r.version)
+        }
+        handover?.forget(name, version: version)
+        if was != .stopped { record("stopped", "by request") }
+    }
+
+    /// `drvctl restart`: through the recovery path (the running device is
+    /// adopted, not reset), or a fresh start if the driver is not running.
+    /// Returns the state it settled in.
+    func restart(reason: String = "requested by drvctl restart") async throws -> DriverState {
+        let gen: UInt64? = runtime.withLock { r in r.state == .active ? r.generation : nil }
+        guard let gen else {
+            if state == .recovering { return await settled() }
+            try await start()
+            return state
+        }
+        // failure() marks the driver recovering before it returns, so the
+        // wait below cannot see the state from before the restart.
+        failure(.restart, reason, generation: gen)
+        return await settled()
+    }
+
+    /// A reload changed this driver's configuration: take the new one and,
+    /// if the driver runs, restart it through the recovery path (the device
+    /// is adopted and the shadow replays, as for `drvctl restart`). A standby
+    /// spawned from the old configuration is discarded first.
+    func update(config new: DriverConfig) async throws -> DriverState {
+        configuration.withLock { $0 = new }
+        let spare = runtime.withLock { r -> UDriverProcess? in
+            defer { r.standby = nil }
+            return r.standby?.1
+        }
+        spare?.discard()
+        switch state {
+        case .active, .recovering: return try await restart(reason: "configuration reloaded")
+        default: return state
+        }
+    }
+
+    /// Waits until the driver is `active` or `failed` again.
+    func settled() async -> DriverState {
+        await withCheckedContinuation { (k: CheckedContinuation<DriverState, Never>) in
+            let now: DriverState? = runtime.withLock { r in
+                if r.state == .active || r.state == .failed || r.state == .stopped {
+                    if r.state != .active || r.retry.isEmpty { return r.state }
+                }
+                r.settleWaiters.append(k)
+                return nil
+            }
+            if let now { k.resume(returning: now) }
+        }
+    }
+
+    /// `drvctl reset-failed`: forget the failures; the driver is `stopped`.
+    func resetFailed() throws {
+        try runtime.withLock { r in
+            guard r.state == .failed else { throw ManagerError.badState(name, "not failed (\(r.state.rawValue))") }
+            r.state = .stopped
+            r.failureTimes = []
+            r.lastFailure = nil
+        }
+        record("reset-failed", "failure count cleared")
+    }
+
+    /// `drvctl inject`: asks the u-driver runtime to fail on purpose.
+    func inject(_ fault: XPCFault) async throws {
+        guard config.faultInjection else { throw ManagerError.injectionRefused(name) }
+        let conn: XPCConnection? = runtime.withLock { r in r.state == .active ? r.conn : nil }
+        guard let conn else { throw ManagerError.badState(name, "not active") }
+        let r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
+                                    timeout: config.xpcTimeout)
+        if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "\(e)") }
+        record("inject", fault.name)
+    }
+}

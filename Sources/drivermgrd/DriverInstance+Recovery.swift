@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Logging
+import Nucleus
+import Supervisor
+import XPC
+
+// Recovery: restart policy, replay of the shadow's log, the queue drained
+// in order; giving up.
+extension DriverInstance {
+    // MARK: recovery
+
+    func recover(from oldProcess: UDriverProcess?, _ oldConn: XPCConnection?, detectedAt t0: UInt64, kind: FailureKind) async {
+        // 1. The old process is certainly gone, and every call it had in
+        //    flight has come back (into `retry`).
+        oldProcess?.kill()
+        if let oldProcess { _ = await oldProcess.exited() }
+        await oldConn?.closeAndWait()
+
+        while true {
+            // 2. Restart policy.
+            let (decision, dev) = runtime.withLock { r in
+                (kind == .restart && r.failureTimes.isEmpty ? .restart(after: .zero)
+                    : config.restart.decide(failures: r.failureTimes, now: monotonicNanos(), cleanExit: r.lastExitClean), r.device)
+            }
+            guard case .restart(let delay) = decision, let dev else {
+                if case .giveUp(let why) = decision { await giveUp(why) } else { await giveUp("no device") }
+                return
+            }
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            if runtime.withLock({ $0.stopping }) { return }
+
+            // 3. A fresh u-driver adopts the running device, 4. replays the log,
+            // 5. drains what waited, in order.
+            var proc: UDriverProcess?
+            var channel: XPCConnection?
+            do {
+                let (p, conn, _) = try await launch(dev, reattach: true)
+                proc = p
+                channel = conn
+                let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
+                for m in log {
+                    let r = try await conn.call(m, timeout: config.xpcTimeout)
+                    if let v = ReplyContract.violation(request: m, reply: r, of: config.deviceClass) {
+                        throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
+                    }
+                    if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
+                }
+                var drained = 0
+                while true {
+                    let batch: [Queued]? = runtime.withLock { r in
+                        if r.retry.isEmpty && r.queue.isEmpty { return nil }
+                        defer { r.retry = []; r.queue = [] }
+                        return r.retry + r.queue
+                    }
+                    guard let batch else { break }
+                    for (i, q) in batch.enumerated() {
+                        let reply: XPCMessage
+                        do {
+                            reply = try await conn.call(q.message, timeout: config.xpcTimeout)
+                        } catch {
+                            runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                            throw error
+                        }
+                        if let v = ReplyContract.violation(request: q.message, reply: reply, of: config.deviceClass) {
+                            runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                            throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
+                        }
+                        runtime.withLock { $0.shadow.record(q.message, reply: reply) }
+                        q.done(reply)
+                        drained += 1
+                    }
+                }
+                // Serving again, unless the new process died meanwhile.
+                let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
+                    guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
+                    r.state = .active
+                    defer { r.settleWaiters = [] }
+                    return r.settleWaiters
+                }
+                guard let waiters else { throw ManagerError.startFailed(name, "the new u-driver ended during recovery") }
+                let usec = (monotonicNanos() - t0) / 1000
+                logger.info("recovered in \(usec) us: replayed \(log.count) calls, drained \(drained) requests",
+                            metadata: journalFields().merging([
+                                "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
+                                "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(log.count)",
+                                "QUEUED_REQUESTS": "\(drained)", "PID": "\(p.pid)"]) { $1 })
+                record("recovered", "pid \(p.pid)", kind: kind,
+                       recoveryUSec: usec, replayed: log.count, queued: drained)
+                for w in waiters { w.resume(returning: .active) }
+                refillStandby()
+                persist()
+                return
+            } catch {
+                // A failure during recovery: start over; it counts against the limit.
+                proc?.kill()
+                if let proc { _ = await proc.exited() }
+                await channel?.closeAndWait()
+                runtime.withLock { r in
+                    r.failureTimes.append(monotonicNanos())
+                    r.lastFailure = "recovery failed: \(error)"
+                }
+                logger.error("recovery failed: \(error)", metadata: ["FAILURE_KIND": "\(kind.rawValue)"])
+                record("recovery-failed", "\(error)", kind: kind)
+            }
+        }
+    }
+
+    /// Past the start limit (or Restart=no): the nucleus quiesces the
+    /// device, waiting requests fail, the driver is `failed`.
+    func giveUp(_ why: String) async {
+        let (waiting, waiters, dev) = runtime.withLock { r in
+            r.state = .failed
+            r.lastFailure = "\(why)" + (r.lastFailure.map { "; last: \($0)" } ?? "")
+            defer { r.retry = []; r.queue = []; r.settleWaiters = [] }
+            return (r.retry + r.queue, r.settleWaiters, r.device)
+        }
+        for q in waiting { q.done(.errorReply(to: q.message, errno: 5, message: "\(name) failed: \(why)")) }
+        if let dev {
+            _ = try? await nucleus.call(XPCMessage(op: .quiesce, flags: .request, instance: dev.instance), timeout: Self.downcallTimeout)
+        }
+        logger.error("giving up: \(why); device quiesced",
+                     metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.gaveUp)"]) { $1 })
+        record("failed", "\(why); device quiesced")
+        for w in waiters { w.resume(returning: .failed) }
+    }
+}

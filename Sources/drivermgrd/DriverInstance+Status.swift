@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import DeviceClasses
+import Nucleus
+import XPC
+
+// What drvctl list and status show.
+extension DriverInstance {
+    // MARK: views
+
+    func summary() -> DriverSummary {
+        runtime.withLock { r in
+            DriverSummary(name: name, driverClass: config.deviceClass.name, device: r.device?.slot, state: r.state,
+                          pid: r.process?.pid,
+                          uptimeUSec: r.process != nil ? (monotonicNanos() - r.startedAt) / 1000 : nil,
+                          restarts: max(0, r.starts - 1))
+        }
+    }
+
+    func status() async -> DriverStatus {
+        let (lastFailure, dev, chip) = runtime.withLock { ($0.lastFailure, $0.device, $0.chip) }
+        var state: DeviceState?
+        if let dev, let info = try? await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
+                                                       timeout: Self.downcallTimeout), info.status == 0 {
+            state = DeviceStateDecoder.decode(info, pciID: dev.pciID, chip: chip, as: config.deviceClass)
+        }
+        return DriverStatus(summary: summary(), executable: config.executable, configFiles: config.files,
+                            match: config.match, xpcTimeoutUSec: TimeSpan.micros(config.xpcTimeout),
+                            heartbeatUSec: TimeSpan.micros(config.heartbeat), restart: config.restart.mode.rawValue,
+                            lastFailure: lastFailure, device: state)
+    }
+}
+
+
+/// DEVICE_INFO attributes → the status view: the fields every class has,
+/// then the class's own, decoded by its descriptor.
+enum DeviceStateDecoder {
+    static func decode(_ m: XPCMessage, pciID: String, chip: String?, as cls: DeviceClassDescriptor) -> DeviceState {
+        let registered = (m.attribute(.cardName) ?? m.attribute(.ifname))?.string
+        let own = cls.decodeStatus(m)
+        return DeviceState(pciID: pciID, chip: m.attribute(.chipName)?.string ?? chip, registeredAs: registered,
+                           registration: registered.map(cls.registration), dataPath: m.attribute(.datapathOn).map { $0.u8 != 0 },
+                           fields: own.fields, values: own.values)
+    }
+}
