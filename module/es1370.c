@@ -9,8 +9,8 @@
  * deadline.  The PCM buffer is a tracked object, so a restarted u-driver
  * is handed the very buffer the DAC is playing from.
  *
- * Register facts: ens1370.c (ES_REG_*, ES_*), checked against QEMU's
- * hw/audio/es1370.c, which the tests run on.
+ * Register facts: include/chips/es137x_regs.h (ens1370.c's ES_REG_*,
+ * ES_*), checked against QEMU's hw/audio/es1370.c, which the tests run on.
  */
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -20,25 +20,9 @@
 #include <sound/pcm.h>
 #include <sound/pcm_params.h>
 
+#include <chips/es137x_regs.h>
+
 #include "drvnucleus.h"
-
-#define ES_REG_CONTROL		0x00
-#define ES_REG_STATUS		0x04
-#define ES_REG_MEM_PAGE		0x0c
-#define ES_REG_SERIAL		0x20
-#define ES_REG_DAC2_SIZE	0x3c	/* in page ES_PAGE_DAC */
-
-#define ES_DAC2_EN		(1 << 5)	/* CONTROL */
-#define ES_INTR			(1U << 31)	/* STATUS */
-#define ES_DAC1			(1 << 2)
-#define ES_DAC2			(1 << 1)
-#define ES_ADC			(1 << 0)
-#define ES_P1_INT_EN		(1 << 8)	/* SERIAL */
-#define ES_P2_INT_EN		(1 << 9)
-#define ES_R1_INT_EN		(1 << 10)
-#define ES_PAGE_DAC		0x0c
-#define ES_PCLKDIV(ctrl)	(((ctrl) >> 16) & 0x1fff)
-#define ES_1370_SRCLOCK		1411200
 
 struct drvnucleus_snd {
 	struct drvnucleus_dev *d;
