@@ -39,10 +39,29 @@ import Testing
         #expect(d.match == "pci:1274:1371")
     }
 
-    @Test func theShippedSamplesLoad() throws {
-        let etc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("etc").path
-        let r = ConfigLoader.load(directory: etc, driverDirectory: "/x")
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// etc/ ships one configuration per chip the kernel nucleus binds
+    /// (module/chips.c's id table), and every one of them loads cleanly.
+    @Test func theShippedConfigurationCoversEveryChip() throws {
+        let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("etc").path, driverDirectory: "/x")
+        #expect(r.errors.isEmpty && r.warnings.isEmpty)
+        let matched = Set(r.drivers.map(\.match))
+        let chips = try String(contentsOf: Self.root.appendingPathComponent("module/chips.c"), encoding: .utf8)
+        let ids = chips.split(separator: "\n").compactMap { line -> String? in
+            guard line.contains("DRVNUCLEUS_CHIP(0x") else { return nil }
+            let parts = line.split(separator: "(")[1].split(separator: ",").prefix(2)
+                .map { $0.trimmingCharacters(in: .whitespaces).dropFirst(2) }
+            return "pci:\(parts[0]):\(parts[1])"
+        }
+        #expect(ids.count >= 6)
+        for id in ids { #expect(matched.contains(id), "no configuration in etc/ for \(id)") }
+    }
+
+    /// Tests/etc is the simulator's: its two models' drivers.
+    @Test func theSimulatorConfigurationLoads() throws {
+        let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("Tests/etc").path, driverDirectory: "/x")
         #expect(r.errors.isEmpty && r.warnings.isEmpty)
         #expect(r.drivers.map(\.name) == ["ens1371", "rtl8139"])
     }
