@@ -194,7 +194,7 @@ while read -r name qdev pciid exe stock speed lacks; do
   has "^$n: probed as [a-z0-9]+ \(pci $pciid\)" "$name: probe"
   has "^$n: ping: 5 packets transmitted, 5 (packets )?received" "$name: ping"
   for what in kill hang bad-param; do
-    has "^$n: ping during $what: ([0-9]+) packets transmitted, \1 (packets )?received" "$name: packets lost during $what"
+    has "^$n: ping during $what: ([0-9]+) echo requests sent, \1 replies received" "$name: packets lost during $what"
   done
   has "^$n: recovered crash, (heartbeat|timeout), bad-parameter$" "$name: the three recoveries"
   has "^$n: carrier changes during the failures: 0$" "$name: carrier flapped"
