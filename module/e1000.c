@@ -274,13 +274,9 @@ static netdev_tx_t e1000_start_xmit(struct sk_buff *skb,
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	if (combolock_lock_atomic(cl, &f)) {
-		/* A downcall owns TDT: the release wakes the queue. */
-		combolock_defer(cl, COMBO_DEFER_XMIT);
-		netif_stop_queue(n->ndev);
-		combolock_unlock(cl, f);
+	/* A downcall owns TDT: the release wakes the queue. */
+	if (!drvnucleus_net_lock_xmit(n, &f))
 		return NETDEV_TX_BUSY;
-	}
 	if (!n->datapath || !p->ready || !e1000_tx_free(p)) {
 		netif_stop_queue(n->ndev);
 		combolock_unlock(cl, f);
@@ -346,14 +342,10 @@ static irqreturn_t e1000_interrupt(struct drvnucleus_net *n)
 	unsigned long f;
 	u32 icr, ims;
 
-	if (combolock_lock_atomic(cl, &f)) {
-		/* ICR is a downcall's until it ends: hold the line off and
-		 * take the interrupt at the release. */
-		combolock_defer(cl, COMBO_DEFER_IRQ);
-		disable_irq_nosync(d->pdev->irq);
-		combolock_unlock(cl, f);
+	/* ICR is a downcall's until it ends: hold the line off and
+	 * take the interrupt at the release. */
+	if (!drvnucleus_net_lock_irq(n, &f))
 		return IRQ_HANDLED;
-	}
 	if (!n->datapath || !p->ready) {
 		combolock_unlock(cl, f);
 		return IRQ_NONE;

@@ -193,13 +193,9 @@ static netdev_tx_t ne2k_start_xmit(struct sk_buff *skb,
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	if (combolock_lock_atomic(cl, &f)) {
-		/* A downcall owns the chip: the release wakes the queue. */
-		combolock_defer(cl, COMBO_DEFER_XMIT);
-		netif_stop_queue(n->ndev);
-		combolock_unlock(cl, f);
+	/* A downcall owns the chip: the release wakes the queue. */
+	if (!drvnucleus_net_lock_xmit(n, &f))
 		return NETDEV_TX_BUSY;
-	}
 	if (!n->datapath || (p->tx1 && p->tx2)) {
 		netif_stop_queue(n->ndev);
 		combolock_unlock(cl, f);
@@ -321,14 +317,10 @@ static irqreturn_t ne2k_interrupt(struct drvnucleus_net *n)
 	unsigned long f;
 	u8 isr;
 
-	if (combolock_lock_atomic(cl, &f)) {
-		/* The status registers are a downcall's until it ends: hold
-		 * the line off (it stays asserted) and take it at release. */
-		combolock_defer(cl, COMBO_DEFER_IRQ);
-		disable_irq_nosync(n->d->pdev->irq);
-		combolock_unlock(cl, f);
+	/* The status registers are a downcall's until it ends: hold
+	 * the line off (it stays asserted) and take it at release. */
+	if (!drvnucleus_net_lock_irq(n, &f))
 		return IRQ_HANDLED;
-	}
 	if (!n->datapath) {
 		combolock_unlock(cl, f);
 		return IRQ_NONE;

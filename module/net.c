@@ -99,6 +99,32 @@ static void net_txto_work(struct work_struct *w)
 	drvnucleus_upcall_async(n->d, DRVXPC_OP_NET_TX_TIMEOUT, NULL, NULL);
 }
 
+/* --- the data path's lock ------------------------------------------------ */
+
+bool drvnucleus_net_lock_irq(struct drvnucleus_net *n, unsigned long *flags)
+{
+	struct combolock *cl = &n->d->cl;
+
+	if (!combolock_lock_atomic(cl, flags))
+		return true;
+	combolock_defer(cl, COMBO_DEFER_IRQ);
+	disable_irq_nosync(n->d->pdev->irq);
+	combolock_unlock(cl, *flags);
+	return false;
+}
+
+bool drvnucleus_net_lock_xmit(struct drvnucleus_net *n, unsigned long *flags)
+{
+	struct combolock *cl = &n->d->cl;
+
+	if (!combolock_lock_atomic(cl, flags))
+		return true;
+	combolock_defer(cl, COMBO_DEFER_XMIT);
+	netif_stop_queue(n->ndev);
+	combolock_unlock(cl, *flags);
+	return false;
+}
+
 /* --- net_device_ops and ethtool_ops ---------------------------------------- */
 
 static void net_tx_timeout(struct net_device *ndev, unsigned int txqueue)

@@ -107,6 +107,17 @@ struct drvnucleus_net_ops {
 /* The network class (net.c). */
 extern const struct drvnucleus_class drvnucleus_net_class;
 
+/*
+ * The data path's lock, from a chip's interrupt handler and start_xmit:
+ * takes d->cl (combolock_lock_atomic(), flags in *@flags) and returns
+ * true.  When a downcall holds it, leaves what the release redoes - the
+ * interrupt line held off (it stays asserted), or the queue stopped - and
+ * returns false with the lock released: the handler then returns
+ * IRQ_HANDLED, start_xmit NETDEV_TX_BUSY.
+ */
+bool drvnucleus_net_lock_irq(struct drvnucleus_net *n, unsigned long *flags);
+bool drvnucleus_net_lock_xmit(struct drvnucleus_net *n, unsigned long *flags);
+
 /* From a chip's interrupt handler: a link change; the u-driver checks the
  * PHY (NET_WATCHDOG now instead of at the next period). */
 void drvnucleus_net_link_event(struct drvnucleus_net *n);

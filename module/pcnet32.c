@@ -122,13 +122,9 @@ static netdev_tx_t pcnet32_start_xmit(struct sk_buff *skb, struct drvnucleus_net
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	if (combolock_lock_atomic(cl, &f)) {
-		/* A downcall owns RAP and RDP: the release wakes us. */
-		combolock_defer(cl, COMBO_DEFER_XMIT);
-		netif_stop_queue(ndev);
-		combolock_unlock(cl, f);
+	/* A downcall owns RAP and RDP: the release wakes us. */
+	if (!drvnucleus_net_lock_xmit(n, &f))
 		return NETDEV_TX_BUSY;
-	}
 	if (!n->datapath || p->cur_tx - p->dirty_tx >= p->tx_size) {
 		netif_stop_queue(ndev);
 		combolock_unlock(cl, f);
@@ -213,14 +209,10 @@ static irqreturn_t pcnet32_interrupt(struct drvnucleus_net *n)
 	unsigned long f;
 	u16 rap, csr0;
 
-	if (combolock_lock_atomic(cl, &f)) {
-		/* RAP and CSR0 are a downcall's until it ends: hold the line
-		 * off (it stays asserted) and take it at release. */
-		combolock_defer(cl, COMBO_DEFER_IRQ);
-		disable_irq_nosync(n->d->pdev->irq);
-		combolock_unlock(cl, f);
+	/* RAP and CSR0 are a downcall's until it ends: hold the line
+	 * off (it stays asserted) and take it at release. */
+	if (!drvnucleus_net_lock_irq(n, &f))
 		return IRQ_HANDLED;
-	}
 	rap = rap_save(io);
 	csr0 = csr_read(io, PCNET32_CSR0);
 	if (csr0 == 0xffff || !(csr0 & PCNET32_CSR0_SOURCES)) {

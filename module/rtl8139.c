@@ -47,13 +47,9 @@ static netdev_tx_t rtl_start_xmit(struct sk_buff *skb, struct drvnucleus_net *n)
 		dev_kfree_skb_any(skb);
 		return NETDEV_TX_OK;
 	}
-	if (combolock_lock_atomic(cl, &f)) {
-		/* A downcall owns the tx registers: the release wakes us. */
-		combolock_defer(cl, COMBO_DEFER_XMIT);
-		netif_stop_queue(ndev);
-		combolock_unlock(cl, f);
+	/* A downcall owns the tx registers: the release wakes us. */
+	if (!drvnucleus_net_lock_xmit(n, &f))
 		return NETDEV_TX_BUSY;
-	}
 	if (!n->datapath || r->cur_tx - r->dirty_tx >= RTL_NUM_TX) {
 		netif_stop_queue(ndev);
 		combolock_unlock(cl, f);
@@ -109,14 +105,10 @@ static irqreturn_t rtl_interrupt(struct drvnucleus_net *n)
 	unsigned long f;
 	u16 status, mask;
 
-	if (combolock_lock_atomic(cl, &f)) {
-		/* The status registers are a downcall's until it ends: hold
-		 * the line off (it stays asserted) and take it at release. */
-		combolock_defer(cl, COMBO_DEFER_IRQ);
-		disable_irq_nosync(n->d->pdev->irq);
-		combolock_unlock(cl, f);
+	/* The status registers are a downcall's until it ends: hold
+	 * the line off (it stays asserted) and take it at release. */
+	if (!drvnucleus_net_lock_irq(n, &f))
 		return IRQ_HANDLED;
-	}
 	status = ioread16(io + RTL_INTR_STATUS);
 	mask = ioread16(io + RTL_INTR_MASK);
 	if (!(status & mask) || status == 0xffff || !n->datapath) {

@@ -137,7 +137,7 @@ for r in \$(seq $ROUNDS); do
   for m in \$mods; do insmod /stock/\$(basename \$m) 2>/dev/null; done
   sleep 2
   streams stock
-  for m in \$(echo \$mods | tr ' ' '\n' | sed '1!G;h;$!d'); do rmmod /stock/\$(basename \$m) 2>/dev/null; done
+  for m in \$(echo \$mods | tr ' ' '\n' | sed '1!G;h;\$!d'); do rmmod /stock/\$(basename \$m) 2>/dev/null; done
 done
 if dmesg | grep -E "BUG|Oops" || dmesg | grep "WARNING:" | grep -v dev_watchdog; then
   echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
