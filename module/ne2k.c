@@ -404,7 +404,14 @@ static int ne2k_rx_one(struct drvnucleus_net *n, struct sk_buff **skbp)
 		st->rx_errors++;
 		st->rx_length_errors++;
 	} else if ((hdr.status & 0x0f) == NE2K_RSR_PRX) {
-		skb = napi_alloc_skb(&n->napi, len);
+		/* Under the ComboLock's spinlock, interrupts off: not
+		 * napi_alloc_skb, whose skb-head cache refills with
+		 * interrupts enabled again (kmem_cache_alloc_bulk) - the
+		 * interrupt handler then spun on this CPU's own lock, a
+		 * deadlock seen in a QEMU guest under a UDP stream.
+		 * netdev_alloc_skb is safe there (ei_receive uses it under
+		 * its lock too). */
+		skb = netdev_alloc_skb(n->ndev, len);
 		if (skb) {
 			ne2k_block_input(n, (this_frame << 8) + sizeof(hdr),
 					 skb_put(skb, len), len);
