@@ -72,6 +72,9 @@ struct ne2k_priv {
 	bool txing;		/* the transmitter is busy */
 	bool overrun;		/* ei_rx_overrun under way: chip stopped */
 	bool must_resend;	/* the overrun caught a frame in the slot */
+	/* The last RCR a downcall wrote on page 0 (ne2k_reg_written): the
+	 * DP8390 reads it back on page 2, QEMU's model does not. */
+	u8 rcr;
 	u8 bounce[NE2K_TX_SLOT_BYTES];	/* a frame, padded, for block output */
 };
 
@@ -393,7 +396,14 @@ static int ne2k_rx_one(struct drvnucleus_net *n, struct sk_buff **skbp)
 		st->rx_errors++;
 		st->rx_length_errors++;
 	} else if ((hdr.status & 0x0f) == NE2K_RSR_PRX) {
-		skb = napi_alloc_skb(&n->napi, len);
+		/* Under the ComboLock's spinlock, interrupts off: not
+		 * napi_alloc_skb, whose skb-head cache refills with
+		 * interrupts enabled again (kmem_cache_alloc_bulk) - the
+		 * interrupt handler then spun on this CPU's own lock, a
+		 * deadlock seen in a QEMU guest under a UDP stream.
+		 * netdev_alloc_skb is safe there (ei_receive uses it under
+		 * its lock too). */
+		skb = netdev_alloc_skb(n->ndev, len);
 		if (skb) {
 			ne2k_block_input(n, (this_frame << 8) + sizeof(hdr),
 					 skb_put(skb, len), len);
@@ -590,14 +600,47 @@ static bool ne2k_datapath_reg(const struct drvnucleus_dev *d, u32 off,
 }
 
 /*
- * DEVICE_INFO: PAR0-5 and MAR0-7 from page 1, RCR from page 2, under the
- * ComboLock.  QEMU's model reads RCR as 0 on page 2 (the DP8390 does not):
- * there RX_FLAGS comes out 0 whatever the u-driver set.
+ * A downcall wrote a data-path register, the ComboLock held in user mode:
+ * keep a copy of RCR.  The hook runs after each written step of a register
+ * sequence, so CR read back now selects the page that write went to; only
+ * a write on page 0 is RCR (0x0c is MAR4 on page 1).  The 8390's
+ * registers are byte wide (QEMU ignores wider accesses below 0x10).
+ * Before NET_REGISTER there is no data path state to keep it in; the
+ * u-driver writes RCR again when it opens the interface.
+ */
+static void ne2k_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
+			     u32 value)
+{
+	struct drvnucleus_net *n = d->cls_priv;
+	u8 cr;
+
+	if (!n || off != NE2K_P0_RCR || width != 1)
+		return;
+	cr = ioread8(d->bar + NE2K_CR);
+	if ((cr & NE2K_CR_PAGE_MASK) != NE2K_CR_PAGE0)
+		return;
+	ne2k_priv(n)->rcr = value & NE2K_RCR_MASK;
+}
+
+/* QUIESCE (d->cl held, data path off): nothing serves the chip any more,
+ * so it raises no interrupt (IMR 0); a started u-driver programs it
+ * again. */
+static void ne2k_quiesce(struct drvnucleus_net *n)
+{
+	ne2k_page(n, NE2K_CR_PAGE0);
+	ne2k_wr(n, NE2K_P0_IMR, 0);
+}
+
+/*
+ * DEVICE_INFO: PAR0-5 and MAR0-7 from page 1 under the ComboLock, and RCR
+ * as ne2k_reg_written kept it.  The DP8390 reads RCR back on page 2, but
+ * QEMU's model reads 0 there, so the nucleus's copy is what is reported.
  */
 static int ne2k_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 {
+	struct drvnucleus_net *n = d->cls_priv;
 	void __iomem *io = d->bar;
-	u8 mac[ETH_ALEN], mar[8], rcr, run;
+	u8 mac[ETH_ALEN], mar[8], rcr = 0, run;
 	unsigned long f;
 	u32 flags = 0;
 	u64 filter = 0;
@@ -610,9 +653,9 @@ static int ne2k_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 		mac[i] = ioread8(io + NE2K_P1_PAR0 + i);
 	for (i = 0; i < 8; i++)
 		mar[i] = ioread8(io + NE2K_P1_MAR0 + i);
-	iowrite8(run | NE2K_CR_RD_ABORT | NE2K_CR_PAGE2, io + NE2K_CR);
-	rcr = ioread8(io + NE2K_P2_RCR);
 	iowrite8(run | NE2K_CR_RD_ABORT | NE2K_CR_PAGE0, io + NE2K_CR);
+	if (n)
+		rcr = ne2k_priv(n)->rcr;
 	combolock_unlock(&d->cl, f);
 
 	for (i = 0; i < 8; i++)
@@ -640,6 +683,7 @@ static const struct drvnucleus_net_ops ne2k_net_ops = {
 	.interrupt	= ne2k_interrupt,
 	.poll		= ne2k_poll,
 	.tx_drop	= ne2k_tx_drop,
+	.quiesce	= ne2k_quiesce,
 };
 
 const struct drvnucleus_chip ne2k_chip = {
@@ -648,6 +692,7 @@ const struct drvnucleus_chip ne2k_chip = {
 	.bar		= 0,	/* I/O, NE2K_BAR_LEN ports */
 	.dma_bits	= 0,	/* no bus mastering */
 	.datapath_reg	= ne2k_datapath_reg,
+	.reg_written	= ne2k_reg_written,
 	.info		= ne2k_info,
 	.net		= &ne2k_net_ops,
 };

@@ -9,7 +9,9 @@ import XPC
 /// write-1-to-clear, the tally counters, page 2's read-back. Where QEMU's
 /// hw/net/ne2000.c differs (no page-2 RCR/TPSR/IMR read-back, unicast
 /// matched against the PROM instead of PAR), the model follows the
-/// datasheet; docs/chips/ne2k.md lists the differences.
+/// datasheet; docs/chips/ne2k.md lists the differences. One of them the
+/// u-driver works around, so the model can show it on request:
+/// ``qemuPROMWindow``.
 ///
 /// It has no data path of its own: the sim nucleus serves none for this
 /// chip. ``transmitted`` collects what a TXP would have sent.
@@ -34,19 +36,32 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
     public var counters: [UInt8] = [0, 0, 0]
     /// The station address PROM: 16 bytes, MAC then 0x57 0x57 at 14-15.
     public let prom: [UInt8]
+    /// QEMU's station address window instead of a PROM (hw/net/ne2000.c):
+    /// card addresses 0-31 are RAM that remote DMA writes, a reset-port
+    /// read reloads with the PROM image (each byte doubled), and unicast
+    /// frames are matched against its bytes 0, 2, ..., 10, not PAR0-5.
+    /// False: the datasheet's read-only PROM and PAR match.
+    public let qemuPROMWindow: Bool
+    /// The 32 bytes remote DMA reads at card address 0: the PROM doubled,
+    /// or with ``qemuPROMWindow`` what was written there since the last
+    /// reset.
+    public private(set) var promWindow: [UInt8]
     private var memory = [UInt8](repeating: 0, count: Int(NE2K_MEM_STOP_PG * NE2K_PAGE_SIZE))
     /// How many times the reset port was read.
     public private(set) var resets = 0
     /// Frames a TXP put on the wire, oldest first.
     public var transmitted: [[UInt8]] = []
 
-    public init(mac: MACAddress, slot: String = "0000:00:05.0", irq: UInt32 = 11, absent: Bool = false) {
+    public init(mac: MACAddress, slot: String = "0000:00:05.0", irq: UInt32 = 11, absent: Bool = false,
+                qemuPROMWindow: Bool = false) {
         pci = PCIIdentity(vendor: 0x10ec, device: 0x8029, revision: 0, slot: slot, barSize: NE2K_BAR_LEN, irq: irq)
         self.absent = absent
+        self.qemuPROMWindow = qemuPROMWindow
         var p = mac.bytes + [UInt8](repeating: 0, count: 10)
         p[Int(NE2K_PROM_SIG_OFF)] = UInt8(NE2K_PROM_SIG)
         p[Int(NE2K_PROM_SIG_OFF) + 1] = UInt8(NE2K_PROM_SIG)
         prom = p
+        promWindow = p.flatMap { [$0, $0] }
     }
 
     /// The page CR selects (0-3).
@@ -56,6 +71,7 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
     /// interrupts masked, loopback off.
     private func reset() {
         resets += 1
+        promWindow = prom.flatMap { [$0, $0] }
         cr = UInt8(NE2K_CR_STP | NE2K_CR_RD_ABORT)
         isr = UInt8(NE2K_ISR_RST)
         imr = 0
@@ -173,7 +189,7 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
     /// One byte of the card's address space: the PROM (each byte doubled,
     /// as a word-wide board shows it) below 32, packet memory from 0x4000.
     private func memoryByte(_ a: Int) -> UInt8 {
-        if a < Int(NE2K_PROM_BYTES) { return prom[a / 2] }
+        if a < Int(NE2K_PROM_BYTES) { return promWindow[a] }
         if a >= Int(NE2K_MEM_START_PG * NE2K_PAGE_SIZE) && a < memory.count { return memory[a] }
         return 0xff
     }
@@ -207,9 +223,11 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
         guard rbcr > 0 else { return }
         let n = step(width)
         for i in 0..<n {
-            let a = Int(rsar) + i
+            let a = Int(rsar) + i, byte = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))
             if a >= Int(NE2K_MEM_START_PG * NE2K_PAGE_SIZE) && a < memory.count {
-                memory[a] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))
+                memory[a] = byte
+            } else if qemuPROMWindow && a < Int(NE2K_PROM_BYTES) {
+                promWindow[a] = byte // a PROM ignores the write
             }
         }
         advance(n)
@@ -219,7 +237,8 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
 
     /// Whether the address filter stores a frame for `dst` (DP8390D: PRO
     /// takes every physical address, AB broadcast, AM the multicast groups
-    /// whose hash bit is set in MAR, else PAR must match).
+    /// whose hash bit is set in MAR, else PAR must match; with
+    /// ``qemuPROMWindow``, the window's even bytes 0-10 instead of PAR).
     public func accepts(_ dst: MACAddress) -> Bool {
         if dst == .broadcast { return rcr & UInt8(NE2K_RCR_AB) != 0 }
         if dst.isMulticast {
@@ -227,7 +246,8 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
             let bit = dst.multicastHashBit
             return mar[bit >> 3] & (1 << UInt8(bit & 7)) != 0
         }
-        return rcr & UInt8(NE2K_RCR_PRO) != 0 || par == dst.bytes
+        let station = qemuPROMWindow ? stride(from: 0, to: 12, by: 2).map { promWindow[$0] } : par
+        return rcr & UInt8(NE2K_RCR_PRO) != 0 || station == dst.bytes
     }
 
     public var irqAsserted: Bool { isr & imr & 0x7f != 0 }

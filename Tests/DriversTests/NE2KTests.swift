@@ -185,6 +185,49 @@ import XPC
         #expect(try rig.chip { $0.accepts(old) } == false)
         await #expect(throws: UDriverError.self) { try await drv.setMAC(.broadcast) }
         #expect(try rig.chip { $0.par } == newMAC.bytes)
+        // The write into the PROM window for QEMU: a PROM keeps its
+        // contents, the remote DMA ran its count down and is idle, RDC acked.
+        #expect(try rig.chip { $0.promWindow } == old.bytes.flatMap { [$0, $0] } + Self.promTail)
+        #expect(try rig.chip { $0.cr } & UInt8(NE2K_CR_RD_ABORT | NE2K_CR_RD_WRITE | NE2K_CR_RD_READ)
+            == UInt8(NE2K_CR_RD_ABORT))
+        #expect(try rig.chip { $0.isr } & UInt8(NE2K_ISR_RDC) == 0)
+        #expect(try rig.chip { $0.cr } & UInt8(NE2K_CR_RUN_MASK) == UInt8(NE2K_CR_STA))
+        #expect(rig.log.leftOffPage0.isEmpty, "\(rig.log.leftOffPage0)")
+    }
+
+    /// PROM bytes 6-15 doubled: zeros, then the 0x57 0x57 signature.
+    static let promTail = [UInt8](repeating: 0, count: 16) + [UInt8](repeating: UInt8(NE2K_PROM_SIG), count: 4)
+
+    /// QEMU's ne2000 matches unicast frames against its PROM window, which
+    /// remote DMA writes and a board reset reloads: the address set with
+    /// setMAC is written there too, and again wherever NS8390_init runs
+    /// (txTimeout after its reset, open after a stop).
+    @Test func setMACReachesQEMUsStationWindow() async throws {
+        let old = try #require(Self.prom)
+        let rig = Rig(NE2KModel(mac: old, qemuPROMWindow: true))
+        let drv = rig.driver()
+        _ = try await drv.probe(reattach: false)
+        #expect(await drv.mac == old, "the PROM is read before anything is written to it")
+        try await drv.open(reattach: false)
+        #expect(try rig.chip { $0.accepts(old) })
+        let newMAC = try #require(MACAddress("02:00:00:00:00:42"))
+        try await drv.setMAC(newMAC)
+        #expect(try rig.chip { $0.promWindow } == newMAC.bytes.flatMap { [$0, $0] } + Self.promTail,
+                "six words, each byte doubled; the signature untouched")
+        #expect(try rig.chip { $0.accepts(newMAC) })
+        #expect(try rig.chip { $0.accepts(old) } == false)
+        #expect(try rig.chip { $0.isr } & UInt8(NE2K_ISR_RDC) == 0)
+        #expect(try rig.chip { $0.cr } & UInt8(NE2K_CR_RUN_MASK) == UInt8(NE2K_CR_STA))
+
+        // The reset reloads QEMU's window from its own MAC; NS8390_init puts
+        // the address back.
+        try await drv.txTimeout()
+        #expect(try rig.chip { $0.resets } == 2)
+        #expect(try rig.chip { $0.accepts(newMAC) })
+        try await drv.stop()
+        try await drv.open(reattach: false)
+        #expect(try rig.chip { $0.accepts(newMAC) })
+        #expect(try rig.chip { $0.accepts(old) } == false)
         #expect(rig.log.leftOffPage0.isEmpty, "\(rig.log.leftOffPage0)")
     }
 

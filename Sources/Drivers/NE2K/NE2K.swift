@@ -193,6 +193,7 @@ public actor NE2K: NetDriver {
             .write(Reg.curr, Layout.rxStartPage, width: 1),
             .write(Reg.cr, stopped | Command.page0, width: 1),
         ]
+        steps += promAddressSteps(mac, run: Command.stop)
         if start {
             steps += [
                 .write(Reg.isr, Intr.all, width: 1),
@@ -257,18 +258,50 @@ public actor NE2K: NetDriver {
     }
 
     /// eth_mac_addr + the PAR writes NS8390_init does: page 1, PAR0-5,
-    /// read back, page 0.
+    /// read back, page 0; then the address into the PROM window for QEMU
+    /// (``promAddressSteps(_:run:)``).
     public func setMAC(_ newMAC: MACAddress) async throws {
         guard Self.isUnicast(newMAC) else { throw UDriverError.invalid(.mac, "\(newMAC) is not a unicast address") }
         var steps: [RegisterStep] = [pageSelect(Command.page1)]
         steps += newMAC.bytes.enumerated().map { .write(Reg.par0 + UInt32($0.offset), UInt32($0.element), width: 1) }
         steps += (0..<6).map { .read(Reg.par0 + UInt32($0), width: 1) }
         steps.append(pageSelect(Command.page0))
+        steps += promAddressSteps(newMAC, run: runBits)
         let r = try await device.sequence(steps)
         guard r.map({ UInt8(truncatingIfNeeded: $0) }) == newMAC.bytes else {
             throw UDriverError(errno: 5, "station address read back as \(r.map { hex($0) }), not \(newMAC)")
         }
         mac = newMAC
+    }
+
+    /// The station address written into the PROM window by remote DMA, as
+    /// a PROM holds it in word mode (one word per byte, the byte doubled,
+    /// at card addresses 0-11), page 0 selected before and after, `run`
+    /// kept. QEMU's ne2000 (hw/net/ne2000.c, `ne2000_receive`) matches
+    /// unicast frames against bytes 0, 2, ..., 10 of that window, never
+    /// against PAR0-5, and its remote DMA writes anything below address 32;
+    /// a board-reset read reloads the window from its own MAC. So without
+    /// this nothing addressed to a MAC set with setMAC gets in. A real
+    /// RTL8029 or NE2000 matches PAR and ignores the write (a PROM, or the
+    /// 93C46's image, is read only); the remote DMA still counts the bytes
+    /// down and raises RDC, which is acknowledged here. Needs word mode
+    /// (DCR.WTS), which NS8390_init sets.
+    private func promAddressSteps(_ addr: MACAddress, run: UInt32) -> [RegisterStep] {
+        var steps: [RegisterStep] = [
+            .write(Reg.cr, Command.noDMA | Command.page0 | run, width: 1),
+            .write(Reg.isr, NE2K_ISR_RDC, width: 1),
+            .write(Reg.rbcr0, Layout.promMACBytes, width: 1),
+            .write(Reg.rbcr1, 0, width: 1),
+            .write(Reg.rsar0, 0, width: 1),
+            .write(Reg.rsar1, 0, width: 1),
+            .write(Reg.cr, Command.remoteWrite | Command.page0 | run, width: 1),
+        ]
+        steps += addr.bytes.map { .write(Reg.dataPort, UInt32($0) | UInt32($0) << 8, width: 2) }
+        steps += [
+            .write(Reg.isr, NE2K_ISR_RDC, width: 1),
+            .write(Reg.cr, Command.noDMA | Command.page0 | run, width: 1),
+        ]
+        return steps
     }
 
     /// The RTL8029 as QEMU models it has no PHY to ask: 10 Mbit/s, half

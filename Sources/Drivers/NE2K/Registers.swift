@@ -25,7 +25,7 @@ enum Reg {
 /// CR bits.
 enum Command {
     static let stop = NE2K_CR_STP, start = NE2K_CR_STA
-    static let remoteRead = NE2K_CR_RD_READ, noDMA = NE2K_CR_RD_ABORT
+    static let remoteRead = NE2K_CR_RD_READ, remoteWrite = NE2K_CR_RD_WRITE, noDMA = NE2K_CR_RD_ABORT
     /// STP | STA: the run state a page switch must keep.
     static let runMask = NE2K_CR_RUN_MASK
     static let pageMask = NE2K_CR_PAGE_MASK
@@ -62,6 +62,8 @@ enum Config {
 /// The card's memory, in 256-byte pages.
 enum Layout {
     static let promBytes = NE2K_PROM_BYTES
+    /// The station address at the start of the PROM, each byte doubled.
+    static let promMACBytes = NE2K_PROM_MAC_BYTES
     static let promSignatureOffset = Int(NE2K_PROM_SIG_OFF)
     static let promSignature = UInt8(NE2K_PROM_SIG)
     static let txStartPage = NE2K_TX_START_PG

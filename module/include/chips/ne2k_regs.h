@@ -104,6 +104,7 @@
 #define  NE2K_RCR_AM		0x08U	/* accept multicast through MAR0-7 */
 #define  NE2K_RCR_PRO		0x10U	/* promiscuous physical */
 #define  NE2K_RCR_MON		0x20U	/* monitor: check, store nothing (E8390_RXOFF) */
+#define  NE2K_RCR_MASK		0x3fU	/* SEP..MON: the bits RCR has */
 #define NE2K_P0_TCR		0x0dU	/* W: transmit configuration (EN0_TXCR) */
 #define  NE2K_TCR_NORMAL	0x00U	/* E8390_TXCONFIG */
 #define  NE2K_TCR_CRC		0x01U	/* inhibit CRC */
@@ -155,6 +156,11 @@
  */
 #define NE2K_PAGE_SIZE		256U
 #define NE2K_PROM_BYTES		32U
+/* The station address in the PROM, word mode: bytes 0-11, each byte
+ * doubled.  QEMU's ne2000 matches unicast frames against this image, not
+ * PAR0-5, and a remote DMA write changes it; a real board ignores such a
+ * write (the u-driver writes the address there for QEMU's sake). */
+#define NE2K_PROM_MAC_BYTES	12U
 #define NE2K_PROM_SIG_OFF	14U	/* PROM bytes 14 and 15 */
 #define NE2K_PROM_SIG		0x57U
 #define NE2K_MEM_START_PG	0x40U	/* NESM_START_PG */
