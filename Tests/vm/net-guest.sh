@@ -165,14 +165,15 @@ touch "$WORK/console.log"
       exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" && { echo "${cmds[$done_lines]}" >&3; sleep 0.3; exec 3>&-; }
       done_lines=$((done_lines + 1))
     done
-    grep -q "reboot: Power down" "$WORK/console.log" && break
     sleep 0.5
   done
 ) &
+monitor=$!
 timeout 900 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" "${QARGS[@]}" \
   -monitor "tcp:127.0.0.1:$MONPORT,server,nowait" > "$WORK/console.log" 2>&1 || true
+kill "$monitor" 2>/dev/null || true
 wait
 
 tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
