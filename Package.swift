@@ -48,7 +48,9 @@ let package = Package(
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
         // The device classes, one descriptor each, in one registry (DeviceClasses.all).
         .target(name: "DeviceClasses", dependencies: ["XPC", "CDrvXPC", "ShadowDriver", "ControlInterface"]),
-        .target(name: "UDriverKit", dependencies: ["XPC", "CDrvXPC", "CSandbox"]),
+        .target(name: "UDriverKit", dependencies: ["XPC", "CDrvXPC", "CSandbox", "CRuntimeFaults"]),
+        // The injected faults the u-driver runtime acts out in C (drvctl inject).
+        .target(name: "CRuntimeFaults", path: "Sources/CRuntimeFaults"),
         .target(name: "NucleusSim", dependencies: ["XPC", "CDrvXPC", "CChips"]),
         .executableTarget(
             name: "nucleus-sim",
