@@ -166,7 +166,7 @@ enum drvxpc_class {
 	X(COUNT,		U32,	4, 1, 2048)			\
 	X(SAMPLES_NS,		BINARY,	8192, 0, 0)	/* __u32 per sample */ \
 	/* fault injection */						\
-	X(FAULT_KIND,		U8,	1, 1, 6)	/* enum drvxpc_fault */ \
+	X(FAULT_KIND,		U8,	1, 1, 10)	/* enum drvxpc_fault */ \
 	/* sandbox */							\
 	X(SYSCALL_NAME,		STRING,	32, 0, 0)	/* one per allowed call */ \
 	/* what crossed the kernel <-> daemon hop for an instance */	\
