@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -22,7 +23,10 @@ void udrv_fault_memory(void)
 	struct rlimit rl;
 	char *p;
 
-	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY) {
+	/* Under seccomp (the sandbox) the daemon set MemoryMax= and
+	 * prlimit64 is not allowed; only an unconfined u-driver needs a cap. */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0 &&
+	    getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY) {
 		rl.rlim_cur = FAULT_MEMORY_CAP;
 		if (setrlimit(RLIMIT_AS, &rl) < 0)
 			abort();

@@ -132,7 +132,7 @@ public enum UDriverRuntime {
                 case .memory: udrv_fault_memory()
                 case .syscall: _ = udrv_fault_syscall()
                 case .forkBomb: _ = udrv_fault_fork_bomb()
-                case .flood: flood(socket, instance: m.instance)
+                case .flood: flood(socket, instance: device?.instance ?? m.instance)
                 }
                 continue
             }

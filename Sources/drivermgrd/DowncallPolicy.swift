@@ -93,7 +93,7 @@ struct DowncallPolicy: Sendable {
 /// path is in the kernel, so a legitimate driver stays far below both.
 struct DowncallRate: Sendable {
     static let maxInFlight = 512
-    static let maxPerWindow = 4096
+    static let maxPerWindow = 1024
     static let windowNanos: UInt64 = 100_000_000
 
     private(set) var inFlight = 0

@@ -162,7 +162,10 @@ import XPC
         }
         let events = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8))
             .events.filter { $0.event == "failure" }
-        #expect(events.compactMap(\.failureKind) == expected.map(\.1), "\(events.map(\.detail))")
+        // A process busy filling its address space answers no ping: the
+        // heartbeat may see it before the allocator's abort does.
+        #expect([.crash, .heartbeat].contains(events.first?.failureKind), "\(events.map(\.detail))")
+        #expect(events.dropFirst().compactMap(\.failureKind) == expected.dropFirst().map(\.1), "\(events.map(\.detail))")
         #expect(events.last?.detail.contains("flood") == true)
         #expect(events.dropFirst().first?.detail.contains("socket") == true, "the sandbox names the call")
     }

@@ -8,9 +8,10 @@
 
 /*
  * Allocates and touches memory in 16 MiB steps until an allocation fails,
- * then aborts, as an allocator failure in the Swift runtime would. Without
- * an address-space limit (an unconfined u-driver) it first sets one of
- * 1 GiB, so an injected fault cannot exhaust the host. Does not return.
+ * then aborts, as an allocator failure in the Swift runtime would. An
+ * unconfined u-driver (no seccomp filter) without an address-space limit
+ * first sets one of 1 GiB, so an injected fault cannot exhaust the host.
+ * Does not return.
  */
 void udrv_fault_memory(void) __attribute__((noreturn));
 
