@@ -7,6 +7,8 @@ public struct CampaignReport: Sendable {
     public struct Cell: Sendable, Equatable {
         public var injected = 0, manifested = 0, detected = 0, transparent = 0, silent = 0, notInjected = 0
         public var lost: UInt64 = 0
+        /// Recovery attempts that failed and were started over.
+        public var retries = 0
         public var detectUSec: [UInt64] = []
         public var recoverUSec: [UInt64] = []
         mutating func add(_ r: FaultRecord) {
@@ -17,6 +19,7 @@ public struct CampaignReport: Sendable {
             if r.transparent { transparent += 1 }
             if r.silentCorruption { silent += 1 }
             lost += r.dataPath.lost
+            retries += r.recoveryRetries
             if let d = r.detectUSec { detectUSec.append(d) }
             if let d = r.recoverUSec { recoverUSec.append(d) }
         }
@@ -94,7 +97,8 @@ public struct CampaignReport: Sendable {
         s += "\nInjected \(t.injected) (not placed: \(t.notInjected)); manifested \(t.manifested); "
         s += "detected \(t.detected) (\(Self.pct(t.detected, t.manifested)) of manifested); "
         s += "recovered transparently \(t.transparent) (\(Self.pct(t.transparent, t.manifested)) of manifested); "
-        s += "silent corruption \(t.silent); frames/periods lost \(t.lost); daemon down after \(daemonDown) faults.\n"
+        s += "silent corruption \(t.silent); frames/periods lost \(t.lost); recovery attempts started over \(t.retries); "
+        s += "daemon down after \(daemonDown) faults.\n"
         return s
     }
 

@@ -251,7 +251,10 @@ public final class CampaignRunner: Sendable {
             while recovered == nil && gaveUp == nil && Self.nowNanos() < end {
                 let evs = feed.events(of: d.name, from: cursor)
                 recovered = evs.first { $0.event == "recovered" }
-                gaveUp = evs.first { $0.event == "failed" || $0.event == "recovery-failed" }
+                gaveUp = evs.first { $0.event == "failed" }
+                let retries = evs.filter { $0.event == "recovery-failed" }
+                row.recoveryRetries = retries.count
+                row.retryDetail = retries.first?.detail
                 if recovered == nil && gaveUp == nil { usleep(2_000) }
             }
         } else if let placed {

@@ -76,6 +76,10 @@ public struct FaultRecord: Codable, Sendable, Equatable {
     public var detectUSec: UInt64?
     /// Detection to serving again (the daemon's measure), microseconds.
     public var recoverUSec: UInt64?
+    /// Recovery attempts that failed before one succeeded (each started
+    /// over, counting against the start limit), and why the first failed.
+    public var recoveryRetries = 0
+    public var retryDetail: String?
     public var dataPath = DataPathDelta()
     public var daemonAlive = true
     /// The driver's state once the fault was over.
@@ -94,7 +98,7 @@ public struct FaultRecord: Codable, Sendable, Equatable {
     /// - Parameters:
     ///   - failure: the first failure event drivermgrd reported for it.
     ///   - recovered: its `recovered` event, if any.
-    ///   - gaveUp: a `failed` or `recovery-failed` event.
+    ///   - gaveUp: the `failed` event: drivermgrd gave the driver up.
     public mutating func classify(failure: DriverEvent?, recovered: DriverEvent?, gaveUp: DriverEvent?,
                                   injectedAtUSec: UInt64) {
         detected = failure != nil
