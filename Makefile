@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign test bench clean install install-files
+.PHONY: all deps vm-deps build run check check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm test bench clean install install-files
 
 all: build
 
@@ -90,6 +90,13 @@ campaign: build
 	  --seed $(CAMPAIGN_SEED) --out $(CAMPAIGN_DIR)/faults.jsonl
 	$$($(SWIFT) build --show-bin-path)/drvcampaign report $(CAMPAIGN_DIR)/faults.jsonl --markdown $(CAMPAIGN_DIR)/report.md \
 	  --plots $(CAMPAIGN_DIR)/plots --reproducers $(CAMPAIGN_DIR)/reproducers.jsonl
+
+# The campaign on the kernel path: the NIC guest (drvnucleus.ko, every NIC's
+# u-driver) with CAMPAIGN_VM_FAULTS faults under a ping stream.
+CAMPAIGN_VM_FAULTS  ?= 1200
+CAMPAIGN_VM_SECONDS ?= 2400
+campaign-vm: build vm-deps
+	CAMPAIGN_FAULTS=$(CAMPAIGN_VM_FAULTS) CAMPAIGN_SECONDS=$(CAMPAIGN_VM_SECONDS) ROUNDS=0 ./Tests/vm/net-guest.sh
 
 # A short campaign in make check: the same runner and report, fewer faults,
 # and the targets must hold (exit 1 otherwise).
