@@ -278,6 +278,7 @@ while read -r name qdev pciid exe stock speed lacks; do
   has "^$n: after the storm: failed, carrier 0$" "$name: crash storm and quiesce"
   has "^$n: nucleus quiesced$" "$name: quiesce in dmesg"
   # Per round: "== NAME microdriver|stock round R udp: P packets, X Mbit/s, cpu C %".
+  [ "$ROUNDS" -gt 0 ] || continue
   grep -E "^$n (microdriver|stock) round [0-9]+ udp:" "$WORK/c.log" | awk -v n="$name" '
     { r = $5; pk = $7; mb = $9; cpu = $12
       if ($3 == "microdriver") { m[r] = mb; mc[r] = cpu * 4 * 2 * 1e4 / (pk ? pk : 1) }
