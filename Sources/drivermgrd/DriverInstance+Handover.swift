@@ -34,7 +34,8 @@ extension DriverInstance {
     /// finds the driver bound and running).
     func adopt(_ saved: SavedDriver, from store: HandoverStore) -> Adoption {
         let xpc = store.take("\(name).xpc"), pidfd = store.take("\(name).pid"), seccomp = store.take("\(name).seccomp")
-        func closeAll() { for fd in [xpc, pidfd, seccomp] { if let fd { Glibc.close(fd) } } }
+        let stderr = store.take("\(name).stderr")
+        func closeAll() { for fd in [xpc, pidfd, seccomp, stderr] { if let fd { Glibc.close(fd) } } }
         let dev: NucleusDevice, shadow: Shadow
         do {
             dev = try saved.nucleusDevice()
@@ -65,11 +66,15 @@ extension DriverInstance {
         let process: UDriverProcess, channel: Int32
         do {
             guard let xpc, let pidfd else { throw ManagerError.startFailed(name, "systemd passed no channel or pidfd back") }
-            process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd)
+            let log = logger
+            process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd, stderr: stderr) { pid, line in
+                log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
+            }
             channel = xpc
         } catch {
             if let xpc { Glibc.close(xpc) }
             if let seccomp { Glibc.close(seccomp) }
+            if let stderr { Glibc.close(stderr) }
             if let pidfd {
                 // adopt() did not take it. Whatever still runs behind it serves
                 // nobody (no channel): end it before a new u-driver takes the device.

@@ -61,7 +61,7 @@ final class DriverInstance: Sendable {
         var settleWaiters: [CheckedContinuation<DriverState, Never>] = []
         /// An idle u-driver waiting for HELLO (Standby=yes), and whether one
         /// is being spawned.
-        var standby: (XPCSocket, UDriverProcess)?
+        var standby: SpawnedUDriver?
         var spawningStandby = false
         /// Bumped for every change worth persisting (``persist()``).
         var version: UInt64 = 0
@@ -127,4 +127,38 @@ final class DriverInstance: Sendable {
                          state: state, failureKind: kind, recoveryUSec: recoveryUSec, replayedCalls: replayed,
                          queuedRequests: queued))
     }
+}
+
+/// A u-driver spawned and, if sandboxed, with its sandbox confirmed and its
+/// violation watcher running; not yet sent HELLO. A fresh one, or the
+/// standby a recovery adopts.
+final class SpawnedUDriver: Sendable {
+    let socket: XPCSocket
+    let process: UDriverProcess
+    /// The generation it serves once launched; nil while it is a standby.
+    let serving = Mutex<UInt64?>(nil)
+    /// A copy of its seccomp listener for systemd's fd store (owned).
+    let listenerCopy: Int32?
+
+    init(socket: XPCSocket, process: UDriverProcess, listenerCopy: Int32?) {
+        self.socket = socket
+        self.process = process
+        self.listenerCopy = listenerCopy
+    }
+
+    deinit { if let listenerCopy { close(listenerCopy) } }
+}
+
+/// A u-driver that died (or was refused) before it could be served, with
+/// why: its exit status and its last stderr lines.
+struct EarlyDeath: Error, Sendable, CustomStringConvertible {
+    let kind: FailureKind
+    let description: String
+    let signal: String?
+    let exitStatus: Int32?
+}
+
+extension DriverInstance {
+    /// The uid and gid its u-drivers run as.
+    func identity() throws -> (uid: UInt32, gid: UInt32) { (config.uid, config.gid) }
 }

@@ -146,8 +146,9 @@ enum Hex {
 /// The daemon's half of surviving its own crash (`--fd-store`).
 ///
 /// Under systemd with `FileDescriptorStoreMax=` and `KillMode=process`, each
-/// running u-driver's channel, pidfd and seccomp listener are handed to
-/// systemd with FDSTORE=1 (named NAME.xpc, NAME.pid, NAME.seccomp), and its
+/// running u-driver's channel, pidfd, seccomp listener and stderr pipe are
+/// handed to systemd with FDSTORE=1 (named NAME.xpc, NAME.pid, NAME.seccomp,
+/// NAME.stderr), and its
 /// state (device, shadow, counters) is written to RUNTIME/drivers/NAME.state.
 /// If drivermgrd dies, the u-drivers run on (their channel stays open in
 /// systemd, so they see no EOF) and the nucleus keeps the data path. The
@@ -235,10 +236,13 @@ final class HandoverStore: Sendable {
 
     /// Hands `driver`'s descriptors to systemd, replacing any it held for
     /// that driver. systemd receives copies; ours stay open.
-    func keep(_ driver: String, xpc: Int32, pidfd: Int32, seccomp: Int32?) {
+    func keep(_ driver: String, xpc: Int32, pidfd: Int32, seccomp: Int32?, stderr: Int32?) {
         release(driver)
         var list: [(String, Int32)] = [("xpc", xpc), ("pid", pidfd)]
         if let seccomp { list.append(("seccomp", seccomp)) }
+        // The read end of its stderr pipe: kept, so that the u-driver's
+        // writes never meet a pipe without a reader while no daemon runs.
+        if let stderr { list.append(("stderr", stderr)) }
         for (kind, fd) in list {
             var one = fd
             let r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=\(driver).\(kind)", &one, 1)
@@ -248,7 +252,7 @@ final class HandoverStore: Sendable {
 
     /// Drops `driver`'s descriptors from systemd's store.
     func release(_ driver: String) {
-        for kind in ["xpc", "pid", "seccomp"] { _ = sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(driver).\(kind)") }
+        for kind in ["xpc", "pid", "seccomp", "stderr"] { _ = sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(driver).\(kind)") }
     }
 
     /// A driver stopped or was removed: no state, nothing stored. A save
