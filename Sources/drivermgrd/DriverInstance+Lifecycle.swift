@@ -104,7 +104,8 @@ extension DriverInstance {
                                                        instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
             runtime.withLock { $0.chip = probe.attribute(.chipName)?.string }
-            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: spawned.listenerCopy, stderr: p.output?.fd)
+            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: spawned.listenerCopy, stderr: p.output?.fd,
+                           uidLock: config.dynamicUser ? uids.lease(of: name)?.lockFD : nil)
             return (p, conn, gen)
         } catch {
             p.kill()
@@ -288,6 +289,10 @@ extension DriverInstance {
             return (was, r.version)
         }
         handover?.forget(name, version: version)
+        // No process of this driver is left (the standby's end is awaited
+        // too): its dynamic uid may go to another driver.
+        if let spare { _ = await spare.exited() }
+        uids.release(name)
         if was != .stopped { record("stopped", "by request") }
     }
 

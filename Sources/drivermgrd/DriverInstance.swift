@@ -26,6 +26,8 @@ final class DriverInstance: Sendable {
     /// Where the u-driver's descriptors and state go so a restarted daemon
     /// can adopt it (`--fd-store`); nil: the u-driver dies with the daemon.
     let handover: HandoverStore?
+    /// Where DynamicUser= uids come from (one allocator per daemon).
+    let uids: DynamicUIDs
 
     /// A request waiting for a u-driver, with who gets the answer.
     struct Queued: Sendable {
@@ -88,10 +90,11 @@ final class DriverInstance: Sendable {
     static let downcallTimeout: Duration = .seconds(2)
 
     init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
-         emit: @escaping @Sendable (DriverEvent) -> Void) {
+         uids: DynamicUIDs, emit: @escaping @Sendable (DriverEvent) -> Void) {
         self.configuration = Mutex(config)
         self.nucleus = nucleus
         self.handover = handover
+        self.uids = uids
         var l = logger
         l[metadataKey: "DRIVER"] = .string(config.name)
         self.logger = l
@@ -159,6 +162,15 @@ struct EarlyDeath: Error, Sendable, CustomStringConvertible {
 }
 
 extension DriverInstance {
-    /// The uid and gid its u-drivers run as.
-    func identity() throws -> (uid: UInt32, gid: UInt32) { (config.uid, config.gid) }
+    /// The uid and gid its u-drivers run as: with DynamicUser=yes the
+    /// driver's own (taken on its first spawn, the same for every u-driver
+    /// of it, standby included, until it stops), else User='s account.
+    func identity() throws -> (uid: UInt32, gid: UInt32) {
+        let cfg = config
+        guard cfg.dynamicUser else { return (cfg.uid, cfg.gid) }
+        let first = uids.lease(of: name) == nil
+        let l = try uids.acquire(name)
+        if first { logger.info("dynamic uid \(l.uid) for \(name)", metadata: ["UID": "\(l.uid)"]) }
+        return (l.uid, l.uid)
+    }
 }

@@ -4,6 +4,7 @@ import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
+import Supervisor
 import Synchronization
 import XPC
 
@@ -24,16 +25,20 @@ final class Manager: Sendable {
     private let stopping = Mutex(false)
     /// `--fd-store`: u-drivers outlive the daemon and the next one adopts them.
     let handover: HandoverStore?
+    /// The DynamicUser= uids of every driver.
+    let uids: DynamicUIDs
     static let historyLimit = 1000
 
-    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil) {
+    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
+         uids: DynamicUIDs = DynamicUIDs()) {
         self.nucleus = nucleus
         self.logger = logger
         self.handover = handover
+        self.uids = uids
         let sink = Mutex<(@Sendable (DriverEvent) -> Void)?>(nil)
         eventSink = { e in sink.withLock { $0 }?(e) }
         driverList = Mutex(configs.map { [eventSink] c in
-            DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, emit: eventSink)
+            DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
         })
         sink.withLock { $0 = { [weak self] e in self?.publish(e) } }
         for d in drivers { d.startHeartbeat() }
@@ -104,7 +109,7 @@ final class Manager: Sendable {
                 _ = try? await d.update(config: c)
                 continue
             }
-            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, emit: eventSink)
+            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
             driverList.withLock { $0.append(d) }
             d.startHeartbeat()
             out.added.append(c.name)
