@@ -129,7 +129,6 @@ extension DriverInstance {
     /// and every call would wait out its deadline.
     func spawn() async throws -> SpawnedUDriver {
         let cfg = config
-        let (daemonEnd, driverEnd) = try XPCSocket.pair()
         var policy: SandboxPolicy?
         if cfg.sandboxed {
             let account = try identity()
@@ -137,11 +136,16 @@ extension DriverInstance {
                                    privateNamespaces: cfg.privateNamespaces, memoryMax: cfg.memoryMax)
         }
         let log = logger
-        let p = try await UDriverProcess.spawn(executable: cfg.executable, arguments: [cfg.executable],
-                                               socket: driverEnd, sandbox: policy, dieWithDaemon: handover == nil,
-                                               output: { pid, line in
-                                                   log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
-                                               })
+        let sandbox = policy, die = handover == nil
+        let (daemonEnd, p) = try await { () async throws -> (XPCSocket, UDriverProcess) in
+            let (daemonEnd, driverEnd) = try XPCSocket.pair()
+            let p = try await UDriverProcess.spawn(executable: cfg.executable, arguments: [cfg.executable],
+                                                   socket: driverEnd, sandbox: sandbox, dieWithDaemon: die,
+                                                   output: { pid, line in
+                                                       log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
+                                                   })
+            return (daemonEnd, p)
+        }() // driverEnd is closed here
         guard cfg.sandboxed else { return SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: nil) }
         do {
             // The first thing the runtime reads: stack stage 2 with these calls.
