@@ -149,7 +149,12 @@ extension DriverInstance {
         guard cfg.sandboxed else { return SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: nil) }
         do {
             // The first thing the runtime reads: stack stage 2 with these calls.
-            try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: cfg.syscalls.map { .string(.syscallName, $0) }).bytes)
+            do {
+                try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: cfg.syscalls.map { .string(.syscallName, $0) }).bytes)
+            } catch {
+                // EPIPE: it is gone already.
+                throw ManagerError.startFailed(name, "u-driver closed its channel before the sandbox was up (sending SANDBOX: \(error))")
+            }
             let listener = try await confirmSandbox(daemonEnd, p)
             let copy = handover != nil ? fcntl(listener, F_DUPFD_CLOEXEC, 0) : -1
             let spawned = SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: copy >= 0 ? copy : nil)
