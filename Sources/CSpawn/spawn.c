@@ -13,6 +13,7 @@
 #include <string.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -26,7 +27,8 @@
 #define P_PIDFD 3
 #endif
 
-/* The child's fds before exec: 3 = XPC socket, 4 = error pipe (CLOEXEC). */
+/* The child's fds before exec: 2 = its stderr pipe (if given), 3 = XPC
+ * socket, 4 = error pipe (CLOEXEC). */
 #define CHILD_XPC_FD	3
 #define CHILD_ERR_FD	4
 #define CHILD_HIGH_FD	64
@@ -49,21 +51,27 @@ static void set_limit(int e, int resource, uint64_t v)
 }
 
 static void child_exec(const char *path, char *const argv[],
-		       char *const envp[], int xpc_fd, int errfd,
+		       char *const envp[], int xpc_fd, int stderr_fd, int errfd,
 		       pid_t parent, int die_with_parent,
 		       const struct drv_sandbox *sb)
 {
 	sigset_t none;
 	long r;
-	int x, e, nul = -1;
+	int x, e, o, nul = -1;
 
-	/* Lift both fds above 3/4 first, so the moves below cannot clobber. */
+	/* Lift the fds above 3/4 first, so the moves below cannot clobber. */
 	e = (int)syscall(SYS_fcntl, errfd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
 	if (e < 0)
 		syscall(SYS_exit_group, 127);
 	x = (int)syscall(SYS_fcntl, xpc_fd, F_DUPFD, CHILD_HIGH_FD);
 	if (x < 0)
 		child_fail(e, errno);
+	o = -1;
+	if (stderr_fd >= 0) {
+		o = (int)syscall(SYS_fcntl, stderr_fd, F_DUPFD, CHILD_HIGH_FD);
+		if (o < 0)
+			child_fail(e, errno);
+	}
 	if (sb && sb->null_fd >= 0) {
 		nul = (int)syscall(SYS_fcntl, sb->null_fd, F_DUPFD, CHILD_HIGH_FD);
 		if (nul < 0)
@@ -72,6 +80,8 @@ static void child_exec(const char *path, char *const argv[],
 			if (syscall(SYS_dup3, nul, i, 0) < 0)
 				child_fail(e, errno);
 	}
+	if (o >= 0 && syscall(SYS_dup3, o, 2, 0) < 0)
+		child_fail(e, errno);
 	if (syscall(SYS_dup3, x, CHILD_XPC_FD, 0) < 0)
 		child_fail(e, errno);
 	if (syscall(SYS_dup3, e, CHILD_ERR_FD, O_CLOEXEC) < 0)
@@ -139,8 +149,8 @@ static void child_exec(const char *path, char *const argv[],
 }
 
 int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, const struct drv_sandbox *sb, int die_with_parent,
-	      pid_t *pid, int *pidfd)
+	      int xpc_fd, int stderr_fd, const struct drv_sandbox *sb,
+	      int die_with_parent, pid_t *pid, int *pidfd)
 {
 	struct clone_args args;
 	sigset_t all, old;
@@ -163,8 +173,8 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0)
-		child_exec(path, argv, envp, xpc_fd, pipefd[1], parent,
-			   die_with_parent, sb);
+		child_exec(path, argv, envp, xpc_fd, stderr_fd, pipefd[1],
+			   parent, die_with_parent, sb);
 	if (child < 0)
 		err = -errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -231,4 +241,46 @@ int drv_pidfd_ended(int pidfd)
 	if (n < 0)
 		return -errno;
 	return n > 0 && (p.revents & (POLLIN | POLLHUP)) ? 1 : 0;
+}
+
+int drv_epoll_create(void)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	return ep < 0 ? -errno : ep;
+}
+
+int drv_epoll_add(int ep, int fd)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP,
+		.data.fd = fd,
+	};
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int drv_epoll_del(int ep, int fd)
+{
+	return epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
+}
+
+int drv_epoll_wait(int ep, int *fds, int max)
+{
+	struct epoll_event ev[64];
+	int n;
+
+	if (max > 64)
+		max = 64;
+	n = epoll_wait(ep, ev, max, -1);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		fds[i] = ev[i].data.fd;
+	return n;
+}
+
+int drv_pipe(int fds[2])
+{
+	return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
 }

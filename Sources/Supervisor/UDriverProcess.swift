@@ -39,6 +39,9 @@ public final class UDriverProcess: Sendable {
     public let pidfd: Int32
     /// Whether a previous daemon started it (not this process's child).
     public let adopted: Bool
+    /// Its stderr, if it writes into a pipe of the daemon's (else it shares
+    /// the daemon's own stderr).
+    public let output: ProcessOutput?
     private let ended = Mutex<ExitStatus?>(nil)
     private let waiters = Mutex<[CheckedContinuation<ExitStatus, Never>]>([])
 
@@ -52,17 +55,26 @@ public final class UDriverProcess: Sendable {
     /// would open /etc/localtime and a socket, which stage 2 forbids.
     public static let environment = ["SWIFT_BACKTRACE=enable=no", "MALLOC_ARENA_MAX=2", "LIBDISPATCH_LOG=stderr"]
 
-    private init(pid: Int32, pidfd: Int32, adopted: Bool = false) {
+    private init(pid: Int32, pidfd: Int32, adopted: Bool = false, output: ProcessOutput?) {
         self.pid = pid
         self.pidfd = pidfd
         self.adopted = adopted
+        self.output = output
+    }
+
+    /// Its last stderr lines, once the pipe has ended or `limit` passed
+    /// (empty without a pipe).
+    public func lastOutput(waitingUpTo limit: Duration = .milliseconds(500)) async -> [String] {
+        await output?.lastLines(waitingUpTo: limit) ?? []
     }
 
     /// Takes over a u-driver a previous daemon started, through the pidfd it
     /// left in systemd's fd store (owned from here on). The pidfd must name
     /// `pid` (its fdinfo says which process it is) and the process must
-    /// still run.
-    public static func adopt(pid: Int32, pidfd: Int32) throws -> UDriverProcess {
+    /// still run. `stderr` is the read end of its stderr pipe, if the
+    /// store kept it (owned from here on; read into `output`).
+    public static func adopt(pid: Int32, pidfd: Int32, stderr: Int32? = nil,
+                             output: (@Sendable (_ pid: Int32, _ line: String) -> Void)? = nil) throws -> UDriverProcess {
         let info = (try? String(contentsOfFile: "/proc/self/fdinfo/\(pidfd)", encoding: .utf8)) ?? ""
         let named = info.split(separator: "\n").first { $0.hasPrefix("Pid:") }
             .flatMap { Int32($0.dropFirst(4).trimmingCharacters(in: .whitespaces)) }
@@ -73,7 +85,11 @@ public final class UDriverProcess: Sendable {
             throw SupervisorError(.spawnFailed, "u-driver \(pid) ended while drivermgrd was down")
         }
         ProcessExitFeed.shared.watch(pid)
-        return UDriverProcess(pid: pid, pidfd: pidfd, adopted: true)
+        var out: ProcessOutput?
+        if let stderr {
+            out = ProcessOutput(fd: stderr) { line in output?(pid, line) }
+        }
+        return UDriverProcess(pid: pid, pidfd: pidfd, adopted: true, output: out)
     }
 
     deinit { Glibc.close(pidfd) }
@@ -83,18 +99,28 @@ public final class UDriverProcess: Sendable {
     /// Runs on the spawner thread, so PR_SET_PDEATHSIG follows the daemon's
     /// life rather than a worker thread's. With `dieWithDaemon` false the
     /// u-driver outlives the daemon (its channel is kept elsewhere, e.g. in
-    /// systemd's fd store) and ends on EOF instead.
+    /// systemd's fd store) and ends on EOF instead. With `output`, its
+    /// stderr is a pipe and every line it writes goes there (see
+    /// ``ProcessOutput``); without, it writes to the daemon's stderr.
     public static func spawn(executable: String, arguments: [String], environment: [String] = UDriverProcess.environment,
                              socket: XPCSocket, sandbox: SandboxPolicy? = nil,
-                             dieWithDaemon: Bool = true) async throws -> UDriverProcess {
+                             dieWithDaemon: Bool = true,
+                             output: (@Sendable (_ pid: Int32, _ line: String) -> Void)? = nil) async throws -> UDriverProcess {
         try await SpawnThread.shared.run {
             try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd,
-                         sandbox: sandbox, die: dieWithDaemon ? 1 : 0)
+                         sandbox: sandbox, die: dieWithDaemon ? 1 : 0, output: output)
         }
     }
 
     private static func spawnNow(executable: String, arguments: [String], environment: [String], fd: Int32,
-                                 sandbox: SandboxPolicy?, die: Int32) throws -> UDriverProcess {
+                                 sandbox: SandboxPolicy?, die: Int32,
+                                 output: (@Sendable (_ pid: Int32, _ line: String) -> Void)?) throws -> UDriverProcess {
+        var errPipe: [Int32] = [-1, -1]
+        if output != nil {
+            let r = drv_pipe(&errPipe)
+            guard r == 0 else { throw SupervisorError(.spawnFailed, errno: -r, "stderr pipe: \(String(cString: strerror(-r)))") }
+        }
+        defer { if errPipe[1] >= 0 { Glibc.close(errPipe[1]) } }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
@@ -113,15 +139,17 @@ public final class UDriverProcess: Sendable {
                                      uid: sandbox.user?.uid ?? 0, gid: sandbox.user?.gid ?? 0,
                                      ns_flags: sandbox.privateNamespaces ? SandboxPolicy.namespaceFlags : 0,
                                      as_limit: sandbox.memoryMax, nofile: sandbox.maxFiles, null_fd: null)
-                return drv_spawn(executable, &argv, &envp, fd, &sb, die, &pid, &pidfd)
+                return drv_spawn(executable, &argv, &envp, fd, errPipe[1], &sb, die, &pid, &pidfd)
             }
         } else {
-            r = drv_spawn(executable, &argv, &envp, fd, nil, die, &pid, &pidfd)
+            r = drv_spawn(executable, &argv, &envp, fd, errPipe[1], nil, die, &pid, &pidfd)
         }
         guard r == 0 else {
+            if errPipe[0] >= 0 { Glibc.close(errPipe[0]) }
             throw SupervisorError(.spawnFailed, errno: -r, "\(executable): \(String(cString: strerror(-r)))")
         }
-        return UDriverProcess(pid: pid, pidfd: pidfd)
+        let out = output.map { handler in ProcessOutput(fd: errPipe[0]) { [pid] line in handler(pid, line) } }
+        return UDriverProcess(pid: pid, pidfd: pidfd, output: out)
     }
 
     /// Calls `onExit` once, on a watcher thread, when the process ends.
@@ -151,6 +179,18 @@ public final class UDriverProcess: Sendable {
                 return nil
             }
             if let done { k.resume(returning: done) }
+        }
+    }
+
+    /// Its exit status once it has ended, polling for up to `limit` (for a
+    /// process nobody ``watch(_:)``es yet); nil if it still runs.
+    public func ended(within limit: Duration) async -> ExitStatus? {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: limit)
+        while true {
+            if let s = reap() { return s }
+            if clock.now >= end { return nil }
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 

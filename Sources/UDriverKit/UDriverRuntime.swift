@@ -40,7 +40,14 @@ public enum UDriverRuntime {
     /// daemon its listener. Before any driver code runs or any request is
     /// read. Returns a first message that was something else, to be served.
     static func enterSandbox(_ socket: XPCSocket) -> XPCMessage? {
-        guard let bytes = try? socket.receive(), let first = try? XPCMessage.decode(bytes) else { exit(1) }
+        let bytes: [UInt8]
+        do {
+            guard let b = try socket.receive() else { die("drivermgrd closed the channel before the first message") }
+            bytes = b
+        } catch {
+            die("no first message from drivermgrd: \(error)")
+        }
+        guard let first = try? XPCMessage.decode(bytes) else { die("drivermgrd's first message does not decode") }
         guard first.op == .sandbox else { return first }
         let names = first.all(.syscallName).map(\.string)
         let cstrs = names.map { strdup($0) }
@@ -51,12 +58,12 @@ public enum UDriverRuntime {
         guard fd >= 0 else {
             let why = bad >= 0 && Int(bad) < names.count ? "unknown system call \(names[Int(bad)])" : "seccomp: \(-fd)"
             try? socket.send(XPCMessage.errorReply(to: first, errno: -fd, attribute: .syscallName, message: why).bytes)
-            exit(1)
+            die("stage 2 of the sandbox refused: \(why)")
         }
         let reply = XPCMessage.reply(to: first).bytes
         let r = reply.withUnsafeBytes { drv_send_with_fd(socket.fd, $0.baseAddress, $0.count, fd) }
         close(fd)
-        if r < 0 { exit(1) }
+        if r < 0 { die("cannot hand the seccomp listener to drivermgrd: sendmsg: \(String(cString: strerror(-Int32(r))))") }
         return nil
     }
 
@@ -69,6 +76,15 @@ public enum UDriverRuntime {
                                instance: instance, attributes: [.u32(.regOffset, 0), .u8(.regWidth, 4)])
             do { try socket.send(m.bytes) } catch { return }
         }
+    }
+
+    /// Says why on stderr (drivermgrd logs it under the driver's name) and
+    /// exits 1: the u-driver cannot start.
+    static func die(_ why: String) -> Never {
+        let name = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? Substring($0)) } ?? "u-driver"
+        let line = Array("\(name): \(why)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        exit(1)
     }
 
     private static func serve(expecting cls: XPCDeviceClass,

@@ -101,7 +101,12 @@ struct DriverConfig: Sendable, Equatable {
     var standby = true
     /// [Sandbox] Sandbox=: confine the u-driver (default yes).
     var sandboxed = true
-    /// User=: the account u-drivers run as (default `drivermgr`).
+    /// DynamicUser=: run the u-drivers under a uid of their own, picked
+    /// from a reserved range for this driver (``DynamicUIDs``), with no
+    /// account. Default yes, unless `User=` names an account.
+    var dynamicUser = true
+    /// User=: the account u-drivers run as when DynamicUser=no (default
+    /// `drivermgr`); setting it without DynamicUser= turns DynamicUser off.
     var user = "drivermgr"
     var uid: UInt32 = 0
     var gid: UInt32 = 0
@@ -126,7 +131,7 @@ struct ConfigLoader {
     /// Recognised keys per section; anything else gets a warning, as systemd does.
     static let known: [String: Set<String>] = [
         "Driver": ["Name", "Class", "Match", "Executable"],
-        "Sandbox": ["Sandbox", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
+        "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby"],
     ]
@@ -314,18 +319,25 @@ struct ConfigLoader {
             cfg.syscalls = names
         }
         if let (v, _, _) = values["Sandbox.User"] { cfg.user = v }
+        // User= alone names the account; DynamicUser= given says it outright.
+        cfg.dynamicUser = values["Sandbox.User"] == nil
+        if let (v, _, _) = values["Sandbox.DynamicUser"] {
+            guard let on = yesNo(v) else { return bad("DynamicUser", "expected yes or no") }
+            cfg.dynamicUser = on
+        }
         guard cfg.sandboxed else { return nil }
+        do {
+            cfg.stage1 = try compileStage1(Array(Set(cfg.syscalls + SyscallSets.startup)).sorted())
+        } catch {
+            return bad("SystemCallFilter", "\(error)")
+        }
+        if cfg.dynamicUser { return nil }
         guard let u = lookupUser(cfg.user) else {
             let (_, f, l) = values["Sandbox.User"] ?? ("", file, 0)
             return ConfigError(file: f, line: l, message: "User=\(cfg.user): no such user (make run creates drivermgr; or useradd --system \(cfg.user))")
         }
         guard u.uid != 0 else { return bad("User", "u-drivers never run as root") }
         (cfg.uid, cfg.gid) = u
-        do {
-            cfg.stage1 = try compileStage1(Array(Set(cfg.syscalls + SyscallSets.startup)).sorted())
-        } catch {
-            return bad("SystemCallFilter", "\(error)")
-        }
         return nil
     }
 }

@@ -21,7 +21,8 @@ extension DriverInstance {
             r.version += 1
             return (SavedDriver(name: cfg.name, pid: p.pid, device: d, generation: r.generation, starts: r.starts,
                                 startedAt: r.startedAt, chip: r.chip, ownedDMA: r.ownedDMA, failureTimes: r.failureTimes,
-                                lastFailure: r.lastFailure, processConfig: SavedDriver.processConfig(cfg), shadow: r.shadow),
+                                lastFailure: r.lastFailure, uid: cfg.dynamicUser ? uids.lease(of: cfg.name)?.uid : nil,
+                                processConfig: SavedDriver.processConfig(cfg), shadow: r.shadow),
                     r.version)
         }
         if let snap { handover.save(snap.0, version: snap.1) }
@@ -34,7 +35,22 @@ extension DriverInstance {
     /// finds the driver bound and running).
     func adopt(_ saved: SavedDriver, from store: HandoverStore) -> Adoption {
         let xpc = store.take("\(name).xpc"), pidfd = store.take("\(name).pid"), seccomp = store.take("\(name).seccomp")
-        func closeAll() { for fd in [xpc, pidfd, seccomp] { if let fd { Glibc.close(fd) } } }
+        let stderr = store.take("\(name).stderr")
+        // Its dynamic uid first: the lock systemd kept, or the same uid
+        // locked anew; without it the process runs under a uid this daemon
+        // does not hold, and is restarted under one it does.
+        var uidKept = true
+        if let uid = saved.uid {
+            if let lock = store.take("\(name).uidlock"), uids.adopt(name, uid: uid, lockFD: lock) {
+                uidKept = true
+            } else {
+                uidKept = (try? uids.acquire(name, preferring: uid))?.uid == uid
+            }
+            if !uidKept { logger.warning("dynamic uid \(uid) could not be taken back; the u-driver will be restarted") }
+        } else if let lock = store.take("\(name).uidlock") {
+            Glibc.close(lock)
+        }
+        func closeAll() { for fd in [xpc, pidfd, seccomp, stderr] { if let fd { Glibc.close(fd) } } }
         let dev: NucleusDevice, shadow: Shadow
         do {
             dev = try saved.nucleusDevice()
@@ -66,11 +82,15 @@ extension DriverInstance {
         let process: UDriverProcess, channel: Int32
         do {
             guard let xpc, let pidfd else { throw ManagerError.startFailed(name, "systemd passed no channel or pidfd back") }
-            process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd)
+            let log = logger
+            process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd, stderr: stderr) { pid, line in
+                log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
+            }
             channel = xpc
         } catch {
             if let xpc { Glibc.close(xpc) }
             if let seccomp { Glibc.close(seccomp) }
+            if let stderr { Glibc.close(stderr) }
             if let pidfd {
                 // adopt() did not take it. Whatever still runs behind it serves
                 // nobody (no channel): end it before a new u-driver takes the device.
@@ -96,7 +116,7 @@ extension DriverInstance {
         logger.notice("took over u-driver \(process.pid) from the previous drivermgrd: \(shadow.records(instance: dev.instance).count) shadow calls, nothing replayed",
                       metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.adopted)", "PID": "\(process.pid)"]) { $1 })
         record("adopted", "pid \(process.pid) from the previous drivermgrd")
-        if saved.processConfig != SavedDriver.processConfig(config) { return .reconfigured }
+        if saved.processConfig != SavedDriver.processConfig(config) || !uidKept { return .reconfigured }
         refillStandby()
         return .adopted
     }

@@ -49,25 +49,38 @@ extension DriverInstance {
         }
     }
 
-    /// Spawns a u-driver, HELLO (with the objects the nucleus holds), PROBE.
-    /// On failure the process is gone when this throws.
+    /// Spawns a u-driver (or takes the standby), HELLO (with the objects the
+    /// nucleus holds), PROBE. On failure the process is gone when this throws.
     func launch(_ dev: NucleusDevice, reattach: Bool) async throws -> (UDriverProcess, XPCConnection, UInt64) {
-        let spare = runtime.withLock { r -> (XPCSocket, UDriverProcess)? in
+        let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
             return r.standby
         }
-        let (daemonEnd, p): (XPCSocket, UDriverProcess)
-        if let spare, spare.1.reap() == nil {
-            (daemonEnd, p) = spare
+        let spawned: SpawnedUDriver
+        if let spare, spare.process.reap() == nil {
+            spawned = spare
         } else {
-            spare?.1.discard()
-            (daemonEnd, p) = try await spawn()
+            spare?.process.discard()
+            do {
+                spawned = try await spawn()
+            } catch let e as EarlyDeath {
+                // Reported like any failure of a u-driver being started: the
+                // journal entry, the history, the status's last failure.
+                let gen = runtime.withLock { r -> UInt64 in
+                    r.generation += 1
+                    return r.generation
+                }
+                failure(e.kind, e.description, generation: gen, signal: e.signal, exitStatus: e.exitStatus)
+                throw e
+            }
         }
+        let (daemonEnd, p) = (spawned.socket, spawned.process)
         let gen = runtime.withLock { r -> UInt64 in
             r.generation += 1
             r.downcalls = DowncallRate()
             return r.generation
         }
+        spawned.serving.withLock { $0 = gen }
         let conn = XPCConnection(name: name, socket: daemonEnd, onEvent: { [self] c, ev in
             self.driverEvent(c, ev, gen)
         })
@@ -79,16 +92,6 @@ extension DriverInstance {
         }
         record("spawned", "pid \(p.pid)")
         p.watch { [self] status in self.exited(status, gen) }
-        var listenerCopy: Int32?
-        defer { if let l = listenerCopy { Glibc.close(l) } }
-        do {
-            if config.sandboxed { listenerCopy = try await confirmSandbox(daemonEnd, p, gen) }
-        } catch {
-            p.kill()
-            _ = await p.exited()
-            failure(.sandbox, "\(error)", generation: gen)
-            throw error
-        }
         conn.start()
         do {
             let objects = try await heldObjects(dev)
@@ -102,7 +105,8 @@ extension DriverInstance {
                                                        instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
             runtime.withLock { $0.chip = probe.attribute(.chipName)?.string }
-            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: listenerCopy)
+            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: spawned.listenerCopy, stderr: p.output?.fd,
+                           uidLock: config.dynamicUser ? uids.lease(of: name)?.lockFD : nil)
             return (p, conn, gen)
         } catch {
             p.kill()
@@ -112,32 +116,77 @@ extension DriverInstance {
         }
     }
 
-    /// Spawns the u-driver on one end of a fresh socketpair and returns the
-    /// other. The child's end is closed here as soon as the child has it:
-    /// were the daemon to keep it, a u-driver dying mid-handshake would leave
-    /// no EOF and every call would wait out its deadline.
-    func spawn() async throws -> (XPCSocket, UDriverProcess) {
-        let (daemonEnd, driverEnd) = try XPCSocket.pair()
+    /// Spawns the u-driver on one end of a fresh socketpair, its stderr into
+    /// a pipe whose lines the daemon logs under the driver's name, and (when
+    /// sandboxed) waits until its sandbox is up: the SANDBOX reply and its
+    /// seccomp listener are taken at once, so no descriptor is left in
+    /// flight on the channel (the kernel counts those per user against
+    /// RLIMIT_NOFILE: a standby's unread listener, one per driver, made
+    /// sendmsg fail with ETOOMANYREFS past 64 standbys of one user), and the
+    /// violation watcher runs from the start, standby or not.
+    ///
+    /// The child's end is closed here as soon as the child has it: were the
+    /// daemon to keep it, a u-driver dying mid-handshake would leave no EOF
+    /// and every call would wait out its deadline.
+    func spawn() async throws -> SpawnedUDriver {
+        let cfg = config
         var policy: SandboxPolicy?
-        if config.sandboxed {
-            policy = SandboxPolicy(stage1: config.stage1, user: (config.uid, config.gid),
-                                   privateNamespaces: config.privateNamespaces, memoryMax: config.memoryMax)
+        if cfg.sandboxed {
+            let account = try identity()
+            policy = SandboxPolicy(stage1: cfg.stage1, user: (account.uid, account.gid),
+                                   privateNamespaces: cfg.privateNamespaces, memoryMax: cfg.memoryMax)
         }
-        let p = try await UDriverProcess.spawn(executable: config.executable, arguments: [config.executable],
-                                               socket: driverEnd, sandbox: policy, dieWithDaemon: handover == nil)
-        if config.sandboxed {
+        let log = logger
+        let sandbox = policy, die = handover == nil
+        let (daemonEnd, p) = try await { () async throws -> (XPCSocket, UDriverProcess) in
+            let (daemonEnd, driverEnd) = try XPCSocket.pair()
+            let p = try await UDriverProcess.spawn(executable: cfg.executable, arguments: [cfg.executable],
+                                                   socket: driverEnd, sandbox: sandbox, dieWithDaemon: die,
+                                                   output: { pid, line in
+                                                       log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
+                                                   })
+            return (daemonEnd, p)
+        }() // driverEnd is closed here
+        guard cfg.sandboxed else { return SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: nil) }
+        do {
             // The first thing the runtime reads: stack stage 2 with these calls.
-            try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: config.syscalls.map { .string(.syscallName, $0) }).bytes)
+            do {
+                try daemonEnd.send(XPCMessage(op: .sandbox, flags: .request, attributes: cfg.syscalls.map { .string(.syscallName, $0) }).bytes)
+            } catch {
+                // EPIPE: it is gone already.
+                throw ManagerError.startFailed(name, "u-driver closed its channel before the sandbox was up (sending SANDBOX: \(error))")
+            }
+            let listener = try await confirmSandbox(daemonEnd, p)
+            let copy = handover != nil ? fcntl(listener, F_DUPFD_CLOEXEC, 0) : -1
+            let spawned = SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: copy >= 0 ? copy : nil)
+            SandboxWatcher.watch(listener: listener, process: p) { [self] v in
+                let detail = "\(v.detail) [syscall \(v.number)]: forbidden system call"
+                if let gen = spawned.serving.withLock({ $0 }) {
+                    failure(.sandbox, detail, generation: gen, syscall: v.call)
+                } else {
+                    logger.error("standby u-driver \(p.pid): \(detail); it is discarded",
+                                 metadata: ["PID": "\(p.pid)", "SYSCALL": "\(v.call)"])
+                }
+            }
+            return spawned
+        } catch {
+            p.kill()
+            let status = await p.ended(within: .seconds(1))
+            let lines = await p.lastOutput(waitingUpTo: .milliseconds(500))
+            var why = "\(error)"
+            if let status { why += " (\(status))" }
+            if !lines.isEmpty { why += "; its stderr: " + lines.joined(separator: " | ") }
+            var signal: String?, exitStatus: Int32?
+            if case .killed(let s, _)? = status, s != SIGKILL { signal = ExitStatus.signalName(s) }
+            if case .exited(let c)? = status { exitStatus = c }
+            throw EarlyDeath(kind: .sandbox, description: why, signal: signal, exitStatus: exitStatus)
         }
-        return (daemonEnd, p)
     }
 
-    /// Waits for the runtime's SANDBOX reply and its listener fd, checks in
-    /// /proc that no_new_privs is set and two filters are stacked, and starts
-    /// the violation watcher. A u-driver that skips stage 2 is refused.
-    /// Returns a copy of the listener for systemd's fd store (the watcher
-    /// closes its own when the process ends), if there is a store.
-    func confirmSandbox(_ sock: XPCSocket, _ p: UDriverProcess, _ gen: UInt64) async throws -> Int32? {
+    /// Waits for the runtime's SANDBOX reply and its listener fd, and checks
+    /// in /proc that no_new_privs is set and two filters are stacked. A
+    /// u-driver that skips stage 2 is refused. Returns the listener.
+    func confirmSandbox(_ sock: XPCSocket, _ p: UDriverProcess) async throws -> Int32 {
         let timeoutMs = Int32(clamping: TimeSpan.micros(config.probeTimeout) / 1000)
         let (reply, listener): ([UInt8], Int32) = try await onThread {
             var pfd = pollfd(fd: sock.fd, events: Int16(POLLIN), revents: 0)
@@ -162,9 +211,7 @@ extension DriverInstance {
             Glibc.close(listener)
             throw ManagerError.startFailed(name, problem)
         }
-        let copy = handover != nil ? fcntl(listener, F_DUPFD_CLOEXEC, 0) : -1
-        watchViolations(listener, p, gen)
-        return copy >= 0 ? copy : nil
+        return listener
     }
 
     /// Starts the violation watcher of Supervisor on the u-driver's listener:
@@ -195,10 +242,16 @@ extension DriverInstance {
         }
         guard go else { return }
         Task {
-            let spare = try? await spawn()
+            var spare: SpawnedUDriver?
+            do {
+                spare = try await spawn()
+            } catch {
+                logger.warning("standby u-driver did not start: \(error)")
+                record("standby-failed", "\(error)")
+            }
             let extra = runtime.withLock { r -> UDriverProcess? in
                 r.spawningStandby = false
-                guard let spare, r.standby == nil, r.state == .active || r.state == .recovering, !r.stopping else { return spare?.1 }
+                guard let spare, r.standby == nil, r.state == .active || r.state == .recovering, !r.stopping else { return spare?.process }
                 r.standby = spare
                 return nil
             }
@@ -225,7 +278,7 @@ extension DriverInstance {
             r.retry = []
             r.queue = []
             defer { r.standby = nil }
-            return (r.conn, r.process, w, r.standby?.1)
+            return (r.conn, r.process, w, r.standby?.process)
         }
         // An idle standby exits on EOF; SIGKILL makes sure.
         spare?.discard()
@@ -246,6 +299,10 @@ extension DriverInstance {
             return (was, r.version)
         }
         handover?.forget(name, version: version)
+        // No process of this driver is left (the standby's end is awaited
+        // too): its dynamic uid may go to another driver.
+        if let spare { _ = await spare.exited() }
+        uids.release(name)
         if was != .stopped { record("stopped", "by request") }
     }
 
@@ -273,7 +330,7 @@ extension DriverInstance {
         configuration.withLock { $0 = new }
         let spare = runtime.withLock { r -> UDriverProcess? in
             defer { r.standby = nil }
-            return r.standby?.1
+            return r.standby?.process
         }
         spare?.discard()
         switch state {

@@ -26,6 +26,8 @@ final class DriverInstance: Sendable {
     /// Where the u-driver's descriptors and state go so a restarted daemon
     /// can adopt it (`--fd-store`); nil: the u-driver dies with the daemon.
     let handover: HandoverStore?
+    /// Where DynamicUser= uids come from (one allocator per daemon).
+    let uids: DynamicUIDs
 
     /// A request waiting for a u-driver, with who gets the answer.
     struct Queued: Sendable {
@@ -61,7 +63,7 @@ final class DriverInstance: Sendable {
         var settleWaiters: [CheckedContinuation<DriverState, Never>] = []
         /// An idle u-driver waiting for HELLO (Standby=yes), and whether one
         /// is being spawned.
-        var standby: (XPCSocket, UDriverProcess)?
+        var standby: SpawnedUDriver?
         var spawningStandby = false
         /// Bumped for every change worth persisting (``persist()``).
         var version: UInt64 = 0
@@ -91,10 +93,11 @@ final class DriverInstance: Sendable {
     static let downcallTimeout: Duration = .seconds(2)
 
     init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
-         emit: @escaping @Sendable (DriverEvent) -> Void) {
+         uids: DynamicUIDs, emit: @escaping @Sendable (DriverEvent) -> Void) {
         self.configuration = Mutex(config)
         self.nucleus = nucleus
         self.handover = handover
+        self.uids = uids
         var l = logger
         l[metadataKey: "DRIVER"] = .string(config.name)
         self.logger = l
@@ -129,5 +132,48 @@ final class DriverInstance: Sendable {
         emit(DriverEvent(timeUSec: UInt64(Date().timeIntervalSince1970 * 1e6), driver: name, event: event, detail: detail,
                          state: state, failureKind: kind, recoveryUSec: recoveryUSec, replayedCalls: replayed,
                          queuedRequests: queued))
+    }
+}
+
+/// A u-driver spawned and, if sandboxed, with its sandbox confirmed and its
+/// violation watcher running; not yet sent HELLO. A fresh one, or the
+/// standby a recovery adopts.
+final class SpawnedUDriver: Sendable {
+    let socket: XPCSocket
+    let process: UDriverProcess
+    /// The generation it serves once launched; nil while it is a standby.
+    let serving = Mutex<UInt64?>(nil)
+    /// A copy of its seccomp listener for systemd's fd store (owned).
+    let listenerCopy: Int32?
+
+    init(socket: XPCSocket, process: UDriverProcess, listenerCopy: Int32?) {
+        self.socket = socket
+        self.process = process
+        self.listenerCopy = listenerCopy
+    }
+
+    deinit { if let listenerCopy { close(listenerCopy) } }
+}
+
+/// A u-driver that died (or was refused) before it could be served, with
+/// why: its exit status and its last stderr lines.
+struct EarlyDeath: Error, Sendable, CustomStringConvertible {
+    let kind: FailureKind
+    let description: String
+    let signal: String?
+    let exitStatus: Int32?
+}
+
+extension DriverInstance {
+    /// The uid and gid its u-drivers run as: with DynamicUser=yes the
+    /// driver's own (taken on its first spawn, the same for every u-driver
+    /// of it, standby included, until it stops), else User='s account.
+    func identity() throws -> (uid: UInt32, gid: UInt32) {
+        let cfg = config
+        guard cfg.dynamicUser else { return (cfg.uid, cfg.gid) }
+        let first = uids.lease(of: name) == nil
+        let l = try uids.acquire(name)
+        if first { logger.info("dynamic uid \(l.uid) for \(name)", metadata: ["UID": "\(l.uid)"]) }
+        return (l.uid, l.uid)
     }
 }

@@ -4,6 +4,7 @@ import ControlInterface
 import Foundation
 import Logging
 import Nucleus
+import Supervisor
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -61,14 +62,30 @@ struct DrivermgrdCommand: AsyncParsableCommand {
     var logTarget: LogTarget = .auto
 
     @Flag(name: .customLong("fd-store"),
-          help: "Survive the daemon's own crash under systemd: keep each u-driver's channel, pidfd and seccomp listener in the service's file-descriptor store (FDSTORE=1) and its state in RUNTIME/drivers, and take running u-drivers over at start. Needs FileDescriptorStoreMax= (3 per driver), KillMode=process and RuntimeDirectoryPreserve=restart in the unit.")
+          help: "Survive the daemon's own crash under systemd: keep each u-driver's channel, pidfd, seccomp listener, stderr pipe and uid lock in the service's file-descriptor store (FDSTORE=1) and its state in RUNTIME/drivers, and take running u-drivers over at start. Needs FileDescriptorStoreMax= (5 per driver), KillMode=process and RuntimeDirectoryPreserve=restart in the unit.")
     var fdStore = false
+
+    @Option(name: .customLong("dynamic-uid-range"),
+            help: "FIRST-LAST: where DynamicUser= uids come from (default systemd's range for dynamic users).")
+    var dynamicUIDRange = "\(DynamicUIDs.systemdRange.lowerBound)-\(DynamicUIDs.systemdRange.upperBound)"
+
+    @Option(name: .customLong("dynamic-uid-dir"),
+            help: "Lock files of the dynamic uids in use; systemd's own directory by default, so that neither hands out a uid the other holds.")
+    var dynamicUIDDirectory = DynamicUIDs.systemdLockDirectory
+
+    /// `--dynamic-uid-range` parsed: FIRST-LAST, 1 ≤ FIRST ≤ LAST < 2^31.
+    static func uidRange(_ text: String) -> ClosedRange<UInt32>? {
+        let p = text.split(separator: "-")
+        guard p.count == 2, let a = UInt32(p[0]), let b = UInt32(p[1]), a >= 1, a <= b, b < 1 << 31 else { return nil }
+        return a...b
+    }
 
     static func groupID(_ name: String) -> UInt32? { getgrnam(name).map { $0.pointee.gr_gid } }
 
     func validate() throws {
         if let g = controlGroup, Self.groupID(g) == nil { throw ValidationError("--control-group: no such group \(g)") }
         if let g = adminGroup, Self.groupID(g) == nil { throw ValidationError("--admin-group: no such group \(g)") }
+        guard Self.uidRange(dynamicUIDRange) != nil else { throw ValidationError("--dynamic-uid-range: expected FIRST-LAST, e.g. 61184-65519") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
@@ -134,6 +151,14 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "drivermgrd")
         signal(SIGPIPE, SIG_IGN)
+        // Several descriptors per driver (channel, pidfd, listener, stderr,
+        // uid lock, the standby's): the soft limit (1024 under systemd) is
+        // too low for a few hundred drivers. The daemon uses no select().
+        var nofile = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &nofile) == 0, nofile.rlim_cur < nofile.rlim_max {
+            nofile.rlim_cur = nofile.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &nofile)
+        }
 
         let cfg = ConfigLoader.load(directory: configDirectory, driverDirectory: driverDirectory)
         for w in cfg.warnings { logger.warning("\(w)") }
@@ -145,7 +170,8 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         let useKernel = nucleus == .kernel || (nucleus == .auto && GenlTransport.available)
         let link = useKernel ? XPCNucleusLink.kernel() : XPCNucleusLink.sim(path: simPath)
         let handover = fdStore ? HandoverStore(runtimeDirectory: runtimeDirectory, logger: logger) : nil
-        let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover,
+        let uids = DynamicUIDs(range: Self.uidRange(dynamicUIDRange) ?? DynamicUIDs.systemdRange, lockDirectory: dynamicUIDDirectory)
+        let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover, uids: uids,
                               historyPath: (runtimeDirectory as NSString).appendingPathComponent("history.jsonl"))
         let adopted = manager.adoptFromPreviousDaemon()
         let server = try ControlServer(path: (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName),

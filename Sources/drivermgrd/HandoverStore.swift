@@ -48,6 +48,8 @@ struct SavedDriver: Codable, Sendable, Equatable {
     /// CLOCK_MONOTONIC of the failures the start limit counts.
     var failureTimes: [UInt64]
     var lastFailure: String?
+    /// Its dynamic uid (DynamicUser=yes), taken back with NAME.uidlock.
+    var uid: UInt32?
     /// The configuration the process was started with, as far as it shapes
     /// the process itself (executable, user, sandbox); a daemon configured
     /// otherwise restarts the driver after taking it over.
@@ -56,8 +58,9 @@ struct SavedDriver: Codable, Sendable, Equatable {
     var shadow: [Call]
 
     init(name: String, pid: Int32, device d: NucleusDevice, generation: UInt64, starts: Int, startedAt: UInt64,
-         chip: String?, ownedDMA: Set<UInt32>, failureTimes: [UInt64], lastFailure: String?, processConfig: String,
-         shadow: Shadow) {
+         chip: String?, ownedDMA: Set<UInt32>, failureTimes: [UInt64], lastFailure: String?, uid: UInt32? = nil,
+         processConfig: String, shadow: Shadow) {
+        self.uid = uid
         self.name = name
         self.pid = pid
         self.device = Device(instance: d.instance, vendor: d.vendor, device: d.device, revision: d.revision, slot: d.slot,
@@ -100,7 +103,7 @@ struct SavedDriver: Codable, Sendable, Equatable {
 
     /// What of `config` shapes the process, as one comparable line.
     static func processConfig(_ c: DriverConfig) -> String {
-        "\(c.executable) sandbox=\(c.sandboxed) user=\(c.user) memory=\(c.memoryMax) namespaces=\(c.privateNamespaces) "
+        "\(c.executable) sandbox=\(c.sandboxed) user=\(c.dynamicUser ? "dynamic" : c.user) memory=\(c.memoryMax) namespaces=\(c.privateNamespaces) "
             + "syscalls=\(c.syscalls.joined(separator: ","))"
     }
 }
@@ -146,8 +149,9 @@ enum Hex {
 /// The daemon's half of surviving its own crash (`--fd-store`).
 ///
 /// Under systemd with `FileDescriptorStoreMax=` and `KillMode=process`, each
-/// running u-driver's channel, pidfd and seccomp listener are handed to
-/// systemd with FDSTORE=1 (named NAME.xpc, NAME.pid, NAME.seccomp), and its
+/// running u-driver's channel, pidfd, seccomp listener, stderr pipe and
+/// dynamic uid lock are handed to systemd with FDSTORE=1 (named NAME.xpc,
+/// NAME.pid, NAME.seccomp, NAME.stderr, NAME.uidlock), and its
 /// state (device, shadow, counters) is written to RUNTIME/drivers/NAME.state.
 /// If drivermgrd dies, the u-drivers run on (their channel stays open in
 /// systemd, so they see no EOF) and the nucleus keeps the data path. The
@@ -235,10 +239,16 @@ final class HandoverStore: Sendable {
 
     /// Hands `driver`'s descriptors to systemd, replacing any it held for
     /// that driver. systemd receives copies; ours stay open.
-    func keep(_ driver: String, xpc: Int32, pidfd: Int32, seccomp: Int32?) {
+    func keep(_ driver: String, xpc: Int32, pidfd: Int32, seccomp: Int32?, stderr: Int32?, uidLock: Int32? = nil) {
         release(driver)
         var list: [(String, Int32)] = [("xpc", xpc), ("pid", pidfd)]
         if let seccomp { list.append(("seccomp", seccomp)) }
+        // The read end of its stderr pipe: kept, so that the u-driver's
+        // writes never meet a pipe without a reader while no daemon runs.
+        if let stderr { list.append(("stderr", stderr)) }
+        // The lock on its dynamic uid: held by systemd's copy while no
+        // daemon runs, so nobody (systemd's DynamicUser= included) takes it.
+        if let uidLock { list.append(("uidlock", uidLock)) }
         for (kind, fd) in list {
             var one = fd
             let r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=\(driver).\(kind)", &one, 1)
@@ -248,7 +258,7 @@ final class HandoverStore: Sendable {
 
     /// Drops `driver`'s descriptors from systemd's store.
     func release(_ driver: String) {
-        for kind in ["xpc", "pid", "seccomp"] { _ = sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(driver).\(kind)") }
+        for kind in ["xpc", "pid", "seccomp", "stderr", "uidlock"] { _ = sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(driver).\(kind)") }
     }
 
     /// A driver stopped or was removed: no state, nothing stored. A save

@@ -4,6 +4,7 @@ import DeviceClasses
 import Foundation
 import Logging
 import Nucleus
+import Supervisor
 import Synchronization
 import XPC
 
@@ -24,15 +25,18 @@ final class Manager: Sendable {
     private let stopping = Mutex(false)
     /// `--fd-store`: u-drivers outlive the daemon and the next one adopts them.
     let handover: HandoverStore?
+    /// The DynamicUser= uids of every driver.
+    let uids: DynamicUIDs
     static let historyLimit = 1000
     /// Where the history outlives the daemon (RUNTIME/history.jsonl).
     private let historyFile: HistoryFile?
 
     init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
-         historyPath: String? = nil) {
+         uids: DynamicUIDs = DynamicUIDs(), historyPath: String? = nil) {
         self.nucleus = nucleus
         self.logger = logger
         self.handover = handover
+        self.uids = uids
         let file = historyPath.flatMap { HistoryFile(path: $0, limit: Self.historyLimit) }
         historyFile = file
         if let historyPath, file == nil { logger.warning("cannot keep the history in \(historyPath)") }
@@ -40,7 +44,7 @@ final class Manager: Sendable {
         let sink = Mutex<(@Sendable (DriverEvent) -> Void)?>(nil)
         eventSink = { e in sink.withLock { $0 }?(e) }
         driverList = Mutex(configs.map { [eventSink] c in
-            DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, emit: eventSink)
+            DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
         })
         sink.withLock { $0 = { [weak self] e in self?.publish(e) } }
         for d in drivers { d.startHeartbeat() }
@@ -111,7 +115,7 @@ final class Manager: Sendable {
                 _ = try? await d.update(config: c)
                 continue
             }
-            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, emit: eventSink)
+            let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
             driverList.withLock { $0.append(d) }
             d.startHeartbeat()
             out.added.append(c.name)

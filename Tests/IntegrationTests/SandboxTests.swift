@@ -2,6 +2,9 @@
 import ControlInterface
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sandbox with a hostile u-driver: every attempt fails, is reported
 /// with its kind and detail, and touches nothing else.
@@ -72,17 +75,51 @@ import Testing
         try h.startSim()
         try h.startDaemon()
         try h.waitActive(["ens1371", "rtl8139"])
-        let uid = try #require(getpwnam("drivermgr")?.pointee.pw_uid)
+        var uids: [UInt32] = []
         for d in try h.list() {
             let pid = try #require(d.pid)
             let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
             func field(_ k: String) -> String { status.split(separator: "\n").first { $0.hasPrefix(k + ":") }.map { String($0.dropFirst(k.count + 1)).trimmingCharacters(in: .whitespaces) } ?? "" }
-            #expect(field("Uid").split(separator: "\t").allSatisfy { UInt32($0) == uid }, "\(d.name) runs as drivermgr")
+            // DynamicUser=yes (the sample config): a uid of the driver's own
+            // from the dynamic range, no account behind it, gid the same.
+            let ids = field("Uid").split(separator: "\t").compactMap { UInt32($0) }
+            let uid = try #require(ids.first)
+            #expect(ids.count == 4 && ids.allSatisfy { $0 == uid }, "\(d.name): Uid \(field("Uid"))")
+            #expect((61184...65519).contains(uid) && getpwuid(uid) == nil && getgrgid(uid) == nil, "\(d.name) runs as \(uid)")
+            #expect(field("Gid").split(separator: "\t").allSatisfy { UInt32($0) == uid })
+            uids.append(uid)
             #expect(field("CapEff") == "0000000000000000" && field("CapPrm") == "0000000000000000")
             #expect(field("NoNewPrivs") == "1" && field("Seccomp") == "2" && field("Seccomp_filters") == "2")
             let myNet = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net") != myNet, "own network namespace")
         }
+        #expect(Set(uids).count == uids.count, "a uid per driver: \(uids)")
+    }
+
+    /// A u-driver that exits before its sandbox is up says why: its stderr
+    /// is logged under the driver's name, and the failure (journal entry,
+    /// status) carries the text and the exit status.
+    @Test func aUDriverThatDiesBeforeItsSandboxSaysWhy() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let exe = h.dir + "/misbehave-earlydeath"
+        try FileManager.default.createSymbolicLink(atPath: exe, withDestinationPath: h.bin + "/misbehave")
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=earlydeath\nClass=net\nMatch=pci:10ec:8139\nExecutable=\(exe)\n[Recovery]\nRestart=no\n"
+            .write(toFile: cfg + "/drivers.d/e.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.wait("failed") { try h.list().first?.state == .failed }
+        let text = "misbehave: cannot start: the early-death test asked for it"
+        let s = try h.status("earlydeath")
+        #expect(s.lastFailure?.contains("before the sandbox was up") == true && s.lastFailure?.contains(text) == true
+                    && s.lastFailure?.contains("exited with status 3") == true, "\(s.lastFailure ?? "nil")")
+        let log = try String(contentsOfFile: h.logPath, encoding: .utf8).split(separator: "\n")
+        #expect(log.contains { $0.contains("DRIVER=earlydeath") && $0.contains("STREAM=stderr") && $0.contains(text) },
+                "the stderr line, under the driver's name")
+        #expect(log.contains { $0.contains("DRIVER=earlydeath") && $0.contains("FAILURE_KIND=sandbox") && $0.contains("EXIT_STATUS=3")
+                    && $0.contains(text) }, "the failure entry says why")
     }
 
     /// Runs drvctl as another user (setpriv), in or out of the control group.

@@ -4,7 +4,8 @@
  *
  * drv_spawn() uses clone3(CLONE_PIDFD | CLONE_CLEAR_SIGHAND) with every
  * signal blocked around it; the child does only async-signal-safe system
- * calls: it moves the XPC socket to fd 3 (and /dev/null to 0-2), closes every
+ * calls: it moves the XPC socket to fd 3 (/dev/null to 0-1, the daemon's
+ * pipe for the u-driver's own stderr to 2), closes every
  * other fd, starts its own session, sets rlimits, drops to the u-driver's
  * user, asks for SIGKILL when its parent thread dies, sets no_new_privs,
  * loads the stage 1 seccomp filter, unblocks signals and execs.  An
@@ -29,20 +30,21 @@ struct drv_sandbox {
 	uint64_t ns_flags;		/* CLONE_NEW* for clone3 */
 	uint64_t as_limit;		/* RLIMIT_AS in bytes, 0 = unchanged */
 	uint64_t nofile;		/* RLIMIT_NOFILE, 0 = unchanged */
-	int null_fd;			/* put on fds 0 and 1 (2 stays: the daemon's log); -1 = keep */
+	int null_fd;			/* put on fds 0 and 1; -1 = keep */
 };
 
 /*
  * Start @path with @argv and @envp (NULL-terminated), the socket @xpc_fd as
- * its fd 3, confined by @sb (NULL = not at all).  With @die_with_parent the
+ * its fd 3, @stderr_fd as its fd 2 (-1 = the caller's stderr), confined by
+ * @sb (NULL = not at all).  With @die_with_parent the
  * child gets SIGKILL when the calling thread ends (PR_SET_PDEATHSIG); without
  * it, it outlives the daemon.  On success returns 0 and
  * fills @pid and @pidfd (close-on-exec); on failure returns -errno (exec
  * and sandbox errors included).
  */
 int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, const struct drv_sandbox *sb, int die_with_parent,
-	      pid_t *pid, int *pidfd);
+	      int xpc_fd, int stderr_fd, const struct drv_sandbox *sb,
+	      int die_with_parent, pid_t *pid, int *pidfd);
 
 /*
  * Reap the child behind @pidfd without blocking.  Returns 1 and fills
@@ -63,6 +65,19 @@ int drv_pidfd_open(pid_t pid);
 
 /* Whether the process behind @pidfd has ended: 1, 0, or -errno. */
 int drv_pidfd_ended(int pidfd);
+
+/*
+ * epoll for the reader of the u-drivers' stderr pipes (glibc's sys/epoll.h
+ * does not reach Swift): a set, readable-or-hung-up interest keyed by fd,
+ * and a wait that returns the ready fds.  -errno on failure.
+ */
+int drv_epoll_create(void);
+int drv_epoll_add(int ep, int fd);
+int drv_epoll_del(int ep, int fd);
+int drv_epoll_wait(int ep, int *fds, int max);
+
+/* A close-on-exec pipe (pipe2 is _GNU_SOURCE only): 0 or -errno. */
+int drv_pipe(int fds[2]);
 
 static const int drv_cld_exited = CLD_EXITED;
 static const int drv_cld_killed = CLD_KILLED;

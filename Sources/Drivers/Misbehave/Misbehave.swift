@@ -100,6 +100,13 @@ enum MisbehaveMain {
             while (try? sock.receive()) != nil {}
             return
         }
+        // Run as "misbehave-earlydeath": say why on stderr and exit 3
+        // before the sandbox is up, as a u-driver that cannot start does.
+        if CommandLine.arguments.first?.hasSuffix("misbehave-earlydeath") == true {
+            let why = Array("misbehave: cannot start: the early-death test asked for it\n".utf8)
+            _ = why.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            exit(3)
+        }
         await UDriverRuntime.run(Misbehave.self)
     }
 }
