@@ -59,6 +59,9 @@ public final class CampaignRunner: Sendable {
         /// drivermgrd's pid, to check it is alive after every fault.
         public var daemonPID: Int32?
         public var injector: (any CodeFaultInjector)?
+        /// Faults to inject again (reproducers), in order, instead of the
+        /// plan's draws; one worker.
+        public var replay: [FaultRecord]?
         public init(socket: String, drivers: [CampaignDriver], plan: FaultPlan, faults: UInt64, seconds: Double,
                     workers: Int, window: Duration, daemonPID: Int32?, injector: (any CodeFaultInjector)?) {
             self.socket = socket
@@ -70,6 +73,16 @@ public final class CampaignRunner: Sendable {
             self.window = window
             self.daemonPID = daemonPID
             self.injector = injector
+        }
+
+        /// Settings that inject `rows` again, one after the other.
+        public static func replaying(_ rows: [FaultRecord], socket: String, drivers: [CampaignDriver], window: Duration,
+                                     daemonPID: Int32?, injector: (any CodeFaultInjector)?) -> Settings {
+            var s = Settings(socket: socket, drivers: drivers, plan: FaultPlan(kinds: FaultKind.all, seed: 0),
+                             faults: UInt64(rows.count), seconds: 86_400, workers: 1, window: window,
+                             daemonPID: daemonPID, injector: injector)
+            s.replay = rows
+            return s
         }
     }
 
@@ -143,10 +156,26 @@ public final class CampaignRunner: Sendable {
         var cursors: [String: Int] = [:]
         var turn = 0
         while let index = claim() {
-            let d = drivers[turn % drivers.count]
+            var d = drivers[turn % drivers.count]
             turn += 1
-            let seed = settings.plan.seed(of: index)
-            guard let kind = settings.plan.kind(for: seed) else { return }
+            var seed = settings.plan.seed(of: index)
+            var kind = settings.plan.kind(for: seed)
+            if let replay = settings.replay {
+                // A reproducer: its kind and seed, into a driver of its type.
+                let r = replay[Int(index)]
+                seed = r.seed
+                kind = FaultKind.named(r.kind)
+                let type = CampaignReport.driverType(r.driver)
+                guard let same = drivers.first(where: { CampaignReport.driverType($0.name) == type }) else {
+                    var row = FaultRecord(index: index, seed: seed, driver: r.driver, driverClass: r.driverClass,
+                                          kind: kind ?? FaultKind(r.kind, r.family, weight: 0))
+                    row.notInjected = "no \(type) driver in this run"
+                    write(row)
+                    continue
+                }
+                d = same
+            }
+            guard let kind else { return }
             var row = FaultRecord(index: index, seed: seed, driver: d.name, driverClass: d.driverClass, kind: kind)
             do {
                 cursors[d.name] = feed.forget(d.name, before: cursors[d.name] ?? feed.count(of: d.name))

@@ -18,7 +18,7 @@ struct CampaignCommand: ParsableCommand {
             caught it, whether recovery was transparent (the client saw no error, the device reads back as \
             the shadow says, nothing lost), and the detection and recovery times.
             """,
-        subcommands: [Sim.self, Attach.self, Report.self])
+        subcommands: [Sim.self, Attach.self, Report.self, Replay.self])
 }
 
 /// Options shared by the two ways of running.
@@ -39,13 +39,17 @@ struct RunOptions: ParsableArguments {
         }
     }
 
+    /// The ptrace injector for the code mutations, when this process may
+    /// use ptrace (root or CAP_SYS_PTRACE); nil otherwise.
+    static func codeInjector() -> (any CodeFaultInjector)? { nil }
+
     func plan(mutations: Bool) -> FaultPlan {
         let chosen = kinds.isEmpty ? FaultKind.all.filter { mutations || $0.family != .mutation } : kinds.compactMap(FaultKind.named)
         return FaultPlan(kinds: chosen, seed: seed)
     }
 
     func run(socket: String, drivers: [CampaignDriver], daemonPID: Int32?) throws -> CampaignTally {
-        let injector: (any CodeFaultInjector)? = nil
+        let injector = Self.codeInjector()
         let settings = CampaignRunner.Settings(socket: socket, drivers: drivers, plan: plan(mutations: injector != nil),
                                                faults: faults, seconds: seconds, workers: workers,
                                                window: .milliseconds(windowMs), daemonPID: daemonPID, injector: injector)
@@ -75,11 +79,12 @@ extension CampaignCommand {
         @OptionGroup var options: RunOptions
         @Option(help: "Directory with the built binaries.") var bin: String
         @Option(help: "Scratch directory (configs, sockets, logs).") var dir: String = "campaign-run"
+        @Option(help: "The shipped configuration the drivers' files are made from.") var etc: String = "etc"
         @Option(parsing: .upToNextOption, help: "chip=count, e.g. rtl8139=40 es1371=20 (chips nucleus-sim models).")
         var devices: [String] = ["rtl8139=24", "es1371=12", "es1370=12"]
 
         func run() throws {
-            let bench = try SimBench(bin: bin, dir: dir, devices: try SimBench.parse(devices))
+            let bench = try SimBench(bin: bin, dir: dir, etc: etc, devices: try SimBench.parse(devices))
             defer { bench.stop() }
             try bench.start()
             let tally = try options.run(socket: bench.controlSocket, drivers: bench.drivers, daemonPID: bench.daemonPID)
@@ -106,6 +111,44 @@ extension CampaignCommand {
             let targets = chosen.map { CampaignDriver(name: $0.name, driverClass: $0.driverClass, modules: []) }
             let tally = try options.run(socket: socket, drivers: targets, daemonPID: daemonPid)
             if tally.daemonDown > 0 { throw CampaignError("drivermgrd died") }
+        }
+    }
+
+    /// Reproducers (rows of earlier runs) injected again into a fresh
+    /// nucleus-sim fleet: the regression test of a fault that was not
+    /// recovered.
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inject the faults of earlier rows again (same kind, same seed) on nucleus-sim and judge them.",
+            discussion: "Exit status 1 when a target is missed, as for report.")
+        @Argument(help: "JSONL files of rows to inject again.") var rows: [String]
+        @Option(help: "Directory with the built binaries.") var bin: String
+        @Option(help: "Scratch directory.") var dir: String = "campaign-replay"
+        @Option(help: "The shipped configuration the drivers' files are made from.") var etc: String = "etc"
+        @Option(help: "Where the new rows go (JSONL, appended).") var out: String = "replay.jsonl"
+        @Option(help: "Milliseconds to watch for a failure after the exercise call.") var windowMs: Int = 600
+
+        func run() throws {
+            var want: [FaultRecord] = []
+            for r in rows { want += try CampaignReport.load(r) }
+            guard !want.isEmpty else { print("nothing to replay"); return }
+            // One device of every chip the rows name.
+            let types = Set(want.map { CampaignReport.driverType($0.driver) })
+            let chips = SimBench.chips.filter { types.contains($0.value.config) }.map { ($0.key, 1) }
+            let bench = try SimBench(bin: bin, dir: dir, etc: etc, devices: chips)
+            defer { bench.stop() }
+            try bench.start()
+            let settings = CampaignRunner.Settings.replaying(want, socket: bench.controlSocket, drivers: bench.drivers,
+                                                             window: .milliseconds(windowMs), daemonPID: bench.daemonPID,
+                                                             injector: RunOptions.codeInjector())
+            _ = try CampaignRunner(settings, jsonl: out).run()
+            let report = CampaignReport(rows: try CampaignReport.load(out))
+            print(report.markdown(), terminator: "")
+            let (met, why) = report.targetsMet
+            if !met {
+                for w in why { print("target missed: \(w)") }
+                throw ExitCode(1)
+            }
         }
     }
 
