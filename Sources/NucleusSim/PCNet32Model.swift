@@ -8,9 +8,9 @@ import XPC
 /// and interrupt bits, CSR5's suspend, the chip id in CSR88/89, the
 /// filter and address CSRs 8-15, BCR4's link status and BCR20's style.
 ///
-/// The data path, 32-bit structures (SWSTYLE 2): INIT sets IDON at once
-/// and reads the initialisation block (CSR1/CSR2) at the next tick —
-/// mode, address, filter, ring bases and lengths; while started the
+/// The data path, 32-bit structures (SWSTYLE 2): INIT reads the
+/// initialisation block (CSR1/CSR2) — mode, address, filter, ring bases
+/// and lengths — and sets IDON at once; while started the
 /// transmitter sends every descriptor the host owns no more (OWN set),
 /// clears OWN and raises TINT; the receiver stores a frame the filter
 /// takes (PROM, DRCVBC, LADRF, PADR) with 4 bytes of CRC in the next
@@ -48,8 +48,10 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
     public private(set) var missed: UInt64 = 0
     /// Frames the address filter dropped.
     public private(set) var filtered: UInt64 = 0
-    /// An INIT whose block is read at the next tick.
+    /// An INIT whose block is read at the next tick (no memory attached yet).
     private var initPending = false
+    /// Host memory, for INIT's read of the block.
+    private var hostMemory: SimMemory?
     /// The rings as the last initialisation block gave them.
     private var rxBase: UInt32 = 0, txBase: UInt32 = 0
     private var rxEntries = 0, txEntries = 0
@@ -166,7 +168,7 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
             }
             if cmd & UInt16(PCNET32_CSR0_INIT) != 0 && c & UInt16(PCNET32_CSR0_INIT) == 0 {
                 initialisations += 1
-                initPending = true
+                if let hostMemory { loadInitBlock(hostMemory) } else { initPending = true }
                 c = c & ~UInt16(PCNET32_CSR0_STOP) | UInt16(PCNET32_CSR0_INIT | PCNET32_CSR0_IDON)
             }
             if cmd & UInt16(PCNET32_CSR0_STRT) != 0 && c & UInt16(PCNET32_CSR0_STRT) == 0 {
@@ -260,6 +262,8 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
     }
 
     // MARK: data path
+
+    public func attach(memory: SimMemory) { hostMemory = memory }
 
     /// pcnet_init: the 28-byte block at IADR (CSR2:CSR1).
     private func loadInitBlock(_ memory: SimMemory) {

@@ -53,6 +53,7 @@ public final class SimNucleus: Sendable {
         let c = SimCore()
         for (i, m) in models.enumerated() {
             let id = UInt32(i + 1)
+            m.attach(memory: c.memory)
             c.devices[id] = SimDevice(instance: id, model: m)
             c.order.append(id)
         }
@@ -396,6 +397,18 @@ public final class SimNucleus: Sendable {
         core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.carrier = false }
         _ = try await upcall(instance, .netOpen)
         core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.clientUp = true }
+    }
+
+    /// The network client's interface state as ``bringUp(_:)`` leaves it,
+    /// set directly: for tests that drive a u-driver in process (no daemon
+    /// to carry NET_OPEN). `up` false also drops the carrier, as net.c's
+    /// ndo_open before the u-driver reports it.
+    func setNetClient(_ instance: UInt32, up: Bool) {
+        core.withLock { c in
+            guard let p = c.devices[instance]?.nucleus as? NetPath else { return }
+            p.clientUp = up
+            if !up { p.carrier = false }
+        }
     }
 
     /// Pauses (`sending` false) or resumes the network client's frames; a
