@@ -137,4 +137,38 @@ import XPC
         try await second.setMAC(newMAC)
         #expect(try rig.filter().mac == newMAC)
     }
+
+    /// All four NICs in one sim, as a campaign against every driver runs
+    /// them: each is on its own cable, so each gets its own echoes.
+    @Test func everyNICInOneSimGetsItsOwnEchoes() async throws {
+        let macs = (0..<Self.nics.count).compactMap { MACAddress(bytes: [0x52, 0x54, 0, 0x12, 0x34, UInt8(0x60 + $0)]) }
+        let n = SimNucleus(models: zip(Self.nics, macs).map { $0.model($1) })
+        var drivers: [any NetDriver] = []
+        for (i, nic) in Self.nics.enumerated() {
+            let instance = UInt32(i + 1)
+            let device = Device(instance: instance) { m in
+                let r = n.handleDowncall(m)
+                if let e = r.remoteError { throw e }
+                return r
+            }
+            let p = try #require(n.inspect(instance) { $0.pci })
+            let drv = nic.driver(device, DeviceInfo(instance: instance, driverName: nic.name, deviceClass: .net, vendor: p.vendor,
+                                                    device: p.device, revision: p.revision, slot: p.slot, barSize: p.barSize))
+            _ = try await drv.probe(reattach: false)
+            try await drv.open(reattach: false)
+            n.setNetClient(instance, up: true)
+            drivers.append(drv)
+        }
+        for _ in 0..<600 { n.step(nanos: 1_000_000) }
+        for d in drivers { try await d.watchdog() }
+        for _ in 0..<500 { n.step(nanos: 1_000_000) }
+        for i in 1...UInt32(Self.nics.count) { try n.setTraffic(i, sending: false) }
+        for _ in 0..<50 { n.step(nanos: 1_000_000) }
+        for i in 1...UInt32(Self.nics.count) {
+            let m = n.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: i))
+            let sent = m.attribute(.statClientSent)?.u64 ?? 0, echoed = m.attribute(.statEchoed)?.u64 ?? 0
+            #expect(sent >= 50 && echoed == sent, "\(Self.nics[Int(i) - 1].name): sent \(sent), echoed \(echoed)")
+            #expect(try m.mac(.mac) == macs[Int(i) - 1])
+        }
+    }
 }
