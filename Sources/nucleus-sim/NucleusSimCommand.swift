@@ -11,6 +11,8 @@ struct NucleusSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nucleus-sim",
         abstract: "Simulated drvnucleus: register-level ES1370/ES1371, RTL8139, e1000, PCnet32 and NE2000 models with their data paths.",
+        discussion: "Device kinds (serve --devices KIND...):\n"
+            + SimDeviceKind.table.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"),
         subcommands: [Serve.self, Client.self],
         defaultSubcommand: Serve.self)
 }
