@@ -12,7 +12,7 @@ struct NucleusSimCommand: AsyncParsableCommand {
         commandName: "nucleus-sim",
         abstract: "Simulated drvnucleus: register-level ES1370/ES1371, RTL8139, e1000, PCnet32 and NE2000 models with their data paths.",
         discussion: "Device kinds (serve --devices KIND...):\n"
-            + SimDeviceKind.table.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"),
+            + SimDeviceKind.table.map { "  " + $0.helpLine }.joined(separator: "\n"),
         subcommands: [Serve.self, Client.self],
         defaultSubcommand: Serve.self)
 }
@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(parsing: .upToNextOption,
             help: ArgumentHelp("Devices to model, in instance order.",
-                               discussion: SimDeviceKind.table.map { "\($0.name): \($0.summary)" }.joined(separator: "\n"),
+                               discussion: SimDeviceKind.table.map(\.helpLine).joined(separator: "\n"),
                                valueName: "kind"))
     var devices: [SimDeviceKind] = [SimDeviceKind.named("es1371"), SimDeviceKind.named("rtl8139")].compactMap { $0 }
 
@@ -88,6 +88,8 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
     }
 
     let name: String
+    /// Other spellings `--devices` takes (drvnucleus's file name for ne2k-pci).
+    var aliases: [String] = []
     let summary: String
     let isNIC: Bool
     let make: @Sendable (Placement) -> DeviceModel
@@ -108,16 +110,22 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
         SimDeviceKind(name: "pcnet32", summary: "AMD Am79C970A PCnet-PCI II, 1022:2000 (pcnet32)", isNIC: true) {
             PCNet32Model(mac: $0.mac, slot: $0.slot, irq: $0.irq)
         },
-        SimDeviceKind(name: "ne2k-pci", summary: "Realtek RTL8029 NE2000, 10ec:8029 (ne2k-pci)", isNIC: true) {
+        SimDeviceKind(name: "ne2k-pci", aliases: ["ne2k"], summary: "Realtek RTL8029 NE2000, 10ec:8029 (ne2k-pci)", isNIC: true) {
             NE2KModel(mac: $0.mac, slot: $0.slot, irq: $0.irq)
         },
     ]
 
     static var names: [String] { table.map(\.name) }
-    static func named(_ n: String) -> SimDeviceKind? { table.first { $0.name == n } }
+    static func named(_ n: String) -> SimDeviceKind? { table.first { $0.name == n || $0.aliases.contains(n) } }
 
-    init(name: String, summary: String, isNIC: Bool, make: @escaping @Sendable (Placement) -> DeviceModel) {
-        (self.name, self.summary, self.isNIC, self.make) = (name, summary, isNIC, make)
+    /// The kind's line in --help: name, aliases, what it models.
+    var helpLine: String {
+        name + (aliases.isEmpty ? "" : " (or \(aliases.joined(separator: ", ")))") + ": " + summary
+    }
+
+    init(name: String, aliases: [String] = [], summary: String, isNIC: Bool,
+         make: @escaping @Sendable (Placement) -> DeviceModel) {
+        (self.name, self.aliases, self.summary, self.isNIC, self.make) = (name, aliases, summary, isNIC, make)
     }
 
     init?(argument: String) {
