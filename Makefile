@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-vm check-net bench-vm check-slicer check-systemd test bench clean install install-files
+.PHONY: all deps vm-deps build run check check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm test bench clean install install-files
 
 all: build
 
@@ -44,6 +44,7 @@ check: build vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	$(MAKE) --no-print-directory check-slicer
+	$(MAKE) --no-print-directory check-campaign
 	$(MAKE) --no-print-directory check-vm
 	$(MAKE) --no-print-directory check-net
 	$(MAKE) --no-print-directory check-systemd
@@ -70,6 +71,38 @@ check-slicer:
 # 9p, with systemd as PID 1 and real journald.
 check-systemd:
 	./Tests/vm/systemd-guest.sh
+
+# The fault campaign (docs/reliability.md): faults of every kind into
+# u-drivers on nucleus-sim under their workload, one JSONL row per fault,
+# then the report (tables, CDF and outcome plots, reproducers). Needs root
+# (ptrace for the code mutations). CAMPAIGN_FAULTS and CAMPAIGN_SECONDS
+# bound the run; CAMPAIGN_DEVICES sets the fleet.
+CAMPAIGN_DIR     ?= $(CURDIR)/campaign
+CAMPAIGN_FAULTS  ?= 100000
+CAMPAIGN_SECONDS ?= 2700
+CAMPAIGN_DEVICES ?= rtl8139=32 es1371=16 es1370=16
+CAMPAIGN_SEED    ?= $(shell date +%s)
+campaign: build
+	@$(MAKE) --no-print-directory deps APT_PKGS="gnuplot-nox"
+	rm -rf $(CAMPAIGN_DIR) && mkdir -p $(CAMPAIGN_DIR)
+	$$($(SWIFT) build --show-bin-path)/drvcampaign sim --bin $$($(SWIFT) build --show-bin-path) --dir $(CAMPAIGN_DIR)/run \
+	  --devices $(CAMPAIGN_DEVICES) --faults $(CAMPAIGN_FAULTS) --seconds $(CAMPAIGN_SECONDS) \
+	  --seed $(CAMPAIGN_SEED) --out $(CAMPAIGN_DIR)/faults.jsonl
+	$$($(SWIFT) build --show-bin-path)/drvcampaign report $(CAMPAIGN_DIR)/faults.jsonl --markdown $(CAMPAIGN_DIR)/report.md \
+	  --plots $(CAMPAIGN_DIR)/plots --reproducers $(CAMPAIGN_DIR)/reproducers.jsonl
+
+# The campaign on the kernel path: the NIC guest (drvnucleus.ko, every NIC's
+# u-driver) with CAMPAIGN_VM_FAULTS faults under a ping stream.
+CAMPAIGN_VM_FAULTS  ?= 1200
+CAMPAIGN_VM_SECONDS ?= 2400
+campaign-vm: build vm-deps
+	CAMPAIGN_FAULTS=$(CAMPAIGN_VM_FAULTS) CAMPAIGN_SECONDS=$(CAMPAIGN_VM_SECONDS) ROUNDS=0 ./Tests/vm/net-guest.sh
+
+# A short campaign in make check: the same runner and report, fewer faults,
+# and the targets must hold (exit 1 otherwise).
+check-campaign:
+	$(MAKE) --no-print-directory campaign CAMPAIGN_FAULTS=600 CAMPAIGN_SECONDS=120 \
+	  CAMPAIGN_DEVICES="rtl8139=6 es1371=3 es1370=3" CAMPAIGN_SEED=1 CAMPAIGN_DIR=$(CURDIR)/.build/campaign-check
 
 test: check
 

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "e1000", targets: ["E1000"]),
         .executable(name: "misbehave", targets: ["Misbehave"]),
         .executable(name: "driverslicer", targets: ["driverslicer"]),
+        .executable(name: "drvcampaign", targets: ["drvcampaign"]),
         .library(name: "UDriverKit", targets: ["UDriverKit"]),
     ],
     dependencies: [
@@ -48,7 +49,9 @@ let package = Package(
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
         // The device classes, one descriptor each, in one registry (DeviceClasses.all).
         .target(name: "DeviceClasses", dependencies: ["XPC", "CDrvXPC", "ShadowDriver", "ControlInterface"]),
-        .target(name: "UDriverKit", dependencies: ["XPC", "CDrvXPC", "CSandbox"]),
+        .target(name: "UDriverKit", dependencies: ["XPC", "CDrvXPC", "CSandbox", "CRuntimeFaults"]),
+        // The injected faults the u-driver runtime acts out in C (drvctl inject).
+        .target(name: "CRuntimeFaults", path: "Sources/CRuntimeFaults"),
         .target(name: "NucleusSim", dependencies: ["XPC", "CDrvXPC", "CChips"]),
         .executableTarget(
             name: "nucleus-sim",
@@ -69,6 +72,12 @@ let package = Package(
         .executableTarget(name: "NE2K", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/NE2K"),
         .executableTarget(name: "PCNet32", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/PCNet32"),
         .executableTarget(name: "E1000", dependencies: ["UDriverKit", "CChips"], path: "Sources/Drivers/E1000"),
+        // The fault campaign: injector, per-fault records, the report.
+        .target(name: "FaultCampaign", dependencies: ["ControlInterface"]),
+        .executableTarget(
+            name: "drvcampaign",
+            dependencies: ["FaultCampaign", "ControlInterface",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),
         .executableTarget(name: "Misbehave", dependencies: ["UDriverKit", "CHostile", "CSandbox", "XPC"], path: "Sources/Drivers/Misbehave"),
@@ -85,6 +94,7 @@ let package = Package(
         .testTarget(name: "DeviceClassesTests", dependencies: ["DeviceClasses", "ShadowDriver", "ControlInterface", "XPC"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
         .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC", "CChips"]),
+        .testTarget(name: "FaultCampaignTests", dependencies: ["FaultCampaign", "ControlInterface"]),
         .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "NE2K", "PCNet32", "E1000", "UDriverKit", "NucleusSim", "XPC", "CChips"]),
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
         .testTarget(name: "SliceAnalysisTests", dependencies: ["SliceAnalysis"],

@@ -18,7 +18,7 @@ public enum ManagerInterface {
     public enum Method: String, CaseIterable, Sendable {
         case list = "List", status = "Status", start = "Start", stop = "Stop", restart = "Restart"
         case call = "Call", history = "History", monitor = "Monitor"
-        case inject = "Inject", resetFailed = "ResetFailed"
+        case inject = "Inject", resetFailed = "ResetFailed", verify = "Verify"
         /// Full name, e.g. `io.drivermgr.Manager.List`.
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
@@ -308,5 +308,32 @@ public struct StatusReply: Codable, Sendable { public var drivers: [DriverStatus
 public struct StateReply: Codable, Sendable { public var state: DriverState; public init(state: DriverState) { self.state = state } }
 /// Call's answer: named values the u-driver returned.
 public struct CallReply: Codable, Sendable { public var result: [String: String]; public init(result: [String: String]) { self.result = result } }
+/// One setting the device holds differently from the driver's shadow.
+public struct DeviceDivergence: Codable, Sendable, Equatable {
+    /// The setting, in the class's words (`MAC`, `rx mode`, `PCM rate`).
+    public var setting: String
+    /// What the shadow recorded the driver programming.
+    public var expected: String
+    /// What the nucleus read back from the device's registers.
+    public var found: String
+    public init(setting: String, expected: String, found: String) {
+        self.setting = setting
+        self.expected = expected
+        self.found = found
+    }
+}
+
+/// `Verify`: the device read back against the shadow.
+public struct VerifyReply: Codable, Sendable, Equatable {
+    /// How many settings were compared.
+    public var compared: Int
+    /// The ones that differ; empty: the device is as the shadow says.
+    public var divergences: [DeviceDivergence]
+    public init(compared: Int, divergences: [DeviceDivergence]) {
+        self.compared = compared
+        self.divergences = divergences
+    }
+}
+
 public struct HistoryReply: Codable, Sendable { public var events: [DriverEvent]; public init(events: [DriverEvent]) { self.events = events } }
 public struct MonitorReply: Codable, Sendable { public var event: DriverEvent; public init(event: DriverEvent) { self.event = event } }

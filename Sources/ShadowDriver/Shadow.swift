@@ -32,6 +32,24 @@ public struct ShadowRecord: Sendable, Equatable {
     }
 }
 
+/// A setting the device holds differently from what the shadow says the
+/// driver programmed (`drvctl verify`, the fault campaign's check for
+/// silent corruption).
+public struct ShadowDivergence: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// What differs, in the class's words (`MAC`, `rx mode`, `PCM rate`).
+    public let setting: String
+    /// What the shadow recorded.
+    public let expected: String
+    /// What the nucleus read back from the device.
+    public let found: String
+    public init(setting: String, expected: String, found: String) {
+        self.setting = setting
+        self.expected = expected
+        self.found = found
+    }
+    public var description: String { "\(setting): shadow has \(expected), device has \(found)" }
+}
+
 /// The shadow state of one device class (Shadow Drivers, OSDI'04): each
 /// class (sound, net, …) brings its own conforming value type and its
 /// descriptor makes an empty one. The broker only ever sees ``Shadow``.
@@ -54,6 +72,11 @@ public protocol ClassShadow: Sendable {
     /// ``record(_:reply:)`` of an empty one: the log, plus the getters'
     /// last answers.
     var records: [ShadowRecord] { get }
+    /// The settings the device (DEVICE_INFO: what the nucleus read back
+    /// from its registers) holds differently from this state, and how many
+    /// settings were compared. A class compares only what its nucleus
+    /// reports in chip-independent terms.
+    func divergences(from deviceInfo: XPCMessage) -> (compared: Int, differing: [ShadowDivergence])
 }
 
 /// The shadow of one driver instance: a class's ``ClassShadow`` behind
@@ -88,6 +111,11 @@ public struct Shadow: Sendable {
 
     /// Active mode: answer `request` or queue it.
     public func answer(_ request: XPCMessage) -> ShadowAnswer { state.answer(request) }
+
+    /// How the device read back (DEVICE_INFO) differs from this shadow.
+    public func divergences(from deviceInfo: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
+        state.divergences(from: deviceInfo)
+    }
 
     /// The calls to replay after PROBE(reattach), in order, each flagged
     /// REATTACH so the fresh driver adopts the running device.

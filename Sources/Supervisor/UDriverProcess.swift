@@ -72,6 +72,7 @@ public final class UDriverProcess: Sendable {
         guard drv_pidfd_ended(pidfd) == 0 else {
             throw SupervisorError(.spawnFailed, "u-driver \(pid) ended while drivermgrd was down")
         }
+        ProcessExitFeed.shared.watch(pid)
         return UDriverProcess(pid: pid, pidfd: pidfd, adopted: true)
     }
 
@@ -161,10 +162,12 @@ public final class UDriverProcess: Sendable {
             var code: Int32 = 0, status: Int32 = 0
             let r = drv_reap(pidfd, &code, &status)
             if r == -ECHILD {
-                // Not our child (adopted): ended shows on the pidfd, the status does not.
+                // Not our child (adopted): ended shows on the pidfd, the
+                // status comes from the proc connector when it runs.
                 guard drv_pidfd_ended(pidfd) == 1 else { return nil }
-                e = .unknown
-                return .unknown
+                let s = ProcessExitFeed.shared.status(of: pid) ?? .unknown
+                e = s
+                return s
             }
             guard r == 1 else { return nil }
             let s: ExitStatus = code == drv_cld_exited ? .exited(code: status)

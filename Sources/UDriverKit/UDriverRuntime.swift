@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CRuntimeFaults
 import CSandbox
 import Dispatch
 import XPC
@@ -59,6 +60,17 @@ public enum UDriverRuntime {
         return nil
     }
 
+    /// The `flood` fault: register reads of the BAR's first word sent as
+    /// fast as the socket takes them, none awaited, until the daemon ends
+    /// the process (or a million went out).
+    static func flood(_ socket: XPCSocket, instance: UInt32) {
+        for i in 0..<1_000_000 {
+            let m = XPCMessage(op: .regRead, flags: .request, seq: UInt32(truncatingIfNeeded: 0x8000_0000 | i),
+                               instance: instance, attributes: [.u32(.regOffset, 0), .u8(.regWidth, 4)])
+            do { try socket.send(m.bytes) } catch { return }
+        }
+    }
+
     private static func serve(expecting cls: XPCDeviceClass,
                               make: @Sendable (Device, DeviceInfo) -> Handler) async {
         let socket = XPCSocket(adopting: xpcFD)
@@ -117,6 +129,10 @@ public enum UDriverRuntime {
                 case .slow: fault = .slow
                 case .badParam: _ = try? await device?.read32(barSize)
                 case .garbage: try? socket.send([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0])
+                case .memory: udrv_fault_memory()
+                case .syscall: _ = udrv_fault_syscall()
+                case .forkBomb: _ = udrv_fault_fork_bomb()
+                case .flood: flood(socket, instance: device?.instance ?? m.instance)
                 }
                 continue
             }

@@ -234,6 +234,15 @@ public enum XPCLimits {
 /// Faults a u-driver runtime injects on request (`enum drvxpc_fault`).
 public enum XPCFault: UInt8, Sendable, CaseIterable {
     case crash = 1, abort, hang, slow, badParam, garbage
+    /// Allocates until the address-space limit (MemoryMax=), then aborts.
+    case memory
+    /// `socket(AF_INET)`: a call outside the sandbox's allowlist.
+    case syscall
+    /// Creates processes in a loop (64 at most, so an unconfined u-driver
+    /// cannot take the host down).
+    case forkBomb
+    /// Sends downcalls as fast as its socket takes them, without waiting.
+    case flood
 
     /// The spelling `drvctl inject` takes.
     public var name: String {
@@ -244,6 +253,10 @@ public enum XPCFault: UInt8, Sendable, CaseIterable {
         case .slow: return "slow"
         case .badParam: return "bad-param"
         case .garbage: return "garbage"
+        case .memory: return "memory"
+        case .syscall: return "syscall"
+        case .forkBomb: return "fork-bomb"
+        case .flood: return "flood"
         }
     }
     public init?(name: String) {

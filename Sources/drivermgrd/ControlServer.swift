@@ -204,6 +204,10 @@ final class ControlServer: Sendable {
                 let p = CallParameters(name: try Self.string(params, "name"), operation: try Self.string(params, "operation"),
                                        arguments: try Self.strings(params, "arguments") ?? [])
                 out = try VarlinkCodec.parameters(CallReply(result: try await manager.call(p)))
+            case .verify:
+                try Self.allow(params, ["name"])
+                let d = try manager.driver(try Self.string(params, "name"))
+                out = try VarlinkCodec.parameters(try await d.verify())
             case .history:
                 try Self.allow(params, ["name"])
                 let d = try manager.driver(try Self.string(params, "name"))

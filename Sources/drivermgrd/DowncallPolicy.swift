@@ -85,3 +85,39 @@ struct DowncallPolicy: Sendable {
         return nil
     }
 }
+
+/// How fast a u-driver may send downcalls before it counts as a flood (a
+/// `protocol` failure): at most ``maxInFlight`` waiting at the nucleus, and
+/// at most ``maxPerWindow`` within ``windowNanos``. A driver's whole probe
+/// is a few hundred downcalls (the e1000's EEPROM is the largest); its data
+/// path is in the kernel, so a legitimate driver stays far below both.
+struct DowncallRate: Sendable {
+    static let maxInFlight = 512
+    static let maxPerWindow = 1024
+    static let windowNanos: UInt64 = 100_000_000
+
+    private(set) var inFlight = 0
+    private var windowStart: UInt64 = 0
+    private var inWindow = 0
+
+    /// One more downcall at `now` (CLOCK_MONOTONIC ns): why it is a flood,
+    /// or nil.
+    mutating func admit(now: UInt64) -> String? {
+        if now &- windowStart >= Self.windowNanos {
+            windowStart = now
+            inWindow = 0
+        }
+        inWindow += 1
+        inFlight += 1
+        if inFlight > Self.maxInFlight {
+            return "flood: more than \(Self.maxInFlight) downcalls waiting at the nucleus"
+        }
+        if inWindow > Self.maxPerWindow {
+            return "flood: more than \(Self.maxPerWindow) downcalls within \(Self.windowNanos / 1_000_000) ms"
+        }
+        return nil
+    }
+
+    /// A downcall was answered.
+    mutating func done() { inFlight = max(0, inFlight - 1) }
+}

@@ -86,8 +86,15 @@ extension DriverInstance {
     /// reply back under the u-driver's own sequence number. A refused
     /// downcall is a `bad-parameter` failure.
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
-        let (dev, owned) = runtime.withLock { r in (r.device, r.ownedDMA) }
+        let now = monotonicNanos()
+        let (dev, owned, flood) = runtime.withLock { r in
+            (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil)
+        }
         guard let dev else { return }
+        if let flood {
+            failure(.protocol, flood, generation: gen, op: m.op)
+            return
+        }
         let policy = DowncallPolicy(instance: dev.instance, barSize: dev.barSize)
         if let no = policy.check(m, ownedDMA: owned) {
             try? conn.send(.errorReply(to: m, errno: no.errno, attribute: no.attribute, message: no.message))
@@ -96,6 +103,7 @@ extension DriverInstance {
             return
         }
         nucleus.call(m, timeout: Self.downcallTimeout) { [self] r in
+            runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
             switch r {
             case .success(let reply):
                 if reply.status == 0 {

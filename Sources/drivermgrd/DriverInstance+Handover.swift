@@ -51,6 +51,7 @@ extension DriverInstance {
         let gen = runtime.withLock { r -> UInt64 in
             r.device = dev
             r.generation = max(r.generation, saved.generation) + 1
+            r.downcalls = DowncallRate()
             r.starts = saved.starts
             r.startedAt = saved.startedAt
             r.chip = saved.chip

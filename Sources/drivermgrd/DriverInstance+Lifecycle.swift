@@ -65,6 +65,7 @@ extension DriverInstance {
         }
         let gen = runtime.withLock { r -> UInt64 in
             r.generation += 1
+            r.downcalls = DowncallRate()
             return r.generation
         }
         let conn = XPCConnection(name: name, socket: daemonEnd, onEvent: { [self] c, ev in

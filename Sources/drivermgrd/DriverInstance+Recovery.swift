@@ -39,8 +39,13 @@ extension DriverInstance {
                 proc = p
                 channel = conn
                 let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
+                // The fresh process is still warming up (its first calls
+                // fault in code and data): replay and drain run under
+                // ProbeTimeoutSec, as HELLO and PROBE do. On a loaded
+                // machine XPCTimeoutSec made a healthy replay time out.
+                let deadline = max(config.xpcTimeout, config.probeTimeout)
                 for m in log {
-                    let r = try await conn.call(m, timeout: config.xpcTimeout)
+                    let r = try await conn.call(m, timeout: deadline)
                     if let v = ReplyContract.violation(request: m, reply: r, of: config.deviceClass) {
                         throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
                     }
@@ -57,7 +62,7 @@ extension DriverInstance {
                     for (i, q) in batch.enumerated() {
                         let reply: XPCMessage
                         do {
-                            reply = try await conn.call(q.message, timeout: config.xpcTimeout)
+                            reply = try await conn.call(q.message, timeout: deadline)
                         } catch {
                             runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
                             throw error

@@ -29,8 +29,25 @@ extension DriverInstance {
                             heartbeatUSec: TimeSpan.micros(config.heartbeat), restart: config.restart.mode.rawValue,
                             lastFailure: lastFailure, device: state)
     }
-}
 
+    /// `drvctl verify`: the device's settings as the nucleus reads them
+    /// back (DEVICE_INFO), against what the shadow says the u-driver
+    /// programmed. Only while the driver serves (`active`) and no request
+    /// is held, so the shadow is complete.
+    func verify() async throws -> VerifyReply {
+        let (state, dev, held) = runtime.withLock { ($0.state, $0.device, $0.queue.count + $0.retry.count) }
+        guard state == .active, held == 0, let dev else {
+            throw ManagerError.badState(name, held > 0 ? "\(held) requests held" : "\(state.rawValue), not active")
+        }
+        let info = try await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
+                                          timeout: Self.downcallTimeout)
+        if let e = info.remoteError { throw e }
+        let (n, diffs) = runtime.withLock { $0.shadow.divergences(from: info) }
+        return VerifyReply(compared: n, divergences: diffs.map {
+            DeviceDivergence(setting: $0.setting, expected: $0.expected, found: $0.found)
+        })
+    }
+}
 
 /// DEVICE_INFO attributes → the status view: the fields every class has,
 /// then the class's own, decoded by its descriptor.

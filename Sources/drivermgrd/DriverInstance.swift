@@ -68,6 +68,9 @@ final class DriverInstance: Sendable {
         /// Until then (CLOCK_MONOTONIC ns), replies to calls this daemon
         /// never made are late answers to its predecessor, not a failure.
         var adoptedUntil: UInt64 = 0
+        /// The current u-driver's downcalls: at the nucleus now, and in
+        /// the current ``DowncallRate`` window.
+        var downcalls = DowncallRate()
     }
 
     /// What ``adopt(_:from:)`` made of a u-driver a previous daemon left.

@@ -145,7 +145,8 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         let useKernel = nucleus == .kernel || (nucleus == .auto && GenlTransport.available)
         let link = useKernel ? XPCNucleusLink.kernel() : XPCNucleusLink.sim(path: simPath)
         let handover = fdStore ? HandoverStore(runtimeDirectory: runtimeDirectory, logger: logger) : nil
-        let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover)
+        let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover,
+                              historyPath: (runtimeDirectory as NSString).appendingPathComponent("history.jsonl"))
         let adopted = manager.adoptFromPreviousDaemon()
         let server = try ControlServer(path: (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName),
                                        manager: manager, logger: logger,

@@ -18,18 +18,25 @@ final class Manager: Sendable {
     private let eventSink: @Sendable (DriverEvent) -> Void
     let nucleus: NucleusLink
     private let logger: Logger
-    private let history = Mutex<[DriverEvent]>([])
+    private let history: Mutex<[DriverEvent]>
     private let subscribers = Mutex<[UInt64: @Sendable (DriverEvent) -> Void]>([:])
     private let nextSubscriber = Mutex<UInt64>(1)
     private let stopping = Mutex(false)
     /// `--fd-store`: u-drivers outlive the daemon and the next one adopts them.
     let handover: HandoverStore?
     static let historyLimit = 1000
+    /// Where the history outlives the daemon (RUNTIME/history.jsonl).
+    private let historyFile: HistoryFile?
 
-    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil) {
+    init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
+         historyPath: String? = nil) {
         self.nucleus = nucleus
         self.logger = logger
         self.handover = handover
+        let file = historyPath.flatMap { HistoryFile(path: $0, limit: Self.historyLimit) }
+        historyFile = file
+        if let historyPath, file == nil { logger.warning("cannot keep the history in \(historyPath)") }
+        history = Mutex(file?.load() ?? [])
         let sink = Mutex<(@Sendable (DriverEvent) -> Void)?>(nil)
         eventSink = { e in sink.withLock { $0 }?(e) }
         driverList = Mutex(configs.map { [eventSink] c in
@@ -160,6 +167,7 @@ final class Manager: Sendable {
         history.withLock { h in
             h.append(e)
             if h.count > Self.historyLimit { h.removeFirst(h.count - Self.historyLimit) }
+            historyFile?.append(e, kept: h)
         }
         for s in subscribers.withLock({ Array($0.values) }) { s(e) }
     }

@@ -45,7 +45,7 @@ struct Drvctl: ParsableCommand {
         abstract: "Control drivermgrd and its user-space drivers.",
         discussion: "Exit status: 0 ok, 1 failed, 2 invalid argument, 4 no such driver.",
         subcommands: [List.self, Status.self, Start.self, Stop.self, Restart.self, Call.self, History.self, Monitor.self,
-                      Inject.self, ResetFailed.self],
+                      Inject.self, ResetFailed.self, Verify.self],
         defaultSubcommand: List.self)
 
     /// Accepts what systemctl users type: a bare `--json` means
@@ -190,7 +190,7 @@ extension Drvctl {
             discussion: "Kinds: " + XPCFaultNames.all.joined(separator: ", ") + ".")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver name.") var name: String
-        @Argument(help: "crash, abort, hang, slow, bad-param or garbage.") var kind: String
+        @Argument(help: "crash, abort, hang, slow, bad-param, garbage, memory, syscall, fork-bomb or flood.") var kind: String
         func run() throws {
             try runVerb {
                 var c = try common.client()
@@ -199,6 +199,33 @@ extension Drvctl {
                                    what: "inject \(kind) into \(name)")
                 if common.json != .off { try common.emit(r) }
             }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that the device holds the settings the driver's shadow recorded.",
+            discussion: """
+                The nucleus reads the device's registers back (the MAC, the receive mode, the PCM rate...) \
+                and drivermgrd compares them with what its shadow says the u-driver programmed. \
+                Exit status 1 when any differs: a silent corruption.
+                """)
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        func run() throws {
+            var diverged = false
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.verify, ["name": .string(name)], as: VerifyReply.self, what: "verify \(name)")
+                diverged = !r.divergences.isEmpty
+                if common.json != .off { try common.emit(r) } else if r.divergences.isEmpty {
+                    print("\(name): the device holds the shadow's settings (\(r.compared) compared)")
+                } else {
+                    for d in r.divergences { print("\(name): \(d.setting): shadow has \(d.expected), device has \(d.found)") }
+                }
+            }
+            if diverged { throw ExitCode(1) }
         }
     }
 
@@ -214,7 +241,7 @@ extension Drvctl {
 
 /// The fault names drvctl accepts (the daemon validates them too).
 enum XPCFaultNames {
-    static let all = ["crash", "abort", "hang", "slow", "bad-param", "garbage"]
+    static let all = ["crash", "abort", "hang", "slow", "bad-param", "garbage", "memory", "syscall", "fork-bomb", "flood"]
 }
 
 private func stateVerb(_ m: ManagerInterface.Method, _ verb: String, _ name: String, _ common: CommonOptions) throws {

@@ -151,6 +151,10 @@ import Glibc
         }
         let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""
         #expect(log.contains("took over 2 of 2 u-driver(s)"), "\(log.suffix(2000))")
+        // The history outlived the first daemon (RUNTIME/history.jsonl).
+        let kept = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
+        #expect(kept.contains { $0.event == "spawned" && $0.detail == "pid \(pids["ens1371"] ?? -1)" }, "\(kept.map(\.event))")
+        #expect(kept.contains { $0.event == "adopted" }, "and the new daemon's own events follow")
         #expect(!log.contains("probed"), "nothing was probed again")
         // The sim's data path went on: no underrun, frames and echoes advance.
         try await Task.sleep(for: .milliseconds(500))
@@ -174,10 +178,10 @@ import Glibc
         let snd2 = try #require(try h.status("ens1371").device)
         #expect(snd2.number("masterVolumeRegister") == before.number("masterVolumeRegister") && snd2.number("sampleRate") == 44100)
         #expect(snd2.number("underruns") == 0 && snd2.number("glitches") == 0)
-        // The adopted u-driver ended, not as the new daemon's child: the
-        // crash is reported without a signal it cannot know.
+        // The adopted u-driver ended, not as the new daemon's child: its
+        // status came from the kernel's process-events connector.
         let fail = try #require(history.last { $0.event == "failure" })
-        #expect(fail.detail.contains("adopted from a previous drivermgrd"), "\(fail.detail)")
+        #expect(fail.detail.contains("signal 11 (SIGSEGV)"), "\(fail.detail)")
     }
 
     /// A u-driver that died while no daemon ran is recovered from the saved

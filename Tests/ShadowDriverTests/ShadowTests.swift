@@ -12,6 +12,7 @@ private struct RecordingShadow: ClassShadow {
     func answer(_ request: XPCMessage) -> ShadowAnswer { request.op == .netGetLink ? .reply([.u8(.linkUp, 1)]) : .queue }
     var log: [ShadowCall] { seen.map { ShadowCall($0, [.u32(.rxFlags, 1)]) } }
     var records: [ShadowRecord] { seen.map { ShadowRecord($0, request: [.u32(.rxFlags, 1)], reply: [.u8(.linkUp, 0)]) } }
+    func divergences(from deviceInfo: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) { (0, []) }
 }
 
 @Suite struct ShadowTests {

@@ -64,3 +64,37 @@ import XPC
         #expect(policy.check(msg(.register, []), ownedDMA: [])?.errno == 1)
     }
 }
+
+@Suite struct DowncallRateTests {
+    @Test func aBurstAboveTheWindowIsAFlood() {
+        var r = DowncallRate()
+        var why: String?
+        for i in 0..<DowncallRate.maxPerWindow {
+            why = r.admit(now: 1_000 + UInt64(i))
+            r.done()
+            #expect(why == nil)
+        }
+        why = r.admit(now: 2_000)
+        #expect(why?.contains("within 100 ms") == true)
+    }
+
+    @Test func theSameCountSpreadOverWindowsIsNot() {
+        var r = DowncallRate()
+        for i in 0..<(3 * DowncallRate.maxPerWindow) {
+            let now = UInt64(i) * (DowncallRate.windowNanos / UInt64(DowncallRate.maxPerWindow / 2))
+            #expect(r.admit(now: now) == nil)
+            r.done()
+        }
+    }
+
+    @Test func tooManyWaitingAtTheNucleusIsAFlood() {
+        var r = DowncallRate()
+        for i in 0..<DowncallRate.maxInFlight {
+            #expect(r.admit(now: UInt64(i) * DowncallRate.windowNanos) == nil)
+        }
+        #expect(r.admit(now: UInt64(DowncallRate.maxInFlight) * DowncallRate.windowNanos)?.contains("waiting") == true)
+        r.done()
+        r.done()
+        #expect(r.inFlight == DowncallRate.maxInFlight - 1)
+    }
+}

@@ -16,6 +16,14 @@ set -euo pipefail
 # Interleaved microdriver/stock rounds for the throughput figures
 # (make bench-vm runs more).
 ROUNDS=${ROUNDS:-3}
+# Faults the campaign (drvcampaign attach) drives into the NICs' u-drivers
+# on drvnucleus.ko under a ping stream through every NIC, within
+# CAMPAIGN_SECONDS (make campaign-vm runs more; 0 skips it).
+CAMPAIGN_FAULTS=${CAMPAIGN_FAULTS:-40}
+CAMPAIGN_SECONDS=${CAMPAIGN_SECONDS:-120}
+# What the busybox guest can show: no sandbox here (no drivermgr user), so
+# not memory, syscall or fork-bomb; those run on the host's campaign.
+CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood sigkill}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
 WORK=$(mktemp -d /tmp/drvnucleus-net.XXXXXX)
@@ -46,7 +54,7 @@ for m in soundcore core/snd core/snd-timer core/snd-pcm; do
 done
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
-exes="$BIN/drivermgrd $BIN/drvctl"
+exes="$BIN/drivermgrd $BIN/drvctl $BIN/drvcampaign"
 idx=0
 while read -r name qdev pciid exe stock speed lacks; do
   [ -n "$name" ] || continue
@@ -123,6 +131,51 @@ streams() {
     ip link set "\$ifc" down; ip addr flush dev "\$ifc"
   done < /nics
 }
+if [ $CAMPAIGN_FAULTS -gt 0 ]; then
+  # The campaign: a fresh module and daemon, a start limit the fault rate
+  # does not reach, no back-off; a ping stream through every NIC.
+  for f in /etc/drivermgrd/drivers.d/*.conf; do
+    mkdir -p \$f.d
+    printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n' > \$f.d/90-campaign.conf
+  done
+  insmod /drvnucleus.ko
+  $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/runc --driver-dir $BIN > /tmp/dc.log 2>&1 &
+  dpid=\$!
+  for i in \$(seq 120); do
+    [ "\$(DRIVERMGRD_RUNTIME_DIR=/tmp/runc $BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = "\$(grep -c . /nics)" ] && break
+    sleep 0.5
+  done
+  k=0
+  while read -r name qdev pciid exe stock speed lacks; do
+    [ -n "\$name" ] || continue
+    k=\$((k + 1))
+    ifc=\$(ifc_of \$pciid)
+    ip link set "\$ifc" up; ip addr add 10.0.\$((k + 2)).15/24 dev "\$ifc"
+  done < /nics
+  sleep 3
+  icmp() { awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) c[\$i] = i; h = 1 } else print \$c["'\$1'"] }' /proc/net/snmp; }
+  req0=\$(icmp OutEchos); rep0=\$(icmp InEchoReps)
+  k=0
+  while read -r name qdev pciid exe stock speed lacks; do
+    [ -n "\$name" ] || continue
+    k=\$((k + 1))
+    ping -q -i 0.05 10.0.\$((k + 2)).2 > /dev/null 2>&1 &
+  done < /nics
+  $BIN/drvcampaign attach --runtime-dir /tmp/runc --daemon-pid \$dpid --faults $CAMPAIGN_FAULTS --seconds $CAMPAIGN_SECONDS \
+    --workers 4 --window-ms 1500 --kinds $CAMPAIGN_KINDS --out /tmp/campaign.jsonl 2>&1 | tail -1 | sed 's/^/== campaign: /'
+  killall -INT ping; sleep 2
+  echo "== campaign ping: \$((\$(icmp OutEchos) - req0)) echo requests sent, \$((\$(icmp InEchoReps) - rep0)) replies received"
+  $BIN/drvcampaign report /tmp/campaign.jsonl > /tmp/campaign.md; echo "== campaign report exit \$?"
+  sed 's/^/  /' /tmp/campaign.md
+  kill -0 \$dpid 2>/dev/null && echo "== campaign: drivermgrd alive"
+  k=0
+  while read -r name qdev pciid exe stock speed lacks; do
+    [ -n "\$name" ] || continue
+    k=\$((k + 1)); ifc=\$(ifc_of \$pciid); ip link set "\$ifc" down; ip addr flush dev "\$ifc"
+  done < /nics
+  killall drivermgrd; sleep 1; rmmod drvnucleus
+  rm -rf /etc/drivermgrd/drivers.d/*.conf.d
+fi
 for r in \$(seq $ROUNDS); do
   insmod /drvnucleus.ko
   $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run\$r --driver-dir $BIN > /tmp/d\$r.log 2>&1 &
@@ -159,7 +212,7 @@ MONPORT=$((20000 + RANDOM % 20000))
 touch "$WORK/console.log"
 (
   done_lines=0
-  for _ in $(seq 3000); do
+  for _ in $(seq $((2 * (900 + CAMPAIGN_SECONDS)))); do
     mapfile -t cmds < <(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== monitor: //p')
     while [ "$done_lines" -lt "${#cmds[@]}" ]; do
       exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" && { echo "${cmds[$done_lines]}" >&3; sleep 0.3; exec 3>&-; }
@@ -169,7 +222,7 @@ touch "$WORK/console.log"
   done
 ) &
 monitor=$!
-timeout 900 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
+timeout $((900 + CAMPAIGN_SECONDS)) qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" "${QARGS[@]}" \
   -monitor "tcp:127.0.0.1:$MONPORT,server,nowait" > "$WORK/console.log" 2>&1 || true
@@ -185,6 +238,12 @@ has "^== insmod ok" "insmod"
 has "^== rmmod ok" "rmmod"
 has "^== drvnucleus: unloaded, 0 DMA objects live" "DMA objects left at rmmod"
 has "^== dmesg clean$" "dmesg"
+if [ "$CAMPAIGN_FAULTS" -gt 0 ]; then
+  has "^== campaign: done: [0-9]+ faults injected" "campaign ran"
+  has "^== campaign ping: ([0-9]+) echo requests sent, \1 replies received$" "packets lost during the campaign"
+  has "^== campaign report exit 0$" "campaign targets (every manifested fault detected, >= 99.99 % transparent)"
+  has "^== campaign: drivermgrd alive$" "drivermgrd died during the campaign"
+fi
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 k=0
 while read -r name qdev pciid exe stock speed lacks; do
@@ -219,6 +278,7 @@ while read -r name qdev pciid exe stock speed lacks; do
   has "^$n: after the storm: failed, carrier 0$" "$name: crash storm and quiesce"
   has "^$n: nucleus quiesced$" "$name: quiesce in dmesg"
   # Per round: "== NAME microdriver|stock round R udp: P packets, X Mbit/s, cpu C %".
+  [ "$ROUNDS" -gt 0 ] || continue
   grep -E "^$n (microdriver|stock) round [0-9]+ udp:" "$WORK/c.log" | awk -v n="$name" '
     { r = $5; pk = $7; mb = $9; cpu = $12
       if ($3 == "microdriver") { m[r] = mb; mc[r] = cpu * 4 * 2 * 1e4 / (pk ? pk : 1) }

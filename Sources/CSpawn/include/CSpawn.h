@@ -68,4 +68,6 @@ static const int drv_cld_exited = CLD_EXITED;
 static const int drv_cld_killed = CLD_KILLED;
 static const int drv_cld_dumped = CLD_DUMPED;
 
+#include "proc_exits.h"
+
 #endif

@@ -57,4 +57,36 @@ public struct NetShadow: ClassShadow {
         if let stats { out.append(ShadowRecord(.netGetStats, reply: stats)) }
         return out
     }
+
+    /// MAC (IDR/RAL/PAR read back), the receive mode (RX_FLAGS and whether
+    /// the MC_HASH holds any group), and the data path of an open
+    /// interface.
+    public func divergences(from info: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
+        var n = 0
+        var out: [ShadowDivergence] = []
+        if let want = mac?.first(where: { $0.id == .mac }).flatMap({ MACAddress(bytes: $0.payload) }) {
+            n += 1
+            let got = info.attribute(.mac).flatMap { MACAddress(bytes: $0.payload) }
+            if got != want { out.append(ShadowDivergence(setting: "MAC", expected: "\(want)", found: got.map { "\($0)" } ?? "none")) }
+        }
+        if let rx = rxMode, let flags = info.attribute(.rxFlags)?.u32 {
+            n += 1
+            let want = (rx.first { $0.id == .rxFlags }?.u32 ?? 0) & (NetClass.promiscuous | NetClass.allMulticast)
+            let groups = rx.first { $0.id == .mcList }?.children.count ?? 0
+            let hashed = !NetClass.hashBits(info.attribute(.mcHash)?.payload ?? []).isEmpty
+            let expected = NetClass.rxMode(flags: want, hashBits: groups > 0 ? [0] : [])
+            let found = NetClass.rxMode(flags: flags, hashBits: hashed ? [0] : [])
+            // A chip may fall back to all-multicast for a long group list
+            // (Linux drivers do above their filter's limit).
+            let fallback = expected == "multicast" && found == "allmulti"
+            if expected != found && !fallback {
+                out.append(ShadowDivergence(setting: "rx mode", expected: expected, found: found))
+            }
+        }
+        if up, let on = info.attribute(.datapathOn)?.u8 {
+            n += 1
+            if on == 0 { out.append(ShadowDivergence(setting: "data path", expected: "on (interface up)", found: "off")) }
+        }
+        return (n, out)
+    }
 }

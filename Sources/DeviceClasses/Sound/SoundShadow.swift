@@ -66,4 +66,22 @@ public struct SoundShadow: ClassShadow {
         }
         return out
     }
+
+    /// How far the rate the chip's clock divider or sample-rate converter
+    /// runs at may be from the one asked for (the ES1370's divider gives
+    /// 48,662 Hz for 48,000).
+    static let rateTolerance = 0.02
+
+    /// The PCM rate of the last hw_params, as the nucleus reads it back
+    /// from the chip's rate registers. Mixer values are not compared: the
+    /// nucleus reports only the chip's raw codec registers.
+    public func divergences(from info: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
+        guard open, let want = hwParams?.first(where: { $0.id == .pcmRate })?.u32,
+              let got = info.attribute(.pcmRate)?.u32 else { return (0, []) }
+        let off = abs(Double(got) - Double(want)) / Double(max(want, 1))
+        if off > Self.rateTolerance {
+            return (1, [ShadowDivergence(setting: "PCM rate", expected: "\(want) Hz", found: "\(got) Hz")])
+        }
+        return (1, [])
+    }
 }

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+import ArgumentParser
+import ControlInterface
+import FaultCampaign
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// drvcampaign: the fault-injection campaign (`make campaign`).
+@main
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drvcampaign",
+        abstract: "Inject faults into running u-drivers and record what each one caused.",
+        discussion: """
+            Every fault is one JSONL row: its kind, where it landed, whether it manifested, which detector \
+            caught it, whether recovery was transparent (the client saw no error, the device reads back as \
+            the shadow says, nothing lost), and the detection and recovery times.
+            """,
+        subcommands: [Sim.self, Attach.self, Report.self])
+}
+
+/// Options shared by the two ways of running.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Stop after this many faults.") var faults: UInt64 = 1000
+    @Option(help: "Stop after this many seconds.") var seconds: Double = 2700
+    @Option(help: "Worker threads (each owns a share of the drivers).") var workers: Int = 32
+    @Option(help: "Milliseconds to watch for a failure after the exercise call.") var windowMs: Int = 600
+    @Option(help: "Campaign seed (each fault's own seed derives from it).") var seed: UInt64 = 1
+    @Option(parsing: .upToNextOption, help: "Fault kinds (default: every kind but the code mutations when no injector).")
+    var kinds: [String] = []
+    @Option(help: "Where the rows go (JSONL, appended).") var out: String = "campaign.jsonl"
+
+    func validate() throws {
+        guard workers >= 1, windowMs >= 0, faults >= 1, seconds > 0 else { throw ValidationError("--workers, --faults and --seconds must be positive") }
+        for k in kinds where FaultKind.named(k) == nil {
+            throw ValidationError("--kinds: no fault \(k); expected " + FaultKind.all.map(\.name).joined(separator: ", "))
+        }
+    }
+
+    func plan(mutations: Bool) -> FaultPlan {
+        let chosen = kinds.isEmpty ? FaultKind.all.filter { mutations || $0.family != .mutation } : kinds.compactMap(FaultKind.named)
+        return FaultPlan(kinds: chosen, seed: seed)
+    }
+
+    func run(socket: String, drivers: [CampaignDriver], daemonPID: Int32?) throws -> CampaignTally {
+        let injector: (any CodeFaultInjector)? = nil
+        let settings = CampaignRunner.Settings(socket: socket, drivers: drivers, plan: plan(mutations: injector != nil),
+                                               faults: faults, seconds: seconds, workers: workers,
+                                               window: .milliseconds(windowMs), daemonPID: daemonPID, injector: injector)
+        let runner = try CampaignRunner(settings, jsonl: out)
+        let t0 = Date()
+        let tally = try runner.run { t in
+            let s = Date().timeIntervalSince(t0)
+            let line = String(format: "%6.0f s  %7d faults  %6.1f/s  manifested %d  detected %d  transparent %d  silent %d  lost %llu\n",
+                              s, t.injected + t.notInjected, Double(t.injected + t.notInjected) / max(s, 0.001),
+                              t.manifested, t.detected, t.transparent, t.silent, t.lost)
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        let s = Date().timeIntervalSince(t0)
+        print(String(format: "done: %d faults injected (%d not placed) in %.0f s, %.1f faults/s; rows in %@",
+                     tally.injected, tally.notInjected, s, Double(tally.injected + tally.notInjected) / max(s, 0.001), out))
+        for e in tally.errors { print("error: \(e)") }
+        return tally
+    }
+}
+
+extension CampaignCommand {
+    /// nucleus-sim with many devices, drivermgrd with one configuration per
+    /// device (fault injection on), then the campaign.
+    struct Sim: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the campaign on nucleus-sim: N devices per chip, one drivermgrd.")
+        @OptionGroup var options: RunOptions
+        @Option(help: "Directory with the built binaries.") var bin: String
+        @Option(help: "Scratch directory (configs, sockets, logs).") var dir: String = "campaign-run"
+        @Option(parsing: .upToNextOption, help: "chip=count, e.g. rtl8139=40 es1371=20 (chips nucleus-sim models).")
+        var devices: [String] = ["rtl8139=24", "es1371=12", "es1370=12"]
+
+        func run() throws {
+            let bench = try SimBench(bin: bin, dir: dir, devices: try SimBench.parse(devices))
+            defer { bench.stop() }
+            try bench.start()
+            let tally = try options.run(socket: bench.controlSocket, drivers: bench.drivers, daemonPID: bench.daemonPID)
+            if tally.daemonDown > 0 || !bench.daemonAlive { throw CampaignError("drivermgrd died; see \(dir)/drivermgrd.log") }
+        }
+    }
+
+    /// A drivermgrd already running (the QEMU guest on drvnucleus.ko).
+    struct Attach: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the campaign against a running drivermgrd (every driver with FaultInjection=yes).")
+        @OptionGroup var options: RunOptions
+        @Option(help: "drivermgrd's runtime directory.") var runtimeDir: String = ManagerInterface.defaultRuntimeDirectory
+        @Option(parsing: .upToNextOption, help: "Drivers to inject into (default: every active one).") var drivers: [String] = []
+        @Option(help: "drivermgrd's pid, to check it stays up.") var daemonPid: Int32?
+
+        func run() throws {
+            let socket = runtimeDir + "/" + ManagerInterface.socketName
+            var c = try ManagerClient(path: socket)
+            defer { c.close() }
+            let list = try c.call(.list, as: ListReply.self, what: "list drivers").drivers
+            let chosen = list.filter { drivers.isEmpty ? $0.state == .active : drivers.contains($0.name) }
+            guard !chosen.isEmpty else { throw ValidationError("no driver to inject into") }
+            let targets = chosen.map { CampaignDriver(name: $0.name, driverClass: $0.driverClass, modules: []) }
+            let tally = try options.run(socket: socket, drivers: targets, daemonPID: daemonPid)
+            if tally.daemonDown > 0 { throw CampaignError("drivermgrd died") }
+        }
+    }
+
+    /// Rows → tables, plots, and the targets' verdict.
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sum up campaign rows: a table per driver and fault kind, CDF data and PNG plots.",
+            discussion: "Exit status 1 when a target is missed (a manifested fault undetected, < 99.99 % transparent, loss, daemon down).")
+        @Argument(help: "JSONL files of rows.") var rows: [String]
+        @Option(help: "Write the Markdown tables here.") var markdown: String?
+        @Option(help: "Write gnuplot data and PNGs here (gnuplot must be installed for the PNGs).") var plots: String?
+        @Option(help: "Write the rows that were not recovered transparently here (JSONL reproducers).") var reproducers: String?
+
+        func run() throws {
+            var all: [FaultRecord] = []
+            for r in rows { all += try CampaignReport.load(r) }
+            let report = CampaignReport(rows: all)
+            let md = report.markdown()
+            print(md, terminator: "")
+            if let markdown { try md.write(toFile: markdown, atomically: true, encoding: .utf8) }
+            if let plots {
+                try report.writePlotData(to: plots)
+                try Plots.render(in: plots)
+            }
+            if let reproducers {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.sortedKeys]
+                let text = try report.unrecovered.map { String(decoding: try enc.encode($0), as: UTF8.self) + "\n" }.joined()
+                try text.write(toFile: reproducers, atomically: true, encoding: .utf8)
+            }
+            let (met, why) = report.targetsMet
+            if !met {
+                for w in why { print("target missed: \(w)") }
+                throw ExitCode(1)
+            }
+        }
+    }
+}

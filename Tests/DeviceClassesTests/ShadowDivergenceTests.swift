@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+import Testing
+import XPC
+import ShadowDriver
+@testable import DeviceClasses
+
+/// `drvctl verify` and the campaign's silent-corruption check: the device
+/// read back (DEVICE_INFO) against what the shadow recorded.
+@Suite struct ShadowDivergenceTests {
+    func req(_ op: XPCOp, _ a: [XPCAttribute] = []) -> XPCMessage { XPCMessage(op: op, flags: .request, instance: 1, attributes: a) }
+    func info(_ a: [XPCAttribute]) -> XPCMessage { XPCMessage(op: .deviceInfo, flags: .reply, instance: 1, attributes: a) }
+    func shadow(_ cls: DeviceClassDescriptor, _ calls: [XPCMessage]) -> Shadow {
+        var s = cls.makeShadow()
+        for m in calls { s.record(m, reply: XPCMessage.reply(to: m)) }
+        return s
+    }
+    let mac = MACAddress("52:54:00:aa:bb:cc")!
+    let other = MACAddress("52:54:00:aa:bb:cd")!
+    let group = MACAddress("01:00:5e:00:00:fb")!
+
+    @Test func netMACReadBackMustEqualTheLastSetMAC() {
+        let s = shadow(NetClass.descriptor, [req(.netSetMac, [.mac(.mac, mac)])])
+        let same = s.divergences(from: info([.mac(.mac, mac)]))
+        #expect(same.compared == 1 && same.differing.isEmpty)
+        let (n, d) = s.divergences(from: info([.mac(.mac, other)]))
+        #expect(n == 1)
+        #expect(d == [ShadowDivergence(setting: "MAC", expected: "\(mac)", found: "\(other)")])
+        #expect(s.divergences(from: info([])).differing.map(\.found) == ["none"], "no MAC read back at all")
+    }
+
+    @Test func netRxModeComparesFlagsAndWhetherGroupsAreHashed() {
+        let promisc = shadow(NetClass.descriptor, [req(.netSetRxMode, [.u32(.rxFlags, 1), .nested(.mcList, [])])])
+        #expect(promisc.divergences(from: info([.u32(.rxFlags, 1)])).differing.isEmpty)
+        #expect(promisc.divergences(from: info([.u32(.rxFlags, 0)])).differing
+                == [ShadowDivergence(setting: "rx mode", expected: "promiscuous", found: "normal")])
+
+        let groups = shadow(NetClass.descriptor, [req(.netSetRxMode, [.u32(.rxFlags, 0), .nested(.mcList, [.mac(.mac, group)])])])
+        #expect(groups.divergences(from: info([.u32(.rxFlags, 0), .binary(.mcHash, [0, 0x10])])).differing.isEmpty)
+        #expect(groups.divergences(from: info([.u32(.rxFlags, 2)])).differing.isEmpty, "all-multicast fallback is allowed")
+        #expect(groups.divergences(from: info([.u32(.rxFlags, 0), .binary(.mcHash, [0, 0])])).differing.map(\.found) == ["normal"],
+                "a group asked for but nothing hashed")
+
+        let normal = shadow(NetClass.descriptor, [req(.netSetRxMode, [.u32(.rxFlags, 0), .nested(.mcList, [])])])
+        #expect(normal.divergences(from: info([.u32(.rxFlags, 0), .binary(.mcHash, [1])])).differing.map(\.found) == ["multicast"],
+                "stray hash bits are a divergence")
+    }
+
+    @Test func netOpenInterfaceNeedsTheDataPathOn() {
+        let s = shadow(NetClass.descriptor, [req(.netOpen)])
+        #expect(s.divergences(from: info([.u8(.datapathOn, 1)])).differing.isEmpty)
+        #expect(s.divergences(from: info([.u8(.datapathOn, 0)])).differing.map(\.setting) == ["data path"])
+        #expect(NetClass.descriptor.makeShadow().divergences(from: info([.u8(.datapathOn, 0)])).compared == 0,
+                "nothing recorded, nothing compared")
+    }
+
+    @Test func soundRateWithinTheDividerTolerance() {
+        let s = shadow(SoundClass.descriptor, [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)])])
+        #expect(s.divergences(from: info([.u32(.pcmRate, 48662)])).differing.isEmpty, "ES1370 divider for 48 kHz")
+        #expect(s.divergences(from: info([.u32(.pcmRate, 44100)])).differing
+                == [ShadowDivergence(setting: "PCM rate", expected: "48000 Hz", found: "44100 Hz")])
+        let closed = shadow(SoundClass.descriptor, [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)]), req(.sndClose)])
+        #expect(closed.divergences(from: info([.u32(.pcmRate, 8000)])).compared == 0)
+    }
+}

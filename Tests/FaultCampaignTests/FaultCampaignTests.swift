@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Testing
+@testable import FaultCampaign
+
+@Suite struct FaultPlanTests {
+    @Test func aFaultIsDrawnAgainFromItsSeedAlone() {
+        let plan = FaultPlan(kinds: FaultKind.all, seed: 42)
+        let seeds = (0..<1000).map { plan.seed(of: UInt64($0)) }
+        #expect(Set(seeds).count == 1000, "every fault its own seed")
+        let again = FaultPlan(kinds: FaultKind.all, seed: 42)
+        #expect((0..<1000).allSatisfy { again.seed(of: UInt64($0)) == seeds[$0] })
+        #expect(seeds.map { plan.kind(for: $0) } == seeds.map { again.kind(for: $0) })
+        #expect(FaultPlan(kinds: FaultKind.all, seed: 43).seed(of: 0) != seeds[0])
+    }
+
+    @Test func kindsAreDrawnByWeight() {
+        let kinds = [FaultKind("a", .runtime, weight: 1), FaultKind("b", .signal, weight: 3), FaultKind("z", .runtime, weight: 0)]
+        let plan = FaultPlan(kinds: kinds, seed: 7)
+        var n: [String: Int] = [:]
+        for i in 0..<20_000 { n[plan.kind(for: plan.seed(of: UInt64(i)))?.name ?? "-", default: 0] += 1 }
+        #expect(n["z"] == nil, "weight 0 is never drawn")
+        let share = Double(n["b"] ?? 0) / 20_000
+        #expect(share > 0.72 && share < 0.78, "b is 3/4 of the mix: \(share)")
+        #expect(FaultPlan(kinds: [], seed: 1).kind(for: 5) == nil)
+    }
+
+    @Test func everyClassExerciseIsAValidOperation() {
+        var r = SeededRandom(seed: 9)
+        for _ in 0..<200 {
+            let net = Exercise.byClass["net"].map { $0(&r) }
+            #expect(net?.operation == "rx-mode" && ["normal", "promisc", "allmulti"].contains(net?.arguments.first ?? ""))
+            let snd = Exercise.byClass["sound"].map { $0(&r) }
+            #expect(snd?.operation == "mixer-set" && (Int(snd?.arguments.last ?? "") ?? -1) <= 100)
+        }
+    }
+}
+
+@Suite struct FaultRecordTests {
+    func event(_ e: String, _ t: UInt64, kind: FailureKind? = nil, rec: UInt64? = nil) -> DriverEvent {
+        DriverEvent(timeUSec: t, driver: "rtl8139-1", event: e, detail: "", state: .active, failureKind: kind, recoveryUSec: rec)
+    }
+    func row() -> FaultRecord { FaultRecord(index: 1, seed: 2, driver: "rtl8139-1", driverClass: "net", kind: FaultKind("crash", .runtime, weight: 1)) }
+
+    @Test func detectedAndRecoveredCleanlyIsTransparent() {
+        var r = row()
+        r.endState = .active
+        r.classify(failure: event("failure", 1_500, kind: .crash), recovered: event("recovered", 1_900, rec: 400), gaveUp: nil, injectedAtUSec: 1_000)
+        #expect(r.manifested && r.detected && r.transparent && !r.silentCorruption)
+        #expect(r.detector == .crash && r.detectUSec == 500 && r.recoverUSec == 400)
+    }
+
+    @Test func aClientErrorALossOrADivergenceIsNotTransparent() {
+        var a = row(); a.endState = .active; a.clientError = "EIO"
+        a.classify(failure: event("failure", 1, kind: .timeout), recovered: event("recovered", 2), gaveUp: nil, injectedAtUSec: 0)
+        #expect(a.detected && !a.transparent)
+        var b = row(); b.endState = .active; b.dataPath.glitches = 1
+        b.classify(failure: event("failure", 1, kind: .crash), recovered: event("recovered", 2), gaveUp: nil, injectedAtUSec: 0)
+        #expect(!b.transparent && b.dataPath.lost == 1)
+        var c = row(); c.endState = .failed
+        c.classify(failure: event("failure", 1, kind: .crash), recovered: nil, gaveUp: event("failed", 3), injectedAtUSec: 0)
+        #expect(c.manifested && !c.transparent)
+    }
+
+    @Test func aDivergenceNobodyReportedIsSilentCorruption() {
+        var r = row()
+        r.endState = .active
+        r.divergences = [DeviceDivergence(setting: "rx mode", expected: "promiscuous", found: "normal")]
+        r.classify(failure: nil, recovered: nil, gaveUp: nil, injectedAtUSec: 0)
+        #expect(r.manifested && !r.detected && r.silentCorruption && !r.transparent)
+        var quiet = row()
+        quiet.endState = .active
+        quiet.classify(failure: nil, recovered: nil, gaveUp: nil, injectedAtUSec: 0)
+        #expect(!quiet.manifested && !quiet.silentCorruption)
+    }
+
+    @Test func aGapWithinWhatIsInFlightIsNotLoss() {
+        var d = DataPathDelta()
+        d.gapBefore = 2; d.gapAfter = DataPathDelta.inFlight
+        #expect(d.lost == 0)
+        d.gapAfter = DataPathDelta.inFlight + 3
+        #expect(d.lost == 3)
+        d.gapBefore = 20; d.gapAfter = 21
+        #expect(d.lost == 1, "a gap that grows from above the in-flight bound")
+    }
+}
+
+@Suite struct CampaignReportTests {
+    @Test func tablesAndTargetsFromRows() throws {
+        var rows: [FaultRecord] = []
+        for i in 0..<10 {
+            var r = FaultRecord(index: UInt64(i), seed: 0, driver: "rtl8139-\(i % 3 + 1)", driverClass: "net", kind: FaultKind.all[0])
+            r.endState = .active
+            r.classify(failure: DriverEvent(timeUSec: 100, driver: r.driver, event: "failure", detail: "", state: .recovering, failureKind: .crash),
+                       recovered: DriverEvent(timeUSec: 200, driver: r.driver, event: "recovered", detail: "", state: .active, recoveryUSec: UInt64(1000 * (i + 1))),
+                       gaveUp: nil, injectedAtUSec: 0)
+            rows.append(r)
+        }
+        var good = CampaignReport(rows: rows)
+        #expect(good.cells["rtl8139"]?["crash"]?.injected == 10)
+        #expect(good.targetsMet.met)
+        #expect(CampaignReport.quantile(good.byDetector["crash"]?.recoverUSec ?? [], 0.5) == 5000)
+        #expect(CampaignReport.quantile(good.byDetector["crash"]?.recoverUSec ?? [], 0.99) == 10000)
+        #expect(good.markdown().contains("| rtl8139 | crash | 10 | 10 | 10 | 10 | 0 | 0 |"))
+
+        var silent = FaultRecord(index: 11, seed: 0, driver: "rtl8139-1", driverClass: "net", kind: FaultKind.named("nop")!)
+        silent.endState = .active
+        silent.divergences = [DeviceDivergence(setting: "MAC", expected: "a", found: "b")]
+        silent.classify(failure: nil, recovered: nil, gaveUp: nil, injectedAtUSec: 0)
+        good = CampaignReport(rows: rows + [silent])
+        #expect(!good.targetsMet.met && good.unrecovered == [silent] && good.total.silent == 1)
+
+        let dir = FileManager.default.temporaryDirectory.path + "/campaign-report-\(getpid())"
+        try good.writePlotData(to: dir)
+        let outcomes = try String(contentsOfFile: dir + "/outcomes.dat", encoding: .utf8)
+        #expect(outcomes.contains("crash 0 10 0 0") && outcomes.contains("nop 0 0 0 1"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/recover-crash.dat"))
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func rowsRoundTripThroughJSONLAndABadLineIsNamed() throws {
+        let path = FileManager.default.temporaryDirectory.path + "/rows-\(getpid()).jsonl"
+        let r = FaultRecord(index: 3, seed: 4, driver: "ens1371-2", driverClass: "sound", kind: FaultKind.all[1])
+        try (String(decoding: try JSONEncoder().encode(r), as: UTF8.self) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try CampaignReport.load(path) == [r])
+        try (String(decoding: try JSONEncoder().encode(r), as: UTF8.self) + "\n{\"index\": 1}\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: CampaignError.self) { try CampaignReport.load(path) }
+        do { _ = try CampaignReport.load(path) } catch { #expect("\(error)".contains(":2:")) }
+        try? FileManager.default.removeItem(atPath: path)
+        #expect(CampaignReport.driverType("ne2k-pci-12") == "ne2k-pci" && CampaignReport.driverType("rtl8139") == "rtl8139")
+    }
+}
