@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
         .testTarget(name: "DeviceClassesTests", dependencies: ["DeviceClasses", "ShadowDriver", "ControlInterface", "XPC"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor"]),
-        .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC"]),
+        .testTarget(name: "NucleusSimTests", dependencies: ["NucleusSim", "XPC", "CChips"]),
         .testTarget(name: "FaultCampaignTests", dependencies: ["FaultCampaign", "ControlInterface"]),
         .testTarget(name: "DriversTests", dependencies: ["ENS137x", "RTL8139", "NE2K", "PCNet32", "E1000", "UDriverKit", "NucleusSim", "XPC", "CChips"]),
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),

@@ -27,6 +27,14 @@ public protocol DeviceModel: AnyObject, Sendable {
     var irqAsserted: Bool { get }
     /// The BAR's registers as bytes, for `drvctl status`.
     func snapshot() -> [UInt8]
+    /// The host memory the device reaches by DMA outside its tick (a chip
+    /// that reads memory in answer to a register write); the nucleus
+    /// attaches it once.
+    func attach(memory: SimMemory)
+}
+
+extension DeviceModel {
+    public func attach(memory: SimMemory) {}
 }
 
 /// A little-endian register file with byte/word/dword access, the storage

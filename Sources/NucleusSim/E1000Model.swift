@@ -12,8 +12,16 @@ import XPC
 /// u-driver). Where QEMU and the SDM differ the model follows the SDM: a
 /// reset (CTRL.RST) returns the registers to their power-on values and
 /// reloads the MAC from the EEPROM (QEMU only clears the bit), MPC clears
-/// on read. It has no descriptor DMA: the sim nucleus has no e1000 data
-/// path, so the u-driver is tested against the registers alone.
+/// on read.
+///
+/// The data path, as QEMU's: legacy descriptors only. The transmitter
+/// (TCTL.EN) sends the descriptors from TDH up to TDT at each tick,
+/// writing DD back where RS asks for it, short frames padded with
+/// TCTL.PSP, and raises TXDW; the receiver (RCTL.EN, link up) stores a
+/// frame the filter takes into the buffer of the descriptor at RDH, with
+/// 4 bytes of CRC unless RCTL.SECRC, writes length and DD|EOP, moves RDH
+/// and raises RXT0 — or, with RDH at RDT, counts it missed (MPC) and
+/// raises RXO.
 public final class E1000Model: DeviceModel, @unchecked Sendable {
     public let pci: PCIIdentity
     /// One dword per register of the 128 KiB BAR.
@@ -42,6 +50,14 @@ public final class E1000Model: DeviceModel, @unchecked Sendable {
     public private(set) var autonegRestarts = 0
     /// Every register write, oldest first: (offset, value).
     public private(set) var writeLog: [(offset: UInt32, value: UInt32)] = []
+    /// Frames the transmitter put on the wire, oldest first.
+    public var transmitted: [[UInt8]] = []
+    /// Frames dropped for want of a receive descriptor (MPC, not cleared by reads).
+    public private(set) var missed: UInt64 = 0
+    /// Frames the receive filter dropped.
+    public private(set) var filtered: UInt64 = 0
+    /// A frame being gathered from descriptors without EOP.
+    private var txPending: [UInt8] = []
 
     public init(mac: MACAddress, deviceID: UInt16 = 0x100e, slot: String = "0000:00:03.0", irq: UInt32 = 11) {
         pci = PCIIdentity(vendor: 0x8086, device: deviceID, revision: 0x03, slot: slot, barSize: E1000_BAR_SIZE, irq: irq)
@@ -244,13 +260,78 @@ public final class E1000Model: DeviceModel, @unchecked Sendable {
     public var irqAsserted: Bool { register(E1000_ICR) & register(E1000_IMS) != 0 }
 
     public func tick(nanos: UInt64, memory: SimMemory) {
-        guard let left = autonegRemaining else { return }
-        if nanos >= left {
-            autonegRemaining = nil
-            if linkUp { setLink(true) }
-        } else {
-            autonegRemaining = left - nanos
+        if let left = autonegRemaining {
+            if nanos >= left {
+                autonegRemaining = nil
+                if linkUp { setLink(true) }
+            } else {
+                autonegRemaining = left - nanos
+            }
         }
+        transmit(memory)
+    }
+
+    // MARK: data path
+
+    /// Descriptors in a ring of `lenReg` bytes.
+    private func descriptors(_ lenReg: UInt32) -> UInt32 { register(lenReg) / E1000_DESC_SIZE }
+
+    /// The transmitter: every descriptor from TDH up to TDT.
+    private func transmit(_ memory: SimMemory) {
+        guard !readsAllOnes, register(E1000_TCTL) & E1000_TCTL_EN != 0 else { return }
+        let count = descriptors(E1000_TDLEN)
+        guard count > 0 else { return }
+        var sent = false
+        while register(E1000_TDH) != register(E1000_TDT), register(E1000_TDH) < count {
+            let head = register(E1000_TDH)
+            let desc = register(E1000_TDBAL) &+ head * E1000_DESC_SIZE
+            let addr = memory.le32(bus: desc)
+            let lower = memory.le32(bus: desc + E1000_TXD_LOWER)
+            txPending += memory.read(bus: addr, count: Int(lower & 0xffff))
+            if lower & E1000_TXD_CMD_EOP != 0 {
+                var frame = txPending
+                txPending = []
+                if register(E1000_TCTL) & E1000_TCTL_PSP != 0 && frame.count < 60 {
+                    frame += [UInt8](repeating: 0, count: 60 - frame.count)
+                }
+                if frame.count >= 14 && linkUp {
+                    transmitted.append(frame)
+                    setRegister(E1000_GPTC, register(E1000_GPTC) &+ 1)
+                }
+            }
+            if lower & E1000_TXD_CMD_RS != 0 {
+                memory.setLE32(bus: desc + E1000_TXD_UPPER, memory.le32(bus: desc + E1000_TXD_UPPER) | E1000_TXD_STAT_DD)
+            }
+            setRegister(E1000_TDH, (head + 1) % count)
+            sent = true
+        }
+        if sent { raise(E1000_ICR_TXDW | E1000_ICR_TXQE) }
+    }
+
+    /// A frame from the wire. Returns whether it reached a receive buffer.
+    @discardableResult
+    public func receive(_ frame: [UInt8], memory: SimMemory) -> Bool {
+        guard !readsAllOnes, linkUp, frame.count >= 14, register(E1000_RCTL) & E1000_RCTL_EN != 0,
+              let dst = MACAddress(bytes: Array(frame[0..<6])) else { return false }
+        guard accepts(dst) else { filtered += 1; return false }
+        let count = descriptors(E1000_RDLEN), head = register(E1000_RDH)
+        guard count > 0, head != register(E1000_RDT), head < count else {
+            missed += 1
+            setRegister(E1000_MPC, register(E1000_MPC) &+ 1)
+            raise(E1000_ICR_RXO)
+            return false
+        }
+        var data = frame
+        if register(E1000_RCTL) & E1000_RCTL_SECRC == 0 { data += [0, 0, 0, 0] }
+        let desc = register(E1000_RDBAL) &+ head * E1000_DESC_SIZE
+        let addr = memory.le32(bus: desc)
+        memory.write(bus: addr, Array(data.prefix(Int(E1000_BUF_SIZE))))
+        memory.setLE16(bus: desc + E1000_RXD_LENGTH, UInt16(min(data.count, Int(E1000_BUF_SIZE))))
+        memory.write(bus: desc + E1000_RXD_STATUS, [UInt8(E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP), 0])
+        setRegister(E1000_RDH, (head + 1) % count)
+        setRegister(E1000_GPRC, register(E1000_GPRC) &+ 1)
+        raise(E1000_ICR_RXT0)
+        return true
     }
 
     // MARK: filter

@@ -13,8 +13,13 @@ import XPC
 /// u-driver works around, so the model can show it on request:
 /// ``qemuPROMWindow``.
 ///
-/// It has no data path of its own: the sim nucleus serves none for this
-/// chip. ``transmitted`` collects what a TXP would have sent.
+/// The data path: a TXP puts the frame at TPSR on the wire
+/// (``transmitted``) at once and raises PTX; the receiver (started, not in
+/// monitor mode) stores a frame the filter takes at CURR — the 4-byte
+/// header (RSR, next page, count), then the frame padded to 60 bytes,
+/// wrapping from PSTOP to PSTART — moves CURR and raises PRX. With less
+/// than a longest frame free before BNRY the frame is dropped and counted
+/// in CNTR2 as QEMU's ne2000 does (no OVW: its overrun is not modelled).
 public final class NE2KModel: DeviceModel, @unchecked Sendable {
     public let pci: PCIIdentity
     /// A board that is not there: every read answers all ones.
@@ -51,6 +56,12 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
     public private(set) var resets = 0
     /// Frames a TXP put on the wire, oldest first.
     public var transmitted: [[UInt8]] = []
+    /// The cable (QEMU's ne2000 has no link state; a test may pull it).
+    public var linkUp = true
+    /// Frames dropped because the ring had no room (CNTR2 counts them too).
+    public private(set) var missed: UInt64 = 0
+    /// Frames the address filter dropped.
+    public private(set) var filtered: UInt64 = 0
 
     public init(mac: MACAddress, slot: String = "0000:00:05.0", irq: UInt32 = 11, absent: Bool = false,
                 qemuPROMWindow: Bool = false) {
@@ -154,7 +165,7 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
         if v & UInt8(NE2K_CR_RD_READ | NE2K_CR_RD_WRITE) != 0 && rbcr == 0 { isr |= UInt8(NE2K_ISR_RDC) }
         if v & UInt8(NE2K_CR_TXP) != 0 {
             let start = Int(tpsr) * Int(NE2K_PAGE_SIZE), len = Int(tbcr)
-            if start + len <= memory.count { transmitted.append(Array(memory[start..<(start + len)])) }
+            if start + len <= memory.count && linkUp { transmitted.append(Array(memory[start..<(start + len)])) }
             tsr = UInt8(NE2K_TSR_PTX)
             isr |= UInt8(NE2K_ISR_PTX)
         }
@@ -253,6 +264,45 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
     public var irqAsserted: Bool { isr & imr & 0x7f != 0 }
 
     public func tick(nanos: UInt64, memory: SimMemory) {}
+
+    /// The longest frame the receiver must find room for (QEMU's
+    /// MAX_ETH_FRAME_SIZE), and the shortest it stores.
+    static let maxFrame = 1514, minFrame = 60
+
+    /// A frame from the wire (ne2000_receive): into the card's ring at
+    /// CURR. Returns whether it was stored. `memory` is unused: the ring
+    /// is on the card.
+    @discardableResult
+    public func receive(_ frame: [UInt8], memory _: SimMemory) -> Bool {
+        guard !absent, linkUp, cr & UInt8(NE2K_CR_STP) == 0, rcr & UInt8(NE2K_RCR_MON) == 0, frame.count >= 14,
+              pstart >= UInt8(NE2K_MEM_START_PG), pstop <= UInt8(NE2K_MEM_STOP_PG), pstart < pstop,
+              let dst = MACAddress(bytes: Array(frame[0..<6])) else { return false }
+        guard accepts(dst) else { filtered += 1; return false }
+        let page = Int(NE2K_PAGE_SIZE), start = Int(pstart) * page, stop = Int(pstop) * page
+        let index = Int(curr) * page, boundary = Int(bnry) * page
+        let avail = index < boundary ? boundary - index : (stop - start) - (index - boundary)
+        guard avail >= Self.maxFrame + 4 + page, index >= start, index < stop else {
+            missed += 1
+            if counters[2] < 0xff { counters[2] += 1 }
+            return false
+        }
+        var data = frame
+        if data.count < Self.minFrame { data += [UInt8](repeating: 0, count: Self.minFrame - data.count) }
+        let total = data.count + Int(NE2K_RX_HDR_LEN)
+        var next = Int(curr) + (total + page - 1) / page
+        if next >= Int(pstop) { next -= Int(pstop) - Int(pstart) }
+        let rsr = UInt8(NE2K_RSR_PRX) | (dst.isMulticast ? UInt8(NE2K_RSR_PHY) : 0)
+        let bytes = [rsr, UInt8(next), UInt8(total & 0xff), UInt8(total >> 8)] + data
+        var a = index
+        for b in bytes {
+            self.memory[a] = b
+            a += 1
+            if a == stop { a = start }
+        }
+        curr = UInt8(next)
+        isr |= UInt8(NE2K_ISR_PRX)
+        return true
+    }
 
     /// 0x00-0x0f: CR and page 0 as read (the counters not cleared);
     /// 0x10-0x1f: page 1 at 0x10 + offset (PAR at 0x11, CURR 0x17, MAR 0x18).

@@ -1,164 +1,167 @@
 // SPDX-License-Identifier: GPL-2.0
 import CChips
+import CDrvXPC
 import XPC
 
-/// The RTL8139 nucleus: start_xmit, the interrupt handler, NAPI rx poll and
-/// tx completion, after 8139too.c — plus the sim's "network stack" client
-/// that sends frames to a peer and counts the echoes. Everything else
-/// (probe, open, rx mode, MAC, link) is an upcall.
+/// A NIC model the net class can put on a cable: frames out, frames in,
+/// the PHY's link and the chip's own drop counters.
+protocol SimNICModel: DeviceModel {
+    /// Frames the chip put on the wire, oldest first; the net class drains it.
+    var transmitted: [[UInt8]] { get set }
+    /// A frame arrives from the wire; whether it reached host memory.
+    @discardableResult
+    func receive(_ frame: [UInt8], memory: SimMemory) -> Bool
+    /// The link as the PHY sees it.
+    var linkUp: Bool { get }
+    /// Frames lost for want of a receive buffer (the chip's missed count).
+    var missed: UInt64 { get }
+    /// Frames the address filter dropped.
+    var filtered: UInt64 { get }
+}
+
+/// The object roles (enum drvxpc_role) a NIC's data path looks its rings up by.
+enum ObjectRole {
+    static let rxRing = UInt8(DRVXPC_ROLE_RX_RING.rawValue)
+    static let txBuffers = UInt8(DRVXPC_ROLE_TX_BUFFERS.rawValue)
+    static let txRing = UInt8(DRVXPC_ROLE_TX_RING.rawValue)
+    static let rxBuffers = UInt8(DRVXPC_ROLE_RX_BUFFERS.rawValue)
+    static let initBlock = UInt8(DRVXPC_ROLE_INIT_BLOCK.rawValue)
+}
+
+/// The netdev's counters (dev->stats), which a chip's data path counts into.
+struct NetStats {
+    var rxPackets: UInt64 = 0, txPackets: UInt64 = 0
+    var rxBytes: UInt64 = 0, txBytes: UInt64 = 0
+    var multicast: UInt64 = 0
+    var rxErrors: UInt64 = 0, txErrors: UInt64 = 0, txDropped: UInt64 = 0
+}
+
+/// What a chip's data path sees of the net class: module/net.h's struct
+/// drvnucleus_net. The chip's hooks do nothing to the chip while
+/// `datapath` is false.
+final class NetDev {
+    /// DATAPATH_ENABLE handed the data path over and no DISABLE took it back.
+    var datapath = false
+    var stats = NetStats()
+    /// start_xmit refused a frame: the ring was full or the data path off.
+    var txBusy: UInt64 = 0
+    /// Set by a chip's interrupt handler on a link-change interrupt
+    /// (drvnucleus_net_link_event): the net class sends NET_WATCHDOG.
+    var linkEvent = false
+}
+
+/// Why DATAPATH_ENABLE was refused: errno, offending attribute, message.
+struct NetEnableError: Error {
+    let errno: Int32
+    let attribute: XPCAttributeID?
+    let message: String
+}
+
+/// One NIC's data path, what struct drvnucleus_net_ops is in the kernel:
+/// the part of its Linux driver that stays in the nucleus. Everything else
+/// (NET_REGISTER, carrier, DATAPATH_ENABLE/DISABLE bookkeeping, counters,
+/// DEVICE_INFO's class part, the workload client) is ``NetPath``'s. Every
+/// hook runs under the nucleus lock and mirrors module/CHIP.c.
+protocol SimNICPath: AnyObject {
+    /// The chip's model.
+    var nic: any SimNICModel { get }
+    /// The MAC the chip's registers hold at power-on (dev_addr before
+    /// NET_REGISTER names one).
+    var registerMAC: MACAddress? { get }
+    /// DATAPATH_ENABLE: find and check the rings the u-driver allocated
+    /// (by role); without `reattach` start the positions from zero, with
+    /// it keep them (the chip never stopped).
+    func enable(_ n: NetDev, memory: SimMemory, instance: UInt32, reattach: Bool) throws(NetEnableError)
+    /// ndo_start_xmit: false when the frame cannot be queued (busy).
+    func startXmit(_ n: NetDev, _ frame: [UInt8]) -> Bool
+    /// The interrupt handler with the NAPI poll it schedules: frames up
+    /// through `deliver`, transmit completions reaped.
+    func interrupt(_ n: NetDev, deliver: ([UInt8]) -> Void)
+    /// QUIESCE, the data path just turned off: mask the chip's interrupts.
+    func quiesce(_ n: NetDev)
+    /// The chip's DEVICE_INFO: MAC, RX_FLAGS and MC_HASH read back from its
+    /// registers, and its own raw views (RX_CONFIG, MC_FILTER).
+    func info(_ n: NetDev) -> [XPCAttribute]
+}
+
+/// The network class of the sim nucleus, module/net.c's counterpart: the
+/// netdev a NIC u-driver registers by downcall (NET_REGISTER, NET_CARRIER,
+/// DATAPATH_ENABLE/DISABLE, QUIESCE), its counters and DEVICE_INFO, the link
+/// check upcall after a link-change interrupt — plus the sim's "network
+/// stack" client that sends sequence-numbered frames to a peer on the
+/// cable (``WirePeer``) and counts the echoes. The chip brings only its
+/// data path (``SimNICPath``).
 ///
 /// Runs under the nucleus lock; never waits for the u-driver.
 final class NetPath {
-    static let numTx = Int(RTL_NUM_TX), txBufSize = Int(RTL_TX_BUF_SIZE), rxRingLen = Int(RTL_RX_RING_LEN)
-    static let ethZLen = 60
-    static let rxAckBits = UInt16(RTL_INT_RX_ACK)
-
-    let model: RTL8139Model
+    let chip: any SimNICPath
     let instance: UInt32
+    let n = NetDev()
+    /// The far end of this NIC's cable.
+    let peer = WirePeer()
     /// The address the netdev carries (dev->dev_addr).
     var devAddr: MACAddress
     var ifname: String?
-    var rxRing: SimMemory.Buffer?
-    var txBufs: SimMemory.Buffer?
-    var enabled = false
-    var carrier = true
-    private var curTx = 0, dirtyTx = 0, curRx = 0
-    // netdev counters (dev->stats)
-    private(set) var txPackets: UInt64 = 0, txBytes: UInt64 = 0
-    private(set) var rxPackets: UInt64 = 0, rxBytes: UInt64 = 0, multicast: UInt64 = 0
-    private(set) var txBusy: UInt64 = 0
+    /// netif_carrier_ok: off at open until the u-driver's NET_CARRIER.
+    var carrier = false
+    private var upcalls: [XPCOp] = []
 
     // the sim's traffic client
     var clientUp = false
+    /// Whether the client sends (SIM_TRAFFIC pauses it so the cable drains).
+    var clientSending = true
     var sendEveryTicks = 5
     private var tickCount = 0
     private var seq: UInt64 = 0
     private(set) var echoed: UInt64 = 0
     private(set) var clientSent: UInt64 = 0
     private(set) var clientErrors: UInt64 = 0
-    static let peer = MACAddress(bytes: [0x52, 0x54, 0x00, 0x00, 0x00, 0x01]) ?? .broadcast
+    /// The sim's peer, where every client frame goes.
+    static let peerMAC = MACAddress(bytes: [0x52, 0x54, 0x00, 0x00, 0x00, 0x01]) ?? .broadcast
+    /// The client's frames' EtherType (IEEE 802 local experimental 1).
+    static let clientEtherType: [UInt8] = [0x88, 0xb5]
 
-    /// The netdev starts with the address in the chip's IDR registers.
-    init(model: RTL8139Model, instance: UInt32) {
-        self.model = model
+    /// The netdev starts with the address in the chip's registers.
+    init(_ chip: any SimNICPath, instance: UInt32) {
+        self.chip = chip
         self.instance = instance
-        self.devAddr = MACAddress(bytes: (0..<6).map { UInt8(model.read(offset: RTL_IDR0 + $0, width: 1)) }) ?? .broadcast
-    }
-
-    private func r8(_ o: UInt32) -> UInt8 { UInt8(model.read(offset: o, width: 1)) }
-    private func r16(_ o: UInt32) -> UInt16 { UInt16(model.read(offset: o, width: 2)) }
-    private func r32(_ o: UInt32) -> UInt32 { model.read(offset: o, width: 4) }
-    private func w8(_ o: UInt32, _ v: UInt8) { model.write(offset: o, width: 1, value: UInt32(v)) }
-    private func w16(_ o: UInt32, _ v: UInt16) { model.write(offset: o, width: 2, value: UInt32(v)) }
-    private func w32(_ o: UInt32, _ v: UInt32) { model.write(offset: o, width: 4, value: v) }
-
-    /// Resets ring positions when the u-driver (re)enables the data path.
-    func enable(rx: SimMemory.Buffer, tx: SimMemory.Buffer, resetPositions: Bool) {
-        rxRing = rx
-        txBufs = tx
-        if resetPositions { curTx = 0; dirtyTx = 0; curRx = 0 }
-        enabled = true
-    }
-
-    /// rtl8139_start_xmit: copy into the slot's buffer, write TxStatus.
-    /// Returns false when all four slots are busy (queue stopped).
-    func startXmit(_ frame: [UInt8]) -> Bool {
-        guard enabled, let txBufs, curTx - dirtyTx < Self.numTx, frame.count <= Self.txBufSize else {
-            txBusy += 1
-            return false
-        }
-        let entry = curTx % Self.numTx
-        var f = frame
-        if f.count < Self.ethZLen { f += [UInt8](repeating: 0, count: Self.ethZLen - f.count) }
-        txBufs.bytes.replaceSubrange(entry * Self.txBufSize..<(entry * Self.txBufSize + f.count), with: f)
-        // tx_flag: early-tx threshold (TX_FIFO_THRESH 256, in 32-byte units) | size
-        w32(RTL_TX_STATUS0 + UInt32(entry) * 4, ((256 / 32) << RTL_TX_EARLY_SHIFT) & RTL_TX_EARLY_MASK | UInt32(f.count))
-        curTx += 1
-        return true
-    }
-
-    /// rtl8139_interrupt: read and ack status; rx work goes to the poll,
-    /// tx completions are reaped here.
-    func irq(deliver: ([UInt8]) -> Void) {
-        let status = r16(RTL_INTR_STATUS)
-        guard status & r16(RTL_INTR_MASK) != 0, status != 0xffff else { return }
-        w16(RTL_INTR_STATUS, status & ~Self.rxAckBits)
-        if status & Self.rxAckBits != 0 { poll(budget: 64, deliver: deliver) }
-        if status & UInt16(RTL_INT_TX_OK | RTL_INT_TX_ERR) != 0 { txInterrupt() }
-    }
-
-    private func txInterrupt() {
-        while dirtyTx != curTx {
-            let entry = dirtyTx % Self.numTx
-            let txs = r32(RTL_TX_STATUS0 + UInt32(entry) * 4)
-            guard txs & (RTL_TX_STAT_OK | RTL_TX_UNDERRUN | RTL_TX_ABORTED) != 0 else { break }
-            txPackets += 1
-            txBytes += UInt64(txs & RTL_TX_SIZE_MASK)
-            dirtyTx += 1
-        }
-    }
-
-    /// rtl8139_rx: walk the ring from cur_rx until RxBufEmpty.
-    private func poll(budget: Int, deliver: ([UInt8]) -> Void) {
-        guard enabled, let ring = rxRing else { return }
-        var n = 0
-        while n < budget && UInt32(r8(RTL_CHIP_CMD)) & RTL_RX_BUF_EMPTY == 0 {
-            let off = curRx % Self.rxRingLen
-            guard off + 4 <= ring.bytes.count else { break }
-            let status = UInt16(ring.bytes[off]) | UInt16(ring.bytes[off + 1]) << 8
-            let size = Int(ring.bytes[off + 2]) | Int(ring.bytes[off + 3]) << 8
-            let len = size - 4
-            if UInt32(status) & RTL_RX_HDR_OK == 0 || len < 14 || off + 4 + len > ring.bytes.count { clientErrors += 1; break }
-            let frame = Array(ring.bytes[(off + 4)..<(off + 4 + len)])
-            rxPackets += 1
-            rxBytes += UInt64(len)
-            if UInt32(status) & RTL_RX_HDR_MULTICAST != 0 { multicast += 1 }
-            deliver(frame)
-            curRx = (curRx + size + 4 + 3) & ~3
-            w16(RTL_RX_BUF_PTR, UInt16(truncatingIfNeeded: curRx - 16))
-            n += 1
-        }
-        w16(RTL_INTR_STATUS, Self.rxAckBits)
+        self.devAddr = chip.registerMAC ?? .broadcast
     }
 
     /// Client side: a frame reached "the stack".
     func stackReceive(_ frame: [UInt8]) {
-        if frame.count >= 22, Array(frame[0..<6]) == devAddr.bytes, frame[12] == 0x88, frame[13] == 0xb5 {
+        if frame.count >= 22, Array(frame[0..<6]) == devAddr.bytes, Array(frame[12..<14]) == Self.clientEtherType {
             echoed += 1
         }
     }
 
-    /// Client side: send a frame every few ticks once the interface is up.
+    /// Client side: a frame every few ticks once the interface is up with
+    /// carrier; a frame start_xmit refuses is retried (the qdisc keeps it).
     func clientTick() {
-        guard clientUp && enabled else { return }
+        guard clientUp && clientSending && carrier && n.datapath else { return }
         tickCount += 1
         guard tickCount % sendEveryTicks == 0 else { return }
-        var f: [UInt8] = Self.peer.bytes
+        var f: [UInt8] = Self.peerMAC.bytes
         f += devAddr.bytes
-        f += [0x88, 0xb5]
-        let seqBytes: [UInt8] = withUnsafeBytes(of: seq.bigEndian) { Array($0) }
-        f += seqBytes
-        if startXmit(f) { seq += 1; clientSent += 1 }
+        f += Self.clientEtherType
+        f += withUnsafeBytes(of: seq.bigEndian) { Array($0) }
+        if chip.startXmit(n, f) { seq += 1; clientSent += 1 }
     }
 
-    /// Status attributes for DEVICE_INFO.
+    /// Status attributes for DEVICE_INFO: the chip's read-back, then the class's.
     func info() -> [XPCAttribute] {
-        let macRegs = (0..<6).map { r8(RTL_IDR0 + $0) }
-        let mar = UInt64(r32(RTL_MAR0)) | UInt64(r32(RTL_MAR0 + 4)) << 32
-        let (rxFlags, hash) = model.receiveFilter
-        var a: [XPCAttribute] = [
-            .mac(.mac, MACAddress(bytes: macRegs) ?? devAddr),
-            .u32(.rxFlags, rxFlags),
-            .binary(.mcHash, hash),
-            .u32(.rxConfig, r32(RTL_RX_CONFIG)),
-            .u64(.mcFilter, mar),
-            .u8(.linkUp, model.linkUp ? 1 : 0),
-            .u64(.statRxPackets, rxPackets), .u64(.statTxPackets, txPackets),
-            .u64(.statRxBytes, rxBytes), .u64(.statTxBytes, txBytes),
-            .u64(.statMulticast, multicast), .u64(.statRxDropped, model.missed),
-            .u64(.statFiltered, model.filtered), .u64(.statEchoed, echoed),
-            .u64(.clientErrors, clientErrors),
-            .u8(.datapathOn, enabled ? 1 : 0)]
+        let s = n.stats
+        var a = chip.info(n)
+        if !a.contains(where: { $0.id == .mac }) { a.append(.mac(.mac, devAddr)) }
+        a += [
+            .u8(.linkUp, chip.nic.linkUp ? 1 : 0),
+            .u64(.statRxPackets, s.rxPackets), .u64(.statTxPackets, s.txPackets),
+            .u64(.statRxBytes, s.rxBytes), .u64(.statTxBytes, s.txBytes),
+            .u64(.statRxErrors, s.rxErrors), .u64(.statTxErrors, s.txErrors),
+            .u64(.statMulticast, s.multicast), .u64(.statRxDropped, chip.nic.missed),
+            .u64(.statFiltered, chip.nic.filtered), .u64(.statEchoed, echoed),
+            .u64(.statClientSent, clientSent), .u64(.clientErrors, clientErrors),
+            .u8(.datapathOn, n.datapath ? 1 : 0)]
         if let ifname { a.append(.string(.ifname, ifname)) }
         return a
     }
@@ -167,11 +170,21 @@ final class NetPath {
 extension NetPath: SimChipNucleus {
     var deviceClass: XPCDeviceClass { .net }
 
-    func step(memory: SimMemory, peer: WirePeer) {
-        peer.fromNIC(model.transmitted)
-        model.transmitted = []
-        for f in peer.take() { model.receive(f, memory: memory) }
-        if model.irqAsserted { irq(deliver: stackReceive) }
+    func step(memory: SimMemory, nanos: UInt64) {
+        peer.tick(nanos: nanos)
+        peer.fromNIC(chip.nic.transmitted)
+        chip.nic.transmitted = []
+        for f in peer.take() { chip.nic.receive(f, memory: memory) }
+        if chip.nic.irqAsserted { chip.interrupt(n, deliver: stackReceive) }
+        if n.linkEvent {
+            n.linkEvent = false
+            if !upcalls.contains(.netWatchdog) { upcalls.append(.netWatchdog) }
+        }
+    }
+
+    func takeUpcalls() -> [XPCOp] {
+        defer { upcalls = [] }
+        return upcalls
     }
 
     func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
@@ -187,30 +200,26 @@ extension NetPath: SimChipNucleus {
             carrier = try m.u8(.linkUp) != 0
             return XPCMessage.reply(to: m)
         case .datapathEnable:
-            guard let rx = memory.buffer(of: instance, role: 2), rx.bytes.count >= Self.rxRingLen + 16 else {
-                return .errorReply(to: m, errno: 2, attribute: .objectRole, message: "no RX_RING buffer of \(Self.rxRingLen + 16) bytes or more")
+            do {
+                try chip.enable(n, memory: memory, instance: instance, reattach: m.flags.contains(.reattach))
+            } catch {
+                return .errorReply(to: m, errno: error.errno, attribute: error.attribute, message: error.message)
             }
-            guard let tx = memory.buffer(of: instance, role: 3), tx.bytes.count >= Self.numTx * Self.txBufSize else {
-                return .errorReply(to: m, errno: 2, attribute: .objectRole, message: "no TX_BUFFERS buffer of \(Self.numTx * Self.txBufSize) bytes")
-            }
-            enable(rx: rx, tx: tx, resetPositions: !m.flags.contains(.reattach))
+            n.datapath = true
             return XPCMessage.reply(to: m)
         case .datapathDisable:
-            enabled = false
-            clientUp = false
+            n.datapath = false
             return XPCMessage.reply(to: m)
         default:
             return nil
         }
     }
 
-    /// Stops the data path, masks interrupts (IntrMask) and disables rx/tx
-    /// (ChipCmd).
+    /// net.c's quiesce: the data path off, then the chip's hook.
     func quiesce() {
-        enabled = false
+        n.datapath = false
         clientUp = false
-        w16(RTL_INTR_MASK, 0)
-        w8(RTL_CHIP_CMD, 0)
+        chip.quiesce(n)
     }
 
     var workload: SimWorkload {
@@ -221,7 +230,7 @@ extension NetPath: SimChipNucleus {
     }
 }
 
-/// The far end of the simulated cable: echoes frames sent to it and
+/// The far end of one NIC's simulated cable: echoes frames sent to it and
 /// announces on two multicast groups, one of which the client joins.
 final class WirePeer {
     static let joinedGroup = MACAddress(bytes: [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb]) ?? .broadcast
@@ -231,9 +240,9 @@ final class WirePeer {
 
     /// Frames the NIC put on the wire.
     func fromNIC(_ frames: [[UInt8]]) {
-        for f in frames where f.count >= 14 && Array(f[0..<6]) == NetPath.peer.bytes {
+        for f in frames where f.count >= 14 && Array(f[0..<6]) == NetPath.peerMAC.bytes {
             var echo: [UInt8] = Array(f[6..<12])
-            echo += NetPath.peer.bytes
+            echo += NetPath.peerMAC.bytes
             echo += f[12...]
             outbox.append(echo)
         }
@@ -245,7 +254,7 @@ final class WirePeer {
             elapsed = 0
             for g in [Self.joinedGroup, Self.otherGroup] {
                 var ann: [UInt8] = g.bytes
-                ann += NetPath.peer.bytes
+                ann += NetPath.peerMAC.bytes
                 ann += [0x88, 0xb6]
                 ann += [UInt8](repeating: 0, count: 46)
                 outbox.append(ann)
@@ -258,3 +267,59 @@ final class WirePeer {
         return outbox
     }
 }
+
+// MARK: little-endian views of host memory, for descriptors
+
+extension SimMemory.Buffer {
+    func le16(_ off: Int) -> UInt16 {
+        guard off >= 0, off + 2 <= bytes.count else { return 0 }
+        return UInt16(bytes[off]) | UInt16(bytes[off + 1]) << 8
+    }
+    func le32(_ off: Int) -> UInt32 {
+        guard off >= 0, off + 4 <= bytes.count else { return 0 }
+        return (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[off + $1]) << (8 * UInt32($1)) }
+    }
+    func setLE16(_ off: Int, _ v: UInt16) {
+        guard off >= 0, off + 2 <= bytes.count else { return }
+        bytes[off] = UInt8(truncatingIfNeeded: v)
+        bytes[off + 1] = UInt8(truncatingIfNeeded: v >> 8)
+    }
+    func setLE32(_ off: Int, _ v: UInt32) {
+        guard off >= 0, off + 4 <= bytes.count else { return }
+        for i in 0..<4 { bytes[off + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
+    }
+    /// Copies `data` to `off`; false (nothing written) past the end.
+    @discardableResult
+    func copyIn(_ data: [UInt8], at off: Int) -> Bool {
+        guard off >= 0, off + data.count <= bytes.count else { return false }
+        bytes.replaceSubrange(off..<(off + data.count), with: data)
+        return true
+    }
+    /// `count` bytes at `off`, or nil past the end.
+    func slice(_ off: Int, _ count: Int) -> [UInt8]? {
+        guard off >= 0, count >= 0, off + count <= bytes.count else { return nil }
+        return Array(bytes[off..<(off + count)])
+    }
+}
+
+extension SimMemory {
+    /// Device-side little-endian reads and writes of descriptor fields.
+    func le16(bus: UInt32) -> UInt16 {
+        let b = read(bus: bus, count: 2)
+        return UInt16(b[0]) | UInt16(b[1]) << 8
+    }
+    func le32(bus: UInt32) -> UInt32 {
+        read(bus: bus, count: 4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+    }
+    func setLE16(bus: UInt32, _ v: UInt16) {
+        write(bus: bus, [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8)])
+    }
+    func setLE32(bus: UInt32, _ v: UInt32) {
+        write(bus: bus, (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) })
+    }
+}
+
+extension RTL8139Model: SimNICModel {}
+extension E1000Model: SimNICModel {}
+extension PCNet32Model: SimNICModel {}
+extension NE2KModel: SimNICModel {}

@@ -8,8 +8,14 @@ import XPC
 /// and interrupt bits, CSR5's suspend, the chip id in CSR88/89, the
 /// filter and address CSRs 8-15, BCR4's link status and BCR20's style.
 ///
-/// It has no data path: INIT marks initialisation done without reading the
-/// block from memory (the sim's nucleus has no pcnet rings). Like the data
+/// The data path, 32-bit structures (SWSTYLE 2): INIT reads the
+/// initialisation block (CSR1/CSR2) — mode, address, filter, ring bases
+/// and lengths — and sets IDON at once; while started the
+/// transmitter sends every descriptor the host owns no more (OWN set),
+/// clears OWN and raises TINT; the receiver stores a frame the filter
+/// takes (PROM, DRCVBC, LADRF, PADR) with 4 bytes of CRC in the next
+/// descriptor it owns and raises RINT, or counts it missed (CSR112, MISS)
+/// when the host still has it. Like the data
 /// sheet (and unlike current QEMU, which takes them any time), CSR8-15 and
 /// the other set-up CSRs take writes only while the chip is stopped or
 /// suspended, so a driver that forgets to suspend is caught.
@@ -36,6 +42,20 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
     public private(set) var suspends = 0
     /// CSR writes dropped because the chip was neither stopped nor suspended.
     public private(set) var refusedWrites = 0
+    /// Frames the transmitter put on the wire, oldest first.
+    public var transmitted: [[UInt8]] = []
+    /// Frames lost for want of a receive descriptor.
+    public private(set) var missed: UInt64 = 0
+    /// Frames the address filter dropped.
+    public private(set) var filtered: UInt64 = 0
+    /// An INIT whose block is read at the next tick (no memory attached yet).
+    private var initPending = false
+    /// Host memory, for INIT's read of the block.
+    private var hostMemory: SimMemory?
+    /// The rings as the last initialisation block gave them.
+    private var rxBase: UInt32 = 0, txBase: UInt32 = 0
+    private var rxEntries = 0, txEntries = 0
+    private var rxIndex = 0, txIndex = 0
 
     /// A 79C970A (part 0x2621) unless `partID` says otherwise.
     public init(mac: MACAddress, partID: UInt32 = 0x2621, responding: Bool = true, padrFromPROM: Bool = true,
@@ -148,6 +168,7 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
             }
             if cmd & UInt16(PCNET32_CSR0_INIT) != 0 && c & UInt16(PCNET32_CSR0_INIT) == 0 {
                 initialisations += 1
+                if let hostMemory { loadInitBlock(hostMemory) } else { initPending = true }
                 c = c & ~UInt16(PCNET32_CSR0_STOP) | UInt16(PCNET32_CSR0_INIT | PCNET32_CSR0_IDON)
             }
             if cmd & UInt16(PCNET32_CSR0_STRT) != 0 && c & UInt16(PCNET32_CSR0_STRT) == 0 {
@@ -234,7 +255,107 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
         return csr[8 + index / 16] & (1 << UInt16(index % 16)) != 0
     }
 
-    public func tick(nanos: UInt64, memory: SimMemory) {}
+    public func tick(nanos: UInt64, memory: SimMemory) {
+        guard responding else { return }
+        if initPending { loadInitBlock(memory) }
+        transmit(memory)
+    }
+
+    // MARK: data path
+
+    public func attach(memory: SimMemory) { hostMemory = memory }
+
+    /// pcnet_init: the 28-byte block at IADR (CSR2:CSR1).
+    private func loadInitBlock(_ memory: SimMemory) {
+        initPending = false
+        let iadr = UInt32(csr[1]) | UInt32(csr[2]) << 16
+        let b = memory.read(bus: iadr, count: Int(PCNET32_IB_SIZE))
+        func le16(_ o: UInt32) -> UInt16 { UInt16(b[Int(o)]) | UInt16(b[Int(o) + 1]) << 8 }
+        func le32(_ o: UInt32) -> UInt32 { UInt32(le16(o)) | UInt32(le16(o + 2)) << 16 }
+        csr[15] = le16(PCNET32_IB_MODE)
+        for i in 0..<3 { csr[12 + i] = le16(PCNET32_IB_PADR + 2 * UInt32(i)) }
+        for i in 0..<4 { csr[8 + i] = le16(PCNET32_IB_FILTER + 2 * UInt32(i)) }
+        let lens = le16(PCNET32_IB_TLEN_RLEN)
+        rxEntries = 1 << Int(min((lens >> PCNET32_IB_RLEN_SHIFT) & 0xf, 9))
+        txEntries = 1 << Int(min((lens >> PCNET32_IB_TLEN_SHIFT) & 0xf, 9))
+        rxBase = le32(PCNET32_IB_RX_RING)
+        txBase = le32(PCNET32_IB_TX_RING)
+        csr[24] = UInt16(rxBase & 0xffff)
+        csr[25] = UInt16(rxBase >> 16)
+        csr[30] = UInt16(txBase & 0xffff)
+        csr[31] = UInt16(txBase >> 16)
+        csr[Int(PCNET32_CSR76)] = UInt16(rxEntries)
+        csr[Int(PCNET32_CSR78)] = UInt16(txEntries)
+        rxIndex = 0
+        txIndex = 0
+    }
+
+    /// Started, not stopped or suspended.
+    private var running: Bool {
+        csr[0] & UInt16(PCNET32_CSR0_STRT) != 0 && !stopped && !suspended && !initPending
+    }
+
+    /// A descriptor's byte count from its two's-complement length field.
+    private static func byteCount(_ length: UInt16) -> Int { Int((~length &+ 1) & UInt16(PCNET32_BCNT_MASK)) }
+
+    /// pcnet_poll's transmit side: every descriptor the host gave the chip.
+    private func transmit(_ memory: SimMemory) {
+        guard running, csr[15] & UInt16(PCNET32_MODE_DTX) == 0, txEntries > 0 else { return }
+        csr[0] &= ~UInt16(PCNET32_CSR0_TDMD)
+        var frame: [UInt8] = []
+        var sent = false
+        for _ in 0..<txEntries {
+            let desc = txBase &+ UInt32(txIndex) * PCNET32_DESC_SIZE
+            let status = memory.le16(bus: desc + PCNET32_DESC_STATUS)
+            guard status & UInt16(PCNET32_TMD_OWN) != 0 else { break }
+            let base = memory.le32(bus: desc + PCNET32_DESC_BASE)
+            frame += memory.read(bus: base, count: Self.byteCount(memory.le16(bus: desc + PCNET32_DESC_LENGTH)))
+            if status & UInt16(PCNET32_TMD_ENP) != 0 {
+                if frame.count >= 14 && linkUp { transmitted.append(frame) }
+                frame = []
+            }
+            memory.setLE32(bus: desc + PCNET32_DESC_MISC, 0)
+            memory.setLE16(bus: desc + PCNET32_DESC_STATUS, status & ~UInt16(PCNET32_TMD_OWN | PCNET32_TMD_ERR))
+            txIndex = (txIndex + 1) % txEntries
+            sent = true
+        }
+        if sent { csr[0] |= UInt16(PCNET32_CSR0_TINT) }
+    }
+
+    /// Whether the address filter takes a frame for `dst` (QEMU's
+    /// padr_match, padr_bcast, ladr_match; CSR15 PROM takes all).
+    public func accepts(_ dst: MACAddress) -> Bool {
+        let mode = csr[15]
+        if mode & UInt16(PCNET32_MODE_PROM) != 0 { return true }
+        if dst == .broadcast { return mode & UInt16(PCNET32_MODE_DRCVBC) == 0 }
+        if dst.isMulticast { return acceptsMulticast(dst) }
+        return mode & UInt16(PCNET32_MODE_DRCVPA) == 0 && physicalAddress == dst
+    }
+
+    /// A frame from the wire. Returns whether it reached a receive buffer.
+    @discardableResult
+    public func receive(_ frame: [UInt8], memory: SimMemory) -> Bool {
+        guard responding, running, linkUp, csr[15] & UInt16(PCNET32_MODE_DRX) == 0, rxEntries > 0, frame.count >= 14,
+              let dst = MACAddress(bytes: Array(frame[0..<6])) else { return false }
+        guard accepts(dst) else { filtered += 1; return false }
+        let desc = rxBase &+ UInt32(rxIndex) * PCNET32_DESC_SIZE
+        let status = memory.le16(bus: desc + PCNET32_DESC_STATUS)
+        guard status & UInt16(PCNET32_RMD_OWN) != 0 else {
+            missed += 1
+            csr[Int(PCNET32_CSR112)] &+= 1
+            csr[0] |= UInt16(PCNET32_CSR0_MISS)
+            return false
+        }
+        let data = frame + [0, 0, 0, 0] // the FCS
+        let room = Self.byteCount(memory.le16(bus: desc + PCNET32_DESC_LENGTH))
+        memory.write(bus: memory.le32(bus: desc + PCNET32_DESC_BASE), Array(data.prefix(room)))
+        memory.setLE32(bus: desc + PCNET32_DESC_MISC, UInt32(min(data.count, room)) & PCNET32_RMD_MCNT_MASK)
+        let err: UInt16 = data.count > room ? UInt16(PCNET32_RMD_ERR | PCNET32_RMD_BUFF) : 0
+        memory.setLE16(bus: desc + PCNET32_DESC_STATUS, UInt16(PCNET32_RMD_STP | PCNET32_RMD_ENP) | err)
+        rxIndex = (rxIndex + 1) % rxEntries
+        csr[0] |= UInt16(PCNET32_CSR0_RINT)
+        return true
+    }
 
     public func snapshot() -> [UInt8] {
         var b = aprom

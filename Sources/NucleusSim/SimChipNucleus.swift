@@ -9,8 +9,9 @@ import XPC
 protocol SimChipNucleus: AnyObject {
     /// The class announced in DEVICE_ADD.
     var deviceClass: XPCDeviceClass { get }
-    /// One data-path pass after the model's tick: interrupts, frames.
-    func step(memory: SimMemory, peer: WirePeer)
+    /// One data-path pass after the model's tick, `nanos` of device time
+    /// later: interrupts, frames.
+    func step(memory: SimMemory, nanos: UInt64)
     /// Before the model's tick: the workload client's own pass.
     func clientTick()
     /// The class's downcalls (SND_REGISTER, NET_REGISTER, NET_CARRIER,
@@ -23,6 +24,10 @@ protocol SimChipNucleus: AnyObject {
     /// The standard workload's client for this device, run once its
     /// u-driver registered it: upcalls through the sim, outside the lock.
     var workload: SimWorkload { get }
+    /// Upcalls the data path asked for since the last call, sent and not
+    /// waited for once the nucleus lock is dropped (net.c's link check
+    /// after a link-change interrupt).
+    func takeUpcalls() -> [XPCOp]
 }
 
 /// Starts a device's workload (play audio, bring a link up…).
@@ -30,15 +35,20 @@ typealias SimWorkload = @Sendable (_ sim: SimNucleus, _ instance: UInt32) async 
 
 extension SimChipNucleus {
     func clientTick() {}
+    func takeUpcalls() -> [XPCOp] { [] }
 }
 
 /// The chips the sim nucleus drives, one line each: a model it recognises
-/// → that chip's nucleus. A model no line takes is announced but has no
-/// data path.
+/// → that chip's nucleus (for a NIC: the net class, ``NetPath``, around the
+/// chip's data path). A model no line takes is announced but has no data
+/// path.
 enum SimChips {
     static let all: [@Sendable (DeviceModel, UInt32) -> (any SimChipNucleus)?] = [
         { model, instance in (model as? ES137xModel).map { SoundPath(model: $0, instance: instance) } },
-        { model, instance in (model as? RTL8139Model).map { NetPath(model: $0, instance: instance) } },
+        { model, instance in (model as? RTL8139Model).map { NetPath(RTL8139Path(model: $0), instance: instance) } },
+        { model, instance in (model as? E1000Model).map { NetPath(E1000Path(model: $0), instance: instance) } },
+        { model, instance in (model as? PCNet32Model).map { NetPath(PCNet32Path(model: $0), instance: instance) } },
+        { model, instance in (model as? NE2KModel).map { NetPath(NE2KPath(model: $0), instance: instance) } },
     ]
 
     /// The nucleus of `model`'s chip, if a line takes it.

@@ -29,7 +29,6 @@ final class SimCore {
     let memory = SimMemory()
     var devices: [UInt32: SimDevice] = [:]
     var order: [UInt32] = []
-    let peer = WirePeer()
 }
 
 /// nucleus-sim's runtime: the simulated kernel half of every driver.
@@ -54,6 +53,7 @@ public final class SimNucleus: Sendable {
         let c = SimCore()
         for (i, m) in models.enumerated() {
             let id = UInt32(i + 1)
+            m.attach(memory: c.memory)
             c.devices[id] = SimDevice(instance: id, model: m)
             c.order.append(id)
         }
@@ -102,15 +102,31 @@ public final class SimNucleus: Sendable {
     /// Advances simulated time by `nanos`: one data-path pass. Public so
     /// tests can drive time by hand.
     public func step(nanos: UInt64) {
-        core.withLock { c in
+        let upcalls: [(UInt32, XPCOp)] = core.withLock { c in
             let mem = c.memory
-            c.peer.tick(nanos: nanos)
+            var asked: [(UInt32, XPCOp)] = []
             for id in c.order {
                 guard let d = c.devices[id] else { continue }
                 d.nucleus?.clientTick()
                 d.model.tick(nanos: nanos, memory: mem)
-                d.nucleus?.step(memory: mem, peer: c.peer)
+                d.nucleus?.step(memory: mem, nanos: nanos)
+                asked += (d.nucleus?.takeUpcalls() ?? []).map { (id, $0) }
             }
+            return asked
+        }
+        for (id, op) in upcalls { sendAsync(id, op) }
+    }
+
+    /// Upcalls sent and not waited for (drvnucleus_upcall_async), one of
+    /// each kind in flight per device; no daemon: nothing happens.
+    private let asyncInFlight = Mutex<Set<UInt64>>([])
+
+    private func sendAsync(_ instance: UInt32, _ op: XPCOp) {
+        let key = UInt64(instance) << 32 | UInt64(op.rawValue)
+        guard hasBroker, asyncInFlight.withLock({ $0.insert(key).inserted }) else { return }
+        Task { [self] in
+            _ = try? await upcall(instance, op)
+            asyncInFlight.withLock { _ = $0.remove(key) }
         }
     }
 
@@ -313,6 +329,7 @@ public final class SimNucleus: Sendable {
                 let macs = m.attribute(.mcList)?.children.compactMap { MACAddress(bytes: $0.payload) } ?? []
                 try await setRxMode(m.instance, flags: m.attribute(.rxFlags)?.u32 ?? 0, multicast: macs)
             case 3: try await setMAC(m.instance, try m.mac(.mac))
+            case 5: try setTraffic(m.instance, sending: try m.u8(.datapathOn) != 0)
             case 4:
                 let samples = try await pingRoundTrips(m.instance, count: Int(try m.u32(.count)))
                 return XPCMessage.reply(to: m, attributes: [.binary(.samplesNanos, samples.flatMap { XPCAttribute.le(UInt32(clamping: $0)) })])
@@ -374,10 +391,33 @@ public final class SimNucleus: Sendable {
         try await configurePlayback(instance, rate: rate, periodFrames: p, bufferFrames: b)
     }
 
-    /// The network client's `ip link set up`, then start sending.
+    /// The network client's `ip link set up` (the carrier off until the
+    /// u-driver reports it, as net.c's ndo_open), then start sending.
     public func bringUp(_ instance: UInt32) async throws {
+        core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.carrier = false }
         _ = try await upcall(instance, .netOpen)
         core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.clientUp = true }
+    }
+
+    /// The network client's interface state as ``bringUp(_:)`` leaves it,
+    /// set directly: for tests that drive a u-driver in process (no daemon
+    /// to carry NET_OPEN). `up` false also drops the carrier, as net.c's
+    /// ndo_open before the u-driver reports it.
+    func setNetClient(_ instance: UInt32, up: Bool) {
+        core.withLock { c in
+            guard let p = c.devices[instance]?.nucleus as? NetPath else { return }
+            p.clientUp = up
+            if !up { p.carrier = false }
+        }
+    }
+
+    /// Pauses (`sending` false) or resumes the network client's frames; a
+    /// paused client lets the cable drain, so sent − echoed is what was lost.
+    public func setTraffic(_ instance: UInt32, sending: Bool) throws {
+        try core.withLock { c in
+            guard let p = c.devices[instance]?.nucleus as? NetPath else { throw XPCError(.remote, errno: 19, "not a network device") }
+            p.clientSending = sending
+        }
     }
 
     /// `ip link set promisc/allmulti` and `ip maddr add`: the rx mode upcall.

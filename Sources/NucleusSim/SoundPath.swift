@@ -122,7 +122,7 @@ final class SoundPath {
 extension SoundPath: SimChipNucleus {
     var deviceClass: XPCDeviceClass { .sound }
 
-    func step(memory: SimMemory, peer: WirePeer) {
+    func step(memory: SimMemory, nanos: UInt64) {
         if model.irqAsserted { irq() }
     }
 

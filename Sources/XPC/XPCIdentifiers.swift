@@ -157,6 +157,8 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let mcHash = XPCAttributeID(DRVXPC_A_MC_HASH)
     /// REG_WRITE_DMA: the bus address is shifted right by this many bits first.
     public static let dmaShift = XPCAttributeID(DRVXPC_A_DMA_SHIFT)
+    /// The sim's network client: frames it handed to start_xmit.
+    public static let statClientSent = XPCAttributeID(DRVXPC_A_STAT_CLIENT_SENT)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

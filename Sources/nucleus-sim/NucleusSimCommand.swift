@@ -10,7 +10,9 @@ import XPC
 struct NucleusSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nucleus-sim",
-        abstract: "Simulated drvnucleus: register-level ES1370/ES1371/RTL8139 models with their data paths.",
+        abstract: "Simulated drvnucleus: register-level ES1370/ES1371, RTL8139, e1000, PCnet32 and NE2000 models with their data paths.",
+        discussion: "Device kinds (serve --devices KIND...):\n"
+            + SimDeviceKind.table.map { "  " + $0.helpLine }.joined(separator: "\n"),
         subcommands: [Serve.self, Client.self],
         defaultSubcommand: Serve.self)
 }
@@ -24,18 +26,16 @@ struct Serve: AsyncParsableCommand {
             running while no daemon or u-driver is connected.
             """)
 
-    /// The device kinds the sim can model.
-    enum DeviceKind: String, ExpressibleByArgument, CaseIterable {
-        case es1370, es1371, rtl8139
-    }
-
     @Option(help: "Socket path to serve.")
     var socket: String = "/run/drivermgrd/nucleus-sim.sock"
 
-    @Option(parsing: .upToNextOption, help: "Devices to model, in instance order.")
-    var devices: [DeviceKind] = [.es1371, .rtl8139]
+    @Option(parsing: .upToNextOption,
+            help: ArgumentHelp("Devices to model, in instance order.",
+                               discussion: SimDeviceKind.table.map(\.helpLine).joined(separator: "\n"),
+                               valueName: "kind"))
+    var devices: [SimDeviceKind] = [SimDeviceKind.named("es1371"), SimDeviceKind.named("rtl8139")].compactMap { $0 }
 
-    @Option(help: "MAC address in the RTL8139's EEPROM.")
+    @Option(help: "MAC address of the first NIC (its EEPROM, PROM or address PROM); each further NIC's last byte is one more.")
     var mac: String = "52:54:00:12:34:56"
 
     @Flag(inversion: .prefixedNo, help: "Run the audio and network workload clients.")
@@ -52,13 +52,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let macAddr = MACAddress(mac) ?? .broadcast
         var models: [DeviceModel] = []
+        var nics = 0
         for (i, d) in devices.enumerated() {
             let slot = String(format: "0000:00:%02x.0", 4 + i)
-            switch d {
-            case .es1370: models.append(ES137xModel(chip: .es1370, slot: slot, irq: UInt32(10 + i)))
-            case .es1371: models.append(ES137xModel(chip: .es1371, slot: slot, irq: UInt32(10 + i)))
-            case .rtl8139: models.append(RTL8139Model(mac: macAddr, slot: slot, irq: UInt32(10 + i)))
-            }
+            var b = macAddr.bytes
+            b[5] &+= UInt8(truncatingIfNeeded: nics)
+            if d.isNIC { nics += 1 }
+            models.append(d.make(SimDeviceKind.Placement(slot: slot, irq: UInt32(10 + i), mac: MACAddress(bytes: b) ?? macAddr)))
         }
         let dir = (socket as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -71,27 +71,87 @@ struct Serve: AsyncParsableCommand {
         let nucleus = SimNucleus(models: models)
         nucleus.startDataPath()
         nucleus.serve(listener)
-        print("nucleus-sim: \(devices.map(\.rawValue).joined(separator: ", ")) on \(socket)")
+        print("nucleus-sim: \(devices.map(\.name).joined(separator: ", ")) on \(socket)")
         if workload { await nucleus.runWorkload(rate: rate) }
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
+}
+
+/// A device kind `--devices` takes: the name (the u-driver config's and
+/// drvnucleus's chip name) → a maker of its model. One line per kind.
+struct SimDeviceKind: ExpressibleByArgument, Sendable {
+    /// Where a device sits: its PCI slot, interrupt line and (a NIC) MAC.
+    struct Placement {
+        let slot: String
+        let irq: UInt32
+        let mac: MACAddress
+    }
+
+    let name: String
+    /// Other spellings `--devices` takes (drvnucleus's file name for ne2k-pci).
+    var aliases: [String] = []
+    let summary: String
+    let isNIC: Bool
+    let make: @Sendable (Placement) -> DeviceModel
+
+    static let table: [SimDeviceKind] = [
+        SimDeviceKind(name: "es1370", summary: "Ensoniq ES1370 + AK4531, 1274:5000 (ens137x)", isNIC: false) {
+            ES137xModel(chip: .es1370, slot: $0.slot, irq: $0.irq)
+        },
+        SimDeviceKind(name: "es1371", summary: "Ensoniq ES1371 + AC'97, 1274:1371 (ens137x)", isNIC: false) {
+            ES137xModel(chip: .es1371, slot: $0.slot, irq: $0.irq)
+        },
+        SimDeviceKind(name: "rtl8139", summary: "Realtek RTL8139C+, 10ec:8139 (rtl8139)", isNIC: true) {
+            RTL8139Model(mac: $0.mac, slot: $0.slot, irq: $0.irq)
+        },
+        SimDeviceKind(name: "e1000", summary: "Intel 82540EM, 8086:100e (e1000)", isNIC: true) {
+            E1000Model(mac: $0.mac, slot: $0.slot, irq: $0.irq)
+        },
+        SimDeviceKind(name: "pcnet32", summary: "AMD Am79C970A PCnet-PCI II, 1022:2000 (pcnet32)", isNIC: true) {
+            PCNet32Model(mac: $0.mac, slot: $0.slot, irq: $0.irq)
+        },
+        SimDeviceKind(name: "ne2k-pci", aliases: ["ne2k"], summary: "Realtek RTL8029 NE2000, 10ec:8029 (ne2k-pci)", isNIC: true) {
+            NE2KModel(mac: $0.mac, slot: $0.slot, irq: $0.irq)
+        },
+    ]
+
+    static var names: [String] { table.map(\.name) }
+    static func named(_ n: String) -> SimDeviceKind? { table.first { $0.name == n || $0.aliases.contains(n) } }
+
+    /// The kind's line in --help: name, aliases, what it models.
+    var helpLine: String {
+        name + (aliases.isEmpty ? "" : " (or \(aliases.joined(separator: ", ")))") + ": " + summary
+    }
+
+    init(name: String, aliases: [String] = [], summary: String, isNIC: Bool,
+         make: @escaping @Sendable (Placement) -> DeviceModel) {
+        (self.name, self.aliases, self.summary, self.isNIC, self.make) = (name, aliases, summary, isNIC, make)
+    }
+
+    init?(argument: String) {
+        guard let k = Self.named(argument) else { return nil }
+        self = k
+    }
+
+    static var allValueStrings: [String] { names }
+    var defaultValueDescription: String { name }
 }
 
 /// What the sim's workload clients do on request: the sim's `aplay -r`,
 /// `ip link set promisc`, `ip maddr add`, `ip link set address`.
 struct Client: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make a workload client act: change the sample rate, the rx mode or the MAC.",
+        abstract: "Make a workload client act: change the sample rate, the rx mode or the MAC, pause or resume traffic.",
         discussion: "Each action becomes upcalls nucleus -> drivermgrd -> u-driver; it returns once they are done.")
 
     enum Action: String, ExpressibleByArgument, CaseIterable {
-        case setRate = "set-rate", rxMode = "rx-mode", setMAC = "set-mac"
+        case setRate = "set-rate", rxMode = "rx-mode", setMAC = "set-mac", traffic
     }
 
     @Option(help: "nucleus-sim's socket.")
     var socket: String = "/run/drivermgrd/nucleus-sim.sock"
 
-    @Argument(help: "set-rate RATE | rx-mode normal|promisc|allmulti [GROUP...] | set-mac MAC")
+    @Argument(help: "set-rate RATE | rx-mode normal|promisc|allmulti [GROUP...] | set-mac MAC | traffic on|off")
     var action: Action
 
     @Argument(help: "Device instance (1 = first --devices entry).")
@@ -127,6 +187,11 @@ struct Client: AsyncParsableCommand {
                 throw ValidationError("set-mac needs a unicast MAC address")
             }
             attrs = [.u8(.simAction, 3), .mac(.mac, m)]
+        case .traffic:
+            guard let on = ["off": false, "on": true][arguments.first ?? ""], arguments.count == 1 else {
+                throw ValidationError("traffic needs on or off")
+            }
+            attrs = [.u8(.simAction, 5), .u8(.datapathOn, on ? 1 : 0)]
         }
         let sock: XPCSocket
         do { sock = try XPCSocket.connect(path: socket) } catch {

@@ -10,8 +10,9 @@ import XPC
 /// The e1000 u-driver against the register-level 82540EM model. Register
 /// and DMA downcalls go to the sim nucleus (its validation, the model's
 /// registers); the net class's downcalls (NET_REGISTER, DATAPATH_*,
-/// NET_CARRIER), which the sim serves only for its RTL8139 data path, go to
-/// a recorder standing in for module/net.c.
+/// NET_CARRIER) go to a recorder standing in for module/net.c, so the
+/// tests see the order of the hand-over (NICDataPathTests runs the sim's
+/// own e1000 data path).
 @Suite struct E1000Tests {
     /// What the stand-in for the net class saw, in order.
     final class NetClassRecorder: Sendable {

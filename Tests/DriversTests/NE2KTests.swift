@@ -10,7 +10,8 @@ import XPC
 /// The ne2k u-driver against the NE2000 model. Register downcalls go
 /// through the sim nucleus's own checks; the net class's downcalls
 /// (NET_REGISTER, DATAPATH_*, NET_CARRIER) are answered by `NetClassFake`,
-/// since the sim serves no ne2k data path. After every register downcall
+/// which records them (NICDataPathTests runs the sim's own ne2k data
+/// path). After every register downcall
 /// the fake checks the chip is back on page 0.
 @Suite struct NE2KTests {
     static let prom = MACAddress("52:54:00:12:34:56")

@@ -9,9 +9,11 @@ import XPC
 
 /// The pcnet32 u-driver against the register-level PCnet model. Register
 /// and DMA downcalls go through the sim nucleus's own checks; the net-class
-/// downcalls (the sim has no pcnet data path) are answered by a recorder,
-/// so the tests see when the data path was handed over and what carrier
-/// was reported.
+/// downcalls pass a recorder, so the tests see when the data path was
+/// handed over and what carrier was reported. DATAPATH_ENABLE/DISABLE go
+/// on to the sim's pcnet data path, which fills the rings and the init
+/// block that INIT then loads (as module/pcnet32.c does); NET_REGISTER and
+/// NET_CARRIER are answered by the recorder.
 @Suite struct PCNet32Tests {
     static let mac = MACAddress(bytes: [0x52, 0x54, 0x00, 0x12, 0x34, 0x56]) ?? .broadcast
 
@@ -39,6 +41,11 @@ import XPC
                     calls.withLock {
                         $0.append(NetCall(op: m.op, reattach: m.flags.contains(.reattach), attributes: m.attributes,
                                           initsBefore: inits))
+                    }
+                    if m.op == .datapathEnable || m.op == .datapathDisable {
+                        let r = nucleus.handleDowncall(m)
+                        if let e = r.remoteError { throw e }
+                        return r
                     }
                     return XPCMessage.reply(to: m, attributes: m.op == .netRegister ? [.string(.ifname, "eth0")] : [])
                 default:

@@ -2,6 +2,7 @@
 import Testing
 import XPC
 @testable import NucleusSim
+import CChips
 
 @Suite struct RTL8139ModelTests {
     let mac = MACAddress("52:54:00:12:34:56") ?? .broadcast
@@ -174,5 +175,100 @@ import XPC
         #expect(card.status == 0 && both.isRegistered(1))
         let info = both.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
         #expect(info.attribute(.cardName)?.string == "Ensoniq AudioPCI")
+    }
+}
+
+/// The NIC data paths' table lines and DATAPATH_ENABLE's checks, and the
+/// chips' receive paths at register level.
+@Suite struct NICDataPathModelTests {
+    static let mac = MACAddress("52:54:00:12:34:56") ?? .broadcast
+
+    static func enable(_ n: SimNucleus, reattach: Bool = false) -> XPCMessage {
+        n.handleDowncall(XPCMessage(op: .datapathEnable, flags: reattach ? [.request, .reattach] : .request, instance: 1))
+    }
+
+    @Test func everyNICModelGetsTheNetClassWithTheMACFromItsRegisters() throws {
+        let models: [DeviceModel] = [RTL8139Model(mac: Self.mac), E1000Model(mac: Self.mac),
+                                     PCNet32Model(mac: Self.mac), NE2KModel(mac: Self.mac)]
+        for m in models {
+            let d = SimDevice(instance: 1, model: m)
+            #expect(d.nucleus is NetPath && d.deviceClass == .net, "\(type(of: m))")
+            let info = SimNucleus(models: [m]).handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+            #expect(try info.u8(.datapathOn) == 0 && info.attribute(.statClientSent)?.u64 == 0, "\(type(of: m))")
+        }
+        // NE2K's PAR is empty until the u-driver writes it; the others hold the MAC at reset.
+        for m in models.prefix(3) {
+            let info = SimNucleus(models: [m]).handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+            #expect(try info.mac(.mac) == Self.mac, "\(type(of: m))")
+        }
+    }
+
+    @Test func enableWithoutTheRingsIsRefusedNamingTheRole() {
+        for m: DeviceModel in [RTL8139Model(mac: Self.mac), PCNet32Model(mac: Self.mac)] {
+            let r = Self.enable(SimNucleus(models: [m]))
+            #expect(r.remoteError?.errno == 2 && r.remoteError?.attribute == .objectRole, "\(type(of: m))")
+        }
+        // The e1000 checks the ring lengths the u-driver programmed first.
+        let e = SimNucleus(models: [E1000Model(mac: Self.mac)])
+        #expect(Self.enable(e).remoteError?.errno == 22)
+        for (reg, v) in [(E1000_RDLEN, UInt32(128)), (E1000_TDLEN, 128)] {
+            _ = e.handleDowncall(XPCMessage(op: .regWrite, flags: .request, instance: 1,
+                                            attributes: [.u32(.regOffset, reg), .u8(.regWidth, 4), .u32(.regValue, v)]))
+        }
+        let r = Self.enable(e)
+        #expect(r.remoteError?.errno == 2 && r.remoteError?.attribute == .objectRole)
+        // NE2K has no DMA objects: its ring is read back from PSTART/PSTOP, 0 after reset.
+        #expect(Self.enable(SimNucleus(models: [NE2KModel(mac: Self.mac)])).remoteError?.errno == 22)
+    }
+
+    @Test func e1000StoresIntoTheDescriptorAtRDHAndCountsMissesAtRDT() {
+        let m = E1000Model(mac: Self.mac), mem = SimMemory()
+        guard let ring = mem.allocate(instance: 1, size: 128, role: 2), let buf = mem.allocate(instance: 1, size: 2048 * 8, role: 5) else {
+            Issue.record("allocation")
+            return
+        }
+        for i in 0..<8 { ring.setLE32(16 * i, buf.busAddress + UInt32(2048 * i)) }
+        for (r, v) in [(E1000_RDBAL, ring.busAddress), (E1000_RDLEN, 128), (E1000_RDH, 0), (E1000_RDT, 0),
+                       (E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM), (E1000_IMS, E1000_ICR_RXT0 | E1000_ICR_RXO)] {
+            m.write(offset: r, width: 4, value: v)
+        }
+        let frame = [UInt8](repeating: 0xff, count: 6) + Self.mac.bytes + [0x88, 0xb5] + [UInt8](repeating: 7, count: 46)
+        #expect(!m.receive(frame, memory: mem), "RDH == RDT: no descriptor")
+        #expect(m.missed == 1 && m.read(offset: E1000_MPC, width: 4) == 1 && m.read(offset: E1000_ICR, width: 4) & E1000_ICR_RXO != 0)
+        m.write(offset: E1000_RDT, width: 4, value: 7)
+        #expect(m.receive(frame, memory: mem) && m.irqAsserted)
+        #expect(ring.le16(8) == UInt16(frame.count + 4), "length with the CRC")
+        #expect(ring.bytes[12] == UInt8(E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP))
+        #expect(buf.slice(0, frame.count) == frame && m.read(offset: E1000_RDH, width: 4) == 1)
+        let other = MACAddress("52:54:00:12:34:57") ?? .broadcast
+        #expect(!m.receive(other.bytes + Self.mac.bytes + [0x88, 0xb5], memory: mem) && m.filtered == 1)
+    }
+
+    @Test func ne2kRingHeadersChainAndAFullRingDropsIntoCNTR2() {
+        let m = NE2KModel(mac: Self.mac), mem = SimMemory()
+        // NS8390_init's ring: 0x4c..0x80, BNRY one page behind CURR; started, broadcast accepted.
+        for (o, v) in [(NE2K_P0_PSTART, NE2K_RX_START_PG), (NE2K_P0_PSTOP, NE2K_RX_STOP_PG), (NE2K_P0_BNRY, NE2K_RX_STOP_PG - 1),
+                       (NE2K_P0_RCR, NE2K_RCR_AB)] {
+            m.write(offset: o, width: 1, value: v)
+        }
+        m.write(offset: NE2K_CR, width: 1, value: NE2K_CR_PAGE1 | NE2K_CR_RD_ABORT | NE2K_CR_STP)
+        m.write(offset: NE2K_P1_CURR, width: 1, value: NE2K_RX_START_PG)
+        m.write(offset: NE2K_CR, width: 1, value: NE2K_CR_RD_ABORT | NE2K_CR_STA)
+        let frame = [UInt8](repeating: 0xff, count: 6) + Self.mac.bytes + [0x88, 0xb5] + [UInt8](repeating: 1, count: 300)
+        var stored = 0
+        while m.receive(frame, memory: mem) { stored += 1 }
+        // 51 pages free before BNRY; each frame takes 2; a longest frame
+        // and a page (7 pages) must stay free: 23 frames.
+        #expect(stored == 23, "\(stored)")
+        #expect(m.missed == 1 && m.counters[2] == 1)
+        #expect(m.curr == UInt8(NE2K_RX_START_PG) + 46 && m.isr & UInt8(NE2K_ISR_PRX) != 0)
+        // The first header: RSR PRX|PHY (broadcast), next page, count = 4 + frame.
+        m.write(offset: NE2K_P0_RBCR0, width: 1, value: 4)
+        m.write(offset: NE2K_P0_RBCR1, width: 1, value: 0)
+        m.write(offset: NE2K_P0_RSAR0, width: 1, value: 0)
+        m.write(offset: NE2K_P0_RSAR1, width: 1, value: NE2K_RX_START_PG)
+        m.write(offset: NE2K_CR, width: 1, value: NE2K_CR_RD_READ | NE2K_CR_STA)
+        let hdr = m.read(offset: NE2K_DATAPORT, width: 4)
+        #expect(hdr == UInt32(NE2K_RSR_PRX | NE2K_RSR_PHY) | (NE2K_RX_START_PG + 2) << 8 | UInt32(frame.count + 4) << 16)
     }
 }

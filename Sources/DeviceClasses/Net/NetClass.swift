@@ -108,7 +108,7 @@ public enum NetClass {
         let counters: [(String, XPCAttributeID)] = [
             ("rxPackets", .statRxPackets), ("txPackets", .statTxPackets), ("rxBytes", .statRxBytes),
             ("txBytes", .statTxBytes), ("multicastPackets", .statMulticast), ("rxDropped", .statRxDropped),
-            ("filtered", .statFiltered), ("echoed", .statEchoed),
+            ("filtered", .statFiltered), ("echoed", .statEchoed), ("clientSent", .statClientSent),
         ]
         var c: [String: UInt64] = [:]
         for (key, id) in counters {
@@ -118,6 +118,9 @@ public enum NetClass {
         if let rx = c["rxPackets"], let tx = c["txPackets"] {
             s.line("Packets", "rx \(rx) (\(bytes(c["rxBytes"] ?? 0))), tx \(tx) (\(bytes(c["txBytes"] ?? 0))), "
                    + "multicast \(c["multicastPackets"] ?? 0), dropped \(c["rxDropped"] ?? 0), filtered \(c["filtered"] ?? 0)")
+        }
+        if let sent = c["clientSent"], let echoed = c["echoed"] {
+            s.line("Sim client", "\(sent) frames sent, \(echoed) echoed back")
         }
         return s
     }

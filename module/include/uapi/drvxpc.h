@@ -153,7 +153,7 @@ enum drvxpc_class {
 	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
-	X(SIM_ACTION,		U8,	1, 1, 4)	/* enum drvxpc_sim_action */ \
+	X(SIM_ACTION,		U8,	1, 1, 5)	/* enum drvxpc_sim_action */ \
 	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
 	/* raw register views for status */				\
 	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
@@ -190,7 +190,10 @@ enum drvxpc_class {
 	X(MC_HASH,		BINARY,	512, 0, 0)				\
 	/* REG_WRITE_DMA: write the bus address shifted right by this many \
 	 * bits (a 16-bit register taking the upper half: 16) */	\
-	X(DMA_SHIFT,		U8,	1, 0, 31)
+	X(DMA_SHIFT,		U8,	1, 0, 31)				\
+	/* sim client: frames it handed to start_xmit (with		\
+	 * STAT_ECHOED: frames lost = sent - echoed once drained) */	\
+	X(STAT_CLIENT_SENT,	U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -274,6 +277,8 @@ enum drvxpc_sim_action {
 	DRVXPC_SIM_SET_MAC = 3,		/* MAC */
 	DRVXPC_SIM_PING = 4,		/* COUNT null upcalls; SAMPLES_NS back
 					 * (drvnucleus.ko serves this one too) */
+	DRVXPC_SIM_TRAFFIC = 5,		/* DATAPATH_ON: the network client
+					 * sends (1) or stops sending (0) */
 };
 
 /*

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+import Testing
+@testable import E1000
+@testable import NE2K
+@testable import NucleusSim
+@testable import PCNet32
+@testable import RTL8139
+import UDriverKit
+import XPC
+
+/// Every NIC u-driver, unchanged, against the sim nucleus's data path for
+/// its chip (the net class in NetPath, the chip's ring code in CHIPPath),
+/// in process: downcalls go straight to the sim, device time is stepped by
+/// hand. The client's frames must come back from the peer, none lost, and
+/// a u-driver replaced mid-stream (reattach, as after a SIGKILL) must find
+/// the data path still running with the MAC and filter it left.
+@Suite struct NICDataPathTests {
+    /// One NIC: its model and its u-driver.
+    struct NIC: Sendable, CustomTestStringConvertible {
+        let name: String
+        let model: @Sendable (MACAddress) -> DeviceModel
+        let driver: @Sendable (Device, DeviceInfo) -> any NetDriver
+        var testDescription: String { name }
+    }
+
+    static let nics: [NIC] = [
+        NIC(name: "rtl8139", model: { RTL8139Model(mac: $0) }, driver: { RTL8139(device: $0, info: $1) }),
+        NIC(name: "e1000", model: { E1000Model(mac: $0) }, driver: { E1000(device: $0, info: $1) }),
+        NIC(name: "pcnet32", model: { PCNet32Model(mac: $0) }, driver: { PCNet32(device: $0, info: $1) }),
+        NIC(name: "ne2k-pci", model: { NE2KModel(mac: $0) }, driver: { NE2K(device: $0, info: $1) }),
+    ]
+
+    static let mac = MACAddress("52:54:00:12:34:56") ?? .broadcast
+    static let group = MACAddress("01:00:5e:00:00:fb") ?? .broadcast
+
+    /// The sim with one NIC and a transport to it that throws error replies.
+    struct Rig {
+        let nucleus: SimNucleus
+        let device: Device
+
+        init(_ nic: NIC) {
+            let n = SimNucleus(models: [nic.model(NICDataPathTests.mac)])
+            nucleus = n
+            device = Device(instance: 1) { m in
+                let r = n.handleDowncall(m)
+                if let e = r.remoteError { throw e }
+                return r
+            }
+        }
+
+        func info() throws -> DeviceInfo {
+            let m = nucleus.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+            let p = try #require(nucleus.inspect(1) { $0.pci })
+            return DeviceInfo(instance: 1, driverName: "test", deviceClass: .net, vendor: p.vendor, device: p.device,
+                              revision: p.revision, slot: p.slot, barSize: p.barSize,
+                              heldBuffers: m.all(.object).map { o in
+                                  let c = o.children
+                                  return DMABuffer(handle: c.first { $0.id == .objectID }?.u32 ?? 0,
+                                                   size: c.first { $0.id == .dmaSize }?.u32 ?? 0,
+                                                   role: c.first { $0.id == .objectRole }?.u8 ?? 0)
+                              })
+        }
+
+        func deviceInfo() -> XPCMessage { nucleus.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1)) }
+        func counter(_ id: XPCAttributeID) -> UInt64 { deviceInfo().attribute(id)?.u64 ?? 0 }
+
+        /// `ms` milliseconds of device time, one data-path pass each.
+        func run(ms: Int) { for _ in 0..<ms { nucleus.step(nanos: 1_000_000) } }
+
+        /// Stops the client, lets the cable and rings drain; sent, echoed.
+        func drain() throws -> (sent: UInt64, echoed: UInt64) {
+            try nucleus.setTraffic(1, sending: false)
+            run(ms: 50)
+            defer { try? nucleus.setTraffic(1, sending: true) }
+            return (counter(.statClientSent), counter(.statEchoed))
+        }
+
+        /// The receive filter as DEVICE_INFO reads it back from the chip.
+        func filter() throws -> (mac: MACAddress, flags: UInt32, hash: [UInt8]) {
+            let m = deviceInfo()
+            return (try m.mac(.mac), try m.u32(.rxFlags), try #require(m.attribute(.mcHash)).payload)
+        }
+    }
+
+    /// Probe, open (the net class's ndo_open first), the group joined, the
+    /// client on; the link checked again once autonegotiation had time.
+    func bringUp(_ nic: NIC, _ rig: Rig) async throws -> any NetDriver {
+        let drv = nic.driver(rig.device, try rig.info())
+        _ = try await drv.probe(reattach: false)
+        rig.nucleus.setNetClient(1, up: false)
+        try await drv.open(reattach: false)
+        try await drv.setRxMode(RxMode(multicast: [Self.group]))
+        rig.nucleus.setNetClient(1, up: true)
+        rig.run(ms: 600)
+        try await drv.watchdog() // net.c's NET_WATCHDOG after the link-change interrupt
+        return drv
+    }
+
+    @Test(arguments: nics) func framesComeBackAndNoneIsLost(_ nic: NIC) async throws {
+        let rig = Rig(nic)
+        _ = try await bringUp(nic, rig)
+        rig.run(ms: 1000)
+        let (sent, echoed) = try rig.drain()
+        #expect(sent >= 150, "the client sends a frame every 5 ms once carrier is on")
+        #expect(echoed == sent)
+        #expect(rig.counter(.statRxDropped) == 0)
+        #expect(rig.counter(.statMulticast) >= 10, "the joined group's announcements come in")
+        #expect(rig.counter(.statFiltered) >= 10, "the other group's are filtered by the chip")
+        let f = try rig.filter()
+        #expect(f.mac == Self.mac && f.flags == 0)
+        #expect(f.hash.contains { $0 != 0 }, "the joined group's hash bit")
+        #expect(try rig.deviceInfo().u8(.datapathOn) == 1 && rig.deviceInfo().attribute(.linkUp)?.u8 == 1)
+    }
+
+    @Test(arguments: nics) func aReplacedDriverFindsTheDataPathRunning(_ nic: NIC) async throws {
+        let rig = Rig(nic)
+        _ = try await bringUp(nic, rig)
+        let newMAC = try #require(MACAddress("02:00:00:00:00:42"))
+        rig.run(ms: 200)
+        let before = try rig.filter()
+        let echoedBefore = rig.counter(.statEchoed)
+        // The u-driver dies here (SIGKILL): nothing serves upcalls, the
+        // nucleus keeps moving frames.
+        rig.run(ms: 300)
+        #expect(rig.counter(.statEchoed) > echoedBefore + 30, "echoes continue with no u-driver")
+        // A fresh one adopts the running chip; the shadow replays the rx mode.
+        let second = nic.driver(rig.device, try rig.info())
+        _ = try await second.probe(reattach: true)
+        try await second.open(reattach: true)
+        try await second.setRxMode(RxMode(multicast: [Self.group]))
+        rig.run(ms: 500)
+        #expect(try rig.filter() == before, "MAC and rx mode read back unchanged")
+        let (sent, echoed) = try rig.drain()
+        #expect(echoed == sent, "\(sent - echoed) of \(sent) lost")
+        #expect(rig.counter(.statRxDropped) == 0)
+        // And the new u-driver serves: a MAC change reaches the chip.
+        try await second.setMAC(newMAC)
+        #expect(try rig.filter().mac == newMAC)
+    }
+
+    /// All four NICs in one sim, as a campaign against every driver runs
+    /// them: each is on its own cable, so each gets its own echoes.
+    @Test func everyNICInOneSimGetsItsOwnEchoes() async throws {
+        let macs = (0..<Self.nics.count).compactMap { MACAddress(bytes: [0x52, 0x54, 0, 0x12, 0x34, UInt8(0x60 + $0)]) }
+        let n = SimNucleus(models: zip(Self.nics, macs).map { $0.model($1) })
+        var drivers: [any NetDriver] = []
+        for (i, nic) in Self.nics.enumerated() {
+            let instance = UInt32(i + 1)
+            let device = Device(instance: instance) { m in
+                let r = n.handleDowncall(m)
+                if let e = r.remoteError { throw e }
+                return r
+            }
+            let p = try #require(n.inspect(instance) { $0.pci })
+            let drv = nic.driver(device, DeviceInfo(instance: instance, driverName: nic.name, deviceClass: .net, vendor: p.vendor,
+                                                    device: p.device, revision: p.revision, slot: p.slot, barSize: p.barSize))
+            _ = try await drv.probe(reattach: false)
+            try await drv.open(reattach: false)
+            n.setNetClient(instance, up: true)
+            drivers.append(drv)
+        }
+        for _ in 0..<600 { n.step(nanos: 1_000_000) }
+        for d in drivers { try await d.watchdog() }
+        for _ in 0..<500 { n.step(nanos: 1_000_000) }
+        for i in 1...UInt32(Self.nics.count) { try n.setTraffic(i, sending: false) }
+        for _ in 0..<50 { n.step(nanos: 1_000_000) }
+        for i in 1...UInt32(Self.nics.count) {
+            let m = n.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: i))
+            let sent = m.attribute(.statClientSent)?.u64 ?? 0, echoed = m.attribute(.statEchoed)?.u64 ?? 0
+            #expect(sent >= 50 && echoed == sent, "\(Self.nics[Int(i) - 1].name): sent \(sent), echoed \(echoed)")
+            #expect(try m.mac(.mac) == macs[Int(i) - 1])
+        }
+    }
+}
