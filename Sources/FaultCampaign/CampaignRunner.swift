@@ -216,7 +216,11 @@ public final class CampaignRunner: Sendable {
     private func counters(_ s: DriverStatus) -> (gap: Int64?, dropped: UInt64?, underruns: UInt64?, glitches: UInt64?) {
         guard let dev = s.device else { return (nil, nil, nil, nil) }
         var gap: Int64?
-        if let tx = dev.number("txPackets"), let echoed = dev.number("echoed") { gap = Int64(bitPattern: tx &- echoed) }
+        // The sim's client counts what it handed to start_xmit; without it,
+        // what the nucleus counted as sent.
+        if let sent = dev.number("clientSent") ?? dev.number("txPackets"), let echoed = dev.number("echoed") {
+            gap = Int64(bitPattern: sent &- echoed)
+        }
         return (gap, dev.number("rxDropped"), dev.number("underruns"), dev.number("glitches"))
     }
 

@@ -162,11 +162,14 @@ import XPC
         }
         let events = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8))
             .events.filter { $0.event == "failure" }
-        // A process busy filling its address space answers no ping: the
-        // heartbeat may see it before the allocator's abort does.
+        // A process busy filling its address space, or flooding, answers no
+        // ping: the heartbeat may see it first (it does on a loaded machine,
+        // where the daemon forwards fewer downcalls per window).
+        #expect(events.count == 4, "\(events.map(\.detail))")
         #expect([.crash, .heartbeat].contains(events.first?.failureKind), "\(events.map(\.detail))")
-        #expect(events.dropFirst().compactMap(\.failureKind) == expected.dropFirst().map(\.1), "\(events.map(\.detail))")
-        #expect(events.last?.detail.contains("flood") == true)
+        #expect(events.dropFirst().prefix(2).compactMap(\.failureKind) == [.sandbox, .sandbox], "\(events.map(\.detail))")
+        let flood = try #require(events.last)
+        #expect(flood.failureKind == .heartbeat || (flood.failureKind == .protocol && flood.detail.contains("flood")), "\(flood.detail)")
         #expect(events.dropFirst().first?.detail.contains("socket") == true, "the sandbox names the call")
     }
 

@@ -58,9 +58,9 @@ public struct NetShadow: ClassShadow {
         return out
     }
 
-    /// MAC (IDR/RAL/PAR read back), the receive mode (RX_FLAGS and whether
-    /// the MC_HASH holds any group), and the data path of an open
-    /// interface.
+    /// MAC (IDR/RAL/PAR read back), and for an open interface the receive
+    /// mode (RX_FLAGS and whether the MC_HASH holds any group) and the data
+    /// path.
     public func divergences(from info: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
         var n = 0
         var out: [ShadowDivergence] = []
@@ -69,7 +69,9 @@ public struct NetShadow: ClassShadow {
             let got = info.attribute(.mac).flatMap { MACAddress(bytes: $0.payload) }
             if got != want { out.append(ShadowDivergence(setting: "MAC", expected: "\(want)", found: got.map { "\($0)" } ?? "none")) }
         }
-        if let rx = rxMode, let flags = info.attribute(.rxFlags)?.u32 {
+        // A closed interface's chip need not hold the mode yet: drivers
+        // program it at open, as Linux's do.
+        if up, let rx = rxMode, let flags = info.attribute(.rxFlags)?.u32 {
             n += 1
             let want = (rx.first { $0.id == .rxFlags }?.u32 ?? 0) & (NetClass.promiscuous | NetClass.allMulticast)
             let groups = rx.first { $0.id == .mcList }?.children.count ?? 0
