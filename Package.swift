@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
         .testTarget(name: "SliceAnalysisTests", dependencies: ["SliceAnalysis"],
                     swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
-        .testTarget(name: "FaultInjectionTests", dependencies: ["FaultInjection", "CFaultInject"]),
+        .testTarget(name: "FaultInjectionTests", dependencies: ["FaultInjection", "XPC"]),
         .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface"]),
         // Stands in for systemd's fd store in the integration tests.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),

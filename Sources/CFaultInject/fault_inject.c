@@ -1337,8 +1337,9 @@ static int apply_at_reach(pid_t pid, uint64_t *rng, int timeout_ms,
 }
 
 int fi_mutate(const struct fi_image *img, pid_t pid, int kind,
-	      uint64_t address, uint64_t size, uint64_t *rng, int timeout_ms,
-	      struct fi_mutation *out, char *err, size_t errlen)
+	      unsigned int flags, uint64_t address, uint64_t size,
+	      uint64_t *rng, int timeout_ms, struct fi_mutation *out,
+	      char *err, size_t errlen)
 {
 	struct fi_insn *insns = NULL;
 	uint8_t *code = NULL, *after = NULL;
@@ -1390,6 +1391,8 @@ int fi_mutate(const struct fi_image *img, pid_t pid, int kind,
 		goto out_close;
 	}
 	pick = (size_t)random_below(rng, ncand);
+	if (flags & FI_FIRST_INSTRUCTION)
+		pick = 0;
 	for (long i = 0; i < n; i++) {
 		if (!is_candidate(kind, &insns[i], code))
 			continue;

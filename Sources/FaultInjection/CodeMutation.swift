@@ -110,6 +110,12 @@ public struct FaultInjectionError: Error, Sendable, CustomStringConvertible, Equ
     /// One readable line.
     public let message: String
 
+    /// An error with this errno and sentence.
+    public init(errno: Int32, message: String) {
+        self.errno = errno
+        self.message = message
+    }
+
     public var description: String { message }
 
     public static func == (a: Self, b: Self) -> Bool { a.errno == b.errno }

@@ -18,6 +18,16 @@ public struct FunctionSymbol: Sendable, Hashable, Codable {
     public var demangledName: String { demangleSwiftSymbol(name) ?? name }
 }
 
+/// Which instruction of the chosen function a mutation takes.
+public enum InstructionChoice: String, Sendable, Codable {
+    /// A random one (drawn from the seed): the MINIX 3 / Nooks model.
+    case random
+    /// The first candidate: the function's entry (for invert-branch, its
+    /// first conditional jump). A register or stack fault planted there is
+    /// reached whenever the function is called.
+    case first
+}
+
 /// Selects "the driver's own code, not the Swift runtime": functions whose
 /// mangled name belongs to one of the given Swift modules. A Swift symbol
 /// of module `M` begins `$s` + the length of `M` + `M` (`$s7RTL8139...`),
@@ -117,7 +127,8 @@ public final class CodeMutator: @unchecked Sendable {
     }
 
     /// Applies one mutation of `kind`. Every choice — the function (unless
-    /// `function` is given), the instruction, the bit, the register — is
+    /// `function` is given), the instruction (unless `instruction` is
+    /// ``InstructionChoice/first``), the bit, the register — is
     /// drawn from `seed`, so the same seed against the same executable
     /// picks the same target (the thread that reaches it, and the stack
     /// word, depend on the run).
@@ -132,7 +143,8 @@ public final class CodeMutator: @unchecked Sendable {
     /// first), `ESRCH` if the process went away, `EPERM` without ptrace
     /// permission, `ENOENT` if no drawn function had a candidate.
     public func apply(_ kind: CodeMutation, seed: UInt64, reachTimeout: Duration = .seconds(1),
-                      in function: FunctionSymbol? = nil) throws -> AppliedMutation {
+                      in function: FunctionSymbol? = nil,
+                      at instruction: InstructionChoice = .random) throws -> AppliedMutation {
         var rng = seed
         let timeoutMs = Self.milliseconds(reachTimeout)
         let draws = function == nil ? Self.maxFunctionDraws : 1
@@ -141,7 +153,8 @@ public final class CodeMutator: @unchecked Sendable {
             let target = function ?? functions[Int(fi_random_next(&rng) % UInt64(functions.count))]
             var out = fi_mutation()
             var err = [CChar](repeating: 0, count: 256)
-            let r = fi_mutate(image, pid, kind.injectorKind, target.address, target.size, &rng,
+            let flags = instruction == .first ? UInt32(FI_FIRST_INSTRUCTION.rawValue) : 0
+            let r = fi_mutate(image, pid, kind.injectorKind, flags, target.address, target.size, &rng,
                               timeoutMs, &out, &err, err.count)
             if r == 0 { return Self.record(out, kind: kind, seed: seed, pid: pid, function: target) }
             lastError = Self.error(r, err)

@@ -33,6 +33,13 @@ enum fi_kind {
 	FI_STACK_POINTER = 4,	/* one bit of a pointer on the stack, ditto */
 };
 
+/* fi_mutate flags. */
+enum fi_flags {
+	/* Take the function's first candidate instruction instead of a
+	 * random one (its entry, for every kind but invert-branch). */
+	FI_FIRST_INSTRUCTION = 1,
+};
+
 /* Longest x86 instruction: the most bytes one mutation changes. */
 #define FI_MAX_BYTES 15
 
@@ -106,7 +113,8 @@ uint64_t fi_random_next(uint64_t *state);
 
 /*
  * Applies a mutation of @kind to the function at link-time @address,
- * @size bytes, in process @pid, drawing every choice from @rng.
+ * @size bytes, in process @pid, drawing every choice from @rng (@flags:
+ * enum fi_flags).
  *
  * FI_REGISTER and FI_STACK_POINTER plant an int3 at the chosen
  * instruction (only while every thread is traced, new ones included),
@@ -119,8 +127,9 @@ uint64_t fi_random_next(uint64_t *state);
  * (an earlier mutation not restored); -ESRCH: the process went away.
  */
 int fi_mutate(const struct fi_image *img, pid_t pid, int kind,
-	      uint64_t address, uint64_t size, uint64_t *rng, int timeout_ms,
-	      struct fi_mutation *out, char *err, size_t errlen);
+	      unsigned int flags, uint64_t address, uint64_t size,
+	      uint64_t *rng, int timeout_ms, struct fi_mutation *out,
+	      char *err, size_t errlen);
 
 /* Writes @m's original bytes back if memory still holds its mutated
  * bytes (-ESTALE if it holds neither); a no-op for mutations that left
