@@ -542,6 +542,14 @@ int fi_image_read(const struct fi_image *img, uint64_t address, uint8_t *buf,
 
 /* ---- the ptrace session over all threads ------------------------------- */
 
+/*
+ * RUNNING: not known to be stopped (a ptrace request that failed with
+ * ESRCH leaves a thread here: it runs, or it is dying).  GONE only on
+ * evidence: its exit was reaped through waitpid, waitpid says it is not
+ * our tracee, or it was detached.  A traced thread that dies stays a
+ * zombie until its tracer reaps it, so every RUNNING thread is waited
+ * for before a call returns.
+ */
 enum thread_state { T_RUNNING, T_STOPPED, T_GONE };
 
 struct fi_thread {
@@ -549,8 +557,12 @@ struct fi_thread {
 	enum thread_state state;
 	/* Signal to deliver when resumed or detached. */
 	int signal;
-	/* When it was (asked to be) stopped, for the longest-stop figure. */
+	/* When it was (asked to be) stopped, for the longest-stop figure;
+	 * 0 while it runs. */
 	uint64_t stop_since;
+	/* Rewound off the trap with its SIGTRAP still queued: drop the
+	 * SIGTRAP it stops for next. */
+	int drop_sigtrap;
 };
 
 struct fi_session {
@@ -591,10 +603,11 @@ static int session_add(struct fi_session *s, pid_t tid, enum thread_state st)
 
 static void note_resumed(struct fi_session *s, struct fi_thread *t)
 {
-	uint64_t held = now_us() - t->stop_since;
+	uint64_t held = t->stop_since ? now_us() - t->stop_since : 0;
 
 	if (held > s->longest_stop_us)
 		s->longest_stop_us = held;
+	t->stop_since = 0;
 }
 
 /* Seizes and interrupts every thread in /proc/PID/task not yet known.
@@ -674,6 +687,9 @@ static void record_status(struct fi_session *s, struct fi_thread *t,
 	}
 	if (!WIFSTOPPED(status))
 		return;
+	/* Stopped on its own (not interrupted by us): held from now. */
+	if (!t->stop_since)
+		t->stop_since = now_us();
 	t->state = T_STOPPED;
 	t->signal = 0;
 	if (event == PTRACE_EVENT_CLONE) {
@@ -686,6 +702,11 @@ static void record_status(struct fi_session *s, struct fi_thread *t,
 	if (event)
 		return; /* PTRACE_EVENT_STOP and the like */
 	t->signal = WSTOPSIG(status);
+	if (t->drop_sigtrap && t->signal == SIGTRAP) {
+		t->drop_sigtrap = 0;
+		t->signal = 0;
+		return;
+	}
 	if (s->trap_planted && t->signal == SIGTRAP) {
 		struct user_regs_struct regs;
 
@@ -759,9 +780,10 @@ static void interrupt_all(struct fi_session *s)
 
 		if (t->state != T_RUNNING)
 			continue;
-		t->stop_since = now_us();
-		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 && errno == ESRCH)
-			t->state = T_GONE;
+		if (!t->stop_since)
+			t->stop_since = now_us();
+		/* ESRCH: dying; waitpid will reap it. */
+		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
 	}
 }
 
@@ -774,13 +796,15 @@ static void interrupt_all(struct fi_session *s)
  */
 static void drain_trap_signals(struct fi_session *s)
 {
+	int drained = 0;
+
 	for (size_t i = 0; i < s->n; i++) {
 		struct fi_thread *t = &s->threads[i];
 		struct ptrace_peeksiginfo_args q = { .off = 0, .flags = 0,
 						     .nr = 8 };
 		siginfo_t info[8];
 		struct user_regs_struct regs;
-		int pending = 0, status;
+		int pending = 0;
 		long got;
 
 		if (t->state != T_STOPPED || t->signal)
@@ -795,22 +819,15 @@ static void drain_trap_signals(struct fi_session *s)
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0 &&
 		    regs.rip == s->trap_address + 1)
 			take_trap_hit(s, t, &regs);
-		t->stop_since = now_us();
-		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
-			continue;
 		/* Synchronous signals are dequeued first: the next stop is
 		 * the SIGTRAP's, before any user instruction runs. */
-		while (waitpid(t->tid, &status, __WALL) < 0 && errno == EINTR)
-			;
-		if (WIFSTOPPED(status) && (status >> 16) == 0 &&
-		    WSTOPSIG(status) == SIGTRAP) {
-			t->signal = 0;
-		} else if (WIFSTOPPED(status)) {
-			t->signal = (status >> 16) ? 0 : WSTOPSIG(status);
-		} else {
-			t->state = T_GONE;
-		}
+		t->drop_sigtrap = 1;
+		t->state = T_RUNNING;
+		ptrace(PTRACE_CONT, t->tid, 0, 0);
+		drained++;
 	}
+	if (drained)
+		wait_all_stopped(s, now_us() + FI_STOP_DEADLINE_US);
 }
 
 static void detach_all(struct fi_session *s)
@@ -821,8 +838,29 @@ static void detach_all(struct fi_session *s)
 		if (t->state != T_STOPPED)
 			continue;
 		note_resumed(s, t);
-		ptrace(PTRACE_DETACH, t->tid, 0, t->signal);
-		t->state = T_GONE;
+		if (ptrace(PTRACE_DETACH, t->tid, 0, t->signal) == 0)
+			t->state = T_GONE;
+		else
+			t->state = T_RUNNING; /* killed meanwhile: reap it */
+	}
+}
+
+/* Detaches every thread, waiting for (and reaping) those that are not
+ * stopped, a few rounds at most. */
+static void detach_everything(struct fi_session *s)
+{
+	for (int round = 0; round < 4; round++) {
+		int left = 0;
+
+		detach_all(s);
+		for (size_t i = 0; i < s->n; i++)
+			left += s->threads[i].state != T_GONE;
+		if (!left)
+			return;
+		interrupt_all(s);
+		wait_all_stopped(s, now_us() + FI_STOP_DEADLINE_US);
+		if (s->trap_planted)
+			drain_trap_signals(s);
 	}
 }
 
@@ -835,11 +873,7 @@ static void resume_all(struct fi_session *s)
 		if (t->state != T_STOPPED || t->tid == s->hit)
 			continue;
 		note_resumed(s, t);
-		if (ptrace(PTRACE_CONT, t->tid, 0, t->signal) < 0 &&
-		    errno == ESRCH) {
-			t->state = T_GONE;
-			continue;
-		}
+		ptrace(PTRACE_CONT, t->tid, 0, t->signal);
 		t->signal = 0;
 		t->state = T_RUNNING;
 	}
@@ -942,10 +976,7 @@ static int session_attach(struct fi_session *s, pid_t pid, char *err,
 	return 0;
 
 err_detach:
-	/* Anything still running will stop for the interrupt; wait a
-	 * little more so that no thread is left traced and stopped. */
-	wait_all_stopped(s, now_us() + FI_STOP_DEADLINE_US);
-	detach_all(s);
+	detach_everything(s);
 	session_free(s);
 	return ret;
 }
@@ -960,7 +991,7 @@ static void session_end(struct fi_session *s, uint8_t trap_original)
 		if (mem_write(s, s->trap_address, &trap_original, 1) == 0)
 			s->trap_planted = 0;
 	}
-	detach_all(s);
+	detach_everything(s);
 	session_free(s);
 }
 
@@ -1330,7 +1361,7 @@ static int apply_at_reach(pid_t pid, uint64_t *rng, int timeout_ms,
 					strerror(-ret));
 		}
 	}
-	detach_all(&s);
+	detach_everything(&s);
 	session_free(&s);
 	m->longest_stop_us = s.longest_stop_us;
 	return ret;

@@ -2,6 +2,7 @@
 import Dispatch
 import FaultInjection
 import Foundation
+import Synchronization
 import Testing
 import XPC
 #if canImport(Glibc)
@@ -188,33 +189,33 @@ struct CodeMutatorTests {
         }
     }
 
-    /// Plants at the entry of XPCMessage.decode, then sends a PING: the
-    /// driver's receiving thread decodes it and hits the trap.
+    /// Plants at the entry of XPCMessage.decode while PINGs arrive: the
+    /// driver's receiving thread decodes one and hits the trap.
     func reachDecode(_ kind: CodeMutation, seed: UInt64) throws -> (AppliedMutation, SpawnedDriver, [UInt8]) {
         let driver = try startDriver()
         let mutator = try CodeMutator(pid: driver.pid, modules: ["XPC"])
-        let receiver = driver.receivingThread
         let decode = try #require(mutator.functions.first {
             $0.demangledName.hasPrefix("static XPC.XPCMessage.decode(")
         })
         let pristine = try mutator.fileBytes(of: decode)
         let ping = XPCMessage(op: .ping, flags: .request, seq: 1).bytes
-        // Sent once the injector holds the process (TracerPid set): the
-        // message waits in the socket until the trap is planted.
-        let pid = driver.pid
+        // PINGs, one a millisecond, from when the injector holds the
+        // process (TracerPid set) until it returns: a PING decoded before
+        // the trap is in place does not count, a later one hits it.
+        let done = Atomic<Bool>(false)
+        let senderExited = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            let deadline = DispatchTime.now() + .seconds(10)
-            while DispatchTime.now() < deadline {
-                if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                   text.contains("TracerPid:\t") && !text.contains("TracerPid:\t0\n") {
-                    driver.send(ping)
-                    return
-                }
-                usleep(500)
+            while !done.load(ordering: .relaxed) {
+                if driver.tracerPid != 0 { driver.send(ping, waiting: false) }
+                usleep(1000)
             }
+            senderExited.signal()
         }
         let m = try mutator.apply(kind, seed: seed, reachTimeout: .seconds(10), in: decode, at: .first)
-        #expect(m.thread == receiver, "the thread that was blocked in recv decodes the message")
+        done.store(true, ordering: .relaxed)
+        senderExited.wait()
+        #expect(m.thread.map { driver.threads.contains($0) || !driver.isAlive } ?? false,
+                "the thread that reached it is one of the driver's")
         return (m, driver, pristine)
     }
 
@@ -233,8 +234,6 @@ struct CodeMutatorTests {
     @Test func aRegisterFaultOnReachedCodeFlipsOneBitOfOneRegister() throws {
         let (m, driver, pristine) = try reachDecode(.register, seed: 11)
         #expect(m.reached == true && m.injected)
-        let thread = try #require(m.thread)
-        #expect(driver.threads.contains(thread) || !driver.isAlive, "the thread that reached it is the driver's")
         let regs = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
                     "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
         #expect(regs.contains(m.register ?? ""))
@@ -280,8 +279,13 @@ struct MalformedExecutableTests {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "/bin/sleep")))
         patch(&bytes)
         let path = NSTemporaryDirectory() + "fi-sleep-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        chmod(path, 0o755)
+        // Written through a close-on-exec fd: a driver another test spawns
+        // meanwhile must not inherit it (exec would then fail, ETXTBSY).
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw TestError("create \(path): \(errno)") }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw TestError("write \(path): \(errno)") }
         defer { unlink(path) }
         let p = try SpawnedDriver(path: path, arguments: ["30"])
         // Running once its exe is the copy (exec done).

@@ -22,7 +22,11 @@ final class SpawnedDriver: @unchecked Sendable {
         return root.appendingPathComponent(".build/debug").path
     }()
 
-    static var rtl8139: String { binDir + "/rtl8139" }
+    /// The RTL8139 u-driver; FAULT_INJECTION_DRIVER names another build
+    /// (e.g. .build/release/rtl8139).
+    static var rtl8139: String {
+        ProcessInfo.processInfo.environment["FAULT_INJECTION_DRIVER"] ?? binDir + "/rtl8139"
+    }
 
     /// Starts `path` (with `arguments`) with fd 3 = one end of a seqpacket
     /// socketpair, stdout/stderr to /dev/null.
@@ -91,6 +95,15 @@ final class SpawnedDriver: @unchecked Sendable {
         return nil
     }
 
+    /// Every thread stopped by a tracer ("t (tracing stop)").
+    var allThreadsInTracingStop: Bool {
+        let tids = threads
+        return !tids.isEmpty && tids.allSatisfy { tid in
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8) else { return false }
+            return text.contains("State:\tt (tracing stop)")
+        }
+    }
+
     /// Alive, and no tracer left attached.
     var aliveAndUntraced: Bool { isAlive && tracerPid == 0 }
 
@@ -132,9 +145,11 @@ final class SpawnedDriver: @unchecked Sendable {
         }
     }
 
-    /// Sends one packet on the driver's fd 3.
-    func send(_ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    /// Sends one packet on the driver's fd 3 (dropped, without `waiting`,
+    /// when the socket is full).
+    func send(_ bytes: [UInt8], waiting: Bool = true) {
+        let flags = Int32(MSG_NOSIGNAL) | (waiting ? 0 : Int32(MSG_DONTWAIT))
+        _ = bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress, $0.count, flags) }
     }
 
     /// Receives one packet, waiting at most `seconds`; nil on timeout or end.
