@@ -118,5 +118,6 @@ public struct FaultInjectionError: Error, Sendable, CustomStringConvertible, Equ
 
     public var description: String { message }
 
+    /// Errors are equal when their errno is: the sentence is for people.
     public static func == (a: Self, b: Self) -> Bool { a.errno == b.errno }
 }
