@@ -4,7 +4,7 @@
 SWIFT      ?= swift
 BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
-APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev passwd
+APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev passwd
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
 VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd \
               linux-source-6.1 xz-utils make

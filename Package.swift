@@ -88,6 +88,12 @@ let package = Package(
         .executableTarget(
             name: "driverslicer",
             dependencies: ["SliceAnalysis", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Capstone (Debian's libcapstone-dev) decodes x86-64 for the fault injector.
+        .systemLibrary(name: "CCapstone", path: "Sources/CCapstone", pkgConfig: "capstone",
+                       providers: [.apt(["libcapstone-dev"])]),
+        // Code mutations in a running process through ptrace (docs/fault-injection.md).
+        .target(name: "CFaultInject", dependencies: ["CCapstone"], path: "Sources/CFaultInject"),
+        .target(name: "FaultInjection", dependencies: ["CFaultInject"]),
         .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface", "CSandbox"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),
@@ -99,6 +105,7 @@ let package = Package(
         .testTarget(name: "drivermgrdTests", dependencies: ["drivermgrd", "XPC", "ControlInterface"]),
         .testTarget(name: "SliceAnalysisTests", dependencies: ["SliceAnalysis"],
                     swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
+        .testTarget(name: "FaultInjectionTests", dependencies: ["FaultInjection", "XPC"]),
         .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface"]),
         // Stands in for systemd's fd store in the integration tests.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
