@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "FaultCampaign", dependencies: ["ControlInterface"]),
         .executableTarget(
             name: "drvcampaign",
-            dependencies: ["FaultCampaign", "ControlInterface",
+            dependencies: ["FaultCampaign", "FaultInjection", "ControlInterface",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // A u-driver that misbehaves on purpose, for the integration tests.
         .target(name: "CHostile", path: "Sources/CHostile"),

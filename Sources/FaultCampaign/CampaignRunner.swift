@@ -295,7 +295,24 @@ public final class CampaignRunner: Sendable {
             let now = try status(&client, d.name)
             if now.summary.pid == pid { placed.restore() }
         }
-        let after = try waitActive(&client, d.name, for: gaveUp == nil ? 10 : 0.1)
+        var after = try waitActive(&client, d.name, for: gaveUp == nil ? 10 : 0.1)
+        if failure == nil {
+            // Manifested after the window (a mutation on a path that runs
+            // later): late, but still the daemon's detection.
+            let evs = feed.events(of: d.name, from: cursor)
+            if let late = evs.first(where: { $0.event == "failure" }) {
+                failure = late
+                row.lateDetection = true
+                let end = Self.nowNanos() + 20_000_000_000
+                while recovered == nil && gaveUp == nil && Self.nowNanos() < end {
+                    let e = feed.events(of: d.name, from: cursor)
+                    recovered = e.first { $0.event == "recovered" }
+                    gaveUp = e.first { $0.event == "failed" }
+                    if recovered == nil && gaveUp == nil { usleep(2_000) }
+                }
+                after = try waitActive(&client, d.name, for: gaveUp == nil ? 10 : 0.1)
+            }
+        }
         row.endState = after.summary.state
         if after.summary.state == .active {
             for attempt in 0..<20 {

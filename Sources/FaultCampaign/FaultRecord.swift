@@ -63,6 +63,9 @@ public struct FaultRecord: Codable, Sendable, Equatable {
     /// Which detector (crash, timeout, heartbeat, bad-parameter, protocol, sandbox).
     public var detector: FailureKind?
     public var failureDetail: String?
+    /// The failure was reported after the watch window (the fault lay
+    /// latent until a later call ran the changed code).
+    public var lateDetection = false
     /// Recovered with the client seeing no error, the device as the shadow
     /// says, the driver active.
     public var transparent = false

@@ -67,6 +67,12 @@ public enum UDriverRuntime {
         return nil
     }
 
+    /// What the schema (drvxpc.h's attribute table) decides: a request
+    /// drivermgrd sent cannot fail these unless this process decodes it
+    /// wrongly. A missing attribute is the request's content, not its form.
+    static let decodeErrors: Set<XPCError.Code> = [.truncated, .oversized, .badLength, .unknownOp, .badFlags,
+                                                    .unknownAttribute, .wrongLength, .outOfRange, .badString, .badNesting]
+
     /// The `flood` fault: register reads of the BAR's first word sent as
     /// fast as the socket takes them, none awaited, until the daemon ends
     /// the process (or a million went out).
@@ -168,7 +174,10 @@ public enum UDriverRuntime {
             } catch let e as UDriverError {
                 try? conn.send(.errorReply(to: m, errno: e.errno, attribute: e.attribute, message: e.message))
             } catch let e as XPCError {
-                try? conn.send(.errorReply(to: m, errno: e.errno != 0 ? e.errno : 5, attribute: e.attribute,
+                // A request that did not decode as this driver reads it:
+                // EPROTO, which drivermgrd checks against its own decoding.
+                let errno: Int32 = e.errno != 0 ? e.errno : (Self.decodeErrors.contains(e.code) ? 71 : 5)
+                try? conn.send(.errorReply(to: m, errno: errno, attribute: e.attribute,
                                            message: "\(m.op.name): \(e.description)"))
             } catch {
                 try? conn.send(.errorReply(to: m, errno: 5, message: "\(error)"))

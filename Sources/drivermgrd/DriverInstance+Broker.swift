@@ -47,6 +47,12 @@ extension DriverInstance {
                     failure(.badParameter, "\(m.op.name): \(v.message)", generation: gen, op: m.op, parameter: v.attribute)
                     return
                 }
+                if ReplyContract.misread(request: m, reply: reply) {
+                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    failure(.protocol, "\(m.op.name): answered EPROTO to a well-formed request: \(reply.remoteError?.message ?? "")",
+                            generation: gen, op: m.op, parameter: reply.remoteError?.attribute)
+                    return
+                }
                 let kept = runtime.withLock { r in
                     r.shadow.record(m, reply: reply)
                     return r.shadow.keeps(m.op)

@@ -14,7 +14,10 @@ extension DriverInstance {
         let act = runtime.withLock { r -> Act in
             guard gen == r.generation else { return .ignore }
             if r.stopping { return .stopped }
-            r.lastExitClean = status == .exited(code: 0)
+            // An exit nobody asked for (no SHUTDOWN) left a bound device:
+            // a failure even with status 0 (a corrupted runtime loop that
+            // took its channel for closed ends that way).
+            r.lastExitClean = false
             return r.state == .active ? .fail : .ignore
         }
         switch act {

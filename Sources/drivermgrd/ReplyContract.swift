@@ -12,4 +12,12 @@ enum ReplyContract {
         guard r.status == 0 else { return nil }
         return cls.replyViolation(m, r)
     }
+
+    /// A u-driver answered EPROTO ("your request does not decode") to a
+    /// request that decodes here with the same codec and attribute table:
+    /// its decoding is broken (a corrupted process), not the request.
+    static func misread(request m: XPCMessage, reply r: XPCMessage) -> Bool {
+        guard r.status == -71 else { return false }
+        return (try? XPCMessage.decode(m.bytes)) != nil
+    }
 }

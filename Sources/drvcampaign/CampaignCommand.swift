@@ -41,7 +41,7 @@ struct RunOptions: ParsableArguments {
 
     /// The ptrace injector for the code mutations, when this process may
     /// use ptrace (root or CAP_SYS_PTRACE); nil otherwise.
-    static func codeInjector() -> (any CodeFaultInjector)? { nil }
+    static func codeInjector() -> (any CodeFaultInjector)? { PtraceInjector.available() }
 
     func plan(mutations: Bool) -> FaultPlan {
         let chosen = kinds.isEmpty ? FaultKind.all.filter { mutations || $0.family != .mutation } : kinds.compactMap(FaultKind.named)

@@ -98,3 +98,14 @@ import XPC
         #expect(r.inFlight == DowncallRate.maxInFlight - 1)
     }
 }
+
+@Suite struct ReplyMisreadTests {
+    @Test func eprotoToAWellFormedRequestIsTheDriversFault() {
+        let m = XPCMessage(op: .netSetRxMode, flags: .request, seq: 3, instance: 1,
+                           attributes: [.u32(.rxFlags, 1), .nested(.mcList, [])])
+        #expect(ReplyContract.misread(request: m, reply: .errorReply(to: m, errno: 71, attribute: .rxFlags, message: "wrong-length")))
+        #expect(!ReplyContract.misread(request: m, reply: .errorReply(to: m, errno: 22, message: "no such mode")),
+                "EINVAL is the driver's answer about the content")
+        #expect(!ReplyContract.misread(request: m, reply: .reply(to: m)))
+    }
+}
