@@ -14,11 +14,15 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     /// Ended, how is unknown: a u-driver adopted from a previous daemon is
     /// not this process's child, and its exit status went to its new parent.
     case unknown
+    /// Ended while another process ptraced it: the status goes to the
+    /// tracer first, and it had not let go within two seconds.
+    case heldByTracer
 
     public var description: String {
         switch self {
         case .exited(let c): return "exited with status \(c)"
         case .unknown: return "ended (adopted from a previous drivermgrd: its exit status went to its new parent)"
+        case .heldByTracer: return "ended while ptraced (its status went to the tracer)"
         case .killed(let s, let core): return "killed by signal \(s) (\(ExitStatus.signalName(s)))\(core ? ", core dumped" : "")"
         }
     }
@@ -161,9 +165,33 @@ public final class UDriverProcess: Sendable {
                 if n < 0 && errno == EINTR { continue }
                 break
             }
-            if let s = reap() {
-                for w in waiters.withLock({ w in defer { w = [] }; return w }) { w.resume(returning: s) }
-                onExit(s)
+            // Every thread has exited (the pidfd says so). A process that
+            // was being ptraced (gdb, the fault campaign's injector) is
+            // first reported to its tracer, and becomes reapable here only
+            // once the tracer lets go: wait a little, then report it ended
+            // anyway, since it can no longer touch the device, and keep
+            // reaping in the background so no zombie is left.
+            var s = reap()
+            var tries = 0
+            while s == nil && tries < 200 {
+                usleep(10_000)
+                tries += 1
+                s = reap()
+            }
+            let status = s ?? ended.withLock { e in
+                if let e { return e }
+                e = .heldByTracer
+                return .heldByTracer
+            }
+            for w in waiters.withLock({ w in defer { w = [] }; return w }) { w.resume(returning: status) }
+            onExit(status)
+            if s == nil {
+                var code: Int32 = 0, st: Int32 = 0
+                var left = 600
+                while left > 0 && drv_reap(pidfd, &code, &st) == 0 {
+                    usleep(100_000)
+                    left -= 1
+                }
             }
         }
         t.name = "pidfd-\(pid)"

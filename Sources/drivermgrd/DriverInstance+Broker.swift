@@ -70,6 +70,10 @@ extension DriverInstance {
                 if !keep { done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return }
                 if e.code == .timeout {
                     failure(.timeout, "\(m.op.name) unanswered after \(config.xpcTimeout)", generation: gen, op: m.op)
+                } else if e.code == .system {
+                    // The channel broke under the call (the u-driver closed
+                    // its end): recover now rather than at the next ping.
+                    failure(.protocol, "\(m.op.name): the channel to the u-driver broke: \(e)", generation: gen, op: m.op)
                 }
             }
         }
