@@ -13,8 +13,10 @@ public struct PlacedCodeFault: Sendable {
     /// False: the chosen point was never executed (register faults wait for
     /// it); nothing was changed.
     public var reached: Bool
-    public var restore: @Sendable () -> Void
-    public init(target: FaultTarget, reached: Bool, restore: @escaping @Sendable () -> Void) {
+    /// Takes the fault out; false when the injector could not let go of
+    /// the process cleanly (it was killed instead).
+    public var restore: @Sendable () -> Bool
+    public init(target: FaultTarget, reached: Bool, restore: @escaping @Sendable () -> Bool) {
         self.target = target
         self.reached = reached
         self.restore = restore
@@ -293,7 +295,10 @@ public final class CampaignRunner: Sendable {
         } else if let placed {
             // Latent: take the mutation out so the next fault starts clean.
             let now = try status(&client, d.name)
-            if now.summary.pid == pid { placed.restore() }
+            if now.summary.pid == pid && !placed.restore() {
+                row.notInjected = "the injector could not let go of the process and killed it"
+                return
+            }
         }
         var after = try waitActive(&client, d.name, for: gaveUp == nil ? 10 : 0.1)
         if failure == nil {
