@@ -86,6 +86,7 @@ extension CampaignCommand {
         func run() throws {
             let bench = try SimBench(bin: bin, dir: dir, etc: etc, devices: try SimBench.parse(devices))
             defer { bench.stop() }
+            bench.stopOnSignals()
             try bench.start()
             let tally = try options.run(socket: bench.controlSocket, drivers: bench.drivers, daemonPID: bench.daemonPID)
             if tally.daemonDown > 0 || !bench.daemonAlive { throw CampaignError("drivermgrd died; see \(dir)/drivermgrd.log") }
@@ -137,6 +138,7 @@ extension CampaignCommand {
             let chips = SimBench.chips.filter { types.contains($0.value.config) }.map { ($0.key, 1) }
             let bench = try SimBench(bin: bin, dir: dir, etc: etc, devices: chips)
             defer { bench.stop() }
+            bench.stopOnSignals()
             try bench.start()
             let settings = CampaignRunner.Settings.replaying(want, socket: bench.controlSocket, drivers: bench.drivers,
                                                              window: .milliseconds(windowMs), daemonPID: bench.daemonPID,

@@ -9,7 +9,8 @@ import Glibc
 /// nucleus-sim with N devices per chip and drivermgrd with one
 /// configuration per device, made from the shipped configuration of the
 /// chip (etc/drivers.d) plus a drop-in that allows fault injection.
-final class SimBench {
+final class SimBench: @unchecked Sendable {
+    // @unchecked: set up on the main thread before any signal handler can run.
     /// A chip nucleus-sim models → its shipped configuration and the Swift
     /// module that is its u-driver's own code. One line per chip.
     static let chips: [String: (config: String, module: String)] = [
@@ -109,6 +110,22 @@ final class SimBench {
             return l.count == self.drivers.count && l.allSatisfy { $0.state == .active }
         }
         print("nucleus-sim and drivermgrd up: \(drivers.count) drivers active (\(dir))")
+    }
+
+    /// SIGTERM/SIGINT (`timeout`, Ctrl-C) stop nucleus-sim and drivermgrd
+    /// too, so an interrupted campaign leaves nothing running.
+    private var signalSources: [DispatchSourceSignal] = []
+    func stopOnSignals() {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { [self] in
+                stop()
+                exit(128 + sig)
+            }
+            src.resume()
+            signalSources.append(src)
+        }
     }
 
     func stop() {
