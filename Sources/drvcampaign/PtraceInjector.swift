@@ -88,7 +88,7 @@ final class PtraceInjector: CodeFaultInjector {
         var want = modules
         if want.isEmpty {
             let probe = try CodeMutator(pid: pid, modules: Self.runtimeModules)
-            if let own = probe.allFunctions.lazy.compactMap({ Self.module(ofMain: $0.name) }).first { want = [own] }
+            if let own = probe.allFunctions.lazy.compactMap({ SwiftSymbol.module(ofMain: $0.name) }).first { want = [own] }
         }
         let m = try CodeMutator(pid: pid, modules: want + Self.runtimeModules)
         mutators.withLock { all in
@@ -124,16 +124,5 @@ final class PtraceInjector: CodeFaultInjector {
             }
         }
         return false
-    }
-
-    /// `$s7RTL81390A4MainV5$mainyyYaFZ` → `RTL8139`: the module of a Swift
-    /// `@main` entry point.
-    static func module(ofMain mangled: String) -> String? {
-        guard mangled.hasPrefix("$s"), mangled.contains("5$main") else { return nil }
-        let rest = mangled.dropFirst(2)
-        let digits = rest.prefix { $0.isNumber }
-        guard let n = Int(digits), n > 0 else { return nil }
-        let name = rest.dropFirst(digits.count).prefix(n)
-        return name.count == n ? String(name) : nil
     }
 }

@@ -131,3 +131,13 @@ import Testing
         #expect(CampaignReport.driverType("ne2k-pci-12") == "ne2k-pci" && CampaignReport.driverType("rtl8139") == "rtl8139")
     }
 }
+
+@Suite struct SwiftSymbolTests {
+    @Test func theModuleOfAnExecutablesMain() {
+        #expect(SwiftSymbol.module(ofMain: "$s7RTL81390A4MainV5$mainyyYaFZ") == "RTL8139")
+        #expect(SwiftSymbol.module(ofMain: "$s7ENS137x0A4MainV5$mainyyYaFZ") == "ENS137x")
+        #expect(SwiftSymbol.module(ofMain: "$s3XPC10XPCMessageV6decodeyACSays5UInt8VGKFZ") == nil, "not a main")
+        #expect(SwiftSymbol.module(ofMain: "$s99X5$main") == nil, "a length past the end")
+        #expect(SwiftSymbol.module(ofMain: "main") == nil)
+    }
+}
