@@ -369,8 +369,16 @@ extension DriverInstance {
         guard config.faultInjection else { throw ManagerError.injectionRefused(name) }
         let conn: XPCConnection? = runtime.withLock { r in r.state == .active ? r.conn : nil }
         guard let conn else { throw ManagerError.badState(name, "not active") }
-        let r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
+        let r: XPCMessage
+        do {
+            r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
                                     timeout: config.xpcTimeout)
+        } catch let e as XPCError where e.code == .closed || e.code == .system {
+            // The runtime answers before it acts; the channel can close
+            // (a crash, an abort) before the daemon read that answer.
+            record("inject", "\(fault.name) (the u-driver ended before its answer was read)")
+            return
+        }
         if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "\(e)") }
         record("inject", fault.name)
     }
