@@ -43,6 +43,7 @@ run: build
 check: build vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
+	$(MAKE) --no-print-directory check-fuzz
 	$(MAKE) --no-print-directory check-slicer
 	$(MAKE) --no-print-directory check-vm
 	$(MAKE) --no-print-directory check-net
@@ -122,3 +123,6 @@ bench: deps
 clean:
 	rm -rf $(BUILD_DIR) $(RUN_DIR)
 	-$(MAKE) -C /lib/modules/$$(ls /lib/modules | sort -V | tail -1)/build M=$(CURDIR)/module clean
+
+# The fuzzing harnesses: fuzz, check-fuzz (Tests/fuzz/fuzz.mk).
+include Tests/fuzz/fuzz.mk

@@ -317,7 +317,10 @@ static void check_forms_agree(u32 bar_len, const struct drvnucleus_regstep *st,
 			continue;
 		}
 		REQUIRE(again[i].off == st[i].off && again[i].width == st[i].width);
-		REQUIRE(again[i].value == st[i].value && again[i].mask == st[i].mask);
+		REQUIRE(again[i].value == st[i].value);
+		/* only a POLL uses its mask; the packed form carries no other */
+		if (st[i].kind == DRVXPC_REGOP_POLL)
+			REQUIRE(again[i].mask == st[i].mask);
 	}
 	free(a);
 }
