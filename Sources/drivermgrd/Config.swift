@@ -51,7 +51,13 @@ struct INIFile {
         self.path = path
         var section: String?
         var out: [Entry] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end at each "\n" scalar, an optional "\r" before it
+        // included, as systemd's read_line() has it: splitting the String
+        // by Character would keep "\r\n" (one grapheme) and a "\n" that
+        // a combining mark follows inside one line.
+        for (i, scalars) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var raw = Substring(scalars)
+            if raw.unicodeScalars.last == "\r" { raw.unicodeScalars.removeLast() }
             let line = raw.trimmingCharacters(in: .whitespaces)
             let n = i + 1
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
