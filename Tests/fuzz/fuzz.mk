@@ -78,6 +78,14 @@ $(FUZZ_DIR)/xpc_decode: Tests/fuzz/xpc_decode.swift $(call FUZZ_MODLIB,XPC) $(FU
 
 $(FUZZ_DIR)/xpc_decode: $(FUZZ_CSHIMS)
 
+# 3. drivermgrd's configuration parser: Config.swift compiled in as it is.
+FUZZ_CONFIG_MODS := XPC ShadowDriver ControlInterface DeviceClasses Supervisor
+$(FUZZ_DIR)/config_parse: Tests/fuzz/config_parse.swift Sources/drivermgrd/Config.swift $(FUZZ_CSHIMS) \
+                          $(foreach m,$(FUZZ_CONFIG_MODS),$(call FUZZ_MODLIB,$(m)))
+	$(SWIFTC) $(FUZZ_SWIFTFLAGS) $(FUZZ_SWIFT_LINK) -module-name FuzzConfig \
+	  Sources/drivermgrd/Config.swift Tests/fuzz/config_parse.swift \
+	  $(addprefix -l,$(FUZZ_CONFIG_MODS)) -lcshims -lseccomp -o $@
+
 .PHONY: fuzz fuzz-build check-fuzz fuzz-seeds
 fuzz-build: $(addprefix $(FUZZ_DIR)/,$(FUZZ_HARNESSES))
 
