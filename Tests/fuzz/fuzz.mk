@@ -38,6 +38,8 @@ FUZZ_DEPS_ShadowDriver     := XPC
 FUZZ_DEPS_DeviceClasses    := XPC ShadowDriver ControlInterface
 FUZZ_DEPS_Supervisor       := XPC
 FUZZ_DEPS_SliceAnalysis    :=
+# The slicer harness reaches internal parsers (@testable).
+FUZZ_MODFLAGS_SliceAnalysis := -enable-testing -I Sources/CClang
 
 # C code the Swift modules call, built once, without coverage.
 FUZZ_CSHIMS := $(FUZZ_DIR)/modules/libcshims.a
@@ -53,7 +55,7 @@ $(FUZZ_DIR)/modules/lib$(1).a: $$(FUZZ_MOD_$(1)) $$(foreach d,$$(FUZZ_DEPS_$(1))
 	@mkdir -p $(FUZZ_DIR)/modules
 	$(SWIFTC) $(FUZZ_SWIFTFLAGS) -module-name $(1) -emit-module \
 	  -emit-module-path $(FUZZ_DIR)/modules/$(1).swiftmodule \
-	  -emit-library -static -o $$@ $$(FUZZ_MOD_$(1))
+	  -emit-library -static -o $$@ $$(FUZZ_MODFLAGS_$(1)) $$(FUZZ_MOD_$(1))
 endef
 $(foreach m,XPC ControlInterface ShadowDriver DeviceClasses Supervisor SliceAnalysis,$(eval $(call fuzz_module,$(m))))
 
@@ -85,6 +87,16 @@ $(FUZZ_DIR)/config_parse: Tests/fuzz/config_parse.swift Sources/drivermgrd/Confi
 	$(SWIFTC) $(FUZZ_SWIFTFLAGS) $(FUZZ_SWIFT_LINK) -module-name FuzzConfig \
 	  Sources/drivermgrd/Config.swift Tests/fuzz/config_parse.swift \
 	  $(addprefix -l,$(FUZZ_CONFIG_MODS)) -lcshims -lseccomp -o $@
+
+# 4. The control server's request parsing (framing, calls, parameters).
+$(FUZZ_DIR)/varlink_request: Tests/fuzz/varlink_request.swift $(call FUZZ_MODLIB,ControlInterface)
+	$(SWIFTC) $(FUZZ_SWIFTFLAGS) $(FUZZ_SWIFT_LINK) -module-name FuzzVarlink \
+	  Tests/fuzz/varlink_request.swift -lControlInterface -o $@
+
+# 5. DriverSlicer's .iface and .slice parsers (SliceAnalysis, libclang linked).
+$(FUZZ_DIR)/slicer_parse: Tests/fuzz/slicer_parse.swift $(call FUZZ_MODLIB,SliceAnalysis)
+	$(SWIFTC) $(FUZZ_SWIFTFLAGS) $(FUZZ_SWIFT_LINK) -I Sources/CClang -module-name FuzzSlicer \
+	  Tests/fuzz/slicer_parse.swift -lSliceAnalysis -lclang-14 -o $@
 
 .PHONY: fuzz fuzz-build check-fuzz fuzz-seeds
 fuzz-build: $(addprefix $(FUZZ_DIR)/,$(FUZZ_HARNESSES))
