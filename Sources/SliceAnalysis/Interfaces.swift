@@ -65,7 +65,7 @@ public struct InterfaceTable: Sendable {
 
     /// Adds the rules in `text` (the contents of `file`).
     public mutating func add(_ text: String, file: String) throws {
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in SliceText.lines(text).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard !w.isEmpty else { continue }
@@ -106,6 +106,20 @@ public struct InterfaceTable: Sendable {
             return arguments["\(fn)#\(i)"]
         case .other:
             return nil
+        }
+    }
+}
+
+/// Lines of DriverSlicer's text files (.iface, .slice).
+enum SliceText {
+    /// `text` split at each "\n" scalar, a "\r" before it dropped: split
+    /// by Character, "\r\n" (one grapheme) ended no line, and a "\n"
+    /// followed by a combining mark neither.
+    static func lines(_ text: String) -> [Substring] {
+        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+            var line = Substring(scalars)
+            if line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
+            return line
         }
     }
 }
