@@ -72,8 +72,7 @@ public struct AnnotationSet: Sendable {
 
     public mutating func add(_ text: String, file: String) throws {
         for (i, raw) in SliceText.lines(text).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let w = SliceText.words(raw)
             guard !w.isEmpty else { continue }
             let origin = "\(file):\(i + 1)"
             guard let kind = AnnotationKind(rawValue: w[0]) else {

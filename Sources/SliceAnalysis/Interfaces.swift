@@ -66,8 +66,7 @@ public struct InterfaceTable: Sendable {
     /// Adds the rules in `text` (the contents of `file`).
     public mutating func add(_ text: String, file: String) throws {
         for (i, raw) in SliceText.lines(text).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let w = SliceText.words(raw)
             guard !w.isEmpty else { continue }
             let origin = "\(file):\(i + 1)"
             func role(_ s: String) throws -> RootRole {
@@ -121,5 +120,15 @@ enum SliceText {
             if line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
             return line
         }
+    }
+
+    /// The words of a line up to its first '#', split at spaces, tabs and
+    /// carriage returns; scalar by scalar, so that a combining mark after
+    /// a space or a '#' does not glue them into one Character.
+    static func words(_ line: Substring) -> [String] {
+        let scalars = line.unicodeScalars
+        let code = scalars[..<(scalars.firstIndex(of: "#") ?? scalars.endIndex)]
+        return code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            .map { String(String.UnicodeScalarView($0)) }
     }
 }

@@ -89,6 +89,10 @@ import Testing
         try a.add("nullterm priv.name\r\narray priv.ring 64\r\n", file: "crlf.slice")
         #expect(a.all.map(\.origin) == ["crlf.slice:1", "crlf.slice:2"])
         #expect(a.all.last?.argument == "64")
+        // "\r" separates words; a combining mark after ' ' or '#' does not glue them.
+        var u = InterfaceTable()
+        try u.add("opaque a\r\r\r\nopaque \u{301}b #\u{301} c\n", file: "u.iface")
+        #expect(u.opaque == ["a", "\u{301}b"])
     }
 
     @Test func callGraphThroughOpsTablesRegistrationsAndAssignments() throws {

@@ -88,6 +88,9 @@ import Testing
         // A combining mark after "\n" starts the next line, not a grapheme with it.
         let mark = try INIFile(path: "a.conf", text: "[Driver]\n\u{301}X=1\n")
         #expect(mark.entries.map(\.line) == [2])
+        // Stray "\r"s at the ends of keys and values are whitespace, as for systemd.
+        let stray = try INIFile(path: "a.conf", text: "[Driver]\nClass\r=net\r\r\n")
+        #expect(stray.entries.map { "\($0.key)=\($0.value)" } == ["Class=net"])
     }
 
     @Test func syntaxAndValueErrors() throws {
