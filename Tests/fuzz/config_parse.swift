@@ -62,7 +62,7 @@ func referenceINI(_ bytes: [UInt8]) -> Result<[RefEntry], LineError> {
     for (i, raw) in bytes.split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() {
         var rawLine = Array(raw)
         if rawLine.last == 0x0d { rawLine.removeLast() }
-        let line = String(decoding: rawLine, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        let line = String(decoding: rawLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let n = i + 1
         if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
         if line.hasPrefix("[") {
@@ -71,8 +71,8 @@ func referenceINI(_ bytes: [UInt8]) -> Result<[RefEntry], LineError> {
             continue
         }
         guard let eq = line.firstIndex(of: "="), let section else { return .failure(LineError(line: n)) }
-        let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-        let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        let key = line[..<eq].trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else { return .failure(LineError(line: n)) }
         out.append(RefEntry(section: section, key: key, value: value, line: n))
     }

@@ -17,7 +17,7 @@ mkdir -p "$work" "$dir/artifacts" "$dir/logs" "$seeds"
 # A crash goes to libFuzzer's handler, not to Swift's interactive backtracer.
 LSAN_OPTIONS=suppressions=$src/lsan.supp:print_suppressions=0 \
 SWIFT_BACKTRACE=enable=no "$bin" -max_total_time="$seconds" -print_final_stats=1 \
-	-timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+	-timeout=60 -rss_limit_mb=2048 -max_len=65536 \
 	-artifact_prefix="$dir/artifacts/$harness-" "$work" "$seeds" >"$log" 2>&1
 rc=$?
 last=$(grep -E '^#[0-9]+' "$log" | grep -E ' cov: ' | tail -1)

@@ -42,14 +42,15 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 /// The lines of `text` as the reference reads them: split at '\n' bytes,
-/// a "\r" before it dropped, then everything from '#' on dropped; its words.
+/// a "\r" before it dropped, then everything from '#' on dropped; its words
+/// are split at ' ', '\t' and '\r' bytes.
 func referenceLines(_ text: String) -> [(number: Int, words: [String])] {
     var out: [(Int, [String])] = []
     for (i, raw) in Array(text.utf8).split(separator: 0x0a, omittingEmptySubsequences: false).enumerated() {
         var line = Array(raw)
         if line.last == 0x0d { line.removeLast() }
         if let hash = line.firstIndex(of: UInt8(ascii: "#")) { line = Array(line[..<hash]) }
-        let words = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { String(decoding: $0, as: UTF8.self) }
+        let words = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }).map { String(decoding: $0, as: UTF8.self) }
         if !words.isEmpty { out.append((i + 1, words)) }
     }
     return out
