@@ -77,7 +77,7 @@ public struct InterfaceTable: Sendable {
             }
             switch w[0] {
             case "field":
-                let parts = w.count == 3 ? w[1].split(separator: ".", maxSplits: 1).map(String.init) : []
+                let parts = w.count == 3 ? w[1].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) : []
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                     throw SliceError("\(origin): expected `field STRUCT.FIELD ROLE`")
                 }

@@ -93,6 +93,8 @@ import Testing
         var u = InterfaceTable()
         try u.add("opaque a\r\r\r\nopaque \u{301}b #\u{301} c\n", file: "u.iface")
         #expect(u.opaque == ["a", "\u{301}b"])
+        // Found by Tests/fuzz/slicer_parse: split dropped the empty struct name.
+        #expect { var t = InterfaceTable(); try t.add("field .a.b latency\n", file: "v.iface") } throws: { "\($0)".hasPrefix("v.iface:1: expected `field STRUCT.FIELD ROLE`") }
     }
 
     @Test func callGraphThroughOpsTablesRegistrationsAndAssignments() throws {
