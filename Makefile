@@ -44,6 +44,7 @@ check: build vm-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest
 	$(MAKE) --no-print-directory check-scale
+	$(MAKE) --no-print-directory check-fuzz
 	$(MAKE) --no-print-directory check-slicer
 	$(MAKE) --no-print-directory check-campaign
 	$(MAKE) --no-print-directory check-vm
@@ -166,3 +167,6 @@ bench: deps
 clean:
 	rm -rf $(BUILD_DIR) $(RUN_DIR)
 	-$(MAKE) -C /lib/modules/$$(ls /lib/modules | sort -V | tail -1)/build M=$(CURDIR)/module clean
+
+# The fuzzing harnesses: fuzz, check-fuzz (Tests/fuzz/fuzz.mk).
+include Tests/fuzz/fuzz.mk

@@ -26,6 +26,7 @@
 #include <net/genetlink.h>
 
 #include "drvnucleus.h"
+#include "xpccheck.h"
 
 #define DRVXPC_GENL_CMD_MSG	1
 #define DRVNUCLEUS_MAX_DEVICES	8
@@ -61,81 +62,6 @@ static void count_xpc(const struct drvxpc_hdr *h)
 	if (h->op == DRVXPC_OP_REG_READ || h->op == DRVXPC_OP_REG_WRITE ||
 	    h->op == DRVXPC_OP_REG_SEQ || h->op == DRVXPC_OP_REG_WRITE_DMA)
 		atomic64_add(h->len, &xpc_regio_bytes[h->instance]);
-}
-
-/* --- validation of what user space sends ------------------------------- */
-
-static int validate_attrs(const struct nlattr *head, int len, int depth,
-			  u16 *bad)
-{
-	const struct nlattr *a;
-	int rem;
-
-	if (depth >= DRVXPC_NEST_MAX)
-		return -EINVAL;
-	nla_for_each_attr(a, head, len, rem) {
-		unsigned int type = nla_type(a);
-		int kind = drvxpc_attr_kind(type);
-		unsigned int plen = nla_len(a);
-		bool nested = a->nla_type & NLA_F_NESTED;
-		__u64 lo, hi, v = 0;
-
-		*bad = type;
-		if (kind < 0 || plen > drvxpc_attr_max(type))
-			return -EINVAL;
-		if (nested != (kind == DRVXPC_K_NESTED))
-			return -EINVAL;
-		switch (kind) {
-		case DRVXPC_K_FLAG:
-			if (plen)
-				return -EINVAL;
-			break;
-		case DRVXPC_K_U8:
-			if (plen != 1)
-				return -EINVAL;
-			v = nla_get_u8(a);
-			break;
-		case DRVXPC_K_U16:
-			if (plen != 2)
-				return -EINVAL;
-			v = nla_get_u16(a);
-			break;
-		case DRVXPC_K_U32:
-		case DRVXPC_K_S32:
-			if (plen != 4)
-				return -EINVAL;
-			v = nla_get_u32(a);
-			break;
-		case DRVXPC_K_U64:
-			if (plen != 8)
-				return -EINVAL;
-			v = nla_get_u64(a);
-			break;
-		case DRVXPC_K_MAC:
-			if (plen != 6)
-				return -EINVAL;
-			break;
-		case DRVXPC_K_STRING:
-			if (!plen || ((const char *)nla_data(a))[plen - 1] ||
-			    strnlen(nla_data(a), plen) != plen - 1)
-				return -EINVAL;
-			break;
-		case DRVXPC_K_NESTED: {
-			int r = validate_attrs(nla_data(a), plen, depth + 1, bad);
-
-			if (r)
-				return r;
-			break;
-		}
-		default:
-			break;
-		}
-		if (kind >= DRVXPC_K_U8 && kind <= DRVXPC_K_U64 &&
-		    drvxpc_attr_range(type, &lo, &hi) && (v < lo || v > hi))
-			return -ERANGE;
-	}
-	*bad = 0;
-	return rem ? -EINVAL : 0;
 }
 
 static const struct nlattr *find_attr(const struct drvxpc_hdr *h, u16 type)
@@ -495,39 +421,6 @@ static void datapath_written(struct drvnucleus_dev *d, u32 off, u32 width,
 		d->chip->reg_written(d, off, width, value);
 }
 
-/* Bounds and alignment of a register access; 0 or a negative errno. */
-static int check_target(struct drvnucleus_dev *d, u32 off, u32 width)
-{
-	if (width != 1 && width != 2 && width != 4)
-		return -EINVAL;
-	if ((u64)off + width > d->bar_len)
-		return -EACCES;
-	return off % width ? -EINVAL : 0;
-}
-
-/* Offset and width from a REG_OP's (or a message's) attributes: 0 or a
- * negative errno with *bad naming the attribute. */
-static int reg_target(struct drvnucleus_dev *d, const struct nlattr *head, int len,
-		      u32 *off, u32 *width, u16 *bad)
-{
-	const struct nlattr *o = nla_find(head, len, DRVXPC_A_REG_OFFSET);
-	const struct nlattr *w = nla_find(head, len, DRVXPC_A_REG_WIDTH);
-
-	int err;
-
-	*width = w ? nla_get_u8(w) : 4;
-	*bad = DRVXPC_A_REG_OFFSET;
-	if (!o)
-		return -EINVAL;
-	*off = nla_get_u32(o);
-	err = check_target(d, *off, *width);
-	if (err && *width != 1 && *width != 2 && *width != 4)
-		*bad = DRVXPC_A_REG_WIDTH;
-	else if (!err)
-		*bad = 0;
-	return err;
-}
-
 static u32 rd(struct drvnucleus_dev *d, u32 off, u32 width)
 {
 	if (width == 1)
@@ -547,97 +440,6 @@ static void wr(struct drvnucleus_dev *d, u32 off, u32 width, u32 v)
 		iowrite32(v, d->bar + off);
 }
 
-/* One REG_SEQ step, from either form (nested REG_OP or packed slot). */
-struct regstep {
-	u8 kind;
-	u32 off, width, value, mask, wait;
-};
-
-/* The nested form: REG_SEQ holding REG_OP attributes. */
-static int parse_nested(struct drvnucleus_dev *d, const struct nlattr *seq,
-			struct regstep *st, int *count, u16 *bad)
-{
-	const struct nlattr *op;
-	int rem, n = 0, err;
-
-	nla_for_each_nested(op, seq, rem) {
-		const struct nlattr *a = nla_data(op);
-		int alen = nla_len(op);
-		const struct nlattr *k = nla_find(a, alen, DRVXPC_A_REG_OP_KIND);
-		const struct nlattr *v = nla_find(a, alen, DRVXPC_A_REG_VALUE);
-		const struct nlattr *m = nla_find(a, alen, DRVXPC_A_REG_MASK);
-		const struct nlattr *us = nla_find(a, alen, DRVXPC_A_DELAY_US);
-		struct regstep *s = &st[n];
-
-		if (nla_type(op) != DRVXPC_A_REG_OP || n == DRVXPC_SEQ_MAX_OPS) {
-			*bad = DRVXPC_A_REG_SEQ;
-			return -E2BIG;
-		}
-		s->kind = k ? nla_get_u8(k) : 0;
-		s->value = v ? nla_get_u32(v) : 0;
-		s->mask = m ? nla_get_u32(m) : ~0U;
-		s->wait = min_t(u32, us ? nla_get_u32(us) : 1000, DRVXPC_DELAY_MAX_US);
-		n++;
-		if (s->kind == DRVXPC_REGOP_DELAY)
-			continue;
-		if (s->kind < DRVXPC_REGOP_READ || s->kind > DRVXPC_REGOP_POLL) {
-			*bad = DRVXPC_A_REG_OP_KIND;
-			return -EINVAL;
-		}
-		if (s->kind == DRVXPC_REGOP_WRITE && !v) {
-			*bad = DRVXPC_A_REG_VALUE;
-			return -EINVAL;
-		}
-		err = reg_target(d, a, alen, &s->off, &s->width, bad);
-		if (err)
-			return err;
-	}
-	*count = n;
-	return 0;
-}
-
-/* The packed form: REG_STEPS, 8-byte slots (struct drvxpc_regstep); a
- * POLL's mask is the value of the slot after it. */
-static int parse_packed(struct drvnucleus_dev *d, const struct nlattr *steps,
-			struct regstep *st, int *count, u16 *bad)
-{
-	const struct drvxpc_regstep *slot = nla_data(steps);
-	int slots = nla_len(steps) / sizeof(*slot), i, n = 0, err;
-
-	*bad = DRVXPC_A_REG_STEPS;
-	if (nla_len(steps) % sizeof(*slot))
-		return -EINVAL;
-	for (i = 0; i < slots; i++, n++) {
-		struct regstep *s = &st[n];
-
-		if (n == DRVXPC_SEQ_MAX_OPS)
-			return -E2BIG;
-		s->kind = slot[i].kind;
-		s->off = slot[i].offset;
-		s->width = slot[i].width;
-		s->value = slot[i].value;
-		s->mask = ~0U;
-		s->wait = 1000;
-		if (s->kind == DRVXPC_REGOP_DELAY) {
-			s->wait = min_t(u32, s->value, DRVXPC_DELAY_MAX_US);
-			continue;
-		}
-		if (s->kind < DRVXPC_REGOP_READ || s->kind > DRVXPC_REGOP_POLL)
-			return -EINVAL;
-		if (s->kind == DRVXPC_REGOP_POLL) {
-			if (++i == slots || slot[i].kind)
-				return -EINVAL;
-			s->mask = slot[i].value;
-		}
-		err = check_target(d, s->off, s->width);
-		if (err)
-			return err;
-	}
-	*count = n;
-	*bad = 0;
-	return 0;
-}
-
 /*
  * REG_SEQ: every step checked first, then run in order; one result per
  * read or poll.  POLL waits at most its wait (default 1 ms), DELAY at most
@@ -651,7 +453,7 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	const struct nlattr *packed = find_attr(h, DRVXPC_A_REG_STEPS);
 	bool shared = false;
 	int i, n = 0, count = 0, err;
-	struct regstep *st;
+	struct drvnucleus_regstep *st;
 	struct drvxpc_hdr *rh;
 	struct sk_buff *skb;
 	u16 bad = 0;
@@ -666,8 +468,8 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 		kfree(res);
 		return -ENOMEM;
 	}
-	err = seq ? parse_nested(d, seq, st, &count, &bad)
-		  : parse_packed(d, packed, st, &count, &bad);
+	err = seq ? drvnucleus_parse_nested(d->bar_len, seq, st, &count, &bad)
+		  : drvnucleus_parse_packed(d->bar_len, packed, st, &count, &bad);
 	if (err)
 		goto out_refused;
 	for (i = 0; i < count; i++)
@@ -676,7 +478,7 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	if (shared)
 		combolock_lock_user(&d->cl);
 	for (i = 0; i < count; i++) {
-		struct regstep *s = &st[i];
+		struct drvnucleus_regstep *s = &st[i];
 		u32 waited = 0, x;
 
 		switch (s->kind) {
@@ -777,7 +579,8 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	 * register takes it whole; a 16-bit one the half DMA_SHIFT selects
 	 * (a ring base split over two registers).
 	 */
-	err = reg_target(d, (const void *)(h + 1), h->len - sizeof(*h), &off, &width, &bad);
+	err = drvnucleus_reg_target(d->bar_len, (const void *)(h + 1), h->len - sizeof(*h),
+				    &off, &width, &bad);
 	if (err)
 		return reply(info, h, err, bad, "register refused", 0, false);
 	if (width != 4 && width != 2)
@@ -854,7 +657,8 @@ static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct
 	u16 bad;
 	int err;
 
-	err = reg_target(d, (const void *)(h + 1), h->len - sizeof(*h), &off, &width, &bad);
+	err = drvnucleus_reg_target(d->bar_len, (const void *)(h + 1), h->len - sizeof(*h),
+				    &off, &width, &bad);
 	if (err)
 		return reply(info, h, err, bad, "register refused", 0, false);
 	if (h->op == DRVXPC_OP_REG_WRITE && !v)
@@ -979,14 +783,14 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	u16 bad = 0;
 	int r, i;
 
-	if (len < (int)sizeof(*h) || h->len != len) {
+	r = drvnucleus_check_hdr(h, len);
+	if (r == -EINVAL) {
 		pr_warn_ratelimited("drvnucleus: message length %d does not match its header\n", len);
-		return -EINVAL;
+		return r;
 	}
-	if (!drvxpc_op_name(h->op) || (h->flags & ~DRVXPC_F_ALL) ||
-	    hweight16(h->flags & (DRVXPC_F_REQUEST | DRVXPC_F_REPLY | DRVXPC_F_NOTIFY)) != 1)
-		return reply(info, h, -EPROTO, 0, "unknown op or bad flags", 0, false);
-	r = validate_attrs((const void *)(h + 1), len - sizeof(*h), 0, &bad);
+	if (r)
+		return reply(info, h, r, 0, "unknown op or bad flags", 0, false);
+	r = drvnucleus_validate_attrs((const void *)(h + 1), len - sizeof(*h), 0, &bad);
 	if (r)
 		return reply(info, h, r, bad, "malformed attribute", 0, false);
 	count_xpc(h);

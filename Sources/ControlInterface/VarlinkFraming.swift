@@ -71,3 +71,74 @@ public enum VarlinkCodec {
         return Array(try e.encode(value)) + [0]
     }
 }
+
+/// The receiving side of the framing: bytes in as they arrive, whole
+/// messages (without their NUL) out.
+public struct VarlinkFramer: Sendable {
+    /// Most bytes held while waiting for a NUL; no client needs a megabyte.
+    public static let bufferMax = 1 << 20
+    private var buffer: [UInt8] = []
+
+    public init() {}
+
+    /// Appends received bytes; false once the unanswered bytes reach
+    /// ``bufferMax`` (the connection is then dropped).
+    public mutating func append<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        buffer += bytes
+        return buffer.count < Self.bufferMax
+    }
+
+    /// The next whole message, or nil until its NUL has arrived.
+    public mutating func next() -> [UInt8]? {
+        guard let nul = buffer.firstIndex(of: 0) else { return nil }
+        let message = Array(buffer[..<nul])
+        buffer.removeFirst(nul + 1)
+        return message
+    }
+
+    /// Bytes received after the last whole message.
+    public var pending: Int { buffer.count }
+}
+
+extension VarlinkCall {
+    /// A message as a call, or nil if it is not one.
+    public init?(message: [UInt8]) {
+        guard let call = try? JSONDecoder().decode(VarlinkCall.self, from: Data(message)) else { return nil }
+        self = call
+    }
+}
+
+/// A call's parameters checked one by one, before any is acted on.
+public enum VarlinkParameters {
+    /// A parameter that is missing, unexpected or of the wrong type.
+    public struct Invalid: Error, Equatable, Sendable {
+        public let parameter: String
+        public let message: String
+    }
+
+    /// Throws for the first parameter (in name order) not in `keys`.
+    public static func allow(_ p: [String: JSONValue], _ keys: Set<String>) throws(Invalid) {
+        if let bad = p.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw Invalid(parameter: bad, message: "unexpected parameter")
+        }
+    }
+
+    /// The string parameter `k`.
+    public static func string(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> String {
+        guard let v = p[k] else { throw Invalid(parameter: k, message: "missing") }
+        guard case .string(let s) = v else { throw Invalid(parameter: k, message: "expected a string") }
+        return s
+    }
+
+    /// The optional string-array parameter `k`.
+    public static func strings(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> [String]? {
+        guard let v = p[k] else { return nil }
+        guard case .array(let a) = v else { throw Invalid(parameter: k, message: "expected an array of strings") }
+        var out: [String] = []
+        for e in a {
+            guard case .string(let s) = e else { throw Invalid(parameter: k, message: "expected an array of strings") }
+            out.append(s)
+        }
+        return out
+    }
+}

@@ -71,16 +71,17 @@ public struct AnnotationSet: Sendable {
     }
 
     public mutating func add(_ text: String, file: String) throws {
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        for (i, raw) in SliceText.lines(text).enumerated() {
+            let w = SliceText.words(raw)
             guard !w.isEmpty else { continue }
             let origin = "\(file):\(i + 1)"
             guard let kind = AnnotationKind(rawValue: w[0]) else {
                 throw SliceError("\(origin): unknown annotation \(w[0]); expected \(AnnotationKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let parts = w.count >= 2 ? w[1].split(separator: ".", maxSplits: 1) : []
-            guard (2...3).contains(w.count), parts.count == 2 else {
+            // STRUCT.FIELD split at the first dot, both parts non-empty (as
+            // an interface's `field` line): ".a.b" is no struct's field.
+            let parts = w.count >= 2 ? w[1].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false) : []
+            guard (2...3).contains(w.count), parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw SliceError("\(origin): expected `\(kind.rawValue) STRUCT.FIELD [ARGUMENT]`")
             }
             if [.array, .sentinel, .container].contains(kind), w.count != 3 {

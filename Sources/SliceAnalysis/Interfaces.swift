@@ -65,9 +65,8 @@ public struct InterfaceTable: Sendable {
 
     /// Adds the rules in `text` (the contents of `file`).
     public mutating func add(_ text: String, file: String) throws {
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        for (i, raw) in SliceText.lines(text).enumerated() {
+            let w = SliceText.words(raw)
             guard !w.isEmpty else { continue }
             let origin = "\(file):\(i + 1)"
             func role(_ s: String) throws -> RootRole {
@@ -78,7 +77,7 @@ public struct InterfaceTable: Sendable {
             }
             switch w[0] {
             case "field":
-                let parts = w.count == 3 ? w[1].split(separator: ".", maxSplits: 1).map(String.init) : []
+                let parts = w.count == 3 ? w[1].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) : []
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                     throw SliceError("\(origin): expected `field STRUCT.FIELD ROLE`")
                 }
@@ -107,5 +106,29 @@ public struct InterfaceTable: Sendable {
         case .other:
             return nil
         }
+    }
+}
+
+/// Lines of DriverSlicer's text files (.iface, .slice).
+enum SliceText {
+    /// `text` split at each "\n" scalar, a "\r" before it dropped: split
+    /// by Character, "\r\n" (one grapheme) ended no line, and a "\n"
+    /// followed by a combining mark neither.
+    static func lines(_ text: String) -> [Substring] {
+        text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+            var line = Substring(scalars)
+            if line.unicodeScalars.last == "\r" { line.unicodeScalars.removeLast() }
+            return line
+        }
+    }
+
+    /// The words of a line up to its first '#', split at spaces, tabs and
+    /// carriage returns; scalar by scalar, so that a combining mark after
+    /// a space or a '#' does not glue them into one Character.
+    static func words(_ line: Substring) -> [String] {
+        let scalars = line.unicodeScalars
+        let code = scalars[..<(scalars.firstIndex(of: "#") ?? scalars.endIndex)]
+        return code.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            .map { String(String.UnicodeScalarView($0)) }
     }
 }

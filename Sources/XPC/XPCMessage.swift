@@ -265,8 +265,14 @@ public struct XPCMessage: Sendable {
             try validate(id: id, kind: kind, nestedBit: rawType & 0x8000 != 0,
                          payload: payload, depth: depth)
             out.append(XPCAttribute(id, payload: payload))
-            i += (alen + 3) & ~3
-            if i > b.endIndex { i = b.endIndex } // final attribute may omit its padding
+            // Padded to 4 bytes, the last attribute too: drvnucleus.ko
+            // refuses a message without it, so a u-driver's must not get by
+            // the daemon, which forwards the bytes unchanged.
+            let next = i + ((alen + 3) & ~3)
+            guard next <= b.endIndex else {
+                throw XPCError(.truncated, attribute: id, "attribute length \(alen) without its padding")
+            }
+            i = next
         }
         return out
     }

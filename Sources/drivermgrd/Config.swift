@@ -51,8 +51,16 @@ struct INIFile {
         self.path = path
         var section: String?
         var out: [Entry] = []
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+        // Lines end at each "\n" scalar, an optional "\r" before it
+        // included, as systemd's read_line() has it: splitting the String
+        // by Character would keep "\r\n" (one grapheme) and a "\n" that
+        // a combining mark follows inside one line.
+        for (i, scalars) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var raw = Substring(scalars)
+            if raw.unicodeScalars.last == "\r" { raw.unicodeScalars.removeLast() }
+            // " \t\r" and Unicode spaces at either end do not count (systemd
+            // strips its WHITESPACE, "\r" included).
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             let n = i + 1
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") {
@@ -68,8 +76,8 @@ struct INIFile {
             guard let section else {
                 throw ConfigError(file: path, line: n, message: "Assignment outside of section")
             }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespacesAndNewlines)
             guard !key.isEmpty else { throw ConfigError(file: path, line: n, message: "Missing key name before '='") }
             out.append(Entry(section: section, key: key, value: value, line: n))
         }

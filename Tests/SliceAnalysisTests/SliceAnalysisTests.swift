@@ -78,6 +78,25 @@ import Testing
         return t
     }
 
+    /// Found by Tests/fuzz/slicer_parse: "\r\n" ended no line, so a file
+    /// with CRLF endings was one long, unparsable line.
+    @Test func textFilesWithCRLFEndings() throws {
+        var t = InterfaceTable()
+        try t.add("opaque net_device\r\nfield pci_driver.probe latency\r\n", file: "crlf.iface")
+        #expect(t.opaque == ["net_device"])
+        #expect(t.fields["pci_driver.probe"] == .init(role: .latency, origin: "crlf.iface:2"))
+        var a = AnnotationSet()
+        try a.add("nullterm priv.name\r\narray priv.ring 64\r\n", file: "crlf.slice")
+        #expect(a.all.map(\.origin) == ["crlf.slice:1", "crlf.slice:2"])
+        #expect(a.all.last?.argument == "64")
+        // "\r" separates words; a combining mark after ' ' or '#' does not glue them.
+        var u = InterfaceTable()
+        try u.add("opaque a\r\r\r\nopaque \u{301}b #\u{301} c\n", file: "u.iface")
+        #expect(u.opaque == ["a", "\u{301}b"])
+        // Found by Tests/fuzz/slicer_parse: split dropped the empty struct name.
+        #expect { var t = InterfaceTable(); try t.add("field .a.b latency\n", file: "v.iface") } throws: { "\($0)".hasPrefix("v.iface:1: expected `field STRUCT.FIELD ROLE`") }
+    }
+
     @Test func callGraphThroughOpsTablesRegistrationsAndAssignments() throws {
         let g = try CallGraph.build(files: [try write(Self.netDriver, "netdrv.c")], arguments: ["-std=gnu11"])
         #expect(Set(g.functions.keys) == ["ring_refill", "rx", "poll", "isr", "xmit", "set_rx_mode", "read_eeprom",
@@ -248,6 +267,8 @@ import Testing
         #expect { var a = AnnotationSet(); try a.add("array priv.ring\n", file: "x.slice") } throws: { "\($0)" == "x.slice:1: array needs an argument (the length)" }
         #expect { var a = AnnotationSet(); try a.add("fuzzy priv.ring\n", file: "y.slice") } throws: { "\($0)".hasPrefix("y.slice:1: unknown annotation fuzzy") }
         #expect { var a = AnnotationSet(); try a.add("opaque ring\n", file: "z.slice") } throws: { "\($0)".hasPrefix("z.slice:1: expected `opaque STRUCT.FIELD") }
+        // Found by Tests/fuzz/slicer_parse: an empty struct name got through.
+        #expect { var a = AnnotationSet(); try a.add("nullterm .name.x\n", file: "w.slice") } throws: { "\($0)".hasPrefix("w.slice:1: expected `nullterm STRUCT.FIELD") }
         let bad = try write("struct s { int *p __attribute__((annotate(\"drvslice:fuzzy\"))); };\n", "badann.c")
         #expect { try CallGraph.build(files: [bad], arguments: []) } throws: { "\($0)".contains("badann.c:1: unknown annotation fuzzy") }
     }

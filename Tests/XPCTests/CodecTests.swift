@@ -87,6 +87,10 @@ import Testing
         expectError(.unknownAttribute, header(len: 32) + [8, 0, 0x00, 0x30, 0, 0, 0, 0])
         // PCM_RATE with 3 bytes
         expectError(.wrongLength, header(len: 32) + [7, 0, 27, 0, 1, 2, 3, 0], attribute: .pcmRate)
+        // the last attribute without its padding, at the top and nested
+        // (drvnucleus.ko refuses both; found by Tests/fuzz/xpc_decode)
+        expectError(.truncated, header(len: 29) + [5, 0, 12, 0, 4], attribute: .regWidth)
+        expectError(.truncated, header(len: 36) + [9, 0, 0x0f, 0x80, 5, 0, 0x10, 0, 1, 0, 0, 0], attribute: .regOpKind)
         // attribute length below its own header
         expectError(.wrongLength, header(len: 28) + [2, 0, 27, 0])
         // PCM_RATE = 1 (range 4000...192000)

@@ -77,6 +77,22 @@ import Testing
         #expect(e.description.hasSuffix("a.conf:4: Invalid Match=pci:12745:1371: expected pci:VVVV:DDDD (hex)"))
     }
 
+    /// Found by Tests/fuzz/config_parse: a file with "\r\n" endings was
+    /// one line ("Invalid section header" on line 1); systemd reads it.
+    @Test func crlfAndCombiningMarksEndLinesAsNewlines() throws {
+        let lf = try INIFile(path: "a.conf", text: "[Driver]\nClass=net\n\nMatch=pci:10ec:8139\n")
+        let crlf = try INIFile(path: "a.conf", text: "[Driver]\r\nClass=net\r\n\r\nMatch=pci:10ec:8139\r\n")
+        #expect(crlf.entries.map { "\($0.line) \($0.section).\($0.key)=\($0.value)" }
+                == ["2 Driver.Class=net", "4 Driver.Match=pci:10ec:8139"])
+        #expect(crlf.entries.map(\.value) == lf.entries.map(\.value))
+        // A combining mark after "\n" starts the next line, not a grapheme with it.
+        let mark = try INIFile(path: "a.conf", text: "[Driver]\n\u{301}X=1\n")
+        #expect(mark.entries.map(\.line) == [2])
+        // Stray "\r"s at the ends of keys and values are whitespace, as for systemd.
+        let stray = try INIFile(path: "a.conf", text: "[Driver]\nClass\r=net\r\r\n")
+        #expect(stray.entries.map { "\($0.key)=\($0.value)" } == ["Class=net"])
+    }
+
     @Test func syntaxAndValueErrors() throws {
         let cases: [(String, Int, String)] = [
             ("Name=x\n", 1, "Assignment outside of section"),
