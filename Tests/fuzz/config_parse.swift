@@ -168,7 +168,8 @@ func checkConfig(_ c: DriverConfig, _ files: [String]) {
     require(c.memoryMax >= 64 << 20, "memory \(c.memoryMax)")
     require(c.files == files, "files")
     if c.sandboxed {
-        require(c.uid != 0, "a sandboxed u-driver as root")
+        // DynamicUser= (the default) picks the uid at spawn; User= names one.
+        require(c.dynamicUser || c.uid != 0, "a sandboxed u-driver as root")
         require(!c.stage1.isEmpty, "no stage 1 filter")
     }
 }
