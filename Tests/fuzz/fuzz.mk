@@ -15,7 +15,7 @@ FUZZ_DIR           ?= $(BUILD_DIR)/fuzz
 FUZZ_SECONDS       ?= 600
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_HARNESSES     ?= nucleus_checks xpc_decode config_parse varlink_request slicer_parse
-SWIFTC             ?= $(dir $(shell readlink -f $$(command -v $(SWIFT))))swiftc
+SWIFTC             ?= $(dir $(shell readlink -f "$$(command -v $(SWIFT))" 2>/dev/null))swiftc
 FUZZ_CC            ?= $(dir $(SWIFTC))clang
 
 FUZZ_CFLAGS  := -g -O1 -Wall -Wextra -Wno-sign-compare -Werror -fuse-ld=lld \
