@@ -154,9 +154,10 @@ const struct nlattr *drvnucleus_attr(const struct drvxpc_hdr *h, u16 type);
  * message (NULL: no daemon registered, or no memory), the caller adds
  * attributes, drvnucleus_upcall_wait() sends it and waits at most the
  * upcall deadline.  Returns the u-driver's status, or -EAGAIN when no
- * daemon is registered, it goes away, or the deadline passes: the nucleus
- * then keeps its last configuration.  @value (may be NULL) gets a
- * MIXER_VALUE from the reply.
+ * daemon is registered or the deadline passes: the nucleus then keeps its
+ * last configuration.  If the daemon dies with the upcall unanswered, the
+ * next daemon to register gets it again (same seq) and the deadline starts
+ * anew.  @value (may be NULL) gets a MIXER_VALUE from the reply.
  */
 struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 				      struct drvxpc_hdr **hdr);
@@ -164,8 +165,10 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value);
 /*
  * An upcall sent and not waited for (callers under rtnl, or work items):
- * @fill (may be NULL) adds the attributes; its reply is only logged.  No
- * daemon: nothing happens, the nucleus keeps its state.
+ * @fill (may be NULL) adds the attributes; its reply is only logged.  It is
+ * kept until answered (at most async_upcall_keep_ms): made while no daemon
+ * is registered, or left unanswered by one that died, it goes to the next.
+ * Before any daemon registered: nothing happens.
  */
 void drvnucleus_upcall_async(struct drvnucleus_dev *d, u16 op,
 			     int (*fill)(struct sk_buff *skb, void *arg),

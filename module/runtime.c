@@ -20,8 +20,9 @@
 #include <linux/dma-mapping.h>
 #include <linux/list.h>
 #include <linux/module.h>
-#include <linux/pci.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/random.h>
 #include <linux/netlink.h>
 #include <net/genetlink.h>
 
@@ -157,48 +158,173 @@ static void announce(struct drvnucleus_dev *d)
 
 /* --- upcalls ------------------------------------------------------------- */
 
-void drvnucleus_upcall_async(struct drvnucleus_dev *d, u16 op,
-			     int (*fill)(struct sk_buff *skb, void *arg),
-			     void *arg)
-{
-	u32 portid = READ_ONCE(daemon_portid);
-	struct drvxpc_hdr *hdr;
-	struct sk_buff *skb;
-
-	if (!portid)
-		return;
-	skb = msg_new(portid, 0, op, DRVXPC_F_REQUEST,
-		      atomic_inc_return(&upcall_seq), d->instance, 0, &hdr);
-	if (!skb)
-		return;
-	if (fill && fill(skb, arg)) {
-		nlmsg_free(skb);
-		return;
-	}
-	msg_end(skb, hdr);
-	genlmsg_unicast(daemon_net, skb, portid);
-}
-
 /*
- * Synchronous upcalls (drvnucleus.h).  A waiter is on pending_upcalls from
- * the send to the reply, the deadline or the daemon's going away, whichever
- * comes first; replies are matched by seq and only from the daemon.
+ * Every upcall stays on pending_upcalls, with a copy of its message, until
+ * the daemon answers it: when the daemon dies (drivermgrd's SIGKILL, its
+ * restart by systemd), what it left unanswered is sent again to the next
+ * daemon that registers, under the same seq, and the u-driver (which gets
+ * the seq as UPCALL_ID) answers one it has already served from its cache.
+ * So an upcall is answered exactly once across the daemon's death, if a
+ * daemon is back before the deadline.  Synchronous waiters live on their
+ * caller's stack; asynchronous ones are allocated and dropped after
+ * async_upcall_keep_ms.  Once a daemon has registered, asynchronous upcalls
+ * made while none is there wait on the list for the next; a synchronous
+ * one gets -EAGAIN at once, as before any daemon.
  */
 static unsigned int upcall_timeout_ms = 3000;
 module_param(upcall_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(upcall_timeout_ms,
 		 "deadline of an upcall the kernel waits for (ms; then -EAGAIN)");
 
+static unsigned int async_upcall_keep_ms = 30000;
+module_param(async_upcall_keep_ms, uint, 0644);
+MODULE_PARM_DESC(async_upcall_keep_ms,
+		 "how long an unanswered upcall nobody waits for is kept for redelivery (ms)");
+
+#define DRVNUCLEUS_MAX_ASYNC	256
+
 struct drvnucleus_pending {
 	struct list_head node;
 	u32 seq;
 	s32 status;
 	u32 value;
+	bool waited;		/* a caller sleeps on done; else kfree()d */
+	bool redelivered;	/* sent again to a new daemon: deadline anew */
+	unsigned long expires;	/* jiffies; async only */
+	struct sk_buff *msg;	/* a copy for redelivery; NULL: none */
 	struct completion done;
 };
 
 static LIST_HEAD(pending_upcalls);
 static DEFINE_SPINLOCK(pending_lock);
+static unsigned int pending_async;
+static bool daemon_seen;	/* a daemon has registered since load */
+
+static void pending_free(struct drvnucleus_pending *p)
+{
+	kfree_skb(p->msg);
+	if (!p->waited)
+		kfree(p);
+}
+
+/* Async entries past their time; pending_lock held.  Moved to @gone. */
+static void pending_expire(struct list_head *gone)
+{
+	struct drvnucleus_pending *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, &pending_upcalls, node) {
+		if (p->waited || time_before(jiffies, p->expires))
+			continue;
+		list_move_tail(&p->node, gone);
+		pending_async--;
+	}
+}
+
+static void pending_free_list(struct list_head *gone)
+{
+	struct drvnucleus_pending *p, *tmp;
+
+	list_for_each_entry_safe(p, tmp, gone, node) {
+		list_del(&p->node);
+		pending_free(p);
+	}
+}
+
+/*
+ * Puts @p on the list and sends @skb to the daemon, if one is registered;
+ * consumes @skb.  Under pending_lock the list and daemon_portid change
+ * together, so a REGISTER either sees @p (and redelivers it) or comes
+ * after the send: each daemon gets an upcall once.
+ */
+static int pending_send(struct drvnucleus_pending *p, struct sk_buff *skb)
+{
+	LIST_HEAD(gone);
+	u32 portid;
+
+	spin_lock_bh(&pending_lock);
+	pending_expire(&gone);
+	if (!p->waited && pending_async >= DRVNUCLEUS_MAX_ASYNC) {
+		spin_unlock_bh(&pending_lock);
+		pending_free_list(&gone);
+		nlmsg_free(skb);
+		return -ENOBUFS;
+	}
+	portid = daemon_portid;
+	/* A caller that would wait for a daemon not there gets EAGAIN now
+	 * (the daemon may have been stopped); only what was already sent
+	 * when it died, and what nobody waits for, waits for the next. */
+	if (p->waited && !portid) {
+		spin_unlock_bh(&pending_lock);
+		pending_free_list(&gone);
+		nlmsg_free(skb);
+		return -EAGAIN;
+	}
+	list_add_tail(&p->node, &pending_upcalls);
+	if (!p->waited)
+		pending_async++;
+	spin_unlock_bh(&pending_lock);
+	pending_free_list(&gone);
+	if (!portid) {
+		nlmsg_free(skb);
+		return 0;
+	}
+	nlmsg_hdr(skb)->nlmsg_pid = portid;
+	/* genlmsg_unicast() consumes the skb whatever happens. */
+	return genlmsg_unicast(daemon_net, skb, portid);
+}
+
+/* Takes @p off the list if it is still there; true if it was. */
+static bool pending_remove(struct drvnucleus_pending *p)
+{
+	bool was;
+
+	spin_lock_bh(&pending_lock);
+	was = !list_empty(&p->node);
+	if (was) {
+		list_del_init(&p->node);
+		if (!p->waited)
+			pending_async--;
+	}
+	spin_unlock_bh(&pending_lock);
+	return was;
+}
+
+void drvnucleus_upcall_async(struct drvnucleus_dev *d, u16 op,
+			     int (*fill)(struct sk_buff *skb, void *arg),
+			     void *arg)
+{
+	struct drvnucleus_pending *p;
+	struct drvxpc_hdr *hdr;
+	struct sk_buff *skb;
+
+	if (!READ_ONCE(daemon_seen))
+		return;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return;
+	skb = msg_new(READ_ONCE(daemon_portid), 0, op, DRVXPC_F_REQUEST,
+		      atomic_inc_return(&upcall_seq), d->instance, 0, &hdr);
+	if (!skb)
+		goto err_free;
+	if (fill && fill(skb, arg))
+		goto err_skb;
+	msg_end(skb, hdr);
+	p->seq = hdr->seq;
+	p->expires = jiffies + msecs_to_jiffies(async_upcall_keep_ms);
+	INIT_LIST_HEAD(&p->node);
+	p->msg = skb_copy(skb, GFP_KERNEL);
+	if (!p->msg)
+		goto err_skb;
+	/* A send that fails leaves it for the next daemon, or its expiry. */
+	if (pending_send(p, skb) == -ENOBUFS)
+		pending_free(p);
+	return;
+
+err_skb:
+	nlmsg_free(skb);
+err_free:
+	kfree(p);
+}
 
 struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 				      struct drvxpc_hdr **hdr)
@@ -213,40 +339,42 @@ struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value)
 {
-	struct drvnucleus_pending p = { .status = -EAGAIN };
-	u32 portid = READ_ONCE(daemon_portid);
+	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true };
+	bool again;
 	long left;
 	int err;
 
-	if (!portid) {
-		nlmsg_free(skb);
-		return -EAGAIN;
-	}
-
 	init_completion(&p.done);
+	INIT_LIST_HEAD(&p.node);
 	p.seq = atomic_inc_return(&upcall_seq);
 	hdr->seq = p.seq;
 	hdr->timeout_us = min_t(u64, (u64)upcall_timeout_ms * 1000, U32_MAX);
 	msg_end(skb, hdr);
-	spin_lock_bh(&pending_lock);
-	list_add_tail(&p.node, &pending_upcalls);
-	spin_unlock_bh(&pending_lock);
-	/* genlmsg_unicast() consumes the skb whatever happens. */
-	err = genlmsg_unicast(daemon_net, skb, portid);
-	if (!err) {
+	p.msg = skb_copy(skb, GFP_KERNEL);
+	err = pending_send(&p, skb);
+	while (!err) {
 		left = wait_for_completion_killable_timeout(&p.done,
 				msecs_to_jiffies(upcall_timeout_ms));
-		if (left == 0)
-			pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
-					    drvxpc_op_name(hdr->op) ?: "?", p.seq,
-					    upcall_timeout_ms);
-		else if (left < 0)
+		if (left < 0) {
 			err = left;
+			break;
+		}
+		if (left > 0)
+			break;
+		/* Sent again to a daemon that came back: its deadline. */
+		spin_lock_bh(&pending_lock);
+		again = p.redelivered && !list_empty(&p.node);
+		p.redelivered = false;
+		spin_unlock_bh(&pending_lock);
+		if (again)
+			continue;
+		pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
+				    drvxpc_op_name(hdr->op) ?: "?", p.seq,
+				    upcall_timeout_ms);
+		break;
 	}
-	spin_lock_bh(&pending_lock);
-	if (!list_empty(&p.node))
-		list_del_init(&p.node);
-	spin_unlock_bh(&pending_lock);
+	pending_remove(&p);
+	kfree_skb(p.msg);
 	if (err)
 		return err == -ERESTARTSYS ? -EINTR : -EAGAIN;
 	if (value)
@@ -254,11 +382,11 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 	return p.status;
 }
 
-/* A reply to an upcall: wake its waiter, if it still waits. */
+/* A reply to an upcall: wake its waiter, or free it if nobody waits. */
 static void upcall_answered(struct genl_info *info, const struct drvxpc_hdr *h)
 {
 	const struct nlattr *v = find_attr(h, DRVXPC_A_MIXER_VALUE);
-	struct drvnucleus_pending *p;
+	struct drvnucleus_pending *p, *found = NULL;
 
 	if (info->snd_portid != READ_ONCE(daemon_portid))
 		return;
@@ -273,32 +401,102 @@ static void upcall_answered(struct genl_info *info, const struct drvxpc_hdr *h)
 		p->status = h->status <= 0 && h->status >= -MAX_ERRNO ? h->status : -EIO;
 		p->value = v ? nla_get_u32(v) : 0;
 		list_del_init(&p->node);
-		complete(&p->done);
+		if (p->waited)
+			complete(&p->done);
+		else {
+			pending_async--;
+			found = p;
+		}
 		break;
 	}
 	spin_unlock_bh(&pending_lock);
+	if (found)
+		pending_free(found);
 }
 
-/* The daemon's socket closed: nobody will answer; fail the waiters now. */
+/*
+ * A daemon registered: it becomes the one upcalls go to, and @q gets
+ * copies of the upcalls the one before left unanswered, in their order,
+ * for upcalls_redeliver() once the daemon has its DEVICE_ADDs.
+ */
+static void upcalls_take_over(u32 portid, struct sk_buff_head *q)
+{
+	struct drvnucleus_pending *p;
+	struct sk_buff *skb;
+	LIST_HEAD(gone);
+
+	__skb_queue_head_init(q);
+	spin_lock_bh(&pending_lock);
+	pending_expire(&gone);
+	WRITE_ONCE(daemon_portid, portid);
+	WRITE_ONCE(daemon_seen, true);
+	list_for_each_entry(p, &pending_upcalls, node) {
+		skb = p->msg ? skb_copy(p->msg, GFP_ATOMIC) : NULL;
+		if (!skb)
+			continue;
+		p->redelivered = true;
+		nlmsg_hdr(skb)->nlmsg_pid = portid;
+		__skb_queue_tail(q, skb);
+	}
+	spin_unlock_bh(&pending_lock);
+	pending_free_list(&gone);
+}
+
+static void upcalls_redeliver(u32 portid, struct sk_buff_head *q)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
+	while ((skb = __skb_dequeue(q)))
+		if (!genlmsg_unicast(daemon_net, skb, portid))
+			n++;
+	if (n)
+		pr_info("drvnucleus: %u unanswered upcall(s) sent again to the new daemon (port %u)\n",
+			n, portid);
+}
+
+/*
+ * The daemon's socket closed.  Its upcalls stay pending for the next
+ * daemon; waiters keep their deadline.
+ */
 static int drvnucleus_netlink_event(struct notifier_block *nb,
 				    unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
-	struct drvnucleus_pending *p, *tmp;
+	struct drvnucleus_pending *p;
+	unsigned int left = 0;
 
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !n->portid || n->portid != READ_ONCE(daemon_portid))
 		return NOTIFY_DONE;
+	spin_lock_bh(&pending_lock);
 	WRITE_ONCE(daemon_portid, 0);
+	list_for_each_entry(p, &pending_upcalls, node)
+		left++;
+	spin_unlock_bh(&pending_lock);
+	pr_info("drvnucleus: daemon (port %u) went away; %u upcall(s) wait for the next one\n",
+		n->portid, left);
+	return NOTIFY_DONE;
+}
+
+/* Module unload: nothing can answer the asynchronous ones any more. */
+static void pending_drop_all(void)
+{
+	struct drvnucleus_pending *p, *tmp;
+	LIST_HEAD(gone);
+
 	spin_lock_bh(&pending_lock);
 	list_for_each_entry_safe(p, tmp, &pending_upcalls, node) {
-		list_del_init(&p->node);
-		complete(&p->done);
+		if (p->waited) {
+			list_del_init(&p->node);
+			complete(&p->done);
+		} else {
+			list_move_tail(&p->node, &gone);
+			pending_async--;
+		}
 	}
 	spin_unlock_bh(&pending_lock);
-	pr_info("drvnucleus: daemon (port %u) went away; upcalls answer -EAGAIN\n",
-		n->portid);
-	return NOTIFY_DONE;
+	pending_free_list(&gone);
 }
 
 static struct notifier_block drvnucleus_netlink_notifier = {
@@ -779,6 +977,7 @@ static int device_op(struct genl_info *info, const struct drvxpc_hdr *h)
 static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct drvxpc_hdr *h = genlmsg_data(info->genlhdr);
+	struct sk_buff_head redeliver;
 	int len = genlmsg_len(info->genlhdr);
 	u16 bad = 0;
 	int r, i;
@@ -804,12 +1003,13 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&drvnucleus_lock);
 	switch (h->op) {
 	case DRVXPC_OP_REGISTER:
-		daemon_portid = info->snd_portid;
 		daemon_net = genl_info_net(info);
+		upcalls_take_over(info->snd_portid, &redeliver);
 		r = reply(info, h, 0, 0, NULL, 0, false);
 		for (i = 0; i < DRVNUCLEUS_MAX_DEVICES; i++)
 			if (devices[i])
 				announce(devices[i]);
+		upcalls_redeliver(info->snd_portid, &redeliver);
 		break;
 	case DRVXPC_OP_SIM_CONTROL:
 		/* Sleeps on upcalls: never with the lock held. */
@@ -954,6 +1154,9 @@ static int __init drvnucleus_init(void)
 {
 	int err;
 
+	/* Upcall ids unlike the last load's: a u-driver that outlived a
+	 * reload must not take a new upcall for one it answered before. */
+	atomic_set(&upcall_seq, get_random_u32());
 	err = netlink_register_notifier(&drvnucleus_netlink_notifier);
 	if (err)
 		return err;
@@ -977,6 +1180,7 @@ static void __exit drvnucleus_exit(void)
 	pci_unregister_driver(&drvnucleus_pci);
 	genl_unregister_family(&drvnucleus_family);
 	netlink_unregister_notifier(&drvnucleus_netlink_notifier);
+	pending_drop_all();
 	/* No kmemleak in Debian's kernel: count what the tracker still holds. */
 	pr_info("drvnucleus: unloaded, %d DMA objects live\n", atomic_read(&live_objects));
 }

@@ -86,6 +86,17 @@ public final class XPCNucleusLink: NucleusLink {
     private let open: @Sendable () throws -> any XPCTransport
     private let conn = Mutex<XPCConnection?>(nil)
 
+    /// Calls made before the first connect: an adopted u-driver's downcalls
+    /// (the daemon takes its u-drivers over before it connects), sent once
+    /// the link is up, or failed at their deadline.
+    private struct Early {
+        let id: UInt64
+        let message: XPCMessage
+        let deadline: ContinuousClock.Instant
+        let completion: XPCConnection.Completion
+    }
+    private let early = Mutex<(calls: [Early], nextID: UInt64, connected: Bool)>(([], 0, false))
+
     /// A link that connects with `open`.
     public init(description: String, open: @escaping @Sendable () throws -> any XPCTransport) {
         self.description = description
@@ -126,14 +137,46 @@ public final class XPCNucleusLink: NucleusLink {
                timeout: .seconds(5)) { r in
             if case .failure(let e) = r { events(.protocolError("REGISTER failed: \(e)")) }
         }
+        // After REGISTER, in the order they were made.
+        let waiting = early.withLock { e -> [Early] in
+            e.connected = true
+            defer { e.calls = [] }
+            return e.calls
+        }
+        let now = ContinuousClock.now
+        for w in waiting {
+            if w.deadline <= now {
+                w.completion(.failure(XPCError(.timeout, "\(w.message.op.name): \(description) not connected in time")))
+            } else {
+                c.call(w.message, timeout: w.deadline - now, completion: w.completion)
+            }
+        }
     }
 
     public func call(_ message: XPCMessage, timeout: Duration, completion: @escaping XPCConnection.Completion) {
-        guard let c = conn.withLock({ $0 }) else {
-            completion(.failure(XPCError(.closed, "not connected to \(description)")))
-            return
+        enum Route { case send(XPCConnection), held(UInt64), closed }
+        let route = early.withLock { e -> Route in
+            if let c = conn.withLock({ $0 }) { return .send(c) }
+            guard !e.connected else { return .closed }
+            e.nextID += 1
+            e.calls.append(Early(id: e.nextID, message: message, deadline: .now + timeout, completion: completion))
+            return .held(e.nextID)
         }
-        c.call(message, timeout: timeout, completion: completion)
+        switch route {
+        case .send(let c):
+            c.call(message, timeout: timeout, completion: completion)
+        case .closed:
+            completion(.failure(XPCError(.closed, "not connected to \(description)")))
+        case .held(let id):
+            Task { [self] in
+                try? await Task.sleep(for: timeout)
+                let w = early.withLock { e -> Early? in
+                    guard let i = e.calls.firstIndex(where: { $0.id == id }) else { return nil }
+                    return e.calls.remove(at: i)
+                }
+                w?.completion(.failure(XPCError(.timeout, "\(message.op.name): \(description) not connected in time")))
+            }
+        }
     }
 
     public func send(_ message: XPCMessage) throws {

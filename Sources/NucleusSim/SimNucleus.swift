@@ -40,7 +40,8 @@ final class SimCore {
 /// keeps the data path running whether or not a daemon or u-driver is there.
 public final class SimNucleus: Sendable {
     private let core: Mutex<SimCore>
-    private let broker = Mutex<XPCConnection?>(nil)
+    /// The registered daemon and the upcalls it has not answered.
+    private let upcalls = SimUpcalls()
     private let stopped = Mutex(false)
     /// The audio rate ``runWorkload(rate:)`` plays at.
     let workloadRate = Mutex<UInt32>(48000)
@@ -69,7 +70,7 @@ public final class SimNucleus: Sendable {
                 let conn = XPCConnection(name: "peer", socket: sock, onEvent: { [self] c, ev in
                     self.handle(c, ev)
                 }, onClose: { [self] c in
-                    self.broker.withLock { if $0 === c { $0 = nil } }
+                    self.upcalls.brokerClosed(c)
                 })
                 conn.start()
             }
@@ -102,7 +103,7 @@ public final class SimNucleus: Sendable {
     /// Advances simulated time by `nanos`: one data-path pass. Public so
     /// tests can drive time by hand.
     public func step(nanos: UInt64) {
-        let upcalls: [(UInt32, XPCOp)] = core.withLock { c in
+        let asked: [(UInt32, XPCOp)] = core.withLock { c in
             let mem = c.memory
             var asked: [(UInt32, XPCOp)] = []
             for id in c.order {
@@ -114,37 +115,31 @@ public final class SimNucleus: Sendable {
             }
             return asked
         }
-        for (id, op) in upcalls { sendAsync(id, op) }
-    }
-
-    /// Upcalls sent and not waited for (drvnucleus_upcall_async), one of
-    /// each kind in flight per device; no daemon: nothing happens.
-    private let asyncInFlight = Mutex<Set<UInt64>>([])
-
-    private func sendAsync(_ instance: UInt32, _ op: XPCOp) {
-        let key = UInt64(instance) << 32 | UInt64(op.rawValue)
-        guard hasBroker, asyncInFlight.withLock({ $0.insert(key).inserted }) else { return }
-        Task { [self] in
-            _ = try? await upcall(instance, op)
-            asyncInFlight.withLock { _ = $0.remove(key) }
-        }
+        for (id, op) in asked { self.upcalls.sendAsync(id, op) }
     }
 
     // MARK: upcalls
 
     /// Sends upcall `op` for `instance` to the registered daemon and waits
     /// for the answer; throws at once with EAGAIN when no daemon is there.
-    /// Never called with the nucleus lock held.
+    /// If the daemon dies before it answers, the next one gets the upcall
+    /// again (``SimUpcalls``). Never called with the nucleus lock held.
     public func upcall(_ instance: UInt32, _ op: XPCOp, _ attrs: [XPCAttribute] = [],
                        timeout: Duration? = nil) async throws -> XPCMessage {
-        guard let b = broker.withLock({ $0 }) else {
-            throw XPCError(.remote, errno: 11, "no daemon registered")
-        }
-        let r = try await b.call(XPCMessage(op: op, flags: .request, instance: instance, attributes: attrs),
-                                 timeout: timeout ?? upcallTimeout)
+        let r = try await upcalls.call(instance, op, attrs, timeout: timeout ?? upcallTimeout)
         if let e = r.remoteError { throw e }
         return r
     }
+
+    /// Upcalls sent again to a daemon that registered after the one they
+    /// went to died, since start.
+    public var redeliveredUpcalls: UInt64 { upcalls.redeliveredCount }
+
+    /// Upcalls sent and not answered yet.
+    public var pendingUpcalls: Int { upcalls.pendingCount }
+
+    /// The pending-upcall table itself, for tests that play a chip.
+    var upcallsForTesting: SimUpcalls { upcalls }
 
     /// Whether the device's card or netdev has been registered by its u-driver.
     public func isRegistered(_ instance: UInt32) -> Bool {
@@ -164,16 +159,21 @@ public final class SimNucleus: Sendable {
     }
 
     /// Whether a daemon is registered.
-    public var hasBroker: Bool { broker.withLock { $0 != nil } }
+    public var hasBroker: Bool { upcalls.broker != nil }
 
     // MARK: incoming
 
     private func handle(_ conn: XPCConnection, _ ev: XPCConnection.Event) {
+        if case .unexpectedReply(let r) = ev {
+            upcalls.answered(r, from: conn)
+            return
+        }
         guard case .message(let m) = ev, m.isRequest else { return }
         if m.op == .register {
-            broker.withLock { $0 = conn }
+            let left = upcalls.takeOver(conn)
             try? conn.send(XPCMessage.reply(to: m, attributes: [.u32(.version, XPCLimits.version)]))
             announceDevices(to: conn)
+            upcalls.redeliver(left, to: conn)
             return
         }
         if m.op == .simControl {
@@ -184,6 +184,7 @@ public final class SimNucleus: Sendable {
             return
         }
         let reply = core.withLock { c in downcall(c, m) }
+        if m.op != .deviceInfo { upcalls.countDowncall(m.instance) }
         try? conn.send(reply)
     }
 
@@ -311,6 +312,7 @@ public final class SimNucleus: Sendable {
                                  .string(.pciSlot, d.model.pci.slot), .binary(.regDump, d.model.snapshot())]
         if let ch = d.chipName { a.append(.string(.chipName, ch)) }
         a += d.nucleus?.info() ?? []
+        a.append(.u64(.xpcMessages, upcalls.messages(d.instance)))
         for b in c.memory.buffers(of: d.instance) {
             a.append(.nested(.object, [.u32(.objectID, b.id), .u8(.objectKind, 1), .u8(.objectRole, b.role),
                                        .u32(.dmaSize, UInt32(b.bytes.count))]))
@@ -330,6 +332,9 @@ public final class SimNucleus: Sendable {
                 try await setRxMode(m.instance, flags: m.attribute(.rxFlags)?.u32 ?? 0, multicast: macs)
             case 3: try await setMAC(m.instance, try m.mac(.mac))
             case 5: try setTraffic(m.instance, sending: try m.u8(.datapathOn) != 0)
+            case 6:
+                _ = try await upcall(m.instance, .sndMixerPut, [.u16(.mixerControl, try m.u16(.mixerControl)),
+                                                               .u32(.mixerValue, try m.u32(.mixerValue))])
             case 4:
                 let samples = try await pingRoundTrips(m.instance, count: Int(try m.u32(.count)))
                 return XPCMessage.reply(to: m, attributes: [.binary(.samplesNanos, samples.flatMap { XPCAttribute.le(UInt32(clamping: $0)) })])

@@ -107,6 +107,7 @@ public enum UDriverRuntime {
         var device: Device?
         var barSize: UInt32 = 0
         var fault = PendingFault.none
+        var served = ServedUpcalls()
         for await m in stream {
             if m.op == .hello {
                 do {
@@ -168,20 +169,29 @@ public enum UDriverRuntime {
                 fault = .none
                 try? await Task.sleep(for: .microseconds(Int64(max(m.header.timeoutMicros, 100_000)) * 3))
             }
+            let upcallID = m.attribute(.upcallID)?.u32
+            if let upcallID, let done = served.reply(to: upcallID) {
+                // The nucleus sent it again: the daemon that asked first
+                // died before it passed the answer on. Served once.
+                try? conn.send(done.withSeq(m.seq))
+                continue
+            }
+            let reply: XPCMessage
             do {
                 let attrs = try await handler(m)
-                try? conn.send(.reply(to: m, attributes: attrs))
+                reply = .reply(to: m, attributes: attrs)
             } catch let e as UDriverError {
-                try? conn.send(.errorReply(to: m, errno: e.errno, attribute: e.attribute, message: e.message))
+                reply = .errorReply(to: m, errno: e.errno, attribute: e.attribute, message: e.message)
             } catch let e as XPCError {
                 // A request that did not decode as this driver reads it:
                 // EPROTO, which drivermgrd checks against its own decoding.
                 let errno: Int32 = e.errno != 0 ? e.errno : (Self.decodeErrors.contains(e.code) ? 71 : 5)
-                try? conn.send(.errorReply(to: m, errno: errno, attribute: e.attribute,
-                                           message: "\(m.op.name): \(e.description)"))
+                reply = .errorReply(to: m, errno: errno, attribute: e.attribute, message: "\(m.op.name): \(e.description)")
             } catch {
-                try? conn.send(.errorReply(to: m, errno: 5, message: "\(error)"))
+                reply = .errorReply(to: m, errno: 5, message: "\(error)")
             }
+            if let upcallID { served.keep(reply, for: upcallID) }
+            try? conn.send(reply)
         }
         conn.close()
     }

@@ -159,6 +159,9 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let dmaShift = XPCAttributeID(DRVXPC_A_DMA_SHIFT)
     /// The sim's network client: frames it handed to start_xmit.
     public static let statClientSent = XPCAttributeID(DRVXPC_A_STAT_CLIENT_SENT)
+    /// The nucleus's id of an upcall, passed on to the u-driver so that an
+    /// upcall a dead daemon left unanswered, redelivered, runs only once.
+    public static let upcallID = XPCAttributeID(DRVXPC_A_UPCALL_ID)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

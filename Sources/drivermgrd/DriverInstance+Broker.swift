@@ -80,8 +80,14 @@ extension DriverInstance {
     }
 
     /// An upcall from the nucleus: `submit`, answered under its own seq.
+    /// The seq goes along as UPCALL_ID: a nucleus sends an upcall a dead
+    /// daemon left unanswered again, and a u-driver that has served it
+    /// answers from its cache, so the upcall takes effect once.
     func forwardUpcall(_ m: XPCMessage) {
-        submit(m) { [nucleus] reply in try? nucleus.send(reply.withSeq(m.seq)) }
+        let tagged = m.has(.upcallID) ? m : XPCMessage(op: m.op, flags: m.flags, seq: m.seq, instance: m.instance,
+                                                     timeoutMicros: m.header.timeoutMicros,
+                                                     attributes: m.attributes + [.u32(.upcallID, m.seq)])
+        submit(tagged) { [nucleus] reply in try? nucleus.send(reply.withSeq(m.seq)) }
     }
 
     /// A daemon-originated upcall (drvctl call) through the same path.

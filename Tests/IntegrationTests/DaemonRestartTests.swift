@@ -232,4 +232,85 @@ import Glibc
         #expect(after["rtl8139"]?.pid != pids["rtl8139"])
         try h.wait("the old rtl8139 u-driver exits") { !alive(pids["rtl8139"] ?? 0) }
     }
+
+    /// The sim's `amixer cset` through the nucleus: its XPC_MESSAGES and the
+    /// master register afterwards.
+    func nucleusInfo(_ h: SimHarness, _ instance: UInt32) throws -> XPCMessage {
+        let c = XPCConnection(name: "test", socket: try XPCSocket.connect(path: h.socketPath), onEvent: { _, _ in })
+        c.start()
+        defer { c.close() }
+        let done = Mutex<Result<XPCMessage, XPCError>?>(nil)
+        c.call(XPCMessage(op: .deviceInfo, flags: .request, instance: instance), timeout: .seconds(5)) { r in
+            done.withLock { $0 = r }
+        }
+        try h.wait("DEVICE_INFO") { done.withLock { $0 != nil } }
+        return try #require(done.withLock { $0 }).get()
+    }
+
+    /// An upcall in flight when drivermgrd is SIGKILLed is answered once:
+    /// the nucleus sends it again to the next daemon, which passes it on to
+    /// the adopted u-driver, which answers from what it served (UPCALL_ID)
+    /// instead of acting twice; and the new daemon's shadow has it.
+    @Test func upcallInFlightAcrossTheDaemonsDeathIsAnsweredOnce() async throws {
+        let h = try SimHarness()
+        let store = try FakeFDStore(path: h.dir + "/notify")
+        var second: pid_t = 0
+        defer {
+            if second > 0 {
+                kill(second, SIGTERM)
+                var st: Int32 = 0
+                waitpid(second, &st, 0)
+            }
+            store.stop()
+            h.stopAll()
+        }
+        let cfg = try RecoveryTests().config(h)
+        // The stopped u-driver below must not look hung to the first daemon
+        // in the moment before it dies.
+        try "[Recovery]\nXPCTimeoutSec=5s\nHeartbeatSec=30s\n"
+            .write(toFile: cfg + "/drivers.d/ens1371.conf.d/60-slow.conf", atomically: true, encoding: .utf8)
+        try h.startSim()
+        let first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
+                                 log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
+        func put(_ v: UInt32) async throws {
+            try await h.simControl(instance: 1, [.u8(.simAction, 6), .u16(.mixerControl, 1), .u32(.mixerValue, v)])
+        }
+        func messages() throws -> UInt64 { try #require(try nucleusInfo(h, 1).attribute(.xpcMessages)).u64 }
+        // What one `amixer cset` costs at the nucleus, served once.
+        let m0 = try messages()
+        try await put(30)
+        let once = try messages() - m0
+        #expect(once >= 4, "the upcall, its answer and the codec write's downcall and reply")
+        let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+
+        // The u-driver stops before it reads the next upcall; the daemon
+        // passes it on and dies; the u-driver serves it into the channel the
+        // store holds, and the next daemon gets it again from the nucleus.
+        let pid = try #require(try h.list().first { $0.name == "ens1371" }?.pid)
+        kill(pid, SIGSTOP)
+        let m1 = try messages()
+        let client = Task { try await put(55) }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        kill(pid, SIGCONT)
+        second = try startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        try await client.value
+        try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
+        #expect(try h.list().first { $0.name == "ens1371" }?.pid == pid, "adopted, not restarted")
+        let twice = try messages() - m1
+        #expect(twice == once, "served once: \(twice) messages at the nucleus, \(once) for one put")
+        let reg55 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        #expect(reg55 != reg30, "the put took effect")
+        // The new daemon's shadow has it: a crash now replays 55, not 30.
+        #expect(try h.drvctl("inject", "ens1371", "crash").0 == 0)
+        try h.wait("recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == 1 } == true }
+        #expect(try nucleusInfo(h, 1).attribute(.codecMaster)?.u16 == reg55)
+        let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("took over 2 of 2 u-driver(s)"), "\(log.suffix(2000))")
+    }
 }
+

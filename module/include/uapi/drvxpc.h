@@ -153,7 +153,7 @@ enum drvxpc_class {
 	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
-	X(SIM_ACTION,		U8,	1, 1, 5)	/* enum drvxpc_sim_action */ \
+	X(SIM_ACTION,		U8,	1, 1, 6)	/* enum drvxpc_sim_action */ \
 	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
 	/* raw register views for status */				\
 	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
@@ -193,7 +193,11 @@ enum drvxpc_class {
 	X(DMA_SHIFT,		U8,	1, 0, 31)				\
 	/* sim client: frames it handed to start_xmit (with		\
 	 * STAT_ECHOED: frames lost = sent - echoed once drained) */	\
-	X(STAT_CLIENT_SENT,	U64,	8, 0, 0)
+	X(STAT_CLIENT_SENT,	U64,	8, 0, 0)				\
+	/* the nucleus's id of an upcall, passed on to the u-driver: a	\
+	 * nucleus redelivers what a dead daemon left unanswered, and	\
+	 * the u-driver answers an id it has served from its cache */	\
+	X(UPCALL_ID,		U32,	4, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -279,6 +283,8 @@ enum drvxpc_sim_action {
 					 * (drvnucleus.ko serves this one too) */
 	DRVXPC_SIM_TRAFFIC = 5,		/* DATAPATH_ON: the network client
 					 * sends (1) or stops sending (0) */
+	DRVXPC_SIM_MIXER_PUT = 6,	/* MIXER_CONTROL, MIXER_VALUE: the
+					 * sound client's `amixer cset` */
 };
 
 /*

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Synchronization
+import Testing
+import XPC
+@testable import NucleusSim
+
+/// nucleus-sim keeps what a daemon left unanswered for the next one, as
+/// drvnucleus.ko does (runtime.c, pending_upcalls): the daemon side is
+/// played here by plain connections.
+@Suite struct SimUpcallsTests {
+    /// A daemon stand-in: registers, and hands every message it gets to a stream.
+    struct FakeDaemon {
+        let conn: XPCConnection
+        let inbox: AsyncStream<XPCMessage>
+
+        init(_ path: String) async throws {
+            let (stream, k) = AsyncStream<XPCMessage>.makeStream()
+            conn = XPCConnection(name: "daemon", socket: try XPCSocket.connect(path: path), onEvent: { _, ev in
+                if case .message(let m) = ev { k.yield(m) }
+            }, onClose: { _ in k.finish() })
+            inbox = stream
+            conn.start()
+            let r = try await conn.call(XPCMessage(op: .register, flags: .request), timeout: .seconds(5))
+            #expect(r.status == 0)
+        }
+
+        /// The next request of `op`, skipping DEVICE_ADD and the like.
+        func next(_ op: XPCOp) async -> XPCMessage? {
+            for await m in inbox where m.op == op && m.isRequest { return m }
+            return nil
+        }
+    }
+
+    func nucleus() throws -> (SimNucleus, XPCListener, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simupcalls-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/nucleus.sock"
+        let l = try XPCListener(path: path)
+        let n = SimNucleus(models: [ES137xModel(chip: .es1371)], upcallTimeout: .seconds(10))
+        n.serve(l)
+        return (n, l, path)
+    }
+
+    @Test func anUpcallADeadDaemonLeftGoesToTheNextUnderTheSameSeq() async throws {
+        let (n, l, path) = try nucleus()
+        defer { l.shutdown() }
+        let a = try await FakeDaemon(path)
+        let put: [XPCAttribute] = [.u16(.mixerControl, 1), .u32(.mixerValue, 40)]
+        let waiting = Task { try await n.upcall(1, .sndMixerPut, put) }
+        let first = try #require(await a.next(.sndMixerPut))
+        #expect(first.attributes == put)
+        a.conn.close()
+        // Made with no daemon there: EAGAIN at once, not kept.
+        try await Task.sleep(for: .milliseconds(100))
+        do {
+            _ = try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)], timeout: .seconds(10))
+            Issue.record("an upcall with no daemon was answered")
+        } catch let e as XPCError {
+            #expect(e.errno == 11)
+        }
+        #expect(n.pendingUpcalls == 1, "only the one the dead daemon left")
+
+        let b = try await FakeDaemon(path)
+        let again = try #require(await b.next(.sndMixerPut))
+        #expect(again.seq == first.seq && again.attributes == first.attributes)
+        try b.conn.send(.reply(to: again, attributes: [.u32(.mixerValue, 40)]))
+        let r = try await waiting.value
+        #expect(r.status == 0 && r.attribute(.mixerValue)?.u32 == 40)
+        #expect(n.redeliveredUpcalls == 1 && n.pendingUpcalls == 0)
+        b.conn.close()
+    }
+
+    @Test func anAsynchronousUpcallMadeWithNoDaemonWaitsForTheNext() async throws {
+        let (n, l, path) = try nucleus()
+        defer { l.shutdown() }
+        let a = try await FakeDaemon(path)
+        a.conn.close()
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!n.hasBroker)
+        // What a chip's data path asks for (drvnucleus_upcall_async), twice:
+        // one of a kind per device is kept.
+        n.upcallsForTesting.sendAsync(1, .netWatchdog)
+        n.upcallsForTesting.sendAsync(1, .netWatchdog)
+        #expect(n.pendingUpcalls == 1)
+        let b = try await FakeDaemon(path)
+        let m = try #require(await b.next(.netWatchdog))
+        try b.conn.send(.reply(to: m))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(n.pendingUpcalls == 0)
+        b.conn.close()
+    }
+
+    @Test func aWaitedForUpcallStillHasADeadline() async throws {
+        let (n, l, path) = try nucleus()
+        defer { l.shutdown() }
+        let a = try await FakeDaemon(path)
+        let t0 = ContinuousClock.now
+        do {
+            _ = try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)], timeout: .milliseconds(300))
+            Issue.record("answered by nobody")
+        } catch let e as XPCError {
+            #expect(e.code == .timeout)
+        }
+        #expect(ContinuousClock.now - t0 < .seconds(3))
+        #expect(n.pendingUpcalls == 0)
+        a.conn.close()
+    }
+}
