@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "misbehave", targets: ["Misbehave"]),
         .executable(name: "driverslicer", targets: ["driverslicer"]),
         .executable(name: "drvcampaign", targets: ["drvcampaign"]),
+        .executable(name: "fdstore", targets: ["fdstore"]),
         .library(name: "UDriverKit", targets: ["UDriverKit"]),
     ],
     dependencies: [
@@ -94,6 +95,9 @@ let package = Package(
         // Code mutations in a running process through ptrace (docs/fault-injection.md).
         .target(name: "CFaultInject", dependencies: ["CCapstone"], path: "Sources/CFaultInject"),
         .target(name: "FaultInjection", dependencies: ["CFaultInject"]),
+        // systemd's Restart=always and fd store where there is no systemd:
+        // the busybox guest, drvcampaign's daemon kills.
+        .executableTarget(name: "fdstore", path: "Sources/fdstore", cSettings: [.unsafeFlags(["-Wall", "-Werror"])]),
         .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface", "CSandbox"]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),

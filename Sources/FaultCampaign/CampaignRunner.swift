@@ -43,6 +43,20 @@ public struct CampaignDriver: Sendable, Hashable {
     }
 }
 
+/// drivermgrd's own death in the campaign: every `every` faults the
+/// runner holds the other workers, SIGKILLs the daemon (half the time
+/// while a driver it just crashed is being recovered) and checks that the
+/// restarted daemon took every u-driver over with nothing lost.
+public struct DaemonKills: Sendable {
+    public var every: UInt64
+    /// drivermgrd's current pid: it changes at every restart.
+    public var pid: @Sendable () -> Int32?
+    public init(every: UInt64, pid: @escaping @Sendable () -> Int32?) {
+        self.every = every
+        self.pid = pid
+    }
+}
+
 /// Drives faults into running u-drivers through drivermgrd's control
 /// socket, one worker thread per group of drivers, and writes one
 /// ``FaultRecord`` per fault as a JSONL line.
@@ -64,6 +78,8 @@ public final class CampaignRunner: Sendable {
         /// Faults to inject again (reproducers), in order, instead of the
         /// plan's draws; one worker.
         public var replay: [FaultRecord]?
+        /// SIGKILLs of drivermgrd itself, when it runs under a restarter.
+        public var daemonKills: DaemonKills?
         public init(socket: String, drivers: [CampaignDriver], plan: FaultPlan, faults: UInt64, seconds: Double,
                     workers: Int, window: Duration, daemonPID: Int32?, injector: (any CodeFaultInjector)?) {
             self.socket = socket
@@ -96,6 +112,44 @@ public final class CampaignRunner: Sendable {
     private let tally = Mutex(CampaignTally())
     private let deadline: UInt64
 
+    /// Workers hold the gate while a fault of theirs is in flight; a daemon
+    /// kill closes it and waits for them. `epoch` counts the kills, so a
+    /// worker knows its control connection went with the daemon.
+    private struct Gate {
+        var paused = false
+        var inFlight = 0
+        var epoch = 0
+    }
+    private let gate = Mutex(Gate())
+
+    private func enterGate() -> Int {
+        while true {
+            if let e = gate.withLock({ g -> Int? in
+                guard !g.paused else { return nil }
+                g.inFlight += 1
+                return g.epoch
+            }) { return e }
+            usleep(1_000)
+        }
+    }
+
+    private func leaveGate() { gate.withLock { $0.inFlight -= 1 } }
+
+    /// Runs `body` with no fault of another worker in flight.
+    private func exclusively(_ body: () -> Void) {
+        while !gate.withLock({ g -> Bool in
+            guard !g.paused else { return false }
+            g.paused = true
+            return true
+        }) { usleep(1_000) }
+        while gate.withLock({ $0.inFlight }) > 0 { usleep(1_000) }
+        body()
+        gate.withLock {
+            $0.epoch += 1
+            $0.paused = false
+        }
+    }
+
     /// Opens `jsonl` for the rows (appending).
     public init(_ settings: Settings, jsonl: String) throws {
         self.settings = settings
@@ -112,7 +166,7 @@ public final class CampaignRunner: Sendable {
 
     /// Runs every worker to the end; returns the tally.
     public func run(progress: (@Sendable (CampaignTally) -> Void)? = nil) throws -> CampaignTally {
-        try feed.start(socket: settings.socket)
+        try feed.start(socket: settings.socket, reconnect: settings.daemonKills != nil)
         let groups = (0..<max(1, min(settings.workers, settings.drivers.count))).map { w in
             settings.drivers.enumerated().filter { $0.offset % max(1, min(settings.workers, settings.drivers.count)) == w }.map(\.element)
         }
@@ -157,7 +211,30 @@ public final class CampaignRunner: Sendable {
         defer { client.close() }
         var cursors: [String: Int] = [:]
         var turn = 0
-        while let index = claim() {
+        var epoch = gate.withLock { $0.epoch }
+        while true {
+            let now = enterGate()
+            if now != epoch {
+                // The daemon was killed meanwhile: talk to the new one.
+                client.close()
+                guard let c = try? ManagerClient(path: settings.socket) else {
+                    leaveGate()
+                    tally.withLock { $0.errors.append("worker: no drivermgrd after a daemon kill") }
+                    return
+                }
+                client = c
+                epoch = now
+            }
+            guard let index = claim() else {
+                leaveGate()
+                return
+            }
+            if let k = settings.daemonKills, k.every > 0, index % k.every == k.every - 1 {
+                leaveGate()
+                exclusively { killDaemon(index, k) }
+                continue
+            }
+            defer { leaveGate() }
             var d = drivers[turn % drivers.count]
             turn += 1
             var seed = settings.plan.seed(of: index)
@@ -195,8 +272,112 @@ public final class CampaignRunner: Sendable {
     }
 
     private func daemonAlive() -> Bool {
+        if let k = settings.daemonKills { return k.pid().map { kill($0, 0) == 0 } ?? false }
         guard let pid = settings.daemonPID else { return feed.endedBecause == nil }
         return kill(pid, 0) == 0
+    }
+
+    /// One daemon kill, as a row: the driver is the one crashed just before
+    /// (mid-recovery) or the one the fleet's check names; detected = the
+    /// daemon came back; transparent = every driver active, every u-driver
+    /// but a crashed one adopted (same pid), the devices as the shadows say,
+    /// nothing lost across the fleet.
+    private func killDaemon(_ index: UInt64, _ k: DaemonKills) {
+        let seed = settings.plan.seed(of: index)
+        var r = SeededRandom(seed: seed)
+        let target = settings.drivers[Int(r.next() % UInt64(settings.drivers.count))]
+        let midRecovery = r.next() % 2 == 0
+        var row = FaultRecord(index: index, seed: seed, driver: target.name, driverClass: target.driverClass, kind: FaultKind.daemonKill)
+        row.target = FaultTarget(detail: midRecovery ? "while \(target.name) recovers from a crash" : "every driver serving")
+        let names = settings.drivers.map(\.name)
+        func statuses(_ c: inout ManagerClient) throws -> [String: DriverStatus] {
+            let reply = try c.call(.status, ["names": .array(names.map { .string($0) })], as: StatusReply.self, what: "status")
+            return Dictionary(reply.drivers.map { ($0.summary.name, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        guard var c = try? ManagerClient(path: settings.socket), let before = try? statuses(&c), let old = k.pid() else {
+            row.notInjected = "drivermgrd not reachable before the kill"
+            row.daemonAlive = daemonAlive()
+            write(row)
+            return
+        }
+        if midRecovery {
+            _ = try? c.call(.inject, ["name": .string(target.name), "kind": .string("crash")], as: StateReply.self, what: "inject")
+            usleep(UInt32(r.next() % 80_000))
+        }
+        c.close()
+        let t0 = Self.nowNanos()
+        guard kill(old, SIGKILL) == 0 else {
+            row.notInjected = "kill \(old): \(String(cString: strerror(errno)))"
+            write(row)
+            return
+        }
+        // Back: a new pid, its socket answering, every driver active.
+        var after: [String: DriverStatus] = [:]
+        var backAt: UInt64?
+        let end = t0 + 60_000_000_000
+        while Self.nowNanos() < end {
+            if let p = k.pid(), p != old, var n = try? ManagerClient(path: settings.socket) {
+                if backAt == nil { backAt = Self.nowNanos() }
+                let s = (try? statuses(&n)) ?? [:]
+                n.close()
+                if s.count == names.count && s.values.allSatisfy({ $0.summary.state == .active }) {
+                    after = s
+                    break
+                }
+            }
+            usleep(10_000)
+        }
+        let servingAt = after.isEmpty ? nil : Self.nowNanos()
+        row.manifested = true
+        row.detected = backAt != nil
+        row.daemonAlive = daemonAlive()
+        if let b = backAt { row.detectUSec = (b - t0) / 1000 }
+        if let s = servingAt { row.recoverUSec = (s - t0) / 1000 }
+        row.endState = after[target.name]?.summary.state ?? .failed
+        // Adopted, not restarted: the same pid (the crashed one may differ).
+        let replaced = names.filter { n in
+            n != target.name || !midRecovery
+        }.filter { n in before[n]?.summary.pid != after[n]?.summary.pid }
+        var divergences: [DeviceDivergence] = []
+        if var v = try? ManagerClient(path: settings.socket), !after.isEmpty {
+            for n in names {
+                for attempt in 0..<20 {
+                    if let reply = try? v.call(.verify, ["name": .string(n)], as: VerifyReply.self, what: "verify \(n)") {
+                        divergences += reply.divergences
+                        break
+                    }
+                    if attempt < 19 { usleep(10_000) }
+                }
+            }
+            v.close()
+        }
+        row.divergences = divergences
+        // The fleet's data path: frames dropped or beyond what can be in
+        // flight, periods starved, over every driver.
+        var fleet = DataPathDelta()
+        fleet.dropped = 0
+        fleet.underruns = 0
+        fleet.glitches = 0
+        for n in names {
+            guard let b = before[n], let a = after[n] else { continue }
+            let c0 = counters(b), c1 = counters(a)
+            var d = DataPathDelta()
+            d.gapBefore = c0.gap
+            d.gapAfter = c1.gap
+            if let x = c0.dropped, let y = c1.dropped { d.dropped = y >= x ? y - x : 0 }
+            if let x = c0.underruns, let y = c1.underruns { fleet.underruns! += y >= x ? y - x : 0 }
+            if let x = c0.glitches, let y = c1.glitches { fleet.glitches! += y >= x ? y - x : 0 }
+            d.underruns = nil
+            d.glitches = nil
+            fleet.dropped! += d.lost
+        }
+        row.dataPath = fleet
+        var detail = backAt.map { "drivermgrd back after \(($0 - t0) / 1_000_000) ms" } ?? "drivermgrd did not come back"
+        if !replaced.isEmpty { detail += "; restarted instead of taken over: " + replaced.joined(separator: ", ") }
+        row.failureDetail = detail
+        row.transparent = row.detected && !after.isEmpty && replaced.isEmpty && divergences.isEmpty
+            && fleet.lost == 0 && row.daemonAlive
+        write(row)
     }
 
     private func status(_ client: inout ManagerClient, _ name: String) throws -> DriverStatus {
@@ -238,6 +419,9 @@ public final class CampaignRunner: Sendable {
         let injectedAt = Self.wallMicros()
         var placed: PlacedCodeFault?
         switch kind.family {
+        case .daemon:
+            row.notInjected = "drivermgrd's kill is scheduled (--daemon-kill-every), not drawn"
+            return
         case .runtime:
             _ = try client.call(.inject, ["name": .string(d.name), "kind": .string(kind.name)], as: StateReply.self,
                                 what: "inject \(kind.name) into \(d.name)")

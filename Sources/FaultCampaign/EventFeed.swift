@@ -12,32 +12,43 @@ public final class EventFeed: Sendable {
     public init() {}
 
     /// Subscribes on its own connection and keeps reading on a thread.
-    public func start(socket: String) throws {
+    /// With `reconnect`, a stream that ends (drivermgrd killed on purpose)
+    /// is taken up again from the next daemon.
+    public func start(socket: String, reconnect: Bool = false) throws {
         let ready = DispatchSemaphore(value: 0)
         let t = Thread { [self] in
-            var client: ManagerClient
-            do {
-                client = try ManagerClient(path: socket)
-                try client.stream(.monitor)
-            } catch {
-                closed.withLock { $0 = "\(error)" }
-                ready.signal()
-                return
-            }
-            ready.signal()
+            var first = true
             while true {
+                var client: ManagerClient
                 do {
-                    let r = try client.receive()
-                    if let e = r.error {
-                        closed.withLock { $0 = "monitor: \(e)" }
+                    client = try ManagerClient(path: socket)
+                    try client.stream(.monitor)
+                } catch {
+                    if first || !reconnect {
+                        closed.withLock { $0 = "\(error)" }
+                        if first { ready.signal() }
                         return
                     }
-                    let m = try VarlinkCodec.decode(MonitorReply.self, from: r.parameters ?? [:])
-                    events.withLock { $0[m.event.driver, default: []].append(m.event) }
-                } catch {
-                    closed.withLock { $0 = "\(error)" }
-                    return
+                    usleep(20_000)
+                    continue
                 }
+                if first { ready.signal() }
+                first = false
+                while true {
+                    do {
+                        let r = try client.receive()
+                        if let e = r.error {
+                            closed.withLock { $0 = "monitor: \(e)" }
+                            return
+                        }
+                        let m = try VarlinkCodec.decode(MonitorReply.self, from: r.parameters ?? [:])
+                        events.withLock { $0[m.event.driver, default: []].append(m.event) }
+                    } catch {
+                        if !reconnect { closed.withLock { $0 = "\(error)" }; return }
+                        break
+                    }
+                }
+                client.close()
             }
         }
         t.start()

@@ -22,6 +22,9 @@ public enum FaultFamily: String, Codable, Sendable {
     case signal
     /// Machine code or registers changed through ptrace (MINIX 3 / Nooks style).
     case mutation
+    /// drivermgrd itself SIGKILLed (scheduled by ``CampaignRunner/DaemonKills``,
+    /// not drawn from the mix).
+    case daemon
 }
 
 /// One kind of fault the campaign injects, with its share of the mix.
@@ -56,7 +59,11 @@ public struct FaultKind: Sendable, Hashable, Codable {
         FaultKind("nop", .mutation, weight: 12),
         FaultKind("register", .mutation, weight: 6),
         FaultKind("stack-pointer", .mutation, weight: 6),
+        daemonKill,
     ]
+
+    /// drivermgrd's SIGKILL: weight 0, the runner schedules it every N faults.
+    public static let daemonKill = FaultKind("daemon-kill", .daemon, weight: 0)
 
     /// The kind named `name`.
     public static func named(_ name: String) -> FaultKind? { all.first { $0.name == name } }

@@ -84,6 +84,10 @@ extension DriverInstance {
                     return r.settleWaiters
                 }
                 guard let waiters else { throw ManagerError.startFailed(name, "the new u-driver ended during recovery") }
+                // The state with the new process first: systemd's store
+                // already holds its descriptors, and a daemon killed from
+                // here on must find the same pid in the file to take it over.
+                persist()
                 let usec = (monotonicNanos() - t0) / 1000
                 logger.info("recovered in \(usec) us: replayed \(log.count) calls, drained \(drained) requests",
                             metadata: journalFields().merging([
@@ -94,7 +98,6 @@ extension DriverInstance {
                        recoveryUSec: usec, replayed: log.count, queued: drained)
                 for w in waiters { w.resume(returning: .active) }
                 refillStandby()
-                persist()
                 return
             } catch {
                 // A failure during recovery: start over; it counts against the limit.

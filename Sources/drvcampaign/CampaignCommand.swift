@@ -48,11 +48,12 @@ struct RunOptions: ParsableArguments {
         return FaultPlan(kinds: chosen, seed: seed)
     }
 
-    func run(socket: String, drivers: [CampaignDriver], daemonPID: Int32?) throws -> CampaignTally {
+    func run(socket: String, drivers: [CampaignDriver], daemonPID: Int32?, daemonKills: DaemonKills? = nil) throws -> CampaignTally {
         let injector = Self.codeInjector()
-        let settings = CampaignRunner.Settings(socket: socket, drivers: drivers, plan: plan(mutations: injector != nil),
+        var settings = CampaignRunner.Settings(socket: socket, drivers: drivers, plan: plan(mutations: injector != nil),
                                                faults: faults, seconds: seconds, workers: workers,
                                                window: .milliseconds(windowMs), daemonPID: daemonPID, injector: injector)
+        settings.daemonKills = daemonKills
         let runner = try CampaignRunner(settings, jsonl: out)
         let t0 = Date()
         let tally = try runner.run { t in
@@ -82,13 +83,20 @@ extension CampaignCommand {
         @Option(help: "The shipped configuration the drivers' files are made from.") var etc: String = "etc"
         @Option(parsing: .upToNextOption, help: "chip=count, e.g. rtl8139=40 es1371=20 (chips nucleus-sim models).")
         var devices: [String] = ["rtl8139=24", "es1371=12", "es1370=12"]
+        @Option(help: ArgumentHelp(
+            "SIGKILL drivermgrd itself every N faults (0: never).",
+            discussion: "drivermgrd then runs with --fd-store under fdstore (systemd's Restart=always and fd store); each kill is a row of kind daemon-kill."))
+        var daemonKillEvery: UInt64 = 0
 
         func run() throws {
             let bench = try SimBench(bin: bin, dir: dir, etc: etc, devices: try SimBench.parse(devices))
+            bench.restartable = daemonKillEvery > 0
             defer { bench.stop() }
             bench.stopOnSignals()
             try bench.start()
-            let tally = try options.run(socket: bench.controlSocket, drivers: bench.drivers, daemonPID: bench.daemonPID)
+            let kills = daemonKillEvery > 0 ? DaemonKills(every: daemonKillEvery) { bench.currentDaemonPID() } : nil
+            let tally = try options.run(socket: bench.controlSocket, drivers: bench.drivers, daemonPID: bench.daemonPID,
+                                        daemonKills: kills)
             if tally.daemonDown > 0 || !bench.daemonAlive { throw CampaignError("drivermgrd died; see \(dir)/drivermgrd.log") }
         }
     }

@@ -47,9 +47,22 @@ final class SimBench: @unchecked Sendable {
     private var sim: Process?
     private var daemon: Process?
 
+    /// drivermgrd runs under `fdstore` (systemd's Restart=always and fd
+    /// store) with --fd-store, so the campaign can SIGKILL it.
+    var restartable = false
+
     var controlSocket: String { dir + "/" + ManagerInterface.socketName }
-    var daemonPID: Int32? { daemon?.processIdentifier }
+    var daemonPID: Int32? {
+        guard restartable else { return daemon?.processIdentifier }
+        return currentDaemonPID()
+    }
     var daemonAlive: Bool { daemon?.isRunning ?? false }
+
+    /// drivermgrd's pid as `fdstore` last wrote it.
+    func currentDaemonPID() -> Int32? {
+        guard let text = try? String(contentsOfFile: dir + "/drivermgrd.pid", encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
 
     static func parse(_ specs: [String]) throws -> [(chip: String, count: Int)] {
         try specs.map { s in
@@ -99,9 +112,15 @@ final class SimBench: @unchecked Sendable {
                          log: "nucleus-sim.log")
         if let pid = sim?.processIdentifier { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(pid), -10) }
         try wait(seconds: 20, "nucleus-sim's socket") { fm.fileExists(atPath: self.dir + "/nucleus-sim.sock") }
-        daemon = try launch("drivermgrd", ["--config", dir + "/etc", "--runtime-dir", dir, "--nucleus", "sim",
-                                           "--nucleus-socket", dir + "/nucleus-sim.sock", "--driver-dir", bin],
-                            log: "drivermgrd.log")
+        let daemonArgs = ["--config", dir + "/etc", "--runtime-dir", dir, "--nucleus", "sim",
+                          "--nucleus-socket", dir + "/nucleus-sim.sock", "--driver-dir", bin]
+        if restartable {
+            try? fm.removeItem(atPath: dir + "/drivermgrd.pid")
+            daemon = try launch("fdstore", [dir + "/notify", dir + "/drivermgrd.pid", bin + "/drivermgrd"] + daemonArgs + ["--fd-store"],
+                                log: "drivermgrd.log")
+        } else {
+            daemon = try launch("drivermgrd", daemonArgs, log: "drivermgrd.log")
+        }
         try wait(seconds: 30, "the control socket") { fm.fileExists(atPath: self.controlSocket) }
         try wait(seconds: 60 + Double(drivers.count) / 5, "\(drivers.count) drivers active") {
             guard var c = try? ManagerClient(path: self.controlSocket) else { return false }

@@ -56,11 +56,15 @@ import ShadowDriver
     }
 
     @Test func soundRateWithinTheDividerTolerance() {
-        let s = shadow(SoundClass.descriptor, [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)])])
+        let s = shadow(SoundClass.descriptor, [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)]), req(.sndPrepare)])
         #expect(s.divergences(from: info([.u32(.pcmRate, 48662)])).differing.isEmpty, "ES1370 divider for 48 kHz")
         #expect(s.divergences(from: info([.u32(.pcmRate, 44100)])).differing
                 == [ShadowDivergence(setting: "PCM rate", expected: "48000 Hz", found: "44100 Hz")])
         let closed = shadow(SoundClass.descriptor, [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 48000)]), req(.sndClose)])
         #expect(closed.divergences(from: info([.u32(.pcmRate, 8000)])).compared == 0)
+        // hw_params alone programs nothing (prepare does, as in
+        // snd_ensoniq_playback2_prepare): the chip keeps its last rate.
+        let unprepared = shadow(SoundClass.descriptor, [req(.sndOpen), req(.sndHwParams, [.u32(.pcmRate, 8000)])])
+        #expect(unprepared.divergences(from: info([.u32(.pcmRate, 22050)])).compared == 0)
     }
 }

@@ -16,7 +16,7 @@ trap 'rm -rf "$WORK"' EXIT
 make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
-gcc -static -O2 -Wall -o "$WORK/fdstore" "$ROOT/Tests/vm/fdstore.c"
+gcc -static -O2 -Wall -o "$WORK/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp"
 cp /bin/busybox "$WORK/root/bin/busybox"
@@ -292,6 +292,36 @@ grep -o "took over [0-9] of [0-9] u-driver(s)" /tmp/d2.log | sed 's/^/== /'
 grep -c "probed" /tmp/d2.log | sed 's/^/== probes logged (both daemons): /'
 ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the adoption: /'
 amixer -c 0 cset name='Master Playback Volume' 50 > /dev/null && echo "== mixer through the adopted u-driver ok"
+# An upcall in flight when the daemon dies is answered once. What one
+# \`amixer cset\` costs at the nucleus first; then the u-driver is stopped
+# before it reads the next one, the daemon passes that on and dies, the
+# u-driver serves it into the channel /fdstore holds, and the nucleus sends
+# it again to the next daemon: the u-driver answers that from its cache.
+msgs() { /nucleus-client bytes 1274:5000 | awk '{ print \$5 }'; }
+master() { amixer -c 0 cget name='Master Playback Volume' | sed -n 's/^ *: values=//p'; }
+amixer -c 0 cset name='Master Playback Volume' 20 > /dev/null
+echo "== mixer at 20 %: \$(master)"
+m0=\$(msgs)
+amixer -c 0 cset name='Master Playback Volume' 40 > /dev/null
+m1=\$(msgs)
+echo "== mixer at 40 %: \$(master)"
+snd=\$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')
+kill -STOP \$snd
+amixer -c 0 cset name='Master Playback Volume' 20 > /tmp/eo.out 2>&1 &
+mixer=\$!
+sleep 0.3
+daemon=\$(cat /tmp/drivermgrd.pid)
+kill -9 \$daemon
+kill -CONT \$snd
+wait \$mixer && echo "== mixer across the daemon's SIGKILL ok"
+for i in \$(seq 40); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$daemon" ] && active && break; sleep 0.5; done
+m2=\$(msgs)
+# The new daemon's REGISTER costs one message more: the DEVICE_ADD that
+# announces the device to it.
+echo "== messages at the nucleus: one cset \$((m1 - m0)) (+1 DEVICE_ADD: \$((m1 - m0 + 1))), the one across the kill \$((m2 - m1))"
+dmesg | grep -o "[0-9]* unanswered upcall(s) sent again" | tail -1 | sed 's/^/== nucleus: /'
+echo "== mixer after the kill (20 %): \$(master)"
+echo "== ens1370 across that kill: \$snd -> \$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')"
 SH
 chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh"
 cat > "$WORK/root/init" <<'INIT'
@@ -363,6 +393,15 @@ grep -q "== took over 2 of 2 u-driver(s)" "$WORK/console.log" || ok=0
 grep -q "== probes logged (both daemons): 2" "$WORK/console.log" || ok=0
 grep -qE "== ping after the adoption: 3 packets transmitted, 3 (packets )?received" "$WORK/console.log" || ok=0
 grep -q "== mixer through the adopted u-driver ok" "$WORK/console.log" || ok=0
+# Exactly once across the daemon's SIGKILL (runtime.c's pending upcalls,
+# the u-driver's UPCALL_ID cache).
+grep -q "== mixer across the daemon's SIGKILL ok" "$WORK/console.log" || ok=0
+grep -qE "== messages at the nucleus: one cset [1-9][0-9]* \(\+1 DEVICE_ADD: ([0-9]+)\), the one across the kill \1[[:space:]]*$" "$WORK/console.log" || ok=0
+grep -qE "== nucleus: [1-9][0-9]* unanswered upcall\(s\) sent again" "$WORK/console.log" || ok=0
+v20=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 20 %: //p')
+v40=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 40 %: //p')
+[ -n "$v20" ] && [ "$v20" != "$v40" ] && grep -q "== mixer after the kill (20 %): $v20" "$WORK/console.log" || ok=0
+grep -qE "== ens1370 across that kill: ([0-9]+) -> \1[[:space:]]*$" "$WORK/console.log" || ok=0
 grep -q "== rmmod with the daemon stopped ok" "$WORK/console.log" || ok=0
 [ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || ok=0
 grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || ok=0

@@ -76,7 +76,9 @@ public struct SoundShadow: ClassShadow {
     /// from the chip's rate registers. Mixer values are not compared: the
     /// nucleus reports only the chip's raw codec registers.
     public func divergences(from info: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
-        guard open, let want = hwParams?.first(where: { $0.id == .pcmRate })?.u32,
+        // The rate reaches the chip at prepare, not at hw_params: until
+        // then the device keeps whatever rate it had.
+        guard open, prepared, let want = hwParams?.first(where: { $0.id == .pcmRate })?.u32,
               let got = info.attribute(.pcmRate)?.u32 else { return (0, []) }
         let off = abs(Double(got) - Double(want)) / Double(max(want, 1))
         if off > Self.rateTolerance {

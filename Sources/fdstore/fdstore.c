@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fdstore - systemd's part for drivermgrd --fd-store in the busybox guest,
- * which has no systemd: Restart=always with a file-descriptor store.
+ * fdstore - systemd's part for drivermgrd --fd-store where there is no
+ * systemd (the busybox guest, drvcampaign's daemon kills on nucleus-sim):
+ * Restart=always with a file-descriptor store.
  *
  *   fdstore NOTIFY_PATH PIDFILE PROGRAM ARGS...
  *
@@ -29,7 +30,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_STORED 64
+/* FileDescriptorStoreMax= of units/drivermgrd.service */
+#define MAX_STORED 1280
 
 static struct {
 	char name[256];
@@ -107,9 +109,11 @@ static void drop_hung_up(void)
 	}
 }
 
+static char names_env[MAX_STORED * 257 + 32];
+
 static pid_t start(char **argv, const char *notify, const char *pidfile)
 {
-	char fds_env[32], names_env[MAX_STORED * 257 + 32], pid_env[32];
+	char fds_env[32], pid_env[32];
 	pid_t pid;
 	FILE *f;
 	int i;
@@ -129,8 +133,7 @@ static pid_t start(char **argv, const char *notify, const char *pidfile)
 			high[i] = fcntl(store[i].fd, F_DUPFD, 3 + n_store);
 		for (i = 0; i < n_store; i++)
 			dup2(high[i], 3 + i);
-		for (i = 3 + n_store; i < 1024; i++)
-			close(i);
+		close_range(3 + n_store, ~0U, 0);
 		snprintf(pid_env, sizeof(pid_env), "%d", getpid());
 		setenv("NOTIFY_SOCKET", notify, 1);
 		if (n_store) {
