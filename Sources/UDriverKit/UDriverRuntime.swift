@@ -84,6 +84,12 @@ public enum UDriverRuntime {
         }
     }
 
+    /// One line on stderr, which drivermgrd logs under the driver's name.
+    static func note(_ line: String) {
+        let bytes = Array("\(line)\n".utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
     /// Says why on stderr (drivermgrd logs it under the driver's name) and
     /// exits 1: the u-driver cannot start.
     static func die(_ why: String) -> Never {
@@ -174,6 +180,7 @@ public enum UDriverRuntime {
                 // The nucleus sent it again: the daemon that asked first
                 // died before it passed the answer on. Served once.
                 try? conn.send(done.withSeq(m.seq))
+                note("\(m.op.name) (upcall \(upcallID)) sent again after drivermgrd's restart: answered from the first time")
                 continue
             }
             let reply: XPCMessage

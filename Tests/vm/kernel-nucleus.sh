@@ -316,11 +316,14 @@ kill -CONT \$snd
 wait \$mixer && echo "== mixer across the daemon's SIGKILL ok"
 for i in \$(seq 40); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$daemon" ] && active && break; sleep 0.5; done
 m2=\$(msgs)
-# The new daemon's REGISTER costs one message more: the DEVICE_ADD that
-# announces the device to it.
-echo "== messages at the nucleus: one cset \$((m1 - m0)) (+1 DEVICE_ADD: \$((m1 - m0 + 1))), the one across the kill \$((m2 - m1))"
+# For the record, not checked: the upcall held across the kill is amixer's
+# first read, which costs no downcall, so serving it twice would not show
+# here (the host test, DaemonRestartTests, counts a put); the new daemon's
+# REGISTER adds a DEVICE_ADD.
+echo "== messages at the nucleus: one cset \$((m1 - m0)), the one across the kill \$((m2 - m1))"
 dmesg | grep -o "[0-9]* unanswered upcall(s) sent again" | tail -1 | sed 's/^/== nucleus: /'
 echo "== mixer after the kill (20 %): \$(master)"
+grep -o "SND_MIXER_[A-Z]* (upcall [0-9]*) sent again after drivermgrd's restart: answered from the first time" /tmp/d2.log | tail -1 | sed 's/^/== u-driver: /'
 echo "== ens1370 across that kill: \$snd -> \$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')"
 SH
 chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh"
@@ -396,8 +399,8 @@ grep -q "== mixer through the adopted u-driver ok" "$WORK/console.log" || ok=0
 # Exactly once across the daemon's SIGKILL (runtime.c's pending upcalls,
 # the u-driver's UPCALL_ID cache).
 grep -q "== mixer across the daemon's SIGKILL ok" "$WORK/console.log" || ok=0
-grep -qE "== messages at the nucleus: one cset [1-9][0-9]* \(\+1 DEVICE_ADD: ([0-9]+)\), the one across the kill \1[[:space:]]*$" "$WORK/console.log" || ok=0
 grep -qE "== nucleus: [1-9][0-9]* unanswered upcall\(s\) sent again" "$WORK/console.log" || ok=0
+grep -q "== u-driver: SND_MIXER_[A-Z]* (upcall [0-9]*) sent again after drivermgrd's restart: answered from the first time" "$WORK/console.log" || ok=0
 v20=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 20 %: //p')
 v40=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 40 %: //p')
 [ -n "$v20" ] && [ "$v20" != "$v40" ] && grep -q "== mixer after the kill (20 %): $v20" "$WORK/console.log" || ok=0
