@@ -215,6 +215,7 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 {
 	struct drvnucleus_pending p = { .status = -EAGAIN };
 	u32 portid = READ_ONCE(daemon_portid);
+	u16 op = hdr->op;	/* hdr is in the skb, gone once sent */
 	long left;
 	int err;
 
@@ -238,7 +239,7 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 				msecs_to_jiffies(upcall_timeout_ms));
 		if (left == 0)
 			pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
-					    drvxpc_op_name(hdr->op) ?: "?", p.seq,
+					    drvxpc_op_name(op) ?: "?", p.seq,
 					    upcall_timeout_ms);
 		else if (left < 0)
 			err = left;
