@@ -386,6 +386,14 @@ int drvnucleus_reply_send(struct genl_info *info, struct sk_buff *skb,
 	return genlmsg_reply(skb, info);
 }
 
+void drvnucleus_obj_repin(struct drvnucleus_obj *old, struct drvnucleus_obj *cur)
+{
+	if (old && old != cur)
+		old->pinned = false;
+	if (cur)
+		cur->pinned = true;
+}
+
 struct drvnucleus_obj *drvnucleus_obj_by_role(struct drvnucleus_dev *d, u8 role,
 					      u32 min)
 {
