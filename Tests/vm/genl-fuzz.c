@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -689,6 +690,7 @@ static void exchange(int si, struct msg *m, struct tally *t, struct outcome *o)
 
 static struct rng upcall_rng;
 static pthread_mutex_t upcall_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile int upcalls_clean;	/* answer every upcall, correctly */
 
 /* The kernel asks (PING, NET_WATCHDOG, ...): the daemon answers at once,
  * a few times in ten thousand late-by-never, with a foreign seq, a bad
@@ -706,7 +708,7 @@ static void answer_upcall(int si, struct tally *t, const struct drvxpc_hdr *h)
 	if (!DRVXPC_OP_IS_UPCALL(h->op) && !DRVXPC_OP_IS_CONTROL(h->op))
 		die_malformed("an upcall with a non-upcall op", h, h->len);
 	pthread_mutex_lock(&upcall_lock);
-	dice = below(&upcall_rng, 10000);
+	dice = upcalls_clean ? 10000 : below(&upcall_rng, 10000);
 	pthread_mutex_unlock(&upcall_lock);
 	if (dice < 5)
 		return;		/* never answered: the deadline passes */
@@ -1887,8 +1889,13 @@ static void settle(struct tally *t, struct msg *m, int si, struct plan *p,
 		if (!status) {
 			int i;
 
-			for (i = 0; i < d->nlive; i++)
+			/* The newest of each role the chip wants are pinned
+			 * now, the ones they replace no longer: which is
+			 * which, DMA_FREE's EBUSY tells. */
+			for (i = 0; i < d->nlive; i++) {
 				d->live[i].maybe_pinned = true;
+				d->live[i].pinned = false;
+			}
 		}
 		break;
 	case DRVXPC_OP_NET_REGISTER:
@@ -2340,6 +2347,96 @@ static void *ping_thread(void *arg)
 	return NULL;
 }
 
+/* --- deterministic checks after the run ------------------------------------ */
+
+static struct msg big_ping_msg;
+static struct outcome big_ping_out;
+static volatile int big_ping_done;
+
+static void *big_ping(void *arg)
+{
+	exchange(SOCK_C, &big_ping_msg, &ping_tally, &big_ping_out);
+	big_ping_done = 1;
+	return NULL;
+}
+
+/* Reads what the daemon's socket has (upcalls, answered) for up to 100 ms. */
+static void pump(int si)
+{
+	static uint8_t buf[RECV_CAP];
+	struct pollfd pfd = { .fd = socks[si], .events = POLLIN };
+	struct nlmsghdr *h;
+	int got, rem;
+
+	if (poll(&pfd, 1, 100) <= 0)
+		return;
+	got = recv(socks[si], buf, sizeof(buf), MSG_DONTWAIT);
+	rem = got;
+	for (h = (struct nlmsghdr *)buf; got > 0 && NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
+		const struct drvxpc_hdr *x = (const void *)((uint8_t *)NLMSG_DATA(h) + GENL_HDRLEN);
+		int xlen = h->nlmsg_len - GENL_OFF;
+
+		if (h->nlmsg_type != family || xlen < (int)sizeof(*x))
+			continue;
+		check_form((const uint8_t *)x, xlen, "upcall while pumping");
+		if (x->flags & DRVXPC_F_REQUEST)
+			answer_upcall(si, &main_tally, x);
+	}
+}
+
+/*
+ * SIM_CONTROL with COUNT at its upper bound, every PING answered: the
+ * reply carries 2048 samples (8 KiB, more than a page's worth of skb).
+ */
+static void check_big_ping(void)
+{
+	struct dev *d = &devs[0];
+	pthread_t t;
+	int plen = 0;
+
+	upcalls_clean = 1;
+	msg_init(&big_ping_msg, DRVXPC_OP_SIM_CONTROL, d->instance, ++xpc_seq);
+	put_u8(&big_ping_msg, DRVXPC_A_SIM_ACTION, DRVXPC_SIM_PING);
+	put_u32(&big_ping_msg, DRVXPC_A_COUNT, 2048);
+	big_ping_done = 0;
+	pthread_create(&t, NULL, big_ping, NULL);
+	while (!big_ping_done)
+		pump(daemon_sock);
+	pthread_join(t, NULL);
+	upcalls_clean = 0;
+	if (!big_ping_out.replied || reply_hdr(&big_ping_out)->status ||
+	    !reply_attr(&big_ping_out, DRVXPC_A_SAMPLES_NS, &plen) || plen != 4 * 2048)
+		violation(&main_tally, "SIM_CONTROL PING COUNT 2048, all answered: %s %d, %d sample bytes",
+			  big_ping_out.replied ? "reply" : "netlink error",
+			  big_ping_out.replied ? reply_hdr(&big_ping_out)->status : big_ping_out.nlerr,
+			  plen);
+	else
+		printf("genl-fuzz: check: SIM_CONTROL PING COUNT 2048 answered with 2048 samples\n");
+}
+
+/* DEVICE_INFO of a device with 160 more objects than it had: all listed. */
+static void check_big_info(void)
+{
+	struct dev *d = &devs[0];
+	int i, before = d->nlive, want = 160;
+	struct plan p;
+
+	if (before + want > MAX_LIVE)
+		want = MAX_LIVE - before;
+	memset(&p, 0, sizeof(p));
+	p.d = d;
+	for (i = 0; i < want; i++) {
+		msg_init(&mbuf, DRVXPC_OP_DMA_ALLOC, d->instance, ++xpc_seq);
+		put_u32(&mbuf, DRVXPC_A_DMA_SIZE, 16);
+		send_checked(daemon_sock, &mbuf, &p, &obuf);
+	}
+	msg_init(&mbuf, DRVXPC_OP_DEVICE_INFO, d->instance, ++xpc_seq);
+	send_checked(daemon_sock, &mbuf, &p, &obuf);	/* checked against the model */
+	if (obuf.replied && !reply_hdr(&obuf)->status)
+		printf("genl-fuzz: check: DEVICE_INFO lists %d objects\n", d->nlive);
+	/* The final clean-up frees them. */
+}
+
 /* --- main ------------------------------------------------------------------- */
 
 static double now(void)
@@ -2567,8 +2664,11 @@ int main(int argc, char **argv)
 	ping_stop = 1;
 	pthread_join(pt, NULL);
 
-	/* The end: the lists against the model, then every handle freed that
-	 * can be; what stays is what a data path pinned. */
+	/* The end: the deterministic checks, the lists against the model,
+	 * then every handle freed that can be; what stays is what a data path
+	 * pinned. */
+	check_big_ping();
+	check_big_info();
 	reconcile();
 	for (i = 0; i < ndevs; i++) {
 		struct dev *d = &devs[i];
