@@ -10,6 +10,7 @@
 #
 # usage: Tests/vm/genl-fuzz.sh [MESSAGES [SEED]]
 #   GENL_FUZZ_SECONDS bounds the fuzzer's own run (0: none);
+#   GENL_FUZZ_ARGS adds options (--raw-writes, --max-live N, --verbose);
 #   GENL_FUZZ_TIMEOUT bounds QEMU (default: enough for MESSAGES at 1,000/s).
 #
 # dmesg verdict: any line matching $BAD below fails the run.  The module's
@@ -22,6 +23,7 @@ KVER=$(ls /lib/modules | sort -V | tail -1)
 MESSAGES=${1:-1000000}
 SEED=${2:-$(date +%s)}
 SECONDS_LIMIT=${GENL_FUZZ_SECONDS:-0}
+EXTRA_ARGS=${GENL_FUZZ_ARGS:-}
 TIMEOUT=${GENL_FUZZ_TIMEOUT:-$((120 + MESSAGES / 1000))}
 WORK=$(mktemp -d /tmp/drvnucleus-fuzz.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -52,7 +54,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 /genl-fuzz --info | sed 's/^/== before: /'
 t0=\$(cut -d' ' -f1 /proc/uptime)
-/genl-fuzz --seed $SEED --messages $MESSAGES --seconds $SECONDS_LIMIT
+/genl-fuzz --seed $SEED --messages $MESSAGES --seconds $SECONDS_LIMIT $EXTRA_ARGS
 echo "== fuzzer exit \$?"
 echo "== fuzzer wall \$(awk -v a=\$t0 '{ printf "%.1f", \$1 - a }' /proc/uptime) s"
 /genl-fuzz --info | sed 's/^/== after: /'
@@ -65,7 +67,7 @@ grep -E "drvnucleus|callbacks suppressed" /tmp/dmesg | sed 's/^\[[ 0-9.]*\] //' 
 # fuzzer drops a few replies on purpose); the timeout's message must name
 # it (it named whatever reused the freed skb before runtime.c kept the op).
 echo "== upcalls not answered: \$(grep -c 'not answered within' /tmp/dmesg), named other than PING: \$(grep 'not answered within' /tmp/dmesg | grep -vc 'upcall PING ')"
-if grep -E "$BAD" /tmp/dmesg; then echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
+if grep -E "$BAD" /tmp/dmesg; then grep -E -A12 "$BAD" /tmp/dmesg | head -60; echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
 poweroff -f
 INIT
 chmod +x "$WORK/root/init"
