@@ -118,7 +118,6 @@ struct tally {
 	uint64_t upcall_replies;
 	uint64_t notifies;
 	uint64_t violations;
-	uint64_t malformed;
 };
 
 static struct tally main_tally, ping_tally;
@@ -1706,7 +1705,6 @@ static void check_objects(struct tally *t, struct outcome *o, struct dev *d)
 {
 	const uint8_t *p = o->reply + sizeof(struct drvxpc_hdr);
 	int rem = o->reply_len - sizeof(struct drvxpc_hdr), seen = 0;
-	uint32_t ids[MAX_LIVE + 64];
 
 	while (rem >= NLA_HDRLEN) {
 		struct nlattr a;
@@ -1733,8 +1731,6 @@ static void check_objects(struct tally *t, struct outcome *o, struct dev *d)
 				violation(t, "instance %u: object %u is %u bytes role %u, allocated as %u bytes role %u",
 					  d->instance, h->id, (unsigned int)get_uint(size, 4), *role,
 					  h->size, h->role);
-			if (seen < (int)(sizeof(ids) / sizeof(ids[0])))
-				ids[seen] = get_uint(id, 4);
 			seen++;
 		}
 		rem -= NLA_ALIGN(a.nla_len);
@@ -1743,7 +1739,6 @@ static void check_objects(struct tally *t, struct outcome *o, struct dev *d)
 	if (seen != d->nlive)
 		violation(t, "instance %u: DEVICE_INFO lists %d objects, the model holds %d",
 			  d->instance, seen, d->nlive);
-	(void)ids;
 }
 
 /* After the exchange: the prediction, then the model. */
@@ -2313,7 +2308,6 @@ static void *ping_thread(void *arg)
 	while (!ping_stop) {
 		struct dev *d = ndevs ? &devs[below(&r, ndevs)] : NULL;
 		uint32_t count = chance(&r, 3) ? (below(&r, 2) ? 2048 : 0) : 1 + below(&r, 8);
-		struct expect e = { 0 };
 
 		msg_init(&m, DRVXPC_OP_SIM_CONTROL, d && chance(&r, 95) ? d->instance : 77, 0);
 		put_u8(&m, DRVXPC_A_SIM_ACTION, chance(&r, 90) ? DRVXPC_SIM_PING : 1 + below(&r, 5));
@@ -2341,7 +2335,6 @@ static void *ping_thread(void *arg)
 					  s ? plen : -1, c ? (unsigned int)get_uint(c, 4) : 0);
 			ping_rounds += c ? get_uint(c, 4) : 0;
 		}
-		(void)e;
 		usleep(2000);
 	}
 	return NULL;
@@ -2512,7 +2505,6 @@ static void add_tally(struct tally *a, const struct tally *b)
 	a->upcall_replies += b->upcall_replies;
 	a->notifies += b->notifies;
 	a->violations += b->violations;
-	a->malformed += b->malformed;
 }
 
 int main(int argc, char **argv)
