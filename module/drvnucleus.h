@@ -131,6 +131,12 @@ extern struct mutex drvnucleus_lock;
 struct drvnucleus_obj *drvnucleus_obj_alloc(struct drvnucleus_dev *d, u32 size,
 					    u8 role);
 void drvnucleus_obj_free(struct drvnucleus_dev *d, struct drvnucleus_obj *o);
+/*
+ * A chip's data path moves from @old to @cur (either may be NULL; call with
+ * d->cl held): @cur is pinned, @old no longer is, unless it is @cur.  An
+ * object a later DATAPATH_ENABLE replaced is the u-driver's to free again.
+ */
+void drvnucleus_obj_repin(struct drvnucleus_obj *old, struct drvnucleus_obj *cur);
 /* The newest object of @role at least @min bytes long, or NULL. */
 struct drvnucleus_obj *drvnucleus_obj_by_role(struct drvnucleus_dev *d, u8 role,
 					      u32 min);

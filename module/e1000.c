@@ -217,10 +217,10 @@ static int e1000_enable(struct drvnucleus_net *n, bool reattach,
 	       p->rxb == rxb && p->txb == txb && p->nrx == nrx && p->ntx == ntx;
 
 	combolock_lock(&d->cl, &f);
-	rxd->pinned = true;
-	txd->pinned = true;
-	rxb->pinned = true;
-	txb->pinned = true;
+	drvnucleus_obj_repin(p->rxd, rxd);
+	drvnucleus_obj_repin(p->txd, txd);
+	drvnucleus_obj_repin(p->rxb, rxb);
+	drvnucleus_obj_repin(p->txb, txb);
 	if (!keep) {
 		struct e1000_rx_desc *rx = rxd->cpu;
 		struct e1000_tx_desc *tx = txd->cpu;

@@ -501,6 +501,11 @@ static int pcnet32_enable(struct drvnucleus_net *n, bool reattach,
 		return -EINVAL;
 	}
 	combolock_lock(&d->cl, &f);
+	drvnucleus_obj_repin(p->ib, ib);
+	drvnucleus_obj_repin(p->rx_ring, rxr);
+	drvnucleus_obj_repin(p->tx_ring, txr);
+	drvnucleus_obj_repin(p->rx_buf, rxb);
+	drvnucleus_obj_repin(p->tx_buf, txb);
 	if (!reattach) {
 		if (p->tx_ring)
 			n->ndev->stats.tx_dropped += p->cur_tx - p->dirty_tx;
@@ -517,11 +522,6 @@ static int pcnet32_enable(struct drvnucleus_net *n, bool reattach,
 		p->rx_gen++;
 		pcnet32_fill(n);
 	}
-	ib->pinned = true;
-	rxr->pinned = true;
-	txr->pinned = true;
-	rxb->pinned = true;
-	txb->pinned = true;
 	combolock_unlock(&d->cl, f);
 	return 0;
 }

@@ -245,10 +245,10 @@ static int rtl_enable(struct drvnucleus_net *n, bool reattach,
 		return -ENOENT;
 	}
 	combolock_lock(&n->d->cl, &f);
+	drvnucleus_obj_repin(r->rx, rx);
+	drvnucleus_obj_repin(r->tx, tx);
 	r->rx = rx;
 	r->tx = tx;
-	rx->pinned = true;
-	tx->pinned = true;
 	if (!reattach) {
 		r->cur_tx = 0;
 		r->dirty_tx = 0;

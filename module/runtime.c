@@ -74,11 +74,12 @@ static const struct nlattr *find_attr(const struct drvxpc_hdr *h, u16 type)
 
 /* --- replies and notifications ----------------------------------------- */
 
-static struct sk_buff *msg_new(u32 portid, u32 nlseq, u16 op, u16 flags,
-			       u32 seq, u32 instance, s32 status,
-			       struct drvxpc_hdr **hdr)
+/* A message with room for @size bytes of attributes past a page's worth. */
+static struct sk_buff *msg_new_sized(u32 portid, u32 nlseq, u16 op, u16 flags,
+				     u32 seq, u32 instance, s32 status,
+				     size_t size, struct drvxpc_hdr **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE + size, GFP_KERNEL);
 
 	if (!skb)
 		return NULL;
@@ -95,6 +96,14 @@ static struct sk_buff *msg_new(u32 portid, u32 nlseq, u16 op, u16 flags,
 	(*hdr)->instance = instance;
 	(*hdr)->status = status;
 	return skb;
+}
+
+static struct sk_buff *msg_new(u32 portid, u32 nlseq, u16 op, u16 flags,
+			       u32 seq, u32 instance, s32 status,
+			       struct drvxpc_hdr **hdr)
+{
+	return msg_new_sized(portid, nlseq, op, flags, seq, instance, status,
+			     0, hdr);
 }
 
 /* Fix the drvxpc length (user header + attributes) and finish. */
@@ -340,6 +349,7 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value)
 {
 	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true };
+	u16 op = hdr->op;	/* hdr is in the skb, gone once sent */
 	bool again;
 	long left;
 	int err;
@@ -369,7 +379,7 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 		if (again)
 			continue;
 		pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
-				    drvxpc_op_name(hdr->op) ?: "?", p.seq,
+				    drvxpc_op_name(op) ?: "?", p.seq,
 				    upcall_timeout_ms);
 		break;
 	}
@@ -572,6 +582,14 @@ int drvnucleus_reply_send(struct genl_info *info, struct sk_buff *skb,
 {
 	msg_end(skb, hdr);
 	return genlmsg_reply(skb, info);
+}
+
+void drvnucleus_obj_repin(struct drvnucleus_obj *old, struct drvnucleus_obj *cur)
+{
+	if (old && old != cur)
+		old->pinned = false;
+	if (cur)
+		cur->pinned = true;
 }
 
 struct drvnucleus_obj *drvnucleus_obj_by_role(struct drvnucleus_dev *d, u8 role,
@@ -804,14 +822,23 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
+/* One OBJECT record of DEVICE_INFO: the nest, ID, KIND, ROLE, DMA_SIZE. */
+#define OBJECT_RECORD_SIZE	(nla_total_size(0) + 2 * nla_total_size(sizeof(u32)) + \
+				 2 * nla_total_size(sizeof(u8)))
+
 static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
 {
 	struct drvnucleus_obj *o;
 	struct drvxpc_hdr *rh;
 	struct sk_buff *skb;
+	size_t objects = 0;
 
-	skb = msg_new(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY, h->seq,
-		      h->instance, 0, &rh);
+	/* Every object, however many the u-driver allocated: a page's worth
+	 * ran out at about a hundred, and the status read failed. */
+	list_for_each_entry(o, &d->objects, node)
+		objects++;
+	skb = msg_new_sized(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY,
+			    h->seq, h->instance, 0, objects * OBJECT_RECORD_SIZE, &rh);
 	if (!skb)
 		return -ENOMEM;
 	if (nla_put_u16(skb, DRVXPC_A_PCI_VENDOR, d->pdev->vendor) ||
@@ -916,8 +943,8 @@ static int ping_round_trips(struct genl_info *info, const struct drvxpc_hdr *h)
 		kfree(ns);
 		return reply(info, h, err, 0, "a PING upcall failed", 0, false);
 	}
-	skb = msg_new(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY, h->seq,
-		      h->instance, 0, &rh);
+	skb = msg_new_sized(info->snd_portid, info->snd_seq, h->op, DRVXPC_F_REPLY,
+			    h->seq, h->instance, 0, nla_total_size(count * sizeof(*ns)), &rh);
 	if (!skb || nla_put(skb, DRVXPC_A_SAMPLES_NS, count * sizeof(*ns), ns)) {
 		kfree(ns);
 		if (skb)
