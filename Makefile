@@ -143,10 +143,10 @@ campaign-mutations:
 	$(MAKE) --no-print-directory campaign CAMPAIGN_KINDS= CAMPAIGN_FAULTS=20000 CAMPAIGN_DIR=$(CURDIR)/campaign-mutations
 
 # drivermgrd's own death at scale: 1,000 SIGKILLs of the daemon (one every
-# 10 faults, half of them while a driver recovers) over 16 drivers, the
+# 5 faults, half of them while a driver recovers) over 16 drivers, the
 # fleet's faults between.
 campaign-daemon:
-	$(MAKE) --no-print-directory campaign CAMPAIGN_FAULTS=10000 CAMPAIGN_DAEMON_KILL_EVERY=10 \
+	$(MAKE) --no-print-directory campaign CAMPAIGN_FAULTS=5000 CAMPAIGN_DAEMON_KILL_EVERY=5 \
 	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage sigkill" \
 	  CAMPAIGN_DEVICES="rtl8139=8 es1371=4 es1370=4" CAMPAIGN_DIR=$(CURDIR)/campaign-daemon
 
