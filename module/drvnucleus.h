@@ -110,6 +110,14 @@ struct drvnucleus_chip {
 	const struct drvnucleus_net_ops *net;
 };
 
+/* The reply to one downcall, kept by its CALL_ID (see DRVXPC_A_CALL_ID). */
+struct drvnucleus_answer {
+	u64 id;			/* 0: empty */
+	u16 op;
+	u32 len;		/* of @msg: drvxpc header and attributes */
+	void *msg;
+};
+
 struct drvnucleus_dev {
 	struct pci_dev *pdev;
 	const struct drvnucleus_chip *chip;
@@ -119,6 +127,9 @@ struct drvnucleus_dev {
 	struct list_head objects;	/* under drvnucleus_lock */
 	struct combolock cl;		/* registers the data path shares */
 	void *cls_priv;			/* the class's state, its own to set */
+	/* Replies to the last downcalls, under drvnucleus_lock. */
+	struct drvnucleus_answer answers[DRVXPC_ANSWERS_KEPT];
+	unsigned int next_answer;
 };
 
 /* The id table (chips.c); driver_data points at the chip. */

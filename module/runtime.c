@@ -114,6 +114,61 @@ static void msg_end(struct sk_buff *skb, struct drvxpc_hdr *hdr)
 	count_xpc(hdr);
 }
 
+/* --- downcalls answered once ------------------------------------------
+ *
+ * The daemon tags each downcall with CALL_ID (the u-driver's pid and its
+ * seq).  A daemon killed after the nucleus replied and before it passed
+ * the reply on loses it; the u-driver sends the call again to the next
+ * daemon, which forwards it under the same id, and the nucleus answers
+ * from here instead of running it twice (a second DMA_ALLOC, a second
+ * chip reset).  Under drvnucleus_lock.
+ */
+static struct drvnucleus_dev *answering;	/* a downcall with an id runs */
+static u64 answering_id;
+
+/* Keep a copy of the reply being sent, if it answers a downcall with an
+ * id.  Without memory the copy is skipped: a repeat then runs again. */
+static void answer_keep(const struct drvxpc_hdr *hdr)
+{
+	struct drvnucleus_dev *d = answering;
+	struct drvnucleus_answer *a;
+	void *copy;
+
+	if (!d)
+		return;
+	answering = NULL;
+	copy = kmemdup(hdr, hdr->len, GFP_KERNEL);
+	if (!copy)
+		return;
+	a = &d->answers[d->next_answer];
+	d->next_answer = (d->next_answer + 1) % DRVXPC_ANSWERS_KEPT;
+	kfree(a->msg);
+	a->id = answering_id;
+	a->op = hdr->op;
+	a->len = hdr->len;
+	a->msg = copy;
+}
+
+static void answers_free(struct drvnucleus_dev *d)
+{
+	int i;
+
+	for (i = 0; i < DRVXPC_ANSWERS_KEPT; i++) {
+		kfree(d->answers[i].msg);
+		d->answers[i].msg = NULL;
+		d->answers[i].id = 0;
+	}
+}
+
+/* Finish a reply and send it; a downcall's is kept by its id. */
+static int send_reply(struct genl_info *info, struct sk_buff *skb,
+		      struct drvxpc_hdr *hdr)
+{
+	msg_end(skb, hdr);
+	answer_keep(hdr);
+	return genlmsg_reply(skb, info);
+}
+
 static int reply(struct genl_info *info, const struct drvxpc_hdr *req,
 		 s32 status, u16 bad_attr, const char *why, u32 value,
 		 bool with_value)
@@ -133,8 +188,7 @@ static int reply(struct genl_info *info, const struct drvxpc_hdr *req,
 		nlmsg_free(skb);
 		return -EMSGSIZE;
 	}
-	msg_end(skb, hdr);
-	return genlmsg_reply(skb, info);
+	return send_reply(info, skb, hdr);
 }
 
 /* Called with drvnucleus_lock held. */
@@ -580,8 +634,7 @@ struct sk_buff *drvnucleus_reply_new(struct genl_info *info,
 int drvnucleus_reply_send(struct genl_info *info, struct sk_buff *skb,
 			  struct drvxpc_hdr *hdr)
 {
-	msg_end(skb, hdr);
-	return genlmsg_reply(skb, info);
+	return send_reply(info, skb, hdr);
 }
 
 void drvnucleus_obj_repin(struct drvnucleus_obj *old, struct drvnucleus_obj *cur)
@@ -740,8 +793,7 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 		return -EMSGSIZE;
 	}
 	kfree(res);
-	msg_end(skb, rh);
-	return genlmsg_reply(skb, info);
+	return send_reply(info, skb, rh);
 
 out_refused:
 	kfree(st);
@@ -778,8 +830,7 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 				nlmsg_free(skb);
 			return -EMSGSIZE;
 		}
-		msg_end(skb, rh);
-		return genlmsg_reply(skb, info);
+		return send_reply(info, skb, rh);
 	}
 	o = handle_a ? find_obj(d, nla_get_u32(handle_a)) : NULL;
 	if (!o)
@@ -865,8 +916,7 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 			goto err_size;
 		nla_nest_end(skb, n);
 	}
-	msg_end(skb, rh);
-	return genlmsg_reply(skb, info);
+	return send_reply(info, skb, rh);
 
 err_size:
 	nlmsg_free(skb);
@@ -952,8 +1002,7 @@ static int ping_round_trips(struct genl_info *info, const struct drvxpc_hdr *h)
 		return -EMSGSIZE;
 	}
 	kfree(ns);
-	msg_end(skb, rh);
-	return genlmsg_reply(skb, info);
+	return send_reply(info, skb, rh);
 }
 
 /*
@@ -970,10 +1019,49 @@ static int quiesce(struct genl_info *info, const struct drvxpc_hdr *h,
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
+/*
+ * A downcall whose CALL_ID has been answered: the same reply again, under
+ * this request's seq.  -ENOENT when the id is not kept (run the call).
+ */
+static int answer_again(struct genl_info *info, const struct drvxpc_hdr *h,
+			struct drvnucleus_dev *d, u64 id)
+{
+	const struct drvnucleus_answer *a = NULL;
+	const struct drvxpc_hdr *kept;
+	struct drvxpc_hdr *rh;
+	struct sk_buff *skb;
+	int i;
+
+	for (i = 0; i < DRVXPC_ANSWERS_KEPT; i++)
+		if (d->answers[i].msg && d->answers[i].id == id &&
+		    d->answers[i].op == h->op)
+			a = &d->answers[i];
+	if (!a)
+		return -ENOENT;
+	kept = a->msg;
+	skb = msg_new_sized(info->snd_portid, info->snd_seq, h->op,
+			    DRVXPC_F_REPLY, h->seq, h->instance, kept->status,
+			    a->len, &rh);
+	if (!skb)
+		return -ENOMEM;
+	skb_put_data(skb, kept + 1, a->len - sizeof(*kept));
+	dev_info_ratelimited(&d->pdev->dev,
+			     "%s (call %llx) sent again after the daemon's restart: answered from the first time\n",
+			     drvxpc_op_name(h->op), id);
+	msg_end(skb, rh);
+	return genlmsg_reply(skb, info);
+}
+
+static int device_op_run(struct genl_info *info, const struct drvxpc_hdr *h,
+			 struct drvnucleus_dev *d);
+
 /* A message for one device instance; drvnucleus_lock held. */
 static int device_op(struct genl_info *info, const struct drvxpc_hdr *h)
 {
 	struct drvnucleus_dev *d = find_dev(h->instance);
+	const struct nlattr *id_a;
+	u64 id = 0;
+	int r;
 
 	/* Reading status is for any admin; changing the device is the
 	 * registered daemon's alone. */
@@ -981,6 +1069,26 @@ static int device_op(struct genl_info *info, const struct drvxpc_hdr *h)
 		return reply(info, h, -EPERM, 0, "only the registered daemon", 0, false);
 	if (!d)
 		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
+	if (DRVXPC_OP_IS_DOWNCALL(h->op)) {
+		id_a = find_attr(h, DRVXPC_A_CALL_ID);
+		if (id_a)
+			id = nla_get_u64(id_a);
+	}
+	if (id) {
+		r = answer_again(info, h, d, id);
+		if (r != -ENOENT)
+			return r;
+		answering = d;
+		answering_id = id;
+	}
+	r = device_op_run(info, h, d);
+	answering = NULL;
+	return r;
+}
+
+static int device_op_run(struct genl_info *info, const struct drvxpc_hdr *h,
+			 struct drvnucleus_dev *d)
+{
 	switch (h->op) {
 	case DRVXPC_OP_REG_SEQ:
 		return reg_seq(info, h, d);
@@ -1164,6 +1272,7 @@ static void drvnucleus_remove(struct pci_dev *pdev)
 		d->chip->cls->remove(d);
 	list_for_each_entry_safe(o, tmp, &d->objects, node)
 		drvnucleus_obj_free(d, o);
+	answers_free(d);
 	pci_iounmap(pdev, d->bar);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);

@@ -12,6 +12,8 @@ final class SimDevice {
     /// Set by SND_REGISTER / NET_REGISTER downcalls.
     var registeredName: String?
     var chipName: String?
+    /// Replies to the last downcalls, by CALL_ID.
+    var answers = AnsweredDowncalls()
 
     init(instance: UInt32, model: DeviceModel) {
         self.instance = instance
@@ -43,6 +45,9 @@ public final class SimNucleus: Sendable {
     /// The registered daemon and the upcalls it has not answered.
     private let upcalls = SimUpcalls()
     private let stopped = Mutex(false)
+    /// SIM_LOSE_REPLY: instance → which of its next downcalls (1: the
+    /// next) runs without its reply being sent.
+    private let lostReplies = Mutex<[UInt32: UInt32]>([:])
     /// The audio rate ``runWorkload(rate:)`` plays at.
     let workloadRate = Mutex<UInt32>(48000)
     /// How long the nucleus waits for an upcall's answer.
@@ -149,7 +154,7 @@ public final class SimNucleus: Sendable {
     /// Performs a downcall or DEVICE_INFO in process, as if it had arrived
     /// from the daemon (tests drive u-drivers against the models this way).
     public func handleDowncall(_ m: XPCMessage) -> XPCMessage {
-        core.withLock { c in downcall(c, m) }
+        core.withLock { c in downcallOnce(c, m) }
     }
 
     /// Runs `body` on instance's model under the nucleus lock (tests and
@@ -183,8 +188,14 @@ public final class SimNucleus: Sendable {
             }
             return
         }
-        let reply = core.withLock { c in downcall(c, m) }
+        let reply = core.withLock { c in downcallOnce(c, m) }
         if m.op != .deviceInfo { upcalls.countDowncall(m.instance) }
+        let lost = m.op.isDowncall && lostReplies.withLock { l -> Bool in
+            guard let nth = l[m.instance] else { return false }
+            l[m.instance] = nth > 1 ? nth - 1 : nil
+            return nth == 1
+        }
+        if lost { return }
         try? conn.send(reply)
     }
 
@@ -199,6 +210,21 @@ public final class SimNucleus: Sendable {
             }
         }
         for a in adds { try? conn.send(a) }
+    }
+
+    /// A downcall drivermgrd named with a CALL_ID runs once: a repeat (sent
+    /// again after a daemon's death) gets the first reply. Under the lock.
+    func downcallOnce(_ c: SimCore, _ m: XPCMessage) -> XPCMessage {
+        guard m.op.isDowncall, let id = m.attribute(.callID)?.u64, id != 0, let d = c.devices[m.instance] else {
+            return downcall(c, m)
+        }
+        if let again = d.answers.reply(to: id, op: m.op, seq: m.seq) {
+            FileHandle.standardError.write(Data("nucleus-sim: \(m.op.name) (call \(String(id, radix: 16))) sent again after the daemon's restart: answered from the first time\n".utf8))
+            return again
+        }
+        let r = downcall(c, m)
+        d.answers.keep(r, for: id)
+        return r
     }
 
     /// Validates and performs one management call or downcall under the lock.
@@ -335,6 +361,9 @@ public final class SimNucleus: Sendable {
             case 6:
                 _ = try await upcall(m.instance, .sndMixerPut, [.u16(.mixerControl, try m.u16(.mixerControl)),
                                                                .u32(.mixerValue, try m.u32(.mixerValue))])
+            case 7:
+                let nth = try m.u32(.count)
+                lostReplies.withLock { $0[m.instance] = nth }
             case 4:
                 let samples = try await pingRoundTrips(m.instance, count: Int(try m.u32(.count)))
                 return XPCMessage.reply(to: m, attributes: [.binary(.samplesNanos, samples.flatMap { XPCAttribute.le(UInt32(clamping: $0)) })])

@@ -105,8 +105,20 @@ public enum UDriverRuntime {
         let early = enterSandbox(socket)
         let (stream, cont) = AsyncStream<XPCMessage>.makeStream()
         if let early { cont.yield(early) }
-        let conn = XPCConnection(name: "daemon", socket: socket, onEvent: { _, ev in
-            if case .message(let m) = ev { cont.yield(m) }
+        // Downcalls are kept until answered and start at a random seq: the
+        // daemon names each one to the nucleus by this process's pid and
+        // its seq, so a pid used again does not meet an old call's answer.
+        let conn = XPCConnection(name: "daemon", socket: socket, firstSeq: UInt32.random(in: 1...0xf000_0000),
+                                 keepsRequests: true, onEvent: { c, ev in
+            guard case .message(let m) = ev else { return }
+            if m.op == .takeover {
+                // On the reader thread, not in the queue: the upcall being
+                // served may be waiting for one of these.
+                let n = c.resendPending()
+                if n > 0 { note("drivermgrd restarted: \(n) unanswered downcall(s) sent again") }
+                return
+            }
+            cont.yield(m)
         }, onClose: { _ in cont.finish() })
         conn.start()
         var handler: Handler?

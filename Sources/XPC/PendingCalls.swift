@@ -8,8 +8,12 @@
 public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
     struct Entry: Sendable {
         let op: XPCOp
-        let deadline: UInt64 // nanoseconds; UInt64.max = none
+        var deadline: UInt64 // nanoseconds; UInt64.max = none
         let completion: Completion
+        /// The request as sent, kept for ``resend(now:)``; nil if not kept.
+        var request: [UInt8]? = nil
+        /// How long it was given, in nanoseconds.
+        var timeout: UInt64 = 0
     }
     private var entries: [UInt32: Entry] = [:]
     private var nextSeq: UInt32
@@ -26,6 +30,25 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
         nextSeq = seq &+ 1
         entries[seq] = Entry(op: op, deadline: deadline, completion: completion)
         return seq
+    }
+
+    /// Keeps the bytes sent for `seq` and the time it was given, so that
+    /// ``resend(now:)`` can send it again.
+    public mutating func keep(seq: UInt32, request: [UInt8], timeout: UInt64) {
+        entries[seq]?.request = request
+        entries[seq]?.timeout = timeout
+    }
+
+    /// The kept requests of every pending call, by sequence number, each
+    /// given its whole time again from `now`: they go out once more.
+    public mutating func resend(now: UInt64) -> [[UInt8]] {
+        var out: [(UInt32, [UInt8])] = []
+        for (seq, e) in entries {
+            guard let r = e.request else { continue }
+            entries[seq]?.deadline = e.deadline == .max ? .max : now &+ e.timeout
+            out.append((seq, r))
+        }
+        return out.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// Removes and returns the call answered by `seq`, or nil if none is

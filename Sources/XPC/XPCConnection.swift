@@ -45,6 +45,8 @@ public final class XPCConnection: Sendable {
     private let wakeFD: Int32
     private let onEvent: @Sendable (XPCConnection, Event) -> Void
     private let onClose: @Sendable (XPCConnection) -> Void
+    /// Whether calls keep the bytes they sent, for ``resendPending()``.
+    private let keepsRequests: Bool
 
     /// Wraps `transport`. Nothing is read until ``start()``.
     /// - Parameters:
@@ -53,10 +55,13 @@ public final class XPCConnection: Sendable {
     ///   - onClose: called once, on the reader thread, after the peer closed
     ///     or ``close()`` was called and every pending call has failed.
     ///   - firstSeq: the first sequence number this end uses for its calls.
-    public init(name: String, transport: any XPCTransport, firstSeq: UInt32 = 1,
+    ///   - keepsRequests: keep each call's bytes until it is answered, so
+    ///     ``resendPending()`` can send it again.
+    public init(name: String, transport: any XPCTransport, firstSeq: UInt32 = 1, keepsRequests: Bool = false,
                 onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                 onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.name = name
+        self.keepsRequests = keepsRequests
         self.transport = transport
         self.state = Mutex(State(pending: PendingCalls(firstSeq: firstSeq)))
         self.wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
@@ -65,10 +70,11 @@ public final class XPCConnection: Sendable {
     }
 
     /// A connection over a seqpacket socket.
-    public convenience init(name: String, socket: XPCSocket, firstSeq: UInt32 = 1,
+    public convenience init(name: String, socket: XPCSocket, firstSeq: UInt32 = 1, keepsRequests: Bool = false,
                             onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                             onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
-        self.init(name: name, transport: socket, firstSeq: firstSeq, onEvent: onEvent, onClose: onClose)
+        self.init(name: name, transport: socket, firstSeq: firstSeq, keepsRequests: keepsRequests,
+                  onEvent: onEvent, onClose: onClose)
     }
 
     deinit { Glibc.close(wakeFD) }
@@ -108,8 +114,10 @@ public final class XPCConnection: Sendable {
         }
         guard let seq = r else { completion(.failure(XPCError(.closed, "\(name)"))); return }
         let m = message.withSeq(seq).with(timeoutMicros: micros)
+        let bytes = m.bytes
+        if keepsRequests { state.withLock { $0.pending.keep(seq: seq, request: bytes, timeout: ns) } }
         do {
-            try transport.send(m.bytes)
+            try transport.send(bytes)
         } catch let e as XPCError {
             if let c = state.withLock({ $0.pending.complete(seq: seq) }) { c.completion(.failure(e)) }
         } catch {
@@ -124,6 +132,20 @@ public final class XPCConnection: Sendable {
         try await withCheckedThrowingContinuation { (k: CheckedContinuation<XPCMessage, Error>) in
             call(message, timeout: timeout) { k.resume(with: $0.mapError { $0 as Error }) }
         }
+    }
+
+    /// Sends every call still waiting for its reply again, as first sent
+    /// (same sequence number), with its whole time again; only on a
+    /// connection made with `keepsRequests`. Returns how many went out.
+    /// A second reply to one of them finds no call and is an
+    /// ``Event/unexpectedReply(_:)``.
+    @discardableResult
+    public func resendPending() -> Int {
+        let again = state.withLock { $0.pending.resend(now: monotonicNanos()) }
+        wake()
+        var sent = 0
+        for r in again where (try? transport.send(r)) != nil { sent += 1 }
+        return sent
     }
 
     /// Sends a reply or notification as is.

@@ -16,6 +16,9 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let shutdown = XPCOp(DRVXPC_OP_SHUTDOWN)
     public static let inject = XPCOp(DRVXPC_OP_INJECT)
     public static let sandbox = XPCOp(DRVXPC_OP_SANDBOX)
+    /// A new daemon holds the channel: the u-driver sends its unanswered
+    /// downcalls again (the dead daemon may have read them).
+    public static let takeover = XPCOp(DRVXPC_OP_TAKEOVER)
     public static let quiesce = XPCOp(DRVXPC_OP_QUIESCE)
     public static let register = XPCOp(DRVXPC_OP_REGISTER)
     public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
@@ -162,6 +165,7 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     /// The nucleus's id of an upcall, passed on to the u-driver so that an
     /// upcall a dead daemon left unanswered, redelivered, runs only once.
     public static let upcallID = XPCAttributeID(DRVXPC_A_UPCALL_ID)
+    public static let callID = XPCAttributeID(DRVXPC_A_CALL_ID)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {
@@ -232,6 +236,8 @@ public enum XPCLimits {
     public static let sequenceMaxOps = Int(DRVXPC_SEQ_MAX_OPS)
     /// Longest delay step.
     public static let delayMaxMicros = UInt32(DRVXPC_DELAY_MAX_US)
+    /// Replies to downcalls, by CALL_ID, a nucleus keeps per device.
+    public static let answersKept = Int(DRVXPC_ANSWERS_KEPT)
 }
 
 /// Faults a u-driver runtime injects on request (`enum drvxpc_fault`).

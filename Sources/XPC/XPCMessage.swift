@@ -152,6 +152,18 @@ public struct XPCMessage: Sendable {
         return m
     }
 
+    /// The same message with `attribute` added after the others: the
+    /// bytes are extended and the length patched, nothing re-encoded.
+    public func appending(_ attribute: XPCAttribute) -> XPCMessage {
+        var tail: [UInt8] = []
+        Self.append(attribute, to: &tail)
+        var h = header
+        h.length += UInt32(tail.count)
+        var b = bytes + tail
+        Self.patch(&b, at: 0, h.length)
+        return XPCMessage(header: h, attributes: attributes + [attribute], bytes: b)
+    }
+
     private static func patch(_ b: inout [UInt8], at off: Int, _ v: UInt32) {
         for i in 0..<4 { b[off + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
     }

@@ -3,7 +3,7 @@ import XPC
 
 /// The daemon's check of a u-driver's downcall before it reaches the
 /// nucleus: the op must be a downcall, addressed to the driver's own
-/// instance, every register access inside the BAR and aligned, every DMA
+/// instance, without a CALL_ID, every register access inside the BAR and aligned, every DMA
 /// handle one this instance owns. The nucleus checks again.
 struct DowncallPolicy: Sendable {
     let instance: UInt32
@@ -22,6 +22,11 @@ struct DowncallPolicy: Sendable {
         }
         guard m.instance == instance else {
             return Refusal(errno: 1, attribute: nil, message: "instance \(m.instance) is not this driver's (\(instance))")
+        }
+        // The daemon names the call to the nucleus; a u-driver naming it
+        // could be answered with another call's reply.
+        if m.has(.callID) {
+            return Refusal(errno: 22, attribute: .callID, message: "CALL_ID is drivermgrd's to set")
         }
         switch m.op {
         case .regRead, .regWrite:

@@ -103,8 +103,8 @@ extension DriverInstance {
     /// downcall is a `bad-parameter` failure.
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let now = monotonicNanos()
-        let (dev, owned, flood) = runtime.withLock { r in
-            (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil)
+        let (dev, owned, flood, pid) = runtime.withLock { r in
+            (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid)
         }
         guard let dev else { return }
         if let flood {
@@ -118,7 +118,10 @@ extension DriverInstance {
             failure(.badParameter, "\(m.op.name): \(no.message)", generation: gen, op: m.op, parameter: no.attribute)
             return
         }
-        nucleus.call(m, timeout: Self.downcallTimeout) { [self] r in
+        // Named by the u-driver's pid and seq: sent again after this
+        // daemon's death, it is answered by the nucleus from the first time.
+        let named = pid.map { m.appending(.u64(.callID, UInt64(UInt32(bitPattern: $0)) << 32 | UInt64(m.seq))) } ?? m
+        nucleus.call(named, timeout: Self.downcallTimeout) { [self] r in
             runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
             switch r {
             case .success(let reply):

@@ -112,6 +112,10 @@ extension DriverInstance {
         process.watch { [self] status in self.exited(status, gen) }
         if let seccomp { watchViolations(seccomp, process, gen) }
         conn.start()
+        // The dead daemon may have read downcalls it never forwarded, or
+        // lost their replies: the u-driver sends what is unanswered again,
+        // and the nucleus answers those it ran from their first time.
+        try? conn.send(XPCMessage(op: .takeover, flags: .notify, instance: dev.instance))
         persist()
         logger.notice("took over u-driver \(process.pid) from the previous drivermgrd: \(shadow.records(instance: dev.instance).count) shadow calls, nothing replayed",
                       metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.adopted)", "PID": "\(process.pid)"]) { $1 })

@@ -93,18 +93,43 @@ import Glibc
         return pid
     }
 
-    func alive(_ pid: Int32) -> Bool {
-        // A zombie (reparented here or not yet reaped) counts as gone.
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(close, offsetBy: 2)] != "Z"
-    }
+    /// nucleus-sim, the fd store and a first drivermgrd serving ens1371
+    /// and rtl8139 under it; ``restart()`` starts the next daemon from the
+    /// store, ``stop()`` ends them all.
+    final class Rig: @unchecked Sendable {
+        let h: SimHarness
+        let store: FakeFDStore
+        let cfg: String
+        let first: Process
+        private var second: pid_t = 0
 
-    @Test func sigkilledDaemonHandsItsRunningUDriversToTheNextOne() async throws {
-        let h = try SimHarness()
-        let store = try FakeFDStore(path: h.dir + "/notify")
-        var second: pid_t = 0
-        defer {
+        /// `ens1371`: a drop-in for ens1371's configuration, if any.
+        init(ens1371: String? = nil) throws {
+            h = try SimHarness()
+            store = try FakeFDStore(path: h.dir + "/notify")
+            do {
+                cfg = try RecoveryTests().config(h)
+                if let ens1371 {
+                    try ens1371.write(toFile: cfg + "/drivers.d/ens1371.conf.d/60-test.conf", atomically: true, encoding: .utf8)
+                }
+                try h.startSim()
+                first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
+                                     log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
+                try h.waitActive(["ens1371", "rtl8139"])
+            } catch {
+                store.stop()
+                h.stopAll()
+                throw error
+            }
+        }
+
+        /// The next daemon, as systemd starts it after the first one's
+        /// death, logging to drivermgrd-2.log.
+        func restart() throws {
+            second = try DaemonRestartTests().startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        }
+
+        func stop() {
             if second > 0 {
                 kill(second, SIGTERM)
                 var st: Int32 = 0
@@ -113,11 +138,19 @@ import Glibc
             store.stop()
             h.stopAll()
         }
-        let cfg = try RecoveryTests().config(h)
-        try h.startSim()
-        let first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
-                                 log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
-        try h.waitActive(["ens1371", "rtl8139"])
+    }
+
+    func alive(_ pid: Int32) -> Bool {
+        // A zombie (reparented here or not yet reaped) counts as gone.
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] != "Z"
+    }
+
+    @Test func sigkilledDaemonHandsItsRunningUDriversToTheNextOne() async throws {
+        let rig = try Rig()
+        defer { rig.stop() }
+        let (h, store, first) = (rig.h, rig.store, rig.first)
         try h.wait("playing and echoing") {
             try h.status("ens1371").device?.dataPath == true && (try h.status("rtl8139").device?.number("echoed") ?? 0) > 0
         }
@@ -142,7 +175,7 @@ import Glibc
         try await Task.sleep(for: .milliseconds(500))
         for (n, p) in pids { #expect(alive(p), "\(n) (pid \(p)) outlived the daemon") }
 
-        second = try startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        try rig.restart()
         try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
         let after = try h.list()
         for s in after {
@@ -187,23 +220,9 @@ import Glibc
     /// A u-driver that died while no daemon ran is recovered from the saved
     /// shadow by the next one; a state file that does not decode is ignored.
     @Test func uDriverThatDiedMeanwhileIsRecoveredFromTheSavedShadow() async throws {
-        let h = try SimHarness()
-        let store = try FakeFDStore(path: h.dir + "/notify")
-        var second: pid_t = 0
-        defer {
-            if second > 0 {
-                kill(second, SIGTERM)
-                var st: Int32 = 0
-                waitpid(second, &st, 0)
-            }
-            store.stop()
-            h.stopAll()
-        }
-        let cfg = try RecoveryTests().config(h)
-        try h.startSim()
-        let first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
-                                 log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
-        try h.waitActive(["ens1371", "rtl8139"])
+        let rig = try Rig()
+        defer { rig.stop() }
+        let (h, store, first) = (rig.h, rig.store, rig.first)
         try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
         let before = try #require(try h.status("ens1371").device)
@@ -216,7 +235,7 @@ import Glibc
         try "{ not json".write(toFile: h.dir + "/drivers/rtl8139.state", atomically: true, encoding: .utf8)
         try await Task.sleep(for: .milliseconds(300))
 
-        second = try startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        try rig.restart()
         try h.wait("both serve again") { (try? h.list().allSatisfy { $0.state == .active }) == true }
         let after = Dictionary(uniqueKeysWithValues: try h.list().map { ($0.name, $0) })
         #expect(after["ens1371"]?.pid != pids["ens1371"], "a new u-driver")
@@ -252,27 +271,11 @@ import Glibc
     /// the adopted u-driver, which answers from what it served (UPCALL_ID)
     /// instead of acting twice; and the new daemon's shadow has it.
     @Test func upcallInFlightAcrossTheDaemonsDeathIsAnsweredOnce() async throws {
-        let h = try SimHarness()
-        let store = try FakeFDStore(path: h.dir + "/notify")
-        var second: pid_t = 0
-        defer {
-            if second > 0 {
-                kill(second, SIGTERM)
-                var st: Int32 = 0
-                waitpid(second, &st, 0)
-            }
-            store.stop()
-            h.stopAll()
-        }
-        let cfg = try RecoveryTests().config(h)
         // The stopped u-driver below must not look hung to the first daemon
         // in the moment before it dies.
-        try "[Recovery]\nXPCTimeoutSec=5s\nHeartbeatSec=30s\n"
-            .write(toFile: cfg + "/drivers.d/ens1371.conf.d/60-slow.conf", atomically: true, encoding: .utf8)
-        try h.startSim()
-        let first = try h.launch("drivermgrd", ["--config", cfg, "--runtime-dir", h.dir, "--driver-dir", h.bin, "--fd-store"],
-                                 log: h.logPath, environment: ["NOTIFY_SOCKET": store.path])
-        try h.waitActive(["ens1371", "rtl8139"])
+        let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=5s\nHeartbeatSec=30s\n")
+        defer { rig.stop() }
+        let (h, store, first) = (rig.h, rig.store, rig.first)
         try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
         try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
         func put(_ v: UInt32) async throws {
@@ -297,12 +300,17 @@ import Glibc
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         kill(pid, SIGCONT)
-        second = try startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
+        try rig.restart()
         try await client.value
         try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
         #expect(try h.list().first { $0.name == "ens1371" }?.pid == pid, "adopted, not restarted")
         let twice = try messages() - m1
-        #expect(twice == once, "served once: \(twice) messages at the nucleus, \(once) for one put")
+        // The codec read the u-driver sent while no daemon ran was read by
+        // the new one, and sent again on TAKEOVER: the nucleus answered the
+        // repeat from the first time (a request and a reply more each).
+        let sim = (try? String(contentsOfFile: h.dir + "/nucleus-sim.log", encoding: .utf8)) ?? ""
+        let repeats = UInt64(sim.components(separatedBy: "answered from the first time").count - 1)
+        #expect(twice == once + 2 * repeats, "served once: \(twice) messages at the nucleus, \(once) for one put, \(repeats) downcall(s) repeated")
         let reg55 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
         #expect(reg55 != reg30, "the put took effect")
         // The new daemon's shadow has it: a crash now replays 55, not 30.
@@ -311,6 +319,50 @@ import Glibc
         #expect(try nucleusInfo(h, 1).attribute(.codecMaster)?.u16 == reg55)
         let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""
         #expect(log.contains("took over 2 of 2 u-driver(s)"), "\(log.suffix(2000))")
+    }
+
+    /// A downcall the nucleus ran, whose reply died with drivermgrd, is not
+    /// lost and does not run twice: the new daemon tells the adopted
+    /// u-driver (TAKEOVER), which sends it again; the daemon names it by the
+    /// u-driver's pid and seq (CALL_ID), as the first one did, and the
+    /// nucleus answers from the first time.
+    @Test func downcallWhoseReplyDiedWithTheDaemonRunsOnce() async throws {
+        let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=5s\nHeartbeatSec=30s\n")
+        defer { rig.stop() }
+        let (h, store, first) = (rig.h, rig.store, rig.first)
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
+        func put(_ v: UInt32) async throws {
+            try await h.simControl(instance: 1, [.u8(.simAction, 6), .u16(.mixerControl, 1), .u32(.mixerValue, v)])
+        }
+        try await put(30)
+        let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        let pid = try #require(try h.list().first { $0.name == "ens1371" }?.pid)
+
+        // The put reads the codec's volume register, then writes it. The
+        // nucleus runs the write and its reply is lost, as when the daemon
+        // dies between the two; then the daemon dies.
+        try await h.simControl(instance: 1, [.u8(.simAction, 7), .u32(.count, 2)])
+        let client = Task { try await put(55) }
+        try h.wait("the codec written") { try nucleusInfo(h, 1).attribute(.codecMaster)?.u16 != reg30 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try rig.restart()
+        // The u-driver's downcall has 2 s from its first send: without the
+        // second send it fails, and so does the client's put.
+        try await client.value
+        try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
+        #expect(try h.list().first { $0.name == "ens1371" }?.pid == pid, "adopted, not restarted")
+        let reg55 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        #expect(reg55 != reg30)
+        let log = (try? String(contentsOfFile: h.dir + "/drivermgrd-2.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("unanswered downcall(s) sent again"), "\(log.suffix(2000))")
+        let sim = (try? String(contentsOfFile: h.dir + "/nucleus-sim.log", encoding: .utf8)) ?? ""
+        #expect(sim.contains("sent again after the daemon's restart: answered from the first time"), "\(sim.suffix(1500))")
+        // The new daemon's shadow has the put: a crash replays 55.
+        #expect(try h.drvctl("inject", "ens1371", "crash").0 == 0)
+        try h.wait("recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == 1 } == true }
+        #expect(try nucleusInfo(h, 1).attribute(.codecMaster)?.u16 == reg55)
     }
 }
 

@@ -118,4 +118,45 @@ import Synchronization
         #expect(seen.v.withLock { $0 } == 2)
         conn.close()
     }
+    /// A daemon that died may have read a call and never answered it: the
+    /// caller sends what is unanswered again, same bytes, same seq, with its
+    /// whole time again, and a second reply to it is reported, not taken.
+    @Test func unansweredCallsGoOutAgainAsFirstSent() async throws {
+        let (a, b) = try XPCSocket.pair()
+        let stray = Box(0)
+        let client = XPCConnection(name: "u-driver", socket: a, keepsRequests: true) { _, ev in
+            if case .unexpectedReply = ev { stray.v.withLock { $0 += 1 } }
+        }
+        client.start()
+        let pending = Task {
+            try await client.call(XPCMessage(op: .dmaAlloc, flags: .request, instance: 3, attributes: [.u32(.dmaSize, 64)]),
+                                  timeout: .milliseconds(400))
+        }
+        let first = try #require(try b.receive())
+        // The first daemon read it and died; most of its time goes by.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(client.resendPending() == 1)
+        let again = try #require(try b.receive())
+        #expect(again == first, "the same request, same seq")
+        // Without the whole time again it would have expired by now.
+        try await Task.sleep(for: .milliseconds(200))
+        let req = try XPCMessage.decode(again)
+        try b.send(XPCMessage.reply(to: req, attributes: [.u32(.dmaHandle, 9)]).bytes)
+        try b.send(XPCMessage.reply(to: req, attributes: [.u32(.dmaHandle, 10)]).bytes)
+        #expect(try await pending.value.u32(.dmaHandle) == 9)
+        for _ in 0..<200 where stray.v.withLock({ $0 }) < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(stray.v.withLock { $0 } == 1, "the second reply finds no call")
+        #expect(client.resendPending() == 0, "nothing is waiting")
+        client.close()
+    }
+
+    @Test func aConnectionThatKeepsNothingResendsNothing() async throws {
+        let (a, b) = try XPCSocket.pair()
+        let client = XPCConnection(name: "daemon", socket: a, onEvent: { _, _ in })
+        client.start()
+        client.call(XPCMessage(op: .ping, flags: .request), timeout: .seconds(5)) { _ in }
+        _ = try b.receive()
+        #expect(client.resendPending() == 0)
+        client.close()
+    }
 }

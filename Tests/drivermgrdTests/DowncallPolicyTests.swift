@@ -50,6 +50,11 @@ import XPC
                 "a POLL without its mask slot")
     }
 
+    @Test func aCallIDFromTheUDriverIsRefused() {
+        let r = policy.check(msg(.regRead, [.u32(.regOffset, 0), .u8(.regWidth, 4), .u64(.callID, 7)]), ownedDMA: [])
+        #expect(r?.attribute == .callID && r?.errno == 22)
+    }
+
     @Test func foreignDMAHandlesAreRefused() {
         let w = msg(.regWriteDMA, [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 7)])
         #expect(policy.check(w, ownedDMA: [7]) == nil)

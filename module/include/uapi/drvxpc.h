@@ -32,6 +32,8 @@
 #define DRVXPC_MSG_MAX		65536
 /* Deepest nesting a decoder accepts. */
 #define DRVXPC_NEST_MAX		4
+/* Replies to downcalls (by CALL_ID) a nucleus keeps per device. */
+#define DRVXPC_ANSWERS_KEPT	16
 
 struct drvxpc_hdr {
 	__u32	len;		/* header + attributes, in bytes */
@@ -153,7 +155,7 @@ enum drvxpc_class {
 	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
-	X(SIM_ACTION,		U8,	1, 1, 6)	/* enum drvxpc_sim_action */ \
+	X(SIM_ACTION,		U8,	1, 1, 7)	/* enum drvxpc_sim_action */ \
 	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
 	/* raw register views for status */				\
 	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
@@ -197,7 +199,13 @@ enum drvxpc_class {
 	/* the nucleus's id of an upcall, passed on to the u-driver: a	\
 	 * nucleus redelivers what a dead daemon left unanswered, and	\
 	 * the u-driver answers an id it has served from its cache */	\
-	X(UPCALL_ID,		U32,	4, 0, 0)
+	X(UPCALL_ID,		U32,	4, 0, 0)				\
+	/* the daemon's id of a downcall: the u-driver's pid << 32 | its \
+	 * seq.  The nucleus keeps the replies to the last		\
+	 * DRVXPC_ANSWERS_KEPT ids per device and answers a repeat from	\
+	 * them: a u-driver sends what a dead daemon left unanswered	\
+	 * again, and it takes effect once.  0 = not kept */		\
+	X(CALL_ID,		U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -285,12 +293,18 @@ enum drvxpc_sim_action {
 					 * sends (1) or stops sending (0) */
 	DRVXPC_SIM_MIXER_PUT = 6,	/* MIXER_CONTROL, MIXER_VALUE: the
 					 * sound client's `amixer cset` */
+	DRVXPC_SIM_LOSE_REPLY = 7,	/* COUNT: the instance's COUNTth next
+					 * downcall runs, and its reply is not
+					 * sent, as if the daemon that asked
+					 * had died first (tests) */
 };
 
 /*
  * Operations: X(NAME, value).  Ranges tell the direction:
  *   1..31     control      daemon <-> u-driver (PING also nucleus ->
- *                          u-driver, as a null upcall)
+ *                          u-driver, as a null upcall; TAKEOVER: a new
+ *                          daemon holds the channel, the u-driver sends
+ *                          its unanswered downcalls again)
  *   32..63    management   daemon <-> nucleus
  *   64..127   upcalls      nucleus -> daemon -> u-driver
  *   128..191  downcalls    u-driver -> daemon -> nucleus
@@ -301,6 +315,7 @@ enum drvxpc_sim_action {
 	X(SHUTDOWN,		3)		\
 	X(INJECT,		4)		\
 	X(SANDBOX,		5)		\
+	X(TAKEOVER,		6)		\
 	X(REGISTER,		32)		\
 	X(DEVICE_ADD,		33)		\
 	X(DEVICE_INFO,		34)		\
