@@ -865,7 +865,9 @@ static bool extra_ok(unsigned int id)
 	       id != DRVXPC_A_SIM_ACTION && id != DRVXPC_A_COUNT &&
 	       id != DRVXPC_A_REG_OFFSET && id != DRVXPC_A_REG_WIDTH &&
 	       id != DRVXPC_A_DMA_HANDLE && id != DRVXPC_A_REG_SEQ &&
-	       id != DRVXPC_A_REG_STEPS && id != DRVXPC_A_DELAY_US;
+	       id != DRVXPC_A_REG_STEPS && id != DRVXPC_A_DELAY_US &&
+	       id != DRVXPC_A_CALL_ID;	/* a repeat is answered, not run:
+					 * scenario_repeat tests that */
 }
 
 static void gen_extras(struct rng *r, struct msg *m)
@@ -2075,6 +2077,52 @@ static void scenario_dma(struct rng *r)
 	}
 }
 
+/*
+ * A downcall named by CALL_ID, sent again under another seq (what a
+ * u-driver does after drivermgrd's death): the nucleus answers from the
+ * first time, byte for byte but the seq, and does not run it again.  A
+ * DMA_ALLOC run twice would leave an object the model does not hold, which
+ * the next reconcile reports.
+ */
+static void scenario_repeat(struct rng *r)
+{
+	static uint64_t next_id;
+	static uint8_t first[RECV_CAP / 4];
+	struct dev *d = pick_dev(r);
+	int first_len, first_status;
+	struct outcome again;
+	struct plan p;
+	uint64_t id;
+
+	if (!d)
+		return;
+	if (!next_id)
+		next_id = (rnd64(r) | 1) & ~0xffffULL;
+	id = ++next_id;
+	if (chance(r, 60)) {
+		keep_budget(r, d);
+		gen_op(r, &mbuf, DRVXPC_OP_DMA_ALLOC, d, &p);
+	} else {
+		gen_op(r, &mbuf, DRVXPC_OP_REG_READ, d, &p);
+	}
+	put(&mbuf, DRVXPC_A_CALL_ID, &id, 8);
+	first_status = send_checked(daemon_sock, &mbuf, &p, &obuf);
+	if (!obuf.replied)
+		return;
+	first_len = obuf.reply_len;
+	memcpy(first, obuf.reply, first_len);
+	xhdr(&mbuf)->seq = ++xpc_seq;
+	exchange(daemon_sock, &mbuf, &main_tally, &again);
+	if (!again.replied || again.reply_len != first_len ||
+	    reply_hdr(&again)->seq != xpc_seq ||
+	    reply_hdr(&again)->status != first_status ||
+	    memcmp(again.reply + sizeof(struct drvxpc_hdr), first + sizeof(struct drvxpc_hdr),
+		   first_len - sizeof(struct drvxpc_hdr)))
+		violation(&main_tally, "instance %u: %s call %llx sent again was not answered from the first time",
+			  d->instance, drvxpc_op_name(xhdr(&mbuf)->op),
+			  (unsigned long long)id);
+}
+
 /* Reads at the BAR's edges, one message each and as one REG_SEQ. */
 static void scenario_edges(struct rng *r)
 {
@@ -2511,14 +2559,14 @@ int main(int argc, char **argv)
 {
 	static const char *scen_names[] = {
 		"single", "dma", "edges", "class", "other-socket", "handover",
-		"random", "reconcile",
+		"random", "reconcile", "repeat",
 	};
 	struct rng r;
 	struct tally all;
 	pthread_t pt;
 	double t0, t1;
 	uint64_t live = 0, pinned = 0, next_report = 100000;
-	int i, nscen = 8;
+	int i, nscen = 9;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
@@ -2613,8 +2661,10 @@ int main(int argc, char **argv)
 
 		if (opt_seconds > 0 && now() - t0 > opt_seconds)
 			break;
-		if (dice < 6200)
+		if (dice < 6000)
 			s = 0;
+		else if (dice < 6200)
+			s = 8;
 		else if (dice < 7400)
 			s = 1;
 		else if (dice < 8200)
@@ -2638,6 +2688,7 @@ int main(int argc, char **argv)
 		case 4: scenario_other(&r); break;
 		case 5: scenario_handover(&r); break;
 		case 6: scenario_random(&r); break;
+		case 8: scenario_repeat(&r); break;
 		default: reconcile(); break;
 		}
 		if (daemon_sock != SOCK_A && daemon_sock != SOCK_B) {
