@@ -108,7 +108,7 @@ CAMPAIGN_DIR     ?= $(CURDIR)/campaign
 CAMPAIGN_FAULTS  ?= 100000
 CAMPAIGN_SECONDS ?= 2700
 CAMPAIGN_DEVICES ?= rtl8139=32 es1371=16 es1370=16
-CAMPAIGN_KINDS   ?= crash abort hang slow bad-param garbage memory syscall fork-bomb flood sigkill
+CAMPAIGN_KINDS   ?= crash abort hang slow bad-param garbage memory syscall fork-bomb flood lost-write sigkill
 CAMPAIGN_WORKERS ?= 64
 # SIGKILL drivermgrd itself every N faults (0: never); it then runs under
 # fdstore with --fd-store, as under systemd.
@@ -135,7 +135,7 @@ CAMPAIGN_VM_FAULTS  ?= 1200
 CAMPAIGN_VM_SECONDS ?= 2400
 campaign-vm: build vm-deps
 	CAMPAIGN_FAULTS=$(CAMPAIGN_VM_FAULTS) CAMPAIGN_SECONDS=$(CAMPAIGN_VM_SECONDS) ROUNDS=0 \
-	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage flood sigkill bit-flip invert-branch nop register stack-pointer" \
+	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage flood lost-write sigkill bit-flip invert-branch nop register stack-pointer" \
 	  ./Tests/vm/net-guest.sh
 
 # Every kind, the code mutations included, on the same fleet.
@@ -156,7 +156,7 @@ campaign-daemon:
 # drivermgrd itself, and the targets must hold (exit 1 otherwise).
 check-campaign:
 	$(MAKE) --no-print-directory campaign CAMPAIGN_CONF=debug CAMPAIGN_FAULTS=600 CAMPAIGN_SECONDS=150 \
-	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage memory syscall fork-bomb flood sigkill" \
+	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage memory syscall fork-bomb flood lost-write sigkill" \
 	  CAMPAIGN_DEVICES="rtl8139=6 es1371=3 es1370=3" CAMPAIGN_SEED=1 CAMPAIGN_DAEMON_KILL_EVERY=20 \
 	  CAMPAIGN_DIR=$(CURDIR)/.build/campaign-check
 

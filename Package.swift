@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "SliceAnalysisTests", dependencies: ["SliceAnalysis"],
                     swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
         .testTarget(name: "FaultInjectionTests", dependencies: ["FaultInjection", "XPC"]),
-        .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface"]),
+        .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface", "XPC"]),
         // Stands in for systemd's fd store in the integration tests.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(name: "IntegrationTests", dependencies: ["XPC", "ControlInterface", "CTestSupport"]),

@@ -73,6 +73,9 @@ public enum FailureKind: String, Codable, Sendable, CaseIterable {
     case `protocol`
     /// A system call the sandbox forbids (named in the detail).
     case sandbox
+    /// After a setter the u-driver acknowledged, the device read back
+    /// differs from what the u-driver said it programmed (VerifySettings=).
+    case divergence
     /// `drvctl restart`: not a failure, the same path.
     case restart
 }

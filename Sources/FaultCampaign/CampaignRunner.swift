@@ -418,6 +418,10 @@ public final class CampaignRunner: Sendable {
         cursor = feed.count(of: d.name)
         let injectedAt = Self.wallMicros()
         var placed: PlacedCodeFault?
+        if let only = kind.classes, !only.contains(d.driverClass) {
+            row.notInjected = "\(kind.name) goes into \(only.joined(separator: ", ")) drivers only: the exercise's setting is not read back for \(d.driverClass)"
+            return
+        }
         switch kind.family {
         case .daemon:
             row.notInjected = "drivermgrd's kill is scheduled (--daemon-kill-every), not drawn"

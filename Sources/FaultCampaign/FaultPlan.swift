@@ -34,11 +34,15 @@ public struct FaultKind: Sendable, Hashable, Codable {
     public let family: FaultFamily
     /// Relative weight in the random mix.
     public let weight: Int
+    /// The driver classes it is placed in; nil: every class. `lost-write`
+    /// needs a class whose shadow reads back what the exercise sets.
+    public let classes: [String]?
 
-    public init(_ name: String, _ family: FaultFamily, weight: Int) {
+    public init(_ name: String, _ family: FaultFamily, weight: Int, classes: [String]? = nil) {
         self.name = name
         self.family = family
         self.weight = weight
+        self.classes = classes
     }
 
     /// Every kind the campaign knows, one line each.
@@ -53,6 +57,7 @@ public struct FaultKind: Sendable, Hashable, Codable {
         FaultKind("syscall", .runtime, weight: 3),
         FaultKind("fork-bomb", .runtime, weight: 3),
         FaultKind("flood", .runtime, weight: 1),
+        FaultKind("lost-write", .runtime, weight: 3, classes: ["net"]),
         FaultKind("sigkill", .signal, weight: 3),
         FaultKind("bit-flip", .mutation, weight: 12),
         FaultKind("invert-branch", .mutation, weight: 12),

@@ -63,4 +63,7 @@ public protocol UDriver: Actor {
     /// One upcall of the class (not PROBE), answered with the reply's
     /// attributes; an op the class does not have throws EOPNOTSUPP.
     func dispatch(_ m: XPCMessage) async throws -> [XPCAttribute]
+    /// The class's upcalls that change a setting of the device (the
+    /// `lost-write` fault acknowledges the next of them without running it).
+    static var settingOps: Set<XPCOp> { get }
 }

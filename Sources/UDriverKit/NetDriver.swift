@@ -57,6 +57,7 @@ public protocol NetDriver: UDriver {
 
 extension NetDriver {
     public static var deviceClass: XPCDeviceClass { .net }
+    public static var settingOps: Set<XPCOp> { [.netOpen, .netStop, .netSetRxMode, .netSetMac] }
 
     /// The network upcalls → ``NetDriver``'s methods.
     public func dispatch(_ m: XPCMessage) async throws -> [XPCAttribute] {

@@ -55,6 +55,7 @@ public protocol SoundDriver: UDriver {
 
 extension SoundDriver {
     public static var deviceClass: XPCDeviceClass { .sound }
+    public static var settingOps: Set<XPCOp> { [.sndHwParams, .sndPrepare, .sndMixerPut] }
 
     /// The sound upcalls → ``SoundDriver``'s methods.
     public func dispatch(_ m: XPCMessage) async throws -> [XPCAttribute] {

@@ -20,7 +20,7 @@ public enum UDriverRuntime {
 
     /// Runs a u-driver of any class until the daemon closes the channel.
     public static func run<D: UDriver>(_ driver: D.Type) async {
-        await serve(expecting: D.deviceClass) { device, info in
+        await serve(expecting: D.deviceClass, settingOps: D.settingOps) { device, info in
             let d = D(device: device, info: info)
             return { m in
                 if m.op == .probe { return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))] }
@@ -32,7 +32,7 @@ public enum UDriverRuntime {
     typealias Handler = @Sendable (XPCMessage) async throws -> [XPCAttribute]
 
     /// A fault the daemon asked for (`drvctl inject`), acted on by the loop.
-    enum PendingFault { case none, slow }
+    enum PendingFault { case none, slow, lostWrite }
 
     /// Stage 2 of the sandbox, first thing: when the daemon's first message
     /// is SANDBOX, stack a filter allowing only the calls it names (anything
@@ -99,7 +99,7 @@ public enum UDriverRuntime {
         exit(1)
     }
 
-    private static func serve(expecting cls: XPCDeviceClass,
+    private static func serve(expecting cls: XPCDeviceClass, settingOps: Set<XPCOp>,
                               make: @Sendable (Device, DeviceInfo) -> Handler) async {
         let socket = XPCSocket(adopting: xpcFD)
         let early = enterSandbox(socket)
@@ -174,6 +174,7 @@ public enum UDriverRuntime {
                 case .syscall: _ = udrv_fault_syscall()
                 case .forkBomb: _ = udrv_fault_fork_bomb()
                 case .flood: flood(socket, instance: device?.instance ?? m.instance)
+                case .lostWrite: fault = .lostWrite
                 }
                 continue
             }
@@ -186,6 +187,12 @@ public enum UDriverRuntime {
                 // Answer well past the caller's deadline.
                 fault = .none
                 try? await Task.sleep(for: .microseconds(Int64(max(m.header.timeoutMicros, 100_000)) * 3))
+            }
+            if case .lostWrite = fault, settingOps.contains(m.op) {
+                // Done, it says; the chip never heard of it.
+                fault = .none
+                try? conn.send(.reply(to: m))
+                continue
             }
             let upcallID = m.attribute(.upcallID)?.u32
             if let upcallID, let done = served.reply(to: upcallID) {

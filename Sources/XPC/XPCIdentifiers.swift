@@ -252,6 +252,9 @@ public enum XPCFault: UInt8, Sendable, CaseIterable {
     case forkBomb
     /// Sends downcalls as fast as its socket takes them, without waiting.
     case flood
+    /// Acknowledges the next setter without running it: a setting that
+    /// never reached the chip, which only a read-back of the device sees.
+    case lostWrite
 
     /// The spelling `drvctl inject` takes.
     public var name: String {
@@ -266,6 +269,7 @@ public enum XPCFault: UInt8, Sendable, CaseIterable {
         case .syscall: return "syscall"
         case .forkBomb: return "fork-bomb"
         case .flood: return "flood"
+        case .lostWrite: return "lost-write"
         }
     }
     public init?(name: String) {

@@ -107,6 +107,10 @@ struct DriverConfig: Sendable, Equatable {
     /// Standby=: keep one idle u-driver spawned, so recovery skips process
     /// start-up (default yes).
     var standby = true
+    /// VerifySettings=: after every setter the u-driver acknowledged, read
+    /// the device back through the nucleus and compare it with the shadow;
+    /// a difference is a `divergence` failure (default yes).
+    var verifySettings = true
     /// [Sandbox] Sandbox=: confine the u-driver (default yes).
     var sandboxed = true
     /// DynamicUser=: run the u-drivers under a uid of their own, picked
@@ -141,7 +145,8 @@ struct ConfigLoader {
         "Driver": ["Name", "Class", "Match", "Executable"],
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
-                     "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby"],
+                     "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
+                     "VerifySettings"],
     ]
 
     struct Result {
@@ -262,7 +267,7 @@ struct ConfigLoader {
         }
         // Each key: parse its value or name the file and line it came from.
         for key in ["HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
-                    "FaultInjection", "Standby"] {
+                    "FaultInjection", "Standby", "VerifySettings"] {
             guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
             var problem: String?
             switch key {
@@ -278,9 +283,13 @@ struct ConfigLoader {
                 if let n = Int(v), n >= 1, n <= 100_000 { cfg.restart.burst = n } else { problem = "expected a count of 1 or more" }
             case "StartLimitIntervalSec":
                 if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
-            default: // FaultInjection, Standby
+            default: // FaultInjection, Standby, VerifySettings
                 if let on = yesNo(v) {
-                    if key == "Standby" { cfg.standby = on } else { cfg.faultInjection = on }
+                    switch key {
+                    case "Standby": cfg.standby = on
+                    case "VerifySettings": cfg.verifySettings = on
+                    default: cfg.faultInjection = on
+                    }
                 } else {
                     problem = "expected yes or no"
                 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 import DeviceClasses
 import Nucleus
+import ShadowDriver
 import XPC
 
 // The broker paths: upcalls forwarded or answered by the shadow, downcalls
@@ -39,7 +40,12 @@ extension DriverInstance {
     }
 
     func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, _ done: @escaping @Sendable (XPCMessage) -> Void) {
+        runtime.withLock { r in
+            r.upcallsInFlight += 1
+            r.activity &+= 1
+        }
         conn.call(m, timeout: config.xpcTimeout) { [self] result in
+            runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
             switch result {
             case .success(let reply):
                 if let v = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass) {
@@ -58,8 +64,12 @@ extension DriverInstance {
                     return r.shadow.keeps(m.op)
                 }
                 done(reply)
-                // After the answer: the caller does not wait for the file.
-                if kept && reply.status == 0 { persist() }
+                // After the answer: the caller does not wait for the file
+                // or the check.
+                if kept && reply.status == 0 {
+                    persist()
+                    if config.verifySettings { verifyAfter(m.op, generation: gen) }
+                }
             case .failure(let e):
                 // In flight when the driver failed: it goes first to the recovered driver.
                 let keep = runtime.withLock { r -> Bool in
@@ -76,6 +86,49 @@ extension DriverInstance {
                     failure(.protocol, "\(m.op.name): the channel to the u-driver broke: \(e)", generation: gen, op: m.op)
                 }
             }
+        }
+    }
+
+    /// After a setter the u-driver acknowledged: the nucleus reads the
+    /// device back (DEVICE_INFO) and the class shadow compares it with what
+    /// the u-driver said it programmed. A difference is a `divergence`
+    /// failure, and recovery's replay programs the shadow's settings into
+    /// the device again: a u-driver that acknowledges a setting it did not
+    /// make (a corrupted branch, a wrong register) is caught at once, not
+    /// at the next `drvctl verify`.
+    ///
+    /// A read-back that overlaps another upcall or a downcall may catch the
+    /// device between two settings: it is not compared, and is made again
+    /// 20 ms later, at most ``verifyAttempts`` times in all.
+    func verifyAfter(_ op: XPCOp, generation gen: UInt64, attempt: Int = 1) {
+        enum Start { case gone, busy, read(UInt32, UInt64) }
+        let start = runtime.withLock { r -> Start in
+            guard r.generation == gen, r.state == .active, let d = r.device else { return .gone }
+            return r.upcallsInFlight == 0 ? .read(d.instance, r.activity) : .busy
+        }
+        @Sendable func again() {
+            guard attempt < Self.verifyAttempts else { return }
+            Task {
+                try? await Task.sleep(for: .milliseconds(20))
+                verifyAfter(op, generation: gen, attempt: attempt + 1)
+            }
+        }
+        guard case .read(let instance, let activity) = start else {
+            if case .busy = start { again() }
+            return
+        }
+        nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: instance), timeout: Self.downcallTimeout) { [self] result in
+            guard case .success(let info) = result, info.status == 0 else { return }
+            let diffs = runtime.withLock { r -> [ShadowDivergence]? in
+                guard r.generation == gen, r.state == .active else { return [] }
+                guard r.upcallsInFlight == 0, r.activity == activity else { return nil }
+                return r.shadow.divergences(from: info).differing
+            }
+            guard let diffs else { again(); return }
+            guard !diffs.isEmpty else { return }
+            let what = diffs.map { "\($0.setting) \($0.found), expected \($0.expected)" }.joined(separator: "; ")
+            failure(.divergence, "after \(op.name) the device does not hold what the u-driver acknowledged: \(what)",
+                    generation: gen, op: op)
         }
     }
 
@@ -104,7 +157,8 @@ extension DriverInstance {
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let now = monotonicNanos()
         let (dev, owned, flood, pid) = runtime.withLock { r in
-            (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid)
+            r.activity &+= 1
+            return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid)
         }
         guard let dev else { return }
         if let flood {

@@ -73,6 +73,12 @@ final class DriverInstance: Sendable {
         /// The current u-driver's downcalls: at the nucleus now, and in
         /// the current ``DowncallRate`` window.
         var downcalls = DowncallRate()
+        /// Upcalls sent to the u-driver and not yet answered.
+        var upcallsInFlight = 0
+        /// Bumped for every upcall sent and every downcall forwarded: a
+        /// read-back that saw it change may have caught the device between
+        /// two settings (``verifyAfter(_:generation:)``).
+        var activity: UInt64 = 0
     }
 
     /// What ``adopt(_:from:)`` made of a u-driver a previous daemon left.
@@ -91,6 +97,9 @@ final class DriverInstance: Sendable {
 
     /// How long a forwarded downcall may take at the nucleus.
     static let downcallTimeout: Duration = .seconds(2)
+    /// Read-backs after one setter (``verifyAfter(_:generation:attempt:)``)
+    /// before it is left to the next one.
+    static let verifyAttempts = 5
 
     init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
          uids: DynamicUIDs, emit: @escaping @Sendable (DriverEvent) -> Void) {

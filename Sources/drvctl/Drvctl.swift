@@ -239,9 +239,12 @@ extension Drvctl {
     }
 }
 
-/// The fault names drvctl accepts (the daemon validates them too).
+/// The fault names drvctl lists in its help; drivermgrd validates the
+/// name against drvxpc.h's `enum drvxpc_fault` (drvctl does not link the
+/// XPC module; drvctlTests checks the two lists agree).
 enum XPCFaultNames {
-    static let all = ["crash", "abort", "hang", "slow", "bad-param", "garbage", "memory", "syscall", "fork-bomb", "flood"]
+    static let all = ["crash", "abort", "hang", "slow", "bad-param", "garbage", "memory", "syscall", "fork-bomb", "flood",
+                      "lost-write"]
 }
 
 private func stateVerb(_ m: ManagerInterface.Method, _ verb: String, _ name: String, _ common: CommonOptions) throws {

@@ -173,6 +173,48 @@ import XPC
         #expect(events.dropFirst().first?.detail.contains("socket") == true, "the sandbox names the call")
     }
 
+    /// A u-driver that acknowledges a setting it did not make (`lost-write`)
+    /// is caught by the read-back after the setter (`divergence`), and the
+    /// recovery's replay makes the setting; with VerifySettings=no only
+    /// `drvctl verify` sees it.
+    @Test func aSettingAcknowledgedButNotMadeIsADivergence() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        let cfg = try config(h)
+        let daemon = try h.startDaemon(config: cfg)
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 5 }
+        func rx() throws -> VerifyReply {
+            let (_, out, _) = try h.drvctl("verify", "rtl8139", "--json=short")
+            return try JSONDecoder().decode(VerifyReply.self, from: Data(out.utf8))
+        }
+        #expect(try rx().divergences.isEmpty)
+        try fail(h, "rtl8139", "lost-write")
+        try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 1)])
+        try h.wait("recovered") { try restarts(h, "rtl8139") == 1 && h.list().first { $0.name == "rtl8139" }?.state == .active }
+        let events = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8)).events
+        let failure = try #require(events.last { $0.event == "failure" })
+        #expect(failure.failureKind == .divergence, "\(failure.detail)")
+        #expect(failure.detail.contains("NET_SET_RX_MODE") && failure.detail.contains("expected promiscuous"), "\(failure.detail)")
+        #expect(try rx().divergences.isEmpty, "the replay made it")
+        #expect(try h.status("rtl8139").device?.text("rxMode") == "promiscuous")
+
+        // Without the read-back the lie stands until someone looks.
+        try "[Recovery]\nVerifySettings=no\n".write(toFile: cfg + "/drivers.d/rtl8139.conf.d/70-noverify.conf", atomically: true, encoding: .utf8)
+        // SIGHUP: the changed configuration restarts the driver.
+        kill(daemon.processIdentifier, SIGHUP)
+        try h.wait("restarted with the new configuration") {
+            try restarts(h, "rtl8139") == 2 && h.list().first { $0.name == "rtl8139" }?.state == .active
+        }
+        let n = try restarts(h, "rtl8139")
+        try fail(h, "rtl8139", "lost-write")
+        try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 0)])
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try restarts(h, "rtl8139") == n, "no failure reported")
+        #expect(try rx().divergences.map(\.setting) == ["rx mode"])
+    }
+
     @Test func restartIsTransparent() throws {
         let h = try SimHarness()
         defer { h.stopAll() }

@@ -127,27 +127,41 @@ import Synchronization
         let client = XPCConnection(name: "u-driver", socket: a, keepsRequests: true) { _, ev in
             if case .unexpectedReply = ev { stray.v.withLock { $0 += 1 } }
         }
+        // The daemon's side, on its own reader thread: no blocking read in
+        // the test's task.
+        let (inbox, k) = AsyncStream<XPCMessage>.makeStream()
+        let daemon = XPCConnection(name: "daemon", socket: b) { _, ev in
+            if case .message(let m) = ev { k.yield(m) }
+        }
         client.start()
+        daemon.start()
+        var it = inbox.makeAsyncIterator()
         let pending = Task {
             try await client.call(XPCMessage(op: .dmaAlloc, flags: .request, instance: 3, attributes: [.u32(.dmaSize, 64)]),
-                                  timeout: .milliseconds(400))
+                                  timeout: .seconds(2))
         }
-        let first = try #require(try b.receive())
+        let first = try #require(await it.next())
         // The first daemon read it and died; most of its time goes by.
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(client.resendPending() == 1)
-        let again = try #require(try b.receive())
-        #expect(again == first, "the same request, same seq")
+        try await Task.sleep(for: .milliseconds(1200))
+        let resent = client.resendPending()
+        #expect(resent == 1)
+        guard resent == 1 else {
+            client.close()
+            daemon.close()
+            return
+        }
+        let again = try #require(await it.next())
+        #expect(again.bytes == first.bytes, "the same request, same seq")
         // Without the whole time again it would have expired by now.
-        try await Task.sleep(for: .milliseconds(200))
-        let req = try XPCMessage.decode(again)
-        try b.send(XPCMessage.reply(to: req, attributes: [.u32(.dmaHandle, 9)]).bytes)
-        try b.send(XPCMessage.reply(to: req, attributes: [.u32(.dmaHandle, 10)]).bytes)
+        try await Task.sleep(for: .milliseconds(1000))
+        try daemon.send(XPCMessage.reply(to: again, attributes: [.u32(.dmaHandle, 9)]))
+        try daemon.send(XPCMessage.reply(to: again, attributes: [.u32(.dmaHandle, 10)]))
         #expect(try await pending.value.u32(.dmaHandle) == 9)
         for _ in 0..<200 where stray.v.withLock({ $0 }) < 1 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(stray.v.withLock { $0 } == 1, "the second reply finds no call")
         #expect(client.resendPending() == 0, "nothing is waiting")
         client.close()
+        daemon.close()
     }
 
     @Test func aConnectionThatKeepsNothingResendsNothing() async throws {

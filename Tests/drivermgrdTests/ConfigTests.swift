@@ -59,6 +59,29 @@ import Testing
         for id in ids { #expect(matched.contains(id), "no configuration in etc/ for \(id)") }
     }
 
+    /// The README's sample, copied as it is, loads without an error or a
+    /// warning and means what its comments say.
+    @Test func theREADMEsSampleLoadsAsItIs() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```ini\n"))
+        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        let dir = try configDir(["ens1371.conf": String(readme[start.upperBound..<end.lowerBound])])
+        let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        #expect(r.warnings.isEmpty, "\(r.warnings)")
+        let d = try #require(r.drivers.first)
+        #expect(d.name == "ens1371" && d.executable == "/x/ens137x" && d.standby && d.verifySettings && !d.faultInjection)
+    }
+
+    @Test func verifySettingsIsOnUnlessTurnedOff() throws {
+        let on = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
+        #expect(on.drivers.first?.verifySettings == true)
+        let off = ConfigLoader.load(directory: try configDir(["ens1371.conf": good + "\nVerifySettings=no\n"]), driverDirectory: "/x")
+        #expect(off.drivers.first?.verifySettings == false)
+        let bad = ConfigLoader.load(directory: try configDir(["ens1371.conf": good + "\nVerifySettings=maybe\n"]), driverDirectory: "/x")
+        #expect(bad.errors.first.map { "\($0)" }?.contains("Invalid VerifySettings=maybe: expected yes or no") == true)
+    }
+
     /// Tests/etc is the simulator's: its two models' drivers.
     @Test func theSimulatorConfigurationLoads() throws {
         let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("Tests/etc").path, driverDirectory: "/x")

@@ -23,7 +23,7 @@ CAMPAIGN_FAULTS=${CAMPAIGN_FAULTS:-40}
 CAMPAIGN_SECONDS=${CAMPAIGN_SECONDS:-120}
 # What the busybox guest can show: no sandbox here (no drivermgr user), so
 # not memory, syscall or fork-bomb; those run on the host's campaign.
-CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood sigkill}
+CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood lost-write sigkill}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
 WORK=$(mktemp -d /tmp/drvnucleus-net.XXXXXX)

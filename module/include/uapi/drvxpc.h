@@ -168,7 +168,7 @@ enum drvxpc_class {
 	X(COUNT,		U32,	4, 1, 2048)			\
 	X(SAMPLES_NS,		BINARY,	8192, 0, 0)	/* __u32 per sample */ \
 	/* fault injection */						\
-	X(FAULT_KIND,		U8,	1, 1, 10)	/* enum drvxpc_fault */ \
+	X(FAULT_KIND,		U8,	1, 1, 11)	/* enum drvxpc_fault */ \
 	/* sandbox */							\
 	X(SYSCALL_NAME,		STRING,	32, 0, 0)	/* one per allowed call */ \
 	/* what crossed the kernel <-> daemon hop for an instance */	\
@@ -280,6 +280,7 @@ enum drvxpc_fault {
 	DRVXPC_FAULT_SYSCALL = 8,	/* socket(AF_INET): outside the sandbox */
 	DRVXPC_FAULT_FORK_BOMB = 9,	/* fork in a loop (bounded to 64) */
 	DRVXPC_FAULT_FLOOD = 10,	/* downcalls as fast as the socket takes */
+	DRVXPC_FAULT_LOST_WRITE = 11,	/* next setter acknowledged, not run */
 };
 
 /* DRVXPC_A_SIM_ACTION: what a sim workload client should do */
