@@ -28,9 +28,10 @@
 #endif
 
 /* The child's fds before exec: 2 = its stderr pipe (if given), 3 = XPC
- * socket, 4 = error pipe (CLOEXEC). */
+ * socket, 4 = error pipe (CLOEXEC), 5 = the executable (O_PATH, CLOEXEC). */
 #define CHILD_XPC_FD	3
 #define CHILD_ERR_FD	4
+#define CHILD_EXE_FD	5
 #define CHILD_HIGH_FD	64
 
 static void child_fail(int errfd, int err)
@@ -50,21 +51,24 @@ static void set_limit(int e, int resource, uint64_t v)
 		child_fail(e, errno);
 }
 
-static void child_exec(const char *path, char *const argv[],
+static void child_exec(const char *path, int exe_fd, char *const argv[],
 		       char *const envp[], int xpc_fd, int stderr_fd, int errfd,
 		       pid_t parent, int die_with_parent,
 		       const struct drv_sandbox *sb)
 {
 	sigset_t none;
 	long r;
-	int x, e, o, nul = -1;
+	int x, e, o, xf, nul = -1;
 
-	/* Lift the fds above 3/4 first, so the moves below cannot clobber. */
+	/* Lift the fds above 3..5 first, so the moves below cannot clobber. */
 	e = (int)syscall(SYS_fcntl, errfd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
 	if (e < 0)
 		syscall(SYS_exit_group, 127);
 	x = (int)syscall(SYS_fcntl, xpc_fd, F_DUPFD, CHILD_HIGH_FD);
 	if (x < 0)
+		child_fail(e, errno);
+	xf = (int)syscall(SYS_fcntl, exe_fd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
+	if (xf < 0)
 		child_fail(e, errno);
 	o = -1;
 	if (stderr_fd >= 0) {
@@ -84,10 +88,12 @@ static void child_exec(const char *path, char *const argv[],
 		child_fail(e, errno);
 	if (syscall(SYS_dup3, x, CHILD_XPC_FD, 0) < 0)
 		child_fail(e, errno);
+	if (syscall(SYS_dup3, xf, CHILD_EXE_FD, O_CLOEXEC) < 0)
+		child_fail(e, errno);
 	if (syscall(SYS_dup3, e, CHILD_ERR_FD, O_CLOEXEC) < 0)
 		child_fail(e, errno);
 	e = CHILD_ERR_FD;
-	r = syscall(SYS_close_range, CHILD_ERR_FD + 1, ~0U, 0);
+	r = syscall(SYS_close_range, CHILD_EXE_FD + 1, ~0U, 0);
 	if (r < 0)
 		child_fail(e, errno);
 
@@ -145,6 +151,12 @@ static void child_exec(const char *path, char *const argv[],
 		child_fail(e, errno);
 
 	syscall(SYS_execve, path, argv, envp);
+	/* A directory on the way the dropped uid cannot search (a checkout in
+	 * a 0700 home): run the file the daemon opened as root.  Not first,
+	 * since the kernel then names the process after "/dev/fd/5" (the
+	 * runtime sets its name back from argv[0]). */
+	if (errno == EACCES)
+		syscall(SYS_execveat, CHILD_EXE_FD, "", argv, envp, AT_EMPTY_PATH);
 	child_fail(e, errno);
 }
 
@@ -159,10 +171,17 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	pid_t parent = getpid();
 	long child;
 	ssize_t n;
-	int err = 0;
+	int err = 0, exe_fd;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	/* Opened here, with the daemon's rights: see child_exec(). */
+	exe_fd = open(path, O_PATH | O_CLOEXEC);
+	if (exe_fd < 0)
 		return -errno;
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(exe_fd);
+		return err;
+	}
 
 	memset(&args, 0, sizeof(args));
 	args.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (sb ? sb->ns_flags : 0);
@@ -173,11 +192,12 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0)
-		child_exec(path, argv, envp, xpc_fd, stderr_fd, pipefd[1],
+		child_exec(path, exe_fd, argv, envp, xpc_fd, stderr_fd, pipefd[1],
 			   parent, die_with_parent, sb);
 	if (child < 0)
 		err = -errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(exe_fd);
 	close(pipefd[1]);
 	if (err) {
 		close(pipefd[0]);

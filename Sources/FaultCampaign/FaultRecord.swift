@@ -60,7 +60,7 @@ public struct FaultRecord: Codable, Sendable, Equatable {
     public var manifested = false
     /// drivermgrd reported a failure for it.
     public var detected = false
-    /// Which detector (crash, timeout, heartbeat, bad-parameter, protocol, sandbox).
+    /// Which detector (crash, timeout, heartbeat, bad-parameter, protocol, sandbox, divergence).
     public var detector: FailureKind?
     public var failureDetail: String?
     /// The failure was reported after the watch window (the fault lay

@@ -32,7 +32,7 @@ public enum SyscallSets {
     ]
 
     public static let startup: [String] = [
-        "execve", "openat", "newfstatat", "fstat", "lseek", "pread64", "readlink", "access",
+        "execve", "execveat", "openat", "newfstatat", "fstat", "lseek", "pread64", "readlink", "access",
         "ioctl", "arch_prctl", "set_tid_address", "prlimit64", "clone", "clone3", "seccomp",
         "kill", "tgkill", "uname",
     ]

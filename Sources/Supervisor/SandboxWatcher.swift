@@ -70,7 +70,7 @@ public enum SandboxWatcher {
                         continue
                     }
                 }
-                let pathArg: UInt64? = call == "openat" || call == "openat2" ? args.1 : (call == "open" || call == "execve" ? args.0 : nil)
+                let pathArg: UInt64? = call == "openat" || call == "openat2" || call == "execveat" ? args.1 : (call == "open" || call == "execve" ? args.0 : nil)
                 if let addr = pathArg {
                     var buf = [UInt8](repeating: 0, count: 256)
                     let n = buf.withUnsafeMutableBytes { drv_read_remote(p.pid, addr, $0.baseAddress, $0.count) }

@@ -150,7 +150,13 @@ public final class UDriverProcess: Sendable {
         }
         guard r == 0 else {
             if errPipe[0] >= 0 { Glibc.close(errPipe[0]) }
-            throw SupervisorError(.spawnFailed, errno: -r, "\(executable): \(String(cString: strerror(-r)))")
+            var why = "\(executable): \(String(cString: strerror(-r)))"
+            if -r == EACCES, let u = sandbox?.user {
+                // drivermgrd opened the file itself, so no directory on the
+                // way is at fault: the file or what it loads is.
+                why += " (uid \(u.uid) may not execute the file, or read a library it loads)"
+            }
+            throw SupervisorError(.spawnFailed, errno: -r, why)
         }
         let out = output.map { handler in ProcessOutput(fd: errPipe[0]) { [pid] line in handler(pid, line) } }
         return UDriverProcess(pid: pid, pidfd: pidfd, output: out)

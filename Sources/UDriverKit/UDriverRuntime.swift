@@ -84,6 +84,19 @@ public enum UDriverRuntime {
         }
     }
 
+    /// The process's name (comm, what ps and the journal show) from argv[0]:
+    /// started from the descriptor drivermgrd opened (its checkout is in a
+    /// directory this uid cannot search), the kernel named it "5". Before
+    /// stage 2, which has no open.
+    static func nameProcess() {
+        guard let arg0 = CommandLine.arguments.first else { return }
+        let base = Array(String(arg0.split(separator: "/").last ?? Substring(arg0)).utf8.prefix(15))
+        let fd = open("/proc/self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = base.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
     /// One line on stderr, which drivermgrd logs under the driver's name.
     static func note(_ line: String) {
         let bytes = Array("\(line)\n".utf8)
@@ -102,6 +115,7 @@ public enum UDriverRuntime {
     private static func serve(expecting cls: XPCDeviceClass, settingOps: Set<XPCOp>,
                               make: @Sendable (Device, DeviceInfo) -> Handler) async {
         let socket = XPCSocket(adopting: xpcFD)
+        nameProcess()
         let early = enterSandbox(socket)
         let (stream, cont) = AsyncStream<XPCMessage>.makeStream()
         if let early { cont.yield(early) }

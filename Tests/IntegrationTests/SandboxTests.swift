@@ -122,11 +122,39 @@ import Glibc
                     && $0.contains(text) }, "the failure entry says why")
     }
 
+    /// A u-driver in a directory its uid cannot search (a checkout in a
+    /// 0700 home) still starts: drivermgrd opens the file as root and the
+    /// child runs it from that descriptor, named after argv[0] all the same.
+    @Test func aUDriverInADirectoryOnlyRootCanSearchStarts() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let hidden = h.dir + "/root-only"
+        try FileManager.default.createDirectory(atPath: hidden + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: h.bin + "/rtl8139", toPath: hidden + "/bin/rtl8139")
+        #expect(chmod(hidden, 0o700) == 0)
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=rtl8139\nClass=net\nMatch=pci:10ec:8139\nExecutable=\(hidden)/bin/rtl8139\n[Recovery]\nRestart=no\n"
+            .write(toFile: cfg + "/drivers.d/r.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["rtl8139"])
+        let pid = try #require(try h.list().first?.pid)
+        let comm = try String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)
+        #expect(comm == "rtl8139\n")
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        #expect(!status.contains("Uid:\t0\t"), "it runs under its own uid, not root")
+    }
+
     /// Runs drvctl as another user (setpriv), in or out of the control group.
     func drvctlAs(_ h: SimHarness, gid: UInt32, _ args: [String]) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--reuid=65534", "--regid=\(gid)", "--clear-groups", h.bin + "/drvctl"] + args
+        // A copy where uid 65534 can reach it: the checkout may be in a
+        // directory only root can search.
+        let exe = h.dir + "/drvctl-copy"
+        if !FileManager.default.fileExists(atPath: exe) { try FileManager.default.copyItem(atPath: h.bin + "/drvctl", toPath: exe) }
+        p.arguments = ["--reuid=65534", "--regid=\(gid)", "--clear-groups", exe] + args
         var env = ProcessInfo.processInfo.environment
         env["DRIVERMGRD_RUNTIME_DIR"] = h.dir
         p.environment = env
