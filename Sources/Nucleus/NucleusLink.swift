@@ -82,8 +82,10 @@ extension NucleusLink {
 /// socket, or drvnucleus.ko's generic netlink family. The messages, and
 /// so everything above this type, are the same.
 public final class XPCNucleusLink: NucleusLink {
-    public let description: String
-    private let open: @Sendable () throws -> any XPCTransport
+    /// What it connects to; for ``auto(simPath:)``, what it found last.
+    public var description: String { described.withLock { $0 } }
+    private let described: Mutex<String>
+    private let open: @Sendable () throws -> (any XPCTransport, String)
     private let conn = Mutex<XPCConnection?>(nil)
 
     /// Calls made before the first connect: an adopted u-driver's downcalls
@@ -97,24 +99,45 @@ public final class XPCNucleusLink: NucleusLink {
     }
     private let early = Mutex<(calls: [Early], nextID: UInt64, connected: Bool)>(([], 0, false))
 
-    /// A link that connects with `open`.
-    public init(description: String, open: @escaping @Sendable () throws -> any XPCTransport) {
-        self.description = description
+    /// A link that connects with `open`, which returns the transport and
+    /// what it reached.
+    public init(description: String, open: @escaping @Sendable () throws -> (any XPCTransport, String)) {
+        self.described = Mutex(description)
         self.open = open
     }
 
+    static let kernelName = "drvnucleus.ko (generic netlink)"
+
     /// nucleus-sim at `path`.
     public static func sim(path: String) -> XPCNucleusLink {
-        XPCNucleusLink(description: "nucleus-sim at \(path)") { try XPCSocket.connect(path: path) }
+        let name = "nucleus-sim at \(path)"
+        return XPCNucleusLink(description: name) { (try XPCSocket.connect(path: path), name) }
     }
 
     /// drvnucleus.ko, through generic netlink.
     public static func kernel() -> XPCNucleusLink {
-        XPCNucleusLink(description: "drvnucleus.ko (generic netlink)") { try GenlTransport() }
+        XPCNucleusLink(description: kernelName) { (try GenlTransport(), kernelName) }
+    }
+
+    /// drvnucleus.ko when its family is registered, nucleus-sim at
+    /// `simPath` otherwise, decided again at every connect: a daemon
+    /// started before the module is loaded takes the module once it is
+    /// there, instead of settling on a simulator that never comes.
+    public static func auto(simPath: String) -> XPCNucleusLink {
+        let sim = "nucleus-sim at \(simPath)"
+        return XPCNucleusLink(description: "\(kernelName), or \(sim)") {
+            if GenlTransport.available { return (try GenlTransport(), kernelName) }
+            do {
+                return (try XPCSocket.connect(path: simPath), sim)
+            } catch {
+                throw XPCError(.closed, "neither drvnucleus.ko is loaded nor \(sim) answers (\(error))")
+            }
+        }
     }
 
     public func connect(events: @escaping @Sendable (NucleusEvent) -> Void) throws {
-        let transport = try open()
+        let (transport, reached) = try open()
+        described.withLock { $0 = reached }
         let c = XPCConnection(name: "nucleus", transport: transport, onEvent: { _, ev in
             switch ev {
             case .message(let m) where m.op == .deviceAdd:

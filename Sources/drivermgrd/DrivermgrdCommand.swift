@@ -34,7 +34,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         case auto, kernel, sim
     }
 
-    @Option(help: "kernel (drvnucleus.ko over generic netlink), sim (nucleus-sim), or auto: kernel when the module is loaded.")
+    @Option(help: "kernel (drvnucleus.ko over generic netlink), sim (nucleus-sim), or auto: the module when it is loaded, nucleus-sim's socket otherwise, tried again until one answers.")
     var nucleus: NucleusChoice = .auto
 
     @Option(name: .customLong("nucleus-socket"), help: "nucleus-sim's socket (default: RUNTIME/nucleus-sim.sock).")
@@ -167,8 +167,12 @@ struct DrivermgrdCommand: AsyncParsableCommand {
 
         try? FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)
         let simPath = nucleusSocket ?? (runtimeDirectory as NSString).appendingPathComponent("nucleus-sim.sock")
-        let useKernel = nucleus == .kernel || (nucleus == .auto && GenlTransport.available)
-        let link = useKernel ? XPCNucleusLink.kernel() : XPCNucleusLink.sim(path: simPath)
+        let link: XPCNucleusLink
+        switch nucleus {
+        case .kernel: link = .kernel()
+        case .sim: link = .sim(path: simPath)
+        case .auto: link = .auto(simPath: simPath)
+        }
         let handover = fdStore ? HandoverStore(runtimeDirectory: runtimeDirectory, logger: logger) : nil
         let uids = DynamicUIDs(range: Self.uidRange(dynamicUIDRange) ?? DynamicUIDs.systemdRange, lockDirectory: dynamicUIDDirectory)
         let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover, uids: uids,

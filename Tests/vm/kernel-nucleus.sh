@@ -262,11 +262,17 @@ cat > "$WORK/root/daemon-start.sh" <<SH
 #!/bin/sh
 export DRIVERMGRD_RUNTIME_DIR=/tmp/run
 # This time as systemd runs it: --fd-store, under /fdstore (systemd's
-# Restart=always and file-descriptor store, which this guest lacks).
-/fdstore /tmp/notify /tmp/drivermgrd.pid $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd \\
+# Restart=always and file-descriptor store, which this guest lacks), and
+# --nucleus auto, started before the module is loaded: it must take the
+# module once it is there.
+/fdstore /tmp/notify /tmp/drivermgrd.pid $BIN/drivermgrd --nucleus auto --config /etc/drivermgrd \\
   --runtime-dir /tmp/run --driver-dir $BIN --fd-store > /tmp/d2.log 2>&1 &
+sleep 3
+grep -q "waiting for drvnucleus.ko" /tmp/d2.log && echo "== daemon before the module: waiting"
+insmod /drvnucleus.ko
 active() { [ "\$($BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ]; }
 for i in \$(seq 40); do active && break; sleep 0.5; done
+grep -o "connected to drvnucleus.ko (generic netlink)" /tmp/d2.log | head -1 | sed 's/^/== auto: /'
 $BIN/drvctl list --no-legend | sed 's/^/== restarted: /'
 ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0 2>/dev/null
 ping -c 3 -W 3 10.0.2.2 > /dev/null
@@ -346,7 +352,7 @@ done
 if rmmod drvnucleus; then echo "== rmmod with the daemon stopped ok"; fi
 dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
 # Again with drivermgrd and both u-drivers running: unload under them.
-insmod /drvnucleus.ko
+# daemon-start.sh loads the module after starting the daemon.
 /daemon-start.sh
 if rmmod drvnucleus; then echo "== rmmod with the daemon running ok"; fi
 dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
@@ -383,6 +389,8 @@ wait
 
 grep -E "^(== |  |PASS|FAIL|fuzz|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
+grep -q "== daemon before the module: waiting" "$WORK/console.log" || ok=0
+grep -q "== auto: connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok=0
 grep -q "== insmod ok" "$WORK/console.log" || ok=0
 grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
 grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || ok=0
