@@ -22,7 +22,7 @@ Description=drivermgr simulated nucleus (test)
 # It stands in for kernel code, but runs as a process under TCG, where a
 # thread can stall for tens of ms: at 8 kHz its 4096-frame ring lasts
 # 512 ms, so a stall shows as a glitch only if it is really long.
-ExecStart=/usr/local/bin/nucleus-sim --socket /run/nucleus-sim/nucleus-sim.sock --rate 8000
+ExecStart=/usr/local/bin/nucleus-sim --socket /run/nucleus-sim/nucleus-sim.sock --rate 8000 --devices es1371 rtl8139 ne2k
 RuntimeDirectory=nucleus-sim
 Nice=-10
 EOF
@@ -158,7 +158,35 @@ for i in $(seq 40); do [ "$(drvctl list --no-legend 2>/dev/null | grep -c ' acti
 drvctl list --no-legend | sed 's/^/== list after the watchdog restart: /'
 echo "== u-driver pids across the watchdog restart: $pids_before-> $(drvctl list --no-legend | awk '{ printf "%s=%s ", $1, $5 }')"
 
+# A hostile u-driver under the unit: its socket(AF_INET) must reach stage
+# 2's listener and be named (SYSCALL=), the driver failed. A filter of the
+# unit's own returning an errno (RestrictAddressFamilies=) would win over
+# the listener, as seccomp ranks ERRNO above USER_NOTIF, and the call would
+# just fail with EAFNOSUPPORT, unreported.
+cat > /etc/drivermgrd/drivers.d/misbehave-socket.conf <<EOF
+[Driver]
+Name=misbehave-socket
+Class=net
+Match=pci:10ec:8029
+Executable=$BIN/misbehave
+[Recovery]
+Restart=no
+XPCTimeoutSec=1s
+EOF
+systemctl reload drivermgrd || fail "reload for the hostile driver"
+for i in $(seq 40); do drvctl status misbehave-socket --json=short 2>/dev/null | grep -q '"state":"failed"' && break; sleep 0.5; done
+drvctl status misbehave-socket --json=short | grep -o '"state":"[a-z]*"' | sed 's/^/== hostile driver: /'
+journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=misbehave-socket |
+  grep -E "^ +(FAILURE_KIND|SYSCALL)=" | sed 's/^ */== hostile entry: /'
+rm /etc/drivermgrd/drivers.d/misbehave-socket.conf
+systemctl reload drivermgrd
+# What systemd makes of the unit's hardening (the u-drivers have their own).
+systemd-analyze security drivermgrd --no-pager 2>/dev/null | tail -1 | sed 's/^/== systemd-analyze security: /'
+
 # Checks.
+grep -q '^== hostile driver: "state":"failed"' "$R/log" || fail "hostile driver failed"
+grep -q "^== hostile entry: FAILURE_KIND=sandbox" "$R/log" || fail "hostile call caught by the sandbox"
+grep -q "^== hostile entry: SYSCALL=socket" "$R/log" || fail "hostile call named"
 grep -qE "^== fd store before the crash: ([5-9]|[1-9][0-9]) descriptors" "$R/log" || fail "descriptors in the fd store"
 [ "$(grep -cE '^== state file: (ens1371|rtl8139).state$' "$R/log")" = 2 ] || fail "state files"
 grep -qE "^== after SIGKILL: main pid ([0-9]+) -> [0-9]+$" "$R/log" && ! grep -qE "^== after SIGKILL: main pid ([0-9]+) -> \1$" "$R/log" || fail "restart after SIGKILL"
