@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files
+.PHONY: all deps vm-deps build run check check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -49,6 +49,7 @@ check: build vm-deps
 	$(MAKE) --no-print-directory check-scale
 	$(MAKE) --no-print-directory check-fuzz
 	$(MAKE) --no-print-directory check-slicer
+	$(MAKE) --no-print-directory check-dkms
 	$(MAKE) --no-print-directory check-campaign
 	$(MAKE) --no-print-directory check-vm
 	$(MAKE) --no-print-directory check-fuzz-kernel
@@ -203,6 +204,43 @@ install-files:
 	  journalctl --update-catalog 2>/dev/null || true; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	fi
+
+# drvnucleus.ko through DKMS: module/ (with dkms.conf and the version) goes
+# to /usr/src/drvnucleus-VERSION; dkms builds and installs it for the
+# running kernel and rebuilds it on every kernel upgrade.
+VERSION    := $(shell cat VERSION)
+DKMS_SRC   ?= /usr/src/drvnucleus-$(VERSION)
+DKMS_KERNEL ?= $(shell uname -r)
+install-dkms-files:
+	install -d $(DESTDIR)$(DKMS_SRC)/include/uapi $(DESTDIR)$(DKMS_SRC)/include/chips
+	install -m 0644 module/Kbuild module/*.c module/*.h $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 module/include/uapi/*.h $(DESTDIR)$(DKMS_SRC)/include/uapi/
+	install -m 0644 module/include/chips/*.h $(DESTDIR)$(DKMS_SRC)/include/chips/
+	echo $(VERSION) > $(DESTDIR)$(DKMS_SRC)/VERSION
+	sed 's/@VERSION@/$(VERSION)/' module/dkms.conf > $(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+install-dkms:
+	@$(MAKE) --no-print-directory deps APT_PKGS="dkms"
+	$(MAKE) --no-print-directory install-dkms-files
+	dkms add -m drvnucleus -v $(VERSION)
+	dkms install -m drvnucleus -v $(VERSION) -k $(DKMS_KERNEL)
+
+uninstall-dkms:
+	-dkms remove -m drvnucleus -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# DKMS in a tree of its own (nothing of the host's is touched): add, build
+# for the newest installed kernel's headers, and check the module's version.
+check-dkms:
+	@$(MAKE) --no-print-directory deps APT_PKGS="dkms"
+	@t=$$(mktemp -d /tmp/drvnucleus-dkms.XXXXXX); k=$$(ls /lib/modules | sort -V | tail -1); mkdir -p $$t/tree; \
+	$(MAKE) --no-print-directory install-dkms-files DESTDIR=$$t/src DKMS_SRC=/drvnucleus-$(VERSION) > /dev/null && \
+	dkms add --dkmstree $$t/tree --sourcetree $$t/src -m drvnucleus -v $(VERSION) > $$t/log 2>&1 && \
+	dkms build --dkmstree $$t/tree --sourcetree $$t/src -m drvnucleus -v $(VERSION) -k $$k >> $$t/log 2>&1 && \
+	ko=$$(find $$t/tree/drvnucleus/$(VERSION)/$$k -name 'drvnucleus.ko*' | head -1) && [ -n "$$ko" ] && \
+	v=$$(modinfo -F version $$ko) && [ "$$v" = "$(VERSION)" ] && \
+	echo "check-dkms: drvnucleus $$v built by DKMS for $$k: $$ko" && rm -rf $$t || \
+	{ echo "check-dkms: FAILED"; cat $$t/log; exit 1; }
 
 bench: deps
 	$(SWIFT) build -c release

@@ -1325,5 +1325,6 @@ module_init(drvnucleus_init);
 module_exit(drvnucleus_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(DRVNUCLEUS_VERSION);
 MODULE_DESCRIPTION("drivermgr nucleus: generic-netlink XPC runtime for split drivers");
 MODULE_AUTHOR("drivermgr");
