@@ -8,7 +8,8 @@ import Glibc
 /// A failed call to drivermgrd, worded for a person, with the
 /// systemctl-style exit code it maps to.
 public struct ManagerClientError: Error, CustomStringConvertible {
-    /// 1 = failed, 2 = invalid argument, 4 = no such driver (as systemctl).
+    /// 1 = failed, 2 = invalid argument, 4 = permission denied, 5 = no
+    /// such driver (as systemctl: `systemctl start nosuch` exits 5).
     public let exitCode: Int32
     public let message: String
     public init(exitCode: Int32, message: String) {
@@ -106,7 +107,7 @@ public struct ManagerClient {
         case ManagerInterface.ErrorName.permissionDenied.fullName:
             return ManagerClientError(exitCode: 4, message: "Failed to \(what): permission denied")
         case ManagerInterface.ErrorName.driverNotFound.fullName:
-            return ManagerClientError(exitCode: 4, message: "Failed to \(what): no such driver")
+            return ManagerClientError(exitCode: 5, message: "Failed to \(what): no such driver")
         case ManagerInterface.ErrorName.invalidParameter.fullName, ManagerInterface.ErrorName.methodNotFound.fullName:
             return ManagerClientError(exitCode: 2, message: "Failed to \(what): invalid \(s("parameter") ?? "parameter"): \(s("message") ?? "")")
         default:

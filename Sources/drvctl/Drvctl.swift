@@ -16,12 +16,22 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .customLong("no-legend"), help: "Do not print the column headers and the footer.")
     var noLegend = false
 
+    @Flag(name: .customLong("no-pager"), help: "Accepted as systemctl does; drvctl never pages.")
+    var noPager = false
+
     @Option(name: .customLong("runtime-dir"), help: "drivermgrd's runtime directory.")
     var runtimeDirectory = ProcessInfo.processInfo.environment["DRIVERMGRD_RUNTIME_DIR"] ?? ManagerInterface.defaultRuntimeDirectory
 
     var socketPath: String { (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName) }
 
     func client() throws -> ManagerClient { try ManagerClient(path: socketPath) }
+
+    /// Colour, as systemd decides it: on a terminal, unless NO_COLOR is set
+    /// or TERM is dumb.
+    var color: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return isatty(1) != 0 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+    }
 
     func emit<T: Encodable>(_ value: T) throws {
         let e = JSONEncoder()
@@ -30,11 +40,13 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, turning a failure into its message on stderr and its exit code.
-func runVerb(_ body: () throws -> Void) throws {
+/// Runs `body`, turning a failure into its message on stderr and its exit
+/// code. `notFound`: the code for an unknown driver, as systemctl has it for
+/// the verb (5 for a verb that acts, 4 for `status`).
+func runVerb(notFound: Int32 = 5, _ body: () throws -> Void) throws {
     do { try body() } catch let f as ManagerClientError {
         FileHandle.standardError.write(Data((f.message + "\n").utf8))
-        throw ExitCode(f.exitCode)
+        throw ExitCode(f.exitCode == 5 ? notFound : f.exitCode)
     }
 }
 
@@ -43,9 +55,11 @@ struct Drvctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drvctl",
         abstract: "Control drivermgrd and its user-space drivers.",
-        discussion: "Exit status: 0 ok, 1 failed, 2 invalid argument, 4 no such driver.",
-        subcommands: [List.self, Status.self, Start.self, Stop.self, Restart.self, Call.self, History.self, Monitor.self,
-                      Inject.self, ResetFailed.self, Verify.self],
+        discussion: "Exit status, as systemctl's: 0 ok, 1 failed, 2 invalid argument, 3 not active (status, is-active), "
+            + "4 permission denied or no such driver (status), 5 no such driver.",
+        version: DrivermgrVersion.string,
+        subcommands: [List.self, Status.self, Show.self, IsActive.self, IsFailed.self, Start.self, Stop.self, Restart.self,
+                      Call.self, History.self, Monitor.self, Inject.self, ResetFailed.self, Verify.self],
         defaultSubcommand: List.self)
 
     /// Accepts what systemctl users type: a bare `--json` means
@@ -62,6 +76,12 @@ struct Drvctl: ParsableCommand {
             var cmd = try parseAsRoot(args)
             try cmd.run()
         } catch {
+            // argument-parser's usage errors exit 64 (EX_USAGE); systemctl's
+            // exit 2.
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
             exit(withError: error)
         }
     }
@@ -74,24 +94,86 @@ struct Drvctl: ParsableCommand {
                 var c = try common.client()
                 defer { c.close() }
                 let r = try c.call(.list, as: ListReply.self, what: "list drivers")
-                if common.json != .off { try common.emit(r) } else { print(Render.list(r.drivers, legend: !common.noLegend), terminator: "") }
+                if common.json != .off { try common.emit(r) } else {
+                    print(Render.list(r.drivers, legend: !common.noLegend, color: common.color), terminator: "")
+                }
             }
         }
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show drivers' details and the device state their u-driver configured.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show drivers' details and the device state their u-driver configured.",
+            discussion: "Exit status 3 when a driver shown is not active, 4 when one is unknown (as systemctl status).")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver names; all if none.") var names: [String] = []
         func run() throws {
-            try runVerb {
+            var allActive = true
+            try runVerb(notFound: 4) {
                 var c = try common.client()
                 defer { c.close() }
                 let r = try c.call(.status, ["names": .array(names.map { .string($0) })], as: StatusReply.self,
                                    what: "get status of \(names.isEmpty ? "drivers" : names.joined(separator: " "))")
-                if common.json != .off { try common.emit(r) } else { print(r.drivers.map(Render.status).joined(separator: "\n"), terminator: "") }
+                allActive = r.drivers.allSatisfy { $0.summary.state == .active }
+                if common.json != .off { try common.emit(r) } else {
+                    print(r.drivers.map { Render.status($0, color: common.color) }.joined(separator: "\n"), terminator: "")
+                }
+            }
+            if !allActive { throw ExitCode(3) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show drivers' properties as KEY=VALUE lines, as systemctl show does.",
+            discussion: "Properties: " + Render.propertyNames.joined(separator: ", ") + ".")
+        @OptionGroup var common: CommonOptions
+        @Option(name: [.customShort("p"), .customLong("property")],
+                help: "Only this property (repeat it, or separate names by commas).")
+        var property: [String] = []
+        @Flag(name: .customLong("value"), help: "Print only the values, not the KEY= part.")
+        var valueOnly = false
+        @Argument(help: "Driver names; all if none.") var names: [String] = []
+        func validate() throws {
+            let wanted = property.flatMap { $0.split(separator: ",").map(String.init) }
+            if let bad = wanted.first(where: { !Render.propertyNames.contains($0) }) {
+                throw ValidationError("no property \(bad); known: " + Render.propertyNames.joined(separator: ", "))
             }
         }
+        func run() throws {
+            let wanted = Set(property.flatMap { $0.split(separator: ",").map(String.init) })
+            try runVerb(notFound: 4) {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.status, ["names": .array(names.map { .string($0) })], as: StatusReply.self,
+                                   what: "show \(names.isEmpty ? "drivers" : names.joined(separator: " "))")
+                let blocks = r.drivers.map { s in
+                    Render.properties(s).filter { wanted.isEmpty || wanted.contains($0.0) }
+                        .map { valueOnly ? $0.1 : "\($0.0)=\($0.1)" }.joined(separator: "\n")
+                }
+                print(blocks.joined(separator: "\n\n"))
+            }
+        }
+    }
+
+    struct IsActive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "is-active",
+            abstract: "Print each driver's state; exit 0 if any is active, 3 otherwise (as systemctl is-active).")
+        @OptionGroup var common: CommonOptions
+        @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; only the exit status.") var quiet = false
+        @Argument(help: "Driver names.") var names: [String]
+        func run() throws { try stateQuery(names, common, quiet: quiet, matches: { $0 == .active }, otherwise: 3) }
+    }
+
+    struct IsFailed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "is-failed",
+            abstract: "Print each driver's state; exit 0 if any has failed, 1 otherwise (as systemctl is-failed).")
+        @OptionGroup var common: CommonOptions
+        @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing; only the exit status.") var quiet = false
+        @Argument(help: "Driver names.") var names: [String]
+        func run() throws { try stateQuery(names, common, quiet: quiet, matches: { $0 == .failed }, otherwise: 1) }
     }
 
     struct Start: ParsableCommand {
@@ -190,7 +272,7 @@ extension Drvctl {
             discussion: "Kinds: " + XPCFaultNames.all.joined(separator: ", ") + ".")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver name.") var name: String
-        @Argument(help: "crash, abort, hang, slow, bad-param, garbage, memory, syscall, fork-bomb or flood.") var kind: String
+        @Argument(help: ArgumentHelp("The fault: " + XPCFaultNames.all.joined(separator: ", ") + ".")) var kind: String
         func run() throws {
             try runVerb {
                 var c = try common.client()
@@ -245,6 +327,24 @@ extension Drvctl {
 enum XPCFaultNames {
     static let all = ["crash", "abort", "hang", "slow", "bad-param", "garbage", "memory", "syscall", "fork-bomb", "flood",
                       "lost-write"]
+}
+
+/// is-active / is-failed: each driver's state in systemctl's words (an
+/// unknown or stopped driver is "inactive"), exit 0 if any `matches`.
+private func stateQuery(_ names: [String], _ common: CommonOptions, quiet: Bool,
+                        matches: (DriverState) -> Bool, otherwise: Int32) throws {
+    var any = false
+    try runVerb {
+        var c = try common.client()
+        defer { c.close() }
+        let r = try c.call(.list, as: ListReply.self, what: "list drivers")
+        for n in names {
+            let state = r.drivers.first { $0.name == n }?.state
+            if let state, matches(state) { any = true }
+            if !quiet { print(state.map { $0 == .stopped ? "inactive" : $0.rawValue } ?? "inactive") }
+        }
+    }
+    if !any { throw ExitCode(otherwise) }
 }
 
 private func stateVerb(_ m: ManagerInterface.Method, _ verb: String, _ name: String, _ common: CommonOptions) throws {

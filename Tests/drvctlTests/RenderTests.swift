@@ -103,19 +103,58 @@ import Testing
 
     @Test func helpListsEveryVerbInInterfaceOrder() {
         let help = Drvctl.helpMessage()
-        let verbs = ["list", "status", "start", "stop", "restart", "call", "history", "monitor", "inject", "reset-failed"]
+        let verbs = ["list", "status", "show", "is-active", "is-failed", "start", "stop", "restart", "call", "history", "monitor",
+                     "inject", "reset-failed"]
         let positions = verbs.compactMap { v in help.range(of: "\n  \(v) ")?.lowerBound }
         #expect(positions.count == verbs.count, "\(help)")
         #expect(positions == positions.sorted())
-        #expect(help.contains("Exit status: 0 ok, 1 failed, 2 invalid argument, 4 no such driver."))
+        #expect(help.contains("Exit status, as systemctl's: 0 ok, 1 failed, 2 invalid argument, 3 not active"), "\(help)")
         let call = Drvctl.helpMessage(for: Drvctl.Call.self)
         #expect(call.contains("drvctl call NAME help"), "\(call)")
     }
 
     @Test func failuresMapToSystemctlExitCodes() {
-        #expect(ManagerClient.failure("io.drivermgr.Manager.DriverNotFound", ["name": .string("x")], what: "restart x").exitCode == 4)
+        #expect(ManagerClient.failure("io.drivermgr.Manager.DriverNotFound", ["name": .string("x")], what: "restart x").exitCode == 5)
+        #expect(ManagerClient.failure("io.drivermgr.Manager.PermissionDenied", [:], what: "restart x").exitCode == 4)
         #expect(ManagerClient.failure("io.drivermgr.Manager.InvalidParameter", ["parameter": .string("arguments"), "message": .string("m")],
                                       what: "call").description == "Failed to call: invalid arguments: m")
         #expect(ManagerClient.failure("io.drivermgr.Manager.CallFailed", ["message": .string("EIO")], what: "call").exitCode == 1)
+    }
+
+    /// --version prints the project's version, the one in VERSION.
+    @Test func versionIsTheProjectsVersion() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = try String(contentsOf: root.appendingPathComponent("VERSION"), encoding: .utf8)
+        #expect(file.trimmingCharacters(in: .whitespacesAndNewlines) == DrivermgrVersion.string)
+        #expect(Drvctl.configuration.version == DrivermgrVersion.string)
+    }
+
+    @Test func colourMarksTheStateColumnOnly() {
+        let out = Render.list(drivers, legend: true, color: true)
+        let lines = out.split(separator: "\n")
+        #expect(lines[0] == "NAME    CLASS DEVICE       STATE  PID  UPTIME  RESTARTS", "no colour in the header")
+        #expect(lines[1] == "ens1371 sound 0000:00:04.0 \u{1b}[0;1;32mactive\u{1b}[0m 4242 2min 3s 0")
+        #expect(lines[2].contains("\u{1b}[0;1;31mfailed\u{1b}[0m"))
+        #expect(Render.list(drivers, legend: true, color: false) == Render.list(drivers, legend: true))
+    }
+
+    @Test func historyTimesAreLocalWithTheirZone() {
+        let e = DriverEvent(timeUSec: 1_764_752_400_000_000, driver: "ens1371", event: "failure", detail: "x", state: .recovering,
+                            failureKind: .crash)
+        let berlin = Render.history([e], legend: false, zone: TimeZone(identifier: "Europe/Berlin")!)
+        #expect(berlin.hasPrefix("Wed 2025-12-03 10:00:00 GMT+1 failure crash recovering x"), "\(berlin)")
+        let utc = Render.history([e], legend: false, zone: TimeZone(identifier: "UTC")!)
+        #expect(utc.hasPrefix("Wed 2025-12-03 09:00:00 GMT "), "\(utc)")
+    }
+
+    @Test func showNamesEveryPropertyOnce() {
+        let s = DriverStatus(summary: drivers[1], executable: "/x/rtl8139", configFiles: ["/etc/a.conf", "/etc/a.conf.d/b.conf"],
+                             match: "pci:10ec:8139", xpcTimeoutUSec: 250_000, heartbeatUSec: 200_000, restart: "on-failure",
+                             lastFailure: "crash: signal 11", device: nil)
+        let p = Render.properties(s)
+        #expect(p.map(\.0) == Render.propertyNames)
+        let d = Dictionary(uniqueKeysWithValues: p)
+        #expect(d["MainPID"] == "0" && d["NRestarts"] == "3" && d["State"] == "failed")
+        #expect(d["ConfigFiles"] == "/etc/a.conf /etc/a.conf.d/b.conf" && d["LastFailure"] == "crash: signal 11")
     }
 }
