@@ -21,7 +21,8 @@ struct DrivermgrdCommand: AsyncParsableCommand {
             Reads CONFIG/drivers.d/*.conf (drop-ins in NAME.conf.d/), connects to the nucleus, spawns one \
             u-driver per matched device and serves io.drivermgr.Manager on RUNTIME/io.drivermgr.Manager \
             for drvctl. The nucleus is drvnucleus.ko (generic netlink) when it is loaded, else nucleus-sim.
-            """)
+            """,
+        version: DrivermgrVersion.string)
 
     @Option(name: .customLong("config"), help: "Configuration directory.")
     var configDirectory = "/etc/drivermgrd"
