@@ -27,10 +27,11 @@ struct CommonOptions: ParsableArguments {
     func client() throws -> ManagerClient { try ManagerClient(path: socketPath) }
 
     /// Colour, as systemd decides it: on a terminal, unless NO_COLOR is set
-    /// or TERM is dumb.
+    /// or TERM is unset or dumb (a serial console, a script's pty).
     var color: Bool {
         let env = ProcessInfo.processInfo.environment
-        return isatty(1) != 0 && env["NO_COLOR"] == nil && env["TERM"] != "dumb"
+        guard let term = env["TERM"], term != "dumb" else { return false }
+        return isatty(1) != 0 && env["NO_COLOR"] == nil
     }
 
     func emit<T: Encodable>(_ value: T) throws {
