@@ -91,6 +91,9 @@ echo "$NICS" > "$WORK/root/nics"
 cat > "$WORK/root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
+# The checks read drvctl's tables plain: the serial console is a terminal
+# with TERM=linux, where drvctl (like systemctl) would colour them.
+export NO_COLOR=1
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
