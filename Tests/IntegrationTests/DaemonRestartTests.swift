@@ -129,6 +129,19 @@ import Glibc
             second = try DaemonRestartTests().startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
         }
 
+        /// The sim's audio plays and the store holds both drivers' channels
+        /// (and ens1371's pidfd).
+        func waitPlayingAndStored() throws {
+            try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+            try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
+        }
+
+        /// The sim's `amixer cset` of the master volume (SIM_MIXER_PUT), an
+        /// upcall through the nucleus.
+        func amixerCset(_ v: UInt32) async throws {
+            try await h.simControl(instance: 1, [.u8(.simAction, 6), .u16(.mixerControl, 1), .u32(.mixerValue, v)])
+        }
+
         func stop() {
             if second > 0 {
                 kill(second, SIGTERM)
@@ -275,12 +288,9 @@ import Glibc
         // in the moment before it dies.
         let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=5s\nHeartbeatSec=30s\n")
         defer { rig.stop() }
-        let (h, store, first) = (rig.h, rig.store, rig.first)
-        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
-        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
-        func put(_ v: UInt32) async throws {
-            try await h.simControl(instance: 1, [.u8(.simAction, 6), .u16(.mixerControl, 1), .u32(.mixerValue, v)])
-        }
+        let (h, first) = (rig.h, rig.first)
+        try rig.waitPlayingAndStored()
+        func put(_ v: UInt32) async throws { try await rig.amixerCset(v) }
         func messages() throws -> UInt64 { try #require(try nucleusInfo(h, 1).attribute(.xpcMessages)).u64 }
         // What one `amixer cset` costs at the nucleus, served once.
         let m0 = try messages()
@@ -329,12 +339,9 @@ import Glibc
     @Test func downcallWhoseReplyDiedWithTheDaemonRunsOnce() async throws {
         let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=5s\nHeartbeatSec=30s\n")
         defer { rig.stop() }
-        let (h, store, first) = (rig.h, rig.store, rig.first)
-        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
-        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
-        func put(_ v: UInt32) async throws {
-            try await h.simControl(instance: 1, [.u8(.simAction, 6), .u16(.mixerControl, 1), .u32(.mixerValue, v)])
-        }
+        let (h, first) = (rig.h, rig.first)
+        try rig.waitPlayingAndStored()
+        func put(_ v: UInt32) async throws { try await rig.amixerCset(v) }
         try await put(30)
         let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
         let pid = try #require(try h.list().first { $0.name == "ens1371" }?.pid)

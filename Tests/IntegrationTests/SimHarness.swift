@@ -104,7 +104,8 @@ final class SimHarness: @unchecked Sendable {
 
     func status(_ name: String) throws -> DriverStatus {
         let (rc, out, err) = try drvctl("status", name, "--json=short")
-        guard rc == 0 else { throw HarnessError("drvctl status \(name): \(rc) \(err)") }
+        // 3: the driver is not active (systemctl status's code), still a status.
+        guard rc == 0 || rc == 3 else { throw HarnessError("drvctl status \(name): \(rc) \(err)") }
         let r = try JSONDecoder().decode(StatusReply.self, from: Data(out.utf8))
         guard let s = r.drivers.first else { throw HarnessError("no status for \(name)") }
         return s
