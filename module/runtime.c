@@ -125,18 +125,25 @@ static void msg_end(struct sk_buff *skb, struct drvxpc_hdr *hdr)
  */
 static struct drvnucleus_dev *answering;	/* a downcall with an id runs */
 static u64 answering_id;
+/* The task running it: SIM_CONTROL replies without drvnucleus_lock, from
+ * another task, and must not be taken for that downcall's answer. */
+static struct task_struct *answering_task;
 
 /* Keep a copy of the reply being sent, if it answers a downcall with an
  * id.  Without memory the copy is skipped: a repeat then runs again. */
 static void answer_keep(const struct drvxpc_hdr *hdr)
 {
-	struct drvnucleus_dev *d = answering;
+	struct drvnucleus_dev *d;
 	struct drvnucleus_answer *a;
 	void *copy;
 
+	if (READ_ONCE(answering_task) != current)
+		return;
+	d = answering;
+	WRITE_ONCE(answering_task, NULL);
+	answering = NULL;
 	if (!d)
 		return;
-	answering = NULL;
 	copy = kmemdup(hdr, hdr->len, GFP_KERNEL);
 	if (!copy)
 		return;
@@ -1080,8 +1087,10 @@ static int device_op(struct genl_info *info, const struct drvxpc_hdr *h)
 			return r;
 		answering = d;
 		answering_id = id;
+		WRITE_ONCE(answering_task, current);
 	}
 	r = device_op_run(info, h, d);
+	WRITE_ONCE(answering_task, NULL);
 	answering = NULL;
 	return r;
 }
