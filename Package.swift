@@ -46,7 +46,9 @@ let package = Package(
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Supervisor", dependencies: ["CSpawn", "CSandbox", "XPC"]),
-        .target(name: "ControlInterface", dependencies: []),
+        // The control interface; its Varlink definitions are built in.
+        .target(name: "ControlInterface", dependencies: [],
+                resources: [.embedInCode("io.drivermgr.Manager.varlink"), .embedInCode("org.varlink.service.varlink")]),
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
         // The device classes, one descriptor each, in one registry (DeviceClasses.all).
         .target(name: "DeviceClasses", dependencies: ["XPC", "CDrvXPC", "ShadowDriver", "ControlInterface"]),
@@ -111,6 +113,7 @@ let package = Package(
                     swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/lib/llvm-14/include"])]),
         .testTarget(name: "FaultInjectionTests", dependencies: ["FaultInjection", "XPC"]),
         .testTarget(name: "drvctlTests", dependencies: ["drvctl", "ControlInterface", "XPC"]),
+        .testTarget(name: "ControlInterfaceTests", dependencies: ["ControlInterface"]),
         // Stands in for systemd's fd store in the integration tests.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(name: "IntegrationTests", dependencies: ["XPC", "ControlInterface", "CTestSupport"]),

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-import ControlInterface
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -101,15 +100,22 @@ public struct ManagerClient {
         try send(VarlinkCall(method: method.fullName, parameters: nil, more: true))
     }
 
+    /// A Varlink error as drvctl words it, with its exit code.
     public static func failure(_ error: String, _ p: [String: JSONValue], what: String) -> ManagerClientError {
         func s(_ k: String) -> String? { if case .string(let v)? = p[k] { return v }; return nil }
         switch error {
-        case ManagerInterface.ErrorName.permissionDenied.fullName:
+        case VarlinkService.ErrorName.permissionDenied.fullName:
             return ManagerClientError(exitCode: 4, message: "Failed to \(what): permission denied")
         case ManagerInterface.ErrorName.driverNotFound.fullName:
             return ManagerClientError(exitCode: 5, message: "Failed to \(what): no such driver")
-        case ManagerInterface.ErrorName.invalidParameter.fullName, ManagerInterface.ErrorName.methodNotFound.fullName:
+        case VarlinkService.ErrorName.invalidParameter.fullName:
+            return ManagerClientError(exitCode: 2, message: "Failed to \(what): invalid parameter \(s("parameter") ?? "")")
+        case ManagerInterface.ErrorName.invalidValue.fullName:
             return ManagerClientError(exitCode: 2, message: "Failed to \(what): invalid \(s("parameter") ?? "parameter"): \(s("message") ?? "")")
+        case VarlinkService.ErrorName.methodNotFound.fullName, VarlinkService.ErrorName.interfaceNotFound.fullName,
+             VarlinkService.ErrorName.methodNotImplemented.fullName:
+            return ManagerClientError(exitCode: 1, message: "Failed to \(what): drivermgrd does not serve \(s("method") ?? s("interface") ?? "it") "
+                                      + "(is it older than drvctl?)")
         default:
             return ManagerClientError(exitCode: 1, message: "Failed to \(what): \(s("message") ?? error)")
         }

@@ -23,22 +23,21 @@ public enum ManagerInterface {
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
 
-    /// Errors a method can answer with.
-    public enum ErrorName: String, Sendable {
-        /// No configured driver has that name. Parameters: `name`.
+    /// The interface's own errors (io.drivermgr.Manager.varlink declares
+    /// their parameters). Varlink's standard ones are ``VarlinkService/ErrorName``.
+    public enum ErrorName: String, CaseIterable, Sendable {
+        /// No configured driver has that name.
         case driverNotFound = "DriverNotFound"
-        /// A parameter is missing, unexpected or malformed. Parameters: `parameter`.
-        case invalidParameter = "InvalidParameter"
-        /// The driver is not in a state that allows this. Parameters: `name`, `state`.
+        /// A parameter of the right type whose value is not accepted.
+        case invalidValue = "InvalidValue"
+        /// The driver is not in a state that allows this.
         case badState = "BadState"
-        /// The u-driver or nucleus refused the call. Parameters: `errno`, `message`, `attribute`.
+        /// The u-driver did not start.
+        case startFailed = "StartFailed"
+        /// The u-driver or nucleus refused the call.
         case callFailed = "CallFailed"
-        /// The method does not exist.
-        case methodNotFound = "MethodNotFound"
-        /// Fault injection is not allowed by the driver's configuration. Parameters: `name`.
+        /// Fault injection is not allowed by the driver's configuration.
         case injectionRefused = "InjectionRefused"
-        /// The caller may read but not change (root or the admin group only). Parameters: `method`.
-        case permissionDenied = "PermissionDenied"
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
 }
@@ -78,6 +77,31 @@ public enum FailureKind: String, Codable, Sendable, CaseIterable {
     case divergence
     /// `drvctl restart`: not a failure, the same path.
     case restart
+}
+
+extension FailureKind {
+    /// The kind as a Varlink enum value: Varlink's enum values follow its
+    /// field-name syntax (`[A-Za-z](_?[A-Za-z0-9])*`), so `bad-parameter`
+    /// travels as `bad_parameter`. Logs, journald and drvctl keep
+    /// ``rawValue``.
+    public var varlinkName: String { rawValue.replacingOccurrences(of: "-", with: "_") }
+
+    /// Reads ``varlinkName`` (and ``rawValue``, as history files before
+    /// the Varlink spelling hold it).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let k = FailureKind.allCases.first(where: { $0.varlinkName == s || $0.rawValue == s }) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "no failure kind \(s)")
+        }
+        self = k
+    }
+
+    /// Writes ``varlinkName``.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(varlinkName)
+    }
 }
 
 /// One line of `drvctl list`.
@@ -124,8 +148,9 @@ public struct StatusField: Codable, Sendable, Equatable {
 ///
 /// A few fields every class has, then the class's own: labelled lines for
 /// people (``fields``) and values by key (``values``). In JSON the values
-/// sit beside the common keys (`{"chip":…,"sampleRate":44100,…}`), so a
-/// client needs no knowledge of any class to show or parse them.
+/// are one object (`"values":{"sampleRate":44100,…}`, Varlink's `object`:
+/// the interface definition cannot list every class's keys), so a client
+/// needs no knowledge of any class to show or parse them.
 public struct DeviceState: Codable, Sendable, Equatable {
     /// PCI vendor:device, e.g. `1274:1371`.
     public var pciID: String?
@@ -155,8 +180,7 @@ public struct DeviceState: Codable, Sendable, Equatable {
 
     /// Value `key` as an unsigned integer (counters, rates, registers).
     public func number(_ key: String) -> UInt64? {
-        guard case .number(let n)? = values[key], n >= 0, n < 18_446_744_073_709_551_616 else { return nil }
-        return UInt64(n)
+        values[key]?.unsignedValue
     }
     /// Value `key` as a flag.
     public func flag(_ key: String) -> Bool? {
@@ -167,40 +191,6 @@ public struct DeviceState: Codable, Sendable, Equatable {
     public func text(_ key: String) -> String? {
         guard case .string(let s)? = values[key] else { return nil }
         return s
-    }
-
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ s: String) { stringValue = s }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-    private static let common: Set<String> = ["pciID", "chip", "registeredAs", "registration", "dataPath", "fields"]
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        pciID = try c.decodeIfPresent(String.self, forKey: Key("pciID"))
-        chip = try c.decodeIfPresent(String.self, forKey: Key("chip"))
-        registeredAs = try c.decodeIfPresent(String.self, forKey: Key("registeredAs"))
-        registration = try c.decodeIfPresent(String.self, forKey: Key("registration"))
-        dataPath = try c.decodeIfPresent(Bool.self, forKey: Key("dataPath"))
-        fields = try c.decodeIfPresent([StatusField].self, forKey: Key("fields")) ?? []
-        values = [:]
-        for k in c.allKeys where !Self.common.contains(k.stringValue) {
-            values[k.stringValue] = try c.decode(JSONValue.self, forKey: k)
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: Key.self)
-        try c.encodeIfPresent(pciID, forKey: Key("pciID"))
-        try c.encodeIfPresent(chip, forKey: Key("chip"))
-        try c.encodeIfPresent(registeredAs, forKey: Key("registeredAs"))
-        try c.encodeIfPresent(registration, forKey: Key("registration"))
-        try c.encodeIfPresent(dataPath, forKey: Key("dataPath"))
-        try c.encode(fields, forKey: Key("fields"))
-        for (k, v) in values where !Self.common.contains(k) { try c.encode(v, forKey: Key(k)) }
     }
 }
 

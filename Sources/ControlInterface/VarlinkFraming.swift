@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
 
-/// A varlink call: `{"method": …, "parameters": {…}, "more": true?}`.
+/// A varlink call: `{"method": …, "parameters": {…}, "more": true?,
+/// "oneway": true?, "upgrade": true?}`.
 public struct VarlinkCall: Codable, Sendable {
     public var method: String
     public var parameters: [String: JSONValue]?
+    /// The caller takes a stream of replies (`continues: true` on all but the last).
     public var more: Bool?
-    public init(method: String, parameters: [String: JSONValue]? = nil, more: Bool? = nil) {
+    /// The caller wants no reply at all.
+    public var oneway: Bool?
+    /// The caller would switch the connection to another protocol (not served here).
+    public var upgrade: Bool?
+    public init(method: String, parameters: [String: JSONValue]? = nil, more: Bool? = nil, oneway: Bool? = nil) {
         self.method = method
         self.parameters = parameters
         self.more = more
+        self.oneway = oneway
     }
 }
 
@@ -28,13 +35,26 @@ public struct VarlinkReply: Codable, Sendable {
 
 /// Any JSON value, so parameters can be checked field by field before they
 /// are decoded into a method's type.
+///
+/// Integers stay integers: a number written without a fraction or an
+/// exponent that fits 64 bits is ``int`` (or ``uint`` above `Int64.max`),
+/// exact, and is written back the same; only other numbers are ``double``.
 public enum JSONValue: Codable, Sendable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+    case null, bool(Bool), int(Int64), uint(UInt64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    /// An unsigned value as the integer case it belongs in (``int`` up to `Int64.max`).
+    public static func integer<I: BinaryInteger>(_ v: I) -> JSONValue {
+        if let i = Int64(exactly: v) { return .int(i) }
+        if let u = UInt64(exactly: v) { return .uint(u) }
+        return .double(Double(v))
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let i = try? c.decode(Int64.self) { self = .int(i) }
+        else if let u = try? c.decode(UInt64.self) { self = .uint(u) }
+        else if let n = try? c.decode(Double.self) { self = .double(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else { self = .object(try c.decode([String: JSONValue].self)) }
@@ -45,10 +65,22 @@ public enum JSONValue: Codable, Sendable, Equatable {
         switch self {
         case .null: try c.encodeNil()
         case .bool(let b): try c.encode(b)
-        case .number(let n): try c.encode(n)
+        case .int(let n): try c.encode(n)
+        case .uint(let n): try c.encode(n)
+        case .double(let n): try c.encode(n)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The value as an unsigned integer, if it is a whole number in range.
+    public var unsignedValue: UInt64? {
+        switch self {
+        case .int(let i): return UInt64(exactly: i)
+        case .uint(let u): return u
+        case .double(let d): return d.rounded() == d ? UInt64(exactly: d) : nil
+        default: return nil
         }
     }
 }

@@ -122,7 +122,7 @@ public struct ClassStatus: Sendable, Equatable {
     public mutating func line(_ label: String, _ text: String) { fields.append(StatusField(label: label, text: text)) }
     /// Sets value `key` to an unsigned integer attribute, if present.
     public mutating func number(_ key: String, _ v: (some BinaryInteger)?) {
-        if let v { values[key] = .number(Double(v)) }
+        if let v { values[key] = .integer(v) }
     }
     public mutating func flag(_ key: String, _ v: Bool?) {
         if let v { values[key] = .bool(v) }

@@ -9,8 +9,10 @@ import XPC
 import Glibc
 #endif
 
-/// Serves io.drivermgr.Manager on a unix stream socket: NUL-terminated JSON
-/// varlink calls, one handler per method, parameters checked by name.
+/// Serves io.drivermgr.Manager and org.varlink.service on a unix stream
+/// socket: NUL-terminated JSON Varlink calls, each call's parameters checked
+/// against the interface definition (io.drivermgr.Manager.varlink) before
+/// its handler runs; Varlink's standard errors, `oneway` and `more`.
 final class ControlServer: Sendable {
     let path: String
     private let manager: Manager
@@ -31,6 +33,10 @@ final class ControlServer: Sendable {
         self.manager = manager
         self.logger = logger
         self.adminGroup = adminGroup
+        guard Self.parsedDefinitions != nil else {
+            let e = (try? ManagerInterface.definition()).map { _ in "org.varlink.service" } ?? "io.drivermgr.Manager"
+            throw ManagerError.startFailed("control", "the built-in \(e) definition does not parse")
+        }
         unlink(path)
         let fd = socket(AF_UNIX, drv_sock_stream | drv_sock_cloexec, 0)
         guard fd >= 0 else { throw ManagerError.startFailed("control", "socket: \(String(cString: strerror(errno)))") }
@@ -109,20 +115,25 @@ final class ControlServer: Sendable {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { return }
             guard framer.append(chunk[0..<n]) else { return }
-            while let msg = framer.next() {
+            // Calls are answered one at a time, in order. A Monitor call
+            // never ends, so once it streams the connection takes no other
+            // call (as sd-varlink does): its events never interleave with
+            // other replies. Calls sent after it wait unread, up to the
+            // framer's limit.
+            while subscription == nil, let msg = framer.next() {
                 guard let call = VarlinkCall(message: msg) else {
-                    _ = send(Self.frame(error: .invalidParameter, ["parameter": .string("method"), "message": .string("not a varlink call")]))
+                    // Not a call: nothing to answer it by; the stream is lost.
+                    _ = send(Self.frame(standard: .invalidParameter, ["parameter": .string("method")]))
                     return
                 }
-                if call.method == ManagerInterface.Method.monitor.fullName {
-                    if let bad = call.parameters?.keys.first {
-                        _ = send(Self.frame(error: .invalidParameter, ["parameter": .string(bad), "message": .string("unexpected parameter")]))
-                        continue
-                    }
+                let oneway = call.oneway == true
+                if call.method == ManagerInterface.Method.monitor.fullName, call.upgrade != true,
+                   (try? Self.definition.check(call.parameters ?? [:], against: [])) != nil {
                     guard call.more == true else {
-                        _ = send(Self.frame(error: .invalidParameter, ["parameter": .string("more"), "message": .string("Monitor streams: call with \"more\": true")]))
+                        if !oneway { _ = send(Self.frame(standard: .expectedMore, [:])) }
                         continue
                     }
+                    if oneway { continue }
                     subscription = manager.subscribe { e in
                         if let p = try? VarlinkCodec.parameters(MonitorReply(event: e)),
                            let f = try? VarlinkCodec.frame(VarlinkReply(parameters: p, continues: true)) {
@@ -131,27 +142,39 @@ final class ControlServer: Sendable {
                     }
                     continue
                 }
-                if let m = ManagerInterface.Method.allCases.first(where: { $0.fullName == call.method }),
-                   Self.mutating.contains(m), !mayChange {
-                    _ = send(Self.frame(error: .permissionDenied, ["method": .string(m.rawValue)]))
-                    continue
-                }
-                let reply = blockingHandle(call)
+                let reply = blockingHandle(call, mayChange: mayChange)
+                if oneway { continue }
                 if !send(reply) { return }
             }
         }
     }
 
+    /// io.drivermgr.Manager's definition, parsed once; the server does not
+    /// start if it does not parse (ControlServer.init).
+    static let parsedDefinitions: (manager: VarlinkInterface, service: VarlinkInterface)? = {
+        guard let m = try? ManagerInterface.definition(), let s = try? VarlinkService.definition() else { return nil }
+        return (m, s)
+    }()
+    static var definition: VarlinkInterface {
+        // init refuses to start without them, so this is always set here.
+        parsedDefinitions?.manager ?? VarlinkInterface(emptyNamed: ManagerInterface.name)
+    }
+    static var serviceDefinition: VarlinkInterface { parsedDefinitions?.service ?? VarlinkInterface(emptyNamed: VarlinkService.name) }
+
     static func frame(error: ManagerInterface.ErrorName, _ params: [String: JSONValue]) -> [UInt8] {
         (try? VarlinkCodec.frame(VarlinkReply(parameters: params, error: error.fullName))) ?? [0]
     }
 
+    static func frame(standard error: VarlinkService.ErrorName, _ params: [String: JSONValue]) -> [UInt8] {
+        (try? VarlinkCodec.frame(VarlinkReply(parameters: params, error: error.fullName))) ?? [0]
+    }
+
     /// Runs the async handler from this client's thread and waits for it.
-    private func blockingHandle(_ call: VarlinkCall) -> [UInt8] {
+    private func blockingHandle(_ call: VarlinkCall, mayChange: Bool) -> [UInt8] {
         let box = Mutex<[UInt8]>([])
         let done = DispatchSemaphore(value: 0)
         Task { [self] in
-            let r = await handle(call)
+            let r = await handle(call, mayChange: mayChange)
             box.withLock { $0 = r }
             done.signal()
         }
@@ -159,26 +182,55 @@ final class ControlServer: Sendable {
         return box.withLock { $0 }
     }
 
-    func handle(_ call: VarlinkCall) async -> [UInt8] {
+    /// What the daemon says of itself in GetInfo.
+    static var info: [String: JSONValue] {
+        ["vendor": .string("drivermgr"), "product": .string("drivermgrd"), "version": .string(DrivermgrVersion.string),
+         "url": .string(""),
+         "interfaces": .array([.string(VarlinkService.name), .string(ManagerInterface.name)])]
+    }
+
+    /// The reply to one call (not Monitor with `more`, which serve streams).
+    func handle(_ call: VarlinkCall, mayChange: Bool = true) async -> [UInt8] {
+        let params = call.parameters ?? [:]
+        guard let dot = call.method.lastIndex(of: ".") else {
+            return Self.frame(standard: .interfaceNotFound, ["interface": .string(call.method)])
+        }
+        let interface = String(call.method[..<dot]), name = String(call.method[call.method.index(after: dot)...])
+        if call.upgrade == true {
+            return Self.frame(standard: .invalidParameter, ["parameter": .string("upgrade")])
+        }
+        if interface == VarlinkService.name {
+            return handleService(name, params)
+        }
+        guard interface == ManagerInterface.name else {
+            return Self.frame(standard: .interfaceNotFound, ["interface": .string(interface)])
+        }
+        guard let declared = Self.definition.methods[name] else {
+            return Self.frame(standard: .methodNotFound, ["method": .string(call.method)])
+        }
+        guard let method = ManagerInterface.Method(rawValue: name) else {
+            return Self.frame(standard: .methodNotImplemented, ["method": .string(call.method)])
+        }
+        do throws(VarlinkTypeMismatch) {
+            try Self.definition.check(params, against: declared.input)
+        } catch {
+            return Self.frame(standard: .invalidParameter, ["parameter": .string(error.parameter)])
+        }
+        if Self.mutating.contains(method), !mayChange {
+            return Self.frame(standard: .permissionDenied, [:])
+        }
         do {
-            let params = call.parameters ?? [:]
             let out: [String: JSONValue]
-            guard let method = ManagerInterface.Method.allCases.first(where: { $0.fullName == call.method }) else {
-                return Self.frame(error: .methodNotFound, ["method": .string(call.method)])
-            }
             switch method {
             case .list:
-                try Self.allow(params, [])
                 out = try VarlinkCodec.parameters(ListReply(drivers: manager.drivers.map { $0.summary() }))
             case .status:
-                try Self.allow(params, ["names"])
                 let names = try Self.strings(params, "names") ?? []
                 let ds = try names.isEmpty ? manager.drivers : names.map { try manager.driver($0) }
                 var st: [DriverStatus] = []
                 for d in ds { st.append(await d.status()) }
                 out = try VarlinkCodec.parameters(StatusReply(drivers: st))
             case .start, .stop, .restart, .resetFailed:
-                try Self.allow(params, ["name"])
                 let d = try manager.driver(try Self.string(params, "name"))
                 switch method {
                 case .start: try await d.start()
@@ -188,29 +240,26 @@ final class ControlServer: Sendable {
                 }
                 out = try VarlinkCodec.parameters(StateReply(state: d.state))
             case .inject:
-                try Self.allow(params, ["name", "kind"])
                 let d = try manager.driver(try Self.string(params, "name"))
                 let kind = try Self.string(params, "kind")
                 guard let f = XPCFault(name: kind) else {
-                    throw ManagerError.invalidParameter("kind", "no fault \(kind); expected " + XPCFault.allCases.map(\.name).joined(separator: ", "))
+                    throw ManagerError.invalidValue("kind", "no fault \(kind); expected " + XPCFault.allCases.map(\.name).joined(separator: ", "))
                 }
                 try await d.inject(f)
                 out = try VarlinkCodec.parameters(StateReply(state: d.state))
             case .call:
-                try Self.allow(params, ["name", "operation", "arguments"])
                 let p = CallParameters(name: try Self.string(params, "name"), operation: try Self.string(params, "operation"),
                                        arguments: try Self.strings(params, "arguments") ?? [])
                 out = try VarlinkCodec.parameters(CallReply(result: try await manager.call(p)))
             case .verify:
-                try Self.allow(params, ["name"])
                 let d = try manager.driver(try Self.string(params, "name"))
                 out = try VarlinkCodec.parameters(try await d.verify())
             case .history:
-                try Self.allow(params, ["name"])
                 let d = try manager.driver(try Self.string(params, "name"))
                 out = try VarlinkCodec.parameters(HistoryReply(events: manager.events(for: d.name)))
             case .monitor:
-                return Self.frame(error: .invalidParameter, ["parameter": .string("more")])
+                // Monitor without "more" (serve streams it with).
+                return Self.frame(standard: .expectedMore, [:])
             }
             return (try? VarlinkCodec.frame(VarlinkReply(parameters: out))) ?? [0]
         } catch let e as ManagerError {
@@ -220,22 +269,48 @@ final class ControlServer: Sendable {
             let m = ManagerError.callFailed(errno: e.errno != 0 ? e.errno : (e.code == .timeout ? 110 : 5), attribute: e.attribute?.name,
                                             message: "\(e)")
             return Self.frame(error: m.varlinkName, m.parameters)
+        } catch let e as VarlinkParameters.Invalid {
+            return Self.frame(standard: .invalidParameter, ["parameter": .string(e.parameter)])
         } catch {
-            return Self.frame(error: .invalidParameter, ["parameter": .string("parameters"), "message": .string("\(error)")])
+            let m = ManagerError.callFailed(errno: 5, attribute: nil, message: "\(error)")
+            return Self.frame(error: m.varlinkName, m.parameters)
         }
     }
 
-    // The checks live in ControlInterface (Tests/fuzz/varlink_request
-    // runs them); here their error becomes the daemon's.
-    static func allow(_ p: [String: JSONValue], _ keys: Set<String>) throws {
-        do { try VarlinkParameters.allow(p, keys) } catch { throw ManagerError.invalidParameter(error.parameter, error.message) }
+    /// org.varlink.service: GetInfo and GetInterfaceDescription.
+    private func handleService(_ name: String, _ params: [String: JSONValue]) -> [UInt8] {
+        guard let declared = Self.serviceDefinition.methods[name], let method = VarlinkService.Method(rawValue: name) else {
+            return Self.frame(standard: .methodNotFound, ["method": .string(VarlinkService.name + "." + name)])
+        }
+        do throws(VarlinkTypeMismatch) {
+            try Self.serviceDefinition.check(params, against: declared.input)
+        } catch {
+            return Self.frame(standard: .invalidParameter, ["parameter": .string(error.parameter)])
+        }
+        let out: [String: JSONValue]
+        switch method {
+        case .getInfo:
+            out = Self.info
+        case .getInterfaceDescription:
+            guard case .string(let i)? = params["interface"] else {
+                return Self.frame(standard: .invalidParameter, ["parameter": .string("interface")])
+            }
+            switch i {
+            case ManagerInterface.name: out = ["description": .string(ManagerInterface.definitionText)]
+            case VarlinkService.name: out = ["description": .string(VarlinkService.definitionText)]
+            default: return Self.frame(standard: .interfaceNotFound, ["interface": .string(i)])
+            }
+        }
+        return (try? VarlinkCodec.frame(VarlinkReply(parameters: out))) ?? [0]
     }
 
-    static func string(_ p: [String: JSONValue], _ k: String) throws -> String {
-        do { return try VarlinkParameters.string(p, k) } catch { throw ManagerError.invalidParameter(error.parameter, error.message) }
+    // The typed getters live in ControlInterface (Tests/fuzz/varlink_request
+    // runs them); the definition's check has passed before they run.
+    static func string(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> String {
+        try VarlinkParameters.string(p, k)
     }
 
-    static func strings(_ p: [String: JSONValue], _ k: String) throws -> [String]? {
-        do { return try VarlinkParameters.strings(p, k) } catch { throw ManagerError.invalidParameter(error.parameter, error.message) }
+    static func strings(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> [String]? {
+        try VarlinkParameters.strings(p, k)
     }
 }

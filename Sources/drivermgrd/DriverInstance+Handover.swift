@@ -56,7 +56,7 @@ extension DriverInstance {
             dev = try saved.nucleusDevice()
             shadow = try saved.rebuiltShadow(config.deviceClass)
             guard dev.deviceClass == config.deviceClass.wireClass, dev.vendor == config.vendor, dev.device == config.device else {
-                throw ManagerError.invalidParameter("device", "\(dev.pciID) does not match \(config.match)")
+                throw ManagerError.invalidValue("device", "\(dev.pciID) does not match \(config.match)")
             }
         } catch {
             logger.warning("cannot take over from the previous drivermgrd: \(error); starting afresh")

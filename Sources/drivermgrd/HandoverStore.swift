@@ -79,7 +79,7 @@ struct SavedDriver: Codable, Sendable, Equatable {
     /// The device, checked: a file that names an unknown class is refused.
     func nucleusDevice() throws -> NucleusDevice {
         guard let cls = XPCDeviceClass(rawValue: device.deviceClass) else {
-            throw ManagerError.invalidParameter("deviceClass", "unknown device class \(device.deviceClass)")
+            throw ManagerError.invalidValue("deviceClass", "unknown device class \(device.deviceClass)")
         }
         return NucleusDevice(instance: device.instance, vendor: device.vendor, device: device.device, revision: device.revision,
                              slot: device.slot, barSize: device.barSize, irq: device.irq, deviceClass: cls)
@@ -90,12 +90,12 @@ struct SavedDriver: Codable, Sendable, Equatable {
         var calls: [(request: XPCMessage, reply: XPCMessage)] = []
         for (i, c) in shadow.enumerated() {
             guard let rq = Hex.decode(c.request), let rp = Hex.decode(c.reply) else {
-                throw ManagerError.invalidParameter("shadow[\(i)]", "not hex")
+                throw ManagerError.invalidValue("shadow[\(i)]", "not hex")
             }
             do {
                 calls.append((try XPCMessage.decode(rq), try XPCMessage.decode(rp)))
             } catch {
-                throw ManagerError.invalidParameter("shadow[\(i)]", "\(error)")
+                throw ManagerError.invalidValue("shadow[\(i)]", "\(error)")
             }
         }
         return Shadow(cls.makeClassShadow(), rebuiltFrom: calls)

@@ -261,16 +261,16 @@ final class Manager: Sendable {
         }
         guard let op = cls.operation(p.operation) else {
             if let other = DeviceClasses.all.first(where: { $0.operation(p.operation) != nil }) {
-                throw ManagerError.invalidParameter("operation", "\(p.operation) is a \(other.name) operation; \(d.name) is \(cls.name)")
+                throw ManagerError.invalidValue("operation", "\(p.operation) is a \(other.name) operation; \(d.name) is \(cls.name)")
             }
-            throw ManagerError.invalidParameter("operation", "\(d.name) is a \(cls.name) driver: no operation \(p.operation); expected one of "
+            throw ManagerError.invalidValue("operation", "\(d.name) is a \(cls.name) driver: no operation \(p.operation); expected one of "
                                                 + cls.operations.map(\.name).joined(separator: ", "))
         }
         let (xpcOp, attributes): (XPCOp, [XPCAttribute])
         do {
             (xpcOp, attributes) = try op.parse(p.arguments)
         } catch {
-            throw ManagerError.invalidParameter("arguments", "\(error)")
+            throw ManagerError.invalidValue("arguments", "\(error)")
         }
         return op.result(try await upcall(d, xpcOp, attributes))
     }

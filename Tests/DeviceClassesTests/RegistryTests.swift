@@ -141,10 +141,10 @@ import XPC
             .u64(.statTxBytes, 100), .u64(.statEchoed, 4)]))
         #expect(s.values["mac"] == .string("52:54:00:12:34:56"))
         #expect(s.values["rxMode"] == .string("multicast"))
-        #expect(s.values["multicastHashBits"] == .array([.number(0), .number(55), .number(66)]))
+        #expect(s.values["multicastHashBits"] == .array([.int(0), .int(55), .int(66)]))
         #expect(s.values["multicastFilter"] == .string("0x0080000000000001"))
-        #expect(s.values["rxConfig"] == .number(0xf70e))
-        #expect(s.values["linkUp"] == .bool(true) && s.values["echoed"] == .number(4))
+        #expect(s.values["rxConfig"] == .int(0xf70e))
+        #expect(s.values["linkUp"] == .bool(true) && s.values["echoed"] == .int(4))
         #expect(s.fields.map(\.label) == ["MAC", "Rx mode", "Link", "Packets"])
         #expect(s.fields[1].text == "multicast (hash bits 0, 55, 66; filter 0x0080000000000001; RxConfig 0x0000f70e)")
         #expect(s.fields[3].text == "rx 5 (2.0K), tx 6 (100 B), multicast 0, dropped 0, filtered 0")
@@ -165,7 +165,7 @@ import XPC
         let s = SoundClass.descriptor.decodeStatus(info([
             .u32(.pcmRate, 44100), .u16(.codecMaster, 0x0c0c), .u64(.framesPlayed, 1000), .u64(.periods, 1),
             .u64(.underruns, 0), .u64(.glitches, 0)]))
-        #expect(s.values["sampleRate"] == .number(44100) && s.values["masterVolumeRegister"] == .number(0x0c0c))
+        #expect(s.values["sampleRate"] == .int(44100) && s.values["masterVolumeRegister"] == .int(0x0c0c))
         #expect(s.fields == [StatusField(label: "Rate", text: "44100 Hz"), StatusField(label: "Master", text: "61% (register 0x0c0c)"),
                              StatusField(label: "Frames", text: "1000 played, 1 periods, 0 underruns, 0 glitches")])
     }

@@ -40,7 +40,7 @@ import Testing
                               fields: [StatusField(label: "Rate", text: "44100 Hz"),
                                        StatusField(label: "Master", text: "61% (register 0x0c0c)"),
                                        StatusField(label: "Frames", text: "1000 played, 1 periods, 0 underruns, 0 glitches")],
-                              values: ["sampleRate": .number(44100)])
+                              values: ["sampleRate": .int(44100)])
         let s = DriverStatus(summary: drivers[0], executable: "/usr/libexec/drivermgrd/ens137x",
                              configFiles: ["/etc/drivermgrd/drivers.d/ens1371.conf"], match: "pci:1274:1371",
                              xpcTimeoutUSec: 250_000, lastFailure: nil, device: dev)
@@ -81,20 +81,21 @@ import Testing
             """)
     }
 
-    /// The class's values sit beside the common keys in JSON, so scripts
-    /// grep `"sampleRate":44100` whatever the class; and they decode back.
-    @Test func deviceStateJSONFlattensTheClassValues() throws {
+    /// The class's values are one JSON object, `values` (Varlink's `object`),
+    /// so scripts grep `"sampleRate":44100` whatever the class; and they
+    /// decode back.
+    @Test func deviceStateJSONHoldsTheClassValuesInOneObject() throws {
         let dev = DeviceState(pciID: "10ec:8139", chip: "RTL8139C+", dataPath: true,
                               fields: [StatusField(label: "MAC", text: "52:54:00:12:34:56")],
                               values: ["mac": .string("52:54:00:12:34:56"), "rxMode": .string("promiscuous"),
-                                       "sampleRate": .number(44100), "multicastHashBits": .array([.number(3)]),
+                                       "sampleRate": .int(44100), "multicastHashBits": .array([.int(3)]),
                                        "linkUp": .bool(true)])
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         let json = String(decoding: try e.encode(dev), as: UTF8.self)
         #expect(json == #"{"chip":"RTL8139C+","dataPath":true,"fields":[{"label":"MAC","text":"52:54:00:12:34:56"}],"#
-                + #""linkUp":true,"mac":"52:54:00:12:34:56","multicastHashBits":[3],"pciID":"10ec:8139","#
-                + #""rxMode":"promiscuous","sampleRate":44100}"#)
+                + #""pciID":"10ec:8139","values":{"linkUp":true,"mac":"52:54:00:12:34:56","multicastHashBits":[3],"#
+                + #""rxMode":"promiscuous","sampleRate":44100}}"#)
         let back = try JSONDecoder().decode(DeviceState.self, from: Data(json.utf8))
         #expect(back == dev)
         #expect(back.number("sampleRate") == 44100 && back.text("rxMode") == "promiscuous" && back.flag("linkUp") == true)

@@ -96,7 +96,7 @@ public enum NetClass {
             let bits = hashBits(m.attribute(.mcHash)?.payload ?? [])
             let mode = rxMode(flags: flags, hashBits: bits)
             s.text("rxMode", mode)
-            s.values["multicastHashBits"] = .array(bits.map { .number(Double($0)) })
+            s.values["multicastHashBits"] = .array(bits.map { .integer($0) })
             var detail = ["hash bits " + (bits.isEmpty ? "none" : bits.map(String.init).joined(separator: ", "))]
             if let filter { detail.append("filter \(filter)") }
             if let rxConfig { detail.append(String(format: "RxConfig 0x%08x", rxConfig)) }
