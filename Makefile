@@ -4,14 +4,14 @@
 SWIFT      ?= swift
 BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
-APT_PKGS   := pkg-config libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev passwd
+APT_PKGS   := pkg-config python3-venv libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev passwd
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
 VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd \
               linux-source-6.1 xz-utils make
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check varlink-client check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -40,7 +40,15 @@ build: deps
 run: build
 	RUN_DIR=$(RUN_DIR) BIN=$$($(SWIFT) build --show-bin-path) ./scripts/run-sim.sh
 
-check: build vm-deps
+# PyPI's varlink client, for the tests (Tests/varlink/pypi_client.py): an
+# independent implementation of the protocol drivermgrd serves.
+VARLINK_VENV ?= $(BUILD_DIR)/varlink-venv
+varlink-client: $(VARLINK_VENV)/bin/python
+$(VARLINK_VENV)/bin/python:
+	python3 -m venv $(VARLINK_VENV)
+	$(VARLINK_VENV)/bin/pip install -q varlink==31.0.0
+
+check: build vm-deps varlink-client
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest --skip FaultInjectionTests
 	@# The ptrace tests in a process of their own: they stop and trace

@@ -54,7 +54,8 @@ public struct ManagerClient {
 
     public func close() { Glibc.close(fd) }
 
-    private func send(_ call: VarlinkCall) throws {
+    /// Sends one call without waiting for its reply.
+    public func send(_ call: VarlinkCall) throws {
         let bytes = try VarlinkCodec.frame(call)
         var off = 0
         while off < bytes.count {

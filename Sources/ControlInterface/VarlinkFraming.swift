@@ -162,9 +162,10 @@ public enum VarlinkParameters {
         return s
     }
 
-    /// The optional string-array parameter `k`.
+    /// The optional string-array parameter `k` (absent or null: nil, as
+    /// Varlink's `?[]string`).
     public static func strings(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> [String]? {
-        guard let v = p[k] else { return nil }
+        guard let v = p[k], v != .null else { return nil }
         guard case .array(let a) = v else { throw Invalid(parameter: k, message: "expected an array of strings") }
         var out: [String] = []
         for e in a {

@@ -296,8 +296,12 @@ struct VarlinkScanner {
         if take(")") { return .struct([]) }
         let first = try fieldName()
         if take(":") {
-            var fs = [VarlinkField(name: first, type: try type())]
-            while take(",") { fs.append(try field()) }
+            let firstType = try type()
+            var fs: [VarlinkField] = [VarlinkField(name: first, type: firstType)]
+            while take(",") {
+                let f = try field()
+                fs.append(f)
+            }
             try punctuation(")")
             return .struct(fs)
         }
@@ -310,12 +314,14 @@ struct VarlinkScanner {
     mutating func field() throws(VarlinkSyntaxError) -> VarlinkField {
         let n = try fieldName()
         try punctuation(":")
-        return VarlinkField(name: n, type: try type())
+        let t = try type()
+        return VarlinkField(name: n, type: t)
     }
 
     /// `( name: type, … )` of a method or an error.
     mutating func fields() throws(VarlinkSyntaxError) -> [VarlinkField] {
-        guard case .struct(let fs) = try typeDefinition() else { throw error("expected (name: type, …)") }
+        let t = try typeDefinition()
+        guard case .struct(let fs) = t else { throw error("expected (name: type, …)") }
         return fs
     }
 

@@ -116,9 +116,13 @@ import Testing
 
     @Test func failuresMapToSystemctlExitCodes() {
         #expect(ManagerClient.failure("io.drivermgr.Manager.DriverNotFound", ["name": .string("x")], what: "restart x").exitCode == 5)
-        #expect(ManagerClient.failure("io.drivermgr.Manager.PermissionDenied", [:], what: "restart x").exitCode == 4)
-        #expect(ManagerClient.failure("io.drivermgr.Manager.InvalidParameter", ["parameter": .string("arguments"), "message": .string("m")],
+        #expect(ManagerClient.failure("org.varlink.service.PermissionDenied", [:], what: "restart x").exitCode == 4)
+        #expect(ManagerClient.failure("io.drivermgr.Manager.InvalidValue", ["parameter": .string("arguments"), "message": .string("m")],
                                       what: "call").description == "Failed to call: invalid arguments: m")
+        let bad = ManagerClient.failure("org.varlink.service.InvalidParameter", ["parameter": .string("names")], what: "status")
+        #expect(bad.exitCode == 2 && bad.description == "Failed to status: invalid parameter names")
+        #expect(ManagerClient.failure("org.varlink.service.MethodNotFound", ["method": .string("io.drivermgr.Manager.Verify")],
+                                      what: "verify x").description.contains("does not serve io.drivermgr.Manager.Verify"))
         #expect(ManagerClient.failure("io.drivermgr.Manager.CallFailed", ["message": .string("EIO")], what: "call").exitCode == 1)
     }
 

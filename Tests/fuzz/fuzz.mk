@@ -26,7 +26,9 @@ FUZZ_SWIFT_LINK := -use-ld=lld -L $(FUZZ_DIR)/modules -L/usr/lib/llvm-14/lib
 
 # A module's sources, in SwiftPM's order of dependencies.
 FUZZ_MOD_XPC              := $(wildcard Sources/XPC/*.swift)
-FUZZ_MOD_ControlInterface := Sources/ControlInterface/VarlinkFraming.swift Sources/ControlInterface/ManagerInterface.swift
+FUZZ_MOD_ControlInterface := Sources/ControlInterface/VarlinkFraming.swift Sources/ControlInterface/ManagerInterface.swift \
+                             Sources/ControlInterface/VarlinkInterface.swift Sources/ControlInterface/VarlinkDefinitions.swift \
+                             $(FUZZ_DIR)/gen/PackageResources.swift
 FUZZ_MOD_ShadowDriver     := $(wildcard Sources/ShadowDriver/*.swift)
 FUZZ_MOD_DeviceClasses    := $(wildcard Sources/DeviceClasses/*.swift Sources/DeviceClasses/*/*.swift)
 FUZZ_MOD_Supervisor       := $(wildcard Sources/Supervisor/*.swift)
@@ -40,6 +42,15 @@ FUZZ_DEPS_Supervisor       := XPC
 FUZZ_DEPS_SliceAnalysis    :=
 # The slicer harness reaches internal parsers (@testable).
 FUZZ_MODFLAGS_SliceAnalysis := -enable-testing -I Sources/CClang
+
+# What SwiftPM's .embedInCode generates for ControlInterface's .varlink
+# files (Package.swift), generated the same way for the harness builds.
+$(FUZZ_DIR)/gen/PackageResources.swift: Sources/ControlInterface/io.drivermgr.Manager.varlink Sources/ControlInterface/org.varlink.service.varlink
+	@mkdir -p $(dir $@)
+	{ echo 'struct PackageResources {'; for f in $^; do \
+	  n=$$(basename $$f | tr '.' '_'); \
+	  printf 'static let %s: [UInt8] = [%s]\n' $$n "$$(od -An -v -tu1 $$f | tr -s ' \n' ',' | sed 's/^,//; s/,$$//')"; \
+	done; echo '}'; } > $@
 
 # C code the Swift modules call, built once, without coverage.
 FUZZ_CSHIMS := $(FUZZ_DIR)/modules/libcshims.a
