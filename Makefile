@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check varlink-client check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check test-python check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -40,15 +40,18 @@ build: deps
 run: build
 	RUN_DIR=$(RUN_DIR) BIN=$$($(SWIFT) build --show-bin-path) ./scripts/run-sim.sh
 
-# PyPI's varlink client, for the tests (Tests/varlink/pypi_client.py): an
-# independent implementation of the protocol drivermgrd serves.
-VARLINK_VENV ?= $(BUILD_DIR)/varlink-venv
-varlink-client: $(VARLINK_VENV)/bin/python
-$(VARLINK_VENV)/bin/python:
-	python3 -m venv $(VARLINK_VENV)
-	$(VARLINK_VENV)/bin/pip install -q varlink==31.0.0
+# The tests' independent peers from PyPI: the varlink client
+# (Tests/varlink/pypi_client.py) and prometheus_client's parser of the
+# metrics text format (MetricsTests).
+TEST_VENV ?= $(BUILD_DIR)/test-venv
+TEST_PY_PKGS := varlink==31.0.0 prometheus-client==0.26.0
+test-python: $(TEST_VENV)/.installed
+$(TEST_VENV)/.installed: Makefile
+	python3 -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install -q $(TEST_PY_PKGS)
+	touch $@
 
-check: build vm-deps varlink-client
+check: build vm-deps test-python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-xctest --skip FaultInjectionTests
 	@# The ptrace tests in a process of their own: they stop and trace
@@ -204,6 +207,8 @@ install-files:
 	install -D -m 0644 catalog/drivermgrd.catalog $(DESTDIR)$(CATALOGDIR)/drivermgrd.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/drivermgr/README.md
 	install -d $(DESTDIR)/etc/drivermgrd/drivers.d
+	@t=$(DESTDIR)/etc/drivermgrd/drivermgrd.conf; \
+	  if [ -e $$t ]; then echo "keeping $$t"; else install -m 0644 etc/drivermgrd.conf $$t; fi
 	@for f in $(CONF_SRC)/drivers.d/*.conf; do \
 	  t=$(DESTDIR)/etc/drivermgrd/drivers.d/$$(basename $$f); \
 	  if [ -e $$t ]; then echo "keeping $$t"; else install -m 0644 $$f $$t; fi; \

@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The wire format: module/include/uapi/drvxpc.h, imported as is.
@@ -65,6 +67,8 @@ let package = Package(
             dependencies: ["XPC", "CDrvXPC", "Nucleus", "Supervisor", "ControlInterface", "ShadowDriver", "DeviceClasses", "CSystemd",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drvctl",

@@ -33,7 +33,9 @@ extension DriverInstance {
             }
         }
         switch route {
-        case .answer(let a): done(a)
+        case .answer(let a):
+            DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: a.status != 0)
+            done(a)
         case .held: break
         case .send(let conn, let gen): send(m, conn, gen, done)
         }
@@ -48,7 +50,9 @@ extension DriverInstance {
             runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
             switch result {
             case .success(let reply):
-                if let v = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass) {
+                let violation = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass)
+                DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: reply.status != 0 || violation != nil)
+                if let v = violation {
                     runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
                     failure(.badParameter, "\(m.op.name): \(v.message)", generation: gen, op: m.op, parameter: v.attribute)
                     return
@@ -71,6 +75,7 @@ extension DriverInstance {
                     if config.verifySettings { verifyAfter(m.op, generation: gen) }
                 }
             case .failure(let e):
+                DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: true)
                 // In flight when the driver failed: it goes first to the recovered driver.
                 let keep = runtime.withLock { r -> Bool in
                     guard !r.stopping, r.state == .active || r.state == .recovering else { return false }
@@ -167,6 +172,7 @@ extension DriverInstance {
         }
         let policy = DowncallPolicy(instance: dev.instance, barSize: dev.barSize)
         if let no = policy.check(m, ownedDMA: owned) {
+            DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: true)
             try? conn.send(.errorReply(to: m, errno: no.errno, attribute: no.attribute, message: no.message))
             record("refused", "\(m.op.name): \(no.message)")
             failure(.badParameter, "\(m.op.name): \(no.message)", generation: gen, op: m.op, parameter: no.attribute)
@@ -179,6 +185,7 @@ extension DriverInstance {
             runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
             switch r {
             case .success(let reply):
+                DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: reply.status != 0)
                 if reply.status == 0 {
                     if m.op == .dmaAlloc, let h = reply.attribute(.dmaHandle) {
                         runtime.withLock { _ = $0.ownedDMA.insert(h.u32) }
@@ -190,6 +197,7 @@ extension DriverInstance {
                 }
                 try? conn.send(reply.withSeq(m.seq))
             case .failure(let e):
+                DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: true)
                 try? conn.send(.errorReply(to: m, errno: e.code == .timeout ? 110 : 5, message: "nucleus: \(e)"))
             }
         }

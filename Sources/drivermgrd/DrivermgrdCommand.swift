@@ -178,6 +178,12 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         let uids = DynamicUIDs(range: Self.uidRange(dynamicUIDRange) ?? DynamicUIDs.systemdRange, lockDirectory: dynamicUIDDirectory)
         let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover, uids: uids,
                               historyPath: (runtimeDirectory as NSString).appendingPathComponent("history.jsonl"))
+        DaemonMetrics.bootstrap()
+        DaemonMetrics.shared.observe(manager)
+        let metricsConfig = MetricsSettings.load(directory: configDirectory, runtimeDirectory: runtimeDirectory)
+        for w in metricsConfig.warnings { logger.warning("\(w)") }
+        for e in metricsConfig.errors { logger.error("\(e)") }
+        let metrics = try MetricsExporter(settings: metricsConfig.0, manager: manager, logger: logger)
         let adopted = manager.adoptFromPreviousDaemon()
         let server = try ControlServer(path: (runtimeDirectory as NSString).appendingPathComponent(ManagerInterface.socketName),
                                        manager: manager, logger: logger,
@@ -188,6 +194,8 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         logger.info("supervising \(cfg.drivers.count) driver(s); control socket \(server.path)")
 
         let service = Task { await Self.serviceLoop(manager, logger) }
+        metrics.start()
+        let metricsWriter = Task { await metrics.run() }
         for await s in await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup) {
             if s == .sighup {
                 await reload(manager, logger)
@@ -197,8 +205,10 @@ struct DrivermgrdCommand: AsyncParsableCommand {
             break
         }
         service.cancel()
+        metricsWriter.cancel()
         ServiceNotifier().send("STOPPING=1\nSTATUS=stopping drivers")
         await manager.shutdown()
         server.remove()
+        _ = await metricsWriter.value
     }
 }

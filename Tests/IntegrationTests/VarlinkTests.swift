@@ -163,10 +163,10 @@ import Testing
     /// calls every kind of method (Tests/varlink/pypi_client.py).
     @Test func pypiVarlinkClientTalksToTheDaemon() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = ProcessInfo.processInfo.environment["DRIVERMGR_VARLINK_PYTHON"]
-            ?? root.appendingPathComponent(".build/varlink-venv/bin/python").path
+        let python = ProcessInfo.processInfo.environment["DRIVERMGR_TEST_PYTHON"]
+            ?? root.appendingPathComponent(".build/test-venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            Issue.record("no \(python): `make varlink-client` installs PyPI's varlink there (make check does)")
+            Issue.record("no \(python): `make test-python` installs PyPI's varlink there (make check does)")
             return
         }
         let h = try started()

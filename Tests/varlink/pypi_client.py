@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # An independent Varlink client against drivermgrd: PyPI's `varlink` package
-# (make varlink-client installs it into .build/varlink-venv). It asks for the
+# (make test-python installs it into .build/test-venv). It asks for the
 # interface description first and parses it with its own scanner, then calls
 # the methods by their declared signatures. Run by
 # Tests/IntegrationTests/VarlinkTests.swift with the socket's path; exits

@@ -41,6 +41,9 @@ EOF
 printf '[Recovery]\nFaultInjection=yes\nXPCTimeoutSec=1s\n' > /etc/drivermgrd/drivers.d/ens1371.conf.d/test.conf
 mkdir -p /etc/drivermgrd/drivers.d/rtl8139.conf.d
 printf '[Recovery]\nXPCTimeoutSec=1s\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/test.conf
+# Metrics from the unit as installed: the textfile in its RuntimeDirectory
+# every second, and the HTTP listener.
+printf '[Metrics]\nTextfileIntervalSec=1s\nListenAddress=127.0.0.1:9559\n' > /etc/drivermgrd/drivermgrd.conf
 systemctl daemon-reload
 journalctl --update-catalog
 
@@ -178,13 +181,24 @@ for i in $(seq 40); do drvctl status misbehave-socket --json=short 2>/dev/null |
 drvctl status misbehave-socket --json=short | grep -o '"state":"[a-z]*"' | sed 's/^/== hostile driver: /'
 journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=misbehave-socket |
   grep -E "^ +(FAILURE_KIND|SYSCALL)=" | sed 's/^ */== hostile entry: /'
+sleep 1.5
+grep -E '^drivermgr_(sandbox_violations_total|driver_state)\{driver="misbehave-socket"[^}]*\} 1(\.0)?$' /run/drivermgrd/metrics.prom |
+  sed 's/^/== metrics file: /'
 rm /etc/drivermgrd/drivers.d/misbehave-socket.conf
 systemctl reload drivermgrd
+sleep 1.5
+echo "== misbehave-socket series after its removal: $(grep -c 'driver="misbehave-socket"' /run/drivermgrd/metrics.prom)"
+busybox wget -q -O - http://127.0.0.1:9559/metrics | grep -E '^drivermgr_driver_state\{driver="(ens1371|rtl8139)".*state="active"\} 1(\.0)?$' |
+  sed 's/^/== metrics over http: /'
 # What systemd makes of the unit's hardening (the u-drivers have their own).
 systemd-analyze security drivermgrd --no-pager 2>/dev/null | tail -1 | sed 's/^/== systemd-analyze security: /'
 
 # Checks.
 grep -q '^== hostile driver: "state":"failed"' "$R/log" || fail "hostile driver failed"
+grep -q '^== metrics file: drivermgr_sandbox_violations_total{driver="misbehave-socket"} 1' "$R/log" || fail "violation in the metrics textfile"
+grep -qE '^== metrics file: drivermgr_driver_state\{driver="misbehave-socket",class="net",state="failed"\} 1(\.0)?$' "$R/log" || fail "failed state in the metrics textfile"
+grep -q '^== misbehave-socket series after its removal: 0$' "$R/log" || fail "a removed driver's series"
+[ "$(grep -c '^== metrics over http: ' "$R/log")" = 2 ] || fail "metrics over http"
 grep -q "^== hostile entry: FAILURE_KIND=sandbox" "$R/log" || fail "hostile call caught by the sandbox"
 grep -q "^== hostile entry: SYSCALL=socket" "$R/log" || fail "hostile call named"
 grep -qE "^== fd store before the crash: ([5-9]|[1-9][0-9]) descriptors" "$R/log" || fail "descriptors in the fd store"
