@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The chips drvnucleus binds: the PCI id table, one line per id, each
- * pointing at its chip (struct drvnucleus_chip at the end of CHIP.c).
- * Which driver a device gets is the admin's: the stock module may claim
- * it first (blacklist it or use driver_override).
+ * The chips drvnucleus drives: one line per PCI id, each pointing at its
+ * chip (struct drvnucleus_chip at the end of CHIP.c).
+ *
+ * This is a lookup table, not the driver's id_table, and the module has no
+ * MODULE_DEVICE_TABLE: udev never loads drvnucleus for a device and the
+ * module never binds one by itself, so it never races the stock driver.
+ * Which devices it takes is the admin's choice, as with vfio-pci: the ids=
+ * parameter at load, or a device's driver_override (drivermgrd's Bind=,
+ * driverctl, or by hand).
  */
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -28,4 +33,11 @@ const struct pci_device_id drvnucleus_ids[] = {
 	DRVNUCLEUS_CHIP(0x8086, 0x100e, e1000_chip),	/* 82540EM, QEMU's e1000 */
 	{ }
 };
-MODULE_DEVICE_TABLE(pci, drvnucleus_ids);
+
+/* The chip for @pdev, or NULL: drvnucleus drives no other device. */
+const struct drvnucleus_chip *drvnucleus_chip_of(struct pci_dev *pdev)
+{
+	const struct pci_device_id *id = pci_match_id(drvnucleus_ids, pdev);
+
+	return id ? (const void *)id->driver_data : NULL;
+}

@@ -134,6 +134,7 @@ struct drvnucleus_dev {
 
 /* The id table (chips.c); driver_data points at the chip. */
 extern const struct pci_device_id drvnucleus_ids[];
+const struct drvnucleus_chip *drvnucleus_chip_of(struct pci_dev *pdev);
 
 /* Devices, objects and the registered daemon. */
 extern struct mutex drvnucleus_lock;

@@ -1198,14 +1198,21 @@ static struct genl_family drvnucleus_family __ro_after_init = {
 
 /* --- PCI --------------------------------------------------------------- */
 
+/*
+ * Bound through a dynamic id (ids=, new_id) or driver_override: either way
+ * the chip comes from the lookup table, and a device it lacks is refused.
+ */
 static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	const struct drvnucleus_chip *chip = (const void *)id->driver_data;
+	const struct drvnucleus_chip *chip = drvnucleus_chip_of(pdev);
 	struct drvnucleus_dev *d;
 	int bar, slot, err;
 
-	if (!chip || !chip->cls)
+	if (!chip || !chip->cls) {
+		dev_info(&pdev->dev, "drvnucleus drives no %04x:%04x\n",
+			 pdev->vendor, pdev->device);
 		return -ENODEV;
+	}
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
@@ -1288,12 +1295,55 @@ static void drvnucleus_remove(struct pci_dev *pdev)
 	kfree(d);
 }
 
+/* No id_table: drvnucleus binds only what it is given (see chips.c). */
 static struct pci_driver drvnucleus_pci = {
 	.name		= "drvnucleus",
-	.id_table	= drvnucleus_ids,
 	.probe		= drvnucleus_probe,
 	.remove		= drvnucleus_remove,
 };
+
+static char ids[256];
+module_param_string(ids, ids, sizeof(ids), 0444);
+MODULE_PARM_DESC(ids, "PCI ids to bind at load, as vfio-pci's: \"vendor:device[,vendor:device...]\"; each must be a chip drvnucleus drives");
+
+/*
+ * ids=: a dynamic id per entry, as vfio-pci's vfio_pci_fill_ids(). The
+ * devices with that id not bound yet are probed at once, and those that
+ * appear later (hotplug) too; one bound to another driver stays there.
+ */
+static void __init drvnucleus_fill_ids(void)
+{
+	char *p = ids, *id;
+
+	while ((id = strsep(&p, ","))) {
+		unsigned int vendor, device;
+		const struct pci_device_id *known;
+		int err;
+
+		if (!*id)
+			continue;
+		if (sscanf(id, "%x:%x", &vendor, &device) != 2 ||
+		    vendor > 0xffff || device > 0xffff) {
+			pr_warn("drvnucleus: ids=: '%s' is not vendor:device\n", id);
+			continue;
+		}
+		for (known = drvnucleus_ids; known->vendor; known++)
+			if (known->vendor == vendor && known->device == device)
+				break;
+		if (!known->vendor) {
+			pr_warn("drvnucleus: ids=: drvnucleus drives no %04x:%04x\n",
+				vendor, device);
+			continue;
+		}
+		err = pci_add_dynid(&drvnucleus_pci, vendor, device, PCI_ANY_ID,
+				    PCI_ANY_ID, 0, 0, 0);
+		if (err)
+			pr_warn("drvnucleus: ids=: %04x:%04x: error %d\n",
+				vendor, device, err);
+		else
+			pr_info("drvnucleus: binding %04x:%04x\n", vendor, device);
+	}
+}
 
 static int __init drvnucleus_init(void)
 {
@@ -1311,6 +1361,7 @@ static int __init drvnucleus_init(void)
 	err = pci_register_driver(&drvnucleus_pci);
 	if (err)
 		goto err_family;
+	drvnucleus_fill_ids();
 	return 0;
 
 err_family:

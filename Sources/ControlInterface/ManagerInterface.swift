@@ -16,7 +16,7 @@ public enum ManagerInterface {
 
     /// Methods, in the order drvctl's verbs mirror them.
     public enum Method: String, CaseIterable, Sendable {
-        case list = "List", status = "Status", start = "Start", stop = "Stop", restart = "Restart"
+        case list = "List", status = "Status", start = "Start", stop = "Stop", unbind = "Unbind", restart = "Restart"
         case call = "Call", history = "History", monitor = "Monitor"
         case inject = "Inject", resetFailed = "ResetFailed", verify = "Verify"
         /// Full name, e.g. `io.drivermgr.Manager.List`.
@@ -299,6 +299,18 @@ public struct CallParameters: Codable, Sendable {
 public struct ListReply: Codable, Sendable { public var drivers: [DriverSummary]; public init(drivers: [DriverSummary]) { self.drivers = drivers } }
 public struct StatusReply: Codable, Sendable { public var drivers: [DriverStatus]; public init(drivers: [DriverStatus]) { self.drivers = drivers } }
 public struct StateReply: Codable, Sendable { public var state: DriverState; public init(state: DriverState) { self.state = state } }
+/// Unbind's answer: the driver's state, the function given back and the
+/// driver that has it now (nil: none took it).
+public struct UnbindReply: Codable, Sendable, Equatable {
+    public var state: DriverState
+    public var device: String
+    public var driver: String?
+    public init(state: DriverState, device: String, driver: String?) {
+        self.state = state
+        self.device = device
+        self.driver = driver
+    }
+}
 /// Call's answer: named values the u-driver returned.
 public struct CallReply: Codable, Sendable { public var result: [String: String]; public init(result: [String: String]) { self.result = result } }
 /// One setting the device holds differently from the driver's shadow.

@@ -108,6 +108,10 @@ public final class XPCNucleusLink: NucleusLink {
 
     static let kernelName = "drvnucleus.ko (generic netlink)"
 
+    /// Whether it reached drvnucleus.ko (real PCI devices, whose binding
+    /// sysfs decides), not nucleus-sim.
+    public var isKernel: Bool { description == Self.kernelName }
+
     /// nucleus-sim at `path`.
     public static func sim(path: String) -> XPCNucleusLink {
         let name = "nucleus-sim at \(path)"

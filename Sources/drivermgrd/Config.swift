@@ -130,6 +130,10 @@ struct DriverConfig: Sendable, Equatable {
     var memoryMax: UInt64 = 4 << 30
     /// PrivateNamespaces=: new mount, IPC, network, UTS and PID namespaces.
     var privateNamespaces = true
+    /// Bind=: the PCI functions drivermgrd hands to drvnucleus when the
+    /// driver starts, and gives back on `drvctl unbind` or when a reload
+    /// removes the driver (default no).
+    var bind: BindSetting = .no
     /// The file, then its drop-ins, in the order applied.
     var files: [String]
 
@@ -142,7 +146,7 @@ struct DriverConfig: Sendable, Equatable {
 struct ConfigLoader {
     /// Recognised keys per section; anything else gets a warning, as systemd does.
     static let known: [String: Set<String>] = [
-        "Driver": ["Name", "Class", "Match", "Executable"],
+        "Driver": ["Name", "Class", "Match", "Executable", "Bind"],
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
@@ -257,6 +261,13 @@ struct ConfigLoader {
         }
         if !exe.hasPrefix("/") { exe = (driverDirectory as NSString).appendingPathComponent(exe) }
         var cfg = DriverConfig(name: name, deviceClass: cls, vendor: vendor, device: device, executable: exe, files: files)
+        if let (v, f, l) = values["Driver.Bind"] {
+            guard let b = BindSetting(v) else {
+                return .failure(ConfigError(file: f, line: l,
+                                            message: "Invalid Bind=\(v): expected no, yes, or PCI addresses such as 0000:00:04.0"))
+            }
+            cfg.bind = b
+        }
         for (key, keyPath) in [("Recovery.XPCTimeoutSec", \DriverConfig.xpcTimeout), ("Recovery.ProbeTimeoutSec", \DriverConfig.probeTimeout)] {
             guard let (v, f, l) = values[key] else { continue }
             guard let d = TimeSpan.parse(v), d > .zero else {

@@ -22,7 +22,7 @@ final class ControlServer: Sendable {
     private let adminGroup: UInt32?
 
     /// Methods that change something: root or `adminGroup` only.
-    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .restart, .call, .inject, .resetFailed]
+    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .unbind, .restart, .call, .inject, .resetFailed]
 
     /// Binds `path` (mode 0660, group `controlGroup` if given) and listens;
     /// replaces a stale socket. Connecting needs read-write access to the
@@ -233,12 +233,16 @@ final class ControlServer: Sendable {
             case .start, .stop, .restart, .resetFailed:
                 let d = try manager.driver(try Self.string(params, "name"))
                 switch method {
-                case .start: try await d.start()
+                case .start: try await manager.start(d)
                 case .stop: await d.stop()
                 case .restart: _ = try await d.restart()
                 default: try d.resetFailed()
                 }
                 out = try VarlinkCodec.parameters(StateReply(state: d.state))
+            case .unbind:
+                let d = try manager.driver(try Self.string(params, "name"))
+                let (slot, now) = try await manager.unbind(d)
+                out = try VarlinkCodec.parameters(UnbindReply(state: d.state, device: slot, driver: now))
             case .inject:
                 let d = try manager.driver(try Self.string(params, "name"))
                 let kind = try Self.string(params, "kind")

@@ -136,6 +136,12 @@ final class DriverInstance: Sendable {
         }
     }
 
+    /// Forgets the device (given back to the stock driver); the next one
+    /// the nucleus announces binds anew.
+    func releaseDevice() {
+        runtime.withLock { $0.device = nil }
+    }
+
     func record(_ event: String, _ detail: String, kind: FailureKind? = nil, recoveryUSec: UInt64? = nil,
                 replayed: Int? = nil, queued: Int? = nil) {
         emit(DriverEvent(timeUSec: UInt64(Date().timeIntervalSince1970 * 1e6), driver: name, event: event, detail: detail,

@@ -191,6 +191,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         server.start()
         await manager.connectNucleus()
         await manager.finishHandover(adopted)
+        manager.claimConfiguredDevices()
         logger.info("supervising \(cfg.drivers.count) driver(s); control socket \(server.path)")
 
         let service = Task { await Self.serviceLoop(manager, logger) }

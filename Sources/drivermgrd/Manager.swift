@@ -31,8 +31,12 @@ final class Manager: Sendable {
     /// Where the history outlives the daemon (RUNTIME/history.jsonl).
     private let historyFile: HistoryFile?
 
+    /// Bind=: hands PCI functions to drvnucleus and back.
+    let pci: PCIBinding
+
     init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
-         uids: DynamicUIDs = DynamicUIDs(), historyPath: String? = nil) {
+         uids: DynamicUIDs = DynamicUIDs(), historyPath: String? = nil, pciBus: any PCIBus = SysfsPCIBus()) {
+        self.pci = PCIBinding(bus: pciBus)
         self.nucleus = nucleus
         self.logger = logger
         self.handover = handover
@@ -107,10 +111,14 @@ final class Manager: Sendable {
         var out = ReloadOutcome()
         let current = drivers
         for d in current where !configs.contains(where: { $0.name == d.name }) {
-            await d.stop()
-            let dev = d.device
+            if d.config.bind != .no, bindsHardware {
+                // Its device goes back to the stock driver.
+                _ = try? await unbind(d)
+            } else {
+                await d.stop()
+                if let dev = d.device { unbound.withLock { $0.append(dev) } }
+            }
             driverList.withLock { $0.removeAll { $0 === d } }
-            if let dev { unbound.withLock { $0.append(dev) } }
             out.removed.append(d.name)
         }
         for c in configs {
@@ -118,12 +126,14 @@ final class Manager: Sendable {
                 guard d.config != c else { continue }
                 out.changed.append(c.name)
                 _ = try? await d.update(config: c)
+                if c.bind != .no, d.device == nil { claim(d) }
                 continue
             }
             let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
             driverList.withLock { $0.append(d) }
             d.startHeartbeat()
             out.added.append(c.name)
+            if c.bind != .no { claim(d) }
             let dev = unbound.withLock { u -> NucleusDevice? in
                 guard let i = u.firstIndex(where: { $0.vendor == c.vendor && $0.device == c.device }) else { return nil }
                 return u.remove(at: i)
@@ -134,6 +144,100 @@ final class Manager: Sendable {
             }
         }
         return out
+    }
+
+    // MARK: binding (Bind=)
+
+    /// Whether the nucleus is drvnucleus.ko, whose devices are real PCI
+    /// functions; nucleus-sim's are its own and Bind= does not apply.
+    var bindsHardware: Bool { (nucleus as? XPCNucleusLink)?.isKernel ?? false }
+
+    /// Bind= of every driver, once the nucleus is connected.
+    func claimConfiguredDevices() {
+        let bound = drivers.filter { $0.config.bind != .no }
+        guard !bound.isEmpty else { return }
+        guard bindsHardware else {
+            logger.warning("Bind= of \(bound.map(\.name).joined(separator: ", ")) ignored: \(nucleus.description) is not drvnucleus.ko")
+            return
+        }
+        for d in bound where d.device == nil { claim(d) }
+    }
+
+    /// Hands `d`'s functions (Bind=) to drvnucleus; each one taken is then
+    /// announced by the nucleus and starts the driver as any device does.
+    /// The errors, each naming the function and its holder, are logged and
+    /// recorded, and returned.
+    @discardableResult
+    func claim(_ d: DriverInstance) -> [PCIBindError] {
+        guard bindsHardware else { return [] }
+        var errors: [PCIBindError] = []
+        let slots: [String]
+        do { slots = try pci.slots(for: d.config.bind, vendor: d.config.vendor, device: d.config.device) } catch {
+            errors.append(error)
+            slots = []
+        }
+        if slots.isEmpty && errors.isEmpty {
+            errors.append(.noDevice(slot: d.config.match, why: "no PCI function matches"))
+        }
+        for s in slots {
+            do {
+                let o = try pci.claim(s)
+                if !o.already {
+                    logger.notice("\(s) → drvnucleus for \(d.name) (from \(o.holder ?? "no driver"))",
+                                  metadata: ["DRIVER": "\(d.name)", "DEVICE": "\(s)"])
+                    d.record("bound", "\(s) from \(o.holder ?? "no driver")")
+                }
+            } catch {
+                errors.append(error)
+            }
+        }
+        for e in errors {
+            logger.error("Bind= of \(d.name): \(e)", metadata: ["DRIVER": "\(d.name)"])
+            d.record("bind-failed", "\(e)")
+        }
+        return errors
+    }
+
+    /// `drvctl start`: with Bind= and no device yet, hands the device to
+    /// drvnucleus, whose announcement then starts the driver; otherwise a
+    /// fresh probe.
+    func start(_ d: DriverInstance) async throws {
+        guard d.device == nil, d.config.bind != .no, bindsHardware else {
+            try await d.start()
+            return
+        }
+        if let e = claim(d).first { throw ManagerError.startFailed(d.name, "\(e)") }
+        for _ in 0..<250 where d.device == nil || d.state == .stopped {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        guard d.device != nil else {
+            throw ManagerError.startFailed(d.name, "drvnucleus took the device but did not announce it within 5 s")
+        }
+    }
+
+    /// `drvctl unbind`: stops `d` and gives its device back to the stock
+    /// driver (whichever the kernel binds without the override). Returns
+    /// the function and its new driver.
+    func unbind(_ d: DriverInstance) async throws -> (slot: String, driver: String?) {
+        guard bindsHardware else { throw ManagerError.badState(d.name, "\(nucleus.description) has no PCI functions to give back") }
+        let slot: String
+        if let s = d.device?.slot {
+            slot = s
+        } else if case .slots(let ss) = d.config.bind, let s = ss.first {
+            slot = s
+        } else {
+            throw ManagerError.badState(d.name, "no device bound")
+        }
+        await d.stop()
+        d.releaseDevice()
+        do {
+            let now = try pci.release(slot)
+            logger.notice("\(slot) given back by \(d.name) to \(now ?? "no driver")", metadata: ["DRIVER": "\(d.name)", "DEVICE": "\(slot)"])
+            d.record("unbound", "\(slot) to \(now ?? "no driver")")
+            return (slot, now)
+        } catch {
+            throw ManagerError.startFailed(d.name, "\(error)")
+        }
     }
 
     // MARK: the daemon's own restart

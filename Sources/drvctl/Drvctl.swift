@@ -59,7 +59,7 @@ struct Drvctl: ParsableCommand {
         discussion: "Exit status, as systemctl's: 0 ok, 1 failed, 2 invalid argument, 3 not active (status, is-active), "
             + "4 permission denied or no such driver (status), 5 no such driver.",
         version: DrivermgrVersion.string,
-        subcommands: [List.self, Status.self, Show.self, IsActive.self, IsFailed.self, Start.self, Stop.self, Restart.self,
+        subcommands: [List.self, Status.self, Show.self, IsActive.self, IsFailed.self, Start.self, Stop.self, Unbind.self, Restart.self,
                       Call.self, History.self, Monitor.self, Inject.self, ResetFailed.self, Verify.self],
         defaultSubcommand: List.self)
 
@@ -189,6 +189,22 @@ struct Drvctl: ParsableCommand {
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver name.") var name: String
         func run() throws { try stateVerb(.stop, "stop", name, common) }
+    }
+
+    struct Unbind: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a driver and give its device back to the stock driver.",
+            discussion: "The device leaves drvnucleus and its driver_override is cleared, so the kernel binds the driver it would without drivermgr (if its module is loaded). `drvctl start` takes it again when the driver has Bind=. drvnucleus.ko only.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let r = try c.call(.unbind, ["name": .string(name)], as: UnbindReply.self, what: "unbind \(name)")
+                if common.json != .off { try common.emit(r) } else { print("\(r.device): \(r.driver ?? "no driver")") }
+            }
+        }
     }
 
     struct Restart: ParsableCommand {

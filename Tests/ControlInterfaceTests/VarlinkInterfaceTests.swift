@@ -61,6 +61,8 @@ import Testing
         try manager.check(try reply(ListReply(drivers: [Self.summary, bare.summary])), against: try output(.list))
         try manager.check(try reply(StatusReply(drivers: [full, bare])), against: try output(.status))
         try manager.check(try reply(StateReply(state: .failed)), against: try output(.start))
+        try manager.check(try reply(UnbindReply(state: .stopped, device: "0000:00:05.0", driver: "8139too")), against: try output(.unbind))
+        try manager.check(try reply(UnbindReply(state: .stopped, device: "0000:00:05.0", driver: nil)), against: try output(.unbind))
         try manager.check(try reply(CallReply(result: ["master": "31"])), against: try output(.call))
         try manager.check(try reply(VerifyReply(compared: 4, divergences: [DeviceDivergence(setting: "MAC", expected: "a", found: "b")])),
                           against: try output(.verify))

@@ -82,6 +82,19 @@ import Testing
         #expect(bad.errors.first.map { "\($0)" }?.contains("Invalid VerifySettings=maybe: expected yes or no") == true)
     }
 
+    @Test func bindIsOffUnlessSetAndABadOneIsNamedByLine() throws {
+        let withBind = { (v: String) in self.good.replacingOccurrences(of: "Executable=ens137x", with: "Executable=ens137x\nBind=\(v)") }
+        let off = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
+        #expect(off.drivers.first?.bind == BindSetting.no)
+        let on = ConfigLoader.load(directory: try configDir(["ens1371.conf": withBind("0000:00:04.0")]), driverDirectory: "/x")
+        #expect(on.drivers.first?.bind == .slots(["0000:00:04.0"]))
+        let bad = ConfigLoader.load(directory: try configDir(["ens1371.conf": withBind("00:04.0")]), driverDirectory: "/x")
+        #expect(bad.drivers.isEmpty)
+        #expect(bad.errors.first.map { "\($0)" }?.hasSuffix(
+            "ens1371.conf:6: Invalid Bind=00:04.0: expected no, yes, or PCI addresses such as 0000:00:04.0") == true,
+            "\(bad.errors)")
+    }
+
     /// Tests/etc is the simulator's: its two models' drivers.
     @Test func theSimulatorConfigurationLoads() throws {
         let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("Tests/etc").path, driverDirectory: "/x")

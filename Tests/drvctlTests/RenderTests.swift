@@ -104,7 +104,7 @@ import Testing
 
     @Test func helpListsEveryVerbInInterfaceOrder() {
         let help = Drvctl.helpMessage()
-        let verbs = ["list", "status", "show", "is-active", "is-failed", "start", "stop", "restart", "call", "history", "monitor",
+        let verbs = ["list", "status", "show", "is-active", "is-failed", "start", "stop", "unbind", "restart", "call", "history", "monitor",
                      "inject", "reset-failed"]
         let positions = verbs.compactMap { v in help.range(of: "\n  \(v) ")?.lowerBound }
         #expect(positions.count == verbs.count, "\(help)")

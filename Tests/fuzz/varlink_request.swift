@@ -109,7 +109,7 @@ func checkCall(_ call: VarlinkCall) {
     for (method, input) in definition.methods.map({ ($0.key, $0.value.input) }) {
         let passes = (try? definition.check(p, against: input)) != nil
         switch method {
-        case "Start", "Stop", "Restart", "ResetFailed", "History", "Verify":
+        case "Start", "Stop", "Unbind", "Restart", "ResetFailed", "History", "Verify":
             checkParameters(p, passes, server: serverName, typed: typedName, same: sameName)
         case "Status": checkParameters(p, passes, server: serverStatus, typed: typedStatus, same: sameStatus)
         case "Inject": checkParameters(p, passes, server: serverInject, typed: typedInject, same: sameInject)

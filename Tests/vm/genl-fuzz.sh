@@ -47,7 +47,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in soundcore snd snd-timer snd-pcm; do insmod /snd/\$m.ko; done
 # A dropped upcall reply costs its deadline: 200 ms here, not 3 s.
-insmod /drvnucleus.ko upcall_timeout_ms=200 && echo "== insmod ok"
+insmod /drvnucleus.ko upcall_timeout_ms=200 ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e && echo "== insmod ok"
 for d in /sys/bus/pci/devices/*; do
   [ -e "\$d/driver" ] && [ "\$(basename "\$(readlink "\$d/driver")")" = drvnucleus ] && \
     echo "== bound: \$(cat "\$d/vendor"):\$(cat "\$d/device")"

@@ -269,7 +269,7 @@ export DRIVERMGRD_RUNTIME_DIR=/tmp/run
   --runtime-dir /tmp/run --driver-dir $BIN --fd-store > /tmp/d2.log 2>&1 &
 sleep 3
 grep -q "waiting for drvnucleus.ko" /tmp/d2.log && echo "== daemon before the module: waiting"
-insmod /drvnucleus.ko
+insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e
 active() { [ "\$($BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = 2 ]; }
 for i in \$(seq 40); do active && break; sleep 0.5; done
 grep -o "connected to drvnucleus.ko (generic netlink)" /tmp/d2.log | head -1 | sed 's/^/== auto: /'
@@ -332,7 +332,36 @@ echo "== mixer after the kill (20 %): \$(master)"
 grep -o "SND_MIXER_[A-Z]* (upcall [0-9]*) sent again after drivermgrd's restart: answered from the first time" /tmp/d2.log | tail -1 | sed 's/^/== u-driver: /'
 echo "== ens1370 across that kill: \$snd -> \$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')"
 SH
-chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh"
+# Bind=: the stock driver has the NIC and drvnucleus, loaded without ids=,
+# takes nothing by itself; drivermgrd with Bind=yes hands the NIC over
+# (driver_override, unbind, drivers_probe) and `drvctl unbind` gives it back.
+cat > "$WORK/root/bind-test.sh" <<SH
+#!/bin/sh
+nic=\$(basename \$(dirname \$(grep -l 0x8139 /sys/bus/pci/devices/*/device)))
+holder() { basename "\$(readlink /sys/bus/pci/devices/\$nic/driver 2>/dev/null)" 2>/dev/null || echo none; }
+insmod /drvnucleus.ko
+sleep 1
+echo "== bind: after insmod without ids= \$nic is \$(holder)'s"
+mkdir -p /tmp/etc-bind/drivers.d
+{ cat /etc/drivermgrd/drivers.d/rtl8139.conf; printf '\\n[Driver]\\nBind=yes\\n'; } > /tmp/etc-bind/drivers.d/rtl8139.conf
+export DRIVERMGRD_RUNTIME_DIR=/tmp/runb
+$BIN/drivermgrd --nucleus kernel --config /tmp/etc-bind --runtime-dir /tmp/runb --driver-dir $BIN > /tmp/db.log 2>&1 &
+for i in \$(seq 40); do $BIN/drvctl list --no-legend 2>/dev/null | grep -q ' active ' && break; sleep 0.5; done
+echo "== bind: with drivermgrd \$nic is \$(holder)'s, rtl8139 \$($BIN/drvctl is-active rtl8139)"
+grep -o "\$nic → drvnucleus for rtl8139 (from [a-z0-9_]*)" /tmp/db.log | head -1 | sed 's/^/== bind: /'
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0 2>/dev/null
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== bind: ping through drvnucleus: /'
+$BIN/drvctl unbind rtl8139 | sed 's/^/== unbind: /'
+sleep 1
+echo "== bind: after drvctl unbind \$nic is \$(holder)'s, rtl8139 \$($BIN/drvctl is-active rtl8139)"
+ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0 2>/dev/null; sleep 3
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== bind: ping through the stock driver again: /'
+$BIN/drvctl start rtl8139 > /dev/null
+for i in \$(seq 40); do [ "\$($BIN/drvctl is-active rtl8139)" = active ] && break; sleep 0.5; done
+echo "== bind: drvctl start: \$nic is \$(holder)'s, rtl8139 \$($BIN/drvctl is-active rtl8139)"
+killall drivermgrd; sleep 1
+SH
+chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh" "$WORK/root/bind-test.sh"
 cat > "$WORK/root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -344,7 +373,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "== guest kernel $(uname -r)"
 for m in soundcore snd snd-timer snd-pcm; do insmod /snd/$m.ko; done
-if insmod /drvnucleus.ko; then echo "== insmod ok"; fi
+if insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e; then echo "== insmod ok"; fi
 for d in /sys/bus/pci/devices/*; do
   [ -e "$d/driver" ] && echo "== $(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") bound to $(basename "$(readlink "$d/driver")")"
 done
@@ -365,6 +394,7 @@ insmod /snd/mii.ko; insmod /snd/8139cp.ko
 ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; sleep 3
 ping -c 2 -W 3 10.0.2.2 > /dev/null
 for i in 1 2 3; do /nucleus-client udp 10.0.2.2 eth0 4 | sed 's/^/== stock 8139cp /'; done
+/bind-test.sh
 
 # The tx timeout's NETDEV WATCHDOG warning is the stack's; nothing else.
 if dmesg | grep -E "BUG|Oops" || dmesg | grep "WARNING:" | grep -v dev_watchdog; then
@@ -417,6 +447,15 @@ v40=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 40 %: //p')
 [ -n "$v20" ] && [ "$v20" != "$v40" ] && grep -q "== mixer after the kill (20 %): $v20" "$WORK/console.log" || ok=0
 grep -qE "== ens1370 across that kill: ([0-9]+) -> \1[[:space:]]*$" "$WORK/console.log" || ok=0
 grep -q "== rmmod with the daemon stopped ok" "$WORK/console.log" || ok=0
+# Bind=: handed over from the stock driver and back, pings through both.
+grep -qE "== bind: after insmod without ids= 0000:00:0[0-9a-f].0 is 8139cp's" "$WORK/console.log" || ok=0
+grep -qE "== bind: with drivermgrd 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || ok=0
+grep -qE "== bind: 0000:00:0[0-9a-f].0 → drvnucleus for rtl8139 \(from 8139cp\)" "$WORK/console.log" || ok=0
+grep -q "== bind: ping through drvnucleus: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -qE "== unbind: 0000:00:0[0-9a-f].0: 8139cp" "$WORK/console.log" || ok=0
+grep -qE "== bind: after drvctl unbind 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || ok=0
+grep -q "== bind: ping through the stock driver again: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -qE "== bind: drvctl start: 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || ok=0
 [ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || ok=0
 grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== dmesg clean after the tx timeout" "$WORK/console.log" || ok=0

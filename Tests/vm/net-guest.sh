@@ -100,7 +100,7 @@ mount -t devtmpfs dev /dev
 export BIN=$BIN DRIVERMGRD_RUNTIME_DIR=/tmp/run
 echo "== guest kernel \$(uname -r)"
 for m in soundcore snd snd-timer snd-pcm; do insmod /stock/\$m.ko; done
-insmod /drvnucleus.ko && echo "== insmod ok"
+insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e && echo "== insmod ok"
 $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
 k=0
 while read -r name qdev pciid exe stock speed lacks; do
@@ -141,7 +141,7 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     mkdir -p \$f.d
     printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n' > \$f.d/90-campaign.conf
   done
-  insmod /drvnucleus.ko
+  insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e
   $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/runc --driver-dir $BIN > /tmp/dc.log 2>&1 &
   dpid=\$!
   for i in \$(seq 120); do
@@ -180,7 +180,7 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
   rm -rf /etc/drivermgrd/drivers.d/*.conf.d
 fi
 for r in \$(seq $ROUNDS); do
-  insmod /drvnucleus.ko
+  insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e
   $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run\$r --driver-dir $BIN > /tmp/d\$r.log 2>&1 &
   for i in \$(seq 60); do
     [ "\$(DRIVERMGRD_RUNTIME_DIR=/tmp/run\$r $BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = "\$(grep -c . /nics)" ] && break
