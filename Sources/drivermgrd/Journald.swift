@@ -66,9 +66,9 @@ struct JournaldLogHandler: LogHandler {
         return f
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-             source: String, file: String, function: String, line: UInt) {
-        let f = fields(level: level, message: message, metadata: explicit, file: file, function: function, line: line)
+    func log(event: LogEvent) {
+        let f = fields(level: event.level, message: event.message, metadata: event.metadata, file: event.file,
+                       function: event.function, line: event.line)
         let bytes = f.map { Array($0.utf8) }
         var iov = [iovec](repeating: iovec(), count: bytes.count)
         // The buffers must outlive the call: pin them all, then send.

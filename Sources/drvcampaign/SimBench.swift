@@ -158,7 +158,7 @@ final class SimBench: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin + "/" + exe)
         p.arguments = args
-        FileManager.default.createFile(atPath: dir + "/" + log, contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/" + log, contents: nil)
         let h = FileHandle(forWritingAtPath: dir + "/" + log)
         p.standardOutput = h
         p.standardError = h
