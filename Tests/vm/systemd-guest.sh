@@ -2,17 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0
 # drivermgrd under real systemd and journald: boot Debian's kernel in QEMU
 # (TCG) with this machine's root over 9p (read-only, with a tmpfs overlay
-# for the guest's writes) and systemd as PID 1. A oneshot unit runs
-# Tests/vm/systemd-test.sh: `make install-files` of the built binaries into
-# the overlay, nucleus-sim as a service, `systemctl start drivermgrd`, then
-# the checks. Results come back over a second, writable 9p share.
+# for the guest's writes) and systemd as PID 1. A oneshot unit runs the
+# test script (Tests/vm/systemd-test.sh unless named): `make install-files`
+# of the built binaries into the overlay, then `systemctl start drivermgrd`
+# and the checks. Results come back over a second, writable 9p share.
+#
+#   systemd-guest.sh [TEST.sh [QEMU ARGS...]]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
+TEST=${1:-systemd-test.sh}
+[ $# -gt 0 ] && shift
 WORK=$(mktemp -d "$ROOT/.build/systemd-guest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root/bin" "$WORK/root/mods" "$WORK/results"
+# A tone generator and checker for the tests that play sound.
+gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
 cp /bin/busybox "$WORK/root/bin/busybox"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache \
          9pnet 9pnet_virtio 9p overlay; do
@@ -41,8 +47,8 @@ Description=drivermgr systemd guest test
 After=multi-user.target
 [Service]
 Type=oneshot
-Environment=BIN=$BIN ROOT=$ROOT
-ExecStart=/bin/sh $ROOT/Tests/vm/systemd-test.sh
+Environment=BIN=$BIN ROOT=$ROOT WORK=$WORK
+ExecStart=/bin/sh $ROOT/Tests/vm/$TEST
 ExecStopPost=/bin/systemctl poweroff --no-block
 UNIT
 mkdir -p /newroot/etc/systemd/system/multi-user.target.wants
@@ -69,10 +75,10 @@ timeout 600 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
   -fsdev local,id=res,path="$WORK/results",security_model=none \
-  -device virtio-9p-pci,fsdev=res,mount_tag=results > "$WORK/console.log" 2>&1 || true
+  -device virtio-9p-pci,fsdev=res,mount_tag=results "$@" > "$WORK/console.log" 2>&1 || true
 
 if [ ! -s "$WORK/results/log" ]; then
-  echo "systemd guest test: FAILED (no results); console:"; tail -40 "$WORK/console.log"; exit 1
+  echo "$TEST: FAILED (no results); console:"; tail -40 "$WORK/console.log"; exit 1
 fi
 cat "$WORK/results/log"
-grep -q "^systemd guest test: ok" "$WORK/results/log"
+tail -1 "$WORK/results/log" | grep -q " test: ok$"

@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The whole product in one guest (Tests/vm/systemd-guest.sh product-test.sh,
+# `make check-product`): Debian's kernel with systemd as PID 1 and udev,
+# which loads the stock 8139cp and snd-ens1370 for QEMU's rtl8139 and ES1370;
+# the project installed (make install-files: binaries, unit, catalog, the
+# shipped configuration) and drvnucleus.ko where modprobe finds it; the admin
+# turns Bind= on for the two devices; `systemctl start drivermgrd` hands them
+# to drvnucleus and runs the sandboxed u-drivers on the kernel path. Then
+# ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
+# and drivermgrd's own SIGKILL; the journal's entries; reload; stop.
+# Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
+# host starts with "== "; the last line says ok or not.
+R=/mnt/results
+exec > "$R/log" 2>&1
+ok=1
+fail() { echo "FAIL: $*"; ok=0; }
+FAILURE_ID=9dbd74484c514218a1b66bb15387f923
+ADOPTED_ID=f931c37cde9e48e79c9517bc3f96a51a
+KVER=$(uname -r)
+echo "== guest: $KVER, systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
+udevadm settle
+nic=$(basename "$(dirname "$(grep -l 0x8139 /sys/bus/pci/devices/*/device)")")
+snd=$(basename "$(dirname "$(grep -l 0x5000 /sys/bus/pci/devices/*/device)")")
+holder() { d=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$d" || echo none; }
+echo "== udev bound: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
+
+# The product as installed: files, drvnucleus.ko for modprobe.
+make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
+install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
+depmod -a
+modprobe drvnucleus && echo "== modprobe drvnucleus: ok"
+echo "== after modprobe: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
+# The admin's choice (drop-ins): these two devices to drvnucleus. TCG is
+# slow: a 1 s call deadline. Fault injection for the checks.
+for d in rtl8139 ens1370; do
+  mkdir -p /etc/drivermgrd/drivers.d/$d.conf.d
+  printf '[Driver]\nBind=yes\n[Recovery]\nXPCTimeoutSec=1s\nFaultInjection=yes\n' > /etc/drivermgrd/drivers.d/$d.conf.d/50-test.conf
+done
+systemctl daemon-reload
+journalctl --update-catalog
+
+if systemctl start drivermgrd; then echo "== systemctl start: ok"; else
+  fail "systemctl start"; journalctl --no-pager -q -b -u drivermgrd -n 30 | sed 's/^/== journal: /'; fi
+active() { [ "$(drvctl list --no-legend | grep -cE '^(rtl8139|ens1370) .* active ')" = 2 ]; }
+for i in $(seq 60); do active && break; sleep 0.5; done
+drvctl list --no-legend | grep -E '^(rtl8139|ens1370) ' | sed 's/^/== list: /'
+echo "== Bind= took: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
+journalctl --no-pager -q -u drivermgrd | grep -oE "0000:[0-9a-f:.]+ → drvnucleus for [a-z0-9]+ \(from [a-z0-9_]+\)" | sed 's/^/== journal: /'
+filters() { awk '/^Seccomp_filters:/ { print $2 }' "/proc/$1/status"; }
+for p in $(drvctl list --no-legend | awk '/^(rtl8139|ens1370) / { print $5 }'); do
+  echo "== u-driver $(cat /proc/$p/comm) uid $(stat -c %u /proc/$p) seccomp filters $(filters $p)"
+done
+
+# The network: the netdev drvnucleus registered (udev names it), QEMU's
+# user-mode gateway.
+ifc=$(ls "/sys/bus/pci/devices/$nic/net" 2>/dev/null | head -1)
+echo "== interface: $ifc"
+ip link set "$ifc" up; ip addr add 10.0.2.15/24 dev "$ifc"
+for i in $(seq 20); do [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping: /'
+# Sound: the card drvnucleus registered, a tone.
+aplay -l | grep -E "^card" | sed 's/^/== aplay -l: /'
+card=$(aplay -l | sed -n 's/^card \([0-9]*\): .*/\1/p' | head -1)
+"$WORK/wavtool" gen /tmp/tone.wav 440 3 44100
+aplay -q -D "hw:$card,0" /tmp/tone.wav && echo "== aplay: ok"
+
+# A u-driver's SIGKILL and a restart in the middle of streams.
+busybox ping -c 30 -i 0.2 -W 3 10.0.2.2 > /tmp/ping1 2>&1 &
+sleep 1
+kill -9 "$(drvctl list --no-legend | awk '$1 == "rtl8139" { print $5 }')"
+wait $!
+grep transmitted /tmp/ping1 | sed 's/^/== ping across the u-driver SIGKILL: /'
+aplay -q -D "hw:$card,0" /tmp/tone.wav & aplay_pid=$!
+sleep 1
+drvctl restart ens1370
+wait $aplay_pid && echo "== aplay across drvctl restart: ok"
+for i in $(seq 20); do active && break; sleep 0.5; done
+drvctl history rtl8139 --no-pager | grep -E " recovered " | tail -1 | awk '{ print $6 }' | sed 's/^/== rtl8139 recovered from: /'
+journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=rtl8139 |
+  grep -E "^ +(FAILURE_KIND|SIGNAL)=" | head -2 | sed 's/^ */== failure entry: /'
+journalctl --no-pager -q -x -u drivermgrd | grep -oE "Subject: u-driver rtl8139 failed.*" | head -1 | sed "s/^/== catalog: /"
+
+# drivermgrd's own SIGKILL mid-stream: systemd restarts it, it adopts the
+# running u-drivers (same pids), nothing lost.
+pids() { drvctl list --no-legend | awk '/^(rtl8139|ens1370) / { printf "%s=%s ", $1, $5 }'; }
+pids_before=$(pids)
+main=$(systemctl show -p MainPID --value drivermgrd)
+busybox ping -c 30 -i 0.2 -W 3 10.0.2.2 > /tmp/ping2 2>&1 &
+sleep 1
+kill -9 "$main"
+wait $!
+for i in $(seq 40); do [ "$(systemctl show -p MainPID --value drivermgrd)" != "$main" ] && active && break; sleep 0.5; done
+echo "== after the daemon's SIGKILL: main pid $main -> $(systemctl show -p MainPID --value drivermgrd)"
+echo "== u-driver pids across it: $pids_before-> $(pids)"
+grep transmitted /tmp/ping2 | sed 's/^/== ping across the daemon SIGKILL: /'
+echo "== adopted entries: $(journalctl --no-pager -q MESSAGE_ID=$ADOPTED_ID | grep -c 'took over u-driver')"
+
+systemctl reload drivermgrd && echo "== systemctl reload: ok"
+systemd-analyze security drivermgrd --no-pager 2>/dev/null | tail -1 | sed 's/^/== systemd-analyze security: /'
+systemctl stop drivermgrd && echo "== systemctl stop: ok"
+echo "== after stop: $nic to $(holder "$nic"), $snd to $(holder "$snd"), u-drivers left: $(pgrep -c -x rtl8139 || true)"
+
+grep -qE "^== udev bound: 0000:[0-9a-f:.]+ to 8139cp, 0000:[0-9a-f:.]+ to snd_ens1370$" "$R/log" || fail "udev gave the stock drivers the devices"
+grep -q "^== modprobe drvnucleus: ok" "$R/log" || fail "modprobe"
+grep -qE "^== after modprobe: 0000:[0-9a-f:.]+ to 8139cp, 0000:[0-9a-f:.]+ to snd_ens1370$" "$R/log" || fail "drvnucleus took nothing by itself"
+grep -q "^== systemctl start: ok" "$R/log" || fail "start"
+grep -qE "^== Bind= took: 0000:[0-9a-f:.]+ to drvnucleus, 0000:[0-9a-f:.]+ to drvnucleus$" "$R/log" || fail "Bind= took both devices"
+[ "$(grep -cE '^== list: (rtl8139|ens1370) .* active ' "$R/log")" = 2 ] || fail "both drivers active"
+[ "$(grep -cE '^== journal: .* → drvnucleus for (rtl8139|ens1370) \(from (8139cp|snd_ens1370)\)' "$R/log")" = 2 ] || fail "hand-overs logged"
+# DynamicUser= (systemd's dynamic range) and the two seccomp stages over the unit's own.
+[ "$(awk '/^== u-driver (rtl8139|ens137x) uid [0-9]+ seccomp filters [0-9]+$/ && $5 >= 61184 && $5 <= 65519 && $8 >= 2' "$R/log" | wc -l)" = 2 ] ||
+  fail "sandboxed u-drivers"
+grep -q "^== ping: 5 packets transmitted, 5 packets received" "$R/log" || fail "ping"
+grep -q "^== aplay -l: card [0-9]*: ENS1370" "$R/log" || fail "the card drvnucleus registered"
+grep -q "^== aplay: ok" "$R/log" || fail "aplay"
+grep -q "^== ping across the u-driver SIGKILL: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across the u-driver's SIGKILL"
+grep -q "^== aplay across drvctl restart: ok" "$R/log" || fail "aplay across the restart"
+grep -q "^== rtl8139 recovered from: crash" "$R/log" || fail "recovered from the crash"
+grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"
+grep -q "^== failure entry: SIGNAL=SIGKILL" "$R/log" || fail "SIGNAL"
+grep -q "^== catalog: Subject: u-driver rtl8139 failed" "$R/log" || fail "catalog"
+grep -qE "^== after the daemon's SIGKILL: main pid ([0-9]+) -> [0-9]+$" "$R/log" && ! grep -qE "^== after the daemon's SIGKILL: main pid ([0-9]+) -> \1$" "$R/log" || fail "systemd restarted the daemon"
+grep -qE "^== u-driver pids across it: (ens1370=[0-9]+ rtl8139=[0-9]+ |rtl8139=[0-9]+ ens1370=[0-9]+ )-> \1$" "$R/log" || fail "u-drivers adopted"
+grep -q "^== ping across the daemon SIGKILL: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across the daemon's SIGKILL"
+grep -qE "^== adopted entries: [2-9]" "$R/log" || fail "adoption in the journal"
+grep -q "^== systemctl reload: ok" "$R/log" || fail "reload"
+grep -q "^== systemctl stop: ok" "$R/log" || fail "stop"
+grep -qE "^== after stop: 0000:[0-9a-f:.]+ to drvnucleus, 0000:[0-9a-f:.]+ to drvnucleus, u-drivers left: 0$" "$R/log" || fail "stop leaves the devices quiesced with drvnucleus"
+
+if [ "$ok" = 1 ]; then echo "product guest test: ok"; else
+  echo "== drivermgrd's journal:"; journalctl --no-pager -q -u drivermgrd | tail -40
+  echo "product guest test: FAILED"; fi
+sync
