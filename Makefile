@@ -11,7 +11,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as (drivers.d [Sandbox] User=).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check test-python check-product check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check test-python check-product vm check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -76,6 +76,13 @@ KVER_NEWEST = $(shell ls /lib/modules 2>/dev/null | sort -V | tail -1)
 check-product: vm-deps
 	$(MAKE) -s -C /lib/modules/$(KVER_NEWEST)/build M=$(CURDIR)/module modules
 	./Tests/vm/systemd-guest.sh product-test.sh -netdev user,id=n0 -device rtl8139,netdev=n0 \
+	  -audiodev none,id=snd0 -device ES1370,audiodev=snd0
+
+# The same guest, interactive: the product installed and running, root
+# logged in on the serial console (Ctrl-A X or poweroff to leave).
+vm: build vm-deps
+	$(MAKE) -s -C /lib/modules/$(KVER_NEWEST)/build M=$(CURDIR)/module modules
+	VM_INTERACTIVE=1 ./Tests/vm/systemd-guest.sh product-setup.sh -netdev user,id=n0 -device rtl8139,netdev=n0 \
 	  -audiodev none,id=snd0 -device ES1370,audiodev=snd0
 
 # 200 rtl8139 drivers with standbys under a SIGKILL every 0.15 s (ScaleTests),

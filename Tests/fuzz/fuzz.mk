@@ -91,12 +91,13 @@ $(FUZZ_DIR)/xpc_decode: Tests/fuzz/xpc_decode.swift $(call FUZZ_MODLIB,XPC) $(FU
 
 $(FUZZ_DIR)/xpc_decode: $(FUZZ_CSHIMS)
 
-# 3. drivermgrd's configuration parser: Config.swift compiled in as it is.
+# 3. drivermgrd's configuration parser: Config.swift compiled in as it is
+# (with PCIBinding.swift, where Bind='s values are parsed).
 FUZZ_CONFIG_MODS := XPC ShadowDriver ControlInterface DeviceClasses Supervisor
-$(FUZZ_DIR)/config_parse: Tests/fuzz/config_parse.swift Sources/drivermgrd/Config.swift $(FUZZ_CSHIMS) \
-                          $(foreach m,$(FUZZ_CONFIG_MODS),$(call FUZZ_MODLIB,$(m)))
+$(FUZZ_DIR)/config_parse: Tests/fuzz/config_parse.swift Sources/drivermgrd/Config.swift Sources/drivermgrd/PCIBinding.swift \
+                          $(FUZZ_CSHIMS) $(foreach m,$(FUZZ_CONFIG_MODS),$(call FUZZ_MODLIB,$(m)))
 	$(SWIFTC) $(FUZZ_SWIFTFLAGS) $(FUZZ_SWIFT_LINK) -module-name FuzzConfig \
-	  Sources/drivermgrd/Config.swift Tests/fuzz/config_parse.swift \
+	  Sources/drivermgrd/Config.swift Sources/drivermgrd/PCIBinding.swift Tests/fuzz/config_parse.swift \
 	  $(addprefix -l,$(FUZZ_CONFIG_MODS)) -lcshims -lseccomp -o $@
 
 # 4. The control server's request parsing (framing, calls, parameters).

@@ -19,45 +19,13 @@ FAILURE_ID=9dbd74484c514218a1b66bb15387f923
 ADOPTED_ID=f931c37cde9e48e79c9517bc3f96a51a
 KVER=$(uname -r)
 echo "== guest: $KVER, systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
-udevadm settle
-nic=$(basename "$(dirname "$(grep -l 0x8139 /sys/bus/pci/devices/*/device)")")
-snd=$(basename "$(dirname "$(grep -l 0x5000 /sys/bus/pci/devices/*/device)")")
-holder() { d=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$d" || echo none; }
-echo "== udev bound: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
-
-# The product as installed: files, drvnucleus.ko for modprobe.
-make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
-install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
-depmod -a
-modprobe drvnucleus && echo "== modprobe drvnucleus: ok"
-echo "== after modprobe: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
-# The admin's choice (drop-ins): these two devices to drvnucleus. TCG is
-# slow: a 1 s call deadline. Fault injection for the checks.
-for d in rtl8139 ens1370; do
-  mkdir -p /etc/drivermgrd/drivers.d/$d.conf.d
-  printf '[Driver]\nBind=yes\n[Recovery]\nXPCTimeoutSec=1s\nFaultInjection=yes\n' > /etc/drivermgrd/drivers.d/$d.conf.d/50-test.conf
-done
-systemctl daemon-reload
-journalctl --update-catalog
-
-if systemctl start drivermgrd; then echo "== systemctl start: ok"; else
-  fail "systemctl start"; journalctl --no-pager -q -b -u drivermgrd -n 30 | sed 's/^/== journal: /'; fi
-active() { [ "$(drvctl list --no-legend | grep -cE '^(rtl8139|ens1370) .* active ')" = 2 ]; }
-for i in $(seq 60); do active && break; sleep 0.5; done
-drvctl list --no-legend | grep -E '^(rtl8139|ens1370) ' | sed 's/^/== list: /'
-echo "== Bind= took: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
-journalctl --no-pager -q -u drivermgrd | grep -oE "0000:[0-9a-f:.]+ → drvnucleus for [a-z0-9]+ \(from [a-z0-9_]+\)" | sed 's/^/== journal: /'
+. "$ROOT/Tests/vm/product-setup.sh"
 filters() { awk '/^Seccomp_filters:/ { print $2 }' "/proc/$1/status"; }
 for p in $(drvctl list --no-legend | awk '/^(rtl8139|ens1370) / { print $5 }'); do
   echo "== u-driver $(cat /proc/$p/comm) uid $(stat -c %u /proc/$p) seccomp filters $(filters $p)"
 done
 
-# The network: the netdev drvnucleus registered (udev names it), QEMU's
-# user-mode gateway.
-ifc=$(ls "/sys/bus/pci/devices/$nic/net" 2>/dev/null | head -1)
-echo "== interface: $ifc"
-ip link set "$ifc" up; ip addr add 10.0.2.15/24 dev "$ifc"
-for i in $(seq 20); do [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+# The network through drvnucleus's netdev, QEMU's user-mode gateway.
 busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping: /'
 # Sound: the card drvnucleus registered, a tone.
 aplay -l | grep -E "^card" | sed 's/^/== aplay -l: /'

@@ -8,7 +8,11 @@
 # and the checks. Results come back over a second, writable 9p share.
 #
 #   systemd-guest.sh [TEST.sh [QEMU ARGS...]]
+#
+# VM_INTERACTIVE=1 (make vm): the unit runs the script and the guest stays
+# up, root logged in on the serial console; QEMU in the foreground.
 set -euo pipefail
+INTERACTIVE=${VM_INTERACTIVE:-0}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
 TEST=${1:-systemd-test.sh}
@@ -24,6 +28,39 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
          9pnet 9pnet_virtio 9p overlay; do
   cp "$(modinfo -k "$KVER" -n "$m")" "$WORK/root/mods/$m.ko"
 done
+# The unit that runs the script once the system is up: it powers the guest
+# off after a test; interactive, it stays, and the console logs root in.
+if [ "$INTERACTIVE" = 1 ]; then
+  after="RemainAfterExit=yes"
+  cat > "$WORK/root/autologin.conf" <<CONF
+[Service]
+ExecStart=
+ExecStart=-/sbin/agetty --autologin root --noclear --keep-baud 115200,57600,38400,9600 %I \$TERM
+CONF
+  cat > "$WORK/root/motd" <<MOTD
+
+drivermgr VM: drivermgrd runs under systemd, drvnucleus.ko owns QEMU's rtl8139
+and ES1370 (Bind=), the u-drivers run sandboxed. The setup's log:
+  journalctl -u drivermgr-test
+Try (README, "A five-minute tour"):
+  drvctl list; drvctl status rtl8139; busybox ping -c 3 10.0.2.2
+  drvctl inject rtl8139 crash; drvctl history rtl8139; journalctl -x -u drivermgrd
+Leave: poweroff (or Ctrl-A X).
+
+MOTD
+else
+  after="ExecStopPost=/bin/systemctl poweroff --no-block"
+fi
+cat > "$WORK/root/drivermgr-test.service" <<UNIT
+[Unit]
+Description=drivermgr guest: $TEST
+After=multi-user.target
+[Service]
+Type=oneshot
+Environment=BIN=$BIN ROOT=$ROOT WORK=$WORK
+ExecStart=/bin/sh $ROOT/Tests/vm/$TEST
+$after
+UNIT
 cat > "$WORK/root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -40,17 +77,12 @@ mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work 
 mkdir -p /newroot/mnt/results
 mount -t 9p -o trans=virtio,version=9p2000.L results /newroot/mnt/results
 mount -t tmpfs tmpfs /newroot/run
-# The test unit, started once the system is up; it powers the guest off.
-cat > /newroot/etc/systemd/system/drivermgr-test.service <<UNIT
-[Unit]
-Description=drivermgr systemd guest test
-After=multi-user.target
-[Service]
-Type=oneshot
-Environment=BIN=$BIN ROOT=$ROOT WORK=$WORK
-ExecStart=/bin/sh $ROOT/Tests/vm/$TEST
-ExecStopPost=/bin/systemctl poweroff --no-block
-UNIT
+cp /drivermgr-test.service /newroot/etc/systemd/system/drivermgr-test.service
+if [ -e /autologin.conf ]; then
+  mkdir -p /newroot/etc/systemd/system/serial-getty@ttyS0.service.d
+  cp /autologin.conf /newroot/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf
+  cp /motd /newroot/etc/motd
+fi
 mkdir -p /newroot/etc/systemd/system/multi-user.target.wants
 ln -sf /etc/systemd/system/drivermgr-test.service /newroot/etc/systemd/system/multi-user.target.wants/
 # systemd-tmpfiles empties /tmp at boot (tmpfiles.d/tmp.conf: "D /tmp"):
@@ -69,6 +101,17 @@ INIT
 chmod +x "$WORK/root/init"
 (cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
 
+if [ "$INTERACTIVE" = 1 ]; then
+  echo "Booting (TCG, about a minute); root logs in on this console. Quit: Ctrl-A X, or poweroff."
+  qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
+    -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
+    -append "console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0" \
+    -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
+    -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+    -fsdev local,id=res,path="$WORK/results",security_model=none \
+    -device virtio-9p-pci,fsdev=res,mount_tag=results "$@"
+  exit 0
+fi
 timeout 600 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0" \

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The product set up as an admin would, in the systemd guest: sourced by
+# Tests/vm/product-test.sh, run by `make vm`'s boot unit. Needs BIN and
+# ROOT; defines nic, snd, ifc, holder() and active(); prints "== " lines.
+KVER=$(uname -r)
+type fail > /dev/null 2>&1 || fail() { echo "FAIL: $*"; }
+udevadm settle
+nic=$(basename "$(dirname "$(grep -l 0x8139 /sys/bus/pci/devices/*/device)")")
+snd=$(basename "$(dirname "$(grep -l 0x5000 /sys/bus/pci/devices/*/device)")")
+holder() { d=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$d" || echo none; }
+echo "== udev bound: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
+
+# The product as installed: files, drvnucleus.ko for modprobe.
+make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
+install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
+depmod -a
+modprobe drvnucleus && echo "== modprobe drvnucleus: ok"
+echo "== after modprobe: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
+# The admin's choice (drop-ins): these two devices to drvnucleus. TCG is
+# slow: a 1 s call deadline. Fault injection, for drvctl inject.
+for d in rtl8139 ens1370; do
+  mkdir -p /etc/drivermgrd/drivers.d/$d.conf.d
+  printf '[Driver]\nBind=yes\n[Recovery]\nXPCTimeoutSec=1s\nFaultInjection=yes\n' > /etc/drivermgrd/drivers.d/$d.conf.d/50-vm.conf
+done
+systemctl daemon-reload
+journalctl --update-catalog
+
+if systemctl start drivermgrd; then echo "== systemctl start: ok"; else
+  fail "systemctl start"; journalctl --no-pager -q -b -u drivermgrd -n 30 | sed 's/^/== journal: /'; fi
+active() { [ "$(drvctl list --no-legend | grep -cE '^(rtl8139|ens1370) .* active ')" = 2 ]; }
+for i in $(seq 60); do active && break; sleep 0.5; done
+drvctl list --no-legend | grep -E '^(rtl8139|ens1370) ' | sed 's/^/== list: /'
+echo "== Bind= took: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
+journalctl --no-pager -q -u drivermgrd | grep -oE "0000:[0-9a-f:.]+ → drvnucleus for [a-z0-9]+ \(from [a-z0-9_]+\)" | sed 's/^/== journal: /'
+
+# The netdev drvnucleus registered (udev names it) on QEMU's user-mode
+# network: 10.0.2.15, gateway 10.0.2.2.
+ifc=$(ls "/sys/bus/pci/devices/$nic/net" 2>/dev/null | head -1)
+echo "== interface: $ifc"
+ip link set "$ifc" up; ip addr add 10.0.2.15/24 dev "$ifc"
+for i in $(seq 20); do [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
