@@ -33,6 +33,9 @@ done
 if [ "$INTERACTIVE" = 1 ]; then
   after="RemainAfterExit=yes"
   cat > "$WORK/root/autologin.conf" <<CONF
+# The prompt comes once the product runs.
+[Unit]
+After=drivermgr-test.service
 [Service]
 ExecStart=
 ExecStart=-/sbin/agetty --autologin root --noclear --keep-baud 115200,57600,38400,9600 %I \$TERM
@@ -40,7 +43,7 @@ CONF
   cat > "$WORK/root/motd" <<MOTD
 
 drivermgr VM: drivermgrd runs under systemd, drvnucleus.ko owns QEMU's rtl8139
-and ES1370 (Bind=), the u-drivers run sandboxed. The setup's log:
+and ES1370 (Bind=), the u-drivers run sandboxed, eth at 10.0.2.15. The setup:
   journalctl -u drivermgr-test
 Try (README, "A five-minute tour"):
   drvctl list; drvctl status rtl8139; busybox ping -c 3 10.0.2.2
@@ -79,8 +82,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L results /newroot/mnt/results
 mount -t tmpfs tmpfs /newroot/run
 cp /drivermgr-test.service /newroot/etc/systemd/system/drivermgr-test.service
 if [ -e /autologin.conf ]; then
-  mkdir -p /newroot/etc/systemd/system/serial-getty@ttyS0.service.d
-  cp /autologin.conf /newroot/etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf
+  # Whichever getty holds the console: console-getty where this root
+  # enables it, serial-getty@ttyS0 (the getty generator's) otherwise.
+  for g in serial-getty@ttyS0 console-getty; do
+    mkdir -p /newroot/etc/systemd/system/\$g.service.d
+    sed "s/%I/\$([ \$g = console-getty ] && echo - || echo %I)/" /autologin.conf > /newroot/etc/systemd/system/\$g.service.d/autologin.conf
+  done
   cp /motd /newroot/etc/motd
 fi
 mkdir -p /newroot/etc/systemd/system/multi-user.target.wants
@@ -102,8 +109,11 @@ chmod +x "$WORK/root/init"
 (cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
 
 if [ "$INTERACTIVE" = 1 ]; then
-  echo "Booting (TCG, about a minute); root logs in on this console. Quit: Ctrl-A X, or poweroff."
-  qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
+  # KVM when this machine has it; TCG (about two minutes to the prompt) otherwise.
+  accel=tcg
+  [ -w /dev/kvm ] && accel=kvm
+  echo "Booting ($accel); root is logged in on this console once drivermgrd runs. Quit: Ctrl-A X, or poweroff."
+  qemu-system-x86_64 -accel $accel -m 1536 -smp 2 -nographic -no-reboot \
     -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
     -append "console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0" \
     -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
