@@ -139,17 +139,8 @@ import Glibc
         #expect(try Self.get(port, "/").0 == "HTTP/1.1 404 Not Found")
 
         // An independent parser (PyPI's prometheus_client) reads both.
-        let python = ProcessInfo.processInfo.environment["DRIVERMGR_TEST_PYTHON"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/test-venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            Issue.record("no \(python): `make test-python` installs PyPI's prometheus_client there (make check does)")
-            return
-        }
         try body.write(toFile: h.dir + "/scraped.prom", atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-c", """
+        let (rc, text) = try h.python(["-c", """
             import sys
             from prometheus_client.parser import text_string_to_metric_families
             for path in sys.argv[1:]:
@@ -158,14 +149,8 @@ import Glibc
                 assert fams["drivermgr_driver_failures"].type == "counter", fams.keys()
                 assert fams["drivermgr_driver_state"].documentation, "HELP"
                 print(path, len(fams), "families")
-            """, textfile, h.dir + "/scraped.prom"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0 && text.contains("9 families"), "\(text)")
+            """, textfile, h.dir + "/scraped.prom"])
+        #expect(rc == 0 && text.contains("9 families"), "\(text)")
 
         // A reload that removes a driver removes its series.
         try FileManager.default.removeItem(atPath: cfg + "/drivers.d/rtl8139.conf")

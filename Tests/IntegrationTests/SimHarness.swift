@@ -22,6 +22,32 @@ final class SimHarness: @unchecked Sendable {
     static let etcDir: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("etc").path
 
+    /// The checkout.
+    static let rootDir: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// The python with the tests' PyPI packages (`make test-python`).
+    static let testPython: String = ProcessInfo.processInfo.environment["DRIVERMGR_TEST_PYTHON"]
+        ?? rootDir + "/.build/test-venv/bin/python"
+
+    /// Runs ``testPython`` with `args`: its exit status and its output
+    /// (stdout and stderr together). Fails when the venv is missing.
+    func python(_ args: [String]) throws -> (Int32, String) {
+        guard FileManager.default.isExecutableFile(atPath: Self.testPython) else {
+            throw HarnessError("no \(Self.testPython): `make test-python` installs the tests' PyPI packages there (make check does)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.testPython)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     init() throws {
         dir = NSTemporaryDirectory() + "drvsim-\(UUID().uuidString.prefix(8))"
         bin = Self.binDir

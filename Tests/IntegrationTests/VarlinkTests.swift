@@ -162,25 +162,10 @@ import Testing
     /// PyPI's varlink client: reads the definition with its own parser and
     /// calls every kind of method (Tests/varlink/pypi_client.py).
     @Test func pypiVarlinkClientTalksToTheDaemon() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = ProcessInfo.processInfo.environment["DRIVERMGR_TEST_PYTHON"]
-            ?? root.appendingPathComponent(".build/test-venv/bin/python").path
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            Issue.record("no \(python): `make test-python` installs PyPI's varlink there (make check does)")
-            return
-        }
         let h = try started()
         defer { h.stopAll() }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [root.appendingPathComponent("Tests/varlink/pypi_client.py").path,
-                       h.dir + "/" + ManagerInterface.socketName, "ens1371", "rtl8139"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0 && text.hasSuffix("all claims hold\n"), "\(text)")
+        let (rc, text) = try h.python([SimHarness.rootDir + "/Tests/varlink/pypi_client.py",
+                                       h.dir + "/" + ManagerInterface.socketName, "ens1371", "rtl8139"])
+        #expect(rc == 0 && text.hasSuffix("all claims hold\n"), "\(text)")
     }
 }
