@@ -166,12 +166,15 @@ echo "== u-driver pids across the watchdog restart: $pids_before-> $(drvctl list
 # unit's own returning an errno (RestrictAddressFamilies=) would win over
 # the listener, as seccomp ranks ERRNO above USER_NOTIF, and the call would
 # just fail with EAFNOSUPPORT, unreported.
+# Installed beside the others: the unit's ProtectHome= hides a checkout
+# under /root from the daemon.
+install -m 0755 "$BIN/misbehave" /usr/local/libexec/drivermgrd/misbehave
 cat > /etc/drivermgrd/drivers.d/misbehave-socket.conf <<EOF
 [Driver]
 Name=misbehave-socket
 Class=net
 Match=pci:10ec:8029
-Executable=$BIN/misbehave
+Executable=misbehave
 [Recovery]
 Restart=no
 XPCTimeoutSec=1s
