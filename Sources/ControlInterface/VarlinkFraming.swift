@@ -140,19 +140,13 @@ extension VarlinkCall {
     }
 }
 
-/// A call's parameters checked one by one, before any is acted on.
+/// A call's parameters read by type, once the interface definition's check
+/// (``VarlinkInterface/check(_:against:)``) has passed them.
 public enum VarlinkParameters {
     /// A parameter that is missing, unexpected or of the wrong type.
     public struct Invalid: Error, Equatable, Sendable {
         public let parameter: String
         public let message: String
-    }
-
-    /// Throws for the first parameter (in name order) not in `keys`.
-    public static func allow(_ p: [String: JSONValue], _ keys: Set<String>) throws(Invalid) {
-        if let bad = p.keys.sorted().first(where: { !keys.contains($0) }) {
-            throw Invalid(parameter: bad, message: "unexpected parameter")
-        }
     }
 
     /// The string parameter `k`.
