@@ -65,11 +65,26 @@ final class DaemonMetrics: Sendable {
         }
     }
 
+    /// The broker's counters by direction and op number, found per call
+    /// without building their names (this is on every brokered call). An
+    /// errors series appears with its first error.
+    private struct XPCKey: Hashable { var direction: XPCDirection; var op: UInt16 }
+    private let xpcCounters = Mutex<[XPCKey: (calls: CoreMetrics.Counter, errors: CoreMetrics.Counter?)]>([:])
+
     /// One XPC call the daemon passed on; `failed` when it was answered
     /// with an error, refused or went unanswered.
     func xpcCall(_ direction: XPCDirection, _ op: XPCOp, failed: Bool) {
-        counter("drivermgr_xpc_calls_total", [("direction", direction.rawValue), ("op", op.name)]).increment()
-        if failed { counter("drivermgr_xpc_errors_total", [("direction", direction.rawValue), ("op", op.name)]).increment() }
+        let key = XPCKey(direction: direction, op: op.rawValue)
+        let (calls, errors) = xpcCounters.withLock { c -> (CoreMetrics.Counter, CoreMetrics.Counter?) in
+            let dims = { [("direction", direction.rawValue), ("op", op.name)] }
+            if let p = c[key], !failed || p.errors != nil { return p }
+            var p = c[key] ?? (CoreMetrics.Counter(label: "drivermgr_xpc_calls_total", dimensions: dims()), nil)
+            if failed { p.errors = CoreMetrics.Counter(label: "drivermgr_xpc_errors_total", dimensions: dims()) }
+            c[key] = p
+            return p
+        }
+        calls.increment()
+        if failed { errors?.increment() }
     }
 
     /// Follows the manager's events: failures and recoveries.
