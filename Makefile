@@ -145,6 +145,8 @@ CAMPAIGN_WORKERS ?= 64
 # fdstore with --fd-store, as under systemd.
 CAMPAIGN_DAEMON_KILL_EVERY ?= 0
 CAMPAIGN_SEED    ?= $(shell date +%s)
+# The share of manifested faults that must recover transparently (percent).
+CAMPAIGN_MIN_TRANSPARENT ?= 99.99
 # Release binaries by default: nucleus-sim's data path for 64 devices and
 # the broker are the campaign's bottleneck in a debug build.
 CAMPAIGN_CONF    ?= release
@@ -158,7 +160,8 @@ campaign: deps
 	  --seed $(CAMPAIGN_SEED) $(if $(CAMPAIGN_KINDS),--kinds $(CAMPAIGN_KINDS)) --workers $(CAMPAIGN_WORKERS) \
 	  --daemon-kill-every $(CAMPAIGN_DAEMON_KILL_EVERY) --out $(CAMPAIGN_DIR)/faults.jsonl && \
 	$$bin/drvcampaign report $(CAMPAIGN_DIR)/faults.jsonl --markdown $(CAMPAIGN_DIR)/report.md \
-	  --plots $(CAMPAIGN_DIR)/plots --reproducers $(CAMPAIGN_DIR)/reproducers.jsonl
+	  --plots $(CAMPAIGN_DIR)/plots --reproducers $(CAMPAIGN_DIR)/reproducers.jsonl \
+	  --min-transparent $(CAMPAIGN_MIN_TRANSPARENT)
 
 # The campaign on the kernel path: the NIC guest (drvnucleus.ko, every NIC's
 # u-driver) with CAMPAIGN_VM_FAULTS faults under a ping stream.
@@ -184,9 +187,13 @@ campaign-daemon:
 # A short campaign in make check: the same runner and report, fewer faults,
 # the kinds whose targets hold today (the code mutations still leave about
 # 1 % silent corruption or undetected: docs/reliability.md), 30 kills of
-# drivermgrd itself, and the targets must hold (exit 1 otherwise).
+# drivermgrd itself, and the targets must hold (exit 1 otherwise): every
+# manifested fault detected, no silent corruption, nothing lost, and at most
+# 3 of the 600 not transparent (600 faults cannot resolve 99.99 %; a broken
+# recovery path fails dozens). The rows that were not are printed last.
 check-campaign:
 	$(MAKE) --no-print-directory campaign CAMPAIGN_CONF=debug CAMPAIGN_FAULTS=600 CAMPAIGN_SECONDS=150 \
+	  CAMPAIGN_MIN_TRANSPARENT=99.5 \
 	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage memory syscall fork-bomb flood sigkill" \
 	  CAMPAIGN_DEVICES="rtl8139=6 es1371=3 es1370=3" CAMPAIGN_SEED=1 CAMPAIGN_DAEMON_KILL_EVERY=20 \
 	  CAMPAIGN_DIR=$(CURDIR)/.build/campaign-check

@@ -14,7 +14,17 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
         var request: [UInt8]? = nil
         /// How long it was given, in nanoseconds.
         var timeout: UInt64 = 0
+        /// The peer's run-queue wait when the window began (see
+        /// ``expire(now:peerWait:readerBusy:)``), nil if unknown.
+        var waitAtStart: UInt64? = nil
+        /// How many times the deadline moved because the peer starved.
+        var extensions = 0
     }
+
+    /// How many times a call's window is granted again to a peer that
+    /// starved for CPU: a hung peer is still declared hung, after at most
+    /// this many more windows.
+    public static var maxStarvedExtensions: Int { 3 }
     private var entries: [UInt32: Entry] = [:]
     private var nextSeq: UInt32
 
@@ -24,11 +34,15 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
     public init(firstSeq: UInt32 = 1) { nextSeq = firstSeq }
 
     /// Registers a call and returns its sequence number (never 0).
-    public mutating func add(op: XPCOp, deadline: UInt64, completion: Completion) -> UInt32 {
+    /// - Parameters:
+    ///   - timeout: the window it was given, in nanoseconds (0: unknown).
+    ///   - peerWait: the peer's cumulative run-queue wait now, if known.
+    public mutating func add(op: XPCOp, deadline: UInt64, timeout: UInt64 = 0, peerWait: UInt64? = nil,
+                             completion: Completion) -> UInt32 {
         var seq = nextSeq
         while seq == 0 || entries[seq] != nil { seq &+= 1 }
         nextSeq = seq &+ 1
-        entries[seq] = Entry(op: op, deadline: deadline, completion: completion)
+        entries[seq] = Entry(op: op, deadline: deadline, completion: completion, timeout: timeout, waitAtStart: peerWait)
         return seq
     }
 
@@ -60,12 +74,39 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
 
     /// Removes and returns every call whose deadline is at or before `now`,
     /// oldest deadline first.
-    public mutating func expire(now: UInt64) -> [(seq: UInt32, op: XPCOp, completion: Completion)] {
-        let due = entries.filter { $0.value.deadline <= now }
-            .sorted { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) }
+    ///
+    /// A deadline measures the peer, so two kinds of lateness that are not
+    /// the peer's do not count against it:
+    /// - `peerWait` is the peer's cumulative time runnable but waiting for a
+    ///   CPU (Linux's schedstat run_delay). If that grew by half the window
+    ///   or more since the window began, the peer was starved on a loaded
+    ///   host, not hung: the window starts again, at most
+    ///   ``maxStarvedExtensions`` times.
+    /// - `readerBusy`: this side's reader has messages still queued (it just
+    ///   read one), so the reply may be among them. A call is then due only
+    ///   once a whole further window has passed, which still bounds a peer
+    ///   that floods the channel.
+    public mutating func expire(now: UInt64, peerWait: UInt64? = nil, readerBusy: Bool = false)
+        -> [(seq: UInt32, op: XPCOp, completion: Completion)] {
+        var due: [(UInt32, Entry)] = []
+        for (seq, e) in entries where e.deadline <= now {
+            if readerBusy && now < e.deadline &+ e.timeout { continue }
+            if let w = peerWait, let w0 = e.waitAtStart, e.timeout > 0, e.extensions < Self.maxStarvedExtensions,
+               w >= w0, w - w0 >= e.timeout / 2 {
+                entries[seq]?.deadline = now &+ e.timeout
+                entries[seq]?.waitAtStart = w
+                entries[seq]?.extensions += 1
+                continue
+            }
+            due.append((seq, e))
+        }
+        due.sort { ($0.1.deadline, $0.0) < ($1.1.deadline, $1.0) }
         for (k, _) in due { entries.removeValue(forKey: k) }
-        return due.map { ($0.key, $0.value.op, $0.value.completion) }
+        return due.map { ($0.0, $0.1.op, $0.1.completion) }
     }
+
+    /// How many times the deadline of `seq` moved because its peer starved.
+    public func starvedExtensions(of seq: UInt32) -> Int? { entries[seq]?.extensions }
 
     /// Removes and returns every pending call (the channel closed).
     public mutating func drain() -> [(seq: UInt32, op: XPCOp, completion: Completion)] {

@@ -47,6 +47,10 @@ public final class XPCConnection: Sendable {
     private let onClose: @Sendable (XPCConnection) -> Void
     /// Whether calls keep the bytes they sent, for ``resendPending()``.
     private let keepsRequests: Bool
+    /// The peer's cumulative run-queue wait in nanoseconds, if known: a
+    /// deadline the peer missed while starved for CPU is extended
+    /// (``PendingCalls/expire(now:peerWait:readerBusy:)``).
+    private let peerWait: (@Sendable () -> UInt64?)?
 
     /// Wraps `transport`. Nothing is read until ``start()``.
     /// - Parameters:
@@ -57,11 +61,15 @@ public final class XPCConnection: Sendable {
     ///   - firstSeq: the first sequence number this end uses for its calls.
     ///   - keepsRequests: keep each call's bytes until it is answered, so
     ///     ``resendPending()`` can send it again.
+    ///   - peerWait: reads the peer's cumulative run-queue wait (e.g.
+    ///     ``SchedStat``), so that a starved peer is not declared hung.
     public init(name: String, transport: any XPCTransport, firstSeq: UInt32 = 1, keepsRequests: Bool = false,
+                peerWait: (@Sendable () -> UInt64?)? = nil,
                 onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                 onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.name = name
         self.keepsRequests = keepsRequests
+        self.peerWait = peerWait
         self.transport = transport
         self.state = Mutex(State(pending: PendingCalls(firstSeq: firstSeq)))
         self.wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
@@ -71,10 +79,11 @@ public final class XPCConnection: Sendable {
 
     /// A connection over a seqpacket socket.
     public convenience init(name: String, socket: XPCSocket, firstSeq: UInt32 = 1, keepsRequests: Bool = false,
+                            peerWait: (@Sendable () -> UInt64?)? = nil,
                             onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                             onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.init(name: name, transport: socket, firstSeq: firstSeq, keepsRequests: keepsRequests,
-                  onEvent: onEvent, onClose: onClose)
+                  peerWait: peerWait, onEvent: onEvent, onClose: onClose)
     }
 
     deinit { Glibc.close(wakeFD) }
@@ -105,10 +114,11 @@ public final class XPCConnection: Sendable {
             + UInt64(max(0, timeout.components.attoseconds / 1_000_000_000))
         let deadline = monotonicNanos() &+ ns
         let micros = UInt32(clamping: ns / 1000)
+        let wait = peerWait?()
         let r = state.withLock { s -> UInt32? in
             if s.closed { return nil }
             let earliest = s.pending.nextDeadline
-            let seq = s.pending.add(op: message.op, deadline: deadline, completion: completion)
+            let seq = s.pending.add(op: message.op, deadline: deadline, timeout: ns, peerWait: wait, completion: completion)
             if earliest == nil || deadline < earliest! { wake() }
             return seq
         }
@@ -186,7 +196,8 @@ public final class XPCConnection: Sendable {
                 var v: UInt64 = 0
                 _ = withUnsafeMutableBytes(of: &v) { read(wakeFD, $0.baseAddress, 8) }
             }
-            if fds[0].revents & (drv_pollin | drv_pollhup | drv_pollerr) != 0 {
+            let readable = fds[0].revents & (drv_pollin | drv_pollhup | drv_pollerr) != 0
+            if readable {
                 let bytes: [UInt8]?
                 do {
                     bytes = try transport.receive()
@@ -199,7 +210,11 @@ public final class XPCConnection: Sendable {
                 guard let bytes else { break loop }
                 dispatch(bytes)
             }
-            let due = state.withLock { $0.pending.expire(now: monotonicNanos()) }
+            let now = monotonicNanos()
+            guard state.withLock({ $0.pending.nextDeadline.map { $0 <= now } ?? false }) else { continue }
+            // Only when a deadline passed: the peer's schedstat is read then.
+            let wait = peerWait?()
+            let due = state.withLock { $0.pending.expire(now: now, peerWait: wait, readerBusy: readable) }
             for d in due {
                 d.completion(.failure(XPCError(.timeout, "\(d.op.name) seq \(d.seq) on \(name)")))
             }

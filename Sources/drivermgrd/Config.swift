@@ -162,21 +162,51 @@ struct ConfigLoader {
     /// Loads every driver in `directory/drivers.d`. Relative `Executable=`
     /// names resolve against `driverDirectory`.
     static func load(directory: String, driverDirectory: String) -> Result {
+        load(directories: [directory], driverDirectory: driverDirectory)
+    }
+
+    /// Loads every driver of a search path, highest priority first (as
+    /// systemd's unit search path: /etc before /usr/local/lib before
+    /// /usr/lib):
+    /// - `NAME.conf` in the first directory that has it is the driver's
+    ///   file; one there that is a symlink to /dev/null masks the driver
+    ///   (no driver of that name, whatever lower directories ship);
+    /// - drop-ins `NAME.conf.d/*.conf` come from every directory, in name
+    ///   order, a name in a higher directory hiding the same name in a lower
+    ///   one, so an admin's /etc drop-in amends a packaged /usr/lib file.
+    static func load(directories: [String], driverDirectory: String) -> Result {
         var result = Result()
-        let dir = (directory as NSString).appendingPathComponent("drivers.d")
         let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
-            result.errors.append(ConfigError(file: dir, line: 0, message: "Failed to read directory"))
+        var listed: [(dir: String, names: [String])] = []
+        for d in directories {
+            let dir = (d as NSString).appendingPathComponent("drivers.d")
+            if let names = try? fm.contentsOfDirectory(atPath: dir) { listed.append((dir, names)) }
+        }
+        guard !listed.isEmpty else {
+            let where_ = directories.map { ($0 as NSString).appendingPathComponent("drivers.d") }.joined(separator: ", ")
+            result.errors.append(ConfigError(file: where_, line: 0, message: "Failed to read directory"))
             return result
         }
-        var seen: [String: String] = [:]
-        for file in names.filter({ $0.hasSuffix(".conf") }).sorted() {
-            let path = (dir as NSString).appendingPathComponent(file)
-            var files = [path]
-            let dropDir = path + ".d"
-            if let drops = try? fm.contentsOfDirectory(atPath: dropDir) {
-                files += drops.filter { $0.hasSuffix(".conf") }.sorted().map { (dropDir as NSString).appendingPathComponent($0) }
+        // The winning file of each driver, in the order of its name.
+        var mains: [String: String] = [:]
+        for (dir, names) in listed {
+            for file in names where file.hasSuffix(".conf") && mains[file] == nil {
+                mains[file] = (dir as NSString).appendingPathComponent(file)
             }
+        }
+        var seen: [String: String] = [:]
+        for file in mains.keys.sorted() {
+            guard let path = mains[file] else { continue }
+            if (try? fm.destinationOfSymbolicLink(atPath: path)) == "/dev/null" { continue }
+            var drops: [String: String] = [:]
+            for (dir, _) in listed {
+                let dropDir = (dir as NSString).appendingPathComponent(file + ".d")
+                for d in (try? fm.contentsOfDirectory(atPath: dropDir)) ?? [] where d.hasSuffix(".conf") && drops[d] == nil {
+                    drops[d] = (dropDir as NSString).appendingPathComponent(d)
+                }
+            }
+            let files = [path] + drops.keys.sorted().compactMap { drops[$0] }
+                .filter { (try? fm.destinationOfSymbolicLink(atPath: $0)) != "/dev/null" }
             switch parse(files: files, defaultName: String(file.dropLast(5)), driverDirectory: driverDirectory) {
             case .success(let (cfg, warnings)):
                 result.warnings += warnings
@@ -378,4 +408,11 @@ enum ByteSize {
         if let u = units[last] { return UInt64(s.dropLast()).flatMap { $0.multipliedReportingOverflow(by: u).overflow ? nil : $0 * u } }
         return UInt64(s)
     }
+}
+
+/// Where drivermgrd looks for drivermgrd.conf and drivers.d, highest
+/// priority first: the admin's /etc, a source install's /usr/local/lib,
+/// the package's /usr/lib (systemd's own search path has the same shape).
+enum ConfigSearchPath {
+    static let defaults = ["/etc/drivermgrd", "/usr/local/lib/drivermgrd", "/usr/lib/drivermgrd"]
 }

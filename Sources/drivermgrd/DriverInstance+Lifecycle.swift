@@ -81,7 +81,9 @@ extension DriverInstance {
             return r.generation
         }
         spawned.serving.withLock { $0 = gen }
-        let conn = XPCConnection(name: name, socket: daemonEnd, onEvent: { [self] c, ev in
+        let pid = p.pid
+        let conn = XPCConnection(name: name, socket: daemonEnd, peerWait: { SchedStat.runQueueWait(pid: pid) },
+                                 onEvent: { [self] c, ev in
             self.driverEvent(c, ev, gen)
         })
         runtime.withLock { r in

@@ -18,14 +18,22 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         commandName: "drivermgrd",
         abstract: "Supervise user-space device drivers (u-drivers) and broker their calls to the nucleus.",
         discussion: """
-            Reads CONFIG/drivers.d/*.conf (drop-ins in NAME.conf.d/), connects to the nucleus, spawns one \
+            Reads drivers.d/*.conf (drop-ins in NAME.conf.d/) from its configuration search path \
+            (/etc/drivermgrd, then /usr/local/lib/drivermgrd, then /usr/lib/drivermgrd: a file in /etc \
+            replaces one of the same name below it, drop-ins add to it), connects to the nucleus, spawns one \
             u-driver per matched device and serves io.drivermgr.Manager on RUNTIME/io.drivermgr.Manager \
             for drvctl. The nucleus is drvnucleus.ko (generic netlink) when it is loaded, else nucleus-sim.
             """,
         version: DrivermgrVersion.string)
 
-    @Option(name: .customLong("config"), help: "Configuration directory.")
-    var configDirectory = "/etc/drivermgrd"
+    @Option(name: .customLong("config"),
+            help: ArgumentHelp("A configuration directory; repeat for a search path, highest priority first.",
+                               discussion: "Default: \(ConfigSearchPath.defaults.joined(separator: ", ")).",
+                               valueName: "dir"))
+    var configDirectories: [String] = []
+
+    /// The search path in effect.
+    var configSearchPath: [String] { configDirectories.isEmpty ? ConfigSearchPath.defaults : configDirectories }
 
     @Option(name: .customLong("runtime-dir"), help: "Runtime directory for the control socket.")
     var runtimeDirectory = ManagerInterface.defaultRuntimeDirectory
@@ -128,12 +136,12 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         notifier.send("RELOADING=1\nMONOTONIC_USEC=\(Int(ts.tv_sec) * 1_000_000 + ts.tv_nsec / 1000)\nSTATUS=reloading")
-        let cfg = ConfigLoader.load(directory: configDirectory, driverDirectory: driverDirectory)
+        let cfg = ConfigLoader.load(directories: configSearchPath, driverDirectory: driverDirectory)
         for w in cfg.warnings { logger.warning("\(w)") }
         for e in cfg.errors { logger.error("\(e)") }
         let out = await manager.reload(configs: cfg.drivers)
         func names(_ n: [String]) -> String { n.isEmpty ? "none" : n.joined(separator: ", ") }
-        logger.notice("reloaded \(configDirectory): added \(names(out.added)); removed \(names(out.removed)); restarted \(names(out.changed))")
+        logger.notice("reloaded \(configSearchPath.joined(separator: ":")): added \(names(out.added)); removed \(names(out.removed)); restarted \(names(out.changed))")
         notifier.send("READY=1\nSTATUS=\(manager.summary())")
     }
 
@@ -161,10 +169,10 @@ struct DrivermgrdCommand: AsyncParsableCommand {
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &nofile)
         }
 
-        let cfg = ConfigLoader.load(directory: configDirectory, driverDirectory: driverDirectory)
+        let cfg = ConfigLoader.load(directories: configSearchPath, driverDirectory: driverDirectory)
         for w in cfg.warnings { logger.warning("\(w)") }
         for e in cfg.errors { logger.error("\(e)") }
-        logger.info("loaded \(cfg.drivers.count) driver(s) from \(configDirectory)")
+        logger.info("loaded \(cfg.drivers.count) driver(s) from \(configSearchPath.joined(separator: ":"))")
 
         try? FileManager.default.createDirectory(atPath: runtimeDirectory, withIntermediateDirectories: true)
         let simPath = nucleusSocket ?? (runtimeDirectory as NSString).appendingPathComponent("nucleus-sim.sock")
@@ -180,7 +188,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
                               historyPath: (runtimeDirectory as NSString).appendingPathComponent("history.jsonl"))
         DaemonMetrics.bootstrap()
         DaemonMetrics.shared.observe(manager)
-        let metricsConfig = MetricsSettings.load(directory: configDirectory, runtimeDirectory: runtimeDirectory)
+        let metricsConfig = MetricsSettings.load(directories: configSearchPath, runtimeDirectory: runtimeDirectory)
         for w in metricsConfig.warnings { logger.warning("\(w)") }
         for e in metricsConfig.errors { logger.error("\(e)") }
         let metrics = try MetricsExporter(settings: metricsConfig.0, manager: manager, logger: logger)

@@ -62,9 +62,16 @@ struct MetricsSettings: Sendable, Equatable {
     /// Unknown keys are warnings; bad values are errors with file:line, and
     /// the setting keeps its default.
     static func load(directory: String, runtimeDirectory: String) -> (MetricsSettings, warnings: [ConfigError], errors: [ConfigError]) {
+        load(directories: [directory], runtimeDirectory: runtimeDirectory)
+    }
+
+    /// Reads drivermgrd.conf from the first directory of the search path
+    /// that has one (/etc's replaces the packaged /usr/lib one whole).
+    static func load(directories: [String], runtimeDirectory: String) -> (MetricsSettings, warnings: [ConfigError], errors: [ConfigError]) {
         var s = defaults(runtimeDirectory: runtimeDirectory)
-        let path = (directory as NSString).appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: path) else { return (s, [], []) }
+        let found = directories.lazy.map { ($0 as NSString).appendingPathComponent(fileName) }
+            .first { FileManager.default.fileExists(atPath: $0) }
+        guard let path = found, let data = FileManager.default.contents(atPath: path) else { return (s, [], []) }
         let ini: INIFile
         do { ini = try INIFile(path: path, text: String(decoding: data, as: UTF8.self)) } catch let e as ConfigError {
             return (s, [], [e])

@@ -110,6 +110,20 @@ import Testing
         silent.classify(failure: nil, recovered: nil, gaveUp: nil, injectedAtUSec: 0)
         good = CampaignReport(rows: rows + [silent])
         #expect(!good.targetsMet.met && good.unrecovered == [silent] && good.total.silent == 1)
+        #expect(good.targetsMet(minTransparentPercent: 0).why.contains("1 faults left silent corruption"),
+                "silent corruption misses the targets whatever share must be transparent")
+
+        // One fault recovered but not transparently (the client saw an
+        // error) in 11: 90.9 %, under the campaign's 99.99 %, over a 90 % floor.
+        var seen = FaultRecord(index: 12, seed: 0, driver: "rtl8139-2", driverClass: "net", kind: FaultKind.all[0])
+        seen.endState = .active
+        seen.clientError = "SET_MAC: timed out"
+        seen.classify(failure: DriverEvent(timeUSec: 100, driver: seen.driver, event: "failure", detail: "", state: .recovering, failureKind: .crash),
+                      recovered: DriverEvent(timeUSec: 200, driver: seen.driver, event: "recovered", detail: "", state: .active, recoveryUSec: 1000),
+                      gaveUp: nil, injectedAtUSec: 0)
+        let one = CampaignReport(rows: rows + [seen])
+        #expect(one.targetsMet.why == ["transparent recovery 90.91 % < 99.99 %"])
+        #expect(one.targetsMet(minTransparentPercent: 90).met)
 
         let dir = FileManager.default.temporaryDirectory.path + "/campaign-report-\(getpid())"
         try good.writePlotData(to: dir)

@@ -34,6 +34,42 @@ import Synchronization
         #expect(p.expire(now: 1_900).map(\.completion) == [1], "the other at 900 + 1,000")
     }
 
+    /// A peer that spent half its window or more waiting for a CPU gets the
+    /// window again, at most maxStarvedExtensions times; one that was not
+    /// starved, or that starved only a little, is due on time.
+    @Test func aStarvedPeerGetsItsWindowAgainBoundedly() {
+        var p = PendingCalls<Int>()
+        _ = p.add(op: .ping, deadline: 1_000, timeout: 1_000, peerWait: 5_000, completion: 1)
+        _ = p.add(op: .probe, deadline: 1_000, timeout: 1_000, peerWait: 5_000, completion: 2)
+        #expect(p.expire(now: 1_000, peerWait: 5_499).map(\.completion) == [1, 2], "waited under half the window")
+        let s = p.add(op: .ping, deadline: 2_000, timeout: 1_000, peerWait: 0, completion: 3)
+        var now: UInt64 = 2_000
+        var wait: UInt64 = 0
+        for round in 1...PendingCalls<Int>.maxStarvedExtensions {
+            wait += 600
+            #expect(p.expire(now: now, peerWait: wait).isEmpty, "starved: extended (round \(round))")
+            #expect(p.starvedExtensions(of: s) == round)
+            #expect(p.nextDeadline == now + 1_000)
+            now += 1_000
+        }
+        wait += 600
+        #expect(p.expire(now: now, peerWait: wait).map(\.completion) == [3], "starved or not, a bounded number of windows")
+        // Unknown wait (no schedstat): on time.
+        _ = p.add(op: .ping, deadline: 10, timeout: 10, peerWait: nil, completion: 4)
+        #expect(p.expire(now: 10, peerWait: 100).map(\.completion) == [4])
+    }
+
+    /// With messages still queued for this side's reader, a deadline waits
+    /// up to one more window for the reply among them, then falls due.
+    @Test func aBusyReaderDefersByAtMostOneWindow() {
+        var p = PendingCalls<Int>()
+        _ = p.add(op: .ping, deadline: 1_000, timeout: 500, completion: 1)
+        #expect(p.expire(now: 1_200, readerBusy: true).isEmpty)
+        #expect(p.expire(now: 1_500, readerBusy: true).map(\.completion) == [1])
+        _ = p.add(op: .ping, deadline: 2_000, timeout: 500, completion: 2)
+        #expect(p.expire(now: 2_000, readerBusy: false).map(\.completion) == [2])
+    }
+
     @Test func drainReturnsEverything() {
         var p = PendingCalls<Int>()
         _ = p.add(op: .ping, deadline: 10, completion: 1)

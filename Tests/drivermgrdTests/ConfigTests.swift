@@ -164,6 +164,44 @@ import Testing
         #expect(r.warnings.map(\.message) == ["Unknown key name 'Frobnicate' in section 'Recovery', ignoring"])
     }
 
+    /// The search path, as a package and an admin use it: /usr/lib ships a
+    /// driver, /etc amends it with a drop-in, replaces another whole, masks
+    /// a third with /dev/null; a drop-in of the same name in /etc hides the
+    /// packaged one.
+    @Test func searchPathReplacesAmendsAndMasks() throws {
+        func conf(_ name: String, _ dev: String) -> String {
+            "[Driver]\nName=\(name)\nClass=net\nMatch=pci:10ec:\(dev)\nExecutable=rtl8139\n"
+        }
+        let vendor = try configDir([
+            "rtl8139.conf": conf("rtl8139", "8139"),
+            "rtl8139.conf.d/10-timeout.conf": "[Recovery]\nXPCTimeoutSec=2s\n",
+            "rtl8139.conf.d/20-heartbeat.conf": "[Recovery]\nHeartbeatSec=5s\n",
+            "ne2k-pci.conf": conf("ne2k-pci", "8029"),
+            "pcnet32.conf": conf("pcnet32", "2000"),
+        ])
+        let admin = try configDir([
+            "rtl8139.conf.d/10-timeout.conf": "[Recovery]\nXPCTimeoutSec=3s\n",
+            "rtl8139.conf.d/50-bind.conf": "[Driver]\nBind=yes\n",
+            "ne2k-pci.conf": conf("ne2k", "8029") + "[Recovery]\nXPCTimeoutSec=4s\n",
+        ])
+        try FileManager.default.createSymbolicLink(atPath: admin + "/drivers.d/pcnet32.conf", withDestinationPath: "/dev/null")
+        let r = ConfigLoader.load(directories: [admin, "/nonexistent", vendor], driverDirectory: "/x")
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        let byName = Dictionary(uniqueKeysWithValues: r.drivers.map { ($0.name, $0) })
+        #expect(Set(byName.keys) == ["rtl8139", "ne2k"], "pcnet32 masked, ne2k-pci replaced by /etc's file")
+        let rtl = try #require(byName["rtl8139"])
+        #expect(rtl.xpcTimeout == .seconds(3), "/etc's 10-timeout.conf hides the packaged one")
+        #expect(rtl.heartbeat == .seconds(5), "the packaged drop-in /etc does not hide still applies")
+        #expect(rtl.bind == .matching)
+        #expect(rtl.files == [vendor + "/drivers.d/rtl8139.conf", admin + "/drivers.d/rtl8139.conf.d/10-timeout.conf",
+                              vendor + "/drivers.d/rtl8139.conf.d/20-heartbeat.conf", admin + "/drivers.d/rtl8139.conf.d/50-bind.conf"])
+        #expect(byName["ne2k"]?.xpcTimeout == .seconds(4))
+        // Nothing anywhere: one error naming every place looked in.
+        let none = ConfigLoader.load(directories: ["/nonexistent/a", "/nonexistent/b"], driverDirectory: "/x")
+        #expect(none.drivers.isEmpty && none.errors.count == 1)
+        #expect(none.errors.first?.file == "/nonexistent/a/drivers.d, /nonexistent/b/drivers.d")
+    }
+
     @Test func duplicateNamesAreRefused() throws {
         let dir = try configDir(["a.conf": good, "b.conf": good])
         let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
