@@ -4,14 +4,14 @@
 SWIFT      ?= swift
 BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
-APT_PKGS   := pkg-config python3-venv libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev passwd
+APT_PKGS   := pkg-config python3-venv libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev systemd
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
 VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd \
               linux-source-6.1 xz-utils make
-# The account u-drivers run as (drivers.d [Sandbox] User=).
+# The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check test-python check-product vm check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check deb gen-docs check-deb check-install test-python check-product vm check-scale check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -26,8 +26,8 @@ deps:
 	  echo "Installing:$$missing"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi; \
-	id -u $(UDRIVER_USER) >/dev/null 2>&1 || { echo "Creating system user $(UDRIVER_USER) for the u-drivers"; \
-	  $$SUDO useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $(UDRIVER_USER); }
+	id -u $(UDRIVER_USER) >/dev/null 2>&1 || { echo "Creating system user $(UDRIVER_USER) for the u-drivers (units/drivermgr.sysusers)"; \
+	  $$SUDO systemd-sysusers $(CURDIR)/units/drivermgr.sysusers; }
 
 # The QEMU guest's packages, for check.
 vm-deps:
@@ -61,6 +61,7 @@ check: build vm-deps test-python
 	$(MAKE) --no-print-directory check-fuzz
 	$(MAKE) --no-print-directory check-slicer
 	$(MAKE) --no-print-directory check-dkms
+	$(MAKE) --no-print-directory check-install
 	$(MAKE) --no-print-directory check-campaign
 	$(MAKE) --no-print-directory check-vm
 	$(MAKE) --no-print-directory check-fuzz-kernel
@@ -73,10 +74,16 @@ check: build vm-deps test-python
 # over, sandboxed u-drivers on the kernel path; ping and aplay across a
 # u-driver's and the daemon's SIGKILL (Tests/vm/product-test.sh).
 KVER_NEWEST = $(shell ls /lib/modules 2>/dev/null | sort -V | tail -1)
+PRODUCT_QEMU = -netdev user,id=n0 -device rtl8139,netdev=n0 -audiodev none,id=snd0 -device ES1370,audiodev=snd0
 check-product: vm-deps
 	$(MAKE) -s -C /lib/modules/$(KVER_NEWEST)/build M=$(CURDIR)/module modules
-	./Tests/vm/systemd-guest.sh product-test.sh -netdev user,id=n0 -device rtl8139,netdev=n0 \
-	  -audiodev none,id=snd0 -device ES1370,audiodev=snd0
+	./Tests/vm/systemd-guest.sh product-test.sh $(PRODUCT_QEMU)
+
+# The same guest from the Debian packages (make deb): dpkg -i of
+# drvnucleus-dkms (DKMS builds the module in the guest) and drivermgr
+# (postinst: sysusers, tmpfiles, enable and start), then the same checks.
+check-deb: deb vm-deps
+	DEBS=$(DEB_DIR) ./Tests/vm/systemd-guest.sh product-test.sh $(PRODUCT_QEMU)
 
 # The same guest, interactive: the product installed and running, root
 # logged in on the serial console (Ctrl-A X or poweroff to leave).
@@ -202,18 +209,47 @@ test: check
 
 # Benchmarks: XPC round trips beside a raw socketpair baseline, daemon RSS.
 # Installed layout. `make install` builds release binaries with the Swift
-# runtime linked in (glibc, libsystemd, libnl and libseccomp stay shared);
-# install-files copies what BIN holds (the systemd guest test uses it).
+# runtime linked in (glibc, libsystemd, libnl and libseccomp stay shared),
+# generates the man pages and bash completion, and installs; install-files
+# copies what BIN and GEN_DIR hold (the systemd guest test uses it; the
+# man pages and completion only when generated). `make deb` does the same
+# into Debian packages (debian/).
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 UNITDIR    ?= /etc/systemd/system
 CATALOGDIR ?= /usr/lib/systemd/catalog
+# The packaged configuration (drivermgrd.conf(5)): drivermgrd reads it
+# below /etc/drivermgrd, which stays the admin's.
+CONFDIR    ?= $(PREFIX)/lib/drivermgrd
 # The driver configurations to install: etc/ has one per supported chip;
 # the simulator's tests install Tests/etc (nucleus-sim's devices).
 CONF_SRC   ?= etc
+GEN_DIR    ?= $(CURDIR)/$(BUILD_DIR)/generated
+DOC_DATE   ?= $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+# The static build has a directory of its own (STATIC_BUILD): its objects
+# name the static runtime's libraries to the linker, and SwiftPM would reuse
+# them in an ordinary build, which then fails to link.
+STATIC_BUILD = --scratch-path $(BUILD_DIR)/static -c release --static-swift-stdlib
 install: deps
-	$(SWIFT) build -c release --static-swift-stdlib
-	$(MAKE) --no-print-directory install-files BIN=$$($(SWIFT) build -c release --show-bin-path)
+	$(SWIFT) build $(STATIC_BUILD)
+	$(MAKE) --no-print-directory gen-docs BIN=$$($(SWIFT) build $(STATIC_BUILD) --show-bin-path)
+	$(MAKE) --no-print-directory install-files BIN=$$($(SWIFT) build $(STATIC_BUILD) --show-bin-path)
+
+# Man pages from the commands' own argument parsers (swift-argument-parser's
+# generate-manual reads each tool's --experimental-dump-help), so they say
+# what --help says; drivermgrd.conf(5) is written by hand (docs/man). The
+# bash completion from drvctl --generate-completion-script.
+gen-docs:
+	@test -n "$(BIN)" || { echo "gen-docs: BIN= (the directory with the built binaries) is required"; exit 2; }
+	$(SWIFT) build --product generate-manual
+	rm -rf $(GEN_DIR) && mkdir -p $(GEN_DIR)/man $(GEN_DIR)/completions
+	gm=$$($(SWIFT) build --show-bin-path)/generate-manual; \
+	for t in drvctl:8 drivermgrd:8 driverslicer:1 nucleus-sim:1; do \
+	  $$gm $(BIN)/$${t%%:*} --section $${t##*:} --date $(DOC_DATE) --authors "drivermgr developers" -o $(GEN_DIR)/man || exit 1; \
+	done
+	cp docs/man/*.[0-9] $(GEN_DIR)/man/
+	@# No #! line: bash-completion sources the file (lintian: bash-completion-with-hashbang).
+	$(BIN)/drvctl --generate-completion-script bash | sed '1{/^#!/d}' > $(GEN_DIR)/completions/drvctl
 
 install-files:
 	@test -n "$(BIN)" || { echo "install-files: BIN= (the directory with the built binaries) is required"; exit 2; }
@@ -230,19 +266,45 @@ install-files:
 	install -m 0644 slicer/interfaces/*.iface $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces/
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/|$(PREFIX)/|g' units/drivermgrd.service > $(DESTDIR)$(UNITDIR)/drivermgrd.service
+	install -D -m 0644 units/drivermgr.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/drivermgr.conf
+	install -D -m 0644 units/drivermgr.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/drivermgr.conf
 	install -D -m 0644 catalog/drivermgrd.catalog $(DESTDIR)$(CATALOGDIR)/drivermgrd.catalog
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/drivermgr/README.md
-	install -d $(DESTDIR)/etc/drivermgrd/drivers.d
-	@t=$(DESTDIR)/etc/drivermgrd/drivermgrd.conf; \
-	  if [ -e $$t ]; then echo "keeping $$t"; else install -m 0644 etc/drivermgrd.conf $$t; fi
-	@for f in $(CONF_SRC)/drivers.d/*.conf; do \
-	  t=$(DESTDIR)/etc/drivermgrd/drivers.d/$$(basename $$f); \
-	  if [ -e $$t ]; then echo "keeping $$t"; else install -m 0644 $$f $$t; fi; \
-	done
+	install -D -m 0644 etc/drivermgrd.conf $(DESTDIR)$(CONFDIR)/drivermgrd.conf
+	install -d $(DESTDIR)$(CONFDIR)/drivers.d
+	install -m 0644 $(CONF_SRC)/drivers.d/*.conf $(DESTDIR)$(CONFDIR)/drivers.d/
+	@if [ -d $(GEN_DIR)/man ]; then \
+	  for m in $(GEN_DIR)/man/*.[0-9]; do \
+	    install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m) || exit 1; \
+	  done; \
+	  install -D -m 0644 $(GEN_DIR)/completions/drvctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/drvctl; \
+	fi
 	@if [ -z "$(DESTDIR)" ]; then \
+	  systemd-sysusers $(PREFIX)/lib/sysusers.d/drivermgr.conf; \
+	  systemd-tmpfiles --create $(PREFIX)/lib/tmpfiles.d/drivermgr.conf || true; \
 	  journalctl --update-catalog 2>/dev/null || true; \
 	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 	fi
+
+# The install layout, man pages and completion in a scratch root (no guest).
+check-install: build
+	./Tests/install/check-install.sh $$($(SWIFT) build --show-bin-path)
+
+# Debian packages (debian/): drivermgr and drvnucleus-dkms, built by
+# dpkg-buildpackage from this tree (release, the Swift runtime linked in),
+# into DEB_DIR, then lintian (an error or a warning fails). The .debs are
+# written next to the tree first, as dpkg-buildpackage does, then moved.
+DEB_DIR        ?= $(CURDIR)/$(BUILD_DIR)/deb
+DEB_PKGS       := debhelper dh-dkms dkms lintian
+deb: deps
+	@$(MAKE) --no-print-directory deps APT_PKGS="$(DEB_PKGS)"
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+	  { echo "deb: debian/changelog says $$v, VERSION says $(VERSION)"; exit 1; }
+	dpkg-buildpackage -b -us -uc
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	mv ../drivermgr_$(VERSION)_* ../drivermgr-dbgsym_$(VERSION)_* ../drvnucleus-dkms_$(VERSION)_* $(DEB_DIR)/
+	lintian --fail-on error,warning $(DEB_DIR)/drivermgr_$(VERSION)_amd64.changes
+	@ls -l $(DEB_DIR)
 
 # drvnucleus.ko through DKMS: module/ (with dkms.conf and the version) goes
 # to /usr/src/drvnucleus-VERSION; dkms builds and installs it for the
@@ -252,11 +314,12 @@ DKMS_SRC   ?= /usr/src/drvnucleus-$(VERSION)
 DKMS_KERNEL ?= $(shell uname -r)
 install-dkms-files:
 	install -d $(DESTDIR)$(DKMS_SRC)/include/uapi $(DESTDIR)$(DKMS_SRC)/include/chips
-	install -m 0644 module/Kbuild module/*.c module/*.h $(DESTDIR)$(DKMS_SRC)/
+	@# The sources only: an in-tree build leaves drvnucleus.mod.c beside them.
+	install -m 0644 module/Kbuild $$(ls module/*.c | grep -v '\.mod\.c$$') module/*.h $(DESTDIR)$(DKMS_SRC)/
 	install -m 0644 module/include/uapi/*.h $(DESTDIR)$(DKMS_SRC)/include/uapi/
 	install -m 0644 module/include/chips/*.h $(DESTDIR)$(DKMS_SRC)/include/chips/
 	echo $(VERSION) > $(DESTDIR)$(DKMS_SRC)/VERSION
-	sed 's/@VERSION@/$(VERSION)/' module/dkms.conf > $(DESTDIR)$(DKMS_SRC)/dkms.conf
+	sed 's/#MODULE_VERSION#/$(VERSION)/' module/dkms.conf > $(DESTDIR)$(DKMS_SRC)/dkms.conf
 
 install-dkms:
 	@$(MAKE) --no-print-directory deps APT_PKGS="dkms"

@@ -59,18 +59,26 @@ import Testing
         for id in ids { #expect(matched.contains(id), "no configuration in etc/ for \(id)") }
     }
 
-    /// The README's sample, copied as it is, loads without an error or a
-    /// warning and means what its comments say.
+    /// The README's samples (every ```ini block, the [Sandbox] one too),
+    /// copied as they are, load without an error or a warning and mean what
+    /// their comments say.
     @Test func theREADMEsSampleLoadsAsItIs() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "```ini\n"))
-        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
-        let dir = try configDir(["ens1371.conf": String(readme[start.upperBound..<end.lowerBound])])
+        var text = "", from = readme.startIndex, blocks = 0
+        while let start = readme.range(of: "```ini\n", range: from..<readme.endIndex) {
+            let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+            text += readme[start.upperBound..<end.lowerBound] + "\n"
+            from = end.upperBound
+            blocks += 1
+        }
+        #expect(blocks >= 2)
+        let dir = try configDir(["ens1371.conf": text])
         let r = ConfigLoader.load(directory: dir, driverDirectory: "/x")
         #expect(r.errors.isEmpty, "\(r.errors)")
         #expect(r.warnings.isEmpty, "\(r.warnings)")
         let d = try #require(r.drivers.first)
         #expect(d.name == "ens1371" && d.executable == "/x/ens137x" && d.standby && d.verifySettings && !d.faultInjection)
+        #expect(d.sandboxed && d.privateNamespaces)
     }
 
     @Test func verifySettingsIsOnUnlessTurnedOff() throws {

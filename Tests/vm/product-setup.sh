@@ -11,20 +11,38 @@ snd=$(basename "$(dirname "$(grep -l 0x5000 /sys/bus/pci/devices/*/device)")")
 holder() { d=$(readlink "/sys/bus/pci/devices/$1/driver") && basename "$d" || echo none; }
 echo "== udev bound: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
 
-# The product as installed: files, drvnucleus.ko for modprobe.
-make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
-install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
-depmod -a
-modprobe drvnucleus && echo "== modprobe drvnucleus: ok"
-echo "== after modprobe: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
-# The admin's choice (drop-ins): these two devices to drvnucleus. TCG is
-# slow: a 1 s call deadline. Fault injection, for drvctl inject.
+# The admin's choice (drop-ins over the packaged configuration): these two
+# devices to drvnucleus. TCG is slow: a 1 s call deadline. Fault
+# injection, for drvctl inject. Written first: the package starts the
+# service when it is installed.
 for d in rtl8139 ens1370; do
   mkdir -p /etc/drivermgrd/drivers.d/$d.conf.d
   printf '[Driver]\nBind=yes\n[Recovery]\nXPCTimeoutSec=1s\nFaultInjection=yes\n' > /etc/drivermgrd/drivers.d/$d.conf.d/50-vm.conf
 done
-systemctl daemon-reload
-journalctl --update-catalog
+if [ -n "${DEBS:-}" ]; then
+  # The Debian packages (make deb): DKMS builds drvnucleus.ko for this
+  # kernel, then drivermgr's postinst creates its user and tmpfiles,
+  # enables and starts drivermgrd, which waits for the module.
+  t0=$(date +%s)
+  DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/drvnucleus-dkms_*_all.deb > /tmp/dpkg-dkms.log 2>&1 \
+    && echo "== dpkg -i drvnucleus-dkms: ok, $(dkms status -m drvnucleus 2>&1 | tr "\n" " ")in $(( $(date +%s) - t0 )) s" \
+    || { fail "dpkg -i drvnucleus-dkms"; tail -20 /tmp/dpkg-dkms.log; }
+  DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/drivermgr_*_amd64.deb > /tmp/dpkg.log 2>&1 \
+    && echo "== dpkg -i drivermgr: ok" || { fail "dpkg -i drivermgr"; tail -20 /tmp/dpkg.log; }
+  echo "== installed: $(dpkg-query -W -f '${Package} ${Version} ${Status}, ' drivermgr drvnucleus-dkms)"
+  echo "== drivermgrd enabled: $(systemctl is-enabled drivermgrd), user: $(id -un drivermgr 2>&1)"
+  echo "== man: $(man -w drvctl drivermgrd drivermgrd.conf 2>&1 | tr '\n' ' ')"
+  modprobe drvnucleus && echo "== modprobe drvnucleus: ok ($(modinfo -n drvnucleus))"
+else
+  # The product as installed from the tree: files, drvnucleus.ko for modprobe.
+  make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
+  install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
+  depmod -a
+  modprobe drvnucleus && echo "== modprobe drvnucleus: ok"
+  systemctl daemon-reload
+  journalctl --update-catalog
+fi
+echo "== after modprobe: $nic to $(holder "$nic"), $snd to $(holder "$snd")"
 
 if systemctl start drivermgrd; then echo "== systemctl start: ok"; else
   fail "systemctl start"; journalctl --no-pager -q -b -u drivermgrd -n 30 | sed 's/^/== journal: /'; fi

@@ -60,7 +60,7 @@ Description=drivermgr guest: $TEST
 After=multi-user.target
 [Service]
 Type=oneshot
-Environment=BIN=$BIN ROOT=$ROOT WORK=$WORK
+Environment=BIN=$BIN ROOT=$ROOT WORK=$WORK DEBS=${DEBS:-}
 ExecStart=/bin/sh $ROOT/Tests/vm/$TEST
 $after
 UNIT
@@ -74,7 +74,7 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
          9pnet 9pnet_virtio 9p overlay; do insmod /mods/\$m.ko; done
 mkdir -p /lower /rw /newroot
 mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /lower
-mount -t tmpfs -o size=768m tmpfs /rw
+mount -t tmpfs -o size=1g tmpfs /rw
 mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot
 mkdir -p /newroot/mnt/results

@@ -33,7 +33,7 @@ Requires=nucleus-sim.service
 After=nucleus-sim.service
 [Service]
 ExecStart=
-ExecStart=/usr/local/sbin/drivermgrd --config /etc/drivermgrd --runtime-dir /run/drivermgrd --driver-dir /usr/local/libexec/drivermgrd --nucleus sim --nucleus-socket /run/nucleus-sim/nucleus-sim.sock --fd-store
+ExecStart=/usr/local/sbin/drivermgrd --runtime-dir /run/drivermgrd --driver-dir /usr/local/libexec/drivermgrd --nucleus sim --nucleus-socket /run/nucleus-sim/nucleus-sim.sock --fd-store
 WatchdogSec=4s
 TimeoutAbortSec=2s
 EOF
@@ -94,7 +94,7 @@ for i in $(seq 40); do
 done
 drvctl status rtl8139 --json=short | grep -o '"xpcTimeoutUSec":[0-9]*' | sed 's/^/== rtl8139 after reload: /'
 echo "== ens1371 pid across the reload: $ens_pid -> $(drvctl list --no-legend | awk '$1 == "ens1371" { print $5 }')"
-journalctl --no-pager -q -u drivermgrd | grep -o "reloaded /etc/drivermgrd: .*" | tail -1 | sed 's/^/== /'
+journalctl --no-pager -q -u drivermgrd | grep -o "reloaded /etc/drivermgrd:/usr/local/lib/drivermgrd:/usr/lib/drivermgrd: .*" | tail -1 | sed 's/^/== /'
 
 # The daemon's own crash: SIGKILL. systemd restarts it (Restart=always);
 # KillMode=process leaves the u-drivers running, the fd store holds their
@@ -236,7 +236,7 @@ grep -q "^== catalog: Subject: u-driver ens1371 failed (crash)" "$R/log" || fail
 grep -q "^== catalog: The kernel nucleus keeps" "$R/log" || fail "catalog text"
 grep -q '^== rtl8139 after reload: "xpcTimeoutUSec":2000000' "$R/log" || fail "reload applied"
 grep -qE "^== ens1371 pid across the reload: ([0-9]+) -> \1$" "$R/log" || fail "ens1371 untouched by the reload"
-grep -q "^== reloaded /etc/drivermgrd: added none; removed none; restarted rtl8139" "$R/log" || fail "reload logged"
+grep -q "^== reloaded /etc/drivermgrd:/usr/local/lib/drivermgrd:/usr/lib/drivermgrd: added none; removed none; restarted rtl8139" "$R/log" || fail "reload logged"
 grep -qE "^== after SIGSTOP: main pid ([0-9]+) -> [0-9]+, restarts [1-9]" "$R/log" || fail "watchdog restart"
 grep -q "^== systemd: Watchdog timeout" "$R/log" || fail "watchdog timeout in the journal"
 [ "$(grep -cE '^== list after the watchdog restart: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drivers after the restart"
