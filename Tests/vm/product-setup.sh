@@ -25,7 +25,7 @@ if [ -n "${DEBS:-}" ]; then
   # enables and starts drivermgrd, which waits for the module.
   t0=$(date +%s)
   DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/drvnucleus-dkms_*_all.deb > /tmp/dpkg-dkms.log 2>&1 \
-    && echo "== dpkg -i drvnucleus-dkms: ok, $(dkms status -m drvnucleus 2>&1 | tr "\n" " ")in $(( $(date +%s) - t0 )) s" \
+    && echo "== dpkg -i drvnucleus-dkms: ok, $(dkms status -m drvnucleus 2>/dev/null | tr "\n" " ")in $(( $(date +%s) - t0 )) s" \
     || { fail "dpkg -i drvnucleus-dkms"; tail -20 /tmp/dpkg-dkms.log; }
   DEBIAN_FRONTEND=noninteractive dpkg -i "$DEBS"/drivermgr_*_amd64.deb > /tmp/dpkg.log 2>&1 \
     && echo "== dpkg -i drivermgr: ok" || { fail "dpkg -i drivermgr"; tail -20 /tmp/dpkg.log; }

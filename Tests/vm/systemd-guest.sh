@@ -120,7 +120,7 @@ if [ "$INTERACTIVE" = 1 ]; then
     -device virtio-9p-pci,fsdev=res,mount_tag=results "$@"
   exit 0
 fi
-timeout 600 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
+timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 panic=-1 loglevel=4 systemd.show_status=0" \
   -fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
