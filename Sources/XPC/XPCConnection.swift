@@ -35,7 +35,16 @@ public final class XPCConnection: Sendable {
         /// Set once every pending call has failed and `onClose` has run.
         var finished = false
         var finishWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The peer's run-queue wait as last read, and when: a call's
+        /// baseline, read again only when older than ``waitSampleAge``.
+        var waitSample: (at: UInt64, wait: UInt64?)?
     }
+
+    /// How old a reading of the peer's run-queue wait may be to serve as a
+    /// new call's baseline: at most 20 reads of /proc a second per channel,
+    /// whatever the call rate (the window then starts up to this much
+    /// earlier, which only makes a starved peer easier to call starved).
+    static let waitSampleAge: UInt64 = 50_000_000
 
     /// A short name for logs ("nucleus", "ens1371").
     public let name: String
@@ -114,7 +123,7 @@ public final class XPCConnection: Sendable {
             + UInt64(max(0, timeout.components.attoseconds / 1_000_000_000))
         let deadline = monotonicNanos() &+ ns
         let micros = UInt32(clamping: ns / 1000)
-        let wait = peerWait?()
+        let wait = peerWaitBaseline(now: deadline &- ns)
         let r = state.withLock { s -> UInt32? in
             if s.closed { return nil }
             let earliest = s.pending.nextDeadline
@@ -135,6 +144,16 @@ public final class XPCConnection: Sendable {
                 c.completion(.failure(XPCError(.system, "\(error)")))
             }
         }
+    }
+
+    /// The peer's run-queue wait for a call sent `now`: the last reading if
+    /// it is recent enough, else a fresh one.
+    private func peerWaitBaseline(now: UInt64) -> UInt64? {
+        guard let peerWait else { return nil }
+        if let s = state.withLock({ $0.waitSample }), now &- s.at < Self.waitSampleAge { return s.wait }
+        let w = peerWait()
+        state.withLock { $0.waitSample = (now, w) }
+        return w
     }
 
     /// `call` for async callers; throws ``XPCError`` on timeout or close.
