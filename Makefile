@@ -310,9 +310,12 @@ deb: deps
 	@$(MAKE) --no-print-directory deps APT_PKGS="$(DEB_PKGS)"
 	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
 	  { echo "deb: debian/changelog says $$v, VERSION says $(VERSION)"; exit 1; }
-	dpkg-buildpackage -b -us -uc
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
-	mv ../drivermgr_$(VERSION)_* ../drivermgr-dbgsym_$(VERSION)_* ../drvnucleus-dkms_$(VERSION)_* $(DEB_DIR)/
+	@# Everything into DEB_DIR: dh_builddeb's --destdir (debian/rules),
+	@# and the .buildinfo and .changes beside the packages they list.
+	DEB_DIR=$(DEB_DIR) dpkg-buildpackage -b -us -uc \
+	  --buildinfo-option=-u$(DEB_DIR) --buildinfo-file=$(DEB_DIR)/drivermgr_$(VERSION)_amd64.buildinfo \
+	  --changes-option=-u$(DEB_DIR) --changes-file=$(DEB_DIR)/drivermgr_$(VERSION)_amd64.changes
 	lintian --fail-on error,warning $(DEB_DIR)/drivermgr_$(VERSION)_amd64.changes
 	@ls -l $(DEB_DIR)
 

@@ -134,6 +134,10 @@ struct DriverConfig: Sendable, Equatable {
     /// driver starts, and gives back on `drvctl unbind` or when a reload
     /// removes the driver (default no).
     var bind: BindSetting = .no
+    /// ReleaseOnExit=: when drivermgrd exits (`systemctl stop`), give the
+    /// Bind= functions back to the stock driver, as `drvctl unbind` does,
+    /// instead of leaving them with drvnucleus, quiesced (default no).
+    var releaseOnExit = false
     /// The file, then its drop-ins, in the order applied.
     var files: [String]
 
@@ -146,7 +150,7 @@ struct DriverConfig: Sendable, Equatable {
 struct ConfigLoader {
     /// Recognised keys per section; anything else gets a warning, as systemd does.
     static let known: [String: Set<String>] = [
-        "Driver": ["Name", "Class", "Match", "Executable", "Bind"],
+        "Driver": ["Name", "Class", "Match", "Executable", "Bind", "ReleaseOnExit"],
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
@@ -297,6 +301,12 @@ struct ConfigLoader {
                                             message: "Invalid Bind=\(v): expected no, yes, or PCI addresses such as 0000:00:04.0"))
             }
             cfg.bind = b
+        }
+        if let (v, f, l) = values["Driver.ReleaseOnExit"] {
+            guard let on = yesNo(v) else {
+                return .failure(ConfigError(file: f, line: l, message: "Invalid ReleaseOnExit=\(v): expected yes or no"))
+            }
+            cfg.releaseOnExit = on
         }
         for (key, keyPath) in [("Recovery.XPCTimeoutSec", \DriverConfig.xpcTimeout), ("Recovery.ProbeTimeoutSec", \DriverConfig.probeTimeout)] {
             guard let (v, f, l) = values[key] else { continue }

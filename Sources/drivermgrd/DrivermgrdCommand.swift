@@ -141,7 +141,7 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         for e in cfg.errors { logger.error("\(e)") }
         let out = await manager.reload(configs: cfg.drivers)
         func names(_ n: [String]) -> String { n.isEmpty ? "none" : n.joined(separator: ", ") }
-        logger.notice("reloaded \(configSearchPath.joined(separator: ":")): added \(names(out.added)); removed \(names(out.removed)); restarted \(names(out.changed))")
+        logger.notice("reloaded \(configSearchPath.joined(separator: ":")): added \(names(out.added)); removed \(names(out.removed)); restarted \(names(out.changed)); devices given back by \(names(out.released))")
         notifier.send("READY=1\nSTATUS=\(manager.summary())")
     }
 

@@ -100,6 +100,9 @@ final class Manager: Sendable {
         var added: [String] = []
         var removed: [String] = []
         var changed: [String] = []
+        /// Changed so that Bind= no longer names their device: it went
+        /// back to the stock driver.
+        var released: [String] = []
     }
 
     /// Applies a re-read configuration: drivers no longer configured stop
@@ -125,6 +128,12 @@ final class Manager: Sendable {
             if let d = current.first(where: { $0.name == c.name }) {
                 guard d.config != c else { continue }
                 out.changed.append(c.name)
+                if bindsHardware, let slot = d.device?.slot, d.config.bind.claims(slot), !c.bind.claims(slot) {
+                    // Bind= took it and no longer names it: back to the
+                    // stock driver, as on `drvctl unbind`; the driver
+                    // stays, stopped, under its new configuration.
+                    if (try? await unbind(d)) != nil { out.released.append(c.name) }
+                }
                 _ = try? await d.update(config: c)
                 if c.bind != .no, d.device == nil { claim(d) }
                 continue
@@ -345,10 +354,23 @@ final class Manager: Sendable {
     }
 
     /// Stops every driver and closes the nucleus link (daemon shutdown).
+    /// A driver with ReleaseOnExit= gives its Bind= functions back to the
+    /// stock driver; the others' stay with drvnucleus, quiesced.
     func shutdown() async {
         stopping.withLock { $0 = true }
+        let hardware = bindsHardware
         await withTaskGroup(of: Void.self) { g in
-            for d in drivers { g.addTask { await d.stop() } }
+            for d in drivers {
+                if hardware, d.config.releaseOnExit, let slot = d.device?.slot, d.config.bind.claims(slot) {
+                    g.addTask { [self] in
+                        do { _ = try await unbind(d) } catch {
+                            logger.error("ReleaseOnExit= of \(d.name): \(error)", metadata: ["DRIVER": "\(d.name)"])
+                        }
+                    }
+                } else {
+                    g.addTask { await d.stop() }
+                }
+            }
         }
         nucleus.close()
     }

@@ -27,6 +27,16 @@ enum BindSetting: Sendable, Equatable {
         }
     }
 
+    /// Whether this setting hands the function at `slot` (one that matches
+    /// the driver's `Match=`) to drvnucleus.
+    func claims(_ slot: String) -> Bool {
+        switch self {
+        case .no: false
+        case .matching: true
+        case .slots(let ss): ss.contains(slot)
+        }
+    }
+
     /// `DDDD:BB:DD.F` in lower-case hex, as sysfs names functions.
     static func isSlot(_ s: String) -> Bool {
         let hex = Set("0123456789abcdef")

@@ -103,6 +103,19 @@ import Testing
             "\(bad.errors)")
     }
 
+    @Test func releaseOnExitIsOffUnlessSetAndABadOneIsNamedByLine() throws {
+        let with = { (v: String) in self.good.replacingOccurrences(of: "Executable=ens137x", with: "Executable=ens137x\nBind=yes\nReleaseOnExit=\(v)") }
+        let off = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
+        #expect(off.drivers.first?.releaseOnExit == false)
+        let on = ConfigLoader.load(directory: try configDir(["ens1371.conf": with("yes")]), driverDirectory: "/x")
+        #expect(on.drivers.first?.releaseOnExit == true)
+        #expect(on.warnings.isEmpty, "\(on.warnings)")
+        let bad = ConfigLoader.load(directory: try configDir(["ens1371.conf": with("later")]), driverDirectory: "/x")
+        #expect(bad.drivers.isEmpty)
+        #expect(bad.errors.first.map { "\($0)" }?.hasSuffix("ens1371.conf:7: Invalid ReleaseOnExit=later: expected yes or no") == true,
+                "\(bad.errors)")
+    }
+
     /// Tests/etc is the simulator's: its two models' drivers.
     @Test func theSimulatorConfigurationLoads() throws {
         let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("Tests/etc").path, driverDirectory: "/x")

@@ -128,6 +128,15 @@ final class ModelPCIBus: PCIBus, @unchecked Sendable {
         #expect(BindSetting(text) == want)
     }
 
+    /// What a reload compares: whether the old and the new Bind= name the
+    /// function the driver holds.
+    @Test func bindClaimsTheFunctionsItNames() {
+        #expect(!BindSetting.no.claims(Self.nic))
+        #expect(BindSetting.matching.claims(Self.nic))
+        #expect(BindSetting.slots([Self.nic]).claims(Self.nic))
+        #expect(!BindSetting.slots([Self.sound]).claims(Self.nic))
+    }
+
     @Test(arguments: ["maybe", "00:05.0", "0000:00:05.8", "0000:00:05.0,0000:00:04.0", "0000:00:0G.0", "0000:00:05.0x"])
     func badBindValues(_ text: String) {
         #expect(BindSetting(text) == nil)

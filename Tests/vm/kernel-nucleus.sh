@@ -359,6 +359,13 @@ ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== bind: ping through the 
 $BIN/drvctl start rtl8139 > /dev/null
 for i in \$(seq 40); do [ "\$($BIN/drvctl is-active rtl8139)" = active ] && break; sleep 0.5; done
 echo "== bind: drvctl start: \$nic is \$(holder)'s, rtl8139 \$($BIN/drvctl is-active rtl8139)"
+# A reload whose Bind= no longer names the function gives it back.
+mkdir -p /tmp/etc-bind/drivers.d/rtl8139.conf.d
+printf '[Driver]\\nBind=no\\n' > /tmp/etc-bind/drivers.d/rtl8139.conf.d/50-off.conf
+killall -HUP drivermgrd
+for i in \$(seq 40); do grep -q "devices given back by" /tmp/db.log && break; sleep 0.5; done
+grep -o "devices given back by [a-z0-9, ]*" /tmp/db.log | sed 's/^/== bind: reload: /'
+echo "== bind: after the reload \$nic is \$(holder)'s, rtl8139 \$($BIN/drvctl is-active rtl8139)"
 killall drivermgrd; sleep 1
 SH
 chmod +x "$WORK/root/daemon-test.sh" "$WORK/root/daemon-stop.sh" "$WORK/root/daemon-start.sh" "$WORK/root/bind-test.sh"
@@ -456,6 +463,8 @@ grep -qE "== unbind: 0000:00:0[0-9a-f].0: 8139cp" "$WORK/console.log" || ok=0
 grep -qE "== bind: after drvctl unbind 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || ok=0
 grep -q "== bind: ping through the stock driver again: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 grep -qE "== bind: drvctl start: 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || ok=0
+grep -q "== bind: reload: devices given back by rtl8139" "$WORK/console.log" || ok=0
+grep -qE "== bind: after the reload 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || ok=0
 [ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || ok=0
 grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== dmesg clean after the tx timeout" "$WORK/console.log" || ok=0

@@ -37,7 +37,12 @@ else
   # The product as installed from the tree: files, drvnucleus.ko for modprobe.
   make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
   install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
-  depmod -a
+  if [ -f "$WORK/depmod/lib/modules/$KVER/modules.dep" ]; then
+    # The same index as depmod -a's, made on the host (systemd-guest.sh).
+    cp "$WORK/depmod/lib/modules/$KVER"/modules.* "/lib/modules/$KVER/"
+  else
+    depmod -a
+  fi
   modprobe drvnucleus && echo "== modprobe drvnucleus: ok"
   systemctl daemon-reload
   journalctl --update-catalog

@@ -8,7 +8,8 @@
 # turns Bind= on for the two devices; `systemctl start drivermgrd` hands them
 # to drvnucleus and runs the sandboxed u-drivers on the kernel path. Then
 # ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
-# and drivermgrd's own SIGKILL; the journal's entries; reload; stop.
+# and drivermgrd's own SIGKILL; the journal's entries; reload (ReleaseOnExit=
+# for the NIC); stop (the NIC back to 8139cp, the sound card quiesced).
 # Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
 # host starts with "== "; the last line says ok or not.
 R=/mnt/results
@@ -64,7 +65,11 @@ echo "== u-driver pids across it: $pids_before-> $(pids)"
 grep transmitted /tmp/ping2 | sed 's/^/== ping across the daemon SIGKILL: /'
 echo "== adopted entries: $(journalctl --no-pager -q MESSAGE_ID=$ADOPTED_ID | grep -c 'took over u-driver')"
 
+# ReleaseOnExit= for the NIC by a reload: on stop it goes back to 8139cp,
+# the sound card (default) stays with drvnucleus, quiesced.
+printf '[Driver]\nReleaseOnExit=yes\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/60-release.conf
 systemctl reload drivermgrd && echo "== systemctl reload: ok"
+for i in $(seq 40); do active && break; sleep 0.5; done
 systemd-analyze security drivermgrd --no-pager 2>/dev/null | tail -1 | sed 's/^/== systemd-analyze security: /'
 systemctl stop drivermgrd && echo "== systemctl stop: ok"
 echo "== after stop: $nic to $(holder "$nic"), $snd to $(holder "$snd"), u-drivers left: $(pgrep -c -x rtl8139 || true)"
@@ -94,7 +99,8 @@ grep -q "^== ping across the daemon SIGKILL: 30 packets transmitted, 30 packets 
 grep -qE "^== adopted entries: [2-9]" "$R/log" || fail "adoption in the journal"
 grep -q "^== systemctl reload: ok" "$R/log" || fail "reload"
 grep -q "^== systemctl stop: ok" "$R/log" || fail "stop"
-grep -qE "^== after stop: 0000:[0-9a-f:.]+ to drvnucleus, 0000:[0-9a-f:.]+ to drvnucleus, u-drivers left: 0$" "$R/log" || fail "stop leaves the devices quiesced with drvnucleus"
+grep -qE "^== after stop: 0000:[0-9a-f:.]+ to 8139cp, 0000:[0-9a-f:.]+ to drvnucleus, u-drivers left: 0$" "$R/log" ||
+  fail "stop gives the NIC back (ReleaseOnExit=yes) and leaves the sound card quiesced with drvnucleus"
 
 if [ "$ok" = 1 ]; then echo "product guest test: ok"; else
   echo "== drivermgrd's journal:"; journalctl --no-pager -q -u drivermgrd | tail -40
