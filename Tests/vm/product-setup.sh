@@ -5,6 +5,12 @@
 # ROOT; defines nic, snd, ifc, holder() and active(); prints "== " lines.
 KVER=$(uname -r)
 type fail > /dev/null 2>&1 || fail() { echo "FAIL: $*"; }
+if [ -z "${DEBS:-}" ]; then
+  # The product as installed from the tree, while udev settles (reading
+  # the binaries over 9p the first time is most of its 15 s under TCG).
+  make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /tmp/install-files.log 2>&1 &
+  installing=$!
+fi
 udevadm settle
 nic=$(basename "$(dirname "$(grep -l 0x8139 /sys/bus/pci/devices/*/device)")")
 snd=$(basename "$(dirname "$(grep -l 0x5000 /sys/bus/pci/devices/*/device)")")
@@ -34,8 +40,8 @@ if [ -n "${DEBS:-}" ]; then
   echo "== man: $(man -w drvctl drivermgrd drivermgrd.conf 2>&1 | tr '\n' ' ')"
   modprobe drvnucleus && echo "== modprobe drvnucleus: ok ($(modinfo -n drvnucleus))"
 else
-  # The product as installed from the tree: files, drvnucleus.ko for modprobe.
-  make -s -C "$ROOT" install-files BIN="$BIN" PREFIX=/usr/local > /dev/null || fail "make install-files"
+  # The files (started above), drvnucleus.ko for modprobe.
+  wait "$installing" || { fail "make install-files"; tail -20 /tmp/install-files.log; }
   install -D -m 0644 "$ROOT/module/drvnucleus.ko" "/lib/modules/$KVER/updates/drvnucleus.ko"
   if [ -f "$WORK/depmod/lib/modules/$KVER/modules.dep" ]; then
     # The same index as depmod -a's, made on the host (systemd-guest.sh).

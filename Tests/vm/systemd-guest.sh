@@ -145,7 +145,7 @@ if [ "$INTERACTIVE" = 1 ]; then
     grep -qwE 'vmx|svm' /proc/cpuinfo && [ -r /dev/kvm ] && [ -w /dev/kvm ] && accel=kvm
   fi
   cpu=""; [ "$accel" = kvm ] && cpu="-cpu host"
-  echo "Booting ($accel; under TCG about a minute and a half); root is logged in on this console once drivermgrd runs. Quit: Ctrl-A X, or poweroff."
+  echo "Booting ($accel; under TCG about a minute); root is logged in on this console once drivermgrd runs. Quit: Ctrl-A X, or poweroff."
   # shellcheck disable=SC2086
   qemu-system-x86_64 -accel "$accel" $cpu -m 1536 -smp 2 -nographic -no-reboot \
     -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
