@@ -54,7 +54,9 @@ let package = Package(
         .target(name: "ShadowDriver", dependencies: ["XPC"]),
         // The device classes, one descriptor each, in one registry (DeviceClasses.all).
         .target(name: "DeviceClasses", dependencies: ["XPC", "CDrvXPC", "ShadowDriver", "ControlInterface"]),
-        .target(name: "UDriverKit", dependencies: ["XPC", "CDrvXPC", "CSandbox", "CRuntimeFaults"]),
+        .target(name: "UDriverKit", dependencies: ["XPC", "CDrvXPC", "CSandbox", "CRuntimeFaults", "CBuildID"]),
+        // The executable's GNU build-id, for HELLO's reply.
+        .target(name: "CBuildID", path: "Sources/CBuildID"),
         // The injected faults the u-driver runtime acts out in C (drvctl inject).
         .target(name: "CRuntimeFaults", path: "Sources/CRuntimeFaults"),
         .target(name: "NucleusSim", dependencies: ["XPC", "CDrvXPC", "CChips"]),

@@ -18,7 +18,7 @@ public enum ManagerInterface {
     public enum Method: String, CaseIterable, Sendable {
         case list = "List", status = "Status", start = "Start", stop = "Stop", unbind = "Unbind", restart = "Restart"
         case call = "Call", history = "History", monitor = "Monitor"
-        case inject = "Inject", resetFailed = "ResetFailed", verify = "Verify"
+        case inject = "Inject", resetFailed = "ResetFailed", verify = "Verify", update = "Update"
         /// Full name, e.g. `io.drivermgr.Manager.List`.
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
@@ -38,6 +38,8 @@ public enum ManagerInterface {
         case callFailed = "CallFailed"
         /// Fault injection is not allowed by the driver's configuration.
         case injectionRefused = "InjectionRefused"
+        /// An update was refused or rolled back.
+        case updateFailed = "UpdateFailed"
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
 }
@@ -309,6 +311,29 @@ public struct UnbindReply: Codable, Sendable, Equatable {
         self.state = state
         self.device = device
         self.driver = driver
+    }
+}
+/// Update's answer: the u-driver replaced and the one serving now, its
+/// executable and build, and how long the swap took.
+public struct UpdateReply: Codable, Sendable, Equatable {
+    public var state: DriverState
+    public var previousPid: Int
+    public var pid: Int
+    public var executable: String
+    public var buildId: String
+    public var usec: UInt64
+    public var replayedCalls: Int
+    public var queuedRequests: Int
+    public init(state: DriverState, previousPid: Int, pid: Int, executable: String, buildId: String, usec: UInt64,
+                replayedCalls: Int, queuedRequests: Int) {
+        self.state = state
+        self.previousPid = previousPid
+        self.pid = pid
+        self.executable = executable
+        self.buildId = buildId
+        self.usec = usec
+        self.replayedCalls = replayedCalls
+        self.queuedRequests = queuedRequests
     }
 }
 /// Call's answer: named values the u-driver returned.

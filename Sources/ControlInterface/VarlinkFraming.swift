@@ -156,6 +156,14 @@ public enum VarlinkParameters {
         return s
     }
 
+    /// The optional string parameter `k` (absent or null: nil, as Varlink's
+    /// `?string`).
+    public static func optionalString(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> String? {
+        guard let v = p[k], v != .null else { return nil }
+        guard case .string(let s) = v else { throw Invalid(parameter: k, message: "expected a string") }
+        return s
+    }
+
     /// The optional string-array parameter `k` (absent or null: nil, as
     /// Varlink's `?[]string`).
     public static func strings(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> [String]? {

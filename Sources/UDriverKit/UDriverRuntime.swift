@@ -19,8 +19,10 @@ public enum UDriverRuntime {
     public static let downcallTimeout: Duration = .seconds(2)
 
     /// Runs a u-driver of any class until the daemon closes the channel.
-    public static func run<D: UDriver>(_ driver: D.Type) async {
-        await serve(expecting: D.deviceClass, settingOps: D.settingOps) { device, info in
+    /// `protocolVersion` is what HELLO's reply reports: this runtime's own
+    /// (a test fixture reports another, which drivermgrd must refuse).
+    public static func run<D: UDriver>(_ driver: D.Type, protocolVersion: UInt32 = XPCLimits.version) async {
+        await serve(expecting: D.deviceClass, settingOps: D.settingOps, protocolVersion: protocolVersion) { device, info in
             let d = D(device: device, info: info)
             return { m in
                 if m.op == .probe { return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))] }
@@ -112,7 +114,7 @@ public enum UDriverRuntime {
         exit(1)
     }
 
-    private static func serve(expecting cls: XPCDeviceClass, settingOps: Set<XPCOp>,
+    private static func serve(expecting cls: XPCDeviceClass, settingOps: Set<XPCOp>, protocolVersion: UInt32,
                               make: @Sendable (Device, DeviceInfo) -> Handler) async {
         let socket = XPCSocket(adopting: xpcFD)
         nameProcess()
@@ -155,8 +157,9 @@ public enum UDriverRuntime {
                     device = dev
                     barSize = info.barSize
                     handler = make(dev, info)
-                    try? conn.send(.reply(to: m, attributes: [.u32(.version, XPCLimits.version),
-                                                              .u8(.deviceClass, cls.rawValue)]))
+                    try? conn.send(.reply(to: m, attributes: [.u32(.version, protocolVersion),
+                                                              .u8(.deviceClass, cls.rawValue),
+                                                              .string(.buildID, BuildID.current)]))
                 } catch {
                     try? conn.send(.errorReply(to: m, errno: 22, attribute: (error as? XPCError)?.attribute,
                                                message: "\(error)"))

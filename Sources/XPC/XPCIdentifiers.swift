@@ -165,7 +165,10 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     /// The nucleus's id of an upcall, passed on to the u-driver so that an
     /// upcall a dead daemon left unanswered, redelivered, runs only once.
     public static let upcallID = XPCAttributeID(DRVXPC_A_UPCALL_ID)
+    /// The daemon's id of a downcall (the u-driver's pid << 32 | its seq).
     public static let callID = XPCAttributeID(DRVXPC_A_CALL_ID)
+    /// HELLO's reply: the u-driver's build (GNU build-id of its executable, hex).
+    public static let buildID = XPCAttributeID(DRVXPC_A_BUILD_ID)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {

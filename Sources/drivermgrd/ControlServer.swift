@@ -22,7 +22,7 @@ final class ControlServer: Sendable {
     private let adminGroup: UInt32?
 
     /// Methods that change something: root or `adminGroup` only.
-    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .unbind, .restart, .call, .inject, .resetFailed]
+    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .unbind, .restart, .call, .inject, .resetFailed, .update]
 
     /// Binds `path` (mode 0660, group `controlGroup` if given) and listens;
     /// replaces a stale socket. Connecting needs read-write access to the
@@ -243,6 +243,16 @@ final class ControlServer: Sendable {
                 let d = try manager.driver(try Self.string(params, "name"))
                 let (slot, now) = try await manager.unbind(d)
                 out = try VarlinkCodec.parameters(UnbindReply(state: d.state, device: slot, driver: now))
+            case .update:
+                let d = try manager.driver(try Self.string(params, "name"))
+                let exe = try Self.optionalString(params, "executable")
+                if let exe, !exe.hasPrefix("/") {
+                    throw ManagerError.invalidValue("executable", "\(exe): an absolute path is needed (drvctl passes one)")
+                }
+                let o = try await d.liveUpdate(executable: exe)
+                out = try VarlinkCodec.parameters(UpdateReply(state: d.state, previousPid: Int(o.previousPID), pid: Int(o.pid),
+                                                              executable: o.executable, buildId: o.buildID, usec: o.usec,
+                                                              replayedCalls: o.replayed, queuedRequests: o.drained))
             case .inject:
                 let d = try manager.driver(try Self.string(params, "name"))
                 let kind = try Self.string(params, "kind")
@@ -312,6 +322,10 @@ final class ControlServer: Sendable {
     // runs them); the definition's check has passed before they run.
     static func string(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> String {
         try VarlinkParameters.string(p, k)
+    }
+
+    static func optionalString(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> String? {
+        try VarlinkParameters.optionalString(p, k)
     }
 
     static func strings(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> [String]? {

@@ -66,7 +66,8 @@ extension DriverInstance {
         }
         let gen = runtime.withLock { r -> UInt64 in
             r.device = dev
-            r.generation = max(r.generation, saved.generation) + 1
+            r.generation = max(r.generation, r.issued, saved.generation) + 1
+            r.issued = r.generation
             r.downcalls = DowncallRate()
             r.starts = saved.starts
             r.startedAt = saved.startedAt

@@ -27,7 +27,7 @@ extension DriverInstance {
             return d
         }
         do {
-            let (p, _, _) = try await launch(dev, reattach: false)
+            let (p, _, _, _) = try await launch(dev, reattach: false)
             runtime.withLock { r in
                 r.state = .active
                 r.lastFailure = nil
@@ -50,8 +50,13 @@ extension DriverInstance {
     }
 
     /// Spawns a u-driver (or takes the standby), HELLO (with the objects the
-    /// nucleus holds), PROBE. On failure the process is gone when this throws.
-    func launch(_ dev: NucleusDevice, reattach: Bool) async throws -> (UDriverProcess, XPCConnection, UInt64) {
+    /// nucleus holds; a reply in another protocol version is refused),
+    /// PROBE. On failure the process is gone when this throws. Its
+    /// descriptors go to systemd's store at once, or, with `deferStore`
+    /// (an update that may still roll back), when the caller runs the
+    /// returned closure.
+    func launch(_ dev: NucleusDevice, reattach: Bool,
+                deferStore: Bool = false) async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void) {
         let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
             return r.standby
@@ -66,19 +71,15 @@ extension DriverInstance {
             } catch let e as EarlyDeath {
                 // Reported like any failure of a u-driver being started: the
                 // journal entry, the history, the status's last failure.
-                let gen = runtime.withLock { r -> UInt64 in
-                    r.generation += 1
-                    return r.generation
-                }
+                let gen = runtime.withLock { r in r.newGeneration() }
                 failure(e.kind, e.description, generation: gen, signal: e.signal, exitStatus: e.exitStatus)
                 throw e
             }
         }
         let (daemonEnd, p) = (spawned.socket, spawned.process)
         let gen = runtime.withLock { r -> UInt64 in
-            r.generation += 1
             r.downcalls = DowncallRate()
-            return r.generation
+            return r.newGeneration()
         }
         spawned.serving.withLock { $0 = gen }
         let pid = p.pid
@@ -103,13 +104,27 @@ extension DriverInstance {
                 .string(.pciSlot, dev.slot), .u32(.barSize, dev.barSize), .u32(.irq, dev.irq)] + objects),
                 timeout: config.probeTimeout)
             if let e = hello.remoteError { throw e }
+            let spoken = hello.attribute(.version)?.u32
+            guard spoken == XPCLimits.version else {
+                throw ManagerError.startFailed(name, "\(config.executable) speaks protocol version "
+                                               + "\(spoken.map { String($0) } ?? "(none)"), drivermgrd \(XPCLimits.version)")
+            }
+            let build = hello.attribute(.buildID)?.string ?? ""
             let probe = try await conn.call(XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request,
                                                        instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
-            runtime.withLock { $0.chip = probe.attribute(.chipName)?.string }
-            handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: spawned.listenerCopy, stderr: p.output?.fd,
-                           uidLock: config.dynamicUser ? uids.lease(of: name)?.lockFD : nil)
-            return (p, conn, gen)
+            let exe = config.executable
+            runtime.withLock { r in
+                r.chip = probe.attribute(.chipName)?.string
+                r.buildID = build
+                r.executable = exe
+            }
+            let store: @Sendable () -> Void = { [self] in
+                handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: spawned.listenerCopy, stderr: p.output?.fd,
+                               uidLock: config.dynamicUser ? uids.lease(of: name)?.lockFD : nil)
+            }
+            if !deferStore { store() }
+            return (p, conn, gen, store)
         } catch {
             p.kill()
             _ = await p.exited()

@@ -35,47 +35,10 @@ extension DriverInstance {
             var proc: UDriverProcess?
             var channel: XPCConnection?
             do {
-                let (p, conn, _) = try await launch(dev, reattach: true)
+                let (p, conn, _, _) = try await launch(dev, reattach: true)
                 proc = p
                 channel = conn
-                let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
-                // The fresh process is still warming up (its first calls
-                // fault in code and data): replay and drain run under
-                // ProbeTimeoutSec, as HELLO and PROBE do. On a loaded
-                // machine XPCTimeoutSec made a healthy replay time out.
-                let deadline = max(config.xpcTimeout, config.probeTimeout)
-                for m in log {
-                    let r = try await conn.call(m, timeout: deadline)
-                    if let v = ReplyContract.violation(request: m, reply: r, of: config.deviceClass) {
-                        throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
-                    }
-                    if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
-                }
-                var drained = 0
-                while true {
-                    let batch: [Queued]? = runtime.withLock { r in
-                        if r.retry.isEmpty && r.queue.isEmpty { return nil }
-                        defer { r.retry = []; r.queue = [] }
-                        return r.retry + r.queue
-                    }
-                    guard let batch else { break }
-                    for (i, q) in batch.enumerated() {
-                        let reply: XPCMessage
-                        do {
-                            reply = try await conn.call(q.message, timeout: deadline)
-                        } catch {
-                            runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
-                            throw error
-                        }
-                        if let v = ReplyContract.violation(request: q.message, reply: reply, of: config.deviceClass) {
-                            runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
-                            throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
-                        }
-                        runtime.withLock { $0.shadow.record(q.message, reply: reply) }
-                        q.done(reply)
-                        drained += 1
-                    }
-                }
+                let (replayed, drained) = try await replayAndDrain(conn, dev)
                 // Serving again, unless the new process died meanwhile.
                 let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
                     guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
@@ -89,13 +52,13 @@ extension DriverInstance {
                 // here on must find the same pid in the file to take it over.
                 persist()
                 let usec = (monotonicNanos() - t0) / 1000
-                logger.info("recovered in \(usec) us: replayed \(log.count) calls, drained \(drained) requests",
+                logger.info("recovered in \(usec) us: replayed \(replayed) calls, drained \(drained) requests",
                             metadata: journalFields().merging([
                                 "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
-                                "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(log.count)",
+                                "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(replayed)",
                                 "QUEUED_REQUESTS": "\(drained)", "PID": "\(p.pid)"]) { $1 })
                 record("recovered", "pid \(p.pid)", kind: kind,
-                       recoveryUSec: usec, replayed: log.count, queued: drained)
+                       recoveryUSec: usec, replayed: replayed, queued: drained)
                 for w in waiters { w.resume(returning: .active) }
                 refillStandby()
                 return
@@ -112,6 +75,51 @@ extension DriverInstance {
                 record("recovery-failed", "\(error)", kind: kind)
             }
         }
+    }
+
+    /// A fresh u-driver that adopted the device gets the shadow's log, then
+    /// what waited meanwhile, in order (calls in flight at the failure
+    /// first). A request not served goes back to the front of the queue.
+    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice) async throws -> (replayed: Int, drained: Int) {
+        let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
+        // The fresh process is still warming up (its first calls
+        // fault in code and data): replay and drain run under
+        // ProbeTimeoutSec, as HELLO and PROBE do. On a loaded
+        // machine XPCTimeoutSec made a healthy replay time out.
+        let deadline = max(config.xpcTimeout, config.probeTimeout)
+        for m in log {
+            let r = try await conn.call(m, timeout: deadline)
+            if let v = ReplyContract.violation(request: m, reply: r, of: config.deviceClass) {
+                throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
+            }
+            if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
+        }
+        var drained = 0
+        while true {
+            let batch: [Queued]? = runtime.withLock { r in
+                if r.retry.isEmpty && r.queue.isEmpty { return nil }
+                defer { r.retry = []; r.queue = [] }
+                return r.retry + r.queue
+            }
+            guard let batch else { break }
+            for (i, q) in batch.enumerated() {
+                let reply: XPCMessage
+                do {
+                    reply = try await conn.call(q.message, timeout: deadline)
+                } catch {
+                    runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                    throw error
+                }
+                if let v = ReplyContract.violation(request: q.message, reply: reply, of: config.deviceClass) {
+                    runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                    throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
+                }
+                runtime.withLock { $0.shadow.record(q.message, reply: reply) }
+                q.done(reply)
+                drained += 1
+            }
+        }
+        return (log.count, drained)
     }
 
     /// Past the start limit (or Restart=no): the nucleus quiesces the

@@ -40,8 +40,16 @@ final class DriverInstance: Sendable {
         var state: DriverState = .stopped
         var process: UDriverProcess?
         var conn: XPCConnection?
-        /// Bumped for every u-driver process; callbacks from an older one are stale.
+        /// Bumped for every u-driver process; callbacks from an older one are
+        /// stale. A rolled-back update makes the old one's current again.
         var generation: UInt64 = 0
+        /// The highest generation handed out (``newGeneration()``).
+        var issued: UInt64 = 0
+        /// The running u-driver's build (HELLO's BUILD_ID) and executable.
+        var buildID = ""
+        var executable = ""
+        /// `drvctl update` is swapping the u-driver.
+        var updating = false
         /// The generation whose failure started the current recovery: more
         /// reports about it (a second timeout, its exit) add nothing.
         var failedGeneration: UInt64 = 0
@@ -79,6 +87,13 @@ final class DriverInstance: Sendable {
         /// read-back that saw it change may have caught the device between
         /// two settings (``verifyAfter(_:generation:)``).
         var activity: UInt64 = 0
+
+        /// A generation never used before, made current.
+        mutating func newGeneration() -> UInt64 {
+            issued = max(issued, generation) + 1
+            generation = issued
+            return generation
+        }
     }
 
     /// What ``adopt(_:from:)`` made of a u-driver a previous daemon left.

@@ -11,6 +11,8 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
     case startFailed(String, String)
     case callFailed(errno: Int32, attribute: String?, message: String)
     case injectionRefused(String)
+    /// `drvctl update` did not swap the u-driver (refused or rolled back).
+    case updateFailed(String, String)
 
     var varlinkName: ManagerInterface.ErrorName {
         switch self {
@@ -20,6 +22,7 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
         case .startFailed: return .startFailed
         case .callFailed: return .callFailed
         case .injectionRefused: return .injectionRefused
+        case .updateFailed: return .updateFailed
         }
     }
 
@@ -28,7 +31,7 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
         case .driverNotFound(let n): return ["name": .string(n)]
         case .invalidValue(let p, let why): return ["parameter": .string(p), "message": .string(why)]
         case .badState(let n, let s): return ["name": .string(n), "message": .string(s)]
-        case .startFailed(let n, let why): return ["name": .string(n), "message": .string(why)]
+        case .startFailed(let n, let why), .updateFailed(let n, let why): return ["name": .string(n), "message": .string(why)]
         case .injectionRefused(let n):
             return ["name": .string(n), "message": .string("fault injection is off; set FaultInjection=yes in [Recovery]")]
         case .callFailed(let e, let a, let m):
@@ -43,7 +46,7 @@ enum ManagerError: Error, Sendable, CustomStringConvertible {
         case .driverNotFound(let n): return "no such driver: \(n)"
         case .invalidValue(let p, let why): return "invalid \(p): \(why)"
         case .badState(let n, let s): return "\(n): \(s)"
-        case .startFailed(let n, let why): return "\(n): \(why)"
+        case .startFailed(let n, let why), .updateFailed(let n, let why): return "\(n): \(why)"
         case .callFailed(_, _, let m): return m
         case .injectionRefused(let n): return "\(n): fault injection is off; set FaultInjection=yes in [Recovery]"
         }

@@ -60,7 +60,7 @@ struct Drvctl: ParsableCommand {
             + "4 permission denied or no such driver (status), 5 no such driver.",
         version: DrivermgrVersion.string,
         subcommands: [List.self, Status.self, Show.self, IsActive.self, IsFailed.self, Start.self, Stop.self, Unbind.self, Restart.self,
-                      Call.self, History.self, Monitor.self, Inject.self, ResetFailed.self, Verify.self],
+                      Update.self, Call.self, History.self, Monitor.self, Inject.self, ResetFailed.self, Verify.self],
         defaultSubcommand: List.self)
 
     /// Accepts what systemctl users type: a bare `--json` means
@@ -214,6 +214,37 @@ struct Drvctl: ParsableCommand {
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver names.") var names: [String]
         func run() throws { for n in names { try stateVerb(.restart, "restart", n, common) } }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Swap a running driver's u-driver for another build, the device running.",
+            discussion: "Requests queue while a fresh u-driver (of --executable, or the configured one again) is spawned, "
+                + "answers HELLO in drivermgrd's protocol version, adopts the device and gets the driver's state replayed; "
+                + "then the old one exits. If the new one is refused or fails, the old one serves again and the command fails "
+                + "(exit 1) saying why. The executable holds until the next reload (Executable= wins) or daemon start.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        @Option(help: "The u-driver executable to run instead (default: the configured one).") var executable: String?
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                var params: [String: JSONValue] = ["name": .string(name)]
+                if let executable {
+                    // The daemon resolves nothing against drvctl's directory.
+                    let abs = executable.hasPrefix("/") ? executable
+                        : FileManager.default.currentDirectoryPath + "/" + executable
+                    params["executable"] = .string(abs)
+                }
+                let r = try c.call(.update, params, as: UpdateReply.self, what: "update \(name)")
+                if common.json != .off { try common.emit(r) } else {
+                    let ms = String(format: "%.1f", Double(r.usec) / 1000)
+                    print("\(name): pid \(r.previousPid) → \(r.pid), \(r.executable) (build \(r.buildId.isEmpty ? "unknown" : r.buildId)), "
+                          + "serving after \(ms) ms; replayed \(r.replayedCalls) calls, \(r.queuedRequests) requests waited")
+                }
+            }
+        }
     }
 
     struct Call: ParsableCommand {

@@ -20,7 +20,9 @@ actor Misbehave: NetDriver {
     }
 
     func probe(reattach: Bool) async throws -> String {
-        let which = info.driverName.split(separator: "-").last.map(String.init) ?? "all"
+        // Run as "misbehave-WHICH" (a link of that name), WHICH wins over
+        // the configured name: `drvctl update NAME --executable` keeps NAME.
+        let which = MisbehaveMain.invokedAs ?? info.driverName.split(separator: "-").last.map(String.init) ?? "all"
         let daemon = getppid()
         switch which {
         case "shadow": _ = hostile_open("/etc/shadow", 0)
@@ -88,6 +90,13 @@ actor Misbehave: NetDriver {
 
 @main
 enum MisbehaveMain {
+    /// WHICH of an executable named "misbehave-WHICH", if so named.
+    static let invokedAs: String? = {
+        guard let arg0 = CommandLine.arguments.first, let base = arg0.split(separator: "/").last,
+              base.hasPrefix("misbehave-") else { return nil }
+        return String(base.dropFirst("misbehave-".count))
+    }()
+
     static func main() async {
         // Run as "misbehave-nostage2": answer SANDBOX as if stage 2 were
         // stacked (a dummy fd for the listener) without stacking it.
@@ -107,6 +116,9 @@ enum MisbehaveMain {
             _ = why.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             exit(3)
         }
-        await UDriverRuntime.run(Misbehave.self)
+        // Run as "misbehave-version": HELLO's reply reports a protocol
+        // version this drivermgrd does not speak (the update refuses it).
+        await UDriverRuntime.run(Misbehave.self,
+                                 protocolVersion: invokedAs == "version" ? XPCLimits.version + 1 : XPCLimits.version)
     }
 }

@@ -205,7 +205,10 @@ enum drvxpc_class {
 	 * DRVXPC_ANSWERS_KEPT ids per device and answers a repeat from	\
 	 * them: a u-driver sends what a dead daemon left unanswered	\
 	 * again, and it takes effect once.  0 = not kept */		\
-	X(CALL_ID,		U64,	8, 0, 0)
+	X(CALL_ID,		U64,	8, 0, 0)				\
+	/* HELLO's reply: the u-driver's build, the GNU build-id of its	\
+	 * executable in hex ("" when it has none) */			\
+	X(BUILD_ID,		STRING,	64, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
