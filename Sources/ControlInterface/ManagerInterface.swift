@@ -201,6 +201,8 @@ public struct DriverStatus: Codable, Sendable, Equatable {
     public var summary: DriverSummary
     /// Executable the daemon spawns.
     public var executable: String
+    /// The running u-driver's GNU build-id (hex), from its HELLO reply.
+    public var buildId: String?
     /// Configuration file (drop-ins listed after).
     public var configFiles: [String]
     /// `pci:VVVV:DDDD` as configured.
@@ -218,9 +220,10 @@ public struct DriverStatus: Codable, Sendable, Equatable {
 
     public init(summary: DriverSummary, executable: String, configFiles: [String], match: String,
                 xpcTimeoutUSec: UInt64, heartbeatUSec: UInt64 = 0, restart: String = "on-failure",
-                lastFailure: String?, device: DeviceState?) {
+                lastFailure: String?, device: DeviceState?, buildId: String? = nil) {
         self.summary = summary
         self.executable = executable
+        self.buildId = buildId
         self.configFiles = configFiles
         self.match = match
         self.xpcTimeoutUSec = xpcTimeoutUSec

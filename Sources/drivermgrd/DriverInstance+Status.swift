@@ -18,7 +18,9 @@ extension DriverInstance {
     }
 
     func status() async -> DriverStatus {
-        let (lastFailure, dev, chip) = runtime.withLock { ($0.lastFailure, $0.device, $0.chip) }
+        let (lastFailure, dev, chip, build) = runtime.withLock { r in
+            (r.lastFailure, r.device, r.chip, r.process != nil && !r.buildID.isEmpty ? r.buildID : nil)
+        }
         var state: DeviceState?
         if let dev, let info = try? await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
                                                        timeout: Self.downcallTimeout), info.status == 0 {
@@ -27,7 +29,7 @@ extension DriverInstance {
         return DriverStatus(summary: summary(), executable: config.executable, configFiles: config.files,
                             match: config.match, xpcTimeoutUSec: TimeSpan.micros(config.xpcTimeout),
                             heartbeatUSec: TimeSpan.micros(config.heartbeat), restart: config.restart.mode.rawValue,
-                            lastFailure: lastFailure, device: state)
+                            lastFailure: lastFailure, device: state, buildId: build)
     }
 
     /// `drvctl verify`: the device's settings as the nucleus reads them

@@ -71,7 +71,7 @@ enum Render {
         } else {
             lines.append(("Device", d.device ?? "none matched \(s.match)"))
         }
-        lines.append(("Executable", s.executable))
+        lines.append(("Executable", s.executable + (s.buildId.map { " (build \($0))" } ?? "")))
         lines.append(("Config", s.configFiles.joined(separator: ", ")))
         lines.append(("XPC timeout", "\(s.xpcTimeoutUSec / 1000)ms, heartbeat \(s.heartbeatUSec / 1000)ms, Restart=\(s.restart)"))
         if let dev = s.device {
@@ -106,7 +106,7 @@ enum Render {
     /// `drvctl show`'s properties, in order, named as systemd names its own
     /// where there is one (MainPID=, NRestarts=).
     static let propertyNames = ["Name", "Class", "Device", "PCIID", "Chip", "RegisteredAs", "State", "MainPID", "UptimeUSec",
-                                "NRestarts", "Executable", "ConfigFiles", "Match", "XPCTimeoutUSec", "HeartbeatUSec",
+                                "NRestarts", "Executable", "BuildID", "ConfigFiles", "Match", "XPCTimeoutUSec", "HeartbeatUSec",
                                 "Restart", "DataPath", "LastFailure"]
 
     /// One driver's properties: every name of ``propertyNames``, an empty
@@ -117,7 +117,7 @@ enum Render {
             "Name": d.name, "Class": d.driverClass, "Device": d.device ?? "", "PCIID": s.device?.pciID ?? "",
             "Chip": s.device?.chip ?? "", "RegisteredAs": s.device?.registeredAs ?? "", "State": d.state.rawValue,
             "MainPID": "\(d.pid ?? 0)", "UptimeUSec": d.uptimeUSec.map { "\($0)" } ?? "", "NRestarts": "\(d.restarts)",
-            "Executable": s.executable, "ConfigFiles": s.configFiles.joined(separator: " "), "Match": s.match,
+            "Executable": s.executable, "BuildID": s.buildId ?? "", "ConfigFiles": s.configFiles.joined(separator: " "), "Match": s.match,
             "XPCTimeoutUSec": "\(s.xpcTimeoutUSec)", "HeartbeatUSec": "\(s.heartbeatUSec)", "Restart": s.restart,
             "DataPath": s.device?.dataPath.map { $0 ? "yes" : "no" } ?? "", "LastFailure": s.lastFailure ?? "",
         ]

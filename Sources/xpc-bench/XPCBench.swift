@@ -239,6 +239,10 @@ enum XPCBench {
             var c = try client(); defer { c.close() }
             return try c.call(.history, ["name": .string(n)], as: HistoryReply.self, what: "history").events
         }
+        func update(_ n: String) throws -> UpdateReply {
+            var c = try client(); defer { c.close() }
+            return try c.call(.update, ["name": .string(n)], as: UpdateReply.self, what: "update")
+        }
         func inject(_ n: String, _ kind: String) throws {
             var c = try client(); defer { c.close() }
             _ = try c.call(.inject, ["name": .string(n), "kind": .string(kind)], as: StateReply.self, what: "inject")
@@ -332,5 +336,29 @@ enum XPCBench {
         let hs = Stats(lat)
         print(String(format: "hang detection (inject to failure)         p50 %7.1f ms   max %7.1f ms   vs XPCTimeoutSec 250 ms + HeartbeatSec 200 ms",
                      hs.p50 / 1000, Double(lat.max() ?? 0) / 1e6))
+        // Live update: drvctl update of each driver, workload running; the
+        // swap's own time (request to the new u-driver serving, the old one
+        // still to be shut down) and the command's round trip.
+        let updates = min(crashes, 100)
+        for name in ["rtl8139", "ens1371"] {
+            let before = try stack.status(name)
+            var swap: [UInt64] = [], command: [UInt64] = []
+            for _ in 0..<updates {
+                let t0 = monotonicNanos()
+                let r = try stack.update(name)
+                command.append(monotonicNanos() - t0)
+                swap.append(r.usec * 1000)
+            }
+            print(String(format: "  update of %-8@ (request to serving)     ", name as NSString) + Stats(swap).line + "   over \(swap.count)")
+            print(String(format: "  update of %-8@ (drvctl round trip)      ", name as NSString) + Stats(command).line)
+            let after = try stack.status(name)
+            if name == "ens1371" {
+                print("    data path: \(after?.number("underruns") ?? 0) underruns, \(after?.number("glitches") ?? 0) glitches")
+            } else {
+                let tx = after?.number("txPackets") ?? 0, echoed = after?.number("echoed") ?? 0
+                print("    data path: \(tx - (before?.number("txPackets") ?? 0)) packets sent meanwhile, \(tx - echoed) in flight at the end, "
+                      + "\(after?.number("rxDropped") ?? 0) dropped")
+            }
+        }
     }
 }

@@ -62,6 +62,7 @@ import XPC
         #expect(r.previousPid == Int(sndOld) && r.pid == Int(sndNew) && r.pid != r.previousPid)
         #expect(r.buildId.count == 40, "the GNU build-id of ens137x in hex: \(r.buildId)")
         #expect(r.replayedCalls >= 4, "open, hw_params, prepare, mixer")
+        #expect(try h.status("ens1371").buildId == r.buildId, "status names the running build")
         let s = try #require(try h.status("ens1371").device)
         #expect(s.number("sampleRate") == snd.number("sampleRate") && s.number("masterVolumeRegister") == snd.number("masterVolumeRegister"))
         #expect(s.number("underruns") == 0 && s.number("glitches") == 0, "the DAC never starved")

@@ -8,6 +8,7 @@
 # turns Bind= on for the two devices; `systemctl start drivermgrd` hands them
 # to drvnucleus and runs the sandboxed u-drivers on the kernel path. Then
 # ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
+# a live update (drvctl update),
 # and drivermgrd's own SIGKILL; the journal's entries; reload (ReleaseOnExit=
 # for the NIC); stop (the NIC back to 8139cp, the sound card quiesced).
 # Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
@@ -44,6 +45,18 @@ aplay -q -D "hw:$card,0" /tmp/tone.wav & aplay_pid=$!
 sleep 1
 drvctl restart ens1370
 wait $aplay_pid && echo "== aplay across drvctl restart: ok"
+for i in $(seq 20); do active && break; sleep 0.5; done
+# Live update in the middle of the same streams: each u-driver swapped
+# for a fresh process of its build, the old one kept until it serves.
+busybox ping -c 30 -i 0.2 -W 3 10.0.2.2 > /tmp/ping3 2>&1 &
+sleep 1
+drvctl update rtl8139 2>&1 | sed 's/^/== update: /'
+wait $!
+grep transmitted /tmp/ping3 | sed 's/^/== ping across drvctl update: /'
+aplay -q -D "hw:$card,0" /tmp/tone.wav & aplay_pid=$!
+sleep 1
+drvctl update ens1370 2>&1 | sed 's/^/== update: /'
+wait $aplay_pid && echo "== aplay across drvctl update: ok"
 for i in $(seq 20); do active && break; sleep 0.5; done
 drvctl history rtl8139 --no-pager | grep -E " recovered " | tail -1 | awk '{ print $6 }' | sed 's/^/== rtl8139 recovered from: /'
 journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=rtl8139 |
@@ -90,6 +103,9 @@ grep -q "^== aplay: ok" "$R/log" || fail "aplay"
 grep -q "^== ping across the u-driver SIGKILL: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across the u-driver's SIGKILL"
 grep -q "^== aplay across drvctl restart: ok" "$R/log" || fail "aplay across the restart"
 grep -q "^== rtl8139 recovered from: crash" "$R/log" || fail "recovered from the crash"
+[ "$(grep -cE '^== update: (rtl8139|ens1370): pid [0-9]+ → [0-9]+, ' "$R/log")" = 2 ] || fail "drvctl update of both"
+grep -q "^== ping across drvctl update: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across drvctl update"
+grep -q "^== aplay across drvctl update: ok" "$R/log" || fail "aplay across drvctl update"
 grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"
 grep -q "^== failure entry: SIGNAL=SIGKILL" "$R/log" || fail "SIGNAL"
 grep -q "^== catalog: Subject: u-driver rtl8139 failed" "$R/log" || fail "catalog"
