@@ -190,7 +190,11 @@ extension NetPath: SimChipNucleus {
     func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
         switch m.op {
         case .netRegister:
-            devAddr = try m.mac(.mac)
+            // The netdev once, as net.c's: a later u-driver's NET_REGISTER
+            // (a fresh probe that reset the chip) finds it, with the
+            // address the stack has, and gets its name back.
+            let mac = try m.mac(.mac)
+            if ifname == nil { devAddr = mac }
             let name = ifname ?? "sim\(d.instance - 1)"
             ifname = name
             d.registeredName = name

@@ -364,6 +364,11 @@ public final class SimNucleus: Sendable {
             case 7:
                 let nth = try m.u32(.count)
                 lostReplies.withLock { $0[m.instance] = nth }
+            case 8:
+                let (off, width, value) = (try m.u32(.regOffset), Int(try m.u8(.regWidth)), try m.u32(.regValue))
+                guard inspect(m.instance, { $0.write(offset: off, width: width, value: value) }) != nil else {
+                    throw XPCError(.remote, errno: 19, "no device instance \(m.instance)")
+                }
             case 4:
                 let samples = try await pingRoundTrips(m.instance, count: Int(try m.u32(.count)))
                 return XPCMessage.reply(to: m, attributes: [.binary(.samplesNanos, samples.flatMap { XPCAttribute.le(UInt32(clamping: $0)) })])

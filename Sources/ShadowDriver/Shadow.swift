@@ -117,10 +117,13 @@ public struct Shadow: Sendable {
         state.divergences(from: deviceInfo)
     }
 
-    /// The calls to replay after PROBE(reattach), in order, each flagged
-    /// REATTACH so the fresh driver adopts the running device.
-    public func replayLog(instance: UInt32) -> [XPCMessage] {
-        state.log.map { XPCMessage(op: $0.op, flags: [.request, .reattach], instance: instance, attributes: $0.attributes) }
+    /// The calls to replay after PROBE, in order, each flagged REATTACH so
+    /// the fresh driver adopts the running device; with `reattach: false`
+    /// (after a probe that reset the device) unflagged, so that they
+    /// program it again from scratch.
+    public func replayLog(instance: UInt32, reattach: Bool = true) -> [XPCMessage] {
+        state.log.map { XPCMessage(op: $0.op, flags: reattach ? [.request, .reattach] : .request, instance: instance,
+                                   attributes: $0.attributes) }
     }
 
     /// The shadow as the completed calls that rebuild it (see

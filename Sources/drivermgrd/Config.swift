@@ -111,6 +111,11 @@ struct DriverConfig: Sendable, Equatable {
     /// the device back through the nucleus and compare it with the shadow;
     /// a difference is a `divergence` failure (default yes).
     var verifySettings = true
+    /// ResetAfter=: after this many recovery attempts in a row failed to
+    /// adopt the running device (PROBE with REATTACH, then the replay),
+    /// the next one resets it: a fresh PROBE (the chip's own reset), then
+    /// the shadow's configuration replayed (default 2; 0 = never).
+    var resetAfter = 2
     /// [Sandbox] Sandbox=: confine the u-driver (default yes).
     var sandboxed = true
     /// DynamicUser=: run the u-drivers under a uid of their own, picked
@@ -154,7 +159,7 @@ struct ConfigLoader {
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
-                     "VerifySettings"],
+                     "VerifySettings", "ResetAfter"],
     ]
 
     struct Result {
@@ -318,7 +323,7 @@ struct ConfigLoader {
         }
         // Each key: parse its value or name the file and line it came from.
         for key in ["HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
-                    "FaultInjection", "Standby", "VerifySettings"] {
+                    "FaultInjection", "Standby", "VerifySettings", "ResetAfter"] {
             guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
             var problem: String?
             switch key {
@@ -332,6 +337,8 @@ struct ConfigLoader {
                 if let d = TimeSpan.parse(v) { cfg.restart.backoffCap = d } else { problem = "expected a time span; 0 disables back-off" }
             case "StartLimitBurst":
                 if let n = Int(v), n >= 1, n <= 100_000 { cfg.restart.burst = n } else { problem = "expected a count of 1 or more" }
+            case "ResetAfter":
+                if let n = Int(v), n >= 0, n <= 1000 { cfg.resetAfter = n } else { problem = "expected a count of attempts, 0 to never reset" }
             case "StartLimitIntervalSec":
                 if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
             default: // FaultInjection, Standby, VerifySettings

@@ -17,6 +17,9 @@ extension DriverInstance {
         if let oldProcess { _ = await oldProcess.exited() }
         await oldConn?.closeAndWait()
 
+        // Attempts of this recovery that failed: past ResetAfter= the next
+        // ones reset the device instead of adopting it (tier 2).
+        var failedAttempts = 0
         while true {
             // 2. Restart policy.
             let (decision, dev) = runtime.withLock { r in
@@ -30,15 +33,22 @@ extension DriverInstance {
             if delay > .zero { try? await Task.sleep(for: delay) }
             if runtime.withLock({ $0.stopping }) { return }
 
-            // 3. A fresh u-driver adopts the running device, 4. replays the log,
-            // 5. drains what waited, in order.
+            // 3. A fresh u-driver adopts the running device (or, escalated,
+            // resets it), 4. replays the log, 5. drains what waited, in order.
+            let reset = config.resetAfter > 0 && failedAttempts >= config.resetAfter
+            if reset && failedAttempts == config.resetAfter {
+                logger.warning("recovery escalated: \(failedAttempts) attempts could not adopt the device; resetting it",
+                               metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.escalated)",
+                                                                  "ATTEMPTS": "\(failedAttempts)"]) { $1 })
+                record("escalated", "\(failedAttempts) attempts could not adopt the device: a fresh probe resets it", kind: kind)
+            }
             var proc: UDriverProcess?
             var channel: XPCConnection?
             do {
-                let (p, conn, _, _) = try await launch(dev, reattach: true)
+                let (p, conn, _, _) = try await launch(dev, reattach: !reset)
                 proc = p
                 channel = conn
-                let (replayed, drained) = try await replayAndDrain(conn, dev)
+                let (replayed, drained) = try await replayAndDrain(conn, dev, reattach: !reset)
                 // Serving again, unless the new process died meanwhile.
                 let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
                     guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
@@ -57,7 +67,7 @@ extension DriverInstance {
                                 "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
                                 "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(replayed)",
                                 "QUEUED_REQUESTS": "\(drained)", "PID": "\(p.pid)"]) { $1 })
-                record("recovered", "pid \(p.pid)", kind: kind,
+                record("recovered", "pid \(p.pid)" + (reset ? ", the device reset" : ""), kind: kind,
                        recoveryUSec: usec, replayed: replayed, queued: drained)
                 for w in waiters { w.resume(returning: .active) }
                 refillStandby()
@@ -67,6 +77,7 @@ extension DriverInstance {
                 proc?.kill()
                 if let proc { _ = await proc.exited() }
                 await channel?.closeAndWait()
+                failedAttempts += 1
                 runtime.withLock { r in
                     r.failureTimes.append(monotonicNanos())
                     r.lastFailure = "recovery failed: \(error)"
@@ -77,11 +88,12 @@ extension DriverInstance {
         }
     }
 
-    /// A fresh u-driver that adopted the device gets the shadow's log, then
+    /// A fresh u-driver that adopted (or reset) the device gets the shadow's log, then
     /// what waited meanwhile, in order (calls in flight at the failure
     /// first). A request not served goes back to the front of the queue.
-    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice) async throws -> (replayed: Int, drained: Int) {
-        let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance) }
+    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice,
+                        reattach: Bool = true) async throws -> (replayed: Int, drained: Int) {
+        let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: reattach) }
         // The fresh process is still warming up (its first calls
         // fault in code and data): replay and drain run under
         // ProbeTimeoutSec, as HELLO and PROBE do. On a loaded

@@ -96,7 +96,7 @@ extension DriverInstance {
             persist()
             let usec = (monotonicNanos() - t0) / 1000
             logger.notice("updated in \(usec) us: pid \(oldP.pid) → \(p.pid), \(newConfig.executable) (build \(build.isEmpty ? "unknown" : build)); replayed \(replayed) calls, drained \(drained) requests",
-                          metadata: journalFields().merging(["PID": "\(p.pid)", "UPDATE_USEC": "\(usec)",
+                          metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.updated)", "PID": "\(p.pid)", "UPDATE_USEC": "\(usec)",
                                                              "BUILD_ID": "\(build)"]) { $1 })
             record("updated", "pid \(oldP.pid) → \(p.pid), \(newConfig.executable), build \(build.isEmpty ? "unknown" : build)",
                    recoveryUSec: usec, replayed: replayed, queued: drained)

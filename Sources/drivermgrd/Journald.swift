@@ -17,6 +17,11 @@ enum JournalMessageID {
     static let gaveUp = "09b6ef1e6b884d448815bd465e96a24e"
     /// A restarted drivermgrd took over a u-driver its predecessor left running (PID=).
     static let adopted = "f931c37cde9e48e79c9517bc3f96a51a"
+    /// Recovery escalated: adopting the device failed ResetAfter= times in a
+    /// row, and the next attempt resets it (ATTEMPTS=).
+    static let escalated = "d683e9cc1b2c4677921ff11fb746f630"
+    /// `drvctl update` swapped a running u-driver (PID=, UPDATE_USEC=, BUILD_ID=).
+    static let updated = "4e362e84abda490fbed9d4ad4e6ec796"
 }
 
 /// A swift-log handler that writes structured entries to the journal with

@@ -269,7 +269,7 @@ import XPC
         defer { h.stopAll() }
         let cfg = h.dir + "/etc"
         try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
-        try "[Driver]\nName=misbehave-reattach\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=3\n"
+        try "[Driver]\nName=misbehave-reattach\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=3\nResetAfter=0\n"
             .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
         try h.startSim(["--devices", "rtl8139", "--no-workload"])
         try h.startDaemon(config: cfg)
@@ -280,6 +280,44 @@ import XPC
         #expect(events.filter { $0.event == "recovery-failed" }.count == 3, "three attempts, each crashing at reattach")
         #expect(events.last?.event == "failed")
         #expect(try h.drvctl("list").0 == 0, "the daemon is not wedged")
+    }
+
+    /// A chip whose state a fresh u-driver cannot adopt (its station address
+    /// overwritten behind the driver's back with a multicast one, which the
+    /// reattach probe refuses): two attempts fail, the third resets the
+    /// device (ResetAfter=2) and replays the configuration; the packets move
+    /// again with the MAC the client set.
+    @Test func aDeviceThatCannotBeAdoptedIsResetAndReconfigured() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim()
+        try h.startDaemon(config: try config(h))
+        try h.waitActive(["ens1371", "rtl8139"])
+        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
+        try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
+        let before = try #require(try h.status("rtl8139").device)
+        try await h.simControl(instance: 2, [.u8(.simAction, 8), .u32(.regOffset, 0), .u8(.regWidth, 1), .u32(.regValue, 0xff)])
+        #expect(try h.status("rtl8139").device?.text("mac") == "ff:00:00:00:00:42", "the poke reached the chip")
+        try fail(h, "rtl8139", "crash")
+        try h.wait("recovered") { try events(h).contains { $0.event == "recovered" } }
+        let ev = try events(h)
+        #expect(ev.filter { $0.event == "recovery-failed" }.count == 2, "\(ev.map(\.event))")
+        let escalated = try #require(ev.firstIndex { $0.event == "escalated" })
+        let recovered = try #require(ev.firstIndex { $0.event == "recovered" })
+        #expect(escalated < recovered && ev[recovered].detail.hasSuffix("the device reset"), "\(ev[recovered].detail)")
+        #expect(ev.filter { $0.event == "recovery-failed" }.allSatisfy { $0.detail.contains("invalid MAC") }, "\(ev.map(\.detail))")
+        let echoed = try #require(try h.status("rtl8139").device?.number("echoed"))
+        try h.wait("packets moving again") { try h.status("rtl8139").device?.number("echoed") ?? 0 > echoed + 10 }
+        let s = try h.status("rtl8139")
+        #expect(s.summary.state == .active)
+        let after = try #require(s.device)
+        #expect(after.text("mac") == "02:00:00:00:00:42" && after.number("rxConfig") == before.number("rxConfig"),
+                "the configuration replayed into the reset chip")
+        #expect(try h.drvctl("verify", "rtl8139").0 == 0, "the device holds what the shadow says")
+
+        func events(_ h: SimHarness) throws -> [DriverEvent] {
+            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8)).events
+        }
     }
 
     @Test func injectionIsRefusedUnlessConfigured() throws {

@@ -155,7 +155,7 @@ enum drvxpc_class {
 	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
-	X(SIM_ACTION,		U8,	1, 1, 7)	/* enum drvxpc_sim_action */ \
+	X(SIM_ACTION,		U8,	1, 1, 8)	/* enum drvxpc_sim_action */ \
 	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
 	/* raw register views for status */				\
 	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
@@ -301,6 +301,10 @@ enum drvxpc_sim_action {
 					 * downcall runs, and its reply is not
 					 * sent, as if the daemon that asked
 					 * had died first (tests) */
+	DRVXPC_SIM_POKE = 8,		/* REG_OFFSET, REG_WIDTH, REG_VALUE:
+					 * a register written behind the
+					 * driver's back, as by a wedged chip
+					 * or a stray DMA (tests) */
 };
 
 /*
