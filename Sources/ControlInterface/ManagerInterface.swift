@@ -271,6 +271,17 @@ public struct DriverEvent: Codable, Sendable, Equatable {
 // MARK: method parameters and replies
 
 /// Inject: a fault kind (`crash`, `abort`, `hang`, `slow`, `bad-param`, `garbage`).
+/// Update's parameters: the driver, and the executable to run instead
+/// (nil: the configured one).
+public struct UpdateParameters: Codable, Sendable {
+    public var name: String
+    public var executable: String?
+    public init(name: String, executable: String? = nil) {
+        self.name = name
+        self.executable = executable
+    }
+}
+
 public struct InjectParameters: Codable, Sendable {
     public var name: String
     public var kind: String

@@ -244,8 +244,9 @@ final class ControlServer: Sendable {
                 let (slot, now) = try await manager.unbind(d)
                 out = try VarlinkCodec.parameters(UnbindReply(state: d.state, device: slot, driver: now))
             case .update:
-                let d = try manager.driver(try Self.string(params, "name"))
-                let exe = try Self.optionalString(params, "executable")
+                let u = UpdateParameters(name: try Self.string(params, "name"), executable: try Self.optionalString(params, "executable"))
+                let d = try manager.driver(u.name)
+                let exe = u.executable
                 if let exe, !exe.hasPrefix("/") {
                     throw ManagerError.invalidValue("executable", "\(exe): an absolute path is needed (drvctl passes one)")
                 }

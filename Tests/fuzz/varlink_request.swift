@@ -114,6 +114,7 @@ func checkCall(_ call: VarlinkCall) {
         case "Status": checkParameters(p, passes, server: serverStatus, typed: typedStatus, same: sameStatus)
         case "Inject": checkParameters(p, passes, server: serverInject, typed: typedInject, same: sameInject)
         case "Call": checkParameters(p, passes, server: serverCall, typed: typedCall, same: sameCall)
+        case "Update": checkParameters(p, passes, server: serverUpdate, typed: typedUpdate, same: sameUpdate)
         case "List", "Monitor": require(!passes || p.isEmpty, "\(method) takes no parameters, accepted \(p)")
         default: require(false, "a method the harness does not know: \(method)")
         }
@@ -174,3 +175,9 @@ func typedCall(_ p: Params) throws -> CallParameters { try VarlinkCodec.decode(C
 func sameCall(_ a: CallParameters, _ b: CallParameters) -> Bool {
     a.name == b.name && a.operation == b.operation && a.arguments == b.arguments
 }
+
+func serverUpdate(_ p: Params) throws -> UpdateParameters {
+    UpdateParameters(name: try VarlinkParameters.string(p, "name"), executable: try VarlinkParameters.optionalString(p, "executable"))
+}
+func typedUpdate(_ p: Params) throws -> UpdateParameters { try VarlinkCodec.decode(UpdateParameters.self, from: p) }
+func sameUpdate(_ a: UpdateParameters, _ b: UpdateParameters) -> Bool { a.name == b.name && a.executable == b.executable }
