@@ -113,11 +113,9 @@ extension DriverInstance {
             let probe = try await conn.call(XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request,
                                                        instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
-            let exe = config.executable
             runtime.withLock { r in
                 r.chip = probe.attribute(.chipName)?.string
                 r.buildID = build
-                r.executable = exe
             }
             let store: @Sendable () -> Void = { [self] in
                 handover?.keep(name, xpc: daemonEnd.fd, pidfd: p.pidfd, seccomp: spawned.listenerCopy, stderr: p.output?.fd,
@@ -300,13 +298,7 @@ extension DriverInstance {
         // An idle standby exits on EOF; SIGKILL makes sure.
         spare?.discard()
         for q in waiting { q.done(.errorReply(to: q.message, errno: 11, message: "\(name) is stopping")) }
-        if let process {
-            if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
-            for _ in 0..<50 where process.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
-            if process.reap() == nil { process.kill() }
-            _ = await process.exited()
-            await conn?.closeAndWait()
-        }
+        if let process { await Self.shutDown(process, conn) }
         let (was, version) = runtime.withLock { r -> (DriverState, UInt64) in
             let was = r.state
             r.state = .stopped
@@ -321,6 +313,16 @@ extension DriverInstance {
         if let spare { _ = await spare.exited() }
         uids.release(name)
         if was != .stopped { record("stopped", "by request") }
+    }
+
+    /// Asks a u-driver to exit (SHUTDOWN, half a second), then kills it if
+    /// it has not, and waits until it is gone and its channel closed.
+    static func shutDown(_ process: UDriverProcess, _ conn: XPCConnection?) async {
+        if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
+        for _ in 0..<50 where process.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.reap() == nil { process.kill() }
+        _ = await process.exited()
+        await conn?.closeAndWait()
     }
 
     /// `drvctl restart`: through the recovery path (the running device is

@@ -46,7 +46,7 @@ extension DriverInstance {
         var newConfig = oldConfig
         if let executable { newConfig.executable = executable }
         enum Begin {
-            case go(UDriverProcess, XPCConnection, UInt64, NucleusDevice, UDriverProcess?, build: String, exe: String)
+            case go(UDriverProcess, XPCConnection, UInt64, NucleusDevice, UDriverProcess?, build: String)
             case refused(String)
         }
         let begin = runtime.withLock { r -> Begin in
@@ -59,9 +59,9 @@ extension DriverInstance {
             r.process = nil
             r.conn = nil
             defer { r.standby = nil }
-            return .go(p, c, r.generation, d, r.standby?.process, build: r.buildID, exe: r.executable)
+            return .go(p, c, r.generation, d, r.standby?.process, build: r.buildID)
         }
-        guard case .go(let oldP, let oldC, let oldGen, let dev, let spare, let oldBuild, let oldExe) = begin else {
+        guard case .go(let oldP, let oldC, let oldGen, let dev, let spare, let oldBuild) = begin else {
             if case .refused(let why) = begin { throw ManagerError.badState(name, why) }
             throw ManagerError.badState(name, "not active")
         }
@@ -103,11 +103,7 @@ extension DriverInstance {
             for w in waiters { w.resume(returning: .active) }
             // The old one: asked to exit, then made sure of. Its exit is
             // stale (an older generation) and reports nothing.
-            _ = try? await oldC.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500))
-            for _ in 0..<50 where oldP.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
-            if oldP.reap() == nil { oldP.kill() }
-            _ = await oldP.exited()
-            await oldC.closeAndWait()
+            await Self.shutDown(oldP, oldC)
             refillStandby()
             return UpdateOutcome(previousPID: oldP.pid, pid: p.pid, executable: newConfig.executable, buildID: build,
                                  usec: usec, replayed: replayed, drained: drained)
@@ -121,7 +117,6 @@ extension DriverInstance {
             let resume = runtime.withLock { r -> Resume in
                 r.updating = false
                 r.buildID = oldBuild
-                r.executable = oldExe
                 r.generation = oldGen
                 if r.stopping { return .stopping }
                 // Ended meanwhile: active again without a process, so that

@@ -45,9 +45,8 @@ final class DriverInstance: Sendable {
         var generation: UInt64 = 0
         /// The highest generation handed out (``newGeneration()``).
         var issued: UInt64 = 0
-        /// The running u-driver's build (HELLO's BUILD_ID) and executable.
+        /// The running u-driver's build (HELLO's BUILD_ID).
         var buildID = ""
-        var executable = ""
         /// `drvctl update` is swapping the u-driver.
         var updating = false
         /// The generation whose failure started the current recovery: more

@@ -21,11 +21,7 @@ import XPC
     @Test func anUpdateUnderTrafficKeepsTheStateAndLosesNothing() async throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon()
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
-        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try h.startWithWorkload()
         try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
         let nic = try #require(try h.status("rtl8139").device)
@@ -73,10 +69,7 @@ import XPC
     @Test func aBuildThatCrashesInProbeRollsBack() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon()
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
+        try h.startWithWorkload()
         let bad = h.dir + "/misbehave-reattach"
         try FileManager.default.createSymbolicLink(atPath: bad, withDestinationPath: SimHarness.binDir + "/misbehave")
         let old = try pid(h, "rtl8139")

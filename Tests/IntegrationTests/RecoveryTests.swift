@@ -45,10 +45,7 @@ import XPC
     @Test func soundSurvivesEveryFailureKind() async throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon(config: try config(h))
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try h.startWithWorkload(config: try config(h))
         // State worth keeping: a rate the client chose, a volume the admin set.
         try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 44100)])
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
@@ -104,10 +101,7 @@ import XPC
     @Test func networkSurvivesEveryFailureKind() async throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon(config: try config(h))
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
+        try h.startWithWorkload(config: try config(h))
         let group = try #require(MACAddress("01:00:5e:7f:00:01"))
         try await h.simControl(instance: 2, [.u8(.simAction, 2), .u32(.rxFlags, 0), .nested(.mcList, [.mac(.mac, group), .mac(.mac, WireGroups.joined)])])
         try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
@@ -218,10 +212,7 @@ import XPC
     @Test func restartIsTransparent() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon(config: try config(h))
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try h.startWithWorkload(config: try config(h))
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "20").0 == 0)
         let before = try #require(try h.status("ens1371").device)
         let (rc, _, err) = try h.drvctl("restart", "ens1371")
@@ -237,10 +228,7 @@ import XPC
     @Test func aRestartStormEndsFailedWithTheDeviceQuiesced() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon(config: try config(h, burst: 2))
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try h.startWithWorkload(config: try config(h, burst: 2))
         for _ in 0..<2 {
             let n = try restarts(h, "ens1371")
             try fail(h, "ens1371", "crash")
@@ -290,10 +278,7 @@ import XPC
     @Test func aDeviceThatCannotBeAdoptedIsResetAndReconfigured() async throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon(config: try config(h))
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
+        try h.startWithWorkload(config: try config(h))
         try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
         let before = try #require(try h.status("rtl8139").device)
         try await h.simControl(instance: 2, [.u8(.simAction, 8), .u32(.regOffset, 0), .u8(.regWidth, 1), .u32(.regValue, 0xff)])

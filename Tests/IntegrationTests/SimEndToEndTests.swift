@@ -41,10 +41,7 @@ import XPC
     @Test func configurationTravelsTheControlPath() async throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon()
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("playback started") { try h.status("ens1371").device?.dataPath == true }
+        try h.startWithWorkload()
 
         // drvctl → daemon → u-driver → downcalls → AC'97 master register.
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "60").0 == 0)
@@ -145,10 +142,7 @@ import XPC
     @Test func aKilledUDriverIsRecoveredWhileTheDataPathRunsOn() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        try h.startSim()
-        try h.startDaemon()
-        try h.waitActive(["ens1371", "rtl8139"])
-        try h.wait("packets moving") { try h.status("rtl8139").device?.number("echoed") ?? 0 > 20 }
+        try h.startWithWorkload()
         let pid = try #require(try h.list().first { $0.name == "rtl8139" }?.pid)
         let tx = try #require(try h.status("rtl8139").device?.number("txPackets"))
         kill(pid, SIGKILL)

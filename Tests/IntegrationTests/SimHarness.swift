@@ -154,6 +154,17 @@ final class SimHarness: @unchecked Sendable {
         throw HarnessError("timed out waiting for \(what); daemon log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 
+    /// nucleus-sim with both models and their workloads, drivermgrd on
+    /// `config`: returns once both drivers are active, the NIC's packets
+    /// are echoed and the sound card plays.
+    func startWithWorkload(config: String = SimHarness.etcDir) throws {
+        try startSim()
+        try startDaemon(config: config)
+        try waitActive(["ens1371", "rtl8139"])
+        try wait("packets moving") { try status("rtl8139").device?.number("echoed") ?? 0 > 20 }
+        try wait("playing") { try status("ens1371").device?.dataPath == true }
+    }
+
     func waitActive(_ names: [String]) throws {
         try wait("\(names) active") {
             let l = try list()

@@ -8,7 +8,7 @@
 # turns Bind= on for the two devices; `systemctl start drivermgrd` hands them
 # to drvnucleus and runs the sandboxed u-drivers on the kernel path. Then
 # ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
-# a live update (drvctl update),
+# a live update (drvctl update), a chip that must be reset (escalation),
 # and drivermgrd's own SIGKILL; the journal's entries; reload (ReleaseOnExit=
 # for the NIC); stop (the NIC back to 8139cp, the sound card quiesced).
 # Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
@@ -19,6 +19,7 @@ ok=1
 fail() { echo "FAIL: $*"; ok=0; }
 FAILURE_ID=9dbd74484c514218a1b66bb15387f923
 ADOPTED_ID=f931c37cde9e48e79c9517bc3f96a51a
+ESCALATED_ID=d683e9cc1b2c4677921ff11fb746f630
 KVER=$(uname -r)
 echo "== guest: $KVER, systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
 . "$ROOT/Tests/vm/product-setup.sh"
@@ -63,6 +64,25 @@ journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=rtl8139 |
   grep -E "^ +(FAILURE_KIND|SIGNAL)=" | head -2 | sed 's/^ */== failure entry: /'
 journalctl --no-pager -q -x -u drivermgrd | grep -oE "Subject: u-driver rtl8139 failed.*" | head -1 | sed "s/^/== catalog: /"
 
+# Escalation: a chip whose state a fresh u-driver cannot adopt, its station
+# address overwritten behind the driver's back through the I/O BAR (IDR0 =
+# 0xff, a multicast address the reattach probe refuses). After a crash the
+# recovery's first two attempts fail, the third resets the chip
+# (ResetAfter=2) and replays the configuration; the NIC answers again.
+/usr/bin/python3 - "$nic" <<'PY'
+import os, sys
+# The I/O BAR through sysfs: a one-byte write at the register's offset.
+fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/resource0", os.O_RDWR)
+os.pwrite(fd, b"\xff", 0)
+print("== poked IDR0: %02x" % os.pread(fd, 1, 0)[0])
+PY
+drvctl inject rtl8139 crash > /dev/null
+for i in $(seq 60); do drvctl history rtl8139 --no-pager | grep -q "the device reset" && break; sleep 0.5; done
+for i in $(seq 20); do active && break; sleep 0.5; done
+echo "== escalation: $(drvctl history rtl8139 --no-pager | grep -c ' recovery-failed ') failed, $(drvctl history rtl8139 --no-pager | grep -c ' escalated ') escalated, $(drvctl history rtl8139 --no-pager | grep -c 'the device reset') reset"
+busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the reset: /'
+journalctl --no-pager -q -x MESSAGE_ID=$ESCALATED_ID | grep -oE "Subject: recovery of rtl8139 escalated.*" | head -1 | sed 's/^/== escalated entry: /'
+
 # drivermgrd's own SIGKILL mid-stream: systemd restarts it, it adopts the
 # running u-drivers (same pids), nothing lost.
 pids() { drvctl list --no-legend | awk '/^(rtl8139|ens1370) / { printf "%s=%s ", $1, $5 }'; }
@@ -106,6 +126,10 @@ grep -q "^== rtl8139 recovered from: crash" "$R/log" || fail "recovered from the
 [ "$(grep -cE '^== update: (rtl8139|ens1370): pid [0-9]+ → [0-9]+, ' "$R/log")" = 2 ] || fail "drvctl update of both"
 grep -q "^== ping across drvctl update: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across drvctl update"
 grep -q "^== aplay across drvctl update: ok" "$R/log" || fail "aplay across drvctl update"
+grep -q "^== poked IDR0: ff" "$R/log" || fail "the station address overwritten"
+grep -qE "^== escalation: 2 failed, 1 escalated, 1 reset$" "$R/log" || fail "two attempts failed, then the reset tier"
+grep -q "^== ping after the reset: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the reset"
+grep -q "^== escalated entry: Subject: recovery of rtl8139 escalated: the device is reset" "$R/log" || fail "the escalated entry and its catalog text"
 grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"
 grep -q "^== failure entry: SIGNAL=SIGKILL" "$R/log" || fail "SIGNAL"
 grep -q "^== catalog: Subject: u-driver rtl8139 failed" "$R/log" || fail "catalog"
