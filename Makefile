@@ -2,9 +2,13 @@
 # drivermgr — `make run` and `make check` are all a new machine needs.
 
 SWIFT      ?= swift
+# C (ours and swift-system's shim) as DWARF 4: Debian 12's valgrind 3.19
+# gives up on clang's default DWARF 5 (`drvctl debug NAME --valgrind`).
+SWIFT_FLAGS ?= -Xcc -gdwarf-4
 BUILD_DIR  ?= .build
 RUN_DIR    ?= $(CURDIR)/run-sim
-APT_PKGS   := pkg-config python3-venv libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev systemd
+APT_PKGS   := pkg-config python3-venv libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev systemd \
+              gdb gdbserver valgrind strace
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
 VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd \
               linux-source-6.1 xz-utils make
@@ -34,11 +38,11 @@ vm-deps:
 	@$(MAKE) --no-print-directory deps APT_PKGS="$(VM_PKGS)"
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(SWIFT_FLAGS)
 
 # The simulated nucleus plus drivermgrd in the foreground, sample config from etc/.
 run: build
-	RUN_DIR=$(RUN_DIR) BIN=$$($(SWIFT) build --show-bin-path) ./scripts/run-sim.sh
+	RUN_DIR=$(RUN_DIR) BIN=$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path) ./scripts/run-sim.sh
 
 # The tests' independent peers from PyPI: the varlink client
 # (Tests/varlink/pypi_client.py) and prometheus_client's parser of the
@@ -58,7 +62,7 @@ define timed
 endef
 
 check: build vm-deps test-python
-	$(SWIFT) build --build-tests
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	$(SWIFT) test --skip-build --disable-xctest --skip FaultInjectionTests
 	@# The ptrace tests in a process of their own: they stop and trace
 	@# children while blocking, which the other suites' processes must not share.
@@ -166,9 +170,9 @@ CAMPAIGN_MIN_TRANSPARENT ?= 99.99
 CAMPAIGN_CONF    ?= release
 campaign: deps
 	@$(MAKE) --no-print-directory deps APT_PKGS="gnuplot-nox"
-	$(SWIFT) build -c $(CAMPAIGN_CONF)
+	$(SWIFT) build $(SWIFT_FLAGS) -c $(CAMPAIGN_CONF)
 	rm -rf $(CAMPAIGN_DIR) && mkdir -p $(CAMPAIGN_DIR)
-	bin=$$($(SWIFT) build -c $(CAMPAIGN_CONF) --show-bin-path); \
+	bin=$$($(SWIFT) build $(SWIFT_FLAGS) -c $(CAMPAIGN_CONF) --show-bin-path); \
 	$$bin/drvcampaign sim --bin $$bin --dir $(CAMPAIGN_DIR)/run \
 	  --devices $(CAMPAIGN_DEVICES) --faults $(CAMPAIGN_FAULTS) --seconds $(CAMPAIGN_SECONDS) \
 	  --seed $(CAMPAIGN_SEED) $(if $(CAMPAIGN_KINDS),--kinds $(CAMPAIGN_KINDS)) --workers $(CAMPAIGN_WORKERS) \
@@ -238,9 +242,9 @@ DOC_DATE   ?= $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 # them in an ordinary build, which then fails to link.
 STATIC_BUILD = --scratch-path $(BUILD_DIR)/static -c release --static-swift-stdlib
 install: deps
-	$(SWIFT) build $(STATIC_BUILD)
-	$(MAKE) --no-print-directory gen-docs BIN=$$($(SWIFT) build $(STATIC_BUILD) --show-bin-path)
-	$(MAKE) --no-print-directory install-files BIN=$$($(SWIFT) build $(STATIC_BUILD) --show-bin-path)
+	$(SWIFT) build $(SWIFT_FLAGS) $(STATIC_BUILD)
+	$(MAKE) --no-print-directory gen-docs BIN=$$($(SWIFT) build $(SWIFT_FLAGS) $(STATIC_BUILD) --show-bin-path)
+	$(MAKE) --no-print-directory install-files BIN=$$($(SWIFT) build $(SWIFT_FLAGS) $(STATIC_BUILD) --show-bin-path)
 
 # Man pages from the commands' own argument parsers (swift-argument-parser's
 # generate-manual reads each tool's --experimental-dump-help), so they say
@@ -248,9 +252,9 @@ install: deps
 # bash completion from drvctl --generate-completion-script.
 gen-docs:
 	@test -n "$(BIN)" || { echo "gen-docs: BIN= (the directory with the built binaries) is required"; exit 2; }
-	$(SWIFT) build --product generate-manual
+	$(SWIFT) build $(SWIFT_FLAGS) --product generate-manual
 	rm -rf $(GEN_DIR) && mkdir -p $(GEN_DIR)/man $(GEN_DIR)/completions
-	gm=$$($(SWIFT) build --show-bin-path)/generate-manual; \
+	gm=$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/generate-manual; \
 	for t in drvctl:8 drivermgrd:8 driverslicer:1 nucleus-sim:1; do \
 	  $$gm $(BIN)/$${t%%:*} --section $${t##*:} --date $(DOC_DATE) --authors "drivermgr developers" -o $(GEN_DIR)/man || exit 1; \
 	done
@@ -298,7 +302,7 @@ install-files:
 
 # The install layout, man pages and completion in a scratch root (no guest).
 check-install: build
-	./Tests/install/check-install.sh $$($(SWIFT) build --show-bin-path)
+	./Tests/install/check-install.sh $$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)
 
 # Debian packages (debian/): drivermgr and drvnucleus-dkms, built by
 # dpkg-buildpackage from this tree (release, the Swift runtime linked in),
@@ -358,8 +362,8 @@ check-dkms:
 	{ echo "check-dkms: FAILED"; cat $$t/log; exit 1; }
 
 bench: deps
-	$(SWIFT) build -c release
-	./scripts/bench.sh $$($(SWIFT) build -c release --show-bin-path)
+	$(SWIFT) build $(SWIFT_FLAGS) -c release
+	./scripts/bench.sh $$($(SWIFT) build $(SWIFT_FLAGS) -c release --show-bin-path)
 
 clean:
 	rm -rf $(BUILD_DIR) $(RUN_DIR)

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #ifndef CLONE_CLEAR_SIGHAND
 #define CLONE_CLEAR_SIGHAND 0x100000000ULL
 #endif
@@ -28,7 +31,8 @@
 #endif
 
 /* The child's fds before exec: 2 = its stderr pipe (if given), 3 = XPC
- * socket, 4 = error pipe (CLOEXEC), 5 = the executable (O_PATH, CLOEXEC). */
+ * socket, 4 = error pipe (CLOEXEC), 5 = the executable (O_PATH, CLOEXEC),
+ * or the payload a tool runs (O_PATH, kept across exec). */
 #define CHILD_XPC_FD	3
 #define CHILD_ERR_FD	4
 #define CHILD_EXE_FD	5
@@ -51,10 +55,10 @@ static void set_limit(int e, int resource, uint64_t v)
 		child_fail(e, errno);
 }
 
-static void child_exec(const char *path, int exe_fd, char *const argv[],
-		       char *const envp[], int xpc_fd, int stderr_fd, int errfd,
-		       pid_t parent, int die_with_parent,
-		       const struct drv_sandbox *sb)
+static void child_exec(const char *path, int exe_fd, int exe_is_payload,
+		       char *const argv[], char *const envp[], int xpc_fd,
+		       int stderr_fd, int errfd, pid_t parent,
+		       int die_with_parent, const struct drv_sandbox *sb)
 {
 	sigset_t none;
 	long r;
@@ -88,7 +92,8 @@ static void child_exec(const char *path, int exe_fd, char *const argv[],
 		child_fail(e, errno);
 	if (syscall(SYS_dup3, x, CHILD_XPC_FD, 0) < 0)
 		child_fail(e, errno);
-	if (syscall(SYS_dup3, xf, CHILD_EXE_FD, O_CLOEXEC) < 0)
+	if (syscall(SYS_dup3, xf, CHILD_EXE_FD,
+		    exe_is_payload ? 0 : O_CLOEXEC) < 0)
 		child_fail(e, errno);
 	if (syscall(SYS_dup3, e, CHILD_ERR_FD, O_CLOEXEC) < 0)
 		child_fail(e, errno);
@@ -108,7 +113,8 @@ static void child_exec(const char *path, int exe_fd, char *const argv[],
 		if (sb->nofile)
 			set_limit(e, RLIMIT_NOFILE, sb->nofile);
 		set_limit(e, RLIMIT_CORE, 0);
-		set_limit(e, RLIMIT_FSIZE, 0);
+		if (!sb->files_writable)
+			set_limit(e, RLIMIT_FSIZE, 0);
 		if (sb->drop_user) {
 			/* All capabilities go with uid 0 (no SECBIT_KEEP_CAPS). */
 			if (syscall(SYS_setgroups, 0, NULL) < 0 ||
@@ -155,14 +161,15 @@ static void child_exec(const char *path, int exe_fd, char *const argv[],
 	 * a 0700 home): run the file the daemon opened as root.  Not first,
 	 * since the kernel then names the process after "/dev/fd/5" (the
 	 * runtime sets its name back from argv[0]). */
-	if (errno == EACCES)
+	if (errno == EACCES && !exe_is_payload)
 		syscall(SYS_execveat, CHILD_EXE_FD, "", argv, envp, AT_EMPTY_PATH);
 	child_fail(e, errno);
 }
 
-int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, int stderr_fd, const struct drv_sandbox *sb,
-	      int die_with_parent, pid_t *pid, int *pidfd)
+int drv_spawn(const char *path, const char *payload, char *const argv[],
+	      char *const envp[], int xpc_fd, int stderr_fd,
+	      const struct drv_sandbox *sb, int die_with_parent, pid_t *pid,
+	      int *pidfd)
 {
 	struct clone_args args;
 	sigset_t all, old;
@@ -174,7 +181,7 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	int err = 0, exe_fd;
 
 	/* Opened here, with the daemon's rights: see child_exec(). */
-	exe_fd = open(path, O_PATH | O_CLOEXEC);
+	exe_fd = open(payload ? payload : path, O_PATH | O_CLOEXEC);
 	if (exe_fd < 0)
 		return -errno;
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -192,8 +199,8 @@ int drv_spawn(const char *path, char *const argv[], char *const envp[],
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	child = syscall(SYS_clone3, &args, sizeof(args));
 	if (child == 0)
-		child_exec(path, exe_fd, argv, envp, xpc_fd, stderr_fd, pipefd[1],
-			   parent, die_with_parent, sb);
+		child_exec(path, exe_fd, payload != NULL, argv, envp, xpc_fd,
+			   stderr_fd, pipefd[1], parent, die_with_parent, sb);
 	if (child < 0)
 		err = -errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -303,4 +310,55 @@ int drv_epoll_wait(int ep, int *fds, int max)
 int drv_pipe(int fds[2])
 {
 	return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
+}
+
+int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
+		   int stderr_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int r;
+
+	r = posix_spawn_file_actions_init(&fa);
+	if (r)
+		return -r;
+	r = posix_spawnattr_init(&at);
+	if (r)
+		goto err_fa;
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* The daemon's threads block most signals; the tool gets none
+	 * blocked and default handlers (gdbserver waits for SIGIO). */
+	r = posix_spawnattr_setsigmask(&at, &none);
+	if (!r)
+		r = posix_spawnattr_setsigdefault(&at, &all);
+	if (!r)
+		r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+					     POSIX_SPAWN_SETSIGDEF |
+					     POSIX_SPAWN_SETSID);
+	if (!r)
+		r = posix_spawn_file_actions_adddup2(&fa, stdio_fd, 0);
+	if (!r)
+		r = posix_spawn_file_actions_adddup2(&fa, stdio_fd, 1);
+	if (!r)
+		r = posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
+	if (!r)
+		r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (!r)
+		r = posix_spawn(pid, path, &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+err_fa:
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
+}
+
+int drv_wait_pid(pid_t pid, int *status)
+{
+	pid_t r;
+
+	do {
+		r = waitpid(pid, status, 0);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
 }

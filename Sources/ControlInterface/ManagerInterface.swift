@@ -18,7 +18,7 @@ public enum ManagerInterface {
     public enum Method: String, CaseIterable, Sendable {
         case list = "List", status = "Status", start = "Start", stop = "Stop", unbind = "Unbind", restart = "Restart"
         case call = "Call", history = "History", monitor = "Monitor"
-        case inject = "Inject", resetFailed = "ResetFailed", verify = "Verify", update = "Update"
+        case inject = "Inject", resetFailed = "ResetFailed", verify = "Verify", update = "Update", debug = "Debug"
         /// Full name, e.g. `io.drivermgr.Manager.List`.
         public var fullName: String { "\(ManagerInterface.name).\(rawValue)" }
     }
@@ -217,10 +217,13 @@ public struct DriverStatus: Codable, Sendable, Equatable {
     public var lastFailure: String?
     /// Read back from the nucleus; nil while no device is bound.
     public var device: DeviceState?
+    /// The tool the u-driver runs under (`drvctl debug`); nil: none.
+    public var debug: DebugStatus?
 
     public init(summary: DriverSummary, executable: String, configFiles: [String], match: String,
                 xpcTimeoutUSec: UInt64, heartbeatUSec: UInt64 = 0, restart: String = "on-failure",
-                lastFailure: String?, device: DeviceState?, buildId: String? = nil) {
+                lastFailure: String?, device: DeviceState?, buildId: String? = nil, debug: DebugStatus? = nil) {
+        self.debug = debug
         self.summary = summary
         self.executable = executable
         self.buildId = buildId
@@ -231,6 +234,63 @@ public struct DriverStatus: Codable, Sendable, Equatable {
         self.restart = restart
         self.lastFailure = lastFailure
         self.device = device
+    }
+}
+
+/// A u-driver under a debugging tool (`drvctl debug`).
+public struct DebugStatus: Codable, Sendable, Equatable {
+    /// `gdb`, `valgrind`, `strace`.
+    public var tool: String
+    /// The program run (gdbserver, valgrind, strace), with its path.
+    public var program: String
+    /// Where a debugger connects: a socket path, or 127.0.0.1:PORT.
+    public var endpoint: String?
+    /// Exactly what the sandbox and the deadlines give the tool.
+    public var widening: String
+    /// The u-driver a debugger is attached to now.
+    public var attachedPid: Int?
+    public init(tool: String, program: String, endpoint: String?, widening: String, attachedPid: Int?) {
+        self.tool = tool
+        self.program = program
+        self.endpoint = endpoint
+        self.widening = widening
+        self.attachedPid = attachedPid
+    }
+}
+
+/// Debug's parameters: the driver, the tool (`gdb`, `valgrind`, `strace`,
+/// or `off`), and for gdb a TCP port on 127.0.0.1 instead of a socket.
+public struct DebugParameters: Codable, Sendable {
+    public var name: String
+    public var tool: String
+    public var tcpPort: Int?
+    public init(name: String, tool: String, tcpPort: Int? = nil) {
+        self.name = name
+        self.tool = tool
+        self.tcpPort = tcpPort
+    }
+    /// The tool that ends debugging.
+    public static let off = "off"
+}
+
+/// Debug's answer: the swap (as Update's), the tool now, where a debugger
+/// connects, and what the sandbox and deadlines give the tool.
+public struct DebugReply: Codable, Sendable, Equatable {
+    public var state: DriverState
+    public var previousPid: Int
+    public var pid: Int
+    public var tool: String
+    public var endpoint: String?
+    public var widening: String
+    public var usec: UInt64
+    public init(state: DriverState, previousPid: Int, pid: Int, tool: String, endpoint: String?, widening: String, usec: UInt64) {
+        self.state = state
+        self.previousPid = previousPid
+        self.pid = pid
+        self.tool = tool
+        self.endpoint = endpoint
+        self.widening = widening
+        self.usec = usec
     }
 }
 

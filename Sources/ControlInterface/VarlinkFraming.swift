@@ -164,6 +164,19 @@ public enum VarlinkParameters {
         return s
     }
 
+    /// The optional integer parameter `k` (absent or null: nil, as
+    /// Varlink's `?int`); a value out of Int's range is invalid.
+    public static func optionalInt(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> Int? {
+        guard let v = p[k], v != .null else { return nil }
+        switch v {
+        case .int(let i): if let n = Int(exactly: i) { return n }
+        case .uint(let u): if let n = Int(exactly: u) { return n }
+        case .double(let d): if let n = Int(exactly: d) { return n }
+        default: throw Invalid(parameter: k, message: "expected an integer")
+        }
+        throw Invalid(parameter: k, message: "out of range")
+    }
+
     /// The optional string-array parameter `k` (absent or null: nil, as
     /// Varlink's `?[]string`).
     public static func strings(_ p: [String: JSONValue], _ k: String) throws(Invalid) -> [String]? {

@@ -86,6 +86,8 @@ public struct SandboxPolicy: Sendable {
     public var memoryMax: UInt64
     /// RLIMIT_NOFILE.
     public var maxFiles: UInt64
+    /// No RLIMIT_FSIZE of 0 (a tool in the sandbox writes files of its own).
+    public var filesWritable = false
 
     public init(stage1: [UInt8], user: (uid: UInt32, gid: UInt32)?, privateNamespaces: Bool, memoryMax: UInt64, maxFiles: UInt64 = 64) {
         self.stage1 = stage1

@@ -106,17 +106,24 @@ public final class UDriverProcess: Sendable {
     /// systemd's fd store) and ends on EOF instead. With `output`, its
     /// stderr is a pipe and every line it writes goes there (see
     /// ``ProcessOutput``); without, it writes to the daemon's stderr.
+    ///
+    /// With `payload`, `executable` is a tool that runs it (valgrind,
+    /// strace): the payload is opened by the daemon and reaches the tool,
+    /// sandboxed like a u-driver, as ``payloadPath``.
     public static func spawn(executable: String, arguments: [String], environment: [String] = UDriverProcess.environment,
                              socket: XPCSocket, sandbox: SandboxPolicy? = nil,
-                             dieWithDaemon: Bool = true,
+                             dieWithDaemon: Bool = true, payload: String? = nil,
                              output: (@Sendable (_ pid: Int32, _ line: String) -> Void)? = nil) async throws -> UDriverProcess {
         try await SpawnThread.shared.run {
-            try spawnNow(executable: executable, arguments: arguments, environment: environment, fd: socket.fd,
-                         sandbox: sandbox, die: dieWithDaemon ? 1 : 0, output: output)
+            try spawnNow(executable: executable, payload: payload, arguments: arguments, environment: environment,
+                         fd: socket.fd, sandbox: sandbox, die: dieWithDaemon ? 1 : 0, output: output)
         }
     }
 
-    private static func spawnNow(executable: String, arguments: [String], environment: [String], fd: Int32,
+    /// Where a tool spawned with a payload finds it.
+    public static let payloadPath = "/proc/self/fd/\(DRV_PAYLOAD_FD)"
+
+    private static func spawnNow(executable: String, payload: String?, arguments: [String], environment: [String], fd: Int32,
                                  sandbox: SandboxPolicy?, die: Int32,
                                  output: (@Sendable (_ pid: Int32, _ line: String) -> Void)?) throws -> UDriverProcess {
         var errPipe: [Int32] = [-1, -1]
@@ -142,15 +149,16 @@ public final class UDriverProcess: Sendable {
                                      drop_user: sandbox.user == nil ? 0 : 1,
                                      uid: sandbox.user?.uid ?? 0, gid: sandbox.user?.gid ?? 0,
                                      ns_flags: sandbox.privateNamespaces ? SandboxPolicy.namespaceFlags : 0,
-                                     as_limit: sandbox.memoryMax, nofile: sandbox.maxFiles, null_fd: null)
-                return drv_spawn(executable, &argv, &envp, fd, errPipe[1], &sb, die, &pid, &pidfd)
+                                     as_limit: sandbox.memoryMax, nofile: sandbox.maxFiles, null_fd: null,
+                                     files_writable: sandbox.filesWritable ? 1 : 0)
+                return drv_spawn(executable, payload, &argv, &envp, fd, errPipe[1], &sb, die, &pid, &pidfd)
             }
         } else {
-            r = drv_spawn(executable, &argv, &envp, fd, errPipe[1], nil, die, &pid, &pidfd)
+            r = drv_spawn(executable, payload, &argv, &envp, fd, errPipe[1], nil, die, &pid, &pidfd)
         }
         guard r == 0 else {
             if errPipe[0] >= 0 { Glibc.close(errPipe[0]) }
-            var why = "\(executable): \(String(cString: strerror(-r)))"
+            var why = "\(payload ?? executable): \(String(cString: strerror(-r)))"
             if -r == EACCES, let u = sandbox?.user {
                 // drivermgrd opened the file itself, so no directory on the
                 // way is at fault: the file or what it loads is.

@@ -11,8 +11,28 @@ import Glibc
 /// then serves upcalls one at a time, in order, replying to each.
 ///
 /// A u-driver's `main` is one line:
-/// `await UDriverRuntime.run(ENS137x.self)`.
+/// `UDriverRuntime.main(ENS137x.self)`.
 public enum UDriverRuntime {
+    /// A u-driver's entry point: ``run(_:protocolVersion:)`` on the
+    /// concurrency pool while the main thread waits, then exit. Not an
+    /// `async` main: that ends in dispatch_main(), on which Debian 12's
+    /// valgrind 3.19 crashes (`drvctl debug NAME --valgrind`).
+    public static func main<D: UDriver>(_ driver: D.Type, protocolVersion: UInt32 = XPCLimits.version) -> Never {
+        blockingMain { await run(driver, protocolVersion: protocolVersion) }
+    }
+
+    /// Runs `body` on the concurrency pool, the calling (main) thread
+    /// waiting for it; then exits 0.
+    public static func blockingMain(_ body: @escaping @Sendable () async -> Void) -> Never {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await body()
+            done.signal()
+        }
+        done.wait()
+        exit(0)
+    }
+
     /// The fd drivermgrd passes: the XPC socket.
     public static let xpcFD: Int32 = 3
     /// How long a downcall may take before the u-driver gives up.

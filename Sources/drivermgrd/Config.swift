@@ -145,8 +145,55 @@ struct DriverConfig: Sendable, Equatable {
     var releaseOnExit = false
     /// The file, then its drop-ins, in the order applied.
     var files: [String]
+    /// Set by `drvctl debug` on the running configuration, never by a
+    /// file: the tool the u-driver runs under (``debugging(_:)``).
+    var debug: DebugRun?
 
     var match: String { String(format: "pci:%04x:%04x", vendor, device) }
+
+    /// How long a u-driver asked to exit gets before it is killed: longer
+    /// under a slow tool (valgrind prints its summary on the way out).
+    var shutdownGrace: Duration {
+        if case .scaled(let n)? = debug?.tool.deadlines { return .milliseconds(500) * n }
+        return .milliseconds(500)
+    }
+
+    /// This configuration with the u-driver run under `run.tool`: the
+    /// sandbox widened and the deadlines relaxed exactly as the tool's
+    /// table entry says, no standby (it would be spawned without the tool).
+    func debugging(_ run: DebugRun) throws -> DriverConfig {
+        var c = self
+        c.debug = run
+        c.standby = false
+        let tool = run.tool
+        switch tool.deadlines {
+        case .off:
+            c.xpcTimeout = DebugRun.noDeadline
+            c.probeTimeout = DebugRun.noDeadline
+            c.heartbeat = .zero
+        case .scaled(let n):
+            c.xpcTimeout = xpcTimeout * n
+            c.probeTimeout = probeTimeout * n
+        }
+        if tool.liftsLimits { c.memoryMax = 0 }
+        if sandboxed, tool.mode == .wrap {
+            c.stage1 = try compileStage1(Array(Set(syscalls + SyscallSets.startup + tool.stage1Syscalls)).sorted())
+        }
+        return c
+    }
+}
+
+/// A u-driver run under a debugging tool (`drvctl debug`).
+struct DebugRun: Sendable, Equatable {
+    let tool: DebugTool
+    /// The tool's program, found in PATH.
+    let program: String
+    /// Where a debugger connects (attach tools): a socket path or
+    /// 127.0.0.1:PORT.
+    let endpoint: String?
+    /// "Deadlines off": long enough for any breakpoint, short of forever
+    /// so that a forgotten session still ends in a report.
+    static let noDeadline: Duration = .seconds(86_400)
 }
 
 /// Reads drivers.d: every `*.conf` file plus `NAME.conf.d/*.conf` drop-ins

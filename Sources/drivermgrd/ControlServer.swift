@@ -3,6 +3,7 @@ import CDrvXPC
 import ControlInterface
 import Foundation
 import Logging
+import Supervisor
 import Synchronization
 import XPC
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ final class ControlServer: Sendable {
     private let adminGroup: UInt32?
 
     /// Methods that change something: root or `adminGroup` only.
-    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .unbind, .restart, .call, .inject, .resetFailed, .update]
+    static let mutating: Set<ManagerInterface.Method> = [.start, .stop, .unbind, .restart, .call, .inject, .resetFailed, .update, .debug]
 
     /// Binds `path` (mode 0660, group `controlGroup` if given) and listens;
     /// replaces a stale socket. Connecting needs read-write access to the
@@ -92,6 +93,10 @@ final class ControlServer: Sendable {
 
     private func serve(_ fd: Int32) {
         let mayChange = privileged(fd)
+        var cpid: Int32 = 0, cuid: UInt32 = 0, cgid: UInt32 = 0
+        // Unknown credentials make the caller nobody (65534): a debug
+        // socket it would own is then of use to no one.
+        let caller = drv_peer_creds(fd, &cpid, &cuid, &cgid) == 0 ? Caller(uid: cuid, gid: cgid) : Caller(uid: 65534, gid: 65534)
         let writeLock = Mutex(())
         let send: @Sendable ([UInt8]) -> Bool = { bytes in
             writeLock.withLock { _ in
@@ -142,7 +147,7 @@ final class ControlServer: Sendable {
                     }
                     continue
                 }
-                let reply = blockingHandle(call, mayChange: mayChange)
+                let reply = blockingHandle(call, mayChange: mayChange, caller: caller)
                 if oneway { continue }
                 if !send(reply) { return }
             }
@@ -170,11 +175,11 @@ final class ControlServer: Sendable {
     }
 
     /// Runs the async handler from this client's thread and waits for it.
-    private func blockingHandle(_ call: VarlinkCall, mayChange: Bool) -> [UInt8] {
+    private func blockingHandle(_ call: VarlinkCall, mayChange: Bool, caller: Caller) -> [UInt8] {
         let box = Mutex<[UInt8]>([])
         let done = DispatchSemaphore(value: 0)
         Task { [self] in
-            let r = await handle(call, mayChange: mayChange)
+            let r = await handle(call, mayChange: mayChange, caller: caller)
             box.withLock { $0 = r }
             done.signal()
         }
@@ -189,8 +194,17 @@ final class ControlServer: Sendable {
          "interfaces": .array([.string(VarlinkService.name), .string(ManagerInterface.name)])]
     }
 
+    /// Who made a call (SO_PEERCRED): a debug socket is theirs.
+    struct Caller: Sendable {
+        let uid: UInt32
+        let gid: UInt32
+    }
+
+    /// Where `drvctl debug --gdb` sockets go: debug/ beside the control socket.
+    var debugDirectory: String { (path as NSString).deletingLastPathComponent + "/debug" }
+
     /// The reply to one call (not Monitor with `more`, which serve streams).
-    func handle(_ call: VarlinkCall, mayChange: Bool = true) async -> [UInt8] {
+    func handle(_ call: VarlinkCall, mayChange: Bool = true, caller: Caller = Caller(uid: 0, gid: 0)) async -> [UInt8] {
         let params = call.parameters ?? [:]
         guard let dot = call.method.lastIndex(of: ".") else {
             return Self.frame(standard: .interfaceNotFound, ["interface": .string(call.method)])
@@ -254,6 +268,30 @@ final class ControlServer: Sendable {
                 out = try VarlinkCodec.parameters(UpdateReply(state: d.state, previousPid: Int(o.previousPID), pid: Int(o.pid),
                                                               executable: o.executable, buildId: o.buildID, usec: o.usec,
                                                               replayedCalls: o.replayed, queuedRequests: o.drained))
+            case .debug:
+                let p = DebugParameters(name: try Self.string(params, "name"), tool: try Self.string(params, "tool"),
+                                        tcpPort: try Self.optionalInt(params, "tcpPort"))
+                let d = try manager.driver(p.name)
+                let o: DriverInstance.DebugOutcome
+                if p.tool == DebugParameters.off {
+                    if p.tcpPort != nil { throw ManagerError.invalidValue("tcpPort", "only with tool gdb") }
+                    o = try await d.stopDebugging()
+                } else {
+                    guard let tool = DebugTool.named(p.tool) else {
+                        throw ManagerError.invalidValue("tool", "no tool \(p.tool); expected "
+                                                        + (DebugTool.all.map(\.name) + [DebugParameters.off]).joined(separator: ", "))
+                    }
+                    var port: UInt16?
+                    if let n = p.tcpPort {
+                        guard tool.mode == .attach else { throw ManagerError.invalidValue("tcpPort", "only with a tool a debugger connects to (gdb)") }
+                        guard let v = UInt16(exactly: n), v > 0 else { throw ManagerError.invalidValue("tcpPort", "\(n) is not a port (1-65535)") }
+                        port = v
+                    }
+                    o = try await d.startDebugging(tool, tcpPort: port, socketPath: debugDirectory + "/" + d.name + ".gdb",
+                                                   owner: (caller.uid, caller.gid))
+                }
+                out = try VarlinkCodec.parameters(DebugReply(state: d.state, previousPid: Int(o.swap.previousPID), pid: Int(o.swap.pid),
+                                                             tool: o.tool, endpoint: o.endpoint, widening: o.widening, usec: o.swap.usec))
             case .inject:
                 let d = try manager.driver(try Self.string(params, "name"))
                 let kind = try Self.string(params, "kind")
@@ -331,5 +369,9 @@ final class ControlServer: Sendable {
 
     static func strings(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> [String]? {
         try VarlinkParameters.strings(p, k)
+    }
+
+    static func optionalInt(_ p: [String: JSONValue], _ k: String) throws(VarlinkParameters.Invalid) -> Int? {
+        try VarlinkParameters.optionalInt(p, k)
     }
 }

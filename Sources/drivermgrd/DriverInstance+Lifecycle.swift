@@ -150,19 +150,32 @@ extension DriverInstance {
             let account = try identity()
             policy = SandboxPolicy(stage1: cfg.stage1, user: (account.uid, account.gid),
                                    privateNamespaces: cfg.privateNamespaces, memoryMax: cfg.memoryMax)
+            policy?.filesWritable = cfg.debug?.tool.liftsLimits == true
         }
         let log = logger
         let sandbox = policy, die = handover == nil
         let (daemonEnd, p) = try await { () async throws -> (XPCSocket, UDriverProcess) in
             let (daemonEnd, driverEnd) = try XPCSocket.pair()
-            let p = try await UDriverProcess.spawn(executable: cfg.executable, arguments: [cfg.executable],
-                                                   socket: driverEnd, sandbox: sandbox, dieWithDaemon: die,
+            // Under a wrapping tool (`drvctl debug --valgrind`), the tool
+            // is exec'd in the sandbox and runs the u-driver.
+            var exe = cfg.executable, argv = [cfg.executable], payload: String?
+            if let d = cfg.debug, d.tool.mode == .wrap {
+                exe = d.program
+                argv = [d.program] + d.tool.options + [UDriverProcess.payloadPath]
+                payload = cfg.executable
+            }
+            let p = try await UDriverProcess.spawn(executable: exe, arguments: argv,
+                                                   socket: driverEnd, sandbox: sandbox, dieWithDaemon: die, payload: payload,
                                                    output: { pid, line in
                                                        log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
                                                    })
             return (daemonEnd, p)
         }() // driverEnd is closed here
-        guard cfg.sandboxed else { return SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: nil) }
+        // A tool under which the u-driver cannot stack stage 2 (valgrind):
+        // stage 1, set before exec, confines it alone; nothing to confirm.
+        guard cfg.sandboxed, cfg.debug?.tool.stage2 != false else {
+            return SpawnedUDriver(socket: daemonEnd, process: p, listenerCopy: nil)
+        }
         do {
             // The first thing the runtime reads: stack stage 2 with these calls.
             do {
@@ -287,6 +300,8 @@ extension DriverInstance {
 
     /// Asks the u-driver to exit (SHUTDOWN), then makes sure it is gone.
     func stop() async {
+        // The next start runs the configured u-driver.
+        if let base = endDebugSession("the driver was stopped") { configuration.withLock { $0 = base } }
         let (conn, process, waiting, spare) = runtime.withLock { r -> (XPCConnection?, UDriverProcess?, [Queued], UDriverProcess?) in
             r.stopping = true
             let w = r.retry + r.queue
@@ -317,9 +332,12 @@ extension DriverInstance {
 
     /// Asks a u-driver to exit (SHUTDOWN, half a second), then kills it if
     /// it has not, and waits until it is gone and its channel closed.
-    static func shutDown(_ process: UDriverProcess, _ conn: XPCConnection?) async {
-        if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: .milliseconds(500)) }
-        for _ in 0..<50 where process.reap() == nil { try? await Task.sleep(for: .milliseconds(10)) }
+    /// `grace` is longer for a u-driver under a slow tool (valgrind prints
+    /// its summary on the way out).
+    static func shutDown(_ process: UDriverProcess, _ conn: XPCConnection?, grace: Duration = .milliseconds(500)) async {
+        if let conn { _ = try? await conn.call(XPCMessage(op: .shutdown, flags: .request), timeout: grace) }
+        let until = ContinuousClock.now + grace
+        while process.reap() == nil, ContinuousClock.now < until { try? await Task.sleep(for: .milliseconds(10)) }
         if process.reap() == nil { process.kill() }
         _ = await process.exited()
         await conn?.closeAndWait()
@@ -346,6 +364,7 @@ extension DriverInstance {
     /// is adopted and the shadow replays, as for `drvctl restart`). A standby
     /// spawned from the old configuration is discarded first.
     func update(config new: DriverConfig) async throws -> DriverState {
+        endDebugSession("configuration reloaded")
         configuration.withLock { $0 = new }
         let spare = runtime.withLock { r -> UDriverProcess? in
             defer { r.standby = nil }

@@ -29,7 +29,7 @@ extension DriverInstance {
         return DriverStatus(summary: summary(), executable: config.executable, configFiles: config.files,
                             match: config.match, xpcTimeoutUSec: TimeSpan.micros(config.xpcTimeout),
                             heartbeatUSec: TimeSpan.micros(config.heartbeat), restart: config.restart.mode.rawValue,
-                            lastFailure: lastFailure, device: state, buildId: build)
+                            lastFailure: lastFailure, device: state, buildId: build, debug: debugStatus)
     }
 
     /// `drvctl verify`: the device's settings as the nucleus reads them

@@ -41,10 +41,20 @@ extension DriverInstance {
     /// The executable stays until the next reload (whose Executable= wins)
     /// or daemon start.
     func liveUpdate(executable: String?) async throws -> UpdateOutcome {
+        if let tool = runtime.withLock({ $0.debugSession?.run.tool.name }) {
+            throw ManagerError.badState(name, "under \(tool); drvctl debug \(name) --off first")
+        }
+        var newConfig = config
+        if let executable { newConfig.executable = executable }
+        return try await swapUDriver(to: newConfig)
+    }
+
+    /// The swap behind ``liveUpdate(executable:)`` and `drvctl debug`: the
+    /// new u-driver is spawned from `newConfig`, which stays if it serves.
+    /// `announce`: journal and record it as an update (debug says its own).
+    func swapUDriver(to newConfig: DriverConfig, announce: Bool = true) async throws -> UpdateOutcome {
         let t0 = monotonicNanos()
         let oldConfig = config
-        var newConfig = oldConfig
-        if let executable { newConfig.executable = executable }
         enum Begin {
             case go(UDriverProcess, XPCConnection, UInt64, NucleusDevice, UDriverProcess?, build: String)
             case refused(String)
@@ -68,11 +78,14 @@ extension DriverInstance {
         // A standby was spawned from the old executable.
         spare?.discard()
         configuration.withLock { $0 = newConfig }
-        record("updating", "pid \(oldP.pid) → \(newConfig.executable)")
-        logger.notice("updating: pid \(oldP.pid) to \(newConfig.executable)", metadata: ["PID": "\(oldP.pid)"])
+        if announce {
+            record("updating", "pid \(oldP.pid) → \(newConfig.executable)")
+            logger.notice("updating: pid \(oldP.pid) to \(newConfig.executable)", metadata: ["PID": "\(oldP.pid)"])
+        }
 
         // The old u-driver answers what it was asked before the swap.
-        let settleBy = ContinuousClock.now + config.xpcTimeout
+        // Bounded: a debugged u-driver's deadline is a day.
+        let settleBy = ContinuousClock.now + min(config.xpcTimeout, .seconds(30))
         while runtime.withLock({ $0.upcallsInFlight }) > 0, ContinuousClock.now < settleBy {
             try? await Task.sleep(for: .milliseconds(2))
         }
@@ -95,15 +108,17 @@ extension DriverInstance {
             store()
             persist()
             let usec = (monotonicNanos() - t0) / 1000
-            logger.notice("updated in \(usec) us: pid \(oldP.pid) → \(p.pid), \(newConfig.executable) (build \(build.isEmpty ? "unknown" : build)); replayed \(replayed) calls, drained \(drained) requests",
-                          metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.updated)", "PID": "\(p.pid)", "UPDATE_USEC": "\(usec)",
-                                                             "BUILD_ID": "\(build)"]) { $1 })
-            record("updated", "pid \(oldP.pid) → \(p.pid), \(newConfig.executable), build \(build.isEmpty ? "unknown" : build)",
-                   recoveryUSec: usec, replayed: replayed, queued: drained)
+            if announce {
+                logger.notice("updated in \(usec) us: pid \(oldP.pid) → \(p.pid), \(newConfig.executable) (build \(build.isEmpty ? "unknown" : build)); replayed \(replayed) calls, drained \(drained) requests",
+                              metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.updated)", "PID": "\(p.pid)", "UPDATE_USEC": "\(usec)",
+                                                                 "BUILD_ID": "\(build)"]) { $1 })
+                record("updated", "pid \(oldP.pid) → \(p.pid), \(newConfig.executable), build \(build.isEmpty ? "unknown" : build)",
+                       recoveryUSec: usec, replayed: replayed, queued: drained)
+            }
             for w in waiters { w.resume(returning: .active) }
             // The old one: asked to exit, then made sure of. Its exit is
             // stale (an older generation) and reports nothing.
-            await Self.shutDown(oldP, oldC)
+            await Self.shutDown(oldP, oldC, grace: oldConfig.shutdownGrace)
             refillStandby()
             return UpdateOutcome(previousPID: oldP.pid, pid: p.pid, executable: newConfig.executable, buildID: build,
                                  usec: usec, replayed: replayed, drained: drained)

@@ -49,6 +49,9 @@ final class DriverInstance: Sendable {
         var buildID = ""
         /// `drvctl update` is swapping the u-driver.
         var updating = false
+        /// `drvctl debug` in effect, and whether one is being switched.
+        var debugSession: DebugSession?
+        var debugChanging = false
         /// The generation whose failure started the current recovery: more
         /// reports about it (a second timeout, its exit) add nothing.
         var failedGeneration: UInt64 = 0

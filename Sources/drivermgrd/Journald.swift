@@ -22,6 +22,9 @@ enum JournalMessageID {
     static let escalated = "d683e9cc1b2c4677921ff11fb746f630"
     /// `drvctl update` swapped a running u-driver (PID=, UPDATE_USEC=, BUILD_ID=).
     static let updated = "4e362e84abda490fbed9d4ad4e6ec796"
+    /// `drvctl debug` put a u-driver under a tool, or took it back
+    /// (DEBUG_TOOL=, DEBUG_ENDPOINT=, SANDBOX_WIDENING=, PID=).
+    static let debug = "947bebfa356d491eb6344d6243d7896b"
 }
 
 /// A swift-log handler that writes structured entries to the journal with

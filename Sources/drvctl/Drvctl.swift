@@ -60,7 +60,7 @@ struct Drvctl: ParsableCommand {
             + "4 permission denied or no such driver (status), 5 no such driver.",
         version: DrivermgrVersion.string,
         subcommands: [List.self, Status.self, Show.self, IsActive.self, IsFailed.self, Start.self, Stop.self, Unbind.self, Restart.self,
-                      Update.self, Call.self, History.self, Monitor.self, Inject.self, ResetFailed.self, Verify.self],
+                      Update.self, Debug.self, Call.self, History.self, Monitor.self, Inject.self, ResetFailed.self, Verify.self],
         defaultSubcommand: List.self)
 
     /// Accepts what systemctl users type: a bare `--json` means
@@ -242,6 +242,49 @@ struct Drvctl: ParsableCommand {
                     let ms = String(format: "%.1f", Double(r.usec) / 1000)
                     print("\(name): pid \(r.previousPid) → \(r.pid), \(r.executable) (build \(r.buildId.isEmpty ? "unknown" : r.buildId)), "
                           + "serving after \(ms) ms; replayed \(r.replayedCalls) calls, \(r.queuedRequests) requests waited")
+                }
+            }
+        }
+    }
+
+    struct Debug: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a driver's u-driver under gdb, valgrind or strace, the device running.",
+            discussion: "The u-driver is swapped, as by update, for one under the tool; --off swaps back to the configured one. "
+                + "--gdb: connect with gdb -ex 'target remote ENDPOINT' (the printed socket, yours, mode 0600; or "
+                + "127.0.0.1:PORT with --tcp PORT, which any local user can reach); a gdbserver attaches for each connection "
+                + "and detaches when gdb leaves. Upcall deadlines and heartbeats are off meanwhile: a breakpoint is not a hang. "
+                + "--valgrind (memcheck) and --strace: their output goes to the journal (journalctl -u drivermgrd); "
+                + "deadlines are scaled. What the sandbox gives each tool is printed, and shown by status. "
+                + "A stop or a reload ends debugging.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Driver name.") var name: String
+        @Flag(help: "Attach gdb through gdbserver, per connection.") var gdb = false
+        @Flag(help: "Run under valgrind's memcheck.") var valgrind = false
+        @Flag(help: "Run under strace -f.") var strace = false
+        @Flag(help: "Back to the configured u-driver.") var off = false
+        @Option(help: "With --gdb: listen on 127.0.0.1:PORT instead of a Unix socket.") var tcp: Int?
+
+        func validate() throws {
+            let n = [gdb, valgrind, strace, off].filter { $0 }.count
+            guard n == 1 else { throw ValidationError("exactly one of --gdb, --valgrind, --strace, --off") }
+            if tcp != nil, !gdb { throw ValidationError("--tcp goes with --gdb") }
+        }
+
+        func run() throws {
+            try runVerb {
+                var c = try common.client()
+                defer { c.close() }
+                let tool = gdb ? "gdb" : valgrind ? "valgrind" : strace ? "strace" : DebugParameters.off
+                var params: [String: JSONValue] = ["name": .string(name), "tool": .string(tool)]
+                if let tcp { params["tcpPort"] = .int(Int64(tcp)) }
+                let r = try c.call(.debug, params, as: DebugReply.self, what: "debug \(name)")
+                if common.json != .off { try common.emit(r) } else if r.tool == DebugParameters.off {
+                    print("\(name): pid \(r.previousPid) → \(r.pid), the configured u-driver again")
+                } else {
+                    print("\(name): pid \(r.previousPid) → \(r.pid) under \(r.tool)")
+                    if let e = r.endpoint { print("connect: gdb -ex 'target remote \(e)'") }
+                    print("sandbox: \(r.widening)")
                 }
             }
         }

@@ -74,6 +74,13 @@ enum Render {
         lines.append(("Executable", s.executable + (s.buildId.map { " (build \($0))" } ?? "")))
         lines.append(("Config", s.configFiles.joined(separator: ", ")))
         lines.append(("XPC timeout", "\(s.xpcTimeoutUSec / 1000)ms, heartbeat \(s.heartbeatUSec / 1000)ms, Restart=\(s.restart)"))
+        if let g = s.debug {
+            var what = "\(g.tool) (\(g.program))"
+            if let e = g.endpoint { what += ", connect: \(e)" }
+            if let a = g.attachedPid { what += ", attached to pid \(a)" }
+            lines.append(("Debug", what))
+            lines.append(("Sandbox", g.widening))
+        }
         if let dev = s.device {
             if let on = dev.dataPath { lines.append(("Data path", on ? "running" : "stopped")) }
             // The class's own lines, as the daemon worded them.
@@ -107,7 +114,7 @@ enum Render {
     /// where there is one (MainPID=, NRestarts=).
     static let propertyNames = ["Name", "Class", "Device", "PCIID", "Chip", "RegisteredAs", "State", "MainPID", "UptimeUSec",
                                 "NRestarts", "Executable", "BuildID", "ConfigFiles", "Match", "XPCTimeoutUSec", "HeartbeatUSec",
-                                "Restart", "DataPath", "LastFailure"]
+                                "Restart", "DataPath", "LastFailure", "DebugTool", "DebugEndpoint", "DebugWidening"]
 
     /// One driver's properties: every name of ``propertyNames``, an empty
     /// value where there is none (MainPID=0, as systemd).
@@ -120,6 +127,7 @@ enum Render {
             "Executable": s.executable, "BuildID": s.buildId ?? "", "ConfigFiles": s.configFiles.joined(separator: " "), "Match": s.match,
             "XPCTimeoutUSec": "\(s.xpcTimeoutUSec)", "HeartbeatUSec": "\(s.heartbeatUSec)", "Restart": s.restart,
             "DataPath": s.device?.dataPath.map { $0 ? "yes" : "no" } ?? "", "LastFailure": s.lastFailure ?? "",
+            "DebugTool": s.debug?.tool ?? "", "DebugEndpoint": s.debug?.endpoint ?? "", "DebugWidening": s.debug?.widening ?? "",
         ]
         return propertyNames.map { ($0, v[$0] ?? "") }
     }

@@ -114,6 +114,21 @@ final class SimHarness: @unchecked Sendable {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs `nucleus-sim client` against this sim (a workload client's
+    /// action): exit status and stderr.
+    func simClient(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin + "/nucleus-sim")
+        p.arguments = ["client", "--socket", socketPath] + args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
     /// Starts drvctl without waiting for it.
     func background(_ args: String...) throws -> Process {
         let p = Process()

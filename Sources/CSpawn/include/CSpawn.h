@@ -31,6 +31,7 @@ struct drv_sandbox {
 	uint64_t as_limit;		/* RLIMIT_AS in bytes, 0 = unchanged */
 	uint64_t nofile;		/* RLIMIT_NOFILE, 0 = unchanged */
 	int null_fd;			/* put on fds 0 and 1; -1 = keep */
+	int files_writable;		/* 0: RLIMIT_FSIZE 0 (no file grows) */
 };
 
 /*
@@ -40,11 +41,17 @@ struct drv_sandbox {
  * child gets SIGKILL when the calling thread ends (PR_SET_PDEATHSIG); without
  * it, it outlives the daemon.  On success returns 0 and
  * fills @pid and @pidfd (close-on-exec); on failure returns -errno (exec
- * and sandbox errors included).
+ * and sandbox errors included).  With @payload (NULL = none), @path is a
+ * tool that runs the payload: the payload is opened here, with the
+ * caller's rights, and left open on fd DRV_PAYLOAD_FD across exec, so the
+ * tool reaches it as /proc/self/fd/5 even where the dropped user cannot
+ * search the payload's directory.
  */
-int drv_spawn(const char *path, char *const argv[], char *const envp[],
-	      int xpc_fd, int stderr_fd, const struct drv_sandbox *sb,
-	      int die_with_parent, pid_t *pid, int *pidfd);
+#define DRV_PAYLOAD_FD 5
+int drv_spawn(const char *path, const char *payload, char *const argv[],
+	      char *const envp[], int xpc_fd, int stderr_fd,
+	      const struct drv_sandbox *sb, int die_with_parent, pid_t *pid,
+	      int *pidfd);
 
 /*
  * Reap the child behind @pidfd without blocking.  Returns 1 and fills
@@ -84,5 +91,16 @@ static const int drv_cld_killed = CLD_KILLED;
 static const int drv_cld_dumped = CLD_DUMPED;
 
 #include "proc_exits.h"
+
+/*
+ * Start a tool (gdbserver) outside any sandbox: @stdio_fd as its fds 0 and 1,
+ * @stderr_fd as 2, nothing else open, no signal blocked, default handlers,
+ * a session of its own.  Returns 0 and fills @pid, or -errno.
+ */
+int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
+		   int stderr_fd, pid_t *pid);
+
+/* waitpid(@pid) until it ends; 0 and the status, or -errno. */
+int drv_wait_pid(pid_t pid, int *status);
 
 #endif

@@ -4,7 +4,7 @@ import UDriverKit
 /// Entry point: the runtime does the rest (fd 3, HELLO, upcalls).
 @main
 enum E1000Main {
-    static func main() async {
-        await UDriverRuntime.run(E1000.self)
+    static func main() {
+        UDriverRuntime.main(E1000.self)
     }
 }

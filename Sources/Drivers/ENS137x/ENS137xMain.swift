@@ -4,7 +4,7 @@ import UDriverKit
 /// Entry point: the runtime does the rest (fd 3, HELLO, upcalls).
 @main
 enum ENS137xMain {
-    static func main() async {
-        await UDriverRuntime.run(ENS137x.self)
+    static func main() {
+        UDriverRuntime.main(ENS137x.self)
     }
 }

@@ -4,7 +4,7 @@ import UDriverKit
 /// Entry point: the runtime does the rest (fd 3, HELLO, upcalls).
 @main
 enum NE2KMain {
-    static func main() async {
-        await UDriverRuntime.run(NE2K.self)
+    static func main() {
+        UDriverRuntime.main(NE2K.self)
     }
 }

@@ -4,7 +4,7 @@ import UDriverKit
 /// Entry point: the runtime does the rest (fd 3, HELLO, upcalls).
 @main
 enum PCNet32Main {
-    static func main() async {
-        await UDriverRuntime.run(PCNet32.self)
+    static func main() {
+        UDriverRuntime.main(PCNet32.self)
     }
 }

@@ -4,7 +4,7 @@ import UDriverKit
 /// Entry point: the runtime does the rest (fd 3, HELLO, upcalls).
 @main
 enum RTL8139Main {
-    static func main() async {
-        await UDriverRuntime.run(RTL8139.self)
+    static func main() {
+        UDriverRuntime.main(RTL8139.self)
     }
 }
