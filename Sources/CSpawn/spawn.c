@@ -8,7 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <spawn.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -312,45 +312,98 @@ int drv_pipe(int fds[2])
 	return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0;
 }
 
-int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
-		   int stderr_fd, pid_t *pid)
+/* Runs in the forked child: raw system calls only. */
+static void tool_exec(const char *path, char *const argv[], int stdio_fd,
+		      int stderr_fd, uid_t uid, gid_t gid, int errfd)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
-	int r;
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[2];
+	unsigned int bit = CAP_SYS_PTRACE;
+	sigset_t none;
+	struct sigaction dfl;
+	int e;
 
-	r = posix_spawn_file_actions_init(&fa);
-	if (r)
-		return -r;
-	r = posix_spawnattr_init(&at);
-	if (r)
-		goto err_fa;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < _NSIG; sig++)
+		syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+	e = (int)syscall(SYS_fcntl, errfd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
+	if (e < 0 ||
+	    syscall(SYS_dup3, stdio_fd, 0, 0) < 0 ||
+	    syscall(SYS_dup3, stdio_fd, 1, 0) < 0 ||
+	    syscall(SYS_dup3, stderr_fd, 2, 0) < 0)
+		syscall(SYS_exit_group, 127);
+	if (syscall(SYS_dup3, e, CHILD_HIGH_FD - 1, O_CLOEXEC) < 0)
+		child_fail(e, errno);
+	e = CHILD_HIGH_FD - 1;
+	if (syscall(SYS_close_range, 3, CHILD_HIGH_FD - 2, 0) < 0 ||
+	    syscall(SYS_close_range, CHILD_HIGH_FD, ~0U, 0) < 0)
+		child_fail(e, errno);
+	if (syscall(SYS_setsid) < 0)
+		child_fail(e, errno);
+	/* The target's uid (its /proc files are its own) and CAP_SYS_PTRACE
+	 * alone, kept across exec as an ambient capability. */
+	if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_setgroups, 0, NULL) < 0 ||
+	    syscall(SYS_setresgid, gid, gid, gid) < 0 ||
+	    syscall(SYS_setresuid, uid, uid, uid) < 0)
+		child_fail(e, errno);
+	memset(caps, 0, sizeof(caps));
+	caps[bit / 32].effective = 1U << (bit % 32);
+	caps[bit / 32].permitted = 1U << (bit % 32);
+	caps[bit / 32].inheritable = 1U << (bit % 32);
+	if (syscall(SYS_capset, &hdr, caps) < 0 ||
+	    syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+		    CAP_SYS_PTRACE, 0, 0) < 0)
+		child_fail(e, errno);
 	sigemptyset(&none);
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL,
+		    _NSIG / 8) < 0)
+		child_fail(e, errno);
+	syscall(SYS_execve, path, argv, environ);
+	child_fail(e, errno);
+}
+
+int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
+		   int stderr_fd, uid_t uid, gid_t gid, pid_t *pid)
+{
+	sigset_t all, old;
+	int pipefd[2];
+	ssize_t n;
+	pid_t child;
+	int err = 0;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
 	sigfillset(&all);
-	/* The daemon's threads block most signals; the tool gets none
-	 * blocked and default handlers (gdbserver waits for SIGIO). */
-	r = posix_spawnattr_setsigmask(&at, &none);
-	if (!r)
-		r = posix_spawnattr_setsigdefault(&at, &all);
-	if (!r)
-		r = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-					     POSIX_SPAWN_SETSIGDEF |
-					     POSIX_SPAWN_SETSID);
-	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, stdio_fd, 0);
-	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, stdio_fd, 1);
-	if (!r)
-		r = posix_spawn_file_actions_adddup2(&fa, stderr_fd, 2);
-	if (!r)
-		r = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (!r)
-		r = posix_spawn(pid, path, &fa, &at, argv, environ);
-	posix_spawnattr_destroy(&at);
-err_fa:
-	posix_spawn_file_actions_destroy(&fa);
-	return -r;
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+	if (child == 0)
+		tool_exec(path, argv, stdio_fd, stderr_fd, uid, gid,
+			  pipefd[1]);
+	if (child < 0)
+		err = -errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(pipefd[1]);
+	if (err) {
+		close(pipefd[0]);
+		return err;
+	}
+	/* EOF: the exec worked.  An int: the child's errno. */
+	do {
+		n = read(pipefd[0], &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (n == sizeof(err)) {
+		int status;
+
+		waitpid(child, &status, 0);
+		return -err;
+	}
+	*pid = child;
+	return 0;
 }
 
 int drv_wait_pid(pid_t pid, int *status)

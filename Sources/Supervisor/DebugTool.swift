@@ -58,8 +58,8 @@ public struct DebugTool: Sendable, Equatable {
         var parts: [String] = []
         switch mode {
         case .attach:
-            parts.append("u-driver's sandbox unchanged; \(program) runs as drivermgrd's user outside it, "
-                         + "attached with ptrace per connection")
+            parts.append("u-driver's sandbox unchanged; \(program) runs outside it as the u-driver's uid with CAP_SYS_PTRACE, "
+                         + "attached per connection")
         case .wrap:
             parts.append(stage1Syscalls.isEmpty ? "stage 1 unchanged"
                          : "stage 1 + " + stage1Syscalls.joined(separator: " "))

@@ -141,6 +141,16 @@ final class DebuggerEndpoint: Sendable {
             logger.error("debugger connection: no pipe for \(program)'s stderr: \(String(cString: strerror(errno)))")
             return
         }
+        // gdbserver runs as the u-driver's user (the owner of /proc/PID),
+        // with CAP_SYS_PTRACE alone.
+        var st = stat()
+        guard stat("/proc/\(pid)", &st) == 0 else {
+            state.withLock { $0.attached = nil }
+            Glibc.close(errPipe[0])
+            Glibc.close(errPipe[1])
+            logger.warning("debugger connection closed: pid \(pid) is gone")
+            return
+        }
         let args = [program] + options + ["\(pid)"]
         var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
@@ -150,7 +160,7 @@ final class DebuggerEndpoint: Sendable {
                 return nil
             }
             var child: pid_t = 0
-            let r = drv_spawn_tool(program, &argv, c, errPipe[1], &child)
+            let r = drv_spawn_tool(program, &argv, c, errPipe[1], st.st_uid, st.st_gid, &child)
             guard r == 0 else {
                 logger.error("debugger connection: \(program) did not start: \(String(cString: strerror(-r)))")
                 s.attached = nil
@@ -163,7 +173,7 @@ final class DebuggerEndpoint: Sendable {
         Glibc.close(errPipe[1])
         let h = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
         guard let server = started else { return }
-        logger.notice("debugger connected on \(address): \(program) (pid \(server)) attaching to pid \(pid)",
+        logger.notice("debugger connected on \(address): \(program) (pid \(server), uid \(st.st_uid), CAP_SYS_PTRACE) attaching to pid \(pid)",
                       metadata: ["PID": "\(pid)"])
         var pending = Data()
         while case let d = h.availableData, !d.isEmpty {

@@ -104,7 +104,7 @@ struct SavedDriver: Codable, Sendable, Equatable {
     /// What of `config` shapes the process, as one comparable line.
     static func processConfig(_ c: DriverConfig) -> String {
         "\(c.executable) sandbox=\(c.sandboxed) user=\(c.dynamicUser ? "dynamic" : c.user) memory=\(c.memoryMax) namespaces=\(c.privateNamespaces) "
-            + "syscalls=\(c.syscalls.joined(separator: ","))"
+            + "syscalls=\(c.syscalls.joined(separator: ","))" + (c.debug.map { " debug=\($0.tool.name)" } ?? "")
     }
 }
 

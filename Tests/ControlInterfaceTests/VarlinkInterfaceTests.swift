@@ -53,7 +53,9 @@ import Testing
         let full = DriverStatus(summary: Self.summary, executable: "/usr/libexec/drivermgr/rtl8139",
                                 configFiles: ["/etc/drivermgr/drivers.d/rtl8139.conf"], match: "pci:10ec:8139",
                                 xpcTimeoutUSec: 2_000_000, heartbeatUSec: 500_000, restart: "on-failure",
-                                lastFailure: "crash: signal 11", device: device)
+                                lastFailure: "crash: signal 11", device: device, buildId: "ab12",
+                                debug: DebugStatus(tool: "gdb", program: "/usr/bin/gdbserver", endpoint: "/run/drivermgrd/debug/x.gdb",
+                                                   widening: "u-driver's sandbox unchanged", attachedPid: 42))
         let bare = DriverStatus(summary: DriverSummary(name: "x", driverClass: "sound", device: nil, state: .stopped, pid: nil,
                                                        uptimeUSec: nil, restarts: 0),
                                 executable: "x", configFiles: [], match: "pci:1274:1371", xpcTimeoutUSec: 1,
@@ -69,6 +71,12 @@ import Testing
         let plain = DriverEvent(timeUSec: 1, driver: "x", event: "spawned", detail: "", state: .starting)
         try manager.check(try reply(HistoryReply(events: [Self.event, plain])), against: try output(.history))
         try manager.check(try reply(MonitorReply(event: Self.event)), against: try output(.monitor))
+        try manager.check(try reply(UpdateReply(state: .active, previousPid: 1, pid: 2, executable: "/x", buildId: "", usec: 5,
+                                                replayedCalls: 3, queuedRequests: 0)), against: try output(.update))
+        for endpoint in ["127.0.0.1:2345", nil] {
+            try manager.check(try reply(DebugReply(state: .active, previousPid: 1, pid: 2, tool: "gdb", endpoint: endpoint,
+                                                   widening: "w", usec: 7)), against: try output(.debug))
+        }
     }
 
     /// The check is not a rubber stamp: each kind of wrong value is named

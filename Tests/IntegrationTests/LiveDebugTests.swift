@@ -33,7 +33,8 @@ import Testing
         #expect(rc == 0, "\(err)")
         let socket = h.dir + "/debug/ens1371.gdb"
         #expect(out.contains("connect: gdb -ex 'target remote \(socket)'"), "\(out)")
-        #expect(out.contains("u-driver's sandbox unchanged") && out.contains("upcall deadlines and heartbeats off"), "\(out)")
+        #expect(out.contains("u-driver's sandbox unchanged; gdbserver runs outside it as the u-driver's uid with CAP_SYS_PTRACE")
+                && out.contains("upcall deadlines and heartbeats off"), "\(out)")
         let new = try pid(h, "ens1371")
         #expect(new != old && kill(old, 0) == -1, "a fresh u-driver, the old one gone")
         var st = stat()
@@ -72,6 +73,10 @@ import Testing
         func gdbText() -> String { (try? String(contentsOfFile: gdbOut, encoding: .utf8)) ?? "" }
         try h.wait("gdb's breakpoint set", seconds: 120) { gdbText().contains("Breakpoint 1 at ") }
         #expect(try h.status("ens1371").debug?.attachedPid == Int(new))
+        var driverStat = stat()
+        #expect(stat("/proc/\(new)", &driverStat) == 0 && driverStat.st_uid != 0, "the u-driver runs under its dynamic uid")
+        #expect(log(h).contains("uid \(driverStat.st_uid), CAP_SYS_PTRACE) attaching to pid \(new)"),
+                "gdbserver runs as the u-driver's uid: \(log(h).suffix(1500))")
         let before = try #require(try h.status("ens1371").device)
         let t0 = Date()
         let (rc4, _, err4) = try h.drvctl("call", "ens1371", "mixer-set", "master", "57")

@@ -115,6 +115,14 @@ func checkCall(_ call: VarlinkCall) {
         case "Inject": checkParameters(p, passes, server: serverInject, typed: typedInject, same: sameInject)
         case "Call": checkParameters(p, passes, server: serverCall, typed: typedCall, same: sameCall)
         case "Update": checkParameters(p, passes, server: serverUpdate, typed: typedUpdate, same: sameUpdate)
+        case "Debug":
+            if passes, case .uint(let u)? = p["tcpPort"], u > UInt64(Int.max) {
+                // The definition's int reaches UInt64.max; both readers
+                // refuse what Int cannot hold (a port is checked after).
+                require((try? serverDebug(p)) == nil && (try? typedDebug(p)) == nil, "tcpPort \(u) read as an Int")
+            } else {
+                checkParameters(p, passes, server: serverDebug, typed: typedDebug, same: sameDebug)
+            }
         case "List", "Monitor": require(!passes || p.isEmpty, "\(method) takes no parameters, accepted \(p)")
         default: require(false, "a method the harness does not know: \(method)")
         }
@@ -181,3 +189,10 @@ func serverUpdate(_ p: Params) throws -> UpdateParameters {
 }
 func typedUpdate(_ p: Params) throws -> UpdateParameters { try VarlinkCodec.decode(UpdateParameters.self, from: p) }
 func sameUpdate(_ a: UpdateParameters, _ b: UpdateParameters) -> Bool { a.name == b.name && a.executable == b.executable }
+
+func serverDebug(_ p: Params) throws -> DebugParameters {
+    DebugParameters(name: try VarlinkParameters.string(p, "name"), tool: try VarlinkParameters.string(p, "tool"),
+                    tcpPort: try VarlinkParameters.optionalInt(p, "tcpPort"))
+}
+func typedDebug(_ p: Params) throws -> DebugParameters { try VarlinkCodec.decode(DebugParameters.self, from: p) }
+func sameDebug(_ a: DebugParameters, _ b: DebugParameters) -> Bool { a.name == b.name && a.tool == b.tool && a.tcpPort == b.tcpPort }

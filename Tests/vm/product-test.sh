@@ -8,7 +8,8 @@
 # turns Bind= on for the two devices; `systemctl start drivermgrd` hands them
 # to drvnucleus and runs the sandboxed u-drivers on the kernel path. Then
 # ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
-# a live update (drvctl update), a chip that must be reset (escalation),
+# a live update (drvctl update), gdb holding a call at a breakpoint
+# (drvctl debug), a chip that must be reset (escalation),
 # and drivermgrd's own SIGKILL; the journal's entries; reload (ReleaseOnExit=
 # for the NIC); stop (the NIC back to 8139cp, the sound card quiesced).
 # Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
@@ -58,6 +59,26 @@ aplay -q -D "hw:$card,0" /tmp/tone.wav & aplay_pid=$!
 sleep 1
 drvctl update ens1370 2>&1 | sed 's/^/== update: /'
 wait $aplay_pid && echo "== aplay across drvctl update: ok"
+for i in $(seq 20); do active && break; sleep 0.5; done
+# Live debugging (drvctl debug --gdb): gdb attaches over the socket
+# drivermgrd made for the caller; a breakpoint on the mixer-set path holds
+# a drvctl call for two seconds while aplay plays on through the nucleus.
+drvctl debug ens1370 --gdb 2>&1 | sed 's/^/== debug: /'
+line=$(grep -n 'static func attenuation(fromPercent' "$ROOT/Sources/Drivers/ENS137x/ENS137x.swift" | cut -d: -f1)
+gdb -q -batch -ex 'set pagination off' -ex 'set confirm off' -ex 'set complaints 0' -ex 'set sysroot /' \
+  -ex 'set remotetimeout 120' -ex 'target remote /run/drivermgrd/debug/ens1370.gdb' -ex "break ENS137x.swift:$line" \
+  -ex continue -ex 'print *(unsigned int *)&p' -ex 'shell sleep 2' -ex detach > /tmp/gdb.out 2>&1 &
+gdb_pid=$!
+for i in $(seq 240); do grep -q "^Breakpoint 1 at " /tmp/gdb.out && break; sleep 0.5; done
+"$WORK/wavtool" gen /tmp/tone6.wav 440 6 44100
+aplay -D "hw:$card,0" /tmp/tone6.wav 2> /tmp/aplay-gdb.err & aplay_pid=$!
+sleep 1
+t0=$(date +%s%N); drvctl call ens1370 mixer-set master 57 > /dev/null; t1=$(date +%s%N)
+echo "== mixer-set held at the breakpoint: $(( (t1 - t0) / 1000000 )) ms"
+wait $gdb_pid
+grep -E '^\$1 = ' /tmp/gdb.out | sed 's/^/== gdb read at the breakpoint: /'
+wait $aplay_pid && echo "== aplay across the breakpoint: ok, $(grep -c underrun /tmp/aplay-gdb.err) underruns"
+drvctl debug ens1370 --off 2>&1 | sed 's/^/== debug off: /'
 for i in $(seq 20); do active && break; sleep 0.5; done
 drvctl history rtl8139 --no-pager | grep -E " recovered " | tail -1 | awk '{ print $6 }' | sed 's/^/== rtl8139 recovered from: /'
 journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=rtl8139 |
@@ -126,6 +147,11 @@ grep -q "^== rtl8139 recovered from: crash" "$R/log" || fail "recovered from the
 [ "$(grep -cE '^== update: (rtl8139|ens1370): pid [0-9]+ → [0-9]+, ' "$R/log")" = 2 ] || fail "drvctl update of both"
 grep -q "^== ping across drvctl update: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across drvctl update"
 grep -q "^== aplay across drvctl update: ok" "$R/log" || fail "aplay across drvctl update"
+grep -qE "^== debug: ens1370: pid [0-9]+ → [0-9]+ under gdb$" "$R/log" || fail "drvctl debug --gdb"
+grep -q '^== gdb read at the breakpoint: \$1 = 57$' "$R/log" || { fail "gdb at the breakpoint"; grep -v '^Reading' /tmp/gdb.out | tail -40; }
+[ "$(awk '/^== mixer-set held at the breakpoint: / && $7 >= 2000' "$R/log" | wc -l)" = 1 ] || fail "the call held at the breakpoint"
+grep -q "^== aplay across the breakpoint: ok, 0 underruns" "$R/log" || fail "aplay across the breakpoint"
+grep -qE "^== debug off: ens1370: pid [0-9]+ → [0-9]+, the configured u-driver again$" "$R/log" || fail "drvctl debug --off"
 grep -q "^== poked IDR0: ff" "$R/log" || fail "the station address overwritten"
 grep -qE "^== escalation: 2 failed, 1 escalated, 1 reset$" "$R/log" || fail "two attempts failed, then the reset tier"
 grep -q "^== ping after the reset: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the reset"

@@ -93,12 +93,15 @@ static const int drv_cld_dumped = CLD_DUMPED;
 #include "proc_exits.h"
 
 /*
- * Start a tool (gdbserver) outside any sandbox: @stdio_fd as its fds 0 and 1,
- * @stderr_fd as 2, nothing else open, no signal blocked, default handlers,
- * a session of its own.  Returns 0 and fills @pid, or -errno.
+ * Start a tool (gdbserver) outside the sandbox, to attach to a u-driver that
+ * runs as @uid/@gid: as that user, with CAP_SYS_PTRACE alone (ambient, so
+ * it survives exec) — the u-driver's /proc files are its own, so no
+ * CAP_DAC_OVERRIDE is needed.  @stdio_fd is its fds 0 and 1, @stderr_fd 2,
+ * nothing else open, no signal blocked, default handlers, a session of its
+ * own.  Returns 0 and fills @pid, or -errno (exec errors included).
  */
 int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
-		   int stderr_fd, pid_t *pid);
+		   int stderr_fd, uid_t uid, gid_t gid, pid_t *pid);
 
 /* waitpid(@pid) until it ends; 0 and the status, or -errno. */
 int drv_wait_pid(pid_t pid, int *status);
