@@ -263,7 +263,7 @@ struct Drvctl: ParsableCommand {
         @Flag(help: "Run under valgrind's memcheck.") var valgrind = false
         @Flag(help: "Run under strace -f.") var strace = false
         @Flag(help: "Back to the configured u-driver.") var off = false
-        @Option(help: "With --gdb: listen on 127.0.0.1:PORT instead of a Unix socket.") var tcp: Int?
+        @Option(help: ArgumentHelp("With --gdb: listen on 127.0.0.1:PORT instead of a Unix socket.", valueName: "port")) var tcp: Int?
 
         func validate() throws {
             let n = [gdb, valgrind, strace, off].filter { $0 }.count

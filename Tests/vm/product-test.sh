@@ -8,8 +8,8 @@
 # turns Bind= on for the two devices; `systemctl start drivermgrd` hands them
 # to drvnucleus and runs the sandboxed u-drivers on the kernel path. Then
 # ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
-# a live update (drvctl update), gdb holding a call at a breakpoint
-# (drvctl debug), a chip that must be reset (escalation),
+# a live update (drvctl update), gdb holding a call at a breakpoint and
+# valgrind through a stream (drvctl debug), a chip that must be reset (escalation),
 # and drivermgrd's own SIGKILL; the journal's entries; reload (ReleaseOnExit=
 # for the NIC); stop (the NIC back to 8139cp, the sound card quiesced).
 # Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
@@ -79,6 +79,16 @@ wait $gdb_pid
 grep -E '^\$1 = ' /tmp/gdb.out | sed 's/^/== gdb read at the breakpoint: /'
 wait $aplay_pid && echo "== aplay across the breakpoint: ok, $(grep -c underrun /tmp/aplay-gdb.err) underruns"
 drvctl debug ens1370 --off 2>&1 | sed 's/^/== debug off: /'
+for i in $(seq 20); do active && break; sleep 0.5; done
+# valgrind's memcheck on the kernel path: the u-driver under it adopts the
+# device, serves a stream's open, parameters and close (aplay), and exits
+# (--off) with its error summary in the journal.
+drvctl debug ens1370 --valgrind 2>&1 | head -1 | sed 's/^/== debug: /'
+vg=$(drvctl list --no-legend | awk '$1 == "ens1370" { print $5 }')
+aplay -q -D "hw:$card,0" /tmp/tone.wav && echo "== aplay under valgrind: ok"
+drvctl debug ens1370 --off > /dev/null 2>&1
+for i in $(seq 120); do journalctl --no-pager -q -u drivermgrd | grep -q "==$vg== ERROR SUMMARY" && break; sleep 0.5; done
+journalctl --no-pager -q -u drivermgrd | grep -oE "==$vg== ERROR SUMMARY: .*" | head -1 | sed 's/^/== valgrind: /'
 for i in $(seq 20); do active && break; sleep 0.5; done
 drvctl history rtl8139 --no-pager | grep -E " recovered " | tail -1 | awk '{ print $6 }' | sed 's/^/== rtl8139 recovered from: /'
 journalctl --no-pager -q -o verbose MESSAGE_ID=$FAILURE_ID DRIVER=rtl8139 |
@@ -152,6 +162,9 @@ grep -q '^== gdb read at the breakpoint: \$1 = 57$' "$R/log" || { fail "gdb at t
 [ "$(awk '/^== mixer-set held at the breakpoint: / && $7 >= 2000' "$R/log" | wc -l)" = 1 ] || fail "the call held at the breakpoint"
 grep -q "^== aplay across the breakpoint: ok, 0 underruns" "$R/log" || fail "aplay across the breakpoint"
 grep -qE "^== debug off: ens1370: pid [0-9]+ → [0-9]+, the configured u-driver again$" "$R/log" || fail "drvctl debug --off"
+grep -qE "^== debug: ens1370: pid [0-9]+ → [0-9]+ under valgrind$" "$R/log" || fail "drvctl debug --valgrind"
+grep -q "^== aplay under valgrind: ok" "$R/log" || fail "aplay under valgrind"
+grep -qE "^== valgrind: ==[0-9]+== ERROR SUMMARY: 0 errors from 0 contexts" "$R/log" || fail "valgrind's summary"
 grep -q "^== poked IDR0: ff" "$R/log" || fail "the station address overwritten"
 grep -qE "^== escalation: 2 failed, 1 escalated, 1 reset$" "$R/log" || fail "two attempts failed, then the reset tier"
 grep -q "^== ping after the reset: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the reset"
