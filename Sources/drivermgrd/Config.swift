@@ -148,6 +148,28 @@ struct DriverConfig: Sendable, Equatable {
     /// Set by `drvctl debug` on the running configuration, never by a
     /// file: the tool the u-driver runs under (``debugging(_:)``).
     var debug: DebugRun?
+    /// A template (`drivers.d/NAME@.conf`, as systemd's `NAME@.service`):
+    /// not a driver itself; every device it matches gets an instance of
+    /// its own, `NAME@SLOT` (``instance(for:)``).
+    var template = false
+    /// An instance of a template: the template's name and the device's
+    /// PCI address it was made for (it takes no other device).
+    var instanceOf: TemplateInstance?
+
+    /// The template's instance for the device at `slot`: named `NAME@SLOT`,
+    /// its Bind= narrowed to that one function.
+    func instance(for slot: String) -> DriverConfig {
+        var c = self
+        c.template = false
+        c.name = "\(name)@\(slot)"
+        c.instanceOf = TemplateInstance(template: name, slot: slot)
+        c.bind = bind.claims(slot) ? .slots([slot]) : .no
+        return c
+    }
+
+    /// Whether this driver may take the device at `slot` (an instance takes
+    /// only its own).
+    func accepts(slot: String) -> Bool { instanceOf.map { $0.slot == slot } ?? true }
 
     var match: String { String(format: "pci:%04x:%04x", vendor, device) }
 
@@ -181,6 +203,13 @@ struct DriverConfig: Sendable, Equatable {
         }
         return c
     }
+}
+
+/// What makes a driver an instance of a template: the template's name and
+/// the PCI address of the device the instance was made for.
+struct TemplateInstance: Sendable, Equatable {
+    let template: String
+    let slot: String
 }
 
 /// A u-driver run under a debugging tool (`drvctl debug`).
@@ -312,7 +341,9 @@ struct ConfigLoader {
             }
             return .success(v)
         }
-        let name = values["Driver.Name"]?.0 ?? defaultName
+        // NAME@.conf: a template, instantiated per matching device.
+        let template = defaultName.hasSuffix("@")
+        let name = values["Driver.Name"]?.0 ?? (template ? String(defaultName.dropLast()) : defaultName)
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), name.count <= 31 else {
             let (_, f, l) = values["Driver.Name"] ?? ("", files[0], 0)
             return .failure(ConfigError(file: f, line: l, message: "Invalid Name=\(name): letters, digits, '-' and '_' only, at most 31"))
@@ -347,6 +378,7 @@ struct ConfigLoader {
         }
         if !exe.hasPrefix("/") { exe = (driverDirectory as NSString).appendingPathComponent(exe) }
         var cfg = DriverConfig(name: name, deviceClass: cls, vendor: vendor, device: device, executable: exe, files: files)
+        cfg.template = template
         if let (v, f, l) = values["Driver.Bind"] {
             guard let b = BindSetting(v) else {
                 return .failure(ConfigError(file: f, line: l,

@@ -34,20 +34,20 @@ extension DriverInstance {
     /// touched. Runs before the nucleus is connected (its DEVICE_ADD then
     /// finds the driver bound and running).
     func adopt(_ saved: SavedDriver, from store: HandoverStore) -> Adoption {
-        let xpc = store.take("\(name).xpc"), pidfd = store.take("\(name).pid"), seccomp = store.take("\(name).seccomp")
-        let stderr = store.take("\(name).stderr")
+        let xpc = store.take(name, "xpc"), pidfd = store.take(name, "pid"), seccomp = store.take(name, "seccomp")
+        let stderr = store.take(name, "stderr")
         // Its dynamic uid first: the lock systemd kept, or the same uid
         // locked anew; without it the process runs under a uid this daemon
         // does not hold, and is restarted under one it does.
         var uidKept = true
         if let uid = saved.uid {
-            if let lock = store.take("\(name).uidlock"), uids.adopt(name, uid: uid, lockFD: lock) {
+            if let lock = store.take(name, "uidlock"), uids.adopt(name, uid: uid, lockFD: lock) {
                 uidKept = true
             } else {
                 uidKept = (try? uids.acquire(name, preferring: uid))?.uid == uid
             }
             if !uidKept { logger.warning("dynamic uid \(uid) could not be taken back; the u-driver will be restarted") }
-        } else if let lock = store.take("\(name).uidlock") {
+        } else if let lock = store.take(name, "uidlock") {
             Glibc.close(lock)
         }
         func closeAll() { for fd in [xpc, pidfd, seccomp, stderr] { if let fd { Glibc.close(fd) } } }

@@ -234,8 +234,24 @@ final class HandoverStore: Sendable {
 
     // MARK: systemd's fd store
 
-    /// Takes a descriptor systemd passed back under `name` (ours from here on).
-    func take(_ name: String) -> Int32? { received.withLock { $0.removeValue(forKey: name) } }
+    /// Takes `driver`'s descriptor of `kind` (xpc, pid…) systemd passed
+    /// back (ours from here on).
+    func take(_ driver: String, _ kind: String) -> Int32? {
+        received.withLock { $0.removeValue(forKey: "\(Self.fdName(driver)).\(kind)") }
+    }
+
+    /// `driver` as the first part of an FDNAME: systemd refuses ':' in
+    /// one, and "." separates the kind, so a template instance's PCI
+    /// address (`rtl8139@0000:00:05.0`) is escaped, reversibly.
+    static func fdName(_ driver: String) -> String {
+        driver.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: ":", with: "%3a")
+            .replacingOccurrences(of: ".", with: "%2e")
+    }
+
+    static func driverName(fromFD name: Substring) -> String {
+        name.replacingOccurrences(of: "%2e", with: ".").replacingOccurrences(of: "%3a", with: ":")
+            .replacingOccurrences(of: "%25", with: "%")
+    }
 
     /// Hands `driver`'s descriptors to systemd, replacing any it held for
     /// that driver. systemd receives copies; ours stay open.
@@ -251,14 +267,16 @@ final class HandoverStore: Sendable {
         if let uidLock { list.append(("uidlock", uidLock)) }
         for (kind, fd) in list {
             var one = fd
-            let r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=\(driver).\(kind)", &one, 1)
+            let r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=\(Self.fdName(driver)).\(kind)", &one, 1)
             if r <= 0 { logger.warning("FDSTORE of \(driver).\(kind) failed (\(r)); a daemon restart would reset this driver") }
         }
     }
 
     /// Drops `driver`'s descriptors from systemd's store.
     func release(_ driver: String) {
-        for kind in ["xpc", "pid", "seccomp", "stderr", "uidlock"] { _ = sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(driver).\(kind)") }
+        for kind in ["xpc", "pid", "seccomp", "stderr", "uidlock"] {
+            _ = sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=\(Self.fdName(driver)).\(kind)")
+        }
     }
 
     /// A driver stopped or was removed: no state, nothing stored. A save
@@ -282,11 +300,11 @@ final class HandoverStore: Sendable {
             if parts.count == 2, parts[1] == "xpc" {
                 let s = XPCSocket(adopting: fd)
                 try? s.send(XPCMessage(op: .shutdown, flags: .request, seq: 1).bytes)
-                logger.notice("u-driver \(parts[0]) is no longer configured: asked it to shut down")
+                logger.notice("u-driver \(Self.driverName(fromFD: parts[0])) is no longer configured: asked it to shut down")
             } else {
                 Glibc.close(fd)
             }
-            if parts.count == 2 { forget(String(parts[0])) }
+            if parts.count == 2 { forget(Self.driverName(fromFD: parts[0])) }
         }
         for n in savedNames() where written.withLock({ $0[n] == nil }) { unlink(path(n)) }
     }

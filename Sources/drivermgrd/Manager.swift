@@ -16,6 +16,8 @@ final class Manager: Sendable {
     private let driverList: Mutex<[DriverInstance]>
     /// Devices the nucleus announced that no driver took (a reload may add one).
     private let unbound = Mutex<[NucleusDevice]>([])
+    /// Templates (`NAME@.conf`): each device one matches gets an instance.
+    private let templates: Mutex<[DriverConfig]>
     private let eventSink: @Sendable (DriverEvent) -> Void
     let nucleus: NucleusLink
     private let logger: Logger
@@ -52,9 +54,10 @@ final class Manager: Sendable {
         // thousand faults the daemon spent 40 % of its time in them).
         let sink = Mutex(WeakManager())
         eventSink = { e in sink.withLock { $0.manager }?.publish(e) }
-        driverList = Mutex(configs.map { [eventSink] c in
+        driverList = Mutex(configs.filter { !$0.template }.map { [eventSink] c in
             DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
         })
+        templates = Mutex(configs.filter(\.template))
         sink.withLock { $0.manager = self }
         for d in drivers { d.startHeartbeat() }
     }
@@ -110,9 +113,19 @@ final class Manager: Sendable {
     /// matching device the nucleus announced, changed ones restart
     /// transparently through the recovery path. Unchanged ones are not
     /// touched.
-    func reload(configs: [DriverConfig]) async -> ReloadOutcome {
+    func reload(configs given: [DriverConfig]) async -> ReloadOutcome {
         var out = ReloadOutcome()
         let current = drivers
+        // A template's instances are configured as their template now says;
+        // those of a template gone go as a removed driver does.
+        let newTemplates = given.filter(\.template)
+        templates.withLock { $0 = newTemplates }
+        var configs = given.filter { !$0.template }
+        for d in current {
+            guard let i = d.config.instanceOf, let t = newTemplates.first(where: { $0.name == i.template }),
+                  t.vendor == d.config.vendor, t.device == d.config.device else { continue }
+            configs.append(t.instance(for: i.slot))
+        }
         for d in current where !configs.contains(where: { $0.name == d.name }) {
             if d.config.bind != .no, bindsHardware {
                 // Its device goes back to the stock driver.
@@ -152,6 +165,23 @@ final class Manager: Sendable {
                 _ = try? await d.start()
             }
         }
+        // Devices no driver took that a template (new, or changed) matches.
+        for t in newTemplates {
+            if t.bind != .no, bindsHardware { claimTemplate(t) }
+            let devs = unbound.withLock { u -> [NucleusDevice] in
+                let mine = u.filter { $0.vendor == t.vendor && $0.device == t.device }
+                u.removeAll { $0.vendor == t.vendor && $0.device == t.device }
+                return mine
+            }
+            for dev in devs {
+                let d = instantiate(t.instance(for: dev.slot))
+                out.added.append(d.name)
+                if d.bind(dev) {
+                    logger.info("\(dev.pciID) at \(dev.slot) → \(d.name)")
+                    _ = try? await d.start()
+                }
+            }
+        }
         return out
     }
 
@@ -164,12 +194,35 @@ final class Manager: Sendable {
     /// Bind= of every driver, once the nucleus is connected.
     func claimConfiguredDevices() {
         let bound = drivers.filter { $0.config.bind != .no }
-        guard !bound.isEmpty else { return }
+        let boundTemplates = templates.withLock { $0.filter { $0.bind != .no } }
+        guard !bound.isEmpty || !boundTemplates.isEmpty else { return }
         guard bindsHardware else {
-            logger.warning("Bind= of \(bound.map(\.name).joined(separator: ", ")) ignored: \(nucleus.description) is not drvnucleus.ko")
+            let names = (bound.map(\.name) + boundTemplates.map { $0.name + "@" }).joined(separator: ", ")
+            logger.warning("Bind= of \(names) ignored: \(nucleus.description) is not drvnucleus.ko")
             return
         }
         for d in bound where d.device == nil { claim(d) }
+        for t in boundTemplates { claimTemplate(t) }
+    }
+
+    /// Bind= of a template: every function it names goes to drvnucleus,
+    /// whose announcement of each makes an instance.
+    private func claimTemplate(_ t: DriverConfig) {
+        do {
+            for s in try pci.slots(for: t.bind, vendor: t.vendor, device: t.device) {
+                do {
+                    let o = try pci.claim(s)
+                    if !o.already {
+                        logger.notice("\(s) → drvnucleus for \(t.name)@ (from \(o.holder ?? "no driver"))",
+                                      metadata: ["DRIVER": "\(t.name)@\(s)", "DEVICE": "\(s)"])
+                    }
+                } catch {
+                    logger.error("Bind= of \(t.name)@: \(error)", metadata: ["DRIVER": "\(t.name)@"])
+                }
+            }
+        } catch {
+            logger.error("Bind= of \(t.name)@: \(error)", metadata: ["DRIVER": "\(t.name)@"])
+        }
     }
 
     /// Hands `d`'s functions (Bind=) to drvnucleus; each one taken is then
@@ -257,6 +310,14 @@ final class Manager: Sendable {
     func adoptFromPreviousDaemon() -> [(DriverInstance, DriverInstance.Adoption)] {
         guard let handover else { return [] }
         var out: [(DriverInstance, DriverInstance.Adoption)] = []
+        // Instances of templates the previous daemon made: made again, for
+        // the device each was made for, to adopt their u-drivers.
+        for name in handover.savedNames() where !drivers.contains(where: { $0.name == name }) {
+            guard let at = name.firstIndex(of: "@") else { continue }
+            let base = String(name[..<at]), slot = String(name[name.index(after: at)...])
+            guard let t = templates.withLock({ $0.first { $0.name == base } }) else { continue }
+            _ = instantiate(t.instance(for: slot))
+        }
         for d in drivers {
             guard let saved = handover.saved(d.name) else { continue }
             out.append((d, d.adopt(saved, from: handover)))
@@ -325,8 +386,9 @@ final class Manager: Sendable {
     private func nucleusEvent(_ ev: NucleusEvent) {
         switch ev {
         case .deviceAdded(let d):
-            guard let drv = drivers.first(where: { $0.config.vendor == d.vendor && $0.config.device == d.device && $0.device == nil })
-                    ?? drivers.first(where: { $0.device == d }) else {
+            guard let drv = drivers.first(where: {
+                $0.config.vendor == d.vendor && $0.config.device == d.device && $0.device == nil && $0.config.accepts(slot: d.slot)
+            }) ?? drivers.first(where: { $0.device == d }) ?? instantiate(for: d) else {
                 logger.info("no driver configured for \(d.pciID) at \(d.slot)")
                 unbound.withLock { u in if !u.contains(d) { u.append(d) } }
                 return
@@ -351,6 +413,21 @@ final class Manager: Sendable {
                 await self?.connectNucleus()
             }
         }
+    }
+
+    /// A new instance of the template that matches `dev`, added to the
+    /// drivers (not started); nil when no template matches.
+    private func instantiate(for dev: NucleusDevice) -> DriverInstance? {
+        guard let t = templates.withLock({ $0.first { $0.vendor == dev.vendor && $0.device == dev.device } }) else { return nil }
+        return instantiate(t.instance(for: dev.slot))
+    }
+
+    private func instantiate(_ c: DriverConfig) -> DriverInstance {
+        let d = DriverInstance(config: c, nucleus: nucleus, logger: logger, handover: handover, uids: uids, emit: eventSink)
+        driverList.withLock { $0.append(d) }
+        d.startHeartbeat()
+        logger.info("\(c.name): an instance of \(c.instanceOf?.template ?? c.name)@")
+        return d
     }
 
     /// Stops every driver and closes the nucleus link (daemon shutdown).
