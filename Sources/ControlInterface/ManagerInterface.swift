@@ -312,10 +312,13 @@ public struct DriverEvent: Codable, Sendable, Equatable {
     public var replayedCalls: Int?
     /// For `recovered` events: requests queued while recovering, then drained.
     public var queuedRequests: Int?
+    /// For `recovered` events: where the time went, phase by phase, in order.
+    public var phases: [RecoveryPhase]?
 
     public init(timeUSec: UInt64, driver: String, event: String, detail: String, state: DriverState,
                 failureKind: FailureKind? = nil, recoveryUSec: UInt64? = nil, replayedCalls: Int? = nil,
-                queuedRequests: Int? = nil) {
+                queuedRequests: Int? = nil, phases: [RecoveryPhase]? = nil) {
+        self.phases = phases
         self.timeUSec = timeUSec
         self.driver = driver
         self.event = event
@@ -325,6 +328,20 @@ public struct DriverEvent: Codable, Sendable, Equatable {
         self.recoveryUSec = recoveryUSec
         self.replayedCalls = replayedCalls
         self.queuedRequests = queuedRequests
+    }
+}
+
+/// One phase of a recovery and how long it took: `reap` (the failed
+/// process gone), `wait` (the restart policy's delay), `standby` or `spawn`
+/// (a u-driver ready: the idle one taken, or one started and sandboxed),
+/// `hello`, `probe`, `replay` (the shadow's log), `drain` (the requests
+/// that waited).
+public struct RecoveryPhase: Codable, Sendable, Equatable {
+    public var name: String
+    public var usec: UInt64
+    public init(name: String, usec: UInt64) {
+        self.name = name
+        self.usec = usec
     }
 }
 

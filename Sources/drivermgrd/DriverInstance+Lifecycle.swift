@@ -55,8 +55,8 @@ extension DriverInstance {
     /// descriptors go to systemd's store at once, or, with `deferStore`
     /// (an update that may still roll back), when the caller runs the
     /// returned closure.
-    func launch(_ dev: NucleusDevice, reattach: Bool,
-                deferStore: Bool = false) async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void) {
+    func launch(_ dev: NucleusDevice, reattach: Bool, deferStore: Bool = false,
+                timeline: RecoveryTimeline? = nil) async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void) {
         let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
             return r.standby
@@ -76,6 +76,7 @@ extension DriverInstance {
                 throw e
             }
         }
+        timeline?.mark(spawned === spare ? "standby" : "spawn")
         let (daemonEnd, p) = (spawned.socket, spawned.process)
         let gen = runtime.withLock { r -> UInt64 in
             r.downcalls = DowncallRate()
@@ -110,9 +111,11 @@ extension DriverInstance {
                                                + "\(spoken.map { String($0) } ?? "(none)"), drivermgrd \(XPCLimits.version)")
             }
             let build = hello.attribute(.buildID)?.string ?? ""
+            timeline?.mark("hello")
             let probe = try await conn.call(XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request,
                                                        instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
+            timeline?.mark("probe")
             runtime.withLock { r in
                 r.chip = probe.attribute(.chipName)?.string
                 r.buildID = build

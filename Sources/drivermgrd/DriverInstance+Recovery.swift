@@ -16,6 +16,7 @@ extension DriverInstance {
         oldProcess?.kill()
         if let oldProcess { _ = await oldProcess.exited() }
         await oldConn?.closeAndWait()
+        let reaped = monotonicNanos()
 
         // Attempts of this recovery that failed: past ResetAfter= the next
         // ones reset the device instead of adopting it (tier 2).
@@ -44,11 +45,17 @@ extension DriverInstance {
             }
             var proc: UDriverProcess?
             var channel: XPCConnection?
+            // Phases of this attempt, from the detection: the old process
+            // reaped, the policy's wait, a u-driver (standby or spawned),
+            // HELLO, PROBE, the replay, the queue drained.
+            let timeline = RecoveryTimeline(start: t0)
+            timeline.mark("reap", at: reaped)
+            timeline.mark("wait")
             do {
-                let (p, conn, _, _) = try await launch(dev, reattach: !reset)
+                let (p, conn, _, _) = try await launch(dev, reattach: !reset, timeline: timeline)
                 proc = p
                 channel = conn
-                let (replayed, drained) = try await replayAndDrain(conn, dev, reattach: !reset)
+                let (replayed, drained) = try await replayAndDrain(conn, dev, reattach: !reset, timeline: timeline)
                 // Serving again, unless the new process died meanwhile.
                 let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
                     guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
@@ -62,13 +69,17 @@ extension DriverInstance {
                 // here on must find the same pid in the file to take it over.
                 persist()
                 let usec = (monotonicNanos() - t0) / 1000
-                logger.info("recovered in \(usec) us: replayed \(replayed) calls, drained \(drained) requests",
-                            metadata: journalFields().merging([
-                                "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
-                                "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(replayed)",
-                                "QUEUED_REQUESTS": "\(drained)", "PID": "\(p.pid)"]) { $1 })
+                let phases = timeline.phases
+                let breakdown = phases.map { "\($0.name) \($0.usec)" }.joined(separator: ", ")
+                var fields: Logger.Metadata = [
+                    "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
+                    "RECOVERY_USEC": "\(usec)", "REPLAYED_CALLS": "\(replayed)",
+                    "QUEUED_REQUESTS": "\(drained)", "PID": "\(p.pid)"]
+                for ph in phases { fields["RECOVERY_\(ph.name.uppercased())_USEC"] = "\(ph.usec)" }
+                logger.info("recovered in \(usec) us (\(breakdown) us): replayed \(replayed) calls, drained \(drained) requests",
+                            metadata: journalFields().merging(fields) { $1 })
                 record("recovered", "pid \(p.pid)" + (reset ? ", the device reset" : ""), kind: kind,
-                       recoveryUSec: usec, replayed: replayed, queued: drained)
+                       recoveryUSec: usec, replayed: replayed, queued: drained, phases: phases)
                 for w in waiters { w.resume(returning: .active) }
                 refillStandby()
                 return
@@ -91,8 +102,8 @@ extension DriverInstance {
     /// A fresh u-driver that adopted (or reset) the device gets the shadow's log, then
     /// what waited meanwhile, in order (calls in flight at the failure
     /// first). A request not served goes back to the front of the queue.
-    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice,
-                        reattach: Bool = true) async throws -> (replayed: Int, drained: Int) {
+    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice, reattach: Bool = true,
+                        timeline: RecoveryTimeline? = nil) async throws -> (replayed: Int, drained: Int) {
         let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: reattach) }
         // The fresh process is still warming up (its first calls
         // fault in code and data): replay and drain run under
@@ -106,6 +117,7 @@ extension DriverInstance {
             }
             if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
         }
+        timeline?.mark("replay")
         var drained = 0
         while true {
             let batch: [Queued]? = runtime.withLock { r in
@@ -131,6 +143,7 @@ extension DriverInstance {
                 drained += 1
             }
         }
+        timeline?.mark("drain")
         return (log.count, drained)
     }
 

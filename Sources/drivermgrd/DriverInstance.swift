@@ -160,10 +160,32 @@ final class DriverInstance: Sendable {
     }
 
     func record(_ event: String, _ detail: String, kind: FailureKind? = nil, recoveryUSec: UInt64? = nil,
-                replayed: Int? = nil, queued: Int? = nil) {
+                replayed: Int? = nil, queued: Int? = nil, phases: [RecoveryPhase]? = nil) {
         emit(DriverEvent(timeUSec: UInt64(Date().timeIntervalSince1970 * 1e6), driver: name, event: event, detail: detail,
                          state: state, failureKind: kind, recoveryUSec: recoveryUSec, replayedCalls: replayed,
-                         queuedRequests: queued))
+                         queuedRequests: queued, phases: phases))
+    }
+}
+
+/// Where a recovery's time went: each phase's end, marked as it happens
+/// (``mark(_:)``), read as durations from the detection on.
+final class RecoveryTimeline: Sendable {
+    private let marks = Mutex<[(String, UInt64)]>([])
+    let start: UInt64
+
+    /// `start`: CLOCK_MONOTONIC ns of the detection.
+    init(start: UInt64) { self.start = start }
+
+    /// The phase `name` ends now (or at `t`, CLOCK_MONOTONIC ns).
+    func mark(_ name: String, at t: UInt64 = monotonicNanos()) { marks.withLock { $0.append((name, t)) } }
+
+    /// Each phase and its length in microseconds, in order.
+    var phases: [RecoveryPhase] {
+        var last = start
+        return marks.withLock { $0 }.map { name, t in
+            defer { last = t }
+            return RecoveryPhase(name: name, usec: (t &- last) / 1000)
+        }
     }
 }
 

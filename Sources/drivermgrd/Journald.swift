@@ -11,7 +11,9 @@ import Glibc
 enum JournalMessageID {
     /// A u-driver failed (FAILURE_KIND=, SIGNAL=, EXIT_STATUS=, SYSCALL=, XPC_OP=, PARAMETER=).
     static let failure = "9dbd74484c514218a1b66bb15387f923"
-    /// A u-driver was recovered (RECOVERY_USEC=, REPLAYED_CALLS=, QUEUED_REQUESTS=).
+    /// A u-driver was recovered (RECOVERY_USEC=, REPLAYED_CALLS=, QUEUED_REQUESTS=,
+    /// and per phase RECOVERY_REAP_USEC=, _WAIT_, _STANDBY_ or _SPAWN_, _HELLO_,
+    /// _PROBE_, _REPLAY_, _DRAIN_USEC=).
     static let recovery = "7ccb056015b74975800fb2395dc3eb16"
     /// drivermgrd gave up on a driver and the nucleus quiesced its device.
     static let gaveUp = "09b6ef1e6b884d448815bd465e96a24e"

@@ -305,9 +305,22 @@ enum XPCBench {
                     try stack.list().first { $0.name == name }.map { $0.state == .active && $0.restarts == i + 1 } == true
                 }
             }
-            let rec = try stack.history(name).filter { $0.event == "recovered" }.compactMap(\.recoveryUSec).map { $0 * 1000 }
+            let recovered = try stack.history(name).filter { $0.event == "recovered" }
+            let rec = recovered.compactMap(\.recoveryUSec).map { $0 * 1000 }
             print(String(format: "  recovery of %-8@ (detection to serving) ", name as NSString) + Stats(rec).line
                   + "   over \(rec.count)")
+            // Where the time went, per phase (the journal's RECOVERY_*_USEC).
+            var byPhase: [String: [UInt64]] = [:], order: [String] = []
+            for e in recovered {
+                for ph in e.phases ?? [] {
+                    if byPhase[ph.name] == nil { order.append(ph.name) }
+                    byPhase[ph.name, default: []].append(ph.usec * 1000)
+                }
+            }
+            for ph in order {
+                guard let v = byPhase[ph], !v.isEmpty else { continue }
+                print(String(format: "    %-8@ ", ph as NSString) + Stats(v).line + "   over \(v.count)")
+            }
             let after = try stack.status(name)
             if name == "ens1371" {
                 print("    data path: \((after?.number("framesPlayed") ?? 0) - (before?.number("framesPlayed") ?? 0)) frames played meanwhile, "

@@ -39,7 +39,8 @@ import Testing
 
     static let event = DriverEvent(timeUSec: 1_796_000_000_123_456, driver: "ens1371", event: "recovered",
                                    detail: "replayed 3", state: .active, failureKind: .badParameter,
-                                   recoveryUSec: 41_000, replayedCalls: 3, queuedRequests: 1)
+                                   recoveryUSec: 41_000, replayedCalls: 3, queuedRequests: 1,
+                                   phases: [RecoveryPhase(name: "reap", usec: 90), RecoveryPhase(name: "probe", usec: 700)])
     static let summary = DriverSummary(name: "rtl8139", driverClass: "net", device: "0000:00:05.0", state: .recovering,
                                        pid: 4242, uptimeUSec: UInt64(Int64.max), restarts: 2)
 

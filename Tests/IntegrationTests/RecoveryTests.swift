@@ -124,9 +124,23 @@ import XPC
             #expect(tx >= echoed && tx - echoed <= 4, "\(kind): tx \(tx), echoed \(echoed): nothing lost but frames in flight")
             #expect(after.number("rxDropped") == 0)
         }
-        let kinds = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8))
-            .events.filter { $0.event == "failure" }.compactMap(\.failureKind)
+        let events = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8)).events
+        let kinds = events.filter { $0.event == "failure" }.compactMap(\.failureKind)
         #expect(kinds == [.crash, .crash, .heartbeat, .timeout, .badParameter, .protocol, .crash])
+        // Each recovery broken down by phase, in order, adding up to at most
+        // its total (the rest is the bookkeeping after the drain).
+        let recovered = events.filter { $0.event == "recovered" }
+        #expect(recovered.count == kinds.count)
+        for e in recovered {
+            let phases = try #require(e.phases, "\(e.detail)")
+            let names = phases.map(\.name)
+            #expect(names == ["reap", "wait", "standby", "hello", "probe", "replay", "drain"]
+                    || names == ["reap", "wait", "spawn", "hello", "probe", "replay", "drain"], "\(names)")
+            let sum = phases.map(\.usec).reduce(0, +), total = try #require(e.recoveryUSec)
+            #expect(sum <= total && sum + 5_000 >= total, "phases \(sum) us of \(total) us")
+            #expect(phases.first { $0.name == "probe" }.map { $0.usec > 0 } == true)
+        }
+        #expect(recovered.contains { $0.phases?.contains { $0.name == "standby" } == true }, "Standby=yes: the idle u-driver taken")
     }
 
     /// The campaign's kinds beyond the scripted six, each caught by its own
