@@ -46,6 +46,20 @@ static void child_fail(int errfd, int err)
 	syscall(SYS_exit_group, 127);
 }
 
+/* The parent's side of the error pipe (closed here): 0 on EOF, the exec
+ * worked; else the errno the child wrote before it exited. */
+static int exec_result(int rfd)
+{
+	ssize_t n;
+	int err = 0;
+
+	do {
+		n = read(rfd, &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	close(rfd);
+	return n == sizeof(err) ? (err ? err : EIO) : 0;
+}
+
 /* Runs in the child: raw system calls only, no allocation, no locks. */
 static void set_limit(int e, int resource, uint64_t v)
 {
@@ -177,7 +191,6 @@ int drv_spawn(const char *path, const char *payload, char *const argv[],
 	int child_pidfd = -1;
 	pid_t parent = getpid();
 	long child;
-	ssize_t n;
 	int err = 0, exe_fd;
 
 	/* Opened here, with the daemon's rights: see child_exec(). */
@@ -211,12 +224,8 @@ int drv_spawn(const char *path, const char *payload, char *const argv[],
 		return err;
 	}
 
-	/* EOF: the exec worked.  An int: the child's errno before it exited. */
-	do {
-		n = read(pipefd[0], &err, sizeof(err));
-	} while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == sizeof(err)) {
+	err = exec_result(pipefd[0]);
+	if (err) {
 		siginfo_t info;
 
 		waitid((idtype_t)P_PIDFD, (id_t)child_pidfd, &info, WEXITED);
@@ -371,7 +380,6 @@ int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
 {
 	sigset_t all, old;
 	int pipefd[2];
-	ssize_t n;
 	pid_t child;
 	int err = 0;
 
@@ -391,12 +399,8 @@ int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
 		close(pipefd[0]);
 		return err;
 	}
-	/* EOF: the exec worked.  An int: the child's errno. */
-	do {
-		n = read(pipefd[0], &err, sizeof(err));
-	} while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == sizeof(err)) {
+	err = exec_result(pipefd[0]);
+	if (err) {
 		int status;
 
 		waitpid(child, &status, 0);

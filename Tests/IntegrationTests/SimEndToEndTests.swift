@@ -157,20 +157,6 @@ import XPC
 }
 
 @Suite(.serialized) struct SimProcessTests {
-    /// Runs a program from the build directory; returns status and stderr.
-    func run(_ h: SimHarness, _ name: String, _ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: h.bin + "/" + name)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
-    }
-
     @Test func aUDriverHoldsOnlyItsXPCSocket() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
@@ -255,14 +241,14 @@ import XPC
         try h.waitActive(["ens1371", "rtl8139"])
         try h.wait("netdev up") { try h.status("rtl8139").device?.dataPath == true }
         try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
-        var (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "set-rate", "1", "32000"])
+        var (rc, err) = try h.simClient(["set-rate", "1", "32000"])
         #expect(rc == 0, "\(err)")
         #expect(try h.status("ens1371").device?.number("sampleRate") == 32000)
-        (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "rx-mode", "2", "allmulti"])
+        (rc, err) = try h.simClient(["rx-mode", "2", "allmulti"])
         #expect(rc == 0, "\(err)")
         #expect(try h.status("rtl8139").device?.text("rxMode") == "allmulti")
         // A rate the ES1371 cannot do is refused by the u-driver, and said so.
-        (rc, err) = try run(h, "nucleus-sim", ["client", "--socket", h.socketPath, "set-rate", "1", "96000"])
+        (rc, err) = try h.simClient(["set-rate", "1", "96000"])
         #expect(rc == 1 && err.contains("96000 Hz outside 4000...48000"), "\(err)")
         #expect(try h.status("ens1371").device?.number("sampleRate") == 32000, "a refused hw_params changes nothing")
     }
