@@ -47,11 +47,11 @@ final class DebuggerEndpoint: Sendable {
             Glibc.close(fd)
             throw ManagerError.invalidValue("endpoint", "\(error)")
         }
-        // Created 0600 (no window where another user could connect).
-        let old = umask(0o177)
+        // Owner and mode before listen(): until then nobody can connect.
+        // (Not umask: it is the whole process's, and other threads write
+        // files readable by others meanwhile.)
         let r = addr.withSockaddr { bind(fd, $0, $1) }
-        umask(old)
-        guard r == 0, chown(path, uid, gid) == 0, listen(fd, 4) == 0 else {
+        guard r == 0, chown(path, uid, gid) == 0, chmod(path, 0o600) == 0, listen(fd, 4) == 0 else {
             let e = String(cString: strerror(errno))
             Glibc.close(fd)
             unlink(path)
