@@ -2,6 +2,7 @@
 import ControlInterface
 import DeviceClasses
 import Nucleus
+import ShadowDriver
 import XPC
 
 // What drvctl list and status show.
@@ -35,19 +36,39 @@ extension DriverInstance {
     /// `drvctl verify`: the device's settings as the nucleus reads them
     /// back (DEVICE_INFO), against what the shadow says the u-driver
     /// programmed. Only while the driver serves (`active`) and no request
-    /// is held, so the shadow is complete.
+    /// is held, so the shadow is complete. A read-back that overlaps an
+    /// upcall or a downcall (a tx timeout's chip reset, say) may catch the
+    /// device between two settings; it is made again 20 ms later, for up
+    /// to ``manualVerifyAttempts`` tries, as ``verifyAfter(_:generation:attempt:)``
+    /// does.
     func verify() async throws -> VerifyReply {
-        let (state, dev, held) = runtime.withLock { ($0.state, $0.device, $0.queue.count + $0.retry.count) }
-        guard state == .active, held == 0, let dev else {
-            throw ManagerError.badState(name, held > 0 ? "\(held) requests held" : "\(state.rawValue), not active")
+        for attempt in 1... {
+            let (state, dev, held, busy, activity) = runtime.withLock {
+                ($0.state, $0.device, $0.queue.count + $0.retry.count, $0.upcallsInFlight, $0.activity)
+            }
+            guard state == .active, held == 0, let dev else {
+                throw ManagerError.badState(name, held > 0 ? "\(held) requests held" : "\(state.rawValue), not active")
+            }
+            if busy == 0 {
+                let info = try await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
+                                                  timeout: Self.downcallTimeout)
+                if let e = info.remoteError { throw e }
+                let result = runtime.withLock { r -> (Int, [ShadowDivergence])? in
+                    guard r.upcallsInFlight == 0, r.activity == activity else { return nil }
+                    return r.shadow.divergences(from: info)
+                }
+                if let (n, diffs) = result {
+                    return VerifyReply(compared: n, divergences: diffs.map {
+                        DeviceDivergence(setting: $0.setting, expected: $0.expected, found: $0.found)
+                    })
+                }
+            }
+            guard attempt < Self.manualVerifyAttempts else {
+                throw ManagerError.badState(name, "busy: calls to the u-driver overlapped \(attempt) read-backs")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        let info = try await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
-                                          timeout: Self.downcallTimeout)
-        if let e = info.remoteError { throw e }
-        let (n, diffs) = runtime.withLock { $0.shadow.divergences(from: info) }
-        return VerifyReply(compared: n, divergences: diffs.map {
-            DeviceDivergence(setting: $0.setting, expected: $0.expected, found: $0.found)
-        })
+        throw ManagerError.badState(name, "busy")
     }
 }
 

@@ -117,6 +117,9 @@ final class DriverInstance: Sendable {
     /// Read-backs after one setter (``verifyAfter(_:generation:attempt:)``)
     /// before it is left to the next one.
     static let verifyAttempts = 5
+    /// How often `drvctl verify` reads back before it reports the driver
+    /// busy: 50 × 20 ms, a second of calls to the u-driver back to back.
+    static let manualVerifyAttempts = 50
 
     init(config: DriverConfig, nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
          uids: DynamicUIDs, emit: @escaping @Sendable (DriverEvent) -> Void) {

@@ -47,7 +47,8 @@ with client.open("io.drivermgr.Manager") as m:
     ops = m.Call(name=sound, operation="help", arguments=[])["result"]
     check("mixer-set" in ops, "Call help lists the class's operations")
     v = m.Verify(name=net)
-    check(v["compared"] > 0 and v["divergences"] == [], "Verify compares and finds the device as the shadow says")
+    check(v["compared"] > 0 and v["divergences"] == [],
+          "Verify compares and finds the device as the shadow says: %r" % (v,))
     try:
         m.Start(name="nosuch")
         check(False, "Start of an unknown driver fails")
