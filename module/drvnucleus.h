@@ -130,6 +130,7 @@ struct drvnucleus_dev {
 	/* Replies to the last downcalls, under drvnucleus_lock. */
 	struct drvnucleus_answer answers[DRVXPC_ANSWERS_KEPT];
 	unsigned int next_answer;
+	unsigned int readds;		/* DEVICE_READDs served */
 };
 
 /* The id table (chips.c); driver_data points at the chip. */

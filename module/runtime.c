@@ -10,6 +10,7 @@
  * against the BAR and run under the device's ComboLock where the data path
  * shares a register; DMA_ALLOC, DMA_FREE and REG_WRITE_DMA through an
  * object tracker whose ids outlive a u-driver; DEVICE_INFO; QUIESCE;
+ * DEVICE_READD (the PCI function re-enabled, recovery's third tier);
  * upcalls with a sequence number and a deadline.
  *
  * It never names a chip or a class: a device's chip (drvnucleus_ids in
@@ -1027,6 +1028,50 @@ static int quiesce(struct genl_info *info, const struct drvxpc_hdr *h,
 }
 
 /*
+ * DEVICE_READD: the third recovery tier, when fresh probes with the chip's
+ * own reset could not bring the device back (a function that stopped
+ * decoding its BAR, as after `setpci COMMAND=0`, reads all-ones whatever
+ * the u-driver writes).  The PCI function is re-added under the same
+ * instance: the class's data path stopped (QUIESCE), bus mastering off,
+ * the function disabled, its config space restored as probe saved it, and
+ * enabled again; the replies kept for the last u-driver's calls go.  What
+ * applications hold (the netdev, the card) stays registered, its queue
+ * stopped, so they wait rather than fail; the next u-driver probes afresh
+ * and the daemon replays the configuration.  Unbinding and binding the
+ * driver instead would unregister the netdev, and with it the stack's
+ * addresses and routes.
+ */
+static int readd(struct genl_info *info, const struct drvxpc_hdr *h,
+		 struct drvnucleus_dev *d)
+{
+	struct pci_dev *pdev = d->pdev;
+	u16 cmd = 0;
+	int err;
+
+	if (d->chip->cls->quiesce)
+		d->chip->cls->quiesce(d);
+	answers_free(d);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	pci_clear_master(pdev);
+	pci_disable_device(pdev);
+	pci_restore_state(pdev);
+	err = pci_enable_device(pdev);
+	if (err) {
+		dev_err(&pdev->dev, "re-add: pci_enable_device failed (%d)\n", err);
+		return reply(info, h, err, 0, "pci_enable_device failed", 0, false);
+	}
+	pci_set_master(pdev);
+	/* pci_restore_state() consumed the saved state: keep it for the
+	 * next re-add. */
+	pci_save_state(pdev);
+	d->readds++;
+	dev_info(&pdev->dev,
+		 "re-added for the u-driver's recovery (%u so far): command register was %#06x\n",
+		 d->readds, cmd);
+	return reply(info, h, 0, 0, NULL, 0, false);
+}
+
+/*
  * A downcall whose CALL_ID has been answered: the same reply again, under
  * this request's seq.  -ENOENT when the id is not kept (run the call).
  */
@@ -1112,6 +1157,8 @@ static int device_op_run(struct genl_info *info, const struct drvxpc_hdr *h,
 		return device_info(info, h, d);
 	case DRVXPC_OP_QUIESCE:
 		return quiesce(info, h, d);
+	case DRVXPC_OP_DEVICE_READD:
+		return readd(info, h, d);
 	}
 	if (d->chip->cls->op)
 		return d->chip->cls->op(info, h, d);
@@ -1163,7 +1210,7 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		/* Management of one device and the downcalls: the class serves
 		 * what the runtime does not. */
 		if (!DRVXPC_OP_IS_DOWNCALL(h->op) && h->op != DRVXPC_OP_DEVICE_INFO &&
-		    h->op != DRVXPC_OP_QUIESCE) {
+		    h->op != DRVXPC_OP_QUIESCE && h->op != DRVXPC_OP_DEVICE_READD) {
 			r = reply(info, h, -EOPNOTSUPP, 0, "operation not supported by drvnucleus", 0, false);
 			break;
 		}
@@ -1240,6 +1287,8 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	if (err)
 		goto err_unmap;
 	pci_set_master(pdev);
+	/* What DEVICE_READD restores. */
+	pci_save_state(pdev);
 
 	mutex_lock(&drvnucleus_lock);
 	for (slot = 0; slot < DRVNUCLEUS_MAX_DEVICES && devices[slot]; slot++)

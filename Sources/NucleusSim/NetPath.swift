@@ -219,6 +219,15 @@ extension NetPath: SimChipNucleus {
         }
     }
 
+    /// net.c's quiesce as DEVICE_READD runs it: the data path and the
+    /// carrier off, the chip's hook; the client keeps the interface up and
+    /// waits for the data path (netif_stop_queue).
+    func holdForReadd() {
+        n.datapath = false
+        carrier = false
+        chip.quiesce(n)
+    }
+
     /// net.c's quiesce: the data path off, then the chip's hook.
     func quiesce() {
         n.datapath = false

@@ -19,6 +19,10 @@ protocol SimChipNucleus: AnyObject {
     func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage?
     /// QUIESCE: the u-driver is gone for good; stop DMA, mask interrupts.
     func quiesce()
+    /// DEVICE_READD: as QUIESCE, but the class's client is held, not
+    /// dropped (the interface stays up with its queue stopped), for the
+    /// fresh u-driver the daemon starts next.
+    func holdForReadd()
     /// The class's and chip's DEVICE_INFO attributes.
     func info() -> [XPCAttribute]
     /// The standard workload's client for this device, run once its
@@ -36,6 +40,7 @@ typealias SimWorkload = @Sendable (_ sim: SimNucleus, _ instance: UInt32) async 
 extension SimChipNucleus {
     func clientTick() {}
     func takeUpcalls() -> [XPCOp] { [] }
+    func holdForReadd() { quiesce() }
 }
 
 /// The chips the sim nucleus drives, one line each: a model it recognises

@@ -14,6 +14,24 @@ final class SimDevice {
     var chipName: String?
     /// Replies to the last downcalls, by CALL_ID.
     var answers = AnsweredDowncalls()
+    /// Whether the PCI function decodes its BAR and masters the bus.
+    /// SIM_WEDGE clears it, as `setpci COMMAND=0` does to a real function:
+    /// the u-driver's register reads then return all-ones, its writes are
+    /// dropped and the device does no DMA (the model's time stops). Only
+    /// DEVICE_READD sets it again; the chip's own reset cannot.
+    var decoding = true
+    /// DEVICE_READDs served.
+    var readds = 0
+
+    /// A register read as the bus delivers it.
+    func busRead(offset: UInt32, width: Int) -> UInt32 {
+        decoding ? model.read(offset: offset, width: width) : UInt32.max >> (32 - 8 * width)
+    }
+
+    /// A register write as the bus delivers it.
+    func busWrite(offset: UInt32, width: Int, value: UInt32) {
+        if decoding { model.write(offset: offset, width: width, value: value) }
+    }
 
     init(instance: UInt32, model: DeviceModel) {
         self.instance = instance
@@ -114,7 +132,7 @@ public final class SimNucleus: Sendable {
             for id in c.order {
                 guard let d = c.devices[id] else { continue }
                 d.nucleus?.clientTick()
-                d.model.tick(nanos: nanos, memory: mem)
+                if d.decoding { d.model.tick(nanos: nanos, memory: mem) }
                 d.nucleus?.step(memory: mem, nanos: nanos)
                 asked += (d.nucleus?.takeUpcalls() ?? []).map { (id, $0) }
             }
@@ -240,12 +258,21 @@ public final class SimNucleus: Sendable {
             case .quiesce:
                 d.nucleus?.quiesce()
                 return XPCMessage.reply(to: m)
+            case .deviceReadd:
+                // runtime.c's readd(): the data path stopped, the kept
+                // replies dropped, the function enabled again.
+                d.nucleus?.holdForReadd()
+                d.answers = AnsweredDowncalls()
+                d.decoding = true
+                d.readds += 1
+                FileHandle.standardError.write(Data("nucleus-sim: instance \(d.instance) re-added for the u-driver's recovery (\(d.readds) so far)\n".utf8))
+                return XPCMessage.reply(to: m)
             case .regRead:
                 let (off, w) = try checkedRegister(m.attributes, d)
-                return XPCMessage.reply(to: m, attributes: [.u32(.regValue, d.model.read(offset: off, width: w))])
+                return XPCMessage.reply(to: m, attributes: [.u32(.regValue, d.busRead(offset: off, width: w))])
             case .regWrite:
                 let (off, w) = try checkedRegister(m.attributes, d)
-                d.model.write(offset: off, width: w, value: try m.u32(.regValue))
+                d.busWrite(offset: off, width: w, value: try m.u32(.regValue))
                 return XPCMessage.reply(to: m)
             case .regSeq:
                 return try runSequence(m, d)
@@ -270,7 +297,7 @@ public final class SimNucleus: Sendable {
                 }
                 let o = m.attribute(.dmaOffset)?.u32 ?? 0
                 guard Int(o) < b.bytes.count else { return fail(34, .dmaOffset, "offset \(o) past the \(b.bytes.count)-byte buffer") }
-                d.model.write(offset: off, width: w, value: ((b.busAddress + o) >> shift) & (w == 2 ? 0xffff : .max))
+                d.busWrite(offset: off, width: w, value: ((b.busAddress + o) >> shift) & (w == 2 ? 0xffff : .max))
                 return XPCMessage.reply(to: m)
             default:
                 if let r = try d.nucleus?.downcall(m, d, memory: c.memory) { return r }
@@ -315,12 +342,12 @@ public final class SimNucleus: Sendable {
             let (off, w) = (op.offset, Int(op.width))
             switch op.kind {
             case RegisterOp.read:
-                results += XPCAttribute.le(d.model.read(offset: off, width: w))
+                results += XPCAttribute.le(d.busRead(offset: off, width: w))
             case RegisterOp.write:
-                d.model.write(offset: off, width: w, value: op.value)
+                d.busWrite(offset: off, width: w, value: op.value)
             case RegisterOp.poll:
                 // The models answer at once: a condition not met now never will be.
-                let v = d.model.read(offset: off, width: w)
+                let v = d.busRead(offset: off, width: w)
                 guard v & op.mask == op.value else {
                     return XPCMessage.errorReply(to: m, errno: 110, attribute: packed ? .regSteps : .regOp,
                                                  message: "poll of 0x\(String(off, radix: 16)) timed out (0x\(String(v, radix: 16)))")
@@ -335,7 +362,7 @@ public final class SimNucleus: Sendable {
 
     private func info(_ c: SimCore, _ d: SimDevice) -> [XPCAttribute] {
         var a: [XPCAttribute] = [.u16(.pciVendor, d.model.pci.vendor), .u16(.pciDevice, d.model.pci.device),
-                                 .string(.pciSlot, d.model.pci.slot), .binary(.regDump, d.model.snapshot())]
+                                 .string(.pciSlot, d.model.pci.slot), .binary(.regDump, d.decoding ? d.model.snapshot() : d.model.snapshot().map { _ in 0xff })]
         if let ch = d.chipName { a.append(.string(.chipName, ch)) }
         a += d.nucleus?.info() ?? []
         a.append(.u64(.xpcMessages, upcalls.messages(d.instance)))
@@ -367,6 +394,10 @@ public final class SimNucleus: Sendable {
             case 8:
                 let (off, width, value) = (try m.u32(.regOffset), Int(try m.u8(.regWidth)), try m.u32(.regValue))
                 guard inspect(m.instance, { $0.write(offset: off, width: width, value: value) }) != nil else {
+                    throw XPCError(.remote, errno: 19, "no device instance \(m.instance)")
+                }
+            case 9:
+                guard core.withLock({ c in c.devices[m.instance].map { $0.decoding = false } }) != nil else {
                     throw XPCError(.remote, errno: 19, "no device instance \(m.instance)")
                 }
             case 4:

@@ -20,6 +20,10 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// downcalls again (the dead daemon may have read them).
     public static let takeover = XPCOp(DRVXPC_OP_TAKEOVER)
     public static let quiesce = XPCOp(DRVXPC_OP_QUIESCE)
+    /// Recovery's third tier: the nucleus re-adds the PCI function under
+    /// the same instance (disabled, config space restored, enabled), the
+    /// class's registrations kept.
+    public static let deviceReadd = XPCOp(DRVXPC_OP_DEVICE_READD)
     public static let register = XPCOp(DRVXPC_OP_REGISTER)
     public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
     public static let deviceInfo = XPCOp(DRVXPC_OP_DEVICE_INFO)

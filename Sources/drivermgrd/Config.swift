@@ -116,6 +116,13 @@ struct DriverConfig: Sendable, Equatable {
     /// the next one resets it: a fresh PROBE (the chip's own reset), then
     /// the shadow's configuration replayed (default 2; 0 = never).
     var resetAfter = 2
+    /// ReaddAfter=: after this many recovery attempts in a row failed
+    /// (those that adopted and those that reset the device), each next one
+    /// first has the nucleus re-add the device (DEVICE_READD: the PCI
+    /// function disabled, its config space restored, enabled again, the
+    /// class's registrations kept), then resets it as ResetAfter= does
+    /// (default 3; 0 = never).
+    var readdAfter = 3
     /// [Sandbox] Sandbox=: confine the u-driver (default yes).
     var sandboxed = true
     /// DynamicUser=: run the u-drivers under a uid of their own, picked
@@ -235,7 +242,7 @@ struct ConfigLoader {
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
-                     "VerifySettings", "ResetAfter"],
+                     "VerifySettings", "ResetAfter", "ReaddAfter"],
     ]
 
     struct Result {
@@ -402,7 +409,7 @@ struct ConfigLoader {
         }
         // Each key: parse its value or name the file and line it came from.
         for key in ["HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
-                    "FaultInjection", "Standby", "VerifySettings", "ResetAfter"] {
+                    "FaultInjection", "Standby", "VerifySettings", "ResetAfter", "ReaddAfter"] {
             guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
             var problem: String?
             switch key {
@@ -418,6 +425,8 @@ struct ConfigLoader {
                 if let n = Int(v), n >= 1, n <= 100_000 { cfg.restart.burst = n } else { problem = "expected a count of 1 or more" }
             case "ResetAfter":
                 if let n = Int(v), n >= 0, n <= 1000 { cfg.resetAfter = n } else { problem = "expected a count of attempts, 0 to never reset" }
+            case "ReaddAfter":
+                if let n = Int(v), n >= 0, n <= 1000 { cfg.readdAfter = n } else { problem = "expected a count of attempts, 0 to never re-add" }
             case "StartLimitIntervalSec":
                 if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
             default: // FaultInjection, Standby, VerifySettings

@@ -35,8 +35,10 @@ extension DriverInstance {
             if runtime.withLock({ $0.stopping }) { return }
 
             // 3. A fresh u-driver adopts the running device (or, escalated,
-            // resets it), 4. replays the log, 5. drains what waited, in order.
-            let reset = config.resetAfter > 0 && failedAttempts >= config.resetAfter
+            // resets it, after the nucleus re-added it), 4. replays the log,
+            // 5. drains what waited, in order.
+            let readd = config.readdAfter > 0 && failedAttempts >= config.readdAfter
+            let reset = readd || (config.resetAfter > 0 && failedAttempts >= config.resetAfter)
             if reset && failedAttempts == config.resetAfter {
                 logger.warning("recovery escalated: \(failedAttempts) attempts could not adopt the device; resetting it",
                                metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.escalated)",
@@ -52,6 +54,10 @@ extension DriverInstance {
             timeline.mark("reap", at: reaped)
             timeline.mark("wait")
             do {
+                if readd {
+                    try await readdDevice(dev, after: failedAttempts, kind: kind)
+                    timeline.mark("readd")
+                }
                 let (p, conn, _, _) = try await launch(dev, reattach: !reset, timeline: timeline)
                 proc = p
                 channel = conn
@@ -78,7 +84,7 @@ extension DriverInstance {
                 for ph in phases { fields["RECOVERY_\(ph.name.uppercased())_USEC"] = "\(ph.usec)" }
                 logger.info("recovered in \(usec) us (\(breakdown) us): replayed \(replayed) calls, drained \(drained) requests",
                             metadata: journalFields().merging(fields) { $1 })
-                record("recovered", "pid \(p.pid)" + (reset ? ", the device reset" : ""), kind: kind,
+                record("recovered", "pid \(p.pid)" + (readd ? ", the device re-added and reset" : reset ? ", the device reset" : ""), kind: kind,
                        recoveryUSec: usec, replayed: replayed, queued: drained, phases: phases)
                 for w in waiters { w.resume(returning: .active) }
                 refillStandby()
@@ -96,6 +102,23 @@ extension DriverInstance {
                 logger.error("recovery failed: \(error)", metadata: ["FAILURE_KIND": "\(kind.rawValue)"])
                 record("recovery-failed", "\(error)", kind: kind)
             }
+        }
+    }
+
+    /// Recovery's third tier: the nucleus re-adds the device under the same
+    /// instance (DEVICE_READD), before an attempt that resets it. A refusal
+    /// (an older nucleus, a function that will not enable) fails the
+    /// attempt like any other.
+    func readdDevice(_ dev: NucleusDevice, after attempts: Int, kind: FailureKind) async throws {
+        logger.warning("recovery escalated: \(attempts) attempts failed; the nucleus re-adds the device",
+                       metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.readded)",
+                                                          "ATTEMPTS": "\(attempts)"]) { $1 })
+        record("readded", "\(attempts) attempts failed: the nucleus re-adds the device, then a fresh probe resets it",
+               kind: kind)
+        let r = try await nucleus.call(XPCMessage(op: .deviceReadd, flags: .request, instance: dev.instance),
+                                       timeout: Self.downcallTimeout)
+        if let e = r.remoteError {
+            throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "DEVICE_READD: \(e)")
         }
     }
 

@@ -22,6 +22,9 @@ enum JournalMessageID {
     /// Recovery escalated: adopting the device failed ResetAfter= times in a
     /// row, and the next attempt resets it (ATTEMPTS=).
     static let escalated = "d683e9cc1b2c4677921ff11fb746f630"
+    /// Recovery's third tier: ReaddAfter= attempts failed, and the nucleus
+    /// re-added the device before the next one (ATTEMPTS=).
+    static let readded = "fcc15b8a00474b02a2cbeb18b2f0aacc"
     /// `drvctl update` swapped a running u-driver (PID=, UPDATE_USEC=, BUILD_ID=).
     static let updated = "4e362e84abda490fbed9d4ad4e6ec796"
     /// `drvctl debug` put a u-driver under a tool, or took it back

@@ -319,6 +319,43 @@ import XPC
         }
     }
 
+    /// A PCI function that stopped decoding its BAR (nucleus-sim's
+    /// SIM_WEDGE, as `setpci COMMAND=0` on a real one): its registers read
+    /// all-ones, so neither adopting it nor the chip's own reset brings it
+    /// back. Two attempts adopt and fail, the third resets and fails
+    /// (ResetAfter=2), then the nucleus re-adds the device (ReaddAfter=3)
+    /// and a fresh probe and the replay restore the configuration.
+    @Test func aFunctionThatStoppedDecodingIsReaddedInTheNucleus() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startWithWorkload(config: try config(h))
+        try await h.simControl(instance: 2, [.u8(.simAction, 3), .mac(.mac, try #require(MACAddress("02:00:00:00:00:42")))])
+        let before = try #require(try h.status("rtl8139").device)
+        try await h.simControl(instance: 2, [.u8(.simAction, 9)])
+        try fail(h, "rtl8139", "sigkill")
+        try h.wait("recovered") { try events(h).contains { $0.event == "recovered" && $0.detail.contains("re-added") } }
+        let ev = try events(h)
+        let readded = try #require(ev.firstIndex { $0.event == "readded" })
+        let escalated = try #require(ev.firstIndex { $0.event == "escalated" })
+        #expect(escalated < readded, "\(ev.map(\.event))")
+        let failed = ev[..<readded].filter { $0.event == "recovery-failed" }
+        #expect(failed.count == 3 && failed.allSatisfy { $0.detail.contains("Chip not responding") },
+                "each attempt found the registers all-ones: \(failed.map(\.detail))")
+        #expect(!ev[..<readded].contains { $0.event == "recovered" }, "nothing recovered the wedged function before the re-add")
+        let echoed = try #require(try h.status("rtl8139").device?.number("echoed"))
+        try h.wait("packets moving again") { try h.status("rtl8139").device?.number("echoed") ?? 0 > echoed + 10 }
+        let s = try h.status("rtl8139")
+        #expect(s.summary.state == .active)
+        let after = try #require(s.device)
+        #expect(after.text("mac") == "02:00:00:00:00:42" && after.number("rxConfig") == before.number("rxConfig"),
+                "the configuration replayed into the re-added device")
+        #expect(try h.drvctl("verify", "rtl8139").0 == 0, "the device holds what the shadow says")
+
+        func events(_ h: SimHarness) throws -> [DriverEvent] {
+            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8)).events
+        }
+    }
+
     @Test func injectionIsRefusedUnlessConfigured() throws {
         let h = try SimHarness()
         defer { h.stopAll() }

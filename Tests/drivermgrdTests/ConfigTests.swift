@@ -116,6 +116,20 @@ import Testing
                 "\(bad.errors)")
     }
 
+    /// The recovery tiers: ResetAfter= 2 and ReaddAfter= 3 unless set; a
+    /// bad count is named by file and line.
+    @Test func recoveryTiersHaveDefaultsAndABadCountIsNamedByLine() throws {
+        let with = { (v: String) in self.good + "\nResetAfter=4\nReaddAfter=\(v)" }
+        let plain = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
+        #expect(plain.drivers.first.map { ($0.resetAfter, $0.readdAfter) }.map { $0 == (2, 3) } == true)
+        let set = ConfigLoader.load(directory: try configDir(["ens1371.conf": with("0")]), driverDirectory: "/x")
+        #expect(set.drivers.first.map { ($0.resetAfter, $0.readdAfter) }.map { $0 == (4, 0) } == true, "\(set.errors)")
+        let bad = ConfigLoader.load(directory: try configDir(["ens1371.conf": with("-1")]), driverDirectory: "/x")
+        #expect(bad.drivers.isEmpty)
+        #expect(bad.errors.first.map { "\($0)" }?.hasSuffix("ens1371.conf:10: Invalid ReaddAfter=-1: expected a count of attempts, 0 to never re-add") == true,
+                "\(bad.errors)")
+    }
+
     /// Tests/etc is the simulator's: its two models' drivers.
     @Test func theSimulatorConfigurationLoads() throws {
         let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("Tests/etc").path, driverDirectory: "/x")

@@ -40,6 +40,7 @@ import Testing
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let ids = text.split(separator: "\n").filter { $0.hasPrefix("-- ") }.map { String($0.dropFirst(3)) }
         #expect(Set(ids) == [JournalMessageID.failure, JournalMessageID.recovery, JournalMessageID.gaveUp, JournalMessageID.adopted,
-                             JournalMessageID.escalated, JournalMessageID.updated, JournalMessageID.debug])
+                             JournalMessageID.escalated, JournalMessageID.readded, JournalMessageID.updated,
+                             JournalMessageID.debug])
     }
 }

@@ -1584,7 +1584,7 @@ static void predict(struct msg *m, int si, struct expect *e)
 	}
 	}
 	if (!DRVXPC_OP_IS_DOWNCALL(h->op) && h->op != DRVXPC_OP_DEVICE_INFO &&
-	    h->op != DRVXPC_OP_QUIESCE) {
+	    h->op != DRVXPC_OP_QUIESCE && h->op != DRVXPC_OP_DEVICE_READD) {
 		e->status = -EOPNOTSUPP;
 		return;
 	}
@@ -1599,6 +1599,7 @@ static void predict(struct msg *m, int si, struct expect *e)
 	switch (h->op) {
 	case DRVXPC_OP_DEVICE_INFO:
 	case DRVXPC_OP_QUIESCE:
+	case DRVXPC_OP_DEVICE_READD:	/* handles and registrations stay */
 		e->status = 0;
 		return;
 	case DRVXPC_OP_REG_READ:

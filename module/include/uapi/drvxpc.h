@@ -155,7 +155,7 @@ enum drvxpc_class {
 	X(ERR_ATTR,		U16,	2, 0, 0)	/* offending attribute id */ \
 	X(ERR_MSG,		STRING,	128, 0, 0)				\
 	/* sim workload control */					\
-	X(SIM_ACTION,		U8,	1, 1, 8)	/* enum drvxpc_sim_action */ \
+	X(SIM_ACTION,		U8,	1, 1, 9)	/* enum drvxpc_sim_action */ \
 	X(CLIENT_ERRORS,	U64,	8, 0, 0)				\
 	/* raw register views for status */				\
 	X(CODEC_MASTER,		U16,	2, 0, 0)	/* master volume reg */	\
@@ -305,6 +305,10 @@ enum drvxpc_sim_action {
 					 * a register written behind the
 					 * driver's back, as by a wedged chip
 					 * or a stray DMA (tests) */
+	DRVXPC_SIM_WEDGE = 9,		/* the PCI function stops decoding
+					 * its BAR and mastering the bus, as
+					 * after `setpci COMMAND=0`, until
+					 * DEVICE_READD (tests) */
 };
 
 /*
@@ -329,6 +333,7 @@ enum drvxpc_sim_action {
 	X(DEVICE_INFO,		34)		\
 	X(SIM_CONTROL,		35)		\
 	X(QUIESCE,		36)		\
+	X(DEVICE_READD,		37)		\
 	X(PROBE,		64)		\
 	X(REMOVE,		65)		\
 	X(SND_OPEN,		80)		\
