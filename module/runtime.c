@@ -1030,44 +1030,40 @@ static int quiesce(struct genl_info *info, const struct drvxpc_hdr *h,
 /*
  * DEVICE_READD: the third recovery tier, when fresh probes with the chip's
  * own reset could not bring the device back (a function that stopped
- * decoding its BAR, as after `setpci COMMAND=0`, reads all-ones whatever
- * the u-driver writes).  The PCI function is re-added under the same
- * instance: the class's data path stopped (QUIESCE), bus mastering off,
- * the function disabled, its config space restored as probe saved it, and
- * enabled again; the replies kept for the last u-driver's calls go.  What
- * applications hold (the netdev, the card) stays registered, its queue
- * stopped, so they wait rather than fail; the next u-driver probes afresh
- * and the daemon replays the configuration.  Unbinding and binding the
- * driver instead would unregister the netdev, and with it the stack's
- * addresses and routes.
+ * decoding its BAR reads all-ones whatever the u-driver writes).  The PCI
+ * function is re-added under the same instance: the class's data path
+ * stopped (QUIESCE), bus mastering off, the config space restored as probe
+ * saved it (decoding, bus mastering, BARs, the interrupt line); the
+ * replies kept for the last u-driver's calls go.  What applications hold
+ * (the netdev, the card) stays registered, its queue stopped, so they wait
+ * rather than fail; the next u-driver probes afresh and the daemon replays
+ * the configuration.  Not pci_disable_device(): on x86 it gives the
+ * interrupt's routing back (dev->irq = 0) under a handler still installed.
+ * Not an unbind and bind: that would unregister the netdev, and with it
+ * the stack's addresses and routes.
  */
 static int readd(struct genl_info *info, const struct drvxpc_hdr *h,
 		 struct drvnucleus_dev *d)
 {
 	struct pci_dev *pdev = d->pdev;
-	u16 cmd = 0;
-	int err;
+	u16 cmd = 0, now = 0;
 
 	if (d->chip->cls->quiesce)
 		d->chip->cls->quiesce(d);
 	answers_free(d);
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	pci_clear_master(pdev);
-	pci_disable_device(pdev);
 	pci_restore_state(pdev);
-	err = pci_enable_device(pdev);
-	if (err) {
-		dev_err(&pdev->dev, "re-add: pci_enable_device failed (%d)\n", err);
-		return reply(info, h, err, 0, "pci_enable_device failed", 0, false);
-	}
-	pci_set_master(pdev);
 	/* pci_restore_state() consumed the saved state: keep it for the
 	 * next re-add. */
 	pci_save_state(pdev);
+	pci_read_config_word(pdev, PCI_COMMAND, &now);
 	d->readds++;
 	dev_info(&pdev->dev,
-		 "re-added for the u-driver's recovery (%u so far): command register was %#06x\n",
-		 d->readds, cmd);
+		 "re-added for the u-driver's recovery (%u so far): command register was %04x, now %04x\n",
+		 d->readds, cmd, now);
+	if (!(now & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)))
+		return reply(info, h, -EIO, 0, "the function does not decode its BAR after the restore", 0, false);
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 

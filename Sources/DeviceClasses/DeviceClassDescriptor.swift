@@ -27,13 +27,21 @@ public struct DeviceClassDescriptor: Sendable {
     public let operations: [ClassOperation]
     /// The class's fields of DEVICE_INFO, for `drvctl status`.
     public let decodeStatus: @Sendable (XPCMessage) -> ClassStatus
+    /// The call drivermgrd makes to the nucleus before a recovery attempt
+    /// resets the device, so that the data path's clients wait instead of
+    /// feeding a chip in reset (net: DATAPATH_DISABLE, netif_stop_queue;
+    /// the replayed open's DATAPATH_ENABLE wakes the queue). nil: the class
+    /// has none.
+    public let holdClients: XPCOp?
 
     public init(wireClass: XPCDeviceClass, aliases: [String] = [],
                 registration: @escaping @Sendable (String) -> String,
                 makeClassShadow: @escaping @Sendable () -> any ClassShadow,
                 replyViolation: @escaping @Sendable (XPCMessage, XPCMessage) -> ReplyViolation?,
                 operations: [ClassOperation],
-                decodeStatus: @escaping @Sendable (XPCMessage) -> ClassStatus) {
+                decodeStatus: @escaping @Sendable (XPCMessage) -> ClassStatus,
+                holdClients: XPCOp? = nil) {
+        self.holdClients = holdClients
         self.wireClass = wireClass
         self.aliases = aliases
         self.registration = registration

@@ -57,6 +57,8 @@ extension DriverInstance {
                 if readd {
                     try await readdDevice(dev, after: failedAttempts, kind: kind)
                     timeline.mark("readd")
+                } else if reset {
+                    await holdClients(dev)
                 }
                 let (p, conn, _, _) = try await launch(dev, reattach: !reset, timeline: timeline)
                 proc = p
@@ -102,6 +104,23 @@ extension DriverInstance {
                 logger.error("recovery failed: \(error)", metadata: ["FAILURE_KIND": "\(kind.rawValue)"])
                 record("recovery-failed", "\(error)", kind: kind)
             }
+        }
+    }
+
+    /// Before an attempt that resets the device: the nucleus holds the data
+    /// path's clients (the class's ``DeviceClassDescriptor/holdClients``
+    /// call), so that what they send waits in the queue rather than going
+    /// to a chip in reset; the replay's open releases them. A refusal is
+    /// logged, and the attempt goes on: the reset is still worth trying.
+    func holdClients(_ dev: NucleusDevice) async {
+        guard let op = config.deviceClass.holdClients else { return }
+        do {
+            let r = try await nucleus.call(XPCMessage(op: op, flags: .request, instance: dev.instance),
+                                           timeout: Self.downcallTimeout)
+            if let e = r.remoteError { throw e }
+        } catch {
+            logger.warning("the nucleus did not hold the data path's clients before the reset: \(error)",
+                           metadata: journalFields())
         }
     }
 

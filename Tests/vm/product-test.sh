@@ -10,6 +10,7 @@
 # ping and aplay through the nucleus across a u-driver's SIGKILL, a restart,
 # a live update (drvctl update), gdb holding a call at a breakpoint and
 # valgrind through a stream (drvctl debug), a chip that must be reset (escalation),
+# a PCI function that must be re-added in the nucleus (the third tier),
 # and drivermgrd's own SIGKILL; the journal's entries; reload (ReleaseOnExit=
 # for the NIC); stop (the NIC back to 8139cp, the sound card quiesced).
 # Runs as a oneshot unit with BIN, ROOT and WORK set. Every line for the
@@ -21,6 +22,7 @@ fail() { echo "FAIL: $*"; ok=0; }
 FAILURE_ID=9dbd74484c514218a1b66bb15387f923
 ADOPTED_ID=f931c37cde9e48e79c9517bc3f96a51a
 ESCALATED_ID=d683e9cc1b2c4677921ff11fb746f630
+READDED_ID=fcc15b8a00474b02a2cbeb18b2f0aacc
 KVER=$(uname -r)
 echo "== guest: $KVER, systemd $(systemctl --version | head -1 | cut -d' ' -f2)"
 . "$ROOT/Tests/vm/product-setup.sh"
@@ -107,12 +109,54 @@ fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/resource0", os.O_RDWR)
 os.pwrite(fd, b"\xff", 0)
 print("== poked IDR0: %02x" % os.pread(fd, 1, 0)[0])
 PY
+busybox ping -c 25 -i 0.2 -W 3 10.0.2.2 > /tmp/ping-esc 2>&1 &
 drvctl inject rtl8139 crash > /dev/null
 for i in $(seq 60); do drvctl history rtl8139 --no-pager | grep -q "the device reset" && break; sleep 0.5; done
 for i in $(seq 20); do active && break; sleep 0.5; done
+wait $!
+grep transmitted /tmp/ping-esc | sed 's/^/== ping across the reset: /'
 echo "== escalation: $(drvctl history rtl8139 --no-pager | grep -c ' recovery-failed ') failed, $(drvctl history rtl8139 --no-pager | grep -c ' escalated ') escalated, $(drvctl history rtl8139 --no-pager | grep -c 'the device reset') reset"
 busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the reset: /'
 journalctl --no-pager -q -x MESSAGE_ID=$ESCALATED_ID | grep -oE "Subject: recovery of rtl8139 escalated.*" | head -1 | sed 's/^/== escalated entry: /'
+
+# The third tier: a PCI function that stopped decoding its BAR and mastering
+# the bus (its command register set to INTx Disable alone through sysfs's
+# config file, as `setpci COMMAND=0400` does; with INTx left enabled, the
+# interrupt the chip had raised could never be acknowledged and the line
+# would storm until the kernel disabled it). Its registers read all-ones, so neither adopting
+# it nor the chip's own reset helps: after a crash two attempts adopt and
+# fail, the third resets and fails, then the nucleus re-adds the function
+# (ReaddAfter=3) and the next attempt probes it afresh and replays.
+failed_before=$(drvctl history rtl8139 --no-pager | grep -c ' recovery-failed ')
+( sleep 40; [ -e /tmp/readd-done ] && exit 0
+  echo "DIAG: no re-add after 40 s"; dmesg | tail -25
+  journalctl --no-pager -q -u drivermgrd | tail -25
+  for t in /proc/$(systemctl show -p MainPID --value drivermgrd)/task/*; do echo "$(cat $t/comm): $(tr '\n' ' ' < $t/stack)"; done
+  ps -eo pid,stat,wchan:30,comm | grep -vE " (kworker|ksoftirq|migration|rcu_|cpuhp|idle_inject)" | tail -30 ) &
+/usr/bin/python3 - "$nic" <<'PY'
+import os, sys
+fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/config", os.O_RDWR)
+os.pwrite(fd, b"\x00\x04", 4)
+print("== command register: %04x" % int.from_bytes(os.pread(fd, 2, 4), "little"))
+PY
+busybox ping -c 40 -i 0.2 -W 3 10.0.2.2 > /tmp/ping-readd 2>&1 &
+pinger=$!
+timeout 20 drvctl inject rtl8139 crash > /dev/null
+for i in $(seq 60); do timeout 5 drvctl history rtl8139 --no-pager | grep -q "re-added and reset" && break; sleep 0.5; done
+if ! timeout 10 drvctl history rtl8139 --no-pager | grep -q "re-added and reset"; then
+  echo "no re-add: dmesg, the daemon's kernel stacks"; dmesg | tail -30
+  for t in /proc/$(systemctl show -p MainPID --value drivermgrd)/task/*; do cat "$t/stack"; done 2>/dev/null | sort | uniq -c | sort -rn | head -30
+fi
+for i in $(seq 20); do active && break; sleep 0.5; done
+touch /tmp/readd-done
+wait $pinger
+grep transmitted /tmp/ping-readd | sed 's/^/== ping across the re-add: /'
+h=$(timeout 10 drvctl history rtl8139 --no-pager)
+echo "== re-add: $(( $(echo "$h" | grep -c ' recovery-failed ') - failed_before )) failed, $(echo "$h" | grep -c ' readded ') readded, $(echo "$h" | grep -c 're-added and reset') recovered"
+dmesg | grep -oE "re-added for the u-driver's recovery.*" | tail -1 | sed 's/^/== kernel: /'
+busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the re-add: /'
+dmesg | tail -5
+journalctl --no-pager -q -x MESSAGE_ID=$READDED_ID | grep -oE "Subject: recovery of rtl8139: .*" | head -1 | sed 's/^/== readded entry: /'
 
 # drivermgrd's own SIGKILL mid-stream: systemd restarts it, it adopts the
 # running u-drivers (same pids), nothing lost.
@@ -169,6 +213,11 @@ grep -q "^== poked IDR0: ff" "$R/log" || fail "the station address overwritten"
 grep -qE "^== escalation: 2 failed, 1 escalated, 1 reset$" "$R/log" || fail "two attempts failed, then the reset tier"
 grep -q "^== ping after the reset: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the reset"
 grep -q "^== escalated entry: Subject: recovery of rtl8139 escalated: the device is reset" "$R/log" || fail "the escalated entry and its catalog text"
+grep -q "^== command register: 0400" "$R/log" || fail "the function's decoding and bus mastering off"
+grep -qE "^== re-add: [3-9] failed, 1 readded, 1 recovered$" "$R/log" || fail "adopting and resetting failed, then the re-add tier"
+grep -qE "^== kernel: re-added for the u-driver's recovery \\(1 so far\\): command register was 0400, now 0[0-9a-f]{3}$" "$R/log" || fail "drvnucleus re-added the function"
+grep -q "^== ping after the re-add: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the re-add"
+grep -q "^== readded entry: Subject: recovery of rtl8139: the device is re-added in the nucleus" "$R/log" || fail "the readded entry and its catalog text"
 grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"
 grep -q "^== failure entry: SIGNAL=SIGKILL" "$R/log" || fail "SIGNAL"
 grep -q "^== catalog: Subject: u-driver rtl8139 failed" "$R/log" || fail "catalog"

@@ -38,7 +38,8 @@ public enum NetClass {
                 return (.netGetStats, [])
             }, result: { r in ["rx_missed": "\(r.attribute(.statRxDropped)?.u64 ?? 0)"] }),
         ],
-        decodeStatus: decodeStatus)
+        decodeStatus: decodeStatus,
+        holdClients: .datapathDisable)
 
     static func parseRxMode(_ a: [String]) throws -> (XPCOp, [XPCAttribute]) {
         let flags: UInt32
