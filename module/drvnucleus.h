@@ -69,6 +69,9 @@ struct drvnucleus_class {
 	int (*info)(struct sk_buff *skb, struct drvnucleus_dev *d);
 	/* QUIESCE: stop the data path; the interfaces stay registered. */
 	void (*quiesce)(struct drvnucleus_dev *d);
+	/* DEVICE_READD: stop the data path with its clients held, for the
+	 * next u-driver to release (NULL: quiesce). */
+	void (*hold)(struct drvnucleus_dev *d);
 	/* The ComboLock's release (process context, no drvnucleus_lock):
 	 * redo what the data path deferred (COMBO_DEFER_*). */
 	void (*release)(struct drvnucleus_dev *d, unsigned long deferred);

@@ -33,6 +33,7 @@ struct drvnucleus_snd {
 	struct snd_dma_buffer dmab;
 	u64 periods;
 	bool irq;
+	bool held;	/* under d->cl: recovery holds the stream */
 };
 
 /* Ends a substream's upcall with @op and the instance; -EAGAIN if there is
@@ -111,6 +112,11 @@ static snd_pcm_uframes_t es_pointer(struct snd_pcm_substream *ss)
 		ptr = s->last_ptr;
 		combolock_unlock(cl, f);
 		return ptr;
+	}
+	if (s->held) {
+		/* DAC2 stopped for a recovery: the stream waits where it is. */
+		combolock_unlock(cl, f);
+		return s->last_ptr;
 	}
 	if (ioread32(io + ES_REG_CONTROL) & ES_DAC2_EN) {
 		iowrite32(ES_PAGE_DAC, io + ES_REG_MEM_PAGE);
@@ -425,11 +431,76 @@ err_card:
 	return drvnucleus_reply(info, h, err, 0, "card registration failed");
 }
 
+/*
+ * Recovery's hold, before an attempt that resets the chip (DATAPATH_DISABLE,
+ * and DEVICE_READD): DAC2 stops, and the stream stays RUNNING for ALSA with
+ * its pointer where it was, so the application waits for room in the
+ * buffer instead of failing.  drvnucleus_lock held.
+ */
+static void es_hold(struct drvnucleus_dev *d)
+{
+	struct drvnucleus_snd *s = d->cls_priv;
+	void __iomem *io = d->bar;
+	unsigned long f;
+
+	if (!s)
+		return;
+	combolock_lock(&d->cl, &f);
+	s->held = true;
+	iowrite32(ioread32(io + ES_REG_CONTROL) & ~ES_DAC2_EN, io + ES_REG_CONTROL);
+	combolock_unlock(&d->cl, f);
+}
+
+/*
+ * DATAPATH_ENABLE: the release, once the daemon replayed the configuration
+ * into the reset chip (hw_params and prepare programmed DAC2 again).  A
+ * stream ALSA still has running starts again from the buffer's start.
+ */
+static int es_release_hold(struct genl_info *info, const struct drvxpc_hdr *h,
+			   struct drvnucleus_dev *d)
+{
+	struct drvnucleus_snd *s = d->cls_priv;
+	void __iomem *io = d->bar;
+	struct snd_pcm_substream *ss;
+	unsigned long f;
+	bool start;
+
+	if (!s)
+		return drvnucleus_reply(info, h, -ENODEV, 0, "no card registered");
+	combolock_lock(&d->cl, &f);
+	ss = s->substream;
+	combolock_unlock(&d->cl, f);
+	/* The stream's lock before the ComboLock, as in es_pointer(). */
+	if (ss)
+		snd_pcm_stream_lock_irq(ss);
+	combolock_lock(&d->cl, &f);
+	start = s->held && ss && s->substream == ss && snd_pcm_running(ss);
+	if (start) {
+		s->last_ptr = 0;
+		iowrite32(ioread32(io + ES_REG_CONTROL) | ES_DAC2_EN, io + ES_REG_CONTROL);
+	}
+	s->held = false;
+	combolock_unlock(&d->cl, f);
+	if (ss)
+		snd_pcm_stream_unlock_irq(ss);
+	if (start)
+		dev_info(&d->pdev->dev, "the held stream plays again after the recovery\n");
+	return drvnucleus_reply(info, h, 0, 0, NULL);
+}
+
 static int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		     struct drvnucleus_dev *d)
 {
 	if (h->op == DRVXPC_OP_SND_REGISTER)
 		return es_register(info, h, d);
+	if (h->op == DRVXPC_OP_DATAPATH_DISABLE) {
+		if (!d->cls_priv)
+			return drvnucleus_reply(info, h, -ENODEV, 0, "no card registered");
+		es_hold(d);
+		return drvnucleus_reply(info, h, 0, 0, NULL);
+	}
+	if (h->op == DRVXPC_OP_DATAPATH_ENABLE)
+		return es_release_hold(info, h, d);
 	return drvnucleus_reply(info, h, -EOPNOTSUPP, 0,
 				"not a sound device's operation");
 }
@@ -448,6 +519,7 @@ static void es1370_quiesce(struct drvnucleus_dev *d)
 		return;
 	combolock_lock(&d->cl, &f);
 	iowrite32(ioread32(io + ES_REG_CONTROL) & ~ES_DAC2_EN, io + ES_REG_CONTROL);
+	s->held = false;
 	ss = s->substream;
 	combolock_unlock(&d->cl, f);
 	if (ss) {
@@ -518,6 +590,7 @@ static const struct drvnucleus_class es1370_sound_class = {
 	.id		= DRVXPC_CLASS_SOUND,
 	.op		= es1370_op,
 	.quiesce	= es1370_quiesce,
+	.hold		= es_hold,
 	.release	= es1370_release,
 	.remove		= es1370_remove,
 };

@@ -1048,7 +1048,9 @@ static int readd(struct genl_info *info, const struct drvxpc_hdr *h,
 	struct pci_dev *pdev = d->pdev;
 	u16 cmd = 0, now = 0;
 
-	if (d->chip->cls->quiesce)
+	if (d->chip->cls->hold)
+		d->chip->cls->hold(d);
+	else if (d->chip->cls->quiesce)
 		d->chip->cls->quiesce(d);
 	answers_free(d);
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);

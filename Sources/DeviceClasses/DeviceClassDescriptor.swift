@@ -30,9 +30,14 @@ public struct DeviceClassDescriptor: Sendable {
     /// The call drivermgrd makes to the nucleus before a recovery attempt
     /// resets the device, so that the data path's clients wait instead of
     /// feeding a chip in reset (net: DATAPATH_DISABLE, netif_stop_queue;
-    /// the replayed open's DATAPATH_ENABLE wakes the queue). nil: the class
-    /// has none.
+    /// sound: DATAPATH_DISABLE, DAC2 stopped with the stream kept
+    /// running). nil: the class has none.
     public let holdClients: XPCOp?
+    /// The call that releases them once the configuration is replayed into
+    /// the reset device (sound: DATAPATH_ENABLE starts a held stream
+    /// again). nil: the replay itself releases them (net: the replayed
+    /// open's DATAPATH_ENABLE wakes the queue).
+    public let releaseClients: XPCOp?
 
     public init(wireClass: XPCDeviceClass, aliases: [String] = [],
                 registration: @escaping @Sendable (String) -> String,
@@ -40,8 +45,9 @@ public struct DeviceClassDescriptor: Sendable {
                 replyViolation: @escaping @Sendable (XPCMessage, XPCMessage) -> ReplyViolation?,
                 operations: [ClassOperation],
                 decodeStatus: @escaping @Sendable (XPCMessage) -> ClassStatus,
-                holdClients: XPCOp? = nil) {
+                holdClients: XPCOp? = nil, releaseClients: XPCOp? = nil) {
         self.holdClients = holdClients
+        self.releaseClients = releaseClients
         self.wireClass = wireClass
         self.aliases = aliases
         self.registration = registration

@@ -17,6 +17,9 @@ final class SoundPath {
     var periodFrames = 1024
     var bufferFrames = 4096
     var running = false
+    /// Recovery holds the stream (es1370.c's `held`): DAC2 stopped, the
+    /// client's stream still running, its position kept.
+    var held = false
     /// The card the u-driver registered (SND_REGISTER).
     var cardName: String?
     /// Frames the client has written (absolute), and the hardware position
@@ -60,6 +63,7 @@ final class SoundPath {
 
     /// snd_ensoniq_trigger START/STOP: DAC2_EN in CONTROL.
     func trigger(start: Bool) {
+        held = false
         let ctl = r32(ES137xModel.control)
         if start {
             prefill()
@@ -115,7 +119,7 @@ final class SoundPath {
          .u64(.periods, periodsElapsed),
          .u64(.underruns, underruns),
          .u64(.glitches, model.glitches),
-         .u8(.datapathOn, running ? 1 : 0)]
+         .u8(.datapathOn, running && !held ? 1 : 0)]
     }
 }
 
@@ -134,17 +138,39 @@ extension SoundPath: SimChipNucleus {
             d.chipName = m.attribute(.chipName)?.string
             return XPCMessage.reply(to: m)
         case .datapathEnable:
+            guard cardName != nil else { return XPCMessage.errorReply(to: m, errno: 19, message: "no card registered") }
+            releaseHold()
             return XPCMessage.reply(to: m)
         case .datapathDisable:
-            if running { trigger(start: false) }
+            guard cardName != nil else { return XPCMessage.errorReply(to: m, errno: 19, message: "no card registered") }
+            holdForReadd()
             return XPCMessage.reply(to: m)
         default:
             return nil
         }
     }
 
+    /// es1370.c's es_hold: DAC2 stops, the stream stays running for the
+    /// client, which waits (no period elapses, nothing underruns).
+    func holdForReadd() {
+        guard running else { return }
+        w32(ES137xModel.control, r32(ES137xModel.control) & ~ES137xModel.dac2Enable)
+        held = true
+    }
+
+    /// es1370.c's release (DATAPATH_ENABLE after the replay): a held
+    /// stream starts again from the buffer's start, which the replayed
+    /// prepare programmed.
+    func releaseHold() {
+        guard held else { return }
+        held = false
+        lastPointer = 0
+        w32(ES137xModel.control, r32(ES137xModel.control) | ES137xModel.dac2Enable)
+    }
+
     /// Stops DAC2 and masks its interrupt (P2_INT_EN).
     func quiesce() {
+        held = false
         if running { trigger(start: false) }
         w32(ES137xModel.serial, r32(ES137xModel.serial) & ~ES137xModel.p2IntEnable)
     }

@@ -64,6 +64,7 @@ extension DriverInstance {
                 proc = p
                 channel = conn
                 let (replayed, drained) = try await replayAndDrain(conn, dev, reattach: !reset, timeline: timeline)
+                if reset { try await releaseClients(dev) }
                 // Serving again, unless the new process died meanwhile.
                 let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
                     guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
@@ -121,6 +122,18 @@ extension DriverInstance {
         } catch {
             logger.warning("the nucleus did not hold the data path's clients before the reset: \(error)",
                            metadata: journalFields())
+        }
+    }
+
+    /// After the replay into a reset device: the class's release call, for
+    /// a class whose clients the replay does not release itself. A refusal
+    /// fails the attempt: the clients would wait for ever.
+    func releaseClients(_ dev: NucleusDevice) async throws {
+        guard let op = config.deviceClass.releaseClients else { return }
+        let r = try await nucleus.call(XPCMessage(op: op, flags: .request, instance: dev.instance),
+                                       timeout: Self.downcallTimeout)
+        if let e = r.remoteError {
+            throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "\(op.name): \(e)")
         }
     }
 

@@ -356,6 +356,41 @@ import XPC
         }
     }
 
+    /// The sound card wedged the same way while it plays: the nucleus
+    /// holds the stream (DAC2 stopped, the client's stream still running)
+    /// across the re-add, the reset probe and the replay (rate, volume),
+    /// then starts it again. The client waits and never underruns.
+    @Test func aWedgedSoundCardIsReaddedWithItsStreamHeld() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startWithWorkload(config: try config(h))
+        try h.wait("playing") { try h.status("ens1371").device?.dataPath == true }
+        try await h.simControl(instance: 1, [.u8(.simAction, 1), .u32(.pcmRate, 22050)])
+        #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
+        let before = try #require(try h.status("ens1371").device)
+        let masterBefore = try h.drvctl("call", "ens1371", "mixer-get", "master").1
+        try await h.simControl(instance: 1, [.u8(.simAction, 9)])
+        try fail(h, "ens1371", "sigkill")
+        try h.wait("recovered") { try events(h).contains { $0.event == "recovered" && $0.detail.contains("re-added") } }
+        let ev = try events(h)
+        let readded = try #require(ev.firstIndex { $0.event == "readded" })
+        let failed = ev[..<readded].filter { $0.event == "recovery-failed" }
+        #expect(failed.count == 3 && failed.allSatisfy { $0.detail.contains("chip not responding") }, "\(failed.map(\.detail))")
+        let played = try #require(try h.status("ens1371").device?.number("framesPlayed"))
+        try h.wait("playing again") { try h.status("ens1371").device?.number("framesPlayed") ?? 0 > played + 4096 }
+        let after = try #require(try h.status("ens1371").device)
+        #expect(after.dataPath == true)
+        #expect(after.number("underruns") == 0, "the client waited; it never ran dry")
+        #expect(after.number("sampleRate") == 22050 && after.number("masterVolumeRegister") == before.number("masterVolumeRegister"),
+                "rate and volume replayed into the reset chip")
+        let master = try h.drvctl("call", "ens1371", "mixer-get", "master").1
+        #expect(master == masterBefore, "\(master) after, \(masterBefore) before")
+
+        func events(_ h: SimHarness) throws -> [DriverEvent] {
+            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
+        }
+    }
+
     @Test func injectionIsRefusedUnlessConfigured() throws {
         let h = try SimHarness()
         defer { h.stopAll() }

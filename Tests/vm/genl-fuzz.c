@@ -1680,7 +1680,10 @@ static void predict(struct msg *m, int si, struct expect *e)
 		e->known = true;
 		e->status = -EOPNOTSUPP;
 	}
-	if (d->cls == DRVXPC_CLASS_SOUND && h->op != DRVXPC_OP_SND_REGISTER) {
+	/* A sound card's DATAPATH_DISABLE/ENABLE hold and release its stream
+	 * for recovery: 0, or ENODEV before SND_REGISTER. */
+	if (d->cls == DRVXPC_CLASS_SOUND && h->op != DRVXPC_OP_SND_REGISTER &&
+	    h->op != DRVXPC_OP_DATAPATH_ENABLE && h->op != DRVXPC_OP_DATAPATH_DISABLE) {
 		e->known = true;
 		e->status = -EOPNOTSUPP;
 	}
@@ -1887,7 +1890,7 @@ static void settle(struct tally *t, struct msg *m, int si, struct plan *p,
 		break;
 	}
 	case DRVXPC_OP_DATAPATH_ENABLE:
-		if (!status) {
+		if (!status && d->cls == DRVXPC_CLASS_NET) {
 			int i;
 
 			/* The newest of each role the chip wants are pinned

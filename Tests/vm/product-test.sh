@@ -155,8 +155,33 @@ h=$(timeout 10 drvctl history rtl8139 --no-pager)
 echo "== re-add: $(( $(echo "$h" | grep -c ' recovery-failed ') - failed_before )) failed, $(echo "$h" | grep -c ' readded ') readded, $(echo "$h" | grep -c 're-added and reset') recovered"
 dmesg | grep -oE "re-added for the u-driver's recovery.*" | tail -1 | sed 's/^/== kernel: /'
 busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the re-add: /'
-dmesg | tail -5
 journalctl --no-pager -q -x MESSAGE_ID=$READDED_ID | grep -oE "Subject: recovery of rtl8139: .*" | head -1 | sed 's/^/== readded entry: /'
+
+# The sound card wedged the same way under a playing aplay: the nucleus
+# holds the stream (DAC2 stopped, the stream RUNNING for ALSA, its pointer
+# kept) across the attempts, the re-add, the reset probe and the replay
+# (rate, volume), then starts it again: aplay stalls and plays on.
+drvctl call ens1370 mixer-set master 57 > /dev/null
+vol_before=$(drvctl call ens1370 mixer-get master)
+"$WORK/wavtool" gen /tmp/long.wav 440 12 22050
+aplay -q -D "hw:$card,0" /tmp/long.wav > /tmp/aplay-readd 2>&1 &
+player=$!
+sleep 2
+rate_before=$(drvctl status ens1370 --no-pager | grep -oE "Rate: [0-9]+ Hz")
+/usr/bin/python3 - "$snd" <<'PY'
+import os, sys
+fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/config", os.O_RDWR)
+os.pwrite(fd, b"\x00\x04", 4)
+PY
+timeout 20 drvctl inject ens1370 crash > /dev/null
+for i in $(seq 60); do timeout 5 drvctl history ens1370 --no-pager | grep -q "re-added and reset" && break; sleep 0.5; done
+wait $player
+echo "== aplay across the sound card's re-add: exit $?$(tr '\n' ' ' < /tmp/aplay-readd | sed 's/^./, &/')"
+h=$(timeout 10 drvctl history ens1370 --no-pager)
+echo "== sound re-add: $(echo "$h" | grep -c ' readded ') readded, $(echo "$h" | grep -c 're-added and reset') recovered"
+dmesg | grep -c "the held stream plays again" | sed 's/^/== held streams started again: /'
+[ "$(drvctl call ens1370 mixer-get master)" = "$vol_before" ] && echo "== volume kept across the re-add: $vol_before"
+echo "== rate across the re-add: $rate_before -> $(drvctl status ens1370 --no-pager | grep -oE "Rate: [0-9]+ Hz")"
 
 # drivermgrd's own SIGKILL mid-stream: systemd restarts it, it adopts the
 # running u-drivers (same pids), nothing lost.
@@ -218,6 +243,11 @@ grep -qE "^== re-add: [3-9] failed, 1 readded, 1 recovered$" "$R/log" || fail "a
 grep -qE "^== kernel: re-added for the u-driver's recovery \\(1 so far\\): command register was 0400, now 0[0-9a-f]{3}$" "$R/log" || fail "drvnucleus re-added the function"
 grep -q "^== ping after the re-add: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the re-add"
 grep -q "^== readded entry: Subject: recovery of rtl8139: the device is re-added in the nucleus" "$R/log" || fail "the readded entry and its catalog text"
+grep -q "^== aplay across the sound card's re-add: exit 0$" "$R/log" || fail "aplay plays on across the sound card's re-add"
+grep -q "^== sound re-add: 1 readded, 1 recovered$" "$R/log" || fail "the sound card re-added and reset"
+grep -q "^== held streams started again: [1-9]" "$R/log" || fail "the nucleus started the held stream again"
+grep -q "^== volume kept across the re-add: value=" "$R/log" || fail "the volume replayed into the reset card"
+grep -qE "^== rate across the re-add: (Rate: 2[12][0-9]{3} Hz) -> \1$" "$R/log" || fail "the rate replayed into the reset card"
 grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"
 grep -q "^== failure entry: SIGNAL=SIGKILL" "$R/log" || fail "SIGNAL"
 grep -q "^== catalog: Subject: u-driver rtl8139 failed" "$R/log" || fail "catalog"

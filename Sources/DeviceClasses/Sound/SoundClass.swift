@@ -37,7 +37,8 @@ public enum SoundClass {
                 return (.sndMixerPut, [.u16(.mixerControl, c), .u32(.mixerValue, v)])
             }),
         ],
-        decodeStatus: decodeStatus)
+        decodeStatus: decodeStatus,
+        holdClients: .datapathDisable, releaseClients: .datapathEnable)
 
     static func control(_ s: String) throws -> UInt16 {
         guard let c = mixerControls.first(where: { $0.name == s }) else {

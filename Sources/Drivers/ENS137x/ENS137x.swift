@@ -23,6 +23,10 @@ public actor ENS137x: SoundDriver {
 
     // MARK: probe
 
+    /// The page probe writes to MEM_PAGE to see the chip answer: one no
+    /// path uses, so a stale read of an earlier write cannot pass for it.
+    static let probePage: UInt32 = 0x5
+
     public func probe(reattach: Bool) async throws -> String {
         guard let rev = identifyChip(vendor: info.vendor, device: info.device, revision: info.revision) else {
             throw UDriverError.noDevice("unsupported device \(String(info.vendor, radix: 16)):\(String(info.device, radix: 16))")
@@ -32,6 +36,18 @@ public actor ENS137x: SoundDriver {
         // All-ones from STATUS means nobody answers at this BAR.
         guard try await device.read32(Reg.status) != 0xffff_ffff else {
             throw UDriverError(errno: 5, "chip not responding (STATUS reads all-ones)")
+        }
+        // A function that stopped decoding its BAR may read zeros instead
+        // (QEMU's unassigned I/O): MEM_PAGE, a 4-bit read/write register,
+        // must hold what is written. Left at the DAC's page, which the
+        // nucleus's pointer selects before each read anyway.
+        let page = try await device.sequence([
+            .write(Reg.memPage, Self.probePage, width: 4),
+            .read(Reg.memPage, width: 4),
+            .write(Reg.memPage, Reg.memPageDAC, width: 4),
+        ])
+        guard page.count == 1, page[0] & Reg.memPageMask == Self.probePage else {
+            throw UDriverError(errno: 5, "chip not responding (MEM_PAGE does not hold what was written)")
         }
         if !reattach {
             try await chipInit()

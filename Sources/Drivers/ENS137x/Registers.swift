@@ -17,6 +17,8 @@ enum Reg {
     /// Page ``memPageDAC``: DAC2 buffer bus address and size (dwords - 1).
     static let dac2Frame = ES_REG_DAC2_FRAME, dac2Size = ES_REG_DAC2_SIZE
     static let memPageDAC = ES_PAGE_DAC
+    /// MEM_PAGE's read/write bits.
+    static let memPageMask = ES_MEM_PAGE_MASK
 }
 
 /// CONTROL bits.
