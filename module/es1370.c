@@ -12,6 +12,7 @@
  * Register facts: include/chips/es137x_regs.h (ens1370.c's ES_REG_*,
  * ES_*), checked against QEMU's hw/audio/es1370.c, which the tests run on.
  */
+#include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <sound/core.h>
@@ -34,7 +35,14 @@ struct drvnucleus_snd {
 	u64 periods;
 	bool irq;
 	bool held;	/* under d->cl: recovery holds the stream */
+	/* While held, the stream's periods elapse on this clock, DAC2's
+	 * samples unplayed: ALSA's writer gives up (EIO) after about a
+	 * buffer's time without a period, far less than a recovery takes. */
+	struct hrtimer hold_clock;
+	ktime_t hold_period;
 };
+
+static enum hrtimer_restart es_hold_tick(struct hrtimer *t);
 
 /* Ends a substream's upcall with @op and the instance; -EAGAIN if there is
  * no daemon to send it to. */
@@ -114,9 +122,10 @@ static snd_pcm_uframes_t es_pointer(struct snd_pcm_substream *ss)
 		return ptr;
 	}
 	if (s->held) {
-		/* DAC2 stopped for a recovery: the stream waits where it is. */
+		/* DAC2 stopped for a recovery: the hold clock's position. */
+		ptr = s->last_ptr;
 		combolock_unlock(cl, f);
-		return s->last_ptr;
+		return ptr;
 	}
 	if (ioread32(io + ES_REG_CONTROL) & ES_DAC2_EN) {
 		iowrite32(ES_PAGE_DAC, io + ES_REG_MEM_PAGE);
@@ -202,8 +211,10 @@ static int es_close(struct snd_pcm_substream *ss)
 	struct drvnucleus_snd *s = snd_pcm_substream_chip(ss);
 	unsigned long f;
 
+	hrtimer_cancel(&s->hold_clock);
 	combolock_lock(&s->d->cl, &f);
 	s->substream = NULL;
+	s->held = false;
 	combolock_unlock(&s->d->cl, f);
 	/* Nothing to keep: a failed close upcall leaves the stream closed. */
 	snd_upcall(s, DRVXPC_OP_SND_CLOSE, NULL, NULL, NULL);
@@ -367,6 +378,7 @@ static void es_card_free(struct snd_card *card)
 {
 	struct drvnucleus_snd *s = card->private_data;
 
+	hrtimer_cancel(&s->hold_clock);
 	if (s->irq)
 		free_irq(s->d->pdev->irq, s);
 }
@@ -396,6 +408,8 @@ static int es_register(struct genl_info *info, const struct drvxpc_hdr *h,
 	s = card->private_data;
 	s->d = d;
 	s->card = card;
+	hrtimer_init(&s->hold_clock, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	s->hold_clock.function = es_hold_tick;
 	card->private_free = es_card_free;
 	strscpy(card->driver, "ENS1370", sizeof(card->driver));
 	strscpy(card->shortname, nla_data(name), sizeof(card->shortname));
@@ -431,24 +445,56 @@ err_card:
 	return drvnucleus_reply(info, h, err, 0, "card registration failed");
 }
 
+/* The hold clock: one period of the held stream played into the void. */
+static enum hrtimer_restart es_hold_tick(struct hrtimer *t)
+{
+	struct drvnucleus_snd *s = container_of(t, struct drvnucleus_snd, hold_clock);
+	struct snd_pcm_substream *ss;
+	unsigned long f;
+
+	combolock_lock(&s->d->cl, &f);
+	ss = s->held ? s->substream : NULL;
+	if (ss && ss->runtime && ss->runtime->buffer_size)
+		s->last_ptr = (s->last_ptr + ss->runtime->period_size) %
+			      ss->runtime->buffer_size;
+	combolock_unlock(&s->d->cl, f);
+	if (!ss)
+		return HRTIMER_NORESTART;
+	snd_pcm_period_elapsed(ss);
+	hrtimer_forward_now(t, s->hold_period);
+	return HRTIMER_RESTART;
+}
+
 /*
  * Recovery's hold, before an attempt that resets the chip (DATAPATH_DISABLE,
- * and DEVICE_READD): DAC2 stops, and the stream stays RUNNING for ALSA with
- * its pointer where it was, so the application waits for room in the
- * buffer instead of failing.  drvnucleus_lock held.
+ * and DEVICE_READD): DAC2 stops, and a playing stream stays RUNNING for
+ * ALSA, its periods elapsing on the hold clock at the stream's rate (the
+ * samples go unplayed: the listener hears a gap), so the application
+ * writes on instead of failing.  drvnucleus_lock held.
  */
 static void es_hold(struct drvnucleus_dev *d)
 {
 	struct drvnucleus_snd *s = d->cls_priv;
 	void __iomem *io = d->bar;
+	struct snd_pcm_substream *ss;
+	bool clock = false;
 	unsigned long f;
 
 	if (!s)
 		return;
 	combolock_lock(&d->cl, &f);
+	ss = s->substream;
+	if (!s->held && ss && ss->runtime && ss->runtime->rate &&
+	    ss->runtime->period_size && snd_pcm_running(ss)) {
+		s->hold_period = ns_to_ktime(div_u64((u64)ss->runtime->period_size *
+						     NSEC_PER_SEC, ss->runtime->rate));
+		clock = true;
+	}
 	s->held = true;
 	iowrite32(ioread32(io + ES_REG_CONTROL) & ~ES_DAC2_EN, io + ES_REG_CONTROL);
 	combolock_unlock(&d->cl, f);
+	if (clock)
+		hrtimer_start(&s->hold_clock, s->hold_period, HRTIMER_MODE_REL_SOFT);
 }
 
 /*
@@ -467,6 +513,7 @@ static int es_release_hold(struct genl_info *info, const struct drvxpc_hdr *h,
 
 	if (!s)
 		return drvnucleus_reply(info, h, -ENODEV, 0, "no card registered");
+	hrtimer_cancel(&s->hold_clock);
 	combolock_lock(&d->cl, &f);
 	ss = s->substream;
 	combolock_unlock(&d->cl, f);
@@ -476,7 +523,6 @@ static int es_release_hold(struct genl_info *info, const struct drvxpc_hdr *h,
 	combolock_lock(&d->cl, &f);
 	start = s->held && ss && s->substream == ss && snd_pcm_running(ss);
 	if (start) {
-		s->last_ptr = 0;
 		iowrite32(ioread32(io + ES_REG_CONTROL) | ES_DAC2_EN, io + ES_REG_CONTROL);
 	}
 	s->held = false;
@@ -517,6 +563,7 @@ static void es1370_quiesce(struct drvnucleus_dev *d)
 
 	if (!s)
 		return;
+	hrtimer_cancel(&s->hold_clock);
 	combolock_lock(&d->cl, &f);
 	iowrite32(ioread32(io + ES_REG_CONTROL) & ~ES_DAC2_EN, io + ES_REG_CONTROL);
 	s->held = false;
