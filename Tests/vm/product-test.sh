@@ -157,6 +157,36 @@ dmesg | grep -oE "re-added for the u-driver's recovery.*" | tail -1 | sed 's/^/=
 busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the re-add: /'
 journalctl --no-pager -q -x MESSAGE_ID=$READDED_ID | grep -oE "Subject: recovery of rtl8139: .*" | head -1 | sed 's/^/== readded entry: /'
 
+# Tier 2 for the sound card, aplay playing across it: CONTROL's codec
+# interface enable cleared behind the driver's back through the I/O BAR
+# (DAC2 plays on, but the AK4531 no longer hears the mixer). The reattach
+# probe refuses the card twice; the third attempt holds the stream (its
+# periods on the nucleus's clock), resets the chip, replays rate and volume
+# and starts the stream again. The same big buffer as below.
+drvctl call ens1370 mixer-set master 57 > /dev/null
+vol_reset=$(drvctl call ens1370 mixer-get master)
+"$WORK/wavtool" gen /tmp/mid.wav 440 8 11025
+aplay -q -B 2900000 -D "hw:$card,0" /tmp/mid.wav > /tmp/aplay-reset 2>&1 &
+player=$!
+sleep 2
+rate_reset=$(drvctl status ens1370 --no-pager | grep -oE "Rate: [0-9]+ Hz")
+/usr/bin/python3 - "$snd" <<'PY'
+import os, sys
+fd = os.open(f"/sys/bus/pci/devices/{sys.argv[1]}/resource0", os.O_RDWR)
+v = int.from_bytes(os.pread(fd, 4, 0), "little")
+os.pwrite(fd, (v & ~0x2).to_bytes(4, "little"), 0)
+print("== poked CONTROL: %08x -> %08x" % (v, int.from_bytes(os.pread(fd, 4, 0), "little")))
+PY
+timeout 20 drvctl inject ens1370 crash > /dev/null
+for i in $(seq 60); do timeout 5 drvctl history ens1370 --no-pager | grep -q "the device reset" && break; sleep 0.5; done
+wait $player
+rc=$?
+echo "== aplay across the sound card's reset: exit $rc$(tr '\n' ' ' < /tmp/aplay-reset | sed 's/^./, &/')"
+h=$(timeout 10 drvctl history ens1370 --no-pager)
+echo "== sound escalation: $(echo "$h" | grep -c ' escalated ') escalated, $(echo "$h" | grep -c 'the device reset') reset"
+[ "$(drvctl call ens1370 mixer-get master)" = "$vol_reset" ] && echo "== volume kept across the reset: $vol_reset"
+echo "== rate across the reset: $rate_reset -> $(drvctl status ens1370 --no-pager | grep -oE "Rate: [0-9]+ Hz")"
+
 # The sound card wedged the same way under a playing aplay: the nucleus
 # holds the stream (DAC2 stopped, the stream RUNNING for ALSA, its pointer
 # kept) across the attempts, the re-add, the reset probe and the replay
@@ -262,9 +292,14 @@ grep -qE "^== re-add: [3-9] failed, 1 readded, 1 recovered$" "$R/log" || fail "a
 grep -qE "^== kernel: re-added for the u-driver's recovery \\(1 so far\\): command register was 0400, now 0[0-9a-f]{3}$" "$R/log" || fail "drvnucleus re-added the function"
 grep -q "^== ping after the re-add: 5 packets transmitted, 5 packets received" "$R/log" || fail "the NIC answers after the re-add"
 grep -q "^== readded entry: Subject: recovery of rtl8139: the device is re-added in the nucleus" "$R/log" || fail "the readded entry and its catalog text"
+grep -qE "^== poked CONTROL: [0-9a-f]*[2367abef] -> [0-9a-f]*[014589cd]$" "$R/log" || fail "the ES1370's CODEC_EN cleared"
+grep -q "^== aplay across the sound card's reset: exit 0$" "$R/log" || fail "aplay plays on across the sound card's reset"
+grep -q "^== sound escalation: 1 escalated, 1 reset$" "$R/log" || fail "the sound card reset at tier 2"
+grep -q "^== volume kept across the reset: value=" "$R/log" || fail "the volume replayed into the reset card (tier 2)"
+grep -qE "^== rate across the reset: (Rate: 1[01][0-9]{3} Hz) -> \1$" "$R/log" || fail "the rate replayed into the reset card (tier 2)"
 grep -q "^== aplay across the sound card's re-add: exit 0$" "$R/log" || fail "aplay plays on across the sound card's re-add"
 grep -q "^== sound re-add: 1 readded, 1 recovered$" "$R/log" || fail "the sound card re-added and reset"
-grep -q "^== held streams started again: [1-9]" "$R/log" || fail "the nucleus started the held stream again"
+grep -q "^== held streams started again: [2-9]" "$R/log" || fail "the nucleus started the held stream again"
 grep -q "^== volume kept across the re-add: value=" "$R/log" || fail "the volume replayed into the reset card"
 grep -qE "^== rate across the re-add: (Rate: 1[01][0-9]{3} Hz) -> \1$" "$R/log" || fail "the rate replayed into the reset card"
 grep -q "^== failure entry: FAILURE_KIND=crash" "$R/log" || fail "FAILURE_KIND"

@@ -49,6 +49,11 @@ public actor ENS137x: SoundDriver {
         guard page.count == 1, page[0] & Reg.memPageMask == Self.probePage else {
             throw UDriverError(errno: 5, "chip not responding (MEM_PAGE does not hold what was written)")
         }
+        // Adopting an ES1370 whose codec interface is off would leave every
+        // mixer write unheard: its state is not the one chipInit left.
+        if reattach, chip == .es1370, try await device.read32(Reg.control) & Control.codecEnable1370 == 0 {
+            throw UDriverError(errno: 5, "cannot adopt: CONTROL's CODEC_EN is clear, not as chipInit left it")
+        }
         if !reattach {
             try await chipInit()
             try await codecInit()
