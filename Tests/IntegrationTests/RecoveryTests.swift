@@ -22,6 +22,25 @@ import XPC
 
     static let faults = ["crash", "abort", "hang", "slow", "bad-param", "garbage", "sigkill"]
 
+    /// `name`'s history, oldest first.
+    func events(_ h: SimHarness, _ name: String) throws -> [DriverEvent] {
+        try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", name, "--json=short").1.utf8)).events
+    }
+
+    /// After an escalated recovery of the RTL8139: frames move again, the
+    /// chip has the MAC the client set and the receive configuration it
+    /// had `before`, and `drvctl verify` finds it as the shadow says.
+    func expectTheNICServesAsBefore(_ h: SimHarness, _ before: DeviceState) throws {
+        let echoed = try #require(try h.status("rtl8139").device?.number("echoed"))
+        try h.wait("packets moving again") { try h.status("rtl8139").device?.number("echoed") ?? 0 > echoed + 10 }
+        let s = try h.status("rtl8139")
+        #expect(s.summary.state == .active)
+        let after = try #require(s.device)
+        #expect(after.text("mac") == "02:00:00:00:00:42" && after.number("rxConfig") == before.number("rxConfig"),
+                "the configuration replayed into the reset chip")
+        #expect(try h.drvctl("verify", "rtl8139").0 == 0, "the device holds what the shadow says")
+    }
+
     func fail(_ h: SimHarness, _ name: String, _ kind: String) throws {
         if kind == "sigkill" {
             let pid = try #require(try h.list().first { $0.name == name }?.pid)
@@ -298,25 +317,14 @@ import XPC
         try await h.simControl(instance: 2, [.u8(.simAction, 8), .u32(.regOffset, 0), .u8(.regWidth, 1), .u32(.regValue, 0xff)])
         #expect(try h.status("rtl8139").device?.text("mac") == "ff:00:00:00:00:42", "the poke reached the chip")
         try fail(h, "rtl8139", "crash")
-        try h.wait("recovered") { try events(h).contains { $0.event == "recovered" } }
-        let ev = try events(h)
+        try h.wait("recovered") { try events(h, "rtl8139").contains { $0.event == "recovered" } }
+        let ev = try events(h, "rtl8139")
         #expect(ev.filter { $0.event == "recovery-failed" }.count == 2, "\(ev.map(\.event))")
         let escalated = try #require(ev.firstIndex { $0.event == "escalated" })
         let recovered = try #require(ev.firstIndex { $0.event == "recovered" })
         #expect(escalated < recovered && ev[recovered].detail.hasSuffix("the device reset"), "\(ev[recovered].detail)")
         #expect(ev.filter { $0.event == "recovery-failed" }.allSatisfy { $0.detail.contains("invalid MAC") }, "\(ev.map(\.detail))")
-        let echoed = try #require(try h.status("rtl8139").device?.number("echoed"))
-        try h.wait("packets moving again") { try h.status("rtl8139").device?.number("echoed") ?? 0 > echoed + 10 }
-        let s = try h.status("rtl8139")
-        #expect(s.summary.state == .active)
-        let after = try #require(s.device)
-        #expect(after.text("mac") == "02:00:00:00:00:42" && after.number("rxConfig") == before.number("rxConfig"),
-                "the configuration replayed into the reset chip")
-        #expect(try h.drvctl("verify", "rtl8139").0 == 0, "the device holds what the shadow says")
-
-        func events(_ h: SimHarness) throws -> [DriverEvent] {
-            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8)).events
-        }
+        try expectTheNICServesAsBefore(h, before)
     }
 
     /// A PCI function that stopped decoding its BAR (nucleus-sim's
@@ -333,8 +341,8 @@ import XPC
         let before = try #require(try h.status("rtl8139").device)
         try await h.simControl(instance: 2, [.u8(.simAction, 9)])
         try fail(h, "rtl8139", "sigkill")
-        try h.wait("recovered") { try events(h).contains { $0.event == "recovered" && $0.detail.contains("re-added") } }
-        let ev = try events(h)
+        try h.wait("recovered") { try events(h, "rtl8139").contains { $0.event == "recovered" && $0.detail.contains("re-added") } }
+        let ev = try events(h, "rtl8139")
         let readded = try #require(ev.firstIndex { $0.event == "readded" })
         let escalated = try #require(ev.firstIndex { $0.event == "escalated" })
         #expect(escalated < readded, "\(ev.map(\.event))")
@@ -342,18 +350,7 @@ import XPC
         #expect(failed.count == 3 && failed.allSatisfy { $0.detail.contains("Chip not responding") },
                 "each attempt found the registers all-ones: \(failed.map(\.detail))")
         #expect(!ev[..<readded].contains { $0.event == "recovered" }, "nothing recovered the wedged function before the re-add")
-        let echoed = try #require(try h.status("rtl8139").device?.number("echoed"))
-        try h.wait("packets moving again") { try h.status("rtl8139").device?.number("echoed") ?? 0 > echoed + 10 }
-        let s = try h.status("rtl8139")
-        #expect(s.summary.state == .active)
-        let after = try #require(s.device)
-        #expect(after.text("mac") == "02:00:00:00:00:42" && after.number("rxConfig") == before.number("rxConfig"),
-                "the configuration replayed into the re-added device")
-        #expect(try h.drvctl("verify", "rtl8139").0 == 0, "the device holds what the shadow says")
-
-        func events(_ h: SimHarness) throws -> [DriverEvent] {
-            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "rtl8139", "--json=short").1.utf8)).events
-        }
+        try expectTheNICServesAsBefore(h, before)
     }
 
     /// The sound card wedged the same way while it plays: the nucleus
@@ -371,8 +368,8 @@ import XPC
         let masterBefore = try h.drvctl("call", "ens1371", "mixer-get", "master").1
         try await h.simControl(instance: 1, [.u8(.simAction, 9)])
         try fail(h, "ens1371", "sigkill")
-        try h.wait("recovered") { try events(h).contains { $0.event == "recovered" && $0.detail.contains("re-added") } }
-        let ev = try events(h)
+        try h.wait("recovered") { try events(h, "ens1371").contains { $0.event == "recovered" && $0.detail.contains("re-added") } }
+        let ev = try events(h, "ens1371")
         let readded = try #require(ev.firstIndex { $0.event == "readded" })
         let failed = ev[..<readded].filter { $0.event == "recovery-failed" }
         #expect(failed.count == 3 && failed.allSatisfy { $0.detail.contains("chip not responding") }, "\(failed.map(\.detail))")
@@ -386,9 +383,6 @@ import XPC
         let master = try h.drvctl("call", "ens1371", "mixer-get", "master").1
         #expect(master == masterBefore, "\(master) after, \(masterBefore) before")
 
-        func events(_ h: SimHarness) throws -> [DriverEvent] {
-            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
-        }
     }
 
     @Test func injectionIsRefusedUnlessConfigured() throws {

@@ -162,11 +162,12 @@ journalctl --no-pager -q -x MESSAGE_ID=$READDED_ID | grep -oE "Subject: recovery
 # (DAC2 plays on, but the AK4531 no longer hears the mixer). The reattach
 # probe refuses the card twice; the third attempt holds the stream (its
 # periods on the nucleus's clock), resets the chip, replays rate and volume
-# and starts the stream again. The same big buffer as below.
+# and starts the stream again. aplay's own buffer: the data path runs on
+# until the hold, so nothing stalls longer than the recovery.
 drvctl call ens1370 mixer-set master 57 > /dev/null
 vol_reset=$(drvctl call ens1370 mixer-get master)
 "$WORK/wavtool" gen /tmp/mid.wav 440 8 11025
-aplay -q -B 2900000 -D "hw:$card,0" /tmp/mid.wav > /tmp/aplay-reset 2>&1 &
+aplay -q -D "hw:$card,0" /tmp/mid.wav > /tmp/aplay-reset 2>&1 &
 player=$!
 sleep 2
 rate_reset=$(drvctl status ens1370 --no-pager | grep -oE "Rate: [0-9]+ Hz")
