@@ -522,9 +522,8 @@ static int es_release_hold(struct genl_info *info, const struct drvxpc_hdr *h,
 		snd_pcm_stream_lock_irq(ss);
 	combolock_lock(&d->cl, &f);
 	start = s->held && ss && s->substream == ss && snd_pcm_running(ss);
-	if (start) {
+	if (start)
 		iowrite32(ioread32(io + ES_REG_CONTROL) | ES_DAC2_EN, io + ES_REG_CONTROL);
-	}
 	s->held = false;
 	combolock_unlock(&d->cl, f);
 	if (ss)

@@ -98,23 +98,7 @@ public final class XPCListener: Sendable {
 
     /// Binds `path` (removing a stale socket first) and listens.
     public init(path: String, mode: mode_t = 0o600) throws {
-        unlink(path)
-        let fd = socket(AF_UNIX, drv_sock_seqpacket | drv_sock_cloexec, 0)
-        guard fd >= 0 else { throw XPCError(.system, errno: errno, "socket") }
-        var addr = try UnixAddress(path)
-        let r = addr.withSockaddr { bind(fd, $0, $1) }
-        guard r == 0 else {
-            let e = errno
-            Glibc.close(fd)
-            throw XPCError(.system, errno: e, "bind \(path)")
-        }
-        chmod(path, mode)
-        guard listen(fd, 16) == 0 else {
-            let e = errno
-            Glibc.close(fd)
-            throw XPCError(.system, errno: e, "listen \(path)")
-        }
-        self.fd = fd
+        self.fd = try listenUnix(path: path, type: drv_sock_seqpacket, mode: mode, backlog: 16)
         self.path = path
     }
 
@@ -132,6 +116,31 @@ public final class XPCListener: Sendable {
 
     /// Wakes a blocked ``accept()``.
     public func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+}
+
+/// A listening Unix socket of `type` (`drv_sock_stream`,
+/// `drv_sock_seqpacket`) at `path`, close-on-exec, a stale socket there
+/// removed first. `owner` (when given) and `mode` are set between bind
+/// and listen, so nobody connects before they hold; not through umask,
+/// which is the whole process's. Errors name the step and the path; a
+/// socket left half made is closed and unlinked.
+public func listenUnix(path: String, type: Int32, mode: mode_t, owner: (uid: uid_t, gid: gid_t)? = nil,
+                       backlog: Int32) throws -> Int32 {
+    var addr = try UnixAddress(path)
+    unlink(path)
+    let fd = socket(AF_UNIX, type | drv_sock_cloexec, 0)
+    guard fd >= 0 else { throw XPCError(.system, errno: errno, "socket for \(path)") }
+    func fail(_ step: String) -> XPCError {
+        let e = errno
+        Glibc.close(fd)
+        unlink(path)
+        return XPCError(.system, errno: e, "\(step) \(path)")
+    }
+    guard addr.withSockaddr({ bind(fd, $0, $1) }) == 0 else { throw fail("bind") }
+    if let owner, chown(path, owner.uid, owner.gid) != 0 { throw fail("chown") }
+    guard chmod(path, mode) == 0 else { throw fail("chmod") }
+    guard listen(fd, backlog) == 0 else { throw fail("listen") }
+    return fd
 }
 
 /// A `sockaddr_un` for a path, checked for length.

@@ -38,23 +38,13 @@ final class ControlServer: Sendable {
             let e = (try? ManagerInterface.definition()).map { _ in "org.varlink.service" } ?? "io.drivermgr.Manager"
             throw ManagerError.startFailed("control", "the built-in \(e) definition does not parse")
         }
-        unlink(path)
-        let fd = socket(AF_UNIX, drv_sock_stream | drv_sock_cloexec, 0)
-        guard fd >= 0 else { throw ManagerError.startFailed("control", "socket: \(String(cString: strerror(errno)))") }
-        var addr: UnixAddress
-        do { addr = try UnixAddress(path) } catch {
-            Glibc.close(fd)
+        // The group only where the daemon may give it (as root).
+        let owner = controlGroup.flatMap { geteuid() == 0 ? (uid_t(0), gid_t($0)) : nil }
+        do {
+            listenFD = try listenUnix(path: path, type: drv_sock_stream, mode: 0o660, owner: owner, backlog: 32)
+        } catch {
             throw ManagerError.startFailed("control", "\(error)")
         }
-        let r = addr.withSockaddr { bind(fd, $0, $1) }
-        guard r == 0, listen(fd, 32) == 0 else {
-            let e = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw ManagerError.startFailed("control", "bind \(path): \(e)")
-        }
-        if let controlGroup { _ = chown(path, 0, controlGroup) }
-        chmod(path, 0o660)
-        listenFD = fd
     }
 
     /// Accepts clients on a thread of its own; one thread per client.

@@ -39,23 +39,13 @@ final class DebuggerEndpoint: Sendable {
         let dir = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o755])
-        unlink(path)
-        let fd = socket(AF_UNIX, drv_sock_stream | drv_sock_cloexec, 0)
-        guard fd >= 0 else { throw ManagerError.startFailed("debug", "socket: \(String(cString: strerror(errno)))") }
-        var addr: UnixAddress
-        do { addr = try UnixAddress(path) } catch {
-            Glibc.close(fd)
-            throw ManagerError.invalidValue("endpoint", "\(error)")
-        }
-        // Owner and mode before listen(): until then nobody can connect.
-        // (Not umask: it is the whole process's, and other threads write
-        // files readable by others meanwhile.)
-        let r = addr.withSockaddr { bind(fd, $0, $1) }
-        guard r == 0, chown(path, uid, gid) == 0, chmod(path, 0o600) == 0, listen(fd, 4) == 0 else {
-            let e = String(cString: strerror(errno))
-            Glibc.close(fd)
-            unlink(path)
-            throw ManagerError.startFailed("debug", "listening on \(path): \(e)")
+        let fd: Int32
+        do {
+            fd = try listenUnix(path: path, type: drv_sock_stream, mode: 0o600, owner: (uid, gid), backlog: 4)
+        } catch let e as XPCError where e.code == .oversized {
+            throw ManagerError.invalidValue("endpoint", "\(e)")
+        } catch {
+            throw ManagerError.startFailed("debug", "listening on \(path): \(error)")
         }
         address = path
         listenFD = fd

@@ -110,15 +110,13 @@ extension DriverInstance {
 
     /// Before an attempt that resets the device: the nucleus holds the data
     /// path's clients (the class's ``DeviceClassDescriptor/holdClients``
-    /// call), so that what they send waits in the queue rather than going
-    /// to a chip in reset; the replay's open releases them. A refusal is
+    /// call), so that they wait rather than feed a chip in reset, until
+    /// the replay or ``releaseClients(_:)`` lets them go. A refusal is
     /// logged, and the attempt goes on: the reset is still worth trying.
     func holdClients(_ dev: NucleusDevice) async {
         guard let op = config.deviceClass.holdClients else { return }
         do {
-            let r = try await nucleus.call(XPCMessage(op: op, flags: .request, instance: dev.instance),
-                                           timeout: Self.downcallTimeout)
-            if let e = r.remoteError { throw e }
+            try await deviceCall(op, dev)
         } catch {
             logger.warning("the nucleus did not hold the data path's clients before the reset: \(error)",
                            metadata: journalFields())
@@ -129,28 +127,29 @@ extension DriverInstance {
     /// a class whose clients the replay does not release itself. A refusal
     /// fails the attempt: the clients would wait for ever.
     func releaseClients(_ dev: NucleusDevice) async throws {
-        guard let op = config.deviceClass.releaseClients else { return }
-        let r = try await nucleus.call(XPCMessage(op: op, flags: .request, instance: dev.instance),
-                                       timeout: Self.downcallTimeout)
-        if let e = r.remoteError {
-            throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "\(op.name): \(e)")
-        }
+        if let op = config.deviceClass.releaseClients { try await deviceCall(op, dev) }
     }
 
     /// Recovery's third tier: the nucleus re-adds the device under the same
     /// instance (DEVICE_READD), before an attempt that resets it. A refusal
-    /// (an older nucleus, a function that will not enable) fails the
-    /// attempt like any other.
+    /// (an older nucleus, a function that still does not decode its BAR)
+    /// fails the attempt like any other.
     func readdDevice(_ dev: NucleusDevice, after attempts: Int, kind: FailureKind) async throws {
         logger.warning("recovery escalated: \(attempts) attempts failed; the nucleus re-adds the device",
                        metadata: journalFields().merging(["MESSAGE_ID": "\(JournalMessageID.readded)",
                                                           "ATTEMPTS": "\(attempts)"]) { $1 })
         record("readded", "\(attempts) attempts failed: the nucleus re-adds the device, then a fresh probe resets it",
                kind: kind)
-        let r = try await nucleus.call(XPCMessage(op: .deviceReadd, flags: .request, instance: dev.instance),
+        try await deviceCall(.deviceReadd, dev)
+    }
+
+    /// `op` from drivermgrd itself to the nucleus, about this driver's
+    /// device; a refusal is thrown naming the op.
+    private func deviceCall(_ op: XPCOp, _ dev: NucleusDevice) async throws {
+        let r = try await nucleus.call(XPCMessage(op: op, flags: .request, instance: dev.instance),
                                        timeout: Self.downcallTimeout)
         if let e = r.remoteError {
-            throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "DEVICE_READD: \(e)")
+            throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "\(op.name): \(e)")
         }
     }
 

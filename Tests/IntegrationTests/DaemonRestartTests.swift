@@ -143,11 +143,7 @@ import Glibc
         }
 
         func stop() {
-            if second > 0 {
-                kill(second, SIGTERM)
-                var st: Int32 = 0
-                waitpid(second, &st, 0)
-            }
+            SimHarness.terminate(second)
             store.stop()
             h.stopAll()
         }

@@ -158,13 +158,7 @@ import Glibc
         var env = ProcessInfo.processInfo.environment
         env["DRIVERMGRD_RUNTIME_DIR"] = h.dir
         p.environment = env
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+        return try SimHarness.runToEnd(p)
     }
 
     @Test func anUnprivilegedUserCanReadButNotChange() throws {

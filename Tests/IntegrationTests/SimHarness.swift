@@ -120,6 +120,11 @@ final class SimHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin + "/nucleus-sim")
         p.arguments = ["client", "--socket", socketPath] + args
+        return try Self.runToEnd(p)
+    }
+
+    /// Runs `p` to its end, its stdout discarded: exit status and stderr.
+    static func runToEnd(_ p: Process) throws -> (Int32, String) {
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
@@ -127,6 +132,15 @@ final class SimHarness: @unchecked Sendable {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: e, as: UTF8.self))
+    }
+
+    /// SIGTERM to `pid` (a daemon started by hand, not by ``launch``) and
+    /// its reaping; nothing if `pid` is 0.
+    static func terminate(_ pid: pid_t) {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var st: Int32 = 0
+        waitpid(pid, &st, 0)
     }
 
     /// Starts drvctl without waiting for it.

@@ -84,11 +84,7 @@ import Glibc
         let store = try DaemonRestartTests.FakeFDStore(path: h.dir + "/notify")
         var second: pid_t = 0
         defer {
-            if second > 0 {
-                kill(second, SIGTERM)
-                var st: Int32 = 0
-                waitpid(second, &st, 0)
-            }
+            SimHarness.terminate(second)
             store.stop()
             h.stopAll()
         }
