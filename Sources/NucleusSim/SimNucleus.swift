@@ -416,14 +416,18 @@ public final class SimNucleus: Sendable {
     /// `count` null upcalls (PING) to `instance`'s u-driver, one after the
     /// other; each round trip nucleus → daemon → u-driver → nucleus, in ns.
     public func pingRoundTrips(_ instance: UInt32, count: Int) async throws -> [UInt64] {
-        var out: [UInt64] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            let t0 = monotonicNanos()
-            _ = try await upcall(instance, .ping, timeout: .seconds(2))
-            out.append(monotonicNanos() - t0)
+        // Awaited on the daemon channel's reader thread, as drvnucleus.ko's
+        // caller sleeps in the kernel: the reply wakes the waiter itself.
+        try await withTaskExecutorPreference(upcalls.broker?.executor) {
+            var out: [UInt64] = []
+            out.reserveCapacity(count)
+            for _ in 0..<count {
+                let t0 = monotonicNanos()
+                _ = try await upcall(instance, .ping, timeout: .seconds(2))
+                out.append(monotonicNanos() - t0)
+            }
+            return out
         }
-        return out
     }
 
     /// The audio client's "aplay": open, hw_params (the nucleus allocates the

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 import Synchronization
 import XPC
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The upcalls nucleus-sim has sent and the daemon has not answered, as
 /// drvnucleus.ko keeps them (runtime.c, pending_upcalls): each with its
@@ -22,9 +25,11 @@ final class SimUpcalls: Sendable {
         /// The answer, when it came before the waiter was stored.
         var answer: XPCMessage?
         var waited: Bool
-        var redelivered = false
         /// Monotonic ns; asynchronous entries are dropped after it.
         var expires: UInt64
+        /// A waited-for upcall's time (ns), and when it runs out.
+        var timeout: UInt64 = 0
+        var deadline: UInt64 = .max
     }
 
     struct Table {
@@ -47,6 +52,12 @@ final class SimUpcalls: Sendable {
             return e
         }
 
+        /// Waited-for upcalls whose time ran out, removed.
+        mutating func overdue(now: UInt64) -> [(Entry, UInt32)] {
+            let due = order.filter { entries[$0].map { $0.waited && $0.deadline <= now } ?? false }
+            return due.compactMap { seq in remove(seq).map { ($0, seq) } }
+        }
+
         mutating func expire(now: UInt64) {
             for seq in order where entries[seq].map({ !$0.waited && $0.expires <= now }) ?? false {
                 _ = remove(seq)
@@ -61,6 +72,26 @@ final class SimUpcalls: Sendable {
     static let maxAsync = 256
 
     let table = Mutex(Table())
+    /// Whether the thread that fails overdue upcalls runs.
+    private let sweeping = Mutex(false)
+    /// How often it looks: timeouts are hundreds of milliseconds.
+    static let sweepNanos: UInt64 = 10_000_000
+
+    /// One thread for every waited-for upcall's deadline, rather than a
+    /// timer task per upcall: that task's creation, sleep and cancellation
+    /// cost more than the upcall's round trip.
+    private func startSweeper() {
+        guard sweeping.withLock({ s in defer { s = true }; return !s }) else { return }
+        startThread(name: "sim-upcall-timer") { [self] in
+            while true {
+                usleep(UInt32(Self.sweepNanos / 1000))
+                let due = table.withLock { $0.overdue(now: monotonicNanos()) }
+                for (e, _) in due {
+                    e.waiter?.resume(throwing: XPCError(.timeout, "\(e.message.op.name) unanswered after \(Duration.nanoseconds(Int64(e.timeout)))"))
+                }
+            }
+        }
+    }
 
     /// The registered daemon, if any.
     var broker: XPCConnection? { table.withLock { $0.broker } }
@@ -85,8 +116,9 @@ final class SimUpcalls: Sendable {
             t.expire(now: monotonicNanos())
             t.broker = conn
             t.daemonSeen = true
+            let now = monotonicNanos()
             return t.order.compactMap { seq in
-                t.entries[seq]?.redelivered = true
+                if let e = t.entries[seq], e.waited { t.entries[seq]?.deadline = now &+ e.timeout }
                 return t.entries[seq]?.message
             }
         }
@@ -130,36 +162,21 @@ final class SimUpcalls: Sendable {
     /// anew when it is redelivered to a new daemon).
     func call(_ instance: UInt32, _ op: XPCOp, _ attrs: [XPCAttribute], timeout: Duration) async throws -> XPCMessage {
         let micros = UInt32(clamping: timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000)
+        let ns = UInt64(micros) * 1000
+        startSweeper()
         let started = table.withLock { t -> (XPCMessage, XPCConnection)? in
             guard let b = t.broker else { return nil }
             t.nextSeq &+= 1
             if t.nextSeq == 0 { t.nextSeq = 1 }
             let m = XPCMessage(op: op, flags: .request, seq: t.nextSeq, instance: instance,
                                timeoutMicros: micros, attributes: attrs)
-            t.entries[m.seq] = Entry(message: m, waited: true, expires: .max)
+            t.entries[m.seq] = Entry(message: m, waited: true, expires: .max, timeout: ns, deadline: monotonicNanos() &+ ns)
             t.order.append(m.seq)
             t.messages[instance, default: 0] += 1
             return (m, b)
         }
         guard let (m, conn) = started else { throw XPCError(.remote, errno: 11, "no daemon registered") }
         let seq = m.seq
-        let timer = Task { [self] in
-            while true {
-                try await Task.sleep(for: timeout)
-                let (again, waiter) = table.withLock { t -> (Bool, Waiter?) in
-                    guard let e = t.entries[seq] else { return (false, nil) }
-                    if e.redelivered {
-                        t.entries[seq]?.redelivered = false
-                        return (true, nil)
-                    }
-                    return (false, t.remove(seq)?.waiter)
-                }
-                if again { continue }
-                waiter?.resume(throwing: XPCError(.timeout, "\(op.name) unanswered after \(timeout)"))
-                return
-            }
-        }
-        defer { timer.cancel() }
         try? conn.send(m)
         return try await withCheckedThrowingContinuation { (k: Waiter) in
             let ready = table.withLock { t -> XPCMessage?? in

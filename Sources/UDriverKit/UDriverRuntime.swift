@@ -139,8 +139,8 @@ public enum UDriverRuntime {
         let socket = XPCSocket(adopting: xpcFD)
         nameProcess()
         let early = enterSandbox(socket)
-        let (stream, cont) = AsyncStream<XPCMessage>.makeStream()
-        if let early { cont.yield(early) }
+        let queue = UpcallQueue()
+        if let early { queue.push(early) }
         // Downcalls are kept until answered and start at a random seq: the
         // daemon names each one to the nucleus by this process's pid and
         // its seq, so a pid used again does not meet an old call's answer.
@@ -154,107 +154,113 @@ public enum UDriverRuntime {
                 if n > 0 { note("drivermgrd restarted: \(n) unanswered downcall(s) sent again") }
                 return
             }
-            cont.yield(m)
-        }, onClose: { _ in cont.finish() })
+            queue.push(m)
+        }, onClose: { _ in queue.finish() })
         conn.start()
-        var handler: Handler?
-        var device: Device?
-        var barSize: UInt32 = 0
-        var fault = PendingFault.none
-        var served = ServedUpcalls()
-        for await m in stream {
-            if m.op == .hello {
-                do {
-                    let info = try DeviceInfo(hello: m)
-                    guard info.deviceClass == cls else {
-                        try? conn.send(.errorReply(to: m, errno: 22, attribute: .deviceClass,
-                                                   message: "this u-driver serves \(cls.name), not \(info.deviceClass.name)"))
-                        continue
+        // Served on the channel's reader thread: a request is read, served
+        // and answered by one thread, and a downcall's reply resumes the
+        // upcall that awaits it there too, with no hop to the concurrency
+        // pool and back (XPCReaderExecutor). Driver actors run there as well.
+        await withTaskExecutorPreference(conn.executor) {
+            var handler: Handler?
+            var device: Device?
+            var barSize: UInt32 = 0
+            var fault = PendingFault.none
+            var served = ServedUpcalls()
+            while let m = await queue.next() {
+                if m.op == .hello {
+                    do {
+                        let info = try DeviceInfo(hello: m)
+                        guard info.deviceClass == cls else {
+                            try? conn.send(.errorReply(to: m, errno: 22, attribute: .deviceClass,
+                                                       message: "this u-driver serves \(cls.name), not \(info.deviceClass.name)"))
+                            continue
+                        }
+                        let dev = Device(instance: info.instance) { req in
+                            try await conn.call(req, timeout: downcallTimeout)
+                        }
+                        device = dev
+                        barSize = info.barSize
+                        handler = make(dev, info)
+                        try? conn.send(.reply(to: m, attributes: [.u32(.version, protocolVersion),
+                                                                  .u8(.deviceClass, cls.rawValue),
+                                                                  .string(.buildID, BuildID.current)]))
+                    } catch {
+                        try? conn.send(.errorReply(to: m, errno: 22, attribute: (error as? XPCError)?.attribute,
+                                                   message: "\(error)"))
                     }
-                    let dev = Device(instance: info.instance) { req in
-                        try await conn.call(req, timeout: downcallTimeout)
-                    }
-                    device = dev
-                    barSize = info.barSize
-                    handler = make(dev, info)
-                    try? conn.send(.reply(to: m, attributes: [.u32(.version, protocolVersion),
-                                                              .u8(.deviceClass, cls.rawValue),
-                                                              .string(.buildID, BuildID.current)]))
-                } catch {
-                    try? conn.send(.errorReply(to: m, errno: 22, attribute: (error as? XPCError)?.attribute,
-                                               message: "\(error)"))
-                }
-                continue
-            }
-            if m.op == .ping {
-                try? conn.send(.reply(to: m))
-                continue
-            }
-            if m.op == .shutdown {
-                try? conn.send(.reply(to: m))
-                break
-            }
-            if m.op == .inject {
-                guard let k = m.attribute(.faultKind).flatMap({ XPCFault(rawValue: $0.u8) }) else {
-                    try? conn.send(.errorReply(to: m, errno: 22, attribute: .faultKind, message: "no such fault"))
                     continue
                 }
-                try? conn.send(.reply(to: m))
-                switch k {
-                case .crash: raise(SIGSEGV)
-                case .abort: abort()
-                case .hang: DispatchSemaphore(value: 0).wait() // stuck: serves nothing more
-                case .slow: fault = .slow
-                case .badParam: _ = try? await device?.read32(barSize)
-                case .garbage: try? socket.send([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0])
-                case .memory: udrv_fault_memory()
-                case .syscall: _ = udrv_fault_syscall()
-                case .forkBomb: _ = udrv_fault_fork_bomb()
-                case .flood: flood(socket, instance: device?.instance ?? m.instance)
-                case .lostWrite: fault = .lostWrite
+                if m.op == .ping {
+                    try? conn.send(.reply(to: m))
+                    continue
                 }
-                continue
+                if m.op == .shutdown {
+                    try? conn.send(.reply(to: m))
+                    break
+                }
+                if m.op == .inject {
+                    guard let k = m.attribute(.faultKind).flatMap({ XPCFault(rawValue: $0.u8) }) else {
+                        try? conn.send(.errorReply(to: m, errno: 22, attribute: .faultKind, message: "no such fault"))
+                        continue
+                    }
+                    try? conn.send(.reply(to: m))
+                    switch k {
+                    case .crash: raise(SIGSEGV)
+                    case .abort: abort()
+                    case .hang: DispatchSemaphore(value: 0).wait() // stuck: serves nothing more
+                    case .slow: fault = .slow
+                    case .badParam: _ = try? await device?.read32(barSize)
+                    case .garbage: try? socket.send([0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0])
+                    case .memory: udrv_fault_memory()
+                    case .syscall: _ = udrv_fault_syscall()
+                    case .forkBomb: _ = udrv_fault_fork_bomb()
+                    case .flood: flood(socket, instance: device?.instance ?? m.instance)
+                    case .lostWrite: fault = .lostWrite
+                    }
+                    continue
+                }
+                guard m.isRequest else { continue }
+                guard let handler else {
+                    try? conn.send(.errorReply(to: m, errno: 71, message: "\(m.op.name) before HELLO"))
+                    continue
+                }
+                if case .slow = fault {
+                    // Answer well past the caller's deadline.
+                    fault = .none
+                    try? await Task.sleep(for: .microseconds(Int64(max(m.header.timeoutMicros, 100_000)) * 3))
+                }
+                if case .lostWrite = fault, settingOps.contains(m.op) {
+                    // Done, it says; the chip never heard of it.
+                    fault = .none
+                    try? conn.send(.reply(to: m))
+                    continue
+                }
+                let upcallID = m.attribute(.upcallID)?.u32
+                if let upcallID, let done = served.reply(to: upcallID) {
+                    // The nucleus sent it again: the daemon that asked first
+                    // died before it passed the answer on. Served once.
+                    try? conn.send(done.withSeq(m.seq))
+                    note("\(m.op.name) (upcall \(upcallID)) sent again after drivermgrd's restart: answered from the first time")
+                    continue
+                }
+                let reply: XPCMessage
+                do {
+                    let attrs = try await handler(m)
+                    reply = .reply(to: m, attributes: attrs)
+                } catch let e as UDriverError {
+                    reply = .errorReply(to: m, errno: e.errno, attribute: e.attribute, message: e.message)
+                } catch let e as XPCError {
+                    // A request that did not decode as this driver reads it:
+                    // EPROTO, which drivermgrd checks against its own decoding.
+                    let errno: Int32 = e.errno != 0 ? e.errno : (Self.decodeErrors.contains(e.code) ? 71 : 5)
+                    reply = .errorReply(to: m, errno: errno, attribute: e.attribute, message: "\(m.op.name): \(e.description)")
+                } catch {
+                    reply = .errorReply(to: m, errno: 5, message: "\(error)")
+                }
+                if let upcallID { served.keep(reply, for: upcallID) }
+                try? conn.send(reply)
             }
-            guard m.isRequest else { continue }
-            guard let handler else {
-                try? conn.send(.errorReply(to: m, errno: 71, message: "\(m.op.name) before HELLO"))
-                continue
-            }
-            if case .slow = fault {
-                // Answer well past the caller's deadline.
-                fault = .none
-                try? await Task.sleep(for: .microseconds(Int64(max(m.header.timeoutMicros, 100_000)) * 3))
-            }
-            if case .lostWrite = fault, settingOps.contains(m.op) {
-                // Done, it says; the chip never heard of it.
-                fault = .none
-                try? conn.send(.reply(to: m))
-                continue
-            }
-            let upcallID = m.attribute(.upcallID)?.u32
-            if let upcallID, let done = served.reply(to: upcallID) {
-                // The nucleus sent it again: the daemon that asked first
-                // died before it passed the answer on. Served once.
-                try? conn.send(done.withSeq(m.seq))
-                note("\(m.op.name) (upcall \(upcallID)) sent again after drivermgrd's restart: answered from the first time")
-                continue
-            }
-            let reply: XPCMessage
-            do {
-                let attrs = try await handler(m)
-                reply = .reply(to: m, attributes: attrs)
-            } catch let e as UDriverError {
-                reply = .errorReply(to: m, errno: e.errno, attribute: e.attribute, message: e.message)
-            } catch let e as XPCError {
-                // A request that did not decode as this driver reads it:
-                // EPROTO, which drivermgrd checks against its own decoding.
-                let errno: Int32 = e.errno != 0 ? e.errno : (Self.decodeErrors.contains(e.code) ? 71 : 5)
-                reply = .errorReply(to: m, errno: errno, attribute: e.attribute, message: "\(m.op.name): \(e.description)")
-            } catch {
-                reply = .errorReply(to: m, errno: 5, message: "\(error)")
-            }
-            if let upcallID { served.keep(reply, for: upcallID) }
-            try? conn.send(reply)
         }
         conn.close()
     }

@@ -62,7 +62,7 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
             entries[seq]?.deadline = e.deadline == .max ? .max : now &+ e.timeout
             out.append((seq, r))
         }
-        return out.sorted { $0.0 < $1.0 }.map(\.1)
+        return out.sorted { $0.0 < $1.0 }.map { $0.1 }
     }
 
     /// Removes and returns the call answered by `seq`, or nil if none is
@@ -116,8 +116,13 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
     }
 
     /// The earliest deadline, if any call has one.
+    /// A plain loop: a key path into this generic type (`map(\.deadline)`)
+    /// is instantiated by the runtime, demangling included, at every use,
+    /// and the reader asks this at every message.
     public var nextDeadline: UInt64? {
-        entries.values.lazy.map(\.deadline).filter { $0 != .max }.min()
+        var earliest: UInt64?
+        for e in entries.values where e.deadline != .max && e.deadline < (earliest ?? .max) { earliest = e.deadline }
+        return earliest
     }
 
     /// How many calls are pending.

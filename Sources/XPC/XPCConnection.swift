@@ -8,9 +8,11 @@ import Glibc
 /// One end of an XPC channel: sends calls with a sequence number and a
 /// deadline, matches replies, and hands incoming requests to a handler.
 ///
-/// A dedicated reader thread polls the transport and an eventfd, so deadlines
-/// fire on time without a timer per call. Completions and the handlers run
-/// on that thread: they must not block on another reply from this channel.
+/// A dedicated reader thread polls the transport, a timerfd armed for the
+/// earliest deadline (so deadlines fire on time without a timer per call,
+/// and a call does not wake the reader) and an eventfd (close, and jobs of
+/// ``executor`` from other threads). Completions and the handlers run on
+/// that thread: they must not block on another reply from this channel.
 public final class XPCConnection: Sendable {
     /// What the reader hands out.
     public enum Event: Sendable {
@@ -38,6 +40,9 @@ public final class XPCConnection: Sendable {
         /// The peer's run-queue wait as last read, and when: a call's
         /// baseline, read again only when older than ``waitSampleAge``.
         var waitSample: (at: UInt64, wait: UInt64?)?
+        /// The deadline the timerfd is armed for; at or before it the
+        /// reader wakes and looks at every deadline again.
+        var armed: UInt64?
     }
 
     /// How old a reading of the peer's run-queue wait may be to serve as a
@@ -52,6 +57,10 @@ public final class XPCConnection: Sendable {
     public let transport: any XPCTransport
     private let state: Mutex<State>
     private let wakeFD: Int32
+    private let timerFD: Int32
+    /// Runs tasks that prefer it on this connection's reader thread (see
+    /// ``XPCReaderExecutor``).
+    public let executor: XPCReaderExecutor
     private let onEvent: @Sendable (XPCConnection, Event) -> Void
     private let onClose: @Sendable (XPCConnection) -> Void
     /// Whether calls keep the bytes they sent, for ``resendPending()``.
@@ -81,7 +90,13 @@ public final class XPCConnection: Sendable {
         self.peerWait = peerWait
         self.transport = transport
         self.state = Mutex(State(pending: PendingCalls(firstSeq: firstSeq)))
-        self.wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
+        let wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
+        self.wakeFD = wakeFD
+        self.timerFD = timerfd_create(CLOCK_MONOTONIC, drv_tfd_cloexec | drv_tfd_nonblock)
+        self.executor = XPCReaderExecutor(wake: {
+            var one: UInt64 = 1
+            _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
+        })
         self.onEvent = onEvent
         self.onClose = onClose
     }
@@ -95,7 +110,10 @@ public final class XPCConnection: Sendable {
                   peerWait: peerWait, onEvent: onEvent, onClose: onClose)
     }
 
-    deinit { Glibc.close(wakeFD) }
+    deinit {
+        Glibc.close(wakeFD)
+        if timerFD >= 0 { Glibc.close(timerFD) }
+    }
 
     /// Starts the reader thread (once).
     public func start() {
@@ -124,11 +142,17 @@ public final class XPCConnection: Sendable {
         let deadline = monotonicNanos() &+ ns
         let micros = UInt32(clamping: ns / 1000)
         let wait = peerWaitBaseline(now: deadline &- ns)
+        let now = deadline &- ns
         let r = state.withLock { s -> UInt32? in
             if s.closed { return nil }
-            let earliest = s.pending.nextDeadline
             let seq = s.pending.add(op: message.op, deadline: deadline, timeout: ns, peerWait: wait, completion: completion)
-            if earliest == nil || deadline < earliest! { wake() }
+            // The reader wakes at the armed deadline at the latest and then
+            // sees this one: the timer is set again only for an earlier
+            // deadline, which back-to-back calls of one timeout never are.
+            if s.armed.map({ $0 <= now || deadline < $0 }) ?? true {
+                s.armed = deadline
+                arm(deadline)
+            }
             return seq
         }
         guard let seq = r else { completion(.failure(XPCError(.closed, "\(name)"))); return }
@@ -191,6 +215,16 @@ public final class XPCConnection: Sendable {
         wake()
     }
 
+    /// The timerfd to expire at `deadline` (CLOCK_MONOTONIC, absolute); an
+    /// eventfd wake-up where there is no timerfd.
+    private func arm(_ deadline: UInt64) {
+        guard timerFD >= 0 else { wake(); return }
+        var spec = itimerspec()
+        spec.it_value.tv_sec = Int(deadline / 1_000_000_000)
+        spec.it_value.tv_nsec = Int(deadline % 1_000_000_000)
+        if timerfd_settime(timerFD, drv_tfd_timer_abstime, &spec, nil) != 0 { wake() }
+    }
+
     private func wake() {
         var one: UInt64 = 1
         _ = withUnsafeBytes(of: &one) { write(wakeFD, $0.baseAddress, 8) }
@@ -198,9 +232,15 @@ public final class XPCConnection: Sendable {
 
     private func readLoop() {
         var fds = [pollfd(fd: transport.fd, events: drv_pollin, revents: 0),
-                   pollfd(fd: wakeFD, events: drv_pollin, revents: 0)]
+                   pollfd(fd: wakeFD, events: drv_pollin, revents: 0),
+                   pollfd(fd: timerFD, events: drv_pollin, revents: 0)]
+        executor.attach()
         loop: while true {
-            let next = state.withLock { $0.pending.nextDeadline }
+            executor.runPending()
+            let next = state.withLock { s -> UInt64? in
+                if let a = s.armed, a <= monotonicNanos() { s.armed = nil }
+                return s.pending.nextDeadline
+            }
             var timeoutMs: Int32 = -1
             if let next {
                 let now = monotonicNanos()
@@ -208,12 +248,13 @@ public final class XPCConnection: Sendable {
             }
             fds[0].revents = 0
             fds[1].revents = 0
-            let n = poll(&fds, 2, timeoutMs)
+            fds[2].revents = 0
+            let n = poll(&fds, timerFD >= 0 ? 3 : 2, timeoutMs)
             if n < 0 && errno != EINTR { break loop }
             if state.withLock({ $0.closing }) { break loop }
-            if fds[1].revents & drv_pollin != 0 {
+            for i in 1...2 where fds[i].revents & drv_pollin != 0 {
                 var v: UInt64 = 0
-                _ = withUnsafeMutableBytes(of: &v) { read(wakeFD, $0.baseAddress, 8) }
+                _ = withUnsafeMutableBytes(of: &v) { read(fds[i].fd, $0.baseAddress, 8) }
             }
             let readable = fds[0].revents & (drv_pollin | drv_pollhup | drv_pollerr) != 0
             if readable {
@@ -244,6 +285,7 @@ public final class XPCConnection: Sendable {
         }
         for d in rest { d.completion(.failure(XPCError(.closed, "\(d.op.name) on \(name)"))) }
         onClose(self)
+        executor.stop()
         let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.finished = true
             defer { s.finishWaiters = [] }

@@ -54,9 +54,13 @@ struct Serve: AsyncParsableCommand {
         var models: [DeviceModel] = []
         var nics = 0
         for (i, d) in devices.enumerated() {
-            let slot = String(format: "0000:00:%02x.0", 4 + i)
+            // Slot 4 onwards on bus 0, then on the next buses: a PCI
+            // function is bus:device.function with 32 devices a bus.
+            let slot = String(format: "0000:%02x:%02x.0", (4 + i) / 32, (4 + i) % 32)
             var b = macAddr.bytes
-            b[5] &+= UInt8(truncatingIfNeeded: nics)
+            let (low, carry) = b[5].addingReportingOverflow(UInt8(truncatingIfNeeded: nics))
+            b[5] = low
+            b[4] &+= UInt8(truncatingIfNeeded: nics >> 8) &+ (carry ? 1 : 0)
             if d.isNIC { nics += 1 }
             models.append(d.make(SimDeviceKind.Placement(slot: slot, irq: UInt32(10 + i), mac: MACAddress(bytes: b) ?? macAddr)))
         }

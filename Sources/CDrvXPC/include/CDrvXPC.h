@@ -10,6 +10,8 @@
 #include "../../../module/include/uapi/drvxpc.h"
 #include <sys/socket.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <pthread.h>
 #include <poll.h>
 
 static const int drv_sock_seqpacket = SOCK_SEQPACKET;
@@ -19,6 +21,9 @@ static const int drv_msg_nosignal = MSG_NOSIGNAL;
 static const int drv_msg_trunc = MSG_TRUNC;
 static const int drv_efd_cloexec = EFD_CLOEXEC;
 static const int drv_efd_nonblock = EFD_NONBLOCK;
+static const int drv_tfd_cloexec = TFD_CLOEXEC;
+static const int drv_tfd_nonblock = TFD_NONBLOCK;
+static const int drv_tfd_timer_abstime = TFD_TIMER_ABSTIME;
 static const short drv_pollin = POLLIN;
 static const short drv_pollhup = POLLHUP;
 static const short drv_pollerr = POLLERR;
