@@ -68,6 +68,7 @@ check: build vm-deps test-python
 	@# children while blocking, which the other suites' processes must not share.
 	$(SWIFT) test --skip-build --disable-xctest --filter FaultInjectionTests
 	$(call timed,check-scale)
+	$(call timed,check-instructions)
 	$(call timed,check-fuzz)
 	$(call timed,check-slicer)
 	$(call timed,check-dkms)
@@ -361,9 +362,24 @@ check-dkms:
 	echo "check-dkms: drvnucleus $$v built by DKMS for $$k: $$ko" && rm -rf $$t || \
 	{ echo "check-dkms: FAILED"; cat $$t/log; exit 1; }
 
+# make bench: release binaries, every figure beside its baseline from the
+# same run, written to BENCH_DIR as bench.json, the samples and PNG plots
+# (docs/performance.md shows a run's).  About 10 minutes, 1,000 drivers
+# included; BENCH_ARGS passes options to xpc-bench (e.g. --scale 1,10,100).
+BENCH_DIR  ?= $(CURDIR)/bench
+BENCH_ARGS ?=
 bench: deps
+	@$(MAKE) --no-print-directory deps APT_PKGS="gnuplot-nox valgrind"
 	$(SWIFT) build $(SWIFT_FLAGS) -c release
-	./scripts/bench.sh $$($(SWIFT) build $(SWIFT_FLAGS) -c release --show-bin-path)
+	./scripts/bench.sh $$($(SWIFT) build $(SWIFT_FLAGS) -c release --show-bin-path) $(BENCH_DIR) $(BENCH_ARGS)
+
+# Instructions per operation of the XPC codec, the net shadow's record step
+# and drivermgrd's broker path, under callgrind, against the committed
+# baseline for make check's (debug) build: a path that got more than its
+# tolerance more expensive fails.
+check-instructions:
+	@$(MAKE) --no-print-directory deps APT_PKGS="valgrind"
+	./scripts/instruction-counts.sh $$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path) --check Tests/perf/instructions.debug
 
 clean:
 	rm -rf $(BUILD_DIR) $(RUN_DIR)

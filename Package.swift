@@ -106,7 +106,7 @@ let package = Package(
         // systemd's Restart=always and fd store where there is no systemd:
         // the busybox guest, drvcampaign's daemon kills.
         .executableTarget(name: "fdstore", path: "Sources/fdstore", cSettings: [.unsafeFlags(["-Wall", "-Werror"])]),
-        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface", "CSandbox",
+        .executableTarget(name: "xpc-bench", dependencies: ["XPC", "Supervisor", "ControlInterface", "CSandbox", "DeviceClasses", "ShadowDriver",
                                                        .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "XPCTests", dependencies: ["XPC", "CDrvXPC"]),
         .testTarget(name: "ShadowDriverTests", dependencies: ["ShadowDriver", "XPC"]),

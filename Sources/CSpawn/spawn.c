@@ -419,3 +419,27 @@ int drv_wait_pid(pid_t pid, int *status)
 	} while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : 0;
 }
+
+int drv_epoll_add_token(int ep, int fd, unsigned long long token)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = token };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int drv_epoll_wait_tokens(int ep, unsigned long long *tokens, unsigned int *events, int max)
+{
+	struct epoll_event ev[64];
+	int n;
+
+	if (max > 64)
+		max = 64;
+	n = epoll_wait(ep, ev, max, -1);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		tokens[i] = ev[i].data.u64;
+		events[i] = ev[i].events;
+	}
+	return n;
+}

@@ -69,15 +69,19 @@ public struct ManagerClient {
 
     /// Reads one reply.
     public mutating func receive() throws -> VarlinkReply {
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        // Only the bytes not yet searched are searched for the NUL: a
+        // thousand drivers' list is a few hundred kilobytes.
+        var searched = 0
         while true {
-            if let nul = pending.firstIndex(of: 0) {
+            if let nul = pending[searched...].firstIndex(of: 0) {
                 let msg = Array(pending[..<nul])
                 pending.removeFirst(nul + 1)
                 do { return try JSONDecoder().decode(VarlinkReply.self, from: Data(msg)) } catch {
                     throw ManagerClientError(exitCode: 1, message: "Failed to parse drivermgrd's reply: \(error)")
                 }
             }
+            searched = pending.count
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { throw ManagerClientError(exitCode: 1, message: "drivermgrd closed the connection") }
             pending += chunk[0..<n]

@@ -33,6 +33,11 @@ public struct VarlinkReply: Codable, Sendable {
     }
 }
 
+/// A reply whose parameters are a method's own reply type.
+struct TypedReply<P: Encodable>: Encodable {
+    let parameters: P
+}
+
 /// Any JSON value, so parameters can be checked field by field before they
 /// are decoded into a method's type.
 ///
@@ -95,6 +100,11 @@ public enum VarlinkCodec {
     /// Decodes parameters into `T`.
     public static func decode<T: Decodable>(_ type: T.Type, from params: [String: JSONValue]) throws -> T {
         try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(params))
+    }
+    /// A reply carrying `parameters` as its own JSON, framed: what
+    /// `frame(VarlinkReply(parameters: parameters(p)))` gives, encoded once.
+    public static func frameReply<P: Encodable>(_ parameters: P) throws -> [UInt8] {
+        try frame(TypedReply(parameters: parameters))
     }
     /// One framed message: JSON then NUL.
     public static func frame<T: Encodable>(_ value: T) throws -> [UInt8] {

@@ -38,21 +38,25 @@ public enum SandboxWatcher {
         return nil
     }
 
-    /// One thread per u-driver reads the notifications of its seccomp
-    /// `listener` (closed when the process ends): each is a forbidden call,
+    /// The ``ReadinessWatcher``'s thread reads the notifications of a
+    /// u-driver's seccomp `listener` (closed once the process has ended and
+    /// the listener hangs up): each is a forbidden call,
     /// named (openat's path read from the caller's memory), reported to
     /// `onViolation` first — so the exit that follows is not taken for a
     /// crash — then the process is killed before the call can run.
     /// libdispatch's worker monitor reading its own thread's stat is served.
     public static func watch(listener: Int32, process p: UDriverProcess,
                              onViolation: @escaping @Sendable (Violation) -> Void) {
-        let t = Thread {
-            defer { Glibc.close(listener) }
+        let closeListener: @Sendable () -> Void = { Glibc.close(listener) }
+        let watched = ReadinessWatcher.shared.watch(listener) {
+            // Readable: a notification is there; hung up: the process is
+            // gone, and NOTIF_RECV fails at once rather than waiting.
             var id: UInt64 = 0, tid: pid_t = 0, nr: Int32 = 0
             var args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-            while withUnsafeMutableBytes(of: &args, { raw in
+            guard withUnsafeMutableBytes(of: &args, { raw in
                 drv_notify_next(listener, &id, &tid, &nr, raw.baseAddress?.assumingMemoryBound(to: UInt64.self))
-            }) == 0 {
+            }) == 0 else { return .stop(then: closeListener) }
+            do {
                 let call = SyscallSets.name(of: nr)
                 var detail = call
                 if call == "openat", args.2 & 3 == 0 {
@@ -67,7 +71,7 @@ public enum SandboxWatcher {
                         } else {
                             _ = drv_notify_deny(listener, id, errno)
                         }
-                        continue
+                        return .keep
                     }
                 }
                 let pathArg: UInt64? = call == "openat" || call == "openat2" || call == "execveat" ? args.1 : (call == "open" || call == "execve" ? args.0 : nil)
@@ -87,8 +91,8 @@ public enum SandboxWatcher {
                 p.kill()
                 _ = drv_notify_deny(listener, id, 1)
             }
+            return .keep
         }
-        t.name = "seccomp-\(p.pid)"
-        t.start()
+        if !watched { closeListener() }
     }
 }

@@ -170,46 +170,56 @@ public final class UDriverProcess: Sendable {
         return UDriverProcess(pid: pid, pidfd: pidfd, output: out)
     }
 
-    /// Calls `onExit` once, on a watcher thread, when the process ends.
+    /// Calls `onExit` once, on the ``ReadinessWatcher``'s thread, when the
+    /// process ends (its pidfd turns readable).
     public func watch(_ onExit: @escaping @Sendable (ExitStatus) -> Void) {
-        let t = Thread { [self] in
-            var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-            while true {
-                let n = poll(&p, 1, -1)
-                if n < 0 && errno == EINTR { continue }
-                break
+        let watched = ReadinessWatcher.shared.watch(pidfd) { [self] in
+            // Every thread has exited (the pidfd says so).
+            if let s = reap() {
+                ended(s, onExit)
+                return .stop(then: nil)
             }
-            // Every thread has exited (the pidfd says so). A process that
-            // was being ptraced (gdb, the fault campaign's injector) is
-            // first reported to its tracer, and becomes reapable here only
-            // once the tracer lets go: wait a little, then report it ended
-            // anyway, since it can no longer touch the device, and keep
-            // reaping in the background so no zombie is left.
-            var s = reap()
-            var tries = 0
-            while s == nil && tries < 200 {
-                usleep(10_000)
-                tries += 1
-                s = reap()
-            }
-            let status = s ?? ended.withLock { e in
-                if let e { return e }
-                e = .heldByTracer
-                return .heldByTracer
-            }
-            for w in waiters.withLock({ w in defer { w = [] }; return w }) { w.resume(returning: status) }
-            onExit(status)
-            if s == nil {
-                var code: Int32 = 0, st: Int32 = 0
-                var left = 600
-                while left > 0 && drv_reap(pidfd, &code, &st) == 0 {
-                    usleep(100_000)
-                    left -= 1
-                }
+            // Being ptraced (gdb, the fault campaign's injector), it is
+            // first reported to its tracer: that wait is not the watcher's.
+            return .stop(then: { [self] in startThread(name: "pidfd-\(pid)") { [self] in awaitTracer(onExit) } })
+        }
+        if !watched { startThread(name: "pidfd-\(pid)") { [self] in awaitTracer(onExit) } }
+    }
+
+    private func ended(_ status: ExitStatus, _ onExit: @Sendable (ExitStatus) -> Void) {
+        for w in waiters.withLock({ w in defer { w = [] }; return w }) { w.resume(returning: status) }
+        onExit(status)
+    }
+
+    /// A process that ended while ptraced becomes reapable only once its
+    /// tracer lets go: wait a little, then report it ended anyway, since it
+    /// can no longer touch the device, and keep reaping in the background
+    /// so no zombie is left. (Also the whole watch where epoll refused the
+    /// pidfd: it polls it first.)
+    private func awaitTracer(_ onExit: @Sendable (ExitStatus) -> Void) {
+        var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        while poll(&p, 1, -1) < 0 && errno == EINTR {}
+        var s = reap()
+        var tries = 0
+        while s == nil && tries < 200 {
+            usleep(10_000)
+            tries += 1
+            s = reap()
+        }
+        let status = s ?? ended.withLock { e in
+            if let e { return e }
+            e = .heldByTracer
+            return .heldByTracer
+        }
+        ended(status, onExit)
+        if s == nil {
+            var code: Int32 = 0, st: Int32 = 0
+            var left = 600
+            while left > 0 && drv_reap(pidfd, &code, &st) == 0 {
+                usleep(100_000)
+                left -= 1
             }
         }
-        t.name = "pidfd-\(pid)"
-        t.start()
     }
 
     /// Waits until the watcher saw the process end (``watch(_:)`` must run).

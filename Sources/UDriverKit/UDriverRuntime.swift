@@ -21,16 +21,22 @@ public enum UDriverRuntime {
         blockingMain { await run(driver, protocolVersion: protocolVersion) }
     }
 
-    /// Runs `body` on the concurrency pool, the calling (main) thread
-    /// waiting for it; then exits 0.
+    /// Runs `body` on the calling (main) thread, as the jobs of a task that
+    /// prefers it (``MainThreadExecutor``); then exits 0.
+    ///
+    /// Not on the concurrency pool: the first job libdispatch's global
+    /// queues run starts its worker-pool monitor, a timer that wakes the
+    /// process every second for the rest of its life (reading its workers'
+    /// /proc stat). Two thousand idle u-drivers and standbys spent a tenth
+    /// of a core on it. The serve loop then moves to its channel's reader
+    /// thread, and nothing in a u-driver touches the pool.
     public static func blockingMain(_ body: @escaping @Sendable () async -> Void) -> Never {
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
+        let main = MainThreadExecutor()
+        Task(executorPreference: main) {
             await body()
-            done.signal()
+            exit(0)
         }
-        done.wait()
-        exit(0)
+        main.run()
     }
 
     /// The fd drivermgrd passes: the XPC socket.

@@ -100,6 +100,14 @@ struct DriverConfig: Sendable, Equatable {
     /// Idle ping period (HeartbeatSec=, default 200 ms; 0 = off). A ping is
     /// answered within XPCTimeoutSec or the driver has failed.
     var heartbeat: Duration = .milliseconds(200)
+    /// The longest ping period an idle driver backs off to (HeartbeatMaxSec=,
+    /// default 5 s): each ping that finds the driver idle since the last
+    /// doubles the period up to this, and any upcall or downcall brings it
+    /// back to HeartbeatSec. A busy driver's calls have deadlines of their
+    /// own; an idle one's hang is found within this + XPCTimeoutSec, or by
+    /// the deadline of the next call made to it. Equal to HeartbeatSec (or
+    /// less): no back-off.
+    var heartbeatMax: Duration = .seconds(5)
     /// Restart=, RestartSec=, StartLimitBurst=, StartLimitIntervalSec=.
     var restart = RestartPolicy()
     /// FaultInjection=: whether `drvctl inject` is allowed.
@@ -240,7 +248,7 @@ struct ConfigLoader {
     static let known: [String: Set<String>] = [
         "Driver": ["Name", "Class", "Match", "Executable", "Bind", "ReleaseOnExit"],
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
-        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec",
+        "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "HeartbeatMaxSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
                      "VerifySettings", "ResetAfter", "ReaddAfter"],
     ]
@@ -408,13 +416,15 @@ struct ConfigLoader {
             cfg[keyPath: keyPath] = d
         }
         // Each key: parse its value or name the file and line it came from.
-        for key in ["HeartbeatSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
+        for key in ["HeartbeatSec", "HeartbeatMaxSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
                     "FaultInjection", "Standby", "VerifySettings", "ResetAfter", "ReaddAfter"] {
             guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
             var problem: String?
             switch key {
             case "HeartbeatSec":
                 if let d = TimeSpan.parse(v) { cfg.heartbeat = d } else { problem = "expected a time span, 0 to disable" }
+            case "HeartbeatMaxSec":
+                if let d = TimeSpan.parse(v) { cfg.heartbeatMax = d } else { problem = "expected a time span such as 5s" }
             case "Restart":
                 if let m = RestartPolicy.Mode(rawValue: v) { cfg.restart.mode = m } else { problem = "expected no, on-failure or always" }
             case "RestartSec":

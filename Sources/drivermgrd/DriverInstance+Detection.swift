@@ -108,14 +108,23 @@ extension DriverInstance {
         }
     }
 
-    /// Pings an idle u-driver every HeartbeatSec; no answer within
-    /// XPCTimeoutSec is a `heartbeat` failure. Runs for the daemon's life.
+    /// Pings an idle u-driver, every HeartbeatSec after its last call and
+    /// backing off (doubling) to HeartbeatMaxSec while it stays idle; no
+    /// answer within XPCTimeoutSec is a `heartbeat` failure. A thousand
+    /// idle drivers then cost the host a few hundred pings a second, not
+    /// five thousand. Runs for the daemon's life.
     func startHeartbeat() {
         guard config.heartbeat > .zero else { return }
         Task { [weak self] in
+            var period = self?.config.heartbeat ?? .zero
+            var seen: (activity: UInt64, generation: UInt64)?
             while let self {
-                try? await Task.sleep(for: self.config.heartbeat)
-                let (conn, gen) = self.runtime.withLock { r in (r.state == .active ? r.conn : nil, r.generation) }
+                try? await Task.sleep(for: period)
+                let (conn, gen, activity) = self.runtime.withLock { r in (r.state == .active ? r.conn : nil, r.generation, r.activity) }
+                let base = self.config.heartbeat, cap = max(self.config.heartbeatMax, base)
+                // Idle since the last ping, and the same u-driver: back off.
+                period = seen.map { $0 == (activity, gen) } == true ? min(period * 2, cap) : base
+                seen = (activity, gen)
                 guard let conn, conn.pendingCount == 0 else { continue }
                 do {
                     _ = try await conn.call(XPCMessage(op: .ping, flags: .request), timeout: self.config.xpcTimeout)

@@ -40,6 +40,8 @@ final class BenchReport: @unchecked Sendable {
     let dir: String
     private var root: [String: Any] = [:]
     private var targets: [[String: Any]] = []
+    private var phaseOrder: [String] = [], phaseConfigs: [String] = []
+    private var phaseP50: [String: [String: Double]] = [:]
 
     init(dir: String) throws {
         self.dir = dir
@@ -86,8 +88,21 @@ final class BenchReport: @unchecked Sendable {
         try? text.write(toFile: dir + "/" + name + ".dat", atomically: true, encoding: .utf8)
     }
 
-    /// bench.json.
+    /// One recovery phase's p50 (µs) under one configuration, for
+    /// phases.dat: a row per phase, a column per configuration.
+    func phase(_ name: String, config: String, p50: Double) {
+        if !phaseOrder.contains(name) { phaseOrder.append(name) }
+        if !phaseConfigs.contains(config) { phaseConfigs.append(config) }
+        phaseP50[name, default: [:]][config] = p50
+    }
+
+    /// bench.json, and phases.dat.
     func write() throws {
+        if !phaseOrder.isEmpty {
+            table("phases", header: ["phase"] + phaseConfigs, phaseOrder.map { ph in
+                [ph] + phaseConfigs.map { String(format: "%.1f", phaseP50[ph]?[$0] ?? 0) }
+            })
+        }
         root["targets"] = targets
         let data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: dir + "/bench.json"))

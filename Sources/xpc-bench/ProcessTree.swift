@@ -35,14 +35,23 @@ enum ProcessTree {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"))?.count ?? 0
     }
 
-    /// The processes running `executable`.
-    static func running(_ executable: String) -> [Int32] {
+    /// The children of `parent` running `executable`.
+    static func running(_ executable: String, childrenOf parent: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { e in
-            guard let pid = Int32(e),
+            guard let pid = Int32(e), parentPID(pid) == parent,
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(e)/exe"),
                   exe == executable else { return nil }
             return pid
         }
+    }
+
+    /// The parent's pid, from /proc/PID/stat (after the command's closing
+    /// parenthesis: state, then ppid).
+    static func parentPID(_ pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
     }
 }

@@ -18,6 +18,7 @@ extension XPCBench {
         let stage1 = try compileStage1(Array(Set(stage2 + SyscallSets.startup)).sorted())
         print("sandbox allowlist: stage 1 \(Set(stage2 + SyscallSets.startup).count) calls (\(stage1.count / 8) BPF instructions), "
               + "stage 2 \(stage2.count) calls + clone(CLONE_THREAD), kill/tgkill(self)")
+        fflush(nil)
         let user = lookupUser("drivermgr")
         var plain: [UInt64] = [], filtered: [UInt64] = [], full: [UInt64] = []
         for _ in 0..<count {
@@ -51,8 +52,11 @@ extension XPCBench {
         }
         let a = Stats(plain), b = Stats(filtered), f = Stats(full)
         print("spawn to HELLO, no sandbox                  \(a.line)")
+        fflush(nil)
         print("spawn to HELLO, stage 1 filter only         \(b.line)   \(String(format: "%+.2f ms", (b.p50 - a.p50) / 1000)) (p50)")
+        fflush(nil)
         print("spawn to HELLO, whole sandbox + stage 2     \(f.line)   \(String(format: "%+.2f ms", (f.p50 - a.p50) / 1000)) (p50)")
+        fflush(nil)
         report.set(["spawn", "rtl8139_no_sandbox"], a.json)
         report.set(["spawn", "rtl8139_stage1_only"], b.json)
         report.set(["spawn", "rtl8139_whole_sandbox"], f.json)
@@ -118,6 +122,7 @@ extension XPCBench {
     /// latency against the configured deadlines.
     static func recovery(bin: String, crashes: Int, report: BenchReport) async throws {
         print("\nrecovery: \(crashes) SIGKILLs of each u-driver, workload running")
+        fflush(nil)
         // Bare spawn: spawn + exec + Swift start-up + HELLO answered.
         for (exe, cls, dev) in [("rtl8139", UInt8(2), UInt16(0x8139)), ("ens137x", UInt8(1), UInt16(0x1371))] {
             var bare: [UInt64] = []
@@ -135,6 +140,7 @@ extension XPCBench {
                 await c.closeAndWait()
             }
             print("bare spawn of \(exe) (spawn to HELLO answered)   \(Stats(bare).line)")
+            fflush(nil)
             report.set(["spawn", "\(exe)_bare"], Stats(bare).json)
             report.samples("spawn-\(exe)", bare)
         }
@@ -147,6 +153,7 @@ extension XPCBench {
 
     static func recoveries(bin: String, crashes: Int, standby: Bool, report: BenchReport) throws {
         print("Standby=\(standby ? "yes" : "no"):")
+        fflush(nil)
         let stack = try Stack(bin: bin, standby: standby)
         defer { stack.stop() }
         try stack.waitUntil("drivers active") {
@@ -171,6 +178,7 @@ extension XPCBench {
             let rec = recovered.compactMap(\.recoveryUSec).map { $0 * 1000 }
             print(String(format: "  recovery of %-8@ (detection to serving) ", name as NSString) + Stats(rec).line
                   + "   over \(rec.count)")
+            fflush(nil)
             let key = "\(name)_standby_\(standby ? "yes" : "no")"
             report.set(["recovery", key, "total"], Stats(rec).json)
             report.samples("recovery-\(key)", rec)
@@ -191,20 +199,22 @@ extension XPCBench {
             for ph in order {
                 guard let v = byPhase[ph], !v.isEmpty else { continue }
                 print(String(format: "    %-8@ ", ph as NSString) + Stats(v).line + "   over \(v.count)")
+                fflush(nil)
                 report.set(["recovery", key, "phases", ph], Stats(v).json)
             }
             let after = try stack.status(name)
-            report.table("phases-\(key)", header: ["phase", "p50_us", "p99_us"],
-                         order.compactMap { ph in byPhase[ph].map { [ph, String(format: "%.1f", Stats($0).p50), String(format: "%.1f", Stats($0).p99)] } })
+            for ph in order { if let v = byPhase[ph] { report.phase(ph, config: key, p50: Stats(v).p50) } }
             if name == "ens1371" {
                 report.set(["recovery", key, "underruns"], after?.number("underruns") ?? 0)
                 print("    data path: \((after?.number("framesPlayed") ?? 0) - (before?.number("framesPlayed") ?? 0)) frames played meanwhile, "
                       + "\(after?.number("underruns") ?? 0) underruns, \(after?.number("glitches") ?? 0) glitches")
+                fflush(nil)
             } else {
                 let tx = after?.number("txPackets") ?? 0, echoed = after?.number("echoed") ?? 0
                 report.set(["recovery", key, "rx_dropped"], after?.number("rxDropped") ?? 0)
                 print("    data path: \(tx - (before?.number("txPackets") ?? 0)) packets sent meanwhile, \(echoed - (before?.number("echoed") ?? 0)) echoed back, "
                       + "\(tx - echoed) in flight at the end, \(after?.number("rxDropped") ?? 0) dropped")
+                fflush(nil)
             }
         }
         // Hang detection: inject a hang, time from the inject to the failure event.
@@ -225,6 +235,7 @@ extension XPCBench {
         let hs = Stats(lat)
         print(String(format: "hang detection (inject to failure)         p50 %7.1f ms   max %7.1f ms   vs XPCTimeoutSec 250 ms + HeartbeatSec 200 ms",
                      hs.p50 / 1000, Double(lat.max() ?? 0) / 1e6))
+        fflush(nil)
         report.set(["hang_detection"], hs.json)
         // Live update: drvctl update of each driver, workload running; the
         // swap's own time (request to the new u-driver serving, the old one
@@ -240,16 +251,20 @@ extension XPCBench {
                 swap.append(r.usec * 1000)
             }
             print(String(format: "  update of %-8@ (request to serving)     ", name as NSString) + Stats(swap).line + "   over \(swap.count)")
+            fflush(nil)
             print(String(format: "  update of %-8@ (drvctl round trip)      ", name as NSString) + Stats(command).line)
+            fflush(nil)
             report.set(["update", name, "swap"], Stats(swap).json)
             report.set(["update", name, "command"], Stats(command).json)
             let after = try stack.status(name)
             if name == "ens1371" {
                 print("    data path: \(after?.number("underruns") ?? 0) underruns, \(after?.number("glitches") ?? 0) glitches")
+                fflush(nil)
             } else {
                 let tx = after?.number("txPackets") ?? 0, echoed = after?.number("echoed") ?? 0
                 print("    data path: \(tx - (before?.number("txPackets") ?? 0)) packets sent meanwhile, \(tx - echoed) in flight at the end, "
                       + "\(after?.number("rxDropped") ?? 0) dropped")
+                fflush(nil)
             }
         }
     }

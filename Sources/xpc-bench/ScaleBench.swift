@@ -13,6 +13,7 @@ extension XPCBench {
     /// recovery under a background SIGKILL every 0.1 s, at each N.
     static func scale(bin: String, sizes: [Int], kills: Int, report: BenchReport) async throws {
         print("\nscale: one template, N RTL8139s on one drivermgrd (standbys on), \(kills) SIGKILLs at 10/s for recovery")
+        fflush(nil)
         var rows: [[String]] = []
         var byN: [Int: [String: Any]] = [:]
         for n in sizes {
@@ -21,6 +22,7 @@ extension XPCBench {
             rows.append(r.row(n))
             print(String(format: "  N=%-5d ready %6.2f s   daemon RSS %6.1f MB (%d threads)   u-driver PSS %5.2f MB (RSS %5.1f MB)   idle CPU %5.2f %% of a core (daemon %5.2f %%)   list %6.2f ms   recovery p50 %6.2f ms p99 %6.2f ms over %d",
                          n, r.ready, r.daemonRSS, r.daemonThreads, r.pss, r.rss, r.idleCPU, r.daemonCPU, r.list, r.recovery.p50 / 1000, r.recovery.p99 / 1000, r.recovery.count))
+            fflush(nil)
         }
         report.set(["scale", "by_n"], Dictionary(uniqueKeysWithValues: byN.map { (String($0.key), $0.value) }))
         report.table("scale", header: ["n", "ready_s", "daemon_rss_mb", "udriver_pss_mb", "udriver_rss_mb", "idle_cpu_pct",
@@ -66,7 +68,7 @@ extension XPCBench {
         sim.arguments = ["--socket", dir + "/nucleus-sim.sock", "--devices"] + Array(repeating: "rtl8139", count: n) + ["--no-workload"]
         sim.standardOutput = FileHandle.nullDevice
         daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
-        daemon.arguments = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", "error"]
+        daemon.arguments = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", "critical"]
         try sim.run()
         defer {
             daemon.terminate(); daemon.waitUntilExit()
@@ -94,27 +96,30 @@ extension XPCBench {
         try wait("\(n) drivers active", seconds: 60 + Double(n) * 0.3) { try list().filter { $0.state == .active }.count == n }
         f.ready = Double(monotonicNanos() - t0) / 1e9
         let exe = bin + "/rtl8139"
-        try wait("\(n) standbys", seconds: 60 + Double(n) * 0.3) { ProcessTree.running(exe).count >= 2 * n }
+        try wait("\(n) standbys", seconds: 60 + Double(n) * 0.3) { ProcessTree.running(exe, childrenOf: daemon.processIdentifier).count >= 2 * n }
 
         // Idle: nothing asked of any driver for 10 s but the daemon's own
-        // heartbeats and timers.
-        sleep(2)
-        let pids = ProcessTree.running(exe)
+        // heartbeats and timers, once the heartbeats have backed off to
+        // HeartbeatMaxSec (the sample's 5 s; 200 ms doubled 5 times).
+        sleep(8)
+        let pids = ProcessTree.running(exe, childrenOf: daemon.processIdentifier)
         f.standbys = pids.count
         let window = 10.0
-        let before = pids.map(ProcessTree.cpuNanos).reduce(0, +)
-        let d0 = ProcessTree.cpuNanos(daemon.processIdentifier), s0 = ProcessTree.cpuNanos(sim.processIdentifier)
+        // Per process, so that one that ended meanwhile (it reads 0) does
+        // not take the others' time with it.
+        let tree = pids + [daemon.processIdentifier]
+        let before = tree.map(ProcessTree.cpuNanos), s0 = ProcessTree.cpuNanos(sim.processIdentifier)
         usleep(UInt32(window * 1e6))
-        let after = pids.map(ProcessTree.cpuNanos).reduce(0, +)
-        let d1 = ProcessTree.cpuNanos(daemon.processIdentifier), s1 = ProcessTree.cpuNanos(sim.processIdentifier)
-        f.daemonCPU = Double(d1 - d0) / (window * 1e9) * 100
-        f.idleCPU = Double(after - before) / (window * 1e9) * 100 + f.daemonCPU
-        f.simCPU = Double(s1 - s0) / (window * 1e9) * 100
+        let after = tree.map(ProcessTree.cpuNanos), s1 = ProcessTree.cpuNanos(sim.processIdentifier)
+        let used = zip(before, after).map { $1 >= $0 ? $1 - $0 : 0 }
+        f.daemonCPU = Double(used.last ?? 0) / (window * 1e9) * 100
+        f.idleCPU = Double(used.reduce(0, +)) / (window * 1e9) * 100
+        f.simCPU = Double(s1 >= s0 ? s1 - s0 : 0) / (window * 1e9) * 100
         f.daemonRSS = Double(ProcessTree.rssKiB(daemon.processIdentifier)) / 1024
         f.daemonThreads = ProcessTree.threads(daemon.processIdentifier)
         let pss = pids.map(ProcessTree.pssKiB).sorted(), rss = pids.map(ProcessTree.rssKiB).sorted()
-        f.pss = Double(pss[pss.count / 2]) / 1024
-        f.rss = Double(rss[rss.count / 2]) / 1024
+        f.pss = pss.isEmpty ? 0 : Double(pss[pss.count / 2]) / 1024
+        f.rss = rss.isEmpty ? 0 : Double(rss[rss.count / 2]) / 1024
 
         var lat: [UInt64] = []
         for _ in 0..<20 {

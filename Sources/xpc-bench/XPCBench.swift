@@ -45,20 +45,47 @@ struct XPCBench: AsyncParsableCommand {
     @Option(help: "Where bench.json and the plots' data go.")
     var out = "bench"
 
+    @Option(help: ArgumentHelp("Run one workload N times (see --iterations) for scripts/instruction-counts.sh, and nothing else.",
+                               valueName: "codec|shadow|broker"))
+    var instructions: String?
+
+    @Option(help: "Iterations of the --instructions workload.")
+    var iterations = 1000
+
+    @Option(help: "With --instructions broker: run drivermgrd under this command (space-separated), e.g. valgrind.")
+    var daemonWrapper = ""
+
     @Flag(help: "Internal: the baseline's echo peer on fd 3.")
     var echo = false
 
     func run() async throws {
         if echo { Self.echoPeer() }
+        if let kind = instructions {
+            guard let w = InstructionWorkload(rawValue: kind) else {
+                throw ValidationError("--instructions: expected codec, shadow or broker, not \(kind)")
+            }
+            if w != .broker {
+                print("\(w.rawValue): \(iterations) iterations, checksum \(try w.run(iterations))")
+                return
+            }
+            guard !bin.isEmpty else { throw ValidationError("BIN_DIR is required") }
+            let stack = try ChainStack(bin: bin, daemonWrapper: daemonWrapper.split(separator: " ").map(String.init), quiet: true)
+            defer { stack.stop() }
+            try await stack.waitUp(seconds: 120)
+            print("broker: \(iterations) upcalls through drivermgrd: \(Stats(try await stack.ping(iterations)).line)")
+            return
+        }
         guard !bin.isEmpty else { throw ValidationError("BIN_DIR is required") }
         let report = try BenchReport(dir: out)
         print("xpc-bench: \(ProcessInfo.processInfo.activeProcessorCount) CPUs, report in \(out)/bench.json\n")
+        fflush(nil)
         let what = Set(sections.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         if what.contains("chain") {
             let stack = try ChainStack(bin: bin)
             defer { stack.stop() }
             try await stack.waitUp()
             print("chain alone: \(Stats(try await stack.ping(count * repetitions)).line)")
+            fflush(nil)
         }
         if what.contains("null") {
             try await Self.roundTrips(bin: bin, count: count, repetitions: repetitions, report: report, nullOnly: true)
@@ -69,6 +96,7 @@ struct XPCBench: AsyncParsableCommand {
         if what.contains("scale") && !sizes.isEmpty { try await Self.scale(bin: bin, sizes: sizes, kills: scaleKills, report: report) }
         try report.write()
         print("\nreport: \(out)/bench.json")
+        fflush(nil)
     }
 
     /// The baseline peer: echo every packet on fd 3, nothing else.
@@ -101,6 +129,7 @@ struct XPCBench: AsyncParsableCommand {
     static func roundTrips(bin: String, count: Int, repetitions: Int, report: BenchReport, nullOnly: Bool = false) async throws {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         print("XPC round trips: \(repetitions) interleaved repetitions of \(count) each")
+        fflush(nil)
 
         // The raw baseline: 24-byte packets over a socketpair to a child that echoes.
         let (a, b) = try XPCSocket.pair()
@@ -169,6 +198,7 @@ struct XPCBench: AsyncParsableCommand {
         // 4) times an upcall it sends through drivermgrd to the u-driver.
         if nullOnly {
             print("null call alone: \(Stats(try nullFromReader(count * repetitions)).line)")
+            fflush(nil)
             return
         }
         let stack = try ChainStack(bin: bin)
@@ -190,14 +220,19 @@ struct XPCBench: AsyncParsableCommand {
             chainRatio.append(cs.p50 / rs.p50)
             print(String(format: "  repetition %d: raw p50 %.1f us, null call %.1f us (%.2fx), from a task %.1f us (%.2fx), chain %.1f us (%.2fx)",
                          rep + 1, rs.p50, ns.p50, ns.p50 / rs.p50, asy.p50, asy.p50 / rs.p50, cs.p50, cs.p50 / rs.p50))
+            fflush(nil)
             rawAll += r; nullAll += n; asyncAll += an; chainAll += c
         }
         let rs = Stats(rawAll), ns = Stats(nullAll), asy = Stats(asyncAll), cs = Stats(chainAll)
         let nr = Spread(nullRatio), ar = Spread(asyncRatio), cr = Spread(chainRatio)
         print("raw socketpair ping-pong (baseline)        \(rs.line)")
+        fflush(nil)
         print("daemon <-> u-driver XPC null call          \(ns.line)   \(nr.line()) baseline (p50, median of repetitions)")
+        fflush(nil)
         print("  the same, awaited from a task            \(asy.line)   \(ar.line()) baseline")
+        fflush(nil)
         print("nucleus -> daemon -> u-driver -> nucleus   \(cs.line)   \(cr.line()) baseline")
+        fflush(nil)
         report.set(["xpc", "raw"], rs.json)
         report.set(["xpc", "null_call"], ns.json.merging(["ratio_to_raw": nr.json]) { $1 })
         report.set(["xpc", "null_call_awaited"], asy.json.merging(["ratio_to_raw": ar.json]) { $1 })
@@ -213,6 +248,7 @@ struct XPCBench: AsyncParsableCommand {
 
         let rss = stack.daemonRSSKiB()
         print("drivermgrd RSS with 2 drivers: \(rss) kB\n")
+        fflush(nil)
         report.set(["memory", "daemon_rss_kib_2_drivers"], rss)
     }
 
@@ -223,16 +259,31 @@ struct XPCBench: AsyncParsableCommand {
         let sim = Process(), daemon = Process()
         var ctl: XPCConnection?
 
-        init(bin: String) throws {
+        /// `quiet`: only the rtl8139, no heartbeat and no standby, so that
+        /// the daemon does nothing but the measured upcalls (what an
+        /// instruction count needs); `daemonWrapper` runs drivermgrd under
+        /// a tool (valgrind), its stderr the tool's.
+        init(bin: String, daemonWrapper: [String] = [], quiet: Bool = false) throws {
             dir = NSTemporaryDirectory() + "xpc-bench-\(getpid())"
             try FileManager.default.createDirectory(atPath: dir + "/etc/drivers.d", withIntermediateDirectories: true)
-            for f in ["ens1371.conf", "rtl8139.conf"] {
+            for f in quiet ? ["rtl8139.conf"] : ["ens1371.conf", "rtl8139.conf"] {
                 try? FileManager.default.copyItem(atPath: XPCBench.sampleConfigs(bin) + "/" + f, toPath: dir + "/etc/drivers.d/" + f)
             }
+            if quiet {
+                try FileManager.default.createDirectory(atPath: dir + "/etc/drivers.d/rtl8139.conf.d", withIntermediateDirectories: true)
+                try "[Recovery]\nHeartbeatSec=0\nStandby=no\n"
+                    .write(toFile: dir + "/etc/drivers.d/rtl8139.conf.d/quiet.conf", atomically: true, encoding: .utf8)
+            }
             sim.executableURL = URL(fileURLWithPath: bin + "/nucleus-sim")
-            sim.arguments = ["--socket", dir + "/nucleus-sim.sock", "--no-workload"]
-            daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
-            daemon.arguments = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", "warning"]
+            sim.arguments = ["--socket", dir + "/nucleus-sim.sock", "--no-workload"] + (quiet ? ["--devices", "es1371", "rtl8139"] : [])
+            let args = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", quiet ? "critical" : "warning"]
+            if let tool = daemonWrapper.first {
+                daemon.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/" + tool)
+                daemon.arguments = Array(daemonWrapper.dropFirst()) + [bin + "/drivermgrd"] + args
+            } else {
+                daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
+                daemon.arguments = args
+            }
             sim.standardOutput = FileHandle.nullDevice
             try sim.run()
             while !FileManager.default.fileExists(atPath: dir + "/nucleus-sim.sock") { usleep(10_000) }
@@ -242,9 +293,9 @@ struct XPCBench: AsyncParsableCommand {
             ctl = c
         }
 
-        func waitUp() async throws {
+        func waitUp(seconds: Int = 10) async throws {
             var last: (any Error)?
-            for _ in 0..<500 {
+            for _ in 0..<(seconds * 50) {
                 do { _ = try await ping(1); return } catch { last = error }
                 try await Task.sleep(for: .milliseconds(20))
             }

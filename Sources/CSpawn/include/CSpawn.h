@@ -106,4 +106,12 @@ int drv_spawn_tool(const char *path, char *const argv[], int stdio_fd,
 /* waitpid(@pid) until it ends; 0 and the status, or -errno. */
 int drv_wait_pid(pid_t pid, int *status);
 
+/*
+ * The same by token, for ReadinessWatcher (a handler per registration, so
+ * a token rather than an fd number that may be reused): interest in
+ * readable, and the wait storing tokens[i] and events[i].
+ */
+int drv_epoll_add_token(int ep, int fd, unsigned long long token);
+int drv_epoll_wait_tokens(int ep, unsigned long long *tokens, unsigned int *events, int max);
+
 #endif
