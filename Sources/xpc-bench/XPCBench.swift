@@ -11,7 +11,22 @@ import Glibc
 
 /// `make bench`: every figure beside its baseline measured in the same run,
 /// written as one report (bench.json and the plots' data) in `--out`.
+/// The entry point: the command on the concurrency pool while the main
+/// thread waits. Not an async main: that ends in dispatch_main(), on which
+/// Debian 12's valgrind 3.19 crashes, and scripts/instruction-counts.sh
+/// runs this program under callgrind.
 @main
+enum XPCBenchMain {
+    static func main() {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await XPCBench.main()
+            done.signal()
+        }
+        done.wait()
+    }
+}
+
 struct XPCBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xpc-bench",
@@ -46,14 +61,11 @@ struct XPCBench: AsyncParsableCommand {
     var out = "bench"
 
     @Option(help: ArgumentHelp("Run one workload N times (see --iterations) for scripts/instruction-counts.sh, and nothing else.",
-                               valueName: "codec|shadow|broker"))
+                               valueName: "codec|shadow"))
     var instructions: String?
 
     @Option(help: "Iterations of the --instructions workload.")
     var iterations = 1000
-
-    @Option(help: "With --instructions broker: run drivermgrd under this command (space-separated), e.g. valgrind.")
-    var daemonWrapper = ""
 
     @Flag(help: "Internal: the baseline's echo peer on fd 3.")
     var echo = false
@@ -62,17 +74,9 @@ struct XPCBench: AsyncParsableCommand {
         if echo { Self.echoPeer() }
         if let kind = instructions {
             guard let w = InstructionWorkload(rawValue: kind) else {
-                throw ValidationError("--instructions: expected codec, shadow or broker, not \(kind)")
+                throw ValidationError("--instructions: expected codec or shadow, not \(kind)")
             }
-            if w != .broker {
-                print("\(w.rawValue): \(iterations) iterations, checksum \(try w.run(iterations))")
-                return
-            }
-            guard !bin.isEmpty else { throw ValidationError("BIN_DIR is required") }
-            let stack = try ChainStack(bin: bin, daemonWrapper: daemonWrapper.split(separator: " ").map(String.init), quiet: true)
-            defer { stack.stop() }
-            try await stack.waitUp(seconds: 120)
-            print("broker: \(iterations) upcalls through drivermgrd: \(Stats(try await stack.ping(iterations)).line)")
+            print("\(w.rawValue): \(iterations) iterations, checksum \(try w.run(iterations))")
             return
         }
         guard !bin.isEmpty else { throw ValidationError("BIN_DIR is required") }
@@ -211,8 +215,12 @@ struct XPCBench: AsyncParsableCommand {
         _ = try await stack.ping(200)
         var rawAll: [UInt64] = [], nullAll: [UInt64] = [], asyncAll: [UInt64] = [], chainAll: [UInt64] = []
         var nullRatio: [Double] = [], asyncRatio: [Double] = [], chainRatio: [Double] = [], rawP50: [Double] = []
+        var daemonCPU: UInt64 = 0
         for rep in 0..<repetitions {
-            let r = try raw(count), n = try nullFromReader(count), an = try await null(count), c = try await stack.ping(count)
+            let r = try raw(count), n = try nullFromReader(count), an = try await null(count)
+            let cpu0 = ProcessTree.cpuNanos(stack.daemon.processIdentifier)
+            let c = try await stack.ping(count)
+            daemonCPU += ProcessTree.cpuNanos(stack.daemon.processIdentifier) &- cpu0
             let rs = Stats(r), ns = Stats(n), asy = Stats(an), cs = Stats(c)
             rawP50.append(rs.p50)
             nullRatio.append(ns.p50 / rs.p50)
@@ -238,6 +246,12 @@ struct XPCBench: AsyncParsableCommand {
         report.set(["xpc", "null_call_awaited"], asy.json.merging(["ratio_to_raw": ar.json]) { $1 })
         report.set(["xpc", "chain"], cs.json.merging(["ratio_to_raw": cr.json]) { $1 })
         report.set(["xpc", "repetitions"], repetitions)
+        // The broker's cost in drivermgrd itself: its CPU time (all threads)
+        // over the chain's round trips, each one upcall forwarded and its
+        // answer passed back.
+        let perUpcall = Double(daemonCPU) / Double(max(1, chainAll.count)) / 1000
+        print(String(format: "drivermgrd CPU per forwarded upcall       %.1f us", perUpcall))
+        report.set(["xpc", "daemon_cpu_us_per_upcall"], perUpcall)
         report.set(["xpc", "raw_p50_us_per_repetition"], rawP50)
         report.samples("xpc-raw", rawAll)
         report.samples("xpc-null", nullAll)
@@ -259,31 +273,16 @@ struct XPCBench: AsyncParsableCommand {
         let sim = Process(), daemon = Process()
         var ctl: XPCConnection?
 
-        /// `quiet`: only the rtl8139, no heartbeat and no standby, so that
-        /// the daemon does nothing but the measured upcalls (what an
-        /// instruction count needs); `daemonWrapper` runs drivermgrd under
-        /// a tool (valgrind), its stderr the tool's.
-        init(bin: String, daemonWrapper: [String] = [], quiet: Bool = false) throws {
+        init(bin: String) throws {
             dir = NSTemporaryDirectory() + "xpc-bench-\(getpid())"
             try FileManager.default.createDirectory(atPath: dir + "/etc/drivers.d", withIntermediateDirectories: true)
-            for f in quiet ? ["rtl8139.conf"] : ["ens1371.conf", "rtl8139.conf"] {
+            for f in ["ens1371.conf", "rtl8139.conf"] {
                 try? FileManager.default.copyItem(atPath: XPCBench.sampleConfigs(bin) + "/" + f, toPath: dir + "/etc/drivers.d/" + f)
             }
-            if quiet {
-                try FileManager.default.createDirectory(atPath: dir + "/etc/drivers.d/rtl8139.conf.d", withIntermediateDirectories: true)
-                try "[Recovery]\nHeartbeatSec=0\nStandby=no\n"
-                    .write(toFile: dir + "/etc/drivers.d/rtl8139.conf.d/quiet.conf", atomically: true, encoding: .utf8)
-            }
             sim.executableURL = URL(fileURLWithPath: bin + "/nucleus-sim")
-            sim.arguments = ["--socket", dir + "/nucleus-sim.sock", "--no-workload"] + (quiet ? ["--devices", "es1371", "rtl8139"] : [])
-            let args = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", quiet ? "critical" : "warning"]
-            if let tool = daemonWrapper.first {
-                daemon.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/" + tool)
-                daemon.arguments = Array(daemonWrapper.dropFirst()) + [bin + "/drivermgrd"] + args
-            } else {
-                daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
-                daemon.arguments = args
-            }
+            sim.arguments = ["--socket", dir + "/nucleus-sim.sock", "--no-workload"]
+            daemon.executableURL = URL(fileURLWithPath: bin + "/drivermgrd")
+            daemon.arguments = ["--config", dir + "/etc", "--runtime-dir", dir, "--driver-dir", bin, "--log-level", "warning"]
             sim.standardOutput = FileHandle.nullDevice
             try sim.run()
             while !FileManager.default.fileExists(atPath: dir + "/nucleus-sim.sock") { usleep(10_000) }
