@@ -15,12 +15,12 @@ if (have("xpc-raw")) {
     set title "XPC round trip, beside a raw socketpair ping-pong (same run, interleaved)"
     set xlabel "round trip (us)"
     set ylabel "share of round trips"
-    set xrange [0:200]
     set key top right
     bin(x) = 2 * floor(x / 2) + 1
     stats f("xpc-raw") using 1 name "RAW" nooutput
     stats f("xpc-null") using 1 name "NULL" nooutput
     stats f("xpc-chain") using 1 name "CHAIN" nooutput
+    set xrange [0:200]
     plot f("xpc-raw") using (bin($1)):(1.0 / RAW_records) smooth frequency with steps lw 2 title "raw socketpair (baseline)", \
          f("xpc-null") using (bin($1)):(1.0 / NULL_records) smooth frequency with steps lw 2 title "daemon <-> u-driver null call", \
          f("xpc-chain") using (bin($1)):(1.0 / CHAIN_records) smooth frequency with steps lw 2 title "nucleus -> daemon -> u-driver -> nucleus"
@@ -34,12 +34,12 @@ if (have("recovery-rtl8139_standby_yes")) {
     set title "Recovery after SIGKILL (detection to serving), beside a bare spawn to HELLO"
     set xlabel "time (ms)"
     set ylabel "fraction of recoveries"
-    set logscale x
-    set yrange [0:1]
     stats f("recovery-rtl8139_standby_yes") using 1 name "RY" nooutput
     stats f("recovery-rtl8139_standby_no") using 1 name "RN" nooutput
     stats f("recovery-ens1371_standby_yes") using 1 name "EY" nooutput
     stats f("spawn-rtl8139") using 1 name "SP" nooutput
+    set logscale x
+    set yrange [0:1]
     plot f("recovery-rtl8139_standby_yes") using ($1 / 1000):($0 / RY_records) with lines lw 2 title "rtl8139, Standby=yes", \
          f("recovery-ens1371_standby_yes") using ($1 / 1000):($0 / EY_records) with lines lw 2 title "ens1371, Standby=yes", \
          f("recovery-rtl8139_standby_no") using ($1 / 1000):($0 / RN_records) with lines lw 2 title "rtl8139, Standby=no", \
@@ -59,8 +59,9 @@ if (have("phases")) {
     set style fill solid 0.8 border -1
     set key top right
     set xtics rotate by 0
-    ncols = int(system("head -1 '" . f("phases") . "' | wc -w")) - 2
-    plot for [c = 2:ncols + 1] f("phases") using c:xtic(1) title columnhead(c)
+    hdr = system("head -1 '" . f("phases") . "'")
+    ncols = words(hdr) - 2
+    plot for [c = 2:ncols + 1] f("phases") using c:xtic(1) title word(hdr, c + 1) noenhanced
     unset style data
     set key bottom right
 }

@@ -27,13 +27,23 @@ public final class XPCSocket: XPCTransport {
     /// The descriptor; owned by this object and closed on deinit.
     public let fd: Int32
     /// Reused for every receive (one reader at a time), so a message costs
-    /// no 64 KiB allocation.
-    private let buffer = Mutex([UInt8](repeating: 0, count: XPCLimits.messageMax + 1))
+    /// no 64 KiB allocation. Allocated, not filled: only the pages the
+    /// messages reach become resident. A zero-filled one was 64 KiB of
+    /// memory per channel, a quarter of drivermgrd's at 1,000 drivers
+    /// (each one's u-driver and standby).
+    private let buffer = Mutex(ReceiveBuffer())
+
+    private struct ReceiveBuffer: @unchecked Sendable {
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: XPCLimits.messageMax + 1, alignment: 8)
+    }
 
     /// Adopts `fd`; it is closed when this object goes away.
     public init(adopting fd: Int32) { self.fd = fd }
 
-    deinit { Glibc.close(fd) }
+    deinit {
+        Glibc.close(fd)
+        buffer.withLock { $0.bytes.deallocate() }
+    }
 
     /// A connected pair (close-on-exec), e.g. daemon end + u-driver end.
     public static func pair() throws -> (XPCSocket, XPCSocket) {
@@ -68,12 +78,12 @@ public final class XPCSocket: XPCTransport {
     /// Receives one packet; nil at end of stream. A packet larger than the
     /// protocol's limit is reported as ``XPCError/Code/oversized``, not cut.
     public func receive() throws -> [UInt8]? {
-        try buffer.withLock { buf in try receive(into: &buf) }
+        try buffer.withLock { buf in try receive(into: buf.bytes) }
     }
 
-    private func receive(into buf: inout [UInt8]) throws -> [UInt8]? {
+    private func receive(into buf: UnsafeMutableRawBufferPointer) throws -> [UInt8]? {
         while true {
-            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, drv_msg_trunc) }
+            let n = recv(fd, buf.baseAddress, buf.count, drv_msg_trunc)
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == ECONNRESET { return nil }
@@ -81,7 +91,7 @@ public final class XPCSocket: XPCTransport {
             }
             if n == 0 { return nil }
             if n > XPCLimits.messageMax { throw XPCError(.oversized, "\(n) byte packet") }
-            return Array(buf[0..<n])
+            return Array(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
         }
     }
 

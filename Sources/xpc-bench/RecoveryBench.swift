@@ -167,8 +167,16 @@ extension XPCBench {
         }
         for name in ["rtl8139", "ens1371"] {
             let before = try stack.status(name)
+            let exe = bin + "/" + (name == "rtl8139" ? "rtl8139" : "ens137x")
             for i in 0..<crashes {
                 guard let pid = try stack.list().first(where: { $0.name == name })?.pid else { throw XPCError(.closed, "no pid") }
+                // With standbys, the next failure comes once the standby is
+                // back (as failures that are not back to back do): the
+                // back-to-back case, which finds none and spawns, is the
+                // spawn row of Standby=no.
+                if standby {
+                    for _ in 0..<100 where ProcessTree.running(exe, childrenOf: stack.daemon.processIdentifier).count < 2 { usleep(5000) }
+                }
                 kill(pid, SIGKILL)
                 try stack.waitUntil("recovery \(i)") {
                     try stack.list().first { $0.name == name }.map { $0.state == .active && $0.restarts == i + 1 } == true

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 @testable import XPC
 
@@ -107,6 +110,59 @@ import Synchronization
             #expect(try r.u32(.version) == UInt32(i))
         }
         #expect(client.pendingCount == 0)
+        client.close(); server.close()
+    }
+
+    /// The name of the thread running the caller.
+    static func threadName() -> String {
+        let fd = open("/proc/thread-self/comm", O_RDONLY)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 32)
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        return String(decoding: buf.prefix(max(0, n)).filter { $0 != 0x0a }, as: UTF8.self)
+    }
+
+    @Test func aTaskPreferringTheReaderRunsThereAndItsReplyResumesItThere() async throws {
+        let (client, server) = try echoPair()
+        let names = try await withTaskExecutorPreference(client.executor) { () async throws -> [String] in
+            var seen = [Self.threadName()]
+            for i in 0..<20 {
+                let r = try await client.call(XPCMessage(op: .ping, flags: .request, attributes: [.u32(.version, UInt32(i))]),
+                                              timeout: .seconds(5))
+                #expect(try r.u32(.version) == UInt32(i))
+                seen.append(Self.threadName())
+            }
+            return seen
+        }
+        #expect(Set(names) == ["xpc-client"], "\(Set(names))")
+        client.close(); server.close()
+    }
+
+    @Test func aTaskPreferringAClosedChannelsReaderRunsOn() async throws {
+        let (client, server) = try echoPair()
+        client.close()
+        await client.closeAndWait()
+        let done = await withTaskExecutorPreference(client.executor) { () async -> Bool in
+            try? await Task.sleep(for: .milliseconds(5))
+            return true
+        }
+        #expect(done)
+        server.close()
+    }
+
+    /// The timer is armed only for an earlier deadline than the one it is
+    /// armed for; a later call's deadline must still fire after an earlier
+    /// call was answered.
+    @Test func aLaterCallsDeadlineFiresAfterAnEarlierCallWasAnswered() async throws {
+        let (client, server) = try echoPair(delayFor: .probe)
+        _ = try await client.call(XPCMessage(op: .ping, flags: .request), timeout: .milliseconds(100))
+        let t0 = ContinuousClock.now
+        await #expect(throws: XPCError(.timeout)) {
+            _ = try await client.call(XPCMessage(op: .probe, flags: .request), timeout: .milliseconds(300))
+        }
+        let took = ContinuousClock.now - t0
+        #expect(took >= .milliseconds(290) && took < .seconds(2), "\(took)")
         client.close(); server.close()
     }
 

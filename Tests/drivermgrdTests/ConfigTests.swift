@@ -130,6 +130,17 @@ import Testing
                 "\(bad.errors)")
     }
 
+    @Test func heartbeatBacksOffToAConfiguredCapAndABadOneIsNamedByLine() throws {
+        let plain = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
+        #expect(plain.drivers.first.map { ($0.heartbeat, $0.heartbeatMax) }.map { $0 == (.milliseconds(200), .seconds(5)) } == true)
+        let set = ConfigLoader.load(directory: try configDir(["ens1371.conf": good + "\nHeartbeatMaxSec=30s"]), driverDirectory: "/x")
+        #expect(set.drivers.first?.heartbeatMax == .seconds(30), "\(set.errors)")
+        let bad = ConfigLoader.load(directory: try configDir(["ens1371.conf": good + "\nHeartbeatMaxSec=soon"]), driverDirectory: "/x")
+        #expect(bad.drivers.isEmpty)
+        #expect(bad.errors.first.map { "\($0)" }?.hasSuffix("ens1371.conf:9: Invalid HeartbeatMaxSec=soon: expected a time span such as 5s") == true,
+                "\(bad.errors)")
+    }
+
     /// Tests/etc is the simulator's: its two models' drivers.
     @Test func theSimulatorConfigurationLoads() throws {
         let r = ConfigLoader.load(directory: Self.root.appendingPathComponent("Tests/etc").path, driverDirectory: "/x")
