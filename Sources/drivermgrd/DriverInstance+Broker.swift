@@ -42,10 +42,12 @@ extension DriverInstance {
     }
 
     func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, _ done: @escaping @Sendable (XPCMessage) -> Void) {
-        runtime.withLock { r in
+        let idleHeartbeat = runtime.withLock { r in
             r.upcallsInFlight += 1
             r.activity &+= 1
+            return r.takeIdleHeartbeat()
         }
+        idleHeartbeat?.cancel()
         conn.call(m, timeout: config.xpcTimeout) { [self] result in
             runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
             switch result {
@@ -161,10 +163,12 @@ extension DriverInstance {
     /// downcall is a `bad-parameter` failure.
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let now = monotonicNanos()
-        let (dev, owned, flood, pid) = runtime.withLock { r in
+        let (dev, owned, flood, pid, idleHeartbeat) = runtime.withLock { r in
             r.activity &+= 1
-            return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid)
+            return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,
+                    r.takeIdleHeartbeat())
         }
+        idleHeartbeat?.cancel()
         guard let dev else { return }
         if let flood {
             failure(.protocol, flood, generation: gen, op: m.op)

@@ -119,7 +119,15 @@ extension DriverInstance {
             var period = self?.config.heartbeat ?? .zero
             var seen: (activity: UInt64, generation: UInt64)?
             while let self {
-                try? await Task.sleep(for: period)
+                if period > self.config.heartbeat {
+                    // Backed off: a call made meanwhile cuts the sleep short.
+                    let sleep = Task<Void, Never> { [period] in _ = try? await Task.sleep(for: period) }
+                    self.runtime.withLock { $0.heartbeatSleep = sleep }
+                    await sleep.value
+                    self.runtime.withLock { r in if r.heartbeatSleep == sleep { r.heartbeatSleep = nil } }
+                } else {
+                    try? await Task.sleep(for: period)
+                }
                 let (conn, gen, activity) = self.runtime.withLock { r in (r.state == .active ? r.conn : nil, r.generation, r.activity) }
                 let base = self.config.heartbeat, cap = max(self.config.heartbeatMax, base)
                 // Idle since the last ping, and the same u-driver: back off.

@@ -89,6 +89,16 @@ final class DriverInstance: Sendable {
         /// read-back that saw it change may have caught the device between
         /// two settings (``verifyAfter(_:generation:)``).
         var activity: UInt64 = 0
+        /// The heartbeat's current sleep while it is backed off past
+        /// HeartbeatSec: the next call cancels it (``noteActivity()``), so
+        /// the driver is pinged again at once and then every HeartbeatSec.
+        var heartbeatSleep: Task<Void, Never>?
+
+        /// The backed-off heartbeat's sleep, to cancel: a call was made.
+        mutating func takeIdleHeartbeat() -> Task<Void, Never>? {
+            defer { heartbeatSleep = nil }
+            return heartbeatSleep
+        }
 
         /// A generation never used before, made current.
         mutating func newGeneration() -> UInt64 {

@@ -385,6 +385,28 @@ import XPC
 
     }
 
+    /// An idle driver's heartbeat backs off towards HeartbeatMaxSec; the
+    /// next call to it cuts the long sleep short, so a hang that follows is
+    /// found within HeartbeatSec + XPCTimeoutSec again, not HeartbeatMaxSec.
+    @Test func aCallBringsABackedOffHeartbeatBack() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = try config(h)
+        try "[Recovery]\nHeartbeatSec=100ms\nHeartbeatMaxSec=20s\n"
+            .write(toFile: cfg + "/drivers.d/rtl8139.conf.d/60-heartbeat.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["ens1371", "rtl8139"])
+        // Idle for 3 s: 100, 200, 400, 800, 1600 ms, then a sleep of 3.2 s.
+        try await Task.sleep(for: .seconds(3))
+        let t0 = Date()
+        #expect(try h.drvctl("inject", "rtl8139", "hang").0 == 0)
+        try h.wait("the hang found") { try events(h, "rtl8139").contains { $0.event == "failure" && $0.failureKind == .heartbeat } }
+        let took = Date().timeIntervalSince(t0)
+        #expect(took < 1.5, "found \(took) s after the inject: the backed-off sleep was not cut short")
+        try h.wait("recovered") { try h.list().first { $0.name == "rtl8139" }.map { $0.state == .active && $0.restarts == 1 } == true }
+    }
+
     @Test func injectionIsRefusedUnlessConfigured() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
