@@ -290,7 +290,7 @@ int drv_epoll_add(int ep, int fd)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLRDHUP,
-		.data.fd = fd,
+		.data.u64 = (unsigned int)fd,
 	};
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
@@ -303,16 +303,13 @@ int drv_epoll_del(int ep, int fd)
 
 int drv_epoll_wait(int ep, int *fds, int max)
 {
-	struct epoll_event ev[64];
-	int n;
+	unsigned long long tokens[64];
+	unsigned int events[64];
+	int n = drv_epoll_wait_tokens(ep, tokens, events, max);
 
-	if (max > 64)
-		max = 64;
-	n = epoll_wait(ep, ev, max, -1);
-	if (n < 0)
-		return -errno;
+	/* drv_epoll_add keys each fd by itself as a token. */
 	for (int i = 0; i < n; i++)
-		fds[i] = ev[i].data.fd;
+		fds[i] = (int)tokens[i];
 	return n;
 }
 
