@@ -37,8 +37,22 @@ public final class XPCSocket: XPCTransport {
         let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: XPCLimits.messageMax + 1, alignment: 8)
     }
 
+    /// Whether ``send(_:)`` refuses to wait for room (see ``init(adopting:sendsWithoutWaiting:)``).
+    public let sendsWithoutWaiting: Bool
+
     /// Adopts `fd`; it is closed when this object goes away.
-    public init(adopting fd: Int32) { self.fd = fd }
+    ///
+    /// `sendsWithoutWaiting`: a send that finds the peer's queue full fails
+    /// at once (``XPCError/Code/system``, EAGAIN) instead of waiting until
+    /// the peer reads. drivermgrd's end of a u-driver's channel is so: a
+    /// u-driver that stops reading (stopped, wedged, or flooding from the
+    /// thread that reads) must not block the daemon's thread that answers
+    /// it, which for downcall replies is the one that serves every
+    /// driver's nucleus traffic; the failed call is the driver's failure.
+    public init(adopting fd: Int32, sendsWithoutWaiting: Bool = false) {
+        self.fd = fd
+        self.sendsWithoutWaiting = sendsWithoutWaiting
+    }
 
     deinit {
         Glibc.close(fd)
@@ -46,12 +60,13 @@ public final class XPCSocket: XPCTransport {
     }
 
     /// A connected pair (close-on-exec), e.g. daemon end + u-driver end.
-    public static func pair() throws -> (XPCSocket, XPCSocket) {
+    /// `firstSendsWithoutWaiting`: the first end's sends never wait.
+    public static func pair(firstSendsWithoutWaiting: Bool = false) throws -> (XPCSocket, XPCSocket) {
         var fds: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, drv_sock_seqpacket | drv_sock_cloexec, 0, &fds) == 0 else {
             throw XPCError(.system, errno: errno, "socketpair")
         }
-        return (XPCSocket(adopting: fds[0]), XPCSocket(adopting: fds[1]))
+        return (XPCSocket(adopting: fds[0], sendsWithoutWaiting: firstSendsWithoutWaiting), XPCSocket(adopting: fds[1]))
     }
 
     /// Connects to a listening seqpacket socket at `path`.
@@ -67,10 +82,12 @@ public final class XPCSocket: XPCTransport {
 
     /// Sends one message. Throws ``XPCError/Code/closed`` if the peer is gone.
     public func send(_ bytes: [UInt8]) throws {
-        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, drv_msg_nosignal) }
+        let flags = drv_msg_nosignal | (sendsWithoutWaiting ? drv_msg_dontwait : 0)
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, flags) }
         if n < 0 {
             let e = errno
             if e == EPIPE || e == ECONNRESET || e == ENOTCONN { throw XPCError(.closed, errno: e) }
+            if e == EAGAIN { throw XPCError(.system, errno: e, "send: the peer is not reading its channel") }
             throw XPCError(.system, errno: e, "send")
         }
     }

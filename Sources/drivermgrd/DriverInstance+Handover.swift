@@ -104,7 +104,7 @@ extension DriverInstance {
         // had XPCTimeoutSec, the u-driver's own downcalls 2 s.
         let grace = TimeSpan.micros(config.xpcTimeout) * 1000 + 3_000_000_000
         let pid = process.pid
-        let conn = XPCConnection(name: name, socket: XPCSocket(adopting: channel), firstSeq: UInt32.random(in: 0x1000_0000...0x7000_0000),
+        let conn = XPCConnection(name: name, socket: XPCSocket(adopting: channel, sendsWithoutWaiting: true), firstSeq: UInt32.random(in: 0x1000_0000...0x7000_0000),
                                  peerWait: { SchedStat.runQueueWait(pid: pid) }, onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
         runtime.withLock { r in
             r.process = process

@@ -158,7 +158,7 @@ extension DriverInstance {
         let log = logger
         let sandbox = policy, die = handover == nil
         let (daemonEnd, p) = try await { () async throws -> (XPCSocket, UDriverProcess) in
-            let (daemonEnd, driverEnd) = try XPCSocket.pair()
+            let (daemonEnd, driverEnd) = try XPCSocket.pair(firstSendsWithoutWaiting: true)
             // Under a wrapping tool (`drvctl debug --valgrind`), the tool
             // is exec'd in the sandbox and runs the u-driver.
             var exe = cfg.executable, argv = [cfg.executable], payload: String?

@@ -82,6 +82,36 @@ import Synchronization
     }
 }
 
+/// drivermgrd's end of a u-driver's channel never waits for the u-driver to
+/// read: a full queue fails the send at once, and the other end still waits.
+@Suite struct NonWaitingSendTests {
+    @Test func aFullQueueFailsTheSendAtOnceAndLosesNothingQueued() throws {
+        let (daemonEnd, driverEnd) = try XPCSocket.pair(firstSendsWithoutWaiting: true)
+        #expect(daemonEnd.sendsWithoutWaiting)
+        #expect(!driverEnd.sendsWithoutWaiting)
+        let message = [UInt8](repeating: 0xA5, count: 4096)
+        var sent = 0
+        var failure: XPCError?
+        // The driver end reads nothing; the kernel's send buffer fills.
+        while sent < 100_000 {
+            do { try daemonEnd.send(message); sent += 1 } catch let e as XPCError { failure = e; break }
+        }
+        let error = try #require(failure, "a send to a peer that never reads must fail, not wait")
+        #expect(error.code == .system)
+        #expect(error.errno == EAGAIN)
+        #expect(sent > 0)
+        // Every message that was accepted is there to be read, whole.
+        var received = 0
+        var fds = [pollfd(fd: driverEnd.fd, events: Int16(POLLIN), revents: 0)]
+        while poll(&fds, 1, 0) == 1 {
+            let m = try driverEnd.receive()
+            #expect(m == message)
+            received += 1
+        }
+        #expect(received == sent)
+    }
+}
+
 @Suite struct ConnectionTests {
     final class Box<T: Sendable>: Sendable {
         let v: Mutex<T>

@@ -18,6 +18,7 @@ static const int drv_sock_seqpacket = SOCK_SEQPACKET;
 static const int drv_sock_stream = SOCK_STREAM;
 static const int drv_sock_cloexec = SOCK_CLOEXEC;
 static const int drv_msg_nosignal = MSG_NOSIGNAL;
+static const int drv_msg_dontwait = MSG_DONTWAIT;
 static const int drv_msg_trunc = MSG_TRUNC;
 static const int drv_efd_cloexec = EFD_CLOEXEC;
 static const int drv_efd_nonblock = EFD_NONBLOCK;
