@@ -9,6 +9,7 @@ public enum DeviceClasses {
     public static let all: [DeviceClassDescriptor] = [
         SoundClass.descriptor,
         NetClass.descriptor,
+        InputClass.descriptor,
     ]
 
     /// The descriptor of wire class `cls`, if it is registered.

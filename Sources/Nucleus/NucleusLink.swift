@@ -6,6 +6,8 @@ import XPC
 /// A device the nucleus bound and announced (DEVICE_ADD).
 public struct NucleusDevice: Sendable, Equatable {
     public let instance: UInt32
+    /// The bus it is on; `vendor` and `device` are that bus's two ids.
+    public let bus: DeviceBus
     public let vendor: UInt16
     public let device: UInt16
     public let revision: UInt8
@@ -14,9 +16,10 @@ public struct NucleusDevice: Sendable, Equatable {
     public let irq: UInt32
     public let deviceClass: XPCDeviceClass
 
-    public init(instance: UInt32, vendor: UInt16, device: UInt16, revision: UInt8, slot: String,
+    public init(instance: UInt32, bus: DeviceBus = .pci, vendor: UInt16, device: UInt16, revision: UInt8, slot: String,
                 barSize: UInt32, irq: UInt32, deviceClass: XPCDeviceClass) {
         self.instance = instance
+        self.bus = bus
         self.vendor = vendor
         self.device = device
         self.revision = revision
@@ -26,18 +29,30 @@ public struct NucleusDevice: Sendable, Equatable {
         self.deviceClass = deviceClass
     }
 
-    /// Decodes a DEVICE_ADD notification.
+    /// Decodes a DEVICE_ADD notification: the class, then the identity its bus carries.
     public init(deviceAdd m: XPCMessage) throws {
         guard let cls = XPCDeviceClass(rawValue: try m.u8(.deviceClass)) else {
             throw XPCError(.outOfRange, attribute: .deviceClass)
         }
-        self.init(instance: m.instance, vendor: try m.u16(.pciVendor), device: try m.u16(.pciDevice),
-                  revision: m.attribute(.pciRevision)?.u8 ?? 0, slot: try m.string(.pciSlot),
-                  barSize: try m.u32(.barSize), irq: m.attribute(.irq)?.u32 ?? 0, deviceClass: cls)
+        self.init(m.instance, try DeviceIdentity(decoding: m), cls)
     }
 
-    /// `1274:1371`.
-    public var pciID: String { String(format: "%04x:%04x", vendor, device) }
+    /// `identity` of device `instance`, of class `cls`.
+    public init(_ instance: UInt32, _ id: DeviceIdentity, _ cls: XPCDeviceClass) {
+        self.init(instance: instance, bus: id.bus, vendor: id.vendor, device: id.device, revision: id.revision,
+                  slot: id.slot, barSize: id.barSize, irq: id.irq, deviceClass: cls)
+    }
+
+    /// Who the device is, as DEVICE_ADD and HELLO carry it.
+    public var identity: DeviceIdentity {
+        DeviceIdentity(bus: bus, vendor: vendor, device: device, revision: revision, slot: slot, barSize: barSize, irq: irq)
+    }
+
+    /// `1274:1371` on PCI (as lspci -n writes it); elsewhere the bus's
+    /// `Match=` spelling, `serio:01:00`.
+    public var pciID: String {
+        bus == .pci ? String(format: "%04x:%04x", vendor, device) : identity.match
+    }
 }
 
 /// What the nucleus tells the daemon.

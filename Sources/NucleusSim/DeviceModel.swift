@@ -1,23 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-
-/// What a simulated PCI function shows the bus: ids, BAR and IRQ.
-public struct PCIIdentity: Sendable {
-    public let vendor: UInt16
-    public let device: UInt16
-    public let revision: UInt8
-    public let slot: String
-    public let barSize: UInt32
-    public let irq: UInt32
-}
+import XPC
 
 /// A register-level model of one device. Accessed only under the nucleus
 /// lock; `tick` advances device time (DMA engines, link, timers).
 /// Models are `@unchecked Sendable`: the nucleus lock, not the type, keeps
 /// them consistent; every access happens under it.
 public protocol DeviceModel: AnyObject, Sendable {
-    /// Bus identity.
-    var pci: PCIIdentity { get }
-    /// Register read of `width` bytes (1, 2, 4) at `offset` inside BAR 0.
+    /// Who the device is on its bus (a PCI function's ids, BAR and IRQ; a
+    /// serio port's type and name).
+    var identity: DeviceIdentity { get }
+    /// Register read of `width` bytes (1, 2, 4) at `offset` inside BAR 0
+    /// (never called for a device without registers: barSize 0).
     func read(offset: UInt32, width: Int) -> UInt32
     /// Register write.
     func write(offset: UInt32, width: Int, value: UInt32)

@@ -23,7 +23,7 @@ import XPC
 /// and raises RXT0 — or, with RDH at RDT, counts it missed (MPC) and
 /// raises RXO.
 public final class E1000Model: DeviceModel, @unchecked Sendable {
-    public let pci: PCIIdentity
+    public let identity: DeviceIdentity
     /// One dword per register of the 128 KiB BAR.
     private var regs = [UInt32](repeating: 0, count: Int(E1000_BAR_SIZE) / 4)
     /// The 64-word EEPROM: MAC in words 0-2, device id in 11 and 13,
@@ -60,7 +60,7 @@ public final class E1000Model: DeviceModel, @unchecked Sendable {
     private var txPending: [UInt8] = []
 
     public init(mac: MACAddress, deviceID: UInt16 = 0x100e, slot: String = "0000:00:03.0", irq: UInt32 = 11) {
-        pci = PCIIdentity(vendor: 0x8086, device: deviceID, revision: 0x03, slot: slot, barSize: E1000_BAR_SIZE, irq: irq)
+        identity = DeviceIdentity(vendor: 0x8086, device: deviceID, revision: 0x03, slot: slot, barSize: E1000_BAR_SIZE, irq: irq)
         for i in 0..<3 { eeprom[i] = UInt16(mac.bytes[2 * i]) | UInt16(mac.bytes[2 * i + 1]) << 8 }
         eeprom[11] = deviceID
         eeprom[13] = deviceID

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import CChips
+import XPC
 
 /// Register-level model of the Ensoniq AudioPCI ES1370 (AK4531 codec) and
 /// ES1371 (AC'97 codec + sample rate converter), playback on DAC2 only.
@@ -30,7 +31,7 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
     static let pageDAC = Int(ES_PAGE_DAC)
 
     public let chip: Chip
-    public let pci: PCIIdentity
+    public let identity: DeviceIdentity
     private var regs = RegisterFile(size: Int(ES_REG_SIZE))
     private var pages = [[UInt32]](repeating: [0, 0, 0, 0], count: Int(ES_MEM_PAGE_MASK) + 1) // 4 dwords a page
     /// AC'97 registers by address (ES1371), AK4531 registers (ES1370).
@@ -54,7 +55,7 @@ public final class ES137xModel: DeviceModel, @unchecked Sendable {
     public init(chip: Chip, slot: String = "0000:00:05.0", irq: UInt32 = 11) {
         self.chip = chip
         // PCI ids: 1274:5000 ES1370, 1274:1371 ES1371 rev 0x08 (ES1373-8).
-        self.pci = PCIIdentity(vendor: 0x1274, device: chip == .es1370 ? 0x5000 : 0x1371,
+        self.identity = DeviceIdentity(vendor: 0x1274, device: chip == .es1370 ? 0x5000 : 0x1371,
                                revision: chip == .es1370 ? 0x00 : 0x08, slot: slot, barSize: ES_REG_SIZE, irq: irq)
         powerOn()
     }

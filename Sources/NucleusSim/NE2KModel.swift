@@ -21,7 +21,7 @@ import XPC
 /// than a longest frame free before BNRY the frame is dropped and counted
 /// in CNTR2 as QEMU's ne2000 does (no OVW: its overrun is not modelled).
 public final class NE2KModel: DeviceModel, @unchecked Sendable {
-    public let pci: PCIIdentity
+    public let identity: DeviceIdentity
     /// A board that is not there: every read answers all ones.
     public let absent: Bool
 
@@ -65,7 +65,7 @@ public final class NE2KModel: DeviceModel, @unchecked Sendable {
 
     public init(mac: MACAddress, slot: String = "0000:00:05.0", irq: UInt32 = 11, absent: Bool = false,
                 qemuPROMWindow: Bool = false) {
-        pci = PCIIdentity(vendor: 0x10ec, device: 0x8029, revision: 0, slot: slot, barSize: NE2K_BAR_LEN, irq: irq)
+        identity = DeviceIdentity(vendor: 0x10ec, device: 0x8029, revision: 0, slot: slot, barSize: NE2K_BAR_LEN, irq: irq)
         self.absent = absent
         self.qemuPROMWindow = qemuPROMWindow
         var p = mac.bytes + [UInt8](repeating: 0, count: 10)

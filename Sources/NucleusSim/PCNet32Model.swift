@@ -20,7 +20,7 @@ import XPC
 /// the other set-up CSRs take writes only while the chip is stopped or
 /// suspended, so a driver that forgets to suspend is caught.
 public final class PCNet32Model: DeviceModel, @unchecked Sendable {
-    public let pci: PCIIdentity
+    public let identity: DeviceIdentity
     /// The 16-byte address PROM: MAC, reserved, 0x11, checksum, "WW".
     public private(set) var aprom = [UInt8](repeating: 0, count: Int(PCNET32_APROM_LEN))
     private var csr = [UInt16](repeating: 0, count: Int(PCNET32_NUM_CSR))
@@ -61,7 +61,7 @@ public final class PCNet32Model: DeviceModel, @unchecked Sendable {
     public init(mac: MACAddress, partID: UInt32 = 0x2621, responding: Bool = true, padrFromPROM: Bool = true,
                 slot: String = "0000:00:06.0", irq: UInt32 = 11) {
         // 1022:2000 revision 0x10, a 32-byte I/O BAR, as QEMU's "pcnet".
-        pci = PCIIdentity(vendor: 0x1022, device: 0x2000, revision: 0x10, slot: slot, barSize: PCNET32_IO_SIZE, irq: irq)
+        identity = DeviceIdentity(vendor: 0x1022, device: 0x2000, revision: 0x10, slot: slot, barSize: PCNET32_IO_SIZE, irq: irq)
         chipID = partID << PCNET32_CHIP_PART_SHIFT | PCNET32_CHIP_AMD
         self.responding = responding
         self.padrFromPROM = padrFromPROM

@@ -29,7 +29,7 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
     static let acceptBroadcast = RTL_ACCEPT_BROADCAST, acceptMulticast = RTL_ACCEPT_MULTICAST
     static let acceptMyPhys = RTL_ACCEPT_MY_PHYS, acceptAllPhys = RTL_ACCEPT_ALL_PHYS, rxNoWrap = RTL_RX_NO_WRAP
 
-    public let pci: PCIIdentity
+    public let identity: DeviceIdentity
     private var regs = RegisterFile(size: 0x100)
     /// 93C46: 64 16-bit words; word 0 = 0x8129 id, words 7..9 = MAC.
     public private(set) var eeprom = [UInt16](repeating: 0xffff, count: 64)
@@ -47,7 +47,7 @@ public final class RTL8139Model: DeviceModel, @unchecked Sendable {
 
     public init(mac: MACAddress, slot: String = "0000:00:04.0", irq: UInt32 = 10) {
         // 10ec:8139 revision 0x20 = RTL8139C+, as QEMU emulates.
-        pci = PCIIdentity(vendor: 0x10ec, device: 0x8139, revision: 0x20, slot: slot, barSize: 0x100, irq: irq)
+        identity = DeviceIdentity(vendor: 0x10ec, device: 0x8139, revision: 0x20, slot: slot, barSize: 0x100, irq: irq)
         eeprom[0] = 0x8129
         for i in 0..<3 { eeprom[7 + i] = UInt16(mac.bytes[2 * i]) | UInt16(mac.bytes[2 * i + 1]) << 8 }
         reset()

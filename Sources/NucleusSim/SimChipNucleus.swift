@@ -54,6 +54,7 @@ enum SimChips {
         { model, instance in (model as? E1000Model).map { NetPath(E1000Path(model: $0), instance: instance) } },
         { model, instance in (model as? PCNet32Model).map { NetPath(PCNet32Path(model: $0), instance: instance) } },
         { model, instance in (model as? NE2KModel).map { NetPath(NE2KPath(model: $0), instance: instance) } },
+        { model, instance in (model as? PS2MouseModel).map { InputPath(model: $0, instance: instance) } },
     ]
 
     /// The nucleus of `model`'s chip, if a line takes it.

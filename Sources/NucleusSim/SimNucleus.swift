@@ -221,10 +221,7 @@ public final class SimNucleus: Sendable {
         let adds = core.withLock { c in
             c.order.compactMap { c.devices[$0] }.map { d in
                 XPCMessage(op: .deviceAdd, flags: .notify, instance: d.instance, attributes: [
-                    .u16(.pciVendor, d.model.pci.vendor), .u16(.pciDevice, d.model.pci.device),
-                    .u8(.pciRevision, d.model.pci.revision), .string(.pciSlot, d.model.pci.slot),
-                    .u32(.barSize, d.model.pci.barSize), .u32(.irq, d.model.pci.irq),
-                    .u8(.deviceClass, d.deviceClass.rawValue)])
+                    .u8(.deviceClass, d.deviceClass.rawValue)] + d.model.identity.attributes)
             }
         }
         for a in adds { try? conn.send(a) }
@@ -320,9 +317,9 @@ public final class SimNucleus: Sendable {
     /// a packed step) or REG_WIDTH/REG_OFFSET.
     private func checkedRegister(_ off: UInt32, _ w: Int, _ d: SimDevice, attribute: XPCAttributeID?) throws -> (UInt32, Int) {
         guard w == 1 || w == 2 || w == 4 else { throw XPCError(.outOfRange, attribute: attribute ?? .regWidth, "width \(w)") }
-        guard UInt64(off) + UInt64(w) <= UInt64(d.model.pci.barSize) else {
+        guard UInt64(off) + UInt64(w) <= UInt64(d.model.identity.barSize) else {
             throw XPCError(.outOfRange, attribute: attribute ?? .regOffset,
-                           "offset 0x\(String(off, radix: 16)) outside the \(d.model.pci.barSize)-byte BAR")
+                           "offset 0x\(String(off, radix: 16)) outside the \(d.model.identity.barSize)-byte BAR")
         }
         guard off % UInt32(w) == 0 else {
             throw XPCError(.outOfRange, attribute: attribute ?? .regOffset, "unaligned \(w)-byte access")
@@ -361,8 +358,9 @@ public final class SimNucleus: Sendable {
     }
 
     private func info(_ c: SimCore, _ d: SimDevice) -> [XPCAttribute] {
-        var a: [XPCAttribute] = [.u16(.pciVendor, d.model.pci.vendor), .u16(.pciDevice, d.model.pci.device),
-                                 .string(.pciSlot, d.model.pci.slot), .binary(.regDump, d.decoding ? d.model.snapshot() : d.model.snapshot().map { _ in 0xff })]
+        var a: [XPCAttribute] = d.model.identity.attributes.filter { $0.id != .irq && $0.id != .barSize && $0.id != .pciRevision }
+        let dump = d.model.snapshot()
+        if !dump.isEmpty { a.append(.binary(.regDump, d.decoding ? dump : dump.map { _ in 0xff })) }
         if let ch = d.chipName { a.append(.string(.chipName, ch)) }
         a += d.nucleus?.info() ?? []
         a.append(.u64(.xpcMessages, upcalls.messages(d.instance)))

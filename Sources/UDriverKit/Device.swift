@@ -183,3 +183,51 @@ public struct Device: Sendable {
         _ = try await call(.netCarrier, a)
     }
 }
+
+extension Device {
+    /// Runs one PS/2 command on the device's serio port (PS2_COMMAND, as
+    /// libps2's ps2_command): `command` in libps2's encoding (PS2_CMD_* in
+    /// ps2mouse_regs.h), `params` its parameter bytes out. Returns the bytes
+    /// the device answered after its ACK (fewer than asked if it stopped).
+    public func ps2Command(_ command: UInt32, _ params: [UInt8] = []) async throws -> [UInt8] {
+        var a: [XPCAttribute] = [.u16(.ps2Cmd, UInt16(truncatingIfNeeded: command))]
+        if !params.isEmpty { a.append(.binary(.ps2Param, params)) }
+        return try await call(.ps2Command, a).attribute(.ps2Param)?.payload ?? []
+    }
+
+    /// Registers the input device (INPUT_REGISTER) that the nucleus reports
+    /// packets of protocol `proto` to, named `name`. Returns the nucleus's
+    /// registration, which with `reattach` is the one already running
+    /// (the mouse keeps speaking what it negotiated before).
+    public func registerInput(name: String?, protocol proto: UInt8?, reattach: Bool = false) async throws -> InputRegistration {
+        var a: [XPCAttribute] = []
+        if let name { a.append(.string(.inputName, name)) }
+        if let proto { a.append(.u8(.inputProtocol, proto)) }
+        let r = try await call(.inputRegister, a, flags: reattach ? [.request, .reattach] : .request)
+        return InputRegistration(name: try r.string(.inputName), protocol: try r.u8(.inputProtocol),
+                                 rate: r.attribute(.mouseRate)?.u8, resolution: r.attribute(.mouseResolution)?.u8,
+                                 scaling: r.attribute(.mouseScaling)?.u8,
+                                 streaming: r.attribute(.datapathOn).map { $0.u8 != 0 })
+    }
+}
+
+/// The nucleus's input device: its name, the protocol it assembles
+/// packets by, and the settings the mouse was last told through it.
+public struct InputRegistration: Sendable, Equatable {
+    public let name: String
+    /// `enum drvxpc_mouse_proto`.
+    public let `protocol`: UInt8
+    public let rate: UInt8?
+    public let resolution: UInt8?
+    public let scaling: UInt8?
+    public let streaming: Bool?
+    public init(name: String, protocol p: UInt8, rate: UInt8? = nil, resolution: UInt8? = nil, scaling: UInt8? = nil,
+                streaming: Bool? = nil) {
+        self.name = name
+        self.protocol = p
+        self.rate = rate
+        self.resolution = resolution
+        self.scaling = scaling
+        self.streaming = streaming
+    }
+}

@@ -6,6 +6,8 @@ public struct DeviceInfo: Sendable {
     public let instance: UInt32
     public let driverName: String
     public let deviceClass: XPCDeviceClass
+    /// The bus; `vendor` and `device` are its two ids (serio: type, proto).
+    public let bus: DeviceBus
     public let vendor: UInt16
     public let device: UInt16
     public let revision: UInt8
@@ -15,9 +17,10 @@ public struct DeviceInfo: Sendable {
     /// restart), by role.
     public let heldBuffers: [DMABuffer]
 
-    public init(instance: UInt32, driverName: String, deviceClass: XPCDeviceClass, vendor: UInt16, device: UInt16,
+    public init(instance: UInt32, driverName: String, deviceClass: XPCDeviceClass, bus: DeviceBus = .pci, vendor: UInt16, device: UInt16,
                 revision: UInt8, slot: String, barSize: UInt32, heldBuffers: [DMABuffer] = []) {
         self.instance = instance
+        self.bus = bus
         self.driverName = driverName
         self.deviceClass = deviceClass
         self.vendor = vendor
@@ -33,10 +36,10 @@ public struct DeviceInfo: Sendable {
         guard let cls = XPCDeviceClass(rawValue: try m.u8(.deviceClass)) else {
             throw XPCError(.outOfRange, attribute: .deviceClass)
         }
+        let id = try DeviceIdentity(decoding: m)
         self.init(instance: m.instance, driverName: try m.string(.driverName), deviceClass: cls,
-                  vendor: try m.u16(.pciVendor), device: try m.u16(.pciDevice),
-                  revision: m.attribute(.pciRevision)?.u8 ?? 0, slot: m.attribute(.pciSlot)?.string ?? "",
-                  barSize: try m.u32(.barSize),
+                  bus: id.bus, vendor: id.vendor, device: id.device, revision: id.revision, slot: id.slot,
+                  barSize: id.barSize,
                   heldBuffers: m.all(.object).map { o in
                       let c = o.children
                       return DMABuffer(handle: c.first { $0.id == .objectID }?.u32 ?? 0,

@@ -55,6 +55,14 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let sndRegister = XPCOp(DRVXPC_OP_SND_REGISTER)
     public static let netRegister = XPCOp(DRVXPC_OP_NET_REGISTER)
     public static let netCarrier = XPCOp(DRVXPC_OP_NET_CARRIER)
+    /// Input: change the mouse's rate, resolution, scaling or streaming.
+    public static let inputSet = XPCOp(DRVXPC_OP_INPUT_SET)
+    /// Input: the nucleus lost the packet stream's sync; check the mouse.
+    public static let inputResync = XPCOp(DRVXPC_OP_INPUT_RESYNC)
+    /// Input: register (or, reattaching, find) the input device.
+    public static let inputRegister = XPCOp(DRVXPC_OP_INPUT_REGISTER)
+    /// Input: one PS/2 command through the nucleus (libps2's ps2_command).
+    public static let ps2Command = XPCOp(DRVXPC_OP_PS2_COMMAND)
 
     /// Whether drvxpc.h defines this operation.
     public var isKnown: Bool { drvxpc_op_name(UInt32(rawValue)) != nil }
@@ -173,6 +181,30 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let callID = XPCAttributeID(DRVXPC_A_CALL_ID)
     /// HELLO's reply: the u-driver's build (GNU build-id of its executable, hex).
     public static let buildID = XPCAttributeID(DRVXPC_A_BUILD_ID)
+    /// The bus a device is on (`enum drvxpc_bus`); absent means PCI.
+    public static let bus = XPCAttributeID(DRVXPC_A_BUS)
+    public static let serioType = XPCAttributeID(DRVXPC_A_SERIO_TYPE)
+    public static let serioProto = XPCAttributeID(DRVXPC_A_SERIO_PROTO)
+    /// The kernel's name of a serio port (`serio1`).
+    public static let serioPort = XPCAttributeID(DRVXPC_A_SERIO_PORT)
+    /// `enum drvxpc_mouse_proto`.
+    public static let inputProtocol = XPCAttributeID(DRVXPC_A_INPUT_PROTOCOL)
+    public static let inputName = XPCAttributeID(DRVXPC_A_INPUT_NAME)
+    /// A PS/2 command in libps2's encoding.
+    public static let ps2Cmd = XPCAttributeID(DRVXPC_A_PS2_CMD)
+    /// A PS/2 command's parameter bytes out; in the reply, the bytes the mouse answered.
+    public static let ps2Param = XPCAttributeID(DRVXPC_A_PS2_PARAM)
+    public static let mouseRate = XPCAttributeID(DRVXPC_A_MOUSE_RATE)
+    public static let mouseResolution = XPCAttributeID(DRVXPC_A_MOUSE_RESOLUTION)
+    public static let mouseScaling = XPCAttributeID(DRVXPC_A_MOUSE_SCALING)
+    public static let inputPackets = XPCAttributeID(DRVXPC_A_INPUT_PACKETS)
+    public static let inputResyncs = XPCAttributeID(DRVXPC_A_INPUT_RESYNCS)
+    /// The sim's input client: gaps (lost or repeated packets) it saw.
+    public static let inputLost = XPCAttributeID(DRVXPC_A_INPUT_LOST)
+    /// PS/2 commands the nucleus ran for the u-driver.
+    public static let inputCommands = XPCAttributeID(DRVXPC_A_INPUT_COMMANDS)
+    /// Of them, resets (RESET_BAT): a recovery that reattaches adds none.
+    public static let inputResets = XPCAttributeID(DRVXPC_A_INPUT_RESETS)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {
@@ -203,6 +235,7 @@ public enum XPCAttributeKind: Int32, Sendable {
 public enum XPCDeviceClass: UInt8, Sendable, CaseIterable {
     case sound = 1
     case net = 2
+    case input = 3
 
     /// The config-file spelling: the case's name, words joined by '-'
     /// (`sound`, `net`; a `usbHost` case would be `usb-host`).
@@ -283,4 +316,18 @@ public enum XPCFault: UInt8, Sendable, CaseIterable {
         guard let f = Self.allCases.first(where: { $0.name == name }) else { return nil }
         self = f
     }
+}
+
+/// What a PS/2 mouse speaks (`enum drvxpc_mouse_proto`, INPUT_PROTOCOL):
+/// it fixes the packet size the nucleus assembles by.
+public enum XPCMouseProtocol: UInt8, Sendable, CaseIterable {
+    /// 3-byte packets: buttons, x, y.
+    case ps2 = 1
+    /// IntelliMouse: a wheel byte more.
+    case imps = 2
+    /// IntelliMouse Explorer: wheel and two more buttons in the fourth byte.
+    case exps = 3
+
+    /// Bytes in a packet.
+    public var packetSize: Int { self == .ps2 ? 3 : 4 }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
 import DeviceClasses
+import Nucleus
 import Supervisor
 import XPC
 
@@ -90,6 +91,8 @@ struct DriverConfig: Sendable, Equatable {
     var name: String
     /// The device class (`Class=`), from the registry.
     var deviceClass: DeviceClassDescriptor
+    /// `Match=`: the bus and its two ids (PCI vendor:device, serio type:proto).
+    var bus: DeviceBus = .pci
     var vendor: UInt16
     var device: UInt16
     var executable: String
@@ -186,7 +189,10 @@ struct DriverConfig: Sendable, Equatable {
     /// only its own).
     func accepts(slot: String) -> Bool { instanceOf.map { $0.slot == slot } ?? true }
 
-    var match: String { String(format: "pci:%04x:%04x", vendor, device) }
+    var match: String { bus.match(vendor, device) }
+
+    /// Whether `d` is a device `Match=` names.
+    func matches(_ d: NucleusDevice) -> Bool { d.bus == bus && d.vendor == vendor && d.device == device }
 
     /// How long a u-driver asked to exit gets before it is killed: longer
     /// under a slow tool (valgrind prints its summary on the way out).
@@ -372,17 +378,14 @@ struct ConfigLoader {
             }
             cls = c
         }
-        var vendor: UInt16 = 0, device: UInt16 = 0
+        var vendor: UInt16 = 0, device: UInt16 = 0, bus = DeviceBus.pci
         switch require("Driver.Match") {
         case .failure(let e): return .failure(e)
         case .success(let (v, f, l)):
-            let p = v.split(separator: ":")
-            guard p.count == 3, p[0] == "pci", p[1].count == 4, p[2].count == 4,
-                  let ven = UInt16(p[1], radix: 16), let dev = UInt16(p[2], radix: 16) else {
-                return .failure(ConfigError(file: f, line: l, message: "Invalid Match=\(v): expected pci:VVVV:DDDD (hex)"))
+            guard let m = DeviceBus.parseMatch(v) else {
+                return .failure(ConfigError(file: f, line: l, message: "Invalid Match=\(v): expected \(DeviceBus.matchForms) (hex)"))
             }
-            vendor = ven
-            device = dev
+            (bus, vendor, device) = (m.bus, m.first, m.second)
         }
         var exe: String
         switch require("Driver.Executable") {
@@ -392,12 +395,17 @@ struct ConfigLoader {
             exe = v
         }
         if !exe.hasPrefix("/") { exe = (driverDirectory as NSString).appendingPathComponent(exe) }
-        var cfg = DriverConfig(name: name, deviceClass: cls, vendor: vendor, device: device, executable: exe, files: files)
+        var cfg = DriverConfig(name: name, deviceClass: cls, bus: bus, vendor: vendor, device: device, executable: exe, files: files)
         cfg.template = template
         if let (v, f, l) = values["Driver.Bind"] {
             guard let b = BindSetting(v) else {
                 return .failure(ConfigError(file: f, line: l,
                                             message: "Invalid Bind=\(v): expected no, yes, or PCI addresses such as 0000:00:04.0"))
+            }
+            // drivermgrd hands PCI functions to drvnucleus (PCIBinding);
+            // nothing binds a serio port yet.
+            guard b == .no || bus == .pci else {
+                return .failure(ConfigError(file: f, line: l, message: "Bind=\(v): binding is built for PCI devices only, not \(bus.name)"))
             }
             cfg.bind = b
         }

@@ -55,7 +55,7 @@ extension DriverInstance {
         do {
             dev = try saved.nucleusDevice()
             shadow = try saved.rebuiltShadow(config.deviceClass)
-            guard dev.deviceClass == config.deviceClass.wireClass, dev.vendor == config.vendor, dev.device == config.device else {
+            guard dev.deviceClass == config.deviceClass.wireClass, config.matches(dev) else {
                 throw ManagerError.invalidValue("device", "\(dev.pciID) does not match \(config.match)")
             }
         } catch {

@@ -101,8 +101,7 @@ extension DriverInstance {
             let objects = try await heldObjects(dev)
             let hello = try await conn.call(XPCMessage(op: .hello, flags: .request, instance: dev.instance, attributes: [
                 .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, dev.deviceClass.rawValue),
-                .u16(.pciVendor, dev.vendor), .u16(.pciDevice, dev.device), .u8(.pciRevision, dev.revision),
-                .string(.pciSlot, dev.slot), .u32(.barSize, dev.barSize), .u32(.irq, dev.irq)] + objects),
+                ] + dev.identity.attributes + objects),
                 timeout: config.probeTimeout)
             if let e = hello.remoteError { throw e }
             let spoken = hello.attribute(.version)?.u32

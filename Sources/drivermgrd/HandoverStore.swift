@@ -27,6 +27,8 @@ struct SavedDriver: Codable, Sendable, Equatable {
     /// The device the nucleus announced (``NucleusDevice``).
     struct Device: Codable, Sendable, Equatable {
         var instance: UInt32
+        /// `enum drvxpc_bus`; absent (files written before serio) = PCI.
+        var bus: UInt8?
         var vendor: UInt16
         var device: UInt16
         var revision: UInt8
@@ -63,7 +65,7 @@ struct SavedDriver: Codable, Sendable, Equatable {
         self.uid = uid
         self.name = name
         self.pid = pid
-        self.device = Device(instance: d.instance, vendor: d.vendor, device: d.device, revision: d.revision, slot: d.slot,
+        self.device = Device(instance: d.instance, bus: d.bus.wire, vendor: d.vendor, device: d.device, revision: d.revision, slot: d.slot,
                              barSize: d.barSize, irq: d.irq, deviceClass: d.deviceClass.rawValue)
         self.generation = generation
         self.starts = starts
@@ -81,7 +83,11 @@ struct SavedDriver: Codable, Sendable, Equatable {
         guard let cls = XPCDeviceClass(rawValue: device.deviceClass) else {
             throw ManagerError.invalidValue("deviceClass", "unknown device class \(device.deviceClass)")
         }
-        return NucleusDevice(instance: device.instance, vendor: device.vendor, device: device.device, revision: device.revision,
+        let wire = device.bus ?? DeviceBus.pci.wire
+        guard let bus = DeviceBus.of(wire: wire) else {
+            throw ManagerError.invalidValue("bus", "unknown bus \(wire)")
+        }
+        return NucleusDevice(instance: device.instance, bus: bus, vendor: device.vendor, device: device.device, revision: device.revision,
                              slot: device.slot, barSize: device.barSize, irq: device.irq, deviceClass: cls)
     }
 

@@ -123,7 +123,7 @@ final class Manager: Sendable {
         var configs = given.filter { !$0.template }
         for d in current {
             guard let i = d.config.instanceOf, let t = newTemplates.first(where: { $0.name == i.template }),
-                  t.vendor == d.config.vendor, t.device == d.config.device else { continue }
+                  t.bus == d.config.bus, t.vendor == d.config.vendor, t.device == d.config.device else { continue }
             configs.append(t.instance(for: i.slot))
         }
         for d in current where !configs.contains(where: { $0.name == d.name }) {
@@ -157,7 +157,7 @@ final class Manager: Sendable {
             out.added.append(c.name)
             if c.bind != .no { claim(d) }
             let dev = unbound.withLock { u -> NucleusDevice? in
-                guard let i = u.firstIndex(where: { $0.vendor == c.vendor && $0.device == c.device }) else { return nil }
+                guard let i = u.firstIndex(where: { c.matches($0) }) else { return nil }
                 return u.remove(at: i)
             }
             if let dev, d.bind(dev) {
@@ -169,8 +169,8 @@ final class Manager: Sendable {
         for t in newTemplates {
             if t.bind != .no, bindsHardware { claimTemplate(t) }
             let devs = unbound.withLock { u -> [NucleusDevice] in
-                let mine = u.filter { $0.vendor == t.vendor && $0.device == t.device }
-                u.removeAll { $0.vendor == t.vendor && $0.device == t.device }
+                let mine = u.filter { t.matches($0) }
+                u.removeAll { t.matches($0) }
                 return mine
             }
             for dev in devs {
@@ -387,7 +387,7 @@ final class Manager: Sendable {
         switch ev {
         case .deviceAdded(let d):
             guard let drv = drivers.first(where: {
-                $0.config.vendor == d.vendor && $0.config.device == d.device && $0.device == nil && $0.config.accepts(slot: d.slot)
+                $0.config.matches(d) && $0.device == nil && $0.config.accepts(slot: d.slot)
             }) ?? drivers.first(where: { $0.device == d }) ?? instantiate(for: d) else {
                 logger.info("no driver configured for \(d.pciID) at \(d.slot)")
                 unbound.withLock { u in if !u.contains(d) { u.append(d) } }
@@ -418,7 +418,7 @@ final class Manager: Sendable {
     /// A new instance of the template that matches `dev`, added to the
     /// drivers (not started); nil when no template matches.
     private func instantiate(for dev: NucleusDevice) -> DriverInstance? {
-        guard let t = templates.withLock({ $0.first { $0.vendor == dev.vendor && $0.device == dev.device } }) else { return nil }
+        guard let t = templates.withLock({ $0.first { $0.matches(dev) } }) else { return nil }
         return instantiate(t.instance(for: dev.slot))
     }
 

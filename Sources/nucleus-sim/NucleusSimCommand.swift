@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let macAddr = MACAddress(mac) ?? .broadcast
         var models: [DeviceModel] = []
-        var nics = 0
+        var nics = 0, serios = 0
         for (i, d) in devices.enumerated() {
             // Slot 4 onwards on bus 0, then on the next buses: a PCI
             // function is bus:device.function with 32 devices a bus.
@@ -62,7 +62,9 @@ struct Serve: AsyncParsableCommand {
             b[5] = low
             b[4] &+= UInt8(truncatingIfNeeded: nics >> 8) &+ (carry ? 1 : 0)
             if d.isNIC { nics += 1 }
-            models.append(d.make(SimDeviceKind.Placement(slot: slot, irq: UInt32(10 + i), mac: MACAddress(bytes: b) ?? macAddr)))
+            if d.isSerio { serios += 1 }
+            models.append(d.make(SimDeviceKind.Placement(slot: slot, irq: UInt32(10 + i), mac: MACAddress(bytes: b) ?? macAddr,
+                                                         serioPort: "serio\(serios)")))
         }
         let dir = (socket as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -84,11 +86,13 @@ struct Serve: AsyncParsableCommand {
 /// A device kind `--devices` takes: the name (the u-driver config's and
 /// drvnucleus's chip name) → a maker of its model. One line per kind.
 struct SimDeviceKind: ExpressibleByArgument, Sendable {
-    /// Where a device sits: its PCI slot, interrupt line and (a NIC) MAC.
+    /// Where a device sits: its PCI slot, interrupt line, (a NIC) MAC
+    /// and (a serio device) port.
     struct Placement {
         let slot: String
         let irq: UInt32
         let mac: MACAddress
+        let serioPort: String
     }
 
     let name: String
@@ -96,6 +100,8 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
     var aliases: [String] = []
     let summary: String
     let isNIC: Bool
+    /// On a serio port, not PCI: numbered serio1, serio2, …
+    var isSerio = false
     let make: @Sendable (Placement) -> DeviceModel
 
     static let table: [SimDeviceKind] = [
@@ -117,6 +123,10 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
         SimDeviceKind(name: "ne2k-pci", aliases: ["ne2k"], summary: "Realtek RTL8029 NE2000, 10ec:8029 (ne2k-pci)", isNIC: true) {
             NE2KModel(mac: $0.mac, slot: $0.slot, irq: $0.irq)
         },
+        SimDeviceKind(name: "psmouse", summary: "PS/2 mouse (ImExPS/2) on an i8042 AUX port, serio:01:00 (psmouse)",
+                      isNIC: false, isSerio: true) {
+            PS2MouseModel(port: $0.serioPort, irq: 12)
+        },
     ]
 
     static var names: [String] { table.map(\.name) }
@@ -127,9 +137,9 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
         name + (aliases.isEmpty ? "" : " (or \(aliases.joined(separator: ", ")))") + ": " + summary
     }
 
-    init(name: String, aliases: [String] = [], summary: String, isNIC: Bool,
+    init(name: String, aliases: [String] = [], summary: String, isNIC: Bool, isSerio: Bool = false,
          make: @escaping @Sendable (Placement) -> DeviceModel) {
-        (self.name, self.aliases, self.summary, self.isNIC, self.make) = (name, aliases, summary, isNIC, make)
+        (self.name, self.aliases, self.summary, self.isNIC, self.isSerio, self.make) = (name, aliases, summary, isNIC, isSerio, make)
     }
 
     init?(argument: String) {

@@ -19,7 +19,8 @@ import XPC
         }
         #expect(DeviceClasses.named("network")?.wireClass == .net)
         #expect(DeviceClasses.named("sounds") == nil)
-        #expect(DeviceClasses.names == "sound, net")
+        #expect(DeviceClasses.names == "sound, net, input")
+        #expect(DeviceClasses.named("mouse")?.wireClass == .input)
     }
 
     @Test func wireClassNamesAreConfigSpellings() {
@@ -159,6 +160,26 @@ import XPC
     @Test func hashBitsAreLittleEndian() {
         #expect(NetClass.hashBits([]) == [])
         #expect(NetClass.hashBits([0b1000_0001, 0, 0b0000_0010]) == [0, 7, 17])
+    }
+
+    @Test func inputOperationsParseAndStatusReads() throws {
+        let c = InputClass.descriptor
+        #expect(try #require(c.operation("rate")).parse(["40"]) == (.inputSet, [.u8(.mouseRate, 40)]))
+        #expect(try #require(c.operation("resolution")).parse(["8"]) == (.inputSet, [.u8(.mouseResolution, 3)]))
+        #expect(try #require(c.operation("scaling")).parse(["2:1"]) == (.inputSet, [.u8(.mouseScaling, 2)]))
+        #expect(try #require(c.operation("stream")).parse(["off"]) == (.inputSet, [.u8(.datapathOn, 0)]))
+        #expect(throws: OperationArgumentError("rate 50: 10, 20, 40, 60, 80, 100 or 200 reports a second")) {
+            try c.operation("rate")?.parse(["50"])
+        }
+        #expect(throws: OperationArgumentError("resolution 3: 1, 2, 4 or 8 counts/mm")) { try c.operation("resolution")?.parse(["3"]) }
+        let s = c.decodeStatus(info([.u8(.inputProtocol, 3), .string(.inputName, "ImExPS/2 Generic Explorer Mouse"),
+                                     .u8(.mouseRate, 100), .u8(.mouseResolution, 3), .u8(.mouseScaling, 1), .u8(.datapathOn, 1),
+                                     .u64(.inputPackets, 500), .u64(.inputResyncs, 2), .u64(.inputLost, 0)]))
+        #expect(s.values["protocol"] == .string("ImExPS/2 (wheel, 5 buttons)") && s.values["packets"] == .int(500))
+        #expect(s.values["streaming"] == .bool(true) && s.values["lost"] == .int(0))
+        #expect(s.fields == [StatusField(label: "Protocol", text: "ImExPS/2 (wheel, 5 buttons)"),
+                             StatusField(label: "Mouse", text: "100 reports/s, 8 counts/mm (200 dpi), scaling 1:1, streaming"),
+                             StatusField(label: "Packets", text: "500 reported, 2 bytes dropped to resync, 0 lost")])
     }
 
     @Test func soundStatus() {

@@ -28,6 +28,28 @@ import ShadowDriver
         #expect(s.divergences(from: info([])).differing.map(\.found) == ["none"], "no MAC read back at all")
     }
 
+    /// INPUT_SETs merge: the log is one call with each setting's last
+    /// value, and each is compared with what the nucleus says the mouse
+    /// was told.
+    @Test func inputSettingsMergeIntoOneReplayAndEachIsCompared() {
+        let s = shadow(InputClass.descriptor, [req(.inputSet, [.u8(.mouseRate, 40)]),
+                                               req(.inputSet, [.u8(.mouseScaling, 2), .u8(.datapathOn, 1)]),
+                                               req(.inputSet, [.u8(.mouseRate, 200)])])
+        #expect(s.replayLog(instance: 1).map(\.attributes)
+                == [[.u8(.mouseRate, 200), .u8(.mouseScaling, 2), .u8(.datapathOn, 1)]])
+        #expect(s.replayLog(instance: 1).first?.flags.contains(.reattach) == true)
+        let same = s.divergences(from: info([.u8(.mouseRate, 200), .u8(.mouseResolution, 3), .u8(.mouseScaling, 2),
+                                              .u8(.datapathOn, 1)]))
+        #expect(same.compared == 3 && same.differing.isEmpty, "resolution was never set: not compared")
+        let lost = s.divergences(from: info([.u8(.mouseRate, 40), .u8(.mouseScaling, 2), .u8(.datapathOn, 0)]))
+        #expect(lost.differing == [ShadowDivergence(setting: "rate", expected: "200/s", found: "40/s"),
+                                   ShadowDivergence(setting: "streaming", expected: "on", found: "off")])
+        // A resync while the driver is down is answered; a setting waits.
+        #expect(s.answer(req(.inputResync)) == .reply([]))
+        #expect(s.answer(req(.inputSet, [.u8(.mouseRate, 10)])) == .queue)
+        #expect(InputClass.descriptor.makeShadow().replayLog(instance: 1).isEmpty)
+    }
+
     @Test func netRxModeComparesFlagsAndWhetherGroupsAreHashed() {
         let promisc = shadow(NetClass.descriptor, [req(.netOpen), req(.netSetRxMode, [.u32(.rxFlags, 1), .nested(.mcList, [])])])
         #expect(promisc.divergences(from: info([.u32(.rxFlags, 1)])).differing.isEmpty)

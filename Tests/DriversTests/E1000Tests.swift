@@ -75,7 +75,7 @@ import XPC
         }
 
         func info(held: [DMABuffer] = []) -> DeviceInfo {
-            let p = nucleus.inspect(1) { $0.pci } ?? PCIIdentity(vendor: 0, device: 0, revision: 0, slot: "", barSize: 0, irq: 0)
+            let p = nucleus.inspect(1) { $0.identity } ?? DeviceIdentity(vendor: 0, device: 0, revision: 0, slot: "", barSize: 0, irq: 0)
             return DeviceInfo(instance: 1, driverName: "e1000", deviceClass: .net, vendor: p.vendor, device: p.device,
                               revision: p.revision, slot: p.slot, barSize: p.barSize, heldBuffers: held)
         }

@@ -69,7 +69,7 @@ import XPC
             let f = NetClassFake(nucleus)
             fake = f
             device = Device(instance: 1) { m in f.handle(m) }
-            let pci = model.pci
+            let pci = model.identity
             info = DeviceInfo(instance: 1, driverName: "ne2k", deviceClass: .net, vendor: pci.vendor,
                               device: pci.device, revision: pci.revision, slot: pci.slot, barSize: pci.barSize)
         }

@@ -50,7 +50,7 @@ import XPC
 
         func info() throws -> DeviceInfo {
             let m = nucleus.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
-            let p = try #require(nucleus.inspect(1) { $0.pci })
+            let p = try #require(nucleus.inspect(1) { $0.identity })
             return DeviceInfo(instance: 1, driverName: "test", deviceClass: .net, vendor: p.vendor, device: p.device,
                               revision: p.revision, slot: p.slot, barSize: p.barSize,
                               heldBuffers: m.all(.object).map { o in
@@ -151,7 +151,7 @@ import XPC
                 if let e = r.remoteError { throw e }
                 return r
             }
-            let p = try #require(n.inspect(instance) { $0.pci })
+            let p = try #require(n.inspect(instance) { $0.identity })
             let drv = nic.driver(device, DeviceInfo(instance: instance, driverName: nic.name, deviceClass: .net, vendor: p.vendor,
                                                     device: p.device, revision: p.revision, slot: p.slot, barSize: p.barSize))
             _ = try await drv.probe(reattach: false)

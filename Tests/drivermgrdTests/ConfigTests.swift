@@ -2,6 +2,8 @@
 import Foundation
 import Testing
 @testable import drivermgrd
+import Nucleus
+import XPC
 
 @Suite struct ConfigTests {
     /// A fresh config directory with drivers.d/ holding `files`.
@@ -148,6 +150,31 @@ import Testing
         #expect(r.drivers.map(\.name) == ["ens1371", "rtl8139"])
     }
 
+    /// The shipped psmouse.conf: a serio port's type and protocol; a
+    /// PCI-only key on it is an error naming its line.
+    @Test func aSerioMatchNamesTheBusAndBindIsRefusedOnIt() throws {
+        let shipped = try String(contentsOf: Self.root.appendingPathComponent("etc/drivers.d/psmouse.conf"), encoding: .utf8)
+        let r = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped]), driverDirectory: "/x")
+        #expect(r.errors.isEmpty, "\(r.errors)")
+        let d = try #require(r.drivers.first)
+        #expect(d.bus == .serio && d.vendor == 0x01 && d.device == 0x00 && d.match == "serio:01:00")
+        #expect(d.deviceClass.wireClass == .input)
+        let mouse = NucleusDevice(instance: 1, bus: .serio, vendor: 1, device: 0, revision: 0, slot: "serio1", barSize: 0,
+                                  irq: 12, deviceClass: .input)
+        let pciTwin = NucleusDevice(instance: 2, bus: .pci, vendor: 1, device: 0, revision: 0, slot: "0000:00:04.0",
+                                    barSize: 256, irq: 11, deviceClass: .input)
+        #expect(d.matches(mouse) && !d.matches(pciTwin), "the bus is part of the match")
+        let bound = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped + "\n[Driver]\nBind=yes\n"]), driverDirectory: "/x")
+        #expect(bound.drivers.isEmpty)
+        #expect(bound.errors.first.map { "\($0)" }?.hasSuffix("Bind=yes: binding is built for PCI devices only, not serio") == true,
+                "\(bound.errors)")
+        for bad in ["serio:1:00", "serio:01:0000", "usb:01:00", "serio:0x:00"] {
+            let e = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped.replacingOccurrences(of: "Match=serio:01:00", with: "Match=" + bad)]),
+                                      driverDirectory: "/x")
+            #expect(e.drivers.isEmpty && e.errors.first.map { "\($0)" }?.contains("Invalid Match=\(bad)") == true, "\(bad)")
+        }
+    }
+
     @Test func badFileIsNamedByLineAndOnlyItIsSkipped() throws {
         let bad = good.replacingOccurrences(of: "Match=pci:1274:1371", with: "Match=pci:12745:1371")
         let dir = try configDir(["a.conf": bad, "rtl8139.conf": good.replacingOccurrences(of: "ens1371", with: "rtl8139")])
@@ -156,7 +183,7 @@ import Testing
         #expect(r.errors.count == 1)
         let e = try #require(r.errors.first)
         #expect(e.file.hasSuffix("drivers.d/a.conf") && e.line == 4)
-        #expect(e.description.hasSuffix("a.conf:4: Invalid Match=pci:12745:1371: expected pci:VVVV:DDDD (hex)"))
+        #expect(e.description.hasSuffix("a.conf:4: Invalid Match=pci:12745:1371: expected pci:VVVV:DDDD or serio:TT:PP (hex)"))
     }
 
     /// Found by Tests/fuzz/config_parse: a file with "\r\n" endings was

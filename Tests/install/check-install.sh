@@ -19,7 +19,7 @@ make -s -C "$ROOT" install-files BIN="$BIN" GEN_DIR="$T/gen" DESTDIR="$T/root" P
 R=$T/root
 for f in usr/sbin/drivermgrd usr/bin/drvctl usr/bin/nucleus-sim usr/bin/driverslicer \
          usr/libexec/drivermgrd/rtl8139 usr/libexec/drivermgrd/ens137x usr/libexec/drivermgrd/ne2k \
-         usr/libexec/drivermgrd/pcnet32 usr/libexec/drivermgrd/e1000 \
+         usr/libexec/drivermgrd/pcnet32 usr/libexec/drivermgrd/e1000 usr/libexec/drivermgrd/psmouse \
          lib/systemd/system/drivermgrd.service usr/lib/systemd/catalog/drivermgrd.catalog \
          usr/lib/sysusers.d/drivermgr.conf usr/lib/tmpfiles.d/drivermgr.conf \
          usr/lib/drivermgrd/drivermgrd.conf usr/lib/drivermgrd/drivers.d/rtl8139.conf \

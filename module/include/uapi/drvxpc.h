@@ -83,6 +83,20 @@ enum drvxpc_class {
 	DRVXPC_CLASS_NONE = 0,
 	DRVXPC_CLASS_SOUND = 1,
 	DRVXPC_CLASS_NET = 2,
+	DRVXPC_CLASS_INPUT = 3,
+};
+
+/* Buses (DRVXPC_A_BUS): how DEVICE_ADD and HELLO name a device. */
+enum drvxpc_bus {
+	DRVXPC_BUS_PCI = 1,	/* PCI_VENDOR, PCI_DEVICE, PCI_SLOT, BAR_SIZE */
+	DRVXPC_BUS_SERIO = 2,	/* SERIO_TYPE, SERIO_PROTO, SERIO_PORT */
+};
+
+/* DRVXPC_A_INPUT_PROTOCOL: what the mouse speaks, fixing the packet size */
+enum drvxpc_mouse_proto {
+	DRVXPC_MOUSE_PS2 = 1,	/* 3-byte packets: buttons, x, y */
+	DRVXPC_MOUSE_IMPS = 2,	/* IntelliMouse: + a wheel byte */
+	DRVXPC_MOUSE_EXPS = 3,	/* IntelliMouse Explorer: wheel + 2 buttons */
 };
 
 /*
@@ -94,7 +108,7 @@ enum drvxpc_class {
 	/* identity and hand-shake */					\
 	X(VERSION,		U32,	4, 0, 0)				\
 	X(DRIVER_NAME,		STRING,	32, 0, 0)				\
-	X(CLASS,		U8,	1, 1, 2)	/* enum drvxpc_class */	\
+	X(CLASS,		U8,	1, 1, 3)	/* enum drvxpc_class */	\
 	X(PCI_VENDOR,		U16,	2, 0, 0)				\
 	X(PCI_DEVICE,		U16,	2, 0, 0)				\
 	X(PCI_REVISION,		U8,	1, 0, 0)				\
@@ -208,7 +222,27 @@ enum drvxpc_class {
 	X(CALL_ID,		U64,	8, 0, 0)				\
 	/* HELLO's reply: the u-driver's build, the GNU build-id of its	\
 	 * executable in hex ("" when it has none) */			\
-	X(BUILD_ID,		STRING,	64, 0, 0)
+	X(BUILD_ID,		STRING,	64, 0, 0)				\
+	/* the bus a device is on (absent: PCI), and a serio port's	\
+	 * identity: its type and protocol (SERIO_8042 = 0x01 is the	\
+	 * i8042's AUX port) and the kernel's name of the port */	\
+	X(BUS,			U8,	1, 1, 2)	/* enum drvxpc_bus */	\
+	X(SERIO_TYPE,		U8,	1, 0, 0)				\
+	X(SERIO_PROTO,		U8,	1, 0, 0)				\
+	X(SERIO_PORT,		STRING,	32, 0, 0)	/* "serio1" */		\
+	/* input: a PS/2 mouse */					\
+	X(INPUT_PROTOCOL,	U8,	1, 1, 3)	/* enum drvxpc_mouse_proto */ \
+	X(INPUT_NAME,		STRING,	64, 0, 0)				\
+	X(PS2_CMD,		U16,	2, 0, 0)	/* libps2's encoding */	\
+	X(PS2_PARAM,		BINARY,	8, 0, 0)	/* bytes out, then in */ \
+	X(MOUSE_RATE,		U8,	1, 10, 200)	/* reports a second */	\
+	X(MOUSE_RESOLUTION,	U8,	1, 0, 3)	/* 1 << n counts/mm */	\
+	X(MOUSE_SCALING,	U8,	1, 1, 2)	/* 1:1 or 2:1 */	\
+	X(INPUT_PACKETS,	U64,	8, 0, 0)	/* reported */		\
+	X(INPUT_RESYNCS,	U64,	8, 0, 0)	/* bytes dropped to resync */ \
+	X(INPUT_LOST,		U64,	8, 0, 0)	/* sim client: gaps seen */ \
+	X(INPUT_COMMANDS,	U64,	8, 0, 0)	/* PS/2 commands run */	\
+	X(INPUT_RESETS,		U64,	8, 0, 0)	/* of them, RESET_BAT */
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -350,6 +384,8 @@ enum drvxpc_sim_action {
 	X(NET_GET_STATS,	101)		\
 	X(NET_WATCHDOG,		102)		\
 	X(NET_TX_TIMEOUT,	103)		\
+	X(INPUT_SET,		112)		\
+	X(INPUT_RESYNC,		113)		\
 	X(REG_READ,		128)		\
 	X(REG_WRITE,		129)		\
 	X(REG_SEQ,		130)		\
@@ -360,7 +396,9 @@ enum drvxpc_sim_action {
 	X(DATAPATH_DISABLE,	135)		\
 	X(SND_REGISTER,		136)		\
 	X(NET_REGISTER,		137)		\
-	X(NET_CARRIER,		138)
+	X(NET_CARRIER,		138)		\
+	X(INPUT_REGISTER,	139)		\
+	X(PS2_COMMAND,		140)
 
 #define __DRVXPC_ENUM_OP(name, value)	DRVXPC_OP_##name = value,
 enum drvxpc_op {

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+import CChips
+import UDriverKit
+import XPC
+
+/// The psmouse u-driver: Linux's psmouse-base.c for the generic protocols
+/// (PS/2, ImPS/2, ImExPS/2) without the byte interrupt and the packet
+/// assembly, which the nucleus keeps. Here: the reset and self-test, the
+/// protocol detection by the IntelliMouse knocks, rate, resolution and
+/// scaling, streaming on and off, and the check after a loss of sync.
+/// Every PS/2 command goes out as one PS2_COMMAND downcall.
+public actor PSMouse: InputDriver {
+    let device: Device
+    let info: DeviceInfo
+    /// What the mouse speaks (`enum drvxpc_mouse_proto`).
+    private(set) var proto = XPCMouseProtocol.ps2.rawValue
+    /// What the mouse was last told.
+    private(set) var rate: UInt8 = 100
+    private(set) var resolution: UInt8 = 2
+    private(set) var scaling: UInt8 = 1
+    private(set) var streaming = false
+
+    /// psmouse's defaults: 100 reports a second, 200 dpi (8 counts/mm, code 3), 1:1.
+    static let defaultRate: UInt8 = 100
+    static let defaultResolution: UInt8 = 3
+
+    public init(device: Device, info: DeviceInfo) {
+        self.device = device
+        self.info = info
+    }
+
+    /// Names by protocol, as psmouse registers them (vendor + name).
+    static func name(of proto: UInt8) -> String {
+        switch UInt32(proto) {
+        case UInt32(XPCMouseProtocol.exps.rawValue): return "ImExPS/2 Generic Explorer Mouse"
+        case UInt32(XPCMouseProtocol.imps.rawValue): return "ImPS/2 Generic Wheel Mouse"
+        default: return "PS/2 Generic Mouse"
+        }
+    }
+
+    /// The GETID answer of a mouse speaking `proto`.
+    static func id(of proto: UInt8) -> UInt8 {
+        switch UInt32(proto) {
+        case UInt32(XPCMouseProtocol.exps.rawValue): return UInt8(PS2_ID_EXPS)
+        case UInt32(XPCMouseProtocol.imps.rawValue): return UInt8(PS2_ID_IMPS)
+        default: return UInt8(PS2_ID_PS2)
+        }
+    }
+
+    // MARK: probe
+
+    public func probe(reattach: Bool) async throws -> String {
+        guard info.bus == .serio else {
+            throw UDriverError.noDevice("psmouse drives a serio port, not a \(info.bus.name) device")
+        }
+        if reattach {
+            // The mouse kept streaming under the nucleus: adopt it as it is,
+            // protocol and settings, without a command to it.
+            let r = try await device.registerInput(name: nil, protocol: nil, reattach: true)
+            adopt(r)
+            return r.name
+        }
+        try await detect()
+        try await configure()
+        let name = Self.name(of: proto)
+        adopt(try await device.registerInput(name: name, protocol: proto))
+        try await enable(true)
+        return name
+    }
+
+    private func adopt(_ r: InputRegistration) {
+        proto = r.protocol
+        rate = r.rate ?? rate
+        resolution = r.resolution ?? resolution
+        scaling = r.scaling ?? scaling
+        streaming = r.streaming ?? streaming
+    }
+
+    /// psmouse_probe + psmouse_reset + the protocol knocks
+    /// (im_explorer_detect, intellimouse_detect).
+    func detect() async throws {
+        // A keyboard answers GETID with two bytes (0xab …); a mouse with one.
+        let id = try await device.ps2Command(PS2_CMD_GETID)
+        guard let first = id.first, [PS2_ID_PS2, PS2_ID_IMPS, PS2_ID_EXPS].contains(UInt32(first)) else {
+            throw UDriverError.noDevice("no mouse on \(info.slot): GETID answered \(id.map { String($0, radix: 16) })")
+        }
+        let bat = try await device.ps2Command(PS2_CMD_RESET_BAT)
+        guard bat.first == UInt8(PS2_RET_BAT) else {
+            throw UDriverError(errno: 5, "mouse on \(info.slot) failed its self-test: \(bat.map { String($0, radix: 16) })")
+        }
+        proto = XPCMouseProtocol.ps2.rawValue
+        if try await knock([200, 100, 80]) == UInt8(PS2_ID_IMPS) {
+            proto = XPCMouseProtocol.imps.rawValue
+            if try await knock([200, 200, 80]) == UInt8(PS2_ID_EXPS) {
+                proto = XPCMouseProtocol.exps.rawValue
+                // Explorer 4.0's horizontal-scroll magic, as psmouse sends it.
+                _ = try await knock([200, 80, 40], getID: false)
+            }
+        }
+    }
+
+    /// Three SETRATEs, then GETID's answer.
+    private func knock(_ rates: [UInt8], getID: Bool = true) async throws -> UInt8? {
+        for r in rates { _ = try await device.ps2Command(PS2_CMD_SETRATE, [r]) }
+        return getID ? try await device.ps2Command(PS2_CMD_GETID).first : nil
+    }
+
+    /// psmouse_initialize + the defaults: resolution, rate, scaling 1:1.
+    func configure() async throws {
+        try await setResolution(Self.defaultResolution)
+        try await setRate(Self.defaultRate)
+        try await setScaling(1)
+    }
+
+    private func setRate(_ r: UInt8) async throws {
+        _ = try await device.ps2Command(PS2_CMD_SETRATE, [r])
+        rate = r
+    }
+    private func setResolution(_ code: UInt8) async throws {
+        _ = try await device.ps2Command(PS2_CMD_SETRES, [code])
+        resolution = code
+    }
+    private func setScaling(_ s: UInt8) async throws {
+        _ = try await device.ps2Command(s == 2 ? PS2_CMD_SETSCALE21 : PS2_CMD_SETSCALE11)
+        scaling = s
+    }
+    private func enable(_ on: Bool) async throws {
+        _ = try await device.ps2Command(on ? PS2_CMD_ENABLE : PS2_CMD_DISABLE)
+        streaming = on
+    }
+
+    // MARK: upcalls
+
+    /// psmouse_attr_set_helper: streaming stops around the change (a mouse
+    /// mid-packet would garble the command's answer) and starts again.
+    /// Replayed (`reattach`), a setting the mouse already has is skipped,
+    /// so a recovery sends nothing to a mouse whose settings held.
+    public func set(_ s: MouseSettings, reattach: Bool) async throws {
+        let newRate = s.rate.flatMap { $0 != rate || !reattach ? $0 : nil }
+        let newRes = s.resolution.flatMap { $0 != resolution || !reattach ? $0 : nil }
+        let newScaling = s.scaling.flatMap { $0 != scaling || !reattach ? $0 : nil }
+        let changes = newRate != nil || newRes != nil || newScaling != nil
+        let wasStreaming = streaming
+        if changes && streaming { try await enable(false) }
+        if let r = newRate { try await setRate(r) }
+        if let r = newRes { try await setResolution(r) }
+        if let r = newScaling { try await setScaling(r) }
+        let want = s.streaming ?? wasStreaming
+        if want != streaming || (s.streaming != nil && !reattach) { try await enable(want) }
+    }
+
+    /// psmouse_resync: a mouse still speaking its protocol answers GETID
+    /// with that protocol's id; one that was reset (unplugged, a glitch)
+    /// is brought back to it, its settings and its streaming.
+    public func resync() async throws {
+        let wasStreaming = streaming
+        let want = Self.id(of: proto)
+        let id = try await device.ps2Command(PS2_CMD_GETID)
+        if id.first == want { return }
+        let kept = proto
+        try await detect()
+        guard proto == kept else {
+            throw UDriverError(errno: 5, "mouse on \(info.slot) came back speaking \(Self.name(of: proto)), not \(Self.name(of: kept))")
+        }
+        let (r, res, sc) = (rate, resolution, scaling)
+        try await setResolution(res)
+        try await setRate(r)
+        try await setScaling(sc)
+        streaming = false
+        if wasStreaming { try await enable(true) }
+    }
+}

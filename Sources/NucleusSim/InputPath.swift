@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+import CChips
+import Foundation
+import XPC
+
+/// The input class's nucleus for a PS/2 mouse on a serio port: what the
+/// kernel's serio half of psmouse is. It keeps the byte interrupt and the
+/// packet assembly with its resynchronisation (psmouse_handle_byte), runs
+/// the u-driver's PS2_COMMANDs as libps2's ps2_command does, and reports
+/// each packet to its input device, whose reader here is the workload's
+/// client: it checks every packet of the mouse's known motion sequence
+/// arrives once and in order, wheel included.
+final class InputPath: SimChipNucleus {
+    let model: PS2MouseModel
+    let instance: UInt32
+    var deviceClass: XPCDeviceClass { .input }
+
+    /// INPUT_REGISTER's input device: its name and the protocol its
+    /// packets are assembled by; nil until registered.
+    private var registered: (name: String, proto: UInt8)?
+    /// What the mouse was last told through PS2_COMMAND.
+    private var rate: UInt8 = 100, resolution: UInt8 = 2, scaling: UInt8 = 1, streaming = false
+    /// QUIESCE: the u-driver is gone for good; the mouse was disabled.
+    private var quiesced = false
+    /// The packet being assembled.
+    private var packet: [UInt8] = []
+    private var packets: UInt64 = 0
+    /// Bytes dropped to find a packet's first byte again.
+    private var resyncs: UInt64 = 0
+    /// PS/2 commands run, and of them resets.
+    private var commands: UInt64 = 0, resets: UInt64 = 0
+    private var outOfSync = false
+    private var upcalls: [XPCOp] = []
+    /// The reader: the next packet number it expects, gaps it saw, and
+    /// packets whose wheel or buttons were not the ones sent.
+    private var expected: UInt64?
+    private var lost: UInt64 = 0
+    private var wrong: UInt64 = 0
+
+    init(model: PS2MouseModel, instance: UInt32) {
+        self.model = model
+        self.instance = instance
+    }
+
+    private var packetSize: Int {
+        registered.map { $0.proto == XPCMouseProtocol.ps2.rawValue ? 3 : 4 } ?? 3
+    }
+
+    func step(memory: SimMemory, nanos: UInt64) { drain() }
+
+    /// The byte interrupt for everything the mouse sent: without an input
+    /// device the bytes go nowhere (serio's unbound port).
+    private func drain() {
+        for b in model.takeOutput() where registered != nil { handle(byte: b) }
+    }
+
+    /// psmouse_handle_byte: a first byte without its sync bit is dropped
+    /// and the u-driver asked to check the mouse (once per loss of sync).
+    private func handle(byte b: UInt8) {
+        if packet.isEmpty && UInt32(b) & PS2_PKT_SYNC == 0 {
+            if !outOfSync { upcalls.append(.inputResync) }
+            outOfSync = true
+            resyncs += 1
+            return
+        }
+        packet.append(b)
+        guard packet.count == packetSize else { return }
+        report(packet)
+        packet = []
+        outOfSync = false
+    }
+
+    /// input_report_rel/key + input_sync, and the reader's check.
+    private func report(_ p: [UInt8]) {
+        packets += 1
+        let n = UInt64(p[1] & 0x7f) | UInt64(p[2] & 0x7f) << 7
+        if let e = expected {
+            let gap = (n &- e) & 0x3fff
+            if gap != 0 { lost += gap < 0x2000 ? gap : 1 }
+        }
+        expected = (n + 1) & 0x3fff
+        // The same packet as the mouse speaking this protocol would send.
+        let proto = registered?.proto ?? 0
+        let id = proto == XPCMouseProtocol.exps.rawValue ? UInt8(PS2_ID_EXPS)
+            : proto == XPCMouseProtocol.imps.rawValue ? UInt8(PS2_ID_IMPS) : UInt8(PS2_ID_PS2)
+        let want = PS2MouseModel.packet(n, speaking: id)
+        if want.count != p.count || want[0] != p[0] || (p.count > 3 && want[3] != p[3]) { wrong += 1 }
+    }
+
+    func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
+        switch m.op {
+        case .ps2Command:
+            return try command(m)
+        case .inputRegister:
+            if let proto = m.attribute(.inputProtocol)?.u8, !m.flags.contains(.reattach) {
+                let name = try m.string(.inputName)
+                // The input device once, as the kernel nucleus keeps it:
+                // a fresh probe after a reset finds it again.
+                if registered?.proto != proto { packet = [] }
+                registered = (name, proto)
+                quiesced = false
+            }
+            guard let r = registered else {
+                return .errorReply(to: m, errno: 19, attribute: .inputProtocol, message: "no input device registered to reattach to")
+            }
+            d.registeredName = r.name
+            d.chipName = r.name
+            return XPCMessage.reply(to: m, attributes: [.string(.inputName, r.name), .u8(.inputProtocol, r.proto)] + settings)
+        default:
+            return nil
+        }
+    }
+
+    /// libps2's __ps2_command: the command byte, then each parameter byte,
+    /// each to be ACKed; then up to `receive` bytes of answer. Packet bytes
+    /// already sent go to the assembler first.
+    private func command(_ m: XPCMessage) throws -> XPCMessage {
+        let cmd = UInt32(try m.u16(.ps2Cmd))
+        let send = Int((cmd >> PS2_CMD_SEND_SHIFT) & PS2_CMD_COUNT_MASK)
+        let receive = Int((cmd >> PS2_CMD_RECEIVE_SHIFT) & PS2_CMD_COUNT_MASK)
+        let params = m.attribute(.ps2Param)?.payload ?? []
+        guard params.count == send else {
+            return .errorReply(to: m, errno: 22, attribute: .ps2Param,
+                               message: "command 0x\(String(cmd, radix: 16)) sends \(send) parameter bytes, not \(params.count)")
+        }
+        guard receive <= XPCAttributeID.ps2Param.maxLength else {
+            return .errorReply(to: m, errno: 22, attribute: .ps2Cmd, message: "command 0x\(String(cmd, radix: 16)) receives \(receive) bytes, at most 8")
+        }
+        drain()
+        commands += 1
+        if cmd == PS2_CMD_RESET_BAT { resets += 1 }
+        var answer: [UInt8] = []
+        for (i, b) in ([UInt8(cmd & PS2_CMD_BYTE_MASK)] + params).enumerated() {
+            let a = model.receive(b)
+            guard a.first == UInt8(PS2_RET_ACK) else {
+                return .errorReply(to: m, errno: 5, attribute: i == 0 ? .ps2Cmd : .ps2Param,
+                                   message: "the mouse answered 0x\(String(a.first ?? 0, radix: 16)) to byte 0x\(String(b, radix: 16)), not ACK")
+            }
+            answer = Array(a.dropFirst())
+        }
+        track(cmd, params)
+        return XPCMessage.reply(to: m, attributes: answer.isEmpty ? [] : [.binary(.ps2Param, Array(answer.prefix(receive)))])
+    }
+
+    /// What the mouse was told, for DEVICE_INFO and a reattaching u-driver.
+    private func track(_ cmd: UInt32, _ params: [UInt8]) {
+        switch cmd {
+        case PS2_CMD_SETRATE: rate = params.first ?? rate
+        case PS2_CMD_SETRES: resolution = params.first ?? resolution
+        case PS2_CMD_SETSCALE11: scaling = 1
+        case PS2_CMD_SETSCALE21: scaling = 2
+        case PS2_CMD_ENABLE: streaming = true
+        case PS2_CMD_DISABLE: streaming = false
+        case PS2_CMD_RESET_BAT, PS2_CMD_RESET_DIS:
+            (rate, resolution, scaling, streaming) = (100, 2, 1, false)
+            packet = []
+        default: break
+        }
+    }
+
+    private var settings: [XPCAttribute] {
+        [.u8(.mouseRate, rate), .u8(.mouseResolution, resolution), .u8(.mouseScaling, scaling), .u8(.datapathOn, streaming ? 1 : 0)]
+    }
+
+    func quiesce() {
+        // psmouse_deactivate: the mouse stops streaming; its input device stays.
+        drain()
+        _ = model.receive(UInt8(PS2_CMD_DISABLE & PS2_CMD_BYTE_MASK))
+        streaming = false
+        quiesced = true
+    }
+
+    func info() -> [XPCAttribute] {
+        var a: [XPCAttribute] = settings + [.u64(.inputPackets, packets), .u64(.inputResyncs, resyncs),
+                                            .u64(.inputLost, lost), .u64(.clientErrors, wrong),
+                                            .u64(.inputCommands, commands), .u64(.inputResets, resets)]
+        if let r = registered { a += [.u8(.inputProtocol, r.proto), .string(.inputName, r.name)] }
+        return a
+    }
+
+    func takeUpcalls() -> [XPCOp] {
+        defer { upcalls = [] }
+        return upcalls
+    }
+
+    /// The motion is the mouse's own: nothing to start.
+    var workload: SimWorkload { { _, _ in } }
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+import CChips
+import Synchronization
+import Testing
+@testable import NucleusSim
+@testable import PSMouse
+import UDriverKit
+import XPC
+
+/// The psmouse u-driver against the PS/2 mouse model behind the sim's
+/// input nucleus, in process: every command is a PS2_COMMAND downcall the
+/// nucleus runs byte by byte; the assertions read the mouse's own state
+/// and what the nucleus's input device reported.
+@Suite struct PSMouseTests {
+    /// The downcalls a driver made, by op.
+    final class Calls: Sendable {
+        let ops = Mutex<[XPCOp]>([])
+        var ps2: Int { ops.withLock { $0.filter { $0 == .ps2Command }.count } }
+    }
+
+    static func driver(_ n: SimNucleus, _ calls: Calls = Calls()) -> PSMouse {
+        let device = Device(instance: 1) { m in
+            calls.ops.withLock { $0.append(m.op) }
+            return n.handleDowncall(m)
+        }
+        let id = n.inspect(1) { $0.identity } ?? DeviceIdentity(bus: .serio, vendor: 1, device: 0, slot: "serio1", barSize: 0)
+        return PSMouse(device: device, info: DeviceInfo(instance: 1, driverName: "psmouse", deviceClass: .input, bus: id.bus,
+                                                         vendor: id.vendor, device: id.device, revision: 0, slot: id.slot,
+                                                         barSize: id.barSize))
+    }
+
+    static func mouse<R: Sendable>(_ n: SimNucleus, _ f: @Sendable (PS2MouseModel) -> R) -> R? {
+        n.inspect(1) { m in (m as? PS2MouseModel).map(f) } ?? nil
+    }
+
+    static func info(_ n: SimNucleus) throws -> XPCMessage {
+        let r = n.handleDowncall(XPCMessage(op: .deviceInfo, flags: .request, instance: 1))
+        if let e = r.remoteError { throw e }
+        return r
+    }
+
+    @Test func probeResetsKnocksUpToTheExplorerProtocolAndStreams() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let drv = Self.driver(n)
+        #expect(try await drv.probe(reattach: false) == "ImExPS/2 Generic Explorer Mouse")
+        #expect(Self.mouse(n) { $0.id } == UInt8(PS2_ID_EXPS))
+        #expect(Self.mouse(n) { $0.resets } == 1)
+        #expect(Self.mouse(n) { $0.enabled } == true)
+        #expect(Self.mouse(n) { [$0.rate, $0.resolution] } == [100, 3], "psmouse's defaults: 100/s, 200 dpi")
+        // 100 packets a second: a tenth of a second of motion, all of it
+        // assembled as 4-byte Explorer packets with the wheel in them.
+        for _ in 0..<10 { n.step(nanos: 10_000_000) }
+        let i = try Self.info(n)
+        #expect(i.attribute(.inputProtocol)?.u8 == XPCMouseProtocol.exps.rawValue)
+        #expect(i.attribute(.inputPackets)?.u64 == 10)
+        #expect(i.attribute(.inputLost)?.u64 == 0)
+        #expect(i.attribute(.clientErrors)?.u64 == 0)
+        #expect(i.attribute(.mouseRate)?.u8 == 100)
+        #expect(i.attribute(.datapathOn)?.u8 == 1)
+    }
+
+    @Test func aSettingStopsStreamingAroundItAndAReplayOfItSendsNothing() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let calls = Calls()
+        let drv = Self.driver(n, calls)
+        _ = try await drv.probe(reattach: false)
+        let before = calls.ps2
+        try await drv.set(MouseSettings(rate: 40, scaling: 2), reattach: false)
+        // DISABLE, SETRATE, SETSCALE21, ENABLE.
+        #expect(calls.ps2 - before == 4)
+        #expect(Self.mouse(n) { [$0.rate] } == [40])
+        #expect(Self.mouse(n) { $0.scale21 } == true)
+        #expect(Self.mouse(n) { $0.enabled } == true)
+        let replayed = calls.ps2
+        try await drv.set(MouseSettings(rate: 40, resolution: 3, scaling: 2, streaming: true), reattach: true)
+        #expect(calls.ps2 == replayed, "a replayed setting the mouse has goes nowhere")
+        try await drv.set(MouseSettings(streaming: false), reattach: false)
+        #expect(Self.mouse(n) { $0.enabled } == false)
+        #expect(try Self.info(n).attribute(.datapathOn)?.u8 == 0)
+    }
+
+    @Test func aNewDriverReattachesWithoutACommandAndTheStreamGoesOn() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let first = Self.driver(n)
+        _ = try await first.probe(reattach: false)
+        try await first.set(MouseSettings(rate: 200), reattach: false)
+        for _ in 0..<5 { n.step(nanos: 10_000_000) }
+        let calls = Calls()
+        let second = Self.driver(n, calls)
+        #expect(try await second.probe(reattach: true) == "ImExPS/2 Generic Explorer Mouse")
+        #expect(calls.ps2 == 0)
+        #expect(await second.proto == XPCMouseProtocol.exps.rawValue)
+        #expect(await second.rate == 200, "the rate comes from the nucleus, not from a reset")
+        #expect(Self.mouse(n) { $0.resets } == 1)
+        for _ in 0..<5 { n.step(nanos: 10_000_000) }
+        let i = try Self.info(n)
+        #expect(i.attribute(.inputPackets)?.u64 == 20)
+        #expect(i.attribute(.inputLost)?.u64 == 0)
+        #expect(i.attribute(.clientErrors)?.u64 == 0)
+    }
+
+    @Test func aLossOfSyncIsResynchronisedAndAResetMouseIsBroughtBack() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let drv = Self.driver(n)
+        _ = try await drv.probe(reattach: false)
+        try await drv.set(MouseSettings(rate: 80), reattach: false)
+        // Line noise between packets: dropped, the packets after it intact.
+        n.step(nanos: 12_500_000)
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.noise([0x00, 0x01]) }
+        n.step(nanos: 12_500_000)
+        var i = try Self.info(n)
+        #expect(i.attribute(.inputResyncs)?.u64 == 2)
+        #expect(i.attribute(.inputPackets)?.u64 == 2)
+        #expect(i.attribute(.clientErrors)?.u64 == 0)
+        // The mouse reset behind the driver's back (as after a glitch):
+        // the check finds it speaking bare PS/2 and knocks it back.
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.receive(UInt8(PS2_CMD_RESET_BAT & PS2_CMD_BYTE_MASK)) }
+        #expect(Self.mouse(n) { $0.id } == UInt8(PS2_ID_PS2))
+        try await drv.resync()
+        #expect(Self.mouse(n) { $0.id } == UInt8(PS2_ID_EXPS))
+        #expect(Self.mouse(n) { [$0.rate] } == [80])
+        #expect(Self.mouse(n) { $0.enabled } == true)
+        // A mouse still as it was is only asked its id.
+        let calls = Calls()
+        let checked = Self.driver(n, calls)
+        _ = try await checked.probe(reattach: true)
+        try await checked.resync()
+        #expect(calls.ps2 == 1)
+        n.step(nanos: 12_500_000)
+        i = try Self.info(n)
+        #expect(i.attribute(.clientErrors)?.u64 == 0)
+    }
+
+    @Test func theNucleusRefusesMalformedCommandsByField() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        func call(_ op: XPCOp, _ a: [XPCAttribute], flags: XPCFlags = .request) -> XPCMessage {
+            n.handleDowncall(XPCMessage(op: op, flags: flags, instance: 1, attributes: a))
+        }
+        // SETRATE takes one parameter byte.
+        var r = call(.ps2Command, [.u16(.ps2Cmd, UInt16(PS2_CMD_SETRATE))])
+        #expect(r.status == -22 && r.remoteError?.attribute == .ps2Param)
+        r = call(.ps2Command, [.u16(.ps2Cmd, 0x0ff2)])
+        #expect(r.status == -22 && r.remoteError?.attribute == .ps2Cmd, "15 bytes back do not fit PS2_PARAM")
+        // A byte the mouse does not know is NAKed: EIO.
+        r = call(.ps2Command, [.u16(.ps2Cmd, 0x0001)])
+        #expect(r.status == -5)
+        // No registers on a serio port.
+        r = call(.regRead, [.u32(.regOffset, 0), .u8(.regWidth, 1)])
+        #expect(r.status == -22 && r.remoteError?.attribute == .regOffset)
+        // Nothing to reattach to yet.
+        r = call(.inputRegister, [], flags: [.request, .reattach])
+        #expect(r.status == -19)
+        // A protocol outside drvxpc_mouse_proto never reaches the nucleus.
+        #expect(throws: XPCError.self) {
+            try XPCMessage.decode(XPCMessage(op: .inputRegister, flags: .request, instance: 1,
+                                             attributes: [.u8(.inputProtocol, 9), .string(.inputName, "x")]).bytes)
+        }
+    }
+}

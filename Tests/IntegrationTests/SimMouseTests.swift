@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+import ControlInterface
+import Foundation
+import Testing
+import XPC
+
+/// The psmouse u-driver with drivermgrd and nucleus-sim's PS/2 mouse on a
+/// serio port: the mouse streams its known motion sequence while the
+/// u-driver fails (SIGKILL, hang, a bad parameter); every packet reaches
+/// the input device once and in order, the protocol and the settings made
+/// before hold, and the mouse is never reset to recover.
+@Suite(.serialized) struct SimMouseTests {
+    /// etc/drivers.d/psmouse.conf as shipped, with fault injection on.
+    func config(_ h: SimHarness) throws -> String {
+        let cfg = h.dir + "/etc", d = cfg + "/drivers.d"
+        try FileManager.default.createDirectory(atPath: d + "/psmouse.conf.d", withIntermediateDirectories: true)
+        let shipped = URL(fileURLWithPath: SimHarness.etcDir).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("etc/drivers.d/psmouse.conf").path
+        try FileManager.default.copyItem(atPath: shipped, toPath: d + "/psmouse.conf")
+        try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=100\n"
+            .write(toFile: d + "/psmouse.conf.d/50-test.conf", atomically: true, encoding: .utf8)
+        return cfg
+    }
+
+    func device(_ h: SimHarness) throws -> DeviceState { try #require(try h.status("psmouse").device) }
+
+    @Test func everyPacketArrivesOnceAcrossUDriverFailures() async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim(["--devices", "psmouse"])
+        try h.startDaemon(config: try config(h))
+        try h.waitActive(["psmouse"])
+        try h.wait("psmouse: packets reported") { try device(h).number("packets") ?? 0 > 20 }
+        let first = try device(h)
+        #expect(first.pciID == "serio:01:00")
+        #expect(first.values["protocol"] == .string("ImExPS/2 (wheel, 5 buttons)"))
+        #expect(try h.status("psmouse").summary.device == "serio1")
+        // A setting before the failures, to be kept across them.
+        let (rc, out, err) = try h.drvctl("call", "psmouse", "rate", "200")
+        #expect(rc == 0, "\(out)\(err)")
+        #expect(try device(h).number("rate") == 200)
+
+        for kind in ["sigkill", "hang", "bad-param"] {
+            let summary = try #require(try h.list().first { $0.name == "psmouse" })
+            let before = try device(h)
+            let packets = try #require(before.number("packets"))
+            if kind == "sigkill" {
+                kill(try #require(summary.pid), SIGKILL)
+            } else {
+                let (rc, _, err) = try h.drvctl("inject", "psmouse", kind)
+                #expect(rc == 0, "inject \(kind): \(err)")
+            }
+            try h.wait("psmouse \(kind): recovered") {
+                try h.list().first { $0.name == "psmouse" }.map { $0.state == .active && $0.restarts == summary.restarts + 1 } == true
+            }
+            try h.wait("psmouse \(kind): packets still reported") { try device(h).number("packets") ?? 0 > packets + 50 }
+            let d = try device(h)
+            #expect(d.number("lost") == 0, "\(kind): packets lost or repeated")
+            #expect(d.number("clientErrors") == 0, "\(kind): a packet decoded wrong (protocol changed?)")
+            #expect(d.number("resyncs") == 0, "\(kind): the stream lost its sync")
+            #expect(d.values["protocol"] == .string("ImExPS/2 (wheel, 5 buttons)"), "\(kind)")
+            #expect(d.number("rate") == 200 && d.flag("streaming") == true, "\(kind)")
+            // Reattached: not one command to the mouse, so no reset and no pause.
+            #expect(d.number("resets") == 1, "\(kind): the mouse was reset to recover")
+            #expect(d.number("commands") == before.number("commands"), "\(kind): the recovery sent the mouse commands")
+        }
+        let (vrc, vout, verr) = try h.drvctl("verify", "psmouse")
+        #expect(vrc == 0, "\(vout)\(verr)")
+    }
+}
