@@ -20,6 +20,13 @@ extern const struct drvnucleus_chip es1370_chip;
 extern const struct drvnucleus_chip ne2k_chip;
 extern const struct drvnucleus_chip pcnet32_chip;
 extern const struct drvnucleus_chip e1000_chip;
+extern const struct drvnucleus_bus drvnucleus_serio_bus;
+
+/* The buses besides PCI, each with its driver (input.c: serio ports). */
+const struct drvnucleus_bus *const drvnucleus_buses[] = {
+	&drvnucleus_serio_bus,
+	NULL
+};
 
 #define DRVNUCLEUS_CHIP(vendor, device, chip) \
 	{ PCI_DEVICE(vendor, device), .driver_data = (kernel_ulong_t)&(chip) }

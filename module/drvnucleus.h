@@ -48,6 +48,20 @@ struct drvnucleus_obj {
 
 struct drvnucleus_dev;
 struct drvnucleus_net_ops;
+struct serio;
+
+/*
+ * A bus other than PCI (the runtime's own): its driver, registered at load,
+ * binds devices and adds them with drvnucleus_dev_attach(); put_identity
+ * writes what DEVICE_ADD and DEVICE_INFO say of a device (DRVXPC_A_BUS and
+ * the bus's attributes).  The buses are listed in chips.c.
+ */
+struct drvnucleus_bus {
+	const char *name;
+	int (*register_driver)(void);
+	void (*unregister_driver)(void);
+	int (*put_identity)(struct sk_buff *skb, struct drvnucleus_dev *d);
+};
 
 /*
  * A device class: what the runtime calls for the ops it does not serve
@@ -122,7 +136,12 @@ struct drvnucleus_answer {
 };
 
 struct drvnucleus_dev {
+	/* A PCI function, or NULL on another bus (@bus, @serio). */
 	struct pci_dev *pdev;
+	const struct drvnucleus_bus *bus;
+	struct serio *serio;
+	/* The bus device, for messages. */
+	struct device *dev;
 	const struct drvnucleus_chip *chip;
 	void __iomem *bar;
 	u32 bar_len;
@@ -135,6 +154,18 @@ struct drvnucleus_dev {
 	unsigned int next_answer;
 	unsigned int readds;		/* DEVICE_READDs served */
 };
+
+/* The buses besides PCI (chips.c), NULL-terminated. */
+extern const struct drvnucleus_bus *const drvnucleus_buses[];
+
+/*
+ * A device of another bus joins (an instance number, DEVICE_ADD to the
+ * daemon) and leaves (out of the table, the class's remove, its objects
+ * and kept answers freed).  @d: chip, dev, bus and the bus's fields set.
+ * Process context, drvnucleus_lock not held.
+ */
+int drvnucleus_dev_attach(struct drvnucleus_dev *d);
+void drvnucleus_dev_detach(struct drvnucleus_dev *d);
 
 /* The id table (chips.c); driver_data points at the chip. */
 extern const struct pci_device_id drvnucleus_ids[];

@@ -199,10 +199,27 @@ static int reply(struct genl_info *info, const struct drvxpc_hdr *req,
 	return send_reply(info, skb, hdr);
 }
 
+/* A device's identity: its bus's attributes, or the PCI function's. */
+static int put_identity(struct sk_buff *skb, struct drvnucleus_dev *d, bool full)
+{
+	struct pci_dev *p = d->pdev;
+
+	if (d->bus)
+		return d->bus->put_identity(skb, d);
+	if (nla_put_u16(skb, DRVXPC_A_PCI_VENDOR, p->vendor) ||
+	    nla_put_u16(skb, DRVXPC_A_PCI_DEVICE, p->device) ||
+	    nla_put_string(skb, DRVXPC_A_PCI_SLOT, pci_name(p)))
+		return -EMSGSIZE;
+	if (full && (nla_put_u8(skb, DRVXPC_A_PCI_REVISION, p->revision) ||
+		     nla_put_u32(skb, DRVXPC_A_BAR_SIZE, d->bar_len) ||
+		     nla_put_u32(skb, DRVXPC_A_IRQ, p->irq)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* Called with drvnucleus_lock held. */
 static void announce(struct drvnucleus_dev *d)
 {
-	struct pci_dev *p = d->pdev;
 	struct drvxpc_hdr *hdr;
 	struct sk_buff *skb;
 
@@ -212,12 +229,7 @@ static void announce(struct drvnucleus_dev *d)
 		      0, d->instance, 0, &hdr);
 	if (!skb)
 		return;
-	if (nla_put_u16(skb, DRVXPC_A_PCI_VENDOR, p->vendor) ||
-	    nla_put_u16(skb, DRVXPC_A_PCI_DEVICE, p->device) ||
-	    nla_put_u8(skb, DRVXPC_A_PCI_REVISION, p->revision) ||
-	    nla_put_string(skb, DRVXPC_A_PCI_SLOT, pci_name(p)) ||
-	    nla_put_u32(skb, DRVXPC_A_BAR_SIZE, d->bar_len) ||
-	    nla_put_u32(skb, DRVXPC_A_IRQ, p->irq) ||
+	if (put_identity(skb, d, true) ||
 	    nla_put_u8(skb, DRVXPC_A_CLASS, d->chip->cls->id)) {
 		nlmsg_free(skb);
 		return;
@@ -824,6 +836,8 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	u16 bad;
 	int err;
 
+	if (!d->pdev)
+		return reply(info, h, -EOPNOTSUPP, 0, "no DMA on this device's bus", 0, false);
 	if (h->op == DRVXPC_OP_DMA_ALLOC) {
 		if (!size_a)
 			return reply(info, h, -EINVAL, DRVXPC_A_DMA_SIZE, "missing DMA_SIZE", 0, false);
@@ -900,9 +914,7 @@ static int device_info(struct genl_info *info, const struct drvxpc_hdr *h, struc
 			    h->seq, h->instance, 0, objects * OBJECT_RECORD_SIZE, &rh);
 	if (!skb)
 		return -ENOMEM;
-	if (nla_put_u16(skb, DRVXPC_A_PCI_VENDOR, d->pdev->vendor) ||
-	    nla_put_u16(skb, DRVXPC_A_PCI_DEVICE, d->pdev->device) ||
-	    nla_put_string(skb, DRVXPC_A_PCI_SLOT, pci_name(d->pdev)))
+	if (put_identity(skb, d, false))
 		goto err_size;
 	if (d->chip->info && d->chip->info(skb, d))
 		goto err_size;
@@ -1023,7 +1035,7 @@ static int quiesce(struct genl_info *info, const struct drvxpc_hdr *h,
 {
 	if (d->chip->cls->quiesce)
 		d->chip->cls->quiesce(d);
-	dev_info(&d->pdev->dev, "quiesced: the u-driver was given up on\n");
+	dev_info(d->dev, "quiesced: the u-driver was given up on\n");
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
@@ -1048,6 +1060,8 @@ static int readd(struct genl_info *info, const struct drvxpc_hdr *h,
 	struct pci_dev *pdev = d->pdev;
 	u16 cmd = 0, now = 0;
 
+	if (!pdev)
+		return reply(info, h, -EOPNOTSUPP, 0, "only a PCI function is re-added", 0, false);
 	if (d->chip->cls->hold)
 		d->chip->cls->hold(d);
 	else if (d->chip->cls->quiesce)
@@ -1095,7 +1109,7 @@ static int answer_again(struct genl_info *info, const struct drvxpc_hdr *h,
 	if (!skb)
 		return -ENOMEM;
 	skb_put_data(skb, kept + 1, a->len - sizeof(*kept));
-	dev_info_ratelimited(&d->pdev->dev,
+	dev_info_ratelimited(d->dev,
 			     "%s (call %llx) sent again after the daemon's restart: answered from the first time\n",
 			     drvxpc_op_name(h->op), id);
 	msg_end(skb, rh);
@@ -1241,6 +1255,49 @@ static struct genl_family drvnucleus_family __ro_after_init = {
 	.resv_start_op	= DRVXPC_GENL_CMD_MSG + 1,
 };
 
+/* --- devices ------------------------------------------------------------ */
+
+int drvnucleus_dev_attach(struct drvnucleus_dev *d)
+{
+	int slot;
+
+	INIT_LIST_HEAD(&d->objects);
+	combolock_init(&d->cl, datapath_release, d);
+	mutex_lock(&drvnucleus_lock);
+	for (slot = 0; slot < DRVNUCLEUS_MAX_DEVICES && devices[slot]; slot++)
+		;
+	if (slot == DRVNUCLEUS_MAX_DEVICES) {
+		mutex_unlock(&drvnucleus_lock);
+		return -ENOSPC;
+	}
+	d->instance = slot + 1;
+	devices[slot] = d;
+	atomic64_set(&xpc_bytes[d->instance], 0);
+	atomic64_set(&xpc_msgs[d->instance], 0);
+	atomic64_set(&xpc_regio_bytes[d->instance], 0);
+	announce(d);
+	mutex_unlock(&drvnucleus_lock);
+	return 0;
+}
+
+void drvnucleus_dev_detach(struct drvnucleus_dev *d)
+{
+	struct drvnucleus_obj *o, *tmp;
+
+	/* Detach first: downcalls find the instance under the lock, so none
+	 * reaches the device once it is out of the table. */
+	mutex_lock(&drvnucleus_lock);
+	devices[d->instance - 1] = NULL;
+	mutex_unlock(&drvnucleus_lock);
+	/* What the class registered (and its interrupt) goes before the
+	 * buffers it uses. */
+	if (d->chip->cls->remove)
+		d->chip->cls->remove(d);
+	list_for_each_entry_safe(o, tmp, &d->objects, node)
+		drvnucleus_obj_free(d, o);
+	answers_free(d);
+}
+
 /* --- PCI --------------------------------------------------------------- */
 
 /*
@@ -1251,7 +1308,7 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 {
 	const struct drvnucleus_chip *chip = drvnucleus_chip_of(pdev);
 	struct drvnucleus_dev *d;
-	int bar, slot, err;
+	int bar, err;
 
 	if (!chip || !chip->cls) {
 		dev_info(&pdev->dev, "drvnucleus drives no %04x:%04x\n",
@@ -1276,9 +1333,8 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	}
 	d->bar_len = pci_resource_len(pdev, bar);
 	d->pdev = pdev;
+	d->dev = &pdev->dev;
 	d->chip = chip;
-	INIT_LIST_HEAD(&d->objects);
-	combolock_init(&d->cl, datapath_release, d);
 	/* REG_WRITE_DMA writes 32-bit registers: no chip gets more for now. */
 	err = dma_set_mask_and_coherent(&pdev->dev,
 					DMA_BIT_MASK(min_t(u8, chip->dma_bits ?: 32, 32)));
@@ -1288,21 +1344,9 @@ static int drvnucleus_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	/* What DEVICE_READD restores. */
 	pci_save_state(pdev);
 
-	mutex_lock(&drvnucleus_lock);
-	for (slot = 0; slot < DRVNUCLEUS_MAX_DEVICES && devices[slot]; slot++)
-		;
-	if (slot == DRVNUCLEUS_MAX_DEVICES) {
-		mutex_unlock(&drvnucleus_lock);
-		err = -ENOSPC;
+	err = drvnucleus_dev_attach(d);
+	if (err)
 		goto err_unmap;
-	}
-	d->instance = slot + 1;
-	devices[slot] = d;
-	atomic64_set(&xpc_bytes[d->instance], 0);
-	atomic64_set(&xpc_msgs[d->instance], 0);
-	atomic64_set(&xpc_regio_bytes[d->instance], 0);
-	announce(d);
-	mutex_unlock(&drvnucleus_lock);
 	pci_set_drvdata(pdev, d);
 	dev_info(&pdev->dev, "drvnucleus instance %u: %s (%s), BAR %d (%u bytes)\n",
 		 d->instance, chip->name, chip->cls->name, bar, d->bar_len);
@@ -1322,20 +1366,8 @@ err_free:
 static void drvnucleus_remove(struct pci_dev *pdev)
 {
 	struct drvnucleus_dev *d = pci_get_drvdata(pdev);
-	struct drvnucleus_obj *o, *tmp;
 
-	/* Detach first: downcalls find the instance under the lock, so none
-	 * reaches the device once it is out of the table. */
-	mutex_lock(&drvnucleus_lock);
-	devices[d->instance - 1] = NULL;
-	mutex_unlock(&drvnucleus_lock);
-	/* What the class registered (and its interrupt) goes before the
-	 * buffers it uses. */
-	if (d->chip->cls->remove)
-		d->chip->cls->remove(d);
-	list_for_each_entry_safe(o, tmp, &d->objects, node)
-		drvnucleus_obj_free(d, o);
-	answers_free(d);
+	drvnucleus_dev_detach(d);
 	pci_iounmap(pdev, d->bar);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);
@@ -1394,7 +1426,7 @@ static void __init drvnucleus_fill_ids(void)
 
 static int __init drvnucleus_init(void)
 {
-	int err;
+	int err, b;
 
 	/* Upcall ids unlike the last load's: a u-driver that outlived a
 	 * reload must not take a new upcall for one it answered before. */
@@ -1409,8 +1441,20 @@ static int __init drvnucleus_init(void)
 	if (err)
 		goto err_family;
 	drvnucleus_fill_ids();
+	for (b = 0; drvnucleus_buses[b]; b++) {
+		err = drvnucleus_buses[b]->register_driver();
+		if (err) {
+			pr_err("drvnucleus: cannot register the %s driver: %d\n",
+			       drvnucleus_buses[b]->name, err);
+			goto err_buses;
+		}
+	}
 	return 0;
 
+err_buses:
+	while (b--)
+		drvnucleus_buses[b]->unregister_driver();
+	pci_unregister_driver(&drvnucleus_pci);
 err_family:
 	genl_unregister_family(&drvnucleus_family);
 err_notifier:
@@ -1420,6 +1464,10 @@ err_notifier:
 
 static void __exit drvnucleus_exit(void)
 {
+	int b;
+
+	for (b = 0; drvnucleus_buses[b]; b++)
+		drvnucleus_buses[b]->unregister_driver();
 	pci_unregister_driver(&drvnucleus_pci);
 	genl_unregister_family(&drvnucleus_family);
 	netlink_unregister_notifier(&drvnucleus_netlink_notifier);

@@ -57,7 +57,7 @@ final class InputPath: SimChipNucleus {
     /// psmouse_handle_byte: a first byte without its sync bit is dropped
     /// and the u-driver asked to check the mouse (once per loss of sync).
     private func handle(byte b: UInt8) {
-        if packet.isEmpty && UInt32(b) & PS2_PKT_SYNC == 0 {
+        if packet.isEmpty && UInt32(b) & PSM_PKT_SYNC == 0 {
             if !outOfSync { upcalls.append(.inputResync) }
             outOfSync = true
             resyncs += 1
@@ -81,8 +81,8 @@ final class InputPath: SimChipNucleus {
         expected = (n + 1) & 0x3fff
         // The same packet as the mouse speaking this protocol would send.
         let proto = registered?.proto ?? 0
-        let id = proto == XPCMouseProtocol.exps.rawValue ? UInt8(PS2_ID_EXPS)
-            : proto == XPCMouseProtocol.imps.rawValue ? UInt8(PS2_ID_IMPS) : UInt8(PS2_ID_PS2)
+        let id = proto == XPCMouseProtocol.exps.rawValue ? UInt8(PSM_ID_EXPS)
+            : proto == XPCMouseProtocol.imps.rawValue ? UInt8(PSM_ID_IMPS) : UInt8(PSM_ID_PS2)
         let want = PS2MouseModel.packet(n, speaking: id)
         if want.count != p.count || want[0] != p[0] || (p.count > 3 && want[3] != p[3]) { wrong += 1 }
     }
@@ -116,8 +116,8 @@ final class InputPath: SimChipNucleus {
     /// already sent go to the assembler first.
     private func command(_ m: XPCMessage) throws -> XPCMessage {
         let cmd = UInt32(try m.u16(.ps2Cmd))
-        let send = Int((cmd >> PS2_CMD_SEND_SHIFT) & PS2_CMD_COUNT_MASK)
-        let receive = Int((cmd >> PS2_CMD_RECEIVE_SHIFT) & PS2_CMD_COUNT_MASK)
+        let send = Int((cmd >> PSM_CMD_SEND_SHIFT) & PSM_CMD_COUNT_MASK)
+        let receive = Int((cmd >> PSM_CMD_RECEIVE_SHIFT) & PSM_CMD_COUNT_MASK)
         let params = m.attribute(.ps2Param)?.payload ?? []
         guard params.count == send else {
             return .errorReply(to: m, errno: 22, attribute: .ps2Param,
@@ -128,11 +128,11 @@ final class InputPath: SimChipNucleus {
         }
         drain()
         commands += 1
-        if cmd == PS2_CMD_RESET_BAT { resets += 1 }
+        if cmd == PSM_CMD_RESET_BAT { resets += 1 }
         var answer: [UInt8] = []
-        for (i, b) in ([UInt8(cmd & PS2_CMD_BYTE_MASK)] + params).enumerated() {
+        for (i, b) in ([UInt8(cmd & PSM_CMD_BYTE_MASK)] + params).enumerated() {
             let a = model.receive(b)
-            guard a.first == UInt8(PS2_RET_ACK) else {
+            guard a.first == UInt8(PSM_RET_ACK) else {
                 return .errorReply(to: m, errno: 5, attribute: i == 0 ? .ps2Cmd : .ps2Param,
                                    message: "the mouse answered 0x\(String(a.first ?? 0, radix: 16)) to byte 0x\(String(b, radix: 16)), not ACK")
             }
@@ -145,13 +145,13 @@ final class InputPath: SimChipNucleus {
     /// What the mouse was told, for DEVICE_INFO and a reattaching u-driver.
     private func track(_ cmd: UInt32, _ params: [UInt8]) {
         switch cmd {
-        case PS2_CMD_SETRATE: rate = params.first ?? rate
-        case PS2_CMD_SETRES: resolution = params.first ?? resolution
-        case PS2_CMD_SETSCALE11: scaling = 1
-        case PS2_CMD_SETSCALE21: scaling = 2
-        case PS2_CMD_ENABLE: streaming = true
-        case PS2_CMD_DISABLE: streaming = false
-        case PS2_CMD_RESET_BAT, PS2_CMD_RESET_DIS:
+        case PSM_CMD_SETRATE: rate = params.first ?? rate
+        case PSM_CMD_SETRES: resolution = params.first ?? resolution
+        case PSM_CMD_SETSCALE11: scaling = 1
+        case PSM_CMD_SETSCALE21: scaling = 2
+        case PSM_CMD_ENABLE: streaming = true
+        case PSM_CMD_DISABLE: streaming = false
+        case PSM_CMD_RESET_BAT, PSM_CMD_RESET_DIS:
             (rate, resolution, scaling, streaming) = (100, 2, 1, false)
             packet = []
         default: break
@@ -165,7 +165,7 @@ final class InputPath: SimChipNucleus {
     func quiesce() {
         // psmouse_deactivate: the mouse stops streaming; its input device stays.
         drain()
-        _ = model.receive(UInt8(PS2_CMD_DISABLE & PS2_CMD_BYTE_MASK))
+        _ = model.receive(UInt8(PSM_CMD_DISABLE & PSM_CMD_BYTE_MASK))
         streaming = false
         quiesced = true
     }

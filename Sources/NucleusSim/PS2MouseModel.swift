@@ -17,7 +17,7 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
     public let identity: DeviceIdentity
 
     /// GETID's answer: 0 PS/2, 3 ImPS/2, 4 ImExPS/2 (QEMU's mouse_type).
-    public private(set) var id = UInt8(PS2_ID_PS2)
+    public private(set) var id = UInt8(PSM_ID_PS2)
     public private(set) var rate: UInt8 = 100
     public private(set) var resolution: UInt8 = 2
     public private(set) var scale21 = false
@@ -78,10 +78,10 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
     /// The host sends `byte` (a command or a command's parameter); returns
     /// what the mouse answers to it: ACK, then any reply bytes.
     public func receive(_ byte: UInt8) -> [UInt8] {
-        let ack = UInt8(PS2_RET_ACK)
+        let ack = UInt8(PSM_RET_ACK)
         if let cmd = awaitingParameter {
             awaitingParameter = nil
-            if UInt32(cmd) == PS2_CMD_SETRATE & PS2_CMD_BYTE_MASK {
+            if UInt32(cmd) == PSM_CMD_SETRATE & PSM_CMD_BYTE_MASK {
                 rate = byte
                 detectKnock(byte)
             } else {
@@ -91,30 +91,30 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
         }
         if wrap && byte != 0xff && byte != 0xec { return [byte] }
         switch UInt32(byte) {
-        case PS2_CMD_SETSCALE11 & PS2_CMD_BYTE_MASK: scale21 = false
-        case PS2_CMD_SETSCALE21 & PS2_CMD_BYTE_MASK: scale21 = true
-        case PS2_CMD_SETSTREAM & PS2_CMD_BYTE_MASK: remote = false
-        case PS2_CMD_SETPOLL & PS2_CMD_BYTE_MASK: remote = true
-        case PS2_CMD_RESET_WRAP & PS2_CMD_BYTE_MASK: wrap = false
+        case PSM_CMD_SETSCALE11 & PSM_CMD_BYTE_MASK: scale21 = false
+        case PSM_CMD_SETSCALE21 & PSM_CMD_BYTE_MASK: scale21 = true
+        case PSM_CMD_SETSTREAM & PSM_CMD_BYTE_MASK: remote = false
+        case PSM_CMD_SETPOLL & PSM_CMD_BYTE_MASK: remote = true
+        case PSM_CMD_RESET_WRAP & PSM_CMD_BYTE_MASK: wrap = false
         case 0xee: wrap = true
-        case PS2_CMD_GETID & PS2_CMD_BYTE_MASK: return [ack, id]
-        case PS2_CMD_SETRES & PS2_CMD_BYTE_MASK, PS2_CMD_SETRATE & PS2_CMD_BYTE_MASK: awaitingParameter = byte
-        case PS2_CMD_GETINFO & PS2_CMD_BYTE_MASK:
+        case PSM_CMD_GETID & PSM_CMD_BYTE_MASK: return [ack, id]
+        case PSM_CMD_SETRES & PSM_CMD_BYTE_MASK, PSM_CMD_SETRATE & PSM_CMD_BYTE_MASK: awaitingParameter = byte
+        case PSM_CMD_GETINFO & PSM_CMD_BYTE_MASK:
             var status: UInt8 = 0
-            if scale21 { status |= UInt8(PS2_STATUS_SCALE21) }
-            if enabled { status |= UInt8(PS2_STATUS_ENABLED) }
-            if remote { status |= UInt8(PS2_STATUS_REMOTE) }
+            if scale21 { status |= UInt8(PSM_STATUS_SCALE21) }
+            if enabled { status |= UInt8(PSM_STATUS_ENABLED) }
+            if remote { status |= UInt8(PSM_STATUS_REMOTE) }
             return [ack, status, resolution, rate]
-        case PS2_CMD_ENABLE & PS2_CMD_BYTE_MASK: enabled = true
-        case PS2_CMD_DISABLE & PS2_CMD_BYTE_MASK: enabled = false
-        case PS2_CMD_RESET_DIS & PS2_CMD_BYTE_MASK: defaults()
-        case PS2_CMD_RESET_BAT & PS2_CMD_BYTE_MASK:
+        case PSM_CMD_ENABLE & PSM_CMD_BYTE_MASK: enabled = true
+        case PSM_CMD_DISABLE & PSM_CMD_BYTE_MASK: enabled = false
+        case PSM_CMD_RESET_DIS & PSM_CMD_BYTE_MASK: defaults()
+        case PSM_CMD_RESET_BAT & PSM_CMD_BYTE_MASK:
             defaults()
-            id = UInt8(PS2_ID_PS2)
+            id = UInt8(PSM_ID_PS2)
             resets += 1
-            return [ack, UInt8(PS2_RET_BAT), id]
+            return [ack, UInt8(PSM_RET_BAT), id]
         default:
-            return [UInt8(PS2_RET_NAK)]
+            return [UInt8(PSM_RET_NAK)]
         }
         return [ack]
     }
@@ -137,10 +137,10 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
         case (1, 100): knock = 2
         case (1, 200): knock = 3
         case (2, 80):
-            id = UInt8(PS2_ID_IMPS)
+            id = UInt8(PSM_ID_IMPS)
             knock = 0
         case (3, 80):
-            id = UInt8(PS2_ID_EXPS)
+            id = UInt8(PSM_ID_EXPS)
             knock = 0
         case (0, _): break
         default: knock = 0
@@ -152,12 +152,12 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
     /// even n and down on odd, the left button on in odd runs of 32.
     public static func packet(_ n: UInt64, speaking id: UInt8) -> [UInt8] {
         let x = UInt8(n & 0x7f), y = UInt8((n >> 7) & 0x7f)
-        var b0 = UInt8(PS2_PKT_SYNC)
-        if (n >> 5) & 1 == 1 { b0 |= UInt8(PS2_PKT_LEFT) }
+        var b0 = UInt8(PSM_PKT_SYNC)
+        if (n >> 5) & 1 == 1 { b0 |= UInt8(PSM_PKT_LEFT) }
         let wheel: Int8 = n % 2 == 0 ? 1 : -1
         switch UInt32(id) {
-        case PS2_ID_IMPS: return [b0, x, y, UInt8(bitPattern: wheel)]
-        case PS2_ID_EXPS: return [b0, x, y, UInt8(bitPattern: wheel) & UInt8(PS2_PKT_EX_WHEEL_MASK)]
+        case PSM_ID_IMPS: return [b0, x, y, UInt8(bitPattern: wheel)]
+        case PSM_ID_EXPS: return [b0, x, y, UInt8(bitPattern: wheel) & UInt8(PSM_PKT_EX_WHEEL_MASK)]
         default: return [b0, x, y]
         }
     }

@@ -43,7 +43,7 @@ import XPC
         let n = SimNucleus(models: [PS2MouseModel()])
         let drv = Self.driver(n)
         #expect(try await drv.probe(reattach: false) == "ImExPS/2 Generic Explorer Mouse")
-        #expect(Self.mouse(n) { $0.id } == UInt8(PS2_ID_EXPS))
+        #expect(Self.mouse(n) { $0.id } == UInt8(PSM_ID_EXPS))
         #expect(Self.mouse(n) { $0.resets } == 1)
         #expect(Self.mouse(n) { $0.enabled } == true)
         #expect(Self.mouse(n) { [$0.rate, $0.resolution] } == [100, 3], "psmouse's defaults: 100/s, 200 dpi")
@@ -114,10 +114,10 @@ import XPC
         #expect(i.attribute(.clientErrors)?.u64 == 0)
         // The mouse reset behind the driver's back (as after a glitch):
         // the check finds it speaking bare PS/2 and knocks it back.
-        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.receive(UInt8(PS2_CMD_RESET_BAT & PS2_CMD_BYTE_MASK)) }
-        #expect(Self.mouse(n) { $0.id } == UInt8(PS2_ID_PS2))
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.receive(UInt8(PSM_CMD_RESET_BAT & PSM_CMD_BYTE_MASK)) }
+        #expect(Self.mouse(n) { $0.id } == UInt8(PSM_ID_PS2))
         try await drv.resync()
-        #expect(Self.mouse(n) { $0.id } == UInt8(PS2_ID_EXPS))
+        #expect(Self.mouse(n) { $0.id } == UInt8(PSM_ID_EXPS))
         #expect(Self.mouse(n) { [$0.rate] } == [80])
         #expect(Self.mouse(n) { $0.enabled } == true)
         // A mouse still as it was is only asked its id.
@@ -137,7 +137,7 @@ import XPC
             n.handleDowncall(XPCMessage(op: op, flags: flags, instance: 1, attributes: a))
         }
         // SETRATE takes one parameter byte.
-        var r = call(.ps2Command, [.u16(.ps2Cmd, UInt16(PS2_CMD_SETRATE))])
+        var r = call(.ps2Command, [.u16(.ps2Cmd, UInt16(PSM_CMD_SETRATE))])
         #expect(r.status == -22 && r.remoteError?.attribute == .ps2Param)
         r = call(.ps2Command, [.u16(.ps2Cmd, 0x0ff2)])
         #expect(r.status == -22 && r.remoteError?.attribute == .ps2Cmd, "15 bytes back do not fit PS2_PARAM")

@@ -11,13 +11,13 @@ import XPC
 /// before hold, and the mouse is never reset to recover.
 @Suite(.serialized) struct SimMouseTests {
     /// etc/drivers.d/psmouse.conf as shipped, with fault injection on.
-    func config(_ h: SimHarness) throws -> String {
+    func config(_ h: SimHarness, burst: Int = 100) throws -> String {
         let cfg = h.dir + "/etc", d = cfg + "/drivers.d"
         try FileManager.default.createDirectory(atPath: d + "/psmouse.conf.d", withIntermediateDirectories: true)
         let shipped = URL(fileURLWithPath: SimHarness.etcDir).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("etc/drivers.d/psmouse.conf").path
         try FileManager.default.copyItem(atPath: shipped, toPath: d + "/psmouse.conf")
-        try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=100\n"
+        try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=\(burst)\n"
             .write(toFile: d + "/psmouse.conf.d/50-test.conf", atomically: true, encoding: .utf8)
         return cfg
     }
@@ -66,5 +66,37 @@ import XPC
         }
         let (vrc, vout, verr) = try h.drvctl("verify", "psmouse")
         #expect(vrc == 0, "\(vout)\(verr)")
+    }
+
+    /// Past the start limit the driver is failed and QUIESCE stops the
+    /// mouse's stream; its input device stays; a start probes afresh.
+    @Test func aCrashStormEndsFailedWithTheMouseStopped() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim(["--devices", "psmouse"])
+        try h.startDaemon(config: try config(h, burst: 1))
+        try h.waitActive(["psmouse"])
+        for crash in 0..<2 {
+            let n = try #require(try h.list().first { $0.name == "psmouse" }?.restarts)
+            let (rc, _, err) = try h.drvctl("inject", "psmouse", "crash")
+            #expect(rc == 0, "inject: \(err)")
+            if crash == 0 {
+                try h.wait("psmouse: recovered") {
+                    try h.list().first { $0.name == "psmouse" }.map { $0.state == .active && $0.restarts == n + 1 } == true
+                }
+            }
+        }
+        try h.wait("psmouse: failed") { try h.list().first { $0.name == "psmouse" }?.state == .failed }
+        let d = try device(h)
+        #expect(d.flag("streaming") == false, "QUIESCE disabled the mouse")
+        let packets = try #require(d.number("packets"))
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(try device(h).number("packets") == packets, "no packet after QUIESCE")
+        #expect(try h.drvctl("call", "psmouse", "rate", "40").0 != 0, "a call to a failed driver is refused")
+        #expect(try h.drvctl("reset-failed", "psmouse").0 == 0)
+        #expect(try h.drvctl("start", "psmouse").0 == 0)
+        try h.waitActive(["psmouse"])
+        try h.wait("psmouse: streaming again") { try device(h).number("packets") ?? 0 > packets + 20 }
+        #expect(try device(h).number("lost") == 0)
     }
 }

@@ -41,9 +41,9 @@ public actor PSMouse: InputDriver {
     /// The GETID answer of a mouse speaking `proto`.
     static func id(of proto: UInt8) -> UInt8 {
         switch UInt32(proto) {
-        case UInt32(XPCMouseProtocol.exps.rawValue): return UInt8(PS2_ID_EXPS)
-        case UInt32(XPCMouseProtocol.imps.rawValue): return UInt8(PS2_ID_IMPS)
-        default: return UInt8(PS2_ID_PS2)
+        case UInt32(XPCMouseProtocol.exps.rawValue): return UInt8(PSM_ID_EXPS)
+        case UInt32(XPCMouseProtocol.imps.rawValue): return UInt8(PSM_ID_IMPS)
+        default: return UInt8(PSM_ID_PS2)
         }
     }
 
@@ -80,18 +80,18 @@ public actor PSMouse: InputDriver {
     /// (im_explorer_detect, intellimouse_detect).
     func detect() async throws {
         // A keyboard answers GETID with two bytes (0xab …); a mouse with one.
-        let id = try await device.ps2Command(PS2_CMD_GETID)
-        guard let first = id.first, [PS2_ID_PS2, PS2_ID_IMPS, PS2_ID_EXPS].contains(UInt32(first)) else {
+        let id = try await device.ps2Command(PSM_CMD_GETID)
+        guard let first = id.first, [PSM_ID_PS2, PSM_ID_IMPS, PSM_ID_EXPS].contains(UInt32(first)) else {
             throw UDriverError.noDevice("no mouse on \(info.slot): GETID answered \(id.map { String($0, radix: 16) })")
         }
-        let bat = try await device.ps2Command(PS2_CMD_RESET_BAT)
-        guard bat.first == UInt8(PS2_RET_BAT) else {
+        let bat = try await device.ps2Command(PSM_CMD_RESET_BAT)
+        guard bat.first == UInt8(PSM_RET_BAT) else {
             throw UDriverError(errno: 5, "mouse on \(info.slot) failed its self-test: \(bat.map { String($0, radix: 16) })")
         }
         proto = XPCMouseProtocol.ps2.rawValue
-        if try await knock([200, 100, 80]) == UInt8(PS2_ID_IMPS) {
+        if try await knock([200, 100, 80]) == UInt8(PSM_ID_IMPS) {
             proto = XPCMouseProtocol.imps.rawValue
-            if try await knock([200, 200, 80]) == UInt8(PS2_ID_EXPS) {
+            if try await knock([200, 200, 80]) == UInt8(PSM_ID_EXPS) {
                 proto = XPCMouseProtocol.exps.rawValue
                 // Explorer 4.0's horizontal-scroll magic, as psmouse sends it.
                 _ = try await knock([200, 80, 40], getID: false)
@@ -101,8 +101,8 @@ public actor PSMouse: InputDriver {
 
     /// Three SETRATEs, then GETID's answer.
     private func knock(_ rates: [UInt8], getID: Bool = true) async throws -> UInt8? {
-        for r in rates { _ = try await device.ps2Command(PS2_CMD_SETRATE, [r]) }
-        return getID ? try await device.ps2Command(PS2_CMD_GETID).first : nil
+        for r in rates { _ = try await device.ps2Command(PSM_CMD_SETRATE, [r]) }
+        return getID ? try await device.ps2Command(PSM_CMD_GETID).first : nil
     }
 
     /// psmouse_initialize + the defaults: resolution, rate, scaling 1:1.
@@ -113,19 +113,19 @@ public actor PSMouse: InputDriver {
     }
 
     private func setRate(_ r: UInt8) async throws {
-        _ = try await device.ps2Command(PS2_CMD_SETRATE, [r])
+        _ = try await device.ps2Command(PSM_CMD_SETRATE, [r])
         rate = r
     }
     private func setResolution(_ code: UInt8) async throws {
-        _ = try await device.ps2Command(PS2_CMD_SETRES, [code])
+        _ = try await device.ps2Command(PSM_CMD_SETRES, [code])
         resolution = code
     }
     private func setScaling(_ s: UInt8) async throws {
-        _ = try await device.ps2Command(s == 2 ? PS2_CMD_SETSCALE21 : PS2_CMD_SETSCALE11)
+        _ = try await device.ps2Command(s == 2 ? PSM_CMD_SETSCALE21 : PSM_CMD_SETSCALE11)
         scaling = s
     }
     private func enable(_ on: Bool) async throws {
-        _ = try await device.ps2Command(on ? PS2_CMD_ENABLE : PS2_CMD_DISABLE)
+        _ = try await device.ps2Command(on ? PSM_CMD_ENABLE : PSM_CMD_DISABLE)
         streaming = on
     }
 
@@ -155,7 +155,7 @@ public actor PSMouse: InputDriver {
     public func resync() async throws {
         let wasStreaming = streaming
         let want = Self.id(of: proto)
-        let id = try await device.ps2Command(PS2_CMD_GETID)
+        let id = try await device.ps2Command(PSM_CMD_GETID)
         if id.first == want { return }
         let kept = proto
         try await detect()
