@@ -14,6 +14,9 @@ public struct DeviceClassDescriptor: Sendable {
     public let wireClass: XPCDeviceClass
     /// Other spellings `Class=` accepts.
     public let aliases: [String]
+    /// The DEVICE_INFO attribute naming what the nucleus registered the
+    /// device as (CARD_NAME, IFNAME, INPUT_NAME).
+    public let registeredName: XPCAttributeID
     /// What the nucleus registered the device as, in words, from its name
     /// (`card "Ensoniq AudioPCI"`, `interface eth0`).
     public let registration: @Sendable (String) -> String
@@ -39,7 +42,7 @@ public struct DeviceClassDescriptor: Sendable {
     /// open's DATAPATH_ENABLE wakes the queue).
     public let releaseClients: XPCOp?
 
-    public init(wireClass: XPCDeviceClass, aliases: [String] = [],
+    public init(wireClass: XPCDeviceClass, aliases: [String] = [], registeredName: XPCAttributeID,
                 registration: @escaping @Sendable (String) -> String,
                 makeClassShadow: @escaping @Sendable () -> any ClassShadow,
                 replyViolation: @escaping @Sendable (XPCMessage, XPCMessage) -> ReplyViolation?,
@@ -50,6 +53,7 @@ public struct DeviceClassDescriptor: Sendable {
         self.releaseClients = releaseClients
         self.wireClass = wireClass
         self.aliases = aliases
+        self.registeredName = registeredName
         self.registration = registration
         self.makeClassShadow = makeClassShadow
         self.replyViolation = replyViolation

@@ -76,8 +76,11 @@ extension DriverInstance {
 /// then the class's own, decoded by its descriptor.
 enum DeviceStateDecoder {
     static func decode(_ m: XPCMessage, pciID: String, chip: String?, as cls: DeviceClassDescriptor) -> DeviceState {
-        let registered = (m.attribute(.cardName) ?? m.attribute(.ifname))?.string
-        let own = cls.decodeStatus(m)
+        let registered = m.attribute(cls.registeredName)?.string
+        var own = cls.decodeStatus(m)
+        // What crossed the nucleus's hop for this device, both ways.
+        own.number("xpcMessages", m.attribute(.xpcMessages)?.u64)
+        own.number("xpcBytes", m.attribute(.xpcBytes)?.u64)
         return DeviceState(pciID: pciID, chip: m.attribute(.chipName)?.string ?? chip, registeredAs: registered,
                            registration: registered.map(cls.registration), dataPath: m.attribute(.datapathOn).map { $0.u8 != 0 },
                            fields: own.fields, values: own.values)

@@ -35,6 +35,13 @@ import XPC
         #expect(first.pciID == "serio:01:00")
         #expect(first.values["protocol"] == .string("ImExPS/2 (wheel, 5 buttons)"))
         #expect(try h.status("psmouse").summary.device == "serio1")
+        #expect(first.registeredAs == "ImExPS/2 Generic Explorer Mouse")
+        // The mouse moving costs no XPC message: a second of motion, and
+        // the nucleus's count for the device stands still.
+        let xpc = try #require(first.number("xpcMessages"))
+        let moved = try #require(first.number("packets"))
+        try h.wait("psmouse: a second of motion") { try device(h).number("packets") ?? 0 > moved + 100 }
+        #expect(try device(h).number("xpcMessages") == xpc, "steady motion crossed the nucleus's hop")
         // A setting before the failures, to be kept across them.
         let (rc, out, err) = try h.drvctl("call", "psmouse", "rate", "200")
         #expect(rc == 0, "\(out)\(err)")

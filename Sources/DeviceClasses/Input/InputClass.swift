@@ -22,6 +22,7 @@ public enum InputClass {
     public static let descriptor = DeviceClassDescriptor(
         wireClass: .input,
         aliases: ["mouse"],
+        registeredName: .inputName,
         registration: { "input device \"\($0)\"" },
         makeClassShadow: { InputShadow() },
         replyViolation: { _, _ in nil },

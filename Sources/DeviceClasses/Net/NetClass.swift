@@ -13,6 +13,7 @@ public enum NetClass {
     public static let descriptor = DeviceClassDescriptor(
         wireClass: .net,
         aliases: ["network"],
+        registeredName: .ifname,
         registration: { "interface \($0)" },
         makeClassShadow: { NetShadow() },
         replyViolation: replyViolation,

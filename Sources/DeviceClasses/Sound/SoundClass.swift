@@ -19,6 +19,7 @@ public enum SoundClass {
 
     public static let descriptor = DeviceClassDescriptor(
         wireClass: .sound,
+        registeredName: .cardName,
         registration: { "card \"\($0)\"" },
         makeClassShadow: { SoundShadow() },
         replyViolation: replyViolation,
