@@ -4,7 +4,9 @@
 # is built once with Kbuild against the installed headers (for the flags
 # it is compiled with, from .NAME.o.cmd), then split. 8139too's split must
 # keep the interrupt handler, start_xmit and the rx path in the kernel and
-# move the EEPROM read, set_mac and ethtool to user space.
+# move the EEPROM read, set_mac and ethtool to user space. psmouse's must
+# keep the serio byte interrupt and the packet processing in the kernel and
+# move connect, the protocol probes and the rate/resolution commands out.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -14,11 +16,11 @@ SRC=/usr/src/linux-source-6.1.tar.xz
 WORK="$ROOT/.build/slicer"
 mkdir -p "$WORK"
 T=linux-source-6.1
-STAMP="$WORK/$T/.extracted-1"
+STAMP="$WORK/$T/.extracted-2"
 if [ ! -f "$STAMP" ]; then
   tar -C "$WORK" -xJf "$SRC" "$T/drivers/net/ethernet/realtek" "$T/sound/pci/ens1370.c" \
     "$T/drivers/net/ethernet/amd/pcnet32.c" "$T/drivers/net/ethernet/8390" "$T/drivers/usb/host" \
-    "$T/drivers/net/ethernet/intel/e1000"
+    "$T/drivers/net/ethernet/intel/e1000" "$T/drivers/input/mouse"
   touch "$STAMP"
 fi
 ok=1
@@ -60,6 +62,12 @@ split pcnet32 drivers/net/ethernet/amd pcnet32.c
 SEPARATE=1 split ne2k-pci drivers/net/ethernet/8390 "ne2k-pci.c 8390.c"
 split uhci-hcd drivers/usb/host uhci-hcd.c
 split e1000 drivers/net/ethernet/intel/e1000 "e1000_main.c e1000_hw.c e1000_ethtool.c e1000_param.c"
+# psmouse: psmouse-base.c alone, then the module as Debian's 6.1 config
+# builds it (drivers/input/mouse/Makefile: psmouse-objs plus the
+# CONFIG_MOUSE_PS2_* protocols set =y; OLPC's hgpk and TOUCHKIT are not set).
+split psmouse-base drivers/input/mouse psmouse-base.c
+split psmouse drivers/input/mouse "psmouse-base.c synaptics.c focaltech.c alps.c byd.c elantech.c logips2pp.c \
+lifebook.c sentelic.c trackpoint.c cypress_ps2.c vmmouse.c psmouse-smbus.c"
 
 for f in rtl8139_interrupt rtl8139_start_xmit rtl8139_rx rtl8139_poll rtl8139_tx_interrupt __set_rx_mode; do
   side 8139too kernel | grep -x "$f" > /dev/null || { echo "FAIL: 8139too: $f is not in the nucleus"; ok=0; }
@@ -114,6 +122,25 @@ for f in e1000_probe e1000_open e1000_read_eeprom; do
   side e1000 user | grep -x "$f" > /dev/null || { echo "FAIL: e1000: $f is not in the u-driver"; ok=0; }
 done
 side uhci-hcd kernel | grep -x uhci_irq > /dev/null || { echo "FAIL: uhci-hcd: uhci_irq is not in the nucleus"; ok=0; }
+# psmouse: the serio byte interrupt (serio.iface) and the packet path it
+# reaches (psmouse->protocol_handler resolved) stay; connect, the protocol
+# probes, the PS/2 settings and the resync work item (process context) move.
+for d in psmouse-base psmouse; do
+  for f in psmouse_interrupt psmouse_handle_byte psmouse_process_byte psmouse_report_standard_packet psmouse_handle_oob_data; do
+    side $d kernel | grep -x "$f" > /dev/null || { echo "FAIL: $d: $f is not in the nucleus"; ok=0; }
+  done
+  for f in psmouse_connect psmouse_probe psmouse_reset intellimouse_detect im_explorer_detect psmouse_set_rate psmouse_set_resolution psmouse_resync psmouse_poll; do
+    side $d user | grep -x "$f" > /dev/null || { echo "FAIL: $d: $f is not in the u-driver"; ok=0; }
+  done
+done
+# In the whole module the protocols' packet handlers are reached through
+# the same field; their detection and set-up are process context.
+for f in synaptics_process_byte alps_process_byte elantech_process_byte ps2pp_process_byte; do
+  side psmouse kernel | grep -x "$f" > /dev/null || { echo "FAIL: psmouse: $f is not in the nucleus"; ok=0; }
+done
+for f in synaptics_detect synaptics_init alps_detect alps_init elantech_detect ps2pp_detect; do
+  side psmouse user | grep -x "$f" > /dev/null || { echo "FAIL: psmouse: $f is not in the u-driver"; ok=0; }
+done
 # Bad input: a file that does not parse is named with its line; exit 1.
 printf 'int f(void) { return 1 +; }\n' > "$WORK/bad.c"
 if "$BIN/driverslicer" "$WORK/bad.c" 2> "$WORK/bad.err"; then echo "FAIL: bad.c parsed"; ok=0; fi
@@ -121,11 +148,12 @@ grep -q "bad.c:1:.*error" "$WORK/bad.err" || { echo "FAIL: no file:line for bad.
 # The seeds' table beside ours (Microdrivers, ASPLOS'08: code moved to user
 # space per class, annotation lines per class).
 echo "== the split beside the seeds' figures:"
-printf '   %-10s %-22s %-18s %s\n' driver "moved (seeds, class)" "annotations needed" "(seeds, class)"
-for d in 8139too 8139cp pcnet32 ne2k-pci e1000 ens1370 ens1371 uhci-hcd; do
+printf '   %-12s %-22s %-18s %s\n' driver "moved (seeds, class)" "annotations needed" "(seeds, class)"
+for d in 8139too 8139cp pcnet32 ne2k-pci e1000 ens1370 ens1371 uhci-hcd psmouse-base psmouse; do
   f="$WORK/m-$d/split.txt"
-  case $d in ens*) seeds="46 %"; ann="7 lines";; uhci*) seeds="19 %"; ann="146 lines";; *) seeds="65 %"; ann="12 lines";; esac
-  printf '   %-10s %-22s %-18s %s\n' "$d" "$(grep -o '[0-9.]* %' "$f" | head -1) ($seeds)" \
+  case $d in ens*) seeds="46 %"; ann="7 lines";; uhci*) seeds="19 %"; ann="146 lines";;
+    psmouse*) seeds="Decaf: n/a"; ann="n/a";; *) seeds="65 %"; ann="12 lines";; esac
+  printf '   %-12s %-22s %-18s %s\n' "$d" "$(grep -o '[0-9.]* %' "$f" | head -1) ($seeds)" \
     "$(sed -n 's/^annotations: \([0-9]*\) given, \([0-9]*\) needed/\2 (\1 given)/p' "$f")" "($ann)"
 done
 if [ "$ok" = 1 ]; then echo "driverslicer check: ok"; else echo "driverslicer check: FAILED"; exit 1; fi
