@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-vm check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-vm check-mouse check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -75,6 +75,7 @@ check: build vm-deps test-python
 	$(call timed,check-install)
 	$(call timed,check-campaign)
 	$(call timed,check-vm)
+	$(call timed,check-mouse)
 	$(call timed,check-fuzz-kernel)
 	$(call timed,check-net)
 	$(call timed,check-systemd)
@@ -112,6 +113,12 @@ check-scale:
 # drvnucleus.ko in a QEMU guest (Debian's kernel, TCG) with QEMU's rtl8139 and ES1370.
 check-vm:
 	./Tests/vm/kernel-nucleus.sh
+
+# The input class on drvnucleus.ko: QEMU's PS/2 mouse moved from the
+# monitor, the stock psmouse beside drvnucleus's serio half with the psmouse
+# u-driver killed and hung mid-motion, then steady use (Tests/vm/mouse-guest.sh).
+check-mouse:
+	./Tests/vm/mouse-guest.sh
 
 # The structured genetlink fuzzer (Tests/vm/genl-fuzz.c) against drvnucleus.ko
 # in a guest with the five chips it drives (docs/fuzzing.md): the object
