@@ -398,14 +398,9 @@ struct ConfigLoader {
         var cfg = DriverConfig(name: name, deviceClass: cls, bus: bus, vendor: vendor, device: device, executable: exe, files: files)
         cfg.template = template
         if let (v, f, l) = values["Driver.Bind"] {
-            guard let b = BindSetting(v) else {
-                return .failure(ConfigError(file: f, line: l,
-                                            message: "Invalid Bind=\(v): expected no, yes, or PCI addresses such as 0000:00:04.0"))
-            }
-            // drivermgrd hands PCI functions to drvnucleus (PCIBinding);
-            // nothing binds a serio port yet.
-            guard b == .no || bus == .pci else {
-                return .failure(ConfigError(file: f, line: l, message: "Bind=\(v): binding is built for PCI devices only, not \(bus.name)"))
+            guard let b = BindSetting(v, bus: bus) else {
+                let example = bus == .serio ? "serio ports such as serio1" : "PCI addresses such as 0000:00:04.0"
+                return .failure(ConfigError(file: f, line: l, message: "Invalid Bind=\(v): expected no, yes, or \(example)"))
             }
             cfg.bind = b
         }

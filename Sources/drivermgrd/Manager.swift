@@ -33,12 +33,13 @@ final class Manager: Sendable {
     /// Where the history outlives the daemon (RUNTIME/history.jsonl).
     private let historyFile: HistoryFile?
 
-    /// Bind=: hands PCI functions to drvnucleus and back.
-    let pci: PCIBinding
+    /// Bind=: hands each bus's devices to drvnucleus and back, by bus.
+    let handovers: [(bus: DeviceBus, handover: any DeviceHandover)]
 
     init(configs: [DriverConfig], nucleus: NucleusLink, logger: Logger, handover: HandoverStore? = nil,
-         uids: DynamicUIDs = DynamicUIDs(), historyPath: String? = nil, pciBus: any PCIBus = SysfsPCIBus()) {
-        self.pci = PCIBinding(bus: pciBus)
+         uids: DynamicUIDs = DynamicUIDs(), historyPath: String? = nil, pciBus: any PCIBus = SysfsPCIBus(),
+         serioBus: any SerioBus = SysfsSerioBus()) {
+        self.handovers = [(.pci, PCIBinding(bus: pciBus)), (.serio, SerioBinding(bus: serioBus))]
         self.nucleus = nucleus
         self.logger = logger
         self.handover = handover
@@ -187,6 +188,14 @@ final class Manager: Sendable {
 
     // MARK: binding (Bind=)
 
+    /// The hand-over of `config`'s bus.
+    func handover(for config: DriverConfig) throws(PCIBindError) -> any DeviceHandover {
+        guard let h = handovers.first(where: { $0.bus == config.bus })?.handover else {
+            throw .noDevice(slot: config.match, why: "drivermgrd cannot bind \(config.bus.name) devices")
+        }
+        return h
+    }
+
     /// Whether the nucleus is drvnucleus.ko, whose devices are real PCI
     /// functions; nucleus-sim's are its own and Bind= does not apply.
     var bindsHardware: Bool { (nucleus as? XPCNucleusLink)?.isKernel ?? false }
@@ -209,6 +218,7 @@ final class Manager: Sendable {
     /// whose announcement of each makes an instance.
     private func claimTemplate(_ t: DriverConfig) {
         do {
+            let pci = try handover(for: t)
             for s in try pci.slots(for: t.bind, vendor: t.vendor, device: t.device) {
                 do {
                     let o = try pci.claim(s)
@@ -233,15 +243,20 @@ final class Manager: Sendable {
     func claim(_ d: DriverInstance) -> [PCIBindError] {
         guard bindsHardware else { return [] }
         var errors: [PCIBindError] = []
-        let slots: [String]
-        do { slots = try pci.slots(for: d.config.bind, vendor: d.config.vendor, device: d.config.device) } catch {
+        var slots: [String] = []
+        var pci: (any DeviceHandover)?
+        do {
+            let h = try handover(for: d.config)
+            pci = h
+            slots = try h.slots(for: d.config.bind, vendor: d.config.vendor, device: d.config.device)
+        } catch {
             errors.append(error)
-            slots = []
         }
         if slots.isEmpty && errors.isEmpty {
-            errors.append(.noDevice(slot: d.config.match, why: "no PCI function matches"))
+            errors.append(.noDevice(slot: d.config.match, why: "no \(d.config.bus == .pci ? "PCI function" : "\(d.config.bus.name) port") matches"))
         }
         for s in slots {
+            guard let pci else { break }
             do {
                 let o = try pci.claim(s)
                 if !o.already {
@@ -281,7 +296,7 @@ final class Manager: Sendable {
     /// driver (whichever the kernel binds without the override). Returns
     /// the function and its new driver.
     func unbind(_ d: DriverInstance) async throws -> (slot: String, driver: String?) {
-        guard bindsHardware else { throw ManagerError.badState(d.name, "\(nucleus.description) has no PCI functions to give back") }
+        guard bindsHardware else { throw ManagerError.badState(d.name, "\(nucleus.description) has no devices to give back") }
         let slot: String
         if let s = d.device?.slot {
             slot = s
@@ -293,7 +308,7 @@ final class Manager: Sendable {
         await d.stop()
         d.releaseDevice()
         do {
-            let now = try pci.release(slot)
+            let now = try handover(for: d.config).release(slot)
             logger.notice("\(slot) given back by \(d.name) to \(now ?? "no driver")", metadata: ["DRIVER": "\(d.name)", "DEVICE": "\(slot)"])
             d.record("unbound", "\(slot) to \(now ?? "no driver")")
             return (slot, now)

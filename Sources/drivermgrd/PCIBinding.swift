@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
+import XPC
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,14 +16,16 @@ enum BindSetting: Sendable, Equatable {
     /// These functions (`0000:00:04.0`), each of which must match `Match=`.
     case slots([String])
 
-    /// `no`, `yes`, or PCI addresses separated by spaces.
-    init?(_ text: String) {
+    /// `no`, `yes`, or addresses on `bus` separated by spaces (PCI:
+    /// `0000:00:04.0`; serio: `serio1`).
+    init?(_ text: String, bus: DeviceBus = .pci) {
         switch text.lowercased() {
         case "no", "false", "off", "0", "": self = .no
         case "yes", "true", "on", "1": self = .matching
         default:
             let slots = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-            guard !slots.isEmpty, slots.allSatisfy(Self.isSlot) else { return nil }
+            let serio = bus == DeviceBus.serio
+            guard !slots.isEmpty, slots.allSatisfy({ serio ? SerioBinding.isPort($0) : Self.isSlot($0) }) else { return nil }
             self = .slots(slots)
         }
     }

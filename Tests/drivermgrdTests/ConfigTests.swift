@@ -150,9 +150,9 @@ import XPC
         #expect(r.drivers.map(\.name) == ["ens1371", "rtl8139"])
     }
 
-    /// The shipped psmouse.conf: a serio port's type and protocol; a
-    /// PCI-only key on it is an error naming its line.
-    @Test func aSerioMatchNamesTheBusAndBindIsRefusedOnIt() throws {
+    /// The shipped psmouse.conf: a serio port's type and protocol; Bind=
+    /// names serio ports, and a PCI address there is an error naming its line.
+    @Test func aSerioMatchNamesTheBusAndBindNamesPorts() throws {
         let shipped = try String(contentsOf: Self.root.appendingPathComponent("etc/drivers.d/psmouse.conf"), encoding: .utf8)
         let r = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped]), driverDirectory: "/x")
         #expect(r.errors.isEmpty, "\(r.errors)")
@@ -164,10 +164,12 @@ import XPC
         let pciTwin = NucleusDevice(instance: 2, bus: .pci, vendor: 1, device: 0, revision: 0, slot: "0000:00:04.0",
                                     barSize: 256, irq: 11, deviceClass: .input)
         #expect(d.matches(mouse) && !d.matches(pciTwin), "the bus is part of the match")
-        let bound = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped + "\n[Driver]\nBind=yes\n"]), driverDirectory: "/x")
-        #expect(bound.drivers.isEmpty)
-        #expect(bound.errors.first.map { "\($0)" }?.hasSuffix("Bind=yes: binding is built for PCI devices only, not serio") == true,
-                "\(bound.errors)")
+        let bound = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped + "\n[Driver]\nBind=serio1 serio3\n"]), driverDirectory: "/x")
+        #expect(bound.drivers.first?.bind == .slots(["serio1", "serio3"]), "\(bound.errors)")
+        let pciSlot = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped + "\n[Driver]\nBind=0000:00:04.0\n"]), driverDirectory: "/x")
+        #expect(pciSlot.drivers.isEmpty)
+        #expect(pciSlot.errors.first.map { "\($0)" }?.hasSuffix("Invalid Bind=0000:00:04.0: expected no, yes, or serio ports such as serio1") == true,
+                "\(pciSlot.errors)")
         for bad in ["serio:1:00", "serio:01:0000", "usb:01:00", "serio:0x:00"] {
             let e = ConfigLoader.load(directory: try configDir(["psmouse.conf": shipped.replacingOccurrences(of: "Match=serio:01:00", with: "Match=" + bad)]),
                                       driverDirectory: "/x")

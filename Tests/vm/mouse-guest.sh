@@ -79,6 +79,10 @@ Name=psmouse
 Class=input
 Match=serio:01:00
 Executable=psmouse
+# drivermgrd hands serio1 to drvnucleus through its drvctl, and back
+# (rescan) when it stops.
+Bind=yes
+ReleaseOnExit=yes
 [Recovery]
 # TCG is slow: upcalls get a deadline a real machine would not need.
 XPCTimeoutSec=1s
@@ -147,9 +151,11 @@ if phase B; then
   $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
   for i in $(seq 60); do grep -q "connected to drvnucleus.ko" /tmp/d.log && break; sleep 0.5; done
   grep -o "connected to drvnucleus.ko.*" /tmp/d.log | head -1 | sed 's/^/== B: drivermgrd /'
-  # manual_bind: the port is drvnucleus's only when told so.
-  echo -n drvnucleus > $S/drvctl || echo "== B: bind through serio1/drvctl failed"
+  # manual_bind: the port is drvnucleus's only when told so; Bind=yes is
+  # drivermgrd telling it, through serio1's drvctl.
+  for i in $(seq 60); do [ "$(holder)" = drvnucleus ] && break; sleep 0.5; done
   echo "== B: serio1 driver $(holder)"
+  grep -o "serio1 → drvnucleus for psmouse.*" /tmp/d.log | head -1 | sed 's/^/== B: drivermgrd: /'
   for i in $(seq 120); do [ "$($BIN/drvctl is-active psmouse 2>/dev/null)" = active ] && break; sleep 0.5; done
   echo "== B: psmouse $($BIN/drvctl is-active psmouse 2>&1)"
   $BIN/drvctl list --no-legend | sed 's/^/== B list: /'
@@ -201,8 +207,15 @@ if phase B; then
   echo "== S status after: $(vals)"
 
   echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -40
-  # The daemon stops, the u-driver stays: the module unloads under it.
-  killall drivermgrd; sleep 1
+  # The daemon stops and gives the port back (ReleaseOnExit=yes).
+  # The stock driver loaded meanwhile does not take a bound port ...
+  for m in $(cat /mods/stock.list); do insmod /mods/$m 2>/dev/null; done
+  echo "== B: serio1 driver with psmouse loaded: $(holder)"
+  killall drivermgrd
+  for i in $(seq 20); do pidof drivermgrd > /dev/null || break; sleep 0.5; done
+  # ... and ReleaseOnExit=yes gives it back: drvctl rescan, psmouse binds.
+  for i in $(seq 20); do [ "$(holder)" = drvnucleus ] || break; sleep 0.5; done
+  echo "== B: serio1 driver after drivermgrd stopped: $(holder)"
   rmmod drvnucleus && echo "== B: rmmod drvnucleus ok"
   dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
 fi
@@ -277,6 +290,10 @@ if phase B; then
   val() { sed -n "s/^== B status $1: .*$2=\([^;]*\);.*/\1/p" "$WORK/c.log" | sed -n 1p; }
   has "^== B: insmod drvnucleus ok" "B: insmod drvnucleus.ko"
   has "^== B: serio1 driver drvnucleus" "B: serio1 not bound to drvnucleus"
+  has "^== B: drivermgrd: serio1 → drvnucleus for psmouse" "B: drivermgrd's Bind=yes did not hand serio1 over"
+  has "^== B: serio1 driver with psmouse loaded: drvnucleus" "B: psmouse took a port drvnucleus held"
+  has "^== B: serio1 driver after drivermgrd stopped: psmouse" "B: ReleaseOnExit=yes did not give serio1 back to psmouse"
+
   has "^== B: psmouse active" "B: the psmouse u-driver never became active"
   has "^== B device: /dev/input/event[0-9]+ " "B: no input device from drvnucleus"
   has "^== B: u-driver [0-9]+ SIGKILLed at report" "B: the SIGKILL"
