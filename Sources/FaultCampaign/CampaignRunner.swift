@@ -367,6 +367,7 @@ public final class CampaignRunner: Sendable {
             if let x = c0.dropped, let y = c1.dropped { d.dropped = y >= x ? y - x : 0 }
             if let x = c0.underruns, let y = c1.underruns { fleet.underruns! += y >= x ? y - x : 0 }
             if let x = c0.glitches, let y = c1.glitches { fleet.glitches! += y >= x ? y - x : 0 }
+            if let x = c0.inputLost, let y = c1.inputLost { d.inputLost = y >= x ? y - x : 0 }
             d.underruns = nil
             d.glitches = nil
             fleet.dropped! += d.lost
@@ -396,15 +397,19 @@ public final class CampaignRunner: Sendable {
         }
     }
 
-    private func counters(_ s: DriverStatus) -> (gap: Int64?, dropped: UInt64?, underruns: UInt64?, glitches: UInt64?) {
-        guard let dev = s.device else { return (nil, nil, nil, nil) }
+    private func counters(_ s: DriverStatus) -> (gap: Int64?, dropped: UInt64?, underruns: UInt64?, glitches: UInt64?, inputLost: UInt64?) {
+        guard let dev = s.device else { return (nil, nil, nil, nil, nil) }
         var gap: Int64?
         // The sim's client counts what it handed to start_xmit; without it,
         // what the nucleus counted as sent.
         if let sent = dev.number("clientSent") ?? dev.number("txPackets"), let echoed = dev.number("echoed") {
             gap = Int64(bitPattern: sent &- echoed)
         }
-        return (gap, dev.number("rxDropped"), dev.number("underruns"), dev.number("glitches"))
+        // The sim's input reader: packets missing or repeated, and packets
+        // decoded otherwise than sent (a protocol changed under it).
+        let lost = dev.number("lost"), wrong = dev.number("clientErrors")
+        let input = lost == nil && wrong == nil ? nil : (lost ?? 0) + (wrong ?? 0)
+        return (gap, dev.number("rxDropped"), dev.number("underruns"), dev.number("glitches"), input)
     }
 
     private func inject(_ kind: FaultKind, into d: CampaignDriver, row: inout FaultRecord,
@@ -524,6 +529,7 @@ public final class CampaignRunner: Sendable {
         if let a = c0.dropped, let b = c1.dropped { row.dataPath.dropped = b >= a ? b - a : 0 }
         if let a = c0.underruns, let b = c1.underruns { row.dataPath.underruns = b >= a ? b - a : 0 }
         if let a = c0.glitches, let b = c1.glitches { row.dataPath.glitches = b >= a ? b - a : 0 }
+        if let a = c0.inputLost, let b = c1.inputLost { row.dataPath.inputLost = b >= a ? b - a : 0 }
         row.daemonAlive = daemonAlive()
         row.classify(failure: failure, recovered: recovered, gaveUp: gaveUp, injectedAtUSec: injectedAt)
     }

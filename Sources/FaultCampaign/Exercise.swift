@@ -29,5 +29,9 @@ public struct Exercise: Sendable, Equatable {
             let controls = ["master", "pcm"]
             return Exercise("mixer-set", [controls[Int(r.next() % 2)], "\(r.next() % 101)"])
         },
+        "input": { r in
+            let rates = ["10", "20", "40", "60", "80", "100", "200"]
+            return Exercise("rate", [rates[Int(r.next() % UInt64(rates.count))]])
+        },
     ]
 }

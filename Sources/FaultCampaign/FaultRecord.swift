@@ -28,6 +28,9 @@ public struct DataPathDelta: Codable, Sendable, Equatable {
     /// Sound: DAC underruns and stale-data glitches during the fault.
     public var underruns: UInt64?
     public var glitches: UInt64?
+    /// Input: packets the input device's reader saw missing, repeated or
+    /// decoded wrong during the fault.
+    public var inputLost: UInt64?
     public init() {}
 
     /// Frames in flight at any moment on the sim's and the guest's paths
@@ -37,7 +40,7 @@ public struct DataPathDelta: Codable, Sendable, Equatable {
     /// Frames or periods lost: dropped and starved, plus a gap that grew
     /// beyond what can be in flight.
     public var lost: UInt64 {
-        var n = (dropped ?? 0) + (underruns ?? 0) + (glitches ?? 0)
+        var n = (dropped ?? 0) + (underruns ?? 0) + (glitches ?? 0) + (inputLost ?? 0)
         if let b = gapBefore, let a = gapAfter, a > max(b, Self.inFlight) { n += UInt64(a - max(b, Self.inFlight)) }
         return n
     }

@@ -20,6 +20,7 @@ final class SimBench: @unchecked Sendable {
         "e1000": ("e1000", "E1000"),
         "pcnet32": ("pcnet32", "PCNet32"),
         "ne2k": ("ne2k-pci", "NE2K"),
+        "psmouse": ("psmouse", "PSMouse"),
     ]
 
     /// The campaign's drop-in: injection on; a start limit that many

@@ -33,6 +33,8 @@ import Testing
             #expect(net?.operation == "rx-mode" && ["normal", "promisc", "allmulti"].contains(net?.arguments.first ?? ""))
             let snd = Exercise.byClass["sound"].map { $0(&r) }
             #expect(snd?.operation == "mixer-set" && (Int(snd?.arguments.last ?? "") ?? -1) <= 100)
+            let mouse = Exercise.byClass["input"].map { $0(&r) }
+            #expect(mouse?.operation == "rate" && [10, 20, 40, 60, 80, 100, 200].contains(Int(mouse?.arguments.first ?? "") ?? 0))
         }
     }
 }
@@ -58,6 +60,9 @@ import Testing
         var b = row(); b.endState = .active; b.dataPath.glitches = 1
         b.classify(failure: event("failure", 1, kind: .crash), recovered: event("recovered", 2), gaveUp: nil, injectedAtUSec: 0)
         #expect(!b.transparent && b.dataPath.lost == 1)
+        var m = row(); m.endState = .active; m.dataPath.inputLost = 2
+        m.classify(failure: event("failure", 1, kind: .crash), recovered: event("recovered", 2), gaveUp: nil, injectedAtUSec: 0)
+        #expect(!m.transparent && m.dataPath.lost == 2, "mouse packets lost are data-path loss")
         var c = row(); c.endState = .failed
         c.classify(failure: event("failure", 1, kind: .crash), recovered: nil, gaveUp: event("failed", 3), injectedAtUSec: 0)
         #expect(c.manifested && !c.transparent)
