@@ -392,12 +392,12 @@ static void input_remove(struct drvnucleus_dev *d)
 {
 	struct input_nucleus *m = in_of(d);
 
+	/* The interrupt schedules the resync only with an input device:
+	 * none first, then no work is left to run. */
+	serio_pause_rx(d->serio);
+	m->input = NULL;
+	serio_continue_rx(d->serio);
 	cancel_work_sync(&m->resync_work);
-	if (m->input) {
-		serio_pause_rx(d->serio);
-		m->input = NULL;
-		serio_continue_rx(d->serio);
-	}
 }
 
 static const struct drvnucleus_class drvnucleus_input_class = {

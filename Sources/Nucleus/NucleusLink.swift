@@ -3,30 +3,33 @@ import Foundation
 import Synchronization
 import XPC
 
-/// A device the nucleus bound and announced (DEVICE_ADD).
+/// A device the nucleus bound and announced (DEVICE_ADD): its instance,
+/// who it is on its bus, its class.
 public struct NucleusDevice: Sendable, Equatable {
     public let instance: UInt32
-    /// The bus it is on; `vendor` and `device` are that bus's two ids.
-    public let bus: DeviceBus
-    public let vendor: UInt16
-    public let device: UInt16
-    public let revision: UInt8
-    public let slot: String
-    public let barSize: UInt32
-    public let irq: UInt32
+    public let identity: DeviceIdentity
     public let deviceClass: XPCDeviceClass
+
+    /// The bus it is on; `vendor` and `device` are that bus's two ids.
+    public var bus: DeviceBus { identity.bus }
+    public var vendor: UInt16 { identity.vendor }
+    public var device: UInt16 { identity.device }
+    public var revision: UInt8 { identity.revision }
+    public var slot: String { identity.slot }
+    public var barSize: UInt32 { identity.barSize }
+    public var irq: UInt32 { identity.irq }
+
+    /// Device `instance`, `identity` on its bus, of class `cls`.
+    public init(_ instance: UInt32, _ identity: DeviceIdentity, _ cls: XPCDeviceClass) {
+        self.instance = instance
+        self.identity = identity
+        self.deviceClass = cls
+    }
 
     public init(instance: UInt32, bus: DeviceBus = .pci, vendor: UInt16, device: UInt16, revision: UInt8, slot: String,
                 barSize: UInt32, irq: UInt32, deviceClass: XPCDeviceClass) {
-        self.instance = instance
-        self.bus = bus
-        self.vendor = vendor
-        self.device = device
-        self.revision = revision
-        self.slot = slot
-        self.barSize = barSize
-        self.irq = irq
-        self.deviceClass = deviceClass
+        self.init(instance, DeviceIdentity(bus: bus, vendor: vendor, device: device, revision: revision, slot: slot,
+                                           barSize: barSize, irq: irq), deviceClass)
     }
 
     /// Decodes a DEVICE_ADD notification: the class, then the identity its bus carries.
@@ -35,17 +38,6 @@ public struct NucleusDevice: Sendable, Equatable {
             throw XPCError(.outOfRange, attribute: .deviceClass)
         }
         self.init(m.instance, try DeviceIdentity(decoding: m), cls)
-    }
-
-    /// `identity` of device `instance`, of class `cls`.
-    public init(_ instance: UInt32, _ id: DeviceIdentity, _ cls: XPCDeviceClass) {
-        self.init(instance: instance, bus: id.bus, vendor: id.vendor, device: id.device, revision: id.revision,
-                  slot: id.slot, barSize: id.barSize, irq: id.irq, deviceClass: cls)
-    }
-
-    /// Who the device is, as DEVICE_ADD and HELLO carry it.
-    public var identity: DeviceIdentity {
-        DeviceIdentity(bus: bus, vendor: vendor, device: device, revision: revision, slot: slot, barSize: barSize, irq: irq)
     }
 
     /// `1274:1371` on PCI (as lspci -n writes it); elsewhere the bus's

@@ -6,29 +6,34 @@ public struct DeviceInfo: Sendable {
     public let instance: UInt32
     public let driverName: String
     public let deviceClass: XPCDeviceClass
-    /// The bus; `vendor` and `device` are its two ids (serio: type, proto).
-    public let bus: DeviceBus
-    public let vendor: UInt16
-    public let device: UInt16
-    public let revision: UInt8
-    public let slot: String
-    public let barSize: UInt32
+    /// Who the device is on its bus.
+    public let identity: DeviceIdentity
     /// DMA buffers the nucleus kept for this instance (handed over after a
     /// restart), by role.
     public let heldBuffers: [DMABuffer]
 
-    public init(instance: UInt32, driverName: String, deviceClass: XPCDeviceClass, bus: DeviceBus = .pci, vendor: UInt16, device: UInt16,
-                revision: UInt8, slot: String, barSize: UInt32, heldBuffers: [DMABuffer] = []) {
+    /// The bus; `vendor` and `device` are its two ids (serio: type, proto).
+    public var bus: DeviceBus { identity.bus }
+    public var vendor: UInt16 { identity.vendor }
+    public var device: UInt16 { identity.device }
+    public var revision: UInt8 { identity.revision }
+    public var slot: String { identity.slot }
+    public var barSize: UInt32 { identity.barSize }
+
+    public init(instance: UInt32, driverName: String, deviceClass: XPCDeviceClass, identity: DeviceIdentity,
+                heldBuffers: [DMABuffer] = []) {
         self.instance = instance
-        self.bus = bus
         self.driverName = driverName
         self.deviceClass = deviceClass
-        self.vendor = vendor
-        self.device = device
-        self.revision = revision
-        self.slot = slot
-        self.barSize = barSize
+        self.identity = identity
         self.heldBuffers = heldBuffers
+    }
+
+    public init(instance: UInt32, driverName: String, deviceClass: XPCDeviceClass, bus: DeviceBus = .pci, vendor: UInt16, device: UInt16,
+                revision: UInt8, slot: String, barSize: UInt32, heldBuffers: [DMABuffer] = []) {
+        self.init(instance: instance, driverName: driverName, deviceClass: deviceClass,
+                  identity: DeviceIdentity(bus: bus, vendor: vendor, device: device, revision: revision, slot: slot, barSize: barSize),
+                  heldBuffers: heldBuffers)
     }
 
     /// Decodes a HELLO request.
@@ -36,10 +41,8 @@ public struct DeviceInfo: Sendable {
         guard let cls = XPCDeviceClass(rawValue: try m.u8(.deviceClass)) else {
             throw XPCError(.outOfRange, attribute: .deviceClass)
         }
-        let id = try DeviceIdentity(decoding: m)
         self.init(instance: m.instance, driverName: try m.string(.driverName), deviceClass: cls,
-                  bus: id.bus, vendor: id.vendor, device: id.device, revision: id.revision, slot: id.slot,
-                  barSize: id.barSize,
+                  identity: try DeviceIdentity(decoding: m),
                   heldBuffers: m.all(.object).map { o in
                       let c = o.children
                       return DMABuffer(handle: c.first { $0.id == .objectID }?.u32 ?? 0,

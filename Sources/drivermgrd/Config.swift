@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
 import DeviceClasses
-import Nucleus
 import Supervisor
 import XPC
 
@@ -190,9 +189,6 @@ struct DriverConfig: Sendable, Equatable {
     func accepts(slot: String) -> Bool { instanceOf.map { $0.slot == slot } ?? true }
 
     var match: String { bus.match(vendor, device) }
-
-    /// Whether `d` is a device `Match=` names.
-    func matches(_ d: NucleusDevice) -> Bool { d.bus == bus && d.vendor == vendor && d.device == device }
 
     /// How long a u-driver asked to exit gets before it is killed: longer
     /// under a slow tool (valgrind prints its summary on the way out).

@@ -25,7 +25,7 @@ enum BindSetting: Sendable, Equatable {
         default:
             let slots = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             let serio = bus == DeviceBus.serio
-            guard !slots.isEmpty, slots.allSatisfy({ serio ? SerioBinding.isPort($0) : Self.isSlot($0) }) else { return nil }
+            guard !slots.isEmpty, slots.allSatisfy({ serio ? Self.isSerioPort($0) : Self.isSlot($0) }) else { return nil }
             self = .slots(slots)
         }
     }
@@ -38,6 +38,11 @@ enum BindSetting: Sendable, Equatable {
         case .matching: true
         case .slots(let ss): ss.contains(slot)
         }
+    }
+
+    /// `serio1`, as the kernel names serio ports.
+    static func isSerioPort(_ s: String) -> Bool {
+        s.hasPrefix("serio") && s.count > 5 && s.dropFirst(5).allSatisfy(\.isNumber)
     }
 
     /// `DDDD:BB:DD.F` in lower-case hex, as sysfs names functions.

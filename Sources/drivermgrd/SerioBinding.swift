@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 import Foundation
+import Nucleus
+import XPC
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension DriverConfig {
+    /// Whether `d` is a device `Match=` names: the bus and both ids.
+    func matches(_ d: NucleusDevice) -> Bool { d.bus == bus && d.vendor == vendor && d.device == device }
+}
 
 /// How `Bind=` hands a bus's devices to drvnucleus and back: one value per
 /// bus in ``Manager``'s table (PCI: ``PCIBinding``; serio: ``SerioBinding``).
@@ -78,11 +85,6 @@ struct SerioBinding: DeviceHandover {
     func release(_ slot: String) throws(PCIBindError) -> String? {
         if bus.driver(of: slot) == Self.nucleus { try bus.drvctl(slot, "rescan") }
         return bus.driver(of: slot)
-    }
-
-    /// `serio1`, as the kernel names ports.
-    static func isPort(_ s: String) -> Bool {
-        s.hasPrefix("serio") && s.count > 5 && s.dropFirst(5).allSatisfy(\.isNumber)
     }
 }
 

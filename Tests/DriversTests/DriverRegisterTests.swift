@@ -15,9 +15,8 @@ import XPC
     }
 
     static func info(_ n: SimNucleus, _ instance: UInt32, cls: XPCDeviceClass) -> DeviceInfo {
-        let pci = n.inspect(instance) { $0.identity } ?? DeviceIdentity(vendor: 0, device: 0, revision: 0, slot: "", barSize: 0, irq: 0)
-        return DeviceInfo(instance: instance, driverName: "test", deviceClass: cls, vendor: pci.vendor,
-                          device: pci.device, revision: pci.revision, slot: pci.slot, barSize: pci.barSize)
+        let id = n.inspect(instance) { $0.identity } ?? DeviceIdentity(vendor: 0, device: 0, revision: 0, slot: "", barSize: 0, irq: 0)
+        return DeviceInfo(instance: instance, driverName: "test", deviceClass: cls, identity: id)
     }
 
     static func es<R: Sendable>(_ n: SimNucleus, _ f: @Sendable (ES137xModel) -> R) -> R? {

@@ -24,9 +24,7 @@ import XPC
             return n.handleDowncall(m)
         }
         let id = n.inspect(1) { $0.identity } ?? DeviceIdentity(bus: .serio, vendor: 1, device: 0, slot: "serio1", barSize: 0)
-        return PSMouse(device: device, info: DeviceInfo(instance: 1, driverName: "psmouse", deviceClass: .input, bus: id.bus,
-                                                         vendor: id.vendor, device: id.device, revision: 0, slot: id.slot,
-                                                         barSize: id.barSize))
+        return PSMouse(device: device, info: DeviceInfo(instance: 1, driverName: "psmouse", deviceClass: .input, identity: id))
     }
 
     static func mouse<R: Sendable>(_ n: SimNucleus, _ f: @Sendable (PS2MouseModel) -> R) -> R? {

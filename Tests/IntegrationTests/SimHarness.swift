@@ -97,6 +97,17 @@ final class SimHarness: @unchecked Sendable {
     }
 
     /// Runs drvctl; returns exit status, stdout and stderr.
+    /// A configuration directory of this harness's own holding the driver's
+    /// shipped etc/drivers.d/DRIVER.conf (what `make install` ships) and
+    /// `dropIn` as its 50-test.conf: the simulator's Tests/etc stays as it is.
+    func shippedConfig(_ driver: String, dropIn: String) throws -> String {
+        let cfg = dir + "/etc", d = cfg + "/drivers.d"
+        try FileManager.default.createDirectory(atPath: d + "/\(driver).conf.d", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.rootDir + "/etc/drivers.d/\(driver).conf", toPath: d + "/\(driver).conf")
+        try dropIn.write(toFile: d + "/\(driver).conf.d/50-test.conf", atomically: true, encoding: .utf8)
+        return cfg
+    }
+
     func drvctl(_ args: String...) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin + "/drvctl")

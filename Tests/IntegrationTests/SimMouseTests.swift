@@ -12,14 +12,7 @@ import XPC
 @Suite(.serialized) struct SimMouseTests {
     /// etc/drivers.d/psmouse.conf as shipped, with fault injection on.
     func config(_ h: SimHarness, burst: Int = 100) throws -> String {
-        let cfg = h.dir + "/etc", d = cfg + "/drivers.d"
-        try FileManager.default.createDirectory(atPath: d + "/psmouse.conf.d", withIntermediateDirectories: true)
-        let shipped = URL(fileURLWithPath: SimHarness.etcDir).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("etc/drivers.d/psmouse.conf").path
-        try FileManager.default.copyItem(atPath: shipped, toPath: d + "/psmouse.conf")
-        try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=\(burst)\n"
-            .write(toFile: d + "/psmouse.conf.d/50-test.conf", atomically: true, encoding: .utf8)
-        return cfg
+        try h.shippedConfig("psmouse", dropIn: "[Recovery]\nFaultInjection=yes\nStartLimitBurst=\(burst)\n")
     }
 
     func device(_ h: SimHarness) throws -> DeviceState { try #require(try h.status("psmouse").device) }

@@ -24,18 +24,9 @@ import XPC
         NIC(driver: "ne2k-pci", simKind: "ne2k-pci"),
     ]
 
-    /// The driver's own config from etc/drivers.d (the one `make install`
-    /// ships) with fault injection on, in a directory of its own: the
-    /// simulator's Tests/etc stays as it is.
+    /// The driver's own config from etc/drivers.d with fault injection on.
     func config(_ h: SimHarness, _ nic: NIC) throws -> String {
-        let cfg = h.dir + "/etc", d = cfg + "/drivers.d"
-        try FileManager.default.createDirectory(atPath: d + "/\(nic.driver).conf.d", withIntermediateDirectories: true)
-        let shipped = URL(fileURLWithPath: SimHarness.etcDir).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("etc/drivers.d/\(nic.driver).conf").path
-        try FileManager.default.copyItem(atPath: shipped, toPath: d + "/\(nic.driver).conf")
-        try "[Recovery]\nFaultInjection=yes\nStartLimitBurst=100\n"
-            .write(toFile: d + "/\(nic.driver).conf.d/50-test.conf", atomically: true, encoding: .utf8)
-        return cfg
+        try h.shippedConfig(nic.driver, dropIn: "[Recovery]\nFaultInjection=yes\nStartLimitBurst=100\n")
     }
 
     func device(_ h: SimHarness, _ nic: NIC) throws -> DeviceState {

@@ -75,7 +75,7 @@ final class ModelSerioBus: SerioBus, @unchecked Sendable {
         #expect(throws: PCIBindError.noDevice(slot: "serio0", why: "is serio:06:00, not serio:01:00 as Match= says")) {
             try p.slots(for: .slots(["serio0"]), vendor: 1, device: 0)
         }
-        #expect(SerioBinding.isPort("serio12") && !SerioBinding.isPort("serio") && !SerioBinding.isPort("0000:00:04.0"))
+        #expect(BindSetting.isSerioPort("serio12") && !BindSetting.isSerioPort("serio") && !BindSetting.isSerioPort("0000:00:04.0"))
     }
 
     /// The real sysfs layout under a scratch root: id files, the driver

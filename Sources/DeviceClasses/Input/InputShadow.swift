@@ -8,10 +8,8 @@ import XPC
 /// handed to a reattaching u-driver by INPUT_REGISTER, so the mouse is
 /// never reset to learn it again.
 public struct InputShadow: ClassShadow {
-    var rate: UInt8?
-    var resolution: UInt8?
-    var scaling: UInt8?
-    var streaming: Bool?
+    /// Each setting's last value.
+    var settings = MouseSettings()
 
     public init() {}
 
@@ -20,10 +18,7 @@ public struct InputShadow: ClassShadow {
 
     public mutating func record(_ m: XPCMessage, reply: XPCMessage) {
         guard m.op == .inputSet else { return }
-        if let v = m.attribute(.mouseRate)?.u8 { rate = v }
-        if let v = m.attribute(.mouseResolution)?.u8 { resolution = v }
-        if let v = m.attribute(.mouseScaling)?.u8 { scaling = v }
-        if let v = m.attribute(.datapathOn)?.u8 { streaming = v != 0 }
+        settings = settings.merged(with: MouseSettings(m))
     }
 
     public func answer(_ m: XPCMessage) -> ShadowAnswer {
@@ -35,14 +30,7 @@ public struct InputShadow: ClassShadow {
 
     /// One INPUT_SET with every setting ever made: a reattaching driver
     /// sends none of them that the mouse already has.
-    public var log: [ShadowCall] {
-        var a: [XPCAttribute] = []
-        if let rate { a.append(.u8(.mouseRate, rate)) }
-        if let resolution { a.append(.u8(.mouseResolution, resolution)) }
-        if let scaling { a.append(.u8(.mouseScaling, scaling)) }
-        if let streaming { a.append(.u8(.datapathOn, streaming ? 1 : 0)) }
-        return a.isEmpty ? [] : [ShadowCall(.inputSet, a)]
-    }
+    public var log: [ShadowCall] { settings.isEmpty ? [] : [ShadowCall(.inputSet, settings.attributes)] }
 
     public var records: [ShadowRecord] { log.map { ShadowRecord($0.op, request: $0.attributes) } }
 
@@ -56,10 +44,10 @@ public struct InputShadow: ClassShadow {
             compared += 1
             if got != want { out.append(ShadowDivergence(setting: name, expected: show(want), found: show(got))) }
         }
-        compare("rate", rate, .mouseRate) { "\($0)/s" }
-        compare("resolution", resolution, .mouseResolution) { InputClass.resolutionText($0) }
-        compare("scaling", scaling, .mouseScaling) { "\($0):1" }
-        compare("streaming", streaming.map { $0 ? 1 : 0 }, .datapathOn) { $0 != 0 ? "on" : "off" }
+        compare("rate", settings.rate, .mouseRate) { "\($0)/s" }
+        compare("resolution", settings.resolution, .mouseResolution) { InputClass.resolutionText($0) }
+        compare("scaling", settings.scaling, .mouseScaling) { "\($0):1" }
+        compare("streaming", settings.streaming.map { $0 ? 1 : 0 }, .datapathOn) { $0 != 0 ? "on" : "off" }
         return (compared, out)
     }
 }
