@@ -18,6 +18,8 @@
 #      not reset to recover (resets stays 1), two restarts.
 #   S  after B, the burst once more with no fault: steady use must cross
 #      the kernel hop 0 times (the device's XPC_MESSAGES stands still).
+#   Q  a crash storm past StartLimitBurst: the driver ends failed, QUIESCE
+#      disables the mouse, and a burst then makes no packet.
 #
 # Then dmesg must be clean (BUG, WARNING, Oops, refcount, Call Trace).
 #
@@ -87,6 +89,8 @@ ReleaseOnExit=yes
 # TCG is slow: upcalls get a deadline a real machine would not need.
 XPCTimeoutSec=1s
 FaultInjection=yes
+# B's two failures are within it; Q's crash storm is not.
+StartLimitBurst=3
 [Sandbox]
 # The busybox guest has no drivermgr user; the sandbox is tested on the host.
 Sandbox=no
@@ -161,7 +165,7 @@ if phase B; then
   $BIN/drvctl list --no-legend | sed 's/^/== B list: /'
   vals() {
     j=$($BIN/drvctl status psmouse --json=short 2>/dev/null | sed 's#\\/#/#g')
-    for k in protocol resets commands packets rate xpcMessages; do
+    for k in protocol resets commands packets rate xpcMessages streaming; do
       v=$(echo "$j" | grep -oE "\"$k\":(\"[^\"]*\"|[0-9a-z]+)" | head -1 | cut -d: -f2- | tr -d '"')
       printf '%s=%s; ' "$k" "${v:--}"
     done
@@ -205,6 +209,23 @@ if phase B; then
   listen S "${dev%% *}" 150
   result S
   echo "== S status after: $(vals)"
+  # Q: a crash storm. Past the start limit the driver is failed and
+  # QUIESCE stops the mouse's stream (DISABLE): moves then make no packet.
+  for i in 1 2 3 4 5; do
+    [ "$($BIN/drvctl is-active psmouse 2>/dev/null)" = failed ] && break
+    $BIN/drvctl inject psmouse crash > /dev/null 2>&1
+    for j in $(seq 40); do
+      st=$($BIN/drvctl is-active psmouse 2>/dev/null)
+      [ "$st" = active ] || [ "$st" = failed ] && break; sleep 0.25
+    done
+  done
+  echo "== Q: psmouse $($BIN/drvctl is-active psmouse 2>&1)"
+  echo "== Q status before: $(vals)"
+  echo "== mouse: ready Q"
+  # The host's 40 moves take 40 x DELAY and a second; then what the
+  # nucleus counted.
+  sleep $(awk -v d=$DELAY 'BEGIN { printf "%.0f", 40 * d + 6 }')
+  echo "== Q status after: $(vals)"
 
   echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -40
   # The daemon stops and gives the port back (ReleaseOnExit=yes).
@@ -232,25 +253,26 @@ chmod +x "$WORK/root/init"
 # (dz -1 every third move), as evread.c expects it.
 MONPORT=$((20000 + RANDOM % 20000))
 touch "$WORK/console.log"
-burst() {
-  local t0 t1 i dz
+burst() { # PHASE [MOVES]
+  local t0 t1 i dz n=${2:-$MOVES}
   exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" || { echo "== host: $1: no monitor" >> "$WORK/host.log"; return; }
   cat <&3 > "$WORK/monitor-$1.log" &
   local reader=$!
   t0=$(date +%s.%N)
-  for ((i = 0; i < MOVES; i++)); do
+  for ((i = 0; i < n; i++)); do
     dz=1; [ $((i % 3)) = 2 ] && dz=-1
     echo "mouse_move $((i % 50 + 1)) $((i % 7 - 3)) $dz" >&3
     sleep "$DELAY"
   done
   t1=$(date +%s.%N)
   sleep 1; exec 3>&-; kill "$reader" 2>/dev/null || true
-  echo "== host: $1: $MOVES moves sent in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >> "$WORK/host.log"
+  echo "== host: $1: $n moves sent in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >> "$WORK/host.log"
 }
 (
-  for p in $PHASES $(phase B && echo S); do
+  for p in $PHASES $(phase B && echo S Q); do
     for _ in $(seq 1200); do tr -d '\r' < "$WORK/console.log" | grep "^== mouse: ready $p" > /dev/null && break; sleep 0.25; done
-    tr -d '\r' < "$WORK/console.log" | grep "^== mouse: ready $p" > /dev/null && burst "$p"
+    # Q (the quiesced mouse) needs a few moves only.
+    tr -d '\r' < "$WORK/console.log" | grep "^== mouse: ready $p" > /dev/null && burst "$p" $([ "$p" = Q ] && echo 40)
   done
 ) &
 monitor=$!
@@ -329,6 +351,14 @@ if phase B; then
   [[ "$xb" =~ ^[0-9]+$ ]] && [ "$xb" = "$xa" ] || fail "S: $MOVES moves crossed the kernel hop: XPC messages $xb -> $xa"
   echo "== host: S: XPC messages for $MOVES moves of steady use: $xb -> $xa"
   [ "$(sv before commands)" = "$(sv after commands)" ] || fail "S: PS/2 commands during steady use"
+  # Q: the crash storm quiesced the mouse.
+  qv() { sed -n "s/^== Q status $1: .*$2=\([^;]*\);.*/\1/p" "$WORK/c.log" | sed -n 1p; }
+  has "^== Q: psmouse failed" "Q: a crash storm past StartLimitBurst=3 did not end failed"
+  grep -q "^== host: Q: 40 moves sent" "$WORK/host.log" 2>/dev/null || fail "Q: the host did not send its moves to the quiesced mouse"
+  [ "$(qv before streaming)" = false ] || fail "Q: QUIESCE left the mouse streaming ($(qv before streaming))"
+  [ -n "$(qv before packets)" ] && [ "$(qv before packets)" = "$(qv after packets)" ] || \
+    fail "Q: a quiesced mouse made packets ($(qv before packets) -> $(qv after packets))"
+  echo "== host: Q: quiesced mouse, packets across 40 moves: $(qv before packets) -> $(qv after packets)"
 
 fi
 has "^== dmesg clean$" "the kernel complained (BUG/WARNING/Oops/refcount)"
