@@ -77,6 +77,23 @@ import XPC
         #expect(try Self.info(n).attribute(.datapathOn)?.u8 == 0)
     }
 
+    /// Found by the campaign: its rate exercises 200, 100, 80 in a row were
+    /// QEMU's IntelliMouse knock, and the mouse changed protocol mid-stream.
+    @Test func ratesSetInAKnocksOrderDoNotChangeTheProtocol() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let drv = Self.driver(n)
+        _ = try await drv.probe(reattach: false)
+        for rates: [UInt8] in [[200, 100, 80], [200, 200, 80]] {
+            for r in rates { try await drv.set(MouseSettings(rate: r), reattach: false) }
+            #expect(Self.mouse(n) { $0.id } == UInt8(PSM_ID_EXPS), "\(rates)")
+            #expect(Self.mouse(n) { [$0.rate] } == [80])
+        }
+        for _ in 0..<5 { n.step(nanos: 25_000_000) }
+        let i = try Self.info(n)
+        #expect(i.attribute(.inputPackets)?.u64 ?? 0 > 0)
+        #expect(i.attribute(.clientErrors)?.u64 == 0 && i.attribute(.inputLost)?.u64 == 0)
+    }
+
     @Test func aNewDriverReattachesWithoutACommandAndTheStreamGoesOn() async throws {
         let n = SimNucleus(models: [PS2MouseModel()])
         let first = Self.driver(n)

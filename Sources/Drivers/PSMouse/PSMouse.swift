@@ -112,7 +112,15 @@ public actor PSMouse: InputDriver {
         try await setScaling(1)
     }
 
+    /// The rate that completes an IntelliMouse knock (200, 100, 80 or
+    /// 200, 200, 80 switch the mouse's protocol), and one that breaks any.
+    static let knockEnd: UInt8 = 80, knockBreaker: UInt8 = 60
+
     private func setRate(_ r: UInt8) async throws {
+        // Rates set one after another by an admin (200, then 100, then 80)
+        // would knock the mouse into another protocol under the nucleus's
+        // packet assembly: 80 goes out only after a rate that ends any knock.
+        if r == Self.knockEnd { _ = try await device.ps2Command(PSM_CMD_SETRATE, [Self.knockBreaker]) }
         _ = try await device.ps2Command(PSM_CMD_SETRATE, [r])
         rate = r
     }
