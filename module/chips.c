@@ -20,6 +20,7 @@ extern const struct drvnucleus_chip es1370_chip;
 extern const struct drvnucleus_chip ne2k_chip;
 extern const struct drvnucleus_chip pcnet32_chip;
 extern const struct drvnucleus_chip e1000_chip;
+extern const struct drvnucleus_chip uhci_chip;
 extern const struct drvnucleus_bus drvnucleus_serio_bus;
 
 /* The buses besides PCI, each with its driver (input.c: serio ports). */
@@ -38,6 +39,7 @@ const struct pci_device_id drvnucleus_ids[] = {
 	DRVNUCLEUS_CHIP(0x10ec, 0x8029, ne2k_chip),	/* RTL8029 NE2000 clone */
 	DRVNUCLEUS_CHIP(0x1022, 0x2000, pcnet32_chip),	/* Am79C970A PCnet-PCI II */
 	DRVNUCLEUS_CHIP(0x8086, 0x100e, e1000_chip),	/* 82540EM, QEMU's e1000 */
+	DRVNUCLEUS_CHIP(0x8086, 0x7020, uhci_chip),	/* PIIX3 USB (UHCI) */
 	{ }
 };
 

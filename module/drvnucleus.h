@@ -217,6 +217,13 @@ struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value);
 /*
+ * The same, for a reply that carries bytes: the reply's DRVXPC_A_USB_DATA
+ * is copied to @data (at most @data_max bytes; *@data_len says how many).
+ */
+int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+				u32 *value, void *data, u16 data_max,
+				u16 *data_len);
+/*
  * An upcall sent and not waited for (callers under rtnl, or work items):
  * @fill (may be NULL) adds the attributes; its reply is only logged.  It is
  * kept until answered (at most async_upcall_keep_ms): made while no daemon

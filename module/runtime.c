@@ -274,6 +274,11 @@ struct drvnucleus_pending {
 	bool waited;		/* a caller sleeps on done; else kfree()d */
 	bool redelivered;	/* sent again to a new daemon: deadline anew */
 	unsigned long expires;	/* jiffies; async only */
+	/* The reply's DRVXPC_A_USB_DATA goes here, at most @data_max bytes;
+	 * @data_len says how many came.  NULL: none wanted. */
+	void *data;
+	u16 data_max;
+	u16 data_len;
 	struct sk_buff *msg;	/* a copy for redelivery; NULL: none */
 	struct completion done;
 };
@@ -422,7 +427,15 @@ struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value)
 {
-	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true };
+	return drvnucleus_upcall_wait_data(skb, hdr, value, NULL, 0, NULL);
+}
+
+int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+				u32 *value, void *data, u16 data_max,
+				u16 *data_len)
+{
+	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true,
+					.data = data, .data_max = data_max };
 	u16 op = hdr->op;	/* hdr is in the skb, gone once sent */
 	bool again;
 	long left;
@@ -463,6 +476,8 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 		return err == -ERESTARTSYS ? -EINTR : -EAGAIN;
 	if (value)
 		*value = p.value;
+	if (data_len)
+		*data_len = p.data_len;
 	return p.status;
 }
 
@@ -470,6 +485,7 @@ int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 static void upcall_answered(struct genl_info *info, const struct drvxpc_hdr *h)
 {
 	const struct nlattr *v = find_attr(h, DRVXPC_A_MIXER_VALUE);
+	const struct nlattr *data = find_attr(h, DRVXPC_A_USB_DATA);
 	struct drvnucleus_pending *p, *found = NULL;
 
 	if (info->snd_portid != READ_ONCE(daemon_portid))
@@ -484,6 +500,12 @@ static void upcall_answered(struct genl_info *info, const struct drvxpc_hdr *h)
 		/* A u-driver's status is a negative errno; keep it one. */
 		p->status = h->status <= 0 && h->status >= -MAX_ERRNO ? h->status : -EIO;
 		p->value = v ? nla_get_u32(v) : 0;
+		if (p->data && data) {
+			/* The attribute's length is checked against
+			 * drvxpc.h's table before the op runs. */
+			p->data_len = min_t(u16, nla_len(data), p->data_max);
+			memcpy(p->data, nla_data(data), p->data_len);
+		}
 		list_del_init(&p->node);
 		if (p->waited)
 			complete(&p->done);

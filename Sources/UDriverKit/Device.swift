@@ -60,7 +60,7 @@ public struct DMABuffer: Sendable, Hashable {
 
 /// DMA roles (`enum drvxpc_role`), so the nucleus knows what a buffer is for.
 public enum DMARole: UInt8, Sendable {
-    case none = 0, pcmPlayback = 1, rxRing = 2, txBuffers = 3, txRing = 4, rxBuffers = 5, initBlock = 6
+    case none = 0, pcmPlayback = 1, rxRing = 2, txBuffers = 3, txRing = 4, rxBuffers = 5, initBlock = 6, frameList = 7
 }
 
 /// The handle a u-driver reaches its device through: every method is one

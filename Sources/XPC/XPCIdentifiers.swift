@@ -63,6 +63,20 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let inputRegister = XPCOp(DRVXPC_OP_INPUT_REGISTER)
     /// Input: one PS/2 command through the nucleus (libps2's ps2_command).
     public static let ps2Command = XPCOp(DRVXPC_OP_PS2_COMMAND)
+    /// USB host: a root-hub request (usbcore's hub_control) for the u-driver.
+    public static let usbHubControl = XPCOp(DRVXPC_OP_USB_HUB_CONTROL)
+    /// USB host: the controller stopped on an error (USBSTS in REG_VALUE).
+    public static let usbHcError = XPCOp(DRVXPC_OP_USB_HC_ERROR)
+    /// USB host: make settings (FSBR; replayed: the root hub's state).
+    public static let usbHcSet = XPCOp(DRVXPC_OP_USB_HC_SET)
+    /// USB host: the nucleus's schedule (frame list), built once; its DMA handle.
+    public static let usbSchedule = XPCOp(DRVXPC_OP_USB_SCHEDULE)
+    /// USB host: register (or, reattaching, find) the usb_hcd with usbcore.
+    public static let usbRegister = XPCOp(DRVXPC_OP_USB_REGISTER)
+    /// USB host: the ports with an uncleared change, for hub_status_data.
+    public static let usbPortChange = XPCOp(DRVXPC_OP_USB_PORT_CHANGE)
+    /// USB host: the nucleus's side of the settings (FSBR, controller state).
+    public static let usbSet = XPCOp(DRVXPC_OP_USB_SET)
 
     /// Whether drvxpc.h defines this operation.
     public var isKnown: Bool { drvxpc_op_name(UInt32(rawValue)) != nil }
@@ -205,6 +219,33 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let inputCommands = XPCAttributeID(DRVXPC_A_INPUT_COMMANDS)
     /// Of them, resets (RESET_BAT): a recovery that reattaches adds none.
     public static let inputResets = XPCAttributeID(DRVXPC_A_INPUT_RESETS)
+    /// A root-hub request: bmRequestType << 8 | bRequest (hub_control's typeReq).
+    public static let usbRequest = XPCAttributeID(DRVXPC_A_USB_REQUEST)
+    public static let usbValue = XPCAttributeID(DRVXPC_A_USB_VALUE)
+    public static let usbIndex = XPCAttributeID(DRVXPC_A_USB_INDEX)
+    public static let usbLength = XPCAttributeID(DRVXPC_A_USB_LENGTH)
+    /// A root-hub request's data stage (the reply's, for an IN request).
+    public static let usbData = XPCAttributeID(DRVXPC_A_USB_DATA)
+    /// Bit n: port n has a change the hub driver has not cleared.
+    public static let usbPortChanges = XPCAttributeID(DRVXPC_A_USB_PORT_CHANGES)
+    public static let usbPorts = XPCAttributeID(DRVXPC_A_USB_PORTS)
+    /// `enum drvxpc_usb_hc_state`.
+    public static let usbHcState = XPCAttributeID(DRVXPC_A_USB_HC_STATE)
+    /// Full-speed bandwidth reclamation on (1) or off (0).
+    public static let usbFSBR = XPCAttributeID(DRVXPC_A_USB_FSBR)
+    /// usbcore's name of the bus (`usb3`).
+    public static let usbBusName = XPCAttributeID(DRVXPC_A_USB_BUS_NAME)
+    /// Bit n: device address n is in use on the bus.
+    public static let usbAddresses = XPCAttributeID(DRVXPC_A_USB_ADDRESSES)
+    public static let usbURBs = XPCAttributeID(DRVXPC_A_USB_URBS)
+    public static let usbURBErrors = XPCAttributeID(DRVXPC_A_USB_URB_ERRORS)
+    public static let usbBytes = XPCAttributeID(DRVXPC_A_USB_BYTES)
+    public static let usbHcErrors = XPCAttributeID(DRVXPC_A_USB_HC_ERRORS)
+    public static let usbPortPolls = XPCAttributeID(DRVXPC_A_USB_PORT_POLLS)
+    /// Bit n: port n's reset ended and C_PORT_RESET is not yet cleared.
+    public static let usbResetChanges = XPCAttributeID(DRVXPC_A_USB_RESET_CHANGES)
+    /// Bit n: port n is suspended.
+    public static let usbSuspended = XPCAttributeID(DRVXPC_A_USB_SUSPENDED)
 
     /// The payload kind drvxpc.h declares, or nil if the id is unknown.
     public var kind: XPCAttributeKind? {
@@ -236,6 +277,7 @@ public enum XPCDeviceClass: UInt8, Sendable, CaseIterable {
     case sound = 1
     case net = 2
     case input = 3
+    case usbHost = 4
 
     /// The config-file spelling: the case's name, words joined by '-'
     /// (`sound`, `net`; a `usbHost` case would be `usb-host`).

@@ -39,13 +39,16 @@ cp "$ROOT/module/drvnucleus.ko" "$WORK/genl-fuzz" "$WORK/root/"
 for m in soundcore core/snd core/snd-timer core/snd-pcm; do
   cp "/lib/modules/$KVER/kernel/sound/$m.ko" "$WORK/root/snd/"
 done
+# and USB's core for the usb-host class (CONFIG_USB=m in Debian).
+cp "/lib/modules/$KVER/kernel/drivers/usb/common/usb-common.ko" \
+   "/lib/modules/$KVER/kernel/drivers/usb/core/usbcore.ko" "$WORK/root/snd/"
 cat > "$WORK/root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in soundcore snd snd-timer snd-pcm; do insmod /snd/\$m.ko; done
+for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /snd/\$m.ko; done
 # A dropped upcall reply costs its deadline: 200 ms here, not 3 s.
 insmod /drvnucleus.ko upcall_timeout_ms=200 ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e && echo "== insmod ok"
 for d in /sys/bus/pci/devices/*; do

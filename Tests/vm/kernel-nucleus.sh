@@ -26,6 +26,9 @@ mkdir -p "$WORK/root/snd"
 for m in soundcore core/snd core/snd-timer core/snd-pcm; do
   cp "/lib/modules/$KVER/kernel/sound/$m.ko" "$WORK/root/snd/"
 done
+# and USB's core for the usb-host class (CONFIG_USB=m in Debian).
+cp "/lib/modules/$KVER/kernel/drivers/usb/common/usb-common.ko" \
+   "/lib/modules/$KVER/kernel/drivers/usb/core/usbcore.ko" "$WORK/root/snd/"
 # The stock driver for the baseline: QEMU's rtl8139 is a C+ chip (rev 0x20),
 # which 8139too refuses ("use 8139cp"), so the stock driver is 8139cp.
 cp "/lib/modules/$KVER/kernel/drivers/net/mii.ko" \
@@ -379,7 +382,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 echo "== guest kernel $(uname -r)"
-for m in soundcore snd snd-timer snd-pcm; do insmod /snd/$m.ko; done
+for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /snd/$m.ko; done
 if insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e; then echo "== insmod ok"; fi
 for d in /sys/bus/pci/devices/*; do
   [ -e "$d/driver" ] && echo "== $(basename "$d") $(cat "$d/vendor"):$(cat "$d/device") bound to $(basename "$(readlink "$d/driver")")"

@@ -52,6 +52,9 @@ cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$ROOT/Tests/vm/net-scena
 for m in soundcore core/snd core/snd-timer core/snd-pcm; do
   cp "/lib/modules/$KVER/kernel/sound/$m.ko" "$WORK/root/stock/"
 done
+# and USB's core for the usb-host class (CONFIG_USB=m in Debian).
+cp "/lib/modules/$KVER/kernel/drivers/usb/common/usb-common.ko" \
+   "/lib/modules/$KVER/kernel/drivers/usb/core/usbcore.ko" "$WORK/root/stock/"
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
 exes="$BIN/drivermgrd $BIN/drvctl $BIN/drvcampaign"
@@ -99,7 +102,7 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 export BIN=$BIN DRIVERMGRD_RUNTIME_DIR=/tmp/run
 echo "== guest kernel \$(uname -r)"
-for m in soundcore snd snd-timer snd-pcm; do insmod /stock/\$m.ko; done
+for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /stock/\$m.ko; done
 insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e && echo "== insmod ok"
 $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
 k=0

@@ -13,5 +13,6 @@
 #include "../../../module/include/chips/pcnet32_regs.h"
 #include "../../../module/include/chips/e1000_regs.h"
 #include "../../../module/include/chips/ps2mouse_regs.h"
+#include "../../../module/include/chips/uhci_regs.h"
 
 #endif /* CCHIPS_H */

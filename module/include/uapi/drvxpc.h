@@ -84,6 +84,7 @@ enum drvxpc_class {
 	DRVXPC_CLASS_SOUND = 1,
 	DRVXPC_CLASS_NET = 2,
 	DRVXPC_CLASS_INPUT = 3,
+	DRVXPC_CLASS_USB_HOST = 4,
 };
 
 /* Buses (DRVXPC_A_BUS): how DEVICE_ADD and HELLO name a device. */
@@ -99,6 +100,12 @@ enum drvxpc_mouse_proto {
 	DRVXPC_MOUSE_EXPS = 3,	/* IntelliMouse Explorer: wheel + 2 buttons */
 };
 
+/* DRVXPC_A_USB_HC_STATE: the host controller as the u-driver left it */
+enum drvxpc_usb_hc_state {
+	DRVXPC_USB_HC_HALTED = 1,	/* reset, not scheduling */
+	DRVXPC_USB_HC_RUNNING = 2,	/* Run/Stop set, the schedule walked */
+};
+
 /*
  * Every attribute: X(NAME, kind, max payload bytes, lo, hi).  For integer
  * kinds a value outside lo..hi is out of range (hi == 0: no bound).  Ids
@@ -108,7 +115,7 @@ enum drvxpc_mouse_proto {
 	/* identity and hand-shake */					\
 	X(VERSION,		U32,	4, 0, 0)				\
 	X(DRIVER_NAME,		STRING,	32, 0, 0)				\
-	X(CLASS,		U8,	1, 1, 3)	/* enum drvxpc_class */	\
+	X(CLASS,		U8,	1, 1, 4)	/* enum drvxpc_class */	\
 	X(PCI_VENDOR,		U16,	2, 0, 0)				\
 	X(PCI_DEVICE,		U16,	2, 0, 0)				\
 	X(PCI_REVISION,		U8,	1, 0, 0)				\
@@ -133,7 +140,7 @@ enum drvxpc_mouse_proto {
 	X(OBJECT,		NESTED,	64, 0, 0)	/* hand-over record */	\
 	X(OBJECT_ID,		U32,	4, 0, 0)				\
 	X(OBJECT_KIND,		U8,	1, 1, 3)	/* enum drvxpc_object */ \
-	X(OBJECT_ROLE,		U8,	1, 0, 6)	/* enum drvxpc_role */	\
+	X(OBJECT_ROLE,		U8,	1, 0, 7)	/* enum drvxpc_role */	\
 	/* sound */							\
 	X(PCM_RATE,		U32,	4, 4000, 192000)	/* frames per second */	\
 	X(PCM_CHANNELS,		U8,	1, 1, 2)				\
@@ -242,7 +249,33 @@ enum drvxpc_mouse_proto {
 	X(INPUT_RESYNCS,	U64,	8, 0, 0)	/* bytes dropped to resync */ \
 	X(INPUT_LOST,		U64,	8, 0, 0)	/* sim client: gaps seen */ \
 	X(INPUT_COMMANDS,	U64,	8, 0, 0)	/* PS/2 commands run */	\
-	X(INPUT_RESETS,		U64,	8, 0, 0)	/* of them, RESET_BAT */
+	X(INPUT_RESETS,		U64,	8, 0, 0)	/* of them, RESET_BAT */ \
+	/* usb-host: a root-hub request (hub_control's arguments: the	\
+	 * request is bmRequestType << 8 | bRequest), its data in and	\
+	 * out, the ports whose status changed (bit n = port n, as	\
+	 * hub_status_data writes them), the controller's state */	\
+	X(USB_REQUEST,		U16,	2, 0, 0)				\
+	X(USB_VALUE,		U16,	2, 0, 0)				\
+	X(USB_INDEX,		U16,	2, 0, 0)				\
+	X(USB_LENGTH,		U16,	2, 0, 64)				\
+	X(USB_DATA,		BINARY,	64, 0, 0)				\
+	X(USB_PORT_CHANGES,	U32,	4, 0, 0xfe)	/* ports 1..7 */	\
+	X(USB_PORTS,		U8,	1, 1, 7)				\
+	X(USB_HC_STATE,		U8,	1, 1, 2)	/* enum drvxpc_usb_hc_state */ \
+	X(USB_FSBR,		U8,	1, 0, 1)	/* bandwidth reclamation */ \
+	X(USB_BUS_NAME,		STRING,	16, 0, 0)	/* "usb3" */		\
+	X(USB_ADDRESSES,	BINARY,	16, 0, 0)	/* bit n: address n in use */ \
+	X(USB_URBS,		U64,	8, 0, 0)	/* given back */	\
+	X(USB_URB_ERRORS,	U64,	8, 0, 0)	/* of them, with an error */ \
+	X(USB_BYTES,		U64,	8, 0, 0)	/* moved by them */	\
+	X(USB_HC_ERRORS,	U64,	8, 0, 0)	/* host system/process errors */ \
+	X(USB_PORT_POLLS,	U64,	8, 0, 0)	/* hub_status_data calls */ \
+	/* the root hub's state only the u-driver knows (UHCI keeps no	\
+	 * reset-change bit): ports whose reset ended and whose		\
+	 * C_PORT_RESET the hub driver has not cleared, ports it	\
+	 * suspended */							\
+	X(USB_RESET_CHANGES,	U32,	4, 0, 0xfe)				\
+	X(USB_SUSPENDED,	U32,	4, 0, 0xfe)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -291,6 +324,7 @@ enum drvxpc_role {
 	DRVXPC_ROLE_TX_RING = 4,	/* transmit descriptors */
 	DRVXPC_ROLE_RX_BUFFERS = 5,	/* receive buffers behind RX_RING */
 	DRVXPC_ROLE_INIT_BLOCK = 6,	/* a chip's initialisation block */
+	DRVXPC_ROLE_FRAME_LIST = 7,	/* a USB host's schedule (the nucleus's) */
 };
 
 /* DRVXPC_A_MIXER_CONTROL */
@@ -386,6 +420,9 @@ enum drvxpc_sim_action {
 	X(NET_TX_TIMEOUT,	103)		\
 	X(INPUT_SET,		112)		\
 	X(INPUT_RESYNC,		113)		\
+	X(USB_HUB_CONTROL,	114)		\
+	X(USB_HC_ERROR,		115)		\
+	X(USB_HC_SET,		116)		\
 	X(REG_READ,		128)		\
 	X(REG_WRITE,		129)		\
 	X(REG_SEQ,		130)		\
@@ -398,7 +435,11 @@ enum drvxpc_sim_action {
 	X(NET_REGISTER,		137)		\
 	X(NET_CARRIER,		138)		\
 	X(INPUT_REGISTER,	139)		\
-	X(PS2_COMMAND,		140)
+	X(PS2_COMMAND,		140)		\
+	X(USB_SCHEDULE,		141)		\
+	X(USB_REGISTER,		142)		\
+	X(USB_PORT_CHANGE,	143)		\
+	X(USB_SET,		144)
 
 #define __DRVXPC_ENUM_OP(name, value)	DRVXPC_OP_##name = value,
 enum drvxpc_op {
