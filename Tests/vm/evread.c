@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * evread: a small evdev reader for the mouse guest test (mouse-guest.sh).
+ * evread: a small evdev reader for the guest tests (mouse-guest.sh, usb-guest.sh).
  *
  *   evread find SECONDS PATTERN...
  *       Waits up to SECONDS for an input device whose name contains one of
@@ -42,6 +42,29 @@
  *       (the client's buffer overflowed), F the first report's REL_X.
  *       Moves missing at the end count as one gap more. Exit 0 when every
  *       move arrived once, in order, with its dy and wheel; 1 otherwise.
+ *
+ *   evread tablet DEV N SECONDS [READY [PROGRESS]]
+ *       The same for an absolute pointer (QEMU's usb-tablet, usb-guest.sh),
+ *       which the host drives with QMP's input-send-event (QEMU routes a
+ *       monitor mouse_move, a relative motion, to the PS/2 mouse only), move
+ *       i = 0, 1, ... N-1: abs x(i), abs y(i), a wheel step w(i):
+ *           x(i) = 100 + 37 * (i % 800)      (ABS_X, 0..32767)
+ *           y(i) = 30000 - 31 * (i % 800)    (ABS_Y)
+ *           w(i) = i % 3 == 2 ? -1 : 1        (wheel-down / wheel-up)
+ *       A report is placed by its position: the first move j >= the next
+ *       expected one whose x and y it has. QEMU's HID queue folds moves the
+ *       guest has not polled yet into one report (the position of the last,
+ *       the wheel steps summed): a report at j > next is "merged" (j - next
+ *       moves folded into it), not lost; the wheel sum after it must still be
+ *       the sequence's up to j. A report at a position not in the sequence,
+ *       or behind (a repeat), is a gap; so is a wrong wheel sum (wheelbad).
+ *       PROGRESS holds the moves reached so far. Ends as read does. Prints:
+ *
+ *   == tablet: reports R moves M of N merged F gaps G wheel SUMW (expected EW) \
+ *      (ybad Y, wheelbad W, keys K, dropped D, syn S, last X,Y)
+ *
+ *       Exit 0 when the last move was reached with no gap, the right y and
+ *       wheel sums and no SYN_DROPPED (merged reports allowed); 1 otherwise.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -303,13 +326,157 @@ static int readdev(int argc, char **argv)
 	return packets == n && matched == n && gaps == 0 && ybad == 0 && wbad == 0 && dropped == 0 ? 0 : 1;
 }
 
+/* The tablet's sequence (evread tablet). */
+#define TABLET_PERIOD 800
+static int tx_of(long i) { return 100 + 37 * (int)(i % TABLET_PERIOD); }
+static int ty_of(long i) { return 30000 - 31 * (int)(i % TABLET_PERIOD); }
+/* The wheel's sum over moves 0..j. */
+static long wheel_sum(long j)
+{
+	long s = 0;
+
+	for (long k = 0; k <= j; k++)
+		s += wheel_of(k);
+	return s;
+}
+
+static int tablet(int argc, char **argv)
+{
+	const char *ready, *prog;
+	long n, expect = 0, reports = 0, merged = 0, syn = 0, gaps = 0, ybad = 0, wbad = 0;
+	long keys = 0, dropped = 0, sumw = 0;
+	int cx = -1, cy = -1, rw = 0, motion = 0;
+	double deadline, last = 0, done_at = 0;
+	char name[256] = "?";
+	struct sigaction sa;
+	int fd;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: evread tablet DEV N SECONDS [READY [PROGRESS]]\n");
+		return 2;
+	}
+	n = atol(argv[3]);
+	ready = argc > 5 && argv[5][0] ? argv[5] : NULL;
+	prog = argc > 6 && argv[6][0] ? argv[6] : NULL;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	fd = open(argv[2], O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		fprintf(stderr, "evread: %s: %s\n", argv[2], strerror(errno));
+		return 2;
+	}
+	ioctl(fd, EVIOCGNAME(sizeof(name) - 1), name);
+	fprintf(stderr, "evread: reading %s (%s), %ld tablet moves expected\n", argv[2], name, n);
+	progress(prog, 0);
+	if (ready)
+		close(open(ready, O_WRONLY | O_CREAT, 0644));
+	deadline = now() + atof(argv[4]);
+
+	while (!stop) {
+		struct input_event ev[64];
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double t = now();
+		ssize_t r;
+
+		if (t >= deadline)
+			break;
+		if (done_at && t >= done_at + 1.0)
+			break;
+		if (last && t >= last + 10.0)
+			break;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		r = read(fd, ev, sizeof(ev));
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			fprintf(stderr, "evread: read: %s\n", strerror(errno));
+			break;
+		}
+		if (r == 0)
+			break;
+		last = now();
+		for (size_t i = 0; i < (size_t)r / sizeof(ev[0]); i++) {
+			struct input_event *e = &ev[i];
+			long j = -1;
+
+			if (e->type == EV_ABS && e->code == ABS_X) {
+				cx = e->value;
+				motion = 1;
+			} else if (e->type == EV_ABS && e->code == ABS_Y) {
+				cy = e->value;
+				motion = 1;
+			} else if (e->type == EV_REL && e->code == REL_WHEEL) {
+				rw += e->value;
+				motion = 1;
+			} else if (e->type == EV_KEY) {
+				keys++;
+			} else if (e->type == EV_SYN && e->code == SYN_DROPPED) {
+				dropped++;
+			}
+			if (!(e->type == EV_SYN && e->code == SYN_REPORT))
+				continue;
+			syn++;
+			if (!motion)
+				continue;
+			reports++;
+			sumw += rw;
+			/* The first move at or after the next one with this x. */
+			if (cx >= 100 && (cx - 100) % 37 == 0 && (cx - 100) / 37 < TABLET_PERIOD) {
+				long m = (cx - 100) / 37;
+
+				j = expect + ((m - expect % TABLET_PERIOD) + TABLET_PERIOD) % TABLET_PERIOD;
+			}
+			if (j < 0 || j >= n || j - expect > 100) {
+				gaps++;
+				fprintf(stderr, "evread: report %ld: x %d y %d wheel %d, expected move %ld (%d %d): %s\n",
+					reports, cx, cy, rw, expect, tx_of(expect), ty_of(expect),
+					j < 0 ? "not in the sequence" : "behind (a repeat) or too far ahead");
+			} else {
+				if (cy != ty_of(j)) {
+					ybad++;
+					fprintf(stderr, "evread: report %ld: move %ld with y %d, not %d\n", reports, j, cy, ty_of(j));
+				}
+				if (j > expect)
+					merged += j - expect;
+				expect = j + 1;
+				if (sumw != wheel_sum(j)) {
+					wbad++;
+					fprintf(stderr, "evread: report %ld: at move %ld the wheel sum is %ld, not %ld\n",
+						reports, j, sumw, wheel_sum(j));
+				}
+			}
+			rw = motion = 0;
+			progress(prog, expect);
+			if (expect >= n && !done_at)
+				done_at = now();
+		}
+	}
+	close(fd);
+	if (expect < n)
+		gaps++;
+	printf("== tablet: reports %ld moves %ld of %ld merged %ld gaps %ld wheel %ld (expected %ld) "
+	       "(ybad %ld, wheelbad %ld, keys %ld, dropped %ld, syn %ld, last %d,%d)\n",
+	       reports, expect, n, merged, gaps, sumw, n > 0 ? wheel_sum(n - 1) : 0,
+	       ybad, wbad, keys, dropped, syn, cx, cy);
+	fflush(stdout);
+	return expect == n && gaps == 0 && ybad == 0 && wbad == 0 && dropped == 0 &&
+	       sumw == (n > 0 ? wheel_sum(n - 1) : 0) ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "find"))
 		return find(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "read"))
 		return readdev(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "tablet"))
+		return tablet(argc, argv);
 	fprintf(stderr, "usage: evread find SECONDS PATTERN...\n"
-			"       evread read DEV N SECONDS [READY [PROGRESS]]\n");
+			"       evread read DEV N SECONDS [READY [PROGRESS]]\n"
+			"       evread tablet DEV N SECONDS [READY [PROGRESS]]\n");
 	return 2;
 }
