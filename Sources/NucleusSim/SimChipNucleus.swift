@@ -32,6 +32,13 @@ protocol SimChipNucleus: AnyObject {
     /// waited for once the nucleus lock is dropped (net.c's link check
     /// after a link-change interrupt).
     func takeUpcalls() -> [XPCOp]
+    /// As ``takeUpcalls()``, for upcalls with attributes (USB_HC_ERROR's
+    /// USBSTS); by default the ones ``takeUpcalls()`` gives, without.
+    func takeAsyncUpcalls() -> [(XPCOp, [XPCAttribute])]
+    /// A task of the nucleus's own for the device's life, started once the
+    /// nucleus serves (usbcore's hub driver, which makes upcalls and waits
+    /// for their answers); nil: none.
+    var service: SimWorkload? { get }
 }
 
 /// Starts a device's workload (play audio, bring a link up…).
@@ -40,6 +47,8 @@ typealias SimWorkload = @Sendable (_ sim: SimNucleus, _ instance: UInt32) async 
 extension SimChipNucleus {
     func clientTick() {}
     func takeUpcalls() -> [XPCOp] { [] }
+    func takeAsyncUpcalls() -> [(XPCOp, [XPCAttribute])] { takeUpcalls().map { ($0, []) } }
+    var service: SimWorkload? { nil }
     func holdForReadd() { quiesce() }
 }
 
@@ -55,6 +64,7 @@ enum SimChips {
         { model, instance in (model as? PCNet32Model).map { NetPath(PCNet32Path(model: $0), instance: instance) } },
         { model, instance in (model as? NE2KModel).map { NetPath(NE2KPath(model: $0), instance: instance) } },
         { model, instance in (model as? PS2MouseModel).map { InputPath(model: $0, instance: instance) } },
+        { model, instance in (model as? UHCIModel).map { USBHostPath(model: $0, instance: instance) } },
     ]
 
     /// The nucleus of `model`'s chip, if a line takes it.

@@ -88,6 +88,7 @@ public final class SimNucleus: Sendable {
 
     /// Accepts connections on `listener` until ``stop()``; returns at once.
     public func serve(_ listener: XPCListener) {
+        startServices()
         let t = Thread { [self] in
             while let sock = listener.accept() {
                 let conn = XPCConnection(name: "peer", socket: sock, onEvent: { [self] c, ev in
@@ -120,25 +121,55 @@ public final class SimNucleus: Sendable {
         t.start()
     }
 
-    /// Stops the data-path thread.
+    /// Stops the data-path thread (and the nucleus's own services).
     public func stop() { stopped.withLock { $0 = true } }
+
+    /// Whether ``stop()`` was called.
+    public var isStopped: Bool { stopped.withLock { $0 } }
+
+    /// Whether the services were started (once).
+    private let servicesStarted = Mutex(false)
+
+    /// Starts each device's service (``SimChipNucleus/service``: usbcore's
+    /// hub driver) once; ``serve(_:)`` does it.
+    public func startServices() {
+        guard servicesStarted.withLock({ s in defer { s = true }; return !s }) else { return }
+        let services = core.withLock { c in
+            c.order.compactMap { id in c.devices[id]?.nucleus?.service.map { (id, $0) } }
+        }
+        for (id, service) in services {
+            Task { [self] in try? await service(self, id) }
+        }
+    }
+
+    /// Runs `body` on `instance`'s usb-host nucleus under the lock; nil
+    /// if the instance is none.
+    func withUSBPath<R: Sendable>(_ instance: UInt32, _ body: @Sendable (USBHostPath) -> R) -> R? {
+        core.withLock { c in (c.devices[instance]?.nucleus as? USBHostPath).map(body) }
+    }
+
+    /// The usb-host client's figures for `instance` (blocks read, their
+    /// checksum, the tablet's reports), or nil if it is no USB host.
+    public func usbClientReport(_ instance: UInt32) -> USBClientReport? {
+        withUSBPath(instance) { $0.client }
+    }
 
     /// Advances simulated time by `nanos`: one data-path pass. Public so
     /// tests can drive time by hand.
     public func step(nanos: UInt64) {
-        let asked: [(UInt32, XPCOp)] = core.withLock { c in
+        let asked: [(UInt32, XPCOp, [XPCAttribute])] = core.withLock { c in
             let mem = c.memory
-            var asked: [(UInt32, XPCOp)] = []
+            var asked: [(UInt32, XPCOp, [XPCAttribute])] = []
             for id in c.order {
                 guard let d = c.devices[id] else { continue }
                 d.nucleus?.clientTick()
                 if d.decoding { d.model.tick(nanos: nanos, memory: mem) }
                 d.nucleus?.step(memory: mem, nanos: nanos)
-                asked += (d.nucleus?.takeUpcalls() ?? []).map { (id, $0) }
+                asked += (d.nucleus?.takeAsyncUpcalls() ?? []).map { (id, $0.0, $0.1) }
             }
             return asked
         }
-        for (id, op) in asked { self.upcalls.sendAsync(id, op) }
+        for (id, op, attrs) in asked { self.upcalls.sendAsync(id, op, attrs) }
     }
 
     // MARK: upcalls

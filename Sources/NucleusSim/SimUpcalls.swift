@@ -136,9 +136,9 @@ final class SimUpcalls: Sendable {
     }
 
     /// An upcall nobody waits for (drvnucleus_upcall_async). The sim's
-    /// chips ask for one without attributes (the u-driver reads the state
-    /// itself), so one of each kind unanswered per device is enough.
-    func sendAsync(_ instance: UInt32, _ op: XPCOp) {
+    /// chips ask for one mostly without attributes (the u-driver reads the
+    /// state itself), so one of each kind unanswered per device is enough.
+    func sendAsync(_ instance: UInt32, _ op: XPCOp, _ attrs: [XPCAttribute] = []) {
         let (msg, conn) = table.withLock { t -> (XPCMessage?, XPCConnection?) in
             guard t.daemonSeen else { return (nil, nil) }
             let now = monotonicNanos()
@@ -148,7 +148,7 @@ final class SimUpcalls: Sendable {
                   !unanswered.contains(where: { $0.message.instance == instance && $0.message.op == op }) else { return (nil, nil) }
             t.nextSeq &+= 1
             if t.nextSeq == 0 { t.nextSeq = 1 }
-            let m = XPCMessage(op: op, flags: .request, seq: t.nextSeq, instance: instance)
+            let m = XPCMessage(op: op, flags: .request, seq: t.nextSeq, instance: instance, attributes: attrs)
             t.entries[m.seq] = Entry(message: m, waited: false, expires: now &+ Self.asyncKeepNanos)
             t.order.append(m.seq)
             t.messages[instance, default: 0] += 1

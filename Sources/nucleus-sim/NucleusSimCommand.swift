@@ -10,7 +10,7 @@ import XPC
 struct NucleusSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nucleus-sim",
-        abstract: "Simulated drvnucleus: register-level ES1370/ES1371, RTL8139, e1000, PCnet32 and NE2000 models with their data paths.",
+        abstract: "Simulated drvnucleus: register-level ES1370/ES1371, RTL8139, e1000, PCnet32, NE2000, PS/2 mouse and UHCI models with their data paths.",
         discussion: "Device kinds (serve --devices KIND...):\n"
             + SimDeviceKind.table.map { "  " + $0.helpLine }.joined(separator: "\n"),
         subcommands: [Serve.self, Client.self],
@@ -126,6 +126,10 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
         SimDeviceKind(name: "psmouse", summary: "PS/2 mouse (ImExPS/2) on an i8042 AUX port, serio:01:00 (psmouse)",
                       isNIC: false, isSerio: true) {
             PS2MouseModel(port: $0.serioPort, irq: 12)
+        },
+        SimDeviceKind(name: "uhci", summary: "Intel PIIX3 USB UHCI, 8086:7020, a usb-storage disk on port 1 and a tablet on port 2 (uhci)",
+                      isNIC: false) {
+            UHCIModel(slot: $0.slot, irq: $0.irq, devices: [SimUSBDisk(), SimUSBTablet()])
         },
     ]
 
