@@ -10,6 +10,7 @@ public enum DeviceClasses {
         SoundClass.descriptor,
         NetClass.descriptor,
         InputClass.descriptor,
+        USBHostClass.descriptor,
     ]
 
     /// The descriptor of wire class `cls`, if it is registered.

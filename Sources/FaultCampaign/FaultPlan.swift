@@ -57,7 +57,7 @@ public struct FaultKind: Sendable, Hashable, Codable {
         FaultKind("syscall", .runtime, weight: 3),
         FaultKind("fork-bomb", .runtime, weight: 3),
         FaultKind("flood", .runtime, weight: 1),
-        FaultKind("lost-write", .runtime, weight: 3, classes: ["net", "input"]),
+        FaultKind("lost-write", .runtime, weight: 3, classes: ["net", "input", "usb-host"]),
         FaultKind("sigkill", .signal, weight: 3),
         FaultKind("bit-flip", .mutation, weight: 12),
         FaultKind("invert-branch", .mutation, weight: 12),

@@ -231,3 +231,46 @@ public struct InputRegistration: Sendable, Equatable {
         self.streaming = streaming
     }
 }
+
+extension Device {
+    /// The nucleus's schedule for a USB host controller (USB_SCHEDULE): built
+    /// on the first call (UHCI: a 1024-entry frame list and its skeleton
+    /// queues), the same one on every later call (a reattaching u-driver).
+    /// Returns its frame list, for ``writeDMAAddress(_:buffer:offset:width:shift:)``
+    /// into the controller's base register; its size is the reply's
+    /// DMA_SIZE, or 4096 bytes (1024 four-byte links) without one.
+    public func usbSchedule() async throws -> DMABuffer {
+        let r = try await call(.usbSchedule, [])
+        return DMABuffer(handle: try r.u32(.dmaHandle), size: r.attribute(.dmaSize)?.u32 ?? 4096, role: DMARole.frameList.rawValue)
+    }
+
+    /// Registers the host controller with usbcore (USB_REGISTER), its root
+    /// hub having `ports` ports (required the first time; a later call,
+    /// reattaching, finds the registered bus and changes nothing). Returns
+    /// usbcore's name of the bus (`usb3`) when the nucleus already knows it;
+    /// the first registration may finish after the reply, without a name.
+    public func usbRegister(ports: UInt8?) async throws -> String? {
+        var a: [XPCAttribute] = []
+        if let ports { a.append(.u8(.usbPorts, ports)) }
+        return try await call(.usbRegister, a).attribute(.usbBusName)?.string
+    }
+
+    /// Tells the nucleus which root-hub ports have a change the hub driver
+    /// has not cleared (USB_PORT_CHANGE; bit n = port n, 1...7). It answers
+    /// usbcore's hub_status_data from this bitmap and, when it is not zero,
+    /// has usbcore poll the root hub.
+    public func usbPortChange(_ bitmap: UInt32) async throws {
+        _ = try await call(.usbPortChange, [.u32(.usbPortChanges, bitmap)])
+    }
+
+    /// The nucleus's side of a host controller setting (USB_SET): FSBR (its
+    /// async queue linked into a loop) and the controller's state (a halted
+    /// one has its URBs given back at once). At least one must be given;
+    /// the nucleus refuses neither with EINVAL.
+    public func usbSet(fsbr: Bool? = nil, hcState: XPCUSBHCState? = nil) async throws {
+        var a: [XPCAttribute] = []
+        if let fsbr { a.append(.u8(.usbFSBR, fsbr ? 1 : 0)) }
+        if let hcState { a.append(.u8(.usbHcState, hcState.rawValue)) }
+        _ = try await call(.usbSet, a)
+    }
+}

@@ -191,11 +191,15 @@ extension DriverInstance {
             case .success(let reply):
                 DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: reply.status != 0)
                 if reply.status == 0 {
-                    if m.op == .dmaAlloc, let h = reply.attribute(.dmaHandle) {
-                        runtime.withLock { _ = $0.ownedDMA.insert(h.u32) }
-                        persist()
-                    } else if m.op == .dmaFree, let h = m.attribute(.dmaHandle) {
+                    if m.op == .dmaFree, let h = m.attribute(.dmaHandle) {
                         runtime.withLock { _ = $0.ownedDMA.remove(h.u32) }
+                        persist()
+                    } else if let h = reply.attribute(.dmaHandle) {
+                        // A buffer the nucleus names in its answer to this
+                        // instance is this instance's: DMA_ALLOC's, or an
+                        // object the nucleus made itself (USB_SCHEDULE's
+                        // frame list).
+                        runtime.withLock { _ = $0.ownedDMA.insert(h.u32) }
                         persist()
                     }
                 }

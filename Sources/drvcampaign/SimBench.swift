@@ -21,6 +21,7 @@ final class SimBench: @unchecked Sendable {
         "pcnet32": ("pcnet32", "PCNet32"),
         "ne2k": ("ne2k-pci", "NE2K"),
         "psmouse": ("psmouse", "PSMouse"),
+        "uhci": ("uhci", "UHCI"),
     ]
 
     /// The campaign's drop-in: injection on; a start limit that many

@@ -19,7 +19,7 @@ import XPC
         }
         #expect(DeviceClasses.named("network")?.wireClass == .net)
         #expect(DeviceClasses.named("sounds") == nil)
-        #expect(DeviceClasses.names == "sound, net, input")
+        #expect(DeviceClasses.names == "sound, net, input, usb-host")
         #expect(DeviceClasses.named("mouse")?.wireClass == .input)
     }
 
@@ -180,6 +180,32 @@ import XPC
         #expect(s.fields == [StatusField(label: "Protocol", text: "ImExPS/2 (wheel, 5 buttons)"),
                              StatusField(label: "Mouse", text: "100 reports/s, 8 counts/mm (200 dpi), scaling 1:1, streaming"),
                              StatusField(label: "Packets", text: "500 reported, 2 bytes dropped to resync, 0 lost")])
+    }
+
+    @Test func usbHostOperationStatusAndReplyContract() throws {
+        let c = USBHostClass.descriptor
+        #expect(DeviceClasses.named("usb")?.wireClass == .usbHost && DeviceClasses.named("usb-host") == c)
+        #expect(c.registration("usb3") == "bus usb3" && c.registeredName == .usbBusName)
+        #expect(try #require(c.operation("fsbr")).parse(["on"]) == (.usbHcSet, [.u8(.usbFSBR, 1)]))
+        #expect(try #require(c.operation("fsbr")).parse(["off"]) == (.usbHcSet, [.u8(.usbFSBR, 0)]))
+        #expect(throws: OperationArgumentError("fsbr maybe: on or off")) { try c.operation("fsbr")?.parse(["maybe"]) }
+        let s = c.decodeStatus(info([.u8(.usbHcState, 2), .u8(.usbFSBR, 0), .u8(.usbPorts, 2), .string(.usbBusName, "usb3"),
+                                     .u32(.usbPortChanges, 0b100), .binary(.usbAddresses, [0b110] + Array(repeating: 0, count: 15)),
+                                     .u64(.usbURBs, 40), .u64(.usbURBErrors, 1), .u64(.usbBytes, 1234), .u64(.usbHcErrors, 0),
+                                     .u64(.usbPortPolls, 7), .u8(.datapathOn, 1)]))
+        #expect(s.values["controller"] == .string("running") && s.values["fsbr"] == .bool(false))
+        #expect(s.values["ports"] == .int(2) && s.values["portChanges"] == .int(4))
+        #expect(s.values["addresses"] == .array([.int(1), .int(2)]) && s.values["urbs"] == .int(40))
+        #expect(s.values["dataPath"] == .bool(true) && s.values["portPolls"] == .int(7))
+        #expect(s.fields == [StatusField(label: "Controller", text: "running, FSBR off, 2 root-hub ports"),
+                             StatusField(label: "Port changes", text: "2, 7 hub polls"),
+                             StatusField(label: "Devices", text: "2 (addresses 1, 2)"),
+                             StatusField(label: "URBs", text: "40 given back, 1 with an error, 1234 bytes, 0 controller errors")])
+        // A data stage longer than usbcore asked for is outside the contract.
+        let get = XPCMessage(op: .usbHubControl, flags: .request, attributes: USBHubRequest.portStatus(port: 1).attributes)
+        #expect(c.replyViolation(get, .reply(to: get, attributes: [.binary(.usbData, [1, 1, 1, 0])])) == nil)
+        #expect(c.replyViolation(get, .reply(to: get, attributes: [.binary(.usbData, [1, 1, 1, 0, 0])]))?.attribute == .usbData)
+        #expect(c.replyViolation(get, .reply(to: get)) == nil, "an OUT request has no data stage")
     }
 
     @Test func soundStatus() {

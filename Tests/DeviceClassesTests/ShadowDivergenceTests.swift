@@ -50,6 +50,57 @@ import ShadowDriver
         #expect(InputClass.descriptor.makeShadow().replayLog(instance: 1).isEmpty)
     }
 
+    /// usb-host: FSBR and the root hub's software state (reset changes,
+    /// suspended ports) from completed hub requests; one USB_HC_SET to
+    /// replay; everything queued while recovering.
+    @Test func usbHostKeepsFSBRAndTheRootHubsSoftwareState() throws {
+        func hub(_ r: USBHubRequest) -> XPCMessage { req(.usbHubControl, r.attributes) }
+        var s = shadow(USBHostClass.descriptor, [req(.usbHcSet, [.u8(.usbFSBR, 1)]),
+                                                  hub(.setPort(.reset, port: 1)), hub(.setPort(.reset, port: 2)),
+                                                  hub(.clearPort(.cReset, port: 1)), hub(.setPort(.suspend, port: 2)),
+                                                  hub(.portStatus(port: 1)), hub(.clearPort(.cConnection, port: 2))])
+        let log = s.replayLog(instance: 1)
+        #expect(log.map(\.op) == [.usbHcSet])
+        #expect(log.first?.flags.contains(.reattach) == true)
+        #expect(log.first?.attributes == [.u8(.usbFSBR, 1), .u32(.usbResetChanges, 0b100), .u32(.usbSuspended, 0b100)])
+        // A stalled request changed nothing; a resume clears the port.
+        let stalled = hub(.setPort(.reset, port: 1))
+        s.record(stalled, reply: XPCMessage.errorReply(to: stalled, errno: 32, message: "stall"))
+        s.record(hub(.clearPort(.suspend, port: 2)), reply: XPCMessage.reply(to: hub(.clearPort(.suspend, port: 2))))
+        #expect(s.replayLog(instance: 1).first?.attributes == [.u8(.usbFSBR, 1), .u32(.usbResetChanges, 0b100), .u32(.usbSuspended, 0)])
+        // Out-of-range ports are not the root hub's.
+        s.record(hub(.setPort(.reset, port: 0)), reply: XPCMessage.reply(to: hub(.setPort(.reset, port: 0))))
+        s.record(hub(.setPort(.reset, port: 9)), reply: XPCMessage.reply(to: hub(.setPort(.reset, port: 9))))
+        #expect(s.replayLog(instance: 1).first?.attributes[1] == .u32(.usbResetChanges, 0b100))
+        // Recovering: root-hub requests and controller errors wait for the driver.
+        #expect(s.answer(hub(.portStatus(port: 1))) == .queue)
+        #expect(s.answer(req(.usbHcError, [.u32(.regValue, 0x28)])) == .queue)
+        #expect(s.answer(req(.usbHcSet, [.u8(.usbFSBR, 0)])) == .queue)
+        // The records rebuild it through the wire.
+        let recs = try s.records(instance: 1).map {
+            (request: try XPCMessage.decode($0.request.bytes), reply: try XPCMessage.decode($0.reply.bytes))
+        }
+        let rebuilt = Shadow(USBHostClass.descriptor.makeClassShadow(), rebuiltFrom: recs)
+        #expect(rebuilt.replayLog(instance: 1).map(\.bytes) == s.replayLog(instance: 1).map(\.bytes))
+        // Only a reset change alone is still handed over; nothing at all is no call.
+        let resetOnly = shadow(USBHostClass.descriptor, [hub(.setPort(.reset, port: 1))])
+        #expect(resetOnly.replayLog(instance: 1).first?.attributes == [.u32(.usbResetChanges, 0b10), .u32(.usbSuspended, 0)])
+        let cleared = shadow(USBHostClass.descriptor, [hub(.setPort(.reset, port: 1)), hub(.clearPort(.cReset, port: 1))])
+        #expect(cleared.replayLog(instance: 1).isEmpty)
+    }
+
+    @Test func usbHostComparesFSBRAndARegisteredControllerRuns() {
+        let s = shadow(USBHostClass.descriptor, [req(.usbHcSet, [.u8(.usbFSBR, 1)])])
+        let running: [XPCAttribute] = [.u8(.usbHcState, 2), .string(.usbBusName, "usb3")]
+        let same = s.divergences(from: info([.u8(.usbFSBR, 1)] + running))
+        #expect(same.compared == 2 && same.differing.isEmpty)
+        let lost = s.divergences(from: info([.u8(.usbFSBR, 0), .u8(.usbHcState, 1), .string(.usbBusName, "usb3")]))
+        #expect(lost.differing == [ShadowDivergence(setting: "FSBR", expected: "on", found: "off"),
+                                   ShadowDivergence(setting: "controller", expected: "running", found: "halted")])
+        let unregistered = USBHostClass.descriptor.makeShadow().divergences(from: info([.u8(.usbFSBR, 0), .u8(.usbHcState, 1)]))
+        #expect(unregistered.compared == 0, "FSBR never set; not registered yet: a halted controller is no divergence")
+    }
+
     @Test func netRxModeComparesFlagsAndWhetherGroupsAreHashed() {
         let promisc = shadow(NetClass.descriptor, [req(.netOpen), req(.netSetRxMode, [.u32(.rxFlags, 1), .nested(.mcList, [])])])
         #expect(promisc.divergences(from: info([.u32(.rxFlags, 1)])).differing.isEmpty)

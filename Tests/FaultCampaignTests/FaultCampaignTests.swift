@@ -35,6 +35,8 @@ import Testing
             #expect(snd?.operation == "mixer-set" && (Int(snd?.arguments.last ?? "") ?? -1) <= 100)
             let mouse = Exercise.byClass["input"].map { $0(&r) }
             #expect(mouse?.operation == "rate" && [10, 20, 40, 60, 80, 100, 200].contains(Int(mouse?.arguments.first ?? "") ?? 0))
+            let usb = Exercise.byClass["usb-host"].map { $0(&r) }
+            #expect(usb?.operation == "fsbr" && ["on", "off"].contains(usb?.arguments.first ?? ""))
         }
     }
 }

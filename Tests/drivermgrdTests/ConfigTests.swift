@@ -177,6 +177,19 @@ import XPC
         }
     }
 
+    /// The shipped uhci.conf: the PIIX3's USB function, class usb-host
+    /// (`usb` too), the uhci u-driver.
+    @Test func theShippedUHCIConfigurationLoads() throws {
+        let shipped = try String(contentsOf: Self.root.appendingPathComponent("etc/drivers.d/uhci.conf"), encoding: .utf8)
+        let r = ConfigLoader.load(directory: try configDir(["uhci.conf": shipped]), driverDirectory: "/x")
+        #expect(r.errors.isEmpty && r.warnings.isEmpty, "\(r.errors) \(r.warnings)")
+        let d = try #require(r.drivers.first)
+        #expect(d.name == "uhci" && d.match == "pci:8086:7020" && d.deviceClass.wireClass == .usbHost)
+        let alias = ConfigLoader.load(directory: try configDir(["uhci.conf": shipped.replacingOccurrences(of: "Class=usb-host", with: "Class=usb")]),
+                                      driverDirectory: "/x")
+        #expect(alias.drivers.first?.deviceClass.wireClass == .usbHost, "\(alias.errors)")
+    }
+
     @Test func badFileIsNamedByLineAndOnlyItIsSkipped() throws {
         let bad = good.replacingOccurrences(of: "Match=pci:1274:1371", with: "Match=pci:12745:1371")
         let dir = try configDir(["a.conf": bad, "rtl8139.conf": good.replacingOccurrences(of: "ens1371", with: "rtl8139")])

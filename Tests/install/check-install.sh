@@ -20,6 +20,7 @@ R=$T/root
 for f in usr/sbin/drivermgrd usr/bin/drvctl usr/bin/nucleus-sim usr/bin/driverslicer \
          usr/libexec/drivermgrd/rtl8139 usr/libexec/drivermgrd/ens137x usr/libexec/drivermgrd/ne2k \
          usr/libexec/drivermgrd/pcnet32 usr/libexec/drivermgrd/e1000 usr/libexec/drivermgrd/psmouse \
+         usr/libexec/drivermgrd/uhci \
          lib/systemd/system/drivermgrd.service usr/lib/systemd/catalog/drivermgrd.catalog \
          usr/lib/sysusers.d/drivermgr.conf usr/lib/tmpfiles.d/drivermgr.conf \
          usr/lib/drivermgrd/drivermgrd.conf usr/lib/drivermgrd/drivers.d/rtl8139.conf \
