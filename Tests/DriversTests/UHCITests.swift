@@ -40,6 +40,10 @@ final class FakeUHCI: Sendable {
         var writes: [(offset: UInt32, value: UInt32)] = []
         /// Ops refused with EIO.
         var failing: Set<XPCOp> = []
+        /// Reads of USBCMD that still see HCRESET after it was written
+        /// (QEMU: none; a real controller takes a little while).
+        var hcResetReads = 0
+        var hcResetReadsLeft = 0
     }
     let state = Mutex(State())
     static let frameListHandle: UInt32 = 0x51
@@ -99,7 +103,7 @@ final class FakeUHCI: Sendable {
 
     private static func read16(_ s: State, _ off: UInt32) -> UInt16 {
         switch off {
-        case UHCI_USBCMD: return s.cmd
+        case UHCI_USBCMD: return s.cmd | (s.hcResetReadsLeft > 0 ? UInt16(UHCI_CMD_HCRESET) : 0)
         case UHCI_USBSTS: return s.status
         case UHCI_USBINTR: return s.intr
         case UHCI_FRNUM: return s.frnum
@@ -121,6 +125,7 @@ final class FakeUHCI: Sendable {
             }
             if v & UInt16(UHCI_CMD_GRESET) != 0 || v & UInt16(UHCI_CMD_HCRESET) != 0 {
                 reset(&s)
+                if v & UInt16(UHCI_CMD_HCRESET) != 0 { s.hcResetReadsLeft = s.hcResetReads }
                 return
             }
             s.cmd = v
@@ -139,6 +144,14 @@ final class FakeUHCI: Sendable {
             s.ports[Int(off - UHCI_PORTSC1) / 2] = p
         default: break
         }
+    }
+
+    /// A read as the controller sees it: one of USBCMD brings a slow
+    /// HCRESET closer to its end.
+    private static func access(_ s: inout State, _ off: UInt32, width: Int) -> UInt32 {
+        let v = read(s, off, width: width)
+        if off == UHCI_USBCMD && s.hcResetReadsLeft > 0 { s.hcResetReadsLeft -= 1 }
+        return v
     }
 
     /// QEMU's accesses are 16 bits wide: a 32-bit one is two of them.
@@ -175,7 +188,7 @@ final class FakeUHCI: Sendable {
         switch m.op {
         case .regRead:
             let off = m.attribute(.regOffset)?.u32 ?? 0, width = Int(m.attribute(.regWidth)?.u8 ?? 4)
-            return .reply(to: m, attributes: [.u32(.regValue, Self.read(s, off, width: width))])
+            return .reply(to: m, attributes: [.u32(.regValue, Self.access(&s, off, width: width))])
         case .regWrite:
             Self.write(&s, m.attribute(.regOffset)?.u32 ?? 0, m.attribute(.regValue)?.u32 ?? 0,
                        width: Int(m.attribute(.regWidth)?.u8 ?? 4))
@@ -186,10 +199,10 @@ final class FakeUHCI: Sendable {
             func put(_ v: UInt32) { results += [0, 8, 16, 24].map { UInt8(truncatingIfNeeded: v >> $0) } }
             for op in ops {
                 switch op.kind {
-                case RegisterOp.read: put(Self.read(s, op.offset, width: Int(op.width)))
+                case RegisterOp.read: put(Self.access(&s, op.offset, width: Int(op.width)))
                 case RegisterOp.write: Self.write(&s, op.offset, op.value, width: Int(op.width))
                 case RegisterOp.poll:
-                    let v = Self.read(s, op.offset, width: Int(op.width))
+                    let v = Self.access(&s, op.offset, width: Int(op.width))
                     guard v & op.mask == op.value else { return .errorReply(to: m, errno: 110, message: "poll timed out") }
                     put(v)
                 default: break
@@ -289,6 +302,24 @@ final class FakeUHCI: Sendable {
         #expect(hc.calls(.usbSet).map { $0.attribute(.usbHcState)?.u8 } == [XPCUSBHCState.running.rawValue])
         // The device plugged in before the reset is a connect change to report.
         #expect(hc.port(1) & UInt16(UHCI_PORT_CCS | UHCI_PORT_CSC) == UInt16(UHCI_PORT_CCS | UHCI_PORT_CSC))
+    }
+
+    /// The nucleus polls a millisecond at a time; the driver gives HCRESET
+    /// ten of them, then says what did not end.
+    @Test func aSlowHCRESETIsWaitedForTenPollsAtMost() async throws {
+        let slow = FakeUHCI()
+        slow.state.withLock { $0.hcResetReads = 5 }
+        _ = try await Self.driver(slow).probe(reattach: false)
+        #expect(slow.read { $0.cmd } == Self.cmdRunning)
+        let stuck = FakeUHCI()
+        stuck.state.withLock { $0.hcResetReads = 1000 }
+        do {
+            _ = try await Self.driver(stuck).probe(reattach: false)
+            Issue.record("a controller stuck in HCRESET was started")
+        } catch let e as UDriverError {
+            #expect(e.errno == 110 && e.message.contains("HCRESET"), "\(e)")
+        }
+        #expect(stuck.calls(.usbRegister).isEmpty)
     }
 
     @Test func aConnectIsReportedByGetPortStatusAndByTheBitmap() async throws {
@@ -422,11 +453,17 @@ final class FakeUHCI: Sendable {
         #expect(hc.read { $0.writes.count } == writes, "still nothing written")
     }
 
-    @Test func aReattachToAStoppedControllerStartsItAfresh() async throws {
+    @Test func aReattachToAStoppedControllerStartsItAfreshAndAdoptsNoPortState() async throws {
         let hc = FakeUHCI()
+        hc.connect(1)
         let d = Self.driver(hc)
         _ = try await d.probe(reattach: true)
         #expect(hc.read { $0.cmd } == Self.cmdRunning && hc.read { $0.frameList } == FakeUHCI.frameListHandle)
+        #expect(hc.read { $0.ports[0].deviceResets } == 2, "a fresh start resets the bus")
+        // The replay's reset change was of ports that have been reset since.
+        let replay = Self.upcall(.usbHcSet, USBHostSettings(fsbr: false, resetChanges: 0b10, suspended: 0).attributes, reattach: true)
+        _ = try await d.dispatch(replay)
+        #expect(try await Self.portStatus(d, 1).change == .connection)
     }
 
     @Test func aControllerErrorRestartsItOnTheSameFrameList() async throws {

@@ -30,6 +30,9 @@ public actor UHCI: USBHostDriver {
     private(set) var frameList: DMABuffer?
     /// usbcore's name of the bus, once the nucleus told it.
     private(set) var busName: String?
+    /// Whether probe adopted a running controller (reattach): only then is
+    /// a replayed root-hub state still true of the ports.
+    private(set) var adopted = false
     /// Full-speed bandwidth reclamation, as last set.
     private(set) var fsbr = false
     /// Bit n: port n ended a reset; C_PORT_RESET until the hub driver clears it.
@@ -114,6 +117,7 @@ public actor UHCI: USBHostDriver {
             // are found, not made; nothing is written to the controller.
             frameList = try await device.usbSchedule()
             busName = try await device.usbRegister(ports: UInt8(ports))
+            adopted = true
         } else {
             try await start()
         }
@@ -139,14 +143,14 @@ public actor UHCI: USBHostDriver {
     /// and resume detect of the ports, uhci-hcd's finish_reset) by hand,
     /// and the root hub's software state with it.
     private func resetController() async throws {
-        var steps: [RegisterStep] = [.write(UHCI_USBCMD, UInt32(Self.cmdHCReset), width: 2),
-                                     .poll(UHCI_USBCMD, mask: UInt32(Self.cmdHCReset), equals: 0, width: 2)]
-        for port in 1...ports { steps.append(.write(Self.portRegister(port), 0, width: 2)) }
-        _ = try await device.sequence(steps)
+        try await device.write16(UHCI_USBCMD, Self.cmdHCReset)
+        try await waitFor(UHCI_USBCMD, mask: Self.cmdHCReset, equals: 0, what: "HCRESET to clear")
+        _ = try await device.sequence((1...ports).map { .write(Self.portRegister($0), 0, width: 2) })
         suspended = 0
         suspendChanges = 0
         resetChanges = 0
         resumeDeadlines = [:]
+        adopted = false
     }
 
     /// Points the controller at `frames`, from frame `frame`, and runs it
@@ -159,15 +163,42 @@ public actor UHCI: USBHostDriver {
             .write(UHCI_SOFMOD, UHCI_SOFMOD_DEFAULT, width: 1),
             .write(UHCI_USBINTR, UInt32(Self.interrupts), width: 2),
             .write(UHCI_USBCMD, UInt32(Self.cmdRS | Self.cmdCF | Self.cmdMaxP), width: 2),
-            .poll(UHCI_USBSTS, mask: UInt32(Self.stsHalted), equals: 0, width: 2),
         ])
+        try await waitFor(UHCI_USBSTS, mask: Self.stsHalted, equals: 0, what: "HCHalted to clear")
         try await device.usbSet(hcState: .running)
+    }
+
+    /// How many times a register is polled for `waitFor`: the nucleus
+    /// polls a millisecond at a time, and the controller gets 10.
+    static let pollAttempts = 10
+
+    /// Polls 16-bit register `register` until its value masked by `mask`
+    /// is `value`,
+    /// for up to ``pollAttempts`` milliseconds; then ETIMEDOUT naming
+    /// `what`.
+    private func waitFor(_ register: UInt32, mask: UInt16, equals value: UInt16, what: String) async throws {
+        for _ in 1..<Self.pollAttempts {
+            do {
+                _ = try await device.sequence([.poll(register, mask: UInt32(mask), equals: UInt32(value), width: 2)])
+                return
+            } catch let e as XPCError where e.errno == 110 {
+                continue
+            }
+        }
+        do {
+            _ = try await device.sequence([.poll(register, mask: UInt32(mask), equals: UInt32(value), width: 2)])
+        } catch let e as XPCError where e.errno == 110 {
+            throw UDriverError(errno: 110, "the controller at \(info.slot) took more than \(Self.pollAttempts) ms for \(what)")
+        }
     }
 
     // MARK: the root-hub poll
 
     /// Starts (or restarts) the periodic poll. The task holds the driver
-    /// weakly: it ends when the driver goes, or when it is cancelled.
+    /// weakly: it ends when the driver goes, or when it is cancelled. Its
+    /// sleep is this driver's one use of the concurrency pool (the timer
+    /// and a worker thread); the poll itself is one REG_READ and runs on
+    /// the actor.
     private func startPolling() {
         pollTask?.cancel()
         pollTask = nil
@@ -415,15 +446,16 @@ public actor UHCI: USBHostDriver {
     }
 
     /// FSBR goes to the nucleus (it links its queues); replayed into a
-    /// reattaching driver, the root hub's reset changes and suspended
-    /// ports are adopted. After a reset (no reattach) the ports start
-    /// afresh and those are not adopted.
+    /// reattaching driver that adopted the running controller, the root
+    /// hub's reset changes and suspended ports are adopted too. After a
+    /// reset (no reattach, or a controller probe found stopped and started
+    /// afresh) the ports start afresh and those are not adopted.
     public func set(_ settings: USBHostSettings, reattach: Bool) async throws {
         if let on = settings.fsbr {
             try await device.usbSet(fsbr: on)
             fsbr = on
         }
-        guard reattach else { return }
+        guard reattach, adopted else { return }
         if let r = settings.resetChanges { resetChanges = r & portMask }
         if let s = settings.suspended { suspended = s & portMask }
     }
