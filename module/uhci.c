@@ -22,6 +22,7 @@
  * Isochronous transfers are refused.
  */
 #include <linux/dmapool.h>
+#include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -501,6 +502,11 @@ static void uhci_error_work(struct work_struct *w)
 
 /* --- usbcore's side: struct hc_driver ------------------------------------- */
 
+static unsigned int hub_control_patience_ms = 10000;
+module_param(hub_control_patience_ms, uint, 0644);
+MODULE_PARM_DESC(hub_control_patience_ms,
+		 "how long a root-hub request is asked again while no u-driver answers (ms)");
+
 static int uhci_start(struct usb_hcd *hcd)
 {
 	/* The u-driver started the controller before it registered it. */
@@ -681,21 +687,36 @@ static int uhci_hub_control(struct usb_hcd *hcd, u16 type_req, u16 value,
 {
 	struct uhci_nucleus *un = un_of_hcd(hcd);
 	u16 want = min_t(u16, length, 64), got = 0;
+	unsigned long until = jiffies + msecs_to_jiffies(hub_control_patience_ms);
 	struct drvxpc_hdr *hdr;
 	struct sk_buff *skb;
 	int err;
 
-	skb = drvnucleus_upcall_new(un->d, DRVXPC_OP_USB_HUB_CONTROL, &hdr);
-	if (!skb)
-		return -ESHUTDOWN;
-	if (nla_put_u16(skb, DRVXPC_A_USB_REQUEST, type_req) ||
-	    nla_put_u16(skb, DRVXPC_A_USB_VALUE, value) ||
-	    nla_put_u16(skb, DRVXPC_A_USB_INDEX, index) ||
-	    nla_put_u16(skb, DRVXPC_A_USB_LENGTH, want)) {
-		nlmsg_free(skb);
-		return -ENOMEM;
+	for (;;) {
+		skb = drvnucleus_upcall_new(un->d, DRVXPC_OP_USB_HUB_CONTROL,
+					    &hdr);
+		if (!skb)
+			return -ESHUTDOWN;
+		if (nla_put_u16(skb, DRVXPC_A_USB_REQUEST, type_req) ||
+		    nla_put_u16(skb, DRVXPC_A_USB_VALUE, value) ||
+		    nla_put_u16(skb, DRVXPC_A_USB_INDEX, index) ||
+		    nla_put_u16(skb, DRVXPC_A_USB_LENGTH, want)) {
+			nlmsg_free(skb);
+			return -ENOMEM;
+		}
+		err = drvnucleus_upcall_wait_data(skb, hdr, NULL, buf, want,
+						  &got);
+		/*
+		 * EAGAIN: no u-driver to answer yet (the root hub is probed
+		 * while the u-driver's probe is still ending) or the
+		 * deadline passed.  The hub driver would give the port up:
+		 * ask again, for a while.
+		 */
+		if (err != -EAGAIN || READ_ONCE(un->dead) ||
+		    time_after(jiffies, until))
+			break;
+		msleep(50);
 	}
-	err = drvnucleus_upcall_wait_data(skb, hdr, NULL, buf, want, &got);
 	if (err)
 		return err == -EAGAIN ? -ETIMEDOUT : err;
 	return (type_req >> 8) & USB_DIR_IN ? got : 0;
@@ -833,6 +854,10 @@ static int usb_schedule(struct genl_info *info, const struct drvxpc_hdr *h,
 		wmb();
 	}
 	if (!un->irq_requested) {
+		/* No legacy (SMI) emulation; the interrupt on PIRQD, as
+		 * uhci-hcd configures a PIIX's function. */
+		pci_write_config_word(d->pdev, UHCI_PCI_LEGSUP, UHCI_LEGSUP_RWC);
+		pci_write_config_word(d->pdev, UHCI_PCI_LEGSUP, UHCI_LEGSUP_PIRQEN);
 		err = request_irq(d->pdev->irq, uhci_interrupt, IRQF_SHARED,
 				  "drvnucleus-uhci", un);
 		if (err)

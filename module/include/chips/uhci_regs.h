@@ -74,6 +74,7 @@
 /* PCI configuration: legacy keyboard/mouse emulation (USBLEGSUP) */
 #define UHCI_PCI_LEGSUP		0xc0U
 #define UHCI_LEGSUP_RWC		0x8f00U	/* the status bits, W1C */
+#define UHCI_LEGSUP_PIRQEN	0x2000U	/* the interrupt goes to PIRQD */
 
 /*
  * The schedule in memory (the nucleus's alone): a frame list of 1024
