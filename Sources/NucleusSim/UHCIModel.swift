@@ -319,7 +319,8 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
     }
 
     /// uhci_reset: registers to their defaults, halted; every attached
-    /// device is seen connecting again (usb_port_reset: CCS and CSC).
+    /// device is seen connecting again and is reset (usb_port_reset: CCS
+    /// and CSC, the device back at address 0).
     private func reset() {
         cmd = 0
         status = UInt16(UHCI_STS_HCH)
@@ -333,6 +334,7 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
             portsc[i] = UInt16(UHCI_PORT_R1)
             if let d = attached[i] {
                 d.reset()
+                d.address = 0
                 portsc[i] |= UInt16(UHCI_PORT_CCS | UHCI_PORT_CSC)
             }
         }

@@ -91,6 +91,11 @@ final class USBHostPath: SimChipNucleus {
     /// A block read not given back by then is failed (usb-storage's timeout, shortened).
     static let urbTimeout: UInt64 = 1_000_000_000
     private var now: UInt64 = 0
+    /// A device whose URB failed gets none until it is enumerated again
+    /// (the hub driver saw it reset or reconnect) or this long has passed,
+    /// as usb-storage backs off to its error handling.
+    static let errorBackoff: UInt64 = 500_000_000
+    private var pausedUntil: [String: UInt64] = [:]
 
     init(model: UHCIModel, instance: UInt32) {
         self.model = model
@@ -181,7 +186,7 @@ final class USBHostPath: SimChipNucleus {
     }
 
     private func armTablet(_ m: SimMemory) {
-        guard let t = port(named: "tablet") else { return }
+        guard let t = port(named: "tablet"), now >= pausedUntil["tablet"] ?? 0 else { return }
         writeTD(m, at: Self.tabletTD, link: UHCI_PTR_TERM, pid: UHCI_PID_IN, address: t.address, endpoint: 1,
                 length: 8, buffer: Self.tabletBuffer, ioc: true)
         w32(m, Self.interruptQH + 4, bus(Self.tabletTD))
@@ -198,6 +203,7 @@ final class USBHostPath: SimChipNucleus {
         urbs += 1
         guard ctrl & Self.tdAnyError == 0 else {
             urbErrors += 1
+            pausedUntil["tablet"] = now &+ Self.errorBackoff
             return
         }
         let len = Int((ctrl + 1) & UHCI_TD_ACTLEN_MASK)
@@ -217,7 +223,8 @@ final class USBHostPath: SimChipNucleus {
     /// The next block's read: an OUT TD with its LBA, then the IN TDs
     /// depth first, the last one interrupting.
     private func submitBlock(_ m: SimMemory) {
-        guard let d = port(named: "usb-storage"), let disk = model.device(onPort: d.port) as? SimUSBDisk else { return }
+        guard let d = port(named: "usb-storage"), now >= pausedUntil["usb-storage"] ?? 0,
+              let disk = model.device(onPort: d.port) as? SimUSBDisk else { return }
         let lba = UInt32(client.blocks % UInt64(disk.blocks))
         m.write(bus: bus(Self.outBuffer), XPCAttribute.le(lba))
         for i in 0..<Self.blockTDCount {
@@ -259,6 +266,7 @@ final class USBHostPath: SimChipNucleus {
         guard !failed else {
             urbErrors += 1
             client.ioErrors += 1
+            pausedUntil["usb-storage"] = now &+ Self.errorBackoff
             return
         }
         let data = m.read(bus: bus(Self.blockBuffer), count: SimUSBDisk.blockSize)
@@ -489,6 +497,7 @@ final class USBHostPath: SimChipNucleus {
         lastAddress = a
         dev.address = a
         enumerated[port] = (a, dev.name)
+        pausedUntil[dev.name] = nil
         enumerations += 1
         if dev is SimUSBTablet { tabletExpected = nil }
         log("new full-speed USB device number \(a) (\(dev.name)) on port \(port) of \(busName ?? "?")")

@@ -68,6 +68,7 @@ import XPC
         m.write(offset: UHCI_PORTSC1, width: 2, value: Self.csc)
         disk.address = 5
         m.write(offset: UHCI_USBCMD, width: 2, value: UHCI_CMD_HCRESET)
+        #expect(disk.address == 0, "the port's reset resets the device")
         #expect(m.read(offset: UHCI_USBCMD, width: 2) == 0, "HCRESET self-clears")
         #expect(m.read(offset: UHCI_USBINTR, width: 2) == 0 && m.read(offset: UHCI_FLBASEADD, width: 4) == 0)
         #expect(m.read(offset: UHCI_USBSTS, width: 2) == UHCI_STS_HCH)
@@ -231,9 +232,14 @@ import XPC
         defer { n.stop() }
         let hub = FakeRootHub(n)
         let daemon = try await SimUpcallsTests.FakeDaemon(path)
+        let hcErrors = Mutex<[UInt32]>([])
         let answering = Task {
-            for await m in daemon.inbox where m.op == .usbHubControl && m.isRequest {
-                try? daemon.conn.send(hub.answer(m))
+            for await m in daemon.inbox where m.isRequest {
+                if m.op == .usbHubControl { try? daemon.conn.send(hub.answer(m)) }
+                if m.op == .usbHcError {
+                    hcErrors.withLock { $0.append(m.attribute(.regValue)?.u32 ?? 0) }
+                    try? daemon.conn.send(.reply(to: m))
+                }
             }
         }
         defer {
@@ -291,6 +297,9 @@ import XPC
         let stopped = try #require(n.usbClientReport(1))
         try await Task.sleep(for: .milliseconds(50))
         #expect(n.usbClientReport(1)?.blocks == stopped.blocks, "no block read while halted")
+        // Halted while the u-driver said it runs: USB_HC_ERROR, with USBSTS.
+        try await until("USB_HC_ERROR sent") { !hcErrors.withLock { $0.isEmpty } }
+        #expect(hcErrors.withLock { $0 } == [UHCI_STS_HCH], "one USB_HC_ERROR for the halt")
 
         // QUIESCE: the devices are gone, cleanly; the controller stays halted.
         #expect(Self.call(n, .quiesce).status == 0)
