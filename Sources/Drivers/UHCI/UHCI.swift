@@ -173,9 +173,8 @@ public actor UHCI: USBHostDriver {
     static let pollAttempts = 10
 
     /// Polls 16-bit register `register` until its value masked by `mask`
-    /// is `value`,
-    /// for up to ``pollAttempts`` milliseconds; then ETIMEDOUT naming
-    /// `what`.
+    /// is `value`, for up to ``pollAttempts`` milliseconds; then ETIMEDOUT
+    /// naming `what`.
     private func waitFor(_ register: UInt32, mask: UInt16, equals value: UInt16, what: String) async throws {
         for _ in 1..<Self.pollAttempts {
             do {
