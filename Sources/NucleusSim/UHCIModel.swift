@@ -150,6 +150,7 @@ public final class SimUSBTablet: SimUSBDevice {
 /// Accessed under the nucleus lock only.
 public final class UHCIModel: DeviceModel, @unchecked Sendable {
     public let identity: DeviceIdentity
+    /// Root-hub ports of the function.
     public static let ports = Int(UHCI_PORTS)
     /// QEMU's UHCI_PORT_READ_ONLY and UHCI_PORT_WRITE_CLEAR.
     static let portReadOnly: UInt16 = 0x1bb
@@ -157,6 +158,9 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
     /// USB 1.1's bandwidth a frame (QEMU's frame_bandwidth).
     static let frameBandwidth = 1280
 
+    /// USBCMD, USBSTS, USBINTR, FRNUM, FLBASEADD and SOFMOD as the
+    /// controller holds them (QEMU's cmd, status, intr, frnum,
+    /// fl_base_addr, sof_timing).
     public private(set) var cmd: UInt16 = 0
     public private(set) var status = UInt16(UHCI_STS_HCH)
     public private(set) var intr: UInt16 = 0

@@ -464,6 +464,11 @@ final class USBHostPath: SimChipNucleus {
         return portChanges
     }
 
+    /// Another look after a failed one, if a change is still reported.
+    func retryHubWork() {
+        if portChanges != 0 { hubKick = true }
+    }
+
     /// The device on `port` is gone for usbcore: its URBs given back
     /// (with an error: it went while in use).
     func drop(port: Int) {
@@ -527,12 +532,20 @@ final class USBHostPath: SimChipNucleus {
         while !sim.isStopped {
             try? await Task.sleep(for: .milliseconds(5))
             guard let bits = sim.withUSBPath(instance, { $0.takeHubWork() }) ?? nil, bits != 0 else { continue }
+            var failed = false
             for port in 1...7 where bits & (1 << UInt32(port)) != 0 {
                 do {
                     try await handlePort(sim, instance, port)
                 } catch {
+                    failed = true
                     FileHandle.standardError.write(Data("nucleus-sim: instance \(instance): hub port \(port): \(error)\n".utf8))
                 }
+            }
+            if failed {
+                // hub_event tries again on a later look (no daemon, a
+                // request unanswered): the bitmap as it then stands.
+                try? await Task.sleep(for: .milliseconds(200))
+                sim.withUSBPath(instance) { $0.retryHubWork() }
             }
         }
     }

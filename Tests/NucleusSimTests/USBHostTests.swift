@@ -114,6 +114,65 @@ import XPC
     }
 }
 
+/// The frame processor on a hand-built schedule (uhci_process_frame).
+@Suite struct UHCIFrameTests {
+    /// A 16 KiB schedule: every frame → the TD at 0x1000, whose token is
+    /// `token`; the controller running on it with the disk at address 1.
+    func running(token: UInt32, ioc: Bool = true) throws -> (UHCIModel, SimMemory, SimMemory.Buffer, SimUSBDisk) {
+        let disk = SimUSBDisk()
+        let m = UHCIModel(devices: [disk])
+        let mem = SimMemory()
+        let b = try #require(mem.allocate(instance: 1, size: 0x4000, role: 7))
+        for f in 0..<1024 { mem.write(bus: b.busAddress + UInt32(4 * f), XPCAttribute.le(b.busAddress + 0x1000)) }
+        mem.write(bus: b.busAddress + 0x1000, XPCAttribute.le(UHCI_PTR_TERM)
+                  + XPCAttribute.le(UHCI_TD_ACTIVE | (3 << UHCI_TD_CERR_SHIFT) | (ioc ? UHCI_TD_IOC : 0))
+                  + XPCAttribute.le(token) + XPCAttribute.le(b.busAddress + 0x2000))
+        m.write(offset: UHCI_PORTSC1, width: 2, value: UHCI_PORT_CSC | UHCI_PORT_PE)
+        disk.address = 1
+        m.write(offset: UHCI_FLBASEADD, width: 4, value: b.busAddress)
+        m.write(offset: UHCI_USBINTR, width: 2, value: UHCI_INTR_IOC | UHCI_INTR_TIMEOUT)
+        m.write(offset: UHCI_USBCMD, width: 2, value: UHCI_CMD_RS)
+        return (m, mem, b, disk)
+    }
+
+    func tdStatus(_ mem: SimMemory, _ b: SimMemory.Buffer) -> UInt32 {
+        let v = mem.read(bus: b.busAddress + 0x1004, count: 4)
+        return UInt32(v[0]) | UInt32(v[1]) << 8 | UInt32(v[2]) << 16 | UInt32(v[3]) << 24
+    }
+
+    @Test func anOutTDToTheDiskCompletesAndInterruptsAtTheFrameAfter() throws {
+        // OUT, address 1, endpoint 2, 4 bytes: block 7 selected.
+        let (m, mem, b, disk) = try running(token: UHCI_PID_OUT | 1 << UHCI_TOKEN_DEVADDR_SHIFT | 2 << UHCI_TOKEN_EP_SHIFT | 3 << UHCI_TOKEN_MAXLEN_SHIFT)
+        mem.write(bus: b.busAddress + 0x2000, XPCAttribute.le(UInt32(7)))
+        m.tick(nanos: 1_000_000, memory: mem)
+        #expect(tdStatus(mem, b) & UHCI_TD_ACTIVE == 0 && tdStatus(mem, b) & UHCI_TD_ACTLEN_MASK == 3, "4 bytes moved")
+        #expect(disk.reads == 1)
+        #expect(m.read(offset: UHCI_USBSTS, width: 2) & UHCI_STS_USBINT == 0, "IOC is raised at the end of the frame")
+        m.tick(nanos: 1_000_000, memory: mem)
+        #expect(m.read(offset: UHCI_USBSTS, width: 2) & UHCI_STS_USBINT != 0 && m.irqAsserted)
+    }
+
+    @Test func aTDToNoDeviceTimesOutAndAnInvalidPIDHaltsTheController() throws {
+        let (m, mem, b, _) = try running(token: UHCI_PID_IN | 9 << UHCI_TOKEN_DEVADDR_SHIFT | 1 << UHCI_TOKEN_EP_SHIFT)
+        m.tick(nanos: 1_000_000, memory: mem)
+        #expect(tdStatus(mem, b) & UHCI_TD_CRCTIMEO != 0 && tdStatus(mem, b) & UHCI_TD_ACTIVE == 0)
+        #expect(m.read(offset: UHCI_USBSTS, width: 2) & UHCI_STS_ERROR != 0 && m.irqAsserted)
+        let (h, hmem, _, _) = try running(token: 0x55 | 1 << UHCI_TOKEN_DEVADDR_SHIFT)
+        h.tick(nanos: 1_000_000, memory: hmem)
+        #expect(h.read(offset: UHCI_USBSTS, width: 2) & UHCI_STS_HCPE != 0)
+        #expect(h.read(offset: UHCI_USBCMD, width: 2) & UHCI_CMD_RS == 0 && !h.running, "the schedule stopped")
+        #expect(h.irqAsserted)
+    }
+
+    @Test func aNakLeavesTheTDActiveForTheNextFrame() throws {
+        // IN from the disk with no block selected: NAK.
+        let (m, mem, b, _) = try running(token: UHCI_PID_IN | 1 << UHCI_TOKEN_DEVADDR_SHIFT | 1 << UHCI_TOKEN_EP_SHIFT | 63 << UHCI_TOKEN_MAXLEN_SHIFT)
+        m.tick(nanos: 3_000_000, memory: mem)
+        #expect(tdStatus(mem, b) & UHCI_TD_ACTIVE != 0 && tdStatus(mem, b) & UHCI_TD_NAK != 0)
+        #expect(m.read(offset: UHCI_FRNUM, width: 2) == 3)
+    }
+}
+
 /// The usb-host nucleus: its downcalls, and usbcore's hub driver making
 /// root-hub requests of a u-driver played here by a fake daemon.
 @Suite(.serialized) struct USBHostPathTests {
@@ -284,6 +343,13 @@ import XPC
         #expect(i.attribute(.usbHcState)?.u8 == UInt8(DRVXPC_USB_HC_RUNNING.rawValue))
         #expect((i.attribute(.usbURBs)?.u64 ?? 0) > 50 && i.attribute(.usbURBErrors)?.u64 == 0)
         #expect(i.attribute(.clientErrors)?.u64 == 0)
+
+        // FSBR: the bulk queue loops on itself; frames still end and
+        // blocks still stream.
+        #expect(Self.call(n, .usbSet, [.u8(.usbFSBR, 1)]).status == 0)
+        let looped = try #require(n.usbClientReport(1)?.blocks)
+        try await until("blocks stream with FSBR") { (n.usbClientReport(1)?.blocks ?? 0) > looped + 20 }
+        #expect(Self.call(n, .usbSet, [.u8(.usbFSBR, 0)]).status == 0)
 
         // The tablet unplugged: a connect change, and usbcore drops it.
         _ = n.inspect(1) { _ = ($0 as? UHCIModel)?.detach(port: 2) }
