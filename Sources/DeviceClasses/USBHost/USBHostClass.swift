@@ -67,6 +67,11 @@ public enum USBHostClass {
         s.number("hcErrors", hcErrors)
         s.number("portPolls", polls)
         s.flag("dataPath", dataPath)
+        // The sim's client: reads that failed or returned other data, and
+        // tablet reports missing or repeated (what a fault campaign counts
+        // as data-path loss).
+        s.number("clientErrors", m.attribute(.clientErrors)?.u64)
+        s.number("lost", m.attribute(.inputLost)?.u64)
         if state != nil || fsbr != nil || ports != nil {
             var parts: [String] = []
             if let state { parts.append(state) }
