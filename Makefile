@@ -76,6 +76,7 @@ check: build vm-deps test-python
 	$(call timed,check-campaign)
 	$(call timed,check-vm)
 	$(call timed,check-mouse)
+	$(call timed,check-usb)
 	$(call timed,check-fuzz-kernel)
 	$(call timed,check-net)
 	$(call timed,check-systemd)
@@ -172,7 +173,7 @@ check-systemd:
 CAMPAIGN_DIR     ?= $(CURDIR)/campaign
 CAMPAIGN_FAULTS  ?= 100000
 CAMPAIGN_SECONDS ?= 2700
-CAMPAIGN_DEVICES ?= rtl8139=32 es1371=16 es1370=16 psmouse=16
+CAMPAIGN_DEVICES ?= rtl8139=32 es1371=16 es1370=16 psmouse=16 uhci=16
 CAMPAIGN_KINDS   ?= crash abort hang slow bad-param garbage memory syscall fork-bomb flood lost-write sigkill
 CAMPAIGN_WORKERS ?= 64
 # SIGKILL drivermgrd itself every N faults (0: never); it then runs under
@@ -229,7 +230,7 @@ check-campaign:
 	$(MAKE) --no-print-directory campaign CAMPAIGN_CONF=debug CAMPAIGN_FAULTS=600 CAMPAIGN_SECONDS=150 \
 	  CAMPAIGN_MIN_TRANSPARENT=99.5 \
 	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage memory syscall fork-bomb flood sigkill" \
-	  CAMPAIGN_DEVICES="rtl8139=6 es1371=3 es1370=3 psmouse=3" CAMPAIGN_SEED=1 CAMPAIGN_DAEMON_KILL_EVERY=20 \
+	  CAMPAIGN_DEVICES="rtl8139=6 es1371=3 es1370=3 psmouse=3 uhci=3" CAMPAIGN_SEED=1 CAMPAIGN_DAEMON_KILL_EVERY=20 \
 	  CAMPAIGN_DIR=$(CURDIR)/.build/campaign-check
 
 test: check

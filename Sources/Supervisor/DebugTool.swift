@@ -106,11 +106,14 @@ public struct DebugTool: Sendable, Equatable {
     /// beyond a u-driver's (measured by taking each away): ptrace, wait4,
     /// process_vm_readv to read the tracee, fork for the tracer,
     /// getuid/setreuid (it drops set-uid rights before exec), fcntl and
-    /// pipe2 for its start-up handshake.
+    /// pipe2 for its start-up handshake, and pause: strace's
+    /// test_ptrace_seize forks a child that pauses until SIGKILLed; refused,
+    /// the child exits at once and strace dies of "unexpected wait status
+    /// 0" whenever the child runs before the kill (seen under load).
     public static let strace = DebugTool(
         name: "strace", program: "strace", package: "strace", mode: .wrap,
         options: ["-D", "-f", "-tt", "-qq"],
-        stage1Syscalls: ["ptrace", "wait4", "process_vm_readv", "fork", "getuid", "setreuid", "fcntl", "pipe2"],
+        stage1Syscalls: ["ptrace", "wait4", "process_vm_readv", "fork", "getuid", "setreuid", "fcntl", "pipe2", "pause"],
         stage2: true, liftsLimits: false, deadlines: .scaled(10))
 
     /// Every tool, in `drvctl debug --help`'s order.

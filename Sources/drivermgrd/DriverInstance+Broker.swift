@@ -199,8 +199,9 @@ extension DriverInstance {
                         // instance is this instance's: DMA_ALLOC's, or an
                         // object the nucleus made itself (USB_SCHEDULE's
                         // frame list).
-                        runtime.withLock { _ = $0.ownedDMA.insert(h.u32) }
-                        persist()
+                        // Saved when it is new: a repeat (a reattach's
+                        // USB_SCHEDULE) changes nothing.
+                        if runtime.withLock({ $0.ownedDMA.insert(h.u32).inserted }) { persist() }
                     }
                 }
                 try? conn.send(reply.withSeq(m.seq))

@@ -504,8 +504,9 @@ final class FakeUHCI: Sendable {
         await #expect(throws: UDriverError.self) { try await d.dispatch(Self.upcall(.inputSet, [.u8(.mouseRate, 10)])) }
     }
 
-    /// Waits up to `limit` for `done`.
-    static func eventually(_ limit: Duration = .seconds(3), _ done: () -> Bool) async -> Bool {
+    /// Waits up to `limit` for `done` (long: the whole suite shares the
+    /// concurrency pool with the driver's poll task, and can starve it).
+    static func eventually(_ limit: Duration = .seconds(30), _ done: () -> Bool) async -> Bool {
         let end = ContinuousClock.now.advanced(by: limit)
         while ContinuousClock.now < end {
             if done() { return true }

@@ -143,7 +143,7 @@ import Testing
         try h.startWithWorkload()
         let (rc, out, err) = try h.drvctl("debug", "rtl8139", "--strace")
         #expect(rc == 0, "\(err)")
-        #expect(out.contains("stage 1 + ptrace wait4 process_vm_readv fork getuid setreuid fcntl pipe2; stage 2 unchanged"), "\(out)")
+        #expect(out.contains("stage 1 + ptrace wait4 process_vm_readv fork getuid setreuid fcntl pipe2 pause; stage 2 unchanged"), "\(out)")
         let traced = try pid(h, "rtl8139")
         try h.wait("strace lines") { log(h).contains("PID=\(traced) STREAM=stderr") && log(h).contains("recvfrom(3") }
         let echoed = try #require(try h.status("rtl8139").device?.number("echoed"))

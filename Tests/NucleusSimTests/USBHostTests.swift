@@ -272,7 +272,7 @@ import XPC
         }
     }
 
-    func until(_ what: String, seconds: Double = 10, _ cond: () -> Bool) async throws {
+    func until(_ what: String, seconds: Double = 40, _ cond: () -> Bool) async throws {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end && !cond() { try await Task.sleep(for: .milliseconds(10)) }
         #expect(cond(), "\(what)")

@@ -5,7 +5,7 @@
 #
 #   make fuzz                 every harness, FUZZ_SECONDS (600) each, one at a time
 #   make fuzz FUZZ_HARNESSES=xpc_decode FUZZ_SECONDS=60
-#   make check-fuzz           every harness FUZZ_CHECK_SECONDS (20) each
+#   make check-fuzz           every harness FUZZ_CHECK_SECONDS (12) each
 #
 # C harnesses build with the Swift toolchain's clang (it ships
 # libclang_rt.fuzzer); Swift ones with swiftc -sanitize=fuzzer,address,
@@ -13,7 +13,7 @@
 
 FUZZ_DIR           ?= $(BUILD_DIR)/fuzz
 FUZZ_SECONDS       ?= 600
-FUZZ_CHECK_SECONDS ?= 20
+FUZZ_CHECK_SECONDS ?= 12
 FUZZ_HARNESSES     ?= nucleus_checks xpc_decode config_parse varlink_request slicer_parse
 SWIFTC             ?= $(dir $(shell readlink -f "$$(command -v $(SWIFT))" 2>/dev/null))swiftc
 FUZZ_CC            ?= $(dir $(SWIFTC))clang
