@@ -17,15 +17,18 @@
  * One URB per endpoint is on the hardware at a time; the next is started
  * when it completes, with its data toggles rewritten from the endpoint's
  * toggle then (uhci-hcd chains URBs and fixes toggles up after a short
- * packet; one at a time costs up to a frame between two URBs of a queue).
- * Interrupt endpoints are polled every frame, as the schedule is one list.
- * Isochronous transfers are refused.
+ * packet; one at a time costs up to a frame between two URBs of a queue,
+ * which scatter-gather URBs make rare: usb-storage's read is one URB).
+ * The schedule is one list, interrupt QHs first, then control, then bulk:
+ * interrupt endpoints are polled every frame, whatever their interval,
+ * with no bandwidth reserved.  Isochronous transfers are refused.
  */
 #include <linux/dmapool.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/timer.h>
 #include <linux/usb.h>
@@ -177,13 +180,15 @@ static int tds_build(struct uhci_nucleus *un, struct uhci_urb *uu, gfp_t gfp)
 	u8 pid = in ? UHCI_PID_IN : UHCI_PID_OUT;
 	struct uhci_td *td;
 	bool control = usb_pipecontrol(urb->pipe);
+	struct scatterlist *sg = NULL;
+	unsigned int seg = 0, sgs = 0;
 	u32 toggle = 0;
 
 	if (!maxp)
 		return -EINVAL;
 	if (urb->dev->speed == USB_SPEED_LOW)
 		base |= UHCI_TD_LS;
-	if (left && !buf)
+	if (left && !buf && !urb->num_mapped_sgs)
 		return -EINVAL;
 	if (control) {
 		td = td_add(un, uu, UHCI_PID_SETUP, urb->setup_dma, 8, base, gfp);
@@ -191,12 +196,34 @@ static int tds_build(struct uhci_nucleus *un, struct uhci_urb *uu, gfp_t gfp)
 			return -ENOMEM;
 		toggle = UHCI_TOKEN_TOGGLE;
 	}
-	/* A bulk or interrupt URB of 0 bytes is one empty packet. */
+	/*
+	 * A bulk or interrupt URB of 0 bytes is one empty packet.  A
+	 * scatter-gather URB is packets of each segment in turn: usbcore
+	 * refuses a list whose segments but the last are not whole packets.
+	 */
+	if (urb->num_mapped_sgs) {
+		sg = urb->sg;
+		seg = sg_dma_len(sg);
+		buf = sg_dma_address(sg);
+		sgs = urb->num_mapped_sgs - 1;
+	}
 	do {
-		u16 len = min(left, maxp);
+		u16 len;
 
 		if (control && !left)
 			break;
+		if (sg && !seg && sgs) {
+			sg = sg_next(sg);
+			sgs--;
+			seg = sg_dma_len(sg);
+			buf = sg_dma_address(sg);
+		}
+		/* The list shorter than the transfer: refused, not looped. */
+		if (sg && !seg)
+			return -EINVAL;
+		len = min(left, maxp);
+		if (sg)
+			len = min_t(unsigned int, len, seg);
 		td = td_add(un, uu, pid, buf, len, base | (in ? UHCI_TD_SPD : 0),
 			    gfp);
 		if (!td)
@@ -205,6 +232,8 @@ static int tds_build(struct uhci_nucleus *un, struct uhci_urb *uu, gfp_t gfp)
 		toggle ^= UHCI_TOKEN_TOGGLE;
 		buf += len;
 		left -= len;
+		if (sg)
+			seg -= len;
 	} while (left);
 	/* An OUT transfer of whole packets that asks for it ends empty. */
 	if (!control && !in && (urb->transfer_flags & URB_ZERO_PACKET) &&
@@ -523,11 +552,16 @@ static int uhci_get_frame(struct usb_hcd *hcd)
 	return uhci_frame(un_of_hcd(hcd));
 }
 
+static int qh_rank(int type)
+{
+	return type == PIPE_INTERRUPT ? 0 : type == PIPE_CONTROL ? 1 : 2;
+}
+
 static struct uhci_qh *qh_get(struct uhci_nucleus *un, struct urb *urb,
 			      gfp_t gfp)
 {
 	struct usb_host_endpoint *hep = urb->ep;
-	struct uhci_qh *qh = hep->hcpriv;
+	struct uhci_qh *qh = hep->hcpriv, *pos;
 	dma_addr_t dma;
 
 	if (qh)
@@ -543,11 +577,15 @@ static struct uhci_qh *qh_get(struct uhci_nucleus *un, struct urb *urb,
 	qh->udev = urb->dev;
 	qh->type = usb_pipetype(urb->pipe);
 	hep->hcpriv = qh;
-	/* Control first, as uhci-hcd's skeleton orders them. */
-	if (qh->type == PIPE_CONTROL)
-		list_add(&qh->node, &un->qhs);
-	else
-		list_add_tail(&qh->node, &un->qhs);
+	/*
+	 * Interrupt, then control, then bulk, as uhci-hcd's skeleton orders
+	 * them: a frame's bandwidth goes to the periodic endpoints first, so
+	 * a long bulk transfer does not starve a tablet's reports.
+	 */
+	list_for_each_entry(pos, &un->qhs, node)
+		if (qh_rank(pos->type) > qh_rank(qh->type))
+			break;
+	list_add_tail(&qh->node, &pos->node);
 	qhs_relink(un);
 	return qh;
 }
@@ -759,7 +797,9 @@ static void uhci_add_work(struct work_struct *w)
 		return;
 	}
 	*(struct uhci_nucleus **)hcd->hcd_priv = un;
-	hcd->self.sg_tablesize = 0;
+	/* Scatter-gather: usb-storage's transfer is one URB, not one a
+	 * segment with a frame lost between two. */
+	hcd->self.sg_tablesize = ~0;
 	hcd->rsrc_start = pci_resource_start(un->d->pdev, UHCI_BAR);
 	hcd->rsrc_len = UHCI_IO_SIZE;
 	spin_lock_irq(&un->lock);
