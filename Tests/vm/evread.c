@@ -191,24 +191,26 @@ static void progress(const char *path, long n)
 	rename(tmp, path);
 }
 
-static int readdev(int argc, char **argv)
+/*
+ * What read and tablet share: the arguments (DEV N SECONDS [READY
+ * [PROGRESS]]), SIGTERM/SIGINT ending the loop, DEV opened non-blocking,
+ * then READY created.  Returns the descriptor, or -1 said on stderr.
+ */
+static int open_events(int argc, char **argv, const char *mode,
+		       const char *what, long *n, const char **prog)
 {
-	const char *ready, *prog;
-	long n, expect = 0, matched = 0, packets = 0, syn = 0, gaps = 0, ybad = 0, wbad = 0;
-	long keys = 0, dropped = 0, sumx = 0, sumy = 0, sumw = 0;
-	int rx = 0, ry = 0, rw = 0, motion = 0, first = 0;
-	double start, deadline, last = 0, done_at = 0;
+	const char *ready;
 	char name[256] = "?";
 	struct sigaction sa;
 	int fd;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: evread read DEV N SECONDS [READY [PROGRESS]]\n");
-		return 2;
+		fprintf(stderr, "usage: evread %s DEV N SECONDS [READY [PROGRESS]]\n", mode);
+		return -1;
 	}
-	n = atol(argv[3]);
+	*n = atol(argv[3]);
 	ready = argc > 5 && argv[5][0] ? argv[5] : NULL;
-	prog = argc > 6 && argv[6][0] ? argv[6] : NULL;
+	*prog = argc > 6 && argv[6][0] ? argv[6] : NULL;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -217,13 +219,28 @@ static int readdev(int argc, char **argv)
 	fd = open(argv[2], O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		fprintf(stderr, "evread: %s: %s\n", argv[2], strerror(errno));
-		return 2;
+		return -1;
 	}
 	ioctl(fd, EVIOCGNAME(sizeof(name) - 1), name);
-	fprintf(stderr, "evread: reading %s (%s), %ld moves expected\n", argv[2], name, n);
-	progress(prog, 0);
+	fprintf(stderr, "evread: reading %s (%s), %ld %s expected\n", argv[2], name, *n, what);
+	progress(*prog, 0);
 	if (ready)
 		close(open(ready, O_WRONLY | O_CREAT, 0644));
+	return fd;
+}
+
+static int readdev(int argc, char **argv)
+{
+	const char *prog;
+	long n, expect = 0, matched = 0, packets = 0, syn = 0, gaps = 0, ybad = 0, wbad = 0;
+	long keys = 0, dropped = 0, sumx = 0, sumy = 0, sumw = 0;
+	int rx = 0, ry = 0, rw = 0, motion = 0, first = 0;
+	double start, deadline, last = 0, done_at = 0;
+	int fd;
+
+	fd = open_events(argc, argv, "read", "moves", &n, &prog);
+	if (fd < 0)
+		return 2;
 	start = now();
 	deadline = start + atof(argv[4]);
 
@@ -342,37 +359,16 @@ static long wheel_sum(long j)
 
 static int tablet(int argc, char **argv)
 {
-	const char *ready, *prog;
+	const char *prog;
 	long n, expect = 0, reports = 0, merged = 0, syn = 0, gaps = 0, ybad = 0, wbad = 0;
 	long keys = 0, dropped = 0, sumw = 0;
 	int cx = -1, cy = -1, rw = 0, motion = 0;
 	double deadline, last = 0, done_at = 0;
-	char name[256] = "?";
-	struct sigaction sa;
 	int fd;
 
-	if (argc < 5) {
-		fprintf(stderr, "usage: evread tablet DEV N SECONDS [READY [PROGRESS]]\n");
+	fd = open_events(argc, argv, "tablet", "tablet moves", &n, &prog);
+	if (fd < 0)
 		return 2;
-	}
-	n = atol(argv[3]);
-	ready = argc > 5 && argv[5][0] ? argv[5] : NULL;
-	prog = argc > 6 && argv[6][0] ? argv[6] : NULL;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	fd = open(argv[2], O_RDONLY | O_NONBLOCK);
-	if (fd < 0) {
-		fprintf(stderr, "evread: %s: %s\n", argv[2], strerror(errno));
-		return 2;
-	}
-	ioctl(fd, EVIOCGNAME(sizeof(name) - 1), name);
-	fprintf(stderr, "evread: reading %s (%s), %ld tablet moves expected\n", argv[2], name, n);
-	progress(prog, 0);
-	if (ready)
-		close(open(ready, O_WRONLY | O_CREAT, 0644));
 	deadline = now() + atof(argv[4]);
 
 	while (!stop) {
