@@ -27,6 +27,12 @@
 #      I/O error, no USB disconnect, the same busnum/devnum, every move
 #      reported, two restarts. The throughput beside A's; the XPC messages
 #      the device crosses the kernel hop with over 5 s idle and 5 s of dd.
+#   H  (with B) hot-plug: the tablet unplugged and plugged back through
+#      the monitor (device_del, device_add), once with the u-driver
+#      running and once while it hangs. UHCI has no port-change interrupt:
+#      the u-driver's root-hub poll finds the change (USB_PORT_CHANGE), the
+#      recovered one in the second round; the tablet leaves and comes back
+#      as a new device, the disk keeps its number.
 #   Q  (with B) a crash storm past StartLimitBurst: the driver ends failed
 #      and the devices are disconnected cleanly. drivermgrd's exit gives
 #      the controller back (ReleaseOnExit=yes) to uhci-hcd.
@@ -345,6 +351,31 @@ if phase B && b_setup; then
   while [ $(( $(cs) - c1 )) -lt 500 ]; do dd if=/dev/sda of=/dev/null bs=64k count=16 iflag=direct 2> /dev/null; done
   x2=$(xpc); c2=$(cs)
   echo "== B xpc: idle $((x1 - x0)) messages in $(( (c1 - c0) * 10 )) ms; dd $((x2 - x1)) messages in $(( (c2 - c1) * 10 )) ms"
+  # H: hot-plug, which only the u-driver's root-hub poll sees (UHCI has no
+  # port-change interrupt): it sends USB_PORT_CHANGE, the nucleus's
+  # hub_status_data answers usbcore's hub driver from it. The host unplugs
+  # and plugs the tablet through the monitor (device_del / device_add) at
+  # each "== usb: do X": once with the u-driver running, once while it
+  # hangs (the change is found by the recovered u-driver). The disk stays.
+  mark H
+  tabnum() { cat /sys/bus/usb/devices/1-2/devnum 2>/dev/null || echo none; }
+  disknum() { cat /sys/bus/usb/devices/1-1/devnum 2>/dev/null || echo none; }
+  d0=$(disknum)
+  for round in 1 2; do
+    t0=$(tabnum)
+    if [ $round = 2 ]; then
+      $ctl inject uhci hang > /dev/null && echo "== H2: hang injected"
+    fi
+    echo "== usb: do unplug$round"
+    [ $round = 2 ] && recovered 3 30 && echo "== H2: recovered from the hang"
+    until_s 15 sh -c '[ ! -e /sys/bus/usb/devices/1-2 ]'
+    echo "== H$round: tablet $t0 unplugged: $([ -e /sys/bus/usb/devices/1-2 ] && echo no || echo yes)"
+    echo "== usb: do plug$round"
+    until_s 20 sh -c "[ -e /sys/bus/usb/devices/1-2/devnum ] && [ \"\$(cat /sys/bus/usb/devices/1-2/devnum)\" != $t0 ]"
+    until_s 10 sh -c 'ls /sys/bus/usb/devices/1-2/1-2:1.0/*/input 2> /dev/null | grep -q input'
+    echo "== H$round: tablet plugged back as device $(tabnum) (was $t0), input $(ls /sys/bus/usb/devices/1-2/1-2:1.0/*/input 2> /dev/null | grep input | head -1)"
+  done
+  echo "== H: disk device $d0 -> $(disknum); disconnects: $(since H | grep -c 'USB disconnect'), new devices: $(since H | grep -c 'new full-speed USB device')"
   # Q: a crash storm past StartLimitBurst: the driver ends failed.
   mark Q
   for i in 1 2 3 4 5 6; do
@@ -417,12 +448,24 @@ burst() { # PHASE
   sleep 1; exec 3>&-; kill "$reader" 2>/dev/null || true
   echo "== host: $1: $n moves sent in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s, $(($(grep -c '"return"' "$WORK/qmp-$1.log") - 1)) accepted" >> "$WORK/host.log"
 }
+# The guest's "== usb: do X": X on the monitor (H: the tablet unplugged
+# and plugged back).
+act() { # WHAT
+  for _ in $(seq 1200); do tr -d '\r' < "$WORK/console.log" | grep "^== usb: do $1$" > /dev/null && break; sleep 0.25; done
+  tr -d '\r' < "$WORK/console.log" | grep "^== usb: do $1$" > /dev/null || return 1
+  case $1 in
+    unplug*) hmp "$WORK/monitor-H.log" "device_del tablet" ;;
+    plug*) hmp "$WORK/monitor-H.log" "device_add usb-tablet,id=tablet,bus=uhci.0,port=2" ;;
+  esac
+  echo "== host: H: $1 done" >> "$WORK/host.log"
+}
 (
   for p in $PHASES; do
     [ "$p" = A ] || [ "$p" = B ] || continue
     for _ in $(seq 1200); do tr -d '\r' < "$WORK/console.log" | grep "^== usb: ready $p" > /dev/null && break; sleep 0.25; done
     tr -d '\r' < "$WORK/console.log" | grep "^== usb: ready $p" > /dev/null && burst "$p"
   done
+  if phase B; then act unplug1 && act plug1 && act unplug2 && act plug2; fi
 ) &
 monitor=$!
 timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot -nic none -machine pc,vmport=off \
@@ -431,7 +474,7 @@ timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nogra
   -device piix3-usb-uhci,id=uhci \
   -drive if=none,id=usbdisk,format=raw,readonly=on,file="$WORK/disk.img" \
   -device usb-storage,bus=uhci.0,port=1,drive=usbdisk \
-  -device usb-tablet,bus=uhci.0,port=2 \
+  -device usb-tablet,id=tablet,bus=uhci.0,port=2 \
   -monitor "tcp:127.0.0.1:$MONPORT,server,nowait" \
   -qmp "tcp:127.0.0.1:$QMPPORT,server,nowait" > "$WORK/console.log" 2>&1 || true
 kill "$monitor" 2>/dev/null || true
@@ -511,6 +554,14 @@ elif phase B; then
   else
     fail "B: no XPC message counts (\"$x\")"
   fi
+  for r in 1 2; do
+    has "^== H$r: tablet [0-9]+ unplugged: yes" "H$r: the unplugged tablet was not seen gone ($(line "H$r: tablet "))"
+    has "^== H$r: tablet plugged back as device [0-9]+ .*input input[0-9]+$" "H$r: the tablet plugged back was not enumerated ($(line "H$r: tablet plugged"))"
+  done
+  has "^== H2: recovered from the hang" "H2: no recovery from the hang"
+  dh=$(line "H: disk device ")
+  [[ "$dh" =~ ^([0-9]+)\ -\>\ ([0-9]+)\;\ disconnects:\ 2, ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || \
+    fail "H: the disk must keep its number and only the tablet disconnect, twice: \"$dh\""
   has "^== Q: uhci failed" "Q: a crash storm past StartLimitBurst=3 did not end failed"
   has "^== Q: sda gone" "Q: the disk stayed after the driver failed"
   has "^== B: controller driver after drivermgrd stopped: uhci_hcd" "B: ReleaseOnExit=yes did not give the controller back to uhci-hcd"
