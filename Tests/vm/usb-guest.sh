@@ -32,7 +32,10 @@
 #      running and once while it hangs. UHCI has no port-change interrupt:
 #      the u-driver's root-hub poll finds the change (USB_PORT_CHANGE), the
 #      recovered one in the second round; the tablet leaves and comes back
-#      as a new device, the disk keeps its number.
+#      as a new device, the disk keeps its number. Then a root-hub request
+#      made during a hang (port 2's sysfs "disable") waits for the
+#      recovered u-driver and gets its answer: EPIPE, as uhci-hub.c gives
+#      for ClearPortFeature(POWER).
 #   Q  (with B) a crash storm past StartLimitBurst: the driver ends failed
 #      and the devices are disconnected cleanly. drivermgrd's exit gives
 #      the controller back (ReleaseOnExit=yes) to uhci-hcd.
@@ -132,8 +135,8 @@ ReleaseOnExit=yes
 # TCG is slow: upcalls get a deadline a real machine would not need.
 XPCTimeoutSec=1s
 FaultInjection=yes
-# B's two failures are within it; Q's crash storm is not.
-StartLimitBurst=3
+# B's two failures and H's two hangs are within it; Q's crash storm is not.
+StartLimitBurst=5
 [Sandbox]
 # The busybox guest has no drivermgr user; the sandbox is tested on the host.
 Sandbox=no
@@ -376,9 +379,24 @@ if phase B && b_setup; then
     echo "== H$round: tablet plugged back as device $(tabnum) (was $t0), input $(ls /sys/bus/usb/devices/1-2/1-2:1.0/*/input 2> /dev/null | grep input | head -1)"
   done
   echo "== H: disk device $d0 -> $(disknum); disconnects: $(since H | grep -c 'USB disconnect'), new devices: $(since H | grep -c 'new full-speed USB device')"
+  # H3: a root-hub request made while the u-driver hangs: usbcore's port
+  # "disable" (hub_control in process context: ClearPortFeature POWER,
+  # then C_CONNECTION) waits in drivermgrd's queue and is answered by the
+  # recovered u-driver, as uhci-hub.c answers it: POWER is a stall (UHCI
+  # has no power switching), so the write ends in EPIPE, after the recovery.
+  P2=/sys/bus/usb/devices/1-0:1.0/usb1-port2/disable
+  if [ -e $P2 ]; then
+    $ctl inject uhci hang > /dev/null && echo "== H3: hang injected"
+    t0=$(cs)
+    err=$( (echo 1 > $P2) 2>&1 ); rc=$?
+    echo "== H3: port 2 disabled during the hang: rc $rc ($(echo "$err" | sed 's/.*: //')) after $(( ($(cs) - t0) * 10 )) ms, recoveries $(grep -c 'recovered in' /tmp/d.log)"
+    echo 0 > $P2
+  else
+    echo "== H3: no $P2"
+  fi
   # Q: a crash storm past StartLimitBurst: the driver ends failed.
   mark Q
-  for i in 1 2 3 4 5 6; do
+  for i in 1 2 3 4 5 6 7 8; do
     [ "$($ctl is-active uhci 2>/dev/null)" = failed ] && break
     $ctl inject uhci crash > /dev/null 2>&1
     for j in $(seq 40); do
@@ -559,10 +577,11 @@ elif phase B; then
     has "^== H$r: tablet plugged back as device [0-9]+ .*input input[0-9]+$" "H$r: the tablet plugged back was not enumerated ($(line "H$r: tablet plugged"))"
   done
   has "^== H2: recovered from the hang" "H2: no recovery from the hang"
+  has "^== H3: port 2 disabled during the hang: rc 1 \(Broken pipe\) after [0-9]+ ms, recoveries 4$" "H3: a root-hub request during the hang was not answered (EPIPE, as uhci-hub.c) by the recovered u-driver: $(line "H3: port 2 disabled")"
   dh=$(line "H: disk device ")
   [[ "$dh" =~ ^([0-9]+)\ -\>\ ([0-9]+)\;\ disconnects:\ 2, ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || \
     fail "H: the disk must keep its number and only the tablet disconnect, twice: \"$dh\""
-  has "^== Q: uhci failed" "Q: a crash storm past StartLimitBurst=3 did not end failed"
+  has "^== Q: uhci failed" "Q: a crash storm past StartLimitBurst=5 did not end failed"
   has "^== Q: sda gone" "Q: the disk stayed after the driver failed"
   has "^== B: controller driver after drivermgrd stopped: uhci_hcd" "B: ReleaseOnExit=yes did not give the controller back to uhci-hcd"
   has "^== B: rmmod drvnucleus ok" "B: rmmod drvnucleus"
