@@ -7,7 +7,11 @@
  * command/ACK handling, the packet assembly with its resynchronisation
  * (a first byte without its sync bit, or half a packet left for half a
  * second, is thrown away), and input_report_* / input_sync on an input
- * device the u-driver registers by downcall.  Everything else - reset and
+ * device the u-driver registers by downcall.  The nucleus also notices when
+ * the mouse needs checking - a loss of sync, or the first byte after
+ * psmouse's resync_time of silence - and asks the u-driver (INPUT_RESYNC),
+ * which runs the check; the check stays pending until its ENABLE, so a
+ * u-driver that dies half way leaves it to the recovered one.  Everything else - reset and
  * self-test, the protocol knocks, rate, resolution, scaling, streaming -
  * is the u-driver's, sent as PS2_COMMAND downcalls that run libps2's
  * ps2_command() here.
@@ -47,7 +51,11 @@ struct input_nucleus {
 	/* What the mouse was last told through PS2_COMMAND. */
 	u8 rate, resolution, scaling;
 	bool streaming;
-	u64 packets, resyncs, commands, resets;
+	/* The idle check: seconds of silence before it (0: never), and a
+	 * check asked for that no ENABLE has ended yet. */
+	u16 resync_time;
+	bool check_pending;
+	u64 packets, resyncs, commands, resets, idle_checks;
 	struct work_struct resync_work;
 };
 
@@ -97,6 +105,18 @@ static void report_packet(struct input_nucleus *m)
 	m->packets++;
 }
 
+/*
+ * Have the u-driver check a streaming mouse (INPUT_RESYNC), once: until
+ * the check's ENABLE no other is asked for.
+ */
+static void ask_check(struct input_nucleus *m)
+{
+	if (!READ_ONCE(m->streaming) || READ_ONCE(m->check_pending))
+		return;
+	WRITE_ONCE(m->check_pending, true);
+	schedule_work(&m->resync_work);
+}
+
 /* The u-driver checks the mouse once per loss of sync. */
 static void lost_sync(struct input_nucleus *m, unsigned int dropped)
 {
@@ -104,7 +124,7 @@ static void lost_sync(struct input_nucleus *m, unsigned int dropped)
 	m->pktcnt = 0;
 	if (!m->out_of_sync) {
 		m->out_of_sync = true;
-		schedule_work(&m->resync_work);
+		ask_check(m);
 	}
 }
 
@@ -134,6 +154,17 @@ static irqreturn_t input_interrupt(struct serio *serio, u8 data,
 		return IRQ_HANDLED;
 	if (m->pktcnt && time_after(jiffies, m->last + HZ / 2))
 		lost_sync(m, m->pktcnt);
+	/*
+	 * psmouse's resync_time: a mouse silent that long may have been
+	 * unplugged or reset meanwhile.  Unlike psmouse, which drops the
+	 * packet and the ones after it until its check ends, this packet
+	 * is reported: the u-driver's check stops the stream first.
+	 */
+	if (!m->pktcnt && m->resync_time && !m->check_pending &&
+	    time_after(jiffies, m->last + m->resync_time * HZ)) {
+		m->idle_checks++;
+		ask_check(m);
+	}
 	m->last = jiffies;
 	if (m->pktcnt == 0 && !(data & PSM_PKT_SYNC)) {
 		lost_sync(m, 1);
@@ -162,7 +193,10 @@ static int put_settings(struct sk_buff *skb, struct input_nucleus *m)
 	if (nla_put_u8(skb, DRVXPC_A_MOUSE_RATE, m->rate) ||
 	    nla_put_u8(skb, DRVXPC_A_MOUSE_RESOLUTION, m->resolution) ||
 	    nla_put_u8(skb, DRVXPC_A_MOUSE_SCALING, m->scaling) ||
-	    nla_put_u8(skb, DRVXPC_A_DATAPATH_ON, m->streaming))
+	    nla_put_u8(skb, DRVXPC_A_DATAPATH_ON, m->streaming) ||
+	    nla_put_u16(skb, DRVXPC_A_MOUSE_RESYNC_TIME, m->resync_time) ||
+	    nla_put_u8(skb, DRVXPC_A_INPUT_CHECK_PENDING,
+		       READ_ONCE(m->check_pending)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -280,17 +314,18 @@ static void track(struct input_nucleus *m, unsigned int cmd, const u8 *param)
 		m->scaling = 2;
 		break;
 	case PSM_CMD_ENABLE:
-		m->streaming = true;
+		WRITE_ONCE(m->streaming, true);
+		WRITE_ONCE(m->check_pending, false);
 		break;
 	case PSM_CMD_DISABLE:
-		m->streaming = false;
+		WRITE_ONCE(m->streaming, false);
 		break;
 	case PSM_CMD_RESET_BAT:
 	case PSM_CMD_RESET_DIS:
 		m->rate = 100;
 		m->resolution = 2;
 		m->scaling = 1;
-		m->streaming = false;
+		WRITE_ONCE(m->streaming, false);
 		break;
 	}
 }
@@ -330,6 +365,15 @@ static int ps2_cmd(struct genl_info *info, const struct drvxpc_hdr *h,
 	m->commands++;
 	if (cmd == PSM_CMD_RESET_BAT)
 		m->resets++;
+	/* A stream about to start: half a packet left from before it
+	 * (a check stopped the mouse mid-packet) is stale, and its
+	 * silence so far is not idleness. */
+	if (cmd == PSM_CMD_ENABLE) {
+		serio_pause_rx(d->serio);
+		m->pktcnt = 0;
+		m->last = jiffies;
+		serio_continue_rx(d->serio);
+	}
 	err = ps2_command(&m->ps2dev, param, cmd);
 	if (err)
 		return drvnucleus_reply(info, h, err, DRVXPC_A_PS2_CMD,
@@ -350,12 +394,36 @@ static int ps2_cmd(struct genl_info *info, const struct drvxpc_hdr *h,
 	return drvnucleus_reply_send(info, skb, rh);
 }
 
+/*
+ * INPUT_RESYNC_TIME: the idle check's silence in seconds (0: never), from
+ * now on.  The range (0..3600) was checked with the message.
+ */
+static int input_resync_time(struct genl_info *info,
+			     const struct drvxpc_hdr *h,
+			     struct drvnucleus_dev *d)
+{
+	const struct nlattr *a = drvnucleus_attr(h, DRVXPC_A_MOUSE_RESYNC_TIME);
+	struct input_nucleus *m = in_of(d);
+
+	if (!a)
+		return drvnucleus_reply(info, h, -EINVAL,
+					DRVXPC_A_MOUSE_RESYNC_TIME,
+					"missing MOUSE_RESYNC_TIME");
+	serio_pause_rx(d->serio);
+	m->resync_time = nla_get_u16(a);
+	m->last = jiffies;
+	serio_continue_rx(d->serio);
+	return drvnucleus_reply(info, h, 0, 0, NULL);
+}
+
 static int input_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		    struct drvnucleus_dev *d)
 {
 	switch (h->op) {
 	case DRVXPC_OP_PS2_COMMAND:
 		return ps2_cmd(info, h, d);
+	case DRVXPC_OP_INPUT_RESYNC_TIME:
+		return input_resync_time(info, h, d);
 	case DRVXPC_OP_INPUT_REGISTER:
 		return input_register(info, h, d);
 	}
@@ -371,7 +439,9 @@ static int input_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 	    nla_put_u64_64bit(skb, DRVXPC_A_INPUT_PACKETS, m->packets, 0) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_INPUT_RESYNCS, m->resyncs, 0) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_INPUT_COMMANDS, m->commands, 0) ||
-	    nla_put_u64_64bit(skb, DRVXPC_A_INPUT_RESETS, m->resets, 0))
+	    nla_put_u64_64bit(skb, DRVXPC_A_INPUT_RESETS, m->resets, 0) ||
+	    nla_put_u64_64bit(skb, DRVXPC_A_INPUT_IDLE_CHECKS, m->idle_checks,
+			      0))
 		return -EMSGSIZE;
 	if (m->input && (nla_put_u8(skb, DRVXPC_A_INPUT_PROTOCOL, m->proto) ||
 			 nla_put_string(skb, DRVXPC_A_INPUT_NAME, m->name)))

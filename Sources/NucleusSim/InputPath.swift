@@ -30,6 +30,13 @@ final class InputPath: SimChipNucleus {
     /// PS/2 commands run, and of them resets.
     private var commands: UInt64 = 0, resets: UInt64 = 0
     private var outOfSync = false
+    /// The idle check (psmouse's resync_time): its silence in seconds
+    /// (0: never), the silence so far, a check asked for and not yet
+    /// ended by ENABLE, and the idle checks asked for.
+    private var resyncTime: UInt16 = 0
+    private var silence: UInt64 = 0
+    private var checkPending = false
+    private var idleChecks: UInt64 = 0
     private var upcalls: [XPCOp] = []
     /// The reader: the next packet number it expects, gaps it saw, and
     /// packets whose wheel or buttons were not the ones sent.
@@ -46,7 +53,10 @@ final class InputPath: SimChipNucleus {
         registered.map { $0.proto == XPCMouseProtocol.ps2.rawValue ? 3 : 4 } ?? 3
     }
 
-    func step(memory: SimMemory, nanos: UInt64) { drain() }
+    func step(memory: SimMemory, nanos: UInt64) {
+        silence += nanos
+        drain()
+    }
 
     /// The byte interrupt for everything the mouse sent: without an input
     /// device the bytes go nowhere (serio's unbound port).
@@ -54,14 +64,28 @@ final class InputPath: SimChipNucleus {
         for b in model.takeOutput() where registered != nil { handle(byte: b) }
     }
 
+    /// Has the u-driver check a streaming mouse (INPUT_RESYNC), once
+    /// until the check's ENABLE.
+    private func askCheck() {
+        guard streaming, !checkPending else { return }
+        checkPending = true
+        upcalls.append(.inputResync)
+    }
+
     /// psmouse_handle_byte: a first byte without its sync bit is dropped
-    /// and the u-driver asked to check the mouse (once per loss of sync).
+    /// and the u-driver asked to check the mouse (once per loss of sync);
+    /// so is the first byte after the idle check's silence, which is kept.
     private func handle(byte b: UInt8) {
+        defer { silence = 0 }
         if packet.isEmpty && UInt32(b) & PSM_PKT_SYNC == 0 {
-            if !outOfSync { upcalls.append(.inputResync) }
+            if !outOfSync { askCheck() }
             outOfSync = true
             resyncs += 1
             return
+        }
+        if packet.isEmpty && resyncTime > 0 && !checkPending && silence > UInt64(resyncTime) * 1_000_000_000 {
+            idleChecks += 1
+            askCheck()
         }
         packet.append(b)
         guard packet.count == packetSize else { return }
@@ -91,6 +115,13 @@ final class InputPath: SimChipNucleus {
         switch m.op {
         case .ps2Command:
             return try command(m)
+        case .inputResyncTime:
+            guard let t = m.attribute(.mouseResyncTime)?.u16 else {
+                return .errorReply(to: m, errno: 22, attribute: .mouseResyncTime, message: "missing MOUSE_RESYNC_TIME")
+            }
+            resyncTime = t
+            silence = 0
+            return XPCMessage.reply(to: m, attributes: [])
         case .inputRegister:
             if let proto = m.attribute(.inputProtocol)?.u8, !m.flags.contains(.reattach) {
                 let name = try m.string(.inputName)
@@ -129,6 +160,12 @@ final class InputPath: SimChipNucleus {
         drain()
         commands += 1
         if cmd == PSM_CMD_RESET_BAT { resets += 1 }
+        // A stream about to start: half a packet from before it is stale,
+        // and its silence so far is not idleness.
+        if cmd == PSM_CMD_ENABLE {
+            packet = []
+            silence = 0
+        }
         var answer: [UInt8] = []
         for (i, b) in ([UInt8(cmd & PSM_CMD_BYTE_MASK)] + params).enumerated() {
             let a = model.receive(b)
@@ -149,7 +186,9 @@ final class InputPath: SimChipNucleus {
         case PSM_CMD_SETRES: resolution = params.first ?? resolution
         case PSM_CMD_SETSCALE11: scaling = 1
         case PSM_CMD_SETSCALE21: scaling = 2
-        case PSM_CMD_ENABLE: streaming = true
+        case PSM_CMD_ENABLE:
+            streaming = true
+            checkPending = false
         case PSM_CMD_DISABLE: streaming = false
         case PSM_CMD_RESET_BAT, PSM_CMD_RESET_DIS:
             (rate, resolution, scaling, streaming) = (100, 2, 1, false)
@@ -159,7 +198,8 @@ final class InputPath: SimChipNucleus {
     }
 
     private var settings: [XPCAttribute] {
-        [.u8(.mouseRate, rate), .u8(.mouseResolution, resolution), .u8(.mouseScaling, scaling), .u8(.datapathOn, streaming ? 1 : 0)]
+        [.u8(.mouseRate, rate), .u8(.mouseResolution, resolution), .u8(.mouseScaling, scaling), .u8(.datapathOn, streaming ? 1 : 0),
+         .u16(.mouseResyncTime, resyncTime), .u8(.inputCheckPending, checkPending ? 1 : 0)]
     }
 
     func quiesce() {
@@ -173,7 +213,8 @@ final class InputPath: SimChipNucleus {
     func info() -> [XPCAttribute] {
         var a: [XPCAttribute] = settings + [.u64(.inputPackets, packets), .u64(.inputResyncs, resyncs),
                                             .u64(.inputLost, lost), .u64(.clientErrors, wrong),
-                                            .u64(.inputCommands, commands), .u64(.inputResets, resets)]
+                                            .u64(.inputCommands, commands), .u64(.inputResets, resets),
+                                            .u64(.inputIdleChecks, idleChecks)]
         if let r = registered { a += [.u8(.inputProtocol, r.proto), .string(.inputName, r.name)] }
         return a
     }

@@ -37,6 +37,9 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
     /// Resets (RESET_BAT) so far: a u-driver recovering by reattaching
     /// must not add one.
     public private(set) var resets = 0
+    /// The hand is off the mouse: enabled, it sends nothing (the silence
+    /// the idle check is for).
+    public var still = false
 
     /// A mouse on serio port `port` (the kernel's name: `serio1` is the
     /// i8042's AUX port), type SERIO_8042.
@@ -50,7 +53,7 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
     public func snapshot() -> [UInt8] { [] }
 
     public func tick(nanos: UInt64, memory: SimMemory) {
-        guard enabled, !remote, !wrap else {
+        guard enabled, !remote, !wrap, !still else {
             elapsed = 0
             return
         }

@@ -207,7 +207,16 @@ extension Device {
         return InputRegistration(name: try r.string(.inputName), protocol: try r.u8(.inputProtocol),
                                  rate: r.attribute(.mouseRate)?.u8, resolution: r.attribute(.mouseResolution)?.u8,
                                  scaling: r.attribute(.mouseScaling)?.u8,
-                                 streaming: r.attribute(.datapathOn).map { $0.u8 != 0 })
+                                 streaming: r.attribute(.datapathOn).map { $0.u8 != 0 },
+                                 resyncTime: r.attribute(.mouseResyncTime)?.u16,
+                                 checkPending: r.attribute(.inputCheckPending).map { $0.u8 != 0 })
+    }
+
+    /// Sets the idle check's silence (INPUT_RESYNC_TIME, psmouse's
+    /// resync_time): the first packet after `seconds` (0...3600) without
+    /// a byte has the nucleus ask for a check (INPUT_RESYNC); 0: never.
+    public func setInputResyncTime(_ seconds: UInt16) async throws {
+        _ = try await call(.inputResyncTime, [.u16(.mouseResyncTime, seconds)])
     }
 }
 
@@ -221,14 +230,21 @@ public struct InputRegistration: Sendable, Equatable {
     public let resolution: UInt8?
     public let scaling: UInt8?
     public let streaming: Bool?
+    /// The idle check's silence in seconds (0: never).
+    public let resyncTime: UInt16?
+    /// A check the nucleus asked for and no ENABLE ended: the u-driver
+    /// that asked died before finishing it.
+    public let checkPending: Bool?
     public init(name: String, protocol p: UInt8, rate: UInt8? = nil, resolution: UInt8? = nil, scaling: UInt8? = nil,
-                streaming: Bool? = nil) {
+                streaming: Bool? = nil, resyncTime: UInt16? = nil, checkPending: Bool? = nil) {
         self.name = name
         self.protocol = p
         self.rate = rate
         self.resolution = resolution
         self.scaling = scaling
         self.streaming = streaming
+        self.resyncTime = resyncTime
+        self.checkPending = checkPending
     }
 }
 

@@ -10,8 +10,10 @@ public protocol InputDriver: UDriver {
     /// mouse that kept streaming) a setting the device already has is not
     /// sent again: the packet stream must not stop.
     func set(_ settings: MouseSettings, reattach: Bool) async throws
-    /// The nucleus dropped bytes to find the packet boundary again: check
-    /// the mouse is still there and speaking the same protocol.
+    /// The nucleus lost the packet boundary, or the mouse spoke after a
+    /// silence of the idle check's length: check the mouse is still there,
+    /// speaking the same protocol with the same settings, and end the
+    /// check with ENABLE.
     func resync() async throws
 }
 

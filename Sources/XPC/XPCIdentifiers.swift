@@ -63,6 +63,8 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let inputRegister = XPCOp(DRVXPC_OP_INPUT_REGISTER)
     /// Input: one PS/2 command through the nucleus (libps2's ps2_command).
     public static let ps2Command = XPCOp(DRVXPC_OP_PS2_COMMAND)
+    /// Input: the idle check's silence in seconds (psmouse's resync_time).
+    public static let inputResyncTime = XPCOp(DRVXPC_OP_INPUT_RESYNC_TIME)
     /// USB host: a root-hub request (usbcore's hub_control) for the u-driver.
     public static let usbHubControl = XPCOp(DRVXPC_OP_USB_HUB_CONTROL)
     /// USB host: the controller stopped on an error (USBSTS in REG_VALUE).
@@ -219,6 +221,13 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let inputCommands = XPCAttributeID(DRVXPC_A_INPUT_COMMANDS)
     /// Of them, resets (RESET_BAT): a recovery that reattaches adds none.
     public static let inputResets = XPCAttributeID(DRVXPC_A_INPUT_RESETS)
+    /// Seconds of silence after which the next packet has the mouse
+    /// checked (psmouse's resync_time; 0: never).
+    public static let mouseResyncTime = XPCAttributeID(DRVXPC_A_MOUSE_RESYNC_TIME)
+    /// A check the nucleus asked for that no ENABLE has ended yet.
+    public static let inputCheckPending = XPCAttributeID(DRVXPC_A_INPUT_CHECK_PENDING)
+    /// Idle checks the nucleus asked for.
+    public static let inputIdleChecks = XPCAttributeID(DRVXPC_A_INPUT_IDLE_CHECKS)
     /// A root-hub request: bmRequestType << 8 | bRequest (hub_control's typeReq).
     public static let usbRequest = XPCAttributeID(DRVXPC_A_USB_REQUEST)
     public static let usbValue = XPCAttributeID(DRVXPC_A_USB_VALUE)

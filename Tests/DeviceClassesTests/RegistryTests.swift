@@ -172,6 +172,20 @@ import XPC
             try c.operation("rate")?.parse(["50"])
         }
         #expect(throws: OperationArgumentError("resolution 3: 1, 2, 4 or 8 counts/mm")) { try c.operation("resolution")?.parse(["3"]) }
+        #expect(try #require(c.operation("resync-time")).parse(["5"]) == (.inputSet, [.u16(.mouseResyncTime, 5)]))
+        #expect(try #require(c.operation("resync-time")).parse(["0"]) == (.inputSet, [.u16(.mouseResyncTime, 0)]))
+        #expect(throws: OperationArgumentError("resync-time 3601: 0 (off) to 3600 seconds")) {
+            try c.operation("resync-time")?.parse(["3601"])
+        }
+        #expect(throws: OperationArgumentError("resync-time -1: 0 (off) to 3600 seconds")) {
+            try c.operation("resync-time")?.parse(["-1"])
+        }
+        let checking = c.decodeStatus(info([.u16(.mouseResyncTime, 5), .u64(.inputIdleChecks, 3), .u8(.inputCheckPending, 1)]))
+        #expect(checking.values["resyncTime"] == .int(5) && checking.values["idleChecks"] == .int(3))
+        #expect(checking.values["checkPending"] == .bool(true))
+        #expect(checking.fields == [StatusField(label: "Idle check", text: "after 5 s of silence, 3 run, one under way")])
+        #expect(c.decodeStatus(info([.u16(.mouseResyncTime, 0), .u64(.inputIdleChecks, 0)])).fields
+                == [StatusField(label: "Idle check", text: "off, 0 run")])
         let s = c.decodeStatus(info([.u8(.inputProtocol, 3), .string(.inputName, "ImExPS/2 Generic Explorer Mouse"),
                                      .u8(.mouseRate, 100), .u8(.mouseResolution, 3), .u8(.mouseScaling, 1), .u8(.datapathOn, 1),
                                      .u64(.inputPackets, 500), .u64(.inputResyncs, 2), .u64(.inputLost, 0)]))

@@ -44,6 +44,13 @@ import ShadowDriver
         let lost = s.divergences(from: info([.u8(.mouseRate, 40), .u8(.mouseScaling, 2), .u8(.datapathOn, 0)]))
         #expect(lost.differing == [ShadowDivergence(setting: "rate", expected: "200/s", found: "40/s"),
                                    ShadowDivergence(setting: "streaming", expected: "on", found: "off")])
+        // The idle check's time is a setting too, compared with the
+        // nucleus's MOUSE_RESYNC_TIME.
+        let timed = shadow(InputClass.descriptor, [req(.inputSet, [.u16(.mouseResyncTime, 5)]),
+                                                   req(.inputSet, [.u8(.mouseRate, 40)])])
+        #expect(timed.replayLog(instance: 1).map(\.attributes) == [[.u8(.mouseRate, 40), .u16(.mouseResyncTime, 5)]])
+        #expect(timed.divergences(from: info([.u8(.mouseRate, 40), .u16(.mouseResyncTime, 0)])).differing
+                == [ShadowDivergence(setting: "resync-time", expected: "5 s", found: "0 s")])
         // A resync while the driver is down is answered; a setting waits.
         #expect(s.answer(req(.inputResync)) == .reply([]))
         #expect(s.answer(req(.inputSet, [.u8(.mouseRate, 10)])) == .queue)

@@ -37,6 +37,12 @@ import XPC
         return r
     }
 
+    /// The nucleus's idle checks asked for, and whether one is pending.
+    static func checks(_ n: SimNucleus) throws -> [UInt64] {
+        let i = try info(n)
+        return [i.attribute(.inputIdleChecks)?.u64 ?? 99, UInt64(i.attribute(.inputCheckPending)?.u8 ?? 99)]
+    }
+
     @Test func probeResetsKnocksUpToTheExplorerProtocolAndStreams() async throws {
         let n = SimNucleus(models: [PS2MouseModel()])
         let drv = Self.driver(n)
@@ -135,15 +141,110 @@ import XPC
         #expect(Self.mouse(n) { $0.id } == UInt8(PSM_ID_EXPS))
         #expect(Self.mouse(n) { [$0.rate] } == [80])
         #expect(Self.mouse(n) { $0.enabled } == true)
-        // A mouse still as it was is only asked its id.
+        // A mouse still as it was is asked its id and its settings with
+        // its stream stopped: DISABLE, GETID, GETINFO, ENABLE.
         let calls = Calls()
         let checked = Self.driver(n, calls)
         _ = try await checked.probe(reattach: true)
         try await checked.resync()
-        #expect(calls.ps2 == 1)
+        #expect(calls.ps2 == 4)
+        #expect(Self.mouse(n) { $0.resets } == 3, "the probe's, the glitch's, the first check's: none from the second")
         n.step(nanos: 12_500_000)
         i = try Self.info(n)
         #expect(i.attribute(.clientErrors)?.u64 == 0)
+    }
+
+    /// The idle check: silence past the resync time, then motion. The
+    /// nucleus reports the packet that ended the silence and asks for one
+    /// check; the driver's check finds the mouse as it was told and
+    /// restarts the stream, not one packet lost.
+    @Test func theFirstPacketAfterASilenceHasTheMouseCheckedAndLosesNothing() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let calls = Calls()
+        let drv = Self.driver(n, calls)
+        _ = try await drv.probe(reattach: false)
+        try await drv.set(MouseSettings(resyncTime: 1), reattach: false)
+        #expect(try Self.info(n).attribute(.mouseResyncTime)?.u16 == 1)
+        for _ in 0..<5 { n.step(nanos: 10_000_000) }
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = true }
+        for _ in 0..<15 { n.step(nanos: 100_000_000) }
+        #expect(try Self.checks(n) == [0, 0], "silence alone asks for nothing")
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = false }
+        n.step(nanos: 10_000_000)
+        var i = try Self.info(n)
+        #expect(i.attribute(.inputIdleChecks)?.u64 == 1)
+        #expect(i.attribute(.inputCheckPending)?.u8 == 1)
+        #expect(i.attribute(.inputPackets)?.u64 == 6, "the packet that ended the silence is reported")
+        // More motion while the check is pending asks for no other.
+        n.step(nanos: 10_000_000)
+        #expect(try Self.checks(n) == [1, 1])
+        let before = calls.ps2
+        try await drv.resync()
+        #expect(calls.ps2 - before == 4, "DISABLE, GETID, GETINFO, ENABLE")
+        #expect(Self.mouse(n) { $0.resets } == 1)
+        #expect(Self.mouse(n) { $0.enabled } == true)
+        for _ in 0..<5 { n.step(nanos: 10_000_000) }
+        i = try Self.info(n)
+        #expect(i.attribute(.inputCheckPending)?.u8 == 0)
+        #expect(i.attribute(.inputPackets)?.u64 == 12)
+        #expect(i.attribute(.inputLost)?.u64 == 0)
+        #expect(i.attribute(.clientErrors)?.u64 == 0)
+        // Off: silence and motion ask for nothing.
+        try await drv.set(MouseSettings(resyncTime: 0), reattach: false)
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = true }
+        for _ in 0..<15 { n.step(nanos: 100_000_000) }
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = false }
+        n.step(nanos: 10_000_000)
+        #expect(try Self.checks(n) == [1, 0])
+    }
+
+    /// The check finds a mouse reset during the silence (its settings are
+    /// the defaults again) and brings it back; and a check the failed
+    /// u-driver left half done (the stream stopped) is finished by the
+    /// one that reattaches.
+    @Test func theCheckRestoresAResetMouseAndARecoveredDriverFinishesAnUnendedOne() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        let drv = Self.driver(n)
+        _ = try await drv.probe(reattach: false)
+        try await drv.set(MouseSettings(rate: 40, resyncTime: 2), reattach: false)
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = true }
+        for _ in 0..<25 { n.step(nanos: 100_000_000) }
+        // Reset and re-knocked to Explorer by someone else: the id is
+        // right, the rate and resolution are not.
+        _ = n.inspect(1) { m -> Void in
+            guard let m = m as? PS2MouseModel else { return }
+            for b: UInt8 in [0xff, 0xf3, 200, 0xf3, 100, 0xf3, 80, 0xf3, 200, 0xf3, 200, 0xf3, 80, 0xf4] { _ = m.receive(b) }
+            m.still = false
+        }
+        #expect(Self.mouse(n) { [$0.id, $0.rate] } == [UInt8(PSM_ID_EXPS), 80])
+        n.step(nanos: 30_000_000)
+        #expect(try Self.checks(n) == [1, 1])
+        try await drv.resync()
+        #expect(Self.mouse(n) { [$0.rate, $0.resolution] } == [40, 3])
+        #expect(Self.mouse(n) { $0.enabled } == true)
+        #expect(Self.mouse(n) { $0.resets } == 3, "the stranger's reset and the check's own")
+        // Another silence; the driver that gets the check stops the
+        // stream and dies there.
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = true }
+        for _ in 0..<25 { n.step(nanos: 100_000_000) }
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = false }
+        n.step(nanos: 30_000_000)
+        #expect(try Self.checks(n) == [2, 1])
+        _ = try await Device(instance: 1) { n.handleDowncall($0) }.ps2Command(PSM_CMD_DISABLE)
+        #expect(try Self.checks(n) == [2, 1])
+        let calls = Calls()
+        let next = Self.driver(n, calls)
+        _ = try await next.probe(reattach: true)
+        #expect(calls.ps2 == 3, "GETID, GETINFO, ENABLE: the stream was already stopped")
+        #expect(await next.resyncTime == 2)
+        #expect(Self.mouse(n) { $0.enabled } == true)
+        #expect(Self.mouse(n) { $0.resets } == 3)
+        let packets = try Self.info(n).attribute(.inputPackets)?.u64 ?? 0
+        for _ in 0..<4 { n.step(nanos: 25_000_000) }
+        let i = try Self.info(n)
+        #expect(i.attribute(.inputCheckPending)?.u8 == 0)
+        #expect((i.attribute(.inputPackets)?.u64 ?? 0) > packets)
+        #expect(i.attribute(.clientErrors)?.u64 == 0 && i.attribute(.inputLost)?.u64 == 0)
     }
 
     @Test func theNucleusRefusesMalformedCommandsByField() async throws {
@@ -165,6 +266,13 @@ import XPC
         // Nothing to reattach to yet.
         r = call(.inputRegister, [], flags: [.request, .reattach])
         #expect(r.status == -19)
+        // The idle check's time is named, and an hour at most.
+        r = call(.inputResyncTime, [])
+        #expect(r.status == -22 && r.remoteError?.attribute == .mouseResyncTime)
+        #expect(throws: XPCError.self) {
+            try XPCMessage.decode(XPCMessage(op: .inputResyncTime, flags: .request, instance: 1,
+                                             attributes: [.u16(.mouseResyncTime, 3601)]).bytes)
+        }
         // A protocol outside drvxpc_mouse_proto never reaches the nucleus.
         #expect(throws: XPCError.self) {
             try XPCMessage.decode(XPCMessage(op: .inputRegister, flags: .request, instance: 1,

@@ -18,6 +18,12 @@
 #      not reset to recover (resets stays 1), two restarts.
 #   S  after B, the burst once more with no fault: steady use must cross
 #      the kernel hop 0 times (the device's XPC_MESSAGES stands still).
+#   R  the idle check (`drvctl call psmouse resync-time 4`, psmouse's
+#      resync_time): after 5 s of silence the host moves once, waits, then
+#      sends RMOVES-1 more. The first move's packet is reported and has the
+#      u-driver check the mouse: DISABLE, GETID, GETINFO, ENABLE (4
+#      commands), the mouse found as it was told (no reset); every move
+#      arrives, and the moves after it ask for no other check.
 #   Q  a crash storm past StartLimitBurst: the driver ends failed, QUIESCE
 #      disables the mouse, and a burst then makes no packet.
 #
@@ -26,12 +32,14 @@
 # usage: Tests/vm/mouse-guest.sh
 #   MOUSE_PHASES="A B"  the phases to run (A alone: the baseline only)
 #   MOVES=400           moves per burst; DELAY=0.025 s between two moves
+#   RMOVES=100          moves of R's burst
 #   KEEP=1              keep the work directory (console.log, initrd)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
 PHASES=${MOUSE_PHASES:-A B}
 MOVES=${MOVES:-400}
+RMOVES=${RMOVES:-100}
 DELAY=${DELAY:-0.025}
 WORK=$(mktemp -d /tmp/drvnucleus-mouse.XXXXXX)
 if [ "${KEEP:-0}" = 1 ]; then trap 'echo "work directory kept: $WORK"' EXIT; else trap 'rm -rf "$WORK"' EXIT; fi
@@ -99,6 +107,7 @@ fi
 cat > "$WORK/root/env" <<ENV
 BIN=$BIN
 MOVES=$MOVES
+RMOVES=$RMOVES
 PHASES="$PHASES"
 ENV
 
@@ -120,9 +129,9 @@ holder() { d=$(readlink $S/driver 2>/dev/null); if [ -n "$d" ]; then basename "$
 echo "== serio1: $(cat $S/description 2>/dev/null) $(cat $S/modalias 2>/dev/null), driver $(holder)"
 # The burst: evread is listening when the host is told to start; the
 # result line is evread's, with the phase's name.
-listen() { # PHASE DEV SECONDS
+listen() { # PHASE DEV SECONDS [MOVES]
   rm -f /tmp/ready$1 /tmp/prog$1
-  /evread read "$2" $MOVES "$3" /tmp/ready$1 /tmp/prog$1 > /tmp/ev$1 2> /tmp/ev$1.err &
+  /evread read "$2" ${4:-$MOVES} "$3" /tmp/ready$1 /tmp/prog$1 > /tmp/ev$1 2> /tmp/ev$1.err &
   reader=$!
   for i in $(seq 100); do [ -e /tmp/ready$1 ] && break; sleep 0.1; done
   echo "== mouse: ready $1"
@@ -165,7 +174,7 @@ if phase B; then
   $BIN/drvctl list --no-legend | sed 's/^/== B list: /'
   vals() {
     j=$($BIN/drvctl status psmouse --json=short 2>/dev/null | sed 's#\\/#/#g')
-    for k in protocol resets commands packets rate xpcMessages streaming; do
+    for k in protocol resets commands packets rate xpcMessages streaming idleChecks checkPending; do
       v=$(echo "$j" | grep -oE "\"$k\":(\"[^\"]*\"|[0-9a-z]+)" | head -1 | cut -d: -f2- | tr -d '"')
       printf '%s=%s; ' "$k" "${v:--}"
     done
@@ -209,6 +218,14 @@ if phase B; then
   listen S "${dev%% *}" 150
   result S
   echo "== S status after: $(vals)"
+  # R: the idle check. The nucleus counts the silence from the setting.
+  $BIN/drvctl call psmouse resync-time 4 > /dev/null && echo "== R: resync-time 4"
+  echo "== R status before: $(vals)"
+  sleep 5
+  listen R "${dev%% *}" 150 $RMOVES
+  result R
+  echo "== R status after: $(vals)"
+  $BIN/drvctl call psmouse resync-time 0 > /dev/null && echo "== R: resync-time 0"
   # Q: a crash storm. Past the start limit the driver is failed and
   # QUIESCE stops the mouse's stream (DISABLE): moves then make no packet.
   for i in 1 2 3 4 5; do
@@ -253,7 +270,7 @@ chmod +x "$WORK/root/init"
 # (dz -1 every third move), as evread.c expects it.
 MONPORT=$((20000 + RANDOM % 20000))
 touch "$WORK/console.log"
-burst() { # PHASE [MOVES]
+burst() { # PHASE [MOVES [PAUSE]]: PAUSE s after the first move
   local t0 t1 i dz n=${2:-$MOVES}
   exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" || { echo "== host: $1: no monitor" >> "$WORK/host.log"; return; }
   cat <&3 > "$WORK/monitor-$1.log" &
@@ -263,16 +280,19 @@ burst() { # PHASE [MOVES]
     dz=1; [ $((i % 3)) = 2 ] && dz=-1
     echo "mouse_move $((i % 50 + 1)) $((i % 7 - 3)) $dz" >&3
     sleep "$DELAY"
+    [ "$i" = 0 ] && [ -n "${3:-}" ] && sleep "$3"
   done
   t1=$(date +%s.%N)
   sleep 1; exec 3>&-; kill "$reader" 2>/dev/null || true
   echo "== host: $1: $n moves sent in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >> "$WORK/host.log"
 }
 (
-  for p in $PHASES $(phase B && echo S Q); do
+  for p in $PHASES $(phase B && echo S R Q); do
     for _ in $(seq 1200); do tr -d '\r' < "$WORK/console.log" | grep "^== mouse: ready $p" > /dev/null && break; sleep 0.25; done
-    # Q (the quiesced mouse) needs a few moves only.
-    tr -d '\r' < "$WORK/console.log" | grep "^== mouse: ready $p" > /dev/null && burst "$p" $([ "$p" = Q ] && echo 40)
+    # Q (the quiesced mouse) needs a few moves only; R waits 2.5 s after
+    # its first move for the check to end (under 4 s: no second check).
+    case $p in Q) args="40";; R) args="$RMOVES 2.5";; *) args="";; esac
+    tr -d '\r' < "$WORK/console.log" | grep "^== mouse: ready $p" > /dev/null && burst "$p" $args
   done
 ) &
 monitor=$!
@@ -289,16 +309,19 @@ cat "$WORK/host.log" 2>/dev/null || true
 ok=1
 fail() { echo "FAILED: $*"; ok=0; }
 has() { grep -qE "$1" "$WORK/c.log" || fail "$2"; }
-# The sums of the sequence the host sent.
-sx=0; sy=0; sw=0
-for ((i = 0; i < MOVES; i++)); do
-  sx=$((sx + i % 50 + 1)); sy=$((sy + i % 7 - 3)); [ $((i % 3)) = 2 ] && sw=$((sw - 1)) || sw=$((sw + 1))
-done
-events="packets $MOVES relx $sx rely $sy wheel $sw syn [0-9]+ gaps 0 \(matched $MOVES of $MOVES, ybad 0, wheelbad 0, keys [0-9]+, dropped 0"
+# The sums of the sequence the host sent, N moves.
+events_of() { # N
+  local i sx=0 sy=0 sw=0
+  for ((i = 0; i < $1; i++)); do
+    sx=$((sx + i % 50 + 1)); sy=$((sy + i % 7 - 3)); [ $((i % 3)) = 2 ] && sw=$((sw - 1)) || sw=$((sw + 1))
+  done
+  echo "packets $1 relx $sx rely $sy wheel $sw syn [0-9]+ gaps 0 \(matched $1 of $1, ybad 0, wheelbad 0, keys [0-9]+, dropped 0"
+}
+events=$(events_of "$MOVES")
 ev() { sed -n "s/^== $1 events: //p" "$WORK/c.log" | sed -n 1p; }
 for p in $PHASES; do
   grep -q "^== host: $p: $MOVES moves sent" "$WORK/host.log" 2>/dev/null || fail "$p: the host did not send the burst (no \"== mouse: ready $p\"?)"
-  has "^== $p events: $events" "$p: expected \"packets $MOVES relx $sx rely $sy wheel $sw ... gaps 0\", got \"$(ev $p)\""
+  has "^== $p events: $events" "$p: expected \"$events\", got \"$(ev $p)\""
 done
 if phase A && phase B; then
   a=$(ev A | awk '{ print $4, $6, $8 }'); b=$(ev B | awk '{ print $4, $6, $8 }')
@@ -345,7 +368,7 @@ if phase B; then
   has "^== B history: .*recovered (heartbeat|timeout)" "B: no recovered hang in the history"
   # Steady use after the faults: every move again, and not one XPC message.
   grep -q "^== host: S: $MOVES moves sent" "$WORK/host.log" 2>/dev/null || fail "S: the host did not send the steady burst"
-  has "^== S events: $events" "S: expected \"packets $MOVES relx $sx ... gaps 0\", got \"$(ev S)\""
+  has "^== S events: $events" "S: expected \"$events\", got \"$(ev S)\""
   sv() { sed -n "s/^== S status $1: .*$2=\([^;]*\);.*/\1/p" "$WORK/c.log" | sed -n 1p; }
   xb=$(sv before xpcMessages); xa=$(sv after xpcMessages)
   [[ "$xb" =~ ^[0-9]+$ ]] && [ "$xb" = "$xa" ] || fail "S: $MOVES moves crossed the kernel hop: XPC messages $xb -> $xa"
@@ -359,6 +382,20 @@ if phase B; then
   [ -n "$(qv before packets)" ] && [ "$(qv before packets)" = "$(qv after packets)" ] || \
     fail "Q: a quiesced mouse made packets ($(qv before packets) -> $(qv after packets))"
   echo "== host: Q: quiesced mouse, packets across 40 moves: $(qv before packets) -> $(qv after packets)"
+  # R: one idle check, the mouse as it was told, every move.
+  rv() { sed -n "s/^== R status $1: .*$2=\([^;]*\);.*/\1/p" "$WORK/c.log" | sed -n 1p; }
+  has "^== R: resync-time 4" "R: drvctl call psmouse resync-time 4"
+  grep -q "^== host: R: $RMOVES moves sent" "$WORK/host.log" 2>/dev/null || fail "R: the host did not send R's burst"
+  has "^== R events: $(events_of "$RMOVES")" "R: expected $RMOVES moves, every one, got \"$(ev R)\""
+  ib=$(rv before idleChecks); ia=$(rv after idleChecks); cb=$(rv before commands); ca=$(rv after commands)
+  [[ "$ib" =~ ^[0-9]+$ && "$ia" =~ ^[0-9]+$ ]] && [ $((ia - ib)) = 1 ] || fail "R: idle checks $ib -> $ia, not one"
+  [[ "$cb" =~ ^[0-9]+$ && "$ca" =~ ^[0-9]+$ ]] && [ $((ca - cb)) = 4 ] || \
+    fail "R: the check ran $cb -> $ca PS/2 commands, not 4 (DISABLE, GETID, GETINFO, ENABLE)"
+  [ "$(rv before resets)" = "$(rv after resets)" ] || fail "R: the check reset the mouse ($(rv before resets) -> $(rv after resets))"
+  [ "$(rv after checkPending)" = false ] && [ "$(rv after streaming)" = true ] || \
+    fail "R: after the check: pending $(rv after checkPending), streaming $(rv after streaming)"
+  case "$(rv after protocol)" in "ImExPS/2"*) ;; *) fail "R: protocol after the check: $(rv after protocol)";; esac
+  echo "== host: R: idle checks $ib -> $ia, PS/2 commands $cb -> $ca, resets $(rv after resets)"
 
 fi
 has "^== dmesg clean$" "the kernel complained (BUG/WARNING/Oops/refcount)"

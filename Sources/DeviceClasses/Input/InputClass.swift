@@ -55,6 +55,14 @@ public enum InputClass {
                 guard let v: UInt8 = ["on": 1, "off": 0][s] else { throw OperationArgumentError("stream \(s): on or off") }
                 return (.inputSet, [.u8(.datapathOn, v)])
             }),
+            ClassOperation(name: "resync-time", synopsis: "SECONDS (0: off; psmouse's resync_time)", parse: { a in
+                try ClassOperation.noMoreThan(1, a, of: "resync-time")
+                let s = try ClassOperation.argument(a, 0, of: "resync-time", "seconds of silence before the mouse is checked")
+                guard let v = UInt16(s), v <= 3600 else {
+                    throw OperationArgumentError("resync-time \(s): 0 (off) to 3600 seconds")
+                }
+                return (.inputSet, [.u16(.mouseResyncTime, v)])
+            }),
         ],
         decodeStatus: decodeStatus)
 
@@ -77,6 +85,11 @@ public enum InputClass {
         let commands = m.attribute(.inputCommands)?.u64, resets = m.attribute(.inputResets)?.u64
         s.number("commands", commands)
         s.number("resets", resets)
+        let resyncTime = m.attribute(.mouseResyncTime)?.u16, idleChecks = m.attribute(.inputIdleChecks)?.u64
+        let pending = m.attribute(.inputCheckPending).map { $0.u8 != 0 }
+        s.number("resyncTime", resyncTime)
+        s.number("idleChecks", idleChecks)
+        s.flag("checkPending", pending)
         if let proto { s.line("Protocol", protocols[proto] ?? "protocol \(proto)") }
         if let rate {
             var t = "\(rate) reports/s"
@@ -89,6 +102,12 @@ public enum InputClass {
             s.line("Packets", "\(packets) reported, \(resyncs ?? 0) bytes dropped to resync" + (lost.map { ", \($0) lost" } ?? ""))
         }
         if let commands { s.line("Commands", "\(commands) PS/2 commands, \(resets ?? 0) resets") }
+        if let resyncTime {
+            var t = resyncTime == 0 ? "off" : "after \(resyncTime) s of silence"
+            if let idleChecks { t += ", \(idleChecks) run" }
+            if pending == true { t += ", one under way" }
+            s.line("Idle check", t)
+        }
         return s
     }
 }

@@ -2,8 +2,8 @@
 import ShadowDriver
 import XPC
 
-/// The input class's shadow: the mouse's rate, resolution, scaling and
-/// whether it streams, each as last set. The protocol the mouse negotiated
+/// The input class's shadow: the mouse's rate, resolution, scaling,
+/// whether it streams and the idle check's time, each as last set. The protocol the mouse negotiated
 /// is the nucleus's (its input device assembles packets by it) and is
 /// handed to a reattaching u-driver by INPUT_REGISTER, so the mouse is
 /// never reset to learn it again.
@@ -22,9 +22,9 @@ public struct InputShadow: ClassShadow {
     }
 
     public func answer(_ m: XPCMessage) -> ShadowAnswer {
-        // A resync while the driver is down: the nucleus goes on
-        // assembling; the recovered driver checks the mouse if it
-        // loses sync again.
+        // A check asked for while the driver is down: the nucleus goes
+        // on assembling and keeps the check pending; the recovered
+        // driver finds it in INPUT_REGISTER's reply and runs it.
         m.op == .inputResync ? .reply([]) : .queue
     }
 
@@ -36,7 +36,7 @@ public struct InputShadow: ClassShadow {
 
     /// Each setting made against what the nucleus says the mouse was last
     /// told (DEVICE_INFO's MOUSE_RATE, MOUSE_RESOLUTION, MOUSE_SCALING,
-    /// DATAPATH_ON).
+    /// DATAPATH_ON) and the idle check's time it keeps (MOUSE_RESYNC_TIME).
     public func divergences(from info: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
         var compared = 0, out: [ShadowDivergence] = []
         func compare(_ name: String, _ want: UInt8?, _ id: XPCAttributeID, _ show: (UInt8) -> String) {
@@ -48,6 +48,10 @@ public struct InputShadow: ClassShadow {
         compare("resolution", settings.resolution, .mouseResolution) { InputClass.resolutionText($0) }
         compare("scaling", settings.scaling, .mouseScaling) { "\($0):1" }
         compare("streaming", settings.streaming.map { $0 ? 1 : 0 }, .datapathOn) { $0 != 0 ? "on" : "off" }
+        if let want = settings.resyncTime, let got = info.attribute(.mouseResyncTime)?.u16 {
+            compared += 1
+            if got != want { out.append(ShadowDivergence(setting: "resync-time", expected: "\(want) s", found: "\(got) s")) }
+        }
         return (compared, out)
     }
 }

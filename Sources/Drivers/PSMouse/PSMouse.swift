@@ -7,8 +7,10 @@ import XPC
 /// (PS/2, ImPS/2, ImExPS/2) without the byte interrupt and the packet
 /// assembly, which the nucleus keeps. Here: the reset and self-test, the
 /// protocol detection by the IntelliMouse knocks, rate, resolution and
-/// scaling, streaming on and off, and the check after a loss of sync.
-/// Every PS/2 command goes out as one PS2_COMMAND downcall.
+/// scaling, streaming on and off, and the check of the mouse after a loss
+/// of sync or a silence (psmouse's resync_time, `resync-time` here), which
+/// the nucleus asks for. Every PS/2 command goes out as one PS2_COMMAND
+/// downcall.
 public actor PSMouse: InputDriver {
     let device: Device
     let info: DeviceInfo
@@ -19,6 +21,8 @@ public actor PSMouse: InputDriver {
     private(set) var resolution: UInt8 = 2
     private(set) var scaling: UInt8 = 1
     private(set) var streaming = false
+    /// The idle check's silence in seconds, as the nucleus has it (0: never).
+    private(set) var resyncTime: UInt16 = 0
 
     /// psmouse's defaults: 100 reports a second, 200 dpi (8 counts/mm, code 3), 1:1.
     static let defaultRate: UInt8 = 100
@@ -58,6 +62,9 @@ public actor PSMouse: InputDriver {
             // protocol and settings, without a command to it.
             let r = try await device.registerInput(name: nil, protocol: nil, reattach: true)
             adopt(r)
+            // A check the failed u-driver began and did not end (it may
+            // have stopped the stream): this one runs it again.
+            if r.checkPending == true { try await check(wasStreaming: true) }
             return r.name
         }
         try await detect()
@@ -74,6 +81,7 @@ public actor PSMouse: InputDriver {
         resolution = r.resolution ?? resolution
         scaling = r.scaling ?? scaling
         streaming = r.streaming ?? streaming
+        resyncTime = r.resyncTime ?? resyncTime
     }
 
     /// psmouse_probe + psmouse_reset + the protocol knocks
@@ -155,16 +163,53 @@ public actor PSMouse: InputDriver {
         if let r = newScaling { try await setScaling(r) }
         let want = s.streaming ?? wasStreaming
         if want != streaming || (s.streaming != nil && !reattach) { try await enable(want) }
+        // The nucleus keeps the idle check's time: nothing goes to the mouse.
+        if let t = s.resyncTime, t != resyncTime || !reattach {
+            try await device.setInputResyncTime(t)
+            resyncTime = t
+        }
     }
 
-    /// psmouse_resync: a mouse still speaking its protocol answers GETID
-    /// with that protocol's id; one that was reset (unplugged, a glitch)
-    /// is brought back to it, its settings and its streaming.
+    /// psmouse_resync, for a mouse that streams.
     public func resync() async throws {
-        let wasStreaming = streaming
-        let want = Self.id(of: proto)
+        try await check(wasStreaming: streaming)
+    }
+
+    /// psmouse_resync, checked by the mouse's own account: the stream stops
+    /// first if it runs (an answer must not mix with packets; a check
+    /// taken over from a failed u-driver may find it stopped already and
+    /// `wasStreaming` says it ran), then GETID must give
+    /// the protocol's id and GETINFO the rate, resolution and scaling the
+    /// mouse was told. Each is asked twice before a mismatch is believed:
+    /// a packet byte sent before the DISABLE took can answer the first. A
+    /// mouse that was reset (unplugged, a glitch) is brought back to its
+    /// protocol and settings. ENABLE restarts the stream and ends the
+    /// nucleus's pending check.
+    func check(wasStreaming: Bool) async throws {
+        if streaming {
+            // A packet byte equal to NAK can spoil the first DISABLE.
+            do { try await enable(false) } catch { try await enable(false) }
+        }
+        var intact = try await isAsTold()
+        if !intact { intact = try await isAsTold() }
+        if !intact { try await restore() }
+        if wasStreaming { try await enable(true) }
+    }
+
+    /// Whether the mouse answers as one speaking `proto` with the rate,
+    /// resolution and scaling it was told.
+    private func isAsTold() async throws -> Bool {
         let id = try await device.ps2Command(PSM_CMD_GETID)
-        if id.first == want { return }
+        guard id.first == Self.id(of: proto) else { return false }
+        let info = try await device.ps2Command(PSM_CMD_GETINFO)
+        guard info.count == 3 else { return false }
+        let scale21 = UInt32(info[0]) & PSM_STATUS_SCALE21 != 0
+        return info[1] == resolution && info[2] == rate && scale21 == (scaling == 2)
+    }
+
+    /// A reset mouse: the protocol detected again (it must be the one the
+    /// input device assembles), then the settings it had.
+    private func restore() async throws {
         let kept = proto
         try await detect()
         guard proto == kept else {
@@ -175,6 +220,5 @@ public actor PSMouse: InputDriver {
         try await setRate(r)
         try await setScaling(sc)
         streaming = false
-        if wasStreaming { try await enable(true) }
     }
 }

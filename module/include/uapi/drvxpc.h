@@ -275,7 +275,15 @@ enum drvxpc_usb_hc_state {
 	 * C_PORT_RESET the hub driver has not cleared, ports it	\
 	 * suspended */							\
 	X(USB_RESET_CHANGES,	U32,	4, 0, 0xfe)				\
-	X(USB_SUSPENDED,	U32,	4, 0, 0xfe)
+	X(USB_SUSPENDED,	U32,	4, 0, 0xfe)				\
+	/* input: psmouse's resync_time, the idle check: the first	\
+	 * byte after this many seconds without one has the u-driver	\
+	 * check the mouse is still as it was told (0: never); a check	\
+	 * asked for and not yet ended by the u-driver's ENABLE; the	\
+	 * idle checks asked for */					\
+	X(MOUSE_RESYNC_TIME,	U16,	2, 0, 3600)	/* seconds */		\
+	X(INPUT_CHECK_PENDING,	U8,	1, 0, 1)				\
+	X(INPUT_IDLE_CHECKS,	U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
@@ -439,7 +447,8 @@ enum drvxpc_sim_action {
 	X(USB_SCHEDULE,		141)		\
 	X(USB_REGISTER,		142)		\
 	X(USB_PORT_CHANGE,	143)		\
-	X(USB_SET,		144)
+	X(USB_SET,		144)		\
+	X(INPUT_RESYNC_TIME,	145)
 
 #define __DRVXPC_ENUM_OP(name, value)	DRVXPC_OP_##name = value,
 enum drvxpc_op {
