@@ -733,22 +733,24 @@ static int uhci_hub_control(struct usb_hcd *hcd, u16 type_req, u16 value,
 	for (;;) {
 		skb = drvnucleus_upcall_new(un->d, DRVXPC_OP_USB_HUB_CONTROL,
 					    &hdr);
-		if (!skb)
-			return -ESHUTDOWN;
-		if (nla_put_u16(skb, DRVXPC_A_USB_REQUEST, type_req) ||
-		    nla_put_u16(skb, DRVXPC_A_USB_VALUE, value) ||
-		    nla_put_u16(skb, DRVXPC_A_USB_INDEX, index) ||
-		    nla_put_u16(skb, DRVXPC_A_USB_LENGTH, want)) {
+		if (!skb) {
+			/* No daemon (it is being restarted): as EAGAIN. */
+			err = -EAGAIN;
+		} else if (nla_put_u16(skb, DRVXPC_A_USB_REQUEST, type_req) ||
+			   nla_put_u16(skb, DRVXPC_A_USB_VALUE, value) ||
+			   nla_put_u16(skb, DRVXPC_A_USB_INDEX, index) ||
+			   nla_put_u16(skb, DRVXPC_A_USB_LENGTH, want)) {
 			nlmsg_free(skb);
 			return -ENOMEM;
+		} else {
+			err = drvnucleus_upcall_wait_data(skb, hdr, NULL, buf,
+							  want, &got);
 		}
-		err = drvnucleus_upcall_wait_data(skb, hdr, NULL, buf, want,
-						  &got);
 		/*
-		 * EAGAIN: no u-driver to answer yet (the root hub is probed
-		 * while the u-driver's probe is still ending) or the
-		 * deadline passed.  The hub driver would give the port up:
-		 * ask again, for a while.
+		 * EAGAIN: no daemon or no u-driver to answer yet (the root
+		 * hub is probed while the u-driver's probe is still ending)
+		 * or the deadline passed.  The hub driver would give the
+		 * port up: ask again, for a while.
 		 */
 		if (err != -EAGAIN || READ_ONCE(un->dead) ||
 		    time_after(jiffies, until))

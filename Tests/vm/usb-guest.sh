@@ -35,7 +35,9 @@
 #      as a new device, the disk keeps its number. Then a root-hub request
 #      made during a hang (port 2's sysfs "disable") waits for the
 #      recovered u-driver and gets its answer: EPIPE, as uhci-hub.c gives
-#      for ClearPortFeature(POWER).
+#      for ClearPortFeature(POWER). And one made while drivermgrd itself
+#      is gone (SIGKILLed, started again 2 s later): held in the nucleus
+#      until the new daemon is there, the same answer.
 #   Q  (with B) a crash storm past StartLimitBurst: the driver ends failed
 #      and the devices are disconnected cleanly. drivermgrd's exit gives
 #      the controller back (ReleaseOnExit=yes) to uhci-hcd.
@@ -394,6 +396,30 @@ if phase B && b_setup; then
   else
     echo "== H3: no $P2"
   fi
+  # H4: a root-hub request made while drivermgrd itself is gone (SIGKILLed,
+  # then started again): the nucleus asks again until a daemon is there,
+  # for hub_control_patience_ms (raised here: a Swift daemon starts slowly
+  # under TCG), and the u-driver under the new daemon answers: EPIPE again.
+  if [ -e $P2 ]; then
+    echo 60000 > /sys/module/drvnucleus/parameters/hub_control_patience_ms
+    kill -9 $daemon; wait $daemon 2>/dev/null
+    echo "== H4: drivermgrd SIGKILLed"
+    (
+      t0=$(cs)
+      err=$( (echo 1 > $P2) 2>&1 ); rc=$?
+      echo "== H4: port 2 disabled with no daemon: rc $rc ($(echo "$err" | sed 's/.*: //')) after $(( ($(cs) - t0) * 10 )) ms" > /tmp/h4
+    ) &
+    w=$!
+    sleep 2
+    $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN >> /tmp/d.log 2>&1 &
+    daemon=$!
+    wait $w
+    cat /tmp/h4
+    echo 0 > $P2
+    echo 10000 > /sys/module/drvnucleus/parameters/hub_control_patience_ms
+    until_s 30 sh -c "[ \"\$($ctl is-active uhci 2>/dev/null)\" = active ]"
+    echo "== H4: uhci $($ctl is-active uhci 2>&1) under the new drivermgrd; devices: $(usbdevs)"
+  fi
   # Q: a crash storm past StartLimitBurst: the driver ends failed.
   mark Q
   for i in 1 2 3 4 5 6 7 8; do
@@ -577,6 +603,8 @@ elif phase B; then
     has "^== H$r: tablet plugged back as device [0-9]+ .*input input[0-9]+$" "H$r: the tablet plugged back was not enumerated ($(line "H$r: tablet plugged"))"
   done
   has "^== H2: recovered from the hang" "H2: no recovery from the hang"
+  has "^== H4: port 2 disabled with no daemon: rc 1 \(Broken pipe\) after [0-9]+ ms" "H4: a root-hub request with no daemon was not held for the next one and answered EPIPE: $(line "H4: port 2 disabled")"
+  has "^== H4: uhci active under the new drivermgrd" "H4: uhci not active under the restarted drivermgrd"
   has "^== H3: port 2 disabled during the hang: rc 1 \(Broken pipe\) after [0-9]+ ms, recoveries 4$" "H3: a root-hub request during the hang was not answered (EPIPE, as uhci-hub.c) by the recovered u-driver: $(line "H3: port 2 disabled")"
   dh=$(line "H: disk device ")
   [[ "$dh" =~ ^([0-9]+)\ -\>\ ([0-9]+)\;\ disconnects:\ 2, ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || \
