@@ -51,8 +51,9 @@ struct input_nucleus {
 	/* What the mouse was last told through PS2_COMMAND. */
 	u8 rate, resolution, scaling;
 	bool streaming;
-	/* The idle check: seconds of silence before it (0: never), and a
-	 * check asked for that no ENABLE has ended yet. */
+	/* The idle check: seconds of silence before it (0: never); and a
+	 * check asked for, or a stream the u-driver paused for commands,
+	 * that no ENABLE has ended yet. */
 	u16 resync_time;
 	bool check_pending;
 	u64 packets, resyncs, commands, resets, idle_checks;
@@ -297,8 +298,13 @@ static int input_register(struct genl_info *info, const struct drvxpc_hdr *h,
 	return drvnucleus_reply_send(info, skb, rh);
 }
 
-/* What the mouse was told, for DEVICE_INFO and a reattaching u-driver. */
-static void track(struct input_nucleus *m, unsigned int cmd, const u8 *param)
+/*
+ * What the mouse was told, for DEVICE_INFO and a reattaching u-driver.  A
+ * DISABLE that pauses the stream for commands (INPUT_CHECK_PENDING) leaves
+ * the check pending until ENABLE; a plain one means the stream is off.
+ */
+static void track(struct input_nucleus *m, unsigned int cmd, const u8 *param,
+		  bool pausing)
 {
 	switch (cmd) {
 	case PSM_CMD_SETRATE:
@@ -319,6 +325,7 @@ static void track(struct input_nucleus *m, unsigned int cmd, const u8 *param)
 		break;
 	case PSM_CMD_DISABLE:
 		WRITE_ONCE(m->streaming, false);
+		WRITE_ONCE(m->check_pending, pausing);
 		break;
 	case PSM_CMD_RESET_BAT:
 	case PSM_CMD_RESET_DIS:
@@ -340,6 +347,8 @@ static int ps2_cmd(struct genl_info *info, const struct drvxpc_hdr *h,
 {
 	const struct nlattr *cmd_a = drvnucleus_attr(h, DRVXPC_A_PS2_CMD);
 	const struct nlattr *param_a = drvnucleus_attr(h, DRVXPC_A_PS2_PARAM);
+	const struct nlattr *pause_a = drvnucleus_attr(h,
+						       DRVXPC_A_INPUT_CHECK_PENDING);
 	struct input_nucleus *m = in_of(d);
 	unsigned int cmd, send, receive, have;
 	u8 param[8] = { 0 };
@@ -360,6 +369,10 @@ static int ps2_cmd(struct genl_info *info, const struct drvxpc_hdr *h,
 	if (receive > sizeof(param))
 		return drvnucleus_reply(info, h, -EINVAL, DRVXPC_A_PS2_CMD,
 					"the command receives more than 8 bytes");
+	if (pause_a && cmd != PSM_CMD_DISABLE)
+		return drvnucleus_reply(info, h, -EINVAL,
+					DRVXPC_A_INPUT_CHECK_PENDING,
+					"INPUT_CHECK_PENDING goes with DISABLE only");
 	if (send)
 		memcpy(param, nla_data(param_a), send);
 	m->commands++;
@@ -378,7 +391,7 @@ static int ps2_cmd(struct genl_info *info, const struct drvxpc_hdr *h,
 	if (err)
 		return drvnucleus_reply(info, h, err, DRVXPC_A_PS2_CMD,
 					"the mouse did not acknowledge the command");
-	track(m, cmd, param);
+	track(m, cmd, param, pause_a && nla_get_u8(pause_a));
 	if (cmd == PSM_CMD_RESET_BAT || cmd == PSM_CMD_RESET_DIS) {
 		serio_pause_rx(d->serio);
 		m->pktcnt = 0;

@@ -19,9 +19,13 @@
  * toggle then (uhci-hcd chains URBs and fixes toggles up after a short
  * packet; one at a time costs up to a frame between two URBs of a queue,
  * which scatter-gather URBs make rare: usb-storage's read is one URB).
- * The schedule is one list, interrupt QHs first, then control, then bulk:
- * interrupt endpoints are polled every frame, whatever their interval,
- * with no bandwidth reserved.  Isochronous transfers are refused.
+ * The schedule is one list, interrupt QHs first, then low-speed control,
+ * full-speed control, bulk: interrupt endpoints are polled every frame,
+ * whatever their interval, with no bandwidth reserved.  Isochronous
+ * transfers are refused.  FSBR (the u-driver's policy: off, on, or auto as
+ * uhci-hcd has it) loops the last QH back to the first full-speed control
+ * or bulk one; with auto, while such a URB is on the hardware and for
+ * FSBR_OFF_MS after.
  */
 #include <linux/dmapool.h>
 #include <linux/delay.h>
@@ -89,7 +93,11 @@ struct uhci_nucleus {
 	bool registering;		/* the add work is queued or ran */
 	bool dead;			/* QUIESCE or remove: no new URBs */
 	u8 ports;
-	u8 fsbr;
+	u8 fsbr;			/* the policy: enum drvxpc_usb_fsbr */
+	bool fsbr_on;			/* the loop is linked */
+	bool fsbr_expiring;		/* auto: fsbr_timer unlinks it */
+	u64 fsbr_ons;
+	struct timer_list fsbr_timer;
 	u8 hc_state;			/* what the u-driver said: enum drvxpc_usb_hc_state */
 	u32 port_changes;		/* USB_PORT_CHANGE's bitmap */
 	u64 urbs, urb_errors, bytes, hc_errors, polls;
@@ -109,6 +117,9 @@ static struct uhci_nucleus *un_of_hcd(struct usb_hcd *hcd)
 {
 	return *(struct uhci_nucleus **)hcd->hcd_priv;
 }
+
+/* uhci-hcd's FSBR_OFF_DELAY: auto FSBR stays this long after its last URB. */
+#define FSBR_OFF_MS	10
 
 static u16 uhci_frame(struct uhci_nucleus *un)
 {
@@ -258,6 +269,25 @@ static int tds_build(struct uhci_nucleus *un, struct uhci_urb *uu, gfp_t gfp)
 
 /* --- the schedule (un->lock held) ---------------------------------------- */
 
+/* uhci-hcd's skeleton order: interrupt, low-speed control, full-speed
+ * control, bulk (a low-speed device has no bulk endpoint). */
+static int qh_rank(const struct uhci_qh *qh)
+{
+	if (qh->type == PIPE_INTERRUPT)
+		return 0;
+	if (qh->type == PIPE_CONTROL)
+		return qh->udev->speed == USB_SPEED_LOW ? 1 : 2;
+	return 3;
+}
+
+/* A QH FSBR loops over: full-speed control or bulk. */
+static bool qh_reclaims(const struct uhci_qh *qh)
+{
+	return qh_rank(qh) >= 2;
+}
+
+static void fsbr_switch(struct uhci_nucleus *un, bool on);
+
 /* Points @qh's element at its first URB, with its toggles from the
  * endpoint's, or at nothing. */
 static void qh_start(struct uhci_nucleus *un, struct uhci_qh *qh)
@@ -284,6 +314,9 @@ static void qh_start(struct uhci_nucleus *un, struct uhci_qh *qh)
 		}
 	}
 	uu->started = true;
+	/* uhci_urbp_wants_fsbr: auto FSBR goes on with the transfer. */
+	if (un->fsbr == DRVXPC_USB_FSBR_AUTO && qh_reclaims(qh))
+		fsbr_switch(un, true);
 	td = list_first_entry(&uu->tds, struct uhci_td, node);
 	/* The TDs are written before the controller can see them. */
 	wmb();
@@ -291,22 +324,51 @@ static void qh_start(struct uhci_nucleus *un, struct uhci_qh *qh)
 }
 
 /* The queue links: the skeleton, then every endpoint QH in order; with
- * FSBR the last loops back to the first, as uhci-hcd reclaims bandwidth. */
+ * the FSBR loop on, the last links back to the first QH that reclaims,
+ * as uhci-hcd's terminating QH does. */
 static void qhs_relink(struct uhci_nucleus *un)
 {
-	struct uhci_qh *qh, *prev = un->skel;
+	struct uhci_qh *qh, *prev = un->skel, *loop = NULL;
 
 	list_for_each_entry(qh, &un->qhs, node) {
 		WRITE_ONCE(prev->link, cpu_to_le32(qh->dma | UHCI_PTR_QH));
 		prev = qh;
+		if (!loop && qh_reclaims(qh))
+			loop = qh;
 	}
-	if (un->fsbr && prev != un->skel) {
-		qh = list_first_entry(&un->qhs, struct uhci_qh, node);
-		WRITE_ONCE(prev->link, cpu_to_le32(qh->dma | UHCI_PTR_QH));
-	} else {
+	if (un->fsbr_on && loop)
+		WRITE_ONCE(prev->link, cpu_to_le32(loop->dma | UHCI_PTR_QH));
+	else
 		WRITE_ONCE(prev->link, cpu_to_le32(UHCI_PTR_TERM));
-	}
 	wmb();
+}
+
+/* Whether a QH that reclaims has an URB on the hardware. */
+static bool fsbr_wanted(struct uhci_nucleus *un)
+{
+	struct uhci_urb *uu;
+	struct uhci_qh *qh;
+
+	list_for_each_entry(qh, &un->qhs, node) {
+		if (!qh_reclaims(qh))
+			continue;
+		uu = list_first_entry_or_null(&qh->urbs, struct uhci_urb, node);
+		if (uu && uu->started && !uu->unlinking)
+			return true;
+	}
+	return false;
+}
+
+/* Links or unlinks the loop. */
+static void fsbr_switch(struct uhci_nucleus *un, bool on)
+{
+	un->fsbr_expiring = false;
+	if (on == un->fsbr_on)
+		return;
+	un->fsbr_on = on;
+	if (on)
+		un->fsbr_ons++;
+	qhs_relink(un);
 }
 
 /* What the hardware left in @td: 0, or the URB's error. */
@@ -456,6 +518,14 @@ static void uhci_scan(struct uhci_nucleus *un, struct list_head *done)
 	}
 	if (again)
 		mod_timer(&un->unlink_timer, jiffies + 1);
+	/* Auto FSBR with nothing left to reclaim for: off in FSBR_OFF_MS,
+	 * unless a transfer starts first. */
+	if (un->fsbr == DRVXPC_USB_FSBR_AUTO && un->fsbr_on &&
+	    !un->fsbr_expiring && !fsbr_wanted(un)) {
+		un->fsbr_expiring = true;
+		mod_timer(&un->fsbr_timer,
+			  jiffies + msecs_to_jiffies(FSBR_OFF_MS));
+	}
 }
 
 static void giveback_all(struct uhci_nucleus *un, struct list_head *done)
@@ -482,6 +552,17 @@ static void uhci_unlink_timer(struct timer_list *t)
 		uhci_scan(un, &done);
 	spin_unlock_irqrestore(&un->lock, flags);
 	giveback_all(un, &done);
+}
+
+static void uhci_fsbr_timer(struct timer_list *t)
+{
+	struct uhci_nucleus *un = from_timer(un, t, fsbr_timer);
+	unsigned long flags;
+
+	spin_lock_irqsave(&un->lock, flags);
+	if (un->fsbr_expiring && un->fsbr == DRVXPC_USB_FSBR_AUTO)
+		fsbr_switch(un, fsbr_wanted(un));
+	spin_unlock_irqrestore(&un->lock, flags);
 }
 
 /* --- the interrupt --------------------------------------------------------- */
@@ -552,11 +633,6 @@ static int uhci_get_frame(struct usb_hcd *hcd)
 	return uhci_frame(un_of_hcd(hcd));
 }
 
-static int qh_rank(int type)
-{
-	return type == PIPE_INTERRUPT ? 0 : type == PIPE_CONTROL ? 1 : 2;
-}
-
 static struct uhci_qh *qh_get(struct uhci_nucleus *un, struct urb *urb,
 			      gfp_t gfp)
 {
@@ -583,7 +659,7 @@ static struct uhci_qh *qh_get(struct uhci_nucleus *un, struct urb *urb,
 	 * a long bulk transfer does not starve a tablet's reports.
 	 */
 	list_for_each_entry(pos, &un->qhs, node)
-		if (qh_rank(pos->type) > qh_rank(qh->type))
+		if (qh_rank(pos) > qh_rank(qh))
 			break;
 	list_add_tail(&qh->node, &pos->node);
 	qhs_relink(un);
@@ -836,6 +912,9 @@ static struct uhci_nucleus *uhci_new(struct drvnucleus_dev *d)
 	spin_lock_init(&un->lock);
 	INIT_LIST_HEAD(&un->qhs);
 	timer_setup(&un->unlink_timer, uhci_unlink_timer, 0);
+	timer_setup(&un->fsbr_timer, uhci_fsbr_timer, 0);
+	/* uhci-hcd's behaviour until the u-driver says otherwise. */
+	un->fsbr = DRVXPC_USB_FSBR_AUTO;
 	INIT_WORK(&un->add_work, uhci_add_work);
 	INIT_WORK(&un->error_work, uhci_error_work);
 	un->td_pool = dma_pool_create("drvnucleus-uhci-td", &d->pdev->dev,
@@ -994,7 +1073,9 @@ static int usb_set(struct genl_info *info, const struct drvxpc_hdr *h,
 	spin_lock_irq(&un->lock);
 	if (fsbr_a) {
 		un->fsbr = nla_get_u8(fsbr_a);
-		qhs_relink(un);
+		fsbr_switch(un, un->fsbr == DRVXPC_USB_FSBR_ON ||
+			    (un->fsbr == DRVXPC_USB_FSBR_AUTO &&
+			     fsbr_wanted(un)));
 	}
 	if (state_a)
 		un->hc_state = nla_get_u8(state_a);
@@ -1041,8 +1122,9 @@ static int uhci_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 	struct uhci_nucleus *un = un_of(d);
 	u16 cmd = ioread16(d->bar + UHCI_USBCMD);
 	u16 sts = ioread16(d->bar + UHCI_USBSTS);
-	u64 urbs, errors, bytes, hc_errors, polls;
+	u64 urbs, errors, bytes, hc_errors, polls, fsbr_ons;
 	struct usb_hcd *hcd = NULL;
+	bool fsbr_on;
 	u32 changes = 0;
 	u8 fsbr = 0;
 	bool running = (cmd & UHCI_CMD_RS) && !(sts & UHCI_STS_HCH);
@@ -1060,9 +1142,13 @@ static int uhci_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 	polls = un->polls;
 	changes = un->port_changes;
 	fsbr = un->fsbr;
+	fsbr_on = un->fsbr_on;
+	fsbr_ons = un->fsbr_ons;
 	hcd = un->hcd;
 	spin_unlock_irq(&un->lock);
 	if (nla_put_u8(skb, DRVXPC_A_USB_FSBR, fsbr) ||
+	    nla_put_u8(skb, DRVXPC_A_USB_FSBR_ACTIVE, fsbr_on) ||
+	    nla_put_u64_64bit(skb, DRVXPC_A_USB_FSBR_ONS, fsbr_ons, 0) ||
 	    nla_put_u32(skb, DRVXPC_A_USB_PORT_CHANGES, changes) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_USB_URBS, urbs, 0) ||
 	    nla_put_u64_64bit(skb, DRVXPC_A_USB_URB_ERRORS, errors, 0) ||
@@ -1140,6 +1226,7 @@ static void uhci_remove(struct drvnucleus_dev *d)
 	if (un->irq_requested)
 		free_irq(d->pdev->irq, un);
 	del_timer_sync(&un->unlink_timer);
+	del_timer_sync(&un->fsbr_timer);
 	cancel_work_sync(&un->error_work);
 	if (un->skel)
 		dma_pool_free(un->qh_pool, un->skel, un->skel->dma);

@@ -33,6 +33,6 @@ public struct Exercise: Sendable, Equatable {
             let rates = ["10", "20", "40", "60", "80", "100", "200"]
             return Exercise("rate", [rates[Int(r.next() % UInt64(rates.count))]])
         },
-        "usb-host": { r in Exercise("fsbr", [r.next() % 2 == 0 ? "on" : "off"]) },
+        "usb-host": { r in Exercise("fsbr", [["on", "off", "auto"][Int(r.next() % 3)]]) },
     ]
 }

@@ -157,6 +157,10 @@ final class InputPath: SimChipNucleus {
         guard receive <= XPCAttributeID.ps2Param.maxLength else {
             return .errorReply(to: m, errno: 22, attribute: .ps2Cmd, message: "command 0x\(String(cmd, radix: 16)) receives \(receive) bytes, at most 8")
         }
+        let pausing = m.attribute(.inputCheckPending).map { $0.u8 != 0 }
+        guard pausing == nil || cmd == PSM_CMD_DISABLE else {
+            return .errorReply(to: m, errno: 22, attribute: .inputCheckPending, message: "INPUT_CHECK_PENDING goes with DISABLE only")
+        }
         drain()
         commands += 1
         if cmd == PSM_CMD_RESET_BAT { resets += 1 }
@@ -175,12 +179,14 @@ final class InputPath: SimChipNucleus {
             }
             answer = Array(a.dropFirst())
         }
-        track(cmd, params)
+        track(cmd, params, pausing: pausing ?? false)
         return XPCMessage.reply(to: m, attributes: answer.isEmpty ? [] : [.binary(.ps2Param, Array(answer.prefix(receive)))])
     }
 
     /// What the mouse was told, for DEVICE_INFO and a reattaching u-driver.
-    private func track(_ cmd: UInt32, _ params: [UInt8]) {
+    /// A DISABLE that pauses the stream for commands leaves a check
+    /// pending until ENABLE; a plain one means the stream is off.
+    private func track(_ cmd: UInt32, _ params: [UInt8], pausing: Bool) {
         switch cmd {
         case PSM_CMD_SETRATE: rate = params.first ?? rate
         case PSM_CMD_SETRES: resolution = params.first ?? resolution
@@ -189,7 +195,9 @@ final class InputPath: SimChipNucleus {
         case PSM_CMD_ENABLE:
             streaming = true
             checkPending = false
-        case PSM_CMD_DISABLE: streaming = false
+        case PSM_CMD_DISABLE:
+            streaming = false
+            checkPending = pausing
         case PSM_CMD_RESET_BAT, PSM_CMD_RESET_DIS:
             (rate, resolution, scaling, streaming) = (100, 2, 1, false)
             packet = []

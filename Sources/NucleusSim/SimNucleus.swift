@@ -163,8 +163,14 @@ public final class SimNucleus: Sendable {
             for id in c.order {
                 guard let d = c.devices[id] else { continue }
                 d.nucleus?.clientTick()
-                if d.decoding { d.model.tick(nanos: nanos, memory: mem) }
-                d.nucleus?.step(memory: mem, nanos: nanos)
+                let pass = max(d.nucleus?.passLimitNanos ?? nanos, 1)
+                var left = nanos
+                repeat {
+                    let n = min(left, pass)
+                    if d.decoding { d.model.tick(nanos: n, memory: mem) }
+                    d.nucleus?.step(memory: mem, nanos: n)
+                    left -= n
+                } while left > 0
                 asked += (d.nucleus?.takeAsyncUpcalls() ?? []).map { (id, $0.0, $0.1) }
             }
             return asked

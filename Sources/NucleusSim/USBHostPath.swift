@@ -59,8 +59,13 @@ final class USBHostPath: SimChipNucleus {
     /// should look (usb_hcd_poll_rh_status).
     private(set) var portChanges: UInt32 = 0
     private var hubKick = false
-    /// USB_SET.
-    private(set) var fsbr = false
+    /// USB_SET's FSBR policy (auto until told, as the kernel nucleus);
+    /// whether the loop is linked, how often it was, and when auto FSBR
+    /// unlinks it (10 ms after the last block read, uhci-hcd's delay).
+    private(set) var fsbr = XPCUSBFSBR.auto
+    private(set) var fsbrOn = false, fsbrOns: UInt64 = 0
+    private var fsbrOffAt: UInt64?
+    static let fsbrOffDelay: UInt64 = 10_000_000
     private var hcState: UInt8?
     /// QUIESCE: the u-driver is gone for good.
     private(set) var quiesced = false
@@ -128,7 +133,16 @@ final class USBHostPath: SimChipNucleus {
     }
 
     private func linkFSBR(_ m: SimMemory) {
-        w32(m, Self.bulkQH, fsbr ? bus(Self.bulkQH) | UHCI_PTR_QH : UHCI_PTR_TERM)
+        w32(m, Self.bulkQH, fsbrOn ? bus(Self.bulkQH) | UHCI_PTR_QH : UHCI_PTR_TERM)
+    }
+
+    /// Links or unlinks the FSBR loop.
+    private func switchFSBR(_ on: Bool, _ m: SimMemory) {
+        fsbrOffAt = nil
+        guard on != fsbrOn else { return }
+        fsbrOn = on
+        if on { fsbrOns += 1 }
+        if schedule != nil { linkFSBR(m) }
     }
 
     /// A TD: link, status (active, three tries, IOC), token, buffer.
@@ -149,6 +163,10 @@ final class USBHostPath: SimChipNucleus {
         return model.running && model.flbaseadd == s.busAddress
     }
 
+    /// 4 ms of frames a pass: the tablet's interrupt URB is re-armed at
+    /// least that often, however slowly the sim's clock runs.
+    var passLimitNanos: UInt64? { 4_000_000 }
+
     /// DATAPATH_ON: registered and the schedule walked.
     var datapathOn: Bool { busName != nil && !quiesced && controllerRunning }
 
@@ -160,6 +178,14 @@ final class USBHostPath: SimChipNucleus {
         if ack != 0 { model.write(offset: UHCI_USBSTS, width: 2, value: ack) }
         if sts & (UHCI_STS_HSE | UHCI_STS_HCPE) != 0 { hcErrors += 1 }
         guard schedule != nil else { return }
+        // Auto FSBR with no block read on the hardware: off after the delay.
+        if fsbr == .auto, fsbrOn, blockInFlight == nil {
+            if let t = fsbrOffAt {
+                if now >= t { switchFSBR(false, m) }
+            } else {
+                fsbrOffAt = now &+ Self.fsbrOffDelay
+            }
+        }
         guard datapathOn else {
             giveBackAll(error: true)
             // Halted while the u-driver said it runs: an error it recovers.
@@ -241,6 +267,7 @@ final class USBHostPath: SimChipNucleus {
         }
         w32(m, Self.bulkQH + 4, bus(Self.blockTDs))
         blockInFlight = (lba, now)
+        if fsbr == .auto { switchFSBR(true, m) }
     }
 
     /// The block read came back (every TD done), failed (a TD in error)
@@ -370,8 +397,8 @@ final class USBHostPath: SimChipNucleus {
                 return .errorReply(to: m, errno: 22, message: "USB_SET needs USB_FSBR or USB_HC_STATE")
             }
             if let f {
-                fsbr = f != 0
-                if schedule != nil { linkFSBR(memory) }
+                fsbr = XPCUSBFSBR(rawValue: f) ?? .off
+                switchFSBR(fsbr == .on || (fsbr == .auto && blockInFlight != nil), memory)
             }
             if let s {
                 hcState = s
@@ -416,7 +443,7 @@ final class USBHostPath: SimChipNucleus {
         for (_, e) in enumerated { addresses[Int(e.address / 8)] |= 1 << (e.address % 8) }
         var a: [XPCAttribute] = [
             .u8(.usbHcState, UInt8(running ? DRVXPC_USB_HC_RUNNING.rawValue : DRVXPC_USB_HC_HALTED.rawValue)),
-            .u8(.usbFSBR, fsbr ? 1 : 0),
+            .u8(.usbFSBR, fsbr.rawValue), .u8(.usbFSBRActive, fsbrOn ? 1 : 0), .u64(.usbFSBROns, fsbrOns),
             .u32(.usbPortChanges, portChanges),
             .binary(.usbAddresses, addresses),
             .u64(.usbURBs, urbs), .u64(.usbURBErrors, urbErrors), .u64(.usbBytes, bytes),

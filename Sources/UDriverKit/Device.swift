@@ -189,9 +189,14 @@ extension Device {
     /// libps2's ps2_command): `command` in libps2's encoding (PS2_CMD_* in
     /// ps2mouse_regs.h), `params` its parameter bytes out. Returns the bytes
     /// the device answered after its ACK (fewer than asked if it stopped).
-    public func ps2Command(_ command: UInt32, _ params: [UInt8] = []) async throws -> [UInt8] {
+    /// `pausing` (DISABLE only) says the stream stops for commands the
+    /// caller ends with ENABLE: until then the nucleus tells a reattaching
+    /// u-driver a check is pending, so one that dies in between leaves no
+    /// mouse silent for good.
+    public func ps2Command(_ command: UInt32, _ params: [UInt8] = [], pausing: Bool = false) async throws -> [UInt8] {
         var a: [XPCAttribute] = [.u16(.ps2Cmd, UInt16(truncatingIfNeeded: command))]
         if !params.isEmpty { a.append(.binary(.ps2Param, params)) }
+        if pausing { a.append(.u8(.inputCheckPending, 1)) }
         return try await call(.ps2Command, a).attribute(.ps2Param)?.payload ?? []
     }
 
@@ -279,13 +284,13 @@ extension Device {
         _ = try await call(.usbPortChange, [.u32(.usbPortChanges, bitmap)])
     }
 
-    /// The nucleus's side of a host controller setting (USB_SET): FSBR (its
-    /// async queue linked into a loop) and the controller's state (a halted
-    /// one has its URBs given back at once). At least one must be given;
-    /// the nucleus refuses neither with EINVAL.
-    public func usbSet(fsbr: Bool? = nil, hcState: XPCUSBHCState? = nil) async throws {
+    /// The nucleus's side of a host controller setting (USB_SET): the FSBR
+    /// policy (when its full-speed queues are linked into a loop) and the
+    /// controller's state (a halted one has its URBs given back at once).
+    /// At least one must be given; the nucleus refuses neither with EINVAL.
+    public func usbSet(fsbr: XPCUSBFSBR? = nil, hcState: XPCUSBHCState? = nil) async throws {
         var a: [XPCAttribute] = []
-        if let fsbr { a.append(.u8(.usbFSBR, fsbr ? 1 : 0)) }
+        if let fsbr { a.append(.u8(.usbFSBR, fsbr.rawValue)) }
         if let hcState { a.append(.u8(.usbHcState, hcState.rawValue)) }
         _ = try await call(.usbSet, a)
     }

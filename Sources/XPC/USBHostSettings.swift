@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 /// What a USB_HC_SET carries: each setting present is to be made or
-/// adopted, the others left as they are. `drvctl call NAME fsbr on|off`
+/// adopted, the others left as they are. `drvctl call NAME fsbr on|off|auto`
 /// names FSBR alone; the usb-host shadow's replay into a reattaching
 /// u-driver names all three. The u-driver makes them; the shadow keeps
 /// each one's last value.
 public struct USBHostSettings: Sendable, Equatable {
-    /// Full-speed bandwidth reclamation: the nucleus links its async
-    /// queue into a loop (USB_FSBR).
-    public var fsbr: Bool?
+    /// Full-speed bandwidth reclamation: when the nucleus links its
+    /// full-speed control and bulk queues into a loop (USB_FSBR).
+    public var fsbr: XPCUSBFSBR?
     /// Bit n: port n's reset ended and the hub driver has not cleared its
     /// C_PORT_RESET yet (USB_RESET_CHANGES; ports 1...7, bit 0 unused).
     public var resetChanges: UInt32?
@@ -16,7 +16,7 @@ public struct USBHostSettings: Sendable, Equatable {
     /// (USB_SUSPENDED; ports 1...7).
     public var suspended: UInt32?
 
-    public init(fsbr: Bool? = nil, resetChanges: UInt32? = nil, suspended: UInt32? = nil) {
+    public init(fsbr: XPCUSBFSBR? = nil, resetChanges: UInt32? = nil, suspended: UInt32? = nil) {
         self.fsbr = fsbr
         self.resetChanges = resetChanges
         self.suspended = suspended
@@ -25,7 +25,7 @@ public struct USBHostSettings: Sendable, Equatable {
     /// The settings `m` names (USB_FSBR, USB_RESET_CHANGES, USB_SUSPENDED);
     /// a value outside its range was refused by the decoder.
     public init(_ m: XPCMessage) {
-        self.init(fsbr: m.attribute(.usbFSBR).map { $0.u8 != 0 }, resetChanges: m.attribute(.usbResetChanges)?.u32,
+        self.init(fsbr: m.attribute(.usbFSBR).flatMap { XPCUSBFSBR(rawValue: $0.u8) }, resetChanges: m.attribute(.usbResetChanges)?.u32,
                   suspended: m.attribute(.usbSuspended)?.u32)
     }
 
@@ -41,11 +41,26 @@ public struct USBHostSettings: Sendable, Equatable {
     /// The attributes of a USB_HC_SET making these settings.
     public var attributes: [XPCAttribute] {
         var a: [XPCAttribute] = []
-        if let fsbr { a.append(.u8(.usbFSBR, fsbr ? 1 : 0)) }
+        if let fsbr { a.append(.u8(.usbFSBR, fsbr.rawValue)) }
         if let resetChanges { a.append(.u32(.usbResetChanges, resetChanges)) }
         if let suspended { a.append(.u32(.usbSuspended, suspended)) }
         return a
     }
+}
+
+/// Full-speed bandwidth reclamation (`enum drvxpc_usb_fsbr`, USB_FSBR): the
+/// u-driver's policy, which the nucleus carries out per transfer.
+public enum XPCUSBFSBR: UInt8, Sendable, CaseIterable {
+    /// Never loop: each frame walks the queues once.
+    case off = 0
+    /// Loop whenever a full-speed control or bulk queue exists.
+    case on = 1
+    /// uhci-hcd's way: loop while a full-speed control or bulk transfer
+    /// is on the hardware, and for 10 ms after.
+    case auto = 2
+
+    /// `off`, `on`, `auto`.
+    public var name: String { ["off", "on", "auto"][Int(rawValue)] }
 }
 
 /// The host controller as the u-driver left it (`enum drvxpc_usb_hc_state`,

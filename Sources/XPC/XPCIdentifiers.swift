@@ -228,6 +228,10 @@ public struct XPCAttributeID: RawRepresentable, Hashable, Sendable, CustomString
     public static let inputCheckPending = XPCAttributeID(DRVXPC_A_INPUT_CHECK_PENDING)
     /// Idle checks the nucleus asked for.
     public static let inputIdleChecks = XPCAttributeID(DRVXPC_A_INPUT_IDLE_CHECKS)
+    /// Whether the nucleus's FSBR loop is linked now.
+    public static let usbFSBRActive = XPCAttributeID(DRVXPC_A_USB_FSBR_ACTIVE)
+    /// How often the FSBR loop was linked.
+    public static let usbFSBROns = XPCAttributeID(DRVXPC_A_USB_FSBR_ONS)
     /// A root-hub request: bmRequestType << 8 | bRequest (hub_control's typeReq).
     public static let usbRequest = XPCAttributeID(DRVXPC_A_USB_REQUEST)
     public static let usbValue = XPCAttributeID(DRVXPC_A_USB_VALUE)

@@ -202,12 +202,17 @@ import XPC
         #expect(c.registration("usb3") == "bus usb3" && c.registeredName == .usbBusName)
         #expect(try #require(c.operation("fsbr")).parse(["on"]) == (.usbHcSet, [.u8(.usbFSBR, 1)]))
         #expect(try #require(c.operation("fsbr")).parse(["off"]) == (.usbHcSet, [.u8(.usbFSBR, 0)]))
-        #expect(throws: OperationArgumentError("fsbr maybe: on or off")) { try c.operation("fsbr")?.parse(["maybe"]) }
+        #expect(try #require(c.operation("fsbr")).parse(["auto"]) == (.usbHcSet, [.u8(.usbFSBR, 2)]))
+        #expect(throws: OperationArgumentError("fsbr maybe: on, off or auto")) { try c.operation("fsbr")?.parse(["maybe"]) }
+        let looping = c.decodeStatus(info([.u8(.usbHcState, 2), .u8(.usbFSBR, 2), .u8(.usbFSBRActive, 1), .u64(.usbFSBROns, 3)]))
+        #expect(looping.values["fsbr"] == .string("auto") && looping.values["fsbrActive"] == .bool(true))
+        #expect(looping.values["fsbrOns"] == .int(3))
+        #expect(looping.fields == [StatusField(label: "Controller", text: "running, FSBR auto (looping now, linked 3 times)")])
         let s = c.decodeStatus(info([.u8(.usbHcState, 2), .u8(.usbFSBR, 0), .u8(.usbPorts, 2), .string(.usbBusName, "usb3"),
                                      .u32(.usbPortChanges, 0b100), .binary(.usbAddresses, [0b110] + Array(repeating: 0, count: 15)),
                                      .u64(.usbURBs, 40), .u64(.usbURBErrors, 1), .u64(.usbBytes, 1234), .u64(.usbHcErrors, 0),
                                      .u64(.usbPortPolls, 7), .u8(.datapathOn, 1)]))
-        #expect(s.values["controller"] == .string("running") && s.values["fsbr"] == .bool(false))
+        #expect(s.values["controller"] == .string("running") && s.values["fsbr"] == .string("off"))
         #expect(s.values["ports"] == .int(2) && s.values["portChanges"] == .int(4))
         #expect(s.values["addresses"] == .array([.int(1), .int(2)]) && s.values["urbs"] == .int(40))
         #expect(s.values["dataPath"] == .bool(true) && s.values["portPolls"] == .int(7))

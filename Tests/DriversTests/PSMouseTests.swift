@@ -230,7 +230,7 @@ import XPC
         _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = false }
         n.step(nanos: 30_000_000)
         #expect(try Self.checks(n) == [2, 1])
-        _ = try await Device(instance: 1) { n.handleDowncall($0) }.ps2Command(PSM_CMD_DISABLE)
+        _ = try await Device(instance: 1) { n.handleDowncall($0) }.ps2Command(PSM_CMD_DISABLE, pausing: true)
         #expect(try Self.checks(n) == [2, 1])
         let calls = Calls()
         let next = Self.driver(n, calls)
@@ -245,6 +245,34 @@ import XPC
         #expect(i.attribute(.inputCheckPending)?.u8 == 0)
         #expect((i.attribute(.inputPackets)?.u64 ?? 0) > packets)
         #expect(i.attribute(.clientErrors)?.u64 == 0 && i.attribute(.inputLost)?.u64 == 0)
+    }
+
+    /// A driver that died inside a setting, after its pausing DISABLE and
+    /// a SETRATE: the next one is told a check is pending, finds the mouse
+    /// as the nucleus says it was told and restarts the stream. A stream
+    /// turned off on purpose (a plain DISABLE) stays off.
+    @Test func aStreamPausedByASettingThatNeverEndedIsRestartedByTheNextDriver() async throws {
+        let n = SimNucleus(models: [PS2MouseModel()])
+        _ = try await Self.driver(n).probe(reattach: false)
+        let dying = Device(instance: 1) { n.handleDowncall($0) }
+        _ = try await dying.ps2Command(PSM_CMD_DISABLE, pausing: true)
+        _ = try await dying.ps2Command(PSM_CMD_SETRATE, [40])
+        #expect(try Self.checks(n) == [0, 1])
+        let calls = Calls()
+        let next = Self.driver(n, calls)
+        _ = try await next.probe(reattach: true)
+        #expect(calls.ps2 == 3, "GETID, GETINFO, ENABLE")
+        #expect(Self.mouse(n) { $0.enabled } == true && Self.mouse(n) { [$0.rate] } == [40])
+        #expect(Self.mouse(n) { $0.resets } == 1)
+        #expect(try Self.checks(n) == [0, 0])
+        try await next.set(MouseSettings(streaming: false), reattach: false)
+        let off = Calls()
+        _ = try await Self.driver(n, off).probe(reattach: true)
+        #expect(off.ps2 == 0 && Self.mouse(n) { $0.enabled } == false, "off on purpose: no check, no ENABLE")
+        // PS2_COMMAND pauses with DISABLE only.
+        let r = n.handleDowncall(XPCMessage(op: .ps2Command, flags: .request, instance: 1,
+                                            attributes: [.u16(.ps2Cmd, UInt16(PSM_CMD_ENABLE)), .u8(.inputCheckPending, 1)]))
+        #expect(r.status == -22 && r.remoteError?.attribute == .inputCheckPending)
     }
 
     @Test func theNucleusRefusesMalformedCommandsByField() async throws {

@@ -443,7 +443,7 @@ final class FakeUHCI: Sendable {
         #expect(hc.read { $0.schedules } == schedules + 1 && hc.calls(.usbRegister).count == 2, "found, not made")
         #expect(await second.busName == "usb3")
         // The replay: FSBR and the port whose C_PORT_RESET is pending.
-        let replay = Self.upcall(.usbHcSet, USBHostSettings(fsbr: true, resetChanges: 0b10, suspended: 0).attributes, reattach: true)
+        let replay = Self.upcall(.usbHcSet, USBHostSettings(fsbr: .on, resetChanges: 0b10, suspended: 0).attributes, reattach: true)
         #expect(try await second.dispatch(replay).isEmpty)
         #expect(hc.calls(.usbSet).last?.attribute(.usbFSBR)?.u8 == 1)
         let port = try await Self.portStatus(second, 1)
@@ -461,7 +461,7 @@ final class FakeUHCI: Sendable {
         #expect(hc.read { $0.cmd } == Self.cmdRunning && hc.read { $0.frameList } == FakeUHCI.frameListHandle)
         #expect(hc.read { $0.ports[0].deviceResets } == 2, "a fresh start resets the bus")
         // The replay's reset change was of ports that have been reset since.
-        let replay = Self.upcall(.usbHcSet, USBHostSettings(fsbr: false, resetChanges: 0b10, suspended: 0).attributes, reattach: true)
+        let replay = Self.upcall(.usbHcSet, USBHostSettings(fsbr: .off, resetChanges: 0b10, suspended: 0).attributes, reattach: true)
         _ = try await d.dispatch(replay)
         #expect(try await Self.portStatus(d, 1).change == .connection)
     }
@@ -495,11 +495,14 @@ final class FakeUHCI: Sendable {
         _ = try await d.probe(reattach: false)
         #expect(try await d.dispatch(Self.upcall(.usbHcSet, [.u8(.usbFSBR, 1)])).isEmpty)
         #expect(hc.calls(.usbSet).last?.attribute(.usbFSBR)?.u8 == 1)
-        #expect(await d.fsbr)
+        #expect(await d.fsbr == .on)
+        #expect(try await d.dispatch(Self.upcall(.usbHcSet, [.u8(.usbFSBR, 2)])).isEmpty)
+        #expect(hc.calls(.usbSet).last?.attribute(.usbFSBR)?.u8 == 2)
+        #expect(await d.fsbr == .auto)
         // Replayed unflagged into a reset controller: the ports start afresh.
         _ = try await d.dispatch(Self.upcall(.usbHcSet, [.u8(.usbFSBR, 0), .u32(.usbResetChanges, 0b10)]))
         #expect(await d.resetChanges == 0)
-        #expect(await d.fsbr == false)
+        #expect(await d.fsbr == .off)
         await #expect(throws: UDriverError.self) { try await d.dispatch(Self.upcall(.usbHcSet, [])) }
         await #expect(throws: UDriverError.self) { try await d.dispatch(Self.upcall(.inputSet, [.u8(.mouseRate, 10)])) }
     }

@@ -36,7 +36,7 @@ import Testing
             let mouse = Exercise.byClass["input"].map { $0(&r) }
             #expect(mouse?.operation == "rate" && [10, 20, 40, 60, 80, 100, 200].contains(Int(mouse?.arguments.first ?? "") ?? 0))
             let usb = Exercise.byClass["usb-host"].map { $0(&r) }
-            #expect(usb?.operation == "fsbr" && ["on", "off"].contains(usb?.arguments.first ?? ""))
+            #expect(usb?.operation == "fsbr" && ["on", "off", "auto"].contains(usb?.arguments.first ?? ""))
         }
     }
 }

@@ -344,12 +344,17 @@ import XPC
         #expect((i.attribute(.usbURBs)?.u64 ?? 0) > 50 && i.attribute(.usbURBErrors)?.u64 == 0)
         #expect(i.attribute(.clientErrors)?.u64 == 0)
 
-        // FSBR: the bulk queue loops on itself; frames still end and
-        // blocks still stream.
+        // FSBR: auto (uhci-hcd's way, the default) looped the bulk queue
+        // on itself while blocks were read; on, it loops whatever; frames
+        // still end and blocks still stream. Off unlinks it.
+        #expect(i.attribute(.usbFSBR)?.u8 == XPCUSBFSBR.auto.rawValue && (i.attribute(.usbFSBROns)?.u64 ?? 0) > 0)
         #expect(Self.call(n, .usbSet, [.u8(.usbFSBR, 1)]).status == 0)
+        #expect(info().attribute(.usbFSBRActive)?.u8 == 1)
         let looped = try #require(n.usbClientReport(1)?.blocks)
         try await until("blocks stream with FSBR") { (n.usbClientReport(1)?.blocks ?? 0) > looped + 20 }
         #expect(Self.call(n, .usbSet, [.u8(.usbFSBR, 0)]).status == 0)
+        #expect(info().attribute(.usbFSBRActive)?.u8 == 0)
+        #expect(Self.call(n, .usbSet, [.u8(.usbFSBR, 2)]).status == 0)
 
         // The tablet unplugged: a connect change, and usbcore drops it.
         _ = n.inspect(1) { _ = ($0 as? UHCIModel)?.detach(port: 2) }
@@ -363,6 +368,8 @@ import XPC
         let stopped = try #require(n.usbClientReport(1))
         try await Task.sleep(for: .milliseconds(50))
         #expect(n.usbClientReport(1)?.blocks == stopped.blocks, "no block read while halted")
+        // Auto FSBR with nothing to reclaim for goes off (10 ms later).
+        try await until("auto FSBR off") { info().attribute(.usbFSBRActive)?.u8 == 0 }
         // Halted while the u-driver said it runs: USB_HC_ERROR, with USBSTS.
         try await until("USB_HC_ERROR sent") { !hcErrors.withLock { $0.isEmpty } }
         #expect(hcErrors.withLock { $0 } == [UHCI_STS_HCH], "one USB_HC_ERROR for the halt")

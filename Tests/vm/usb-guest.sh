@@ -50,8 +50,8 @@
 #                     RUNS=5 runs (the median is printed)
 #   MOVES=300         tablet moves per burst; DELAY=0.03 s between two
 #   FAULT_AT=1.5      s into B's read before the SIGKILL
-#   B_FSBR=on|off     drvctl call uhci fsbr before B's throughput runs
-#                     (default: as the u-driver leaves it)
+#   B_FSBR=on|off|auto  drvctl call uhci fsbr before B's throughput runs
+#                     (default: auto, as the u-driver leaves it)
 #   KEEP=1            keep the work directory (console.log, initrd, disk)
 #   VM_TIMEOUT=300    s before QEMU is killed
 set -euo pipefail
@@ -356,6 +356,9 @@ if phase B && b_setup; then
   while [ $(( $(cs) - c1 )) -lt 500 ]; do dd if=/dev/sda of=/dev/null bs=64k count=16 iflag=direct 2> /dev/null; done
   x2=$(xpc); c2=$(cs)
   echo "== B xpc: idle $((x1 - x0)) messages in $(( (c1 - c0) * 10 )) ms; dd $((x2 - x1)) messages in $(( (c2 - c1) * 10 )) ms"
+  # FSBR as uhci-hcd runs it (auto, unless B_FSBR): the loop went on with
+  # the reads and is off again 10 ms after them.
+  echo "== B fsbr after the reads: $(vals | grep -oE 'fsbr[A-Za-z]*:[a-z0-9]+' | tr '\n' ' ')"
   # H: hot-plug, which only the u-driver's root-hub poll sees (UHCI has no
   # port-change interrupt): it sends USB_PORT_CHANGE, the nucleus's
   # hub_status_data answers usbcore's hub driver from it. The host unplugs
@@ -597,6 +600,10 @@ elif phase B; then
       echo "NOTE: B: reads more than doubled the XPC messages' rate: the data path crosses the kernel hop"
   else
     fail "B: no XPC message counts (\"$x\")"
+  fi
+  if [ -z "${B_FSBR:-}" ] || [ "${B_FSBR:-}" = auto ]; then
+    has "^== B fsbr after the reads: fsbr:auto fsbrActive:false fsbrOns:[1-9][0-9]* $" \
+      "B: auto FSBR should have looped during the reads and be off after them: $(line "B fsbr after the reads: ")"
   fi
   for r in 1 2; do
     has "^== H$r: tablet [0-9]+ unplugged: yes" "H$r: the unplugged tablet was not seen gone ($(line "H$r: tablet "))"

@@ -15,11 +15,13 @@ public enum USBHostClass {
         makeClassShadow: { USBHostShadow() },
         replyViolation: replyViolation,
         operations: [
-            ClassOperation(name: "fsbr", synopsis: "on|off", parse: { a in
+            ClassOperation(name: "fsbr", synopsis: "on|off|auto", parse: { a in
                 try ClassOperation.noMoreThan(1, a, of: "fsbr")
-                let s = try ClassOperation.argument(a, 0, of: "fsbr", "on or off")
-                guard let v: UInt8 = ["on": 1, "off": 0][s] else { throw OperationArgumentError("fsbr \(s): on or off") }
-                return (.usbHcSet, [.u8(.usbFSBR, v)])
+                let s = try ClassOperation.argument(a, 0, of: "fsbr", "on, off or auto")
+                guard let v = XPCUSBFSBR.allCases.first(where: { $0.name == s }) else {
+                    throw OperationArgumentError("fsbr \(s): on, off or auto")
+                }
+                return (.usbHcSet, [.u8(.usbFSBR, v.rawValue)])
             }),
         ],
         decodeStatus: decodeStatus)
@@ -49,7 +51,8 @@ public enum USBHostClass {
     static func decodeStatus(_ m: XPCMessage) -> ClassStatus {
         var s = ClassStatus()
         let state = m.attribute(.usbHcState).map { XPCUSBHCState(rawValue: $0.u8)?.name ?? "state \($0.u8)" }
-        let fsbr = m.attribute(.usbFSBR).map { $0.u8 != 0 }
+        let fsbr = m.attribute(.usbFSBR).map { XPCUSBFSBR(rawValue: $0.u8)?.name ?? "fsbr \($0.u8)" }
+        let fsbrActive = m.attribute(.usbFSBRActive).map { $0.u8 != 0 }, fsbrOns = m.attribute(.usbFSBROns)?.u64
         let ports = m.attribute(.usbPorts)?.u8, changes = m.attribute(.usbPortChanges)?.u32
         let devices = m.attribute(.usbAddresses).map { addresses($0.payload) }
         let urbs = m.attribute(.usbURBs)?.u64, urbErrors = m.attribute(.usbURBErrors)?.u64
@@ -57,7 +60,9 @@ public enum USBHostClass {
         let polls = m.attribute(.usbPortPolls)?.u64
         let dataPath = m.attribute(.datapathOn).map { $0.u8 != 0 }
         s.text("controller", state)
-        s.flag("fsbr", fsbr)
+        s.text("fsbr", fsbr)
+        s.flag("fsbrActive", fsbrActive)
+        s.number("fsbrOns", fsbrOns)
         s.number("ports", ports)
         s.number("portChanges", changes)
         if let devices { s.values["addresses"] = .array(devices.map { .integer($0) }) }
@@ -75,7 +80,13 @@ public enum USBHostClass {
         if state != nil || fsbr != nil || ports != nil {
             var parts: [String] = []
             if let state { parts.append(state) }
-            if let fsbr { parts.append(fsbr ? "FSBR on" : "FSBR off") }
+            if let fsbr {
+                var t = "FSBR \(fsbr)"
+                if let fsbrActive { t += fsbrActive ? " (looping now" : " (not looping now" }
+                if let fsbrOns, fsbrActive != nil { t += ", linked \(fsbrOns) time\(fsbrOns == 1 ? "" : "s")" }
+                if fsbrActive != nil { t += ")" }
+                parts.append(t)
+            }
             if let ports { parts.append("\(ports) root-hub port\(ports == 1 ? "" : "s")") }
             s.line("Controller", parts.joined(separator: ", "))
         }

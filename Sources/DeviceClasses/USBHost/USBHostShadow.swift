@@ -63,9 +63,11 @@ public struct USBHostShadow: ClassShadow {
     /// (USB_HC_STATE).
     public func divergences(from info: XPCMessage) -> (compared: Int, differing: [ShadowDivergence]) {
         var compared = 0, out: [ShadowDivergence] = []
-        if let want = settings.fsbr, let got = info.attribute(.usbFSBR).map({ $0.u8 != 0 }) {
+        if let want = settings.fsbr, let got = info.attribute(.usbFSBR)?.u8 {
             compared += 1
-            if got != want { out.append(ShadowDivergence(setting: "FSBR", expected: want ? "on" : "off", found: got ? "on" : "off")) }
+            if got != want.rawValue {
+                out.append(ShadowDivergence(setting: "FSBR", expected: want.name, found: XPCUSBFSBR(rawValue: got)?.name ?? "\(got)"))
+            }
         }
         if info.has(.usbBusName), let state = info.attribute(.usbHcState)?.u8 {
             compared += 1

@@ -62,8 +62,9 @@ public actor PSMouse: InputDriver {
             // protocol and settings, without a command to it.
             let r = try await device.registerInput(name: nil, protocol: nil, reattach: true)
             adopt(r)
-            // A check the failed u-driver began and did not end (it may
-            // have stopped the stream): this one runs it again.
+            // A check, or a setting, the failed u-driver began and did
+            // not end (it may have stopped the stream): this one checks
+            // the mouse and restarts it.
             if r.checkPending == true { try await check(wasStreaming: true) }
             return r.name
         }
@@ -144,6 +145,12 @@ public actor PSMouse: InputDriver {
         _ = try await device.ps2Command(on ? PSM_CMD_ENABLE : PSM_CMD_DISABLE)
         streaming = on
     }
+    /// DISABLE for commands this driver ends with ENABLE: should it die in
+    /// between, the nucleus has the next one check the mouse and restart it.
+    private func pause() async throws {
+        _ = try await device.ps2Command(PSM_CMD_DISABLE, pausing: true)
+        streaming = false
+    }
 
     // MARK: upcalls
 
@@ -157,7 +164,7 @@ public actor PSMouse: InputDriver {
         let newScaling = s.scaling.flatMap { $0 != scaling || !reattach ? $0 : nil }
         let changes = newRate != nil || newRes != nil || newScaling != nil
         let wasStreaming = streaming
-        if changes && streaming { try await enable(false) }
+        if changes && streaming { try await pause() }
         if let r = newRate { try await setRate(r) }
         if let r = newRes { try await setResolution(r) }
         if let r = newScaling { try await setScaling(r) }
@@ -188,7 +195,7 @@ public actor PSMouse: InputDriver {
     func check(wasStreaming: Bool) async throws {
         if streaming {
             // A packet byte equal to NAK can spoil the first DISABLE.
-            do { try await enable(false) } catch { try await enable(false) }
+            do { try await pause() } catch { try await pause() }
         }
         var intact = try await isAsTold()
         if !intact { intact = try await isAsTold() }

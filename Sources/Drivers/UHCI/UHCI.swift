@@ -33,8 +33,9 @@ public actor UHCI: USBHostDriver {
     /// Whether probe adopted a running controller (reattach): only then is
     /// a replayed root-hub state still true of the ports.
     private(set) var adopted = false
-    /// Full-speed bandwidth reclamation, as last set.
-    private(set) var fsbr = false
+    /// Full-speed bandwidth reclamation, as last set (the nucleus starts
+    /// with auto, uhci-hcd's way).
+    private(set) var fsbr = XPCUSBFSBR.auto
     /// Bit n: port n ended a reset; C_PORT_RESET until the hub driver clears it.
     private(set) var resetChanges: UInt32 = 0
     /// Bit n: the hub driver suspended port n.
@@ -450,9 +451,9 @@ public actor UHCI: USBHostDriver {
     /// reset (no reattach, or a controller probe found stopped and started
     /// afresh) the ports start afresh and those are not adopted.
     public func set(_ settings: USBHostSettings, reattach: Bool) async throws {
-        if let on = settings.fsbr {
-            try await device.usbSet(fsbr: on)
-            fsbr = on
+        if let f = settings.fsbr {
+            try await device.usbSet(fsbr: f)
+            fsbr = f
         }
         guard reattach, adopted else { return }
         if let r = settings.resetChanges { resetChanges = r & portMask }

@@ -100,6 +100,16 @@ enum drvxpc_mouse_proto {
 	DRVXPC_MOUSE_EXPS = 3,	/* IntelliMouse Explorer: wheel + 2 buttons */
 };
 
+/* DRVXPC_A_USB_FSBR: full-speed bandwidth reclamation, the u-driver's
+ * policy; the nucleus links the loop (FS control and bulk QHs) and, with
+ * AUTO, unlinks it as uhci-hcd does: while an FS control or bulk URB is on
+ * the hardware, and for 10 ms after */
+enum drvxpc_usb_fsbr {
+	DRVXPC_USB_FSBR_OFF = 0,
+	DRVXPC_USB_FSBR_ON = 1,
+	DRVXPC_USB_FSBR_AUTO = 2,
+};
+
 /* DRVXPC_A_USB_HC_STATE: the host controller as the u-driver left it */
 enum drvxpc_usb_hc_state {
 	DRVXPC_USB_HC_HALTED = 1,	/* reset, not scheduling */
@@ -262,7 +272,7 @@ enum drvxpc_usb_hc_state {
 	X(USB_PORT_CHANGES,	U32,	4, 0, 0xfe)	/* ports 1..7 */	\
 	X(USB_PORTS,		U8,	1, 1, 7)				\
 	X(USB_HC_STATE,		U8,	1, 1, 2)	/* enum drvxpc_usb_hc_state */ \
-	X(USB_FSBR,		U8,	1, 0, 1)	/* bandwidth reclamation */ \
+	X(USB_FSBR,		U8,	1, 0, 2)	/* enum drvxpc_usb_fsbr */ \
 	X(USB_BUS_NAME,		STRING,	16, 0, 0)	/* "usb3" */		\
 	X(USB_ADDRESSES,	BINARY,	16, 0, 0)	/* bit n: address n in use */ \
 	X(USB_URBS,		U64,	8, 0, 0)	/* given back */	\
@@ -279,11 +289,16 @@ enum drvxpc_usb_hc_state {
 	/* input: psmouse's resync_time, the idle check: the first	\
 	 * byte after this many seconds without one has the u-driver	\
 	 * check the mouse is still as it was told (0: never); a check	\
-	 * asked for and not yet ended by the u-driver's ENABLE; the	\
+	 * asked for, or a stream the u-driver paused (PS2_COMMAND	\
+	 * DISABLE with it set), not yet ended by its ENABLE; the	\
 	 * idle checks asked for */					\
 	X(MOUSE_RESYNC_TIME,	U16,	2, 0, 3600)	/* seconds */		\
 	X(INPUT_CHECK_PENDING,	U8,	1, 0, 1)				\
-	X(INPUT_IDLE_CHECKS,	U64,	8, 0, 0)
+	X(INPUT_IDLE_CHECKS,	U64,	8, 0, 0)				\
+	/* usb-host: whether the FSBR loop is linked now, and how often	\
+	 * it was linked */						\
+	X(USB_FSBR_ACTIVE,	U8,	1, 0, 1)				\
+	X(USB_FSBR_ONS,		U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
