@@ -63,7 +63,11 @@ endef
 
 check: build vm-deps test-python
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
-	$(SWIFT) test --skip-build --disable-xctest --skip FaultInjectionTests
+	$(SWIFT) test --skip-build --disable-xctest --skip FaultInjectionTests --skip IntegrationTests
+	@# The integration tests start the real processes (nucleus-sim, drivermgrd,
+	@# u-drivers) with deadlines of 250 ms and count every frame and sample:
+	@# one at a time, so that a 2-core machine's load does not decide them.
+	$(SWIFT) test --skip-build --disable-xctest --filter IntegrationTests --no-parallel
 	@# The ptrace tests in a process of their own: they stop and trace
 	@# children while blocking, which the other suites' processes must not share.
 	$(SWIFT) test --skip-build --disable-xctest --filter FaultInjectionTests
