@@ -16,6 +16,10 @@ public protocol DeviceModel: AnyObject, Sendable {
     func write(offset: UInt32, width: Int, value: UInt32)
     /// Advances device time by `nanos`.
     func tick(nanos: UInt64, memory: SimMemory)
+    /// As ``tick(nanos:memory:)``, calling `interrupt` (the nucleus's
+    /// handler) whenever the device raises its line inside that time; by
+    /// default the plain tick, the handler left to the pass after it.
+    func tick(nanos: UInt64, memory: SimMemory, interrupt: () -> Void)
     /// Whether the interrupt line is asserted.
     var irqAsserted: Bool { get }
     /// The BAR's registers as bytes, for `drvctl status`.
@@ -28,6 +32,9 @@ public protocol DeviceModel: AnyObject, Sendable {
 
 extension DeviceModel {
     public func attach(memory: SimMemory) {}
+    public func tick(nanos: UInt64, memory: SimMemory, interrupt: () -> Void) {
+        tick(nanos: nanos, memory: memory)
+    }
 }
 
 /// A little-endian register file with byte/word/dword access, the storage

@@ -39,12 +39,11 @@ protocol SimChipNucleus: AnyObject {
     /// nucleus serves (usbcore's hub driver, which makes upcalls and waits
     /// for their answers); nil: none.
     var service: SimWorkload? { get }
-    /// The longest stretch of device time one data-path pass may cover
-    /// (nil: any). A pass longer than this is run as several: a kernel
-    /// nucleus's interrupt re-arms an URB at once, so a slow pass of the
-    /// sim's clock (a loaded host) must not look like a host that stopped
-    /// polling (the USB tablet's 16-report queue would overflow).
-    var passLimitNanos: UInt64? { get }
+    /// The interrupt handler, run inside the model's tick the moment the
+    /// device raises its line (UHCI: at the frame after an IOC), as a
+    /// kernel nucleus's handler runs: an URB is given back and re-armed
+    /// before the next frame however long the sim's pass is.
+    func interrupt(memory: SimMemory)
 }
 
 /// Starts a device's workload (play audio, bring a link up…).
@@ -55,7 +54,7 @@ extension SimChipNucleus {
     func takeUpcalls() -> [XPCOp] { [] }
     func takeAsyncUpcalls() -> [(XPCOp, [XPCAttribute])] { takeUpcalls().map { ($0, []) } }
     var service: SimWorkload? { nil }
-    var passLimitNanos: UInt64? { nil }
+    func interrupt(memory: SimMemory) {}
     func holdForReadd() { quiesce() }
 }
 

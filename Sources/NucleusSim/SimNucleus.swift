@@ -163,14 +163,10 @@ public final class SimNucleus: Sendable {
             for id in c.order {
                 guard let d = c.devices[id] else { continue }
                 d.nucleus?.clientTick()
-                let pass = max(d.nucleus?.passLimitNanos ?? nanos, 1)
-                var left = nanos
-                repeat {
-                    let n = min(left, pass)
-                    if d.decoding { d.model.tick(nanos: n, memory: mem) }
-                    d.nucleus?.step(memory: mem, nanos: n)
-                    left -= n
-                } while left > 0
+                if d.decoding {
+                    d.model.tick(nanos: nanos, memory: mem) { d.nucleus?.interrupt(memory: mem) }
+                }
+                d.nucleus?.step(memory: mem, nanos: nanos)
                 asked += (d.nucleus?.takeAsyncUpcalls() ?? []).map { (id, $0.0, $0.1) }
             }
             return asked

@@ -381,6 +381,14 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
 
     /// uhci_frame_timer, once per millisecond of device time.
     public func tick(nanos: UInt64, memory: SimMemory) {
+        tick(nanos: nanos, memory: memory) {}
+    }
+
+    /// The frames of `nanos`, with the host's interrupt handler run at the
+    /// frame whose start raises the line (QEMU raises the IOC of frame N
+    /// as frame N+1 starts, before processing it), so an URB it re-arms
+    /// is seen by that frame.
+    public func tick(nanos: UInt64, memory: SimMemory, interrupt: () -> Void) {
         for d in attached { d?.tick(nanos: nanos) }
         guard cmd & UInt16(UHCI_CMD_RS) != 0 else {
             status |= UInt16(UHCI_STS_HCH)
@@ -395,6 +403,7 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
                 status |= UInt16(UHCI_STS_USBINT)
             }
             pendingIntMask = 0
+            if irqAsserted { interrupt() }
             frnum = (frnum + 1) & UInt16(UHCI_FRNUM_MASK)
             frames += 1
             processFrame(memory)

@@ -71,6 +71,8 @@ final class USBHostPath: SimChipNucleus {
     private(set) var quiesced = false
     /// USB_HC_ERROR sent for the current halt.
     private var hcErrorSent = false
+    /// USBSTS as the handler read it (before its ack) since the last pass.
+    private var statusSeen: UInt32 = 0
     private var upcalls: [(XPCOp, [XPCAttribute])] = []
 
     /// usbcore's devices: port → address and what it is.
@@ -163,21 +165,40 @@ final class USBHostPath: SimChipNucleus {
         return model.running && model.flbaseadd == s.busAddress
     }
 
-    /// 4 ms of frames a pass: the tablet's interrupt URB is re-armed at
-    /// least that often, however slowly the sim's clock runs.
-    var passLimitNanos: UInt64? { 4_000_000 }
-
     /// DATAPATH_ON: registered and the schedule walked.
     var datapathOn: Bool { busName != nil && !quiesced && controllerRunning }
 
-    func step(memory m: SimMemory, nanos: UInt64) {
-        now &+= nanos
-        // The interrupt handler: the nucleus owns USBSTS and acks it.
+    /// The interrupt handler (uhci_irq): acks USBSTS and gives back what
+    /// the schedule finished, re-arming the tablet's interrupt URB for
+    /// the next frame, as the kernel nucleus does. Run by the model's tick
+    /// at the frame that raised the line, and once after every pass.
+    func interrupt(memory m: SimMemory) {
         let sts = model.read(offset: UHCI_USBSTS, width: 2)
         let ack = sts & (UHCI_STS_USBINT | UHCI_STS_ERROR | UHCI_STS_HSE | UHCI_STS_HCPE | UHCI_STS_RD)
         if ack != 0 { model.write(offset: UHCI_USBSTS, width: 2, value: ack) }
         if sts & (UHCI_STS_HSE | UHCI_STS_HCPE) != 0 { hcErrors += 1 }
-        guard schedule != nil else { return }
+        statusSeen |= sts
+        guard schedule != nil, datapathOn else { return }
+        reapTablet(m)
+        reapBlock(m)
+        if blockInFlight == nil, blockCredit >= Self.blockPeriod {
+            blockCredit -= Self.blockPeriod
+            submitBlock(m)
+        }
+        if !tabletArmed { armTablet(m) }
+    }
+
+    /// After the model's tick: the timers (auto FSBR's, an URB's timeout),
+    /// a halted controller, the disk's reads owed for this pass's time
+    /// (at most 4 a pass, so a host whose passes run late reads less
+    /// rather than more per pass), then the handler once more.
+    func step(memory m: SimMemory, nanos: UInt64) {
+        now &+= nanos
+        defer { statusSeen = 0 }
+        guard schedule != nil else {
+            interrupt(memory: m)
+            return
+        }
         // Auto FSBR with no block read on the hardware: off after the delay.
         if fsbr == .auto, fsbrOn, blockInFlight == nil {
             if let t = fsbrOffAt {
@@ -187,8 +208,10 @@ final class USBHostPath: SimChipNucleus {
             }
         }
         guard datapathOn else {
+            interrupt(memory: m)
             giveBackAll(error: true)
             // Halted while the u-driver said it runs: an error it recovers.
+            let sts = statusSeen
             if busName != nil, !quiesced, hcState == UInt8(DRVXPC_USB_HC_RUNNING.rawValue), !hcErrorSent {
                 hcErrorSent = true
                 upcalls.append((.usbHcError, [.u32(.regValue, sts)]))
@@ -197,14 +220,8 @@ final class USBHostPath: SimChipNucleus {
             return
         }
         hcErrorSent = false
-        reapTablet(m)
-        reapBlock(m)
         blockCredit = min(blockCredit + nanos, 4 * Self.blockPeriod)
-        if blockInFlight == nil, blockCredit >= Self.blockPeriod {
-            blockCredit -= Self.blockPeriod
-            submitBlock(m)
-        }
-        if !tabletArmed { armTablet(m) }
+        interrupt(memory: m)
     }
 
     private func port(named name: String) -> (port: Int, address: UInt8)? {

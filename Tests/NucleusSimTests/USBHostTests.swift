@@ -278,41 +278,56 @@ import XPC
         #expect(cond(), "\(what)")
     }
 
-    @Test func aConnectIsResetAndEnumeratedThroughHubRequestsAndBlocksStream() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("usbhost-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/nucleus.sock"
-        let listener = try XPCListener(path: path)
-        defer { listener.shutdown() }
-        let model = UHCIModel(devices: [SimUSBDisk(), SimUSBTablet()])
-        let n = SimNucleus(models: [model], upcallTimeout: .seconds(5))
-        n.serve(listener)
-        n.startDataPath()
-        defer { n.stop() }
-        let hub = FakeRootHub(n)
-        let daemon = try await SimUpcallsTests.FakeDaemon(path)
+    /// A UHCI sim serving a fake daemon whose root hub answers every
+    /// USB_HUB_CONTROL (``FakeRootHub``) and that records USB_HC_ERROR's
+    /// USBSTS; the u-driver's probe, abridged, has run.
+    final class RunningHost: @unchecked Sendable {
+        let n: SimNucleus, hub: FakeRootHub
         let hcErrors = Mutex<[UInt32]>([])
-        let answering = Task {
-            for await m in daemon.inbox where m.isRequest {
-                if m.op == .usbHubControl { try? daemon.conn.send(hub.answer(m)) }
-                if m.op == .usbHcError {
-                    hcErrors.withLock { $0.append(m.attribute(.regValue)?.u32 ?? 0) }
-                    try? daemon.conn.send(.reply(to: m))
+        private let listener: XPCListener, daemon: SimUpcallsTests.FakeDaemon
+        private var answering: Task<Void, Never>?
+
+        init() async throws {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("usbhost-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let path = dir + "/nucleus.sock"
+            listener = try XPCListener(path: path)
+            n = SimNucleus(models: [UHCIModel(devices: [SimUSBDisk(), SimUSBTablet()])], upcallTimeout: .seconds(5))
+            n.serve(listener)
+            n.startDataPath()
+            hub = FakeRootHub(n)
+            daemon = try await SimUpcallsTests.FakeDaemon(path)
+            answering = Task { [daemon, hub, self] in
+                for await m in daemon.inbox where m.isRequest {
+                    if m.op == .usbHubControl { try? daemon.conn.send(hub.answer(m)) }
+                    if m.op == .usbHcError {
+                        self.hcErrors.withLock { $0.append(m.attribute(.regValue)?.u32 ?? 0) }
+                        try? daemon.conn.send(.reply(to: m))
+                    }
                 }
             }
-        }
-        defer {
-            answering.cancel()
-            daemon.conn.close()
+            let handle = try USBHostPathTests.call(n, .usbSchedule).u32(.dmaHandle)
+            #expect(call(n, .regWriteDMA, [.u32(.regOffset, UHCI_FLBASEADD), .u8(.regWidth, 4), .u32(.dmaHandle, handle)]).status == 0)
+            #expect(call(n, .regWrite, [.u32(.regOffset, UHCI_USBINTR), .u8(.regWidth, 2),
+                                        .u32(.regValue, UHCI_INTR_IOC | UHCI_INTR_TIMEOUT | UHCI_INTR_SP)]).status == 0)
+            #expect(call(n, .regWrite, [.u32(.regOffset, UHCI_USBCMD), .u8(.regWidth, 2),
+                                        .u32(.regValue, UHCI_CMD_RS | UHCI_CMD_CF | UHCI_CMD_MAXP)]).status == 0)
+            #expect(call(n, .usbSet, [.u8(.usbHcState, UInt8(DRVXPC_USB_HC_RUNNING.rawValue))]).status == 0)
+            #expect(call(n, .usbRegister, [.u8(.usbPorts, 2)]).status == 0)
         }
 
-        // The u-driver's probe, abridged: schedule, start, register.
-        let handle = try Self.call(n, .usbSchedule).u32(.dmaHandle)
-        #expect(Self.call(n, .regWriteDMA, [.u32(.regOffset, UHCI_FLBASEADD), .u8(.regWidth, 4), .u32(.dmaHandle, handle)]).status == 0)
-        #expect(Self.call(n, .regWrite, [.u32(.regOffset, UHCI_USBCMD), .u8(.regWidth, 2),
-                                         .u32(.regValue, UHCI_CMD_RS | UHCI_CMD_CF | UHCI_CMD_MAXP)]).status == 0)
-        #expect(Self.call(n, .usbSet, [.u8(.usbHcState, UInt8(DRVXPC_USB_HC_RUNNING.rawValue))]).status == 0)
-        #expect(Self.call(n, .usbRegister, [.u8(.usbPorts, 2)]).status == 0)
+        func close() {
+            answering?.cancel()
+            daemon.conn.close()
+            n.stop()
+            listener.shutdown()
+        }
+    }
+
+    @Test func aConnectIsResetAndEnumeratedThroughHubRequestsAndBlocksStream() async throws {
+        let host = try await RunningHost()
+        defer { host.close() }
+        let n = host.n, hub = host.hub
         // The root-hub poll's bitmap: both ports changed.
         #expect(hub.changes() == 0b110)
         #expect(Self.call(n, .usbPortChange, [.u32(.usbPortChanges, hub.changes())]).status == 0)
@@ -371,12 +386,38 @@ import XPC
         // Auto FSBR with nothing to reclaim for goes off (10 ms later).
         try await until("auto FSBR off") { info().attribute(.usbFSBRActive)?.u8 == 0 }
         // Halted while the u-driver said it runs: USB_HC_ERROR, with USBSTS.
-        try await until("USB_HC_ERROR sent") { !hcErrors.withLock { $0.isEmpty } }
-        #expect(hcErrors.withLock { $0 } == [UHCI_STS_HCH], "one USB_HC_ERROR for the halt")
+        try await until("USB_HC_ERROR sent") { !host.hcErrors.withLock { $0.isEmpty } }
+        #expect(host.hcErrors.withLock { $0 } == [UHCI_STS_HCH], "one USB_HC_ERROR for the halt")
 
         // QUIESCE: the devices are gone, cleanly; the controller stays halted.
         #expect(Self.call(n, .quiesce).status == 0)
         #expect(addresses().isEmpty)
         #expect(info().attribute(.usbHcState)?.u8 == UInt8(DRVXPC_USB_HC_HALTED.rawValue))
+    }
+}
+
+extension USBHostPathTests {
+    /// A loaded host runs the data path late: passes of 50 ms, not 1. The
+    /// handler runs at each frame the tablet's URB interrupts, as the
+    /// kernel's does, so its 10 ms reports are all read (its queue holds
+    /// 16); the disk reads at most 4 blocks a pass.
+    @Test func passesOf50msLoseNoTabletReport() async throws {
+        let host = try await RunningHost()
+        defer { host.close() }
+        let n = host.n
+        #expect(Self.call(n, .usbPortChange, [.u32(.usbPortChanges, host.hub.changes())]).status == 0)
+        try await until("blocks and reports stream") {
+            (n.usbClientReport(1)?.blocks ?? 0) > 10 && (n.usbClientReport(1)?.events ?? 0) > 3
+        }
+        n.stop()
+        try await Task.sleep(for: .milliseconds(20))
+        let before = try #require(n.usbClientReport(1))
+        for _ in 0..<40 { n.step(nanos: 50_000_000) }
+        let after = try #require(n.usbClientReport(1))
+        #expect(after.gaps == 0 && after.wrong == 0 && after.ioErrors == 0, "\(after)")
+        #expect(after.events - before.events >= 195, "2 s of 10 ms reports: \(after.events - before.events)")
+        #expect(after.blocks - before.blocks <= 4 * 40, "\(after.blocks - before.blocks) blocks")
+        #expect(after.blocks - before.blocks >= 40, "\(after.blocks - before.blocks) blocks")
+        #expect(n.inspect(1) { ($0 as? UHCIModel)?.device(onPort: 2).flatMap { $0 as? SimUSBTablet }?.dropped } == 0)
     }
 }
