@@ -11,10 +11,10 @@
  * the mouse needs checking - a loss of sync, or the first byte after
  * psmouse's resync_time of silence - and asks the u-driver (INPUT_RESYNC),
  * which runs the check; the check stays pending until its ENABLE, so a
- * u-driver that dies half way leaves it to the recovered one.  Everything else - reset and
- * self-test, the protocol knocks, rate, resolution, scaling, streaming -
- * is the u-driver's, sent as PS2_COMMAND downcalls that run libps2's
- * ps2_command() here.
+ * u-driver that dies half way leaves it to the recovered one.  Everything
+ * else - reset and self-test, the protocol knocks, rate, resolution,
+ * scaling, streaming - is the u-driver's, sent as PS2_COMMAND downcalls
+ * that run libps2's ps2_command() here.
  *
  * The serio driver has manual_bind set and no MODULE_DEVICE_TABLE: it
  * takes a port only when told to, through the port's drvctl attribute
@@ -161,7 +161,8 @@ static irqreturn_t input_interrupt(struct serio *serio, u8 data,
 	 * packet and the ones after it until its check ends, this packet
 	 * is reported: the u-driver's check stops the stream first.
 	 */
-	if (!m->pktcnt && m->resync_time && !m->check_pending &&
+	if (!m->pktcnt && m->resync_time && READ_ONCE(m->streaming) &&
+	    !READ_ONCE(m->check_pending) &&
 	    time_after(jiffies, m->last + m->resync_time * HZ)) {
 		m->idle_checks++;
 		ask_check(m);

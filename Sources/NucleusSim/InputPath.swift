@@ -83,7 +83,7 @@ final class InputPath: SimChipNucleus {
             resyncs += 1
             return
         }
-        if packet.isEmpty && resyncTime > 0 && !checkPending && silence > UInt64(resyncTime) * 1_000_000_000 {
+        if packet.isEmpty && resyncTime > 0 && streaming && !checkPending && silence > UInt64(resyncTime) * 1_000_000_000 {
             idleChecks += 1
             askCheck()
         }

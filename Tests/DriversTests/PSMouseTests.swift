@@ -196,6 +196,13 @@ import XPC
         _ = n.inspect(1) { ($0 as? PS2MouseModel)?.still = false }
         n.step(nanos: 10_000_000)
         #expect(try Self.checks(n) == [1, 0])
+        // Streaming off on purpose: a byte after the silence (noise on
+        // the line) is no packet, asks for no check and counts as none.
+        try await drv.set(MouseSettings(streaming: false, resyncTime: 1), reattach: false)
+        for _ in 0..<15 { n.step(nanos: 100_000_000) }
+        _ = n.inspect(1) { ($0 as? PS2MouseModel)?.noise([0x08]) }
+        n.step(nanos: 10_000_000)
+        #expect(try Self.checks(n) == [1, 0], "noise while not streaming")
     }
 
     /// The check finds a mouse reset during the silence (its settings are
