@@ -45,6 +45,7 @@ extension DriverInstance {
         let idleHeartbeat = runtime.withLock { r in
             r.upcallsInFlight += 1
             r.activity &+= 1
+            r.changes &+= 1
             return r.takeIdleHeartbeat()
         }
         idleHeartbeat?.cancel()
@@ -104,19 +105,20 @@ extension DriverInstance {
     /// make (a corrupted branch, a wrong register) is caught at once, not
     /// at the next `drvctl verify`.
     ///
-    /// A read-back that overlaps another upcall or a downcall may catch the
-    /// device between two settings: it is not compared, and is made again
-    /// 20 ms later, at most ``verifyAttempts`` times in all.
+    /// A read-back that overlaps another upcall or a downcall that may
+    /// change the device (not a REG_READ) may catch it between two
+    /// settings: it is not compared, and is made again 20 ms later, then
+    /// 40, 80…, at most ``verifyAttempts`` times in all.
     func verifyAfter(_ op: XPCOp, generation gen: UInt64, attempt: Int = 1) {
         enum Start { case gone, busy, read(UInt32, UInt64) }
         let start = runtime.withLock { r -> Start in
             guard r.generation == gen, r.state == .active, let d = r.device else { return .gone }
-            return r.upcallsInFlight == 0 ? .read(d.instance, r.activity) : .busy
+            return r.upcallsInFlight == 0 ? .read(d.instance, r.changes) : .busy
         }
         @Sendable func again() {
             guard attempt < Self.verifyAttempts else { return }
             Task {
-                try? await Task.sleep(for: .milliseconds(20))
+                try? await Task.sleep(for: .milliseconds(20 << (attempt - 1)))
                 verifyAfter(op, generation: gen, attempt: attempt + 1)
             }
         }
@@ -128,7 +130,7 @@ extension DriverInstance {
             guard case .success(let info) = result, info.status == 0 else { return }
             let diffs = runtime.withLock { r -> [ShadowDivergence]? in
                 guard r.generation == gen, r.state == .active else { return [] }
-                guard r.upcallsInFlight == 0, r.activity == activity else { return nil }
+                guard r.upcallsInFlight == 0, r.changes == activity else { return nil }
                 return r.shadow.divergences(from: info).differing
             }
             guard let diffs else { again(); return }
@@ -165,6 +167,7 @@ extension DriverInstance {
         let now = monotonicNanos()
         let (dev, owned, flood, pid, idleHeartbeat) = runtime.withLock { r in
             r.activity &+= 1
+            if m.op != .regRead { r.changes &+= 1 }
             return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,
                     r.takeIdleHeartbeat())
         }

@@ -37,14 +37,13 @@ extension DriverInstance {
     /// back (DEVICE_INFO), against what the shadow says the u-driver
     /// programmed. Only while the driver serves (`active`) and no request
     /// is held, so the shadow is complete. A read-back that overlaps an
-    /// upcall or a downcall (a tx timeout's chip reset, say) may catch the
-    /// device between two settings; it is made again 20 ms later, for up
-    /// to ``manualVerifyAttempts`` tries, as ``verifyAfter(_:generation:attempt:)``
-    /// does.
+    /// upcall or a downcall other than REG_READ (a tx timeout's chip reset,
+    /// say) may catch the device between two settings; it is made again
+    /// 20 ms later, for up to ``manualVerifyAttempts`` tries.
     func verify() async throws -> VerifyReply {
         for attempt in 1... {
             let (state, dev, held, busy, activity) = runtime.withLock {
-                ($0.state, $0.device, $0.queue.count + $0.retry.count, $0.upcallsInFlight, $0.activity)
+                ($0.state, $0.device, $0.queue.count + $0.retry.count, $0.upcallsInFlight, $0.changes)
             }
             guard state == .active, held == 0, let dev else {
                 throw ManagerError.badState(name, held > 0 ? "\(held) requests held" : "\(state.rawValue), not active")
@@ -54,7 +53,7 @@ extension DriverInstance {
                                                   timeout: Self.downcallTimeout)
                 if let e = info.remoteError { throw e }
                 let result = runtime.withLock { r -> (Int, [ShadowDivergence])? in
-                    guard r.upcallsInFlight == 0, r.activity == activity else { return nil }
+                    guard r.upcallsInFlight == 0, r.changes == activity else { return nil }
                     return r.shadow.divergences(from: info)
                 }
                 if let (n, diffs) = result {

@@ -85,10 +85,15 @@ final class DriverInstance: Sendable {
         var downcalls = DowncallRate()
         /// Upcalls sent to the u-driver and not yet answered.
         var upcallsInFlight = 0
-        /// Bumped for every upcall sent and every downcall forwarded: a
-        /// read-back that saw it change may have caught the device between
-        /// two settings (``verifyAfter(_:generation:)``).
+        /// Bumped for every upcall sent and every downcall forwarded (the
+        /// heartbeat backs off while it stays the same).
         var activity: UInt64 = 0
+        /// As ``activity``, but for the calls that may change the device:
+        /// every upcall, every downcall but REG_READ. A read-back that saw
+        /// it change may have caught the device between two settings
+        /// (``verifyAfter(_:generation:attempt:)``); a u-driver's polling
+        /// reads (uhci's root hub, every 250 ms) cannot.
+        var changes: UInt64 = 0
         /// The heartbeat's current sleep while it is backed off past
         /// HeartbeatSec: the next call cancels it (``noteActivity()``), so
         /// the driver is pinged again at once and then every HeartbeatSec.
@@ -125,8 +130,10 @@ final class DriverInstance: Sendable {
     /// How long a forwarded downcall may take at the nucleus.
     static let downcallTimeout: Duration = .seconds(2)
     /// Read-backs after one setter (``verifyAfter(_:generation:attempt:)``)
-    /// before it is left to the next one.
-    static let verifyAttempts = 5
+    /// before it is left to the next one: 20 ms apart, doubling, so about
+    /// 2.5 s of a busy driver in all (on a loaded host five tries 20 ms
+    /// apart all overlapped a call, and a lost write went unseen).
+    static let verifyAttempts = 8
     /// How often `drvctl verify` reads back before it reports the driver
     /// busy: 50 × 20 ms, a second of calls to the u-driver back to back.
     static let manualVerifyAttempts = 50
