@@ -388,9 +388,14 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
     /// frame whose start raises the line (QEMU raises the IOC of frame N
     /// as frame N+1 starts, before processing it), so an URB it re-arms
     /// is seen by that frame.
+    ///
+    /// The devices' time runs frame by frame with the frames', so a pass
+    /// longer than the 32 frames one may cover (a loaded host) loses the
+    /// same time for both: a tablet makes no more reports than the frames
+    /// can poll, as under a paused VM.
     public func tick(nanos: UInt64, memory: SimMemory, interrupt: () -> Void) {
-        for d in attached { d?.tick(nanos: nanos) }
         guard cmd & UInt16(UHCI_CMD_RS) != 0 else {
+            for d in attached { d?.tick(nanos: nanos) }
             status |= UInt16(UHCI_STS_HCH)
             frameElapsed = 0
             return
@@ -398,6 +403,7 @@ public final class UHCIModel: DeviceModel, @unchecked Sendable {
         frameElapsed = min(frameElapsed + nanos, 32_000_000)
         while frameElapsed >= 1_000_000 {
             frameElapsed -= 1_000_000
+            for d in attached { d?.tick(nanos: 1_000_000) }
             if pendingIntMask != 0 {
                 status2 |= pendingIntMask
                 status |= UInt16(UHCI_STS_USBINT)

@@ -400,7 +400,8 @@ extension USBHostPathTests {
     /// A loaded host runs the data path late: passes of 50 ms, not 1. The
     /// handler runs at each frame the tablet's URB interrupts, as the
     /// kernel's does, so its 10 ms reports are all read (its queue holds
-    /// 16); the disk reads at most 4 blocks a pass.
+    /// 16); the disk reads at most 4 blocks a pass. A pass covers at most
+    /// 32 frames, and the tablet's time stops with them.
     @Test func passesOf50msLoseNoTabletReport() async throws {
         let host = try await RunningHost()
         defer { host.close() }
@@ -415,9 +416,17 @@ extension USBHostPathTests {
         for _ in 0..<40 { n.step(nanos: 50_000_000) }
         let after = try #require(n.usbClientReport(1))
         #expect(after.gaps == 0 && after.wrong == 0 && after.ioErrors == 0, "\(after)")
-        #expect(after.events - before.events >= 195, "2 s of 10 ms reports: \(after.events - before.events)")
+        #expect(after.events - before.events >= 120, "40 passes of 32 frames, a report each 10: \(after.events - before.events)")
         #expect(after.blocks - before.blocks <= 4 * 40, "\(after.blocks - before.blocks) blocks")
         #expect(after.blocks - before.blocks >= 40, "\(after.blocks - before.blocks) blocks")
+        #expect(n.inspect(1) { ($0 as? UHCIModel)?.device(onPort: 2).flatMap { $0 as? SimUSBTablet }?.dropped } == 0)
+        // Passes of 300 ms: the controller covers 32 frames of each, and
+        // the tablet's time stops with its frames (no 30 reports queued
+        // for 32 polls, 14 of them dropped).
+        for _ in 0..<10 { n.step(nanos: 300_000_000) }
+        let late = try #require(n.usbClientReport(1))
+        #expect(late.gaps == 0 && late.wrong == 0 && late.ioErrors == 0, "\(late)")
+        #expect(late.events - after.events >= 25, "\(late.events - after.events) reports in 10 passes of 32 frames")
         #expect(n.inspect(1) { ($0 as? UHCIModel)?.device(onPort: 2).flatMap { $0 as? SimUSBTablet }?.dropped } == 0)
     }
 }
