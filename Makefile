@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-vm check-mouse check-usb check-net bench-vm check-slicer check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -160,6 +160,14 @@ bench-vm:
 # with the flags Kbuild compiles them with.
 check-slicer:
 	./Tests/slicer/check-slicer.sh
+
+# DriverSlicer over every PCI driver of SWEEP_TREES (drivers/net/ethernet,
+# drivers/net/wireless, sound/pci) in linux-source-6.1: Kbuild builds the
+# trees, `driverslicer --sweep` splits each driver and builds its generated
+# code; the table goes to docs/driverslicer-sweep.md (Tests/slicer/sweep.sh).
+# A long target: it compiles whole trees.
+sweep: build
+	./Tests/slicer/sweep.sh
 
 # drivermgrd as a systemd service in a QEMU guest on this machine's root over
 # 9p, with systemd as PID 1 and real journald.

@@ -20,8 +20,14 @@ struct DriverSlicerCommand: ParsableCommand {
             Swift types and marshaling code.
             """)
 
-    @Argument(help: "The driver's .c files.")
-    var files: [String]
+    @Argument(help: "The driver's .c files (none with --sweep).")
+    var files: [String] = []
+
+    @Option(name: .customLong("sweep"), help: "Split every PCI driver Kbuild built under this directory (each NAME.mod, with its .OBJ.o.cmd flags) and print one table row per driver (Markdown; --json for JSON). With --generate, each driver's marshaling code goes to DIR/NAME, its C is built with one Kbuild run over DIR (with --cflags) and its Swift type-checked.")
+    var sweepDirectory: String?
+
+    @Option(name: .customLong("annotations-dir"), help: "With --sweep: a directory of NAME.slice annotation side files, one per driver.")
+    var annotationsDirectory: String?
 
     @Option(name: .customLong("kbuild-cmd"), help: "Kbuild's .NAME.o.cmd for the (first) file: its flags are used.")
     var kbuildCmd: String?
@@ -72,7 +78,21 @@ struct DriverSlicerCommand: ParsableCommand {
         return "/usr/local/share/drivermgr/slicer/interfaces"
     }
 
+    func validate() throws {
+        if sweepDirectory == nil && files.isEmpty { throw ValidationError("name the driver's .c files, or --sweep DIR") }
+        if sweepDirectory != nil && !files.isEmpty { throw ValidationError("--sweep takes no .c files: it finds them under its directory") }
+    }
+
     func run() throws {
+        if let sweepDirectory {
+            do {
+                try sweep(sweepDirectory)
+            } catch let e as SliceError {
+                FileHandle.standardError.write(Data("driverslicer: \(e.description)\n".utf8))
+                throw ExitCode(1)
+            }
+            return
+        }
         do {
             let start = Date()
             let flags = cflags.split(separator: " ").map(String.init)
@@ -98,22 +118,9 @@ struct DriverSlicerCommand: ParsableCommand {
                 }
                 if let b = marshaling.bytes(for: names) { initBytes = (names, b.fieldMinimal, b.naive) }
             }
-            if let dir = generateDirectory, let first = files.first {
-                let stem = ((first as NSString).lastPathComponent as NSString).deletingPathExtension
-                let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
-                let types = SwiftTypes(graph: graph, spec: marshaling, source: names, annotations: annotations)
-                let absolute = first.hasPrefix("/") ? first : FileManager.default.currentDirectoryPath + "/" + first
-                let code = MarshalingCode(graph: graph, spec: marshaling, types: types, driverPath: absolute, source: names)
-                do {
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    let cPath = (dir as NSString).appendingPathComponent("slice_\(MarshalingCode.cIdent(stem)).c")
-                    let swiftPath = (dir as NSString).appendingPathComponent("\(SwiftTypes.typeName(stem))Slice.swift")
-                    try code.c.write(toFile: cPath, atomically: true, encoding: .utf8)
-                    try code.swift.write(toFile: swiftPath, atomically: true, encoding: .utf8)
-                    print("wrote \(cPath) and \(swiftPath)")
-                } catch {
-                    throw SliceError("\(dir): \(error.localizedDescription)")
-                }
+            if let dir = generateDirectory {
+                let (cPath, swiftPath) = try Self.generate(files: files, graph: graph, spec: marshaling, annotations: annotations, into: dir)
+                print("wrote \(cPath) and \(swiftPath)")
                 return
             }
             if json {
@@ -141,6 +148,121 @@ struct DriverSlicerCommand: ParsableCommand {
             FileHandle.standardError.write(Data("driverslicer: \(e.description)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// Writes the marshaling code for `files` into `dir`: slice_STEM.c and
+    /// STEMSlice.swift. Returns their paths.
+    static func generate(files: [String], graph: CallGraph, spec: MarshalingSpec, annotations: AnnotationSet,
+                         into dir: String) throws -> (String, String) {
+        guard let first = files.first else { throw SliceError("no files to generate code for") }
+        let stem = ((first as NSString).lastPathComponent as NSString).deletingPathExtension
+        let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+        let types = SwiftTypes(graph: graph, spec: spec, source: names, annotations: annotations)
+        let absolute = first.hasPrefix("/") ? first : FileManager.default.currentDirectoryPath + "/" + first
+        let code = MarshalingCode(graph: graph, spec: spec, types: types, driverPath: absolute, source: names)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let cPath = (dir as NSString).appendingPathComponent("slice_\(MarshalingCode.cIdent(stem)).c")
+            let swiftPath = (dir as NSString).appendingPathComponent("\(SwiftTypes.typeName(stem))Slice.swift")
+            try code.c.write(toFile: cPath, atomically: true, encoding: .utf8)
+            try code.swift.write(toFile: swiftPath, atomically: true, encoding: .utf8)
+            return (cPath, swiftPath)
+        } catch {
+            throw SliceError("\(dir): \(error.localizedDescription)")
+        }
+    }
+
+    /// --sweep: every PCI driver under `root`, one row each; with
+    /// --generate, the generated code built too.
+    func sweep(_ root0: String) throws {
+        let root = URL(fileURLWithPath: root0).standardizedFileURL.path
+        let table = try InterfaceTable(directory: interfaces, only: only.isEmpty ? nil : only)
+        let kdir = kbuildBuildDirectory()
+        let modules = try SweepModule.find(under: root).filter(\.isPCIDriver)
+        guard !modules.isEmpty else { throw SliceError("\(root): no PCI driver built here (no NAME.mod whose sources define a struct pci_driver); run Kbuild first") }
+        var rows: [SweepRow] = []
+        var generated: [(row: Int, dir: String, c: String, swift: String, flags: [String])] = []
+        for m in modules {
+            FileHandle.standardError.write(Data("driverslicer: \(m.name) (\(rows.count + 1) of \(modules.count))\n".utf8))
+            var (row, graph, spec, given) = Sweep.analyse(m, root: root, buildDirectory: kdir, interfaces: table,
+                                                          annotations: annotationsDirectory)
+            if let genRoot = generateDirectory, row.split, let graph, let spec {
+                let dir = (genRoot as NSString).appendingPathComponent(MarshalingCode.cIdent(m.name))
+                do {
+                    let (c, swift) = try Self.generate(files: m.sources, graph: graph, spec: spec, annotations: given, into: dir)
+                    let flags = (try? KbuildCommand.flags(cmdFile: m.cmdFile, buildDirectory: kdir)) ?? []
+                    generated.append((rows.count, dir, c, swift, Self.driverOwnFlags(flags, buildDirectory: kdir)))
+                } catch let e as SliceError {
+                    row.generatedCBuilds = false
+                    row.reason = "generate: \(e.description)"
+                }
+            }
+            rows.append(row)
+        }
+        if let genRoot = generateDirectory, !generated.isEmpty {
+            try buildGenerated(genRoot, generated.map { ($0.dir, $0.c, $0.flags) }, kdir: kdir)
+            for g in generated {
+                rows[g.row].generatedCBuilds = FileManager.default.fileExists(atPath: (g.c as NSString).deletingPathExtension + ".o")
+                rows[g.row].generatedSwiftChecks = Self.typeChecks(g.swift)
+            }
+        }
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(rows), as: UTF8.self))
+        } else {
+            print(Sweep.markdown(rows), terminator: "")
+        }
+    }
+
+    /// The flags Kbuild added for the driver's own directory (its -I paths
+    /// outside the kernel build tree, its -D but Kbuild's KBUILD_*), for
+    /// building its generated code elsewhere.
+    static func driverOwnFlags(_ flags: [String], buildDirectory: String) -> [String] {
+        flags.filter { f in
+            if f.hasPrefix("-I/") { return !f.hasPrefix("-I" + buildDirectory) && !f.hasPrefix("-I/usr/src/linux-headers") && !f.hasPrefix("-I/usr/lib/gcc") }
+            if f.hasPrefix("-D") { return !f.hasPrefix("-DKBUILD_") && !f.contains("\"") && !f.contains(" ") }
+            return false
+        }
+    }
+
+    /// One Kbuild run over every generated directory (make -k: a driver
+    /// whose code does not build leaves no .o and does not stop the rest).
+    func buildGenerated(_ genRoot: String, _ dirs: [(dir: String, c: String, flags: [String])], kdir: String) throws {
+        let top = dirs.map { "obj-m += \(($0.dir as NSString).lastPathComponent)/" }.joined(separator: "\n") + "\n"
+        do {
+            try top.write(toFile: (genRoot as NSString).appendingPathComponent("Kbuild"), atomically: true, encoding: .utf8)
+            for d in dirs {
+                let obj = ((d.c as NSString).lastPathComponent as NSString).deletingPathExtension
+                let kbuild = "obj-m := \(obj).o\nccflags-y := \((cflags.split(separator: " ").map(String.init) + d.flags).joined(separator: " "))\n"
+                try kbuild.write(toFile: (d.dir as NSString).appendingPathComponent("Kbuild"), atomically: true, encoding: .utf8)
+            }
+        } catch {
+            throw SliceError("\(genRoot): \(error.localizedDescription)")
+        }
+        let absolute = URL(fileURLWithPath: genRoot).standardizedFileURL.path
+        let jobs = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let log = (genRoot as NSString).appendingPathComponent("kbuild.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/make")
+        p.arguments = ["-k", "-j\(jobs)", "-C", kdir, "M=\(absolute)", "KBUILD_MODPOST_WARN=1", "modules"]
+        p.standardOutput = FileHandle(forWritingAtPath: log)
+        p.standardError = p.standardOutput
+        do { try p.run() } catch { throw SliceError("make: \(error.localizedDescription)") }
+        p.waitUntilExit()
+    }
+
+    /// Whether `swiftc -typecheck -warnings-as-errors` accepts the file.
+    static func typeChecks(_ swift: String) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["swiftc", "-typecheck", "-warnings-as-errors", swift]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
     }
 
     /// --kbuild-dir, else /lib/modules/`uname -r`/build.

@@ -102,7 +102,7 @@ else echo "FAIL: 8139too's generated Swift types do not compile"; ok=0; fi
 # module object around the driver itself, the Swift side type-checks with
 # warnings as errors.
 for d in 8139too ens1370; do
-  m="$WORK/m-$d" g="$WORK/gen-$d"
+  m="$WORK/m-$d" g="$ROOT/.build/slicer-gen/$d"
   rm -rf "$g"
   "$BIN/driverslicer" "$m/$d.c" --kbuild-cmd "$m/.$d.o.cmd" --kbuild-dir "$KDIR" --generate "$g" > /dev/null || { ok=0; continue; }
   printf 'obj-m := slice%s.o\nslice%s-y := slice_%s.o\nccflags-y := -I%s/module/include/uapi -Werror\n' "$d" "$d" "$d" "$ROOT" > "$g/Kbuild"
@@ -145,6 +145,24 @@ done
 printf 'int f(void) { return 1 +; }\n' > "$WORK/bad.c"
 if "$BIN/driverslicer" "$WORK/bad.c" 2> "$WORK/bad.err"; then echo "FAIL: bad.c parsed"; ok=0; fi
 grep -q "bad.c:1:.*error" "$WORK/bad.err" || { echo "FAIL: no file:line for bad.c: $(cat "$WORK/bad.err")"; ok=0; }
+# The sweep (make sweep runs it over whole trees) on the modules built
+# above: every PCI driver among them parsed and split but ne2k-pci, and the
+# generated code of 8139too and ens1370 built, as above with -Werror.
+g="$ROOT/.build/slicer-sweep-gen"
+rm -rf "$g"
+if "$BIN/driverslicer" --sweep "$WORK" --kbuild-dir "$KDIR" --annotations-dir "$ROOT/slicer/annotations" \
+     --generate "$g" --cflags="-I$ROOT/module/include/uapi" > "$WORK/sweep.md" 2> "$WORK/sweep.err"; then
+  echo "== sweep of the modules above: $(grep '^Totals:' "$WORK/sweep.md")"
+  for d in 8139too 8139cp ens1370 ens1371 pcnet32 e1000; do
+    grep -q "^| $d | m-$d | [0-9]* | yes | yes |" "$WORK/sweep.md" || { echo "FAIL: sweep: $d not parsed and split: $(grep "^| $d " "$WORK/sweep.md")"; ok=0; }
+  done
+  for d in 8139too ens1370; do
+    grep "^| $d " "$WORK/sweep.md" | grep -q "| yes | yes |$" || { echo "FAIL: sweep: $d's generated code: $(grep "^| $d " "$WORK/sweep.md")"; ok=0; }
+  done
+  # ne2k-pci's data path is in the 8390 module: alone it has no root.
+  grep -q "^- ne2k-pci: no critical root" "$WORK/sweep.md" || { echo "FAIL: sweep: ne2k-pci alone split: $(grep "^| ne2k-pci " "$WORK/sweep.md")"; ok=0; }
+  grep -q "^| psmouse " "$WORK/sweep.md" && { echo "FAIL: sweep: psmouse is no PCI driver"; ok=0; }
+else echo "FAIL: driverslicer --sweep: $(tail -3 "$WORK/sweep.err")"; ok=0; fi
 # The seeds' table beside ours (Microdrivers, ASPLOS'08: code moved to user
 # space per class, annotation lines per class).
 echo "== the split beside the seeds' figures:"
