@@ -13,7 +13,11 @@ extension DriverInstance {
     /// driver's deadline. Recovering: answered by the shadow or queued.
     /// Otherwise: EAGAIN. `done` gets the reply, under the driver channel's
     /// sequence number; the caller restores its own.
-    func submit(_ m: XPCMessage, done: @escaping @Sendable (XPCMessage) -> Void) {
+    ///
+    /// `validated`: the request is a class operation (`drvctl call`) whose
+    /// arguments its class checked, so the u-driver has no ground to call
+    /// them wrong (``ReplyContract/refusesValidated(request:reply:)``).
+    func submit(_ m: XPCMessage, validated: Bool = false, done: @escaping @Sendable (XPCMessage) -> Void) {
         enum Route { case send(XPCConnection, UInt64), answer(XPCMessage), held }
         let route = runtime.withLock { r -> Route in
             if m.op == .sndHwParams, let h = m.attribute(.dmaHandle) { r.ownedDMA.insert(h.u32) }
@@ -37,11 +41,12 @@ extension DriverInstance {
             DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: a.status != 0)
             done(a)
         case .held: break
-        case .send(let conn, let gen): send(m, conn, gen, done)
+        case .send(let conn, let gen): send(m, conn, gen, validated: validated, done)
         }
     }
 
-    func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, _ done: @escaping @Sendable (XPCMessage) -> Void) {
+    func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, validated: Bool = false,
+              _ done: @escaping @Sendable (XPCMessage) -> Void) {
         let idleHeartbeat = runtime.withLock { r in
             r.upcallsInFlight += 1
             r.activity &+= 1
@@ -63,6 +68,17 @@ extension DriverInstance {
                 if ReplyContract.misread(request: m, reply: reply) {
                     runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
                     failure(.protocol, "\(m.op.name): answered EPROTO to a well-formed request: \(reply.remoteError?.message ?? "")",
+                            generation: gen, op: m.op, parameter: reply.remoteError?.attribute)
+                    return
+                }
+                // A refusal of arguments the class validated: the u-driver's
+                // own checks are broken (a corrupted process). Asked once
+                // more of the recovered one, whose answer stands: a refusal
+                // it repeats reaches the caller (drained requests are not
+                // checked again).
+                if validated, ReplyContract.refusesValidated(request: m, reply: reply) {
+                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    failure(.protocol, "\(m.op.name): refused arguments its class validated: \(reply.remoteError.map { "\($0)" } ?? "")",
                             generation: gen, op: m.op, parameter: reply.remoteError?.attribute)
                     return
                 }
@@ -152,11 +168,12 @@ extension DriverInstance {
         submit(tagged) { [nucleus] reply in try? nucleus.send(reply.withSeq(m.seq)) }
     }
 
-    /// A daemon-originated upcall (drvctl call) through the same path.
+    /// A daemon-originated upcall (drvctl call: a class operation whose
+    /// arguments the class parsed and checked) through the same path.
     func call(_ op: XPCOp, _ attrs: [XPCAttribute]) async -> XPCMessage {
         let inst = runtime.withLock { $0.device?.instance ?? 0 }
         return await withCheckedContinuation { (k: CheckedContinuation<XPCMessage, Never>) in
-            submit(XPCMessage(op: op, flags: .request, instance: inst, attributes: attrs)) { k.resume(returning: $0) }
+            submit(XPCMessage(op: op, flags: .request, instance: inst, attributes: attrs), validated: true) { k.resume(returning: $0) }
         }
     }
 

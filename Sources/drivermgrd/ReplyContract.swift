@@ -13,6 +13,21 @@ enum ReplyContract {
         return cls.replyViolation(m, r)
     }
 
+    /// Errnos that say the request is wrong, not the moment: a class
+    /// operation's arguments were checked by its class, so a u-driver that
+    /// answers one of these to them contradicts its class. EAGAIN, EBUSY,
+    /// ENODEV, ENETDOWN, EOPNOTSUPP and the like say the driver cannot now,
+    /// and stand.
+    static let argumentErrnos: Set<Int32> = [0, 2 /* ENOENT */, 5 /* EIO */, 22 /* EINVAL */, 34 /* ERANGE */,
+                                             61 /* ENODATA */, 71 /* EPROTO */, 74 /* EBADMSG */, 75 /* EOVERFLOW */]
+
+    /// Whether `r` refuses, with an errno of ``argumentErrnos``, a class
+    /// operation's request whose arguments its class validated.
+    static func refusesValidated(request m: XPCMessage, reply r: XPCMessage) -> Bool {
+        guard r.status != 0, let e = r.remoteError else { return false }
+        return argumentErrnos.contains(e.errno)
+    }
+
     /// A u-driver answered EPROTO ("your request does not decode") to a
     /// request that decodes here with the same codec and attribute table:
     /// its decoding is broken (a corrupted process), not the request.

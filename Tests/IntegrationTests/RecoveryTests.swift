@@ -285,6 +285,35 @@ import XPC
         try h.waitActive(["ens1371"])
     }
 
+    /// A u-driver that refuses, as a bad argument, a `drvctl call` whose
+    /// arguments its class checked contradicts its class: a `protocol`
+    /// failure, and the call is asked again of the recovered u-driver,
+    /// whose answer the caller gets. A refusal the recovered one repeats
+    /// stands, after that one recovery.
+    @Test func aRefusalOfArgumentsTheClassValidatedIsRecoveredAndAskedAgain() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        for name in ["misbehave-refuse", "misbehave-refuseall"] {
+            let match = name == "misbehave-refuse" ? "pci:10ec:8139" : "pci:8086:100e"
+            try "[Driver]\nName=\(name)\nClass=net\nMatch=\(match)\nExecutable=misbehave\n[Recovery]\nVerifySettings=no\n"
+                .write(toFile: cfg + "/drivers.d/\(name).conf", atomically: true, encoding: .utf8)
+        }
+        try h.startSim(["--devices", "rtl8139", "e1000", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["misbehave-refuse", "misbehave-refuseall"])
+        let (rc, _, err) = try h.drvctl("call", "misbehave-refuse", "rx-mode", "promisc")
+        #expect(rc == 0, "answered by the recovered u-driver: \(err)")
+        #expect(try restarts(h, "misbehave-refuse") == 1)
+        let failure = try #require(try events(h, "misbehave-refuse").last { $0.event == "failure" })
+        #expect(failure.failureKind == .protocol && failure.detail.contains("refused arguments its class validated"), "\(failure.detail)")
+        let (rc2, _, err2) = try h.drvctl("call", "misbehave-refuseall", "rx-mode", "promisc")
+        #expect(rc2 != 0 && err2.contains("refused on purpose"), "the second refusal stands: \(rc2) \(err2)")
+        #expect(try restarts(h, "misbehave-refuseall") == 1, "one recovery, not a loop")
+        #expect(try h.list().allSatisfy { $0.state == .active })
+    }
+
     @Test func aFailureDuringRecoveryStartsOverAndCounts() throws {
         let h = try SimHarness()
         defer { h.stopAll() }

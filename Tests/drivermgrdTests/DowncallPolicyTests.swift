@@ -113,4 +113,19 @@ import XPC
                 "EINVAL is the driver's answer about the content")
         #expect(!ReplyContract.misread(request: m, reply: .reply(to: m)))
     }
+
+    /// A class operation's arguments were checked by its class: an answer
+    /// calling them wrong is the u-driver's fault; one saying "not now"
+    /// (EAGAIN, EBUSY, ENETDOWN, EOPNOTSUPP) is not.
+    @Test func aRefusalOfValidatedArgumentsIsOneThatCallsThemWrong() {
+        let m = XPCMessage(op: .sndMixerPut, flags: .request, seq: 4, instance: 1,
+                           attributes: [.u16(.mixerControl, 0), .u32(.mixerValue, 47)])
+        for e: Int32 in [22, 34, 2, 5, 71, 74, 61] {
+            #expect(ReplyContract.refusesValidated(request: m, reply: .errorReply(to: m, errno: e, message: "47 outside 0...1")), "errno \(e)")
+        }
+        for e: Int32 in [11, 16, 100, 95, 19, 1] {
+            #expect(!ReplyContract.refusesValidated(request: m, reply: .errorReply(to: m, errno: e, message: "busy")), "errno \(e)")
+        }
+        #expect(!ReplyContract.refusesValidated(request: m, reply: .reply(to: m)))
+    }
 }

@@ -10,9 +10,14 @@ import XPC
 /// its configured name (HELLO's DRIVER_NAME): `misbehave-bar`,
 /// `misbehave-dma`, `misbehave-op`, `misbehave-instance`, or `misbehave-all`.
 /// Probe fails (EIO) if any misdeed was *not* refused.
+/// `misbehave-refuse` refuses its first rx-mode with EINVAL, as a u-driver
+/// whose own checks were corrupted (a reattached one accepts it);
+/// `misbehave-refuseall` refuses every rx-mode.
 actor Misbehave: NetDriver {
     let device: Device
     let info: DeviceInfo
+    /// Whether setRxMode refuses (EINVAL, RX_FLAGS named).
+    private var refuses = false
 
     init(device: Device, info: DeviceInfo) {
         self.device = device
@@ -24,6 +29,7 @@ actor Misbehave: NetDriver {
         // the configured name: `drvctl update NAME --executable` keeps NAME.
         let which = MisbehaveMain.invokedAs ?? info.driverName.split(separator: "-").last.map(String.init) ?? "all"
         let daemon = getppid()
+        refuses = which == "refuseall" || (which == "refuse" && !reattach)
         switch which {
         case "shadow": _ = hostile_open("/etc/shadow", 0)
         case "statefile": _ = hostile_open("/var/lib/drivermgrd/state", 0)
@@ -80,7 +86,9 @@ actor Misbehave: NetDriver {
 
     func open(reattach: Bool) async throws {}
     func stop() async throws {}
-    func setRxMode(_ mode: RxMode) async throws {}
+    func setRxMode(_ mode: RxMode) async throws {
+        if refuses { throw UDriverError.invalid(.rxFlags, "refused on purpose (\(info.driverName))") }
+    }
     func setMAC(_ mac: MACAddress) async throws {}
     func getLink() async throws -> LinkState { LinkState(up: true, speed: 100, fullDuplex: true) }
     func getStats() async throws -> NetHardwareStats { NetHardwareStats(rxMissed: 0) }
