@@ -58,6 +58,28 @@ extension DriverInstance {
             runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
             switch result {
             case .success(let reply):
+                // Answered by a process already judged failed (its reply
+                // outran its death: an error about a downcall the daemon no
+                // longer served, say): not an answer. The recovered u-driver
+                // is asked, as for a call the failure cut off.
+                enum Late { case no, queued, resend, refused }
+                let late = runtime.withLock { r -> Late in
+                    guard r.failedGeneration == gen else { return .no }
+                    guard !r.stopping else { return .refused }
+                    if r.state == .recovering {
+                        r.retry.append(Queued(message: m, done: done))
+                        return .queued
+                    }
+                    return r.state == .active && r.generation != gen ? .resend : .refused
+                }
+                switch late {
+                case .no: break
+                case .queued: return
+                case .resend: submit(m, validated: validated, done: done); return
+                case .refused:
+                    done(.errorReply(to: m, errno: 11, message: "\(name): the u-driver that took the call failed"))
+                    return
+                }
                 let violation = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass)
                 DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: reply.status != 0 || violation != nil)
                 if let v = violation {
