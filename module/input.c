@@ -376,6 +376,16 @@ static int ps2_cmd(struct genl_info *info, const struct drvxpc_hdr *h,
 					"INPUT_CHECK_PENDING goes with DISABLE only");
 	if (send)
 		memcpy(param, nla_data(param_a), send);
+	/*
+	 * What the nucleus tracks it reports in DEVICE_INFO, whose ranges
+	 * (MOUSE_RATE 10..200, MOUSE_RESOLUTION 0..3) the daemon checks: a
+	 * value outside them never reaches the mouse.  (psmouse's own
+	 * protocols stay inside; Lifebook's SETRES 7 is not one we drive.)
+	 */
+	if ((cmd == PSM_CMD_SETRATE && (param[0] < 10 || param[0] > 200)) ||
+	    (cmd == PSM_CMD_SETRES && param[0] > 3))
+		return drvnucleus_reply(info, h, -EINVAL, DRVXPC_A_PS2_PARAM,
+					"rate outside 10..200 or resolution outside 0..3");
 	m->commands++;
 	if (cmd == PSM_CMD_RESET_BAT)
 		m->resets++;

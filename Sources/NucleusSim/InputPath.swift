@@ -161,6 +161,12 @@ final class InputPath: SimChipNucleus {
         guard pausing == nil || cmd == PSM_CMD_DISABLE else {
             return .errorReply(to: m, errno: 22, attribute: .inputCheckPending, message: "INPUT_CHECK_PENDING goes with DISABLE only")
         }
+        // What the nucleus tracks it reports in DEVICE_INFO, in the wire's
+        // ranges: a value outside them never reaches the mouse (input.c).
+        if (cmd == PSM_CMD_SETRATE && !(10...200).contains(params.first ?? 0))
+            || (cmd == PSM_CMD_SETRES && (params.first ?? 0) > 3) {
+            return .errorReply(to: m, errno: 22, attribute: .ps2Param, message: "rate outside 10..200 or resolution outside 0..3")
+        }
         drain()
         commands += 1
         if cmd == PSM_CMD_RESET_BAT { resets += 1 }

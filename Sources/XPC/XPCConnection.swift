@@ -316,6 +316,11 @@ public final class XPCConnection: Sendable {
         } catch {
             let e = error as? XPCError ?? XPCError(.system, "\(error)")
             replyProtocolError(bytes, e)
+            // A reply whose header reads but whose body does not: its call
+            // fails now with the named field, not at its deadline.
+            if let seq = Self.replySeq(bytes), let c = state.withLock({ $0.pending.complete(seq: seq) }) {
+                c.completion(.failure(e))
+            }
             onEvent(self, .malformed(e, bytes))
             return
         }
@@ -328,6 +333,15 @@ public final class XPCConnection: Sendable {
             return
         }
         onEvent(self, .message(m))
+    }
+
+    /// The sequence number of a reply whose header is readable (flags say
+    /// reply, not request); nil otherwise.
+    static func replySeq(_ bytes: [UInt8]) -> UInt32? {
+        guard bytes.count >= XPCLimits.headerSize else { return nil }
+        let flags = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
+        guard flags & XPCFlags.reply.rawValue != 0, flags & XPCFlags.request.rawValue == 0 else { return nil }
+        return UInt32(XPCAttribute.read(bytes, at: 8, 4))
     }
 
     /// Answers a malformed request with EPROTO when its header is readable,

@@ -13,13 +13,16 @@ enum ReplyContract {
         return cls.replyViolation(m, r)
     }
 
-    /// Errnos that say the request is wrong, not the moment: a class
-    /// operation's arguments were checked by its class, so a u-driver that
-    /// answers one of these to them contradicts its class. EAGAIN, EBUSY,
-    /// ENODEV, ENETDOWN, EOPNOTSUPP and the like say the driver cannot now,
-    /// and stand.
+    /// Errnos that say the request, or the driver's own work on it, went
+    /// wrong, not the moment: a class operation's arguments were checked
+    /// by its class, so a u-driver that answers one of these to them has
+    /// broken checks or lost its way with the chip (ETIMEDOUT: a register
+    /// poll that never ended), which a fresh u-driver re-probes. EAGAIN,
+    /// EBUSY, ENODEV, ENETDOWN, EOPNOTSUPP and the like say the driver
+    /// cannot now, and stand.
     static let argumentErrnos: Set<Int32> = [0, 2 /* ENOENT */, 5 /* EIO */, 22 /* EINVAL */, 34 /* ERANGE */,
-                                             61 /* ENODATA */, 71 /* EPROTO */, 74 /* EBADMSG */, 75 /* EOVERFLOW */]
+                                             61 /* ENODATA */, 71 /* EPROTO */, 74 /* EBADMSG */, 75 /* EOVERFLOW */,
+                                             110 /* ETIMEDOUT */]
 
     /// Whether `r` refuses, with an errno of ``argumentErrnos``, a class
     /// operation's request whose arguments its class validated.

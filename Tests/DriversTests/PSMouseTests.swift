@@ -292,6 +292,18 @@ import XPC
         #expect(r.status == -22 && r.remoteError?.attribute == .ps2Param)
         r = call(.ps2Command, [.u16(.ps2Cmd, 0x0ff2)])
         #expect(r.status == -22 && r.remoteError?.attribute == .ps2Cmd, "15 bytes back do not fit PS2_PARAM")
+        // What the nucleus reports must stay in the wire's ranges: a rate
+        // or resolution outside them never reaches the mouse (a corrupted
+        // u-driver's SETRES 20 made every DEVICE_INFO after it malformed).
+        for (cmd, p) in [(PSM_CMD_SETRES, UInt8(20)), (PSM_CMD_SETRATE, 5), (PSM_CMD_SETRATE, 250)] {
+            r = call(.ps2Command, [.u16(.ps2Cmd, UInt16(cmd)), .binary(.ps2Param, [p])])
+            #expect(r.status == -22 && r.remoteError?.attribute == .ps2Param, "\(cmd) \(p)")
+        }
+        #expect(Self.mouse(n) { [$0.rate, $0.resolution] } == [100, 2], "the mouse was not told")
+        r = call(.ps2Command, [.u16(.ps2Cmd, UInt16(PSM_CMD_SETRES)), .binary(.ps2Param, [3])])
+        #expect(r.status == 0)
+        r = call(.deviceInfo, [])
+        #expect(r.status == 0 && r.attribute(.mouseResolution)?.u8 == 3)
         // A byte the mouse does not know is NAKed: EIO.
         r = call(.ps2Command, [.u16(.ps2Cmd, 0x0001)])
         #expect(r.status == -5)

@@ -258,6 +258,31 @@ import Synchronization
         server.close()
     }
 
+    /// A reply whose header reads but whose body does not (a nucleus that
+    /// reported MOUSE_RESOLUTION 20 against the wire's 0...3) fails its
+    /// call at once with the named field, not at its deadline.
+    @Test func malformedReplyFailsItsCallWithTheField() async throws {
+        let (a, b) = try XPCSocket.pair()
+        let client = XPCConnection(name: "daemon", socket: a) { _, _ in }
+        client.start()
+        defer { client.close() }
+        let call = Task {
+            try await client.call(XPCMessage(op: .deviceInfo, flags: .request, instance: 65), timeout: .seconds(60))
+        }
+        let req = try XPCMessage.decode(try #require(try b.receive()))
+        var bad = XPCMessage(op: .deviceInfo, flags: .reply, seq: req.seq, instance: 65).bytes + [5, 0] + XPCAttribute.le(XPCAttributeID.mouseResolution.rawValue) + [20, 0, 0, 0]
+        bad.replaceSubrange(0..<4, with: XPCAttribute.le(UInt32(bad.count)))
+        try b.send(bad)
+        let clock = ContinuousClock(), started = clock.now
+        do {
+            _ = try await call.value
+            Issue.record("a malformed reply was taken")
+        } catch let e as XPCError {
+            #expect(e.code == .outOfRange && e.attribute == .mouseResolution, "\(e)")
+        }
+        #expect(clock.now - started < .seconds(5), "failed at once, not at the 60 s deadline")
+    }
+
     @Test func replyToNothingIsReported() async throws {
         let (a, b) = try XPCSocket.pair()
         let seen = Box(0)
