@@ -67,7 +67,8 @@ public protocol UDriver: Actor {
     /// device is running: adopt it, do not reset it. Returns the chip's name.
     func probe(reattach: Bool) async throws -> String
     /// One upcall of the class (not PROBE), answered with the reply's
-    /// attributes; an op the class does not have throws EOPNOTSUPP.
+    /// attributes; an op the class does not have throws EBADRQC ("invalid
+    /// request code": EOPNOTSUPP stays a chip's "not on this chip").
     func dispatch(_ m: XPCMessage) async throws -> [XPCAttribute]
     /// The class's upcalls that change a setting of the device (the
     /// `lost-write` fault acknowledges the next of them without running it).

@@ -30,7 +30,7 @@ extension InputDriver {
             try await set(settings, reattach: m.flags.contains(.reattach))
         case .inputResync: try await resync()
         default:
-            throw UDriverError(errno: 95, "\(m.op.name) is not an input upcall")
+            throw UDriverError(errno: 56, "\(m.op.name) is not an input upcall")
         }
         return []
     }

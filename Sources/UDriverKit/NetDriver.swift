@@ -78,7 +78,7 @@ extension NetDriver {
         case .netWatchdog: try await watchdog()
         case .netTxTimeout: try await txTimeout()
         default:
-            throw UDriverError(errno: 95, "\(m.op.name) is not a network upcall")
+            throw UDriverError(errno: 56, "\(m.op.name) is not a network upcall")
         }
         return []
     }

@@ -74,7 +74,7 @@ extension SoundDriver {
         case .sndMixerPut:
             try await mixerPut(try MixerControl(m), try m.u32(.mixerValue))
         default:
-            throw UDriverError(errno: 95, "\(m.op.name) is not a sound upcall")
+            throw UDriverError(errno: 56, "\(m.op.name) is not a sound upcall")
         }
         return []
     }

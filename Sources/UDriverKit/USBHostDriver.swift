@@ -50,7 +50,7 @@ extension USBHostDriver {
             guard !settings.isEmpty else { throw UDriverError.invalid(.usbFSBR, "USB_HC_SET names no setting") }
             try await set(settings, reattach: m.flags.contains(.reattach))
         default:
-            throw UDriverError(errno: 95, "\(m.op.name) is not a usb-host upcall")
+            throw UDriverError(errno: 56, "\(m.op.name) is not a usb-host upcall")
         }
         return []
     }

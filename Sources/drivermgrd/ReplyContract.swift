@@ -20,9 +20,11 @@ enum ReplyContract {
     /// poll that never ended), which a fresh u-driver re-probes. EAGAIN,
     /// EBUSY, ENODEV, ENETDOWN, EOPNOTSUPP and the like say the driver
     /// cannot now, and stand.
+    /// EBADRQC is a u-driver's "not an upcall of my class", which a class
+    /// operation's op never is.
     static let argumentErrnos: Set<Int32> = [0, 2 /* ENOENT */, 5 /* EIO */, 22 /* EINVAL */, 34 /* ERANGE */,
-                                             61 /* ENODATA */, 71 /* EPROTO */, 74 /* EBADMSG */, 75 /* EOVERFLOW */,
-                                             110 /* ETIMEDOUT */]
+                                             56 /* EBADRQC */, 61 /* ENODATA */, 71 /* EPROTO */, 74 /* EBADMSG */,
+                                             75 /* EOVERFLOW */, 110 /* ETIMEDOUT */]
 
     /// Whether `r` refuses, with an errno of ``argumentErrnos``, a class
     /// operation's request whose arguments its class validated.

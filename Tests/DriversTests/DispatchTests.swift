@@ -24,7 +24,7 @@ import XPC
         let refusal = await #expect(throws: UDriverError.self) {
             try await drv.dispatch(XPCMessage(op: .sndMixerGet, flags: .request, instance: 1, attributes: [.u16(.mixerControl, 1)]))
         }
-        #expect(refusal?.errno == 95 && refusal?.message.contains("not a network upcall") == true)
+        #expect(refusal?.errno == 56 && refusal?.message.contains("not a network upcall") == true, "EBADRQC")
         let link = try await drv.dispatch(XPCMessage(op: .netGetLink, flags: .request, instance: 1))
         #expect(link == [.u8(.linkUp, 1), .u32(.linkSpeed, 100), .u8(.linkDuplex, 1)])
     }
