@@ -51,10 +51,19 @@ public struct SweepModule: Sendable, Equatable {
     /// defined, or `module_pci_driver(`. (Text, not the parse: the sweep
     /// picks its drivers before parsing them.)
     public var isPCIDriver: Bool {
-        sources.contains { s in
-            guard let t = try? String(contentsOfFile: s, encoding: .utf8) else { return false }
-            return t.contains("struct pci_driver ") || t.contains("module_pci_driver(")
+        func defines(_ path: String, depth: Int) -> Bool {
+            guard depth < 4, let t = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
+            if t.contains("struct pci_driver ") || t.contains("module_pci_driver(") { return true }
+            // A .c the file includes (ens1371.c is ens1370.c with CHIP1371
+            // defined; uhci-hcd.c includes uhci-pci.c).
+            let dir = (path as NSString).deletingLastPathComponent
+            for line in t.split(separator: "\n") where line.hasPrefix("#include \"") && line.hasSuffix(".c\"") {
+                let name = line.dropFirst("#include \"".count).dropLast()
+                if defines((dir as NSString).appendingPathComponent(String(name)), depth: depth + 1) { return true }
+            }
+            return false
         }
+        return sources.contains { defines($0, depth: 0) }
     }
 }
 
@@ -108,7 +117,8 @@ public enum Sweep {
     /// row's `reason`.
     public static func analyse(_ module: SweepModule, root: String, buildDirectory: String,
                                interfaces: InterfaceTable, annotations: String?) -> (SweepRow, CallGraph?, MarshalingSpec?, AnnotationSet) {
-        let rel = module.directory.hasPrefix(root + "/") ? String(module.directory.dropFirst(root.count + 1)) : module.directory
+        let rel = module.directory == root ? "."
+            : module.directory.hasPrefix(root + "/") ? String(module.directory.dropFirst(root.count + 1)) : module.directory
         var row = SweepRow(driver: module.name, directory: rel, sources: module.sources.count)
         var given = AnnotationSet()
         do {

@@ -18,6 +18,9 @@ import Testing
         try "mouse.o\n".write(toFile: root + "/mouse.mod", atomically: true, encoding: .utf8)
         try "static struct serio_driver d;\n".write(toFile: root + "/mouse.c", atomically: true, encoding: .utf8)
         try "\(root)/crc.o\n".write(toFile: root + "/crc.mod", atomically: true, encoding: .utf8)
+        // ens1371.c is ens1370.c with CHIP1371: the PCI driver is in the included file.
+        try "\(root)/alt.o\n".write(toFile: root + "/alt.mod", atomically: true, encoding: .utf8)
+        try "#define CHIP_ALT\n#include \"vendor/nic_main.c\"\n".write(toFile: root + "/alt.c", atomically: true, encoding: .utf8)
         return root
     }
 
@@ -25,11 +28,12 @@ import Testing
         let root = try tree()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let mods = try SweepModule.find(under: root)
-        #expect(mods.map(\.name) == ["mouse", "nic"], "crc has no C source")
+        #expect(mods.map(\.name) == ["alt", "mouse", "nic"], "crc has no C source")
+        #expect(mods.first?.isPCIDriver == true, "through the .c it includes")
         let nic = try #require(mods.last)
         #expect(nic.sources.map { ($0 as NSString).lastPathComponent } == ["nic_main.c", "nic_hw.c"])
         #expect(nic.cmdFile == root + "/vendor/.nic_main.o.cmd")
-        #expect(nic.isPCIDriver && !(mods.first?.isPCIDriver ?? true))
+        #expect(nic.isPCIDriver && !mods[1].isPCIDriver)
         #expect(throws: SliceError.self) { try SweepModule.find(under: root + "/nowhere") }
     }
 
