@@ -26,9 +26,9 @@ mkdir -p "$WORK"
 t0=$(date +%s)
 for tree in $TREES; do
   if [ ! -f "$WORK/$T/$tree/.extracted" ]; then
-    # The tree, and what its drivers include by relative path from beside it.
-    tar -C "$WORK" -xJf "$SRC" "$T/$tree" "$T/$(dirname "$tree")/Makefile" 2> /dev/null ||
-      tar -C "$WORK" -xJf "$SRC" "$T/$tree"
+    # The tree (an M= build reads only its own Makefiles), and for sound
+    # the sibling directories its drivers include by relative path.
+    tar -C "$WORK" -xJf "$SRC" "$T/$tree"
     [ "${tree#sound/}" != "$tree" ] && tar -C "$WORK" -xJf "$SRC" "$T/sound/i2c" "$T/sound/synth" 2> /dev/null || true
     touch "$WORK/$T/$tree/.extracted"
   fi
