@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -72,16 +72,11 @@ check: build vm-deps test-python
 	@# children while blocking, which the other suites' processes must not share.
 	$(SWIFT) test --skip-build --disable-xctest --filter FaultInjectionTests
 	$(call timed,check-scale)
-	$(call timed,check-instructions)
-	$(call timed,check-fuzz)
-	$(call timed,check-slicer)
-	$(call timed,check-dkms)
-	$(call timed,check-install)
+	$(call timed,check-batch)
 	$(call timed,check-campaign)
 	$(call timed,check-vm)
 	$(call timed,check-mouse)
 	$(call timed,check-usb)
-	$(call timed,check-fuzz-kernel)
 	$(call timed,check-net)
 	$(call timed,check-systemd)
 	$(call timed,check-product)
@@ -112,6 +107,24 @@ vm: build vm-deps
 
 # 200 rtl8139 drivers with standbys under a SIGKILL every 0.15 s (ScaleTests),
 # alone: it takes both cores for half a minute.
+# The stages whose checks do not depend on time (no deadline, no rate:
+# compilers, libFuzzer and the genetlink fuzzer bounded by count, valgrind's
+# instruction counts, DKMS, the install layout), each mostly on one core:
+# two chains of them side by side, each stage's output printed whole when
+# it ends. Their packages first, so that two apt-gets never race for
+# dpkg's lock.
+check-batch:
+	@$(MAKE) --no-print-directory deps APT_PKGS="dkms valgrind"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target check-batch-fuzzers check-batch-builds
+check-batch-fuzzers:
+	$(call timed,check-fuzz)
+	$(call timed,check-instructions)
+	$(call timed,check-fuzz-kernel)
+check-batch-builds:
+	$(call timed,check-slicer)
+	$(call timed,check-dkms)
+	$(call timed,check-install)
+
 check-scale:
 	DRIVERMGR_SCALE=1 $(SWIFT) test --skip-build --disable-xctest --filter ScaleTests
 
