@@ -72,6 +72,45 @@ import XPC
         }
     }
 
+    /// A replayed prepare into a running stream mends a rate and mode the
+    /// chip does not hold (a failed u-driver acknowledged them unwritten),
+    /// without stopping the DAC, and leaves a right stream as it is.
+    @Test(arguments: [ES137xModel.Chip.es1371, .es1370])
+    func reattachedPrepareMendsWhatTheChipDoesNotHold(chip: ES137xModel.Chip) async throws {
+        let n = SimNucleus(models: [ES137xModel(chip: chip)])
+        let dev = Self.device(n, 1)
+        let first = ENS137x(device: dev, info: Self.info(n, 1, cls: .sound))
+        _ = try await first.probe(reattach: false)
+        let buf = try await dev.allocateDMA(size: 4096 * 4, role: .pcmPlayback)
+        try await first.hwParams(PCMParams(rate: 44100, channels: 2, format: 2, periodFrames: 1024, bufferFrames: 4096, buffer: buf))
+        try await first.prepare(reattach: false)
+        _ = try await dev.sequence([.write(Reg.control, try await dev.read32(Reg.control) | Control.dac2Enable, width: 4)])
+        // What a running stream's registers hold: CONTROL, SERIAL, the SRC's RAM.
+        let state = { () async throws -> [UInt32] in
+            [try await dev.read32(Reg.control), try await dev.read32(Reg.serial)]
+                + (Self.es(n) { $0.srcRAM.map(UInt32.init) } ?? [])
+        }
+
+        // The shadow says 8000 Hz mono 8-bit; the chip still plays 44100 Hz 16-bit stereo.
+        let second = ENS137x(device: dev, info: Self.info(n, 1, cls: .sound))
+        _ = try await second.probe(reattach: true)
+        let eight = PCMParams(rate: 8000, channels: 1, format: 1, periodFrames: 1024, bufferFrames: 4096, buffer: buf)
+        try await second.hwParams(eight)
+        try await second.prepare(reattach: true)
+        // The ES1370's clock divider makes 8018 Hz of 8000, as in Linux.
+        #expect(Self.es(n) { abs(Int($0.dac2Rate) - 8000) < 80 } == true)
+        #expect(try await dev.read32(Reg.serial) & Serial.p2ModeMask == Serial.p2Mode(ENS137x.serialMode(eight)))
+        #expect(try await dev.read32(Reg.control) & Control.dac2Enable != 0, "the DAC plays on")
+
+        // A stream that is right is left as it is.
+        let before = try await state()
+        let third = ENS137x(device: dev, info: Self.info(n, 1, cls: .sound))
+        _ = try await third.probe(reattach: true)
+        try await third.hwParams(eight)
+        try await third.prepare(reattach: true)
+        #expect(try await state() == before)
+    }
+
     @Test func ens1370ProgramsClockDivider() async throws {
         let n = SimNucleus(models: [ES137xModel(chip: .es1370)])
         let drv = ENS137x(device: Self.device(n, 1), info: Self.info(n, 1, cls: .sound))

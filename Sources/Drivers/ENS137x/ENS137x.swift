@@ -156,12 +156,16 @@ public actor ENS137x: SoundDriver {
         params = p
     }
 
-    /// snd_ensoniq_playback2_prepare. On reattach the DAC is playing with
-    /// these very settings: nothing to write.
+    /// snd_ensoniq_playback2_prepare. On reattach the DAC is playing: the
+    /// registers are left alone unless they disagree with `params` (see
+    /// ``repairRunningStream(_:)``).
     public func prepare(reattach: Bool) async throws {
         guard let p = params else { throw UDriverError(errno: 77, "prepare before hw_params") }
-        if reattach { return }
-        let mode: UInt32 = (p.format == 2 ? Serial.mode16Bit : 0) | (p.channels > 1 ? Serial.modeStereo : 0)
+        if reattach {
+            try await repairRunningStream(p)
+            return
+        }
+        let mode = Self.serialMode(p)
         let sampleShift: UInt32 = [0, 1, 1, 2][Int(mode)]
         let bufferBytes = p.bufferFrames * p.frameBytes, periodBytes = p.periodFrames * p.frameBytes
         var ctrl = try await device.read32(Reg.control) & ~Control.dac2Enable
@@ -185,6 +189,44 @@ public actor ENS137x: SoundDriver {
         ])
         if chip == .es1371 { try await setDAC2Rate(p.rate) }
     }
+
+    /// The DAC2 mode bits (SERIAL's P2_MODE) for `p`'s format and channels.
+    static func serialMode(_ p: PCMParams) -> UInt32 {
+        (p.format == 2 ? Serial.mode16Bit : 0) | (p.channels > 1 ? Serial.modeStereo : 0)
+    }
+
+    /// A replayed prepare into a running stream. The DAC plays with what the
+    /// u-driver before this one wrote, and that one may have failed between
+    /// acknowledging hw_params and prepare and writing them (a corrupted
+    /// u-driver that answered without doing the work). So the rate and the
+    /// sample mode are read back and written only if they differ: a stream
+    /// that is right is not touched, one that is wrong is mended in place,
+    /// without stopping the DAC. (Found by the mutation campaign: an ES1371
+    /// left at 48000 Hz under a shadow of 8000 Hz, unmended by every later
+    /// recovery.)
+    func repairRunningStream(_ p: PCMParams) async throws {
+        let sctrl = try await device.read32(Reg.serial)
+        let mode = Serial.p2Mode(Self.serialMode(p))
+        if sctrl & Serial.p2ModeMask != mode {
+            _ = try await device.sequence([.write(Reg.serial, sctrl & ~Serial.p2ModeMask | mode, width: 4)])
+        }
+        switch chip {
+        case .es1370:
+            let ctrl = try await device.read32(Reg.control)
+            let want = Control.pclkDiv(Clock1370.divider(forRate: p.rate))
+            if ctrl & Control.pclkDivMask != want {
+                _ = try await device.sequence([.write(Reg.control, ctrl & ~Control.pclkDivMask | want, width: 4)])
+            }
+        case .es1371:
+            let intRegs = try await srcRead(SRC.dac2 + SRC.intRegs)
+            let frac = try await srcRead(SRC.dac2 + SRC.vfreqFrac)
+            let freq = (UInt32(intRegs & SRC.intMask) << 5) | UInt32(frac & SRC.fracMask)
+            if freq != Self.dac2Freq(p.rate) { try await setDAC2Rate(p.rate) }
+        }
+    }
+
+    /// snd_es1371_dac2_rate's frequency word: rate << 15 / 3000, rounded.
+    static func dac2Freq(_ rate: UInt32) -> UInt32 { ((rate << 15) + 1500) / 3000 }
 
     // MARK: mixer
 
@@ -259,7 +301,7 @@ public actor ENS137x: SoundDriver {
     /// snd_es1371_dac2_rate: freq = rate << 15 / 3000, into INT_REGS[15:10]
     /// and VFREQ_FRAC, with DAC2 accumulator updates held off meanwhile.
     func setDAC2Rate(_ rate: UInt32) async throws {
-        let freq = ((rate << 15) + 1500) / 3000
+        let freq = Self.dac2Freq(rate)
         let held = srcControl | SRC.disableP2
         _ = try await device.sequence([
             .poll(Reg.smpRate1371, mask: SRC.ramBusy, equals: 0, width: 4),
