@@ -105,8 +105,6 @@ vm: build vm-deps
 	VM_INTERACTIVE=1 ./Tests/vm/systemd-guest.sh product-setup.sh -netdev user,id=n0 -device rtl8139,netdev=n0 \
 	  -audiodev none,id=snd0 -device ES1370,audiodev=snd0
 
-# 200 rtl8139 drivers with standbys under a SIGKILL every 0.15 s (ScaleTests),
-# alone: it takes both cores for half a minute.
 # The stages whose checks do not depend on time (no deadline, no rate:
 # compilers, libFuzzer and the genetlink fuzzer bounded by count, valgrind's
 # instruction counts, DKMS, the install layout), each mostly on one core:
@@ -125,6 +123,8 @@ check-batch-builds:
 	$(call timed,check-dkms)
 	$(call timed,check-install)
 
+# 200 rtl8139 drivers with standbys under a SIGKILL every 0.15 s (ScaleTests),
+# alone: it takes both cores for half a minute.
 check-scale:
 	DRIVERMGR_SCALE=1 $(SWIFT) test --skip-build --disable-xctest --filter ScaleTests
 
