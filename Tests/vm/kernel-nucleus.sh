@@ -3,13 +3,10 @@
 # The kernel path, for real: build drvnucleus.ko against Debian's headers,
 # boot Debian's kernel in QEMU (TCG) with QEMU's rtl8139 and ES1370, load
 # the module, run the genetlink client, then drivermgrd with the rtl8139
-# and ens137x u-drivers: ping, the rx mode and aplay through the nucleus,
-# the ens137x u-driver killed and hung during aplay (QEMU records the
-# ES1370's output in a wav that wavtool checks; the rtl8139's failures under
-# a ping stream are make check-net's), the daemon's own SIGKILL, unload, and
-# fail on any kernel complaint. Nothing autoloads the stock
-# 8139cp/snd-ens1370 here (no udev in the busybox initramfs), so drvnucleus
-# is what binds the devices.
+# and ens137x u-drivers: ping and aplay through the nucleus while the
+# u-drivers are killed and hung (QEMU records the ES1370's output in a wav
+# that wavtool checks), unload, and fail on any kernel complaint. Nothing autoloads the stock 8139cp/snd-ens1370 here (no udev in
+# the busybox initramfs), so drvnucleus is what binds the devices.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -101,10 +98,31 @@ ping -c 5 -W 3 10.0.2.2 | sed 's/^/== ping: /'
 for i in 1 2 3; do /nucleus-client udp 10.0.2.2 eth0 4 | sed 's/^/== microdriver /'; done
 /nucleus-client rtt 10ec:8139 200 | sed 's/^/== rtl8139 /'
 /nucleus-client rtt 1274:5000 200 | sed 's/^/== ens1370 /'
-# The u-driver's SIGKILL, hang and bad parameter under a ping stream, the
-# configuration read back after a kill and QEMU's cable are make check-net's
-# scenario, which runs it for this rtl8139 too (Tests/vm/net-scenario.sh);
-# this guest keeps what that one does not check.
+# Kill the u-driver in the middle of a ping stream: the nucleus keeps moving
+# packets while drivermgrd recovers a fresh u-driver that reattaches.
+ping -c 40 -i 0.1 -W 3 10.0.2.2 > /tmp/ping2 2>&1 &
+sleep 1
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "rtl8139" { print \$5 }')
+wait \$!
+tail -2 /tmp/ping2 | sed 's/^/== ping during recovery: /'
+echo "== drvctl list after the kill:"; $BIN/drvctl list --no-legend
+# A hung u-driver (no CPU, no answers): found by the heartbeat, replaced.
+ping -c 40 -i 0.1 -W 3 10.0.2.2 > /tmp/ping3 2>&1 &
+sleep 1
+$BIN/drvctl inject rtl8139 hang
+wait \$!
+tail -2 /tmp/ping3 | sed 's/^/== ping during hang recovery: /'
+echo "== drvctl list after the hang:"; $BIN/drvctl list --no-legend
+# A downcall outside the BAR: refused by the broker (bad-parameter), the
+# u-driver replaced, the pings answered throughout.
+ping -c 30 -i 0.1 -W 3 10.0.2.2 > /tmp/ping4 2>&1 &
+sleep 1
+$BIN/drvctl inject rtl8139 bad-param
+wait \$!
+tail -2 /tmp/ping4 | sed 's/^/== ping during bad-param recovery: /'
+echo "== drvctl list after bad-param:"; $BIN/drvctl list --no-legend
+$BIN/drvctl history rtl8139 | grep -E "failure|recovered" | sed 's/^/== history: /'
+ip link show eth0 | sed 's/^/  /'
 # promisc and allmulti: ndo_set_rx_mode → upcall → u-driver → RxConfig/MAR.
 ip link set eth0 promisc on
 sleep 2
@@ -123,6 +141,39 @@ wait \$!
 sleep 2
 $BIN/drvctl status rtl8139 --json=short | grep -o '"multicastFilter":"0x[0-9a-f]*"' | sed 's/^/== after leaving: /'
 ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the rx mode changes: /'
+# set_mac: the stack takes the address, the u-driver writes IDR0-5.
+ip link set eth0 address 52:54:00:12:34:99
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -o '"mac":"[0-9a-f:]*"' | sed 's/^/== after set address: /'
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping with the new address: /'
+# The configuration survives recovery: with the new address and a group
+# joined, then in promisc mode, the u-driver is killed; the chip's IDR,
+# RxConfig and MAR0-7 read the same after the new one has taken over.
+/nucleus-client join 239.1.2.3 eth0 12 &
+sleep 2
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "rtl8139" { print \$5 }')
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -oE '"(mac|rxMode|multicastFilter)":"[^"]*"' | tr '\n' ' ' | sed 's/^/== config after a kill: /'; echo
+wait \$!
+ip link set eth0 promisc on
+sleep 1
+kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "rtl8139" { print \$5 }')
+sleep 2
+$BIN/drvctl status rtl8139 --json=short | grep -oE '"rxMode":"[^"]*"' | sed 's/^/== promisc after a kill: /'
+ip link set eth0 promisc off
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after two more kills: /'
+ip link set eth0 address 52:54:00:12:34:56
+sleep 1
+# The link: QEMU's monitor takes the cable out and puts it back (the host
+# side of this script watches for these lines); the chip's link-change
+# interrupt sends the u-driver to the MII, which reports the carrier.
+echo "== unplug the cable"
+for i in \$(seq 24); do [ "\$(cat /sys/class/net/eth0/carrier)" = 0 ] && break; sleep 0.5; done
+echo "== carrier with the cable out: \$(cat /sys/class/net/eth0/carrier)"
+echo "== plug the cable in"
+for i in \$(seq 24); do [ "\$(cat /sys/class/net/eth0/carrier)" = 1 ] && break; sleep 0.5; done
+echo "== carrier with the cable in: \$(cat /sys/class/net/eth0/carrier)"
+ping -c 3 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after the cable: /'
 echo "== drvctl status:"; $BIN/drvctl status rtl8139
 # Sound: the ES1370's card, registered by the ens137x u-driver's downcall.
 aplay -l | grep -E "^card" | sed 's/^/== aplay -l: /'
@@ -267,10 +318,6 @@ snd=\$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')
 kill -STOP \$snd
 amixer -c 0 cset name='Master Playback Volume' 20 > /tmp/eo.out 2>&1 &
 mixer=\$!
-# Until the nucleus has sent amixer's upcall to the daemon (a TCG guest can
-# take longer than any fixed pause to start amixer): sent after the kill,
-# it would be answered EAGAIN at once, as with no daemon at all.
-for i in \$(seq 100); do [ "\$(msgs)" -gt "\$m1" ] && break; sleep 0.1; done
 sleep 0.3
 daemon=\$(cat /tmp/drivermgrd.pid)
 kill -9 \$daemon
@@ -367,12 +414,20 @@ INIT
 chmod +x "$WORK/root/init"
 (cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
 
+# The QEMU monitor, for the link test: the guest asks on its console.
+MONPORT=$((20000 + RANDOM % 20000))
+(
+  for cmd in "unplug the cable:set_link n0 off" "plug the cable in:set_link n0 on"; do
+    for _ in $(seq 600); do grep -q "== ${cmd%%:*}" "$WORK/console.log" 2>/dev/null && break; sleep 0.5; done
+    exec 3<>"/dev/tcp/127.0.0.1/$MONPORT" && { echo "${cmd#*:}" >&3; sleep 0.5; exec 3>&-; }
+  done
+) &
 timeout 480 qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
   -netdev user,id=n0 -device rtl8139,netdev=n0 \
   -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 \
-  > "$WORK/console.log" 2>&1 || true
+  -monitor "tcp:127.0.0.1:$MONPORT,server,nowait" > "$WORK/console.log" 2>&1 || true
 wait
 
 grep -E "^(== |  |PASS|FAIL|fuzz|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
@@ -429,11 +484,32 @@ grep -q "connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok
 grep -qE "10ec:8139 at 0000:00:0[0-9a-f].0 → rtl8139" "$WORK/console.log" || ok=0
 grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active " <(tr -d '\r' < "$WORK/console.log") || ok=0
 grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log" || ok=0
+# Recovery on the kernel path: every packet of the stream answered, the
+# u-driver recovered once, by reattaching.
+grep -q "== ping during recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +1$" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -q "== history: .*recovered crash" "$WORK/console.log" || ok=0
+grep -q "== ping during hang recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || ok=0
+grep -qE "== history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
+grep -q "== ping during bad-param recovery: 30 packets transmitted, 30 packets received" "$WORK/console.log" || ok=0
+grep -q "== history: .*recovered bad-parameter" "$WORK/console.log" || ok=0
 # The rx mode travels the upcall path to the chip's filter registers.
 grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
 grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || ok=0
 grep -q "== ping in promisc mode: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 grep -q "== ping after the rx mode changes: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -q '== after set address: "mac":"52:54:00:12:34:99"' "$WORK/console.log" || ok=0
+grep -q "== ping with the new address: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -q '== config after a kill: "mac":"52:54:00:12:34:99" "multicastFilter":"0x[0-9a-f]*" "rxMode":"multicast"' "$WORK/console.log" || ok=0
+# The filter after the kill is the one the join programmed, bit 57 and all.
+[ "$(grep -o '== config after a kill: .*"multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" = \
+  "$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" ] || ok=0
+grep -q '== promisc after a kill: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
+grep -q "== ping after two more kills: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+grep -q "== carrier with the cable out: 0" "$WORK/console.log" || ok=0
+grep -q "== carrier with the cable in: 1" "$WORK/console.log" || ok=0
+grep -q "== ping after the cable: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
 # Hash bit 57 (ether_crc(01:00:5e:01:02:03) >> 26, checked against zlib's
 # CRC) is set in MAR0-7 while the group is joined, and clear after.
 joined=$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)
