@@ -166,18 +166,26 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     ip link set "\$ifc" up; ip addr add 10.0.\$((k + 2)).15/24 dev "\$ifc"
   done < /nics
   sleep 3
-  icmp() { awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) c[\$i] = i; h = 1 } else print \$c["'\$1'"] }' /proc/net/snmp; }
-  req0=\$(icmp OutEchos); rep0=\$(icmp InEchoReps)
-  k=0
+  # One echo stream per NIC, counted by its own ICMP id (not the stack's
+  # shared counters), stopped by SIGINT after the campaign, then up to
+  # 3 s for the replies still out.
+  k=0; pings=""
   while read -r name qdev pciid exe stock speed lacks; do
     [ -n "\$name" ] || continue
     k=\$((k + 1))
-    ping -q -i 0.05 10.0.\$((k + 2)).2 > /dev/null 2>&1 &
+    /nucleus-client echo 10.0.\$((k + 2)).2 65535 50 3 > /tmp/cping.\$name 2>&1 &
+    pings="\$pings \$!"
   done < /nics
   $BIN/drvcampaign attach --runtime-dir /tmp/runc --daemon-pid \$dpid --faults $CAMPAIGN_FAULTS --seconds $CAMPAIGN_SECONDS \
     --workers 4 --window-ms 1500 --kinds $CAMPAIGN_KINDS --out /tmp/campaign.jsonl 2>&1 | tail -1 | sed 's/^/== campaign: /'
-  killall -INT ping; sleep 2
-  echo "== campaign ping: \$((\$(icmp OutEchos) - req0)) echo requests sent, \$((\$(icmp InEchoReps) - rep0)) replies received"
+  kill -INT \$pings; wait \$pings
+  req=0; rep=0
+  while read -r name qdev pciid exe stock speed lacks; do
+    [ -n "\$name" ] || continue
+    echo "== campaign ping \$name: \$(cat /tmp/cping.\$name)"
+    set -- \$(cat /tmp/cping.\$name); req=\$((req + \${1:-0})); rep=\$((rep + \${5:-0}))
+  done < /nics
+  echo "== campaign ping: \$req echo requests sent, \$rep replies received"
   $BIN/drvcampaign report /tmp/campaign.jsonl > /tmp/campaign.md; echo "== campaign report exit \$?"
   sed 's/^/  /' /tmp/campaign.md
   kill -0 \$dpid 2>/dev/null && echo "== campaign: drivermgrd alive"

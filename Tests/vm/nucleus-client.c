@@ -16,6 +16,7 @@
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,14 +565,25 @@ static double mono_now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static volatile sig_atomic_t echo_stop;
+
+static void echo_on_signal(int sig)
+{
+	(void)sig;
+	echo_stop = 1;
+}
+
 /* `nucleus-client echo DEST COUNT INTERVAL_MS WAIT_S`: COUNT ICMP echo
  * requests to DEST, one every INTERVAL_MS, then up to WAIT_S seconds for
- * the replies still out.  Only replies to this stream count (its ICMP id,
- * each sequence number once), so streams on several interfaces at once do
- * not see each other's, as the stack's global counters in /proc/net/snmp
+ * the replies still out.  SIGINT or SIGTERM ends the sending early (a
+ * stream as long as something else runs); the wait for the replies still
+ * out follows all the same.  Only replies to this stream count (its ICMP
+ * id, each sequence number once), so streams on several interfaces at once
+ * do not see each other's, as the stack's global counters in /proc/net/snmp
  * would.  Prints "N echo requests sent, M replies received". */
 static int echo_stream(const char *dest, int count, int interval_ms, int wait_s)
 {
+	struct sigaction sa = { .sa_handler = echo_on_signal };
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	unsigned short id = getpid() & 0xffff;
 	static unsigned char seen[65536];
@@ -583,6 +595,9 @@ static int echo_stream(const char *dest, int count, int interval_ms, int wait_s)
 		fprintf(stderr, "echo: bad arguments or no raw socket\n");
 		return 2;
 	}
+	/* No SA_RESTART: the signal ends a poll() that waits to send. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	next = mono_now();
 	while (got < count) {
 		struct pollfd pfd = { .fd = s, .events = POLLIN };
@@ -590,6 +605,12 @@ static int echo_stream(const char *dest, int count, int interval_ms, int wait_s)
 		unsigned char buf[1500];
 		ssize_t n;
 
+		if (echo_stop && sent < count && sent > 0) {
+			count = sent;
+			deadline = now + wait_s;
+			if (got >= count)
+				break;
+		}
 		if (sent < count && now >= next) {
 			struct icmphdr req = { .type = ICMP_ECHO };
 			unsigned char pkt[64] = { 0 };
