@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import ControlInterface
 import DeviceClasses
 import Nucleus
 import ShadowDriver
@@ -42,6 +43,27 @@ extension DriverInstance {
             done(a)
         case .held: break
         case .send(let conn, let gen): send(m, conn, gen, validated: validated, done)
+        }
+    }
+
+    /// Where a call goes whose channel failed under it (closed, timed out).
+    enum FailedCallRoute: Equatable {
+        /// Onto the retry queue, first to the u-driver the coming (or
+        /// running) recovery starts.
+        case kept
+        /// To the u-driver that serves now: the failure was detected and
+        /// recovered before this call learned of it, and the retry queue
+        /// is drained only by a recovery.
+        case resend
+        /// Failed back to the caller: the driver is stopping or not serving.
+        case refused
+
+        /// - Parameters:
+        ///   - generation: the driver's u-driver now.
+        ///   - callGeneration: the one the call was sent to.
+        init(state: DriverState, stopping: Bool, generation: UInt64, callGeneration: UInt64) {
+            guard !stopping, state == .active || state == .recovering else { self = .refused; return }
+            self = state == .active && generation != callGeneration ? .resend : .kept
         }
     }
 
@@ -118,12 +140,21 @@ extension DriverInstance {
             case .failure(let e):
                 DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: true)
                 // In flight when the driver failed: it goes first to the recovered driver.
-                let keep = runtime.withLock { r -> Bool in
-                    guard !r.stopping, r.state == .active || r.state == .recovering else { return false }
-                    r.retry.append(Queued(message: m, done: done))
-                    return true
+                // If the driver already serves again (the failure was
+                // detected and recovered before this call's channel said it
+                // closed or timed out), the new u-driver is asked now: the
+                // retry queue is drained only by a recovery, and none is
+                // coming for that u-driver.
+                let after = runtime.withLock { r -> FailedCallRoute in
+                    let route = FailedCallRoute(state: r.state, stopping: r.stopping, generation: r.generation, callGeneration: gen)
+                    if route == .kept { r.retry.append(Queued(message: m, done: done)) }
+                    return route
                 }
-                if !keep { done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return }
+                switch after {
+                case .kept: break
+                case .resend: submit(m, validated: validated, done: done); return
+                case .refused: done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return
+                }
                 if e.code == .timeout {
                     failure(.timeout, "\(m.op.name) unanswered after \(config.xpcTimeout)", generation: gen, op: m.op)
                 } else if e.code == .system {
