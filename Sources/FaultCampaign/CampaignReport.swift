@@ -33,16 +33,26 @@ public struct CampaignReport: Sendable {
     /// corruptions: kept as reproducers.
     public private(set) var unrecovered: [FaultRecord] = []
     public private(set) var daemonDown = 0
+    /// Echo requests lost while no fault was in their driver (``EchoLosses``):
+    /// nil when the run had no echo streams.
+    public private(set) var echoLostOutside: Int?
 
-    public init(rows: [FaultRecord]) {
+    /// - Parameter echoLostOutside: losses ``EchoLosses/charge(_:)`` found
+    ///   in no fault's window, if the run had echo streams.
+    public init(rows: [FaultRecord], echoLostOutside: Int? = nil) {
+        self.echoLostOutside = echoLostOutside
         for r in rows {
             cells[Self.driverType(r.driver), default: [:]][r.kind, default: Cell()].add(r)
             total.add(r)
             if let k = r.detector { byDetector[k.rawValue, default: Cell()].add(r) }
             if r.notInjected == nil && r.manifested && !r.transparent { unrecovered.append(r) }
             if !r.daemonAlive { daemonDown += 1 }
+            rowsEchoLost += r.dataPath.echoLost ?? 0
         }
     }
+
+    /// Echo requests charged to faults, summed over the rows.
+    public private(set) var rowsEchoLost: UInt64 = 0
 
     /// Reads a JSONL file; a line that does not decode is reported with
     /// its number.
@@ -99,6 +109,10 @@ public struct CampaignReport: Sendable {
         s += "recovered transparently \(t.transparent) (\(Self.pct(t.transparent, t.manifested)) of manifested); "
         s += "silent corruption \(t.silent); frames/periods lost \(t.lost); recovery attempts started over \(t.retries); "
         s += "daemon down after \(daemonDown) faults.\n"
+        if let n = echoLostOutside {
+            let charged = rowsEchoLost
+            s += "\nEcho requests lost: \(charged) in a fault's window (counted in its row), \(n) outside any.\n"
+        }
         return s
     }
 
@@ -118,6 +132,7 @@ public struct CampaignReport: Sendable {
         if total.silent > 0 { why.append("\(total.silent) faults left silent corruption") }
         if total.lost > 0 { why.append("\(total.lost) frames or periods lost") }
         if daemonDown > 0 { why.append("drivermgrd down after \(daemonDown) faults") }
+        if let n = echoLostOutside, n > 0 { why.append("\(n) echo requests lost outside any fault's window") }
         return (why.isEmpty, why)
     }
 

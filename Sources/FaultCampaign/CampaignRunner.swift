@@ -452,6 +452,7 @@ public final class CampaignRunner: Sendable {
             }
             placed = p
         }
+        row.injectedAtUSec = injectedAt
         // Real work through the broker: a setter with a random value.
         var r = SeededRandom(seed: row.seed ^ 0x5eed_5eed)
         if let make = Exercise.byClass[d.driverClass] {
@@ -531,6 +532,7 @@ public final class CampaignRunner: Sendable {
         if let a = c0.glitches, let b = c1.glitches { row.dataPath.glitches = b >= a ? b - a : 0 }
         if let a = c0.inputLost, let b = c1.inputLost { row.dataPath.inputLost = b >= a ? b - a : 0 }
         row.daemonAlive = daemonAlive()
+        row.endedAtUSec = Self.wallMicros()
         row.classify(failure: failure, recovered: recovered, gaveUp: gaveUp, injectedAtUSec: injectedAt)
     }
 

@@ -31,6 +31,10 @@ public struct DataPathDelta: Codable, Sendable, Equatable {
     /// Input: packets the input device's reader saw missing, repeated or
     /// decoded wrong during the fault.
     public var inputLost: UInt64?
+    /// Net on the kernel path: echo requests through the interface whose
+    /// reply never came, sent within the fault's window (charged after the
+    /// run from the guest's echo streams: ``EchoLosses``).
+    public var echoLost: UInt64?
     public init() {}
 
     /// Frames in flight at any moment on the sim's and the guest's paths
@@ -40,7 +44,7 @@ public struct DataPathDelta: Codable, Sendable, Equatable {
     /// Frames or periods lost: dropped and starved, plus a gap that grew
     /// beyond what can be in flight.
     public var lost: UInt64 {
-        var n = (dropped ?? 0) + (underruns ?? 0) + (glitches ?? 0) + (inputLost ?? 0)
+        var n = (dropped ?? 0) + (underruns ?? 0) + (glitches ?? 0) + (inputLost ?? 0) + (echoLost ?? 0)
         if let b = gapBefore, let a = gapAfter, a > max(b, Self.inFlight) { n += UInt64(a - max(b, Self.inFlight)) }
         return n
     }
@@ -55,6 +59,12 @@ public struct FaultRecord: Codable, Sendable, Equatable {
     public var kind: String
     public var family: FaultFamily
     public var target: FaultTarget?
+    /// When the fault was placed and when its row was finished (the driver
+    /// serving again, or given up), wall clock (CLOCK_REALTIME) µs: the
+    /// window a loss seen outside the campaign (``EchoLosses``) is charged
+    /// to. nil for a fault not placed.
+    public var injectedAtUSec: UInt64?
+    public var endedAtUSec: UInt64?
     /// The fault could not be placed (driver not active, mutation target
     /// never reached): not counted as injected.
     public var notInjected: String?

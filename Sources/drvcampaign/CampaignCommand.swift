@@ -183,11 +183,22 @@ extension CampaignCommand {
         @Option(help: ArgumentHelp("The least share of manifested faults that must recover transparently, in percent.",
                                    discussion: "99.99 (the campaign's target) unless set; a short run cannot resolve that."))
         var minTransparent: Double = 99.99
+        @Option(help: ArgumentHelp(
+            "DRIVER=FILE: echo requests lost on DRIVER's interface (lines 'lost SEQ SENT_USEC'); repeatable.",
+            discussion: "Each loss is charged to the driver's fault whose window holds its send time (that fault is then not transparent); a loss outside every window misses a target."))
+        var echoLosses: [String] = []
 
         func run() throws {
             var all: [FaultRecord] = []
             for r in rows { all += try CampaignReport.load(r) }
-            let report = CampaignReport(rows: all)
+            var outside: Int?
+            for arg in echoLosses {
+                let losses = try EchoLosses.load(arg) { path in
+                    FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+                }
+                outside = (outside ?? 0) + losses.charge(&all).count
+            }
+            let report = CampaignReport(rows: all, echoLostOutside: outside)
             let md = report.markdown()
             print(md, terminator: "")
             if let markdown { try md.write(toFile: markdown, atomically: true, encoding: .utf8) }

@@ -153,6 +153,53 @@ import Testing
     }
 }
 
+@Suite struct EchoLossesTests {
+    /// A transparent, placed fault of `driver` from `a` to `b` seconds.
+    func fault(_ i: UInt64, _ driver: String, _ a: UInt64, _ b: UInt64) -> FaultRecord {
+        var r = FaultRecord(index: i, seed: i, driver: driver, driverClass: "net", kind: FaultKind.all[0])
+        r.endState = .active
+        let from = a * 1_000_000, to = b * 1_000_000
+        r.injectedAtUSec = from
+        r.endedAtUSec = to
+        r.classify(failure: DriverEvent(timeUSec: from + 1000, driver: driver, event: "failure", detail: "", state: .recovering, failureKind: .crash),
+                   recovered: DriverEvent(timeUSec: to, driver: driver, event: "recovered", detail: "", state: .active, recoveryUSec: 1000),
+                   gaveUp: nil, injectedAtUSec: from)
+        return r
+    }
+
+    @Test func aLossIsChargedToTheFaultWhoseWindowHoldsIt() throws {
+        var unplaced = FaultRecord(index: 9, seed: 9, driver: "rtl8139", driverClass: "net", kind: FaultKind.all[0])
+        unplaced.notInjected = "driver recovering"
+        var rows = [fault(0, "rtl8139", 10, 12), fault(1, "rtl8139", 13, 14), fault(2, "e1000", 19, 21), unplaced]
+        #expect(rows.allSatisfy { $0.transparent || $0.notInjected != nil })
+        let losses = EchoLosses(driver: "rtl8139", sentAtUSec: [11_000_000, 11_500_000, 12_600_000, 20_000_000])
+        let outside = losses.charge(&rows)
+        #expect(rows[0].dataPath.echoLost == 2 && !rows[0].transparent && rows[0].manifested, "two inside the first window")
+        #expect(rows[1].dataPath.echoLost == 1 && !rows[1].transparent, "12.6 s: 0.6 s after the first, 0.4 s before the second")
+        #expect(rows[2].dataPath.echoLost == nil && rows[2].transparent, "another driver's fault is not charged")
+        #expect(rows[3].dataPath.echoLost == nil)
+        #expect(outside == [20_000_000], "20 s: no rtl8139 fault near it")
+
+        let report = CampaignReport(rows: rows, echoLostOutside: outside.count)
+        #expect(report.total.lost == 3 && report.rowsEchoLost == 3 && report.unrecovered.map(\.index) == [0, 1])
+        #expect(report.targetsMet(minTransparentPercent: 0).why.contains("1 echo requests lost outside any fault's window"))
+        #expect(report.markdown().contains("Echo requests lost: 3 in a fault's window (counted in its row), 1 outside any."))
+        #expect(CampaignReport(rows: [fault(0, "rtl8139", 10, 12)], echoLostOutside: 0).targetsMet.met)
+    }
+
+    @Test func theLossFileIsReadAndABadLineIsNamed() throws {
+        let files = ["/a": "lost 3 1000\nlost 65535 2000\n", "/b": "lost 3 1000\n3 echo requests sent\n", "/c": "lost -1 5\n"]
+        let read: (String) -> String? = { files[$0] }
+        #expect(try EchoLosses.load("ne2k-pci=/a", reading: read) == EchoLosses(driver: "ne2k-pci", sentAtUSec: [1000, 2000]))
+        for (arg, what) in [("e1000=/b", "/b:2:"), ("e1000=/c", "/c:1:"), ("e1000", "DRIVER=FILE"), ("=/a", "DRIVER=FILE"), ("e1000=/none", "cannot read /none")] {
+            do {
+                _ = try EchoLosses.load(arg, reading: read)
+                Issue.record("\(arg) was accepted")
+            } catch { #expect("\(error)".contains(what), "\(arg): \(error)") }
+        }
+    }
+}
+
 @Suite struct SwiftSymbolTests {
     @Test func theModuleOfAnExecutablesMain() {
         #expect(SwiftSymbol.module(ofMain: "$s7RTL81390A4MainV5$mainyyYaFZ") == "RTL8139")

@@ -173,7 +173,7 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
   while read -r name qdev pciid exe stock speed lacks; do
     [ -n "\$name" ] || continue
     k=\$((k + 1))
-    /nucleus-client echo 10.0.\$((k + 2)).2 65535 50 3 > /tmp/cping.\$name 2>&1 &
+    /nucleus-client echo 10.0.\$((k + 2)).2 65535 50 3 /tmp/cping.\$name.lost > /tmp/cping.\$name 2>&1 &
     pings="\$pings \$!"
   done < /nics
   $BIN/drvcampaign attach --runtime-dir /tmp/runc --daemon-pid \$dpid --faults $CAMPAIGN_FAULTS --seconds $CAMPAIGN_SECONDS \
@@ -186,7 +186,13 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     set -- \$(cat /tmp/cping.\$name); req=\$((req + \${1:-0})); rep=\$((rep + \${5:-0}))
   done < /nics
   echo "== campaign ping: \$req echo requests sent, \$rep replies received"
-  $BIN/drvcampaign report /tmp/campaign.jsonl > /tmp/campaign.md; echo "== campaign report exit \$?"
+  # Each lost echo charged to the fault whose window holds it (its row is
+  # then not transparent); one outside every window misses a target.
+  losses=""
+  while read -r name qdev pciid exe stock speed lacks; do
+    [ -n "\$name" ] && losses="\$losses --echo-losses \$name=/tmp/cping.\$name.lost"
+  done < /nics
+  $BIN/drvcampaign report /tmp/campaign.jsonl \$losses > /tmp/campaign.md; echo "== campaign report exit \$?"
   sed 's/^/  /' /tmp/campaign.md
   kill -0 \$dpid 2>/dev/null && echo "== campaign: drivermgrd alive"
   k=0

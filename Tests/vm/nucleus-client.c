@@ -573,16 +573,21 @@ static void echo_on_signal(int sig)
 	echo_stop = 1;
 }
 
-/* `nucleus-client echo DEST COUNT INTERVAL_MS WAIT_S`: COUNT ICMP echo
+/* `nucleus-client echo DEST COUNT INTERVAL_MS WAIT_S [LOST_FILE]`: COUNT ICMP echo
  * requests to DEST, one every INTERVAL_MS, then up to WAIT_S seconds for
  * the replies still out.  SIGINT or SIGTERM ends the sending early (a
  * stream as long as something else runs); the wait for the replies still
  * out follows all the same.  Only replies to this stream count (its ICMP
  * id, each sequence number once), so streams on several interfaces at once
  * do not see each other's, as the stack's global counters in /proc/net/snmp
- * would.  Prints "N echo requests sent, M replies received". */
-static int echo_stream(const char *dest, int count, int interval_ms, int wait_s)
+ * would.  Prints "N echo requests sent, M replies received".  LOST_FILE,
+ * if given, gets a line "lost SEQ SENT_USEC" per request whose reply never
+ * came (its send time on CLOCK_REALTIME, in microseconds): what
+ * `drvcampaign report --echo-losses` charges to the campaign's faults. */
+static int echo_stream(const char *dest, int count, int interval_ms, int wait_s,
+		       const char *lost_file)
 {
+	static unsigned long long sent_at[65536];
 	struct sigaction sa = { .sa_handler = echo_on_signal };
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	unsigned short id = getpid() & 0xffff;
@@ -615,6 +620,10 @@ static int echo_stream(const char *dest, int count, int interval_ms, int wait_s)
 			struct icmphdr req = { .type = ICMP_ECHO };
 			unsigned char pkt[64] = { 0 };
 
+			struct timespec wall;
+
+			clock_gettime(CLOCK_REALTIME, &wall);
+			sent_at[sent] = wall.tv_sec * 1000000ULL + wall.tv_nsec / 1000;
 			req.un.echo.id = htons(id);
 			req.un.echo.sequence = htons(sent);
 			memcpy(pkt, &req, sizeof(req));
@@ -649,6 +658,19 @@ static int echo_stream(const char *dest, int count, int interval_ms, int wait_s)
 		}
 	}
 	printf("%d echo requests sent, %d replies received\n", sent, got);
+	if (lost_file) {
+		FILE *f = fopen(lost_file, "w");
+		int i;
+
+		if (!f) {
+			perror(lost_file);
+			return 1;
+		}
+		for (i = 0; i < sent; i++)
+			if (!seen[i])
+				fprintf(f, "lost %d %llu\n", i, sent_at[i]);
+		fclose(f);
+	}
 	return 0;
 }
 
@@ -783,8 +805,9 @@ int main(int argc, char **argv)
 		return combo(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 10));
 	if (argc == 5 && !strcmp(argv[1], "udp"))
 		return udp(argv[2], argv[3], atoi(argv[4]));
-	if (argc == 6 && !strcmp(argv[1], "echo"))
-		return echo_stream(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "echo"))
+		return echo_stream(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
+				   argc == 7 ? argv[6] : NULL);
 	sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
 	bind(sock, (struct sockaddr *)&me, sizeof(me));
 	setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
