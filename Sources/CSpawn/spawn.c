@@ -15,6 +15,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -23,9 +24,6 @@
 
 extern char **environ;
 
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -180,18 +178,68 @@ static void child_exec(const char *path, int exe_fd, int exe_is_payload,
 	child_fail(e, errno);
 }
 
+/* What child_start() hands to child_exec(): the child runs on its own
+ * stack in the daemon's memory (CLONE_VM), so it reads these in place. */
+struct spawn_child {
+	const char *path;
+	int exe_fd, exe_is_payload;
+	char *const *argv, *const *envp;
+	int xpc_fd, stderr_fd, errfd;
+	pid_t parent;
+	int die_with_parent;
+	const struct drv_sandbox *sb;
+};
+
+/* The child's first steps, in the daemon's memory until execve: every
+ * handler the daemon installed goes back to SIG_DFL (an ignored signal
+ * stays ignored), as CLONE_CLEAR_SIGHAND did and glibc's posix_spawn
+ * does, so that a signal let through just before execve cannot run the
+ * daemon's handler on this stack.  Only the handler, the first word of
+ * the kernel's struct sigaction on every architecture, is read. */
+static int child_start(void *arg)
+{
+	const struct spawn_child *c = arg;
+	unsigned long cur[8], dfl[8];
+
+	memset(dfl, 0, sizeof(dfl));
+	for (int sig = 1; sig < _NSIG; sig++) {
+		memset(cur, 0, sizeof(cur));
+		if (syscall(SYS_rt_sigaction, sig, NULL, cur, _NSIG / 8) < 0)
+			continue;
+		if (cur[0] != (unsigned long)SIG_DFL &&
+		    cur[0] != (unsigned long)SIG_IGN)
+			syscall(SYS_rt_sigaction, sig, dfl, NULL, _NSIG / 8);
+	}
+	child_exec(c->path, c->exe_fd, c->exe_is_payload, c->argv, c->envp,
+		   c->xpc_fd, c->stderr_fd, c->errfd, c->parent,
+		   c->die_with_parent, c->sb);
+	return 127;
+}
+
+/* The child's stack: enough for child_exec's raw system calls. */
+#define CHILD_STACK_SIZE	(64 * 1024)
+
+/* The u-driver is started as posix_spawn starts a program: CLONE_VM and
+ * CLONE_VFORK, the child on a stack of its own until execve, so nothing
+ * of the daemon's memory is copied.  A fork (clone without CLONE_VM)
+ * copied the page tables of the whole daemon at every start, a cost that
+ * grew with the daemon's memory over a long fault campaign.  posix_spawn
+ * itself cannot be used: the child enters namespaces, drops its user,
+ * sets limits and installs its seccomp filter between the clone and the
+ * exec, and reports a failed step through the error pipe. */
 int drv_spawn(const char *path, const char *payload, char *const argv[],
 	      char *const envp[], int xpc_fd, int stderr_fd,
 	      const struct drv_sandbox *sb, int die_with_parent, pid_t *pid,
 	      int *pidfd)
 {
-	struct clone_args args;
+	struct spawn_child c;
 	sigset_t all, old;
 	int pipefd[2];
 	int child_pidfd = -1;
 	pid_t parent = getpid();
 	long child;
 	int err = 0, exe_fd;
+	void *stack;
 
 	/* Opened here, with the daemon's rights: see child_exec(). */
 	exe_fd = open(payload ? payload : path, O_PATH | O_CLOEXEC);
@@ -203,20 +251,34 @@ int drv_spawn(const char *path, const char *payload, char *const argv[],
 		return err;
 	}
 
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (sb ? sb->ns_flags : 0);
-	args.pidfd = (uint64_t)(uintptr_t)&child_pidfd;
-	args.exit_signal = SIGCHLD;
+	stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		err = -errno;
+		close(exe_fd);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	c = (struct spawn_child){
+		.path = path, .exe_fd = exe_fd, .exe_is_payload = payload != NULL,
+		.argv = argv, .envp = envp, .xpc_fd = xpc_fd,
+		.stderr_fd = stderr_fd, .errfd = pipefd[1], .parent = parent,
+		.die_with_parent = die_with_parent, .sb = sb,
+	};
 
+	/* Every signal blocked from here to the child's execve: none can
+	 * run a handler of the daemon's on the child's stack. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	child = syscall(SYS_clone3, &args, sizeof(args));
-	if (child == 0)
-		child_exec(path, exe_fd, payload != NULL, argv, envp, xpc_fd,
-			   stderr_fd, pipefd[1], parent, die_with_parent, sb);
+	child = clone(child_start, (char *)stack + CHILD_STACK_SIZE,
+		      CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD |
+		      (int)(sb ? sb->ns_flags : 0), &c, &child_pidfd);
 	if (child < 0)
 		err = -errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* CLONE_VFORK: the child has exec'd or exited; its stack is free. */
+	munmap(stack, CHILD_STACK_SIZE);
 	close(exe_fd);
 	close(pipefd[1]);
 	if (err) {

@@ -27,7 +27,7 @@ struct drv_sandbox {
 	int drop_user;			/* become @uid/@gid, no supplementary groups */
 	uid_t uid;
 	gid_t gid;
-	uint64_t ns_flags;		/* CLONE_NEW* for clone3 */
+	uint64_t ns_flags;		/* CLONE_NEW* for the clone */
 	uint64_t as_limit;		/* RLIMIT_AS in bytes, 0 = unchanged */
 	uint64_t nofile;		/* RLIMIT_NOFILE, 0 = unchanged */
 	int null_fd;			/* put on fds 0 and 1; -1 = keep */
