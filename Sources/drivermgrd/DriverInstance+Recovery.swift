@@ -7,6 +7,11 @@ import XPC
 
 // Recovery: restart policy, replay of the shadow's log, the queue drained
 // in order; giving up.
+
+/// What ``DriverInstance/serveWhenDrained(_:_:_:)`` saw under the lock.
+private enum FlipLook<T> {
+    case ended, queued, flipped(T?)
+}
 extension DriverInstance {
     // MARK: recovery
 
@@ -63,16 +68,16 @@ extension DriverInstance {
                 let (p, conn, _, _) = try await launch(dev, reattach: !reset, timeline: timeline)
                 proc = p
                 channel = conn
-                let (replayed, drained) = try await replayAndDrain(conn, dev, reattach: !reset, timeline: timeline)
+                let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, timeline: timeline)
                 if reset { try await releaseClients(dev) }
                 // Serving again, unless the new process died meanwhile.
-                let waiters: [CheckedContinuation<DriverState, Never>]? = runtime.withLock { r in
-                    guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty else { return nil }
+                let (flipped, drainedLate) = try await serveWhenDrained(p, conn) { r in
                     r.state = .active
                     defer { r.settleWaiters = [] }
                     return r.settleWaiters
                 }
-                guard let waiters else { throw ManagerError.startFailed(name, "the new u-driver ended during recovery") }
+                guard let waiters = flipped else { throw ManagerError.startFailed(name, "the new u-driver ended during recovery") }
+                let drained = drainedFirst + drainedLate
                 // The state with the new process first: systemd's store
                 // already holds its descriptors, and a daemon killed from
                 // here on must find the same pid in the file to take it over.
@@ -172,6 +177,15 @@ extension DriverInstance {
             if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
         }
         timeline?.mark("replay")
+        let drained = try await drainQueued(conn, deadline: deadline)
+        timeline?.mark("drain")
+        return (log.count, drained)
+    }
+
+    /// The requests that waited (calls in flight at the failure first),
+    /// in order, to the fresh u-driver, until both queues are empty. A
+    /// request not served goes back to the front of the queue.
+    private func drainQueued(_ conn: XPCConnection, deadline: Duration) async throws -> Int {
         var drained = 0
         while true {
             let batch: [Queued]? = runtime.withLock { r in
@@ -197,8 +211,32 @@ extension DriverInstance {
                 drained += 1
             }
         }
-        timeline?.mark("drain")
-        return (log.count, drained)
+        return drained
+    }
+
+    /// The flip to serving, for a recovery or an update: under the lock
+    /// that sees both queues empty, `flip` runs (the state set active). A
+    /// request that arrived after the drain's last look (a client calling
+    /// while the clients were released, or while a phase awaited) is
+    /// drained first and the lock taken again: it was once a failed,
+    /// healthy attempt. Nil if the new process ended meanwhile; also the
+    /// requests drained here.
+    func serveWhenDrained<T>(_ p: UDriverProcess, _ conn: XPCConnection,
+                             _ flip: (inout Runtime) -> T?) async throws -> (T?, Int) {
+        let deadline = max(config.xpcTimeout, config.probeTimeout)
+        var drained = 0
+        while true {
+            let look = runtime.withLock { r -> FlipLook<T> in
+                guard p.reap() == nil else { return .ended }
+                guard r.retry.isEmpty, r.queue.isEmpty else { return .queued }
+                return .flipped(flip(&r))
+            }
+            switch look {
+            case .ended: return (nil, drained)
+            case .flipped(let t): return (t, drained)
+            case .queued: drained += try await drainQueued(conn, deadline: deadline)
+            }
+        }
     }
 
     /// Past the start limit (or Restart=no): the nucleus quiesces the

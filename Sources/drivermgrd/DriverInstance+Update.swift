@@ -96,15 +96,16 @@ extension DriverInstance {
             let (p, conn, _, store) = try await launch(dev, reattach: true, deferStore: true)
             proc = p
             channel = conn
-            let (replayed, drained) = try await replayAndDrain(conn, dev)
-            let (waiters, build): ([CheckedContinuation<DriverState, Never>]?, String) = runtime.withLock { r in
-                guard p.reap() == nil, r.retry.isEmpty, r.queue.isEmpty, !r.stopping else { return (nil, "") }
+            let (replayed, drainedFirst) = try await replayAndDrain(conn, dev)
+            let (flipped, drainedLate) = try await serveWhenDrained(p, conn) { r -> ([CheckedContinuation<DriverState, Never>], String)? in
+                guard !r.stopping else { return nil }
                 r.state = .active
                 r.updating = false
                 defer { r.settleWaiters = [] }
                 return (r.settleWaiters, r.buildID)
             }
-            guard let waiters else { throw ManagerError.startFailed(name, "the new u-driver ended, or the driver was stopped, before it served") }
+            let drained = drainedFirst + drainedLate
+            guard case let (waiters, build)? = flipped else { throw ManagerError.startFailed(name, "the new u-driver ended, or the driver was stopped, before it served") }
             store()
             persist()
             let usec = (monotonicNanos() - t0) / 1000
