@@ -2,6 +2,7 @@
 import ControlInterface
 import Logging
 import Nucleus
+import ShadowDriver
 import Supervisor
 import XPC
 
@@ -54,7 +55,7 @@ extension DriverInstance {
             var channel: XPCConnection?
             // Phases of this attempt, from the detection: the old process
             // reaped, the policy's wait, a u-driver (standby or spawned),
-            // HELLO, PROBE, the replay, the queue drained.
+            // HELLO, PROBE, the replay, its read-back, the queue drained.
             let timeline = RecoveryTimeline(start: t0)
             timeline.mark("reap", at: reaped)
             timeline.mark("wait")
@@ -68,7 +69,7 @@ extension DriverInstance {
                 let (p, conn, _, _) = try await launch(dev, reattach: !reset, timeline: timeline)
                 proc = p
                 channel = conn
-                let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, timeline: timeline)
+                let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, verify: true, timeline: timeline)
                 if reset { try await releaseClients(dev) }
                 // Serving again, unless the new process died meanwhile.
                 let (flipped, drainedLate) = try await serveWhenDrained(p, conn) { r in
@@ -161,7 +162,9 @@ extension DriverInstance {
     /// A fresh u-driver that adopted (or reset) the device gets the shadow's log, then
     /// what waited meanwhile, in order (calls in flight at the failure
     /// first). A request not served goes back to the front of the queue.
-    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice, reattach: Bool = true,
+    /// `verify`: between the replay and the drain (the shadow then says
+    /// what the replay wrote), ``verifyRecovered(_:)``.
+    func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice, reattach: Bool = true, verify: Bool = false,
                         timeline: RecoveryTimeline? = nil) async throws -> (replayed: Int, drained: Int) {
         let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: reattach) }
         // The fresh process is still warming up (its first calls
@@ -177,6 +180,10 @@ extension DriverInstance {
             if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
         }
         timeline?.mark("replay")
+        if verify && config.verifySettings {
+            try await verifyRecovered(dev)
+            timeline?.mark("verify")
+        }
         let drained = try await drainQueued(conn, deadline: deadline)
         timeline?.mark("drain")
         return (log.count, drained)
@@ -237,6 +244,32 @@ extension DriverInstance {
             case .queued: drained += try await drainQueued(conn, deadline: deadline)
             }
         }
+    }
+
+    /// After the replay, before the queue is drained and the driver serves
+    /// again: the device read back (DEVICE_INFO) against the class shadow. A recovered
+    /// u-driver whose replay did not take (a reattach that wrote nothing, a
+    /// process corrupted again as it started) fails the attempt, which
+    /// starts over and, past ResetAfter=, resets the device: a driver is
+    /// not declared recovered while its device is configured otherwise
+    /// than its clients set it. A difference is read again 20, 40 and
+    /// 80 ms later (a chip that applies a setting a moment after the
+    /// write) before it fails the attempt. VerifySettings=no turns it off
+    /// with the read-back after setters.
+    func verifyRecovered(_ dev: NucleusDevice) async throws {
+        var diffs: [ShadowDivergence] = []
+        for attempt in 0..<4 {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(20 << (attempt - 1))) }
+            // A nucleus that cannot read the device back has nothing to
+            // compare: the replay's own replies stand, as before.
+            guard let info = try? await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
+                                                     timeout: Self.downcallTimeout),
+                  info.status == 0 else { return }
+            diffs = runtime.withLock { $0.shadow.divergences(from: info).differing }
+            if diffs.isEmpty { return }
+        }
+        let what = diffs.map { "\($0.setting) \($0.found), expected \($0.expected)" }.joined(separator: "; ")
+        throw ManagerError.startFailed(name, "after the replay the device does not hold what the shadow says: \(what)")
     }
 
     /// Past the start limit (or Restart=no): the nucleus quiesces the

@@ -153,8 +153,8 @@ import XPC
         for e in recovered {
             let phases = try #require(e.phases, "\(e.detail)")
             let names = phases.map(\.name)
-            #expect(names == ["reap", "wait", "standby", "hello", "probe", "replay", "drain"]
-                    || names == ["reap", "wait", "spawn", "hello", "probe", "replay", "drain"], "\(names)")
+            #expect(names == ["reap", "wait", "standby", "hello", "probe", "replay", "verify", "drain"]
+                    || names == ["reap", "wait", "spawn", "hello", "probe", "replay", "verify", "drain"], "\(names)")
             let sum = phases.map(\.usec).reduce(0, +), total = try #require(e.recoveryUSec)
             #expect(sum <= total && sum + 5_000 >= total, "phases \(sum) us of \(total) us")
             #expect(phases.first { $0.name == "probe" }.map { $0.usec > 0 } == true)
@@ -312,6 +312,42 @@ import XPC
         #expect(rc2 != 0 && err2.contains("refused on purpose"), "the second refusal stands: \(rc2) \(err2)")
         #expect(try restarts(h, "misbehave-refuseall") == 1, "one recovery, not a loop")
         #expect(try h.list().allSatisfy { $0.state == .active })
+    }
+
+    /// A recovered u-driver whose replay does not take is not declared
+    /// recovered: `misbehave-forgetful` acknowledges set-mac without writing
+    /// it once it has reattached, so the read-back after the replay fails
+    /// each reattaching attempt, and the attempt past ResetAfter= resets the
+    /// device, whose fresh probe writes what the shadow says.
+    @Test func aRecoveryWhoseReplayDidNotTakeStartsOverAndResets() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=misbehave-forgetful\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=10\nResetAfter=2\nReaddAfter=0\n"
+            .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["misbehave-forgetful"])
+        #expect(try h.drvctl("call", "misbehave-forgetful", "set-mac", "02:00:00:00:00:42").0 == 0)
+        #expect(try h.drvctl("verify", "misbehave-forgetful").0 == 0)
+        // The setter acknowledged but not made: a divergence, then recovery.
+        try fail(h, "misbehave-forgetful", "lost-write")
+        #expect(try h.drvctl("call", "misbehave-forgetful", "set-mac", "02:00:00:00:00:43").0 == 0)
+        func history() throws -> [DriverEvent] {
+            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "misbehave-forgetful", "--json=short").1.utf8)).events
+        }
+        try h.wait("recovered") { try history().contains { $0.event == "recovered" } }
+        let events = try history()
+        let failed = events.filter { $0.event == "recovery-failed" }
+        #expect(failed.count == 2, "the two reattaching attempts: \(events.map(\.detail))")
+        #expect(failed.allSatisfy { $0.detail.contains("does not hold what the shadow says") && $0.detail.contains("MAC 02:00:00:00:00:42, expected 02:00:00:00:00:43") },
+                "\(failed.map(\.detail))")
+        #expect(events.contains { $0.event == "escalated" })
+        #expect(events.last { $0.event == "recovered" }?.detail.contains("the device reset") == true, "\(events.map(\.detail))")
+        #expect(try h.drvctl("verify", "misbehave-forgetful").0 == 0, "the reset's replay wrote it")
+        #expect(try h.status("misbehave-forgetful").device?.text("mac") == "02:00:00:00:00:43")
+        #expect(try h.list().first?.state == .active)
     }
 
     @Test func aFailureDuringRecoveryStartsOverAndCounts() throws {

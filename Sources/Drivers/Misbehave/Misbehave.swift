@@ -13,11 +13,17 @@ import XPC
 /// `misbehave-refuse` refuses its first rx-mode with EINVAL, as a u-driver
 /// whose own checks were corrupted (a reattached one accepts it);
 /// `misbehave-refuseall` refuses every rx-mode.
+/// `misbehave-forgetful` writes set-mac into an RTL8139's ID registers,
+/// but once it has reattached it acknowledges set-mac without writing it:
+/// a recovered u-driver whose replay does not take.
 actor Misbehave: NetDriver {
     let device: Device
     let info: DeviceInfo
     /// Whether setRxMode refuses (EINVAL, RX_FLAGS named).
     private var refuses = false
+    /// `forgetful`, and whether this process reattached.
+    private var forgetful = false
+    private var reattached = false
 
     init(device: Device, info: DeviceInfo) {
         self.device = device
@@ -30,6 +36,8 @@ actor Misbehave: NetDriver {
         let which = MisbehaveMain.invokedAs ?? info.driverName.split(separator: "-").last.map(String.init) ?? "all"
         let daemon = getppid()
         refuses = which == "refuseall" || (which == "refuse" && !reattach)
+        forgetful = which == "forgetful"
+        reattached = reattach
         switch which {
         case "shadow": _ = hostile_open("/etc/shadow", 0)
         case "statefile": _ = hostile_open("/var/lib/drivermgrd/state", 0)
@@ -89,7 +97,15 @@ actor Misbehave: NetDriver {
     func setRxMode(_ mode: RxMode) async throws {
         if refuses { throw UDriverError.invalid(.rxFlags, "refused on purpose (\(info.driverName))") }
     }
-    func setMAC(_ mac: MACAddress) async throws {}
+    func setMAC(_ mac: MACAddress) async throws {
+        guard forgetful, !reattached else { return }
+        // RTL8139: IDR0-5 at 0x00, writable while 9346CR (0x50) is 0xC0.
+        let b = mac.bytes.map(UInt32.init)
+        _ = try await device.sequence([.write(0x50, 0xc0, width: 1),
+                                       .write(0x00, b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24, width: 4),
+                                       .write(0x04, b[4] | b[5] << 8, width: 4),
+                                       .write(0x50, 0x00, width: 1)])
+    }
     func getLink() async throws -> LinkState { LinkState(up: true, speed: 100, fullDuplex: true) }
     func getStats() async throws -> NetHardwareStats { NetHardwareStats(rxMissed: 0) }
     func watchdog() async throws {}
