@@ -2,9 +2,10 @@
 /*
  * Spawning a u-driver from the multithreaded daemon.
  *
- * drv_spawn() uses clone3(CLONE_PIDFD | CLONE_CLEAR_SIGHAND) with every
- * signal blocked around it; the child does only async-signal-safe system
- * calls: it moves the XPC socket to fd 3 (/dev/null to 0-1, the daemon's
+ * drv_spawn() uses clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD), as
+ * posix_spawn does, with every signal blocked around it; the child runs on
+ * a stack of its own, resets the daemon's signal handlers to SIG_DFL and
+ * does only raw system calls: it moves the XPC socket to fd 3 (/dev/null to 0-1, the daemon's
  * pipe for the u-driver's own stderr to 2), closes every
  * other fd, starts its own session, sets rlimits, drops to the u-driver's
  * user, asks for SIGKILL when its parent thread dies, sets no_new_privs,
