@@ -432,113 +432,118 @@ wait
 
 grep -E "^(== |  |PASS|FAIL|fuzz|TxConfig|EEPROM|RxBuf|[0-9]+ passed|rtl8139 |\{|.*drvnucleus)" "$WORK/console.log" | tr -d '\r' || true
 ok=1
-grep -q "== daemon before the module: waiting" "$WORK/console.log" || ok=0
-grep -q "== auto: connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok=0
-grep -q "== insmod ok" "$WORK/console.log" || ok=0
-grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || ok=0
-grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "== rmmod with the daemon running ok" "$WORK/console.log" || ok=0
+# A check that fails says which: this script's line, and its text.
+failed() {
+  echo "FAILED: $0:$1: $(sed -n "$1p" "$0" | sed 's/^[[:space:]]*//' | cut -c1-200)"
+  ok=0
+}
+grep -q "== daemon before the module: waiting" "$WORK/console.log" || failed $LINENO
+grep -q "== auto: connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || failed $LINENO
+grep -q "== insmod ok" "$WORK/console.log" || failed $LINENO
+grep -q "0000:00:0[0-9a-f].0 0x10ec:0x8139 bound to drvnucleus" "$WORK/console.log" || failed $LINENO
+grep -qE "^[0-9]+ passed, 0 failed" <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
+grep -q "== rmmod with the daemon running ok" "$WORK/console.log" || failed $LINENO
 # drivermgrd's own crash (--fd-store under /fdstore): same u-driver pids,
 # no restart, every ping answered, the tone whole (checked with the wav).
-grep -q "== aplay through the daemon's SIGKILL ok" "$WORK/console.log" || ok=0
-grep -qE "== ping through the daemon's SIGKILL: 30 packets transmitted, 30 (packets )?received" "$WORK/console.log" || ok=0
-grep -qE "== u-drivers across the daemon's SIGKILL: (ens1370=[0-9]+/0 rtl8139=[0-9]+/0 )-> \1" "$WORK/console.log" || ok=0
-grep -q "== took over 2 of 2 u-driver(s)" "$WORK/console.log" || ok=0
-grep -q "== probes logged (both daemons): 2" "$WORK/console.log" || ok=0
-grep -qE "== ping after the adoption: 3 packets transmitted, 3 (packets )?received" "$WORK/console.log" || ok=0
-grep -q "== mixer through the adopted u-driver ok" "$WORK/console.log" || ok=0
+grep -q "== aplay through the daemon's SIGKILL ok" "$WORK/console.log" || failed $LINENO
+grep -qE "== ping through the daemon's SIGKILL: 30 packets transmitted, 30 (packets )?received" "$WORK/console.log" || failed $LINENO
+grep -qE "== u-drivers across the daemon's SIGKILL: (ens1370=[0-9]+/0 rtl8139=[0-9]+/0 )-> \1" "$WORK/console.log" || failed $LINENO
+grep -q "== took over 2 of 2 u-driver(s)" "$WORK/console.log" || failed $LINENO
+grep -q "== probes logged (both daemons): 2" "$WORK/console.log" || failed $LINENO
+grep -qE "== ping after the adoption: 3 packets transmitted, 3 (packets )?received" "$WORK/console.log" || failed $LINENO
+grep -q "== mixer through the adopted u-driver ok" "$WORK/console.log" || failed $LINENO
 # Exactly once across the daemon's SIGKILL (runtime.c's pending upcalls,
 # the u-driver's UPCALL_ID cache).
-grep -q "== mixer across the daemon's SIGKILL ok" "$WORK/console.log" || ok=0
-grep -qE "== nucleus: [1-9][0-9]* unanswered upcall\(s\) sent again" "$WORK/console.log" || ok=0
-grep -q "== u-driver: SND_MIXER_[A-Z]* (upcall [0-9]*) sent again after drivermgrd's restart: answered from the first time" "$WORK/console.log" || ok=0
+grep -q "== mixer across the daemon's SIGKILL ok" "$WORK/console.log" || failed $LINENO
+grep -qE "== nucleus: [1-9][0-9]* unanswered upcall\(s\) sent again" "$WORK/console.log" || failed $LINENO
+grep -q "== u-driver: SND_MIXER_[A-Z]* (upcall [0-9]*) sent again after drivermgrd's restart: answered from the first time" "$WORK/console.log" || failed $LINENO
 v20=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 20 %: //p')
 v40=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== mixer at 40 %: //p')
-[ -n "$v20" ] && [ "$v20" != "$v40" ] && grep -q "== mixer after the kill (20 %): $v20" "$WORK/console.log" || ok=0
-grep -qE "== ens1370 across that kill: ([0-9]+) -> \1[[:space:]]*$" "$WORK/console.log" || ok=0
-grep -q "== rmmod with the daemon stopped ok" "$WORK/console.log" || ok=0
+[ -n "$v20" ] && [ "$v20" != "$v40" ] && grep -q "== mixer after the kill (20 %): $v20" "$WORK/console.log" || failed $LINENO
+grep -qE "== ens1370 across that kill: ([0-9]+) -> \1[[:space:]]*$" "$WORK/console.log" || failed $LINENO
+grep -q "== rmmod with the daemon stopped ok" "$WORK/console.log" || failed $LINENO
 # Bind=: handed over from the stock driver and back, pings through both.
-grep -qE "== bind: after insmod without ids= 0000:00:0[0-9a-f].0 is 8139cp's" "$WORK/console.log" || ok=0
-grep -qE "== bind: with drivermgrd 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || ok=0
-grep -qE "== bind: 0000:00:0[0-9a-f].0 → drvnucleus for rtl8139 \(from 8139cp\)" "$WORK/console.log" || ok=0
-grep -q "== bind: ping through drvnucleus: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -qE "== unbind: 0000:00:0[0-9a-f].0: 8139cp" "$WORK/console.log" || ok=0
-grep -qE "== bind: after drvctl unbind 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || ok=0
-grep -q "== bind: ping through the stock driver again: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -qE "== bind: drvctl start: 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || ok=0
-grep -q "== bind: reload: devices given back by rtl8139" "$WORK/console.log" || ok=0
-grep -qE "== bind: after the reload 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || ok=0
-[ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || ok=0
-grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "== dmesg clean after the tx timeout" "$WORK/console.log" || ok=0
-grep -q "== txtimeout: NET_TX_TIMEOUT upcall received" "$WORK/console.log" || ok=0
-grep -q "== txtimeout: transmitter restarted, data path enabled" "$WORK/console.log" || ok=0
-grep -q "== ping after the tx timeout: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -q "== nucleus: transmit timed out; the u-driver restarts the transmitter" "$WORK/console.log" || ok=0
-[ "$(grep -c "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log")" = 2 ] || ok=0
+grep -qE "== bind: after insmod without ids= 0000:00:0[0-9a-f].0 is 8139cp's" "$WORK/console.log" || failed $LINENO
+grep -qE "== bind: with drivermgrd 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || failed $LINENO
+grep -qE "== bind: 0000:00:0[0-9a-f].0 → drvnucleus for rtl8139 \(from 8139cp\)" "$WORK/console.log" || failed $LINENO
+grep -q "== bind: ping through drvnucleus: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -qE "== unbind: 0000:00:0[0-9a-f].0: 8139cp" "$WORK/console.log" || failed $LINENO
+grep -qE "== bind: after drvctl unbind 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || failed $LINENO
+grep -q "== bind: ping through the stock driver again: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -qE "== bind: drvctl start: 0000:00:0[0-9a-f].0 is drvnucleus's, rtl8139 active" "$WORK/console.log" || failed $LINENO
+grep -q "== bind: reload: devices given back by rtl8139" "$WORK/console.log" || failed $LINENO
+grep -qE "== bind: after the reload 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 inactive" "$WORK/console.log" || failed $LINENO
+[ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || failed $LINENO
+grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
+grep -q "== dmesg clean after the tx timeout" "$WORK/console.log" || failed $LINENO
+grep -q "== txtimeout: NET_TX_TIMEOUT upcall received" "$WORK/console.log" || failed $LINENO
+grep -q "== txtimeout: transmitter restarted, data path enabled" "$WORK/console.log" || failed $LINENO
+grep -q "== ping after the tx timeout: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -q "== nucleus: transmit timed out; the u-driver restarts the transmitter" "$WORK/console.log" || failed $LINENO
+[ "$(grep -c "== drvnucleus: unloaded, 0 DMA objects live" "$WORK/console.log")" = 2 ] || failed $LINENO
 # drivermgrd over generic netlink: registered, got DEVICE_ADD, spawned the
 # u-driver, whose probe identified the chip, read the MAC from the EEPROM and
 # registered eth0 by downcall; `ip link set up` reached it as an upcall, it
 # opened the chip and the nucleus's data path carried the pings.
-grep -q "connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || ok=0
-grep -qE "10ec:8139 at 0000:00:0[0-9a-f].0 → rtl8139" "$WORK/console.log" || ok=0
-grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active " <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log" || ok=0
+grep -q "connected to drvnucleus.ko (generic netlink)" "$WORK/console.log" || failed $LINENO
+grep -qE "10ec:8139 at 0000:00:0[0-9a-f].0 → rtl8139" "$WORK/console.log" || failed $LINENO
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active " <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
+grep -q "== ping: 5 packets transmitted, 5 packets received" "$WORK/console.log" || failed $LINENO
 # Recovery on the kernel path: every packet of the stream answered, the
 # u-driver recovered once, by reattaching.
-grep -q "== ping during recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
-grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +1$" <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "== history: .*recovered crash" "$WORK/console.log" || ok=0
-grep -q "== ping during hang recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || ok=0
-grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -qE "== history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
-grep -q "== ping during bad-param recovery: 30 packets transmitted, 30 packets received" "$WORK/console.log" || ok=0
-grep -q "== history: .*recovered bad-parameter" "$WORK/console.log" || ok=0
+grep -q "== ping during recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || failed $LINENO
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +1$" <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
+grep -q "== history: .*recovered crash" "$WORK/console.log" || failed $LINENO
+grep -q "== ping during hang recovery: 40 packets transmitted, 40 packets received" "$WORK/console.log" || failed $LINENO
+grep -qE "^rtl8139 +net +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +2$" <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
+grep -qE "== history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || failed $LINENO
+grep -q "== ping during bad-param recovery: 30 packets transmitted, 30 packets received" "$WORK/console.log" || failed $LINENO
+grep -q "== history: .*recovered bad-parameter" "$WORK/console.log" || failed $LINENO
 # The rx mode travels the upcall path to the chip's filter registers.
-grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
-grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || ok=0
-grep -q "== ping in promisc mode: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -q "== ping after the rx mode changes: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -q '== after set address: "mac":"52:54:00:12:34:99"' "$WORK/console.log" || ok=0
-grep -q "== ping with the new address: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -q '== config after a kill: "mac":"52:54:00:12:34:99" "multicastFilter":"0x[0-9a-f]*" "rxMode":"multicast"' "$WORK/console.log" || ok=0
+grep -q '== after promisc on: "rxMode":"promiscuous"' "$WORK/console.log" || failed $LINENO
+grep -q '== after promisc off: "rxMode":"multicast"' "$WORK/console.log" || failed $LINENO
+grep -q "== ping in promisc mode: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -q "== ping after the rx mode changes: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -q '== after set address: "mac":"52:54:00:12:34:99"' "$WORK/console.log" || failed $LINENO
+grep -q "== ping with the new address: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -q '== config after a kill: "mac":"52:54:00:12:34:99" "multicastFilter":"0x[0-9a-f]*" "rxMode":"multicast"' "$WORK/console.log" || failed $LINENO
 # The filter after the kill is the one the join programmed, bit 57 and all.
 [ "$(grep -o '== config after a kill: .*"multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" = \
-  "$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" ] || ok=0
-grep -q '== promisc after a kill: "rxMode":"promiscuous"' "$WORK/console.log" || ok=0
-grep -q "== ping after two more kills: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
-grep -q "== carrier with the cable out: 0" "$WORK/console.log" || ok=0
-grep -q "== carrier with the cable in: 1" "$WORK/console.log" || ok=0
-grep -q "== ping after the cable: 3 packets transmitted, 3 packets received" "$WORK/console.log" || ok=0
+  "$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$')" ] || failed $LINENO
+grep -q '== promisc after a kill: "rxMode":"promiscuous"' "$WORK/console.log" || failed $LINENO
+grep -q "== ping after two more kills: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
+grep -q "== carrier with the cable out: 0" "$WORK/console.log" || failed $LINENO
+grep -q "== carrier with the cable in: 1" "$WORK/console.log" || failed $LINENO
+grep -q "== ping after the cable: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
 # Hash bit 57 (ether_crc(01:00:5e:01:02:03) >> 26, checked against zlib's
 # CRC) is set in MAR0-7 while the group is joined, and clear after.
 joined=$(grep -o '== after the join: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)
 left=$(grep -o '== after leaving: "multicastFilter":"0x[0-9a-f]*' "$WORK/console.log" | grep -o '0x[0-9a-f]*$' || echo 0)
-(( (joined >> 57) & 1 )) || ok=0
-(( ((left >> 57) & 1) == 0 )) || ok=0
+(( (joined >> 57) & 1 )) || failed $LINENO
+(( ((left >> 57) & 1) == 0 )) || failed $LINENO
 # Sound through the kernel path: the card, the three tones in the wav QEMU
 # recorded, the mixer values kept across two recoveries, the rate read back
 # from PCLKDIV, and EAGAIN from the nucleus when no daemon is there.
-grep -q "== aplay -l: card 0: .*Ensoniq AudioPCI ENS1370" "$WORK/console.log" || ok=0
-grep -q "== aplay baseline ok" "$WORK/console.log" || ok=0
-grep -q "== aplay through the kill ok" "$WORK/console.log" || ok=0
-grep -q "== aplay through the hang ok" "$WORK/console.log" || ok=0
+grep -q "== aplay -l: card 0: .*Ensoniq AudioPCI ENS1370" "$WORK/console.log" || failed $LINENO
+grep -q "== aplay baseline ok" "$WORK/console.log" || failed $LINENO
+grep -q "== aplay through the kill ok" "$WORK/console.log" || failed $LINENO
+grep -q "== aplay through the hang ok" "$WORK/console.log" || failed $LINENO
 # 60 % and 80 % land on the codec's 31 attenuation steps: 61 % and 81 %.
-grep -q "== master set: .*values=61" "$WORK/console.log" || ok=0
-grep -q "== master after recovery: .*values=61" "$WORK/console.log" || ok=0
-grep -q "== pcm after recovery: .*values=81" "$WORK/console.log" || ok=0
-grep -qE "^== sound: ens1370 +sound +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +3$" <(tr -d '\r' < "$WORK/console.log") || ok=0
-grep -q "== sound history: .*recovered crash" "$WORK/console.log" || ok=0
-grep -qE "== sound history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || ok=0
-grep -q "== sound history: .*recovered protocol" "$WORK/console.log" || ok=0
-grep -q '== sound status: "sampleRate":44100' "$WORK/console.log" || ok=0
-grep -q "== mixer without a daemon: EAGAIN" "$WORK/console.log" || ok=0
-grep -qE "== mixer with a mute daemon: EAGAIN after [2-5] s" "$WORK/console.log" || ok=0
-grep -q "== aplay stopped by the quiesce" "$WORK/console.log" || ok=0
-grep -q "== ping while downcalls hold the ComboLock: 100 echo requests sent, 100 replies received" "$WORK/console.log" || ok=0
-grep -qE "== combo: 60 sequences \(0 failed\), [0-9]+ user holds, [1-9][0-9]* data-path deferrals" "$WORK/console.log" || ok=0
-grep -qE "== after the storm: ens1370 .* failed" "$WORK/console.log" || ok=0
-grep -q "== nucleus quiesced: the u-driver was given up on" "$WORK/console.log" || ok=0
+grep -q "== master set: .*values=61" "$WORK/console.log" || failed $LINENO
+grep -q "== master after recovery: .*values=61" "$WORK/console.log" || failed $LINENO
+grep -q "== pcm after recovery: .*values=81" "$WORK/console.log" || failed $LINENO
+grep -qE "^== sound: ens1370 +sound +0000:00:0[0-9a-f].0 +active +[0-9]+ +[0-9a-z ]+ +3$" <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
+grep -q "== sound history: .*recovered crash" "$WORK/console.log" || failed $LINENO
+grep -qE "== sound history: .*recovered (heartbeat|timeout)" "$WORK/console.log" || failed $LINENO
+grep -q "== sound history: .*recovered protocol" "$WORK/console.log" || failed $LINENO
+grep -q '== sound status: "sampleRate":44100' "$WORK/console.log" || failed $LINENO
+grep -q "== mixer without a daemon: EAGAIN" "$WORK/console.log" || failed $LINENO
+grep -qE "== mixer with a mute daemon: EAGAIN after [2-5] s" "$WORK/console.log" || failed $LINENO
+grep -q "== aplay stopped by the quiesce" "$WORK/console.log" || failed $LINENO
+grep -q "== ping while downcalls hold the ComboLock: 100 echo requests sent, 100 replies received" "$WORK/console.log" || failed $LINENO
+grep -qE "== combo: 60 sequences \(0 failed\), [0-9]+ user holds, [1-9][0-9]* data-path deferrals" "$WORK/console.log" || failed $LINENO
+grep -qE "== after the storm: ens1370 .* failed" "$WORK/console.log" || failed $LINENO
+grep -q "== nucleus quiesced: the u-driver was given up on" "$WORK/console.log" || failed $LINENO
 # Measured, not asserted: the UDP stream through the microdriver vs the
 # stock driver, the null-upcall round trip, the bytes of probe+open.
 # Three 4-second streams each; TCG makes single runs noisy, the medians
@@ -559,7 +564,7 @@ if [ -s "$WORK/out.wav" ]; then
   # the middle have no more glitches than the baseline.
   base=$(awk '/^tone 501 /{print $6}' "$WORK/wav.txt")
   for hz in 501 749 997 1103; do
-    awk -v hz="$hz" -v base="${base:-0}" '$1 == "tone" && $2 == hz { exit !($4 >= 2.9 && $6 <= base) }' "$WORK/wav.txt" || ok=0
+    awk -v hz="$hz" -v base="${base:-0}" '$1 == "tone" && $2 == hz { exit !($4 >= 2.9 && $6 <= base) }' "$WORK/wav.txt" || failed $LINENO
   done
 else
   echo "no wav recorded"; ok=0
