@@ -259,6 +259,18 @@ module_param(upcall_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(upcall_timeout_ms,
 		 "deadline of an upcall the kernel waits for (ms; then -EAGAIN)");
 
+/*
+ * An upcall whose deadline passes while no daemon is registered (the one it
+ * was sent to died with it, and systemd's restart has not registered yet:
+ * a loaded machine can take longer than the deadline to start drivermgrd
+ * again) waits this much longer for the next daemon; redelivered to it,
+ * it gets a new deadline.
+ */
+static unsigned int daemon_restart_ms = 10000;
+module_param(daemon_restart_ms, uint, 0644);
+MODULE_PARM_DESC(daemon_restart_ms,
+		 "how long past its deadline an upcall waits for a daemon to register again after one died (ms)");
+
 static unsigned int async_upcall_keep_ms = 30000;
 module_param(async_upcall_keep_ms, uint, 0644);
 MODULE_PARM_DESC(async_upcall_keep_ms,
@@ -437,7 +449,8 @@ int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true,
 					.data = data, .data_max = data_max };
 	u16 op = hdr->op;	/* hdr is in the skb, gone once sent */
-	bool again;
+	unsigned long wait = msecs_to_jiffies(upcall_timeout_ms);
+	bool again, orphaned, grace = true;
 	long left;
 	int err;
 
@@ -450,21 +463,30 @@ int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 	p.msg = skb_copy(skb, GFP_KERNEL);
 	err = pending_send(&p, skb);
 	while (!err) {
-		left = wait_for_completion_killable_timeout(&p.done,
-				msecs_to_jiffies(upcall_timeout_ms));
+		left = wait_for_completion_killable_timeout(&p.done, wait);
 		if (left < 0) {
 			err = left;
 			break;
 		}
 		if (left > 0)
 			break;
-		/* Sent again to a daemon that came back: its deadline. */
 		spin_lock_bh(&pending_lock);
 		again = p.redelivered && !list_empty(&p.node);
 		p.redelivered = false;
+		orphaned = !daemon_portid && !list_empty(&p.node);
 		spin_unlock_bh(&pending_lock);
-		if (again)
+		/* Sent again to a daemon that came back: its deadline. */
+		if (again) {
+			wait = msecs_to_jiffies(upcall_timeout_ms);
 			continue;
+		}
+		/* No daemon since the one it was sent to died: once, the
+		 * time systemd takes to start the next. */
+		if (orphaned && grace && daemon_restart_ms) {
+			grace = false;
+			wait = msecs_to_jiffies(daemon_restart_ms);
+			continue;
+		}
 		pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
 				    drvxpc_op_name(op) ?: "?", p.seq,
 				    upcall_timeout_ms);

@@ -61,7 +61,7 @@ final class SimCore {
 public final class SimNucleus: Sendable {
     private let core: Mutex<SimCore>
     /// The registered daemon and the upcalls it has not answered.
-    private let upcalls = SimUpcalls()
+    private let upcalls: SimUpcalls
     private let stopped = Mutex(false)
     /// SIM_LOSE_REPLY: instance → which of its next downcalls (1: the
     /// next) runs without its reply being sent.
@@ -72,8 +72,12 @@ public final class SimNucleus: Sendable {
     public let upcallTimeout: Duration
 
     /// A nucleus with `models`, numbered as instances 1, 2, … in order.
-    public init(models: [DeviceModel], upcallTimeout: Duration = .seconds(5)) {
+    /// `daemonRestart`: how long past its deadline an upcall waits for a
+    /// daemon to register again after the one it was sent to died
+    /// (drvnucleus.ko's daemon_restart_ms).
+    public init(models: [DeviceModel], upcallTimeout: Duration = .seconds(5), daemonRestart: Duration = .seconds(10)) {
         self.upcallTimeout = upcallTimeout
+        upcalls = SimUpcalls(daemonRestart: daemonRestart)
         let c = SimCore()
         for (i, m) in models.enumerated() {
             let id = UInt32(i + 1)

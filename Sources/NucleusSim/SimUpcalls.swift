@@ -15,7 +15,9 @@ import Glibc
 /// cache. A waiter's deadline starts anew at the redelivery. Once a daemon
 /// has registered, an upcall nobody waits for that is made with no daemon
 /// there waits for the next one; a waited-for one fails with EAGAIN at
-/// once, as before any daemon.
+/// once, as before any daemon. A waited-for upcall whose deadline passes
+/// while no daemon is registered (the one it went to died with it) waits
+/// once more, ``daemonRestartNanos``, for the next (daemon_restart_ms).
 final class SimUpcalls: Sendable {
     typealias Waiter = CheckedContinuation<XPCMessage, any Error>
 
@@ -30,6 +32,8 @@ final class SimUpcalls: Sendable {
         /// A waited-for upcall's time (ns), and when it runs out.
         var timeout: UInt64 = 0
         var deadline: UInt64 = .max
+        /// Its deadline passed once with no daemon, and was extended.
+        var graced = false
     }
 
     struct Table {
@@ -52,9 +56,21 @@ final class SimUpcalls: Sendable {
             return e
         }
 
-        /// Waited-for upcalls whose time ran out, removed.
-        mutating func overdue(now: UInt64) -> [(Entry, UInt32)] {
-            let due = order.filter { entries[$0].map { $0.waited && $0.deadline <= now } ?? false }
+        /// Waited-for upcalls whose time ran out, removed; one whose
+        /// deadline passed with no daemon registered gets `grace` more,
+        /// once.
+        mutating func overdue(now: UInt64, grace: UInt64) -> [(Entry, UInt32)] {
+            var due: [UInt32] = []
+            for seq in order {
+                guard var e = entries[seq], e.waited, e.deadline <= now else { continue }
+                if broker == nil && !e.graced && grace > 0 {
+                    e.graced = true
+                    e.deadline = now &+ grace
+                    entries[seq] = e
+                    continue
+                }
+                due.append(seq)
+            }
             return due.compactMap { seq in remove(seq).map { ($0, seq) } }
         }
 
@@ -72,6 +88,14 @@ final class SimUpcalls: Sendable {
     static let maxAsync = 256
 
     let table = Mutex(Table())
+    /// How long past its deadline a waited-for upcall waits for a daemon
+    /// to register again after the one it was sent to died.
+    let daemonRestartNanos: UInt64
+
+    init(daemonRestart: Duration = .seconds(10)) {
+        let c = daemonRestart.components
+        daemonRestartNanos = UInt64(clamping: c.seconds) &* 1_000_000_000 &+ UInt64(clamping: c.attoseconds / 1_000_000_000)
+    }
     /// Whether the thread that fails overdue upcalls runs.
     private let sweeping = Mutex(false)
     /// How often it looks: timeouts are hundreds of milliseconds.
@@ -85,7 +109,7 @@ final class SimUpcalls: Sendable {
         startThread(name: "sim-upcall-timer") { [self] in
             while true {
                 usleep(UInt32(Self.sweepNanos / 1000))
-                let due = table.withLock { $0.overdue(now: monotonicNanos()) }
+                let due = table.withLock { $0.overdue(now: monotonicNanos(), grace: daemonRestartNanos) }
                 for (e, _) in due {
                     e.waiter?.resume(throwing: XPCError(.timeout, "\(e.message.op.name) unanswered after \(Duration.nanoseconds(Int64(e.timeout)))"))
                 }

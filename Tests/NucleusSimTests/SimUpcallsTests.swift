@@ -38,12 +38,12 @@ import XPC
         #expect(cond(), "\(what)")
     }
 
-    func nucleus() throws -> (SimNucleus, XPCListener, String) {
+    func nucleus(upcallTimeout: Duration = .seconds(10), daemonRestart: Duration = .seconds(10)) throws -> (SimNucleus, XPCListener, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("simupcalls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/nucleus.sock"
         let l = try XPCListener(path: path)
-        let n = SimNucleus(models: [ES137xModel(chip: .es1371)], upcallTimeout: .seconds(10))
+        let n = SimNucleus(models: [ES137xModel(chip: .es1371)], upcallTimeout: upcallTimeout, daemonRestart: daemonRestart)
         n.serve(l)
         return (n, l, path)
     }
@@ -75,6 +75,48 @@ import XPC
         #expect(r.status == 0 && r.attribute(.mixerValue)?.u32 == 40)
         #expect(n.redeliveredUpcalls == 1 && n.pendingUpcalls == 0)
         b.conn.close()
+    }
+
+    /// The daemon died with the upcall and its successor registered only
+    /// after the upcall's deadline (systemd's restart on a loaded
+    /// machine): the upcall waited for it, and got its answer.
+    @Test func anUpcallWhoseDaemonDiedWaitsPastItsDeadlineForTheNext() async throws {
+        let (n, l, path) = try nucleus(upcallTimeout: .milliseconds(300), daemonRestart: .seconds(10))
+        defer { l.shutdown() }
+        let a = try await FakeDaemon(path)
+        let get: [XPCAttribute] = [.u16(.mixerControl, 1)]
+        let waiting = Task { try await n.upcall(1, .sndMixerGet, get) }
+        let first = try #require(await a.next(.sndMixerGet))
+        a.conn.close()
+        try await Task.sleep(for: .milliseconds(900))
+        #expect(n.pendingUpcalls == 1, "still waiting, three deadlines later")
+        let b = try await FakeDaemon(path)
+        let again = try #require(await b.next(.sndMixerGet))
+        #expect(again.seq == first.seq)
+        try b.conn.send(.reply(to: again, attributes: [.u32(.mixerValue, 7)]))
+        let r = try await waiting.value
+        #expect(r.status == 0 && r.attribute(.mixerValue)?.u32 == 7)
+        b.conn.close()
+    }
+
+    /// No daemon within the grace either: the caller gets the timeout.
+    @Test func anUpcallWhoseDaemonNeverCameBackTimesOut() async throws {
+        let (n, l, path) = try nucleus(upcallTimeout: .milliseconds(200), daemonRestart: .milliseconds(300))
+        defer { l.shutdown() }
+        let a = try await FakeDaemon(path)
+        let started = ContinuousClock.now
+        let waiting = Task { try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)]) }
+        _ = try #require(await a.next(.sndMixerGet))
+        a.conn.close()
+        do {
+            _ = try await waiting.value
+            Issue.record("answered with no daemon")
+        } catch let e as XPCError {
+            #expect(e.code == .timeout)
+        }
+        let took = ContinuousClock.now - started
+        #expect(took >= .milliseconds(450), "the deadline and the grace: \(took)")
+        #expect(n.pendingUpcalls == 0)
     }
 
     @Test func anAsynchronousUpcallMadeWithNoDaemonWaitsForTheNext() async throws {
