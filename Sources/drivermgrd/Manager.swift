@@ -21,7 +21,7 @@ final class Manager: Sendable {
     private let eventSink: @Sendable (DriverEvent) -> Void
     let nucleus: NucleusLink
     private let logger: Logger
-    private let history: Mutex<[DriverEvent]>
+    private let history: Mutex<EventHistory>
     private let subscribers = Mutex<[UInt64: @Sendable (DriverEvent) -> Void]>([:])
     private let nextSubscriber = Mutex<UInt64>(1)
     private let stopping = Mutex(false)
@@ -29,7 +29,8 @@ final class Manager: Sendable {
     let handover: HandoverStore?
     /// The DynamicUser= uids of every driver.
     let uids: DynamicUIDs
-    static let historyLimit = 1000
+    /// Events `drvctl history` keeps per driver.
+    static let historyPerDriver = 64
     /// Where the history outlives the daemon (RUNTIME/history.jsonl).
     private let historyFile: HistoryFile?
 
@@ -44,10 +45,10 @@ final class Manager: Sendable {
         self.logger = logger
         self.handover = handover
         self.uids = uids
-        let file = historyPath.flatMap { HistoryFile(path: $0, limit: Self.historyLimit) }
+        let file = historyPath.flatMap { HistoryFile(path: $0) }
         historyFile = file
         if let historyPath, file == nil { logger.warning("cannot keep the history in \(historyPath)") }
-        history = Mutex(file?.load() ?? [])
+        history = Mutex(EventHistory(perDriver: Self.historyPerDriver, loading: file?.load() ?? []))
         // The instances reach the manager through a weak reference set
         // once it exists. Not a closure in a Mutex: `withLock`'s inout
         // reabstracts a stored closure on every access, and the thunks it
@@ -364,13 +365,12 @@ final class Manager: Sendable {
     fileprivate func publish(_ e: DriverEvent) {
         history.withLock { h in
             h.append(e)
-            if h.count > Self.historyLimit { h.removeFirst(h.count - Self.historyLimit) }
-            historyFile?.append(e, kept: h)
+            historyFile?.append(e, keptCount: h.count) { h.all }
         }
         for s in subscribers.withLock({ Array($0.values) }) { s(e) }
     }
 
-    func events(for name: String) -> [DriverEvent] { history.withLock { $0.filter { $0.driver == name } } }
+    func events(for name: String) -> [DriverEvent] { history.withLock { $0.events(for: name) } }
 
     func subscribe(_ f: @escaping @Sendable (DriverEvent) -> Void) -> UInt64 {
         let id = nextSubscriber.withLock { v -> UInt64 in defer { v += 1 }; return v }

@@ -315,7 +315,7 @@ struct Drvctl: ParsableCommand {
     }
 
     struct History: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a driver's events: starts, exits, refusals.")
+        static let configuration = CommandConfiguration(abstract: "List a driver's newest 64 events (kept across daemon restarts): starts, failures, recoveries, refusals.")
         @OptionGroup var common: CommonOptions
         @Argument(help: "Driver name.") var name: String
         func run() throws {
