@@ -65,7 +65,10 @@ public final class CampaignRunner: Sendable {
         public var socket: String
         public var drivers: [CampaignDriver]
         public var plan: FaultPlan
-        /// Stop after this many faults, or after `seconds`, whichever first.
+        /// Stop once this many faults are placed, or after `seconds`,
+        /// whichever first. A fault drawn for a driver that was not active
+        /// (its row says why) does not count; a replay stops after its
+        /// rows.
         public var faults: UInt64
         public var seconds: Double
         public var workers: Int
@@ -197,6 +200,12 @@ public final class CampaignRunner: Sendable {
 
     private func claim() -> UInt64? {
         guard Self.nowNanos() < deadline else { return nil }
+        if settings.replay == nil {
+            // Faults placed, not drawn: the workers in flight may place a
+            // few more than asked.
+            guard UInt64(tally.withLock { $0.injected }) < settings.faults else { return nil }
+            return next.add(1, ordering: .relaxed).oldValue
+        }
         let i = next.add(1, ordering: .relaxed).oldValue
         return i < settings.faults ? i : nil
     }

@@ -23,7 +23,9 @@ struct CampaignCommand: ParsableCommand {
 
 /// Options shared by the two ways of running.
 struct RunOptions: ParsableArguments {
-    @Option(help: "Stop after this many faults.") var faults: UInt64 = 1000
+    @Option(help: ArgumentHelp("Stop once this many faults are placed.",
+                               discussion: "A fault drawn for a driver that is not active is recorded apart (not placed) and does not count."))
+    var faults: UInt64 = 1000
     @Option(help: "Stop after this many seconds.") var seconds: Double = 2700
     @Option(help: "Worker threads (each owns a share of the drivers).") var workers: Int = 32
     @Option(help: "Milliseconds to watch for a failure after the exercise call.") var windowMs: Int = 600
