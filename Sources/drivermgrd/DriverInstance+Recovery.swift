@@ -225,9 +225,9 @@ extension DriverInstance {
     /// that sees both queues empty, `flip` runs (the state set active). A
     /// request that arrived after the drain's last look (a client calling
     /// while the clients were released, or while a phase awaited) is
-    /// drained first and the lock taken again: it was once a failed,
-    /// healthy attempt. Nil if the new process ended meanwhile; also the
-    /// requests drained here.
+    /// drained first and the lock taken again; it used to fail a healthy
+    /// attempt. Returns `flip`'s result (nil if the new process ended
+    /// meanwhile) and the number of requests drained here.
     func serveWhenDrained<T>(_ p: UDriverProcess, _ conn: XPCConnection,
                              _ flip: (inout Runtime) -> T?) async throws -> (T?, Int) {
         let deadline = max(config.xpcTimeout, config.probeTimeout)
