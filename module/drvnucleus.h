@@ -120,6 +120,19 @@ struct drvnucleus_chip {
 	 */
 	void (*reg_written)(struct drvnucleus_dev *d, u32 off, u32 width,
 			    u32 value);
+	/*
+	 * Before a downcall writes @value to [off, off + width): REG_WRITE,
+	 * each write step of a REG_SEQ as it comes (a step before it may
+	 * have moved an index register), and REG_WRITE_DMA with @dma set
+	 * (@value a bus address the nucleus made).  Called with the locks
+	 * the write takes.  0, or a negative errno and *why: the write does
+	 * not happen.  Without an IOMMU the chip's DMA goes wherever its
+	 * registers say, so a register that holds a bus address takes
+	 * REG_WRITE_DMA's only, and a field that sizes a transfer must fit
+	 * the buffer it is for.  NULL: the chip masters no DMA.
+	 */
+	int (*write_check)(struct drvnucleus_dev *d, u32 off, u32 width,
+			   u32 value, bool dma, const char **why);
 	/* DEVICE_INFO: what the u-driver programmed, read back from the
 	 * chip's registers (MAC, receive filter, rate...).  May be NULL. */
 	int (*info)(struct sk_buff *skb, struct drvnucleus_dev *d);
@@ -187,6 +200,29 @@ void drvnucleus_obj_repin(struct drvnucleus_obj *old, struct drvnucleus_obj *cur
 /* The newest object of @role at least @min bytes long, or NULL. */
 struct drvnucleus_obj *drvnucleus_obj_by_role(struct drvnucleus_dev *d, u8 role,
 					      u32 min);
+
+/* Whether [off, off + width) overlaps the register [reg, reg + len). */
+static inline bool drvnucleus_touches(u32 off, u32 width, u32 reg, u32 len)
+{
+	return off < reg + len && off + width > reg;
+}
+
+/*
+ * What the 32-bit register at @reg holds after a write of @width bytes of
+ * @value at @off (inside it): the other bytes as the chip holds them now.
+ */
+u32 drvnucleus_merged(struct drvnucleus_dev *d, u32 reg, u32 off, u32 width,
+		      u32 value);
+
+/* The largest DMA object of the device (any role: -1), or of @role. */
+u32 drvnucleus_obj_largest(struct drvnucleus_dev *d, int role);
+
+/*
+ * The bytes from bus address @addr to the end of the device's DMA object
+ * that holds it; 0 if none does (the chip would DMA outside what the
+ * nucleus gave the device).
+ */
+u32 drvnucleus_dma_room(struct drvnucleus_dev *d, u32 addr);
 
 /* A plain reply to a downcall: status, optional offending attribute and
  * message. */

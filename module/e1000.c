@@ -81,7 +81,7 @@ static inline bool e1000_touches(u32 off, u32 width, u32 reg)
 /*
  * Registers the data path writes or reads destructively: the interrupt
  * registers (ICR clears on read), the heads and tails, and RCTL (its
- * buffer size is what the rx buffers were cut for, see reg_written).
+ * buffer size is what the rx buffers were cut for, see write_check).
  */
 static bool e1000_datapath_reg(const struct drvnucleus_dev *d, u32 off,
 			       u32 width)
@@ -104,22 +104,59 @@ static bool e1000_datapath_reg(const struct drvnucleus_dev *d, u32 off,
 #define E1000_RCTL_FIXED	(E1000_RCTL_BSEX | E1000_RCTL_SZ_MASK | \
 				 E1000_RCTL_SECRC)
 
-/* After a downcall wrote RCTL (ComboLock held in user mode): keep the
- * buffer size the rings were set up for. */
-static void e1000_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
-			      u32 value)
+/*
+ * What a downcall may write (write_check).  RDBAL/TDBAL hold the rings'
+ * bus addresses: REG_WRITE_DMA's only; RDBAH/TDBAH 0 (32-bit DMA).  A
+ * ring's length must fit a ring object of its role, in whole 128-byte
+ * steps.  The heads and tails are the data path's (DATAPATH_ENABLE sets
+ * them once the descriptors hold the buffers' addresses: a tail moved
+ * before would send the chip to the zeroed descriptors' address 0).
+ * RCTL may not change the buffer size or strip the CRC.
+ */
+static int e1000_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			     u32 value, bool dma, const char **why)
 {
-	u32 rctl;
+	static const u32 ends[] = { E1000_RDH, E1000_RDT, E1000_TDH, E1000_TDT };
+	static const struct { u32 base, high, len; u8 role; } rings[] = {
+		{ E1000_RDBAL, E1000_RDBAH, E1000_RDLEN, DRVXPC_ROLE_RX_RING },
+		{ E1000_TDBAL, E1000_TDBAH, E1000_TDLEN, DRVXPC_ROLE_TX_RING },
+	};
+	unsigned int i;
+	u32 v;
 
-	if (!e1000_touches(off, width, E1000_RCTL))
-		return;
-	rctl = e1000_rd(d, E1000_RCTL);
-	if (!(rctl & E1000_RCTL_FIXED))
-		return;
-	e1000_wr(d, E1000_RCTL, rctl & ~E1000_RCTL_FIXED);
-	dev_warn_ratelimited(&d->pdev->dev,
-			     "RCTL 0x%08x: buffer size or CRC strip changed; kept at 2048 bytes with CRC\n",
-			     rctl);
+	for (i = 0; i < ARRAY_SIZE(rings); i++) {
+		if (e1000_touches(off, width, rings[i].base) &&
+		    (!dma || off != rings[i].base || width != 4 ||
+		     drvnucleus_dma_room(d, value) < E1000_RING_ALIGN)) {
+			*why = "RDBAL/TDBAL take a ring object, by REG_WRITE_DMA";
+			return -EPERM;
+		}
+		if (e1000_touches(off, width, rings[i].high) &&
+		    drvnucleus_merged(d, rings[i].high, off, width, value)) {
+			*why = "RDBAH/TDBAH: DMA addresses are 32-bit (0)";
+			return -EINVAL;
+		}
+		if (!e1000_touches(off, width, rings[i].len))
+			continue;
+		v = drvnucleus_merged(d, rings[i].len, off, width, value);
+		if (v % E1000_RING_ALIGN || v / E1000_DESC_SIZE > E1000_MAX_DESC ||
+		    v > drvnucleus_obj_largest(d, rings[i].role)) {
+			*why = "RDLEN/TDLEN: 128-byte steps within a ring object of the role";
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(ends); i++) {
+		if (e1000_touches(off, width, ends[i])) {
+			*why = "RDH/RDT/TDH/TDT are the nucleus's data path's";
+			return -EPERM;
+		}
+	}
+	if (e1000_touches(off, width, E1000_RCTL) &&
+	    drvnucleus_merged(d, E1000_RCTL, off, width, value) & E1000_RCTL_FIXED) {
+		*why = "RCTL must select 2048-byte buffers, CRC not stripped";
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* DEVICE_INFO: MAC (RAL0/RAH0), RX_FLAGS (RCTL.UPE/MPE), MC_HASH (the
@@ -527,7 +564,7 @@ const struct drvnucleus_chip e1000_chip = {
 	.bar		= 0,
 	.dma_bits	= 32,
 	.datapath_reg	= e1000_datapath_reg,
-	.reg_written	= e1000_reg_written,
+	.write_check	= e1000_write_check,
 	.info		= e1000_info,
 	.net		= &e1000_net_ops,
 };

@@ -626,6 +626,61 @@ static bool es1370_datapath_reg(const struct drvnucleus_dev *d, u32 off, u32 wid
 }
 
 /*
+ * What a downcall may write (write_check).  On the DAC and ADC pages the
+ * frame registers hold bus addresses, REG_WRITE_DMA's only, and a size
+ * register may not reach past the object its frame register points into
+ * (the u-driver writes the frame first).  DAC1 and the ADC stay off: the
+ * nucleus plays DAC2 only, and the ADC would write to whatever its frame
+ * register holds (0 after a reset).
+ */
+static int es1370_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			      u32 value, bool dma, const char **why)
+{
+	void __iomem *io = d->bar;
+	u32 page, reg, v;
+
+	if (drvnucleus_touches(off, width, ES_REG_CONTROL, 4) && !dma &&
+	    drvnucleus_merged(d, ES_REG_CONTROL, off, width, value) &
+	    (ES_DAC1_EN | ES_ADC_EN)) {
+		*why = "CONTROL: DAC1 and the ADC stay off (DAC2 plays)";
+		return -EPERM;
+	}
+	if (off + width <= ES_REG_MEM_WINDOW) {
+		if (!dma)
+			return 0;
+		*why = "REG_WRITE_DMA goes to a frame register";
+		return -EPERM;
+	}
+	page = ioread32(io + ES_REG_MEM_PAGE) & ES_MEM_PAGE_MASK;
+	if (page != ES_PAGE_DAC && page != ES_PAGE_ADC) {
+		if (!dma)
+			return 0;
+		*why = "REG_WRITE_DMA goes to a frame register";
+		return -EPERM;
+	}
+	reg = off & ~3U;
+	/* 0x30 and 0x38 frames, 0x34 and 0x3c sizes (the ADC page has one
+	 * pair at 0x30/0x34; its upper half is unused and refused alike). */
+	if (!(reg & 4)) {
+		if (dma && off == reg && width == 4)
+			return 0;
+		*why = "a frame register takes REG_WRITE_DMA's only";
+		return -EPERM;
+	}
+	if (dma || (off & 3) + width > 4) {
+		*why = "a size register takes a size";
+		return -EPERM;
+	}
+	v = drvnucleus_merged(d, reg, off, width, value);
+	if (((v & ES_SIZE_MASK) + 1) * 4 >
+	    drvnucleus_dma_room(d, ioread32(io + reg - 4))) {
+		*why = "a size past the DMA object the frame register points into";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * The sound class, as this nucleus has it: ALSA's card registered by the
  * u-driver's SND_REGISTER.  It lives with its one chip; a second sound chip
  * would move the card, the upcalls and the mixer into a sound.c of their
@@ -648,5 +703,6 @@ const struct drvnucleus_chip es1370_chip = {
 	.bar		= 0,	/* I/O */
 	.dma_bits	= 32,	/* DAC2 frame address */
 	.datapath_reg	= es1370_datapath_reg,
+	.write_check	= es1370_write_check,
 	.info		= es1370_info,
 };

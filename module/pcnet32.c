@@ -562,6 +562,79 @@ static bool pcnet32_datapath_reg(const struct drvnucleus_dev *d, u32 off, u32 wi
 	return off < PCNET32_WIO_BDP + 2 && off + width > PCNET32_WIO_RDP;
 }
 
+/*
+ * What a downcall may write (write_check; the ComboLock held: RDP and BDP
+ * are data-path registers).  The chip stays in word I/O (a 32-bit write
+ * to RDP would switch it to DWIO, where RAP is elsewhere).  Through RDP:
+ * CSR1/CSR2, the init block's address, take REG_WRITE_DMA's only; the
+ * rings' bases and lengths (CSR24/25, 30/31, 76, 78) come from the init
+ * block the nucleus fills, never from a downcall; CSR0's INIT reads the
+ * block only once DATAPATH_ENABLE has filled the one CSR1/CSR2 name (a
+ * block of zeros would send the chip to address 0).  Through BDP: BCR20
+ * keeps the 32-bit structures the nucleus writes.
+ */
+static int pcnet32_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			       u32 value, bool dma, const char **why)
+{
+	static const u16 from_block[] = {
+		PCNET32_CSR24, PCNET32_CSR25, PCNET32_CSR30, PCNET32_CSR31,
+		PCNET32_CSR76, PCNET32_CSR78,
+	};
+	struct drvnucleus_net *n = d->cls_priv;
+	void __iomem *io = d->bar;
+	unsigned int i;
+	u32 iadr;
+	u16 rap;
+
+	if (!drvnucleus_touches(off, width, PCNET32_WIO_RDP, PCNET32_IO_SIZE - PCNET32_WIO_RDP))
+		return 0;
+	if (width == 4) {
+		*why = "the PCnet is driven in word I/O: no 32-bit access to RDP..BDP";
+		return -EPERM;
+	}
+	rap = ioread16(io + PCNET32_WIO_RAP) & (PCNET32_NUM_CSR - 1);
+	if (off == PCNET32_WIO_BDP) {
+		if (dma)
+			goto dma_refused;
+		if (rap == PCNET32_BCR20 &&
+		    (value & PCNET32_SWSTYLE_MASK) != PCNET32_SWSTYLE_PCNET32) {
+			*why = "BCR20: SWSTYLE stays 2 (the nucleus writes 32-bit structures)";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (off != PCNET32_WIO_RDP || (dma && rap != PCNET32_CSR1 && rap != PCNET32_CSR2)) {
+		if (!dma)
+			return 0;
+		goto dma_refused;
+	}
+	if (rap == PCNET32_CSR1 || rap == PCNET32_CSR2) {
+		if (dma)
+			return 0;
+		*why = "CSR1/CSR2 (the init block's address) take REG_WRITE_DMA's only";
+		return -EPERM;
+	}
+	for (i = 0; i < ARRAY_SIZE(from_block); i++) {
+		if (rap == from_block[i]) {
+			*why = "CSR24/25/30/31/76/78 come from the init block the nucleus fills";
+			return -EPERM;
+		}
+	}
+	if (rap != PCNET32_CSR0 || !(value & PCNET32_CSR0_INIT))
+		return 0;
+	iadr = csr_read(io, PCNET32_CSR1) | (u32)csr_read(io, PCNET32_CSR2) << 16;
+	rap_restore(io, rap);
+	if (!n || !pcn(n)->ib || iadr != pcn(n)->ib->dma) {
+		*why = "CSR0 INIT before DATAPATH_ENABLE filled the init block CSR1/CSR2 name";
+		return -EPERM;
+	}
+	return 0;
+
+dma_refused:
+	*why = "REG_WRITE_DMA goes to CSR1/CSR2 only (through RDP)";
+	return -EPERM;
+}
+
 /* DEVICE_INFO: what the u-driver programmed, read back from the chip:
  * PADR (CSR12-14), PROM (CSR15) and LADRF (CSR8-11). */
 static int pcnet32_info(struct sk_buff *skb, struct drvnucleus_dev *d)
@@ -626,6 +699,7 @@ const struct drvnucleus_chip pcnet32_chip = {
 	.bar		= 0,	/* I/O, 32 bytes; BAR 1 is the same registers as MMIO */
 	.dma_bits	= 32,	/* descriptors and init block hold 32-bit addresses */
 	.datapath_reg	= pcnet32_datapath_reg,
+	.write_check	= pcnet32_write_check,
 	.info		= pcnet32_info,
 	.net		= &pcnet32_net_ops,
 };

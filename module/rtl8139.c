@@ -312,6 +312,50 @@ static void rtl_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
 	spin_unlock_irqrestore(&d->cl.spin, f);
 }
 
+/*
+ * What a downcall may write (write_check).  TxAddr0-3 and RxBuf hold bus
+ * addresses: REG_WRITE_DMA's only, each with a slot's or the ring's worth
+ * of its object behind it (8K + 16, and 1536 bytes of slack: the NoWrap
+ * bit lets a frame run past the end).  RxConfig's ring length stays 8K:
+ * the chip wraps at 64K with the field at 3.  A TxStatus write starts a
+ * transmit of its size from the slot: at most a slot.
+ */
+static int rtl_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			   u32 value, bool dma, const char **why)
+{
+	u32 i, v;
+
+	for (i = 0; i < RTL_NUM_TX; i++) {
+		if (drvnucleus_touches(off, width, RTL_TX_ADDR0 + 4 * i, 4) &&
+		    (!dma || off != RTL_TX_ADDR0 + 4 * i || width != 4 ||
+		     drvnucleus_dma_room(d, value) < RTL_TX_BUF_SIZE)) {
+			*why = "TxAddr0-3 take a slot of a DMA buffer, by REG_WRITE_DMA";
+			return -EPERM;
+		}
+		if (drvnucleus_touches(off, width, RTL_TX_STATUS0 + 4 * i, 4)) {
+			v = drvnucleus_merged(d, RTL_TX_STATUS0 + 4 * i, off, width, value);
+			if ((v & RTL_TX_SIZE_MASK) > RTL_TX_BUF_SIZE) {
+				*why = "TxStatus: a transmit of more than a slot (1536 bytes)";
+				return -EINVAL;
+			}
+		}
+	}
+	if (drvnucleus_touches(off, width, RTL_RX_BUF, 4) &&
+	    (!dma || off != RTL_RX_BUF || width != 4 ||
+	     drvnucleus_dma_room(d, value) < RTL_RX_RING_LEN + 16 + RTL_TX_BUF_SIZE)) {
+		*why = "RxBuf takes a DMA buffer of 8K + 16 + 1536 bytes, by REG_WRITE_DMA";
+		return -EPERM;
+	}
+	if (drvnucleus_touches(off, width, RTL_RX_CONFIG, 4)) {
+		v = drvnucleus_merged(d, RTL_RX_CONFIG, off, width, value);
+		if (v & (3U << RTL_RX_RING_SHIFT)) {
+			*why = "RxConfig: the receive ring is 8K (ring length field 0)";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* DEVICE_INFO: what the u-driver programmed, read back from the chip:
  * IDR0-5, RxConfig, MAR0-7, and the receive mode they make. */
 static int rtl_info(struct sk_buff *skb, struct drvnucleus_dev *d)
@@ -364,6 +408,7 @@ const struct drvnucleus_chip rtl8139_chip = {
 	.dma_bits	= 32,	/* RxBuf, TxAddr0-3 */
 	.datapath_reg	= rtl_datapath_reg,
 	.reg_written	= rtl_reg_written,
+	.write_check	= rtl_write_check,
 	.info		= rtl_info,
 	.net		= &rtl8139_net_ops,
 };

@@ -773,6 +773,54 @@ static void wr(struct drvnucleus_dev *d, u32 off, u32 width, u32 v)
 		iowrite32(v, d->bar + off);
 }
 
+u32 drvnucleus_merged(struct drvnucleus_dev *d, u32 reg, u32 off, u32 width,
+		      u32 value)
+{
+	u32 shift = (off - reg) * 8;
+	u32 mask = width == 4 ? ~0U : ((1U << (width * 8)) - 1) << shift;
+
+	if (width == 4 && off == reg)
+		return value;
+	return (ioread32(d->bar + reg) & ~mask) | ((value << shift) & mask);
+}
+
+u32 drvnucleus_obj_largest(struct drvnucleus_dev *d, int role)
+{
+	struct drvnucleus_obj *o;
+	u32 max = 0;
+
+	list_for_each_entry(o, &d->objects, node)
+		if ((role < 0 || o->role == role) && o->size > max)
+			max = o->size;
+	return max;
+}
+
+u32 drvnucleus_dma_room(struct drvnucleus_dev *d, u32 addr)
+{
+	struct drvnucleus_obj *o;
+
+	list_for_each_entry(o, &d->objects, node)
+		if (!upper_32_bits(o->dma) && addr >= o->dma &&
+		    addr - o->dma < o->size)
+			return o->size - (u32)(addr - o->dma);
+	return 0;
+}
+
+/* The chip's word on a write before it happens (write_check). */
+static int write_allowed(struct drvnucleus_dev *d, u32 off, u32 width,
+			 u32 value, bool dma, const char **why)
+{
+	int err;
+
+	*why = NULL;
+	if (!d->chip->write_check)
+		return 0;
+	err = d->chip->write_check(d, off, width, value, dma, why);
+	if (err && !*why)
+		*why = "register write refused";
+	return err;
+}
+
 /*
  * REG_SEQ: every step checked first, then run in order; one result per
  * read or poll.  POLL waits at most its wait (default 1 ms), DELAY at most
@@ -786,6 +834,7 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 	const struct nlattr *packed = find_attr(h, DRVXPC_A_REG_STEPS);
 	bool shared = false;
 	int i, n = 0, count = 0, err;
+	const char *why = NULL;
 	struct drvnucleus_regstep *st;
 	struct drvxpc_hdr *rh;
 	struct sk_buff *skb;
@@ -822,6 +871,12 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 			res[n++] = rd(d, s->off, s->width);
 			break;
 		case DRVXPC_REGOP_WRITE:
+			err = write_allowed(d, s->off, s->width, s->value,
+					    false, &why);
+			if (err) {
+				bad = seq ? DRVXPC_A_REG_OP : DRVXPC_A_REG_STEPS;
+				break;
+			}
 			wr(d, s->off, s->width, s->value);
 			if (shared)
 				datapath_written(d, s->off, s->width, s->value);
@@ -862,7 +917,7 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 out_refused:
 	kfree(st);
 	kfree(res);
-	return reply(info, h, err, bad, "REG_SEQ step refused", 0, false);
+	return reply(info, h, err, bad, why ? why : "REG_SEQ step refused", 0, false);
 }
 
 static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
@@ -876,6 +931,8 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	struct drvxpc_hdr *rh;
 	struct sk_buff *skb;
 	u32 off, width, doff, addr;
+	const char *why;
+	bool shared;
 	u8 shift;
 	u16 bad;
 	int err;
@@ -928,14 +985,19 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	addr = lower_32_bits(o->dma + doff) >> shift;
 	if (width == 2)
 		addr &= 0xffff;
-	if (datapath_reg(d, off, width)) {
+	shared = datapath_reg(d, off, width);
+	if (shared)
 		combolock_lock_user(&d->cl);
+	err = write_allowed(d, off, width, addr, true, &why);
+	if (!err) {
 		wr(d, off, width, addr);
-		datapath_written(d, off, width, addr);
-		combolock_unlock_user(&d->cl);
-	} else {
-		wr(d, off, width, addr);
+		if (shared)
+			datapath_written(d, off, width, addr);
 	}
+	if (shared)
+		combolock_unlock_user(&d->cl);
+	if (err)
+		return reply(info, h, err, DRVXPC_A_REG_OFFSET, why, 0, false);
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
@@ -992,6 +1054,7 @@ static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct
 {
 	const struct nlattr *v = find_attr(h, DRVXPC_A_REG_VALUE);
 	u32 off, width, val = 0;
+	const char *why;
 	bool shared;
 	u16 bad;
 	int err;
@@ -1008,12 +1071,16 @@ static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct
 	if (h->op == DRVXPC_OP_REG_READ)
 		val = rd(d, off, width);
 	else
+		err = write_allowed(d, off, width, nla_get_u32(v), false, &why);
+	if (h->op == DRVXPC_OP_REG_WRITE && !err)
 		wr(d, off, width, nla_get_u32(v));
 	if (shared) {
-		if (h->op == DRVXPC_OP_REG_WRITE)
+		if (h->op == DRVXPC_OP_REG_WRITE && !err)
 			datapath_written(d, off, width, nla_get_u32(v));
 		combolock_unlock_user(&d->cl);
 	}
+	if (err)
+		return reply(info, h, err, DRVXPC_A_REG_VALUE, why, 0, false);
 	return reply(info, h, 0, 0, NULL, val, h->op == DRVXPC_OP_REG_READ);
 }
 

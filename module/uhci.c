@@ -1248,9 +1248,35 @@ static const struct drvnucleus_class drvnucleus_usb_host_class = {
 	.remove		= uhci_remove,
 };
 
+/*
+ * What a downcall may write (write_check).  FLBASEADD is the controller's
+ * way into memory: the frame list USB_SCHEDULE built and no other (a
+ * zeroed buffer would send it to address 0 for TDs, whose status it
+ * writes back), and by REG_WRITE_DMA only.
+ */
+static int uhci_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			    u32 value, bool dma, const char **why)
+{
+	struct uhci_nucleus *un = un_of(d);
+
+	if (!drvnucleus_touches(off, width, UHCI_FLBASEADD, 4)) {
+		if (!dma)
+			return 0;
+		*why = "REG_WRITE_DMA goes to FLBASEADD only";
+		return -EPERM;
+	}
+	if (!dma || off != UHCI_FLBASEADD || width != 4 || !un || !un->frames ||
+	    value != lower_32_bits(un->frames->dma)) {
+		*why = "FLBASEADD takes the frame list USB_SCHEDULE made, by REG_WRITE_DMA";
+		return -EPERM;
+	}
+	return 0;
+}
+
 const struct drvnucleus_chip uhci_chip = {
 	.name		= "UHCI",
 	.cls		= &drvnucleus_usb_host_class,
 	.bar		= UHCI_BAR,
 	.dma_bits	= 32,
+	.write_check	= uhci_write_check,
 };

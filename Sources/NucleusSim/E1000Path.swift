@@ -191,3 +191,37 @@ final class E1000Path: SimNICPath {
         return a
     }
 }
+
+extension E1000Path {
+    /// e1000_write_check: RDBAL/TDBAL take the rings' bus addresses by
+    /// REG_WRITE_DMA only, RDBAH/TDBAH stay 0; a ring's length fits a ring
+    /// object of its role in 128-byte steps; the heads and tails are the
+    /// data path's; RCTL keeps 2048-byte buffers and the CRC.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? {
+        let rings: [(base: UInt32, high: UInt32, length: UInt32, role: UInt8)] = [
+            (E1000_RDBAL, E1000_RDBAH, E1000_RDLEN, ObjectRole.rxRing),
+            (E1000_TDBAL, E1000_TDBAH, E1000_TDLEN, ObjectRole.txRing),
+        ]
+        for r in rings {
+            if w.touches(r.base), !w.isDMAAddress(at: r.base) || memory.room(bus: w.value, instance: instance) < Int(E1000_RING_ALIGN) {
+                return .notPermitted("RDBAL/TDBAL take a ring object, by REG_WRITE_DMA")
+            }
+            if w.touches(r.high), w.merged(r.high, current: { rd(r.high) }) != 0 {
+                return .invalid("RDBAH/TDBAH: DMA addresses are 32-bit (0)")
+            }
+            guard w.touches(r.length) else { continue }
+            let v = w.merged(r.length, current: { rd(r.length) })
+            if v % E1000_RING_ALIGN != 0 || v / E1000_DESC_SIZE > Self.maxDescriptors
+                || Int(v) > memory.largest(instance: instance, role: r.role) {
+                return .invalid("RDLEN/TDLEN: 128-byte steps within a ring object of the role")
+            }
+        }
+        for end in [E1000_RDH, E1000_RDT, E1000_TDH, E1000_TDT] where w.touches(end) {
+            return .notPermitted("RDH/RDT/TDH/TDT are the nucleus's data path's")
+        }
+        if w.touches(E1000_RCTL), w.merged(E1000_RCTL, current: { rd(E1000_RCTL) }) & Self.rctlFixed != 0 {
+            return .invalid("RCTL must select 2048-byte buffers, CRC not stripped")
+        }
+        return nil
+    }
+}

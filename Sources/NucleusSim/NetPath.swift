@@ -82,6 +82,13 @@ protocol SimNICPath: AnyObject {
     /// The chip's DEVICE_INFO: MAC, RX_FLAGS and MC_HASH read back from its
     /// registers, and its own raw views (RX_CONFIG, MC_FILTER).
     func info(_ n: NetDev) -> [XPCAttribute]
+    /// The chip's write check (``SimChipNucleus/checkWrite(_:memory:)``);
+    /// `instance` owns the buffers a DMA register may point into.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal?
+}
+
+extension SimNICPath {
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? { nil }
 }
 
 /// The network class of the sim nucleus, module/net.c's counterpart: the
@@ -180,6 +187,10 @@ extension NetPath: SimChipNucleus {
             n.linkEvent = false
             if !upcalls.contains(.netWatchdog) { upcalls.append(.netWatchdog) }
         }
+    }
+
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? {
+        chip.checkWrite(w, memory: memory, instance: instance)
     }
 
     func takeUpcalls() -> [XPCOp] {

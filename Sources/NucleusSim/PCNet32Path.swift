@@ -231,3 +231,37 @@ final class PCNet32Path: SimNICPath {
         return a
     }
 }
+
+extension PCNet32Path {
+    /// pcnet32_write_check: word I/O only (a 32-bit write to RDP would
+    /// switch the chip to DWIO); through RDP, CSR1/CSR2 (the init block's
+    /// address) take REG_WRITE_DMA's only, the rings' bases and lengths
+    /// come from the init block the nucleus fills, and CSR0's INIT reads
+    /// the block only once DATAPATH_ENABLE filled the one CSR1/CSR2 name;
+    /// through BDP, BCR20 keeps SWSTYLE 2.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? {
+        guard w.touches(PCNET32_WIO_RDP, PCNET32_IO_SIZE - PCNET32_WIO_RDP) else { return nil }
+        let dmaRefused = WriteRefusal.notPermitted("REG_WRITE_DMA goes to CSR1/CSR2 only (through RDP)")
+        if w.width == 4 { return .notPermitted("the PCnet is driven in word I/O: no 32-bit access to RDP..BDP") }
+        let rap = model.read(offset: PCNET32_WIO_RAP, width: 2) & (PCNET32_NUM_CSR - 1)
+        if w.offset == PCNET32_WIO_BDP {
+            if w.dma { return dmaRefused }
+            if rap == PCNET32_BCR20 && w.value & PCNET32_SWSTYLE_MASK != PCNET32_SWSTYLE_PCNET32 {
+                return .invalid("BCR20: SWSTYLE stays 2 (the nucleus writes 32-bit structures)")
+            }
+            return nil
+        }
+        let iadr = rap == PCNET32_CSR1 || rap == PCNET32_CSR2
+        guard w.offset == PCNET32_WIO_RDP, !w.dma || iadr else { return w.dma ? dmaRefused : nil }
+        if iadr { return w.dma ? nil : .notPermitted("CSR1/CSR2 (the init block's address) take REG_WRITE_DMA's only") }
+        if [PCNET32_CSR24, PCNET32_CSR25, PCNET32_CSR30, PCNET32_CSR31, PCNET32_CSR76, PCNET32_CSR78].contains(rap) {
+            return .notPermitted("CSR24/25/30/31/76/78 come from the init block the nucleus fills")
+        }
+        guard rap == PCNET32_CSR0, w.value & PCNET32_CSR0_INIT != 0 else { return nil }
+        let block = keepingRAP { UInt32(csrRead(PCNET32_CSR1)) | UInt32(csrRead(PCNET32_CSR2)) << 16 }
+        guard let ib, block == ib.busAddress else {
+            return .notPermitted("CSR0 INIT before DATAPATH_ENABLE filled the init block CSR1/CSR2 name")
+        }
+        return nil
+    }
+}

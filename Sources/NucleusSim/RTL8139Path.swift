@@ -121,3 +121,30 @@ final class RTL8139Path: SimNICPath {
         return a
     }
 }
+
+extension RTL8139Path {
+    /// rtl_write_check: TxAddr0-3 and RxBuf hold bus addresses, REG_WRITE_DMA's
+    /// only, with a slot's or a ring's worth of buffer behind them (8K + 16
+    /// and the 1536 bytes of slack NoWrap runs into); RxConfig keeps the 8K
+    /// ring; a TxStatus write sends at most a slot.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? {
+        for i in 0..<RTL_NUM_TX {
+            let addr = RTL_TX_ADDR0 + 4 * i, status = RTL_TX_STATUS0 + 4 * i
+            if w.touches(addr), !w.isDMAAddress(at: addr) || memory.room(bus: w.value, instance: instance) < Self.txBufSize {
+                return .notPermitted("TxAddr0-3 take a slot of a DMA buffer, by REG_WRITE_DMA")
+            }
+            if w.touches(status), w.merged(status, current: { model.read(offset: status, width: 4) }) & RTL_TX_SIZE_MASK > RTL_TX_BUF_SIZE {
+                return .invalid("TxStatus: a transmit of more than a slot (1536 bytes)")
+            }
+        }
+        if w.touches(RTL_RX_BUF), !w.isDMAAddress(at: RTL_RX_BUF)
+            || memory.room(bus: w.value, instance: instance) < Self.rxRingLen + 16 + Self.txBufSize {
+            return .notPermitted("RxBuf takes a DMA buffer of 8K + 16 + 1536 bytes, by REG_WRITE_DMA")
+        }
+        if w.touches(RTL_RX_CONFIG),
+           w.merged(RTL_RX_CONFIG, current: { model.read(offset: RTL_RX_CONFIG, width: 4) }) & (3 << RTL_RX_RING_SHIFT) != 0 {
+            return .invalid("RxConfig: the receive ring is 8K (ring length field 0)")
+        }
+        return nil
+    }
+}

@@ -44,6 +44,10 @@ protocol SimChipNucleus: AnyObject {
     /// kernel nucleus's handler runs: an URB is given back and re-armed
     /// before the next frame however long the sim's pass is.
     func interrupt(memory: SimMemory)
+    /// Before a downcall's register write (module/drvnucleus.h's
+    /// `write_check`): nil lets it happen, a refusal fails the downcall
+    /// and the write does not reach the model.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal?
 }
 
 /// Starts a device's workload (play audio, bring a link up…).
@@ -56,6 +60,7 @@ extension SimChipNucleus {
     var service: SimWorkload? { nil }
     func interrupt(memory: SimMemory) {}
     func holdForReadd() { quiesce() }
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? { nil }
 }
 
 /// The chips the sim nucleus drives, one line each: a model it recognises

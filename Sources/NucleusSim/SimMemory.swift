@@ -69,6 +69,23 @@ public final class SimMemory {
         buffers(of: instance).last { $0.role == role }
     }
 
+    /// The bytes from bus address `bus` to the end of the buffer of
+    /// `instance` that holds it; 0 if none does (drvnucleus_dma_room).
+    public func room(bus: UInt32, instance: UInt32) -> Int {
+        for b in buffers.values where b.instance == instance && bus >= b.busAddress
+            && Int(bus - b.busAddress) < b.bytes.count {
+            return b.bytes.count - Int(bus - b.busAddress)
+        }
+        return 0
+    }
+
+    /// The size of the largest buffer of `instance` with `role` (any role:
+    /// nil); 0 if it has none (drvnucleus_obj_largest).
+    public func largest(instance: UInt32, role: UInt8?) -> Int {
+        buffers.values.filter { $0.instance == instance && (role == nil || $0.role == role) }
+            .map(\.bytes.count).max() ?? 0
+    }
+
     /// What a device sees at `bus`: the buffer and the offset in it.
     public func resolve(bus: UInt32) -> (Buffer, Int)? {
         for b in buffers.values where bus >= b.busAddress && Int(bus - b.busAddress) < b.bytes.count {

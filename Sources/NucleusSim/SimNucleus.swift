@@ -306,10 +306,14 @@ public final class SimNucleus: Sendable {
                 return XPCMessage.reply(to: m, attributes: [.u32(.regValue, d.busRead(offset: off, width: w))])
             case .regWrite:
                 let (off, w) = try checkedRegister(m.attributes, d)
-                d.busWrite(offset: off, width: w, value: try m.u32(.regValue))
+                let v = try m.u32(.regValue)
+                if let r = d.nucleus?.checkWrite(RegisterWrite(offset: off, width: w, value: v, dma: false), memory: c.memory) {
+                    return fail(r.errno, .regValue, r.why)
+                }
+                d.busWrite(offset: off, width: w, value: v)
                 return XPCMessage.reply(to: m)
             case .regSeq:
-                return try runSequence(m, d)
+                return try runSequence(m, d, memory: c.memory)
             case .dmaAlloc:
                 let size = Int(try m.u32(.dmaSize))
                 let role = m.attribute(.objectRole)?.u8 ?? 0
@@ -331,7 +335,11 @@ public final class SimNucleus: Sendable {
                 }
                 let o = m.attribute(.dmaOffset)?.u32 ?? 0
                 guard Int(o) < b.bytes.count else { return fail(34, .dmaOffset, "offset \(o) past the \(b.bytes.count)-byte buffer") }
-                d.busWrite(offset: off, width: w, value: ((b.busAddress + o) >> shift) & (w == 2 ? 0xffff : .max))
+                let address = ((b.busAddress + o) >> shift) & (w == 2 ? 0xffff : .max)
+                if let r = d.nucleus?.checkWrite(RegisterWrite(offset: off, width: w, value: address, dma: true), memory: c.memory) {
+                    return fail(r.errno, .regOffset, r.why)
+                }
+                d.busWrite(offset: off, width: w, value: address)
                 return XPCMessage.reply(to: m)
             default:
                 if let r = try d.nucleus?.downcall(m, d, memory: c.memory) { return r }
@@ -364,7 +372,7 @@ public final class SimNucleus: Sendable {
         return (off, w)
     }
 
-    private func runSequence(_ m: XPCMessage, _ d: SimDevice) throws -> XPCMessage {
+    private func runSequence(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage {
         let ops = try RegisterSequence.decode(m)
         let packed = m.attribute(.regSteps) != nil
         // Every step is checked before the first one runs, as in drvnucleus.
@@ -378,6 +386,11 @@ public final class SimNucleus: Sendable {
             case RegisterOp.read:
                 results += XPCAttribute.le(d.busRead(offset: off, width: w))
             case RegisterOp.write:
+                // Checked as it comes: a step before may have moved an
+                // index register (the PCnet's RAP, the ES137x's page).
+                if let r = d.nucleus?.checkWrite(RegisterWrite(offset: off, width: w, value: op.value, dma: false), memory: memory) {
+                    return XPCMessage.errorReply(to: m, errno: r.errno, attribute: packed ? .regSteps : .regOp, message: r.why)
+                }
                 d.busWrite(offset: off, width: w, value: op.value)
             case RegisterOp.poll:
                 // The models answer at once: a condition not met now never will be.

@@ -179,3 +179,30 @@ extension SoundPath: SimChipNucleus {
         { sim, instance in try await sim.startPlayback(instance, rate: sim.workloadRate.withLock { $0 }) }
     }
 }
+
+extension SoundPath {
+    /// es1370_write_check: on the DAC and ADC pages the frame registers
+    /// hold bus addresses, REG_WRITE_DMA's only, and a size register may
+    /// not reach past the buffer its frame register points into; DAC1 and
+    /// the ADC stay off (the nucleus plays DAC2 only).
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? {
+        let toFrame = WriteRefusal.notPermitted("REG_WRITE_DMA goes to a frame register")
+        if w.touches(ES_REG_CONTROL), !w.dma,
+           w.merged(ES_REG_CONTROL, current: { r32(ES_REG_CONTROL) }) & (ES_DAC1_EN | ES_ADC_EN) != 0 {
+            return .notPermitted("CONTROL: DAC1 and the ADC stay off (DAC2 plays)")
+        }
+        guard w.offset &+ UInt32(w.width) > ES_REG_MEM_WINDOW else { return w.dma ? toFrame : nil }
+        let page = r32(ES_REG_MEM_PAGE) & ES_MEM_PAGE_MASK
+        guard page == ES_PAGE_DAC || page == ES_PAGE_ADC else { return w.dma ? toFrame : nil }
+        let reg = w.offset & ~3
+        if reg & 4 == 0 {
+            return w.isDMAAddress(at: reg) ? nil : .notPermitted("a frame register takes REG_WRITE_DMA's only")
+        }
+        if w.dma || Int(w.offset & 3) + w.width > 4 { return .notPermitted("a size register takes a size") }
+        let v = w.merged(reg, current: { r32(reg) })
+        if (Int(v & ES_SIZE_MASK) + 1) * 4 > memory.room(bus: r32(reg - 4), instance: instance) {
+            return .invalid("a size past the DMA object the frame register points into")
+        }
+        return nil
+    }
+}

@@ -638,3 +638,15 @@ final class USBHostPath: SimChipNucleus {
         _ = sim.withUSBPath(instance) { $0.enumerate(port: port) }
     }
 }
+
+extension USBHostPath {
+    /// uhci_write_check: FLBASEADD, the controller's way into memory, takes
+    /// the frame list USB_SCHEDULE made and no other, by REG_WRITE_DMA only.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? {
+        guard w.touches(UHCI_FLBASEADD) else { return w.dma ? .notPermitted("REG_WRITE_DMA goes to FLBASEADD only") : nil }
+        guard w.isDMAAddress(at: UHCI_FLBASEADD), let schedule, w.value == schedule.busAddress else {
+            return .notPermitted("FLBASEADD takes the frame list USB_SCHEDULE made, by REG_WRITE_DMA")
+        }
+        return nil
+    }
+}

@@ -263,6 +263,17 @@ extension DriverInstance {
             switch r {
             case .success(let reply):
                 DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: reply.status != 0)
+                // A register write the chip's write check refused (a bus
+                // address not from REG_WRITE_DMA, a DMA size past its
+                // buffer: drvnucleus.h's write_check) is the u-driver's
+                // fault, as the policy's refusals above are.
+                if let e = reply.remoteError, [.regWrite, .regSeq, .regWriteDMA].contains(m.op), e.errno == 1 || e.errno == 22 {
+                    try? conn.send(reply.withSeq(m.seq))
+                    record("refused", "\(m.op.name) by the nucleus: \(e.message ?? "")")
+                    failure(.badParameter, "\(m.op.name): the nucleus refused it: \(e)", generation: gen, op: m.op,
+                            parameter: e.attribute)
+                    return
+                }
                 if reply.status == 0 {
                     if m.op == .dmaFree, let h = m.attribute(.dmaHandle) {
                         runtime.withLock { _ = $0.ownedDMA.remove(h.u32) }

@@ -257,25 +257,28 @@ import XPC
 @Suite(.serialized) struct BrokerCheckTests {
     /// A u-driver's bad downcall is refused by the daemon with an error
     /// reply naming the field (the nucleus never sees it), and is a
-    /// bad-parameter failure of that driver only.
+    /// bad-parameter failure of that driver only. A register write only
+    /// the nucleus can judge (a bus address written by hand into RxBuf) is
+    /// refused by its chip's write check, and is the same failure.
     @Test func badDowncallsAreRefusedByTheBroker() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
         let cfg = h.dir + "/etc"
         try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
-        let misdeeds = ["bar", "dma", "instance", "op"]
+        let misdeeds = ["bar", "dma", "instance", "op", "rawdma"]
         for m in misdeeds {
             try "[Driver]\nName=misbehave-\(m)\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nRestart=no\n"
                 .write(toFile: cfg + "/drivers.d/\(m).conf", atomically: true, encoding: .utf8)
         }
-        try h.startSim(["--devices", "rtl8139", "rtl8139", "rtl8139", "rtl8139", "--no-workload"])
+        try h.startSim(["--devices", "rtl8139", "rtl8139", "rtl8139", "rtl8139", "rtl8139", "--no-workload"])
         try h.startDaemon(config: cfg)
-        try h.wait("all refused") { try h.list().allSatisfy { $0.state == .failed } && h.list().count == 4 }
+        try h.wait("all refused") { try h.list().allSatisfy { $0.state == .failed } && h.list().count == 5 }
         let expected = [
             "bar": "REG_READ: register 0x1100 (+4) outside the 256-byte BAR",
             "dma": "REG_WRITE_DMA: DMA handle 999999 is not owned by this driver",
             "op": "SND_MIXER_PUT is not a downcall",
             "instance": "REG_READ: instance ",
+            "rawdma": "REG_WRITE by the nucleus: RxBuf takes a DMA buffer of 8K + 16 + 1536 bytes, by REG_WRITE_DMA",
         ]
         for m in misdeeds {
             let (rc, out, _) = try h.drvctl("history", "misbehave-\(m)")
@@ -285,5 +288,6 @@ import XPC
         let log = try String(contentsOfFile: h.logPath, encoding: .utf8)
         #expect(log.contains("FAILURE_KIND=bad-parameter"))
         #expect(log.contains("PARAMETER=REG_OFFSET") && log.contains("PARAMETER=DMA_HANDLE"))
+        #expect(log.contains("PARAMETER=REG_VALUE"), "the nucleus's refusal names REG_VALUE")
     }
 }

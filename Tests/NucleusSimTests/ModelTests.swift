@@ -208,13 +208,21 @@ import CChips
             let r = Self.enable(SimNucleus(models: [m]))
             #expect(r.remoteError?.errno == 2 && r.remoteError?.attribute == .objectRole, "\(type(of: m))")
         }
-        // The e1000 checks the ring lengths the u-driver programmed first.
+        // The e1000 checks the ring lengths the u-driver programmed first;
+        // a length takes a ring object to fit in (the write check), and
+        // the rings without their buffers are refused naming the role.
         let e = SimNucleus(models: [E1000Model(mac: Self.mac)])
         #expect(Self.enable(e).remoteError?.errno == 22)
-        for (reg, v) in [(E1000_RDLEN, UInt32(128)), (E1000_TDLEN, 128)] {
-            _ = e.handleDowncall(XPCMessage(op: .regWrite, flags: .request, instance: 1,
-                                            attributes: [.u32(.regOffset, reg), .u8(.regWidth, 4), .u32(.regValue, v)]))
+        func write(_ reg: UInt32, _ v: UInt32) -> XPCMessage {
+            e.handleDowncall(XPCMessage(op: .regWrite, flags: .request, instance: 1,
+                                        attributes: [.u32(.regOffset, reg), .u8(.regWidth, 4), .u32(.regValue, v)]))
         }
+        #expect(write(E1000_RDLEN, 128).remoteError?.errno == 22, "no RX_RING object yet")
+        for role in [ObjectRole.rxRing, ObjectRole.txRing] {
+            _ = e.handleDowncall(XPCMessage(op: .dmaAlloc, flags: .request, instance: 1,
+                                            attributes: [.u32(.dmaSize, 128), .u8(.objectRole, role)]))
+        }
+        for reg in [E1000_RDLEN, E1000_TDLEN] { #expect(write(reg, 128).status == 0) }
         let r = Self.enable(e)
         #expect(r.remoteError?.errno == 2 && r.remoteError?.attribute == .objectRole)
         // NE2K has no DMA objects: its ring is read back from PSTART/PSTOP, 0 after reset.

@@ -118,6 +118,7 @@ struct tally {
 	uint64_t upcall_replies;
 	uint64_t notifies;
 	uint64_t violations;
+	uint64_t chip_refused;	/* REG_WRITEs a chip's write_check refused */
 };
 
 static struct tally main_tally, ping_tally;
@@ -1518,6 +1519,10 @@ struct expect {
 	int nlerr;
 	bool bad_known;
 	uint16_t bad;
+	/* A REG_WRITE the target check lets through: 0, or the chip's
+	 * write_check refuses the value (EPERM or EINVAL, ERR_ATTR
+	 * REG_VALUE): a DMA address register, a DMA size past its buffer. */
+	bool chip_may_refuse;
 };
 
 static bool is_daemon(int si)
@@ -1629,6 +1634,7 @@ static void predict(struct msg *m, int si, struct expect *e)
 		} else {
 			e->status = 0;
 			e->bad = 0;
+			e->chip_may_refuse = h->op == DRVXPC_OP_REG_WRITE;
 		}
 		return;
 	}
@@ -1769,7 +1775,15 @@ static void settle(struct tally *t, struct msg *m, int si, struct plan *p,
 	if (o->replied && o->nlerr)
 		violation(t, "op %u: a reply (%s) and a netlink error (%s)", h->op,
 			  errname(-status), errname(-o->nlerr));
-	if (e->known) {
+	if (e->known && e->chip_may_refuse && o->replied &&
+	    (status == -EPERM || status == -EINVAL)) {
+		const uint8_t *ba = reply_attr(o, DRVXPC_A_ERR_ATTR, NULL);
+
+		t->chip_refused++;
+		if (!ba || get_uint(ba, 2) != DRVXPC_A_REG_VALUE)
+			violation(t, "REG_WRITE refused by the chip (%s) without ERR_ATTR REG_VALUE",
+				  errname(-status));
+	} else if (e->known) {
 		if (e->reply != o->replied || (e->reply && e->status != status) ||
 		    (!e->reply && e->nlerr != o->nlerr)) {
 			violation(t, "op %s (%u) instance %u from socket %d, mutation \"%s\": expected %s %s, got %s %s (nlerr %s)",
@@ -2589,6 +2603,7 @@ static void add_tally(struct tally *a, const struct tally *b)
 	for (i = 0; i < 256; i++)
 		a->upcalls[i] += b->upcalls[i];
 	a->ack_only += b->ack_only;
+	a->chip_refused += b->chip_refused;
 	a->upcall_replies += b->upcall_replies;
 	a->notifies += b->notifies;
 	a->violations += b->violations;
@@ -2800,6 +2815,8 @@ int main(int argc, char **argv)
 			printf("genl-fuzz: netlink error, no reply, %-11s %llu\n", errname(i),
 			       (unsigned long long)all.nl_error[i]);
 	printf("genl-fuzz: ack only (a REPLY or NOTIFY sent): %llu\n", (unsigned long long)all.ack_only);
+	printf("genl-fuzz: REG_WRITEs a chip's write check refused: %llu\n",
+	       (unsigned long long)all.chip_refused);
 	for (i = 0; i < 256; i++)
 		if (all.upcalls[i])
 			printf("genl-fuzz: upcall %-14s %llu\n", drvxpc_op_name(i) ?: "?",

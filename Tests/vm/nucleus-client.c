@@ -1043,6 +1043,64 @@ int main(int argc, char **argv)
 
 		r = call(DRVXPC_OP_DEVICE_INFO, 15, instance, attrs, 0, buf, sizeof(buf), &nlerr);
 		check(r && r->status == 0 && find(r, DRVXPC_A_OBJECT), "DEVICE_INFO lists the object (for the hand-over to a new u-driver)");
+
+		/* Without an IOMMU the chip DMAs wherever RxBuf says: only
+		 * REG_WRITE_DMA's addresses go there, with a whole ring
+		 * behind them, and RxConfig keeps the 8K ring. */
+		{
+			__u32 rxc = 0x44, rblen = 0x1800, doff = 4096, now;
+			__u16 bad;
+			struct drvxpc_regstep st[2] = {
+				{ .kind = DRVXPC_REGOP_READ, .width = 4, .offset = 0x44 },
+				{ .kind = DRVXPC_REGOP_WRITE, .width = 2, .offset = 0x44, .value = 0x1800 },
+			};
+
+			p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &off, 4);
+			p = put_attr(p, DRVXPC_A_REG_WIDTH, &w4, 1);
+			p = put_attr(p, DRVXPC_A_REG_VALUE, &rx, 4);
+			r = call(DRVXPC_OP_REG_WRITE, 16, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
+			bad = a ? *(__u16 *)((char *)a + NLA_HDRLEN) : 0;
+			check(r && r->status == -EPERM && bad == DRVXPC_A_REG_VALUE,
+			      "a plain REG_WRITE to RxBuf (a DMA address register) is refused with EPERM naming REG_VALUE");
+
+			p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &off, 4);
+			p = put_attr(p, DRVXPC_A_REG_WIDTH, &w4, 1);
+			p = put_attr(p, DRVXPC_A_DMA_HANDLE, &handle, 4);
+			p = put_attr(p, DRVXPC_A_DMA_OFFSET, &doff, 4);
+			r = call(DRVXPC_OP_REG_WRITE_DMA, 17, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
+			bad = a ? *(__u16 *)((char *)a + NLA_HDRLEN) : 0;
+			check(r && r->status == -EPERM && bad == DRVXPC_A_REG_OFFSET,
+			      "REG_WRITE_DMA of a ring 4096 bytes into its buffer (less than a ring behind it) is refused naming REG_OFFSET");
+
+			p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &rxc, 4);
+			p = put_attr(p, DRVXPC_A_REG_WIDTH, &w4, 1);
+			p = put_attr(p, DRVXPC_A_REG_VALUE, &rblen, 4);
+			r = call(DRVXPC_OP_REG_WRITE, 18, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			check(r && r->status == -EINVAL,
+			      "RxConfig with a 64K ring length (the buffer is 8K) is refused with EINVAL");
+
+			p = put_attr(attrs, DRVXPC_A_REG_STEPS, st, sizeof(st));
+			r = call(DRVXPC_OP_REG_SEQ, 19, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
+			bad = a ? *(__u16 *)((char *)a + NLA_HDRLEN) : 0;
+			check(r && r->status == -EINVAL && bad == DRVXPC_A_REG_STEPS,
+			      "the same as a 16-bit REG_SEQ step is refused naming REG_STEPS");
+
+			p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &off, 4);
+			p = put_attr(p, DRVXPC_A_REG_WIDTH, &w4, 1);
+			r = call(DRVXPC_OP_REG_READ, 23, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			a = r ? find(r, DRVXPC_A_REG_VALUE) : NULL;
+			now = a ? *(__u32 *)((char *)a + NLA_HDRLEN) : 0;
+			p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &rxc, 4);
+			p = put_attr(p, DRVXPC_A_REG_WIDTH, &w4, 1);
+			r = call(DRVXPC_OP_REG_READ, 24, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			a = r ? find(r, DRVXPC_A_REG_VALUE) : NULL;
+			rxc = a ? *(__u32 *)((char *)a + NLA_HDRLEN) : ~0U;
+			check(now == rx && !(rxc & 0x1800),
+			      "after the refusals RxBuf holds the ring and RxConfig the 8K length");
+		}
 		/* The buffer stays allocated: rmmod must free it (checked in dmesg). */
 	}
 	fuzz(instance);

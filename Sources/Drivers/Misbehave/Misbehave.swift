@@ -8,7 +8,9 @@ import XPC
 /// A network u-driver for tests that, at probe, tries downcalls the broker
 /// must refuse, then registers normally. Which misdeeds it tries comes from
 /// its configured name (HELLO's DRIVER_NAME): `misbehave-bar`,
-/// `misbehave-dma`, `misbehave-op`, `misbehave-instance`, or `misbehave-all`.
+/// `misbehave-dma`, `misbehave-op`, `misbehave-instance`, or `misbehave-all`;
+/// `misbehave-rawdma` (not in `all`: an RTL8139 only) writes RxBuf itself,
+/// which the nucleus refuses.
 /// Probe fails (EIO) if any misdeed was *not* refused.
 /// `misbehave-refuse` refuses its first rx-mode with EINVAL, as a u-driver
 /// whose own checks were corrupted (a reattached one accepts it);
@@ -73,6 +75,13 @@ actor Misbehave: NetDriver {
         if which == "dma" || which == "all" {
             tried.append(("dma", XPCMessage(op: .regWriteDMA, flags: .request, instance: me,
                                             attributes: [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 999_999)])))
+        }
+        if which == "rawdma" {
+            // An RTL8139's RxBuf written with a made-up bus address: the
+            // broker cannot tell (it knows no chip), the nucleus's write
+            // check refuses it (REG_WRITE_DMA's addresses only).
+            tried.append(("rawdma", XPCMessage(op: .regWrite, flags: .request, instance: me,
+                                               attributes: [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.regValue, 0x1000)])))
         }
         if which == "op" || which == "all" {
             tried.append(("op", XPCMessage(op: .sndMixerPut, flags: .request, instance: me,

@@ -18,7 +18,9 @@
 
 #define ES_REG_CONTROL		0x00U	/* R/W: interrupt / chip select control */
 #define  ES_1371_SYNC_RES	0x00004000U	/* 1371: warm AC'97 reset */
+#define  ES_DAC1_EN		0x00000040U	/* DAC1 playback on */
 #define  ES_DAC2_EN		0x00000020U	/* DAC2 playback on */
+#define  ES_ADC_EN		0x00000010U	/* ADC capture on */
 #define  ES_1370_PCLKDIV_SHIFT	16U		/* 1370: DAC2 clock divider, 28:16 */
 #define  ES_1370_PCLKDIV_MASK	0x1fff0000U
 #define  ES_PCLKDIV(ctrl)	\
@@ -41,6 +43,7 @@
 #define ES_REG_MEM_PAGE		0x0cU	/* R/W: page shown at ES_REG_MEM_WINDOW */
 #define  ES_MEM_PAGE_MASK	0x0000000fU
 #define  ES_PAGE_DAC		0x0cU	/* DAC1 and DAC2 frame registers */
+#define  ES_PAGE_ADC		0x0dU	/* ADC frame registers */
 
 #define ES_REG_1370_CODEC	0x10U	/* 1370, W/O: AK4531 write (word) */
 #define  ES_1370_CODEC_ADDR_SHIFT 8U		/* register in 15:8, value in 7:0 */
@@ -106,6 +109,8 @@
 #define ES_REG_DAC1_SIZE	0x34U	/* page ES_PAGE_DAC: DAC1 buffer size */
 #define ES_REG_DAC2_FRAME	0x38U	/* page ES_PAGE_DAC: DAC2 buffer address */
 #define ES_REG_DAC2_SIZE	0x3cU	/* page ES_PAGE_DAC: DAC2 buffer size */
+#define ES_REG_ADC_FRAME	0x30U	/* page ES_PAGE_ADC: ADC buffer address */
+#define ES_REG_ADC_SIZE		0x34U	/* page ES_PAGE_ADC: ADC buffer size */
 #define  ES_SIZE_MASK		0x0000ffffU	/* dwords - 1 */
 #define  ES_CURR_SIZE_SHIFT	16U		/* R/O: current dword, 31:16 */
 
