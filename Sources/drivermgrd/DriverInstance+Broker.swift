@@ -235,14 +235,23 @@ extension DriverInstance {
     /// downcall is a `bad-parameter` failure.
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let now = monotonicNanos()
-        let (dev, owned, flood, pid, idleHeartbeat) = runtime.withLock { r in
+        typealias Look = (NucleusDevice?, Set<UInt32>, String?, Int32?, Task<Void, Never>?, Bool)
+        let (dev, owned, flood, pid, idleHeartbeat, judged) = runtime.withLock { r -> Look in
+            // A u-driver already judged failed is being killed: what it
+            // still sends must not reach the device, where it could undo
+            // what its replacement writes.
+            if gen == r.failedGeneration { return (r.device, r.ownedDMA, nil, nil, nil, true) }
             r.activity &+= 1
             if m.op != .regRead { r.changes &+= 1 }
             return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,
-                    r.takeIdleHeartbeat())
+                    r.takeIdleHeartbeat(), false)
         }
         idleHeartbeat?.cancel()
         guard let dev else { return }
+        if judged {
+            try? conn.send(.errorReply(to: m, errno: 11, message: "\(name): this u-driver was judged failed"))
+            return
+        }
         if let flood {
             failure(.protocol, flood, generation: gen, op: m.op)
             return

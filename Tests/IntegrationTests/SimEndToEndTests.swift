@@ -290,4 +290,23 @@ import XPC
         #expect(log.contains("PARAMETER=REG_OFFSET") && log.contains("PARAMETER=DMA_HANDLE"))
         #expect(log.contains("PARAMETER=REG_VALUE"), "the nucleus's refusal names REG_VALUE")
     }
+
+    /// What a u-driver sends after it was judged failed (before its kill
+    /// lands) does not reach the device: the daemon reads its messages in
+    /// order, and the one after the failing one is refused.
+    @Test func aUDriverJudgedFailedNoLongerReachesTheDevice() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=misbehave-latewrite\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nRestart=no\n"
+            .write(toFile: cfg + "/drivers.d/latewrite.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.wait("failed") { try h.list().first?.state == .failed }
+        let (rc, out, _) = try h.drvctl("history", "misbehave-latewrite")
+        #expect(rc == 0 && out.contains("CALL_ID is drivermgrd's to set"), "\(out)")
+        let filter = try #require(try h.status("misbehave-latewrite").device?.text("multicastFilter"))
+        #expect(!filter.contains("deadbeef"), "MAR0 as the late write left it: \(filter)")
+    }
 }

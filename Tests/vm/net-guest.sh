@@ -219,7 +219,9 @@ for r in \$(seq $ROUNDS); do
   streams stock
   for m in \$(echo \$mods | tr ' ' '\n' | sed '1!G;h;\$!d'); do rmmod /stock/\$(basename \$m) 2>/dev/null; done
 done
-if dmesg | grep -E "BUG|Oops" || dmesg | grep "WARNING:" | grep -v dev_watchdog; then
+# What the kernel complained of goes to the host's log, with what follows it.
+if dmesg | grep -qE "BUG|Oops" || dmesg | grep "WARNING:" | grep -qv dev_watchdog; then
+  dmesg | grep -E -A14 "BUG|Oops|WARNING:" | head -60 | sed 's/^/  dmesg: /'
   echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
 poweroff -f
 INIT

@@ -10,7 +10,9 @@ import XPC
 /// its configured name (HELLO's DRIVER_NAME): `misbehave-bar`,
 /// `misbehave-dma`, `misbehave-op`, `misbehave-instance`, or `misbehave-all`;
 /// `misbehave-rawdma` (not in `all`: an RTL8139 only) writes RxBuf itself,
-/// which the nucleus refuses.
+/// which the nucleus refuses; `misbehave-latewrite` makes a refused
+/// downcall (a failure) and then writes MAR0, which must not reach the
+/// device.
 /// Probe fails (EIO) if any misdeed was *not* refused.
 /// `misbehave-refuse` refuses its first rx-mode with EINVAL, as a u-driver
 /// whose own checks were corrupted (a reattached one accepts it);
@@ -75,6 +77,15 @@ actor Misbehave: NetDriver {
         if which == "dma" || which == "all" {
             tried.append(("dma", XPCMessage(op: .regWriteDMA, flags: .request, instance: me,
                                             attributes: [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 999_999)])))
+        }
+        if which == "latewrite" {
+            // A downcall the broker refuses (a failure), then, before the
+            // kill lands, a write to the RTL8139's MAR0: it must not reach
+            // the device.
+            _ = try? await device.send(raw: XPCMessage(op: .regRead, flags: .request, instance: me,
+                                                       attributes: [.u32(.regOffset, 0), .u8(.regWidth, 4), .u64(.callID, 1)]))
+            _ = try? await device.send(raw: XPCMessage(op: .regWrite, flags: .request, instance: me,
+                                                       attributes: [.u32(.regOffset, 0x08), .u8(.regWidth, 4), .u32(.regValue, 0xdead_beef)]))
         }
         if which == "rawdma" {
             // An RTL8139's RxBuf written with a made-up bus address: the
