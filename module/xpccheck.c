@@ -132,6 +132,7 @@ int drvnucleus_parse_nested(u32 bar_len, const struct nlattr *seq,
 {
 	const struct nlattr *op;
 	int rem, n = 0, err;
+	u32 delays = 0;
 
 	nla_for_each_nested(op, seq, rem) {
 		const struct nlattr *a = nla_data(op);
@@ -152,8 +153,14 @@ int drvnucleus_parse_nested(u32 bar_len, const struct nlattr *seq,
 		s->mask = m ? nla_get_u32(m) : ~0U;
 		s->wait = min_t(u32, us ? nla_get_u32(us) : 1000,
 				DRVXPC_DELAY_MAX_US);
-		if (s->kind == DRVXPC_REGOP_DELAY)
+		if (s->kind == DRVXPC_REGOP_DELAY) {
+			delays += s->wait;
+			if (delays > DRVXPC_SEQ_MAX_DELAY_US) {
+				*bad = DRVXPC_A_REG_SEQ;
+				return -E2BIG;
+			}
 			continue;
+		}
 		if (s->kind < DRVXPC_REGOP_READ || s->kind > DRVXPC_REGOP_POLL) {
 			*bad = DRVXPC_A_REG_OP_KIND;
 			return -EINVAL;
@@ -176,6 +183,7 @@ int drvnucleus_parse_packed(u32 bar_len, const struct nlattr *steps,
 {
 	const struct drvxpc_regstep *slot = nla_data(steps);
 	int slots = nla_len(steps) / sizeof(*slot), i, n = 0, err;
+	u32 delays = 0;
 
 	*bad = DRVXPC_A_REG_STEPS;
 	if (nla_len(steps) % sizeof(*slot))
@@ -193,6 +201,9 @@ int drvnucleus_parse_packed(u32 bar_len, const struct nlattr *steps,
 		s->wait = 1000;
 		if (s->kind == DRVXPC_REGOP_DELAY) {
 			s->wait = min_t(u32, s->value, DRVXPC_DELAY_MAX_US);
+			delays += s->wait;
+			if (delays > DRVXPC_SEQ_MAX_DELAY_US)
+				return -E2BIG;
 			continue;
 		}
 		if (s->kind < DRVXPC_REGOP_READ || s->kind > DRVXPC_REGOP_POLL)

@@ -346,7 +346,8 @@ public final class SimNucleus: Sendable {
                 return fail(95, nil, "\(m.op.name) is not a downcall of this device")
             }
         } catch let e as XPCError {
-            return fail(22, e.attribute, e.description)
+            // E2BIG for a sequence past its limits, as xpccheck.c says it.
+            return fail(e.code == .oversized ? 7 : 22, e.attribute, e.description)
         } catch {
             return fail(22, nil, "\(error)")
         }

@@ -111,7 +111,21 @@ public enum RegisterSequence {
         guard ops.count <= XPCLimits.sequenceMaxOps else {
             throw XPCError(.oversized, attribute: .regSteps, "\(ops.count) steps, at most \(XPCLimits.sequenceMaxOps)")
         }
+        try checkDelays(ops, attribute: .regSteps)
         return ops
+    }
+
+    /// The delay steps together, each as the nucleus clamps it, at most
+    /// `XPCLimits.sequenceMaxDelayMicros` (xpccheck.c's E2BIG).
+    static func checkDelays(_ ops: [RegisterOp], attribute: XPCAttributeID) throws {
+        var total: UInt64 = 0
+        for op in ops where op.kind == RegisterOp.delay {
+            total += UInt64(min(op.value, XPCLimits.delayMaxMicros))
+            guard total <= UInt64(XPCLimits.sequenceMaxDelayMicros) else {
+                throw XPCError(.oversized, attribute: attribute,
+                               "delays of more than \(XPCLimits.sequenceMaxDelayMicros) µs in one sequence")
+            }
+        }
     }
 
     static func decode(nested seq: XPCAttribute) throws -> [RegisterOp] {
@@ -119,7 +133,7 @@ public enum RegisterSequence {
         guard steps.count <= XPCLimits.sequenceMaxOps else {
             throw XPCError(.oversized, attribute: .regSeq, "\(steps.count) steps, at most \(XPCLimits.sequenceMaxOps)")
         }
-        return try steps.map { s in
+        let ops = try steps.map { s in
             guard s.id == .regOp else { throw XPCError(.unknownAttribute, attribute: s.id, "REG_SEQ holds only REG_OP") }
             let a = s.children
             func find(_ id: XPCAttributeID) -> XPCAttribute? { a.first { $0.id == id } }
@@ -137,5 +151,7 @@ public enum RegisterSequence {
                 throw XPCError(.outOfRange, attribute: .regOpKind, "step kind \(kind)")
             }
         }
+        try checkDelays(ops, attribute: .regSeq)
+        return ops
     }
 }

@@ -331,6 +331,9 @@ public enum XPCLimits {
     public static let sequenceMaxOps = Int(DRVXPC_SEQ_MAX_OPS)
     /// Longest delay step.
     public static let delayMaxMicros = UInt32(DRVXPC_DELAY_MAX_US)
+    /// A sequence's delay steps together: the data path waits for a
+    /// sequence that holds the ComboLock.
+    public static let sequenceMaxDelayMicros = UInt32(DRVXPC_SEQ_MAX_DELAY_US)
     /// Replies to downcalls, by CALL_ID, a nucleus keeps per device.
     public static let answersKept = Int(DRVXPC_ANSWERS_KEPT)
 }

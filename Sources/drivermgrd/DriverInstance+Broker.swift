@@ -240,7 +240,7 @@ extension DriverInstance {
             // A u-driver already judged failed is being killed: what it
             // still sends must not reach the device, where it could undo
             // what its replacement writes.
-            if gen == r.failedGeneration { return (r.device, r.ownedDMA, nil, nil, nil, true) }
+            if gen == r.failedGeneration || gen == r.killedLaunch { return (r.device, r.ownedDMA, nil, nil, nil, true) }
             r.activity &+= 1
             if m.op != .regRead { r.changes &+= 1 }
             return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,

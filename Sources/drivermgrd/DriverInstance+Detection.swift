@@ -59,6 +59,7 @@ extension DriverInstance {
                 // start() fails, or the recovery loop starts over and counts.
                 guard gen != r.failedGeneration else { return .ignore }
                 r.lastFailure = "\(kind.rawValue): \(detail)"
+                r.killedLaunch = gen
                 return .killLaunching(r.process)
             default:
                 return .ignore

@@ -55,6 +55,9 @@ final class DriverInstance: Sendable {
         /// The generation whose failure started the current recovery: more
         /// reports about it (a second timeout, its exit) add nothing.
         var failedGeneration: UInt64 = 0
+        /// A u-driver being started or replayed that misbehaved and is
+        /// being killed: its downcalls are refused as a failed one's are.
+        var killedLaunch: UInt64 = 0
         var startedAt: UInt64 = 0
         var starts = 0
         var stopping = false

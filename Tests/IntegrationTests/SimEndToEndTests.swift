@@ -293,20 +293,31 @@ import XPC
 
     /// What a u-driver sends after it was judged failed (before its kill
     /// lands) does not reach the device: the daemon reads its messages in
-    /// order, and the one after the failing one is refused.
+    /// order, and the one after the failing one is refused. Once active
+    /// (at an rx-mode) and while starting (at probe).
     @Test func aUDriverJudgedFailedNoLongerReachesTheDevice() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
         let cfg = h.dir + "/etc"
         try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
-        try "[Driver]\nName=misbehave-latewrite\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nRestart=no\n"
-            .write(toFile: cfg + "/drivers.d/latewrite.conf", atomically: true, encoding: .utf8)
-        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        for m in ["latewrite", "latewriteprobe"] {
+            try "[Driver]\nName=misbehave-\(m)\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nRestart=no\n"
+                .write(toFile: cfg + "/drivers.d/\(m).conf", atomically: true, encoding: .utf8)
+        }
+        try h.startSim(["--devices", "rtl8139", "rtl8139", "--no-workload"])
         try h.startDaemon(config: cfg)
-        try h.wait("failed") { try h.list().first?.state == .failed }
-        let (rc, out, _) = try h.drvctl("history", "misbehave-latewrite")
-        #expect(rc == 0 && out.contains("CALL_ID is drivermgrd's to set"), "\(out)")
-        let filter = try #require(try h.status("misbehave-latewrite").device?.text("multicastFilter"))
-        #expect(!filter.contains("deadbeef"), "MAR0 as the late write left it: \(filter)")
+        try h.wait("the probe's failed, the other active") {
+            let l = try h.list()
+            return l.first { $0.name == "misbehave-latewriteprobe" }?.state == .failed
+                && l.first { $0.name == "misbehave-latewrite" }?.state == .active
+        }
+        _ = try h.drvctl("call", "misbehave-latewrite", "rx-mode", "allmulti")
+        try h.wait("failed") { try h.list().allSatisfy { $0.state == .failed } }
+        for name in ["misbehave-latewrite", "misbehave-latewriteprobe"] {
+            let (rc, out, _) = try h.drvctl("history", name)
+            #expect(rc == 0 && out.contains("CALL_ID is drivermgrd's to set"), "\(name): \(out)")
+            let filter = try #require(try h.status(name).device?.text("multicastFilter"))
+            #expect(!filter.contains("deadbeef"), "\(name): MAR0 as the late write left it: \(filter)")
+        }
     }
 }

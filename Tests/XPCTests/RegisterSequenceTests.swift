@@ -43,6 +43,28 @@ import CDrvXPC
                 == XPCError(.oversized), "513 steps")
     }
 
+    /// A sequence that holds the ComboLock holds off the data path for
+    /// all its delays: 20 ms of them in all (each clamped to 100 ms first,
+    /// as the nucleus does), in both forms.
+    @Test func aSequencesDelaysTogetherAreBounded() throws {
+        let delay = { (us: UInt32) in RegisterOp(kind: RegisterOp.delay, value: us) }
+        let atLimit = [delay(10_000), RegisterOp(kind: RegisterOp.read, offset: 0, width: 4), delay(10_000)]
+        #expect(try RegisterSequence.decode(message([.binary(.regSteps, RegisterSequence.packed(atLimit))])) == atLimit)
+        #expect(try RegisterSequence.decode(message([RegisterSequence.nested(atLimit)])) == atLimit)
+        let over = atLimit + [delay(1)]
+        func error(_ a: XPCAttribute) -> XPCError? {
+            do { _ = try RegisterSequence.decode(message([a])); return nil } catch { return error as? XPCError }
+        }
+        let packed = error(.binary(.regSteps, RegisterSequence.packed(over)))
+        #expect(packed == XPCError(.oversized) && packed?.attribute == .regSteps)
+        let nested = error(RegisterSequence.nested(over))
+        #expect(nested == XPCError(.oversized) && nested?.attribute == .regSeq)
+        // 200 delays of 100 ms: refused, not summed past UInt32.
+        #expect(throws: XPCError(.oversized)) {
+            try RegisterSequence.decode(message([.binary(.regSteps, RegisterSequence.packed(Array(repeating: delay(.max), count: 200)))]))
+        }
+    }
+
     @Test func neitherOrBothFormsIsAnError() {
         #expect(throws: XPCError(.missingAttribute)) { try RegisterSequence.decode(message([])) }
         #expect(throws: XPCError(.missingAttribute)) {

@@ -16,7 +16,8 @@
  *    same length, validates, and re-encodes to itself;
  *  - register targets and REG_SEQ steps the parsers accept are inside
  *    the BAR, aligned, of width 1, 2 or 4, at most DRVXPC_SEQ_MAX_OPS,
- *    delays at most DRVXPC_DELAY_MAX_US;
+ *    delays at most DRVXPC_DELAY_MAX_US each and DRVXPC_SEQ_MAX_DELAY_US
+ *    together;
  *  - a nested REG_SEQ that parses, packed into REG_STEPS, parses to the
  *    same steps.
  * The header's timeout_us (low 18 bits) is the BAR size the register
@@ -267,6 +268,18 @@ static void check_reencode(const __u8 *body, int blen)
 	free(b);
 }
 
+/* An accepted sequence's delays together (DRVXPC_SEQ_MAX_DELAY_US). */
+static void check_delays(const struct drvnucleus_regstep *st, int count)
+{
+	u64 total = 0;
+	int i;
+
+	for (i = 0; i < count; i++)
+		if (st[i].kind == DRVXPC_REGOP_DELAY)
+			total += st[i].wait;
+	REQUIRE(total <= DRVXPC_SEQ_MAX_DELAY_US);
+}
+
 static void check_step(u32 bar_len, const struct drvnucleus_regstep *s)
 {
 	REQUIRE(s->kind >= DRVXPC_REGOP_READ && s->kind <= DRVXPC_REGOP_DELAY);
@@ -351,6 +364,7 @@ static void check_registers(u32 bar_len, const struct nlattr *body, int blen)
 			REQUIRE(count >= 0 && count <= DRVXPC_SEQ_MAX_OPS);
 			for (i = 0; i < count; i++)
 				check_step(bar_len, &st[i]);
+			check_delays(st, count);
 			check_forms_agree(bar_len, st, count);
 		} else {
 			REQUIRE(bad != 0);
@@ -364,6 +378,7 @@ static void check_registers(u32 bar_len, const struct nlattr *body, int blen)
 			REQUIRE(count >= 0 && count <= DRVXPC_SEQ_MAX_OPS);
 			for (i = 0; i < count; i++)
 				check_step(bar_len, &st[i]);
+			check_delays(st, count);
 		} else {
 			REQUIRE(bad == DRVXPC_A_REG_STEPS);
 		}

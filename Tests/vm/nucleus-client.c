@@ -1004,6 +1004,21 @@ int main(int argc, char **argv)
 		a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
 		check(r && r->status == -EACCES && a && *(__u16 *)((char *)a + NLA_HDRLEN) == DRVXPC_A_REG_STEPS,
 		      "a packed step outside the BAR is refused with EACCES naming REG_STEPS");
+		{
+			/* Three delays of 10 ms: past the 20 ms a sequence may
+			 * hold the data path off, refused before any step. */
+			struct drvxpc_regstep d3[3] = {
+				{ .kind = DRVXPC_REGOP_DELAY, .value = 10000 },
+				{ .kind = DRVXPC_REGOP_DELAY, .value = 10000 },
+				{ .kind = DRVXPC_REGOP_DELAY, .value = 10000 },
+			};
+
+			p = put_attr(attrs, DRVXPC_A_REG_STEPS, d3, sizeof(d3));
+			r = call(DRVXPC_OP_REG_SEQ, 25, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+			a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;
+			check(r && r->status == -E2BIG && a && *(__u16 *)((char *)a + NLA_HDRLEN) == DRVXPC_A_REG_STEPS,
+			      "delays of 30 ms in one sequence are refused with E2BIG naming REG_STEPS");
+		}
 		p = put_attr(attrs, DRVXPC_A_REG_STEPS, st, 12);
 		r = call(DRVXPC_OP_REG_SEQ, 22, instance, attrs, p - attrs, buf, sizeof(buf), &nlerr);
 		a = r ? find(r, DRVXPC_A_ERR_ATTR) : NULL;

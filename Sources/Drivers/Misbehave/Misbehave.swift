@@ -10,8 +10,9 @@ import XPC
 /// its configured name (HELLO's DRIVER_NAME): `misbehave-bar`,
 /// `misbehave-dma`, `misbehave-op`, `misbehave-instance`, or `misbehave-all`;
 /// `misbehave-rawdma` (not in `all`: an RTL8139 only) writes RxBuf itself,
-/// which the nucleus refuses; `misbehave-latewrite` makes a refused
-/// downcall (a failure) and then writes MAR0, which must not reach the
+/// which the nucleus refuses; `misbehave-latewrite` (at an rx-mode, the
+/// driver active) and `misbehave-latewriteprobe` (at probe) make a refused
+/// downcall (a failure) and then write MAR0, which must not reach the
 /// device.
 /// Probe fails (EIO) if any misdeed was *not* refused.
 /// `misbehave-refuse` refuses its first rx-mode with EINVAL, as a u-driver
@@ -25,6 +26,8 @@ actor Misbehave: NetDriver {
     let info: DeviceInfo
     /// Whether setRxMode refuses (EINVAL, RX_FLAGS named).
     private var refuses = false
+    /// Whether setRxMode ends in ``writeLate()``.
+    private var lateWrite = false
     /// `forgetful`, and whether this process reattached.
     private var forgetful = false
     private var reattached = false
@@ -40,6 +43,7 @@ actor Misbehave: NetDriver {
         let which = MisbehaveMain.invokedAs ?? info.driverName.split(separator: "-").last.map(String.init) ?? "all"
         let daemon = getppid()
         refuses = which == "refuseall" || (which == "refuse" && !reattach)
+        lateWrite = which == "latewrite"
         forgetful = which == "forgetful"
         reattached = reattach
         switch which {
@@ -78,15 +82,7 @@ actor Misbehave: NetDriver {
             tried.append(("dma", XPCMessage(op: .regWriteDMA, flags: .request, instance: me,
                                             attributes: [.u32(.regOffset, 0x30), .u8(.regWidth, 4), .u32(.dmaHandle, 999_999)])))
         }
-        if which == "latewrite" {
-            // A downcall the broker refuses (a failure), then, before the
-            // kill lands, a write to the RTL8139's MAR0: it must not reach
-            // the device.
-            _ = try? await device.send(raw: XPCMessage(op: .regRead, flags: .request, instance: me,
-                                                       attributes: [.u32(.regOffset, 0), .u8(.regWidth, 4), .u64(.callID, 1)]))
-            _ = try? await device.send(raw: XPCMessage(op: .regWrite, flags: .request, instance: me,
-                                                       attributes: [.u32(.regOffset, 0x08), .u8(.regWidth, 4), .u32(.regValue, 0xdead_beef)]))
-        }
+        if which == "latewriteprobe" { await writeLate() }
         if which == "rawdma" {
             // An RTL8139's RxBuf written with a made-up bus address: the
             // broker cannot tell (it knows no chip), the nucleus's write
@@ -114,8 +110,18 @@ actor Misbehave: NetDriver {
 
     func open(reattach: Bool) async throws {}
     func stop() async throws {}
+    /// A downcall the broker refuses (a failure), then, before the kill
+    /// lands, a write to the RTL8139's MAR0: it must not reach the device.
+    private func writeLate() async {
+        _ = try? await device.send(raw: XPCMessage(op: .regRead, flags: .request, instance: info.instance,
+                                                   attributes: [.u32(.regOffset, 0), .u8(.regWidth, 4), .u64(.callID, 1)]))
+        _ = try? await device.send(raw: XPCMessage(op: .regWrite, flags: .request, instance: info.instance,
+                                                   attributes: [.u32(.regOffset, 0x08), .u8(.regWidth, 4), .u32(.regValue, 0xdead_beef)]))
+    }
+
     func setRxMode(_ mode: RxMode) async throws {
         if refuses { throw UDriverError.invalid(.rxFlags, "refused on purpose (\(info.driverName))") }
+        if lateWrite { await writeLate() }
     }
     func setMAC(_ mac: MACAddress) async throws {
         guard forgetful, !reattached else { return }

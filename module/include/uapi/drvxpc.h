@@ -317,6 +317,10 @@ enum drvxpc_regop {
 };
 #define DRVXPC_DELAY_MAX_US	100000
 #define DRVXPC_SEQ_MAX_OPS	512
+/* A sequence's DELAYs together: a sequence that touches a data-path
+ * register holds the ComboLock from its first step to its last, and the
+ * data path waits that long.  A POLL that times out ends its sequence. */
+#define DRVXPC_SEQ_MAX_DELAY_US	20000
 
 /*
  * DRVXPC_A_REG_STEPS: the compact form of a REG_SEQ, one 8-byte slot per
