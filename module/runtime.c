@@ -822,11 +822,13 @@ static int write_allowed(struct drvnucleus_dev *d, u32 off, u32 width,
 }
 
 /*
- * REG_SEQ: every step checked first, then run in order; one result per
- * read or poll.  POLL waits at most its wait (default 1 ms), DELAY at most
- * DRVXPC_DELAY_MAX_US: the caller is a process, never the data path.  A
- * sequence touching a register the data path shares holds the ComboLock
- * in user mode from the first step to the last.
+ * REG_SEQ: every step's target checked first, then run in order, each
+ * write's value by the chip's write_check as it comes (a step before may
+ * have moved an index register); one result per read or poll.  POLL waits
+ * at most its wait (default 1 ms), DELAY at most DRVXPC_DELAY_MAX_US and
+ * the delays together DRVXPC_SEQ_MAX_DELAY_US: the caller is a process,
+ * never the data path.  A sequence touching a register the data path
+ * shares holds the ComboLock in user mode from the first step to the last.
  */
 static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct drvnucleus_dev *d)
 {
@@ -931,7 +933,7 @@ static int dma_op(struct genl_info *info, const struct drvxpc_hdr *h, struct drv
 	struct drvxpc_hdr *rh;
 	struct sk_buff *skb;
 	u32 off, width, doff, addr;
-	const char *why;
+	const char *why = NULL;
 	bool shared;
 	u8 shift;
 	u16 bad;
@@ -1054,7 +1056,7 @@ static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct
 {
 	const struct nlattr *v = find_attr(h, DRVXPC_A_REG_VALUE);
 	u32 off, width, val = 0;
-	const char *why;
+	const char *why = NULL;
 	bool shared;
 	u16 bad;
 	int err;
