@@ -113,11 +113,14 @@ struct XPCBench: AsyncParsableCommand {
         }
     }
 
-    /// HELLO for a u-driver of `cls` on a fake PCI function.
+    /// HELLO for a u-driver of `cls` on a fake PCI function: the identity
+    /// encoded as drivermgrd encodes it (``DeviceIdentity``), so that the
+    /// bench's HELLO cannot fall behind what the u-drivers require.
     static func hello(_ name: String, cls: UInt8, device: UInt16) -> XPCMessage {
-        XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
-            .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, cls),
-            .u16(.pciVendor, cls == 2 ? 0x10ec : 0x1274), .u16(.pciDevice, device), .u32(.barSize, 256)])
+        let identity = DeviceIdentity(bus: .pci, vendor: cls == 2 ? 0x10ec : 0x1274, device: device, revision: 0,
+                                      slot: "0000:00:03.0", barSize: 256)
+        return XPCMessage(op: .hello, flags: .request, instance: 1, attributes: [
+            .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, cls)] + identity.attributes)
     }
 
     /// The sample configurations' directory, from the binaries' (.build/CONF/).
@@ -161,7 +164,7 @@ struct XPCBench: AsyncParsableCommand {
         conn.start()
         defer { conn.close() }
         let hello = try await conn.call(Self.hello("rtl8139", cls: 2, device: 0x8139), timeout: .seconds(5))
-        guard hello.status == 0 else { throw XPCError(.remote, errno: -hello.status, "HELLO") }
+        guard hello.status == 0 else { throw hello.remoteError ?? XPCError(.remote, errno: -hello.status, "HELLO") }
         func null(_ n: Int) async throws -> [UInt64] {
             var v: [UInt64] = []
             v.reserveCapacity(n)
