@@ -103,9 +103,9 @@ extension DriverInstance {
         // Late answers to the old daemon's calls may still come: its calls
         // had XPCTimeoutSec, the u-driver's own downcalls 2 s.
         let grace = TimeSpan.micros(config.xpcTimeout) * 1000 + 3_000_000_000
-        let pid = process.pid
+        let waits = RunQueueWaitReader(pid: process.pid)
         let conn = XPCConnection(name: name, socket: XPCSocket(adopting: channel, sendsWithoutWaiting: true), firstSeq: UInt32.random(in: 0x1000_0000...0x7000_0000),
-                                 peerWait: { SchedStat.runQueueWait(pid: pid) }, onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
+                                 peerWait: { waits.read() }, onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
         runtime.withLock { r in
             r.process = process
             r.conn = conn

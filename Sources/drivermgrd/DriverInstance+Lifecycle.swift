@@ -83,8 +83,8 @@ extension DriverInstance {
             return r.newGeneration()
         }
         spawned.serving.withLock { $0 = gen }
-        let pid = p.pid
-        let conn = XPCConnection(name: name, socket: daemonEnd, peerWait: { SchedStat.runQueueWait(pid: pid) },
+        let waits = RunQueueWaitReader(pid: p.pid)
+        let conn = XPCConnection(name: name, socket: daemonEnd, peerWait: { waits.read() },
                                  onEvent: { [self] c, ev in
             self.driverEvent(c, ev, gen)
         })

@@ -68,12 +68,18 @@ final class Manager: Sendable {
     /// "2 drivers: 2 running, 0 recovering, 0 failed" (plus starting,
     /// stopped and waiting-for-device counts when there are any).
     func summary() -> String {
-        let states = drivers.map { ($0.state, $0.device != nil) }
-        func count(_ s: DriverState) -> Int { states.filter { $0.0 == s }.count }
-        var line = "\(drivers.count) driver\(drivers.count == 1 ? "" : "s"): \(count(.active)) running, "
+        // One pass: the service loop asks four times a second, of every driver.
+        let all = drivers
+        var counts: [DriverState: Int] = [:], waiting = 0
+        for d in all {
+            let s = d.state
+            counts[s, default: 0] += 1
+            if s == .stopped && d.device == nil { waiting += 1 }
+        }
+        func count(_ s: DriverState) -> Int { counts[s] ?? 0 }
+        var line = "\(all.count) driver\(all.count == 1 ? "" : "s"): \(count(.active)) running, "
             + "\(count(.recovering)) recovering, \(count(.failed)) failed"
         if count(.starting) > 0 { line += ", \(count(.starting)) starting" }
-        let waiting = states.filter { $0.0 == .stopped && !$0.1 }.count
         let stopped = count(.stopped) - waiting
         if stopped > 0 { line += ", \(stopped) stopped" }
         if waiting > 0 { line += ", \(waiting) without a device" }
