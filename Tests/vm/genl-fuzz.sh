@@ -29,7 +29,8 @@ WORK=$(mktemp -d /tmp/drvnucleus-fuzz.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 BAD='BUG|Oops|WARNING|Call Trace|KASAN|UBSAN|list_del corruption|list_add corruption|refcount_t|general protection|unable to handle|soft lockup|hard LOCKUP|blocked for more than|nobody cared|Disabling IRQ|stack-protector|double free|use-after-free|self-detected stall|detected stalls'
 
-make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
+# make check runs guests side by side: one Kbuild in module/ at a time.
+flock "$ROOT/module" make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -pthread -o "$WORK/genl-fuzz" "$ROOT/Tests/vm/genl-fuzz.c"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/snd"

@@ -13,7 +13,8 @@ KVER=$(ls /lib/modules | sort -V | tail -1)
 WORK=$(mktemp -d /tmp/drvnucleus-vm.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
+# make check runs guests side by side: one Kbuild in module/ at a time.
+flock "$ROOT/module" make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
 gcc -static -O2 -Wall -o "$WORK/fdstore" "$ROOT/Sources/fdstore/fdstore.c"

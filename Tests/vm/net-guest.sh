@@ -46,7 +46,8 @@ if [ $# -gt 0 ]; then
 fi
 [ -n "$NICS" ] || { echo "net-guest: no such NIC in the table: $*"; exit 2; }
 
-make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
+# make check runs guests side by side: one Kbuild in module/ at a time.
+flock "$ROOT/module" make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
