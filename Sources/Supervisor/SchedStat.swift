@@ -48,16 +48,6 @@ public enum SchedStat {
         return parse(buf[..<n])
     }
 
-    /// The num_threads field of /proc/PID/stat (the 20th; the command name
-    /// in parentheses before it may hold spaces and parentheses itself).
-    static func threadCount<S: BidirectionalCollection>(stat text: S) -> Int? where S.Element == UInt8 {
-        guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        // After the name: state (3rd field), ppid (4th), ... num_threads.
-        let fields = text[text.index(after: close)...].split(whereSeparator: { $0 == 0x20 || $0 == 0x0a })
-        guard fields.count > 17 else { return nil }
-        return Int(String(decoding: fields[17], as: UTF8.self))
-    }
-
     /// The second of the space-separated numbers in `text`.
     static func parse<S: Collection>(_ text: S) -> UInt64? where S.Element == UInt8 {
         let fields = text.split(whereSeparator: { $0 == 0x20 || $0 == 0x0a })
@@ -68,29 +58,38 @@ public enum SchedStat {
 
 /// One process's run-queue wait (``SchedStat/runQueueWait(pid:)``), read
 /// again and again cheaply: each thread's schedstat file stays open and is
-/// read with pread, and the task directory is listed again only when
-/// /proc/PID/stat's thread count changed or a thread's file stopped
-/// answering (the thread ended). drivermgrd reads it at the start of calls
-/// to a u-driver, heartbeats included: with a thousand idle drivers, the
-/// opendir, readdir and an open per thread at every ping were a sixth of
-/// the daemon's CPU.
+/// read with pread; the task directory is listed again when a file stops
+/// answering (its thread ended) or the listing is a minute old (a thread
+/// started since is counted from then on). drivermgrd reads it at the start
+/// of calls to a u-driver, heartbeats included: with a thousand idle
+/// drivers, an opendir, readdir and an open per thread at every ping were a
+/// sixth of the daemon's CPU, and /proc/PID/stat's thread count, read
+/// instead at each call, still a tenth (the kernel walks every thread for
+/// it). A u-driver's threads are made at its start: main, reader, and
+/// libdispatch's manager once a timer is used.
 public final class RunQueueWaitReader: Sendable {
     private struct Files {
-        var stat: Int32 = -1
         var threads: [Int32] = []
-        var count = -1
+        var listedAt: UInt64 = 0
     }
 
     /// The process read.
     public let pid: Int32
+    /// How old a listing of the task directory may be before it is made
+    /// again (nanoseconds).
+    public let listingAge: UInt64
     private let files = Mutex(Files())
 
-    /// A reader for `pid`; nothing is opened before the first ``read()``.
-    public init(pid: Int32) { self.pid = pid }
+    /// A reader for `pid`, listing its threads again after `listingAge`
+    /// (a minute by default); nothing is opened before the first ``read()``.
+    public init(pid: Int32, listingAge: Duration = .seconds(60)) {
+        self.pid = pid
+        let c = listingAge.components
+        self.listingAge = UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds) / 1_000_000_000)
+    }
 
     deinit {
         files.withLock { f in
-            if f.stat >= 0 { close(f.stat) }
             for fd in f.threads { close(fd) }
         }
     }
@@ -98,21 +97,21 @@ public final class RunQueueWaitReader: Sendable {
     /// The process's total run-queue wait now, or nil when it cannot be read.
     public func read() -> UInt64? {
         guard pid > 0 else { return nil }
+        let now = Self.now()
         return files.withLock { f -> UInt64? in
-            if f.stat < 0 {
-                f.stat = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-                if f.stat < 0 { return nil }
-            }
-            var buf = [UInt8](repeating: 0, count: 1024)
-            let n = buf.withUnsafeMutableBytes { pread(f.stat, $0.baseAddress, $0.count, 0) }
-            guard n > 0, let count = SchedStat.threadCount(stat: buf[..<n]) else { return nil }
-            if count == f.count, let total = Self.sum(f.threads) { return total }
+            if now &- f.listedAt < listingAge, let total = Self.sum(f.threads) { return total }
             Self.rescan(pid, &f)
-            f.count = count
+            f.listedAt = now
             return Self.sum(f.threads)
         }
     }
 
+    /// CLOCK_MONOTONIC in nanoseconds.
+    private static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
     /// The sum over the open files, nil if one of them failed.
     private static func sum(_ fds: [Int32]) -> UInt64? {
         guard !fds.isEmpty else { return nil }

@@ -7,7 +7,9 @@ import Synchronization
 import Glibc
 #endif
 
-@Suite struct SchedStatTests {
+/// One test at a time: the reader test starts and ends threads, which take
+/// their wait out of this process's sum.
+@Suite(.serialized) struct SchedStatTests {
     @Test func parsesTheSecondField() {
         #expect(SchedStat.parse(Array("1234 5678 9\n".utf8)) == 5678)
         #expect(SchedStat.parse(Array("1234\n".utf8)) == nil)
@@ -28,49 +30,63 @@ import Glibc
         #expect(SchedStat.runQueueWait(pid: Int32.max) == nil)
     }
 
-    /// num_threads is the 20th field, counted after the command name, which
-    /// may hold spaces and parentheses.
-    @Test func threadCountComesAfterTheName() {
-        let stat = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 7 0 12345 1000 100 18446744073709551615\n"
-        #expect(SchedStat.threadCount(stat: Array(stat.utf8)) == 7)
-        #expect(SchedStat.threadCount(stat: Array("4242 (x) S 1 2".utf8)) == nil)
-        #expect(SchedStat.threadCount(stat: Array("no name".utf8)) == nil)
-    }
-
-    /// The reader keeps its files open: it takes in a thread started after
-    /// its first read and lets it go once it ended (its wait then leaves
-    /// the sum, as with a fresh listing); a missing pid reads nil.
+    /// The reader keeps its files open: a thread that ended makes it list
+    /// the threads again (its wait then leaves the sum, as with a fresh
+    /// listing); one started after a listing is read once the listing is
+    /// `listingAge` old; a missing pid reads nil.
     @Test func theReaderFollowsThreadsComingAndGoing() throws {
+        let thread = try ParkedThread()
         let reader = RunQueueWaitReader(pid: getpid())
         _ = try #require(reader.read())
-        let tid = Mutex<Int32>(0)
-        let started = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            // /proc/thread-self is /proc/PID/task/TID of the thread reading it.
-            var buf = [CChar](repeating: 0, count: 64)
-            let n = readlink("/proc/thread-self", &buf, 63)
-            let me = n > 0 ? Int32(String(cString: buf).split(separator: "/").last ?? "") : nil
-            tid.withLock { $0 = me ?? 0 }
-            started.signal()
-            done.wait()
-        }
-        started.wait()
-        let t = tid.withLock { $0 }
-        #expect(t > 0)
-        _ = try #require(reader.read())
-        #expect(threadsOpen().contains(t))
-        done.signal()
+        #expect(threadsOpen().contains(thread.tid))
+        thread.end()
         var c: UInt64? = nil
-        for _ in 0..<200 {
-            c = reader.read()
-            if !threadsOpen().contains(t) { break }
+        for _ in 0..<200 where threadsOpen().contains(thread.tid) {
             usleep(10_000)
+            c = reader.read()
         }
         #expect(c != nil)
-        #expect(!threadsOpen().contains(t))
-        withExtendedLifetime(reader) {}
+        #expect(!threadsOpen().contains(thread.tid))
+
+        // A listing no older than a minute does not see a new thread; one
+        // that may be no older than nothing does.
+        let late = try ParkedThread()
+        defer { late.end() }
+        _ = try #require(reader.read())
+        #expect(!threadsOpen().contains(late.tid))
+        let eager = RunQueueWaitReader(pid: getpid(), listingAge: .zero)
+        _ = try #require(eager.read())
+        let second = try ParkedThread()
+        defer { second.end() }
+        _ = try #require(eager.read())
+        #expect(threadsOpen().contains(second.tid))
+        withExtendedLifetime((reader, eager)) {}
         #expect(RunQueueWaitReader(pid: Int32.max).read() == nil)
         #expect(RunQueueWaitReader(pid: 0).read() == nil)
+    }
+
+    /// A thread that waits until told to end, and its id.
+    private final class ParkedThread: Sendable {
+        let tid: Int32
+        private let done = DispatchSemaphore(value: 0)
+
+        init() throws {
+            let tid = Mutex<Int32>(0), started = DispatchSemaphore(value: 0), done = self.done
+            Thread.detachNewThread {
+                // /proc/thread-self is /proc/PID/task/TID of the thread reading it.
+                var buf = [CChar](repeating: 0, count: 64)
+                let n = readlink("/proc/thread-self", &buf, 63)
+                let me = n > 0 ? Int32(String(cString: buf).split(separator: "/").last ?? "") : nil
+                tid.withLock { $0 = me ?? 0 }
+                started.signal()
+                done.wait()
+            }
+            started.wait()
+            self.tid = tid.withLock { $0 }
+            try #require(self.tid > 0)
+        }
+
+        func end() { done.signal() }
     }
 
     /// The threads whose schedstat file this process holds open (the
