@@ -48,12 +48,9 @@ import Glibc
         #expect(c != nil)
         #expect(!threadsOpen().contains(thread.tid))
 
-        // A listing no older than a minute does not see a new thread; one
-        // that may be no older than nothing does.
-        let late = try ParkedThread()
-        defer { late.end() }
-        _ = try #require(reader.read())
-        #expect(!threadsOpen().contains(late.tid))
+        // A new thread is seen once the listing is too old (here at once;
+        // the other suites' threads ending make any reader list again, so
+        // whether one within its minute sees it is left to chance).
         let eager = RunQueueWaitReader(pid: getpid(), listingAge: .zero)
         _ = try #require(eager.read())
         let second = try ParkedThread()
