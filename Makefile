@@ -115,12 +115,12 @@ check-batch:
 	@$(MAKE) --no-print-directory -j2 --output-sync=target check-batch-fuzzers check-batch-builds
 check-batch-fuzzers:
 	$(call timed,check-fuzz)
-	$(call timed,check-instructions)
 	$(call timed,check-fuzz-kernel)
 check-batch-builds:
 	$(call timed,check-slicer)
 	$(call timed,check-dkms)
 	$(call timed,check-install)
+	$(call timed,check-instructions)
 
 # The input and usb-host guests side by side: each is TCG of its own,
 # mostly waiting on QEMU's devices, and none of their checks compares one
