@@ -112,6 +112,7 @@ public final class RunQueueWaitReader: Sendable {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
+
     /// The sum over the open files, nil if one of them failed.
     private static func sum(_ fds: [Int32]) -> UInt64? {
         guard !fds.isEmpty else { return nil }
