@@ -9,35 +9,17 @@ import Synchronization
 /// spent runnable on a run queue but not running; CONFIG_SCHED_INFO, which
 /// Debian's kernels have).
 ///
-/// drivermgrd reads it when a call to a u-driver passes its deadline: a
-/// u-driver that spent the window waiting for a CPU on a loaded host is
-/// starved, not hung, and gets its window again
+/// drivermgrd reads it at the start of a call to a u-driver and when the
+/// call passes its deadline (through ``RunQueueWaitReader``): a u-driver
+/// that spent the window waiting for a CPU on a loaded host is starved, not
+/// hung, and gets its window again
 /// (``XPC/PendingCalls/expire(now:peerWait:readerBusy:)``).
 public enum SchedStat {
     /// The process's total run-queue wait, or nil when it cannot be read
-    /// (gone, or no schedstat in this kernel).
+    /// (gone, or no schedstat in this kernel): one reading, files opened
+    /// and closed again.
     public static func runQueueWait(pid: Int32) -> UInt64? {
-        guard pid > 0, let dir = opendir("/proc/\(pid)/task") else { return nil }
-        defer { closedir(dir) }
-        var total: UInt64 = 0
-        var found = false
-        while let ent = readdir(dir) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard let tid = Int32(name), tid > 0, let w = threadWait("/proc/\(pid)/task/\(tid)/schedstat") else { continue }
-            total &+= w
-            found = true
-        }
-        return found ? total : nil
-    }
-
-    /// The run_delay field of one schedstat file ("cpu_ns run_delay_ns slices").
-    static func threadWait(_ path: String) -> UInt64? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return threadWait(fd: fd)
+        RunQueueWaitReader(pid: pid).read()
     }
 
     /// The run_delay field read from an open schedstat file, from its start.
@@ -99,10 +81,10 @@ public final class RunQueueWaitReader: Sendable {
         guard pid > 0 else { return nil }
         let now = Self.now()
         return files.withLock { f -> UInt64? in
-            if now &- f.listedAt < listingAge, let total = Self.sum(f.threads) { return total }
+            if now &- f.listedAt < listingAge, let total = Self.sum(&f, dropEnded: false) { return total }
             Self.rescan(pid, &f)
             f.listedAt = now
-            return Self.sum(f.threads)
+            return Self.sum(&f, dropEnded: true)
         }
     }
 
@@ -113,15 +95,26 @@ public final class RunQueueWaitReader: Sendable {
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    /// The sum over the open files, nil if one of them failed.
-    private static func sum(_ fds: [Int32]) -> UInt64? {
-        guard !fds.isEmpty else { return nil }
-        var total: UInt64 = 0
-        for fd in fds {
-            guard let w = SchedStat.threadWait(fd: fd) else { return nil }
-            total &+= w
+    /// The sum over the open files; nil if none answers. A file that no
+    /// longer answers (its thread ended) makes it nil too, so that the
+    /// caller lists the threads again; with `dropEnded` (they were just
+    /// listed: the thread ended in between) it is closed and left out.
+    private static func sum(_ f: inout Files, dropEnded: Bool) -> UInt64? {
+        var total: UInt64 = 0, answered = 0
+        var kept: [Int32] = []
+        for fd in f.threads {
+            if let w = SchedStat.threadWait(fd: fd) {
+                total &+= w
+                answered += 1
+                if dropEnded { kept.append(fd) }
+            } else if dropEnded {
+                close(fd)
+            } else {
+                return nil
+            }
         }
-        return total
+        if dropEnded { f.threads = kept }
+        return answered > 0 ? total : nil
     }
 
     /// Opens the schedstat file of every thread the task directory lists now.
