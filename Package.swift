@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // The wire format: module/include/uapi/drvxpc.h, imported as is.
@@ -73,6 +74,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "HeapModule", package: "swift-collections"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
         .executableTarget(
             name: "drvctl",

@@ -75,7 +75,7 @@ extension DriverInstance {
             r.changes &+= 1
             return r.takeIdleHeartbeat()
         }
-        idleHeartbeat?.cancel()
+        if idleHeartbeat { heartbeatNow() }
         conn.call(m, timeout: config.xpcTimeout) { [self] result in
             runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
             switch result {
@@ -235,18 +235,18 @@ extension DriverInstance {
     /// downcall is a `bad-parameter` failure.
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let now = monotonicNanos()
-        typealias Look = (NucleusDevice?, Set<UInt32>, String?, Int32?, Task<Void, Never>?, Bool)
+        typealias Look = (NucleusDevice?, Set<UInt32>, String?, Int32?, Bool, Bool)
         let (dev, owned, flood, pid, idleHeartbeat, judged) = runtime.withLock { r -> Look in
             // A u-driver already judged failed is being killed: what it
             // still sends must not reach the device, where it could undo
             // what its replacement writes.
-            if gen == r.failedGeneration || gen == r.killedLaunch { return (r.device, r.ownedDMA, nil, nil, nil, true) }
+            if gen == r.failedGeneration || gen == r.killedLaunch { return (r.device, r.ownedDMA, nil, nil, false, true) }
             r.activity &+= 1
             if m.op != .regRead { r.changes &+= 1 }
             return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,
                     r.takeIdleHeartbeat(), false)
         }
-        idleHeartbeat?.cancel()
+        if idleHeartbeat { heartbeatNow() }
         guard let dev else { return }
         if judged {
             try? conn.send(.errorReply(to: m, errno: 11, message: "\(name): this u-driver was judged failed"))

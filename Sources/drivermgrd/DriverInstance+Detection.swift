@@ -113,40 +113,63 @@ extension DriverInstance {
     /// backing off (doubling) to HeartbeatMaxSec while it stays idle; no
     /// answer within XPCTimeoutSec is a `heartbeat` failure. A thousand
     /// idle drivers then cost the host a few hundred pings a second, not
-    /// five thousand. Runs for the daemon's life.
-    func startHeartbeat() {
+    /// five thousand. The daemon's ``HeartbeatScheduler`` keeps the times,
+    /// for as long as the instance lives.
+    func startHeartbeat(_ scheduler: HeartbeatScheduler = .shared) {
         guard config.heartbeat > .zero else { return }
-        Task { [weak self] in
-            var period = self?.config.heartbeat ?? .zero
-            var seen: (activity: UInt64, generation: UInt64)?
-            while let self {
-                if period > self.config.heartbeat {
-                    // Backed off: a call made meanwhile cuts the sleep short.
-                    let sleep = Task<Void, Never> { [period] in _ = try? await Task.sleep(for: period) }
-                    self.runtime.withLock { $0.heartbeatSleep = sleep }
-                    await sleep.value
-                    self.runtime.withLock { r in if r.heartbeatSleep == sleep { r.heartbeatSleep = nil } }
-                } else {
-                    try? await Task.sleep(for: period)
-                }
-                let (conn, gen, activity) = self.runtime.withLock { r in (r.state == .active ? r.conn : nil, r.generation, r.activity) }
-                let base = self.config.heartbeat, cap = max(self.config.heartbeatMax, base)
-                // Idle since the last ping, and the same u-driver: back off.
-                period = seen.map { $0 == (activity, gen) } == true ? min(period * 2, cap) : base
-                seen = (activity, gen)
-                guard let conn, conn.pendingCount == 0 else { continue }
-                do {
-                    _ = try await conn.call(XPCMessage(op: .ping, flags: .request), timeout: self.config.xpcTimeout)
-                } catch let e as XPCError where e.code == .timeout {
-                    self.failure(.heartbeat, "no answer to a ping within \(self.config.xpcTimeout)", generation: gen, op: .ping)
-                } catch {
-                    // Closed: the process is ending and its pidfd will say how.
-                    // One that closed its channel and lives on serves nobody.
-                    try? await Task.sleep(for: .milliseconds(200))
-                    let alive = self.runtime.withLock { r in r.generation == gen && r.state == .active && r.process?.reap() == nil }
-                    if alive { self.failure(.protocol, "closed its XPC channel but still runs", generation: gen) }
-                }
+        heartbeats.withLock { $0 = scheduler }
+        scheduler.schedule(self, at: monotonicNanos() &+ Self.nanos(config.heartbeat))
+    }
+
+    /// A call was made while the heartbeat was backed off: ping now, then
+    /// every HeartbeatSec again (a hang after the call is found within
+    /// HeartbeatSec + XPCTimeoutSec, not HeartbeatMaxSec).
+    func heartbeatNow() {
+        heartbeats.withLock { $0 }?.schedule(self, at: monotonicNanos())
+    }
+
+    static func nanos(_ d: Duration) -> UInt64 {
+        let c = d.components
+        return UInt64(max(0, c.seconds)) &* 1_000_000_000 &+ UInt64(max(0, c.attoseconds / 1_000_000_000))
+    }
+
+    /// The heartbeat is due: the period grows while the driver was idle
+    /// since the last one, the u-driver is pinged unless a call of its own
+    /// is pending (that call's deadline watches it), and the next is due a
+    /// period from now.
+    func heartbeatDue(now: UInt64) -> UInt64? {
+        guard config.heartbeat > .zero else { return nil }
+        let base = Self.nanos(config.heartbeat), cap = max(Self.nanos(config.heartbeatMax), base)
+        let (conn, gen, period) = runtime.withLock { r -> (XPCConnection?, UInt64, UInt64) in
+            let seen = (activity: r.activity, generation: r.generation)
+            let idle = r.heartbeatSeen.map { $0 == seen } ?? false
+            r.heartbeatPeriod = idle ? min(max(r.heartbeatPeriod, base) &* 2, cap) : base
+            r.heartbeatSeen = seen
+            r.heartbeatBackedOff = r.heartbeatPeriod > base
+            return (r.state == .active ? r.conn : nil, r.generation, r.heartbeatPeriod)
+        }
+        if let conn, conn.pendingCount == 0 { ping(conn, generation: gen) }
+        return now &+ period
+    }
+
+    private func ping(_ conn: XPCConnection, generation gen: UInt64) {
+        let timeout = config.xpcTimeout
+        conn.call(XPCMessage(op: .ping, flags: .request), timeout: timeout) { [weak self] result in
+            guard let self, case .failure(let e) = result else { return }
+            if e.code == .timeout {
+                self.failure(.heartbeat, "no answer to a ping within \(timeout)", generation: gen, op: .ping)
+                return
+            }
+            // Closed: the process is ending and its pidfd will say how.
+            // One that closed its channel and lives on serves nobody.
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(200))
+                guard let self else { return }
+                let alive = self.runtime.withLock { r in r.generation == gen && r.state == .active && r.process?.reap() == nil }
+                if alive { self.failure(.protocol, "closed its XPC channel but still runs", generation: gen) }
             }
         }
     }
 }
+
+extension DriverInstance: HeartbeatTarget {}

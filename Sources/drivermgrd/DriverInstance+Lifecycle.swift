@@ -407,14 +407,14 @@ extension DriverInstance {
     /// `drvctl inject`: asks the u-driver runtime to fail on purpose.
     func inject(_ fault: XPCFault) async throws {
         guard config.faultInjection else { throw ManagerError.injectionRefused(name) }
-        let (conn, idleHeartbeat) = runtime.withLock { r -> (XPCConnection?, Task<Void, Never>?) in
-            guard r.state == .active else { return (nil, nil) }
+        let (conn, idleHeartbeat) = runtime.withLock { r -> (XPCConnection?, Bool) in
+            guard r.state == .active else { return (nil, false) }
             r.activity &+= 1
             return (r.conn, r.takeIdleHeartbeat())
         }
         guard let conn else { throw ManagerError.badState(name, "not active") }
         // A call like any other: the heartbeat comes back to HeartbeatSec.
-        idleHeartbeat?.cancel()
+        if idleHeartbeat { heartbeatNow() }
         let r: XPCMessage
         do {
             r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),

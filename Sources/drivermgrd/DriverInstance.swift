@@ -28,6 +28,8 @@ final class DriverInstance: Sendable {
     let handover: HandoverStore?
     /// Where DynamicUser= uids come from (one allocator per daemon).
     let uids: DynamicUIDs
+    /// The scheduler that keeps this driver's heartbeat, once started.
+    let heartbeats = Mutex<HeartbeatScheduler?>(nil)
 
     /// A request waiting for a u-driver, with who gets the answer.
     struct Queued: Sendable {
@@ -97,15 +99,22 @@ final class DriverInstance: Sendable {
         /// (``verifyAfter(_:generation:attempt:)``); a u-driver's polling
         /// reads (uhci's root hub, every 250 ms) cannot.
         var changes: UInt64 = 0
-        /// The heartbeat's current sleep while it is backed off past
-        /// HeartbeatSec: the next call cancels it (``noteActivity()``), so
-        /// the driver is pinged again at once and then every HeartbeatSec.
-        var heartbeatSleep: Task<Void, Never>?
+        /// The heartbeat's period now (ns): HeartbeatSec, doubled while
+        /// the driver stays idle up to HeartbeatMaxSec.
+        var heartbeatPeriod: UInt64 = 0
+        /// ``activity`` and ``generation`` at the last heartbeat: the same
+        /// at the next, and the driver was idle in between.
+        var heartbeatSeen: (activity: UInt64, generation: UInt64)?
+        /// Whether the period is past HeartbeatSec: the next call cuts it
+        /// short (``noteActivity()``), so the driver is pinged again at
+        /// once and then every HeartbeatSec.
+        var heartbeatBackedOff = false
 
-        /// The backed-off heartbeat's sleep, to cancel: a call was made.
-        mutating func takeIdleHeartbeat() -> Task<Void, Never>? {
-            defer { heartbeatSleep = nil }
-            return heartbeatSleep
+        /// Whether the heartbeat was backed off, and is no longer: a call
+        /// was made, and the heartbeat is to be brought forward.
+        mutating func takeIdleHeartbeat() -> Bool {
+            defer { heartbeatBackedOff = false }
+            return heartbeatBackedOff
         }
 
         /// A generation never used before, made current.
