@@ -75,9 +75,11 @@ extension DriverInstance {
             r.changes &+= 1
             return r.takeIdleHeartbeat()
         }
-        if idleHeartbeat { heartbeatNow() }
         conn.call(m, timeout: config.xpcTimeout) { [self] result in
             runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
+            // Answered (or not): the heartbeat that was backed off pings
+            // now and then every HeartbeatSec, watching what the call left.
+            if idleHeartbeat { heartbeatNow() }
             switch result {
             case .success(let reply):
                 // Answered by a process already judged failed (its reply

@@ -121,9 +121,11 @@ extension DriverInstance {
         scheduler.schedule(self, at: monotonicNanos() &+ Self.nanos(config.heartbeat))
     }
 
-    /// A call was made while the heartbeat was backed off: ping now, then
-    /// every HeartbeatSec again (a hang after the call is found within
-    /// HeartbeatSec + XPCTimeoutSec, not HeartbeatMaxSec).
+    /// A call was made while the heartbeat was backed off: ping now (once
+    /// an upcall was answered: a ping sent beside it would be answered
+    /// before the u-driver served the call), then every HeartbeatSec again.
+    /// A hang that follows the call is found within XPCTimeoutSec, one
+    /// later within HeartbeatSec + XPCTimeoutSec, not HeartbeatMaxSec.
     func heartbeatNow() {
         heartbeats.withLock { $0 }?.schedule(self, at: monotonicNanos())
     }

@@ -413,10 +413,11 @@ extension DriverInstance {
             return (r.conn, r.takeIdleHeartbeat())
         }
         guard let conn else { throw ManagerError.badState(name, "not active") }
-        // A call like any other: the heartbeat comes back to HeartbeatSec.
-        if idleHeartbeat { heartbeatNow() }
+        // A call like any other: once answered, the heartbeat comes back
+        // to HeartbeatSec.
         let r: XPCMessage
         do {
+            defer { if idleHeartbeat { heartbeatNow() } }
             r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
                                     timeout: config.xpcTimeout)
         } catch let e as XPCError where e.code == .closed || e.code == .system {

@@ -168,6 +168,10 @@ extension XPCBench {
         for name in ["rtl8139", "ens1371"] {
             let before = try stack.status(name)
             let exe = bin + "/" + (name == "rtl8139" ? "rtl8139" : "ens137x")
+            // Each recovery's event as it comes: the history keeps only a
+            // driver's latest events (about 20 recoveries' worth).
+            var recovered: [DriverEvent] = []
+            var lastTime = try stack.history(name).last { $0.event == "recovered" }?.timeUSec ?? 0
             for i in 0..<crashes {
                 guard let pid = try stack.list().first(where: { $0.name == name })?.pid else { throw XPCError(.closed, "no pid") }
                 // With standbys, the next failure comes once the standby is
@@ -181,8 +185,14 @@ extension XPCBench {
                 try stack.waitUntil("recovery \(i)") {
                     try stack.list().first { $0.name == name }.map { $0.state == .active && $0.restarts == i + 1 } == true
                 }
+                // The driver serves again a moment before its event is kept.
+                try stack.waitUntil("the recovered event \(i)") {
+                    guard let e = try stack.history(name).last(where: { $0.event == "recovered" }), e.timeUSec > lastTime else { return false }
+                    recovered.append(e)
+                    lastTime = e.timeUSec
+                    return true
+                }
             }
-            let recovered = try stack.history(name).filter { $0.event == "recovered" }
             let rec = recovered.compactMap(\.recoveryUSec).map { $0 * 1000 }
             print(String(format: "  recovery of %-8@ (detection to serving) ", name as NSString) + Stats(rec).line
                   + "   over \(rec.count)")

@@ -132,26 +132,38 @@ extension XPCBench {
         // Recovery with a background kill rate: a SIGKILL every 0.1 s to an
         // active u-driver, spread over the drivers.
         let start = UInt64(Date().timeIntervalSince1970 * 1e6)
-        var victims = Set<String>(), total = 0
+        var victims = Set<String>(), recent = Set<String>(), total = 0
+        // The recoveries' events, read every few kills: the history keeps
+        // only a driver's latest 64 events (about 20 recoveries).
+        var rec: [UInt64] = [], seen: [String: UInt64] = [:]
+        func collect(_ names: Set<String>) throws {
+            for name in names {
+                var c = try client(); defer { c.close() }
+                let events = try c.call(.history, ["name": .string(name)], as: HistoryReply.self, what: "history").events
+                let new = events.filter { $0.event == "recovered" && $0.timeUSec >= start && $0.timeUSec > seen[name, default: 0] }
+                rec += new.compactMap(\.recoveryUSec).map { $0 * 1000 }
+                if let last = new.last { seen[name] = last.timeUSec }
+            }
+        }
         for k in 0..<kills {
             let active = try list().filter { $0.state == .active && $0.pid != nil }.sorted { $0.name < $1.name }
             if let v = active.isEmpty ? nil : active[(k * 37) % active.count], let pid = v.pid {
                 kill(pid, SIGKILL)
                 victims.insert(v.name)
+                recent.insert(v.name)
                 total += 1
             }
             usleep(100_000)
+            if k % 5 == 4 {
+                try collect(recent)
+                recent = []
+            }
         }
         try wait("every driver active again", seconds: 60) {
             let l = try list()
             return l.count == n && l.allSatisfy { $0.state == .active } && l.map(\.restarts).reduce(0, +) >= total
         }
-        var rec: [UInt64] = []
-        for name in victims {
-            var c = try client(); defer { c.close() }
-            let events = try c.call(.history, ["name": .string(name)], as: HistoryReply.self, what: "history").events
-            rec += events.filter { $0.event == "recovered" && $0.timeUSec >= start }.compactMap(\.recoveryUSec).map { $0 * 1000 }
-        }
+        try collect(victims)
         f.recovery = Stats(rec)
         return f
     }
