@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-template check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -124,13 +124,17 @@ check-batch-builds:
 
 # The input and usb-host guests side by side: each is TCG of its own,
 # mostly waiting on QEMU's devices, and none of their checks compares one
-# guest's rate with another's (150 s together, 250 s one after the other).
+# guest's rate with another's (150 s together, 250 s one after the other);
+# the template guest after the mouse's (the shorter of the two).
 # Not the others: check-net's four NIC scenarios and check-vm start Swift
 # processes (drvctl, u-drivers) under TCG all along, and beside another
 # guest their crash storms no longer fit StartLimitIntervalSec; systemd,
 # nucleus-sim and the Swift daemon in one TCG guest need both cores.
 check-guests: vm-deps
-	@$(MAKE) --no-print-directory -j2 --output-sync=line check-mouse check-usb
+	@$(MAKE) --no-print-directory -j2 --output-sync=line check-mouse-template check-usb
+check-mouse-template:
+	$(call timed,check-mouse)
+	$(call timed,check-template)
 
 # 200 rtl8139 drivers with standbys under a SIGKILL every 0.15 s (ScaleTests),
 # alone: it takes both cores for half a minute.
@@ -146,6 +150,13 @@ check-vm:
 # u-driver killed and hung mid-motion, then steady use (Tests/vm/mouse-guest.sh).
 check-mouse:
 	./Tests/vm/mouse-guest.sh
+
+# Two identical NICs from one template on drvnucleus.ko: QEMU's two
+# rtl8139s, drivers.d/rtl8139@.conf alone, an instance per PCI function with
+# its own u-driver and netdev, one instance's u-driver killed under echo
+# streams through both (Tests/vm/template-guest.sh).
+check-template:
+	./Tests/vm/template-guest.sh
 
 # The usb-host class on drvnucleus.ko: QEMU's piix3-usb-uhci with a
 # usb-storage disk and a usb-tablet, the stock uhci-hcd beside drvnucleus's

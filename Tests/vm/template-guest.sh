@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# One configuration for two identical NICs on the kernel path: Debian's
+# kernel under QEMU (TCG) with two rtl8139s, each on its own user-mode
+# network, drvnucleus.ko, and drivermgrd with a template,
+# drivers.d/rtl8139@.conf, and no other driver. Each NIC gets an instance
+# named after its PCI function, its own u-driver and netdev; pings go
+# through both; a SIGKILL of one instance's u-driver in the middle of echo
+# streams through both loses nothing on either and leaves the other
+# instance alone; then rmmod with 0 DMA objects and dmesg clean.
+#
+# usage: Tests/vm/template-guest.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=$(ls /lib/modules | sort -V | tail -1)
+WORK=$(mktemp -d /tmp/drvnucleus-template.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+# make check runs guests side by side: one Kbuild in module/ at a time.
+flock "$ROOT/module" make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
+gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
+
+mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
+cp /bin/busybox "$WORK/root/bin/busybox"
+cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/root/"
+# drvnucleus.ko links against ALSA's and USB's cores (Debian builds both
+# as modules).
+for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm \
+         drivers/usb/common/usb-common drivers/usb/core/usbcore; do
+  cp "/lib/modules/$KVER/kernel/$m.ko" "$WORK/root/stock/"
+done
+BIN=$(cd "$ROOT" && swift build --show-bin-path)
+mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
+for b in drivermgrd drvctl rtl8139; do
+  cp "$BIN/$b" "$WORK/root$BIN/"
+  ldd "$BIN/$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
+done | sort -u | while read -r lib; do
+  mkdir -p "$WORK/root$(dirname "$lib")"
+  cp -L "$lib" "$WORK/root$lib"
+done
+# The admin's one file for every RTL8139 (README: templates).
+cat > "$WORK/root/etc/drivermgrd/drivers.d/rtl8139@.conf" <<CONF
+[Driver]
+Class=net
+Match=pci:10ec:8139
+Executable=rtl8139
+[Recovery]
+# TCG is slow: upcalls get a deadline a real machine would not need.
+XPCTimeoutSec=1s
+[Sandbox]
+# The busybox guest has no drivermgr user; the sandbox is tested on the host.
+Sandbox=no
+CONF
+
+cat > "$WORK/root/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export NO_COLOR=1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+export DRIVERMGRD_RUNTIME_DIR=/tmp/run
+ctl=$BIN/drvctl
+for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /stock/\$m.ko; done
+insmod /drvnucleus.ko ids=10ec:8139 && echo "== insmod ok"
+$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
+active() { [ "\$(\$ctl list --no-legend 2>/dev/null | grep -cE '^rtl8139@[0-9a-f:.]+ .* active ')" = 2 ]; }
+for i in \$(seq 120); do active && break; sleep 0.5; done
+\$ctl list --no-legend | sed 's/^/== list: /'
+# QEMU's -device order is the slots' order: NIC k on 10.0.(k+1).0/24.
+slots=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x10ec:0x8139 ] && basename \$d; done | sort)
+k=0
+for s in \$slots; do
+  k=\$((k + 1))
+  ifc=\$(ls /sys/bus/pci/devices/\$s/net 2>/dev/null | head -1)
+  echo "== nic \$k: \$s, instance rtl8139@\$s, interface \$ifc, chip \$(\$ctl show rtl8139@\$s -p Chip --value)"
+  ip link set "\$ifc" up; ip addr add 10.0.\$((k + 1)).15/24 dev "\$ifc"
+  for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+  /nucleus-client echo 10.0.\$((k + 1)).2 3 1000 3 | sed "s/^/== nic \$k ping: /"
+done
+first=\$(echo \$slots | cut -d' ' -f1); second=\$(echo \$slots | cut -d' ' -f2)
+pid_of() { \$ctl list --no-legend | awk -v n="rtl8139@\$1" '\$1 == n { print \$5 }'; }
+pids_before="\$(pid_of \$first) \$(pid_of \$second)"
+# Echo streams through both (5 s at 100 a second), the first instance's
+# u-driver killed one second in.
+/nucleus-client echo 10.0.2.2 500 10 3 > /tmp/s1 2>&1 &
+p1=\$!
+/nucleus-client echo 10.0.3.2 500 10 3 > /tmp/s2 2>&1 &
+p2=\$!
+sleep 1
+kill -9 \$(pid_of \$first)
+wait \$p1 \$p2
+for i in \$(seq 40); do active && break; sleep 0.5; done
+echo "== nic 1 during the kill: \$(cat /tmp/s1)"
+echo "== nic 2 during the kill: \$(cat /tmp/s2)"
+echo "== restarts: nic 1 \$(\$ctl show rtl8139@\$first -p NRestarts --value), nic 2 \$(\$ctl show rtl8139@\$second -p NRestarts --value)"
+echo "== pids: \$pids_before -> \$(pid_of \$first) \$(pid_of \$second)"
+\$ctl history rtl8139@\$first | grep -oE "recovered .*" | head -1 | sed 's/^/== nic 1 history: /'
+echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -30
+killall drivermgrd; sleep 1
+rmmod drvnucleus && echo "== rmmod ok"
+dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
+if dmesg | grep -qE "BUG|Oops" || dmesg | grep "WARNING:" | grep -qv dev_watchdog; then
+  dmesg | grep -E -A14 "BUG|Oops|WARNING:" | head -60 | sed 's/^/  dmesg: /'
+  echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
+poweroff -f
+INIT
+chmod +x "$WORK/root/init"
+(cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
+
+timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+  -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
+  -append "console=ttyS0 quiet panic=-1" \
+  -netdev user,id=n1,net=10.0.2.0/24 -device rtl8139,netdev=n1 \
+  -netdev user,id=n2,net=10.0.3.0/24 -device rtl8139,netdev=n2 > "$WORK/console.log" 2>&1 || true
+
+tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
+grep -E "^(== |  )" "$WORK/c.log" || true
+ok=1
+has() { grep -qE "$1" "$WORK/c.log" || { echo "FAILED: $2"; ok=0; }; }
+has "== insmod ok" "insmod"
+[ "$(grep -cE '^== list: rtl8139@0000:00:[0-9a-f]{2}\.[0-7] +net +0000:00:[0-9a-f]{2}\.[0-7] +active ' "$WORK/c.log")" = 2 ] \
+  || { echo "FAILED: two instances of the template, each named after its device and active"; ok=0; }
+for k in 1 2; do
+  has "^== nic $k: (0000:00:[0-9a-f]{2}\.[0-7]), instance rtl8139@\1, interface [a-z0-9]+, chip RTL-8139" "nic $k: its instance, netdev and chip"
+  has "^== nic $k ping: 3 echo requests sent, 3 replies received$" "nic $k: ping"
+  has "^== nic $k during the kill: ([0-9]+) echo requests sent, \1 replies received$" "nic $k: echoes lost during the kill of nic 1's u-driver"
+done
+has "^== restarts: nic 1 1, nic 2 0$" "the kill restarted nic 1's instance alone"
+has "^== pids: ([0-9]+) ([0-9]+) -> [0-9]+ \2$" "nic 2's u-driver untouched, nic 1's replaced"
+has "^== nic 1 history: recovered " "nic 1's recovery in its history"
+has "^== rmmod ok" "rmmod"
+has "^== drvnucleus: unloaded, 0 DMA objects live" "DMA objects left at rmmod"
+has "^== dmesg clean$" "dmesg"
+if [ "$ok" = 1 ]; then echo "template guest test: ok"; else
+  echo "template guest test: FAILED; console:"; tail -40 "$WORK/c.log"; exit 1; fi
