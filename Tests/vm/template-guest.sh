@@ -7,7 +7,8 @@
 # named after its PCI function, its own u-driver and netdev; pings go
 # through both; a SIGKILL of one instance's u-driver in the middle of echo
 # streams through both loses nothing on either and leaves the other
-# instance alone; then rmmod with 0 DMA objects and dmesg clean.
+# instance alone; a reload of a changed template reconfigures both, one
+# without it removes both; then rmmod with 0 DMA objects and dmesg clean.
 #
 # usage: Tests/vm/template-guest.sh
 set -euo pipefail
@@ -96,6 +97,20 @@ echo "== nic 2 during the kill: \$(cat /tmp/s2)"
 echo "== restarts: nic 1 \$(\$ctl show rtl8139@\$first -p NRestarts --value), nic 2 \$(\$ctl show rtl8139@\$second -p NRestarts --value)"
 echo "== pids: \$pids_before -> \$(pid_of \$first) \$(pid_of \$second)"
 \$ctl history rtl8139@\$first | grep -oE "recovered .*" | head -1 | sed 's/^/== nic 1 history: /'
+# A reload that changes the template (a drop-in) reconfigures both instances.
+timeouts() { echo \$(\$ctl show rtl8139@\$first -p XPCTimeoutUSec --value) \$(\$ctl show rtl8139@\$second -p XPCTimeoutUSec --value); }
+mkdir -p /etc/drivermgrd/drivers.d/rtl8139@.conf.d
+printf '[Recovery]\nXPCTimeoutSec=2s\n' > /etc/drivermgrd/drivers.d/rtl8139@.conf.d/50-timeout.conf
+killall -HUP drivermgrd
+for i in \$(seq 40); do [ "\$(timeouts)" = "2000000 2000000" ] && active && break; sleep 0.5; done
+echo "== after the reload: XPCTimeoutUSec \$(timeouts), \$(\$ctl list --no-legend | grep -c ' active ') active"
+/nucleus-client echo 10.0.2.2 3 1000 3 | sed "s/^/== nic 1 after the reload: /"
+/nucleus-client echo 10.0.3.2 3 1000 3 | sed "s/^/== nic 2 after the reload: /"
+# Without the template, no instance.
+rm -r /etc/drivermgrd/drivers.d/rtl8139@.conf /etc/drivermgrd/drivers.d/rtl8139@.conf.d
+killall -HUP drivermgrd
+for i in \$(seq 40); do [ -z "\$(\$ctl list --no-legend)" ] && break; sleep 0.5; done
+echo "== without the template: \$(\$ctl list --no-legend | grep -c .) drivers, u-drivers left: \$(pidof rtl8139 | wc -w)"
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -30
 killall drivermgrd; sleep 1
 rmmod drvnucleus && echo "== rmmod ok"
@@ -129,6 +144,10 @@ done
 has "^== restarts: nic 1 1, nic 2 0$" "the kill restarted nic 1's instance alone"
 has "^== pids: ([0-9]+) ([0-9]+) -> [0-9]+ \2$" "nic 2's u-driver untouched, nic 1's replaced"
 has "^== nic 1 history: recovered " "nic 1's recovery in its history"
+has "^== after the reload: XPCTimeoutUSec 2000000 2000000, 2 active$" "a reload of the changed template reconfigured both instances"
+has "^== nic 1 after the reload: 3 echo requests sent, 3 replies received$" "nic 1: ping after the reload"
+has "^== nic 2 after the reload: 3 echo requests sent, 3 replies received$" "nic 2: ping after the reload"
+has "^== without the template: 0 drivers, u-drivers left: 0$" "a reload without the template removed both instances"
 has "^== rmmod ok" "rmmod"
 has "^== drvnucleus: unloaded, 0 DMA objects live" "DMA objects left at rmmod"
 has "^== dmesg clean$" "dmesg"
