@@ -16,6 +16,11 @@ upid() { $ctl list --no-legend | awk -v n="$name" '$1 == n { print $5 }'; }
 status_field() { $ctl status "$name" --json=short | grep -o "\"$1\":[^,}]*" | head -1 | sed 's/^[^:]*://; s/"//g'; }
 hash_bits() { $ctl status "$name" --json=short | grep -o '"multicastHashBits":\[[0-9,]*\]' | sed 's/.*\[//; s/\]//'; }
 wait_active() { for _ in $(seq 60); do [ "$(state)" = active ] && return 0; sleep 0.5; done; return 1; }
+# What crossed the kernel hop for an operation (drvxpc bytes and messages,
+# the nucleus's counters): measured for the report, not asserted. Periods
+# of seconds include the u-driver's periodic link check.
+xpc() { /nucleus-client bytes "$pciid" | awk '{ print $2, $5 }'; }
+cost() { echo "$1 $2" | awk '{ printf "%d bytes in %d messages", $3 - $1, $4 - $2 }'; }
 wait_carrier() { for _ in $(seq 30); do [ "$(cat /sys/class/net/$ifc/carrier 2>/dev/null)" = "$1" ] && return 0; sleep 0.5; done; return 1; }
 # COUNT echo requests a second apart, each given 3 s for its reply (the
 # NICs' scenarios run side by side on a TCG guest, where busybox ping's
@@ -47,11 +52,14 @@ say "probed as $ifc (pci $pciid), chip $(status_field chip)"
 ip link set "$ifc" up
 ip addr add "$net.15/24" dev "$ifc"
 wait_carrier 1
+say "xpc for probe and open: $(cost "0 0" "$(xpc)")"
 pings 5 ping
 
 # Failures in the middle of a ping stream: nothing lost, no carrier flap.
 cc0=$(cat "/sys/class/net/$ifc/carrier_changes")
+x0=$(xpc)
 stream kill -9 "$(upid)"
+say "xpc for a SIGKILL's recovery (a 5 s echo stream): $(cost "$x0" "$(xpc)")"
 sed "s/^/== $name: ping during kill: /" "/tmp/stream.$name"
 stream "$ctl" inject "$name" hang
 sed "s/^/== $name: ping during hang: /" "/tmp/stream.$name"
@@ -62,11 +70,15 @@ say "recovered $($ctl history "$name" | grep -o "recovered [a-z-]*" | sed 's/rec
 
 # The configuration reaches the chip's registers (read back by the nucleus)
 # and survives a kill of the u-driver.
+x0=$(xpc)
 ip link set "$ifc" address "52:54:00:12:34:9$k"
 sleep 2
+say "xpc for set address (2 s): $(cost "$x0" "$(xpc)")"
 say "mac after set address: $(status_field mac)"
+x0=$(xpc)
 ip link set "$ifc" promisc on
 sleep 2
+say "xpc for promisc on (2 s): $(cost "$x0" "$(xpc)")"
 say "rx mode after promisc on: $(status_field rxMode)"
 ip link set "$ifc" promisc off
 sleep 2
