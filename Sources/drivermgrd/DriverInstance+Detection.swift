@@ -121,6 +121,15 @@ extension DriverInstance {
         scheduler.schedule(self, at: monotonicNanos() &+ Self.nanos(config.heartbeat))
     }
 
+    /// Ends the heartbeat: a reload removed the driver. (One that is
+    /// never removed goes with the instance: the scheduler holds it weakly.)
+    func stopHeartbeat() {
+        heartbeats.withLock { s -> HeartbeatScheduler? in
+            defer { s = nil }
+            return s
+        }?.remove(self)
+    }
+
     /// A call was made while the heartbeat was backed off: ping now (once
     /// an upcall was answered: a ping sent beside it would be answered
     /// before the u-driver served the call), then every HeartbeatSec again.

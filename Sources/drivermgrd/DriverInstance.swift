@@ -106,8 +106,8 @@ final class DriverInstance: Sendable {
         /// at the next, and the driver was idle in between.
         var heartbeatSeen: (activity: UInt64, generation: UInt64)?
         /// Whether the period is past HeartbeatSec: the next call cuts it
-        /// short (``noteActivity()``), so the driver is pinged again at
-        /// once and then every HeartbeatSec.
+        /// short (``takeIdleHeartbeat()``), so the driver is pinged again
+        /// once the call is answered and then every HeartbeatSec.
         var heartbeatBackedOff = false
 
         /// Whether the heartbeat was backed off, and is no longer: a call

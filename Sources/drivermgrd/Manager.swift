@@ -143,6 +143,7 @@ final class Manager: Sendable {
                 if let dev = d.device { unbound.withLock { $0.append(dev) } }
             }
             driverList.withLock { $0.removeAll { $0 === d } }
+            d.stopHeartbeat()
             out.removed.append(d.name)
         }
         for c in configs {
