@@ -9,6 +9,7 @@
 # the busybox initramfs), so drvnucleus is what binds the devices.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
 WORK=$(mktemp -d /tmp/drvnucleus-vm.XXXXXX)
 # UDP streams through the microdriver and then the stock driver (measured,
@@ -44,15 +45,8 @@ cp -r /usr/share/alsa "$WORK/root/usr/share/"
 # drivermgrd, drvctl and the rtl8139 u-driver at their host paths, with the
 # shared libraries they load (the Swift runtime, Foundation, libnl, glibc).
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
-mkdir -p "$WORK/root$BIN" "$WORK/root/usr/bin"
-cp /usr/bin/aplay /usr/bin/amixer "$WORK/root/usr/bin/"
-for b in "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/rtl8139" "$BIN/ens137x" /usr/bin/aplay /usr/bin/amixer; do
-  [ "${b#"$BIN"}" != "$b" ] && cp "$b" "$WORK/root$BIN/"
-  ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
-done | sort -u | while read -r lib; do
-  mkdir -p "$WORK/root$(dirname "$lib")"
-  cp -L "$lib" "$WORK/root$lib"
-done
+mkdir -p "$WORK/root$BIN"
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/rtl8139" "$BIN/ens137x" /usr/bin/aplay /usr/bin/amixer
 mkdir -p "$WORK/root/etc/drivermgrd/drivers.d"
 cat > "$WORK/root/etc/drivermgrd/drivers.d/rtl8139.conf" <<CONF
 [Driver]

@@ -36,6 +36,7 @@
 #   KEEP=1              keep the work directory (console.log, initrd)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
 PHASES=${MOUSE_PHASES:-A B}
 MOVES=${MOVES:-400}
@@ -77,13 +78,7 @@ if phase B; then
   # drivermgrd, drvctl and the psmouse u-driver at their host paths, with
   # the shared libraries they load (the Swift runtime, Foundation, glibc).
   mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
-  for b in "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/psmouse"; do
-    cp "$b" "$WORK/root$BIN/"
-    ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
-  done | sort -u | while read -r lib; do
-    mkdir -p "$WORK/root$(dirname "$lib")"
-    cp -L "$lib" "$WORK/root$lib"
-  done
+  guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/psmouse"
   cat > "$WORK/root/etc/drivermgrd/drivers.d/psmouse.conf" <<CONF
 [Driver]
 Name=psmouse

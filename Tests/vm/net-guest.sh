@@ -29,6 +29,7 @@ CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood l
 # subnet and u-driver; their output lines interleave, each names its NIC).
 NET_PARALLEL=${NET_PARALLEL:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
 WORK=$(mktemp -d /tmp/drvnucleus-net.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -86,25 +87,13 @@ Sandbox=no
 CONF
   idx=$((idx + 1))
 done <<< "$NICS"
-for b in $exes; do
-  cp "$b" "$WORK/root$BIN/"
-  ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
-done | sort -u | while read -r lib; do
-  mkdir -p "$WORK/root$(dirname "$lib")"
-  cp -L "$lib" "$WORK/root$lib"
-done
+# shellcheck disable=SC2086
+guest_install "$WORK/root" $exes
 # The table as the guest reads it: NIC number k runs on 10.0.(k+2).0/24.
 echo "$NICS" > "$WORK/root/nics"
 
-cat > "$WORK/root/init" <<INIT
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-# The checks read drvctl's tables plain: the serial console is a terminal
-# with TERM=linux, where drvctl (like systemctl) would colour them.
-export NO_COLOR=1
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
+guest_init_head > "$WORK/root/init"
+cat >> "$WORK/root/init" <<INIT
 export BIN=$BIN DRIVERMGRD_RUNTIME_DIR=/tmp/run
 echo "== guest kernel \$(uname -r)"
 for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /stock/\$m.ko; done
@@ -220,14 +209,9 @@ for r in \$(seq $ROUNDS); do
   streams stock
   for m in \$(echo \$mods | tr ' ' '\n' | sed '1!G;h;\$!d'); do rmmod /stock/\$(basename \$m) 2>/dev/null; done
 done
-# What the kernel complained of goes to the host's log, with what follows it.
-if dmesg | grep -qE "BUG|Oops" || dmesg | grep "WARNING:" | grep -qv dev_watchdog; then
-  dmesg | grep -E -A14 "BUG|Oops|WARNING:" | head -60 | sed 's/^/  dmesg: /'
-  echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
-poweroff -f
 INIT
-chmod +x "$WORK/root/init"
-(cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
+guest_init_tail >> "$WORK/root/init"
+guest_initrd "$WORK"
 
 QARGS=()
 k=0

@@ -13,6 +13,7 @@
 # usage: Tests/vm/template-guest.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
 WORK=$(mktemp -d /tmp/drvnucleus-template.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -32,13 +33,7 @@ for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm 
 done
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
-for b in drivermgrd drvctl rtl8139; do
-  cp "$BIN/$b" "$WORK/root$BIN/"
-  ldd "$BIN/$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
-done | sort -u | while read -r lib; do
-  mkdir -p "$WORK/root$(dirname "$lib")"
-  cp -L "$lib" "$WORK/root$lib"
-done
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/rtl8139"
 # The admin's one file for every RTL8139 (README: templates).
 cat > "$WORK/root/etc/drivermgrd/drivers.d/rtl8139@.conf" <<CONF
 [Driver]
@@ -53,13 +48,8 @@ XPCTimeoutSec=1s
 Sandbox=no
 CONF
 
-cat > "$WORK/root/init" <<INIT
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export NO_COLOR=1
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
+guest_init_head > "$WORK/root/init"
+cat >> "$WORK/root/init" <<INIT
 export DRIVERMGRD_RUNTIME_DIR=/tmp/run
 ctl=$BIN/drvctl
 for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /stock/\$m.ko; done
@@ -115,13 +105,9 @@ echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -30
 killall drivermgrd; sleep 1
 rmmod drvnucleus && echo "== rmmod ok"
 dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
-if dmesg | grep -qE "BUG|Oops" || dmesg | grep "WARNING:" | grep -qv dev_watchdog; then
-  dmesg | grep -E -A14 "BUG|Oops|WARNING:" | head -60 | sed 's/^/  dmesg: /'
-  echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
-poweroff -f
 INIT
-chmod +x "$WORK/root/init"
-(cd "$WORK/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$WORK/initrd.gz"
+guest_init_tail >> "$WORK/root/init"
+guest_initrd "$WORK"
 
 timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \

@@ -56,6 +56,7 @@
 #   VM_TIMEOUT=300    s before QEMU is killed
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
 PHASES=${USB_PHASES:-A B}
 DISK_MB=${DISK_MB:-8}
@@ -116,14 +117,7 @@ if phase B; then
   # drivermgrd, drvctl and the uhci u-driver at their host paths, with the
   # shared libraries they load (the Swift runtime, Foundation, glibc).
   mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
-  for b in "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/uhci"; do
-    [ -x "$b" ] || continue
-    cp "$b" "$WORK/root$BIN/"
-    ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
-  done | sort -u | while read -r lib; do
-    mkdir -p "$WORK/root$(dirname "$lib")"
-    cp -L "$lib" "$WORK/root$lib"
-  done
+  guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/uhci"
   cat > "$WORK/root/etc/drivermgrd/drivers.d/uhci.conf" <<CONF
 [Driver]
 Name=uhci

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the busybox guests' scripts (sourced).
+
+# guest_install ROOT FILE...: each executable at its own path under ROOT
+# (the guest's initramfs), with every shared library it loads (ldd).
+guest_install() {
+  local root=$1 f
+  shift
+  for f in "$@"; do
+    mkdir -p "$root$(dirname "$f")"
+    cp "$f" "$root$f"
+    ldd "$f" | awk '/=>/ {print $3} /ld-linux/ {print $1}'
+  done | sort -u | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+
+# The first lines of a busybox guest's /init: the applets, plain drvctl
+# tables, /proc, /sys and /dev.
+guest_init_head() {
+  cat <<'HEAD'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+# The checks read drvctl's tables plain: the serial console is a terminal
+# with TERM=linux, where drvctl (like systemctl) would colour them.
+export NO_COLOR=1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+HEAD
+}
+
+# The last lines of a busybox guest's /init: what the kernel complained of
+# goes to the host's log ("== dmesg clean" otherwise), then power off.
+guest_init_tail() {
+  cat <<'TAIL'
+if dmesg | grep -qE "BUG|Oops" || dmesg | grep "WARNING:" | grep -qv dev_watchdog; then
+  dmesg | grep -E -A14 "BUG|Oops|WARNING:" | head -60 | sed 's/^/  dmesg: /'
+  echo "== dmesg: the kernel complained"; else echo "== dmesg clean"; fi
+poweroff -f
+TAIL
+}
+
+# guest_initrd WORK: WORK/root, /init executable, packed as WORK/initrd.gz.
+guest_initrd() {
+  chmod +x "$1/root/init"
+  (cd "$1/root" && find . | cpio -o -H newc 2>/dev/null | gzip) > "$1/initrd.gz"
+}
