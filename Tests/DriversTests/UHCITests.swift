@@ -342,6 +342,29 @@ final class FakeUHCI: Sendable {
         #expect(wide.count == 3 && wide.allSatisfy { $0.attribute(.regOffset)?.u32 == UHCI_PORTSC1 }, "one 4-byte read a poll")
     }
 
+    /// The CI failure of stop 33: the tablet unplugged, the hub driver
+    /// cleared C_CONNECTION, and it was plugged back before the next poll.
+    /// The bitmap was port 2 before and after; unless a clear makes the
+    /// nucleus's copy stale, the plug is never sent and never enumerated.
+    @Test func aChangeAgainAfterTheHubDriverClearedOneIsSentThoughTheBitmapLooksTheSame() async throws {
+        let hc = FakeUHCI()
+        hc.connect(2)
+        let d = Self.driver(hc)
+        _ = try await d.probe(reattach: false)
+        hc.connect(2)
+        try await d.pollRootHub()
+        #expect(hc.portChanges == [0b100])
+        _ = try await Self.hub(d, .clearPort(.cConnection, port: 2))
+        hc.connect(2)
+        try await d.pollRootHub()
+        #expect(hc.portChanges == [0b100, 0b100], "the change after the clear is sent")
+        try await d.pollRootHub()
+        #expect(hc.portChanges == [0b100, 0b100], "and once")
+        _ = try await Self.hub(d, .clearPort(.cConnection, port: 2))
+        try await d.pollRootHub()
+        #expect(hc.portChanges == [0b100, 0b100, 0], "a clear with nothing after it: the nucleus hears of none")
+    }
+
     @Test func clearingCConnectionClearsCSCAndKeepsTheEnableAndItsChange() async throws {
         let hc = FakeUHCI()
         hc.connect(1)

@@ -44,7 +44,11 @@ public actor UHCI: USBHostDriver {
     private(set) var suspendChanges: UInt32 = 0
     /// Ports in resume signalling (bit n = port n), and when it may end.
     private var resumeDeadlines: [Int: ContinuousClock.Instant] = [:]
-    /// The change bitmap the nucleus has (nil: none sent by this process).
+    /// The change bitmap the nucleus has (nil: none sent by this process,
+    /// or a change bit the hub driver cleared since: the nucleus's copy is
+    /// stale, and the next poll sends the bitmap even when it looks the
+    /// same: a port that changed again before that poll would otherwise
+    /// never be reported).
     private(set) var sentChanges: UInt32?
     /// The root-hub poll; it holds the driver weakly and ends with it.
     private var pollTask: Task<Void, Never>?
@@ -383,6 +387,8 @@ public actor UHCI: USBHostDriver {
                 try await setPortBits(port, Self.susp)
                 suspended |= Self.bit(port)
             case .reset:
+                // The reset clears the port's connect and enable changes.
+                defer { sentChanges = nil }
                 try await resetPort(port)
             case .power:
                 break // no power switching: always on
@@ -392,6 +398,8 @@ public actor UHCI: USBHostDriver {
             return []
         case USBHubRequest.clearPortFeature:
             let port = try port(index)
+            // Whatever it clears, the nucleus's bitmap may now be stale.
+            defer { sentChanges = nil }
             switch USBPortFeature(rawValue: value) {
             case .enable:
                 try await clearPortBits(port, Self.pe)
