@@ -52,8 +52,10 @@ public struct DeviceInfo: Sendable {
     }
 }
 
-/// What every u-driver is, whatever its class: created once per process
-/// after HELLO, probed, then handed its class's upcalls. A class protocol
+/// What every u-driver is, whatever its class: created after HELLO,
+/// probed, then handed its class's upcalls. (A standby is greeted twice:
+/// once ahead of need, to warm it, and again when it takes over; the second
+/// HELLO makes the driver object anew. Nothing but HELLO reaches the first.) A class protocol
 /// (``SoundDriver``, ``NetDriver``, …) refines it and, in an extension,
 /// names its wire class and turns each upcall into a call of its own
 /// methods (``dispatch(_:)``); a driver conforms to the class protocol
@@ -61,7 +63,8 @@ public struct DeviceInfo: Sendable {
 public protocol UDriver: Actor {
     /// The class the driver serves; HELLO for another is refused.
     static var deviceClass: XPCDeviceClass { get }
-    /// Created once per process after HELLO.
+    /// Created after each HELLO (see above): keep `init` free of work on
+    /// the device.
     init(device: Device, info: DeviceInfo)
     /// Identify the chip and register the card, netdev… With `reattach` the
     /// device is running: adopt it, do not reset it. Returns the chip's name.

@@ -169,12 +169,21 @@ public enum UDriverRuntime {
         // pool and back (XPCReaderExecutor). Driver actors run there as well.
         await withTaskExecutorPreference(conn.executor) {
             var handler: Handler?
+            // Whether the driver object's PROBE succeeded: until it has,
+            // it serves no other upcall. A pipelined take-over (HELLO, PROBE
+            // and the replay sent back to back) must not run the replay on
+            // a driver that did not adopt its device.
+            var probed = false
             var device: Device?
             var barSize: UInt32 = 0
             var fault = PendingFault.none
             var served = ServedUpcalls()
             while let m = await queue.next() {
                 if m.op == .hello {
+                    // A HELLO that fails leaves no driver object behind (a
+                    // greeted standby's would otherwise take the PROBE).
+                    handler = nil
+                    probed = false
                     do {
                         let info = try DeviceInfo(hello: m)
                         guard info.deviceClass == cls else {
@@ -231,6 +240,10 @@ public enum UDriverRuntime {
                     try? conn.send(.errorReply(to: m, errno: 71, message: "\(m.op.name) before HELLO"))
                     continue
                 }
+                guard probed || m.op == .probe else {
+                    try? conn.send(.errorReply(to: m, errno: 19, message: "\(m.op.name) before a PROBE that succeeded"))
+                    continue
+                }
                 if case .slow = fault {
                     // Answer well past the caller's deadline.
                     fault = .none
@@ -264,6 +277,7 @@ public enum UDriverRuntime {
                 } catch {
                     reply = .errorReply(to: m, errno: 5, message: "\(error)")
                 }
+                if m.op == .probe { probed = reply.status == 0 }
                 if let upcallID { served.keep(reply, for: upcallID) }
                 try? conn.send(reply)
             }

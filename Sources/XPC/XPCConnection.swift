@@ -187,6 +187,32 @@ public final class XPCConnection: Sendable {
         }
     }
 
+    /// Sends `messages` back to back, without waiting for a reply between
+    /// them (a pipeline: the peer reads and serves them in the order sent),
+    /// then waits for all the replies: the caller is woken once for the
+    /// batch, not once a call. Each result is in its message's place, with
+    /// the CLOCK_MONOTONIC time it came in; a failed call does not stop
+    /// those sent after it.
+    public func calls(_ messages: [XPCMessage], timeout: Duration) async -> [(result: Result<XPCMessage, XPCError>, at: UInt64)] {
+        typealias Timed = (result: Result<XPCMessage, XPCError>, at: UInt64)
+        guard !messages.isEmpty else { return [] }
+        struct Batch { var results: [Timed?]; var left: Int }
+        return await withCheckedContinuation { (k: CheckedContinuation<[Timed], Never>) in
+            let batch = Mutex(Batch(results: Array(repeating: nil, count: messages.count), left: messages.count))
+            for (i, m) in messages.enumerated() {
+                call(m, timeout: timeout) { r in
+                    let at = monotonicNanos()
+                    let done = batch.withLock { b -> [Timed]? in
+                        b.results[i] = (r, at)
+                        b.left -= 1
+                        return b.left == 0 ? b.results.compactMap { $0 } : nil
+                    }
+                    if let done { k.resume(returning: done) }
+                }
+            }
+        }
+    }
+
     /// Sends every call still waiting for its reply again, as first sent
     /// (same sequence number), with its whole time again; only on a
     /// connection made with `keepsRequests`. Returns how many went out.

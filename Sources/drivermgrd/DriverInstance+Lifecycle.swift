@@ -27,7 +27,7 @@ extension DriverInstance {
             return d
         }
         do {
-            let (p, _, _, _) = try await launch(dev, reattach: false)
+            let (p, _, _, _, _) = try await launch(dev, reattach: false)
             runtime.withLock { r in
                 r.state = .active
                 r.lastFailure = nil
@@ -55,8 +55,17 @@ extension DriverInstance {
     /// descriptors go to systemd's store at once, or, with `deferStore`
     /// (an update that may still roll back), when the caller runs the
     /// returned closure.
-    func launch(_ dev: NucleusDevice, reattach: Bool, deferStore: Bool = false,
-                timeline: RecoveryTimeline? = nil) async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void) {
+    ///
+    /// `replaying`: the shadow's log, for a recovery. Into a greeted
+    /// standby (whose protocol version is known), HELLO, PROBE and the log
+    /// go out as one pipeline: the u-driver serves them in order, and the
+    /// daemon waits once, not once a call. Their answers are returned for
+    /// ``replayAndDrain(_:_:reattach:verify:timeline:log:answered:)`` to
+    /// check; nil when the log was not sent (a fresh u-driver: HELLO's
+    /// answer is checked before anything else is sent).
+    func launch(_ dev: NucleusDevice, reattach: Bool, deferStore: Bool = false, timeline: RecoveryTimeline? = nil,
+                replaying log: [XPCMessage] = [])
+        async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void, [Timed]?) {
         let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
             return r.standby
@@ -99,22 +108,25 @@ extension DriverInstance {
         conn.start()
         do {
             let objects = try await heldObjects(dev)
-            let hello = try await conn.call(XPCMessage(op: .hello, flags: .request, instance: dev.instance, attributes: [
-                .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, dev.deviceClass.rawValue),
-                ] + dev.identity.attributes + objects),
-                timeout: config.probeTimeout)
-            if let e = hello.remoteError { throw e }
-            let spoken = hello.attribute(.version)?.u32
-            guard spoken == XPCLimits.version else {
-                throw ManagerError.startFailed(name, "\(config.executable) speaks protocol version "
-                                               + "\(spoken.map { String($0) } ?? "(none)"), drivermgrd \(XPCLimits.version)")
+            let hello = helloMessage(dev, objects: objects)
+            let probeRequest = XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request, instance: dev.instance)
+            let build: String, probe: XPCMessage
+            var answered: [Timed]?
+            if spawned === spare, spawned.greeted.withLock({ $0 }) {
+                let batch = await conn.calls([hello, probeRequest] + log, timeout: max(config.xpcTimeout, config.probeTimeout))
+                guard batch.count == 2 + log.count else { throw XPCError(.closed, "\(name): a pipelined call lost") }
+                build = try checkHello(try batch[0].result.get())
+                timeline?.mark("hello", at: batch[0].at)
+                probe = try batch[1].result.get()
+                timeline?.mark("probe", at: batch[1].at)
+                answered = Array(batch.dropFirst(2))
+            } else {
+                build = try checkHello(try await conn.call(hello, timeout: config.probeTimeout))
+                timeline?.mark("hello")
+                probe = try await conn.call(probeRequest, timeout: config.probeTimeout)
+                timeline?.mark("probe")
             }
-            let build = hello.attribute(.buildID)?.string ?? ""
-            timeline?.mark("hello")
-            let probe = try await conn.call(XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request,
-                                                       instance: dev.instance), timeout: config.probeTimeout)
             if let e = probe.remoteError { throw e }
-            timeline?.mark("probe")
             runtime.withLock { r in
                 r.chip = probe.attribute(.chipName)?.string
                 r.buildID = build
@@ -124,7 +136,7 @@ extension DriverInstance {
                                uidLock: config.dynamicUser ? uids.lease(of: name)?.lockFD : nil)
             }
             if !deferStore { store() }
-            return (p, conn, gen, store)
+            return (p, conn, gen, store, answered)
         } catch {
             p.kill()
             _ = await p.exited()
@@ -261,8 +273,57 @@ extension DriverInstance {
         }
     }
 
-    /// Spawns the idle u-driver the next recovery adopts (Standby=yes). It
-    /// waits for HELLO on its socket; nothing is sent to it until then.
+    /// HELLO to a u-driver for `dev`, with the DMA buffers the nucleus
+    /// holds (`objects`).
+    func helloMessage(_ dev: NucleusDevice, objects: [XPCAttribute]) -> XPCMessage {
+        XPCMessage(op: .hello, flags: .request, instance: dev.instance, attributes: [
+            .u32(.version, XPCLimits.version), .string(.driverName, name), .u8(.deviceClass, dev.deviceClass.rawValue),
+        ] + dev.identity.attributes + objects)
+    }
+
+    /// HELLO's reply: a refusal is thrown, as is a reply in another protocol
+    /// version. Returns the u-driver's build id.
+    func checkHello(_ hello: XPCMessage) throws -> String {
+        if let e = hello.remoteError { throw e }
+        let spoken = hello.attribute(.version)?.u32
+        guard spoken == XPCLimits.version else {
+            throw ManagerError.startFailed(name, "\(config.executable) speaks protocol version "
+                                           + "\(spoken.map { String($0) } ?? "(none)"), drivermgrd \(XPCLimits.version)")
+        }
+        return hello.attribute(.buildID)?.string ?? ""
+    }
+
+    /// A standby's first HELLO, long before it is needed. The u-driver
+    /// decodes it, makes its `Device` and driver object and answers: code
+    /// that a fresh process runs for the first time (page faults, Swift
+    /// metadata, its channel's first call), and that a recovery's HELLO
+    /// ran cold before (0.3 ms of its 0.7 ms at p50 with nucleus-sim).
+    /// ``launch(_:reattach:deferStore:timeline:)`` greets it again with the
+    /// objects the nucleus holds by then, and that HELLO makes the driver
+    /// object anew. Sent on the bare socket, sequence number 0 (the
+    /// connection made at the take-over starts at 1): no reader thread is
+    /// kept for a standby.
+    func greet(_ spawned: SpawnedUDriver, _ dev: NucleusDevice) async throws {
+        let sock = spawned.socket
+        try sock.send(helloMessage(dev, objects: []).bytes)
+        let timeoutMs = Int32(clamping: TimeSpan.micros(config.probeTimeout) / 1000)
+        let reply: [UInt8] = try await onThread {
+            var pfd = pollfd(fd: sock.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, timeoutMs) == 1 else { throw ManagerError.startFailed(self.name, "no answer to the standby's HELLO within \(self.config.probeTimeout)") }
+            guard let bytes = try sock.receive() else { throw ManagerError.startFailed(self.name, "the standby closed its channel before answering HELLO") }
+            return bytes
+        }
+        let m = try XPCMessage.decode(reply)
+        guard m.op == .hello, m.isReply, m.seq == 0 else {
+            throw ManagerError.startFailed(name, "the standby answered HELLO with \(m.op.name)")
+        }
+        _ = try checkHello(m)
+        spawned.greeted.withLock { $0 = true }
+    }
+
+    /// Spawns the idle u-driver the next recovery adopts (Standby=yes),
+    /// and greets it (``greet(_:_:)``); then nothing is sent to it until
+    /// it takes over.
     func refillStandby() {
         guard config.standby else { return }
         let go = runtime.withLock { r -> Bool in
@@ -275,7 +336,10 @@ extension DriverInstance {
             var spare: SpawnedUDriver?
             do {
                 spare = try await spawn()
+                if let spare, let dev = runtime.withLock({ $0.device }) { try await greet(spare, dev) }
             } catch {
+                spare?.process.discard()
+                spare = nil
                 logger.warning("standby u-driver did not start: \(error)")
                 record("standby-failed", "\(error)")
             }

@@ -66,10 +66,12 @@ extension DriverInstance {
                 } else if reset {
                     await holdClients(dev)
                 }
-                let (p, conn, _, _) = try await launch(dev, reattach: !reset, timeline: timeline)
+                let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: !reset) }
+                let (p, conn, _, _, answered) = try await launch(dev, reattach: !reset, timeline: timeline, replaying: log)
                 proc = p
                 channel = conn
-                let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, verify: true, timeline: timeline)
+                let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, verify: true, timeline: timeline,
+                                                                        log: log, answered: answered)
                 if reset { try await releaseClients(dev) }
                 // Serving again, unless the new process died meanwhile.
                 let (flipped, drainedLate) = try await serveWhenDrained(p, conn) { r in
@@ -164,22 +166,35 @@ extension DriverInstance {
     /// first). A request not served goes back to the front of the queue.
     /// `verify`: between the replay and the drain (the shadow then says
     /// what the replay wrote), ``verifyRecovered(_:)``.
+    /// `log`: the shadow's log if the caller took it already (else it is
+    /// taken here); `answered`: its answers, if ``launch(_:reattach:deferStore:timeline:replaying:)``
+    /// sent it in the pipeline after PROBE (else it is sent here).
     func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice, reattach: Bool = true, verify: Bool = false,
-                        timeline: RecoveryTimeline? = nil) async throws -> (replayed: Int, drained: Int) {
-        let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: reattach) }
+                        timeline: RecoveryTimeline? = nil, log taken: [XPCMessage]? = nil,
+                        answered: [Timed]? = nil) async throws -> (replayed: Int, drained: Int) {
+        let log = taken ?? runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: reattach) }
         // The fresh process is still warming up (its first calls
         // fault in code and data): replay and drain run under
         // ProbeTimeoutSec, as HELLO and PROBE do. On a loaded
         // machine XPCTimeoutSec made a healthy replay time out.
         let deadline = max(config.xpcTimeout, config.probeTimeout)
-        for m in log {
-            let r = try await conn.call(m, timeout: deadline)
+        // Sent as one pipeline: the u-driver serves them in order, and the
+        // recovery waits once for the batch, not once a call. A refusal
+        // fails the attempt all the same (the calls after it were served,
+        // but the process that served them is killed and the next attempt
+        // adopts the device and replays the whole log again).
+        var results = answered
+        if results == nil { results = await conn.calls(log, timeout: deadline) }
+        let replies = results ?? []
+        guard replies.count == log.count else { throw XPCError(.closed, "\(name): a replayed call lost") }
+        for (m, answer) in zip(log, replies) {
+            let r = try answer.result.get()
             if let v = ReplyContract.violation(request: m, reply: r, of: config.deviceClass) {
                 throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
             }
             if let e = r.remoteError { throw ManagerError.callFailed(errno: e.errno, attribute: e.attribute?.name, message: "replay \(m.op.name): \(e)") }
         }
-        timeline?.mark("replay")
+        timeline?.mark("replay", at: answered?.last?.at ?? monotonicNanos())
         if verify && config.verifySettings {
             try await verifyRecovered(dev)
             timeline?.mark("verify")

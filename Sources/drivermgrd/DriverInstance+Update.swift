@@ -93,7 +93,7 @@ extension DriverInstance {
         var proc: UDriverProcess?
         var channel: XPCConnection?
         do {
-            let (p, conn, _, store) = try await launch(dev, reattach: true, deferStore: true)
+            let (p, conn, _, store, _) = try await launch(dev, reattach: true, deferStore: true)
             proc = p
             channel = conn
             let (replayed, drainedFirst) = try await replayAndDrain(conn, dev)

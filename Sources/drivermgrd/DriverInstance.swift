@@ -201,6 +201,9 @@ final class DriverInstance: Sendable {
 
 /// Where a recovery's time went: each phase's end, marked as it happens
 /// (``mark(_:)``), read as durations from the detection on.
+/// A pipelined call's answer and when it came (CLOCK_MONOTONIC ns).
+typealias Timed = (result: Result<XPCMessage, XPCError>, at: UInt64)
+
 final class RecoveryTimeline: Sendable {
     private let marks = Mutex<[(String, UInt64)]>([])
     let start: UInt64
@@ -229,6 +232,10 @@ final class SpawnedUDriver: Sendable {
     let process: UDriverProcess
     /// The generation it serves once launched; nil while it is a standby.
     let serving = Mutex<UInt64?>(nil)
+    /// A standby that answered its first HELLO (``DriverInstance/greet(_:_:)``):
+    /// it speaks this daemon's protocol, so its take-over may send HELLO,
+    /// PROBE and the replay in one pipeline.
+    let greeted = Mutex(false)
     /// A copy of its seccomp listener for systemd's fd store (owned).
     let listenerCopy: Int32?
 

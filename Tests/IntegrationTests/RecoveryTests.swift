@@ -372,7 +372,11 @@ import XPC
     /// overwritten behind the driver's back with a multicast one, which the
     /// reattach probe refuses): two attempts fail, the third resets the
     /// device (ResetAfter=2) and replays the configuration; the packets move
-    /// again with the MAC the client set.
+    /// again with the MAC the client set. The first attempt takes the
+    /// greeted standby, whose HELLO, PROBE and replay go out as one
+    /// pipeline: the u-driver must refuse the replay after its PROBE
+    /// refused (else the replay writes the MAC back and the second attempt
+    /// adopts a device it should not have had to).
     @Test func aDeviceThatCannotBeAdoptedIsResetAndReconfigured() async throws {
         let h = try SimHarness()
         defer { h.stopAll() }

@@ -143,6 +143,36 @@ import Synchronization
         client.close(); server.close()
     }
 
+    @Test func pipelinedCallsGoOutInOrderAndEachGetsItsOwnResult() async throws {
+        let (a, b) = try XPCSocket.pair()
+        let seen = Box<[UInt32]>([])
+        let server = XPCConnection(name: "server", socket: b) { conn, ev in
+            guard case .message(let m) = ev, m.isRequest else { return }
+            seen.v.withLock { $0.append(m.attribute(.version)?.u32 ?? 0) }
+            if m.op == .probe { return } // never answered
+            try? conn.send(XPCMessage.reply(to: m, attributes: m.attributes))
+        }
+        let client = XPCConnection(name: "client", socket: a, onEvent: { _, _ in })
+        server.start(); client.start()
+        #expect(await client.calls([], timeout: .seconds(1)).isEmpty)
+        let ops: [XPCOp] = [.ping, .ping, .probe, .ping]
+        let results = await client.calls(ops.enumerated().map { i, op in
+            XPCMessage(op: op, flags: .request, attributes: [.u32(.version, UInt32(i))])
+        }, timeout: .milliseconds(300))
+        #expect(results.count == 4)
+        let answeredAt = results.compactMap { r -> UInt64? in if case .success = r.result { r.at } else { nil } }
+        #expect(answeredAt.count == 3 && answeredAt == answeredAt.sorted(), "answered in order")
+        for (i, r) in results.enumerated() {
+            switch r.result {
+            case .success(let m): #expect(i != 2 && m.attribute(.version)?.u32 == UInt32(i))
+            case .failure(let e): #expect(i == 2 && e.code == .timeout, "\(e)")
+            }
+        }
+        #expect(seen.v.withLock { $0 } == [0, 1, 2, 3], "sent in order")
+        #expect(client.pendingCount == 0)
+        client.close(); server.close()
+    }
+
     /// The name of the thread running the caller.
     static func threadName() -> String {
         let fd = open("/proc/thread-self/comm", O_RDONLY)

@@ -33,25 +33,33 @@ public actor ENS137x: SoundDriver {
         }
         chip = rev.chip
         chipName = rev.name
+        // One downcall (a recovery's probe waits on each round trip):
+        // STATUS; MEM_PAGE written, read back and left at the DAC's page;
+        // adopting an ES1370, CONTROL.
+        let adopting1370 = reattach && chip == .es1370
+        let regs = try await device.sequence([
+            .read(Reg.status, width: 4),
+            .write(Reg.memPage, Self.probePage, width: 4),
+            .read(Reg.memPage, width: 4),
+            .write(Reg.memPage, Reg.memPageDAC, width: 4),
+        ] + (adopting1370 ? [.read(Reg.control, width: 4)] : []))
+        guard regs.count == (adopting1370 ? 3 : 2) else {
+            throw UDriverError(errno: 71, "REG_SEQ's reads answered with \(regs.count) values")
+        }
         // All-ones from STATUS means nobody answers at this BAR.
-        guard try await device.read32(Reg.status) != 0xffff_ffff else {
+        guard regs[0] != 0xffff_ffff else {
             throw UDriverError(errno: 5, "chip not responding (STATUS reads all-ones)")
         }
         // A function that stopped decoding its BAR may read zeros instead
         // (QEMU's unassigned I/O): MEM_PAGE, a 4-bit read/write register,
         // must hold what is written. Left at the DAC's page, which the
         // nucleus's pointer selects before each read anyway.
-        let page = try await device.sequence([
-            .write(Reg.memPage, Self.probePage, width: 4),
-            .read(Reg.memPage, width: 4),
-            .write(Reg.memPage, Reg.memPageDAC, width: 4),
-        ])
-        guard page.count == 1, page[0] & Reg.memPageMask == Self.probePage else {
+        guard regs[1] & Reg.memPageMask == Self.probePage else {
             throw UDriverError(errno: 5, "chip not responding (MEM_PAGE does not hold what was written)")
         }
         // Adopting an ES1370 whose codec interface is off would leave every
         // mixer write unheard: its state is not the one chipInit left.
-        if reattach, chip == .es1370, try await device.read32(Reg.control) & Control.codecEnable1370 == 0 {
+        if adopting1370, regs[2] & Control.codecEnable1370 == 0 {
             throw UDriverError(errno: 5, "cannot adopt: CONTROL's CODEC_EN is clear, not as chipInit left it")
         }
         if !reattach {

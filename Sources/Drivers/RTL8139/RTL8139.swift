@@ -38,7 +38,15 @@ public actor RTL8139: NetDriver {
             throw UDriverError.noDevice("unsupported vendor \(String(info.vendor, radix: 16))")
         }
         guard info.barSize >= 0x80 else { throw UDriverError.noDevice("BAR of \(info.barSize) bytes is too small") }
-        let tx = try await device.read32(Reg.txConfig)
+        // Reattaching, the running chip's MAC is read in the same downcall
+        // as TxConfig (IDR0-5 have no read side effects): one round trip
+        // less in a recovery.
+        let macRegs: [RegisterStep] = reattach ? (0..<6).map { .read(Reg.mac0 + UInt32($0), width: 1) } : []
+        let first = try await device.sequence([.read(Reg.txConfig, width: 4)] + macRegs)
+        guard first.count == 1 + macRegs.count else {
+            throw UDriverError(errno: 71, "REG_SEQ of \(1 + macRegs.count) reads answered with \(first.count) values")
+        }
+        let tx = first[0]
         guard tx != 0xffff_ffff else { throw UDriverError(errno: 5, "Chip not responding, ignoring board") }
         guard let c = identifyChip(txConfig: tx) else {
             throw UDriverError.noDevice("unknown chip version 0x\(String(tx & TxConfig.revisionMask, radix: 16))")
@@ -47,8 +55,7 @@ public actor RTL8139: NetDriver {
         let addr: MACAddress
         if reattach {
             // The device is running: take the MAC it has, do not touch the EEPROM.
-            let regs = try await device.sequence((0..<6).map { .read(Reg.mac0 + UInt32($0), width: 1) })
-            addr = MACAddress(bytes: regs.map { UInt8(truncatingIfNeeded: $0) }) ?? .broadcast
+            addr = MACAddress(bytes: first.dropFirst().map { UInt8(truncatingIfNeeded: $0) }) ?? .broadcast
         } else {
             if c.flags.contains(.hasHltClk) { try await device.write8(Reg.hltClk, UInt8(ascii: "R")) }
             try await chipReset()
@@ -113,8 +120,12 @@ public actor RTL8139: NetDriver {
             guard rxRing != nil, txBufs != nil else {
                 throw UDriverError(errno: 2, "reattach without the rings the nucleus held")
             }
-            rxConfig = try await device.read32(Reg.rxConfig)
-            linkUp = try await getLink().up
+            // RxConfig and the link in one downcall (each round trip is
+            // a recovery's time).
+            let r = try await device.sequence([.read(Reg.rxConfig, width: 4)] + Self.linkReads)
+            guard r.count == 1 + Self.linkReads.count else { throw UDriverError(errno: 5, "short RxConfig and MII read") }
+            rxConfig = r[0]
+            linkUp = Self.link(from: Array(r.dropFirst())).up
             try await device.enableDataPath(reattach: true)
             return
         }
@@ -225,9 +236,18 @@ public actor RTL8139: NetDriver {
 
     /// ethtool get_link_ksettings / get_link: MII status.
     public func getLink() async throws -> LinkState {
-        let r = try await device.sequence([.read(Reg.basicModeStatus, width: 2), .read(Reg.mediaStatus, width: 1),
-                                           .read(Reg.basicModeCtrl, width: 2)])
-        guard r.count == 3 else { throw UDriverError(errno: 5, "short MII read") }
+        let r = try await device.sequence(Self.linkReads)
+        guard r.count == Self.linkReads.count else { throw UDriverError(errno: 5, "short MII read") }
+        return Self.link(from: r)
+    }
+
+    /// The reads the link state is made of: BMSR, MediaStatus, BMCR.
+    static let linkReads: [RegisterStep] = [.read(Reg.basicModeStatus, width: 2), .read(Reg.mediaStatus, width: 1),
+                                            .read(Reg.basicModeCtrl, width: 2)]
+
+    /// The link state from the values of ``linkReads``, in order (the
+    /// callers check that all three came).
+    static func link(from r: [UInt32]) -> LinkState {
         let up = UInt16(truncatingIfNeeded: r[0]) & Media.bmsrLink != 0
         let speed: UInt32 = UInt8(truncatingIfNeeded: r[1]) & Media.speed10 != 0 ? 10 : 100
         return LinkState(up: up, speed: speed, fullDuplex: UInt16(truncatingIfNeeded: r[2]) & Media.bmcrFullDuplex != 0)
