@@ -269,6 +269,8 @@ extension DriverInstance {
         // Named by the u-driver's pid and seq: sent again after this
         // daemon's death, it is answered by the nucleus from the first time.
         let named = pid.map { m.appending(.u64(.callID, UInt64(UInt32(bitPattern: $0)) << 32 | UInt64(m.seq))) } ?? m
+        runtime.withLock { $0.forwardsBegun &+= 1 }
+        defer { runtime.withLock { $0.forwardsSent &+= 1 } }
         nucleus.call(named, timeout: Self.downcallTimeout) { [self] r in
             runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
             switch r {

@@ -63,8 +63,12 @@ extension DriverInstance {
     /// ``replayAndDrain(_:_:reattach:verify:timeline:log:answered:)`` to
     /// check; nil when the log was not sent (a fresh u-driver: HELLO's
     /// answer is checked before anything else is sent).
+    ///
+    /// `asked`: DEVICE_INFO sent earlier (``askObjects(_:)``); if none, it
+    /// is sent before the channel's connection is made, whose making then
+    /// overlaps the nucleus's answer.
     func launch(_ dev: NucleusDevice, reattach: Bool, deferStore: Bool = false, timeline: RecoveryTimeline? = nil,
-                replaying log: [XPCMessage] = [])
+                replaying log: [XPCMessage] = [], asked: AskedObjects? = nil)
         async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void, [Timed]?) {
         let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
@@ -86,6 +90,7 @@ extension DriverInstance {
             }
         }
         timeline?.mark(spawned === spare ? "standby" : "spawn")
+        let asked = asked ?? askObjects(dev)
         let (daemonEnd, p) = (spawned.socket, spawned.process)
         let gen = runtime.withLock { r -> UInt64 in
             r.downcalls = DowncallRate()
@@ -107,7 +112,7 @@ extension DriverInstance {
         p.watch { [self] status in self.exited(status, gen) }
         conn.start()
         do {
-            let objects = try await heldObjects(dev)
+            let objects = try await heldObjects(dev, asked: asked)
             let hello = helloMessage(dev, objects: objects)
             let probeRequest = XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request, instance: dev.instance)
             let build: String, probe: XPCMessage
@@ -353,11 +358,40 @@ extension DriverInstance {
         }
     }
 
+    /// DEVICE_INFO asked for now, its answer taken later
+    /// (``heldObjects(_:asked:)``), with the count of the broker's forwards
+    /// begun as it was sent; nil if a forward was being sent then.
+    struct AskedObjects: Sendable {
+        let reply: PendingReply
+        let forwardsBegun: UInt64
+    }
+
+    /// Sends DEVICE_INFO for `dev` without waiting for the answer. The
+    /// nucleus serves one daemon's messages in the order sent, so the
+    /// answer holds every object a downcall forwarded before it made, and
+    /// is still the truth when no downcall was being forwarded as it went
+    /// out and none began since.
+    func askObjects(_ dev: NucleusDevice) -> AskedObjects? {
+        let begun: UInt64? = runtime.withLock { r in r.forwardsBegun == r.forwardsSent ? r.forwardsBegun : nil }
+        guard let begun else { return nil }
+        let reply = PendingReply()
+        nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance), timeout: Self.downcallTimeout,
+                     completion: reply.complete)
+        return AskedObjects(reply: reply, forwardsBegun: begun)
+    }
+
     /// The DMA buffers the nucleus holds for this device, as HELLO's OBJECT
-    /// attributes, so a fresh u-driver adopts them instead of allocating.
-    func heldObjects(_ dev: NucleusDevice) async throws -> [XPCAttribute] {
-        let info = try await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
+    /// attributes, so a fresh u-driver adopts them instead of allocating:
+    /// from `asked` if no downcall was forwarded since it was sent, else
+    /// asked for again.
+    func heldObjects(_ dev: NucleusDevice, asked: AskedObjects? = nil) async throws -> [XPCAttribute] {
+        let info: XPCMessage
+        if let asked, runtime.withLock({ $0.forwardsBegun == asked.forwardsBegun }) {
+            info = try await asked.reply.value()
+        } else {
+            info = try await nucleus.call(XPCMessage(op: .deviceInfo, flags: .request, instance: dev.instance),
                                           timeout: Self.downcallTimeout)
+        }
         let objs = info.all(.object)
         let ids = objs.compactMap { $0.children.first { $0.id == .objectID }?.u32 }
         runtime.withLock { $0.ownedDMA.formUnion(ids) }

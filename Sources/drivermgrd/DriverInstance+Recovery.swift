@@ -17,6 +17,10 @@ extension DriverInstance {
     // MARK: recovery
 
     func recover(from oldProcess: UDriverProcess?, _ oldConn: XPCConnection?, detectedAt t0: UInt64, kind: FailureKind) async {
+        // The objects the nucleus holds, asked for at once: the answer
+        // comes while the old process is reaped (the first attempt's HELLO
+        // takes it if no downcall was forwarded meanwhile).
+        var asked = runtime.withLock { $0.device }.flatMap { askObjects($0) }
         // 1. The old process is certainly gone, and every call it had in
         //    flight has come back (into `retry`).
         oldProcess?.kill()
@@ -67,7 +71,12 @@ extension DriverInstance {
                     await holdClients(dev)
                 }
                 let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: !reset) }
-                let (p, conn, _, _, answered) = try await launch(dev, reattach: !reset, timeline: timeline, replaying: log)
+                // For the first attempt only; a re-add or a reset may change
+                // the objects: asked again.
+                let early = readd || reset ? nil : asked
+                asked = nil
+                let (p, conn, _, _, answered) = try await launch(dev, reattach: !reset, timeline: timeline, replaying: log,
+                                                                  asked: early)
                 proc = p
                 channel = conn
                 let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, verify: true, timeline: timeline,

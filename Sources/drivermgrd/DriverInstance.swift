@@ -67,6 +67,12 @@ final class DriverInstance: Sendable {
         var lastExitClean = false
         var chip: String?
         var ownedDMA: Set<UInt32> = []
+        /// Downcalls the broker began to forward to the nucleus, and those
+        /// whose send returned: a DEVICE_INFO asked for early is still
+        /// true when no forward was under way as it was sent and none
+        /// began since (``DriverInstance/askObjects(_:)``).
+        var forwardsBegun: UInt64 = 0
+        var forwardsSent: UInt64 = 0
         var shadow: Shadow
         /// Requests in flight when the driver failed: first to be re-sent.
         var retry: [Queued] = []
