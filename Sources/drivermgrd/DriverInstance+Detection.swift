@@ -65,6 +65,14 @@ extension DriverInstance {
                 return .ignore
             }
         }
+        // The recovery starts now, beside the journal entry and the
+        // history record below (a JSON encode and two writes); it records
+        // nothing of its own before they are done.
+        let recorded = Latch()
+        if case .recover(let p, let c) = act {
+            Task { await recover(from: p, c, detectedAt: now, kind: kind, after: recorded) }
+        }
+        defer { recorded.open() }
         var meta = journalFields()
         meta["MESSAGE_ID"] = "\(JournalMessageID.failure)"
         meta["FAILURE_KIND"] = "\(kind.rawValue)"
@@ -73,7 +81,6 @@ extension DriverInstance {
         if let parameter { meta["PARAMETER"] = "\(parameter.name)" }
         if let signal { meta["SIGNAL"] = "\(signal)" }
         if let syscall { meta["SYSCALL"] = "\(syscall)" }
-        let old: (UDriverProcess?, XPCConnection?)
         switch act {
         case .ignore: return
         case .killLaunching(let p):
@@ -81,7 +88,7 @@ extension DriverInstance {
             record("failure", detail, kind: kind)
             p?.kill()
             return
-        case .recover(let p, let c): old = (p, c)
+        case .recover: break
         }
         if kind == .restart {
             logger.info("restarting: \(detail)", metadata: meta)
@@ -89,7 +96,6 @@ extension DriverInstance {
             logger.error("failure: \(detail)", metadata: meta)
         }
         record(kind == .restart ? "restart" : "failure", detail, kind: kind)
-        Task { await recover(from: old.0, old.1, detectedAt: now, kind: kind) }
     }
 
     func driverEvent(_ conn: XPCConnection, _ ev: XPCConnection.Event, _ gen: UInt64) {

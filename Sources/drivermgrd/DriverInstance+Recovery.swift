@@ -16,7 +16,10 @@ private enum FlipLook<T> {
 extension DriverInstance {
     // MARK: recovery
 
-    func recover(from oldProcess: UDriverProcess?, _ oldConn: XPCConnection?, detectedAt t0: UInt64, kind: FailureKind) async {
+    /// `recorded`: open once the failure is in the journal and the history;
+    /// nothing is recorded here before.
+    func recover(from oldProcess: UDriverProcess?, _ oldConn: XPCConnection?, detectedAt t0: UInt64, kind: FailureKind,
+                 after recorded: Latch? = nil) async {
         // The objects the nucleus holds, asked for at once: the answer
         // comes while the old process is reaped (the first attempt's HELLO
         // takes it if no downcall was forwarded meanwhile).
@@ -27,6 +30,7 @@ extension DriverInstance {
         if let oldProcess { _ = await oldProcess.exited() }
         await oldConn?.closeAndWait()
         let reaped = monotonicNanos()
+        await recorded?.wait()
 
         // Attempts of this recovery that failed: past ResetAfter= the next
         // ones reset the device instead of adopting it (tier 2).

@@ -205,11 +205,11 @@ final class DriverInstance: Sendable {
     }
 }
 
-/// Where a recovery's time went: each phase's end, marked as it happens
-/// (``mark(_:)``), read as durations from the detection on.
 /// A pipelined call's answer and when it came (CLOCK_MONOTONIC ns).
 typealias Timed = (result: Result<XPCMessage, XPCError>, at: UInt64)
 
+/// Where a recovery's time went: each phase's end, marked as it happens
+/// (``mark(_:)``), read as durations from the detection on.
 final class RecoveryTimeline: Sendable {
     private let marks = Mutex<[(String, UInt64)]>([])
     let start: UInt64
