@@ -30,7 +30,6 @@ extension DriverInstance {
         if let oldProcess { _ = await oldProcess.exited() }
         await oldConn?.closeAndWait()
         let reaped = monotonicNanos()
-        await recorded?.wait()
 
         // Attempts of this recovery that failed: past ResetAfter= the next
         // ones reset the device instead of adopting it (tier 2).
@@ -42,6 +41,7 @@ extension DriverInstance {
                     : config.restart.decide(failures: r.failureTimes, now: monotonicNanos(), cleanExit: r.lastExitClean), r.device)
             }
             guard case .restart(let delay) = decision, let dev else {
+                await recorded?.wait()
                 if case .giveUp(let why) = decision { await giveUp(why) } else { await giveUp("no device") }
                 return
             }
@@ -100,6 +100,8 @@ extension DriverInstance {
                 persist()
                 let usec = (monotonicNanos() - t0) / 1000
                 let phases = timeline.phases
+                // Serving already; the failure's own record first.
+                await recorded?.wait()
                 let breakdown = phases.map { "\($0.name) \($0.usec)" }.joined(separator: ", ")
                 var fields: Logger.Metadata = [
                     "MESSAGE_ID": "\(JournalMessageID.recovery)", "FAILURE_KIND": "\(kind.rawValue)",
@@ -119,6 +121,9 @@ extension DriverInstance {
                 if let proc { _ = await proc.exited() }
                 await channel?.closeAndWait()
                 failedAttempts += 1
+                // The failure's record before this attempt's (and before
+                // a later attempt's escalation).
+                await recorded?.wait()
                 runtime.withLock { r in
                     r.failureTimes.append(monotonicNanos())
                     r.lastFailure = "recovery failed: \(error)"
