@@ -207,7 +207,9 @@ public enum UDriverRuntime {
                     continue
                 }
                 if m.op == .ping {
-                    try? conn.send(.reply(to: m))
+                    // A PING that is not a request is a standby woken ahead
+                    // of its take-over: nothing to answer.
+                    if m.isRequest { try? conn.send(.reply(to: m)) }
                     continue
                 }
                 if m.op == .shutdown {

@@ -24,6 +24,7 @@ extension DriverInstance {
         // comes while the old process is reaped (the first attempt's HELLO
         // takes it if no downcall was forwarded meanwhile).
         var asked = runtime.withLock { $0.device }.flatMap { askObjects($0) }
+        wakeStandby()
         // 1. The old process is certainly gone, and every call it had in
         //    flight has come back (into `retry`).
         oldProcess?.kill()
@@ -132,6 +133,15 @@ extension DriverInstance {
                 record("recovery-failed", "\(error)", kind: kind)
             }
         }
+    }
+
+    /// A PING notification (no reply wanted) to a greeted standby, as soon
+    /// as a failure is seen. An idle process's first message after a while
+    /// finds its thread asleep and its memory cold in the CPU's caches:
+    /// HELLO, a reap and a DEVICE_INFO later, then finds it awake.
+    func wakeStandby() {
+        guard let s = runtime.withLock({ $0.standby }), s.greeted.withLock({ $0 }) else { return }
+        try? s.socket.send(XPCMessage(op: .ping, flags: [], instance: runtime.withLock { $0.device?.instance } ?? 0).bytes)
     }
 
     /// Before an attempt that resets the device: the nucleus holds the data
