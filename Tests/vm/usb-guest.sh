@@ -361,6 +361,7 @@ if phase B && b_setup; then
   # each "== usb: do X": once with the u-driver running, once while it
   # hangs (the change is found by the recovered u-driver). The disk stays.
   mark H
+  h_log=$(wc -l < /tmp/d.log)
   tabnum() { cat /sys/bus/usb/devices/1-2/devnum 2>/dev/null || echo none; }
   disknum() { cat /sys/bus/usb/devices/1-1/devnum 2>/dev/null || echo none; }
   d0=$(disknum)
@@ -379,6 +380,8 @@ if phase B && b_setup; then
     echo "== H$round: tablet plugged back as device $(tabnum) (was $t0), input $(ls /sys/bus/usb/devices/1-2/1-2:1.0/*/input 2> /dev/null | grep input | head -1)"
   done
   echo "== H: disk device $d0 -> $(disknum); disconnects: $(since H | grep -c 'USB disconnect'), new devices: $(since H | grep -c 'new full-speed USB device')"
+  # What drivermgrd said during H, for the host to show if H fails.
+  tail -n +$((h_log + 1)) /tmp/d.log | sed 's/^[^ ]* /== H log: /' | cut -c1-300
   # H3: a root-hub request made while the u-driver hangs: usbcore's port
   # "disable" (hub_control in process context: ClearPortFeature POWER,
   # then C_CONNECTION) waits in drivermgrd's queue and is answered by the
@@ -619,4 +622,7 @@ fi
 has "^== dmesg clean$" "the kernel complained (BUG/WARNING/Oops/refcount/Call Trace)"
 echo "== runtime: $(( $(date +%s) - t_start )) s"
 if [ "$ok" = 1 ]; then echo "usb guest test: ok"; else
-  echo "usb guest test: FAILED; console:"; tail -40 "$WORK/c.log"; exit 1; fi
+  echo "usb guest test: FAILED; console:"
+  # The phase H lines first (the last 40 are of a later phase).
+  grep -a "^== H" "$WORK/c.log" | tail -40
+  tail -40 "$WORK/c.log"; exit 1; fi
