@@ -201,6 +201,13 @@ for r in \$(seq $ROUNDS); do
     sleep 0.5
   done
   streams microdriver
+  # The first round: each NIC's upcall round trip, kernel -> drivermgrd ->
+  # u-driver -> kernel (200 null upcalls, timed by the nucleus).
+  if [ \$r = 1 ]; then
+    while read -r name qdev pciid exe stock speed lacks; do
+      [ -n "\$name" ] && /nucleus-client rtt \$pciid 200 | sed "s/^/== \$name upcall /"
+    done < /nics
+  fi
   killall drivermgrd; sleep 1; rmmod drvnucleus
   mods=""
   while read -r name qdev pciid exe stock speed lacks; do mods="\$mods \$(echo \$stock | tr , ' ')"; done < /nics
@@ -301,6 +308,9 @@ while read -r name qdev pciid exe stock speed lacks; do
   has "^$n: nucleus quiesced$" "$name: quiesce in dmesg"
   # Per round: "== NAME microdriver|stock round R udp: P packets, X Mbit/s, cpu C %".
   [ "$ROUNDS" -gt 0 ] || continue
+  # Measured, not asserted beyond its presence: the upcall round trip.
+  has "^$n upcall rtt: 200 round trips, p50 " "$name: no upcall round trip"
+  sed -n "s/^$n upcall rtt: /$name: upcall round trip kernel -> u-driver -> kernel: /p" "$WORK/c.log"
   grep -E "^$n (microdriver|stock) round [0-9]+ udp:" "$WORK/c.log" | awk -v n="$name" '
     { r = $5; pk = $7; mb = $9; cpu = $12
       if ($3 == "microdriver") { m[r] = mb; mc[r] = cpu * 4 * 2 * 1e4 / (pk ? pk : 1) }
