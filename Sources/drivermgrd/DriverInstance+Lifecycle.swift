@@ -302,8 +302,9 @@ extension DriverInstance {
     /// decodes it, makes its `Device` and driver object and answers: code
     /// that a fresh process runs for the first time (page faults, Swift
     /// metadata, its channel's first call), and that a recovery's HELLO
-    /// ran cold before (0.3 ms of its 0.7 ms at p50 with nucleus-sim).
-    /// ``launch(_:reattach:deferStore:timeline:)`` greets it again with the
+    /// would otherwise run cold; it also tells the protocol version, so
+    /// the take-over can pipeline HELLO, PROBE and the replay.
+    /// ``launch(_:reattach:deferStore:timeline:replaying:asked:)`` greets it again with the
     /// objects the nucleus holds by then, and that HELLO makes the driver
     /// object anew. Sent on the bare socket, sequence number 0 (the
     /// connection made at the take-over starts at 1): no reader thread is

@@ -136,9 +136,9 @@ extension DriverInstance {
     }
 
     /// A PING notification (no reply wanted) to a greeted standby, as soon
-    /// as a failure is seen. An idle process's first message after a while
-    /// finds its thread asleep and its memory cold in the CPU's caches:
-    /// HELLO, a reap and a DEVICE_INFO later, then finds it awake.
+    /// as a failure is seen. An idle process's thread is asleep and its
+    /// memory cold in the CPU's caches; woken now, it is awake when HELLO
+    /// comes, a reap and a DEVICE_INFO later.
     func wakeStandby() {
         guard let s = runtime.withLock({ $0.standby }), s.greeted.withLock({ $0 }) else { return }
         try? s.socket.send(XPCMessage(op: .ping, flags: [], instance: runtime.withLock { $0.device?.instance } ?? 0).bytes)
@@ -195,7 +195,7 @@ extension DriverInstance {
     /// `verify`: between the replay and the drain (the shadow then says
     /// what the replay wrote), ``verifyRecovered(_:)``.
     /// `log`: the shadow's log if the caller took it already (else it is
-    /// taken here); `answered`: its answers, if ``launch(_:reattach:deferStore:timeline:replaying:)``
+    /// taken here); `answered`: its answers, if ``launch(_:reattach:deferStore:timeline:replaying:asked:)``
     /// sent it in the pipeline after PROBE (else it is sent here).
     func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice, reattach: Bool = true, verify: Bool = false,
                         timeline: RecoveryTimeline? = nil, log taken: [XPCMessage]? = nil,
@@ -211,9 +211,8 @@ extension DriverInstance {
         // fails the attempt all the same (the calls after it were served,
         // but the process that served them is killed and the next attempt
         // adopts the device and replays the whole log again).
-        var results = answered
-        if results == nil { results = await conn.calls(log, timeout: deadline) }
-        let replies = results ?? []
+        let replies: [Timed]
+        if let answered { replies = answered } else { replies = await conn.calls(log, timeout: deadline) }
         guard replies.count == log.count else { throw XPCError(.closed, "\(name): a replayed call lost") }
         for (m, answer) in zip(log, replies) {
             let r = try answer.result.get()
