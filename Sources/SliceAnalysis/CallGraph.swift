@@ -12,6 +12,40 @@ public struct DriverFunction: Sendable, Equatable, Codable {
     public var lines: Int { endLine - line + 1 }
 }
 
+/// Where a function definition sits in its file and how it is called: what
+/// ``SliceHalves`` needs to replace its body with a call across the split.
+public struct FunctionShape: Sendable, Equatable {
+    /// One parameter: its name, its type as written, and the struct it
+    /// points to (nil: not a pointer to a struct).
+    public struct Parameter: Sendable, Equatable {
+        public let name: String
+        public let type: String
+        public let pointee: String?
+    }
+
+    /// How a value is returned from a stub when the call across failed.
+    public enum ValueKind: String, Sendable {
+        case void
+        /// A signed integer: the negative errno.
+        case signed
+        /// Anything else (unsigned, enum, bool, pointer, struct): zero.
+        case other
+    }
+
+    /// The file and the byte offsets of the definition's first token, its
+    /// body's `{` and the end of its body (after `}`).
+    public let file: String
+    public let start: Int
+    public let bodyStart: Int
+    public let end: Int
+    /// The return type as written (`int`, `netdev_tx_t`, `struct x *`).
+    public let result: String
+    public let resultKind: ValueKind
+    public let parameters: [Parameter]
+    /// `...` in its parameters: no stub can forward it.
+    public let variadic: Bool
+}
+
 /// Where a function's address is taken: that is how the kernel gets to
 /// call it (an ops table, a registration call, a field set at run time).
 public enum ReferenceContext: Sendable, Hashable, Codable, CustomStringConvertible {
@@ -111,6 +145,8 @@ public struct CallGraph: Sendable {
     public var structSizes: [String: Int] = [:]
     public var structPointees: [String: Set<String>] = [:]
     public var structEmbeds: [String: Set<String>] = [:]
+    /// Driver function → where its definition is and its signature.
+    public var shapes: [String: FunctionShape] = [:]
     /// Driver function → the structs its parameters point to.
     public var parameterStructs: [String: [String]] = [:]
     /// Errors clang reported inside included headers (analysis went on).
@@ -225,6 +261,7 @@ private struct Builder {
                     if let s = pointee(clang_getArgType(ft, UInt32(i))) { params.append(s) }
                 }
                 graph.parameterStructs[name] = params
+                if let shape = shape(of: c, file: file) { graph.shapes[name] = shape }
                 walk(c, in: name, .none)
             case CXCursor_VarDecl:
                 walk(c, in: nil, .none)
@@ -234,6 +271,43 @@ private struct Builder {
                 break
             }
         }
+    }
+
+    /// A definition's place and signature; nil when its body is not in
+    /// the file as written (a macro made it).
+    func shape(of c: CXCursor, file: String) -> FunctionShape? {
+        func offset(_ loc: CXSourceLocation) -> (String, Int) {
+            var f: CXFile?
+            var line: UInt32 = 0, col: UInt32 = 0, off: UInt32 = 0
+            clang_getExpansionLocation(loc, &f, &line, &col, &off)
+            return (f.map { ClangUnit.string(clang_getFileName($0)) } ?? "", Int(off))
+        }
+        guard let body = ClangUnit.children(c).last(where: { clang_getCursorKind($0) == CXCursor_CompoundStmt }) else { return nil }
+        let ext = clang_getCursorExtent(c), bext = clang_getCursorExtent(body)
+        let (f0, start) = offset(clang_getRangeStart(ext))
+        let (f1, bodyStart) = offset(clang_getRangeStart(bext))
+        let (f2, end) = offset(clang_getRangeEnd(bext))
+        guard f0 == file, f1 == file, f2 == file, start <= bodyStart, bodyStart < end else { return nil }
+        let ft = clang_getCursorType(c)
+        let rt = clang_getResultType(ft)
+        let canonical = clang_getCanonicalType(rt)
+        let kind: FunctionShape.ValueKind
+        switch canonical.kind {
+        case CXType_Void: kind = .void
+        case CXType_Char_S, CXType_SChar, CXType_Short, CXType_Int, CXType_Long, CXType_LongLong: kind = .signed
+        default: kind = .other
+        }
+        var params: [FunctionShape.Parameter] = []
+        for i in 0..<max(0, Int(clang_Cursor_getNumArguments(c))) {
+            let a = clang_Cursor_getArgument(c, UInt32(i))
+            let t = clang_getCursorType(a), c = clang_getCanonicalType(t)
+            let p = c.kind == CXType_Pointer ? clang_getCanonicalType(clang_getPointeeType(c)) : c
+            params.append(.init(name: ClangUnit.spelling(a), type: ClangUnit.string(clang_getTypeSpelling(t)),
+                                pointee: c.kind == CXType_Pointer && p.kind == CXType_Record ? ClangUnit.structName(p) : nil))
+        }
+        return FunctionShape(file: file, start: start, bodyStart: bodyStart, end: end,
+                             result: ClangUnit.string(clang_getTypeSpelling(rt)), resultKind: kind,
+                             parameters: params, variadic: clang_isFunctionTypeVariadic(ft) != 0)
     }
 
     mutating func walk(_ c: CXCursor, in fn: String?, _ ctx: Context, access: Access = .read) {

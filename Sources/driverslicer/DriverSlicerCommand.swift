@@ -53,6 +53,12 @@ struct DriverSlicerCommand: ParsableCommand {
     @Option(name: .customLong("generate"), help: "Write the marshaling code into this directory: slice_DRIVER.c (kernel side; includes the driver's .c, needs drvxpc.h on the include path) and DRIVERSlice.swift (u-driver side: the Swift types and their codecs).")
     var generateDirectory: String?
 
+    @Option(name: .customLong("halves"), help: ArgumentHelp("Write the driver's two halves into this directory: kernel/FILE.c and user/FILE.c for each of its files (the other side's functions replaced by calls across the split, or removed where the half never reaches them) and NAME-slice.h (the ids of the functions that cross). They need module/include/drvslice.h, and the user half the driver library's drvslice-user.h, on the include path.", valueName: "dir"))
+    var halvesDirectory: String?
+
+    @Option(name: .customLong("name"), help: "With --halves: the driver's name in the generated ids and file names (default: the first file's name without .c).")
+    var driverName: String?
+
     @Option(name: .customLong("annotations"), help: "Annotation side file (KIND STRUCT.FIELD [ARG] per line; default: the first file's name with .slice, if there is one).")
     var annotationFile: String?
 
@@ -118,6 +124,15 @@ struct DriverSlicerCommand: ParsableCommand {
                 }
                 if let b = marshaling.bytes(for: names) { initBytes = (names, b.fieldMinimal, b.naive) }
             }
+            if let dir = halvesDirectory {
+                let name = driverName ?? ((files.first.map { ($0 as NSString).lastPathComponent } ?? "driver") as NSString).deletingPathExtension
+                let halves = try SliceHalves(driver: name, split: split, graph: graph)
+                try Self.write(halves, into: dir)
+                let up = halves.entries.filter(\.up).count
+                print("wrote \(halves.files.count) file(s) in each of \(dir)/kernel and \(dir)/user, and \(dir)/\(halves.headerName): "
+                      + "\(up) upcall and \(halves.entries.count - up) downcall entries")
+                return
+            }
             if let dir = generateDirectory {
                 let (cPath, swiftPath) = try Self.generate(files: files, graph: graph, spec: marshaling, annotations: annotations, into: dir)
                 print("wrote \(cPath) and \(swiftPath)")
@@ -147,6 +162,22 @@ struct DriverSlicerCommand: ParsableCommand {
         } catch let e as SliceError {
             FileHandle.standardError.write(Data("driverslicer: \(e.description)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// Writes `halves` into `dir`: kernel/FILE.c, user/FILE.c, NAME-slice.h.
+    static func write(_ halves: SliceHalves, into dir: String) throws {
+        do {
+            for side in ["kernel", "user"] {
+                try FileManager.default.createDirectory(atPath: dir + "/" + side, withIntermediateDirectories: true)
+            }
+            for f in halves.files {
+                try f.kernel.write(toFile: "\(dir)/kernel/\(f.name)", atomically: true, encoding: .utf8)
+                try f.user.write(toFile: "\(dir)/user/\(f.name)", atomically: true, encoding: .utf8)
+            }
+            try halves.header.write(toFile: "\(dir)/\(halves.headerName)", atomically: true, encoding: .utf8)
+        } catch {
+            throw SliceError("\(dir): \(error.localizedDescription)")
         }
     }
 

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+
+/// The two halves of a split driver as C source: the driver's own files,
+/// unmodified but for the functions of the other side (`driverslicer
+/// --halves`).
+///
+/// In the **kernel half** every u-driver function the kernel can reach (an
+/// upcall: stored in an ops table, passed to a registration) keeps its
+/// signature and gets a body that calls `drvslice_upcall()`; the other
+/// u-driver functions are gone. In the **user half** every nucleus function
+/// the user side calls (a downcall) or names by address (an ops table the
+/// user side fills in, `request_irq(…, cp_interrupt, …)`) keeps its
+/// signature and gets a body that calls `drvslice_downcall()`; the other
+/// nucleus functions are gone. Each stub describes its call in a static
+/// `struct drvslice_entry` (id, direction, each argument's size and the
+/// struct it points to, the result's size), and each half ends with a
+/// table of the entries it serves (`struct drvslice_target`: id, name,
+/// address, and a thunk that calls the function with the arguments as the
+/// other side's stub passed them) and one of its stubs (id, name, address:
+/// what a function pointer the other half stored stands for here). The ids
+/// are one enum in `NAME-slice.h`.
+///
+/// The runtime behind `drvslice_upcall`/`drvslice_downcall` and the
+/// tables is declared in module/include/drvslice.h. When a stub's call
+/// fails, a function returning a signed integer returns the negative
+/// errno, any other returns zero of its type (NULL, false, 0).
+public struct SliceHalves: Sendable {
+    /// One rewritten file: its name (the original's) and its two halves.
+    public struct File: Sendable {
+        public let name: String
+        public let kernel: String
+        public let user: String
+    }
+
+    /// The functions that cross, both directions, with their ids.
+    public struct Entry: Sendable, Equatable {
+        public let id: Int
+        public let function: String
+        /// true: a u-driver function the kernel calls.
+        public let up: Bool
+    }
+
+    /// The driver's (module's) name: `8139cp`.
+    public let driver: String
+    public let files: [File]
+    public let entries: [Entry]
+    /// `NAME-slice.h`: the ids.
+    public let header: String
+    /// The header's file name.
+    public var headerName: String { "\(driver)-slice.h" }
+
+    /// Splits `files` (the driver's .c files as given to the tool; .c files
+    /// they include are rewritten too) along `split`. Throws, naming the
+    /// function's file and line, when a function that must cross cannot
+    /// (variadic, made by a macro, an unnamed parameter).
+    public init(driver: String, split: Split, graph g: CallGraph) throws {
+        self.driver = driver
+        let kernelSide = Set(split.kernel.map(\.name))
+        let referenced = Set(g.references.map(\.function))
+        let downcallees = Set(split.downcalls.map(\.callee))
+        // Up: u-driver functions whose address the kernel half can hold.
+        // Down: nucleus functions the user half calls or holds the address of.
+        let up = split.user.map(\.name).filter { referenced.contains($0) }.sorted()
+        let down = split.kernel.map(\.name).filter { downcallees.contains($0) || referenced.contains($0) }.sorted()
+        var entries: [Entry] = []
+        for f in down { entries.append(Entry(id: entries.count + 1, function: f, up: false)) }
+        for f in up { entries.append(Entry(id: entries.count + 1, function: f, up: true)) }
+        self.entries = entries
+        let prefix = "SLICE_" + Self.identifier(driver).uppercased()
+        let idOf = Dictionary(uniqueKeysWithValues: entries.map { ($0.function, "\(prefix)_\($0.function)") })
+        let crossing = Set(entries.map(\.function))
+
+        for e in entries {
+            guard let fn = g.functions[e.function] else { continue }
+            guard let s = g.shapes[e.function] else {
+                throw SliceError("\(fn.file):\(fn.line): \(e.function): cannot cross the split: its body is not written in the file (a macro made it)")
+            }
+            if s.variadic { throw SliceError("\(fn.file):\(fn.line): \(e.function): cannot cross the split: it is variadic") }
+            if let p = s.parameters.first(where: { $0.name.isEmpty }) {
+                throw SliceError("\(fn.file):\(fn.line): \(e.function): cannot cross the split: a parameter of type \(p.type) has no name")
+            }
+            if let p = s.parameters.first(where: { $0.type.contains("(unnamed") || $0.type.contains("(anonymous") }) {
+                throw SliceError("\(fn.file):\(fn.line): \(e.function): cannot cross the split: parameter \(p.name) has an anonymous type")
+            }
+        }
+
+        // Every file holding a driver function, by the path clang gave.
+        var byFile: [String: [String]] = [:]
+        for (name, s) in g.shapes { byFile[s.file, default: []].append(name) }
+        var seenNames: [String: String] = [:]
+        var out: [File] = []
+        for path in byFile.keys.sorted() {
+            let base = (path as NSString).lastPathComponent
+            if let other = seenNames[base] { throw SliceError("\(path): same file name as \(other); the halves keep file names") }
+            seenNames[base] = path
+            guard let data = FileManager.default.contents(atPath: path) else { throw SliceError("\(path): cannot read it") }
+            let bytes = [UInt8](data)
+            let names = byFile[path] ?? []
+            let stem = Self.identifier((base as NSString).deletingPathExtension)
+            func half(kernel: Bool) throws -> String {
+                var edits: [(start: Int, end: Int, text: String)] = []
+                var served: [String] = [], stubbed: [String] = []
+                for name in names {
+                    guard let s = g.shapes[name] else { continue }
+                    let mine = kernelSide.contains(name) == kernel
+                    if mine {
+                        if crossing.contains(name), let e = entries.first(where: { $0.function == name }), e.up != kernel {
+                            served.append(name)
+                        }
+                        continue
+                    }
+                    if let id = idOf[name], crossing.contains(name) {
+                        edits.append((s.bodyStart, s.end, Self.stub(name, s, id: id, up: kernel)))
+                        stubbed.append(name)
+                    } else {
+                        edits.append((s.start, s.end, "/* \(name): in the \(kernel ? "u-driver" : "nucleus") (driverslicer --halves) */"))
+                    }
+                }
+                guard edits.allSatisfy({ $0.start >= 0 && $0.end <= bytes.count && $0.start <= $0.end }) else {
+                    throw SliceError("\(path): the file changed since it was parsed")
+                }
+                var text = bytes
+                for e in edits.sorted(by: { $0.start > $1.start }) {
+                    text.replaceSubrange(e.start..<e.end, with: Array(e.text.utf8))
+                }
+                let source = String(decoding: text, as: UTF8.self)
+                var head = """
+                    // SPDX-License-Identifier: GPL-2.0
+                    /*
+                     * Generated by driverslicer --halves from \(base): the \(kernel ? "kernel (nucleus)" : "user (u-driver)") half.
+                     * The driver's source with the \(kernel ? "u-driver's" : "nucleus's") functions replaced by calls
+                     * across the split (or removed where this half never reaches them). Do not edit:
+                     * change the driver and run driverslicer --halves again.
+                     */
+
+                    """
+                // What only the other half used is left unused here.
+                head += "#pragma GCC diagnostic ignored \"-Wunused-variable\"\n"
+                head += "#pragma GCC diagnostic ignored \"-Wunused-function\"\n"
+                head += "#pragma GCC diagnostic ignored \"-Wunused-const-variable\"\n"
+                if !kernel {
+                    // The driver library's redirection of MMIO and port I/O
+                    // (readb, outl, ...: inline asm in the kernel's headers).
+                    head += "#include \"drvslice-user.h\"\n"
+                    if source.contains("#define pr_fmt") { head += "#undef pr_fmt\n" }
+                }
+                head += "#include \"../\(Self.headerName(driver))\"\n\n"
+                let table = "slice_\(Self.identifier(driver))_\(kernel ? "kernel" : "user")"
+                return head + source + Self.targets(served.sorted(), g: g, idOf: idOf, table: "\(table)_targets_\(stem)")
+                    + Self.stubs(stubbed.sorted(), idOf: idOf, table: "\(table)_stubs_\(stem)")
+            }
+            out.append(File(name: base, kernel: try half(kernel: true), user: try half(kernel: false)))
+        }
+        files = out
+
+        var h = """
+            /* SPDX-License-Identifier: GPL-2.0 */
+            /*
+             * Generated by driverslicer --halves from \(driver): the ids of the functions
+             * that cross the split. Do not edit.
+             */
+            #ifndef \(prefix)_H
+            #define \(prefix)_H
+
+            #include "drvslice.h"
+
+            enum {
+
+            """
+        for e in entries {
+            h += "\t\(idOf[e.function] ?? "") = \(e.id),\t/* \(e.up ? "up" : "down"): \(e.function) */\n"
+        }
+        h += "\t\(prefix)_ENTRIES = \(entries.count + 1)\n};\n\n"
+        h += "/* The entries each file's halves serve (each ends with { 0 }). */\n"
+        for f in out {
+            let stem = Self.identifier((f.name as NSString).deletingPathExtension)
+            for side in ["kernel", "user"] {
+                for kind in ["targets", "stubs"] {
+                    h += "extern const struct drvslice_target slice_\(Self.identifier(driver))_\(side)_\(kind)_\(stem)[];\n"
+                }
+            }
+        }
+        h += "\n#endif\n"
+        header = h
+    }
+
+    static func headerName(_ driver: String) -> String { "\(driver)-slice.h" }
+
+    /// `8139cp` → `8139cp`, `snd-ens1370` → `snd_ens1370`.
+    static func identifier(_ s: String) -> String {
+        String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+    }
+
+    /// A body that calls across: it describes the call and passes the
+    /// address of each argument.
+    static func stub(_ name: String, _ s: FunctionShape, id: String, up: Bool) -> String {
+        let void = s.resultKind == .void
+        var b = "{\n"
+        if !s.parameters.isEmpty {
+            b += "\tstatic const struct drvslice_arg slice_argv[] = {\n"
+            for p in s.parameters {
+                b += "\t\t{ sizeof(\(p.name)), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+            }
+            b += "\t};\n"
+        }
+        b += "\tstatic const struct drvslice_entry slice_entry = {\n"
+        b += "\t\t\(id), \(up ? "DRVSLICE_UP" : "DRVSLICE_DOWN"), \(s.parameters.count), \"\(name)\",\n"
+        b += "\t\t\(s.parameters.isEmpty ? "(void *)0" : "slice_argv"), \(void ? "0" : "sizeof(__typeof__(\(s.result)))")\n\t};\n"
+        if !s.parameters.isEmpty {
+            b += "\tvoid *slice_args[] = { " + s.parameters.map { "(void *)&\($0.name)" }.joined(separator: ", ") + " };\n"
+        }
+        if !void { b += "\t__typeof__(\(s.result)) slice_ret;\n" }
+        b += "\tint slice_err;\n\n"
+        b += "\tslice_err = drvslice_\(up ? "upcall" : "downcall")(&slice_entry, \(s.parameters.isEmpty ? "(void *)0" : "slice_args"), \(void ? "(void *)0" : "&slice_ret"));\n"
+        if void {
+            b += "\t(void)slice_err;\n"
+        } else {
+            b += "\tif (slice_err)\n"
+            b += s.resultKind == .signed ? "\t\treturn slice_err;\n" : "\t\treturn (__typeof__(\(s.result))){ 0 };\n"
+            b += "\treturn slice_ret;\n"
+        }
+        return b + "}"
+    }
+
+    /// The other half's functions this half has a stub for, by id: a
+    /// function pointer the other half stored (`mii_if.mdio_read`,
+    /// `netdev_ops`'s members) stands for the stub here.
+    static func stubs(_ names: [String], idOf: [String: String], table: String) -> String {
+        var t = "\n/* The other half's functions, by id: the stubs above. */\n"
+        t += "const struct drvslice_target \(table)[] = {\n"
+        for name in names {
+            guard let id = idOf[name] else { continue }
+            t += "\t{ \(id), \"\(name)\", (const void *)\(name), (void *)0 },\n"
+        }
+        return t + "\t{ 0, (void *)0, (void *)0, (void *)0 }\n};\n"
+    }
+
+    /// The entries this half serves: a thunk each and the table.
+    static func targets(_ names: [String], g: CallGraph, idOf: [String: String], table: String) -> String {
+        var t = "\n\n/* The functions of this half the other half calls, by id (driverslicer --halves). */\n"
+        var rows: [String] = []
+        for name in names {
+            guard let s = g.shapes[name], let id = idOf[name] else { continue }
+            let thunk = "slice_call_\(name)"
+            let args = s.parameters.indices.map { "*(__typeof__(\(s.parameters[$0].type)) *)args[\($0)]" }.joined(separator: ", ")
+            t += "static int \(thunk)(void *const args[], void *ret)\n{\n"
+            if s.parameters.isEmpty { t += "\t(void)args;\n" }
+            if s.resultKind == .void {
+                t += "\t(void)ret;\n\t\(name)(\(args));\n"
+            } else {
+                t += "\t*(__typeof__(\(s.result)) *)ret = \(name)(\(args));\n"
+            }
+            t += "\treturn 0;\n}\n\n"
+            rows.append("\t{ \(id), \"\(name)\", (const void *)\(name), \(thunk) },\n")
+        }
+        t += "const struct drvslice_target \(table)[] = {\n" + rows.joined() + "\t{ 0, (void *)0, (void *)0, (void *)0 }\n};\n"
+        return t
+    }
+}

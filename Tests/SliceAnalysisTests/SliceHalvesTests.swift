@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+import Testing
+@testable import SliceAnalysis
+
+/// driverslicer --halves on the miniature network driver: each half keeps
+/// its own functions as written and reaches the other's through stubs; the
+/// two halves, compiled apart (each with its own copy of the driver's
+/// globals, as in two address spaces) and joined by a runtime that calls
+/// across by id, behave as the driver did.
+@Suite struct SliceHalvesTests {
+    let fixture = SliceAnalysisTests()
+
+    func halves() throws -> (SliceHalves, String) {
+        let path = try fixture.write(SliceAnalysisTests.netDriver, "netdrv.c")
+        let g = try CallGraph.build(files: [path], arguments: ["-std=gnu11"])
+        let split = Split(graph: g, interfaces: try fixture.table())
+        return (try SliceHalves(driver: "netdrv", split: split, graph: g), (path as NSString).deletingLastPathComponent)
+    }
+
+    @Test func eachHalfKeepsItsOwnBodiesAndStubsTheOthersItReaches() throws {
+        let (h, _) = try halves()
+        // Down: nucleus functions the user half calls (set_rx_mode from open,
+        // ring_refill from reset_task) or names (isr, poll, xmit); up: the
+        // u-driver functions the kernel can hold (open, reset_task, helper).
+        #expect(h.entries.filter { !$0.up }.map(\.function) == ["isr", "poll", "ring_refill", "set_rx_mode", "xmit"])
+        #expect(h.entries.filter(\.up).map(\.function) == ["helper", "open", "reset_task"])
+        #expect(h.entries.map(\.id) == Array(1...8))
+        let f = try #require(h.files.first)
+        #expect(h.files.count == 1 && f.name == "netdrv.c")
+        // The kernel half: open is a stub, read_eeprom (reached only from open) is gone, isr is as written.
+        #expect(f.kernel.contains("static int open(struct net_device *dev)\n{\n\tstatic const struct drvslice_arg"))
+        #expect(f.kernel.contains("drvslice_upcall(&slice_entry"))
+        #expect(!f.kernel.contains("return ioread8(regs) + loc;") && f.kernel.contains("/* read_eeprom: in the u-driver"))
+        #expect(f.kernel.contains("static int isr(int irq, void *dev) { (void)ioread8(regs); return 1; }"))
+        // The user half: the reverse; rx (reached only from poll) is gone.
+        #expect(f.user.contains("return ioread8(regs) + loc;"))
+        #expect(f.user.contains("/* rx: in the nucleus") && !f.user.contains("return budget;"))
+        #expect(f.user.contains("drvslice_downcall(&slice_entry") && f.user.hasPrefix("// SPDX"))
+        #expect(f.user.contains("#include \"drvslice-user.h\""))
+        #expect(h.header.contains("SLICE_NETDRV_open = 7,") && h.header.contains("SLICE_NETDRV_ENTRIES = 9"))
+    }
+
+    @Test func theHalvesJoinedByARuntimeRunAsTheDriverDid() throws {
+        let (h, dir) = try halves()
+        let out = dir + "/halves"
+        for side in ["kernel", "user"] {
+            try FileManager.default.createDirectory(atPath: "\(out)/\(side)", withIntermediateDirectories: true)
+            try h.files[0].value(side).write(toFile: "\(out)/\(side)/netdrv.c", atomically: true, encoding: .utf8)
+        }
+        try h.header.write(toFile: "\(out)/\(h.headerName)", atomically: true, encoding: .utf8)
+        // The fixture has no kernel headers: no MMIO to redirect.
+        try "/* test */\n".write(toFile: "\(out)/drvslice-user.h", atomically: true, encoding: .utf8)
+        // A runtime that calls across by id, and the kernel API the fixture
+        // declares, each logging what it did.
+        try """
+            #include <errno.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <string.h>
+            #include "drvslice.h"
+            #include "netdrv-slice.h"
+
+            struct net_device;
+            struct napi_struct;
+            static char log_buf[4096];
+            static void say(const char *what, const char *name)
+            {
+            	strcat(log_buf, what);
+            	strcat(log_buf, name);
+            	strcat(log_buf, " ");
+            }
+            static const char *failing;
+
+            static const struct drvslice_target *by_id(const struct drvslice_target *t, unsigned short id)
+            {
+            	for (; t->name; t++)
+            		if (t->id == id)
+            			return t;
+            	return NULL;
+            }
+            static const struct drvslice_target *by_fn(const struct drvslice_target *t, const void *fn)
+            {
+            	for (; t->name; t++)
+            		if (t->fn == fn)
+            			return t;
+            	return NULL;
+            }
+            static int cross(const struct drvslice_target *served, const struct drvslice_entry *e, void *const args[], void *ret)
+            {
+            	const struct drvslice_target *t = by_id(served, e->id);
+
+            	say(e->dir == DRVSLICE_UP ? "up:" : "down:", e->name);
+            	if (!t || strcmp(t->name, e->name))
+            		return -ENOENT;
+            	if (failing && !strcmp(failing, e->name))
+            		return -EIO;
+            	return t->call(args, ret);
+            }
+            int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret)
+            {
+            	return cross(slice_netdrv_user_targets_netdrv, e, args, ret);
+            }
+            int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret)
+            {
+            	return cross(slice_netdrv_kernel_targets_netdrv, e, args, ret);
+            }
+
+            static int (*irq_handler)(int, void *);
+            static int (*napi_poll)(struct napi_struct *, int);
+            int request_irq(unsigned irq, int (*handler)(int, void *), unsigned long flags, const char *name, void *dev)
+            {
+            	(void)flags; (void)name; (void)dev;
+            	say("request_irq:", "");
+            	irq_handler = handler;
+            	return (int)irq * 10;
+            }
+            void netif_napi_add(struct net_device *dev, struct napi_struct *napi, int (*poll)(struct napi_struct *, int))
+            {
+            	(void)dev; (void)napi;
+            	say("netif_napi_add:", "");
+            	napi_poll = poll;
+            }
+            void iowrite8(unsigned char v, void *addr)
+            {
+            	char b[8];
+            	(void)addr;
+            	snprintf(b, sizeof(b), "%u", v);
+            	say("iowrite8:", b);
+            }
+            unsigned char ioread8(void *addr)
+            {
+            	(void)addr;
+            	say("ioread8:", "");
+            	return 40;
+            }
+
+            int main(int argc, char **argv)
+            {
+            	/* The kernel holds open as its half's stub: call it as the stack would. */
+            	const struct drvslice_target *open = by_id(slice_netdrv_kernel_stubs_netdrv, SLICE_NETDRV_open);
+            	const struct drvslice_target *isr_stub, *isr, *poll;
+            	int r;
+
+            	failing = argc > 1 ? argv[1] : NULL;
+            	if (!open)
+            		return 2;
+            	r = ((int (*)(struct net_device *))open->fn)(NULL);
+            	printf("open=%d\\n%s\\n", r, log_buf);
+            	if (failing)
+            		return 0;
+            	/* request_irq got the user half's isr: its stub there.  The
+            	 * kernel half's own isr has the same id. */
+            	log_buf[0] = 0;
+            	isr_stub = by_fn(slice_netdrv_user_stubs_netdrv, (const void *)irq_handler);
+            	isr = isr_stub ? by_id(slice_netdrv_kernel_targets_netdrv, isr_stub->id) : NULL;
+            	poll = by_fn(slice_netdrv_user_stubs_netdrv, (const void *)napi_poll);
+            	if (!isr || !poll || strcmp(isr->name, "isr") || strcmp(poll->name, "poll"))
+            		return 3;
+            	r = ((int (*)(int, void *))isr->fn)(5, NULL);
+            	printf("isr=%d\\n%s\\n", r, log_buf);
+            	return 0;
+            }
+            """.write(toFile: "\(out)/main.c", atomically: true, encoding: .utf8)
+        let include = #filePath.components(separatedBy: "/Tests/")[0] + "/module/include"
+        let cc = try Self.run(["gcc", "-std=gnu11", "-Wall", "-Werror", "-Wno-unused-function", "-I", out, "-I", include,
+                               "-o", "driver", "kernel/netdrv.c", "user/netdrv.c", "main.c"], in: out)
+        #expect(cc.0 == 0, "\(cc.1)")
+        guard cc.0 == 0 else { return }
+        // open runs in the user half: read_eeprom there, set_rx_mode down in
+        // the kernel half, the registrations with the user half's stubs.
+        let run = try Self.run(["./driver"], in: out)
+        #expect(run.1 == """
+            open=50
+            up:open ioread8: netif_napi_add: down:set_rx_mode iowrite8:3 request_irq:\u{20}
+            isr=1
+            ioread8:\u{20}
+
+            """, "\(run.1)")
+        // A call across that fails: the stub returns the errno.
+        let failed = try Self.run(["./driver", "open"], in: out)
+        #expect(failed.1 == "open=-5\nup:open \n", "\(failed.1)")
+        let failedDown = try Self.run(["./driver", "set_rx_mode"], in: out)
+        #expect(failedDown.1.hasPrefix("open=50\n") && failedDown.1.contains("down:set_rx_mode request_irq:"), "\(failedDown.1)")
+    }
+
+    /// A function that must cross but cannot is an error naming its line.
+    @Test func aVariadicEntryCannotCross() throws {
+        let src = """
+            struct ops { int (*op)(int, ...); };
+            static int vop(int n, ...) { return n; }
+            static const struct ops o = { .op = vop };
+            """
+        let path = try fixture.write(src, "var.c")
+        let g = try CallGraph.build(files: [path], arguments: [])
+        var t = InterfaceTable()
+        try t.add("field ops.op user\n", file: "t.iface")
+        #expect { try SliceHalves(driver: "var", split: Split(graph: g, interfaces: t), graph: g) } throws: {
+            "\($0)".hasSuffix("var.c:2: vop: cannot cross the split: it is variadic")
+        }
+    }
+
+    static func run(_ args: [String], in dir: String) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+private extension SliceHalves.File {
+    func value(_ side: String) -> String { side == "kernel" ? kernel : user }
+}
