@@ -43,6 +43,34 @@ public enum KbuildCommand {
         return out
     }
 
+    /// The flags to compile a sliced driver's user half (and the driver
+    /// library beside it) as user-space code with the kernel's headers:
+    /// the parser's flags of ``flags(cmdFile:buildDirectory:)`` with the
+    /// C dialect and the options that decide what the headers and the
+    /// compiled code mean (`-fshort-wchar`, `-fno-strict-aliasing`, no
+    /// SSE/x87, `-O2`, …), and none of the kernel's code model: no
+    /// `-mcmodel=kernel`, no retpoline or return thunks, no `-pg`/fentry, no
+    /// %gs stack protector; `-fPIC -fno-stack-protector` instead, for a
+    /// shared object a user process loads. Struct layouts do not depend on
+    /// any flag dropped, so both halves see the same objects.
+    public static func userSpaceFlags(cmdFile: String, buildDirectory: String) throws -> [String] {
+        let parser = try flags(cmdFile: cmdFile, buildDirectory: buildDirectory)
+        guard let text = try? String(contentsOfFile: cmdFile, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cmd_") }),
+              let eq = line.range(of: ":= ") else {
+            throw SliceError("\(cmdFile):1: no `cmd_… := …` line")
+        }
+        let kept: Set<String> = ["-fno-strict-aliasing", "-fno-common", "-fshort-wchar", "-m64", "-mno-sse", "-mno-mmx",
+                                 "-mno-sse2", "-mno-3dnow", "-mno-avx", "-mno-80387", "-mno-fp-ret-in-387", "-O2",
+                                 "-fno-delete-null-pointer-checks", "-fno-strict-overflow", "-fno-allow-store-data-races"]
+        var codegen: [String] = []
+        for w in try shellWords(String(line[eq.upperBound...]), file: cmdFile) {
+            if w == ";" { break }
+            if kept.contains(w) || w.hasPrefix("-ftrivial-auto-var-init=") { codegen.append(w) }
+        }
+        return parser.filter { $0 != "-DCC_USING_FENTRY" } + codegen + ["-fPIC", "-fno-stack-protector"]
+    }
+
     /// Splits a shell command line the way sh would (single and double
     /// quotes, backslash escapes); `;` ends the first command.
     static func shellWords(_ s: String, file: String) throws -> [String] {

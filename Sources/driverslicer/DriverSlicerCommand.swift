@@ -56,6 +56,9 @@ struct DriverSlicerCommand: ParsableCommand {
     @Option(name: .customLong("halves"), help: ArgumentHelp("Write the driver's two halves into this directory: kernel/FILE.c and user/FILE.c for each of its files (the other side's functions replaced by calls across the split, or removed where the half never reaches them) and NAME-slice.h (the ids of the functions that cross). They need module/include/drvslice.h, and the user half the driver library's drvslice-user.h, on the include path.", valueName: "dir"))
     var halvesDirectory: String?
 
+    @Flag(name: .customLong("user-cflags"), help: "With --kbuild-cmd: print the flags that compile the driver's user half as user-space code with the kernel's headers (one per line) and stop.")
+    var userCFlags = false
+
     @Option(name: .customLong("name"), help: "With --halves: the driver's name in the generated ids and file names (default: the first file's name without .c).")
     var driverName: String?
 
@@ -100,6 +103,12 @@ struct DriverSlicerCommand: ParsableCommand {
             return
         }
         do {
+            if userCFlags {
+                guard let kbuildCmd else { throw SliceError("--user-cflags needs --kbuild-cmd") }
+                let flags = try KbuildCommand.userSpaceFlags(cmdFile: kbuildCmd, buildDirectory: kbuildBuildDirectory())
+                print(flags.joined(separator: "\n"))
+                return
+            }
             let start = Date()
             let flags = cflags.split(separator: " ").map(String.init)
             var args = flags

@@ -530,6 +530,16 @@ import Testing
         #expect(f == ["-nostdinc", "-I/common/arch/x86/include", "-I/usr/src/kbuild/./arch/x86/include/generated",
                       "-include", "/common/include/linux/kconfig.h", "-D__KERNEL__", "-std=gnu11",
                       "-DKBUILD_MODNAME=\"8139too\"", "-DKBUILD_BASENAME=\"8139too\""])
+        // The user half's flags: the same, the codegen options that keep the
+        // meaning, none of the kernel's code model.
+        let cmd2 = try write("""
+            cmd_/m/8139cp.o := gcc-12 -nostdinc -I/common/include -D__KERNEL__ -fshort-wchar -fno-PIE -mno-sse -mno-red-zone \
+            -mcmodel=kernel -mindirect-branch=thunk-extern -mfunction-return=thunk-extern -O2 -fstack-protector-strong \
+            -ftrivial-auto-var-init=zero -pg -mfentry -DCC_USING_FENTRY -c -o /m/8139cp.o /m/8139cp.c
+            """, ".8139cp.o.cmd")
+        #expect(try KbuildCommand.userSpaceFlags(cmdFile: cmd2, buildDirectory: "/k") == [
+            "-nostdinc", "-I/common/include", "-D__KERNEL__", "-fshort-wchar", "-mno-sse", "-O2",
+            "-ftrivial-auto-var-init=zero", "-fPIC", "-fno-stack-protector"])
         let bad = try write("cmd_x := gcc -c 'unterminated\n", ".x.o.cmd")
         #expect { try KbuildCommand.flags(cmdFile: bad, buildDirectory: "/") } throws: { "\($0)".contains(".x.o.cmd:1: unterminated quote") }
     }
