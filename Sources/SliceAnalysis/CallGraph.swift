@@ -21,6 +21,8 @@ public struct FunctionShape: Sendable, Equatable {
         public let name: String
         public let type: String
         public let pointee: String?
+        /// A pointer (a function pointer included).
+        public let isPointer: Bool
     }
 
     /// How a value is returned from a stub when the call across failed.
@@ -96,6 +98,26 @@ public struct FieldDecl: Sendable, Codable, Equatable {
     public var isBitField = false
     /// Declared const: never set by a decoder.
     public var isConst = false
+    /// A bitfield's offset in its struct and width, in bits.
+    public var bitOffset = 0
+    public var bitWidth = 0
+}
+
+/// A struct member whose type is itself a struct, embedded: where the
+/// inner struct's fields live when the driver reaches them through the
+/// outer one (`dev->stats.tx_errors`).
+public struct EmbeddedMember: Sendable, Equatable, Hashable {
+    public let outer: String
+    public let member: String
+    public let inner: String
+}
+
+/// A variable the driver defines at file scope.
+public struct DriverGlobal: Sendable, Equatable {
+    public let name: String
+    public let file: String
+    /// The struct it is, or nil.
+    public let structName: String?
 }
 
 /// One place a driver function's address is taken.
@@ -145,6 +167,12 @@ public struct CallGraph: Sendable {
     public var structSizes: [String: Int] = [:]
     public var structPointees: [String: Set<String>] = [:]
     public var structEmbeds: [String: Set<String>] = [:]
+    /// Struct members that are structs (not arrays of them), and which
+    /// struct names are unions.
+    public var embeddedMembers: Set<EmbeddedMember> = []
+    public var unionNames: Set<String> = []
+    /// The driver's file-scope variable definitions, by name.
+    public var globals: [String: DriverGlobal] = [:]
     /// Driver function → where its definition is and its signature.
     public var shapes: [String: FunctionShape] = [:]
     /// Driver function → the structs its parameters point to.
@@ -264,6 +292,14 @@ private struct Builder {
                 if let shape = shape(of: c, file: file) { graph.shapes[name] = shape }
                 walk(c, in: name, .none)
             case CXCursor_VarDecl:
+                if clang_isCursorDefinition(c) != 0, clang_getCursorLinkage(c) != CXLinkage_NoLinkage {
+                    let name = ClangUnit.spelling(c), file = ClangUnit.place(clang_getCursorLocation(c)).0
+                    let t = clang_getCanonicalType(clang_getCursorType(c))
+                    if !name.isEmpty, !isMacroGenerated(c, name) {
+                        graph.globals[name] = DriverGlobal(name: name, file: file,
+                                                           structName: t.kind == CXType_Record ? structInfo(t) : nil)
+                    }
+                }
                 walk(c, in: nil, .none)
             case CXCursor_StructDecl, CXCursor_UnionDecl:
                 try collectAnnotations(c)
@@ -303,7 +339,8 @@ private struct Builder {
             let t = clang_getCursorType(a), c = clang_getCanonicalType(t)
             let p = c.kind == CXType_Pointer ? clang_getCanonicalType(clang_getPointeeType(c)) : c
             params.append(.init(name: ClangUnit.spelling(a), type: ClangUnit.string(clang_getTypeSpelling(t)),
-                                pointee: c.kind == CXType_Pointer && p.kind == CXType_Record ? ClangUnit.structName(p) : nil))
+                                pointee: c.kind == CXType_Pointer && p.kind == CXType_Record ? ClangUnit.structName(p) : nil,
+                                isPointer: c.kind == CXType_Pointer))
         }
         return FunctionShape(file: file, start: start, bodyStart: bodyStart, end: end,
                              result: ClangUnit.string(clang_getTypeSpelling(rt)), resultKind: kind,
@@ -467,6 +504,10 @@ private struct Builder {
                                origin: "\((file as NSString).lastPathComponent):\(line)")
             fd.isBitField = clang_Cursor_isBitField(decl) != 0
             fd.isConst = clang_isConstQualifiedType(clang_getCursorType(decl)) != 0
+            if fd.isBitField {
+                fd.bitOffset = max(0, Int(clang_Cursor_getOffsetOfField(decl)))
+                fd.bitWidth = max(0, Int(clang_getFieldDeclBitWidth(decl)))
+            }
             graph.fieldDecls[key] = fd
         }
         _ = structInfo(clang_getCursorType(clang_getCursorSemanticParent(decl)))
@@ -537,15 +578,21 @@ private struct Builder {
         let name = ClangUnit.structName(c)
         if graph.structSizes[name] != nil { return name }
         graph.structSizes[name] = max(0, Int(clang_Type_getSizeOf(c)))
-        var fieldTypes: [CXType] = []
-        withUnsafeMutablePointer(to: &fieldTypes) { p in
+        var fieldCursors: [CXCursor] = []
+        withUnsafeMutablePointer(to: &fieldCursors) { p in
             _ = clang_Type_visitFields(c, { f, data in
-                data?.assumingMemoryBound(to: [CXType].self).pointee.append(clang_getCursorType(f))
+                data?.assumingMemoryBound(to: [CXCursor].self).pointee.append(f)
                 return CXVisit_Continue
             }, p)
         }
+        if clang_getCursorKind(clang_getTypeDeclaration(c)) == CXCursor_UnionDecl { graph.unionNames.insert(name) }
         var pointees: Set<String> = [], embeds: Set<String> = []
-        for ft in fieldTypes {
+        for f in fieldCursors {
+            let ft = clang_getCursorType(f)
+            let direct = clang_getCanonicalType(ft)
+            if direct.kind == CXType_Record, let n = structInfo(direct) {
+                graph.embeddedMembers.insert(EmbeddedMember(outer: name, member: ClangUnit.spelling(f), inner: n))
+            }
             var x = clang_getCanonicalType(ft)
             while x.kind == CXType_ConstantArray { x = clang_getCanonicalType(clang_getArrayElementType(x)) }
             if x.kind == CXType_Pointer {

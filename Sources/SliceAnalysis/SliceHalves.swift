@@ -54,8 +54,11 @@ public struct SliceHalves: Sendable {
     /// they include are rewritten too) along `split`. Throws, naming the
     /// function's file and line, when a function that must cross cannot
     /// (variadic, made by a macro, an unnamed parameter).
-    public init(driver: String, split: Split, graph g: CallGraph) throws {
+    public init(driver: String, split: Split, graph g: CallGraph, spec: MarshalingSpec? = nil) throws {
         self.driver = driver
+        let spec = spec ?? MarshalingSpec(graph: g, split: split)
+        let layout = Layout(graph: g, spec: spec)
+        let ident = Self.identifier(driver)
         let kernelSide = Set(split.kernel.map(\.name))
         let referenced = Set(g.references.map(\.function))
         let downcallees = Set(split.downcalls.map(\.callee))
@@ -111,7 +114,7 @@ public struct SliceHalves: Sendable {
                         continue
                     }
                     if let id = idOf[name], crossing.contains(name) {
-                        edits.append((s.bodyStart, s.end, Self.stub(name, s, id: id, up: kernel)))
+                        edits.append((s.bodyStart, s.end, Self.stub(name, s, id: id, up: kernel, sets: layout.setNames(name, ident))))
                         stubbed.append(name)
                     } else {
                         edits.append((s.start, s.end, "/* \(name): in the \(kernel ? "u-driver" : "nucleus") (driverslicer --halves) */"))
@@ -146,9 +149,14 @@ public struct SliceHalves: Sendable {
                     if source.contains("#define pr_fmt") { head += "#undef pr_fmt\n" }
                 }
                 head += "#include \"../\(Self.headerName(driver))\"\n\n"
-                let table = "slice_\(Self.identifier(driver))_\(kernel ? "kernel" : "user")"
-                return head + source + Self.targets(served.sorted(), g: g, idOf: idOf, table: "\(table)_targets_\(stem)")
+                let table = "slice_\(ident)_\(kernel ? "kernel" : "user")"
+                var result = head + source + Self.targets(served.sorted(), g: g, idOf: idOf, table: "\(table)_targets_\(stem)")
                     + Self.stubs(stubbed.sorted(), idOf: idOf, table: "\(table)_stubs_\(stem)")
+                if byFile.count == 1 {
+                    result += layout.description(table: table, stem: stem, driver: driver, ident: ident, entries: entries,
+                                                 idOf: idOf, prefix: prefix, kernel: kernel)
+                }
+                return result
             }
             out.append(File(name: base, kernel: try half(kernel: true), user: try half(kernel: false)))
         }
@@ -172,6 +180,11 @@ public struct SliceHalves: Sendable {
             h += "\t\(idOf[e.function] ?? "") = \(e.id),\t/* \(e.up ? "up" : "down"): \(e.function) */\n"
         }
         h += "\t\(prefix)_ENTRIES = \(entries.count + 1)\n};\n\n"
+        h += layout.header(prefix: prefix, ident: ident, entries: entries)
+        if out.count == 1 {
+            h += "/* The driver's description, at the end of each half. */\n"
+            h += "extern const struct drvslice_driver slice_\(ident)_kernel;\nextern const struct drvslice_driver slice_\(ident)_user;\n\n"
+        }
         h += "/* The entries each file's halves serve (each ends with { 0 }). */\n"
         for f in out {
             let stem = Self.identifier((f.name as NSString).deletingPathExtension)
@@ -194,19 +207,20 @@ public struct SliceHalves: Sendable {
 
     /// A body that calls across: it describes the call and passes the
     /// address of each argument.
-    static func stub(_ name: String, _ s: FunctionShape, id: String, up: Bool) -> String {
+    static func stub(_ name: String, _ s: FunctionShape, id: String, up: Bool, sets: (in: String?, nin: Int, out: String?, nout: Int)) -> String {
         let void = s.resultKind == .void
         var b = "{\n"
         if !s.parameters.isEmpty {
             b += "\tstatic const struct drvslice_arg slice_argv[] = {\n"
             for p in s.parameters {
-                b += "\t\t{ sizeof(\(p.name)), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+                b += "\t\t{ sizeof(\(p.name)), \(p.isPointer ? 1 : 0), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
             }
             b += "\t};\n"
         }
         b += "\tstatic const struct drvslice_entry slice_entry = {\n"
         b += "\t\t\(id), \(up ? "DRVSLICE_UP" : "DRVSLICE_DOWN"), \(s.parameters.count), \"\(name)\",\n"
-        b += "\t\t\(s.parameters.isEmpty ? "(void *)0" : "slice_argv"), \(void ? "0" : "sizeof(__typeof__(\(s.result)))")\n\t};\n"
+        b += "\t\t\(s.parameters.isEmpty ? "(void *)0" : "slice_argv"), \(void ? "0" : "sizeof(__typeof__(\(s.result)))"),\n"
+        b += "\t\t\(sets.nin), \(sets.nout), \(sets.in ?? "(void *)0"), \(sets.out ?? "(void *)0")\n\t};\n"
         if !s.parameters.isEmpty {
             b += "\tvoid *slice_args[] = { " + s.parameters.map { "(void *)&\($0.name)" }.joined(separator: ", ") + " };\n"
         }
@@ -256,5 +270,166 @@ public struct SliceHalves: Sendable {
         }
         t += "const struct drvslice_target \(table)[] = {\n" + rows.joined() + "\t{ 0, (void *)0, (void *)0, (void *)0 }\n};\n"
         return t
+    }
+}
+
+extension SliceHalves {
+    /// The driver's description for the runtime: the struct types whose
+    /// fields cross (each with its crossing fields), each entry's field sets
+    /// (the marshaling spec's reads and writes), the embedded members that
+    /// lead from one type to another, and the driver's globals.
+    struct Layout {
+        struct Field { let key: String; let name: String; let kind: String; let decl: FieldDecl }
+        /// Type name → its crossing fields, sorted; the type ids are the
+        /// positions in `typeNames` plus one.
+        var fields: [String: [Field]] = [:]
+        var typeNames: [String] = []
+        /// Entry function → (type, field indices) read by the callee, and written.
+        var reads: [String: [(String, [Int])]] = [:]
+        var writes: [String: [(String, [Int])]] = [:]
+        var embeds: [EmbeddedMember] = []
+        var globals: [DriverGlobal] = []
+        var unions: Set<String> = []
+        var shapes: [String: FunctionShape] = [:]
+
+        init(graph g: CallGraph, spec: MarshalingSpec) {
+            unions = g.unionNames
+            shapes = g.shapes
+            // A type C cannot name (anonymous) or a lock stays out.
+            func nameable(_ t: String) -> Bool { !t.contains("::") && !t.contains("(") && !t.contains(" ") && !t.isEmpty }
+            var keys: [String: Set<String>] = [:]
+            for e in spec.entries {
+                for (t, fs) in e.reads.merging(e.writes, uniquingKeysWith: +) where nameable(t) {
+                    for f in fs {
+                        let key = "\(t).\(f)"
+                        guard let d = g.fieldDecls[key], d.byteCount > 0 || d.isBitField, g.fieldKinds[key] != .lock else { continue }
+                        keys[t, default: []].insert(f)
+                    }
+                }
+            }
+            typeNames = keys.keys.sorted()
+            for t in typeNames {
+                fields[t] = (keys[t] ?? []).sorted().compactMap { f in
+                    let key = "\(t).\(f)"
+                    guard let d = g.fieldDecls[key] else { return nil }
+                    let kind: String
+                    if d.isBitField { kind = "DRVSLICE_F_BITS" } else {
+                        switch g.fieldKinds[key] ?? .value {
+                        case .charPointer, .voidPointer, .pointer: kind = "DRVSLICE_F_POINTER"
+                        default: kind = d.cType.contains("(*)") ? "DRVSLICE_F_POINTER" : "DRVSLICE_F_BYTES"
+                        }
+                    }
+                    return Field(key: key, name: f, kind: kind, decl: d)
+                }
+            }
+            func sets(_ m: [String: [String]]) -> [(String, [Int])] {
+                m.keys.sorted().compactMap { t in
+                    guard let fs = fields[t] else { return nil }
+                    let idx = Set(m[t] ?? []).sorted().compactMap { f in fs.firstIndex { $0.name == f } }
+                    return idx.isEmpty ? nil : (t, idx)
+                }
+            }
+            for e in spec.entries {
+                reads[e.function] = sets(e.reads)
+                writes[e.function] = sets(e.writes)
+            }
+            let crossing = Set(typeNames)
+            embeds = g.embeddedMembers.filter { crossing.contains($0.inner) && crossing.contains($0.outer) && !$0.member.isEmpty }
+                .sorted { ($0.outer, $0.member) < ($1.outer, $1.member) }
+            globals = g.globals.values.sorted { $0.name < $1.name }
+        }
+
+        func typeID(_ prefix: String, _ t: String) -> String { "\(prefix)_T_\(SliceHalves.identifier(t))" }
+
+        /// The stub's sets: the names of the header's arrays and their counts.
+        func setNames(_ fn: String, _ ident: String) -> (in: String?, nin: Int, out: String?, nout: Int) {
+            let r = reads[fn] ?? [], w = writes[fn] ?? []
+            return (r.isEmpty ? nil : "slice_\(ident)_in_\(fn)", r.count, w.isEmpty ? nil : "slice_\(ident)_out_\(fn)", w.count)
+        }
+
+        /// The type ids and each entry's field sets: numbers only, so that
+        /// the stubs, written before the driver's types are known, can use them.
+        func header(prefix: String, ident: String, entries: [Entry]) -> String {
+            var h = "/* The struct types whose fields cross. */\nenum {\n"
+            for (i, t) in typeNames.enumerated() { h += "\t\(typeID(prefix, t)) = \(i + 1),\n" }
+            h += "\t\(prefix)_TYPES = \(typeNames.count + 1)\n};\n\n"
+            h += "/* Each entry's field sets: what the callee reads (in) and writes (out). */\n"
+            for e in entries {
+                for (dir, sets) in [("in", reads[e.function] ?? []), ("out", writes[e.function] ?? [])] where !sets.isEmpty {
+                    for (t, idx) in sets {
+                        h += "static const unsigned short slice_\(ident)_\(dir)_\(e.function)_\(SliceHalves.identifier(t))[] = { "
+                            + idx.map(String.init).joined(separator: ", ") + " };\n"
+                    }
+                    h += "static const struct drvslice_set slice_\(ident)_\(dir)_\(e.function)[] = {\n"
+                    for (t, idx) in sets {
+                        h += "\t{ \(typeID(prefix, t)), \(idx.count), slice_\(ident)_\(dir)_\(e.function)_\(SliceHalves.identifier(t)) },\n"
+                    }
+                    h += "};\n"
+                }
+            }
+            return h + "\n"
+        }
+
+        func tag(_ t: String) -> String { unions.contains(t) ? "union \(t)" : "struct \(t)" }
+
+        /// The end of a half: the types' field tables, the embeds, the
+        /// globals, every entry's full description, and the driver.
+        func description(table: String, stem: String, driver: String, ident: String, entries: [Entry],
+                         idOf: [String: String], prefix: String, kernel: Bool) -> String {
+            var t = "\n/* The driver's description for the runtime (driverslicer --halves). */\n"
+            for ty in typeNames {
+                t += "static const struct drvslice_field slice_fields_\(SliceHalves.identifier(ty))[] = {\n"
+                for f in fields[ty] ?? [] {
+                    if f.kind == "DRVSLICE_F_BITS" {
+                        t += "\t{ \"\(f.key)\", \(f.decl.bitOffset), \(f.decl.bitWidth), \(f.kind) },\n"
+                    } else {
+                        t += "\t{ \"\(f.key)\", __builtin_offsetof(\(tag(ty)), \(f.name)), sizeof(((\(tag(ty)) *)0)->\(f.name)), \(f.kind) },\n"
+                    }
+                }
+                t += "};\n"
+            }
+            t += "static const struct drvslice_type \(table)_types[] = {\n\t{ \"\", 0, 0, (void *)0 },\n"
+            for ty in typeNames {
+                t += "\t{ \"\(ty)\", sizeof(\(tag(ty))), \(fields[ty]?.count ?? 0), slice_fields_\(SliceHalves.identifier(ty)) },\n"
+            }
+            t += "};\n"
+            t += "static const struct drvslice_embed \(table)_embeds[] = {\n"
+            for e in embeds {
+                t += "\t{ \(typeID(prefix, e.outer)), \(typeID(prefix, e.inner)), __builtin_offsetof(\(tag(e.outer)), \(e.member)) },\n"
+            }
+            t += "\t{ 0, 0, 0 }\n};\n"
+            t += "static const struct drvslice_global \(table)_globals[] = {\n"
+            for gl in globals {
+                let ty = gl.structName.flatMap { typeNames.contains($0) ? typeID(prefix, $0) : nil } ?? "0"
+                t += "\t{ \"\(gl.name)\", (void *)&\(gl.name), sizeof(\(gl.name)), \(ty) },\n"
+            }
+            t += "\t{ (void *)0, (void *)0, 0, 0 }\n};\n"
+            // Every entry, described as its stub would: the side that
+            // serves it checks a call against this.
+            for e in entries {
+                guard let sh = shapes[e.function], let id = idOf[e.function] else { continue }
+                let args = sh.parameters.isEmpty ? "(void *)0" : "slice_desc_args_\(e.function)"
+                if !sh.parameters.isEmpty {
+                    t += "static const struct drvslice_arg slice_desc_args_\(e.function)[] = {\n"
+                    for p in sh.parameters {
+                        t += "\t{ sizeof(__typeof__(\(p.type))), \(p.isPointer ? 1 : 0), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+                    }
+                    t += "};\n"
+                }
+                let sets = setNames(e.function, ident)
+                t += "static const struct drvslice_entry slice_desc_\(e.function) = {\n"
+                t += "\t\(id), \(e.up ? "DRVSLICE_UP" : "DRVSLICE_DOWN"), \(sh.parameters.count), \"\(e.function)\", \(args), "
+                t += "\(sh.resultKind == .void ? "0" : "sizeof(__typeof__(\(sh.result)))"),\n"
+                t += "\t\(sets.nin), \(sets.nout), \(sets.in ?? "(void *)0"), \(sets.out ?? "(void *)0")\n};\n"
+            }
+            t += "static const struct drvslice_entry *const \(table)_entries[] = {\n\t(void *)0,\n"
+            for e in entries { t += "\t&slice_desc_\(e.function),\n" }
+            t += "};\n"
+            t += "const struct drvslice_driver \(table) = {\n"
+            t += "\t\"\(driver)\", \(prefix)_ENTRIES, \(table)_entries, \(prefix)_TYPES, \(table)_types,\n"
+            t += "\t\(embeds.count), \(table)_embeds, \(globals.count), \(table)_globals,\n"
+            t += "\t\(table)_targets_\(stem), \(table)_stubs_\(stem)\n};\n"
+            return t
+        }
     }
 }
