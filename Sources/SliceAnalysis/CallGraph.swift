@@ -292,7 +292,8 @@ private struct Builder {
                 if let shape = shape(of: c, file: file) { graph.shapes[name] = shape }
                 walk(c, in: name, .none)
             case CXCursor_VarDecl:
-                if clang_isCursorDefinition(c) != 0, clang_getCursorLinkage(c) != CXLinkage_NoLinkage {
+                // A definition, tentative ones (`static int ring[8];`) included.
+                if clang_Cursor_getStorageClass(c) != CX_SC_Extern, clang_getCursorLinkage(c) != CXLinkage_NoLinkage {
                     let name = ClangUnit.spelling(c), file = ClangUnit.place(clang_getCursorLocation(c)).0
                     let t = clang_getCanonicalType(clang_getCursorType(c))
                     if !name.isEmpty, !isMacroGenerated(c, name) {

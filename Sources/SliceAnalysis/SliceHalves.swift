@@ -329,8 +329,10 @@ extension SliceHalves {
                     return idx.isEmpty ? nil : (t, idx)
                 }
             }
+            // The call carries what the callee writes too: it may write part
+            // of a field (an array's element) and send the whole back.
             for e in spec.entries {
-                reads[e.function] = sets(e.reads)
+                reads[e.function] = sets(e.reads.merging(e.writes) { Array(Set($0 + $1)) })
                 writes[e.function] = sets(e.writes)
             }
             let crossing = Set(typeNames)

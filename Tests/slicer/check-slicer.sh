@@ -114,7 +114,7 @@ for d in 8139too ens1370; do
   else echo "FAIL: $d: the generated Swift does not type-check"; ok=0; fi
 done
 # The halves (driverslicer --halves): the kernel half builds with Kbuild
-# (-Werror) as a module, the user half with the kernel's headers as
+# (-Werror) as a module with the runtime's core, the user half with the kernel's headers as
 # user-space code (--user-cflags, -Werror). What the user half still needs
 # from outside (nm -u) is the driver library's to provide: MMIO/port I/O
 # through drvslice-user.h, the rest kernel API the slicer listed.
@@ -123,8 +123,11 @@ for d in 8139cp:8139cp ens1370:snd-ens1370; do
   rm -rf "$h"
   "$BIN/driverslicer" "$m/$f.c" --kbuild-cmd "$m/.$f.o.cmd" --kbuild-dir "$KDIR" --halves "$h" --name "$name" > "$h.txt" \
     || { echo "FAIL: $f: --halves"; ok=0; continue; }
-  printf 'obj-m := %s.o\nccflags-y := -Werror -I%s/module/include -I%s\n' "$f" "$ROOT" "$m" > "$h/kernel/Kbuild"
-  if make -s -C "$KDIR" M="$h/kernel" KBUILD_MODPOST_WARN=1 modules > "$h/kbuild.log" 2>&1 && [ -f "$h/kernel/$f.ko" ]; then
+  # The kernel half and the runtime's core (module/slice_core.c) as one module.
+  cp "$ROOT/module/slice_core.c" "$h/kernel/"
+  printf 'obj-m := slice-%s.o\nslice-%s-y := %s.o slice_core.o\nccflags-y := -Werror -I%s/module/include -I%s\n' \
+    "$f" "$f" "$f" "$ROOT" "$m" > "$h/kernel/Kbuild"
+  if make -s -C "$KDIR" M="$h/kernel" KBUILD_MODPOST_WARN=1 modules > "$h/kbuild.log" 2>&1 && [ -f "$h/kernel/slice-$f.ko" ]; then
     # Its one undefined symbol of ours: the runtime's upcall.
     undefined=$(grep -o 'modpost: "[a-z_]*"' "$h/kbuild.log" | sort -u | tr '\n' ' ')
     [ "$undefined" = 'modpost: "drvslice_upcall" ' ] || { echo "FAIL: $f: kernel half's undefined symbols: $undefined"; ok=0; }

@@ -136,4 +136,95 @@ struct drvslice_driver {
 	const struct drvslice_target *stubs;	/* the other half's, here */
 };
 
+/*
+ * The runtime both sides share (module/slice_core.c): the object tracker
+ * and the codec of a call.  The kernel's module and the user-space driver
+ * library each keep one struct drvslice_side per device and move the
+ * messages it makes (drvxpc attributes, SLICE_*) between them; the core
+ * neither sends nor locks: its caller serialises the calls on one side.
+ *
+ * A pointer crosses as (handle, offset) into an object both sides know by
+ * its handle: an object of this side (tracked: a device's net_device, a
+ * DMA buffer, an argument on the caller's stack for one call), one of the
+ * other side this side holds a copy of (a shadow, made when a message
+ * first names the object), a function (by entry id) or a global of the
+ * driver (by its index in the description: each half has its own copy).
+ */
+#define DRVSLICE_OBJS_MAX	256
+#define DRVSLICE_ARGS_MAX	8
+#define DRVSLICE_VALUE_MAX	64	/* bytes of an argument or result */
+#define DRVSLICE_SCRATCH_WORDS	448
+
+#define DRVSLICE_H_KIND		0xf000000000000000ULL
+#define DRVSLICE_H_KERNEL	0x1000000000000000ULL	/* the kernel's */
+#define DRVSLICE_H_USER		0x2000000000000000ULL	/* the u-driver's */
+#define DRVSLICE_H_FN		0x3000000000000000ULL	/* | entry id */
+#define DRVSLICE_H_GLOBAL	0x4000000000000000ULL	/* | global index */
+#define DRVSLICE_H_CALL		0x0800000000000000ULL	/* for one call */
+
+struct drvslice_obj {
+	unsigned long long handle;
+	void *ptr;
+	unsigned int size;
+	unsigned short type;	/* 0: not a struct that crosses */
+	unsigned char shadow;	/* a copy of the other side's, made here */
+	unsigned char depth;	/* 0: kept; n: dropped when call n ends */
+	/* The object this one lies in (a net_device's private area in the
+	 * net_device), or 0: the other side's copy lies at the same offset
+	 * in its copy of that one. */
+	unsigned long long parent;
+	unsigned int parent_off;
+};
+
+struct drvslice_side {
+	const struct drvslice_driver *drv;
+	unsigned char kernel;	/* this is the kernel half */
+	unsigned char depth;	/* calls in progress on this side */
+	unsigned int nobjs;
+	unsigned long long next;	/* numbers this side's handles */
+	/* Shadows: zeroed memory of @size bytes (NULL: none), and back. */
+	void *(*alloc)(unsigned int size);
+	void (*free)(void *p);
+	struct drvslice_obj objs[DRVSLICE_OBJS_MAX];
+	char why[160];		/* the last error, naming what was wrong */
+	/* The message being decoded (kept off the kernel's small stack). */
+	unsigned long long scratch[DRVSLICE_SCRATCH_WORDS];
+};
+
+void drvslice_side_init(struct drvslice_side *s,
+			const struct drvslice_driver *drv, int kernel,
+			void *(*alloc)(unsigned int), void (*free)(void *));
+/* Drops every object (shadows freed). */
+void drvslice_side_reset(struct drvslice_side *s);
+/* A local object the other side may be handed: its handle (0: full). */
+unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
+				  unsigned int size, unsigned short type);
+void drvslice_untrack(struct drvslice_side *s, const void *ptr);
+/* The object holding @p, or NULL. */
+const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
+					   const void *p);
+
+/*
+ * The caller's side: the call @e with @args as a message in @buf (at most
+ * @cap bytes): its length, or a negative errno with s->why set.  The reply
+ * (@msg, @len) gives *@ret and what the callee wrote; then the call ends
+ * (drvslice_call_end, also when no reply came).
+ */
+int drvslice_encode_call(struct drvslice_side *s,
+			 const struct drvslice_entry *e, void *const args[],
+			 unsigned char *buf, unsigned int cap);
+int drvslice_decode_reply(struct drvslice_side *s,
+			  const struct drvslice_entry *e,
+			  const unsigned char *msg, unsigned int len, void *ret);
+void drvslice_call_end(struct drvslice_side *s);
+
+/*
+ * The callee's side: a call message checked whole against this half's
+ * own description before anything is stored, the function run, its reply
+ * written to @out.  The reply's length, or a negative errno with s->why
+ * naming the attribute or field that was wrong (nothing stored then).
+ */
+int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
+		   unsigned int len, unsigned char *out, unsigned int cap);
+
 #endif /* _DRVSLICE_H */

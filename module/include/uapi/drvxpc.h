@@ -298,7 +298,19 @@ enum drvxpc_usb_hc_state {
 	/* usb-host: whether the FSBR loop is linked now, and how often	\
 	 * it was linked */						\
 	X(USB_FSBR_ACTIVE,	U8,	1, 0, 1)				\
-	X(USB_FSBR_ONS,		U64,	8, 0, 0)
+	X(USB_FSBR_ONS,		U64,	8, 0, 0)				\
+	/* a sliced driver's call across the split (module/slice_core.c):	\
+	 * the entry's id (NAME-slice.h); each object the message names,	\
+	 * once (HANDLE, SIZE, SLICE_STRUCT_ID, and an ARG: where it	\
+	 * lies in a larger object); each argument's value in order (a	\
+	 * pointer: u64 handle, u32 offset); the result.  A SLICE_STRUCT	\
+	 * names where its struct is with an ARG (a pointer). */		\
+	X(SLICE_ENTRY,		U16,	2, 1, 0xfffe)				\
+	X(SLICE_OBJECT,		NESTED,	64, 0, 0)	/* HANDLE, SIZE, STRUCT_ID, ARG */ \
+	X(SLICE_HANDLE,		U64,	8, 0, 0)				\
+	X(SLICE_SIZE,		U32,	4, 0, 0x1000000)	/* 0: opaque */ \
+	X(SLICE_ARG,		BINARY,	64, 0, 0)				\
+	X(SLICE_RET,		BINARY,	64, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {

@@ -1,0 +1,1073 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * drvslice core: the object tracker and the codec of a sliced driver's
+ * calls across the split, shared by the kernel's module and the user-space
+ * driver library (module/include/drvslice.h says what it does).
+ *
+ * A call is checked whole against the callee's own description of the
+ * entry before anything is stored: the entry, each argument's size, each
+ * object's size, each struct's type and each field's id and size, and every
+ * pointer resolvable.  Only then are shadows made, fields stored and the
+ * function run.  A field the callee's description does not list for the
+ * entry is refused, so a caller cannot write what the callee's code does
+ * not read.
+ *
+ * No allocation but through side->alloc, no locking, nothing but memcpy and
+ * snprintf from the C library: it builds in the kernel and in user space.
+ */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#else
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#endif
+#include <uapi/drvxpc.h>
+
+#include "drvslice.h"
+
+#define PTR_BYTES	12	/* u64 handle, u32 offset */
+#define BITS_BYTES	8
+#define NEST_DEPTH	4	/* embedded structs followed to find one */
+
+typedef unsigned long long u64_t;
+
+#define fail(s, err, ...) \
+	(snprintf((s)->why, sizeof((s)->why), __VA_ARGS__), (err))
+
+/* ---- attributes ---- */
+
+struct sbuf {
+	unsigned char *p;
+	unsigned int len, cap;
+	int err;
+};
+
+static void put(struct sbuf *b, unsigned short type, const void *v,
+		unsigned int n)
+{
+	struct drvxpc_attr a;
+	unsigned int need = DRVXPC_ALIGN(DRVXPC_ATTR_HDRLEN + n);
+
+	if (b->err)
+		return;
+	if (DRVXPC_ATTR_HDRLEN + n > 0xffff || need > b->cap - b->len) {
+		b->err = -E2BIG;
+		return;
+	}
+	a.len = (unsigned short)(DRVXPC_ATTR_HDRLEN + n);
+	a.type = type;
+	memcpy(b->p + b->len, &a, sizeof(a));
+	if (n)
+		memcpy(b->p + b->len + DRVXPC_ATTR_HDRLEN, v, n);
+	memset(b->p + b->len + DRVXPC_ATTR_HDRLEN + n, 0,
+	       need - DRVXPC_ATTR_HDRLEN - n);
+	b->len += need;
+}
+
+static unsigned int nest_begin(struct sbuf *b, unsigned short type)
+{
+	unsigned int at = b->len;
+
+	put(b, type | DRVXPC_A_F_NESTED, NULL, 0);
+	return at;
+}
+
+static void nest_end(struct sbuf *b, unsigned int at)
+{
+	struct drvxpc_attr a;
+
+	if (b->err)
+		return;
+	if (b->len - at > 0xffff) {
+		b->err = -E2BIG;
+		return;
+	}
+	memcpy(&a, b->p + at, sizeof(a));
+	a.len = (unsigned short)(b->len - at);
+	memcpy(b->p + at, &a, sizeof(a));
+}
+
+struct sattr {
+	unsigned short type;	/* without the nested bit */
+	int nested;
+	const unsigned char *v;
+	unsigned int n;
+};
+
+/* The next attribute of [*p, end): 1, 0 at the end, -EINVAL if malformed. */
+static int next_attr(const unsigned char **p, const unsigned char *end,
+		     struct sattr *a)
+{
+	struct drvxpc_attr h;
+	unsigned int left = (unsigned int)(end - *p), adv;
+
+	if (!left)
+		return 0;
+	if (left < DRVXPC_ATTR_HDRLEN)
+		return -EINVAL;
+	memcpy(&h, *p, sizeof(h));
+	if (h.len < DRVXPC_ATTR_HDRLEN || h.len > left)
+		return -EINVAL;
+	a->type = h.type & DRVXPC_A_TYPE_MASK;
+	a->nested = !!(h.type & DRVXPC_A_F_NESTED);
+	a->v = *p + DRVXPC_ATTR_HDRLEN;
+	a->n = h.len - DRVXPC_ATTR_HDRLEN;
+	adv = DRVXPC_ALIGN(h.len);
+	*p += adv < left ? adv : left;
+	return 1;
+}
+
+static void put_ptr(unsigned char *out, u64_t h, unsigned int off)
+{
+	memcpy(out, &h, 8);
+	memcpy(out + 8, &off, 4);
+}
+
+static void get_ptr(const unsigned char *in, u64_t *h, unsigned int *off)
+{
+	memcpy(h, in, 8);
+	memcpy(off, in + 8, 4);
+}
+
+/* ---- objects ---- */
+
+void drvslice_side_init(struct drvslice_side *s,
+			const struct drvslice_driver *drv, int kernel,
+			void *(*alloc)(unsigned int), void (*free)(void *))
+{
+	memset(s, 0, sizeof(*s));
+	s->drv = drv;
+	s->kernel = !!kernel;
+	s->alloc = alloc;
+	s->free = free;
+}
+
+static void drop(struct drvslice_side *s, unsigned int i)
+{
+	if (s->objs[i].shadow && !s->objs[i].parent && s->free)
+		s->free(s->objs[i].ptr);
+	s->objs[i] = s->objs[--s->nobjs];
+}
+
+void drvslice_side_reset(struct drvslice_side *s)
+{
+	while (s->nobjs)
+		drop(s, s->nobjs - 1);
+}
+
+static struct drvslice_obj *by_handle(struct drvslice_side *s, u64_t h)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobjs; i++)
+		if (s->objs[i].handle == h)
+			return &s->objs[i];
+	return NULL;
+}
+
+/* The smallest object holding @p (its end included: a pointer one past an
+ * array), or NULL. */
+static const struct drvslice_obj *holding(const struct drvslice_side *s,
+					  const void *p)
+{
+	const struct drvslice_obj *best = NULL;
+	const char *c = p;
+	unsigned int i;
+
+	for (i = 0; i < s->nobjs; i++) {
+		const struct drvslice_obj *o = &s->objs[i];
+		const char *b = o->ptr;
+
+		if (c < b || c > b + o->size)
+			continue;
+		if (c == b + o->size && o->size && best)
+			continue;
+		if (!best || o->size < best->size)
+			best = o;
+	}
+	return best;
+}
+
+const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
+					   const void *p)
+{
+	return p ? holding(s, p) : NULL;
+}
+
+static unsigned long long add(struct drvslice_side *s, void *ptr,
+			      unsigned int size, unsigned short type,
+			      u64_t handle, int shadow)
+{
+	struct drvslice_obj *o;
+	const struct drvslice_obj *in;
+
+	if (s->nobjs == DRVSLICE_OBJS_MAX)
+		return 0;
+	in = size ? holding(s, ptr) : NULL;
+	o = &s->objs[s->nobjs++];
+	memset(o, 0, sizeof(*o));
+	o->ptr = ptr;
+	o->size = size;
+	o->type = type;
+	o->shadow = (unsigned char)shadow;
+	o->depth = (handle & DRVSLICE_H_CALL) ? s->depth : 0;
+	if (in && (const char *)ptr + size <= (const char *)in->ptr + in->size &&
+	    in->size > size) {
+		o->parent = in->handle;
+		o->parent_off = (unsigned int)((const char *)ptr -
+					       (const char *)in->ptr);
+	}
+	o->handle = handle;
+	return handle;
+}
+
+static unsigned long long own_handle(struct drvslice_side *s, int call)
+{
+	return (s->kernel ? DRVSLICE_H_KERNEL : DRVSLICE_H_USER) |
+	       (call ? DRVSLICE_H_CALL : 0) | ++s->next;
+}
+
+unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
+				  unsigned int size, unsigned short type)
+{
+	if (!ptr || type >= s->drv->ntypes)
+		return 0;
+	return add(s, ptr, size, type, own_handle(s, 0), 0);
+}
+
+void drvslice_untrack(struct drvslice_side *s, const void *ptr)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobjs; i++)
+		if (s->objs[i].ptr == ptr && !s->objs[i].shadow) {
+			drop(s, i);
+			return;
+		}
+}
+
+/* The handles a message names, announced once each at its end. */
+struct named {
+	u64_t h[64];
+	unsigned int n;
+	int full;
+};
+
+static void name(struct named *nm, u64_t h)
+{
+	unsigned int i;
+
+	if ((h & DRVSLICE_H_KIND) != DRVSLICE_H_KERNEL &&
+	    (h & DRVSLICE_H_KIND) != DRVSLICE_H_USER)
+		return;
+	for (i = 0; i < nm->n; i++)
+		if (nm->h[i] == h)
+			return;
+	if (nm->n == sizeof(nm->h) / sizeof(nm->h[0]))
+		nm->full = 1;
+	else
+		nm->h[nm->n++] = h;
+}
+
+/*
+ * A local pointer as (handle, offset).  A pointer into no object is handed
+ * over as an opaque object of its own (size 0): the other side can hold it
+ * and give it back, not read it.
+ */
+static int ptr_out(struct drvslice_side *s, const void *p, u64_t *h,
+		   unsigned int *off, struct named *nm)
+{
+	const struct drvslice_driver *d = s->drv;
+	const struct drvslice_target *t;
+	const struct drvslice_obj *o;
+	unsigned int i;
+
+	*h = 0;
+	*off = 0;
+	if (!p)
+		return 0;
+	o = holding(s, p);
+	if (o) {
+		*h = o->handle;
+		*off = (unsigned int)((const char *)p - (const char *)o->ptr);
+		for (; o; o = o->parent ? by_handle(s, o->parent) : NULL)
+			name(nm, o->handle);
+		return 0;
+	}
+	for (t = d->targets; t && t->name; t++)
+		if (t->fn == p)
+			goto fn;
+	for (t = d->stubs; t && t->name; t++)
+		if (t->fn == p)
+			goto fn;
+	for (i = 0; i < d->nglobals; i++) {
+		const char *g = d->globals[i].ptr;
+
+		if ((const char *)p >= g && (const char *)p <= g + d->globals[i].size) {
+			*h = DRVSLICE_H_GLOBAL | i;
+			*off = (unsigned int)((const char *)p - g);
+			return 0;
+		}
+	}
+	*h = add(s, (void *)p, 0, 0, own_handle(s, 0), 0);
+	if (!*h)
+		return fail(s, -ENOSPC, "no room for object %p", p);
+	name(nm, *h);
+	return 0;
+fn:
+	*h = DRVSLICE_H_FN | t->id;
+	return 0;
+}
+
+/* Where a (handle, offset) points here; @room gets the bytes from there to
+ * the end of its object.  Shadows must exist (made from announcements). */
+static int ptr_in(struct drvslice_side *s, u64_t h, unsigned int off,
+		  void **p, unsigned int *room, const char *what)
+{
+	const struct drvslice_driver *d = s->drv;
+	const struct drvslice_target *t;
+	struct drvslice_obj *o;
+	u64_t low = h & ~(DRVSLICE_H_KIND | DRVSLICE_H_CALL);
+
+	*p = NULL;
+	*room = 0;
+	if (!h) {
+		if (off)
+			return fail(s, -EINVAL, "%s: NULL with offset %u", what, off);
+		return 0;
+	}
+	switch (h & DRVSLICE_H_KIND) {
+	case DRVSLICE_H_FN:
+		for (t = d->targets; t && t->name; t++)
+			if (t->id == low)
+				goto fn;
+		for (t = d->stubs; t && t->name; t++)
+			if (t->id == low)
+				goto fn;
+		return fail(s, -EINVAL, "%s: no function with id %llu", what, low);
+	case DRVSLICE_H_GLOBAL:
+		if (low >= d->nglobals || off > d->globals[low].size)
+			return fail(s, -EINVAL, "%s: no global %llu (offset %u)", what, low, off);
+		*p = (char *)d->globals[low].ptr + off;
+		*room = d->globals[low].size - off;
+		return 0;
+	}
+	o = by_handle(s, h);
+	if (!o || off > o->size)
+		return fail(s, -EINVAL, "%s: no object %#llx holding offset %u", what, h, off);
+	*p = (char *)o->ptr + off;
+	*room = o->size - off;
+	return 0;
+fn:
+	if (off)
+		return fail(s, -EINVAL, "%s: a function at offset %u", what, off);
+	*p = (void *)t->fn;
+	return 0;
+}
+
+/* ---- finding the structs a field set is about ---- */
+
+#define INSTANCES_MAX	8
+
+static void add_instance(void **out, unsigned int *n, void *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++)
+		if (out[i] == p)
+			return;
+	if (*n < INSTANCES_MAX)
+		out[(*n)++] = p;
+}
+
+/*
+ * Every struct of @type this side can see for a call: an argument pointing
+ * to one, an object tracked as one, one embedded in any of those of an
+ * outer type (dev->stats), a global.  The spec names fields by type, not by
+ * path: each of them crosses.
+ */
+static void instances(struct drvslice_side *s, unsigned short type,
+		      const struct drvslice_entry *e, void *const argp[],
+		      void **out, unsigned int *n, int depth)
+{
+	const struct drvslice_driver *d = s->drv;
+	const char *name = d->types[type].name;
+	unsigned int i, j;
+
+	for (i = 0; i < e->nargs; i++)
+		if (argp[i] && e->args[i].pointee && !strcmp(e->args[i].pointee, name))
+			add_instance(out, n, argp[i]);
+	for (i = s->nobjs; i-- > 0;)
+		if (s->objs[i].type == type && s->objs[i].size >= d->types[type].size)
+			add_instance(out, n, s->objs[i].ptr);
+	for (i = 0; i < d->nglobals; i++)
+		if (d->globals[i].type == type)
+			add_instance(out, n, d->globals[i].ptr);
+	if (depth >= NEST_DEPTH)
+		return;
+	for (i = 0; i < d->nembeds; i++) {
+		void *outer[INSTANCES_MAX];
+		unsigned int no = 0;
+
+		if (d->embeds[i].inner != type || d->embeds[i].outer == type)
+			continue;
+		instances(s, d->embeds[i].outer, e, argp, outer, &no, depth + 1);
+		for (j = 0; j < no; j++)
+			add_instance(out, n, (char *)outer[j] + d->embeds[i].offset);
+	}
+}
+
+/* ---- encoding ---- */
+
+/* One struct's fields of @set, at @inst. */
+static int put_struct(struct drvslice_side *s, struct sbuf *b,
+		      const struct drvslice_entry *e,
+		      const struct drvslice_set *set, char *inst,
+		      struct named *nm)
+{
+	const struct drvslice_type *ty = &s->drv->types[set->type];
+	unsigned char v[PTR_BYTES];
+	unsigned int at, off, j;
+	u64_t h;
+	int err;
+
+	err = ptr_out(s, inst, &h, &off, nm);
+	if (err)
+		return err;
+	at = nest_begin(b, DRVXPC_A_SLICE_STRUCT);
+	put_ptr(v, h, off);
+	put(b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
+	put(b, DRVXPC_A_SLICE_STRUCT_ID, &set->type, 2);
+	for (j = 0; j < set->nfields; j++) {
+		unsigned short id = set->fields[j];
+		const struct drvslice_field *f;
+		unsigned int fat;
+
+		if (id >= ty->nfields)
+			return fail(s, -EINVAL, "%s: %s field %u", e->name, ty->name, id);
+		f = &ty->fields[id];
+		fat = nest_begin(b, DRVXPC_A_SLICE_FIELD);
+		put(b, DRVXPC_A_SLICE_FIELD_ID, &id, 2);
+		if (f->kind == DRVSLICE_F_POINTER) {
+			void *p;
+			u64_t ph;
+			unsigned int poff;
+
+			memcpy(&p, inst + f->offset, sizeof(p));
+			err = ptr_out(s, p, &ph, &poff, nm);
+			if (err)
+				return err;
+			put_ptr(v, ph, poff);
+			put(b, DRVXPC_A_SLICE_FIELD_VALUE, v, PTR_BYTES);
+		} else if (f->kind == DRVSLICE_F_BITS) {
+			unsigned int first = f->offset / 8;
+			unsigned int last = (f->offset + f->size + 7) / 8;
+			u64_t word = 0, val;
+
+			if (f->size > 56 || last - first > 8)
+				return fail(s, -EINVAL, "%s: bitfield too wide", f->name);
+			memcpy(&word, inst + first, last - first);
+			val = (word >> (f->offset % 8)) & ((1ULL << f->size) - 1);
+			put(b, DRVXPC_A_SLICE_FIELD_VALUE, &val, BITS_BYTES);
+		} else {
+			put(b, DRVXPC_A_SLICE_FIELD_VALUE, inst + f->offset, f->size);
+		}
+		nest_end(b, fat);
+	}
+	nest_end(b, at);
+	return 0;
+}
+
+static int put_sets(struct drvslice_side *s, struct sbuf *b,
+		    const struct drvslice_entry *e, const struct drvslice_set *sets,
+		    unsigned int nsets, void *const argp[], struct named *nm)
+{
+	unsigned int i, k;
+	int err;
+
+	for (i = 0; i < nsets; i++) {
+		void *all[INSTANCES_MAX];
+		unsigned int nall = 0;
+
+		if (!sets[i].type || sets[i].type >= s->drv->ntypes)
+			return fail(s, -EINVAL, "%s: type %u", e->name, sets[i].type);
+		instances(s, sets[i].type, e, argp, all, &nall, 0);
+		for (k = 0; k < nall; k++) {
+			err = put_struct(s, b, e, &sets[i], all[k], nm);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* Each named object once, its parent first (the other side makes the
+ * parent's copy before the child's, inside it). */
+static void put_objects(struct drvslice_side *s, struct sbuf *b,
+			struct named *nm)
+{
+	unsigned int i;
+
+	for (i = 0; i < nm->n; i++) {
+		const struct drvslice_obj *o = by_handle(s, nm->h[i]);
+		unsigned char v[PTR_BYTES];
+		unsigned int at;
+
+		if (!o)
+			continue;
+		at = nest_begin(b, DRVXPC_A_SLICE_OBJECT);
+		put(b, DRVXPC_A_SLICE_HANDLE, &o->handle, 8);
+		put(b, DRVXPC_A_SLICE_SIZE, &o->size, 4);
+		put(b, DRVXPC_A_SLICE_STRUCT_ID, &o->type, 2);
+		if (o->parent) {
+			put_ptr(v, o->parent, o->parent_off);
+			put(b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
+		}
+		nest_end(b, at);
+	}
+}
+
+/* The pointer arguments' values; an argument pointing into no object this
+ * side shares, of a struct type the driver has, is shared for this call. */
+static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
+		    void *const args[], void *argp[])
+{
+	const struct drvslice_driver *d = s->drv;
+	unsigned int i, t;
+
+	for (i = 0; i < e->nargs; i++) {
+		argp[i] = NULL;
+		if (!e->args[i].pointer)
+			continue;
+		memcpy(&argp[i], args[i], sizeof(void *));
+		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]))
+			continue;
+		for (t = 1; t < d->ntypes; t++)
+			if (!strcmp(d->types[t].name, e->args[i].pointee))
+				break;
+		if (t < d->ntypes &&
+		    !add(s, argp[i], d->types[t].size, (unsigned short)t,
+			 own_handle(s, 1), 0))
+			return fail(s, -ENOSPC, "%s: no room for argument %u", e->name, i);
+	}
+	return 0;
+}
+
+int drvslice_encode_call(struct drvslice_side *s,
+			 const struct drvslice_entry *e, void *const args[],
+			 unsigned char *buf, unsigned int cap)
+{
+	struct sbuf b = { buf, 0, cap, 0 };
+	void *argp[DRVSLICE_ARGS_MAX];
+	struct named nm = { .n = 0 };
+	unsigned int i;
+	int err;
+
+	s->why[0] = 0;
+	if (e->nargs > DRVSLICE_ARGS_MAX)
+		return fail(s, -EINVAL, "%s: %u arguments", e->name, e->nargs);
+	s->depth++;
+	err = arg_ptrs(s, e, args, argp);
+	if (err)
+		return err;
+	put(&b, DRVXPC_A_SLICE_ENTRY, &e->id, 2);
+	for (i = 0; i < e->nargs; i++) {
+		unsigned char v[PTR_BYTES];
+		u64_t h;
+		unsigned int off;
+
+		if (e->args[i].pointer) {
+			err = ptr_out(s, argp[i], &h, &off, &nm);
+			if (err)
+				return err;
+			put_ptr(v, h, off);
+			put(&b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
+		} else if (e->args[i].size > DRVSLICE_VALUE_MAX) {
+			return fail(s, -EINVAL, "%s: argument %u: %u bytes", e->name, i, e->args[i].size);
+		} else {
+			put(&b, DRVXPC_A_SLICE_ARG, args[i], e->args[i].size);
+		}
+	}
+	err = put_sets(s, &b, e, e->in, e->nin, argp, &nm);
+	if (err)
+		return err;
+	if (nm.full)
+		return fail(s, -E2BIG, "%s: more than 64 objects", e->name);
+	put_objects(s, &b, &nm);
+	if (b.err)
+		return fail(s, b.err, "%s: the call does not fit in %u bytes", e->name, cap);
+	return (int)b.len;
+}
+
+void drvslice_call_end(struct drvslice_side *s)
+{
+	unsigned int i;
+
+	if (!s->depth)
+		return;
+	for (i = s->nobjs; i-- > 0;)
+		if (s->objs[i].depth >= s->depth)
+			drop(s, i);
+	s->depth--;
+}
+
+/* ---- decoding ---- */
+
+/* An object a message announced. */
+struct announced {
+	u64_t h, parent;
+	unsigned int size, parent_off;
+	unsigned short type;
+};
+
+struct parsed {
+	unsigned short entry;
+	unsigned int nargs, nstructs, nobjs;
+	struct sattr args[DRVSLICE_ARGS_MAX];
+	struct sattr ret;
+	int has_ret;
+	struct sattr structs[32];
+	struct announced objs[64];
+};
+
+/* The decoded message lives in the side's scratch. */
+typedef char parsed_fits_scratch[sizeof(struct parsed) <=
+				 sizeof(((struct drvslice_side *)0)->scratch) ? 1 : -1];
+
+static struct parsed *scratch(struct drvslice_side *s)
+{
+	return (struct parsed *)s->scratch;
+}
+
+static int parse_object(struct drvslice_side *s, const struct sattr *a,
+			struct announced *o)
+{
+	const unsigned char *p = a->v, *end = a->v + a->n;
+	struct sattr x;
+	int r, seen = 0;
+
+	memset(o, 0, sizeof(*o));
+	while ((r = next_attr(&p, end, &x)) > 0) {
+		if (x.type == DRVXPC_A_SLICE_HANDLE && x.n == 8) {
+			memcpy(&o->h, x.v, 8);
+			seen |= 1;
+		} else if (x.type == DRVXPC_A_SLICE_SIZE && x.n == 4) {
+			memcpy(&o->size, x.v, 4);
+			seen |= 2;
+		} else if (x.type == DRVXPC_A_SLICE_STRUCT_ID && x.n == 2) {
+			memcpy(&o->type, x.v, 2);
+			seen |= 4;
+		} else if (x.type == DRVXPC_A_SLICE_ARG && x.n == PTR_BYTES) {
+			get_ptr(x.v, &o->parent, &o->parent_off);
+		} else {
+			return fail(s, -EINVAL, "SLICE_OBJECT: unexpected attribute %u (%u bytes)", x.type, x.n);
+		}
+	}
+	if (r < 0 || seen != 7)
+		return fail(s, -EINVAL, "SLICE_OBJECT: malformed or incomplete");
+	if (o->size > 0x1000000 || o->type >= s->drv->ntypes)
+		return fail(s, -EINVAL, "SLICE_OBJECT: size %u, type %u", o->size, o->type);
+	switch (o->h & DRVSLICE_H_KIND) {
+	case DRVSLICE_H_KERNEL:
+	case DRVSLICE_H_USER:
+		return 0;
+	}
+	return fail(s, -EINVAL, "SLICE_OBJECT: handle %#llx", o->h);
+}
+
+static int parse(struct drvslice_side *s, const unsigned char *msg,
+		 unsigned int len, struct parsed *m)
+{
+	const unsigned char *p = msg, *end = msg + len;
+	struct sattr a;
+	int r, entries = 0;
+
+	memset(m, 0, sizeof(*m));
+	while ((r = next_attr(&p, end, &a)) > 0) {
+		switch (a.type) {
+		case DRVXPC_A_SLICE_ENTRY:
+			if (a.n != 2 || entries++)
+				return fail(s, -EINVAL, "SLICE_ENTRY: %u bytes, or twice", a.n);
+			memcpy(&m->entry, a.v, 2);
+			break;
+		case DRVXPC_A_SLICE_ARG:
+			if (m->nargs == DRVSLICE_ARGS_MAX)
+				return fail(s, -EINVAL, "SLICE_ARG: more than %u", DRVSLICE_ARGS_MAX);
+			m->args[m->nargs++] = a;
+			break;
+		case DRVXPC_A_SLICE_RET:
+			if (m->has_ret++)
+				return fail(s, -EINVAL, "SLICE_RET: twice");
+			m->ret = a;
+			break;
+		case DRVXPC_A_SLICE_STRUCT:
+			if (!a.nested || m->nstructs == 32)
+				return fail(s, -EINVAL, "SLICE_STRUCT: not nested, or more than 32");
+			m->structs[m->nstructs++] = a;
+			break;
+		case DRVXPC_A_SLICE_OBJECT:
+			if (!a.nested || m->nobjs == 64)
+				return fail(s, -EINVAL, "SLICE_OBJECT: not nested, or more than 64");
+			r = parse_object(s, &a, &m->objs[m->nobjs]);
+			if (r)
+				return r;
+			m->nobjs++;
+			break;
+		default:
+			return fail(s, -EINVAL, "attribute %u: not part of a call", a.type);
+		}
+	}
+	if (r < 0)
+		return fail(s, -EINVAL, "malformed attribute at byte %u", (unsigned int)(p - msg));
+	return 0;
+}
+
+/* Whether (h, off) will resolve once the announced objects are made, and
+ * the room behind it. */
+static int check_ptr(struct drvslice_side *s, const struct parsed *m,
+		     const unsigned char *v, unsigned int *room, const char *what)
+{
+	unsigned int i, off;
+	void *p;
+	u64_t h;
+
+	get_ptr(v, &h, &off);
+	if (by_handle(s, h) || !h || (h & DRVSLICE_H_KIND) == DRVSLICE_H_FN ||
+	    (h & DRVSLICE_H_KIND) == DRVSLICE_H_GLOBAL)
+		return ptr_in(s, h, off, &p, room, what);
+	for (i = 0; i < m->nobjs; i++)
+		if (m->objs[i].h == h) {
+			if (off > m->objs[i].size)
+				return fail(s, -EINVAL, "%s: offset %u past object %#llx", what, off, h);
+			*room = m->objs[i].size - off;
+			return 0;
+		}
+	return fail(s, -EINVAL, "%s: object %#llx is unknown", what, h);
+}
+
+/* The set of @e's @sets for @type, or NULL. */
+static const struct drvslice_set *set_for(const struct drvslice_set *sets,
+					  unsigned int n, unsigned short type)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (sets[i].type == type)
+			return &sets[i];
+	return NULL;
+}
+
+/* Checks (store == 0) or stores (store == 1) the SLICE_STRUCTs. */
+static int structs(struct drvslice_side *s, const struct parsed *m,
+		   const struct drvslice_entry *e, const struct drvslice_set *sets,
+		   unsigned int nsets, int store)
+{
+	const struct drvslice_driver *d = s->drv;
+	unsigned int i;
+
+	for (i = 0; i < m->nstructs; i++) {
+		const unsigned char *p = m->structs[i].v;
+		const unsigned char *end = p + m->structs[i].n;
+		const struct drvslice_set *set = NULL;
+		const struct drvslice_type *ty = NULL;
+		unsigned short type = 0;
+		char *inst = NULL;
+		unsigned int room = 0;
+		struct sattr a;
+		int r, where = 0;
+
+		while ((r = next_attr(&p, end, &a)) > 0) {
+			if (a.type == DRVXPC_A_SLICE_ARG && a.n == PTR_BYTES && !where) {
+				u64_t h;
+				unsigned int off;
+
+				where = 1;
+				if (store) {
+					get_ptr(a.v, &h, &off);
+					r = ptr_in(s, h, off, (void **)&inst, &room, "SLICE_STRUCT");
+				} else {
+					r = check_ptr(s, m, a.v, &room, "SLICE_STRUCT");
+				}
+				if (r)
+					return r;
+			} else if (a.type == DRVXPC_A_SLICE_STRUCT_ID && a.n == 2 && where && !ty) {
+				memcpy(&type, a.v, 2);
+				if (!type || type >= d->ntypes)
+					return fail(s, -EINVAL, "SLICE_STRUCT_ID: %u", type);
+				ty = &d->types[type];
+				set = set_for(sets, nsets, type);
+				if (!set)
+					return fail(s, -EINVAL, "%s: %s does not cross here", e->name, ty->name);
+				if (room < ty->size)
+					return fail(s, -EINVAL, "%s: %s: %u bytes of object for %u", e->name, ty->name, room, ty->size);
+			} else if (a.type == DRVXPC_A_SLICE_FIELD && a.nested && ty) {
+				r = 0;
+				{
+					const unsigned char *q = a.v, *qend = a.v + a.n;
+					const struct drvslice_field *f = NULL;
+					struct sattr x;
+					unsigned short id = 0;
+					unsigned int k, want;
+					int got = 0;
+
+					while ((r = next_attr(&q, qend, &x)) > 0) {
+						if (x.type == DRVXPC_A_SLICE_FIELD_ID && x.n == 2 && !f) {
+							memcpy(&id, x.v, 2);
+							for (k = 0; k < set->nfields; k++)
+								if (set->fields[k] == id)
+									break;
+							if (id >= ty->nfields || k == set->nfields)
+								return fail(s, -EINVAL, "%s: %s field %u does not cross here", e->name, ty->name, id);
+							f = &ty->fields[id];
+						} else if (x.type == DRVXPC_A_SLICE_FIELD_VALUE && f && !got) {
+							got = 1;
+							want = f->kind == DRVSLICE_F_POINTER ? PTR_BYTES :
+							       f->kind == DRVSLICE_F_BITS ? BITS_BYTES : f->size;
+							if (x.n != want)
+								return fail(s, -EINVAL, "%s: %u bytes, expected %u", f->name, x.n, want);
+							if (f->kind == DRVSLICE_F_POINTER) {
+								void *pv;
+								u64_t h;
+								unsigned int off, rm;
+
+								if (!store)
+									r = check_ptr(s, m, x.v, &rm, f->name);
+								else {
+									get_ptr(x.v, &h, &off);
+									r = ptr_in(s, h, off, &pv, &rm, f->name);
+									if (!r)
+										memcpy(inst + f->offset, &pv, sizeof(pv));
+								}
+								if (r)
+									return r;
+							} else if (f->kind == DRVSLICE_F_BITS) {
+								u64_t val, word = 0, mask;
+								unsigned int first = f->offset / 8;
+								unsigned int last = (f->offset + f->size + 7) / 8;
+
+								memcpy(&val, x.v, 8);
+								if (f->size > 56 || last - first > 8 || (val >> f->size))
+									return fail(s, -EINVAL, "%s: %llu does not fit %u bits", f->name, val, f->size);
+								if (store) {
+									mask = ((1ULL << f->size) - 1) << (f->offset % 8);
+									memcpy(&word, inst + first, last - first);
+									word = (word & ~mask) | (val << (f->offset % 8));
+									memcpy(inst + first, &word, last - first);
+								}
+							} else if (store) {
+								memcpy(inst + f->offset, x.v, f->size);
+							}
+						} else {
+							return fail(s, -EINVAL, "SLICE_FIELD: unexpected attribute %u", x.type);
+						}
+					}
+					if (r < 0 || !got)
+						return fail(s, -EINVAL, "%s: malformed SLICE_FIELD", ty->name);
+				}
+			} else {
+				return fail(s, -EINVAL, "SLICE_STRUCT: unexpected attribute %u", a.type);
+			}
+		}
+		if (r < 0 || !ty)
+			return fail(s, -EINVAL, "SLICE_STRUCT: malformed or without its type");
+	}
+	return 0;
+}
+
+/* The announced objects this side does not have yet: shadows, a child
+ * inside its parent's copy. */
+static int make_shadows(struct drvslice_side *s, const struct parsed *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nobjs; i++) {
+		const struct announced *o = &m->objs[i];
+		unsigned int room;
+		void *p;
+
+		if (by_handle(s, o->h))
+			continue;
+		if (o->parent) {
+			if (ptr_in(s, o->parent, o->parent_off, &p, &room, "SLICE_OBJECT parent"))
+				return -EINVAL;
+			if (room < o->size)
+				return fail(s, -EINVAL, "SLICE_OBJECT %#llx: %u bytes in %u", o->h, o->size, room);
+		} else {
+			p = s->alloc ? s->alloc(o->size ? o->size : 1) : NULL;
+			if (!p)
+				return fail(s, -ENOMEM, "no memory for a copy of %u bytes", o->size);
+		}
+		if (!add(s, p, o->size, o->type, o->h, 1)) {
+			if (!o->parent && s->free)
+				s->free(p);
+			return fail(s, -ENOSPC, "no room for object %#llx", o->h);
+		}
+		s->objs[s->nobjs - 1].parent = o->parent;
+		s->objs[s->nobjs - 1].parent_off = o->parent_off;
+		s->objs[s->nobjs - 1].depth = (o->h & DRVSLICE_H_CALL) ? s->depth : 0;
+	}
+	return 0;
+}
+
+/* Announced objects whose parent is announced too must come after it. */
+static int check_objects(struct drvslice_side *s, const struct parsed *m)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < m->nobjs; i++) {
+		const struct announced *o = &m->objs[i];
+
+		if (!o->parent || by_handle(s, o->parent))
+			continue;
+		for (j = 0; j < i; j++)
+			if (m->objs[j].h == o->parent)
+				break;
+		if (j == i)
+			return fail(s, -EINVAL, "SLICE_OBJECT %#llx: parent %#llx unknown", o->h, o->parent);
+		if (o->parent_off > m->objs[j].size ||
+		    o->size > m->objs[j].size - o->parent_off)
+			return fail(s, -EINVAL, "SLICE_OBJECT %#llx: outside its parent", o->h);
+	}
+	return 0;
+}
+
+static const struct drvslice_target *target(const struct drvslice_side *s,
+					    unsigned short id)
+{
+	const struct drvslice_target *t;
+
+	for (t = s->drv->targets; t && t->name; t++)
+		if (t->id == id && t->call)
+			return t;
+	return NULL;
+}
+
+int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
+		   unsigned int len, unsigned char *out, unsigned int cap)
+{
+	const struct drvslice_driver *d = s->drv;
+	const struct drvslice_entry *e;
+	const struct drvslice_target *t;
+	unsigned char vals[DRVSLICE_ARGS_MAX][DRVSLICE_VALUE_MAX];
+	unsigned char ret[DRVSLICE_VALUE_MAX];
+	void *args[DRVSLICE_ARGS_MAX], *argp[DRVSLICE_ARGS_MAX];
+	struct sbuf b = { out, 0, cap, 0 };
+	struct named nm = { .n = 0 };
+	struct parsed *m = scratch(s);
+	unsigned int i, room;
+	int err;
+
+	s->why[0] = 0;
+	err = parse(s, msg, len, m);
+	if (err)
+		return err;
+	if (!m->entry || m->entry >= d->nentries || !d->entries[m->entry])
+		return fail(s, -EINVAL, "SLICE_ENTRY: no entry %u", m->entry);
+	e = d->entries[m->entry];
+	t = target(s, m->entry);
+	if (!t || e->dir != (s->kernel ? DRVSLICE_DOWN : DRVSLICE_UP))
+		return fail(s, -EINVAL, "SLICE_ENTRY: %s is not served by this half", e->name);
+	if (m->nargs != e->nargs || m->has_ret)
+		return fail(s, -EINVAL, "%s: %u arguments, expected %u", e->name, m->nargs, e->nargs);
+	err = check_objects(s, m);
+	if (err)
+		return err;
+	for (i = 0; i < e->nargs; i++) {
+		unsigned int want = e->args[i].pointer ? PTR_BYTES : e->args[i].size;
+
+		if (m->args[i].n != want || want > DRVSLICE_VALUE_MAX)
+			return fail(s, -EINVAL, "%s: argument %u: %u bytes, expected %u", e->name, i, m->args[i].n, want);
+		if (e->args[i].pointer) {
+			err = check_ptr(s, m, m->args[i].v, &room, e->name);
+			if (err)
+				return err;
+		}
+	}
+	err = structs(s, m, e, e->in, e->nin, 0);
+	if (err)
+		return err;
+
+	/* Checked: now it happens. */
+	s->depth++;
+	err = make_shadows(s, m);
+	if (err)
+		goto end;
+	for (i = 0; i < e->nargs; i++) {
+		args[i] = vals[i];
+		argp[i] = NULL;
+		if (e->args[i].pointer) {
+			u64_t h;
+			unsigned int off;
+
+			get_ptr(m->args[i].v, &h, &off);
+			err = ptr_in(s, h, off, &argp[i], &room, e->name);
+			if (err)
+				goto end;
+			memcpy(vals[i], &argp[i], sizeof(void *));
+		} else {
+			memcpy(vals[i], m->args[i].v, m->args[i].n);
+		}
+	}
+	err = structs(s, m, e, e->in, e->nin, 1);
+	if (err)
+		goto end;
+	memset(ret, 0, sizeof(ret));
+	if (e->ret_size > DRVSLICE_VALUE_MAX) {
+		err = fail(s, -EINVAL, "%s: a %u-byte result", e->name, e->ret_size);
+		goto end;
+	}
+	/* The call may make calls of its own: the scratch (m) is theirs now. */
+	err = t->call(args, ret);
+	if (err)
+		goto end;
+	if (e->ret_size)
+		put(&b, DRVXPC_A_SLICE_RET, ret, e->ret_size);
+	err = put_sets(s, &b, e, e->out, e->nout, argp, &nm);
+	if (err)
+		goto end;
+	if (nm.full) {
+		err = fail(s, -E2BIG, "%s: more than 64 objects", e->name);
+		goto end;
+	}
+	put_objects(s, &b, &nm);
+	err = b.err ? fail(s, b.err, "%s: the reply does not fit in %u bytes", e->name, cap) : (int)b.len;
+end:
+	for (i = s->nobjs; i-- > 0;)
+		if (s->objs[i].depth >= s->depth)
+			drop(s, i);
+	s->depth--;
+	return err;
+}
+
+int drvslice_decode_reply(struct drvslice_side *s,
+			  const struct drvslice_entry *e,
+			  const unsigned char *msg, unsigned int len, void *ret)
+{
+	struct parsed *pm = scratch(s);
+	int err;
+
+	err = parse(s, msg, len, pm);
+	if (err)
+		return err;
+	if (pm->entry || pm->nargs)
+		return fail(s, -EINVAL, "%s: a reply with an entry or arguments", e->name);
+	if ((e->ret_size && (!pm->has_ret || pm->ret.n != e->ret_size)) ||
+	    (!e->ret_size && pm->has_ret))
+		return fail(s, -EINVAL, "%s: SLICE_RET: %u bytes, expected %u", e->name,
+			    pm->has_ret ? pm->ret.n : 0, e->ret_size);
+	err = check_objects(s, pm);
+	if (!err)
+		err = structs(s, pm, e, e->out, e->nout, 0);
+	if (!err)
+		err = make_shadows(s, pm);
+	if (!err)
+		err = structs(s, pm, e, e->out, e->nout, 1);
+	if (err)
+		return err;
+	if (e->ret_size)
+		memcpy(ret, pm->ret.v, e->ret_size);
+	return 0;
+}
