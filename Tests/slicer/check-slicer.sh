@@ -120,7 +120,7 @@ done
 # through drvslice-user.h, the rest kernel API the slicer listed.
 for d in 8139cp:8139cp ens1370:snd-ens1370; do
   f=${d%%:*} name=${d#*:} m="$WORK/m-${d%%:*}" h="$ROOT/.build/slicer-halves/${d%%:*}"
-  rm -rf "$h"
+  rm -rf "$h"; mkdir -p "$h"
   "$BIN/driverslicer" "$m/$f.c" --kbuild-cmd "$m/.$f.o.cmd" --kbuild-dir "$KDIR" --halves "$h" --name "$name" > "$h.txt" \
     || { echo "FAIL: $f: --halves"; ok=0; continue; }
   # The kernel half and the runtime's core (module/slice_core.c) as one module.

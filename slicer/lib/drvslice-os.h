@@ -51,12 +51,17 @@ void drvslice_os_abort(void) __attribute__((__noreturn__));
 void drvslice_os_atexit(void (*fn)(void));
 /*
  * The symbol at @addr as the kernel's kallsyms prints it, from the
- * process's dynamic symbol tables (dladdr1(3)): "name+0xoff/0xsize", with
- * " [object]" when it is in a shared object rather than the executable;
- * just "name" when @offset is 0.  Returns the length written (at most
- * @size - 1, NUL-terminated), or -1 when no symbol covers @addr.
+ * process's dynamic symbol tables (dladdr1(3)): "name+0xoff/0xsize" with
+ * DRVSLICE_OS_SYM_OFFSET, else just "name"; then " [object]" when it is in
+ * a shared object rather than the executable (the kernel's " [module]").
+ * DRVSLICE_OS_SYM_RETADDR looks up @addr - 1 (a return address after a
+ * call that does not return) but prints @addr's offset, as %pB does.
+ * Returns the length written (at most @size - 1, NUL-terminated), or -1
+ * when no symbol covers the address.
  */
-int drvslice_os_symbol(unsigned long addr, int offset, char *buf, unsigned long size);
+#define DRVSLICE_OS_SYM_OFFSET	1
+#define DRVSLICE_OS_SYM_RETADDR	2
+int drvslice_os_symbol(unsigned long addr, int flags, char *buf, unsigned long size);
 /*
  * The calling thread's return addresses, innermost first (backtrace(3)),
  * skipping @skip frames; returns how many were stored.
@@ -99,6 +104,8 @@ unsigned long drvslice_os_jiffies_to_ns(unsigned long j);
 
 /* Give up the CPU (sched_yield(2)). */
 void drvslice_os_yield(void);
+/* The CPU the calling thread runs on (sched_getcpu(3)), 0 if unknown. */
+int drvslice_os_cpu(void);
 /*
  * futex(2) on a 32-bit word of this process: sleep while *@word ==
  * @expected (returns at once if it is not; may return spuriously), and

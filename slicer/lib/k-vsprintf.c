@@ -36,8 +36,9 @@
  *    (%pd %pD dentries, %pg block devices, %pC clocks, %pO %pfw firmware
  *    nodes, %pG page/vma/gfp flags, %pt time, %pE escaped strings, %pA)
  *    print "(%pX?)" in the style of the kernel's own "(%pN?)" errors.
- *  - Too large a field width or precision is clamped as in the kernel
- *    but without its one-time WARN.
+ *  - Too large a '*' field width or precision is clamped as in the kernel
+ *    but without its one-time WARN; digits beyond the kernel's 24-bit width
+ *    and 16-bit precision wrap as in the kernel.
  *
  * These names (sprintf, snprintf, vsprintf, vsnprintf) are also the C
  * library's: a process should bind them to this file only in the user
@@ -45,6 +46,7 @@
  * partial link), or every libc caller gets the kernel's semantics.
  */
 #include <linux/bitops.h>
+#include <linux/ctype.h>
 #include <linux/errname.h>
 #include <linux/errno.h>
 #include <linux/in.h>
@@ -52,6 +54,7 @@
 #include <linux/ioport.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/netdev_features.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
@@ -259,31 +262,18 @@ static char *symbol_string(char *buf, char *end, void *ptr, struct fmt_spec spec
 			   const char *fmt)
 {
 	unsigned long value = (unsigned long)ptr;
+	int flags = 0;
 	char sym[256];
-	int n;
 
 	if (fmt[1] == 'R')
 		value = (unsigned long)__builtin_extract_return_addr(ptr);
-	if (*fmt == 'B') {
-		/* A return address: look up the call before it, print its own offset. */
-		n = drvslice_os_symbol(value - 1, 1, sym, sizeof(sym));
-		if (n > 0) {
-			char *plus = strchr(sym, '+');
-
-			if (plus) {
-				unsigned long off = simple_strtoul(plus + 3, NULL, 16) + 1;
-				char tail[128];
-				char *slash = strchr(plus, '/');
-
-				strscpy(tail, slash ? slash : "", sizeof(tail));
-				snprintf(plus, sizeof(sym) - (plus - sym), "+%#lx%s", off, tail);
-			}
-		}
-	} else {
-		n = drvslice_os_symbol(value, *fmt != 's', sym, sizeof(sym));
-	}
-	if (n < 0)
-		snprintf(sym, sizeof(sym), "%#lx", value);
+	if (*fmt == 'B')
+		flags = DRVSLICE_OS_SYM_OFFSET | DRVSLICE_OS_SYM_RETADDR;
+	else if (*fmt != 's')
+		flags = DRVSLICE_OS_SYM_OFFSET;
+	/* Not found: the address, as kallsyms prints one it cannot name. */
+	if (drvslice_os_symbol(value, flags, sym, sizeof(sym)) < 0)
+		snprintf(sym, sizeof(sym), "0x%lx", value);
 	return string_nocheck(buf, end, sym, spec);
 }
 
@@ -876,24 +866,24 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 		}
 		/* Field width: digits, or '*' (negative means left-justified). */
 		if (isdigit(*fmt)) {
-			spec.field_width = read_decimal(&fmt);
+			/* The kernel keeps it in 24 bits. */
+			spec.field_width = sign_extend32(read_decimal(&fmt), 23);
 		} else if (*fmt == '*') {
-			int w = va_arg(args, int);
+			int w = clamp(va_arg(args, int), -FIELD_WIDTH_MAX, FIELD_WIDTH_MAX);
 
 			fmt++;
 			if (w < 0) {
 				w = -w;
 				spec.flags |= LEFT;
 			}
-			spec.field_width = clamp(w, -FIELD_WIDTH_MAX, FIELD_WIDTH_MAX);
+			spec.field_width = w;
 		}
-		if (spec.field_width > FIELD_WIDTH_MAX)
-			spec.field_width = FIELD_WIDTH_MAX;
 		/* Precision: a '.' not followed by digits or '*' leaves none. */
 		if (*fmt == '.') {
 			fmt++;
 			if (isdigit(*fmt)) {
-				spec.precision = min(read_decimal(&fmt), PRECISION_MAX);
+				/* In 16 bits, negative meaning 0, as in the kernel. */
+				spec.precision = max_t(int, (s16)read_decimal(&fmt), 0);
 			} else if (*fmt == '*') {
 				fmt++;
 				spec.precision = clamp(va_arg(args, int), 0, PRECISION_MAX);

@@ -7,7 +7,8 @@
  * %pS, backtraces for dump_stack).
  *
  * Compiled as ordinary user-space C against glibc; nothing here includes a
- * kernel header.
+ * kernel header.  Nothing here calls the printf family either: those names
+ * are also the kernel's, which the kernel-facing layer defines.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -15,7 +16,6 @@
 #include <execinfo.h>
 #include <link.h>
 #include <malloc.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -102,13 +102,18 @@ int drvslice_os_tid(void)
 void drvslice_os_comm(char *buf, unsigned long size)
 {
 	char name[17] = "";
+	size_t len;
 
 	if (size == 0)
 		return;
 	if (prctl(PR_GET_NAME, name) != 0)
 		name[0] = '\0';
 	name[16] = '\0';
-	snprintf(buf, size, "%s", name);
+	len = strlen(name);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
 }
 
 void drvslice_os_abort(void)
@@ -121,38 +126,71 @@ void drvslice_os_atexit(void (*fn)(void))
 	atexit(fn);
 }
 
-int drvslice_os_symbol(unsigned long addr, int offset, char *buf, unsigned long size)
+/*
+ * Appending to a bounded buffer.  No snprintf: in a process that links the
+ * driver library without isolating it, snprintf may be the kernel's.
+ */
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+static void out_str(struct out *o, const char *s)
 {
-	Dl_info info;
+	for (; *s; s++, o->len++)
+		if (o->len + 1 < o->size)
+			o->buf[o->len] = *s;
+}
+
+/* "0x" and lowercase hex digits: the kernel's %#lx, which prints 0 as 0x0. */
+static void out_hex(struct out *o, unsigned long v)
+{
+	char digits[2 + 2 * sizeof(v) + 1];
+	int n = sizeof(digits) - 1;
+
+	digits[n] = '\0';
+	do {
+		digits[--n] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	digits[--n] = 'x';
+	digits[--n] = '0';
+	out_str(o, digits + n);
+}
+
+int drvslice_os_symbol(unsigned long addr, int flags, char *buf, unsigned long size)
+{
+	unsigned long lookup = addr - ((flags & DRVSLICE_OS_SYM_RETADDR) ? 1 : 0);
 	const ElfW(Sym) *sym = NULL;
 	struct link_map *map = NULL;
-	const char *object = NULL;
-	unsigned long start;
-	int n;
+	struct out o = { buf, size, 0 };
+	Dl_info info;
 
 	if (size == 0)
 		return -1;
-	if (!dladdr1((void *)addr, &info, (void **)&sym, RTLD_DL_SYMENT) ||
+	if (!dladdr1((void *)lookup, &info, (void **)&sym, RTLD_DL_SYMENT) ||
 	    !info.dli_sname || !info.dli_saddr)
 		return -1;
-	/* The executable is the "kernel"; a shared object is a "module". */
-	if (dladdr1((void *)addr, &info, (void **)&map, RTLD_DL_LINKMAP) &&
-	    map && map->l_name && map->l_name[0]) {
-		object = strrchr(map->l_name, '/');
-		object = object ? object + 1 : map->l_name;
+	out_str(&o, info.dli_sname);
+	if (flags & DRVSLICE_OS_SYM_OFFSET) {
+		out_str(&o, "+");
+		out_hex(&o, addr - (unsigned long)info.dli_saddr);
+		out_str(&o, "/");
+		out_hex(&o, sym ? (unsigned long)sym->st_size : 0UL);
 	}
-	start = (unsigned long)info.dli_saddr;
-	/* The kernel prints %#lx as 0x0 for zero, unlike printf(3). */
-	if (offset)
-		n = snprintf(buf, size, "%s+0x%lx/0x%lx", info.dli_sname, addr - start,
-			     sym ? (unsigned long)sym->st_size : 0UL);
-	else
-		n = snprintf(buf, size, "%s", info.dli_sname);
-	if (n >= 0 && (unsigned long)n < size && object)
-		n += snprintf(buf + n, size - (unsigned long)n, " [%s]", object);
-	if (n < 0)
-		return -1;
-	return (unsigned long)n < size ? n : (int)(size - 1);
+	/* The executable is the "kernel"; a shared object is a "module". */
+	if (dladdr1((void *)lookup, &info, (void **)&map, RTLD_DL_LINKMAP) &&
+	    map && map->l_name && map->l_name[0]) {
+		const char *object = strrchr(map->l_name, '/');
+
+		out_str(&o, " [");
+		out_str(&o, object ? object + 1 : map->l_name);
+		out_str(&o, "]");
+	}
+	if (o.len >= size)
+		o.len = size - 1;
+	buf[o.len] = '\0';
+	return (int)o.len;
 }
 
 int drvslice_os_backtrace(unsigned long *addrs, int max, int skip)

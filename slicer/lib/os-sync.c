@@ -21,6 +21,13 @@ void drvslice_os_yield(void)
 	sched_yield();
 }
 
+int drvslice_os_cpu(void)
+{
+	int cpu = sched_getcpu();
+
+	return cpu < 0 ? 0 : cpu;
+}
+
 void drvslice_os_futex_wait(unsigned int *word, unsigned int expected)
 {
 	/* EAGAIN (value changed), EINTR: the caller re-checks either way. */
