@@ -21,7 +21,7 @@ import Testing
         };
         struct netdev { char name[16]; int mtu; struct stats stats; void *priv; const struct ops *ops; };
         struct priv { int up; unsigned char mac[6]; unsigned int flags:3; unsigned int spare:5;
-                      unsigned int *ring; struct netdev *dev; int hw_calls; };
+                      unsigned int *ring; struct netdev *dev; int hw_calls; int weight; };
         extern const struct ops minidrv_ops;
         """
 
@@ -205,6 +205,7 @@ import Testing
         	dev->priv = priv;
         	dev->ops = &minidrv_ops;
         	priv->dev = dev;
+        	priv->weight = 64;
         	drvslice_track(&side, dev, sizeof(*dev), SLICE_MINIDRV_T_netdev);
         	drvslice_track(&side, priv, sizeof(*priv), SLICE_MINIDRV_T_priv);
         	open = (int (*)(struct netdev *))stub(SLICE_MINIDRV_open);
@@ -281,9 +282,11 @@ import Testing
         }
         """
 
-    @Test func twoProgramsRunTheDriverThroughTheRuntime() throws {
+    /// Splits `driver` with --halves, builds the two programs and runs them:
+    /// the kernel program's output, and the halves.
+    func run(_ driver: String) throws -> (out: String, halves: SliceHalves)? {
         let fixture = SliceAnalysisTests()
-        let path = try fixture.write(Self.driver, "minidrv.c")
+        let path = try fixture.write(driver, "minidrv.c")
         let dir = (path as NSString).deletingLastPathComponent
         try Self.header.write(toFile: dir + "/minidrv.h", atomically: true, encoding: .utf8)
         let g = try CallGraph.build(files: [path], arguments: ["-I", dir])
@@ -308,9 +311,15 @@ import Testing
         #expect(k.0 == 0, "\(k.1)")
         let u = try SliceHalvesTests.run(flags + ["-o", "uside", "user/minidrv.c", "uside.c", root + "/module/slice_core.c"], in: out)
         #expect(u.0 == 0, "\(u.1)")
-        guard k.0 == 0, u.0 == 0 else { return }
+        guard k.0 == 0, u.0 == 0 else { return nil }
         let run = try SliceHalvesTests.run(["./kside", "./uside"], in: out)
         #expect(run.0 == 0, "\(run.1)")
+        return (run.1, h)
+    }
+
+    @Test func twoProgramsRunTheDriverThroughTheRuntime() throws {
+        guard let (output, _) = try run(Self.driver) else { return }
+        let run = (0, output)
         let lines = run.1.split(separator: "\n").map(String.init)
         // open ran in the user program: what it wrote came back; start_hw
         // ran in the kernel program with the mac open had just set, and the
@@ -325,5 +334,18 @@ import Testing
         #expect(run.1.contains("truncated: -22 malformed attribute"), "\(run.1)")
         #expect(run.1.contains("unknown field: -22 open: netdev field 99 does not cross here"), "\(run.1)")
         #expect(run.1.contains("state kept: up=1 mtu=1500"), "\(run.1)")
+    }
+
+    /// Decaf's "the driver is the specification": a field the user side
+    /// starts to use crosses once the tool runs again, with no hand edit.
+    /// The kernel set priv->weight all along; open now adds it to the mtu.
+    @Test func aFieldTheUserSideStartsToUseCrossesAfterTheToolRunsAgain() throws {
+        let evolved = Self.driver.replacingOccurrences(of: "d->mtu = 1500;", with: "d->mtu = 1500 + p->weight;")
+        #expect(evolved != Self.driver)
+        guard let (before, h0) = try run(Self.driver), let (after, h1) = try run(evolved) else { return }
+        #expect(!h0.files[0].user.contains("\"priv.weight\""))
+        #expect(h1.files[0].user.contains("\"priv.weight\"") && h1.files[0].kernel.contains("\"priv.weight\""))
+        #expect(before.hasPrefix("open=7 mtu=1500 "), "\(before)")
+        #expect(after.hasPrefix("open=7 mtu=1564 "), "\(after)")
     }
 }
