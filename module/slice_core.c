@@ -422,6 +422,72 @@ static void instances(struct drvslice_side *s, unsigned short type,
 
 /* ---- encoding ---- */
 
+static int is_ptr(unsigned char kind)
+{
+	return kind == DRVSLICE_A_PTR || kind == DRVSLICE_A_OWN;
+}
+
+static unsigned short type_named(const struct drvslice_side *s,
+				 const char *name)
+{
+	unsigned short t;
+
+	for (t = 1; name && t < s->drv->ntypes; t++)
+		if (!strcmp(s->drv->types[t].name, name))
+			return t;
+	return 0;
+}
+
+/* The entry @id names on this side (the driver's or the kernel API's). */
+static const struct drvslice_entry *entry_for(const struct drvslice_side *s,
+					      unsigned int id)
+{
+	const struct drvslice_driver *d = s->drv;
+
+	if (id >= DRVSLICE_API_BASE) {
+		d = s->api;
+		id -= DRVSLICE_API_BASE;
+	}
+	if (!d || !id || id >= d->nentries)
+		return NULL;
+	return d->entries[id];
+}
+
+/*
+ * The field sets of a call (@out: of its return).  A kernel API call's are
+ * made here, in @tmp: every crossing field of each struct argument's type.
+ */
+static unsigned int sets_of(const struct drvslice_side *s,
+			    const struct drvslice_entry *e, int out,
+			    struct drvslice_set *tmp,
+			    const struct drvslice_set **sets)
+{
+	unsigned int i, n = 0, k;
+
+	if (!(e->flags & DRVSLICE_E_API)) {
+		*sets = out ? e->out : e->in;
+		return out ? e->nout : e->nin;
+	}
+	for (i = 0; i < e->nargs; i++) {
+		unsigned short t;
+
+		if (!is_ptr(e->args[i].kind))
+			continue;
+		t = type_named(s, e->args[i].pointee);
+		for (k = 0; k < n; k++)
+			if (tmp[k].type == t)
+				break;
+		if (!t || k < n)
+			continue;
+		tmp[n].type = t;
+		tmp[n].nfields = DRVSLICE_ALL_FIELDS;
+		tmp[n].fields = NULL;
+		n++;
+	}
+	*sets = tmp;
+	return n;
+}
+
 /* One struct's fields of @set, at @inst. */
 static int put_struct(struct drvslice_side *s, struct sbuf *b,
 		      const struct drvslice_entry *e,
@@ -430,7 +496,7 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 {
 	const struct drvslice_type *ty = &s->drv->types[set->type];
 	unsigned char v[PTR_BYTES];
-	unsigned int at, off, j;
+	unsigned int at, off, j, n;
 	u64_t h;
 	int err;
 
@@ -441,8 +507,10 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 	put_ptr(v, h, off);
 	put(b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
 	put(b, DRVXPC_A_SLICE_STRUCT_ID, &set->type, 2);
-	for (j = 0; j < set->nfields; j++) {
-		unsigned short id = set->fields[j];
+	n = set->nfields == DRVSLICE_ALL_FIELDS ? ty->nfields : set->nfields;
+	for (j = 0; j < n; j++) {
+		unsigned short id = set->nfields == DRVSLICE_ALL_FIELDS ?
+				    (unsigned short)j : set->fields[j];
 		const struct drvslice_field *f;
 		unsigned int fat;
 
@@ -482,10 +550,12 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 }
 
 static int put_sets(struct drvslice_side *s, struct sbuf *b,
-		    const struct drvslice_entry *e, const struct drvslice_set *sets,
-		    unsigned int nsets, void *const argp[], struct named *nm)
+		    const struct drvslice_entry *e, int out,
+		    void *const argp[], struct named *nm)
 {
-	unsigned int i, k;
+	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
+	const struct drvslice_set *sets;
+	unsigned int i, k, nsets = sets_of(s, e, out, tmp, &sets);
 	int err;
 
 	for (i = 0; i < nsets; i++) {
@@ -540,10 +610,11 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 
 	for (i = 0; i < e->nargs; i++) {
 		argp[i] = NULL;
-		if (!e->args[i].pointer)
+		if (!is_ptr(e->args[i].kind))
 			continue;
 		memcpy(&argp[i], args[i], sizeof(void *));
-		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]))
+		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]) ||
+		    e->args[i].kind == DRVSLICE_A_OWN)
 			continue;
 		for (t = 1; t < d->ntypes; t++)
 			if (!strcmp(d->types[t].name, e->args[i].pointee))
@@ -579,19 +650,36 @@ int drvslice_encode_call(struct drvslice_side *s,
 		u64_t h;
 		unsigned int off;
 
-		if (e->args[i].pointer) {
+		if (is_ptr(e->args[i].kind)) {
 			err = ptr_out(s, argp[i], &h, &off, &nm);
 			if (err)
 				return err;
 			put_ptr(v, h, off);
 			put(&b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
+		} else if (e->args[i].kind == DRVSLICE_A_BUF ||
+			   e->args[i].kind == DRVSLICE_A_STR) {
+			const char *p;
+			unsigned int n = e->args[i].size;
+
+			memcpy(&p, args[i], sizeof(p));
+			if (!p || !n || n > DRVSLICE_VALUE_MAX)
+				return fail(s, -EINVAL, "%s: argument %u: a %s buffer of %u bytes",
+					    e->name, i, p ? "" : "NULL", n);
+			if (e->args[i].kind == DRVSLICE_A_STR) {
+				n = (unsigned int)strnlen(p, n);
+				if (n == e->args[i].size)
+					return fail(s, -E2BIG, "%s: argument %u: longer than %u bytes",
+						    e->name, i, e->args[i].size - 1);
+				n++;
+			}
+			put(&b, DRVXPC_A_SLICE_ARG, p, n);
 		} else if (e->args[i].size > DRVSLICE_VALUE_MAX) {
 			return fail(s, -EINVAL, "%s: argument %u: %u bytes", e->name, i, e->args[i].size);
 		} else {
 			put(&b, DRVXPC_A_SLICE_ARG, args[i], e->args[i].size);
 		}
 	}
-	err = put_sets(s, &b, e, e->in, e->nin, argp, &nm);
+	err = put_sets(s, &b, e, 0, argp, &nm);
 	if (err)
 		return err;
 	if (nm.full)
@@ -748,7 +836,7 @@ static int check_ptr(struct drvslice_side *s, const struct parsed *m,
 	return fail(s, -EINVAL, "%s: object %#llx is unknown", what, h);
 }
 
-/* The set of @e's @sets for @type, or NULL. */
+/* The set of @sets for @type, or NULL. */
 static const struct drvslice_set *set_for(const struct drvslice_set *sets,
 					  unsigned int n, unsigned short type)
 {
@@ -760,7 +848,90 @@ static const struct drvslice_set *set_for(const struct drvslice_set *sets,
 	return NULL;
 }
 
-/* Checks (store == 0) or stores (store == 1) the SLICE_STRUCTs. */
+static int set_has(const struct drvslice_set *set, unsigned short id)
+{
+	unsigned int k;
+
+	if (set->nfields == DRVSLICE_ALL_FIELDS)
+		return 1;
+	for (k = 0; k < set->nfields; k++)
+		if (set->fields[k] == id)
+			return 1;
+	return 0;
+}
+
+/* One SLICE_FIELD of a struct of type @ty at @inst: checked (store == 0)
+ * or stored. */
+static int field(struct drvslice_side *s, const struct parsed *m,
+		 const struct drvslice_entry *e, const struct drvslice_type *ty,
+		 const struct drvslice_set *set, char *inst,
+		 const struct sattr *fa, int store)
+{
+	const unsigned char *q = fa->v, *end = fa->v + fa->n;
+	const struct drvslice_field *f = NULL;
+	const unsigned char *v = NULL;
+	unsigned int want, vn = 0;
+	unsigned short id;
+	struct sattr x;
+	int r;
+
+	while ((r = next_attr(&q, end, &x)) > 0) {
+		if (x.type == DRVXPC_A_SLICE_FIELD_ID && x.n == 2 && !f) {
+			memcpy(&id, x.v, 2);
+			if (id >= ty->nfields || !set_has(set, id))
+				return fail(s, -EINVAL, "%s: %s field %u does not cross here",
+					    e->name, ty->name, id);
+			f = &ty->fields[id];
+		} else if (x.type == DRVXPC_A_SLICE_FIELD_VALUE && f && !v) {
+			v = x.v;
+			vn = x.n;
+		} else {
+			return fail(s, -EINVAL, "SLICE_FIELD: unexpected attribute %u", x.type);
+		}
+	}
+	if (r < 0 || !v)
+		return fail(s, -EINVAL, "%s: malformed SLICE_FIELD", ty->name);
+	want = f->kind == DRVSLICE_F_POINTER ? PTR_BYTES :
+	       f->kind == DRVSLICE_F_BITS ? BITS_BYTES : f->size;
+	if (vn != want)
+		return fail(s, -EINVAL, "%s: %u bytes, expected %u", f->name, vn, want);
+	if (f->kind == DRVSLICE_F_POINTER) {
+		unsigned int off, room;
+		void *pv;
+		u64_t h;
+
+		if (!store)
+			return check_ptr(s, m, v, &room, f->name);
+		get_ptr(v, &h, &off);
+		r = ptr_in(s, h, off, &pv, &room, f->name);
+		if (!r)
+			memcpy(inst + f->offset, &pv, sizeof(pv));
+		return r;
+	}
+	if (f->kind == DRVSLICE_F_BITS) {
+		unsigned int first = f->offset / 8;
+		unsigned int last = (f->offset + f->size + 7) / 8;
+		u64_t val, word = 0, mask;
+
+		memcpy(&val, v, 8);
+		if (f->size > 56 || last - first > 8 || (val >> f->size))
+			return fail(s, -EINVAL, "%s: %llu does not fit %u bits",
+				    f->name, val, f->size);
+		if (store) {
+			mask = ((1ULL << f->size) - 1) << (f->offset % 8);
+			memcpy(&word, inst + first, last - first);
+			word = (word & ~mask) | (val << (f->offset % 8));
+			memcpy(inst + first, &word, last - first);
+		}
+		return 0;
+	}
+	if (store)
+		memcpy(inst + f->offset, v, f->size);
+	return 0;
+}
+
+/* Checks (store == 0) or stores (store == 1) the SLICE_STRUCTs: each names
+ * where its struct is (an ARG), its type, then its fields. */
 static int structs(struct drvslice_side *s, const struct parsed *m,
 		   const struct drvslice_entry *e, const struct drvslice_set *sets,
 		   unsigned int nsets, int store)
@@ -773,26 +944,19 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 		const unsigned char *end = p + m->structs[i].n;
 		const struct drvslice_set *set = NULL;
 		const struct drvslice_type *ty = NULL;
-		unsigned short type = 0;
+		unsigned int room = 0, off;
+		unsigned short type;
 		char *inst = NULL;
-		unsigned int room = 0;
 		struct sattr a;
 		int r, where = 0;
+		u64_t h;
 
 		while ((r = next_attr(&p, end, &a)) > 0) {
 			if (a.type == DRVXPC_A_SLICE_ARG && a.n == PTR_BYTES && !where) {
-				u64_t h;
-				unsigned int off;
-
 				where = 1;
-				if (store) {
-					get_ptr(a.v, &h, &off);
-					r = ptr_in(s, h, off, (void **)&inst, &room, "SLICE_STRUCT");
-				} else {
-					r = check_ptr(s, m, a.v, &room, "SLICE_STRUCT");
-				}
-				if (r)
-					return r;
+				get_ptr(a.v, &h, &off);
+				r = store ? ptr_in(s, h, off, (void **)&inst, &room, "SLICE_STRUCT") :
+					    check_ptr(s, m, a.v, &room, "SLICE_STRUCT");
 			} else if (a.type == DRVXPC_A_SLICE_STRUCT_ID && a.n == 2 && where && !ty) {
 				memcpy(&type, a.v, 2);
 				if (!type || type >= d->ntypes)
@@ -802,74 +966,16 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 				if (!set)
 					return fail(s, -EINVAL, "%s: %s does not cross here", e->name, ty->name);
 				if (room < ty->size)
-					return fail(s, -EINVAL, "%s: %s: %u bytes of object for %u", e->name, ty->name, room, ty->size);
-			} else if (a.type == DRVXPC_A_SLICE_FIELD && a.nested && ty) {
+					return fail(s, -EINVAL, "%s: %s: %u bytes of object for %u",
+						    e->name, ty->name, room, ty->size);
 				r = 0;
-				{
-					const unsigned char *q = a.v, *qend = a.v + a.n;
-					const struct drvslice_field *f = NULL;
-					struct sattr x;
-					unsigned short id = 0;
-					unsigned int k, want;
-					int got = 0;
-
-					while ((r = next_attr(&q, qend, &x)) > 0) {
-						if (x.type == DRVXPC_A_SLICE_FIELD_ID && x.n == 2 && !f) {
-							memcpy(&id, x.v, 2);
-							for (k = 0; k < set->nfields; k++)
-								if (set->fields[k] == id)
-									break;
-							if (id >= ty->nfields || k == set->nfields)
-								return fail(s, -EINVAL, "%s: %s field %u does not cross here", e->name, ty->name, id);
-							f = &ty->fields[id];
-						} else if (x.type == DRVXPC_A_SLICE_FIELD_VALUE && f && !got) {
-							got = 1;
-							want = f->kind == DRVSLICE_F_POINTER ? PTR_BYTES :
-							       f->kind == DRVSLICE_F_BITS ? BITS_BYTES : f->size;
-							if (x.n != want)
-								return fail(s, -EINVAL, "%s: %u bytes, expected %u", f->name, x.n, want);
-							if (f->kind == DRVSLICE_F_POINTER) {
-								void *pv;
-								u64_t h;
-								unsigned int off, rm;
-
-								if (!store)
-									r = check_ptr(s, m, x.v, &rm, f->name);
-								else {
-									get_ptr(x.v, &h, &off);
-									r = ptr_in(s, h, off, &pv, &rm, f->name);
-									if (!r)
-										memcpy(inst + f->offset, &pv, sizeof(pv));
-								}
-								if (r)
-									return r;
-							} else if (f->kind == DRVSLICE_F_BITS) {
-								u64_t val, word = 0, mask;
-								unsigned int first = f->offset / 8;
-								unsigned int last = (f->offset + f->size + 7) / 8;
-
-								memcpy(&val, x.v, 8);
-								if (f->size > 56 || last - first > 8 || (val >> f->size))
-									return fail(s, -EINVAL, "%s: %llu does not fit %u bits", f->name, val, f->size);
-								if (store) {
-									mask = ((1ULL << f->size) - 1) << (f->offset % 8);
-									memcpy(&word, inst + first, last - first);
-									word = (word & ~mask) | (val << (f->offset % 8));
-									memcpy(inst + first, &word, last - first);
-								}
-							} else if (store) {
-								memcpy(inst + f->offset, x.v, f->size);
-							}
-						} else {
-							return fail(s, -EINVAL, "SLICE_FIELD: unexpected attribute %u", x.type);
-						}
-					}
-					if (r < 0 || !got)
-						return fail(s, -EINVAL, "%s: malformed SLICE_FIELD", ty->name);
-				}
+			} else if (a.type == DRVXPC_A_SLICE_FIELD && a.nested && ty) {
+				r = field(s, m, e, ty, set, inst, &a, store);
 			} else {
 				return fail(s, -EINVAL, "SLICE_STRUCT: unexpected attribute %u", a.type);
 			}
+			if (r)
+				return r;
 		}
 		if (r < 0 || !ty)
 			return fail(s, -EINVAL, "SLICE_STRUCT: malformed or without its type");
@@ -937,56 +1043,101 @@ static int check_objects(struct drvslice_side *s, const struct parsed *m)
 static const struct drvslice_target *target(const struct drvslice_side *s,
 					    unsigned short id)
 {
-	const struct drvslice_target *t;
+	const struct drvslice_target *t = s->drv->targets;
 
-	for (t = s->drv->targets; t && t->name; t++)
+	if (id >= DRVSLICE_API_BASE)
+		t = s->api ? s->api->targets : NULL;
+	for (; t && t->name; t++)
 		if (t->id == id && t->call)
 			return t;
 	return NULL;
 }
 
+/* Argument @i of a call: its bytes checked against the callee's entry. */
+static int check_arg(struct drvslice_side *s, const struct parsed *m,
+		     const struct drvslice_entry *e, unsigned int i)
+{
+	const struct drvslice_arg *ad = &e->args[i];
+	const struct sattr *a = &m->args[i];
+	unsigned int room;
+	u64_t h;
+	unsigned int off;
+	int err;
+
+	switch (ad->kind) {
+	case DRVSLICE_A_PTR:
+	case DRVSLICE_A_OWN:
+		if (a->n != PTR_BYTES)
+			break;
+		err = check_ptr(s, m, a->v, &room, e->name);
+		if (err || ad->kind == DRVSLICE_A_PTR)
+			return err;
+		/* Only an object this side made: never a copy of the
+		 * caller's, a global or a function. */
+		get_ptr(a->v, &h, &off);
+		{
+			const struct drvslice_obj *o = by_handle(s, h);
+
+			if (!o || o->shadow || !o->size)
+				return fail(s, -EPERM, "%s: argument %u is no object of this side",
+					    e->name, i);
+		}
+		return 0;
+	case DRVSLICE_A_BUF:
+		if (a->n == ad->size && a->n <= DRVSLICE_VALUE_MAX)
+			return 0;
+		break;
+	case DRVSLICE_A_STR:
+		if (a->n && a->n <= ad->size && a->n <= DRVSLICE_VALUE_MAX &&
+		    !a->v[a->n - 1])
+			return 0;
+		return fail(s, -EINVAL, "%s: argument %u: not a string of at most %u bytes",
+			    e->name, i, ad->size);
+	default:
+		if (a->n == ad->size && a->n <= DRVSLICE_VALUE_MAX)
+			return 0;
+	}
+	return fail(s, -EINVAL, "%s: argument %u: %u bytes, expected %u", e->name,
+		    i, a->n, is_ptr(ad->kind) ? PTR_BYTES : ad->size);
+}
+
 int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		   unsigned int len, unsigned char *out, unsigned int cap)
 {
-	const struct drvslice_driver *d = s->drv;
-	const struct drvslice_entry *e;
-	const struct drvslice_target *t;
+	/* An argument's value, or the bytes an A_BUF/A_STR points to. */
 	unsigned char vals[DRVSLICE_ARGS_MAX][DRVSLICE_VALUE_MAX];
 	unsigned char ret[DRVSLICE_VALUE_MAX];
 	void *args[DRVSLICE_ARGS_MAX], *argp[DRVSLICE_ARGS_MAX];
+	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
+	const struct drvslice_set *in;
+	const struct drvslice_entry *e;
+	const struct drvslice_target *t;
 	struct sbuf b = { out, 0, cap, 0 };
 	struct named nm = { .n = 0 };
 	struct parsed *m = scratch(s);
-	unsigned int i, room;
+	unsigned int i, room, nin;
 	int err;
 
 	s->why[0] = 0;
 	err = parse(s, msg, len, m);
 	if (err)
 		return err;
-	if (!m->entry || m->entry >= d->nentries || !d->entries[m->entry])
+	e = entry_for(s, m->entry);
+	if (!e)
 		return fail(s, -EINVAL, "SLICE_ENTRY: no entry %u", m->entry);
-	e = d->entries[m->entry];
 	t = target(s, m->entry);
 	if (!t || e->dir != (s->kernel ? DRVSLICE_DOWN : DRVSLICE_UP))
 		return fail(s, -EINVAL, "SLICE_ENTRY: %s is not served by this half", e->name);
-	if (m->nargs != e->nargs || m->has_ret)
+	if (m->nargs != e->nargs || m->has_ret || e->nargs > DRVSLICE_ARGS_MAX)
 		return fail(s, -EINVAL, "%s: %u arguments, expected %u", e->name, m->nargs, e->nargs);
+	if (e->ret_size > DRVSLICE_VALUE_MAX)
+		return fail(s, -EINVAL, "%s: a %u-byte result", e->name, e->ret_size);
 	err = check_objects(s, m);
-	if (err)
-		return err;
-	for (i = 0; i < e->nargs; i++) {
-		unsigned int want = e->args[i].pointer ? PTR_BYTES : e->args[i].size;
-
-		if (m->args[i].n != want || want > DRVSLICE_VALUE_MAX)
-			return fail(s, -EINVAL, "%s: argument %u: %u bytes, expected %u", e->name, i, m->args[i].n, want);
-		if (e->args[i].pointer) {
-			err = check_ptr(s, m, m->args[i].v, &room, e->name);
-			if (err)
-				return err;
-		}
-	}
-	err = structs(s, m, e, e->in, e->nin, 0);
+	for (i = 0; !err && i < e->nargs; i++)
+		err = check_arg(s, m, e, i);
+	nin = sets_of(s, e, 0, tmp, &in);
+	if (!err)
+		err = structs(s, m, e, in, nin, 0);
 	if (err)
 		return err;
 
@@ -996,36 +1147,45 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	if (err)
 		goto end;
 	for (i = 0; i < e->nargs; i++) {
+		unsigned int off;
+		u64_t h;
+
 		args[i] = vals[i];
 		argp[i] = NULL;
-		if (e->args[i].pointer) {
-			u64_t h;
-			unsigned int off;
-
+		switch (e->args[i].kind) {
+		case DRVSLICE_A_PTR:
+		case DRVSLICE_A_OWN:
 			get_ptr(m->args[i].v, &h, &off);
 			err = ptr_in(s, h, off, &argp[i], &room, e->name);
 			if (err)
 				goto end;
 			memcpy(vals[i], &argp[i], sizeof(void *));
-		} else {
+			break;
+		case DRVSLICE_A_BUF:
+		case DRVSLICE_A_STR:
+			/* The bytes, then a pointer to them in front. */
+			args[i] = &argp[i];
+			argp[i] = vals[i];
+			memcpy(vals[i], m->args[i].v, m->args[i].n);
+			break;
+		default:
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
 		}
 	}
-	err = structs(s, m, e, e->in, e->nin, 1);
+	err = structs(s, m, e, in, nin, 1);
 	if (err)
 		goto end;
 	memset(ret, 0, sizeof(ret));
-	if (e->ret_size > DRVSLICE_VALUE_MAX) {
-		err = fail(s, -EINVAL, "%s: a %u-byte result", e->name, e->ret_size);
-		goto end;
-	}
 	/* The call may make calls of its own: the scratch (m) is theirs now. */
 	err = t->call(args, ret);
 	if (err)
 		goto end;
 	if (e->ret_size)
 		put(&b, DRVXPC_A_SLICE_RET, ret, e->ret_size);
-	err = put_sets(s, &b, e, e->out, e->nout, argp, &nm);
+	for (i = 0; i < e->nargs; i++)
+		if (!is_ptr(e->args[i].kind))
+			argp[i] = NULL;	/* a buffer is no struct to send back */
+	err = put_sets(s, &b, e, 1, argp, &nm);
 	if (err)
 		goto end;
 	if (nm.full) {
@@ -1033,7 +1193,8 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		goto end;
 	}
 	put_objects(s, &b, &nm);
-	err = b.err ? fail(s, b.err, "%s: the reply does not fit in %u bytes", e->name, cap) : (int)b.len;
+	err = b.err ? fail(s, b.err, "%s: the reply does not fit in %u bytes", e->name, cap) :
+		      (int)b.len;
 end:
 	for (i = s->nobjs; i-- > 0;)
 		if (s->objs[i].depth >= s->depth)
@@ -1046,7 +1207,10 @@ int drvslice_decode_reply(struct drvslice_side *s,
 			  const struct drvslice_entry *e,
 			  const unsigned char *msg, unsigned int len, void *ret)
 {
+	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
+	const struct drvslice_set *outs;
 	struct parsed *pm = scratch(s);
+	unsigned int nout;
 	int err;
 
 	err = parse(s, msg, len, pm);
@@ -1058,13 +1222,14 @@ int drvslice_decode_reply(struct drvslice_side *s,
 	    (!e->ret_size && pm->has_ret))
 		return fail(s, -EINVAL, "%s: SLICE_RET: %u bytes, expected %u", e->name,
 			    pm->has_ret ? pm->ret.n : 0, e->ret_size);
+	nout = sets_of(s, e, 1, tmp, &outs);
 	err = check_objects(s, pm);
 	if (!err)
-		err = structs(s, pm, e, e->out, e->nout, 0);
+		err = structs(s, pm, e, outs, nout, 0);
 	if (!err)
 		err = make_shadows(s, pm);
 	if (!err)
-		err = structs(s, pm, e, e->out, e->nout, 1);
+		err = structs(s, pm, e, outs, nout, 1);
 	if (err)
 		return err;
 	if (e->ret_size)

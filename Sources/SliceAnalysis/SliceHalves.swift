@@ -213,7 +213,7 @@ public struct SliceHalves: Sendable {
         if !s.parameters.isEmpty {
             b += "\tstatic const struct drvslice_arg slice_argv[] = {\n"
             for p in s.parameters {
-                b += "\t\t{ sizeof(\(p.name)), \(p.isPointer ? 1 : 0), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+                b += "\t\t{ sizeof(\(p.name)), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
             }
             b += "\t};\n"
         }
@@ -414,7 +414,7 @@ extension SliceHalves {
                 if !sh.parameters.isEmpty {
                     t += "static const struct drvslice_arg slice_desc_args_\(e.function)[] = {\n"
                     for p in sh.parameters {
-                        t += "\t{ sizeof(__typeof__(\(p.type))), \(p.isPointer ? 1 : 0), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+                        t += "\t{ sizeof(__typeof__(\(p.type))), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
                     }
                     t += "};\n"
                 }

@@ -127,15 +127,34 @@ import Testing
         			serve_one(n);
         			continue;
         		}
-        		if (tag == 'R')
+        		if (tag == 'R') {
         			r = drvslice_decode_reply(&side, e, io, n, ret);
-        		else
+        		} else {
+        			/* The callee's refusal: its errno and why. */
         			memcpy(&r, io, 4);
+        			io[n] = 0;
+        			snprintf(side.why, sizeof(side.why), "%s", (char *)io + 4);
+        		}
         		drvslice_call_end(&side);
         		return r;
         	}
         }
         static void *zalloc(unsigned int n) { return calloc(1, n); }
+        """
+
+    /// A kernel API function as the driver library would describe it: the
+    /// net_device must be the kernel's own, the format a short string.
+    static let api = """
+        #include "drvslice.h"
+        static const struct drvslice_arg register_dev_args[] = {
+        	{ sizeof(void *), DRVSLICE_A_OWN, "netdev" },
+        	{ 16, DRVSLICE_A_STR, (void *)0 },
+        };
+        static const struct drvslice_entry register_dev_entry = {
+        	DRVSLICE_API_BASE + 1, DRVSLICE_DOWN, 2, "register_dev", register_dev_args, sizeof(int),
+        	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
+        };
+        static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry };
         """
 
     static let kernelSide = """
@@ -144,6 +163,28 @@ import Testing
         #include <uapi/drvxpc.h>
         #include "minidrv.h"
         #include "minidrv-slice.h"
+        #include "api.c"
+
+        /* The kernel's register_dev: names the device from its format,
+         * answers the mtu the u-driver had set and sets another (every field
+         * the driver uses crosses both ways; the name, which it never uses,
+         * does not). */
+        static int register_dev_thunk(void *const args[], void *ret)
+        {
+        	struct netdev *d = *(struct netdev **)args[0];
+        	const char *fmt = *(const char **)args[1];
+
+        	snprintf(d->name, sizeof(d->name), fmt, 3);
+        	*(int *)ret = d->mtu;
+        	d->mtu = 576;
+        	return 0;
+        }
+        static const struct drvslice_target api_targets[] = {
+        	{ DRVSLICE_API_BASE + 1, "register_dev", (void *)0, register_dev_thunk },
+        	{ 0, (void *)0, (void *)0, (void *)0 }
+        };
+        static const struct drvslice_driver api = { "api", 2, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        	api_targets, (void *)0 };
 
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
@@ -201,6 +242,7 @@ import Testing
         	}
         	sock = sv[0];
         	drvslice_side_init(&side, &slice_minidrv_kernel, 1, zalloc, free);
+        	side.api = &api;
         	strcpy(dev->name, "eth0");
         	dev->priv = priv;
         	dev->ops = &minidrv_ops;
@@ -250,6 +292,19 @@ import Testing
         		bad("unknown field", copy, (unsigned int)len);
         	}
         	printf("state kept: up=%d mtu=%d\\n", priv->up, dev->mtu);
+        	/* The user program calls the kernel API as the driver library would. */
+        	send_msg('A', NULL, 0);
+        	for (;;) {
+        		char tag = recv_msg(&n);
+        		if (tag == 'C') {
+        			serve_one(n);
+        			continue;
+        		}
+        		io[n] = 0;
+        		printf("%s\\n", (char *)io);
+        		break;
+        	}
+        	printf("kernel dev: name=%s mtu=%d\\n", dev->name, dev->mtu);
         	send_msg('Q', NULL, 0);
         	return 0;
         }
@@ -262,6 +317,44 @@ import Testing
 
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
+        #include "api.c"
+        static const struct drvslice_driver api = { "api", 2, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        	(void *)0, (void *)0 };
+
+        /* The driver library's stub. */
+        static int register_dev(struct netdev *d, const char *fmt)
+        {
+        	void *args[2] = { &d, &fmt };
+        	int ret, err = drvslice_downcall(&register_dev_entry, args, &ret);
+        	return err ? err : ret;
+        }
+
+        /* Three calls: with the u-driver's copy of the kernel's device, with
+         * a device of its own, with a format too long. */
+        static void api_calls(void)
+        {
+        	struct netdev mine = { .mtu = 9 };
+        	struct netdev *dev = NULL;
+        	char text[512];
+        	unsigned int i, at = 0;
+        	int r;
+
+        	for (i = 0; i < side.nobjs; i++)
+        		if (side.objs[i].type == SLICE_MINIDRV_T_netdev && side.objs[i].shadow)
+        			dev = side.objs[i].ptr;
+        	if (!dev) {
+        		send_msg('R', "no device", 10);
+        		return;
+        	}
+        	dev->mtu = 1234;
+        	r = register_dev(dev, "eth%d");
+        	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api: %d mtu=%d name=%s\\n", r, dev->mtu, dev->name);
+        	r = register_dev(&mine, "eth%d");
+        	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api own: %d %s\\n", r, side.why);
+        	r = register_dev(dev, "a-name-far-too-long");
+        	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api long: %d %s", r, side.why);
+        	send_msg('R', text, at + 1);
+        }
 
         int main(int argc, char **argv)
         {
@@ -270,10 +363,13 @@ import Testing
         		return 2;
         	sock = atoi(argv[1]);
         	drvslice_side_init(&side, &slice_minidrv_user, 0, zalloc, free);
+        	side.api = &api;
         	for (;;) {
         		char tag = recv_msg(&n);
         		if (tag == 'C')
         			serve_one(n);
+        		else if (tag == 'A')
+        			api_calls();
         		else if (tag == 'N')
         			send_msg('R', &side.nobjs, 4);
         		else
@@ -305,6 +401,7 @@ import Testing
         try Self.pipe.write(toFile: "\(out)/pipe.c", atomically: true, encoding: .utf8)
         try Self.kernelSide.write(toFile: "\(out)/kside.c", atomically: true, encoding: .utf8)
         try Self.userSide.write(toFile: "\(out)/uside.c", atomically: true, encoding: .utf8)
+        try Self.api.write(toFile: "\(out)/api.c", atomically: true, encoding: .utf8)
         let root = #filePath.components(separatedBy: "/Tests/")[0]
         let flags = ["gcc", "-std=gnu11", "-Wall", "-Werror", "-I", out, "-I", dir, "-I", root + "/module/include", "-I", root + "/module"]
         let k = try SliceHalvesTests.run(flags + ["-o", "kside", "kernel/minidrv.c", "kside.c", root + "/module/slice_core.c"], in: out)
@@ -334,6 +431,15 @@ import Testing
         #expect(run.1.contains("truncated: -22 malformed attribute"), "\(run.1)")
         #expect(run.1.contains("unknown field: -22 open: netdev field 99 does not cross here"), "\(run.1)")
         #expect(run.1.contains("state kept: up=1 mtu=1500"), "\(run.1)")
+        // A kernel API call: every field of the device the driver uses goes
+        // down (the mtu the u-driver set) and comes back (the one the kernel
+        // set); the name, which the driver never uses, stays the kernel's. A
+        // device the u-driver made itself is refused, and so is a string
+        // longer than the API takes, before it is sent.
+        #expect(run.1.contains("api: 1234 mtu=576 name=\n"), "\(run.1)")
+        #expect(run.1.contains("api own: -1 register_dev: argument 0 is no object of this side\n"), "\(run.1)")
+        #expect(run.1.contains("api long: -7 register_dev: argument 1: longer than 15 bytes"), "\(run.1)")
+        #expect(run.1.contains("kernel dev: name=eth3 mtu=576"), "\(run.1)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side

@@ -27,10 +27,23 @@ enum drvslice_dir {
 	DRVSLICE_DOWN = 2,	/* the user half calls a nucleus function */
 };
 
+/* How an argument crosses. */
+enum drvslice_arg_kind {
+	DRVSLICE_A_VALUE = 0,	/* its bytes */
+	DRVSLICE_A_PTR,		/* a pointer, mapped to the other side's */
+	DRVSLICE_A_OWN,		/* a pointer into an object of the callee's
+				 * own side (the kernel's pci_dev for
+				 * pci_enable_device): no copy, no global,
+				 * no function */
+	DRVSLICE_A_BUF,		/* a pointer to @size bytes the callee reads */
+	DRVSLICE_A_STR,		/* a string of at most @size bytes, NUL
+				 * included */
+};
+
 /* One argument as the caller passes it. */
 struct drvslice_arg {
-	unsigned short size;	/* sizeof the parameter */
-	unsigned char pointer;	/* 1: a pointer, mapped to the other side's */
+	unsigned short size;	/* sizeof the parameter; A_BUF/A_STR: bytes */
+	unsigned char kind;	/* enum drvslice_arg_kind */
 	const char *pointee;	/* the struct it points to, or NULL */
 };
 
@@ -41,9 +54,10 @@ struct drvslice_arg {
  */
 struct drvslice_set {
 	unsigned short type;
-	unsigned short nfields;
+	unsigned short nfields;		/* DRVSLICE_ALL_FIELDS: every one */
 	const unsigned short *fields;
 };
+#define DRVSLICE_ALL_FIELDS	0xffff
 
 /* One call across the split, as the calling half's stub describes it. */
 struct drvslice_entry {
@@ -57,7 +71,19 @@ struct drvslice_entry {
 	 * back with the result): the marshaling spec's field sets. */
 	unsigned char nin, nout;
 	const struct drvslice_set *in, *out;
+	unsigned char flags;	/* DRVSLICE_E_* */
 };
+
+/*
+ * A function of the kernel's API the user half calls (the driver library's
+ * downcalls: pci_enable_device, register_netdev, ...): its id is
+ * DRVSLICE_API_BASE + n in the API's own description, and every crossing
+ * field of its struct arguments' types goes with the call and comes back,
+ * since what the kernel's function reads and writes is not the driver's
+ * code to tell.
+ */
+#define DRVSLICE_E_API		0x01
+#define DRVSLICE_API_BASE	0x8000
 
 /*
  * One function a half serves.  @call calls it with @args[i] pointing at
@@ -178,6 +204,9 @@ struct drvslice_obj {
 
 struct drvslice_side {
 	const struct drvslice_driver *drv;
+	/* The kernel API's description (entries by id - DRVSLICE_API_BASE;
+	 * the kernel's side has the targets), or NULL: set after init. */
+	const struct drvslice_driver *api;
 	unsigned char kernel;	/* this is the kernel half */
 	unsigned char depth;	/* calls in progress on this side */
 	unsigned int nobjs;
