@@ -146,6 +146,17 @@ for d in 8139cp:8139cp ens1370:snd-ens1370; do
   if grep -q "drvslice_downcall(" "$h/kernel/$f.c" || grep -q "drvslice_upcall(" "$h/user/$f.c"; then
     echo "FAIL: $f: a half calls itself across the split"; ok=0; fi
 done
+# The driver library's local part (slicer/lib): its test program, and each
+# user half linked against it (what is left is the kernel side's: the
+# library's downcalls, MMIO, the runtime).
+for d in 8139cp ens1370; do
+  if ! USER_HALF="$ROOT/.build/slicer-halves/$d/user/$d.c" BIN="$BIN" bash "$ROOT/Tests/slicer/check-driverlib.sh" \
+       "$WORK/m-$d/.$d.o.cmd" "$KDIR" "$ROOT/.build/driverlib-$d" > "$WORK/driverlib-$d.log" 2>&1; then
+    echo "FAIL: driver library with $d:"; grep -E "FAIL|error" "$WORK/driverlib-$d.log" | head -5; ok=0; continue
+  fi
+  grep -E "^== $d.c: [0-9]+ symbols left" "$WORK/driverlib-$d.log" | sed 's/: \([0-9]*\) symbols left for the kernel side:.*/: \1 symbols left for the kernel side after the driver library/'
+done
+grep "^== driver library: [0-9]* symbols, test ok" "$WORK/driverlib-8139cp.log" || { echo "FAIL: the driver library's test"; ok=0; }
 # A call through the driver's own struct field (adapter->clean_rx) is
 # resolved: the rx routine it reaches from NAPI poll is in the nucleus.
 for f in e1000_intr e1000_clean e1000_clean_rx_irq e1000_xmit_frame; do

@@ -7,8 +7,8 @@
  * (lib/vsprintf.c), which differ from the C library's and so are
  * implemented here conversion by conversion rather than handed to libc:
  *  - qualifiers hh h l ll L z t; conversions c s p % d i u o x X only, and
- *    formatting stops at any other conversion (%n, %f, %j...) as the
- *    kernel's does after its WARN;
+ *    formatting stops at any other conversion (%n, %f, %j...) with the
+ *    kernel's WARN_ONCE;
  *  - "%#x" of 0 is "0x0", "%.0d" of 0 is "0", a '.' without digits means
  *    no precision, a negative '*' precision means 0;
  *  - %s of NULL prints "(null)", of an address in the first page or an
@@ -21,7 +21,9 @@
  *    [pcfs...] (sockaddr_in/_in6), %pU[bBlL] (UUID), %pV (struct
  *    va_format), %pK, %pN[F] (netdev_features_t), %p4cc, %pa[pd]
  *    (phys_addr_t, dma_addr_t), %pe (error pointer names: -ENOMEM prints
- *    "-ENOMEM"), %px, %pks %pus (strings), and plain %p.
+ *    "-ENOMEM"), %px, %pks %pus (strings), and plain %p;
+ *  - too large a '*' field width or precision is clamped with a WARN_ONCE;
+ *    digits beyond the kernel's 24-bit width and 16-bit precision wrap.
  *
  * Departures:
  *  - %p (and %pe of a non-error pointer) prints the pointer's value as
@@ -34,11 +36,9 @@
  *    functions are not found and print as "0x..." as without kallsyms.
  *  - Extensions that need kernel objects the process does not have
  *    (%pd %pD dentries, %pg block devices, %pC clocks, %pO %pfw firmware
- *    nodes, %pG page/vma/gfp flags, %pt time, %pE escaped strings, %pA)
- *    print "(%pX?)" in the style of the kernel's own "(%pN?)" errors.
- *  - Too large a '*' field width or precision is clamped as in the kernel
- *    but without its one-time WARN; digits beyond the kernel's 24-bit width
- *    and 16-bit precision wrap as in the kernel.
+ *    nodes, %pG page/vma/gfp flags, %pA Rust), and two that could be done
+ *    but are not yet (%pt time, %pE escaped strings), print "(%pX?)" in
+ *    the style of the kernel's own "(%pN?)" errors.
  *
  * These names (sprintf, snprintf, vsprintf, vsnprintf) are also the C
  * library's: a process should bind them to this file only in the user
@@ -62,6 +62,7 @@
 #include <linux/types.h>
 
 #include "drvslice-os.h"
+#include "k-lib.h"
 
 /* number() flags, the kernel's values. */
 #define SIGN	1	/* unsigned/signed */
@@ -830,8 +831,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 {
 	char *str = buf, *end;
 
-	/* Sizes above INT_MAX are the kernel's WARN_ON_ONCE: nothing is written. */
-	if (size > INT_MAX)
+	/* Sizes above INT_MAX are a bug: nothing is written. */
+	if (DRVSLICE_WARN_ON_ONCE(size > INT_MAX))
 		return 0;
 	end = buf + size;
 	if (end < buf) {
@@ -869,8 +870,10 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 			/* The kernel keeps it in 24 bits. */
 			spec.field_width = sign_extend32(read_decimal(&fmt), 23);
 		} else if (*fmt == '*') {
-			int w = clamp(va_arg(args, int), -FIELD_WIDTH_MAX, FIELD_WIDTH_MAX);
+			int arg = va_arg(args, int);
+			int w = clamp(arg, -FIELD_WIDTH_MAX, FIELD_WIDTH_MAX);
 
+			DRVSLICE_WARN_ONCE(w != arg, "field width %d too large", arg);
 			fmt++;
 			if (w < 0) {
 				w = -w;
@@ -885,8 +888,12 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 				/* In 16 bits, negative meaning 0, as in the kernel. */
 				spec.precision = max_t(int, (s16)read_decimal(&fmt), 0);
 			} else if (*fmt == '*') {
+				int arg = va_arg(args, int);
+
 				fmt++;
-				spec.precision = clamp(va_arg(args, int), 0, PRECISION_MAX);
+				spec.precision = clamp(arg, 0, PRECISION_MAX);
+				DRVSLICE_WARN_ONCE(arg > PRECISION_MAX || arg < -PRECISION_MAX - 1,
+						   "precision %d too large", arg);
 			}
 		}
 		/* Qualifier: h hh l ll L z t. */
@@ -946,6 +953,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list args)
 			break;
 		default:
 			/* %n and anything unknown: the arguments can no longer be trusted. */
+			DRVSLICE_WARN_ONCE(1, "Please remove unsupported %%%c in format string\n",
+					   *fmt);
 			goto out;
 		}
 		fmt++;

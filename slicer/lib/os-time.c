@@ -79,6 +79,9 @@ unsigned long drvslice_os_jiffies_to_ns(unsigned long j)
 {
 	unsigned long ticks = j - jiffies_base;
 
+	if (!jiffies_hz)
+		return 0;
+
 	if (NSEC_PER_SEC % jiffies_hz == 0)
 		return ticks * (NSEC_PER_SEC / jiffies_hz);
 	/* Rounded up: the first nanosecond at which the count is @j. */
