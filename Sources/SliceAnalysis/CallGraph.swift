@@ -173,6 +173,11 @@ public struct CallGraph: Sendable {
     public var unionNames: Set<String> = []
     /// The driver's file-scope variable definitions, by name.
     public var globals: [String: DriverGlobal] = [:]
+    /// Kernel functions returning `void *` whose result the driver keeps
+    /// as a pointer to one of its structs (`struct cp_private *cp =
+    /// netdev_priv(dev)`), with those structs: where the private area a
+    /// kernel object carries is, and what it is.
+    public var privateAccessors: [String: Set<String>] = [:]
     /// Driver function → where its definition is and its signature.
     public var shapes: [String: FunctionShape] = [:]
     /// Driver function → the structs its parameters point to.
@@ -202,6 +207,7 @@ public struct CallGraph: Sendable {
             g.calls[caller, default: []].formUnion(local)
         }
         g.references.removeAll { g.functions[$0.function] == nil }
+        g.privateAccessors = g.privateAccessors.filter { g.functions[$0.key] == nil }
         // Calls through a struct field the driver itself fills (e1000's
         // adapter->clean_rx, pcnet32's lp->a->read_csr): an edge to every
         // driver function stored in that field.
@@ -310,6 +316,22 @@ private struct Builder {
         }
     }
 
+    /// `T *x = f(...)` with f a kernel function returning `void *` and T a
+    /// struct: f gives the driver's T.
+    mutating func privateAccess(_ target: CXType, _ value: CXCursor) {
+        let t = clang_getCanonicalType(target)
+        guard t.kind == CXType_Pointer else { return }
+        let pointee = clang_getCanonicalType(clang_getPointeeType(t))
+        guard pointee.kind == CXType_Record, let call = unwrap(value), clang_getCursorKind(call) == CXCursor_CallExpr else { return }
+        let callee = clang_getCursorReferenced(call)
+        guard !ClangUnit.isNull(callee), clang_getCursorKind(callee) == CXCursor_FunctionDecl else { return }
+        let result = clang_getCanonicalType(clang_getResultType(clang_getCursorType(callee)))
+        guard result.kind == CXType_Pointer, clang_getCanonicalType(clang_getPointeeType(result)).kind == CXType_Void else { return }
+        let name = ClangUnit.spelling(callee)
+        guard graph.functions[name] == nil, !name.isEmpty, let s = structInfo(pointee) else { return }
+        graph.privateAccessors[name, default: []].insert(s)
+    }
+
     /// A definition's place and signature; nil when its body is not in
     /// the file as written (a macro made it).
     func shape(of c: CXCursor, file: String) -> FunctionShape? {
@@ -407,6 +429,9 @@ private struct Builder {
         case CXCursor_CallExpr:
             call(c, in: fn)
             return
+        case CXCursor_VarDecl where fn != nil:
+            // `struct cp_private *cp = netdev_priv(dev);`
+            if let initializer = ClangUnit.children(c).last { privateAccess(clang_getCursorType(c), initializer) }
         case CXCursor_InitListExpr:
             let s = ClangUnit.structName(clang_getCursorType(c))
             let inner = Context.initializer(s, designators(unit.tokens(c)))
@@ -425,6 +450,9 @@ private struct Builder {
                     let lhsCount = unit.tokens(kids[0]).count
                     let all = unit.tokens(c)
                     assigns = lhsCount < all.count && all[lhsCount] == "="
+                }
+                if fn != nil, unwrap(kids[0]).map(clang_getCursorKind) == CXCursor_DeclRefExpr {
+                    privateAccess(clang_getCursorType(kids[0]), kids[1])
                 }
                 walk(kids[0], in: fn, .none, access: assigns ? .write : .read)
                 if let (s, f) = member(kids[0]) {

@@ -289,6 +289,8 @@ extension SliceHalves {
         var writes: [String: [(String, [Int])]] = [:]
         var embeds: [EmbeddedMember] = []
         var globals: [DriverGlobal] = []
+        /// (kernel accessor, struct type) of the private areas the driver keeps.
+        var privates: [(String, String)] = []
         var unions: Set<String> = []
         var shapes: [String: FunctionShape] = [:]
 
@@ -339,6 +341,9 @@ extension SliceHalves {
             embeds = g.embeddedMembers.filter { crossing.contains($0.inner) && crossing.contains($0.outer) && !$0.member.isEmpty }
                 .sorted { ($0.outer, $0.member) < ($1.outer, $1.member) }
             globals = g.globals.values.sorted { $0.name < $1.name }
+            privates = g.privateAccessors.keys.sorted().flatMap { f in
+                (g.privateAccessors[f] ?? []).sorted().filter { crossing.contains($0) }.map { (f, $0) }
+            }
         }
 
         func typeID(_ prefix: String, _ t: String) -> String { "\(prefix)_T_\(SliceHalves.identifier(t))" }
@@ -427,10 +432,14 @@ extension SliceHalves {
             t += "static const struct drvslice_entry *const \(table)_entries[] = {\n\t(void *)0,\n"
             for e in entries { t += "\t&slice_desc_\(e.function),\n" }
             t += "};\n"
+            t += "static const struct drvslice_private \(table)_privates[] = {\n"
+            for (f, ty) in privates { t += "\t{ \"\(f)\", \(typeID(prefix, ty)) },\n" }
+            t += "\t{ (void *)0, 0 }\n};\n"
             t += "const struct drvslice_driver \(table) = {\n"
             t += "\t\"\(driver)\", \(prefix)_ENTRIES, \(table)_entries, \(prefix)_TYPES, \(table)_types,\n"
             t += "\t\(embeds.count), \(table)_embeds, \(globals.count), \(table)_globals,\n"
-            t += "\t\(table)_targets_\(stem), \(table)_stubs_\(stem)\n};\n"
+            t += "\t\(table)_targets_\(stem), \(table)_stubs_\(stem),\n"
+            t += "\t\(privates.count), \(table)_privates\n};\n"
             return t
         }
     }

@@ -184,6 +184,27 @@ import Testing
         #expect(failedDown.1.hasPrefix("open=50\n") && failedDown.1.contains("down:set_rx_mode request_irq:"), "\(failedDown.1)")
     }
 
+    /// `struct priv *p = netdev_priv(dev)`: the kernel function gives the
+    /// driver's struct (the runtime types the private area a kernel object
+    /// carries by it); a driver function returning `void *` is no accessor.
+    @Test func privateAreasAreFoundByTheirAccessor() throws {
+        let src = """
+            struct net_device; struct priv { int up; }; struct other { int x; };
+            void *netdev_priv(const struct net_device *dev);
+            static void *mine(void) { return 0; }
+            static int open(struct net_device *dev)
+            {
+                struct priv *p = netdev_priv(dev);
+                struct other *o;
+                o = mine();
+                p->up = o->x;
+                return 0;
+            }
+            """
+        let g = try CallGraph.build(files: [try fixture.write(src, "priv.c")], arguments: [])
+        #expect(g.privateAccessors == ["netdev_priv": ["priv"]])
+    }
+
     /// A function that must cross but cannot is an error naming its line.
     @Test func aVariadicEntryCannotCross() throws {
         let src = """

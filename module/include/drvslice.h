@@ -140,6 +140,13 @@ struct drvslice_embed {
 	unsigned int offset;
 };
 
+/* A kernel function returning the private area of a kernel object, and
+ * the driver's struct it holds (netdev_priv: cp_private). */
+struct drvslice_private {
+	const char *accessor;
+	unsigned short type;
+};
+
 /* A variable of the driver: both halves have their own copy. */
 struct drvslice_global {
 	const char *name;
@@ -160,6 +167,8 @@ struct drvslice_driver {
 	const struct drvslice_global *globals;
 	const struct drvslice_target *targets;	/* this half serves */
 	const struct drvslice_target *stubs;	/* the other half's, here */
+	unsigned short nprivates;
+	const struct drvslice_private *privates;
 };
 
 /*
