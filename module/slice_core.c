@@ -424,7 +424,30 @@ static void instances(struct drvslice_side *s, unsigned short type,
 
 static int is_ptr(unsigned char kind)
 {
-	return kind == DRVSLICE_A_PTR || kind == DRVSLICE_A_OWN;
+	return kind == DRVSLICE_A_PTR || kind == DRVSLICE_A_OWN ||
+	       kind == DRVSLICE_A_FN;
+}
+
+/* The bytes an A_BUF or A_OUT argument has: @size, or less when another
+ * argument says so (its value from @args, the caller's). */
+static int buf_len(struct drvslice_side *s, const struct drvslice_entry *e,
+		   unsigned int i, void *const args[], unsigned int *n)
+{
+	const struct drvslice_arg *a = &e->args[i];
+	unsigned long long v = 0;
+
+	*n = a->size;
+	if (!a->len_arg)
+		return 0;
+	if (a->len_arg > e->nargs || a->len_size > sizeof(v) ||
+	    e->args[a->len_arg - 1].kind != DRVSLICE_A_VALUE)
+		return fail(s, -EINVAL, "%s: argument %u: its length is no argument", e->name, i);
+	memcpy(&v, args[a->len_arg - 1], a->len_size);
+	if (v > a->size)
+		return fail(s, -E2BIG, "%s: argument %u: %llu bytes, at most %u",
+			    e->name, i, v, a->size);
+	*n = (unsigned int)v;
+	return 0;
 }
 
 static unsigned short type_named(const struct drvslice_side *s,
@@ -656,13 +679,31 @@ int drvslice_encode_call(struct drvslice_side *s,
 				return err;
 			put_ptr(v, h, off);
 			put(&b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
+		} else if (e->args[i].kind == DRVSLICE_A_OUT) {
+			/* Only how many bytes the callee may write. */
+			unsigned int n;
+			const void *p;
+
+			memcpy(&p, args[i], sizeof(p));
+			err = buf_len(s, e, i, args, &n);
+			if (err)
+				return err;
+			if (!p || n > DRVSLICE_VALUE_MAX)
+				return fail(s, -EINVAL, "%s: argument %u: NULL, or over %u bytes",
+					    e->name, i, DRVSLICE_VALUE_MAX);
+			put(&b, DRVXPC_A_SLICE_ARG, &n, 4);
 		} else if (e->args[i].kind == DRVSLICE_A_BUF ||
 			   e->args[i].kind == DRVSLICE_A_STR) {
 			const char *p;
 			unsigned int n = e->args[i].size;
 
 			memcpy(&p, args[i], sizeof(p));
-			if (!p || !n || n > DRVSLICE_VALUE_MAX)
+			if (e->args[i].kind == DRVSLICE_A_BUF) {
+				err = buf_len(s, e, i, args, &n);
+				if (err)
+					return err;
+			}
+			if (!p || n > DRVSLICE_VALUE_MAX || (!n && e->args[i].kind == DRVSLICE_A_STR))
 				return fail(s, -EINVAL, "%s: argument %u: a %s buffer of %u bytes",
 					    e->name, i, p ? "" : "NULL", n);
 			if (e->args[i].kind == DRVSLICE_A_STR) {
@@ -1065,6 +1106,32 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 	int err;
 
 	switch (ad->kind) {
+	case DRVSLICE_A_FN:
+		if (a->n != PTR_BYTES)
+			break;
+		get_ptr(a->v, &h, &off);
+		if ((h & DRVSLICE_H_KIND) != DRVSLICE_H_FN || off)
+			return fail(s, -EPERM, "%s: argument %u is no function", e->name, i);
+		{
+			const struct drvslice_target *t;
+			u64_t id = h & ~DRVSLICE_H_KIND;
+
+			for (t = s->drv->targets; t && t->name; t++)
+				if (t->id == id)
+					return 0;
+		}
+		return fail(s, -EPERM, "%s: argument %u is no function of this half", e->name, i);
+	case DRVSLICE_A_OUT:
+		if (a->n == 4) {
+			unsigned int n;
+
+			memcpy(&n, a->v, 4);
+			if (n <= ad->size && n <= DRVSLICE_VALUE_MAX)
+				return 0;
+			return fail(s, -EINVAL, "%s: argument %u: %u bytes out, at most %u",
+				    e->name, i, n, ad->size);
+		}
+		break;
 	case DRVSLICE_A_PTR:
 	case DRVSLICE_A_OWN:
 		if (a->n != PTR_BYTES)
@@ -1084,7 +1151,8 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 		}
 		return 0;
 	case DRVSLICE_A_BUF:
-		if (a->n == ad->size && a->n <= DRVSLICE_VALUE_MAX)
+		if ((a->n == ad->size || (ad->len_arg && a->n < ad->size)) &&
+		    a->n <= DRVSLICE_VALUE_MAX)
 			return 0;
 		break;
 	case DRVSLICE_A_STR:
@@ -1115,7 +1183,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	struct sbuf b = { out, 0, cap, 0 };
 	struct named nm = { .n = 0 };
 	struct parsed *m = scratch(s);
-	unsigned int i, room, nin;
+	unsigned int i, room, nin, outn[DRVSLICE_ARGS_MAX];
 	int err;
 
 	s->why[0] = 0;
@@ -1155,6 +1223,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		switch (e->args[i].kind) {
 		case DRVSLICE_A_PTR:
 		case DRVSLICE_A_OWN:
+		case DRVSLICE_A_FN:
 			get_ptr(m->args[i].v, &h, &off);
 			err = ptr_in(s, h, off, &argp[i], &room, e->name);
 			if (err)
@@ -1167,6 +1236,12 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 			args[i] = &argp[i];
 			argp[i] = vals[i];
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
+			break;
+		case DRVSLICE_A_OUT:
+			args[i] = &argp[i];
+			argp[i] = vals[i];
+			memcpy(&outn[i], m->args[i].v, 4);
+			memset(vals[i], 0, sizeof(vals[i]));
 			break;
 		default:
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
@@ -1182,9 +1257,12 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		goto end;
 	if (e->ret_size)
 		put(&b, DRVXPC_A_SLICE_RET, ret, e->ret_size);
-	for (i = 0; i < e->nargs; i++)
+	for (i = 0; i < e->nargs; i++) {
+		if (e->args[i].kind == DRVSLICE_A_OUT)
+			put(&b, DRVXPC_A_SLICE_ARG, vals[i], outn[i]);
 		if (!is_ptr(e->args[i].kind))
 			argp[i] = NULL;	/* a buffer is no struct to send back */
+	}
 	err = put_sets(s, &b, e, 1, argp, &nm);
 	if (err)
 		goto end;
@@ -1204,20 +1282,36 @@ end:
 }
 
 int drvslice_decode_reply(struct drvslice_side *s,
-			  const struct drvslice_entry *e,
+			  const struct drvslice_entry *e, void *const args[],
 			  const unsigned char *msg, unsigned int len, void *ret)
 {
 	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
 	const struct drvslice_set *outs;
 	struct parsed *pm = scratch(s);
-	unsigned int nout;
+	unsigned int nout, i, k, nouts = 0;
 	int err;
 
 	err = parse(s, msg, len, pm);
 	if (err)
 		return err;
-	if (pm->entry || pm->nargs)
-		return fail(s, -EINVAL, "%s: a reply with an entry or arguments", e->name);
+	for (i = 0; i < e->nargs; i++)
+		nouts += e->args[i].kind == DRVSLICE_A_OUT;
+	if (pm->entry || pm->nargs != nouts)
+		return fail(s, -EINVAL, "%s: a reply with an entry, or %u arguments for %u out",
+			    e->name, pm->nargs, nouts);
+	for (i = 0, k = 0; i < e->nargs; i++) {
+		unsigned int n;
+
+		if (e->args[i].kind != DRVSLICE_A_OUT)
+			continue;
+		err = buf_len(s, e, i, args, &n);
+		if (err)
+			return err;
+		if (pm->args[k].n != n)
+			return fail(s, -EINVAL, "%s: argument %u: %u bytes out, expected %u",
+				    e->name, i, pm->args[k].n, n);
+		k++;
+	}
 	if ((e->ret_size && (!pm->has_ret || pm->ret.n != e->ret_size)) ||
 	    (!e->ret_size && pm->has_ret))
 		return fail(s, -EINVAL, "%s: SLICE_RET: %u bytes, expected %u", e->name,
@@ -1234,5 +1328,14 @@ int drvslice_decode_reply(struct drvslice_side *s,
 		return err;
 	if (e->ret_size)
 		memcpy(ret, pm->ret.v, e->ret_size);
+	for (i = 0, k = 0; i < e->nargs; i++) {
+		void *p;
+
+		if (e->args[i].kind != DRVSLICE_A_OUT)
+			continue;
+		memcpy(&p, args[i], sizeof(p));
+		memcpy(p, pm->args[k].v, pm->args[k].n);
+		k++;
+	}
 	return 0;
 }

@@ -128,7 +128,7 @@ import Testing
         			continue;
         		}
         		if (tag == 'R') {
-        			r = drvslice_decode_reply(&side, e, io, n, ret);
+        			r = drvslice_decode_reply(&side, e, args, io, n, ret);
         		} else {
         			/* The callee's refusal: its errno and why. */
         			memcpy(&r, io, 4);
@@ -154,7 +154,19 @@ import Testing
         	DRVSLICE_API_BASE + 1, DRVSLICE_DOWN, 2, "register_dev", register_dev_args, sizeof(int),
         	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
         };
-        static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry };
+        /* set_irq(dev, handler, out, size): the handler must be a function
+         * of the kernel's half; size bytes come back in out. */
+        static const struct drvslice_arg set_irq_args[] = {
+        	{ sizeof(void *), DRVSLICE_A_OWN, "netdev", 0, 0 },
+        	{ sizeof(void *), DRVSLICE_A_FN, (void *)0, 0, 0 },
+        	{ 16, DRVSLICE_A_OUT, (void *)0, 4, sizeof(unsigned int) },
+        	{ sizeof(unsigned int), DRVSLICE_A_VALUE, (void *)0, 0, 0 },
+        };
+        static const struct drvslice_entry set_irq_entry = {
+        	DRVSLICE_API_BASE + 2, DRVSLICE_DOWN, 4, "set_irq", set_irq_args, sizeof(int),
+        	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
+        };
+        static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry, &set_irq_entry };
         """
 
     static let kernelSide = """
@@ -179,11 +191,24 @@ import Testing
         	d->mtu = 576;
         	return 0;
         }
+        /* The kernel's set_irq: 1 if the handler is the kernel's own xmit. */
+        static int set_irq_thunk(void *const args[], void *ret)
+        {
+        	void *handler = *(void **)args[1];
+        	unsigned char *out = *(unsigned char **)args[2];
+        	unsigned int i, size = *(unsigned int *)args[3];
+
+        	for (i = 0; i < size; i++)
+        		out[i] = (unsigned char)(0xa0 + i);
+        	*(int *)ret = handler == (void *)minidrv_ops.xmit;
+        	return 0;
+        }
         static const struct drvslice_target api_targets[] = {
         	{ DRVSLICE_API_BASE + 1, "register_dev", (void *)0, register_dev_thunk },
+        	{ DRVSLICE_API_BASE + 2, "set_irq", (void *)0, set_irq_thunk },
         	{ 0, (void *)0, (void *)0, (void *)0 }
         };
-        static const struct drvslice_driver api = { "api", 2, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 3, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	api_targets, (void *)0 };
 
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
@@ -318,7 +343,7 @@ import Testing
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
         #include "api.c"
-        static const struct drvslice_driver api = { "api", 2, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 3, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	(void *)0, (void *)0 };
 
         /* The driver library's stub. */
@@ -327,6 +352,22 @@ import Testing
         	void *args[2] = { &d, &fmt };
         	int ret, err = drvslice_downcall(&register_dev_entry, args, &ret);
         	return err ? err : ret;
+        }
+
+        static int set_irq(struct netdev *d, const void *handler, unsigned char *out, unsigned int size)
+        {
+        	void *args[4] = { &d, &handler, &out, &size };
+        	int ret, err = drvslice_downcall(&set_irq_entry, args, &ret);
+        	return err ? err : ret;
+        }
+
+        /* A function of the user half's: its stub of a kernel function, or its own. */
+        static const void *function(const struct drvslice_target *t, const char *name)
+        {
+        	for (; t->name; t++)
+        		if (!strcmp(t->name, name))
+        			return t->fn;
+        	return NULL;
         }
 
         /* Three calls: with the u-driver's copy of the kernel's device, with
@@ -352,7 +393,20 @@ import Testing
         	r = register_dev(&mine, "eth%d");
         	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api own: %d %s\\n", r, side.why);
         	r = register_dev(dev, "a-name-far-too-long");
-        	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api long: %d %s", r, side.why);
+        	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api long: %d %s\\n", r, side.why);
+        	{
+        		unsigned char got[16] = { 0 };
+
+        		r = set_irq(dev, function(side.drv->stubs, "xmit"), got, 5);
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "fn: %d out=%02x%02x%02x%02x%02x%02x\\n",
+        					     r, got[0], got[1], got[2], got[3], got[4], got[5]);
+        		r = set_irq(dev, function(side.drv->targets, "open"), got, 5);
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "fn other half: %d %s\\n", r, side.why);
+        		r = set_irq(dev, &mine, got, 5);
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "fn data: %d %s\\n", r, side.why);
+        		r = set_irq(dev, function(side.drv->stubs, "xmit"), got, 100);
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "out too long: %d %s", r, side.why);
+        	}
         	send_msg('R', text, at + 1);
         }
 
@@ -440,6 +494,13 @@ import Testing
         #expect(run.1.contains("api own: -1 register_dev: argument 0 is no object of this side\n"), "\(run.1)")
         #expect(run.1.contains("api long: -7 register_dev: argument 1: longer than 15 bytes"), "\(run.1)")
         #expect(run.1.contains("kernel dev: name=eth3 mtu=576"), "\(run.1)")
+        // A function argument must be one of the kernel half's own (the
+        // user half passes its stub of xmit; the kernel gets its xmit); the
+        // out buffer comes back with as many bytes as the call said.
+        #expect(run.1.contains("fn: 1 out=a0a1a2a3a400\n"), "\(run.1)")
+        #expect(run.1.contains("fn other half: -1 set_irq: argument 1 is no function of this half\n"), "\(run.1)")
+        #expect(run.1.contains("fn data: -1 set_irq: argument 1 is no function\n"), "\(run.1)")
+        #expect(run.1.contains("out too long: -7 set_irq: argument 2: 100 bytes, at most 16"), "\(run.1)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side

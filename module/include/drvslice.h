@@ -38,13 +38,22 @@ enum drvslice_arg_kind {
 	DRVSLICE_A_BUF,		/* a pointer to @size bytes the callee reads */
 	DRVSLICE_A_STR,		/* a string of at most @size bytes, NUL
 				 * included */
+	DRVSLICE_A_OUT,		/* a pointer to @size bytes the callee
+				 * writes (dma_alloc_coherent's handle) */
+	DRVSLICE_A_FN,		/* a function of the callee's own half
+				 * (request_irq's handler): nothing else */
 };
 
 /* One argument as the caller passes it. */
 struct drvslice_arg {
-	unsigned short size;	/* sizeof the parameter; A_BUF/A_STR: bytes */
+	unsigned short size;	/* sizeof the parameter; A_BUF/A_STR/A_OUT:
+				 * the most bytes */
 	unsigned char kind;	/* enum drvslice_arg_kind */
 	const char *pointee;	/* the struct it points to, or NULL */
+	/* A_BUF/A_OUT: 1 + the index of the argument (a size_t or an
+	 * unsigned int of @len_size bytes) that gives the bytes, at most
+	 * @size; 0: always @size. */
+	unsigned char len_arg, len_size;
 };
 
 /*
@@ -245,14 +254,15 @@ const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
 /*
  * The caller's side: the call @e with @args as a message in @buf (at most
  * @cap bytes): its length, or a negative errno with s->why set.  The reply
- * (@msg, @len) gives *@ret and what the callee wrote; then the call ends
+ * (@msg, @len) gives *@ret, what the callee wrote and its A_OUT arguments
+ * (stored through @args, the call's); then the call ends
  * (drvslice_call_end, also when no reply came).
  */
 int drvslice_encode_call(struct drvslice_side *s,
 			 const struct drvslice_entry *e, void *const args[],
 			 unsigned char *buf, unsigned int cap);
 int drvslice_decode_reply(struct drvslice_side *s,
-			  const struct drvslice_entry *e,
+			  const struct drvslice_entry *e, void *const args[],
 			  const unsigned char *msg, unsigned int len, void *ret);
 void drvslice_call_end(struct drvslice_side *s);
 
