@@ -877,6 +877,33 @@ static int check_ptr(struct drvslice_side *s, const struct parsed *m,
 	return fail(s, -EINVAL, "%s: object %#llx is unknown", what, h);
 }
 
+/*
+ * Whether a struct of type @t can be at the (handle, offset) @v: aligned
+ * for it.  A copy not made yet will be (its memory is the allocator's, or
+ * its parent's at an aligned offset), so the offset is what counts there.
+ */
+static int aligned(struct drvslice_side *s, const unsigned char *v,
+		   unsigned short t, const char *what)
+{
+	unsigned int off, room, align = s->drv->types[t].align;
+	void *p = NULL;
+	u64_t h;
+
+	if (align <= 1)
+		return 0;
+	get_ptr(v, &h, &off);
+	if (by_handle(s, h) || (h & DRVSLICE_H_KIND) == DRVSLICE_H_GLOBAL) {
+		if (ptr_in(s, h, off, &p, &room, what))
+			return -EINVAL;
+		if (!((unsigned long)p % align))
+			return 0;
+	} else if (!(off % align)) {
+		return 0;
+	}
+	return fail(s, -EINVAL, "%s: a %s at offset %u is not aligned to %u",
+		    what, s->drv->types[t].name, off, align);
+}
+
 /* The set of @sets for @type, or NULL. */
 static const struct drvslice_set *set_for(const struct drvslice_set *sets,
 					  unsigned int n, unsigned short type)
@@ -986,6 +1013,7 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 		const struct drvslice_set *set = NULL;
 		const struct drvslice_type *ty = NULL;
 		unsigned int room = 0, off;
+		const unsigned char *where_v = NULL;
 		unsigned short type;
 		char *inst = NULL;
 		struct sattr a;
@@ -995,6 +1023,7 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 		while ((r = next_attr(&p, end, &a)) > 0) {
 			if (a.type == DRVXPC_A_SLICE_ARG && a.n == PTR_BYTES && !where) {
 				where = 1;
+				where_v = a.v;
 				get_ptr(a.v, &h, &off);
 				r = store ? ptr_in(s, h, off, (void **)&inst, &room, "SLICE_STRUCT") :
 					    check_ptr(s, m, a.v, &room, "SLICE_STRUCT");
@@ -1009,7 +1038,7 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 				if (room < ty->size)
 					return fail(s, -EINVAL, "%s: %s: %u bytes of object for %u",
 						    e->name, ty->name, room, ty->size);
-				r = 0;
+				r = store ? 0 : aligned(s, where_v, type, e->name);
 			} else if (a.type == DRVXPC_A_SLICE_FIELD && a.nested && ty) {
 				r = field(s, m, e, ty, set, inst, &a, store);
 			} else {
@@ -1067,7 +1096,11 @@ static int check_objects(struct drvslice_side *s, const struct parsed *m)
 	for (i = 0; i < m->nobjs; i++) {
 		const struct announced *o = &m->objs[i];
 
-		if (!o->parent || by_handle(s, o->parent))
+		if (!o->parent)
+			continue;
+		if (o->parent_off % 8)
+			return fail(s, -EINVAL, "SLICE_OBJECT %#llx: not aligned in its parent", o->h);
+		if (by_handle(s, o->parent))
 			continue;
 		for (j = 0; j < i; j++)
 			if (m->objs[j].h == o->parent)
@@ -1137,17 +1170,31 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 		if (a->n != PTR_BYTES)
 			break;
 		err = check_ptr(s, m, a->v, &room, e->name);
-		if (err || ad->kind == DRVSLICE_A_PTR)
+		if (err)
 			return err;
-		/* Only an object this side made: never a copy of the
-		 * caller's, a global or a function. */
 		get_ptr(a->v, &h, &off);
-		{
+		if (ad->kind == DRVSLICE_A_OWN) {
+			/* Only an object this side made: never a copy of the
+			 * caller's, a global or a function. */
 			const struct drvslice_obj *o = by_handle(s, h);
 
 			if (!o || o->shadow || !o->size)
 				return fail(s, -EPERM, "%s: argument %u is no object of this side",
 					    e->name, i);
+		}
+		/* A struct the callee's code will read: all of it must be
+		 * there, aligned (the kernel's code takes no NULL from user
+		 * space). */
+		{
+			unsigned short t = type_named(s, ad->pointee);
+
+			if (t && !h && s->kernel)
+				return fail(s, -EINVAL, "%s: argument %u: NULL", e->name, i);
+			if (t && h && room < s->drv->types[t].size)
+				return fail(s, -EINVAL, "%s: argument %u: %u bytes of %s, %u needed",
+					    e->name, i, room, ad->pointee, s->drv->types[t].size);
+			if (t && h && aligned(s, a->v, t, e->name))
+				return -EINVAL;
 		}
 		return 0;
 	case DRVSLICE_A_BUF:

@@ -395,9 +395,9 @@ extension SliceHalves {
                 }
                 t += "};\n"
             }
-            t += "static const struct drvslice_type \(table)_types[] = {\n\t{ \"\", 0, 0, (void *)0 },\n"
+            t += "static const struct drvslice_type \(table)_types[] = {\n\t{ \"\", 0, 0, (void *)0, 1 },\n"
             for ty in typeNames {
-                t += "\t{ \"\(ty)\", sizeof(\(tag(ty))), \(fields[ty]?.count ?? 0), slice_fields_\(SliceHalves.identifier(ty)) },\n"
+                t += "\t{ \"\(ty)\", sizeof(\(tag(ty))), \(fields[ty]?.count ?? 0), slice_fields_\(SliceHalves.identifier(ty)), __alignof__(\(tag(ty))) },\n"
             }
             t += "};\n"
             t += "static const struct drvslice_embed \(table)_embeds[] = {\n"

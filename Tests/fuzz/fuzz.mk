@@ -14,7 +14,7 @@
 FUZZ_DIR           ?= $(BUILD_DIR)/fuzz
 FUZZ_SECONDS       ?= 600
 FUZZ_CHECK_SECONDS ?= 12
-FUZZ_HARNESSES     ?= nucleus_checks xpc_decode config_parse varlink_request slicer_parse
+FUZZ_HARNESSES     ?= nucleus_checks xpc_decode config_parse varlink_request slicer_parse slice_serve
 SWIFTC             ?= $(dir $(shell readlink -f "$$(command -v $(SWIFT))" 2>/dev/null))swiftc
 FUZZ_CC            ?= $(dir $(SWIFTC))clang
 
@@ -110,6 +110,13 @@ $(FUZZ_DIR)/slicer_parse: Tests/fuzz/slicer_parse.swift $(call FUZZ_MODLIB,Slice
 	$(SWIFTC) $(FUZZ_SWIFTFLAGS) $(FUZZ_SWIFT_LINK) -I Sources/CClang -module-name FuzzSlicer \
 	  Tests/fuzz/slicer_parse.swift -lSliceAnalysis -lclang-14 -o $@
 
+# 6. The sliced drivers' runtime core (module/slice_core.c as it is): a
+# message served by either side, or taken as a reply.
+$(FUZZ_DIR)/slice_serve: Tests/fuzz/slice_serve.c module/slice_core.c module/include/drvslice.h \
+                         module/include/uapi/drvxpc.h
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Imodule/include Tests/fuzz/slice_serve.c module/slice_core.c -o $@
+
 .PHONY: fuzz fuzz-build check-fuzz fuzz-seeds
 fuzz-build: $(addprefix $(FUZZ_DIR)/,$(FUZZ_HARNESSES))
 
@@ -133,3 +140,6 @@ fuzz-seeds:
 	$(SWIFTC) -parse-as-library -I Tests/fuzz/modules -module-name XPCSeeds \
 	  Sources/XPC/*.swift Tests/fuzz/seeds/XPCSeeds.swift $(FUZZ_DIR)/peercred.o -o $(FUZZ_DIR)/xpc-seeds
 	$(FUZZ_DIR)/xpc-seeds Tests/fuzz/corpus/nucleus_checks Tests/fuzz/corpus/xpc_decode
+	$(FUZZ_CC) -g -DSLICE_SEEDS -Imodule/include Tests/fuzz/slice_serve.c module/slice_core.c -o $(FUZZ_DIR)/slice-seeds
+	@mkdir -p Tests/fuzz/corpus/slice_serve
+	$(FUZZ_DIR)/slice-seeds Tests/fuzz/corpus/slice_serve

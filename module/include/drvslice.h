@@ -140,6 +140,7 @@ struct drvslice_type {
 	unsigned int size;
 	unsigned short nfields;
 	const struct drvslice_field *fields;
+	unsigned short align;	/* __alignof__ */
 };
 
 /* A struct member that is a struct: @inner's fields, reached through

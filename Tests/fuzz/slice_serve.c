@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harness for the sliced drivers' runtime core (module/slice_core.c
+ * as it is): a message from the other side is served (kernel side, user
+ * side) or taken as the reply to a call, against a driver description of
+ * the generated kind (bytes, pointer and bitfield fields, an embedded
+ * struct, globals, an entry each way) and a kernel API entry with every
+ * kind of argument.  The functions it runs write the whole struct they are
+ * given and every buffer, so that a pointer the core hands over that is
+ * shorter than its type, or a buffer shorter than said, is an ASan report.
+ * After each input: no call left open, the table within its bounds, and
+ * every copy freed when the side is reset (LeakSanitizer).
+ *
+ * Built with -DSLICE_SEEDS instead, it writes valid calls and replies
+ * (from drvslice_encode_call and drvslice_serve) as the seed corpus:
+ *   slice-seeds DIR
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drvslice.h"
+
+struct inner {
+	int a;
+	unsigned long b;
+};
+
+struct obj {
+	int x;
+	unsigned char mac[6];
+	unsigned int flags:3;
+	unsigned int more:5;
+	void *p;
+	struct inner in;
+	struct obj *next;
+};
+
+static struct obj g_obj;
+static char g_buf[32];
+
+enum { T_OBJ = 1, T_INNER = 2, NTYPES = 3 };
+enum { E_KFN = 1, E_UFN = 2, NENTRIES = 3 };
+
+static const struct drvslice_field obj_fields[] = {
+	{ "obj.x", __builtin_offsetof(struct obj, x), sizeof(int), DRVSLICE_F_BYTES },
+	{ "obj.mac", __builtin_offsetof(struct obj, mac), 6, DRVSLICE_F_BYTES },
+	{ "obj.flags", 80, 3, DRVSLICE_F_BITS },
+	{ "obj.p", __builtin_offsetof(struct obj, p), sizeof(void *), DRVSLICE_F_POINTER },
+	{ "obj.next", __builtin_offsetof(struct obj, next), sizeof(void *), DRVSLICE_F_POINTER },
+};
+static const struct drvslice_field inner_fields[] = {
+	{ "inner.a", __builtin_offsetof(struct inner, a), sizeof(int), DRVSLICE_F_BYTES },
+	{ "inner.b", __builtin_offsetof(struct inner, b), sizeof(long), DRVSLICE_F_BYTES },
+};
+static const struct drvslice_type types[] = {
+	{ "", 0, 0, NULL, 1 },
+	{ "obj", sizeof(struct obj), 5, obj_fields, __alignof__(struct obj) },
+	{ "inner", sizeof(struct inner), 2, inner_fields, __alignof__(struct inner) },
+};
+static const struct drvslice_embed embeds[] = {
+	{ T_OBJ, T_INNER, __builtin_offsetof(struct obj, in) },
+};
+static const struct drvslice_global globals[] = {
+	{ "g_obj", &g_obj, sizeof(g_obj), T_OBJ },
+	{ "g_buf", g_buf, sizeof(g_buf), 0 },
+};
+
+static const unsigned short all_obj[] = { 0, 1, 2, 3, 4 }, all_inner[] = { 0, 1 };
+static const unsigned short obj_x_flags_p[] = { 0, 2, 3 }, obj_x_mac[] = { 0, 1 };
+static const unsigned short inner_a[] = { 0 }, inner_b[] = { 1 }, obj_next[] = { 4 };
+
+static const struct drvslice_set kfn_in[] = { { T_OBJ, 5, all_obj }, { T_INNER, 2, all_inner } };
+static const struct drvslice_set kfn_out[] = { { T_OBJ, 3, obj_x_flags_p } };
+static const struct drvslice_set ufn_in[] = { { T_OBJ, 2, obj_x_mac }, { T_INNER, 1, inner_a } };
+static const struct drvslice_set ufn_out[] = { { T_INNER, 1, inner_b }, { T_OBJ, 1, obj_next } };
+
+static const struct drvslice_arg kfn_args[] = {
+	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0 },
+	{ sizeof(int), DRVSLICE_A_VALUE, NULL, 0, 0 },
+};
+static const struct drvslice_arg ufn_args[] = {
+	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_PTR, "inner", 0, 0 },
+};
+static const struct drvslice_entry kfn_entry = {
+	E_KFN, DRVSLICE_DOWN, 2, "kfn", kfn_args, sizeof(int), 2, 1, kfn_in, kfn_out, 0
+};
+static const struct drvslice_entry ufn_entry = {
+	E_UFN, DRVSLICE_UP, 2, "ufn", ufn_args, 0, 2, 2, ufn_in, ufn_out, 0
+};
+static const struct drvslice_entry *const entries[] = { NULL, &kfn_entry, &ufn_entry };
+
+/* Each writes all of what it is given. */
+static int kfn(struct obj *o, int v)
+{
+	memset(o, 0x5a, sizeof(*o));
+	o->x = v;
+	o->p = g_buf;
+	o->next = NULL;
+	return v + 1;
+}
+
+static void ufn(struct obj *o, struct inner *in)
+{
+	if (o) {
+		memset(o->mac, 0xa5, sizeof(o->mac));
+		o->next = o;
+	}
+	if (in)
+		in->b = (unsigned long)in->a * 3;
+}
+
+static int kfn_call(void *const args[], void *ret)
+{
+	*(int *)ret = kfn(*(struct obj **)args[0], *(int *)args[1]);
+	return 0;
+}
+
+static int ufn_call(void *const args[], void *ret)
+{
+	(void)ret;
+	ufn(*(struct obj **)args[0], *(struct inner **)args[1]);
+	return 0;
+}
+
+static const struct drvslice_target kernel_targets[] = {
+	{ E_KFN, "kfn", (const void *)kfn, kfn_call }, { 0, NULL, NULL, NULL }
+};
+static const struct drvslice_target kernel_stubs[] = {
+	{ E_UFN, "ufn", (const void *)ufn, NULL }, { 0, NULL, NULL, NULL }
+};
+static const struct drvslice_target user_targets[] = {
+	{ E_UFN, "ufn", (const void *)ufn, ufn_call }, { 0, NULL, NULL, NULL }
+};
+static const struct drvslice_target user_stubs[] = {
+	{ E_KFN, "kfn", (const void *)kfn, NULL }, { 0, NULL, NULL, NULL }
+};
+
+static const struct drvslice_driver kernel_drv = {
+	"fuzz", NENTRIES, entries, NTYPES, types, 1, embeds, 2, globals,
+	kernel_targets, kernel_stubs, 0, NULL
+};
+static const struct drvslice_driver user_drv = {
+	"fuzz", NENTRIES, entries, NTYPES, types, 1, embeds, 2, globals,
+	user_targets, user_stubs, 0, NULL
+};
+
+/* The kernel API entry: api(obj, fn, buf, len, str, out). */
+static const struct drvslice_arg api_args[] = {
+	{ sizeof(void *), DRVSLICE_A_OWN, "obj", 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_FN, NULL, 0, 0 },
+	{ 16, DRVSLICE_A_BUF, NULL, 4, sizeof(unsigned int) },
+	{ sizeof(unsigned int), DRVSLICE_A_VALUE, NULL, 0, 0 },
+	{ 8, DRVSLICE_A_STR, NULL, 0, 0 },
+	{ 8, DRVSLICE_A_OUT, NULL, 0, 0 },
+};
+static const struct drvslice_entry api_entry = {
+	DRVSLICE_API_BASE + 1, DRVSLICE_DOWN, 6, "api", api_args, sizeof(long),
+	0, 0, NULL, NULL, DRVSLICE_E_API
+};
+static const struct drvslice_entry *const api_entries[] = { NULL, &api_entry };
+
+static int api_call(void *const args[], void *ret)
+{
+	struct obj *o = *(struct obj **)args[0];
+	const unsigned char *buf = *(const unsigned char **)args[2];
+	unsigned int i, len = *(unsigned int *)args[3];
+	const char *str = *(const char **)args[4];
+	unsigned char *out = *(unsigned char **)args[5];
+	long sum = (long)strlen(str);
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < len; i++)
+		sum += buf[i];
+	memset(out, 0x33, 8);
+	*(long *)ret = sum + (*(void **)args[1] == (void *)kfn);
+	return 0;
+}
+
+static const struct drvslice_target api_targets[] = {
+	{ DRVSLICE_API_BASE + 1, "api", NULL, api_call }, { 0, NULL, NULL, NULL }
+};
+static const struct drvslice_driver api_drv = {
+	"api", 2, api_entries, 0, NULL, 0, NULL, 0, NULL, api_targets, NULL, 0, NULL
+};
+
+static void *zalloc(unsigned int n)
+{
+	return calloc(1, n);
+}
+
+static struct drvslice_side side;
+static struct obj *objs[2];
+static unsigned char out[65536];
+
+/* A side as a driver's would be: two objects of its own, one opaque. */
+static void setup(int kernel)
+{
+	drvslice_side_init(&side, kernel ? &kernel_drv : &user_drv, kernel, zalloc, free);
+	side.api = &api_drv;
+	objs[0] = calloc(1, sizeof(struct obj));
+	objs[1] = calloc(1, sizeof(struct obj));
+	drvslice_track(&side, objs[0], sizeof(struct obj), T_OBJ);
+	drvslice_track(&side, objs[1], sizeof(struct obj), T_OBJ);
+	drvslice_track(&side, g_buf, 4, 0);
+}
+
+static void teardown(void)
+{
+	if (side.depth != 0 || side.nobjs > DRVSLICE_OBJS_MAX)
+		abort();
+	drvslice_side_reset(&side);
+	free(objs[0]);
+	free(objs[1]);
+}
+
+#ifndef SLICE_SEEDS
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int mode, ret[16];
+
+	if (size < 1 || size > sizeof(out))
+		return 0;
+	mode = data[0] % 4;
+	setup(mode != 1);
+	switch (mode) {
+	case 0:	/* the kernel serves a downcall or an API call */
+	case 1:	/* the u-driver serves an upcall */
+		drvslice_serve(&side, data + 1, (unsigned int)(size - 1), out, sizeof(out));
+		break;
+	case 2: {	/* the kernel's reply to its upcall ufn */
+		void *args[2] = { &objs[0], &objs[0] };
+		struct inner *in = &objs[0]->in;
+
+		args[1] = &in;
+		if (drvslice_encode_call(&side, &ufn_entry, args, out, sizeof(out)) >= 0)
+			drvslice_decode_reply(&side, &ufn_entry, args, data + 1,
+					      (unsigned int)(size - 1), ret);
+		drvslice_call_end(&side);
+		break;
+	}
+	default: {	/* the u-driver's reply to its API call */
+		unsigned char buf[16] = { 1, 2, 3 }, got[8];
+		const unsigned char *pb = buf;
+		unsigned char *pg = got;
+		const char *str = "eth%d";
+		const void *fn = (const void *)kfn;
+		unsigned int len = 3;
+		void *args[6] = { &objs[0], &fn, &pb, &len, &str, &pg };
+
+		if (drvslice_encode_call(&side, &api_entry, args, out, sizeof(out)) >= 0)
+			drvslice_decode_reply(&side, &api_entry, args, data + 1,
+					      (unsigned int)(size - 1), ret);
+		drvslice_call_end(&side);
+	}
+	}
+	teardown();
+	return 0;
+}
+#else
+static void write_seed(const char *dir, const char *name, int mode,
+		       const unsigned char *msg, int len)
+{
+	char path[512];
+	FILE *f;
+
+	if (len < 0) {
+		fprintf(stderr, "slice-seeds: %s: %s\n", name, side.why);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fputc(mode, f) == EOF || fwrite(msg, 1, (size_t)len, f) != (size_t)len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static unsigned char call[65536];
+	struct drvslice_side caller;
+	struct obj *o;
+	struct inner *in;
+	int v = 7, n;
+
+	if (argc != 2)
+		return 2;
+	/* kfn, from the u-driver to the kernel, and the kernel's reply to it
+	 * (each side's handles as the other made them: served at once). */
+	drvslice_side_init(&caller, &user_drv, 0, zalloc, free);
+	caller.api = &api_drv;
+	setup(1);
+	o = objs[0];
+	{
+		void *args[2] = { &o, &v };
+
+		n = drvslice_encode_call(&caller, &kfn_entry, args, call, sizeof(call));
+		write_seed(argv[1], "kfn-call", 0, call, n);
+	}
+	teardown();
+	drvslice_call_end(&caller);
+	drvslice_side_reset(&caller);
+	/* ufn, from the kernel to the u-driver, and the u-driver's reply. */
+	drvslice_side_init(&caller, &kernel_drv, 1, zalloc, free);
+	setup(0);
+	o = calloc(1, sizeof(*o));
+	drvslice_track(&caller, o, sizeof(*o), T_OBJ);
+	in = &o->in;
+	{
+		void *args[2] = { &o, &in };
+
+		n = drvslice_encode_call(&caller, &ufn_entry, args, call, sizeof(call));
+		write_seed(argv[1], "ufn-call", 1, call, n);
+		n = drvslice_serve(&side, call, (unsigned int)n, out, sizeof(out));
+		write_seed(argv[1], "ufn-reply", 2, out, n);
+	}
+	teardown();
+	drvslice_call_end(&caller);
+	drvslice_side_reset(&caller);
+	free(o);
+	/* The API call, and its reply. */
+	drvslice_side_init(&caller, &user_drv, 0, zalloc, free);
+	caller.api = &api_drv;
+	setup(1);
+	{
+		unsigned char buf[16] = { 1, 2, 3 }, got[8];
+		const unsigned char *pb = buf;
+		unsigned char *pg = got;
+		const char *str = "eth%d";
+		const void *fn = (const void *)kfn;
+		unsigned int len = 3;
+		void *o0 = objs[0];
+		void *args[6] = { &o0, &fn, &pb, &len, &str, &pg };
+
+		n = drvslice_encode_call(&caller, &api_entry, args, call, sizeof(call));
+		write_seed(argv[1], "api-call", 0, call, n);
+	}
+	teardown();
+	drvslice_call_end(&caller);
+	drvslice_side_reset(&caller);
+	return 0;
+}
+#endif
