@@ -102,6 +102,46 @@ public struct AnnotationSet: Sendable {
         if !all.contains(where: { $0.kind == a.kind && $0.field == a.field }) { all.append(a) }
     }
 
+    /// Every annotation checked against the driver as parsed: its field is
+    /// one the driver uses, and the annotation fits the field's type. One it
+    /// cannot honour is an error naming where it was written and why.
+    public func check(against g: CallGraph) throws {
+        for a in all {
+            let cannot = "\(a.origin): cannot honour `\(a.kind.rawValue) \(a.field)`"
+            guard let decl = g.fieldDecls[a.field], let kind = g.fieldKinds[a.field] else {
+                throw SliceError("\(cannot): the driver does not use such a field")
+            }
+            let pointer: Bool
+            switch kind {
+            case .charPointer, .voidPointer, .pointer: pointer = true
+            default: pointer = false
+            }
+            switch a.kind {
+            case .nullterm:
+                guard kind == .charPointer || (decl.cType.hasPrefix("char [") || decl.cType.hasPrefix("const char [")) else {
+                    throw SliceError("\(cannot): it is \(decl.cType), not a char pointer or array")
+                }
+            case .array, .sentinel, .opaque, .container:
+                guard pointer else { throw SliceError("\(cannot): it is \(decl.cType), not a pointer") }
+            case .combolock:
+                guard kind == .lock else { throw SliceError("\(cannot): it is \(decl.cType), not a spinlock or mutex") }
+            case .storefield:
+                break
+            }
+            if a.kind == .array, let arg = a.argument {
+                let structName = a.field.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
+                if let n = Int(arg) {
+                    guard n > 0 else { throw SliceError("\(cannot): a length of \(n)") }
+                } else if g.fieldDecls["\(structName).\(arg)"] == nil {
+                    throw SliceError("\(cannot): its length \(arg) is neither a number nor a field of \(structName) the driver uses")
+                }
+            }
+            if a.kind == .container, let outer = a.argument, g.structSizes[outer] == nil {
+                throw SliceError("\(cannot): \(outer) is no struct of the driver")
+            }
+        }
+    }
+
     public func on(_ field: String) -> [Annotation] { all.filter { $0.field == field } }
     public func has(_ kinds: Set<AnnotationKind>, on field: String) -> Bool { on(field).contains { kinds.contains($0.kind) } }
 }

@@ -132,6 +132,7 @@ public enum Sweep {
             if let side = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
                 given = try AnnotationSet(sideFile: side)
             }
+            try AnnotationSet(given, in: graph).check(against: graph)
             let spec = MarshalingSpec(graph: graph, split: split, opaque: interfaces.opaque, annotations: given)
             row.kernelFunctions = split.kernel.count
             row.userFunctions = split.user.count

@@ -123,6 +123,7 @@ struct DriverSlicerCommand: ParsableCommand {
             if let side, annotationFile != nil || FileManager.default.fileExists(atPath: side) {
                 annotations = try AnnotationSet(sideFile: side)
             }
+            try AnnotationSet(annotations, in: graph).check(against: graph)
             let marshaling = MarshalingSpec(graph: graph, split: split, opaque: table.opaque, annotations: annotations)
             let ms = Date().timeIntervalSince(start) * 1000
             var initBytes: (names: [String], fieldMinimal: Int, naive: Int)?

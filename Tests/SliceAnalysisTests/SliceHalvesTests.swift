@@ -205,6 +205,47 @@ import Testing
         #expect(g.privateAccessors == ["netdev_priv": ["priv"]])
     }
 
+    /// An annotation the tool cannot honour is an error naming where it was
+    /// written and why: a field the driver does not use, a kind that does
+    /// not fit the field's type, a length that is neither a number nor a
+    /// field, an outer struct the driver does not have.
+    @Test func annotationsThatCannotBeHonouredAreErrorsWithTheirLine() throws {
+        let src = """
+            struct spinlock { int raw; };
+            struct priv { int a; char *name; void *regs; struct spinlock lock; int *ring; int n; };
+            struct ops { int (*open)(struct priv *); };
+            void spin_lock(struct spinlock *l);
+            static int open(struct priv *p)
+            {
+                spin_lock(&p->lock);
+                return p->a + (p->name != 0) + (p->regs != 0) + p->ring[p->n];
+            }
+            static const struct ops o = { .open = open };
+            """
+        let g = try CallGraph.build(files: [try fixture.write(src, "ann.c")], arguments: [])
+        func check(_ line: String) throws {
+            var a = AnnotationSet()
+            try a.add(line + "\n", file: "ann.slice")
+            try a.check(against: g)
+        }
+        for good in ["nullterm priv.name", "array priv.ring 8", "array priv.ring n", "sentinel priv.ring 0",
+                     "opaque priv.regs", "combolock priv.lock", "storefield priv.a", "container priv.regs priv"] {
+            try check(good)
+        }
+        let bad: [(String, String)] = [
+            ("nullterm priv.nosuch", "the driver does not use such a field"),
+            ("nullterm priv.a", "it is int, not a char pointer or array"),
+            ("array priv.a 4", "it is int, not a pointer"),
+            ("combolock priv.name", "it is char *, not a spinlock or mutex"),
+            ("array priv.ring 0", "a length of 0"),
+            ("array priv.ring count", "its length count is neither a number nor a field of priv the driver uses"),
+            ("container priv.regs nosuch", "nosuch is no struct of the driver"),
+        ]
+        for (line, why) in bad {
+            #expect { try check(line) } throws: { "\($0)" == "ann.slice:1: cannot honour `\(line.split(separator: " ").prefix(2).joined(separator: " "))`: \(why)" }
+        }
+    }
+
     /// A function that must cross but cannot is an error naming its line.
     @Test func aVariadicEntryCannotCross() throws {
         let src = """
