@@ -145,11 +145,25 @@ void drvslice_side_init(struct drvslice_side *s,
 	s->free = free;
 }
 
+/* Drops object @i and every object that lies in it (a copy's children
+ * live in its memory; an object's own children go with it). */
 static void drop(struct drvslice_side *s, unsigned int i)
 {
+	u64_t h = s->objs[i].handle;
+	int again = 1;
+
 	if (s->objs[i].shadow && !s->objs[i].parent && s->free)
 		s->free(s->objs[i].ptr);
 	s->objs[i] = s->objs[--s->nobjs];
+	while (again) {
+		again = 0;
+		for (i = 0; i < s->nobjs; i++)
+			if (s->objs[i].parent == h) {
+				drop(s, i);
+				again = 1;
+				break;
+			}
+	}
 }
 
 void drvslice_side_reset(struct drvslice_side *s)
@@ -204,6 +218,15 @@ static unsigned long long add(struct drvslice_side *s, void *ptr,
 	struct drvslice_obj *o;
 	const struct drvslice_obj *in;
 
+	unsigned int i;
+
+	/* Opaque pointers this side handed out into what is now an object
+	 * of its own: the object speaks for them from now on. */
+	for (i = s->nobjs; size && !shadow && i-- > 0;)
+		if (!s->objs[i].size && !s->objs[i].shadow &&
+		    (const char *)s->objs[i].ptr >= (const char *)ptr &&
+		    (const char *)s->objs[i].ptr < (const char *)ptr + size)
+			s->objs[i] = s->objs[--s->nobjs];
 	if (s->nobjs == DRVSLICE_OBJS_MAX)
 		return 0;
 	in = size ? holding(s, ptr) : NULL;
@@ -291,10 +314,17 @@ static int ptr_out(struct drvslice_side *s, const void *p, u64_t *h,
 		return 0;
 	o = holding(s, p);
 	if (o) {
+		const struct drvslice_obj *chain[8];
+		unsigned int n = 0;
+
 		*h = o->handle;
 		*off = (unsigned int)((const char *)p - (const char *)o->ptr);
-		for (; o; o = o->parent ? by_handle(s, o->parent) : NULL)
-			name(nm, o->handle);
+		/* Named outermost first: the other side makes a parent's copy
+		 * before the children that lie in it. */
+		for (; o && n < 8; o = o->parent ? by_handle(s, o->parent) : NULL)
+			chain[n++] = o;
+		while (n--)
+			name(nm, chain[n]->handle);
 		return 0;
 	}
 	for (t = d->targets; t && t->name; t++)

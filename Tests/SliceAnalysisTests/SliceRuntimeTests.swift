@@ -291,6 +291,21 @@ import Testing
         	get_stats(dev, &st);
         	printf("again rx=%lu tx=%lu objects %s\\n", st.rx, st.tx, user_objects() == before ? "kept" : "grew");
 
+        	/* A struct that is an object of its own inside a larger one: both
+        	 * new to the user program, the larger announced first. */
+        	{
+        		unsigned char *block = calloc(1, 256);
+        		struct stats *inner = (struct stats *)(block + 64);
+
+        		drvslice_track(&side, block, 256, 0);
+        		drvslice_track(&side, inner, sizeof(*inner), SLICE_MINIDRV_T_stats);
+        		get_stats(dev, inner);
+        		printf("child rx=%lu tx=%lu\\n", inner->rx, inner->tx);
+        		drvslice_untrack(&side, block);
+        		printf("untracked with its block: %s\\n", drvslice_obj_of(&side, inner) ? "no" : "yes");
+        		free(block);
+        	}
+
         	/* Malformed calls: an unknown entry, one this half serves, a truncated one. */
         	n = 0;
         	msg[n++] = 6; msg[n++] = 0; msg[n++] = DRVXPC_A_SLICE_ENTRY & 0xff; msg[n++] = DRVXPC_A_SLICE_ENTRY >> 8;
@@ -480,6 +495,9 @@ import Testing
         // embedded dev->stats crossed as part of dev.
         #expect(lines.dropFirst().first == "get_stats rx=10 tx=10", "\(run.1)")
         #expect(lines.dropFirst(2).first == "again rx=10 tx=10 objects kept", "\(run.1)")
+        // An object inside another crosses with its parent, announced first;
+        // untracking the parent takes the child with it.
+        #expect(run.1.contains("child rx=10 tx=10\nuntracked with its block: yes\n"), "\(run.1)")
         #expect(run.1.contains("unknown entry: -22 SLICE_ENTRY: no entry 999"), "\(run.1)")
         #expect(run.1.contains("wrong half: -22 SLICE_ENTRY: start_hw is not served by this half"), "\(run.1)")
         #expect(run.1.contains("truncated: -22 malformed attribute"), "\(run.1)")
