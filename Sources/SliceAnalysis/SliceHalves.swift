@@ -19,7 +19,11 @@ import Foundation
 /// address, and a thunk that calls the function with the arguments as the
 /// other side's stub passed them) and one of its stubs (id, name, address:
 /// what a function pointer the other half stored stands for here). The ids
-/// are one enum in `NAME-slice.h`.
+/// are one enum in `NAME-slice.h`. A driver of one file also gets, at the
+/// end of each half, its description for the runtime (``Layout``): the
+/// struct types whose fields cross, each entry's field sets from the
+/// marshaling spec (`spec`, with the driver's annotations applied), the
+/// embedded members, the globals and the private-area accessors.
 ///
 /// The runtime behind `drvslice_upcall`/`drvslice_downcall` and the
 /// tables is declared in module/include/drvslice.h. When a stub's call

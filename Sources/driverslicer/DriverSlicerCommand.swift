@@ -136,7 +136,7 @@ struct DriverSlicerCommand: ParsableCommand {
             }
             if let dir = halvesDirectory {
                 let name = driverName ?? ((files.first.map { ($0 as NSString).lastPathComponent } ?? "driver") as NSString).deletingPathExtension
-                let halves = try SliceHalves(driver: name, split: split, graph: graph)
+                let halves = try SliceHalves(driver: name, split: split, graph: graph, spec: marshaling)
                 try Self.write(halves, into: dir)
                 let up = halves.entries.filter(\.up).count
                 print("wrote \(halves.files.count) file(s) in each of \(dir)/kernel and \(dir)/user, and \(dir)/\(halves.headerName): "
