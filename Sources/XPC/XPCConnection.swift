@@ -187,14 +187,16 @@ public final class XPCConnection: Sendable {
         }
     }
 
+    /// A pipelined call's result and the CLOCK_MONOTONIC time (ns) it came in.
+    public typealias Timed = (result: Result<XPCMessage, XPCError>, at: UInt64)
+
     /// Sends `messages` back to back, without waiting for a reply between
     /// them (a pipeline: the peer reads and serves them in the order sent),
     /// then waits for all the replies: the caller is woken once for the
     /// batch, not once a call. Each result is in its message's place, with
     /// the CLOCK_MONOTONIC time it came in; a failed call does not stop
     /// those sent after it.
-    public func calls(_ messages: [XPCMessage], timeout: Duration) async -> [(result: Result<XPCMessage, XPCError>, at: UInt64)] {
-        typealias Timed = (result: Result<XPCMessage, XPCError>, at: UInt64)
+    public func calls(_ messages: [XPCMessage], timeout: Duration) async -> [Timed] {
         guard !messages.isEmpty else { return [] }
         struct Batch { var results: [Timed?]; var left: Int }
         return await withCheckedContinuation { (k: CheckedContinuation<[Timed], Never>) in

@@ -205,8 +205,8 @@ final class DriverInstance: Sendable {
     }
 }
 
-/// A pipelined call's answer and when it came (CLOCK_MONOTONIC ns).
-typealias Timed = (result: Result<XPCMessage, XPCError>, at: UInt64)
+/// A pipelined call's answer and when it came (``XPCConnection/Timed``).
+typealias Timed = XPCConnection.Timed
 
 /// Where a recovery's time went: each phase's end, marked as it happens
 /// (``mark(_:)``), read as durations from the detection on.
