@@ -178,6 +178,10 @@ public struct CallGraph: Sendable {
     /// netdev_priv(dev)`), with those structs: where the private area a
     /// kernel object carries is, and what it is.
     public var privateAccessors: [String: Set<String>] = [:]
+    /// The module's init and exit functions (module_init, module_exit,
+    /// module_pci_driver): each half keeps them whole, since the kernel's
+    /// module and the u-driver's process each run the module's init.
+    public var moduleEntries: Set<String> = []
     /// Driver function → where its definition is and its signature.
     public var shapes: [String: FunctionShape] = [:]
     /// Driver function → the structs its parameters point to.
@@ -208,6 +212,7 @@ public struct CallGraph: Sendable {
         }
         g.references.removeAll { g.functions[$0.function] == nil }
         g.privateAccessors = g.privateAccessors.filter { g.functions[$0.key] == nil }
+        g.moduleEntries = g.moduleEntries.filter { g.functions[$0] != nil }
         // Calls through a struct field the driver itself fills (e1000's
         // adapter->clean_rx, pcnet32's lp->a->read_csr): an edge to every
         // driver function stored in that field.
@@ -284,7 +289,13 @@ private struct Builder {
             switch clang_getCursorKind(c) {
             case CXCursor_FunctionDecl where clang_isCursorDefinition(c) != 0:
                 let name = ClangUnit.spelling(c)
-                if isMacroGenerated(c, name) { continue }
+                if isMacroGenerated(c, name) {
+                    // module_init(fn)/module_exit(fn) expand to __inittest/
+                    // __exittest returning fn, and init_module/cleanup_module
+                    // aliased to it.
+                    if name == "__inittest" || name == "__exittest" { moduleEntries(c) }
+                    continue
+                }
                 let ext = clang_getCursorExtent(c)
                 let (file, start, _) = ClangUnit.place(clang_getRangeStart(ext))
                 let (_, end, _) = ClangUnit.place(clang_getRangeEnd(ext))
@@ -313,6 +324,20 @@ private struct Builder {
             default:
                 break
             }
+        }
+    }
+
+    /// The driver functions a macro-made module init/exit test names.
+    mutating func moduleEntries(_ c: CXCursor) {
+        var work = [c]
+        while let cur = work.popLast() {
+            if clang_getCursorKind(cur) == CXCursor_DeclRefExpr {
+                let target = clang_getCursorReferenced(cur)
+                if clang_getCursorKind(target) == CXCursor_FunctionDecl {
+                    graph.moduleEntries.insert(ClangUnit.spelling(target))
+                }
+            }
+            work += ClangUnit.children(cur)
         }
     }
 

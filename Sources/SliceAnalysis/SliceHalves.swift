@@ -64,7 +64,10 @@ public struct SliceHalves: Sendable {
         let layout = Layout(graph: g, spec: spec)
         let ident = Self.identifier(driver)
         let kernelSide = Set(split.kernel.map(\.name))
-        let referenced = Set(g.references.map(\.function))
+        // The module's init and exit stay whole in both halves; what they
+        // call on the other side is reached through a stub.
+        let moduleEntries = g.moduleEntries
+        let referenced = Set(g.references.map(\.function)).union(moduleEntries.flatMap { g.calls[$0] ?? [] })
         let downcallees = Set(split.downcalls.map(\.callee))
         // Up: u-driver functions whose address the kernel half can hold.
         // Down: nucleus functions the user half calls or holds the address of.
@@ -110,7 +113,7 @@ public struct SliceHalves: Sendable {
                 var served: [String] = [], stubbed: [String] = []
                 for name in names {
                     guard let s = g.shapes[name] else { continue }
-                    let mine = kernelSide.contains(name) == kernel
+                    let mine = kernelSide.contains(name) == kernel || moduleEntries.contains(name)
                     if mine {
                         if crossing.contains(name), let e = entries.first(where: { $0.function == name }), e.up != kernel {
                             served.append(name)
@@ -302,7 +305,9 @@ extension SliceHalves {
             unions = g.unionNames
             shapes = g.shapes
             // A type C cannot name (anonymous) or a lock stays out.
-            func nameable(_ t: String) -> Bool { !t.contains("::") && !t.contains("(") && !t.contains(" ") && !t.isEmpty }
+            func nameable(_ t: String) -> Bool {
+                !t.contains("::") && !t.contains("(") && !t.contains(" ") && !t.contains("@") && !t.isEmpty
+            }
             var keys: [String: Set<String>] = [:]
             for e in spec.entries {
                 for (t, fs) in e.reads.merging(e.writes, uniquingKeysWith: +) where nameable(t) {

@@ -100,6 +100,11 @@ public struct SweepRow: Sendable, Codable, Equatable {
     /// (nil: not tried).
     public var generatedCBuilds: Bool?
     public var generatedSwiftChecks: Bool?
+    /// Whether `--halves`' kernel half built with Kbuild as a module with
+    /// the runtime's core, and its user half as user-space code (nil: not
+    /// tried).
+    public var kernelHalfBuilds: Bool?
+    public var userHalfBuilds: Bool?
 
     public init(driver: String, directory: String, sources: Int) {
         self.driver = driver
@@ -162,13 +167,14 @@ public enum Sweep {
     /// The table as Markdown: one line per driver, then the totals.
     public static func markdown(_ rows: [SweepRow]) -> String {
         func yn(_ b: Bool?) -> String { b.map { $0 ? "yes" : "**no**" } ?? "–" }
-        var o = ["| driver | dir | files | parsed | split | moved | kernel/user fns | upcalls (unclassified) | downcalls | kernel API | annotations needed | C builds | Swift checks |",
-                 "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
+        var o = ["| driver | dir | files | parsed | split | moved | kernel/user fns | upcalls (unclassified) | downcalls | kernel API | annotations needed | C builds | Swift checks | kernel half builds | user half builds |",
+                 "|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---|"]
         for r in rows {
             let moved = r.parsed ? String(format: "%.1f %%", r.movedPercent) : "–"
             o.append("| \(r.driver) | \(r.directory) | \(r.sources) | \(yn(r.parsed)) | \(yn(r.parsed ? r.split : nil)) | \(moved) | "
                      + "\(r.kernelFunctions)/\(r.userFunctions) | \(r.upcalls) (\(r.unclassifiedUpcalls)) | \(r.downcalls) | \(r.kernelAPI) | "
-                     + "\(r.annotationsNeeded) | \(yn(r.generatedCBuilds)) | \(yn(r.generatedSwiftChecks)) |")
+                     + "\(r.annotationsNeeded) | \(yn(r.generatedCBuilds)) | \(yn(r.generatedSwiftChecks)) | "
+                     + "\(yn(r.kernelHalfBuilds)) | \(yn(r.userHalfBuilds)) |")
         }
         o.append("")
         o.append(totals(rows))
@@ -198,6 +204,11 @@ public enum Sweep {
             s += "; generated C builds for \(tried.filter { $0.generatedCBuilds == true }.count) of \(tried.count)"
             let swift = rows.filter { $0.generatedSwiftChecks != nil }
             s += ", generated Swift type-checks for \(swift.filter { $0.generatedSwiftChecks == true }.count) of \(swift.count)"
+        }
+        let halves = rows.filter { $0.kernelHalfBuilds != nil }
+        if !halves.isEmpty {
+            s += "; halves: the kernel half builds for \(halves.filter { $0.kernelHalfBuilds == true }.count) of \(halves.count), "
+            s += "the user half for \(halves.filter { $0.userHalfBuilds == true }.count)"
         }
         return s + "."
     }

@@ -223,6 +223,8 @@ struct DriverSlicerCommand: ParsableCommand {
         guard !modules.isEmpty else { throw SliceError("\(root): no PCI driver built here (no NAME.mod whose sources define a struct pci_driver); run Kbuild first") }
         var rows: [SweepRow] = []
         var generated: [(row: Int, dir: String, c: String, swift: String, flags: [String])] = []
+        var halved: [(row: Int, dir: String, module: SweepModule, flags: [String])] = []
+        let runtime = Self.runtimeDirectories
         for m in modules {
             FileHandle.standardError.write(Data("driverslicer: \(m.name) (\(rows.count + 1) of \(modules.count))\n".utf8))
             var (row, graph, spec, given) = Sweep.analyse(m, root: root, buildDirectory: kdir, interfaces: table,
@@ -237,14 +239,40 @@ struct DriverSlicerCommand: ParsableCommand {
                     row.generatedCBuilds = false
                     row.reason = "generate: \(e.description)"
                 }
+                // The halves: the kernel half joins the Kbuild run below.
+                if let runtime {
+                    do {
+                        let h = try SliceHalves(driver: m.name, split: Split(graph: graph, interfaces: table), graph: graph, spec: spec)
+                        let hdir = (dir as NSString).appendingPathComponent("halves")
+                        try Self.write(h, into: hdir)
+                        let flags = (try? KbuildCommand.flags(cmdFile: m.cmdFile, buildDirectory: kdir)) ?? []
+                        try Self.kernelHalfKbuild(hdir, module: m, runtime: runtime,
+                                                  flags: Self.driverOwnFlags(flags, buildDirectory: kdir))
+                        halved.append((rows.count, hdir, m, flags))
+                    } catch let e as SliceError {
+                        row.kernelHalfBuilds = false
+                        row.userHalfBuilds = false
+                        if row.reason == nil { row.reason = "halves: \(e.description)" }
+                    }
+                }
             }
             rows.append(row)
         }
         if let genRoot = generateDirectory, !generated.isEmpty {
-            try buildGenerated(genRoot, generated.map { ($0.dir, $0.c, $0.flags) }, kdir: kdir)
+            let kernelHalves = halved.map { ($0.dir as NSString).appendingPathComponent("kernel") }
+            try buildGenerated(genRoot, generated.map { ($0.dir, $0.c, $0.flags) }, extra: kernelHalves, kdir: kdir)
             for g in generated {
                 rows[g.row].generatedCBuilds = FileManager.default.fileExists(atPath: (g.c as NSString).deletingPathExtension + ".o")
                 rows[g.row].generatedSwiftChecks = Self.typeChecks(g.swift)
+            }
+            for h in halved {
+                let names = h.module.sources.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
+                rows[h.row].kernelHalfBuilds = names.allSatisfy {
+                    FileManager.default.fileExists(atPath: "\(h.dir)/kernel/\($0).o")
+                }
+                if let runtime {
+                    rows[h.row].userHalfBuilds = Self.userHalfBuilds(h.dir, module: h.module, runtime: runtime, kdir: kdir)
+                }
             }
         }
         if json {
@@ -269,8 +297,13 @@ struct DriverSlicerCommand: ParsableCommand {
 
     /// One Kbuild run over every generated directory (make -k: a driver
     /// whose code does not build leaves no .o and does not stop the rest).
-    func buildGenerated(_ genRoot: String, _ dirs: [(dir: String, c: String, flags: [String])], kdir: String) throws {
-        let top = dirs.map { "obj-m += \(($0.dir as NSString).lastPathComponent)/" }.joined(separator: "\n") + "\n"
+    func buildGenerated(_ genRoot: String, _ dirs: [(dir: String, c: String, flags: [String])], extra: [String] = [],
+                        kdir: String) throws {
+        let root = URL(fileURLWithPath: genRoot).standardizedFileURL.path
+        let subdirs = extra.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            .map { $0.hasPrefix(root + "/") ? String($0.dropFirst(root.count + 1)) : $0 }
+        let top = (dirs.map { "obj-m += \(($0.dir as NSString).lastPathComponent)/" } + subdirs.map { "obj-m += \($0)/" })
+            .joined(separator: "\n") + "\n"
         do {
             try top.write(toFile: (genRoot as NSString).appendingPathComponent("Kbuild"), atomically: true, encoding: .utf8)
             for d in dirs {
@@ -292,6 +325,64 @@ struct DriverSlicerCommand: ParsableCommand {
         p.standardError = p.standardOutput
         do { try p.run() } catch { throw SliceError("make: \(error.localizedDescription)") }
         p.waitUntilExit()
+    }
+
+    /// Where the runtime's headers and core (module/include, module/
+    /// slice_core.c) and the driver library (slicer/lib) are: the checkout
+    /// around the binary; nil for an installed driverslicer, which has
+    /// neither (the sweep then builds no halves).
+    static var runtimeDirectories: (include: String, core: String, lib: String)? {
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<5 {
+            let include = dir.appendingPathComponent("module/include").path
+            if FileManager.default.fileExists(atPath: include + "/drvslice.h") {
+                return (include, dir.appendingPathComponent("module/slice_core.c").path, dir.appendingPathComponent("slicer/lib").path)
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// The kernel half's Kbuild: one module of the driver's rewritten
+    /// sources and the runtime's core.
+    static func kernelHalfKbuild(_ hdir: String, module m: SweepModule, runtime: (include: String, core: String, lib: String),
+                                 flags: [String]) throws {
+        let k = (hdir as NSString).appendingPathComponent("kernel")
+        let objs = m.sources.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension + ".o" }
+        let mod = "slice-" + MarshalingCode.cIdent(m.name)
+        let kbuild = "obj-m := \(mod).o\n\(mod)-y := \(objs.joined(separator: " ")) slice_core.o\n"
+            + "ccflags-y := -I\(runtime.include) -I\(m.directory) \(flags.joined(separator: " "))\n"
+        do {
+            try kbuild.write(toFile: (k as NSString).appendingPathComponent("Kbuild"), atomically: true, encoding: .utf8)
+            let core = (k as NSString).appendingPathComponent("slice_core.c")
+            try? FileManager.default.removeItem(atPath: core)
+            try FileManager.default.copyItem(atPath: runtime.core, toPath: core)
+        } catch {
+            throw SliceError("\(k): \(error.localizedDescription)")
+        }
+    }
+
+    /// Whether every file of the user half compiles as user-space code with
+    /// the kernel's headers (--user-cflags), the driver library's
+    /// drvslice-user.h first.
+    static func userHalfBuilds(_ hdir: String, module m: SweepModule, runtime: (include: String, core: String, lib: String),
+                               kdir: String) -> Bool {
+        guard let flags = try? KbuildCommand.userSpaceFlags(cmdFile: m.cmdFile, buildDirectory: kdir) else { return false }
+        for src in m.sources {
+            let name = (src as NSString).lastPathComponent
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["gcc"] + flags + ["-I\(runtime.include)", "-I\(runtime.lib)", "-I\(m.directory)", "-c",
+                                              "\(hdir)/user/\(name)", "-o", "\(hdir)/user/\((name as NSString).deletingPathExtension).o"]
+            p.currentDirectoryURL = URL(fileURLWithPath: kdir)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { return false }
+            p.waitUntilExit()
+            if p.terminationStatus != 0 { return false }
+        }
+        return true
     }
 
     /// Whether `swiftc -typecheck -warnings-as-errors` accepts the file.

@@ -246,6 +246,48 @@ import Testing
         }
     }
 
+    /// The module's init and exit (module_init expands to a __inittest
+    /// that names the function, and init_module aliased to it) stay whole
+    /// in both halves: each side runs the module's init.
+    @Test func theModulesInitAndExitStayWholeInBothHalves() throws {
+        // The macros live in a header, as module.h's do (written in the
+        // driver's own file, clang would show their tokens there).
+        let header = """
+            typedef int (*initcall_t)(void);
+            typedef void (*exitcall_t)(void);
+            #define module_init(initfn) \\
+                static inline initcall_t __inittest(void) { return initfn; } \\
+                int init_module(void) __attribute__((alias(#initfn)));
+            #define module_exit(exitfn) \\
+                static inline exitcall_t __exittest(void) { return exitfn; } \\
+                void cleanup_module(void) __attribute__((alias(#exitfn)));
+            """
+        let src = """
+            #include "module.h"
+            struct ops { int (*xmit)(int); int (*open)(int); };
+            int register_ops(const struct ops *o);
+            void unregister_ops(const struct ops *o);
+            static int xmit(int n) { return n; }
+            static int open(int n) { return n + 1; }
+            static const struct ops ops = { .xmit = xmit, .open = open };
+            static int drv_init(void) { return register_ops(&ops); }
+            static void drv_exit(void) { unregister_ops(&ops); }
+            module_init(drv_init);
+            module_exit(drv_exit);
+            """
+        let path = try fixture.write(src, "mod.c")
+        try header.write(toFile: (path as NSString).deletingLastPathComponent + "/module.h", atomically: true, encoding: .utf8)
+        let g = try CallGraph.build(files: [path], arguments: [])
+        #expect(g.moduleEntries == ["drv_init", "drv_exit"])
+        var t = InterfaceTable()
+        try t.add("field ops.xmit bandwidth\nfield ops.* user\n", file: "t.iface")
+        let h = try SliceHalves(driver: "mod", split: Split(graph: g, interfaces: t), graph: g)
+        for half in [h.files[0].kernel, h.files[0].user] {
+            #expect(half.contains("static int drv_init(void) { return register_ops(&ops); }"))
+            #expect(half.contains("static void drv_exit(void) { unregister_ops(&ops); }"))
+        }
+    }
+
     /// A function that must cross but cannot is an error naming its line.
     @Test func aVariadicEntryCannotCross() throws {
         let src = """

@@ -13,6 +13,9 @@
 #  - no kernel-facing object may contain what faults in a process (%gs
 #    per-CPU accesses, ud2 from BUG/WARN, cli/sti, paravirt calls);
 #  - the names it shares with the C library (the printf family) are listed;
+#  - the kernel API it calls but leaves to the kernel side (it changes the
+#    kernel's objects: netif_carrier_on/off) must be exactly the expected
+#    list, undefined in it; the test program defines them as the kernel;
 #  - a test program (Tests/slicer/driverlib/k-test.c, a "driver", and
 #    main.c) runs and its stdout and stderr must match the kernel's output
 #    exactly (see the expectations below).  The test's kernel-facing objects
@@ -73,10 +76,32 @@ LIBC=$(gcc -print-file-name=libc.so.6)
 nm -D --defined-only "$LIBC" | awk '{ sub(/@.*/, "", $3); print $3 }' | sort -u > "$OUT/libc-symbols.txt"
 comm -12 "$OUT/symbols.txt" "$OUT/libc-symbols.txt" > "$OUT/libc-clashes.txt"
 echo "== driver library: $nsyms kernel symbols in $(basename "$OUT")/libdrvslice-local.a; also in the C library (localise them in the user half): $(tr '\n' ' ' < "$OUT/libc-clashes.txt")"
-# Everything in it links into a program with nothing but the C library.
+# What the C library, the dynamic loader and libgcc provide.
+{ cat "$OUT/libc-symbols.txt"
+  nm -D --defined-only "$(gcc -print-file-name=ld-linux-x86-64.so.2)"
+  nm --defined-only "$(gcc -print-libgcc-file-name)" "$(gcc -print-file-name=libc_nonshared.a)" 2>/dev/null
+} | awk 'NF >= 2 { s = $NF; sub(/@.*/, "", s); print s } NF == 1 { print $1 }' | sort -u > "$OUT/system-symbols.txt"
+# The library's own calls into the kernel side: kernel API that changes the
+# kernel's objects (netif_carrier_on/off, from the MII library) stays
+# undefined in it, for the u-driver to get from the kernel.  Exactly these
+# (weak references, the driver's init_module and cleanup_module, aside),
+# and the library must not define them itself.
+KERNEL_CALLS="netif_carrier_off netif_carrier_on"
+ld -r -o "$OUT/obj/lib-whole.o" --whole-archive "$OUT/libdrvslice-local.a"
+nm -u "$OUT/obj/lib-whole.o" | awk '$1 == "U" { print $2 }' | sort -u | comm -23 - "$OUT/system-symbols.txt" \
+  | grep -v '^_GLOBAL_OFFSET_TABLE_$' > "$OUT/library-kernel-calls.txt" || true
+[ "$(tr '\n' ' ' < "$OUT/library-kernel-calls.txt")" = "$KERNEL_CALLS " ] \
+  || fail "the library's calls into the kernel side are \"$(tr '\n' ' ' < "$OUT/library-kernel-calls.txt")\", not \"$KERNEL_CALLS \""
+for s in $KERNEL_CALLS; do
+  ! grep -qx "$s" "$OUT/symbols.txt" || fail "the library defines $s, which is the kernel side's"
+done
+echo "== driver library: calls into the kernel side: $KERNEL_CALLS"
+# Everything in it links into a program with nothing but the C library
+# (and those calls, stubbed).
 echo 'int main(void) { return 0; }' > "$OUT/obj/empty-main.c"
-gcc -o "$OUT/obj/linkcheck" "$OUT/obj/empty-main.c" -Wl,--whole-archive "$OUT/libdrvslice-local.a" \
-  -Wl,--no-whole-archive -lpthread > "$OUT/linkcheck.log" 2>&1 \
+for s in $KERNEL_CALLS; do echo "void $s(void) { }"; done > "$OUT/obj/kernel-stubs.c"
+gcc -o "$OUT/obj/linkcheck" "$OUT/obj/empty-main.c" "$OUT/obj/kernel-stubs.c" \
+  -Wl,--whole-archive "$OUT/libdrvslice-local.a" -Wl,--no-whole-archive -lpthread > "$OUT/linkcheck.log" 2>&1 \
   || { grep -o "undefined reference to .*" "$OUT/linkcheck.log" | sort -u | head; fail "the library does not link on its own"; }
 
 # The test program: the "driver" and the library's kernel-facing objects in
@@ -194,6 +219,50 @@ model: "rtl8139d", get "rtl8139d|"
 ints=1,-2,0x3: 0, nints 3, get "1,-2,3|"
 ints=1,2,3,4,5: -22
 port=0x310: 0, get "784|"
+mii_link_ok, link up: 1, mdio r01 r01
+mii_link_ok, up after a drop (latched low): 1, down: 0
+mii_nway_restart: 0, mdio r00 w00=3300
+mii_nway_restart, autoneg off: -22, mdio r00
+mii_check_gmii_support, 1000BASE-T full: 1, mdio r01 r0f
+mii_check_gmii_support, no 1000BASE-T: 0, no extended status: 0, mdio r01 r0f r01
+mii_check_link, carrier on, link down: off
+mii_check_link, carrier off, link up: on
+mii_check_link, no change: none
+mii_check_media(init), 100 half partner: 1, carrier on, full_duplex 0, advertising 0x1e1, mdio r01 r01 r04 r05
+mii_check_media, no change: 0, carrier none, mdio r01 r01
+mii_check_media, link down: 0, carrier off, mdio r01 r01
+mii_check_media, link up, 100 full partner: 1, carrier on, full_duplex 1, mdio r01 r01 r05
+mii_check_media, link down, quiet: 0, carrier off
+mii_check_media, forced media, link up: 0, carrier on, mdio r01 r01
+mii_check_media(init), gmii, 1000 full partner: 1, carrier on, full_duplex 1, mdio r01 r01 r04 r05 r0a
+get_link_ksettings, autoneg: autoneg 1 speed 100 duplex 0 port 2 phy 1 mdio_support 1 supported 0x2cf advertising 0x2cf lp 0x46, full_duplex 0, mdio r00 r01 r04 r05
+get_link_ksettings, gmii: autoneg 1 speed 1000 duplex 1 port 2 phy 1 mdio_support 1 supported 0x2ff advertising 0x2ef lp 0x66, full_duplex 1, mdio r00 r01 r09 r0a r04 r05
+get_link_ksettings, forced: autoneg 0 speed 100 duplex 1 port 2 phy 1 mdio_support 1 supported 0x2cf advertising 0x28f lp 0x0, full_duplex 1, mdio r00 r01 r04
+gset: autoneg 1 speed 100 duplex 0 port 2 transceiver 0 phy 1 supported 0x2cf advertising 0x2cf lp 0x46, mdio r00 r01 r04 r05
+set_link_ksettings 10 half: 0, force_media 1, full_duplex 0, mdio r00 w00=0000
+set_link_ksettings autoneg 10 half, 100 full: 0, force_media 0, advertising 0x121, mdio r04 w04=0121 r00 w00=1200
+set_link_ksettings refused: 1000 without gmii -22, phy 2 -22, duplex unknown -22, nothing to advertise -22, mdio -
+sset 100 full: external transceiver -22, internal 0, full_duplex 1, mdio r00 w00=2100
+ethtool_convert_link_mode_to_legacy_u32: 1 0x8, with 1000baseX_Full (bit 41): 0 0x8; back from 0x1: modes 0
+SIOCGMIIPHY: 0, phy_id 1, val_out 0x001c, mdio r02
+SIOCGMIIREG phy 0x21 reg 0x25 (masked 0x1f): 0, phy_id 1, reg_num 5, val_out 0x40c1, mdio r05
+SIOCGMIIREG phy 2: 0, val_out 0xffff, mdio r2:01
+SIOCSMIIREG BMCR 100 full forced: 0, duplex changed 1, force_media 1, full_duplex 1, mdio w00=2100
+SIOCSMIIREG BMCR autoneg: 0, duplex changed 1, force_media 0, full_duplex 0, mdio w00=1200
+SIOCSMIIREG ADVERTISE: 0, duplex changed 0, advertising 0x61, register 0x0061, mdio w04=0061
+SIOCSMIIREG phy 2 BMCR: 0, duplex changed 0, force_media 0, full_duplex 0, mdio w2:00=0100
+generic_mii_ioctl(SIOCGIFFLAGS): -95, duplex changed 0, mdio -
+ok: mdio_read/mdio_write are called with mii->dev
+no driver yet: first NULL
+pci_register_driver: 0, 0; driver.name "ktest-pci", owner is THIS_MODULE 1, mod_name "$MODNAME"
+drvslice_pci_driver: first "ktest-pci", by name 1 1, unknown NULL
+match 10ec:8139 1186:1300 ethernet: 1 (entry 1); 10ec:8129 1043:8109 other network: 1 (entry 2)
+match 10ec:8139 1186:1301 ethernet: 1 (entry 3); prog-if 01: 1 (entry 3); other network: 0 (-)
+match 1234:0001 (override only): 0 (-); 8086:100e display: 0 (-); no table: 0 (-)
+register again: -16, another driver of the same name: -16, with device_driver methods: 0
+after pci_unregister_driver: first "ktest-pci2", "ktest-pci" NULL
+registered again: 0, first "ktest-pci2"
+all unregistered: first NULL
 failures: 0
 EOF
 cat > "$OUT/expected.stderr" <<EOF
@@ -234,6 +303,23 @@ cat > "$OUT/expected.stderr" <<EOF
 <6>dump: 00000010: 51 52 53 54                                      QRST
 <6>dump4: 7f434241 48474645
 <3>ints: can only take 4 arguments
+<6>eth0: link up, 100Mbps, half-duplex, lpa 0x40C1
+<6>eth0: link down
+<6>eth0: link up, 100Mbps, full-duplex, lpa 0x41E1
+<6>eth0: link up
+<6>eth0: link up, 1000Mbps, full-duplex, lpa 0x41E1
+<3>Error: Driver 'ktest-pci' is already registered, aborting...
+<3>Error: Driver 'ktest-pci' is already registered, aborting...
+<4>Driver 'ktest-old' needs updating - please use bus_type methods
+<4>------------[ cut here ]------------
+<$DEFLVL>Unexpected driver unregister!
+<4>WARNING: CPU: N PID: N at slicer/lib/k-pci-driver.c:N
+<$DEFLVL>CPU: N PID: N Comm: driverlib-test
+<$DEFLVL>Call Trace:
+<$DEFLVL> <TASK>
+<$DEFLVL> (frames)
+<$DEFLVL> </TASK>
+<4>---[ end trace 0000000000000000 ]---
 EOF
 ok=1
 diff -u "$OUT/expected.stdout" "$OUT/test.stdout" > "$OUT/stdout.diff" || { echo "FAIL: the test's stdout differs from the kernel's output:"; cat "$OUT/stdout.diff"; ok=0; }
@@ -256,12 +342,8 @@ if [ -n "${USER_HALF:-}" ]; then
   u="$OUT/obj/user-half.o.test"
   (cd "$KDIR" && gcc "${uflags[@]}" -I"$ROOT/module/include" -I"$LIB" -I"$(dirname "$CMD")" -c "$(realpath "$USER_HALF")" -o "$u") \
     || fail "the user half $USER_HALF does not build"
-  # What the C library, the dynamic loader and libgcc provide is not left.
+  # What the C library, the dynamic loader and libgcc provide (system-symbols.txt) is not left.
   ld -r -o "$OUT/obj/user-linked.o.test" "$u" "$OUT/libdrvslice-local.a"
-  { cat "$OUT/libc-symbols.txt"
-    nm -D --defined-only "$(gcc -print-file-name=ld-linux-x86-64.so.2)"
-    nm --defined-only "$(gcc -print-libgcc-file-name)" "$(gcc -print-file-name=libc_nonshared.a)" 2>/dev/null
-  } | awk 'NF >= 2 { s = $NF; sub(/@.*/, "", s); print s } NF == 1 { print $1 }' | sort -u > "$OUT/system-symbols.txt"
   nm -u "$OUT/obj/user-linked.o.test" | awk 'NF == 2 { print $2 }' | sort -u \
     | comm -23 - "$OUT/system-symbols.txt" | grep -v '^_GLOBAL_OFFSET_TABLE_$' > "$OUT/user-half-undefined.txt" || true
   echo "== $(basename "$USER_HALF"): $(wc -l < "$OUT/user-half-undefined.txt") symbols left for the kernel side: $(tr '\n' ' ' < "$OUT/user-half-undefined.txt")"

@@ -191,7 +191,7 @@ if "$BIN/driverslicer" "$WORK/bad.c" 2> "$WORK/bad.err"; then echo "FAIL: bad.c 
 grep -q "bad.c:1:.*error" "$WORK/bad.err" || { echo "FAIL: no file:line for bad.c: $(cat "$WORK/bad.err")"; ok=0; }
 # The sweep (make sweep runs it over whole trees) on the modules built
 # above: every PCI driver among them parsed and split but ne2k-pci, and the
-# generated code of 8139too and ens1370 built, as above with -Werror.
+# generated code and the halves of 8139too, 8139cp and ens1370 built.
 g="$ROOT/.build/slicer-sweep-gen"
 rm -rf "$g"
 if "$BIN/driverslicer" --sweep "$WORK" --kbuild-dir "$KDIR" --annotations-dir "$ROOT/slicer/annotations" \
@@ -200,8 +200,9 @@ if "$BIN/driverslicer" --sweep "$WORK" --kbuild-dir "$KDIR" --annotations-dir "$
   for d in 8139too 8139cp ens1370 ens1371 pcnet32 e1000; do
     grep -q "^| $d | m-$d | [0-9]* | yes | yes |" "$WORK/sweep.md" || { echo "FAIL: sweep: $d not parsed and split: $(grep "^| $d " "$WORK/sweep.md")"; ok=0; }
   done
-  for d in 8139too ens1370; do
-    grep "^| $d " "$WORK/sweep.md" | grep -q "| yes | yes |$" || { echo "FAIL: sweep: $d's generated code: $(grep "^| $d " "$WORK/sweep.md")"; ok=0; }
+  # Their marshaling code builds and type-checks, and their halves build.
+  for d in 8139too 8139cp ens1370; do
+    grep "^| $d " "$WORK/sweep.md" | grep -q "| yes | yes | yes | yes |$" || { echo "FAIL: sweep: $d's generated code: $(grep "^| $d " "$WORK/sweep.md")"; ok=0; }
   done
   # ne2k-pci's data path is in the 8390 module: alone it has no root.
   grep -q "^- ne2k-pci: no critical root" "$WORK/sweep.md" || { echo "FAIL: sweep: ne2k-pci alone split: $(grep "^| ne2k-pci " "$WORK/sweep.md")"; ok=0; }

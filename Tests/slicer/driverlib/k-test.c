@@ -21,17 +21,21 @@
 #include <linux/kernel.h>
 #include <linux/kstrtox.h>
 #include <linux/list.h>
+#include <linux/mii.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/pci.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sockios.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 
+#include "drvslice-host.h"
 #include "drvslice-os.h"
 
 void ktest_out(const char *line);
@@ -238,35 +242,42 @@ static void test_time(void)
 	    msecs_to_jiffies(20), jiffies_to_msecs(HZ), usecs_to_jiffies(1));
 
 	/*
-	 * jiffies counts HZ ticks from INITIAL_JIFFIES at boot: never ahead of
-	 * CLOCK_MONOTONIC, behind it by no more than a starved ticker thread
-	 * could be (a tenth of a second).  A wrong base or rate is far off.
+	 * jiffies counts HZ ticks from INITIAL_JIFFIES at boot.  Each reading
+	 * is brought up to date first (drvslice_os_jiffies_update, as the
+	 * library's sleeps do) and bracketed by the clock, so that how long
+	 * the ticker thread was starved on a loaded machine does not matter:
+	 * a wrong base or rate is off by far more than a tick.
 	 */
-	since_boot = jiffies - INITIAL_JIFFIES;
 	t0 = drvslice_os_now_ns();
-	CHECK(since_boot <= ns_to_ticks(t0) + 1 && since_boot + HZ / 10 >= ns_to_ticks(t0),
+	drvslice_os_jiffies_update();
+	since_boot = jiffies - INITIAL_JIFFIES;
+	t1 = drvslice_os_now_ns();
+	CHECK(since_boot + 1 >= ns_to_ticks(t0) && since_boot <= ns_to_ticks(t1) + 1,
 	      "jiffies is INITIAL_JIFFIES + CLOCK_MONOTONIC at HZ");
 
-	j0 = jiffies;
 	t0 = drvslice_os_now_ns();
+	drvslice_os_jiffies_update();
+	j0 = jiffies;
 	msleep(20);
 	j1 = jiffies;
+	drvslice_os_jiffies_update();
 	t1 = drvslice_os_now_ns();
 	CHECK(j1 - j0 >= msecs_to_jiffies(20) + 1, "msleep(20) sleeps msecs_to_jiffies(20) + 1 ticks");
-	CHECK(j1 - j0 <= ns_to_ticks(t1 - t0) + 2 && j1 - j0 + HZ / 10 >= ns_to_ticks(t1 - t0),
+	CHECK(j1 - j0 <= ns_to_ticks(t1) - ns_to_ticks(t0) + 1,
 	      "jiffies advance at HZ across msleep(20)");
 
 	/*
 	 * Busy-waiting, only the ticker thread moves jiffies: it must move by
-	 * msecs_to_jiffies(20) within a second, and not before 20 ms less a
-	 * tick have passed.
+	 * msecs_to_jiffies(20) (within 10 s, however loaded the machine), and
+	 * not before 20 ms less a tick have passed.
 	 */
+	drvslice_os_jiffies_update();
 	j0 = jiffies;
 	t0 = drvslice_os_now_ns();
 	do {
 		udelay(500);
 		t1 = drvslice_os_now_ns();
-	} while (jiffies - j0 < msecs_to_jiffies(20) && t1 - t0 < NSEC_PER_SEC);
+	} while (jiffies - j0 < msecs_to_jiffies(20) && t1 - t0 < 10 * NSEC_PER_SEC);
 	CHECK(jiffies - j0 >= msecs_to_jiffies(20) &&
 	      t1 - t0 + NSEC_PER_SEC / HZ >= 20 * NSEC_PER_MSEC,
 	      "jiffies advance at HZ while busy-waiting");
@@ -542,6 +553,515 @@ static void test_params(void)
 	out("port=0x310: %d, get \"%s\"", ret, buf);
 }
 
+/*
+ * The MII library (k-mii.c) against a fake PHY at address 1 behind the
+ * driver's mdio_read/mdio_write: registers as written (BMCR's self-clearing
+ * ANRESTART and RESET read back 0), except BMSR's link status, which is
+ * latched low as a PHY's is: after a link drop the first read says down.
+ * Every access is traced ("r05": read of register 5; "w00=1200": write;
+ * "r2:01": at another address, where there is no PHY and reads give 0xffff).
+ */
+#define KPHY_ID 1
+
+static struct {
+	u16 reg[32];
+	bool link;		/* the link now */
+	bool latched_down;	/* a drop BMSR has not reported yet */
+	char trace[256];
+	size_t len;
+} kphy;
+
+static struct net_device *kphy_dev;
+static bool kphy_dev_ok = true;
+
+static __printf(1, 2) void kphy_trace(const char *fmt, ...)
+{
+	va_list args;
+
+	if (kphy.len)
+		kphy.len += scnprintf(kphy.trace + kphy.len, sizeof(kphy.trace) - kphy.len, " ");
+	va_start(args, fmt);
+	kphy.len += vscnprintf(kphy.trace + kphy.len, sizeof(kphy.trace) - kphy.len, fmt, args);
+	va_end(args);
+}
+
+/* The accesses since the last call ("-" for none), then forget them. */
+static const char *kphy_accesses(void)
+{
+	static char last[256];
+
+	strscpy(last, kphy.len ? kphy.trace : "-", sizeof(last));
+	kphy.len = 0;
+	kphy.trace[0] = '\0';
+	return last;
+}
+
+static int kphy_read(struct net_device *dev, int phy_id, int location)
+{
+	int val;
+
+	kphy_dev_ok &= dev == kphy_dev;
+	if (phy_id != KPHY_ID) {
+		kphy_trace("r%d:%02x", phy_id, location);
+		return 0xffff;
+	}
+	kphy_trace("r%02x", location);
+	val = kphy.reg[location & 0x1f];
+	if (location == MII_BMSR) {
+		val &= ~BMSR_LSTATUS;
+		if (kphy.link && !kphy.latched_down)
+			val |= BMSR_LSTATUS;
+		kphy.latched_down = false;
+	}
+	return val;
+}
+
+static void kphy_write(struct net_device *dev, int phy_id, int location, int val)
+{
+	kphy_dev_ok &= dev == kphy_dev;
+	if (phy_id != KPHY_ID) {
+		kphy_trace("w%d:%02x=%04x", phy_id, location, val);
+		return;
+	}
+	kphy_trace("w%02x=%04x", location, val);
+	if (location == MII_BMCR)
+		val &= ~(BMCR_ANRESTART | BMCR_RESET);
+	kphy.reg[location & 0x1f] = val;
+}
+
+static void kphy_set_link(bool up)
+{
+	if (!up)
+		kphy.latched_down = true;
+	kphy.link = up;
+}
+
+/*
+ * netif_carrier_on/off are the kernel side's, not the library's: the test
+ * stands in for the kernel, recording the calls and keeping the
+ * u-driver's dev->state as the kernel's would be.
+ */
+static char carrier_calls[64];
+
+void netif_carrier_on(struct net_device *dev)
+{
+	clear_bit(__LINK_STATE_NOCARRIER, &dev->state);
+	strlcat(carrier_calls, " on", sizeof(carrier_calls));
+}
+
+void netif_carrier_off(struct net_device *dev)
+{
+	set_bit(__LINK_STATE_NOCARRIER, &dev->state);
+	strlcat(carrier_calls, " off", sizeof(carrier_calls));
+}
+
+/* The carrier calls since the last call ("none"), then forget them. */
+static const char *carrier_take(void)
+{
+	static char last[64];
+
+	strscpy(last, carrier_calls[0] ? carrier_calls + 1 : "none", sizeof(last));
+	carrier_calls[0] = '\0';
+	return last;
+}
+
+/* A PHY at 100 Mbps, autonegotiation on and complete, advertising 10/100. */
+static void kphy_reset(void)
+{
+	memset(&kphy, 0, sizeof(kphy));
+	kphy.reg[MII_BMCR] = BMCR_ANENABLE | BMCR_SPEED100 | BMCR_FULLDPLX;
+	kphy.reg[MII_BMSR] = BMSR_100FULL | BMSR_100HALF | BMSR_10FULL | BMSR_10HALF |
+			     BMSR_ANEGCOMPLETE | BMSR_ANEGCAPABLE | BMSR_ERCAP;
+	kphy.reg[MII_PHYSID1] = 0x001c;
+	kphy.reg[MII_ADVERTISE] = ADVERTISE_CSMA | ADVERTISE_ALL;
+	/* The partner: 100 half and 10 full, the best common mode 100 half. */
+	kphy.reg[MII_LPA] = LPA_LPACK | LPA_100HALF | LPA_10FULL | ADVERTISE_CSMA;
+	kphy.link = true;
+}
+
+static void mii_out_ksettings(const char *what, struct mii_if_info *mii,
+			      const struct ethtool_link_ksettings *ks)
+{
+	out("%s: autoneg %u speed %u duplex %u port %u phy %u mdio_support %u supported %#lx advertising %#lx lp %#lx, full_duplex %u, mdio %s",
+	    what, ks->base.autoneg, ks->base.speed, ks->base.duplex, ks->base.port,
+	    ks->base.phy_address, ks->base.mdio_support, ks->link_modes.supported[0],
+	    ks->link_modes.advertising[0], ks->link_modes.lp_advertising[0], mii->full_duplex,
+	    kphy_accesses());
+}
+
+static void test_mii_link(struct mii_if_info *mii)
+{
+	int up, latched, down, r1, r2;
+
+	kphy_reset();
+	up = mii_link_ok(mii);
+	out("mii_link_ok, link up: %d, mdio %s", up, kphy_accesses());
+	kphy_set_link(false);
+	kphy_set_link(true);
+	latched = mii_link_ok(mii);
+	kphy_set_link(false);
+	down = mii_link_ok(mii);
+	out("mii_link_ok, up after a drop (latched low): %d, down: %d", latched, down);
+
+	kphy_reset();
+	r1 = mii_nway_restart(mii);
+	out("mii_nway_restart: %d, mdio %s", r1, kphy_accesses());
+	kphy.reg[MII_BMCR] = BMCR_SPEED100 | BMCR_FULLDPLX;
+	r2 = mii_nway_restart(mii);
+	out("mii_nway_restart, autoneg off: %d, mdio %s", r2, kphy_accesses());
+
+	kphy.reg[MII_BMSR] |= BMSR_ESTATEN;
+	kphy.reg[MII_ESTATUS] = ESTATUS_1000_TFULL;
+	r1 = mii_check_gmii_support(mii);
+	out("mii_check_gmii_support, 1000BASE-T full: %d, mdio %s", r1, kphy_accesses());
+	kphy.reg[MII_ESTATUS] = 0;
+	r1 = mii_check_gmii_support(mii);
+	kphy.reg[MII_BMSR] &= ~BMSR_ESTATEN;
+	kphy.reg[MII_ESTATUS] = ESTATUS_1000_TFULL;
+	r2 = mii_check_gmii_support(mii);
+	out("mii_check_gmii_support, no 1000BASE-T: %d, no extended status: %d, mdio %s", r1, r2,
+	    kphy_accesses());
+
+	/* mii_check_link: the carrier follows the link, the kernel called on a change. */
+	kphy_reset();
+	netif_carrier_on(mii->dev);
+	carrier_take();
+	kphy_set_link(false);
+	mii_check_link(mii);
+	out("mii_check_link, carrier on, link down: %s", carrier_take());
+	kphy_set_link(true);
+	mii_check_link(mii);
+	out("mii_check_link, carrier off, link up: %s", carrier_take());
+	mii_check_link(mii);
+	out("mii_check_link, no change: %s", carrier_take());
+}
+
+static void test_mii_media(struct mii_if_info *mii)
+{
+	unsigned int r;
+
+	kphy_reset();
+	netif_carrier_off(mii->dev);
+	carrier_take();
+	mii->advertising = 0;
+	mii->full_duplex = 1;
+	r = mii_check_media(mii, 1, 1);
+	out("mii_check_media(init), 100 half partner: %u, carrier %s, full_duplex %u, advertising %#x, mdio %s",
+	    r, carrier_take(), mii->full_duplex, mii->advertising, kphy_accesses());
+	r = mii_check_media(mii, 1, 0);
+	out("mii_check_media, no change: %u, carrier %s, mdio %s", r, carrier_take(),
+	    kphy_accesses());
+	kphy_set_link(false);
+	r = mii_check_media(mii, 1, 0);
+	out("mii_check_media, link down: %u, carrier %s, mdio %s", r, carrier_take(),
+	    kphy_accesses());
+	/* Back up with a 100 full partner; the advertisement is the one read before. */
+	kphy.reg[MII_ADVERTISE] = ADVERTISE_CSMA | ADVERTISE_10HALF;
+	kphy.reg[MII_LPA] = LPA_LPACK | LPA_100FULL | LPA_100HALF | LPA_10FULL | LPA_10HALF |
+			    ADVERTISE_CSMA;
+	kphy_set_link(true);
+	r = mii_check_media(mii, 1, 0);
+	out("mii_check_media, link up, 100 full partner: %u, carrier %s, full_duplex %u, mdio %s",
+	    r, carrier_take(), mii->full_duplex, kphy_accesses());
+	kphy_set_link(false);
+	r = mii_check_media(mii, 0, 0);
+	out("mii_check_media, link down, quiet: %u, carrier %s", r, carrier_take());
+	kphy_accesses();
+	kphy_set_link(true);
+	mii->force_media = 1;
+	r = mii_check_media(mii, 1, 0);
+	out("mii_check_media, forced media, link up: %u, carrier %s, mdio %s", r, carrier_take(),
+	    kphy_accesses());
+	mii->force_media = 0;
+	mii->supports_gmii = 1;
+	kphy.reg[MII_ADVERTISE] = ADVERTISE_CSMA | ADVERTISE_ALL;
+	kphy.reg[MII_STAT1000] = LPA_1000FULL;
+	r = mii_check_media(mii, 1, 1);
+	out("mii_check_media(init), gmii, 1000 full partner: %u, carrier %s, full_duplex %u, mdio %s",
+	    r, carrier_take(), mii->full_duplex, kphy_accesses());
+	mii->supports_gmii = 0;
+}
+
+static void test_mii_ethtool(struct mii_if_info *mii)
+{
+	struct ethtool_link_ksettings ks;
+	struct ethtool_cmd ecmd;
+	int r1, r2, r3, r4;
+	u32 legacy, legacy2;
+
+	kphy_reset();
+	memset(&ks, 0, sizeof(ks));
+	mii->full_duplex = 1;
+	mii_ethtool_get_link_ksettings(mii, &ks);
+	mii_out_ksettings("get_link_ksettings, autoneg", mii, &ks);
+
+	mii->supports_gmii = 1;
+	kphy.reg[MII_CTRL1000] = ADVERTISE_1000FULL;
+	kphy.reg[MII_STAT1000] = LPA_1000FULL;
+	memset(&ks, 0, sizeof(ks));
+	mii_ethtool_get_link_ksettings(mii, &ks);
+	mii_out_ksettings("get_link_ksettings, gmii", mii, &ks);
+	mii->supports_gmii = 0;
+
+	kphy_reset();
+	kphy.reg[MII_BMCR] = BMCR_SPEED100 | BMCR_FULLDPLX;
+	memset(&ks, 0, sizeof(ks));
+	mii_ethtool_get_link_ksettings(mii, &ks);
+	mii_out_ksettings("get_link_ksettings, forced", mii, &ks);
+
+	kphy_reset();
+	memset(&ecmd, 0, sizeof(ecmd));
+	mii_ethtool_gset(mii, &ecmd);
+	out("gset: autoneg %u speed %u duplex %u port %u transceiver %u phy %u supported %#x advertising %#x lp %#x, mdio %s",
+	    ecmd.autoneg, ethtool_cmd_speed(&ecmd), ecmd.duplex, ecmd.port, ecmd.transceiver,
+	    ecmd.phy_address, ecmd.supported, ecmd.advertising, ecmd.lp_advertising,
+	    kphy_accesses());
+
+	/* Forced to 10 half, then autonegotiation again with 10 half and 100 full. */
+	kphy_reset();
+	mii->full_duplex = 1;
+	mii->force_media = 0;
+	memset(&ks, 0, sizeof(ks));
+	ks.base.speed = SPEED_10;
+	ks.base.duplex = DUPLEX_HALF;
+	ks.base.port = PORT_MII;
+	ks.base.phy_address = KPHY_ID;
+	ks.base.autoneg = AUTONEG_DISABLE;
+	r1 = mii_ethtool_set_link_ksettings(mii, &ks);
+	out("set_link_ksettings 10 half: %d, force_media %u, full_duplex %u, mdio %s", r1,
+	    mii->force_media, mii->full_duplex, kphy_accesses());
+	ks.base.autoneg = AUTONEG_ENABLE;
+	__set_bit(ETHTOOL_LINK_MODE_10baseT_Half_BIT, ks.link_modes.advertising);
+	__set_bit(ETHTOOL_LINK_MODE_100baseT_Full_BIT, ks.link_modes.advertising);
+	r1 = mii_ethtool_set_link_ksettings(mii, &ks);
+	out("set_link_ksettings autoneg 10 half, 100 full: %d, force_media %u, advertising %#x, mdio %s",
+	    r1, mii->force_media, mii->advertising, kphy_accesses());
+
+	ks.base.speed = SPEED_1000;
+	r1 = mii_ethtool_set_link_ksettings(mii, &ks);
+	ks.base.speed = SPEED_100;
+	ks.base.phy_address = 2;
+	r2 = mii_ethtool_set_link_ksettings(mii, &ks);
+	ks.base.phy_address = KPHY_ID;
+	ks.base.duplex = DUPLEX_UNKNOWN;
+	r3 = mii_ethtool_set_link_ksettings(mii, &ks);
+	ks.base.duplex = DUPLEX_FULL;
+	linkmode_zero(ks.link_modes.advertising);
+	__set_bit(ETHTOOL_LINK_MODE_Pause_BIT, ks.link_modes.advertising);
+	r4 = mii_ethtool_set_link_ksettings(mii, &ks);
+	out("set_link_ksettings refused: 1000 without gmii %d, phy 2 %d, duplex unknown %d, nothing to advertise %d, mdio %s",
+	    r1, r2, r3, r4, kphy_accesses());
+
+	memset(&ecmd, 0, sizeof(ecmd));
+	ethtool_cmd_speed_set(&ecmd, SPEED_100);
+	ecmd.duplex = DUPLEX_FULL;
+	ecmd.port = PORT_MII;
+	ecmd.transceiver = XCVR_EXTERNAL;
+	ecmd.phy_address = KPHY_ID;
+	ecmd.autoneg = AUTONEG_DISABLE;
+	r1 = mii_ethtool_sset(mii, &ecmd);
+	ecmd.transceiver = XCVR_INTERNAL;
+	r2 = mii_ethtool_sset(mii, &ecmd);
+	out("sset 100 full: external transceiver %d, internal %d, full_duplex %u, mdio %s", r1, r2,
+	    mii->full_duplex, kphy_accesses());
+
+	/* The legacy u32 is the first 32 modes; beyond them, false. */
+	linkmode_zero(ks.link_modes.advertising);
+	__set_bit(ETHTOOL_LINK_MODE_100baseT_Full_BIT, ks.link_modes.advertising);
+	r1 = ethtool_convert_link_mode_to_legacy_u32(&legacy, ks.link_modes.advertising);
+	legacy2 = legacy;
+	__set_bit(ETHTOOL_LINK_MODE_1000baseX_Full_BIT, ks.link_modes.advertising);
+	r2 = ethtool_convert_link_mode_to_legacy_u32(&legacy, ks.link_modes.advertising);
+	ethtool_convert_legacy_u32_to_link_mode(ks.link_modes.advertising, ADVERTISED_10baseT_Half);
+	out("ethtool_convert_link_mode_to_legacy_u32: %d %#x, with 1000baseX_Full (bit %d): %d %#x; back from 0x1: modes %*pbl",
+	    r1, legacy2, ETHTOOL_LINK_MODE_1000baseX_Full_BIT, r2, legacy,
+	    __ETHTOOL_LINK_MODE_MASK_NBITS, ks.link_modes.advertising);
+}
+
+static void test_mii_ioctl(struct mii_if_info *mii)
+{
+	struct mii_ioctl_data data;
+	unsigned int chg;
+	int r;
+
+	kphy_reset();
+	mii->full_duplex = 0;
+	mii->force_media = 0;
+	mii->advertising = 0;
+
+	data = (struct mii_ioctl_data){ .phy_id = 0, .reg_num = MII_PHYSID1 };
+	r = generic_mii_ioctl(mii, &data, SIOCGMIIPHY, NULL);
+	out("SIOCGMIIPHY: %d, phy_id %u, val_out %#06x, mdio %s", r, data.phy_id, data.val_out,
+	    kphy_accesses());
+	data = (struct mii_ioctl_data){ .phy_id = 0x21, .reg_num = 0x20 | MII_LPA };
+	r = generic_mii_ioctl(mii, &data, SIOCGMIIREG, NULL);
+	out("SIOCGMIIREG phy 0x21 reg 0x25 (masked 0x1f): %d, phy_id %u, reg_num %u, val_out %#06x, mdio %s",
+	    r, data.phy_id, data.reg_num, data.val_out, kphy_accesses());
+	data = (struct mii_ioctl_data){ .phy_id = 2, .reg_num = MII_BMSR };
+	r = generic_mii_ioctl(mii, &data, SIOCGMIIREG, NULL);
+	out("SIOCGMIIREG phy 2: %d, val_out %#06x, mdio %s", r, data.val_out, kphy_accesses());
+
+	chg = 7;
+	data = (struct mii_ioctl_data){ .phy_id = KPHY_ID, .reg_num = MII_BMCR,
+					.val_in = BMCR_SPEED100 | BMCR_FULLDPLX };
+	r = generic_mii_ioctl(mii, &data, SIOCSMIIREG, &chg);
+	out("SIOCSMIIREG BMCR 100 full forced: %d, duplex changed %u, force_media %u, full_duplex %u, mdio %s",
+	    r, chg, mii->force_media, mii->full_duplex, kphy_accesses());
+	data.val_in = BMCR_ANENABLE | BMCR_ANRESTART;
+	r = generic_mii_ioctl(mii, &data, SIOCSMIIREG, &chg);
+	out("SIOCSMIIREG BMCR autoneg: %d, duplex changed %u, force_media %u, full_duplex %u, mdio %s",
+	    r, chg, mii->force_media, mii->full_duplex, kphy_accesses());
+	data = (struct mii_ioctl_data){ .phy_id = KPHY_ID, .reg_num = MII_ADVERTISE,
+					.val_in = ADVERTISE_CSMA | ADVERTISE_10HALF | ADVERTISE_10FULL };
+	r = generic_mii_ioctl(mii, &data, SIOCSMIIREG, &chg);
+	out("SIOCSMIIREG ADVERTISE: %d, duplex changed %u, advertising %#x, register %#06x, mdio %s",
+	    r, chg, mii->advertising, kphy.reg[MII_ADVERTISE], kphy_accesses());
+	data = (struct mii_ioctl_data){ .phy_id = 2, .reg_num = MII_BMCR, .val_in = BMCR_FULLDPLX };
+	r = generic_mii_ioctl(mii, &data, SIOCSMIIREG, &chg);
+	out("SIOCSMIIREG phy 2 BMCR: %d, duplex changed %u, force_media %u, full_duplex %u, mdio %s",
+	    r, chg, mii->force_media, mii->full_duplex, kphy_accesses());
+	chg = 7;
+	r = generic_mii_ioctl(mii, &data, SIOCGIFFLAGS, &chg);
+	out("generic_mii_ioctl(SIOCGIFFLAGS): %d, duplex changed %u, mdio %s", r, chg,
+	    kphy_accesses());
+}
+
+static void test_mii(void)
+{
+	struct mii_if_info mii = {
+		.phy_id = KPHY_ID,
+		.phy_id_mask = 0x1f,
+		.reg_num_mask = 0x1f,
+		.mdio_read = kphy_read,
+		.mdio_write = kphy_write,
+	};
+
+	kphy_dev = kzalloc(sizeof(*kphy_dev), GFP_KERNEL);
+	strscpy(kphy_dev->name, "eth0", sizeof(kphy_dev->name));
+	kphy_dev->reg_state = NETREG_REGISTERED;
+	mii.dev = kphy_dev;
+
+	test_mii_link(&mii);
+	test_mii_media(&mii);
+	test_mii_ethtool(&mii);
+	test_mii_ioctl(&mii);
+	CHECK(kphy_dev_ok, "mdio_read/mdio_write are called with mii->dev");
+	kfree(kphy_dev);
+}
+
+/*
+ * The PCI driver registry (k-pci-driver.c): what the driver's module init
+ * registers and the host finds (drvslice-host.h).
+ */
+static const struct pci_device_id ktest_pci_ids[] = {
+	{ PCI_DEVICE_SUB(0x10ec, 0x8139, 0x1186, 0x1300), .driver_data = 1 },
+	{ PCI_DEVICE(0x10ec, 0x8129), .driver_data = 2 },
+	{ PCI_DEVICE_CLASS(PCI_CLASS_NETWORK_ETHERNET << 8, 0xffff00), .driver_data = 3 },
+	{ PCI_DEVICE(0x1234, 0x0001), .override_only = PCI_ID_F_VFIO_DRIVER_OVERRIDE,
+	  .driver_data = 4 },
+	{ }
+};
+
+static int ktest_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	return 0;
+}
+
+static int ktest_dev_probe(struct device *dev)
+{
+	return 0;
+}
+
+static struct pci_driver ktest_pci_driver = {
+	.name = "ktest-pci",
+	.id_table = ktest_pci_ids,
+	.probe = ktest_pci_probe,
+};
+
+static struct pci_driver ktest_pci_driver2 = {
+	.name = "ktest-pci2",
+	.id_table = ktest_pci_ids,
+	.probe = ktest_pci_probe,
+};
+
+static struct pci_driver ktest_pci_same_name = {
+	.name = "ktest-pci",
+	.probe = ktest_pci_probe,
+};
+
+static struct pci_driver ktest_pci_old = {
+	.name = "ktest-old",
+	.driver = { .probe = ktest_dev_probe },
+};
+
+/* drvslice_pci_match: the return value and the driver_data of the entry ("-": none). */
+static const char *pci_match_str(const struct pci_driver *drv, u16 vendor, u16 device,
+				 u16 subvendor, u16 subdevice, u32 class)
+{
+	static char buf[4][32];
+	static int n;
+	const struct pci_device_id *id = (void *)1;
+	int r = drvslice_pci_match(drv, vendor, device, subvendor, subdevice, class, &id);
+	char *s = buf[n++ % ARRAY_SIZE(buf)];
+
+	if (id)
+		snprintf(s, sizeof(buf[0]), "%d (entry %lu)", r,
+			 id == (void *)1 ? 99UL : id->driver_data);
+	else
+		snprintf(s, sizeof(buf[0]), "%d (-)", r);
+	return s;
+}
+
+static void test_pci_driver(void)
+{
+	const struct pci_driver *d;
+	int r1, r2, r3;
+
+	out("no driver yet: first %s", drvslice_pci_driver(NULL) ? "found" : "NULL");
+	r1 = pci_register_driver(&ktest_pci_driver);
+	r2 = pci_register_driver(&ktest_pci_driver2);
+	out("pci_register_driver: %d, %d; driver.name \"%s\", owner is THIS_MODULE %d, mod_name \"%s\"",
+	    r1, r2, ktest_pci_driver.driver.name, ktest_pci_driver.driver.owner == THIS_MODULE,
+	    ktest_pci_driver.driver.mod_name);
+	d = drvslice_pci_driver(NULL);
+	out("drvslice_pci_driver: first \"%s\", by name %d %d, unknown %s", d ? d->name : "(none)",
+	    drvslice_pci_driver("ktest-pci") == &ktest_pci_driver,
+	    drvslice_pci_driver("ktest-pci2") == &ktest_pci_driver2,
+	    drvslice_pci_driver("ktest") ? "found" : "NULL");
+
+	d = &ktest_pci_driver;
+	out("match 10ec:8139 1186:1300 ethernet: %s; 10ec:8129 1043:8109 other network: %s",
+	    pci_match_str(d, 0x10ec, 0x8139, 0x1186, 0x1300, 0x020000),
+	    pci_match_str(d, 0x10ec, 0x8129, 0x1043, 0x8109, 0x028000));
+	out("match 10ec:8139 1186:1301 ethernet: %s; prog-if 01: %s; other network: %s",
+	    pci_match_str(d, 0x10ec, 0x8139, 0x1186, 0x1301, 0x020000),
+	    pci_match_str(d, 0x10ec, 0x8139, 0x1186, 0x1301, 0x020001),
+	    pci_match_str(d, 0x10ec, 0x8139, 0x1186, 0x1301, 0x028000));
+	out("match 1234:0001 (override only): %s; 8086:100e display: %s; no table: %s",
+	    pci_match_str(d, 0x1234, 0x0001, 0x1234, 0x0001, 0x010000),
+	    pci_match_str(d, 0x8086, 0x100e, 0x8086, 0x001e, 0x030000),
+	    pci_match_str(&ktest_pci_same_name, 0x10ec, 0x8139, 0x1186, 0x1300, 0x020000));
+
+	r1 = pci_register_driver(&ktest_pci_driver);
+	r2 = pci_register_driver(&ktest_pci_same_name);
+	r3 = pci_register_driver(&ktest_pci_old);
+	out("register again: %d, another driver of the same name: %d, with device_driver methods: %d",
+	    r1, r2, r3);
+	pci_unregister_driver(&ktest_pci_old);
+
+	pci_unregister_driver(&ktest_pci_driver);
+	d = drvslice_pci_driver(NULL);
+	out("after pci_unregister_driver: first \"%s\", \"ktest-pci\" %s", d ? d->name : "(none)",
+	    drvslice_pci_driver("ktest-pci") ? "found" : "NULL");
+	pci_unregister_driver(&ktest_pci_driver);
+	r1 = pci_register_driver(&ktest_pci_driver);
+	d = drvslice_pci_driver(NULL);
+	out("registered again: %d, first \"%s\"", r1, d ? d->name : "(none)");
+	pci_unregister_driver(&ktest_pci_driver2);
+	pci_unregister_driver(&ktest_pci_driver);
+	out("all unregistered: first %s", drvslice_pci_driver(NULL) ? "found" : "NULL");
+}
+
 int ktest_run(void)
 {
 	test_slab();
@@ -552,5 +1072,7 @@ int ktest_run(void)
 	test_pointer_formats();
 	test_printk();
 	test_params();
+	test_mii();
+	test_pci_driver();
 	return failures;
 }
