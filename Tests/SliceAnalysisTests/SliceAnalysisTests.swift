@@ -417,19 +417,7 @@ import Testing
                 }
             }
             """.write(toFile: dir + "/main.swift", atomically: true, encoding: .utf8)
-        func run(_ args: [String]) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = args
-            p.currentDirectoryURL = URL(fileURLWithPath: dir)
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = out
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        func run(_ args: [String]) throws -> (Int32, String) { try SliceHalvesTests.run(args, in: dir) }
         let uapi = #filePath.components(separatedBy: "/Tests/")[0] + "/module/include/uapi"
         let gcc = try run(["gcc", "-Wall", "-Wextra", "-Werror", "-I", uapi, "-o", "cside", "cmain.c"])
         #expect(gcc.0 == 0, "\(gcc.1)")

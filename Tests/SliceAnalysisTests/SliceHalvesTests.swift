@@ -304,6 +304,8 @@ import Testing
         }
     }
 
+    /// Runs `args` (through env) in `dir`: its exit status and its output,
+    /// stdout and stderr together.
     static func run(_ args: [String], in dir: String) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
