@@ -690,10 +690,12 @@ int drvslice_encode_call(struct drvslice_side *s,
 	unsigned int i;
 	int err;
 
+	/* The call begins here, whatever happens next: drvslice_call_end
+	 * ends it. */
+	s->depth++;
 	s->why[0] = 0;
 	if (e->nargs > DRVSLICE_ARGS_MAX)
 		return fail(s, -EINVAL, "%s: %u arguments", e->name, e->nargs);
-	s->depth++;
 	err = arg_ptrs(s, e, args, argp);
 	if (err)
 		return err;
