@@ -186,6 +186,38 @@ static const struct drvslice_driver api_drv = {
 	"api", 2, api_entries, 0, NULL, 0, NULL, 0, NULL, api_targets, NULL, 0, NULL
 };
 
+/* The arguments of one API call as the u-driver makes it, and where they are. */
+struct api_call {
+	unsigned char buf[16], got[8];
+	const unsigned char *pb;
+	unsigned char *pg;
+	const char *str;
+	const void *fn;
+	unsigned int len;
+	void *obj;
+	void *args[6];
+};
+
+static void api_call_init(struct api_call *c, void *obj)
+{
+	memset(c, 0, sizeof(*c));
+	c->buf[0] = 1;
+	c->buf[1] = 2;
+	c->buf[2] = 3;
+	c->pb = c->buf;
+	c->pg = c->got;
+	c->str = "eth%d";
+	c->fn = (const void *)kfn;
+	c->len = 3;
+	c->obj = obj;
+	c->args[0] = &c->obj;
+	c->args[1] = &c->fn;
+	c->args[2] = &c->pb;
+	c->args[3] = &c->len;
+	c->args[4] = &c->str;
+	c->args[5] = &c->pg;
+}
+
 static void *zalloc(unsigned int n)
 {
 	return calloc(1, n);
@@ -242,16 +274,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	default: {	/* the u-driver's reply to its API call */
-		unsigned char buf[16] = { 1, 2, 3 }, got[8];
-		const unsigned char *pb = buf;
-		unsigned char *pg = got;
-		const char *str = "eth%d";
-		const void *fn = (const void *)kfn;
-		unsigned int len = 3;
-		void *args[6] = { &objs[0], &fn, &pb, &len, &str, &pg };
+		struct api_call c;
 
-		if (drvslice_encode_call(&side, &api_entry, args, out, sizeof(out)) >= 0)
-			drvslice_decode_reply(&side, &api_entry, args, data + 1,
+		api_call_init(&c, objs[0]);
+		if (drvslice_encode_call(&side, &api_entry, c.args, out, sizeof(out)) >= 0)
+			drvslice_decode_reply(&side, &api_entry, c.args, data + 1,
 					      (unsigned int)(size - 1), ret);
 		drvslice_call_end(&side);
 	}
@@ -326,16 +353,10 @@ int main(int argc, char **argv)
 	caller.api = &api_drv;
 	setup(1);
 	{
-		unsigned char buf[16] = { 1, 2, 3 }, got[8];
-		const unsigned char *pb = buf;
-		unsigned char *pg = got;
-		const char *str = "eth%d";
-		const void *fn = (const void *)kfn;
-		unsigned int len = 3;
-		void *o0 = objs[0];
-		void *args[6] = { &o0, &fn, &pb, &len, &str, &pg };
+		struct api_call c;
 
-		n = drvslice_encode_call(&caller, &api_entry, args, call, sizeof(call));
+		api_call_init(&c, objs[0]);
+		n = drvslice_encode_call(&caller, &api_entry, c.args, call, sizeof(call));
 		write_seed(argv[1], "api-call", 0, call, n);
 	}
 	teardown();
