@@ -480,8 +480,8 @@ static int buf_len(struct drvslice_side *s, const struct drvslice_entry *e,
 	return 0;
 }
 
-static unsigned short type_named(const struct drvslice_side *s,
-				 const char *name)
+unsigned short drvslice_type_named(const struct drvslice_side *s,
+				   const char *name)
 {
 	unsigned short t;
 
@@ -526,7 +526,7 @@ static unsigned int sets_of(const struct drvslice_side *s,
 
 		if (!is_ptr(e->args[i].kind))
 			continue;
-		t = type_named(s, e->args[i].pointee);
+		t = drvslice_type_named(s, e->args[i].pointee);
 		for (k = 0; k < n; k++)
 			if (tmp[k].type == t)
 				break;
@@ -1218,7 +1218,7 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 		 * there, aligned (the kernel's code takes no NULL from user
 		 * space). */
 		{
-			unsigned short t = type_named(s, ad->pointee);
+			unsigned short t = drvslice_type_named(s, ad->pointee);
 
 			if (t && !h && s->kernel)
 				return fail(s, -EINVAL, "%s: argument %u: NULL", e->name, i);
@@ -1334,8 +1334,21 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	err = t->call(args, ret);
 	if (err)
 		goto end;
-	if (e->ret_size)
+	if (e->flags & DRVSLICE_E_RET_PTR) {
+		/* A pointer result: the object it points into is named below. */
+		unsigned char v[PTR_BYTES];
+		void *r;
+		u64_t h;
+
+		memcpy(&r, ret, sizeof(r));
+		err = ptr_out(s, r, &h, &room, &nm);
+		if (err)
+			goto end;
+		put_ptr(v, h, room);
+		put(&b, DRVXPC_A_SLICE_RET, v, PTR_BYTES);
+	} else if (e->ret_size) {
 		put(&b, DRVXPC_A_SLICE_RET, ret, e->ret_size);
+	}
 	for (i = 0; i < e->nargs; i++) {
 		if (e->args[i].kind == DRVSLICE_A_OUT)
 			put(&b, DRVXPC_A_SLICE_ARG, vals[i], outn[i]);
@@ -1367,7 +1380,7 @@ int drvslice_decode_reply(struct drvslice_side *s,
 	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
 	const struct drvslice_set *outs;
 	struct parsed *pm = scratch(s);
-	unsigned int nout, i, k, nouts = 0;
+	unsigned int nout, i, k, nouts = 0, rsize;
 	int err;
 
 	err = parse(s, msg, len, pm);
@@ -1391,10 +1404,11 @@ int drvslice_decode_reply(struct drvslice_side *s,
 				    e->name, i, pm->args[k].n, n);
 		k++;
 	}
-	if ((e->ret_size && (!pm->has_ret || pm->ret.n != e->ret_size)) ||
-	    (!e->ret_size && pm->has_ret))
+	rsize = (e->flags & DRVSLICE_E_RET_PTR) ? PTR_BYTES : e->ret_size;
+	if ((rsize && (!pm->has_ret || pm->ret.n != rsize)) ||
+	    (!rsize && pm->has_ret))
 		return fail(s, -EINVAL, "%s: SLICE_RET: %u bytes, expected %u", e->name,
-			    pm->has_ret ? pm->ret.n : 0, e->ret_size);
+			    pm->has_ret ? pm->ret.n : 0, rsize);
 	nout = sets_of(s, e, 1, tmp, &outs);
 	err = check_objects(s, pm);
 	if (!err)
@@ -1405,8 +1419,19 @@ int drvslice_decode_reply(struct drvslice_side *s,
 		err = structs(s, pm, e, outs, nout, 1);
 	if (err)
 		return err;
-	if (e->ret_size)
+	if (e->flags & DRVSLICE_E_RET_PTR) {
+		unsigned int off, room;
+		void *r;
+		u64_t h;
+
+		get_ptr(pm->ret.v, &h, &off);
+		err = ptr_in(s, h, off, &r, &room, "SLICE_RET");
+		if (err)
+			return err;
+		memcpy(ret, &r, sizeof(r));
+	} else if (e->ret_size) {
 		memcpy(ret, pm->ret.v, e->ret_size);
+	}
 	for (i = 0, k = 0; i < e->nargs; i++) {
 		void *p;
 

@@ -79,6 +79,14 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let usbPortChange = XPCOp(DRVXPC_OP_USB_PORT_CHANGE)
     /// USB host: the nucleus's side of the settings (FSBR, controller state).
     public static let usbSet = XPCOp(DRVXPC_OP_USB_SET)
+    /// A sliced driver's call into its u-driver half: the SLICE_* attributes
+    /// module/slice_core.c writes (docs/driverslicer.md).
+    public static let sliceUpcall = XPCOp(DRVXPC_OP_SLICE_UPCALL)
+    /// A sliced driver's u-driver half calling its nucleus half or the kernel API.
+    public static let sliceDowncall = XPCOp(DRVXPC_OP_SLICE_DOWNCALL)
+    /// A sliced u-driver asks the nucleus to run the driver's PCI probe
+    /// (which calls back into it as a SLICE_UPCALL).
+    public static let sliceProbe = XPCOp(DRVXPC_OP_SLICE_PROBE)
 
     /// Whether drvxpc.h defines this operation.
     public var isKnown: Bool { drvxpc_op_name(UInt32(rawValue)) != nil }

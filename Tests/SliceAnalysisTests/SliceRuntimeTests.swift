@@ -166,7 +166,17 @@ import Testing
         	DRVSLICE_API_BASE + 2, DRVSLICE_DOWN, 4, "set_irq", set_irq_args, sizeof(int),
         	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
         };
-        static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry, &set_irq_entry };
+        /* alloc_dev(which): a pointer result, to a new object of the
+         * kernel's (1) or NULL (0). */
+        static const struct drvslice_arg alloc_dev_args[] = {
+        	{ sizeof(int), DRVSLICE_A_VALUE, (void *)0, 0, 0 },
+        };
+        static const struct drvslice_entry alloc_dev_entry = {
+        	DRVSLICE_API_BASE + 3, DRVSLICE_DOWN, 1, "alloc_dev", alloc_dev_args, sizeof(void *),
+        	0, 0, (void *)0, (void *)0, DRVSLICE_E_API | DRVSLICE_E_RET_PTR
+        };
+        static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry, &set_irq_entry,
+        	&alloc_dev_entry };
         """
 
     static let kernelSide = """
@@ -203,12 +213,27 @@ import Testing
         	*(int *)ret = handler == (void *)minidrv_ops.xmit;
         	return 0;
         }
+        /* The kernel's alloc_dev: a device of its own, tracked before it is
+         * handed out, or NULL. */
+        static struct netdev made = { .mtu = 777 };
+        static int alloc_dev_thunk(void *const args[], void *ret)
+        {
+        	void *p = NULL;
+
+        	if (*(int *)args[0] == 1) {
+        		drvslice_track(&side, &made, sizeof(made), SLICE_MINIDRV_T_netdev);
+        		p = &made;
+        	}
+        	memcpy(ret, &p, sizeof(p));
+        	return 0;
+        }
         static const struct drvslice_target api_targets[] = {
         	{ DRVSLICE_API_BASE + 1, "register_dev", (void *)0, register_dev_thunk },
         	{ DRVSLICE_API_BASE + 2, "set_irq", (void *)0, set_irq_thunk },
+        	{ DRVSLICE_API_BASE + 3, "alloc_dev", (void *)0, alloc_dev_thunk },
         	{ 0, (void *)0, (void *)0, (void *)0 }
         };
-        static const struct drvslice_driver api = { "api", 3, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 4, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	api_targets, (void *)0 };
 
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
@@ -358,7 +383,7 @@ import Testing
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
         #include "api.c"
-        static const struct drvslice_driver api = { "api", 3, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 4, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	(void *)0, (void *)0 };
 
         /* The driver library's stub. */
@@ -374,6 +399,14 @@ import Testing
         	void *args[4] = { &d, &handler, &out, &size };
         	int ret, err = drvslice_downcall(&set_irq_entry, args, &ret);
         	return err ? err : ret;
+        }
+
+        static struct netdev *alloc_dev(int which)
+        {
+        	void *args[1] = { &which };
+        	struct netdev *r = (struct netdev *)1;
+        	int err = drvslice_downcall(&alloc_dev_entry, args, &r);
+        	return err ? (struct netdev *)2 : r;
         }
 
         /* A function of the user half's: its stub of a kernel function, or its own. */
@@ -421,6 +454,18 @@ import Testing
         		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "fn data: %d %s\\n", r, side.why);
         		r = set_irq(dev, function(side.drv->stubs, "xmit"), got, 100);
         		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "out too long: %d %s", r, side.why);
+        	}
+        	{
+        		/* A pointer result is the kernel's object: a copy here,
+        		 * which the kernel API takes back as its own. */
+        		struct netdev *nd = alloc_dev(1);
+        		const struct drvslice_obj *o = drvslice_obj_of(&side, nd);
+
+        		r = o && o->shadow ? register_dev(nd, "new%d") : -99;
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "\\nptr result: copy=%d register=%d mtu=%d name=%s",
+        					     o && o->shadow, r, nd->mtu, nd->name);
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "\\nnull result: %d",
+        					     alloc_dev(0) == NULL);
         	}
         	send_msg('R', text, at + 1);
         }
@@ -519,6 +564,11 @@ import Testing
         #expect(run.1.contains("fn other half: -1 set_irq: argument 1 is no function of this half\n"), "\(run.1)")
         #expect(run.1.contains("fn data: -1 set_irq: argument 1 is no function\n"), "\(run.1)")
         #expect(run.1.contains("out too long: -7 set_irq: argument 2: 100 bytes, at most 16"), "\(run.1)")
+        // A pointer result (DRVSLICE_E_RET_PTR) is the kernel's new object,
+        // copied here; handed back, the kernel takes it as its own (A_OWN)
+        // and the fields the driver uses come back (its name, unused, does
+        // not). NULL stays NULL.
+        #expect(run.1.contains("ptr result: copy=1 register=0 mtu=576 name=\nnull result: 1"), "\(run.1)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side

@@ -92,6 +92,10 @@ struct drvslice_entry {
  * code to tell.
  */
 #define DRVSLICE_E_API		0x01
+/* The result is a pointer (@ret_size is sizeof(void *)): it crosses as the
+ * other side's object it points into, as an argument of kind A_PTR does
+ * (alloc_etherdev's net_device, ioremap's registers). */
+#define DRVSLICE_E_RET_PTR	0x02
 #define DRVSLICE_API_BASE	0x8000
 
 /*
@@ -248,6 +252,9 @@ void drvslice_side_reset(struct drvslice_side *s);
 unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
 				  unsigned int size, unsigned short type);
 void drvslice_untrack(struct drvslice_side *s, const void *ptr);
+/* The index of the driver's struct type @name (0: none crosses). */
+unsigned short drvslice_type_named(const struct drvslice_side *s,
+				   const char *name);
 /* The object holding @p, or NULL. */
 const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
 					   const void *p);

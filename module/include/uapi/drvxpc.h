@@ -462,6 +462,7 @@ enum drvxpc_sim_action {
 	X(USB_HUB_CONTROL,	114)		\
 	X(USB_HC_ERROR,		115)		\
 	X(USB_HC_SET,		116)		\
+	X(SLICE_UPCALL,		117)		\
 	X(REG_READ,		128)		\
 	X(REG_WRITE,		129)		\
 	X(REG_SEQ,		130)		\
@@ -479,7 +480,9 @@ enum drvxpc_sim_action {
 	X(USB_REGISTER,		142)		\
 	X(USB_PORT_CHANGE,	143)		\
 	X(USB_SET,		144)		\
-	X(INPUT_RESYNC_TIME,	145)
+	X(INPUT_RESYNC_TIME,	145)		\
+	X(SLICE_DOWNCALL,	146)		\
+	X(SLICE_PROBE,		147)
 
 #define __DRVXPC_ENUM_OP(name, value)	DRVXPC_OP_##name = value,
 enum drvxpc_op {
