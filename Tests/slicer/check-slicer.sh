@@ -219,4 +219,5 @@ for d in 8139too 8139cp pcnet32 ne2k-pci e1000 ens1370 ens1371 uhci-hcd psmouse-
   printf '   %-12s %-22s %-18s %s\n' "$d" "$(grep -o '[0-9.]* %' "$f" | head -1) ($seeds)" \
     "$(sed -n 's/^annotations: \([0-9]*\) given, \([0-9]*\) needed/\2 (\1 given)/p' "$f")" "($ann)"
 done
+BIN="$BIN" bash "$ROOT/Tests/slicer/check-host.sh" "$KDIR" || ok=0
 if [ "$ok" = 1 ]; then echo "driverslicer check: ok"; else echo "driverslicer check: FAILED"; exit 1; fi
