@@ -13,11 +13,21 @@
  * redirected in the driver's code.  ioread8 ... iowrite32 and
  * memcpy_fromio/_toio are already out-of-line functions in the kernel
  * (lib/iomap.c): the library defines them under their own names.
+ *
+ * The same goes for the inline netif_* functions that read or change what
+ * only the kernel's net_device has: dev->state (netif_running,
+ * netif_carrier_ok) and the transmit queues behind dev->_tx
+ * (netif_start_queue, netif_stop_queue, netif_wake_queue,
+ * netif_queue_stopped).  The u-driver's copy of a net_device carries the
+ * fields the driver's description lists, never these: here they are calls
+ * of the kernel API (slicer/lib/k-api.c).  Those that read only fields the
+ * copy carries (netdev_priv, netif_msg_*) stay inline.
  */
 #ifndef _DRVSLICE_USER_H
 #define _DRVSLICE_USER_H
 
 #include <linux/io.h>
+#include <linux/netdevice.h>
 
 u8 drvslice_readb(const volatile void __iomem *addr);
 u16 drvslice_readw(const volatile void __iomem *addr);
@@ -107,5 +117,19 @@ void drvslice_outl(u32 value, unsigned long port);
 #define outb_p(v, p)		drvslice_outb(v, p)
 #define outw_p(v, p)		drvslice_outw(v, p)
 #define outl_p(v, p)		drvslice_outl(v, p)
+
+bool drvslice_netif_running(const struct net_device *dev);
+bool drvslice_netif_carrier_ok(const struct net_device *dev);
+void drvslice_netif_start_queue(struct net_device *dev);
+void drvslice_netif_stop_queue(struct net_device *dev);
+void drvslice_netif_wake_queue(struct net_device *dev);
+bool drvslice_netif_queue_stopped(const struct net_device *dev);
+
+#define netif_running(d)	drvslice_netif_running(d)
+#define netif_carrier_ok(d)	drvslice_netif_carrier_ok(d)
+#define netif_start_queue(d)	drvslice_netif_start_queue(d)
+#define netif_stop_queue(d)	drvslice_netif_stop_queue(d)
+#define netif_wake_queue(d)	drvslice_netif_wake_queue(d)
+#define netif_queue_stopped(d)	drvslice_netif_queue_stopped(d)
 
 #endif /* _DRVSLICE_USER_H */
