@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-template check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-template check-slice check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -135,6 +135,7 @@ check-guests: vm-deps
 check-mouse-template:
 	$(call timed,check-mouse)
 	$(call timed,check-template)
+	$(call timed,check-slice)
 
 # 200 rtl8139 drivers with standbys under a SIGKILL every 0.15 s (ScaleTests),
 # alone: it takes both cores for half a minute.
@@ -158,6 +159,13 @@ check-mouse:
 # (Tests/vm/template-guest.sh).
 check-template:
 	./Tests/vm/template-guest.sh
+
+# A sliced legacy driver on drvnucleus.ko: 8139cp.c from linux-source-6.1
+# split by driverslicer --halves, its kernel half a module on drvnucleus's
+# runtime of sliced drivers, its user half a u-driver drivermgrd spawns
+# (Tests/vm/slice-guest.sh; it uses check-slicer's Kbuild of 8139cp).
+check-slice:
+	./Tests/vm/slice-guest.sh
 
 # The usb-host class on drvnucleus.ko: QEMU's piix3-usb-uhci with a
 # usb-storage disk and a usb-tablet, the stock uhci-hcd beside drvnucleus's
@@ -398,6 +406,8 @@ install-dkms-files:
 	install -m 0644 module/Kbuild $$(ls module/*.c | grep -v '\.mod\.c$$') module/*.h $(DESTDIR)$(DKMS_SRC)/
 	install -m 0644 module/include/uapi/*.h $(DESTDIR)$(DKMS_SRC)/include/uapi/
 	install -m 0644 module/include/chips/*.h $(DESTDIR)$(DKMS_SRC)/include/chips/
+	@# The sliced drivers' runtime interface (drvslice*.h).
+	install -m 0644 module/include/*.h $(DESTDIR)$(DKMS_SRC)/include/
 	echo $(VERSION) > $(DESTDIR)$(DKMS_SRC)/VERSION
 	sed 's/#MODULE_VERSION#/$(VERSION)/' module/dkms.conf > $(DESTDIR)$(DKMS_SRC)/dkms.conf
 

@@ -266,6 +266,25 @@ int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
  * is registered, or left unanswered by one that died, it goes to the next.
  * Before any daemon registered: nothing happens.
  */
+/* An upcall with room for @size bytes of attributes past a page. */
+struct sk_buff *drvnucleus_upcall_new_sized(struct drvnucleus_dev *d, u16 op,
+					    size_t size,
+					    struct drvxpc_hdr **hdr);
+/* Send and wait; the reply's attributes (all of them, as they came) go to
+ * @buf, at most @max bytes (-EMSGSIZE if more), their length to *@len. */
+int drvnucleus_upcall_wait_attrs(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+				 void *buf, u32 max, u32 *len);
+struct sk_buff *drvnucleus_reply_new_sized(struct genl_info *info,
+					   const struct drvxpc_hdr *req,
+					   size_t size,
+					   struct drvxpc_hdr **hdr);
+/* Whether a message came from the registered daemon. */
+bool drvnucleus_from_daemon(const struct genl_info *info);
+
+/* Sliced drivers (slice.c): SLICE_DOWNCALL and SLICE_PROBE, served
+ * without drvnucleus_lock. */
+int drvslice_doit(struct genl_info *info, const struct drvxpc_hdr *h);
+
 void drvnucleus_upcall_async(struct drvnucleus_dev *d, u16 op,
 			     int (*fill)(struct sk_buff *skb, void *arg),
 			     void *arg);

@@ -291,6 +291,11 @@ struct drvnucleus_pending {
 	void *data;
 	u16 data_max;
 	u16 data_len;
+	/* All of the reply's attributes go here instead (a sliced driver's
+	 * answer), at most @attrs_max bytes.  NULL: not wanted. */
+	void *attrs;
+	u32 attrs_max;
+	u32 attrs_len;
 	struct sk_buff *msg;	/* a copy for redelivery; NULL: none */
 	struct completion done;
 };
@@ -436,10 +441,36 @@ struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 	return msg_new(portid, 0, op, DRVXPC_F_REQUEST, 0, d->instance, 0, hdr);
 }
 
+struct sk_buff *drvnucleus_upcall_new_sized(struct drvnucleus_dev *d, u16 op,
+					    size_t size,
+					    struct drvxpc_hdr **hdr)
+{
+	u32 portid = READ_ONCE(daemon_portid);
+
+	if (!portid)
+		return NULL;
+	return msg_new_sized(portid, 0, op, DRVXPC_F_REQUEST, 0, d->instance,
+			     0, size, hdr);
+}
+
+static int upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+		       struct drvnucleus_pending *p);
+
 int drvnucleus_upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			   u32 *value)
 {
 	return drvnucleus_upcall_wait_data(skb, hdr, value, NULL, 0, NULL);
+}
+
+int drvnucleus_upcall_wait_attrs(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+				 void *buf, u32 max, u32 *len)
+{
+	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true,
+					.attrs = buf, .attrs_max = max };
+	int err = upcall_wait(skb, hdr, &p);
+
+	*len = err ? 0 : p.attrs_len;
+	return err ?: p.status;
 }
 
 int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
@@ -448,22 +479,38 @@ int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 {
 	struct drvnucleus_pending p = { .status = -EAGAIN, .waited = true,
 					.data = data, .data_max = data_max };
+	int err = upcall_wait(skb, hdr, &p);
+
+	if (err)
+		return err;
+	if (value)
+		*value = p.value;
+	if (data_len)
+		*data_len = p.data_len;
+	return p.status;
+}
+
+/* Send @skb as a synchronous upcall on @p and wait for the answer: 0 (the
+ * answer's status is p->status), or -EAGAIN/-EINTR if none came. */
+static int upcall_wait(struct sk_buff *skb, struct drvxpc_hdr *hdr,
+		       struct drvnucleus_pending *p)
+{
 	u16 op = hdr->op;	/* hdr is in the skb, gone once sent */
 	unsigned long wait = msecs_to_jiffies(upcall_timeout_ms);
 	bool again, orphaned, grace = true;
 	long left;
 	int err;
 
-	init_completion(&p.done);
-	INIT_LIST_HEAD(&p.node);
-	p.seq = atomic_inc_return(&upcall_seq);
-	hdr->seq = p.seq;
+	init_completion(&p->done);
+	INIT_LIST_HEAD(&p->node);
+	p->seq = atomic_inc_return(&upcall_seq);
+	hdr->seq = p->seq;
 	hdr->timeout_us = min_t(u64, (u64)upcall_timeout_ms * 1000, U32_MAX);
 	msg_end(skb, hdr);
-	p.msg = skb_copy(skb, GFP_KERNEL);
-	err = pending_send(&p, skb);
+	p->msg = skb_copy(skb, GFP_KERNEL);
+	err = pending_send(p, skb);
 	while (!err) {
-		left = wait_for_completion_killable_timeout(&p.done, wait);
+		left = wait_for_completion_killable_timeout(&p->done, wait);
 		if (left < 0) {
 			err = left;
 			break;
@@ -471,9 +518,9 @@ int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 		if (left > 0)
 			break;
 		spin_lock_bh(&pending_lock);
-		again = p.redelivered && !list_empty(&p.node);
-		p.redelivered = false;
-		orphaned = !daemon_portid && !list_empty(&p.node);
+		again = p->redelivered && !list_empty(&p->node);
+		p->redelivered = false;
+		orphaned = !daemon_portid && !list_empty(&p->node);
 		spin_unlock_bh(&pending_lock);
 		/* Sent again to a daemon that came back: its deadline. */
 		if (again) {
@@ -488,19 +535,15 @@ int drvnucleus_upcall_wait_data(struct sk_buff *skb, struct drvxpc_hdr *hdr,
 			continue;
 		}
 		pr_warn_ratelimited("drvnucleus: upcall %s (seq %u) not answered within %u ms\n",
-				    drvxpc_op_name(op) ?: "?", p.seq,
+				    drvxpc_op_name(op) ?: "?", p->seq,
 				    upcall_timeout_ms);
 		break;
 	}
-	pending_remove(&p);
-	kfree_skb(p.msg);
+	pending_remove(p);
+	kfree_skb(p->msg);
 	if (err)
 		return err == -ERESTARTSYS ? -EINTR : -EAGAIN;
-	if (value)
-		*value = p.value;
-	if (data_len)
-		*data_len = p.data_len;
-	return p.status;
+	return 0;
 }
 
 /* A reply to an upcall: wake its waiter, or free it if nobody waits. */
@@ -522,6 +565,18 @@ static void upcall_answered(struct genl_info *info, const struct drvxpc_hdr *h)
 		/* A u-driver's status is a negative errno; keep it one. */
 		p->status = h->status <= 0 && h->status >= -MAX_ERRNO ? h->status : -EIO;
 		p->value = v ? nla_get_u32(v) : 0;
+		if (p->attrs) {
+			/* h->len was checked against the message's length. */
+			u32 n = h->len - sizeof(*h);
+
+			if (n > p->attrs_max) {
+				if (!p->status)
+					p->status = -EMSGSIZE;
+			} else {
+				memcpy(p->attrs, h + 1, n);
+				p->attrs_len = n;
+			}
+		}
 		if (p->data && data) {
 			/* The attribute's length is checked against
 			 * drvxpc.h's table before the op runs. */
@@ -693,6 +748,21 @@ struct sk_buff *drvnucleus_reply_new(struct genl_info *info,
 {
 	return msg_new(info->snd_portid, info->snd_seq, req->op, DRVXPC_F_REPLY,
 		       req->seq, req->instance, 0, hdr);
+}
+
+struct sk_buff *drvnucleus_reply_new_sized(struct genl_info *info,
+					   const struct drvxpc_hdr *req,
+					   size_t size,
+					   struct drvxpc_hdr **hdr)
+{
+	return msg_new_sized(info->snd_portid, info->snd_seq, req->op,
+			     DRVXPC_F_REPLY, req->seq, req->instance, 0, size,
+			     hdr);
+}
+
+bool drvnucleus_from_daemon(const struct genl_info *info)
+{
+	return info->snd_portid && info->snd_portid == READ_ONCE(daemon_portid);
 }
 
 int drvnucleus_reply_send(struct genl_info *info, struct sk_buff *skb,
@@ -1331,6 +1401,11 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		/* Sleeps on upcalls: never with the lock held. */
 		mutex_unlock(&drvnucleus_lock);
 		return ping_round_trips(info, h);
+	case DRVXPC_OP_SLICE_DOWNCALL:
+	case DRVXPC_OP_SLICE_PROBE:
+		/* May make nested upcalls, whose downcalls need the lock. */
+		mutex_unlock(&drvnucleus_lock);
+		return drvslice_doit(info, h);
 	default:
 		/* Management of one device and the downcalls: the class serves
 		 * what the runtime does not. */

@@ -655,6 +655,22 @@ static void put_objects(struct drvslice_side *s, struct sbuf *b,
 
 /* The pointer arguments' values; an argument pointing into no object this
  * side shares, of a struct type the driver has, is shared for this call. */
+/* Whether @p points into one of the driver's globals (each half has its
+ * own copy: it crosses as the global, not as an object). */
+static int in_global(const struct drvslice_side *s, const void *p)
+{
+	const struct drvslice_driver *d = s->drv;
+	unsigned int i;
+
+	for (i = 0; i < d->nglobals; i++) {
+		const char *g = d->globals[i].ptr;
+
+		if ((const char *)p >= g && (const char *)p <= g + d->globals[i].size)
+			return 1;
+	}
+	return 0;
+}
+
 static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		    void *const args[], void *argp[])
 {
@@ -667,7 +683,7 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 			continue;
 		memcpy(&argp[i], args[i], sizeof(void *));
 		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]) ||
-		    e->args[i].kind == DRVSLICE_A_OWN)
+		    e->args[i].kind == DRVSLICE_A_OWN || in_global(s, argp[i]))
 			continue;
 		for (t = 1; t < d->ntypes; t++)
 			if (!strcmp(d->types[t].name, e->args[i].pointee))

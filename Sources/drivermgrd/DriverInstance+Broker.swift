@@ -22,6 +22,13 @@ extension DriverInstance {
         enum Route { case send(XPCConnection, UInt64), answer(XPCMessage), held }
         let route = runtime.withLock { r -> Route in
             if m.op == .sndHwParams, let h = m.attribute(.dmaHandle) { r.ownedDMA.insert(h.u32) }
+            // A sliced driver's probe is one of its own functions: the
+            // nucleus calls it (SLICE_UPCALL) while the u-driver's PROBE is
+            // under way, and it goes to the u-driver being started, not to
+            // the shadow (module/slice.c).
+            if m.op == .sliceUpcall, r.state == .starting || r.state == .recovering, let c = r.conn {
+                return .send(c, r.generation)
+            }
             switch r.state {
             case .active:
                 if let c = r.conn { return .send(c, r.generation) }

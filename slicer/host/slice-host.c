@@ -1201,6 +1201,9 @@ int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *
 				err = r.h.status;
 				snprintf(side.why, sizeof(side.why), "%s: %s", e->name,
 					 why ? (const char *)why : strerror(-err));
+				/* The kernel's reason, for the journal: the
+				 * driver's code sees only the errno. */
+				note("%s refused (%s): %s", e->name, strerror(-err), side.why);
 			} else {
 				err = drvslice_decode_reply(&side, e, args, nx->in + HDR, len - HDR, ret);
 			}
@@ -1287,9 +1290,17 @@ static void sandbox(const struct req *r, const u8 *attrs, unsigned int alen)
 		die("cannot hand the seccomp listener to drivermgrd: sendmsg: %s", strerror(-err));
 }
 
+/* A copy of the kernel's object: zeroed, and aligned as strictly as any
+ * kernel struct asks (net_device is ____cacheline_aligned; the core
+ * refuses a copy that is not aligned as its type). */
 static void *zalloc(unsigned int size)
 {
-	return calloc(1, size);
+	size_t n = ((size_t)size + 63) & ~(size_t)63;
+	void *p = aligned_alloc(64, n ? n : 64);
+
+	if (p)
+		memset(p, 0, n ? n : 64);
+	return p;
 }
 
 int main(int argc, char **argv)

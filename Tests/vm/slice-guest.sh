@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# A sliced legacy driver on the kernel path: 8139cp.c from Debian's
+# linux-source-6.1, split by driverslicer --halves, runs as a microdriver in
+# a QEMU guest (Debian's kernel, TCG) on QEMU's rtl8139 (an RTL8139C+, the
+# chip 8139cp drives). The kernel half (the driver's own critical
+# functions) is a module on drvnucleus.ko's runtime of sliced drivers; the
+# user half (the rest of the same source) is a u-driver process drivermgrd
+# spawns, linked with the driver library. Its probe, cp_init_one, runs in
+# the u-driver: the PCI calls, the EEPROM read through the registers, the
+# netdev's registration all cross as SLICE_DOWNCALLs, and the interface
+# appears with the MAC QEMU gave the NIC.
+#
+# usage: Tests/vm/slice-guest.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Tests/vm/lib.sh"
+KVER=$(ls /lib/modules | sort -V | tail -1)
+KDIR=/lib/modules/$KVER/build
+WORK=$(mktemp -d /tmp/drvnucleus-slice.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+BIN=$(cd "$ROOT" && swift build --show-bin-path)
+MAC=52:54:00:12:34:61
+
+# 8139cp as Kbuild compiles it (check-slicer's tree: its flags, its headers).
+M="$ROOT/.build/slicer/m-8139cp"
+[ -f "$M/.8139cp.o.cmd" ] || "$ROOT/Tests/slicer/check-slicer.sh" > "$WORK/check-slicer.log" 2>&1 || {
+  echo "slice guest: check-slicer failed:"; tail -20 "$WORK/check-slicer.log"; exit 1; }
+H="$WORK/halves"
+"$BIN/driverslicer" "$M/8139cp.c" --kbuild-cmd "$M/.8139cp.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name 8139cp > "$WORK/halves.txt"
+
+# make check runs guests side by side: one Kbuild in module/ at a time.
+flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
+# The kernel half: the driver's file as --halves wrote it, its module init
+# registering through drvnucleus (drvslice-kernel.h), linked against
+# drvnucleus.ko's symbols.
+K="$H/kernel"
+cat > "$K/Kbuild" <<KB
+obj-m := slice-8139cp.o
+slice-8139cp-y := 8139cp.o
+ccflags-y := -Werror -I$ROOT/module/include -I$H -I$M -include $ROOT/module/include/drvslice-kernel.h \
+  -DDRVSLICE_DESC=slice_8139cp_kernel -DDRVSLICE_CLASS=DRVXPC_CLASS_NET
+KB
+make -s -C "$KDIR" M="$K" KBUILD_EXTRA_SYMBOLS="$ROOT/module/Module.symvers" modules > "$WORK/k.log" 2>&1 || {
+  echo "slice guest: the kernel half does not build:"; grep -E "error|warning|undefined" "$WORK/k.log" | head; exit 1; }
+# The u-driver: the user half, the driver library and the host.
+"$ROOT/slicer/build-udriver.sh" "$H" 8139cp "$M/.8139cp.o.cmd" "$KDIR" "$WORK/8139cp-udriver" > "$WORK/u.log" 2>&1 || {
+  echo "slice guest: the u-driver does not build:"; tail -20 "$WORK/u.log"; exit 1; }
+
+mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
+cp /bin/busybox "$WORK/root/bin/busybox"
+cp "$ROOT/module/drvnucleus.ko" "$K/slice-8139cp.ko" "$WORK/root/"
+for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm \
+         drivers/usb/common/usb-common drivers/usb/core/usbcore drivers/net/mii; do
+  cp "/lib/modules/$KVER/kernel/$m.ko" "$WORK/root/stock/"
+done
+mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d" "$WORK/root/slices"
+cp "$WORK/8139cp-udriver" "$WORK/root/slices/"
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver"
+cat > "$WORK/root/etc/drivermgrd/drivers.d/8139cp.conf" <<CONF
+[Driver]
+Name=8139cp
+Class=net
+Match=pci:10ec:8139
+Executable=/slices/8139cp-udriver
+[Recovery]
+# TCG is slow, and the probe (one upcall) reads the EEPROM a register at
+# a time through the nucleus.
+XPCTimeoutSec=30s
+ProbeTimeoutSec=60s
+Restart=no
+[Sandbox]
+# The busybox guest has no drivermgr user; the sandbox is tested on the host.
+Sandbox=no
+CONF
+
+guest_init_head > "$WORK/root/init"
+cat >> "$WORK/root/init" <<INIT
+export DRIVERMGRD_RUNTIME_DIR=/tmp/run
+ctl=$BIN/drvctl
+for m in soundcore snd snd-timer snd-pcm usb-common usbcore mii; do insmod /stock/\$m.ko; done
+insmod /drvnucleus.ko upcall_timeout_ms=20000 && echo "== insmod drvnucleus ok"
+insmod /slice-8139cp.ko && echo "== insmod slice-8139cp ok"
+$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
+for i in \$(seq 120); do \$ctl list --no-legend 2>/dev/null | grep -qE ' (active|failed) ' && break; sleep 0.5; done
+\$ctl list --no-legend | sed 's/^/== list: /'
+slot=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x10ec:0x8139 ] && basename \$d; done | head -1)
+ifc=\$(ls /sys/bus/pci/devices/\$slot/net 2>/dev/null | head -1)
+echo "== interface: \${ifc:-none}, mac \$(cat /sys/class/net/\$ifc/address 2>/dev/null), driver \$(basename \$(readlink /sys/bus/pci/devices/\$slot/driver))"
+echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -60
+dmesg | grep -E "8139cp|drvnucleus|slice" | tail -30 | sed 's/^/  dmesg: /'
+killall drivermgrd; sleep 1
+INIT
+guest_init_tail >> "$WORK/root/init"
+guest_initrd "$WORK"
+
+timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+  -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
+  -append "console=ttyS0 quiet panic=-1" \
+  -netdev user,id=n1,net=10.0.2.0/24 -device rtl8139,netdev=n1,mac=$MAC > "$WORK/console.log" 2>&1 || true
+
+tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
+grep -E "^(== |  )" "$WORK/c.log" || true
+ok=1
+has() { grep -qE "$1" "$WORK/c.log" || { echo "FAILED: $2"; ok=0; }; }
+has "== insmod drvnucleus ok" "insmod drvnucleus"
+has "== insmod slice-8139cp ok" "insmod the kernel half"
+has "^== list: 8139cp +net +[0-9a-f:.]+ +active " "the sliced u-driver active"
+has "^== interface: [a-z0-9]+, mac $MAC, driver 8139cp$" "the interface cp_init_one registered, with the MAC it read from the EEPROM"
+has "^== dmesg clean$" "dmesg"
+if [ "$ok" = 1 ]; then echo "slice guest test: ok"; else
+  echo "slice guest test: FAILED; console:"; tail -60 "$WORK/c.log"; exit 1; fi

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * drvnucleus: the kernel runtime of sliced drivers.
+ *
+ * driverslicer --halves splits a legacy driver into a kernel half (its
+ * critical functions, unmodified) and a user half (the rest, run by a
+ * u-driver process).  The kernel half is a module of its own; its module
+ * init registers its pci_driver here (drvslice-kernel.h), and for each
+ * PCI function it binds this runtime:
+ *
+ *  - makes a drvnucleus device of it, announced to drivermgrd like any
+ *    other (DEVICE_ADD), with the class the half was built for;
+ *  - keeps the driver's kernel-side object tracker (struct drvslice_side,
+ *    slice_core.c): the pci_dev and its struct device are its first
+ *    objects;
+ *  - runs the driver's probe when the u-driver asks (SLICE_PROBE), from a
+ *    work item: probe is a stub whose body is in the u-driver, so it
+ *    becomes a SLICE_UPCALL that the u-driver serves while it makes its
+ *    own calls down (SLICE_DOWNCALL) to the kernel half's functions and
+ *    the kernel API (slice_api.c);
+ *  - carries every stub's call (drvslice_upcall) to the u-driver and
+ *    serves every SLICE_DOWNCALL.
+ *
+ * Locking.  k->lock serialises the side (the core neither locks nor
+ * sends).  A call chain is one top-level upcall and every call nested in
+ * it: the u-driver serves one call at a time and treats a SLICE_UPCALL
+ * that arrives while it waits for a downcall's answer as nested in that
+ * downcall.  So a top-level upcall holds the device's chain until its
+ * answer (other tasks' upcalls wait for it, at most slice_chain_wait_ms),
+ * and an upcall made by the task serving a downcall (a thunk's kernel
+ * function calling back into the driver: unregister_netdev calls
+ * ndo_stop) is nested: it takes no chain, and it gives k->lock up while
+ * it waits, so that the calls nested in it can be served.
+ *
+ * SLICE_DOWNCALL and SLICE_PROBE run without drvnucleus_lock: a downcall
+ * can make a nested upcall, whose own downcalls must get in meanwhile.
+ */
+#include <linux/atomic.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "slice.h"
+
+/* The most bytes of a call or a reply (a struct's fields, the objects). */
+#define SLICE_MSG_MAX	(48 * 1024)
+
+enum { PROBE_NONE, PROBE_QUEUED, PROBE_DONE };
+
+/* A kernel half's pci_driver and the one drvnucleus registers for it. */
+struct drvslice_pdrv {
+	struct list_head node;
+	struct pci_driver *drv;		/* the half's own: probe is a stub */
+	struct pci_driver wrap;		/* registered: binds the devices */
+	const struct drvslice_driver *desc;
+	struct drvnucleus_class cls;
+};
+
+static LIST_HEAD(slice_pdrvs);		/* under slice_lock */
+static DEFINE_MUTEX(slice_lock);
+static LIST_HEAD(slice_kdevs);		/* under kdevs_lock */
+static DEFINE_SPINLOCK(kdevs_lock);
+static DECLARE_WAIT_QUEUE_HEAD(slice_users_wq);
+
+static unsigned int slice_chain_wait_ms = 3000;
+module_param(slice_chain_wait_ms, uint, 0644);
+MODULE_PARM_DESC(slice_chain_wait_ms,
+		 "How long a sliced driver's call waits for the call in progress on its device (ms)");
+
+/* ---- devices ---- */
+
+static struct drvslice_kdev *kdev_get(u32 instance)
+{
+	struct drvslice_kdev *k, *found = NULL;
+
+	spin_lock(&kdevs_lock);
+	list_for_each_entry(k, &slice_kdevs, node)
+		if (k->nd.instance == instance && !k->gone) {
+			atomic_inc(&k->users);
+			found = k;
+			break;
+		}
+	spin_unlock(&kdevs_lock);
+	return found;
+}
+
+static void kdev_put(struct drvslice_kdev *k)
+{
+	if (atomic_dec_and_test(&k->users))
+		wake_up_all(&slice_users_wq);
+}
+
+struct drvslice_kdev *drvslice_kdev_current(void)
+{
+	struct drvslice_kdev *k, *found = NULL;
+
+	spin_lock(&kdevs_lock);
+	list_for_each_entry(k, &slice_kdevs, node)
+		if (READ_ONCE(k->serving) == current) {
+			found = k;
+			break;
+		}
+	spin_unlock(&kdevs_lock);
+	return found;
+}
+EXPORT_SYMBOL_GPL(drvslice_kdev_current);
+
+int drvslice_iomem_add(struct drvslice_kdev *k, void __iomem *base,
+		       unsigned long len, int bar)
+{
+	int i;
+
+	for (i = 0; i < DRVSLICE_IOMEM_MAX; i++)
+		if (!k->iomem[i].base) {
+			k->iomem[i].base = base;
+			k->iomem[i].len = len;
+			k->iomem[i].bar = bar;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void drvslice_iomem_del(struct drvslice_kdev *k, const void __iomem *base)
+{
+	int i;
+
+	for (i = 0; i < DRVSLICE_IOMEM_MAX; i++)
+		if (k->iomem[i].base == base)
+			k->iomem[i].base = NULL;
+}
+
+bool drvslice_iomem_ok(const struct drvslice_kdev *k,
+		       const volatile void __iomem *p, unsigned int width)
+{
+	unsigned long a = (unsigned long)p;
+	int i;
+
+	for (i = 0; i < DRVSLICE_IOMEM_MAX; i++) {
+		unsigned long b = (unsigned long)k->iomem[i].base;
+
+		if (b && a >= b && width <= k->iomem[i].len &&
+		    a - b <= k->iomem[i].len - width && !(a & (width - 1)))
+			return true;
+	}
+	return false;
+}
+
+/* The device a stub's call is for: the one whose tracker holds one of its
+ * pointer arguments, or else the one device of that driver. */
+static struct drvslice_kdev *kdev_of_call(const struct drvslice_entry *e,
+					  void *const args[])
+{
+	struct drvslice_kdev *k, *found = NULL, *only = NULL;
+	unsigned int i, n = 0;
+
+	spin_lock(&kdevs_lock);
+	list_for_each_entry(k, &slice_kdevs, node) {
+		const struct drvslice_driver *d = k->pdrv->desc;
+
+		/* The stub's entry is its own copy of the description's. */
+		if (k->gone || e->id >= d->nentries || !d->entries[e->id] ||
+		    strcmp(d->entries[e->id]->name, e->name))
+			continue;
+		only = k;
+		n++;
+		for (i = 0; i < e->nargs && !found; i++) {
+			const void *p;
+
+			if (e->args[i].kind != DRVSLICE_A_PTR &&
+			    e->args[i].kind != DRVSLICE_A_OWN)
+				continue;
+			memcpy(&p, args[i], sizeof(p));
+			/* Read without k->lock: a stale answer only picks
+			 * the device whose lock the call then takes. */
+			if (p && drvslice_obj_of(&k->side, p))
+				found = k;
+		}
+		if (found)
+			break;
+	}
+	if (!found && n == 1)
+		found = only;
+	if (found)
+		atomic_inc(&found->users);
+	spin_unlock(&kdevs_lock);
+	return found;
+}
+
+/* ---- calls into the u-driver ---- */
+
+static int chain_enter(struct drvslice_kdev *k)
+{
+	long left;
+
+	left = wait_event_killable_timeout(k->chain_wq,
+			atomic_cmpxchg(&k->chain_busy, 0, 1) == 0 || k->gone,
+			msecs_to_jiffies(slice_chain_wait_ms));
+	if (left < 0)
+		return -EINTR;
+	if (k->gone) {
+		if (left)
+			atomic_set(&k->chain_busy, 0);
+		return -ENODEV;
+	}
+	return left ? 0 : -ETIMEDOUT;
+}
+
+static void chain_leave(struct drvslice_kdev *k)
+{
+	atomic_set(&k->chain_busy, 0);
+	wake_up(&k->chain_wq);
+}
+
+/*
+ * A kernel-half stub's call: the u-driver runs the function.  0 and *@ret
+ * set, or a negative errno (no u-driver, no answer in time, a malformed
+ * answer): the stub returns it.
+ */
+int drvslice_upcall(const struct drvslice_entry *e, void *const args[],
+		    void *ret)
+{
+	struct drvslice_kdev *k;
+	struct drvxpc_hdr *hdr;
+	struct sk_buff *skb;
+	unsigned char *buf;
+	bool nested;
+	u32 len = 0;
+	int n, err;
+
+	if (in_atomic() || irqs_disabled()) {
+		WARN_ONCE(1, "drvslice: %s called in atomic context: its body is in the u-driver\n",
+			  e->name);
+		return -EWOULDBLOCK;
+	}
+	k = kdev_of_call(e, args);
+	if (!k) {
+		pr_warn_ratelimited("drvslice: %s: no sliced device holds its arguments\n", e->name);
+		return -ENODEV;
+	}
+	buf = kvmalloc(SLICE_MSG_MAX, GFP_KERNEL);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out_put;
+	}
+	nested = READ_ONCE(k->serving) == current;
+	if (!nested) {
+		err = chain_enter(k);
+		if (err) {
+			dev_warn_ratelimited(&k->pdev->dev, "%s: the call in progress did not end: %d\n",
+					     e->name, err);
+			goto out_free;
+		}
+		mutex_lock(&k->lock);
+	}
+	/* Here k->lock is held (by this task's downcall, if nested). */
+	n = drvslice_encode_call(&k->side, e, args, buf, SLICE_MSG_MAX);
+	if (n < 0) {
+		dev_err_ratelimited(&k->pdev->dev, "%s: not sent: %s\n", e->name, k->side.why);
+		err = n;
+		goto out_end;
+	}
+	skb = drvnucleus_upcall_new_sized(&k->nd, DRVXPC_OP_SLICE_UPCALL, n, &hdr);
+	if (!skb) {
+		err = -EAGAIN;		/* no daemon */
+		goto out_end;
+	}
+	skb_put_data(skb, buf, n);
+	/* The calls nested in this one need the side while it waits. */
+	if (nested)
+		WRITE_ONCE(k->serving, NULL);
+	mutex_unlock(&k->lock);
+	err = drvnucleus_upcall_wait_attrs(skb, hdr, buf, SLICE_MSG_MAX, &len);
+	mutex_lock(&k->lock);
+	if (nested)
+		WRITE_ONCE(k->serving, current);
+	if (!err) {
+		err = drvslice_decode_reply(&k->side, e, args, buf, len, ret);
+		if (err)
+			dev_err_ratelimited(&k->pdev->dev, "%s: the u-driver's answer: %s\n",
+					    e->name, k->side.why);
+	}
+out_end:
+	drvslice_call_end(&k->side);
+	if (!nested) {
+		mutex_unlock(&k->lock);
+		chain_leave(k);
+	}
+out_free:
+	kvfree(buf);
+out_put:
+	kdev_put(k);
+	return err;
+}
+EXPORT_SYMBOL_GPL(drvslice_upcall);
+
+/* The kernel half never calls down: a stub of that direction is the
+ * user half's. */
+int drvslice_downcall(const struct drvslice_entry *e, void *const args[],
+		      void *ret)
+{
+	WARN_ONCE(1, "drvslice: downcall %s from the kernel\n", e->name);
+	return -EINVAL;
+}
+EXPORT_SYMBOL_GPL(drvslice_downcall);
+
+/* ---- calls from the u-driver ---- */
+
+static void probe_work(struct work_struct *w)
+{
+	struct drvslice_kdev *k = container_of(w, struct drvslice_kdev, probe_work);
+	int r;
+
+	r = k->pdrv->drv->probe(k->pdev, k->id);
+	k->probe_result = r;
+	WRITE_ONCE(k->probe_state, PROBE_DONE);
+	if (r)
+		dev_warn(&k->pdev->dev, "%s: probe failed: %d\n", k->pdrv->desc->name, r);
+	else
+		dev_info(&k->pdev->dev, "%s: probed by its u-driver\n", k->pdrv->desc->name);
+	kdev_put(k);
+}
+
+static int serve(struct genl_info *info, const struct drvxpc_hdr *h,
+		 struct drvslice_kdev *k)
+{
+	struct task_struct *prev;
+	struct drvxpc_hdr *rh;
+	struct sk_buff *skb;
+	unsigned char *out;
+	int n;
+
+	out = kvmalloc(SLICE_MSG_MAX, GFP_KERNEL);
+	if (!out)
+		return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the answer");
+	mutex_lock(&k->lock);
+	prev = k->serving;
+	WRITE_ONCE(k->serving, current);
+	n = drvslice_serve(&k->side, (const unsigned char *)(h + 1),
+			   h->len - sizeof(*h), out, SLICE_MSG_MAX);
+	WRITE_ONCE(k->serving, prev);
+	if (n < 0) {
+		char why[sizeof(k->side.why)];
+
+		strscpy(why, k->side.why, sizeof(why));
+		mutex_unlock(&k->lock);
+		kvfree(out);
+		dev_dbg(&k->pdev->dev, "SLICE_DOWNCALL refused: %s\n", why);
+		return drvnucleus_reply(info, h, n, DRVXPC_A_SLICE_ENTRY, why);
+	}
+	mutex_unlock(&k->lock);
+	skb = drvnucleus_reply_new_sized(info, h, n, &rh);
+	if (!skb) {
+		kvfree(out);
+		return -ENOMEM;
+	}
+	skb_put_data(skb, out, n);
+	kvfree(out);
+	return drvnucleus_reply_send(info, skb, rh);
+}
+
+/*
+ * A SLICE_DOWNCALL, served by a worker: netlink runs a doit in the
+ * sender's sendmsg, and the daemon sends everything for the nucleus
+ * through one socket, one message at a time.  A downcall that makes a
+ * nested upcall (unregister_netdev calls ndo_stop) waits for an answer
+ * the daemon could not send while its sendmsg is still in the doit.
+ */
+struct slice_call {
+	struct work_struct work;
+	struct drvslice_kdev *k;
+	struct genl_info info;		/* the sender: portid, seq, net */
+	struct drvxpc_hdr *h;		/* a copy of the request */
+};
+
+static void slice_call_work(struct work_struct *w)
+{
+	struct slice_call *c = container_of(w, struct slice_call, work);
+
+	serve(&c->info, c->h, c->k);
+	kdev_put(c->k);
+	kfree(c->h);
+	kfree(c);
+}
+
+/*
+ * drivermgrd names each downcall it forwards (CALL_ID, appended): the
+ * core's message is what is left.  The attributes were checked against
+ * drvxpc.h's table by the doit.
+ */
+static void strip_call_id(struct drvxpc_hdr *h)
+{
+	unsigned char *p = (unsigned char *)(h + 1), *end = (unsigned char *)h + h->len;
+	unsigned char *to = p;
+
+	while (end - p >= DRVXPC_ATTR_HDRLEN) {
+		struct drvxpc_attr a;
+		unsigned int adv;
+
+		memcpy(&a, p, sizeof(a));
+		if (a.len < DRVXPC_ATTR_HDRLEN || a.len > end - p)
+			break;
+		adv = min_t(unsigned int, DRVXPC_ALIGN(a.len), end - p);
+		if ((a.type & DRVXPC_A_TYPE_MASK) != DRVXPC_A_CALL_ID) {
+			memmove(to, p, adv);
+			to += adv;
+		}
+		p += adv;
+	}
+	memmove(to, p, end - p);
+	to += end - p;
+	h->len = to - (unsigned char *)h;
+}
+
+/* SLICE_DOWNCALL and SLICE_PROBE: from runtime.c's doit, without
+ * drvnucleus_lock. */
+int drvslice_doit(struct genl_info *info, const struct drvxpc_hdr *h)
+{
+	struct drvslice_kdev *k;
+	struct slice_call *c;
+
+	if (!drvnucleus_from_daemon(info))
+		return drvnucleus_reply(info, h, -EPERM, 0, "only the registered daemon");
+	k = kdev_get(h->instance);
+	if (!k)
+		return drvnucleus_reply(info, h, -ENODEV, 0, "no sliced device with this instance");
+	if (h->op == DRVXPC_OP_SLICE_DOWNCALL) {
+		c = kzalloc(sizeof(*c), GFP_KERNEL);
+		if (c)
+			c->h = kmemdup(h, h->len, GFP_KERNEL);
+		if (!c || !c->h) {
+			kfree(c);
+			kdev_put(k);
+			return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the call");
+		}
+		strip_call_id(c->h);
+		c->k = k;	/* the worker keeps the reference */
+		c->info.snd_portid = info->snd_portid;
+		c->info.snd_seq = info->snd_seq;
+		genl_info_net_set(&c->info, genl_info_net(info));
+		INIT_WORK(&c->work, slice_call_work);
+		queue_work(system_unbound_wq, &c->work);
+		return 0;
+	}
+	/* SLICE_PROBE: once per binding; the work item keeps the reference. */
+	if (cmpxchg(&k->probe_state, PROBE_NONE, PROBE_QUEUED) != PROBE_NONE) {
+		kdev_put(k);
+		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe has already run");
+	}
+	schedule_work(&k->probe_work);
+	return drvnucleus_reply(info, h, 0, 0, NULL);
+}
+
+/* ---- binding ---- */
+
+static void *shadow_alloc(unsigned int size)
+{
+	return kvzalloc(size ?: 1, GFP_KERNEL);
+}
+
+static void shadow_free(void *p)
+{
+	kvfree(p);
+}
+
+static int slice_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct pci_driver *wrap = to_pci_driver(pdev->dev.driver);
+	struct drvslice_pdrv *p = container_of(wrap, struct drvslice_pdrv, wrap);
+	struct drvslice_kdev *k;
+	int err;
+
+	k = vzalloc(sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->pdrv = p;
+	k->pdev = pdev;
+	k->id = id;
+	mutex_init(&k->lock);
+	init_waitqueue_head(&k->chain_wq);
+	INIT_WORK(&k->probe_work, probe_work);
+	drvslice_side_init(&k->side, p->desc, 1, shadow_alloc, shadow_free);
+	k->side.api = &drvslice_api_kernel;
+	/* The driver's first objects: the function and its device. */
+	if (!drvslice_track(&k->side, pdev, sizeof(*pdev),
+			    drvslice_type_named(&k->side, "pci_dev")) ||
+	    !drvslice_track(&k->side, &pdev->dev, sizeof(pdev->dev),
+			    drvslice_type_named(&k->side, "device"))) {
+		err = -ENOSPC;
+		goto err_free;
+	}
+	k->chip.name = p->desc->name;
+	k->chip.cls = &p->cls;
+	k->nd.pdev = pdev;
+	k->nd.dev = &pdev->dev;
+	k->nd.chip = &k->chip;
+	/* No BAR is the nucleus's: the u-driver maps what it uses through
+	 * the kernel API (ioremap), and REG_READ, REG_WRITE, REG_SEQ and
+	 * REG_WRITE_DMA, checked against a BAR of 0 bytes, reach nothing. */
+	k->nd.bar = NULL;
+	k->nd.bar_len = 0;
+
+	spin_lock(&kdevs_lock);
+	list_add_tail(&k->node, &slice_kdevs);
+	spin_unlock(&kdevs_lock);
+	err = drvnucleus_dev_attach(&k->nd);
+	if (err)
+		goto err_unlist;
+	dev_info(&pdev->dev, "drvnucleus instance %u: sliced %s (%s), waiting for its u-driver\n",
+		 k->nd.instance, p->desc->name, p->cls.name);
+	return 0;
+
+err_unlist:
+	spin_lock(&kdevs_lock);
+	list_del(&k->node);
+	spin_unlock(&kdevs_lock);
+err_free:
+	drvslice_side_reset(&k->side);
+	vfree(k);
+	return err;
+}
+
+static struct drvslice_kdev *kdev_of_pdev(struct pci_dev *pdev)
+{
+	struct drvslice_kdev *k, *found = NULL;
+
+	spin_lock(&kdevs_lock);
+	list_for_each_entry(k, &slice_kdevs, node)
+		if (k->pdev == pdev) {
+			found = k;
+			break;
+		}
+	spin_unlock(&kdevs_lock);
+	return found;
+}
+
+static void slice_remove(struct pci_dev *pdev)
+{
+	struct drvslice_kdev *k = kdev_of_pdev(pdev);
+
+	if (!k)
+		return;
+	/* The driver's own remove first, while its u-driver can serve it
+	 * (a stub: cp_remove_one unregisters the netdev through it). */
+	if (cancel_work_sync(&k->probe_work))
+		kdev_put(k);	/* the queued probe's reference */
+	if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
+	    k->pdrv->drv->remove)
+		k->pdrv->drv->remove(pdev);
+	drvnucleus_dev_detach(&k->nd);
+	spin_lock(&kdevs_lock);
+	k->gone = true;
+	spin_unlock(&kdevs_lock);
+	wake_up_all(&k->chain_wq);
+	wait_event(slice_users_wq, !atomic_read(&k->users));
+	/* What the u-driver left of the kernel's resources. */
+	drvslice_api_release(k);
+	spin_lock(&kdevs_lock);
+	list_del(&k->node);
+	spin_unlock(&kdevs_lock);
+	drvslice_side_reset(&k->side);
+	vfree(k);
+}
+
+static void slice_cls_remove(struct drvnucleus_dev *d)
+{
+}
+
+int drvslice_pci_register(struct pci_driver *drv, struct module *owner,
+			  const char *mod_name,
+			  const struct drvslice_driver *desc, unsigned char cls)
+{
+	struct drvslice_pdrv *p;
+	int err;
+
+	if (!drv || !drv->name || !drv->probe || !desc)
+		return -EINVAL;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	p->drv = drv;
+	p->desc = desc;
+	p->cls.name = "sliced";
+	p->cls.id = cls;
+	p->cls.remove = slice_cls_remove;
+	p->wrap.name = drv->name;
+	p->wrap.id_table = drv->id_table;
+	p->wrap.probe = slice_probe;
+	p->wrap.remove = slice_remove;
+	mutex_lock(&slice_lock);
+	list_add_tail(&p->node, &slice_pdrvs);
+	mutex_unlock(&slice_lock);
+	err = __pci_register_driver(&p->wrap, owner, mod_name);
+	if (err) {
+		mutex_lock(&slice_lock);
+		list_del(&p->node);
+		mutex_unlock(&slice_lock);
+		kfree(p);
+	}
+	return err;
+}
+EXPORT_SYMBOL_GPL(drvslice_pci_register);
+
+void drvslice_pci_unregister(struct pci_driver *drv)
+{
+	struct drvslice_pdrv *p, *found = NULL;
+
+	mutex_lock(&slice_lock);
+	list_for_each_entry(p, &slice_pdrvs, node)
+		if (p->drv == drv) {
+			found = p;
+			list_del(&p->node);
+			break;
+		}
+	mutex_unlock(&slice_lock);
+	if (!found) {
+		WARN(1, "drvslice: unregistering a driver never registered\n");
+		return;
+	}
+	pci_unregister_driver(&found->wrap);
+	kfree(found);
+}
+EXPORT_SYMBOL_GPL(drvslice_pci_unregister);
