@@ -31,6 +31,7 @@ H="$WORK/halves"
 
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
+gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 # The kernel half: the driver's file as --halves wrote it, its module init
 # registering through drvnucleus (drvslice-kernel.h), linked against
 # drvnucleus.ko's symbols.
@@ -49,7 +50,7 @@ make -s -C "$KDIR" M="$K" KBUILD_EXTRA_SYMBOLS="$ROOT/module/Module.symvers" mod
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$K/slice-8139cp.ko" "$WORK/root/"
+cp "$ROOT/module/drvnucleus.ko" "$K/slice-8139cp.ko" "$WORK/nucleus-client" "$WORK/root/"
 for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm \
          drivers/usb/common/usb-common drivers/usb/core/usbcore drivers/net/mii; do
   cp "/lib/modules/$KVER/kernel/$m.ko" "$WORK/root/stock/"
@@ -87,6 +88,14 @@ for i in \$(seq 120); do \$ctl list --no-legend 2>/dev/null | grep -qE ' (active
 slot=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x10ec:0x8139 ] && basename \$d; done | head -1)
 ifc=\$(ls /sys/bus/pci/devices/\$slot/net 2>/dev/null | head -1)
 echo "== interface: \${ifc:-none}, mac \$(cat /sys/class/net/\$ifc/address 2>/dev/null), driver \$(basename \$(readlink /sys/bus/pci/devices/\$slot/driver))"
+# Open (cp_open in the u-driver: rings, the chip's init, the interrupt,
+# NAPI, the PHY's link through mdio_read), then echoes through the kernel
+# half's data path.
+ip link set "\$ifc" up && echo "== link up ok"
+ip addr add 10.0.2.15/24 dev "\$ifc"
+for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+echo "== carrier: \$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)"
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping: /"
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -60
 dmesg | grep -E "8139cp|drvnucleus|slice" | tail -30 | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
@@ -107,6 +116,9 @@ has "== insmod drvnucleus ok" "insmod drvnucleus"
 has "== insmod slice-8139cp ok" "insmod the kernel half"
 has "^== list: 8139cp +net +[0-9a-f:.]+ +active " "the sliced u-driver active"
 has "^== interface: [a-z0-9]+, mac $MAC, driver 8139cp$" "the interface cp_init_one registered, with the MAC it read from the EEPROM"
+has "^== link up ok" "ip link set up (cp_open in the u-driver)"
+has "^== carrier: 1" "the carrier the u-driver's PHY check found"
+has "^== ping: 5 echo requests sent, 5 replies received$" "ping through the kernel half's data path"
 has "^== dmesg clean$" "dmesg"
 if [ "$ok" = 1 ]; then echo "slice guest test: ok"; else
   echo "slice guest test: FAILED; console:"; tail -60 "$WORK/c.log"; exit 1; fi
