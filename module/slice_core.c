@@ -1353,14 +1353,15 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	if (e->flags & DRVSLICE_E_RET_PTR) {
 		/* A pointer result: the object it points into is named below. */
 		unsigned char v[PTR_BYTES];
+		unsigned int off;
 		void *r;
 		u64_t h;
 
 		memcpy(&r, ret, sizeof(r));
-		err = ptr_out(s, r, &h, &room, &nm);
+		err = ptr_out(s, r, &h, &off, &nm);
 		if (err)
 			goto end;
-		put_ptr(v, h, room);
+		put_ptr(v, h, off);
 		put(&b, DRVXPC_A_SLICE_RET, v, PTR_BYTES);
 	} else if (e->ret_size) {
 		put(&b, DRVXPC_A_SLICE_RET, ret, e->ret_size);
