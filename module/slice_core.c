@@ -976,6 +976,113 @@ static int set_has(const struct drvslice_set *set, unsigned short id)
 	return 0;
 }
 
+/*
+ * Where a message's (handle, offset) lands on this side, before the
+ * message's new copies are made: an address in memory this side has (@obj
+ * 0), or an offset in a copy the message announces and this side has yet
+ * to make (@obj: 1 + its index; a child's place followed to its parent's).
+ */
+struct place {
+	unsigned int obj;
+	unsigned long at;
+};
+
+static int place_of(struct drvslice_side *s, const struct parsed *m, u64_t h,
+		    unsigned long off, struct place *pl)
+{
+	unsigned int i, hops, room;
+	void *p;
+
+	for (hops = 0; h && hops <= m->nobjs; hops++) {
+		if (by_handle(s, h) || (h & DRVSLICE_H_KIND) == DRVSLICE_H_GLOBAL) {
+			if (off > 0xffffffffUL ||
+			    ptr_in(s, h, (unsigned int)off, &p, &room, "SLICE_STRUCT"))
+				return -EINVAL;
+			pl->obj = 0;
+			pl->at = (unsigned long)p;
+			return 0;
+		}
+		for (i = 0; i < m->nobjs && m->objs[i].h != h; i++)
+			;
+		if (i == m->nobjs)
+			return -EINVAL;
+		if (!m->objs[i].parent) {
+			pl->obj = i + 1;
+			pl->at = off;
+			return 0;
+		}
+		off += m->objs[i].parent_off;
+		h = m->objs[i].parent;
+	}
+	return -EINVAL;
+}
+
+/*
+ * Whether this side finds a struct of @type for the call at @pl, by the
+ * rules instances() gives the sender: an argument pointing to one (the
+ * caller's @callargs when this side made the call, else the message's),
+ * an object of the type (this side's, or a copy the message announces),
+ * a global of the type, or a member of the type in a struct that is one.
+ */
+static int is_instance(struct drvslice_side *s, const struct parsed *m,
+		       const struct drvslice_entry *e, void *const callargs[],
+		       unsigned short type, const struct place *pl, int depth)
+{
+	const struct drvslice_driver *d = s->drv;
+	const char *name = d->types[type].name;
+	unsigned int i, off, size = d->types[type].size;
+	struct place q;
+	u64_t h;
+
+	for (i = 0; i < e->nargs; i++) {
+		if (!is_ptr(e->args[i].kind) || !e->args[i].pointee ||
+		    strcmp(e->args[i].pointee, name))
+			continue;
+		if (callargs) {
+			void *p;
+
+			memcpy(&p, callargs[i], sizeof(p));
+			q.obj = 0;
+			q.at = (unsigned long)p;
+			if (!p)
+				continue;
+		} else {
+			if (i >= m->nargs || m->args[i].n != PTR_BYTES)
+				continue;
+			get_ptr(m->args[i].v, &h, &off);
+			if (place_of(s, m, h, off, &q))
+				continue;
+		}
+		if (q.obj == pl->obj && q.at == pl->at)
+			return 1;
+	}
+	for (i = 0; i < s->nobjs; i++)
+		if (s->objs[i].type == type && s->objs[i].size >= size && !pl->obj &&
+		    pl->at == (unsigned long)s->objs[i].ptr)
+			return 1;
+	for (i = 0; i < m->nobjs; i++)
+		if (m->objs[i].type == type && m->objs[i].size >= size &&
+		    !by_handle(s, m->objs[i].h) && !place_of(s, m, m->objs[i].h, 0, &q) &&
+		    q.obj == pl->obj && q.at == pl->at)
+			return 1;
+	for (i = 0; i < d->nglobals; i++)
+		if (d->globals[i].type == type && !pl->obj &&
+		    pl->at == (unsigned long)d->globals[i].ptr)
+			return 1;
+	if (depth >= NEST_DEPTH)
+		return 0;
+	for (i = 0; i < d->nembeds; i++) {
+		if (d->embeds[i].inner != type || d->embeds[i].outer == type ||
+		    pl->at < d->embeds[i].offset)
+			continue;
+		q.obj = pl->obj;
+		q.at = pl->at - d->embeds[i].offset;
+		if (is_instance(s, m, e, callargs, d->embeds[i].outer, &q, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
 /* One SLICE_FIELD of a struct of type @ty at @inst: checked (store == 0)
  * or stored. */
 static int field(struct drvslice_side *s, const struct parsed *m,
@@ -1047,10 +1154,15 @@ static int field(struct drvslice_side *s, const struct parsed *m,
 }
 
 /* Checks (store == 0) or stores (store == 1) the SLICE_STRUCTs: each names
- * where its struct is (an ARG), its type, then its fields. */
+ * where its struct is (an ARG), its type, then its fields.  A struct is
+ * taken only where this side finds one of its type for the call, at that
+ * very place (is_instance): an object's type, an embedded member's offset
+ * and an argument are this side's to know, not the sender's to say.
+ * @callargs: the caller's arguments when this side made the call (a
+ * reply), NULL when it serves it. */
 static int structs(struct drvslice_side *s, const struct parsed *m,
-		   const struct drvslice_entry *e, const struct drvslice_set *sets,
-		   unsigned int nsets, int store)
+		   const struct drvslice_entry *e, void *const callargs[],
+		   const struct drvslice_set *sets, unsigned int nsets, int store)
 {
 	const struct drvslice_driver *d = s->drv;
 	unsigned int i;
@@ -1060,13 +1172,13 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 		const unsigned char *end = p + m->structs[i].n;
 		const struct drvslice_set *set = NULL;
 		const struct drvslice_type *ty = NULL;
-		unsigned int room = 0, off;
+		unsigned int room = 0, off = 0;
 		const unsigned char *where_v = NULL;
 		unsigned short type;
 		char *inst = NULL;
 		struct sattr a;
 		int r, where = 0;
-		u64_t h;
+		u64_t h = 0;
 
 		while ((r = next_attr(&p, end, &a)) > 0) {
 			if (a.type == DRVXPC_A_SLICE_ARG && a.n == PTR_BYTES && !where) {
@@ -1087,6 +1199,14 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 					return fail(s, -EINVAL, "%s: %s: %u bytes of object for %u",
 						    e->name, ty->name, room, ty->size);
 				r = store ? 0 : aligned(s, where_v, type, e->name);
+				if (!r && !store) {
+					struct place pl;
+
+					if (place_of(s, m, h, off, &pl) ||
+					    !is_instance(s, m, e, callargs, type, &pl, 0))
+						return fail(s, -EPERM, "SLICE_STRUCT: %s: no %s of the call at %#llx offset %u",
+							    e->name, ty->name, h, off);
+				}
 			} else if (a.type == DRVXPC_A_SLICE_FIELD && a.nested && ty) {
 				r = field(s, m, e, ty, set, inst, &a, store);
 			} else {
@@ -1148,8 +1268,15 @@ static int check_objects(struct drvslice_side *s, const struct parsed *m)
 			continue;
 		if (o->parent_off % 8)
 			return fail(s, -EINVAL, "SLICE_OBJECT %#llx: not aligned in its parent", o->h);
-		if (by_handle(s, o->parent))
+		if (by_handle(s, o->parent)) {
+			/* A new copy lies in a copy: never in memory of this
+			 * side's own (a typed object the sender could then
+			 * write inside a net_device). */
+			if (!by_handle(s, o->h) && !by_handle(s, o->parent)->shadow)
+				return fail(s, -EPERM, "SLICE_OBJECT %#llx: inside %#llx, an object of this side's",
+					    o->h, o->parent);
 			continue;
+		}
 		for (j = 0; j < i; j++)
 			if (m->objs[j].h == o->parent)
 				break;
@@ -1300,7 +1427,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		err = check_arg(s, m, e, i);
 	nin = sets_of(s, e, 0, tmp, &in);
 	if (!err)
-		err = structs(s, m, e, in, nin, 0);
+		err = structs(s, m, e, NULL, in, nin, 0);
 	if (err)
 		return err;
 
@@ -1342,7 +1469,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
 		}
 	}
-	err = structs(s, m, e, in, nin, 1);
+	err = structs(s, m, e, NULL, in, nin, 1);
 	if (err)
 		goto end;
 	memset(ret, 0, sizeof(ret));
@@ -1429,11 +1556,11 @@ int drvslice_decode_reply(struct drvslice_side *s,
 	nout = sets_of(s, e, 1, tmp, &outs);
 	err = check_objects(s, pm);
 	if (!err)
-		err = structs(s, pm, e, outs, nout, 0);
+		err = structs(s, pm, e, args, outs, nout, 0);
 	if (!err)
 		err = make_shadows(s, pm);
 	if (!err)
-		err = structs(s, pm, e, outs, nout, 1);
+		err = structs(s, pm, e, args, outs, nout, 1);
 	if (err)
 		return err;
 	if (e->flags & DRVSLICE_E_RET_PTR) {

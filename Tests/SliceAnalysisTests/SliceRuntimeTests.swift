@@ -270,6 +270,147 @@ import Testing
         	return v;
         }
 
+        /* A message as a hostile u-driver could write it, built by hand. */
+        static unsigned char hm[2048];
+        static unsigned int hn, hat[4], hdepth;
+        static void h_put(unsigned short type, const void *v, unsigned int n)
+        {
+        	unsigned short len = (unsigned short)(4 + n);
+        	memcpy(hm + hn, &len, 2);
+        	memcpy(hm + hn + 2, &type, 2);
+        	if (n)
+        		memcpy(hm + hn + 4, v, n);
+        	hn += 4 + n;
+        	while (hn % 4)
+        		hm[hn++] = 0;
+        }
+        static void h_begin(unsigned short type) { hat[hdepth++] = hn; h_put(type | DRVXPC_A_F_NESTED, NULL, 0); }
+        static void h_end(void)
+        {
+        	unsigned int at = hat[--hdepth];
+        	unsigned short len = (unsigned short)(hn - at);
+        	memcpy(hm + at, &len, 2);
+        }
+        static void h_ptr(unsigned short type, unsigned long long h, unsigned int off)
+        {
+        	unsigned char v[12];
+        	memcpy(v, &h, 8);
+        	memcpy(v + 8, &off, 4);
+        	h_put(type, v, 12);
+        }
+        static void h_entry(unsigned short id) { hn = 0; h_put(DRVXPC_A_SLICE_ENTRY, &id, 2); }
+        /* A struct of type @t at (@h, @off) with one field, @id, of the @n bytes at @v. */
+        static void h_struct(unsigned long long h, unsigned int off, unsigned short t, unsigned short id,
+        		     const void *v, unsigned int n)
+        {
+        	h_begin(DRVXPC_A_SLICE_STRUCT);
+        	h_ptr(DRVXPC_A_SLICE_ARG, h, off);
+        	h_put(DRVXPC_A_SLICE_STRUCT_ID, &t, 2);
+        	h_begin(DRVXPC_A_SLICE_FIELD);
+        	h_put(DRVXPC_A_SLICE_FIELD_ID, &id, 2);
+        	h_put(DRVXPC_A_SLICE_FIELD_VALUE, v, n);
+        	h_end();
+        	h_end();
+        }
+        /* An object the message names: @size bytes of type @t, at @off in @parent (0: none). */
+        static void h_object(unsigned long long h, unsigned int size, unsigned short t, unsigned long long parent,
+        		     unsigned int off)
+        {
+        	h_begin(DRVXPC_A_SLICE_OBJECT);
+        	h_put(DRVXPC_A_SLICE_HANDLE, &h, 8);
+        	h_put(DRVXPC_A_SLICE_SIZE, &size, 4);
+        	h_put(DRVXPC_A_SLICE_STRUCT_ID, &t, 2);
+        	if (parent)
+        		h_ptr(DRVXPC_A_SLICE_ARG, parent, off);
+        	h_end();
+        }
+        /* What became of a message: "accepted", or the errno and why. */
+        static const char *outcome(int r)
+        {
+        	static char text[200];
+        	if (r >= 0)
+        		return "accepted";
+        	snprintf(text, sizeof(text), "%d %s", r, side.why);
+        	return text;
+        }
+        /* The message served here, as if the u-driver had sent it. */
+        static void h_serve(const char *what)
+        {
+        	printf("%s: %s\\n", what, outcome(drvslice_serve(&side, hm, hn, out, sizeof(out))));
+        }
+        static unsigned short field_id(unsigned short t, const char *name)
+        {
+        	unsigned short i;
+        	for (i = 0; i < slice_minidrv_kernel.types[t].nfields; i++)
+        		if (!strcmp(slice_minidrv_kernel.types[t].fields[i].name, name))
+        			return i;
+        	exit(7);
+        }
+        static unsigned long long handle_of(const void *p)
+        {
+        	const struct drvslice_obj *o = drvslice_obj_of(&side, p);
+        	if (!o)
+        		exit(8);
+        	return o->handle;
+        }
+
+        /* A struct's fields land only where the kernel half itself finds a
+         * struct of that type for the call: not a priv inside the netdev, in
+         * a window of registers or in a copy the message makes up inside the
+         * netdev; not a stats anywhere in the netdev but at its member. */
+        static unsigned char regs[64] __attribute__((aligned(8)));
+        static void struct_places(struct netdev *dev, struct priv *priv)
+        {
+        	unsigned long long dev_h = handle_of(dev), priv_h = handle_of(priv), regs_h;
+        	unsigned short hw = field_id(SLICE_MINIDRV_T_priv, "priv.hw_calls");
+        	unsigned short rx = field_id(SLICE_MINIDRV_T_stats, "stats.rx");
+        	const struct drvslice_entry *ge = slice_minidrv_kernel.entries[SLICE_MINIDRV_get_stats];
+        	struct netdev before = *dev;
+        	unsigned long v77 = 77;
+        	int v41 = 41;
+
+        	regs_h = drvslice_track(&side, regs, sizeof(regs), 0);
+        	h_entry(SLICE_MINIDRV_start_hw);
+        	h_ptr(DRVXPC_A_SLICE_ARG, priv_h, 0);
+        	h_struct(priv_h, 0, SLICE_MINIDRV_T_priv, hw, &v41, 4);
+        	h_serve("priv at the priv");
+        	printf("hw_calls=%d\\n", priv->hw_calls);
+        	h_entry(SLICE_MINIDRV_start_hw);
+        	h_ptr(DRVXPC_A_SLICE_ARG, priv_h, 0);
+        	h_struct(dev_h, 0, SLICE_MINIDRV_T_priv, hw, &v41, 4);
+        	h_serve("priv in the netdev");
+        	h_entry(SLICE_MINIDRV_start_hw);
+        	h_ptr(DRVXPC_A_SLICE_ARG, priv_h, 0);
+        	h_struct(regs_h, 0, SLICE_MINIDRV_T_priv, hw, &v41, 4);
+        	h_serve("priv in the registers");
+        	h_entry(SLICE_MINIDRV_start_hw);
+        	h_ptr(DRVXPC_A_SLICE_ARG, priv_h, 0);
+        	h_object(DRVSLICE_H_USER | 0x777, sizeof(struct priv), SLICE_MINIDRV_T_priv, dev_h, 8);
+        	h_struct(DRVSLICE_H_USER | 0x777, 0, SLICE_MINIDRV_T_priv, hw, &v41, 4);
+        	h_serve("a made-up priv in the netdev");
+        	/* The u-driver's reply to get_stats(dev, &st). */
+        	{
+        		struct stats st = { 0, 0 }, *stp = &st;
+        		void *args[2] = { &dev, &stp };
+        		unsigned int at[2] = { __builtin_offsetof(struct netdev, stats), 8 };
+        		const char *what[2] = { "stats at its member", "stats in the netdev" };
+        		int i;
+
+        		for (i = 0; i < 2; i++) {
+        			if (drvslice_encode_call(&side, ge, args, out, sizeof(out)) < 0)
+        				exit(9);
+        			hn = 0;
+        			h_struct(dev_h, at[i], SLICE_MINIDRV_T_stats, rx, &v77, sizeof(v77));
+        			printf("%s: %s\\n", what[i], outcome(drvslice_decode_reply(&side, ge, args, hm, hn, NULL)));
+        			drvslice_call_end(&side);
+        		}
+        	}
+        	printf("netdev rx=%lu, elsewhere %s\\n", dev->stats.rx,
+        	       memcmp(dev->name, before.name, sizeof(dev->name)) || dev->mtu != before.mtu ||
+        	       dev->stats.tx != before.stats.tx || dev->priv != before.priv || dev->ops != before.ops ? "changed" : "unchanged");
+        	drvslice_untrack(&side, regs);
+        }
+
         int main(int argc, char **argv)
         {
         	int sv[2];
@@ -370,6 +511,7 @@ import Testing
         		break;
         	}
         	printf("kernel dev: name=%s mtu=%d\\n", dev->name, dev->mtu);
+        	struct_places(dev, priv);
         	send_msg('Q', NULL, 0);
         	return 0;
         }
@@ -569,6 +711,24 @@ import Testing
         // and the fields the driver uses come back (its name, unused, does
         // not). NULL stays NULL.
         #expect(run.1.contains("ptr result: copy=1 register=0 mtu=576 name=\nnull result: 1"), "\(run.1)")
+    }
+
+    /// A SLICE_STRUCT names where its struct is; the callee takes it only
+    /// where its own side finds a struct of that type for the call (an
+    /// argument, an object of the type, a member of the type in one, a
+    /// global), at that very offset: a u-driver cannot write a priv's
+    /// fields into the kernel's netdev or a window of registers, make up a
+    /// copy of its own inside the netdev to write them there, or write a
+    /// stats anywhere in the netdev but at its member.
+    @Test func aStructIsTakenOnlyWhereTheCalleeFindsOne() throws {
+        guard let (out, _) = try run(Self.driver) else { return }
+        #expect(out.contains("priv at the priv: accepted\nhw_calls=42\n"), "\(out)")
+        #expect(out.contains("priv in the netdev: -1 SLICE_STRUCT: start_hw: no priv of the call at 0x1000000000000001 offset 0\n"), "\(out)")
+        #expect(out.contains("priv in the registers: -1 SLICE_STRUCT: start_hw: no priv of the call at "), "\(out)")
+        #expect(out.contains("a made-up priv in the netdev: -1 SLICE_OBJECT 0x2000000000000777: inside 0x1000000000000001, an object of this side's\n"), "\(out)")
+        #expect(out.contains("stats at its member: accepted\n"), "\(out)")
+        #expect(out.contains("stats in the netdev: -1 SLICE_STRUCT: get_stats: no stats of the call at 0x1000000000000001 offset 8\n"), "\(out)")
+        #expect(out.contains("netdev rx=77, elsewhere unchanged\n"), "\(out)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side
