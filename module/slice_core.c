@@ -541,25 +541,98 @@ static unsigned int sets_of(const struct drvslice_side *s,
 	return n;
 }
 
-/* One struct's fields of @set, at @inst. */
+/* A bitfield's value in the struct at @inst (-EINVAL: too wide). */
+static int bits_get(const struct drvslice_field *f, const char *inst, u64_t *val)
+{
+	unsigned int first = f->offset / 8, last = (f->offset + f->size + 7) / 8;
+	u64_t word = 0;
+
+	if (f->size > 56 || last - first > 8)
+		return -EINVAL;
+	memcpy(&word, inst + first, last - first);
+	*val = (word >> (f->offset % 8)) & ((1ULL << f->size) - 1);
+	return 0;
+}
+
+/* Stores @val (checked to fit) as the bitfield of the struct at @inst. */
+static void bits_set(const struct drvslice_field *f, char *inst, u64_t val)
+{
+	unsigned int first = f->offset / 8, last = (f->offset + f->size + 7) / 8;
+	u64_t word = 0, mask = ((1ULL << f->size) - 1) << (f->offset % 8);
+
+	memcpy(&word, inst + first, last - first);
+	word = (word & ~mask) | (val << (f->offset % 8));
+	memcpy(inst + first, &word, last - first);
+}
+
+/*
+ * Dirty tracking.  A copy of the other side's object (a shadow) has a base:
+ * the bytes its owner was last known to hold, those this side stored into
+ * the copy from a message or sent from it.  Where the struct at @inst (of
+ * @size bytes) lies in a copy, the struct's base; NULL where it lies in an
+ * object of this side's own (or a global): its fields always cross.
+ */
+static char *base_of(const struct drvslice_side *s, const char *inst,
+		     unsigned int size)
+{
+	const struct drvslice_obj *o = holding(s, inst);
+	unsigned int off;
+
+	if (!o || !o->shadow || !o->base)
+		return NULL;
+	off = (unsigned int)(inst - (const char *)o->ptr);
+	if (off > o->size || size > o->size - off)
+		return NULL;
+	return (char *)o->base + off;
+}
+
+/* Whether field @f of the struct at @inst holds its @base's value (a
+ * bitfield: its bits, not its neighbours'). */
+static int field_clean(const struct drvslice_field *f, const char *inst,
+		       const char *base)
+{
+	u64_t a, b;
+
+	if (f->kind == DRVSLICE_F_BITS)
+		return !bits_get(f, inst, &a) && !bits_get(f, base, &b) && a == b;
+	return !memcmp(inst + f->offset, base + f->offset,
+		       f->kind == DRVSLICE_F_POINTER ? sizeof(void *) : f->size);
+}
+
+/* Field @f of the struct at @inst is now its owner's last known value. */
+static void field_known(const struct drvslice_field *f, const char *inst,
+			char *base)
+{
+	u64_t val;
+
+	if (f->kind == DRVSLICE_F_BITS) {
+		if (!bits_get(f, inst, &val))
+			bits_set(f, base, val);
+		return;
+	}
+	memcpy(base + f->offset, inst + f->offset,
+	       f->kind == DRVSLICE_F_POINTER ? sizeof(void *) : f->size);
+}
+
+/*
+ * One struct's fields of @set, at @inst.  In a copy of the other side's, a
+ * field that holds its base's value is not sent (the owner's value stands;
+ * nothing of the struct is, if none differs).  @commit: nothing is written;
+ * the message is complete, and what it carries from copies becomes their
+ * owners' last known value.
+ */
 static int put_struct(struct drvslice_side *s, struct sbuf *b,
 		      const struct drvslice_entry *e,
 		      const struct drvslice_set *set, char *inst,
-		      struct named *nm)
+		      struct named *nm, int commit)
 {
 	const struct drvslice_type *ty = &s->drv->types[set->type];
+	char *base = base_of(s, inst, ty->size);
 	unsigned char v[PTR_BYTES];
-	unsigned int at, off, j, n;
+	unsigned int at = 0, off, j, n;
+	int err, begun = 0;
 	u64_t h;
-	int err;
 
-	err = ptr_out(s, inst, &h, &off, nm);
-	if (err)
-		return err;
-	at = nest_begin(b, DRVXPC_A_SLICE_STRUCT);
-	put_ptr(v, h, off);
-	put(b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
-	put(b, DRVXPC_A_SLICE_STRUCT_ID, &set->type, 2);
 	n = set->nfields == DRVSLICE_ALL_FIELDS ? ty->nfields : set->nfields;
 	for (j = 0; j < n; j++) {
 		unsigned short id = set->nfields == DRVSLICE_ALL_FIELDS ?
@@ -570,6 +643,23 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 		if (id >= ty->nfields)
 			return fail(s, -EINVAL, "%s: %s field %u", e->name, ty->name, id);
 		f = &ty->fields[id];
+		if (base && field_clean(f, inst, base))
+			continue;
+		if (commit) {
+			if (base)
+				field_known(f, inst, base);
+			continue;
+		}
+		if (!begun) {
+			err = ptr_out(s, inst, &h, &off, nm);
+			if (err)
+				return err;
+			at = nest_begin(b, DRVXPC_A_SLICE_STRUCT);
+			put_ptr(v, h, off);
+			put(b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
+			put(b, DRVXPC_A_SLICE_STRUCT_ID, &set->type, 2);
+			begun = 1;
+		}
 		fat = nest_begin(b, DRVXPC_A_SLICE_FIELD);
 		put(b, DRVXPC_A_SLICE_FIELD_ID, &id, 2);
 		if (f->kind == DRVSLICE_F_POINTER) {
@@ -584,27 +674,24 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 			put_ptr(v, ph, poff);
 			put(b, DRVXPC_A_SLICE_FIELD_VALUE, v, PTR_BYTES);
 		} else if (f->kind == DRVSLICE_F_BITS) {
-			unsigned int first = f->offset / 8;
-			unsigned int last = (f->offset + f->size + 7) / 8;
-			u64_t word = 0, val;
+			u64_t val;
 
-			if (f->size > 56 || last - first > 8)
+			if (bits_get(f, inst, &val))
 				return fail(s, -EINVAL, "%s: bitfield too wide", f->name);
-			memcpy(&word, inst + first, last - first);
-			val = (word >> (f->offset % 8)) & ((1ULL << f->size) - 1);
 			put(b, DRVXPC_A_SLICE_FIELD_VALUE, &val, BITS_BYTES);
 		} else {
 			put(b, DRVXPC_A_SLICE_FIELD_VALUE, inst + f->offset, f->size);
 		}
 		nest_end(b, fat);
 	}
-	nest_end(b, at);
+	if (begun)
+		nest_end(b, at);
 	return 0;
 }
 
 static int put_sets(struct drvslice_side *s, struct sbuf *b,
 		    const struct drvslice_entry *e, int out,
-		    void *const argp[], struct named *nm)
+		    void *const argp[], struct named *nm, int commit)
 {
 	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
 	const struct drvslice_set *sets;
@@ -619,7 +706,7 @@ static int put_sets(struct drvslice_side *s, struct sbuf *b,
 			return fail(s, -EINVAL, "%s: type %u", e->name, sets[i].type);
 		instances(s, sets[i].type, e, argp, all, &nall, 0);
 		for (k = 0; k < nall; k++) {
-			err = put_struct(s, b, e, &sets[i], all[k], nm);
+			err = put_struct(s, b, e, &sets[i], all[k], nm, commit);
 			if (err)
 				return err;
 		}
@@ -768,7 +855,7 @@ int drvslice_encode_call(struct drvslice_side *s,
 			put(&b, DRVXPC_A_SLICE_ARG, args[i], e->args[i].size);
 		}
 	}
-	err = put_sets(s, &b, e, 0, argp, &nm);
+	err = put_sets(s, &b, e, 0, argp, &nm, 0);
 	if (err)
 		return err;
 	if (nm.full)
@@ -776,6 +863,8 @@ int drvslice_encode_call(struct drvslice_side *s,
 	put_objects(s, &b, &nm);
 	if (b.err)
 		return fail(s, b.err, "%s: the call does not fit in %u bytes", e->name, cap);
+	/* Sent: what it carries from copies is their owners' now. */
+	put_sets(s, &b, e, 0, argp, &nm, 1);
 	return (int)b.len;
 }
 
@@ -1084,10 +1173,11 @@ static int is_instance(struct drvslice_side *s, const struct parsed *m,
 }
 
 /* One SLICE_FIELD of a struct of type @ty at @inst: checked (store == 0)
- * or stored. */
+ * or stored, and in @base too (the struct lies in a copy: the value is its
+ * owner's last known one). */
 static int field(struct drvslice_side *s, const struct parsed *m,
 		 const struct drvslice_entry *e, const struct drvslice_type *ty,
-		 const struct drvslice_set *set, char *inst,
+		 const struct drvslice_set *set, char *inst, char *base,
 		 const struct sattr *fa, int store)
 {
 	const unsigned char *q = fa->v, *end = fa->v + fa->n;
@@ -1129,27 +1219,29 @@ static int field(struct drvslice_side *s, const struct parsed *m,
 		r = ptr_in(s, h, off, &pv, &room, f->name);
 		if (!r)
 			memcpy(inst + f->offset, &pv, sizeof(pv));
+		if (!r && base)
+			memcpy(base + f->offset, &pv, sizeof(pv));
 		return r;
 	}
 	if (f->kind == DRVSLICE_F_BITS) {
 		unsigned int first = f->offset / 8;
 		unsigned int last = (f->offset + f->size + 7) / 8;
-		u64_t val, word = 0, mask;
+		u64_t val;
 
 		memcpy(&val, v, 8);
 		if (f->size > 56 || last - first > 8 || (val >> f->size))
 			return fail(s, -EINVAL, "%s: %llu does not fit %u bits",
 				    f->name, val, f->size);
-		if (store) {
-			mask = ((1ULL << f->size) - 1) << (f->offset % 8);
-			memcpy(&word, inst + first, last - first);
-			word = (word & ~mask) | (val << (f->offset % 8));
-			memcpy(inst + first, &word, last - first);
-		}
+		if (store)
+			bits_set(f, inst, val);
+		if (store && base)
+			bits_set(f, base, val);
 		return 0;
 	}
 	if (store)
 		memcpy(inst + f->offset, v, f->size);
+	if (store && base)
+		memcpy(base + f->offset, v, f->size);
 	return 0;
 }
 
@@ -1175,7 +1267,7 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 		unsigned int room = 0, off = 0;
 		const unsigned char *where_v = NULL;
 		unsigned short type;
-		char *inst = NULL;
+		char *inst = NULL, *base = NULL;
 		struct sattr a;
 		int r, where = 0;
 		u64_t h = 0;
@@ -1199,6 +1291,8 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 					return fail(s, -EINVAL, "%s: %s: %u bytes of object for %u",
 						    e->name, ty->name, room, ty->size);
 				r = store ? 0 : aligned(s, where_v, type, e->name);
+				if (store)
+					base = base_of(s, inst, ty->size);
 				if (!r && !store) {
 					struct place pl;
 
@@ -1208,7 +1302,7 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 							    e->name, ty->name, h, off);
 				}
 			} else if (a.type == DRVXPC_A_SLICE_FIELD && a.nested && ty) {
-				r = field(s, m, e, ty, set, inst, &a, store);
+				r = field(s, m, e, ty, set, inst, base, &a, store);
 			} else {
 				return fail(s, -EINVAL, "SLICE_STRUCT: unexpected attribute %u", a.type);
 			}
@@ -1229,6 +1323,7 @@ static int make_shadows(struct drvslice_side *s, const struct parsed *m)
 
 	for (i = 0; i < m->nobjs; i++) {
 		const struct announced *o = &m->objs[i];
+		struct drvslice_obj *c;
 		unsigned int room;
 		void *p;
 
@@ -1240,7 +1335,8 @@ static int make_shadows(struct drvslice_side *s, const struct parsed *m)
 			if (room < o->size)
 				return fail(s, -EINVAL, "SLICE_OBJECT %#llx: %u bytes in %u", o->h, o->size, room);
 		} else {
-			p = s->alloc ? s->alloc(o->size ? o->size : 1) : NULL;
+			/* The copy, then its base (both zeroed). */
+			p = s->alloc ? s->alloc(o->size ? 2 * o->size : 1) : NULL;
 			if (!p)
 				return fail(s, -ENOMEM, "no memory for a copy of %u bytes", o->size);
 		}
@@ -1249,9 +1345,19 @@ static int make_shadows(struct drvslice_side *s, const struct parsed *m)
 				s->free(p);
 			return fail(s, -ENOSPC, "no room for object %#llx", o->h);
 		}
-		s->objs[s->nobjs - 1].parent = o->parent;
-		s->objs[s->nobjs - 1].parent_off = o->parent_off;
-		s->objs[s->nobjs - 1].depth = (o->h & DRVSLICE_H_CALL) ? s->depth : 0;
+		c = &s->objs[s->nobjs - 1];
+		c->parent = o->parent;
+		c->parent_off = o->parent_off;
+		c->depth = (o->h & DRVSLICE_H_CALL) ? s->depth : 0;
+		if (!o->parent) {
+			c->base = o->size ? (char *)p + o->size : NULL;
+		} else {
+			/* A child's base lies in its parent's (a copy's). */
+			const struct drvslice_obj *po = by_handle(s, o->parent);
+
+			c->base = po && po->shadow && po->base ?
+				  (char *)po->base + o->parent_off : NULL;
+		}
 	}
 	return 0;
 }
@@ -1499,7 +1605,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		if (!is_ptr(e->args[i].kind))
 			argp[i] = NULL;	/* a buffer is no struct to send back */
 	}
-	err = put_sets(s, &b, e, 1, argp, &nm);
+	err = put_sets(s, &b, e, 1, argp, &nm, 0);
 	if (err)
 		goto end;
 	if (nm.full) {
@@ -1509,6 +1615,8 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	put_objects(s, &b, &nm);
 	err = b.err ? fail(s, b.err, "%s: the reply does not fit in %u bytes", e->name, cap) :
 		      (int)b.len;
+	if (err >= 0)
+		put_sets(s, &b, e, 1, argp, &nm, 1);
 end:
 	for (i = s->nobjs; i-- > 0;)
 		if (s->objs[i].depth >= s->depth)

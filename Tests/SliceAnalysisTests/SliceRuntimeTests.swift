@@ -175,8 +175,16 @@ import Testing
         	DRVSLICE_API_BASE + 3, DRVSLICE_DOWN, 1, "alloc_dev", alloc_dev_args, sizeof(void *),
         	0, 0, (void *)0, (void *)0, DRVSLICE_E_API | DRVSLICE_E_RET_PTR
         };
+        /* get_flags(priv): the kernel's priv's flags, as the kernel's copy has them. */
+        static const struct drvslice_arg get_flags_args[] = {
+        	{ sizeof(void *), DRVSLICE_A_OWN, "priv", 0, 0 },
+        };
+        static const struct drvslice_entry get_flags_entry = {
+        	DRVSLICE_API_BASE + 4, DRVSLICE_DOWN, 1, "get_flags", get_flags_args, sizeof(int),
+        	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
+        };
         static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry, &set_irq_entry,
-        	&alloc_dev_entry };
+        	&alloc_dev_entry, &get_flags_entry };
         """
 
     static let kernelSide = """
@@ -227,13 +235,19 @@ import Testing
         	memcpy(ret, &p, sizeof(p));
         	return 0;
         }
+        static int get_flags_thunk(void *const args[], void *ret)
+        {
+        	*(int *)ret = (*(struct priv **)args[0])->flags;
+        	return 0;
+        }
         static const struct drvslice_target api_targets[] = {
         	{ DRVSLICE_API_BASE + 1, "register_dev", (void *)0, register_dev_thunk },
         	{ DRVSLICE_API_BASE + 2, "set_irq", (void *)0, set_irq_thunk },
         	{ DRVSLICE_API_BASE + 3, "alloc_dev", (void *)0, alloc_dev_thunk },
+        	{ DRVSLICE_API_BASE + 4, "get_flags", (void *)0, get_flags_thunk },
         	{ 0, (void *)0, (void *)0, (void *)0 }
         };
-        static const struct drvslice_driver api = { "api", 4, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 5, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	api_targets, (void *)0 };
 
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
@@ -268,6 +282,21 @@ import Testing
         	recv_msg(&n);
         	memcpy(&v, io, 4);
         	return v;
+        }
+        /* The user program's calls served until its answer, a text, printed. */
+        static void await_text(void)
+        {
+        	unsigned int n;
+        	for (;;) {
+        		char tag = recv_msg(&n);
+        		if (tag == 'C') {
+        			serve_one(n);
+        			continue;
+        		}
+        		io[n] = 0;
+        		printf("%s\\n", (char *)io);
+        		return;
+        	}
         }
 
         /* A message as a hostile u-driver could write it, built by hand. */
@@ -498,18 +527,16 @@ import Testing
         		bad("unknown field", copy, (unsigned int)len);
         	}
         	printf("state kept: up=%d mtu=%d\\n", priv->up, dev->mtu);
+        	/* The kernel changes fields of its own objects on its own; the
+        	 * user program's copies of them are stale now. */
+        	dev->mtu = 4321;
+        	priv->flags = 2;
+        	send_msg('D', NULL, 0);
+        	await_text();
+        	printf("kernel priv: flags=%u\\n", priv->flags);
         	/* The user program calls the kernel API as the driver library would. */
         	send_msg('A', NULL, 0);
-        	for (;;) {
-        		char tag = recv_msg(&n);
-        		if (tag == 'C') {
-        			serve_one(n);
-        			continue;
-        		}
-        		io[n] = 0;
-        		printf("%s\\n", (char *)io);
-        		break;
-        	}
+        	await_text();
         	printf("kernel dev: name=%s mtu=%d\\n", dev->name, dev->mtu);
         	struct_places(dev, priv);
         	send_msg('Q', NULL, 0);
@@ -525,7 +552,7 @@ import Testing
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
         #include "api.c"
-        static const struct drvslice_driver api = { "api", 4, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 5, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	(void *)0, (void *)0 };
 
         /* The driver library's stub. */
@@ -549,6 +576,48 @@ import Testing
         	struct netdev *r = (struct netdev *)1;
         	int err = drvslice_downcall(&alloc_dev_entry, args, &r);
         	return err ? (struct netdev *)2 : r;
+        }
+
+        static int get_flags(struct priv *p)
+        {
+        	void *args[1] = { &p };
+        	int ret, err = drvslice_downcall(&get_flags_entry, args, &ret);
+        	return err ? err : ret;
+        }
+
+        /* The u-driver's copy of the kernel's object of @type, or NULL. */
+        static void *copy_of_type(unsigned short type)
+        {
+        	unsigned int i;
+        	for (i = 0; i < side.nobjs; i++)
+        		if (side.objs[i].type == type && side.objs[i].shadow)
+        			return side.objs[i].ptr;
+        	return NULL;
+        }
+
+        /* The kernel has changed its device's mtu and its priv's flags on its
+         * own: the copies here still hold what the u-driver last knew, and do
+         * not send it back.  Bits of the priv that do not cross (spare)
+         * scribbled on change nothing; a write of a field does cross. */
+        static void dirty_calls(void)
+        {
+        	struct netdev *dev = copy_of_type(SLICE_MINIDRV_T_netdev);
+        	struct priv *pv = copy_of_type(SLICE_MINIDRV_T_priv);
+        	char text[160];
+        	int r1, r2, r3, mtu;
+
+        	if (!dev || !pv) {
+        		send_msg('R', "no copies", 10);
+        		return;
+        	}
+        	mtu = dev->mtu;
+        	pv->spare = 31;
+        	r1 = register_dev(dev, "eth%d");
+        	r2 = get_flags(pv);
+        	pv->flags = 6;
+        	r3 = get_flags(pv);
+        	snprintf(text, sizeof(text), "dirty: copy mtu=%d register=%d flags=%d written=%d", mtu, r1, r2, r3);
+        	send_msg('R', text, (unsigned int)strlen(text) + 1);
         }
 
         /* A function of the user half's: its stub of a kernel function, or its own. */
@@ -626,6 +695,8 @@ import Testing
         			serve_one(n);
         		else if (tag == 'A')
         			api_calls();
+        		else if (tag == 'D')
+        			dirty_calls();
         		else if (tag == 'N')
         			send_msg('R', &side.nobjs, 4);
         		else
@@ -709,8 +780,10 @@ import Testing
         // A pointer result (DRVSLICE_E_RET_PTR) is the kernel's new object,
         // copied here; handed back, the kernel takes it as its own (A_OWN)
         // and the fields the driver uses come back (its name, unused, does
-        // not). NULL stays NULL.
-        #expect(run.1.contains("ptr result: copy=1 register=0 mtu=576 name=\nnull result: 1"), "\(run.1)")
+        // not). The u-driver never wrote the copy's mtu, so its zero does
+        // not overwrite the kernel's 777 (it did before dirty tracking: the
+        // register_dev result was 0). NULL stays NULL.
+        #expect(run.1.contains("ptr result: copy=1 register=777 mtu=576 name=\nnull result: 1"), "\(run.1)")
     }
 
     /// A SLICE_STRUCT names where its struct is; the callee takes it only
@@ -729,6 +802,18 @@ import Testing
         #expect(out.contains("stats at its member: accepted\n"), "\(out)")
         #expect(out.contains("stats in the netdev: -1 SLICE_STRUCT: get_stats: no stats of the call at 0x1000000000000001 offset 8\n"), "\(out)")
         #expect(out.contains("netdev rx=77, elsewhere unchanged\n"), "\(out)")
+    }
+
+    /// Dirty tracking: a copy's field crosses back only when this side
+    /// changed it from what its owner was last known to hold. The kernel
+    /// sets its device's mtu and its priv's flags on its own; the u-driver's
+    /// copies (mtu 1500 and flags 5, which it had sent itself in open's
+    /// reply) do not overwrite them in the next API calls, and scribbling on
+    /// bits of the priv that do not cross (spare) does not make its flags
+    /// cross; a field the u-driver writes does.
+    @Test func aCopysStaleFieldsDoNotOverwriteTheOwners() throws {
+        guard let (out, _) = try run(Self.driver) else { return }
+        #expect(out.contains("dirty: copy mtu=1500 register=4321 flags=2 written=6\nkernel priv: flags=6\n"), "\(out)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side

@@ -223,6 +223,12 @@ struct drvslice_obj {
 	 * in its copy of that one. */
 	unsigned long long parent;
 	unsigned int parent_off;
+	/* A copy's base: the bytes its owner was last known to hold (stored
+	 * here from a message, or sent), as many as @size, allocated with a
+	 * copy (after it) and freed with it; a child's lies in its parent's.
+	 * A field of a copy that still holds its base's value is not sent.
+	 * NULL: this side's own object, an opaque copy. */
+	void *base;
 };
 
 struct drvslice_side {
