@@ -1478,11 +1478,27 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 				return -EINVAL;
 		}
 		return 0;
-	case DRVSLICE_A_BUF:
-		if ((a->n == ad->size || (ad->len_arg && a->n < ad->size)) &&
-		    a->n <= DRVSLICE_VALUE_MAX)
+	case DRVSLICE_A_BUF: {
+		/* As many bytes as its length argument says (or @size), at
+		 * most @size: the callee reads that many. */
+		unsigned long long want = ad->size;
+
+		if (a->n > ad->size || a->n > DRVSLICE_VALUE_MAX)
+			return fail(s, -EINVAL, "%s: argument %u: %u bytes, at most %u",
+				    e->name, i, a->n, ad->size);
+		if (!ad->len_arg)
+			break;
+		if (ad->len_arg > e->nargs || ad->len_arg > m->nargs || ad->len_size > sizeof(want) ||
+		    e->args[ad->len_arg - 1].kind != DRVSLICE_A_VALUE ||
+		    m->args[ad->len_arg - 1].n < ad->len_size)
+			return fail(s, -EINVAL, "%s: argument %u: its length is no argument", e->name, i);
+		want = 0;
+		memcpy(&want, m->args[ad->len_arg - 1].v, ad->len_size);
+		if (a->n == want)
 			return 0;
-		break;
+		return fail(s, -EINVAL, "%s: argument %u: %u bytes, its length (argument %u) says %llu",
+			    e->name, i, a->n, ad->len_arg - 1, want);
+	}
 	case DRVSLICE_A_STR:
 		if (a->n && a->n <= ad->size && a->n <= DRVSLICE_VALUE_MAX &&
 		    !a->v[a->n - 1])
@@ -1493,6 +1509,8 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 		if (a->n == ad->size && a->n <= DRVSLICE_VALUE_MAX)
 			return 0;
 	}
+	if (ad->kind == DRVSLICE_A_BUF && a->n == ad->size)
+		return 0;
 	return fail(s, -EINVAL, "%s: argument %u: %u bytes, expected %u", e->name,
 		    i, a->n, is_ptr(ad->kind) ? PTR_BYTES : ad->size);
 }
@@ -1560,10 +1578,12 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 			break;
 		case DRVSLICE_A_BUF:
 		case DRVSLICE_A_STR:
-			/* The bytes, then a pointer to them in front. */
+			/* The bytes, then a pointer to them in front; the rest
+			 * of the buffer zeroed (none of this stack's past). */
 			args[i] = &argp[i];
 			argp[i] = vals[i];
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
+			memset(vals[i] + m->args[i].n, 0, sizeof(vals[i]) - m->args[i].n);
 			break;
 		case DRVSLICE_A_OUT:
 			args[i] = &argp[i];
@@ -1573,6 +1593,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 			break;
 		default:
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
+			memset(vals[i] + m->args[i].n, 0, sizeof(vals[i]) - m->args[i].n);
 		}
 	}
 	err = structs(s, m, e, NULL, in, nin, 1);

@@ -183,8 +183,17 @@ import Testing
         	DRVSLICE_API_BASE + 4, DRVSLICE_DOWN, 1, "get_flags", get_flags_args, sizeof(int),
         	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
         };
+        /* sum_buf(buf, len): a buffer of at most 16 bytes, as many as len says. */
+        static const struct drvslice_arg sum_buf_args[] = {
+        	{ 16, DRVSLICE_A_BUF, (void *)0, 2, sizeof(unsigned int) },
+        	{ sizeof(unsigned int), DRVSLICE_A_VALUE, (void *)0, 0, 0 },
+        };
+        static const struct drvslice_entry sum_buf_entry = {
+        	DRVSLICE_API_BASE + 5, DRVSLICE_DOWN, 2, "sum_buf", sum_buf_args, sizeof(int),
+        	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
+        };
         static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry, &set_irq_entry,
-        	&alloc_dev_entry, &get_flags_entry };
+        	&alloc_dev_entry, &get_flags_entry, &sum_buf_entry };
         """
 
     static let kernelSide = """
@@ -240,14 +249,27 @@ import Testing
         	*(int *)ret = (*(struct priv **)args[0])->flags;
         	return 0;
         }
+        /* The kernel's sum_buf: the sum of all 16 bytes of the buffer, as a
+         * function reading past len would see them. */
+        static int sum_buf_thunk(void *const args[], void *ret)
+        {
+        	const unsigned char *buf = *(const unsigned char **)args[0];
+        	int i, sum = 0;
+
+        	for (i = 0; i < 16; i++)
+        		sum += buf[i];
+        	*(int *)ret = sum;
+        	return 0;
+        }
         static const struct drvslice_target api_targets[] = {
         	{ DRVSLICE_API_BASE + 1, "register_dev", (void *)0, register_dev_thunk },
         	{ DRVSLICE_API_BASE + 2, "set_irq", (void *)0, set_irq_thunk },
         	{ DRVSLICE_API_BASE + 3, "alloc_dev", (void *)0, alloc_dev_thunk },
         	{ DRVSLICE_API_BASE + 4, "get_flags", (void *)0, get_flags_thunk },
+        	{ DRVSLICE_API_BASE + 5, "sum_buf", (void *)0, sum_buf_thunk },
         	{ 0, (void *)0, (void *)0, (void *)0 }
         };
-        static const struct drvslice_driver api = { "api", 5, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 6, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	api_targets, (void *)0 };
 
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
@@ -440,6 +462,56 @@ import Testing
         	drvslice_untrack(&side, regs);
         }
 
+        /* sum_buf's call with the @n bytes at @v and the length @len. */
+        static void buf_call(const unsigned char *v, unsigned int n, unsigned int len)
+        {
+        	h_entry(DRVSLICE_API_BASE + 5);
+        	h_put(DRVXPC_A_SLICE_ARG, v, n);
+        	h_put(DRVXPC_A_SLICE_ARG, &len, 4);
+        }
+        /* An int SLICE_RET of a reply, or -1. */
+        static int reply_ret(const unsigned char *m, int n)
+        {
+        	unsigned short len, type;
+        	int at = 0, v = -1;
+
+        	while (at + 4 <= n) {
+        		memcpy(&len, m + at, 2);
+        		memcpy(&type, m + at + 2, 2);
+        		if (type == DRVXPC_A_SLICE_RET && len == 8)
+        			memcpy(&v, m + at + 4, 4);
+        		at += (len + 3) & ~3;
+        	}
+        	return v;
+        }
+        /* An A_BUF argument has as many bytes as its length argument says, at
+         * most its size, and the rest of the callee's buffer is zero: a
+         * call of 4 bytes served right after one of 16 sums to 4. */
+        static void buffer_lengths(void)
+        {
+        	static unsigned char m16[256], m4[256], out16[4096], out4[4096];
+        	unsigned char ones[20];
+        	unsigned int n16, n4;
+        	int r16, r4;
+
+        	memset(ones, 1, sizeof(ones));
+        	buf_call(ones, 16, 16);
+        	memcpy(m16, hm, hn);
+        	n16 = hn;
+        	buf_call(ones, 4, 4);
+        	memcpy(m4, hm, hn);
+        	n4 = hn;
+        	r16 = drvslice_serve(&side, m16, n16, out16, sizeof(out16));
+        	r4 = drvslice_serve(&side, m4, n4, out4, sizeof(out4));
+        	printf("sum of 16: %d, of 4 after it: %d\\n", reply_ret(out16, r16), reply_ret(out4, r4));
+        	buf_call(ones, 4, 16);
+        	h_serve("4 bytes, length 16");
+        	buf_call(ones, 8, 4);
+        	h_serve("8 bytes, length 4");
+        	buf_call(ones, 20, 20);
+        	h_serve("20 bytes");
+        }
+
         int main(int argc, char **argv)
         {
         	int sv[2];
@@ -539,6 +611,7 @@ import Testing
         	await_text();
         	printf("kernel dev: name=%s mtu=%d\\n", dev->name, dev->mtu);
         	struct_places(dev, priv);
+        	buffer_lengths();
         	send_msg('Q', NULL, 0);
         	return 0;
         }
@@ -552,7 +625,7 @@ import Testing
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
         #include "api.c"
-        static const struct drvslice_driver api = { "api", 5, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 6, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	(void *)0, (void *)0 };
 
         /* The driver library's stub. */
@@ -814,6 +887,18 @@ import Testing
     @Test func aCopysStaleFieldsDoNotOverwriteTheOwners() throws {
         guard let (out, _) = try run(Self.driver) else { return }
         #expect(out.contains("dirty: copy mtu=1500 register=4321 flags=2 written=6\nkernel priv: flags=6\n"), "\(out)")
+    }
+
+    /// A buffer argument (DRVSLICE_A_BUF) arrives with as many bytes as its
+    /// length argument says and at most its size, or it is refused by name;
+    /// the rest of the callee's buffer is zero, so a function reading past
+    /// the length sees no bytes of an earlier call.
+    @Test func aBuffersBytesAreWhatItsLengthSays() throws {
+        guard let (out, _) = try run(Self.driver) else { return }
+        #expect(out.contains("sum of 16: 16, of 4 after it: 4\n"), "\(out)")
+        #expect(out.contains("4 bytes, length 16: -22 sum_buf: argument 0: 4 bytes, its length (argument 1) says 16\n"), "\(out)")
+        #expect(out.contains("8 bytes, length 4: -22 sum_buf: argument 0: 8 bytes, its length (argument 1) says 4\n"), "\(out)")
+        #expect(out.contains("20 bytes: -22 sum_buf: argument 0: 20 bytes, at most 16\n"), "\(out)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side
