@@ -182,12 +182,13 @@ static struct drvslice_obj *by_handle(struct drvslice_side *s, u64_t h)
 	return NULL;
 }
 
-/* The smallest object holding @p (its end included: a pointer one past an
- * array), or NULL. */
+/* The smallest object holding @p; else the smallest it is one past the end
+ * of (a pointer one past an array: an object that begins there, adjacent,
+ * holds it); else NULL. */
 static const struct drvslice_obj *holding(const struct drvslice_side *s,
 					  const void *p)
 {
-	const struct drvslice_obj *best = NULL;
+	const struct drvslice_obj *best = NULL, *end = NULL;
 	const char *c = p;
 	unsigned int i;
 
@@ -197,12 +198,14 @@ static const struct drvslice_obj *holding(const struct drvslice_side *s,
 
 		if (c < b || c > b + o->size)
 			continue;
-		if (c == b + o->size && o->size && best)
-			continue;
-		if (!best || o->size < best->size)
+		if (c == b + o->size && o->size) {
+			if (!end || o->size < end->size)
+				end = o;
+		} else if (!best || o->size < best->size) {
 			best = o;
+		}
 	}
-	return best;
+	return best ? best : end;
 }
 
 const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
@@ -1454,6 +1457,12 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 		if (err)
 			return err;
 		get_ptr(a->v, &h, &off);
+		/* One past an object's end is a value a field may hold, not
+		 * an argument: the callee would read past the object (or the
+		 * start of whatever lies after it). */
+		if (h && !room && off)
+			return fail(s, -EINVAL, "%s: argument %u: one past the end of object %#llx",
+				    e->name, i, h);
 		if (ad->kind == DRVSLICE_A_OWN) {
 			/* Only an object this side made: never a copy of the
 			 * caller's, a global or a function. */

@@ -192,8 +192,16 @@ import Testing
         	DRVSLICE_API_BASE + 5, DRVSLICE_DOWN, 2, "sum_buf", sum_buf_args, sizeof(int),
         	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
         };
+        /* peek(p): the byte at p, a pointer into an object of the kernel's. */
+        static const struct drvslice_arg peek_args[] = {
+        	{ sizeof(void *), DRVSLICE_A_OWN, (void *)0, 0, 0 },
+        };
+        static const struct drvslice_entry peek_entry = {
+        	DRVSLICE_API_BASE + 6, DRVSLICE_DOWN, 1, "peek", peek_args, sizeof(int),
+        	0, 0, (void *)0, (void *)0, DRVSLICE_E_API
+        };
         static const struct drvslice_entry *const api_entries[] = { (void *)0, &register_dev_entry, &set_irq_entry,
-        	&alloc_dev_entry, &get_flags_entry, &sum_buf_entry };
+        	&alloc_dev_entry, &get_flags_entry, &sum_buf_entry, &peek_entry };
         """
 
     static let kernelSide = """
@@ -261,15 +269,21 @@ import Testing
         	*(int *)ret = sum;
         	return 0;
         }
+        static int peek_thunk(void *const args[], void *ret)
+        {
+        	*(int *)ret = **(unsigned char **)args[0];
+        	return 0;
+        }
         static const struct drvslice_target api_targets[] = {
         	{ DRVSLICE_API_BASE + 1, "register_dev", (void *)0, register_dev_thunk },
         	{ DRVSLICE_API_BASE + 2, "set_irq", (void *)0, set_irq_thunk },
         	{ DRVSLICE_API_BASE + 3, "alloc_dev", (void *)0, alloc_dev_thunk },
         	{ DRVSLICE_API_BASE + 4, "get_flags", (void *)0, get_flags_thunk },
         	{ DRVSLICE_API_BASE + 5, "sum_buf", (void *)0, sum_buf_thunk },
+        	{ DRVSLICE_API_BASE + 6, "peek", (void *)0, peek_thunk },
         	{ 0, (void *)0, (void *)0, (void *)0 }
         };
-        static const struct drvslice_driver api = { "api", 6, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 7, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	api_targets, (void *)0 };
 
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
@@ -512,6 +526,40 @@ import Testing
         	h_serve("20 bytes");
         }
 
+        /* Pointers at an object's end.  Two stats tracked side by side: a
+         * pointer to the second crosses as the second's, not as one past the
+         * end of the first.  An argument one past an object's end is
+         * refused; one of a struct type needs the type's room (A_OWN too). */
+        static struct stats pair[2];
+        static unsigned char window[64] = { 0x5a };
+        static void arg_ends(struct netdev *dev, struct priv *priv, void (*get_stats)(struct netdev *, struct stats *))
+        {
+        	unsigned long long w_h, priv_h = handle_of(priv);
+        	int r;
+
+        	drvslice_track(&side, &pair[0], sizeof(pair[0]), SLICE_MINIDRV_T_stats);
+        	drvslice_track(&side, &pair[1], sizeof(pair[1]), SLICE_MINIDRV_T_stats);
+        	get_stats(dev, &pair[1]);
+        	printf("adjacent: rx=%lu tx=%lu\\n", pair[1].rx, pair[1].tx);
+        	drvslice_untrack(&side, &pair[0]);
+        	drvslice_untrack(&side, &pair[1]);
+        	w_h = drvslice_track(&side, window, sizeof(window), 0);
+        	h_entry(DRVSLICE_API_BASE + 6);
+        	h_ptr(DRVXPC_A_SLICE_ARG, w_h, 0);
+        	r = drvslice_serve(&side, hm, hn, out, sizeof(out));
+        	printf("peek at the window: %s %#x\\n", outcome(r), reply_ret(out, r));
+        	h_entry(DRVSLICE_API_BASE + 6);
+        	h_ptr(DRVXPC_A_SLICE_ARG, w_h, sizeof(window));
+        	h_serve("peek one past the window");
+        	h_entry(DRVSLICE_API_BASE + 4);
+        	h_ptr(DRVXPC_A_SLICE_ARG, priv_h, sizeof(struct priv));
+        	h_serve("get_flags one past the priv");
+        	h_entry(DRVSLICE_API_BASE + 4);
+        	h_ptr(DRVXPC_A_SLICE_ARG, priv_h, 8);
+        	h_serve("get_flags inside the priv");
+        	drvslice_untrack(&side, window);
+        }
+
         int main(int argc, char **argv)
         {
         	int sv[2];
@@ -572,6 +620,7 @@ import Testing
         		printf("untracked with its block: %s\\n", drvslice_obj_of(&side, inner) ? "no" : "yes");
         		free(block);
         	}
+        	arg_ends(dev, priv, get_stats);
 
         	/* Malformed calls: an unknown entry, one this half serves, a truncated one. */
         	n = 0;
@@ -625,7 +674,7 @@ import Testing
         int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret) { return call(e, args, ret); }
         int drvslice_upcall(const struct drvslice_entry *e, void *const args[], void *ret) { (void)e; (void)args; (void)ret; return -ENOSYS; }
         #include "api.c"
-        static const struct drvslice_driver api = { "api", 6, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
+        static const struct drvslice_driver api = { "api", 7, api_entries, 0, (void *)0, 0, (void *)0, 0, (void *)0,
         	(void *)0, (void *)0 };
 
         /* The driver library's stub. */
@@ -899,6 +948,21 @@ import Testing
         #expect(out.contains("4 bytes, length 16: -22 sum_buf: argument 0: 4 bytes, its length (argument 1) says 16\n"), "\(out)")
         #expect(out.contains("8 bytes, length 4: -22 sum_buf: argument 0: 8 bytes, its length (argument 1) says 4\n"), "\(out)")
         #expect(out.contains("20 bytes: -22 sum_buf: argument 0: 20 bytes, at most 16\n"), "\(out)")
+    }
+
+    /// A pointer one past an object's end is a value a field may hold, not an
+    /// argument: the callee refuses it by name (a kernel function would read
+    /// past the object). An argument of a struct type needs the type's room
+    /// in its object, A_OWN too. And a pointer to an object that begins
+    /// where another ends (two stats side by side) crosses as that object's,
+    /// not as one past the end of the other.
+    @Test func anArgumentOnePastAnObjectsEndIsRefused() throws {
+        guard let (out, _) = try run(Self.driver) else { return }
+        #expect(out.contains("adjacent: rx=10 tx=10\n"), "\(out)")
+        #expect(out.contains("peek at the window: accepted 0x5a\n"), "\(out)")
+        #expect(out.contains("peek one past the window: -22 peek: argument 0: one past the end of object 0x10000000000000"), "\(out)")
+        #expect(out.contains("get_flags one past the priv: -22 get_flags: argument 0: one past the end of object 0x1000000000000002\n"), "\(out)")
+        #expect(out.contains("get_flags inside the priv: -22 get_flags: argument 0: 32 bytes of priv, 40 needed\n"), "\(out)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side
