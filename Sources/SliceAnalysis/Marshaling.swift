@@ -55,6 +55,15 @@ public struct MarshalingSpec: Sendable, Codable {
             return !opaque.contains(s) && !opaque.contains(s.components(separatedBy: "::").first ?? s)
         }
         let kernel = Set(split.kernel.map(\.name))
+        // The fields of each struct type the driver uses anywhere.
+        var used: [String: Set<String>] = [:]
+        for keys in [g.fieldReads, g.fieldWrites].flatMap({ $0.values }) {
+            for k in keys {
+                let p = k.split(separator: ".", maxSplits: 1).map(String.init)
+                if p.count == 2 { used[p[0], default: []].insert(k) }
+            }
+        }
+        let embedded = Dictionary(g.embeddedMembers.map { ("\($0.outer).\($0.member)", $0.inner) }) { a, _ in a }
         func closure(_ f: String, kernelSide: Bool) -> Set<String> {
             var seen: Set<String> = [f], work = [f]
             while let x = work.popLast() {
@@ -67,6 +76,18 @@ public struct MarshalingSpec: Sendable, Codable {
             var r = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldReads[$1] ?? []) }.filter(crosses)
             var w = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldWrites[$1] ?? []) }.filter(crosses)
             var h = fns.reduce(into: Set<String>()) { $0.formUnion(g.fieldHandles[$1] ?? []) }.filter(crosses)
+            // A struct of the driver's whose address goes to the kernel
+            // API (&cp->mii_if to mii_check_media): the API's function
+            // reads and writes it as it likes, and when it runs in the
+            // u-driver (the driver library's MII code) it finds there only
+            // what crossed. So every field of it the driver uses crosses
+            // both ways with the call that hands it on.
+            for key in h {
+                guard let inner = embedded[key], let fields = used[inner] else { continue }
+                let crossing = fields.filter(crosses)
+                r.formUnion(crossing)
+                w.formUnion(crossing)
+            }
             var notes: [String] = []
             var extra = 0
             for key in r.union(w).union(h).sorted() {

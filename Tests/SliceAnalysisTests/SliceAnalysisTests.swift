@@ -209,6 +209,48 @@ import Testing
         #expect(spec.text.contains("upcall open  via net_device_ops.ndo_open"))
     }
 
+    /// A struct of the driver's handed on to the kernel API by address
+    /// (&p->mii to mii_check_media): the API's code may read and write any
+    /// of it, and when it runs in the u-driver (the driver library's MII
+    /// code) it sees only what crossed. Every field of it the driver uses
+    /// anywhere (here: set in probe) crosses both ways with the entry that
+    /// hands it on; a struct the driver never looks into (the lock) stays
+    /// a handle.
+    @Test func aStructHandedToTheKernelAPICrossesWhole() throws {
+        let src = """
+            struct net_device;
+            struct mii { struct net_device *dev; int phy_id; int full_duplex; int unused; };
+            struct lockword { int v; };
+            struct priv { struct mii mii; struct lockword lock; int irq; };
+            struct net_device { struct priv *priv; };
+            struct net_device_ops { int (*ndo_open)(struct net_device *); int (*ndo_stop)(struct net_device *); };
+            int mii_check_media(struct mii *m, int print, int init);
+            void spin_lock(struct lockword *l);
+            static int open(struct net_device *d)
+            {
+                struct priv *p = d->priv;
+                spin_lock(&p->lock);
+                return mii_check_media(&p->mii, 1, 1) + p->irq;
+            }
+            static int stop(struct net_device *d)
+            {
+                struct priv *p = d->priv;
+                p->mii.dev = d;
+                p->mii.phy_id = 1;
+                if (p->mii.full_duplex) p->irq = 0;
+                return 0;
+            }
+            static const struct net_device_ops ops = { .ndo_open = open, .ndo_stop = stop };
+            """
+        let g = try CallGraph.build(files: [try write(src, "handed.c")], arguments: [])
+        let spec = MarshalingSpec(graph: g, split: Split(graph: g, interfaces: try table()))
+        let open = try #require(spec.entries.first { $0.function == "open" })
+        #expect(open.reads["mii"] == ["dev", "full_duplex", "phy_id"], "\(open.reads)")
+        #expect(open.writes["mii"] == ["dev", "full_duplex", "phy_id"], "\(open.writes)")
+        #expect(open.handles["priv"] == ["lock", "mii"], "\(open.handles)")
+        #expect(open.reads["lockword"] == nil && open.writes["lockword"] == nil)
+    }
+
     /// A driver whose crossing fields need annotations: the tool names
     /// each with the annotation to add; a side file or a source attribute
     /// answers it and changes what crosses.
