@@ -170,6 +170,7 @@ void drvslice_side_reset(struct drvslice_side *s)
 {
 	while (s->nobjs)
 		drop(s, s->nobjs - 1);
+	s->ndropped = 0;
 }
 
 static struct drvslice_obj *by_handle(struct drvslice_side *s, u64_t h)
@@ -270,6 +271,15 @@ void drvslice_untrack(struct drvslice_side *s, const void *ptr)
 
 	for (i = 0; i < s->nobjs; i++)
 		if (s->objs[i].ptr == ptr && !s->objs[i].shadow) {
+			/* The other side holds a copy: it goes with this side's
+			 * next message (a call-scoped one goes when the call
+			 * ends, there too); what lies in it goes with it. */
+			if (s->objs[i].named && !(s->objs[i].handle & DRVSLICE_H_CALL)) {
+				if (s->ndropped < DRVSLICE_DROPS_MAX)
+					s->dropped[s->ndropped++] = s->objs[i].handle;
+				else
+					s->drops_lost++;
+			}
 			drop(s, i);
 			return;
 		}
@@ -725,12 +735,13 @@ static void put_objects(struct drvslice_side *s, struct sbuf *b,
 	unsigned int i;
 
 	for (i = 0; i < nm->n; i++) {
-		const struct drvslice_obj *o = by_handle(s, nm->h[i]);
+		struct drvslice_obj *o = by_handle(s, nm->h[i]);
 		unsigned char v[PTR_BYTES];
 		unsigned int at;
 
 		if (!o)
 			continue;
+		o->named = 1;
 		at = nest_begin(b, DRVXPC_A_SLICE_OBJECT);
 		put(b, DRVXPC_A_SLICE_HANDLE, &o->handle, 8);
 		put(b, DRVXPC_A_SLICE_SIZE, &o->size, 4);
@@ -741,6 +752,16 @@ static void put_objects(struct drvslice_side *s, struct sbuf *b,
 		}
 		nest_end(b, at);
 	}
+}
+
+/* The handles of this side's objects untracked since its last message;
+ * forgotten once a message carrying them is complete (drops_sent). */
+static void put_drops(struct drvslice_side *s, struct sbuf *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->ndropped; i++)
+		put(b, DRVXPC_A_SLICE_DROP, &s->dropped[i], 8);
 }
 
 /* The pointer arguments' values; an argument pointing into no object this
@@ -806,6 +827,7 @@ int drvslice_encode_call(struct drvslice_side *s,
 	if (err)
 		return err;
 	put(&b, DRVXPC_A_SLICE_ENTRY, &e->id, 2);
+	put_drops(s, &b);
 	for (i = 0; i < e->nargs; i++) {
 		unsigned char v[PTR_BYTES];
 		u64_t h;
@@ -866,8 +888,10 @@ int drvslice_encode_call(struct drvslice_side *s,
 	put_objects(s, &b, &nm);
 	if (b.err)
 		return fail(s, b.err, "%s: the call does not fit in %u bytes", e->name, cap);
-	/* Sent: what it carries from copies is their owners' now. */
+	/* Sent: what it carries from copies is their owners' now, and the
+	 * drops are announced. */
 	put_sets(s, &b, e, 0, argp, &nm, 1);
+	s->ndropped = 0;
 	return (int)b.len;
 }
 
@@ -900,6 +924,8 @@ struct parsed {
 	int has_ret;
 	struct sattr structs[32];
 	struct announced objs[64];
+	unsigned int ndrops;
+	u64_t drops[DRVSLICE_DROPS_MAX];
 };
 
 /* The decoded message lives in the side's scratch. */
@@ -976,6 +1002,12 @@ static int parse(struct drvslice_side *s, const unsigned char *msg,
 			if (!a.nested || m->nstructs == 32)
 				return fail(s, -EINVAL, "SLICE_STRUCT: not nested, or more than 32");
 			m->structs[m->nstructs++] = a;
+			break;
+		case DRVXPC_A_SLICE_DROP:
+			if (a.n != 8 || m->ndrops == DRVSLICE_DROPS_MAX)
+				return fail(s, -EINVAL, "SLICE_DROP: %u bytes, or more than %u",
+					    a.n, DRVSLICE_DROPS_MAX);
+			memcpy(&m->drops[m->ndrops++], a.v, 8);
 			break;
 		case DRVXPC_A_SLICE_OBJECT:
 			if (!a.nested || m->nobjs == 64)
@@ -1365,6 +1397,29 @@ static int make_shadows(struct drvslice_side *s, const struct parsed *m)
 	return 0;
 }
 
+/*
+ * The copies of the objects the sender untracked (SLICE_DROP), and the copies
+ * inside them.  Only a kept copy of one of the sender's: never an object of
+ * this side's own, nor a copy made for a call in progress (it goes when the
+ * call ends).  A handle this side has no copy of is nothing to drop.
+ */
+static void apply_drops(struct drvslice_side *s, const struct parsed *m)
+{
+	u64_t theirs = s->kernel ? DRVSLICE_H_USER : DRVSLICE_H_KERNEL;
+	unsigned int i, k;
+
+	for (k = 0; k < m->ndrops; k++) {
+		if ((m->drops[k] & DRVSLICE_H_KIND) != theirs)
+			continue;
+		for (i = 0; i < s->nobjs; i++)
+			if (s->objs[i].handle == m->drops[k]) {
+				if (s->objs[i].shadow && !s->objs[i].depth)
+					drop(s, i);
+				break;
+			}
+	}
+}
+
 /* Announced objects whose parent is announced too must come after it. */
 static int check_objects(struct drvslice_side *s, const struct parsed *m)
 {
@@ -1531,6 +1586,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	unsigned char vals[DRVSLICE_ARGS_MAX][DRVSLICE_VALUE_MAX];
 	unsigned char ret[DRVSLICE_VALUE_MAX];
 	void *args[DRVSLICE_ARGS_MAX], *argp[DRVSLICE_ARGS_MAX];
+	u64_t argh[DRVSLICE_ARGS_MAX];	/* the objects argp point into */
 	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
 	const struct drvslice_set *in;
 	const struct drvslice_entry *e;
@@ -1545,6 +1601,9 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	err = parse(s, msg, len, m);
 	if (err)
 		return err;
+	/* What the caller untracked before it called goes first: the call
+	 * cannot name it. */
+	apply_drops(s, m);
 	e = entry_for(s, m->entry);
 	if (!e)
 		return fail(s, -EINVAL, "SLICE_ENTRY: no entry %u", m->entry);
@@ -1575,11 +1634,13 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 
 		args[i] = vals[i];
 		argp[i] = NULL;
+		argh[i] = 0;
 		switch (e->args[i].kind) {
 		case DRVSLICE_A_PTR:
 		case DRVSLICE_A_OWN:
 		case DRVSLICE_A_FN:
 			get_ptr(m->args[i].v, &h, &off);
+			argh[i] = h;
 			err = ptr_in(s, h, off, &argp[i], &room, e->name);
 			if (err)
 				goto end;
@@ -1613,6 +1674,14 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	err = t->call(args, ret);
 	if (err)
 		goto end;
+	/* An argument's object the call untracked (or whose copy a message
+	 * of the other side's dropped meanwhile) is no struct to send back:
+	 * its memory may be gone. */
+	for (i = 0; i < e->nargs; i++)
+		if (((argh[i] & DRVSLICE_H_KIND) == DRVSLICE_H_KERNEL ||
+		     (argh[i] & DRVSLICE_H_KIND) == DRVSLICE_H_USER) && !by_handle(s, argh[i]))
+			argp[i] = NULL;
+	put_drops(s, &b);
 	if (e->flags & DRVSLICE_E_RET_PTR) {
 		/* A pointer result: the object it points into is named below. */
 		unsigned char v[PTR_BYTES];
@@ -1645,8 +1714,10 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	put_objects(s, &b, &nm);
 	err = b.err ? fail(s, b.err, "%s: the reply does not fit in %u bytes", e->name, cap) :
 		      (int)b.len;
-	if (err >= 0)
+	if (err >= 0) {
 		put_sets(s, &b, e, 1, argp, &nm, 1);
+		s->ndropped = 0;
+	}
 end:
 	for (i = s->nobjs; i-- > 0;)
 		if (s->objs[i].depth >= s->depth)
@@ -1655,19 +1726,15 @@ end:
 	return err;
 }
 
-int drvslice_decode_reply(struct drvslice_side *s,
-			  const struct drvslice_entry *e, void *const args[],
-			  const unsigned char *msg, unsigned int len, void *ret)
+/* The reply @pm to the call @e: checked whole, then stored. */
+static int reply_in(struct drvslice_side *s, const struct drvslice_entry *e,
+		    void *const args[], const struct parsed *pm, void *ret)
 {
 	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
 	const struct drvslice_set *outs;
-	struct parsed *pm = scratch(s);
 	unsigned int nout, i, k, nouts = 0, rsize;
 	int err;
 
-	err = parse(s, msg, len, pm);
-	if (err)
-		return err;
 	for (i = 0; i < e->nargs; i++)
 		nouts += e->args[i].kind == DRVSLICE_A_OUT;
 	if (pm->entry || pm->nargs != nouts)
@@ -1724,4 +1791,21 @@ int drvslice_decode_reply(struct drvslice_side *s,
 		k++;
 	}
 	return 0;
+}
+
+int drvslice_decode_reply(struct drvslice_side *s,
+			  const struct drvslice_entry *e, void *const args[],
+			  const unsigned char *msg, unsigned int len, void *ret)
+{
+	struct parsed *pm = scratch(s);
+	int err;
+
+	err = parse(s, msg, len, pm);
+	if (err)
+		return err;
+	err = reply_in(s, e, args, pm, ret);
+	/* What the callee untracked goes last: the caller's arguments may
+	 * point into it until the reply is stored. */
+	apply_drops(s, pm);
+	return err;
 }

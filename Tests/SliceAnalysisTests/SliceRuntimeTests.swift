@@ -560,6 +560,38 @@ import Testing
         	drvslice_untrack(&side, window);
         }
 
+        /* An object the kernel hands over and then untracks (a DMA buffer
+         * freed) goes from the user program too, with the kernel's next
+         * message, the object inside it with it: hundreds of them one after
+         * another do not fill the user program's table. */
+        static void drops(struct netdev *dev, void (*get_stats)(struct netdev *, struct stats *))
+        {
+        	unsigned int before = user_objects(), handed, after, i, ran = 0;
+        	unsigned char *block = calloc(1, 256);
+        	struct stats st, *inner = (struct stats *)(block + 64);
+
+        	drvslice_track(&side, block, 256, 0);
+        	drvslice_track(&side, inner, sizeof(*inner), SLICE_MINIDRV_T_stats);
+        	get_stats(dev, inner);
+        	handed = user_objects();
+        	drvslice_untrack(&side, block);
+        	free(block);
+        	get_stats(dev, &st);
+        	after = user_objects();
+        	printf("drops: %u objects, %u handed over, %u after the next message\\n", before, handed, after);
+        	for (i = 0; i < 400; i++) {
+        		struct stats *one = calloc(1, sizeof(*one));
+
+        		drvslice_track(&side, one, sizeof(*one), SLICE_MINIDRV_T_stats);
+        		get_stats(dev, one);
+        		ran += one->tx == dev->stats.tx + 1;
+        		drvslice_untrack(&side, one);
+        		free(one);
+        	}
+        	get_stats(dev, &st);
+        	printf("400 more: %u ran, %u objects\\n", ran, user_objects());
+        }
+
         int main(int argc, char **argv)
         {
         	int sv[2];
@@ -580,6 +612,8 @@ import Testing
         		execl(argv[1], argv[1], fd, (char *)NULL);
         		_exit(3);
         	}
+        	/* The user program's end is its own: should it die, reads here end. */
+        	close(sv[1]);
         	sock = sv[0];
         	drvslice_side_init(&side, &slice_minidrv_kernel, 1, zalloc, free);
         	side.api = &api;
@@ -621,6 +655,7 @@ import Testing
         		free(block);
         	}
         	arg_ends(dev, priv, get_stats);
+        	drops(dev, get_stats);
 
         	/* Malformed calls: an unknown entry, one this half serves, a truncated one. */
         	n = 0;
@@ -963,6 +998,19 @@ import Testing
         #expect(out.contains("peek one past the window: -22 peek: argument 0: one past the end of object 0x10000000000000"), "\(out)")
         #expect(out.contains("get_flags one past the priv: -22 get_flags: argument 0: one past the end of object 0x1000000000000002\n"), "\(out)")
         #expect(out.contains("get_flags inside the priv: -22 get_flags: argument 0: 32 bytes of priv, 40 needed\n"), "\(out)")
+    }
+
+    /// What the kernel untracks (drvslice_untrack: dma_free's thunk) its next
+    /// message announces (SLICE_DROP), and the user program drops its copy
+    /// and the copy inside: its object count is back where it was, and 400
+    /// objects handed over and freed one after another all run (the table
+    /// of 256 filled before).
+    @Test func anObjectTheOwnerUntracksGoesFromTheOtherSide() throws {
+        guard let (out, _) = try run(Self.driver) else { return }
+        let line = out.split(separator: "\n").first { $0.hasPrefix("drops: ") }.map(String.init) ?? ""
+        let n = line.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+        #expect(n.count == 3 && n[1] == n[0] + 2 && n[2] == n[0], "\(out)")
+        #expect(out.contains("400 more: 400 ran, \(n.first ?? -1) objects\n"), "\(out)")
     }
 
     /// Decaf's "the driver is the specification": a field the user side

@@ -8,8 +8,11 @@
  * kind of argument.  The functions it runs write the whole struct they are
  * given and every buffer, so that a pointer the core hands over that is
  * shorter than its type, or a buffer shorter than said, is an ASan report.
- * After each input: no call left open, the table within its bounds, and
- * every copy freed when the side is reset (LeakSanitizer).
+ * The u-driver (mode 1) has served one upcall before the input, so that
+ * copies of the kernel's objects exist for the input's fields, pointers
+ * and SLICE_DROPs to meet.  After each input: no call left open, the table
+ * within its bounds, and every copy freed when the side is reset
+ * (LeakSanitizer).
  *
  * Built with -DSLICE_SEEDS instead, it writes valid calls and replies
  * (from drvslice_encode_call and drvslice_serve) as the seed corpus:
@@ -239,6 +242,29 @@ static void setup(int kernel)
 	drvslice_track(&side, g_buf, 4, 0);
 }
 
+#ifndef SLICE_SEEDS
+/* The kernel's upcall ufn(o, &o->in), served by the u-driver's side: its
+ * copy of the kernel's object (handle 1) is there for what follows. */
+static void prior_upcall(void)
+{
+	static struct drvslice_side caller;
+	static unsigned char call[65536];
+	struct obj *o = calloc(1, sizeof(*o));
+	struct inner *in = &o->in;
+	void *args[2] = { &o, &in };
+	int n;
+
+	drvslice_side_init(&caller, &kernel_drv, 1, zalloc, free);
+	drvslice_track(&caller, o, sizeof(*o), T_OBJ);
+	n = drvslice_encode_call(&caller, &ufn_entry, args, call, sizeof(call));
+	if (n >= 0)
+		drvslice_serve(&side, call, (unsigned int)n, out, sizeof(out));
+	drvslice_call_end(&caller);
+	drvslice_side_reset(&caller);
+	free(o);
+}
+#endif
+
 static void teardown(void)
 {
 	if (side.depth != 0 || side.nobjs > DRVSLICE_OBJS_MAX)
@@ -258,8 +284,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mode = data[0] % 4;
 	setup(mode != 1);
 	switch (mode) {
+	case 1:	/* the u-driver serves an upcall, after one */
+		prior_upcall();
+		/* fall through */
 	case 0:	/* the kernel serves a downcall or an API call */
-	case 1:	/* the u-driver serves an upcall */
 		drvslice_serve(&side, data + 1, (unsigned int)(size - 1), out, sizeof(out));
 		break;
 	case 2: {	/* the kernel's reply to its upcall ufn */
@@ -343,6 +371,21 @@ int main(int argc, char **argv)
 		write_seed(argv[1], "ufn-call", 1, call, n);
 		n = drvslice_serve(&side, call, (unsigned int)n, out, sizeof(out));
 		write_seed(argv[1], "ufn-reply", 2, out, n);
+	}
+	/* The kernel frees its object: its next upcall announces it
+	 * (SLICE_DROP of handle 1, the u-driver's copy in mode 1). */
+	drvslice_untrack(&caller, o);
+	{
+		struct obj *o2 = calloc(1, sizeof(*o2));
+		void *args[2] = { &o2, &in };
+
+		in = &o2->in;
+		drvslice_track(&caller, o2, sizeof(*o2), T_OBJ);
+		n = drvslice_encode_call(&caller, &ufn_entry, args, call, sizeof(call));
+		write_seed(argv[1], "ufn-call-drop", 1, call, n);
+		drvslice_call_end(&caller);
+		drvslice_untrack(&caller, o2);
+		free(o2);
 	}
 	teardown();
 	drvslice_call_end(&caller);

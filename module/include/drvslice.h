@@ -203,6 +203,7 @@ struct drvslice_driver {
 #define DRVSLICE_ARGS_MAX	8
 #define DRVSLICE_VALUE_MAX	64	/* bytes of an argument or result */
 #define DRVSLICE_SCRATCH_WORDS	448
+#define DRVSLICE_DROPS_MAX	32	/* untracked handles a message announces */
 
 #define DRVSLICE_H_KIND		0xf000000000000000ULL
 #define DRVSLICE_H_KERNEL	0x1000000000000000ULL	/* the kernel's */
@@ -218,6 +219,7 @@ struct drvslice_obj {
 	unsigned short type;	/* 0: not a struct that crosses */
 	unsigned char shadow;	/* a copy of the other side's, made here */
 	unsigned char depth;	/* 0: kept; n: dropped when call n ends */
+	unsigned char named;	/* announced to the other side (this side's) */
 	/* The object this one lies in (a net_device's private area in the
 	 * net_device), or 0: the other side's copy lies at the same offset
 	 * in its copy of that one. */
@@ -244,6 +246,12 @@ struct drvslice_side {
 	void *(*alloc)(unsigned int size);
 	void (*free)(void *p);
 	struct drvslice_obj objs[DRVSLICE_OBJS_MAX];
+	/* This side's objects the other side was handed and this side has
+	 * untracked since its last message: the next one (a call or a reply)
+	 * announces them (SLICE_DROP) and the other side drops its copies.
+	 * @drops_lost: untracked while the list was full, never announced. */
+	unsigned long long dropped[DRVSLICE_DROPS_MAX];
+	unsigned int ndropped, drops_lost;
 	char why[160];		/* the last error, naming what was wrong */
 	/* The message being decoded (kept off the kernel's small stack). */
 	unsigned long long scratch[DRVSLICE_SCRATCH_WORDS];
@@ -257,6 +265,8 @@ void drvslice_side_reset(struct drvslice_side *s);
 /* A local object the other side may be handed: its handle (0: full). */
 unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
 				  unsigned int size, unsigned short type);
+/* Forgets it (and the objects inside); the other side's copies go with this
+ * side's next message. */
 void drvslice_untrack(struct drvslice_side *s, const void *ptr);
 /* The index of the driver's struct type @name (0: none crosses). */
 unsigned short drvslice_type_named(const struct drvslice_side *s,

@@ -310,7 +310,11 @@ enum drvxpc_usb_hc_state {
 	X(SLICE_HANDLE,		U64,	8, 0, 0)				\
 	X(SLICE_SIZE,		U32,	4, 0, 0x1000000)	/* 0: opaque */ \
 	X(SLICE_ARG,		BINARY,	64, 0, 0)				\
-	X(SLICE_RET,		BINARY,	64, 0, 0)
+	X(SLICE_RET,		BINARY,	64, 0, 0)				\
+	/* a sliced driver's call or reply: the handle of an object the	\
+	 * sender untracked since its last message (a DMA buffer freed);	\
+	 * the receiver drops its copy of it and the copies inside */	\
+	X(SLICE_DROP,		U64,	8, 0, 0)
 
 #define __DRVXPC_ENUM_ATTR(name, kind, max, lo, hi)	DRVXPC_A_##name,
 enum drvxpc_attr_id {
