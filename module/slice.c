@@ -312,8 +312,10 @@ static void probe_work(struct work_struct *w)
 	int r;
 
 	r = k->pdrv->drv->probe(k->pdev, k->id);
+	mutex_lock(&k->lock);
 	k->probe_result = r;
-	WRITE_ONCE(k->probe_state, PROBE_DONE);
+	k->probe_state = PROBE_DONE;
+	mutex_unlock(&k->lock);
 	if (r)
 		dev_warn(&k->pdev->dev, "%s: probe failed: %d\n", k->pdrv->desc->name, r);
 	else
@@ -357,6 +359,55 @@ static int serve(struct genl_info *info, const struct drvxpc_hdr *h,
 	skb_put_data(skb, out, n);
 	kvfree(out);
 	return drvnucleus_reply_send(info, skb, rh);
+}
+
+/*
+ * SLICE_PROBE: the u-driver adopts the device.
+ *  - Not probed yet, or the last probe failed (its u-driver died in it:
+ *    what it had made of the kernel's resources is undone first): the
+ *    driver's probe runs, from a work item, and calls into the u-driver.
+ *  - Probed: a new u-driver after its predecessor's death.  The driver's
+ *    state is in the kernel's objects (the net_device, its private area,
+ *    the rings), which the kernel half keeps using meanwhile; the copies
+ *    of the dead process's objects go, and each later call hands the new
+ *    process what it reads.  The answer carries DRVXPC_F_REATTACH: no
+ *    probe comes.  A PROBE without REATTACH (drivermgrd's reset) adopts
+ *    the device too: the driver's probe cannot run again under its
+ *    registered net_device (see docs/driverslicer.md).
+ */
+static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
+			  struct drvslice_kdev *k)
+{
+	struct drvxpc_hdr *rh;
+	struct sk_buff *skb;
+	int state;
+
+	mutex_lock(&k->lock);
+	state = k->probe_state;
+	if (state == PROBE_QUEUED) {
+		mutex_unlock(&k->lock);
+		kdev_put(k);
+		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe is running");
+	}
+	drvslice_side_forget_peer(&k->side);
+	if (state == PROBE_DONE && !k->probe_result) {
+		mutex_unlock(&k->lock);
+		kdev_put(k);
+		dev_info(&k->pdev->dev, "%s: adopted by a new u-driver\n", k->pdrv->desc->name);
+		skb = drvnucleus_reply_new_sized(info, h, 0, &rh);
+		if (!skb)
+			return -ENOMEM;
+		rh->flags |= DRVXPC_F_REATTACH;
+		return drvnucleus_reply_send(info, skb, rh);
+	}
+	k->probe_state = PROBE_QUEUED;
+	mutex_unlock(&k->lock);
+	/* Not under k->lock: unregistering calls back into the driver. */
+	if (state == PROBE_DONE)
+		drvslice_api_release(k);
+	/* The work item keeps the reference. */
+	schedule_work(&k->probe_work);
+	return drvnucleus_reply(info, h, 0, 0, NULL);
 }
 
 /*
@@ -442,13 +493,7 @@ int drvslice_doit(struct genl_info *info, const struct drvxpc_hdr *h)
 		queue_work(system_unbound_wq, &c->work);
 		return 0;
 	}
-	/* SLICE_PROBE: once per binding; the work item keeps the reference. */
-	if (cmpxchg(&k->probe_state, PROBE_NONE, PROBE_QUEUED) != PROBE_NONE) {
-		kdev_put(k);
-		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe has already run");
-	}
-	schedule_work(&k->probe_work);
-	return drvnucleus_reply(info, h, 0, 0, NULL);
+	return slice_probe_op(info, h, k);
 }
 
 /* ---- binding ---- */

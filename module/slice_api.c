@@ -367,7 +367,11 @@ static int api_alloc_etherdev_mqs(void *const args[], void *ret)
 		goto err_untrack;
 	/* The address buffer dev->dev_addr points to: the kernel's for the
 	 * net_device's life (dev_addr_init), MAX_ADDR_LEN bytes. */
-	if (!drvslice_track(&k->side, (void *)dev->dev_addr, MAX_ADDR_LEN, 0))
+	/* Its bytes go with it each time it is named: the driver reads
+	 * the address through dev->dev_addr (cp_init_hw programs the chip
+	 * with it), and a u-driver started after its predecessor's death
+	 * has no other way to learn it. */
+	if (!drvslice_track_bytes(&k->side, (void *)dev->dev_addr, MAX_ADDR_LEN))
 		goto err_untrack;
 	st->netdev = dev;
 	st->priv = sizeof_priv ? netdev_priv(dev) : NULL;

@@ -173,6 +173,21 @@ void drvslice_side_reset(struct drvslice_side *s)
 	s->ndropped = 0;
 }
 
+void drvslice_side_forget_peer(struct drvslice_side *s)
+{
+	unsigned int i = s->nobjs;
+
+	/* The new process never knew what went before it. */
+	s->ndropped = 0;
+
+	/* drop() may take children with it: start again from the end. */
+	while (i-- > 0)
+		if (s->objs[i].shadow) {
+			drop(s, i);
+			i = s->nobjs;
+		}
+}
+
 static struct drvslice_obj *by_handle(struct drvslice_side *s, u64_t h)
 {
 	unsigned int i;
@@ -255,6 +270,21 @@ static unsigned long long own_handle(struct drvslice_side *s, int call)
 {
 	return (s->kernel ? DRVSLICE_H_KERNEL : DRVSLICE_H_USER) |
 	       (call ? DRVSLICE_H_CALL : 0) | ++s->next;
+}
+
+unsigned long long drvslice_track_bytes(struct drvslice_side *s, void *ptr,
+					unsigned int size)
+{
+	unsigned long long h;
+	struct drvslice_obj *o;
+
+	if (!ptr || !size || size > DRVSLICE_CONTENT_MAX)
+		return 0;
+	h = add(s, ptr, size, 0, own_handle(s, 0), 0);
+	o = h ? by_handle(s, h) : NULL;
+	if (o)
+		o->content = 1;
+	return h;
 }
 
 unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
@@ -750,6 +780,8 @@ static void put_objects(struct drvslice_side *s, struct sbuf *b,
 			put_ptr(v, o->parent, o->parent_off);
 			put(b, DRVXPC_A_SLICE_ARG, v, PTR_BYTES);
 		}
+		if (o->content && !o->shadow)
+			put(b, DRVXPC_A_SLICE_FIELD_VALUE, o->ptr, o->size);
 		nest_end(b, at);
 	}
 }
@@ -914,6 +946,8 @@ struct announced {
 	u64_t h, parent;
 	unsigned int size, parent_off;
 	unsigned short type;
+	const unsigned char *content;	/* drvslice_track_bytes's, or NULL */
+	unsigned int ncontent;
 };
 
 struct parsed {
@@ -957,6 +991,9 @@ static int parse_object(struct drvslice_side *s, const struct sattr *a,
 			seen |= 4;
 		} else if (x.type == DRVXPC_A_SLICE_ARG && x.n == PTR_BYTES) {
 			get_ptr(x.v, &o->parent, &o->parent_off);
+		} else if (x.type == DRVXPC_A_SLICE_FIELD_VALUE && !o->content) {
+			o->content = x.v;
+			o->ncontent = x.n;
 		} else {
 			return fail(s, -EINVAL, "SLICE_OBJECT: unexpected attribute %u (%u bytes)", x.type, x.n);
 		}
@@ -965,6 +1002,10 @@ static int parse_object(struct drvslice_side *s, const struct sattr *a,
 		return fail(s, -EINVAL, "SLICE_OBJECT: malformed or incomplete");
 	if (o->size > 0x1000000 || o->type >= s->drv->ntypes)
 		return fail(s, -EINVAL, "SLICE_OBJECT: size %u, type %u", o->size, o->type);
+	if (o->content && (o->type || o->ncontent != o->size ||
+			   o->size > DRVSLICE_CONTENT_MAX))
+		return fail(s, -EINVAL, "SLICE_OBJECT: %u bytes of content for %u bytes of type %u",
+			    o->ncontent, o->size, o->type);
 	switch (o->h & DRVSLICE_H_KIND) {
 	case DRVSLICE_H_KERNEL:
 	case DRVSLICE_H_USER:
@@ -1362,8 +1403,16 @@ static int make_shadows(struct drvslice_side *s, const struct parsed *m)
 		unsigned int room;
 		void *p;
 
-		if (by_handle(s, o->h))
+		c = by_handle(s, o->h);
+		if (c) {
+			/* Bytes its owner sent again: a copy holds them. */
+			if (o->content && c->shadow && c->size == o->ncontent) {
+				memcpy(c->ptr, o->content, o->ncontent);
+				if (c->base)
+					memcpy(c->base, o->content, o->ncontent);
+			}
 			continue;
+		}
 		if (o->parent) {
 			if (ptr_in(s, o->parent, o->parent_off, &p, &room, "SLICE_OBJECT parent"))
 				return -EINVAL;
@@ -1392,6 +1441,11 @@ static int make_shadows(struct drvslice_side *s, const struct parsed *m)
 
 			c->base = po && po->shadow && po->base ?
 				  (char *)po->base + o->parent_off : NULL;
+		}
+		if (o->content) {
+			memcpy(c->ptr, o->content, o->ncontent);
+			if (c->base)
+				memcpy(c->base, o->content, o->ncontent);
 		}
 	}
 	return 0;

@@ -241,12 +241,17 @@ import Testing
         /* The kernel's alloc_dev: a device of its own, tracked before it is
          * handed out, or NULL. */
         static struct netdev made = { .mtu = 777 };
+        /* Bytes of no struct type the device points to, which travel
+         * with it (drvslice_track_bytes: as a net_device's dev_addr). */
+        static unsigned char made_addr[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
         static int alloc_dev_thunk(void *const args[], void *ret)
         {
         	void *p = NULL;
 
         	if (*(int *)args[0] == 1) {
         		drvslice_track(&side, &made, sizeof(made), SLICE_MINIDRV_T_netdev);
+        		drvslice_track_bytes(&side, made_addr, sizeof(made_addr));
+        		made.priv = made_addr;
         		p = &made;
         	}
         	memcpy(ret, &p, sizeof(p));
@@ -832,6 +837,12 @@ import Testing
         		r = o && o->shadow ? register_dev(nd, "new%d") : -99;
         		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "\\nptr result: copy=%d register=%d mtu=%d name=%s",
         					     o && o->shadow, r, nd->mtu, nd->name);
+        		{
+        			const unsigned char *a = nd->priv;
+
+        			at += (unsigned int)snprintf(text + at, sizeof(text) - at, "\\nbytes with it: %02x%02x%02x%02x%02x%02x",
+        						     a ? a[0] : 0, a ? a[1] : 0, a ? a[2] : 0, a ? a[3] : 0, a ? a[4] : 0, a ? a[5] : 0);
+        		}
         		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "\\nnull result: %d",
         					     alloc_dev(0) == NULL);
         	}
@@ -940,7 +951,7 @@ import Testing
         // not). The u-driver never wrote the copy's mtu, so its zero does
         // not overwrite the kernel's 777 (it did before dirty tracking: the
         // register_dev result was 0). NULL stays NULL.
-        #expect(run.1.contains("ptr result: copy=1 register=777 mtu=576 name=\nnull result: 1"), "\(run.1)")
+        #expect(run.1.contains("ptr result: copy=1 register=777 mtu=576 name=\nbytes with it: 525400123456\nnull result: 1"), "\(run.1)")
     }
 
     /// A SLICE_STRUCT names where its struct is; the callee takes it only

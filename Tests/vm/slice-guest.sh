@@ -69,7 +69,7 @@ Executable=/slices/8139cp-udriver
 # a time through the nucleus.
 XPCTimeoutSec=30s
 ProbeTimeoutSec=60s
-Restart=no
+Restart=on-failure
 [Sandbox]
 # The busybox guest has no drivermgr user; the sandbox is tested on the host.
 Sandbox=no
@@ -91,13 +91,40 @@ echo "== interface: \${ifc:-none}, mac \$(cat /sys/class/net/\$ifc/address 2>/de
 # Open (cp_open in the u-driver: rings, the chip's init, the interrupt,
 # NAPI, the PHY's link through mdio_read), then echoes through the kernel
 # half's data path.
+# What crossed the kernel hop (the nucleus's drvxpc counters for the
+# device, both ways): the probe, then the open; reported, not asserted.
+xpc() { /nucleus-client bytes 10ec:8139 | awk '{ print \$2, \$5 }'; }
+x0=\$(xpc)
 ip link set "\$ifc" up && echo "== link up ok"
+x1=\$(xpc)
+echo "== xpc: probe \$(echo \$x0 | awk '{ printf "%d bytes in %d messages", \$1, \$2 }'), open \$(echo \$x0 \$x1 | awk '{ printf "%d bytes in %d messages", \$3 - \$1, \$4 - \$2 }')"
 ip addr add 10.0.2.15/24 dev "\$ifc"
 for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
 echo "== carrier: \$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)"
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping: /"
+# Close and open again (cp_close frees the rings, cp_open makes new ones).
+timeout 60 ip link set "\$ifc" down && timeout 60 ip link set "\$ifc" up && echo "== reopened ok"
+for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after reopening: /"
+# The u-driver SIGKILLed one second into an echo stream (5 s at 100 a
+# second): the kernel half's data path goes on; drivermgrd starts a new
+# u-driver, which adopts the device (no second probe).
+pid_of() { \$ctl list --no-legend | awk '\$1 == "8139cp" { print \$5 }'; }
+before=\$(pid_of)
+/nucleus-client echo 10.0.2.2 500 10 3 > /tmp/s1 2>&1 &
+p1=\$!
+sleep 1
+kill -9 \$before
+wait \$p1
+for i in \$(seq 40); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5; done
+echo "== during the kill: \$(cat /tmp/s1)"
+echo "== after the kill: \$(\$ctl list --no-legend | awk '{ print \$4 }'), restarts \$(\$ctl show 8139cp -p NRestarts --value), pid \$before -> \$(pid_of)"
+# The new u-driver serves the driver's functions: close and open again.
+timeout 60 ip link set "\$ifc" down && timeout 60 ip link set "\$ifc" up && echo "== down and up again ok"
+for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after the recovery: /"
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -60
-dmesg | grep -E "8139cp|drvnucleus|slice" | tail -30 | sed 's/^/  dmesg: /'
+dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
 INIT
 guest_init_tail >> "$WORK/root/init"
@@ -119,6 +146,12 @@ has "^== interface: [a-z0-9]+, mac $MAC, driver 8139cp$" "the interface cp_init_
 has "^== link up ok" "ip link set up (cp_open in the u-driver)"
 has "^== carrier: 1" "the carrier the u-driver's PHY check found"
 has "^== ping: 5 echo requests sent, 5 replies received$" "ping through the kernel half's data path"
+has "^== reopened ok" "cp_close and cp_open"
+has "^== ping after reopening: 5 echo requests sent, 5 replies received$" "ping after reopening"
+has "^== during the kill: ([0-9]+) echo requests sent, \\1 replies received$" "echoes lost while the u-driver was killed"
+has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
+has "^== down and up again ok" "cp_close and cp_open in the new u-driver"
+has "^== ping after the recovery: 5 echo requests sent, 5 replies received$" "ping after the recovery"
 has "^== dmesg clean$" "dmesg"
 if [ "$ok" = 1 ]; then echo "slice guest test: ok"; else
   echo "slice guest test: FAILED; console:"; tail -60 "$WORK/c.log"; exit 1; fi

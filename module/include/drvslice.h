@@ -202,7 +202,7 @@ struct drvslice_driver {
 #define DRVSLICE_OBJS_MAX	256
 #define DRVSLICE_ARGS_MAX	8
 #define DRVSLICE_VALUE_MAX	64	/* bytes of an argument or result */
-#define DRVSLICE_SCRATCH_WORDS	448
+#define DRVSLICE_SCRATCH_WORDS	576
 #define DRVSLICE_DROPS_MAX	32	/* untracked handles a message announces */
 
 #define DRVSLICE_H_KIND		0xf000000000000000ULL
@@ -220,6 +220,9 @@ struct drvslice_obj {
 	unsigned char shadow;	/* a copy of the other side's, made here */
 	unsigned char depth;	/* 0: kept; n: dropped when call n ends */
 	unsigned char named;	/* announced to the other side (this side's) */
+	/* A few bytes of no struct type that travel whole each time the
+	 * object is named (drvslice_track_bytes: a net_device's address). */
+	unsigned char content;
 	/* The object this one lies in (a net_device's private area in the
 	 * net_device), or 0: the other side's copy lies at the same offset
 	 * in its copy of that one. */
@@ -262,6 +265,20 @@ void drvslice_side_init(struct drvslice_side *s,
 			void *(*alloc)(unsigned int), void (*free)(void *));
 /* Drops every object (shadows freed). */
 void drvslice_side_reset(struct drvslice_side *s);
+/* Drops the copies of the other side's objects (the other side is a new
+ * process that knows none of them); this side's own objects stay. */
+void drvslice_side_forget_peer(struct drvslice_side *s);
+/* At most this many bytes travel with an object (drvslice_track_bytes). */
+#define DRVSLICE_CONTENT_MAX	64
+/*
+ * A local object of no struct type whose bytes, at most
+ * DRVSLICE_CONTENT_MAX, go with it each time a message names it: the
+ * other side's copy holds them (a net_device's dev_addr, which the driver
+ * reads through a pointer and the kernel API writes).  Its handle (0:
+ * full, or too big).
+ */
+unsigned long long drvslice_track_bytes(struct drvslice_side *s, void *ptr,
+					unsigned int size);
 /* A local object the other side may be handed: its handle (0: full). */
 unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
 				  unsigned int size, unsigned short type);

@@ -470,6 +470,10 @@ static int check_msg(const u8 *buf, long n, struct drvxpc_hdr *h, struct bad *b)
 		return -EPROTO;
 	}
 	kinds = h->flags & (DRVXPC_F_REQUEST | DRVXPC_F_REPLY | DRVXPC_F_NOTIFY);
+	/* A PING with no flags is drivermgrd waking a standby ahead of its
+	 * take-over: nothing to answer, nothing wrong. */
+	if (h->op == DRVXPC_OP_PING && !h->flags)
+		kinds = DRVXPC_F_NOTIFY;
 	if ((h->flags & ~DRVXPC_F_ALL) || (kinds != DRVXPC_F_REQUEST && kinds != DRVXPC_F_REPLY &&
 					   kinds != DRVXPC_F_NOTIFY)) {
 		snprintf(b->why, sizeof(b->why), "%s: flags %#x: need exactly one of REQUEST, REPLY, NOTIFY",
@@ -724,8 +728,10 @@ static void slice_probe_answered(const struct drvxpc_hdr *h, const u8 *attrs, un
 			     why ? (const char *)why : strerror(-h->status));
 		return;
 	}
-	/* A probe that is the kernel half's own: nothing of ours to wait for. */
-	if (host.probe.active && !host.probe_served_here)
+	/* A probe that is the kernel half's own, or a device the nucleus
+	 * has probed already (REATTACH: a new u-driver adopts it, its state
+	 * is in the kernel's objects): no probe upcall to wait for. */
+	if (host.probe.active && (!host.probe_served_here || (h->flags & DRVXPC_F_REATTACH)))
 		probe_answer(0, "%s", "");
 }
 
