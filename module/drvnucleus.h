@@ -284,6 +284,8 @@ bool drvnucleus_from_daemon(const struct genl_info *info);
 /* Sliced drivers (slice.c): SLICE_DOWNCALL and SLICE_PROBE, served
  * without drvnucleus_lock. */
 int drvslice_doit(struct genl_info *info, const struct drvxpc_hdr *h);
+/* Whether @d is a sliced driver's device. */
+bool drvslice_owns(const struct drvnucleus_dev *d);
 
 void drvnucleus_upcall_async(struct drvnucleus_dev *d, u16 op,
 			     int (*fill)(struct sk_buff *skb, void *arg),

@@ -1402,10 +1402,23 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		mutex_unlock(&drvnucleus_lock);
 		return ping_round_trips(info, h);
 	case DRVXPC_OP_SLICE_DOWNCALL:
-	case DRVXPC_OP_SLICE_PROBE:
-		/* May make nested upcalls, whose downcalls need the lock. */
+	case DRVXPC_OP_SLICE_PROBE: {
+		struct drvnucleus_dev *d = find_dev(h->instance);
+
+		/* As any downcall: the daemon's, to a device there is; to a
+		 * device of a class that is not a sliced driver's, an op its
+		 * class does not have. */
+		if (info->snd_portid != daemon_portid)
+			r = reply(info, h, -EPERM, 0, "only the registered daemon", 0, false);
+		else if (!d)
+			r = reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
+		else if (!drvslice_owns(d))
+			r = reply(info, h, -EOPNOTSUPP, 0, "not an operation of this device's class", 0, false);
+		else
+			break;
 		mutex_unlock(&drvnucleus_lock);
-		return drvslice_doit(info, h);
+		return r;
+	}
 	default:
 		/* Management of one device and the downcalls: the class serves
 		 * what the runtime does not. */
@@ -1418,6 +1431,10 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		break;
 	}
 	mutex_unlock(&drvnucleus_lock);
+	/* A sliced driver's call: may make nested upcalls, whose downcalls
+	 * need the lock. */
+	if (h->op == DRVXPC_OP_SLICE_DOWNCALL || h->op == DRVXPC_OP_SLICE_PROBE)
+		return drvslice_doit(info, h);
 	return r;
 }
 

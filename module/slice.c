@@ -91,6 +91,21 @@ static void kdev_put(struct drvslice_kdev *k)
 		wake_up_all(&slice_users_wq);
 }
 
+bool drvslice_owns(const struct drvnucleus_dev *d)
+{
+	struct drvslice_kdev *k;
+	bool found = false;
+
+	spin_lock(&kdevs_lock);
+	list_for_each_entry(k, &slice_kdevs, node)
+		if (&k->nd == d) {
+			found = true;
+			break;
+		}
+	spin_unlock(&kdevs_lock);
+	return found;
+}
+
 struct drvslice_kdev *drvslice_kdev_current(void)
 {
 	struct drvslice_kdev *k, *found = NULL;
