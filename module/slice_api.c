@@ -1033,7 +1033,10 @@ static int api_device_set_wakeup_enable(void *const args[], void *ret)
 
 /* ---- DMA ---- */
 
-static int api_dma_set_mask(void *const args[], void *ret)
+/* dma_set_mask and dma_set_coherent_mask: on the device's own struct
+ * device, any mask (the DMA layer refuses what the device cannot do). */
+static int api_dma_mask(void *const args[], void *ret,
+			int (*set)(struct device *, u64), const char *fn)
 {
 	struct device *dev = ARG(struct device *, 0);
 	u64 mask = ARG(u64, 1);
@@ -1043,28 +1046,21 @@ static int api_dma_set_mask(void *const args[], void *ret)
 
 	if (IS_ERR(st))
 		return PTR_ERR(st);
-	err = own_device(k, dev, "dma_set_mask");
+	err = own_device(k, dev, fn);
 	if (err)
 		return err;
-	RET(int, dma_set_mask(dev, mask));
+	RET(int, set(dev, mask));
 	return 0;
+}
+
+static int api_dma_set_mask(void *const args[], void *ret)
+{
+	return api_dma_mask(args, ret, dma_set_mask, "dma_set_mask");
 }
 
 static int api_dma_set_coherent_mask(void *const args[], void *ret)
 {
-	struct device *dev = ARG(struct device *, 0);
-	u64 mask = ARG(u64, 1);
-	struct drvslice_kdev *k;
-	struct api_state *st = api_begin(&k);
-	int err;
-
-	if (IS_ERR(st))
-		return PTR_ERR(st);
-	err = own_device(k, dev, "dma_set_coherent_mask");
-	if (err)
-		return err;
-	RET(int, dma_set_coherent_mask(dev, mask));
-	return 0;
+	return api_dma_mask(args, ret, dma_set_coherent_mask, "dma_set_coherent_mask");
 }
 
 static int api_dma_alloc_attrs(void *const args[], void *ret)
