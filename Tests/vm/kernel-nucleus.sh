@@ -46,7 +46,7 @@ cp -r /usr/share/alsa "$WORK/root/usr/share/"
 # shared libraries they load (the Swift runtime, Foundation, libnl, glibc).
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root$BIN"
-guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/rtl8139" "$BIN/ens137x" /usr/bin/aplay /usr/bin/amixer
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/rtl8139" "$BIN/ens137x" /usr/bin/aplay /usr/bin/amixer /usr/bin/chrt
 mkdir -p "$WORK/root/etc/drivermgrd/drivers.d"
 cat > "$WORK/root/etc/drivermgrd/drivers.d/rtl8139.conf" <<CONF
 [Driver]
@@ -187,20 +187,26 @@ echo "== drvctl status:"; $BIN/drvctl status rtl8139
 aplay -l | grep -E "^card" | sed 's/^/== aplay -l: /'
 amixer -c 0 cset name='Master Playback Volume' 60 | grep -E ": values=" | sed 's/^/== master set: /'
 /wavtool gen /tmp/t1.wav 501 3 44100; /wavtool gen /tmp/t2.wav 749 3 44100; /wavtool gen /tmp/t3.wav 997 3 44100
+# aplay runs SCHED_FIFO, as desktop audio servers do (rtkit): on a loaded
+# host the TCG guest's vCPUs are slow, and a recovery's spawns compete with
+# aplay for them. A CI run once had 5.6 s of silence inside the tone of the
+# hang below, most likely an underrun whose prepare waited for the hung
+# u-driver's replacement; aplay's stderr (its underruns) is now shown.
 # Baseline: a tone with nothing else going on.
-aplay -q -D hw:0,0 /tmp/t1.wav && echo "== aplay baseline ok"
+chrt -f 10 aplay -q -D hw:0,0 /tmp/t1.wav 2>> /tmp/aplay.err && echo "== aplay baseline ok"
 # SIGKILL of the u-driver one second into the tone; a mixer change while
 # it recovers is queued by the shadow and applied by the new u-driver.
-aplay -q -D hw:0,0 /tmp/t2.wav &
+chrt -f 10 aplay -q -D hw:0,0 /tmp/t2.wav 2>> /tmp/aplay.err &
 sleep 1
 kill -9 \$($BIN/drvctl list --no-legend | awk '\$1 == "ens1370" { print \$5 }')
 amixer -c 0 cset name='PCM Playback Volume' 80 > /dev/null && echo "== pcm volume set during recovery"
 wait \$! && echo "== aplay through the kill ok"
 # A hung u-driver during playback: found by the heartbeat, replaced.
-aplay -q -D hw:0,0 /tmp/t3.wav &
+chrt -f 10 aplay -q -D hw:0,0 /tmp/t3.wav 2>> /tmp/aplay.err &
 sleep 1
 $BIN/drvctl inject ens1370 hang
 wait \$! && echo "== aplay through the hang ok"
+sed 's/^/== aplay stderr: /' /tmp/aplay.err; : > /tmp/aplay.err
 amixer -c 0 cget name='Master Playback Volume' | grep -E ": values=" | sed 's/^/== master after recovery: /'
 amixer -c 0 cget name='PCM Playback Volume' | grep -E ": values=" | sed 's/^/== pcm after recovery: /'
 # A malformed message from the u-driver: a protocol failure.
@@ -301,11 +307,12 @@ pids_before=\$($BIN/drvctl list --no-legend | awk '{ printf "%s=%s/%s ", \$1, \$
 /wavtool gen /tmp/t5.wav 1103 3 44100
 ping -c 30 -i 0.1 -W 3 10.0.2.2 > /tmp/ping7 2>&1 &
 pinger=\$!
-aplay -q -D hw:0,0 /tmp/t5.wav &
+chrt -f 10 aplay -q -D hw:0,0 /tmp/t5.wav 2>> /tmp/aplay.err &
 sleep 1
 daemon=\$(cat /tmp/drivermgrd.pid)
 kill -9 \$daemon
 wait \$! && echo "== aplay through the daemon's SIGKILL ok"
+sed 's/^/== aplay stderr (daemon kill): /' /tmp/aplay.err
 wait \$pinger
 for i in \$(seq 40); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$daemon" ] && active && break; sleep 0.5; done
 tail -2 /tmp/ping7 | head -1 | sed "s/^/== ping through the daemon's SIGKILL: /"
@@ -582,6 +589,7 @@ if [ -s "$WORK/out.wav" ]; then
   for hz in 501 749 997 1103; do
     awk -v hz="$hz" -v base="${base:-0}" '$1 == "tone" && $2 == hz { exit !($4 >= 2.9 && $6 <= base) }' "$WORK/wav.txt" || failed $LINENO
   done
+  [ "$ok" = 1 ] || grep "== aplay stderr" "$WORK/console.log" | tr -d '\r'
 else
   echo "no wav recorded"; ok=0
 fi
