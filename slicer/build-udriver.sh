@@ -22,6 +22,11 @@
 # from Sources/) are ordinary C.  Linked with -lseccomp and a GNU
 # build-id (HELLO's BUILD_ID).
 #
+# DECAF_SWIFT=DIR: the Swift of the functions driverslicer --decaf moved
+# (HALVES_DIR/decaf/ has their bindings); compiled into one module with the
+# generated bindings, and the u-driver linked by swiftc (the Swift runtime).
+# Halves with a decaf/ and no DECAF_SWIFT do not build.
+#
 # LIBDRVSLICE=ARCHIVE: the driver library as check-driverlib.sh left it
 # (libdrvslice-local.a, compiled with the same kernel's flags) instead of
 # compiling slicer/lib again.  BIN: where driverslicer is (default: swift
@@ -109,7 +114,22 @@ ucc "$ROOT/Sources/CSandbox/sandbox.c" "$OBJ/sandbox.o" -I"$ROOT/Sources/CSandbo
 ucc "$ROOT/Sources/CBuildID/build_id.c" "$OBJ/build_id.o" -I"$ROOT/Sources/CBuildID/include"
 ucc "$ROOT/Sources/CRuntimeFaults/runtime_faults.c" "$OBJ/runtime_faults.o" -I"$ROOT/Sources/CRuntimeFaults/include"
 
-if ! gcc -rdynamic -Wl,--build-id -o "$OUT" "$OBJ/half.o" "$OBJ/slice-host.o" "$OBJ/slice_core.o" "${oobjs[@]}" \
+# Decaf's step: the functions moved to Swift, and their bindings.
+link=(gcc -rdynamic -Wl,--build-id)
+swiftobjs=()
+if [ -d "$HALVES/decaf" ]; then
+  [ -n "${DECAF_SWIFT:-}" ] || fail "$HALVES/decaf: functions were moved to Swift (driverslicer --decaf); DECAF_SWIFT names no directory of their Swift"
+  mapfile -t swifts < <(ls "$DECAF_SWIFT"/*.swift 2>/dev/null)
+  [ "${#swifts[@]}" -gt 0 ] || fail "DECAF_SWIFT=$DECAF_SWIFT holds no .swift file"
+  module="Decaf_$(printf '%s' "$NAME" | tr -c 'A-Za-z0-9_' '_')"
+  swiftc -swift-version 6 -emit-object -parse-as-library -wmo -O -g -module-name "$module" -I "$HALVES/decaf" \
+    "$HALVES"/decaf/*.swift "${swifts[@]}" -o "$OBJ/decaf.o" > "$OBJ/swift.log" 2>&1 \
+    || { cat "$OBJ/swift.log" >&2; fail "the Swift of the moved functions does not build"; }
+  swiftobjs=("$OBJ/decaf.o")
+  link=(swiftc -Xlinker --export-dynamic -Xlinker --build-id)
+fi
+
+if ! "${link[@]}" -o "$OUT" "$OBJ/half.o" "$OBJ/slice-host.o" "$OBJ/slice_core.o" "${oobjs[@]}" "${swiftobjs[@]}" \
      "$OBJ/sandbox.o" "$OBJ/build_id.o" "$OBJ/runtime_faults.o" -lseccomp -lpthread > "$OBJ/link.log" 2>&1; then
   missing=$(grep -o "undefined reference to \`[^']*'" "$OBJ/link.log" | sed "s/undefined reference to \`//; s/'$//" | sort -u | tr '\n' ' ')
   [ -z "$missing" ] || fail "$(basename "$OUT") does not link: nothing defines $missing(kernel API the driver library does not have yet: slicer/lib/k-api.c)"

@@ -188,6 +188,23 @@ public struct CallGraph: Sendable {
     public var parameterStructs: [String: [String]] = [:]
     /// Errors clang reported inside included headers (analysis went on).
     public var headerErrors: [SourceDiagnostic] = []
+    /// Every function called by name (the driver's or the kernel's) → its
+    /// C signature as a binding sees it (``DecafBindings``).
+    public var calleeSignatures: [String: CSignature] = [:]
+    /// Driver function → the embedded struct members it only passes
+    /// through (`dev->stats.rx`: `netdev.stats`).
+    public var fieldPaths: [String: Set<String>] = [:]
+    /// Driver function → its own signature as a binding sees it.
+    public var definedSignatures: [String: CSignature] = [:]
+    /// Driver function → the enum constants it names, with their values.
+    public var enumConstants: [String: [String: Int64]] = [:]
+    /// Driver function → the variables with linkage it names (globals and
+    /// file-scope statics; the driver's own are in ``globals``).
+    public var globalsUsed: [String: Set<String>] = [:]
+    /// Struct field (`STRUCT.field`) → its type as a binding sees it; no
+    /// entry: a type a binding cannot carry (a struct by value, a function
+    /// pointer).
+    public var fieldBindTypes: [String: BindType] = [:]
 
     public init() {}
 
@@ -307,6 +324,7 @@ private struct Builder {
                 }
                 graph.parameterStructs[name] = params
                 if let shape = shape(of: c, file: file) { graph.shapes[name] = shape }
+                if let sig = signature(ft) { graph.definedSignatures[name] = sig }
                 walk(c, in: name, .none)
             case CXCursor_VarDecl:
                 // A definition, tentative ones (`static int ring[8];`) included.
@@ -398,7 +416,7 @@ private struct Builder {
     mutating func walk(_ c: CXCursor, in fn: String?, _ ctx: Context, access: Access = .read) {
         switch clang_getCursorKind(c) {
         case CXCursor_MemberRefExpr:
-            if let fn, access != .path { field(c, in: fn, access) }
+            if let fn { field(c, in: fn, access) }
             for k in ClangUnit.children(c) {
                 // The base: an embedded struct member on the way is a path.
                 if let m = unwrap(k), clang_getCursorKind(m) == CXCursor_MemberRefExpr,
@@ -491,6 +509,11 @@ private struct Builder {
             let target = clang_getCursorReferenced(c)
             if clang_getCursorKind(target) == CXCursor_FunctionDecl {
                 reference(ClangUnit.spelling(target), at: c, in: fn, ctx)
+            } else if let fn, clang_getCursorKind(target) == CXCursor_EnumConstantDecl {
+                graph.enumConstants[fn, default: [:]][ClangUnit.spelling(target)] = clang_getEnumConstantDeclValue(target)
+            } else if let fn, clang_getCursorKind(target) == CXCursor_VarDecl,
+                      clang_getCursorLinkage(target) != CXLinkage_NoLinkage {
+                graph.globalsUsed[fn, default: []].insert(ClangUnit.spelling(target))
             }
         default:
             break
@@ -507,6 +530,7 @@ private struct Builder {
         if !ClangUnit.isNull(callee), clang_getCursorKind(callee) == CXCursor_FunctionDecl {
             let n = ClangUnit.spelling(callee)
             name = n
+            if graph.calleeSignatures[n] == nil { graph.calleeSignatures[n] = signature(clang_getCursorType(callee)) }
             if let fn {
                 if graph.functions[n] != nil {
                     graph.calls[fn, default: []].insert(n)
@@ -545,7 +569,11 @@ private struct Builder {
             graph.fieldReads[fn, default: []].insert(key)
             graph.fieldWrites[fn, default: []].insert(key)
         case .handle: graph.fieldHandles[fn, default: []].insert(key)
-        case .path: break
+        case .path:
+            // Only passed through (an embedded struct on the way): no
+            // size or kind of its own to record.
+            graph.fieldPaths[fn, default: []].insert(key)
+            return
         }
         if graph.fieldSizes[key] == nil {
             let t = clang_getCanonicalType(clang_getCursorType(decl))
@@ -563,8 +591,50 @@ private struct Builder {
                 fd.bitWidth = max(0, Int(clang_getFieldDeclBitWidth(decl)))
             }
             graph.fieldDecls[key] = fd
+            if let b = Self.bindType(t) { graph.fieldBindTypes[key] = b }
         }
         _ = structInfo(clang_getCursorType(clang_getCursorSemanticParent(decl)))
+    }
+
+    /// A function type's signature for a binding; nil without a prototype.
+    func signature(_ ft: CXType) -> CSignature? {
+        let n = Int(clang_getNumArgTypes(ft))
+        guard n >= 0 else { return nil }
+        return CSignature(result: Self.bindType(clang_getResultType(ft)),
+                          parameters: (0..<n).map { Self.bindType(clang_getArgType(ft, UInt32($0))) },
+                          variadic: clang_isFunctionTypeVariadic(ft) != 0)
+    }
+
+    /// `t` as a binding between C and Swift carries it; nil: it cannot (a
+    /// struct or union by value, a function pointer, a floating type).
+    static func bindType(_ type: CXType) -> BindType? {
+        let t = clang_getCanonicalType(type)
+        switch t.kind {
+        case CXType_Void: return .void
+        case CXType_Bool: return .bool
+        case CXType_Char_S, CXType_SChar, CXType_Short, CXType_Int, CXType_Long, CXType_LongLong:
+            let n = Int(clang_Type_getSizeOf(t))
+            return [1, 2, 4, 8].contains(n) ? .integer(bits: n * 8, signed: true) : nil
+        case CXType_Char_U, CXType_UChar, CXType_UShort, CXType_UInt, CXType_ULong, CXType_ULongLong:
+            let n = Int(clang_Type_getSizeOf(t))
+            return [1, 2, 4, 8].contains(n) ? .integer(bits: n * 8, signed: false) : nil
+        case CXType_Enum:
+            return bindType(clang_getEnumDeclIntegerType(clang_getTypeDeclaration(t)))
+        case CXType_Pointer:
+            let p = clang_getCanonicalType(clang_getPointeeType(t))
+            switch p.kind {
+            case CXType_FunctionProto, CXType_FunctionNoProto: return nil
+            case CXType_Record: return .pointer(pointee: ClangUnit.structName(p))
+            case CXType_Char_S where clang_isConstQualifiedType(p) != 0, CXType_Char_U where clang_isConstQualifiedType(p) != 0:
+                return .string
+            default: return .pointer(pointee: nil)
+            }
+        case CXType_ConstantArray:
+            let n = Int(clang_Type_getSizeOf(t))
+            return n > 0 ? .array(bytes: n) : nil
+        default:
+            return nil
+        }
     }
 
     /// The Swift type for a C field of canonical type `t`.

@@ -58,7 +58,10 @@ public struct SliceHalves: Sendable {
     /// they include are rewritten too) along `split`. Throws, naming the
     /// function's file and line, when a function that must cross cannot
     /// (variadic, made by a macro, an unnamed parameter).
-    public init(driver: String, split: Split, graph g: CallGraph, spec: MarshalingSpec? = nil) throws {
+    /// `decaf`: functions of the user half moved to Swift (their bodies
+    /// call the Swift, and the user half ends with the bindings).
+    public init(driver: String, split: Split, graph g: CallGraph, spec: MarshalingSpec? = nil,
+                decaf: DecafBindings? = nil) throws {
         self.driver = driver
         let spec = spec ?? MarshalingSpec(graph: g, split: split)
         let layout = Layout(graph: g, spec: spec)
@@ -118,6 +121,7 @@ public struct SliceHalves: Sendable {
                         if crossing.contains(name), let e = entries.first(where: { $0.function == name }), e.up != kernel {
                             served.append(name)
                         }
+                        if !kernel, let body = decaf?.bodies[name] { edits.append((s.bodyStart, s.end, body)) }
                         continue
                     }
                     if let id = idOf[name], crossing.contains(name) {
@@ -153,11 +157,12 @@ public struct SliceHalves: Sendable {
                     // The driver library's redirection of MMIO and port I/O
                     // (readb, outl, ...: inline asm in the kernel's headers).
                     head += "#include \"drvslice-user.h\"\n"
+                    if let decaf { head += decaf.userPrologue }
                     if source.contains("#define pr_fmt") { head += "#undef pr_fmt\n" }
                 }
                 head += "#include \"../\(Self.headerName(driver))\"\n\n"
                 let table = "slice_\(ident)_\(kernel ? "kernel" : "user")"
-                var result = head + source + Self.targets(served.sorted(), g: g, idOf: idOf, table: "\(table)_targets_\(stem)")
+                var result = head + source + (kernel ? "" : decaf?.userC ?? "") + Self.targets(served.sorted(), g: g, idOf: idOf, table: "\(table)_targets_\(stem)")
                     + Self.stubs(stubbed.sorted(), idOf: idOf, table: "\(table)_stubs_\(stem)")
                 if byFile.count == 1 {
                     result += layout.description(table: table, stem: stem, driver: driver, ident: ident, entries: entries,

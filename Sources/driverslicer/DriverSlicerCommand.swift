@@ -59,6 +59,9 @@ struct DriverSlicerCommand: ParsableCommand {
     @Flag(name: .customLong("user-cflags"), help: "With --kbuild-cmd: print the flags that compile the driver's user half as user-space code with the kernel's headers (one per line) and stop.")
     var userCFlags = false
 
+    @Option(name: .customLong("decaf"), help: ArgumentHelp("With --halves: move these functions of the user half to Swift, comma-separated (Decaf's step). Their C bodies call slice_NAME_swift_FN; DIR/decaf/ gets the bindings their Swift uses (NAME-decaf.h with module.modulemap, NAME-decaf.swift), and the user half ends with the bindings' C. See docs/driverslicer.md, \"Moving a driver to Swift\".", valueName: "fn,..."))
+    var decafFunctions: String?
+
     @Option(name: .customLong("name"), help: "With --halves: the driver's name in the generated ids and file names (default: the first file's name without .c).")
     var driverName: String?
 
@@ -136,8 +139,28 @@ struct DriverSlicerCommand: ParsableCommand {
             }
             if let dir = halvesDirectory {
                 let name = driverName ?? ((files.first.map { ($0 as NSString).lastPathComponent } ?? "driver") as NSString).deletingPathExtension
-                let halves = try SliceHalves(driver: name, split: split, graph: graph, spec: marshaling)
+                var decaf: DecafBindings?
+                if let decafFunctions {
+                    let fns = decafFunctions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    guard let first = files.first, fns.count > 0 else { throw SliceError("--decaf: no functions named") }
+                    guard let source = FileManager.default.contents(atPath: first) else { throw SliceError("\(first): cannot read it") }
+                    decaf = try DecafBindings(driver: name, functions: fns, split: split, graph: graph,
+                                              source: String(decoding: source, as: UTF8.self))
+                }
+                let halves = try SliceHalves(driver: name, split: split, graph: graph, spec: marshaling, decaf: decaf)
                 try Self.write(halves, into: dir)
+                if let decaf {
+                    let d = dir + "/decaf"
+                    do {
+                        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                        try decaf.header.write(toFile: "\(d)/\(decaf.headerName)", atomically: true, encoding: .utf8)
+                        try decaf.moduleMap.write(toFile: "\(d)/module.modulemap", atomically: true, encoding: .utf8)
+                        try decaf.swift.write(toFile: "\(d)/\(decaf.swiftName)", atomically: true, encoding: .utf8)
+                    } catch {
+                        throw SliceError("\(d): \(error.localizedDescription)")
+                    }
+                    print("moved to Swift: \(decaf.functions.joined(separator: ", ")); their bindings in \(d)")
+                }
                 let up = halves.entries.filter(\.up).count
                 print("wrote \(halves.files.count) file(s) in each of \(dir)/kernel and \(dir)/user, and \(dir)/\(halves.headerName): "
                       + "\(up) upcall and \(halves.entries.count - up) downcall entries")

@@ -875,7 +875,7 @@ import Testing
 
     /// Splits `driver` with --halves, builds the two programs and runs them:
     /// the kernel program's output, and the halves.
-    func run(_ driver: String) throws -> (out: String, halves: SliceHalves)? {
+    func run(_ driver: String, decaf: (functions: [String], swift: String)? = nil) throws -> (out: String, halves: SliceHalves)? {
         let fixture = SliceAnalysisTests()
         let path = try fixture.write(driver, "minidrv.c")
         let dir = (path as NSString).deletingLastPathComponent
@@ -885,7 +885,10 @@ import Testing
         try t.add("field ops.xmit bandwidth\nfield ops.* user\n", file: "t.iface")
         let split = Split(graph: g, interfaces: t)
         #expect(Set(split.kernel.map(\.name)) == ["xmit", "start_hw"])
-        let h = try SliceHalves(driver: "minidrv", split: split, graph: g)
+        let bindings = try decaf.map {
+            try DecafBindings(driver: "minidrv", functions: $0.functions, split: split, graph: g, source: driver)
+        }
+        let h = try SliceHalves(driver: "minidrv", split: split, graph: g, decaf: bindings)
         let out = dir + "/halves"
         for side in ["kernel", "user"] {
             try FileManager.default.createDirectory(atPath: "\(out)/\(side)", withIntermediateDirectories: true)
@@ -901,7 +904,32 @@ import Testing
         let flags = ["gcc", "-std=gnu11", "-Wall", "-Werror", "-I", out, "-I", dir, "-I", root + "/module/include", "-I", root + "/module"]
         let k = try SliceHalvesTests.run(flags + ["-o", "kside", "kernel/minidrv.c", "kside.c", root + "/module/slice_core.c"], in: out)
         #expect(k.0 == 0, "\(k.1)")
-        let u = try SliceHalvesTests.run(flags + ["-o", "uside", "user/minidrv.c", "uside.c", root + "/module/slice_core.c"], in: out)
+        var u: (Int32, String) = (0, "")
+        if bindings == nil {
+            u = try SliceHalvesTests.run(flags + ["-o", "uside", "user/minidrv.c", "uside.c", root + "/module/slice_core.c"], in: out)
+        }
+        if let bindings, let decaf {
+            // The user side with the moved functions: its C as objects, the
+            // Swift module (bindings and author's code) as one, swiftc links.
+            try FileManager.default.createDirectory(atPath: out + "/decaf", withIntermediateDirectories: true)
+            try bindings.header.write(toFile: "\(out)/decaf/\(bindings.headerName)", atomically: true, encoding: .utf8)
+            try bindings.moduleMap.write(toFile: "\(out)/decaf/module.modulemap", atomically: true, encoding: .utf8)
+            try bindings.swift.write(toFile: "\(out)/decaf/\(bindings.swiftName)", atomically: true, encoding: .utf8)
+            try decaf.swift.write(toFile: "\(out)/decaf/moved.swift", atomically: true, encoding: .utf8)
+            for (src, obj) in [("user/minidrv.c", "u1.o"), ("uside.c", "u2.o"), (root + "/module/slice_core.c", "u3.o")] where u.0 == 0 {
+                u = try SliceHalvesTests.run(flags + ["-c", src, "-o", obj], in: out)
+            }
+            #expect(u.0 == 0, "\(u.1)")
+            if u.0 == 0 {
+                u = try SliceHalvesTests.run(["swiftc", "-swift-version", "6", "-emit-object", "-parse-as-library", "-wmo",
+                                              "-module-name", "Decaf_minidrv", "-I", "decaf", "decaf/\(bindings.swiftName)",
+                                              "decaf/moved.swift", "-o", "u4.o"], in: out)
+                #expect(u.0 == 0, "\(u.1)")
+            }
+            if u.0 == 0 {
+                u = try SliceHalvesTests.run(["swiftc", "-o", "uside", "u1.o", "u2.o", "u3.o", "u4.o"], in: out)
+            }
+        }
         #expect(u.0 == 0, "\(u.1)")
         guard k.0 == 0, u.0 == 0 else { return nil }
         let run = try SliceHalvesTests.run(["./kside", "./uside"], in: out)
@@ -1035,5 +1063,70 @@ import Testing
         #expect(h1.files[0].user.contains("\"priv.weight\"") && h1.files[0].kernel.contains("\"priv.weight\""))
         #expect(before.hasPrefix("open=7 mtu=1500 "), "\(before)")
         #expect(after.hasPrefix("open=7 mtu=1564 "), "\(after)")
+    }
+
+    /// Decaf's step: `open` moves to Swift (`driverslicer --decaf open`).
+    /// The kernel program calls it as before (an upcall into the user
+    /// half, whose C body now calls the Swift); the Swift sets the fields
+    /// the C set, through the generated bindings, and calls `start_hw`, a
+    /// downcall stub of the user half, as the C did. The run's output is
+    /// the C open's, to the byte.
+    @Test func aFunctionMovedToSwiftRunsAsTheCDid() throws {
+        let moved = """
+            /// minidrv's open, in Swift.
+            func open(_ d: NetdevRef?) -> Int32 {
+                guard let d, let priv = d.priv else { return -22 }
+                let p = PrivRef(priv)
+                p.mac.storeBytes(of: 0x52, toByteOffset: 0, as: UInt8.self)
+                p.mac.storeBytes(of: 0x07, toByteOffset: 5, as: UInt8.self)
+                p.flags = 5
+                d.mtu = 1500
+                start_hw(p)
+                p.up = p.hwCalls
+                return p.ring == ring ? 7 : -7
+            }
+
+            /// minidrv's get_stats, in Swift: d->stats is embedded in d.
+            func get_stats(_ d: NetdevRef?, _ out: StatsRef?) {
+                guard let d, let out else { return }
+                out.rx = d.stats.rx * 2
+                out.tx = d.stats.tx + 1
+            }
+            """
+        guard let (c, _) = try run(Self.driver), let (swift, h) = try run(Self.driver, decaf: (["open", "get_stats"], moved)) else { return }
+        let user = h.files[0].user
+        // open's C body is gone: it calls the Swift.
+        #expect(user.contains("return slice_minidrv_swift_open((void *)d);"), "\(user)")
+        #expect(user.contains("slice_minidrv_swift_get_stats((void *)d, (void *)out);"), "\(user)")
+        #expect(!user.contains("p->mac[0] = 0x52;"), "\(user)")
+        #expect(c.hasPrefix("open=7 mtu=1500 up=1 flags=5 spare=0 mac=52:07 hw_calls=1 ring=set\nget_stats rx=10 tx=10\n"), "\(c)")
+        #expect(swift == c, "\(swift)")
+    }
+
+    /// What cannot move says where and why.
+    @Test func aFunctionThatCannotMoveIsAnError() throws {
+        let fixture = SliceAnalysisTests()
+        let path = try fixture.write(Self.driver, "minidrv.c")
+        let dir = (path as NSString).deletingLastPathComponent
+        try Self.header.write(toFile: dir + "/minidrv.h", atomically: true, encoding: .utf8)
+        let g = try CallGraph.build(files: [path], arguments: ["-I", dir])
+        var t = InterfaceTable()
+        try t.add("field ops.xmit bandwidth\nfield ops.* user\n", file: "t.iface")
+        let split = Split(graph: g, interfaces: t)
+        // Nothing is named nosuch; xmit is the nucleus's.
+        #expect(throws: SliceError.self) { try DecafBindings(driver: "minidrv", functions: ["nosuch"], split: split, graph: g, source: Self.driver) }
+        do {
+            _ = try DecafBindings(driver: "minidrv", functions: ["xmit"], split: split, graph: g, source: Self.driver)
+            Issue.record("xmit moved")
+        } catch let e as SliceError {
+            #expect(e.description.contains("minidrv.c:"), "\(e)")
+            #expect(e.description.contains("xmit: cannot move to Swift: it is not in the user half"), "\(e)")
+        }
+        // get_stats writes out->rx through a struct stats: it moves.
+        let b = try DecafBindings(driver: "minidrv", functions: ["get_stats"], split: split, graph: g, source: Self.driver)
+        #expect(b.swift.contains("struct StatsRef {"), "\(b.swift)")
+        #expect(b.swift.contains("nonmutating set { slice_minidrv_set_stats_rx(raw, newValue) }"), "\(b.swift)")
+        #expect(b.header.contains("uint64_t slice_minidrv_get_stats_rx(void *o);"), "\(b.header)")
+        #expect(b.swift.contains("var stats: StatsRef { StatsRef(slice_minidrv_addr_netdev_stats(raw)!) }"), "\(b.swift)")
     }
 }

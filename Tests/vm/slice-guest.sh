@@ -9,7 +9,10 @@
 # spawns, linked with the driver library. Its probe, cp_init_one, runs in
 # the u-driver: the PCI calls, the EEPROM read through the registers, the
 # netdev's registration all cross as SLICE_DOWNCALLs, and the interface
-# appears with the MAC QEMU gave the NIC.
+# appears with the MAC QEMU gave the NIC. Decaf's step: cp_init_hw, which
+# every open runs (reset, MAC, receive mode, transmit configuration), is
+# moved to Swift (driverslicer --decaf; slicer/decaf/8139cp/), the rest of
+# the user half calling it and it calling the C through the bindings.
 #
 # usage: Tests/vm/slice-guest.sh
 set -euo pipefail
@@ -27,7 +30,8 @@ M="$ROOT/.build/slicer/m-8139cp"
 [ -f "$M/.8139cp.o.cmd" ] || "$ROOT/Tests/slicer/check-slicer.sh" > "$WORK/check-slicer.log" 2>&1 || {
   echo "slice guest: check-slicer failed:"; tail -20 "$WORK/check-slicer.log"; exit 1; }
 H="$WORK/halves"
-"$BIN/driverslicer" "$M/8139cp.c" --kbuild-cmd "$M/.8139cp.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name 8139cp > "$WORK/halves.txt"
+"$BIN/driverslicer" "$M/8139cp.c" --kbuild-cmd "$M/.8139cp.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name 8139cp \
+  --decaf cp_init_hw > "$WORK/halves.txt"
 
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
@@ -45,8 +49,17 @@ KB
 make -s -C "$KDIR" M="$K" KBUILD_EXTRA_SYMBOLS="$ROOT/module/Module.symvers" modules > "$WORK/k.log" 2>&1 || {
   echo "slice guest: the kernel half does not build:"; grep -E "error|warning|undefined" "$WORK/k.log" | head; exit 1; }
 # The u-driver: the user half, the driver library and the host.
-"$ROOT/slicer/build-udriver.sh" "$H" 8139cp "$M/.8139cp.o.cmd" "$KDIR" "$WORK/8139cp-udriver" > "$WORK/u.log" 2>&1 || {
+DECAF_SWIFT="$ROOT/slicer/decaf/8139cp" "$ROOT/slicer/build-udriver.sh" "$H" 8139cp "$M/.8139cp.o.cmd" "$KDIR" "$WORK/8139cp-udriver" > "$WORK/u.log" 2>&1 || {
   echo "slice guest: the u-driver does not build:"; tail -20 "$WORK/u.log"; exit 1; }
+# cp_init_hw's C body is the call of the Swift, which the u-driver has
+# from the Swift module (not from the C half).
+decaf="no"
+if grep -q "slice_8139cp_swift_cp_init_hw((void \*)cp);" "$H/user/8139cp.c" \
+   && nm --defined-only "$WORK/8139cp-udriver.obj/decaf.o" | grep -q " T slice_8139cp_swift_cp_init_hw$" \
+   && ! nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | grep -q "slice_8139cp_swift_cp_init_hw$"; then
+  decaf="cp_init_hw in Swift"
+fi
+echo "== decaf: $decaf"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
 cp /bin/busybox "$WORK/root/bin/busybox"
@@ -153,5 +166,6 @@ has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered
 has "^== down and up again ok" "cp_close and cp_open in the new u-driver"
 has "^== ping after the recovery: 5 echo requests sent, 5 replies received$" "ping after the recovery"
 has "^== dmesg clean$" "dmesg"
+[ "$decaf" = "cp_init_hw in Swift" ] || { echo "slice guest: cp_init_hw is not the Swift one (decaf: $decaf)"; ok=0; }
 if [ "$ok" = 1 ]; then echo "slice guest test: ok"; else
   echo "slice guest test: FAILED; console:"; tail -60 "$WORK/c.log"; exit 1; fi

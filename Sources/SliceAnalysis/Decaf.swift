@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+import Foundation
+
+/// A C type as a binding between a driver's C and Swift carries it.
+public enum BindType: Sendable, Equatable, Hashable, Codable {
+    case void
+    case bool
+    case integer(bits: Int, signed: Bool)
+    /// A data pointer; `pointee` is the struct it points to (`cp_private`).
+    case pointer(pointee: String?)
+    /// `const char *`: a NUL-terminated string.
+    case string
+    /// An array member, reached through its address (`u8 mac[6]`: 6 bytes).
+    case array(bytes: Int)
+}
+
+/// A called function's signature as a binding sees it: nil where a type
+/// cannot cross (a struct by value, a function pointer).
+public struct CSignature: Sendable, Equatable, Codable {
+    public let result: BindType?
+    public let parameters: [BindType?]
+    public let variadic: Bool
+}
+
+/// Decaf's step (ATC'09): functions of a sliced driver's user half move to
+/// Swift one at a time, the rest of the C calling them and being called by
+/// them through generated bindings (`driverslicer --halves DIR --decaf
+/// FN,...`).
+///
+/// For each function moved, the user half keeps its C signature with a
+/// body that calls `slice_NAME_swift_FN`, which the driver author writes in
+/// Swift (`@_cdecl`, generated as a shim over a typed Swift function of the
+/// function's own name). What the function's C reached, its Swift reaches
+/// through the bindings, which the tool derives from the C as it was:
+/// - every struct field it reads or writes: a getter and a setter on a
+///   `…Ref` of the struct (an array member, or a field whose address the C
+///   took, as an address);
+/// - every function it calls, the driver's own (a downcall stub where the
+///   callee is in the nucleus) and the kernel API's: a Swift function of
+///   the same name (a `printk`-like one takes the message as a `String`);
+/// - the enum constants and integer `#define`s it names, and the addresses
+///   of the globals it names.
+/// The C side of the bindings is appended to the user half (its statics
+/// are reachable only there) with the kernel's types; the Swift side is a
+/// plain C header (`NAME-decaf.h`, module `CSlice_NAME`) and `NAME-decaf.swift`,
+/// compiled into one module with the author's Swift.
+public struct DecafBindings: Sendable {
+    /// The functions moved to Swift.
+    public let functions: [String]
+    /// The user half's replacement body of each function moved.
+    public let bodies: [String: String]
+    /// Declarations the user half needs before the bodies.
+    public let userPrologue: String
+    /// The bindings' C, appended to the user half.
+    public let userC: String
+    /// `NAME-decaf.h`: the bindings as plain C, for Swift.
+    public let header: String
+    /// `module.modulemap` naming the header as module ``cModule``.
+    public let moduleMap: String
+    /// `NAME-decaf.swift`: the typed Swift side.
+    public let swift: String
+    public let cModule: String
+    public let headerName: String
+    public let swiftName: String
+
+    /// The bindings of `functions` of `driver`'s user half. Throws, with the
+    /// function's file and line, when one cannot move: not in the user half,
+    /// not written in the file, variadic, or reaching a type or a callee a
+    /// binding cannot carry. `source` is the driver's text (its integer
+    /// `#define`s).
+    public init(driver: String, functions: [String], split: Split, graph g: CallGraph, source: String) throws {
+        let ident = SliceHalves.identifier(driver)
+        let p = "slice_\(ident)_"
+        self.functions = functions
+        cModule = "CSlice_\(ident)"
+        headerName = "\(driver)-decaf.h"
+        swiftName = "\(driver)-decaf.swift"
+        let userSide = Set(split.user.map(\.name))
+        let moved = Set(functions)
+
+        func place(_ f: String) -> String {
+            g.functions[f].map { "\($0.file):\($0.line): " } ?? ""
+        }
+        var structs = Set<String>()
+        func note(_ b: BindType?) { if case .pointer(let s?)? = b { structs.insert(s) } }
+
+        // What the functions reach.
+        var getters = Set<String>(), setters = Set<String>(), addresses = Set<String>()
+        var callees = Set<String>(), constants: [String: Int64] = [:], globals = Set<String>()
+        var embedded: [String: String] = [:]
+        var bodies: [String: String] = [:], prologue = "", shims: [String] = []
+        let macros = Self.integerMacros(source)
+        for f in functions {
+            guard let fn = g.functions[f] else { throw SliceError("\(f): no such function in the driver") }
+            guard userSide.contains(f), !g.moduleEntries.contains(f) else {
+                throw SliceError("\(place(f))\(f): cannot move to Swift: it is not in the user half (only the u-driver's functions move)")
+            }
+            guard let shape = g.shapes[f] else {
+                throw SliceError("\(place(f))\(f): cannot move to Swift: its body is not written in the file (a macro made it)")
+            }
+            if shape.variadic { throw SliceError("\(place(f))\(f): cannot move to Swift: it is variadic") }
+            guard let sig = g.definedSignatures[f] else {
+                throw SliceError("\(place(f))\(f): cannot move to Swift: its signature has no prototype")
+            }
+            for (i, t) in sig.parameters.enumerated() where t == nil || t == .void {
+                throw SliceError("\(place(f))\(f): cannot move to Swift: parameter \(i + 1) (\(shape.parameters[safe: i]?.type ?? "?")) is a type a binding cannot carry")
+            }
+            guard let result = sig.result, result != .string else {
+                throw SliceError("\(place(f))\(f): cannot move to Swift: its result (\(shape.result)) is a type a binding cannot carry")
+            }
+            sig.parameters.forEach(note)
+            note(result)
+            let reads = g.fieldReads[f] ?? [], writes = g.fieldWrites[f] ?? [], handles = g.fieldHandles[f] ?? []
+            for key in reads.union(writes).union(handles).sorted() {
+                let s = String(key.split(separator: ".").first ?? "")
+                guard !s.contains("anon@") else {
+                    throw SliceError("\(place(f))\(f): cannot move to Swift: it uses \(key), a field of an anonymous struct (no name to bind)")
+                }
+                guard let t = g.fieldBindTypes[key] else {
+                    throw SliceError("\(place(f))\(f): cannot move to Swift: it uses \(key), of type \(g.fieldDecls[key]?.cType ?? "?"), which a binding cannot carry")
+                }
+                structs.insert(s)
+                note(t)
+                let bit = g.fieldDecls[key]?.isBitField ?? false
+                if case .array = t {
+                    addresses.insert(key)
+                } else {
+                    if reads.contains(key) || writes.contains(key) { getters.insert(key) }
+                    if writes.contains(key) { setters.insert(key) }
+                    if handles.contains(key) {
+                        guard !bit else { throw SliceError("\(place(f))\(f): cannot move to Swift: it takes the address of bitfield \(key)") }
+                        addresses.insert(key)
+                    }
+                }
+            }
+            // Embedded structs on the way to a field (`d->stats.rx`): the
+            // member's address, as a Ref of the inner struct.
+            for key in (g.fieldPaths[f] ?? []).sorted() {
+                let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].contains("anon@"),
+                      let m = g.embeddedMembers.first(where: { $0.outer == parts[0] && $0.member == parts[1] }),
+                      !m.inner.contains("anon@") else {
+                    throw SliceError("\(place(f))\(f): cannot move to Swift: it reaches a field through \(key), an anonymous struct or union (no name to bind)")
+                }
+                structs.insert(parts[0])
+                structs.insert(m.inner)
+                embedded[key] = m.inner
+            }
+            for c in (g.calls[f] ?? []).union(g.kernelCalls[f] ?? []) where !moved.contains(c) { callees.insert(c) }
+            for (k, v) in g.enumConstants[f] ?? [:] { constants[k] = v }
+            globals.formUnion(g.globalsUsed[f] ?? [])
+            // Integer #defines the function's text names.
+            let text = Self.text(of: shape, in: fn.file)
+            for w in Self.identifiers(text) { if let v = macros[w], constants[w] == nil { constants[w] = v } }
+
+            // The user half's body and the Swift shim.
+            let args = shape.parameters.enumerated().map { i, prm in
+                if case .pointer? = sig.parameters[i] { return "(void *)\(prm.name)" }
+                if case .string? = sig.parameters[i] { return "(const char *)\(prm.name)" }
+                return prm.name
+            }.joined(separator: ", ")
+            let call = "\(p)swift_\(f)(\(args))"
+            let ret: String
+            switch result {
+            case .void: ret = "\t\(call);\n"
+            case .pointer, .string, .array: ret = "\treturn (\(shape.result))\(call);\n"
+            default: ret = "\treturn \(call);\n"
+            }
+            bodies[f] = "{\n\t/* In Swift (driverslicer --decaf): \(p)swift_\(f) calls \(f) of module Decaf_\(ident). */\n\(ret)}"
+            let cparams = sig.parameters.enumerated().map { i, t in "\(Self.kernelC(t ?? .void)) a\(i)" }
+            prologue += "\(Self.kernelC(result)) \(p)swift_\(f)(\(cparams.isEmpty ? "void" : cparams.joined(separator: ", ")));\n"
+            let sparams = sig.parameters.enumerated().map { i, t in "_ a\(i): \(Self.cShimSwift(t ?? .void))" }
+            let targs = sig.parameters.enumerated().map { i, t in Self.fromC(t ?? .void, "a\(i)") }.joined(separator: ", ")
+            var shim = "/// The C of the user half calls `\(f)` here (`\(shape.result) \(f)(\(shape.parameters.map(\.type).joined(separator: ", ")))`).\n"
+            shim += "@_cdecl(\"\(p)swift_\(f)\")\n"
+            shim += "func \(p)swift_\(f)(\(sparams.joined(separator: ", ")))\(result == .void ? "" : " -> \(Self.cShimSwift(result))") {\n"
+            shim += "    \(result == .void ? "" : "return ")\(Self.toC(result, "\(f)(\(targs))"))\n}\n"
+            shims.append(shim)
+        }
+
+        // Callees: a C wrapper each, and a Swift function of its name.
+        var c = "", h = "", sw = "", protos: [String] = []
+        for name in callees.sorted() {
+            guard let sig = g.calleeSignatures[name] else {
+                throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: \(name) has no prototype to bind")
+            }
+            var params = sig.parameters
+            var message = false
+            if sig.variadic {
+                // printk-like: the format is the last fixed parameter; Swift
+                // formats the message and it goes as "%s".
+                guard params.last == .string else {
+                    throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: it calls \(name), variadic without a format string last")
+                }
+                message = true
+            }
+            guard let result = sig.result, params.allSatisfy({ $0 != nil && $0 != .void }) else {
+                let bad = sig.result == nil ? "its result" : "parameter \((params.firstIndex(where: { $0 == nil || $0 == .void }) ?? 0) + 1)"
+                throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: it calls \(name), whose \(bad) is a type a binding cannot carry")
+            }
+            params.forEach(note)
+            note(result)
+            let ps = params.compactMap { $0 }
+            let kdecl = ps.enumerated().map { "\(Self.kernelC($1)) a\($0)" }
+            let hdecl = ps.enumerated().map { "\(Self.plainC($1)) a\($0)" }
+            var cargs = ps.indices.map { "a\($0)" }
+            if message { cargs.append("a\(ps.count - 1)"); cargs[ps.count - 1] = "\"%s\"" }
+            let cname = "\(p)call_\(name)"
+            let callText = "\(name)(\(cargs.joined(separator: ", ")))"
+            let kproto = "\(Self.kernelC(result)) \(cname)(\(kdecl.isEmpty ? "void" : kdecl.joined(separator: ", ")))"
+            protos.append(kproto + ";")
+            c += kproto + "\n{\n"
+            switch result {
+            case .void: c += "\t\(callText);\n}\n\n"
+            case .pointer, .array: c += "\treturn (void *)\(callText);\n}\n\n"
+            default: c += "\treturn \(callText);\n}\n\n"
+            }
+            h += "\(Self.plainC(result)) \(cname)(\(hdecl.isEmpty ? "void" : hdecl.joined(separator: ", ")));\n"
+            let sparams = ps.enumerated().map { i, t in "_ a\(i): \(Self.swiftType(t))" }
+            let sargs = ps.enumerated().map { i, t in Self.toC(t, "a\(i)") }
+            sw += "/// `\(name)`\(message ? " (the message as one string: \"%s\")" : "").\n"
+            sw += "func \(Self.swiftName(name))(\(sparams.joined(separator: ", ")))\(result == .void ? "" : " -> \(Self.swiftType(result))") {\n"
+            // Swift's strings reach C through withCString, one inside the other.
+            var inner = sargs
+            var body = ""
+            for i in ps.indices where ps[i] == .string { inner[i] = "s\(i)" }
+            body = Self.fromC(result, "\(cname)(\(inner.joined(separator: ", ")))")
+            for i in ps.indices.reversed() where ps[i] == .string { body = "a\(i).withCString { s\(i) in \(body) }" }
+            sw += "    \(result == .void ? "" : "return ")\(body)\n}\n"
+        }
+
+        // Fields: accessors on the struct's Ref.
+        var refs: [String: [String]] = [:]
+        for s in structs.sorted() { refs[s] = [] }
+        for key in getters.union(setters).union(addresses).sorted() {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let t = g.fieldBindTypes[key] else { continue }
+            let (s, f) = (parts[0], parts[1])
+            let tag = g.unionNames.contains(s) ? "union \(s)" : "struct \(s)"
+            let stem = "\(Self.identifierPart(s))_\(f)"
+            let origin = g.fieldDecls[key].map { "`\($0.cType) \(f)` (\($0.origin))" } ?? "`\(f)`"
+            var lines: [String] = []
+            if addresses.contains(key) {
+                protos.append("void *\(p)addr_\(stem)(void *o);")
+                c += "void *\(p)addr_\(stem)(void *o)\n{\n\treturn (void *)&((\(tag) *)o)->\(f);\n}\n\n"
+                h += "void *\(p)addr_\(stem)(void *o);\n"
+                let prop = Self.swiftProperty(f) + (t.isArray ? "" : "Address")
+                lines.append("    /// The address of \(origin).\n    var \(prop): UnsafeMutableRawPointer { \(p)addr_\(stem)(raw)! }")
+            }
+            if getters.contains(key) {
+                protos.append("\(Self.kernelC(t)) \(p)get_\(stem)(void *o);")
+                c += "\(Self.kernelC(t)) \(p)get_\(stem)(void *o)\n{\n\treturn \(t.isPointer ? "(void *)" : "")((\(tag) *)o)->\(f);\n}\n\n"
+                h += "\(Self.plainC(t)) \(p)get_\(stem)(void *o);\n"
+                var l = "    /// \(origin).\n    var \(Self.swiftProperty(f)): \(Self.swiftType(t)) {\n"
+                l += "        get { \(Self.fromC(t, "\(p)get_\(stem)(raw)")) }\n"
+                if setters.contains(key) {
+                    guard t != .string else {
+                        throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: it sets \(key), a string pointer (Swift's strings do not outlive the call)")
+                    }
+                    protos.append("void \(p)set_\(stem)(void *o, \(Self.kernelC(t)) v);")
+                    c += "void \(p)set_\(stem)(void *o, \(Self.kernelC(t)) v)\n{\n\t((\(tag) *)o)->\(f) = v;\n}\n\n"
+                    h += "void \(p)set_\(stem)(void *o, \(Self.plainC(t)) v);\n"
+                    l += "        nonmutating set { \(p)set_\(stem)(raw, \(Self.toC(t, "newValue"))) }\n"
+                }
+                lines.append(l + "    }")
+            }
+            refs[s, default: []].append(contentsOf: lines)
+        }
+        for (key, inner) in embedded.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            let (s, f) = (parts[0], parts[1])
+            let tag = g.unionNames.contains(s) ? "union \(s)" : "struct \(s)"
+            let stem = "\(Self.identifierPart(s))_\(f)"
+            guard !addresses.contains(key) else { continue }
+            protos.append("void *\(p)addr_\(stem)(void *o);")
+            c += "void *\(p)addr_\(stem)(void *o)\n{\n\treturn (void *)&((\(tag) *)o)->\(f);\n}\n\n"
+            h += "void *\(p)addr_\(stem)(void *o);\n"
+            refs[s, default: []].append("    /// The `\(g.unionNames.contains(inner) ? "union" : "struct") \(inner) \(f)` inside this one.\n"
+                                        + "    var \(Self.swiftProperty(f)): \(Self.refName(inner)) { \(Self.refName(inner))(\(p)addr_\(stem)(raw)!) }")
+        }
+        var types = ""
+        for s in refs.keys.sorted() {
+            types += "/// A `\(g.unionNames.contains(s) ? "union" : "struct") \(s)` of the C side: its address, and the fields the Swift functions use.\n"
+            types += "struct \(Self.refName(s)) {\n    let raw: UnsafeMutableRawPointer\n    init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }\n"
+            for l in refs[s] ?? [] { types += l + "\n" }
+            types += "}\n\n"
+        }
+
+        // Globals by address; constants by value.
+        for name in globals.sorted() where g.globals[name] != nil {
+            protos.append("void *\(p)global_\(name)(void);")
+            c += "void *\(p)global_\(name)(void)\n{\n\treturn (void *)&\(name);\n}\n\n"
+            h += "void *\(p)global_\(name)(void);\n"
+            sw += "/// The address of the driver's global `\(name)`.\nvar \(Self.swiftName(name)): UnsafeMutableRawPointer { \(p)global_\(name)()! }\n"
+        }
+        var consts = ""
+        for (k, v) in constants.sorted(by: { $0.key < $1.key }) { consts += "let \(Self.swiftName(k)) = \(v)\n" }
+
+        self.bodies = bodies
+        userPrologue = "/* Functions moved to Swift (driverslicer --decaf): \(functions.joined(separator: ", ")). */\n" + prologue
+            + protos.joined(separator: "\n") + "\n"
+        userC = "\n/* The bindings of the functions moved to Swift (driverslicer --decaf): what their C reached. */\n" + c
+        header = """
+            /* SPDX-License-Identifier: GPL-2.0 */
+            /* Generated by driverslicer --decaf from \(driver): the bindings the Swift of
+             * \(functions.joined(separator: ", ")) calls, as plain C. Do not edit. */
+            #ifndef SLICE_\(ident.uppercased())_DECAF_H
+            #define SLICE_\(ident.uppercased())_DECAF_H
+            #include <stdbool.h>
+            #include <stdint.h>
+
+            \(h)
+            #endif
+
+            """
+        moduleMap = "module \(cModule) {\n    header \"\(headerName)\"\n    export *\n}\n"
+        swift = """
+            // SPDX-License-Identifier: GPL-2.0
+            // Generated by driverslicer --decaf from \(driver): the bindings of
+            // \(functions.joined(separator: ", ")), moved to Swift. Do not edit: change the driver and run
+            // driverslicer again. Each moved function is written in Swift, in this module,
+            // under its own name with the types below; the shims at the end are what the C calls.
+            import \(cModule)
+
+            \(types)// The functions the moved ones call.
+            \(sw)
+            // The constants they name.
+            \(consts)
+            // The C of the user half calls these.
+            \(shims.joined(separator: "\n"))
+            """
+    }
+
+    /// The source text of a function.
+    static func text(of s: FunctionShape, in path: String) -> String {
+        guard let d = FileManager.default.contents(atPath: path), s.start >= 0, s.end <= d.count, s.start <= s.end else { return "" }
+        return String(decoding: d[s.start..<s.end], as: UTF8.self)
+    }
+
+    static func identifiers(_ text: String) -> Set<String> {
+        var out = Set<String>(), cur = ""
+        for ch in text.unicodeScalars {
+            if ch == "_" || (ch.properties.isAlphabetic && ch.isASCII) || (!cur.isEmpty && ch.properties.numericType != nil && ch.isASCII) {
+                cur.unicodeScalars.append(ch)
+            } else {
+                if !cur.isEmpty { out.insert(cur) }
+                cur = ""
+            }
+        }
+        if !cur.isEmpty { out.insert(cur) }
+        return out
+    }
+
+    /// `#define NAME 6` and `#define NAME 0x1f` (a comment after it allowed).
+    static func integerMacros(_ source: String) -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for line in source.split(separator: "\n") {
+            var t = line.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("#define") || t.hasPrefix("# define") else { continue }
+            if let r = t.range(of: "/*") { t = String(t[..<r.lowerBound]) }
+            if let r = t.range(of: "//") { t = String(t[..<r.lowerBound]) }
+            let w = t.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).filter { $0 != "#" }
+            guard w.count == 3, !w[1].contains("(") else { continue }
+            var v = w[2]
+            if v.hasPrefix("("), v.hasSuffix(")") { v = String(v.dropFirst().dropLast()) }
+            while let last = v.last, "uUlL".contains(last) { v.removeLast() }
+            let n: Int64? = v.lowercased().hasPrefix("0x") ? Int64(v.dropFirst(2), radix: 16) : Int64(v)
+            if let n { out[w[1]] = n }
+        }
+        return out
+    }
+
+    static func identifierPart(_ s: String) -> String { SliceHalves.identifier(s) }
+
+    static func refName(_ s: String) -> String { SwiftTypes.typeName(s) + "Ref" }
+
+    static func swiftProperty(_ f: String) -> String { SwiftTypes.property(f) }
+
+    static func swiftName(_ c: String) -> String { SwiftTypes.keywords.contains(c) ? "`\(c)`" : c }
+
+    /// The type in the user half: C's own types, which need no header
+    /// (the kernel's u8 … s64 are these on every architecture Linux has).
+    static func kernelC(_ t: BindType) -> String {
+        switch t {
+        case .void: return "void"
+        case .bool: return "_Bool"
+        case .integer(let b, let s):
+            let names = [8: "char", 16: "short", 32: "int", 64: "long long"]
+            return "\(s ? "signed" : "unsigned") \(names[b] ?? "int")"
+        case .pointer, .array: return "void *"
+        case .string: return "const char *"
+        }
+    }
+
+    /// The type in the plain C header.
+    static func plainC(_ t: BindType) -> String {
+        switch t {
+        case .void: return "void"
+        case .bool: return "bool"
+        case .integer(let b, let s): return "\(s ? "" : "u")int\(b)_t"
+        case .pointer, .array: return "void *"
+        case .string: return "const char *"
+        }
+    }
+
+    /// The Swift type the author works with.
+    static func swiftType(_ t: BindType) -> String {
+        switch t {
+        case .void: return "Void"
+        case .bool: return "Bool"
+        case .integer(let b, let s): return "\(s ? "" : "U")Int\(b)"
+        case .pointer(let s?): return refName(s) + "?"
+        case .pointer(nil), .array: return "UnsafeMutableRawPointer?"
+        case .string: return "String"
+        }
+    }
+
+    /// The Swift type of a shim's C-facing parameter or result.
+    static func cShimSwift(_ t: BindType) -> String {
+        switch t {
+        case .pointer, .array: return "UnsafeMutableRawPointer?"
+        case .string: return "UnsafePointer<CChar>?"
+        default: return swiftType(t)
+        }
+    }
+
+    /// A C-facing value as the author's type.
+    static func fromC(_ t: BindType, _ e: String) -> String {
+        switch t {
+        case .pointer(let s?): return "\(e).map(\(refName(s)).init)"
+        case .string: return "\(e).map { String(cString: $0) } ?? \"\""
+        default: return e
+        }
+    }
+
+    /// The author's value as C-facing.
+    static func toC(_ t: BindType, _ e: String) -> String {
+        switch t {
+        case .pointer(_?): return "\(e)?.raw"
+        default: return e
+        }
+    }
+}
+
+extension BindType {
+    var isArray: Bool { if case .array = self { return true } else { return false } }
+    var isPointer: Bool {
+        switch self {
+        case .pointer, .array, .string: return true
+        default: return false
+        }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
