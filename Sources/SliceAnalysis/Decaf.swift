@@ -87,7 +87,7 @@ public struct DecafBindings: Sendable {
         // What the functions reach.
         var getters = Set<String>(), setters = Set<String>(), addresses = Set<String>()
         var callees = Set<String>(), constants: [String: Int64] = [:], globals = Set<String>()
-        var embedded: [String: String] = [:]
+        var embedded: [String: String] = [:], caller: [String: String] = [:]
         var bodies: [String: String] = [:], prologue = "", shims: [String] = []
         let macros = Self.integerMacros(source)
         for f in functions {
@@ -146,7 +146,10 @@ public struct DecafBindings: Sendable {
                 structs.insert(m.inner)
                 embedded[key] = m.inner
             }
-            for c in (g.calls[f] ?? []).union(g.kernelCalls[f] ?? []) where !moved.contains(c) { callees.insert(c) }
+            for c in (g.calls[f] ?? []).union(g.kernelCalls[f] ?? []) where !moved.contains(c) {
+                callees.insert(c)
+                if caller[c] == nil { caller[c] = f }
+            }
             for (k, v) in g.enumConstants[f] ?? [:] { constants[k] = v }
             globals.formUnion(g.globalsUsed[f] ?? [])
             // Integer #defines the function's text names.
@@ -181,8 +184,9 @@ public struct DecafBindings: Sendable {
         // Callees: a C wrapper each, and a Swift function of its name.
         var c = "", h = "", sw = "", protos: [String] = []
         for name in callees.sorted() {
+            let f = caller[name] ?? ""
             guard let sig = g.calleeSignatures[name] else {
-                throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: \(name) has no prototype to bind")
+                throw SliceError("\(place(f))\(f): cannot move to Swift: it calls \(name), which has no prototype to bind")
             }
             var params = sig.parameters
             var message = false
@@ -190,13 +194,13 @@ public struct DecafBindings: Sendable {
                 // printk-like: the format is the last fixed parameter; Swift
                 // formats the message and it goes as "%s".
                 guard params.last == .string else {
-                    throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: it calls \(name), variadic without a format string last")
+                    throw SliceError("\(place(f))\(f): cannot move to Swift: it calls \(name), variadic without a format string last")
                 }
                 message = true
             }
             guard let result = sig.result, params.allSatisfy({ $0 != nil && $0 != .void }) else {
                 let bad = sig.result == nil ? "its result" : "parameter \((params.firstIndex(where: { $0 == nil || $0 == .void }) ?? 0) + 1)"
-                throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: it calls \(name), whose \(bad) is a type a binding cannot carry")
+                throw SliceError("\(place(f))\(f): cannot move to Swift: it calls \(name), whose \(bad) is a type a binding cannot carry")
             }
             params.forEach(note)
             note(result)
@@ -255,7 +259,8 @@ public struct DecafBindings: Sendable {
                 l += "        get { \(Self.fromC(t, "\(p)get_\(stem)(raw)")) }\n"
                 if setters.contains(key) {
                     guard t != .string else {
-                        throw SliceError("\(functions.map(place).first ?? "")\(functions.joined(separator: ", ")): cannot move to Swift: it sets \(key), a string pointer (Swift's strings do not outlive the call)")
+                        let f = functions.first { (g.fieldWrites[$0] ?? []).contains(key) } ?? ""
+                        throw SliceError("\(place(f))\(f): cannot move to Swift: it sets \(key), a string pointer (Swift's strings do not outlive the call)")
                     }
                     protos.append("void \(p)set_\(stem)(void *o, \(Self.kernelC(t)) v);")
                     c += "void \(p)set_\(stem)(void *o, \(Self.kernelC(t)) v)\n{\n\t((\(tag) *)o)->\(f) = v;\n}\n\n"
@@ -286,12 +291,13 @@ public struct DecafBindings: Sendable {
             types += "}\n\n"
         }
 
-        // Globals by address; constants by value.
-        for name in globals.sorted() where g.globals[name] != nil {
+        // Globals (the driver's, and the kernel's the library defines) by
+        // address; constants by value.
+        for name in globals.sorted() {
             protos.append("void *\(p)global_\(name)(void);")
             c += "void *\(p)global_\(name)(void)\n{\n\treturn (void *)&\(name);\n}\n\n"
             h += "void *\(p)global_\(name)(void);\n"
-            sw += "/// The address of the driver's global `\(name)`.\nvar \(Self.swiftName(name)): UnsafeMutableRawPointer { \(p)global_\(name)()! }\n"
+            sw += "/// The address of the global `\(name)`.\nvar \(Self.swiftName(name)): UnsafeMutableRawPointer { \(p)global_\(name)()! }\n"
         }
         var consts = ""
         for (k, v) in constants.sorted(by: { $0.key < $1.key }) { consts += "let \(Self.swiftName(k)) = \(v)\n" }
