@@ -349,6 +349,22 @@ install-files:
 	install -D -m 0755 $(BIN)/driverslicer $(DESTDIR)$(PREFIX)/bin/driverslicer
 	install -d $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces
 	install -m 0644 slicer/interfaces/*.iface $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/interfaces/
+	@# The kit a driver author builds a sliced u-driver with (docs/driverslicer.md, item 12):
+	@# build-udriver.sh finds the rest beside it, in the source tree's layout.
+	install -D -m 0755 slicer/build-udriver.sh $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/build-udriver.sh
+	install -d $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/lib $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/host
+	install -m 0644 slicer/lib/*.c slicer/lib/*.h $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/lib/
+	install -m 0644 slicer/host/*.c $(DESTDIR)$(PREFIX)/share/drivermgr/slicer/host/
+	install -D -m 0644 module/slice_core.c $(DESTDIR)$(PREFIX)/share/drivermgr/module/slice_core.c
+	install -d $(DESTDIR)$(PREFIX)/share/drivermgr/module/include/uapi
+	install -m 0644 module/include/*.h $(DESTDIR)$(PREFIX)/share/drivermgr/module/include/
+	install -m 0644 module/include/uapi/*.h $(DESTDIR)$(PREFIX)/share/drivermgr/module/include/uapi/
+	@for c in CSandbox:sandbox CBuildID:build_id CRuntimeFaults:runtime_faults; do \
+	  d=Sources/$${c%%:*}; \
+	  install -D -m 0644 $$d/$${c##*:}.c $(DESTDIR)$(PREFIX)/share/drivermgr/$$d/$${c##*:}.c || exit 1; \
+	  install -d $(DESTDIR)$(PREFIX)/share/drivermgr/$$d/include || exit 1; \
+	  install -m 0644 $$d/include/*.h $(DESTDIR)$(PREFIX)/share/drivermgr/$$d/include/ || exit 1; \
+	done
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/local/|$(PREFIX)/|g' units/drivermgrd.service > $(DESTDIR)$(UNITDIR)/drivermgrd.service
 	install -D -m 0644 units/drivermgr.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/drivermgr.conf

@@ -30,7 +30,8 @@
 # LIBDRVSLICE=ARCHIVE: the driver library as check-driverlib.sh left it
 # (libdrvslice-local.a, compiled with the same kernel's flags) instead of
 # compiling slicer/lib again.  BIN: where driverslicer is (default: swift
-# build --show-bin-path).  Objects go to OUT.obj/.
+# build --show-bin-path in a source tree; PREFIX/bin where make install put
+# this script in PREFIX/share/drivermgr/slicer).  Objects go to OUT.obj/.
 set -euo pipefail
 export LC_ALL=C
 [ $# -eq 5 ] || { echo "usage: $0 HALVES_DIR NAME KBUILD_CMD KDIR OUT" >&2; exit 2; }
@@ -41,9 +42,18 @@ KDIR=$(realpath "$4")
 OUT=$(realpath -m "$5")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LIB="$ROOT/slicer/lib"
-BIN=${BIN:-$(cd "$ROOT" && swift build --show-bin-path)}
+
 OBJ="$OUT.obj"
 fail() { echo "build-udriver: $*" >&2; exit 1; }
+if [ -z "${BIN:-}" ]; then
+  # A source tree: its build. Installed (PREFIX/share/drivermgr/slicer/):
+  # PREFIX/bin, then the PATH.
+  if [ -f "$ROOT/Package.swift" ]; then BIN=$(cd "$ROOT" && swift build --show-bin-path)
+  elif [ -x "$ROOT/../../bin/driverslicer" ]; then BIN=$(cd "$ROOT/../../bin" && pwd)
+  else BIN=$(dirname "$(command -v driverslicer || echo /nonexistent/driverslicer)")
+  fi
+fi
+[ -x "$BIN/driverslicer" ] || fail "no driverslicer in $BIN (BIN=)"
 
 users=("$HALVES"/user/*.c)
 [ -f "${users[0]}" ] || fail "no user half in $HALVES/user"

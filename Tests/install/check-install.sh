@@ -51,4 +51,27 @@ for f in "$R"/usr/lib/drivermgrd/drivers.d/*.conf; do
   exe=$(sed -n 's/^Executable=//p' "$f")
   [ -x "$R/usr/libexec/drivermgrd/$exe" ] || fail "$(basename "$f") names $exe, not installed"
 done
+# The sliced-driver kit: the installed driverslicer (its interfaces found
+# beside it) splits 8139cp and the installed build-udriver.sh (driverslicer
+# found in PREFIX/bin, the library, host and core beside the script) builds
+# its u-driver. 8139cp as check-slicer's Kbuild left it (it runs before this
+# in make check's chain).
+for f in usr/share/drivermgr/slicer/build-udriver.sh usr/share/drivermgr/slicer/lib/k-api.c \
+         usr/share/drivermgr/slicer/host/slice-host.c usr/share/drivermgr/module/slice_core.c \
+         usr/share/drivermgr/module/include/drvslice.h usr/share/drivermgr/module/include/drvslice-kernel.h \
+         usr/share/drivermgr/module/include/uapi/drvxpc.h usr/share/drivermgr/Sources/CSandbox/sandbox.c; do
+  [ -e "$R/$f" ] || fail "$f not installed"
+done
+kit="no Kbuild of 8139cp (make check-slicer first): the kit's files only"
+M=$ROOT/.build/slicer/m-8139cp
+KDIR=/lib/modules/$(ls /lib/modules | sort -V | tail -1)/build
+if [ -f "$M/.8139cp.o.cmd" ]; then
+  "$R/usr/bin/driverslicer" "$M/8139cp.c" --kbuild-cmd "$M/.8139cp.o.cmd" --kbuild-dir "$KDIR" \
+    --halves "$T/halves" --name 8139cp > "$T/halves.log" 2>&1 || { cat "$T/halves.log"; fail "the installed driverslicer --halves"; }
+  env -u BIN bash "$R/usr/share/drivermgr/slicer/build-udriver.sh" "$T/halves" 8139cp "$M/.8139cp.o.cmd" "$KDIR" \
+    "$T/8139cp-udriver" > "$T/kit.log" 2>&1 || { cat "$T/kit.log"; fail "the installed build-udriver.sh"; }
+  [ -x "$T/8139cp-udriver" ] || fail "the installed kit made no u-driver"
+  kit="the installed kit built 8139cp's sliced u-driver"
+fi
+echo "check-install: $kit"
 echo "check-install: $(find "$R" -type f | wc -l) files; $(ls "$R"/usr/share/man/man*/ | grep -c '\.[0-9]$') man pages formatted cleanly; unit, sysusers, tmpfiles, completion, configuration in place"
