@@ -249,7 +249,7 @@ public struct DecafBindings: Sendable {
                 c += "void *\(p)addr_\(stem)(void *o)\n{\n\treturn (void *)&((\(tag) *)o)->\(f);\n}\n\n"
                 h += "void *\(p)addr_\(stem)(void *o);\n"
                 let prop = Self.swiftProperty(f) + (t.isArray ? "" : "Address")
-                lines.append("    /// The address of \(origin).\n    var \(prop): UnsafeMutableRawPointer { \(p)addr_\(stem)(raw)! }")
+                lines.append("    /// The address of \(origin).\n    var \(prop): UnsafeMutableRawPointer { \(p)addr_\(stem)(raw) }")
             }
             if getters.contains(key) {
                 protos.append("\(Self.kernelC(t)) \(p)get_\(stem)(void *o);")
@@ -281,7 +281,7 @@ public struct DecafBindings: Sendable {
             c += "void *\(p)addr_\(stem)(void *o)\n{\n\treturn (void *)&((\(tag) *)o)->\(f);\n}\n\n"
             h += "void *\(p)addr_\(stem)(void *o);\n"
             refs[s, default: []].append("    /// The `\(g.unionNames.contains(inner) ? "union" : "struct") \(inner) \(f)` inside this one.\n"
-                                        + "    var \(Self.swiftProperty(f)): \(Self.refName(inner)) { \(Self.refName(inner))(\(p)addr_\(stem)(raw)!) }")
+                                        + "    var \(Self.swiftProperty(f)): \(Self.refName(inner)) { \(Self.refName(inner))(\(p)addr_\(stem)(raw)) }")
         }
         var types = ""
         for s in refs.keys.sorted() {
@@ -297,7 +297,7 @@ public struct DecafBindings: Sendable {
             protos.append("void *\(p)global_\(name)(void);")
             c += "void *\(p)global_\(name)(void)\n{\n\treturn (void *)&\(name);\n}\n\n"
             h += "void *\(p)global_\(name)(void);\n"
-            sw += "/// The address of the global `\(name)`.\nvar \(Self.swiftName(name)): UnsafeMutableRawPointer { \(p)global_\(name)()! }\n"
+            sw += "/// The address of the global `\(name)`.\nvar \(Self.swiftName(name)): UnsafeMutableRawPointer { \(p)global_\(name)() }\n"
         }
         var consts = ""
         for (k, v) in constants.sorted(by: { $0.key < $1.key }) { consts += "let \(Self.swiftName(k)) = \(v)\n" }
@@ -315,7 +315,11 @@ public struct DecafBindings: Sendable {
             #include <stdbool.h>
             #include <stdint.h>
 
-            \(h)
+            /* An object's and a member's address are never NULL; what a field
+             * holds, a function takes or returns may be. */
+            #pragma clang assume_nonnull begin
+            \(h)#pragma clang assume_nonnull end
+
             #endif
 
             """
@@ -398,14 +402,15 @@ public struct DecafBindings: Sendable {
         }
     }
 
-    /// The type in the plain C header.
+    /// The type in the plain C header (inside assume_nonnull: a value's
+    /// pointer may be NULL).
     static func plainC(_ t: BindType) -> String {
         switch t {
         case .void: return "void"
         case .bool: return "bool"
         case .integer(let b, let s): return "\(s ? "" : "u")int\(b)_t"
-        case .pointer, .array: return "void *"
-        case .string: return "const char *"
+        case .pointer, .array: return "void *_Nullable"
+        case .string: return "const char *_Nullable"
         }
     }
 
