@@ -188,7 +188,7 @@ public struct DecafBindings: Sendable {
             guard let sig = g.calleeSignatures[name] else {
                 throw SliceError("\(place(f))\(f): cannot move to Swift: it calls \(name), which has no prototype to bind")
             }
-            var params = sig.parameters
+            let params = sig.parameters
             var message = false
             if sig.variadic {
                 // printk-like: the format is the last fixed parameter; Swift
@@ -361,22 +361,36 @@ public struct DecafBindings: Sendable {
         return out
     }
 
-    /// `#define NAME 6` and `#define NAME 0x1f` (a comment after it allowed).
+    /// Object-like `#define`s whose body is an integer expression: literals,
+    /// other such macros, `| & ^ << >> + - * ~` and parentheses
+    /// (`#define EE_ENB (0x80 | EE_CS)`); a comment after it allowed. A body
+    /// with anything else (a cast, a call, a string) is not bound.
     static func integerMacros(_ source: String) -> [String: Int64] {
-        var out: [String: Int64] = [:]
+        var bodies: [String: String] = [:]
         for line in source.split(separator: "\n") {
             var t = line.trimmingCharacters(in: .whitespaces)
-            guard t.hasPrefix("#define") || t.hasPrefix("# define") else { continue }
+            guard t.hasPrefix("#") else { continue }
+            t = t.dropFirst().trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("define ") || t.hasPrefix("define\t") else { continue }
+            t = String(t.dropFirst(6)).trimmingCharacters(in: .whitespaces)
             if let r = t.range(of: "/*") { t = String(t[..<r.lowerBound]) }
             if let r = t.range(of: "//") { t = String(t[..<r.lowerBound]) }
-            let w = t.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init).filter { $0 != "#" }
-            guard w.count == 3, !w[1].contains("(") else { continue }
-            var v = w[2]
-            if v.hasPrefix("("), v.hasSuffix(")") { v = String(v.dropFirst().dropLast()) }
-            while let last = v.last, "uUlL".contains(last) { v.removeLast() }
-            let n: Int64? = v.lowercased().hasPrefix("0x") ? Int64(v.dropFirst(2), radix: 16) : Int64(v)
-            if let n { out[w[1]] = n }
+            guard !t.hasSuffix("\\"), let end = t.firstIndex(where: { $0 == " " || $0 == "\t" || $0 == "(" }),
+                  t[end] != "(" else { continue }
+            let body = t[end...].trimmingCharacters(in: .whitespaces)
+            if !body.isEmpty { bodies[String(t[..<end])] = body }
         }
+        var out: [String: Int64] = [:]
+        var failed = Set<String>()
+        func value(_ name: String, _ depth: Int) -> Int64? {
+            if let v = out[name] { return v }
+            guard depth < 16, !failed.contains(name), let body = bodies[name] else { return nil }
+            var e = IntegerExpression(body) { value($0, depth + 1) }
+            let v = e.parse()
+            if let v { out[name] = v } else { failed.insert(name) }
+            return v
+        }
+        for name in bodies.keys { _ = value(name, 0) }
         return out
     }
 
@@ -465,4 +479,87 @@ extension BindType {
 
 extension Array {
     subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}
+
+/// A C integer constant expression of a `#define`'s body, by precedence
+/// climbing; nil for anything else.
+struct IntegerExpression {
+    private var tokens: [String] = []
+    private var at = 0
+    private let lookup: (String) -> Int64?
+
+    init(_ text: String, lookup: @escaping (String) -> Int64?) {
+        self.lookup = lookup
+        var cur = ""
+        let chars = Array(text)
+        var i = 0
+        func flush() { if !cur.isEmpty { tokens.append(cur); cur = "" } }
+        while i < chars.count {
+            let c = chars[i]
+            if c.isLetter || c.isNumber || c == "_" {
+                cur.append(c)
+            } else {
+                flush()
+                if c == "<" || c == ">", i + 1 < chars.count, chars[i + 1] == c {
+                    tokens.append(String([c, c])); i += 1
+                } else if !c.isWhitespace {
+                    tokens.append(String(c))
+                }
+            }
+            i += 1
+        }
+        flush()
+    }
+
+    /// The value, if the whole text is one expression.
+    mutating func parse() -> Int64? {
+        guard let v = binary(0), at == tokens.count else { return nil }
+        return v
+    }
+
+    private static let precedence: [String: Int] = ["|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6]
+
+    private mutating func binary(_ minimum: Int) -> Int64? {
+        guard var left = unary() else { return nil }
+        while at < tokens.count, let p = Self.precedence[tokens[at]], p > minimum {
+            let op = tokens[at]
+            at += 1
+            guard let right = binary(p) else { return nil }
+            switch op {
+            case "|": left |= right
+            case "^": left ^= right
+            case "&": left &= right
+            case "<<": guard right >= 0, right < 63 else { return nil }; left = left << right
+            case ">>": guard right >= 0, right < 63 else { return nil }; left = left >> right
+            case "+": left = left &+ right
+            case "-": left = left &- right
+            default: left = left &* right
+            }
+        }
+        return left
+    }
+
+    private mutating func unary() -> Int64? {
+        guard at < tokens.count else { return nil }
+        let t = tokens[at]
+        at += 1
+        switch t {
+        case "~": return unary().map { ~$0 }
+        case "-": return unary().map { 0 &- $0 }
+        case "(":
+            guard let v = binary(0), at < tokens.count, tokens[at] == ")" else { return nil }
+            at += 1
+            return v
+        default:
+            if let first = t.first, first.isNumber {
+                var v = t
+                while let last = v.last, "uUlL".contains(last) { v.removeLast() }
+                if v.lowercased().hasPrefix("0x") { return Int64(v.dropFirst(2), radix: 16) }
+                if v.count > 1, v.hasPrefix("0") { return Int64(v.dropFirst(), radix: 8) }
+                return Int64(v)
+            }
+            if let first = t.first, first.isLetter || first == "_" { return lookup(t) }
+            return nil
+        }
+    }
 }

@@ -1129,4 +1129,25 @@ import Testing
         #expect(b.header.contains("uint64_t slice_minidrv_get_stats_rx(void *o);"), "\(b.header)")
         #expect(b.swift.contains("var stats: StatsRef { StatsRef(slice_minidrv_addr_netdev_stats(raw)) }"), "\(b.swift)")
     }
+
+    /// The `#define`s a moved function names are bound when their body is
+    /// an integer expression (literals, other such macros, operators).
+    @Test func integerDefinesAreEvaluated() {
+        let m = DecafBindings.integerMacros("""
+            #define EE_CS\t\t0x08\t/* select */
+            #define EE_ENB\t\t(0x80 | EE_CS)
+            # define SHIFTED (EE_ENB << 2) // a comment
+            #define NOT_A ~EE_CS
+            #define OCTAL 010
+            #define LONG (1UL << 3)
+            #define MIXED (EE_CS + 2 * 3 - 1)
+            #define CALL foo(1)
+            #define FN(x) ((x) + 1)
+            #define CAST ((u8)1)
+            #define CYCLE_A CYCLE_B
+            #define CYCLE_B CYCLE_A
+            #define STRING "x"
+            """)
+        #expect(m == ["EE_CS": 8, "EE_ENB": 136, "SHIFTED": 544, "NOT_A": -9, "OCTAL": 8, "LONG": 8, "MIXED": 13])
+    }
 }

@@ -10,9 +10,11 @@
 # the u-driver: the PCI calls, the EEPROM read through the registers, the
 # netdev's registration all cross as SLICE_DOWNCALLs, and the interface
 # appears with the MAC QEMU gave the NIC. Decaf's step: cp_init_hw, which
-# every open runs (reset, MAC, receive mode, transmit configuration), is
-# moved to Swift (driverslicer --decaf; slicer/decaf/8139cp/), the rest of
-# the user half calling it and it calling the C through the bindings.
+# every open runs (reset, MAC, receive mode, transmit configuration), and
+# read_eeprom with its bit-banging helpers, which the probe runs for the
+# MAC, are moved to Swift (driverslicer --decaf; slicer/decaf/8139cp/), the
+# rest of the user half calling them and they calling the C through the
+# bindings.
 #
 # usage: Tests/vm/slice-guest.sh
 set -euo pipefail
@@ -31,7 +33,7 @@ M="$ROOT/.build/slicer/m-8139cp"
   echo "slice guest: check-slicer failed:"; tail -20 "$WORK/check-slicer.log"; exit 1; }
 H="$WORK/halves"
 "$BIN/driverslicer" "$M/8139cp.c" --kbuild-cmd "$M/.8139cp.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name 8139cp \
-  --decaf cp_init_hw > "$WORK/halves.txt"
+  --decaf cp_init_hw,read_eeprom,eeprom_cmd_start,eeprom_cmd,eeprom_cmd_end > "$WORK/halves.txt"
 
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
@@ -53,12 +55,15 @@ DECAF_SWIFT="$ROOT/slicer/decaf/8139cp" "$ROOT/slicer/build-udriver.sh" "$H" 813
   echo "slice guest: the u-driver does not build:"; tail -20 "$WORK/u.log"; exit 1; }
 # cp_init_hw's C body is the call of the Swift, which the u-driver has
 # from the Swift module (not from the C half).
-decaf="no"
-if grep -q "slice_8139cp_swift_cp_init_hw((void \*)cp);" "$H/user/8139cp.c" \
-   && nm --defined-only "$WORK/8139cp-udriver.obj/decaf.o" | grep -q " T slice_8139cp_swift_cp_init_hw$" \
-   && ! nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | grep -q "slice_8139cp_swift_cp_init_hw$"; then
-  decaf="cp_init_hw in Swift"
-fi
+decaf=""
+for fn in cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end; do
+  if grep -q "slice_8139cp_swift_$fn(" "$H/user/8139cp.c" \
+     && nm --defined-only "$WORK/8139cp-udriver.obj/decaf.o" | grep -q " T slice_8139cp_swift_$fn$" \
+     && ! nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | grep -q "slice_8139cp_swift_$fn$"; then
+    decaf="$decaf $fn"
+  fi
+done
+decaf="${decaf# } in Swift"
 echo "== decaf: $decaf"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
@@ -166,6 +171,7 @@ has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered
 has "^== down and up again ok" "cp_close and cp_open in the new u-driver"
 has "^== ping after the recovery: 5 echo requests sent, 5 replies received$" "ping after the recovery"
 has "^== dmesg clean$" "dmesg"
-[ "$decaf" = "cp_init_hw in Swift" ] || { echo "slice guest: cp_init_hw is not the Swift one (decaf: $decaf)"; ok=0; }
+[ "$decaf" = "cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end in Swift" ] \
+  || { echo "slice guest: not every moved function is the Swift one (decaf: $decaf)"; ok=0; }
 if [ "$ok" = 1 ]; then echo "slice guest test: ok"; else
   echo "slice guest test: FAILED; console:"; tail -60 "$WORK/c.log"; exit 1; fi
