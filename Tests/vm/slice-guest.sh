@@ -124,6 +124,12 @@ echo "== carrier: \$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)"
 timeout 60 ip link set "\$ifc" down && timeout 60 ip link set "\$ifc" up && echo "== reopened ok"
 for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after reopening: /"
+# A new MTU while up: cp_change_mtu in the u-driver closes and opens the
+# device inside the one upcall (rings freed and made again, with the
+# receive buffer size it derives); full-size echoes go through.
+timeout 60 ip link set "\$ifc" mtu 1400 && echo "== mtu 1400 ok"
+for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping: /'
 # The u-driver SIGKILLed one second into an echo stream (5 s at 100 a
 # second): the kernel half's data path goes on; drivermgrd starts a new
 # u-driver, which adopts the device (no second probe).
@@ -141,6 +147,8 @@ echo "== after the kill: \$(\$ctl list --no-legend | awk '{ print \$4 }'), resta
 timeout 60 ip link set "\$ifc" down && timeout 60 ip link set "\$ifc" up && echo "== down and up again ok"
 for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after the recovery: /"
+echo "== mtu after the recovery: \$(cat /sys/class/net/\$ifc/mtu)"
+ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping after the recovery: /'
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -60
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
@@ -166,10 +174,14 @@ has "^== carrier: 1" "the carrier the u-driver's PHY check found"
 has "^== ping: 5 echo requests sent, 5 replies received$" "ping through the kernel half's data path"
 has "^== reopened ok" "cp_close and cp_open"
 has "^== ping after reopening: 5 echo requests sent, 5 replies received$" "ping after reopening"
+has "^== mtu 1400 ok" "cp_change_mtu (close and open inside one upcall)"
+has "^== full-size ping: 3 packets transmitted, 3 packets received" "1400-byte packets at the new MTU"
 has "^== during the kill: ([0-9]+) echo requests sent, \\1 replies received$" "echoes lost while the u-driver was killed"
 has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
 has "^== down and up again ok" "cp_close and cp_open in the new u-driver"
 has "^== ping after the recovery: 5 echo requests sent, 5 replies received$" "ping after the recovery"
+has "^== mtu after the recovery: 1400$" "the MTU kept across the recovery"
+has "^== full-size ping after the recovery: 3 packets transmitted, 3 packets received" "1400-byte packets after the recovery"
 has "^== dmesg clean$" "dmesg"
 [ "$decaf" = "cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end in Swift" ] \
   || { echo "slice guest: not every moved function is the Swift one (decaf: $decaf)"; ok=0; }
