@@ -873,17 +873,22 @@ import Testing
         }
         """
 
-    /// Splits `driver` with --halves, builds the two programs and runs them:
-    /// the kernel program's output, and the halves.
-    func run(_ driver: String, decaf: (functions: [String], swift: String)? = nil) throws -> (out: String, halves: SliceHalves)? {
-        let fixture = SliceAnalysisTests()
-        let path = try fixture.write(driver, "minidrv.c")
+    /// `driver` (with minidrv.h) in a directory of its own, its call graph
+    /// and its split: ops.xmit the nucleus's, the other ops the u-driver's.
+    static func split(_ driver: String) throws -> (CallGraph, Split, String) {
+        let path = try SliceAnalysisTests().write(driver, "minidrv.c")
         let dir = (path as NSString).deletingLastPathComponent
-        try Self.header.write(toFile: dir + "/minidrv.h", atomically: true, encoding: .utf8)
+        try header.write(toFile: dir + "/minidrv.h", atomically: true, encoding: .utf8)
         let g = try CallGraph.build(files: [path], arguments: ["-I", dir])
         var t = InterfaceTable()
         try t.add("field ops.xmit bandwidth\nfield ops.* user\n", file: "t.iface")
-        let split = Split(graph: g, interfaces: t)
+        return (g, Split(graph: g, interfaces: t), dir)
+    }
+
+    /// Splits `driver` with --halves, builds the two programs and runs them:
+    /// the kernel program's output, and the halves.
+    func run(_ driver: String, decaf: (functions: [String], swift: String)? = nil) throws -> (out: String, halves: SliceHalves)? {
+        let (g, split, dir) = try Self.split(driver)
         #expect(Set(split.kernel.map(\.name)) == ["xmit", "start_hw"])
         let bindings = try decaf.map {
             try DecafBindings(driver: "minidrv", functions: $0.functions, split: split, graph: g, source: driver)
@@ -1105,14 +1110,7 @@ import Testing
 
     /// What cannot move says where and why.
     @Test func aFunctionThatCannotMoveIsAnError() throws {
-        let fixture = SliceAnalysisTests()
-        let path = try fixture.write(Self.driver, "minidrv.c")
-        let dir = (path as NSString).deletingLastPathComponent
-        try Self.header.write(toFile: dir + "/minidrv.h", atomically: true, encoding: .utf8)
-        let g = try CallGraph.build(files: [path], arguments: ["-I", dir])
-        var t = InterfaceTable()
-        try t.add("field ops.xmit bandwidth\nfield ops.* user\n", file: "t.iface")
-        let split = Split(graph: g, interfaces: t)
+        let (g, split, _) = try Self.split(Self.driver)
         // Nothing is named nosuch; xmit is the nucleus's.
         #expect(throws: SliceError.self) { try DecafBindings(driver: "minidrv", functions: ["nosuch"], split: split, graph: g, source: Self.driver) }
         do {
