@@ -349,7 +349,7 @@ static int ptr_out(struct drvslice_side *s, const void *p, u64_t *h,
 	const struct drvslice_driver *d = s->drv;
 	const struct drvslice_target *t;
 	const struct drvslice_obj *o;
-	unsigned int i;
+	unsigned int i, j;
 
 	*h = 0;
 	*off = 0;
@@ -376,15 +376,21 @@ static int ptr_out(struct drvslice_side *s, const void *p, u64_t *h,
 	for (t = d->stubs; t && t->name; t++)
 		if (t->fn == p)
 			goto fn;
-	for (i = 0; i < d->nglobals; i++) {
-		const char *g = d->globals[i].ptr;
+	/* A global that holds @p, else one it lies one past (a field may
+	 * hold that): a pointer at the start of a global is that global's,
+	 * even where the one before ends there. */
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < d->nglobals; i++) {
+			const char *g = d->globals[i].ptr;
+			const char *end = g + d->globals[i].size;
 
-		if ((const char *)p >= g && (const char *)p <= g + d->globals[i].size) {
-			*h = DRVSLICE_H_GLOBAL | i;
-			*off = (unsigned int)((const char *)p - g);
-			return 0;
+			if ((const char *)p >= g &&
+			    (j ? (const char *)p == end : (const char *)p < end)) {
+				*h = DRVSLICE_H_GLOBAL | i;
+				*off = (unsigned int)((const char *)p - g);
+				return 0;
+			}
 		}
-	}
 	*h = add(s, (void *)p, 0, 0, own_handle(s, 0), 0);
 	if (!*h)
 		return fail(s, -ENOSPC, "no room for object %p", p);
