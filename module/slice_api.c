@@ -30,12 +30,20 @@
 #include <linux/ethtool.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/pm_wakeup.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <sound/ak4531_codec.h>
+#include <sound/control.h>
+#include <sound/core.h>
+#include <sound/info.h>
+#include <sound/memalloc.h>
+#include <sound/pcm.h>
+#include <sound/rawmidi.h>
 
 #include "slice.h"
 #include "drvslice_api_entries.h"
@@ -47,6 +55,11 @@
 #define API_PRIV_MAX		(256U << 10)	/* a net_device's private area */
 #define API_QUEUES_MAX		64
 #define API_ENABLE_MAX		8		/* nested pci_enable_device */
+#define API_PCM_MAX		4		/* a card's PCM devices */
+#define API_RAWMIDI_MAX		2		/* its MIDI ports */
+#define API_SUBSTREAMS_MAX	8		/* a PCM's or a port's, one way */
+#define API_KCTL_MAX		8		/* kcontrols made, not yet added */
+#define API_SDMA_MAX		4		/* snd_devm_alloc_dir_pages */
 /* Flags a driver may change in a net_device before registering it; the
  * others (IFF_UP, IFF_PROMISC, IFF_LOOPBACK, ...) are the kernel's. */
 #define API_NETDEV_FLAGS	(IFF_BROADCAST | IFF_MULTICAST | IFF_NOARP | \
@@ -68,6 +81,18 @@ struct api_dma {
 struct api_napi {
 	struct napi_struct *napi;	/* NULL: free slot */
 	bool enabled;
+};
+
+/*
+ * A PCM stream's ops as the kernel runs them: the kernel half's (its
+ * global), with open and close wrapped so that the substream's runtime is
+ * an object of the kernel's own while the stream is open (the driver's
+ * open sets runtime->hw and adds constraints to it, through its copy).
+ */
+struct api_pcm_ops {
+	struct snd_pcm_ops ops;
+	const struct snd_pcm_ops *half;
+	struct drvslice_kdev *k;
 };
 
 struct api_state {
@@ -101,6 +126,27 @@ struct api_state {
 	struct api_dma dma[API_DMA_MAX];
 	size_t dma_bytes;
 	void __iomem *iomem[DRVSLICE_IOMEM_MAX];
+
+	/* ALSA: the card snd_card_new made, its private area and the
+	 * fields it had (until they went up), and what hangs from it. */
+	struct snd_card *card;
+	void *card_priv;
+	unsigned int card_priv_size;
+	struct snd_card *card_fresh;
+	bool card_fields_sent, card_busy;
+	struct snd_pcm *pcm[API_PCM_MAX];
+	struct api_pcm_ops pcm_ops[API_PCM_MAX][2];
+	struct snd_rawmidi *rmidi[API_RAWMIDI_MAX];
+	struct snd_kcontrol *kctl[API_KCTL_MAX];	/* not yet added */
+	struct snd_ak4531 *ak4531;
+	struct snd_dma_buffer *sdma[API_SDMA_MAX];
+
+	/* The device's kernel API description while it has a card whose
+	 * private area is typed: snd_card_private_sync names the type. */
+	struct drvslice_driver desc;
+	const struct drvslice_entry *desc_entries[DRVSLICE_API_N];
+	struct drvslice_entry sync;
+	struct drvslice_arg sync_args[ARRAY_SIZE(drvslice_api_a_snd_card_private_sync)];
 };
 
 /* An argument's value (the core's buffers are bytes, not aligned). */
@@ -290,28 +336,31 @@ static bool half_global(const struct drvslice_kdev *k, const void *p,
 }
 
 /*
- * Whether @fn is a function the kernel half serves whose entry has the
- * shape its caller will call it with: @nargs arguments of @kinds and
- * @sizes (@pointee0 the first one's struct, or NULL), a @ret_size result.
- * The core made sure it is the half's; the prototype it cannot know.
+ * Whether @fn is a function of the kernel half whose entry has the shape
+ * its caller will call it with: @nargs arguments of @kinds and @sizes
+ * (@pointee0 the first one's struct, or NULL), a @ret_size result.  One
+ * the half serves (DRVSLICE_DOWN: its body is in the half), or one that
+ * is a stub there (DRVSLICE_UP: its body is in the u-driver).  The core
+ * made sure it is the half's; the prototype it cannot know.
  */
-static bool half_fn_shaped(const struct drvslice_kdev *k, const void *fn,
-			   unsigned int nargs, const unsigned char *kinds,
-			   const unsigned short *sizes, const char *pointee0,
-			   unsigned short ret_size)
+static bool half_fn_shaped_dir(const struct drvslice_kdev *k, const void *fn,
+			       unsigned char dir, unsigned int nargs,
+			       const unsigned char *kinds,
+			       const unsigned short *sizes,
+			       const char *pointee0, unsigned short ret_size)
 {
 	const struct drvslice_driver *d = k->side.drv;
 	const struct drvslice_target *t;
 	const struct drvslice_entry *e;
 	unsigned int i;
 
-	for (t = d->targets; t && t->name; t++)
-		if (t->fn == fn && t->call)
+	for (t = dir == DRVSLICE_DOWN ? d->targets : d->stubs; t && t->name; t++)
+		if (t->fn == fn && (dir != DRVSLICE_DOWN || t->call))
 			break;
 	if (!fn || !t || !t->name || t->id >= d->nentries)
 		return false;
 	e = d->entries[t->id];
-	if (!e || e->dir != DRVSLICE_DOWN || e->nargs != nargs || e->ret_size != ret_size)
+	if (!e || e->dir != dir || e->nargs != nargs || e->ret_size != ret_size)
 		return false;
 	for (i = 0; i < nargs; i++)
 		if (e->args[i].kind != kinds[i] || e->args[i].size != sizes[i])
@@ -320,6 +369,39 @@ static bool half_fn_shaped(const struct drvslice_kdev *k, const void *fn,
 	    (pointee0 && strcmp(pointee0, e->args[0].pointee)))
 		return false;
 	return true;
+}
+
+static bool half_fn_shaped(const struct drvslice_kdev *k, const void *fn,
+			   unsigned int nargs, const unsigned char *kinds,
+			   const unsigned short *sizes, const char *pointee0,
+			   unsigned short ret_size)
+{
+	return half_fn_shaped_dir(k, fn, DRVSLICE_DOWN, nargs, kinds, sizes,
+				  pointee0, ret_size);
+}
+
+/*
+ * The global of the kernel half's that @p points into, at a whole
+ * element of @elem bytes (a template in a table of them), or NULL.
+ */
+static const struct drvslice_global *half_global_elem(const struct drvslice_kdev *k,
+						      const void *p,
+						      unsigned int elem)
+{
+	const struct drvslice_driver *d = k->side.drv;
+	unsigned int i;
+
+	for (i = 0; p && elem && i < d->nglobals; i++) {
+		const struct drvslice_global *g = &d->globals[i];
+		const char *base = g->ptr;
+
+		if ((const char *)p < base || (const char *)p >= base + g->size)
+			continue;
+		if (g->size % elem || ((const char *)p - base) % elem)
+			return NULL;
+		return g;
+	}
+	return NULL;
 }
 
 /* ---- the net_device ---- */
@@ -764,6 +846,7 @@ static bool irq_cookie_ok(const struct drvslice_kdev *k,
 {
 	return dev_id && ((st->netdev && st->fields_sent &&
 			   (dev_id == st->netdev || dev_id == st->priv)) ||
+			  (st->card && st->card_fields_sent && dev_id == st->card_priv) ||
 			  dev_id == k->pdev);
 }
 
@@ -789,7 +872,7 @@ static int api_request_irq(void *const args[], void *ret)
 	if (flags & ~(unsigned long)(IRQF_SHARED | IRQF_PROBE_SHARED))
 		return refuse(k, -EINVAL, "request_irq: flags %#lx (only IRQF_SHARED, IRQF_PROBE_SHARED)", flags);
 	if (!irq_cookie_ok(k, st, dev_id))
-		return refuse(k, -EINVAL, "request_irq: dev_id is not the device's net_device, private area or pci_dev");
+		return refuse(k, -EINVAL, "request_irq: dev_id is not the device's net_device, sound card's or net_device's private area, or pci_dev");
 	if (!half_fn_shaped(k, handler, 2, kinds, sizes, NULL, sizeof(irqreturn_t)))
 		return refuse(k, -EINVAL, "request_irq: the handler is no irqreturn_t (*)(int, void *) of the kernel half");
 	/* The kernel keeps the name: a copy of the call's. */
@@ -1299,6 +1382,974 @@ API_OUT(outb, u8)
 API_OUT(outw, u16)
 API_OUT(outl, u32)
 
+/* ---- ALSA ---- */
+
+/* The one struct type of the driver's of exactly @size bytes: what a
+ * private area of that size holds (snd_card_new(..., sizeof(*chip), ...)),
+ * or 0 if none or several are. */
+static unsigned short type_sized(const struct drvslice_kdev *k,
+				 unsigned int size)
+{
+	const struct drvslice_driver *d = k->side.drv;
+	unsigned short t, found = 0;
+
+	for (t = 1; t < d->ntypes; t++) {
+		if (d->types[t].size != size)
+			continue;
+		if (found)
+			return 0;
+		found = t;
+	}
+	return found;
+}
+
+static int own_card(struct drvslice_kdev *k, const struct api_state *st,
+		    const struct snd_card *card, const char *fn)
+{
+	if (!card || card != st->card)
+		return refuse(k, -EINVAL, "%s: not the sound card this device made", fn);
+	if (!st->card_fields_sent)
+		return refuse(k, -EINVAL, "%s: the card's fields have not gone up yet", fn);
+	return 0;
+}
+
+static int pcm_index(const struct api_state *st, const struct snd_pcm *pcm)
+{
+	int i;
+
+	for (i = 0; pcm && i < API_PCM_MAX; i++)
+		if (st->pcm[i] == pcm)
+			return i;
+	return -1;
+}
+
+/* A substream of one of the device's PCMs (@runtime: one whose runtime,
+ * open now, is @runtime). */
+static bool own_substream(const struct api_state *st,
+			  const struct snd_pcm_substream *ss,
+			  const struct snd_pcm_runtime *runtime)
+{
+	struct snd_pcm_substream *s;
+	int i, dir;
+
+	for (i = 0; i < API_PCM_MAX; i++) {
+		if (!st->pcm[i])
+			continue;
+		for (dir = 0; dir < 2; dir++)
+			for (s = st->pcm[i]->streams[dir].substream; s; s = s->next)
+				if ((ss && s == ss) ||
+				    (runtime && s->runtime == runtime))
+					return true;
+	}
+	return false;
+}
+
+/*
+ * snd-rawmidi and the AK4531 codec are not drvnucleus's dependencies: a
+ * nucleus loads without them (the net guests load no MIDI), and the AK4531
+ * codec is no module of its own (Debian links ak4531_codec.o into
+ * snd-ens1370).  A sliced sound driver's kernel half links what it needs
+ * and exports, GPL-only, the calls the thunks make: the codec's own, and
+ * snd-rawmidi's through drvslice_snd_rawmidi_* (symbol_get takes only
+ * GPL-only exports, which snd-rawmidi's are not).  Looked up when called:
+ * the half is loaded while its device is, and it holds snd-rawmidi.
+ */
+int drvslice_snd_rawmidi_new(struct snd_card *card, char *id, int device,
+			     int output_count, int input_count,
+			     struct snd_rawmidi **rmidi);
+void drvslice_snd_rawmidi_set_ops(struct snd_rawmidi *rmidi, int stream,
+				  const struct snd_rawmidi_ops *ops);
+
+#define api_sym(k, fn, mod)						\
+({									\
+	typeof(&fn) __f = symbol_get(fn);				\
+									\
+	if (!__f)							\
+		refuse(k, -ENOENT, #fn ": %s is not loaded", mod);	\
+	__f;								\
+})
+
+/* The device's calls are decoded by a description whose
+ * snd_card_private_sync names the private area's type @ptype. */
+static void desc_private(struct drvslice_kdev *k, struct api_state *st,
+			 unsigned short ptype)
+{
+	st->desc = drvslice_api_kernel;
+	memcpy(st->desc_entries, drvslice_api_entries, sizeof(st->desc_entries));
+	st->sync = drvslice_api_e_snd_card_private_sync;
+	memcpy(st->sync_args, drvslice_api_a_snd_card_private_sync, sizeof(st->sync_args));
+	st->sync_args[1].pointee = k->side.drv->types[ptype].name;
+	st->sync.args = st->sync_args;
+	st->desc_entries[DRVSLICE_API_snd_card_private_sync] = &st->sync;
+	st->desc.entries = st->desc_entries;
+	k->side.api = &st->desc;
+}
+
+/* Forget the objects hanging from the card before the card frees them. */
+static void card_untrack(struct drvslice_kdev *k, struct api_state *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < API_KCTL_MAX; i++) {
+		if (!st->kctl[i])
+			continue;
+		drvslice_untrack(&k->side, st->kctl[i]);
+		snd_ctl_free_one(st->kctl[i]);
+		st->kctl[i] = NULL;
+	}
+	if (st->ak4531)
+		drvslice_untrack(&k->side, st->ak4531);
+	st->ak4531 = NULL;
+	for (i = 0; i < API_PCM_MAX; i++) {
+		if (st->pcm[i])
+			drvslice_untrack(&k->side, st->pcm[i]);
+		st->pcm[i] = NULL;
+	}
+	for (i = 0; i < API_RAWMIDI_MAX; i++) {
+		if (st->rmidi[i])
+			drvslice_untrack(&k->side, st->rmidi[i]);
+		st->rmidi[i] = NULL;
+	}
+	if (st->card_priv)
+		drvslice_untrack(&k->side, st->card_priv);
+	drvslice_untrack(&k->side, st->card);
+}
+
+/* The card and all it holds go: its private_free (a stub of the half's)
+ * calls the u-driver while it can. */
+static void card_free(struct drvslice_kdev *k, struct api_state *st)
+{
+	struct snd_card *card = st->card;
+
+	card_untrack(k, st);
+	st->card = NULL;
+	st->card_priv = NULL;
+	st->card_priv_size = 0;
+	st->card_fields_sent = false;
+	kfree(st->card_fresh);
+	st->card_fresh = NULL;
+	k->side.api = &drvslice_api_kernel;
+	st->card_busy = true;
+	snd_card_free(card);
+	st->card_busy = false;
+}
+
+static int api_snd_card_new(void *const args[], void *ret)
+{
+	struct device *parent = ARG(struct device *, 0);
+	int idx = ARG(int, 1);
+	const char *xid = ARG(const char *, 2);
+	int extra_size = ARG(int, 3);
+	int *err_out = ARG(int *, 4);
+	char *ptype_out = ARG(char *, 5);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	struct module *owner;
+	struct snd_card *card;
+	unsigned short ptype = 0;
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_device(k, parent, "snd_card_new");
+	if (err)
+		return err;
+	if (st->card || st->card_busy)
+		return refuse(k, -EBUSY, "snd_card_new: the device has a sound card already");
+	if (idx < -1 || idx >= SNDRV_CARDS)
+		return refuse(k, -EINVAL, "snd_card_new: index %d (-1..%d)", idx, SNDRV_CARDS - 1);
+	if (extra_size < 0 || (unsigned int)extra_size > API_PRIV_MAX)
+		return refuse(k, -EINVAL, "snd_card_new: a private area of %d bytes (at most %u)",
+			      extra_size, API_PRIV_MAX);
+	if (extra_size) {
+		ptype = type_sized(k, extra_size);
+		if (!ptype)
+			dev_warn(&k->pdev->dev, "kernel API: snd_card_new: no one struct type of the driver's has %d bytes; the private area crosses without fields\n",
+				 extra_size);
+	}
+	RET(void *, NULL);
+	/* The card's module is the kernel half's: its files hold it. */
+	owner = k->pdev->dev.driver ? k->pdev->dev.driver->owner : NULL;
+	err = snd_card_new(parent, idx, xid[0] ? xid : NULL, owner, extra_size, &card);
+	if (err) {
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	st->card_fresh = kmemdup(card, sizeof(*card), GFP_KERNEL);
+	if (!st->card_fresh)
+		goto err_free;
+	if (!drvslice_track(&k->side, card, sizeof(*card),
+			    drvslice_type_named(&k->side, "snd_card")))
+		goto err_fresh;
+	if (extra_size &&
+	    !drvslice_track(&k->side, card->private_data, extra_size, ptype))
+		goto err_untrack;
+	st->card = card;
+	st->card_priv = extra_size ? card->private_data : NULL;
+	st->card_priv_size = extra_size;
+	st->card_fields_sent = false;
+	if (st->card_priv && ptype) {
+		desc_private(k, st, ptype);
+		strscpy(ptype_out, k->side.drv->types[ptype].name, DRVSLICE_API_NAME_MAX);
+	}
+	RET(void *, card);
+	return 0;
+
+err_untrack:
+	drvslice_untrack(&k->side, card);
+err_fresh:
+	kfree(st->card_fresh);
+	st->card_fresh = NULL;
+err_free:
+	snd_card_free(card);
+	err = -ENOMEM;
+	memcpy(err_out, &err, sizeof(err));
+	return 0;
+}
+
+static int api_snd_card_alloc_fields(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	unsigned short type;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (!card || card != st->card || !st->card_fresh)
+		return refuse(k, -EINVAL, "snd_card_alloc_fields: not a sound card just made");
+	/* The core has stored the u-driver's empty copy's fields: they are
+	 * the card's again, and go up in the reply. */
+	type = drvslice_type_named(&k->side, "snd_card");
+	if (type && k->side.drv->types[type].size == sizeof(*card))
+		copy_fields(k, card, st->card_fresh, type);
+	kfree(st->card_fresh);
+	st->card_fresh = NULL;
+	st->card_fields_sent = true;
+	return 0;
+}
+
+/* The core has stored the private area's fields the u-driver changed. */
+static int api_snd_card_private_sync(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	void *priv = ARG(void *, 1);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_card_private_sync");
+	if (err)
+		return err;
+	if (!priv || priv != st->card_priv || k->side.api != &st->desc)
+		return refuse(k, -EINVAL, "snd_card_private_sync: not the card's typed private area");
+	return 0;
+}
+
+/*
+ * What a card the u-driver is about to register must hold: its struct
+ * device and private area as made, a private_free that is the half's
+ * (void (*)(struct snd_card *)) or none, the device's interrupt or none
+ * as sync_irq, terminated names.  A wrong field is set back and the
+ * call refused.
+ */
+static int card_check(struct drvslice_kdev *k, struct api_state *st,
+		      struct snd_card *card)
+{
+	static const unsigned char kinds[] = { DRVSLICE_A_PTR };
+	static const unsigned short sizes[] = { sizeof(void *) };
+	const char *bad = NULL;
+
+	if (card->dev != &k->pdev->dev) {
+		card->dev = &k->pdev->dev;
+		bad = "dev is not the device's";
+	}
+	if (card->private_data != st->card_priv) {
+		card->private_data = st->card_priv;
+		bad = "private_data is not the card's private area";
+	}
+	if (card->private_free &&
+	    !half_fn_shaped_dir(k, card->private_free, DRVSLICE_UP, 1, kinds,
+				sizes, "snd_card", 0)) {
+		card->private_free = NULL;
+		bad = "private_free is no void (*)(struct snd_card *) of the kernel half";
+	}
+	if (card->sync_irq != -1 &&
+	    (!st->irq_requested || card->sync_irq != (int)st->irq_nr)) {
+		card->sync_irq = -1;
+		bad = "sync_irq is not the device's requested interrupt";
+	}
+	if (strnlen(card->driver, sizeof(card->driver)) == sizeof(card->driver)) {
+		card->driver[0] = '\0';
+		bad = "driver is not terminated";
+	}
+	if (strnlen(card->shortname, sizeof(card->shortname)) == sizeof(card->shortname)) {
+		card->shortname[0] = '\0';
+		bad = "shortname is not terminated";
+	}
+	if (strnlen(card->longname, sizeof(card->longname)) == sizeof(card->longname)) {
+		card->longname[0] = '\0';
+		bad = "longname is not terminated";
+	}
+	if (bad)
+		return refuse(k, -EINVAL, "snd_card_register: %s", bad);
+	return 0;
+}
+
+static int api_snd_card_register(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_card_register");
+	if (err)
+		return err;
+	if (st->card_busy)
+		return refuse(k, -EBUSY, "snd_card_register: the card is being registered or freed");
+	err = card_check(k, st, card);
+	if (err)
+		return err;
+	st->card_busy = true;
+	err = snd_card_register(card);
+	st->card_busy = false;
+	RET(int, err);
+	return 0;
+}
+
+static int api_snd_card_free_on_error(void *const args[], void *ret)
+{
+	struct device *dev = ARG(struct device *, 0);
+	int result = ARG(int, 1);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_device(k, dev, "snd_card_free_on_error");
+	if (err)
+		return err;
+	if (result && st->card) {
+		if (st->card_busy)
+			return refuse(k, -EBUSY, "snd_card_free_on_error: the card is being registered or freed");
+		card_free(k, st);
+	}
+	RET(int, result);
+	return 0;
+}
+
+static int api_snd_card_rw_proc_new(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	const char *name = ARG(const char *, 1);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_card_rw_proc_new");
+	if (err)
+		return err;
+	/* Its read would run in the u-driver and print into the kernel's
+	 * seq_file, which no call of the API can reach. */
+	return refuse(k, -EOPNOTSUPP, "snd_card_rw_proc_new: proc file %s: a proc entry's read in the u-driver is not part of the kernel API",
+		      name);
+}
+
+static int api_snd_dma_alloc_dir_pages(void *const args[], void *ret)
+{
+	struct device *dev = ARG(struct device *, 0);
+	int type = ARG(int, 1);
+	int dir = ARG(int, 2);
+	size_t size = ARG(size_t, 3);
+	dma_addr_t *addr_out = ARG(dma_addr_t *, 4);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	struct snd_dma_buffer *dmab;
+	int err, i;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_device(k, dev, "snd_devm_alloc_dir_pages");
+	if (err)
+		return err;
+	if (type != SNDRV_DMA_TYPE_DEV)
+		return refuse(k, -EINVAL, "snd_devm_alloc_dir_pages: type %d (only SNDRV_DMA_TYPE_DEV)", type);
+	if (dir != DMA_BIDIRECTIONAL && dir != DMA_TO_DEVICE && dir != DMA_FROM_DEVICE)
+		return refuse(k, -EINVAL, "snd_devm_alloc_dir_pages: direction %d", dir);
+	if (!size || size > API_DMA_BYTES_MAX || size > API_DMA_TOTAL_MAX - st->dma_bytes)
+		return refuse(k, -EINVAL, "snd_devm_alloc_dir_pages: %zu bytes (at most %u, %u in all; %zu taken)",
+			      size, API_DMA_BYTES_MAX, API_DMA_TOTAL_MAX, st->dma_bytes);
+	for (i = 0; i < API_SDMA_MAX && st->sdma[i]; i++)
+		;
+	if (i == API_SDMA_MAX)
+		return refuse(k, -ENOSPC, "snd_devm_alloc_dir_pages: more than %d buffers", API_SDMA_MAX);
+	RET(void *, NULL);
+	dmab = kzalloc(sizeof(*dmab), GFP_KERNEL);
+	if (!dmab)
+		return 0;
+	if (snd_dma_alloc_dir_pages(type, dev, dir, size, dmab))
+		goto err_free;
+	/* The buffer's description, not its pages: the u-driver programs
+	 * the chip with the address. */
+	if (!drvslice_track(&k->side, dmab, sizeof(*dmab),
+			    drvslice_type_named(&k->side, "snd_dma_buffer")))
+		goto err_pages;
+	st->sdma[i] = dmab;
+	st->dma_bytes += dmab->bytes;
+	memcpy(addr_out, &dmab->addr, sizeof(dmab->addr));
+	RET(void *, dmab);
+	return 0;
+
+err_pages:
+	snd_dma_free_pages(dmab);
+err_free:
+	kfree(dmab);
+	return 0;	/* NULL, as when the kernel has no memory */
+}
+
+/* snd_pcm_new and snd_rawmidi_new: the counts of substreams each way. */
+static bool counts_ok(int out, int in)
+{
+	return out >= 0 && in >= 0 && out <= API_SUBSTREAMS_MAX &&
+	       in <= API_SUBSTREAMS_MAX && (out || in);
+}
+
+static int api_snd_pcm_new(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	const char *id = ARG(const char *, 1);
+	int device = ARG(int, 2);
+	int playback = ARG(int, 3), capture = ARG(int, 4);
+	int *err_out = ARG(int *, 5);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	struct snd_pcm *pcm;
+	int err, i;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_pcm_new");
+	if (err)
+		return err;
+	if (device < 0 || device >= SNDRV_PCM_DEVICES || !counts_ok(playback, capture))
+		return refuse(k, -EINVAL, "snd_pcm_new: device %d (0..%d), %d playback and %d capture substreams (at most %d)",
+			      device, SNDRV_PCM_DEVICES - 1, playback, capture, API_SUBSTREAMS_MAX);
+	for (i = 0; i < API_PCM_MAX && st->pcm[i]; i++)
+		;
+	if (i == API_PCM_MAX)
+		return refuse(k, -ENOSPC, "snd_pcm_new: more than %d PCMs", API_PCM_MAX);
+	RET(void *, NULL);
+	err = snd_pcm_new(card, id, device, playback, capture, &pcm);
+	if (err) {
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	/* The chip its callbacks find (snd_pcm_substream_chip) is the
+	 * card's private area, whatever the u-driver's copy says. */
+	pcm->private_data = st->card_priv;
+	if (!drvslice_track(&k->side, pcm, sizeof(*pcm),
+			    drvslice_type_named(&k->side, "snd_pcm"))) {
+		/* The card frees it; the driver fails its probe. */
+		err = -ENOMEM;
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	st->pcm[i] = pcm;
+	RET(void *, pcm);
+	return 0;
+}
+
+static struct api_pcm_ops *pcm_ops_of(struct snd_pcm_substream *ss)
+{
+	return container_of(ss->ops, struct api_pcm_ops, ops);
+}
+
+static int api_pcm_open(struct snd_pcm_substream *ss)
+{
+	struct api_pcm_ops *o = pcm_ops_of(ss);
+	struct drvslice_kdev *k = o->k;
+	unsigned long long h;
+	int err;
+
+	mutex_lock(&k->lock);
+	h = drvslice_track(&k->side, ss->runtime, sizeof(*ss->runtime),
+			   drvslice_type_named(&k->side, "snd_pcm_runtime"));
+	mutex_unlock(&k->lock);
+	if (!h)
+		return -ENOMEM;
+	err = o->half->open(ss);
+	if (err) {
+		mutex_lock(&k->lock);
+		drvslice_untrack(&k->side, ss->runtime);
+		mutex_unlock(&k->lock);
+	}
+	return err;
+}
+
+static int api_pcm_close(struct snd_pcm_substream *ss)
+{
+	struct api_pcm_ops *o = pcm_ops_of(ss);
+	struct drvslice_kdev *k = o->k;
+	int err = o->half->close ? o->half->close(ss) : 0;
+
+	mutex_lock(&k->lock);
+	drvslice_untrack(&k->side, ss->runtime);
+	mutex_unlock(&k->lock);
+	return err;
+}
+
+static int api_snd_pcm_set_ops(void *const args[], void *ret)
+{
+	struct snd_pcm *pcm = ARG(struct snd_pcm *, 0);
+	int direction = ARG(int, 1);
+	const struct snd_pcm_ops *ops = ARG(const struct snd_pcm_ops *, 2);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	struct api_pcm_ops *o;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (pcm_index(st, pcm) < 0)
+		return refuse(k, -EINVAL, "snd_pcm_set_ops: not a PCM of the device's");
+	if (direction != SNDRV_PCM_STREAM_PLAYBACK && direction != SNDRV_PCM_STREAM_CAPTURE)
+		return refuse(k, -EINVAL, "snd_pcm_set_ops: direction %d", direction);
+	if (!half_global(k, ops, sizeof(*ops)))
+		return refuse(k, -EINVAL, "snd_pcm_set_ops: ops is not a snd_pcm_ops of the kernel half");
+	if (!ops->open)
+		return refuse(k, -EINVAL, "snd_pcm_set_ops: ops has no open");
+	o = &st->pcm_ops[pcm_index(st, pcm)][direction];
+	o->ops = *ops;
+	o->ops.open = api_pcm_open;
+	o->ops.close = api_pcm_close;
+	o->half = ops;
+	o->k = k;
+	snd_pcm_set_ops(pcm, direction, &o->ops);
+	return 0;
+}
+
+static int api_snd_pcm_set_managed_buffer_all(void *const args[], void *ret)
+{
+	struct snd_pcm *pcm = ARG(struct snd_pcm *, 0);
+	int type = ARG(int, 1);
+	struct device *data = ARG(struct device *, 2);
+	size_t size = ARG(size_t, 3), max = ARG(size_t, 4);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	const char *bad = NULL;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (pcm_index(st, pcm) < 0)
+		return refuse(k, -EINVAL, "snd_pcm_set_managed_buffer_all: not a PCM of the device's");
+	/* The fields the u-driver set came down with the call. */
+	if (pcm->private_data != st->card_priv) {
+		pcm->private_data = st->card_priv;
+		bad = "private_data is not the card's private area";
+	}
+	if (strnlen(pcm->name, sizeof(pcm->name)) == sizeof(pcm->name)) {
+		pcm->name[0] = '\0';
+		bad = "name is not terminated";
+	}
+	if (bad)
+		return refuse(k, -EINVAL, "snd_pcm_set_managed_buffer_all: %s", bad);
+	if (type != SNDRV_DMA_TYPE_DEV || data != &k->pdev->dev)
+		return refuse(k, -EINVAL, "snd_pcm_set_managed_buffer_all: type %d (only SNDRV_DMA_TYPE_DEV on the device's own struct device)",
+			      type);
+	if (size > max || max > API_DMA_BYTES_MAX)
+		return refuse(k, -EINVAL, "snd_pcm_set_managed_buffer_all: %zu bytes, at most %zu (at most %u)",
+			      size, max, API_DMA_BYTES_MAX);
+	RET(int, snd_pcm_set_managed_buffer_all(pcm, type, data, size, max));
+	return 0;
+}
+
+static int api_snd_pcm_add_chmap_ctls(void *const args[], void *ret)
+{
+	struct snd_pcm *pcm = ARG(struct snd_pcm *, 0);
+	int stream = ARG(int, 1);
+	const struct snd_pcm_chmap_elem *chmap = ARG(const struct snd_pcm_chmap_elem *, 2);
+	int std = ARG(int, 3);
+	int max_channels = ARG(int, 4);
+	unsigned long private_value = ARG(unsigned long, 5);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	const struct drvslice_global *g;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (pcm_index(st, pcm) < 0)
+		return refuse(k, -EINVAL, "snd_pcm_add_chmap_ctls: not a PCM of the device's");
+	if (stream != SNDRV_PCM_STREAM_PLAYBACK && stream != SNDRV_PCM_STREAM_CAPTURE)
+		return refuse(k, -EINVAL, "snd_pcm_add_chmap_ctls: stream %d", stream);
+	if (!pcm->streams[stream].substream_count || pcm->streams[stream].chmap_kctl)
+		return refuse(k, -EINVAL, "snd_pcm_add_chmap_ctls: the stream has no substream, or a channel map already");
+	if (max_channels < 1 || max_channels > (int)ARRAY_SIZE(chmap->map))
+		return refuse(k, -EINVAL, "snd_pcm_add_chmap_ctls: %d channels (1..%zu)",
+			      max_channels, ARRAY_SIZE(chmap->map));
+	if (std) {
+		if (chmap)
+			return refuse(k, -EINVAL, "snd_pcm_add_chmap_ctls: a map and the standard one");
+		chmap = snd_pcm_std_chmaps;
+	} else {
+		/* A table of the half's, ending with a zero entry. */
+		g = half_global_elem(k, chmap, sizeof(*chmap));
+		if (!g || ((const struct snd_pcm_chmap_elem *)(g->ptr + g->size) - 1)->channels)
+			return refuse(k, -EINVAL, "snd_pcm_add_chmap_ctls: the map is no terminated snd_pcm_chmap_elem table of the kernel half");
+	}
+	RET(int, snd_pcm_add_chmap_ctls(pcm, stream, chmap, max_channels,
+					private_value, NULL));
+	return 0;
+}
+
+static int api_snd_pcm_set_sync(void *const args[], void *ret)
+{
+	struct snd_pcm_substream *ss = ARG(struct snd_pcm_substream *, 0);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (!own_substream(st, ss, NULL) || !ss->runtime)
+		return refuse(k, -EINVAL, "snd_pcm_set_sync: not an open substream of the device's PCMs");
+	snd_pcm_set_sync(ss);
+	return 0;
+}
+
+static int api_snd_pcm_lib_bytes(void *const args[], void *ret)
+{
+	struct snd_pcm_substream *ss = ARG(struct snd_pcm_substream *, 0);
+	int period = ARG(int, 1);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (!own_substream(st, ss, NULL) || !ss->runtime)
+		return refuse(k, -EINVAL, "snd_pcm_lib_bytes: not an open substream of the device's PCMs");
+	RET(size_t, period ? snd_pcm_lib_period_bytes(ss) : snd_pcm_lib_buffer_bytes(ss));
+	return 0;
+}
+
+/* snd_pcm_hw_constraint_list and _ratnums: on the runtime of an open
+ * substream of the device's, an interval parameter, a constraint of the
+ * half's own (its tables are the half's). */
+static int api_constraint(void *const args[], void *ret, unsigned int size,
+			  const char *fn, struct snd_pcm_runtime **runtime,
+			  unsigned int *cond, snd_pcm_hw_param_t *var,
+			  const void **c)
+{
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	*runtime = ARG(struct snd_pcm_runtime *, 0);
+	*cond = ARG(unsigned int, 1);
+	*var = ARG(snd_pcm_hw_param_t, 2);
+	*c = ARG(const void *, 3);
+	if (!own_substream(st, NULL, *runtime))
+		return refuse(k, -EINVAL, "%s: not the runtime of an open substream of the device's PCMs", fn);
+	if ((__force int)*var < SNDRV_PCM_HW_PARAM_FIRST_INTERVAL ||
+	    (__force int)*var > SNDRV_PCM_HW_PARAM_LAST_INTERVAL)
+		return refuse(k, -EINVAL, "%s: parameter %d is no interval", fn, (__force int)*var);
+	if (!half_global(k, *c, size))
+		return refuse(k, -EINVAL, "%s: the constraint is not one of the kernel half's", fn);
+	return 0;
+}
+
+static int api_snd_pcm_hw_constraint_list(void *const args[], void *ret)
+{
+	struct snd_pcm_runtime *runtime;
+	snd_pcm_hw_param_t var;
+	unsigned int cond;
+	const void *l;
+	int err;
+
+	err = api_constraint(args, ret, sizeof(struct snd_pcm_hw_constraint_list),
+			     "snd_pcm_hw_constraint_list", &runtime, &cond, &var, &l);
+	if (err)
+		return err;
+	RET(int, snd_pcm_hw_constraint_list(runtime, cond, var, l));
+	return 0;
+}
+
+static int api_snd_pcm_hw_constraint_ratnums(void *const args[], void *ret)
+{
+	struct snd_pcm_runtime *runtime;
+	snd_pcm_hw_param_t var;
+	unsigned int cond;
+	const void *r;
+	int err;
+
+	err = api_constraint(args, ret, sizeof(struct snd_pcm_hw_constraint_ratnums),
+			     "snd_pcm_hw_constraint_ratnums", &runtime, &cond, &var, &r);
+	if (err)
+		return err;
+	RET(int, snd_pcm_hw_constraint_ratnums(runtime, cond, var, r));
+	return 0;
+}
+
+static int api_snd_ctl_new1(void *const args[], void *ret)
+{
+	const struct snd_kcontrol_new *tmpl = ARG(const struct snd_kcontrol_new *, 0);
+	void *private_data = ARG(void *, 1);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	struct snd_kcontrol *kctl;
+	int i;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	if (!st->card || !st->card_fields_sent)
+		return refuse(k, -EINVAL, "snd_ctl_new1: the device has no sound card");
+	/* Its info/get/put are the half's own (stubs of the u-driver's). */
+	if (!half_global_elem(k, tmpl, sizeof(*tmpl)))
+		return refuse(k, -EINVAL, "snd_ctl_new1: the template is no snd_kcontrol_new of the kernel half");
+	if (private_data != st->card_priv)
+		return refuse(k, -EINVAL, "snd_ctl_new1: private_data is not the card's private area");
+	for (i = 0; i < API_KCTL_MAX && st->kctl[i]; i++)
+		;
+	if (i == API_KCTL_MAX)
+		return refuse(k, -ENOSPC, "snd_ctl_new1: more than %d controls made and not added", API_KCTL_MAX);
+	RET(void *, NULL);
+	kctl = snd_ctl_new1(tmpl, private_data);
+	if (!kctl)
+		return 0;
+	if (!drvslice_track(&k->side, kctl, sizeof(*kctl),
+			    drvslice_type_named(&k->side, "snd_kcontrol"))) {
+		snd_ctl_free_one(kctl);
+		return 0;	/* NULL, as when the kernel has no memory */
+	}
+	st->kctl[i] = kctl;
+	RET(void *, kctl);
+	return 0;
+}
+
+static int api_snd_ctl_add(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	struct snd_kcontrol *kctl = ARG(struct snd_kcontrol *, 1);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	int err, i;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_ctl_add");
+	if (err)
+		return err;
+	for (i = 0; i < API_KCTL_MAX; i++)
+		if (kctl && st->kctl[i] == kctl)
+			break;
+	if (i == API_KCTL_MAX)
+		return refuse(k, -EINVAL, "snd_ctl_add: not a control snd_ctl_new1 made for the device");
+	/* The card owns it from here (and frees it if adding fails). */
+	st->kctl[i] = NULL;
+	drvslice_untrack(&k->side, kctl);
+	RET(int, snd_ctl_add(card, kctl));
+	return 0;
+}
+
+static int api_snd_ak4531_mixer(void *const args[], void *ret)
+{
+	static const unsigned char wkinds[] = { DRVSLICE_A_PTR, DRVSLICE_A_VALUE, DRVSLICE_A_VALUE };
+	static const unsigned short wsizes[] = { sizeof(void *), sizeof(unsigned short),
+						 sizeof(unsigned short) };
+	static const unsigned char fkinds[] = { DRVSLICE_A_PTR };
+	static const unsigned short fsizes[] = { sizeof(void *) };
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	struct snd_ak4531 tmpl = {
+		.write = ARG(void *, 1),
+		.private_data = ARG(void *, 2),
+		.private_free = ARG(void *, 3),
+	};
+	int *err_out = ARG(int *, 4);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	typeof(&snd_ak4531_mixer) mixer;
+	struct snd_ak4531 *ak;
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_ak4531_mixer");
+	if (err)
+		return err;
+	if (st->ak4531)
+		return refuse(k, -EBUSY, "snd_ak4531_mixer: the card has an AK4531 mixer already");
+	if (!half_fn_shaped_dir(k, tmpl.write, DRVSLICE_UP, 3, wkinds, wsizes, "snd_ak4531", 0))
+		return refuse(k, -EINVAL, "snd_ak4531_mixer: write is no void (*)(struct snd_ak4531 *, unsigned short, unsigned short) of the kernel half");
+	if (tmpl.private_free &&
+	    !half_fn_shaped_dir(k, tmpl.private_free, DRVSLICE_UP, 1, fkinds, fsizes, "snd_ak4531", 0))
+		return refuse(k, -EINVAL, "snd_ak4531_mixer: private_free is no void (*)(struct snd_ak4531 *) of the kernel half");
+	if (tmpl.private_data != st->card_priv)
+		return refuse(k, -EINVAL, "snd_ak4531_mixer: private_data is not the card's private area");
+	mixer = api_sym(k, snd_ak4531_mixer, "the AK4531 codec (a kernel half that links ak4531_codec.o)");
+	if (!mixer)
+		return -ENOENT;
+	RET(void *, NULL);
+	/* It writes every register through the template's write: calls
+	 * into the u-driver, nested in this one. */
+	st->card_busy = true;
+	err = mixer(card, &tmpl, &ak);
+	st->card_busy = false;
+	symbol_put(snd_ak4531_mixer);
+	if (err) {
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	/* The card frees it (and calls private_free). */
+	st->ak4531 = ak;
+	if (!drvslice_track(&k->side, ak, sizeof(*ak),
+			    drvslice_type_named(&k->side, "snd_ak4531"))) {
+		st->ak4531 = NULL;
+		err = -ENOMEM;
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	RET(void *, ak);
+	return 0;
+}
+
+#ifdef CONFIG_PM
+#define API_AK4531(fn)							\
+static int api_##fn(void *const args[], void *ret)			\
+{									\
+	struct snd_ak4531 *ak = ARG(struct snd_ak4531 *, 0);		\
+	struct drvslice_kdev *k;					\
+	struct api_state *st = api_begin(&k);				\
+	typeof(&fn) f;							\
+									\
+	if (IS_ERR(st))							\
+		return PTR_ERR(st);					\
+	if (!ak || ak != st->ak4531)					\
+		return refuse(k, -EINVAL, #fn ": not the card's AK4531 mixer"); \
+	f = api_sym(k, fn, "the AK4531 codec");				\
+	if (!f)								\
+		return -ENOENT;						\
+	f(ak);								\
+	symbol_put(fn);							\
+	return 0;							\
+}
+#else
+#define API_AK4531(fn)							\
+static int api_##fn(void *const args[], void *ret)			\
+{									\
+	struct drvslice_kdev *k;					\
+	struct api_state *st = api_begin(&k);				\
+									\
+	if (IS_ERR(st))							\
+		return PTR_ERR(st);					\
+	return refuse(k, -EOPNOTSUPP, #fn ": the kernel has no CONFIG_PM"); \
+}
+#endif
+
+API_AK4531(snd_ak4531_suspend)
+API_AK4531(snd_ak4531_resume)
+
+static int api_snd_rawmidi_new(void *const args[], void *ret)
+{
+	struct snd_card *card = ARG(struct snd_card *, 0);
+	const char *id = ARG(const char *, 1);
+	int device = ARG(int, 2);
+	int outputs = ARG(int, 3), inputs = ARG(int, 4);
+	int *err_out = ARG(int *, 5);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	typeof(&drvslice_snd_rawmidi_new) rawmidi_new;
+	struct snd_rawmidi *rmidi;
+	char idbuf[DRVSLICE_API_NAME_MAX];
+	int err, i;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	err = own_card(k, st, card, "snd_rawmidi_new");
+	if (err)
+		return err;
+	if (device < 0 || device >= SNDRV_RAWMIDI_DEVICES || !counts_ok(outputs, inputs))
+		return refuse(k, -EINVAL, "snd_rawmidi_new: device %d (0..%d), %d output and %d input substreams (at most %d)",
+			      device, SNDRV_RAWMIDI_DEVICES - 1, outputs, inputs, API_SUBSTREAMS_MAX);
+	for (i = 0; i < API_RAWMIDI_MAX && st->rmidi[i]; i++)
+		;
+	if (i == API_RAWMIDI_MAX)
+		return refuse(k, -ENOSPC, "snd_rawmidi_new: more than %d MIDI ports", API_RAWMIDI_MAX);
+	rawmidi_new = api_sym(k, drvslice_snd_rawmidi_new, "a kernel half that exports snd-rawmidi's calls");
+	if (!rawmidi_new)
+		return -ENOENT;
+	RET(void *, NULL);
+	/* snd_rawmidi_new copies the id: the call's, as a char *. */
+	strscpy(idbuf, id, sizeof(idbuf));
+	err = rawmidi_new(card, idbuf, device, outputs, inputs, &rmidi);
+	symbol_put(drvslice_snd_rawmidi_new);
+	if (err) {
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	/* Its callbacks find the chip here. */
+	rmidi->private_data = st->card_priv;
+	if (!drvslice_track(&k->side, rmidi, sizeof(*rmidi),
+			    drvslice_type_named(&k->side, "snd_rawmidi"))) {
+		err = -ENOMEM;
+		memcpy(err_out, &err, sizeof(err));
+		return 0;
+	}
+	st->rmidi[i] = rmidi;
+	RET(void *, rmidi);
+	return 0;
+}
+
+static int api_snd_rawmidi_set_ops(void *const args[], void *ret)
+{
+	struct snd_rawmidi *rmidi = ARG(struct snd_rawmidi *, 0);
+	int stream = ARG(int, 1);
+	const struct snd_rawmidi_ops *ops = ARG(const struct snd_rawmidi_ops *, 2);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	typeof(&drvslice_snd_rawmidi_set_ops) set_ops;
+	int i;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	for (i = 0; i < API_RAWMIDI_MAX; i++)
+		if (rmidi && st->rmidi[i] == rmidi)
+			break;
+	if (i == API_RAWMIDI_MAX)
+		return refuse(k, -EINVAL, "snd_rawmidi_set_ops: not a MIDI port of the device's");
+	if (stream != SNDRV_RAWMIDI_STREAM_OUTPUT && stream != SNDRV_RAWMIDI_STREAM_INPUT)
+		return refuse(k, -EINVAL, "snd_rawmidi_set_ops: stream %d", stream);
+	if (!half_global(k, ops, sizeof(*ops)))
+		return refuse(k, -EINVAL, "snd_rawmidi_set_ops: ops is not a snd_rawmidi_ops of the kernel half");
+	set_ops = api_sym(k, drvslice_snd_rawmidi_set_ops, "a kernel half that exports snd-rawmidi's calls");
+	if (!set_ops)
+		return -ENOENT;
+	set_ops(rmidi, stream, ops);
+	symbol_put(drvslice_snd_rawmidi_set_ops);
+	return 0;
+}
+
+static int api_request_region(void *const args[], void *ret)
+{
+	resource_size_t start = ARG(resource_size_t, 0);
+	resource_size_t n = ARG(resource_size_t, 1);
+	const char *name = ARG(const char *, 2);
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	/* Ports outside the device's BARs are not the device's (a legacy
+	 * gameport's at 0x200); inside them pci_request_regions has them. */
+	return refuse(k, -EBUSY, "request_region: %llu ports at %#llx (%s): I/O ports outside the device's BARs are not part of the kernel API",
+		      (unsigned long long)n, (unsigned long long)start, name);
+}
+
 /* ---- the description ---- */
 
 #define API_TARGET(fn) \
@@ -1359,6 +2410,29 @@ static const struct drvslice_target api_targets[] = {
 	API_TARGET(outb),
 	API_TARGET(outw),
 	API_TARGET(outl),
+	API_TARGET(snd_card_new),
+	API_TARGET(snd_card_alloc_fields),
+	API_TARGET(snd_card_private_sync),
+	API_TARGET(snd_card_register),
+	API_TARGET(snd_card_free_on_error),
+	API_TARGET(snd_card_rw_proc_new),
+	API_TARGET(snd_dma_alloc_dir_pages),
+	API_TARGET(snd_pcm_new),
+	API_TARGET(snd_pcm_set_ops),
+	API_TARGET(snd_pcm_set_managed_buffer_all),
+	API_TARGET(snd_pcm_add_chmap_ctls),
+	API_TARGET(snd_pcm_set_sync),
+	API_TARGET(snd_pcm_lib_bytes),
+	API_TARGET(snd_pcm_hw_constraint_list),
+	API_TARGET(snd_pcm_hw_constraint_ratnums),
+	API_TARGET(snd_ctl_new1),
+	API_TARGET(snd_ctl_add),
+	API_TARGET(snd_ak4531_mixer),
+	API_TARGET(snd_ak4531_suspend),
+	API_TARGET(snd_ak4531_resume),
+	API_TARGET(snd_rawmidi_new),
+	API_TARGET(snd_rawmidi_set_ops),
+	API_TARGET(request_region),
 	{ 0, NULL, NULL, NULL }
 };
 
@@ -1389,6 +2463,10 @@ void drvslice_api_release(struct drvslice_kdev *k)
 
 	if (!st)
 		return;
+	/* The card first: it stops its streams, which use the interrupt,
+	 * the registers and the buffers below. */
+	if (st->card)
+		card_free(k, st);
 	if (st->netdev && st->registered)
 		unregister_netdev(st->netdev);
 	st->registered = false;
@@ -1415,6 +2493,13 @@ void drvslice_api_release(struct drvslice_kdev *k)
 		drvslice_untrack(&k->side, d->cpu);
 		dma_free_attrs(&pdev->dev, d->size, d->cpu, d->handle, d->attrs);
 	}
+	for (i = 0; i < API_SDMA_MAX; i++) {
+		if (!st->sdma[i])
+			continue;
+		drvslice_untrack(&k->side, st->sdma[i]);
+		snd_dma_free_pages(st->sdma[i]);
+		kfree(st->sdma[i]);
+	}
 	if (st->regions)
 		pci_release_regions(pdev);
 	if (st->mwi)
@@ -1433,6 +2518,7 @@ void drvslice_api_release(struct drvslice_kdev *k)
 		free_netdev(st->netdev);
 	}
 	kfree(st->fresh);
+	k->side.api = &drvslice_api_kernel;
 	kfree(st);
 	k->api_state = NULL;
 }

@@ -29,6 +29,10 @@
 #include <linux/netdevice.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
+#include <sound/core.h>
+#include <sound/control.h>
+#include <sound/pcm.h>
+#include <sound/rawmidi.h>
 
 #include "drvslice.h"
 
@@ -87,6 +91,29 @@ enum {
 	DRVSLICE_API_outb,
 	DRVSLICE_API_outw,
 	DRVSLICE_API_outl,
+	DRVSLICE_API_snd_card_new,
+	DRVSLICE_API_snd_card_alloc_fields,
+	DRVSLICE_API_snd_card_private_sync,
+	DRVSLICE_API_snd_card_register,
+	DRVSLICE_API_snd_card_free_on_error,
+	DRVSLICE_API_snd_card_rw_proc_new,
+	DRVSLICE_API_snd_dma_alloc_dir_pages,
+	DRVSLICE_API_snd_pcm_new,
+	DRVSLICE_API_snd_pcm_set_ops,
+	DRVSLICE_API_snd_pcm_set_managed_buffer_all,
+	DRVSLICE_API_snd_pcm_add_chmap_ctls,
+	DRVSLICE_API_snd_pcm_set_sync,
+	DRVSLICE_API_snd_pcm_lib_bytes,
+	DRVSLICE_API_snd_pcm_hw_constraint_list,
+	DRVSLICE_API_snd_pcm_hw_constraint_ratnums,
+	DRVSLICE_API_snd_ctl_new1,
+	DRVSLICE_API_snd_ctl_add,
+	DRVSLICE_API_snd_ak4531_mixer,
+	DRVSLICE_API_snd_ak4531_suspend,
+	DRVSLICE_API_snd_ak4531_resume,
+	DRVSLICE_API_snd_rawmidi_new,
+	DRVSLICE_API_snd_rawmidi_set_ops,
+	DRVSLICE_API_request_region,
 	DRVSLICE_API_N
 };
 
@@ -344,6 +371,229 @@ static const struct drvslice_arg drvslice_api_a_outl[] = {
 };
 DRVSLICE_API_ENTRY(outl, 0, 0);
 
+/*
+ * ALSA: the card, its private area, its PCMs, controls, mixer and MIDI
+ * port are the kernel's; the u-driver holds copies.  A function of the
+ * kernel half that is an upcall stub there (a card's private_free, the
+ * AK4531's write) crosses as a plain pointer (DRVSLICE_A_PTR: A_FN names
+ * only what the half serves), and the thunk checks it is a stub of the
+ * half with the right shape.
+ */
+
+/* int snd_card_new(struct device *parent, int idx, const char *xid,
+ *		    struct module *module, int extra_size,
+ *		    struct snd_card **card_ret): the card (a pointer result),
+ * the errno (out), and the name of the driver's struct type the private
+ * area is tracked as ("" if none; out).  The module is the kernel
+ * half's; a NULL xid crosses as "" (the kernel treats both alike). */
+static const struct drvslice_arg drvslice_api_a_snd_card_new[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_STR(sizeof(((struct snd_card *)0)->id)),
+	DRVSLICE_API_VAL(int),
+	{ .size = sizeof(int), .kind = DRVSLICE_A_OUT },
+	{ .size = DRVSLICE_API_NAME_MAX, .kind = DRVSLICE_A_OUT },
+};
+DRVSLICE_API_ENTRY(snd_card_new, sizeof(void *), DRVSLICE_E_RET_PTR);
+
+/* The card snd_card_new made: its crossing fields (its private_data
+ * among them) come up.  Once, right after. */
+static const struct drvslice_arg drvslice_api_a_snd_card_alloc_fields[] = {
+	DRVSLICE_API_OWN_T("snd_card"),
+};
+DRVSLICE_API_ENTRY(snd_card_alloc_fields, 0, 0);
+
+/*
+ * The card's private area (the driver's chip struct) goes down: what the
+ * u-driver wrote in its copy reaches the kernel's before a call that calls
+ * back into the u-driver (snd_ak4531_mixer's register writes), whose
+ * arguments would otherwise bring the kernel's stale fields up over the
+ * u-driver's.  The private area's argument names its struct type, which
+ * only the device knows: both sides set @pointee at run time (the name
+ * snd_card_new gave back), here it is NULL.
+ */
+static const struct drvslice_arg drvslice_api_a_snd_card_private_sync[] = {
+	DRVSLICE_API_OWN, DRVSLICE_API_OWN,
+};
+DRVSLICE_API_ENTRY(snd_card_private_sync, 0, 0);
+
+/* int snd_card_register(struct snd_card *card): the names, the
+ * private_free and sync_irq the driver set go down with it. */
+static const struct drvslice_arg drvslice_api_a_snd_card_register[] = {
+	DRVSLICE_API_OWN_T("snd_card"),
+};
+DRVSLICE_API_ENTRY(snd_card_register, sizeof(int), 0);
+
+/* int snd_card_free_on_error(struct device *dev, int ret) */
+static const struct drvslice_arg drvslice_api_a_snd_card_free_on_error[] = {
+	DRVSLICE_API_OWN, DRVSLICE_API_VAL(int),
+};
+DRVSLICE_API_ENTRY(snd_card_free_on_error, sizeof(int), 0);
+
+/* snd_card_rw_proc_new(card, name, ...): refused (docs/driverslicer.md);
+ * the card and the name cross for the refusal to say. */
+static const struct drvslice_arg drvslice_api_a_snd_card_rw_proc_new[] = {
+	DRVSLICE_API_OWN, DRVSLICE_API_STR(DRVSLICE_API_NAME_MAX),
+};
+DRVSLICE_API_ENTRY(snd_card_rw_proc_new, sizeof(int), 0);
+
+/* struct snd_dma_buffer *snd_devm_alloc_dir_pages(struct device *dev,
+ *	int type, enum dma_data_direction dir, size_t size): the buffer's
+ * bus address comes back (out) for the u-driver's copy. */
+static const struct drvslice_arg drvslice_api_a_snd_dma_alloc_dir_pages[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(size_t),
+	{ .size = sizeof(dma_addr_t), .kind = DRVSLICE_A_OUT },
+};
+DRVSLICE_API_ENTRY(snd_dma_alloc_dir_pages, sizeof(void *), DRVSLICE_E_RET_PTR);
+
+/* int snd_pcm_new(struct snd_card *card, const char *id, int device,
+ *		   int playback_count, int capture_count,
+ *		   struct snd_pcm **rpcm): the pcm and the errno (out). */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_new[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_STR(DRVSLICE_API_NAME_MAX),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(int),
+	{ .size = sizeof(int), .kind = DRVSLICE_A_OUT },
+};
+DRVSLICE_API_ENTRY(snd_pcm_new, sizeof(void *), DRVSLICE_E_RET_PTR);
+
+/* void snd_pcm_set_ops(struct snd_pcm *pcm, int direction,
+ *			const struct snd_pcm_ops *ops): ops, a global of the
+ * kernel half's. */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_set_ops[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(int),
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+};
+DRVSLICE_API_ENTRY(snd_pcm_set_ops, 0, 0);
+
+/* int snd_pcm_set_managed_buffer_all(struct snd_pcm *pcm, int type,
+ *	struct device *data, size_t size, size_t max): the name,
+ * info_flags and private_data the driver set go down with it. */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_set_managed_buffer_all[] = {
+	DRVSLICE_API_OWN_T("snd_pcm"),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(size_t),
+	DRVSLICE_API_VAL(size_t),
+};
+DRVSLICE_API_ENTRY(snd_pcm_set_managed_buffer_all, sizeof(int), 0);
+
+/* int snd_pcm_add_chmap_ctls(struct snd_pcm *pcm, int stream,
+ *	const struct snd_pcm_chmap_elem *chmap, int max_channels,
+ *	unsigned long private_value, struct snd_pcm_chmap **info_ret):
+ * chmap a global of the kernel half's, or NULL with @std set for the
+ * kernel's snd_pcm_std_chmaps; no info_ret. */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_add_chmap_ctls[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(int),
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(unsigned long),
+};
+DRVSLICE_API_ENTRY(snd_pcm_add_chmap_ctls, sizeof(int), 0);
+
+/* void snd_pcm_set_sync(struct snd_pcm_substream *substream) */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_set_sync[] = { DRVSLICE_API_OWN };
+DRVSLICE_API_ENTRY(snd_pcm_set_sync, 0, 0);
+
+/* snd_pcm_lib_buffer_bytes(substream) (@period 0) and
+ * snd_pcm_lib_period_bytes(substream) (1): inline in sound/pcm.h, they
+ * read the runtime's buffer_size, period_size and frame_bits, which no
+ * description carries (drvslice-user.h makes them these calls). */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_lib_bytes[] = {
+	DRVSLICE_API_OWN, DRVSLICE_API_VAL(int),
+};
+DRVSLICE_API_ENTRY(snd_pcm_lib_bytes, sizeof(size_t), 0);
+
+/* int snd_pcm_hw_constraint_list(struct snd_pcm_runtime *runtime,
+ *	unsigned int cond, snd_pcm_hw_param_t var,
+ *	const struct snd_pcm_hw_constraint_list *l), and _ratnums: the
+ * constraint a global of the kernel half's. */
+static const struct drvslice_arg drvslice_api_a_snd_pcm_hw_constraint_list[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(unsigned int),
+	DRVSLICE_API_VAL(snd_pcm_hw_param_t),
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+};
+DRVSLICE_API_ENTRY(snd_pcm_hw_constraint_list, sizeof(int), 0);
+static const struct drvslice_arg drvslice_api_a_snd_pcm_hw_constraint_ratnums[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(unsigned int),
+	DRVSLICE_API_VAL(snd_pcm_hw_param_t),
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+};
+DRVSLICE_API_ENTRY(snd_pcm_hw_constraint_ratnums, sizeof(int), 0);
+
+/* struct snd_kcontrol *snd_ctl_new1(const struct snd_kcontrol_new *,
+ *				    void *private_data): the template an
+ * element of a global of the kernel half's. */
+static const struct drvslice_arg drvslice_api_a_snd_ctl_new1[] = {
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+};
+DRVSLICE_API_ENTRY(snd_ctl_new1, sizeof(void *), DRVSLICE_E_RET_PTR);
+
+/* int snd_ctl_add(struct snd_card *card, struct snd_kcontrol *kcontrol) */
+static const struct drvslice_arg drvslice_api_a_snd_ctl_add[] = {
+	DRVSLICE_API_OWN, DRVSLICE_API_OWN,
+};
+DRVSLICE_API_ENTRY(snd_ctl_add, sizeof(int), 0);
+
+/* int snd_ak4531_mixer(struct snd_card *card, struct snd_ak4531 *_ak4531,
+ *			struct snd_ak4531 **rak4531): the template's write,
+ * private_data and private_free; the mixer and the errno (out). */
+static const struct drvslice_arg drvslice_api_a_snd_ak4531_mixer[] = {
+	DRVSLICE_API_OWN,
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+	{ .size = sizeof(int), .kind = DRVSLICE_A_OUT },
+};
+DRVSLICE_API_ENTRY(snd_ak4531_mixer, sizeof(void *), DRVSLICE_E_RET_PTR);
+
+/* void snd_ak4531_suspend(struct snd_ak4531 *), _resume */
+static const struct drvslice_arg drvslice_api_a_snd_ak4531_suspend[] = { DRVSLICE_API_OWN };
+DRVSLICE_API_ENTRY(snd_ak4531_suspend, 0, 0);
+static const struct drvslice_arg drvslice_api_a_snd_ak4531_resume[] = { DRVSLICE_API_OWN };
+DRVSLICE_API_ENTRY(snd_ak4531_resume, 0, 0);
+
+/* int snd_rawmidi_new(struct snd_card *card, char *id, int device,
+ *		       int output_count, int input_count,
+ *		       struct snd_rawmidi **rmidi) */
+static const struct drvslice_arg drvslice_api_a_snd_rawmidi_new[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_STR(DRVSLICE_API_NAME_MAX),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(int),
+	DRVSLICE_API_VAL(int),
+	{ .size = sizeof(int), .kind = DRVSLICE_A_OUT },
+};
+DRVSLICE_API_ENTRY(snd_rawmidi_new, sizeof(void *), DRVSLICE_E_RET_PTR);
+
+/* void snd_rawmidi_set_ops(struct snd_rawmidi *rmidi, int stream,
+ *			    const struct snd_rawmidi_ops *ops) */
+static const struct drvslice_arg drvslice_api_a_snd_rawmidi_set_ops[] = {
+	DRVSLICE_API_OWN,
+	DRVSLICE_API_VAL(int),
+	{ .size = sizeof(void *), .kind = DRVSLICE_A_PTR },
+};
+DRVSLICE_API_ENTRY(snd_rawmidi_set_ops, 0, 0);
+
+/* request_region(start, n, name) of ioport_resource: 0 or the errno. */
+static const struct drvslice_arg drvslice_api_a_request_region[] = {
+	DRVSLICE_API_VAL(resource_size_t),
+	DRVSLICE_API_VAL(resource_size_t),
+	DRVSLICE_API_STR(DRVSLICE_API_NAME_MAX),
+};
+DRVSLICE_API_ENTRY(request_region, sizeof(int), 0);
+
 /* By n (the id less DRVSLICE_API_BASE); 0 is none. */
 static const struct drvslice_entry *const drvslice_api_entries[DRVSLICE_API_N] = {
 	[DRVSLICE_API_alloc_etherdev_mqs] = &drvslice_api_e_alloc_etherdev_mqs,
@@ -400,6 +650,29 @@ static const struct drvslice_entry *const drvslice_api_entries[DRVSLICE_API_N] =
 	[DRVSLICE_API_outb] = &drvslice_api_e_outb,
 	[DRVSLICE_API_outw] = &drvslice_api_e_outw,
 	[DRVSLICE_API_outl] = &drvslice_api_e_outl,
+	[DRVSLICE_API_snd_card_new] = &drvslice_api_e_snd_card_new,
+	[DRVSLICE_API_snd_card_alloc_fields] = &drvslice_api_e_snd_card_alloc_fields,
+	[DRVSLICE_API_snd_card_private_sync] = &drvslice_api_e_snd_card_private_sync,
+	[DRVSLICE_API_snd_card_register] = &drvslice_api_e_snd_card_register,
+	[DRVSLICE_API_snd_card_free_on_error] = &drvslice_api_e_snd_card_free_on_error,
+	[DRVSLICE_API_snd_card_rw_proc_new] = &drvslice_api_e_snd_card_rw_proc_new,
+	[DRVSLICE_API_snd_dma_alloc_dir_pages] = &drvslice_api_e_snd_dma_alloc_dir_pages,
+	[DRVSLICE_API_snd_pcm_new] = &drvslice_api_e_snd_pcm_new,
+	[DRVSLICE_API_snd_pcm_set_ops] = &drvslice_api_e_snd_pcm_set_ops,
+	[DRVSLICE_API_snd_pcm_set_managed_buffer_all] = &drvslice_api_e_snd_pcm_set_managed_buffer_all,
+	[DRVSLICE_API_snd_pcm_add_chmap_ctls] = &drvslice_api_e_snd_pcm_add_chmap_ctls,
+	[DRVSLICE_API_snd_pcm_set_sync] = &drvslice_api_e_snd_pcm_set_sync,
+	[DRVSLICE_API_snd_pcm_lib_bytes] = &drvslice_api_e_snd_pcm_lib_bytes,
+	[DRVSLICE_API_snd_pcm_hw_constraint_list] = &drvslice_api_e_snd_pcm_hw_constraint_list,
+	[DRVSLICE_API_snd_pcm_hw_constraint_ratnums] = &drvslice_api_e_snd_pcm_hw_constraint_ratnums,
+	[DRVSLICE_API_snd_ctl_new1] = &drvslice_api_e_snd_ctl_new1,
+	[DRVSLICE_API_snd_ctl_add] = &drvslice_api_e_snd_ctl_add,
+	[DRVSLICE_API_snd_ak4531_mixer] = &drvslice_api_e_snd_ak4531_mixer,
+	[DRVSLICE_API_snd_ak4531_suspend] = &drvslice_api_e_snd_ak4531_suspend,
+	[DRVSLICE_API_snd_ak4531_resume] = &drvslice_api_e_snd_ak4531_resume,
+	[DRVSLICE_API_snd_rawmidi_new] = &drvslice_api_e_snd_rawmidi_new,
+	[DRVSLICE_API_snd_rawmidi_set_ops] = &drvslice_api_e_snd_rawmidi_set_ops,
+	[DRVSLICE_API_request_region] = &drvslice_api_e_request_region,
 };
 
 /* The user side's description of the API (slicer/lib/k-api.c): the

@@ -28,6 +28,7 @@
 
 #include <linux/io.h>
 #include <linux/netdevice.h>
+#include <sound/pcm.h>
 
 u8 drvslice_readb(const volatile void __iomem *addr);
 u16 drvslice_readw(const volatile void __iomem *addr);
@@ -131,5 +132,13 @@ bool drvslice_netif_queue_stopped(const struct net_device *dev);
 #define netif_stop_queue(d)	drvslice_netif_stop_queue(d)
 #define netif_wake_queue(d)	drvslice_netif_wake_queue(d)
 #define netif_queue_stopped(d)	drvslice_netif_queue_stopped(d)
+
+/* ALSA's inline sizes of an open stream read the runtime's buffer_size,
+ * period_size and frame_bits, which the u-driver's copy does not have. */
+size_t drvslice_snd_pcm_lib_buffer_bytes(struct snd_pcm_substream *substream);
+size_t drvslice_snd_pcm_lib_period_bytes(struct snd_pcm_substream *substream);
+
+#define snd_pcm_lib_buffer_bytes(s)	drvslice_snd_pcm_lib_buffer_bytes(s)
+#define snd_pcm_lib_period_bytes(s)	drvslice_snd_pcm_lib_period_bytes(s)
 
 #endif /* _DRVSLICE_USER_H */

@@ -21,21 +21,40 @@
  * What the u-driver's copy must mirror is mirrored: the address a
  * dev_addr_mod sets, in its copy of the kernel's address buffer; the
  * carrier bit of dev->state (netif_carrier_on/off/ok), for the MII
- * library's inline netif_carrier_ok().
+ * library's inline netif_carrier_ok(); a sound DMA buffer's bus address.
+ *
+ * Sound (ALSA): the card, its private area, its PCMs, controls, AK4531
+ * mixer and MIDI port are the kernel's, the u-driver holds copies; the
+ * devm_ and pcim_ calls are the plain ones, undone by the kernel when the
+ * device goes.  What the kernel API refuses (proc entries, I/O ports
+ * outside the device's BARs, so a gameport) fails here as the kernel's
+ * function fails, said; what no call of it can reach (a seq_file, a wait
+ * queue of the kernel's) is said once and does nothing.
  */
 #include <linux/bitops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/gameport.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/pm_wakeup.h>
 #include <linux/printk.h>
+#include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/wait.h>
+#include <sound/ak4531_codec.h>
+#include <sound/control.h>
+#include <sound/core.h>
+#include <sound/info.h>
+#include <sound/memalloc.h>
+#include <sound/pcm.h>
+#include <sound/rawmidi.h>
 
 #include "drvslice-user.h"
 #include "drvslice_api_entries.h"
@@ -48,16 +67,22 @@ const struct drvslice_driver drvslice_api_user = {
 
 static unsigned long api_reported[BITS_TO_LONGS(DRVSLICE_API_N)];
 
-/* The kernel API call @n: 0, or a negative errno (said once). */
-static int api_call(unsigned int n, void *const args[], void *ret)
+/* The kernel API call @n through entry @e (drvslice_api_entries[n], or
+ * one made at run time): 0, or a negative errno (said once). */
+static int api_call_entry(const struct drvslice_entry *e, unsigned int n,
+			  void *const args[], void *ret)
 {
-	const struct drvslice_entry *e = drvslice_api_entries[n];
 	int err = drvslice_downcall(e, args, ret);
 
 	if (err < 0 && !test_and_set_bit(n, api_reported))
 		pr_err("drvslice: %s: the kernel did not run it (%pe); it returns as if it had failed\n",
 		       e->name, ERR_PTR(err));
 	return err < 0 ? err : 0;
+}
+
+static int api_call(unsigned int n, void *const args[], void *ret)
+{
+	return api_call_entry(drvslice_api_entries[n], n, args, ret);
 }
 
 /* ---- the net_device ---- */
@@ -534,3 +559,479 @@ API_IN(inl, u32)
 API_OUT(outb, u8)
 API_OUT(outw, u16)
 API_OUT(outl, u32)
+
+/* ---- managed PCI and interrupt calls ---- */
+
+/* The kernel undoes what a u-driver made when the device goes
+ * (drvslice_api_release), as devres does when a driver unbinds: the
+ * managed calls are the plain ones. */
+int pcim_enable_device(struct pci_dev *pdev)
+{
+	return pci_enable_device(pdev);
+}
+
+int devm_request_threaded_irq(struct device *dev, unsigned int irq,
+			      irq_handler_t handler, irq_handler_t thread_fn,
+			      unsigned long irqflags, const char *devname,
+			      void *dev_id)
+{
+	return request_threaded_irq(irq, handler, thread_fn, irqflags,
+				    devname ? devname : "", dev_id);
+}
+
+/* ---- I/O port regions ---- */
+
+/* request_region()'s parent: its address names the I/O space. */
+struct resource ioport_resource = {
+	.name = "PCI IO",
+	.start = 0,
+	.end = IO_SPACE_LIMIT,
+	.flags = IORESOURCE_IO,
+};
+
+/*
+ * Ports outside the device's BARs (a legacy gameport's) are not the
+ * device's: the kernel refuses them (and says why), and NULL is what
+ * request_region() returns for ports it cannot have.
+ */
+struct resource *__request_region(struct resource *parent,
+				  resource_size_t start, resource_size_t n,
+				  const char *name, int flags)
+{
+	char buf[DRVSLICE_API_NAME_MAX];
+	const char *p = buf;
+	void *args[] = { &start, &n, &p };
+	int ret;
+
+	if (parent != &ioport_resource) {
+		pr_err("drvslice: __request_region: only I/O ports are part of the kernel API\n");
+		return NULL;
+	}
+	strscpy(buf, name ? name : "", sizeof(buf));
+	if (api_call(DRVSLICE_API_request_region, args, &ret))
+		return NULL;
+	if (!ret)
+		pr_err("drvslice: request_region: the kernel granted %llu ports at %#llx, which the kernel API never does; not used\n",
+		       (unsigned long long)n, (unsigned long long)start);
+	return NULL;
+}
+
+/* No region was ever granted (see __request_region): the kernel's
+ * complaint for a region it does not know. */
+void __release_region(struct resource *parent, resource_size_t start,
+		      resource_size_t n)
+{
+	resource_size_t end = start + n - 1;
+
+	pr_warn("Trying to free nonexistent resource <%pa-%pa>\n", &start, &end);
+}
+
+/* ---- the gameport: not part of the kernel API ---- */
+
+/*
+ * A driver registers its gameport only after request_region() gave it
+ * the ports, which the kernel API refuses: these are reached only by a
+ * driver that registers one anyway, and register nothing.
+ */
+void __gameport_register_port(struct gameport *gameport, struct module *owner)
+{
+	pr_err("drvslice: gameport %s: a gameport is not part of the kernel API; not registered\n",
+	       gameport->name);
+}
+
+void gameport_unregister_port(struct gameport *gameport)
+{
+	pr_err("drvslice: gameport %s: not registered (a gameport is not part of the kernel API)\n",
+	       gameport->name);
+}
+
+/* The driver's own struct: formatted here, as the kernel does. */
+void gameport_set_phys(struct gameport *gameport, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(gameport->phys, sizeof(gameport->phys), fmt, args);
+	va_end(args);
+}
+
+/* ---- what no call of the kernel API reaches ---- */
+
+/*
+ * A seq_file is the kernel's, reached only by a proc entry's read, and
+ * the kernel API refuses proc entries (snd_card_rw_proc_new): a
+ * seq_printf() here has no file to print into.  Said once.
+ */
+void seq_printf(struct seq_file *m, const char *fmt, ...)
+{
+	static bool said;
+
+	if (!said) {
+		said = true;
+		pr_err("drvslice: seq_printf: no seq_file of the kernel's reaches the u-driver (proc entries are not part of the kernel API); the text is dropped\n");
+	}
+}
+
+/*
+ * A wait queue in the u-driver's copy of a kernel object (a card's
+ * power_sleep, which snd_power_change_state() wakes) has no kernel task
+ * on it: waking it wakes none.  Said once.
+ */
+int __wake_up(struct wait_queue_head *wq_head, unsigned int mode, int nr,
+	      void *key)
+{
+	static bool said;
+
+	if (!said) {
+		said = true;
+		pr_err("drvslice: __wake_up: a wait queue of the u-driver's copy of a kernel object wakes no kernel task (not part of the kernel API)\n");
+	}
+	return 0;
+}
+
+/* ---- ALSA: the card ---- */
+
+/*
+ * The driver's struct type the card's private area is (the name
+ * snd_card_new gave back; "" if none), and the snd_card_private_sync
+ * entry that names it (a u-driver serves one device).
+ */
+static char card_priv_type[DRVSLICE_API_NAME_MAX];
+static struct drvslice_entry sync_entry;
+static struct drvslice_arg sync_args[ARRAY_SIZE(drvslice_api_a_snd_card_private_sync)];
+
+/* What the driver wrote in its copy of the private area goes down, before
+ * a call that calls back into the u-driver with the kernel's fields. */
+static int card_private_sync(struct snd_card *card)
+{
+	void *priv = card->private_data;
+	void *args[] = { &card, &priv };
+
+	if (!card_priv_type[0] || !priv)
+		return 0;
+	return api_call_entry(&sync_entry, DRVSLICE_API_snd_card_private_sync, args, NULL);
+}
+
+/* An errno a downcall left in its out argument, or @dflt. */
+static int api_err(int err, int dflt)
+{
+	return err < 0 ? err : dflt;
+}
+
+/*
+ * The card is the kernel's, its module the kernel half's (@module here
+ * is the u-driver's); the kernel frees it when the device goes, as
+ * devres would.  Its fields (private_data: the private area, in the
+ * u-driver a copy of the kernel's) come up with a second call.
+ */
+int snd_devm_card_new(struct device *parent, int idx, const char *xid,
+		      struct module *module, size_t extra_size,
+		      struct snd_card **card_ret)
+{
+	struct snd_card *card = NULL;
+	char id[sizeof(card->id)], ptype[DRVSLICE_API_NAME_MAX] = "", *ptypep = ptype;
+	const char *p = id;
+	int size, err = 0, *errp = &err, ret;
+	void *args[] = { &parent, &idx, &p, &size, &errp, &ptypep };
+	void *fargs[] = { &card };
+
+	*card_ret = NULL;
+	if (extra_size > INT_MAX)
+		return -EINVAL;
+	size = extra_size;
+	/* The kernel keeps as much of the id as its card holds. */
+	strscpy(id, xid ? xid : "", sizeof(id));
+	ret = api_call(DRVSLICE_API_snd_card_new, args, &card);
+	if (ret)
+		return ret;
+	if (!card)
+		return api_err(err, -ENOMEM);
+	ret = api_call(DRVSLICE_API_snd_card_alloc_fields, fargs, NULL);
+	if (ret) {
+		snd_card_free_on_error(parent, ret);
+		return ret;
+	}
+	ptype[sizeof(ptype) - 1] = '\0';
+	memcpy(card_priv_type, ptype, sizeof(card_priv_type));
+	sync_entry = *drvslice_api_entries[DRVSLICE_API_snd_card_private_sync];
+	memcpy(sync_args, drvslice_api_a_snd_card_private_sync, sizeof(sync_args));
+	sync_args[1].pointee = card_priv_type;
+	sync_entry.args = sync_args;
+	*card_ret = card;
+	return 0;
+}
+
+int snd_card_register(struct snd_card *card)
+{
+	void *args[] = { &card };
+	int ret, err = api_call(DRVSLICE_API_snd_card_register, args, &ret);
+
+	return err ? err : ret;
+}
+
+int snd_card_free_on_error(struct device *dev, int ret)
+{
+	void *args[] = { &dev, &ret };
+	int r;
+
+	if (!ret)
+		return 0;
+	api_call(DRVSLICE_API_snd_card_free_on_error, args, &r);
+	return ret;
+}
+
+/* Refused by the kernel (its read would run here, printing into the
+ * kernel's seq_file): the errno, said. */
+int snd_card_rw_proc_new(struct snd_card *card, const char *name,
+			 void *private_data,
+			 void (*read)(struct snd_info_entry *, struct snd_info_buffer *),
+			 void (*write)(struct snd_info_entry *entry,
+				       struct snd_info_buffer *buffer))
+{
+	char buf[DRVSLICE_API_NAME_MAX];
+	const char *p = buf;
+	void *args[] = { &card, &p };
+	int ret, err;
+
+	strscpy(buf, name ? name : "", sizeof(buf));
+	err = api_call(DRVSLICE_API_snd_card_rw_proc_new, args, &ret);
+	return err ? err : ret;
+}
+
+/*
+ * The buffer's description is the kernel's; the u-driver's copy carries
+ * its bus address (what a driver programs the chip with), the one field
+ * of it that crosses.  The kernel frees it when the device goes.
+ */
+struct snd_dma_buffer *snd_devm_alloc_dir_pages(struct device *dev, int type,
+						enum dma_data_direction dir,
+						size_t size)
+{
+	struct snd_dma_buffer *dmab = NULL;
+	dma_addr_t addr = 0, *addrp = &addr;
+	int d = dir;
+	void *args[] = { &dev, &type, &d, &size, &addrp };
+
+	if (api_call(DRVSLICE_API_snd_dma_alloc_dir_pages, args, &dmab) || !dmab)
+		return NULL;
+	dmab->addr = addr;
+	return dmab;
+}
+
+/* ---- ALSA: PCM ---- */
+
+int snd_pcm_new(struct snd_card *card, const char *id, int device,
+		int playback_count, int capture_count, struct snd_pcm **rpcm)
+{
+	struct snd_pcm *pcm = NULL;
+	const char *p = id ? id : "";
+	int err = 0, *errp = &err, ret;
+	void *args[] = { &card, &p, &device, &playback_count, &capture_count, &errp };
+
+	if (rpcm)
+		*rpcm = NULL;
+	if (strlen(p) >= DRVSLICE_API_NAME_MAX) {
+		pr_err("drvslice: snd_pcm_new: id \"%s\" is longer than the kernel API's %d bytes\n",
+		       p, DRVSLICE_API_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	ret = api_call(DRVSLICE_API_snd_pcm_new, args, &pcm);
+	if (ret)
+		return ret;
+	if (!pcm)
+		return api_err(err, -ENOMEM);
+	if (rpcm)
+		*rpcm = pcm;
+	return 0;
+}
+
+void snd_pcm_set_ops(struct snd_pcm *pcm, int direction,
+		     const struct snd_pcm_ops *ops)
+{
+	void *args[] = { &pcm, &direction, &ops };
+
+	api_call(DRVSLICE_API_snd_pcm_set_ops, args, NULL);
+}
+
+/* The name, info_flags and private_data the driver set in its copy go
+ * down with the call. */
+int snd_pcm_set_managed_buffer_all(struct snd_pcm *pcm, int type,
+				   struct device *data, size_t size, size_t max)
+{
+	void *args[] = { &pcm, &type, &data, &size, &max };
+	int ret, err = api_call(DRVSLICE_API_snd_pcm_set_managed_buffer_all, args, &ret);
+
+	return err ? err : ret;
+}
+
+/* The kernel's snd_pcm_std_chmaps stands for this library's; another
+ * map must be a global of the driver's.  The control the kernel makes
+ * stays the kernel's: no info_ret. */
+int snd_pcm_add_chmap_ctls(struct snd_pcm *pcm, int stream,
+			   const struct snd_pcm_chmap_elem *chmap,
+			   int max_channels, unsigned long private_value,
+			   struct snd_pcm_chmap **info_ret)
+{
+	int std = chmap == snd_pcm_std_chmaps;
+	const struct snd_pcm_chmap_elem *map = std ? NULL : chmap;
+	void *args[] = { &pcm, &stream, &map, &std, &max_channels, &private_value };
+	int ret, err;
+
+	if (info_ret) {
+		*info_ret = NULL;
+		pr_err("drvslice: snd_pcm_add_chmap_ctls: the channel map's control is the kernel's (no info_ret in the kernel API)\n");
+		return -EOPNOTSUPP;
+	}
+	err = api_call(DRVSLICE_API_snd_pcm_add_chmap_ctls, args, &ret);
+	return err ? err : ret;
+}
+
+void snd_pcm_set_sync(struct snd_pcm_substream *substream)
+{
+	void *args[] = { &substream };
+
+	api_call(DRVSLICE_API_snd_pcm_set_sync, args, NULL);
+}
+
+/* 0 from a stream the kernel cannot be asked about: no bytes to play. */
+static size_t pcm_lib_bytes(struct snd_pcm_substream *substream, int period)
+{
+	void *args[] = { &substream, &period };
+	size_t ret;
+
+	if (api_call(DRVSLICE_API_snd_pcm_lib_bytes, args, &ret))
+		return 0;
+	return ret;
+}
+
+size_t drvslice_snd_pcm_lib_buffer_bytes(struct snd_pcm_substream *substream)
+{
+	return pcm_lib_bytes(substream, 0);
+}
+
+size_t drvslice_snd_pcm_lib_period_bytes(struct snd_pcm_substream *substream)
+{
+	return pcm_lib_bytes(substream, 1);
+}
+
+int snd_pcm_hw_constraint_list(struct snd_pcm_runtime *runtime,
+			       unsigned int cond, snd_pcm_hw_param_t var,
+			       const struct snd_pcm_hw_constraint_list *l)
+{
+	void *args[] = { &runtime, &cond, &var, &l };
+	int ret, err = api_call(DRVSLICE_API_snd_pcm_hw_constraint_list, args, &ret);
+
+	return err ? err : ret;
+}
+
+int snd_pcm_hw_constraint_ratnums(struct snd_pcm_runtime *runtime,
+				  unsigned int cond, snd_pcm_hw_param_t var,
+				  const struct snd_pcm_hw_constraint_ratnums *r)
+{
+	void *args[] = { &runtime, &cond, &var, &r };
+	int ret, err = api_call(DRVSLICE_API_snd_pcm_hw_constraint_ratnums, args, &ret);
+
+	return err ? err : ret;
+}
+
+/* ---- ALSA: controls, the AK4531 mixer, MIDI ---- */
+
+struct snd_kcontrol *snd_ctl_new1(const struct snd_kcontrol_new *kcontrolnew,
+				  void *private_data)
+{
+	struct snd_kcontrol *kctl = NULL;
+	void *args[] = { &kcontrolnew, &private_data };
+
+	if (api_call(DRVSLICE_API_snd_ctl_new1, args, &kctl))
+		return NULL;
+	return kctl;
+}
+
+int snd_ctl_add(struct snd_card *card, struct snd_kcontrol *kcontrol)
+{
+	void *args[] = { &card, &kcontrol };
+	int ret, err;
+
+	/* As the kernel: a failed snd_ctl_new1() passed on. */
+	if (!kcontrol)
+		return -EINVAL;
+	err = api_call(DRVSLICE_API_snd_ctl_add, args, &ret);
+	return err ? err : ret;
+}
+
+/* The template's write, private_data and private_free cross; the mixer
+ * is the kernel's, its register writes calls back into the u-driver. */
+int snd_ak4531_mixer(struct snd_card *card, struct snd_ak4531 *_ak4531,
+		     struct snd_ak4531 **rak4531)
+{
+	struct snd_ak4531 *ak = NULL;
+	void *write = _ak4531->write;
+	void *private_data = _ak4531->private_data;
+	void *private_free = _ak4531->private_free;
+	int err = 0, *errp = &err, ret;
+	void *args[] = { &card, &write, &private_data, &private_free, &errp };
+
+	if (rak4531)
+		*rak4531 = NULL;
+	/* Its register writes call the driver's write, which reads the
+	 * chip struct the kernel sends up. */
+	ret = card_private_sync(card);
+	if (ret)
+		return ret;
+	ret = api_call(DRVSLICE_API_snd_ak4531_mixer, args, &ak);
+	if (ret)
+		return ret;
+	if (!ak)
+		return api_err(err, -ENOMEM);
+	if (rak4531)
+		*rak4531 = ak;
+	return 0;
+}
+
+void snd_ak4531_suspend(struct snd_ak4531 *ak4531)
+{
+	void *args[] = { &ak4531 };
+
+	api_call(DRVSLICE_API_snd_ak4531_suspend, args, NULL);
+}
+
+void snd_ak4531_resume(struct snd_ak4531 *ak4531)
+{
+	void *args[] = { &ak4531 };
+
+	api_call(DRVSLICE_API_snd_ak4531_resume, args, NULL);
+}
+
+int snd_rawmidi_new(struct snd_card *card, char *id, int device,
+		    int output_count, int input_count,
+		    struct snd_rawmidi **rrawmidi)
+{
+	struct snd_rawmidi *rmidi = NULL;
+	const char *p = id ? id : "";
+	int err = 0, *errp = &err, ret;
+	void *args[] = { &card, &p, &device, &output_count, &input_count, &errp };
+
+	if (rrawmidi)
+		*rrawmidi = NULL;
+	if (strlen(p) >= DRVSLICE_API_NAME_MAX) {
+		pr_err("drvslice: snd_rawmidi_new: id \"%s\" is longer than the kernel API's %d bytes\n",
+		       p, DRVSLICE_API_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	ret = api_call(DRVSLICE_API_snd_rawmidi_new, args, &rmidi);
+	if (ret)
+		return ret;
+	if (!rmidi)
+		return api_err(err, -ENOMEM);
+	if (rrawmidi)
+		*rrawmidi = rmidi;
+	return 0;
+}
+
+void snd_rawmidi_set_ops(struct snd_rawmidi *rmidi, int stream,
+			 const struct snd_rawmidi_ops *ops)
+{
+	void *args[] = { &rmidi, &stream, &ops };
+
+	api_call(DRVSLICE_API_snd_rawmidi_set_ops, args, NULL);
+}
