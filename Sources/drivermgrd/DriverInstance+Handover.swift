@@ -85,7 +85,8 @@ extension DriverInstance {
             guard let xpc, let pidfd else { throw ManagerError.startFailed(name, "systemd passed no channel or pidfd back") }
             let log = logger
             process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd, stderr: stderr) { pid, line in
-                log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
+                let (level, text) = JournaldLogHandler.stderrLine(line)
+                log.log(level: level, "u-driver: \(text)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
             }
             channel = xpc
         } catch {

@@ -186,7 +186,8 @@ extension DriverInstance {
             let p = try await UDriverProcess.spawn(executable: exe, arguments: argv,
                                                    socket: driverEnd, sandbox: sandbox, dieWithDaemon: die, payload: payload,
                                                    output: { pid, line in
-                                                       log.notice("u-driver: \(line)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
+                                                       let (level, text) = JournaldLogHandler.stderrLine(line)
+                                                       log.log(level: level, "u-driver: \(text)", metadata: ["PID": "\(pid)", "STREAM": "stderr"])
                                                    })
             return (daemonEnd, p)
         }() // driverEnd is closed here

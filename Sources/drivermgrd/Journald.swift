@@ -60,6 +60,20 @@ struct JournaldLogHandler: LogHandler {
         }
     }
 
+    /// A u-driver's stderr line as the journal's stdout streams read one
+    /// (sd-daemon(3)): a leading `<N>` (0–7) is its syslog priority and is
+    /// taken off; a line without one is a notice. The sliced drivers'
+    /// library writes printk's levels so (`<6>` for `netdev_info`).
+    static func stderrLine(_ line: String) -> (level: Logger.Level, text: String) {
+        let u = Array(line.utf8)
+        guard u.count >= 3, u[0] == UInt8(ascii: "<"), u[2] == UInt8(ascii: ">"),
+              u[1] >= UInt8(ascii: "0"), u[1] <= UInt8(ascii: "7") else { return (.notice, line) }
+        let levels: [Logger.Level] = [.critical, .critical, .critical, .error, .warning, .notice, .info, .debug]
+        var text = String(decoding: u[3...], as: UTF8.self)
+        if text.first == " " { text.removeFirst() }
+        return (levels[Int(u[1] - UInt8(ascii: "0"))], text)
+    }
+
     /// A journal field name: upper case letters, digits and underscores, not
     /// starting with one (those are the journal's own), at most 64 bytes.
     static func fieldName(_ key: String) -> String? {

@@ -18,6 +18,19 @@ import Testing
         #expect(f.contains("CODE_LINE=42"))
     }
 
+    @Test func aUDriversStderrLineCarriesItsPriority() {
+        #expect(JournaldLogHandler.stderrLine("<6> (null) eth0: link up") == (.info, "(null) eth0: link up"))
+        #expect(JournaldLogHandler.stderrLine("<3>8139cp: probe failed") == (.error, "8139cp: probe failed"))
+        #expect(JournaldLogHandler.stderrLine("<0>panic") == (.critical, "panic"))
+        #expect(JournaldLogHandler.stderrLine("<7>x") == (.debug, "x"))
+        #expect(JournaldLogHandler.stderrLine("<4>") == (.warning, ""))
+        // No level, or no syslog one: the whole line, a notice.
+        #expect(JournaldLogHandler.stderrLine("plain") == (.notice, "plain"))
+        #expect(JournaldLogHandler.stderrLine("<8>not a level") == (.notice, "<8>not a level"))
+        #expect(JournaldLogHandler.stderrLine("<6") == (.notice, "<6"))
+        #expect(JournaldLogHandler.stderrLine("") == (.notice, ""))
+    }
+
     @Test func fieldNamesAreTheJournals() {
         #expect(JournaldLogHandler.fieldName("driver") == "DRIVER")
         #expect(JournaldLogHandler.fieldName("xpc.op") == "XPC_OP")
