@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-template check-slice check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -166,6 +166,12 @@ check-template:
 # (Tests/vm/slice-guest.sh; it uses check-slicer's Kbuild of 8139cp).
 check-slice:
 	./Tests/vm/slice-guest.sh
+
+# The same for a sound driver: ens1370.c on QEMU's ES1370, aplay -l, amixer,
+# a tone recorded in a wav, the u-driver SIGKILLed mid-tone
+# (Tests/vm/slice-sound-guest.sh; check-slicer's Kbuild of ens1370).
+check-slice-sound:
+	./Tests/vm/slice-sound-guest.sh
 
 # The usb-host class on drvnucleus.ko: QEMU's piix3-usb-uhci with a
 # usb-storage disk and a usb-tablet, the stock uhci-hcd beside drvnucleus's
