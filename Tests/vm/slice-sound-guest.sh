@@ -160,9 +160,14 @@ sed 's/^/== aplay stderr: /' /tmp/aplay.err
 # The new u-driver serves the controls.
 amixer -c 0 cset name='Master Playback Volume' 25,25 2>&1 | grep -E ": values=" | sed 's/^/== master set after the recovery: /'
 amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -E ": values=" | sed 's/^/== master get after the recovery: /'
+# The kernel half unloaded with its u-driver gone: what the u-driver made
+# (the card and all on it, the interrupt, the buffers, the regions) goes.
+killall drivermgrd; sleep 1
+timeout 60 rmmod slice_ens1370 && echo "== rmmod slice-ens1370 ok"
+[ -e /proc/asound/card0 ] && echo "== the card is still there" || echo "== no card after rmmod"
+timeout 60 rmmod drvnucleus && echo "== rmmod drvnucleus ok"
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -40
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
-killall drivermgrd; sleep 1
 INIT
 guest_init_tail >> "$WORK/root/init"
 guest_initrd "$WORK"
@@ -189,6 +194,9 @@ has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered
 has "slice_ens1370 [0-9a-f:.]+: ens1370: adopted by a new u-driver" "the new u-driver adopted the device (no second probe)"
 has "^== master set after the recovery: +: values=25,25$" "a control's put in the new u-driver"
 has "^== master get after the recovery: +: values=25,25$" "a control's get in the new u-driver"
+has "^== rmmod slice-ens1370 ok" "unloading the kernel half"
+has "^== no card after rmmod" "the card freed with the device"
+has "^== rmmod drvnucleus ok" "unloading drvnucleus"
 has "^== dmesg clean$" "dmesg"
 if [ -s "$WORK/out.wav" ]; then
   "$WORK/wavtool" check "$WORK/out.wav" 501 749 | tee "$WORK/wav.txt"
