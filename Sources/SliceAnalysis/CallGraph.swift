@@ -194,6 +194,9 @@ public struct CallGraph: Sendable {
     /// Driver function → the embedded struct members it only passes
     /// through (`dev->stats.rx`: `netdev.stats`).
     public var fieldPaths: [String: Set<String>] = [:]
+    /// A called function whose name a macro gives it (`inl` written,
+    /// `__inl` called) → the name as written.
+    public var calleeSpellings: [String: String] = [:]
     /// Driver function → its own signature as a binding sees it.
     public var definedSignatures: [String: CSignature] = [:]
     /// Driver function → the enum constants it names, with their values.
@@ -531,6 +534,14 @@ private struct Builder {
             let n = ClangUnit.spelling(callee)
             name = n
             if graph.calleeSignatures[n] == nil { graph.calleeSignatures[n] = signature(clang_getCursorType(callee)) }
+            // A macro may name it without its leading underscores (x86's
+            // inl is __inl, dev_err calls _dev_err): the name as written at
+            // a call is what other code can call. (Any other name there is
+            // a macro around the call: cpr8.)
+            if n.hasPrefix("_"), graph.calleeSpellings[n] == nil, let w = unit.identifier(at: clang_getCursorLocation(c)),
+               w != n, n.hasSuffix(w), n.dropLast(w.count).allSatisfy({ $0 == "_" }) {
+                graph.calleeSpellings[n] = w
+            }
             if let fn {
                 if graph.functions[n] != nil {
                     graph.calls[fn, default: []].insert(n)

@@ -132,6 +132,25 @@ final class ClangUnit {
     }
 
     /// The spellings of the tokens in `c`'s extent.
+    private var sources: [String: [UInt8]] = [:]
+
+    /// The identifier written at `loc`'s expansion (a macro's name where a
+    /// macro was used), or nil.
+    func identifier(at loc: CXSourceLocation) -> String? {
+        var file: CXFile?
+        var line: UInt32 = 0, col: UInt32 = 0, off: UInt32 = 0
+        clang_getExpansionLocation(loc, &file, &line, &col, &off)
+        guard let file else { return nil }
+        let path = Self.string(clang_getFileName(file))
+        if sources[path] == nil { sources[path] = FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? [] }
+        guard let bytes = sources[path] else { return nil }
+        func isIdent(_ b: UInt8) -> Bool { b == 95 || (b >= 48 && b <= 57) || (b | 0x20 >= 97 && b | 0x20 <= 122) }
+        var end = Int(off)
+        while end < bytes.count, isIdent(bytes[end]) { end += 1 }
+        guard end > Int(off), !(bytes[Int(off)] >= 48 && bytes[Int(off)] <= 57) else { return nil }
+        return String(decoding: bytes[Int(off)..<end], as: UTF8.self)
+    }
+
     func tokens(_ c: CXCursor) -> [String] {
         var toks: UnsafeMutablePointer<CXToken>?
         var n: UInt32 = 0

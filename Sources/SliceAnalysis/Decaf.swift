@@ -88,6 +88,7 @@ public struct DecafBindings: Sendable {
         var getters = Set<String>(), setters = Set<String>(), addresses = Set<String>()
         var callees = Set<String>(), constants: [String: Int64] = [:], globals = Set<String>()
         var embedded: [String: String] = [:], caller: [String: String] = [:]
+        var kernelConstants = Set<String>()
         var bodies: [String: String] = [:], prologue = "", shims: [String] = []
         let macros = Self.integerMacros(source)
         for f in functions {
@@ -152,9 +153,10 @@ public struct DecafBindings: Sendable {
             }
             for (k, v) in g.enumConstants[f] ?? [:] { constants[k] = v }
             globals.formUnion(g.globalsUsed[f] ?? [])
-            // Integer #defines the function's text names.
+            // The kernel's configuration constants the function's text names
+            // (HZ): their value is the headers', so the user half's C says it.
             let text = Self.text(of: shape, in: fn.file)
-            for w in Self.identifiers(text) { if let v = macros[w], constants[w] == nil { constants[w] = v } }
+            kernelConstants.formUnion(Self.identifiers(text).intersection(Self.kernelConstantNames))
 
             // The user half's body and the Swift shim.
             let args = shape.parameters.enumerated().map { i, prm in
@@ -209,8 +211,11 @@ public struct DecafBindings: Sendable {
             let hdecl = ps.enumerated().map { "\(Self.plainC($1)) a\($0)" }
             var cargs = ps.indices.map { "a\($0)" }
             if message { cargs.append("a\(ps.count - 1)"); cargs[ps.count - 1] = "\"%s\"" }
-            let cname = "\(p)call_\(name)"
-            let callText = "\(name)(\(cargs.joined(separator: ", ")))"
+            // The name as the driver's code calls it (a macro's, where one
+            // renames the function).
+            let spelled = g.calleeSpellings[name] ?? name
+            let cname = "\(p)call_\(spelled)"
+            let callText = "\(spelled)(\(cargs.joined(separator: ", ")))"
             let kproto = "\(Self.kernelC(result)) \(cname)(\(kdecl.isEmpty ? "void" : kdecl.joined(separator: ", ")))"
             protos.append(kproto + ";")
             c += kproto + "\n{\n"
@@ -222,8 +227,8 @@ public struct DecafBindings: Sendable {
             h += "\(Self.plainC(result)) \(cname)(\(hdecl.isEmpty ? "void" : hdecl.joined(separator: ", ")));\n"
             let sparams = ps.enumerated().map { i, t in "_ a\(i): \(Self.swiftType(t))" }
             let sargs = ps.enumerated().map { i, t in Self.toC(t, "a\(i)") }
-            sw += "/// `\(name)`\(message ? " (the message as one string: \"%s\")" : "").\n"
-            sw += "func \(Self.swiftName(name))(\(sparams.joined(separator: ", ")))\(result == .void ? "" : " -> \(Self.swiftType(result))") {\n"
+            sw += "/// `\(spelled)`\(message ? " (the message as one string: \"%s\")" : "").\n"
+            sw += "func \(Self.swiftName(spelled))(\(sparams.joined(separator: ", ")))\(result == .void ? "" : " -> \(Self.swiftType(result))") {\n"
             // Swift's strings reach C through withCString, one inside the other.
             var inner = sargs
             var body = ""
@@ -299,8 +304,19 @@ public struct DecafBindings: Sendable {
             h += "void *\(p)global_\(name)(void);\n"
             sw += "/// The address of the global `\(name)`.\nvar \(Self.swiftName(name)): UnsafeMutableRawPointer { \(p)global_\(name)() }\n"
         }
+        // The driver's integer #defines, every one (ES_REG(x) pastes
+        // ES_REG_STATUS together: its name is not in the text), where no
+        // other binding has the name.
+        let taken = Set(callees.map { g.calleeSpellings[$0] ?? $0 }).union(globals).union(constants.keys)
+        for (k, v) in macros where !taken.contains(k) { constants[k] = v }
         var consts = ""
         for (k, v) in constants.sorted(by: { $0.key < $1.key }) { consts += "let \(Self.swiftName(k)) = \(v)\n" }
+        for k in kernelConstants.sorted() where !taken.contains(k) && constants[k] == nil {
+            protos.append("long long \(p)kconst_\(k)(void);")
+            c += "long long \(p)kconst_\(k)(void)\n{\n\treturn \(k);\n}\n\n"
+            h += "int64_t \(p)kconst_\(k)(void);\n"
+            consts += "/// The kernel's `\(k)`, as the headers the u-driver is built with say.\nlet \(k) = Int(\(p)kconst_\(k)())\n"
+        }
 
         self.bodies = bodies
         userPrologue = "/* Functions moved to Swift (driverslicer --decaf): \(functions.joined(separator: ", ")). */\n" + prologue
@@ -393,6 +409,11 @@ public struct DecafBindings: Sendable {
         for name in bodies.keys { _ = value(name, 0) }
         return out
     }
+
+    /// The kernel's configuration constants a moved function may name,
+    /// bound by value from the user half's C (its headers are the kernel's).
+    static let kernelConstantNames: Set<String> = ["HZ", "PAGE_SIZE", "PAGE_SHIFT", "BITS_PER_LONG", "ETH_ALEN", "ETH_HLEN",
+                                                   "ETH_ZLEN", "ETH_DATA_LEN", "ETH_FRAME_LEN", "IFNAMSIZ", "SMP_CACHE_BYTES"]
 
     static func identifierPart(_ s: String) -> String { SliceHalves.identifier(s) }
 

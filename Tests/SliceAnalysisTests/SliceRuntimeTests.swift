@@ -1128,6 +1128,27 @@ import Testing
         #expect(b.swift.contains("var stats: StatsRef { StatsRef(slice_minidrv_addr_netdev_stats(raw)) }"), "\(b.swift)")
     }
 
+    /// A kernel function a macro names without its leading underscores
+    /// (x86's `inl` is `__inl`) is bound under the name the driver writes,
+    /// which is what the user half can call; a macro around a call (cpr8)
+    /// does not rename it.
+    @Test func aCalleeIsBoundUnderTheNameTheDriverWrites() throws {
+        let driver = Self.driver.replacingOccurrences(of: "static unsigned int ring[8];", with: """
+            static unsigned int ring[8];
+            void __poke(int v);
+            int peek(int r);
+            #define poke __poke
+            #define PEEK_TWICE(r) (peek(r) + peek(r))
+            """).replacingOccurrences(of: "d->mtu = 1500;", with: "d->mtu = 1500 + PEEK_TWICE(1); poke(2);")
+        let (g, split, _) = try Self.split(driver)
+        #expect(g.calleeSpellings == ["__poke": "poke"])
+        let b = try DecafBindings(driver: "minidrv", functions: ["open"], split: split, graph: g, source: driver)
+        #expect(b.swift.contains("func poke(_ a0: Int32) {"), "\(b.swift)")
+        #expect(b.swift.contains("func peek(_ a0: Int32) -> Int32 {"), "\(b.swift)")
+        #expect(b.userC.contains("\tpoke(a0);\n"), "\(b.userC)")
+        #expect(!b.swift.contains("PEEK_TWICE("), "\(b.swift)")
+    }
+
     /// The `#define`s a moved function names are bound when their body is
     /// an integer expression (literals, other such macros, operators).
     @Test func integerDefinesAreEvaluated() {
