@@ -220,4 +220,18 @@ for d in 8139too 8139cp pcnet32 ne2k-pci e1000 ens1370 ens1371 uhci-hcd psmouse-
     "$(sed -n 's/^annotations: \([0-9]*\) given, \([0-9]*\) needed/\2 (\1 given)/p' "$f")" "($ann)"
 done
 BIN="$BIN" bash "$ROOT/Tests/slicer/check-host.sh" "$KDIR" || ok=0
+# Decaf's step for ens1370: snd_es1370_codec_write in Swift
+# (slicer/decaf/ens1370); its u-driver builds with it. (The slice guest
+# runs 8139cp's moved functions.)
+hd="$ROOT/.build/slicer-halves/ens1370-decaf"
+rm -rf "$hd"
+if "$BIN/driverslicer" "$WORK/m-ens1370/ens1370.c" --kbuild-cmd "$WORK/m-ens1370/.ens1370.o.cmd" --kbuild-dir "$KDIR" \
+     --halves "$hd" --name ens1370 --decaf snd_es1370_codec_write > "$WORK/decaf-ens1370.log" 2>&1 \
+   && BIN="$BIN" DECAF_SWIFT="$ROOT/slicer/decaf/ens1370" bash "$ROOT/slicer/build-udriver.sh" "$hd" ens1370 \
+        "$WORK/m-ens1370/.ens1370.o.cmd" "$KDIR" "$hd/ens1370-udriver" >> "$WORK/decaf-ens1370.log" 2>&1 \
+   && nm --defined-only "$hd/ens1370-udriver.obj/decaf.o" | grep -q " T slice_ens1370_swift_snd_es1370_codec_write$"; then
+  echo "== ens1370: its u-driver builds with snd_es1370_codec_write in Swift"
+else
+  echo "FAIL: ens1370 with snd_es1370_codec_write in Swift:"; tail -5 "$WORK/decaf-ens1370.log"; ok=0
+fi
 if [ "$ok" = 1 ]; then echo "driverslicer check: ok"; else echo "driverslicer check: FAILED"; exit 1; fi
