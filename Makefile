@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -125,13 +125,17 @@ check-batch-builds:
 # The input and usb-host guests side by side: each is TCG of its own,
 # mostly waiting on QEMU's devices, and none of their checks compares one
 # guest's rate with another's (150 s together, 250 s one after the other);
-# the template guest after the mouse's (the shorter of the two).
+# the template and the sliced 8139cp guests after the mouse's, the sliced
+# ens1370's after the usb-host's.
 # Not the others: check-net's four NIC scenarios and check-vm start Swift
 # processes (drvctl, u-drivers) under TCG all along, and beside another
 # guest their crash storms no longer fit StartLimitIntervalSec; systemd,
 # nucleus-sim and the Swift daemon in one TCG guest need both cores.
 check-guests: vm-deps
-	@$(MAKE) --no-print-directory -j2 --output-sync=line check-mouse-template check-usb
+	@$(MAKE) --no-print-directory -j2 --output-sync=line check-mouse-template check-usb-sound
+check-usb-sound:
+	$(call timed,check-usb)
+	$(call timed,check-slice-sound)
 check-mouse-template:
 	$(call timed,check-mouse)
 	$(call timed,check-template)
@@ -168,8 +172,9 @@ check-slice:
 	./Tests/vm/slice-guest.sh
 
 # The same for a sound driver: ens1370.c on QEMU's ES1370, aplay -l, amixer,
-# a tone recorded in a wav, the u-driver SIGKILLed mid-tone
-# (Tests/vm/slice-sound-guest.sh; check-slicer's Kbuild of ens1370).
+# a tone recorded in a wav, the u-driver SIGKILLed mid-tone, its AK4531
+# codec write in Swift (Tests/vm/slice-sound-guest.sh; check-slicer's Kbuild
+# of ens1370). In make check after the usb guest, beside mouse-template.
 check-slice-sound:
 	./Tests/vm/slice-sound-guest.sh
 

@@ -15,7 +15,9 @@
 # tone that QEMU records in a wav (Tests/vm/wavtool.c checks it). Then
 # the u-driver is SIGKILLed one second into a 3 s tone: aplay completes,
 # the tone has no more glitches than the first, the next u-driver adopts
-# the device and serves a mixer change.
+# the device and serves a mixer change. Decaf's step: the AK4531 codec
+# write, which every mixer change runs, is in Swift (driverslicer --decaf
+# snd_es1370_codec_write; slicer/decaf/ens1370/).
 #
 # usage: Tests/vm/slice-sound-guest.sh
 set -euo pipefail
@@ -33,11 +35,12 @@ M="$ROOT/.build/slicer/m-ens1370"
   echo "slice sound guest: check-slicer failed:"; tail -20 "$WORK/check-slicer.log"; exit 1; }
 H="$WORK/halves"
 "$BIN/driverslicer" "$M/ens1370.c" --kbuild-cmd "$M/.ens1370.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name ens1370 \
-  > "$WORK/halves.txt"
+  --decaf snd_es1370_codec_write > "$WORK/halves.txt"
 
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
+gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 # The kernel half: the driver's file as --halves wrote it, its module init
 # registering through drvnucleus (drvslice-kernel.h), and the AK4531 codec
 # library from the same source, as Debian's snd-ens1370 links it.
@@ -91,12 +94,21 @@ KB
 make -s -C "$KDIR" M="$K" KBUILD_EXTRA_SYMBOLS="$ROOT/module/Module.symvers" modules > "$WORK/k.log" 2>&1 || {
   echo "slice sound guest: the kernel half does not build:"; grep -E "error|warning|undefined" "$WORK/k.log" | head; exit 1; }
 # The u-driver: the user half, the driver library and the host.
-"$ROOT/slicer/build-udriver.sh" "$H" ens1370 "$M/.ens1370.o.cmd" "$KDIR" "$WORK/ens1370-udriver" > "$WORK/u.log" 2>&1 || {
+DECAF_SWIFT="$ROOT/slicer/decaf/ens1370" "$ROOT/slicer/build-udriver.sh" "$H" ens1370 "$M/.ens1370.o.cmd" "$KDIR" "$WORK/ens1370-udriver" > "$WORK/u.log" 2>&1 || {
   echo "slice sound guest: the u-driver does not build:"; tail -20 "$WORK/u.log"; exit 1; }
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$K/slice-ens1370.ko" "$WORK/wavtool" "$WORK/root/"
+# snd_es1370_codec_write's C body is the call of the Swift, which the
+# u-driver has from the Swift module.
+decaf="no"
+if grep -q "slice_ens1370_swift_snd_es1370_codec_write((void \*)ak4531, reg, val);" "$H/user/ens1370.c" \
+   && nm --defined-only "$WORK/ens1370-udriver.obj/decaf.o" | grep -q " T slice_ens1370_swift_snd_es1370_codec_write$" \
+   && ! nm --defined-only "$WORK/ens1370-udriver.obj/half.o" | grep -q "slice_ens1370_swift_snd_es1370_codec_write$"; then
+  decaf="snd_es1370_codec_write in Swift"
+fi
+echo "== decaf: $decaf"
+cp "$ROOT/module/drvnucleus.ko" "$K/slice-ens1370.ko" "$WORK/wavtool" "$WORK/nucleus-client" "$WORK/root/"
 # drvnucleus's dependencies, and the kernel half's (snd-rawmidi).
 for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm \
          sound/core/snd-seq-device sound/core/snd-rawmidi \
@@ -142,6 +154,10 @@ aplay -l 2>&1 | grep -E "^card" | sed 's/^/== aplay -l: /'
 # A control's put and get: upcalls to the u-driver's AK4531 code.
 amixer -c 0 cset name='Master Playback Volume' 20,20 2>&1 | grep -E ": values=" | sed 's/^/== master set: /'
 amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -E ": values=" | sed 's/^/== master get: /'
+# A volume the codec writes (in Swift) put into the chip: QEMU traces the
+# ES1370's port writes (its CODEC register, at 0x10 of the I/O
+# BAR, written 16 bits at a time, traced as 32: it keeps nothing to read).
+amixer -c 0 cset name='Master Playback Volume' 21,21 2>&1 | grep -E ": values=" | sed 's/^/== master set to 21: /'
 /wavtool gen /tmp/t1.wav 501 3 44100; /wavtool gen /tmp/t2.wav 749 3 44100
 # aplay runs SCHED_FIFO, as audio servers do (kernel-nucleus.sh says why).
 chrt -f 10 aplay -q -D hw:0,0 /tmp/t1.wav 2>> /tmp/aplay.err && echo "== aplay baseline ok"
@@ -175,7 +191,8 @@ guest_initrd "$WORK"
 timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
-  -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 > "$WORK/console.log" 2>&1 || true
+  -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 \
+  -trace memory_region_ops_write -D "$WORK/trace.log" > "$WORK/console.log" 2>&1 || true
 
 tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
 grep -E "^(== |  )" "$WORK/c.log" || true
@@ -188,6 +205,20 @@ has "^== driver: slice_ens1370$" "the kernel half bound to the ES1370"
 has "^== aplay -l: card 0: .*Ensoniq AudioPCI.*device 0: ES1370/1 \\[ES1370 DAC2/ADC\\]" "the card the u-driver's probe registered"
 has "^== master set: +: values=20,20$" "a control's put"
 has "^== master get: +: values=20,20$" "a control's get"
+# 2 upcalls (4 messages) and 2 x (inl + outw: 4 messages), beyond the
+# unchanged put's.
+# The AK4531's master registers (LMASTER 0x00, RMASTER 0x01; volume in
+# the low 5 bits, inverted: 31 - 20 = 11, 31 - 21 = 10, then 31 - 25 = 6
+# from the new u-driver), the last writes of the chip's CODEC port, as
+# the Swift codec write put them there.
+codec=$( { grep -E " addr 0x[0-9a-f]*10 value 0x[0-9a-f]+ size [24] name 'es1370'" "$WORK/trace.log" || true; } \
+  | sed -n 's/.* value \(0x[0-9a-f]*\) .*/\1/p' \
+  | while read -r v; do printf '%04x ' $((v & 0xff1f)); done || true)
+[ -n "$codec" ] || { echo "== trace: $(wc -l < "$WORK/trace.log") lines, e.g."; grep -m5 -E " addr 0x[0-9a-f]*1[0-3] value .*es1370" "$WORK/trace.log" || echo "no write at 0x10-0x13"; grep "es1370" "$WORK/trace.log" | awk "{print \$7, \$11}" | sort | uniq -c | sort -rn | head; }
+echo "== codec words written (register << 8 | value, the switch bit masked): $codec"
+echo "$codec" | grep -qE "(^| )000b 010b 000a 010a 0006 0106 $" \
+  || { echo "FAILED: the master volume's codec writes (Swift's snd_es1370_codec_write)"; ok=0; }
+[ "$decaf" = "snd_es1370_codec_write in Swift" ] || { echo "FAILED: snd_es1370_codec_write is not the Swift one (decaf: $decaf)"; ok=0; }
 has "^== aplay baseline ok" "aplay"
 has "^== aplay through the kill ok" "aplay through the u-driver's SIGKILL"
 has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
