@@ -149,7 +149,7 @@ for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after the recovery: /"
 echo "== mtu after the recovery: \$(cat /sys/class/net/\$ifc/mtu)"
 ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping after the recovery: /'
-echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -60
+echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -100
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
 INIT
@@ -169,6 +169,7 @@ has "== insmod drvnucleus ok" "insmod drvnucleus"
 has "== insmod slice-8139cp ok" "insmod the kernel half"
 has "^== list: 8139cp +net +[0-9a-f:.]+ +active " "the sliced u-driver active"
 has "^== interface: [a-z0-9]+, mac $MAC, driver 8139cp$" "the interface cp_init_one registered, with the MAC it read from the EEPROM"
+has "info drivermgrd: DRIVER=8139cp .*u-driver: 8139cp [^ ]+ eth0: RTL-8139C\\+ at " "the probe's netdev_info in the log: info, the driver's name, no (uninitialized)"
 has "^== link up ok" "ip link set up (cp_open in the u-driver)"
 has "^== carrier: 1" "the carrier the u-driver's PHY check found"
 has "^== ping: 5 echo requests sent, 5 replies received$" "ping through the kernel half's data path"

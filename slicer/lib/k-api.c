@@ -113,12 +113,16 @@ void free_netdev(struct net_device *dev)
 	api_call(DRVSLICE_API_free_netdev, args, NULL);
 }
 
+/* The copy's reg_state mirrors the kernel's (no description carries it):
+ * netdev_printk's " (uninitialized)" suffix reads it. */
 int register_netdev(struct net_device *dev)
 {
 	struct device *parent = dev->dev.parent;
 	void *args[] = { &dev, &parent };
 	int ret, err = api_call(DRVSLICE_API_register_netdev, args, &ret);
 
+	if (!err && !ret)
+		dev->reg_state = NETREG_REGISTERED;
 	return err ? err : ret;
 }
 
@@ -126,7 +130,8 @@ void unregister_netdev(struct net_device *dev)
 {
 	void *args[] = { &dev };
 
-	api_call(DRVSLICE_API_unregister_netdev, args, NULL);
+	if (!api_call(DRVSLICE_API_unregister_netdev, args, NULL))
+		dev->reg_state = NETREG_UNREGISTERED;
 }
 
 void dev_addr_mod(struct net_device *dev, unsigned int offset,

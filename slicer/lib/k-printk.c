@@ -47,12 +47,14 @@
 #include <linux/kernel.h>
 #include <linux/net.h>
 #include <linux/netdevice.h>
+#include <linux/pci.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/stdarg.h>
 
 #include "drvslice-os.h"
+#include "drvslice-host.h"
 #include "k-lib.h"
 
 /* kernel/printk/printk.c, without CONFIG_PRINTK_CALLER. */
@@ -290,13 +292,20 @@ void panic(const char *fmt, ...)
 	drvslice_os_abort();
 }
 
+/* The u-driver's copy of a device carries no driver, bus or class (no
+ * description does): one the library knows nothing of is the driver's own
+ * device, and its driver the PCI driver the user half registered. */
 const char *dev_driver_string(const struct device *dev)
 {
 	struct device_driver *drv = READ_ONCE(dev->driver);
+	const struct pci_driver *pdrv;
 
 	if (drv)
 		return drv->name;
-	return dev->bus ? dev->bus->name : (dev->class ? dev->class->name : "");
+	if (dev->bus || dev->class)
+		return dev->bus ? dev->bus->name : dev->class->name;
+	pdrv = drvslice_pci_driver(NULL);
+	return pdrv && pdrv->name ? pdrv->name : "";
 }
 
 /* A struct dev_printk_info only says "a device message" here (see top). */
