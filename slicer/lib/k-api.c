@@ -825,29 +825,42 @@ struct snd_dma_buffer *snd_devm_alloc_dir_pages(struct device *dev, int type,
 
 /* ---- ALSA: PCM ---- */
 
+/*
+ * snd_pcm_new and snd_rawmidi_new: a device of the card with @out and @in
+ * substreams, named @id; the kernel's new object in *@obj, or NULL.
+ */
+static int card_device_new(unsigned int entry, const char *fn, struct snd_card *card,
+			   const char *id, int device, int out, int in,
+			   void **obj)
+{
+	void *made = NULL;
+	const char *p = id ? id : "";
+	int err = 0, *errp = &err, ret;
+	void *args[] = { &card, &p, &device, &out, &in, &errp };
+
+	if (obj)
+		*obj = NULL;
+	if (strlen(p) >= DRVSLICE_API_NAME_MAX) {
+		pr_err("drvslice: %s: id \"%s\" is longer than the kernel API's %d bytes\n",
+		       fn, p, DRVSLICE_API_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	ret = api_call(entry, args, &made);
+	if (ret)
+		return ret;
+	if (!made)
+		return api_err(err, -ENOMEM);
+	if (obj)
+		*obj = made;
+	return 0;
+}
+
 int snd_pcm_new(struct snd_card *card, const char *id, int device,
 		int playback_count, int capture_count, struct snd_pcm **rpcm)
 {
-	struct snd_pcm *pcm = NULL;
-	const char *p = id ? id : "";
-	int err = 0, *errp = &err, ret;
-	void *args[] = { &card, &p, &device, &playback_count, &capture_count, &errp };
-
-	if (rpcm)
-		*rpcm = NULL;
-	if (strlen(p) >= DRVSLICE_API_NAME_MAX) {
-		pr_err("drvslice: snd_pcm_new: id \"%s\" is longer than the kernel API's %d bytes\n",
-		       p, DRVSLICE_API_NAME_MAX - 1);
-		return -EINVAL;
-	}
-	ret = api_call(DRVSLICE_API_snd_pcm_new, args, &pcm);
-	if (ret)
-		return ret;
-	if (!pcm)
-		return api_err(err, -ENOMEM);
-	if (rpcm)
-		*rpcm = pcm;
-	return 0;
+	return card_device_new(DRVSLICE_API_snd_pcm_new, "snd_pcm_new", card, id,
+			       device, playback_count, capture_count,
+			       (void **)rpcm);
 }
 
 void snd_pcm_set_ops(struct snd_pcm *pcm, int direction,
@@ -1011,26 +1024,9 @@ int snd_rawmidi_new(struct snd_card *card, char *id, int device,
 		    int output_count, int input_count,
 		    struct snd_rawmidi **rrawmidi)
 {
-	struct snd_rawmidi *rmidi = NULL;
-	const char *p = id ? id : "";
-	int err = 0, *errp = &err, ret;
-	void *args[] = { &card, &p, &device, &output_count, &input_count, &errp };
-
-	if (rrawmidi)
-		*rrawmidi = NULL;
-	if (strlen(p) >= DRVSLICE_API_NAME_MAX) {
-		pr_err("drvslice: snd_rawmidi_new: id \"%s\" is longer than the kernel API's %d bytes\n",
-		       p, DRVSLICE_API_NAME_MAX - 1);
-		return -EINVAL;
-	}
-	ret = api_call(DRVSLICE_API_snd_rawmidi_new, args, &rmidi);
-	if (ret)
-		return ret;
-	if (!rmidi)
-		return api_err(err, -ENOMEM);
-	if (rrawmidi)
-		*rrawmidi = rmidi;
-	return 0;
+	return card_device_new(DRVSLICE_API_snd_rawmidi_new, "snd_rawmidi_new",
+			       card, id, device, output_count, input_count,
+			       (void **)rrawmidi);
 }
 
 void snd_rawmidi_set_ops(struct snd_rawmidi *rmidi, int stream,
