@@ -20,8 +20,20 @@ import Foundation
 /// written back), nullterm strings as their bytes. Decoders check every
 /// attribute (ids known for this entry and direction, exact lengths) and
 /// fail naming the struct and field; they never trap.
+///
+/// Each struct's codec (its C accessors and table, its Swift `SliceStruct`
+/// conformance) is emitted once per driver, and so is the one encoder and
+/// decoder over the driver's objects (`struct slice_objs`, `SliceObjects`:
+/// a pointer, or an optional, per struct). An entry point is only data over
+/// them, its member sets per direction, and a direction whose sets equal
+/// an earlier one's names that one's: a multi-file driver's entry points
+/// reach many of the same structs (mlx5_core's 616 reach 58 of its 1,031
+/// on average), and a copy of each struct's code per entry point made its
+/// generated Swift 71.7 MB.
 public struct MarshalingCode {
+    /// The kernel side: `slice_DRIVER.c`.
     public let c: String
+    /// The u-driver side: `DRIVERSlice.swift`.
     public let swift: String
     /// Structs left out because C cannot name them (anonymous ones).
     public let skipped: [String]
@@ -77,29 +89,40 @@ public struct MarshalingCode {
             tables.append(Table(id: tables.count + 1, type: t, members: members))
         }
         self.skipped = skipped
-        // Per entry and direction: (table, member ids).
-        struct Direction { let sets: [(Table, [Member])] }
-        var entries: [(EntrySpec, call: Direction, ret: Direction)] = []
+        // Per entry and direction: (table, member ids), only the structs
+        // with something to carry in that direction.
+        var entries: [Entry] = []
         for e in spec.entries {
             func members(_ t: Table, _ fields: [String: [String]], address: Bool, settableOnly: Bool) -> [Member] {
                 let names = Set(fields[t.type.cName] ?? [])
                 return t.members.filter { names.contains($0.c) && $0.address == address && (!settableOnly || $0.settable) }
             }
-            var call: [(Table, [Member])] = [], ret: [(Table, [Member])] = []
+            var call: [(Table, [Member])] = [], ret: [(Table, [Member])] = [], crosses = false
             for t in tables {
                 let c = members(t, e.reads, address: false, settableOnly: false) + members(t, e.handles, address: true, settableOnly: false)
                 let r = members(t, e.writes, address: false, settableOnly: true)
-                if !c.isEmpty || !r.isEmpty {
-                    call.append((t, c))
-                    ret.append((t, r))
-                }
+                if !c.isEmpty { call.append((t, c.sorted { $0.id < $1.id })) }
+                if !r.isEmpty { ret.append((t, r)) }
+                crosses = crosses || !c.isEmpty || !r.isEmpty
             }
-            if !call.isEmpty { entries.append((e, Direction(sets: call), Direction(sets: ret))) }
+            if crosses { entries.append(Entry(spec: e, call: call, ret: ret)) }
         }
-        c = Self.cSource(tables: tables, entries: entries.map { ($0.0, $0.call.sets, $0.ret.sets) }, driverPath: driverPath,
-                         source: source, skipped: skipped)
-        swift = Self.swiftSource(types: types, tables: tables, entries: entries.map { ($0.0, $0.call.sets, $0.ret.sets) },
-                                 source: source)
+        c = Self.cSource(tables: tables, entries: entries, driverPath: driverPath, source: source, skipped: skipped)
+        swift = Self.swiftSource(types: types, tables: tables, entries: entries, source: source)
+    }
+
+    /// One entry point's two directions: per struct that crosses in it,
+    /// the members it carries (in member id order).
+    struct Entry {
+        let spec: EntrySpec
+        let call: [(Table, [Member])]
+        let ret: [(Table, [Member])]
+    }
+
+    /// A direction's sets as text, the key under which equal ones are
+    /// emitted once (`3:1,2;7:4`).
+    static func key(_ sets: [(Table, [Member])]) -> String {
+        sets.map { "\($0.0.id):" + $0.1.map { "\($0.id)" }.joined(separator: ",") }.joined(separator: ";")
     }
 
     /// A C identifier for `s` (anything else becomes `_`).
@@ -107,8 +130,7 @@ public struct MarshalingCode {
 
     // MARK: C
 
-    static func cSource(tables: [Table], entries: [(EntrySpec, [(Table, [Member])], [(Table, [Member])])],
-                        driverPath: String, source: String, skipped: [String]) -> String {
+    static func cSource(tables: [Table], entries: [Entry], driverPath: String, source: String, skipped: [String]) -> String {
         var o: [String] = []
         o.append("// SPDX-License-Identifier: GPL-2.0")
         o.append("/*")
@@ -154,11 +176,14 @@ public struct MarshalingCode {
             \tvoid (*set)(void *s, const unsigned char *in);
             };
 
+            /* One struct's members, each once for the whole driver; slot is where
+             * its pointer is in struct slice_objs. */
             struct slice_table {
             \t__u16 id;
             \tconst char *name;
             \tconst struct slice_member *members;
             \tunsigned int n;
+            \tunsigned int slot;
             };
 
             /* The members of one struct that cross in one direction of one entry. */
@@ -198,6 +223,16 @@ public struct MarshalingCode {
             \treturn slice_attr(b, type | DRVXPC_A_F_NESTED, NULL, 0);
             }
 
+            /* The object of @t's struct in @objs (a struct slice_objs: pointers to
+             * structs, all of one representation); NULL: not given. */
+            static void *slice_obj(const void *objs, const struct slice_table *t)
+            {
+            \tvoid *p;
+
+            \tmemcpy(&p, (const char *)objs + t->slot, sizeof(p));
+            \treturn p;
+            }
+
             static int slice_end(struct slice_buf *b, unsigned int at)
             {
             \tstruct drvxpc_attr a;
@@ -210,8 +245,9 @@ public struct MarshalingCode {
             \treturn 0;
             }
 
-            /* Encodes @d's members of objs[i] (NULL: that struct is left out). */
-            static int __maybe_unused slice_put(struct slice_buf *b, const struct slice_dir *d, const void *const objs[])
+            /* Encodes @d's members of the structs in @objs (a struct slice_objs;
+             * a NULL pointer leaves that struct out). */
+            static int __maybe_unused slice_put(struct slice_buf *b, const struct slice_dir *d, const void *objs)
             {
             \tunsigned char v[4096];
             \tunsigned int i, k, s, f;
@@ -219,9 +255,10 @@ public struct MarshalingCode {
 
             \tfor (i = 0; i < d->n; i++) {
             \t\tconst struct slice_set *set = &d->sets[i];
+            \t\tconst void *obj = slice_obj(objs, set->table);
             \t\t__u16 sid = set->table->id;
 
-            \t\tif (!objs[i] || !set->n)
+            \t\tif (!obj || !set->n)
             \t\t\tcontinue;
             \t\tif ((r = slice_begin(b, DRVXPC_A_SLICE_STRUCT, &s)) ||
             \t\t    (r = slice_attr(b, DRVXPC_A_SLICE_STRUCT_ID, &sid, 2)))
@@ -229,7 +266,7 @@ public struct MarshalingCode {
             \t\tfor (k = 0; k < set->n; k++) {
             \t\t\tconst struct slice_member *m = &set->table->members[set->ids[k] - 1];
 
-            \t\t\tn = m->get(objs[i], v);
+            \t\t\tn = m->get(obj, v);
             \t\t\tif (n < 0)
             \t\t\t\treturn n;
             \t\t\tif ((r = slice_begin(b, DRVXPC_A_SLICE_FIELD, &f)) ||
@@ -265,11 +302,11 @@ public struct MarshalingCode {
             \treturn 0;
             }
 
-            /* Decodes what @d allows into objs[i] (a struct not in the message is
-             * left as it is). Anything else is -EINVAL; nothing is stored from a
-             * message that fails. */
+            /* Decodes what @d allows into the structs of @objs (a struct slice_objs;
+             * a struct not in the message is left as it is). Anything else is
+             * -EINVAL; nothing is stored from a message that fails. */
             static int __maybe_unused slice_get(const void *data, unsigned int len, const struct slice_dir *d,
-            \t\t\t\t    void *const objs[])
+            \t\t\t\t    const void *objs)
             {
             \tint pass;
 
@@ -295,7 +332,7 @@ public struct MarshalingCode {
             \t\t\t\t\treturn -EINVAL;
             \t\t\t\tmemcpy(&sid, q, 2);
             \t\t\t\tfor (i = 0; i < d->n; i++)
-            \t\t\t\t\tif (d->sets[i].table->id == sid && objs[i])
+            \t\t\t\t\tif (d->sets[i].table->id == sid && slice_obj(objs, d->sets[i].table))
             \t\t\t\t\t\tset = &d->sets[i];
             \t\t\t\tif (!set)
             \t\t\t\t\treturn -EINVAL;
@@ -329,14 +366,23 @@ public struct MarshalingCode {
             \t\t\t\tif (!have_id || !value || !m || !m->set || vlen != m->size)
             \t\t\t\t\treturn -EINVAL;
             \t\t\t\tif (pass == 1)
-            \t\t\t\t\tm->set(objs[set - d->sets], value);
+            \t\t\t\t\tm->set(slice_obj(objs, set->table), value);
             \t\t\t}
             \t\t}
             \t}
             \treturn 0;
             }
             """)
-        // Accessors and tables.
+        // The objects an entry's messages are made of and stored into, one
+        // pointer per struct: the same for every entry point.
+        o.append("")
+        o.append("/* The structs the entry points' messages carry, one pointer each (NULL: not")
+        o.append(" * given); every put and get of this file takes one. */")
+        o.append("struct slice_objs {")
+        for t in tables { o.append("\tstruct \(t.type.cName) *\(cIdent(t.type.cName));") }
+        if tables.isEmpty { o.append("\tvoid *none;") }
+        o.append("};")
+        // Accessors and tables, each struct's once.
         for t in tables {
             let sn = "struct \(t.type.cName)"
             for m in t.members {
@@ -414,39 +460,63 @@ public struct MarshalingCode {
             o.append("};")
             o.append("")
             o.append("static const struct slice_table slice_\(cIdent(t.type.cName))_table = {")
-            o.append("\t\(t.id), \"\(t.type.cName)\", slice_\(cIdent(t.type.cName))_members, \(t.members.count)")
+            o.append("\t\(t.id), \"\(t.type.cName)\", slice_\(cIdent(t.type.cName))_members, \(t.members.count),")
+            o.append("\t__builtin_offsetof(struct slice_objs, \(cIdent(t.type.cName)))")
             o.append("};")
         }
-        // Per entry: the sets, the two directions, typed wrappers.
-        for (e, call, ret) in entries {
-            let en = cIdent(e.function)
-            o.append("")
-            o.append("/* \(e.direction.rawValue) \(e.function) via \(e.via) */")
-            for (dname, sets) in [("call", call), ("return", ret)] {
-                for (t, ms) in sets where !ms.isEmpty {
-                    o.append("static const __u16 slice_\(en)_\(dname)_\(cIdent(t.type.cName))[] = { \(ms.map { "\($0.id)" }.joined(separator: ", ")) };")
+        // The member id lists, each once (most recur: an entry point's
+        // closure reaches the same fields of a struct as another's).
+        var idLists: [String: String] = [:]
+        var idOrder: [String] = []
+        for e in entries {
+            for (_, ms) in e.call + e.ret {
+                let list = ms.map { "\($0.id)" }.joined(separator: ", ")
+                if idLists[list] == nil {
+                    idLists[list] = "slice_ids_\(idLists.count + 1)"
+                    idOrder.append(list)
                 }
-                o.append("static const struct slice_set slice_\(en)_\(dname)_sets[] = {")
-                for (t, ms) in sets {
-                    o.append("\t{ &slice_\(cIdent(t.type.cName))_table, \(ms.isEmpty ? "NULL" : "slice_\(en)_\(dname)_\(cIdent(t.type.cName))"), \(ms.count) },")
-                }
-                o.append("};")
-                o.append("static const struct slice_dir slice_\(en)_\(dname) = { \"\(e.function) \(dname)\", slice_\(en)_\(dname)_sets, \(sets.count) };")
             }
-            let params = call.map { "struct \($0.0.type.cName) *\(cIdent($0.0.type.cName))" }
-            let objs = call.map { cIdent($0.0.type.cName) }.joined(separator: ", ")
+        }
+        if !idOrder.isEmpty {
+            o.append("")
+            o.append("/* Member id lists, each once; the entry points' sets below name them. */")
+            for list in idOrder { o.append("static const __u16 \(idLists[list] ?? "")[] = { \(list) };") }
+        }
+        // Per entry: its two directions (a direction with the same sets as
+        // one before it shares that one's), typed wrappers.
+        var setsNamed: [String: (name: String, what: String)] = [:]
+        for e in entries {
+            let en = cIdent(e.spec.function)
+            o.append("")
+            o.append("/* \(e.spec.direction.rawValue) \(e.spec.function) via \(e.spec.via) */")
+            for (dname, sets) in [("call", e.call), ("return", e.ret)] {
+                var array = "NULL"
+                if !sets.isEmpty {
+                    let k = key(sets)
+                    if let same = setsNamed[k] {
+                        array = same.name
+                        o.append("/* \(dname): the sets of \(same.what) */")
+                    } else {
+                        array = "slice_\(en)_\(dname)_sets"
+                        setsNamed[k] = (array, "\(e.spec.function)'s \(dname)")
+                        o.append("static const struct slice_set \(array)[] = {")
+                        for (t, ms) in sets {
+                            let list = ms.map { "\($0.id)" }.joined(separator: ", ")
+                            o.append("\t{ &slice_\(cIdent(t.type.cName))_table, \(idLists[list] ?? "NULL"), \(ms.count) },")
+                        }
+                        o.append("};")
+                    }
+                }
+                o.append("static const struct slice_dir slice_\(en)_\(dname) = { \"\(e.spec.function) \(dname)\", \(array), \(sets.count) };")
+            }
             for dname in ["call", "return"] {
-                o.append("static inline __maybe_unused int slice_\(en)_put_\(dname)(struct slice_buf *b, \(params.map { "const " + $0 }.joined(separator: ", ")))")
+                o.append("static inline __maybe_unused int slice_\(en)_put_\(dname)(struct slice_buf *b, const struct slice_objs *o)")
                 o.append("{")
-                o.append("\tconst void *const objs[] = { \(objs) };")
-                o.append("")
-                o.append("\treturn slice_put(b, &slice_\(en)_\(dname), objs);")
+                o.append("\treturn slice_put(b, &slice_\(en)_\(dname), o);")
                 o.append("}")
-                o.append("static inline __maybe_unused int slice_\(en)_get_\(dname)(const void *data, unsigned int len, \(params.joined(separator: ", ")))")
+                o.append("static inline __maybe_unused int slice_\(en)_get_\(dname)(const void *data, unsigned int len, const struct slice_objs *o)")
                 o.append("{")
-                o.append("\tvoid *const objs[] = { \(objs) };")
-                o.append("")
-                o.append("\treturn slice_get(data, len, &slice_\(en)_\(dname), objs);")
+                o.append("\treturn slice_get(data, len, &slice_\(en)_\(dname), o);")
                 o.append("}")
             }
         }
@@ -455,8 +525,7 @@ public struct MarshalingCode {
 
     // MARK: Swift
 
-    static func swiftSource(types: SwiftTypes, tables: [Table], entries: [(EntrySpec, [(Table, [Member])], [(Table, [Member])])],
-                            source: String) -> String {
+    static func swiftSource(types: SwiftTypes, tables: [Table], entries: [Entry], source: String) -> String {
         let sStruct = Int(DRVXPC_A_SLICE_STRUCT.rawValue), sStructID = Int(DRVXPC_A_SLICE_STRUCT_ID.rawValue)
         let sField = Int(DRVXPC_A_SLICE_FIELD.rawValue), sFieldID = Int(DRVXPC_A_SLICE_FIELD_ID.rawValue)
         let sValue = Int(DRVXPC_A_SLICE_FIELD_VALUE.rawValue), nested = Int(DRVXPC_A_F_NESTED)
@@ -537,26 +606,59 @@ public struct MarshalingCode {
                     }
                     return out
                 }
+
+                /// Appends `s`'s members `ids` as one SLICE_STRUCT.
+                static func encode<S: SliceStruct>(_ s: S, _ ids: Set<UInt16>, into out: inout [UInt8]) {
+                    var body: [UInt8] = []
+                    put(&body, structID, le(UInt64(S.sliceStructID), 2))
+                    for id in ids.sorted() {
+                        var f: [UInt8] = []
+                        put(&f, fieldID, le(UInt64(id), 2))
+                        put(&f, fieldValue, s.sliceValue(id))
+                        nest(&body, field, f)
+                    }
+                    nest(&out, structAttr, body)
+                }
+
+                /// Stores member `id` of the struct in `s`, which must be given.
+                static func store<S: SliceStruct>(_ s: inout S?, _ id: UInt16, _ v: ArraySlice<UInt8>, _ cName: String) throws {
+                    guard var x = s else { throw SliceWireError.malformed("no \\(cName) given to decode into") }
+                    try x.sliceStore(id, v)
+                    s = x
+                }
+            }
+
+            /// A struct with a table in the generated marshaling: its members'
+            /// values as they travel, each struct's once for all entry points.
+            public protocol SliceStruct {
+                /// Its table id.
+                static var sliceStructID: UInt16 { get }
+                /// The value of member `id` as it travels.
+                func sliceValue(_ id: UInt16) -> [UInt8]
+                /// Stores member `id` from `v`, checked against its size.
+                mutating func sliceStore(_ id: UInt16, _ v: ArraySlice<UInt8>) throws
             }
             """)
         for t in tables {
             o.append("")
-            o.append("extension \(t.type.swiftName) {")
+            o.append("extension \(t.type.swiftName): SliceStruct {")
             o.append("    /// Table id \(t.id) in the generated marshaling.")
             o.append("    public static let sliceStructID: UInt16 = \(t.id)")
             o.append("")
             o.append("    /// The value of member `id` as it travels.")
-            o.append("    func sliceValue(_ id: UInt16) -> [UInt8] {")
+            o.append("    public func sliceValue(_ id: UInt16) -> [UInt8] {")
             o.append("        switch id {")
             for m in t.members {
+                // self.: a field may be named like the parameters (id, v) or be `self`.
+                let value = "self.\(m.swift)"
                 let expr: String
                 switch m.decl.swiftType {
-                case "Bool": expr = "[\(m.swift) ? 1 : 0] + [UInt8](repeating: 0, count: \(max(0, m.decl.byteCount - 1)))"
-                case "String": expr = "Array(\(m.swift).utf8.prefix(4095))"
-                case "[UInt8]": expr = m.swift
+                case "Bool": expr = "[\(value) ? 1 : 0] + [UInt8](repeating: 0, count: \(max(0, m.decl.byteCount - 1)))"
+                case "String": expr = "Array(\(value).utf8.prefix(4095))"
+                case "[UInt8]": expr = value
                 default:
-                    expr = m.decl.swiftType.hasPrefix("Int") ? "SliceWire.le(UInt64(bitPattern: Int64(\(m.swift))), \(m.decl.byteCount))"
-                        : "SliceWire.le(UInt64(\(m.swift)), \(m.decl.byteCount))"
+                    expr = m.decl.swiftType.hasPrefix("Int") ? "SliceWire.le(UInt64(bitPattern: Int64(\(value))), \(m.decl.byteCount))"
+                        : "SliceWire.le(UInt64(\(value)), \(m.decl.byteCount))"
                 }
                 o.append("        case \(m.id): return \(expr)")
             }
@@ -565,27 +667,28 @@ public struct MarshalingCode {
             o.append("    }")
             o.append("")
             o.append("    /// Stores member `id` from `v`, checked against its size.")
-            o.append("    mutating func sliceStore(_ id: UInt16, _ v: ArraySlice<UInt8>) throws {")
+            o.append("    public mutating func sliceStore(_ id: UInt16, _ v: ArraySlice<UInt8>) throws {")
             o.append("        switch id {")
             for m in t.members {
+                let value = "self.\(m.swift)"
                 let err = "throw SliceWireError.field(structName: \"\(t.type.cName)\", field: \"\(m.address ? "&" : "")\(m.c)\""
                 switch m.decl.swiftType {
                 case "String":
                     o.append("        case \(m.id): guard v.count <= 4095 else { \(err), \"\\(v.count) bytes for a string\") }")
-                    o.append("            \(m.swift) = String(decoding: v, as: UTF8.self)")
+                    o.append("            \(value) = String(decoding: v, as: UTF8.self)")
                 case "[UInt8]":
                     o.append("        case \(m.id): guard v.count == \(m.decl.byteCount) else { \(err), \"\\(v.count) bytes, expected \(m.decl.byteCount)\") }")
-                    o.append("            \(m.swift) = Array(v)")
+                    o.append("            \(value) = Array(v)")
                 case "Bool":
                     o.append("        case \(m.id): guard v.count == \(m.decl.byteCount) else { \(err), \"\\(v.count) bytes, expected \(m.decl.byteCount)\") }")
-                    o.append("            \(m.swift) = SliceWire.le(v) != 0")
+                    o.append("            \(value) = SliceWire.le(v) != 0")
                 default:
                     let size = m.decl.byteCount
                     let conv = m.decl.swiftType.hasPrefix("Int")
                         ? "\(m.decl.swiftType)(truncatingIfNeeded: Int64(bitPattern: SliceWire.le(v) << \(64 - 8 * size)) >> \(64 - 8 * size))"
                         : "\(m.decl.swiftType)(truncatingIfNeeded: SliceWire.le(v))"
                     o.append("        case \(m.id): guard v.count == \(size) else { \(err), \"\\(v.count) bytes, expected \(size)\") }")
-                    o.append("            \(m.swift) = \(conv)")
+                    o.append("            \(value) = \(conv)")
                 }
             }
             o.append("        default: throw SliceWireError.malformed(\"no member \\(id) in \(t.type.cName)\")")
@@ -593,64 +696,84 @@ public struct MarshalingCode {
             o.append("    }")
             o.append("}")
         }
-        for (e, call, ret) in entries {
-            let name = SwiftTypes.typeName(e.function)
-            let params = call.map { "\(SwiftTypes.property($0.0.type.cName)): \($0.0.type.swiftName)?" }
+        // The objects every entry point's messages are made of, and the one
+        // encoder and decoder over them: per struct, one line each.
+        var used = Set(["sliceEncode", "sliceDecode"])
+        let props: [(Table, String)] = tables.map { t in
+            var p = SwiftTypes.property(t.type.cName)
+            while !used.insert(p).inserted { p += "_" }
+            return (t, p)
+        }
+        o.append("")
+        o.append("/// The structs the entry points' messages carry, each optional (nil: not given):")
+        o.append("/// every entry's encoders read one, its decoders store into one.")
+        o.append("public struct SliceObjects: Sendable, Equatable {")
+        for (t, p) in props { o.append("    public var \(p): \(t.type.swiftName)?") }
+        o.append("")
+        o.append("    public init(\(props.map { "\($0.1): \($0.0.type.swiftName)? = nil" }.joined(separator: ", "))) {")
+        for (_, p) in props { o.append("        self.\(p) = \(p)") }
+        o.append("    }")
+        o.append("")
+        o.append("    /// The message carrying `members` (struct id → member ids) of the structs given,")
+        o.append("    /// in struct id order.")
+        o.append("    public func sliceEncode(_ members: [UInt16: Set<UInt16>]) -> [UInt8] {")
+        o.append("        var out: [UInt8] = []")
+        o.append("        for (sid, ids) in members.sorted(by: { $0.key < $1.key }) {")
+        o.append("            switch sid {")
+        for (t, p) in props { o.append("            case \(t.id): if let s = self.\(p) { SliceWire.encode(s, ids, into: &out) }") }
+        o.append("            default: break")
+        o.append("            }")
+        o.append("        }")
+        o.append("        return out")
+        o.append("    }")
+        o.append("")
+        o.append("    /// Stores what `bytes` carries into the structs given. A struct or member")
+        o.append("    /// `allowed` does not have, a struct not given, or a value of the wrong size")
+        o.append("    /// throws, and then nothing is stored.")
+        o.append("    public mutating func sliceDecode(_ bytes: [UInt8], allowed: [UInt16: Set<UInt16>], what: String) throws {")
+        o.append("        var new = self")
+        o.append("        for (sid, fields) in try SliceWire.records(bytes) {")
+        o.append("            guard let ok = allowed[sid] else { throw SliceWireError.malformed(\"struct \\(sid) does not cross in \\(what)\") }")
+        o.append("            for (fid, value) in fields {")
+        o.append("                guard ok.contains(fid) else { throw SliceWireError.malformed(\"member \\(fid) of struct \\(sid) does not cross in \\(what)\") }")
+        o.append("                switch sid {")
+        for (t, p) in props { o.append("                case \(t.id): try SliceWire.store(&new.\(p), fid, value, \"\(t.type.cName)\")") }
+        o.append("                default: throw SliceWireError.malformed(\"struct \\(sid)\")")
+        o.append("                }")
+        o.append("            }")
+        o.append("        }")
+        o.append("        self = new")
+        o.append("    }")
+        o.append("}")
+        // Per entry: which members cross (a direction with the same sets as
+        // one before it names that one's), and four one-line functions.
+        var membersNamed: [String: String] = [:]
+        for e in entries {
+            let name = SwiftTypes.typeName(e.spec.function)
             o.append("")
-            o.append("/// \(e.direction.rawValue) `\(e.function)` via \(e.via): the call carries what the callee reads, the return what it writes.")
+            o.append("/// \(e.spec.direction.rawValue) `\(e.spec.function)` via \(e.spec.via): the call carries what the callee reads, the return what it writes.")
             o.append("public enum \(name)Slice {")
-            for (dname, sets) in [("Call", call), ("Return", ret)] {
-                o.append("    /// (struct id, member ids) that may cross in the \(dname.lowercased()).")
-                o.append("    public static let \(dname.lowercased())Members: [UInt16: Set<UInt16>] = [\(sets.filter { !$0.1.isEmpty }.map { "\($0.0.id): [\($0.1.map { "\($0.id)" }.joined(separator: ", "))]" }.joined(separator: ", "))\(sets.allSatisfy { $0.1.isEmpty } ? ":" : "")]")
+            for (dname, sets) in [("Call", e.call), ("Return", e.ret)] {
+                let d = dname.lowercased()
+                o.append("    /// (struct id, member ids) that may cross in the \(d).")
+                let k = key(sets)
+                if let same = membersNamed[k] {
+                    o.append("    public static let \(d)Members: [UInt16: Set<UInt16>] = \(same)")
+                } else {
+                    membersNamed[k] = "\(name)Slice.\(d)Members"
+                    let literal = sets.map { "\($0.0.id): [\($0.1.map { "\($0.id)" }.joined(separator: ", "))]" }.joined(separator: ", ")
+                    o.append("    public static let \(d)Members: [UInt16: Set<UInt16>] = [\(sets.isEmpty ? ":" : literal)]")
+                }
                 o.append("")
-                if sets.allSatisfy({ $0.1.isEmpty }) {
-                    o.append("    /// Nothing crosses in the \(dname.lowercased()).")
-                    o.append("    public static func encode\(dname)(\(params.joined(separator: ", "))) -> [UInt8] { [] }")
-                    o.append("")
-                    o.append("    public static func decode\(dname)(_ bytes: [UInt8], \(params.map { $0.replacingOccurrences(of: ": ", with: ": inout ") }.joined(separator: ", "))) throws {")
-                    o.append("        guard try SliceWire.records(bytes).isEmpty else { throw SliceWireError.malformed(\"nothing crosses in \(e.function)'s \(dname.lowercased())\") }")
-                    o.append("    }")
-                    continue
-                }
-                o.append("    public static func encode\(dname)(\(params.joined(separator: ", "))) -> [UInt8] {")
-                o.append("        var out: [UInt8] = []")
-                for (t, ms) in sets where !ms.isEmpty {
-                    let p = SwiftTypes.property(t.type.cName)
-                    o.append("        if let \(p) {")
-                    o.append("            var s: [UInt8] = []")
-                    o.append("            SliceWire.put(&s, SliceWire.structID, SliceWire.le(\(t.id), 2))")
-                    o.append("            for id: UInt16 in [\(ms.map { "\($0.id)" }.joined(separator: ", "))] {")
-                    o.append("                var f: [UInt8] = []")
-                    o.append("                SliceWire.put(&f, SliceWire.fieldID, SliceWire.le(UInt64(id), 2))")
-                    o.append("                SliceWire.put(&f, SliceWire.fieldValue, \(p).sliceValue(id))")
-                    o.append("                SliceWire.nest(&s, SliceWire.field, f)")
-                    o.append("            }")
-                    o.append("            SliceWire.nest(&out, SliceWire.structAttr, s)")
-                    o.append("        }")
-                }
-                o.append("        return out")
-                o.append("    }")
+                o.append("    /// The \(d)'s message: \(d)Members of the structs `objects` holds.")
+                o.append("    public static func encode\(dname)(_ objects: SliceObjects) -> [UInt8] { objects.sliceEncode(\(d)Members) }")
                 o.append("")
-                o.append("    /// Stores into the given structs what the message carries; a struct or member")
-                o.append("    /// this direction does not allow, or a value of the wrong size, throws.")
-                o.append("    public static func decode\(dname)(_ bytes: [UInt8], \(params.map { $0.replacingOccurrences(of: ": ", with: ": inout ") }.joined(separator: ", "))) throws {")
-                o.append("        for (sid, fields) in try SliceWire.records(bytes) {")
-                o.append("            guard let allowed = \(dname.lowercased())Members[sid] else { throw SliceWireError.malformed(\"struct \\(sid) does not cross in \(e.function)'s \(dname.lowercased())\") }")
-                o.append("            for (fid, value) in fields {")
-                o.append("                guard allowed.contains(fid) else { throw SliceWireError.malformed(\"member \\(fid) of struct \\(sid) does not cross in \(e.function)'s \(dname.lowercased())\") }")
-                o.append("                switch sid {")
-                for (t, ms) in sets where !ms.isEmpty {
-                    let p = SwiftTypes.property(t.type.cName)
-                    o.append("                case \(t.id):")
-                    o.append("                    guard var s = \(p) else { throw SliceWireError.malformed(\"no \(t.type.cName) given to decode into\") }")
-                    o.append("                    try s.sliceStore(fid, value)")
-                    o.append("                    \(p) = s")
-                }
-                o.append("                default: throw SliceWireError.malformed(\"struct \\(sid)\")")
-                o.append("                }")
-                o.append("            }")
-                o.append("        }")
+                o.append("    /// Stores into `objects` what the \(d) carries; a struct or member it may not carry,")
+                o.append("    /// or a value of the wrong size, throws (and nothing is stored).")
+                o.append("    public static func decode\(dname)(_ bytes: [UInt8], into objects: inout SliceObjects) throws {")
+                o.append("        try objects.sliceDecode(bytes, allowed: \(d)Members, what: \"\(e.spec.function)'s \(d)\")")
                 o.append("    }")
+                if dname == "Call" { o.append("") }
             }
             o.append("}")
         }

@@ -39,7 +39,8 @@ public struct SwiftTypes {
             }
             for (s, fs) in e.handles { for f in fs { byStruct[s, default: [:]]["&" + f, default: []].insert(e.function) } }
         }
-        var used = Set<String>()
+        // The generated marshaling's own names are not a struct's.
+        var used: Set<String> = ["SliceObjects", "SliceStruct", "SliceWire", "SliceWireError"]
         types = byStruct.keys.sorted().compactMap { s in
             let fields = (byStruct[s] ?? [:]).keys.sorted().compactMap { member -> (String, String, FieldDecl, [String], Bool)? in
                 let address = member.hasPrefix("&")
