@@ -10,7 +10,7 @@ RUN_DIR    ?= $(CURDIR)/run-sim
 APT_PKGS   := pkg-config python3-venv libsystemd-dev libnl-3-dev libnl-genl-3-dev libseccomp-dev libclang-dev libcapstone-dev systemd \
               gdb gdbserver valgrind strace
 # The kernel path: Debian's kernel + headers, QEMU, a static busybox guest.
-VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd \
+VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio gcc libc6-dev alsa-utils systemd ethtool \
               linux-source-6.1 xz-utils make
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr

@@ -405,6 +405,7 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe is running");
 	}
 	drvslice_side_forget_peer(&k->side);
+	drvslice_api_peer_gone(k);
 	if (state == PROBE_DONE && !k->probe_result) {
 		mutex_unlock(&k->lock);
 		kdev_put(k);
@@ -615,6 +616,7 @@ static void slice_remove(struct pci_dev *pdev)
 	wait_event(slice_users_wq, !atomic_read(&k->users));
 	/* What the u-driver left of the kernel's resources. */
 	drvslice_api_release(k);
+	drvslice_combolock_forget(k);
 	spin_lock(&kdevs_lock);
 	list_del(&k->node);
 	spin_unlock(&kdevs_lock);

@@ -18,6 +18,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -77,6 +78,23 @@ void drvslice_iomem_del(struct drvslice_kdev *k, const void __iomem *base);
 /* Whether [p, p + width) lies in one of the device's windows. */
 bool drvslice_iomem_ok(const struct drvslice_kdev *k,
 		       const volatile void __iomem *p, unsigned int width);
+
+/*
+ * The ComboLocks (slice_lock.c).  Hold: the u-driver of @k takes @l (0;
+ * -EBUSY if @try and the kernel half has it; -EDEADLK if the u-driver
+ * holds it already; -ENOSPC).  Unhold: gives it back (-EPERM if it does
+ * not hold it).  Release all: what @k's u-driver holds, given back (its
+ * u-driver is gone): how many.  Forget: the device goes (and its line of
+ * counters is said).
+ */
+int drvslice_combolock_hold(struct drvslice_kdev *k, raw_spinlock_t *l,
+			    const char *name, bool try);
+int drvslice_combolock_unhold(struct drvslice_kdev *k, raw_spinlock_t *l);
+unsigned int drvslice_combolock_release_all(struct drvslice_kdev *k);
+void drvslice_combolock_forget(struct drvslice_kdev *k);
+/* The device's u-driver is gone and a new one adopts it (slice_api.c):
+ * the ComboLocks the last one held are given back. */
+void drvslice_api_peer_gone(struct drvslice_kdev *k);
 
 /* A kernel half's registration (module/include/drvslice-kernel.h). */
 int drvslice_pci_register(struct pci_driver *drv, struct module *owner,

@@ -80,7 +80,8 @@ struct api_dma {
 
 struct api_napi {
 	struct napi_struct *napi;	/* NULL: free slot */
-	bool enabled;
+	bool enabled;			/* as the driver left it */
+	bool stopped;			/* disabled here for a ComboLock */
 };
 
 /*
@@ -112,6 +113,13 @@ struct api_state {
 	bool fields_sent, registered;
 	bool busy;			/* in register/unregister_netdev */
 	struct api_napi napi[API_NAPI_MAX];
+
+	/* While the u-driver holds ComboLocks (how many): the kernel half's
+	 * entry points it stopped (the interrupt disabled, the transmit
+	 * queue stopped: what the driver asked of the queue meanwhile, and
+	 * started again at the last release). */
+	unsigned int cl_held;
+	bool cl_irq, cl_tx, cl_tx_run;
 
 	/* request_irq: one handler; its name lives here while requested. */
 	bool irq_requested;
@@ -236,8 +244,15 @@ static struct api_state *api_begin(struct drvslice_kdev **kp)
 	*kp = k;
 	if (!k)
 		return ERR_PTR(-EPERM);
-	if (k->api_state)
-		return k->api_state;
+	st = k->api_state;
+	if (st) {
+		/* The transmit queue a ComboLock stopped is not hung while
+		 * the u-driver works under the lock (an EEPROM read takes a
+		 * downcall a bit): the watchdog sees it progress. */
+		if (st->cl_tx && st->registered)
+			netif_trans_update(st->netdev);
+		return st;
+	}
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return ERR_PTR(-ENOMEM);
@@ -742,10 +757,16 @@ API_NETIF(netif_carrier_ok, false, RET(bool, netif_carrier_ok(dev)))
 API_NETIF(netif_running, false, RET(bool, netif_running(dev)))
 API_NETIF(netif_device_attach, false, netif_device_attach(dev))
 API_NETIF(netif_device_detach, false, netif_device_detach(dev))
-API_NETIF(netif_start_queue, true, netif_start_queue(dev))
-API_NETIF(netif_stop_queue, true, netif_stop_queue(dev))
-API_NETIF(netif_wake_queue, true, netif_wake_queue(dev))
-API_NETIF(netif_queue_stopped, true, RET(bool, netif_queue_stopped(dev)))
+/* While a ComboLock holds the queue stopped, what the driver asks of it
+ * is kept for the release (combolock_resume). */
+API_NETIF(netif_start_queue, true,
+	  if (st->cl_tx) st->cl_tx_run = true; else netif_start_queue(dev))
+API_NETIF(netif_stop_queue, true,
+	  if (st->cl_tx) st->cl_tx_run = false; else netif_stop_queue(dev))
+API_NETIF(netif_wake_queue, true,
+	  if (st->cl_tx) st->cl_tx_run = true; else netif_wake_queue(dev))
+API_NETIF(netif_queue_stopped, true,
+	  RET(bool, st->cl_tx ? !st->cl_tx_run : netif_queue_stopped(dev)))
 
 /* ---- NAPI ---- */
 
@@ -815,8 +836,13 @@ static int api_napi_enable(void *const args[], void *ret)
 	/* Enabling one enabled is the kernel's BUG_ON. */
 	if (!slot || slot->enabled)
 		return refuse(k, -EINVAL, "napi_enable: not a disabled NAPI context of the device's");
-	napi_enable(napi);
 	slot->enabled = true;
+	/* Under a ComboLock: enabled at its release. */
+	if (st->cl_held) {
+		slot->stopped = true;
+		return 0;
+	}
+	napi_enable(napi);
 	return 0;
 }
 
@@ -833,8 +859,13 @@ static int api_napi_disable(void *const args[], void *ret)
 	/* Disabling one disabled waits for ever. */
 	if (!slot || !slot->enabled)
 		return refuse(k, -EINVAL, "napi_disable: not an enabled NAPI context of the device's");
-	napi_disable(napi);
 	slot->enabled = false;
+	/* Stopped for a ComboLock already: it stays so at the release. */
+	if (slot->stopped) {
+		slot->stopped = false;
+		return 0;
+	}
+	napi_disable(napi);
 	return 0;
 }
 
@@ -882,6 +913,11 @@ static int api_request_irq(void *const args[], void *ret)
 		st->irq_requested = true;
 		st->irq_nr = irq;
 		st->irq_dev_id = dev_id;
+		/* Under a ComboLock: the handler runs from its release. */
+		if (st->cl_held && !st->cl_irq) {
+			disable_irq(irq);
+			st->cl_irq = true;
+		}
 	}
 	RET(int, err);
 	return 0;
@@ -900,10 +936,141 @@ static int api_free_irq(void *const args[], void *ret)
 		RET(int, -ENOENT);
 		return 0;
 	}
+	if (st->cl_irq) {
+		enable_irq(irq);	/* balanced before it goes */
+		st->cl_irq = false;
+	}
 	free_irq(irq, dev_id);
 	st->irq_requested = false;
 	RET(int, 0);
 	return 0;
+}
+
+/* ---- ComboLocks ---- */
+
+/*
+ * The first ComboLock the u-driver takes stops the kernel half's entry
+ * points that would spin on it in interrupt or softirq context, on the CPU
+ * the u-driver may need to give it back (slice_lock.c): the interrupt
+ * (disable_irq waits for a handler running), each enabled NAPI context
+ * (napi_disable waits for a poll), the transmit queue (netif_tx_disable
+ * waits for a transmit; its trans_start renewed, so that the watchdog does
+ * not take the pause for a hang).
+ */
+static void combolock_stop(struct api_state *st)
+{
+	unsigned int i;
+
+	if (st->cl_held++)
+		return;
+	if (st->irq_requested) {
+		disable_irq(st->irq_nr);
+		st->cl_irq = true;
+	}
+	for (i = 0; i < API_NAPI_MAX; i++)
+		if (st->napi[i].napi && st->napi[i].enabled) {
+			napi_disable(st->napi[i].napi);
+			st->napi[i].stopped = true;
+		}
+	if (st->netdev && st->registered) {
+		st->cl_tx_run = !netif_queue_stopped(st->netdev);
+		netif_tx_disable(st->netdev);
+		netif_trans_update(st->netdev);
+		st->cl_tx = true;
+	}
+}
+
+/*
+ * The last one's release starts them again, as the driver left them
+ * meanwhile: a NAPI context it did not disable is polled once (a poll cut
+ * short by napi_disable may have left the chip's interrupts masked for the
+ * next poll; a poll is what busy polling may run at any time anyway).
+ */
+static void combolock_resume(struct api_state *st)
+{
+	unsigned int i;
+
+	if (!st->cl_held || --st->cl_held)
+		return;
+	for (i = 0; i < API_NAPI_MAX; i++) {
+		struct api_napi *n = &st->napi[i];
+
+		if (!n->napi || !n->stopped)
+			continue;
+		n->stopped = false;
+		if (!n->enabled)
+			continue;
+		napi_enable(n->napi);
+		local_bh_disable();
+		napi_schedule(n->napi);
+		local_bh_enable();
+	}
+	if (st->cl_irq) {
+		st->cl_irq = false;
+		if (st->irq_requested)
+			enable_irq(st->irq_nr);
+	}
+	if (st->cl_tx) {
+		st->cl_tx = false;
+		if (st->netdev && st->registered && st->cl_tx_run) {
+			netif_trans_update(st->netdev);
+			netif_wake_queue(st->netdev);
+		}
+	}
+}
+
+static int api_combolock(void *const args[], void *ret)
+{
+	void *lock = ARG(void *, 0);
+	int op = ARG(int, 1);
+	const struct drvslice_combolock *cl;
+	struct drvslice_kdev *k;
+	struct api_state *st = api_begin(&k);
+	int err;
+
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	cl = drvslice_combolock_of(&k->side, lock);
+	if (!cl)
+		return refuse(k, -EINVAL, "combolock: not a ComboLock of the driver's objects");
+	if (op == DRVSLICE_COMBOLOCK_UNLOCK) {
+		err = drvslice_combolock_unhold(k, lock);
+		if (err)
+			return refuse(k, err, "combolock: %s: the u-driver does not hold it", cl->name);
+		combolock_resume(st);
+		RET(int, 0);
+		return 0;
+	}
+	if (op != DRVSLICE_COMBOLOCK_LOCK && op != DRVSLICE_COMBOLOCK_TRYLOCK)
+		return refuse(k, -EINVAL, "combolock: %s: op %d", cl->name, op);
+	combolock_stop(st);
+	err = drvslice_combolock_hold(k, lock, cl->name, op == DRVSLICE_COMBOLOCK_TRYLOCK);
+	if (err) {
+		combolock_resume(st);
+		if (err == -EBUSY) {
+			RET(int, -EBUSY);
+			return 0;
+		}
+		return refuse(k, err, "combolock: %s: %s", cl->name,
+			      err == -EDEADLK ? "the u-driver holds it already" :
+			      "more ComboLocks than the runtime keeps");
+	}
+	RET(int, 0);
+	return 0;
+}
+
+void drvslice_api_peer_gone(struct drvslice_kdev *k)
+{
+	struct api_state *st = k->api_state;
+	unsigned int n = drvslice_combolock_release_all(k);
+
+	if (n)
+		dev_warn(&k->pdev->dev, "%s: the last u-driver held %u ComboLock(s): given back\n",
+			 k->side.drv->name, n);
+	if (st && st->cl_held) {
+		st->cl_held = 1;
+		combolock_resume(st);
+	}
 }
 
 /* ---- the PCI function ---- */
@@ -2433,6 +2600,7 @@ static const struct drvslice_target api_targets[] = {
 	API_TARGET(snd_rawmidi_new),
 	API_TARGET(snd_rawmidi_set_ops),
 	API_TARGET(request_region),
+	API_TARGET(combolock),
 	{ 0, NULL, NULL, NULL }
 };
 
@@ -2463,6 +2631,9 @@ void drvslice_api_release(struct drvslice_kdev *k)
 
 	if (!st)
 		return;
+	/* What the u-driver holds is given back (its entry points started
+	 * again, to be stopped in order below). */
+	drvslice_api_peer_gone(k);
 	/* The card first: it stops its streams, which use the interrupt,
 	 * the registers and the buffers below. */
 	if (st->card)

@@ -230,6 +230,47 @@ const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
 	return p ? holding(s, p) : NULL;
 }
 
+/* The ComboLock at @off in a struct of type @type, or in a struct embedded
+ * there (@depth levels more at most: the embeds form no cycle, but a
+ * malformed description must not recurse for ever). */
+static const struct drvslice_combolock *
+combolock_in(const struct drvslice_driver *d, unsigned short type,
+	     unsigned int off, unsigned int depth)
+{
+	const struct drvslice_combolock *c;
+	unsigned int i;
+
+	for (i = 0; i < d->ncombolocks; i++)
+		if (d->combolocks[i].type == type && d->combolocks[i].offset == off)
+			return &d->combolocks[i];
+	for (i = 0; depth && d->embeds && i < d->nembeds; i++) {
+		const struct drvslice_embed *e = &d->embeds[i];
+
+		if (e->outer != type || e->inner >= d->ntypes || off < e->offset ||
+		    off - e->offset >= d->types[e->inner].size)
+			continue;
+		c = combolock_in(d, e->inner, off - e->offset, depth - 1);
+		if (c)
+			return c;
+	}
+	return NULL;
+}
+
+const struct drvslice_combolock *
+drvslice_combolock_of(const struct drvslice_side *s, const void *p)
+{
+	const struct drvslice_obj *o;
+
+	if (!p || !s->drv || !s->drv->ncombolocks || !s->drv->combolocks)
+		return NULL;
+	o = holding(s, p);
+	if (!o || !o->type || o->type >= s->drv->ntypes ||
+	    (const char *)p >= (const char *)o->ptr + o->size)
+		return NULL;
+	return combolock_in(s->drv, o->type,
+			    (unsigned int)((const char *)p - (const char *)o->ptr), 4);
+}
+
 static unsigned long long add(struct drvslice_side *s, void *ptr,
 			      unsigned int size, unsigned short type,
 			      u64_t handle, int shadow)
@@ -840,6 +881,12 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		if (t < d->ntypes &&
 		    !add(s, argp[i], d->types[t].size, (unsigned short)t,
 			 own_handle(s, 1), 0))
+			return fail(s, -ENOSPC, "%s: no room for argument %u", e->name, i);
+		/* A struct none of whose fields cross: its bytes, for this
+		 * call, so that the callee's copy is as big as it. */
+		if (t == d->ntypes && e->args[i].pointee_size &&
+		    e->args[i].pointee_size <= DRVSLICE_SHADOW_MAX &&
+		    !add(s, argp[i], e->args[i].pointee_size, 0, own_handle(s, 1), 0))
 			return fail(s, -ENOSPC, "%s: no room for argument %u", e->name, i);
 	}
 	return 0;

@@ -23,6 +23,10 @@ public struct FunctionShape: Sendable, Equatable {
         public let pointee: String?
         /// A pointer (a function pointer included).
         public let isPointer: Bool
+        /// The struct's size when it is complete (0: not a struct pointer,
+        /// or an incomplete one): the stub names it, so that the callee's
+        /// copy of one whose fields do not cross still has its bytes.
+        public var pointeeSize = 0
     }
 
     /// How a value is returned from a stub when the call across failed.
@@ -407,9 +411,11 @@ private struct Builder {
             let a = clang_Cursor_getArgument(c, UInt32(i))
             let t = clang_getCursorType(a), c = clang_getCanonicalType(t)
             let p = c.kind == CXType_Pointer ? clang_getCanonicalType(clang_getPointeeType(c)) : c
-            params.append(.init(name: ClangUnit.spelling(a), type: ClangUnit.string(clang_getTypeSpelling(t)),
-                                pointee: c.kind == CXType_Pointer && p.kind == CXType_Record ? ClangUnit.structName(p) : nil,
-                                isPointer: c.kind == CXType_Pointer))
+            var param = FunctionShape.Parameter(name: ClangUnit.spelling(a), type: ClangUnit.string(clang_getTypeSpelling(t)),
+                                                pointee: c.kind == CXType_Pointer && p.kind == CXType_Record ? ClangUnit.structName(p) : nil,
+                                                isPointer: c.kind == CXType_Pointer)
+            if param.pointee != nil { param.pointeeSize = max(0, Int(clang_Type_getSizeOf(p))) }
+            params.append(param)
         }
         return FunctionShape(file: file, start: start, bodyStart: bodyStart, end: end,
                              result: ClangUnit.string(clang_getTypeSpelling(rt)), resultKind: kind,
@@ -560,7 +566,20 @@ private struct Builder {
         let n = Int(clang_Cursor_getNumArguments(c))
         var argCursors: [CXCursor] = []
         for i in 0..<max(n, 0) { argCursors.append(clang_Cursor_getArgument(c, UInt32(i))) }
+        let calleeType = ClangUnit.isNull(callee) ? nil : Optional(clang_getCursorType(callee))
         for (i, a) in argCursors.enumerated() {
+            // An array member passed where the callee takes a pointer to
+            // non-const (strscpy(info->driver, …), memcpy_fromio(cp->buf, …)):
+            // the callee may write it, so it is written (and read) whole.
+            if let fn, let t = calleeType, i < Int(clang_getNumArgTypes(t)),
+               let m = unwrap(a), clang_getCursorKind(m) == CXCursor_MemberRefExpr,
+               clang_getCanonicalType(clang_getCursorType(m)).kind == CXType_ConstantArray {
+                let p = clang_getCanonicalType(clang_getArgType(t, UInt32(i)))
+                if p.kind == CXType_Pointer, clang_isConstQualifiedType(clang_getPointeeType(p)) == 0 {
+                    walk(m, in: fn, name.map { .argument($0, i) } ?? .none, access: .readWrite)
+                    continue
+                }
+            }
             walk(a, in: fn, name.map { .argument($0, i) } ?? .none)
         }
         // The callee expression of an indirect call may itself hold calls.

@@ -60,11 +60,31 @@ public struct SliceHalves: Sendable {
     /// (variadic, made by a macro, an unnamed parameter).
     /// `decaf`: functions of the user half moved to Swift (their bodies
     /// call the Swift, and the user half ends with the bindings).
+    /// `annotations`: those in force; a `combolock` one puts its lock in
+    /// both descriptions' ComboLock table (the runtime takes the kernel's
+    /// lock for the user half's spin_lock of it). Throws, naming where it
+    /// was written, for a lock the runtime cannot find: one in a struct no
+    /// object of which crosses, or a mutex.
     public init(driver: String, split: Split, graph g: CallGraph, spec: MarshalingSpec? = nil,
-                decaf: DecafBindings? = nil) throws {
+                decaf: DecafBindings? = nil, annotations: AnnotationSet = AnnotationSet()) throws {
         self.driver = driver
         let spec = spec ?? MarshalingSpec(graph: g, split: split)
-        let layout = Layout(graph: g, spec: spec)
+        var layout = Layout(graph: g, spec: spec)
+        for a in AnnotationSet(annotations, in: g).all where a.kind == .combolock {
+            let cannot = "\(a.origin): cannot honour `combolock \(a.field)`"
+            let parts = a.field.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let decl = g.fieldDecls[a.field] else {
+                throw SliceError("\(cannot): the driver does not use such a field")
+            }
+            guard layout.typeNames.contains(parts[0]) else {
+                throw SliceError("\(cannot): no field of struct \(parts[0]) crosses the split, so neither side tracks "
+                                 + "an object of it where the runtime could find the lock")
+            }
+            guard decl.cType.contains("spinlock") else {
+                throw SliceError("\(cannot): it is \(decl.cType); the runtime carries spinlock_t ComboLocks only")
+            }
+            layout.combolocks.append((parts[0], parts[1]))
+        }
         let ident = Self.identifier(driver)
         let kernelSide = Set(split.kernel.map(\.name))
         // The module's init and exit stay whole in both halves; what they
@@ -225,7 +245,8 @@ public struct SliceHalves: Sendable {
         if !s.parameters.isEmpty {
             b += "\tstatic const struct drvslice_arg slice_argv[] = {\n"
             for p in s.parameters {
-                b += "\t\t{ sizeof(\(p.name)), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+                b += "\t\t{ sizeof(\(p.name)), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0")"
+                    + (p.pointeeSize > 0 ? ", 0, 0, sizeof(*\(p.name))" : "") + " },\n"
             }
             b += "\t};\n"
         }
@@ -305,6 +326,8 @@ extension SliceHalves {
         var privates: [(String, String)] = []
         var unions: Set<String> = []
         var shapes: [String: FunctionShape] = [:]
+        /// (struct, field) of the locks annotated `combolock`.
+        var combolocks: [(String, String)] = []
 
         init(graph g: CallGraph, spec: MarshalingSpec) {
             unions = g.unionNames
@@ -433,7 +456,8 @@ extension SliceHalves {
                 if !sh.parameters.isEmpty {
                     t += "static const struct drvslice_arg slice_desc_args_\(e.function)[] = {\n"
                     for p in sh.parameters {
-                        t += "\t{ sizeof(__typeof__(\(p.type))), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0") },\n"
+                        t += "\t{ sizeof(__typeof__(\(p.type))), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0")"
+                            + (p.pointeeSize > 0 ? ", 0, 0, sizeof(*(__typeof__(\(p.type)))0)" : "") + " },\n"
                     }
                     t += "};\n"
                 }
@@ -449,11 +473,17 @@ extension SliceHalves {
             t += "static const struct drvslice_private \(table)_privates[] = {\n"
             for (f, ty) in privates { t += "\t{ \"\(f)\", \(typeID(prefix, ty)) },\n" }
             t += "\t{ (void *)0, 0 }\n};\n"
+            t += "static const struct drvslice_combolock \(table)_combolocks[] = {\n"
+            for (ty, f) in combolocks {
+                t += "\t{ \"\(ty).\(f)\", \(typeID(prefix, ty)), __builtin_offsetof(\(tag(ty)), \(f)) },\n"
+            }
+            t += "\t{ (void *)0, 0, 0 }\n};\n"
             t += "const struct drvslice_driver \(table) = {\n"
             t += "\t\"\(driver)\", \(prefix)_ENTRIES, \(table)_entries, \(prefix)_TYPES, \(table)_types,\n"
             t += "\t\(embeds.count), \(table)_embeds, \(globals.count), \(table)_globals,\n"
             t += "\t\(table)_targets_\(stem), \(table)_stubs_\(stem),\n"
-            t += "\t\(privates.count), \(table)_privates\n};\n"
+            t += "\t\(privates.count), \(table)_privates,\n"
+            t += "\t\(combolocks.count), \(table)_combolocks\n};\n"
             return t
         }
     }

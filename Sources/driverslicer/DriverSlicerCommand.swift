@@ -147,7 +147,8 @@ struct DriverSlicerCommand: ParsableCommand {
                     decaf = try DecafBindings(driver: name, functions: fns, split: split, graph: graph,
                                               source: String(decoding: source, as: UTF8.self))
                 }
-                let halves = try SliceHalves(driver: name, split: split, graph: graph, spec: marshaling, decaf: decaf)
+                let halves = try SliceHalves(driver: name, split: split, graph: graph, spec: marshaling, decaf: decaf,
+                                             annotations: annotations)
                 try Self.write(halves, into: dir)
                 if let decaf {
                     let d = dir + "/decaf"

@@ -288,6 +288,75 @@ import Testing
         }
     }
 
+    /// `combolock STRUCT.FIELD` puts the lock in both halves' ComboLock
+    /// table (where the runtime finds it in a tracked object); without the
+    /// annotation neither has one; a lock the runtime could not find (in a
+    /// struct of which nothing crosses) or could not take (a mutex) is an
+    /// error naming the annotation's line.
+    @Test func aComboLockIsInBothDescriptionsOrAnError() throws {
+        let src = """
+            typedef struct spinlock { int v; } spinlock_t;
+            struct mutex { long owner; };
+            struct priv { int a; spinlock_t lock; struct mutex m; };
+            struct other { int b; spinlock_t olock; };
+            struct ops { int (*rx)(struct priv *); int (*stop)(struct priv *); };
+            void spin_lock(spinlock_t *l);
+            void spin_unlock(spinlock_t *l);
+            void mutex_lock(struct mutex *m);
+            static struct other oth;
+            static int rx(struct priv *p) { spin_lock(&p->lock); p->a++; spin_unlock(&p->lock); return 0; }
+            static int stop(struct priv *p)
+            {
+                spin_lock(&p->lock); p->a = 0; spin_unlock(&p->lock);
+                mutex_lock(&p->m); spin_lock(&oth.olock);
+                return p->a;
+            }
+            static const struct ops o = { .rx = rx, .stop = stop };
+            """
+        let g = try CallGraph.build(files: [try fixture.write(src, "cl.c")], arguments: [])
+        var t = InterfaceTable()
+        try t.add("field ops.rx bandwidth\nfield ops.stop user\n", file: "t.iface")
+        let split = Split(graph: g, interfaces: t)
+        func halves(_ line: String?) throws -> SliceHalves {
+            var a = AnnotationSet()
+            if let line { try a.add(line + "\n", file: "cl.slice") }
+            return try SliceHalves(driver: "cl", split: split, graph: g, annotations: a)
+        }
+        let entry = "{ \"priv.lock\", SLICE_CL_T_priv, __builtin_offsetof(struct priv, lock) },"
+        let with = try halves("combolock priv.lock")
+        for half in [with.files[0].kernel, with.files[0].user] {
+            #expect(half.contains("static const struct drvslice_combolock"))
+            #expect(half.contains(entry))
+            #expect(half.contains("1, slice_cl_\(half == with.files[0].kernel ? "kernel" : "user")_combolocks\n};"))
+        }
+        let without = try halves(nil)
+        #expect(!without.files[0].kernel.contains(entry) && without.files[0].kernel.contains("0, slice_cl_kernel_combolocks\n};"))
+        #expect { try halves("combolock other.olock") } throws: {
+            "\($0)".hasPrefix("cl.slice:1: cannot honour `combolock other.olock`: no field of struct other crosses the split")
+        }
+        #expect { try halves("combolock priv.m") } throws: {
+            "\($0)" == "cl.slice:1: cannot honour `combolock priv.m`: it is struct mutex; the runtime carries spinlock_t ComboLocks only"
+        }
+    }
+
+    /// An array member passed where the callee takes a pointer to
+    /// non-const (strscpy's destination, memset's) is written by the call,
+    /// so the function's entry carries it back; one passed as const (a
+    /// source) is only read.
+    @Test func anArrayPassedToAWritingCalleeIsWritten() throws {
+        let src = """
+            struct info { char driver[32]; char version[32]; };
+            struct ops { void (*get)(struct info *); };
+            long strscpy(char *dst, const char *src, unsigned long n);
+            int strcmp(const char *a, const char *b);
+            static void get(struct info *i) { if (strcmp(i->version, "1")) strscpy(i->driver, "cl", sizeof(i->driver)); }
+            static const struct ops o = { .get = get };
+            """
+        let g = try CallGraph.build(files: [try fixture.write(src, "arr.c")], arguments: [])
+        #expect(g.fieldWrites["get"] == ["info.driver"])
+        #expect(g.fieldReads["get"] == ["info.driver", "info.version"])
+    }
+
     /// A function that must cross but cannot is an error naming its line.
     @Test func aVariadicEntryCannotCross() throws {
         let src = """

@@ -33,7 +33,7 @@ M="$ROOT/.build/slicer/m-8139cp"
   echo "slice guest: check-slicer failed:"; tail -20 "$WORK/check-slicer.log"; exit 1; }
 H="$WORK/halves"
 "$BIN/driverslicer" "$M/8139cp.c" --kbuild-cmd "$M/.8139cp.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name 8139cp \
-  --decaf cp_init_hw,read_eeprom,eeprom_cmd_start,eeprom_cmd,eeprom_cmd_end > "$WORK/halves.txt"
+  --annotations "$ROOT/slicer/annotations/8139cp.slice" --decaf cp_init_hw,read_eeprom,eeprom_cmd_start,eeprom_cmd,eeprom_cmd_end > "$WORK/halves.txt"
 
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
@@ -75,7 +75,7 @@ for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm 
 done
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d" "$WORK/root/slices"
 cp "$WORK/8139cp-udriver" "$WORK/root/slices/"
-guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver"
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver" "$(command -v ethtool)"
 cat > "$WORK/root/etc/drivermgrd/drivers.d/8139cp.conf" <<CONF
 [Driver]
 Name=8139cp
@@ -130,10 +130,49 @@ for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1
 timeout 60 ip link set "\$ifc" mtu 1400 && echo "== mtu 1400 ok"
 for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
 ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping: /'
+# The ComboLock (slicer/annotations/8139cp.slice: combolock
+# cp_private.lock): the u-driver's ethtool operations take the kernel's
+# lock (and, while they hold it, the kernel half's interrupt, NAPI and
+# transmit wait), while echoes run through the kernel half and
+# /proc/net/dev calls its cp_get_stats, which waits for the u-driver.
+ethtool -i "\$ifc" | grep -E "^(driver|bus-info):" | tr '\n' ' ' | sed 's/^/== ethtool -i: /; s/ \$//'; echo
+ethtool "\$ifc" | grep -E "Wake-on|Link detected" | tr -d '\t' | tr '\n' ' ' | sed 's/^/== ethtool: /; s/ \$//'; echo
+ethtool -s "\$ifc" wol g && echo "== wol: \$(ethtool "\$ifc" | awk '/^\tWake-on:/ { print \$2 }')"
+ethtool -s "\$ifc" wol d && echo "== wol: \$(ethtool "\$ifc" | awk '/^\tWake-on:/ { print \$2 }')"
+ethtool -K "\$ifc" rx off; echo "== rx checksumming: \$(ethtool -k "\$ifc" | awk '/^rx-checksumming/ { print \$2 }')"
+ethtool -K "\$ifc" rx on; echo "== rx checksumming: \$(ethtool -k "\$ifc" | awk '/^rx-checksumming/ { print \$2 }')"
+/nucleus-client echo 10.0.2.2 300 10 3 > /tmp/s0 2>&1 &
+p0=\$!
+n=0
+while kill -0 \$p0 2>/dev/null; do
+  ethtool -i "\$ifc" > /dev/null &
+  for i in \$(seq 20); do cat /proc/net/dev > /dev/null; done
+  wait \$!
+  ethtool "\$ifc" > /dev/null & for i in \$(seq 20); do cat /proc/net/dev > /dev/null; done; wait \$!
+  n=\$((n + 1))
+done
+wait \$p0
+echo "== under the ComboLock: \$(cat /tmp/s0), \$n rounds of ethtool -i and ethtool"
+# SIGKILL of the u-driver while it holds the lock (ethtool -i's
+# get_eeprom_len reads an EEPROM word under it: half a second here): the
+# next u-driver's adoption gives it back (and answers ethtool again), and
+# the kernel half runs on.
+pid_of() { \$ctl list --no-legend | awk '\$1 == "8139cp" { print \$5 }'; }
+for delay in 0.2 0.35 0.5; do
+  before=\$(pid_of)
+  ethtool -i "\$ifc" > /dev/null 2>&1 &
+  sleep \$delay
+  kill -9 \$before
+  wait \$!
+  for i in \$(seq 40); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5; done
+  dmesg | grep -q "held 1 ComboLock(s): given back" && break
+done
+dmesg | grep -o "the last u-driver held 1 ComboLock(s): given back" | head -1 | sed 's/^/== killed holding it: /'
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after the kill under the ComboLock: /"
 # The u-driver SIGKILLed one second into an echo stream (5 s at 100 a
 # second): the kernel half's data path goes on; drivermgrd starts a new
 # u-driver, which adopts the device (no second probe).
-pid_of() { \$ctl list --no-legend | awk '\$1 == "8139cp" { print \$5 }'; }
+restarts0=\$(\$ctl show 8139cp -p NRestarts --value)
 before=\$(pid_of)
 /nucleus-client echo 10.0.2.2 500 10 3 > /tmp/s1 2>&1 &
 p1=\$!
@@ -142,13 +181,15 @@ kill -9 \$before
 wait \$p1
 for i in \$(seq 40); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5; done
 echo "== during the kill: \$(cat /tmp/s1)"
-echo "== after the kill: \$(\$ctl list --no-legend | awk '{ print \$4 }'), restarts \$(\$ctl show 8139cp -p NRestarts --value), pid \$before -> \$(pid_of)"
+echo "== after the kill: \$(\$ctl list --no-legend | awk '{ print \$4 }'), restarts +\$((\$(\$ctl show 8139cp -p NRestarts --value) - restarts0)), pid \$before -> \$(pid_of)"
 # The new u-driver serves the driver's functions: close and open again.
 timeout 60 ip link set "\$ifc" down && timeout 60 ip link set "\$ifc" up && echo "== down and up again ok"
 for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after the recovery: /"
 echo "== mtu after the recovery: \$(cat /sys/class/net/\$ifc/mtu)"
 ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping after the recovery: /'
+# What the ComboLock did, as drvnucleus counts it.
+sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -100
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
@@ -169,7 +210,7 @@ has "== insmod drvnucleus ok" "insmod drvnucleus"
 has "== insmod slice-8139cp ok" "insmod the kernel half"
 has "^== list: 8139cp +net +[0-9a-f:.]+ +active " "the sliced u-driver active"
 has "^== interface: [a-z0-9]+, mac $MAC, driver 8139cp$" "the interface cp_init_one registered, with the MAC it read from the EEPROM"
-has "info drivermgrd: DRIVER=8139cp .*u-driver: 8139cp [^ ]+ eth0: RTL-8139C\\+ at " "the probe's netdev_info in the log: info, the driver's name, no (uninitialized)"
+has "info drivermgrd: DRIVER=8139cp .*u-driver: 8139cp 0000:00:03\\.0 eth0: RTL-8139C\\+ at " "the probe's netdev_info in the log: info, the driver's and the device's names, no (uninitialized)"
 has "^== link up ok" "ip link set up (cp_open in the u-driver)"
 has "^== carrier: 1" "the carrier the u-driver's PHY check found"
 has "^== ping: 5 echo requests sent, 5 replies received$" "ping through the kernel half's data path"
@@ -178,11 +219,22 @@ has "^== ping after reopening: 5 echo requests sent, 5 replies received$" "ping 
 has "^== mtu 1400 ok" "cp_change_mtu (close and open inside one upcall)"
 has "^== full-size ping: 3 packets transmitted, 3 packets received" "1400-byte packets at the new MTU"
 has "^== during the kill: ([0-9]+) echo requests sent, \\1 replies received$" "echoes lost while the u-driver was killed"
-has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
+has "^== after the kill: active, restarts \\+1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
 has "^== down and up again ok" "cp_close and cp_open in the new u-driver"
 has "^== ping after the recovery: 5 echo requests sent, 5 replies received$" "ping after the recovery"
 has "^== mtu after the recovery: 1400$" "the MTU kept across the recovery"
 has "^== full-size ping after the recovery: 3 packets transmitted, 3 packets received" "1400-byte packets after the recovery"
+has "^== ethtool -i: driver: 8139cp bus-info: 0000:00:03\\.0$" "ethtool -i (cp_get_drvinfo: the driver's name, the device's as pci_name gives it)"
+has "^== ethtool: Supports Wake-on: [a-z]+ Wake-on: [a-z]+ Link detected: yes" "ethtool's wake-on settings (netdev_get_wol under the ComboLock)"
+has "^== wol: g$" "ethtool -s wol g (netdev_set_wol under the ComboLock)"
+has "^== wol: d$" "ethtool -s wol d"
+has "^== rx checksumming: off$" "ethtool -K rx off (cp_set_features under the ComboLock)"
+has "^== rx checksumming: on$" "ethtool -K rx on"
+has "^== under the ComboLock: 300 echo requests sent, 300 replies received, [1-9][0-9]* rounds" "echoes lost while the u-driver's ethtool operations held the ComboLock"
+has "^== killed holding it: the last u-driver held 1 ComboLock" "a u-driver killed holding the ComboLock: given back at the adoption"
+has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replies received$" "ping after the u-driver died holding the ComboLock"
+has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-driver, [1-9][0-9]* waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
+  "the ComboLock held by the u-driver, the kernel half waiting for it, never overrun"
 has "^== dmesg clean$" "dmesg"
 [ "$decaf" = "cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end in Swift" ] \
   || { echo "slice guest: not every moved function is the Swift one (decaf: $decaf)"; ok=0; }

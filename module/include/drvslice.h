@@ -54,6 +54,10 @@ struct drvslice_arg {
 	 * unsigned int of @len_size bytes) that gives the bytes, at most
 	 * @size; 0: always @size. */
 	unsigned char len_arg, len_size;
+	/* A_PTR to a struct whose fields do not cross: its size (0: none
+	 * known).  The callee's copy has that many bytes (zero), so that
+	 * what the callee's code writes there stays in it. */
+	unsigned int pointee_size;
 };
 
 /*
@@ -161,6 +165,23 @@ struct drvslice_private {
 	unsigned short type;
 };
 
+/*
+ * A lock both halves take (the annotation `combolock STRUCT.FIELD`): the
+ * kernel's object holds the one lock; the user half's spin_lock and
+ * spin_unlock of its copy's become downcalls that take and give back the
+ * kernel's (module/slice_lock.c).  It lies at @offset in the driver's
+ * struct type @type (or in a struct embedded there); its bytes never cross.
+ */
+struct drvslice_combolock {
+	const char *name;	/* "cp_private.lock" */
+	unsigned short type;
+	unsigned int offset;
+};
+/* The kernel API's combolock call: what it does with the lock. */
+#define DRVSLICE_COMBOLOCK_UNLOCK	0
+#define DRVSLICE_COMBOLOCK_LOCK		1
+#define DRVSLICE_COMBOLOCK_TRYLOCK	2
+
 /* A variable of the driver: both halves have their own copy. */
 struct drvslice_global {
 	const char *name;
@@ -183,6 +204,8 @@ struct drvslice_driver {
 	const struct drvslice_target *stubs;	/* the other half's, here */
 	unsigned short nprivates;
 	const struct drvslice_private *privates;
+	unsigned short ncombolocks;
+	const struct drvslice_combolock *combolocks;
 };
 
 /*
@@ -202,6 +225,8 @@ struct drvslice_driver {
 #define DRVSLICE_OBJS_MAX	256
 #define DRVSLICE_ARGS_MAX	8
 #define DRVSLICE_VALUE_MAX	64	/* bytes of an argument or result */
+/* The most bytes of a struct argument whose fields do not cross (pointee_size). */
+#define DRVSLICE_SHADOW_MAX	4096
 #define DRVSLICE_SCRATCH_WORDS	576
 #define DRVSLICE_DROPS_MAX	32	/* untracked handles a message announces */
 
@@ -291,6 +316,10 @@ unsigned short drvslice_type_named(const struct drvslice_side *s,
 /* The object holding @p, or NULL. */
 const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
 					   const void *p);
+/* The driver's ComboLock @p is, in an object this side tracks: its struct
+ * type's (or a struct's embedded there) at @p's offset; NULL if none. */
+const struct drvslice_combolock *
+drvslice_combolock_of(const struct drvslice_side *s, const void *p);
 
 /*
  * The caller's side: the call @e with @args as a message in @buf (at most

@@ -114,6 +114,7 @@ enum {
 	DRVSLICE_API_snd_rawmidi_new,
 	DRVSLICE_API_snd_rawmidi_set_ops,
 	DRVSLICE_API_request_region,
+	DRVSLICE_API_combolock,
 	DRVSLICE_API_N
 };
 
@@ -594,6 +595,18 @@ static const struct drvslice_arg drvslice_api_a_request_region[] = {
 };
 DRVSLICE_API_ENTRY(request_region, sizeof(int), 0);
 
+/*
+ * A ComboLock of the driver's (drvslice.h: struct drvslice_combolock), in
+ * the kernel's object: @op DRVSLICE_COMBOLOCK_LOCK takes it for the
+ * u-driver, _TRYLOCK only if the kernel half does not hold it, _UNLOCK
+ * gives it back (drvslice.h).  0, or the errno (-EBUSY: the trylock
+ * failed).
+ */
+static const struct drvslice_arg drvslice_api_a_combolock[] = {
+	DRVSLICE_API_OWN, DRVSLICE_API_VAL(int),
+};
+DRVSLICE_API_ENTRY(combolock, sizeof(int), 0);
+
 /* By n (the id less DRVSLICE_API_BASE); 0 is none. */
 static const struct drvslice_entry *const drvslice_api_entries[DRVSLICE_API_N] = {
 	[DRVSLICE_API_alloc_etherdev_mqs] = &drvslice_api_e_alloc_etherdev_mqs,
@@ -673,6 +686,7 @@ static const struct drvslice_entry *const drvslice_api_entries[DRVSLICE_API_N] =
 	[DRVSLICE_API_snd_rawmidi_new] = &drvslice_api_e_snd_rawmidi_new,
 	[DRVSLICE_API_snd_rawmidi_set_ops] = &drvslice_api_e_snd_rawmidi_set_ops,
 	[DRVSLICE_API_request_region] = &drvslice_api_e_request_region,
+	[DRVSLICE_API_combolock] = &drvslice_api_e_combolock,
 };
 
 /* The user side's description of the API (slicer/lib/k-api.c): the

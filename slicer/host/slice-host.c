@@ -121,6 +121,7 @@ static struct {
 	int hello;
 	u32 instance;
 	u32 bar_size;
+	char slot[32];		/* HELLO's PCI_SLOT: the device's name */
 	/* The module's init: 0 not yet run, 1 ran and returned 0, else the
 	 * negative errno it returned. */
 	int inited;
@@ -882,7 +883,7 @@ static void serve_upcall(const struct req *r, u8 *msg, unsigned int len)
 
 static void hello(const struct req *r, const u8 *attrs, unsigned int alen)
 {
-	const u8 *cls, *bar;
+	const u8 *cls, *bar, *slot;
 	char id[129];
 	u32 version = DRVXPC_VERSION;
 	unsigned int n;
@@ -904,6 +905,10 @@ static void hello(const struct req *r, const u8 *attrs, unsigned int alen)
 	host.bar_size = 0;
 	if (bar)
 		memcpy(&host.bar_size, bar, 4);
+	slot = find_attr(attrs, alen, DRVXPC_A_PCI_SLOT, &n);
+	host.slot[0] = 0;
+	if (slot && n && n < sizeof(host.slot) && !memchr(slot, 0, n - 1) && !slot[n - 1])
+		memcpy(host.slot, slot, n);
 	if (drv_build_id(id, sizeof(id)) <= 0)
 		id[0] = 0;
 	msg_begin(&m, buf, sizeof(buf), r->h.op, DRVXPC_F_REPLY, r->h.seq, r->h.instance, 0, 0);
@@ -1138,6 +1143,31 @@ static void dispatch(u8 *msg, long n)
 }
 
 /* ---- the user half's calls into the nucleus ---- */
+
+int drvslice_host_combolock(const void *p)
+{
+	return drvslice_combolock_of(&side, p) != NULL;
+}
+
+const char *drvslice_host_pci_slot(void)
+{
+	return host.slot[0] ? host.slot : NULL;
+}
+
+int drvslice_host_in_type(const void *p, const char *type, unsigned int off)
+{
+	unsigned int i;
+
+	for (i = 0; i < side.nobjs; i++) {
+		const struct drvslice_obj *o = &side.objs[i];
+
+		if (o->type && o->type < side.drv->ntypes && o->size > off &&
+		    (const char *)o->ptr + off == (const char *)p &&
+		    !strcmp(side.drv->types[o->type].name, type))
+			return 1;
+	}
+	return 0;
+}
 
 int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret)
 {

@@ -39,4 +39,19 @@ int drvslice_pci_match(const struct pci_driver *drv, unsigned short vendor,
 		       unsigned short subdevice, unsigned int class,
 		       const struct pci_device_id **id);
 
+/*
+ * The other way, what the library asks the host: whether @p is a ComboLock
+ * of the driver's (drvslice.h), at its place in an object the host's
+ * tracker holds (the user's copy of the kernel's private area): 1 or 0.
+ */
+int drvslice_host_combolock(const void *p);
+
+/* The PCI function's name ("0000:00:03.0", HELLO's PCI_SLOT), or NULL
+ * before HELLO. */
+const char *drvslice_host_pci_slot(void);
+
+/* Whether @p is at @off in an object the host's tracker holds whose
+ * struct type is the driver's @type: 1 or 0. */
+int drvslice_host_in_type(const void *p, const char *type, unsigned int off);
+
 #endif /* _DRVSLICE_HOST_H */

@@ -28,7 +28,15 @@
 
 #include <linux/io.h>
 #include <linux/netdevice.h>
+#include <linux/pci.h>
 #include <sound/pcm.h>
+
+/* The device's name (slicer/host/k-host.c): the PCI function's is its
+ * slot, which its copy does not carry.  After the headers that define the
+ * inline ones, so that every later use is this. */
+const char *drvslice_dev_name(const struct device *dev);
+#define dev_name(dev)	drvslice_dev_name(dev)
+#define pci_name(pdev)	drvslice_dev_name(&(pdev)->dev)
 
 u8 drvslice_readb(const volatile void __iomem *addr);
 u16 drvslice_readw(const volatile void __iomem *addr);

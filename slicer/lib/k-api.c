@@ -56,7 +56,9 @@
 #include <sound/pcm.h>
 #include <sound/rawmidi.h>
 
+#include "drvslice-host.h"
 #include "drvslice-user.h"
+#include "k-lib.h"
 #include "drvslice_api_entries.h"
 
 const struct drvslice_driver drvslice_api_user = {
@@ -83,6 +85,28 @@ static int api_call_entry(const struct drvslice_entry *e, unsigned int n,
 static int api_call(unsigned int n, void *const args[], void *ret)
 {
 	return api_call_entry(drvslice_api_entries[n], n, args, ret);
+}
+
+/* ---- ComboLocks ---- */
+
+/*
+ * k-lock.c's spin lock calls on a ComboLock (the host's tracker knows it):
+ * the kernel takes, tries or gives back its own.  1: done here (*@got: a
+ * trylock's result), 0: @lock is no ComboLock (or the kernel could not be
+ * asked: the lock falls back to the copy's, said once by api_call).
+ */
+int drvslice_combolock_op(void *lock, int op, int *got)
+{
+	void *args[] = { &lock, &op };
+	int r = 0;
+
+	if (!drvslice_host_combolock(lock))
+		return 0;
+	if (api_call(DRVSLICE_API_combolock, args, &r))
+		return 0;
+	if (got)
+		*got = r == 0;
+	return 1;
 }
 
 /* ---- the net_device ---- */

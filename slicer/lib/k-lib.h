@@ -42,4 +42,11 @@ void drvslice_warn_on(const char *file, int line, const void *where) __cold;
  */
 void drvslice_bug(const char *file, int line) __noreturn __cold;
 
+/*
+ * k-api.c: a spin lock call of k-lock.c's on a ComboLock (drvslice.h's
+ * DRVSLICE_COMBOLOCK_* @op), made by the kernel: 1 (*@got: a trylock's
+ * result, if @got), or 0 if @lock is no ComboLock.
+ */
+int drvslice_combolock_op(void *lock, int op, int *got);
+
 #endif /* _DRVSLICE_K_LIB_H */

@@ -25,6 +25,11 @@
  *    32 bits (never 0 while held), woken by mutex_unlock.  wait_lock, osq
  *    and wait_list are initialised as the kernel does and otherwise unused.
  *
+ * A lock the driver's annotations make a ComboLock (combolock
+ * STRUCT.FIELD) is the kernel's: its spin_lock and spin_unlock here are
+ * the kernel API's downcalls (k-api.c: drvslice_combolock_op, which says
+ * whether @lock is one), and the copy's own bytes stay untouched.
+ *
  * Departures: there are no interrupts or bottom halves in a process, so
  * the _irq/_irqsave/_bh variants only take the lock; _irqsave returns 0 as
  * its flags and _irqrestore ignores them.  No lockdep, no preemption count.
@@ -35,7 +40,17 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 
+#include "drvslice.h"
 #include "drvslice-os.h"
+#include "k-lib.h"
+
+/* k-api.c's (k-lib.h); weak: the library's local test links no k-api.o. */
+#pragma weak drvslice_combolock_op
+
+static __always_inline bool combo(raw_spinlock_t *lock, int op, int *got)
+{
+	return drvslice_combolock_op && drvslice_combolock_op(lock, op, got);
+}
 
 /* How long to spin before yielding (spin locks) or sleeping (mutexes). */
 #define SPINS_BEFORE_YIELD	128
@@ -74,53 +89,69 @@ static __always_inline void ds_spin_release(raw_spinlock_t *lock)
 
 void _raw_spin_lock(raw_spinlock_t *lock)
 {
-	ds_spin_acquire(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_LOCK, NULL))
+		ds_spin_acquire(lock);
 }
 
 void _raw_spin_lock_bh(raw_spinlock_t *lock)
 {
-	ds_spin_acquire(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_LOCK, NULL))
+		ds_spin_acquire(lock);
 }
 
 void _raw_spin_lock_irq(raw_spinlock_t *lock)
 {
-	ds_spin_acquire(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_LOCK, NULL))
+		ds_spin_acquire(lock);
 }
 
 unsigned long _raw_spin_lock_irqsave(raw_spinlock_t *lock)
 {
-	ds_spin_acquire(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_LOCK, NULL))
+		ds_spin_acquire(lock);
 	return 0;
 }
 
 int _raw_spin_trylock(raw_spinlock_t *lock)
 {
+	int got;
+
+	if (combo(lock, DRVSLICE_COMBOLOCK_TRYLOCK, &got))
+		return got;
 	return ds_spin_try(lock);
 }
 
 int _raw_spin_trylock_bh(raw_spinlock_t *lock)
 {
+	int got;
+
+	if (combo(lock, DRVSLICE_COMBOLOCK_TRYLOCK, &got))
+		return got;
 	return ds_spin_try(lock);
 }
 
 void _raw_spin_unlock(raw_spinlock_t *lock)
 {
-	ds_spin_release(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_UNLOCK, NULL))
+		ds_spin_release(lock);
 }
 
 void _raw_spin_unlock_bh(raw_spinlock_t *lock)
 {
-	ds_spin_release(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_UNLOCK, NULL))
+		ds_spin_release(lock);
 }
 
 void _raw_spin_unlock_irq(raw_spinlock_t *lock)
 {
-	ds_spin_release(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_UNLOCK, NULL))
+		ds_spin_release(lock);
 }
 
 void _raw_spin_unlock_irqrestore(raw_spinlock_t *lock, unsigned long flags)
 {
-	ds_spin_release(lock);
+	if (!combo(lock, DRVSLICE_COMBOLOCK_UNLOCK, NULL))
+		ds_spin_release(lock);
 }
 
 /* kernel/locking/mutex.c's owner flags, in the owner word's low bits. */

@@ -332,11 +332,21 @@ int dev_printk_emit(int level, const struct device *dev, const char *fmt, ...)
 	return r;
 }
 
+/* The u-driver host's dev_name() (slicer/host/k-host.c: a PCI function's
+ * copy is named by its slot); weak: the library's own test has no host. */
+const char *drvslice_dev_name(const struct device *dev);
+#pragma weak drvslice_dev_name
+
+static const char *device_name(const struct device *dev)
+{
+	return drvslice_dev_name ? drvslice_dev_name(dev) : dev_name(dev);
+}
+
 static void __dev_printk(const char *level, const struct device *dev, struct va_format *vaf)
 {
 	if (dev)
 		dev_printk_emit(level[1] - '0', dev, "%s %s: %pV", dev_driver_string(dev),
-				dev_name(dev), vaf);
+				device_name(dev), vaf);
 	else
 		printk("%s(NULL device *): %pV", level, vaf);
 }
@@ -409,7 +419,7 @@ static void __netdev_printk(const char *level, const struct net_device *dev,
 {
 	if (dev && dev->dev.parent)
 		dev_printk_emit(level[1] - '0', dev->dev.parent, "%s %s %s%s: %pV",
-				dev_driver_string(dev->dev.parent), dev_name(dev->dev.parent),
+				dev_driver_string(dev->dev.parent), device_name(dev->dev.parent),
 				ndev_name(dev), ndev_reg_state(dev), vaf);
 	else if (dev)
 		printk("%s%s%s: %pV", level, ndev_name(dev), ndev_reg_state(dev), vaf);
@@ -522,7 +532,7 @@ void __dynamic_netdev_dbg(struct _ddebug *descriptor, const struct net_device *d
 	if (dev && dev->dev.parent)
 		dev_printk_emit(LOGLEVEL_DEBUG, dev->dev.parent, "%s%s %s %s%s: %pV",
 				dynamic_emit_prefix(descriptor, buf),
-				dev_driver_string(dev->dev.parent), dev_name(dev->dev.parent),
+				dev_driver_string(dev->dev.parent), device_name(dev->dev.parent),
 				ndev_name(dev), ndev_reg_state(dev), &vaf);
 	else if (dev)
 		printk(KERN_DEBUG "%s%s: %pV", ndev_name(dev), ndev_reg_state(dev), &vaf);
