@@ -861,6 +861,20 @@ static int in_global(const struct drvslice_side *s, const void *p)
 	return 0;
 }
 
+/* Whether @p is one of the functions either half's description names. */
+static int is_function(const struct drvslice_side *s, const void *p)
+{
+	const struct drvslice_target *t;
+
+	for (t = s->drv->targets; t && t->name; t++)
+		if (t->fn == p)
+			return 1;
+	for (t = s->drv->stubs; t && t->name; t++)
+		if (t->fn == p)
+			return 1;
+	return 0;
+}
+
 static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		    void *const args[], void *argp[])
 {
@@ -872,6 +886,16 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		if (!is_ptr(e->args[i].kind))
 			continue;
 		memcpy(&argp[i], args[i], sizeof(void *));
+		/* Bytes of a length no description gives, which the kernel
+		 * hands the u-driver's function (ethtool's register dump
+		 * buffer): its copy would be an opaque handle's, and what the
+		 * function reads or writes there is not the kernel's.  Not
+		 * sent: the call fails as unsupported. */
+		if (s->kernel && e->dir == DRVSLICE_UP && e->args[i].kind == DRVSLICE_A_PTR &&
+		    !e->args[i].pointee && argp[i] && !holding(s, argp[i]) &&
+		    !in_global(s, argp[i]) && !is_function(s, argp[i]))
+			return fail(s, -EOPNOTSUPP, "%s: argument %u is a buffer of a length the description does not give",
+				    e->name, i);
 		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]) ||
 		    e->args[i].kind == DRVSLICE_A_OWN || in_global(s, argp[i]))
 			continue;
