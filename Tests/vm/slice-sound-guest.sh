@@ -35,6 +35,7 @@ M="$ROOT/.build/slicer/m-ens1370"
   echo "slice sound guest: check-slicer failed:"; tail -20 "$WORK/check-slicer.log"; exit 1; }
 H="$WORK/halves"
 "$BIN/driverslicer" "$M/ens1370.c" --kbuild-cmd "$M/.ens1370.o.cmd" --kbuild-dir "$KDIR" --halves "$H" --name ens1370 \
+  --annotations "$ROOT/slicer/annotations/ens1370.slice" \
   --decaf snd_es1370_codec_write > "$WORK/halves.txt"
 
 # make check runs guests side by side: one Kbuild in module/ at a time.
@@ -176,6 +177,10 @@ sed 's/^/== aplay stderr: /' /tmp/aplay.err
 # The new u-driver serves the controls.
 amixer -c 0 cset name='Master Playback Volume' 25,25 2>&1 | grep -E ": values=" | sed 's/^/== master set after the recovery: /'
 amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -E ": values=" | sed 's/^/== master get after the recovery: /'
+# ensoniq.reg_lock is a ComboLock (slicer/annotations/ens1370.slice):
+# prepare and the controls took it in the u-driver, the kernel half's
+# interrupt, trigger and pointer waited for it.
+sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
 # The kernel half unloaded with its u-driver gone: what the u-driver made
 # (the card and all on it, the interrupt, the buffers, the regions) goes.
 killall drivermgrd; sleep 1
@@ -225,6 +230,8 @@ has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered
 has "slice_ens1370 [0-9a-f:.]+: ens1370: adopted by a new u-driver" "the new u-driver adopted the device (no second probe)"
 has "^== master set after the recovery: +: values=25,25$" "a control's put in the new u-driver"
 has "^== master get after the recovery: +: values=25,25$" "a control's get in the new u-driver"
+has "^== ComboLock [0-9a-f:.]+ ensoniq.reg_lock: [1-9][0-9]* holds by the u-driver, [0-9]+ waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
+  "ensoniq.reg_lock held by the u-driver as a ComboLock, never overrun"
 has "^== rmmod slice-ens1370 ok" "unloading the kernel half"
 has "^== no card after rmmod" "the card freed with the device"
 has "^== rmmod drvnucleus ok" "unloading drvnucleus"
