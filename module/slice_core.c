@@ -676,6 +676,13 @@ static char *base_of(const struct drvslice_side *s, const char *inst,
 	return (char *)o->base + off;
 }
 
+/* A field that holds a pointer, mapped to the other side's object. */
+static int ptr_field(const struct drvslice_field *f)
+{
+	return f->kind == DRVSLICE_F_POINTER || f->kind == DRVSLICE_F_STRING ||
+	       f->kind == DRVSLICE_F_ARRAY;
+}
+
 /* Whether field @f of the struct at @inst holds its @base's value (a
  * bitfield: its bits, not its neighbours'). */
 static int field_clean(const struct drvslice_field *f, const char *inst,
@@ -686,7 +693,7 @@ static int field_clean(const struct drvslice_field *f, const char *inst,
 	if (f->kind == DRVSLICE_F_BITS)
 		return !bits_get(f, inst, &a) && !bits_get(f, base, &b) && a == b;
 	return !memcmp(inst + f->offset, base + f->offset,
-		       f->kind == DRVSLICE_F_POINTER ? sizeof(void *) : f->size);
+		       ptr_field(f) ? sizeof(void *) : f->size);
 }
 
 /* Field @f of the struct at @inst is now its owner's last known value. */
@@ -701,7 +708,53 @@ static void field_known(const struct drvslice_field *f, const char *inst,
 		return;
 	}
 	memcpy(base + f->offset, inst + f->offset,
-	       f->kind == DRVSLICE_F_POINTER ? sizeof(void *) : f->size);
+	       ptr_field(f) ? sizeof(void *) : f->size);
+}
+
+static int in_global(const struct drvslice_side *s, const void *p);
+
+/*
+ * A string or array field's pointee (@p, this side's): its bytes go with
+ * the pointer.  An object that holds them already (a struct, a buffer the
+ * kernel API tracks, a copy of the other side's) speaks for them; else
+ * they become an object of their own whose bytes travel each time it is
+ * named (drvslice_track_bytes), made again when the string grew.
+ */
+static int pointee_bytes(struct drvslice_side *s,
+			 const struct drvslice_field *f, const void *p)
+{
+	const struct drvslice_obj *o;
+	unsigned int n;
+
+	if (!p || f->kind == DRVSLICE_F_POINTER)
+		return 0;
+	if (f->kind == DRVSLICE_F_STRING) {
+		const char *c = p;
+
+		for (n = 0; n < DRVSLICE_CONTENT_MAX && c[n]; n++)
+			;
+		if (n == DRVSLICE_CONTENT_MAX)
+			return fail(s, -EINVAL, "%s: a string of %u bytes or more", f->name,
+				    DRVSLICE_CONTENT_MAX);
+		n++;
+	} else {
+		n = f->size;
+		if (!n || n > DRVSLICE_CONTENT_MAX)
+			return fail(s, -EINVAL, "%s: an array of %u bytes (1..%u)", f->name, n,
+				    DRVSLICE_CONTENT_MAX);
+	}
+	o = holding(s, p);
+	if (o && (const char *)o->ptr + o->size - (const char *)p >= (long)n)
+		return 0;
+	if (o && !(o->content && !o->shadow))
+		return 0;	/* the receiver checks what the object holds */
+	if (!o && in_global(s, p))
+		return 0;
+	if (o)
+		drvslice_untrack(s, o->ptr);
+	if (!drvslice_track_bytes(s, (void *)p, n))
+		return fail(s, -ENOSPC, "%s: no room for its %u bytes", f->name, n);
+	return 0;
 }
 
 /*
@@ -752,12 +805,15 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 		}
 		fat = nest_begin(b, DRVXPC_A_SLICE_FIELD);
 		put(b, DRVXPC_A_SLICE_FIELD_ID, &id, 2);
-		if (f->kind == DRVSLICE_F_POINTER) {
+		if (ptr_field(f)) {
 			void *p;
 			u64_t ph;
 			unsigned int poff;
 
 			memcpy(&p, inst + f->offset, sizeof(p));
+			err = pointee_bytes(s, f, p);
+			if (err)
+				return err;
 			err = ptr_out(s, p, &ph, &poff, nm);
 			if (err)
 				return err;
@@ -1168,6 +1224,45 @@ static int check_ptr(struct drvslice_side *s, const struct parsed *m,
 }
 
 /*
+ * A string or array field's pointer @v (@room bytes from there to its
+ * object's end): what it points to is what the annotation says, a NUL
+ * within the bytes or as many bytes as the array has.  The bytes are a
+ * known object's here, or those the message announces it with (none: the
+ * copy will be zeros).
+ */
+static int check_pointee(struct drvslice_side *s, const struct parsed *m,
+			 const struct drvslice_field *f, const unsigned char *v,
+			 unsigned int room)
+{
+	const unsigned char *bytes = NULL;
+	unsigned int i, off;
+	void *p = NULL;
+	u64_t h;
+
+	if (f->kind != DRVSLICE_F_STRING && f->kind != DRVSLICE_F_ARRAY)
+		return 0;
+	get_ptr(v, &h, &off);
+	if (!h)
+		return 0;
+	if (by_handle(s, h) || (h & DRVSLICE_H_KIND) == DRVSLICE_H_GLOBAL) {
+		if (ptr_in(s, h, off, &p, &room, f->name))
+			return -EINVAL;
+		bytes = p;
+	} else {
+		for (i = 0; i < m->nobjs; i++)
+			if (m->objs[i].h == h && m->objs[i].content)
+				bytes = m->objs[i].content + off;
+	}
+	if (f->kind == DRVSLICE_F_STRING &&
+	    (!room || (bytes && !memchr(bytes, 0, room))))
+		return fail(s, -EINVAL, "%s: no NUL in the %u bytes it points to", f->name, room);
+	if (f->kind == DRVSLICE_F_ARRAY && room < f->size)
+		return fail(s, -EINVAL, "%s: %u bytes where it points, %u expected", f->name,
+			    room, f->size);
+	return 0;
+}
+
+/*
  * Whether a struct of type @t can be at the (handle, offset) @v: aligned
  * for it.  A copy not made yet will be (its memory is the allocator's, or
  * its parent's at an aligned offset), so the offset is what counts there.
@@ -1357,17 +1452,19 @@ static int field(struct drvslice_side *s, const struct parsed *m,
 	}
 	if (r < 0 || !v)
 		return fail(s, -EINVAL, "%s: malformed SLICE_FIELD", ty->name);
-	want = f->kind == DRVSLICE_F_POINTER ? PTR_BYTES :
+	want = ptr_field(f) ? PTR_BYTES :
 	       f->kind == DRVSLICE_F_BITS ? BITS_BYTES : f->size;
 	if (vn != want)
 		return fail(s, -EINVAL, "%s: %u bytes, expected %u", f->name, vn, want);
-	if (f->kind == DRVSLICE_F_POINTER) {
+	if (ptr_field(f)) {
 		unsigned int off, room;
 		void *pv;
 		u64_t h;
 
-		if (!store)
-			return check_ptr(s, m, v, &room, f->name);
+		if (!store) {
+			r = check_ptr(s, m, v, &room, f->name);
+			return r ? r : check_pointee(s, m, f, v, room);
+		}
 		get_ptr(v, &h, &off);
 		r = ptr_in(s, h, off, &pv, &room, f->name);
 		if (!r)

@@ -85,6 +85,28 @@ public struct SliceHalves: Sendable {
             }
             layout.combolocks.append((parts[0], parts[1]))
         }
+        // nullterm and array N on a pointer field that crosses: its
+        // pointee's bytes go with it (DRVSLICE_F_STRING, _ARRAY).
+        for a in AnnotationSet(annotations, in: g).all where [.nullterm, .array, .sentinel].contains(a.kind) {
+            let parts = a.field.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, var fs = layout.fields[parts[0]],
+                  let i = fs.firstIndex(where: { $0.name == parts[1] }), fs[i].kind == "DRVSLICE_F_POINTER" else { continue }
+            let cannot = "\(a.origin): cannot honour `\(a.kind.rawValue) \(a.field)` at run time"
+            switch a.kind {
+            case .nullterm:
+                fs[i].kind = "DRVSLICE_F_STRING"
+            case .array:
+                guard let n = a.argument.flatMap(Int.init), n > 0 else {
+                    throw SliceError("\(cannot): the runtime carries arrays of a fixed length only, not \(a.argument ?? "none")")
+                }
+                let tag = layout.tag(parts[0])
+                fs[i].kind = "DRVSLICE_F_ARRAY"
+                fs[i].bytes = fs[i].decl.cType.contains("void *") ? "\(n)" : "\(n) * sizeof(*((\(tag) *)0)->\(parts[1]))"
+            default:
+                throw SliceError("\(cannot): the runtime does not carry sentinel-ended arrays")
+            }
+            layout.fields[parts[0]] = fs
+        }
         let ident = Self.identifier(driver)
         let kernelSide = Set(split.kernel.map(\.name))
         // The module's init and exit stay whole in both halves; what they
@@ -312,7 +334,11 @@ extension SliceHalves {
     /// (the marshaling spec's reads and writes), the embedded members that
     /// lead from one type to another, and the driver's globals.
     struct Layout {
-        struct Field { let key: String; let name: String; let kind: String; let decl: FieldDecl }
+        struct Field {
+            let key: String; let name: String; var kind: String; let decl: FieldDecl
+            /// DRVSLICE_F_ARRAY: the C expression of its bytes.
+            var bytes: String? = nil
+        }
         /// Type name → its crossing fields, sorted; the type ids are the
         /// positions in `typeNames` plus one.
         var fields: [String: [Field]] = [:]
@@ -426,6 +452,8 @@ extension SliceHalves {
                 for f in fields[ty] ?? [] {
                     if f.kind == "DRVSLICE_F_BITS" {
                         t += "\t{ \"\(f.key)\", \(f.decl.bitOffset), \(f.decl.bitWidth), \(f.kind) },\n"
+                    } else if let bytes = f.bytes {
+                        t += "\t{ \"\(f.key)\", __builtin_offsetof(\(tag(ty)), \(f.name)), \(bytes), \(f.kind) },\n"
                     } else {
                         t += "\t{ \"\(f.key)\", __builtin_offsetof(\(tag(ty)), \(f.name)), sizeof(((\(tag(ty)) *)0)->\(f.name)), \(f.kind) },\n"
                     }

@@ -21,7 +21,8 @@ import Testing
         };
         struct netdev { char name[16]; int mtu; struct stats stats; void *priv; const struct ops *ops; };
         struct priv { int up; unsigned char mac[6]; unsigned int flags:3; unsigned int spare:5;
-                      unsigned int *ring; struct netdev *dev; int hw_calls; int weight; };
+                      unsigned int *ring; struct netdev *dev; int hw_calls; int weight;
+                      const char *label; int *table; };
         extern const struct ops minidrv_ops;
         """
 
@@ -627,6 +628,12 @@ import Testing
         	dev->ops = &minidrv_ops;
         	priv->dev = dev;
         	priv->weight = 64;
+        	/* Memory of the kernel's no object holds: a string, an array. */
+        	priv->label = strdup("eth-xy");
+        	priv->table = calloc(4, sizeof(int));
+        	if (!priv->label || !priv->table)
+        		return 4;
+        	priv->table[3] = 40;
         	drvslice_track(&side, dev, sizeof(*dev), SLICE_MINIDRV_T_netdev);
         	drvslice_track(&side, priv, sizeof(*priv), SLICE_MINIDRV_T_priv);
         	open = (int (*)(struct netdev *))stub(SLICE_MINIDRV_open);
@@ -887,13 +894,14 @@ import Testing
 
     /// Splits `driver` with --halves, builds the two programs and runs them:
     /// the kernel program's output, and the halves.
-    func run(_ driver: String, decaf: (functions: [String], swift: String)? = nil) throws -> (out: String, halves: SliceHalves)? {
+    func run(_ driver: String, decaf: (functions: [String], swift: String)? = nil,
+             annotations: AnnotationSet = AnnotationSet()) throws -> (out: String, halves: SliceHalves)? {
         let (g, split, dir) = try Self.split(driver)
         #expect(Set(split.kernel.map(\.name)) == ["xmit", "start_hw"])
         let bindings = try decaf.map {
             try DecafBindings(driver: "minidrv", functions: $0.functions, split: split, graph: g, source: driver)
         }
-        let h = try SliceHalves(driver: "minidrv", split: split, graph: g, decaf: bindings)
+        let h = try SliceHalves(driver: "minidrv", split: split, graph: g, decaf: bindings, annotations: annotations)
         let out = dir + "/halves"
         for side in ["kernel", "user"] {
             try FileManager.default.createDirectory(atPath: "\(out)/\(side)", withIntermediateDirectories: true)
@@ -1041,7 +1049,7 @@ import Testing
         #expect(out.contains("peek at the window: accepted 0x5a\n"), "\(out)")
         #expect(out.contains("peek one past the window: -22 peek: argument 0: one past the end of object 0x10000000000000"), "\(out)")
         #expect(out.contains("get_flags one past the priv: -22 get_flags: argument 0: one past the end of object 0x1000000000000002\n"), "\(out)")
-        #expect(out.contains("get_flags inside the priv: -22 get_flags: argument 0: 32 bytes of priv, 40 needed\n"), "\(out)")
+        #expect(out.contains("get_flags inside the priv: -22 get_flags: argument 0: 48 bytes of priv, 56 needed\n"), "\(out)")
     }
 
     /// What the kernel untracks (drvslice_untrack: dma_free's thunk) its next
@@ -1068,6 +1076,30 @@ import Testing
         #expect(h1.files[0].user.contains("\"priv.weight\"") && h1.files[0].kernel.contains("\"priv.weight\""))
         #expect(before.hasPrefix("open=7 mtu=1500 "), "\(before)")
         #expect(after.hasPrefix("open=7 mtu=1564 "), "\(after)")
+    }
+
+    /// `nullterm` and `array N` take effect in the running code: a string
+    /// and an array the kernel's memory holds (no object of either side)
+    /// reach the user half's `open` with the pointer, their bytes carried
+    /// with it; without the annotations the pointer crosses alone.
+    @Test func aStringAndAnArrayCrossWithTheirAnnotations() throws {
+        let reading = Self.driver.replacingOccurrences(of: "d->mtu = 1500;", with: "d->mtu = 1500 + p->label[4] + p->table[3];")
+        #expect(reading != Self.driver)
+        var a = AnnotationSet()
+        try a.add("nullterm priv.label\narray priv.table 4\n", file: "minidrv.slice")
+        guard let (out, h) = try run(reading, annotations: a) else { return }
+        #expect(h.files[0].user.contains("{ \"priv.label\", __builtin_offsetof(struct priv, label), sizeof(((struct priv *)0)->label), DRVSLICE_F_STRING },"))
+        #expect(h.files[0].kernel.contains("{ \"priv.table\", __builtin_offsetof(struct priv, table), 4 * sizeof(*((struct priv *)0)->table), DRVSLICE_F_ARRAY },"))
+        // 'x' and 40, read by the user half from the kernel's bytes.
+        #expect(out.hasPrefix("open=7 mtu=1660 "), "\(out)")
+        let (g, split, _) = try Self.split(reading)
+        let plain = try SliceHalves(driver: "minidrv", split: split, graph: g)
+        #expect(plain.files[0].user.contains("sizeof(((struct priv *)0)->label), DRVSLICE_F_POINTER }"))
+        var bad = AnnotationSet()
+        try bad.add("array priv.table weight\n", file: "minidrv.slice")
+        #expect { try SliceHalves(driver: "minidrv", split: split, graph: g, annotations: bad) } throws: {
+            "\($0)" == "minidrv.slice:1: cannot honour `array priv.table` at run time: the runtime carries arrays of a fixed length only, not weight"
+        }
     }
 
     /// Decaf's step: `open` moves to Swift (`driverslicer --decaf open`).

@@ -134,6 +134,12 @@ enum drvslice_field_kind {
 	DRVSLICE_F_BYTES = 1,	/* copied as they are */
 	DRVSLICE_F_POINTER,	/* mapped to the other side's object */
 	DRVSLICE_F_BITS,	/* a bitfield: offset and size in bits */
+	/* A char * to a NUL-terminated string (annotation nullterm): mapped
+	 * as a pointer, and the string's bytes go with it. */
+	DRVSLICE_F_STRING,
+	/* A pointer to @size bytes (annotation array N: N elements): mapped
+	 * as a pointer, and those bytes go with it. */
+	DRVSLICE_F_ARRAY,
 };
 
 struct drvslice_field {
@@ -294,7 +300,7 @@ void drvslice_side_reset(struct drvslice_side *s);
  * process that knows none of them); this side's own objects stay. */
 void drvslice_side_forget_peer(struct drvslice_side *s);
 /* At most this many bytes travel with an object (drvslice_track_bytes). */
-#define DRVSLICE_CONTENT_MAX	64
+#define DRVSLICE_CONTENT_MAX	256
 /*
  * A local object of no struct type whose bytes, at most
  * DRVSLICE_CONTENT_MAX, go with it each time a message names it: the
