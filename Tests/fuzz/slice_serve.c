@@ -80,12 +80,12 @@ static const struct drvslice_set ufn_in[] = { { T_OBJ, 2, obj_x_mac }, { T_INNER
 static const struct drvslice_set ufn_out[] = { { T_INNER, 1, inner_b }, { T_OBJ, 1, obj_next } };
 
 static const struct drvslice_arg kfn_args[] = {
-	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0 },
-	{ sizeof(int), DRVSLICE_A_VALUE, NULL, 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0, 0 },
+	{ sizeof(int), DRVSLICE_A_VALUE, NULL, 0, 0, 0 },
 };
 static const struct drvslice_arg ufn_args[] = {
-	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0 },
-	{ sizeof(void *), DRVSLICE_A_PTR, "inner", 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_PTR, "inner", 0, 0, 0 },
 };
 static const struct drvslice_entry kfn_entry = {
 	E_KFN, DRVSLICE_DOWN, 2, "kfn", kfn_args, sizeof(int), 2, 1, kfn_in, kfn_out, 0
@@ -143,21 +143,21 @@ static const struct drvslice_target user_stubs[] = {
 
 static const struct drvslice_driver kernel_drv = {
 	"fuzz", NENTRIES, entries, NTYPES, types, 1, embeds, 2, globals,
-	kernel_targets, kernel_stubs, 0, NULL
+	kernel_targets, kernel_stubs, 0, NULL, 0, NULL
 };
 static const struct drvslice_driver user_drv = {
 	"fuzz", NENTRIES, entries, NTYPES, types, 1, embeds, 2, globals,
-	user_targets, user_stubs, 0, NULL
+	user_targets, user_stubs, 0, NULL, 0, NULL
 };
 
 /* The kernel API entry: api(obj, fn, buf, len, str, out). */
 static const struct drvslice_arg api_args[] = {
-	{ sizeof(void *), DRVSLICE_A_OWN, "obj", 0, 0 },
-	{ sizeof(void *), DRVSLICE_A_FN, NULL, 0, 0 },
-	{ 16, DRVSLICE_A_BUF, NULL, 4, sizeof(unsigned int) },
-	{ sizeof(unsigned int), DRVSLICE_A_VALUE, NULL, 0, 0 },
-	{ 8, DRVSLICE_A_STR, NULL, 0, 0 },
-	{ 8, DRVSLICE_A_OUT, NULL, 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_OWN, "obj", 0, 0, 0 },
+	{ sizeof(void *), DRVSLICE_A_FN, NULL, 0, 0, 0 },
+	{ 16, DRVSLICE_A_BUF, NULL, 4, sizeof(unsigned int), 0 },
+	{ sizeof(unsigned int), DRVSLICE_A_VALUE, NULL, 0, 0, 0 },
+	{ 8, DRVSLICE_A_STR, NULL, 0, 0, 0 },
+	{ 8, DRVSLICE_A_OUT, NULL, 0, 0, 0 },
 };
 static const struct drvslice_entry api_entry = {
 	DRVSLICE_API_BASE + 1, DRVSLICE_DOWN, 6, "api", api_args, sizeof(long),
@@ -186,7 +186,7 @@ static const struct drvslice_target api_targets[] = {
 	{ DRVSLICE_API_BASE + 1, "api", NULL, api_call }, { 0, NULL, NULL, NULL }
 };
 static const struct drvslice_driver api_drv = {
-	"api", 2, api_entries, 0, NULL, 0, NULL, 0, NULL, api_targets, NULL, 0, NULL
+	"api", 2, api_entries, 0, NULL, 0, NULL, 0, NULL, api_targets, NULL, 0, NULL, 0, NULL
 };
 
 /* The arguments of one API call as the u-driver makes it, and where they are. */
