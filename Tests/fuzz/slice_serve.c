@@ -38,6 +38,8 @@ struct obj {
 	void *p;
 	struct inner in;
 	struct obj *next;
+	char *name;	/* nullterm */
+	int *tab;	/* array 4 */
 };
 
 static struct obj g_obj;
@@ -52,6 +54,8 @@ static const struct drvslice_field obj_fields[] = {
 	{ "obj.flags", 80, 3, DRVSLICE_F_BITS },
 	{ "obj.p", __builtin_offsetof(struct obj, p), sizeof(void *), DRVSLICE_F_POINTER },
 	{ "obj.next", __builtin_offsetof(struct obj, next), sizeof(void *), DRVSLICE_F_POINTER },
+	{ "obj.name", __builtin_offsetof(struct obj, name), sizeof(char *), DRVSLICE_F_STRING },
+	{ "obj.tab", __builtin_offsetof(struct obj, tab), 4 * sizeof(int), DRVSLICE_F_ARRAY },
 };
 static const struct drvslice_field inner_fields[] = {
 	{ "inner.a", __builtin_offsetof(struct inner, a), sizeof(int), DRVSLICE_F_BYTES },
@@ -59,7 +63,7 @@ static const struct drvslice_field inner_fields[] = {
 };
 static const struct drvslice_type types[] = {
 	{ "", 0, 0, NULL, 1 },
-	{ "obj", sizeof(struct obj), 5, obj_fields, __alignof__(struct obj) },
+	{ "obj", sizeof(struct obj), 7, obj_fields, __alignof__(struct obj) },
 	{ "inner", sizeof(struct inner), 2, inner_fields, __alignof__(struct inner) },
 };
 static const struct drvslice_embed embeds[] = {
@@ -70,13 +74,13 @@ static const struct drvslice_global globals[] = {
 	{ "g_buf", g_buf, sizeof(g_buf), 0 },
 };
 
-static const unsigned short all_obj[] = { 0, 1, 2, 3, 4 }, all_inner[] = { 0, 1 };
-static const unsigned short obj_x_flags_p[] = { 0, 2, 3 }, obj_x_mac[] = { 0, 1 };
+static const unsigned short all_obj[] = { 0, 1, 2, 3, 4, 5, 6 }, all_inner[] = { 0, 1 };
+static const unsigned short obj_x_flags_p[] = { 0, 2, 3 }, obj_x_mac[] = { 0, 1, 5, 6 };
 static const unsigned short inner_a[] = { 0 }, inner_b[] = { 1 }, obj_next[] = { 4 };
 
-static const struct drvslice_set kfn_in[] = { { T_OBJ, 5, all_obj }, { T_INNER, 2, all_inner } };
+static const struct drvslice_set kfn_in[] = { { T_OBJ, 7, all_obj }, { T_INNER, 2, all_inner } };
 static const struct drvslice_set kfn_out[] = { { T_OBJ, 3, obj_x_flags_p } };
-static const struct drvslice_set ufn_in[] = { { T_OBJ, 2, obj_x_mac }, { T_INNER, 1, inner_a } };
+static const struct drvslice_set ufn_in[] = { { T_OBJ, 4, obj_x_mac }, { T_INNER, 1, inner_a } };
 static const struct drvslice_set ufn_out[] = { { T_INNER, 1, inner_b }, { T_OBJ, 1, obj_next } };
 
 static const struct drvslice_arg kfn_args[] = {
@@ -272,6 +276,11 @@ static void teardown(void)
 	drvslice_side_reset(&side);
 	free(objs[0]);
 	free(objs[1]);
+	/* The globals are the driver's: what a run stored there (pointers
+	 * into this run's objects) must not outlive it, as a driver's
+	 * pointers do not outlive what they point to. */
+	memset(&g_obj, 0, sizeof(g_obj));
+	memset(g_buf, 0, sizeof(g_buf));
 }
 
 #ifndef SLICE_SEEDS
@@ -333,6 +342,8 @@ static void write_seed(const char *dir, const char *name, int mode,
 	}
 }
 
+static int seed_tab[4] = { 1, 2, 3, 40 };
+
 int main(int argc, char **argv)
 {
 	static unsigned char call[65536];
@@ -363,6 +374,9 @@ int main(int argc, char **argv)
 	setup(0);
 	o = calloc(1, sizeof(*o));
 	drvslice_track(&caller, o, sizeof(*o), T_OBJ);
+	/* A string and an array no object holds: their bytes go along. */
+	o->name = strdup("eth-seed");
+	o->tab = seed_tab;
 	in = &o->in;
 	{
 		void *args[2] = { &o, &in };
@@ -390,6 +404,7 @@ int main(int argc, char **argv)
 	teardown();
 	drvslice_call_end(&caller);
 	drvslice_side_reset(&caller);
+	free(o->name);
 	free(o);
 	/* The API call, and its reply. */
 	drvslice_side_init(&caller, &user_drv, 0, zalloc, free);
