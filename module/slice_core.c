@@ -676,11 +676,89 @@ static char *base_of(const struct drvslice_side *s, const char *inst,
 	return (char *)o->base + off;
 }
 
+static int field_clean(const struct drvslice_field *f, const char *inst,
+		       const char *base);
+
 /* A field that holds a pointer, mapped to the other side's object. */
 static int ptr_field(const struct drvslice_field *f)
 {
 	return f->kind == DRVSLICE_F_POINTER || f->kind == DRVSLICE_F_STRING ||
-	       f->kind == DRVSLICE_F_ARRAY;
+	       f->kind == DRVSLICE_F_ARRAY || f->kind == DRVSLICE_F_SENTINEL;
+}
+
+/* The unsigned integer of @n bytes (1, 2, 4 or 8) at @p; -1: no such size. */
+static int uint_at(const void *p, unsigned int n, u64_t *v)
+{
+	unsigned char b;
+	unsigned short w;
+	unsigned int l;
+
+	switch (n) {
+	case 1:
+		memcpy(&b, p, 1);
+		*v = b;
+		return 0;
+	case 2:
+		memcpy(&w, p, 2);
+		*v = w;
+		return 0;
+	case 4:
+		memcpy(&l, p, 4);
+		*v = l;
+		return 0;
+	case 8:
+		memcpy(v, p, 8);
+		return 0;
+	}
+	return -1;
+}
+
+/* The field that holds the number of elements of @f, an array of @ty whose
+ * length is a field (NULL: @f is not one). */
+static const struct drvslice_field *
+count_field(const struct drvslice_type *ty, const struct drvslice_field *f)
+{
+	if (f->kind != DRVSLICE_F_ARRAY || !f->count || f->count > ty->nfields)
+		return NULL;
+	return &ty->fields[f->count - 1];
+}
+
+/* The bytes up to and with the first element of @f's size equal to its
+ * end value in [@p, @p + @room): 0 if none is. */
+static unsigned int sentinel_bytes(const struct drvslice_field *f,
+				   const unsigned char *p, unsigned int room)
+{
+	unsigned int at;
+	u64_t v;
+
+	for (at = 0; f->size && at <= room && f->size <= room - at; at += f->size)
+		if (!uint_at(p + at, f->size, &v) && v == f->end)
+			return at + f->size;
+	return 0;
+}
+
+/*
+ * Field @id of @ty at @inst is sent though its value is its base's: it is
+ * a counted array whose count changed, or the count of one that changed.
+ * Each goes with the other, so the receiver checks them together.
+ */
+static int partner_dirty(const struct drvslice_type *ty, unsigned short id,
+			 const char *inst, const char *base)
+{
+	const struct drvslice_field *f = &ty->fields[id], *c;
+	unsigned int j;
+
+	c = count_field(ty, f);
+	if (c)
+		return !field_clean(c, inst, base);
+	if (f->kind != DRVSLICE_F_BYTES || f->size > 8)
+		return 0;
+	for (j = 0; j < ty->nfields; j++)
+		if (ty->fields[j].kind == DRVSLICE_F_ARRAY &&
+		    ty->fields[j].count == id + 1u &&
+		    !field_clean(&ty->fields[j], inst, base))
+			return 1;
+	return 0;
 }
 
 /* Whether field @f of the struct at @inst holds its @base's value (a
@@ -714,36 +792,58 @@ static void field_known(const struct drvslice_field *f, const char *inst,
 static int in_global(const struct drvslice_side *s, const void *p);
 
 /*
- * A string or array field's pointee (@p, this side's): its bytes go with
- * the pointer.  An object that holds them already (a struct, a buffer the
- * kernel API tracks, a copy of the other side's) speaks for them; else
- * they become an object of their own whose bytes travel each time it is
- * named (drvslice_track_bytes), made again when the string grew.
+ * A string or array field's pointee (@p, this side's, in field @f of the
+ * @ty at @inst): its bytes go with the pointer.  An object that holds
+ * them already (a struct, a buffer the kernel API tracks, a copy of the
+ * other side's) speaks for them; else they become an object of their own
+ * whose bytes travel each time it is named (drvslice_track_bytes), made
+ * again when the string or the array grew.  A string or a sentinel's
+ * elements are looked for within the object that holds them, if one does.
  */
 static int pointee_bytes(struct drvslice_side *s,
+			 const struct drvslice_type *ty, const char *inst,
 			 const struct drvslice_field *f, const void *p)
 {
+	const struct drvslice_field *c = count_field(ty, f);
 	const struct drvslice_obj *o;
-	unsigned int n;
+	unsigned int n, lim = DRVSLICE_CONTENT_MAX;
+	u64_t k = 0;
 
 	if (!p || f->kind == DRVSLICE_F_POINTER)
 		return 0;
+	o = holding(s, p);
+	/* One past an object's end is the start of other memory. */
+	if (o && o->size && (const char *)p >= (const char *)o->ptr + o->size)
+		o = NULL;
+	if (o && o->size && (const char *)o->ptr + o->size - (const char *)p < lim)
+		lim = (unsigned int)((const char *)o->ptr + o->size - (const char *)p);
 	if (f->kind == DRVSLICE_F_STRING) {
-		const char *c = p;
+		const char *ch = p;
 
-		for (n = 0; n < DRVSLICE_CONTENT_MAX && c[n]; n++)
+		for (n = 0; n < lim && ch[n]; n++)
 			;
-		if (n == DRVSLICE_CONTENT_MAX)
-			return fail(s, -EINVAL, "%s: a string of %u bytes or more", f->name,
-				    DRVSLICE_CONTENT_MAX);
+		if (n == lim)
+			return fail(s, -EINVAL, "%s: no NUL in its first %u bytes", f->name, lim);
 		n++;
+	} else if (f->kind == DRVSLICE_F_SENTINEL) {
+		n = sentinel_bytes(f, p, lim);
+		if (!n)
+			return fail(s, -EINVAL, "%s: no element %llu in its first %u bytes",
+				    f->name, f->end, lim);
+	} else if (c) {
+		if (uint_at(inst + c->offset, c->size, &k) ||
+		    k > DRVSLICE_CONTENT_MAX / (f->size ? f->size : 1))
+			return fail(s, -EINVAL, "%s: %llu elements of %u bytes (%s; at most %u bytes)",
+				    f->name, k, f->size, c->name, DRVSLICE_CONTENT_MAX);
+		n = (unsigned int)k * f->size;
+		if (!n)
+			return 0;
 	} else {
 		n = f->size;
 		if (!n || n > DRVSLICE_CONTENT_MAX)
 			return fail(s, -EINVAL, "%s: an array of %u bytes (1..%u)", f->name, n,
 				    DRVSLICE_CONTENT_MAX);
 	}
-	o = holding(s, p);
 	if (o && (const char *)o->ptr + o->size - (const char *)p >= (long)n)
 		return 0;
 	if (o && !(o->content && !o->shadow))
@@ -786,7 +886,8 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 		if (id >= ty->nfields)
 			return fail(s, -EINVAL, "%s: %s field %u", e->name, ty->name, id);
 		f = &ty->fields[id];
-		if (base && field_clean(f, inst, base))
+		if (base && field_clean(f, inst, base) &&
+		    !partner_dirty(ty, id, inst, base))
 			continue;
 		if (commit) {
 			if (base)
@@ -811,7 +912,7 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 			unsigned int poff;
 
 			memcpy(&p, inst + f->offset, sizeof(p));
-			err = pointee_bytes(s, f, p);
+			err = pointee_bytes(s, ty, inst, f, p);
 			if (err)
 				return err;
 			err = ptr_out(s, p, &ph, &poff, nm);
@@ -1224,41 +1325,129 @@ static int check_ptr(struct drvslice_side *s, const struct parsed *m,
 }
 
 /*
- * A string or array field's pointer @v (@room bytes from there to its
- * object's end): what it points to is what the annotation says, a NUL
- * within the bytes or as many bytes as the array has.  The bytes are a
- * known object's here, or those the message announces it with (none: the
- * copy will be zeros).
+ * A string, array or sentinel field's pointer @v (@room bytes from there
+ * to its object's end): what it points to is what the annotation says, a
+ * NUL or the end element within the bytes, or @need bytes (an array's).
+ * The bytes are a known object's here, or those the message announces it
+ * with (none: the copy will be zeros).  NULL holds no elements.
  */
 static int check_pointee(struct drvslice_side *s, const struct parsed *m,
 			 const struct drvslice_field *f, const unsigned char *v,
-			 unsigned int room)
+			 unsigned int room, unsigned int need)
 {
+	const struct announced *sent = NULL;
 	const unsigned char *bytes = NULL;
+	const struct drvslice_obj *o;
 	unsigned int i, off;
 	void *p = NULL;
 	u64_t h;
 
-	if (f->kind != DRVSLICE_F_STRING && f->kind != DRVSLICE_F_ARRAY)
+	if (f->kind != DRVSLICE_F_STRING && f->kind != DRVSLICE_F_ARRAY &&
+	    f->kind != DRVSLICE_F_SENTINEL)
 		return 0;
+
 	get_ptr(v, &h, &off);
+	if (!h && f->kind == DRVSLICE_F_ARRAY && need && f->count)
+		return fail(s, -EINVAL, "%s: NULL with %u bytes of elements", f->name, need);
 	if (!h)
 		return 0;
-	if (by_handle(s, h) || (h & DRVSLICE_H_KIND) == DRVSLICE_H_GLOBAL) {
+	/* Bytes the message carries are what the copy will hold (a copy of
+	 * the same size takes them again: make_shadows). */
+	for (i = 0; i < m->nobjs; i++)
+		if (m->objs[i].h == h && m->objs[i].content &&
+		    off <= m->objs[i].ncontent)
+			sent = &m->objs[i];
+	o = by_handle(s, h);
+	if (sent && (!o || (o->shadow && o->size == sent->ncontent))) {
+		bytes = sent->content + off;
+		if (room > sent->ncontent - off)
+			room = sent->ncontent - off;
+	} else if (o || (h & DRVSLICE_H_KIND) == DRVSLICE_H_GLOBAL) {
 		if (ptr_in(s, h, off, &p, &room, f->name))
 			return -EINVAL;
 		bytes = p;
-	} else {
-		for (i = 0; i < m->nobjs; i++)
-			if (m->objs[i].h == h && m->objs[i].content)
-				bytes = m->objs[i].content + off;
 	}
 	if (f->kind == DRVSLICE_F_STRING &&
 	    (!room || (bytes && !memchr(bytes, 0, room))))
 		return fail(s, -EINVAL, "%s: no NUL in the %u bytes it points to", f->name, room);
-	if (f->kind == DRVSLICE_F_ARRAY && room < f->size)
+	if (f->kind == DRVSLICE_F_SENTINEL &&
+	    (bytes ? !sentinel_bytes(f, bytes, room) : f->end || room < f->size))
+		return fail(s, -EINVAL, "%s: no element %llu in the %u bytes it points to",
+			    f->name, f->end, room);
+	if (f->kind == DRVSLICE_F_ARRAY && room < need)
 		return fail(s, -EINVAL, "%s: %u bytes where it points, %u expected", f->name,
-			    room, f->size);
+			    room, need);
+	return 0;
+}
+
+/* The value of field @id in the SLICE_STRUCT [@p, @end) (NULL: not there;
+ * the fields were checked); *@times: how many times it is there. */
+static const unsigned char *field_value(const unsigned char *p,
+					const unsigned char *end,
+					unsigned short id, unsigned int *times)
+{
+	const unsigned char *found = NULL;
+	struct sattr a, x;
+
+	while (next_attr(&p, end, &a) > 0) {
+		const unsigned char *q = a.v;
+		const unsigned char *v = NULL;
+		int is = 0;
+
+		if (a.type != DRVXPC_A_SLICE_FIELD || !a.nested)
+			continue;
+		while (next_attr(&q, a.v + a.n, &x) > 0) {
+			if (x.type == DRVXPC_A_SLICE_FIELD_ID && x.n == 2)
+				is = !memcmp(x.v, &id, 2);
+			else if (x.type == DRVXPC_A_SLICE_FIELD_VALUE)
+				v = x.v;
+		}
+		if (is && !(*times)++)
+			found = v;
+	}
+	return found;
+}
+
+/*
+ * An array whose length is a field crosses with that field, each of them
+ * when either changed (put_struct): in the SLICE_STRUCT [@p, @end) of a
+ * @ty, each counted array's elements must be where its pointer points,
+ * and neither may come without the other.
+ */
+static int check_counted(struct drvslice_side *s, const struct parsed *m,
+			 const struct drvslice_type *ty,
+			 const unsigned char *p, const unsigned char *end)
+{
+	unsigned short id, j;
+
+	for (id = 0; id < ty->nfields; id++) {
+		const struct drvslice_field *f = &ty->fields[id];
+		const struct drvslice_field *c = count_field(ty, f);
+		const unsigned char *v, *cv;
+		unsigned int room, nv = 0, nc = 0;
+		u64_t k = 0;
+		int r;
+
+		if (!c)
+			continue;
+		j = (unsigned short)(c - ty->fields);
+		v = field_value(p, end, id, &nv);
+		cv = field_value(p, end, j, &nc);
+		if (!v && !cv)
+			continue;
+		if (nv > 1 || nc > 1)
+			return fail(s, -EINVAL, "%s: sent twice", nv > 1 ? f->name : c->name);
+		if (!v || !cv)
+			return fail(s, -EINVAL, "%s crosses without %s", v ? f->name : c->name,
+				    v ? c->name : f->name);
+		if (uint_at(cv, c->size, &k) || k > 0xffffffu / (f->size ? f->size : 1))
+			return fail(s, -EINVAL, "%s: %llu elements (%s)", f->name, k, c->name);
+		r = check_ptr(s, m, v, &room, f->name);
+		if (!r)
+			r = check_pointee(s, m, f, v, room, (unsigned int)k * f->size);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -1463,7 +1652,9 @@ static int field(struct drvslice_side *s, const struct parsed *m,
 
 		if (!store) {
 			r = check_ptr(s, m, v, &room, f->name);
-			return r ? r : check_pointee(s, m, f, v, room);
+			/* A counted array: with its count, after the fields. */
+			return r || count_field(ty, f) ? r :
+			       check_pointee(s, m, f, v, room, f->size);
 		}
 		get_ptr(v, &h, &off);
 		r = ptr_in(s, h, off, &pv, &room, f->name);
@@ -1561,6 +1752,11 @@ static int structs(struct drvslice_side *s, const struct parsed *m,
 		}
 		if (r < 0 || !ty)
 			return fail(s, -EINVAL, "SLICE_STRUCT: malformed or without its type");
+		if (!store) {
+			r = check_counted(s, m, ty, m->structs[i].v, end);
+			if (r)
+				return r;
+		}
 	}
 	return 0;
 }

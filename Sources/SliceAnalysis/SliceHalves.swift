@@ -85,25 +85,55 @@ public struct SliceHalves: Sendable {
             }
             layout.combolocks.append((parts[0], parts[1]))
         }
-        // nullterm and array N on a pointer field that crosses: its
-        // pointee's bytes go with it (DRVSLICE_F_STRING, _ARRAY).
+        // nullterm, array and sentinel on a pointer field that crosses:
+        // its pointee's bytes go with it (DRVSLICE_F_STRING, _ARRAY,
+        // _SENTINEL).
         for a in AnnotationSet(annotations, in: g).all where [.nullterm, .array, .sentinel].contains(a.kind) {
             let parts = a.field.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2, var fs = layout.fields[parts[0]],
                   let i = fs.firstIndex(where: { $0.name == parts[1] }), fs[i].kind == "DRVSLICE_F_POINTER" else { continue }
             let cannot = "\(a.origin): cannot honour `\(a.kind.rawValue) \(a.field)` at run time"
+            let tag = layout.tag(parts[0])
+            let element = "sizeof(*((\(tag) *)0)->\(parts[1]))"
+            let void = fs[i].decl.cType.contains("void *")
             switch a.kind {
             case .nullterm:
                 fs[i].kind = "DRVSLICE_F_STRING"
             case .array:
-                guard let n = a.argument.flatMap(Int.init), n > 0 else {
-                    throw SliceError("\(cannot): the runtime carries arrays of a fixed length only, not \(a.argument ?? "none")")
+                let arg = a.argument ?? ""
+                if let n = Int(arg), n > 0 {
+                    fs[i].kind = "DRVSLICE_F_ARRAY"
+                    fs[i].bytes = void ? "\(n)" : "\(n) * \(element)"
+                    break
                 }
-                let tag = layout.tag(parts[0])
+                // A length that is a field: it crosses with the array, in
+                // every set that has either (the receiver checks the two
+                // together).
+                guard let c = fs.firstIndex(where: { $0.name == arg }) else {
+                    throw SliceError("\(cannot): its length \(parts[0]).\(arg) does not cross the split (neither half "
+                                     + "reads it where the other wrote it), so the receiver could not check the array against it")
+                }
+                guard fs[c].kind == "DRVSLICE_F_BYTES", !fs[c].decl.isBitField,
+                      fs[c].decl.swiftType.range(of: #"^U?Int(8|16|32|64)$"#, options: .regularExpression) != nil else {
+                    throw SliceError("\(cannot): its length \(parts[0]).\(arg) is \(fs[c].decl.cType), not an integer of 1, 2, 4 or 8 bytes")
+                }
                 fs[i].kind = "DRVSLICE_F_ARRAY"
-                fs[i].bytes = fs[i].decl.cType.contains("void *") ? "\(n)" : "\(n) * sizeof(*((\(tag) *)0)->\(parts[1]))"
+                fs[i].bytes = void ? "1" : element
+                fs[i].count = c + 1
+                layout.couple(parts[0], i, c)
             default:
-                throw SliceError("\(cannot): the runtime does not carry sentinel-ended arrays")
+                let pointee = fs[i].decl.cType.hasSuffix("*") ? String(fs[i].decl.cType.dropLast()) : ""
+                guard !void, !pointee.isEmpty, !pointee.contains("*"), !pointee.contains("struct "), !pointee.contains("union "),
+                      !pointee.contains("(") else {
+                    throw SliceError("\(cannot): it is \(fs[i].decl.cType); the runtime carries sentinel-ended arrays of integers only")
+                }
+                guard let v = Self.integer(a.argument ?? "") else {
+                    throw SliceError("\(cannot): its end value \(a.argument ?? "") is not an integer")
+                }
+                fs[i].kind = "DRVSLICE_F_SENTINEL"
+                fs[i].bytes = element
+                // The end value as the element's bytes read as unsigned.
+                fs[i].end = "(unsigned long long)(\(v)LL) & (~0ULL >> (64 - 8 * \(element)))"
             }
             layout.fields[parts[0]] = fs
         }
@@ -259,6 +289,17 @@ public struct SliceHalves: Sendable {
         String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
     }
 
+    /// A sentinel's end value: `0`, `-1`, `0xffff` (nil: not an integer).
+    static func integer(_ s: String) -> Int64? {
+        let neg = s.hasPrefix("-")
+        let body = neg ? String(s.dropFirst()) : s
+        let v: UInt64?
+        if body.lowercased().hasPrefix("0x") { v = UInt64(body.dropFirst(2), radix: 16) } else { v = UInt64(body) }
+        guard let v else { return nil }
+        if neg { return v <= UInt64(Int64.max) ? -Int64(v) : nil }
+        return Int64(bitPattern: v)
+    }
+
     /// A body that calls across: it describes the call and passes the
     /// address of each argument.
     static func stub(_ name: String, _ s: FunctionShape, id: String, up: Bool, sets: (in: String?, nin: Int, out: String?, nout: Int)) -> String {
@@ -336,8 +377,14 @@ extension SliceHalves {
     struct Layout {
         struct Field {
             let key: String; let name: String; var kind: String; let decl: FieldDecl
-            /// DRVSLICE_F_ARRAY: the C expression of its bytes.
+            /// DRVSLICE_F_ARRAY, _SENTINEL: the C expression of its bytes
+            /// (an element's, for one whose length is a field or a sentinel).
             var bytes: String? = nil
+            /// DRVSLICE_F_ARRAY: 1 + the index of the field that holds its
+            /// length (0: a fixed length).
+            var count = 0
+            /// DRVSLICE_F_SENTINEL: the C expression of its end value.
+            var end: String? = nil
         }
         /// Type name → its crossing fields, sorted; the type ids are the
         /// positions in `typeNames` plus one.
@@ -409,6 +456,19 @@ extension SliceHalves {
             }
         }
 
+        /// Fields @a and @b of @type go together: a set of an entry that
+        /// has one gets the other.
+        mutating func couple(_ type: String, _ a: Int, _ b: Int) {
+            func joined(_ sets: [(String, [Int])]) -> [(String, [Int])] {
+                sets.map { t, idx in
+                    guard t == type, idx.contains(a) || idx.contains(b) else { return (t, idx) }
+                    return (t, Array(Set(idx + [a, b])).sorted())
+                }
+            }
+            reads = reads.mapValues(joined)
+            writes = writes.mapValues(joined)
+        }
+
         func typeID(_ prefix: String, _ t: String) -> String { "\(prefix)_T_\(SliceHalves.identifier(t))" }
 
         /// The stub's sets: the names of the header's arrays and their counts.
@@ -452,6 +512,8 @@ extension SliceHalves {
                 for f in fields[ty] ?? [] {
                     if f.kind == "DRVSLICE_F_BITS" {
                         t += "\t{ \"\(f.key)\", \(f.decl.bitOffset), \(f.decl.bitWidth), \(f.kind) },\n"
+                    } else if let bytes = f.bytes, f.count > 0 || f.end != nil {
+                        t += "\t{ \"\(f.key)\", __builtin_offsetof(\(tag(ty)), \(f.name)), \(bytes), \(f.kind), \(f.count), \(f.end ?? "0") },\n"
                     } else if let bytes = f.bytes {
                         t += "\t{ \"\(f.key)\", __builtin_offsetof(\(tag(ty)), \(f.name)), \(bytes), \(f.kind) },\n"
                     } else {

@@ -19,7 +19,8 @@ import Testing
             int (*xmit)(struct netdev *, int);
             void (*get_stats)(struct netdev *, struct stats *);
         };
-        struct netdev { char name[16]; int mtu; struct stats stats; void *priv; const struct ops *ops; };
+        struct netdev { char name[16]; int mtu; struct stats stats; void *priv; const struct ops *ops;
+                        unsigned int nrates; const int *rates; const short *levels; };
         struct priv { int up; unsigned char mac[6]; unsigned int flags:3; unsigned int spare:5;
                       unsigned int *ring; struct netdev *dev; int hw_calls; int weight;
                       const char *label; int *table; };
@@ -598,6 +599,53 @@ import Testing
         	printf("400 more: %u ran, %u objects\\n", ran, user_objects());
         }
 
+        /* The attribute of @n value bytes equal to @v in the call @msg: its
+        * value's offset (0: none). */
+        static unsigned int value_at(const unsigned char *msg, unsigned int len, const void *v, unsigned int n)
+        {
+        	unsigned int i;
+        	for (i = 0; i + 4 + n <= len; i += 4)
+        		if (msg[i] == 4 + n && msg[i + 1] == 0 && !memcmp(msg + i + 4, v, n))
+        			return i + 4;
+        	return 0;
+        }
+
+        /* An array whose length is a field (array netdev.rates nrates) and one
+         * that ends with -1 (sentinel netdev.levels -1), when annotated: a call
+         * whose count says more than the array holds, or whose array lost its
+         * end, is refused by the user program by name. */
+        static void counted_arrays(struct netdev *dev)
+        {
+        	const struct drvslice_type *t = &slice_minidrv_kernel.types[SLICE_MINIDRV_T_netdev];
+        	static const short lv[3] = { 5, 7, -1 };
+        	void *args[1] = { &dev };
+        	unsigned char copy[4096];
+        	unsigned int i, at, nine = 9;
+        	int len, annotated = 0;
+
+        	for (i = 0; i < t->nfields; i++)
+        		if (!strcmp(t->fields[i].name, "netdev.rates") && t->fields[i].count)
+        			annotated = 1;
+        	if (!annotated)
+        		return;
+        	printf("kernel dev: nrates=%u\\n", dev->nrates);
+        	len = drvslice_encode_call(&side, slice_minidrv_kernel.entries[SLICE_MINIDRV_open], args, out, sizeof(out));
+        	drvslice_call_end(&side);
+        	if (len < 8 || len > (int)sizeof(copy))
+        		return;
+        	memcpy(copy, out, (unsigned int)len);
+        	at = value_at(copy, (unsigned int)len, &dev->nrates, 4);
+        	if (at)
+        		memcpy(copy + at, &nine, 4);
+        	bad("count past the array", copy, (unsigned int)len);
+        	memcpy(copy, out, (unsigned int)len);
+        	for (at = 0; at + 6 <= (unsigned int)len && memcmp(copy + at, lv, 6); at++)
+        		;
+        	if (at + 6 <= (unsigned int)len)
+        		memset(copy + at + 4, 0, 2);
+        	bad("sentinel gone", copy, (unsigned int)len);
+        }
+
         int main(int argc, char **argv)
         {
         	int sv[2];
@@ -634,6 +682,20 @@ import Testing
         	if (!priv->label || !priv->table)
         		return 4;
         	priv->table[3] = 40;
+        	/* An array whose length is a field, one that ends with -1. */
+        	{
+        		static const short lv[3] = { 5, 7, -1 };
+        		int *rates = calloc(7, sizeof(int));
+        		short *levels = malloc(sizeof(lv));
+        		if (!rates || !levels)
+        			return 4;
+        		for (n = 0; n < 7; n++)
+        			rates[n] = 10 * ((int)n + 1);
+        		memcpy(levels, lv, sizeof(lv));
+        		dev->nrates = 7;
+        		dev->rates = rates;
+        		dev->levels = levels;
+        	}
         	drvslice_track(&side, dev, sizeof(*dev), SLICE_MINIDRV_T_netdev);
         	drvslice_track(&side, priv, sizeof(*priv), SLICE_MINIDRV_T_priv);
         	open = (int (*)(struct netdev *))stub(SLICE_MINIDRV_open);
@@ -708,6 +770,7 @@ import Testing
         	printf("kernel dev: name=%s mtu=%d\\n", dev->name, dev->mtu);
         	struct_places(dev, priv);
         	buffer_lengths();
+        	counted_arrays(dev);
         	send_msg('Q', NULL, 0);
         	return 0;
         }
@@ -1098,7 +1161,45 @@ import Testing
         var bad = AnnotationSet()
         try bad.add("array priv.table weight\n", file: "minidrv.slice")
         #expect { try SliceHalves(driver: "minidrv", split: split, graph: g, annotations: bad) } throws: {
-            "\($0)" == "minidrv.slice:1: cannot honour `array priv.table` at run time: the runtime carries arrays of a fixed length only, not weight"
+            "\($0)" == "minidrv.slice:1: cannot honour `array priv.table` at run time: its length priv.weight does not cross the split "
+                + "(neither half reads it where the other wrote it), so the receiver could not check the array against it"
+        }
+    }
+
+    /// `array STRUCT.FIELD LENGTHFIELD` and `sentinel STRUCT.FIELD VALUE`
+    /// take effect in the running code: the user half reads the kernel's
+    /// malloc'd arrays (as many ints as nrates says, shorts up to -1) and
+    /// writes the count back, which crosses with its array; a call whose
+    /// count says more than the array holds, or whose sentinel is gone, is
+    /// refused by the receiver by field name. Annotations the runtime
+    /// cannot honour are errors with their line.
+    @Test func anArrayOfAFieldsLengthAndASentinelArrayCross() throws {
+        let reading = Self.driver.replacingOccurrences(of: "d->mtu = 1500;", with: "d->mtu = 1500 + d->rates[d->nrates - 1] + d->levels[1]; d->nrates = d->nrates - 1;")
+        #expect(reading != Self.driver)
+        var a = AnnotationSet()
+        try a.add("array netdev.rates nrates\nsentinel netdev.levels -1\n", file: "minidrv.slice")
+        guard let (out, h) = try run(reading, annotations: a) else { return }
+        let k = h.files[0].kernel
+        #expect(k.contains(#"{ "netdev.levels", __builtin_offsetof(struct netdev, levels), sizeof(*((struct netdev *)0)->levels), DRVSLICE_F_SENTINEL, 0, "#), "\(k)")
+        #expect(k.contains(#"sizeof(*((struct netdev *)0)->rates), DRVSLICE_F_ARRAY, "#), "\(k)")
+        // 70 (rates[6]) and 7 (levels[1]), read by the user half; the count
+        // it wrote back (6) reached the kernel.
+        #expect(out.hasPrefix("open=7 mtu=1577 "), "\(out)")
+        #expect(out.contains("kernel dev: nrates=6\n"), "\(out)")
+        #expect(out.contains("count past the array: -22 netdev.rates: 28 bytes where it points, 36 expected\n"), "\(out)")
+        #expect(out.contains("sentinel gone: -22 netdev.levels: no element 65535 in the 6 bytes it points to\n"), "\(out)")
+        let (g, split, _) = try Self.split(reading)
+        for (line, error) in [
+            ("array netdev.rates priv", "its length netdev.priv is void *, not an integer of 1, 2, 4 or 8 bytes"),
+            ("sentinel netdev.levels end", "its end value end is not an integer"),
+            ("sentinel netdev.priv 0", "it is void *; the runtime carries sentinel-ended arrays of integers only"),
+        ] {
+            var bad = AnnotationSet()
+            try bad.add(line + "\n", file: "minidrv.slice")
+            let field = line.split(separator: " ")[1]
+            #expect { try SliceHalves(driver: "minidrv", split: split, graph: g, annotations: bad) } throws: {
+                "\($0)" == "minidrv.slice:1: cannot honour `\(line.split(separator: " ")[0]) \(field)` at run time: \(error)"
+            }
         }
     }
 

@@ -3,7 +3,9 @@
  * libFuzzer harness for the sliced drivers' runtime core (module/slice_core.c
  * as it is): a message from the other side is served (kernel side, user
  * side) or taken as the reply to a call, against a driver description of
- * the generated kind (bytes, pointer and bitfield fields, an embedded
+ * the generated kind (bytes, pointer and bitfield fields, a string, an
+ * array of fixed length, one of a field's length and one that ends with a
+ * sentinel, an embedded
  * struct, globals, an entry each way) and a kernel API entry with every
  * kind of argument.  The functions it runs write the whole struct they are
  * given and every buffer, so that a pointer the core hands over that is
@@ -40,6 +42,9 @@ struct obj {
 	struct obj *next;
 	char *name;	/* nullterm */
 	int *tab;	/* array 4 */
+	unsigned short nrates;
+	int *rates;	/* array nrates */
+	unsigned short *lv;	/* sentinel 0xffff */
 };
 
 static struct obj g_obj;
@@ -49,21 +54,24 @@ enum { T_OBJ = 1, T_INNER = 2, NTYPES = 3 };
 enum { E_KFN = 1, E_UFN = 2, NENTRIES = 3 };
 
 static const struct drvslice_field obj_fields[] = {
-	{ "obj.x", __builtin_offsetof(struct obj, x), sizeof(int), DRVSLICE_F_BYTES },
-	{ "obj.mac", __builtin_offsetof(struct obj, mac), 6, DRVSLICE_F_BYTES },
-	{ "obj.flags", 80, 3, DRVSLICE_F_BITS },
-	{ "obj.p", __builtin_offsetof(struct obj, p), sizeof(void *), DRVSLICE_F_POINTER },
-	{ "obj.next", __builtin_offsetof(struct obj, next), sizeof(void *), DRVSLICE_F_POINTER },
-	{ "obj.name", __builtin_offsetof(struct obj, name), sizeof(char *), DRVSLICE_F_STRING },
-	{ "obj.tab", __builtin_offsetof(struct obj, tab), 4 * sizeof(int), DRVSLICE_F_ARRAY },
+	{ "obj.x", __builtin_offsetof(struct obj, x), sizeof(int), DRVSLICE_F_BYTES, 0, 0 },
+	{ "obj.mac", __builtin_offsetof(struct obj, mac), 6, DRVSLICE_F_BYTES, 0, 0 },
+	{ "obj.flags", 80, 3, DRVSLICE_F_BITS, 0, 0 },
+	{ "obj.p", __builtin_offsetof(struct obj, p), sizeof(void *), DRVSLICE_F_POINTER, 0, 0 },
+	{ "obj.next", __builtin_offsetof(struct obj, next), sizeof(void *), DRVSLICE_F_POINTER, 0, 0 },
+	{ "obj.name", __builtin_offsetof(struct obj, name), sizeof(char *), DRVSLICE_F_STRING, 0, 0 },
+	{ "obj.tab", __builtin_offsetof(struct obj, tab), 4 * sizeof(int), DRVSLICE_F_ARRAY, 0, 0 },
+	{ "obj.nrates", __builtin_offsetof(struct obj, nrates), sizeof(unsigned short), DRVSLICE_F_BYTES, 0, 0 },
+	{ "obj.rates", __builtin_offsetof(struct obj, rates), sizeof(int), DRVSLICE_F_ARRAY, 8, 0 },
+	{ "obj.lv", __builtin_offsetof(struct obj, lv), sizeof(unsigned short), DRVSLICE_F_SENTINEL, 0, 0xffff },
 };
 static const struct drvslice_field inner_fields[] = {
-	{ "inner.a", __builtin_offsetof(struct inner, a), sizeof(int), DRVSLICE_F_BYTES },
-	{ "inner.b", __builtin_offsetof(struct inner, b), sizeof(long), DRVSLICE_F_BYTES },
+	{ "inner.a", __builtin_offsetof(struct inner, a), sizeof(int), DRVSLICE_F_BYTES, 0, 0 },
+	{ "inner.b", __builtin_offsetof(struct inner, b), sizeof(long), DRVSLICE_F_BYTES, 0, 0 },
 };
 static const struct drvslice_type types[] = {
 	{ "", 0, 0, NULL, 1 },
-	{ "obj", sizeof(struct obj), 7, obj_fields, __alignof__(struct obj) },
+	{ "obj", sizeof(struct obj), 10, obj_fields, __alignof__(struct obj) },
 	{ "inner", sizeof(struct inner), 2, inner_fields, __alignof__(struct inner) },
 };
 static const struct drvslice_embed embeds[] = {
@@ -74,13 +82,13 @@ static const struct drvslice_global globals[] = {
 	{ "g_buf", g_buf, sizeof(g_buf), 0 },
 };
 
-static const unsigned short all_obj[] = { 0, 1, 2, 3, 4, 5, 6 }, all_inner[] = { 0, 1 };
-static const unsigned short obj_x_flags_p[] = { 0, 2, 3 }, obj_x_mac[] = { 0, 1, 5, 6 };
+static const unsigned short all_obj[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, all_inner[] = { 0, 1 };
+static const unsigned short obj_x_flags_p[] = { 0, 2, 3 }, obj_x_mac[] = { 0, 1, 5, 6, 7, 8, 9 };
 static const unsigned short inner_a[] = { 0 }, inner_b[] = { 1 }, obj_next[] = { 4 };
 
-static const struct drvslice_set kfn_in[] = { { T_OBJ, 7, all_obj }, { T_INNER, 2, all_inner } };
+static const struct drvslice_set kfn_in[] = { { T_OBJ, 10, all_obj }, { T_INNER, 2, all_inner } };
 static const struct drvslice_set kfn_out[] = { { T_OBJ, 3, obj_x_flags_p } };
-static const struct drvslice_set ufn_in[] = { { T_OBJ, 4, obj_x_mac }, { T_INNER, 1, inner_a } };
+static const struct drvslice_set ufn_in[] = { { T_OBJ, 7, obj_x_mac }, { T_INNER, 1, inner_a } };
 static const struct drvslice_set ufn_out[] = { { T_INNER, 1, inner_b }, { T_OBJ, 1, obj_next } };
 
 static const struct drvslice_arg kfn_args[] = {
@@ -343,6 +351,8 @@ static void write_seed(const char *dir, const char *name, int mode,
 }
 
 static int seed_tab[4] = { 1, 2, 3, 40 };
+static int seed_rates[3] = { 10, 20, 30 };
+static unsigned short seed_lv[3] = { 4, 5, 0xffff };
 
 int main(int argc, char **argv)
 {
@@ -377,6 +387,10 @@ int main(int argc, char **argv)
 	/* A string and an array no object holds: their bytes go along. */
 	o->name = strdup("eth-seed");
 	o->tab = seed_tab;
+	/* An array of a field's length, one that ends with 0xffff. */
+	o->nrates = 3;
+	o->rates = seed_rates;
+	o->lv = seed_lv;
 	in = &o->in;
 	{
 		void *args[2] = { &o, &in };

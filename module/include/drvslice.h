@@ -137,9 +137,15 @@ enum drvslice_field_kind {
 	/* A char * to a NUL-terminated string (annotation nullterm): mapped
 	 * as a pointer, and the string's bytes go with it. */
 	DRVSLICE_F_STRING,
-	/* A pointer to @size bytes (annotation array N: N elements): mapped
-	 * as a pointer, and those bytes go with it. */
+	/* A pointer to @size bytes (annotation array N: N elements), or to
+	 * as many elements of @size bytes as field @count - 1 of the same
+	 * struct holds (array FIELD): mapped as a pointer, and those bytes
+	 * go with it. */
 	DRVSLICE_F_ARRAY,
+	/* A pointer to elements of @size bytes (1, 2, 4 or 8) that end with
+	 * one equal to @end (annotation sentinel VALUE): mapped as a pointer,
+	 * and the elements up to and with that one go with it. */
+	DRVSLICE_F_SENTINEL,
 };
 
 struct drvslice_field {
@@ -147,6 +153,12 @@ struct drvslice_field {
 	unsigned int offset;	/* in the struct */
 	unsigned int size;
 	unsigned char kind;	/* enum drvslice_field_kind */
+	/* DRVSLICE_F_ARRAY: 1 + the index (in its type's fields) of the
+	 * field that holds the number of elements, an unsigned integer of
+	 * 1, 2, 4 or 8 bytes that crosses with it; 0: @size is the array's. */
+	unsigned short count;
+	/* DRVSLICE_F_SENTINEL: the last element's value. */
+	unsigned long long end;
 };
 
 struct drvslice_type {
