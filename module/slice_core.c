@@ -570,6 +570,30 @@ static int buf_len(struct drvslice_side *s, const struct drvslice_entry *e,
 	return 0;
 }
 
+/* The bytes of the A_INOUT argument @i of a call this side makes: what the
+ * stub computed (NULL: none), at most @size and what the callee's side
+ * takes. */
+static int inout_len(struct drvslice_side *s, const struct drvslice_entry *e,
+		     unsigned int i, void *const args[], unsigned int *n)
+{
+	const struct drvslice_arg *a = &e->args[i];
+	unsigned int lim = e->dir == DRVSLICE_UP ? DRVSLICE_INOUT_MAX :
+			   DRVSLICE_VALUE_MAX;
+	const void *p;
+
+	memcpy(&p, args[i], sizeof(p));
+	*n = 0;
+	if (!p)
+		return 0;
+	if (!a->len_arg || a->len_size != sizeof(unsigned int))
+		return fail(s, -EINVAL, "%s: argument %u: no length", e->name, i);
+	memcpy(n, args[a->len_arg - 1], sizeof(*n));
+	if (*n > a->size || *n > lim)
+		return fail(s, -E2BIG, "%s: argument %u: %u bytes, at most %u",
+			    e->name, i, *n, a->size < lim ? a->size : lim);
+	return 0;
+}
+
 unsigned short drvslice_type_named(const struct drvslice_side *s,
 				   const char *name)
 {
@@ -1118,6 +1142,16 @@ int drvslice_encode_call(struct drvslice_side *s,
 				return fail(s, -EINVAL, "%s: argument %u: NULL, or over %u bytes",
 					    e->name, i, DRVSLICE_VALUE_MAX);
 			put(&b, DRVXPC_A_SLICE_ARG, &n, 4);
+		} else if (e->args[i].kind == DRVSLICE_A_INOUT) {
+			/* The bytes; the reply brings them back. */
+			unsigned int n;
+			const void *p;
+
+			memcpy(&p, args[i], sizeof(p));
+			err = inout_len(s, e, i, args, &n);
+			if (err)
+				return err;
+			put(&b, DRVXPC_A_SLICE_ARG, p, n);
 		} else if (e->args[i].kind == DRVSLICE_A_BUF ||
 			   e->args[i].kind == DRVSLICE_A_STR) {
 			const char *p;
@@ -1987,6 +2021,12 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 		return fail(s, -EINVAL, "%s: argument %u: %u bytes, its length (argument %u) says %llu",
 			    e->name, i, a->n, ad->len_arg - 1, want);
 	}
+	case DRVSLICE_A_INOUT:
+		if (a->n <= ad->size &&
+		    a->n <= (s->kernel ? DRVSLICE_VALUE_MAX : DRVSLICE_INOUT_MAX))
+			return 0;
+		return fail(s, -EINVAL, "%s: argument %u: %u bytes, at most %u", e->name,
+			    i, a->n, s->kernel ? DRVSLICE_VALUE_MAX : DRVSLICE_INOUT_MAX);
 	case DRVSLICE_A_STR:
 		if (a->n && a->n <= ad->size && a->n <= DRVSLICE_VALUE_MAX &&
 		    !a->v[a->n - 1])
@@ -2011,6 +2051,9 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	unsigned char ret[DRVSLICE_VALUE_MAX];
 	void *args[DRVSLICE_ARGS_MAX], *argp[DRVSLICE_ARGS_MAX];
 	u64_t argh[DRVSLICE_ARGS_MAX];	/* the objects argp point into */
+	/* A_INOUT bytes over DRVSLICE_VALUE_MAX (the u-driver's side). */
+	void *big[DRVSLICE_ARGS_MAX] = { NULL };
+	void *inout[DRVSLICE_ARGS_MAX];
 	struct drvslice_set tmp[DRVSLICE_ARGS_MAX];
 	const struct drvslice_set *in;
 	const struct drvslice_entry *e;
@@ -2085,6 +2128,28 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 			memcpy(&outn[i], m->args[i].v, 4);
 			memset(vals[i], 0, sizeof(vals[i]));
 			break;
+		case DRVSLICE_A_INOUT:
+			/* Its bytes in a buffer of this call's; NULL: none.
+			 * The pointer the callee gets is kept apart (it may
+			 * change its parameter). */
+			outn[i] = m->args[i].n;
+			inout[i] = NULL;
+			if (outn[i] > sizeof(vals[i])) {
+				big[i] = s->alloc ? s->alloc(outn[i]) : NULL;
+				if (!big[i]) {
+					err = fail(s, -ENOMEM, "%s: argument %u: no memory for %u bytes",
+						   e->name, i, outn[i]);
+					goto end;
+				}
+				inout[i] = big[i];
+			} else if (outn[i]) {
+				inout[i] = vals[i];
+			}
+			if (outn[i])
+				memcpy(inout[i], m->args[i].v, outn[i]);
+			argp[i] = inout[i];
+			args[i] = &argp[i];
+			break;
 		default:
 			memcpy(vals[i], m->args[i].v, m->args[i].n);
 			memset(vals[i] + m->args[i].n, 0, sizeof(vals[i]) - m->args[i].n);
@@ -2125,6 +2190,8 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	for (i = 0; i < e->nargs; i++) {
 		if (e->args[i].kind == DRVSLICE_A_OUT)
 			put(&b, DRVXPC_A_SLICE_ARG, vals[i], outn[i]);
+		if (e->args[i].kind == DRVSLICE_A_INOUT)
+			put(&b, DRVXPC_A_SLICE_ARG, inout[i], outn[i]);
 		if (!is_ptr(e->args[i].kind))
 			argp[i] = NULL;	/* a buffer is no struct to send back */
 	}
@@ -2146,6 +2213,9 @@ end:
 	for (i = s->nobjs; i-- > 0;)
 		if (s->objs[i].depth >= s->depth)
 			drop(s, i);
+	for (i = 0; i < DRVSLICE_ARGS_MAX; i++)
+		if (big[i] && s->free)
+			s->free(big[i]);
 	s->depth--;
 	return err;
 }
@@ -2160,16 +2230,19 @@ static int reply_in(struct drvslice_side *s, const struct drvslice_entry *e,
 	int err;
 
 	for (i = 0; i < e->nargs; i++)
-		nouts += e->args[i].kind == DRVSLICE_A_OUT;
+		nouts += e->args[i].kind == DRVSLICE_A_OUT ||
+			 e->args[i].kind == DRVSLICE_A_INOUT;
 	if (pm->entry || pm->nargs != nouts)
 		return fail(s, -EINVAL, "%s: a reply with an entry, or %u arguments for %u out",
 			    e->name, pm->nargs, nouts);
 	for (i = 0, k = 0; i < e->nargs; i++) {
 		unsigned int n;
 
-		if (e->args[i].kind != DRVSLICE_A_OUT)
+		if (e->args[i].kind != DRVSLICE_A_OUT &&
+		    e->args[i].kind != DRVSLICE_A_INOUT)
 			continue;
-		err = buf_len(s, e, i, args, &n);
+		err = e->args[i].kind == DRVSLICE_A_OUT ? buf_len(s, e, i, args, &n) :
+		      inout_len(s, e, i, args, &n);
 		if (err)
 			return err;
 		if (pm->args[k].n != n)
@@ -2208,10 +2281,12 @@ static int reply_in(struct drvslice_side *s, const struct drvslice_entry *e,
 	for (i = 0, k = 0; i < e->nargs; i++) {
 		void *p;
 
-		if (e->args[i].kind != DRVSLICE_A_OUT)
+		if (e->args[i].kind != DRVSLICE_A_OUT &&
+		    e->args[i].kind != DRVSLICE_A_INOUT)
 			continue;
 		memcpy(&p, args[i], sizeof(p));
-		memcpy(p, pm->args[k].v, pm->args[k].n);
+		if (pm->args[k].n)
+			memcpy(p, pm->args[k].v, pm->args[k].n);
 		k++;
 	}
 	return 0;

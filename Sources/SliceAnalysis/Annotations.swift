@@ -81,13 +81,15 @@ public struct AnnotationSet: Sendable {
             // STRUCT.FIELD split at the first dot, both parts non-empty (as
             // an interface's `field` line): ".a.b" is no struct's field.
             let parts = w.count >= 2 ? w[1].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false) : []
-            guard (2...3).contains(w.count), parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            // array's length may be a C expression of words
+            // (`array cp_set_mac_address.p sizeof(struct sockaddr)`).
+            guard w.count >= 2, w.count <= 3 || kind == .array, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw SliceError("\(origin): expected `\(kind.rawValue) STRUCT.FIELD [ARGUMENT]`")
             }
-            if [.array, .sentinel, .container].contains(kind), w.count != 3 {
+            if [.array, .sentinel, .container].contains(kind), w.count < 3 {
                 throw SliceError("\(origin): \(kind.rawValue) needs an argument (\(kind == .container ? "the outer struct" : kind == .array ? "the length" : "the end value"))")
             }
-            append(Annotation(kind: kind, field: w[1], argument: w.count == 3 ? w[2] : nil, origin: origin))
+            append(Annotation(kind: kind, field: w[1], argument: w.count >= 3 ? w[2...].joined(separator: " ") : nil, origin: origin))
         }
     }
 
@@ -108,6 +110,16 @@ public struct AnnotationSet: Sendable {
     public func check(against g: CallGraph) throws {
         for a in all {
             let cannot = "\(a.origin): cannot honour `\(a.kind.rawValue) \(a.field)`"
+            if g.fieldDecls[a.field] == nil, let (_, p) = g.parameter(a.field) {
+                // FUNCTION.PARAMETER: a buffer the function is handed.
+                guard a.kind == .array else {
+                    throw SliceError("\(cannot): a parameter takes array only (its length)")
+                }
+                guard p.isPointer, p.pointee == nil, !p.type.contains("(") else {
+                    throw SliceError("\(cannot): it is \(p.type), not a pointer to bytes or numbers")
+                }
+                continue
+            }
             guard let decl = g.fieldDecls[a.field], let kind = g.fieldKinds[a.field] else {
                 throw SliceError("\(cannot): the driver does not use such a field")
             }
@@ -143,6 +155,18 @@ public struct AnnotationSet: Sendable {
     }
 
     public func on(_ field: String) -> [Annotation] { all.filter { $0.field == field } }
+
+    /// `array FUNCTION.PARAMETER COUNT` for the functions of `g`: function
+    /// → parameter → the C expression of its element count (the
+    /// function's parameters in scope).
+    public func buffers(in g: CallGraph) -> [String: [String: String]] {
+        var r: [String: [String: String]] = [:]
+        for a in all where a.kind == .array && g.fieldDecls[a.field] == nil {
+            guard let (fn, p) = g.parameter(a.field), let count = a.argument else { continue }
+            r[fn, default: [:]][p.name] = count
+        }
+        return r
+    }
     public func has(_ kinds: Set<AnnotationKind>, on field: String) -> Bool { on(field).contains { kinds.contains($0.kind) } }
 }
 

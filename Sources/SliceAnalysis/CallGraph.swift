@@ -188,6 +188,14 @@ public struct CallGraph: Sendable {
     public var moduleEntries: Set<String> = []
     /// Driver function → where its definition is and its signature.
     public var shapes: [String: FunctionShape] = [:]
+
+    /// `FUNCTION.PARAMETER` → the function and its parameter (nil: the
+    /// driver defines no such function, or it has no such parameter).
+    public func parameter(_ dotted: String) -> (String, FunctionShape.Parameter)? {
+        let parts = dotted.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let s = shapes[parts[0]], let p = s.parameters.first(where: { $0.name == parts[1] }) else { return nil }
+        return (parts[0], p)
+    }
     /// Driver function → the structs its parameters point to.
     public var parameterStructs: [String: [String]] = [:]
     /// Errors clang reported inside included headers (analysis went on).

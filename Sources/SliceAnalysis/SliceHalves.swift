@@ -155,6 +155,23 @@ public struct SliceHalves: Sendable {
         let prefix = "SLICE_" + Self.identifier(driver).uppercased()
         let idOf = Dictionary(uniqueKeysWithValues: entries.map { ($0.function, "\(prefix)_\($0.function)") })
         let crossing = Set(entries.map(\.function))
+        // array FUNCTION.PARAMETER COUNT: a buffer a crossing function is
+        // handed goes with the call and comes back (DRVSLICE_A_INOUT).
+        for a in AnnotationSet(annotations, in: g).all where a.kind == .array && g.fieldDecls[a.field] == nil {
+            guard let (fn, p) = g.parameter(a.field) else { continue }
+            let cannot = "\(a.origin): cannot honour `array \(a.field)` at run time"
+            guard crossing.contains(fn) else {
+                throw SliceError("\(cannot): \(fn) does not cross the split (its callers are in its own half)")
+            }
+            guard p.isPointer, p.pointee == nil, !p.type.contains("(") else {
+                throw SliceError("\(cannot): it is \(p.type), not a pointer to bytes or numbers")
+            }
+            let count = a.argument ?? ""
+            guard !count.isEmpty, count.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || " _->.*+/()".contains($0)) }) else {
+                throw SliceError("\(cannot): its length `\(count)` is not a C expression of the parameters, numbers and names")
+            }
+        }
+        layout.buffers = AnnotationSet(annotations, in: g).buffers(in: g).filter { crossing.contains($0.key) }
 
         for e in entries {
             guard let fn = g.functions[e.function] else { continue }
@@ -197,7 +214,8 @@ public struct SliceHalves: Sendable {
                         continue
                     }
                     if let id = idOf[name], crossing.contains(name) {
-                        edits.append((s.bodyStart, s.end, Self.stub(name, s, id: id, up: kernel, sets: layout.setNames(name, ident))))
+                        edits.append((s.bodyStart, s.end, Self.stub(name, s, id: id, up: kernel, sets: layout.setNames(name, ident),
+                                                                    buffers: layout.buffers[name] ?? [:])))
                         stubbed.append(name)
                     } else {
                         edits.append((s.start, s.end, "/* \(name): in the \(kernel ? "u-driver" : "nucleus") (driverslicer --halves) */"))
@@ -302,12 +320,21 @@ public struct SliceHalves: Sendable {
 
     /// A body that calls across: it describes the call and passes the
     /// address of each argument.
-    static func stub(_ name: String, _ s: FunctionShape, id: String, up: Bool, sets: (in: String?, nin: Int, out: String?, nout: Int)) -> String {
+    /// The parameters `buffers` names (parameter → element count) are
+    /// DRVSLICE_A_INOUT: the stub computes each one's bytes into a slot
+    /// after the arguments.
+    static func stub(_ name: String, _ s: FunctionShape, id: String, up: Bool, sets: (in: String?, nin: Int, out: String?, nout: Int),
+                     buffers: [String: String] = [:]) -> String {
         let void = s.resultKind == .void
+        let slots = inoutSlots(s, buffers)
         var b = "{\n"
         if !s.parameters.isEmpty {
             b += "\tstatic const struct drvslice_arg slice_argv[] = {\n"
             for p in s.parameters {
+                if let slot = slots[p.name] {
+                    b += "\t\t{ DRVSLICE_INOUT_MAX, DRVSLICE_A_INOUT, (void *)0, \(slot.index + 1), sizeof(unsigned int) },\n"
+                    continue
+                }
                 b += "\t\t{ sizeof(\(p.name)), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0")"
                     + (p.pointeeSize > 0 ? ", 0, 0, sizeof(*\(p.name))" : "") + " },\n"
             }
@@ -317,8 +344,13 @@ public struct SliceHalves: Sendable {
         b += "\t\t\(id), \(up ? "DRVSLICE_UP" : "DRVSLICE_DOWN"), \(s.parameters.count), \"\(name)\",\n"
         b += "\t\t\(s.parameters.isEmpty ? "(void *)0" : "slice_argv"), \(void ? "0" : "sizeof(__typeof__(\(s.result)))"),\n"
         b += "\t\t\(sets.nin), \(sets.nout), \(sets.in ?? "(void *)0"), \(sets.out ?? "(void *)0")\n\t};\n"
+        let ordered = slots.sorted { $0.value.index < $1.value.index }
+        for (param, slot) in ordered {
+            b += "\tunsigned int slice_len_\(param) = \(param) ? (unsigned int)((\(slot.count)) * \(slot.element)) : 0;\n"
+        }
         if !s.parameters.isEmpty {
-            b += "\tvoid *slice_args[] = { " + s.parameters.map { "(void *)&\($0.name)" }.joined(separator: ", ") + " };\n"
+            b += "\tvoid *slice_args[] = { " + (s.parameters.map { "(void *)&\($0.name)" } + ordered.map { "(void *)&slice_len_\($0.key)" })
+                .joined(separator: ", ") + " };\n"
         }
         if !void { b += "\t__typeof__(\(s.result)) slice_ret;\n" }
         b += "\tint slice_err;\n\n"
@@ -331,6 +363,19 @@ public struct SliceHalves: Sendable {
             b += "\treturn slice_ret;\n"
         }
         return b + "}"
+    }
+
+    /// Each buffer parameter's slot after the arguments (its index in the
+    /// stub's args), count expression and element size.
+    static func inoutSlots(_ s: FunctionShape, _ buffers: [String: String]) -> [String: (index: Int, count: String, element: String)] {
+        var r: [String: (index: Int, count: String, element: String)] = [:]
+        for p in s.parameters {
+            guard let count = buffers[p.name] else { continue }
+            let element = p.type.replacingOccurrences(of: " ", with: "").hasPrefix("void*")
+                || p.type.replacingOccurrences(of: " ", with: "").hasPrefix("constvoid*") ? "1" : "sizeof(*\(p.name))"
+            r[p.name] = (s.parameters.count + r.count, count, element)
+        }
+        return r
     }
 
     /// The other half's functions this half has a stub for, by id: a
@@ -401,6 +446,8 @@ extension SliceHalves {
         var shapes: [String: FunctionShape] = [:]
         /// (struct, field) of the locks annotated `combolock`.
         var combolocks: [(String, String)] = []
+        /// Function → parameter → element count: `array FN.PARAM COUNT`.
+        var buffers: [String: [String: String]] = [:]
 
         init(graph g: CallGraph, spec: MarshalingSpec) {
             unions = g.unionNames
@@ -544,8 +591,13 @@ extension SliceHalves {
                 guard let sh = shapes[e.function], let id = idOf[e.function] else { continue }
                 let args = sh.parameters.isEmpty ? "(void *)0" : "slice_desc_args_\(e.function)"
                 if !sh.parameters.isEmpty {
+                    let slots = SliceHalves.inoutSlots(sh, buffers[e.function] ?? [:])
                     t += "static const struct drvslice_arg slice_desc_args_\(e.function)[] = {\n"
                     for p in sh.parameters {
+                        if let slot = slots[p.name] {
+                            t += "\t{ DRVSLICE_INOUT_MAX, DRVSLICE_A_INOUT, (void *)0, \(slot.index + 1), sizeof(unsigned int) },\n"
+                            continue
+                        }
                         t += "\t{ sizeof(__typeof__(\(p.type))), \(p.isPointer ? "DRVSLICE_A_PTR" : "DRVSLICE_A_VALUE"), \(p.pointee.map { "\"\($0)\"" } ?? "(void *)0")"
                             + (p.pointeeSize > 0 ? ", 0, 0, sizeof(*(__typeof__(\(p.type)))0)" : "") + " },\n"
                     }

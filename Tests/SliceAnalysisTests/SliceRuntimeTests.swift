@@ -18,6 +18,7 @@ import Testing
             int (*open)(struct netdev *);
             int (*xmit)(struct netdev *, int);
             void (*get_stats)(struct netdev *, struct stats *);
+            void (*get_regs)(struct netdev *, unsigned int, void *);
         };
         struct netdev { char name[16]; int mtu; struct stats stats; void *priv; const struct ops *ops;
                         unsigned int nrates; const int *rates; const short *levels; };
@@ -59,7 +60,15 @@ import Testing
             out->rx = d->stats.rx * 2;
             out->tx = d->stats.tx + 1;
         }
-        const struct ops minidrv_ops = { .open = open, .xmit = xmit, .get_stats = get_stats };
+        static void get_regs(struct netdev *d, unsigned int len, void *buf)
+        {
+            unsigned char *b = buf;
+            unsigned int i;
+            (void)d;
+            for (i = 0; i < len; i++)
+                b[i] = (unsigned char)(b[i] + i);
+        }
+        const struct ops minidrv_ops = { .open = open, .xmit = xmit, .get_stats = get_stats, .get_regs = get_regs };
         """
 
     /// Messages between the two programs: a tag byte, a length, the bytes.
@@ -646,6 +655,31 @@ import Testing
         	bad("sentinel gone", copy, (unsigned int)len);
         }
 
+        /* A buffer handed to the u-driver's get_regs, annotated array
+         * get_regs.buf len: its bytes go and come back (300 of them, more
+         * than an argument's 64); one over the most is not sent. */
+        static void inout_buffers(struct netdev *dev)
+        {
+        	const struct drvslice_entry *e = slice_minidrv_kernel.entries[SLICE_MINIDRV_get_regs];
+        	void (*get_regs)(struct netdev *, unsigned int, void *) =
+        		(void (*)(struct netdev *, unsigned int, void *))stub(SLICE_MINIDRV_get_regs);
+        	static unsigned char buf[5000];
+        	unsigned int i, sum = 0;
+
+        	if (!e || e->nargs != 3 || e->args[2].kind != DRVSLICE_A_INOUT || !get_regs)
+        		return;
+        	memset(buf, 1, sizeof(buf));
+        	get_regs(dev, 300, buf);
+        	for (i = 0; i < 300; i++)
+        		sum += buf[i];
+        	printf("get_regs: buf[0]=%u buf[299]=%u sum=%u buf[300]=%u\\n", buf[0], buf[299], sum, buf[300]);
+        	memset(buf, 1, sizeof(buf));
+        	get_regs(dev, sizeof(buf), buf);
+        	printf("get_regs of %u bytes: %s, buf[1]=%u\\n", (unsigned int)sizeof(buf), side.why, buf[1]);
+        	get_regs(dev, 0, NULL);
+        	printf("get_regs of none: %s\\n", side.why[0] ? side.why : "ran");
+        }
+
         int main(int argc, char **argv)
         {
         	int sv[2];
@@ -771,6 +805,7 @@ import Testing
         	struct_places(dev, priv);
         	buffer_lengths();
         	counted_arrays(dev);
+        	inout_buffers(dev);
         	send_msg('Q', NULL, 0);
         	return 0;
         }
@@ -1163,6 +1198,35 @@ import Testing
         #expect { try SliceHalves(driver: "minidrv", split: split, graph: g, annotations: bad) } throws: {
             "\($0)" == "minidrv.slice:1: cannot honour `array priv.table` at run time: its length priv.weight does not cross the split "
                 + "(neither half reads it where the other wrote it), so the receiver could not check the array against it"
+        }
+    }
+
+    /// `array FUNCTION.PARAMETER COUNT`: a buffer the kernel half hands a
+    /// u-driver function (ethtool's register dump) goes with the upcall
+    /// and comes back with the reply, as many bytes as the count (a C
+    /// expression of the parameters) says, up to 4096; over that, the call
+    /// is not made. A parameter that points to a struct, or a length that
+    /// is not an expression, is an error with its line.
+    @Test func aBufferParameterGoesAndComesBack() throws {
+        var a = AnnotationSet()
+        try a.add("array get_regs.buf len\n", file: "minidrv.slice")
+        guard let (out, h) = try run(Self.driver, annotations: a) else { return }
+        #expect(h.files[0].kernel.contains("unsigned int slice_len_buf = buf ? (unsigned int)((len) * 1) : 0;"), "\(h.files[0].kernel)")
+        #expect(h.files[0].kernel.contains("{ DRVSLICE_INOUT_MAX, DRVSLICE_A_INOUT, (void *)0, 4, sizeof(unsigned int) },"))
+        // 1 + i for i < 300 (mod 256): 33630; the byte after untouched.
+        #expect(out.contains("get_regs: buf[0]=1 buf[299]=44 sum=33630 buf[300]=1\n"), "\(out)")
+        #expect(out.contains("get_regs of 5000 bytes: get_regs: argument 2: 5000 bytes, at most 4096, buf[1]=1\n"), "\(out)")
+        #expect(out.contains("get_regs of none: ran\n"), "\(out)")
+        let (g, split, _) = try Self.split(Self.driver)
+        for (line, error) in [
+            ("array get_stats.out 2", "array get_stats.out` at run time: it is struct stats *, not a pointer to bytes or numbers"),
+            ("array get_regs.buf len; x", "array get_regs.buf` at run time: its length `len; x` is not a C expression of the parameters, numbers and names"),
+        ] {
+            var bad = AnnotationSet()
+            try bad.add(line + "\n", file: "minidrv.slice")
+            #expect { try SliceHalves(driver: "minidrv", split: split, graph: g, annotations: bad) } throws: {
+                "\($0)" == "minidrv.slice:1: cannot honour `\(error)"
+            }
         }
     }
 

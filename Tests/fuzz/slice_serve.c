@@ -98,12 +98,14 @@ static const struct drvslice_arg kfn_args[] = {
 static const struct drvslice_arg ufn_args[] = {
 	{ sizeof(void *), DRVSLICE_A_PTR, "obj", 0, 0, 0 },
 	{ sizeof(void *), DRVSLICE_A_PTR, "inner", 0, 0, 0 },
+	/* Bytes that go and come back; their length after the arguments. */
+	{ DRVSLICE_INOUT_MAX, DRVSLICE_A_INOUT, NULL, 4, sizeof(unsigned int), 0 },
 };
 static const struct drvslice_entry kfn_entry = {
 	E_KFN, DRVSLICE_DOWN, 2, "kfn", kfn_args, sizeof(int), 2, 1, kfn_in, kfn_out, 0
 };
 static const struct drvslice_entry ufn_entry = {
-	E_UFN, DRVSLICE_UP, 2, "ufn", ufn_args, 0, 2, 2, ufn_in, ufn_out, 0
+	E_UFN, DRVSLICE_UP, 3, "ufn", ufn_args, 0, 2, 2, ufn_in, ufn_out, 0
 };
 static const struct drvslice_entry *const entries[] = { NULL, &kfn_entry, &ufn_entry };
 
@@ -117,8 +119,10 @@ static int kfn(struct obj *o, int v)
 	return v + 1;
 }
 
-static void ufn(struct obj *o, struct inner *in)
+static void ufn(struct obj *o, struct inner *in, unsigned char *buf)
 {
+	if (buf)
+		buf[0] ^= 1;
 	if (o) {
 		memset(o->mac, 0xa5, sizeof(o->mac));
 		o->next = o;
@@ -136,7 +140,8 @@ static int kfn_call(void *const args[], void *ret)
 static int ufn_call(void *const args[], void *ret)
 {
 	(void)ret;
-	ufn(*(struct obj **)args[0], *(struct inner **)args[1]);
+	ufn(*(struct obj **)args[0], *(struct inner **)args[1],
+	    *(unsigned char **)args[2]);
 	return 0;
 }
 
@@ -263,7 +268,9 @@ static void prior_upcall(void)
 	static unsigned char call[65536];
 	struct obj *o = calloc(1, sizeof(*o));
 	struct inner *in = &o->in;
-	void *args[2] = { &o, &in };
+	unsigned char *buf = NULL;
+	unsigned int len = 0;
+	void *args[4] = { &o, &in, &buf, &len };
 	int n;
 
 	drvslice_side_init(&caller, &kernel_drv, 1, zalloc, free);
@@ -308,7 +315,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drvslice_serve(&side, data + 1, (unsigned int)(size - 1), out, sizeof(out));
 		break;
 	case 2: {	/* the kernel's reply to its upcall ufn */
-		void *args[2] = { &objs[0], &objs[0] };
+		static unsigned char bytes[300];
+		unsigned char *buf = bytes;
+		unsigned int len = sizeof(bytes);
+		void *args[4] = { &objs[0], &objs[0], &buf, &len };
 		struct inner *in = &objs[0]->in;
 
 		args[1] = &in;
@@ -393,7 +403,11 @@ int main(int argc, char **argv)
 	o->lv = seed_lv;
 	in = &o->in;
 	{
-		void *args[2] = { &o, &in };
+		/* 300 bytes that go and come back. */
+		static unsigned char bytes[300] = { 7 };
+		unsigned char *buf = bytes;
+		unsigned int len = sizeof(bytes);
+		void *args[4] = { &o, &in, &buf, &len };
 
 		n = drvslice_encode_call(&caller, &ufn_entry, args, call, sizeof(call));
 		write_seed(argv[1], "ufn-call", 1, call, n);
@@ -405,7 +419,9 @@ int main(int argc, char **argv)
 	drvslice_untrack(&caller, o);
 	{
 		struct obj *o2 = calloc(1, sizeof(*o2));
-		void *args[2] = { &o2, &in };
+		unsigned char *buf = NULL;
+		unsigned int len = 0;
+		void *args[4] = { &o2, &in, &buf, &len };
 
 		in = &o2->in;
 		drvslice_track(&caller, o2, sizeof(*o2), T_OBJ);

@@ -42,6 +42,13 @@ enum drvslice_arg_kind {
 				 * writes (dma_alloc_coherent's handle) */
 	DRVSLICE_A_FN,		/* a function of the callee's own half
 				 * (request_irq's handler): nothing else */
+	DRVSLICE_A_INOUT,	/* a pointer to bytes that go with the call
+				 * and come back with the reply (annotation
+				 * array FN.PARAM COUNT: ethtool's register
+				 * dump), as many as the unsigned int at
+				 * args[@len_arg - 1] says (a length the
+				 * stub computed, after the arguments), at
+				 * most @size; NULL: none */
 };
 
 /* One argument as the caller passes it. */
@@ -243,6 +250,9 @@ struct drvslice_driver {
 #define DRVSLICE_OBJS_MAX	256
 #define DRVSLICE_ARGS_MAX	8
 #define DRVSLICE_VALUE_MAX	64	/* bytes of an argument or result */
+/* Bytes of an A_INOUT argument the u-driver serves (the kernel serves
+ * DRVSLICE_VALUE_MAX at most: they lie on its stack). */
+#define DRVSLICE_INOUT_MAX	4096
 /* The most bytes of a struct argument whose fields do not cross (pointee_size). */
 #define DRVSLICE_SHADOW_MAX	4096
 #define DRVSLICE_SCRATCH_WORDS	576
