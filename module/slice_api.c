@@ -1348,7 +1348,12 @@ static int api_dma_alloc_attrs(void *const args[], void *ret)
 	cpu = dma_alloc_attrs(dev, size, &handle, GFP_KERNEL | (gfp & __GFP_NOWARN), attrs);
 	if (!cpu)
 		return 0;
-	if (!drvslice_track(&k->side, cpu, size, 0)) {
+	/* A small buffer's bytes go with every message to the u-driver, so
+	 * that its copy follows what the device writes there (8139cp's
+	 * statistics dump, read after a register poll); a ring's do not:
+	 * the kernel half reads those. */
+	if (!(size <= DRVSLICE_CONTENT_MAX ? drvslice_track_device(&k->side, cpu, size) :
+	      drvslice_track(&k->side, cpu, size, 0))) {
 		dma_free_attrs(dev, size, cpu, handle, attrs);
 		return 0;	/* NULL, as when the kernel has no memory */
 	}

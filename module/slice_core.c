@@ -328,6 +328,17 @@ unsigned long long drvslice_track_bytes(struct drvslice_side *s, void *ptr,
 	return h;
 }
 
+unsigned long long drvslice_track_device(struct drvslice_side *s, void *ptr,
+					 unsigned int size)
+{
+	unsigned long long h = drvslice_track_bytes(s, ptr, size);
+	struct drvslice_obj *o = h ? by_handle(s, h) : NULL;
+
+	if (o)
+		o->device = 1;
+	return h;
+}
+
 unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
 				  unsigned int size, unsigned short type)
 {
@@ -377,6 +388,16 @@ static void name(struct named *nm, u64_t h)
 		nm->full = 1;
 	else
 		nm->h[nm->n++] = h;
+}
+
+/* This side's device memory goes with each of its messages. */
+static void name_devices(struct drvslice_side *s, struct named *nm)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nobjs; i++)
+		if (s->objs[i].device && !s->objs[i].shadow)
+			name(nm, s->objs[i].handle);
 }
 
 /*
@@ -1185,6 +1206,7 @@ int drvslice_encode_call(struct drvslice_side *s,
 		return err;
 	if (nm.full)
 		return fail(s, -E2BIG, "%s: more than 64 objects", e->name);
+	name_devices(s, &nm);
 	put_objects(s, &b, &nm);
 	if (b.err)
 		return fail(s, b.err, "%s: the call does not fit in %u bytes", e->name, cap);
@@ -2202,6 +2224,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 		err = fail(s, -E2BIG, "%s: more than 64 objects", e->name);
 		goto end;
 	}
+	name_devices(s, &nm);
 	put_objects(s, &b, &nm);
 	err = b.err ? fail(s, b.err, "%s: the reply does not fit in %u bytes", e->name, cap) :
 		      (int)b.len;

@@ -245,6 +245,7 @@ static void *zalloc(unsigned int n)
 
 static struct drvslice_side side;
 static struct obj *objs[2];
+static unsigned char dev_bytes[24] = { 0x5a };
 static unsigned char out[65536];
 
 /* A side as a driver's would be: two objects of its own, one opaque. */
@@ -257,6 +258,9 @@ static void setup(int kernel)
 	drvslice_track(&side, objs[0], sizeof(struct obj), T_OBJ);
 	drvslice_track(&side, objs[1], sizeof(struct obj), T_OBJ);
 	drvslice_track(&side, g_buf, 4, 0);
+	/* Device memory (a small DMA buffer): in every message the side sends. */
+	if (kernel)
+		drvslice_track_device(&side, dev_bytes, sizeof(dev_bytes));
 }
 
 #ifndef SLICE_SEEDS

@@ -139,14 +139,31 @@ ethtool -i "\$ifc" | grep -E "^(driver|bus-info):" | tr '\n' ' ' | sed 's/^/== e
 ethtool "\$ifc" | grep -E "Wake-on|Link detected" | tr -d '\t' | tr '\n' ' ' | sed 's/^/== ethtool: /; s/ \$//'; echo
 ethtool -s "\$ifc" wol g && echo "== wol: \$(ethtool "\$ifc" | awk '/^\tWake-on:/ { print \$2 }')"
 ethtool -s "\$ifc" wol d && echo "== wol: \$(ethtool "\$ifc" | awk '/^\tWake-on:/ { print \$2 }')"
-# A buffer the kernel hands the u-driver's function whose length no
-# description gives (cp_get_eeprom's u8 *data, cp_get_regs' void *p) is
+# Buffers the kernel hands the u-driver's functions, annotated with their
+# lengths (array FN.PARAM COUNT in 8139cp.slice): they go with the upcall
+# and come back. ethtool -d: cp_get_regs reads the chip's 256 registers
+# (memcpy_fromio) into the kernel's buffer, whose first six bytes are the
+# station address; ethtool -e: cp_get_eeprom reads the EEPROM words that
+# hold it; ethtool -S: the names and the chip's DMA'd counters.
+hexrow() { awk -v at="\$1" '\$1 == at":" { print \$2":"\$3":"\$4":"\$5":"\$6":"\$7 }'; }
+mac=\$(cat /sys/class/net/\$ifc/address)
+echo "== ethtool -d: \$(ethtool -d "\$ifc" raw off hex on 2>&1 | hexrow 0x0000) (address \$mac)"
+echo "== ethtool -e: \$(ethtool -e "\$ifc" offset 14 length 6 2>&1 | hexrow 0x000e) (address \$mac)"
+ethtool -S "\$ifc" > /tmp/S 2>&1
+echo "== ethtool -S: \$(grep -c ': ' /tmp/S) counters, \$(grep -E '^ +(tx_ok|rx_ok|rx_ok_phys|rx_ok_bcast):' /tmp/S | tr -d ' ' | tr '\n' ' ')"
+# A new station address: cp_set_mac_address gets the sockaddr's bytes
+# and writes the chip's ID registers, which ethtool -d reads back; echoes
+# go through at the new address, then the old one is put back.
+ip link set "\$ifc" address 52:54:00:12:34:99 && \
+  echo "== new address: \$(cat /sys/class/net/\$ifc/address), registers \$(ethtool -d "\$ifc" raw off hex on 2>&1 | hexrow 0x0000)"
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping at the new address: /"
+ip link set "\$ifc" address "\$mac" && echo "== address back: \$(cat /sys/class/net/\$ifc/address)"
+# A buffer whose length no annotation gives (cp_set_eeprom's u8 *data) is
 # not sent: the call fails, the u-driver lives on.
 pid_of() { \$ctl list --no-legend | awk '\$1 == "8139cp" { print \$5 }'; }
 p_before=\$(pid_of)
-ethtool -e "\$ifc" > /dev/null 2> /tmp/e; echo "== ethtool -e: \$(head -1 /tmp/e)"
-ethtool -d "\$ifc" > /dev/null 2>&1
-echo "== the u-driver after them: \$([ "\$(pid_of)" = "\$p_before" ] && echo same || echo "\$p_before -> \$(pid_of)"), \$(dmesg | grep -c 'is a buffer of a length the description does not give') refusals logged"
+ethtool -E "\$ifc" magic 0x8139 offset 0x7e value 0 > /dev/null 2> /tmp/e; echo "== ethtool -E: \$(head -1 /tmp/e)"
+echo "== the u-driver after it: \$([ "\$(pid_of)" = "\$p_before" ] && echo same || echo "\$p_before -> \$(pid_of)"), \$(dmesg | grep -c 'is a buffer of a length the description does not give') refusals logged"
 ethtool -K "\$ifc" rx off; echo "== rx checksumming: \$(ethtool -k "\$ifc" | awk '/^rx-checksumming/ { print \$2 }')"
 ethtool -K "\$ifc" rx on; echo "== rx checksumming: \$(ethtool -k "\$ifc" | awk '/^rx-checksumming/ { print \$2 }')"
 /nucleus-client echo 10.0.2.2 300 10 3 > /tmp/s0 2>&1 &
@@ -237,8 +254,14 @@ has "^== ethtool -i: driver: 8139cp bus-info: 0000:00:03\\.0$" "ethtool -i (cp_g
 has "^== ethtool: Supports Wake-on: [a-z]+ Wake-on: [a-z]+ Link detected: yes" "ethtool's wake-on settings (netdev_get_wol under the ComboLock)"
 has "^== wol: g$" "ethtool -s wol g (netdev_set_wol under the ComboLock)"
 has "^== wol: d$" "ethtool -s wol d"
-has "^== ethtool -e: Cannot get EEPROM data: Operation not supported$" "a buffer of unknown length refused (cp_get_eeprom)"
-has "^== the u-driver after them: same, [2-9] refusals logged$" "the u-driver alive after the refused buffers, each refusal logged"
+has "^== ethtool -d: ([0-9a-f:]{17}) \\(address \\1\\)$" "ethtool -d (cp_get_regs: 256 registers into the kernel's buffer, the station address first)"
+has "^== ethtool -e: ([0-9a-f:]{17}) \\(address \\1\\)$" "ethtool -e (cp_get_eeprom: the EEPROM words that hold the station address)"
+has "^== ethtool -S: 14 counters, tx_ok:[1-9][0-9]* rx_ok:[0-9]+ rx_ok_phys:[0-9]+ rx_ok_bcast:[0-9]+ $" "ethtool -S (cp_get_strings, cp_get_ethtool_stats: the chip's counters)"
+has "^== new address: 52:54:00:12:34:99, registers 52:54:00:12:34:99$" "ip link set address (cp_set_mac_address: the sockaddr's bytes, the chip's ID registers)"
+has "^== ping at the new address: 5 echo requests sent, 5 replies received$" "ping at the new station address"
+has "^== address back: " "the old station address put back"
+has "^== ethtool -E: Cannot set EEPROM data: Operation not supported$" "a buffer of unknown length refused (cp_set_eeprom)"
+has "^== the u-driver after it: same, 1 refusals logged$" "the u-driver alive after the refused buffer, the refusal logged"
 has "^== rx checksumming: off$" "ethtool -K rx off (cp_set_features under the ComboLock)"
 has "^== rx checksumming: on$" "ethtool -K rx on"
 has "^== under the ComboLock: 300 echo requests sent, 300 replies received, [1-9][0-9]* rounds" "echoes lost while the u-driver's ethtool operations held the ComboLock"

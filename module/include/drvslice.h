@@ -276,6 +276,9 @@ struct drvslice_obj {
 	/* A few bytes of no struct type that travel whole each time the
 	 * object is named (drvslice_track_bytes: a net_device's address). */
 	unsigned char content;
+	/* Content something else writes (a DMA buffer the device fills):
+	 * named in every message this side sends (drvslice_track_device). */
+	unsigned char device;
 	/* The object this one lies in (a net_device's private area in the
 	 * net_device), or 0: the other side's copy lies at the same offset
 	 * in its copy of that one. */
@@ -332,6 +335,14 @@ void drvslice_side_forget_peer(struct drvslice_side *s);
  */
 unsigned long long drvslice_track_bytes(struct drvslice_side *s, void *ptr,
 					unsigned int size);
+/*
+ * As drvslice_track_bytes, for memory something else writes: a small DMA
+ * buffer the device fills (8139cp's statistics dump).  Its bytes go with
+ * every message this side sends, so that the other side's copy follows
+ * it call by call (the u-driver sees the device only through calls).
+ */
+unsigned long long drvslice_track_device(struct drvslice_side *s, void *ptr,
+					 unsigned int size);
 /* A local object the other side may be handed: its handle (0: full). */
 unsigned long long drvslice_track(struct drvslice_side *s, void *ptr,
 				  unsigned int size, unsigned short type);

@@ -472,8 +472,10 @@ int dma_set_coherent_mask(struct device *dev, u64 mask)
 /*
  * The buffer is the kernel's; the pointer returned is the u-driver's copy
  * of it, which stands for it in calls (a ring's address in the driver's
- * struct crosses as the kernel's).  What the device writes into the
- * kernel's buffer does not appear in the copy.
+ * struct crosses as the kernel's).  What the device writes into a
+ * buffer of at most DRVSLICE_CONTENT_MAX bytes appears in the copy at the
+ * u-driver's next call into the kernel (each reply carries its bytes); a
+ * larger one's (a ring's) does not.
  */
 void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle,
 		      gfp_t flag, unsigned long attrs)

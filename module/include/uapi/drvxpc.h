@@ -306,10 +306,14 @@ enum drvxpc_usb_hc_state {
 	 * pointer: u64 handle, u32 offset); the result.  A SLICE_STRUCT	\
 	 * names where its struct is with an ARG (a pointer). */		\
 	X(SLICE_ENTRY,		U16,	2, 1, 0xfffe)				\
-	X(SLICE_OBJECT,		NESTED,	64, 0, 0)	/* HANDLE, SIZE, STRUCT_ID, ARG */ \
+	/* 512: the attributes and up to DRVSLICE_CONTENT_MAX (256) bytes	\
+	 * of content (a FIELD_VALUE) */					\
+	X(SLICE_OBJECT,		NESTED,	512, 0, 0)	/* HANDLE, SIZE, STRUCT_ID, ARG */ \
 	X(SLICE_HANDLE,		U64,	8, 0, 0)				\
 	X(SLICE_SIZE,		U32,	4, 0, 0x1000000)	/* 0: opaque */ \
-	X(SLICE_ARG,		BINARY,	64, 0, 0)				\
+	/* 4096: an A_INOUT buffer (DRVSLICE_INOUT_MAX); slice_core.c	\
+	 * holds each kind of argument to its own bound */		\
+	X(SLICE_ARG,		BINARY,	4096, 0, 0)				\
 	X(SLICE_RET,		BINARY,	64, 0, 0)				\
 	/* a sliced driver's call or reply: the handle of an object the	\
 	 * sender untracked since its last message (a DMA buffer freed);	\
