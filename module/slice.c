@@ -407,6 +407,7 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 	drvslice_side_forget_peer(&k->side);
 	drvslice_api_peer_gone(k);
 	if (state == PROBE_DONE && !k->probe_result) {
+		WRITE_ONCE(k->adopted, true);
 		mutex_unlock(&k->lock);
 		kdev_put(k);
 		dev_info(&k->pdev->dev, "%s: adopted by a new u-driver\n", k->pdrv->desc->name);
@@ -417,6 +418,7 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		return drvnucleus_reply_send(info, skb, rh);
 	}
 	k->probe_state = PROBE_QUEUED;
+	WRITE_ONCE(k->adopted, false);
 	mutex_unlock(&k->lock);
 	/* Not under k->lock: unregistering calls back into the driver. */
 	if (state == PROBE_DONE)
@@ -602,11 +604,19 @@ static void slice_remove(struct pci_dev *pdev)
 	if (!k)
 		return;
 	/* The driver's own remove first, while its u-driver can serve it
-	 * (a stub: cp_remove_one unregisters the netdev through it). */
+	 * (a stub: cp_remove_one unregisters the netdev through it).  A
+	 * u-driver that adopted the device has no copy of the objects its
+	 * predecessor's probe made (the drvdata cp_remove_one starts from):
+	 * the kernel's resources are released below without it, as for a
+	 * u-driver that died. */
 	if (cancel_work_sync(&k->probe_work))
 		kdev_put(k);	/* the queued probe's reference */
 	if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
-	    k->pdrv->drv->remove)
+	    READ_ONCE(k->adopted))
+		dev_info(&pdev->dev, "%s: removed without the driver's remove: its u-driver adopted the device; drvnucleus releases what the probe took\n",
+			 k->pdrv->desc->name);
+	else if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
+		 k->pdrv->drv->remove)
 		k->pdrv->drv->remove(pdev);
 	drvnucleus_dev_detach(&k->nd);
 	spin_lock(&kdevs_lock);

@@ -56,6 +56,10 @@ struct drvslice_kdev {
 	wait_queue_head_t chain_wq;
 	int probe_state;		/* enum in slice.c */
 	int probe_result;
+	/* The u-driver serving the device adopted it (no probe of its own):
+	 * it holds no copy of what the probe made, so removal releases the
+	 * kernel's resources without the driver's remove. */
+	bool adopted;
 	struct work_struct probe_work;
 	struct drvslice_iomem iomem[DRVSLICE_IOMEM_MAX];
 	/* The kernel API's state for this device (slice_api.c's own). */

@@ -216,6 +216,14 @@ echo "== mtu after the recovery: \$(cat /sys/class/net/\$ifc/mtu)"
 ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping after the recovery: /'
 # What the ComboLock did, as drvnucleus counts it.
 sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
+# Removal after the adoption: the u-driver serving the device now has no
+# copy of what the first one's probe made (cp_remove_one starts from the
+# drvdata it set); drvnucleus releases the kernel's resources without the
+# driver's remove (the netdev unregistered, the window unmapped, the
+# buffers freed), and no u-driver crashes on the way.
+timeout 60 rmmod slice-8139cp && echo "== rmmod ok: interfaces \$(ls /sys/class/net | tr '\n' ' ')"
+sleep 2
+echo "== after rmmod: \$(dmesg | grep -c "removed without the driver's remove") release, \$(dmesg | grep -c segfault) segfaults, \$(\$ctl list --no-legend | awk '{ print \$1, \$4 }')"
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -100
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
@@ -269,6 +277,8 @@ has "^== killed holding it: the last u-driver held 1 ComboLock" "a u-driver kill
 has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replies received$" "ping after the u-driver died holding the ComboLock"
 has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-driver, [1-9][0-9]* waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
   "the ComboLock held by the u-driver, the kernel half waiting for it, never overrun"
+has "^== rmmod ok: interfaces lo $" "rmmod of the kernel half after an adoption: the netdev gone"
+has "^== after rmmod: 1 release, 0 segfaults" "removal after an adoption: the kernel's resources released without the driver's remove, no u-driver crashed"
 has "^== dmesg clean$" "dmesg"
 [ "$decaf" = "cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end in Swift" ] \
   || { echo "slice guest: not every moved function is the Swift one (decaf: $decaf)"; ok=0; }
