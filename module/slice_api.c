@@ -755,6 +755,7 @@ API_NETIF(netif_carrier_on, false, netif_carrier_on(dev))
 API_NETIF(netif_carrier_off, false, netif_carrier_off(dev))
 API_NETIF(netif_carrier_ok, false, RET(bool, netif_carrier_ok(dev)))
 API_NETIF(netif_running, false, RET(bool, netif_running(dev)))
+API_NETIF(netdev_reg_state, false, RET(u8, READ_ONCE(dev->reg_state)))
 API_NETIF(netif_device_attach, false, netif_device_attach(dev))
 API_NETIF(netif_device_detach, false, netif_device_detach(dev))
 /* While a ComboLock holds the queue stopped, what the driver asks of it
@@ -2606,6 +2607,7 @@ static const struct drvslice_target api_targets[] = {
 	API_TARGET(snd_rawmidi_set_ops),
 	API_TARGET(request_region),
 	API_TARGET(combolock),
+	API_TARGET(netdev_reg_state),
 	{ 0, NULL, NULL, NULL }
 };
 

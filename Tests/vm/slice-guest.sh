@@ -279,6 +279,7 @@ has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-dr
   "the ComboLock held by the u-driver, the kernel half waiting for it, never overrun"
 has "^== rmmod ok: interfaces lo $" "rmmod of the kernel half after an adoption: the netdev gone"
 has "^== after rmmod: 1 release, 0 segfaults" "removal after an adoption: the kernel's resources released without the driver's remove, no u-driver crashed"
+grep -q "(uninitialized)" "$WORK/c.log" && { echo "FAILED: a u-driver's netdev message says (uninitialized) (the adopting u-driver's copy of reg_state)"; ok=0; }
 has "^== dmesg clean$" "dmesg"
 [ "$decaf" = "cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end in Swift" ] \
   || { echo "slice guest: not every moved function is the Swift one (decaf: $decaf)"; ok=0; }

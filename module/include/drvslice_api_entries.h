@@ -115,6 +115,7 @@ enum {
 	DRVSLICE_API_snd_rawmidi_set_ops,
 	DRVSLICE_API_request_region,
 	DRVSLICE_API_combolock,
+	DRVSLICE_API_netdev_reg_state,
 	DRVSLICE_API_N
 };
 
@@ -607,6 +608,12 @@ static const struct drvslice_arg drvslice_api_a_combolock[] = {
 };
 DRVSLICE_API_ENTRY(combolock, sizeof(int), 0);
 
+/* The net_device's registration state, the kernel's (a u-driver that
+ * adopted the device has a copy no register_netdev of its own set):
+ * netdev_printk's " (uninitialized)" suffix reads it. */
+static const struct drvslice_arg drvslice_api_a_netdev_reg_state[] = { DRVSLICE_API_OWN };
+DRVSLICE_API_ENTRY(netdev_reg_state, sizeof(u8), 0);
+
 /* By n (the id less DRVSLICE_API_BASE); 0 is none. */
 static const struct drvslice_entry *const drvslice_api_entries[DRVSLICE_API_N] = {
 	[DRVSLICE_API_alloc_etherdev_mqs] = &drvslice_api_e_alloc_etherdev_mqs,
@@ -687,6 +694,7 @@ static const struct drvslice_entry *const drvslice_api_entries[DRVSLICE_API_N] =
 	[DRVSLICE_API_snd_rawmidi_set_ops] = &drvslice_api_e_snd_rawmidi_set_ops,
 	[DRVSLICE_API_request_region] = &drvslice_api_e_request_region,
 	[DRVSLICE_API_combolock] = &drvslice_api_e_combolock,
+	[DRVSLICE_API_netdev_reg_state] = &drvslice_api_e_netdev_reg_state,
 };
 
 /* The user side's description of the API (slicer/lib/k-api.c): the

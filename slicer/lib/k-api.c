@@ -232,6 +232,18 @@ bool drvslice_netif_carrier_ok(const struct net_device *dev)
 	return ret;
 }
 
+/* The kernel's reg_state, kept in the copy (k-printk.c asks when the
+ * copy's says uninitialized: no register_netdev of this process's). */
+u8 drvslice_netdev_reg_state(struct net_device *dev)
+{
+	void *args[] = { &dev };
+	u8 ret;
+
+	if (!api_call(DRVSLICE_API_netdev_reg_state, args, &ret))
+		dev->reg_state = ret;
+	return dev->reg_state;
+}
+
 bool drvslice_netif_running(const struct net_device *dev)
 {
 	void *args[] = { &dev };

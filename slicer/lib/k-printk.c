@@ -392,9 +392,19 @@ static const char *ndev_name(const struct net_device *dev)
 	return dev->name;
 }
 
+/* The kernel API's (k-api.c); weak: a program without the kernel API
+ * (the library's own test, check-host's fake kernel) keeps the copy's. */
+u8 drvslice_netdev_reg_state(struct net_device *dev);
+#pragma weak drvslice_netdev_reg_state
+
 static const char *ndev_reg_state(const struct net_device *dev)
 {
 	u8 reg_state = READ_ONCE(dev->reg_state);
+
+	/* A copy no register_netdev of this process's set (the u-driver
+	 * adopted the device): the kernel knows. */
+	if (reg_state == NETREG_UNINITIALIZED && drvslice_netdev_reg_state)
+		reg_state = drvslice_netdev_reg_state((struct net_device *)dev);
 
 	switch (reg_state) {
 	case NETREG_UNINITIALIZED:
