@@ -157,14 +157,16 @@ func referenceAnnotations(_ text: String) -> Result<[String], LineError> {
     for (n, w) in referenceLines(text) {
         // STRUCT.FIELD: both parts non-empty, split at the first dot, as
         // in an interface file's `field` line.
-        guard let kind = AnnotationKind(rawValue: w[0]), (2...3).contains(w.count),
+        // array's argument may be several words (a C expression: `array
+        // cp_set_mac_address.p sizeof(struct sockaddr)`), joined by one space.
+        guard let kind = AnnotationKind(rawValue: w[0]), w.count >= 2, w.count <= 3 || kind == .array,
               let dot = w[1].firstIndex(of: "."), dot != w[1].startIndex,
               w[1].index(after: dot) != w[1].endIndex else {
             return .failure(LineError(line: n))
         }
-        if [.array, .sentinel, .container].contains(kind), w.count != 3 { return .failure(LineError(line: n)) }
+        if [.array, .sentinel, .container].contains(kind), w.count < 3 { return .failure(LineError(line: n)) }
         let id = "\(kind.rawValue) \(w[1])"
-        if seen.insert(id).inserted { out.append(w.count == 3 ? "\(id) \(w[2])" : id) }
+        if seen.insert(id).inserted { out.append(w.count >= 3 ? "\(id) \(w[2...].joined(separator: " "))" : id) }
     }
     return .success(out)
 }
