@@ -40,6 +40,7 @@
  * adoption of the device, or at the device's removal.
  */
 #include <linux/atomic.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
@@ -69,6 +70,10 @@ struct slice_combolock {
 	/* Counters, for the line said when the device goes. */
 	unsigned long holds, waits, overruns;
 	u64 longest_wait_ns;
+	/* Kernel-half code waiting for the u-driver's hold to end: the
+	 * u-driver's next hold lets it through first (else back-to-back
+	 * holds, ethtool's calls one after another, starve it). */
+	atomic_t kwaiters;
 };
 
 static struct slice_combolock combolocks[COMBOLOCKS_MAX];
@@ -176,6 +181,7 @@ static void wait_user(raw_spinlock_t *l, enum lock_kind kind,
 		return;
 	start = ktime_get_ns();
 	limit = start + (u64)READ_ONCE(slice_combolock_spin_ms) * NSEC_PER_MSEC;
+	atomic_inc(&c->kwaiters);
 	while (READ_ONCE(c->owner) && !holders(c)) {
 		give(l, kind, *flags);
 		while (READ_ONCE(c->owner) && !over) {
@@ -186,6 +192,7 @@ static void wait_user(raw_spinlock_t *l, enum lock_kind kind,
 		if (over)
 			break;
 	}
+	atomic_dec(&c->kwaiters);
 	/* The counters change under the lock, which is held here. */
 	waited = ktime_get_ns() - start;
 	c->waits++;
@@ -277,9 +284,17 @@ int drvslice_combolock_hold(struct drvslice_kdev *k, raw_spinlock_t *l,
 {
 	struct slice_combolock *c = slot(k, l, name);
 	unsigned long flags;
+	unsigned int i;
 
 	if (!c)
 		return -ENOSPC;
+	/* Kernel-half code that waited through the last hold goes first
+	 * (a thunk sleeps; ~50 ms at most, then the lock decides). */
+	for (i = 0; atomic_read(&c->kwaiters) && i < 1000; i++) {
+		if (try)
+			return -EBUSY;
+		usleep_range(20, 50);
+	}
 	if (try) {
 		if (!raw_spin_trylock_irqsave(l, flags))
 			return -EBUSY;

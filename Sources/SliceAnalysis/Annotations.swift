@@ -115,8 +115,8 @@ public struct AnnotationSet: Sendable {
                 guard a.kind == .array else {
                     throw SliceError("\(cannot): a parameter takes array only (its length)")
                 }
-                guard p.isPointer, p.pointee == nil, !p.type.contains("(") else {
-                    throw SliceError("\(cannot): it is \(p.type), not a pointer to bytes or numbers")
+                guard p.isPointer, !p.type.contains("(") else {
+                    throw SliceError("\(cannot): it is \(p.type), not a pointer to bytes, numbers or a struct")
                 }
                 continue
             }

@@ -27,6 +27,9 @@ public struct FunctionShape: Sendable, Equatable {
         /// or an incomplete one): the stub names it, so that the callee's
         /// copy of one whose fields do not cross still has its bytes.
         public var pointeeSize = 0
+        /// The struct holds a pointer (a field, an array's element, an
+        /// embedded struct's): its bytes cannot cross as they are.
+        public var pointeeHoldsPointers = false
     }
 
     /// How a value is returned from a stub when the call across failed.
@@ -422,7 +425,10 @@ private struct Builder {
             var param = FunctionShape.Parameter(name: ClangUnit.spelling(a), type: ClangUnit.string(clang_getTypeSpelling(t)),
                                                 pointee: c.kind == CXType_Pointer && p.kind == CXType_Record ? ClangUnit.structName(p) : nil,
                                                 isPointer: c.kind == CXType_Pointer)
-            if param.pointee != nil { param.pointeeSize = max(0, Int(clang_Type_getSizeOf(p))) }
+            if param.pointee != nil {
+                param.pointeeSize = max(0, Int(clang_Type_getSizeOf(p)))
+                param.pointeeHoldsPointers = Self.holdsPointer(p)
+            }
             params.append(param)
         }
         return FunctionShape(file: file, start: start, bodyStart: bodyStart, end: end,
@@ -729,6 +735,29 @@ private struct Builder {
         let p = clang_getCanonicalType(clang_getPointeeType(c))
         guard p.kind == CXType_Record else { return nil }
         return structInfo(p)
+    }
+
+    /// Whether the struct `t` holds a pointer in a field, an array's
+    /// element or an embedded struct (past 8 levels: assumed so).
+    static func holdsPointer(_ t: CXType, depth: Int = 0) -> Bool {
+        let c = clang_getCanonicalType(t)
+        guard depth < 8 else { return true }
+        var fields: [CXCursor] = []
+        withUnsafeMutablePointer(to: &fields) { p in
+            _ = clang_Type_visitFields(c, { f, data in
+                data?.assumingMemoryBound(to: [CXCursor].self).pointee.append(f)
+                return CXVisit_Continue
+            }, p)
+        }
+        for f in fields {
+            var x = clang_getCanonicalType(clang_getCursorType(f))
+            while x.kind == CXType_ConstantArray || x.kind == CXType_IncompleteArray {
+                x = clang_getCanonicalType(clang_getArrayElementType(x))
+            }
+            if x.kind == CXType_Pointer || x.kind == CXType_BlockPointer { return true }
+            if x.kind == CXType_Record, holdsPointer(x, depth: depth + 1) { return true }
+        }
+        return false
     }
 
     /// Records `t`'s size and the structs its pointer fields lead to, once

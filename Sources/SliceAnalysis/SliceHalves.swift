@@ -163,8 +163,18 @@ public struct SliceHalves: Sendable {
             guard crossing.contains(fn) else {
                 throw SliceError("\(cannot): \(fn) does not cross the split (its callers are in its own half)")
             }
-            guard p.isPointer, p.pointee == nil, !p.type.contains("(") else {
-                throw SliceError("\(cannot): it is \(p.type), not a pointer to bytes or numbers")
+            guard p.isPointer, !p.type.contains("(") else {
+                throw SliceError("\(cannot): it is \(p.type), not a pointer to bytes, numbers or a struct")
+            }
+            // A struct none of whose fields cross (ethtool's link settings,
+            // which library code fills) may cross as bytes; one whose
+            // fields cross goes as a struct, its pointers mapped.
+            if let t = p.pointee, layout.typeNames.contains(t) {
+                throw SliceError("\(cannot): it is \(p.type), and fields of struct \(t) cross the split: its pointers would go unmapped as bytes")
+            }
+            if let t = p.pointee, p.pointeeHoldsPointers || p.pointeeSize == 0 {
+                throw SliceError("\(cannot): it is \(p.type), and struct \(t) \(p.pointeeSize == 0 ? "is incomplete here" : "holds pointers"): "
+                                 + "its bytes cannot cross as they are")
             }
             let count = a.argument ?? ""
             guard !count.isEmpty, count.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || " _->.*+/()".contains($0)) }) else {

@@ -1219,7 +1219,7 @@ import Testing
         #expect(out.contains("get_regs of none: ran\n"), "\(out)")
         let (g, split, _) = try Self.split(Self.driver)
         for (line, error) in [
-            ("array get_stats.out 2", "array get_stats.out` at run time: it is struct stats *, not a pointer to bytes or numbers"),
+            ("array get_stats.out 2", "array get_stats.out` at run time: it is struct stats *, and fields of struct stats cross the split: its pointers would go unmapped as bytes"),
             ("array get_regs.buf len; x", "array get_regs.buf` at run time: its length `len; x` is not a C expression of the parameters, numbers and names"),
         ] {
             var bad = AnnotationSet()
