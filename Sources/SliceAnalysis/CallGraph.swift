@@ -737,11 +737,8 @@ private struct Builder {
         return structInfo(p)
     }
 
-    /// Whether the struct `t` holds a pointer in a field, an array's
-    /// element or an embedded struct (past 8 levels: assumed so).
-    static func holdsPointer(_ t: CXType, depth: Int = 0) -> Bool {
-        let c = clang_getCanonicalType(t)
-        guard depth < 8 else { return true }
+    /// The field declarations of the record type `c`, in order.
+    static func fields(of c: CXType) -> [CXCursor] {
         var fields: [CXCursor] = []
         withUnsafeMutablePointer(to: &fields) { p in
             _ = clang_Type_visitFields(c, { f, data in
@@ -749,7 +746,14 @@ private struct Builder {
                 return CXVisit_Continue
             }, p)
         }
-        for f in fields {
+        return fields
+    }
+
+    /// Whether the struct `t` holds a pointer in a field, an array's
+    /// element or an embedded struct (past 8 levels: assumed so).
+    static func holdsPointer(_ t: CXType, depth: Int = 0) -> Bool {
+        guard depth < 8 else { return true }
+        for f in fields(of: clang_getCanonicalType(t)) {
             var x = clang_getCanonicalType(clang_getCursorType(f))
             while x.kind == CXType_ConstantArray || x.kind == CXType_IncompleteArray {
                 x = clang_getCanonicalType(clang_getArrayElementType(x))
@@ -769,13 +773,7 @@ private struct Builder {
         let name = ClangUnit.structName(c)
         if graph.structSizes[name] != nil { return name }
         graph.structSizes[name] = max(0, Int(clang_Type_getSizeOf(c)))
-        var fieldCursors: [CXCursor] = []
-        withUnsafeMutablePointer(to: &fieldCursors) { p in
-            _ = clang_Type_visitFields(c, { f, data in
-                data?.assumingMemoryBound(to: [CXCursor].self).pointee.append(f)
-                return CXVisit_Continue
-            }, p)
-        }
+        let fieldCursors = Self.fields(of: c)
         if clang_getCursorKind(clang_getTypeDeclaration(c)) == CXCursor_UnionDecl { graph.unionNames.insert(name) }
         var pointees: Set<String> = [], embeds: Set<String> = []
         for f in fieldCursors {
