@@ -101,6 +101,11 @@ public struct SliceHalves: Sendable {
                 fs[i].kind = "DRVSLICE_F_STRING"
             case .array:
                 let arg = a.argument ?? ""
+                // Its elements' bytes cross as they are: a pointer among
+                // them would reach the other side unmapped.
+                if fs[i].decl.cType.hasSuffix("*"), fs[i].decl.cType.dropLast().contains("*") {
+                    throw SliceError("\(cannot): it is \(fs[i].decl.cType), an array of pointers; the runtime carries arrays of bytes, numbers and structs")
+                }
                 if let n = Int(arg), n > 0 {
                     fs[i].kind = "DRVSLICE_F_ARRAY"
                     fs[i].bytes = void ? "\(n)" : "\(n) * \(element)"
