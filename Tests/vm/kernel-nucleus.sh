@@ -590,7 +590,12 @@ if [ -s "$WORK/out.wav" ]; then
   for hz in 501 749 997 1103; do
     awk -v hz="$hz" -v base="${base:-0}" '$1 == "tone" && $2 == hz { exit !($4 >= 2.9 && $6 <= base) }' "$WORK/wav.txt" || failed $LINENO
   done
-  [ "$ok" = 1 ] || grep "== aplay stderr" "$WORK/console.log" | tr -d '\r'
+  # On a failure: where each tone's stretches and glitches lie, and
+  # aplay's underruns (none is printed when it had none).
+  if [ "$ok" != 1 ]; then
+    "$WORK/wavtool" timeline "$WORK/out.wav" 501 749 997 1301 1103 | grep -v "^tone" || true
+    grep "== aplay stderr" "$WORK/console.log" | tr -d '\r' || true
+  fi
 else
   echo "no wav recorded"; ok=0
 fi

@@ -4,6 +4,8 @@
  *
  *   wavtool gen FILE HZ SECONDS RATE   a 16-bit stereo sine for aplay
  *   wavtool check FILE HZ...           what QEMU's wav audiodev recorded
+ *   wavtool timeline FILE HZ...        the same, with where each tone's
+ *                                      stretch and each glitch lie
  *
  * check finds each tone by its zero crossings (upward, with hysteresis, so
  * silence and noise make none) and reports, per tone, how long it played
@@ -63,13 +65,21 @@ struct tone {
 	double gap_ms;
 };
 
-static int check(const char *path, int ntones, char **hz)
+/* A stretch of one tone ended at sample position @end: printed for the
+ * timeline (where a glitch or an unexpected stretch of a tone lies). */
+static void stretch(const struct tone *t, double start, double end, unsigned rate)
+{
+	printf("  %8.3f s - %8.3f s: %.0f Hz (%.3f s)\n", start / rate, end / rate,
+	       t->hz, (end - start) / rate);
+}
+
+static int check(const char *path, int ntones, char **hz, int timeline)
 {
 	struct tone t[MAX_TONES] = { 0 };
 	unsigned char *buf;
 	long size, off = 12, data = -1, dlen = 0, n, i;
 	unsigned rate = 0, channels = 0, bits = 0;
-	double last = -1, odd_sum = 0;
+	double last = -1, odd_sum = 0, run_start = 0;
 	int prev_cls = -1, odd = 0, armed = 0, k;
 	FILE *f = fopen(path, "rb");
 
@@ -139,6 +149,15 @@ static int check(const char *path, int ntones, char **hz)
 					t[cls].glitches++;
 					if (odd_sum > t[cls].period)
 						t[cls].gap_ms += (odd_sum - t[cls].period) * 1000.0 / rate;
+					if (timeline)
+						printf("  %8.3f s: glitch in %.0f Hz, %d odd interval(s) of %.1f ms\n",
+						       (x - interval) / rate, t[cls].hz, odd,
+						       odd_sum * 1000.0 / rate);
+				}
+				if (timeline && cls != prev_cls) {
+					if (prev_cls >= 0)
+						stretch(&t[prev_cls], run_start, last - odd_sum, rate);
+					run_start = x - interval;
 				}
 				t[cls].intervals++;
 				prev_cls = cls;
@@ -148,6 +167,8 @@ static int check(const char *path, int ntones, char **hz)
 		}
 		last = x;
 	}
+	if (timeline && prev_cls >= 0)
+		stretch(&t[prev_cls], run_start, last, rate);
 	for (k = 0; k < ntones; k++)
 		printf("tone %.0f Hz: %.3f s, %ld glitches, gap %.1f ms\n", t[k].hz,
 		       t[k].intervals / t[k].hz, t[k].glitches, t[k].gap_ms);
@@ -160,7 +181,9 @@ int main(int argc, char **argv)
 	if (argc == 6 && !strcmp(argv[1], "gen"))
 		return gen(argv[2], atof(argv[3]), atof(argv[4]), atoi(argv[5]));
 	if (argc >= 4 && !strcmp(argv[1], "check"))
-		return check(argv[2], argc - 3, argv + 3);
-	fprintf(stderr, "usage: wavtool gen FILE HZ SECONDS RATE | check FILE HZ...\n");
+		return check(argv[2], argc - 3, argv + 3, 0);
+	if (argc >= 4 && !strcmp(argv[1], "timeline"))
+		return check(argv[2], argc - 3, argv + 3, 1);
+	fprintf(stderr, "usage: wavtool gen FILE HZ SECONDS RATE | check FILE HZ... | timeline FILE HZ...\n");
 	return 2;
 }
