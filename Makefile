@@ -267,8 +267,11 @@ campaign: deps
 # u-driver) with CAMPAIGN_VM_FAULTS faults under a ping stream.
 CAMPAIGN_VM_FAULTS  ?= 1200
 CAMPAIGN_VM_SECONDS ?= 2400
+# drivermgrd itself SIGKILLed every N faults (under fdstore in the guest).
+CAMPAIGN_VM_DAEMON_KILL_EVERY ?= 10
 campaign-vm: build vm-deps
 	CAMPAIGN_FAULTS=$(CAMPAIGN_VM_FAULTS) CAMPAIGN_SECONDS=$(CAMPAIGN_VM_SECONDS) ROUNDS=0 \
+	  CAMPAIGN_DAEMON_KILL_EVERY=$(CAMPAIGN_VM_DAEMON_KILL_EVERY) \
 	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage flood lost-write sigkill bit-flip invert-branch nop register stack-pointer" \
 	  ./Tests/vm/net-guest.sh
 

@@ -111,6 +111,18 @@ extension CampaignCommand {
         @Option(help: "drivermgrd's runtime directory.") var runtimeDir: String = ManagerInterface.defaultRuntimeDirectory
         @Option(parsing: .upToNextOption, help: "Drivers to inject into (default: every active one).") var drivers: [String] = []
         @Option(help: "drivermgrd's pid, to check it stays up.") var daemonPid: Int32?
+        @Option(help: ArgumentHelp(
+            "SIGKILL drivermgrd itself every N faults (0: never); needs --daemon-pid-file.",
+            discussion: "drivermgrd must run with --fd-store under a restarter (systemd, or fdstore in the guest); each kill is a row of kind daemon-kill."))
+        var daemonKillEvery: UInt64 = 0
+        @Option(help: "The file the restarter writes drivermgrd's current pid to (fdstore's PIDFILE).")
+        var daemonPidFile: String?
+
+        func validate() throws {
+            if daemonKillEvery > 0 && daemonPidFile == nil {
+                throw ValidationError("--daemon-kill-every needs --daemon-pid-file: the pid changes at every restart")
+            }
+        }
 
         func run() throws {
             let socket = runtimeDir + "/" + ManagerInterface.socketName
@@ -120,8 +132,17 @@ extension CampaignCommand {
             let chosen = list.filter { drivers.isEmpty ? $0.state == .active : drivers.contains($0.name) }
             guard !chosen.isEmpty else { throw ValidationError("no driver to inject into") }
             let targets = chosen.map { CampaignDriver(name: $0.name, driverClass: $0.driverClass, modules: []) }
-            let tally = try options.run(socket: socket, drivers: targets, daemonPID: daemonPid)
+            let kills = daemonKillEvery > 0 ? daemonPidFile.map { file in
+                DaemonKills(every: daemonKillEvery) { Self.pid(in: file) }
+            } : nil
+            let tally = try options.run(socket: socket, drivers: targets, daemonPID: daemonPid, daemonKills: kills)
             if tally.daemonDown > 0 { throw CampaignError("drivermgrd died") }
+        }
+
+        /// The pid a restarter last wrote to `file`; nil while there is none.
+        static func pid(in file: String) -> Int32? {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+            return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 

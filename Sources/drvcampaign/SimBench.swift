@@ -61,10 +61,7 @@ final class SimBench: @unchecked Sendable {
     var daemonAlive: Bool { daemon?.isRunning ?? false }
 
     /// drivermgrd's pid as `fdstore` last wrote it.
-    func currentDaemonPID() -> Int32? {
-        guard let text = try? String(contentsOfFile: dir + "/drivermgrd.pid", encoding: .utf8) else { return nil }
-        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    func currentDaemonPID() -> Int32? { CampaignCommand.Attach.pid(in: dir + "/drivermgrd.pid") }
 
     static func parse(_ specs: [String]) throws -> [(chip: String, count: Int)] {
         try specs.map { s in

@@ -25,6 +25,10 @@ CAMPAIGN_SECONDS=${CAMPAIGN_SECONDS:-120}
 # What the busybox guest can show: no sandbox here (no drivermgr user), so
 # not memory, syscall or fork-bomb; those run on the host's campaign.
 CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood lost-write sigkill}
+# drivermgrd's own SIGKILL every N faults (0: never): the daemon runs with
+# --fd-store under fdstore (systemd's Restart=always and fd store, which
+# the guest lacks), half the kills while a driver recovers from a crash.
+CAMPAIGN_DAEMON_KILL_EVERY=${CAMPAIGN_DAEMON_KILL_EVERY:-10}
 # How many NICs run the scenario at once (each on its own interface,
 # subnet and u-driver; their output lines interleave, each names its NIC).
 NET_PARALLEL=${NET_PARALLEL:-4}
@@ -50,10 +54,11 @@ fi
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
+gcc -static -O2 -Wall -o "$WORK/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$ROOT/Tests/vm/net-scenario.sh" "$WORK/root/"
+cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/fdstore" "$ROOT/Tests/vm/net-scenario.sh" "$WORK/root/"
 # drvnucleus.ko links against ALSA's core for the sound class.
 for m in soundcore core/snd core/snd-timer core/snd-pcm; do
   cp "/lib/modules/$KVER/kernel/sound/$m.ko" "$WORK/root/stock/"
@@ -142,8 +147,9 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n' > \$f.d/90-campaign.conf
   done
   insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e
-  $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/runc --driver-dir $BIN > /tmp/dc.log 2>&1 &
-  dpid=\$!
+  /fdstore /tmp/notifyc /tmp/drivermgrd-c.pid $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd \\
+    --runtime-dir /tmp/runc --driver-dir $BIN --fd-store > /tmp/dc.log 2>&1 &
+  fdstore=\$!
   for i in \$(seq 120); do
     [ "\$(DRIVERMGRD_RUNTIME_DIR=/tmp/runc $BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = "\$(grep -c . /nics)" ] && break
     sleep 0.5
@@ -166,8 +172,10 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     /nucleus-client echo 10.0.\$((k + 2)).2 65535 50 3 /tmp/cping.\$name.lost > /tmp/cping.\$name 2>&1 &
     pings="\$pings \$!"
   done < /nics
+  dpid=\$(cat /tmp/drivermgrd-c.pid)
   $BIN/drvcampaign attach --runtime-dir /tmp/runc --daemon-pid \$dpid --faults $CAMPAIGN_FAULTS --seconds $CAMPAIGN_SECONDS \
-    --workers 4 --window-ms 1500 --kinds $CAMPAIGN_KINDS --out /tmp/campaign.jsonl 2>&1 | tail -1 | sed 's/^/== campaign: /'
+    --workers 4 --window-ms 1500 --kinds $CAMPAIGN_KINDS --out /tmp/campaign.jsonl \
+    --daemon-kill-every $CAMPAIGN_DAEMON_KILL_EVERY --daemon-pid-file /tmp/drivermgrd-c.pid 2>&1 | tail -1 | sed 's/^/== campaign: /'
   kill -INT \$pings; wait \$pings
   req=0; rep=0
   while read -r name qdev pciid exe stock speed lacks; do
@@ -184,13 +192,15 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
   done < /nics
   $BIN/drvcampaign report /tmp/campaign.jsonl \$losses > /tmp/campaign.md; echo "== campaign report exit \$?"
   sed 's/^/  /' /tmp/campaign.md
+  dpid=\$(cat /tmp/drivermgrd-c.pid)
   kill -0 \$dpid 2>/dev/null && echo "== campaign: drivermgrd alive"
+  echo "== campaign: drivermgrd pid \$dpid, \$(grep -c 'took over [0-9]* of' /tmp/dc.log) restart(s) that took u-drivers over"
   k=0
   while read -r name qdev pciid exe stock speed lacks; do
     [ -n "\$name" ] || continue
     k=\$((k + 1)); ifc=\$(ifc_of \$pciid); ip link set "\$ifc" down; ip addr flush dev "\$ifc"
   done < /nics
-  killall drivermgrd; sleep 1; rmmod drvnucleus
+  kill \$fdstore; sleep 1; rmmod drvnucleus
   rm -rf /etc/drivermgrd/drivers.d/*.conf.d
 fi
 for r in \$(seq $ROUNDS); do
@@ -273,6 +283,12 @@ if [ "$CAMPAIGN_FAULTS" -gt 0 ]; then
   has "^== campaign ping: ([0-9]+) echo requests sent, \1 replies received$" "packets lost during the campaign"
   has "^== campaign report exit 0$" "campaign targets (every manifested fault detected, >= 99.99 % transparent)"
   has "^== campaign: drivermgrd alive$" "drivermgrd died during the campaign"
+  # Each daemon kill is a row of kind daemon-kill in the report's table
+  # (judged with the rest: back, every u-driver taken over, nothing lost).
+  if [ "$CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && [ "$CAMPAIGN_FAULTS" -ge "$CAMPAIGN_DAEMON_KILL_EVERY" ]; then
+    has "^== campaign: drivermgrd pid [0-9]+, [1-9][0-9]* restart\(s\) that took u-drivers over" "drivermgrd was not killed and restarted"
+    has "^  \| [a-z0-9-]+ \| daemon-kill \|" "no daemon-kill row in the report"
+  fi
 fi
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 k=0
