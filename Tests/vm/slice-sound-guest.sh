@@ -159,7 +159,9 @@ amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -E ": values=" | sed 
 # ES1370's port writes (its CODEC register, at 0x10 of the I/O
 # BAR, written 16 bits at a time, traced as 32: it keeps nothing to read).
 amixer -c 0 cset name='Master Playback Volume' 21,21 2>&1 | grep -E ": values=" | sed 's/^/== master set to 21: /'
-/wavtool gen /tmp/t1.wav 501 3 44100; /wavtool gen /tmp/t2.wav 749 3 44100
+# Trailing silence past aplay's buffer: a late drain plays on into the
+# ring (kernel-nucleus.sh says why), and plays silence.
+/wavtool gen /tmp/t1.wav 501 3 44100 0.75; /wavtool gen /tmp/t2.wav 749 3 44100 0.75
 # aplay runs SCHED_FIFO, as audio servers do (kernel-nucleus.sh says why).
 chrt -f 10 aplay -q -D hw:0,0 /tmp/t1.wav 2>> /tmp/aplay.err && echo "== aplay baseline ok"
 # The u-driver SIGKILLed one second into a 3 s tone: trigger, pointer and

@@ -2,7 +2,9 @@
 /*
  * wavtool - the audio half of the kernel-path test.
  *
- *   wavtool gen FILE HZ SECONDS RATE   a 16-bit stereo sine for aplay
+ *   wavtool gen FILE HZ SECONDS RATE [SILENCE]
+ *                                      a 16-bit stereo sine for aplay,
+ *                                      then SILENCE seconds of silence
  *   wavtool check FILE HZ...           what QEMU's wav audiodev recorded
  *   wavtool timeline FILE HZ...        the same, with where each tone's
  *                                      stretch and each glitch lie
@@ -33,9 +35,10 @@ static uint32_t get32(const unsigned char *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static int gen(const char *path, double hz, double seconds, unsigned rate)
+static int gen(const char *path, double hz, double seconds, unsigned rate,
+	       double silence)
 {
-	unsigned frames = seconds * rate, i;
+	unsigned tone = seconds * rate, frames = tone + silence * rate, i;
 	unsigned char h[44];
 	FILE *f = fopen(path, "wb");
 
@@ -51,7 +54,7 @@ static int gen(const char *path, double hz, double seconds, unsigned rate)
 	memcpy(h + 36, "data", 4); put32(h + 40, frames * 4);
 	fwrite(h, 1, 44, f);
 	for (i = 0; i < frames; i++) {
-		int16_t s = 16000 * sin(2 * M_PI * hz * i / rate);
+		int16_t s = i < tone ? 16000 * sin(2 * M_PI * hz * i / rate) : 0;
 		unsigned char b[4] = { s & 0xff, (s >> 8) & 0xff, s & 0xff, (s >> 8) & 0xff };
 
 		fwrite(b, 1, 4, f);
@@ -178,12 +181,13 @@ static int check(const char *path, int ntones, char **hz, int timeline)
 
 int main(int argc, char **argv)
 {
-	if (argc == 6 && !strcmp(argv[1], "gen"))
-		return gen(argv[2], atof(argv[3]), atof(argv[4]), atoi(argv[5]));
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "gen"))
+		return gen(argv[2], atof(argv[3]), atof(argv[4]), atoi(argv[5]),
+			   argc == 7 ? atof(argv[6]) : 0);
 	if (argc >= 4 && !strcmp(argv[1], "check"))
 		return check(argv[2], argc - 3, argv + 3, 0);
 	if (argc >= 4 && !strcmp(argv[1], "timeline"))
 		return check(argv[2], argc - 3, argv + 3, 1);
-	fprintf(stderr, "usage: wavtool gen FILE HZ SECONDS RATE | check FILE HZ... | timeline FILE HZ...\n");
+	fprintf(stderr, "usage: wavtool gen FILE HZ SECONDS RATE [SILENCE] | check FILE HZ... | timeline FILE HZ...\n");
 	return 2;
 }
