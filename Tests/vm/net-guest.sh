@@ -68,7 +68,7 @@ cp "/lib/modules/$KVER/kernel/drivers/usb/common/usb-common.ko" \
    "/lib/modules/$KVER/kernel/drivers/usb/core/usbcore.ko" "$WORK/root/stock/"
 BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d"
-exes="$BIN/drivermgrd $BIN/drvctl $BIN/drvcampaign"
+exes="$BIN/drivermgrd $BIN/drvctl $BIN/drvcampaign $BIN/psmouse $BIN/uhci"
 idx=0
 while read -r name qdev pciid exe stock speed lacks; do
   [ -n "$name" ] || continue
@@ -141,7 +141,29 @@ streams() {
 }
 if [ $CAMPAIGN_FAULTS -gt 0 ]; then
   # The campaign: a fresh module and daemon, a start limit the fault rate
-  # does not reach, no back-off; a ping stream through every NIC.
+  # does not reach, no back-off; a ping stream through every NIC. Two
+  # more classes join the NICs, each handed to drvnucleus by drivermgrd
+  # (Bind=yes): the machine's PS/2 mouse (serio1) with the psmouse
+  # u-driver, exercised by rate changes (PS/2 commands through the kernel
+  # path), and QEMU's UHCI with a tablet on its root hub and the uhci
+  # u-driver, exercised by FSBR changes while usbcore polls the tablet.
+  cat > /etc/drivermgrd/drivers.d/psmouse.conf <<CONF
+[Driver]
+Name=psmouse
+Class=input
+Match=serio:01:00
+Executable=psmouse
+Bind=yes
+ReleaseOnExit=yes
+[Recovery]
+FaultInjection=yes
+XPCTimeoutSec=1s
+[Sandbox]
+Sandbox=no
+CONF
+  sed -e 's/^Name=psmouse/Name=uhci/' -e 's/^Class=input/Class=usb-host/' -e 's/^Match=.*/Match=pci:8086:7020/' \\
+    -e 's/^Executable=psmouse/Executable=uhci/' /etc/drivermgrd/drivers.d/psmouse.conf > /etc/drivermgrd/drivers.d/uhci.conf
+  drivers=\$((\$(grep -c . /nics) + 2))
   for f in /etc/drivermgrd/drivers.d/*.conf; do
     mkdir -p \$f.d
     printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n' > \$f.d/90-campaign.conf
@@ -151,9 +173,10 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     --runtime-dir /tmp/runc --driver-dir $BIN --fd-store > /tmp/dc.log 2>&1 &
   fdstore=\$!
   for i in \$(seq 120); do
-    [ "\$(DRIVERMGRD_RUNTIME_DIR=/tmp/runc $BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = "\$(grep -c . /nics)" ] && break
+    [ "\$(DRIVERMGRD_RUNTIME_DIR=/tmp/runc $BIN/drvctl list --no-legend 2>/dev/null | grep -c ' active ')" = "\$drivers" ] && break
     sleep 0.5
   done
+  DRIVERMGRD_RUNTIME_DIR=/tmp/runc $BIN/drvctl list --no-legend | sed 's/^/== campaign drivers: /'
   k=0
   while read -r name qdev pciid exe stock speed lacks; do
     [ -n "\$name" ] || continue
@@ -201,7 +224,7 @@ if [ $CAMPAIGN_FAULTS -gt 0 ]; then
     k=\$((k + 1)); ifc=\$(ifc_of \$pciid); ip link set "\$ifc" down; ip addr flush dev "\$ifc"
   done < /nics
   kill \$fdstore; sleep 1; rmmod drvnucleus
-  rm -rf /etc/drivermgrd/drivers.d/*.conf.d
+  rm -rf /etc/drivermgrd/drivers.d/*.conf.d /etc/drivermgrd/drivers.d/psmouse.conf /etc/drivermgrd/drivers.d/uhci.conf
 fi
 for r in \$(seq $ROUNDS); do
   insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e
@@ -230,7 +253,9 @@ INIT
 guest_init_tail >> "$WORK/root/init"
 guest_initrd "$WORK"
 
-QARGS=()
+# vmport off: the VMware mouse backdoor is not the PS/2 mouse the psmouse
+# u-driver drives (mouse-guest.sh runs the same machine).
+QARGS=(-machine pc,vmport=off -device piix3-usb-uhci,id=uhci -device usb-tablet,bus=uhci.0,port=1)
 k=0
 while read -r name qdev pciid exe stock speed lacks; do
   [ -n "$name" ] || continue
@@ -283,6 +308,10 @@ if [ "$CAMPAIGN_FAULTS" -gt 0 ]; then
   has "^== campaign ping: ([0-9]+) echo requests sent, \1 replies received$" "packets lost during the campaign"
   has "^== campaign report exit 0$" "campaign targets (every manifested fault detected, >= 99.99 % transparent)"
   has "^== campaign: drivermgrd alive$" "drivermgrd died during the campaign"
+  has "^== campaign drivers: psmouse +input +[^ ]+ +active " "the PS/2 mouse's u-driver in the campaign"
+  has "^  \| psmouse \| [a-z-]+ \| [1-9]" "no fault placed in psmouse"
+  has "^== campaign drivers: uhci +usb-host +[^ ]+ +active " "the UHCI's u-driver in the campaign"
+  has "^  \| uhci \| [a-z-]+ \| [1-9]" "no fault placed in uhci"
   # Each daemon kill is a row of kind daemon-kill in the report's table
   # (judged with the rest: back, every u-driver taken over, nothing lost).
   if [ "$CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && [ "$CAMPAIGN_FAULTS" -ge "$CAMPAIGN_DAEMON_KILL_EVERY" ]; then
