@@ -159,7 +159,8 @@ check-mouse:
 # Two identical NICs from one template on drvnucleus.ko: QEMU's two
 # rtl8139s, drivers.d/rtl8139@.conf alone, an instance per PCI function with
 # its own u-driver and netdev, one instance's u-driver killed under echo
-# streams through both, reloads that change and remove the template
+# streams through both, drivermgrd itself killed (under fdstore) and both
+# u-drivers taken over, reloads that change and remove the template
 # (Tests/vm/template-guest.sh).
 check-template:
 	./Tests/vm/template-guest.sh

@@ -7,8 +7,11 @@
 # named after its PCI function, its own u-driver and netdev; pings go
 # through both; a SIGKILL of one instance's u-driver in the middle of echo
 # streams through both loses nothing on either and leaves the other
-# instance alone; a reload of a changed template reconfigures both, one
-# without it removes both; then rmmod with 0 DMA objects and dmesg clean.
+# instance alone; a reload of a changed template reconfigures both; a
+# SIGKILL of drivermgrd itself (run with --fd-store under fdstore, as
+# systemd runs it) in the middle of echo streams: the next daemon takes
+# both instances' u-drivers over, nothing lost; a reload without the
+# template removes both; then rmmod with 0 DMA objects and dmesg clean.
 #
 # usage: Tests/vm/template-guest.sh
 set -euo pipefail
@@ -21,10 +24,11 @@ trap 'rm -rf "$WORK"' EXIT
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "/lib/modules/$KVER/build" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
+gcc -static -O2 -Wall -o "$WORK/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/root/"
+cp "$ROOT/module/drvnucleus.ko" "$WORK/nucleus-client" "$WORK/fdstore" "$WORK/root/"
 # drvnucleus.ko links against ALSA's and USB's cores (Debian builds both
 # as modules).
 for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm \
@@ -54,7 +58,11 @@ export DRIVERMGRD_RUNTIME_DIR=/tmp/run
 ctl=$BIN/drvctl
 for m in soundcore snd snd-timer snd-pcm usb-common usbcore; do insmod /stock/\$m.ko; done
 insmod /drvnucleus.ko ids=10ec:8139 && echo "== insmod ok"
-$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
+# As systemd runs it: --fd-store under /fdstore (Restart=always and the
+# file-descriptor store, which this guest lacks).
+/fdstore /tmp/notify /tmp/drivermgrd.pid $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd \\
+  --runtime-dir /tmp/run --driver-dir $BIN --fd-store > /tmp/d.log 2>&1 &
+fdstore=\$!
 active() { [ "\$(\$ctl list --no-legend 2>/dev/null | grep -cE '^rtl8139@[0-9a-f:.]+ .* active ')" = 2 ]; }
 for i in \$(seq 120); do active && break; sleep 0.5; done
 \$ctl list --no-legend | sed 's/^/== list: /'
@@ -96,13 +104,31 @@ for i in \$(seq 40); do [ "\$(timeouts)" = "2000000 2000000" ] && active && brea
 echo "== after the reload: XPCTimeoutUSec \$(timeouts), \$(\$ctl list --no-legend | grep -c ' active ') active"
 /nucleus-client echo 10.0.2.2 3 1000 3 | sed "s/^/== nic 1 after the reload: /"
 /nucleus-client echo 10.0.3.2 3 1000 3 | sed "s/^/== nic 2 after the reload: /"
+# drivermgrd itself SIGKILLed one second into echo streams through both:
+# the next one (fdstore starts it 200 ms later) adopts both instances'
+# u-drivers from the template, the same processes.
+pids_before="\$(pid_of \$first) \$(pid_of \$second)"
+daemon=\$(cat /tmp/drivermgrd.pid)
+/nucleus-client echo 10.0.2.2 500 10 3 > /tmp/s1 2>&1 &
+p1=\$!
+/nucleus-client echo 10.0.3.2 500 10 3 > /tmp/s2 2>&1 &
+p2=\$!
+sleep 1
+kill -9 \$daemon
+wait \$p1 \$p2
+for i in \$(seq 40); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$daemon" ] && active && break; sleep 0.5; done
+echo "== daemon kill: pid \$daemon -> \$(cat /tmp/drivermgrd.pid), \$(\$ctl list --no-legend | grep -c ' active ') active"
+echo "== nic 1 during the daemon kill: \$(cat /tmp/s1)"
+echo "== nic 2 during the daemon kill: \$(cat /tmp/s2)"
+echo "== pids across the daemon kill: \$pids_before -> \$(pid_of \$first) \$(pid_of \$second)"
+grep -o "took over [0-9]* of [0-9]* u-driver(s)" /tmp/d.log | tail -1 | sed 's/^/== /'
 # Without the template, no instance.
 rm -r /etc/drivermgrd/drivers.d/rtl8139@.conf /etc/drivermgrd/drivers.d/rtl8139@.conf.d
 killall -HUP drivermgrd
 for i in \$(seq 40); do [ -z "\$(\$ctl list --no-legend)" ] && break; sleep 0.5; done
 echo "== without the template: \$(\$ctl list --no-legend | grep -c .) drivers, u-drivers left: \$(pidof rtl8139 | wc -w)"
 echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -30
-killall drivermgrd; sleep 1
+kill \$fdstore; sleep 1
 rmmod drvnucleus && echo "== rmmod ok"
 dmesg | grep "drvnucleus: unloaded" | tail -1 | sed 's/^.*drvnucleus/== drvnucleus/'
 INIT
@@ -133,6 +159,13 @@ has "^== nic 1 history: recovered " "nic 1's recovery in its history"
 has "^== after the reload: XPCTimeoutUSec 2000000 2000000, 2 active$" "a reload of the changed template reconfigured both instances"
 has "^== nic 1 after the reload: 3 echo requests sent, 3 replies received$" "nic 1: ping after the reload"
 has "^== nic 2 after the reload: 3 echo requests sent, 3 replies received$" "nic 2: ping after the reload"
+has "^== daemon kill: pid ([0-9]+) -> [0-9]+, 2 active$" "the next drivermgrd serving both instances"
+grep -qE "^== daemon kill: pid ([0-9]+) -> \1," "$WORK/c.log" && { echo "FAILED: drivermgrd was not restarted"; ok=0; }
+for k in 1 2; do
+  has "^== nic $k during the daemon kill: ([0-9]+) echo requests sent, \1 replies received$" "nic $k: echoes lost during drivermgrd's kill"
+done
+has "^== pids across the daemon kill: ([0-9]+) ([0-9]+) -> \1 \2$" "both u-drivers taken over by the next drivermgrd (same pids)"
+has "^== took over 2 of 2 u-driver\(s\)" "the next drivermgrd took both instances over"
 has "^== without the template: 0 drivers, u-drivers left: 0$" "a reload without the template removed both instances"
 has "^== rmmod ok" "rmmod"
 has "^== drvnucleus: unloaded, 0 DMA objects live" "DMA objects left at rmmod"
