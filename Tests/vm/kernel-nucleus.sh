@@ -199,7 +199,20 @@ amixer -c 0 cset name='Master Playback Volume' 60 | grep -E ": values=" | sed 's
 # host the TCG guest's vCPUs are slow, and a recovery's spawns compete with
 # aplay for them. aplay's stderr (its underruns) is shown.
 # Baseline: a tone with nothing else going on.
+# What the kernel hop carries for sound, from the nucleus's counters: the
+# probe and the card so far (and the mixer set above), one aplay of
+# silence (open, hw_params, prepare and close upcalls with their
+# downcalls), then the 3 s tone (the same, and periods that never cross).
+sndx() { /nucleus-client bytes 1274:5000 | awk '{ print \$2, \$5 }'; }
+/wavtool gen /tmp/quiet.wav 501 0 44100 0.2
+set -- \$(sndx); b0=\$1; m0=\$2
+aplay -q -D hw:0,0 /tmp/quiet.wav
+set -- \$(sndx); b1=\$1; m1=\$2
+echo "== ens1370 probe, card and a mixer set: \$b0 B in \$m0 messages"
+echo "== ens1370 one aplay's stream setup and teardown: \$((b1 - b0)) B in \$((m1 - m0)) messages"
 chrt -f 10 aplay -q -D hw:0,0 /tmp/t1.wav 2>> /tmp/aplay.err && echo "== aplay baseline ok"
+set -- \$(sndx)
+echo "== ens1370 a 3 s tone, its setup included: \$((\$1 - b1)) B in \$((\$2 - m1)) messages"
 # SIGKILL of the u-driver one second into the tone; a mixer change while
 # it recovers is queued by the shadow and applied by the new u-driver.
 chrt -f 10 aplay -q -D hw:0,0 /tmp/t2.wav 2>> /tmp/aplay.err &
@@ -554,6 +567,11 @@ left=$(grep -o '== after leaving: "multicastFilter":"0x[0-9a-f]*' "$WORK/console
 # from PCLKDIV, and EAGAIN from the nucleus when no daemon is there.
 grep -q "== aplay -l: card 0: .*Ensoniq AudioPCI ENS1370" "$WORK/console.log" || failed $LINENO
 grep -q "== aplay baseline ok" "$WORK/console.log" || failed $LINENO
+# A stream's setup crosses the hop; its periods do not: the 3 s tone
+# costs what a stream of silence costs, give or take a message.
+setup=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== ens1370 one aplay.s stream setup and teardown: [0-9]* B in \([0-9]*\) messages$/\1/p')
+tone=$(tr -d '\r' < "$WORK/console.log" | sed -n 's/^== ens1370 a 3 s tone, its setup included: [0-9]* B in \([0-9]*\) messages$/\1/p')
+[ -n "$setup" ] && [ -n "$tone" ] && [ "$setup" -gt 0 ] && [ "$tone" -le $((setup + 2)) ] || failed $LINENO
 grep -q "== aplay through the kill ok" "$WORK/console.log" || failed $LINENO
 grep -q "== aplay through the hang ok" "$WORK/console.log" || failed $LINENO
 # 60 % and 80 % land on the codec's 31 attenuation steps: 61 % and 81 %.
