@@ -383,7 +383,22 @@ public final class CampaignRunner: Sendable {
         }
         row.dataPath = fleet
         var detail = backAt.map { "drivermgrd back after \(($0 - t0) / 1_000_000) ms" } ?? "drivermgrd did not come back"
-        if !replaced.isEmpty { detail += "; restarted instead of taken over: " + replaced.joined(separator: ", ") }
+        if !replaced.isEmpty {
+            detail += "; restarted instead of taken over: " + replaced.joined(separator: ", ")
+            // Why, in the next daemon's words: what its history holds for
+            // each of them since the kill (a take-over refused, or a
+            // failure right after it).
+            let since = UInt64(Date().timeIntervalSince1970 * 1e6) - (Self.nowNanos() - t0) / 1000
+            if var h = try? ManagerClient(path: settings.socket) {
+                for n in replaced {
+                    let evs = (try? h.call(.history, ["name": .string(n)], as: HistoryReply.self, what: "history \(n)").events) ?? []
+                    let told = evs.filter { $0.timeUSec >= since && $0.event != "call" }.prefix(6)
+                        .map { "\($0.event) \($0.detail)" }
+                    if !told.isEmpty { detail += "; \(n) since the kill: " + told.joined(separator: " | ") }
+                }
+                h.close()
+            }
+        }
         row.failureDetail = detail
         row.transparent = row.detected && !after.isEmpty && replaced.isEmpty && divergences.isEmpty
             && fleet.lost == 0 && row.daemonAlive

@@ -29,6 +29,8 @@ CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood l
 # --fd-store under fdstore (systemd's Restart=always and fd store, which
 # the guest lacks), half the kills while a driver recovers from a crash.
 CAMPAIGN_DAEMON_KILL_EVERY=${CAMPAIGN_DAEMON_KILL_EVERY:-10}
+# The drivers the campaign injects into (default: every active one).
+CAMPAIGN_DRIVERS=${CAMPAIGN_DRIVERS:-}
 # How many NICs run the scenario at once (each on its own interface,
 # subnet and u-driver; their output lines interleave, each names its NIC).
 NET_PARALLEL=${NET_PARALLEL:-4}
@@ -198,7 +200,10 @@ CONF
   dpid=\$(cat /tmp/drivermgrd-c.pid)
   $BIN/drvcampaign attach --runtime-dir /tmp/runc --daemon-pid \$dpid --faults $CAMPAIGN_FAULTS --seconds $CAMPAIGN_SECONDS \
     --workers 4 --window-ms 1500 --kinds $CAMPAIGN_KINDS --out /tmp/campaign.jsonl \
-    --daemon-kill-every $CAMPAIGN_DAEMON_KILL_EVERY --daemon-pid-file /tmp/drivermgrd-c.pid 2>&1 | tail -1 | sed 's/^/== campaign: /'
+    --daemon-kill-every $CAMPAIGN_DAEMON_KILL_EVERY --daemon-pid-file /tmp/drivermgrd-c.pid ${CAMPAIGN_DRIVERS:+--drivers $CAMPAIGN_DRIVERS} \\
+    2>&1 | tail -1 | sed 's/^/== campaign: /'
+  # A u-driver a restarted daemon could not take over says why.
+  grep -E "cannot take over|cannot be taken over|could not be taken back" /tmp/dc.log | head -5 | sed 's/^[^ ]* /== campaign take-over: /'
   kill -INT \$pings; wait \$pings
   req=0; rep=0
   while read -r name qdev pciid exe stock speed lacks; do
