@@ -82,7 +82,8 @@ extension DriverInstance {
             r.changes &+= 1
             return r.takeIdleHeartbeat()
         }
-        conn.call(m, timeout: config.xpcTimeout) { [self] result in
+        let timeout = callDeadline()
+        conn.call(m, timeout: timeout) { [self] result in
             runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
             // Answered (or not): the heartbeat that was backed off pings
             // now and then every HeartbeatSec, watching what the call left.
@@ -111,6 +112,7 @@ extension DriverInstance {
                     done(.errorReply(to: m, errno: 11, message: "\(name): the u-driver that took the call failed"))
                     return
                 }
+                answered(generation: gen)
                 let violation = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass)
                 DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: reply.status != 0 || violation != nil)
                 if let v = violation {
@@ -165,7 +167,7 @@ extension DriverInstance {
                 case .refused: done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return
                 }
                 if e.code == .timeout {
-                    failure(.timeout, "\(m.op.name) unanswered after \(config.xpcTimeout)", generation: gen, op: m.op)
+                    failure(.timeout, "\(m.op.name) unanswered after \(timeout)", generation: gen, op: m.op)
                 } else if e.code == .system {
                     // The channel broke under the call (the u-driver closed
                     // its end): recover now rather than at the next ping.

@@ -169,10 +169,34 @@ extension DriverInstance {
         return now &+ period
     }
 
+    /// The deadline of a call to the u-driver: XPCTimeoutSec, but
+    /// ProbeTimeoutSec for a u-driver taken over from the previous daemon
+    /// until it first answers this one (within the take-over's grace).
+    /// The daemon's own start (taking the fleet over, spawning every
+    /// standby) loads the host exactly then, as a fresh process's warm-up
+    /// does: under QEMU's TCG a NIC just taken over missed its first
+    /// ping's 1 s, and a healthy driver was restarted instead of taken
+    /// over (kernel-path campaign, 1 of 145 daemon kills). Once it has
+    /// answered, a hang is found within XPCTimeoutSec again.
+    func callDeadline() -> Duration {
+        let warming = runtime.withLock { r in r.takenOverUnanswered && monotonicNanos() < r.adoptedUntil }
+        return warming ? max(config.xpcTimeout, config.probeTimeout) : config.xpcTimeout
+    }
+
+    /// A call of this generation was answered: the u-driver taken over
+    /// (if it was) is warm.
+    func answered(generation gen: UInt64) {
+        runtime.withLock { r in if r.generation == gen { r.takenOverUnanswered = false } }
+    }
+
     private func ping(_ conn: XPCConnection, generation gen: UInt64) {
-        let timeout = config.xpcTimeout
+        let timeout = callDeadline()
         conn.call(XPCMessage(op: .ping, flags: .request), timeout: timeout) { [weak self] result in
-            guard let self, case .failure(let e) = result else { return }
+            guard let self else { return }
+            guard case .failure(let e) = result else {
+                self.answered(generation: gen)
+                return
+            }
             if e.code == .timeout {
                 self.failure(.heartbeat, "no answer to a ping within \(timeout)", generation: gen, op: .ping)
                 return

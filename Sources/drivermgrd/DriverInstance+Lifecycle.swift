@@ -105,6 +105,7 @@ extension DriverInstance {
         runtime.withLock { r in
             r.process = p
             r.conn = conn
+            r.takenOverUnanswered = false
             r.startedAt = monotonicNanos()
             r.starts += 1
         }

@@ -91,6 +91,10 @@ final class DriverInstance: Sendable {
         /// Until then (CLOCK_MONOTONIC ns), replies to calls this daemon
         /// never made are late answers to its predecessor, not a failure.
         var adoptedUntil: UInt64 = 0
+        /// A u-driver taken over from the previous daemon that has not yet
+        /// answered this one: its calls get ProbeTimeoutSec
+        /// (``DriverInstance/callDeadline()``).
+        var takenOverUnanswered = false
         /// The current u-driver's downcalls: at the nucleus now, and in
         /// the current ``DowncallRate`` window.
         var downcalls = DowncallRate()

@@ -370,5 +370,49 @@ import Glibc
         try h.wait("recovered") { try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == 1 } == true }
         #expect(try nucleusInfo(h, 1).attribute(.codecMaster)?.u16 == reg55)
     }
-}
 
+    /// A u-driver taken over from the previous daemon has ProbeTimeoutSec,
+    /// not XPCTimeoutSec, to give its first answer to the new daemon: that
+    /// daemon's start loads the host exactly then (under QEMU's TCG a NIC
+    /// taken over missed its first ping's 1 s, and was restarted instead of
+    /// taken over). Once it has answered, a u-driver that stops answering
+    /// is found within XPCTimeoutSec again.
+    @Test func aUDriverJustTakenOverHasTheWarmUpDeadline() async throws {
+        let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=500ms\nHeartbeatSec=100ms\nHeartbeatMaxSec=100ms\nProbeTimeoutSec=5s\n")
+        defer { rig.stop() }
+        let (h, first) = (rig.h, rig.first)
+        try rig.waitPlayingAndStored()
+        let pid = try #require(try h.list().first { $0.name == "ens1371" }?.pid)
+
+        // It does not run while the daemon is down and for 1.5 s (three
+        // of its XPCTimeoutSec) after the next one took it over.
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        kill(pid, SIGSTOP)
+        try rig.restart()
+        let log2 = h.dir + "/drivermgrd-2.log"
+        try h.wait("taken over") {
+            ((try? String(contentsOfFile: log2, encoding: .utf8)) ?? "").contains("took over u-driver \(pid)")
+        }
+        let adoptedAt = ContinuousClock.now
+        try await Task.sleep(for: .milliseconds(1500))
+        kill(pid, SIGCONT)
+        try await Task.sleep(for: .milliseconds(700))
+        let s = try #require(try h.list().first { $0.name == "ens1371" })
+        #expect(s.pid == pid && s.restarts == 0 && s.state == .active, "taken over and kept: \(s)")
+        func history() throws -> [DriverEvent] {
+            try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
+        }
+        #expect(!(try history()).contains { $0.event == "failure" }, "no failure while the take-over was fresh")
+
+        // Answered (and past the grace, XPCTimeoutSec + 3 s): XPCTimeoutSec again.
+        try await Task.sleep(until: adoptedAt + .milliseconds(4000))
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
+        try h.wait("the stopped u-driver found") {
+            try h.list().first { $0.name == "ens1371" }.map { $0.restarts == 1 && $0.state == .active } == true
+        }
+        let fail = try #require(try history().last { $0.event == "failure" })
+        #expect(fail.detail.contains("no answer to a ping within 0.5 seconds"), "\(fail.detail)")
+    }
+}

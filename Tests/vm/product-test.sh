@@ -258,6 +258,50 @@ echo "== u-driver pids across it: $pids_before-> $(pids)"
 grep transmitted /tmp/ping2 | sed 's/^/== ping across the daemon SIGKILL: /'
 echo "== adopted entries: $(journalctl --no-pager -q MESSAGE_ID=$ADOPTED_ID | grep -c 'took over u-driver')"
 
+# The sandbox's own faults on the kernel path, under systemd (the busybox
+# guests run their u-drivers unsandboxed): drvcampaign drives memory
+# blow-ups (to MemoryMax=), forbidden system calls, fork bombs, crashes
+# and SIGKILLs into the sandboxed u-drivers while an echo stream runs
+# through the NIC and aplay plays tone after tone, and it SIGKILLs
+# drivermgrd itself every 6 faults (systemd restarts it; drvcampaign
+# reads the new pid from a file this loop keeps from MainPID=).
+for d in rtl8139 ens1370; do
+  printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n[Sandbox]\nMemoryMax=256M\n' \
+    > /etc/drivermgrd/drivers.d/$d.conf.d/60-campaign.conf
+done
+systemctl reload drivermgrd
+sleep 2
+for i in $(seq 60); do active && break; sleep 0.5; done
+( while [ ! -e /tmp/scampaign.done ]; do
+    p=$(systemctl show -p MainPID --value drivermgrd)
+    [ "${p:-0}" != 0 ] && echo "$p" > /tmp/dpid.new && mv /tmp/dpid.new /tmp/dpid
+    sleep 0.2
+  done ) &
+sleep 1
+"$WORK/nucleus-client" echo 10.0.2.2 65535 50 3 /tmp/sping.lost > /tmp/sping 2>&1 & sping=$!
+"$WORK/wavtool" gen /tmp/tone2.wav 440 2 22050 0.5
+( runs=0; failed=0
+  while [ ! -e /tmp/scampaign.done ]; do
+    runs=$((runs + 1)); aplay -q -D "hw:$card,0" /tmp/tone2.wav 2>> /tmp/saplay.err || failed=$((failed + 1))
+  done
+  echo "$runs $failed" > /tmp/saplay ) &
+splayer=$!
+"$BIN/drvcampaign" attach --runtime-dir /run/drivermgrd --drivers rtl8139 ens1370 --daemon-pid "$(cat /tmp/dpid)" \
+  --faults 24 --seconds 240 --workers 2 --window-ms 1500 --kinds memory syscall fork-bomb crash sigkill \
+  --daemon-kill-every 6 --daemon-pid-file /tmp/dpid --out /tmp/scampaign.jsonl 2>&1 | tail -1 | sed 's/^/== sandbox campaign: /'
+touch /tmp/scampaign.done
+wait $splayer
+kill -INT $sping; wait $sping
+echo "== sandbox campaign ping: $(cat /tmp/sping)"
+set -- $(cat /tmp/saplay)
+echo "== sandbox campaign aplay: $1 tones, $2 failed"
+[ "$2" = 0 ] || sort /tmp/saplay.err | uniq -c | head -5 | sed 's/^/== aplay said: /'
+"$BIN/drvcampaign" report /tmp/scampaign.jsonl --echo-losses rtl8139=/tmp/sping.lost > /tmp/scampaign.md
+echo "== sandbox campaign report exit $?"
+sed 's/^/  /' /tmp/scampaign.md
+rm -f /etc/drivermgrd/drivers.d/*.conf.d/60-campaign.conf
+for i in $(seq 60); do active && break; sleep 0.5; done
+
 # ReleaseOnExit= for the NIC by a reload: on stop it goes back to 8139cp,
 # the sound card (default) stays with drvnucleus, quiesced.
 printf '[Driver]\nReleaseOnExit=yes\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/60-release.conf
@@ -321,6 +365,13 @@ grep -qE "^== after the daemon's SIGKILL: main pid ([0-9]+) -> [0-9]+$" "$R/log"
 grep -qE "^== u-driver pids across it: (ens1370=[0-9]+ rtl8139=[0-9]+ |rtl8139=[0-9]+ ens1370=[0-9]+ )-> \1$" "$R/log" || fail "u-drivers adopted"
 grep -q "^== ping across the daemon SIGKILL: 30 packets transmitted, 30 packets received" "$R/log" || fail "nothing lost across the daemon's SIGKILL"
 grep -qE "^== adopted entries: [2-9]" "$R/log" || fail "adoption in the journal"
+grep -qE "^== sandbox campaign: done: [0-9]+ faults injected" "$R/log" || fail "the sandbox campaign ran"
+grep -q "^== sandbox campaign report exit 0$" "$R/log" || fail "the sandbox campaign's targets (every manifested fault detected and recovered transparently, nothing lost)"
+grep -qE "^== sandbox campaign ping: ([0-9]+) echo requests sent, \1 replies received$" "$R/log" || fail "echo requests lost during the sandbox campaign"
+grep -qE "^== sandbox campaign aplay: [1-9][0-9]* tones, 0 failed$" "$R/log" || fail "aplay failed during the sandbox campaign"
+for k in memory syscall fork-bomb daemon-kill; do
+  grep -qE "^  \| (rtl8139|ens1370) \| $k \| [1-9]" "$R/log" || fail "no $k fault placed by the sandbox campaign"
+done
 grep -q "^== systemctl reload: ok" "$R/log" || fail "reload"
 grep -q "^== systemctl stop: ok" "$R/log" || fail "stop"
 grep -qE "^== after stop: 0000:[0-9a-f:.]+ to 8139cp, 0000:[0-9a-f:.]+ to drvnucleus, u-drivers left: 0$" "$R/log" ||

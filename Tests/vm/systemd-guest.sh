@@ -23,6 +23,8 @@ BIN=$(cd "$ROOT" && swift build --show-bin-path)
 mkdir -p "$WORK/root/bin" "$WORK/root/mods" "$WORK/results"
 # A tone generator and checker for the tests that play sound.
 gcc -static -O2 -Wall -o "$WORK/wavtool" "$ROOT/Tests/vm/wavtool.c" -lm
+# Echo streams counted per request (the product test's campaign).
+gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
 cp /bin/busybox "$WORK/root/bin/busybox"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache \
          9pnet 9pnet_virtio 9p overlay; do
