@@ -304,6 +304,14 @@ static LIST_HEAD(pending_upcalls);
 static DEFINE_SPINLOCK(pending_lock);
 static unsigned int pending_async;
 static bool daemon_seen;	/* a daemon has registered since load */
+/*
+ * The last daemon's socket closed without UNREGISTER: it died, and its
+ * restarter (systemd) starts the next.  An upcall made meanwhile is kept
+ * for that one, as those it left unanswered are, instead of failing: an
+ * aplay started during the restart plays.  Cleared by UNREGISTER (a daemon
+ * stopped on purpose: nothing would answer) and by the next REGISTER.
+ */
+static bool daemon_expected;
 
 static void pending_free(struct drvnucleus_pending *p)
 {
@@ -356,9 +364,9 @@ static int pending_send(struct drvnucleus_pending *p, struct sk_buff *skb)
 	}
 	portid = daemon_portid;
 	/* A caller that would wait for a daemon not there gets EAGAIN now
-	 * (the daemon may have been stopped); only what was already sent
-	 * when it died, and what nobody waits for, waits for the next. */
-	if (p->waited && !portid) {
+	 * when none is expected (never one yet, or it was stopped); after
+	 * one died, it waits for the next, as what was already sent does. */
+	if (p->waited && !portid && !daemon_expected) {
 		spin_unlock_bh(&pending_lock);
 		pending_free_list(&gone);
 		nlmsg_free(skb);
@@ -436,7 +444,7 @@ struct sk_buff *drvnucleus_upcall_new(struct drvnucleus_dev *d, u16 op,
 {
 	u32 portid = READ_ONCE(daemon_portid);
 
-	if (!portid)
+	if (!portid && !READ_ONCE(daemon_expected))
 		return NULL;
 	return msg_new(portid, 0, op, DRVXPC_F_REQUEST, 0, d->instance, 0, hdr);
 }
@@ -447,7 +455,7 @@ struct sk_buff *drvnucleus_upcall_new_sized(struct drvnucleus_dev *d, u16 op,
 {
 	u32 portid = READ_ONCE(daemon_portid);
 
-	if (!portid)
+	if (!portid && !READ_ONCE(daemon_expected))
 		return NULL;
 	return msg_new_sized(portid, 0, op, DRVXPC_F_REQUEST, 0, d->instance,
 			     0, size, hdr);
@@ -613,6 +621,7 @@ static void upcalls_take_over(u32 portid, struct sk_buff_head *q)
 	pending_expire(&gone);
 	WRITE_ONCE(daemon_portid, portid);
 	WRITE_ONCE(daemon_seen, true);
+	WRITE_ONCE(daemon_expected, false);
 	list_for_each_entry(p, &pending_upcalls, node) {
 		skb = p->msg ? skb_copy(p->msg, GFP_ATOMIC) : NULL;
 		if (!skb)
@@ -654,12 +663,39 @@ static int drvnucleus_netlink_event(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	spin_lock_bh(&pending_lock);
 	WRITE_ONCE(daemon_portid, 0);
+	WRITE_ONCE(daemon_expected, true);
 	list_for_each_entry(p, &pending_upcalls, node)
 		left++;
 	spin_unlock_bh(&pending_lock);
 	pr_info("drvnucleus: daemon (port %u) went away; %u upcall(s) wait for the next one\n",
 		n->portid, left);
 	return NOTIFY_DONE;
+}
+
+/*
+ * UNREGISTER: the daemon stops on purpose.  No daemon is expected: the
+ * upcalls waiting for an answer fail now (EAGAIN), later ones at once, as
+ * before any daemon; those nobody waits for stay until they expire, for a
+ * daemon that is started again.
+ */
+static void daemon_unregister(void)
+{
+	struct drvnucleus_pending *p, *tmp;
+	unsigned int failed = 0;
+
+	spin_lock_bh(&pending_lock);
+	WRITE_ONCE(daemon_portid, 0);
+	WRITE_ONCE(daemon_expected, false);
+	list_for_each_entry_safe(p, tmp, &pending_upcalls, node) {
+		if (!p->waited)
+			continue;
+		p->status = -EAGAIN;
+		list_del_init(&p->node);
+		complete(&p->done);
+		failed++;
+	}
+	spin_unlock_bh(&pending_lock);
+	pr_info("drvnucleus: daemon unregistered; %u waiting upcall(s) failed\n", failed);
 }
 
 /* Module unload: nothing can answer the asynchronous ones any more. */
@@ -1396,6 +1432,14 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 			if (devices[i])
 				announce(devices[i]);
 		upcalls_redeliver(info->snd_portid, &redeliver);
+		break;
+	case DRVXPC_OP_UNREGISTER:
+		if (info->snd_portid != daemon_portid) {
+			r = reply(info, h, -EPERM, 0, "only the registered daemon", 0, false);
+			break;
+		}
+		daemon_unregister();
+		r = reply(info, h, 0, 0, NULL, 0, false);
 		break;
 	case DRVXPC_OP_SIM_CONTROL:
 		/* Sleeps on upcalls: never with the lock held. */

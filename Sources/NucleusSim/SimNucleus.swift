@@ -236,6 +236,12 @@ public final class SimNucleus: Sendable {
             upcalls.redeliver(left, to: conn)
             return
         }
+        if m.op == .unregister {
+            // runtime.c's daemon_unregister(): stopped on purpose, nobody expected.
+            let ok = upcalls.unregister(conn)
+            try? conn.send(ok ? XPCMessage.reply(to: m) : .errorReply(to: m, errno: 1, message: "only the registered daemon"))
+            return
+        }
         if m.op == .simControl {
             Task { [self] in
                 let r = await simControl(m)

@@ -14,10 +14,13 @@ import Glibc
 /// which gets the seq as UPCALL_ID, answers one it has served from its
 /// cache. A waiter's deadline starts anew at the redelivery. Once a daemon
 /// has registered, an upcall nobody waits for that is made with no daemon
-/// there waits for the next one; a waited-for one fails with EAGAIN at
-/// once, as before any daemon. A waited-for upcall whose deadline passes
-/// while no daemon is registered (the one it went to died with it) waits
-/// once more, ``daemonRestartNanos``, for the next (daemon_restart_ms).
+/// there waits for the next one. A waited-for one does too while the last
+/// daemon died (its connection closed without UNREGISTER): an upcall made
+/// during the restart is answered by the next daemon; before any daemon,
+/// and after one UNREGISTERed (stopped on purpose), it fails with EAGAIN at
+/// once. A waited-for upcall whose deadline passes while no daemon is
+/// registered waits once more, ``daemonRestartNanos``, for the next
+/// (daemon_restart_ms).
 final class SimUpcalls: Sendable {
     typealias Waiter = CheckedContinuation<XPCMessage, any Error>
 
@@ -39,6 +42,9 @@ final class SimUpcalls: Sendable {
     struct Table {
         var broker: XPCConnection?
         var daemonSeen = false
+        /// The last daemon died: the next is expected (drvnucleus.ko's
+        /// daemon_expected).
+        var daemonExpected = false
         /// Random at start, as drvnucleus.ko's: a u-driver must not take a
         /// new nucleus's upcall for one an earlier nucleus sent.
         var nextSeq = UInt32.random(in: 0...UInt32.max)
@@ -140,6 +146,7 @@ final class SimUpcalls: Sendable {
             t.expire(now: monotonicNanos())
             t.broker = conn
             t.daemonSeen = true
+            t.daemonExpected = false
             let now = monotonicNanos()
             return t.order.compactMap { seq in
                 if let e = t.entries[seq], e.waited { t.entries[seq]?.deadline = now &+ e.timeout }
@@ -154,9 +161,36 @@ final class SimUpcalls: Sendable {
         table.withLock { $0.redelivered += n }
     }
 
-    /// The daemon's connection closed: its upcalls stay for the next one.
+    /// The daemon's connection closed: its upcalls stay for the next one,
+    /// and upcalls made meanwhile wait for it.
     func brokerClosed(_ conn: XPCConnection) {
-        table.withLock { if $0.broker === conn { $0.broker = nil } }
+        table.withLock { t in
+            if t.broker === conn {
+                t.broker = nil
+                t.daemonExpected = true
+            }
+        }
+    }
+
+    /// UNREGISTER from `conn`: the daemon stops on purpose. Its waited-for
+    /// upcalls fail now (EAGAIN), later ones at once; false if `conn` is
+    /// not the registered daemon.
+    func unregister(_ conn: XPCConnection) -> Bool {
+        let failed = table.withLock { t -> [Waiter]? in
+            guard t.broker === conn else { return nil }
+            t.broker = nil
+            t.daemonExpected = false
+            var out: [Waiter] = []
+            for seq in t.order {
+                guard let e = t.entries[seq], e.waited else { continue }
+                _ = t.remove(seq)
+                if let w = e.waiter { out.append(w) }
+            }
+            return out
+        }
+        guard let failed else { return false }
+        for w in failed { w.resume(throwing: XPCError(.remote, errno: 11, "the daemon unregistered")) }
+        return true
     }
 
     /// An upcall nobody waits for (drvnucleus_upcall_async). The sim's
@@ -182,14 +216,16 @@ final class SimUpcalls: Sendable {
     }
 
     /// A waited-for upcall (drvnucleus_upcall_wait): EAGAIN at once with no
-    /// daemon; otherwise the answer, or EAGAIN after `timeout` (counted
-    /// anew when it is redelivered to a new daemon).
+    /// daemon and none expected; otherwise the answer, or EAGAIN after
+    /// `timeout` (counted anew when it is sent, or sent again, to a new
+    /// daemon; extended once by the restart grace while none is there).
     func call(_ instance: UInt32, _ op: XPCOp, _ attrs: [XPCAttribute], timeout: Duration) async throws -> XPCMessage {
         let micros = UInt32(clamping: timeout.components.seconds * 1_000_000 + timeout.components.attoseconds / 1_000_000_000_000)
         let ns = UInt64(micros) * 1000
         startSweeper()
-        let started = table.withLock { t -> (XPCMessage, XPCConnection)? in
-            guard let b = t.broker else { return nil }
+        let started = table.withLock { t -> (XPCMessage, XPCConnection?)? in
+            guard t.broker != nil || t.daemonExpected else { return nil }
+            let b = t.broker
             t.nextSeq &+= 1
             if t.nextSeq == 0 { t.nextSeq = 1 }
             let m = XPCMessage(op: op, flags: .request, seq: t.nextSeq, instance: instance,
@@ -201,7 +237,8 @@ final class SimUpcalls: Sendable {
         }
         guard let (m, conn) = started else { throw XPCError(.remote, errno: 11, "no daemon registered") }
         let seq = m.seq
-        try? conn.send(m)
+        // With no daemon yet, the next one gets it at its REGISTER.
+        if let conn { try? conn.send(m) }
         return try await withCheckedThrowingContinuation { (k: Waiter) in
             let ready = table.withLock { t -> XPCMessage?? in
                 guard t.entries[seq] != nil else { return .some(nil) }

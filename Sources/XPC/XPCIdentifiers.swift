@@ -25,6 +25,9 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// class's registrations kept.
     public static let deviceReadd = XPCOp(DRVXPC_OP_DEVICE_READD)
     public static let register = XPCOp(DRVXPC_OP_REGISTER)
+    /// The daemon stops on purpose: the nucleus expects no next one, and
+    /// upcalls made from then on fail at once (EAGAIN) instead of waiting.
+    public static let unregister = XPCOp(DRVXPC_OP_UNREGISTER)
     public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
     public static let deviceInfo = XPCOp(DRVXPC_OP_DEVICE_INFO)
     public static let simControl = XPCOp(DRVXPC_OP_SIM_CONTROL)

@@ -471,6 +471,11 @@ final class Manager: Sendable {
                 }
             }
         }
+        // Stopped on purpose: the nucleus fails upcalls at once from now
+        // on, rather than keep them for a next daemon (as after a crash).
+        if let r = try? await nucleus.call(XPCMessage(op: .unregister, flags: .request), timeout: .seconds(2)), r.status != 0 {
+            logger.warning("the nucleus refused UNREGISTER: \(r.remoteError.map { "\($0)" } ?? "status \(r.status)")")
+        }
         nucleus.close()
     }
 

@@ -129,6 +129,9 @@ import Glibc
             second = try DaemonRestartTests().startWithStore(h, store, config: cfg, log: h.dir + "/drivermgrd-2.log")
         }
 
+        /// The daemon ``restart()`` started.
+        var secondPID: pid_t { second }
+
         /// The sim's audio plays and the store holds both drivers' channels
         /// (and ens1371's pidfd).
         func waitPlayingAndStored() throws {
@@ -414,5 +417,41 @@ import Glibc
         }
         let fail = try #require(try history().last { $0.event == "failure" })
         #expect(fail.detail.contains("no answer to a ping within 0.5 seconds"), "\(fail.detail)")
+    }
+
+    /// An upcall made while no daemon runs after one died (an `amixer cset`
+    /// during the restart) waits for the next daemon and is answered by
+    /// it; after a daemon stopped on purpose (SIGTERM: UNREGISTER), one
+    /// fails at once with EAGAIN instead of waiting for nobody.
+    @Test func anUpcallMadeWhileTheDaemonRestartsIsAnsweredByTheNextOne() async throws {
+        let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=2s\n")
+        defer { rig.stop() }
+        let (h, first) = (rig.h, rig.first)
+        try rig.waitPlayingAndStored()
+        try await rig.amixerCset(30)
+        let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(200))
+        let client = Task { try await rig.amixerCset(55) }
+        try await Task.sleep(for: .milliseconds(400))
+        try rig.restart()
+        try await client.value
+        try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
+        let reg55 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        #expect(reg55 != reg30, "the put made while no daemon ran took effect")
+
+        // Stopped on purpose: nothing is expected to answer.
+        let second = rig.secondPID
+        kill(second, SIGTERM)
+        try h.wait("the daemon stopped") { !alive(second) }
+        let sim = (try? String(contentsOfFile: h.dir + "/nucleus-sim.log", encoding: .utf8)) ?? ""
+        do {
+            try await rig.amixerCset(70)
+            Issue.record("an upcall after UNREGISTER was answered")
+        } catch {
+            #expect("\(error)".contains("no daemon registered"), "failed at once, not at a deadline: \(error); \(sim.suffix(800))")
+        }
     }
 }

@@ -57,23 +57,37 @@ import XPC
         let first = try #require(await a.next(.sndMixerPut))
         #expect(first.attributes == put)
         a.conn.close()
-        // Made with no daemon there: EAGAIN at once, not kept.
+        // Made while no daemon is there after one died: kept for the next.
         try await until("the daemon's close seen") { !n.hasBroker }
-        do {
-            _ = try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)], timeout: .seconds(10))
-            Issue.record("an upcall with no daemon was answered")
-        } catch let e as XPCError {
-            #expect(e.errno == 11)
-        }
-        #expect(n.pendingUpcalls == 1, "only the one the dead daemon left")
+        let during = Task { try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)], timeout: .seconds(10)) }
+        try await until("the upcall made meanwhile kept") { n.pendingUpcalls == 2 }
 
         let b = try await FakeDaemon(path)
         let again = try #require(await b.next(.sndMixerPut))
         #expect(again.seq == first.seq && again.attributes == first.attributes)
         try b.conn.send(.reply(to: again, attributes: [.u32(.mixerValue, 40)]))
+        let get = try #require(await b.next(.sndMixerGet))
+        try b.conn.send(.reply(to: get, attributes: [.u32(.mixerValue, 40)]))
         let r = try await waiting.value
         #expect(r.status == 0 && r.attribute(.mixerValue)?.u32 == 40)
-        #expect(n.redeliveredUpcalls == 1 && n.pendingUpcalls == 0)
+        #expect(try await during.value.attribute(.mixerValue)?.u32 == 40, "answered by the next daemon")
+        #expect(n.redeliveredUpcalls == 2 && n.pendingUpcalls == 0)
+
+        // Stopped on purpose (UNREGISTER): a waiting upcall fails now, and
+        // one made later at once, with EAGAIN; nothing is kept.
+        let cut = Task { try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)], timeout: .seconds(10)) }
+        _ = try #require(await b.next(.sndMixerGet))
+        let bye = try await b.conn.call(XPCMessage(op: .unregister, flags: .request), timeout: .seconds(5))
+        #expect(bye.status == 0)
+        for t in [cut, Task { try await n.upcall(1, .sndMixerGet, [.u16(.mixerControl, 1)], timeout: .seconds(10)) }] {
+            do {
+                _ = try await t.value
+                Issue.record("an upcall after UNREGISTER was answered")
+            } catch let e as XPCError {
+                #expect(e.errno == 11, "\(e)")
+            }
+        }
+        #expect(n.pendingUpcalls == 0)
         b.conn.close()
     }
 

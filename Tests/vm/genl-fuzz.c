@@ -895,7 +895,18 @@ static const uint16_t all_ops[] = {
 };
 #define NUM_OPS (sizeof(all_ops) / sizeof(all_ops[0]))
 
+/* A random op, but never UNREGISTER: that empties the daemon's seat, which
+ * scenario_handover() does on purpose (and registers again). */
+static uint16_t any_op(struct rng *r)
+{
+	uint16_t op = all_ops[below(r, NUM_OPS)];
+
+	return op == DRVXPC_OP_UNREGISTER ? DRVXPC_OP_DEVICE_INFO : op;
+}
+
 static uint32_t xpc_seq;
+/* The socket an UNREGISTER out of random bytes took the seat from, or -1. */
+static int unregistered = -1;
 
 static struct dev *pick_dev(struct rng *r)
 {
@@ -1325,7 +1336,9 @@ static void mutate(struct rng *r, struct msg *m, struct dev *d, bool from_daemon
 	if (pick < 30 || !a) {
 		switch (below(r, 9)) {
 		case 0:
-			h->op = below(r, 2) ? all_ops[below(r, NUM_OPS)] : rnd(r);
+			h->op = below(r, 2) ? any_op(r) : rnd(r);
+			if (h->op == DRVXPC_OP_UNREGISTER)
+				h->op = DRVXPC_OP_DEVICE_INFO;
 			/* A REG_READ turned REG_WRITE writes no value (no
 			 * REG_VALUE); a SIM_CONTROL here carries no PING. */
 			if (!opt_raw_writes && (h->op == DRVXPC_OP_REG_WRITE ||
@@ -1577,6 +1590,9 @@ static void predict(struct msg *m, int si, struct expect *e)
 	case DRVXPC_OP_REGISTER:
 		e->status = 0;
 		return;
+	case DRVXPC_OP_UNREGISTER:
+		e->status = is_daemon(si) ? 0 : -EPERM;
+		return;
 	case DRVXPC_OP_SIM_CONTROL: {
 		const uint8_t *act = ref_find(a, alen, DRVXPC_A_SIM_ACTION, NULL);
 
@@ -1812,6 +1828,11 @@ static void settle(struct tally *t, struct msg *m, int si, struct plan *p,
 	if (o->replied && !status && h->op == DRVXPC_OP_REGISTER &&
 	    (h->flags & DRVXPC_F_REQUEST))
 		daemon_sock = si;
+	/* Random bytes that make an UNREGISTER: the seat is empty (the main
+	 * loop registers again). */
+	if (o->replied && !status && h->op == DRVXPC_OP_UNREGISTER &&
+	    (h->flags & DRVXPC_F_REQUEST))
+		unregistered = si;
 	if (!o->replied || !d)
 		return;
 	if (status == 0 && !(h->flags & DRVXPC_F_REQUEST))
@@ -1977,7 +1998,7 @@ static uint16_t pick_op(struct rng *r)
 	};
 
 	if (chance(r, 15))
-		return all_ops[below(r, NUM_OPS)];
+		return any_op(r);
 	return common[below(r, sizeof(common) / sizeof(common[0]))];
 }
 
@@ -2296,6 +2317,23 @@ static void scenario_handover(struct rng *r)
 	struct dev *d = pick_dev(r);
 	struct plan p;
 
+	if (chance(r, 10)) {
+		/* The daemon stops on purpose: the other socket may not
+		 * unregister it; then nobody's downcall runs; then it is
+		 * back. */
+		msg_init(&mbuf, DRVXPC_OP_UNREGISTER, 0, ++xpc_seq);
+		memset(&p, 0, sizeof(p));
+		send_checked(other, &mbuf, &p, &obuf);
+		msg_init(&mbuf, DRVXPC_OP_UNREGISTER, 0, ++xpc_seq);
+		memset(&p, 0, sizeof(p));
+		send_checked(old, &mbuf, &p, &obuf);
+		daemon_sock = -1;
+		if (d)
+			simple(r, old, DRVXPC_OP_REG_READ, d, &p);
+		do_register(old);
+		unregistered = -1;
+		return;
+	}
 	if (chance(r, 20)) {
 		close(socks[old]);
 		daemon_sock = -1;
@@ -2335,7 +2373,7 @@ static void scenario_random(struct rng *r)
 		if (chance(r, 50))
 			h->flags = DRVXPC_F_REQUEST;
 		if (chance(r, 50))
-			h->op = all_ops[below(r, NUM_OPS)];
+			h->op = any_op(r);
 		/* Nothing random reaches a register or the daemon's seat. */
 		if (h->op == DRVXPC_OP_REG_WRITE || h->op == DRVXPC_OP_REG_SEQ ||
 		    h->op == DRVXPC_OP_REG_WRITE_DMA || h->op == DRVXPC_OP_REGISTER ||
@@ -2745,6 +2783,11 @@ int main(int argc, char **argv)
 		case 8: scenario_repeat(&r); break;
 		default: reconcile(); break;
 		}
+		if (unregistered >= 0 && daemon_sock == unregistered) {
+			daemon_sock = -1;
+			do_register(unregistered);
+		}
+		unregistered = -1;
 		if (daemon_sock != SOCK_A && daemon_sock != SOCK_B) {
 			printf("genl-fuzz: lost track of the daemon\n");
 			return 2;

@@ -432,7 +432,10 @@ enum drvxpc_sim_action {
  *                          u-driver, as a null upcall; TAKEOVER: a new
  *                          daemon holds the channel, the u-driver sends
  *                          its unanswered downcalls again)
- *   32..63    management   daemon <-> nucleus
+ *   32..63    management   daemon <-> nucleus (UNREGISTER: the daemon
+ *                          stops on purpose; one whose socket closes
+ *                          without it died, and the nucleus expects the
+ *                          next one: upcalls made meanwhile wait for it)
  *   64..127   upcalls      nucleus -> daemon -> u-driver
  *   128..191  downcalls    u-driver -> daemon -> nucleus
  */
@@ -449,6 +452,7 @@ enum drvxpc_sim_action {
 	X(SIM_CONTROL,		35)		\
 	X(QUIESCE,		36)		\
 	X(DEVICE_READD,		37)		\
+	X(UNREGISTER,		38)		\
 	X(PROBE,		64)		\
 	X(REMOVE,		65)		\
 	X(SND_OPEN,		80)		\
