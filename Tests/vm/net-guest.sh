@@ -220,6 +220,24 @@ CONF
   done < /nics
   $BIN/drvcampaign report /tmp/campaign.jsonl \$losses > /tmp/campaign.md; echo "== campaign report exit \$?"
   sed 's/^/  /' /tmp/campaign.md
+  # A NIC that lost echo requests: its rows from 30 s before the first
+  # loss to 5 s after, for whoever looks into it (the guest is gone after).
+  while read -r name qdev pciid exe stock speed lacks; do
+    [ -s "/tmp/cping.\$name.lost" ] || continue
+    set -- \$(head -1 "/tmp/cping.\$name.lost"); first=\$3
+    echo "== campaign losses \$name: \$(wc -l < "/tmp/cping.\$name.lost") echo requests, the first sent at \$first; its faults around it:"
+    awk -v drv="\$name" -v t0="\$first" '
+      function field(k,   r) {
+        if (!match(\$0, "\"" k "\":[^,}]*")) return ""
+        r = substr(\$0, RSTART + length(k) + 3, RLENGTH - length(k) - 3); gsub(/"/, "", r); return r
+      }
+      field("driver") == drv {
+        t = field("injectedAtUSec")
+        if (t != "" && t + 0 >= t0 - 30000000 && t + 0 <= t0 + 5000000)
+          printf "  %s %s at %d ms: manifested %s, detector %s, echo lost %s, %s %s\n", field("index"), field("kind"),
+            (t - t0) / 1000, field("manifested"), field("detector"), field("echoLost"), field("function"), field("detail")
+      }' /tmp/campaign.jsonl | tail -40
+  done < /nics
   dpid=\$(cat /tmp/drivermgrd-c.pid)
   kill -0 \$dpid 2>/dev/null && echo "== campaign: drivermgrd alive"
   echo "== campaign: drivermgrd pid \$dpid, \$(grep -c 'took over [0-9]* of' /tmp/dc.log) restart(s) that took u-drivers over"
