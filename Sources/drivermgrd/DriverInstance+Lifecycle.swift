@@ -508,19 +508,21 @@ extension DriverInstance {
     /// `drvctl inject`: asks the u-driver runtime to fail on purpose.
     func inject(_ fault: XPCFault) async throws {
         guard config.faultInjection else { throw ManagerError.injectionRefused(name) }
-        let (conn, idleHeartbeat) = runtime.withLock { r -> (XPCConnection?, Bool) in
-            guard r.state == .active else { return (nil, false) }
+        let (conn, idleHeartbeat, gen) = runtime.withLock { r -> (XPCConnection?, Bool, UInt64) in
+            guard r.state == .active else { return (nil, false, r.generation) }
             r.activity &+= 1
-            return (r.conn, r.takeIdleHeartbeat())
+            return (r.conn, r.takeIdleHeartbeat(), r.generation)
         }
         guard let conn else { throw ManagerError.badState(name, "not active") }
         // A call like any other: once answered, the heartbeat comes back
-        // to HeartbeatSec.
+        // to HeartbeatSec, and a u-driver just taken over is warm (a hang
+        // it acts out is then found within XPCTimeoutSec).
         let r: XPCMessage
         do {
             defer { if idleHeartbeat { heartbeatNow() } }
             r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
-                                    timeout: config.xpcTimeout)
+                                    timeout: callDeadline())
+            answered(generation: gen)
         } catch let e as XPCError where e.code == .closed || e.code == .system {
             // The runtime answers before it acts; the channel can close
             // (a crash, an abort) before the daemon read that answer.
