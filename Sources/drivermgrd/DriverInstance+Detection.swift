@@ -176,7 +176,7 @@ extension DriverInstance {
     /// standby) loads the host exactly then, as a fresh process's warm-up
     /// does: under QEMU's TCG a NIC just taken over missed its first
     /// ping's 1 s, and a healthy driver was restarted instead of taken
-    /// over (kernel-path campaign, 1 of 145 daemon kills). Once it has
+    /// over (kernel-path campaign, 1 of 171 daemon kills). Once it has
     /// answered, a hang is found within XPCTimeoutSec again.
     func callDeadline() -> Duration {
         let warming = runtime.withLock { r in r.takenOverUnanswered && monotonicNanos() < r.adoptedUntil }
