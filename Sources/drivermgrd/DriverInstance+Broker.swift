@@ -76,15 +76,20 @@ extension DriverInstance {
 
     func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, validated: Bool = false,
               _ done: @escaping @Sendable (XPCMessage) -> Void) {
-        let idleHeartbeat = runtime.withLock { r in
+        // One lock for the bookkeeping and the deadline, one for the
+        // answer's: this is every upcall's path.
+        let (idleHeartbeat, warming) = runtime.withLock { r in
             r.upcallsInFlight += 1
             r.activity &+= 1
             r.changes &+= 1
-            return r.takeIdleHeartbeat()
+            return (r.takeIdleHeartbeat(), r.warmingAfterTakeOver)
         }
-        let timeout = callDeadline()
+        let timeout = callDeadline(warming: warming)
         conn.call(m, timeout: timeout) { [self] result in
-            runtime.withLock { r in r.upcallsInFlight = max(0, r.upcallsInFlight - 1) }
+            runtime.withLock { r in
+                r.upcallsInFlight = max(0, r.upcallsInFlight - 1)
+                if case .success = result, r.generation == gen { r.takenOverUnanswered = false }
+            }
             // Answered (or not): the heartbeat that was backed off pings
             // now and then every HeartbeatSec, watching what the call left.
             if idleHeartbeat { heartbeatNow() }
@@ -112,7 +117,6 @@ extension DriverInstance {
                     done(.errorReply(to: m, errno: 11, message: "\(name): the u-driver that took the call failed"))
                     return
                 }
-                answered(generation: gen)
                 let violation = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass)
                 DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: reply.status != 0 || violation != nil)
                 if let v = violation {

@@ -178,9 +178,9 @@ extension DriverInstance {
     /// ping's 1 s, and a healthy driver was restarted instead of taken
     /// over (kernel-path campaign, 1 of 171 daemon kills). Once it has
     /// answered, a hang is found within XPCTimeoutSec again.
-    func callDeadline() -> Duration {
-        let warming = runtime.withLock { r in r.takenOverUnanswered && monotonicNanos() < r.adoptedUntil }
-        return warming ? max(config.xpcTimeout, config.probeTimeout) : config.xpcTimeout
+    func callDeadline(warming: Bool? = nil) -> Duration {
+        let w = warming ?? runtime.withLock { $0.warmingAfterTakeOver }
+        return w ? max(config.xpcTimeout, config.probeTimeout) : config.xpcTimeout
     }
 
     /// A call of this generation was answered: the u-driver taken over

@@ -93,8 +93,12 @@ final class DriverInstance: Sendable {
         var adoptedUntil: UInt64 = 0
         /// A u-driver taken over from the previous daemon that has not yet
         /// answered this one: its calls get ProbeTimeoutSec
-        /// (``DriverInstance/callDeadline()``).
+        /// (``DriverInstance/callDeadline(warming:)``).
         var takenOverUnanswered = false
+
+        /// A u-driver taken over that has not answered yet, within the
+        /// take-over's grace.
+        var warmingAfterTakeOver: Bool { takenOverUnanswered && monotonicNanos() < adoptedUntil }
         /// The current u-driver's downcalls: at the nucleus now, and in
         /// the current ``DowncallRate`` window.
         var downcalls = DowncallRate()
