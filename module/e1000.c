@@ -105,13 +105,55 @@ static bool e1000_datapath_reg(const struct drvnucleus_dev *d, u32 off,
 				 E1000_RCTL_SECRC)
 
 /*
+ * While the data path is the nucleus's, a downcall may not stop it under
+ * the nucleus's feet: the receiver and the transmitter stay enabled, no
+ * reset of the chip, the link or the PHY, the interrupt mask is not cleared
+ * (IMC) and the PHY is not written (MDIC).  Taking the chip back is
+ * DATAPATH_DISABLE first, as e1000_down stops the queue before the units.
+ * A u-driver whose code went wrong could otherwise leave a chip that moves
+ * no frame yet reads back as configured, which no recovery repairs.
+ */
+static int e1000_running_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			       u32 value, const char **why)
+{
+	if (e1000_touches(off, width, E1000_IMC)) {
+		*why = "IMC: the interrupt mask is the data path's while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (e1000_touches(off, width, E1000_RCTL) &&
+	    !(drvnucleus_merged(d, E1000_RCTL, off, width, value) & E1000_RCTL_EN)) {
+		*why = "RCTL.EN: the receiver stays on while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (e1000_touches(off, width, E1000_TCTL) &&
+	    !(drvnucleus_merged(d, E1000_TCTL, off, width, value) & E1000_TCTL_EN)) {
+		*why = "TCTL.EN: the transmitter stays on while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (e1000_touches(off, width, E1000_CTRL) &&
+	    (drvnucleus_merged(d, E1000_CTRL, off, width, value) &
+	     (E1000_CTRL_RST | E1000_CTRL_PHY_RST | E1000_CTRL_LRST |
+	      E1000_CTRL_SLU)) != E1000_CTRL_SLU) {
+		*why = "CTRL: no reset and the link set up while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (e1000_touches(off, width, E1000_MDIC) &&
+	    drvnucleus_merged(d, E1000_MDIC, off, width, value) & E1000_MDIC_OP_WRITE) {
+		*why = "MDIC: no PHY write while DATAPATH_ON";
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
  * What a downcall may write (write_check).  RDBAL/TDBAL hold the rings'
  * bus addresses: REG_WRITE_DMA's only; RDBAH/TDBAH 0 (32-bit DMA).  A
  * ring's length must fit a ring object of its role, in whole 128-byte
  * steps.  The heads and tails are the data path's (DATAPATH_ENABLE sets
  * them once the descriptors hold the buffers' addresses: a tail moved
  * before would send the chip to the zeroed descriptors' address 0).
- * RCTL may not change the buffer size or strip the CRC.
+ * RCTL may not change the buffer size or strip the CRC.  While the data
+ * path is on, e1000_running_check's rules too.
  */
 static int e1000_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 			     u32 value, bool dma, const char **why)
@@ -156,6 +198,8 @@ static int e1000_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 		*why = "RCTL must select 2048-byte buffers, CRC not stripped";
 		return -EINVAL;
 	}
+	if (drvnucleus_net_datapath_on(d))
+		return e1000_running_check(d, off, width, value, why);
 	return 0;
 }
 

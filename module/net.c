@@ -22,6 +22,13 @@ static struct drvnucleus_net *net_of(struct drvnucleus_dev *d)
 	return d->cls_priv;
 }
 
+bool drvnucleus_net_datapath_on(struct drvnucleus_dev *d)
+{
+	struct drvnucleus_net *n = net_of(d);
+
+	return n && READ_ONCE(n->datapath);
+}
+
 /* --- upcalls, from process context ---------------------------------------- */
 
 static int fill_mac(struct sk_buff *skb, void *arg)

@@ -118,6 +118,13 @@ extern const struct drvnucleus_class drvnucleus_net_class;
 bool drvnucleus_net_lock_irq(struct drvnucleus_net *n, unsigned long *flags);
 bool drvnucleus_net_lock_xmit(struct drvnucleus_net *n, unsigned long *flags);
 
+/*
+ * For a chip's write_check: the u-driver has handed the data path over and
+ * not taken it back.  Stable for a write to one of the chip's datapath_reg
+ * registers (the ComboLock is held); for others, as of the call.
+ */
+bool drvnucleus_net_datapath_on(struct drvnucleus_dev *d);
+
 /* From a chip's interrupt handler: a link change; the u-driver checks the
  * PHY (NET_WATCHDOG now instead of at the next period). */
 void drvnucleus_net_link_event(struct drvnucleus_net *n);

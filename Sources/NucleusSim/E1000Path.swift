@@ -196,8 +196,9 @@ extension E1000Path {
     /// e1000_write_check: RDBAL/TDBAL take the rings' bus addresses by
     /// REG_WRITE_DMA only, RDBAH/TDBAH stay 0; a ring's length fits a ring
     /// object of its role in 128-byte steps; the heads and tails are the
-    /// data path's; RCTL keeps 2048-byte buffers and the CRC.
-    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? {
+    /// data path's; RCTL keeps 2048-byte buffers and the CRC. While the data
+    /// path is on, ``runningCheck(_:)``'s rules too.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? {
         let rings: [(base: UInt32, high: UInt32, length: UInt32, role: UInt8)] = [
             (E1000_RDBAL, E1000_RDBAH, E1000_RDLEN, ObjectRole.rxRing),
             (E1000_TDBAL, E1000_TDBAH, E1000_TDLEN, ObjectRole.txRing),
@@ -221,6 +222,29 @@ extension E1000Path {
         }
         if w.touches(E1000_RCTL), w.merged(E1000_RCTL, current: { rd(E1000_RCTL) }) & Self.rctlFixed != 0 {
             return .invalid("RCTL must select 2048-byte buffers, CRC not stripped")
+        }
+        return dataPathOn ? runningCheck(w) : nil
+    }
+
+    /// e1000_running_check: while the data path is the nucleus's, the
+    /// receiver and transmitter stay enabled, no reset of the chip, link or
+    /// PHY, no IMC, no PHY write through MDIC (DATAPATH_DISABLE first).
+    func runningCheck(_ w: RegisterWrite) -> WriteRefusal? {
+        if w.touches(E1000_IMC) {
+            return .notPermitted("IMC: the interrupt mask is the data path's while DATAPATH_ON")
+        }
+        if w.touches(E1000_RCTL), w.merged(E1000_RCTL, current: { rd(E1000_RCTL) }) & E1000_RCTL_EN == 0 {
+            return .notPermitted("RCTL.EN: the receiver stays on while DATAPATH_ON")
+        }
+        if w.touches(E1000_TCTL), w.merged(E1000_TCTL, current: { rd(E1000_TCTL) }) & E1000_TCTL_EN == 0 {
+            return .notPermitted("TCTL.EN: the transmitter stays on while DATAPATH_ON")
+        }
+        let resets = E1000_CTRL_RST | E1000_CTRL_PHY_RST | E1000_CTRL_LRST | E1000_CTRL_SLU
+        if w.touches(E1000_CTRL), w.merged(E1000_CTRL, current: { rd(E1000_CTRL) }) & resets != E1000_CTRL_SLU {
+            return .notPermitted("CTRL: no reset and the link set up while DATAPATH_ON")
+        }
+        if w.touches(E1000_MDIC), w.merged(E1000_MDIC, current: { rd(E1000_MDIC) }) & E1000_MDIC_OP_WRITE != 0 {
+            return .notPermitted("MDIC: no PHY write while DATAPATH_ON")
         }
         return nil
     }

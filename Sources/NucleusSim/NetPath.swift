@@ -83,12 +83,14 @@ protocol SimNICPath: AnyObject {
     /// registers, and its own raw views (RX_CONFIG, MC_FILTER).
     func info(_ n: NetDev) -> [XPCAttribute]
     /// The chip's write check (``SimChipNucleus/checkWrite(_:memory:)``);
-    /// `instance` owns the buffers a DMA register may point into.
-    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal?
+    /// `instance` owns the buffers a DMA register may point into;
+    /// `dataPathOn`: the u-driver has handed the data path over
+    /// (drvnucleus_net_datapath_on).
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal?
 }
 
 extension SimNICPath {
-    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? { nil }
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? { nil }
 }
 
 /// The network class of the sim nucleus, module/net.c's counterpart: the
@@ -190,7 +192,7 @@ extension NetPath: SimChipNucleus {
     }
 
     func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? {
-        chip.checkWrite(w, memory: memory, instance: instance)
+        chip.checkWrite(w, memory: memory, instance: instance, dataPathOn: n.datapath)
     }
 
     func takeUpcalls() -> [XPCOp] {

@@ -239,7 +239,7 @@ extension PCNet32Path {
     /// come from the init block the nucleus fills, and CSR0's INIT reads
     /// the block only once DATAPATH_ENABLE filled the one CSR1/CSR2 name;
     /// through BDP, BCR20 keeps SWSTYLE 2.
-    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? {
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? {
         guard w.touches(PCNET32_WIO_RDP, PCNET32_IO_SIZE - PCNET32_WIO_RDP) else { return nil }
         let dmaRefused = WriteRefusal.notPermitted("REG_WRITE_DMA goes to CSR1/CSR2 only (through RDP)")
         if w.width == 4 { return .notPermitted("the PCnet is driven in word I/O: no 32-bit access to RDP..BDP") }

@@ -127,7 +127,7 @@ extension RTL8139Path {
     /// only, with a slot's or a ring's worth of buffer behind them (8K + 16
     /// and the 1536 bytes of slack NoWrap runs into); RxConfig keeps the 8K
     /// ring; a TxStatus write sends at most a slot.
-    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32) -> WriteRefusal? {
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? {
         for i in 0..<RTL_NUM_TX {
             let addr = RTL_TX_ADDR0 + 4 * i, status = RTL_TX_STATUS0 + 4 * i
             if w.touches(addr), !w.isDMAAddress(at: addr) || memory.room(bus: w.value, instance: instance) < Self.txBufSize {

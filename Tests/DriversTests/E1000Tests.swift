@@ -331,6 +331,38 @@ import XPC
         #expect(rig.recorder.ops(.netRegister).count == 2, "probe registers (the class keeps the one netdev)")
     }
 
+    /// A chip adopted with its units as no open interface runs them (left
+    /// so by whatever ran before the restart): the reattached u-driver
+    /// writes back RCTL's base with the filter bits kept, TCTL, CTRL's link
+    /// set up, and unmasks the interrupts, without a reset or a PHY write.
+    @Test func reattachRepairsUnitsLeftStopped() async throws {
+        let rig = try Rig()
+        let first = rig.driver()
+        _ = try await first.probe(reattach: false)
+        try await first.open(reattach: false)
+        try await first.setRxMode(RxMode(promiscuous: true))
+        let (resets, autoneg) = try rig.model { ($0.resets, $0.autonegRestarts) }
+        let ctrl = try rig.reg(E1000_CTRL)
+        try rig.model { m in
+            m.write(offset: E1000_RCTL, width: 4, value: E1000_RCTL_UPE | E1000_RCTL_MPE) // EN and BAM gone
+            m.write(offset: E1000_TCTL, width: 4, value: 0)
+            m.write(offset: E1000_CTRL, width: 4, value: (ctrl & ~E1000_CTRL_SLU) | E1000_CTRL_FRCSPD)
+            m.write(offset: E1000_IMC, width: 4, value: E1000_IMC_ALL)
+        }
+        let second = rig.driver(held: rig.heldBuffers())
+        _ = try await second.probe(reattach: true)
+        try await second.open(reattach: true)
+        #expect(try rig.reg(E1000_RCTL) == receiveControlBase | E1000_RCTL_UPE | E1000_RCTL_MPE)
+        #expect(try rig.reg(E1000_TCTL) == transmitControl)
+        #expect(try rig.reg(E1000_CTRL) & (E1000_CTRL_SLU | E1000_CTRL_FRCSPD) == E1000_CTRL_SLU)
+        #expect(try rig.reg(E1000_IMS) == E1000_IMS_ENABLE_MASK)
+        #expect(try rig.model { ($0.resets, $0.autonegRestarts) } == (resets, autoneg))
+        // The replayed rx mode finds RCTL as it wants it: nothing more.
+        let writes = try rig.model { $0.writeLog.count }
+        try await second.setRxMode(RxMode(promiscuous: true))
+        #expect(try rig.model { $0.writeLog.count } == writes)
+    }
+
     @Test func reattachWithoutTheRingsIsRefused() async throws {
         let rig = try Rig()
         let drv = rig.driver()

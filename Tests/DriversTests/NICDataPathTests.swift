@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+import CChips
 import Testing
 @testable import E1000
 @testable import NE2K
@@ -136,6 +137,45 @@ import XPC
         // And the new u-driver serves: a MAC change reaches the chip.
         try await second.setMAC(newMAC)
         #expect(try rig.filter().mac == newMAC)
+    }
+
+    /// While the data path is the nucleus's, the e1000 nucleus refuses the
+    /// writes that would stop it under its feet (as a u-driver whose code
+    /// went wrong might make): receiver or transmitter off, a reset of the
+    /// chip, link or PHY, the interrupt mask cleared, a PHY write. Each is
+    /// EPERM and no frame is lost; the u-driver's own stop takes the data
+    /// path back first and then stops the units.
+    @Test func e1000RefusesStoppingTheDataPathUnderTheNucleus() async throws {
+        let nic = try #require(Self.nics.first { $0.name == "e1000" })
+        let rig = Rig(nic)
+        let drv = try await bringUp(nic, rig)
+        let rctl = try await rig.device.read32(E1000_RCTL), ctrl = try await rig.device.read32(E1000_CTRL)
+        let refused: [(UInt32, UInt32)] = [
+            (E1000_IMC, E1000_IMC_ALL), (E1000_RCTL, rctl & ~E1000_RCTL_EN), (E1000_TCTL, 0),
+            (E1000_CTRL, ctrl | E1000_CTRL_RST), (E1000_CTRL, ctrl | E1000_CTRL_PHY_RST),
+            (E1000_CTRL, ctrl & ~E1000_CTRL_SLU),
+            (E1000_MDIC, E1000_MDIC_OP_WRITE | E1000_MDIC_PHY_ADDR << E1000_MDIC_PHY_SHIFT | 0x0800),
+        ]
+        for (off, value) in refused {
+            do {
+                try await rig.device.write32(off, value)
+                Issue.record("write of 0x\(String(value, radix: 16)) to 0x\(String(off, radix: 16)) accepted")
+            } catch let e as XPCError {
+                #expect(e.errno == 1, "0x\(String(off, radix: 16)): \(e)")
+            }
+            rig.run(ms: 20)
+        }
+        #expect(try await rig.device.read32(E1000_RCTL) == rctl)
+        #expect(try await rig.device.read32(E1000_IMS) == E1000_IMS_ENABLE_MASK)
+        // What keeps the units running is still allowed: the rx mode.
+        try await drv.setRxMode(RxMode(promiscuous: true))
+        rig.run(ms: 300)
+        let (sent, echoed) = try rig.drain()
+        #expect(sent > 50 && echoed == sent, "\(sent - echoed) of \(sent) lost")
+        try await drv.stop()
+        #expect(try await rig.device.read32(E1000_RCTL) & E1000_RCTL_EN == 0)
+        #expect(try await rig.device.read32(E1000_IMS) == 0)
+        #expect(try rig.deviceInfo().u8(.datapathOn) == 0)
     }
 
     /// All four NICs in one sim, as a campaign against every driver runs

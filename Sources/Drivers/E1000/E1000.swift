@@ -196,10 +196,13 @@ public actor E1000: NetDriver {
             guard rxRing != nil, txRing != nil, rxBuffers != nil, txBuffers != nil else {
                 throw UDriverError(errno: 2, "reattach without the rings the nucleus held")
             }
-            rctl = try await device.read32(E1000_RCTL)
+            try await repairRunningChip()
             running = true
             linkUp = try await getLink().up
             try await device.enableDataPath(reattach: true)
+            // The mask the interface runs with (the nucleus's poll keeps
+            // it); IMS only sets bits, so a masked chip is unmasked.
+            try await device.write32(E1000_IMS, E1000_IMS_ENABLE_MASK)
             return
         }
         let ringBytes = { (n: UInt32) in n * E1000_DESC_SIZE }
@@ -214,6 +217,28 @@ public actor E1000: NetDriver {
         try await hwStart()
         linkUp = false
         try await checkLink()
+    }
+
+    /// The adopted chip's units as an open interface runs them: RCTL's base
+    /// (receiver on, broadcast, the descriptor threshold; the filter bits
+    /// are the replayed rx mode's), TCTL, and CTRL's link set up, unforced;
+    /// whichever reads back otherwise is written (a u-driver that went
+    /// wrong before its restart may have left them so; nothing else would
+    /// notice a chip that reads back as configured and moves no frame).
+    private func repairRunningChip() async throws {
+        let r = try await device.sequence([.read(E1000_RCTL, width: 4), .read(E1000_TCTL, width: 4),
+                                           .read(E1000_CTRL, width: 4)])
+        guard r.count == 3 else { throw UDriverError(errno: 5, "short register read") }
+        let filter = E1000_RCTL_UPE | E1000_RCTL_MPE
+        let wantRCTL = receiveControlBase | r[0] & filter
+        let wantCTRL = (r[2] | E1000_CTRL_SLU)
+            & ~(E1000_CTRL_FRCSPD | E1000_CTRL_FRCDPLX | E1000_CTRL_LRST | E1000_CTRL_RST | E1000_CTRL_PHY_RST)
+        var steps: [RegisterStep] = []
+        if r[2] != wantCTRL { steps.append(.write(E1000_CTRL, wantCTRL, width: 4)) }
+        if r[1] != transmitControl { steps.append(.write(E1000_TCTL, transmitControl, width: 4)) }
+        if r[0] != wantRCTL { steps.append(.write(E1000_RCTL, wantRCTL, width: 4)) }
+        if !steps.isEmpty { _ = try await device.sequence(steps) }
+        rctl = wantRCTL
     }
 
     /// e1000_configure and e1000_up: reset, MAC and filter, the tx unit
@@ -247,17 +272,18 @@ public actor E1000: NetDriver {
         try await device.write32(E1000_IMS, E1000_IMS_ENABLE_MASK)
     }
 
-    /// e1000_close / e1000_down: mask interrupts, stop both units, take the
-    /// data path back.
+    /// e1000_close / e1000_down: take the data path back (the nucleus
+    /// refuses the units' stop while it runs them), then mask interrupts and
+    /// stop both units.
     public func stop() async throws {
         running = false
+        try await device.disableDataPath()
         rctl &= ~E1000_RCTL_EN
         _ = try await device.sequence([
             .write(E1000_IMC, E1000_IMC_ALL, width: 4),
             .write(E1000_RCTL, rctl, width: 4),
             .write(E1000_TCTL, transmitControl & ~E1000_TCTL_EN, width: 4),
         ])
-        try await device.disableDataPath()
         linkUp = false
     }
 
