@@ -312,13 +312,66 @@ static void rtl_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
 	spin_unlock_irqrestore(&d->cl.spin, f);
 }
 
+/* The @rw-byte register at @reg (1 or 2) as a write of [off, off + width)
+ * that overlaps it leaves it; its other bytes as the chip holds them. */
+static u32 rtl_merged_narrow(struct drvnucleus_dev *d, u32 reg, u32 rw,
+			     u32 off, u32 width, u32 value)
+{
+	u32 v = rw == 1 ? ioread8(d->bar + reg) : ioread16(d->bar + reg);
+	u32 i, a, sh;
+
+	for (i = 0; i < width; i++) {
+		a = off + i;
+		if (a < reg || a >= reg + rw)
+			continue;
+		sh = (a - reg) * 8;
+		v = (v & ~(0xffU << sh)) | (((value >> (i * 8)) & 0xff) << sh);
+	}
+	return v;
+}
+
+/* The interrupts the data path serves: the u-driver may not mask them
+ * while it runs (the nucleus masks RTL_INT_RX_ACK for NAPI itself). */
+#define RTL_INT_DATAPATH	(RTL_INT_RX_ACK | RTL_INT_TX_OK | RTL_INT_TX_ERR)
+
+/*
+ * While the data path is the nucleus's, a downcall may not stop it under
+ * the nucleus's feet: ChipCmd keeps the receiver and transmitter enabled
+ * and resets nothing, IntrMask keeps the data path's interrupts.  Taking
+ * the chip back is DATAPATH_DISABLE first (rtl8139_close's order is the
+ * nucleus's: the queue stops before the chip).
+ */
+static int rtl_running_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			     u32 value, const char **why)
+{
+	u32 v;
+
+	if (drvnucleus_touches(off, width, RTL_CHIP_CMD, 1)) {
+		v = rtl_merged_narrow(d, RTL_CHIP_CMD, 1, off, width, value);
+		if ((v & (RTL_CMD_RESET | RTL_CMD_RX_ENB | RTL_CMD_TX_ENB)) !=
+		    (RTL_CMD_RX_ENB | RTL_CMD_TX_ENB)) {
+			*why = "ChipCmd: receiver and transmitter on, no reset, while DATAPATH_ON";
+			return -EPERM;
+		}
+	}
+	if (drvnucleus_touches(off, width, RTL_INTR_MASK, 2)) {
+		v = rtl_merged_narrow(d, RTL_INTR_MASK, 2, off, width, value);
+		if ((v & RTL_INT_DATAPATH) != RTL_INT_DATAPATH) {
+			*why = "IntrMask: the data path's interrupts stay unmasked while DATAPATH_ON";
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 /*
  * What a downcall may write (write_check).  TxAddr0-3 and RxBuf hold bus
  * addresses: REG_WRITE_DMA's only, each with a slot's or the ring's worth
  * of its object behind it (8K + 16, and 1536 bytes of slack: the NoWrap
  * bit lets a frame run past the end).  RxConfig's ring length stays 8K:
  * the chip wraps at 64K with the field at 3.  A TxStatus write starts a
- * transmit of its size from the slot: at most a slot.
+ * transmit of its size from the slot: at most a slot.  While the data path
+ * is on, rtl_running_check's rules too.
  */
 static int rtl_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 			   u32 value, bool dma, const char **why)
@@ -353,6 +406,8 @@ static int rtl_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 			return -EINVAL;
 		}
 	}
+	if (drvnucleus_net_datapath_on(d))
+		return rtl_running_check(d, off, width, value, why);
 	return 0;
 }
 

@@ -139,43 +139,88 @@ import XPC
         #expect(try rig.filter().mac == newMAC)
     }
 
-    /// While the data path is the nucleus's, the e1000 nucleus refuses the
-    /// writes that would stop it under its feet (as a u-driver whose code
-    /// went wrong might make): receiver or transmitter off, a reset of the
-    /// chip, link or PHY, the interrupt mask cleared, a PHY write. Each is
+    /// Writes that would stop a NIC's data path under the nucleus (as a
+    /// u-driver whose code went wrong might make them), given the chip's
+    /// registers as they run.
+    static let stoppingWrites: [String: @Sendable (Device) async throws -> [(UInt32, UInt32, Int)]] = [
+        "e1000": { d in
+            let rctl = try await d.read32(E1000_RCTL), ctrl = try await d.read32(E1000_CTRL)
+            return [(E1000_IMC, E1000_IMC_ALL, 4), (E1000_RCTL, rctl & ~E1000_RCTL_EN, 4), (E1000_TCTL, 0, 4),
+                    (E1000_CTRL, ctrl | E1000_CTRL_RST, 4), (E1000_CTRL, ctrl | E1000_CTRL_PHY_RST, 4),
+                    (E1000_CTRL, ctrl & ~E1000_CTRL_SLU, 4),
+                    (E1000_MDIC, E1000_MDIC_OP_WRITE | E1000_MDIC_PHY_ADDR << E1000_MDIC_PHY_SHIFT | 0x0800, 4)]
+        },
+        "rtl8139": { _ in
+            [(RTL_CHIP_CMD, 0, 1), (RTL_CHIP_CMD, RTL_CMD_RESET | RTL_CMD_RX_ENB | RTL_CMD_TX_ENB, 1),
+             (RTL_CHIP_CMD, RTL_CMD_TX_ENB, 1), (RTL_INTR_MASK, 0, 2), (RTL_INTR_MASK, RTL_INT_ALL & ~RTL_INT_RX_OK, 2),
+             (RTL_INTR_MASK, 0, 1), (RTL_CHIP_CMD - 3, 0, 4)]
+        },
+    ]
+
+    /// While the data path is the nucleus's, the nucleus refuses the writes
+    /// that would stop it (receiver or transmitter off, a reset, the data
+    /// path's interrupts masked, for the e1000 a PHY write too). Each is
     /// EPERM and no frame is lost; the u-driver's own stop takes the data
-    /// path back first and then stops the units.
-    @Test func e1000RefusesStoppingTheDataPathUnderTheNucleus() async throws {
-        let nic = try #require(Self.nics.first { $0.name == "e1000" })
+    /// path back first and then stops the chip.
+    @Test(arguments: nics.filter { stoppingWrites[$0.name] != nil })
+    func theDataPathCannotBeStoppedUnderTheNucleus(_ nic: NIC) async throws {
         let rig = Rig(nic)
         let drv = try await bringUp(nic, rig)
-        let rctl = try await rig.device.read32(E1000_RCTL), ctrl = try await rig.device.read32(E1000_CTRL)
-        let refused: [(UInt32, UInt32)] = [
-            (E1000_IMC, E1000_IMC_ALL), (E1000_RCTL, rctl & ~E1000_RCTL_EN), (E1000_TCTL, 0),
-            (E1000_CTRL, ctrl | E1000_CTRL_RST), (E1000_CTRL, ctrl | E1000_CTRL_PHY_RST),
-            (E1000_CTRL, ctrl & ~E1000_CTRL_SLU),
-            (E1000_MDIC, E1000_MDIC_OP_WRITE | E1000_MDIC_PHY_ADDR << E1000_MDIC_PHY_SHIFT | 0x0800),
-        ]
-        for (off, value) in refused {
+        let stoppingWrites = try #require(Self.stoppingWrites[nic.name])
+        let writes = try await stoppingWrites(rig.device)
+        let info = rig.deviceInfo()
+        for (off, value, width) in writes {
             do {
-                try await rig.device.write32(off, value)
-                Issue.record("write of 0x\(String(value, radix: 16)) to 0x\(String(off, radix: 16)) accepted")
+                try await rig.device.write(off, value, width: width)
+                Issue.record("\(width)-byte write of 0x\(String(value, radix: 16)) to 0x\(String(off, radix: 16)) accepted")
             } catch let e as XPCError {
                 #expect(e.errno == 1, "0x\(String(off, radix: 16)): \(e)")
             }
             rig.run(ms: 20)
         }
-        #expect(try await rig.device.read32(E1000_RCTL) == rctl)
-        #expect(try await rig.device.read32(E1000_IMS) == E1000_IMS_ENABLE_MASK)
-        // What keeps the units running is still allowed: the rx mode.
+        #expect(rig.deviceInfo().all(.rxConfig) == info.all(.rxConfig))
+        // What keeps the chip running is still allowed: the rx mode.
         try await drv.setRxMode(RxMode(promiscuous: true))
         rig.run(ms: 300)
         let (sent, echoed) = try rig.drain()
         #expect(sent > 50 && echoed == sent, "\(sent - echoed) of \(sent) lost")
         try await drv.stop()
-        #expect(try await rig.device.read32(E1000_RCTL) & E1000_RCTL_EN == 0)
-        #expect(try await rig.device.read32(E1000_IMS) == 0)
         #expect(try rig.deviceInfo().u8(.datapathOn) == 0)
+    }
+
+    /// The state such writes would leave, made on the chip directly (as
+    /// if something had got past the checks): no echo comes back until a
+    /// restarted u-driver adopts the chip, which makes it run again without
+    /// a reset.
+    static let stoppedChip: [String: @Sendable (DeviceModel) -> Void] = [
+        "e1000": { m in
+            m.write(offset: E1000_IMC, width: 4, value: E1000_IMC_ALL)
+            m.write(offset: E1000_RCTL, width: 4, value: m.read(offset: E1000_RCTL, width: 4) & ~(E1000_RCTL_EN | E1000_RCTL_BAM))
+            m.write(offset: E1000_TCTL, width: 4, value: 0)
+        },
+        "rtl8139": { m in
+            m.write(offset: RTL_INTR_MASK, width: 2, value: 0)
+            m.write(offset: RTL_CHIP_CMD, width: 1, value: 0)
+        },
+    ]
+
+    @Test(arguments: nics.filter { stoppedChip[$0.name] != nil })
+    func aReattachedDriverRestartsAStoppedChip(_ nic: NIC) async throws {
+        let rig = Rig(nic)
+        _ = try await bringUp(nic, rig)
+        rig.run(ms: 200)
+        let stop = try #require(Self.stoppedChip[nic.name])
+        _ = rig.nucleus.inspect(1) { m in stop(m) }
+        rig.run(ms: 100)
+        let echoedStopped = rig.counter(.statEchoed)
+        rig.run(ms: 300)
+        #expect(rig.counter(.statEchoed) == echoedStopped, "the stopped chip moves no frame")
+        let second = nic.driver(rig.device, try rig.info())
+        _ = try await second.probe(reattach: true)
+        try await second.open(reattach: true)
+        try await second.setRxMode(RxMode(multicast: [Self.group]))
+        rig.run(ms: 500)
+        #expect(rig.counter(.statEchoed) > echoedStopped + 50, "echoes come back after the reattach")
     }
 
     /// All four NICs in one sim, as a campaign against every driver runs

@@ -200,9 +200,6 @@ public actor E1000: NetDriver {
             running = true
             linkUp = try await getLink().up
             try await device.enableDataPath(reattach: true)
-            // The mask the interface runs with (the nucleus's poll keeps
-            // it); IMS only sets bits, so a masked chip is unmasked.
-            try await device.write32(E1000_IMS, E1000_IMS_ENABLE_MASK)
             return
         }
         let ringBytes = { (n: UInt32) in n * E1000_DESC_SIZE }
@@ -222,12 +219,15 @@ public actor E1000: NetDriver {
     /// The adopted chip's units as an open interface runs them: RCTL's base
     /// (receiver on, broadcast, the descriptor threshold; the filter bits
     /// are the replayed rx mode's), TCTL, and CTRL's link set up, unforced;
-    /// whichever reads back otherwise is written (a u-driver that went
+    /// IMS written, whichever of the others reads back otherwise written (a u-driver that went
     /// wrong before its restart may have left them so; nothing else would
     /// notice a chip that reads back as configured and moves no frame).
     private func repairRunningChip() async throws {
+        // IMS with the mask the interface runs with (the nucleus's poll
+        // keeps it; IMS only sets bits, so a masked chip is unmasked).
         let r = try await device.sequence([.read(E1000_RCTL, width: 4), .read(E1000_TCTL, width: 4),
-                                           .read(E1000_CTRL, width: 4)])
+                                           .read(E1000_CTRL, width: 4),
+                                           .write(E1000_IMS, E1000_IMS_ENABLE_MASK, width: 4)])
         guard r.count == 3 else { throw UDriverError(errno: 5, "short register read") }
         let filter = E1000_RCTL_UPE | E1000_RCTL_MPE
         let wantRCTL = receiveControlBase | r[0] & filter

@@ -120,12 +120,19 @@ public actor RTL8139: NetDriver {
             guard rxRing != nil, txBufs != nil else {
                 throw UDriverError(errno: 2, "reattach without the rings the nucleus held")
             }
-            // RxConfig and the link in one downcall (each round trip is
-            // a recovery's time).
-            let r = try await device.sequence([.read(Reg.rxConfig, width: 4)] + Self.linkReads)
-            guard r.count == 1 + Self.linkReads.count else { throw UDriverError(errno: 5, "short RxConfig and MII read") }
+            // RxConfig, ChipCmd and the link in one downcall (each round
+            // trip is a recovery's time).
+            // With them, the chip made to run as an open interface runs it,
+            // whatever the u-driver before the restart left: the interrupt
+            // mask written (the nucleus's poll keeps it; a masked chip is
+            // unmasked), receiver and transmitter turned on if off.
+            let r = try await device.sequence([.read(Reg.rxConfig, width: 4), .read(Reg.chipCmd, width: 1)]
+                                              + Self.linkReads + [.write(Reg.intrMask, UInt32(Intr.all), width: 2)])
+            guard r.count == 2 + Self.linkReads.count else { throw UDriverError(errno: 5, "short RxConfig and MII read") }
             rxConfig = r[0]
-            linkUp = Self.link(from: Array(r.dropFirst())).up
+            linkUp = Self.link(from: Array(r.dropFirst(2))).up
+            let on = UInt32(ChipCmd.rxEnable | ChipCmd.txEnable)
+            if r[1] & on != on { try await device.write8(Reg.chipCmd, UInt8(on)) }
             try await device.enableDataPath(reattach: true)
             return
         }
@@ -169,13 +176,14 @@ public actor RTL8139: NetDriver {
         ])
     }
 
-    /// rtl8139_close: mask interrupts, stop the chip, hand the data path back.
+    /// rtl8139_close: take the data path back (the nucleus refuses stopping
+    /// the chip while it runs it), mask interrupts, stop the chip.
     public func stop() async throws {
+        try await device.disableDataPath()
         _ = try await device.sequence([
             .write(Reg.intrMask, 0, width: 2),
             .write(Reg.chipCmd, 0, width: 1),
         ])
-        try await device.disableDataPath()
         try await device.write32(Reg.rxMissed, 0)
     }
 
