@@ -517,6 +517,7 @@ grep -qE "== bind: after the reload 0000:00:0[0-9a-f].0 is 8139cp's, rtl8139 ina
 [ "$(grep -cE "== restarted: (rtl8139|ens1370) .* active " "$WORK/console.log")" = 2 ] || failed $LINENO
 grep -q "== dmesg clean$" <(tr -d '\r' < "$WORK/console.log") || failed $LINENO
 grep -q "== dmesg clean after the tx timeout" "$WORK/console.log" || failed $LINENO
+grep -q "== txtimeout: REG_WRITE of ChipCmd without TxEnb refused while the data path runs" "$WORK/console.log" || failed $LINENO
 grep -q "== txtimeout: NET_TX_TIMEOUT upcall received" "$WORK/console.log" || failed $LINENO
 grep -q "== txtimeout: transmitter restarted, data path enabled" "$WORK/console.log" || failed $LINENO
 grep -q "== ping after the tx timeout: 3 packets transmitted, 3 packets received" "$WORK/console.log" || failed $LINENO
