@@ -112,8 +112,10 @@ extension DriverInstance {
         record("spawned", "pid \(p.pid)")
         p.watch { [self] status in self.exited(status, gen) }
         conn.start()
+        timeline?.mark("channel")
         do {
             let objects = try await heldObjects(dev, asked: asked)
+            timeline?.mark("objects")
             let hello = helloMessage(dev, objects: objects)
             let probeRequest = XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request, instance: dev.instance)
             let build: String, probe: XPCMessage
