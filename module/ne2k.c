@@ -622,6 +622,89 @@ static void ne2k_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
 	ne2k_priv(n)->rcr = value & NE2K_RCR_MASK;
 }
 
+/* TCR's loopback mode, LB1:LB0 (01 internal, 10 and 11 external): the
+ * header names LB0, the mode ei_rx_overrun and NS8390_init use. */
+#define NE2K_TCR_LB_MASK	0x06U
+
+/* Whether a write of @width bytes of @value at @off reaches the byte
+ * register at @reg, and the byte it puts there (*v). */
+static bool ne2k_lane(u32 off, u32 width, u32 value, u32 reg, u8 *v)
+{
+	if (!drvnucleus_touches(off, width, reg, 1))
+		return false;
+	*v = value >> ((reg - off) * 8);
+	return true;
+}
+
+/*
+ * While the data path is the nucleus's, a downcall may not stop it under
+ * the nucleus's feet: a u-driver whose code went wrong could otherwise
+ * leave a chip that reads back as configured and moves no frame, and a
+ * reattached u-driver would adopt it so.  CR may not stop a started chip:
+ * no STP where it reads clear, STA not cleared where it reads set (a page
+ * switch or a remote DMA command writes both back as they read, as the
+ * nucleus's own do; a chip already stopped may be written as it is, so a
+ * reattaching u-driver reads PAR from it before it starts it).  On page 0
+ * (CR read now selects the page the write goes to; 0x0c-0x0f are MAR4-7
+ * on page 1) IMR keeps the data path's interrupts, RCR is not put in
+ * monitor mode (frames checked, none stored), TCR in no loopback.  The
+ * reset port is not written: a read of it resets the board, which no
+ * write_check sees (a reattached u-driver restarts such a chip), and the
+ * write that ends the pulse is refused so that such a reset fails loudly.
+ * The 8390's registers are bytes: each is checked in whatever lane of a
+ * wider write reaches it.  Taking the chip back is DATAPATH_DISABLE first
+ * (ei_close's order: the queue stops before the chip).  The nucleus's own
+ * accesses (the overrun recovery's STP and loopback) are not checked.
+ */
+static int ne2k_running_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			      u32 value, const char **why)
+{
+	u8 cr = ioread8(d->bar + NE2K_CR), v;
+
+	if (ne2k_lane(off, width, value, NE2K_CR, &v) &&
+	    (((v & NE2K_CR_STP) && !(cr & NE2K_CR_STP)) ||
+	     (!(v & NE2K_CR_STA) && (cr & NE2K_CR_STA)))) {
+		*why = "CR: a started chip stays started (no STP, STA kept) while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (ne2k_lane(off, width, value, NE2K_RESET, &v)) {
+		*why = "the reset port: no board reset while DATAPATH_ON";
+		return -EPERM;
+	}
+	if ((cr & NE2K_CR_PAGE_MASK) != NE2K_CR_PAGE0)
+		return 0;
+	if (ne2k_lane(off, width, value, NE2K_P0_IMR, &v) &&
+	    (v & NE2K_IMR_DATAPATH) != NE2K_IMR_DATAPATH) {
+		*why = "IMR: the data path's interrupts stay unmasked while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (ne2k_lane(off, width, value, NE2K_P0_RCR, &v) &&
+	    (v & NE2K_RCR_MON)) {
+		*why = "RCR.MON: the receiver stores frames while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (ne2k_lane(off, width, value, NE2K_P0_TCR, &v) &&
+	    (v & NE2K_TCR_LB_MASK)) {
+		*why = "TCR: no loopback while DATAPATH_ON";
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * What a downcall may write (write_check).  The chip masters no DMA: only
+ * while the data path is on are there rules, ne2k_running_check's.  The
+ * registers they name are data-path registers (ne2k_datapath_reg), so the
+ * ComboLock is held and CR reads the page the write goes to.
+ */
+static int ne2k_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
+			    u32 value, bool dma, const char **why)
+{
+	if (!drvnucleus_net_datapath_on(d))
+		return 0;
+	return ne2k_running_check(d, off, width, value, why);
+}
+
 /* QUIESCE (d->cl held, data path off): nothing serves the chip any more,
  * so it raises no interrupt (IMR 0); a started u-driver programs it
  * again. */
@@ -693,6 +776,7 @@ const struct drvnucleus_chip ne2k_chip = {
 	.dma_bits	= 0,	/* no bus mastering */
 	.datapath_reg	= ne2k_datapath_reg,
 	.reg_written	= ne2k_reg_written,
+	.write_check	= ne2k_write_check,
 	.info		= ne2k_info,
 	.net		= &ne2k_net_ops,
 };

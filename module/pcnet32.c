@@ -562,6 +562,63 @@ static bool pcnet32_datapath_reg(const struct drvnucleus_dev *d, u32 off, u32 wi
 	return off < PCNET32_WIO_BDP + 2 && off + width > PCNET32_WIO_RDP;
 }
 
+/* CSR15's loopback bits (LOOP, INTL), past the header's DRX/DTX. */
+#define PCNET32_MODE_LOOP	0x0004U
+#define PCNET32_MODE_INTL	0x0040U
+/* The modes in which the chip moves no frame to or from the wire. */
+#define PCNET32_MODE_STOPS	(PCNET32_MODE_DRX | PCNET32_MODE_DTX | \
+				 PCNET32_MODE_LOOP | PCNET32_MODE_INTL)
+/* CSR3's RINTM and TINTM: the masks sit at CSR0's RINT and TINT bits. */
+#define PCNET32_CSR3_DATAPATH	(PCNET32_CSR0_RINT | PCNET32_CSR0_TINT)
+
+/*
+ * While the data path is the nucleus's, a CSR write through RDP may not
+ * stop it under the nucleus's feet: a u-driver whose code went wrong could
+ * otherwise leave a chip that reads back as configured and moves no frame,
+ * and a reattached u-driver would adopt it so.  While the chip runs (CSR0
+ * reads STOP clear), CSR0 is written with INEA (a plain bit, not
+ * write-1-to-clear as the interrupt flags are: a write without it disables
+ * the interrupts; the nucleus's own acknowledgement leaves it out until its
+ * poll is done), without STOP, and without INIT (the block re-read would
+ * start the rings at entry 0 under the nucleus's positions).  A stopped
+ * chip takes any:
+ * pcnet32_open and pcnet32_restart stop or reset it, hand the data path
+ * over (DATAPATH_ENABLE fills the block) and then INIT and START it.
+ * CSR15 keeps the receiver and transmitter on and no loopback; CSR3 does
+ * not mask RINT or TINT (the nucleus masks them itself while it polls).
+ * CSR5's SPND stays a u-driver's: the rx mode and the MAC are written
+ * with the chip suspended.  Taking the chip back is DATAPATH_DISABLE
+ * first, as pcnet32_close stops the queue before the chip.
+ */
+static int pcnet32_running_check(void __iomem *io, u32 rap, u32 value,
+				 const char **why)
+{
+	if (rap == PCNET32_CSR0 &&
+	    !(ioread16(io + PCNET32_WIO_RDP) & PCNET32_CSR0_STOP)) {
+		if (value & PCNET32_CSR0_STOP) {
+			*why = "CSR0.STOP: the chip runs while DATAPATH_ON";
+			return -EPERM;
+		}
+		if (value & PCNET32_CSR0_INIT) {
+			*why = "CSR0.INIT: the running chip does not re-read its init block while DATAPATH_ON";
+			return -EPERM;
+		}
+		if (!(value & PCNET32_CSR0_INEA)) {
+			*why = "CSR0.INEA: interrupts stay enabled while DATAPATH_ON";
+			return -EPERM;
+		}
+	}
+	if (rap == PCNET32_CSR15 && (value & PCNET32_MODE_STOPS)) {
+		*why = "CSR15: receiver and transmitter on, no loopback, while DATAPATH_ON";
+		return -EPERM;
+	}
+	if (rap == PCNET32_CSR3 && (value & PCNET32_CSR3_DATAPATH)) {
+		*why = "CSR3: RINT and TINT stay unmasked while DATAPATH_ON";
+		return -EPERM;
+	}
+	return 0;
+}
+
 /*
  * What a downcall may write (write_check; the ComboLock held: RDP and BDP
  * are data-path registers).  The chip stays in word I/O (a 32-bit write
@@ -570,8 +627,9 @@ static bool pcnet32_datapath_reg(const struct drvnucleus_dev *d, u32 off, u32 wi
  * rings' bases and lengths (CSR24/25, 30/31, 76, 78) come from the init
  * block the nucleus fills, never from a downcall; CSR0's INIT reads the
  * block only once DATAPATH_ENABLE has filled the one CSR1/CSR2 name (a
- * block of zeros would send the chip to address 0).  Through BDP: BCR20
- * keeps the 32-bit structures the nucleus writes.
+ * block of zeros would send the chip to address 0).  While the data path
+ * is on, pcnet32_running_check's rules too.  Through BDP: BCR20 keeps the
+ * 32-bit structures the nucleus writes.
  */
 static int pcnet32_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 			       u32 value, bool dma, const char **why)
@@ -619,6 +677,12 @@ static int pcnet32_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 			*why = "CSR24/25/30/31/76/78 come from the init block the nucleus fills";
 			return -EPERM;
 		}
+	}
+	if (drvnucleus_net_datapath_on(d)) {
+		int err = pcnet32_running_check(io, rap, value, why);
+
+		if (err)
+			return err;
 	}
 	if (rap != PCNET32_CSR0 || !(value & PCNET32_CSR0_INIT))
 		return 0;

@@ -276,3 +276,53 @@ final class NE2KPath: SimNICPath {
         return a
     }
 }
+
+extension NE2KPath {
+    /// TCR's loopback mode, LB1:LB0 (ne2k.c's NE2K_TCR_LB_MASK; the header
+    /// names LB0 only).
+    static let loopbackMask: UInt32 = 0x06
+
+    /// ne2k_write_check: the chip masters no DMA, so only while the data
+    /// path is on are there rules, ``runningCheck(_:)``'s.
+    func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? {
+        dataPathOn ? runningCheck(w) : nil
+    }
+
+    /// ne2k_running_check: while the data path is the nucleus's, CR does not
+    /// stop a started chip (no STP where it reads clear, STA not cleared
+    /// where it reads set; a page switch writes both back as they read), the
+    /// reset port is not written, and on page 0 IMR keeps the data path's
+    /// interrupts, RCR leaves monitor mode off and TCR loopback off. A
+    /// u-driver that went wrong could otherwise leave a chip that reads back
+    /// as configured and moves no frame, which a reattach would adopt as it
+    /// is. Each byte register is checked in whatever lane of a write reaches
+    /// it.
+    func runningCheck(_ w: RegisterWrite) -> WriteRefusal? {
+        let cr = UInt32(rd(NE2K_CR))
+        if let v = lane(w, NE2K_CR),
+           v & NE2K_CR_STP != 0 && cr & NE2K_CR_STP == 0 || v & NE2K_CR_STA == 0 && cr & NE2K_CR_STA != 0 {
+            return .notPermitted("CR: a started chip stays started (no STP, STA kept) while DATAPATH_ON")
+        }
+        if lane(w, NE2K_RESET) != nil {
+            return .notPermitted("the reset port: no board reset while DATAPATH_ON")
+        }
+        guard cr & NE2K_CR_PAGE_MASK == NE2K_CR_PAGE0 else { return nil }
+        if let v = lane(w, NE2K_P0_IMR), v & NE2K_IMR_DATAPATH != NE2K_IMR_DATAPATH {
+            return .notPermitted("IMR: the data path's interrupts stay unmasked while DATAPATH_ON")
+        }
+        if let v = lane(w, NE2K_P0_RCR), v & NE2K_RCR_MON != 0 {
+            return .notPermitted("RCR.MON: the receiver stores frames while DATAPATH_ON")
+        }
+        if let v = lane(w, NE2K_P0_TCR), v & Self.loopbackMask != 0 {
+            return .notPermitted("TCR: no loopback while DATAPATH_ON")
+        }
+        return nil
+    }
+
+    /// ne2k_lane: the byte `w` puts at the byte register `reg`, or nil if it
+    /// does not reach it.
+    private func lane(_ w: RegisterWrite, _ reg: UInt32) -> UInt32? {
+        guard w.touches(reg, 1) else { return nil }
+        return (w.value >> ((reg &- w.offset) &* 8)) & 0xff
+    }
+}

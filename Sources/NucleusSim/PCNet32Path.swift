@@ -238,6 +238,7 @@ extension PCNet32Path {
     /// address) take REG_WRITE_DMA's only, the rings' bases and lengths
     /// come from the init block the nucleus fills, and CSR0's INIT reads
     /// the block only once DATAPATH_ENABLE filled the one CSR1/CSR2 name;
+    /// while the data path is on, ``runningCheck(rap:value:)``'s rules too;
     /// through BDP, BCR20 keeps SWSTYLE 2.
     func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? {
         guard w.touches(PCNET32_WIO_RDP, PCNET32_IO_SIZE - PCNET32_WIO_RDP) else { return nil }
@@ -257,10 +258,46 @@ extension PCNet32Path {
         if [PCNET32_CSR24, PCNET32_CSR25, PCNET32_CSR30, PCNET32_CSR31, PCNET32_CSR76, PCNET32_CSR78].contains(rap) {
             return .notPermitted("CSR24/25/30/31/76/78 come from the init block the nucleus fills")
         }
+        if dataPathOn, let refusal = runningCheck(rap: rap, value: w.value) { return refusal }
         guard rap == PCNET32_CSR0, w.value & PCNET32_CSR0_INIT != 0 else { return nil }
         let block = keepingRAP { UInt32(csrRead(PCNET32_CSR1)) | UInt32(csrRead(PCNET32_CSR2)) << 16 }
         guard let ib, block == ib.busAddress else {
             return .notPermitted("CSR0 INIT before DATAPATH_ENABLE filled the init block CSR1/CSR2 name")
+        }
+        return nil
+    }
+
+    /// CSR15's loopback bits (LOOP, INTL), past the header's DRX/DTX.
+    static let modeLoop: UInt32 = 0x0004, modeInternalLoop: UInt32 = 0x0040
+    /// The modes in which the chip moves no frame to or from the wire
+    /// (pcnet32.c's PCNET32_MODE_STOPS).
+    static let stoppingModes = PCNET32_MODE_DRX | PCNET32_MODE_DTX | modeLoop | modeInternalLoop
+    /// CSR3's RINTM and TINTM, at CSR0's RINT and TINT bits.
+    static let dataPathMasks = PCNET32_CSR0_RINT | PCNET32_CSR0_TINT
+
+    /// pcnet32_running_check: while the data path is the nucleus's, a CSR
+    /// write through RDP does not stop it. While the chip runs (CSR0 reads
+    /// STOP clear), CSR0 keeps INEA and sets neither STOP nor INIT (a stopped
+    /// chip takes any: open and restart INIT it after DATAPATH_ENABLE);
+    /// CSR15 keeps the receiver and transmitter on and loopback off; CSR3
+    /// leaves RINT and TINT unmasked. A u-driver that went wrong could
+    /// otherwise leave a chip that reads back as configured and moves no
+    /// frame, which a reattach would adopt as it is.
+    func runningCheck(rap: UInt32, value: UInt32) -> WriteRefusal? {
+        if rap == PCNET32_CSR0, model.read(offset: PCNET32_WIO_RDP, width: 2) & PCNET32_CSR0_STOP == 0 {
+            if value & PCNET32_CSR0_STOP != 0 { return .notPermitted("CSR0.STOP: the chip runs while DATAPATH_ON") }
+            if value & PCNET32_CSR0_INIT != 0 {
+                return .notPermitted("CSR0.INIT: the running chip does not re-read its init block while DATAPATH_ON")
+            }
+            if value & PCNET32_CSR0_INEA == 0 {
+                return .notPermitted("CSR0.INEA: interrupts stay enabled while DATAPATH_ON")
+            }
+        }
+        if rap == PCNET32_CSR15 && value & Self.stoppingModes != 0 {
+            return .notPermitted("CSR15: receiver and transmitter on, no loopback, while DATAPATH_ON")
+        }
+        if rap == PCNET32_CSR3 && value & Self.dataPathMasks != 0 {
+            return .notPermitted("CSR3: RINT and TINT stay unmasked while DATAPATH_ON")
         }
         return nil
     }

@@ -139,29 +139,71 @@ import XPC
         #expect(try rig.filter().mac == newMAC)
     }
 
+    /// A write the nucleus must refuse: `width` bytes of `value` at
+    /// `offset`, after `select` (steps that set an index register, as the
+    /// PCnet's RAP) in the same register sequence.
+    struct StoppingWrite: Sendable {
+        let select: [RegisterStep]
+        let offset: UInt32, value: UInt32, width: Int
+
+        init(_ offset: UInt32, _ value: UInt32, _ width: Int, after select: [RegisterStep] = []) {
+            (self.offset, self.value, self.width, self.select) = (offset, value, width, select)
+        }
+    }
+
     /// Writes that would stop a NIC's data path under the nucleus (as a
     /// u-driver whose code went wrong might make them), given the chip's
     /// registers as they run.
-    static let stoppingWrites: [String: @Sendable (Device) async throws -> [(UInt32, UInt32, Int)]] = [
+    static let stoppingWrites: [String: @Sendable (Device) async throws -> [StoppingWrite]] = [
         "e1000": { d in
             let rctl = try await d.read32(E1000_RCTL), ctrl = try await d.read32(E1000_CTRL)
-            return [(E1000_IMC, E1000_IMC_ALL, 4), (E1000_RCTL, rctl & ~E1000_RCTL_EN, 4), (E1000_TCTL, 0, 4),
-                    (E1000_CTRL, ctrl | E1000_CTRL_RST, 4), (E1000_CTRL, ctrl | E1000_CTRL_PHY_RST, 4),
-                    (E1000_CTRL, ctrl & ~E1000_CTRL_SLU, 4),
-                    (E1000_MDIC, E1000_MDIC_OP_WRITE | E1000_MDIC_PHY_ADDR << E1000_MDIC_PHY_SHIFT | 0x0800, 4)]
+            return [.init(E1000_IMC, E1000_IMC_ALL, 4), .init(E1000_RCTL, rctl & ~E1000_RCTL_EN, 4), .init(E1000_TCTL, 0, 4),
+                    .init(E1000_CTRL, ctrl | E1000_CTRL_RST, 4), .init(E1000_CTRL, ctrl | E1000_CTRL_PHY_RST, 4),
+                    .init(E1000_CTRL, ctrl & ~E1000_CTRL_SLU, 4),
+                    .init(E1000_MDIC, E1000_MDIC_OP_WRITE | E1000_MDIC_PHY_ADDR << E1000_MDIC_PHY_SHIFT | 0x0800, 4)]
         },
         "rtl8139": { _ in
-            [(RTL_CHIP_CMD, 0, 1), (RTL_CHIP_CMD, RTL_CMD_RESET | RTL_CMD_RX_ENB | RTL_CMD_TX_ENB, 1),
-             (RTL_CHIP_CMD, RTL_CMD_TX_ENB, 1), (RTL_INTR_MASK, 0, 2), (RTL_INTR_MASK, RTL_INT_ALL & ~RTL_INT_RX_OK, 2),
-             (RTL_INTR_MASK, 0, 1), (RTL_CHIP_CMD - 3, 0, 4)]
+            [.init(RTL_CHIP_CMD, 0, 1), .init(RTL_CHIP_CMD, RTL_CMD_RESET | RTL_CMD_RX_ENB | RTL_CMD_TX_ENB, 1),
+             .init(RTL_CHIP_CMD, RTL_CMD_TX_ENB, 1), .init(RTL_INTR_MASK, 0, 2),
+             .init(RTL_INTR_MASK, RTL_INT_ALL & ~RTL_INT_RX_OK, 2), .init(RTL_INTR_MASK, 0, 1), .init(RTL_CHIP_CMD - 3, 0, 4)]
+        },
+        // Through RDP with RAP selecting the CSR: CSR0 with STOP, with INIT,
+        // without INEA (a plain bit, not write-1-to-clear: a write without
+        // it turns the interrupts off); CSR15
+        // with a receive, transmit or loopback mode that stops the wire;
+        // CSR3 masking RINT or TINT.
+        "pcnet32": { d in
+            let mode = try await d.sequence(PCNetIO.readCSR(PCNET32_CSR15)).first ?? 0
+            let csr0 = [PCNetIO.select(PCNET32_CSR0)], csr15 = [PCNetIO.select(PCNET32_CSR15)]
+            let csr3 = [PCNetIO.select(PCNET32_CSR3)], rdp = PCNET32_WIO_RDP
+            return [.init(rdp, PCNET32_CSR0_STOP | PCNET32_CSR0_INEA, 2, after: csr0),
+                    .init(rdp, PCNET32_CSR0_INIT | PCNET32_CSR0_INEA, 2, after: csr0),
+                    .init(rdp, 0, 2, after: csr0), .init(rdp, PCNET32_CSR0_STRT | PCNET32_CSR0_TDMD, 2, after: csr0),
+                    .init(rdp, mode | PCNET32_MODE_DRX, 2, after: csr15), .init(rdp, mode | PCNET32_MODE_DTX, 2, after: csr15),
+                    .init(rdp, mode | PCNet32.modeLoop, 2, after: csr15),
+                    .init(rdp, mode | PCNet32.modeInternalLoop, 2, after: csr15),
+                    .init(rdp, PCNET32_CSR3_MASK_ALL, 2, after: csr3), .init(rdp, PCNET32_CSR0_RINT, 2, after: csr3)]
+        },
+        // Page 0 is selected between downcalls. CR setting STP or dropping
+        // STA (a page switch too), in any lane; IMR without the data path's
+        // interrupts; RCR in monitor mode; TCR in either loopback, in a byte
+        // or in a wider write's lane; the reset port.
+        "ne2k-pci": { _ in
+            let noDMA = NE2K_CR_RD_ABORT
+            return [.init(NE2K_CR, noDMA | NE2K_CR_STP, 1), .init(NE2K_CR, noDMA | NE2K_CR_STA | NE2K_CR_STP, 1),
+                    .init(NE2K_CR, noDMA, 1), .init(NE2K_CR, noDMA | NE2K_CR_PAGE1, 1), .init(NE2K_CR, noDMA | NE2K_CR_STP, 4),
+                    .init(NE2K_P0_IMR, 0, 1), .init(NE2K_P0_IMR, NE2K_IMR_DATAPATH & ~NE2K_ISR_PRX, 1),
+                    .init(NE2K_P0_RCR, NE2K_RCR_AB | NE2K_RCR_MON, 1), .init(NE2K_P0_TCR, NE2K_TCR_LOOPBACK, 1),
+                    .init(NE2K_P0_TCR, NE2K.loopbackModes & ~NE2K_TCR_LOOPBACK, 1),
+                    .init(NE2K_P0_RCR, NE2K_RCR_AB | NE2K_TCR_LOOPBACK << 8, 2), .init(NE2K_RESET, 0, 1)]
         },
     ]
 
     /// While the data path is the nucleus's, the nucleus refuses the writes
     /// that would stop it (receiver or transmitter off, a reset, the data
-    /// path's interrupts masked, for the e1000 a PHY write too). Each is
-    /// EPERM and no frame is lost; the u-driver's own stop takes the data
-    /// path back first and then stops the chip.
+    /// path's interrupts masked, a loopback or monitor mode, for the e1000
+    /// a PHY write too). Each is EPERM and no frame is lost; the u-driver's
+    /// own stop takes the data path back first and then stops the chip.
     @Test(arguments: nics.filter { stoppingWrites[$0.name] != nil })
     func theDataPathCannotBeStoppedUnderTheNucleus(_ nic: NIC) async throws {
         let rig = Rig(nic)
@@ -169,12 +211,17 @@ import XPC
         let stoppingWrites = try #require(Self.stoppingWrites[nic.name])
         let writes = try await stoppingWrites(rig.device)
         let info = rig.deviceInfo()
-        for (off, value, width) in writes {
+        for w in writes {
+            let what = "\(w.width)-byte write of 0x\(String(w.value, radix: 16)) to 0x\(String(w.offset, radix: 16))"
             do {
-                try await rig.device.write(off, value, width: width)
-                Issue.record("\(width)-byte write of 0x\(String(value, radix: 16)) to 0x\(String(off, radix: 16)) accepted")
+                if w.select.isEmpty {
+                    try await rig.device.write(w.offset, w.value, width: w.width)
+                } else {
+                    _ = try await rig.device.sequence(w.select + [.write(w.offset, w.value, width: w.width)])
+                }
+                Issue.record("\(what) accepted")
             } catch let e as XPCError {
-                #expect(e.errno == 1, "0x\(String(off, radix: 16)): \(e)")
+                #expect(e.errno == 1, "\(what): \(e)")
             }
             rig.run(ms: 20)
         }
@@ -189,7 +236,8 @@ import XPC
     }
 
     /// The state such writes would leave, made on the chip directly (as
-    /// if something had got past the checks): no echo comes back until a
+    /// if something had got past the checks, or a reset-port read, which
+    /// no write check sees, had left it): no echo comes back until a
     /// restarted u-driver adopts the chip, which makes it run again without
     /// a reset.
     static let stoppedChip: [String: @Sendable (DeviceModel) -> Void] = [
@@ -201,6 +249,22 @@ import XPC
         "rtl8139": { m in
             m.write(offset: RTL_INTR_MASK, width: 2, value: 0)
             m.write(offset: RTL_CHIP_CMD, width: 1, value: 0)
+        },
+        // A RESET read, which no write check sees (stopped, the filter
+        // cleared), then the receiver off in loopback and RINT/TINT masked.
+        "pcnet32": { m in
+            _ = m.read(offset: PCNET32_WIO_RESET, width: 2)
+            m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR15)
+            m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_MODE_DRX | PCNet32.modeLoop)
+            m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR3)
+            m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_CSR3_MASK_ALL)
+        },
+        // A read of the reset port, which no write check sees (stopped,
+        // IMR 0, a transmit's PTX lost), then monitor mode and loopback.
+        "ne2k-pci": { m in
+            _ = m.read(offset: NE2K_RESET, width: 1)
+            m.write(offset: NE2K_P0_RCR, width: 1, value: NE2K_RCR_AB | NE2K_RCR_MON)
+            m.write(offset: NE2K_P0_TCR, width: 1, value: NE2K_TCR_LOOPBACK)
         },
     ]
 
@@ -221,6 +285,54 @@ import XPC
         try await second.setRxMode(RxMode(multicast: [Self.group]))
         rig.run(ms: 500)
         #expect(rig.counter(.statEchoed) > echoedStopped + 50, "echoes come back after the reattach")
+    }
+
+    /// A PCnet left running but suspended (CSR5 SPND, which the nucleus
+    /// lets through: the u-driver writes the rx mode and the MAC so), its
+    /// interrupts off (CSR0 without INEA) and RINT/TINT masked: the
+    /// reattached u-driver resumes and unmasks it without a restart (no
+    /// INIT: the rings and what is queued on them are kept).
+    @Test func aReattachedPCnetResumesASuspendedChipWithoutARestart() async throws {
+        let nic = try #require(Self.nics.first { $0.name == "pcnet32" })
+        let rig = Rig(nic)
+        _ = try await bringUp(nic, rig)
+        rig.run(ms: 200)
+        _ = try await rig.device.sequence(PCNetIO.writeCSR(PCNET32_CSR5, PCNET32_CSR5_SPND))
+        _ = rig.nucleus.inspect(1) { m in
+            m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR3)
+            m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_CSR3_MASK_ALL)
+            m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR0)
+            m.write(offset: PCNET32_WIO_RDP, width: 2, value: 0)
+        }
+        rig.run(ms: 100)
+        let echoedStopped = rig.counter(.statEchoed)
+        rig.run(ms: 300)
+        #expect(rig.counter(.statEchoed) == echoedStopped, "the suspended chip moves no frame")
+        let inits = rig.nucleus.inspect(1) { ($0 as? PCNet32Model)?.initialisations }
+        let second = nic.driver(rig.device, try rig.info())
+        _ = try await second.probe(reattach: true)
+        try await second.open(reattach: true)
+        try await second.setRxMode(RxMode(multicast: [Self.group]))
+        #expect(rig.nucleus.inspect(1) { ($0 as? PCNet32Model)?.initialisations } == inits, "resumed, not restarted")
+        rig.run(ms: 500)
+        #expect(rig.counter(.statEchoed) > echoedStopped + 50, "echoes come back after the reattach")
+    }
+
+    /// A PCnet older than the 79C970A cannot suspend: its rx mode is
+    /// written with the chip stopped, the data path taken back first (the
+    /// nucleus refuses STOP under it) and handed over afresh.
+    @Test func aPCnetThatCannotSuspendStillChangesItsRxModeWhileUp() async throws {
+        let nic = NIC(name: "pcnet32-79C970", model: { PCNet32Model(mac: $0, partID: 0x2420) },
+                      driver: { PCNet32(device: $0, info: $1) })
+        let rig = Rig(nic)
+        let drv = try await bringUp(nic, rig)
+        try await drv.setRxMode(RxMode(promiscuous: true))
+        let mode = rig.nucleus.inspect(1) { ($0 as? PCNet32Model)?.csrValue(PCNET32_CSR15) } ?? nil
+        #expect(mode.map { UInt32($0) & PCNET32_MODE_PROM } == PCNET32_MODE_PROM)
+        let echoedBefore = rig.counter(.statEchoed)
+        rig.run(ms: 300)
+        #expect(rig.counter(.statEchoed) > echoedBefore + 30, "echoes continue after the restart")
+        #expect(try rig.deviceInfo().u8(.datapathOn) == 1)
     }
 
     /// All four NICs in one sim, as a campaign against every driver runs

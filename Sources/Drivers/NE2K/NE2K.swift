@@ -53,7 +53,9 @@ public actor NE2K: NetDriver {
         let addr: MACAddress
         if reattach {
             // The chip is running: adopt it and the address it has (PAR),
-            // which may differ from the PROM's after setMAC.
+            // which may differ from the PROM's after setMAC. One found
+            // stopped is read as it is (its page switches keep STP, which
+            // the nucleus allows on a stopped chip); open starts it.
             running = Self.isRunning(cr)
             addr = try await readStationAddress()
         } else {
@@ -148,19 +150,57 @@ public actor NE2K: NetDriver {
 
     /// ne2k_pci_open → ei_open: NS8390_init(dev, 1), then the data path.
     /// On reattach the chip runs and the nucleus serves it: reset nothing,
-    /// keep PAR, MAR and the ring, take the data path back as it is.
+    /// keep PAR, MAR and the ring, make the chip run as an open interface
+    /// runs it (``restartAdoptedChip()``) and take the data path back.
     public func open(reattach: Bool) async throws {
         if reattach {
-            let cr = try await device.read8(Reg.cr)
-            running = Self.isRunning(cr)
-            linkUp = try await getLink().up
-            try await device.enableDataPath(reattach: true)
+            let wasStopped = try await restartAdoptedChip()
+            // A chip found stopped dropped the transmit it was given (or a
+            // reset lost its PTX): the nucleus's slots would wait for it
+            // until the transmit timeout. Handed over afresh, they are free.
+            try await device.enableDataPath(reattach: !wasStopped)
             return
         }
         guard let mac else { throw UDriverError(errno: 19, "open before probe") }
         try await initChip(mac: mac, start: true)
         try await device.enableDataPath()
         try await checkMedia()
+    }
+
+    /// The adopted chip as an open interface runs it, in the one register
+    /// sequence that reads it: started (the switch to page 2 writes STA,
+    /// which starts a stopped chip and is what every page switch of a
+    /// running one writes), the data path's interrupts unmasked (IMR; the
+    /// nucleus's poll masks and unmasks the receive ones itself), and,
+    /// only if page 2 reads them back so, monitor mode and loopback off (a
+    /// DP8390 reads them back there; QEMU's ne2000 reads 0). A u-driver
+    /// that went wrong before the restart may have left the chip so, or a
+    /// read of the reset port (which the nucleus cannot refuse) may have;
+    /// nothing else would notice a chip that reads back as configured and
+    /// moves no frame. (An overrun recovery under way in the nucleus shows
+    /// loopback too: ended early, the chip may receive while the ring
+    /// drains.) Returns whether the chip was found stopped.
+    private func restartAdoptedChip() async throws -> Bool {
+        let started = Command.noDMA | Command.start
+        let r = try await device.sequence([
+            .read(Reg.cr, width: 1),
+            .write(Reg.cr, started | Command.page2, width: 1),
+            .read(NE2K_P2_RCR, width: 1),
+            .read(NE2K_P2_TCR, width: 1),
+            .write(Reg.cr, started | Command.page0, width: 1),
+            .write(Reg.imr, Intr.dataPath, width: 1),
+        ])
+        guard r.count == 3 else { throw UDriverError(errno: 5, "short CR, RCR and TCR read") }
+        let cr = UInt8(truncatingIfNeeded: r[0])
+        running = true
+        linkUp = Self.link(cr: cr).up
+        var repair: [RegisterStep] = []
+        if r[1] & RxConfig.monitor != 0 {
+            repair.append(.write(Reg.rcr, r[1] & NE2K_RCR_MASK & ~RxConfig.monitor, width: 1))
+        }
+        if r[2] & Self.loopbackModes != 0 { repair.append(.write(Reg.tcr, Config.txNormal, width: 1)) }
+        if !repair.isEmpty { _ = try await device.sequence(repair) } // page 0 is selected
+        return !Self.isRunning(cr)
     }
 
     /// __NS8390_init in one register sequence: stop, word mode, receiver in
@@ -308,9 +348,11 @@ public actor NE2K: NetDriver {
     /// duplex (ne2k-pci forces full duplex only on request), up while the
     /// chip answers at all.
     public func getLink() async throws -> LinkState {
-        let cr = try await device.read8(Reg.cr)
-        return LinkState(up: cr != 0xff, speed: 10, fullDuplex: false)
+        Self.link(cr: try await device.read8(Reg.cr))
     }
+
+    /// The link as CR read `cr` shows it: up while the chip answers.
+    static func link(cr: UInt8) -> LinkState { LinkState(up: cr != 0xff, speed: 10, fullDuplex: false) }
 
     /// ei_get_stats: the tally counters, summed here; the nucleus counts
     /// packets and bytes. The missed-packet count is what the stack shows
@@ -359,6 +401,10 @@ public actor NE2K: NetDriver {
     }
 
     // MARK: helpers
+
+    /// TCR's loopback mode, LB1:LB0 (the nucleus's NE2K_TCR_LB_MASK; the
+    /// header names LB0 only, ``Config/txLoopback``).
+    static let loopbackModes: UInt32 = 0x06
 
     /// CR's STP/STA as this driver left them.
     private var runBits: UInt32 { running ? Command.start : Command.stop }

@@ -191,17 +191,25 @@ public actor PCNet32: NetDriver {
     // MARK: net_device_ops
 
     /// pcnet32_open. On reattach the chip is running on the rings the
-    /// nucleus kept: adopt them and read the filter back, reset nothing.
+    /// nucleus kept: adopt them and read the filter back, reset nothing,
+    /// and make the chip run as an open interface runs it
+    /// (``repairAdoptedChip(csr0:csr3:csr5:)``).
     public func open(reattach: Bool) async throws {
         if reattach {
             guard rings != nil else { throw UDriverError(errno: 2, "reattach without the rings the nucleus held") }
+            // With the reads, INEA: the interrupts on as the nucleus's poll
+            // leaves them (CSR0 INEA alone acknowledges and commands nothing).
             let r = try await device.sequence(PCNetIO.readCSR(PCNET32_CSR15)
-                                              + (0..<4).flatMap { PCNetIO.readCSR(PCNET32_CSR8 + $0) })
-            guard r.count == 5 else { throw UDriverError(errno: 5, "short register read") }
+                                              + (0..<4).flatMap { PCNetIO.readCSR(PCNET32_CSR8 + $0) }
+                                              + PCNetIO.readCSR(PCNET32_CSR3) + PCNetIO.readCSR(PCNET32_CSR5)
+                                              + PCNetIO.readCSR(PCNET32_CSR0)
+                                              + [.write(PCNET32_WIO_RDP, PCNET32_CSR0_INEA, width: 2)])
+            guard r.count == 8 else { throw UDriverError(errno: 5, "short register read") }
             mode = r[0]
             filter = (0..<4).reduce(UInt64(0)) { $0 | UInt64(r[1 + $1] & 0xffff) << (16 * UInt64($1)) }
             running = true
             linkUp = try await getLink().up
+            if try await repairAdoptedChip(csr0: r[7], csr3: r[5], csr5: r[6]) { return }
             try await device.enableDataPath(reattach: true)
             return
         }
@@ -209,6 +217,45 @@ public actor PCNet32: NetDriver {
         try await hwStart()
         running = true
         try await checkMedia(verbose: true)
+    }
+
+    /// CSR15's loopback bits (LOOP, INTL), past the header's DRX/DTX.
+    static let modeLoop: UInt32 = 0x0004, modeInternalLoop: UInt32 = 0x0040
+    /// The modes in which the chip moves no frame to or from the wire (the
+    /// nucleus refuses them while it runs the data path).
+    static let stoppingModes = PCNET32_MODE_DRX | PCNET32_MODE_DTX | modeLoop | modeInternalLoop
+    /// CSR3's RINTM and TINTM, at CSR0's RINT and TINT bits.
+    static let dataPathMasks = PCNET32_CSR0_RINT | PCNET32_CSR0_TINT
+
+    /// The adopted chip as an open interface runs it, from the CSRs read at
+    /// reattach (`mode` is CSR15). A u-driver that went wrong before the
+    /// restart may have left it otherwise, or a read of the RESET register
+    /// (which the nucleus cannot refuse) may have; nothing else would
+    /// notice a chip that reads back as configured and moves no frame.
+    /// Started with both units on and no receive, transmit or loopback mode
+    /// that stops them: else it is restarted as pcnet32_restart does (the
+    /// data path taken back first, what was queued to send dropped, CSR15
+    /// without those modes; what a RESET read may have reset written as
+    /// open writes it: 32-bit structures, CSR4, the init block's address;
+    /// the block refilled, INIT, START), and this returns true: the data
+    /// path is handed over afresh. Otherwise CSR3 unmasks RINT and TINT and
+    /// CSR5 ends a suspend, each only if it reads back otherwise, and this
+    /// returns false.
+    private func repairAdoptedChip(csr0: UInt32, csr3: UInt32, csr5: UInt32) async throws -> Bool {
+        let runs = PCNET32_CSR0_STRT | PCNET32_CSR0_TXON | PCNET32_CSR0_RXON
+        var steps: [RegisterStep] = []
+        if csr3 & Self.dataPathMasks != 0 { steps += PCNetIO.writeCSR(PCNET32_CSR3, csr3 & PCNET32_CSR3_KEEP) }
+        if csr0 & (runs | PCNET32_CSR0_STOP) != runs || mode & Self.stoppingModes != 0 {
+            guard let rings else { throw UDriverError(errno: 2, "reattach without the rings the nucleus held") }
+            mode &= ~Self.stoppingModes
+            steps += PCNetIO.writeCSR(PCNET32_CSR15, mode) + PCNetIO.writeBCR(PCNET32_BCR20, PCNET32_SWSTYLE_PCNET32)
+                + PCNetIO.writeCSR(PCNET32_CSR4, PCNET32_CSR4_DEFAULT)
+            try await restart(dropTransmits: true, reprogramming: steps, initBlock: rings.initBlock)
+            return true
+        }
+        if csr5 & PCNET32_CSR5_SPND != 0 { steps += PCNetIO.writeCSR(PCNET32_CSR5, Self.csr5Enables) }
+        if !steps.isEmpty { _ = try await device.sequence(steps) }
+        return false
     }
 
     /// pcnet32_open's chip programming: reset, 32-bit structures, port and
@@ -256,13 +303,15 @@ public actor PCNet32: NetDriver {
                                          .write(PCNET32_WIO_RDP, PCNET32_CSR0_NORMAL, width: 2)])
     }
 
-    /// pcnet32_close: the missed-frame count, STOP, the data path back.
-    /// (pcnet32 also sets BCR20 back to 16-bit structures for DOS drivers
-    /// after a warm reboot; QEMU logs that value as a bad SWSTYLE. Not done.)
+    /// pcnet32_close: the data path back (the nucleus refuses STOP while
+    /// it runs it; pcnet32_close too stops the queue first), the
+    /// missed-frame count, STOP. (pcnet32 also sets BCR20 back to 16-bit
+    /// structures for DOS drivers after a warm reboot; QEMU logs that value
+    /// as a bad SWSTYLE. Not done.)
     public func stop() async throws {
-        _ = try await device.sequence(PCNetIO.readCSR(PCNET32_CSR112) + PCNetIO.writeCSR(PCNET32_CSR0, PCNET32_CSR0_STOP))
         running = false
         try await device.disableDataPath()
+        _ = try await device.sequence(PCNetIO.readCSR(PCNET32_CSR112) + PCNetIO.writeCSR(PCNET32_CSR0, PCNET32_CSR0_STOP))
     }
 
     /// pcnet32_set_multicast_list: PROM in CSR15, else the hash filter
@@ -316,11 +365,12 @@ public actor PCNet32: NetDriver {
     static let csr5Enables: UInt32 = 0
 
     /// Runs `steps` on a suspended chip (pcnet32_suspend, pcnet32_clr_suspend);
-    /// chips older than the 79C970A are stopped and restarted instead.
+    /// chips older than the 79C970A are stopped and restarted instead, the
+    /// data path taken back first (the nucleus refuses STOP while it runs
+    /// it).
     private func whileSuspended(_ steps: [RegisterStep]) async throws {
         guard chip?.canSuspend == true else {
-            _ = try await device.sequence(PCNetIO.writeCSR(PCNET32_CSR0, PCNET32_CSR0_STOP) + steps)
-            try await restart(dropTransmits: true)
+            try await restart(dropTransmits: true, reprogramming: steps)
             return
         }
         // pcnet32 reads CSR5 and sets SPND in what it read; this driver
@@ -338,12 +388,24 @@ public actor PCNet32: NetDriver {
         }
     }
 
-    /// pcnet32_restart after a STOP: the nucleus re-initialises the rings
-    /// (forgetting what was in flight), INIT loads them, START.
-    private func restart(dropTransmits: Bool) async throws {
-        _ = try await device.sequence(PCNetIO.writeCSR(PCNET32_CSR0, PCNET32_CSR0_STOP)
-                                      + [.poll(PCNET32_WIO_RDP, mask: PCNET32_CSR0_STOP, equals: PCNET32_CSR0_STOP, width: 2)])
+    /// pcnet32_restart: STOP, then `steps` on the stopped chip; the nucleus
+    /// re-initialises the rings (forgetting what was in flight) and the
+    /// block, INIT loads them, START. With `dropTransmits` the data path is
+    /// taken back first (the nucleus refuses STOP while it runs it); without,
+    /// it is off already (the transmit timeout turned it off).
+    /// With `initBlock`, CSR1/CSR2 are pointed at it again first (as
+    /// hwStart does, a 16-bit half at a time).
+    private func restart(dropTransmits: Bool, reprogramming steps: [RegisterStep] = [],
+                         initBlock: DMABuffer? = nil) async throws {
         if dropTransmits { try await device.disableDataPath() }
+        _ = try await device.sequence(PCNetIO.writeCSR(PCNET32_CSR0, PCNET32_CSR0_STOP)
+                                      + [.poll(PCNET32_WIO_RDP, mask: PCNET32_CSR0_STOP, equals: PCNET32_CSR0_STOP, width: 2)]
+                                      + steps + (initBlock == nil ? [] : [PCNetIO.select(PCNET32_CSR1)]))
+        if let initBlock {
+            try await device.writeDMAAddress(PCNET32_WIO_RDP, buffer: initBlock, width: 2, shift: 0)
+            _ = try await device.sequence([PCNetIO.select(PCNET32_CSR2)])
+            try await device.writeDMAAddress(PCNET32_WIO_RDP, buffer: initBlock, width: 2, shift: 16)
+        }
         try await device.enableDataPath()
         try await initAndStart()
     }
