@@ -41,6 +41,13 @@ public struct DeviceClassDescriptor: Sendable {
     /// again). nil: the replay itself releases them (net: the replayed
     /// open's DATAPATH_ENABLE wakes the queue).
     public let releaseClients: XPCOp?
+    /// The call drivermgrd makes to the nucleus before a fresh probe (a
+    /// start that adopts nothing) of a device a previous u-driver may have
+    /// left running, so that the probe's reset is not made under a running
+    /// data path (net: DATAPATH_DISABLE; the NICs' write checks refuse a
+    /// reset while the data path is on, and the u-driver's open hands it
+    /// over again). nil: the class has none.
+    public let takeBackBeforeProbe: XPCOp?
 
     public init(wireClass: XPCDeviceClass, aliases: [String] = [], registeredName: XPCAttributeID,
                 registration: @escaping @Sendable (String) -> String,
@@ -48,8 +55,9 @@ public struct DeviceClassDescriptor: Sendable {
                 replyViolation: @escaping @Sendable (XPCMessage, XPCMessage) -> ReplyViolation?,
                 operations: [ClassOperation],
                 decodeStatus: @escaping @Sendable (XPCMessage) -> ClassStatus,
-                holdClients: XPCOp? = nil, releaseClients: XPCOp? = nil) {
+                holdClients: XPCOp? = nil, releaseClients: XPCOp? = nil, takeBackBeforeProbe: XPCOp? = nil) {
         self.holdClients = holdClients
+        self.takeBackBeforeProbe = takeBackBeforeProbe
         self.releaseClients = releaseClients
         self.wireClass = wireClass
         self.aliases = aliases

@@ -88,7 +88,6 @@ extension DriverInstance {
         conn.call(m, timeout: timeout) { [self] result in
             runtime.withLock { r in
                 r.upcallsInFlight = max(0, r.upcallsInFlight - 1)
-                if case .success = result, r.generation == gen { r.takenOverUnanswered = false }
             }
             // Answered (or not): the heartbeat that was backed off pings
             // now and then every HeartbeatSec, watching what the call left.

@@ -170,33 +170,33 @@ extension DriverInstance {
     }
 
     /// The deadline of a call to the u-driver: XPCTimeoutSec, but
-    /// ProbeTimeoutSec for a u-driver taken over from the previous daemon
-    /// until it first answers this one (within the take-over's grace).
-    /// The daemon's own start (taking the fleet over, spawning every
-    /// standby) loads the host exactly then, as a fresh process's warm-up
-    /// does: under QEMU's TCG a NIC just taken over missed its first
-    /// ping's 1 s, and a healthy driver was restarted instead of taken
-    /// over (kernel-path campaign, 1 of 171 daemon kills). Once it has
-    /// answered, a hang is found within XPCTimeoutSec again.
+    /// ProbeTimeoutSec for a u-driver taken over from the previous daemon,
+    /// within the take-over's grace (XPCTimeoutSec + 3 s). The daemon's own
+    /// start (taking the fleet over, spawning every standby) loads the host
+    /// exactly then, as a fresh process's warm-up does: under QEMU's TCG a
+    /// NIC just taken over missed its first ping's 1 s, and in a later run
+    /// one that had answered a ping missed a NET_WATCHDOG upcall's 1 s
+    /// (its link check's downcalls wait on the same busy daemon); each time
+    /// a healthy driver was restarted instead of taken over (kernel-path
+    /// campaign, 1 of 171 and 1 of 173 daemon kills). So an answer does not
+    /// end it; an answered INJECT does (``injected(generation:)``). Past
+    /// the grace a hang is found within XPCTimeoutSec again.
     func callDeadline(warming: Bool? = nil) -> Duration {
         let w = warming ?? runtime.withLock { $0.warmingAfterTakeOver }
         return w ? max(config.xpcTimeout, config.probeTimeout) : config.xpcTimeout
     }
 
-    /// A call of this generation was answered: the u-driver taken over
-    /// (if it was) is warm.
-    func answered(generation gen: UInt64) {
-        runtime.withLock { r in if r.generation == gen { r.takenOverUnanswered = false } }
+    /// An INJECT of this generation was answered: a fault acted out on
+    /// purpose is to be found within XPCTimeoutSec, take-over or not.
+    func injected(generation gen: UInt64) {
+        runtime.withLock { r in if r.generation == gen { r.takenOverWarming = false } }
     }
 
     private func ping(_ conn: XPCConnection, generation gen: UInt64) {
         let timeout = callDeadline()
         conn.call(XPCMessage(op: .ping, flags: .request), timeout: timeout) { [weak self] result in
             guard let self else { return }
-            guard case .failure(let e) = result else {
-                self.answered(generation: gen)
-                return
-            }
+            guard case .failure(let e) = result else { return }
             if e.code == .timeout {
                 self.failure(.heartbeat, "no answer to a ping within \(timeout)", generation: gen, op: .ping)
                 return

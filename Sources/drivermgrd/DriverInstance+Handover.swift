@@ -111,7 +111,7 @@ extension DriverInstance {
             r.process = process
             r.conn = conn
             r.adoptedUntil = monotonicNanos() + grace
-            r.takenOverUnanswered = true
+            r.takenOverWarming = true
         }
         process.watch { [self] status in self.exited(status, gen) }
         if let seccomp { watchViolations(seccomp, process, gen) }

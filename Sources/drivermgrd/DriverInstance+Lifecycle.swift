@@ -26,6 +26,17 @@ extension DriverInstance {
             r.failureTimes = []
             return d
         }
+        if let op = config.deviceClass.takeBackBeforeProbe {
+            // A previous u-driver's data path may still run (a daemon that
+            // could not take it over starts afresh): taken back before the
+            // probe resets the chip.
+            do {
+                try await deviceCall(op, dev)
+            } catch {
+                logger.warning("the nucleus did not take the data path back before the probe: \(error)",
+                               metadata: journalFields())
+            }
+        }
         do {
             let (p, _, _, _, _) = try await launch(dev, reattach: false)
             runtime.withLock { r in
@@ -105,7 +116,7 @@ extension DriverInstance {
         runtime.withLock { r in
             r.process = p
             r.conn = conn
-            r.takenOverUnanswered = false
+            r.takenOverWarming = false
             r.startedAt = monotonicNanos()
             r.starts += 1
         }
@@ -517,14 +528,14 @@ extension DriverInstance {
         }
         guard let conn else { throw ManagerError.badState(name, "not active") }
         // A call like any other: once answered, the heartbeat comes back
-        // to HeartbeatSec, and a u-driver just taken over is warm (a hang
-        // it acts out is then found within XPCTimeoutSec).
+        // to HeartbeatSec; and a u-driver just taken over leaves its
+        // warm-up (a hang it acts out is then found within XPCTimeoutSec).
         let r: XPCMessage
         do {
             defer { if idleHeartbeat { heartbeatNow() } }
             r = try await conn.call(XPCMessage(op: .inject, flags: .request, attributes: [.u8(.faultKind, fault.rawValue)]),
                                     timeout: callDeadline())
-            answered(generation: gen)
+            injected(generation: gen)
         } catch let e as XPCError where e.code == .closed || e.code == .system {
             // The runtime answers before it acts; the channel can close
             // (a crash, an abort) before the daemon read that answer.

@@ -181,7 +181,7 @@ extension DriverInstance {
 
     /// `op` from drivermgrd itself to the nucleus, about this driver's
     /// device; a refusal is thrown naming the op.
-    private func deviceCall(_ op: XPCOp, _ dev: NucleusDevice) async throws {
+    func deviceCall(_ op: XPCOp, _ dev: NucleusDevice) async throws {
         let r = try await nucleus.call(XPCMessage(op: op, flags: .request, instance: dev.instance),
                                        timeout: Self.downcallTimeout)
         if let e = r.remoteError {

@@ -91,14 +91,14 @@ final class DriverInstance: Sendable {
         /// Until then (CLOCK_MONOTONIC ns), replies to calls this daemon
         /// never made are late answers to its predecessor, not a failure.
         var adoptedUntil: UInt64 = 0
-        /// A u-driver taken over from the previous daemon that has not yet
-        /// answered this one: its calls get ProbeTimeoutSec
-        /// (``DriverInstance/callDeadline(warming:)``).
-        var takenOverUnanswered = false
+        /// A u-driver taken over from the previous daemon, until an INJECT
+        /// it answered: within the take-over's grace its calls get
+        /// ProbeTimeoutSec (``DriverInstance/callDeadline(warming:)``).
+        var takenOverWarming = false
 
-        /// A u-driver taken over that has not answered yet, within the
-        /// take-over's grace.
-        var warmingAfterTakeOver: Bool { takenOverUnanswered && monotonicNanos() < adoptedUntil }
+        /// A u-driver taken over, within the take-over's grace, that no
+        /// fault was injected into since.
+        var warmingAfterTakeOver: Bool { takenOverWarming && monotonicNanos() < adoptedUntil }
         /// The current u-driver's downcalls: at the nucleus now, and in
         /// the current ``DowncallRate`` window.
         var downcalls = DowncallRate()
