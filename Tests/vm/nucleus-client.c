@@ -409,6 +409,22 @@ static void reg_dma(__u32 inst, __u32 off, __u32 handle, __u32 doff, char *buf, 
 	call(DRVXPC_OP_REG_WRITE_DMA, seq++, inst, attrs, p - attrs, buf, cap, &nlerr);
 }
 
+/* The hex number in PCI function @dev's sysfs file @name; 0 if none. */
+static unsigned long pci_attr(const char *dev, const char *name)
+{
+	char path[300];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", dev, name);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	if (fscanf(f, "%lx", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 /*
  * Writes @val to byte @off of the first PCI function with @vendor:@device
  * through its I/O BAR's sysfs resource file (resource0), bypassing the
@@ -423,22 +439,8 @@ static int pci_io_write8(unsigned long vendor, unsigned long device, off_t off,
 	int fd, rc = -1;
 
 	while (dir && (e = readdir(dir))) {
-		unsigned long v = 0, d = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		if (fscanf(f, "%lx", &v) != 1)
-			v = 0;
-		fclose(f);
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		if (fscanf(f, "%lx", &d) != 1)
-			d = 0;
-		fclose(f);
-		if (v != vendor || d != device)
+		if (pci_attr(e->d_name, "vendor") != vendor ||
+		    pci_attr(e->d_name, "device") != device)
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", e->d_name);
 		fd = open(path, O_RDWR);
