@@ -154,26 +154,14 @@ extension RTL8139Path {
     func runningCheck(_ w: RegisterWrite) -> WriteRefusal? {
         if w.touches(RTL_CHIP_CMD, 1) {
             let on = RTL_CMD_RX_ENB | RTL_CMD_TX_ENB
-            if mergedNarrow(w, RTL_CHIP_CMD, 1) & (RTL_CMD_RESET | on) != on {
+            if w.merged(RTL_CHIP_CMD, size: 1, current: { model.read(offset: RTL_CHIP_CMD, width: 1) }) & (RTL_CMD_RESET | on) != on {
                 return .notPermitted("ChipCmd: receiver and transmitter on, no reset, while DATAPATH_ON")
             }
         }
         let served = RTL_INT_RX_ACK | RTL_INT_TX_OK | RTL_INT_TX_ERR
-        if w.touches(RTL_INTR_MASK, 2), mergedNarrow(w, RTL_INTR_MASK, 2) & served != served {
+        if w.touches(RTL_INTR_MASK, 2), w.merged(RTL_INTR_MASK, size: 2, current: { model.read(offset: RTL_INTR_MASK, width: 2) }) & served != served {
             return .notPermitted("IntrMask: the data path's interrupts stay unmasked while DATAPATH_ON")
         }
         return nil
-    }
-
-    /// rtl_merged_narrow: the `size`-byte register at `reg` after the write.
-    private func mergedNarrow(_ w: RegisterWrite, _ reg: UInt32, _ size: UInt32) -> UInt32 {
-        var v = model.read(offset: reg, width: Int(size))
-        for i in 0..<UInt32(w.width) {
-            let a = w.offset &+ i
-            guard a >= reg, a < reg + size else { continue }
-            let sh = (a - reg) * 8
-            v = (v & ~(0xff << sh)) | (((w.value >> (i * 8)) & 0xff) << sh)
-        }
-        return v
     }
 }

@@ -22,7 +22,19 @@ struct RegisterWrite {
 
     /// The 32-bit register at `reg` after the write (which lies inside
     /// it), the other bytes as `current` reads them (drvnucleus_merged).
-    func merged(_ reg: UInt32, current: () -> UInt32) -> UInt32 {
+    /// With `size` 1 or 2, the register of that many bytes at `reg` after
+    /// a write of any width that overlaps it (rtl_merged_narrow).
+    func merged(_ reg: UInt32, size: UInt32 = 4, current: () -> UInt32) -> UInt32 {
+        if size < 4 {
+            var v = current()
+            for i in 0..<UInt32(width) {
+                let a = offset &+ i
+                guard a >= reg, a < reg + size else { continue }
+                let sh = (a - reg) * 8
+                v = (v & ~(0xff << sh)) | (((value >> (i * 8)) & 0xff) << sh)
+            }
+            return v
+        }
         if width == 4 && offset == reg { return value }
         let shift = (offset &- reg) &* 8
         let mask: UInt32 = (width >= 4 ? .max : (1 << UInt32(8 * width)) - 1) << shift
