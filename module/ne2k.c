@@ -622,10 +622,6 @@ static void ne2k_reg_written(struct drvnucleus_dev *d, u32 off, u32 width,
 	ne2k_priv(n)->rcr = value & NE2K_RCR_MASK;
 }
 
-/* TCR's loopback mode, LB1:LB0 (01 internal, 10 and 11 external): the
- * header names LB0, the mode ei_rx_overrun and NS8390_init use. */
-#define NE2K_TCR_LB_MASK	0x06U
-
 /* Whether a write of @width bytes of @value at @off reaches the byte
  * register at @reg, and the byte it puts there (*v). */
 static bool ne2k_lane(u32 off, u32 width, u32 value, u32 reg, u8 *v)

@@ -562,15 +562,6 @@ static bool pcnet32_datapath_reg(const struct drvnucleus_dev *d, u32 off, u32 wi
 	return off < PCNET32_WIO_BDP + 2 && off + width > PCNET32_WIO_RDP;
 }
 
-/* CSR15's loopback bits (LOOP, INTL), past the header's DRX/DTX. */
-#define PCNET32_MODE_LOOP	0x0004U
-#define PCNET32_MODE_INTL	0x0040U
-/* The modes in which the chip moves no frame to or from the wire. */
-#define PCNET32_MODE_STOPS	(PCNET32_MODE_DRX | PCNET32_MODE_DTX | \
-				 PCNET32_MODE_LOOP | PCNET32_MODE_INTL)
-/* CSR3's RINTM and TINTM: the masks sit at CSR0's RINT and TINT bits. */
-#define PCNET32_CSR3_DATAPATH	(PCNET32_CSR0_RINT | PCNET32_CSR0_TINT)
-
 /*
  * While the data path is the nucleus's, a CSR write through RDP may not
  * stop it under the nucleus's feet: a u-driver whose code went wrong could

@@ -278,10 +278,6 @@ final class NE2KPath: SimNICPath {
 }
 
 extension NE2KPath {
-    /// TCR's loopback mode, LB1:LB0 (ne2k.c's NE2K_TCR_LB_MASK; the header
-    /// names LB0 only).
-    static let loopbackMask: UInt32 = 0x06
-
     /// ne2k_write_check: the chip masters no DMA, so only while the data
     /// path is on are there rules, ``runningCheck(_:)``'s.
     func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? {
@@ -313,7 +309,7 @@ extension NE2KPath {
         if let v = lane(w, NE2K_P0_RCR), v & NE2K_RCR_MON != 0 {
             return .notPermitted("RCR.MON: the receiver stores frames while DATAPATH_ON")
         }
-        if let v = lane(w, NE2K_P0_TCR), v & Self.loopbackMask != 0 {
+        if let v = lane(w, NE2K_P0_TCR), v & NE2K_TCR_LB_MASK != 0 {
             return .notPermitted("TCR: no loopback while DATAPATH_ON")
         }
         return nil

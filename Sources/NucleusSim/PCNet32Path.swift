@@ -267,13 +267,6 @@ extension PCNet32Path {
         return nil
     }
 
-    /// CSR15's loopback bits (LOOP, INTL), past the header's DRX/DTX.
-    static let modeLoop: UInt32 = 0x0004, modeInternalLoop: UInt32 = 0x0040
-    /// The modes in which the chip moves no frame to or from the wire
-    /// (pcnet32.c's PCNET32_MODE_STOPS).
-    static let stoppingModes = PCNET32_MODE_DRX | PCNET32_MODE_DTX | modeLoop | modeInternalLoop
-    /// CSR3's RINTM and TINTM, at CSR0's RINT and TINT bits.
-    static let dataPathMasks = PCNET32_CSR0_RINT | PCNET32_CSR0_TINT
 
     /// pcnet32_running_check: while the data path is the nucleus's, a CSR
     /// write through RDP does not stop it. While the chip runs (CSR0 reads
@@ -293,10 +286,10 @@ extension PCNet32Path {
                 return .notPermitted("CSR0.INEA: interrupts stay enabled while DATAPATH_ON")
             }
         }
-        if rap == PCNET32_CSR15 && value & Self.stoppingModes != 0 {
+        if rap == PCNET32_CSR15 && value & PCNET32_MODE_STOPS != 0 {
             return .notPermitted("CSR15: receiver and transmitter on, no loopback, while DATAPATH_ON")
         }
-        if rap == PCNET32_CSR3 && value & Self.dataPathMasks != 0 {
+        if rap == PCNET32_CSR3 && value & PCNET32_CSR3_DATAPATH != 0 {
             return .notPermitted("CSR3: RINT and TINT stay unmasked while DATAPATH_ON")
         }
         return nil

@@ -180,8 +180,8 @@ import XPC
                     .init(rdp, PCNET32_CSR0_INIT | PCNET32_CSR0_INEA, 2, after: csr0),
                     .init(rdp, 0, 2, after: csr0), .init(rdp, PCNET32_CSR0_STRT | PCNET32_CSR0_TDMD, 2, after: csr0),
                     .init(rdp, mode | PCNET32_MODE_DRX, 2, after: csr15), .init(rdp, mode | PCNET32_MODE_DTX, 2, after: csr15),
-                    .init(rdp, mode | PCNet32.modeLoop, 2, after: csr15),
-                    .init(rdp, mode | PCNet32.modeInternalLoop, 2, after: csr15),
+                    .init(rdp, mode | PCNET32_MODE_LOOP, 2, after: csr15),
+                    .init(rdp, mode | PCNET32_MODE_INTL, 2, after: csr15),
                     .init(rdp, PCNET32_CSR3_MASK_ALL, 2, after: csr3), .init(rdp, PCNET32_CSR0_RINT, 2, after: csr3)]
         },
         // Page 0 is selected between downcalls. CR setting STP or dropping
@@ -194,7 +194,7 @@ import XPC
                     .init(NE2K_CR, noDMA, 1), .init(NE2K_CR, noDMA | NE2K_CR_PAGE1, 1), .init(NE2K_CR, noDMA | NE2K_CR_STP, 4),
                     .init(NE2K_P0_IMR, 0, 1), .init(NE2K_P0_IMR, NE2K_IMR_DATAPATH & ~NE2K_ISR_PRX, 1),
                     .init(NE2K_P0_RCR, NE2K_RCR_AB | NE2K_RCR_MON, 1), .init(NE2K_P0_TCR, NE2K_TCR_LOOPBACK, 1),
-                    .init(NE2K_P0_TCR, NE2K.loopbackModes & ~NE2K_TCR_LOOPBACK, 1),
+                    .init(NE2K_P0_TCR, NE2K_TCR_LB_MASK & ~NE2K_TCR_LOOPBACK, 1),
                     .init(NE2K_P0_RCR, NE2K_RCR_AB | NE2K_TCR_LOOPBACK << 8, 2), .init(NE2K_RESET, 0, 1)]
         },
     ]
@@ -255,7 +255,7 @@ import XPC
         "pcnet32": { m in
             _ = m.read(offset: PCNET32_WIO_RESET, width: 2)
             m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR15)
-            m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_MODE_DRX | PCNet32.modeLoop)
+            m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_MODE_DRX | PCNET32_MODE_LOOP)
             m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR3)
             m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_CSR3_MASK_ALL)
         },

@@ -198,7 +198,7 @@ public actor NE2K: NetDriver {
         if r[1] & RxConfig.monitor != 0 {
             repair.append(.write(Reg.rcr, r[1] & NE2K_RCR_MASK & ~RxConfig.monitor, width: 1))
         }
-        if r[2] & Self.loopbackModes != 0 { repair.append(.write(Reg.tcr, Config.txNormal, width: 1)) }
+        if r[2] & NE2K_TCR_LB_MASK != 0 { repair.append(.write(Reg.tcr, Config.txNormal, width: 1)) }
         if !repair.isEmpty { _ = try await device.sequence(repair) } // page 0 is selected
         return !Self.isRunning(cr)
     }
@@ -401,10 +401,6 @@ public actor NE2K: NetDriver {
     }
 
     // MARK: helpers
-
-    /// TCR's loopback mode, LB1:LB0 (the nucleus's NE2K_TCR_LB_MASK; the
-    /// header names LB0 only, ``Config/txLoopback``).
-    static let loopbackModes: UInt32 = 0x06
 
     /// CR's STP/STA as this driver left them.
     private var runBits: UInt32 { running ? Command.start : Command.stop }

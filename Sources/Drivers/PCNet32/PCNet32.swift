@@ -219,14 +219,6 @@ public actor PCNet32: NetDriver {
         try await checkMedia(verbose: true)
     }
 
-    /// CSR15's loopback bits (LOOP, INTL), past the header's DRX/DTX.
-    static let modeLoop: UInt32 = 0x0004, modeInternalLoop: UInt32 = 0x0040
-    /// The modes in which the chip moves no frame to or from the wire (the
-    /// nucleus refuses them while it runs the data path).
-    static let stoppingModes = PCNET32_MODE_DRX | PCNET32_MODE_DTX | modeLoop | modeInternalLoop
-    /// CSR3's RINTM and TINTM, at CSR0's RINT and TINT bits.
-    static let dataPathMasks = PCNET32_CSR0_RINT | PCNET32_CSR0_TINT
-
     /// The adopted chip as an open interface runs it, from the CSRs read at
     /// reattach (`mode` is CSR15). A u-driver that went wrong before the
     /// restart may have left it otherwise, or a read of the RESET register
@@ -244,10 +236,10 @@ public actor PCNet32: NetDriver {
     private func repairAdoptedChip(csr0: UInt32, csr3: UInt32, csr5: UInt32) async throws -> Bool {
         let runs = PCNET32_CSR0_STRT | PCNET32_CSR0_TXON | PCNET32_CSR0_RXON
         var steps: [RegisterStep] = []
-        if csr3 & Self.dataPathMasks != 0 { steps += PCNetIO.writeCSR(PCNET32_CSR3, csr3 & PCNET32_CSR3_KEEP) }
-        if csr0 & (runs | PCNET32_CSR0_STOP) != runs || mode & Self.stoppingModes != 0 {
+        if csr3 & PCNET32_CSR3_DATAPATH != 0 { steps += PCNetIO.writeCSR(PCNET32_CSR3, csr3 & PCNET32_CSR3_KEEP) }
+        if csr0 & (runs | PCNET32_CSR0_STOP) != runs || mode & PCNET32_MODE_STOPS != 0 {
             guard let rings else { throw UDriverError(errno: 2, "reattach without the rings the nucleus held") }
-            mode &= ~Self.stoppingModes
+            mode &= ~PCNET32_MODE_STOPS
             steps += PCNetIO.writeCSR(PCNET32_CSR15, mode) + PCNetIO.writeBCR(PCNET32_BCR20, PCNET32_SWSTYLE_PCNET32)
                 + PCNetIO.writeCSR(PCNET32_CSR4, PCNET32_CSR4_DEFAULT)
             try await restart(dropTransmits: true, reprogramming: steps, initBlock: rings.initBlock)

@@ -109,6 +109,7 @@
 #define  NE2K_TCR_NORMAL	0x00U	/* E8390_TXCONFIG */
 #define  NE2K_TCR_CRC		0x01U	/* inhibit CRC */
 #define  NE2K_TCR_LOOPBACK	0x02U	/* LB0: internal loopback (E8390_TXOFF) */
+#define  NE2K_TCR_LB_MASK	0x06U	/* LB1:LB0: 01 internal, 10/11 external */
 #define NE2K_P0_DCR		0x0eU	/* W: data configuration (EN0_DCFG) */
 #define  NE2K_DCR_WTS		0x01U	/* word-wide remote DMA */
 #define  NE2K_DCR_BOS		0x02U	/* big-endian words */

@@ -58,6 +58,8 @@
  * TINTM | IDONM. */
 #define  PCNET32_CSR3_MASK_ALL	0x5f00U
 #define  PCNET32_CSR3_KEEP	0x00ffU	/* what pcnet32_poll keeps when it unmasks */
+/* RINTM and TINTM: the masks sit at CSR0's RINT and TINT bits. */
+#define  PCNET32_CSR3_DATAPATH	(PCNET32_CSR0_RINT | PCNET32_CSR0_TINT)
 #define PCNET32_CSR4		4U	/* R/W: test and features control */
 /* pcnet32's "auto tx pad" value: APAD_XMT | MFCOM | RCVCCOM | TXSTRTM |
  * JABM. */
@@ -77,6 +79,11 @@
 #define PCNET32_CSR15		15U	/* R/W: mode (stopped/suspended) */
 #define  PCNET32_MODE_DRX	0x0001U	/* disable receiver */
 #define  PCNET32_MODE_DTX	0x0002U	/* disable transmitter */
+#define  PCNET32_MODE_LOOP	0x0004U	/* loopback */
+#define  PCNET32_MODE_INTL	0x0040U	/* internal loopback */
+/* The modes in which the chip moves no frame to or from the wire: DRX,
+ * DTX, LOOP, INTL (a literal: Swift imports no wider macro expression). */
+#define  PCNET32_MODE_STOPS	0x0047U
 #define  PCNET32_MODE_PORTSEL_SHIFT 7U	/* bits 8:7: port (pcnet32: options & 3) */
 #define  PCNET32_MODE_PORT_10BT	0x0080U	/* PORTSEL 01: 10BASE-T */
 #define  PCNET32_MODE_PORT_MASK	0x0180U
