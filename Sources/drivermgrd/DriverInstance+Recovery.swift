@@ -36,9 +36,12 @@ extension DriverInstance {
         // ones reset the device instead of adopting it (tier 2).
         var failedAttempts = 0
         while true {
-            // 2. Restart policy.
+            // 2. Restart policy. An asked-for restart (drvctl restart or
+            //    update, a reload) is not a failure: its first attempt
+            //    waits for no back-off, whatever failed before it (as
+            //    systemd's RestartSec= only spaces automatic restarts).
             let (decision, dev) = runtime.withLock { r in
-                (kind == .restart && r.failureTimes.isEmpty ? .restart(after: .zero)
+                (kind == .restart && failedAttempts == 0 ? .restart(after: .zero)
                     : config.restart.decide(failures: r.failureTimes, now: monotonicNanos(), cleanExit: r.lastExitClean), r.device)
             }
             guard case .restart(let delay) = decision, let dev else {

@@ -258,6 +258,28 @@ import XPC
         #expect(s.lastFailure == nil, "a restart is not a failure")
     }
 
+    /// A restart the admin asks for right after a failure does not wait
+    /// out the failure's RestartSec=: it is not a failure itself (a
+    /// reload after a fault campaign restarted its drivers 30 s late).
+    @Test func anAskedRestartAfterAFailureWaitsForNoRestartSec() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = try config(h)
+        try "[Recovery]\nRestartSec=5s\n".write(toFile: cfg + "/drivers.d/ens1371.conf.d/60-slow.conf", atomically: true, encoding: .utf8)
+        try h.startWithWorkload(config: cfg)
+        let n = try restarts(h, "ens1371")
+        try fail(h, "ens1371", "crash")
+        try h.wait("recovered after RestartSec=") {
+            try h.list().first { $0.name == "ens1371" }.map { $0.state == .active && $0.restarts == n + 1 } == true
+        }
+        let t0 = Date()
+        let (rc, _, err) = try h.drvctl("restart", "ens1371")
+        let took = Date().timeIntervalSince(t0)
+        #expect(rc == 0, "\(err)")
+        #expect(took < 3.5, "drvctl restart took \(took) s: it waited out RestartSec=5s")
+        #expect(try h.list().first { $0.name == "ens1371" }?.restarts == n + 2)
+    }
+
     @Test func aRestartStormEndsFailedWithTheDeviceQuiesced() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
