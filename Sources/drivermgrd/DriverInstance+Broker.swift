@@ -32,7 +32,13 @@ extension DriverInstance {
             switch r.state {
             case .active:
                 if let c = r.conn { return .send(c, r.generation) }
-                return .answer(.errorReply(to: m, errno: 11, message: "\(name) has no channel"))
+                // Active without a channel: a u-driver the previous daemon
+                // left died before this one could take it over, and its
+                // recovery starts once the nucleus is connected. The
+                // upcalls the nucleus sends again when this daemon
+                // registers come first: held for that recovery, as during
+                // any other.
+                fallthrough
             case .recovering:
                 switch r.shadow.answer(m) {
                 case .reply(let a): return .answer(.reply(to: m, attributes: a))

@@ -419,6 +419,35 @@ import Glibc
         #expect(fail.detail.contains("no answer to a ping within 0.5 seconds"), "\(fail.detail)")
     }
 
+    /// The u-driver dies too while no daemon runs, and an upcall is made
+    /// meanwhile: the next daemon cannot take that u-driver over and
+    /// recovers it; the upcall, sent again to it the moment it registers,
+    /// waits for the recovered u-driver instead of being refused for want
+    /// of a channel (an aplay in the product guest's campaign failed so).
+    @Test func anUpcallMadeWhileTheDaemonAndItsUDriverAreDeadIsAnsweredAfterRecovery() async throws {
+        let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=2s\n")
+        defer { rig.stop() }
+        let (h, first) = (rig.h, rig.first)
+        try rig.waitPlayingAndStored()
+        try await rig.amixerCset(30)
+        let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        let pid = try #require(try h.list().first { $0.name == "ens1371" }?.pid)
+
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        kill(pid, SIGKILL)
+        try h.wait("the u-driver gone") { !alive(pid) }
+        let client = Task { try await rig.amixerCset(55) }
+        try await Task.sleep(for: .milliseconds(300))
+        try rig.restart()
+        try await client.value
+        try h.wait("the new daemon serves") { (try? h.list().allSatisfy { $0.state == .active }) == true }
+        let s = try #require(try h.list().first { $0.name == "ens1371" })
+        #expect(s.pid != pid && s.restarts == 1, "recovered, not taken over")
+        let reg55 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        #expect(reg55 != reg30, "the put made while nothing served took effect")
+    }
+
     /// An upcall made while no daemon runs after one died (an `amixer cset`
     /// during the restart) waits for the next daemon and is answered by
     /// it; after a daemon stopped on purpose (SIGTERM: UNREGISTER), one

@@ -282,7 +282,9 @@ sleep 1
 "$WORK/wavtool" gen /tmp/tone2.wav 440 2 22050 0.5
 ( runs=0; failed=0
   while [ ! -e /tmp/scampaign.done ]; do
-    runs=$((runs + 1)); aplay -q -D "hw:$card,0" /tmp/tone2.wav 2>> /tmp/saplay.err || failed=$((failed + 1))
+    runs=$((runs + 1)); t=$(date +%s.%N)
+    aplay -q -D "hw:$card,0" /tmp/tone2.wav 2> /tmp/saplay.one ||
+      { failed=$((failed + 1)); echo "tone from $t to $(date +%s.%N): $(tr '\n' ' ' < /tmp/saplay.one)" >> /tmp/saplay.err; }
   done
   echo "$runs $failed" > /tmp/saplay ) &
 splayer=$!
@@ -295,7 +297,7 @@ kill -INT $sping; wait $sping
 echo "== sandbox campaign ping: $(cat /tmp/sping)"
 set -- $(cat /tmp/saplay)
 echo "== sandbox campaign aplay: $1 tones, $2 failed"
-[ "$2" = 0 ] || sort /tmp/saplay.err | uniq -c | head -5 | sed 's/^/== aplay said: /'
+[ "$2" = 0 ] || head -5 /tmp/saplay.err | sed 's/^/== aplay said: /'
 "$BIN/drvcampaign" report /tmp/scampaign.jsonl --echo-losses rtl8139=/tmp/sping.lost > /tmp/scampaign.md
 echo "== sandbox campaign report exit $?"
 sed 's/^/  /' /tmp/scampaign.md
@@ -368,7 +370,8 @@ grep -qE "^== adopted entries: [2-9]" "$R/log" || fail "adoption in the journal"
 grep -qE "^== sandbox campaign: done: [0-9]+ faults injected" "$R/log" || fail "the sandbox campaign ran"
 grep -q "^== sandbox campaign report exit 0$" "$R/log" || fail "the sandbox campaign's targets (every manifested fault detected and recovered transparently, nothing lost)"
 grep -qE "^== sandbox campaign ping: ([0-9]+) echo requests sent, \1 replies received$" "$R/log" || fail "echo requests lost during the sandbox campaign"
-grep -qE "^== sandbox campaign aplay: [1-9][0-9]* tones, 0 failed$" "$R/log" || fail "aplay failed during the sandbox campaign"
+grep -qE "^== sandbox campaign aplay: [1-9][0-9]* tones, 0 failed$" "$R/log" ||
+  fail "aplay failed during the sandbox campaign: $(grep '^== aplay said: ' "$R/log" | tr '\n' ' ')"
 for k in memory syscall fork-bomb daemon-kill; do
   grep -qE "^  \| (rtl8139|ens1370) \| $k \| [1-9]" "$R/log" || fail "no $k fault placed by the sandbox campaign"
 done
@@ -378,6 +381,13 @@ grep -qE "^== after stop: 0000:[0-9a-f:.]+ to 8139cp, 0000:[0-9a-f:.]+ to drvnuc
   fail "stop gives the NIC back (ReleaseOnExit=yes) and leaves the sound card quiesced with drvnucleus"
 
 if [ "$ok" = 1 ]; then echo "product guest test: ok"; else
-  echo "== drivermgrd's journal:"; journalctl --no-pager -q -u drivermgrd | tail -40
+  if [ -s /tmp/saplay.err ]; then
+    # What the daemon and the kernel said while the first failed tone played.
+    set -- $(sed -n '1s/^tone from \([0-9.]*\) to \([0-9.]*\):.*/\1 \2/p' /tmp/saplay.err)
+    echo "== the journal while the first failed tone played:"
+    journalctl --no-pager -q -o short-precise --since "@$1" --until "@$2" | grep -E "drivermgrd|kernel|ens137x|rtl8139" | tail -40
+  else
+    echo "== drivermgrd's journal:"; journalctl --no-pager -q -u drivermgrd | tail -40
+  fi
   echo "product guest test: FAILED"; fi
 sync
