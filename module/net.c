@@ -415,6 +415,30 @@ static int net_carrier(struct genl_info *info, const struct drvxpc_hdr *h,
 	return drvnucleus_reply(info, h, 0, 0, NULL);
 }
 
+/*
+ * RESYNC_CLIENTS (the daemon's, after a u-driver started afresh): an
+ * interface that is up was opened by a u-driver before this one, and the
+ * kernel calls ndo_open and ndo_set_rx_mode only on the way up.  So the
+ * nucleus makes those upcalls again, as __dev_open() would: the new
+ * u-driver opens the chip and programs the stack's receive filter, and
+ * the data path runs again without an `ip link set down/up`.
+ */
+static int net_resync(struct genl_info *info, const struct drvxpc_hdr *h,
+		      struct drvnucleus_dev *d)
+{
+	struct drvnucleus_net *n = net_of(d);
+
+	/* A snapshot (a test_bit): an `ip link set down` racing with it
+	 * sends NET_STOP after this NET_OPEN, as it would after a real one;
+	 * no rtnl here, under drvnucleus_lock. */
+	if (n && netif_running(n->ndev) && !READ_ONCE(n->datapath)) {
+		netif_carrier_off(n->ndev);
+		drvnucleus_upcall_async(d, DRVXPC_OP_NET_OPEN, NULL, NULL);
+		schedule_work(&n->rxmode_work);
+	}
+	return drvnucleus_reply(info, h, 0, 0, NULL);
+}
+
 static int net_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		  struct drvnucleus_dev *d)
 {
@@ -431,6 +455,8 @@ static int net_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		return drvnucleus_reply(info, h, 0, 0, NULL);
 	case DRVXPC_OP_NET_CARRIER:
 		return net_carrier(info, h, d);
+	case DRVXPC_OP_RESYNC_CLIENTS:
+		return net_resync(info, h, d);
 	}
 	return drvnucleus_reply(info, h, -EOPNOTSUPP, 0, "not a network device's operation");
 }

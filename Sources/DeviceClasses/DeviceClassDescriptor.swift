@@ -48,6 +48,13 @@ public struct DeviceClassDescriptor: Sendable {
     /// reset while the data path is on, and the u-driver's open hands it
     /// over again). nil: the class has none.
     public let takeBackBeforeProbe: XPCOp?
+    /// The call drivermgrd makes to the nucleus once a fresh probe (a
+    /// start that adopted nothing) is serving, so that the device's
+    /// clients are served as before it (net: RESYNC_CLIENTS; an interface
+    /// that stayed up across `drvctl stop`/`start` or a restart of
+    /// drivermgrd is opened again, since the kernel opens it only on its
+    /// way up). nil: the class has none.
+    public let resyncAfterFreshStart: XPCOp?
 
     public init(wireClass: XPCDeviceClass, aliases: [String] = [], registeredName: XPCAttributeID,
                 registration: @escaping @Sendable (String) -> String,
@@ -55,8 +62,10 @@ public struct DeviceClassDescriptor: Sendable {
                 replyViolation: @escaping @Sendable (XPCMessage, XPCMessage) -> ReplyViolation?,
                 operations: [ClassOperation],
                 decodeStatus: @escaping @Sendable (XPCMessage) -> ClassStatus,
-                holdClients: XPCOp? = nil, releaseClients: XPCOp? = nil, takeBackBeforeProbe: XPCOp? = nil) {
+                holdClients: XPCOp? = nil, releaseClients: XPCOp? = nil, takeBackBeforeProbe: XPCOp? = nil,
+                resyncAfterFreshStart: XPCOp? = nil) {
         self.holdClients = holdClients
+        self.resyncAfterFreshStart = resyncAfterFreshStart
         self.takeBackBeforeProbe = takeBackBeforeProbe
         self.releaseClients = releaseClients
         self.wireClass = wireClass

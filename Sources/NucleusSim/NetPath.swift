@@ -114,6 +114,11 @@ final class NetPath {
     /// netif_carrier_ok: off at open until the u-driver's NET_CARRIER.
     var carrier = false
     private var upcalls: [XPCOp] = []
+    /// Upcalls with attributes asked for since the last step (RESYNC_CLIENTS's).
+    private var upcallsWithAttributes: [(XPCOp, [XPCAttribute])] = []
+    /// The stack's receive filter as the client last set it (RX_FLAGS,
+    /// MC_LIST): what `__dev_open` would program again.
+    var rxModeAttributes: [XPCAttribute] = [.u32(.rxFlags, 0), .nested(.mcList, [])]
 
     // the sim's traffic client
     var clientUp = false
@@ -200,6 +205,11 @@ extension NetPath: SimChipNucleus {
         return upcalls
     }
 
+    func takeAsyncUpcalls() -> [(XPCOp, [XPCAttribute])] {
+        defer { upcallsWithAttributes = [] }
+        return takeUpcalls().map { ($0, []) } + upcallsWithAttributes
+    }
+
     func downcall(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage? {
         switch m.op {
         case .netRegister:
@@ -227,6 +237,14 @@ extension NetPath: SimChipNucleus {
         case .datapathDisable:
             n.datapath = false
             return XPCMessage.reply(to: m)
+        case .resyncClients:
+            // net.c's net_resync: an interface still up under a u-driver
+            // that started afresh is opened again, its filter programmed.
+            if clientUp && !n.datapath {
+                carrier = false
+                upcallsWithAttributes += [(.netOpen, []), (.netSetRxMode, rxModeAttributes)]
+            }
+            return XPCMessage.reply(to: m)
         default:
             return nil
         }
@@ -241,10 +259,12 @@ extension NetPath: SimChipNucleus {
         chip.quiesce(n)
     }
 
-    /// net.c's quiesce: the data path off, then the chip's hook.
+    /// net.c's quiesce: the data path and the carrier off, then the
+    /// chip's hook. The interface stays up (IFF_UP is the admin's), its
+    /// client waiting for the data path.
     func quiesce() {
         n.datapath = false
-        clientUp = false
+        carrier = false
         chip.quiesce(n)
     }
 

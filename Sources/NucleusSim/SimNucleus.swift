@@ -551,8 +551,9 @@ public final class SimNucleus: Sendable {
 
     /// `ip link set promisc/allmulti` and `ip maddr add`: the rx mode upcall.
     public func setRxMode(_ instance: UInt32, flags: UInt32, multicast: [MACAddress]) async throws {
-        _ = try await upcall(instance, .netSetRxMode, [
-            .u32(.rxFlags, flags), .nested(.mcList, multicast.map { .mac(.mac, $0) })])
+        let attributes: [XPCAttribute] = [.u32(.rxFlags, flags), .nested(.mcList, multicast.map { .mac(.mac, $0) })]
+        _ = try await upcall(instance, .netSetRxMode, attributes)
+        core.withLock { c in (c.devices[instance]?.nucleus as? NetPath)?.rxModeAttributes = attributes }
     }
 
     /// `ip link set address`: the set_mac upcall, then the netdev takes it.

@@ -28,6 +28,10 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// The daemon stops on purpose: the nucleus expects no next one, and
     /// upcalls made from then on fail at once (EAGAIN) instead of waiting.
     public static let unregister = XPCOp(DRVXPC_OP_UNREGISTER)
+    /// After a u-driver started afresh under a device's clients, the
+    /// nucleus makes again the upcalls their state implies (an interface
+    /// that is up: NET_OPEN and NET_SET_RX_MODE).
+    public static let resyncClients = XPCOp(DRVXPC_OP_RESYNC_CLIENTS)
     public static let deviceAdd = XPCOp(DRVXPC_OP_DEVICE_ADD)
     public static let deviceInfo = XPCOp(DRVXPC_OP_DEVICE_INFO)
     public static let simControl = XPCOp(DRVXPC_OP_SIM_CONTROL)

@@ -47,6 +47,20 @@ extension DriverInstance {
             persist()
             logger.info("probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)", metadata: ["PID": "\(p.pid)"])
             record("active", "probed \(runtime.withLock { $0.chip } ?? "device") at \(dev.slot)")
+            if let op = config.deviceClass.resyncAfterFreshStart {
+                // Clients the device had before this start (an interface
+                // left up) are served again: the nucleus repeats their
+                // upcalls, which come through the shadow as any others.
+                do {
+                    try await deviceCall(op, dev)
+                } catch ManagerError.callFailed(errno: 95, _, _) {
+                    // EOPNOTSUPP: a device the class's nucleus code does
+                    // not run (a sliced driver's kernel half has its own).
+                } catch {
+                    logger.warning("the nucleus did not resynchronise the device's clients: \(error)",
+                                   metadata: journalFields())
+                }
+            }
         } catch {
             runtime.withLock { r in
                 r.state = .failed

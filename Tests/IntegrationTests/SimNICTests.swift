@@ -56,6 +56,35 @@ import XPC
 
     static let faults = ["sigkill", "hang", "bad-param"]
 
+    /// `drvctl stop` and `start` (or a restart of drivermgrd that could
+    /// take nothing over) under an interface that stays up: the new
+    /// u-driver probes afresh, and the kernel would not open the interface
+    /// again (it does only on the way up). drivermgrd's RESYNC_CLIENTS has
+    /// the nucleus repeat NET_OPEN and the stack's filter: frames move
+    /// again with the multicast group still joined, no `ip link` needed.
+    @Test(arguments: nics) func anInterfaceLeftUpServesAgainAfterStopAndStart(_ nic: NIC) async throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim(["--devices", nic.simKind])
+        try h.startDaemon(config: try config(h, nic))
+        try h.waitActive([nic.driver])
+        try h.wait("\(nic.driver): frames echoed") { try device(h, nic).number("echoed") ?? 0 > 20 }
+        let group = try #require(MACAddress("01:00:5e:7f:00:01"))
+        try await h.simControl(instance: 1, [.u8(.simAction, 2), .u32(.rxFlags, 0), .nested(.mcList, [.mac(.mac, group)])])
+        #expect(try device(h, nic).text("rxMode") == "multicast")
+
+        #expect(try h.drvctl("stop", nic.driver).0 == 0)
+        #expect(try h.list().first { $0.name == nic.driver }?.state == .stopped)
+        let echoed = try #require(try device(h, nic).number("echoed"))
+        let (rc, _, err) = try h.drvctl("start", nic.driver)
+        #expect(rc == 0, "\(err)")
+        try h.wait("\(nic.driver): frames echoed after the start") { try device(h, nic).number("echoed") ?? 0 > echoed + 20 }
+        let after = try device(h, nic)
+        #expect(after.dataPath == true)
+        #expect(after.text("rxMode") == "multicast", "the stack's filter programmed again")
+        #expect(try h.drvctl("verify", nic.driver).0 == 0, "the shadow knows the interface is up")
+    }
+
     @Test(arguments: nics) func nothingIsLostAcrossUDriverFailures(_ nic: NIC) async throws {
         let h = try SimHarness()
         defer { h.stopAll() }

@@ -304,6 +304,17 @@ sed 's/^/  /' /tmp/scampaign.md
 rm -f /etc/drivermgrd/drivers.d/*.conf.d/60-campaign.conf
 for i in $(seq 60); do active && break; sleep 0.5; done
 
+# `systemctl restart`: the stop ends the u-drivers (nothing for the next
+# daemon to take over), the start probes both devices afresh under the
+# interface that stayed up. The kernel opens an interface only on its way
+# up: drivermgrd's RESYNC_CLIENTS has the nucleus repeat NET_OPEN and the
+# receive filter, and the network works with no `ip link set down/up`.
+systemctl restart drivermgrd && echo "== systemctl restart: ok"
+for i in $(seq 60); do active && break; sleep 0.5; done
+for i in $(seq 20); do busybox ping -c 1 -W 1 10.0.2.2 > /dev/null 2>&1 && break; done
+busybox ping -c 5 -W 3 10.0.2.2 | grep transmitted | sed 's/^/== ping after systemctl restart: /'
+aplay -q -D "hw:$card,0" /tmp/tone.wav && echo "== aplay after systemctl restart: ok"
+
 # ReleaseOnExit= for the NIC by a reload: on stop it goes back to 8139cp,
 # the sound card (default) stays with drvnucleus, quiesced.
 printf '[Driver]\nReleaseOnExit=yes\n' > /etc/drivermgrd/drivers.d/rtl8139.conf.d/60-release.conf
@@ -375,6 +386,10 @@ grep -qE "^== sandbox campaign aplay: [1-9][0-9]* tones, 0 failed$" "$R/log" ||
 for k in memory syscall fork-bomb daemon-kill; do
   grep -qE "^  \| (rtl8139|ens1370) \| $k \| [1-9]" "$R/log" || fail "no $k fault placed by the sandbox campaign"
 done
+grep -q "^== systemctl restart: ok" "$R/log" || fail "systemctl restart"
+grep -q "^== ping after systemctl restart: 5 packets transmitted, 5 packets received" "$R/log" ||
+  fail "the interface that stayed up works after a fresh probe (systemctl restart)"
+grep -q "^== aplay after systemctl restart: ok" "$R/log" || fail "aplay after systemctl restart"
 grep -q "^== systemctl reload: ok" "$R/log" || fail "reload"
 grep -q "^== systemctl stop: ok" "$R/log" || fail "stop"
 grep -qE "^== after stop: 0000:[0-9a-f:.]+ to 8139cp, 0000:[0-9a-f:.]+ to drvnucleus, u-drivers left: 0$" "$R/log" ||

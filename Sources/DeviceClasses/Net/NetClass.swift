@@ -40,7 +40,7 @@ public enum NetClass {
             }, result: { r in ["rx_missed": "\(r.attribute(.statRxDropped)?.u64 ?? 0)"] }),
         ],
         decodeStatus: decodeStatus,
-        holdClients: .datapathDisable, takeBackBeforeProbe: .datapathDisable)
+        holdClients: .datapathDisable, takeBackBeforeProbe: .datapathDisable, resyncAfterFreshStart: .resyncClients)
 
     static func parseRxMode(_ a: [String]) throws -> (XPCOp, [XPCAttribute]) {
         let flags: UInt32

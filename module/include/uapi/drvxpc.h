@@ -435,7 +435,13 @@ enum drvxpc_sim_action {
  *   32..63    management   daemon <-> nucleus (UNREGISTER: the daemon
  *                          stops on purpose; one whose socket closes
  *                          without it died, and the nucleus expects the
- *                          next one: upcalls made meanwhile wait for it)
+ *                          next one: upcalls made meanwhile wait for it;
+ *                          RESYNC_CLIENTS: after a u-driver started
+ *                          afresh under the device's clients, the nucleus
+ *                          makes again the upcalls their state implies:
+ *                          for an interface that is up, NET_OPEN and
+ *                          NET_SET_RX_MODE, which the kernel makes only on
+ *                          the way up)
  *   64..127   upcalls      nucleus -> daemon -> u-driver
  *   128..191  downcalls    u-driver -> daemon -> nucleus
  */
@@ -453,6 +459,7 @@ enum drvxpc_sim_action {
 	X(QUIESCE,		36)		\
 	X(DEVICE_READD,		37)		\
 	X(UNREGISTER,		38)		\
+	X(RESYNC_CLIENTS,	39)		\
 	X(PROBE,		64)		\
 	X(REMOVE,		65)		\
 	X(SND_OPEN,		80)		\
