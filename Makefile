@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-slice campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -275,6 +275,15 @@ campaign-vm: build vm-deps
 	  CAMPAIGN_DAEMON_KILL_EVERY=$(CAMPAIGN_VM_DAEMON_KILL_EVERY) \
 	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage flood lost-write sigkill bit-flip invert-branch nop register stack-pointer" \
 	  ./Tests/vm/net-guest.sh
+
+# The campaign into a sliced driver on the kernel path: the slice guest
+# (8139cp.c's halves on drvnucleus.ko) with CAMPAIGN_SLICE_FAULTS faults,
+# SIGKILLs, the runtime's kinds and the code mutations in the user half's
+# own functions, under an echo stream and ethtool -S.
+CAMPAIGN_SLICE_FAULTS ?= 300
+campaign-slice: build vm-deps
+	SLICE_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_FAULTS) SLICE_CAMPAIGN_SECONDS=2400 SLICE_VM_TIMEOUT=3000 \
+	  ./Tests/vm/slice-guest.sh
 
 # Every kind, the code mutations included, on the same fleet.
 campaign-mutations:

@@ -26,8 +26,8 @@ public struct PlacedCodeFault: Sendable {
 /// Places code mutations and register faults (``FaultFamily/mutation``).
 public protocol CodeFaultInjector: Sendable {
     /// Places fault `kind` in process `pid`, chosen from `seed`, in the
-    /// code of the Swift modules `modules`.
-    func place(_ kind: String, pid: Int32, modules: [String], seed: UInt64) throws -> PlacedCodeFault
+    /// code of the Swift modules `modules` and the C functions `functions`.
+    func place(_ kind: String, pid: Int32, modules: [String], functions: [String], seed: UInt64) throws -> PlacedCodeFault
 }
 
 /// One driver the campaign injects into.
@@ -36,10 +36,15 @@ public struct CampaignDriver: Sendable, Hashable {
     public var driverClass: String
     /// The Swift modules whose code is the driver's own (mutation targets).
     public var modules: [String]
-    public init(name: String, driverClass: String, modules: [String]) {
+    /// C functions that are the driver's own, by symbol name (a sliced
+    /// driver's user half); with none and no modules, the Swift module of
+    /// the executable's `$main`.
+    public var functions: [String]
+    public init(name: String, driverClass: String, modules: [String], functions: [String] = []) {
         self.name = name
         self.driverClass = driverClass
         self.modules = modules
+        self.functions = functions
     }
 }
 
@@ -78,6 +83,12 @@ public final class CampaignRunner: Sendable {
         /// drivermgrd's pid, to check it is alive after every fault.
         public var daemonPID: Int32?
         public var injector: (any CodeFaultInjector)?
+        /// Whether each fault is followed by its class's ``Exercise`` (a
+        /// setter through `drvctl call`). Off for drivers that serve no
+        /// class operation (a sliced driver's kernel half serves its
+        /// clients itself): then the data path and the heartbeat are the
+        /// work.
+        public var exercise = true
         /// Faults to inject again (reproducers), in order, instead of the
         /// plan's draws; one worker.
         public var replay: [FaultRecord]?
@@ -468,7 +479,7 @@ public final class CampaignRunner: Sendable {
                 row.notInjected = "no code injector (needs root and ptrace)"
                 return
             }
-            let p = try injector.place(kind.name, pid: pid, modules: d.modules, seed: row.seed)
+            let p = try injector.place(kind.name, pid: pid, modules: d.modules, functions: d.functions, seed: row.seed)
             row.target = p.target
             guard p.reached else {
                 row.notInjected = "target not reached"
@@ -479,7 +490,7 @@ public final class CampaignRunner: Sendable {
         row.injectedAtUSec = injectedAt
         // Real work through the broker: a setter with a random value.
         var r = SeededRandom(seed: row.seed ^ 0x5eed_5eed)
-        if let make = Exercise.byClass[d.driverClass] {
+        if settings.exercise, let make = Exercise.byClass[d.driverClass] {
             let ex = make(&r)
             do {
                 _ = try client.call(.call, ["name": .string(d.name), "operation": .string(ex.operation),

@@ -36,16 +36,21 @@ public enum InstructionChoice: String, Sendable, Codable {
 public struct ModuleFilter: Sendable, Hashable {
     /// The module names, e.g. `["RTL8139"]` or `["RTL8139", "UDriverKit"]`.
     public let modules: [String]
+    /// Functions named one by one: a driver in C (a sliced driver's user
+    /// half) has no Swift module to name its code by.
+    public let functions: Set<String>
     private let prefixes: [String]
 
-    public init(modules: [String]) {
+    public init(modules: [String], functions: Set<String> = []) {
         self.modules = modules
+        self.functions = functions
         prefixes = modules.filter { !$0.isEmpty }.map { "$s\($0.utf8.count)\($0)" }
     }
 
-    /// Whether `mangledName` is a function of one of the modules.
+    /// Whether `mangledName` is a function of one of the modules, or one
+    /// of the functions named.
     public func selects(_ mangledName: String) -> Bool {
-        prefixes.contains { mangledName.hasPrefix($0) }
+        functions.contains(mangledName) || prefixes.contains { mangledName.hasPrefix($0) }
     }
 }
 
@@ -86,7 +91,7 @@ public final class CodeMutator: @unchecked Sendable {
     /// `/proc/pid/maps`. Throws when the process is gone, the executable
     /// is not a readable x86-64 ELF with a `.symtab`, or no function
     /// belongs to `modules`.
-    public init(pid: Int32, modules: [String]) throws {
+    public init(pid: Int32, modules: [String], functions: Set<String> = []) throws {
         var err = [CChar](repeating: 0, count: 256)
         var handle: OpaquePointer?
         let r = fi_image_open(pid, &handle, &err, err.count)
@@ -100,14 +105,14 @@ public final class CodeMutator: @unchecked Sendable {
         }
         self.pid = pid
         self.image = handle
-        let filter = ModuleFilter(modules: modules)
+        let filter = ModuleFilter(modules: modules, functions: functions)
         self.filter = filter
         self.allFunctions = all
         self.functions = all.filter { filter.selects($0.name) }
         self.loadBias = fi_image_bias(handle)
-        guard !functions.isEmpty else {
+        guard !self.functions.isEmpty else {
             throw FaultInjectionError(errno: ENOENT,
-                                      message: "no function of module(s) \(modules.joined(separator: ", ")) in pid \(pid)'s executable")
+                                      message: "no function of module(s) \(modules.joined(separator: ", "))\(functions.isEmpty ? "" : " nor of the \(functions.count) named") in pid \(pid)'s executable")
         }
     }
 

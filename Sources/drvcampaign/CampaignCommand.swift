@@ -33,6 +33,10 @@ struct RunOptions: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "Fault kinds (default: every kind but the code mutations when no injector).")
     var kinds: [String] = []
     @Option(help: "Where the rows go (JSONL, appended).") var out: String = "campaign.jsonl"
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "After each fault, a setter of the driver's class through drvctl call.",
+        discussion: "--no-exercise for drivers that serve no class operation (a sliced driver)."))
+    var exercise = true
 
     func validate() throws {
         guard workers >= 1, windowMs >= 0, faults >= 1, seconds > 0 else { throw ValidationError("--workers, --faults and --seconds must be positive") }
@@ -56,6 +60,7 @@ struct RunOptions: ParsableArguments {
                                                faults: faults, seconds: seconds, workers: workers,
                                                window: .milliseconds(windowMs), daemonPID: daemonPID, injector: injector)
         settings.daemonKills = daemonKills
+        settings.exercise = exercise
         let runner = try CampaignRunner(settings, jsonl: out)
         let t0 = Date()
         let tally = try runner.run { t in
@@ -112,6 +117,10 @@ extension CampaignCommand {
         @Option(parsing: .upToNextOption, help: "Drivers to inject into (default: every active one).") var drivers: [String] = []
         @Option(help: "drivermgrd's pid, to check it stays up.") var daemonPid: Int32?
         @Option(help: ArgumentHelp(
+            "A file naming the drivers' own C functions, a symbol a line: the code mutations' targets.",
+            discussion: "For a driver in C (a sliced driver's user half: `nm --defined-only` of its object); without it, the Swift module of the u-driver's $main."))
+        var functionsFile: String?
+        @Option(help: ArgumentHelp(
             "SIGKILL drivermgrd itself every N faults (0: never); needs --daemon-pid-file.",
             discussion: "drivermgrd must run with --fd-store under a restarter (systemd, or fdstore in the guest); each kill is a row of kind daemon-kill."))
         var daemonKillEvery: UInt64 = 0
@@ -131,7 +140,15 @@ extension CampaignCommand {
             let list = try c.call(.list, as: ListReply.self, what: "list drivers").drivers
             let chosen = list.filter { drivers.isEmpty ? $0.state == .active : drivers.contains($0.name) }
             guard !chosen.isEmpty else { throw ValidationError("no driver to inject into") }
-            let targets = chosen.map { CampaignDriver(name: $0.name, driverClass: $0.driverClass, modules: []) }
+            var functions: [String] = []
+            if let functionsFile {
+                guard let text = try? String(contentsOfFile: functionsFile, encoding: .utf8) else {
+                    throw ValidationError("--functions-file: cannot read \(functionsFile)")
+                }
+                functions = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard !functions.isEmpty else { throw ValidationError("--functions-file: \(functionsFile) names no function") }
+            }
+            let targets = chosen.map { CampaignDriver(name: $0.name, driverClass: $0.driverClass, modules: [], functions: functions) }
             let kills = daemonKillEvery > 0 ? daemonPidFile.map { file in
                 DaemonKills(every: daemonKillEvery) { Self.pid(in: file) }
             } : nil

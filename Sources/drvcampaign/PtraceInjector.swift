@@ -60,9 +60,9 @@ final class PtraceInjector: CodeFaultInjector {
         CodeMutator.ptracePermitted().0 ? PtraceInjector() : nil
     }
 
-    func place(_ kind: String, pid: Int32, modules: [String], seed: UInt64) throws -> PlacedCodeFault {
+    func place(_ kind: String, pid: Int32, modules: [String], functions: [String], seed: UInt64) throws -> PlacedCodeFault {
         guard let k = CodeMutation(rawValue: kind) else { throw CampaignError("no code mutation \(kind)") }
-        let m = try mutator(pid, modules)
+        let m = try mutator(pid, modules, functions)
         let a: AppliedMutation
         do { a = try m.apply(k, seed: seed, reachTimeout: reachTimeout) } catch {
             if !Self.released(pid) { throw CampaignError("the injector could not let go of the process and killed it") }
@@ -81,10 +81,19 @@ final class PtraceInjector: CodeFaultInjector {
         }
     }
 
-    /// The process's mutator; with no modules given, the executable's own
-    /// module (the one that holds its `$main`) plus ``runtimeModules``.
-    private func mutator(_ pid: Int32, _ modules: [String]) throws -> CodeMutator {
+    /// The process's mutator; with no modules and no functions given, the
+    /// executable's own module (the one that holds its `$main`) plus
+    /// ``runtimeModules``; with functions (a driver in C), those alone.
+    private func mutator(_ pid: Int32, _ modules: [String], _ functions: [String]) throws -> CodeMutator {
         if let m = mutators.withLock({ $0[pid] }) { return m }
+        if !functions.isEmpty {
+            let m = try CodeMutator(pid: pid, modules: modules, functions: Set(functions))
+            mutators.withLock { all in
+                if all.count > 512 { all.removeAll() }
+                all[pid] = m
+            }
+            return m
+        }
         var want = modules
         if want.isEmpty {
             let probe = try CodeMutator(pid: pid, modules: Self.runtimeModules)

@@ -60,6 +60,26 @@ struct CodeMutatorTests {
         #expect(driver.aliveAndUntraced)
     }
 
+    /// A driver in C (a sliced driver's user half) has no Swift module:
+    /// its functions are named one by one, and only they are targets.
+    @Test func functionsNamedOneByOneAreTheOnlyTargets() throws {
+        let driver = try startDriver()
+        let probe = try CodeMutator(pid: driver.pid, modules: ["RTL8139"])
+        // C functions of the executable (the runtime's C parts), big
+        // enough to hold instructions to mutate.
+        let named = Set(probe.allFunctions.filter { !$0.name.hasPrefix("$s") && $0.size >= 64 }.prefix(3).map(\.name))
+        #expect(named.count == 3)
+        let mutator = try CodeMutator(pid: driver.pid, modules: [], functions: named)
+        #expect(Set(mutator.functions.map(\.name)) == named)
+        for seed in UInt64(1)...6 {
+            let a = try mutator.apply(.nop, seed: seed)
+            #expect(named.contains(a.function), "\(a.function) is not one of the named")
+            #expect(try mutator.restore(a))
+        }
+        #expect(throws: FaultInjectionError.self) { try CodeMutator(pid: driver.pid, modules: [], functions: ["no_such_function"]) }
+        #expect(driver.aliveAndUntraced)
+    }
+
     @Test func eachCodeMutationChangesExactlyTheRecordedBytesAndRestoreUndoesIt() throws {
         let driver = try startDriver()
         let mutator = try CodeMutator(pid: driver.pid, modules: ["RTL8139", "UDriverKit", "XPC"])

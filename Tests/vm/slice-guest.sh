@@ -16,8 +16,19 @@
 # rest of the user half calling them and they calling the C through the
 # bindings.
 #
+# Last, a fault campaign into the sliced u-driver (drvcampaign attach,
+# SLICE_CAMPAIGN_FAULTS of them, 16 in make check, more by `make
+# campaign-slice`): SIGKILLs, the runtime's crash, abort, garbage and
+# bad parameters, and the code mutations in the user half's own functions
+# (8139cp.c's, named from its object), with an echo stream through the
+# kernel half counted per request and ethtool's -S, -i, -d, -e and link
+# settings in turn (upcalls into the user half, -S and -d under the
+# ComboLock) five times a second.
+#
 # usage: Tests/vm/slice-guest.sh
 set -euo pipefail
+SLICE_CAMPAIGN_FAULTS=${SLICE_CAMPAIGN_FAULTS:-16}
+SLICE_CAMPAIGN_SECONDS=${SLICE_CAMPAIGN_SECONDS:-240}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -75,7 +86,10 @@ for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm 
 done
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d" "$WORK/root/slices"
 cp "$WORK/8139cp-udriver" "$WORK/root/slices/"
-guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver" "$(command -v ethtool)"
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/drvcampaign" "$WORK/8139cp-udriver" "$(command -v ethtool)"
+# The code mutations' targets: the user half's own functions (8139cp.c's
+# code that runs in the u-driver), not the driver library's or the host's.
+nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
 cat > "$WORK/root/etc/drivermgrd/drivers.d/8139cp.conf" <<CONF
 [Driver]
 Name=8139cp
@@ -88,6 +102,7 @@ Executable=/slices/8139cp-udriver
 XPCTimeoutSec=30s
 ProbeTimeoutSec=60s
 Restart=on-failure
+FaultInjection=yes
 [Sandbox]
 # The busybox guest has no drivermgr user; the sandbox is tested on the host.
 Sandbox=no
@@ -222,6 +237,36 @@ echo "== mtu after the recovery: \$(cat /sys/class/net/\$ifc/mtu)"
 ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping after the recovery: /'
 # What the ComboLock did, as drvnucleus counts it.
 sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
+# The campaign. A hang is found by the heartbeat within XPCTimeoutSec=,
+# 3 s here (the probe's 60 s is ProbeTimeoutSec='s); the reload that
+# sets it restarts the driver through recovery (adopted, not probed).
+mkdir -p /etc/drivermgrd/drivers.d/8139cp.conf.d
+printf '[Recovery]\nXPCTimeoutSec=3s\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\n' > /etc/drivermgrd/drivers.d/8139cp.conf.d/60-campaign.conf
+p_reload=\$(pid_of)
+kill -HUP \$(pidof drivermgrd)
+for i in \$(seq 60); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$p_reload" ] && break; sleep 0.5; done
+echo "== slice campaign: \$(\$ctl list --no-legend | awk '{ print \$1, \$4 }') after the reload, \$(wc -l < /own-functions) functions of the user half as targets"
+rm -f /tmp/camp.done
+( n=0; bad=0
+  while [ ! -e /tmp/camp.done ]; do
+    for o in -S -i -d -e ''; do
+      n=\$((n + 1)); timeout 30 ethtool \$o "\$ifc" > /dev/null 2>> /tmp/eth.err || bad=\$((bad + 1)); sleep 0.2
+    done
+  done
+  echo "\$n \$bad" > /tmp/eth.count ) &
+eth=\$!
+/nucleus-client echo 10.0.2.2 65535 50 3 /tmp/cping.lost > /tmp/cping 2>&1 & cping=\$!
+$BIN/drvcampaign attach --runtime-dir /tmp/run --drivers 8139cp --no-exercise --functions-file /own-functions \\
+  --faults $SLICE_CAMPAIGN_FAULTS --seconds $SLICE_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 \\
+  --kinds sigkill crash abort garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== slice campaign: /'
+touch /tmp/camp.done; wait \$eth
+kill -INT \$cping; wait \$cping
+echo "== slice campaign ping: \$(cat /tmp/cping)"
+set -- \$(cat /tmp/eth.count)
+echo "== slice campaign ethtool: \$1 runs, \$2 failed"
+sort /tmp/eth.err 2>/dev/null | uniq -c | head -3 | sed 's/^/== ethtool said: /'
+$BIN/drvcampaign report /tmp/scamp.jsonl --echo-losses 8139cp=/tmp/cping.lost > /tmp/scamp.md; echo "== slice campaign report exit \$?"
+sed 's/^/  /' /tmp/scamp.md
 # Removal after the adoption: the u-driver serving the device now has no
 # copy of what the first one's probe made (cp_remove_one starts from the
 # drvdata it set); drvnucleus releases the kernel's resources without the
@@ -237,7 +282,7 @@ INIT
 guest_init_tail >> "$WORK/root/init"
 guest_initrd "$WORK"
 
-timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+timeout "${SLICE_VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1" \
   -netdev user,id=n1,net=10.0.2.0/24 -device rtl8139,netdev=n1,mac=$MAC > "$WORK/console.log" 2>&1 || true
@@ -284,6 +329,9 @@ has "^== killed holding it: the last u-driver held 1 ComboLock" "a u-driver kill
 has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replies received$" "ping after the u-driver died holding the ComboLock"
 has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-driver, [1-9][0-9]* waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
   "the ComboLock held by the u-driver, the kernel half waiting for it, never overrun"
+has "^== slice campaign: done: [1-9][0-9]* faults injected" "the campaign into the sliced u-driver ran"
+has "^== slice campaign report exit 0$" "the campaign's targets on the sliced driver (every manifested fault detected, recovered transparently, no echo lost)"
+has "^== slice campaign ping: ([0-9]+) echo requests sent, \\1 replies received$" "echo requests lost during the slice campaign"
 has "^== rmmod ok: interfaces lo $" "rmmod of the kernel half after an adoption: the netdev gone"
 has "^== after rmmod: 1 release, 0 segfaults" "removal after an adoption: the kernel's resources released without the driver's remove, no u-driver crashed"
 grep -q "(uninitialized)" "$WORK/c.log" && { echo "FAILED: a u-driver's netdev message says (uninitialized) (the adopting u-driver's copy of reg_state)"; ok=0; }
