@@ -133,6 +133,17 @@ struct drvnucleus_chip {
 	 */
 	int (*write_check)(struct drvnucleus_dev *d, u32 off, u32 width,
 			   u32 value, bool dma, const char **why);
+	/*
+	 * After a downcall's writes to the data path's registers (a
+	 * REG_WRITE, a whole REG_SEQ, refused or not), the ComboLock still
+	 * held in user mode: a state the chip may pass through inside one
+	 * downcall but not be left in while the data path runs (PCnet's
+	 * CSR5 suspend).  The hook puts the chip back, so the data path moves
+	 * on at once, and returns a negative errno and *why: the downcall is
+	 * refused (for drivermgrd a bad-parameter failure of the u-driver).
+	 * 0: nothing to undo.  May be NULL.
+	 */
+	int (*writes_done)(struct drvnucleus_dev *d, const char **why);
 	/* DEVICE_INFO: what the u-driver programmed, read back from the
 	 * chip's registers (MAC, receive filter, rate...).  May be NULL. */
 	int (*info)(struct sk_buff *skb, struct drvnucleus_dev *d);

@@ -63,6 +63,7 @@ struct pcnet32 {
 	unsigned int rx_size, tx_size;	/* entries, powers of two */
 	unsigned int cur_rx, cur_tx, dirty_tx;
 	unsigned int rx_gen;		/* bumped when the rx ring is refilled */
+	bool spnd_written;	/* the downcall under way wrote CSR5.SPND */
 };
 
 static struct pcnet32 *pcn(struct drvnucleus_net *n)
@@ -611,6 +612,40 @@ static int pcnet32_running_check(void __iomem *io, u32 rap, u32 value,
 }
 
 /*
+ * A running chip is suspended only inside one downcall: pcnet32's
+ * set_multicast_list and set_mac_address suspend it, write, and end the
+ * suspend (the u-driver's whileSuspended is one REG_SEQ, and its error path
+ * ends the suspend too).  Left suspended, the chip stops receiving for good
+ * while every register reads back as configured; so after a downcall the
+ * nucleus ends a suspend it finds, and refuses the downcall if that one
+ * wrote SPND (a suspend found otherwise, left by a u-driver that died, is
+ * ended for the one that reattaches).
+ */
+static int pcnet32_writes_done(struct drvnucleus_dev *d, const char **why)
+{
+	struct drvnucleus_net *n = d->cls_priv;
+	void __iomem *io = d->bar;
+	bool written = false;
+	u16 rap, csr5;
+
+	if (n) {
+		written = pcn(n)->spnd_written;
+		pcn(n)->spnd_written = false;
+	}
+	if (!drvnucleus_net_datapath_on(d))
+		return 0;
+	rap = rap_save(io);
+	csr5 = csr_read(io, PCNET32_CSR5);
+	if (csr5 & PCNET32_CSR5_SPND)
+		csr_write(io, PCNET32_CSR5, csr5 & ~PCNET32_CSR5_SPND);
+	rap_restore(io, rap);
+	if (!(csr5 & PCNET32_CSR5_SPND) || !written)
+		return 0;
+	*why = "CSR5.SPND: the running chip left suspended after the downcall (the nucleus ended the suspend)";
+	return -EPERM;
+}
+
+/*
  * What a downcall may write (write_check; the ComboLock held: RDP and BDP
  * are data-path registers).  The chip stays in word I/O (a 32-bit write
  * to RDP would switch it to DWIO, where RAP is elsewhere).  Through RDP:
@@ -675,6 +710,8 @@ static int pcnet32_write_check(struct drvnucleus_dev *d, u32 off, u32 width,
 		if (err)
 			return err;
 	}
+	if (rap == PCNET32_CSR5 && (value & PCNET32_CSR5_SPND) && n)
+		pcn(n)->spnd_written = true;
 	if (rap != PCNET32_CSR0 || !(value & PCNET32_CSR0_INIT))
 		return 0;
 	iadr = csr_read(io, PCNET32_CSR1) | (u32)csr_read(io, PCNET32_CSR2) << 16;
@@ -755,6 +792,7 @@ const struct drvnucleus_chip pcnet32_chip = {
 	.dma_bits	= 32,	/* descriptors and init block hold 32-bit addresses */
 	.datapath_reg	= pcnet32_datapath_reg,
 	.write_check	= pcnet32_write_check,
+	.writes_done	= pcnet32_writes_done,
 	.info		= pcnet32_info,
 	.net		= &pcnet32_net_ops,
 };

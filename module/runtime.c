@@ -860,6 +860,26 @@ static void datapath_written(struct drvnucleus_dev *d, u32 off, u32 width,
 		d->chip->reg_written(d, off, width, value);
 }
 
+/* After a downcall's data-path writes (the lock still held): the chip puts
+ * back a state it may not be left in (writes_done).  A refusal of its own
+ * takes the place of none; an earlier one (a step refused, a poll timed
+ * out) stands, the chip put back all the same. */
+static void writes_done(struct drvnucleus_dev *d, int *err, u16 *bad,
+			u16 attr, const char **why)
+{
+	const char *w = NULL;
+	int e;
+
+	if (!d->chip->writes_done)
+		return;
+	e = d->chip->writes_done(d, &w);
+	if (!e || *err)
+		return;
+	*err = e;
+	*bad = attr;
+	*why = w ? w : "the downcall left the chip in a state it may not stay in";
+}
+
 static u32 rd(struct drvnucleus_dev *d, u32 off, u32 width)
 {
 	if (width == 1)
@@ -1006,8 +1026,10 @@ static int reg_seq(struct genl_info *info, const struct drvxpc_hdr *h, struct dr
 		if (err)
 			break;
 	}
-	if (shared)
+	if (shared) {
+		writes_done(d, &err, &bad, seq ? DRVXPC_A_REG_SEQ : DRVXPC_A_REG_STEPS, &why);
 		combolock_unlock_user(&d->cl);
+	}
 	if (err)
 		goto out_refused;
 	kfree(st);
@@ -1185,6 +1207,8 @@ static int reg_access(struct genl_info *info, const struct drvxpc_hdr *h, struct
 	if (shared) {
 		if (h->op == DRVXPC_OP_REG_WRITE && !err)
 			datapath_written(d, off, width, nla_get_u32(v));
+		if (h->op == DRVXPC_OP_REG_WRITE)
+			writes_done(d, &err, &bad, DRVXPC_A_REG_VALUE, &why);
 		combolock_unlock_user(&d->cl);
 	}
 	if (err)

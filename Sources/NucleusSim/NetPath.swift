@@ -87,10 +87,13 @@ protocol SimNICPath: AnyObject {
     /// `dataPathOn`: the u-driver has handed the data path over
     /// (drvnucleus_net_datapath_on).
     func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal?
+    /// The chip's `writes_done` (``SimChipNucleus/writesDone()``).
+    func writesDone(dataPathOn: Bool) -> WriteRefusal?
 }
 
 extension SimNICPath {
     func checkWrite(_ w: RegisterWrite, memory: SimMemory, instance: UInt32, dataPathOn: Bool) -> WriteRefusal? { nil }
+    func writesDone(dataPathOn: Bool) -> WriteRefusal? { nil }
 }
 
 /// The network class of the sim nucleus, module/net.c's counterpart: the
@@ -199,6 +202,8 @@ extension NetPath: SimChipNucleus {
     func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? {
         chip.checkWrite(w, memory: memory, instance: instance, dataPathOn: n.datapath)
     }
+
+    func writesDone() -> WriteRefusal? { chip.writesDone(dataPathOn: n.datapath) }
 
     func takeUpcalls() -> [XPCOp] {
         defer { upcalls = [] }

@@ -27,6 +27,8 @@ final class PCNet32Path: SimNICPath {
     private var rxBuf: SimMemory.Buffer?, txBuf: SimMemory.Buffer?
     private var rxSize = 0, txSize = 0
     private var curRx = 0, curTx = 0, dirtyTx = 0
+    /// The downcall under way wrote CSR5.SPND (pcnet32.c's spnd_written).
+    private var spndWritten = false
 
     init(model: PCNet32Model) { self.model = model }
 
@@ -259,6 +261,7 @@ extension PCNet32Path {
             return .notPermitted("CSR24/25/30/31/76/78 come from the init block the nucleus fills")
         }
         if dataPathOn, let refusal = runningCheck(rap: rap, value: w.value) { return refusal }
+        if rap == PCNET32_CSR5 && w.value & PCNET32_CSR5_SPND != 0 { spndWritten = true }
         guard rap == PCNET32_CSR0, w.value & PCNET32_CSR0_INIT != 0 else { return nil }
         let block = keepingRAP { UInt32(csrRead(PCNET32_CSR1)) | UInt32(csrRead(PCNET32_CSR2)) << 16 }
         guard let ib, block == ib.busAddress else {
@@ -267,6 +270,25 @@ extension PCNet32Path {
         return nil
     }
 
+
+    /// pcnet32_writes_done: a running chip is suspended only inside one
+    /// downcall (the u-driver's whileSuspended is one REG_SEQ); left
+    /// suspended it would receive nothing more while reading back as
+    /// configured, so the nucleus ends the suspend, and refuses the
+    /// downcall if that one wrote SPND (a suspend a dead u-driver left is
+    /// ended for the one that reattaches).
+    func writesDone(dataPathOn: Bool) -> WriteRefusal? {
+        let written = spndWritten
+        spndWritten = false
+        guard dataPathOn else { return nil }
+        let csr5 = keepingRAP { () -> UInt16 in
+            let v = csrRead(PCNET32_CSR5)
+            if UInt32(v) & PCNET32_CSR5_SPND != 0 { csrWrite(PCNET32_CSR5, v & ~UInt16(PCNET32_CSR5_SPND)) }
+            return v
+        }
+        guard UInt32(csr5) & PCNET32_CSR5_SPND != 0, written else { return nil }
+        return .notPermitted("CSR5.SPND: the running chip left suspended after the downcall (the nucleus ended the suspend)")
+    }
 
     /// pcnet32_running_check: while the data path is the nucleus's, a CSR
     /// write through RDP does not stop it. While the chip runs (CSR0 reads

@@ -48,6 +48,11 @@ protocol SimChipNucleus: AnyObject {
     /// `write_check`): nil lets it happen, a refusal fails the downcall
     /// and the write does not reach the model.
     func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal?
+    /// After a downcall's writes (a REG_WRITE, a whole REG_SEQ, refused or
+    /// not), drvnucleus's `writes_done`: a state the chip may pass through
+    /// inside one downcall but not be left in while the data path runs is
+    /// put back, and the downcall refused.
+    func writesDone() -> WriteRefusal?
 }
 
 /// Starts a device's workload (play audio, bring a link up…).
@@ -61,6 +66,7 @@ extension SimChipNucleus {
     func interrupt(memory: SimMemory) {}
     func holdForReadd() { quiesce() }
     func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? { nil }
+    func writesDone() -> WriteRefusal? { nil }
 }
 
 /// The chips the sim nucleus drives, one line each: a model it recognises

@@ -317,6 +317,7 @@ public final class SimNucleus: Sendable {
                     return fail(r.errno, .regValue, r.why)
                 }
                 d.busWrite(offset: off, width: w, value: v)
+                if let r = d.nucleus?.writesDone() { return fail(r.errno, .regValue, r.why) }
                 return XPCMessage.reply(to: m)
             case .regSeq:
                 return try runSequence(m, d, memory: c.memory)
@@ -379,7 +380,16 @@ public final class SimNucleus: Sendable {
         return (off, w)
     }
 
+    /// REG_SEQ, then the chip's ``SimChipNucleus/writesDone()`` whatever
+    /// the steps did: a refusal of its own replaces a success, an earlier
+    /// refusal or timeout stands.
     private func runSequence(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage {
+        let r = try runSteps(m, d, memory: memory)
+        guard let done = d.nucleus?.writesDone(), r.status == 0 else { return r }
+        return .errorReply(to: m, errno: done.errno, attribute: m.attribute(.regSteps) != nil ? .regSteps : .regSeq, message: done.why)
+    }
+
+    private func runSteps(_ m: XPCMessage, _ d: SimDevice, memory: SimMemory) throws -> XPCMessage {
         let ops = try RegisterSequence.decode(m)
         let packed = m.attribute(.regSteps) != nil
         // Every step is checked before the first one runs, as in drvnucleus.

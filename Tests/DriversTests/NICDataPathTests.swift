@@ -182,7 +182,10 @@ import XPC
                     .init(rdp, mode | PCNET32_MODE_DRX, 2, after: csr15), .init(rdp, mode | PCNET32_MODE_DTX, 2, after: csr15),
                     .init(rdp, mode | PCNET32_MODE_LOOP, 2, after: csr15),
                     .init(rdp, mode | PCNET32_MODE_INTL, 2, after: csr15),
-                    .init(rdp, PCNET32_CSR3_MASK_ALL, 2, after: csr3), .init(rdp, PCNET32_CSR0_RINT, 2, after: csr3)]
+                    .init(rdp, PCNET32_CSR3_MASK_ALL, 2, after: csr3), .init(rdp, PCNET32_CSR0_RINT, 2, after: csr3),
+                    // A suspend the downcall does not end (the nucleus
+                    // ends it and refuses the downcall after the fact).
+                    .init(rdp, PCNET32_CSR5_SPND, 2, after: [PCNetIO.select(PCNET32_CSR5)])]
         },
         // Page 0 is selected between downcalls. CR setting STP or dropping
         // STA (a page switch too), in any lane; IMR without the data path's
@@ -287,9 +290,9 @@ import XPC
         #expect(rig.counter(.statEchoed) > echoedStopped + 50, "echoes come back after the reattach")
     }
 
-    /// A PCnet left running but suspended (CSR5 SPND, which the nucleus
-    /// lets through: the u-driver writes the rx mode and the MAC so), its
-    /// interrupts off (CSR0 without INEA) and RINT/TINT masked: the
+    /// A PCnet left running but suspended (CSR5 SPND: the nucleus ends a
+    /// suspend any downcall leaves, so here it is made behind its back),
+    /// its interrupts off (CSR0 without INEA) and RINT/TINT masked: the
     /// reattached u-driver resumes and unmasks it without a restart (no
     /// INIT: the rings and what is queued on them are kept).
     @Test func aReattachedPCnetResumesASuspendedChipWithoutARestart() async throws {
@@ -297,8 +300,9 @@ import XPC
         let rig = Rig(nic)
         _ = try await bringUp(nic, rig)
         rig.run(ms: 200)
-        _ = try await rig.device.sequence(PCNetIO.writeCSR(PCNET32_CSR5, PCNET32_CSR5_SPND))
         _ = rig.nucleus.inspect(1) { m in
+            m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR5)
+            m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_CSR5_SPND)
             m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR3)
             m.write(offset: PCNET32_WIO_RDP, width: 2, value: PCNET32_CSR3_MASK_ALL)
             m.write(offset: PCNET32_WIO_RAP, width: 2, value: PCNET32_CSR0)
