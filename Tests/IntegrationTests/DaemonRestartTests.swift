@@ -139,6 +139,14 @@ import Glibc
             try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "ens1371.pid", "rtl8139.xpc"]) }
         }
 
+        /// Once playing and stored (``waitPlayingAndStored()``), the master
+        /// volume set to `v` through the nucleus: the codec register then.
+        func playingWithMaster(_ v: UInt32) async throws -> UInt16 {
+            try waitPlayingAndStored()
+            try await amixerCset(v)
+            return try #require(try DaemonRestartTests().nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        }
+
         /// The sim's `amixer cset` of the master volume (SIM_MIXER_PUT), an
         /// upcall through the nucleus.
         func amixerCset(_ v: UInt32) async throws {
@@ -428,9 +436,7 @@ import Glibc
         let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=2s\n")
         defer { rig.stop() }
         let (h, first) = (rig.h, rig.first)
-        try rig.waitPlayingAndStored()
-        try await rig.amixerCset(30)
-        let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        let reg30 = try await rig.playingWithMaster(30)
         let pid = try #require(try h.list().first { $0.name == "ens1371" }?.pid)
 
         kill(first.processIdentifier, SIGKILL)
@@ -456,9 +462,7 @@ import Glibc
         let rig = try Rig(ens1371: "[Recovery]\nXPCTimeoutSec=2s\n")
         defer { rig.stop() }
         let (h, first) = (rig.h, rig.first)
-        try rig.waitPlayingAndStored()
-        try await rig.amixerCset(30)
-        let reg30 = try #require(try nucleusInfo(h, 1).attribute(.codecMaster)).u16
+        let reg30 = try await rig.playingWithMaster(30)
 
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()

@@ -54,6 +54,22 @@ import XPC
         return last
     }
 
+    /// nucleus-sim with the NIC, drivermgrd with its driver, the sim's
+    /// client exchanging frames with the peer.
+    func echoing(_ nic: NIC) throws -> SimHarness {
+        let h = try SimHarness()
+        do {
+            try h.startSim(["--devices", nic.simKind])
+            try h.startDaemon(config: try config(h, nic))
+            try h.waitActive([nic.driver])
+            try h.wait("\(nic.driver): frames echoed") { try device(h, nic).number("echoed") ?? 0 > 20 }
+        } catch {
+            h.stopAll()
+            throw error
+        }
+        return h
+    }
+
     static let faults = ["sigkill", "hang", "bad-param"]
 
     /// `drvctl stop` and `start` (or a restart of drivermgrd that could
@@ -63,12 +79,8 @@ import XPC
     /// the nucleus repeat NET_OPEN and the stack's filter: frames move
     /// again with the multicast group still joined, no `ip link` needed.
     @Test(arguments: nics) func anInterfaceLeftUpServesAgainAfterStopAndStart(_ nic: NIC) async throws {
-        let h = try SimHarness()
+        let h = try echoing(nic)
         defer { h.stopAll() }
-        try h.startSim(["--devices", nic.simKind])
-        try h.startDaemon(config: try config(h, nic))
-        try h.waitActive([nic.driver])
-        try h.wait("\(nic.driver): frames echoed") { try device(h, nic).number("echoed") ?? 0 > 20 }
         let group = try #require(MACAddress("01:00:5e:7f:00:01"))
         try await h.simControl(instance: 1, [.u8(.simAction, 2), .u32(.rxFlags, 0), .nested(.mcList, [.mac(.mac, group)])])
         #expect(try device(h, nic).text("rxMode") == "multicast")
@@ -86,12 +98,8 @@ import XPC
     }
 
     @Test(arguments: nics) func nothingIsLostAcrossUDriverFailures(_ nic: NIC) async throws {
-        let h = try SimHarness()
+        let h = try echoing(nic)
         defer { h.stopAll() }
-        try h.startSim(["--devices", nic.simKind])
-        try h.startDaemon(config: try config(h, nic))
-        try h.waitActive([nic.driver])
-        try h.wait("\(nic.driver): frames echoed") { try device(h, nic).number("echoed") ?? 0 > 20 }
         #expect(try device(h, nic).flag("linkUp") == true)
         let baseline = try await drained(h, nic, resume: false)
         #expect(baseline.sent == baseline.echoed && baseline.sent > 20, "\(baseline)")
