@@ -86,20 +86,17 @@ final class PtraceInjector: CodeFaultInjector {
     /// ``runtimeModules``; with functions (a driver in C), those alone.
     private func mutator(_ pid: Int32, _ modules: [String], _ functions: [String]) throws -> CodeMutator {
         if let m = mutators.withLock({ $0[pid] }) { return m }
+        let m: CodeMutator
         if !functions.isEmpty {
-            let m = try CodeMutator(pid: pid, modules: modules, functions: Set(functions))
-            mutators.withLock { all in
-                if all.count > 512 { all.removeAll() }
-                all[pid] = m
+            m = try CodeMutator(pid: pid, modules: modules, functions: Set(functions))
+        } else {
+            var want = modules
+            if want.isEmpty {
+                let probe = try CodeMutator(pid: pid, modules: Self.runtimeModules)
+                if let own = probe.allFunctions.lazy.compactMap({ SwiftSymbol.module(ofMain: $0.name) }).first { want = [own] }
             }
-            return m
+            m = try CodeMutator(pid: pid, modules: want + Self.runtimeModules)
         }
-        var want = modules
-        if want.isEmpty {
-            let probe = try CodeMutator(pid: pid, modules: Self.runtimeModules)
-            if let own = probe.allFunctions.lazy.compactMap({ SwiftSymbol.module(ofMain: $0.name) }).first { want = [own] }
-        }
-        let m = try CodeMutator(pid: pid, modules: want + Self.runtimeModules)
         mutators.withLock { all in
             // Processes come and go with every recovery: keep the newest few.
             if all.count > 512 { all.removeAll() }

@@ -86,10 +86,13 @@ for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm 
 done
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d" "$WORK/root/slices"
 cp "$WORK/8139cp-udriver" "$WORK/root/slices/"
-guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$BIN/drvcampaign" "$WORK/8139cp-udriver" "$(command -v ethtool)"
-# The code mutations' targets: the user half's own functions (8139cp.c's
-# code that runs in the u-driver), not the driver library's or the host's.
-nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
+guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver" "$(command -v ethtool)"
+if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ]; then
+  guest_install "$WORK/root" "$BIN/drvcampaign"
+  # The code mutations' targets: the user half's own functions (8139cp.c's
+  # code that runs in the u-driver), not the driver library's or the host's.
+  nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
+fi
 cat > "$WORK/root/etc/drivermgrd/drivers.d/8139cp.conf" <<CONF
 [Driver]
 Name=8139cp
