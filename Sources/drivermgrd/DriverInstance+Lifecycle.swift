@@ -93,7 +93,7 @@ extension DriverInstance {
     /// is sent before the channel's connection is made, whose making then
     /// overlaps the nucleus's answer.
     func launch(_ dev: NucleusDevice, reattach: Bool, deferStore: Bool = false, timeline: RecoveryTimeline? = nil,
-                replaying log: [XPCMessage] = [], asked: AskedObjects? = nil)
+                replaying log: [XPCMessage] = [], asked: AskedObjects? = nil, after recorded: Latch? = nil)
         async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void, [Timed]?) {
         let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
@@ -134,6 +134,9 @@ extension DriverInstance {
             r.startedAt = monotonicNanos()
             r.starts += 1
         }
+        // A recovery's failure (or asked restart) is in the history before
+        // the process that replaces it: `drvctl monitor` sees them in order.
+        await recorded?.wait()
         record("spawned", "pid \(p.pid)")
         p.watch { [self] status in self.exited(status, gen) }
         conn.start()
@@ -333,7 +336,7 @@ extension DriverInstance {
     /// metadata, its channel's first call), and that a recovery's HELLO
     /// would otherwise run cold; it also tells the protocol version, so
     /// the take-over can pipeline HELLO, PROBE and the replay.
-    /// ``launch(_:reattach:deferStore:timeline:replaying:asked:)`` greets it again with the
+    /// ``launch(_:reattach:deferStore:timeline:replaying:asked:after:)`` greets it again with the
     /// objects the nucleus holds by then, and that HELLO makes the driver
     /// object anew. Sent on the bare socket, sequence number 0 (the
     /// connection made at the take-over starts at 1): no reader thread is

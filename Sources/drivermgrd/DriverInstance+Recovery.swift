@@ -84,7 +84,7 @@ extension DriverInstance {
                 let early = readd || reset ? nil : asked
                 asked = nil
                 let (p, conn, _, _, answered) = try await launch(dev, reattach: !reset, timeline: timeline, replaying: log,
-                                                                  asked: early)
+                                                                  asked: early, after: recorded)
                 proc = p
                 channel = conn
                 let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, verify: true, timeline: timeline,
@@ -198,7 +198,7 @@ extension DriverInstance {
     /// `verify`: between the replay and the drain (the shadow then says
     /// what the replay wrote), ``verifyRecovered(_:)``.
     /// `log`: the shadow's log if the caller took it already (else it is
-    /// taken here); `answered`: its answers, if ``launch(_:reattach:deferStore:timeline:replaying:asked:)``
+    /// taken here); `answered`: its answers, if ``launch(_:reattach:deferStore:timeline:replaying:asked:after:)``
     /// sent it in the pipeline after PROBE (else it is sent here).
     func replayAndDrain(_ conn: XPCConnection, _ dev: NucleusDevice, reattach: Bool = true, verify: Bool = false,
                         timeline: RecoveryTimeline? = nil, log taken: [XPCMessage]? = nil,

@@ -278,6 +278,11 @@ import XPC
         #expect(rc == 0, "\(err)")
         #expect(took < 3.5, "drvctl restart took \(took) s: it waited out RestartSec=5s")
         #expect(try h.list().first { $0.name == "ens1371" }?.restarts == n + 2)
+        // With no back-off the new process is spawned at once; the history
+        // still says why before it says who (drvctl monitor shows it so).
+        let events = try JSONDecoder().decode(HistoryReply.self, from: Data(try h.drvctl("history", "ens1371", "--json=short").1.utf8)).events
+        let last = events.lastIndex { $0.event == "restart" }
+        #expect(last != nil && events[(last ?? 0)...].map(\.event).prefix(2) == ["restart", "spawned"], "\(events.map(\.event))")
     }
 
     @Test func aRestartStormEndsFailedWithTheDeviceQuiesced() throws {
