@@ -282,8 +282,10 @@ campaign-vm: build vm-deps
 # own functions, under an echo stream and ethtool. Not in make check: its
 # first long run livelocked the driver's recovery (docs/reliability.md).
 CAMPAIGN_SLICE_FAULTS ?= 300
+CAMPAIGN_SLICE_SECONDS ?= 2400
 campaign-slice: build vm-deps
-	SLICE_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_FAULTS) SLICE_CAMPAIGN_SECONDS=2400 SLICE_VM_TIMEOUT=3000 \
+	SLICE_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_FAULTS) SLICE_CAMPAIGN_SECONDS=$(CAMPAIGN_SLICE_SECONDS) SLICE_VM_TIMEOUT=$$(($(CAMPAIGN_SLICE_SECONDS) + 600)) \
+	  SLICE_CONSOLE_LOG=$(CURDIR)/campaign-slice.log \
 	  ./Tests/vm/slice-guest.sh
 
 # Every kind, the code mutations included, on the same fleet.

@@ -339,7 +339,7 @@ static void probe_work(struct work_struct *w)
 }
 
 static int serve(struct genl_info *info, const struct drvxpc_hdr *h,
-		 struct drvslice_kdev *k)
+		 struct drvslice_kdev *k, u32 epoch)
 {
 	struct task_struct *prev;
 	struct drvxpc_hdr *rh;
@@ -351,6 +351,17 @@ static int serve(struct genl_info *info, const struct drvxpc_hdr *h,
 	if (!out)
 		return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the answer");
 	mutex_lock(&k->lock);
+	/* Sent by the u-driver before the last adoption: it is dead, and
+	 * what it asked for (a ComboLock marked, the device's entry points
+	 * stopped) would be taken for its successor's. */
+	if (epoch != k->epoch) {
+		mutex_unlock(&k->lock);
+		kvfree(out);
+		dev_info_ratelimited(&k->pdev->dev,
+				     "a SLICE_DOWNCALL of the u-driver before the last adoption: refused\n");
+		return drvnucleus_reply(info, h, -ESTALE, 0,
+					"from a u-driver the device was adopted from since");
+	}
 	prev = k->serving;
 	WRITE_ONCE(k->serving, current);
 	n = drvslice_serve(&k->side, (const unsigned char *)(h + 1),
@@ -404,6 +415,7 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		kdev_put(k);
 		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe is running");
 	}
+	WRITE_ONCE(k->epoch, k->epoch + 1);
 	drvslice_side_forget_peer(&k->side);
 	drvslice_api_peer_gone(k);
 	if (state == PROBE_DONE && !k->probe_result) {
@@ -438,6 +450,7 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 struct slice_call {
 	struct work_struct work;
 	struct drvslice_kdev *k;
+	u32 epoch;			/* k->epoch when it came */
 	struct genl_info info;		/* the sender: portid, seq, net */
 	struct drvxpc_hdr *h;		/* a copy of the request */
 };
@@ -446,7 +459,7 @@ static void slice_call_work(struct work_struct *w)
 {
 	struct slice_call *c = container_of(w, struct slice_call, work);
 
-	serve(&c->info, c->h, c->k);
+	serve(&c->info, c->h, c->k, c->epoch);
 	kdev_put(c->k);
 	kfree(c->h);
 	kfree(c);
@@ -504,6 +517,9 @@ int drvslice_doit(struct genl_info *info, const struct drvxpc_hdr *h)
 		}
 		strip_call_id(c->h);
 		c->k = k;	/* the worker keeps the reference */
+		/* The daemon sends one message at a time: a SLICE_PROBE sent
+		 * after this one has not counted yet. */
+		c->epoch = READ_ONCE(k->epoch);
 		c->info.snd_portid = info->snd_portid;
 		c->info.snd_seq = info->snd_seq;
 		genl_info_net_set(&c->info, genl_info_net(info));

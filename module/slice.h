@@ -60,6 +60,10 @@ struct drvslice_kdev {
 	 * it holds no copy of what the probe made, so removal releases the
 	 * kernel's resources without the driver's remove. */
 	bool adopted;
+	/* Counts SLICE_PROBEs (adoptions), under @lock: a downcall queued
+	 * under an older one is a dead u-driver's, served after the next
+	 * u-driver took the device over; it is refused (slice.c: serve). */
+	u32 epoch;
 	struct work_struct probe_work;
 	struct drvslice_iomem iomem[DRVSLICE_IOMEM_MAX];
 	/* The kernel API's state for this device (slice_api.c's own). */

@@ -280,8 +280,12 @@ fi
 timeout 60 rmmod slice-8139cp && echo "== rmmod ok: interfaces \$(ls /sys/class/net | tr '\n' ' ')"
 sleep 2
 echo "== after rmmod: \$(dmesg | grep -c "removed without the driver's remove") release, \$(dmesg | grep -c segfault) segfaults, \$(\$ctl list --no-legend | awk '{ print \$1, \$4 }')"
-echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -100
-dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
+# A campaign's run keeps everything (the console goes to
+# SLICE_CONSOLE_LOG on the host): a recovery that went wrong started
+# far before the last lines.
+keep=\$([ $SLICE_CAMPAIGN_FAULTS -gt 0 ] && echo 1000000 || echo 100)
+echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -\$keep
+dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -\$((keep * 2 / 5)) | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
 INIT
 guest_init_tail >> "$WORK/root/init"
@@ -289,10 +293,13 @@ guest_initrd "$WORK"
 
 timeout "${SLICE_VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
-  -append "console=ttyS0 quiet panic=-1" \
+  -append "console=ttyS0 quiet panic=-1 $([ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ] && echo log_buf_len=8M)" \
   -netdev user,id=n1,net=10.0.2.0/24 -device rtl8139,netdev=n1,mac=$MAC > "$WORK/console.log" 2>&1 || true
 
 tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
+if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ] && [ -n "${SLICE_CONSOLE_LOG:-}" ]; then
+  cp "$WORK/c.log" "$SLICE_CONSOLE_LOG" && echo "slice guest: the console is in $SLICE_CONSOLE_LOG"
+fi
 grep -E "^(== |  )" "$WORK/c.log" || true
 ok=1
 has() { grep -qE "$1" "$WORK/c.log" || { echo "FAILED: $2"; ok=0; }; }
