@@ -197,52 +197,20 @@ public final class XPCConnection: Sendable {
     /// the CLOCK_MONOTONIC time it came in; a failed call does not stop
     /// those sent after it.
     public func calls(_ messages: [XPCMessage], timeout: Duration) async -> [Timed] {
-        await send(batch: messages, timeout: timeout).results()
-    }
-
-    /// Sends `messages` as ``calls(_:timeout:)`` does and returns at once:
-    /// the caller does other work (or sends a next batch, which the peer
-    /// serves after this one) before it waits for the replies.
-    public func send(batch messages: [XPCMessage], timeout: Duration) -> CallBatch {
-        let batch = CallBatch(count: messages.count)
-        for (i, m) in messages.enumerated() {
-            call(m, timeout: timeout) { r in batch.complete(i, (r, monotonicNanos())) }
-        }
-        return batch
-    }
-
-    /// The replies of a batch sent by ``send(batch:timeout:)``.
-    public final class CallBatch: Sendable {
-        private struct State {
-            var results: [Timed?]
-            var left: Int
-            var waiter: CheckedContinuation<[Timed], Never>?
-        }
-        private let state: Mutex<State>
-
-        init(count: Int) { state = Mutex(State(results: Array(repeating: nil, count: count), left: count)) }
-
-        func complete(_ i: Int, _ r: Timed) {
-            let done = state.withLock { s -> (CheckedContinuation<[Timed], Never>, [Timed])? in
-                s.results[i] = r
-                s.left -= 1
-                guard s.left == 0, let w = s.waiter else { return nil }
-                s.waiter = nil
-                return (w, s.results.compactMap { $0 })
-            }
-            if let (w, all) = done { w.resume(returning: all) }
-        }
-
-        /// Every call's result, in the order sent, once all came (each
-        /// call ends by its reply, its deadline or the channel's close).
-        public func results() async -> [Timed] {
-            await withCheckedContinuation { (k: CheckedContinuation<[Timed], Never>) in
-                let all = state.withLock { s -> [Timed]? in
-                    if s.left == 0 { return s.results.compactMap { $0 } }
-                    s.waiter = k
-                    return nil
+        guard !messages.isEmpty else { return [] }
+        struct Batch { var results: [Timed?]; var left: Int }
+        return await withCheckedContinuation { (k: CheckedContinuation<[Timed], Never>) in
+            let batch = Mutex(Batch(results: Array(repeating: nil, count: messages.count), left: messages.count))
+            for (i, m) in messages.enumerated() {
+                call(m, timeout: timeout) { r in
+                    let at = monotonicNanos()
+                    let done = batch.withLock { b -> [Timed]? in
+                        b.results[i] = (r, at)
+                        b.left -= 1
+                        return b.left == 0 ? b.results.compactMap { $0 } : nil
+                    }
+                    if let done { k.resume(returning: done) }
                 }
-                if let all { k.resume(returning: all) }
             }
         }
     }

@@ -261,16 +261,11 @@ extension DriverInstance {
             // still sends must not reach the device, where it could undo
             // what its replacement writes.
             if gen == r.failedGeneration || gen == r.killedLaunch { return (r.device, r.ownedDMA, nil, nil, false, true) }
-            // Begun under the lock that judges it: once a u-driver is
-            // judged failed, none of its downcalls begins, and those that
-            // did are counted until sent (``heldObjects(_:asked:)``).
-            r.forwardsBegun &+= 1
             r.activity &+= 1
             if m.op != .regRead { r.changes &+= 1 }
             return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,
                     r.takeIdleHeartbeat(), false)
         }
-        defer { if !judged { runtime.withLock { $0.forwardsSent &+= 1 } } }
         if idleHeartbeat { heartbeatNow() }
         guard let dev else { return }
         if judged {
@@ -292,6 +287,8 @@ extension DriverInstance {
         // Named by the u-driver's pid and seq: sent again after this
         // daemon's death, it is answered by the nucleus from the first time.
         let named = pid.map { m.appending(.u64(.callID, UInt64(UInt32(bitPattern: $0)) << 32 | UInt64(m.seq))) } ?? m
+        runtime.withLock { $0.forwardsBegun &+= 1 }
+        defer { runtime.withLock { $0.forwardsSent &+= 1 } }
         nucleus.call(named, timeout: Self.downcallTimeout) { [self] r in
             runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
             switch r {

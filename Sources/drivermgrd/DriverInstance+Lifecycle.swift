@@ -81,24 +81,20 @@ extension DriverInstance {
     /// (an update that may still roll back), when the caller runs the
     /// returned closure.
     ///
-    /// `replaying`: gives the shadow's log, for a recovery; it is asked
-    /// once HELLO and PROBE are sent (a recovery reaps the old process
-    /// meanwhile: the log is whole only once its channel is closed). Into
-    /// a greeted standby (whose protocol version is known), HELLO, PROBE
-    /// and the log go out as one pipeline: the u-driver serves them in
-    /// order, and the daemon waits once, not once a call. The log and its
-    /// answers are returned for
+    /// `replaying`: the shadow's log, for a recovery. Into a greeted
+    /// standby (whose protocol version is known), HELLO, PROBE and the log
+    /// go out as one pipeline: the u-driver serves them in order, and the
+    /// daemon waits once, not once a call. Their answers are returned for
     /// ``replayAndDrain(_:_:reattach:verify:timeline:log:answered:)`` to
-    /// check; the answers nil when the log was not sent (a fresh
-    /// u-driver: HELLO's answer is checked before anything else is sent).
+    /// check; nil when the log was not sent (a fresh u-driver: HELLO's
+    /// answer is checked before anything else is sent).
     ///
     /// `asked`: DEVICE_INFO sent earlier (``askObjects(_:)``); if none, it
     /// is sent before the channel's connection is made, whose making then
     /// overlaps the nucleus's answer.
     func launch(_ dev: NucleusDevice, reattach: Bool, deferStore: Bool = false, timeline: RecoveryTimeline? = nil,
-                replaying: (@Sendable () async -> [XPCMessage])? = nil, asked: AskedObjects? = nil,
-                after recorded: Latch? = nil)
-        async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void, LaunchReplay?) {
+                replaying log: [XPCMessage] = [], asked: AskedObjects? = nil, after recorded: Latch? = nil)
+        async throws -> (UDriverProcess, XPCConnection, UInt64, @Sendable () -> Void, [Timed]?) {
         let spare = runtime.withLock { r -> SpawnedUDriver? in
             defer { r.standby = nil }
             return r.standby
@@ -151,25 +147,20 @@ extension DriverInstance {
             let hello = helloMessage(dev, objects: objects)
             let probeRequest = XPCMessage(op: .probe, flags: reattach ? [.request, .reattach] : .request, instance: dev.instance)
             let build: String, probe: XPCMessage
-            var replay: LaunchReplay?
+            var answered: [Timed]?
             if spawned === spare, spawned.greeted.withLock({ $0 }) {
-                let timeout = max(config.xpcTimeout, config.probeTimeout)
-                let head = conn.send(batch: [hello, probeRequest], timeout: timeout)
-                let log = await replaying?() ?? []
-                let tail = conn.send(batch: log, timeout: timeout)
-                let batch = await head.results()
-                guard batch.count == 2 else { throw XPCError(.closed, "\(name): a pipelined call lost") }
+                let batch = await conn.calls([hello, probeRequest] + log, timeout: max(config.xpcTimeout, config.probeTimeout))
+                guard batch.count == 2 + log.count else { throw XPCError(.closed, "\(name): a pipelined call lost") }
                 build = try checkHello(try batch[0].result.get())
                 timeline?.mark("hello", at: batch[0].at)
                 probe = try batch[1].result.get()
                 timeline?.mark("probe", at: batch[1].at)
-                if replaying != nil { replay = LaunchReplay(log: log, answered: await tail.results()) }
+                answered = Array(batch.dropFirst(2))
             } else {
                 build = try checkHello(try await conn.call(hello, timeout: config.probeTimeout))
                 timeline?.mark("hello")
                 probe = try await conn.call(probeRequest, timeout: config.probeTimeout)
                 timeline?.mark("probe")
-                if let replaying { replay = LaunchReplay(log: await replaying(), answered: nil) }
             }
             if let e = probe.remoteError { throw e }
             runtime.withLock { r in
@@ -181,7 +172,7 @@ extension DriverInstance {
                                uidLock: config.dynamicUser ? uids.lease(of: name)?.lockFD : nil)
             }
             if !deferStore { store() }
-            return (p, conn, gen, store, replay)
+            return (p, conn, gen, store, answered)
         } catch {
             p.kill()
             _ = await p.exited()
@@ -426,17 +417,7 @@ extension DriverInstance {
     /// attributes, so a fresh u-driver adopts them instead of allocating:
     /// from `asked` if no downcall was forwarded since it was sent, else
     /// asked for again.
-    ///
-    /// A downcall still being forwarded (a recovery reaps the old process
-    /// while it launches the new one: a forward begun before the failure
-    /// was judged may still be on its way) is waited for first, up to a
-    /// second: the nucleus serves the daemon's messages in order, so an
-    /// answer asked for after it is the truth.
     func heldObjects(_ dev: NucleusDevice, asked: AskedObjects? = nil) async throws -> [XPCAttribute] {
-        let until = monotonicNanos() &+ 1_000_000_000
-        while runtime.withLock({ $0.forwardsBegun != $0.forwardsSent }), monotonicNanos() < until {
-            try? await Task.sleep(for: .microseconds(50))
-        }
         let info: XPCMessage
         if let asked, runtime.withLock({ $0.forwardsBegun == asked.forwardsBegun }) {
             info = try await asked.reply.value()

@@ -26,17 +26,11 @@ extension DriverInstance {
         var asked = runtime.withLock { $0.device }.flatMap { askObjects($0) }
         wakeStandby()
         // 1. The old process is certainly gone, and every call it had in
-        //    flight has come back (into `retry`), before the log is taken
-        //    and replayed. The reaping overlaps the first attempt's HELLO
-        //    and PROBE, which write nothing a reattach would replay: the
-        //    dying process's downcalls are refused already (it is judged
-        //    failed), and those in flight reach the nucleus before them.
+        //    flight has come back (into `retry`).
         oldProcess?.kill()
-        let reaping = Task { () -> UInt64 in
-            if let oldProcess { _ = await oldProcess.exited() }
-            await oldConn?.closeAndWait()
-            return monotonicNanos()
-        }
+        if let oldProcess { _ = await oldProcess.exited() }
+        await oldConn?.closeAndWait()
+        let reaped = monotonicNanos()
 
         // Attempts of this recovery that failed: past ResetAfter= the next
         // ones reset the device instead of adopting it (tier 2).
@@ -51,16 +45,12 @@ extension DriverInstance {
                     : config.restart.decide(failures: r.failureTimes, now: monotonicNanos(), cleanExit: r.lastExitClean), r.device)
             }
             guard case .restart(let delay) = decision, let dev else {
-                _ = await reaping.value
                 await recorded?.wait()
                 if case .giveUp(let why) = decision { await giveUp(why) } else { await giveUp("no device") }
                 return
             }
             if delay > .zero { try? await Task.sleep(for: delay) }
-            if runtime.withLock({ $0.stopping }) {
-                _ = await reaping.value
-                return
-            }
+            if runtime.withLock({ $0.stopping }) { return }
 
             // 3. A fresh u-driver adopts the running device (or, escalated,
             // resets it, after the nucleus re-added it), 4. replays the log,
@@ -75,35 +65,30 @@ extension DriverInstance {
             }
             var proc: UDriverProcess?
             var channel: XPCConnection?
-            // Phases of this attempt, from the detection: the policy's
-            // wait, a u-driver (standby or spawned), HELLO, PROBE, the old
-            // process reaped (what of it PROBE did not cover; before
-            // anything else when the device is reset), the replay, its
-            // read-back, the queue drained.
+            // Phases of this attempt, from the detection: the old process
+            // reaped, the policy's wait, a u-driver (standby or spawned),
+            // HELLO, PROBE, the replay, its read-back, the queue drained.
             let timeline = RecoveryTimeline(start: t0)
+            timeline.mark("reap", at: reaped)
             timeline.mark("wait")
             do {
-                if readd || reset { timeline.mark("reap", at: await reaping.value) }
                 if readd {
                     try await readdDevice(dev, after: failedAttempts, kind: kind)
                     timeline.mark("readd")
                 } else if reset {
                     await holdClients(dev)
                 }
+                let log = runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: !reset) }
                 // For the first attempt only; a re-add or a reset may change
                 // the objects: asked again.
                 let early = readd || reset ? nil : asked
                 asked = nil
-                let (p, conn, _, _, replay) = try await launch(dev, reattach: !reset, timeline: timeline, replaying: { [self] in
-                    _ = await reaping.value
-                    return runtime.withLock { $0.shadow.replayLog(instance: dev.instance, reattach: !reset) }
-                }, asked: early, after: recorded)
+                let (p, conn, _, _, answered) = try await launch(dev, reattach: !reset, timeline: timeline, replaying: log,
+                                                                  asked: early, after: recorded)
                 proc = p
                 channel = conn
-                // The old process's wait beyond HELLO and PROBE.
-                if !readd && !reset { timeline.mark("reap", at: await reaping.value) }
                 let (replayed, drainedFirst) = try await replayAndDrain(conn, dev, reattach: !reset, verify: true, timeline: timeline,
-                                                                        log: replay?.log, answered: replay?.answered)
+                                                                        log: log, answered: answered)
                 if reset { try await releaseClients(dev) }
                 // Serving again, unless the new process died meanwhile.
                 let (flipped, drainedLate) = try await serveWhenDrained(p, conn) { r in

@@ -216,13 +216,6 @@ final class DriverInstance: Sendable {
 /// A pipelined call's answer and when it came (``XPCConnection/Timed``).
 typealias Timed = XPCConnection.Timed
 
-/// What a recovery's launch replayed: the shadow's log and, when it went
-/// out in the pipeline after PROBE, its answers.
-struct LaunchReplay: Sendable {
-    let log: [XPCMessage]
-    let answered: [Timed]?
-}
-
 /// Where a recovery's time went: each phase's end, marked as it happens
 /// (``mark(_:)``), read as durations from the detection on.
 final class RecoveryTimeline: Sendable {
@@ -232,13 +225,8 @@ final class RecoveryTimeline: Sendable {
     /// `start`: CLOCK_MONOTONIC ns of the detection.
     init(start: UInt64) { self.start = start }
 
-    /// The phase `name` ends now (or at `t`, CLOCK_MONOTONIC ns), and not
-    /// before the phase marked last: a phase that overlapped the one
-    /// before it (the old process reaped while PROBE ran) counts only what
-    /// it added.
-    func mark(_ name: String, at t: UInt64 = monotonicNanos()) {
-        marks.withLock { m in m.append((name, max(t, m.last?.1 ?? start))) }
-    }
+    /// The phase `name` ends now (or at `t`, CLOCK_MONOTONIC ns).
+    func mark(_ name: String, at t: UInt64 = monotonicNanos()) { marks.withLock { $0.append((name, t)) } }
 
     /// Each phase and its length in microseconds, in order.
     var phases: [RecoveryPhase] {

@@ -153,10 +153,8 @@ import XPC
         for e in recovered {
             let phases = try #require(e.phases, "\(e.detail)")
             let names = phases.map(\.name)
-            // The old process is reaped while HELLO and PROBE run: `reap`
-            // is only its wait beyond them.
-            #expect(names == ["wait", "standby", "channel", "objects", "hello", "probe", "reap", "replay", "verify", "drain"]
-                    || names == ["wait", "spawn", "channel", "objects", "hello", "probe", "reap", "replay", "verify", "drain"], "\(names)")
+            #expect(names == ["reap", "wait", "standby", "channel", "objects", "hello", "probe", "replay", "verify", "drain"]
+                    || names == ["reap", "wait", "spawn", "channel", "objects", "hello", "probe", "replay", "verify", "drain"], "\(names)")
             let sum = phases.map(\.usec).reduce(0, +), total = try #require(e.recoveryUSec)
             #expect(sum <= total && sum + 5_000 >= total, "phases \(sum) us of \(total) us")
             #expect(phases.first { $0.name == "probe" }.map { $0.usec > 0 } == true)
