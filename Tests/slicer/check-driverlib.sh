@@ -109,6 +109,18 @@ for s in $KERNEL_CALLS; do echo "void $s(void) { }"; done > "$OUT/obj/kernel-stu
 gcc -o "$OUT/obj/linkcheck" "$OUT/obj/empty-main.c" "$OUT/obj/kernel-stubs.c" \
   -Wl,--whole-archive "$OUT/libdrvslice-local.a" -Wl,--no-whole-archive -lpthread > "$OUT/linkcheck.log" 2>&1 \
   || { grep -o "undefined reference to .*" "$OUT/linkcheck.log" | sort -u | head; fail "the library does not link on its own"; }
+# A ComboLock the kernel refuses (Tests/slicer/driverlib/combolock-refused.c
+# stands in for the kernel side): a trylock not taken, an unlock with
+# nothing to give back, a spin_lock that ends the process, and never the
+# copy's lock instead.
+gcc -Wall -Werror -o "$OUT/obj/combolock-refused" "$TDIR/combolock-refused.c" \
+  -Wl,--whole-archive "$OUT/libdrvslice-local.a" -Wl,--no-whole-archive -lpthread > "$OUT/combolock.log" 2>&1 \
+  || { head -20 "$OUT/combolock.log"; fail "the ComboLock test does not build"; }
+"$OUT/obj/combolock-refused" > "$OUT/combolock.out" 2> "$OUT/combolock.err" \
+  || { cat "$OUT/combolock.out"; head -5 "$OUT/combolock.err"; fail "the library's spin locks on a refused ComboLock"; }
+grep -q "kernel BUG at .*k-api.c" "$OUT/combolock.err" \
+  || { head -5 "$OUT/combolock.err"; fail "a refused ComboLock spin_lock did not say BUG"; }
+echo "== driver library: $(cat "$OUT/combolock.out")"
 
 # The test program: the "driver" and the library's kernel-facing objects in
 # one partially linked object, the shared names local to it.  Not k-api.o:

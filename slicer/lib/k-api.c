@@ -92,8 +92,16 @@ static int api_call(unsigned int n, void *const args[], void *ret)
 /*
  * k-lock.c's spin lock calls on a ComboLock (the host's tracker knows it):
  * the kernel takes, tries or gives back its own.  1: done here (*@got: a
- * trylock's result), 0: @lock is no ComboLock (or the kernel could not be
- * asked: the lock falls back to the copy's, said once by api_call).
+ * trylock's result), 0: @lock is no ComboLock.
+ *
+ * The copy's lock is never a stand-in for the kernel's: a spin_lock the
+ * kernel refused (it says why in its log: e.g. it counts the lock as held
+ * already) cannot fail and must not go on unlocked, so the process ends
+ * as a BUG() ends a task, and drivermgrd recovers the driver (the next
+ * u-driver's adoption gives back what this one held).  Taking the copy's
+ * instead once locked it for good: its spin_unlock went to the kernel,
+ * and the next refused spin_lock spun on the copy for ever.  A refused
+ * trylock did not take it; a refused spin_unlock has nothing to give back.
  */
 int drvslice_combolock_op(void *lock, int op, int *got)
 {
@@ -102,8 +110,13 @@ int drvslice_combolock_op(void *lock, int op, int *got)
 
 	if (!drvslice_host_combolock(lock))
 		return 0;
-	if (api_call(DRVSLICE_API_combolock, args, &r))
-		return 0;
+	if (api_call(DRVSLICE_API_combolock, args, &r)) {
+		if (op == DRVSLICE_COMBOLOCK_LOCK) {
+			pr_crit("drvslice: the kernel refused a ComboLock's spin_lock\n");
+			drvslice_bug(__FILE__, __LINE__);
+		}
+		r = -EAGAIN;
+	}
 	if (got)
 		*got = r == 0;
 	return 1;
