@@ -281,6 +281,12 @@ int drvslice_upcall(const struct drvslice_entry *e, void *const args[],
 		goto out_end;
 	}
 	skb_put_data(skb, buf, n);
+	/* Part of the u-driver's own call (its probe, or nested in one of
+	 * its downcalls): drivermgrd sends it to the u-driver even while it
+	 * starts or recovers.  Anything else is a client's, held by the
+	 * daemon until the u-driver serves again. */
+	if (nested || READ_ONCE(k->probe_task) == current)
+		hdr->flags |= DRVXPC_F_WITHIN;
 	/* The calls nested in this one need the side while it waits. */
 	if (nested)
 		WRITE_ONCE(k->serving, NULL);
@@ -326,7 +332,9 @@ static void probe_work(struct work_struct *w)
 	struct drvslice_kdev *k = container_of(w, struct drvslice_kdev, probe_work);
 	int r;
 
+	WRITE_ONCE(k->probe_task, current);
 	r = k->pdrv->drv->probe(k->pdev, k->id);
+	WRITE_ONCE(k->probe_task, NULL);
 	mutex_lock(&k->lock);
 	k->probe_result = r;
 	k->probe_state = PROBE_DONE;

@@ -65,6 +65,9 @@ struct drvslice_kdev {
 	 * u-driver took the device over; it is refused (slice.c: serve). */
 	u32 epoch;
 	struct work_struct probe_work;
+	/* The task running the driver's probe (probe_work), or NULL: its
+	 * upcalls are the u-driver's own PROBE's (DRVXPC_F_WITHIN). */
+	struct task_struct *probe_task;
 	struct drvslice_iomem iomem[DRVSLICE_IOMEM_MAX];
 	/* The kernel API's state for this device (slice_api.c's own). */
 	void *api_state;

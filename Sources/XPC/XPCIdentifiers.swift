@@ -329,6 +329,9 @@ public struct XPCFlags: OptionSet, Sendable, Hashable {
     public static let reply = XPCFlags(rawValue: UInt16(DRVXPC_F_REPLY))
     public static let notify = XPCFlags(rawValue: UInt16(DRVXPC_F_NOTIFY))
     public static let reattach = XPCFlags(rawValue: UInt16(DRVXPC_F_REATTACH))
+    /// An upcall made within the u-driver's own call in progress (a sliced
+    /// driver's probe, or nested in one of its downcalls).
+    public static let within = XPCFlags(rawValue: UInt16(DRVXPC_F_WITHIN))
     static let all = XPCFlags(rawValue: UInt16(DRVXPC_F_ALL))
 }
 

@@ -25,8 +25,12 @@ extension DriverInstance {
             // A sliced driver's probe is one of its own functions: the
             // nucleus calls it (SLICE_UPCALL) while the u-driver's PROBE is
             // under way, and it goes to the u-driver being started, not to
-            // the shadow (module/slice.c).
-            if m.op == .sliceUpcall, r.state == .starting || r.state == .recovering, let c = r.conn {
+            // the shadow; so does a call nested in one of its downcalls
+            // (module/slice.c flags both). A client's (ethtool's) is held
+            // for the recovery like any upcall: sent to the recovering
+            // u-driver, a slow one failed every attempt of its recovery.
+            if m.op == .sliceUpcall, m.flags.contains(.within), r.state == .starting || r.state == .recovering,
+               let c = r.conn {
                 return .send(c, r.generation)
             }
             switch r.state {

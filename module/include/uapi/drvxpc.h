@@ -50,7 +50,11 @@ struct drvxpc_hdr {
 #define DRVXPC_F_REPLY		0x0002	/* answers the request with this seq */
 #define DRVXPC_F_NOTIFY		0x0004	/* one-way; never answered */
 #define DRVXPC_F_REATTACH	0x0008	/* replayed: adopt the running device */
-#define DRVXPC_F_ALL		0x000f
+/* An upcall that is part of the u-driver's own call in progress (a sliced
+ * driver's probe, or a call nested in one of its downcalls): it goes to
+ * the u-driver being started or recovered, not held for it. */
+#define DRVXPC_F_WITHIN		0x0010
+#define DRVXPC_F_ALL		0x001f
 
 /* Attribute header: identical to struct nlattr. */
 struct drvxpc_attr {
