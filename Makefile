@@ -279,8 +279,9 @@ campaign-vm: build vm-deps
 # The campaign into a sliced driver on the kernel path: the slice guest
 # (8139cp.c's halves on drvnucleus.ko) with CAMPAIGN_SLICE_FAULTS faults,
 # SIGKILLs, the runtime's kinds and the code mutations in the user half's
-# own functions, under an echo stream and ethtool. Not in make check: its
-# first long run livelocked the driver's recovery (docs/reliability.md).
+# own functions, under an echo stream and ethtool; the whole console into
+# campaign-slice.log. Not in make check (minutes more); 300 faults take
+# about 8 minutes of it (docs/reliability.md).
 CAMPAIGN_SLICE_FAULTS ?= 300
 CAMPAIGN_SLICE_SECONDS ?= 2400
 campaign-slice: build vm-deps
