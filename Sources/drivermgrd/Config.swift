@@ -133,6 +133,12 @@ struct DriverConfig: Sendable, Equatable {
     /// class's registrations kept), then resets it as ResetAfter= does
     /// (default 3; 0 = never).
     var readdAfter = 3
+    /// RequestRetries=: a request in flight when its u-driver failed goes
+    /// to the next u-driver, at most this many times; one in flight at
+    /// more failures than that (a request that fails every u-driver it
+    /// reaches) is answered EIO instead of failing the driver until its
+    /// start limit (default 2).
+    var requestRetries = 2
     /// [Sandbox] Sandbox=: confine the u-driver (default yes).
     var sandboxed = true
     /// DynamicUser=: run the u-drivers under a uid of their own, picked
@@ -252,7 +258,7 @@ struct ConfigLoader {
         "Sandbox": ["Sandbox", "DynamicUser", "User", "SystemCallFilter", "MemoryMax", "PrivateNamespaces"],
         "Recovery": ["XPCTimeoutSec", "ProbeTimeoutSec", "HeartbeatSec", "HeartbeatMaxSec", "Restart", "RestartSec", "RestartMaxDelaySec",
                      "StartLimitBurst", "StartLimitIntervalSec", "FaultInjection", "Standby",
-                     "VerifySettings", "ResetAfter", "ReaddAfter"],
+                     "VerifySettings", "ResetAfter", "ReaddAfter", "RequestRetries"],
     ]
 
     struct Result {
@@ -416,7 +422,7 @@ struct ConfigLoader {
         }
         // Each key: parse its value or name the file and line it came from.
         for key in ["HeartbeatSec", "HeartbeatMaxSec", "Restart", "RestartSec", "RestartMaxDelaySec", "StartLimitBurst", "StartLimitIntervalSec",
-                    "FaultInjection", "Standby", "VerifySettings", "ResetAfter", "ReaddAfter"] {
+                    "FaultInjection", "Standby", "VerifySettings", "ResetAfter", "ReaddAfter", "RequestRetries"] {
             guard let (v, f, l) = values["Recovery.\(key)"] else { continue }
             var problem: String?
             switch key {
@@ -436,6 +442,8 @@ struct ConfigLoader {
                 if let n = Int(v), n >= 0, n <= 1000 { cfg.resetAfter = n } else { problem = "expected a count of attempts, 0 to never reset" }
             case "ReaddAfter":
                 if let n = Int(v), n >= 0, n <= 1000 { cfg.readdAfter = n } else { problem = "expected a count of attempts, 0 to never re-add" }
+            case "RequestRetries":
+                if let n = Int(v), n >= 0, n <= 1000 { cfg.requestRetries = n } else { problem = "expected a count of retries, 0 to never send a request again" }
             case "StartLimitIntervalSec":
                 if let d = TimeSpan.parse(v), d > .zero { cfg.restart.interval = d } else { problem = "expected a time span above 0" }
             default: // FaultInjection, Standby, VerifySettings

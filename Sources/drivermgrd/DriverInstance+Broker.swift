@@ -18,7 +18,11 @@ extension DriverInstance {
     /// `validated`: the request is a class operation (`drvctl call`) whose
     /// arguments its class checked, so the u-driver has no ground to call
     /// them wrong (``ReplyContract/refusesValidated(request:reply:)``).
-    func submit(_ m: XPCMessage, validated: Bool = false, done: @escaping @Sendable (XPCMessage) -> Void) {
+    ///
+    /// `failures`: how many u-drivers already failed with this request in
+    /// flight (a request sent again after a failure), for RequestRetries=.
+    func submit(_ m: XPCMessage, validated: Bool = false, failures: Int = 0,
+                done: @escaping @Sendable (XPCMessage) -> Void) {
         enum Route { case send(XPCConnection, UInt64), answer(XPCMessage), held }
         let route = runtime.withLock { r -> Route in
             if m.op == .sndHwParams, let h = m.attribute(.dmaHandle) { r.ownedDMA.insert(h.u32) }
@@ -47,7 +51,7 @@ extension DriverInstance {
                 switch r.shadow.answer(m) {
                 case .reply(let a): return .answer(.reply(to: m, attributes: a))
                 case .queue:
-                    r.queue.append(Queued(message: m, done: done))
+                    r.queue.append(Queued(message: m, done: done, failures: failures))
                     return .held
                 }
             default:
@@ -59,8 +63,18 @@ extension DriverInstance {
             DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: a.status != 0)
             done(a)
         case .held: break
-        case .send(let conn, let gen): send(m, conn, gen, validated: validated, done)
+        case .send(let conn, let gen): send(m, conn, gen, validated: validated, failures: failures, done)
         }
+    }
+
+    /// A request past RequestRetries=: its caller gets EIO, and the
+    /// journal and the driver's history say which request it was.
+    func refuseRetried(_ q: Queued) {
+        let why = "\(q.message.op.name) was in flight at \(q.failures) failures of the u-driver: not sent again (RequestRetries=\(config.requestRetries))"
+        DaemonMetrics.shared.xpcCall(.upcall, q.message.op, failed: true)
+        logger.warning("\(why)", metadata: journalFields().merging(["XPC_OP": "\(q.message.op.name)", "REQUEST_FAILURES": "\(q.failures)"]) { $1 })
+        record("request-refused", why)
+        q.done(.errorReply(to: q.message, errno: 5, message: "\(name): \(why)"))
     }
 
     /// Where a call goes whose channel failed under it (closed, timed out).
@@ -84,7 +98,7 @@ extension DriverInstance {
         }
     }
 
-    func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, validated: Bool = false,
+    func send(_ m: XPCMessage, _ conn: XPCConnection, _ gen: UInt64, validated: Bool = false, failures: Int = 0,
               _ done: @escaping @Sendable (XPCMessage) -> Void) {
         // One lock for the bookkeeping and the deadline, one for the
         // answer's: this is every upcall's path.
@@ -108,20 +122,23 @@ extension DriverInstance {
                 // outran its death: an error about a downcall the daemon no
                 // longer served, say): not an answer. The recovered u-driver
                 // is asked, as for a call the failure cut off.
-                enum Late { case no, queued, resend, refused }
+                enum Late { case no, queued, resend, retried(Queued), refused }
+                let limit = config.requestRetries
                 let late = runtime.withLock { r -> Late in
                     guard r.failedGeneration == gen else { return .no }
                     guard !r.stopping else { return .refused }
+                    let q = Queued(message: m, done: done, failures: failures)
                     if r.state == .recovering {
-                        r.retry.append(Queued(message: m, done: done))
-                        return .queued
+                        return r.keepForRetry(q, limit: limit).map { .retried($0) } ?? .queued
                     }
-                    return r.state == .active && r.generation != gen ? .resend : .refused
+                    guard r.state == .active && r.generation != gen else { return .refused }
+                    return failures + 1 > limit ? .retried(Queued(message: m, done: done, failures: failures + 1)) : .resend
                 }
                 switch late {
                 case .no: break
                 case .queued: return
-                case .resend: submit(m, validated: validated, done: done); return
+                case .retried(let q): refuseRetried(q); return
+                case .resend: submit(m, validated: validated, failures: failures + 1, done: done); return
                 case .refused:
                     done(.errorReply(to: m, errno: 11, message: "\(name): the u-driver that took the call failed"))
                     return
@@ -129,12 +146,12 @@ extension DriverInstance {
                 let violation = ReplyContract.violation(request: m, reply: reply, of: config.deviceClass)
                 DaemonMetrics.shared.xpcCall(.upcall, m.op, failed: reply.status != 0 || violation != nil)
                 if let v = violation {
-                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    retryOrRefuse(Queued(message: m, done: done, failures: failures))
                     failure(.badParameter, "\(m.op.name): \(v.message)", generation: gen, op: m.op, parameter: v.attribute)
                     return
                 }
                 if ReplyContract.misread(request: m, reply: reply) {
-                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    retryOrRefuse(Queued(message: m, done: done, failures: failures))
                     failure(.protocol, "\(m.op.name): answered EPROTO to a well-formed request: \(reply.remoteError?.message ?? "")",
                             generation: gen, op: m.op, parameter: reply.remoteError?.attribute)
                     return
@@ -145,7 +162,7 @@ extension DriverInstance {
                 // it repeats reaches the caller (drained requests are not
                 // checked again).
                 if validated, ReplyContract.refusesValidated(request: m, reply: reply) {
-                    runtime.withLock { $0.retry.append(Queued(message: m, done: done)) }
+                    retryOrRefuse(Queued(message: m, done: done, failures: failures))
                     failure(.protocol, "\(m.op.name): refused arguments its class validated: \(reply.remoteError.map { "\($0)" } ?? "")",
                             generation: gen, op: m.op, parameter: reply.remoteError?.attribute)
                     return
@@ -169,14 +186,25 @@ extension DriverInstance {
                 // closed or timed out), the new u-driver is asked now: the
                 // retry queue is drained only by a recovery, and none is
                 // coming for that u-driver.
-                let after = runtime.withLock { r -> FailedCallRoute in
+                let limit = config.requestRetries
+                let (after, retried) = runtime.withLock { r -> (FailedCallRoute, Queued?) in
                     let route = FailedCallRoute(state: r.state, stopping: r.stopping, generation: r.generation, callGeneration: gen)
-                    if route == .kept { r.retry.append(Queued(message: m, done: done)) }
-                    return route
+                    let q = Queued(message: m, done: done, failures: failures)
+                    switch route {
+                    case .kept: return (route, r.keepForRetry(q, limit: limit))
+                    case .resend where failures + 1 > limit:
+                        return (route, Queued(message: m, done: done, failures: failures + 1))
+                    default: return (route, nil)
+                    }
                 }
+                // Past RequestRetries=: the caller is answered; the failure
+                // is still reported (kept) for the u-driver that has it.
+                if let retried { refuseRetried(retried) }
                 switch after {
                 case .kept: break
-                case .resend: submit(m, validated: validated, done: done); return
+                case .resend:
+                    if retried == nil { submit(m, validated: validated, failures: failures + 1, done: done) }
+                    return
                 case .refused: done(.errorReply(to: m, errno: 11, message: "\(name): \(e)")); return
                 }
                 if e.code == .timeout {
@@ -188,6 +216,13 @@ extension DriverInstance {
                 }
             }
         }
+    }
+
+    /// ``Runtime/keepForRetry(_:limit:atFront:)`` under the lock, then
+    /// the caller answered if the request is past RequestRetries=.
+    func retryOrRefuse(_ q: Queued) {
+        let limit = config.requestRetries
+        if let past = runtime.withLock({ $0.keepForRetry(q, limit: limit) }) { refuseRetried(past) }
     }
 
     /// After a setter the u-driver acknowledged: the nucleus reads the
@@ -329,5 +364,26 @@ extension DriverInstance {
                 try? conn.send(.errorReply(to: m, errno: e.code == .timeout ? 110 : 5, message: "nucleus: \(e)"))
             }
         }
+    }
+}
+
+extension DriverInstance.Runtime {
+    /// A request whose u-driver failed with it in flight (the call's
+    /// channel closed or timed out, its answer broke the class's contract,
+    /// or the process was judged failed meanwhile), counted once more and
+    /// kept for the next u-driver: at the back of the retry queue, or at
+    /// its front (`atFront`: the drain's first unserved request). Past
+    /// `limit` (RequestRetries=) it is not kept but returned, for
+    /// ``DriverInstance/refuseRetried(_:)``: a request that fails every
+    /// u-driver it reaches (a deterministic bug its arguments trigger, or
+    /// one slower than XPCTimeoutSec=) would otherwise fail the driver
+    /// until its start limit, taking every other caller down with it.
+    /// Shadow Drivers (OSDI'04) names the case and fails the request.
+    mutating func keepForRetry(_ q: DriverInstance.Queued, limit: Int, atFront: Bool = false) -> DriverInstance.Queued? {
+        var q = q
+        q.failures += 1
+        guard q.failures <= limit else { return q }
+        if atFront { retry.insert(q, at: 0) } else { retry.append(q) }
+        return nil
     }
 }

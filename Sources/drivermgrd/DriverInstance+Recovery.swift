@@ -237,8 +237,20 @@ extension DriverInstance {
     /// The requests that waited (calls in flight at the failure first),
     /// in order, to the fresh u-driver, until both queues are empty. A
     /// request not served goes back to the front of the queue.
+    ///
+    /// The request that failed it (unanswered, or answered against the
+    /// class's contract) is counted against RequestRetries= and, past it,
+    /// answered EIO rather than kept for the next attempt.
     private func drainQueued(_ conn: XPCConnection, deadline: Duration) async throws -> Int {
         var drained = 0
+        let limit = config.requestRetries
+        func putBack(_ batch: [Queued], from i: Int) {
+            let past = runtime.withLock { r -> Queued? in
+                r.retry.insert(contentsOf: batch[(i + 1)...], at: 0)
+                return r.keepForRetry(batch[i], limit: limit, atFront: true)
+            }
+            if let past { refuseRetried(past) }
+        }
         while true {
             let batch: [Queued]? = runtime.withLock { r in
                 if r.retry.isEmpty && r.queue.isEmpty { return nil }
@@ -251,11 +263,11 @@ extension DriverInstance {
                 do {
                     reply = try await conn.call(q.message, timeout: deadline)
                 } catch {
-                    runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                    putBack(batch, from: i)
                     throw error
                 }
                 if let v = ReplyContract.violation(request: q.message, reply: reply, of: config.deviceClass) {
-                    runtime.withLock { $0.retry.insert(contentsOf: batch[i...], at: 0) }
+                    putBack(batch, from: i)
                     throw ManagerError.callFailed(errno: 22, attribute: v.attribute?.name, message: v.message)
                 }
                 runtime.withLock { $0.shadow.record(q.message, reply: reply) }

@@ -35,6 +35,8 @@ final class DriverInstance: Sendable {
     struct Queued: Sendable {
         let message: XPCMessage
         let done: @Sendable (XPCMessage) -> Void
+        /// How many u-drivers failed with it in flight (RequestRetries=).
+        var failures = 0
     }
 
     struct Runtime: Sendable {

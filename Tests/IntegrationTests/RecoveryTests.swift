@@ -341,6 +341,35 @@ import XPC
         #expect(try h.list().allSatisfy { $0.state == .active })
     }
 
+    /// A request that fails every u-driver it reaches (`misbehave-poison`
+    /// crashes at each promiscuous rx-mode): sent again after each failure
+    /// to the next u-driver, RequestRetries= (here 2) times, then answered
+    /// EIO, with the driver serving, not failed at its start limit (10,
+    /// which the old unbounded re-sending reached); the history names the
+    /// request, and the next call is served.
+    @Test func aRequestThatFailsEveryUDriverIsAnsweredAfterRequestRetries() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = h.dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        try "[Driver]\nName=misbehave-poison\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nStartLimitBurst=10\nRequestRetries=2\nVerifySettings=no\n"
+            .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["misbehave-poison"])
+        let (rc, _, err) = try h.drvctl("call", "misbehave-poison", "rx-mode", "promisc")
+        #expect(rc != 0 && err.contains("in flight at 3 failures"), "answered EIO after two retries: \(rc) \(err)")
+        try h.waitActive(["misbehave-poison"])
+        let history = try events(h, "misbehave-poison")
+        #expect(history.filter { $0.event == "failure" || $0.event == "recovery-failed" }.count == 3,
+                "the first u-driver and the two it was sent again to: \(history.map { "\($0.event): \($0.detail)" })")
+        #expect(history.contains { $0.event == "request-refused" && $0.detail.hasPrefix("NET_SET_RX_MODE was in flight at 3 failures") },
+                "\(history.map(\.detail))")
+        #expect(!history.contains { $0.event == "failed" })
+        #expect(try h.drvctl("call", "misbehave-poison", "rx-mode", "allmulti").0 == 0, "the driver serves")
+        #expect(try h.list().first?.state == .active)
+    }
+
     /// A recovered u-driver whose replay does not take is not declared
     /// recovered: `misbehave-forgetful` acknowledges set-mac without writing
     /// it once it has reattached, so the read-back after the replay fails

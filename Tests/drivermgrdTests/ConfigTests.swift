@@ -132,6 +132,19 @@ import XPC
                 "\(bad.errors)")
     }
 
+    /// RequestRetries=: 2 unless set, 0 allowed; a bad count is named by
+    /// file and line.
+    @Test func requestRetriesHasADefaultAndABadCountIsNamedByLine() throws {
+        let plain = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
+        #expect(plain.drivers.first?.requestRetries == 2)
+        let none = ConfigLoader.load(directory: try configDir(["ens1371.conf": good + "\nRequestRetries=0"]), driverDirectory: "/x")
+        #expect(none.drivers.first?.requestRetries == 0, "\(none.errors)")
+        let bad = ConfigLoader.load(directory: try configDir(["ens1371.conf": good + "\nRequestRetries=many"]), driverDirectory: "/x")
+        #expect(bad.drivers.isEmpty)
+        #expect(bad.errors.first.map { "\($0)" }?.hasSuffix("ens1371.conf:9: Invalid RequestRetries=many: expected a count of retries, 0 to never send a request again") == true,
+                "\(bad.errors)")
+    }
+
     @Test func heartbeatBacksOffToAConfiguredCapAndABadOneIsNamedByLine() throws {
         let plain = ConfigLoader.load(directory: try configDir(["ens1371.conf": good]), driverDirectory: "/x")
         #expect(plain.drivers.first.map { ($0.heartbeat, $0.heartbeatMax) }.map { $0 == (.milliseconds(200), .seconds(5)) } == true)

@@ -21,6 +21,9 @@ import XPC
 /// `misbehave-forgetful` writes set-mac into an RTL8139's ID registers,
 /// but once it has reattached it acknowledges set-mac without writing it:
 /// a recovered u-driver whose replay does not take.
+/// `misbehave-poison` crashes (SIGSEGV) at every promiscuous rx-mode, as a
+/// u-driver with a bug those arguments trigger: a request that fails each
+/// u-driver it reaches (RequestRetries=).
 actor Misbehave: NetDriver {
     let device: Device
     let info: DeviceInfo
@@ -31,6 +34,8 @@ actor Misbehave: NetDriver {
     /// `forgetful`, and whether this process reattached.
     private var forgetful = false
     private var reattached = false
+    /// Whether a promiscuous setRxMode crashes the process.
+    private var poisoned = false
 
     init(device: Device, info: DeviceInfo) {
         self.device = device
@@ -45,6 +50,7 @@ actor Misbehave: NetDriver {
         refuses = which == "refuseall" || (which == "refuse" && !reattach)
         lateWrite = which == "latewrite"
         forgetful = which == "forgetful"
+        poisoned = which == "poison"
         reattached = reattach
         switch which {
         case "shadow": _ = hostile_open("/etc/shadow", 0)
@@ -120,6 +126,7 @@ actor Misbehave: NetDriver {
     }
 
     func setRxMode(_ mode: RxMode) async throws {
+        if poisoned && mode.promiscuous { raise(SIGSEGV) }
         if refuses { throw UDriverError.invalid(.rxFlags, "refused on purpose (\(info.driverName))") }
         if lateWrite { await writeLate() }
     }
