@@ -82,7 +82,16 @@ extension DriverInstance {
         }
         let process: UDriverProcess, channel: Int32
         do {
-            guard let xpc, let pidfd else { throw ManagerError.startFailed(name, "systemd passed no channel or pidfd back") }
+            guard let xpc, let pidfd else {
+                // The usual cause: the daemon died while it recovered this
+                // driver, after the old u-driver was killed (the state
+                // file still names it) and before the new one's descriptors
+                // were stored; systemd dropped the dead one's on hang-up.
+                let gone = Glibc.kill(saved.pid, 0) != 0 && errno == ESRCH
+                throw ManagerError.startFailed(name, gone
+                    ? "it has exited (systemd dropped its stored channel and pidfd); it is recovered afresh"
+                    : "systemd passed no channel or pidfd back")
+            }
             let log = logger
             process = try UDriverProcess.adopt(pid: saved.pid, pidfd: pidfd, stderr: stderr) { pid, line in
                 let (level, text) = JournaldLogHandler.stderrLine(line)

@@ -14,6 +14,9 @@ final class Manager: Sendable {
     /// The configured drivers, in configuration order; a reload changes the list.
     var drivers: [DriverInstance] { driverList.withLock { $0 } }
     private let driverList: Mutex<[DriverInstance]>
+    /// The driver each nucleus instance's upcalls last went to, checked
+    /// against that driver's device at each look-up (``driver(forInstance:)``).
+    private let routes = Mutex<[UInt32: DriverInstance]>([:])
     /// Devices the nucleus announced that no driver took (a reload may add one).
     private let unbound = Mutex<[NucleusDevice]>([])
     /// Templates (`NAME@.conf`): each device one matches gets an instance.
@@ -143,6 +146,7 @@ final class Manager: Sendable {
                 if let dev = d.device { unbound.withLock { $0.append(dev) } }
             }
             driverList.withLock { $0.removeAll { $0 === d } }
+            routes.withLock { $0 = $0.filter { $0.value !== d } }
             d.stopHeartbeat()
             out.removed.append(d.name)
         }
@@ -405,6 +409,17 @@ final class Manager: Sendable {
         }
     }
 
+    /// The driver whose device is the nucleus's `instance`: the one its
+    /// last upcall went to if that driver still has it (one lock), else
+    /// found among all and remembered. Every upcall takes this path; a
+    /// scan took each driver's lock, a thousand of them at fleet scale.
+    func driver(forInstance instance: UInt32) -> DriverInstance? {
+        if let d = routes.withLock({ $0[instance] }), d.device?.instance == instance { return d }
+        let found = drivers.first { $0.device?.instance == instance }
+        routes.withLock { $0[instance] = found }
+        return found
+    }
+
     private func nucleusEvent(_ ev: NucleusEvent) {
         switch ev {
         case .deviceAdded(let d):
@@ -420,7 +435,7 @@ final class Manager: Sendable {
             logger.info("\(d.pciID) at \(d.slot) → \(drv.name)")
             Task { try? await drv.start() }
         case .upcall(let m):
-            guard let drv = drivers.first(where: { $0.device?.instance == m.instance }) else {
+            guard let drv = driver(forInstance: m.instance) else {
                 try? nucleus.send(.errorReply(to: m, errno: 19, message: "no driver for instance \(m.instance)"))
                 return
             }
