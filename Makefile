@@ -270,8 +270,14 @@ CAMPAIGN_VM_FAULTS  ?= 1200
 CAMPAIGN_VM_SECONDS ?= 2400
 # drivermgrd itself SIGKILLed every N faults (under fdstore in the guest).
 CAMPAIGN_VM_DAEMON_KILL_EVERY ?= 10
+# The drivers faults go into (empty: every one), e.g. "psmouse uhci".
+CAMPAIGN_VM_DRIVERS ?=
+# The whole console (drivermgrd's log, dmesg and the campaign's rows in
+# full) goes to CAMPAIGN_VM_CONSOLE_LOG; empty keeps only the report.
+CAMPAIGN_VM_CONSOLE_LOG ?= $(CURDIR)/campaign-vm.log
 campaign-vm: build vm-deps
 	CAMPAIGN_FAULTS=$(CAMPAIGN_VM_FAULTS) CAMPAIGN_SECONDS=$(CAMPAIGN_VM_SECONDS) ROUNDS=0 \
+	  CAMPAIGN_CONSOLE_LOG=$(CAMPAIGN_VM_CONSOLE_LOG) CAMPAIGN_DRIVERS=$(CAMPAIGN_VM_DRIVERS) \
 	  CAMPAIGN_DAEMON_KILL_EVERY=$(CAMPAIGN_VM_DAEMON_KILL_EVERY) \
 	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage flood lost-write sigkill bit-flip invert-branch nop register stack-pointer" \
 	  ./Tests/vm/net-guest.sh

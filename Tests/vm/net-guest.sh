@@ -31,6 +31,10 @@ CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood l
 CAMPAIGN_DAEMON_KILL_EVERY=${CAMPAIGN_DAEMON_KILL_EVERY:-10}
 # The drivers the campaign injects into (default: every active one).
 CAMPAIGN_DRIVERS=${CAMPAIGN_DRIVERS:-}
+# With a campaign: a file on the host that gets the whole console, with
+# drivermgrd's log and dmesg in full after the report (the guest and its
+# logs are gone after the run; a miss is looked into from this).
+CAMPAIGN_CONSOLE_LOG=${CAMPAIGN_CONSOLE_LOG:-}
 # How many NICs run the scenario at once (each on its own interface,
 # subnet and u-driver; their output lines interleave, each names its NIC).
 NET_PARALLEL=${NET_PARALLEL:-4}
@@ -247,6 +251,11 @@ CONF
     k=\$((k + 1)); ifc=\$(ifc_of \$pciid); ip link set "\$ifc" down; ip addr flush dev "\$ifc"
   done < /nics
   kill \$fdstore; sleep 1; rmmod drvnucleus
+  if [ -n "$CAMPAIGN_CONSOLE_LOG" ]; then
+    sed 's/^/dc| /' /tmp/dc.log
+    dmesg | sed 's/^/dmesg| /'
+    sed 's/^/row| /' /tmp/campaign.jsonl
+  fi
   rm -rf /etc/drivermgrd/drivers.d/*.conf.d /etc/drivermgrd/drivers.d/psmouse.conf /etc/drivermgrd/drivers.d/uhci.conf
 fi
 for r in \$(seq $ROUNDS); do
@@ -303,7 +312,7 @@ touch "$WORK/console.log"
 monitor=$!
 timeout $((900 + CAMPAIGN_SECONDS)) qemu-system-x86_64 -accel tcg -m 1536 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
-  -append "console=ttyS0 quiet panic=-1" "${QARGS[@]}" \
+  -append "console=ttyS0 quiet panic=-1${CAMPAIGN_CONSOLE_LOG:+ log_buf_len=8M}" "${QARGS[@]}" \
   -monitor "tcp:127.0.0.1:$MONPORT,server,nowait" > "$WORK/console.log" 2> "$WORK/qemu.err" || true
 # QEMU's own messages apart: "Slirp: Failed to send packet" during the
 # storms landed inside a guest line of the console and broke its check.
@@ -311,6 +320,9 @@ kill "$monitor" 2>/dev/null || true
 wait
 
 tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
+if [ -n "$CAMPAIGN_CONSOLE_LOG" ]; then
+  cp "$WORK/c.log" "$CAMPAIGN_CONSOLE_LOG" && echo "net guest: the console is in $CAMPAIGN_CONSOLE_LOG"
+fi
 grep -E "^(== |  )" "$WORK/c.log" || true
 ok=1
 fail() { echo "FAILED: $*"; ok=0; }
