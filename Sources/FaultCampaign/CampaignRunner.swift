@@ -301,7 +301,12 @@ public final class CampaignRunner: Sendable {
     /// (mid-recovery) or the one the fleet's check names; detected = the
     /// daemon came back; transparent = every driver active, every u-driver
     /// but a crashed one adopted (same pid), the devices as the shadows say,
-    /// nothing lost across the fleet.
+    /// nothing lost across the fleet. A driver that was recovering from a
+    /// failure of its own when the daemon died (not `active` before the
+    /// kill, or a `failure` in its history between that look and the kill:
+    /// a fault of the previous round that manifested late) cannot be taken
+    /// over either, by design (its new u-driver had not been committed):
+    /// it counts as the crashed one does.
     private func killDaemon(_ index: UInt64, _ k: DaemonKills) {
         let seed = settings.plan.seed(of: index)
         var r = SeededRandom(seed: seed)
@@ -314,6 +319,7 @@ public final class CampaignRunner: Sendable {
             let reply = try c.call(.status, ["names": .array(names.map { .string($0) })], as: StatusReply.self, what: "status")
             return Dictionary(reply.drivers.map { ($0.summary.name, $0) }, uniquingKeysWith: { a, _ in a })
         }
+        let lookedUSec = UInt64(Date().timeIntervalSince1970 * 1e6)
         guard var c = try? ManagerClient(path: settings.socket), let before = try? statuses(&c), let old = k.pid() else {
             row.notInjected = "drivermgrd not reachable before the kill"
             row.daemonAlive = daemonAlive()
@@ -326,6 +332,7 @@ public final class CampaignRunner: Sendable {
         }
         c.close()
         let t0 = Self.nowNanos()
+        let killUSec = UInt64(Date().timeIntervalSince1970 * 1e6)
         guard kill(old, SIGKILL) == 0 else {
             row.notInjected = "kill \(old): \(String(cString: strerror(errno)))"
             write(row)
@@ -355,9 +362,23 @@ public final class CampaignRunner: Sendable {
         if let s = servingAt { row.recoverUSec = (s - t0) / 1000 }
         row.endState = after[target.name]?.summary.state ?? .failed
         // Adopted, not restarted: the same pid (the crashed one may differ).
-        let replaced = names.filter { n in
+        var replaced = names.filter { n in
             n != target.name || !midRecovery
         }.filter { n in before[n]?.summary.pid != after[n]?.summary.pid }
+        // A driver recovering from its own failure at the kill is excused
+        // as the crashed one is; its data path and shadow are judged still.
+        var recovering: [String] = []
+        if !replaced.isEmpty, var h = try? ManagerClient(path: settings.socket) {
+            for n in replaced {
+                let evs = (try? h.call(.history, ["name": .string(n)], as: HistoryReply.self, what: "history \(n)").events) ?? []
+                if before[n]?.summary.state != .active
+                    || evs.contains(where: { $0.event == "failure" && $0.timeUSec >= lookedUSec && $0.timeUSec <= killUSec }) {
+                    recovering.append(n)
+                }
+            }
+            h.close()
+            replaced.removeAll { recovering.contains($0) }
+        }
         var divergences: [DeviceDivergence] = []
         if var v = try? ManagerClient(path: settings.socket), !after.isEmpty {
             for n in names {
@@ -394,6 +415,9 @@ public final class CampaignRunner: Sendable {
         }
         row.dataPath = fleet
         var detail = backAt.map { "drivermgrd back after \(($0 - t0) / 1_000_000) ms" } ?? "drivermgrd did not come back"
+        if !recovering.isEmpty {
+            detail += "; recovering from a failure of its own at the kill, recovered afresh: " + recovering.joined(separator: ", ")
+        }
         if !replaced.isEmpty {
             detail += "; restarted instead of taken over: " + replaced.joined(separator: ", ")
             // Why, in the next daemon's words: what its history holds for
