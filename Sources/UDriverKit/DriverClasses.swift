@@ -76,4 +76,13 @@ public protocol UDriver: Actor {
     /// The class's upcalls that change a setting of the device (the
     /// `lost-write` fault acknowledges the next of them without running it).
     static var settingOps: Set<XPCOp> { get }
+    /// The class's own step before the driver serves `m` (the runtime calls
+    /// it before ``dispatch(_:)``): a fresh NET_OPEN takes back a data path
+    /// that a u-driver which died during its open left running. None by
+    /// default.
+    static func beforeServing(_ m: XPCMessage, on device: Device) async throws
+}
+
+extension UDriver {
+    public static func beforeServing(_ m: XPCMessage, on device: Device) async throws {}
 }

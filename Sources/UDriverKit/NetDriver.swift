@@ -59,6 +59,16 @@ extension NetDriver {
     public static var deviceClass: XPCDeviceClass { .net }
     public static var settingOps: Set<XPCOp> { [.netOpen, .netStop, .netSetRxMode, .netSetMac] }
 
+    /// A fresh NET_OPEN (not REATTACH) resets the chip, which the nucleus
+    /// refuses under a running data path. An open the kernel asks for finds
+    /// it off, but one sent again after a failure may find it on: the dead
+    /// u-driver had enabled it before its open was cut off (a timeout), and
+    /// every recovered u-driver's open was then refused in turn. The data
+    /// path is taken back first (DATAPATH_DISABLE: nothing if it is off).
+    public static func beforeServing(_ m: XPCMessage, on device: Device) async throws {
+        if m.op == .netOpen && !m.flags.contains(.reattach) { try await device.disableDataPath() }
+    }
+
     /// The network upcalls → ``NetDriver``'s methods.
     public func dispatch(_ m: XPCMessage) async throws -> [XPCAttribute] {
         switch m.op {

@@ -52,6 +52,7 @@ public enum UDriverRuntime {
             let d = D(device: device, info: info)
             return { m in
                 if m.op == .probe { return [.string(.chipName, try await d.probe(reattach: m.flags.contains(.reattach)))] }
+                try await D.beforeServing(m, on: device)
                 return try await d.dispatch(m)
             }
         }

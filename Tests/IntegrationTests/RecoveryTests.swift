@@ -350,10 +350,7 @@ import XPC
     @Test func aRequestThatFailsEveryUDriverIsAnsweredAfterRequestRetries() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        let cfg = h.dir + "/etc"
-        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
-        try "[Driver]\nName=misbehave-poison\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nStartLimitBurst=10\nRequestRetries=2\nVerifySettings=no\n"
-            .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
+        let cfg = try h.driverConfig(["m.conf": "[Driver]\nName=misbehave-poison\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nStartLimitBurst=10\nRequestRetries=2\nVerifySettings=no\n"])
         try h.startSim(["--devices", "rtl8139", "--no-workload"])
         try h.startDaemon(config: cfg)
         try h.waitActive(["misbehave-poison"])
@@ -378,10 +375,7 @@ import XPC
     @Test func aRecoveryWhoseReplayDidNotTakeStartsOverAndResets() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        let cfg = h.dir + "/etc"
-        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
-        try "[Driver]\nName=misbehave-forgetful\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=10\nResetAfter=2\nReaddAfter=0\n"
-            .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
+        let cfg = try h.driverConfig(["m.conf": "[Driver]\nName=misbehave-forgetful\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=10\nResetAfter=2\nReaddAfter=0\n"])
         try h.startSim(["--devices", "rtl8139", "--no-workload"])
         try h.startDaemon(config: cfg)
         try h.waitActive(["misbehave-forgetful"])
@@ -409,10 +403,7 @@ import XPC
     @Test func aFailureDuringRecoveryStartsOverAndCounts() throws {
         let h = try SimHarness()
         defer { h.stopAll() }
-        let cfg = h.dir + "/etc"
-        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
-        try "[Driver]\nName=misbehave-reattach\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=3\nResetAfter=0\n"
-            .write(toFile: cfg + "/drivers.d/m.conf", atomically: true, encoding: .utf8)
+        let cfg = try h.driverConfig(["m.conf": "[Driver]\nName=misbehave-reattach\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nFaultInjection=yes\nStartLimitBurst=3\nResetAfter=0\n"])
         try h.startSim(["--devices", "rtl8139", "--no-workload"])
         try h.startDaemon(config: cfg)
         try h.waitActive(["misbehave-reattach"])

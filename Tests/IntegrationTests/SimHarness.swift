@@ -108,6 +108,17 @@ final class SimHarness: @unchecked Sendable {
         return cfg
     }
 
+    /// A configuration directory of this harness's own whose drivers.d
+    /// holds `files` (name → contents).
+    func driverConfig(_ files: [String: String]) throws -> String {
+        let cfg = dir + "/etc"
+        try FileManager.default.createDirectory(atPath: cfg + "/drivers.d", withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(toFile: cfg + "/drivers.d/\(name)", atomically: true, encoding: .utf8)
+        }
+        return cfg
+    }
+
     func drvctl(_ args: String...) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin + "/drvctl")
