@@ -67,10 +67,14 @@ extension DriverInstance {
         }
     }
 
+    /// RequestRetries=, without copying the whole configuration (the
+    /// configuration's lock is never held while the runtime's is taken).
+    var requestRetries: Int { configuration.withLock { $0.requestRetries } }
+
     /// A request past RequestRetries=: its caller gets EIO, and the
     /// journal and the driver's history say which request it was.
     func refuseRetried(_ q: Queued) {
-        let why = "\(q.message.op.name) was in flight at \(q.failures) failures of the u-driver: not sent again (RequestRetries=\(config.requestRetries))"
+        let why = "\(q.message.op.name) was in flight at \(q.failures) failures of the u-driver: not sent again (RequestRetries=\(requestRetries))"
         DaemonMetrics.shared.xpcCall(.upcall, q.message.op, failed: true)
         logger.warning("\(why)", metadata: journalFields().merging(["XPC_OP": "\(q.message.op.name)", "REQUEST_FAILURES": "\(q.failures)"]) { $1 })
         record("request-refused", why)
@@ -123,10 +127,11 @@ extension DriverInstance {
                 // longer served, say): not an answer. The recovered u-driver
                 // is asked, as for a call the failure cut off.
                 enum Late { case no, queued, resend, retried(Queued), refused }
-                let limit = config.requestRetries
                 let late = runtime.withLock { r -> Late in
                     guard r.failedGeneration == gen else { return .no }
                     guard !r.stopping else { return .refused }
+                    // Read only here: this closure runs for every answer.
+                    let limit = requestRetries
                     let q = Queued(message: m, done: done, failures: failures)
                     if r.state == .recovering {
                         return r.keepForRetry(q, limit: limit).map { .retried($0) } ?? .queued
@@ -186,7 +191,7 @@ extension DriverInstance {
                 // closed or timed out), the new u-driver is asked now: the
                 // retry queue is drained only by a recovery, and none is
                 // coming for that u-driver.
-                let limit = config.requestRetries
+                let limit = requestRetries
                 let (after, retried) = runtime.withLock { r -> (FailedCallRoute, Queued?) in
                     let route = FailedCallRoute(state: r.state, stopping: r.stopping, generation: r.generation, callGeneration: gen)
                     let q = Queued(message: m, done: done, failures: failures)
@@ -221,7 +226,7 @@ extension DriverInstance {
     /// ``Runtime/keepForRetry(_:limit:atFront:)`` under the lock, then
     /// the caller answered if the request is past RequestRetries=.
     func retryOrRefuse(_ q: Queued) {
-        let limit = config.requestRetries
+        let limit = requestRetries
         if let past = runtime.withLock({ $0.keepForRetry(q, limit: limit) }) { refuseRetried(past) }
     }
 

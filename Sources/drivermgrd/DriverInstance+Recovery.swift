@@ -243,7 +243,7 @@ extension DriverInstance {
     /// answered EIO rather than kept for the next attempt.
     private func drainQueued(_ conn: XPCConnection, deadline: Duration) async throws -> Int {
         var drained = 0
-        let limit = config.requestRetries
+        let limit = requestRetries
         func putBack(_ batch: [Queued], from i: Int) {
             let past = runtime.withLock { r -> Queued? in
                 r.retry.insert(contentsOf: batch[(i + 1)...], at: 0)
