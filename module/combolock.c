@@ -58,7 +58,7 @@ void combolock_lock_user(struct combolock *cl)
 {
 	unsigned long flags;
 
-	/* One downcall at a time reaches a device (drvnucleus_lock), so the
+	/* One downcall at a time reaches a device (its d->lock), so the
 	 * only holders to wait out are kernel ones, and they spin briefly. */
 	combolock_lock(cl, &flags);
 	cl->user = true;

@@ -65,7 +65,8 @@ struct drvnucleus_bus {
 
 /*
  * A device class: what the runtime calls for the ops it does not serve
- * itself.  Every hook is called with drvnucleus_lock held unless noted.
+ * itself.  Every hook is called with the device's own lock (d->lock)
+ * held unless noted, never with drvnucleus_lock.
  */
 struct drvnucleus_class {
 	/* "net", "sound": for messages. */
@@ -86,7 +87,7 @@ struct drvnucleus_class {
 	/* DEVICE_READD: stop the data path with its clients held, for the
 	 * next u-driver to release (NULL: quiesce). */
 	void (*hold)(struct drvnucleus_dev *d);
-	/* The ComboLock's release (process context, no drvnucleus_lock):
+	/* The ComboLock's release (process context, no lock of ours):
 	 * redo what the data path deferred (COMBO_DEFER_*). */
 	void (*release)(struct drvnucleus_dev *d, unsigned long deferred);
 	/* The device is out of the table: no downcall reaches it any more.
@@ -170,12 +171,26 @@ struct drvnucleus_dev {
 	void __iomem *bar;
 	u32 bar_len;
 	u32 instance;
-	struct list_head objects;	/* under drvnucleus_lock */
+	/*
+	 * This device's downcalls, one at a time, and what they touch: the
+	 * objects, the kept answers, the class's state.  Taken after the
+	 * table look-up, with drvnucleus_lock already given up, so a
+	 * downcall that sleeps (a PS/2 command waiting for the mouse, a
+	 * chip's reset) holds up its own device only.
+	 */
+	struct mutex lock;
+	/* Downcalls between their look-up and their end: detach waits for
+	 * none to be left before the device goes. */
+	atomic_t users;
+	wait_queue_head_t users_gone;
+	bool gone;			/* out of the table; under @lock */
+	struct list_head objects;	/* under @lock */
 	struct combolock cl;		/* registers the data path shares */
 	void *cls_priv;			/* the class's state, its own to set */
-	/* Replies to the last downcalls, under drvnucleus_lock. */
+	/* Replies to the last downcalls, under @lock. */
 	struct drvnucleus_answer answers[DRVXPC_ANSWERS_KEPT];
 	unsigned int next_answer;
+	u64 answering_id;		/* the CALL_ID of the downcall running */
 	unsigned int readds;		/* DEVICE_READDs served */
 };
 
@@ -195,10 +210,11 @@ void drvnucleus_dev_detach(struct drvnucleus_dev *d);
 extern const struct pci_device_id drvnucleus_ids[];
 const struct drvnucleus_chip *drvnucleus_chip_of(struct pci_dev *pdev);
 
-/* Devices, objects and the registered daemon. */
+/* The device table and the registered daemon (not a device's own state:
+ * that is under d->lock). */
 extern struct mutex drvnucleus_lock;
 
-/* Object tracker; call with drvnucleus_lock held. */
+/* Object tracker; call with d->lock held. */
 struct drvnucleus_obj *drvnucleus_obj_alloc(struct drvnucleus_dev *d, u32 size,
 					    u8 role);
 void drvnucleus_obj_free(struct drvnucleus_dev *d, struct drvnucleus_obj *o);

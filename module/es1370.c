@@ -30,7 +30,7 @@ struct drvnucleus_snd {
 	struct snd_card *card;
 	struct snd_pcm_substream *substream;	/* open playback stream */
 	snd_pcm_uframes_t last_ptr;	/* under d->cl */
-	struct drvnucleus_obj *buf;	/* the PCM buffer, under drvnucleus_lock */
+	struct drvnucleus_obj *buf;	/* the PCM buffer, under d->lock */
 	struct snd_dma_buffer dmab;
 	u64 periods;
 	bool irq;
@@ -252,13 +252,13 @@ static int es_hw_params(struct snd_pcm_substream *ss, struct snd_pcm_hw_params *
 	struct drvnucleus_obj *o;
 	struct es_params p = { .hw = hw };
 
-	mutex_lock(&drvnucleus_lock);
+	mutex_lock(&d->lock);
 	o = s->buf;
 	if (!o || o->size < bytes) {
 		o = drvnucleus_obj_alloc(d, es_playback.buffer_bytes_max,
 					 DRVXPC_ROLE_PCM_PLAYBACK);
 		if (!o) {
-			mutex_unlock(&drvnucleus_lock);
+			mutex_unlock(&d->lock);
 			return -ENOMEM;
 		}
 		o->pinned = true;
@@ -272,7 +272,7 @@ static int es_hw_params(struct snd_pcm_substream *ss, struct snd_pcm_hw_params *
 	s->dmab.area = o->cpu;
 	s->dmab.addr = o->dma;
 	s->dmab.bytes = bytes;
-	mutex_unlock(&drvnucleus_lock);
+	mutex_unlock(&d->lock);
 	snd_pcm_set_runtime_buffer(ss, &s->dmab);
 	return snd_upcall(s, DRVXPC_OP_SND_HW_PARAMS, NULL, fill_hw_params, &p);
 }
@@ -383,7 +383,7 @@ static void es_card_free(struct snd_card *card)
 		free_irq(s->d->pdev->irq, s);
 }
 
-/* SND_REGISTER (called with drvnucleus_lock held): the card, once; a
+/* SND_REGISTER (called with d->lock held): the card, once; a
  * restarted u-driver's SND_REGISTER finds it registered and is answered
  * with success. */
 static int es_register(struct genl_info *info, const struct drvxpc_hdr *h,
@@ -470,7 +470,7 @@ static enum hrtimer_restart es_hold_tick(struct hrtimer *t)
  * and DEVICE_READD): DAC2 stops, and a playing stream stays RUNNING for
  * ALSA, its periods elapsing on the hold clock at the stream's rate (the
  * samples go unplayed: the listener hears a gap), so the application
- * writes on instead of failing.  drvnucleus_lock held.
+ * writes on instead of failing.  d->lock held.
  */
 static void es_hold(struct drvnucleus_dev *d)
 {
@@ -550,7 +550,7 @@ static int es1370_op(struct genl_info *info, const struct drvxpc_hdr *h,
 				"not a sound device's operation");
 }
 
-/* QUIESCE (drvnucleus_lock held): the u-driver is given up on.  Stop the
+/* QUIESCE (d->lock held): the u-driver is given up on.  Stop the
  * DAC and the stream playing on it; the card stays registered, and every
  * later upcall is answered with an error by the daemon. */
 static void es1370_quiesce(struct drvnucleus_dev *d)
@@ -577,7 +577,7 @@ static void es1370_quiesce(struct drvnucleus_dev *d)
 }
 
 /* DEVICE_INFO: the DAC2 rate read back from PCLKDIV, periods served and
- * whether the DAC runs.  Called with drvnucleus_lock held. */
+ * whether the DAC runs.  Called with d->lock held. */
 static int es1370_info(struct sk_buff *skb, struct drvnucleus_dev *d)
 {
 	struct drvnucleus_snd *s = d->cls_priv;

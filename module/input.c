@@ -188,7 +188,7 @@ static void resync_work(struct work_struct *w)
 	drvnucleus_upcall_async(m->d, DRVXPC_OP_INPUT_RESYNC, NULL, NULL);
 }
 
-/* --- downcalls (process context, drvnucleus_lock held) ------------------ */
+/* --- downcalls (process context, d->lock held) -------------------------- */
 
 static int put_settings(struct sk_buff *skb, struct input_nucleus *m)
 {

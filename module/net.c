@@ -430,7 +430,7 @@ static int net_resync(struct genl_info *info, const struct drvxpc_hdr *h,
 
 	/* A snapshot (a test_bit): an `ip link set down` racing with it
 	 * sends NET_STOP after this NET_OPEN, as it would after a real one;
-	 * no rtnl here, under drvnucleus_lock. */
+	 * no rtnl here, under d->lock. */
 	if (n && netif_running(n->ndev) && !READ_ONCE(n->datapath)) {
 		netif_carrier_off(n->ndev);
 		drvnucleus_upcall_async(d, DRVXPC_OP_NET_OPEN, NULL, NULL);

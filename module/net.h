@@ -66,7 +66,7 @@ struct drvnucleus_net_ops {
 	 * drvnucleus_net_link_event(). */
 	unsigned long link_period;
 	/*
-	 * DATAPATH_ENABLE, process context, drvnucleus_lock held, d->cl not
+	 * DATAPATH_ENABLE, process context, d->lock held, d->cl not
 	 * held: find the rings the u-driver allocated
 	 * (drvnucleus_obj_by_role), check their sizes, pin them.  Without
 	 * @reattach, n->datapath is false and the u-driver has just

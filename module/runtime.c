@@ -35,9 +35,10 @@
 
 static atomic_t upcall_seq = ATOMIC_INIT(0);
 
-static u32 next_object_id = 1;
+static atomic_t next_object_id = ATOMIC_INIT(0);
 static atomic_t live_objects = ATOMIC_INIT(0);
 
+/* The table and the registration; a device's own downcalls take d->lock. */
 DEFINE_MUTEX(drvnucleus_lock);
 static struct drvnucleus_dev *devices[DRVNUCLEUS_MAX_DEVICES];
 static u32 daemon_portid;	/* 0: no daemon registered */
@@ -122,36 +123,27 @@ static void msg_end(struct sk_buff *skb, struct drvxpc_hdr *hdr)
  * the reply on loses it; the u-driver sends the call again to the next
  * daemon, which forwards it under the same id, and the nucleus answers
  * from here instead of running it twice (a second DMA_ALLOC, a second
- * chip reset).  Under drvnucleus_lock.
+ * chip reset).  The device's answers are under d->lock; the downcall
+ * being answered is noted in its genl_info (user_ptr[0], which genetlink
+ * zeroes for every message and this family's doit alone uses), so a reply
+ * sent by any other task or message is never taken for its answer.
  */
-static struct drvnucleus_dev *answering;	/* a downcall with an id runs */
-static u64 answering_id;
-/* The task running it: SIM_CONTROL replies without drvnucleus_lock, from
- * another task, and must not be taken for that downcall's answer. */
-static struct task_struct *answering_task;
-
-/* Keep a copy of the reply being sent, if it answers a downcall with an
- * id.  Without memory the copy is skipped: a repeat then runs again. */
-static void answer_keep(const struct drvxpc_hdr *hdr)
+static void answer_keep(struct genl_info *info, const struct drvxpc_hdr *hdr)
 {
-	struct drvnucleus_dev *d;
+	struct drvnucleus_dev *d = info->user_ptr[0];
 	struct drvnucleus_answer *a;
 	void *copy;
 
-	if (READ_ONCE(answering_task) != current)
-		return;
-	d = answering;
-	WRITE_ONCE(answering_task, NULL);
-	answering = NULL;
 	if (!d)
 		return;
+	info->user_ptr[0] = NULL;
 	copy = kmemdup(hdr, hdr->len, GFP_KERNEL);
 	if (!copy)
 		return;
 	a = &d->answers[d->next_answer];
 	d->next_answer = (d->next_answer + 1) % DRVXPC_ANSWERS_KEPT;
 	kfree(a->msg);
-	a->id = answering_id;
+	a->id = d->answering_id;
 	a->op = hdr->op;
 	a->len = hdr->len;
 	a->msg = copy;
@@ -173,7 +165,7 @@ static int send_reply(struct genl_info *info, struct sk_buff *skb,
 		      struct drvxpc_hdr *hdr)
 {
 	msg_end(skb, hdr);
-	answer_keep(hdr);
+	answer_keep(info, hdr);
 	return genlmsg_reply(skb, info);
 }
 
@@ -734,6 +726,25 @@ static struct drvnucleus_dev *find_dev(u32 instance)
 	return NULL;
 }
 
+/*
+ * The device of @instance, held (d->users) so that it stays until
+ * dev_put() even once out of the table; drvnucleus_lock held.
+ */
+static struct drvnucleus_dev *dev_get(u32 instance)
+{
+	struct drvnucleus_dev *d = find_dev(instance);
+
+	if (d)
+		atomic_inc(&d->users);
+	return d;
+}
+
+static void dev_put(struct drvnucleus_dev *d)
+{
+	if (d && atomic_dec_and_test(&d->users))
+		wake_up(&d->users_gone);
+}
+
 static struct drvnucleus_obj *find_obj(struct drvnucleus_dev *d, u32 id)
 {
 	struct drvnucleus_obj *o;
@@ -758,7 +769,7 @@ struct drvnucleus_obj *drvnucleus_obj_alloc(struct drvnucleus_dev *d, u32 size,
 		kfree(o);
 		return NULL;
 	}
-	o->id = next_object_id++;
+	o->id = atomic_inc_return(&next_object_id);
 	list_add_tail(&o->node, &d->objects);
 	atomic_inc(&live_objects);
 	return o;
@@ -834,8 +845,7 @@ const struct nlattr *drvnucleus_attr(const struct drvxpc_hdr *h, u16 type)
 /*
  * The ComboLock's release (process context, after a downcall that held it):
  * the class redoes what the data path left.  The device cannot go
- * meanwhile: removal detaches it under drvnucleus_lock, which the downcall
- * holds.
+ * meanwhile: removal waits for the downcall to end (d->users).
  */
 static void datapath_release(void *arg, unsigned long deferred)
 {
@@ -1237,13 +1247,15 @@ static int ping_round_trips(struct genl_info *info, const struct drvxpc_hdr *h)
 		return reply(info, h, -EINVAL, DRVXPC_A_COUNT, "PING needs COUNT", 0, false);
 	count = nla_get_u32(cnt);
 	mutex_lock(&drvnucleus_lock);
-	d = find_dev(h->instance);
+	d = dev_get(h->instance);
 	mutex_unlock(&drvnucleus_lock);
 	if (!d)
 		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
 	ns = kcalloc(count, sizeof(*ns), GFP_KERNEL);
-	if (!ns)
+	if (!ns) {
+		dev_put(d);
 		return -ENOMEM;
+	}
 	for (i = 0; i < count && !err; i++) {
 		struct drvxpc_hdr *uh;
 		struct sk_buff *u = drvnucleus_upcall_new(d, DRVXPC_OP_PING, &uh);
@@ -1252,6 +1264,7 @@ static int ping_round_trips(struct genl_info *info, const struct drvxpc_hdr *h)
 		err = u ? drvnucleus_upcall_wait(u, uh, NULL) : -EAGAIN;
 		ns[i] = min_t(u64, ktime_get_ns() - t0, U32_MAX);
 	}
+	dev_put(d);
 	if (err) {
 		kfree(ns);
 		return reply(info, h, err, 0, "a PING upcall failed", 0, false);
@@ -1362,17 +1375,22 @@ static int answer_again(struct genl_info *info, const struct drvxpc_hdr *h,
 static int device_op_run(struct genl_info *info, const struct drvxpc_hdr *h,
 			 struct drvnucleus_dev *d);
 
-/* A message for one device instance; drvnucleus_lock held. */
-static int device_op(struct genl_info *info, const struct drvxpc_hdr *h)
+/*
+ * A message for one device instance, found and held by dev_get() (NULL:
+ * none); drvnucleus_lock not held.  The device's own lock orders its
+ * downcalls, so one that sleeps holds up no other device.
+ */
+static int device_op(struct genl_info *info, const struct drvxpc_hdr *h,
+		     struct drvnucleus_dev *d)
 {
-	struct drvnucleus_dev *d = find_dev(h->instance);
 	const struct nlattr *id_a;
 	u64 id = 0;
 	int r;
 
 	/* Reading status is for any admin; changing the device is the
 	 * registered daemon's alone. */
-	if (info->snd_portid != daemon_portid && h->op != DRVXPC_OP_DEVICE_INFO)
+	if (info->snd_portid != READ_ONCE(daemon_portid) &&
+	    h->op != DRVXPC_OP_DEVICE_INFO)
 		return reply(info, h, -EPERM, 0, "only the registered daemon", 0, false);
 	if (!d)
 		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
@@ -1381,17 +1399,23 @@ static int device_op(struct genl_info *info, const struct drvxpc_hdr *h)
 		if (id_a)
 			id = nla_get_u64(id_a);
 	}
+	mutex_lock(&d->lock);
+	if (d->gone) {
+		mutex_unlock(&d->lock);
+		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
+	}
 	if (id) {
 		r = answer_again(info, h, d, id);
-		if (r != -ENOENT)
+		if (r != -ENOENT) {
+			mutex_unlock(&d->lock);
 			return r;
-		answering = d;
-		answering_id = id;
-		WRITE_ONCE(answering_task, current);
+		}
+		d->answering_id = id;
+		info->user_ptr[0] = d;
 	}
 	r = device_op_run(info, h, d);
-	WRITE_ONCE(answering_task, NULL);
-	answering = NULL;
+	info->user_ptr[0] = NULL;
+	mutex_unlock(&d->lock);
 	return r;
 }
 
@@ -1423,6 +1447,7 @@ static int device_op_run(struct genl_info *info, const struct drvxpc_hdr *h,
 static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct drvxpc_hdr *h = genlmsg_data(info->genlhdr);
+	struct drvnucleus_dev *d;
 	struct sk_buff_head redeliver;
 	int len = genlmsg_len(info->genlhdr);
 	u16 bad = 0;
@@ -1471,7 +1496,7 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 		return ping_round_trips(info, h);
 	case DRVXPC_OP_SLICE_DOWNCALL:
 	case DRVXPC_OP_SLICE_PROBE: {
-		struct drvnucleus_dev *d = find_dev(h->instance);
+		d = find_dev(h->instance);
 
 		/* As any downcall: the daemon's, to a device there is; to a
 		 * device of a class that is not a sliced driver's, an op its
@@ -1495,8 +1520,11 @@ static int drvnucleus_doit(struct sk_buff *skb, struct genl_info *info)
 			r = reply(info, h, -EOPNOTSUPP, 0, "operation not supported by drvnucleus", 0, false);
 			break;
 		}
-		r = device_op(info, h);
-		break;
+		d = dev_get(h->instance);
+		mutex_unlock(&drvnucleus_lock);
+		r = device_op(info, h, d);
+		dev_put(d);
+		return r;
 	}
 	mutex_unlock(&drvnucleus_lock);
 	/* A sliced driver's call: may make nested upcalls, whose downcalls
@@ -1535,6 +1563,10 @@ int drvnucleus_dev_attach(struct drvnucleus_dev *d)
 	int slot;
 
 	INIT_LIST_HEAD(&d->objects);
+	mutex_init(&d->lock);
+	atomic_set(&d->users, 0);
+	init_waitqueue_head(&d->users_gone);
+	d->gone = false;
 	combolock_init(&d->cl, datapath_release, d);
 	mutex_lock(&drvnucleus_lock);
 	for (slot = 0; slot < DRVNUCLEUS_MAX_DEVICES && devices[slot]; slot++)
@@ -1557,11 +1589,16 @@ void drvnucleus_dev_detach(struct drvnucleus_dev *d)
 {
 	struct drvnucleus_obj *o, *tmp;
 
-	/* Detach first: downcalls find the instance under the lock, so none
-	 * reaches the device once it is out of the table. */
+	/* Detach first: downcalls find the instance in the table, so none
+	 * is looked up once it is out; one already holding the device ends
+	 * (or, not yet in, finds it gone) before the class's teardown. */
 	mutex_lock(&drvnucleus_lock);
 	devices[d->instance - 1] = NULL;
 	mutex_unlock(&drvnucleus_lock);
+	mutex_lock(&d->lock);
+	d->gone = true;
+	mutex_unlock(&d->lock);
+	wait_event(d->users_gone, !atomic_read(&d->users));
 	/* What the class registered (and its interrupt) goes before the
 	 * buffers it uses. */
 	if (d->chip->cls->remove)

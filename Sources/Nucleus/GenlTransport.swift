@@ -23,7 +23,16 @@ public final class GenlTransport: XPCTransport, @unchecked Sendable {
     public let fd: Int32
     /// Messages received but not yet handed out; only the reader touches it.
     private let pending = Mutex<[[UInt8]]>([])
-    private let sendLock = Mutex(())
+    /// The next netlink sequence number. Sends run concurrently: a
+    /// genetlink request runs its `doit` in the sender's own system call,
+    /// so a lock around `nl_send_auto` would hold every other device's
+    /// downcall, and every upcall's answer, behind the slowest one (a PS/2
+    /// command waiting for the mouse). With the sequence number set here,
+    /// libnl's `nl_complete_msg` writes nothing in the shared `nl_sock`
+    /// (its `s_seq_next++` is the one write it would make), and
+    /// `sendmsg(2)` on one socket from several threads is the kernel's to
+    /// order.
+    private let nextSeq = Atomic<UInt32>(1)
     /// Reused for every datagram (one reader at a time).
     private let buffer = Mutex([UInt8](repeating: 0, count: 1 << 17))
     /// genetlink command that carries a drvxpc message (module/nucleus.c).
@@ -55,12 +64,14 @@ public final class GenlTransport: XPCTransport, @unchecked Sendable {
     public func send(_ bytes: [UInt8]) throws {
         guard let msg = nlmsg_alloc() else { throw XPCError(.system, "nlmsg_alloc") }
         defer { nlmsg_free(msg) }
-        guard let user = genlmsg_put(msg, UInt32(bitPattern: drv_nl_auto_port), UInt32(bitPattern: drv_nl_auto_seq),
+        var seq = nextSeq.add(1, ordering: .relaxed).oldValue
+        if seq == UInt32(bitPattern: drv_nl_auto_seq) { seq = nextSeq.add(1, ordering: .relaxed).oldValue }
+        guard let user = genlmsg_put(msg, UInt32(bitPattern: drv_nl_auto_port), seq,
                                      familyID, Int32(bytes.count), 0, Self.command, UInt8(DRVXPC_GENL_VERSION)) else {
             throw XPCError(.oversized, "\(bytes.count) bytes do not fit a netlink message")
         }
         bytes.withUnsafeBytes { if let base = $0.baseAddress { user.copyMemory(from: base, byteCount: $0.count) } }
-        let r = sendLock.withLock { _ in nl_send_auto(sock, msg) }
+        let r = nl_send_auto(sock, msg)
         guard r >= 0 else { throw XPCError(.closed, "nl_send_auto: \(String(cString: nl_geterror(r)))") }
     }
 

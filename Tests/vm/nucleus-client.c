@@ -24,10 +24,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../../module/include/uapi/drvxpc.h"
+#include "../../module/include/chips/ps2mouse_regs.h"
 
 static int passed, failed;
 static int sock;
@@ -865,6 +867,80 @@ static void fuzz(__u32 instance)
 	check(r && r->status == 0, "the nucleus still serves REG_READ after the fuzz");
 }
 
+/*
+ * One device's slow downcall holds up no other device's: each device has
+ * its own lock in the nucleus, and drvnucleus_lock guards only the table.
+ * The PS/2 mouse (serio1, bound to drvnucleus) is given GETINFO told to
+ * expect 4 bytes where the mouse answers 3, so libps2 waits out its 500 ms
+ * for the fourth; a child process sends it on this same socket (the
+ * registered daemon's: genetlink runs the doit in the sender's system
+ * call), and meanwhile this one reads the RTL8139's TxConfig.  With one
+ * lock for every device the read waited for the mouse.
+ */
+static void slow_device_alone(__u32 nic)
+{
+	char buf[8192], attrs[64], *p;
+	__u32 mouse = 0, i, off = 0x40;
+	__u8 w = 4;
+	int nlerr, ready[2], took[2], status = 0;
+	double t0, read_ms;
+	long child_ms = -1;
+	struct drvxpc_hdr *r;
+	pid_t pid;
+
+	for (i = 1; i <= 8 && !mouse; i++) {
+		struct nlattr *bus;
+
+		r = call(DRVXPC_OP_DEVICE_INFO, 300 + i, i, NULL, 0, buf, sizeof(buf), &nlerr);
+		bus = r && !r->status ? find(r, DRVXPC_A_BUS) : NULL;
+		if (bus && *((__u8 *)bus + NLA_HDRLEN) == DRVXPC_BUS_SERIO)
+			mouse = i;
+	}
+	check(mouse > 0, "the PS/2 mouse on serio1 was announced");
+	if (!mouse || pipe(ready) || pipe(took))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char msg[64];
+		struct drvxpc_hdr *x = (struct drvxpc_hdr *)msg;
+		__u16 cmd = PSM_CMD_GETINFO + (1U << PSM_CMD_RECEIVE_SHIFT);
+		double c0;
+
+		memset(msg, 0, sizeof(msg));
+		x->op = DRVXPC_OP_PS2_COMMAND;
+		x->flags = DRVXPC_F_REQUEST;
+		x->seq = 310;
+		x->instance = mouse;
+		p = put_attr((char *)(x + 1), DRVXPC_A_PS2_CMD, &cmd, 2);
+		x->len = p - msg;
+		if (write(ready[1], "", 1) != 1)
+			_exit(1);
+		c0 = mono_now();
+		send_genl(family, 1, msg, x->len);
+		child_ms = (long)((mono_now() - c0) * 1000);
+		_exit(write(took[1], &child_ms, sizeof(child_ms)) == sizeof(child_ms) ? 0 : 1);
+	}
+	if (pid < 0 || read(ready[0], buf, 1) != 1) {
+		check(0, "a second process for the mouse's command");
+		return;
+	}
+	usleep(100000);	/* the mouse's command is inside libps2 by now */
+	t0 = mono_now();
+	p = put_attr(attrs, DRVXPC_A_REG_OFFSET, &off, 4);
+	p = put_attr(p, DRVXPC_A_REG_WIDTH, &w, 1);
+	r = call(DRVXPC_OP_REG_READ, 311, nic, attrs, p - attrs, buf, sizeof(buf), &nlerr);
+	read_ms = (mono_now() - t0) * 1000;
+	check(r && r->status == 0, "REG_READ on the RTL8139 while the mouse's command waits");
+	waitpid(pid, &status, 0);
+	if (read(took[0], &child_ms, sizeof(child_ms)) != sizeof(child_ms))
+		child_ms = -1;
+	printf("slow downcall: the mouse's command took %ld ms; the RTL8139's REG_READ sent 100 ms into it took %.1f ms\n",
+	       child_ms, read_ms);
+	check(child_ms >= 400, "the mouse's command waited out libps2's timeout (>= 400 ms)");
+	check(read_ms < 150, "the other device's downcall did not wait for it (< 150 ms)");
+	close(ready[0]); close(ready[1]); close(took[0]); close(took[1]);
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
@@ -1203,6 +1279,7 @@ int main(int argc, char **argv)
 		}
 		/* The buffer stays allocated: rmmod must free it (checked in dmesg). */
 	}
+	slow_device_alone(instance);
 	fuzz(instance);
 out:
 	printf("%d passed, %d failed\n", passed, failed);
