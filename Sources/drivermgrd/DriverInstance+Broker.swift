@@ -323,9 +323,13 @@ extension DriverInstance {
         let policy = DowncallPolicy(instance: dev.instance, barSize: dev.barSize)
         if let no = policy.check(m, ownedDMA: owned) {
             DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: true)
+            // Judged failed before it hears the refusal: its answer to the
+            // upcall it serves (the refusal passed on, as a corrupted
+            // driver's would be) must find it failed and go to the
+            // recovered u-driver, not to the caller.
+            failure(.badParameter, "\(m.op.name): \(no.message)", generation: gen, op: m.op, parameter: no.attribute)
             try? conn.send(.errorReply(to: m, errno: no.errno, attribute: no.attribute, message: no.message))
             record("refused", "\(m.op.name): \(no.message)")
-            failure(.badParameter, "\(m.op.name): \(no.message)", generation: gen, op: m.op, parameter: no.attribute)
             return
         }
         // Named by the u-driver's pid and seq: sent again after this
@@ -343,10 +347,16 @@ extension DriverInstance {
                 // buffer: drvnucleus.h's write_check) is the u-driver's
                 // fault, as the policy's refusals above are.
                 if let e = reply.remoteError, [.regWrite, .regSeq, .regWriteDMA].contains(m.op), e.errno == 1 || e.errno == 22 {
-                    try? conn.send(reply.withSeq(m.seq))
-                    record("refused", "\(m.op.name) by the nucleus: \(e.message ?? "")")
+                    // The failure first, as for the policy's refusals: this
+                    // runs on the nucleus's reader, the u-driver's answer
+                    // to its upcall comes in on its own channel's, and one
+                    // that came in before the failure was marked reached
+                    // the caller as the answer (a campaign's ne2k-pci
+                    // rx-mode, answered EPERM).
                     failure(.badParameter, "\(m.op.name): the nucleus refused it: \(e)", generation: gen, op: m.op,
                             parameter: e.attribute)
+                    try? conn.send(reply.withSeq(m.seq))
+                    record("refused", "\(m.op.name) by the nucleus: \(e.message ?? "")")
                     return
                 }
                 if reply.status == 0 {

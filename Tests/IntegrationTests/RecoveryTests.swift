@@ -367,6 +367,42 @@ import XPC
         #expect(try h.list().first?.state == .active)
     }
 
+    /// A u-driver that makes a write the nucleus refuses while it serves an
+    /// upcall, and answers the upcall with the refusal at once
+    /// (`misbehave-refusedwrite`, before it has reattached): it is judged
+    /// failed before it hears the refusal, so its answer is a failed
+    /// process's and the recovered u-driver serves the call. The refusal
+    /// comes in on the nucleus's reader and the answer on the u-driver
+    /// channel's; when the daemon passed the refusal on first and marked
+    /// the failure after (as it did until 2026-12-07), the answer could win
+    /// and reach the caller as an error (a kernel-path campaign's ne2k-pci
+    /// rx-mode): a race, so eight times, each after a stop and a start (a
+    /// fresh probe, which misbehaves again).
+    @Test func anAnswerAfterARefusedDowncallIsAFailedProcesssAnswer() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        let cfg = try h.driverConfig(["m.conf": "[Driver]\nName=misbehave-refusedwrite\nClass=net\nMatch=pci:10ec:8139\nExecutable=misbehave\n[Recovery]\nStartLimitBurst=20\nVerifySettings=no\n"])
+        try h.startSim(["--devices", "rtl8139", "--no-workload"])
+        try h.startDaemon(config: cfg)
+        try h.waitActive(["misbehave-refusedwrite"])
+        for round in 1...8 {
+            if round > 1 {
+                // Stopped and started: a fresh probe (a restart recovers,
+                // and a reattached u-driver behaves).
+                #expect(try h.drvctl("stop", "misbehave-refusedwrite").0 == 0)
+                #expect(try h.drvctl("start", "misbehave-refusedwrite").0 == 0)
+                try h.waitActive(["misbehave-refusedwrite"])
+            }
+            let (rc, _, err) = try h.drvctl("call", "misbehave-refusedwrite", "rx-mode", round % 2 == 0 ? "allmulti" : "promisc")
+            #expect(rc == 0, "round \(round): served by the recovered u-driver, not answered with the refusal: \(err)")
+            try h.waitActive(["misbehave-refusedwrite"])
+        }
+        let history = try events(h, "misbehave-refusedwrite")
+        #expect(history.filter { $0.event == "failure" && $0.failureKind == .badParameter }.count == 8,
+                "\(history.map { "\($0.event): \($0.detail)" })")
+        #expect(history.filter { $0.event == "recovered" }.count == 8)
+    }
+
     /// A recovered u-driver whose replay does not take is not declared
     /// recovered: `misbehave-forgetful` acknowledges set-mac without writing
     /// it once it has reattached, so the read-back after the replay fails

@@ -24,6 +24,11 @@ import XPC
 /// `misbehave-poison` crashes (SIGSEGV) at every promiscuous rx-mode, as a
 /// u-driver with a bug those arguments trigger: a request that fails each
 /// u-driver it reaches (RequestRetries=).
+/// `misbehave-refusedwrite`, until it has reattached, writes an RTL8139's
+/// RxBuf itself at an rx-mode (the nucleus's write check refuses it, a
+/// failure) and answers the rx-mode with that refusal at once, as a
+/// corrupted driver passing an error up would: the answer of a process
+/// judged failed, which must not reach the caller.
 actor Misbehave: NetDriver {
     let device: Device
     let info: DeviceInfo
@@ -36,6 +41,9 @@ actor Misbehave: NetDriver {
     private var reattached = false
     /// Whether a promiscuous setRxMode crashes the process.
     private var poisoned = false
+    /// Whether setRxMode makes a write the nucleus refuses and answers
+    /// with the refusal.
+    private var refusedWrite = false
 
     init(device: Device, info: DeviceInfo) {
         self.device = device
@@ -51,6 +59,7 @@ actor Misbehave: NetDriver {
         lateWrite = which == "latewrite"
         forgetful = which == "forgetful"
         poisoned = which == "poison"
+        refusedWrite = which == "refusedwrite" && !reattach
         reattached = reattach
         switch which {
         case "shadow": _ = hostile_open("/etc/shadow", 0)
@@ -127,6 +136,12 @@ actor Misbehave: NetDriver {
 
     func setRxMode(_ mode: RxMode) async throws {
         if poisoned && mode.promiscuous { raise(SIGSEGV) }
+        if refusedWrite {
+            let r = try await device.send(raw: XPCMessage(op: .regWrite, flags: .request, instance: info.instance,
+                                                          attributes: [.u32(.regOffset, 0x30), .u8(.regWidth, 4),
+                                                                       .u32(.regValue, 0x1000)]))
+            if let e = r.remoteError { throw UDriverError(errno: e.errno, "\(e)") }
+        }
         if refuses { throw UDriverError.invalid(.rxFlags, "refused on purpose (\(info.driverName))") }
         if lateWrite { await writeLate() }
     }
