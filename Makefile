@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-slice campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-slice campaign-slice-sound campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -294,6 +294,16 @@ campaign-slice: build vm-deps
 	SLICE_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_FAULTS) SLICE_CAMPAIGN_SECONDS=$(CAMPAIGN_SLICE_SECONDS) SLICE_VM_TIMEOUT=$$(($(CAMPAIGN_SLICE_SECONDS) + 600)) \
 	  SLICE_CONSOLE_LOG=$(CURDIR)/campaign-slice.log \
 	  ./Tests/vm/slice-guest.sh
+
+# The same into the sliced sound driver (ens1370.c's halves) under aplay
+# and amixer; the whole console into campaign-slice-sound.log.
+CAMPAIGN_SLICE_SOUND_FAULTS ?= 200
+CAMPAIGN_SLICE_SOUND_SECONDS ?= 2400
+campaign-slice-sound: build vm-deps
+	SLICE_SOUND_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_SOUND_FAULTS) SLICE_SOUND_CAMPAIGN_SECONDS=$(CAMPAIGN_SLICE_SOUND_SECONDS) \
+	  SLICE_SOUND_VM_TIMEOUT=$$(($(CAMPAIGN_SLICE_SOUND_SECONDS) + 600)) \
+	  SLICE_SOUND_CONSOLE_LOG=$(CURDIR)/campaign-slice-sound.log \
+	  ./Tests/vm/slice-sound-guest.sh
 
 # Every kind, the code mutations included, on the same fleet.
 campaign-mutations:

@@ -80,6 +80,12 @@ public final class CampaignRunner: Sendable {
         /// How long to watch for a failure after the exercise call returned
         /// (a hang or a latent mutation shows within heartbeat + deadline).
         public var window: Duration
+        /// The window for a kind found only by a deadline
+        /// (``FaultKind/foundByDeadline``: hang, slow); nil: ``window``.
+        /// A driver whose XPCTimeoutSec= is longer than `window` needs it,
+        /// or its hangs are judged not manifested and the next fault goes
+        /// into a process that serves nothing.
+        public var deadlineWindow: Duration?
         /// drivermgrd's pid, to check it is alive after every fault.
         public var daemonPID: Int32?
         public var injector: (any CodeFaultInjector)?
@@ -115,6 +121,11 @@ public final class CampaignRunner: Sendable {
                              daemonPID: daemonPID, injector: injector)
             s.replay = rows
             return s
+        }
+
+        /// How long to watch for a failure after a fault of `kind`.
+        public func window(for kind: FaultKind) -> Duration {
+            kind.foundByDeadline ? max(deadlineWindow ?? window, window) : window
         }
     }
 
@@ -526,8 +537,9 @@ public final class CampaignRunner: Sendable {
             }
         }
         // Watch for the failure report.
-        let windowEnd = Self.nowNanos() + UInt64(settings.window.components.seconds) * 1_000_000_000
-            + UInt64(settings.window.components.attoseconds / 1_000_000_000)
+        let window = settings.window(for: kind)
+        let windowEnd = Self.nowNanos() + UInt64(window.components.seconds) * 1_000_000_000
+            + UInt64(window.components.attoseconds / 1_000_000_000)
         var failure: DriverEvent?
         while failure == nil && Self.nowNanos() < windowEnd {
             failure = feed.events(of: d.name, from: cursor).first { $0.event == "failure" }

@@ -28,7 +28,7 @@ public enum FaultFamily: String, Codable, Sendable {
 }
 
 /// One kind of fault the campaign injects, with its share of the mix.
-public struct FaultKind: Sendable, Hashable, Codable {
+public struct FaultKind: Sendable, Hashable {
     /// Its name in the results (`crash`, `sigkill`, `invert-branch`).
     public let name: String
     public let family: FaultFamily
@@ -37,20 +37,27 @@ public struct FaultKind: Sendable, Hashable, Codable {
     /// The driver classes it is placed in; nil: every class. `lost-write`
     /// needs a class whose shadow reads back what the exercise sets.
     public let classes: [String]?
+    /// Whether the daemon can find it only by a deadline running out (a
+    /// hang, an answer too slow): it shows a heartbeat period plus
+    /// XPCTimeoutSec= after it is placed, not at once, and the runner
+    /// watches for it over ``CampaignRunner/Settings/deadlineWindow``.
+    public let foundByDeadline: Bool
 
-    public init(_ name: String, _ family: FaultFamily, weight: Int, classes: [String]? = nil) {
+    public init(_ name: String, _ family: FaultFamily, weight: Int, classes: [String]? = nil,
+                foundByDeadline: Bool = false) {
         self.name = name
         self.family = family
         self.weight = weight
         self.classes = classes
+        self.foundByDeadline = foundByDeadline
     }
 
     /// Every kind the campaign knows, one line each.
     public static let all: [FaultKind] = [
         FaultKind("crash", .runtime, weight: 3),
         FaultKind("abort", .runtime, weight: 3),
-        FaultKind("hang", .runtime, weight: 2),
-        FaultKind("slow", .runtime, weight: 2),
+        FaultKind("hang", .runtime, weight: 2, foundByDeadline: true),
+        FaultKind("slow", .runtime, weight: 2, foundByDeadline: true),
         FaultKind("bad-param", .runtime, weight: 3),
         FaultKind("garbage", .runtime, weight: 3),
         FaultKind("memory", .runtime, weight: 1),

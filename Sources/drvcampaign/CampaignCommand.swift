@@ -29,6 +29,10 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Stop after this many seconds.") var seconds: Double = 2700
     @Option(help: "Worker threads (each owns a share of the drivers).") var workers: Int = 32
     @Option(help: "Milliseconds to watch for a failure after the exercise call.") var windowMs: Int = 600
+    @Option(help: ArgumentHelp(
+        "Milliseconds to watch after a fault found only by a deadline (hang, slow).",
+        discussion: "At least --window-ms; default --window-ms. Give it the drivers' heartbeat period plus XPCTimeoutSec= and some."))
+    var deadlineWindowMs: Int?
     @Option(help: "Campaign seed (each fault's own seed derives from it).") var seed: UInt64 = 1
     @Option(parsing: .upToNextOption, help: "Fault kinds (default: every kind but the code mutations when no injector).")
     var kinds: [String] = []
@@ -40,6 +44,9 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard workers >= 1, windowMs >= 0, faults >= 1, seconds > 0 else { throw ValidationError("--workers, --faults and --seconds must be positive") }
+        if let d = deadlineWindowMs, d < windowMs {
+            throw ValidationError("--deadline-window-ms \(d) is shorter than --window-ms \(windowMs)")
+        }
         for k in kinds where FaultKind.named(k) == nil {
             throw ValidationError("--kinds: no fault \(k); expected " + FaultKind.all.map(\.name).joined(separator: ", "))
         }
@@ -61,6 +68,7 @@ struct RunOptions: ParsableArguments {
                                                window: .milliseconds(windowMs), daemonPID: daemonPID, injector: injector)
         settings.daemonKills = daemonKills
         settings.exercise = exercise
+        settings.deadlineWindow = deadlineWindowMs.map { .milliseconds($0) }
         let runner = try CampaignRunner(settings, jsonl: out)
         let t0 = Date()
         let tally = try runner.run { t in

@@ -39,6 +39,26 @@ import Testing
             #expect(usb?.operation == "fsbr" && ["on", "off", "auto"].contains(usb?.arguments.first ?? ""))
         }
     }
+
+    /// A hang is found a heartbeat plus XPCTimeoutSec= after it is placed;
+    /// the slice guest's 3 s deadline is past its 2 s window, and the
+    /// kinds found by a deadline get a window of their own.
+    @Test func aKindFoundByADeadlineIsWatchedLonger() throws {
+        var s = CampaignRunner.Settings(socket: "/nowhere", drivers: [], plan: FaultPlan(kinds: FaultKind.all, seed: 1),
+                                        faults: 1, seconds: 1, workers: 1, window: .milliseconds(2000),
+                                        daemonPID: nil, injector: nil)
+        let hang = try #require(FaultKind.named("hang")), slow = try #require(FaultKind.named("slow"))
+        let crash = try #require(FaultKind.named("crash")), flip = try #require(FaultKind.named("bit-flip"))
+        #expect(s.window(for: hang) == .milliseconds(2000), "no deadline window: the window")
+        s.deadlineWindow = .milliseconds(8000)
+        #expect(s.window(for: hang) == .milliseconds(8000))
+        #expect(s.window(for: slow) == .milliseconds(8000))
+        #expect(s.window(for: crash) == .milliseconds(2000))
+        #expect(s.window(for: flip) == .milliseconds(2000))
+        s.deadlineWindow = .milliseconds(500)
+        #expect(s.window(for: hang) == .milliseconds(2000), "never shorter than the window")
+        #expect(FaultKind.all.filter(\.foundByDeadline).map(\.name).sorted() == ["hang", "slow"])
+    }
 }
 
 @Suite struct FaultRecordTests {

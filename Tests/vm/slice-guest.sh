@@ -19,9 +19,9 @@
 # Last, with SLICE_CAMPAIGN_FAULTS set (`make campaign-slice`; not in make
 # check, which it would lengthen by minutes; docs/reliability.md), a fault
 # campaign into the sliced u-driver
-# (drvcampaign attach): SIGKILLs, the runtime's crash, abort, garbage and
-# bad parameters, and the code mutations in the user half's own functions
-# (8139cp.c's, named from its object), with an echo stream through the
+# (drvcampaign attach): SIGKILLs, the runtime's crash, abort, hang, slow,
+# garbage and bad parameters, and the code mutations in the user half's
+# own functions (8139cp.c's, named from its object), with an echo stream through the
 # kernel half counted per request and ethtool's -S, -i, -d and link
 # settings in turn (upcalls into the user half) five times a second.
 #
@@ -242,8 +242,10 @@ ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping 
 sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
 if [ $SLICE_CAMPAIGN_FAULTS -gt 0 ]; then
 # The campaign. A hang is found by the heartbeat within XPCTimeoutSec=,
-# 3 s here (the probe's 60 s is ProbeTimeoutSec='s); the reload that
-# sets it restarts the driver through recovery (adopted, not probed).
+# 3 s here (the probe's 60 s is ProbeTimeoutSec='s), after up to
+# HeartbeatMaxSec= (5 s) of an idle driver's back-off: hang and slow are
+# watched for 10 s (--deadline-window-ms), the other kinds 2 s. The
+# reload that sets it restarts the driver through recovery (adopted, not probed).
 mkdir -p /etc/drivermgrd/drivers.d/8139cp.conf.d
 printf '[Recovery]\nXPCTimeoutSec=3s\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\n' > /etc/drivermgrd/drivers.d/8139cp.conf.d/60-campaign.conf
 p_reload=\$(pid_of)
@@ -265,8 +267,8 @@ rm -f /tmp/camp.done
 eth=\$!
 /nucleus-client echo 10.0.2.2 65535 50 3 /tmp/cping.lost > /tmp/cping 2>&1 & cping=\$!
 $BIN/drvcampaign attach --runtime-dir /tmp/run --drivers 8139cp --no-exercise --functions-file /own-functions \\
-  --faults $SLICE_CAMPAIGN_FAULTS --seconds $SLICE_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 \\
-  --kinds sigkill crash abort garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== slice campaign: /'
+  --faults $SLICE_CAMPAIGN_FAULTS --seconds $SLICE_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 --deadline-window-ms 10000 \\
+  --kinds sigkill crash abort hang slow garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== slice campaign: /'
 touch /tmp/camp.done; wait \$eth
 kill -INT \$cping; wait \$cping
 echo "== slice campaign ping: \$(cat /tmp/cping)"

@@ -19,8 +19,19 @@
 # write, which every mixer change runs, is in Swift (driverslicer --decaf
 # snd_es1370_codec_write; slicer/decaf/ens1370/).
 #
+# Last, with SLICE_SOUND_CAMPAIGN_FAULTS set (`make campaign-slice-sound`;
+# not in make check, which it would lengthen by minutes), a fault campaign
+# into the sliced u-driver (drvcampaign attach): SIGKILLs, the runtime's
+# crash, abort, hang, slow, garbage and bad parameters, and the code
+# mutations in the user half's own functions (ens1370.c's, named from its
+# object), while aplay plays tone after tone (open, hw_params, prepare and
+# close are upcalls into the user half) and amixer sets and reads the
+# master volume (the controls' put and get, the codec write in Swift).
+#
 # usage: Tests/vm/slice-sound-guest.sh
 set -euo pipefail
+SLICE_SOUND_CAMPAIGN_FAULTS=${SLICE_SOUND_CAMPAIGN_FAULTS:-0}
+SLICE_SOUND_CAMPAIGN_SECONDS=${SLICE_SOUND_CAMPAIGN_SECONDS:-240}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -122,6 +133,12 @@ mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d" "$WORK/root/slic
 cp "$WORK/ens1370-udriver" "$WORK/root/slices/"
 guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/ens1370-udriver" \
   /usr/bin/aplay /usr/bin/amixer /usr/bin/chrt
+if [ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ]; then
+  guest_install "$WORK/root" "$BIN/drvcampaign"
+  # The code mutations' targets: the user half's own functions (ens1370.c's
+  # code that runs in the u-driver), not the driver library's or the host's.
+  nm --defined-only "$WORK/ens1370-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
+fi
 cat > "$WORK/root/etc/drivermgrd/drivers.d/ens1370.conf" <<CONF
 [Driver]
 Name=ens1370
@@ -183,25 +200,80 @@ amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -E ": values=" | sed 
 # prepare and the controls took it in the u-driver, the kernel half's
 # interrupt, trigger and pointer waited for it.
 sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
+if [ $SLICE_SOUND_CAMPAIGN_FAULTS -gt 0 ]; then
+# The campaign. XPCTimeoutSec=3s (the probe keeps ProbeTimeoutSec='s 60 s):
+# a hang is found by the heartbeat or the next upcall's deadline, after
+# up to HeartbeatMaxSec= (5 s) of an idle driver's back-off, so hang and
+# slow are watched for 10 s (--deadline-window-ms), the other kinds 2 s.
+# The reload restarts the driver through recovery (adopted, not probed).
+mkdir -p /etc/drivermgrd/drivers.d/ens1370.conf.d
+printf '[Recovery]\nXPCTimeoutSec=3s\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nFaultInjection=yes\n' \
+  > /etc/drivermgrd/drivers.d/ens1370.conf.d/60-campaign.conf
+p_reload=\$(pid_of)
+kill -HUP \$(pidof drivermgrd)
+for i in \$(seq 60); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$p_reload" ] && break; sleep 0.5; done
+echo "== sound campaign: \$(\$ctl list --no-legend | awk '{ print \$1, \$4 }') after the reload, \$(wc -l < /own-functions) functions of the user half as targets"
+rm -f /tmp/camp.done
+/wavtool gen /tmp/tc.wav 613 2 44100 0.5
+# Tone after tone; a tone aplay could not play (an error, an underrun on
+# its stderr) counts as failed.
+( n=0; bad=0
+  while [ ! -e /tmp/camp.done ]; do
+    n=\$((n + 1)); t=\$(date +%s.%N)
+    chrt -f 10 aplay -q -D hw:0,0 /tmp/tc.wav > /tmp/caplay.one 2>&1
+    rc=\$?
+    if [ \$rc != 0 ] || [ -s /tmp/caplay.one ]; then
+      bad=\$((bad + 1)); echo "tone from \$t to \$(date +%s.%N): exit \$rc \$(tr '\n' ' ' < /tmp/caplay.one)" >> /tmp/caplay.err
+    fi
+  done
+  echo "\$n \$bad" > /tmp/caplay.count ) &
+player=\$!
+# The master volume set and read back: the value read must be the one set.
+( n=0; bad=0; v=0
+  while [ ! -e /tmp/camp.done ]; do
+    n=\$((n + 1)); v=\$(( (v + 7) % 32 ))
+    got=\$(timeout 30 amixer -c 0 cset name='Master Playback Volume' \$v,\$v 2>> /tmp/cmix.err | sed -n 's/.*: values=//p')
+    [ "\$got" = "\$v,\$v" ] || { bad=\$((bad + 1)); echo "set \$v: got '\$got'" >> /tmp/cmix.err; }
+    sleep 0.2
+  done
+  echo "\$n \$bad" > /tmp/cmix.count ) &
+mixer=\$!
+$BIN/drvcampaign attach --runtime-dir /tmp/run --drivers ens1370 --no-exercise --functions-file /own-functions \\
+  --faults $SLICE_SOUND_CAMPAIGN_FAULTS --seconds $SLICE_SOUND_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 --deadline-window-ms 10000 \\
+  --kinds sigkill crash abort hang slow garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== sound campaign: /'
+touch /tmp/camp.done; wait \$player; wait \$mixer
+set -- \$(cat /tmp/caplay.count)
+echo "== sound campaign aplay: \$1 tones, \$2 failed"
+set -- \$(cat /tmp/cmix.count)
+echo "== sound campaign amixer: \$1 sets, \$2 failed"
+head -5 /tmp/caplay.err 2>/dev/null | sed 's/^/== aplay said: /'
+head -5 /tmp/cmix.err 2>/dev/null | sed 's/^/== amixer said: /'
+$BIN/drvcampaign report /tmp/scamp.jsonl > /tmp/scamp.md; echo "== sound campaign report exit \$?"
+sed 's/^/  /' /tmp/scamp.md
+fi
 # The kernel half unloaded with its u-driver gone: what the u-driver made
 # (the card and all on it, the interrupt, the buffers, the regions) goes.
 killall drivermgrd; sleep 1
 timeout 60 rmmod slice_ens1370 && echo "== rmmod slice-ens1370 ok"
 [ -e /proc/asound/card0 ] && echo "== the card is still there" || echo "== no card after rmmod"
 timeout 60 rmmod drvnucleus && echo "== rmmod drvnucleus ok"
-echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -40
+keep=\$([ $SLICE_SOUND_CAMPAIGN_FAULTS -gt 0 ] && echo 1000000 || echo 40)
+echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -\$keep
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -40 | sed 's/^/  dmesg: /'
 INIT
 guest_init_tail >> "$WORK/root/init"
 guest_initrd "$WORK"
 
-timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+timeout "${SLICE_SOUND_VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
   -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
-  -append "console=ttyS0 quiet panic=-1" \
+  -append "console=ttyS0 quiet panic=-1 $([ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ] && echo log_buf_len=8M)" \
   -audiodev wav,id=snd0,path="$WORK/out.wav" -device ES1370,audiodev=snd0 \
   -trace memory_region_ops_write -D "$WORK/trace.log" > "$WORK/console.log" 2>&1 || true
 
 tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
+if [ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ] && [ -n "${SLICE_SOUND_CONSOLE_LOG:-}" ]; then
+  cp "$WORK/c.log" "$SLICE_SOUND_CONSOLE_LOG" && echo "slice sound guest: the console is in $SLICE_SOUND_CONSOLE_LOG"
+fi
 grep -E "^(== |  )" "$WORK/c.log" || true
 ok=1
 has() { grep -qE "$1" "$WORK/c.log" || { echo "FAILED: $2"; ok=0; }; }
@@ -234,6 +306,12 @@ has "^== master set after the recovery: +: values=25,25$" "a control's put in th
 has "^== master get after the recovery: +: values=25,25$" "a control's get in the new u-driver"
 has "^== ComboLock [0-9a-f:.]+ ensoniq.reg_lock: [1-9][0-9]* holds by the u-driver, [0-9]+ waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
   "ensoniq.reg_lock held by the u-driver as a ComboLock, never overrun"
+if [ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ]; then
+  has "^== sound campaign: done: [1-9][0-9]* faults injected" "the campaign into the sliced u-driver ran"
+  has "^== sound campaign report exit 0$" "the campaign's targets on the sliced sound driver (every manifested fault detected, recovered transparently)"
+  has "^== sound campaign aplay: [1-9][0-9]* tones, 0 failed$" "tones aplay could not play during the campaign"
+  has "^== sound campaign amixer: [1-9][0-9]* sets, 0 failed$" "master volume sets that did not read back during the campaign"
+fi
 has "^== rmmod slice-ens1370 ok" "unloading the kernel half"
 has "^== no card after rmmod" "the card freed with the device"
 has "^== rmmod drvnucleus ok" "unloading drvnucleus"
