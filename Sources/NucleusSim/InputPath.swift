@@ -189,6 +189,12 @@ final class InputPath: SimChipNucleus {
         return XPCMessage.reply(to: m, attributes: answer.isEmpty ? [] : [.binary(.ps2Param, Array(answer.prefix(receive)))])
     }
 
+    /// A reset is answered after the mouse's self-test.
+    func answerDelay(_ m: XPCMessage) -> Duration? {
+        guard model.resetMillis > 0, m.op == .ps2Command, m.attribute(.ps2Cmd)?.u16 == UInt16(PSM_CMD_RESET_BAT) else { return nil }
+        return .milliseconds(Int(model.resetMillis))
+    }
+
     /// What the mouse was told, for DEVICE_INFO and a reattaching u-driver.
     /// A DISABLE that pauses the stream for commands leaves a check
     /// pending until ENABLE; a plain one means the stream is off.

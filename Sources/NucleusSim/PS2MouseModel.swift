@@ -43,8 +43,13 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
 
     /// A mouse on serio port `port` (the kernel's name: `serio1` is the
     /// i8042's AUX port), type SERIO_8042.
-    public init(port: String = "serio1", irq: UInt32 = 12) {
+    /// How long the mouse takes to answer a reset (RESET_BAT), in ms: its
+    /// self-test, which libps2 waits up to 4 s for. 0: at once, as QEMU's.
+    public let resetMillis: UInt32
+
+    public init(port: String = "serio1", irq: UInt32 = 12, resetMillis: UInt32 = 0) {
         identity = DeviceIdentity(bus: .serio, vendor: 0x01, device: 0x00, slot: port, barSize: 0, irq: irq)
+        self.resetMillis = resetMillis
     }
 
     public func read(offset: UInt32, width: Int) -> UInt32 { UInt32.max >> (32 - 8 * UInt32(width)) }

@@ -53,6 +53,11 @@ protocol SimChipNucleus: AnyObject {
     /// inside one downcall but not be left in while the data path runs is
     /// put back, and the downcall refused.
     func writesDone() -> WriteRefusal?
+    /// How long after running downcall `m` its answer goes out, as the
+    /// kernel's would after the device's own time (a PS/2 mouse's
+    /// self-test); nil: at once. Waited out off the sim's reader thread,
+    /// as drvnucleus.ko waits under the device's lock, not everyone's.
+    func answerDelay(_ m: XPCMessage) -> Duration?
 }
 
 /// Starts a device's workload (play audio, bring a link up…).
@@ -67,6 +72,7 @@ extension SimChipNucleus {
     func holdForReadd() { quiesce() }
     func checkWrite(_ w: RegisterWrite, memory: SimMemory) -> WriteRefusal? { nil }
     func writesDone() -> WriteRefusal? { nil }
+    func answerDelay(_ m: XPCMessage) -> Duration? { nil }
 }
 
 /// The chips the sim nucleus drives, one line each: a model it recognises

@@ -249,7 +249,7 @@ public final class SimNucleus: Sendable {
             }
             return
         }
-        let reply = core.withLock { c in downcallOnce(c, m) }
+        let (reply, delay) = core.withLock { c in (downcallOnce(c, m), c.devices[m.instance]?.nucleus?.answerDelay(m)) }
         if m.op != .deviceInfo { upcalls.countDowncall(m.instance) }
         let lost = m.op.isDowncall && lostReplies.withLock { l -> Bool in
             guard let nth = l[m.instance] else { return false }
@@ -257,6 +257,13 @@ public final class SimNucleus: Sendable {
             return nth == 1
         }
         if lost { return }
+        if let delay {
+            Task {
+                try? await Task.sleep(for: delay)
+                try? conn.send(reply)
+            }
+            return
+        }
         try? conn.send(reply)
     }
 

@@ -41,8 +41,12 @@ public enum UDriverRuntime {
 
     /// The fd drivermgrd passes: the XPC socket.
     public static let xpcFD: Int32 = 3
-    /// How long a downcall may take before the u-driver gives up.
-    public static let downcallTimeout: Duration = .seconds(2)
+    /// How long a downcall of `op` may take before the u-driver gives up:
+    /// the daemon's deadline for it (``XPCOp/downcallDeadline``, a PS/2
+    /// reset's longer than a register read's) and half a second, so that
+    /// the daemon's answer to one that ran out at the nucleus arrives
+    /// first and the driver sees the nucleus's error, not its own timeout.
+    public static func downcallTimeout(_ op: XPCOp) -> Duration { op.downcallDeadline + .milliseconds(500) }
 
     /// Runs a u-driver of any class until the daemon closes the channel.
     /// `protocolVersion` is what HELLO's reply reports: this runtime's own
@@ -193,7 +197,7 @@ public enum UDriverRuntime {
                             continue
                         }
                         let dev = Device(instance: info.instance) { req in
-                            try await conn.call(req, timeout: downcallTimeout)
+                            try await conn.call(req, timeout: downcallTimeout(req.op))
                         }
                         device = dev
                         barSize = info.barSize

@@ -106,6 +106,12 @@ public struct XPCOp: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// Downcall (u-driver → daemon → nucleus).
     public var isDowncall: Bool { (128...191).contains(rawValue) }
 
+    /// How long the nucleus may take to answer this downcall
+    /// (`drvxpc_downcall_ms`: 2 s, longer for an op whose kernel work has a
+    /// longer bound of its own, such as a PS/2 mouse's reset). drivermgrd
+    /// waits this long for a downcall it forwards.
+    public var downcallDeadline: Duration { .milliseconds(Int(drvxpc_downcall_ms(UInt32(rawValue)))) }
+
     /// The name as in drvxpc.h, e.g. `SND_HW_PARAMS`; `OP_<n>` if unknown.
     public var name: String {
         guard let c = drvxpc_op_name(UInt32(rawValue)) else { return "OP_\(rawValue)" }
@@ -345,6 +351,9 @@ public enum XPCLimits {
     public static let nestMax = Int(DRVXPC_NEST_MAX)
     /// Protocol version spoken in HELLO.
     public static let version = UInt32(DRVXPC_VERSION)
+    /// How long the nucleus may take to answer a downcall, unless its op
+    /// says longer (``XPCOp/downcallDeadline``).
+    public static let downcallDeadline: Duration = .milliseconds(Int(DRVXPC_DOWNCALL_MS))
     /// Longest step list in one REG_SEQ.
     public static let sequenceMaxOps = Int(DRVXPC_SEQ_MAX_OPS)
     /// Longest delay step.

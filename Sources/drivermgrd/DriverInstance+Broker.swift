@@ -337,7 +337,7 @@ extension DriverInstance {
         let named = pid.map { m.appending(.u64(.callID, UInt64(UInt32(bitPattern: $0)) << 32 | UInt64(m.seq))) } ?? m
         runtime.withLock { $0.forwardsBegun &+= 1 }
         defer { runtime.withLock { $0.forwardsSent &+= 1 } }
-        nucleus.call(named, timeout: Self.downcallTimeout) { [self] r in
+        nucleus.call(named, timeout: m.op.downcallDeadline) { [self] r in
             runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
             switch r {
             case .success(let reply):

@@ -155,8 +155,10 @@ final class DriverInstance: Sendable {
         case none
     }
 
-    /// How long a forwarded downcall may take at the nucleus.
-    static let downcallTimeout: Duration = .seconds(2)
+    /// How long the daemon's own calls to the nucleus (DEVICE_INFO,
+    /// QUIESCE, …) may take; a downcall it forwards gets its op's
+    /// ``XPCOp/downcallDeadline``.
+    static let downcallTimeout = XPCLimits.downcallDeadline
     /// Read-backs after one setter (``verifyAfter(_:generation:attempt:)``)
     /// before it is left to the next one: 20 ms apart, doubling, so about
     /// 2.5 s of a busy driver in all (on a loaded host five tries 20 ms

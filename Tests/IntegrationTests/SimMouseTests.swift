@@ -99,4 +99,24 @@ import XPC
         try h.wait("psmouse: streaming again") { try device(h).number("packets") ?? 0 > packets + 20 }
         #expect(try device(h).number("lost") == 0)
     }
+
+    /// A mouse whose reset (its self-test) takes 2.6 s: longer than a
+    /// register downcall may take, shorter than libps2 waits. The probe's
+    /// RESET_BAT is given its op's deadline (drvxpc_downcall_ms) by the
+    /// u-driver and by drivermgrd, and the mouse comes up at the first try.
+    @Test func aSlowResetIsWaitedForAsLibps2Would() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim(["--devices", "psmouse", "--mouse-reset-ms", "2600"])
+        let t0 = Date()
+        try h.startDaemon(config: try config(h, burst: 1))
+        try h.waitActive(["psmouse"])
+        #expect(Date().timeIntervalSince(t0) > 2.6, "the reset was answered before its self-test ended")
+        let s = try #require(try h.list().first { $0.name == "psmouse" })
+        #expect(s.restarts == 0, "the probe failed first")
+        let d = try device(h)
+        #expect(d.number("resets") == 1)
+        #expect(d.values["protocol"] == .string("ImExPS/2 (wheel, 5 buttons)"))
+        try h.wait("psmouse: packets reported") { try device(h).number("packets") ?? 0 > 20 }
+    }
 }

@@ -156,4 +156,15 @@ import Testing
         #expect(XPCAttributeID.pcmRate.range == 4000...192000)
         #expect(XPCOp.regWrite.isDowncall && XPCOp.probe.isUpcall && XPCOp.hello.isControl && XPCOp.register.isManagement)
     }
+
+    /// A downcall's deadline comes from the header: 2 s, but a PS/2
+    /// command's covers libps2's longest wait (a reset: 2 x 1 s for its
+    /// ACK, 4 s for its self-test).
+    @Test func aDowncallsDeadlineIsItsOpsFromTheHeader() {
+        #expect(XPCLimits.downcallDeadline == .seconds(2))
+        #expect(XPCOp.regRead.downcallDeadline == XPCLimits.downcallDeadline)
+        #expect(XPCOp.regSeq.downcallDeadline == XPCLimits.downcallDeadline)
+        #expect(XPCOp.ps2Command.downcallDeadline >= .seconds(6))
+        #expect(XPCOp(rawValue: 999).downcallDeadline == XPCLimits.downcallDeadline)
+    }
 }

@@ -294,8 +294,17 @@ codec=$( { grep -E " addr 0x[0-9a-f]*10 value 0x[0-9a-f]+ size [24] name 'es1370
   | sed -n 's/.* value \(0x[0-9a-f]*\) .*/\1/p' \
   | while read -r v; do printf '%04x ' $((v & 0xff1f)); done || true)
 [ -n "$codec" ] || { echo "== trace: $(wc -l < "$WORK/trace.log") lines, e.g."; grep -m5 -E " addr 0x[0-9a-f]*1[0-3] value .*es1370" "$WORK/trace.log" || echo "no write at 0x10-0x13"; grep "es1370" "$WORK/trace.log" | awk "{print \$7, \$11}" | sort | uniq -c | sort -rn | head; }
-echo "== codec words written (register << 8 | value, the switch bit masked): $codec"
-echo "$codec" | grep -qE "(^| )000b 010b 000a 010a 0006 0106 $" \
+# (A campaign's amixer loop writes the master volume hundreds of times
+# after them: its words are not all printed, and the three pairs are
+# looked for anywhere.)
+if [ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ]; then
+  echo "== codec words written (register << 8 | value, the switch bit masked): $(echo "$codec" | cut -d' ' -f1-40) ... ($(echo "$codec" | wc -w) in all)"
+  end="( |$)"
+else
+  echo "== codec words written (register << 8 | value, the switch bit masked): $codec"
+  end=" $"
+fi
+echo "$codec" | grep -qE "(^| )000b 010b 000a 010a 0006 0106$end" \
   || { echo "FAILED: the master volume's codec writes (Swift's snd_es1370_codec_write)"; ok=0; }
 [ "$decaf" = "snd_es1370_codec_write in Swift" ] || { echo "FAILED: snd_es1370_codec_write is not the Swift one (decaf: $decaf)"; ok=0; }
 has "^== aplay baseline ok" "aplay"

@@ -513,6 +513,34 @@ enum drvxpc_op {
 	DRVXPC_OPS(__DRVXPC_ENUM_OP)
 };
 
+/*
+ * How long the nucleus may take to answer a downcall, in milliseconds:
+ * DRVXPC_DOWNCALL_MS, but for the ops DRVXPC_SLOW_DOWNCALLS lists, whose
+ * work in the kernel has a longer bound of its own.  drivermgrd's deadline
+ * for a downcall it forwards and the u-driver runtime's are both taken
+ * from here (the runtime's a little longer, so that the daemon's answer
+ * to a downcall that ran out reaches the driver first).
+ *   PS2_COMMAND  libps2's ps2_command(): a RESET_BAT's command byte is
+ *                sent twice at most, each waiting 1000 ms for its ACK,
+ *                then the BAT is waited for 4000 ms; any other command
+ *                is done within 200 ms a byte, twice, and 500 ms for the
+ *                answer (drivers/input/serio/libps2.c, __ps2_command).
+ */
+#define DRVXPC_DOWNCALL_MS	2000
+#define DRVXPC_SLOW_DOWNCALLS(X)		\
+	X(PS2_COMMAND,		6500)
+
+static inline unsigned int drvxpc_downcall_ms(unsigned int op)
+{
+	switch (op) {
+#define __DRVXPC_SLOW_CASE(name, ms)	case DRVXPC_OP_##name: return ms;
+	DRVXPC_SLOW_DOWNCALLS(__DRVXPC_SLOW_CASE)
+#undef __DRVXPC_SLOW_CASE
+	default:
+		return DRVXPC_DOWNCALL_MS;
+	}
+}
+
 #define DRVXPC_OP_IS_CONTROL(op)	((op) >= 1 && (op) <= 31)
 #define DRVXPC_OP_IS_MGMT(op)		((op) >= 32 && (op) <= 63)
 #define DRVXPC_OP_IS_UPCALL(op)		((op) >= 64 && (op) <= 127)
