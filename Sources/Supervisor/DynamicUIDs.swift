@@ -52,7 +52,10 @@ public final class DynamicUIDs: Sendable {
     public func acquire(_ owner: String, preferring preferred: UInt32? = nil) throws -> Lease {
         try leases.withLock { held in
             if let l = held[owner] { return l }
-            mkdir(lockDirectory, 0o755)
+            // Parents too: a host without systemd (an initramfs, a
+            // container) has no /run/systemd, and no uid could be locked.
+            try? FileManager.default.createDirectory(atPath: lockDirectory, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o755])
             let inUse = Set(held.values.map(\.uid))
             let count = UInt64(range.upperBound - range.lowerBound) + 1
             let start = UInt64(Self.hash(owner) % count)

@@ -45,6 +45,17 @@ import Glibc
         #expect(throws: SupervisorError.self) { try u.acquire("one-too-many") }
     }
 
+    /// A host without systemd has no /run/systemd: the lock directory is
+    /// made with its parents (a busybox guest's first u-driver found none).
+    @Test func aLockDirectoryWithoutItsParentsIsMade() throws {
+        let top = try directory()
+        defer { try? FileManager.default.removeItem(atPath: top) }
+        let dir = top + "/run/systemd/dynamic-uid"
+        let range = try #require(freeRange(count: 1))
+        let l = try DynamicUIDs(range: range, lockDirectory: dir).acquire("nic")
+        #expect(FileManager.default.fileExists(atPath: dir + "/\(l.uid)"))
+    }
+
     @Test func aReleasedUIDIsHandedOutAgain() throws {
         let dir = try directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
