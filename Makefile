@@ -279,7 +279,7 @@ campaign-vm: build vm-deps
 	CAMPAIGN_FAULTS=$(CAMPAIGN_VM_FAULTS) CAMPAIGN_SECONDS=$(CAMPAIGN_VM_SECONDS) ROUNDS=0 \
 	  CAMPAIGN_CONSOLE_LOG=$(CAMPAIGN_VM_CONSOLE_LOG) CAMPAIGN_DRIVERS=$(CAMPAIGN_VM_DRIVERS) \
 	  CAMPAIGN_DAEMON_KILL_EVERY=$(CAMPAIGN_VM_DAEMON_KILL_EVERY) \
-	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage flood lost-write sigkill bit-flip invert-branch nop register stack-pointer" \
+	  CAMPAIGN_KINDS="crash abort hang slow bad-param garbage memory syscall fork-bomb flood lost-write sigkill bit-flip invert-branch nop register stack-pointer" \
 	  ./Tests/vm/net-guest.sh
 
 # The campaign into a sliced driver on the kernel path: the slice guest

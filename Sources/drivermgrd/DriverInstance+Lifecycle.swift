@@ -32,6 +32,11 @@ extension DriverInstance {
             // probe resets the chip.
             do {
                 try await deviceCall(op, dev)
+            } catch ManagerError.callFailed(errno: let e, attribute: _, message: _) where e == EOPNOTSUPP {
+                // A sliced driver's kernel half runs its data path itself:
+                // the nucleus has nothing to take back, and says so.
+                logger.debug("no data path for the nucleus to take back before the probe",
+                             metadata: journalFields())
             } catch {
                 logger.warning("the nucleus did not take the data path back before the probe: \(error)",
                                metadata: journalFields())

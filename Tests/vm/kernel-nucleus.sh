@@ -61,8 +61,8 @@ Executable=rtl8139
 XPCTimeoutSec=1s
 FaultInjection=yes
 [Sandbox]
-# The guest has no drivermgr user; the sandbox is tested on the host.
-Sandbox=no
+# The shipped sandbox: a dynamic uid of its own, both seccomp stages, namespaces.
+Sandbox=yes
 CONF
 cat > "$WORK/root/etc/drivermgrd/drivers.d/ens1370.conf" <<CONF
 [Driver]
@@ -75,7 +75,7 @@ Executable=ens137x
 XPCTimeoutSec=1s
 FaultInjection=yes
 [Sandbox]
-Sandbox=no
+Sandbox=yes
 CONF
 cat > "$WORK/root/daemon-test.sh" <<SH
 #!/bin/sh

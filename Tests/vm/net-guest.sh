@@ -22,9 +22,9 @@ ROUNDS=${ROUNDS:-3}
 # CAMPAIGN_SECONDS (make campaign-vm runs more; 0 skips it).
 CAMPAIGN_FAULTS=${CAMPAIGN_FAULTS:-40}
 CAMPAIGN_SECONDS=${CAMPAIGN_SECONDS:-120}
-# What the busybox guest can show: no sandbox here (no drivermgr user), so
-# not memory, syscall or fork-bomb; those run on the host's campaign.
-CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage flood lost-write sigkill}
+# The u-drivers run in the shipped sandbox (a dynamic uid each, both
+# seccomp stages), so the sandbox's own faults are in the mix.
+CAMPAIGN_KINDS=${CAMPAIGN_KINDS:-crash abort hang slow bad-param garbage memory syscall fork-bomb flood lost-write sigkill}
 # drivermgrd's own SIGKILL every N faults (0: never): the daemon runs with
 # --fd-store under fdstore (systemd's Restart=always and fd store, which
 # the guest lacks), half the kills while a driver recovers from a crash.
@@ -93,8 +93,8 @@ XPCTimeoutSec=1s
 # The scenario fails the u-driver five times before its crash storm.
 StartLimitBurst=6
 [Sandbox]
-# The busybox guest has no drivermgr user; the sandbox is tested on the host.
-Sandbox=no
+# The shipped sandbox: a dynamic uid of its own, both seccomp stages, namespaces.
+Sandbox=yes
 CONF
   idx=$((idx + 1))
 done <<< "$NICS"
@@ -165,14 +165,16 @@ ReleaseOnExit=yes
 FaultInjection=yes
 XPCTimeoutSec=1s
 [Sandbox]
-Sandbox=no
+Sandbox=yes
 CONF
   sed -e 's/^Name=psmouse/Name=uhci/' -e 's/^Class=input/Class=usb-host/' -e 's/^Match=.*/Match=pci:8086:7020/' \\
     -e 's/^Executable=psmouse/Executable=uhci/' /etc/drivermgrd/drivers.d/psmouse.conf > /etc/drivermgrd/drivers.d/uhci.conf
   drivers=\$((\$(grep -c . /nics) + 2))
   for f in /etc/drivermgrd/drivers.d/*.conf; do
     mkdir -p \$f.d
-    printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n' > \$f.d/90-campaign.conf
+    # MemoryMax= low enough that four memory blow-ups at once (one a
+    # worker) fit the guest's 1.5 GB.
+    printf '[Recovery]\nStartLimitBurst=1000\nStartLimitIntervalSec=1s\nRestartMaxDelaySec=0\n[Sandbox]\nMemoryMax=192M\n' > \$f.d/90-campaign.conf
   done
   insmod /drvnucleus.ko ids=10ec:8139,1274:5000,10ec:8029,1022:2000,8086:100e
   /fdstore /tmp/notifyc /tmp/drivermgrd-c.pid $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd \\

@@ -258,8 +258,8 @@ echo "== u-driver pids across it: $pids_before-> $(pids)"
 grep transmitted /tmp/ping2 | sed 's/^/== ping across the daemon SIGKILL: /'
 echo "== adopted entries: $(journalctl --no-pager -q MESSAGE_ID=$ADOPTED_ID | grep -c 'took over u-driver')"
 
-# The sandbox's own faults on the kernel path, under systemd (the busybox
-# guests run their u-drivers unsandboxed): drvcampaign drives memory
+# The sandbox's own faults on the kernel path, under systemd (the NIC
+# guest's campaign has them too, without systemd): drvcampaign drives memory
 # blow-ups (to MemoryMax=), forbidden system calls, fork bombs, crashes
 # and SIGKILLs into the sandboxed u-drivers while an echo stream runs
 # through the NIC and aplay plays tone after tone, and it SIGKILLs

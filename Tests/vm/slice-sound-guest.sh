@@ -152,8 +152,8 @@ XPCTimeoutSec=30s
 ProbeTimeoutSec=60s
 Restart=on-failure
 [Sandbox]
-# The busybox guest has no drivermgr user; the sandbox is tested on the host.
-Sandbox=no
+# The shipped sandbox: a dynamic uid of its own, both seccomp stages, namespaces.
+Sandbox=yes
 CONF
 
 guest_init_head > "$WORK/root/init"

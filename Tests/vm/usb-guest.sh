@@ -135,8 +135,8 @@ FaultInjection=yes
 # B's two failures and H's two hangs are within it; Q's crash storm is not.
 StartLimitBurst=5
 [Sandbox]
-# The busybox guest has no drivermgr user; the sandbox is tested on the host.
-Sandbox=no
+# The shipped sandbox: a dynamic uid of its own, both seccomp stages, namespaces.
+Sandbox=yes
 CONF
 fi
 cat > "$WORK/root/env" <<ENV
