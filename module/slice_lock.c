@@ -33,8 +33,9 @@
  * the address lock), which the u-driver's thread, on another CPU or
  * preempting it, ends.  A spin that lasts slice_combolock_spin_ms all the
  * same (the u-driver stopped inside its critical section, before the
- * daemon gives up on it) goes on without the lock, counted and said: the
- * kernel does not hang on a process.
+ * daemon gives up on it) goes on without the lock, counted and said, and
+ * every later entry during the same hold goes on at once: the kernel does
+ * not hang on a process, once or a second at a time.
  *
  * The u-driver's death releases its marks: at the next u-driver's
  * adoption of the device, or at the device's removal.
@@ -70,6 +71,13 @@ struct slice_combolock {
 	/* Counters, for the line said when the device goes. */
 	unsigned long holds, waits, overruns;
 	u64 longest_wait_ns;
+	/* @holds when a spin on the hold then running overran (0: none):
+	 * the u-driver is stuck inside its critical section until drivermgrd
+	 * replaces it, and the kernel half's later entries go on at once
+	 * instead of spinning slice_combolock_spin_ms each (a slice
+	 * campaign's transmits, one after another in softirq, held a CPU
+	 * for 26 s so, and starved the daemon that was to end the hold). */
+	unsigned long overrun_hold;
 	/* Kernel-half code waiting for the u-driver's hold to end: the
 	 * u-driver's next hold lets it through first (else back-to-back
 	 * holds, ethtool's calls one after another, starve it). */
@@ -179,6 +187,12 @@ static void wait_user(raw_spinlock_t *l, enum lock_kind kind,
 
 	if (!c || !READ_ONCE(c->owner) || holders(c))
 		return;
+	/* Under the lock: @holds and @overrun_hold change under it. */
+	if (c->overrun_hold && c->overrun_hold == c->holds) {
+		c->waits++;
+		c->overruns++;
+		return;
+	}
 	start = ktime_get_ns();
 	limit = start + (u64)READ_ONCE(slice_combolock_spin_ms) * NSEC_PER_MSEC;
 	atomic_inc(&c->kwaiters);
@@ -200,6 +214,7 @@ static void wait_user(raw_spinlock_t *l, enum lock_kind kind,
 		c->longest_wait_ns = waited;
 	if (over && READ_ONCE(c->owner)) {
 		c->overruns++;
+		c->overrun_hold = c->holds;
 		pr_warn_ratelimited("drvslice: %s: its u-driver has held it for %u ms: the kernel half goes on without it\n",
 				    c->name, READ_ONCE(slice_combolock_spin_ms));
 	}

@@ -29,6 +29,11 @@
 set -euo pipefail
 SLICE_CAMPAIGN_FAULTS=${SLICE_CAMPAIGN_FAULTS:-0}
 SLICE_CAMPAIGN_SECONDS=${SLICE_CAMPAIGN_SECONDS:-240}
+# drivermgrd's own SIGKILL every N faults of the campaign (0: never; it
+# then runs under fdstore). Not by default: a re-sent SLICE_DOWNCALL is run
+# twice (drvnucleus keeps no answer by CALL_ID for the sliced drivers'
+# calls), and a ComboLock taken again is refused, the u-driver's BUG.
+SLICE_CAMPAIGN_DAEMON_KILL_EVERY=${SLICE_CAMPAIGN_DAEMON_KILL_EVERY:-0}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -89,6 +94,9 @@ cp "$WORK/8139cp-udriver" "$WORK/root/slices/"
 guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver" "$(command -v ethtool)"
 if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ]; then
   guest_install "$WORK/root" "$BIN/drvcampaign"
+  # drivermgrd under fdstore (systemd's Restart=always and fd store), so
+  # that the campaign can SIGKILL it and the next one take the u-driver over.
+  gcc -static -O2 -Wall -o "$WORK/root/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
   # The code mutations' targets: the user half's own functions (8139cp.c's
   # code that runs in the u-driver), not the driver library's or the host's.
   nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
@@ -118,7 +126,9 @@ ctl=$BIN/drvctl
 for m in soundcore snd snd-timer snd-pcm usb-common usbcore mii; do insmod /stock/\$m.ko; done
 insmod /drvnucleus.ko upcall_timeout_ms=20000 && echo "== insmod drvnucleus ok"
 insmod /slice-8139cp.ko && echo "== insmod slice-8139cp ok"
-$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
+$([ "$SLICE_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo "/fdstore /tmp/notify /tmp/drivermgrd.pid") \\
+  $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN \\
+  $([ "$SLICE_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo --fd-store) > /tmp/d.log 2>&1 &
 for i in \$(seq 120); do \$ctl list --no-legend 2>/dev/null | grep -qE ' (active|failed) ' && break; sleep 0.5; done
 \$ctl list --no-legend | sed 's/^/== list: /'
 slot=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x10ec:0x8139 ] && basename \$d; done | head -1)
@@ -267,6 +277,7 @@ rm -f /tmp/camp.done
 eth=\$!
 /nucleus-client echo 10.0.2.2 65535 50 3 /tmp/cping.lost > /tmp/cping 2>&1 & cping=\$!
 $BIN/drvcampaign attach --runtime-dir /tmp/run --drivers 8139cp --no-exercise --functions-file /own-functions \\
+  $([ "$SLICE_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo "--daemon-pid \$(cat /tmp/drivermgrd.pid) --daemon-kill-every $SLICE_CAMPAIGN_DAEMON_KILL_EVERY --daemon-pid-file /tmp/drivermgrd.pid") \\
   --faults $SLICE_CAMPAIGN_FAULTS --seconds $SLICE_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 --deadline-window-ms 10000 \\
   --kinds sigkill crash abort hang slow garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== slice campaign: /'
 touch /tmp/camp.done; wait \$eth
