@@ -290,9 +290,8 @@ campaign-vm: build vm-deps
 # about 8 minutes of it (docs/reliability.md).
 CAMPAIGN_SLICE_FAULTS ?= 300
 CAMPAIGN_SLICE_SECONDS ?= 2400
-# drivermgrd SIGKILLed every N faults (0: never). Known to fail for now: a
-# SLICE_DOWNCALL sent again after the daemon's restart is run twice.
-CAMPAIGN_SLICE_DAEMON_KILL_EVERY ?= 0
+# drivermgrd SIGKILLed every N faults (0: never).
+CAMPAIGN_SLICE_DAEMON_KILL_EVERY ?= 10
 campaign-slice: build vm-deps
 	SLICE_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_FAULTS) SLICE_CAMPAIGN_SECONDS=$(CAMPAIGN_SLICE_SECONDS) SLICE_VM_TIMEOUT=$$(($(CAMPAIGN_SLICE_SECONDS) + 600)) \
 	  SLICE_CAMPAIGN_DAEMON_KILL_EVERY=$(CAMPAIGN_SLICE_DAEMON_KILL_EVERY) \

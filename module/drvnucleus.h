@@ -187,10 +187,12 @@ struct drvnucleus_dev {
 	struct list_head objects;	/* under @lock */
 	struct combolock cl;		/* registers the data path shares */
 	void *cls_priv;			/* the class's state, its own to set */
-	/* Replies to the last downcalls, under @lock. */
+	/* Replies to the last downcalls, under @answers_lock (taken after
+	 * @lock, or alone: a sliced driver's calls are served without
+	 * @lock). */
+	struct mutex answers_lock;
 	struct drvnucleus_answer answers[DRVXPC_ANSWERS_KEPT];
 	unsigned int next_answer;
-	u64 answering_id;		/* the CALL_ID of the downcall running */
 	unsigned int readds;		/* DEVICE_READDs served */
 };
 
@@ -305,6 +307,28 @@ struct sk_buff *drvnucleus_reply_new_sized(struct genl_info *info,
 					   const struct drvxpc_hdr *req,
 					   size_t size,
 					   struct drvxpc_hdr **hdr);
+/*
+ * A downcall with a CALL_ID whose reply is to be kept: its genl_info's
+ * user_ptr[0] points at one of these while it runs, and the reply helpers
+ * keep what they send under @id.  @withhold: kept and not sent (a test's
+ * daemon that died before passing the answer on; slice.c's
+ * slice_drop_answers).
+ */
+struct drvnucleus_answering {
+	struct drvnucleus_dev *d;
+	u64 id;
+	bool withhold;
+};
+/*
+ * A downcall whose CALL_ID has been answered: the same reply again, under
+ * @h's seq, to @info's sender.  -ENOENT when no answer is kept under @id
+ * (run the call).
+ */
+int drvnucleus_answer_again(struct genl_info *info,
+			    const struct drvxpc_hdr *h,
+			    struct drvnucleus_dev *d, u64 id);
+/* The kept answers freed (the device goes, or is re-added). */
+void drvnucleus_answers_free(struct drvnucleus_dev *d);
 /* Whether a message came from the registered daemon. */
 bool drvnucleus_from_daemon(const struct genl_info *info);
 

@@ -123,49 +123,64 @@ static void msg_end(struct sk_buff *skb, struct drvxpc_hdr *hdr)
  * the reply on loses it; the u-driver sends the call again to the next
  * daemon, which forwards it under the same id, and the nucleus answers
  * from here instead of running it twice (a second DMA_ALLOC, a second
- * chip reset).  The device's answers are under d->lock; the downcall
- * being answered is noted in its genl_info (user_ptr[0], which genetlink
- * zeroes for every message and this family's doit alone uses), so a reply
- * sent by any other task or message is never taken for its answer.
+ * chip reset, a ComboLock taken twice).  The device's answers are under
+ * d->answers_lock; the downcall being answered is noted in its genl_info
+ * (user_ptr[0]: a struct drvnucleus_answering, which genetlink zeroes for
+ * every message and this family alone sets), so a reply sent by any other
+ * task or message is never taken for its answer.
  */
-static void answer_keep(struct genl_info *info, const struct drvxpc_hdr *hdr)
+static bool answer_keep(struct genl_info *info, const struct drvxpc_hdr *hdr)
 {
-	struct drvnucleus_dev *d = info->user_ptr[0];
+	const struct drvnucleus_answering *ans = info->user_ptr[0];
 	struct drvnucleus_answer *a;
-	void *copy;
+	struct drvnucleus_dev *d;
+	void *copy, *old;
 
-	if (!d)
-		return;
+	if (!ans)
+		return false;
 	info->user_ptr[0] = NULL;
-	copy = kmemdup(hdr, hdr->len, GFP_KERNEL);
+	d = ans->d;
+	/* A sliced driver's answer is up to 48 KiB (6.1 has no kvmemdup). */
+	copy = kvmalloc(hdr->len, GFP_KERNEL);
 	if (!copy)
-		return;
+		return false;
+	memcpy(copy, hdr, hdr->len);
+	mutex_lock(&d->answers_lock);
 	a = &d->answers[d->next_answer];
 	d->next_answer = (d->next_answer + 1) % DRVXPC_ANSWERS_KEPT;
-	kfree(a->msg);
-	a->id = d->answering_id;
+	old = a->msg;
+	a->id = ans->id;
 	a->op = hdr->op;
 	a->len = hdr->len;
 	a->msg = copy;
+	mutex_unlock(&d->answers_lock);
+	kvfree(old);
+	return ans->withhold;
 }
 
-static void answers_free(struct drvnucleus_dev *d)
+void drvnucleus_answers_free(struct drvnucleus_dev *d)
 {
 	int i;
 
+	mutex_lock(&d->answers_lock);
 	for (i = 0; i < DRVXPC_ANSWERS_KEPT; i++) {
-		kfree(d->answers[i].msg);
+		kvfree(d->answers[i].msg);
 		d->answers[i].msg = NULL;
 		d->answers[i].id = 0;
 	}
+	mutex_unlock(&d->answers_lock);
 }
 
-/* Finish a reply and send it; a downcall's is kept by its id. */
+/* Finish a reply and send it; a downcall's is kept by its id (and, if
+ * its caller says so, not sent). */
 static int send_reply(struct genl_info *info, struct sk_buff *skb,
 		      struct drvxpc_hdr *hdr)
 {
 	msg_end(skb, hdr);
-	answer_keep(info, hdr);
+	if (answer_keep(info, hdr)) {
+		nlmsg_free(skb);
+		return 0;
+	}
 	return genlmsg_reply(skb, info);
 }
 
@@ -1322,7 +1337,7 @@ static int readd(struct genl_info *info, const struct drvxpc_hdr *h,
 		d->chip->cls->hold(d);
 	else if (d->chip->cls->quiesce)
 		d->chip->cls->quiesce(d);
-	answers_free(d);
+	drvnucleus_answers_free(d);
 	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
 	pci_clear_master(pdev);
 	pci_restore_state(pdev);
@@ -1339,12 +1354,9 @@ static int readd(struct genl_info *info, const struct drvxpc_hdr *h,
 	return reply(info, h, 0, 0, NULL, 0, false);
 }
 
-/*
- * A downcall whose CALL_ID has been answered: the same reply again, under
- * this request's seq.  -ENOENT when the id is not kept (run the call).
- */
-static int answer_again(struct genl_info *info, const struct drvxpc_hdr *h,
-			struct drvnucleus_dev *d, u64 id)
+int drvnucleus_answer_again(struct genl_info *info,
+			    const struct drvxpc_hdr *h,
+			    struct drvnucleus_dev *d, u64 id)
 {
 	const struct drvnucleus_answer *a = NULL;
 	const struct drvxpc_hdr *kept;
@@ -1352,19 +1364,25 @@ static int answer_again(struct genl_info *info, const struct drvxpc_hdr *h,
 	struct sk_buff *skb;
 	int i;
 
+	mutex_lock(&d->answers_lock);
 	for (i = 0; i < DRVXPC_ANSWERS_KEPT; i++)
 		if (d->answers[i].msg && d->answers[i].id == id &&
 		    d->answers[i].op == h->op)
 			a = &d->answers[i];
-	if (!a)
+	if (!a) {
+		mutex_unlock(&d->answers_lock);
 		return -ENOENT;
+	}
 	kept = a->msg;
 	skb = msg_new_sized(info->snd_portid, info->snd_seq, h->op,
 			    DRVXPC_F_REPLY, h->seq, h->instance, kept->status,
 			    a->len, &rh);
-	if (!skb)
+	if (!skb) {
+		mutex_unlock(&d->answers_lock);
 		return -ENOMEM;
+	}
 	skb_put_data(skb, kept + 1, a->len - sizeof(*kept));
+	mutex_unlock(&d->answers_lock);
 	dev_info_ratelimited(d->dev,
 			     "%s (call %llx) sent again after the daemon's restart: answered from the first time\n",
 			     drvxpc_op_name(h->op), id);
@@ -1383,6 +1401,7 @@ static int device_op_run(struct genl_info *info, const struct drvxpc_hdr *h,
 static int device_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		     struct drvnucleus_dev *d)
 {
+	struct drvnucleus_answering ans = { .d = d };
 	const struct nlattr *id_a;
 	u64 id = 0;
 	int r;
@@ -1405,13 +1424,13 @@ static int device_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		return reply(info, h, -ENODEV, 0, "no such device instance", 0, false);
 	}
 	if (id) {
-		r = answer_again(info, h, d, id);
+		r = drvnucleus_answer_again(info, h, d, id);
 		if (r != -ENOENT) {
 			mutex_unlock(&d->lock);
 			return r;
 		}
-		d->answering_id = id;
-		info->user_ptr[0] = d;
+		ans.id = id;
+		info->user_ptr[0] = &ans;
 	}
 	r = device_op_run(info, h, d);
 	info->user_ptr[0] = NULL;
@@ -1564,6 +1583,7 @@ int drvnucleus_dev_attach(struct drvnucleus_dev *d)
 
 	INIT_LIST_HEAD(&d->objects);
 	mutex_init(&d->lock);
+	mutex_init(&d->answers_lock);
 	atomic_set(&d->users, 0);
 	init_waitqueue_head(&d->users_gone);
 	d->gone = false;
@@ -1605,7 +1625,7 @@ void drvnucleus_dev_detach(struct drvnucleus_dev *d)
 		d->chip->cls->remove(d);
 	list_for_each_entry_safe(o, tmp, &d->objects, node)
 		drvnucleus_obj_free(d, o);
-	answers_free(d);
+	drvnucleus_answers_free(d);
 }
 
 /* --- PCI --------------------------------------------------------------- */

@@ -68,6 +68,30 @@ module_param(slice_chain_wait_ms, uint, 0644);
 MODULE_PARM_DESC(slice_chain_wait_ms,
 		 "How long a sliced driver's call waits for the call in progress on its device (ms)");
 
+/*
+ * For the test of drivermgrd's restart (check-slice): the next this many
+ * SLICE_DOWNCALL answers are kept and not sent, as if the daemon had died
+ * before passing them on.  The u-driver sends such a call again to the
+ * next daemon and must get the kept answer, the call not run twice.
+ */
+static unsigned int slice_drop_answers;
+module_param(slice_drop_answers, uint, 0644);
+MODULE_PARM_DESC(slice_drop_answers,
+		 "For tests of drivermgrd's restart: how many of the next SLICE_DOWNCALL answers are kept and not sent (counts down)");
+
+static bool slice_drop_this_answer(void)
+{
+	unsigned int n = READ_ONCE(slice_drop_answers), was;
+
+	while (n) {
+		was = cmpxchg(&slice_drop_answers, n, n - 1);
+		if (was == n)
+			return true;
+		n = was;
+	}
+	return false;
+}
+
 /* ---- devices ---- */
 
 static struct drvslice_kdev *kdev_get(u32 instance)
@@ -454,23 +478,112 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
  * through one socket, one message at a time.  A downcall that makes a
  * nested upcall (unregister_netdev calls ndo_stop) waits for an answer
  * the daemon could not send while its sendmsg is still in the doit.
+ *
+ * Each runs once (runtime.c: "downcalls answered once"): one sent again
+ * under its CALL_ID after drivermgrd's restart gets the first answer,
+ * kept with the device's others; one sent again while the first is still
+ * being served (the first waits on a nested upcall, or on a ComboLock)
+ * follows it and is answered when it ends.  Without this a ComboLock's
+ * spin_lock, sent again, is refused as taken twice.
  */
 struct slice_call {
 	struct work_struct work;
 	struct drvslice_kdev *k;
 	u32 epoch;			/* k->epoch when it came */
+	u64 id;				/* its CALL_ID; 0: none */
 	struct genl_info info;		/* the sender: portid, seq, net */
 	struct drvxpc_hdr *h;		/* a copy of the request */
+	/* On k->calls while it is served; on the served one's @followers
+	 * while a copy of it waits for its answer; under k->calls_lock. */
+	struct list_head node;
+	struct list_head followers;
 };
+
+static void slice_call_free(struct slice_call *c)
+{
+	kdev_put(c->k);
+	kfree(c->h);
+	kfree(c);
+}
+
+/*
+ * Whether @c is to be served: not if its answer is kept (sent again) or
+ * the same call is being served (@c follows it).  Else it is marked as
+ * being served.  A call without an id is always served.
+ */
+static bool slice_call_begin(struct slice_call *c)
+{
+	struct drvslice_kdev *k = c->k;
+	struct slice_call *first;
+	int r;
+
+	if (!c->id)
+		return true;
+	mutex_lock(&k->calls_lock);
+	/* Kept before the first leaves k->calls: one of the two finds it. */
+	r = drvnucleus_answer_again(&c->info, c->h, &k->nd, c->id);
+	if (r != -ENOENT) {
+		mutex_unlock(&k->calls_lock);
+		slice_call_free(c);
+		return false;
+	}
+	list_for_each_entry(first, &k->calls, node)
+		if (first->id == c->id) {
+			list_add_tail(&c->node, &first->followers);
+			mutex_unlock(&k->calls_lock);
+			dev_info_ratelimited(&k->pdev->dev,
+					     "SLICE_DOWNCALL (call %llx) sent again while it is served: answered when it ends\n",
+					     c->id);
+			return false;
+		}
+	list_add_tail(&c->node, &k->calls);
+	mutex_unlock(&k->calls_lock);
+	return true;
+}
+
+/* @c was served (its answer kept): the copies that followed it get it. */
+static void slice_call_end(struct slice_call *c)
+{
+	struct drvslice_kdev *k = c->k;
+	struct slice_call *f, *tmp;
+
+	if (!c->id)
+		return;
+	mutex_lock(&k->calls_lock);
+	list_del(&c->node);
+	list_for_each_entry_safe(f, tmp, &c->followers, node) {
+		list_del(&f->node);
+		if (drvnucleus_answer_again(&f->info, f->h, &k->nd, f->id) == -ENOENT)
+			drvnucleus_reply(&f->info, f->h, -ENOMEM, 0,
+					 "the first answer to the call was not kept");
+		slice_call_free(f);
+	}
+	mutex_unlock(&k->calls_lock);
+}
 
 static void slice_call_work(struct work_struct *w)
 {
 	struct slice_call *c = container_of(w, struct slice_call, work);
+	struct drvnucleus_answering ans = { .d = &c->k->nd, .id = c->id };
 
+	if (!slice_call_begin(c))
+		return;
+	if (c->id) {
+		ans.withhold = slice_drop_this_answer();
+		c->info.user_ptr[0] = &ans;
+	}
 	serve(&c->info, c->h, c->k, c->epoch);
-	kdev_put(c->k);
-	kfree(c->h);
-	kfree(c);
+	c->info.user_ptr[0] = NULL;
+	slice_call_end(c);
+	slice_call_free(c);
+}
+
+/* The CALL_ID drivermgrd gave the call; 0 if none. */
+static u64 call_id_of(const struct drvxpc_hdr *h)
+{
+	const struct nlattr *a = drvnucleus_attr(h, DRVXPC_A_CALL_ID);
+
+	return a ? nla_get_u64(a) : 0;
 }
 
 /*
@@ -523,7 +636,10 @@ int drvslice_doit(struct genl_info *info, const struct drvxpc_hdr *h)
 			kdev_put(k);
 			return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the call");
 		}
+		c->id = call_id_of(c->h);
 		strip_call_id(c->h);
+		INIT_LIST_HEAD(&c->node);
+		INIT_LIST_HEAD(&c->followers);
 		c->k = k;	/* the worker keeps the reference */
 		/* The daemon sends one message at a time: a SLICE_PROBE sent
 		 * after this one has not counted yet. */
@@ -564,6 +680,8 @@ static int slice_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	k->pdev = pdev;
 	k->id = id;
 	mutex_init(&k->lock);
+	mutex_init(&k->calls_lock);
+	INIT_LIST_HEAD(&k->calls);
 	init_waitqueue_head(&k->chain_wq);
 	INIT_WORK(&k->probe_work, probe_work);
 	drvslice_side_init(&k->side, p->desc, 1, shadow_alloc, shadow_free);
@@ -648,6 +766,8 @@ static void slice_remove(struct pci_dev *pdev)
 	spin_unlock(&kdevs_lock);
 	wake_up_all(&k->chain_wq);
 	wait_event(slice_users_wq, !atomic_read(&k->users));
+	/* Kept by calls that ended after the detach freed the others. */
+	drvnucleus_answers_free(&k->nd);
 	/* What the u-driver left of the kernel's resources. */
 	drvslice_api_release(k);
 	drvslice_combolock_forget(k);

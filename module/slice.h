@@ -44,6 +44,10 @@ struct drvslice_kdev {
 	const struct pci_device_id *id;
 	/* Serialises the side's use (encode, serve, decode). */
 	struct mutex lock;
+	/* The SLICE_DOWNCALLs being served that have a CALL_ID (slice.c's
+	 * struct slice_call), under @calls_lock. */
+	struct mutex calls_lock;
+	struct list_head calls;
 	/* The task serving a downcall for this device, and how deep. */
 	struct task_struct *serving;
 	unsigned int serving_depth;

@@ -11,7 +11,8 @@
 # (the driver's probe refusing the device; succeeding through a downcall
 # that runs an upcall nested in it while the daemon's PING is answered and
 # its NET_GET_STATS waits; failing when the downcall's answer comes after
-# the deadline), malformed SLICE_UPCALLs, a repeated UPCALL_ID, what the
+# the deadline), malformed SLICE_UPCALLs, a repeated UPCALL_ID (after its
+# answer, and while it is served: its downcall waiting), what the
 # host does not serve, garbage, SHUTDOWN.  The conversation (fakek's
 # stdout) and the host's log (stderr) must be exactly as expected below.
 #
@@ -168,6 +169,15 @@ cat > "$W/expected.txt" <<'EOF'
 <- SLICE_UPCALL reply: status 0
    kernel: hostdrv_open returned 2 (call 0)
    kernel's hostdrv_state: vendor 1af4 device 10f0 irq 11 kicks 8 last_kick -110 resets 103 probes 3 opens 2
+-> SLICE_UPCALL request: hostdrv_stop, UPCALL_ID 79
+<- SLICE_DOWNCALL request: hostdrv_kick, instance 7
+   kernel: hostdrv_kick queues the reset work (not run)
+-> SLICE_UPCALL request: hostdrv_stop again, the same UPCALL_ID (it is being served)
+-> SLICE_DOWNCALL reply: status 0
+<- SLICE_UPCALL reply: status 0
+<- SLICE_UPCALL reply: status 0
+   kernel: hostdrv_stop returned 30 (call 0); sent again: the same answer
+   kernel's hostdrv_state: vendor 1af4 device 10f0 irq 11 kicks 3 last_kick -110 resets 103 probes 3 opens 2
 -> NET_OPEN request
 <- NET_OPEN reply: status -95, ERR_MSG "NET_OPEN: a sliced driver's u-driver serves PROBE and SLICE_UPCALL"
 -> op 250 request
@@ -184,7 +194,7 @@ cat > "$W/expected.txt" <<'EOF'
 -> SHUTDOWN request
 <- SHUTDOWN reply: status 0
    host: exited with status 0
-host requests: 5, seqs distinct, each with the instance
+host requests: 6, seqs distinct, each with the instance
 EOF
 # The host's log: the driver's printk, and the host's notes on the late
 # replies, the TAKEOVER, the repeated upcall and the garbage.
@@ -195,6 +205,8 @@ hostdrv-udriver: drivermgrd restarted: 1 unanswered downcall(s) sent again
 hostdrv-udriver: a SLICE_DOWNCALL reply that no call waits for (its deadline passed?): dropped
 hostdrv-udriver: a SLICE_DOWNCALL reply that no call waits for (its deadline passed?): dropped
 hostdrv-udriver: SLICE_UPCALL (upcall 77) sent again after drivermgrd's restart: answered from the first time
+hostdrv-udriver: SLICE_UPCALL sent again while it is served: answered when it ends
+hostdrv-udriver: SLICE_UPCALL (upcall 79) sent again after drivermgrd's restart: answered from the first time
 hostdrv-udriver: a malformed message dropped: 10 bytes, the header needs 24
 EOF
 ok=1

@@ -29,11 +29,8 @@
 set -euo pipefail
 SLICE_CAMPAIGN_FAULTS=${SLICE_CAMPAIGN_FAULTS:-0}
 SLICE_CAMPAIGN_SECONDS=${SLICE_CAMPAIGN_SECONDS:-240}
-# drivermgrd's own SIGKILL every N faults of the campaign (0: never; it
-# then runs under fdstore). Not by default: a re-sent SLICE_DOWNCALL is run
-# twice (drvnucleus keeps no answer by CALL_ID for the sliced drivers'
-# calls), and a ComboLock taken again is refused, the u-driver's BUG.
-SLICE_CAMPAIGN_DAEMON_KILL_EVERY=${SLICE_CAMPAIGN_DAEMON_KILL_EVERY:-0}
+# drivermgrd's own SIGKILL every N faults of the campaign (0: never).
+SLICE_CAMPAIGN_DAEMON_KILL_EVERY=${SLICE_CAMPAIGN_DAEMON_KILL_EVERY:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -92,11 +89,12 @@ done
 mkdir -p "$WORK/root$BIN" "$WORK/root/etc/drivermgrd/drivers.d" "$WORK/root/slices"
 cp "$WORK/8139cp-udriver" "$WORK/root/slices/"
 guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/8139cp-udriver" "$(command -v ethtool)"
+# drivermgrd under fdstore (systemd's Restart=always and fd store), so
+# that the test and the campaign can SIGKILL it and the next one take the
+# u-driver over.
+gcc -static -O2 -Wall -o "$WORK/root/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
 if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ]; then
   guest_install "$WORK/root" "$BIN/drvcampaign"
-  # drivermgrd under fdstore (systemd's Restart=always and fd store), so
-  # that the campaign can SIGKILL it and the next one take the u-driver over.
-  gcc -static -O2 -Wall -o "$WORK/root/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
   # The code mutations' targets: the user half's own functions (8139cp.c's
   # code that runs in the u-driver), not the driver library's or the host's.
   nm --defined-only "$WORK/8139cp-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
@@ -126,9 +124,8 @@ ctl=$BIN/drvctl
 for m in soundcore snd snd-timer snd-pcm usb-common usbcore mii; do insmod /stock/\$m.ko; done
 insmod /drvnucleus.ko upcall_timeout_ms=20000 && echo "== insmod drvnucleus ok"
 insmod /slice-8139cp.ko && echo "== insmod slice-8139cp ok"
-$([ "$SLICE_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo "/fdstore /tmp/notify /tmp/drivermgrd.pid") \\
-  $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN \\
-  $([ "$SLICE_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo --fd-store) > /tmp/d.log 2>&1 &
+/fdstore /tmp/notify /tmp/drivermgrd.pid \\
+  $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN --fd-store > /tmp/d.log 2>&1 &
 for i in \$(seq 120); do \$ctl list --no-legend 2>/dev/null | grep -qE ' (active|failed) ' && break; sleep 0.5; done
 \$ctl list --no-legend | sed 's/^/== list: /'
 slot=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x10ec:0x8139 ] && basename \$d; done | head -1)
@@ -250,6 +247,25 @@ echo "== mtu after the recovery: \$(cat /sys/class/net/\$ifc/mtu)"
 ping -c 3 -W 3 -s 1372 10.0.2.2 | grep transmitted | sed 's/^/== full-size ping after the recovery: /'
 # What the ComboLock did, as drvnucleus counts it.
 sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
+# drivermgrd SIGKILLed after drvnucleus answered a SLICE_DOWNCALL and
+# before the answer reached the u-driver (drvnucleus keeps the next answer
+# and does not send it: slice_drop_answers, what the dead daemon would
+# have lost): fdstore starts the next daemon, which takes the u-driver
+# over; the u-driver sends its call again, and drvnucleus answers it from
+# the first time instead of running it twice. ethtool -i's first call is
+# the ComboLock's spin_lock, which taken twice would be refused and the
+# driver library's BUG would end the u-driver.
+before=\$(pid_of)
+d_before=\$(cat /tmp/drivermgrd.pid)
+echo 1 > /sys/module/drvnucleus/parameters/slice_drop_answers
+ethtool -i "\$ifc" > /tmp/ei 2>&1 &
+ei=\$!
+for i in \$(seq 500); do [ "\$(cat /sys/module/drvnucleus/parameters/slice_drop_answers)" = 0 ] && break; sleep 0.01; done
+kill -9 \$d_before
+wait \$ei && echo "== ethtool -i across drivermgrd's restart: \$(grep ^driver: /tmp/ei)"
+for i in \$(seq 60); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$d_before" ] && \$ctl list --no-legend 2>/dev/null | grep -q ' active ' && break; sleep 0.5; done
+echo "== after drivermgrd's restart: \$(\$ctl list --no-legend | awk '{ print \$4 }'), u-driver \$([ "\$(pid_of)" = "\$before" ] && echo same || echo "\$before -> \$(pid_of)"), \$(dmesg | grep -c 'SLICE_DOWNCALL (call [0-9a-f]*) sent again after the daemon.s restart: answered from the first time') answered again"
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after drivermgrd's restart: /"
 if [ $SLICE_CAMPAIGN_FAULTS -gt 0 ]; then
 # The campaign. A hang is found by the heartbeat within XPCTimeoutSec=,
 # 3 s here (the probe's 60 s is ProbeTimeoutSec='s), after up to
@@ -360,6 +376,9 @@ has "^== rx checksumming: on$" "ethtool -K rx on"
 has "^== under the ComboLock: 300 echo requests sent, 300 replies received, [1-9][0-9]* rounds" "echoes lost while the u-driver's ethtool operations held the ComboLock"
 has "^== killed holding it: the last u-driver held 1 ComboLock" "a u-driver killed holding the ComboLock: given back at the adoption"
 has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replies received$" "ping after the u-driver died holding the ComboLock"
+has "^== ethtool -i across drivermgrd's restart: driver: 8139cp$" "a SLICE_DOWNCALL whose answer died with drivermgrd, sent again"
+has "^== after drivermgrd's restart: active, u-driver same, 1 answered again$" "the SLICE_DOWNCALL sent again answered from the first time, not run twice (the u-driver lives on)"
+has "^== ping after drivermgrd's restart: 5 echo requests sent, 5 replies received$" "ping after drivermgrd's restart"
 has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-driver, [1-9][0-9]* waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
   "the ComboLock held by the u-driver, the kernel half waiting for it, never overrun"
 if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ]; then

@@ -97,6 +97,10 @@ struct level {
 
 static struct level levels[NEST_MAX + 1] __attribute__((aligned(8)));
 static unsigned int cur;	/* the level being served */
+/* The UPCALL_ID of the upcall each level serves (serving_has_id: it has
+ * one and it is being served). */
+static u32 serving_id[NEST_MAX + 1];
+static int serving_has_id[NEST_MAX + 1];
 
 struct queued {
 	u8 *msg;
@@ -881,6 +885,40 @@ static void serve_upcall(const struct req *r, u8 *msg, unsigned int len)
 		probe_served(t->name, ret, lv->out + HDR, ret);
 }
 
+/* serve_upcall at the current level, its UPCALL_ID noted meanwhile. */
+static void serve_upcall_noted(const struct req *r, u8 *msg, unsigned int len)
+{
+	unsigned int l = cur;
+
+	serving_has_id[l] = r->has_id;
+	serving_id[l] = r->id;
+	serve_upcall(r, msg, len);
+	serving_has_id[l] = 0;
+}
+
+/*
+ * Whether @msg (checked, as it came) is an upcall being served at an outer
+ * level: the nucleus sent it again to a new drivermgrd while this process
+ * was still serving it (a downcall of it waiting, its answer to the dead
+ * daemon not yet given).  Served again nested it would run the driver's
+ * function twice (a ComboLock taken twice is the driver library's BUG).
+ */
+static int upcall_in_progress(const u8 *msg, unsigned int len)
+{
+	const u8 *v;
+	unsigned int n = 0, l;
+	u32 id;
+
+	v = find_attr(msg + HDR, len - HDR, DRVXPC_A_UPCALL_ID, &n);
+	if (!v || n != 4)
+		return 0;
+	memcpy(&id, v, 4);
+	for (l = 0; l <= cur; l++)
+		if (serving_has_id[l] && serving_id[l] == id)
+			return 1;
+	return 0;
+}
+
 static void hello(const struct req *r, const u8 *attrs, unsigned int alen)
 {
 	const u8 *cls, *bar, *slot;
@@ -1135,7 +1173,7 @@ static void dispatch(u8 *msg, long n)
 			probe(&r);
 		return;
 	case DRVXPC_OP_SLICE_UPCALL:
-		serve_upcall(&r, msg, len);
+		serve_upcall_noted(&r, msg, len);
 		return;
 	}
 	reply_error(&r, -EOPNOTSUPP, 0, "%s: a sliced driver's u-driver serves PROBE and SLICE_UPCALL",
@@ -1245,12 +1283,20 @@ int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *
 			}
 			break;
 		}
+		if (r.h.op == DRVXPC_OP_SLICE_UPCALL && (r.h.flags & DRVXPC_F_REQUEST) &&
+		    upcall_in_progress(nx->in, len)) {
+			/* Waits until the outermost call is over, then is
+			 * answered from the first time (kept by then). */
+			note("SLICE_UPCALL sent again while it is served: answered when it ends");
+			queue_push(&r, nx->in, len);
+			continue;
+		}
 		if (r.h.op == DRVXPC_OP_SLICE_UPCALL && (r.h.flags & DRVXPC_F_REQUEST)) {
 			/* Caused by this call: served now, one level deeper. */
 			if (identify(&r, nx->in, &len))
 				continue;
 			cur = l + 1;
-			serve_upcall(&r, nx->in, len);
+			serve_upcall_noted(&r, nx->in, len);
 			cur = l;
 			continue;
 		}

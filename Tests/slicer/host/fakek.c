@@ -62,6 +62,9 @@ static struct {
 	int work;		/* queue_work_on runs the item (else leaves it) */
 	int extra;		/* queue_work_on first sends NET_GET_STATS and PING */
 	int takeover;		/* queue_work_on first sends TAKEOVER */
+	/* queue_work_on first sends this upcall again, under a new seq: the
+	 * nucleus's redelivery to a new drivermgrd of the one being served. */
+	struct msg *again;
 	u32 stats_seq, ping_seq;
 	unsigned int late_ms;	/* SLICE_DOWNCALL's reply waits this long */
 	u8 revision;
@@ -458,6 +461,11 @@ int fakek_work_queued(void)
 		say("-> TAKEOVER notification");
 		send_msg(msg_new(DRVXPC_OP_TAKEOVER, DRVXPC_F_NOTIFY, 0, 0));
 	}
+	if (sc.again) {
+		say("-> SLICE_UPCALL request: hostdrv_stop again, the same UPCALL_ID (it is being served)");
+		send_msg(sc.again);
+		sc.again = NULL;
+	}
 	if (sc.extra) {
 		/* Requests of drivermgrd's own while the host waits for its
 		 * downcall: the PING is answered at once, the other waits. */
@@ -579,6 +587,54 @@ static void open_call(u32 upcall_id)
 	drvslice_call_end(&fakek_side);
 	free(r);
 	say("   kernel: hostdrv_open returned %d (call %d)", ret, err);
+}
+
+/*
+ * hostdrv_stop with UPCALL_ID @upcall_id: its kick (a downcall) sends the
+ * same upcall again under a new seq while the host serves it.  The host
+ * answers the first, then the second from the first time: hostdrv_kick
+ * runs once.
+ */
+static void stop_call(u32 upcall_id)
+{
+	const struct drvslice_entry *e = slice_hostdrv_kernel.entries[SLICE_HOSTDRV_hostdrv_stop];
+	struct msg *m = msg_new(DRVXPC_OP_SLICE_UPCALL, DRVXPC_F_REQUEST, seq++, 0);
+	void *dev = NULL, *args[1] = { &dev };
+	struct drvxpc_hdr h, h2;
+	int n, ret = 0, err;
+	long len, len2;
+	u8 *r, *r2;
+
+	n = drvslice_encode_call(&fakek_side, e, args, m->p + HDR, DRVXPC_MSG_MAX - HDR);
+	if (n < 0) {
+		say("FAIL: hostdrv_stop: %s", fakek_side.why);
+		quit(1);
+	}
+	m->len += (unsigned int)n;
+	put(m, DRVXPC_A_UPCALL_ID, &upcall_id, 4);
+	sc.again = malloc(sizeof(*m));
+	if (!sc.again)
+		quit(2);
+	memcpy(sc.again, m, sizeof(*m));
+	memcpy(&h, m->p, HDR);
+	h2 = h;
+	h2.seq = seq++;
+	memcpy(sc.again->p, &h2, HDR);
+	sc.work = 0;
+	say("-> SLICE_UPCALL request: hostdrv_stop, UPCALL_ID %u", upcall_id);
+	send_msg(m);
+	r = wait_reply(h.seq, &len);
+	r2 = wait_reply(h2.seq, &len2);
+	sc.work = 1;
+	memcpy(&h, r, HDR);
+	err = h.status < 0 ? h.status :
+	      drvslice_decode_reply(&fakek_side, e, args, r + HDR, (unsigned int)(len - HDR), &ret);
+	drvslice_call_end(&fakek_side);
+	say("   kernel: hostdrv_stop returned %d (call %d); sent again: %s", ret, err,
+	    len2 == len && !memcmp(r + HDR, r2 + HDR, (size_t)len - HDR) &&
+	    ((struct drvxpc_hdr *)r2)->status == h.status ? "the same answer" : "ANOTHER ANSWER");
+	free(r);
+	free(r2);
 }
 
 /* A hand-made attribute. */
@@ -738,6 +794,10 @@ int main(int argc, char **argv)
 	open_call(77);
 	open_call(77);
 	open_call(78);
+	show_state();
+	/* The same, sent again while the host serves it (a downcall of it
+	 * waiting): answered when the first is, not served nested. */
+	stop_call(79);
 	show_state();
 
 	/* What a sliced u-driver does not serve, and control messages. */

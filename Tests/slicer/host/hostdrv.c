@@ -8,7 +8,8 @@
  * Probe reads the device's IDs, refuses revision 0 with -ENODEV, and calls
  * hostdrv_kick (a downcall), which schedules the reset work: a kernel whose
  * workqueue runs the item at once makes it an upcall nested in the
- * downcall.  A failed kick is probe's error.  Open counts its calls.
+ * downcall.  A failed kick is probe's error.  Open counts its calls; stop
+ * kicks (a downcall from an upcall).
  */
 #include <linux/module.h>
 #include <linux/netdevice.h>
@@ -57,8 +58,14 @@ static int hostdrv_open(struct net_device *dev)
 	return ++hostdrv_state.opens;
 }
 
+static int hostdrv_stop(struct net_device *dev)
+{
+	return hostdrv_kick(0);
+}
+
 static const struct net_device_ops hostdrv_ops = {
 	.ndo_open = hostdrv_open,
+	.ndo_stop = hostdrv_stop,
 	.ndo_start_xmit = hostdrv_xmit,
 };
 
