@@ -299,11 +299,14 @@ campaign-slice: build vm-deps
 	  ./Tests/vm/slice-guest.sh
 
 # The same into the sliced sound driver (ens1370.c's halves) under aplay
-# and amixer; the whole console into campaign-slice-sound.log.
+# and amixer, drivermgrd SIGKILLed every CAMPAIGN_SLICE_SOUND_DAEMON_KILL_EVERY
+# faults (0: never); the whole console into campaign-slice-sound.log.
 CAMPAIGN_SLICE_SOUND_FAULTS ?= 200
 CAMPAIGN_SLICE_SOUND_SECONDS ?= 2400
+CAMPAIGN_SLICE_SOUND_DAEMON_KILL_EVERY ?= 10
 campaign-slice-sound: build vm-deps
 	SLICE_SOUND_CAMPAIGN_FAULTS=$(CAMPAIGN_SLICE_SOUND_FAULTS) SLICE_SOUND_CAMPAIGN_SECONDS=$(CAMPAIGN_SLICE_SOUND_SECONDS) \
+	  SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY=$(CAMPAIGN_SLICE_SOUND_DAEMON_KILL_EVERY) \
 	  SLICE_SOUND_VM_TIMEOUT=$$(($(CAMPAIGN_SLICE_SOUND_SECONDS) + 600)) \
 	  SLICE_SOUND_CONSOLE_LOG=$(CURDIR)/campaign-slice-sound.log \
 	  ./Tests/vm/slice-sound-guest.sh

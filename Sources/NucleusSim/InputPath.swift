@@ -189,10 +189,12 @@ final class InputPath: SimChipNucleus {
         return XPCMessage.reply(to: m, attributes: answer.isEmpty ? [] : [.binary(.ps2Param, Array(answer.prefix(receive)))])
     }
 
-    /// A reset is answered after the mouse's self-test.
+    /// A reset is answered after the mouse's self-test, a resolution
+    /// change after the model's delay for it.
     func answerDelay(_ m: XPCMessage) -> Duration? {
-        guard model.resetMillis > 0, m.op == .ps2Command, m.attribute(.ps2Cmd)?.u16 == UInt16(PSM_CMD_RESET_BAT) else { return nil }
-        return .milliseconds(Int(model.resetMillis))
+        guard m.op == .ps2Command, let cmd = m.attribute(.ps2Cmd)?.u16 else { return nil }
+        let ms = cmd == UInt16(PSM_CMD_RESET_BAT) ? model.resetMillis : cmd == UInt16(PSM_CMD_SETRES) ? model.resolutionMillis : 0
+        return ms > 0 ? .milliseconds(Int(ms)) : nil
     }
 
     /// What the mouse was told, for DEVICE_INFO and a reattaching u-driver.

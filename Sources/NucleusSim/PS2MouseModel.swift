@@ -46,10 +46,14 @@ public final class PS2MouseModel: DeviceModel, @unchecked Sendable {
     /// How long the mouse takes to answer a reset (RESET_BAT), in ms: its
     /// self-test, which libps2 waits up to 4 s for. 0: at once, as QEMU's.
     public let resetMillis: UInt32
+    /// How long it takes to answer a resolution change (SETRES), in ms: a
+    /// mouse slow to answer a command an upcall sends. 0: at once.
+    public let resolutionMillis: UInt32
 
-    public init(port: String = "serio1", irq: UInt32 = 12, resetMillis: UInt32 = 0) {
+    public init(port: String = "serio1", irq: UInt32 = 12, resetMillis: UInt32 = 0, resolutionMillis: UInt32 = 0) {
         identity = DeviceIdentity(bus: .serio, vendor: 0x01, device: 0x00, slot: port, barSize: 0, irq: irq)
         self.resetMillis = resetMillis
+        self.resolutionMillis = resolutionMillis
     }
 
     public func read(offset: UInt32, width: Int) -> UInt32 { UInt32.max >> (32 - 8 * UInt32(width)) }

@@ -19,12 +19,17 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
         var waitAtStart: UInt64? = nil
         /// How many times the deadline moved because the peer starved.
         var extensions = 0
+        /// How many times it moved because the peer awaited a slow call.
+        var awaitExtensions = 0
     }
 
     /// How many times a call's window is granted again to a peer that
     /// starved for CPU: a hung peer is still declared hung, after at most
     /// this many more windows.
     public static var maxStarvedExtensions: Int { 3 }
+    /// How many times a call's window is granted again after a slow call
+    /// the peer awaits (see ``expire(now:peerWait:readerBusy:peerAwaits:)``).
+    public static var maxAwaitExtensions: Int { 3 }
     private var entries: [UInt32: Entry] = [:]
     private var nextSeq: UInt32
 
@@ -86,11 +91,24 @@ public struct PendingCalls<Completion>: Sendable where Completion: Sendable {
     ///   read one), so the reply may be among them. A call is then due only
     ///   once a whole further window has passed, which still bounds a peer
     ///   that floods the channel.
-    public mutating func expire(now: UInt64, peerWait: UInt64? = nil, readerBusy: Bool = false)
+    /// - `peerAwaits`: the peer is itself waiting, until then at the latest,
+    ///   for a call the wire header declares slow (a PS/2 reset's 6.5 s:
+    ///   `DRVXPC_SLOW_DOWNCALLS`), so a call that needs it cannot be answered
+    ///   sooner: its window starts again at that time, at most
+    ///   ``maxAwaitExtensions`` times. Calls of ordinary deadline do not
+    ///   excuse the peer, so one that hangs in a loop of register reads is
+    ///   still found in its window.
+    public mutating func expire(now: UInt64, peerWait: UInt64? = nil, readerBusy: Bool = false,
+                                peerAwaits: UInt64? = nil)
         -> [(seq: UInt32, op: XPCOp, completion: Completion)] {
         var due: [(UInt32, Entry)] = []
         for (seq, e) in entries where e.deadline <= now {
             if readerBusy && now < e.deadline &+ e.timeout { continue }
+            if let until = peerAwaits, until > now, e.timeout > 0, e.awaitExtensions < Self.maxAwaitExtensions {
+                entries[seq]?.deadline = until &+ e.timeout
+                entries[seq]?.awaitExtensions += 1
+                continue
+            }
             if let w = peerWait, let w0 = e.waitAtStart, e.timeout > 0, e.extensions < Self.maxStarvedExtensions,
                w >= w0, w - w0 >= e.timeout / 2 {
                 entries[seq]?.deadline = now &+ e.timeout

@@ -69,6 +69,9 @@ public final class XPCConnection: Sendable {
     /// deadline the peer missed while starved for CPU is extended
     /// (``PendingCalls/expire(now:peerWait:readerBusy:)``).
     private let peerWait: (@Sendable () -> UInt64?)?
+    /// Until when (CLOCK_MONOTONIC ns) the peer waits for a slow call of its
+    /// own, if it does (``PendingCalls/expire(now:peerWait:readerBusy:peerAwaits:)``).
+    private let peerAwaits: (@Sendable () -> UInt64?)?
 
     /// Wraps `transport`. Nothing is read until ``start()``.
     /// - Parameters:
@@ -81,13 +84,18 @@ public final class XPCConnection: Sendable {
     ///     ``resendPending()`` can send it again.
     ///   - peerWait: reads the peer's cumulative run-queue wait (e.g.
     ///     ``SchedStat``), so that a starved peer is not declared hung.
+    ///   - peerAwaits: until when the peer waits for a slow call of its own
+    ///     (nil: it does not), so that a call it can only answer after that
+    ///     one is not declared hung.
     public init(name: String, transport: any XPCTransport, firstSeq: UInt32 = 1, keepsRequests: Bool = false,
                 peerWait: (@Sendable () -> UInt64?)? = nil,
+                peerAwaits: (@Sendable () -> UInt64?)? = nil,
                 onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                 onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.name = name
         self.keepsRequests = keepsRequests
         self.peerWait = peerWait
+        self.peerAwaits = peerAwaits
         self.transport = transport
         self.state = Mutex(State(pending: PendingCalls(firstSeq: firstSeq)))
         let wakeFD = eventfd(0, drv_efd_cloexec | drv_efd_nonblock)
@@ -104,10 +112,11 @@ public final class XPCConnection: Sendable {
     /// A connection over a seqpacket socket.
     public convenience init(name: String, socket: XPCSocket, firstSeq: UInt32 = 1, keepsRequests: Bool = false,
                             peerWait: (@Sendable () -> UInt64?)? = nil,
+                            peerAwaits: (@Sendable () -> UInt64?)? = nil,
                             onEvent: @escaping @Sendable (XPCConnection, Event) -> Void,
                             onClose: @escaping @Sendable (XPCConnection) -> Void = { _ in }) {
         self.init(name: name, transport: socket, firstSeq: firstSeq, keepsRequests: keepsRequests,
-                  peerWait: peerWait, onEvent: onEvent, onClose: onClose)
+                  peerWait: peerWait, peerAwaits: peerAwaits, onEvent: onEvent, onClose: onClose)
     }
 
     deinit {
@@ -302,7 +311,8 @@ public final class XPCConnection: Sendable {
             guard state.withLock({ $0.pending.nextDeadline.map { $0 <= now } ?? false }) else { continue }
             // Only when a deadline passed: the peer's schedstat is read then.
             let wait = peerWait?()
-            let due = state.withLock { $0.pending.expire(now: now, peerWait: wait, readerBusy: readable) }
+            let awaits = peerAwaits?()
+            let due = state.withLock { $0.pending.expire(now: now, peerWait: wait, readerBusy: readable, peerAwaits: awaits) }
             for d in due {
                 d.completion(.failure(XPCError(.timeout, "\(d.op.name) seq \(d.seq) on \(name)")))
             }

@@ -125,4 +125,27 @@ struct DowncallRate: Sendable {
 
     /// A downcall was answered.
     mutating func done() { inFlight = max(0, inFlight - 1) }
+
+    /// The downcalls at the nucleus whose op the wire header declares slow
+    /// (``XPCOp/downcallDeadline`` past ``XPCLimits/downcallDeadline``: a
+    /// PS/2 reset), and the latest of their deadlines.
+    private(set) var slowInFlight = 0
+    private var slowUntil: UInt64 = 0
+
+    /// A slow downcall forwarded, to be answered by `until` at the latest.
+    mutating func slowBegun(until: UInt64) {
+        slowInFlight += 1
+        slowUntil = max(slowUntil, until)
+    }
+
+    /// A slow downcall answered (or out of time).
+    mutating func slowDone() {
+        slowInFlight = max(0, slowInFlight - 1)
+        if slowInFlight == 0 { slowUntil = 0 }
+    }
+
+    /// Until when the u-driver awaits a slow downcall, if it does: an
+    /// upcall it serves cannot be answered sooner
+    /// (``PendingCalls/expire(now:peerWait:readerBusy:peerAwaits:)``).
+    var awaitingSlowUntil: UInt64? { slowInFlight > 0 ? slowUntil : nil }
 }

@@ -299,6 +299,10 @@ extension DriverInstance {
     /// downcall is a `bad-parameter` failure.
     func forwardDowncall(_ conn: XPCConnection, _ m: XPCMessage, _ gen: UInt64) {
         let now = monotonicNanos()
+        let deadline = m.op.downcallDeadline
+        // While it waits for one the header declares slow, the u-driver's
+        // upcalls are not judged (DowncallRate.awaitingSlowUntil).
+        let slow = deadline > XPCLimits.downcallDeadline
         typealias Look = (NucleusDevice?, Set<UInt32>, String?, Int32?, Bool, Bool)
         let (dev, owned, flood, pid, idleHeartbeat, judged) = runtime.withLock { r -> Look in
             // A u-driver already judged failed is being killed: what it
@@ -307,6 +311,7 @@ extension DriverInstance {
             if gen == r.failedGeneration || gen == r.killedLaunch { return (r.device, r.ownedDMA, nil, nil, false, true) }
             r.activity &+= 1
             if m.op != .regRead { r.changes &+= 1 }
+            if slow && r.generation == gen { r.downcalls.slowBegun(until: now &+ TimeSpan.micros(deadline) &* 1000) }
             return (r.device, r.ownedDMA, r.generation == gen ? r.downcalls.admit(now: now) : nil, r.process?.pid,
                     r.takeIdleHeartbeat(), false)
         }
@@ -337,8 +342,12 @@ extension DriverInstance {
         let named = pid.map { m.appending(.u64(.callID, UInt64(UInt32(bitPattern: $0)) << 32 | UInt64(m.seq))) } ?? m
         runtime.withLock { $0.forwardsBegun &+= 1 }
         defer { runtime.withLock { $0.forwardsSent &+= 1 } }
-        nucleus.call(named, timeout: m.op.downcallDeadline) { [self] r in
-            runtime.withLock { rt in if rt.generation == gen { rt.downcalls.done() } }
+        nucleus.call(named, timeout: deadline) { [self] r in
+            runtime.withLock { rt in
+                guard rt.generation == gen else { return }
+                rt.downcalls.done()
+                if slow { rt.downcalls.slowDone() }
+            }
             switch r {
             case .success(let reply):
                 DaemonMetrics.shared.xpcCall(.downcall, m.op, failed: reply.status != 0)

@@ -186,6 +186,12 @@ extension DriverInstance {
         return w ? max(config.xpcTimeout, config.probeTimeout) : config.xpcTimeout
     }
 
+    /// Until when u-driver `gen` awaits a downcall the wire header declares
+    /// slow, if it does: its calls are not judged hung before then.
+    func awaitingSlowDowncall(_ gen: UInt64) -> UInt64? {
+        runtime.withLock { $0.generation == gen ? $0.downcalls.awaitingSlowUntil : nil }
+    }
+
     /// An INJECT of this generation was answered: a fault acted out on
     /// purpose is to be found within XPCTimeoutSec, take-over or not.
     func injected(generation gen: UInt64) {

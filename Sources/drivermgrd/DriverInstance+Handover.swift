@@ -115,7 +115,8 @@ extension DriverInstance {
         let grace = TimeSpan.micros(config.xpcTimeout) * 1000 + 3_000_000_000
         let waits = RunQueueWaitReader(pid: process.pid)
         let conn = XPCConnection(name: name, socket: XPCSocket(adopting: channel, sendsWithoutWaiting: true), firstSeq: UInt32.random(in: 0x1000_0000...0x7000_0000),
-                                 peerWait: { waits.read() }, onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
+                                 peerWait: { waits.read() }, peerAwaits: { [weak self] in self?.awaitingSlowDowncall(gen) },
+                                 onEvent: { [self] c, ev in self.driverEvent(c, ev, gen) })
         runtime.withLock { r in
             r.process = process
             r.conn = conn

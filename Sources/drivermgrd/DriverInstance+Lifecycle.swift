@@ -129,6 +129,7 @@ extension DriverInstance {
         spawned.serving.withLock { $0 = gen }
         let waits = RunQueueWaitReader(pid: p.pid)
         let conn = XPCConnection(name: name, socket: daemonEnd, peerWait: { waits.read() },
+                                 peerAwaits: { [weak self] in self?.awaitingSlowDowncall(gen) },
                                  onEvent: { [self] c, ev in
             self.driverEvent(c, ev, gen)
         })

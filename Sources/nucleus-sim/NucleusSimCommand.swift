@@ -48,6 +48,10 @@ struct Serve: AsyncParsableCommand {
                                discussion: "A slow mouse's self-test: libps2 waits up to 4 s for it, longer than a downcall's usual 2 s."))
     var mouseResetMs: UInt32 = 0
 
+    @Option(help: ArgumentHelp("Milliseconds a PS/2 mouse takes to answer a resolution change (SETRES).",
+                               discussion: "A mouse slow to answer a command sent from an upcall (drvctl call psmouse resolution)."))
+    var mouseResolutionMs: UInt32 = 0
+
     func validate() throws {
         guard MACAddress(mac) != nil else { throw ValidationError("--mac: not a MAC address: \(mac)") }
         guard (4000...192_000).contains(rate) else { throw ValidationError("--rate: \(rate) outside 4000...192000") }
@@ -68,7 +72,8 @@ struct Serve: AsyncParsableCommand {
             if d.isNIC { nics += 1 }
             if d.isSerio { serios += 1 }
             models.append(d.make(SimDeviceKind.Placement(slot: slot, irq: UInt32(10 + i), mac: MACAddress(bytes: b) ?? macAddr,
-                                                         serioPort: "serio\(serios)", mouseResetMillis: mouseResetMs)))
+                                                         serioPort: "serio\(serios)", mouseResetMillis: mouseResetMs,
+                                                         mouseResolutionMillis: mouseResolutionMs)))
         }
         let dir = (socket as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -98,6 +103,7 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
         let mac: MACAddress
         let serioPort: String
         var mouseResetMillis: UInt32 = 0
+        var mouseResolutionMillis: UInt32 = 0
     }
 
     let name: String
@@ -130,7 +136,8 @@ struct SimDeviceKind: ExpressibleByArgument, Sendable {
         },
         SimDeviceKind(name: "psmouse", summary: "PS/2 mouse (ImExPS/2) on an i8042 AUX port, serio:01:00 (psmouse)",
                       isNIC: false, isSerio: true) {
-            PS2MouseModel(port: $0.serioPort, irq: 12, resetMillis: $0.mouseResetMillis)
+            PS2MouseModel(port: $0.serioPort, irq: 12, resetMillis: $0.mouseResetMillis,
+                          resolutionMillis: $0.mouseResolutionMillis)
         },
         SimDeviceKind(name: "uhci", summary: "Intel PIIX3 USB UHCI, 8086:7020, a usb-storage disk on port 1 and a tablet on port 2 (uhci)",
                       isNIC: false) {

@@ -104,6 +104,29 @@ import XPC
     /// register downcall may take, shorter than libps2 waits. The probe's
     /// RESET_BAT is given its op's deadline (drvxpc_downcall_ms) by the
     /// u-driver and by drivermgrd, and the mouse comes up at the first try.
+    /// An upcall whose PS/2 command the mouse answers late (900 ms, past
+    /// psmouse's XPCTimeoutSec=250ms; within PS2_COMMAND's 6.5 s from the
+    /// wire header): the upcall waits for it, as the kernel's psmouse would,
+    /// and the u-driver is not judged hung. With the upcall's deadline
+    /// alone, this was a timeout failure and a recovery.
+    @Test func anUpcallWaitingOnASlowMouseIsNotAHang() throws {
+        let h = try SimHarness()
+        defer { h.stopAll() }
+        try h.startSim(["--devices", "psmouse", "--mouse-resolution-ms", "900"])
+        try h.startDaemon(config: try config(h, burst: 1))
+        try h.waitActive(["psmouse"])
+        let before = try #require(try h.list().first { $0.name == "psmouse" })
+        let t0 = Date()
+        let (rc, out, err) = try h.drvctl("call", "psmouse", "resolution", "2")
+        #expect(rc == 0, "\(out)\(err)")
+        #expect(Date().timeIntervalSince(t0) > 0.9, "the resolution was answered before the mouse")
+        #expect(try device(h).number("resolution") == 1, "2 counts/mm is code 1")
+        let after = try #require(try h.list().first { $0.name == "psmouse" })
+        #expect(after.restarts == before.restarts, "judged hung while it waited on the mouse")
+        #expect(after.pid == before.pid)
+        #expect(after.state == .active)
+    }
+
     @Test func aSlowResetIsWaitedForAsLibps2Would() throws {
         let h = try SimHarness()
         defer { h.stopAll() }

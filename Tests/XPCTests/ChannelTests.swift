@@ -62,6 +62,28 @@ import Synchronization
         #expect(p.expire(now: 10, peerWait: 100).map(\.completion) == [4])
     }
 
+    /// A peer waiting on a slow call of its own (a PS/2 reset at the
+    /// nucleus) gets its window again after that call's deadline, at most
+    /// maxAwaitExtensions times; a peer that awaits nothing, or whose slow
+    /// call ended before the deadline, is due on time.
+    @Test func aPeerAwaitingASlowCallGetsItsWindowAfterIt() {
+        var p = PendingCalls<Int>()
+        _ = p.add(op: .inputResync, deadline: 1_000, timeout: 250, completion: 1)
+        #expect(p.expire(now: 1_000, peerAwaits: 6_500).isEmpty, "awaiting a slow call: not due")
+        #expect(p.nextDeadline == 6_750, "its window again, from the slow call's deadline")
+        #expect(p.expire(now: 6_750, peerAwaits: nil).map(\.completion) == [1], "the slow call over: due")
+        _ = p.add(op: .inputResync, deadline: 1_000, timeout: 250, completion: 2)
+        #expect(p.expire(now: 1_000, peerAwaits: 900).map(\.completion) == [2], "a slow call that ended already excuses nothing")
+        _ = p.add(op: .inputResync, deadline: 1_000, timeout: 250, completion: 3)
+        var now: UInt64 = 1_000
+        for round in 1...PendingCalls<Int>.maxAwaitExtensions {
+            #expect(p.expire(now: now, peerAwaits: now + 100).isEmpty, "round \(round)")
+            now += 350
+            #expect(p.nextDeadline == now)
+        }
+        #expect(p.expire(now: now, peerAwaits: now + 100).map(\.completion) == [3], "a bounded number of windows")
+    }
+
     /// With messages still queued for this side's reader, a deadline waits
     /// up to one more window for the reply among them, then falls due.
     @Test func aBusyReaderDefersByAtMostOneWindow() {

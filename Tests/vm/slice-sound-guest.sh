@@ -26,12 +26,15 @@
 # mutations in the user half's own functions (ens1370.c's, named from its
 # object), while aplay plays tone after tone (open, hw_params, prepare and
 # close are upcalls into the user half) and amixer sets and reads the
-# master volume (the controls' put and get, the codec write in Swift).
+# master volume (the controls' put and get, the codec write in Swift);
+# drivermgrd itself runs under fdstore then and is SIGKILLed every
+# SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY faults (0: never).
 #
 # usage: Tests/vm/slice-sound-guest.sh
 set -euo pipefail
 SLICE_SOUND_CAMPAIGN_FAULTS=${SLICE_SOUND_CAMPAIGN_FAULTS:-0}
 SLICE_SOUND_CAMPAIGN_SECONDS=${SLICE_SOUND_CAMPAIGN_SECONDS:-240}
+SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY=${SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -135,6 +138,9 @@ guest_install "$WORK/root" "$BIN/drivermgrd" "$BIN/drvctl" "$WORK/ens1370-udrive
   /usr/bin/aplay /usr/bin/amixer /usr/bin/chrt
 if [ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ]; then
   guest_install "$WORK/root" "$BIN/drvcampaign"
+  # drivermgrd under fdstore (systemd's Restart=always and fd store), so
+  # that the campaign can SIGKILL it and the next one take the u-driver over.
+  gcc -static -O2 -Wall -o "$WORK/root/fdstore" "$ROOT/Sources/fdstore/fdstore.c"
   # The code mutations' targets: the user half's own functions (ens1370.c's
   # code that runs in the u-driver), not the driver library's or the host's.
   nm --defined-only "$WORK/ens1370-udriver.obj/half.o" | awk '$2 ~ /^[Tt]$/ { print $3 }' > "$WORK/root/own-functions"
@@ -163,7 +169,9 @@ ctl=$BIN/drvctl
 for m in soundcore snd snd-timer snd-pcm snd-seq-device snd-rawmidi usb-common usbcore; do insmod /stock/\$m.ko; done
 insmod /drvnucleus.ko upcall_timeout_ms=20000 && echo "== insmod drvnucleus ok"
 insmod /slice-ens1370.ko && echo "== insmod slice-ens1370 ok"
-$BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN > /tmp/d.log 2>&1 &
+$([ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ] && [ "$SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo "/fdstore /tmp/notify /tmp/drivermgrd.pid") \\
+  $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN \\
+  $([ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ] && [ "$SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo --fd-store) > /tmp/d.log 2>&1 &
 for i in \$(seq 120); do \$ctl list --no-legend 2>/dev/null | grep -qE ' (active|failed) ' && break; sleep 0.5; done
 \$ctl list --no-legend | sed 's/^/== list: /'
 slot=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x1274:0x5000 ] && basename \$d; done | head -1)
@@ -239,6 +247,7 @@ player=\$!
   echo "\$n \$bad" > /tmp/cmix.count ) &
 mixer=\$!
 $BIN/drvcampaign attach --runtime-dir /tmp/run --drivers ens1370 --no-exercise --functions-file /own-functions \\
+  $([ "$SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo "--daemon-pid \$(cat /tmp/drivermgrd.pid) --daemon-kill-every $SLICE_SOUND_CAMPAIGN_DAEMON_KILL_EVERY --daemon-pid-file /tmp/drivermgrd.pid") \\
   --faults $SLICE_SOUND_CAMPAIGN_FAULTS --seconds $SLICE_SOUND_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 --deadline-window-ms 10000 \\
   --kinds sigkill crash abort hang slow garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== sound campaign: /'
 touch /tmp/camp.done; wait \$player; wait \$mixer
