@@ -110,6 +110,11 @@ static void child_exec(const char *path, int exe_fd, int exe_is_payload,
 	if (syscall(SYS_dup3, e, CHILD_ERR_FD, O_CLOEXEC) < 0)
 		child_fail(e, errno);
 	e = CHILD_ERR_FD;
+	/* The u-drivers' shared network namespace, joined while its fd is
+	 * still open and the daemon's rights are ours. */
+	if (sb && sb->net_fd >= 0 &&
+	    syscall(SYS_setns, sb->net_fd, CLONE_NEWNET) < 0)
+		child_fail(e, errno);
 	r = syscall(SYS_close_range, CHILD_EXE_FD + 1, ~0U, 0);
 	if (r < 0)
 		child_fail(e, errno);
@@ -501,4 +506,31 @@ int drv_epoll_wait_tokens(int ep, unsigned long long *tokens, unsigned int *even
 		events[i] = ev[i].events;
 	}
 	return n;
+}
+
+static void *make_netns(void *arg)
+{
+	int *fd = arg;
+
+	/* This thread's alone: the process's others keep theirs. */
+	if (unshare(CLONE_NEWNET) < 0) {
+		*fd = -errno;
+		return NULL;
+	}
+	*fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		*fd = -errno;
+	return NULL;
+}
+
+int drv_isolated_netns(void)
+{
+	pthread_t t;
+	int fd = -EINVAL, r;
+
+	r = pthread_create(&t, NULL, make_netns, &fd);
+	if (r)
+		return -r;
+	pthread_join(t, NULL);
+	return fd;
 }

@@ -107,6 +107,9 @@ public struct SandboxPolicy: Sendable {
     /// tid means the same thing on both sides; seccomp already forbids
     /// ptrace and kill of other processes.
     static let namespaceFlags: UInt64 = 0x0002_0000 | 0x0800_0000 | 0x4000_0000 | 0x0400_0000
+    /// CLONE_NEWNET: left out when the u-driver joins
+    /// ``SharedNetworkNamespace`` instead.
+    static let newNet: UInt64 = 0x4000_0000
 }
 
 /// A user's uid and primary gid, from the password database.

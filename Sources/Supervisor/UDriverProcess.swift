@@ -145,10 +145,15 @@ public final class UDriverProcess: Sendable {
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             defer { if null >= 0 { Glibc.close(null) } }
             r = sandbox.stage1.withUnsafeBufferPointer { bpf in
+                // The shared network namespace once it is there (joined,
+                // not made: SharedNetworkNamespace), else one of its own.
+                let net = sandbox.privateNamespaces ? SharedNetworkNamespace.descriptor : -1
                 var sb = drv_sandbox(bpf: bpf.isEmpty ? nil : bpf.baseAddress, bpf_len: bpf.count,
                                      drop_user: sandbox.user == nil ? 0 : 1,
                                      uid: sandbox.user?.uid ?? 0, gid: sandbox.user?.gid ?? 0,
-                                     ns_flags: sandbox.privateNamespaces ? SandboxPolicy.namespaceFlags : 0,
+                                     ns_flags: !sandbox.privateNamespaces ? 0
+                                        : net >= 0 ? SandboxPolicy.namespaceFlags & ~SandboxPolicy.newNet : SandboxPolicy.namespaceFlags,
+                                     net_fd: net,
                                      as_limit: sandbox.memoryMax, nofile: sandbox.maxFiles, null_fd: null,
                                      files_writable: sandbox.filesWritable ? 1 : 0)
                 return drv_spawn(executable, payload, &argv, &envp, fd, errPipe[1], &sb, die, &pid, &pidfd)

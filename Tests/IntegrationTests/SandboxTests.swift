@@ -91,7 +91,7 @@ import Glibc
             #expect(field("CapEff") == "0000000000000000" && field("CapPrm") == "0000000000000000")
             #expect(field("NoNewPrivs") == "1" && field("Seccomp") == "2" && field("Seccomp_filters") == "2")
             let myNet = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
-            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net") != myNet, "own network namespace")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net") != myNet, "not the daemon's network namespace")
         }
         #expect(Set(uids).count == uids.count, "a uid per driver: \(uids)")
     }

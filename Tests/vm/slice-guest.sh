@@ -321,7 +321,8 @@ echo "== after rmmod: \$(dmesg | grep -c "removed without the driver's remove") 
 # SLICE_CONSOLE_LOG on the host): a recovery that went wrong started
 # far before the last lines.
 keep=\$([ $SLICE_CAMPAIGN_FAULTS -gt 0 ] && echo 1000000 || echo 100)
-echo "== drivermgrd log:"; sed 's/^[^ ]* /  /' /tmp/d.log | tail -\$keep
+# (A campaign's with the times, to line it up with dmesg and the rows.)
+echo "== drivermgrd log:"; sed "$([ $SLICE_CAMPAIGN_FAULTS -gt 0 ] && echo 's/^/  /' || echo 's/^[^ ]* /  /')" /tmp/d.log | tail -\$keep
 dmesg | grep -vE "^\\[ *[0-9.]+\\] (ACPI|PCI|pci|usb|clocksource|x86|Memory|smpboot|devtmpfs)" | tail -\$((keep * 2 / 5)) | sed 's/^/  dmesg: /'
 killall drivermgrd; sleep 1
 INIT

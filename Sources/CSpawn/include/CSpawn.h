@@ -29,6 +29,7 @@ struct drv_sandbox {
 	uid_t uid;
 	gid_t gid;
 	uint64_t ns_flags;		/* CLONE_NEW* for the clone */
+	int net_fd;			/* a network namespace to join (setns); -1 = none */
 	uint64_t as_limit;		/* RLIMIT_AS in bytes, 0 = unchanged */
 	uint64_t nofile;		/* RLIMIT_NOFILE, 0 = unchanged */
 	int null_fd;			/* put on fds 0 and 1; -1 = keep */
@@ -49,6 +50,14 @@ struct drv_sandbox {
  * search the payload's directory.
  */
 #define DRV_PAYLOAD_FD 5
+
+/*
+ * A new, empty network namespace (loopback only, down), made on a thread
+ * of its own that ends after it: a file descriptor of it (close-on-exec),
+ * or -errno.  Making a network namespace takes the RTNL (the loopback
+ * device's registration); joining one with setns() does not.
+ */
+int drv_isolated_netns(void);
 int drv_spawn(const char *path, const char *payload, char *const argv[],
 	      char *const envp[], int xpc_fd, int stderr_fd,
 	      const struct drv_sandbox *sb, int die_with_parent, pid_t *pid,
