@@ -74,7 +74,7 @@ static void child_exec(const char *path, int exe_fd, int exe_is_payload,
 {
 	sigset_t none;
 	long r;
-	int x, e, o, xf, nul = -1;
+	int x, e, o, xf, net, nul = -1;
 
 	/* Lift the fds above 3..5 first, so the moves below cannot clobber. */
 	e = (int)syscall(SYS_fcntl, errfd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
@@ -86,6 +86,14 @@ static void child_exec(const char *path, int exe_fd, int exe_is_payload,
 	xf = (int)syscall(SYS_fcntl, exe_fd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
 	if (xf < 0)
 		child_fail(e, errno);
+	/* The network namespace to join: a daemon restarted by systemd got
+	 * it back among its low fds, which the moves below overwrite. */
+	net = -1;
+	if (sb && sb->net_fd >= 0) {
+		net = (int)syscall(SYS_fcntl, sb->net_fd, F_DUPFD_CLOEXEC, CHILD_HIGH_FD);
+		if (net < 0)
+			child_fail(e, errno);
+	}
 	o = -1;
 	if (stderr_fd >= 0) {
 		o = (int)syscall(SYS_fcntl, stderr_fd, F_DUPFD, CHILD_HIGH_FD);
@@ -112,8 +120,7 @@ static void child_exec(const char *path, int exe_fd, int exe_is_payload,
 	e = CHILD_ERR_FD;
 	/* The u-drivers' shared network namespace, joined while its fd is
 	 * still open and the daemon's rights are ours. */
-	if (sb && sb->net_fd >= 0 &&
-	    syscall(SYS_setns, sb->net_fd, CLONE_NEWNET) < 0)
+	if (net >= 0 && syscall(SYS_setns, net, CLONE_NEWNET) < 0)
 		child_fail(e, errno);
 	r = syscall(SYS_close_range, CHILD_EXE_FD + 1, ~0U, 0);
 	if (r < 0)

@@ -20,6 +20,10 @@ import Glibc
 /// their seccomp filter refuses `socket()`, so none can use it to reach
 /// another.
 public enum SharedNetworkNamespace {
+    /// Its name in systemd's fd store (no driver's: those have a kind
+    /// after a dot).
+    public static let fdName = "netns"
+
     /// -1: not made (yet, or it could not be).
     private static let fd = Mutex<Int32>(-1)
 
@@ -27,22 +31,36 @@ public enum SharedNetworkNamespace {
     /// gets a namespace of its own as before.
     public static var descriptor: Int32 { fd.withLock { $0 } }
 
+    /// Takes `descriptor` as it (one a previous daemon made and systemd's
+    /// fd store kept): a daemon restarted while the RTNL is held cannot make
+    /// one, and its first u-drivers would wait for it.
+    public static func adopt(_ descriptor: Int32) {
+        let kept = fd.withLock { f -> Bool in
+            guard f < 0 else { return false }
+            f = descriptor
+            return true
+        }
+        if !kept { close(descriptor) }
+    }
+
     /// Makes it on a thread of its own (making it waits for the RTNL, which
-    /// may be held), once; why not, if it fails (no CAP_SYS_ADMIN).
-    public static func prepare(_ failed: @escaping @Sendable (String) -> Void = { _ in }) {
+    /// may be held), once: `made` gets it (to keep it in the fd store),
+    /// `failed` why not (no CAP_SYS_ADMIN).
+    public static func prepare(made: @escaping @Sendable (Int32) -> Void = { _ in },
+                               failed: @escaping @Sendable (String) -> Void = { _ in }) {
         guard descriptor < 0 else { return }
         startThread(name: "netns") {
-            let made = drv_isolated_netns()
-            guard made >= 0 else {
-                failed("the u-drivers' network namespace: \(String(cString: strerror(-made)))")
+            let new = drv_isolated_netns()
+            guard new >= 0 else {
+                failed("the u-drivers' network namespace: \(String(cString: strerror(-new)))")
                 return
             }
             let kept = fd.withLock { f -> Bool in
                 guard f < 0 else { return false }
-                f = made
+                f = new
                 return true
             }
-            if !kept { close(made) }
+            if kept { made(new) } else { close(new) }
         }
     }
 }

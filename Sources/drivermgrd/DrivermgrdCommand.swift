@@ -137,12 +137,6 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         notifier.send("RELOADING=1\nMONOTONIC_USEC=\(Int(ts.tv_sec) * 1_000_000 + ts.tv_nsec / 1000)\nSTATUS=reloading")
         let cfg = ConfigLoader.load(directories: configSearchPath, driverDirectory: driverDirectory)
-        // The network namespace sandboxed u-drivers join, made in the
-        // background (it waits for the RTNL); until it is there each gets
-        // one of its own.
-        if cfg.drivers.contains(where: { $0.sandboxed && $0.privateNamespaces }) {
-            SharedNetworkNamespace.prepare { why in logger.warning("\(why); each u-driver makes its own") }
-        }
         for w in cfg.warnings { logger.warning("\(w)") }
         for e in cfg.errors { logger.error("\(e)") }
         let out = await manager.reload(configs: cfg.drivers)
@@ -176,12 +170,6 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         }
 
         let cfg = ConfigLoader.load(directories: configSearchPath, driverDirectory: driverDirectory)
-        // The network namespace sandboxed u-drivers join, made in the
-        // background (it waits for the RTNL); until it is there each gets
-        // one of its own.
-        if cfg.drivers.contains(where: { $0.sandboxed && $0.privateNamespaces }) {
-            SharedNetworkNamespace.prepare { why in logger.warning("\(why); each u-driver makes its own") }
-        }
         for w in cfg.warnings { logger.warning("\(w)") }
         for e in cfg.errors { logger.error("\(e)") }
         logger.info("loaded \(cfg.drivers.count) driver(s) from \(configSearchPath.joined(separator: ":"))")
@@ -195,6 +183,17 @@ struct DrivermgrdCommand: AsyncParsableCommand {
         case .auto: link = .auto(simPath: simPath)
         }
         let handover = fdStore ? HandoverStore(runtimeDirectory: runtimeDirectory, logger: logger) : nil
+        // The network namespace sandboxed u-drivers join: the last daemon's
+        // from the fd store, else made in the background (it waits for the
+        // RTNL) and stored; until it is there each gets one of its own.
+        if cfg.drivers.contains(where: { $0.sandboxed && $0.privateNamespaces }) {
+            if let fd = handover?.takeShared(SharedNetworkNamespace.fdName) {
+                SharedNetworkNamespace.adopt(fd)
+            } else {
+                SharedNetworkNamespace.prepare(made: { fd in handover?.keepShared(SharedNetworkNamespace.fdName, fd) },
+                                               failed: { why in logger.warning("\(why); each u-driver makes its own") })
+            }
+        }
         let uids = DynamicUIDs(range: Self.uidRange(dynamicUIDRange) ?? DynamicUIDs.systemdRange, lockDirectory: dynamicUIDDirectory)
         let manager = Manager(configs: cfg.drivers, nucleus: link, logger: logger, handover: handover, uids: uids,
                               historyPath: (runtimeDirectory as NSString).appendingPathComponent("history.jsonl"))

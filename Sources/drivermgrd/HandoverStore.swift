@@ -278,6 +278,19 @@ final class HandoverStore: Sendable {
         }
     }
 
+    /// Takes a descriptor of the daemon's own (no driver's) systemd passed
+    /// back under `name`.
+    func takeShared(_ name: String) -> Int32? {
+        received.withLock { $0.removeValue(forKey: name) }
+    }
+
+    /// Hands a descriptor of the daemon's own to systemd under `name`.
+    func keepShared(_ name: String, _ fd: Int32) {
+        var one = fd
+        let r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=\(name)", &one, 1)
+        if r <= 0 { logger.warning("FDSTORE of \(name) failed (\(r))") }
+    }
+
     /// Drops `driver`'s descriptors from systemd's store.
     func release(_ driver: String) {
         for kind in ["xpc", "pid", "seccomp", "stderr", "uidlock"] {

@@ -250,7 +250,10 @@ import Glibc
         #expect(try h.drvctl("call", "ens1371", "mixer-set", "master", "40").0 == 0)
         let before = try #require(try h.status("ens1371").device)
         let pids = Dictionary(uniqueKeysWithValues: try h.list().map { ($0.name, $0.pid ?? 0) })
-        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "rtl8139.xpc"]) }
+        try h.wait("descriptors stored") { Set(store.names).isSuperset(of: ["ens1371.xpc", "rtl8139.xpc", "netns"]) }
+        // The network namespace the u-drivers share (SharedNetworkNamespace),
+        // kept in the store for the next daemon.
+        let net = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pids["ens1371"] ?? 0)/ns/net")
 
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
@@ -262,6 +265,8 @@ import Glibc
         try h.wait("both serve again") { (try? h.list().allSatisfy { $0.state == .active }) == true }
         let after = Dictionary(uniqueKeysWithValues: try h.list().map { ($0.name, $0) })
         #expect(after["ens1371"]?.pid != pids["ens1371"], "a new u-driver")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(after["ens1371"]?.pid ?? 0)/ns/net") == net,
+                "the next daemon's u-driver joined the namespace from the store")
         let snd = try #require(try h.status("ens1371").device)
         #expect(snd.number("masterVolumeRegister") == before.number("masterVolumeRegister"), "replayed from the saved shadow")
         #expect(snd.number("underruns") == 0 && snd.number("glitches") == 0)
