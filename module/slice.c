@@ -438,12 +438,20 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 {
 	struct drvxpc_hdr *rh;
 	struct sk_buff *skb;
-	int state;
+	unsigned char *buf;
+	int state, n;
 
+	/* The adoption's state (drvslice_encode_state): made under the lock. */
+	buf = kvmalloc(SLICE_MSG_MAX, GFP_KERNEL);
+	if (!buf) {
+		kdev_put(k);
+		return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the device's state");
+	}
 	mutex_lock(&k->lock);
 	state = k->probe_state;
 	if (state == PROBE_QUEUED) {
 		mutex_unlock(&k->lock);
+		kvfree(buf);
 		kdev_put(k);
 		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe is running");
 	}
@@ -452,15 +460,36 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 	drvslice_api_peer_gone(k);
 	if (state == PROBE_DONE && !k->probe_result) {
 		WRITE_ONCE(k->adopted, true);
+		/* What the dead process knew of the kernel's objects, the
+		 * new one gets with the answer: each later call carries only
+		 * what its callee is known to read. */
+		n = drvslice_encode_state(&k->side, buf, SLICE_MSG_MAX);
+		if (n < 0) {
+			char why[sizeof(k->side.why)];
+
+			strscpy(why, k->side.why, sizeof(why));
+			mutex_unlock(&k->lock);
+			kvfree(buf);
+			dev_warn(&k->pdev->dev, "%s: no state for the adopting u-driver: %s\n",
+				 k->pdrv->desc->name, why);
+			kdev_put(k);
+			return drvnucleus_reply(info, h, n, 0, why);
+		}
 		mutex_unlock(&k->lock);
+		dev_info(&k->pdev->dev, "%s: adopted by a new u-driver (its state: %d bytes)\n",
+			 k->pdrv->desc->name, n);
 		kdev_put(k);
-		dev_info(&k->pdev->dev, "%s: adopted by a new u-driver\n", k->pdrv->desc->name);
-		skb = drvnucleus_reply_new_sized(info, h, 0, &rh);
-		if (!skb)
+		skb = drvnucleus_reply_new_sized(info, h, n, &rh);
+		if (!skb) {
+			kvfree(buf);
 			return -ENOMEM;
+		}
+		skb_put_data(skb, buf, n);
+		kvfree(buf);
 		rh->flags |= DRVXPC_F_REATTACH;
 		return drvnucleus_reply_send(info, skb, rh);
 	}
+	kvfree(buf);
 	k->probe_state = PROBE_QUEUED;
 	WRITE_ONCE(k->adopted, false);
 	mutex_unlock(&k->lock);

@@ -1217,6 +1217,61 @@ int drvslice_encode_call(struct drvslice_side *s,
 	return (int)b.len;
 }
 
+/* The pseudo-entry the adoption's state is sent and checked under: no
+ * arguments, every type's every field (set_for's DRVSLICE_ALL_TYPES). */
+static const struct drvslice_entry adoption = { .name = "the adoption's state" };
+
+static int put_state(struct drvslice_side *s, struct sbuf *b,
+		     struct named *nm, int commit)
+{
+	struct drvslice_set set = { 0, DRVSLICE_ALL_FIELDS, NULL };
+	unsigned short t;
+	int err;
+
+	for (t = 1; t < s->drv->ntypes; t++) {
+		void *all[INSTANCES_MAX];
+		unsigned int nall = 0, k;
+
+		set.type = t;
+		instances(s, t, &adoption, NULL, all, &nall, 0);
+		for (k = 0; k < nall; k++) {
+			const struct drvslice_obj *o = holding(s, all[k]);
+
+			/* This side's objects: not a global (each half
+			 * has its own) nor a copy of the other side's. */
+			if (!o || o->shadow || !o->size)
+				continue;
+			err = put_struct(s, b, &adoption, &set, all[k], nm, commit);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int drvslice_encode_state(struct drvslice_side *s, unsigned char *buf,
+			  unsigned int cap)
+{
+	struct sbuf b = { buf, 0, cap, 0 };
+	struct named nm = { .n = 0 };
+	int err;
+
+	s->why[0] = 0;
+	if (!s->kernel)
+		return fail(s, -EPERM, "%s: the kernel's to send", adoption.name);
+	err = put_state(s, &b, &nm, 0);
+	if (err)
+		return err;
+	if (nm.full)
+		return fail(s, -E2BIG, "%s: more than 64 objects", adoption.name);
+	name_devices(s, &nm);
+	put_objects(s, &b, &nm);
+	if (b.err)
+		return fail(s, b.err, "%s: does not fit in %u bytes", adoption.name, cap);
+	put_state(s, &b, &nm, 1);
+	return (int)b.len;
+}
+
 void drvslice_call_end(struct drvslice_side *s)
 {
 	unsigned int i;
@@ -1535,11 +1590,17 @@ static int aligned(struct drvslice_side *s, const unsigned char *v,
 }
 
 /* The set of @sets for @type, or NULL. */
+/* @n for every type, each with all of its fields: the adoption's state. */
+#define DRVSLICE_ALL_TYPES	0xffffffffu
+
 static const struct drvslice_set *set_for(const struct drvslice_set *sets,
 					  unsigned int n, unsigned short type)
 {
+	static const struct drvslice_set every = { 0, DRVSLICE_ALL_FIELDS, NULL };
 	unsigned int i;
 
+	if (n == DRVSLICE_ALL_TYPES)
+		return &every;
 	for (i = 0; i < n; i++)
 		if (sets[i].type == type)
 			return &sets[i];
@@ -2313,6 +2374,37 @@ static int reply_in(struct drvslice_side *s, const struct drvslice_entry *e,
 		k++;
 	}
 	return 0;
+}
+
+int drvslice_decode_state(struct drvslice_side *s, const unsigned char *msg,
+			  unsigned int len)
+{
+	struct parsed *pm = scratch(s);
+	unsigned int i;
+	int err;
+
+	s->why[0] = 0;
+	if (s->kernel)
+		return fail(s, -EPERM, "%s: only the kernel sends it", adoption.name);
+	err = parse(s, msg, len, pm);
+	if (err)
+		return err;
+	if (pm->entry || pm->nargs || pm->has_ret || pm->ndrops)
+		return fail(s, -EINVAL, "%s: an entry, arguments, a result or drops", adoption.name);
+	/* The kernel's objects only: the u-driver adopting the device has
+	 * none the kernel could know. */
+	for (i = 0; i < pm->nobjs; i++)
+		if ((pm->objs[i].h & DRVSLICE_H_KIND) != DRVSLICE_H_KERNEL)
+			return fail(s, -EINVAL, "%s: object %#llx is not the kernel's",
+				    adoption.name, pm->objs[i].h);
+	err = check_objects(s, pm);
+	if (!err)
+		err = structs(s, pm, &adoption, NULL, NULL, DRVSLICE_ALL_TYPES, 0);
+	if (!err)
+		err = make_shadows(s, pm);
+	if (!err)
+		err = structs(s, pm, &adoption, NULL, NULL, DRVSLICE_ALL_TYPES, 1);
+	return err;
 }
 
 int drvslice_decode_reply(struct drvslice_side *s,

@@ -12,7 +12,9 @@
  * shorter than its type, or a buffer shorter than said, is an ASan report.
  * The u-driver (mode 1) has served one upcall before the input, so that
  * copies of the kernel's objects exist for the input's fields, pointers
- * and SLICE_DROPs to meet.  After each input: no call left open, the table
+ * and SLICE_DROPs to meet.  Mode 4 is the state a u-driver adopting a
+ * probed device stores (drvslice_decode_state), on a fresh user side.
+ * After each input: no call left open, the table
  * within its bounds, and every copy freed when the side is reset
  * (LeakSanitizer).
  *
@@ -309,8 +311,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > sizeof(out))
 		return 0;
-	mode = data[0] % 4;
-	setup(mode != 1);
+	mode = data[0] % 5;
+	setup(mode != 1 && mode != 4);
 	switch (mode) {
 	case 1:	/* the u-driver serves an upcall, after one */
 		prior_upcall();
@@ -332,6 +334,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drvslice_call_end(&side);
 		break;
 	}
+	case 4:	/* the kernel's state, as a u-driver adopting the device takes it */
+		drvslice_decode_state(&side, data + 1, (unsigned int)(size - 1));
+		break;
 	default: {	/* the u-driver's reply to its API call */
 		struct api_call c;
 
@@ -418,6 +423,10 @@ int main(int argc, char **argv)
 		n = drvslice_serve(&side, call, (unsigned int)n, out, sizeof(out));
 		write_seed(argv[1], "ufn-reply", 2, out, n);
 	}
+	/* The kernel's state for a u-driver adopting the device: the
+	 * object with its string and arrays, and the device memory. */
+	n = drvslice_encode_state(&caller, call, sizeof(call));
+	write_seed(argv[1], "state", 4, call, n);
 	/* The kernel frees its object: its next upcall announces it
 	 * (SLICE_DROP of handle 1, the u-driver's copy in mode 1). */
 	drvslice_untrack(&caller, o);

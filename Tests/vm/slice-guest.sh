@@ -239,6 +239,18 @@ wait \$p1
 for i in \$(seq 40); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5; done
 echo "== during the kill: \$(cat /tmp/s1)"
 echo "== after the kill: \$(\$ctl list --no-legend | awk '{ print \$4 }'), restarts +\$((\$(\$ctl show 8139cp -p NRestarts --value) - restarts0)), pid \$before -> \$(pid_of)"
+# The adopting u-driver never ran the probe that set cp->regs (the
+# register window): it gets the kernel's objects with SLICE_PROBE's
+# answer. Its first call is the link settings, whose field sets do not
+# name cp->regs (mdio_read reads it through mii_if_info's function
+# pointer, which the MII library calls); then ethtool -d (memcpy_fromio
+# from cp->regs). Both answer as before the kill, and the kernel refused
+# none of the u-driver's calls.
+n0=\$(wc -l < /tmp/d.log)
+ethtool "\$ifc" | grep -E "^\s+(Speed|Duplex|Auto-negotiation):" | tr -d '\t' | tr '\n' ' ' | sed 's/^/== link settings after the adoption: /; s/ \$//'; echo
+echo "== ethtool -d after the adoption: \$(ethtool -d "\$ifc" raw off hex on 2>&1 | hexrow 0x0000) (address \$mac)"
+sleep 1
+echo "== calls refused after the adoption: \$(tail -n +\$((n0 + 1)) /tmp/d.log | grep -c -E 'refused|did not run it')"
 # The new u-driver serves the driver's functions: close and open again.
 timeout 60 ip link set "\$ifc" down && timeout 60 ip link set "\$ifc" up && echo "== down and up again ok"
 for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
@@ -358,6 +370,9 @@ has "^== after the kill: active, restarts \\+1, pid ([0-9]+) -> [0-9]+$" "recove
 has "^== down and up again ok" "cp_close and cp_open in the new u-driver"
 has "^== ping after the recovery: 5 echo requests sent, 5 replies received$" "ping after the recovery"
 has "^== mtu after the recovery: 1400$" "the MTU kept across the recovery"
+has "^== ethtool -d after the adoption: ([0-9a-f:]{17}) \\(address \\1\\)$" "ethtool -d after the adoption (the register window the first u-driver mapped, read by the next)"
+has "^== link settings after the adoption: Speed: 100Mb/s Duplex: Full Auto-negotiation: on$" "the link settings after the adoption (mdio_read's readw on cp->regs)"
+has "^== calls refused after the adoption: 0$" "no kernel API call of the adopting u-driver refused"
 has "^== full-size ping after the recovery: 3 packets transmitted, 3 packets received" "1400-byte packets after the recovery"
 has "^== ethtool -i: driver: 8139cp bus-info: 0000:00:03\\.0$" "ethtool -i (cp_get_drvinfo: the driver's name, the device's as pci_name gives it)"
 has "^== ethtool: Supports Wake-on: [a-z]+ Wake-on: [a-z]+ Link detected: yes" "ethtool's wake-on settings (netdev_get_wol under the ComboLock)"

@@ -376,6 +376,24 @@ int drvslice_decode_reply(struct drvslice_side *s,
 void drvslice_call_end(struct drvslice_side *s);
 
 /*
+ * The state a new u-driver adopts a probed device with (the kernel's
+ * answer to its SLICE_PROBE): every struct of the kernel side's own
+ * objects, all of its crossing fields, and the objects they name, in
+ * @buf (at most @cap bytes): its length, or a negative errno with s->why
+ * set.  An entry's field sets name what its callee reads as far as the
+ * analysis sees; a field read only through a function pointer that a
+ * library calls (mii_if_info.mdio_read reading cp_private.regs) is in
+ * none, and the u-driver that wrote it in its own probe never needed it
+ * sent.  The one that adopts the device does.
+ * The user side stores it (decode): 0, or a negative errno with s->why set
+ * (nothing stored then).
+ */
+int drvslice_encode_state(struct drvslice_side *s, unsigned char *buf,
+			  unsigned int cap);
+int drvslice_decode_state(struct drvslice_side *s, const unsigned char *msg,
+			  unsigned int len);
+
+/*
  * The callee's side: a call message checked whole against this half's
  * own description before anything is stored, the function run, its reply
  * written to @out.  The reply's length, or a negative errno with s->why

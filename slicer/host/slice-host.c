@@ -733,9 +733,22 @@ static void slice_probe_answered(const struct drvxpc_hdr *h, const u8 *attrs, un
 			     why ? (const char *)why : strerror(-h->status));
 		return;
 	}
-	/* A probe that is the kernel half's own, or a device the nucleus
-	 * has probed already (REATTACH: a new u-driver adopts it, its state
-	 * is in the kernel's objects): no probe upcall to wait for. */
+	/* A device the nucleus has probed already (REATTACH): this u-driver
+	 * adopts it.  Its state is in the kernel's objects, which come with
+	 * the answer (drvslice_encode_state): stored before any call. */
+	if ((h->flags & DRVXPC_F_REATTACH) && alen) {
+		int err = drvslice_decode_state(&side, attrs, alen);
+
+		if (err) {
+			if (host.probe.active)
+				probe_answer(err, "SLICE_PROBE: %s", side.why);
+			else
+				note("SLICE_PROBE's state refused after the probe was answered: %s", side.why);
+			return;
+		}
+	}
+	/* A probe that is the kernel half's own, or an adoption: no probe
+	 * upcall to wait for. */
 	if (host.probe.active && (!host.probe_served_here || (h->flags & DRVXPC_F_REATTACH)))
 		probe_answer(0, "%s", "");
 }
