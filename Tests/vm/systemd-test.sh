@@ -130,6 +130,11 @@ journalctl --no-pager -q -o short-monotonic -u drivermgrd |
        /Main process exited, code=killed, status=9/ { t0 = ts }
        /took over 2 of 2/ && t0 { printf "== daemon down for %.0f ms (SIGKILL seen to u-drivers taken over)\n", (ts - t0) * 1000; exit }'
 journalctl --no-pager -q -x MESSAGE_ID=$ADOPTED_ID | grep -E "^░░ Subject" | head -1 | sed 's/^░░ /== catalog: /'
+# What systemd's fd store gave the new daemon: the u-drivers' channels,
+# pidfds, seccomp listeners, uid locks and output pipes, and the network
+# namespace the sandboxed u-drivers share (an nsfs descriptor), so that
+# the new daemon's u-drivers join the one its predecessor made.
+journalctl --no-pager -q -u drivermgrd | grep -o "systemd passed [0-9]* stored descriptor(s): .*" | tail -1 | sed 's/^/== /'
 echo "== ens1371 frames $frames_before -> $(field ens1371 framesPlayed), underruns $(field ens1371 underruns), glitches $glitches_before -> $(field ens1371 glitches)"
 echo "== rtl8139 echoed $echoed_before -> $(field rtl8139 echoed)"
 echo "== master across the daemon's crash: $master_before -> $(drvctl call ens1371 mixer-get master)"
@@ -210,6 +215,7 @@ grep -qE "^== after SIGKILL: main pid ([0-9]+) -> [0-9]+$" "$R/log" && ! grep -q
 grep -qE "^== u-driver pids across the daemon's SIGKILL: (ens1371=[0-9]+ rtl8139=[0-9]+ )-> \1$" "$R/log" || fail "u-drivers kept their pids"
 [ "$(grep -cE '^== list after the daemon crash: (ens1371|rtl8139) .* active ' "$R/log")" = 2 ] || fail "drivers after the daemon crash"
 grep -qE "^== adopted entries: [2-9]" "$R/log" || fail "adopted journal entries"
+grep -qE "^== systemd passed [0-9]+ stored descriptor\(s\): .*ens1371\.xpc, .*netns" "$R/log" || fail "the fd store kept the channels and the shared network namespace"
 grep -q "^== catalog: Subject: drivermgrd took over the running u-driver" "$R/log" || fail "adopted catalog entry"
 grep -qE "^== ens1371 frames ([0-9]+) -> ([0-9]+), underruns 0, glitches ([0-9]+) -> \3$" "$R/log" || fail "audio across the daemon crash"
 awk '/^== ens1371 frames/ { exit !(($6 + 0) > ($4 + 0)) }' "$R/log" || fail "frames advanced"
