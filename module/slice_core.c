@@ -1589,10 +1589,10 @@ static int aligned(struct drvslice_side *s, const unsigned char *v,
 		    what, s->drv->types[t].name, off, align);
 }
 
-/* The set of @sets for @type, or NULL. */
 /* @n for every type, each with all of its fields: the adoption's state. */
 #define DRVSLICE_ALL_TYPES	0xffffffffu
 
+/* The set of @sets for @type, or NULL. */
 static const struct drvslice_set *set_for(const struct drvslice_set *sets,
 					  unsigned int n, unsigned short type)
 {
