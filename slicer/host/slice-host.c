@@ -1200,6 +1200,11 @@ int drvslice_host_combolock(const void *p)
 	return drvslice_combolock_of(&side, p) != NULL;
 }
 
+const char *drvslice_host_why(void)
+{
+	return side.why;
+}
+
 const char *drvslice_host_pci_slot(void)
 {
 	return host.slot[0] ? host.slot : NULL;

@@ -50,6 +50,10 @@ int drvslice_host_combolock(const void *p);
  * before HELLO. */
 const char *drvslice_host_pci_slot(void);
 
+/* Why the host's last call across the split failed (the tracker's reason,
+ * or the kernel's), for the log. */
+const char *drvslice_host_why(void);
+
 /* Whether @p is at @off in an object the host's tracker holds whose
  * struct type is the driver's @type: 1 or 0. */
 int drvslice_host_in_type(const void *p, const char *type, unsigned int off);

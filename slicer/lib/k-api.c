@@ -77,8 +77,8 @@ static int api_call_entry(const struct drvslice_entry *e, unsigned int n,
 	int err = drvslice_downcall(e, args, ret);
 
 	if (err < 0 && !test_and_set_bit(n, api_reported))
-		pr_err("drvslice: %s: the kernel did not run it (%pe); it returns as if it had failed\n",
-		       e->name, ERR_PTR(err));
+		pr_err("drvslice: %s: the kernel did not run it (%pe: %s); it returns as if it had failed\n",
+		       e->name, ERR_PTR(err), drvslice_host_why());
 	return err < 0 ? err : 0;
 }
 
