@@ -33,11 +33,12 @@ HEAD
 
 # The last lines of a busybox guest's /init: what the kernel complained of
 # goes to the host's log ("== dmesg clean" otherwise), then power off.
-# An oops for a page fault the CPU took on an implicit supervisor access in
-# user mode (a far return's descriptor read: a campaign's code mutation that
-# turned a u-driver's ret into retf, under TCG) is a user instruction's: the
-# kernel ends the process (drivermgrd recovers it), and no kernel code ran.
-# It is said apart, not taken for the kernel's complaint.
+# An oops for a page fault taken in user mode whose error code lacks the
+# user bit ("#PF: supervisor ... access in user mode": a campaign's code
+# mutation turned a u-driver's ret into retf, and TCG faulted its stack read
+# so) is a user instruction's: the kernel ends the process (drivermgrd
+# recovers it), and no kernel code ran. It is said apart, not taken for the
+# kernel's complaint.
 guest_init_tail() {
   cat <<'TAIL'
 dmesg > /tmp/dmesg.all
