@@ -89,10 +89,11 @@ echo "== driver library: $nsyms kernel symbols in $(basename "$OUT")/libdrvslice
 # The library's own calls into the kernel side: only the host's downcall
 # (k-api.c makes the kernel API that changes the kernel's objects, e.g. the
 # MII library's netif_carrier_on/off, downcalls) and its question whether
-# a lock is a ComboLock (k-api.c's spin locks of one are downcalls).
-# Exactly these (weak references, the driver's init_module and
+# a lock is a ComboLock (k-api.c's spin locks of one are downcalls), and
+# why its last call failed (for the log line of a kernel API call that did
+# not run). Exactly these (weak references, the driver's init_module and
 # cleanup_module, aside), and the library must not define them itself.
-KERNEL_CALLS="drvslice_downcall drvslice_host_combolock"
+KERNEL_CALLS="drvslice_downcall drvslice_host_combolock drvslice_host_why"
 ld -r -o "$OUT/obj/lib-whole.o" --whole-archive "$OUT/libdrvslice-local.a"
 nm -u "$OUT/obj/lib-whole.o" | awk '$1 == "U" { print $2 }' | sort -u | comm -23 - "$OUT/system-symbols.txt" \
   | grep -v '^_GLOBAL_OFFSET_TABLE_$' > "$OUT/library-kernel-calls.txt" || true
@@ -371,7 +372,7 @@ if [ -n "${USER_HALF:-}" ]; then
   echo "== $(basename "$USER_HALF"): $(wc -l < "$OUT/user-half-undefined.txt") symbols left for the kernel side: $(tr '\n' ' ' < "$OUT/user-half-undefined.txt")"
   # The drivers whose kernel API the library covers whole.
   case $(basename "$USER_HALF") in
-    8139cp.c) want="drvslice_dev_name drvslice_downcall drvslice_host_combolock " ;;
+    8139cp.c) want="drvslice_dev_name drvslice_downcall drvslice_host_combolock drvslice_host_why " ;;
     *) want= ;;
   esac
   if [ -n "$want" ] && [ "$(tr '\n' ' ' < "$OUT/user-half-undefined.txt")" != "$want" ]; then

@@ -31,6 +31,11 @@ int drvslice_host_combolock(const void *p)
 	return p == &word;
 }
 
+const char *drvslice_host_why(void)
+{
+	return "the test refuses every call";
+}
+
 int drvslice_downcall(const void *e, void *const args[], void *ret)
 {
 	(void)e;
