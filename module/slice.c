@@ -441,17 +441,10 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 	unsigned char *buf;
 	int state, n;
 
-	/* The adoption's state (drvslice_encode_state): made under the lock. */
-	buf = kvmalloc(SLICE_MSG_MAX, GFP_KERNEL);
-	if (!buf) {
-		kdev_put(k);
-		return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the device's state");
-	}
 	mutex_lock(&k->lock);
 	state = k->probe_state;
 	if (state == PROBE_QUEUED) {
 		mutex_unlock(&k->lock);
-		kvfree(buf);
 		kdev_put(k);
 		return drvnucleus_reply(info, h, -EBUSY, 0, "the device's probe is running");
 	}
@@ -463,6 +456,12 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		/* What the dead process knew of the kernel's objects, the
 		 * new one gets with the answer: each later call carries only
 		 * what its callee is known to read. */
+		buf = kvmalloc(SLICE_MSG_MAX, GFP_KERNEL);
+		if (!buf) {
+			mutex_unlock(&k->lock);
+			kdev_put(k);
+			return drvnucleus_reply(info, h, -ENOMEM, 0, "no memory for the device's state");
+		}
 		n = drvslice_encode_state(&k->side, buf, SLICE_MSG_MAX);
 		if (n < 0) {
 			char why[sizeof(k->side.why)];
@@ -489,7 +488,6 @@ static int slice_probe_op(struct genl_info *info, const struct drvxpc_hdr *h,
 		rh->flags |= DRVXPC_F_REATTACH;
 		return drvnucleus_reply_send(info, skb, rh);
 	}
-	kvfree(buf);
 	k->probe_state = PROBE_QUEUED;
 	WRITE_ONCE(k->adopted, false);
 	mutex_unlock(&k->lock);
