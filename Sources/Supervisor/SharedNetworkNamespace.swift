@@ -35,12 +35,16 @@ public enum SharedNetworkNamespace {
     /// fd store kept): a daemon restarted while the RTNL is held cannot make
     /// one, and its first u-drivers would wait for it.
     public static func adopt(_ descriptor: Int32) {
-        let kept = fd.withLock { f -> Bool in
+        if !keep(descriptor) { close(descriptor) }
+    }
+
+    /// Takes `new` unless one is there already: whether it did.
+    private static func keep(_ new: Int32) -> Bool {
+        fd.withLock { f in
             guard f < 0 else { return false }
-            f = descriptor
+            f = new
             return true
         }
-        if !kept { close(descriptor) }
     }
 
     /// Makes it on a thread of its own (making it waits for the RTNL, which
@@ -55,12 +59,7 @@ public enum SharedNetworkNamespace {
                 failed("the u-drivers' network namespace: \(String(cString: strerror(-new)))")
                 return
             }
-            let kept = fd.withLock { f -> Bool in
-                guard f < 0 else { return false }
-                f = new
-                return true
-            }
-            if kept { made(new) } else { close(new) }
+            if keep(new) { made(new) } else { close(new) }
         }
     }
 }
