@@ -1098,6 +1098,20 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		    !in_global(s, argp[i]) && !is_function(s, argp[i]))
 			return fail(s, -EOPNOTSUPP, "%s: argument %u is a buffer of a length the description does not give",
 				    e->name, i);
+		/* An object the callee made is all it takes here (the kernel
+		 * checks that again): a pointer in none of this side's copies
+		 * of them is refused before it is sent, saying where it lay. */
+		if (e->args[i].kind == DRVSLICE_A_OWN && argp[i]) {
+			const struct drvslice_obj *o = holding(s, argp[i]);
+
+			if (!o)
+				return fail(s, -EPERM, "%s: argument %u lies in no object of this side's, no copy of the callee's",
+					    e->name, i);
+			if (!o->shadow || !o->size)
+				return fail(s, -EPERM, "%s: argument %u lies in %s %#llx, no copy of the callee's",
+					    e->name, i, o->shadow ? "the opaque handle" : "this side's own object",
+					    o->handle);
+		}
 		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]) ||
 		    e->args[i].kind == DRVSLICE_A_OWN || in_global(s, argp[i]))
 			continue;
@@ -2065,8 +2079,10 @@ static int check_arg(struct drvslice_side *s, const struct parsed *m,
 			const struct drvslice_obj *o = by_handle(s, h);
 
 			if (!o || o->shadow || !o->size)
-				return fail(s, -EPERM, "%s: argument %u is no object of this side",
-					    e->name, i);
+				return fail(s, -EPERM, "%s: argument %u is no object of this side (%#llx: %s)",
+					    e->name, i, h,
+					    !o ? "not known" : o->shadow ?
+					    "a copy of the caller's" : "an opaque handle");
 		}
 		/* A struct the callee's code will read: all of it must be
 		 * there, aligned (the kernel's code takes no NULL from user

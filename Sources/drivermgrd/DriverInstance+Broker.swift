@@ -354,8 +354,13 @@ extension DriverInstance {
                 // A register write the chip's write check refused (a bus
                 // address not from REG_WRITE_DMA, a DMA size past its
                 // buffer: drvnucleus.h's write_check) is the u-driver's
-                // fault, as the policy's refusals above are.
-                if let e = reply.remoteError, [.regWrite, .regSeq, .regWriteDMA].contains(m.op), e.errno == 1 || e.errno == 22 {
+                // fault, as the policy's refusals above are. So is a
+                // sliced driver's call the kernel half's checks refused (an
+                // argument that is no object of the kernel's, a field that
+                // does not cross): a u-driver's own side sends none of
+                // those (it ends instead), so one that did is corrupted.
+                if let e = reply.remoteError, [.regWrite, .regSeq, .regWriteDMA, .sliceDowncall].contains(m.op),
+                   e.errno == 1 || e.errno == 22 {
                     // The failure first, as for the policy's refusals: this
                     // runs on the nucleus's reader, the u-driver's answer
                     // to its upcall comes in on its own channel's, and one

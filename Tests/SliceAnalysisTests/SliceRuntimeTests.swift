@@ -902,7 +902,7 @@ import Testing
         {
         	struct netdev mine = { .mtu = 9 };
         	struct netdev *dev = NULL;
-        	char text[512];
+        	char text[1024];
         	unsigned int i, at = 0;
         	int r;
 
@@ -918,6 +918,19 @@ import Testing
         	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api: %d mtu=%d name=%s\\n", r, dev->mtu, dev->name);
         	r = register_dev(&mine, "eth%d");
         	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api own: %d %s\\n", r, side.why);
+        	/* A u-driver that passes its own object off as its copy of the
+        	 * kernel's gets past its own side's check, not the kernel's. */
+        	if (drvslice_track(&side, &mine, sizeof(mine), SLICE_MINIDRV_T_netdev)) {
+        		for (i = 0; i < side.nobjs; i++)
+        			if (side.objs[i].ptr == &mine)
+        				side.objs[i].shadow = 1;
+        		r = register_dev(&mine, "eth%d");
+        		at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api forged: %d %s\\n", r, side.why);
+        		for (i = 0; i < side.nobjs; i++)
+        			if (side.objs[i].ptr == &mine)
+        				side.objs[i].shadow = 0;
+        		drvslice_untrack(&side, &mine);
+        	}
         	r = register_dev(dev, "a-name-far-too-long");
         	at += (unsigned int)snprintf(text + at, sizeof(text) - at, "api long: %d %s\\n", r, side.why);
         	{
@@ -1074,7 +1087,10 @@ import Testing
         // device the u-driver made itself is refused, and so is a string
         // longer than the API takes, before it is sent.
         #expect(run.1.contains("api: 1234 mtu=576 name=\n"), "\(run.1)")
-        #expect(run.1.contains("api own: -1 register_dev: argument 0 is no object of this side\n"), "\(run.1)")
+        // The u-driver's own side refuses it first, saying where it lay;
+        // one that lies about its copies is refused by the kernel's.
+        #expect(run.1.contains("api own: -1 register_dev: argument 0 lies in no object of this side's, no copy of the callee's\n"), "\(run.1)")
+        #expect(run.1.contains("api forged: -1 register_dev: argument 0 is no object of this side ("), "\(run.1)")
         #expect(run.1.contains("api long: -7 register_dev: argument 1: longer than 15 bytes"), "\(run.1)")
         #expect(run.1.contains("kernel dev: name=eth3 mtu=576"), "\(run.1)")
         // A function argument must be one of the kernel half's own (the

@@ -278,6 +278,15 @@ wait \$ei && echo "== ethtool -i across drivermgrd's restart: \$(grep ^driver: /
 for i in \$(seq 60); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$d_before" ] && \$ctl list --no-legend 2>/dev/null | grep -q ' active ' && break; sleep 0.5; done
 echo "== after drivermgrd's restart: \$(\$ctl list --no-legend | awk '{ print \$4 }'), u-driver \$([ "\$(pid_of)" = "\$before" ] && echo same || echo "\$before -> \$(pid_of)"), \$(dmesg | grep -c 'SLICE_DOWNCALL (call [0-9a-f]*) sent again after the daemon.s restart: answered from the first time') answered again"
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after drivermgrd's restart: /"
+# A u-driver whose call names an object the kernel never made (drvctl
+# inject bad-param: a wild pointer as the first argument of a call of the
+# kernel half's): drvnucleus refuses it, drivermgrd judges the u-driver
+# failed (bad-parameter) and recovers it; ethtool -d answers after it.
+before=\$(pid_of)
+\$ctl inject 8139cp bad-param
+for i in \$(seq 40); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5; done
+echo "== after a wild pointer: \$(grep -o 'FAILURE_KIND=bad-parameter.*failure: SLICE_DOWNCALL: the nucleus refused it' /tmp/d.log | tail -1 | sed 's/.*failure: //'), \$(\$ctl list --no-legend | awk '{ print \$4 }'), pid \$([ "\$(pid_of)" != "\$before" ] && echo new || echo same)"
+echo "== ethtool -d after the wild pointer: \$(ethtool -d "\$ifc" raw off hex on 2>&1 | hexrow 0x0000) (address \$mac)"
 if [ $SLICE_CAMPAIGN_FAULTS -gt 0 ]; then
 # The campaign. A hang is found by the heartbeat within XPCTimeoutSec=,
 # 3 s here (the probe's 60 s is ProbeTimeoutSec='s), after up to
@@ -395,6 +404,8 @@ has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replie
 has "^== ethtool -i across drivermgrd's restart: driver: 8139cp$" "a SLICE_DOWNCALL whose answer died with drivermgrd, sent again"
 has "^== after drivermgrd's restart: active, u-driver same, 1 answered again$" "the SLICE_DOWNCALL sent again answered from the first time, not run twice (the u-driver lives on)"
 has "^== ping after drivermgrd's restart: 5 echo requests sent, 5 replies received$" "ping after drivermgrd's restart"
+has "^== after a wild pointer: SLICE_DOWNCALL: the nucleus refused it, active, pid new$" "a call with a wild pointer refused by drvnucleus, the u-driver judged failed (bad-parameter) and recovered"
+has "^== ethtool -d after the wild pointer: ([0-9a-f:]{17}) \\(address \\1\\)$" "ethtool -d after the recovery from the wild pointer"
 has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-driver, [1-9][0-9]* waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
   "the ComboLock held by the u-driver, the kernel half waiting for it, never overrun"
 if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ]; then

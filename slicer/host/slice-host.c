@@ -986,6 +986,46 @@ static void flood(void)
 	}
 }
 
+/*
+ * INJECT bad-param: a call of the kernel half's with a wild pointer (an
+ * object the kernel never made) as its first argument, not awaited: the
+ * kernel refuses it, and the verdict is drivermgrd's.  A driver with no
+ * such call reads a register past its BAR instead.
+ */
+static void bad_call(void)
+{
+	const struct drvslice_driver *d = side.drv;
+	u8 buf[HDR + 64], width = 4;
+	unsigned int id;
+	struct msg m;
+
+	for (id = 1; d && id < d->nentries; id++) {
+		const struct drvslice_entry *e = d->entries[id];
+		u8 arg[12];
+		u64 wild = DRVSLICE_H_KERNEL | 0x0fffffffffffffffULL;
+		u32 off = 0;
+		u16 eid;
+
+		if (!e || e->dir != DRVSLICE_DOWN || !e->nargs ||
+		    (e->args[0].kind != DRVSLICE_A_PTR && e->args[0].kind != DRVSLICE_A_OWN))
+			continue;
+		eid = e->id;
+		memcpy(arg, &wild, 8);
+		memcpy(arg + 8, &off, 4);
+		msg_begin(&m, buf, sizeof(buf), DRVXPC_OP_SLICE_DOWNCALL, DRVXPC_F_REQUEST, next_seq(),
+			  host.instance, 0, host.downcall_ms * 1000);
+		msg_put(&m, DRVXPC_A_SLICE_ENTRY, &eid, 2);
+		msg_put(&m, DRVXPC_A_SLICE_ARG, arg, sizeof(arg));
+		msg_send(&m);
+		return;
+	}
+	msg_begin(&m, buf, sizeof(buf), DRVXPC_OP_REG_READ, DRVXPC_F_REQUEST, next_seq(),
+		  host.instance, 0, host.downcall_ms * 1000);
+	msg_put(&m, DRVXPC_A_REG_OFFSET, &host.bar_size, 4);
+	msg_put(&m, DRVXPC_A_REG_WIDTH, &width, 1);
+	msg_send(&m);
+}
+
 static void inject(const struct req *r, const u8 *attrs, unsigned int alen)
 {
 	static const char *const names[] = {
@@ -1023,19 +1063,9 @@ static void inject(const struct req *r, const u8 *attrs, unsigned int alen)
 		host.slow = 1;
 		host.slow_us = r->h.timeout_us > 100000 ? r->h.timeout_us : 100000;
 		break;
-	case DRVXPC_FAULT_BAD_PARAM: {
-		/* A register read past the BAR, not awaited: the verdict is
-		 * drivermgrd's. */
-		u8 buf[HDR + 16], width = 4;
-		struct msg m;
-
-		msg_begin(&m, buf, sizeof(buf), DRVXPC_OP_REG_READ, DRVXPC_F_REQUEST, next_seq(),
-			  host.instance, 0, host.downcall_ms * 1000);
-		msg_put(&m, DRVXPC_A_REG_OFFSET, &host.bar_size, 4);
-		msg_put(&m, DRVXPC_A_REG_WIDTH, &width, 1);
-		msg_send(&m);
+	case DRVXPC_FAULT_BAD_PARAM:
+		bad_call();
 		break;
-	}
 	case DRVXPC_FAULT_GARBAGE: {
 		static const u8 garbage[8] = { 0xde, 0xad, 0xbe, 0xef };
 
@@ -1244,6 +1274,17 @@ int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *
 	}
 	nx = &levels[l + 1];
 	n = drvslice_encode_call(&side, e, args, lv->call + HDR, DRVXPC_MSG_MAX - HDR);
+	if (n == -EPERM) {
+		/* An argument the callee must own lies in none of this side's
+		 * copies of the kernel's objects: in the kernel, the driver's
+		 * code would have handed it a wild pointer.  That driver is
+		 * broken (a corrupted pointer, a lost copy): it ends here, as
+		 * an oops ends a task, and drivermgrd recovers it, rather than
+		 * go on with what the call did not do (an ethtool register
+		 * dump of 0xff). */
+		note("%s: %s; the u-driver ends", e->name, side.why);
+		abort();
+	}
 	if (n < 0) {
 		drvslice_call_end(&side);
 		return n;
