@@ -15,7 +15,7 @@ VM_PKGS    := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-stat
 # The account u-drivers run as with [Sandbox] User= (units/drivermgr.sysusers).
 UDRIVER_USER ?= drivermgr
 
-.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-slice campaign-slice-sound campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
+.PHONY: all deps vm-deps build run check check-batch check-batch-fuzzers check-batch-builds deb gen-docs check-deb check-install test-python check-product vm check-scale check-instructions check-guests check-mouse-template check-usb-sound check-template check-slice check-slice-sound check-vm check-mouse check-usb check-net bench-vm check-slicer sweep check-systemd check-campaign campaign campaign-vm campaign-slice campaign-slice-sound campaign-mutations campaign-daemon fuzz-kernel check-fuzz-kernel fuzz-slice-kernel test bench clean install install-files install-dkms install-dkms-files uninstall-dkms check-dkms
 
 all: build
 
@@ -199,6 +199,15 @@ fuzz-kernel: vm-deps
 # A short run of it: 200,000 messages, seed 1, at most 120 s of fuzzing.
 check-fuzz-kernel: vm-deps
 	GENL_FUZZ_SECONDS=120 ./Tests/vm/genl-fuzz.sh 200000 1
+
+# A hostile u-driver of a sliced device (Tests/vm/slice-fuzz.c) in the
+# slice guest: its SLICE_DOWNCALLs for FUZZ_SLICE_SECONDS once the guest's
+# checks have run (check-slice runs it for 30 s, seed 1).
+FUZZ_SLICE_SECONDS ?= 600
+FUZZ_SLICE_SEED    ?= $(shell date +%s)
+fuzz-slice-kernel: build vm-deps
+	SLICE_FUZZ_SECONDS=$(FUZZ_SLICE_SECONDS) SLICE_FUZZ_SEED=$(FUZZ_SLICE_SEED) \
+	  SLICE_VM_TIMEOUT=$$(($(FUZZ_SLICE_SECONDS) + 900)) ./Tests/vm/slice-guest.sh
 
 # Every NIC microdriver (Tests/vm/nics/*.row) in one guest boot, the same
 # scenario for each, and the stock drivers for the baseline: one round of

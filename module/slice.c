@@ -401,12 +401,17 @@ static int serve(struct genl_info *info, const struct drvxpc_hdr *h,
 	WRITE_ONCE(k->serving, prev);
 	if (n < 0) {
 		char why[sizeof(k->side.why)];
+		/* The message broke the driver's description (the call's
+		 * field named: drivermgrd judges the u-driver failed); else
+		 * the function, or the kernel API's checks of the device's
+		 * state, refused it (no field: the driver's code sees it). */
+		u16 field = k->side.called ? 0 : DRVXPC_A_SLICE_ENTRY;
 
 		strscpy(why, k->side.why, sizeof(why));
 		mutex_unlock(&k->lock);
 		kvfree(out);
 		dev_dbg(&k->pdev->dev, "SLICE_DOWNCALL refused: %s\n", why);
-		return drvnucleus_reply(info, h, n, DRVXPC_A_SLICE_ENTRY, why);
+		return drvnucleus_reply(info, h, n, field, why);
 	}
 	mutex_unlock(&k->lock);
 	skb = drvnucleus_reply_new_sized(info, h, n, &rh);

@@ -628,6 +628,12 @@ static int api_register_netdev(void *const args[], void *ret)
 		return err;
 	if (st->registered || st->busy)
 		return refuse(k, -EBUSY, "register_netdev: registered already");
+	/* Once unregistered a net_device is only freed: register_netdevice
+	 * BUG()s on one that is not NETREG_UNINITIALIZED (found by
+	 * slice-fuzz: register_netdev after unregister_netdev). */
+	if (READ_ONCE(dev->reg_state) != NETREG_UNINITIALIZED)
+		return refuse(k, -EBUSY, "register_netdev: registered before (reg_state %u): it can only be freed",
+			      READ_ONCE(dev->reg_state));
 	if (parent && parent != &k->pdev->dev)
 		return refuse(k, -EINVAL, "register_netdev: its parent is not the device's own");
 	err = netdev_check(k, st, dev);
@@ -1452,6 +1458,12 @@ static int api_iounmap(void *const args[], void *ret)
 			break;
 	if (i == DRVSLICE_IOMEM_MAX)
 		return refuse(k, -EINVAL, "iounmap: not the start of a window the device mapped");
+	/* The kernel half's interrupt handler and net_device ops read the
+	 * window: the driver unmaps it after unregister_netdev and free_irq
+	 * (its remove, its probe's error path), never before. */
+	if (st->registered || st->irq_requested)
+		return refuse(k, -EBUSY, "iounmap: the kernel half may use the window (%s)",
+			      st->registered ? "the net_device is registered" : "the interrupt handler is requested");
 	drvslice_untrack(&k->side, (void __force *)addr);
 	drvslice_iomem_del(k, addr);
 	iounmap(addr);

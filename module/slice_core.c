@@ -2164,6 +2164,7 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	int err;
 
 	s->why[0] = 0;
+	s->called = 0;
 	err = parse(s, msg, len, m);
 	if (err)
 		return err;
@@ -2260,6 +2261,8 @@ int drvslice_serve(struct drvslice_side *s, const unsigned char *msg,
 	memset(ret, 0, sizeof(ret));
 	/* The call may make calls of its own: the scratch (m) is theirs now. */
 	err = t->call(args, ret);
+	/* After it: a call it made served here cleared it. */
+	s->called = 1;
 	if (err)
 		goto end;
 	/* An argument's object the call untracked (or whose copy a message

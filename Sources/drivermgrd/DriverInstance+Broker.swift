@@ -355,12 +355,15 @@ extension DriverInstance {
                 // address not from REG_WRITE_DMA, a DMA size past its
                 // buffer: drvnucleus.h's write_check) is the u-driver's
                 // fault, as the policy's refusals above are. So is a
-                // sliced driver's call the kernel half's checks refused (an
-                // argument that is no object of the kernel's, a field that
-                // does not cross): a u-driver's own side sends none of
-                // those (it ends instead), so one that did is corrupted.
-                if let e = reply.remoteError, [.regWrite, .regSeq, .regWriteDMA, .sliceDowncall].contains(m.op),
-                   e.errno == 1 || e.errno == 22 {
+                // sliced driver's call whose message broke the driver's
+                // description (drvnucleus names SLICE_ENTRY: an argument
+                // that is no object of the kernel's, a field that does not
+                // cross): the u-driver's encoder writes none (it ends the
+                // process on such an argument), so one that came is a
+                // corrupted u-driver's. A kernel API function's refusal of
+                // the device's state names no field and is the driver's.
+                if let e = reply.remoteError, e.errno == 1 || e.errno == 22,
+                   [.regWrite, .regSeq, .regWriteDMA].contains(m.op) || (m.op == .sliceDowncall && e.attribute != nil) {
                     // The failure first, as for the policy's refusals: this
                     // runs on the nucleus's reader, the u-driver's answer
                     // to its upcall comes in on its own channel's, and one

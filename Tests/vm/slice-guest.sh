@@ -24,6 +24,10 @@
 # own functions (8139cp.c's, named from its object), with an echo stream through the
 # kernel half counted per request and ethtool's -S, -i, -d and link
 # settings in turn (upcalls into the user half) five times a second.
+# Then, for SLICE_FUZZ_SECONDS (30; `make fuzz-slice-kernel` for longer),
+# a hostile u-driver's SLICE_DOWNCALLs (Tests/vm/slice-fuzz.c,
+# docs/fuzzing.md) with drivermgrd gone, before the removal.
+# SLICE_CONSOLE_LOG=FILE keeps the guest's whole console.
 #
 # usage: Tests/vm/slice-guest.sh
 set -euo pipefail
@@ -31,6 +35,10 @@ SLICE_CAMPAIGN_FAULTS=${SLICE_CAMPAIGN_FAULTS:-0}
 SLICE_CAMPAIGN_SECONDS=${SLICE_CAMPAIGN_SECONDS:-240}
 # drivermgrd's own SIGKILL every N faults of the campaign (0: never).
 SLICE_CAMPAIGN_DAEMON_KILL_EVERY=${SLICE_CAMPAIGN_DAEMON_KILL_EVERY:-10}
+# Seconds of slice-fuzz (a hostile u-driver's SLICE_DOWNCALLs) before the
+# removal, drivermgrd gone (0: none); its seed.
+SLICE_FUZZ_SECONDS=${SLICE_FUZZ_SECONDS:-30}
+SLICE_FUZZ_SEED=${SLICE_FUZZ_SEED:-1}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/Tests/vm/lib.sh"
 KVER=$(ls /lib/modules | sort -V | tail -1)
@@ -51,6 +59,7 @@ H="$WORK/halves"
 # make check runs guests side by side: one Kbuild in module/ at a time.
 flock "$ROOT/module" make -s -C "$KDIR" M="$ROOT/module" modules
 gcc -static -O2 -Wall -o "$WORK/nucleus-client" "$ROOT/Tests/vm/nucleus-client.c"
+gcc -static -O2 -Wall -o "$WORK/slice-fuzz" "$ROOT/Tests/vm/slice-fuzz.c"
 # The kernel half: the driver's file as --halves wrote it, its module init
 # registering through drvnucleus (drvslice-kernel.h), linked against
 # drvnucleus.ko's symbols.
@@ -81,7 +90,7 @@ echo "== decaf: $decaf"
 
 mkdir -p "$WORK/root/bin" "$WORK/root/proc" "$WORK/root/sys" "$WORK/root/dev" "$WORK/root/tmp" "$WORK/root/stock"
 cp /bin/busybox "$WORK/root/bin/busybox"
-cp "$ROOT/module/drvnucleus.ko" "$K/slice-8139cp.ko" "$WORK/nucleus-client" "$WORK/root/"
+cp "$ROOT/module/drvnucleus.ko" "$K/slice-8139cp.ko" "$WORK/nucleus-client" "$WORK/slice-fuzz" "$WORK/root/"
 for m in sound/soundcore sound/core/snd sound/core/snd-timer sound/core/snd-pcm \
          drivers/usb/common/usb-common drivers/usb/core/usbcore drivers/net/mii; do
   cp "/lib/modules/$KVER/kernel/$m.ko" "$WORK/root/stock/"
@@ -127,6 +136,9 @@ insmod /slice-8139cp.ko && echo "== insmod slice-8139cp ok"
 /fdstore /tmp/notify /tmp/drivermgrd.pid \\
   $BIN/drivermgrd --nucleus kernel --config /etc/drivermgrd --runtime-dir /tmp/run --driver-dir $BIN --fd-store > /tmp/d.log 2>&1 &
 for i in \$(seq 120); do \$ctl list --no-legend 2>/dev/null | grep -qE ' (active|failed) ' && break; sleep 0.5; done
+# SLICE_STREAM_LOG=1: drivermgrd's log on the console as it is written
+# (a guest that hangs never reaches the log's dump at the end).
+[ -n "${SLICE_STREAM_LOG:-}" ] && { tail -F /tmp/d.log 2>/dev/null | sed 's/^/  d: /' > /dev/console & }
 \$ctl list --no-legend | sed 's/^/== list: /'
 slot=\$(for d in /sys/bus/pci/devices/*; do [ "\$(cat \$d/vendor):\$(cat \$d/device)" = 0x10ec:0x8139 ] && basename \$d; done | head -1)
 ifc=\$(ls /sys/bus/pci/devices/\$slot/net 2>/dev/null | head -1)
@@ -326,6 +338,21 @@ sort /tmp/eth.err 2>/dev/null | uniq -c | head -3 | sed 's/^/== ethtool said: /'
 $BIN/drvcampaign report /tmp/scamp.jsonl --echo-losses 8139cp=/tmp/cping.lost > /tmp/scamp.md; echo "== slice campaign report exit \$?"
 sed 's/^/  /' /tmp/scamp.md
 fi
+# A hostile u-driver: drivermgrd and its u-driver gone (fdstore first, so
+# that nothing restarts them), slice-fuzz registers as the daemon, adopts
+# the device and sends SLICE_DOWNCALLs for SLICE_FUZZ_SECONDS. Whatever it
+# stops, the kernel must go on: dmesg is checked below, and the removal
+# after it must release everything.
+if [ $SLICE_FUZZ_SECONDS -gt 0 ]; then
+  killall -9 fdstore 2>/dev/null; kill -9 \$(cat /tmp/drivermgrd.pid) 2>/dev/null; sleep 0.5; killall -9 8139cp-udriver 2>/dev/null; sleep 0.5
+  inst=\$(dmesg | sed -n 's/.*drvnucleus instance \([0-9]*\): sliced 8139cp.*/\1/p' | tail -1)
+  /nucleus-client echo 10.0.2.2 65535 100 3 > /tmp/fping 2>&1 & fping=\$!
+  timeout \$(($SLICE_FUZZ_SECONDS + 300)) /slice-fuzz --instance "\$inst" --seed $SLICE_FUZZ_SEED --seconds $SLICE_FUZZ_SECONDS > /tmp/fuzz.out 2>&1
+  echo "== slice fuzz exit \$?"
+  kill -INT \$fping 2>/dev/null; wait \$fping
+  cat /tmp/fuzz.out
+  echo "== slice fuzz ping (not judged: the fuzzer may stop the device): \$(cat /tmp/fping)"
+fi
 # Removal after the adoption: the u-driver serving the device now has no
 # copy of what the first one's probe made (cp_remove_one starts from the
 # drvdata it set); drvnucleus releases the kernel's resources without the
@@ -356,7 +383,7 @@ timeout "${SLICE_VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 
   -netdev user,id=n1,net=10.0.2.0/24 -device rtl8139,netdev=n1,mac=$MAC > "$WORK/console.log" 2>&1 || true
 
 tr -d '\r' < "$WORK/console.log" > "$WORK/c.log"
-if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ] && [ -n "${SLICE_CONSOLE_LOG:-}" ]; then
+if [ -n "${SLICE_CONSOLE_LOG:-}" ]; then
   cp "$WORK/c.log" "$SLICE_CONSOLE_LOG" && echo "slice guest: the console is in $SLICE_CONSOLE_LOG"
 fi
 grep -E "^(== |  )" "$WORK/c.log" || true
@@ -412,6 +439,10 @@ if [ "$SLICE_CAMPAIGN_FAULTS" -gt 0 ]; then
   has "^== slice campaign: done: [1-9][0-9]* faults injected" "the campaign into the sliced u-driver ran"
   has "^== slice campaign report exit 0$" "the campaign's targets on the sliced driver (every manifested fault detected, recovered transparently, no echo lost)"
   has "^== slice campaign ping: ([0-9]+) echo requests sent, \\1 replies received$" "echo requests lost during the slice campaign"
+fi
+if [ "$SLICE_FUZZ_SECONDS" -gt 0 ]; then
+  has "^== slice fuzz exit 0$" "slice-fuzz: every SLICE_DOWNCALL of a hostile u-driver answered, well-formed"
+  has "^== slice fuzz: [1-9][0-9]* calls in [0-9]+ s: [1-9][0-9]* ran, [1-9][0-9]* refused" "slice-fuzz: calls that ran and calls refused"
 fi
 has "^== rmmod ok: interfaces lo $" "rmmod of the kernel half after an adoption: the netdev gone"
 has "^== after rmmod: 1 release, 0 segfaults" "removal after an adoption: the kernel's resources released without the driver's remove, no u-driver crashed"

@@ -312,6 +312,9 @@ struct drvslice_side {
 	unsigned long long dropped[DRVSLICE_DROPS_MAX];
 	unsigned int ndropped, drops_lost;
 	char why[160];		/* the last error, naming what was wrong */
+	/* drvslice_serve's last call reached its callee: an error since was
+	 * the callee's (or the answer's), not the message's. */
+	unsigned char called;
 	/* The message being decoded (kept off the kernel's small stack). */
 	unsigned long long scratch[DRVSLICE_SCRATCH_WORDS];
 };
