@@ -1255,6 +1255,34 @@ int drvslice_host_in_type(const void *p, const char *type, unsigned int off)
 	return 0;
 }
 
+/*
+ * What the journal gets before a u-driver ends on a wild pointer: the
+ * call's pointer arguments and every object this side holds, so that a
+ * lost copy (a kernel object's handle no longer here) tells apart from a
+ * stale pointer (the copy here, elsewhere).
+ */
+static void wild_pointer_report(const struct drvslice_entry *e, void *const args[])
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nargs; i++) {
+		void *p;
+
+		if (e->args[i].kind != DRVSLICE_A_PTR && e->args[i].kind != DRVSLICE_A_OWN)
+			continue;
+		memcpy(&p, args[i], sizeof(p));
+		note("%s: argument %u is %p", e->name, i, p);
+	}
+	note("%u objects here (depth %u):", side.nobjs, side.depth);
+	for (i = 0; i < side.nobjs; i++) {
+		const struct drvslice_obj *o = &side.objs[i];
+
+		note("  object %#llx at %p, %u bytes, type %u, %s, depth %u, parent %#llx",
+		     o->handle, o->ptr, o->size, o->type, o->shadow ? "a copy" : "own",
+		     o->depth, o->parent);
+	}
+}
+
 int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *ret)
 {
 	unsigned int l = cur;
@@ -1283,6 +1311,7 @@ int drvslice_downcall(const struct drvslice_entry *e, void *const args[], void *
 		 * go on with what the call did not do (an ethtool register
 		 * dump of 0xff). */
 		note("%s: %s; the u-driver ends", e->name, side.why);
+		wild_pointer_report(e, args);
 		abort();
 	}
 	if (n < 0) {
