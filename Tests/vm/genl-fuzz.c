@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "../../module/include/uapi/drvxpc.h"
+#include "genl-sock.h"
 
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10
@@ -386,59 +387,6 @@ enum { SOCK_A, SOCK_B, SOCK_C, NSOCKS };
 static int socks[NSOCKS];
 static uint16_t family;
 static int daemon_sock = -1;	/* SOCK_A or SOCK_B: the registered one */
-
-static int open_sock(void)
-{
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 60 };
-	int one = 1, big = 8 << 20;
-	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
-
-	if (s < 0 || bind(s, (struct sockaddr *)&me, sizeof(me)) < 0) {
-		perror("genl-fuzz: netlink socket");
-		exit(1);
-	}
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
-		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	return s;
-}
-
-static int resolve_family(int s)
-{
-	uint8_t buf[4096];
-	struct nlmsghdr *n = (struct nlmsghdr *)buf;
-	struct genlmsghdr *g = NLMSG_DATA(n);
-	struct nlattr *a = (struct nlattr *)((uint8_t *)g + GENL_HDRLEN);
-	int len;
-	uint8_t *p;
-
-	memset(buf, 0, sizeof(buf));
-	a->nla_type = CTRL_ATTR_FAMILY_NAME;
-	a->nla_len = NLA_HDRLEN + sizeof(DRVXPC_GENL_NAME);
-	memcpy(a + 1, DRVXPC_GENL_NAME, sizeof(DRVXPC_GENL_NAME));
-	n->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(a->nla_len));
-	n->nlmsg_type = GENL_ID_CTRL;
-	n->nlmsg_flags = NLM_F_REQUEST;
-	n->nlmsg_seq = 1;
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	if (send(s, buf, n->nlmsg_len, 0) < 0)
-		return -1;
-	len = recv(s, buf, sizeof(buf), 0);
-	if (len <= 0 || !NLMSG_OK(n, len) || n->nlmsg_type == NLMSG_ERROR)
-		return -1;
-	for (p = (uint8_t *)g + GENL_HDRLEN; p + NLA_HDRLEN <= buf + n->nlmsg_len;) {
-		a = (struct nlattr *)p;
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
-			return get_uint(p + NLA_HDRLEN, 2);
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return -1;
-}
 
 /* A message being built: nlmsghdr, genlmsghdr, drvxpc header, attributes,
  * with an index of every attribute (nested ones too) for the mutators. */
@@ -2338,7 +2286,7 @@ static void scenario_handover(struct rng *r)
 	if (chance(r, 20)) {
 		close(socks[old]);
 		daemon_sock = -1;
-		socks[old] = open_sock();
+		socks[old] = genl_sock_open("genl-fuzz", 60);
 		/* In between, a device op from nobody's daemon. */
 		if (d)
 			simple(r, other, DRVXPC_OP_REG_READ, d, &p);
@@ -2589,8 +2537,8 @@ static int info(void)
 
 	int id;
 
-	socks[SOCK_A] = open_sock();
-	id = resolve_family(socks[SOCK_A]);
+	socks[SOCK_A] = genl_sock_open("genl-fuzz", 60);
+	id = genl_family_id(socks[SOCK_A]);
 	if (id <= 0) {
 		printf("genl-fuzz: no drvnucleus family\n");
 		return 1;
@@ -2688,8 +2636,8 @@ int main(int argc, char **argv)
 	r.s = opt_seed ? opt_seed : 1;
 	upcall_rng.s = r.s ^ 0xa5a5a5a5a5a5ULL;
 	for (i = 0; i < NSOCKS; i++)
-		socks[i] = open_sock();
-	i = resolve_family(socks[SOCK_A]);
+		socks[i] = genl_sock_open("genl-fuzz", 60);
+	i = genl_family_id(socks[SOCK_A]);
 	if (i <= 0) {
 		printf("genl-fuzz: no drvnucleus family\n");
 		return 1;
