@@ -1383,6 +1383,7 @@ static int api_dma_free_attrs(void *const args[], void *ret)
 	struct drvslice_kdev *k;
 	struct api_state *st = api_begin(&k);
 	struct api_dma *slot;
+	const char *field;
 	int err;
 
 	if (IS_ERR(st))
@@ -1395,6 +1396,15 @@ static int api_dma_free_attrs(void *const args[], void *ret)
 			break;
 	if (slot == st->dma + API_DMA_MAX || slot->size != size || slot->handle != handle)
 		return refuse(k, -EINVAL, "dma_free_attrs: not a buffer of the device's, or not its size and handle");
+	/* A buffer the driver's state points at (its rings: cp->rx_ring) is
+	 * the kernel half's interrupt handler's while it is requested; the
+	 * driver frees it after free_irq (its close, its open's error path).
+	 * Not every buffer: 8139cp's ethtool -S allocates and frees one
+	 * while the interface is up, which no field holds. */
+	field = drvslice_pointed_into(&k->side, cpu, slot->size);
+	if (field && st->irq_requested)
+		return refuse(k, -EBUSY, "dma_free_attrs: %s points into it and the interrupt handler is requested",
+			      field);
 	drvslice_untrack(&k->side, cpu);
 	dma_free_attrs(dev, slot->size, slot->cpu, slot->handle, slot->attrs);
 	st->dma_bytes -= slot->size;

@@ -256,6 +256,63 @@ combolock_in(const struct drvslice_driver *d, unsigned short type,
 	return NULL;
 }
 
+static int ptr_field(const struct drvslice_field *f);
+
+/* A pointer field of a struct of type @type at @inst (or of one embedded
+ * there, @depth levels more at most) that points into [@lo, @lo + @n). */
+static const struct drvslice_field *
+pointer_into(const struct drvslice_driver *d, unsigned short type,
+	     const char *inst, unsigned int room, const char *lo,
+	     unsigned int n, unsigned int depth)
+{
+	const struct drvslice_type *ty;
+	const struct drvslice_field *f;
+	unsigned int i;
+
+	if (!type || type >= d->ntypes)
+		return NULL;
+	ty = &d->types[type];
+	for (i = 0; i < ty->nfields; i++) {
+		const char *v;
+
+		if (!ptr_field(&ty->fields[i]) ||
+		    ty->fields[i].offset + sizeof(void *) > room)
+			continue;
+		memcpy(&v, inst + ty->fields[i].offset, sizeof(v));
+		if (v >= lo && v < lo + n)
+			return &ty->fields[i];
+	}
+	for (i = 0; depth && d->embeds && i < d->nembeds; i++) {
+		const struct drvslice_embed *e = &d->embeds[i];
+
+		if (e->outer != type || e->inner >= d->ntypes || e->offset >= room)
+			continue;
+		f = pointer_into(d, e->inner, inst + e->offset, room - e->offset,
+				 lo, n, depth - 1);
+		if (f)
+			return f;
+	}
+	return NULL;
+}
+
+const char *drvslice_pointed_into(const struct drvslice_side *s,
+				  const void *ptr, unsigned int size)
+{
+	const struct drvslice_field *f;
+	unsigned int i;
+
+	for (i = 0; ptr && size && i < s->nobjs; i++) {
+		const struct drvslice_obj *o = &s->objs[i];
+
+		if (o->shadow || !o->type)
+			continue;
+		f = pointer_into(s->drv, o->type, o->ptr, o->size, ptr, size, 4);
+		if (f)
+			return f->name;
+	}
+	return NULL;
+}
+
 const struct drvslice_combolock *
 drvslice_combolock_of(const struct drvslice_side *s, const void *p)
 {

@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "../../module/include/uapi/drvxpc.h"
+#include "genl-sock.h"
 
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10
@@ -163,63 +164,6 @@ static void put_ptr(struct msg *m, uint64_t h, uint32_t off)
 	memcpy(v, &h, 8);
 	memcpy(v + 8, &off, 4);
 	put(m, DRVXPC_A_SLICE_ARG, v, 12);
-}
-
-static int open_sock(void)
-{
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 1 };
-	int one = 1, big = 8 << 20;
-	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
-
-	if (s < 0 || bind(s, (struct sockaddr *)&me, sizeof(me)) < 0) {
-		perror("slice-fuzz: netlink socket");
-		exit(1);
-	}
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
-		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	return s;
-}
-
-static int resolve_family(void)
-{
-	uint8_t buf[4096];
-	struct nlmsghdr *n = (struct nlmsghdr *)buf;
-	struct genlmsghdr *g = NLMSG_DATA(n);
-	struct nlattr *a = (struct nlattr *)((uint8_t *)g + GENL_HDRLEN);
-	uint8_t *p;
-	int len;
-
-	memset(buf, 0, sizeof(buf));
-	a->nla_type = CTRL_ATTR_FAMILY_NAME;
-	a->nla_len = NLA_HDRLEN + sizeof(DRVXPC_GENL_NAME);
-	memcpy(a + 1, DRVXPC_GENL_NAME, sizeof(DRVXPC_GENL_NAME));
-	n->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(a->nla_len));
-	n->nlmsg_type = GENL_ID_CTRL;
-	n->nlmsg_flags = NLM_F_REQUEST;
-	n->nlmsg_seq = 1;
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	if (send(sock, buf, n->nlmsg_len, 0) < 0)
-		return -1;
-	len = recv(sock, buf, sizeof(buf), 0);
-	if (len <= 0 || !NLMSG_OK(n, len) || n->nlmsg_type == NLMSG_ERROR)
-		return -1;
-	for (p = (uint8_t *)g + GENL_HDRLEN; p + NLA_HDRLEN <= buf + n->nlmsg_len;) {
-		uint16_t id;
-
-		a = (struct nlattr *)p;
-		if (a->nla_len < NLA_HDRLEN)
-			break;
-		if (a->nla_type == CTRL_ATTR_FAMILY_ID) {
-			memcpy(&id, p + NLA_HDRLEN, 2);
-			return id;
-		}
-		p += NLA_ALIGN(a->nla_len);
-	}
-	return -1;
 }
 
 static double now_ms(void)
@@ -444,6 +388,10 @@ static struct object objs[MAX_OBJS];
 static unsigned int nobjs;
 static struct entry entries[MAX_ENTRIES];
 static unsigned int nentries;
+/* The 8-byte values of the adoption's struct fields (a DMA handle among
+ * them: cp_private.ring_dma). */
+static uint64_t values[128];
+static unsigned int nvalues;
 
 /* Every object the adoption's state names (SLICE_OBJECT: HANDLE, SIZE). */
 static void harvest(const uint8_t *p, uint32_t len, int depth)
@@ -471,6 +419,16 @@ static void harvest(const uint8_t *p, uint32_t len, int depth)
 					memcpy(&objs[nobjs].size, sv, 4);
 				nobjs++;
 			}
+		} else if ((a.type & ~DRVXPC_A_F_NESTED) == DRVXPC_A_SLICE_FIELD_VALUE && n == 8 &&
+			   nvalues < sizeof(values) / sizeof(values[0])) {
+			uint64_t v;
+			unsigned int i;
+
+			memcpy(&v, p + DRVXPC_ATTR_HDRLEN, 8);
+			for (i = 0; i < nvalues && values[i] != v; i++)
+				;
+			if (i == nvalues && v)
+				values[nvalues++] = v;
 		} else if (a.type & DRVXPC_A_F_NESTED) {
 			harvest(p + DRVXPC_ATTR_HDRLEN, n, depth + 1);
 		}
@@ -694,6 +652,62 @@ static void put_bad_struct(struct msg *m)
 	nest_end(m, at);
 }
 
+/*
+ * A check before the fuzzing: dma_free_attrs of each of the kernel's
+ * buffers, with each object as the device and each of the adoption's
+ * 8-byte field values as the DMA handle, until one is not refused for its
+ * arguments.  A buffer the driver's state points at (8139cp's rings) must
+ * be refused while the interrupt handler is requested: the kernel half's
+ * handler reads it.  Prints what each buffer's last answer was.
+ */
+static void check_buffer_frees(void)
+{
+	struct entry *e = NULL;
+	unsigned int i, b, d, v, busy = 0, freed = 0, tried = 0;
+	char first[256] = "";
+	struct reply r;
+
+	for (i = 0; i < nentries; i++)
+		if (!strcmp(entries[i].name, "dma_free_attrs") && entries[i].nargs == 5)
+			e = &entries[i];
+	if (!e)
+		return;
+	for (b = 0; b < nobjs; b++) {
+		bool done = false;
+
+		if (objs[b].size < 64)
+			continue;
+		for (d = 0; d < nobjs && !done; d++)
+			for (v = 0; v < nvalues && !done; v++) {
+				uint64_t size = objs[b].size, attrs = 0;
+
+				msg_init(&mbuf, DRVXPC_OP_SLICE_DOWNCALL, 0);
+				put(&mbuf, DRVXPC_A_SLICE_ENTRY, &e->id, 2);
+				put_ptr(&mbuf, objs[d].h, 0);
+				put(&mbuf, DRVXPC_A_SLICE_ARG, &size, 8);
+				put_ptr(&mbuf, objs[b].h, 0);
+				put(&mbuf, DRVXPC_A_SLICE_ARG, &values[v], 8);
+				put(&mbuf, DRVXPC_A_SLICE_ARG, &attrs, 8);
+				current_call = "dma_free_attrs (the check)";
+				exchange(&mbuf, &r);
+				tried++;
+				if (r.status == 0) {
+					printf("slice-fuzz: check: dma_free_attrs freed object %#llx (%u bytes)\n",
+					       (unsigned long long)objs[b].h, objs[b].size);
+					freed++;
+					done = true;
+				} else if (r.status == -EBUSY) {
+					if (!busy++)
+						snprintf(first, sizeof(first), "%s", r.why);
+					done = true;
+				}
+				free(r.bytes);
+			}
+	}
+	printf("== slice fuzz: dma_free_attrs of the kernel's buffers: %u calls, %u refused while in use, %u freed%s%s\n",
+	       tried, busy, freed, busy ? ": " : "", first);
+}
+
 int main(int argc, char **argv)
 {
 	double seconds = 60, start;
@@ -726,9 +740,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "slice-fuzz: --instance is required\n");
 		return 1;
 	}
-	sock = open_sock();
+	sock = genl_sock_open("slice-fuzz", 1);
 	{
-		int f = resolve_family();
+		int f = genl_family_id(sock);
 
 		if (f <= 0) {
 			fprintf(stderr, "slice-fuzz: no %s family\n", DRVXPC_GENL_NAME);
@@ -758,6 +772,7 @@ int main(int argc, char **argv)
 	       instance, nobjs, nentries);
 	if (!nentries || !nobjs)
 		return 1;
+	check_buffer_frees();
 	start = now_ms();
 	while (sent < messages && now_ms() - start < seconds * 1000) {
 		struct entry *e = &entries[below(nentries)];

@@ -327,6 +327,13 @@ void drvslice_side_reset(struct drvslice_side *s);
 /* Drops the copies of the other side's objects (the other side is a new
  * process that knows none of them); this side's own objects stay. */
 void drvslice_side_forget_peer(struct drvslice_side *s);
+/*
+ * The name of a pointer field ("cp_private.rx_ring") of one of this side's
+ * own struct objects that points into the @size bytes at @ptr, or NULL: a
+ * buffer the driver's state still points at (a DMA ring).
+ */
+const char *drvslice_pointed_into(const struct drvslice_side *s,
+				  const void *ptr, unsigned int size);
 /* At most this many bytes travel with an object (drvslice_track_bytes). */
 #define DRVSLICE_CONTENT_MAX	256
 /*
