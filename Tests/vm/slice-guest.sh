@@ -33,6 +33,8 @@
 set -euo pipefail
 SLICE_CAMPAIGN_FAULTS=${SLICE_CAMPAIGN_FAULTS:-0}
 SLICE_CAMPAIGN_SECONDS=${SLICE_CAMPAIGN_SECONDS:-240}
+# The campaign's plan (drvcampaign --seed): the same faults each run.
+SLICE_CAMPAIGN_SEED=${SLICE_CAMPAIGN_SEED:-1}
 # drivermgrd's own SIGKILL every N faults of the campaign (0: never).
 SLICE_CAMPAIGN_DAEMON_KILL_EVERY=${SLICE_CAMPAIGN_DAEMON_KILL_EVERY:-10}
 # Seconds of slice-fuzz (a hostile u-driver's SLICE_DOWNCALLs) before the
@@ -290,6 +292,19 @@ wait \$ei && echo "== ethtool -i across drivermgrd's restart: \$(grep ^driver: /
 for i in \$(seq 60); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$d_before" ] && \$ctl list --no-legend 2>/dev/null | grep -q ' active ' && break; sleep 0.5; done
 echo "== after drivermgrd's restart: \$(\$ctl list --no-legend | awk '{ print \$4 }'), u-driver \$([ "\$(pid_of)" = "\$before" ] && echo same || echo "\$before -> \$(pid_of)"), \$(dmesg | grep -c 'SLICE_DOWNCALL (call [0-9a-f]*) sent again after the daemon.s restart: answered from the first time') answered again"
 /nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after drivermgrd's restart: /"
+echo "== ethtool -d after drivermgrd's restart: \$(ethtool -d "\$ifc" raw off hex on 2>&1 | hexrow 0x0000) (address \$mac)"
+# The fault campaign's sequence: a u-driver SIGKILLed, the next one adopts
+# the device, drivermgrd is SIGKILLed right after and the next one takes
+# that u-driver over; its ethtool -d reads the register window it got with
+# the adoption.
+before=\$(pid_of)
+kill -9 \$before
+for i in \$(seq 40); do \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5; done
+adopter=\$(pid_of)
+d_before=\$(cat /tmp/drivermgrd.pid)
+kill -9 \$d_before
+for i in \$(seq 60); do [ "\$(cat /tmp/drivermgrd.pid)" != "\$d_before" ] && \$ctl list --no-legend 2>/dev/null | grep -q ' active ' && break; sleep 0.5; done
+echo "== ethtool -d after an adoption and drivermgrd's restart: \$(ethtool -d "\$ifc" raw off hex on 2>&1 | hexrow 0x0000) (address \$mac), u-driver \$([ "\$(pid_of)" = "\$adopter" ] && echo same || echo "\$adopter -> \$(pid_of)")"
 # A u-driver whose call names an object the kernel never made (drvctl
 # inject bad-param: a wild pointer as the first argument of a call of the
 # kernel half's): drvnucleus refuses it, drivermgrd judges the u-driver
@@ -327,7 +342,7 @@ eth=\$!
 /nucleus-client echo 10.0.2.2 65535 50 3 /tmp/cping.lost > /tmp/cping 2>&1 & cping=\$!
 $BIN/drvcampaign attach --runtime-dir /tmp/run --drivers 8139cp --no-exercise --functions-file /own-functions \\
   $([ "$SLICE_CAMPAIGN_DAEMON_KILL_EVERY" -gt 0 ] && echo "--daemon-pid \$(cat /tmp/drivermgrd.pid) --daemon-kill-every $SLICE_CAMPAIGN_DAEMON_KILL_EVERY --daemon-pid-file /tmp/drivermgrd.pid") \\
-  --faults $SLICE_CAMPAIGN_FAULTS --seconds $SLICE_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 --deadline-window-ms 10000 \\
+  --faults $SLICE_CAMPAIGN_FAULTS --seed $SLICE_CAMPAIGN_SEED --seconds $SLICE_CAMPAIGN_SECONDS --workers 1 --window-ms 2000 --deadline-window-ms 10000 \\
   --kinds sigkill crash abort hang slow garbage bad-param bit-flip invert-branch nop --out /tmp/scamp.jsonl 2>&1 | tail -1 | sed 's/^/== slice campaign: /'
 touch /tmp/camp.done; wait \$eth
 kill -INT \$cping; wait \$cping
@@ -337,6 +352,10 @@ echo "== slice campaign ethtool: \$1 runs, \$2 failed"
 sort /tmp/eth.err 2>/dev/null | uniq -c | head -3 | sed 's/^/== ethtool said: /'
 $BIN/drvcampaign report /tmp/scamp.jsonl --echo-losses 8139cp=/tmp/cping.lost > /tmp/scamp.md; echo "== slice campaign report exit \$?"
 sed 's/^/  /' /tmp/scamp.md
+# Each code mutation that manifested, as its row says (function, address,
+# detector): the seed's plan is the same every run, so one that recurs is
+# the same fault.
+grep '"manifested":true' /tmp/scamp.jsonl | grep -E '"kind":"(bit-flip|invert-branch|nop)"' | head -10 | cut -c1-900 | sed 's/^/== slice campaign mutation that manifested: /'
 fi
 # A hostile u-driver: drivermgrd and its u-driver gone (fdstore first, so
 # that nothing restarts them), slice-fuzz registers as the daemon, adopts
@@ -431,6 +450,8 @@ has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replie
 has "^== ethtool -i across drivermgrd's restart: driver: 8139cp$" "a SLICE_DOWNCALL whose answer died with drivermgrd, sent again"
 has "^== after drivermgrd's restart: active, u-driver same, 1 answered again$" "the SLICE_DOWNCALL sent again answered from the first time, not run twice (the u-driver lives on)"
 has "^== ping after drivermgrd's restart: 5 echo requests sent, 5 replies received$" "ping after drivermgrd's restart"
+has "^== ethtool -d after drivermgrd's restart: ([0-9a-f:]{17}) \\(address \\1\\)$" "ethtool -d by the u-driver drivermgrd's restart took over"
+has "^== ethtool -d after an adoption and drivermgrd's restart: ([0-9a-f:]{17}) \\(address \\1\\), u-driver same$" "ethtool -d by an adopting u-driver that drivermgrd's restart took over"
 has "^== after a wild pointer: SLICE_DOWNCALL: the nucleus refused it, active, pid new$" "a call with a wild pointer refused by drvnucleus, the u-driver judged failed (bad-parameter) and recovered"
 has "^== ethtool -d after the wild pointer: ([0-9a-f:]{17}) \\(address \\1\\)$" "ethtool -d after the recovery from the wild pointer"
 has "^== ComboLock 0000:00:03\\.0 cp_private.lock: [1-9][0-9]* holds by the u-driver, [1-9][0-9]* waits of the kernel half \\(longest [0-9]+ us\\), 0 overruns$" \
@@ -443,6 +464,8 @@ fi
 if [ "$SLICE_FUZZ_SECONDS" -gt 0 ]; then
   has "^== slice fuzz exit 0$" "slice-fuzz: every SLICE_DOWNCALL of a hostile u-driver answered, well-formed"
   has "^== slice fuzz: [1-9][0-9]* calls in [0-9]+ s: [1-9][0-9]* ran, [1-9][0-9]* refused" "slice-fuzz: calls that ran and calls refused"
+  has "^== slice fuzz: dma_free_attrs of the kernel's buffers: [0-9]+ calls, [1-9][0-9]* refused while in use, 0 freed: dma_free_attrs: cp_private\\.[a-z_]+ points into it and the interrupt handler is requested$" \
+    "dma_free_attrs of the rings refused while the kernel half's interrupt handler is requested"
 fi
 has "^== rmmod ok: interfaces lo $" "rmmod of the kernel half after an adoption: the netdev gone"
 has "^== after rmmod: 1 release, 0 segfaults" "removal after an adoption: the kernel's resources released without the driver's remove, no u-driver crashed"
