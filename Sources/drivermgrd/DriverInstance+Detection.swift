@@ -170,8 +170,9 @@ extension DriverInstance {
     }
 
     /// The deadline of a call to the u-driver: XPCTimeoutSec, but
-    /// ProbeTimeoutSec for a u-driver taken over from the previous daemon,
-    /// within the take-over's grace (XPCTimeoutSec + 3 s). The daemon's own
+    /// ``warmingDeadline(xpcTimeout:probeTimeout:)`` for a u-driver taken
+    /// over from the previous daemon, within the take-over's grace
+    /// (XPCTimeoutSec + 3 s). The daemon's own
     /// start (taking the fleet over, spawning every standby) loads the host
     /// exactly then, as a fresh process's warm-up does: under QEMU's TCG a
     /// NIC just taken over missed its first ping's 1 s, and in a later run
@@ -183,7 +184,22 @@ extension DriverInstance {
     /// the grace a hang is found within XPCTimeoutSec again.
     func callDeadline(warming: Bool? = nil) -> Duration {
         let w = warming ?? runtime.withLock { $0.warmingAfterTakeOver }
-        return w ? max(config.xpcTimeout, config.probeTimeout) : config.xpcTimeout
+        return w ? Self.warmingDeadline(xpcTimeout: config.xpcTimeout, probeTimeout: config.probeTimeout) : config.xpcTimeout
+    }
+
+    /// The longest a warm-up after a take-over waits for an answer.
+    static let warmingCap: Duration = .seconds(5)
+
+    /// A call's deadline while a u-driver taken over warms up:
+    /// ProbeTimeoutSec, but at most ``warmingCap`` (XPCTimeoutSec if that is
+    /// longer). The probe's own bound can be a minute (a sliced driver's
+    /// probe under TCG), and a u-driver that hangs just after the take-over
+    /// must still be found within seconds: with 60 s, one hung in an
+    /// upcall right after a daemon kill was found only by drvnucleus's own
+    /// 20 s bound, the data path stopped meanwhile (slice campaign,
+    /// docs/reliability.md).
+    static func warmingDeadline(xpcTimeout: Duration, probeTimeout: Duration) -> Duration {
+        max(xpcTimeout, min(probeTimeout, warmingCap))
     }
 
     /// Until when u-driver `gen` awaits a downcall the wire header declares

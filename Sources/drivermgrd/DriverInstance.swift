@@ -95,7 +95,7 @@ final class DriverInstance: Sendable {
         var adoptedUntil: UInt64 = 0
         /// A u-driver taken over from the previous daemon, until an INJECT
         /// it answered: within the take-over's grace its calls get
-        /// ProbeTimeoutSec (``DriverInstance/callDeadline(warming:)``).
+        /// ProbeTimeoutSec, at most 5 s (``DriverInstance/callDeadline(warming:)``).
         var takenOverWarming = false
 
         /// A u-driver taken over, within the take-over's grace, that no
