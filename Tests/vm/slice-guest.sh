@@ -356,6 +356,9 @@ sed 's/^/  /' /tmp/scamp.md
 # detector): the seed's plan is the same every run, so one that recurs is
 # the same fault.
 grep '"manifested":true' /tmp/scamp.jsonl | grep -E '"kind":"(bit-flip|invert-branch|nop)"' | head -10 | cut -c1-900 | sed 's/^/== slice campaign mutation that manifested: /'
+# And every fault the report counts against the targets (not transparent,
+# or echo requests lost in its window), whole, to be reproduced by its seed.
+grep -E '"manifested":true.*"transparent":false|"echoLost":[1-9]' /tmp/scamp.jsonl | head -10 | sed 's/^/== slice campaign miss: /'
 fi
 # A hostile u-driver: drivermgrd and its u-driver gone (fdstore first, so
 # that nothing restarts them), slice-fuzz registers as the daemon, adopts
