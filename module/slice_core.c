@@ -198,13 +198,18 @@ static struct drvslice_obj *by_handle(struct drvslice_side *s, u64_t h)
 	return NULL;
 }
 
-/* The smallest object holding @p; else the smallest it is one past the end
- * of (a pointer one past an array: an object that begins there, adjacent,
- * holds it); else NULL. */
+/* The smallest object with bytes holding @p; else an opaque handle (0
+ * bytes) at @p; else the smallest object @p is one past the end of (a
+ * pointer one past an array: an object that begins there, adjacent, holds
+ * it); else NULL.  An object with bytes comes before an opaque handle at
+ * the same address: the handle
+ * stood for memory this side knew nothing of, and a struct made there
+ * since (a call's argument: an ALSA substream whose pointer a field held)
+ * is what the pointer is now. */
 static const struct drvslice_obj *holding(const struct drvslice_side *s,
 					  const void *p)
 {
-	const struct drvslice_obj *best = NULL, *end = NULL;
+	const struct drvslice_obj *best = NULL, *end = NULL, *opaque = NULL;
 	const char *c = p;
 	unsigned int i;
 
@@ -214,14 +219,23 @@ static const struct drvslice_obj *holding(const struct drvslice_side *s,
 
 		if (c < b || c > b + o->size)
 			continue;
-		if (c == b + o->size && o->size) {
+		if (!o->size) {
+			if (!opaque)
+				opaque = o;
+		} else if (c == b + o->size) {
 			if (!end || o->size < end->size)
 				end = o;
 		} else if (!best || o->size < best->size) {
 			best = o;
 		}
 	}
-	return best ? best : end;
+	return best ? best : opaque ? opaque : end;
+}
+
+/* Whether @o is an opaque handle: 0 bytes, no type. */
+static int opaque_handle(const struct drvslice_obj *o)
+{
+	return o && !o->size && !o->type;
 }
 
 const struct drvslice_obj *drvslice_obj_of(const struct drvslice_side *s,
@@ -1169,7 +1183,12 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 					    e->name, i, o->shadow ? "the opaque handle" : "this side's own object",
 					    o->handle);
 		}
-		if (!argp[i] || !e->args[i].pointee || holding(s, argp[i]) ||
+		/* A typed argument that only an opaque handle stands for
+		 * (its pointer went before in a field, when no object held
+		 * it) is made an object of its own for the call, so that
+		 * the callee gets its bytes: the handle's copy has none. */
+		if (!argp[i] || !e->args[i].pointee ||
+		    (holding(s, argp[i]) && !opaque_handle(holding(s, argp[i]))) ||
 		    e->args[i].kind == DRVSLICE_A_OWN || in_global(s, argp[i]))
 			continue;
 		for (t = 1; t < d->ntypes; t++)

@@ -197,13 +197,18 @@ cat > "$W/expected.txt" <<'EOF'
 host requests: 6, seqs distinct, each with the instance
 EOF
 # The host's log: the driver's printk, and the host's notes on the late
-# replies, the TAKEOVER, the repeated upcall and the garbage.
+# replies, the refused upcalls, the TAKEOVER, the repeated upcall and the
+# garbage.
 cat > "$W/expected-host.log" <<'EOF'
 <6>hostdrv: 1af4:10f0 revision 0 is not supported
 <6>hostdrv: 1af4:10f0 irq 11: kick 30, resets 103
 hostdrv-udriver: drivermgrd restarted: 1 unanswered downcall(s) sent again
 hostdrv-udriver: a SLICE_DOWNCALL reply that no call waits for (its deadline passed?): dropped
 hostdrv-udriver: a SLICE_DOWNCALL reply that no call waits for (its deadline passed?): dropped
+hostdrv-udriver: SLICE_UPCALL refused: SLICE_ENTRY: no entry 999
+hostdrv-udriver: SLICE_UPCALL refused: SLICE_ENTRY: hostdrv_kick is not served by this half
+hostdrv-udriver: SLICE_UPCALL hostdrv_remove refused: hostdrv_remove: argument 0: 4 bytes, expected 12
+hostdrv-udriver: SLICE_UPCALL hostdrv_remove refused: hostdrv_remove: 2 arguments, expected 1
 hostdrv-udriver: SLICE_UPCALL (upcall 77) sent again after drivermgrd's restart: answered from the first time
 hostdrv-udriver: SLICE_UPCALL sent again while it is served: answered when it ends
 hostdrv-udriver: SLICE_UPCALL (upcall 79) sent again after drivermgrd's restart: answered from the first time

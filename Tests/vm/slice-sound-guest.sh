@@ -204,6 +204,10 @@ sed 's/^/== aplay stderr: /' /tmp/aplay.err
 # The new u-driver serves the controls.
 amixer -c 0 cset name='Master Playback Volume' 25,25 2>&1 | grep -E ": values=" | sed 's/^/== master set after the recovery: /'
 amixer -c 0 cget name='Master Playback Volume' 2>&1 | grep -E ": values=" | sed 's/^/== master get after the recovery: /'
+# And the PCM: open, hw_params, prepare and close are upcalls into the
+# u-driver that adopted the card.
+chrt -f 10 aplay -q -D hw:0,0 /tmp/t1.wav > /tmp/aplay2.err 2>&1 && echo "== aplay after the recovery ok"
+sed 's/^/== aplay after the recovery said: /' /tmp/aplay2.err
 # ensoniq.reg_lock is a ComboLock (slicer/annotations/ens1370.slice):
 # prepare and the controls took it in the u-driver, the kernel half's
 # interrupt, trigger and pointer waited for it.
@@ -318,6 +322,7 @@ echo "$codec" | grep -qE "(^| )000b 010b 000a 010a 0006 0106$end" \
 [ "$decaf" = "snd_es1370_codec_write in Swift" ] || { echo "FAILED: snd_es1370_codec_write is not the Swift one (decaf: $decaf)"; ok=0; }
 has "^== aplay baseline ok" "aplay"
 has "^== aplay through the kill ok" "aplay through the u-driver's SIGKILL"
+has "^== aplay after the recovery ok" "aplay through the u-driver that adopted the card (its PCM callbacks)"
 has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
 has "slice_ens1370 [0-9a-f:.]+: ens1370: adopted by a new u-driver" "the new u-driver adopted the device (no second probe)"
 has "^== master set after the recovery: +: values=25,25$" "a control's put in the new u-driver"

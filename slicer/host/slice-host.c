@@ -890,6 +890,10 @@ static void serve_upcall(const struct req *r, u8 *msg, unsigned int len)
 		m.len = HDR + (unsigned int)ret;
 		answer(r, &m);
 	} else {
+		/* Said here too: the kernel half's caller sees only the errno
+		 * (aplay: "audio open error: Invalid argument"). */
+		note("SLICE_UPCALL%s%s refused: %s", t ? " " : "", t ? t->name : "",
+		     side.why[0] ? side.why : strerror(-ret));
 		reply_error(r, ret, 0, "%s", side.why[0] ? side.why : strerror(-ret));
 	}
 	/* The PROBE's answer after the upcall's: unless the probe's wait
