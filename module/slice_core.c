@@ -1152,6 +1152,7 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		    void *const args[], void *argp[])
 {
 	const struct drvslice_driver *d = s->drv;
+	const struct drvslice_obj *held;
 	unsigned int i, t;
 
 	for (i = 0; i < e->nargs; i++) {
@@ -1159,13 +1160,14 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		if (!is_ptr(e->args[i].kind))
 			continue;
 		memcpy(&argp[i], args[i], sizeof(void *));
+		held = argp[i] ? holding(s, argp[i]) : NULL;
 		/* Bytes of a length no description gives, which the kernel
 		 * hands the u-driver's function (ethtool's register dump
 		 * buffer): its copy would be an opaque handle's, and what the
 		 * function reads or writes there is not the kernel's.  Not
 		 * sent: the call fails as unsupported. */
 		if (s->kernel && e->dir == DRVSLICE_UP && e->args[i].kind == DRVSLICE_A_PTR &&
-		    !e->args[i].pointee && argp[i] && !holding(s, argp[i]) &&
+		    !e->args[i].pointee && argp[i] && !held &&
 		    !in_global(s, argp[i]) && !is_function(s, argp[i]))
 			return fail(s, -EOPNOTSUPP, "%s: argument %u is a buffer of a length the description does not give",
 				    e->name, i);
@@ -1173,22 +1175,20 @@ static int arg_ptrs(struct drvslice_side *s, const struct drvslice_entry *e,
 		 * checks that again): a pointer in none of this side's copies
 		 * of them is refused before it is sent, saying where it lay. */
 		if (e->args[i].kind == DRVSLICE_A_OWN && argp[i]) {
-			const struct drvslice_obj *o = holding(s, argp[i]);
-
-			if (!o)
+			if (!held)
 				return fail(s, -EPERM, "%s: argument %u lies in no object of this side's, no copy of the callee's",
 					    e->name, i);
-			if (!o->shadow || !o->size)
+			if (!held->shadow || !held->size)
 				return fail(s, -EPERM, "%s: argument %u lies in %s %#llx, no copy of the callee's",
-					    e->name, i, o->shadow ? "the opaque handle" : "this side's own object",
-					    o->handle);
+					    e->name, i, held->shadow ? "the opaque handle" : "this side's own object",
+					    held->handle);
 		}
 		/* A typed argument that only an opaque handle stands for
 		 * (its pointer went before in a field, when no object held
 		 * it) is made an object of its own for the call, so that
 		 * the callee gets its bytes: the handle's copy has none. */
 		if (!argp[i] || !e->args[i].pointee ||
-		    (holding(s, argp[i]) && !opaque_handle(holding(s, argp[i]))) ||
+		    (held && !opaque_handle(held)) ||
 		    e->args[i].kind == DRVSLICE_A_OWN || in_global(s, argp[i]))
 			continue;
 		for (t = 1; t < d->ntypes; t++)
