@@ -664,11 +664,7 @@ static void answer_upcall(int si, struct tally *t, const struct drvxpc_hdr *h)
 	if (dice < 5)
 		return;		/* never answered: the deadline passes */
 	memset(buf, 0, sizeof(buf));
-	x->len = sizeof(*x);
-	x->op = h->op;
-	x->flags = DRVXPC_F_REPLY;
-	x->seq = h->seq;
-	x->instance = h->instance;
+	genl_reply_header(x, h);
 	if (dice < 10)
 		x->seq ^= 0x5a5a;
 	else if (dice < 15)

@@ -85,4 +85,15 @@ static int genl_family_id(int s)
 	return -1;
 }
 
+/* The drvxpc header of a reply to @req, its status 0, no attributes. */
+static void genl_reply_header(struct drvxpc_hdr *x, const struct drvxpc_hdr *req)
+{
+	x->len = sizeof(*x);
+	x->op = req->op;
+	x->flags = DRVXPC_F_REPLY;
+	x->seq = req->seq;
+	x->instance = req->instance;
+	x->status = 0;
+}
+
 #endif

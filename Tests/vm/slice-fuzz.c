@@ -213,11 +213,7 @@ static void answer_upcall(const struct drvxpc_hdr *h)
 	struct drvxpc_hdr *x = (struct drvxpc_hdr *)(buf + GENL_OFF);
 
 	memset(buf, 0, sizeof(buf));
-	x->len = sizeof(*x);
-	x->op = h->op;
-	x->flags = DRVXPC_F_REPLY;
-	x->seq = h->seq;
-	x->instance = h->instance;
+	genl_reply_header(x, h);
 	x->status = -EIO;
 	n->nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + x->len);
 	n->nlmsg_type = family;
