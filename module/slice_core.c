@@ -145,16 +145,71 @@ void drvslice_side_init(struct drvslice_side *s,
 	s->free = free;
 }
 
+static int ptr_field(const struct drvslice_field *f);
+
+/* What a copy's base holds for a pointer field whose last known value
+ * pointed into an object that went: no live pointer has it. */
+static const unsigned long stale_ptr = ~0UL;
+
+/*
+ * The pointer fields of a struct of type @type whose base is at @base (and
+ * of the structs embedded there, @depth levels more at most) that held a
+ * pointer into [@lo, @lo + @n] (one past the end too, as holding() takes
+ * it): their base becomes stale_ptr.  The object there goes, and one made
+ * later at the same address is another object, so a field holding the
+ * same bytes must cross again (put_struct): 8139cp's MTU change freed its
+ * rings and made new ones within one call, the u-driver's copy of the new
+ * ring came at the old copy's address, and cp->rx_ring, clean by its
+ * bytes, was never sent: the kernel half went on with the freed ring.
+ */
+static void stale_pointers(const struct drvslice_driver *d, unsigned short type,
+			   char *base, unsigned int room, const char *lo,
+			   unsigned int n, unsigned int depth)
+{
+	const struct drvslice_type *ty;
+	unsigned int i;
+
+	if (!type || type >= d->ntypes)
+		return;
+	ty = &d->types[type];
+	for (i = 0; i < ty->nfields; i++) {
+		const struct drvslice_field *f = &ty->fields[i];
+		const char *v;
+
+		if (!ptr_field(f) || f->offset + sizeof(void *) > room)
+			continue;
+		memcpy(&v, base + f->offset, sizeof(v));
+		if (v && v >= lo && v <= lo + n)
+			memcpy(base + f->offset, &stale_ptr, sizeof(stale_ptr));
+	}
+	for (i = 0; depth && d->embeds && i < d->nembeds; i++) {
+		const struct drvslice_embed *e = &d->embeds[i];
+
+		if (e->outer != type || e->inner >= d->ntypes || e->offset >= room)
+			continue;
+		stale_pointers(d, e->inner, base + e->offset, room - e->offset,
+			       lo, n, depth - 1);
+	}
+}
+
 /* Drops object @i and every object that lies in it (a copy's children
  * live in its memory; an object's own children go with it). */
 static void drop(struct drvslice_side *s, unsigned int i)
 {
 	u64_t h = s->objs[i].handle;
+	const char *lo = s->objs[i].ptr;
+	unsigned int n = s->objs[i].size, k;
 	int again = 1;
 
 	if (s->objs[i].shadow && !s->objs[i].parent && s->free)
 		s->free(s->objs[i].ptr);
 	s->objs[i] = s->objs[--s->nobjs];
+	for (k = 0; lo && s->drv && k < s->nobjs; k++) {
+		struct drvslice_obj *o = &s->objs[k];
+
+		if (o->shadow && o->base && o->type)
+			stale_pointers(s->drv, o->type, o->base, o->size, lo, n, 4);
+	}
 	while (again) {
 		again = 0;
 		for (i = 0; i < s->nobjs; i++)
@@ -270,7 +325,6 @@ combolock_in(const struct drvslice_driver *d, unsigned short type,
 	return NULL;
 }
 
-static int ptr_field(const struct drvslice_field *f);
 
 /* A pointer field of a struct of type @type at @inst (or of one embedded
  * there, @depth levels more at most) that points into [@lo, @lo + @n). */
@@ -973,6 +1027,27 @@ static int pointee_bytes(struct drvslice_side *s,
 	return 0;
 }
 
+static int is_function(const struct drvslice_side *s, const void *p);
+
+/* A pointer field whose base went stale (stale_pointers) and which still
+ * holds a pointer no object, global or function of this side's holds: the
+ * one it held, unchanged, into the object that went.  Not sent, as a clean
+ * field is not (sent, it would be an opaque handle for the owner's field). */
+static int stale_dangling(const struct drvslice_side *s,
+			  const struct drvslice_field *f, const char *inst,
+			  const char *base)
+{
+	unsigned long b;
+	const void *p;
+
+	if (!ptr_field(f))
+		return 0;
+	memcpy(&b, base + f->offset, sizeof(b));
+	memcpy(&p, inst + f->offset, sizeof(p));
+	return b == stale_ptr && p && !holding(s, p) && !in_global(s, p) &&
+	       !is_function(s, p);
+}
+
 /*
  * One struct's fields of @set, at @inst.  In a copy of the other side's, a
  * field that holds its base's value is not sent (the owner's value stands;
@@ -1004,6 +1079,8 @@ static int put_struct(struct drvslice_side *s, struct sbuf *b,
 		f = &ty->fields[id];
 		if (base && field_clean(f, inst, base) &&
 		    !partner_dirty(ty, id, inst, base))
+			continue;
+		if (base && stale_dangling(s, f, inst, base))
 			continue;
 		if (commit) {
 			if (base)

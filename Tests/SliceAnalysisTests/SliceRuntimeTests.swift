@@ -150,7 +150,38 @@ import Testing
         		return r;
         	}
         }
-        static void *zalloc(unsigned int n) { return calloc(1, n); }
+        /* The sides' copies: a block freed is the next one of its size, as
+         * a C library's allocator often does (glibc's per-size caches), so
+         * that a copy made after another went lies at its address. */
+        static void *freed_block;
+        static unsigned int freed_size;
+        static void *zalloc(unsigned int n)
+        {
+        	unsigned int *b;
+
+        	if (freed_block && freed_size == n) {
+        		b = freed_block;
+        		freed_block = NULL;
+        	} else {
+        		b = malloc(n + 16);
+        		if (!b)
+        			return NULL;
+        		b[0] = n;
+        		b += 4;
+        	}
+        	memset(b, 0, n);
+        	return b;
+        }
+        static void zfree(void *p)
+        {
+        	unsigned int *b = p;
+
+        	if (!b)
+        		return;
+        	free(freed_block ? (unsigned int *)freed_block - 4 : NULL);
+        	freed_block = b;
+        	freed_size = b[-4];
+        }
         """
 
     /// A kernel API function as the driver library would describe it: the
@@ -255,15 +286,33 @@ import Testing
         /* Bytes of no struct type the device points to, which travel
          * with it (drvslice_track_bytes: as a net_device's dev_addr). */
         static unsigned char made_addr[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+        /* alloc_dev(2): a new device; (3): the last one untracked (its
+         * memory kept, so that the next is elsewhere); (4): says where the
+         * kernel's priv->ring points, the u-driver having set it. */
+        static struct priv *kpriv;
+        static struct netdev *made_new, *made_gone;
         static int alloc_dev_thunk(void *const args[], void *ret)
         {
         	void *p = NULL;
+        	int which = *(int *)args[0];
 
-        	if (*(int *)args[0] == 1) {
+        	if (which == 1) {
         		drvslice_track(&side, &made, sizeof(made), SLICE_MINIDRV_T_netdev);
         		drvslice_track_bytes(&side, made_addr, sizeof(made_addr));
         		made.priv = made_addr;
         		p = &made;
+        	} else if (which == 2) {
+        		made_new = calloc(1, sizeof(*made_new));
+        		if (made_new && drvslice_track(&side, made_new, sizeof(*made_new), SLICE_MINIDRV_T_netdev))
+        			p = made_new;
+        	} else if (which == 3 && made_new) {
+        		drvslice_untrack(&side, made_new);
+        		made_gone = made_new;
+        		made_new = NULL;
+        	} else if (which == 4) {
+        		printf("stale ring: the kernel's ring %s\\n",
+        		       kpriv->ring == (unsigned int *)made_new ? "is the new device" :
+        		       kpriv->ring == (unsigned int *)made_gone ? "is the device that went" : "is elsewhere");
         	}
         	memcpy(ret, &p, sizeof(p));
         	return 0;
@@ -703,7 +752,7 @@ import Testing
         	/* The user program's end is its own: should it die, reads here end. */
         	close(sv[1]);
         	sock = sv[0];
-        	drvslice_side_init(&side, &slice_minidrv_kernel, 1, zalloc, free);
+        	drvslice_side_init(&side, &slice_minidrv_kernel, 1, zalloc, zfree);
         	side.api = &api;
         	strcpy(dev->name, "eth0");
         	dev->priv = priv;
@@ -802,6 +851,9 @@ import Testing
         	send_msg('A', NULL, 0);
         	await_text();
         	printf("kernel dev: name=%s mtu=%d\\n", dev->name, dev->mtu);
+        	kpriv = priv;
+        	send_msg('S', NULL, 0);
+        	await_text();
         	struct_places(dev, priv);
         	buffer_lengths();
         	counted_arrays(dev);
@@ -884,6 +936,33 @@ import Testing
         	pv->flags = 6;
         	r3 = get_flags(pv);
         	snprintf(text, sizeof(text), "dirty: copy mtu=%d register=%d flags=%d written=%d", mtu, r1, r2, r3);
+        	send_msg('R', text, (unsigned int)strlen(text) + 1);
+        }
+
+        /* A pointer field that pointed into an object that went, set to a
+         * new object whose copy is made at the old copy's address (its
+         * memory used again), crosses: its bytes are those last sent, but
+         * the object is another (the MTU change's new rings in 8139cp). */
+        static void stale_ring(void)
+        {
+        	struct priv *pv = copy_of_type(SLICE_MINIDRV_T_priv);
+        	struct netdev *a, *b;
+        	char text[160];
+
+        	if (!pv) {
+        		send_msg('R', "no copies", 10);
+        		return;
+        	}
+        	a = alloc_dev(2);
+        	pv->ring = (unsigned int *)a;
+        	get_flags(pv);
+        	alloc_dev(3);
+        	b = alloc_dev(2);
+        	pv->ring = (unsigned int *)b;
+        	get_flags(pv);
+        	alloc_dev(4);
+        	snprintf(text, sizeof(text), "stale ring: the new copy %s",
+        		 b == a ? "is at the old one's address" : "is elsewhere");
         	send_msg('R', text, (unsigned int)strlen(text) + 1);
         }
 
@@ -973,7 +1052,7 @@ import Testing
         	if (argc < 2)
         		return 2;
         	sock = atoi(argv[1]);
-        	drvslice_side_init(&side, &slice_minidrv_user, 0, zalloc, free);
+        	drvslice_side_init(&side, &slice_minidrv_user, 0, zalloc, zfree);
         	side.api = &api;
         	for (;;) {
         		char tag = recv_msg(&n);
@@ -983,6 +1062,8 @@ import Testing
         			api_calls();
         		else if (tag == 'D')
         			dirty_calls();
+        		else if (tag == 'S')
+        			stale_ring();
         		else if (tag == 'N')
         			send_msg('R', &side.nobjs, 4);
         		else
@@ -1137,6 +1218,17 @@ import Testing
     @Test func aCopysStaleFieldsDoNotOverwriteTheOwners() throws {
         guard let (out, _) = try run(Self.driver) else { return }
         #expect(out.contains("dirty: copy mtu=1500 register=4321 flags=2 written=6\nkernel priv: flags=6\n"), "\(out)")
+    }
+
+    /// A copy's pointer field whose object went crosses again when it is
+    /// set to a new object that lies at the same address (the copy's memory
+    /// used again): the bytes are the ones last sent, the object is not.
+    /// Without it the kernel kept the freed object: 8139cp's MTU change
+    /// freed and made its rings within one upcall, and the kernel half
+    /// went on with the freed ring (no packet after it, 128 rx errors).
+    @Test func aPointerToANewObjectAtAFreedOnesAddressCrosses() throws {
+        guard let (out, _) = try run(Self.driver) else { return }
+        #expect(out.contains("stale ring: the kernel's ring is the new device\nstale ring: the new copy is at the old one's address\n"), "\(out)")
     }
 
     /// A buffer argument (DRVSLICE_A_BUF) arrives with as many bytes as its
