@@ -208,10 +208,16 @@ ethtool -E "\$ifc" magic 0x8139 offset 0x7e value 0 > /dev/null 2> /tmp/e; echo 
 echo "== the u-driver after it: \$([ "\$(pid_of)" = "\$p_before" ] && echo same || echo "\$p_before -> \$(pid_of)"), \$(dmesg | grep -c 'is a buffer of a length the description does not give') refusals logged"
 ethtool -K "\$ifc" rx off; echo "== rx checksumming: \$(ethtool -k "\$ifc" | awk '/^rx-checksumming/ { print \$2 }')"
 ethtool -K "\$ifc" rx on; echo "== rx checksumming: \$(ethtool -k "\$ifc" | awk '/^rx-checksumming/ { print \$2 }')"
-# 50 echoes a second: the receive ring's 64 descriptors outlast a hold
-# up to the kernel half's spin bound (1 s; in TCG, ethtool -i's EEPROM
-# word holds it 0.3-0.7 s), which at 100 a second they would not.
-/nucleus-client echo 10.0.2.2 300 20 3 > /tmp/s0 2>&1 &
+# In TCG, ethtool -i's EEPROM word holds the lock 0.3-0.8 s (about 130
+# register accesses, each a round trip through drivermgrd; microseconds
+# on hardware), and past 1 s when two guests share the host's two cores,
+# as in make check: one CI run saw the kernel half's default spin bound
+# (slice_combolock_spin_ms, 1 s) overrun. For this loop the bound is 3 s,
+# and 25 echoes a second let the receive ring's 64 descriptors outlast a
+# hold up to it (the thunk stops the interrupt and NAPI while the
+# u-driver holds the lock).
+echo 3000 > /sys/module/drvnucleus/parameters/slice_combolock_spin_ms
+/nucleus-client echo 10.0.2.2 150 40 3 > /tmp/s0 2>&1 &
 p0=\$!
 n=0
 while kill -0 \$p0 2>/dev/null; do
@@ -222,6 +228,7 @@ while kill -0 \$p0 2>/dev/null; do
   n=\$((n + 1))
 done
 wait \$p0
+echo 1000 > /sys/module/drvnucleus/parameters/slice_combolock_spin_ms
 echo "== under the ComboLock: \$(cat /tmp/s0), \$n rounds of ethtool -i and ethtool"
 # SIGKILL of the u-driver while it holds the lock (ethtool -i's
 # get_eeprom_len reads an EEPROM word under it: half a second here; the
@@ -447,7 +454,7 @@ has "^== ethtool -E: Cannot set EEPROM data: Operation not supported$" "a buffer
 has "^== the u-driver after it: same, 1 refusals logged$" "the u-driver alive after the refused buffer, the refusal logged"
 has "^== rx checksumming: off$" "ethtool -K rx off (cp_set_features under the ComboLock)"
 has "^== rx checksumming: on$" "ethtool -K rx on"
-has "^== under the ComboLock: 300 echo requests sent, 300 replies received, [1-9][0-9]* rounds" "echoes lost while the u-driver's ethtool operations held the ComboLock"
+has "^== under the ComboLock: 150 echo requests sent, 150 replies received, [1-9][0-9]* rounds" "echoes lost while the u-driver's ethtool operations held the ComboLock"
 has "^== killed holding it: the last u-driver held 1 ComboLock" "a u-driver killed holding the ComboLock: given back at the adoption"
 has "^== ping after the kill under the ComboLock: 5 echo requests sent, 5 replies received$" "ping after the u-driver died holding the ComboLock"
 has "^== ethtool -i across drivermgrd's restart: driver: 8139cp$" "a SLICE_DOWNCALL whose answer died with drivermgrd, sent again"
