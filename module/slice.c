@@ -779,19 +779,25 @@ static void slice_remove(struct pci_dev *pdev)
 		return;
 	/* The driver's own remove first, while its u-driver can serve it
 	 * (a stub: cp_remove_one unregisters the netdev through it).  A
-	 * u-driver that adopted the device has no copy of the objects its
-	 * predecessor's probe made (the drvdata cp_remove_one starts from):
-	 * the kernel's resources are released below without it, as for a
-	 * u-driver that died. */
+	 * u-driver that adopted the device got the drvdata the remove starts
+	 * from with the kernel's objects (device.driver_data crosses, as the
+	 * probe's pci_set_drvdata wrote it).  A driver whose description does
+	 * not carry it left none in the kernel's device: its adopting
+	 * u-driver would start from NULL, so the kernel's resources are
+	 * released below without the remove, as for a u-driver that died. */
 	if (cancel_work_sync(&k->probe_work))
 		kdev_put(k);	/* the queued probe's reference */
 	if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
-	    READ_ONCE(k->adopted))
-		dev_info(&pdev->dev, "%s: removed without the driver's remove: its u-driver adopted the device; drvnucleus releases what the probe took\n",
+	    READ_ONCE(k->adopted) && !dev_get_drvdata(&pdev->dev)) {
+		dev_info(&pdev->dev, "%s: removed without the driver's remove: its u-driver adopted the device and has no drvdata; drvnucleus releases what the probe took\n",
 			 k->pdrv->desc->name);
-	else if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
-		 k->pdrv->drv->remove)
+	} else if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
+		   k->pdrv->drv->remove) {
+		if (READ_ONCE(k->adopted))
+			dev_info(&pdev->dev, "%s: the driver's remove goes to the u-driver that adopted the device\n",
+				 k->pdrv->desc->name);
 		k->pdrv->drv->remove(pdev);
+	}
 	drvnucleus_dev_detach(&k->nd);
 	spin_lock(&kdevs_lock);
 	k->gone = true;

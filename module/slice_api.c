@@ -2652,6 +2652,30 @@ const struct drvslice_driver drvslice_api_kernel = {
  * u-driver now and fails: the interrupt, NAPI and bus mastering are
  * stopped here before the windows and buffers they use go.
  */
+/* What the driver's remove did not undo (it did not run, or its u-driver
+ * died in it), said before it is released: after a remove that ran, the
+ * line does not come. */
+static void release_report(struct drvslice_kdev *k, const struct api_state *st)
+{
+	unsigned int i, windows = 0, buffers = 0;
+
+	for (i = 0; i < DRVSLICE_IOMEM_MAX; i++)
+		windows += !!st->iomem[i];
+	for (i = 0; i < API_DMA_MAX; i++)
+		buffers += !!st->dma[i].cpu;
+	for (i = 0; i < API_SDMA_MAX; i++)
+		buffers += !!st->sdma[i];
+	if (!st->card && !st->netdev && !st->irq_requested && !windows &&
+	    !buffers && !st->regions && !st->enable_cnt)
+		return;
+	dev_info(&k->pdev->dev, "drvnucleus releases what the driver left: %s%s%s%u window(s), %u DMA buffer(s)%s%s\n",
+		 st->card ? "the card, " : "",
+		 st->netdev ? (st->registered ? "the registered netdev, " : "the netdev, ") : "",
+		 st->irq_requested ? "the interrupt, " : "", windows, buffers,
+		 st->regions ? ", the regions" : "",
+		 st->enable_cnt ? ", the device enabled" : "");
+}
+
 void drvslice_api_release(struct drvslice_kdev *k)
 {
 	struct api_state *st = k->api_state;
@@ -2663,6 +2687,7 @@ void drvslice_api_release(struct drvslice_kdev *k)
 	/* What the u-driver holds is given back (its entry points started
 	 * again, to be stopped in order below). */
 	drvslice_api_peer_gone(k);
+	release_report(k, st);
 	/* The card first: it stops its streams, which use the interrupt,
 	 * the registers and the buffers below. */
 	if (st->card)

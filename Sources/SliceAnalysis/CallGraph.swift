@@ -192,6 +192,16 @@ public struct CallGraph: Sendable {
     /// Driver function → where its definition is and its signature.
     public var shapes: [String: FunctionShape] = [:]
 
+    /// Whether `key` is the field the drvdata accessors reach
+    /// (`device.driver_data`) and the driver keeps what a getter returns
+    /// as a pointer to one of its structs (`struct net_device *dev =
+    /// pci_get_drvdata(pdev)`): then the `void *` needs no annotation to
+    /// say what it points to.
+    public func drvdataPointeeKnown(_ key: String) -> Bool {
+        key == "device.driver_data" && ["pci_get_drvdata", "dev_get_drvdata", "serio_get_drvdata", "usb_get_intfdata"]
+            .contains { !(privateAccessors[$0] ?? []).isEmpty }
+    }
+
     /// `FUNCTION.PARAMETER` → the function and its parameter (nil: the
     /// driver defines no such function, or it has no such parameter).
     public func parameter(_ dotted: String) -> (String, FunctionShape.Parameter)? {
@@ -272,6 +282,20 @@ public struct CallGraph: Sendable {
 private struct Builder {
     let unit: ClangUnit
     var graph: CallGraph
+
+    /// The kernel's inline helpers that read or set the driver's own
+    /// pointer in a device (`pci_set_drvdata(pdev, dev)` is
+    /// `pdev->dev.driver_data = dev`). Their bodies' field accesses count as
+    /// the caller's, so that `device.driver_data` crosses like any field
+    /// the driver sets: a u-driver that adopts the device gets it back with
+    /// the kernel's objects, and the driver's remove and PM callbacks find
+    /// their net_device or card. Other inline helpers (netif_*, skb_*) are
+    /// not opened: what they touch is the kernel's own, and the kernel API
+    /// serves them.
+    static let driverDataAccessors: Set<String> = [
+        "dev_get_drvdata", "dev_set_drvdata", "pci_get_drvdata", "pci_set_drvdata",
+        "serio_get_drvdata", "serio_set_drvdata", "usb_get_intfdata", "usb_set_intfdata",
+    ]
 
     /// How an expression below is used.
     /// `path`: a member only passed through to reach one inside it
@@ -598,6 +622,20 @@ private struct Builder {
         }
         // The callee expression of an indirect call may itself hold calls.
         if name == nil, let first = ClangUnit.children(c).first { walk(first, in: fn, .none) }
+        if let fn, let n = name, Self.driverDataAccessors.contains(n) { accessorBody(callee, for: fn) }
+    }
+
+    /// The body of a ``driverDataAccessors`` helper, walked as `fn`'s
+    /// code for its field accesses (and the helpers it calls in turn);
+    /// the kernel functions it calls are not `fn`'s (they are inline in
+    /// the headers, not the kernel API's).
+    mutating func accessorBody(_ callee: CXCursor, for fn: String) {
+        let def = clang_getCursorDefinition(callee)
+        guard !ClangUnit.isNull(def), let body = ClangUnit.children(def).last,
+              clang_getCursorKind(body) == CXCursor_CompoundStmt else { return }
+        let calls = graph.kernelCalls[fn]
+        walk(body, in: fn, .none)
+        graph.kernelCalls[fn] = calls
     }
 
     /// Records a struct field access of `fn`, with the field's size.

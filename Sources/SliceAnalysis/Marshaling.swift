@@ -156,7 +156,7 @@ public struct MarshalingSpec: Sendable, Codable {
             switch g.fieldKinds[key] ?? .value {
             case .charPointer where !ann.has([.nullterm, .array, .opaque, .sentinel], on: key):
                 needs.append(AnnotationNeed(kinds: [.nullterm, .array, .opaque], field: key, reason: "a char * crosses: a string, a buffer, or not to be followed?"))
-            case .voidPointer where !ann.has([.opaque, .container], on: key):
+            case .voidPointer where !ann.has([.opaque, .container], on: key) && !g.drvdataPointeeKnown(key):
                 needs.append(AnnotationNeed(kinds: [.opaque, .container], field: key, reason: "a void * crosses: what does it point to?"))
             case .pointer where g.indexedFields.contains(key) && !ann.has([.array, .sentinel, .opaque], on: key):
                 needs.append(AnnotationNeed(kinds: [.array, .sentinel], field: key, reason: "indexed through a pointer: how long is it?"))

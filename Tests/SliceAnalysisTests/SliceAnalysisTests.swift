@@ -209,6 +209,65 @@ import Testing
         #expect(spec.text.contains("upcall open  via net_device_ops.ndo_open"))
     }
 
+    /// The kernel's drvdata accessors are opened: what the probe stores with
+    /// pci_set_drvdata and the remove reads with pci_get_drvdata is
+    /// `device.driver_data`, a field of the driver's like any, so it goes to
+    /// the kernel with the probe and comes back to an adopting u-driver.
+    /// Other inline helpers stay closed (their fields are the kernel's), and
+    /// the accessors' own callees are not the driver's kernel calls.
+    @Test func theDrvdataAccessorsFieldCrosses() throws {
+        // The kernel's headers, as the driver includes them.
+        let header = """
+            struct device { void *driver_data; void *parent; int busy; };
+            struct pci_dev { struct device dev; int irq; };
+            struct net_device { int mtu; };
+            struct pci_driver { int (*probe)(struct pci_dev *); void (*remove)(struct pci_dev *); };
+            static inline void dev_set_drvdata(struct device *dev, void *data) { dev->driver_data = data; }
+            static inline void *dev_get_drvdata(const struct device *dev) { return dev->driver_data; }
+            static inline void pci_set_drvdata(struct pci_dev *pdev, void *data) { dev_set_drvdata(&pdev->dev, data); }
+            static inline void *pci_get_drvdata(struct pci_dev *pdev) { return dev_get_drvdata(&pdev->dev); }
+            static inline int device_busy(struct device *dev) { return dev->busy; }
+            struct net_device *alloc_netdev(void);
+            """
+        let src = """
+            #include "kernel.h"
+            static struct net_device one;
+            static int probe(struct pci_dev *pdev)
+            {
+                struct net_device *d = alloc_netdev();
+                if (!d) d = &one;
+                pci_set_drvdata(pdev, d);
+                return device_busy(&pdev->dev);
+            }
+            static void remove(struct pci_dev *pdev)
+            {
+                struct net_device *d = pci_get_drvdata(pdev);
+                d->mtu = 0;
+            }
+            static const struct pci_driver drv = { .probe = probe, .remove = remove };
+            """
+        var t = InterfaceTable()
+        try t.add("field pci_driver.* user\n", file: "p.iface")
+        let path = try write(src, "drvdata.c")
+        let dir = (path as NSString).deletingLastPathComponent
+        try header.write(toFile: dir + "/kernel.h", atomically: true, encoding: .utf8)
+        let g = try CallGraph.build(files: [path], arguments: ["-I", dir])
+        #expect(g.fieldWrites["probe"]?.contains("device.driver_data") == true, "\(g.fieldWrites)")
+        #expect(g.fieldReads["remove"]?.contains("device.driver_data") == true, "\(g.fieldReads)")
+        #expect(g.fieldReads["probe"]?.contains("device.busy") != true, "\(g.fieldReads)")
+        #expect(g.kernelCalls["probe"] == ["alloc_netdev", "pci_set_drvdata", "device_busy"], "\(g.kernelCalls)")
+        #expect(g.kernelCalls["remove"] == ["pci_get_drvdata"], "\(g.kernelCalls)")
+        #expect(g.fieldDecls["device.driver_data"]?.swiftType == "UInt64")
+        let spec = MarshalingSpec(graph: g, split: Split(graph: g, interfaces: t))
+        let probe = try #require(spec.entries.first { $0.function == "probe" })
+        let remove = try #require(spec.entries.first { $0.function == "remove" })
+        #expect(probe.writes["device"] == ["driver_data"], "\(probe.writes)")
+        #expect(remove.reads["device"] == ["driver_data"], "\(remove.reads)")
+        // remove keeps pci_get_drvdata's result as a net_device: the void *
+        // needs no annotation.
+        #expect(!spec.needs.contains { $0.field == "device.driver_data" }, "\(spec.needs)")
+    }
+
     /// A struct of the driver's handed on to the kernel API by address
     /// (&p->mii to mii_check_media): the API's code may read and write any
     /// of it, and when it runs in the u-driver (the driver library's MII

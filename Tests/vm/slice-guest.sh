@@ -367,6 +367,31 @@ grep '"manifested":true' /tmp/scamp.jsonl | grep -E '"kind":"(bit-flip|invert-br
 # or echo requests lost in its window), whole, to be reproduced by its seed.
 grep -E '"manifested":true.*"transparent":false|"echoLost":[1-9]' /tmp/scamp.jsonl | head -10 | sed 's/^/== slice campaign miss: /'
 fi
+# Removal after an adoption (the last recovery's u-driver adopted the
+# device): it got the drvdata the first one's probe set (device.driver_data
+# crosses with the kernel's objects), so the driver's remove (cp_remove_one:
+# the netdev unregistered, the window unmapped, the regions released, the
+# device disabled) runs in it and leaves drvnucleus nothing to release.
+# Bound again after it: drivermgrd hears of neither (the protocol has no
+# DEVICE_REMOVE; the DEVICE_ADD is of a device its u-driver serves), so the
+# u-driver is killed, and its recovery's SLICE_PROBE finds the device not
+# probed: a new probe, which what follows uses.
+seg0=0
+[ $SLICE_CAMPAIGN_FAULTS -gt 0 ] && seg0=\$(dmesg | grep -c segfault || true)
+echo "\$slot" > /sys/bus/pci/drivers/8139cp/unbind && echo "== unbind after an adoption: interfaces \$(ls /sys/class/net | tr '\n' ' ')"
+sleep 1
+echo "== after the unbind: \$(dmesg | grep -c "remove goes to the u-driver that adopted") remove in the adopting u-driver, \$(dmesg | grep -c "drvnucleus releases what the driver left") left to release, \$((\$(dmesg | grep -c segfault) - seg0)) segfaults"
+echo "\$slot" > /sys/bus/pci/drivers/8139cp/bind
+before=\$(pid_of)
+kill -9 \$before
+ifc=
+for i in \$(seq 120); do
+  ifc=\$(ls /sys/bus/pci/devices/\$slot/net 2>/dev/null | head -1)
+  [ -n "\$ifc" ] && \$ctl list --no-legend | grep -q ' active ' && [ "\$(pid_of)" != "\$before" ] && break; sleep 0.5
+done
+ip link set "\$ifc" up; ip addr add 10.0.2.15/24 dev "\$ifc"
+for i in \$(seq 20); do [ "\$(cat /sys/class/net/\$ifc/carrier 2>/dev/null)" = 1 ] && break; sleep 0.5; done
+/nucleus-client echo 10.0.2.2 5 1000 3 | sed "s/^/== ping after the unbind and bind: /"
 # A hostile u-driver: drivermgrd and its u-driver gone (fdstore first, so
 # that nothing restarts them), slice-fuzz registers as the daemon, adopts
 # the device and sends SLICE_DOWNCALLs for SLICE_FUZZ_SECONDS. Whatever it
@@ -382,18 +407,14 @@ if [ $SLICE_FUZZ_SECONDS -gt 0 ]; then
   cat /tmp/fuzz.out
   echo "== slice fuzz ping (not judged: the fuzzer may stop the device): \$(cat /tmp/fping)"
 fi
-# Removal after the adoption: the u-driver serving the device now has no
-# copy of what the first one's probe made (cp_remove_one starts from the
-# drvdata it set); drvnucleus releases the kernel's resources without the
-# driver's remove (the netdev unregistered, the window unmapped, the
-# buffers freed), and no u-driver crashes on the way.
-# (Segfaults counted from here after a campaign, whose mutations make
-# their own; else from the boot.)
-seg0=0
-[ $SLICE_CAMPAIGN_FAULTS -gt 0 ] && seg0=\$(dmesg | grep -c segfault || true)
+# The removal: after the fuzzer (which adopted the device and is gone:
+# the driver's remove finds no u-driver) drvnucleus releases what the
+# probe took; without it, the u-driver the bind started runs the remove.
+# No u-driver crashes on the way. (Segfaults counted from the campaign's
+# end, whose mutations make their own; else from the boot.)
 timeout 60 rmmod slice-8139cp && echo "== rmmod ok: interfaces \$(ls /sys/class/net | tr '\n' ' ')"
 sleep 2
-echo "== after rmmod: \$(dmesg | grep -c "removed without the driver's remove") release, \$((\$(dmesg | grep -c segfault) - seg0)) segfaults, \$(\$ctl list --no-legend | awk '{ print \$1, \$4 }')"
+echo "== after rmmod: \$(dmesg | grep -c "drvnucleus releases what the driver left") release(s), \$((\$(dmesg | grep -c segfault) - seg0)) segfaults, \$(\$ctl list --no-legend | awk '{ print \$1, \$4 }')"
 # A campaign's run keeps everything (the console goes to
 # SLICE_CONSOLE_LOG on the host): a recovery that went wrong started
 # far before the last lines.
@@ -478,7 +499,15 @@ if [ "$SLICE_FUZZ_SECONDS" -gt 0 ]; then
     "dma_free_attrs of the rings refused while the kernel half's interrupt handler is requested"
 fi
 has "^== rmmod ok: interfaces lo $" "rmmod of the kernel half after an adoption: the netdev gone"
-has "^== after rmmod: 1 release, 0 segfaults" "removal after an adoption: the kernel's resources released without the driver's remove, no u-driver crashed"
+has "^== unbind after an adoption: interfaces lo \$" "unbind after an adoption: the netdev gone"
+has "^== after the unbind: 1 remove in the adopting u-driver, 0 left to release, 0 segfaults\$" \
+  "removal after an adoption: the driver's remove in the adopting u-driver (its drvdata crossed), nothing left to release, no u-driver crashed"
+has "^== ping after the unbind and bind: 5 echo requests sent, 5 replies received\$" "bound again after the unbind: a new probe, echoes through it"
+if [ "$SLICE_FUZZ_SECONDS" -gt 0 ]; then
+  has "^== after rmmod: 1 release\\(s\\), 0 segfaults" "removal after the fuzzer: the kernel's resources released without a u-driver, no u-driver crashed"
+else
+  has "^== after rmmod: 0 release\\(s\\), 0 segfaults" "removal: the driver's remove in the u-driver, nothing left to release, no u-driver crashed"
+fi
 grep -q "(uninitialized)" "$WORK/c.log" && { echo "FAILED: a u-driver's netdev message says (uninitialized) (the adopting u-driver's copy of reg_state)"; ok=0; }
 has "^== dmesg clean$" "dmesg"
 [ "$decaf" = "cp_init_hw read_eeprom eeprom_cmd_start eeprom_cmd eeprom_cmd_end in Swift" ] \
