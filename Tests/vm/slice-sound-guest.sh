@@ -212,6 +212,21 @@ sed 's/^/== aplay after the recovery said: /' /tmp/aplay2.err
 # prepare and the controls took it in the u-driver, the kernel half's
 # interrupt, trigger and pointer waited for it.
 sed 's/^/== ComboLock /' /sys/module/drvnucleus/parameters/slice_combolocks
+# Removal after the adoption: ens1370 has no remove (its card is
+# devres-managed: snd_devm_card_new), so drvnucleus releases what devres
+# would (the card, the interrupt, the buffer, the regions), and the card
+# goes. Bound again, the u-driver is killed (drivermgrd hears of no
+# removal) and its recovery's SLICE_PROBE probes the device anew.
+drv=\$(basename \$(readlink /sys/bus/pci/devices/\$slot/driver))
+echo "\$slot" > /sys/bus/pci/drivers/\$drv/unbind
+sleep 1
+echo "== after the unbind: \$([ -e /proc/asound/card0 ] && echo "the card is there" || echo "no card"), \$(dmesg | grep -c "remove goes to the u-driver that adopted") remove in the adopting u-driver, \$(dmesg | grep -c "drvnucleus releases what the driver left") left to release"
+echo "\$slot" > /sys/bus/pci/drivers/\$drv/bind
+before=\$(pid_of)
+kill -9 \$before
+for i in \$(seq 60); do \$ctl list --no-legend | grep -q ' active ' && [ -n "\$(pid_of)" ] && [ "\$(pid_of)" != "\$before" ] && [ -e /proc/asound/card0 ] && break; sleep 0.5; done
+chrt -f 10 aplay -q -D hw:0,0 /tmp/t1.wav > /tmp/aplay3.err 2>&1 && echo "== aplay after the unbind and bind ok"
+sed 's/^/== aplay after the unbind and bind said: /' /tmp/aplay3.err
 if [ $SLICE_SOUND_CAMPAIGN_FAULTS -gt 0 ]; then
 # The campaign. XPCTimeoutSec=3s (the probe keeps ProbeTimeoutSec='s 60 s):
 # a hang is found by the heartbeat or the next upcall's deadline, after
@@ -307,22 +322,24 @@ codec=$( { grep -E " addr 0x[0-9a-f]*10 value 0x[0-9a-f]+ size [24] name 'es1370
   | sed -n 's/.* value \(0x[0-9a-f]*\) .*/\1/p' \
   | while read -r v; do printf '%04x ' $((v & 0xff1f)); done || true)
 [ -n "$codec" ] || { echo "== trace: $(wc -l < "$WORK/trace.log") lines, e.g."; grep -m5 -E " addr 0x[0-9a-f]*1[0-3] value .*es1370" "$WORK/trace.log" || echo "no write at 0x10-0x13"; grep "es1370" "$WORK/trace.log" | awk "{print \$7, \$11}" | sort | uniq -c | sort -rn | head; }
-# (A campaign's amixer loop writes the master volume hundreds of times
-# after them: its words are not all printed, and the three pairs are
-# looked for anywhere.)
+# (The probe after the unbind and bind writes the codec's init after
+# them, and a campaign's amixer loop the master volume hundreds of times:
+# the three pairs are looked for anywhere, and a campaign's words are not
+# all printed.)
 if [ "$SLICE_SOUND_CAMPAIGN_FAULTS" -gt 0 ]; then
   echo "== codec words written (register << 8 | value, the switch bit masked): $(echo "$codec" | cut -d' ' -f1-40) ... ($(echo "$codec" | wc -w) in all)"
-  end="( |$)"
 else
   echo "== codec words written (register << 8 | value, the switch bit masked): $codec"
-  end=" $"
 fi
-echo "$codec" | grep -qE "(^| )000b 010b 000a 010a 0006 0106$end" \
+echo "$codec" | grep -qE "(^| )000b 010b 000a 010a 0006 0106( |$)" \
   || { echo "FAILED: the master volume's codec writes (Swift's snd_es1370_codec_write)"; ok=0; }
 [ "$decaf" = "snd_es1370_codec_write in Swift" ] || { echo "FAILED: snd_es1370_codec_write is not the Swift one (decaf: $decaf)"; ok=0; }
 has "^== aplay baseline ok" "aplay"
 has "^== aplay through the kill ok" "aplay through the u-driver's SIGKILL"
 has "^== aplay after the recovery ok" "aplay through the u-driver that adopted the card (its PCM callbacks)"
+has "^== after the unbind: no card, 0 remove in the adopting u-driver, 1 left to release$" \
+  "removal after an adoption: no remove (devres), the card and the rest released by drvnucleus"
+has "^== aplay after the unbind and bind ok" "bound again after the unbind: a new probe, a tone through it"
 has "^== after the kill: active, restarts 1, pid ([0-9]+) -> [0-9]+$" "recovered: a new u-driver, active"
 has "slice_ens1370 [0-9a-f:.]+: ens1370: adopted by a new u-driver" "the new u-driver adopted the device (no second probe)"
 has "^== master set after the recovery: +: values=25,25$" "a control's put in the new u-driver"
