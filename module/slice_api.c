@@ -2644,14 +2644,6 @@ const struct drvslice_driver drvslice_api_kernel = {
 	.targets = api_targets,
 };
 
-/*
- * The device is going (its u-driver's remove has run, or it is gone):
- * what the u-driver left of the kernel's resources, undone in the order a
- * driver's remove would.  No call of the device's is in progress.  A
- * handler the net_device's unregistering calls (ndo_stop) finds no
- * u-driver now and fails: the interrupt, NAPI and bus mastering are
- * stopped here before the windows and buffers they use go.
- */
 /* What the driver's remove did not undo (it did not run, or its u-driver
  * died in it), said before it is released: after a remove that ran, the
  * line does not come. */
@@ -2676,6 +2668,14 @@ static void release_report(struct drvslice_kdev *k, const struct api_state *st)
 		 st->enable_cnt ? ", the device enabled" : "");
 }
 
+/*
+ * The device is going (its u-driver's remove has run, or it is gone):
+ * what the u-driver left of the kernel's resources, undone in the order a
+ * driver's remove would.  No call of the device's is in progress.  A
+ * handler the net_device's unregistering calls (ndo_stop) finds no
+ * u-driver now and fails: the interrupt, NAPI and bus mastering are
+ * stopped here before the windows and buffers they use go.
+ */
 void drvslice_api_release(struct drvslice_kdev *k)
 {
 	struct api_state *st = k->api_state;

@@ -325,7 +325,6 @@ combolock_in(const struct drvslice_driver *d, unsigned short type,
 	return NULL;
 }
 
-
 /* A pointer field of a struct of type @type at @inst (or of one embedded
  * there, @depth levels more at most) that points into [@lo, @lo + @n). */
 static const struct drvslice_field *
