@@ -331,6 +331,9 @@ int drvnucleus_answer_again(struct genl_info *info,
 void drvnucleus_answers_free(struct drvnucleus_dev *d);
 /* Whether a message came from the registered daemon. */
 bool drvnucleus_from_daemon(const struct genl_info *info);
+/* Whether a daemon is registered now (an upcall made without one waits
+ * for the next daemon, up to upcall_timeout_ms). */
+bool drvnucleus_daemon_registered(void);
 
 /* Sliced drivers (slice.c): SLICE_DOWNCALL and SLICE_PROBE, served
  * without drvnucleus_lock. */

@@ -827,6 +827,11 @@ bool drvnucleus_from_daemon(const struct genl_info *info)
 	return info->snd_portid && info->snd_portid == READ_ONCE(daemon_portid);
 }
 
+bool drvnucleus_daemon_registered(void)
+{
+	return READ_ONCE(daemon_portid) != 0;
+}
+
 int drvnucleus_reply_send(struct genl_info *info, struct sk_buff *skb,
 			  struct drvxpc_hdr *hdr)
 {

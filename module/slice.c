@@ -771,33 +771,49 @@ static struct drvslice_kdev *kdev_of_pdev(struct pci_dev *pdev)
 	return found;
 }
 
+/*
+ * The driver's own remove, while its u-driver can serve it (a stub:
+ * cp_remove_one unregisters the netdev through it).  A u-driver that
+ * adopted the device got the drvdata the remove starts from with the
+ * kernel's objects (device.driver_data crosses, as the probe's
+ * pci_set_drvdata wrote it).  Not run, and the kernel's resources
+ * released after it as for a u-driver that died: when no daemon is
+ * registered (the remove's upcall would wait upcall_timeout_ms for one,
+ * and the removal with it), and after an adoption when the kernel's
+ * device holds no drvdata (a driver whose description does not carry it:
+ * the adopting u-driver would start from NULL).
+ */
+static void driver_remove(struct drvslice_kdev *k, struct pci_dev *pdev)
+{
+	const char *name = k->pdrv->desc->name;
+
+	if (!drvnucleus_daemon_registered()) {
+		dev_info(&pdev->dev, "%s: removed without the driver's remove: no drivermgrd is registered to serve it; drvnucleus releases what the probe took\n",
+			 name);
+		return;
+	}
+	if (READ_ONCE(k->adopted) && !dev_get_drvdata(&pdev->dev)) {
+		dev_info(&pdev->dev, "%s: removed without the driver's remove: its u-driver adopted the device and has no drvdata; drvnucleus releases what the probe took\n",
+			 name);
+		return;
+	}
+	if (READ_ONCE(k->adopted))
+		dev_info(&pdev->dev, "%s: the driver's remove goes to the u-driver that adopted the device\n",
+			 name);
+	k->pdrv->drv->remove(pdev);
+}
+
 static void slice_remove(struct pci_dev *pdev)
 {
 	struct drvslice_kdev *k = kdev_of_pdev(pdev);
 
 	if (!k)
 		return;
-	/* The driver's own remove first, while its u-driver can serve it
-	 * (a stub: cp_remove_one unregisters the netdev through it).  A
-	 * u-driver that adopted the device got the drvdata the remove starts
-	 * from with the kernel's objects (device.driver_data crosses, as the
-	 * probe's pci_set_drvdata wrote it).  A driver whose description does
-	 * not carry it left none in the kernel's device: its adopting
-	 * u-driver would start from NULL, so the kernel's resources are
-	 * released below without the remove, as for a u-driver that died. */
 	if (cancel_work_sync(&k->probe_work))
 		kdev_put(k);	/* the queued probe's reference */
 	if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
-	    READ_ONCE(k->adopted) && !dev_get_drvdata(&pdev->dev)) {
-		dev_info(&pdev->dev, "%s: removed without the driver's remove: its u-driver adopted the device and has no drvdata; drvnucleus releases what the probe took\n",
-			 k->pdrv->desc->name);
-	} else if (READ_ONCE(k->probe_state) == PROBE_DONE && !k->probe_result &&
-		   k->pdrv->drv->remove) {
-		if (READ_ONCE(k->adopted))
-			dev_info(&pdev->dev, "%s: the driver's remove goes to the u-driver that adopted the device\n",
-				 k->pdrv->desc->name);
-		k->pdrv->drv->remove(pdev);
-	}
+	    k->pdrv->drv->remove)
+		driver_remove(k, pdev);
 	drvnucleus_dev_detach(&k->nd);
 	spin_lock(&kdevs_lock);
 	k->gone = true;
